@@ -1,0 +1,77 @@
+package parley;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import parley.account.AccountRoutes;
+import parley.account.Tokens;
+import parley.comment.CommentRoutes;
+import parley.config.AppConfig;
+import parley.db.Database;
+import parley.http.ProblemHandler;
+import parley.http.RequestGuards;
+import parley.post.PostRoutes;
+
+/**
+ * Serves the REST API and the web app. One instance runs per event loop; they share the port and the database
+ * pool. The router is assembled here, at the top, so each feature only mounts its own routes.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  /** Larger request bodies are refused with 413 before they are read. */
+  static final long MAX_BODY_BYTES = 64 * 1024;
+
+  private final AppConfig config;
+  private final Database database;
+  private final String jwtSecret;
+
+  HttpVerticle(AppConfig config, Database database, String jwtSecret) {
+    this.config = config;
+    this.database = database;
+    this.jwtSecret = jwtSecret;
+  }
+
+  @Override
+  public Future<?> start() {
+    Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
+    AccountRoutes accounts = new AccountRoutes(vertx, database.pool(), tokens, config.admin());
+    PostRoutes posts = new PostRoutes(database.pool());
+    CommentRoutes comments = new CommentRoutes(database.pool());
+
+    Router router = Router.router(vertx);
+    router.route().handler(RequestGuards.securityHeaders());
+    router.get("/health").handler(this::health);
+
+    router.route("/api/*").handler(RequestGuards.jsonBodies());
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.route("/api/*").handler(accounts.authenticator());
+    accounts.mount(router);
+    posts.mount(router);
+    comments.mount(router);
+
+    router.get().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+
+    ProblemHandler problems = new ProblemHandler();
+    router.route().failureHandler(problems);
+    router.errorHandler(404, problems);
+    router.errorHandler(405, problems);
+
+    return vertx.createHttpServer(new HttpServerOptions()
+            .setHost(config.host())
+            .setPort(config.port())
+            .setCompressionSupported(true))
+        .requestHandler(router)
+        .listen();
+  }
+
+  private void health(RoutingContext ctx) {
+    database.ping()
+        .onSuccess(v -> ctx.json(new JsonObject().put("status", "ok")))
+        .onFailure(e -> ctx.fail(503, e));
+  }
+}

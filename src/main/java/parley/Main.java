@@ -1,0 +1,96 @@
+package parley;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.account.AccountRoutes;
+import parley.account.Tokens;
+import parley.config.AppConfig;
+import parley.db.Database;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts Parley: configuration, then the database and its migrations, then the HTTP verticles. SIGTERM (or
+ * Ctrl-C) stops the servers first, then the database, so no request is cut off mid-transaction.
+ */
+public final class Main {
+
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  /** A started Parley: what tests and the shutdown hook need to reach. */
+  public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId) {
+
+    public int port() {
+      return config.port();
+    }
+
+    /** Stops accepting requests, closes the database, then Vert.x. */
+    public Future<Void> stop() {
+      return vertx.undeploy(deploymentId)
+          .eventually(() -> database.close(vertx))
+          .eventually(vertx::close);
+    }
+  }
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    AppConfig config;
+    try {
+      config = AppConfig.fromEnvironment();
+    } catch (IllegalArgumentException e) {
+      log.error("Configuration error: {}", e.getMessage());
+      System.exit(2);
+      return;
+    }
+    start(Vertx.vertx(), config)
+        .onSuccess(running -> {
+          Runtime.getRuntime().addShutdownHook(new Thread(() -> stopQuietly(running), "parley-shutdown"));
+          log.info("Parley is listening on http://localhost:{}", running.port());
+        })
+        .onFailure(e -> {
+          log.error("Parley could not start: {}", e.getMessage(), e);
+          System.exit(1);
+        });
+  }
+
+  /** Starts everything on the given Vert.x; port 0 picks a free port (used by the tests). */
+  public static Future<Running> start(Vertx vertx, AppConfig config) {
+    AppConfig resolved = config.port() == 0 ? withFreePort(config) : config;
+    return vertx.executeBlocking(() -> Tokens.resolveSecret(resolved))
+        .compose(secret -> Database.open(vertx, resolved).compose(database ->
+            deploy(vertx, resolved, database, secret)
+                .recover(e -> database.close(vertx).transform(ignored -> Future.failedFuture(e)))));
+  }
+
+  private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret) {
+    return AccountRoutes.promoteConfiguredAdmin(database.pool(), config.admin())
+        .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret),
+            new DeploymentOptions().setInstances(config.httpInstances())))
+        .map(id -> new Running(vertx, database, config, id));
+  }
+
+  private static void stopQuietly(Running running) {
+    log.info("Shutting down");
+    try {
+      running.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("Shutdown did not finish cleanly: {}", e.toString());
+    }
+  }
+
+  private static AppConfig withFreePort(AppConfig config) {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return new AppConfig(config.host(), socket.getLocalPort(), config.dataDir(), config.databaseUrl(),
+          config.databasePoolSize(), config.jwtSecret(), config.tokenTtl(), config.admin(), config.httpInstances());
+    } catch (IOException e) {
+      throw new IllegalStateException("no free port", e);
+    }
+  }
+}

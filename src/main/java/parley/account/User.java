@@ -1,0 +1,31 @@
+package parley.account;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import parley.http.Iso;
+import parley.http.Principal;
+
+import java.time.OffsetDateTime;
+
+/** An account as its owner sees it. */
+record User(long id, String username, String email, String role, OffsetDateTime createdAt) {
+
+  static User fromRow(Row row) {
+    return new User(row.getLong("id"), row.getString("username"), row.getString("email"),
+        row.getString("role"), row.getOffsetDateTime("created_at"));
+  }
+
+  Principal principal() {
+    return new Principal(id, username, role);
+  }
+
+  /** The private view, for /api/me and the register and login answers. */
+  JsonObject toJson() {
+    return new JsonObject()
+        .put("id", id)
+        .put("username", username)
+        .put("email", email)
+        .put("role", role)
+        .put("createdAt", Iso.format(createdAt));
+  }
+}

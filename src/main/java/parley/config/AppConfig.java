@@ -1,0 +1,121 @@
+package parley.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every setting Parley reads, built once at start-up from environment variables and, optionally, a JSON file
+ * named by {@code PARLEY_CONFIG} (environment variables win). Each key, its default and its meaning are listed
+ * in the README's configuration table.
+ */
+public record AppConfig(
+    String host,
+    int port,
+    Path dataDir,
+    Optional<String> databaseUrl,
+    int databasePoolSize,
+    Optional<String> jwtSecret,
+    Duration tokenTtl,
+    Optional<String> admin,
+    int httpInstances) {
+
+  public static final String CONFIG_FILE = "PARLEY_CONFIG";
+  public static final String HOST = "PARLEY_HOST";
+  public static final String PORT = "PARLEY_PORT";
+  public static final String DATA_DIR = "PARLEY_DATA_DIR";
+  public static final String DATABASE_URL = "DATABASE_URL";
+  public static final String DATABASE_POOL_SIZE = "PARLEY_DB_POOL_SIZE";
+  public static final String JWT_SECRET = "PARLEY_JWT_SECRET";
+  public static final String TOKEN_TTL = "PARLEY_TOKEN_TTL";
+  public static final String ADMIN = "PARLEY_ADMIN";
+  public static final String HTTP_INSTANCES = "PARLEY_HTTP_INSTANCES";
+
+  public AppConfig {
+    if (port < 0 || port > 65535) throw new IllegalArgumentException(PORT + " must be between 0 and 65535");
+    if (databasePoolSize < 1) throw new IllegalArgumentException(DATABASE_POOL_SIZE + " must be at least 1");
+    if (httpInstances < 1) throw new IllegalArgumentException(HTTP_INSTANCES + " must be at least 1");
+    if (tokenTtl.isNegative() || tokenTtl.isZero()) throw new IllegalArgumentException(TOKEN_TTL + " must be positive");
+  }
+
+  /** Reads the process environment (and the optional JSON file it names). */
+  public static AppConfig fromEnvironment() {
+    return from(System.getenv());
+  }
+
+  /** Builds the configuration from the given variables; a JSON file named by {@code PARLEY_CONFIG} fills gaps. */
+  public static AppConfig from(Map<String, String> env) {
+    Map<String, String> values = new HashMap<>();
+    String file = env.get(CONFIG_FILE);
+    if (file != null && !file.isBlank()) {
+      values.putAll(readFile(Path.of(file)));
+    }
+    env.forEach((k, v) -> {
+      if (v != null && !v.isBlank()) values.put(k, v);
+    });
+    int cores = Runtime.getRuntime().availableProcessors();
+    return new AppConfig(
+        values.getOrDefault(HOST, "0.0.0.0"),
+        intValue(values, PORT, 8080),
+        Path.of(values.getOrDefault(DATA_DIR, "data")).toAbsolutePath(),
+        Optional.ofNullable(values.get(DATABASE_URL)),
+        intValue(values, DATABASE_POOL_SIZE, 8),
+        Optional.ofNullable(values.get(JWT_SECRET)),
+        duration(values, TOKEN_TTL, Duration.ofHours(12)),
+        Optional.ofNullable(values.get(ADMIN)),
+        intValue(values, HTTP_INSTANCES, cores));
+  }
+
+  /** True when Parley runs its own PostgreSQL under the data directory. */
+  public boolean embeddedDatabase() {
+    return databaseUrl.isEmpty();
+  }
+
+  private static Map<String, String> readFile(Path path) {
+    try {
+      JsonObject json = new JsonObject(Files.readString(path));
+      Map<String, String> values = new HashMap<>();
+      json.forEach(e -> values.put(e.getKey(), String.valueOf(e.getValue())));
+      return values;
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException("cannot read " + CONFIG_FILE + " file " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int intValue(Map<String, String> values, String key, int fallback) {
+    String raw = values.get(key);
+    if (raw == null) return fallback;
+    try {
+      return Integer.parseInt(raw.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a whole number, got '" + raw + "'");
+    }
+  }
+
+  /** Accepts a number of seconds or a number with a unit: 90s, 30m, 12h, 7d. */
+  static Duration duration(Map<String, String> values, String key, Duration fallback) {
+    String raw = values.get(key);
+    if (raw == null) return fallback;
+    String s = raw.trim().toLowerCase();
+    try {
+      char unit = s.charAt(s.length() - 1);
+      if (Character.isDigit(unit)) return Duration.ofSeconds(Long.parseLong(s));
+      long n = Long.parseLong(s.substring(0, s.length() - 1));
+      return switch (unit) {
+        case 's' -> Duration.ofSeconds(n);
+        case 'm' -> Duration.ofMinutes(n);
+        case 'h' -> Duration.ofHours(n);
+        case 'd' -> Duration.ofDays(n);
+        default -> throw new NumberFormatException();
+      };
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(key + " must be seconds or a number with s, m, h or d, got '" + raw + "'");
+    }
+  }
+}

@@ -1,0 +1,133 @@
+package parley.http;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a JSON request body field by field, collecting every invalid field before it answers, so a client learns
+ * all of its mistakes in one 400. Lengths count Unicode code points, not UTF-16 units.
+ */
+public final class Fields {
+
+  private final JsonObject json;
+  private final List<Problem.FieldError> errors = new ArrayList<>();
+
+  private Fields(JsonObject json) {
+    this.json = json;
+  }
+
+  /** The request body as a JSON object; anything else is a 400. */
+  public static Fields of(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) throw Problem.badRequest("The request body must be a JSON object.");
+    Object value;
+    try {
+      value = Json.decodeValue(body);
+    } catch (DecodeException e) {
+      throw Problem.badRequest("The request body is not valid JSON.");
+    }
+    if (!(value instanceof JsonObject object)) throw Problem.badRequest("The request body must be a JSON object.");
+    return new Fields(object);
+  }
+
+  public boolean has(String name) {
+    return json.containsKey(name);
+  }
+
+  /** A required string of min..max code points; trimmed first when {@code trim}. */
+  public String text(String name, int min, int max, boolean trim) {
+    if (!json.containsKey(name) || json.getValue(name) == null) {
+      error(name, "is required");
+      return null;
+    }
+    return presentText(name, min, max, trim);
+  }
+
+  /** Like {@link #text} but absent is fine (null is returned); an explicit null is still invalid. */
+  public String optionalText(String name, int min, int max, boolean trim) {
+    if (!json.containsKey(name)) return null;
+    if (json.getValue(name) == null) {
+      error(name, "must not be null");
+      return null;
+    }
+    return presentText(name, min, max, trim);
+  }
+
+  private String presentText(String name, int min, int max, boolean trim) {
+    if (!(json.getValue(name) instanceof String raw)) {
+      error(name, "must be a string");
+      return null;
+    }
+    String s = trim ? raw.strip() : raw;
+    return checkText(name, s, min, max);
+  }
+
+  private String checkText(String name, String s, int min, int max) {
+    int length = s.codePointCount(0, s.length());
+    if (s.indexOf('\u0000') >= 0) {
+      error(name, "must not contain NUL characters");
+    } else if (length < min || (min > 0 && s.isBlank())) {
+      error(name, min <= 1 ? "must not be empty" : "must be at least " + min + " characters");
+    } else if (length > max) {
+      error(name, "must be at most " + max + " characters");
+    } else {
+      return s;
+    }
+    return null;
+  }
+
+  /**
+   * An optional array of strings (absent gives null); each element is checked like {@link #text} and an invalid
+   * one leaves a null in its place, so callers can report further problems by index.
+   */
+  public List<String> optionalStrings(String name, int maxItems, int maxLength) {
+    if (!json.containsKey(name)) return null;
+    if (!(json.getValue(name) instanceof JsonArray array)) {
+      error(name, "must be an array of strings");
+      return null;
+    }
+    if (array.size() > maxItems) {
+      error(name, "must have at most " + maxItems + " items");
+      return null;
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      String field = name + "[" + i + "]";
+      if (array.getValue(i) instanceof String s) {
+        out.add(checkText(field, s.strip(), 1, maxLength));
+      } else {
+        error(field, "must be a string");
+        out.add(null);
+      }
+    }
+    return out;
+  }
+
+  /** An optional positive whole-number id; absent or null gives null. */
+  public Long optionalId(String name) {
+    Object value = json.getValue(name);
+    if (value == null) return null;
+    if (value instanceof Number n && (n instanceof Integer || n instanceof Long) && n.longValue() > 0) {
+      return n.longValue();
+    }
+    error(name, "must be a positive whole number");
+    return null;
+  }
+
+  /** Records an error found by the caller's own rule. */
+  public void error(String field, String message) {
+    errors.add(new Problem.FieldError(field, message));
+  }
+
+  /** Throws the collected errors as one 400, if there are any. */
+  public void check() {
+    if (!errors.isEmpty()) throw Problem.invalid(errors);
+  }
+}

@@ -1,0 +1,52 @@
+package parley.post;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import parley.http.Iso;
+
+import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.List;
+
+/** A post as readers see it. */
+record Post(long id, String title, String body, String bodyHtml, String excerpt, List<String> sources,
+    String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount) {
+
+  /** The columns {@link #fromRow} reads; {@code p} is posts and {@code u} its author. */
+  static final String COLUMNS = "p.id, p.title, p.body, p.body_html, p.excerpt, p.sources, u.username, "
+      + "p.created_at, p.edited_at, p.comment_count";
+
+  static Post fromRow(Row row) {
+    return new Post(row.getLong("id"), row.getString("title"), row.getString("body"), row.getString("body_html"),
+        row.getString("excerpt"), Arrays.asList(row.getArrayOfStrings("sources")), row.getString("username"),
+        row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"), row.getInteger("comment_count"));
+  }
+
+  /** GET /api/posts/{id}: the whole post. */
+  JsonObject toJson() {
+    return new JsonObject()
+        .put("id", id)
+        .put("title", title)
+        .put("body", body)
+        .put("bodyHtml", bodyHtml)
+        .put("sources", new JsonArray(sources))
+        .put("author", new JsonObject().put("username", author))
+        .put("createdAt", Iso.format(createdAt))
+        .put("editedAt", Iso.format(editedAt))
+        .put("commentCount", commentCount);
+  }
+
+  /** An item of GET /api/posts: an excerpt instead of the body. */
+  JsonObject toListItemJson() {
+    return new JsonObject()
+        .put("id", id)
+        .put("title", title)
+        .put("author", new JsonObject().put("username", author))
+        .put("createdAt", Iso.format(createdAt))
+        .put("editedAt", Iso.format(editedAt))
+        .put("commentCount", commentCount)
+        .put("sources", new JsonArray(sources))
+        .put("excerpt", excerpt);
+  }
+}
