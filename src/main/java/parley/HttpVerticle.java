@@ -2,6 +2,7 @@ package parley;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -17,6 +18,8 @@ import parley.http.ProblemHandler;
 import parley.http.RequestGuards;
 import parley.post.PostRoutes;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * Serves the REST API and the web app. One instance runs per event loop; they share the port and the database
  * pool. The router is assembled here, at the top, so each feature only mounts its own routes.
@@ -29,6 +32,7 @@ public final class HttpVerticle extends VerticleBase {
   private final AppConfig config;
   private final Database database;
   private final String jwtSecret;
+  private HttpServer server;
 
   HttpVerticle(AppConfig config, Database database, String jwtSecret) {
     this.config = config;
@@ -47,6 +51,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(RequestGuards.securityHeaders());
     router.get("/health").handler(this::health);
 
+    router.route("/api/*").handler(RequestGuards.noStore());
     router.route("/api/*").handler(RequestGuards.jsonBodies());
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.route("/api/*").handler(accounts.authenticator());
@@ -61,12 +66,18 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(404, problems);
     router.errorHandler(405, problems);
 
-    return vertx.createHttpServer(new HttpServerOptions()
-            .setHost(config.host())
-            .setPort(config.port())
-            .setCompressionSupported(true))
-        .requestHandler(router)
-        .listen();
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(config.host())
+        .setPort(config.port())
+        .setCompressionSupported(true));
+    return server.requestHandler(router).listen();
+  }
+
+  /** Lets requests in flight finish, up to the configured grace, then closes every connection. */
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture()
+        : server.shutdown(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void health(RoutingContext ctx) {

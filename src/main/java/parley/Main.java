@@ -29,11 +29,20 @@ public final class Main {
       return config.port();
     }
 
-    /** Stops accepting requests, closes the database, then Vert.x. */
-    public Future<Void> stop() {
-      return vertx.undeploy(deploymentId)
-          .eventually(() -> database.close(vertx))
-          .eventually(vertx::close);
+    /**
+     * Stops accepting requests, closes the database, then Vert.x, and waits for all three. Call it from a thread
+     * that is not Vert.x's own (the shutdown hook, a test): a future that waits for Vert.x to close cannot be
+     * completed on one of the event loops being closed.
+     */
+    public void stop() throws Exception {
+      try {
+        vertx.undeploy(deploymentId)
+            .eventually(() -> database.close(vertx))
+            .toCompletionStage().toCompletableFuture()
+            .get(config.shutdownGrace().toSeconds() + 30, TimeUnit.SECONDS);
+      } finally {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
     }
   }
 
@@ -79,7 +88,7 @@ public final class Main {
   private static void stopQuietly(Running running) {
     log.info("Shutting down");
     try {
-      running.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      running.stop();
     } catch (Exception e) {
       log.warn("Shutdown did not finish cleanly: {}", e.toString());
     }
@@ -87,8 +96,7 @@ public final class Main {
 
   private static AppConfig withFreePort(AppConfig config) {
     try (ServerSocket socket = new ServerSocket(0)) {
-      return new AppConfig(config.host(), socket.getLocalPort(), config.dataDir(), config.databaseUrl(),
-          config.databasePoolSize(), config.jwtSecret(), config.tokenTtl(), config.admin(), config.httpInstances());
+      return config.withPort(socket.getLocalPort());
     } catch (IOException e) {
       throw new IllegalStateException("no free port", e);
     }

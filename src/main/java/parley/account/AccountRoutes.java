@@ -79,14 +79,14 @@ public final class AccountRoutes {
   private void register(RoutingContext ctx) {
     Fields fields = Fields.of(ctx);
     String username = fields.text("username", 3, 30, true);
-    String email = fields.text("email", 3, 254, true);
-    String password = fields.text("password", 8, 128, false);
     if (username != null && !USERNAME.matcher(username).matches()) {
       fields.error("username", "must be 3 to 30 letters, digits, '_' or '-'");
     }
+    String email = fields.text("email", 3, 254, true);
     if (email != null && !EMAIL.matcher(email).matches()) {
       fields.error("email", "must be an email address");
     }
+    String password = fields.text("password", 8, 128, false);
     fields.check();
     String role = admin.filter(username::equalsIgnoreCase).isPresent() ? "admin" : "user";
     passwords.hash(password)

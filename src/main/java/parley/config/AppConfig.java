@@ -24,7 +24,8 @@ public record AppConfig(
     Optional<String> jwtSecret,
     Duration tokenTtl,
     Optional<String> admin,
-    int httpInstances) {
+    int httpInstances,
+    Duration shutdownGrace) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
@@ -36,12 +37,14 @@ public record AppConfig(
   public static final String TOKEN_TTL = "PARLEY_TOKEN_TTL";
   public static final String ADMIN = "PARLEY_ADMIN";
   public static final String HTTP_INSTANCES = "PARLEY_HTTP_INSTANCES";
+  public static final String SHUTDOWN_GRACE = "PARLEY_SHUTDOWN_GRACE";
 
   public AppConfig {
     if (port < 0 || port > 65535) throw new IllegalArgumentException(PORT + " must be between 0 and 65535");
     if (databasePoolSize < 1) throw new IllegalArgumentException(DATABASE_POOL_SIZE + " must be at least 1");
     if (httpInstances < 1) throw new IllegalArgumentException(HTTP_INSTANCES + " must be at least 1");
     if (tokenTtl.isNegative() || tokenTtl.isZero()) throw new IllegalArgumentException(TOKEN_TTL + " must be positive");
+    if (shutdownGrace.isNegative()) throw new IllegalArgumentException(SHUTDOWN_GRACE + " must not be negative");
   }
 
   /** Reads the process environment (and the optional JSON file it names). */
@@ -69,7 +72,14 @@ public record AppConfig(
         Optional.ofNullable(values.get(JWT_SECRET)),
         duration(values, TOKEN_TTL, Duration.ofHours(12)),
         Optional.ofNullable(values.get(ADMIN)),
-        intValue(values, HTTP_INSTANCES, cores));
+        intValue(values, HTTP_INSTANCES, cores),
+        duration(values, SHUTDOWN_GRACE, Duration.ofSeconds(10)));
+  }
+
+  /** The same settings on another port (port 0 is resolved to a free port before anything listens). */
+  public AppConfig withPort(int newPort) {
+    return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, jwtSecret, tokenTtl, admin,
+        httpInstances, shutdownGrace);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */

@@ -28,6 +28,9 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       ctx.response().reset();
       return;
     }
+    if (problem.status() == 401) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"parley\"");
+    }
     ctx.response()
         .setStatusCode(problem.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)

@@ -32,7 +32,15 @@ public final class RequestGuards {
     };
   }
 
-  /** Headers that make every response safer to render and never cached when personal. */
+  /** API answers depend on who asks (and change live), so no cache may keep them. */
+  public static Handler<RoutingContext> noStore() {
+    return ctx -> {
+      ctx.response().headers().set(HttpHeaders.CACHE_CONTROL, "no-store");
+      ctx.next();
+    };
+  }
+
+  /** Headers that make every response safer to render. */
   public static Handler<RoutingContext> securityHeaders() {
     return ctx -> {
       ctx.response().headers()

@@ -1,12 +1,12 @@
 package parley.markdown;
 
 import org.commonmark.node.AbstractVisitor;
+import org.commonmark.node.Block;
 import org.commonmark.node.Code;
 import org.commonmark.node.HardLineBreak;
 import org.commonmark.node.Image;
 import org.commonmark.node.Link;
 import org.commonmark.node.Node;
-import org.commonmark.node.Paragraph;
 import org.commonmark.node.SoftLineBreak;
 import org.commonmark.node.Text;
 import org.commonmark.parser.Parser;
@@ -77,9 +77,9 @@ public final class Markdown {
       }
 
       @Override
-      public void visit(Paragraph paragraph) {
-        visitChildren(paragraph);
-        sb.append(' ');
+      protected void visitChildren(Node parent) {
+        super.visitChildren(parent);
+        if (parent instanceof Block) sb.append(' ');
       }
 
       @Override

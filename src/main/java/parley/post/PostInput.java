@@ -1,6 +1,7 @@
 package parley.post;
 
 import parley.http.Fields;
+import parley.http.Problem;
 import parley.markdown.Markdown;
 
 import java.net.URI;
@@ -30,10 +31,10 @@ record PostInput(String title, String body, Markdown.Rendered rendered, List<Str
     String title = fields.optionalText("title", 1, MAX_TITLE, true);
     String body = fields.optionalText("body", 1, MAX_BODY, false);
     List<String> sources = sources(fields);
-    if (!fields.has("title") && !fields.has("body") && !fields.has("sources")) {
-      fields.error("body", "give at least one of title, body or sources to change");
-    }
     fields.check();
+    if (title == null && body == null && sources == null) {
+      throw Problem.badRequest("Give at least one of title, body or sources to change.");
+    }
     return new PostInput(title, body, body == null ? null : Markdown.render(body), sources);
   }
 

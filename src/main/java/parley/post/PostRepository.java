@@ -92,7 +92,8 @@ final class PostRepository {
       if (rows.size() == 0) throw Problem.notFound("No such post.");
       long authorId = rows.iterator().next().getLong("author_id");
       if (authorId != caller.id() && !(moderatorMay && caller.isModerator())) {
-        throw Problem.forbidden("Only the post's author may do that.");
+        throw Problem.forbidden(moderatorMay ? "Only the post's author or a moderator may delete it."
+            : "Only the post's author may edit it.");
       }
       return null;
     });

@@ -1,0 +1,147 @@
+package parley;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * A small real HTTP client for tests: JSON in, status, headers and JSON out. Blocking on purpose: each test
+ * reads top to bottom like the conversation a client has with the server.
+ */
+public final class Api {
+
+  /** A signed-in user: the token and the account it belongs to. */
+  public record Session(String token, long id, String username) {
+  }
+
+  /** A response: status, the raw body, headers. */
+  public record Response(int status, String body, java.net.http.HttpHeaders headers) {
+    public JsonObject json() {
+      return new JsonObject(body);
+    }
+
+    public JsonArray items() {
+      return json().getJsonArray("items");
+    }
+
+    public String header(String name) {
+      return headers.firstValue(name).orElse(null);
+    }
+
+    public String contentType() {
+      return header("content-type");
+    }
+
+    /** The field names listed under a validation problem's errors. */
+    public java.util.List<String> errorFields() {
+      JsonArray errors = json().getJsonArray("errors", new JsonArray());
+      return errors.stream().map(e -> ((JsonObject) e).getString("field")).toList();
+    }
+
+    @Override
+    public String toString() {
+      return status + " " + body;
+    }
+  }
+
+  private static final HttpClient CLIENT = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5))
+      .version(HttpClient.Version.HTTP_1_1)
+      .build();
+
+  private final String baseUrl;
+
+  public Api(String baseUrl) {
+    this.baseUrl = baseUrl;
+  }
+
+  public static Api local() {
+    return new Api(TestParley.baseUrl());
+  }
+
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  public Response get(String path) {
+    return send("GET", path, null, null, "application/json");
+  }
+
+  public Response get(String path, Session as) {
+    return send("GET", path, as, null, "application/json");
+  }
+
+  public Response post(String path, Session as, JsonObject body) {
+    return send("POST", path, as, body == null ? null : body.encode(), "application/json");
+  }
+
+  public Response patch(String path, Session as, JsonObject body) {
+    return send("PATCH", path, as, body == null ? null : body.encode(), "application/json");
+  }
+
+  public Response put(String path, Session as, JsonObject body) {
+    return send("PUT", path, as, body == null ? null : body.encode(), "application/json");
+  }
+
+  public Response delete(String path, Session as) {
+    return send("DELETE", path, as, null, "application/json");
+  }
+
+  /** Any request, with a raw body and content type, and an optional raw Authorization header. */
+  public Response raw(String method, String path, String authorization, String body, String contentType) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(20));
+    if (authorization != null) request.header("Authorization", authorization);
+    if (contentType != null && body != null) request.header("Content-Type", contentType);
+    request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    try {
+      HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return new Response(response.statusCode(), response.body(), response.headers());
+    } catch (IOException e) {
+      throw new IllegalStateException(method + " " + path + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Response send(String method, String path, Session as, String body, String contentType) {
+    return raw(method, path, as == null ? null : "Bearer " + as.token(), body, contentType);
+  }
+
+  // ---- conversations that many tests start with ----
+
+  public Session register(String username) {
+    Response r = post("/api/auth/register", null, new JsonObject()
+        .put("username", username).put("email", username + "@example.org").put("password", "correct horse"));
+    if (r.status() != 201) throw new IllegalStateException("register " + username + ": " + r);
+    JsonObject json = r.json();
+    return new Session(json.getString("token"), json.getJsonObject("user").getLong("id"), username);
+  }
+
+  /** Registers a user and gives them a role directly in the database (the role API comes with moderation). */
+  public Session registerWithRole(String username, String role) throws Exception {
+    Session s = register(username);
+    TestParley.sql("UPDATE users SET role = '" + role + "' WHERE id = " + s.id());
+    return s;
+  }
+
+  public long createPost(Session as, String title) {
+    Response r = post("/api/posts", as, new JsonObject().put("title", title).put("body", "Body of " + title));
+    if (r.status() != 201) throw new IllegalStateException("create post: " + r);
+    return r.json().getLong("id");
+  }
+
+  public long comment(Session as, long postId, String body, Long parentId) {
+    JsonObject json = new JsonObject().put("body", body);
+    if (parentId != null) json.put("parentId", parentId);
+    Response r = post("/api/posts/" + postId + "/comments", as, json);
+    if (r.status() != 201) throw new IllegalStateException("comment: " + r);
+    return r.json().getLong("id");
+  }
+}

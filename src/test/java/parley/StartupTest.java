@@ -1,0 +1,111 @@
+package parley;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import parley.config.AppConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Parley the way an operator starts it: embedded database under the data directory, restarts, refusals. */
+class StartupTest {
+
+  private static Map<String, String> embedded(Path dataDir) {
+    Map<String, String> env = new HashMap<>();
+    env.put(AppConfig.PORT, "0");
+    env.put(AppConfig.DATA_DIR, dataDir.toString());
+    env.put(AppConfig.HTTP_INSTANCES, "1");
+    env.put(AppConfig.SHUTDOWN_GRACE, "1s");
+    return env;
+  }
+
+  private static Main.Running start(Map<String, String> env) throws Exception {
+    return Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
+        .get(90, TimeUnit.SECONDS);
+  }
+
+  private static void stop(Main.Running running) throws Exception {
+    running.stop();
+  }
+
+  @Test
+  void embeddedModeKeepsEveryPostAndTheSigningKeyAcrossARestart(@TempDir Path dataDir) throws Exception {
+    Main.Running first = start(embedded(dataDir));
+    Api api = new Api("http://localhost:" + first.port());
+    Api.Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Survives restarts");
+    stop(first);
+
+    Path key = dataDir.resolve("jwt-secret");
+    assertTrue(Files.exists(key));
+    assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
+        Files.getPosixFilePermissions(key));
+
+    Main.Running second = start(embedded(dataDir));
+    try {
+      Api again = new Api("http://localhost:" + second.port());
+      Api.Response post = again.get("/api/posts/" + postId);
+      assertEquals(200, post.status());
+      assertEquals("Survives restarts", post.json().getString("title"));
+      assertEquals(200, again.get("/api/me", alice).status(), "a token from before the restart still verifies");
+      assertEquals(200, again.post("/api/auth/login", null,
+          new JsonObject().put("login", "alice").put("password", "correct horse")).status());
+    } finally {
+      stop(second);
+    }
+  }
+
+  @Test
+  void healthIs503WhenTheDatabaseDoesNotAnswer(@TempDir Path dataDir) throws Exception {
+    Main.Running running = start(embedded(dataDir));
+    Api api = new Api("http://localhost:" + running.port());
+    assertEquals(200, api.get("/health").status());
+    running.database().close(running.vertx()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    Api.Response down = api.get("/health");
+    assertEquals(503, down.status());
+    assertEquals("application/problem+json", down.contentType());
+    running.vertx().close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void anExternalDatabaseWithoutASigningKeyRefusesToStart() throws Exception {
+    Map<String, String> env = TestParley.environment();
+    env.remove(AppConfig.JWT_SECRET);
+    ExecutionException e = assertThrows(ExecutionException.class, () -> start(env));
+    assertTrue(e.getCause().getMessage().contains(AppConfig.JWT_SECRET), e.getCause().getMessage());
+  }
+
+  @Test
+  void aShortSigningKeyIsRefused() throws Exception {
+    Map<String, String> env = TestParley.environment();
+    env.put(AppConfig.JWT_SECRET, "short");
+    ExecutionException e = assertThrows(ExecutionException.class, () -> start(env));
+    assertTrue(e.getCause().getMessage().contains("at least 32"), e.getCause().getMessage());
+  }
+
+  @Test
+  void settingsComeFromTheEnvironmentOverAJsonFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("parley.json");
+    Files.writeString(file, new JsonObject().put(AppConfig.PORT, 9001).put(AppConfig.TOKEN_TTL, "30m")
+        .put(AppConfig.ADMIN, "boss").encode());
+    AppConfig config = AppConfig.from(Map.of(AppConfig.CONFIG_FILE, file.toString(), AppConfig.PORT, "9002"));
+    assertEquals(9002, config.port());
+    assertEquals(java.time.Duration.ofMinutes(30), config.tokenTtl());
+    assertEquals("boss", config.admin().orElseThrow());
+    assertTrue(config.embeddedDatabase());
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.PORT, "eighty")));
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.TOKEN_TTL, "soon")));
+  }
+}

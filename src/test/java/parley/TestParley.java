@@ -1,0 +1,145 @@
+package parley;
+
+import io.vertx.core.Vertx;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import parley.config.AppConfig;
+
+import javax.sql.DataSource;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real Parley for tests: one embedded PostgreSQL and one running server per test JVM (started by the first
+ * test class that asks), reached over real HTTP. Every test starts from empty tables.
+ *
+ * <p>PostgreSQL logs every statement the server runs (tagged with the application name), so tests can count
+ * queries per request.
+ */
+public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
+
+  public static final String JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
+  public static final String APP_NAME = "parley-test";
+  private static final long PID = ProcessHandle.current().pid();
+  /** Per test JVM, so two runs side by side never share a data directory. */
+  public static final Path PG_LOG = Path.of("target", "test-postgres-" + PID + ".log").toAbsolutePath();
+
+  private static Server server;
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    server();
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) throws Exception {
+    truncate();
+  }
+
+  /** The shared server, started on first use. */
+  public static synchronized Server server() throws Exception {
+    if (server == null) {
+      server = new Server();
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+    }
+    return server;
+  }
+
+  public static String baseUrl() {
+    try {
+      return "http://localhost:" + server().running.port();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A JDBC view of the test database, for assertions on what the server stored. */
+  public static DataSource db() throws Exception {
+    return server().postgres.getPostgresDatabase();
+  }
+
+  public static void sql(String statement) throws Exception {
+    try (Connection c = db().getConnection(); Statement s = c.createStatement()) {
+      s.execute(statement);
+    }
+  }
+
+  public static long count(String query) throws Exception {
+    try (Connection c = db().getConnection(); Statement s = c.createStatement(); var rs = s.executeQuery(query)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static void truncate() throws Exception {
+    sql("TRUNCATE users, posts, comments RESTART IDENTITY CASCADE");
+  }
+
+  /** Settings for a server on the shared test database; tests may start more with their own changes. */
+  public static Map<String, String> environment() throws Exception {
+    return environment(server().postgres.getPort());
+  }
+
+  private static Map<String, String> environment(int postgresPort) {
+    Map<String, String> env = new HashMap<>();
+    env.put(AppConfig.PORT, "0");
+    env.put(AppConfig.DATABASE_URL, "postgresql://postgres:postgres@localhost:" + postgresPort
+        + "/postgres?application_name=" + APP_NAME);
+    env.put(AppConfig.JWT_SECRET, JWT_SECRET);
+    env.put(AppConfig.HTTP_INSTANCES, "2");
+    env.put(AppConfig.ADMIN, "root_admin");
+    return env;
+  }
+
+  /** The embedded PostgreSQL and the server on it. */
+  public static final class Server {
+    final EmbeddedPostgres postgres;
+    final Main.Running running;
+
+    Server() throws Exception {
+      Path dir = Path.of("target", "test-postgres-" + PID).toAbsolutePath();
+      Files.createDirectories(dir.getParent());
+      File log = PG_LOG.toFile();
+      postgres = EmbeddedPostgres.builder()
+          .setDataDirectory(dir)
+          .setCleanDataDirectory(true)
+          .setServerConfig("log_statement", "all")
+          .setServerConfig("log_line_prefix", "%a|")
+          .setServerConfig("logging_collector", "off")
+          .setServerConfig("fsync", "off")
+          .setServerConfig("synchronous_commit", "off")
+          .setServerConfig("full_page_writes", "off")
+          .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log))
+          .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log))
+          .start();
+      running = Main.start(Vertx.vertx(), AppConfig.from(environment(postgres.getPort())))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+
+    public Main.Running running() {
+      return running;
+    }
+
+    void close() {
+      try {
+        running.stop();
+      } catch (Exception e) {
+        // the JVM is exiting; PostgreSQL is stopped below either way
+      }
+      try {
+        postgres.close();
+      } catch (IOException e) {
+        // best effort at exit
+      }
+    }
+  }
+}

@@ -1,0 +1,232 @@
+package parley.account;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.TestParley;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@ExtendWith(TestParley.class)
+class AccountsTest {
+
+  private final Api api = Api.local();
+
+  private static JsonObject registration(String username, String email, String password) {
+    return new JsonObject().put("username", username).put("email", email).put("password", password);
+  }
+
+  @Test
+  void registerAnswers201WithATokenAndTheUser() throws Exception {
+    Response r = api.post("/api/auth/register", null, registration("alice", "alice@example.org", "correct horse"));
+    assertEquals(201, r.status(), r.toString());
+    JsonObject user = r.json().getJsonObject("user");
+    assertEquals("alice", user.getString("username"));
+    assertEquals("alice@example.org", user.getString("email"));
+    assertEquals("user", user.getString("role"));
+    assertTrue(user.getString("createdAt").endsWith("Z"));
+    assertNotNull(r.json().getString("token"));
+    assertFalse(r.body().contains("argon2"), "never leak the hash");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$v=19$m=19456,t=2,p=1$%'"));
+  }
+
+  @Test
+  void registrationValidatesEveryField() throws Exception {
+    Response r = api.post("/api/auth/register", null, registration("a!", "not-an-email", "short"));
+    assertEquals(400, r.status());
+    assertEquals("application/problem+json", r.contentType());
+    assertEquals(java.util.List.of("username", "email", "password"), r.errorFields());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM users"));
+  }
+
+  @Test
+  void usernameRulesAreEnforced() {
+    for (String bad : new String[] {"ab", "a".repeat(31), "has space", "dot.ted", "émile"}) {
+      Response r = api.post("/api/auth/register", null, registration(bad, "x@example.org", "long enough"));
+      assertEquals(400, r.status(), bad);
+      assertEquals(java.util.List.of("username"), r.errorFields(), bad);
+    }
+    assertEquals(201, api.post("/api/auth/register", null,
+        registration("Ok_name-3", "ok@example.org", "long enough")).status());
+  }
+
+  @Test
+  void passwordLengthIsEightTo128() {
+    assertEquals(400, api.post("/api/auth/register", null, registration("pw1", "p1@example.org", "1234567")).status());
+    assertEquals(400, api.post("/api/auth/register", null,
+        registration("pw2", "p2@example.org", "x".repeat(129))).status());
+    assertEquals(201, api.post("/api/auth/register", null, registration("pw3", "p3@example.org", "12345678")).status());
+    assertEquals(201, api.post("/api/auth/register", null,
+        registration("pw4", "p4@example.org", "x".repeat(128))).status());
+  }
+
+  @Test
+  void missingAndWronglyTypedFieldsAre400() {
+    Response r = api.post("/api/auth/register", null, new JsonObject().put("username", 42));
+    assertEquals(400, r.status());
+    assertEquals(java.util.List.of("username", "email", "password"), r.errorFields());
+  }
+
+  @Test
+  void duplicateUsernameIgnoringCaseIs409() throws Exception {
+    api.register("alice");
+    Response r = api.post("/api/auth/register", null, registration("ALICE", "other@example.org", "correct horse"));
+    assertEquals(409, r.status());
+    assertEquals(java.util.List.of("username"), r.errorFields());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users"));
+  }
+
+  @Test
+  void duplicateEmailIs409() throws Exception {
+    api.register("alice");
+    Response r = api.post("/api/auth/register", null, registration("bob", "Alice@Example.org", "correct horse"));
+    assertEquals(409, r.status());
+    assertEquals(java.util.List.of("email"), r.errorFields());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users"));
+  }
+
+  @Test
+  void loginWorksWithUsernameOrEmailInAnyCase() {
+    api.register("alice");
+    for (String login : new String[] {"alice", "ALICE", "alice@example.org", "Alice@Example.ORG"}) {
+      Response r = api.post("/api/auth/login", null, new JsonObject().put("login", login).put("password", "correct horse"));
+      assertEquals(200, r.status(), login);
+      assertEquals("alice", r.json().getJsonObject("user").getString("username"));
+      String token = r.json().getString("token");
+      assertEquals(200, api.raw("GET", "/api/me", "Bearer " + token, null, null).status());
+    }
+  }
+
+  @Test
+  void wrongPasswordAndUnknownUserGetTheSame401() {
+    api.register("alice");
+    Response wrongPassword = api.post("/api/auth/login", null,
+        new JsonObject().put("login", "alice").put("password", "wrong horse"));
+    Response unknownUser = api.post("/api/auth/login", null,
+        new JsonObject().put("login", "nobody").put("password", "correct horse"));
+    assertEquals(401, wrongPassword.status());
+    assertEquals(401, unknownUser.status());
+    assertEquals(wrongPassword.body(), unknownUser.body());
+  }
+
+  @Test
+  void loginNeedsBothFields() {
+    Response r = api.post("/api/auth/login", null, new JsonObject().put("login", "alice"));
+    assertEquals(400, r.status());
+    assertEquals(java.util.List.of("password"), r.errorFields());
+  }
+
+  @Test
+  void meReturnsTheCurrentUser() {
+    Api.Session alice = api.register("alice");
+    Response r = api.get("/api/me", alice);
+    assertEquals(200, r.status());
+    JsonObject me = r.json();
+    assertEquals(alice.id(), me.getLong("id"));
+    assertEquals("alice", me.getString("username"));
+    assertEquals("alice@example.org", me.getString("email"));
+    assertEquals("user", me.getString("role"));
+    assertNotNull(me.getString("createdAt"));
+  }
+
+  @Test
+  void meWithoutATokenIs401() {
+    Response r = api.get("/api/me");
+    assertEquals(401, r.status());
+    assertEquals("application/problem+json", r.contentType());
+  }
+
+  @Test
+  void malformedForgedAndNonBearerTokensAre401() {
+    Api.Session alice = api.register("alice");
+    String[] parts = alice.token().split("\\.");
+    String forged = parts[0] + "." + parts[1] + "." + "AAAA" + parts[2].substring(4);
+    assertEquals(401, api.raw("GET", "/api/me", "Bearer not-a-token", null, null).status());
+    assertEquals(401, api.raw("GET", "/api/me", "Bearer " + forged, null, null).status());
+    assertEquals(401, api.raw("GET", "/api/me", "Basic " + alice.token(), null, null).status());
+    assertEquals(401, api.raw("GET", "/api/me", "Bearer ", null, null).status());
+  }
+
+  @Test
+  void aTokenWithAlgNoneIsRefused() {
+    Api.Session alice = api.register("alice");
+    String header = b64("{\"alg\":\"none\",\"typ\":\"JWT\"}");
+    String claims = b64("{\"sub\":\"" + alice.id() + "\",\"iss\":\"parley\",\"exp\":" + (now() + 3600) + "}");
+    assertEquals(401, api.raw("GET", "/api/me", "Bearer " + header + "." + claims + ".", null, null).status());
+  }
+
+  @Test
+  void anExpiredTokenIsRefused() throws Exception {
+    Api.Session alice = api.register("alice");
+    String token = hs256("{\"sub\":\"" + alice.id() + "\",\"iss\":\"parley\",\"iat\":" + (now() - 7200)
+        + ",\"exp\":" + (now() - 3600) + "}");
+    assertEquals(401, api.raw("GET", "/api/me", "Bearer " + token, null, null).status());
+    String fresh = hs256("{\"sub\":\"" + alice.id() + "\",\"iss\":\"parley\",\"iat\":" + now()
+        + ",\"exp\":" + (now() + 3600) + "}");
+    assertEquals(200, api.raw("GET", "/api/me", "Bearer " + fresh, null, null).status(), "control: same key, valid");
+  }
+
+  @Test
+  void aTokenForADeletedAccountIsRefused() throws Exception {
+    Api.Session alice = api.register("alice");
+    TestParley.sql("DELETE FROM users WHERE id = " + alice.id());
+    assertEquals(401, api.get("/api/me", alice).status());
+  }
+
+  @Test
+  void configuredAdminBecomesAdminOnRegistration() {
+    Response r = api.post("/api/auth/register", null, registration("Root_Admin", "root@example.org", "correct horse"));
+    assertEquals("admin", r.json().getJsonObject("user").getString("role"));
+  }
+
+  @Test
+  void profileShowsPublicFieldsAndLiveCounts() {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "First");
+    api.createPost(alice, "Second");
+    long c1 = api.comment(alice, post, "one", null);
+    api.comment(alice, post, "two", c1);
+    api.delete("/api/comments/" + c1, alice);
+    Response r = api.get("/api/users/ALICE");
+    assertEquals(200, r.status());
+    JsonObject profile = r.json();
+    assertEquals("alice", profile.getString("username"));
+    assertEquals("user", profile.getString("role"));
+    assertEquals(2, profile.getInteger("postCount"));
+    assertEquals(1, profile.getInteger("commentCount"));
+    assertNull(profile.getString("email"), "email is private");
+    assertNull(profile.getValue("id"));
+  }
+
+  @Test
+  void unknownProfileIs404() {
+    assertEquals(404, api.get("/api/users/nobody").status());
+  }
+
+  private static long now() {
+    return System.currentTimeMillis() / 1000;
+  }
+
+  private static String b64(String s) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String hs256(String claims) throws Exception {
+    String signingInput = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}") + "." + b64(claims);
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(TestParley.JWT_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    return signingInput + "." + Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(mac.doFinal(signingInput.getBytes(StandardCharsets.UTF_8)));
+  }
+}
