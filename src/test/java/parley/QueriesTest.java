@@ -1,0 +1,152 @@
+package parley;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the server asks PostgreSQL for: the test database logs every statement, so these tests read exactly which
+ * statements one request ran, that they were prepared, and how PostgreSQL plans them.
+ */
+@ExtendWith(TestParley.class)
+class QueriesTest {
+
+  private static final Pattern EXECUTE = Pattern.compile("^" + TestParley.APP_NAME + "LOG:  execute ([^:]+): (.*)$");
+  private static final Pattern ANY_LOG_LINE = Pattern.compile("^\\S*(LOG|DETAIL|ERROR|STATEMENT|WARNING|HINT|CONTEXT):");
+
+  private final Api api = Api.local();
+
+  /** The statements the server ran while {@code request} ran, in order. */
+  private static List<String> statementsDuring(Runnable request) throws IOException {
+    long before = PG_LOG_LENGTH();
+    request.run();
+    List<String> statements = new ArrayList<>();
+    StringBuilder current = null;
+    for (String line : readFrom(before).split("\n")) {
+      Matcher m = EXECUTE.matcher(line);
+      if (m.matches()) {
+        if (current != null) statements.add(current.toString());
+        assertFalse(m.group(1).contains("unnamed"), "every statement is prepared: " + line);
+        current = new StringBuilder(m.group(2));
+      } else if (ANY_LOG_LINE.matcher(line).find()) {
+        if (current != null) statements.add(current.toString());
+        current = null;
+      } else if (current != null) {
+        current.append('\n').append(line);
+      }
+    }
+    if (current != null) statements.add(current.toString());
+    return statements;
+  }
+
+  private static long PG_LOG_LENGTH() throws IOException {
+    return TestParley.PG_LOG.toFile().length();
+  }
+
+  private static String readFrom(long offset) throws IOException {
+    try (RandomAccessFile file = new RandomAccessFile(TestParley.PG_LOG.toFile(), "r")) {
+      byte[] bytes = new byte[(int) (file.length() - offset)];
+      file.seek(offset);
+      file.readFully(bytes);
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** PostgreSQL's plan for a logged statement, with sequential scans and sorts priced out of reach. */
+  private static String plan(String sql, String... args) throws Exception {
+    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
+      s.execute("SET enable_seqscan = off");
+      s.execute("SET enable_sort = off");
+      s.execute("PREPARE q AS " + sql);
+      StringBuilder plan = new StringBuilder();
+      try (ResultSet rs = s.executeQuery("EXPLAIN EXECUTE q(" + String.join(", ", args) + ")")) {
+        while (rs.next()) plan.append(rs.getString(1)).append('\n');
+      }
+      s.execute("DEALLOCATE q");
+      return plan.toString();
+    }
+  }
+
+  private static void assertServedByIndex(String plan) {
+    assertFalse(plan.contains("Seq Scan"), plan);
+    assertFalse(plan.contains("Sort"), "the list order comes from an index, not a sort:\n" + plan);
+    assertTrue(plan.contains("Index"), plan);
+  }
+
+  @Test
+  void aPageOfPostsIsOnePreparedQueryWhateverItHolds() throws Exception {
+    for (int i = 0; i < 30; i++) api.createPost(api.register("author" + i), "Post " + i);
+    List<String> first = statementsDuring(() -> assertEquals(200, api.get("/api/posts?limit=25").status()));
+    assertEquals(1, first.size(), first.toString());
+    String cursor = api.get("/api/posts?limit=25").json().getString("nextCursor");
+    List<String> second = statementsDuring(() -> api.get("/api/posts?limit=25&cursor=" + cursor));
+    assertEquals(first, second, "the same prepared statement serves every page");
+  }
+
+  @Test
+  void aPageOfCommentsIsOnePreparedQueryWhateverItHolds() throws Exception {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    Long parent = null;
+    for (int i = 0; i < 40; i++) {
+      long id = api.comment(api.register("commenter" + i), post, "comment " + i, parent);
+      parent = i % 3 == 0 ? Long.valueOf(id) : null;
+    }
+    List<String> statements = statementsDuring(() ->
+        assertEquals(40, api.get("/api/posts/" + post + "/comments?limit=100").items().size()));
+    assertEquals(1, statements.size(), statements.toString());
+  }
+
+  @Test
+  void aSignedInReaderCostsOneMoreQueryForWhoTheyAre() throws Exception {
+    Api.Session alice = api.register("alice");
+    api.createPost(alice, "Post");
+    List<String> statements = statementsDuring(() -> api.get("/api/posts", alice));
+    assertEquals(2, statements.size(), statements.toString());
+  }
+
+  @Test
+  void theFeedIsReadInIndexOrder() throws Exception {
+    api.createPost(api.register("alice"), "Post");
+    String sql = statementsDuring(() -> api.get("/api/posts")).get(0);
+    assertServedByIndex(plan(sql, "NULL", "21"));
+    assertServedByIndex(plan(sql, "100", "21"));
+  }
+
+  @Test
+  void aThreadIsReadInIndexOrder() throws Exception {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    api.comment(alice, post, "hello", null);
+    String sql = statementsDuring(() -> api.get("/api/posts/" + post + "/comments")).get(0);
+    String plan = plan(sql, Long.toString(post), "NULL", "51");
+    // The page is cut straight off the comments_thread index (Limit over the index scan); the outer ORDER BY
+    // only re-sorts that page's rows, which keeps the order guaranteed without reading more than one page.
+    assertFalse(plan.contains("Seq Scan"), plan);
+    assertTrue(Pattern.compile("Limit .*\\n\\s+->  Index Scan using comments_thread").matcher(plan).find(), plan);
+  }
+
+  @Test
+  void profileCountsUseTheAuthorIndexes() throws Exception {
+    api.register("alice");
+    String sql = statementsDuring(() -> api.get("/api/users/alice")).get(0);
+    String plan = plan(sql, "'alice'");
+    assertTrue(plan.contains("posts_by_author"), plan);
+    assertTrue(plan.contains("comments_by_author"), plan);
+    assertTrue(plan.contains("users_username_key"), plan);
+  }
+}
