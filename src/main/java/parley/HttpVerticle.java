@@ -14,6 +14,7 @@ import parley.account.Tokens;
 import parley.comment.CommentRoutes;
 import parley.config.AppConfig;
 import parley.db.Database;
+import parley.events.EventLog;
 import parley.http.ProblemHandler;
 import parley.http.RequestGuards;
 import parley.post.PostRoutes;
@@ -44,8 +45,9 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
     AccountRoutes accounts = new AccountRoutes(vertx, database.pool(), tokens, config.admin());
-    PostRoutes posts = new PostRoutes(database.pool());
-    CommentRoutes comments = new CommentRoutes(database.pool());
+    EventLog events = new EventLog(vertx, database.pool());
+    PostRoutes posts = new PostRoutes(events);
+    CommentRoutes comments = new CommentRoutes(events);
 
     Router router = Router.router(vertx);
     router.route().handler(RequestGuards.securityHeaders());

@@ -81,7 +81,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
   }
 
   static void truncate() throws Exception {
-    sql("TRUNCATE users, posts, comments RESTART IDENTITY CASCADE");
+    sql("TRUNCATE users, posts, comments, events, topic_seqs RESTART IDENTITY CASCADE");
   }
 
   /** Settings for a server on the shared test database; tests may start more with their own changes. */

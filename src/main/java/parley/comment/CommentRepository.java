@@ -1,11 +1,13 @@
 package parley.comment;
 
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import parley.events.EventLog;
+import parley.events.Topics;
 import parley.http.Page;
 import parley.http.Principal;
 import parley.http.Problem;
@@ -13,18 +15,21 @@ import parley.http.Problem;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * Comments in PostgreSQL. Every write locks its post's row first (adding a comment through the comment_count
- * update, editing or deleting through an explicit lock), so writes to one thread are serialised in one order and
- * writes to different threads never wait for each other.
+ * update, editing or deleting through an explicit lock), then the thread's event counter, then any user counters
+ * in id order: writes to one thread are serialised in one order, writes to different threads never wait for each
+ * other, and no two writes can deadlock.
  */
 final class CommentRepository {
 
   private static final String COUNT_UP = "UPDATE posts SET comment_count = comment_count + 1 "
-      + "WHERE id = $1 AND deleted_at IS NULL RETURNING id";
+      + "WHERE id = $1 AND deleted_at IS NULL RETURNING author_id, comment_count";
 
-  private static final String PARENT = "SELECT post_id, deleted_at IS NOT NULL AS deleted FROM comments WHERE id = $1";
+  private static final String PARENT =
+      "SELECT post_id, author_id, deleted_at IS NOT NULL AS deleted FROM comments WHERE id = $1";
 
   private static final String INSERT = """
       WITH c AS (
@@ -35,11 +40,13 @@ final class CommentRepository {
 
   /**
    * One page of a thread, oldest first, in one query: the post row decides 404 (no row) versus an empty page
-   * (one row of nulls); comments come through the comments_thread index.
+   * (one row of nulls) and carries the thread's seq from the same snapshot; comments come through the
+   * comments_thread index.
    */
-  private static final String LIST = """
-      SELECT %s
+  static final String LIST = """
+      SELECT %s, COALESCE(t.seq, 0) AS thread_seq
         FROM posts p
+        LEFT JOIN topic_seqs t ON t.topic = 'parley.post.' || p.id
         LEFT JOIN LATERAL (
           SELECT * FROM comments
            WHERE post_id = p.id AND id > COALESCE($2, 0)
@@ -63,51 +70,83 @@ final class CommentRepository {
 
   private static final String TOMBSTONE = "UPDATE comments SET body = '', body_html = '', deleted_at = now() WHERE id = $1";
 
-  private static final String COUNT_DOWN = "UPDATE posts SET comment_count = comment_count - 1 WHERE id = $1";
+  private static final String COUNT_DOWN =
+      "UPDATE posts SET comment_count = comment_count - 1 WHERE id = $1 RETURNING comment_count";
 
-  private final Pool pool;
+  /** A page of a thread and the thread's seq at the moment it was read. */
+  record Thread(List<Comment> comments, long seq) {
+  }
 
-  CommentRepository(Pool pool) {
-    this.pool = pool;
+  private final EventLog events;
+
+  CommentRepository(EventLog events) {
+    this.events = events;
   }
 
   Future<Comment> insert(long postId, long authorId, CommentInput input) {
-    return pool.withTransaction(conn -> conn.preparedQuery(COUNT_UP).execute(Tuple.of(postId))
-        .compose(rows -> {
-          if (rows.size() == 0) throw Problem.notFound("No such post.");
-          return input.parentId() == null ? Future.succeededFuture() : checkParent(conn, postId, input.parentId());
-        })
-        .compose(v -> conn.preparedQuery(INSERT)
-            .execute(Tuple.of(postId, input.parentId(), authorId, input.body(), input.rendered().html())))
-        .map(rows -> Comment.fromRow(rows.iterator().next())));
+    return events.transaction(box -> {
+      SqlConnection conn = box.connection();
+      TreeSet<Long> notify = new TreeSet<>();
+      long[] count = new long[1];
+      return conn.preparedQuery(COUNT_UP).execute(Tuple.of(postId))
+          .compose(rows -> {
+            if (rows.size() == 0) throw Problem.notFound("No such post.");
+            Row post = rows.iterator().next();
+            notify.add(post.getLong("author_id"));
+            count[0] = post.getInteger("comment_count");
+            return input.parentId() == null ? Future.succeededFuture()
+                : checkParent(conn, postId, input.parentId()).map(notify::add);
+          })
+          .compose(v -> conn.preparedQuery(INSERT)
+              .execute(Tuple.of(postId, input.parentId(), authorId, input.body(), input.rendered().html())))
+          .map(rows -> Comment.fromRow(rows.iterator().next()))
+          .compose(comment -> {
+            JsonObject json = comment.toJson();
+            notify.remove(authorId);
+            Future<?> chain = box.append(Topics.post(postId), Topics.COMMENT_CREATED, json, authorId)
+                .compose(e -> box.append(Topics.FEED, Topics.POST_STATS, stats(postId, count[0]), null))
+                .compose(e -> box.append(Topics.MOD, Topics.COMMENT_CREATED, json, authorId));
+            for (long userId : notify) {
+              chain = chain.compose(e -> box.append(Topics.user(userId), Topics.REPLY_CREATED, json, authorId));
+            }
+            return chain.map(comment);
+          });
+    });
   }
 
   /** A page of the thread, or empty when the post does not exist (or was deleted). */
-  Future<Optional<List<Comment>>> list(long postId, Page page) {
-    return pool.preparedQuery(LIST).execute(Tuple.of(postId, page.after(), page.fetchSize())).map(rows -> {
+  Future<Optional<Thread>> list(long postId, Page page) {
+    return events.pool().preparedQuery(LIST).execute(Tuple.of(postId, page.after(), page.fetchSize())).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
       List<Comment> comments = new ArrayList<>(rows.size());
+      long seq = 0;
       for (Row row : rows) {
+        seq = row.getLong("thread_seq");
         if (row.getLong("id") != null) comments.add(Comment.fromRow(row));
       }
-      return Optional.of(comments);
+      return Optional.of(new Thread(comments, seq));
     });
   }
 
   Future<Optional<Comment>> find(long id) {
-    return find(pool, id);
+    return find(events.pool(), id);
   }
 
   /** Edits a comment's body; only its author may, and not once it is deleted. */
   Future<Comment> update(long id, Principal caller, CommentInput input) {
-    return pool.withTransaction(conn -> lock(conn, id)
-        .compose(target -> {
-          if (target.authorId() != caller.id()) throw Problem.forbidden("Only the comment's author may edit it.");
-          if (target.deleted()) throw Problem.conflict("The comment was deleted.");
-          return conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), input.rendered().html()));
-        })
-        .compose(v -> find(conn, id))
-        .map(Optional::orElseThrow));
+    return events.transaction(box -> {
+      SqlConnection conn = box.connection();
+      return lock(conn, id)
+          .compose(target -> {
+            if (target.authorId() != caller.id()) throw Problem.forbidden("Only the comment's author may edit it.");
+            if (target.deleted()) throw Problem.conflict("The comment was deleted.");
+            return conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), input.rendered().html()));
+          })
+          .compose(v -> find(conn, id))
+          .map(Optional::orElseThrow)
+          .compose(comment -> box.append(Topics.post(comment.postId()), Topics.COMMENT_EDITED, comment.toJson(),
+              comment.authorId()).map(comment));
+    });
   }
 
   /**
@@ -115,15 +154,27 @@ final class CommentRepository {
    * tombstone again changes nothing.
    */
   Future<Void> delete(long id, Principal caller) {
-    return pool.withTransaction(conn -> lock(conn, id).compose(target -> {
-      if (target.authorId() != caller.id() && !caller.isModerator()) {
-        throw Problem.forbidden("Only the comment's author or a moderator may delete it.");
-      }
-      if (target.deleted()) return Future.succeededFuture();
-      return conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
-          .compose(v -> conn.preparedQuery(COUNT_DOWN).execute(Tuple.of(target.postId())))
-          .mapEmpty();
-    }));
+    return events.transaction(box -> {
+      SqlConnection conn = box.connection();
+      return lock(conn, id).compose(target -> {
+        if (target.authorId() != caller.id() && !caller.isModerator()) {
+          throw Problem.forbidden("Only the comment's author or a moderator may delete it.");
+        }
+        if (target.deleted()) return Future.succeededFuture();
+        JsonObject removed = new JsonObject().put("id", id).put("postId", target.postId());
+        return conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
+            .compose(v -> conn.preparedQuery(COUNT_DOWN).execute(Tuple.of(target.postId())))
+            .compose(rows -> box.append(Topics.post(target.postId()), Topics.COMMENT_DELETED, removed,
+                    target.authorId())
+                .compose(e -> box.append(Topics.FEED, Topics.POST_STATS,
+                    stats(target.postId(), rows.iterator().next().getInteger("comment_count")), null)))
+            .mapEmpty();
+      });
+    });
+  }
+
+  private static JsonObject stats(long postId, long commentCount) {
+    return new JsonObject().put("postId", postId).put("commentCount", commentCount);
   }
 
   private record Target(long authorId, long postId, boolean deleted) {
@@ -142,15 +193,17 @@ final class CommentRepository {
         });
   }
 
-  private static Future<Void> checkParent(SqlConnection conn, long postId, long parentId) {
+  /** Checks the parent is a live comment on the same post and returns its author (to notify). */
+  private static Future<Long> checkParent(SqlConnection conn, long postId, long parentId) {
     return conn.preparedQuery(PARENT).execute(Tuple.of(parentId)).map(rows -> {
       if (rows.size() == 0 || rows.iterator().next().getLong("post_id") != postId) {
         throw Problem.invalid("parentId", "must be a comment on this post");
       }
-      if (rows.iterator().next().getBoolean("deleted")) {
+      Row parent = rows.iterator().next();
+      if (parent.getBoolean("deleted")) {
         throw Problem.conflict("parentId", "the comment you are replying to was deleted");
       }
-      return null;
+      return parent.getLong("author_id");
     });
   }
 

@@ -3,7 +3,7 @@ package parley.comment;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
+import parley.events.EventLog;
 import parley.http.Fields;
 import parley.http.Page;
 import parley.http.PathIds;
@@ -18,8 +18,8 @@ public final class CommentRoutes {
 
   private final CommentRepository comments;
 
-  public CommentRoutes(Pool pool) {
-    this.comments = new CommentRepository(pool);
+  public CommentRoutes(EventLog events) {
+    this.comments = new CommentRepository(events);
   }
 
   public void mount(Router router) {
@@ -35,7 +35,8 @@ public final class CommentRoutes {
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     comments.list(postId, page)
         .map(rows -> rows.orElseThrow(() -> Problem.notFound("No such post.")))
-        .onSuccess(rows -> ctx.json(page.respond(rows, Comment::id, Comment::toJson)))
+        .onSuccess(thread -> ctx.json(page.respond(thread.comments(), Comment::id, Comment::toJson)
+            .put("seq", thread.seq())))
         .onFailure(ctx::fail);
   }
 

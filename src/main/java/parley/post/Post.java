@@ -10,17 +10,18 @@ import java.util.Arrays;
 import java.util.List;
 
 /** A post as readers see it. */
-record Post(long id, String title, String body, String bodyHtml, String excerpt, List<String> sources,
-    String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount) {
+record Post(long id, long authorId, String title, String body, String bodyHtml, String excerpt,
+    List<String> sources, String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount) {
 
   /** The columns {@link #fromRow} reads; {@code p} is posts and {@code u} its author. */
-  static final String COLUMNS = "p.id, p.title, p.body, p.body_html, p.excerpt, p.sources, u.username, "
+  static final String COLUMNS = "p.id, p.author_id, p.title, p.body, p.body_html, p.excerpt, p.sources, u.username, "
       + "p.created_at, p.edited_at, p.comment_count";
 
   static Post fromRow(Row row) {
-    return new Post(row.getLong("id"), row.getString("title"), row.getString("body"), row.getString("body_html"),
-        row.getString("excerpt"), Arrays.asList(row.getArrayOfStrings("sources")), row.getString("username"),
-        row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"), row.getInteger("comment_count"));
+    return new Post(row.getLong("id"), row.getLong("author_id"), row.getString("title"), row.getString("body"),
+        row.getString("body_html"), row.getString("excerpt"), Arrays.asList(row.getArrayOfStrings("sources")),
+        row.getString("username"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"),
+        row.getInteger("comment_count"));
   }
 
   /** GET /api/posts/{id}: the whole post. */

@@ -1,11 +1,14 @@
 package parley.post;
 
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import parley.events.EventLog;
+import parley.events.Topics;
 import parley.http.Page;
 import parley.http.Principal;
 import parley.http.Problem;
@@ -14,7 +17,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Posts in PostgreSQL. A deleted post is kept (soft delete) but no reader path returns it. */
+/**
+ * Posts in PostgreSQL. A deleted post is kept (soft delete) but no reader path returns it. Every change writes its
+ * events in the same transaction.
+ */
 final class PostRepository {
 
   private static final String INSERT = """
@@ -24,11 +30,14 @@ final class PostRepository {
         RETURNING *)
       SELECT %s FROM p JOIN users u ON u.id = p.author_id""".formatted(Post.COLUMNS);
 
-  private static final String FIND = "SELECT " + Post.COLUMNS
-      + " FROM posts p JOIN users u ON u.id = p.author_id WHERE p.id = $1 AND p.deleted_at IS NULL";
+  /** The post and its thread's current seq, read in one snapshot so a resume from that seq misses nothing. */
+  private static final String FIND = "SELECT " + Post.COLUMNS + ", COALESCE(t.seq, 0) AS seq"
+      + " FROM posts p JOIN users u ON u.id = p.author_id"
+      + " LEFT JOIN topic_seqs t ON t.topic = 'parley.post.' || p.id"
+      + " WHERE p.id = $1 AND p.deleted_at IS NULL";
 
   /** Newest first, keyset on id through the posts_feed index; $1 is the last id seen (or null). */
-  private static final String LIST = "SELECT " + Post.COLUMNS
+  static final String LIST = "SELECT " + Post.COLUMNS
       + " FROM posts p JOIN users u ON u.id = p.author_id"
       + " WHERE p.deleted_at IS NULL AND p.id < COALESCE($1, 9223372036854775807)"
       + " ORDER BY p.id DESC LIMIT $2";
@@ -47,47 +56,67 @@ final class PostRepository {
 
   private static final String SOFT_DELETE = "UPDATE posts SET deleted_at = now() WHERE id = $1";
 
-  private final Pool pool;
+  /** A post with its thread's seq, for GET /api/posts/{id}. */
+  record Read(Post post, long seq) {
+  }
 
-  PostRepository(Pool pool) {
-    this.pool = pool;
+  private final EventLog events;
+
+  PostRepository(EventLog events) {
+    this.events = events;
   }
 
   Future<Post> insert(long authorId, PostInput input) {
-    return pool.withTransaction(conn -> conn.preparedQuery(INSERT)
+    return events.transaction(box -> box.connection().preparedQuery(INSERT)
         .execute(Tuple.of(authorId, input.title(), input.body(), input.rendered().html(), input.rendered().excerpt(),
             input.sources().toArray(String[]::new)))
-        .map(rows -> Post.fromRow(rows.iterator().next())));
+        .map(rows -> Post.fromRow(rows.iterator().next()))
+        .compose(post -> box.append(Topics.FEED, Topics.POST_CREATED, post.toListItemJson(), authorId)
+            .compose(e -> box.append(Topics.MOD, Topics.POST_CREATED, post.toJson(), authorId))
+            .map(post)));
   }
 
-  Future<Optional<Post>> find(long id) {
-    return find(pool, id);
+  Future<Optional<Read>> find(long id) {
+    return events.pool().preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> {
+      if (rows.size() == 0) return Optional.empty();
+      Row row = rows.iterator().next();
+      return Optional.of(new Read(Post.fromRow(row), row.getLong("seq")));
+    });
   }
 
   Future<List<Post>> list(Page page) {
-    return pool.preparedQuery(LIST).execute(Tuple.of(page.after(), page.fetchSize())).map(PostRepository::posts);
+    return events.pool().preparedQuery(LIST).execute(Tuple.of(page.after(), page.fetchSize()))
+        .map(PostRepository::posts);
   }
 
   /** Edits a post; only its author may. */
   Future<Post> update(long id, Principal caller, PostInput input) {
-    return pool.withTransaction(conn -> lockForAuthor(conn, id, caller, false)
-        .compose(v -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
-            input.rendered() == null ? null : input.rendered().html(),
-            input.rendered() == null ? null : input.rendered().excerpt(),
-            input.sources() == null ? null : input.sources().toArray(String[]::new))))
-        .compose(v -> find(conn, id))
-        .map(Optional::orElseThrow));
+    return events.transaction(box -> {
+      SqlConnection conn = box.connection();
+      return lockForAuthor(conn, id, caller, false)
+          .compose(v -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
+              input.rendered() == null ? null : input.rendered().html(),
+              input.rendered() == null ? null : input.rendered().excerpt(),
+              input.sources() == null ? null : input.sources().toArray(String[]::new))))
+          .compose(v -> findIn(conn, id))
+          .compose(post -> box.append(Topics.post(id), Topics.POST_EDITED, post.toJson(), post.authorId())
+              .compose(e -> box.append(Topics.FEED, Topics.POST_EDITED, post.toListItemJson(), post.authorId()))
+              .map(post));
+    });
   }
 
   /** Soft-deletes a post; its author or a moderator may. */
   Future<Void> delete(long id, Principal caller) {
-    return pool.withTransaction(conn -> lockForAuthor(conn, id, caller, true)
-        .compose(v -> conn.preparedQuery(SOFT_DELETE).execute(Tuple.of(id)))
+    JsonObject removed = new JsonObject().put("id", id);
+    return events.transaction(box -> lockForAuthor(box.connection(), id, caller, true)
+        .compose(authorId -> box.connection().preparedQuery(SOFT_DELETE).execute(Tuple.of(id))
+            .compose(v -> box.append(Topics.post(id), Topics.POST_DELETED, removed, authorId))
+            .compose(v -> box.append(Topics.FEED, Topics.POST_DELETED, removed, authorId)))
         .mapEmpty());
   }
 
   /** Locks the post row for this transaction after checking it exists and the caller may change it. */
-  private static Future<Void> lockForAuthor(SqlConnection conn, long id, Principal caller, boolean moderatorMay) {
+  private static Future<Long> lockForAuthor(SqlConnection conn, long id, Principal caller, boolean moderatorMay) {
     return conn.preparedQuery(LOCK).execute(Tuple.of(id)).map(rows -> {
       if (rows.size() == 0) throw Problem.notFound("No such post.");
       long authorId = rows.iterator().next().getLong("author_id");
@@ -95,13 +124,12 @@ final class PostRepository {
         throw Problem.forbidden(moderatorMay ? "Only the post's author or a moderator may delete it."
             : "Only the post's author may edit it.");
       }
-      return null;
+      return authorId;
     });
   }
 
-  private static Future<Optional<Post>> find(io.vertx.sqlclient.SqlClient client, long id) {
-    return client.preparedQuery(FIND).execute(Tuple.of(id)).map(rows ->
-        rows.size() == 0 ? Optional.empty() : Optional.of(Post.fromRow(rows.iterator().next())));
+  private static Future<Post> findIn(SqlClient client, long id) {
+    return client.preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> Post.fromRow(rows.iterator().next()));
   }
 
   private static List<Post> posts(RowSet<Row> rows) {

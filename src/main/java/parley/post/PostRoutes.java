@@ -3,7 +3,7 @@ package parley.post;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Pool;
+import parley.events.EventLog;
 import parley.http.Fields;
 import parley.http.Page;
 import parley.http.PathIds;
@@ -18,8 +18,8 @@ public final class PostRoutes {
 
   private final PostRepository posts;
 
-  public PostRoutes(Pool pool) {
-    this.posts = new PostRepository(pool);
+  public PostRoutes(EventLog events) {
+    this.posts = new PostRepository(events);
   }
 
   public void mount(Router router) {
@@ -51,7 +51,7 @@ public final class PostRoutes {
   private void read(RoutingContext ctx) {
     posts.find(postId(ctx))
         .map(post -> post.orElseThrow(() -> Problem.notFound("No such post.")))
-        .onSuccess(post -> ctx.json(post.toJson()))
+        .onSuccess(read -> ctx.json(read.post().toJson().put("seq", read.seq())))
         .onFailure(ctx::fail);
   }
 

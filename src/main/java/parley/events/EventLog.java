@@ -1,0 +1,188 @@
+package parley.events;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import parley.http.Iso;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Writes events in the same transaction as the change they describe, publishes them on the event bus only after
+ * that transaction commits, and reads them back for replay. Nothing is published for a write that rolled back,
+ * and everything published can be replayed from the log (within retention), so a reader that resumes from its
+ * last seq misses nothing.
+ */
+public final class EventLog {
+
+  private static final String APPEND_ORDERED = """
+      WITH s AS (
+        INSERT INTO topic_seqs AS t (topic, seq) VALUES ($1, 1)
+        ON CONFLICT (topic) DO UPDATE SET seq = t.seq + 1
+        RETURNING seq)
+      INSERT INTO events (topic, seq, type, data, author_id)
+      SELECT $1, s.seq, $2, $3::text::json, $4 FROM s
+      RETURNING seq, at""";
+
+  private static final String APPEND_SHARED = "INSERT INTO events (topic, seq, type, data, author_id) "
+      + "VALUES ($1, nextval('events_global_seq'), $2, $3::text::json, $4) RETURNING seq, at";
+
+  /** One snapshot: the topic's head, what was pruned, and a page of events after $2. */
+  private static final String READ_AFTER = """
+      SELECT t.seq AS head, t.pruned_through, e.seq, e.type, e.at, e.data::text AS data, e.author_id
+        FROM topic_seqs t
+        LEFT JOIN LATERAL (
+          SELECT * FROM events WHERE topic = t.topic AND seq > $2 ORDER BY seq LIMIT $3) e ON true
+       WHERE t.topic = $1
+       ORDER BY e.seq""";
+
+  private static final String HEAD = "SELECT seq FROM topic_seqs WHERE topic = $1";
+
+  /** Topics with events old enough to prune. */
+  private static final String PRUNABLE_TOPICS =
+      "SELECT DISTINCT topic FROM events WHERE at < now() - make_interval(secs => $1)";
+
+  /**
+   * Prunes one topic and records how far, in one statement that locks only that topic's counter row, so pruning
+   * can never deadlock with writers (which may hold several topics' rows).
+   */
+  private static final String PRUNE_TOPIC = """
+      WITH doomed AS (
+        DELETE FROM events
+         WHERE topic = $1
+           AND at < now() - make_interval(secs => $2)
+           AND seq <= COALESCE((SELECT seq - $3 FROM topic_seqs WHERE topic = $1), seq)
+        RETURNING seq),
+      marks AS (
+        UPDATE topic_seqs SET pruned_through = GREATEST(pruned_through, (SELECT max(seq) FROM doomed))
+         WHERE topic = $1 AND EXISTS (SELECT 1 FROM doomed))
+      SELECT count(*) AS pruned FROM doomed""";
+
+  private final Vertx vertx;
+  private final Pool pool;
+
+  public EventLog(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  /** The events a transaction appends, kept until it commits. */
+  public static final class Outbox {
+    private final SqlConnection conn;
+    private final List<LiveEvent> events = new ArrayList<>();
+
+    private Outbox(SqlConnection conn) {
+      this.conn = conn;
+    }
+
+    public SqlConnection connection() {
+      return conn;
+    }
+
+    /**
+     * Appends an event to the log inside the current transaction. On a thread or user topic this takes the topic's
+     * next number and holds its row lock until commit, so call it after the change it describes.
+     */
+    public Future<LiveEvent> append(String topic, String type, JsonObject data, Long authorId) {
+      String json = data.encode();
+      String sql = Topics.isOrdered(topic) ? APPEND_ORDERED : APPEND_SHARED;
+      return conn.preparedQuery(sql).execute(Tuple.of(topic, type, json, authorId)).map(rows -> {
+        Row row = rows.iterator().next();
+        LiveEvent event = LiveEvent.of(topic, row.getLong("seq"), type, Iso.format(row.getOffsetDateTime("at")),
+            authorId, json);
+        events.add(event);
+        return event;
+      });
+    }
+  }
+
+  /** Runs {@code work} in one transaction and publishes the events it appended once (and only if) it commits. */
+  public <T> Future<T> transaction(Function<Outbox, Future<T>> work) {
+    List<LiveEvent> committed = new ArrayList<>();
+    return pool.withTransaction(conn -> {
+      Outbox outbox = new Outbox(conn);
+      return work.apply(outbox).onSuccess(v -> committed.addAll(outbox.events));
+    }).onSuccess(v -> publish(committed));
+  }
+
+  /** Publishes committed events on the event bus, where every node's live hubs pick them up. */
+  void publish(List<LiveEvent> events) {
+    for (LiveEvent e : events) {
+      DeliveryOptions options = new DeliveryOptions()
+          .addHeader("seq", Long.toString(e.seq()))
+          .addHeader("type", e.type());
+      if (e.authorId() != null) options.addHeader("author", Long.toString(e.authorId()));
+      vertx.eventBus().publish(Topics.busAddress(e.topic()), e.envelope(), options);
+    }
+  }
+
+  /** Listens to a topic's committed events on the event bus, from this event loop. */
+  public static MessageConsumer<String> listen(Vertx vertx, String topic, Handler<LiveEvent> handler) {
+    return vertx.eventBus().<String>consumer(Topics.busAddress(topic), message -> handler.handle(fromMessage(topic, message)));
+  }
+
+  private static LiveEvent fromMessage(String topic, Message<String> message) {
+    String author = message.headers().get("author");
+    return new LiveEvent(topic, Long.parseLong(message.headers().get("seq")), message.headers().get("type"),
+        author == null ? null : Long.valueOf(author), message.body());
+  }
+
+  /** A page of a topic's log after a seq, with the topic's head and how far it was pruned, from one snapshot. */
+  public record Page(long head, long prunedThrough, List<LiveEvent> events) {
+  }
+
+  public Future<Page> readAfter(String topic, long after, int limit) {
+    return pool.preparedQuery(READ_AFTER).execute(Tuple.of(topic, after, limit)).map(rows -> {
+      long head = 0;
+      long pruned = 0;
+      List<LiveEvent> events = new ArrayList<>(rows.size());
+      for (Row row : rows) {
+        head = row.getLong("head");
+        pruned = row.getLong("pruned_through");
+        if (row.getLong("seq") != null) {
+          events.add(LiveEvent.of(topic, row.getLong("seq"), row.getString("type"),
+              Iso.format(row.getOffsetDateTime("at")), row.getLong("author_id"), row.getString("data")));
+        }
+      }
+      return new Page(head, pruned, events);
+    });
+  }
+
+  /** The last seq a thread or user topic has used (0 before its first event). */
+  public Future<Long> head(String topic) {
+    return pool.preparedQuery(HEAD).execute(Tuple.of(topic))
+        .map(rows -> rows.size() == 0 ? 0L : rows.iterator().next().getLong("seq"));
+  }
+
+  /**
+   * Deletes events older than {@code maxAge} that are also beyond the newest {@code keepPerTopic} of their topic,
+   * so the log always holds at least that age or that many events per topic, whichever is more.
+   */
+  public Future<Long> prune(Duration maxAge, long keepPerTopic) {
+    double seconds = maxAge.toSeconds();
+    return pool.preparedQuery(PRUNABLE_TOPICS).execute(Tuple.of(seconds)).compose(rows -> {
+      Future<Long> total = Future.succeededFuture(0L);
+      for (Row row : rows) {
+        String topic = row.getString("topic");
+        total = total.compose(sum -> pool.preparedQuery(PRUNE_TOPIC).execute(Tuple.of(topic, seconds, keepPerTopic))
+            .map(pruned -> sum + pruned.iterator().next().getLong("pruned")));
+      }
+      return total;
+    });
+  }
+}
