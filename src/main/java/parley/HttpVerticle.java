@@ -16,6 +16,8 @@ import parley.config.AppConfig;
 import parley.db.Database;
 import parley.events.EventLog;
 import parley.http.ProblemHandler;
+import parley.live.DeliveryFilter;
+import parley.live.LiveBridge;
 import parley.http.RequestGuards;
 import parley.post.PostRoutes;
 
@@ -34,6 +36,7 @@ public final class HttpVerticle extends VerticleBase {
   private final Database database;
   private final String jwtSecret;
   private HttpServer server;
+  private LiveBridge live;
 
   HttpVerticle(AppConfig config, Database database, String jwtSecret) {
     this.config = config;
@@ -48,6 +51,7 @@ public final class HttpVerticle extends VerticleBase {
     EventLog events = new EventLog(vertx, database.pool());
     PostRoutes posts = new PostRoutes(events);
     CommentRoutes comments = new CommentRoutes(events);
+    live = new LiveBridge(vertx, events, accounts, posts, DeliveryFilter.EVERYONE, config);
 
     Router router = Router.router(vertx);
     router.route().handler(RequestGuards.securityHeaders());
@@ -60,6 +64,7 @@ public final class HttpVerticle extends VerticleBase {
     accounts.mount(router);
     posts.mount(router);
     comments.mount(router);
+    live.mount(router);
 
     router.get().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
 
@@ -71,15 +76,19 @@ public final class HttpVerticle extends VerticleBase {
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.host())
         .setPort(config.port())
-        .setCompressionSupported(true));
+        .setCompressionSupported(true)
+        // Per-message deflate costs about five times the memory per socket and slows fan-out to large threads.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false));
     return server.requestHandler(router).listen();
   }
 
   /** Lets requests in flight finish, up to the configured grace, then closes every connection. */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture()
-        : server.shutdown(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS);
+    Future<Void> liveClosed = live == null ? Future.succeededFuture() : live.close();
+    return liveClosed.eventually(() -> server == null ? Future.succeededFuture()
+        : server.shutdown(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
   }
 
   private void health(RoutingContext ctx) {

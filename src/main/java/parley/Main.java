@@ -9,9 +9,11 @@ import parley.account.AccountRoutes;
 import parley.account.Tokens;
 import parley.config.AppConfig;
 import parley.db.Database;
+import parley.events.EventLog;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 public final class Main {
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
+  private static final Duration PRUNE_EVERY = Duration.ofHours(1);
 
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId) {
@@ -79,6 +82,14 @@ public final class Main {
   }
 
   private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret) {
+    EventLog events = new EventLog(vertx, database.pool());
+    Runnable prune = () -> events.prune(config.eventRetention(), config.eventRetentionCount())
+        .onSuccess(n -> {
+          if (n > 0) log.info("Pruned {} events past retention", n);
+        })
+        .onFailure(e -> log.warn("Pruning the event log failed: {}", e.toString()));
+    prune.run();
+    vertx.setPeriodic(PRUNE_EVERY.toMillis(), id -> prune.run());
     return AccountRoutes.promoteConfiguredAdmin(database.pool(), config.admin())
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret),
             new DeploymentOptions().setInstances(config.httpInstances())))

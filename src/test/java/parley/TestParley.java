@@ -97,6 +97,10 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
     env.put(AppConfig.JWT_SECRET, JWT_SECRET);
     env.put(AppConfig.HTTP_INSTANCES, "2");
     env.put(AppConfig.ADMIN, "root_admin");
+    env.put(AppConfig.SSE_HEARTBEAT, "1s");
+    env.put(AppConfig.ALLOWED_ORIGINS, "http://allowed.example");
+    env.put(AppConfig.LIVE_QUEUE_BYTES, "65536");
+    env.put(AppConfig.SHUTDOWN_GRACE, "1s");
     return env;
   }
 

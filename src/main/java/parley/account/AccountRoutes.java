@@ -56,19 +56,30 @@ public final class AccountRoutes {
         ctx.fail(Problem.unauthorized("Use Authorization: Bearer <token>."));
         return;
       }
-      tokens.verify(header.substring(7).strip())
-          .recover(e -> Future.failedFuture(Problem.unauthorized("The token is invalid or has expired.")))
-          .compose(claims -> accounts.findById(claims.userId()))
-          .onSuccess(user -> {
-            if (user.isEmpty()) {
-              ctx.fail(Problem.unauthorized("The token's account no longer exists."));
-              return;
-            }
-            user.get().principal().attachTo(ctx);
+      identify(header.substring(7).strip())
+          .onSuccess(identity -> {
+            identity.principal().attachTo(ctx);
             ctx.next();
           })
           .onFailure(ctx::fail);
     };
+  }
+
+  /**
+   * Verifies a token and loads its user as they are now (so a role change or a deleted account counts at once).
+   * Fails with a 401 problem for a bad or expired token or a vanished account.
+   */
+  public Future<Identity> identify(String token) {
+    return tokens.verify(token)
+        .recover(e -> Future.failedFuture(Problem.unauthorized("The token is invalid or has expired.")))
+        .compose(claims -> accounts.findById(claims.userId()).map(user -> new Identity(
+            user.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists.")).principal(),
+            claims.expiresAt())));
+  }
+
+  /** A user as they are now, for live connections that must re-check a role or ban. */
+  public Future<Optional<Principal>> principal(long userId) {
+    return accounts.findById(userId).map(user -> user.map(User::principal));
   }
 
   /** Makes the configured admin ({@code PARLEY_ADMIN}) an admin at start-up if that account already exists. */

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -25,7 +27,12 @@ public record AppConfig(
     Duration tokenTtl,
     Optional<String> admin,
     int httpInstances,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    List<String> allowedOrigins,
+    Duration eventRetention,
+    long eventRetentionCount,
+    int liveQueueBytes,
+    Duration sseHeartbeat) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
@@ -38,6 +45,11 @@ public record AppConfig(
   public static final String ADMIN = "PARLEY_ADMIN";
   public static final String HTTP_INSTANCES = "PARLEY_HTTP_INSTANCES";
   public static final String SHUTDOWN_GRACE = "PARLEY_SHUTDOWN_GRACE";
+  public static final String ALLOWED_ORIGINS = "PARLEY_ALLOWED_ORIGINS";
+  public static final String EVENT_RETENTION = "PARLEY_EVENT_RETENTION";
+  public static final String EVENT_RETENTION_COUNT = "PARLEY_EVENT_RETENTION_COUNT";
+  public static final String LIVE_QUEUE_BYTES = "PARLEY_LIVE_QUEUE_BYTES";
+  public static final String SSE_HEARTBEAT = "PARLEY_SSE_HEARTBEAT";
 
   public AppConfig {
     if (port < 0 || port > 65535) throw new IllegalArgumentException(PORT + " must be between 0 and 65535");
@@ -45,6 +57,12 @@ public record AppConfig(
     if (httpInstances < 1) throw new IllegalArgumentException(HTTP_INSTANCES + " must be at least 1");
     if (tokenTtl.isNegative() || tokenTtl.isZero()) throw new IllegalArgumentException(TOKEN_TTL + " must be positive");
     if (shutdownGrace.isNegative()) throw new IllegalArgumentException(SHUTDOWN_GRACE + " must not be negative");
+    if (eventRetentionCount < 0) throw new IllegalArgumentException(EVENT_RETENTION_COUNT + " must not be negative");
+    if (liveQueueBytes < 1024) throw new IllegalArgumentException(LIVE_QUEUE_BYTES + " must be at least 1024");
+    if (sseHeartbeat.isNegative() || sseHeartbeat.isZero()) {
+      throw new IllegalArgumentException(SSE_HEARTBEAT + " must be positive");
+    }
+    allowedOrigins = List.copyOf(allowedOrigins);
   }
 
   /** Reads the process environment (and the optional JSON file it names). */
@@ -73,13 +91,19 @@ public record AppConfig(
         duration(values, TOKEN_TTL, Duration.ofHours(12)),
         Optional.ofNullable(values.get(ADMIN)),
         intValue(values, HTTP_INSTANCES, cores),
-        duration(values, SHUTDOWN_GRACE, Duration.ofSeconds(10)));
+        duration(values, SHUTDOWN_GRACE, Duration.ofSeconds(10)),
+        list(values, ALLOWED_ORIGINS),
+        duration(values, EVENT_RETENTION, Duration.ofDays(7)),
+        intValue(values, EVENT_RETENTION_COUNT, 10_000),
+        intValue(values, LIVE_QUEUE_BYTES, 1024 * 1024),
+        duration(values, SSE_HEARTBEAT, Duration.ofSeconds(15)));
   }
 
   /** The same settings on another port (port 0 is resolved to a free port before anything listens). */
   public AppConfig withPort(int newPort) {
     return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, jwtSecret, tokenTtl, admin,
-        httpInstances, shutdownGrace);
+        httpInstances, shutdownGrace, allowedOrigins, eventRetention, eventRetentionCount, liveQueueBytes,
+        sseHeartbeat);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */
@@ -96,6 +120,12 @@ public record AppConfig(
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException("cannot read " + CONFIG_FILE + " file " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  private static List<String> list(Map<String, String> values, String key) {
+    String raw = values.get(key);
+    if (raw == null) return List.of();
+    return Arrays.stream(raw.split(",")).map(String::strip).filter(v -> !v.isEmpty()).toList();
   }
 
   private static int intValue(Map<String, String> values, String key, int fallback) {

@@ -58,7 +58,7 @@ public final class LiveEvent {
   }
 
   /** The message a client gets when its resume point is no longer in the log: refetch over REST. */
-  public static String resyncEnvelope(String topic, long seq) {
+  public static String resyncEnvelope(String topic, Long seq) {
     return new JsonObject().put("type", Topics.RESYNC).put("topic", topic).put("seq", seq).put("at", null)
         .put("data", null).encode();
   }

@@ -1,5 +1,6 @@
 package parley.post;
 
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -28,6 +29,11 @@ public final class PostRoutes {
     router.get("/api/posts/:postId").handler(this::read);
     router.patch("/api/posts/:postId").handler(this::edit);
     router.delete("/api/posts/:postId").handler(this::delete);
+  }
+
+  /** Whether a post exists and is not deleted (for the live side, which follows threads by id). */
+  public Future<Boolean> isVisible(long postId) {
+    return posts.find(postId).map(java.util.Optional::isPresent);
   }
 
   private void list(RoutingContext ctx) {

@@ -1,0 +1,208 @@
+package parley.live;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.account.AccountRoutes;
+import parley.config.AppConfig;
+import parley.events.EventLog;
+import parley.events.Topics;
+import parley.http.Problem;
+import parley.post.PostRoutes;
+
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The live side of Parley on one event loop: the Vert.x SockJS event-bus bridge at /eventbus (raw WebSocket at
+ * /eventbus/websocket) and Server-Sent Events per thread, both fed by one {@link LiveHub}.
+ *
+ * <p>The bridge does what it is good at (the frame protocol, pings, permitted addresses, refusing anything a
+ * client tries to send or publish); delivery is Parley's own: a register frame is authorised here (the token
+ * header), resumed from its since header, and every event is filtered per reader at the moment it is written.
+ */
+public final class LiveBridge {
+
+  private static final Logger log = LoggerFactory.getLogger(LiveBridge.class);
+
+  private final Vertx vertx;
+  private final AccountRoutes accounts;
+  private final AppConfig config;
+  private final LiveHub hub;
+  private final SseRoutes sse;
+  private final Map<SockJSSocket, BridgeSink> sinks = new HashMap<>();
+  private final MessageConsumer<JsonObject> accountChanges;
+
+  public LiveBridge(Vertx vertx, EventLog events, AccountRoutes accounts, PostRoutes posts, DeliveryFilter filter,
+      AppConfig config) {
+    this.vertx = vertx;
+    this.accounts = accounts;
+    this.config = config;
+    this.hub = new LiveHub(vertx, events, filter, 10_000);
+    this.sse = new SseRoutes(vertx, hub, posts, config);
+    this.accountChanges = vertx.eventBus().consumer(Topics.ACCOUNT_CHANGED, message -> {
+      long userId = message.body().getLong("userId");
+      accounts.principal(userId).onSuccess(current -> hub.accountChanged(userId, current.orElse(null)));
+    });
+  }
+
+  public void mount(Router router) {
+    SockJSHandlerOptions sockJs = new SockJSHandlerOptions()
+        .setRegisterWriteHandler(false)
+        .setInsertJSESSIONID(false)
+        // Only WebSockets: the XHR, JSONP, iframe and EventSource fallbacks bring CORS and credential pitfalls.
+        .addDisabledTransport("XHR")
+        .addDisabledTransport("JSON_P")
+        .addDisabledTransport("HTML_FILE")
+        .addDisabledTransport("EVENT_SOURCE");
+    SockJSBridgeOptions bridge = new SockJSBridgeOptions()
+        .setOutboundPermitteds(List.of(new PermittedOptions().setAddressRegex(Topics.PERMITTED_REGEX)))
+        .setInboundPermitteds(List.of())
+        .setMaxHandlersPerSocket(64)
+        .setPingTimeout(30_000);
+    router.route("/eventbus/*").handler(this::checkOrigin);
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).bridge(bridge, this::onBridgeEvent));
+    sse.mount(router);
+  }
+
+  public Future<Void> close() {
+    hub.close();
+    return accountChanges.unregister();
+  }
+
+  /**
+   * A page from another site must not open a socket with a user's credentials: a browser always sends Origin,
+   * which must be Parley's own or on PARLEY_ALLOWED_ORIGINS. Clients that are not browsers send none.
+   */
+  private void checkOrigin(RoutingContext ctx) {
+    String origin = ctx.request().getHeader("Origin");
+    if (origin == null || config.allowedOrigins().contains(origin) || sameOrigin(origin, ctx.request().getHeader("Host"))) {
+      ctx.next();
+    } else {
+      ctx.fail(Problem.forbidden("Origin " + origin + " may not open live connections here."));
+    }
+  }
+
+  static boolean sameOrigin(String origin, String host) {
+    if (host == null) return false;
+    try {
+      URI uri = new URI(origin);
+      if (uri.getHost() == null) return false;
+      String authority = uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
+      return authority.equalsIgnoreCase(host);
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private void onBridgeEvent(BridgeEvent event) {
+    SockJSSocket socket = event.socket();
+    switch (event.type()) {
+      case SOCKET_CREATED -> {
+        sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes()));
+        event.complete(true);
+      }
+      case REGISTER -> register(event, sinks.get(socket));
+      case UNREGISTER -> {
+        BridgeSink sink = sinks.get(socket);
+        String topic = event.getRawMessage().getString("address");
+        LiveHub.Subscription sub = sink == null ? null : sink.subscriptions.remove(topic);
+        if (sub != null) hub.unsubscribe(sub);
+        event.complete(true);
+      }
+      case SOCKET_CLOSED, SOCKET_ERROR -> {
+        BridgeSink sink = sinks.remove(socket);
+        if (sink != null) {
+          sink.markClosed();
+          sink.subscriptions.values().forEach(sub -> {
+            if (sub != null) hub.unsubscribe(sub);
+          });
+          sink.subscriptions.clear();
+        }
+        event.complete(true);
+      }
+      // Clients only listen: whatever they send or publish is refused, and nothing Parley publishes travels on the
+      // bridged addresses themselves, so the bridge's own per-socket consumers have nothing to deliver.
+      case SEND, PUBLISH, RECEIVE -> event.complete(false);
+      default -> event.complete(true);
+    }
+  }
+
+  /**
+   * Authorises a register frame (token header), then follows the topic from its since header or from now. A
+   * refused register is completed false, so the client gets the bridge's error frame.
+   */
+  private void register(BridgeEvent event, BridgeSink sink) {
+    JsonObject frame = event.getRawMessage();
+    String topic = frame.getString("address");
+    JsonObject headers = frame.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
+    Long since;
+    try {
+      since = since(headers.getValue("since"));
+    } catch (IllegalArgumentException e) {
+      event.complete(false);
+      return;
+    }
+    if (sink == null || sink.isClosed() || !Topics.isValid(topic) || sink.subscriptions.containsKey(topic)) {
+      event.complete(false);
+      return;
+    }
+    String token = headers.getValue("token") instanceof String t ? t : null;
+    Future<Reader> reader = token == null ? Future.succeededFuture(Reader.anonymous())
+        : accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt()));
+    reader.onComplete(ar -> {
+      long now = System.currentTimeMillis() / 1000;
+      if (ar.failed() || sink.isClosed() || sink.subscriptions.containsKey(topic) || !ar.result().mayFollow(topic, now)) {
+        event.complete(false);
+        return;
+      }
+      sink.subscriptions.put(topic, null);
+      event.complete(true);
+      hub.subscribe(sink, ar.result(), topic, since)
+          .onSuccess(sub -> {
+            if (sink.isClosed() || !sink.subscriptions.containsKey(topic)) {
+              hub.unsubscribe(sub);
+            } else {
+              sink.subscriptions.put(topic, sub);
+            }
+          })
+          .onFailure(e -> {
+            // The topic could not be followed (event bus or database trouble): close, so the client resumes.
+            log.warn("Could not follow {}: {}", topic, e.toString());
+            sink.overflow();
+          });
+    });
+  }
+
+  /** The since header: a whole number of at least 0, as a JSON number or a string; absent means "from now". */
+  static Long since(Object raw) {
+    if (raw == null) return null;
+    long value;
+    if (raw instanceof Number n && (n instanceof Integer || n instanceof Long)) {
+      value = n.longValue();
+    } else if (raw instanceof String s) {
+      try {
+        value = Long.parseLong(s.strip());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("since");
+      }
+    } else {
+      throw new IllegalArgumentException("since");
+    }
+    if (value < 0) throw new IllegalArgumentException("since");
+    return value;
+  }
+}

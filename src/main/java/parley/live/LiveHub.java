@@ -1,0 +1,322 @@
+package parley.live;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.events.EventLog;
+import parley.events.LiveEvent;
+import parley.events.Topics;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Fans committed events out to the readers on one event loop. Each followed topic has one event-bus consumer
+ * here, whatever the number of readers, and each event's frame is built once and written to every reader.
+ *
+ * <p>Thread and user topics are delivered gap-free and in order: the hub tracks the last seq it passed on, holds an
+ * event that arrives early (publishes from different event loops or nodes may overtake each other) and fills any
+ * hole from the event log, which is safe because seq N+1 is only ever written after seq N committed. A reader that
+ * resumes with {@code since} is replayed from the log first, while live events for it wait in a bounded buffer;
+ * the two are joined by seq, so it ends with exactly the committed events, in order, once each.
+ *
+ * <p>Everything here runs on the hub's event loop; no locks.
+ */
+final class LiveHub {
+
+  private static final Logger log = LoggerFactory.getLogger(LiveHub.class);
+  private static final int REPLAY_PAGE = 500;
+
+  private final Vertx vertx;
+  private final EventLog events;
+  private final DeliveryFilter filter;
+  private final int maxBuffered;
+  private final Map<String, TopicFeed> feeds = new HashMap<>();
+  private final Set<Subscription> restricted = new LinkedHashSet<>();
+  private final long sweepTimer;
+
+  LiveHub(Vertx vertx, EventLog events, DeliveryFilter filter, int maxBuffered) {
+    this.vertx = vertx;
+    this.events = events;
+    this.filter = filter;
+    this.maxBuffered = maxBuffered;
+    // Tokens expire between events too: look at restricted subscriptions often enough to cut them within a second.
+    this.sweepTimer = vertx.setPeriodic(250, id -> sweep());
+  }
+
+  void close() {
+    vertx.cancelTimer(sweepTimer);
+    feeds.values().forEach(feed -> feed.consumer.unregister());
+    feeds.clear();
+  }
+
+  /**
+   * Starts delivering a topic to a sink: from {@code since} (replaying the log) or, without it, from now. Completes
+   * once the subscription is live or replaying.
+   */
+  Future<Subscription> subscribe(Sink sink, Reader reader, String topic, Long since) {
+    TopicFeed feed = feeds.computeIfAbsent(topic, TopicFeed::new);
+    Subscription sub = new Subscription(feed, sink, reader);
+    return feed.ready.map(v -> {
+      if (sink.isClosed()) return sub;
+      feed.subscribers.add(sub);
+      if (Reader.isRestricted(topic)) restricted.add(sub);
+      sub.start(since);
+      return sub;
+    });
+  }
+
+  void unsubscribe(Subscription sub) {
+    sub.state = State.CLOSED;
+    restricted.remove(sub);
+    TopicFeed feed = sub.feed;
+    feed.subscribers.remove(sub);
+    if (feed.subscribers.isEmpty() && feeds.get(feed.topic) == feed && feed.ready.isComplete()) {
+      feeds.remove(feed.topic);
+      feed.consumer.unregister();
+    }
+  }
+
+  /** An account changed (ban, role): re-read it and re-check every restricted subscription it holds. */
+  void accountChanged(long userId, parley.http.Principal current) {
+    for (Subscription sub : List.copyOf(restricted)) {
+      if (sub.reader.principal() != null && sub.reader.principal().id() == userId) {
+        sub.reader.refresh(current);
+      }
+    }
+    sweep();
+  }
+
+  private void sweep() {
+    long now = System.currentTimeMillis() / 1000;
+    for (Subscription sub : List.copyOf(restricted)) {
+      if (!sub.reader.mayFollow(sub.feed.topic, now)) sub.revoke(now);
+    }
+  }
+
+  private enum State { REPLAYING, LIVE, CLOSED }
+
+  /** One topic on this event loop: its bus consumer, where the hub is in its sequence, and its readers. */
+  private final class TopicFeed {
+    final String topic;
+    final boolean ordered;
+    final MessageConsumer<String> consumer;
+    final Future<Void> ready;
+    final Set<Subscription> subscribers = new LinkedHashSet<>();
+    final TreeMap<Long, LiveEvent> early = new TreeMap<>();
+    long last = -1;
+    boolean filling;
+
+    TopicFeed(String topic) {
+      this.topic = topic;
+      this.ordered = Topics.isOrdered(topic);
+      this.consumer = EventLog.listen(vertx, topic, this::arrived);
+      // Only once the consumer is registered (cluster-wide, when clustered) is the log's head a safe start:
+      // anything committed later reaches the consumer, anything earlier is in the log.
+      Future<Void> registered = consumer.completion();
+      this.ready = ordered
+          ? registered.compose(v -> events.head(topic)).map(head -> {
+            last = head;
+            passOn();
+            return null;
+          })
+          : registered.map(v -> {
+            last = 0;
+            return null;
+          });
+    }
+
+    void arrived(LiveEvent event) {
+      if (!ordered) {
+        dispatch(event);
+        return;
+      }
+      if (last >= 0 && event.seq() <= last) return;
+      early.put(event.seq(), event);
+      if (last >= 0) passOn();
+    }
+
+    /** Passes on every event that is next in sequence; on a hole, fills it from the log. */
+    void passOn() {
+      while (!early.isEmpty()) {
+        long first = early.firstKey();
+        if (first <= last) {
+          early.pollFirstEntry();
+        } else if (first == last + 1) {
+          dispatch(early.pollFirstEntry().getValue());
+        } else {
+          fill(first);
+          return;
+        }
+      }
+    }
+
+    private void fill(long upTo) {
+      if (filling) return;
+      filling = true;
+      events.readAfter(topic, last, (int) Math.min(upTo - last - 1, REPLAY_PAGE)).onComplete(ar -> {
+        filling = false;
+        if (ar.succeeded()) {
+          for (LiveEvent e : ar.result().events()) {
+            if (e.seq() == last + 1) dispatch(e);
+          }
+          passOn();
+        } else {
+          log.warn("Could not fill a gap in {} from the event log; retrying: {}", topic, ar.cause().toString());
+          vertx.setTimer(200, id -> passOn());
+        }
+      });
+    }
+
+    void dispatch(LiveEvent event) {
+      last = Math.max(last, event.seq());
+      for (Subscription sub : List.copyOf(subscribers)) sub.offer(event);
+    }
+  }
+
+  /** One reader following one topic through one sink. */
+  final class Subscription {
+    final TopicFeed feed;
+    final Sink sink;
+    final Reader reader;
+    final ArrayDeque<LiveEvent> waiting = new ArrayDeque<>();
+    State state = State.LIVE;
+    long last;
+
+    Subscription(TopicFeed feed, Sink sink, Reader reader) {
+      this.feed = feed;
+      this.sink = sink;
+      this.reader = reader;
+    }
+
+    String topic() {
+      return feed.topic;
+    }
+
+    void start(Long since) {
+      if (!feed.ordered) {
+        last = 0;
+        if (since != null) sink.resync(feed.topic, null);
+        return;
+      }
+      if (since == null) {
+        last = feed.last;
+        return;
+      }
+      last = since;
+      state = State.REPLAYING;
+      replay(true);
+    }
+
+    /** Reads the log after {@code last} page by page, waiting for the sink to drain between pages. */
+    private void replay(boolean first) {
+      events.readAfter(feed.topic, last, REPLAY_PAGE).onComplete(ar -> {
+        if (state == State.CLOSED) return;
+        if (ar.failed()) {
+          log.warn("Replay of {} failed; closing the reader so it resumes: {}", feed.topic, ar.cause().toString());
+          sink.overflow();
+          return;
+        }
+        EventLog.Page page = ar.result();
+        if (first && (last < page.prunedThrough() || last > page.head())) {
+          // The reader's resume point was pruned (or is from another database): it refetches, then we go on
+          // from the head so that nothing after it is lost either.
+          sink.resync(feed.topic, page.head());
+          last = page.head();
+          replay(false);
+          return;
+        }
+        for (LiveEvent e : page.events()) {
+          if (e.seq() == last + 1) deliver(e);
+        }
+        if (state == State.CLOSED) return;
+        if (page.events().size() == REPLAY_PAGE) {
+          afterDrain(() -> replay(false));
+        } else {
+          afterDrain(this::catchUp);
+        }
+      });
+    }
+
+    /** Joins the replayed history to the live events that waited meanwhile. */
+    private void catchUp() {
+      while (!waiting.isEmpty()) {
+        LiveEvent e = waiting.pollFirst();
+        if (e.seq() <= last) continue;
+        if (e.seq() != last + 1) {
+          waiting.addFirst(e);
+          replay(false);
+          return;
+        }
+        deliver(e);
+        if (state == State.CLOSED) return;
+      }
+      state = State.LIVE;
+    }
+
+    private void afterDrain(Runnable next) {
+      if (!sink.writeQueueFull()) {
+        next.run();
+      } else {
+        sink.drained().onComplete(v -> {
+          if (state != State.CLOSED) next.run();
+        });
+      }
+    }
+
+    void offer(LiveEvent event) {
+      switch (state) {
+        case CLOSED -> {
+        }
+        case REPLAYING -> {
+          waiting.addLast(event);
+          if (waiting.size() > maxBuffered) sink.overflow();
+        }
+        case LIVE -> {
+          if (feed.ordered && event.seq() <= last) return;
+          if (feed.ordered && event.seq() != last + 1) {
+            // Cannot happen while the hub passes events on in order; recover from the log rather than skip.
+            waiting.addLast(event);
+            state = State.REPLAYING;
+            replay(false);
+            return;
+          }
+          if (sink.writeQueueFull()) {
+            sink.overflow();
+            return;
+          }
+          deliver(event);
+        }
+      }
+    }
+
+    private void deliver(LiveEvent event) {
+      last = event.seq();
+      long now = System.currentTimeMillis() / 1000;
+      if (!reader.mayFollow(feed.topic, now)) {
+        revoke(now);
+        return;
+      }
+      if (filter.allows(reader, event)) sink.send(feed.topic, event);
+    }
+
+    void revoke(long now) {
+      if (state == State.CLOSED) return;
+      String reason = reader.expired(now) ? "token_expired" : "access_revoked";
+      unsubscribe(this);
+      sink.revoke(feed.topic, reason);
+    }
+  }
+
+  /** How many topics this event loop follows (one bus consumer each). */
+  int topicCount() {
+    return feeds.size();
+  }
+}

@@ -1,0 +1,61 @@
+package parley.live;
+
+import parley.events.Topics;
+import parley.http.Principal;
+
+/**
+ * Who is on the other end of a live subscription: anonymous, or a user whose token expires at a known time. The
+ * principal is refreshed when the account changes (ban, role), so restricted topics are re-checked at once.
+ */
+public final class Reader {
+
+  private Principal principal;
+  private final long expiresAt;
+
+  private Reader(Principal principal, long expiresAt) {
+    this.principal = principal;
+    this.expiresAt = expiresAt;
+  }
+
+  public static Reader anonymous() {
+    return new Reader(null, Long.MAX_VALUE);
+  }
+
+  public static Reader of(Principal principal, long expiresAtEpochSeconds) {
+    return new Reader(principal, expiresAtEpochSeconds);
+  }
+
+  /** The signed-in user, or null. */
+  public Principal principal() {
+    return principal;
+  }
+
+  void refresh(Principal current) {
+    this.principal = current;
+  }
+
+  public boolean expired(long nowEpochSeconds) {
+    return nowEpochSeconds >= expiresAt;
+  }
+
+  public boolean signedIn() {
+    return principal != null;
+  }
+
+  /** Whether this reader may follow a topic right now: restricted topics end with the token, role or account. */
+  public boolean mayFollow(String topic, long nowEpochSeconds) {
+    if (Topics.MOD.equals(topic)) {
+      return principal != null && principal.isModerator() && nowEpochSeconds < expiresAt;
+    }
+    Long owner = Topics.userOf(topic);
+    if (owner != null) {
+      return principal != null && principal.id() == owner && nowEpochSeconds < expiresAt;
+    }
+    return true;
+  }
+
+  /** Topics whose right to read can lapse; only these are swept for expiry. */
+  static boolean isRestricted(String topic) {
+    return Topics.MOD.equals(topic) || Topics.userOf(topic) != null;
+  }
+}

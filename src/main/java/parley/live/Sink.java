@@ -1,0 +1,27 @@
+package parley.live;
+
+import io.vertx.core.Future;
+import parley.events.LiveEvent;
+
+/** Where a reader's events go: a bridge socket or an SSE stream. Used only from the reader's event loop. */
+interface Sink {
+
+  void send(String topic, LiveEvent event);
+
+  /** Tells the reader its resume point is gone (or unknowable) and it must refetch over REST. */
+  void resync(String topic, Long headSeq);
+
+  /** True when the transport already holds its bound of unsent bytes. */
+  boolean writeQueueFull();
+
+  /** Completes when the transport can take more (used while replaying, which waits instead of dropping). */
+  Future<Void> drained();
+
+  /** The reader stopped reading: close the connection so its client reconnects and resumes. */
+  void overflow();
+
+  /** The reader lost the right to a topic (token expired, demoted, banned): stop it and say why. */
+  void revoke(String topic, String reason);
+
+  boolean isClosed();
+}

@@ -1,0 +1,155 @@
+package parley.live;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import parley.config.AppConfig;
+import parley.events.LiveEvent;
+import parley.events.Topics;
+import parley.http.PathIds;
+import parley.http.Principal;
+import parley.http.Problem;
+import parley.post.PostRoutes;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A thread's events as Server-Sent Events, for the simplest clients: the same events, order and filtering as the
+ * bridge, the seq as the event id (so a browser's automatic Last-Event-ID resumes exactly), and heartbeats.
+ */
+final class SseRoutes {
+
+  private final Vertx vertx;
+  private final LiveHub hub;
+  private final PostRoutes posts;
+  private final AppConfig config;
+
+  SseRoutes(Vertx vertx, LiveHub hub, PostRoutes posts, AppConfig config) {
+    this.vertx = vertx;
+    this.hub = hub;
+    this.posts = posts;
+    this.config = config;
+  }
+
+  void mount(Router router) {
+    router.get("/api/posts/:postId/events").handler(this::stream);
+  }
+
+  private void stream(RoutingContext ctx) {
+    long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
+    String lastEventId = ctx.request().getHeader("Last-Event-ID");
+    String raw = lastEventId != null ? lastEventId : ctx.request().getParam("since");
+    Long since;
+    try {
+      since = LiveBridge.since(raw);
+    } catch (IllegalArgumentException e) {
+      throw Problem.invalid(lastEventId != null ? "Last-Event-ID" : "since", "must be a whole number of at least 0");
+    }
+    Reader reader = Principal.current(ctx).map(p -> Reader.of(p, Long.MAX_VALUE)).orElse(Reader.anonymous());
+    posts.isVisible(postId)
+        .onSuccess(visible -> {
+          if (!visible) {
+            ctx.fail(Problem.notFound("No such post."));
+            return;
+          }
+          open(ctx, reader, Topics.post(postId), since);
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void open(RoutingContext ctx, Reader reader, String topic, Long since) {
+    HttpServerResponse response = ctx.response()
+        .setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        // Compression would hold events back in the compressor's buffer.
+        .putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY)
+        .putHeader("X-Accel-Buffering", "no");
+    response.setWriteQueueMaxSize(config.liveQueueBytes());
+    SseSink sink = new SseSink(ctx);
+    response.write("retry: 2000\n\n");
+    long heartbeat = vertx.setPeriodic(config.sseHeartbeat().toMillis(), id -> sink.heartbeat());
+    Future<LiveHub.Subscription> subscription = hub.subscribe(sink, reader, topic, since)
+        .onFailure(e -> sink.overflow());
+    ctx.request().connection().closeHandler(v -> {
+      sink.closed = true;
+      vertx.cancelTimer(heartbeat);
+      subscription.onSuccess(hub::unsubscribe);
+    });
+    response.closeHandler(v -> {
+      sink.closed = true;
+      vertx.cancelTimer(heartbeat);
+      subscription.onSuccess(hub::unsubscribe);
+    });
+  }
+
+  /** One SSE response. */
+  private static final class SseSink implements Sink {
+    private final RoutingContext ctx;
+    private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+    boolean closed;
+
+    SseSink(RoutingContext ctx) {
+      this.ctx = ctx;
+      ctx.response().drainHandler(v -> {
+        List<Promise<Void>> waiters = List.copyOf(drainWaiters);
+        drainWaiters.clear();
+        waiters.forEach(Promise::tryComplete);
+      });
+    }
+
+    void heartbeat() {
+      if (!closed && !ctx.response().writeQueueFull()) ctx.response().write(": heartbeat\n\n");
+    }
+
+    @Override
+    public void send(String topic, LiveEvent event) {
+      if (!closed) ctx.response().write(event.sseFrame());
+    }
+
+    @Override
+    public void resync(String topic, Long headSeq) {
+      if (!closed) {
+        ctx.response().write(Buffer.buffer("event: resync\ndata: " + LiveEvent.resyncEnvelope(topic, headSeq) + "\n\n"));
+      }
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+      return ctx.response().writeQueueFull();
+    }
+
+    @Override
+    public Future<Void> drained() {
+      if (!ctx.response().writeQueueFull()) return Future.succeededFuture();
+      Promise<Void> promise = Promise.promise();
+      drainWaiters.add(promise);
+      return promise.future();
+    }
+
+    @Override
+    public void overflow() {
+      if (closed) return;
+      closed = true;
+      ctx.request().connection().close();
+    }
+
+    @Override
+    public void revoke(String topic, String reason) {
+      if (closed) return;
+      closed = true;
+      ctx.response().end("event: error\ndata: " + reason + "\n\n");
+    }
+
+    @Override
+    public boolean isClosed() {
+      return closed;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package parley.live;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import parley.TestParley;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * A real WebSocket client speaking the event-bus bridge's JSON frames at /eventbus/websocket, as any integrator
+ * would. Frames are queued as they arrive; tests wait for them with a timeout (never a sleep).
+ */
+final class LiveClient implements AutoCloseable {
+
+  private static final Vertx VERTX = Vertx.vertx();
+  private static final WebSocketClient CLIENT = VERTX.createWebSocketClient(new WebSocketClientOptions()
+      .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 24));
+  static final long WAIT_SECONDS = 15;
+
+  private final WebSocket ws;
+  private final BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
+  private final long pinger;
+  volatile Short closeCode;
+
+  private LiveClient(WebSocket ws) {
+    this.ws = ws;
+    ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
+    ws.binaryMessageHandler(bytes -> frames.add(new JsonObject(bytes.toString())));
+    ws.closeHandler(v -> closeCode = ws.closeStatusCode());
+    pinger = VERTX.setPeriodic(5000, id -> ws.writeTextMessage("{\"type\":\"ping\"}"));
+  }
+
+  static LiveClient connect() throws Exception {
+    int port = TestParley.server().running().port();
+    WebSocket ws = CLIENT.connect(new WebSocketConnectOptions().setHost("localhost").setPort(port)
+            .setURI("/eventbus/websocket"))
+        .toCompletionStage().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    return new LiveClient(ws);
+  }
+
+  void register(String topic, String token, Long since) {
+    JsonObject headers = new JsonObject();
+    if (token != null) headers.put("token", token);
+    if (since != null) headers.put("since", since);
+    send(new JsonObject().put("type", "register").put("address", topic).put("headers", headers));
+  }
+
+  void unregister(String topic) {
+    send(new JsonObject().put("type", "unregister").put("address", topic));
+  }
+
+  void send(JsonObject frame) {
+    ws.writeTextMessage(frame.encode());
+  }
+
+  /** The next frame, whatever it is. */
+  JsonObject next() throws InterruptedException {
+    JsonObject frame = frames.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(frame, "no frame within " + WAIT_SECONDS + " s");
+    return frame;
+  }
+
+  /** The body (envelope) of the next frame, which must be a delivery on the topic. */
+  JsonObject nextEvent(String topic) throws InterruptedException {
+    JsonObject frame = next();
+    assertEquals("rec", frame.getString("type"), frame.encode());
+    assertEquals(topic, frame.getString("address"), frame.encode());
+    return frame.getJsonObject("body");
+  }
+
+  /** The next n envelopes on a topic. */
+  List<JsonObject> nextEvents(String topic, int n) throws InterruptedException {
+    List<JsonObject> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) out.add(nextEvent(topic));
+    return out;
+  }
+
+  boolean isClosed() {
+    return ws.isClosed();
+  }
+
+  /** Waits for the server to close this socket and returns the close code. */
+  short awaitClose() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    while (closeCode == null && System.nanoTime() < deadline) {
+      JsonObject ignored = frames.poll(100, TimeUnit.MILLISECONDS);
+    }
+    assertNotNull(closeCode, "the server did not close the socket");
+    return closeCode;
+  }
+
+  int queued() {
+    return frames.size();
+  }
+
+  @Override
+  public void close() {
+    VERTX.cancelTimer(pinger);
+    if (!ws.isClosed()) ws.close();
+  }
+}

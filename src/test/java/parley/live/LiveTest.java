@@ -1,0 +1,226 @@
+package parley.live;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+import parley.TestTokens;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The live push over real WebSockets speaking the bridge protocol, against the real server and PostgreSQL. */
+@ExtendWith(TestParley.class)
+class LiveTest {
+
+  private final Api api = Api.local();
+
+  private long seqOf(long postId) {
+    return api.get("/api/posts/" + postId).json().getLong("seq");
+  }
+
+  /** Follows a thread from its current seq, the way a page does after loading it. */
+  private LiveClient follow(long postId) throws Exception {
+    LiveClient client = LiveClient.connect();
+    client.register("parley.post." + postId, null, seqOf(postId));
+    return client;
+  }
+
+  @Test
+  void aCommentReachesEverySubscriberOfItsThreadAndNobodyElse() throws Exception {
+    Session alice = api.register("alice");
+    long a = api.createPost(alice, "A");
+    long b = api.createPost(alice, "B");
+    try (LiveClient r1 = follow(a); LiveClient r2 = follow(a); LiveClient r3 = follow(a); LiveClient other = follow(b)) {
+      Api.Response posted = api.post("/api/posts/" + a + "/comments", alice, new JsonObject().put("body", "hello"));
+      for (LiveClient reader : List.of(r1, r2, r3)) {
+        JsonObject event = reader.nextEvent("parley.post." + a);
+        assertEquals("comment.created", event.getString("type"));
+        assertEquals("parley.post." + a, event.getString("topic"));
+        assertEquals(1, event.getLong("seq"));
+        assertTrue(event.getString("at").endsWith("Z"));
+        assertEquals(posted.json(), event.getJsonObject("data"), "the data is exactly what the REST API returned");
+      }
+      long onB = api.comment(alice, b, "on b", null);
+      JsonObject first = other.nextEvent("parley.post." + b);
+      assertEquals(onB, first.getJsonObject("data").getLong("id"), "the B reader got nothing from thread A");
+    }
+  }
+
+  @Test
+  void editsAndDeletesArriveInOrder() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    try (LiveClient reader = follow(post)) {
+      String topic = "parley.post." + post;
+      long comment = api.comment(alice, post, "first", null);
+      api.patch("/api/comments/" + comment, alice, new JsonObject().put("body", "first, edited"));
+      api.delete("/api/comments/" + comment, alice);
+      api.patch("/api/posts/" + post, alice, new JsonObject().put("title", "Renamed"));
+      api.delete("/api/posts/" + post, alice);
+      List<JsonObject> events = reader.nextEvents(topic, 5);
+      assertEquals(List.of("comment.created", "comment.edited", "comment.deleted", "post.edited", "post.deleted"),
+          events.stream().map(e -> e.getString("type")).toList());
+      assertEquals(List.of(1L, 2L, 3L, 4L, 5L), events.stream().map(e -> e.getLong("seq")).toList());
+      assertEquals("first, edited", events.get(1).getJsonObject("data").getString("body"));
+      assertEquals(new JsonObject().put("id", comment).put("postId", post), events.get(2).getJsonObject("data"));
+      assertEquals("Renamed", events.get(3).getJsonObject("data").getString("title"));
+      assertEquals(new JsonObject().put("id", post), events.get(4).getJsonObject("data"));
+    }
+  }
+
+  @Test
+  void theFeedCarriesNewPostsAndCommentCounts() throws Exception {
+    Session alice = api.register("alice");
+    try (LiveClient feed = LiveClient.connect()) {
+      feed.register("parley.feed", null, 0L);
+      assertEquals("resync", feed.nextEvent("parley.feed").getString("type"), "since on the feed means refetch");
+      long post = api.createPost(alice, "Fresh");
+      JsonObject created = feed.nextEvent("parley.feed");
+      assertEquals("post.created", created.getString("type"));
+      assertEquals(api.get("/api/posts").items().getJsonObject(0), created.getJsonObject("data"));
+      api.comment(alice, post, "one", null);
+      JsonObject stats = feed.nextEvent("parley.feed");
+      assertEquals("post.stats", stats.getString("type"));
+      assertEquals(new JsonObject().put("postId", post).put("commentCount", 1), stats.getJsonObject("data"));
+    }
+  }
+
+  @Test
+  void anonymousAndOrdinarySocketsCannotRegisterOnModOrSomeoneElsesTopic() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    try (LiveClient socket = LiveClient.connect()) {
+      socket.register("parley.mod", null, null);
+      assertRefused(socket.next());
+      socket.register("parley.mod", alice.token(), null);
+      assertRefused(socket.next());
+      socket.register("parley.user." + bob.id(), alice.token(), null);
+      assertRefused(socket.next());
+      socket.register("parley.user." + bob.id(), null, null);
+      assertRefused(socket.next());
+      socket.register("parley.user." + alice.id(), "not-a-token", null);
+      assertRefused(socket.next());
+      socket.register("parley.secret", null, null);
+      assertRefused(socket.next());
+      socket.send(new JsonObject().put("type", "register").put("address", "parley.post.1")
+          .put("headers", new JsonObject().put("since", "yesterday")));
+      assertRefused(socket.next());
+    }
+  }
+
+  @Test
+  void aUserFollowsTheirOwnTopicAndGetsReplies() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Alice's post");
+    long aliceComment = api.comment(alice, post, "mine", null);
+    try (LiveClient socket = LiveClient.connect()) {
+      socket.register("parley.user." + alice.id(), alice.token(), 0L);
+      long reply = api.comment(bob, post, "a reply", aliceComment);
+      JsonObject event = socket.nextEvent("parley.user." + alice.id());
+      assertEquals("reply.created", event.getString("type"));
+      assertEquals(reply, event.getJsonObject("data").getLong("id"));
+      assertEquals(1, event.getLong("seq"), "alice's own comment notified nobody");
+    }
+  }
+
+  @Test
+  void moderatorsFollowNewContentOnTheModTopic() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session alice = api.register("alice");
+    try (LiveClient socket = LiveClient.connect()) {
+      socket.register("parley.mod", mod.token(), 0L);
+      assertEquals("resync", socket.nextEvent("parley.mod").getString("type"));
+      long post = api.createPost(alice, "Review me");
+      JsonObject created = socket.nextEvent("parley.mod");
+      assertEquals("post.created", created.getString("type"));
+      assertEquals(post, created.getJsonObject("data").getLong("id"));
+      api.comment(alice, post, "and me", null);
+      assertEquals("comment.created", socket.nextEvent("parley.mod").getString("type"));
+    }
+  }
+
+  @Test
+  void clientsCannotSendOrPublish() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    try (LiveClient attacker = LiveClient.connect(); LiveClient reader = follow(post)) {
+      String topic = "parley.post." + post;
+      attacker.send(new JsonObject().put("type", "publish").put("address", topic)
+          .put("body", new JsonObject().put("type", "comment.created")));
+      assertEquals("err", attacker.next().getString("type"));
+      attacker.send(new JsonObject().put("type", "send").put("address", topic).put("body", "x"));
+      assertEquals("err", attacker.next().getString("type"));
+      long real = api.comment(alice, post, "real", null);
+      assertEquals(real, reader.nextEvent(topic).getJsonObject("data").getLong("id"), "the forged event never arrived");
+    }
+  }
+
+  @Test
+  void aRolledBackWritePublishesNothing() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    // Fail the second comment's transaction after its thread event was written, when it writes the feed's stats.
+    TestParley.sql("""
+        CREATE FUNCTION fail_second_comment() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.type = 'post.stats' AND NEW.data::text LIKE '%"commentCount":2%' THEN
+            RAISE EXCEPTION 'injected failure';
+          END IF;
+          RETURN NEW;
+        END $$""");
+    TestParley.sql("CREATE TRIGGER fail_second_comment BEFORE INSERT ON events "
+        + "FOR EACH ROW EXECUTE FUNCTION fail_second_comment()");
+    try (LiveClient reader = follow(post)) {
+      String topic = "parley.post." + post;
+      long first = api.comment(alice, post, "first", null);
+      Api.Response failed = api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "doomed"));
+      assertEquals(500, failed.status());
+      TestParley.sql("DROP TRIGGER fail_second_comment ON events");
+      long third = api.comment(alice, post, "third", null);
+      JsonObject e1 = reader.nextEvent(topic);
+      JsonObject e2 = reader.nextEvent(topic);
+      assertEquals(first, e1.getJsonObject("data").getLong("id"));
+      assertEquals(third, e2.getJsonObject("data").getLong("id"), "nothing was published for the rolled-back comment");
+      assertEquals(2, e2.getLong("seq"), "and it used no sequence number");
+      assertEquals(0, TestParley.count("SELECT count(*) FROM comments WHERE body = 'doomed'"));
+    } finally {
+      TestParley.sql("DROP TRIGGER IF EXISTS fail_second_comment ON events");
+      TestParley.sql("DROP FUNCTION IF EXISTS fail_second_comment()");
+    }
+  }
+
+  @Test
+  void anExpiredTokenStopsRestrictedTopicsWithinASecond() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    long expiresAt = TestTokens.now() + 2;
+    try (LiveClient socket = LiveClient.connect()) {
+      String mine = "parley.user." + alice.id();
+      socket.register(mine, TestTokens.expiringAt(alice.id(), expiresAt), 0L);
+      socket.register("parley.post." + post, null, seqOf(post));
+      JsonObject cut = socket.next();
+      long cutAt = TestTokens.now();
+      assertEquals("err", cut.getString("type"), cut.encode());
+      assertEquals(mine, cut.getString("address"));
+      assertEquals("token_expired", cut.getString("body"));
+      assertTrue(cutAt <= expiresAt + 1, "cut within a second of expiry: expired " + expiresAt + ", cut " + cutAt);
+      Session bob = api.register("bob");
+      long aliceComment = api.comment(alice, post, "mine", null);
+      api.comment(bob, post, "reply to alice", aliceComment);
+      // The reply would reach alice's topic between these two thread events; the socket gets only the thread's.
+      assertEquals("comment.created", socket.nextEvent("parley.post." + post).getString("type"));
+      assertEquals("comment.created", socket.nextEvent("parley.post." + post).getString("type"));
+    }
+  }
+
+  private static void assertRefused(JsonObject frame) {
+    assertEquals("err", frame.getString("type"), frame.encode());
+    assertEquals("rejected", frame.getString("body"), frame.encode());
+  }
+}
