@@ -1,0 +1,184 @@
+package parley.live;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+import parley.events.EventLog;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Nothing is lost across a reconnect: replay from the log, resync past retention, SSE's Last-Event-ID. */
+@ExtendWith(TestParley.class)
+class ResumeTest {
+
+  private final Api api = Api.local();
+
+  private static List<Long> commentIdsInOrder(long postId) throws Exception {
+    List<Long> ids = new ArrayList<>();
+    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT id FROM comments WHERE post_id = " + postId + " ORDER BY id")) {
+      while (rs.next()) ids.add(rs.getLong(1));
+    }
+    return ids;
+  }
+
+  @Test
+  void aSubscriberThatDropsDuringABurstOf1000CommentsResumesWithExactlyTheCommittedOnes() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Busy thread");
+    String topic = "parley.post." + post;
+    int total = 1000;
+    int writers = 4;
+    // seq -> comment id, as the reader saw them; a map de-duplicates by seq like any client must.
+    Map<Long, Long> seen = new LinkedHashMap<>();
+    int duplicates = 0;
+
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    List<Future<?>> writing = new ArrayList<>();
+    try (LiveClient first = LiveClient.connect()) {
+      first.register(topic, null, 0L);
+      for (int w = 0; w < writers; w++) {
+        int writer = w;
+        writing.add(pool.submit(() -> {
+          for (int i = 0; i < total / writers; i++) api.comment(alice, post, "w" + writer + " #" + i, null);
+        }));
+      }
+      // Read a third of the burst, then drop the connection mid-stream.
+      while (seen.size() < total / 3) {
+        JsonObject event = first.nextEvent(topic);
+        if (seen.put(event.getLong("seq"), event.getJsonObject("data").getLong("id")) != null) duplicates++;
+      }
+    }
+    long resumeFrom = seen.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+    try (LiveClient second = LiveClient.connect()) {
+      second.register(topic, null, resumeFrom);
+      long expectedLast = total;
+      long last = resumeFrom;
+      while (last < expectedLast) {
+        JsonObject event = second.nextEvent(topic);
+        long seq = event.getLong("seq");
+        assertEquals(last + 1, seq, "resumed stream is gap-free and in order");
+        last = seq;
+        if (seen.put(seq, event.getJsonObject("data").getLong("id")) != null) duplicates++;
+      }
+    }
+    for (Future<?> f : writing) f.get(60, TimeUnit.SECONDS);
+    pool.shutdown();
+
+    List<Long> committed = commentIdsInOrder(post);
+    assertEquals(total, committed.size());
+    List<Long> received = new ArrayList<>();
+    for (long seq = 1; seq <= total; seq++) received.add(seen.get(seq));
+    assertEquals(committed, received, "exactly the committed comments, in commit order, none missing");
+    assertEquals(0, duplicates, "the server sends each seq once per subscription");
+  }
+
+  @Test
+  void resumingFromBeforeTheRetainedLogGetsAResyncThenTheNewEvents() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Old thread");
+    String topic = "parley.post." + post;
+    for (int i = 0; i < 10; i++) api.comment(alice, post, "c" + i, null);
+    EventLog log = new EventLog(TestParley.server().running().vertx(), TestParley.server().running().database().pool());
+    long pruned = log.prune(Duration.ZERO, 3).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertTrue(pruned >= 7, "pruned " + pruned);
+
+    try (LiveClient stale = LiveClient.connect(); LiveClient recent = LiveClient.connect()) {
+      stale.register(topic, null, 2L);
+      JsonObject resync = stale.nextEvent(topic);
+      assertEquals("resync", resync.getString("type"));
+      assertEquals(10, resync.getLong("seq"), "the resync says where the log stands");
+
+      recent.register(topic, null, 8L);
+      assertEquals(List.of(9L, 10L), recent.nextEvents(topic, 2).stream().map(e -> e.getLong("seq")).toList(),
+          "a resume point still in the log is replayed");
+
+      long fresh = api.comment(alice, post, "after the resync", null);
+      JsonObject next = stale.nextEvent(topic);
+      assertEquals(11, next.getLong("seq"));
+      assertEquals(fresh, next.getJsonObject("data").getLong("id"));
+    }
+  }
+
+  @Test
+  void aResumePointFromTheFutureGetsAResync() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    api.comment(alice, post, "one", null);
+    try (LiveClient client = LiveClient.connect()) {
+      client.register("parley.post." + post, null, 99L);
+      JsonObject resync = client.nextEvent("parley.post." + post);
+      assertEquals("resync", resync.getString("type"));
+      assertEquals(1, resync.getLong("seq"));
+    }
+  }
+
+  @Test
+  void sseResumesAfterLastEventIdWithTheSameEvents() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 5; i++) ids.add(api.comment(alice, post, "c" + i, null));
+
+    HttpClient http = HttpClient.newHttpClient();
+    HttpRequest request = HttpRequest.newBuilder(URI.create(api.baseUrl() + "/api/posts/" + post + "/events"))
+        .header("Last-Event-ID", "2").build();
+    HttpResponse<java.io.InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    assertEquals(200, response.statusCode());
+    assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      List<JsonObject> events = new ArrayList<>();
+      List<String> idLines = new ArrayList<>();
+      boolean heartbeat = false;
+      long live = -1;
+      String line;
+      while ((line = lines.readLine()) != null) {
+        if (line.startsWith("id: ")) idLines.add(line.substring(4));
+        if (line.startsWith(": heartbeat")) heartbeat = true;
+        if (line.startsWith("data: ")) {
+          events.add(new JsonObject(line.substring(6)));
+          if (events.size() == 3) live = api.comment(alice, post, "live one", null);
+        }
+        if (events.size() == 4 && heartbeat) break;
+      }
+      assertEquals(List.of("3", "4", "5", "6"), idLines, "the event id is the seq, resuming right after 2");
+      assertEquals(List.of(ids.get(2), ids.get(3), ids.get(4), live),
+          events.stream().map(e -> e.getJsonObject("data").getLong("id")).toList());
+      assertEquals("comment.created", events.get(0).getString("type"));
+      assertTrue(heartbeat, "heartbeats keep idle streams open");
+    }
+  }
+
+  @Test
+  void sseAcceptsSinceInTheQueryAndRefusesNonsense() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    assertEquals(400, api.get("/api/posts/" + post + "/events?since=soon").status());
+    assertEquals(404, api.get("/api/posts/999999/events").status());
+    assertEquals("application/problem+json", api.get("/api/posts/999999/events").contentType());
+  }
+}

@@ -1,0 +1,174 @@
+package parley.live;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Locale;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The WebSocket handshake's rules (Origin, compression) and what happens to a reader that stops reading. */
+@ExtendWith(TestParley.class)
+class TransportTest {
+
+  private final Api api = Api.local();
+
+  /** A hand-made WebSocket client: a TCP socket, the upgrade request, and unmasked server frames read by hand. */
+  private static final class RawSocket implements AutoCloseable {
+    final Socket socket;
+    final String handshake;
+    final InputStream in;
+    final OutputStream out;
+
+    RawSocket(String... extraHeaders) throws IOException {
+      this(0, extraHeaders);
+    }
+
+    RawSocket(int receiveBuffer, String... extraHeaders) throws IOException {
+      socket = new Socket();
+      if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer);
+      socket.connect(new java.net.InetSocketAddress("localhost", port()));
+      socket.setSoTimeout(20_000);
+      out = socket.getOutputStream();
+      in = socket.getInputStream();
+      StringBuilder request = new StringBuilder()
+          .append("GET /eventbus/websocket HTTP/1.1\r\n")
+          .append("Host: localhost:").append(port()).append("\r\n")
+          .append("Upgrade: websocket\r\nConnection: Upgrade\r\n")
+          .append("Sec-WebSocket-Key: ").append(Base64.getEncoder().encodeToString(new byte[16])).append("\r\n")
+          .append("Sec-WebSocket-Version: 13\r\n");
+      for (String header : extraHeaders) request.append(header).append("\r\n");
+      out.write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      handshake = readHead();
+    }
+
+    static int port() {
+      try {
+        return TestParley.server().running().port();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private String readHead() throws IOException {
+      ByteArrayOutputStream head = new ByteArrayOutputStream();
+      int matched = 0;
+      byte[] end = {'\r', '\n', '\r', '\n'};
+      while (matched < 4) {
+        int b = in.read();
+        if (b < 0) break;
+        head.write(b);
+        matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
+      }
+      return head.toString(StandardCharsets.US_ASCII);
+    }
+
+    int status() {
+      return Integer.parseInt(handshake.split(" ")[1]);
+    }
+
+    /** Sends one masked text frame (clients must mask). */
+    void sendText(String text) throws IOException {
+      byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+      ByteArrayOutputStream frame = new ByteArrayOutputStream();
+      frame.write(0x81);
+      if (payload.length < 126) {
+        frame.write(0x80 | payload.length);
+      } else {
+        frame.write(0x80 | 126);
+        frame.write(payload.length >> 8);
+        frame.write(payload.length & 0xff);
+      }
+      byte[] mask = {1, 2, 3, 4};
+      frame.write(mask);
+      for (int i = 0; i < payload.length; i++) frame.write(payload[i] ^ mask[i % 4]);
+      out.write(frame.toByteArray());
+      out.flush();
+    }
+
+    /** Reads frames until the server's close frame and returns its status code (-1 if the stream just ended). */
+    int drainUntilClose() throws IOException {
+      while (true) {
+        int b0 = in.read();
+        if (b0 < 0) return -1;
+        int opcode = b0 & 0x0f;
+        long length = in.read() & 0x7f;
+        if (length == 126) length = (in.read() << 8) | in.read();
+        else if (length == 127) {
+          length = 0;
+          for (int i = 0; i < 8; i++) length = (length << 8) | in.read();
+        }
+        byte[] payload = in.readNBytes((int) length);
+        if (opcode == 0x8) return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  @Test
+  void aSocketFromAForeignOriginIsRefused() throws Exception {
+    try (RawSocket foreign = new RawSocket("Origin: http://evil.example")) {
+      assertEquals(403, foreign.status(), foreign.handshake);
+    }
+    try (RawSocket own = new RawSocket("Origin: http://localhost:" + RawSocket.port())) {
+      assertEquals(101, own.status(), own.handshake);
+    }
+    try (RawSocket listed = new RawSocket("Origin: http://allowed.example")) {
+      assertEquals(101, listed.status(), "PARLEY_ALLOWED_ORIGINS is honoured");
+    }
+    try (RawSocket noBrowser = new RawSocket()) {
+      assertEquals(101, noBrowser.status(), "clients that are not browsers send no Origin");
+    }
+  }
+
+  @Test
+  void compressionIsNotNegotiatedEvenWhenTheClientAsks() throws Exception {
+    try (RawSocket socket = new RawSocket("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")) {
+      assertEquals(101, socket.status(), socket.handshake);
+      assertFalse(socket.handshake.toLowerCase(Locale.ROOT).contains("sec-websocket-extensions"), socket.handshake);
+    }
+  }
+
+  @Test
+  void aReaderThatStopsReadingIsClosedWhileOthersGetEverything() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Big thread");
+    String topic = "parley.post." + post;
+    long seq = api.get("/api/posts/" + post).json().getLong("seq");
+    String big = "x".repeat(9_000);
+    try (RawSocket slow = new RawSocket(4096); LiveClient healthy = LiveClient.connect()) {
+      slow.sendText(new JsonObject().put("type", "register").put("address", topic)
+          .put("headers", new JsonObject().put("since", seq)).encode());
+      healthy.register(topic, null, seq);
+      // Each event carries the body twice (Markdown and HTML): about 18 KB. The slow socket never reads, so once
+      // the kernel's buffers are full its bounded queue (64 KiB in the test server) overflows.
+      // 400 events are about 7 MB, more than the kernel buffers between the two ends can hold.
+      for (int i = 0; i < 400; i++) {
+        long id = api.comment(alice, post, big, null);
+        assertEquals(id, healthy.nextEvent(topic).getJsonObject("data").getLong("id"), "the healthy reader keeps up");
+      }
+      // Reading now finds what the buffers held, then the server's close frame (a socket still open would time out).
+      assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
+      long after = api.comment(alice, post, "after the cut", null);
+      assertEquals(after, healthy.nextEvent(topic).getJsonObject("data").getLong("id"));
+    }
+  }
+}
