@@ -8,6 +8,8 @@ import parley.events.LiveEvent;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 
@@ -23,6 +25,11 @@ final class BridgeSink implements Sink {
   final SockJSSocket socket;
   /** Topic to its subscription (null while the subscription is being set up). */
   final Map<String, LiveHub.Subscription> subscriptions = new HashMap<>();
+  /**
+   * Addresses the bridge itself holds for this socket: from an accepted register until the client unregisters,
+   * even after Parley revoked the subscription (the bridge answers a second register with its own error).
+   */
+  final Set<String> bridged = new HashSet<>();
   private final List<Promise<Void>> drainWaiters = new ArrayList<>();
   private boolean closed;
 
@@ -38,22 +45,41 @@ final class BridgeSink implements Sink {
 
   @Override
   public void send(String topic, LiveEvent event) {
-    if (!closed) socket.write(event.bridgeFrame());
+    write(event.bridgeFrame());
   }
 
   @Override
   public void resync(String topic, Long headSeq) {
-    if (!closed) socket.write(LiveEvent.bridgeFrame(topic, LiveEvent.resyncEnvelope(topic, headSeq)));
+    write(LiveEvent.bridgeFrame(topic, LiveEvent.resyncEnvelope(topic, headSeq)));
+  }
+
+  /**
+   * The socket can close under us before the bridge tells us (the peer went away mid-event): Vert.x then throws
+   * on writes and queue checks, which must end this reader only, never the loop that feeds the others.
+   */
+  private void write(String frame) {
+    if (closed) return;
+    try {
+      socket.write(frame);
+    } catch (IllegalStateException gone) {
+      markClosed();
+    }
   }
 
   @Override
   public boolean writeQueueFull() {
-    return socket.writeQueueFull();
+    if (closed) return false;
+    try {
+      return socket.writeQueueFull();
+    } catch (IllegalStateException gone) {
+      markClosed();
+      return false;
+    }
   }
 
   @Override
   public Future<Void> drained() {
-    if (!socket.writeQueueFull()) return Future.succeededFuture();
+    if (!writeQueueFull()) return Future.succeededFuture();
     Promise<Void> promise = Promise.promise();
     drainWaiters.add(promise);
     return promise.future();
@@ -69,9 +95,10 @@ final class BridgeSink implements Sink {
   @Override
   public void revoke(String topic, String reason) {
     subscriptions.remove(topic);
-    if (!closed) {
-      socket.write(new JsonObject().put("type", "err").put("address", topic).put("body", reason).encode());
-    }
+    // body carries the reason for raw clients; failureCode, failureType and message are what the official
+    // client hands to the topic's handler as its error.
+    write(new JsonObject().put("type", "err").put("address", topic).put("body", reason)
+        .put("failureCode", 403).put("failureType", "RECIPIENT_FAILURE").put("message", reason).encode());
   }
 
   @Override

@@ -121,6 +121,7 @@ public final class LiveBridge {
         String topic = event.getRawMessage().getString("address");
         LiveHub.Subscription sub = sink == null ? null : sink.subscriptions.remove(topic);
         if (sub != null) hub.unsubscribe(sub);
+        if (sink != null) sink.bridged.remove(topic);
         event.complete(true);
       }
       case SOCKET_CLOSED, SOCKET_ERROR -> {
@@ -156,8 +157,13 @@ public final class LiveBridge {
       event.complete(false);
       return;
     }
-    if (sink == null || sink.isClosed() || !Topics.isValid(topic) || sink.subscriptions.containsKey(topic)) {
+    if (sink == null || sink.isClosed() || !Topics.isValid(topic)) {
       event.complete(false);
+      return;
+    }
+    if (sink.bridged.contains(topic)) {
+      // Already registered on this socket: the bridge answers with its own address_already_registered error.
+      event.complete(true);
       return;
     }
     String token = headers.getValue("token") instanceof String t ? t : null;
@@ -165,10 +171,11 @@ public final class LiveBridge {
         : accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt()));
     reader.onComplete(ar -> {
       long now = System.currentTimeMillis() / 1000;
-      if (ar.failed() || sink.isClosed() || sink.subscriptions.containsKey(topic) || !ar.result().mayFollow(topic, now)) {
+      if (ar.failed() || sink.isClosed() || sink.bridged.contains(topic) || !ar.result().mayFollow(topic, now)) {
         event.complete(false);
         return;
       }
+      sink.bridged.add(topic);
       sink.subscriptions.put(topic, null);
       event.complete(true);
       hub.subscribe(sink, ar.result(), topic, since)

@@ -177,7 +177,16 @@ final class LiveHub {
 
     void dispatch(LiveEvent event) {
       last = Math.max(last, event.seq());
-      for (Subscription sub : List.copyOf(subscribers)) sub.offer(event);
+      for (Subscription sub : List.copyOf(subscribers)) {
+        try {
+          sub.offer(event);
+        } catch (RuntimeException e) {
+          // One broken reader must never cost the others their event.
+          log.warn("Dropping a reader of {} after a delivery failure: {}", topic, e.toString());
+          unsubscribe(sub);
+          sub.sink.overflow();
+        }
+      }
     }
   }
 

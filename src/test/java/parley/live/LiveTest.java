@@ -219,6 +219,28 @@ class LiveTest {
     }
   }
 
+  @Test
+  void aRevokedTopicMustBeUnregisteredBeforeItCanBeFollowedAgain() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    long aliceComment = api.comment(alice, post, "mine", null);
+    String mine = "parley.user." + alice.id();
+    try (LiveClient socket = LiveClient.connect()) {
+      socket.register(mine, TestTokens.expiringAt(alice.id(), TestTokens.now() + 1), 0L);
+      JsonObject cut = socket.next();
+      assertEquals("token_expired", cut.getString("body"), cut.encode());
+      assertEquals("token_expired", cut.getString("message"), "the official client reads message");
+      socket.register(mine, alice.token(), 0L);
+      JsonObject again = socket.next();
+      assertEquals("err", again.getString("type"), again.encode());
+      socket.unregister(mine);
+      socket.register(mine, alice.token(), 0L);
+      long reply = api.comment(bob, post, "reply", aliceComment);
+      assertEquals(reply, socket.nextEvent(mine).getJsonObject("data").getLong("id"));
+    }
+  }
+
   private static void assertRefused(JsonObject frame) {
     assertEquals("err", frame.getString("type"), frame.encode());
     assertEquals("rejected", frame.getString("body"), frame.encode());

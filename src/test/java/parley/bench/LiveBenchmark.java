@@ -1,0 +1,365 @@
+package parley.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Post-to-delivery latency of the live push: N WebSocket subscribers follow one thread while comments are posted
+ * over REST at a fixed rate; each delivery's latency runs from sending the POST (so it includes the durable
+ * insert and commit) to the frame arriving. Also measures, in the same run, the REST insert alone (the floor a
+ * delivery cannot beat) and counts every lost, duplicated or reordered delivery.
+ *
+ * <p>By default it starts Parley from target/parley.jar in its own process on a fresh data directory, so server,
+ * PostgreSQL and this load generator share the machine as they would in a single-box deployment. See
+ * docs/BENCHMARKS.md for the command and the latest figures.
+ */
+public final class LiveBenchmark {
+
+  private static final String MARK = "bench-";
+
+  public static void main(String[] args) throws Exception {
+    Options o = Options.parse(args);
+    Process server = null;
+    Path dataDir = null;
+    String base = o.url;
+    if (base == null) {
+      dataDir = Files.createTempDirectory("parley-bench");
+      int port = freePort();
+      server = startServer(port, dataDir);
+      base = "http://localhost:" + port;
+      awaitHealth(base);
+    }
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.clientLoops));
+    try {
+      new LiveBenchmark(vertx, base, o).run();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      if (server != null) {
+        server.destroy();
+        server.waitFor(60, TimeUnit.SECONDS);
+        deleteRecursively(dataDir.toFile());
+      }
+    }
+  }
+
+  private final Vertx vertx;
+  private final Options o;
+  private final java.net.URI uri;
+  private final HttpClient http;
+
+  private LiveBenchmark(Vertx vertx, String base, Options o) {
+    this.vertx = vertx;
+    this.o = o;
+    this.uri = java.net.URI.create(base);
+    this.http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(uri.getHost())
+        .setDefaultPort(uri.getPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16));
+  }
+
+  private void run() throws Exception {
+    String user = "bench" + System.currentTimeMillis();
+    JsonObject session = callSync(HttpMethod.POST, "/api/auth/register", null, new JsonObject().put("username", user)
+        .put("email", user + "@example.org").put("password", "benchmark password")).json();
+    String token = session.getString("token");
+    long post = callSync(HttpMethod.POST, "/api/posts", token, new JsonObject().put("title", "Benchmark thread")
+        .put("body", "Comments arrive here at a fixed rate.")).json().getLong("id");
+
+    System.out.printf(Locale.ROOT, "Parley live benchmark: %d subscribers, %d comments/s for %d s, %d cores%n",
+        o.subscribers, o.rate, o.seconds, Runtime.getRuntime().availableProcessors());
+
+    postAtRate(token, post, o.warmup, 0, null, null);
+
+    // 2. Subscribers join from the thread's current seq, spread over 127.0.0.x source addresses.
+    long seq = callSync(HttpMethod.GET, "/api/posts/" + post, null, null).json().getLong("seq");
+    int total = o.warmup + o.seconds * o.rate;
+    Deliveries deliveries = new Deliveries(total, o.subscribers, seq);
+    List<WebSocket> sockets = connect(post, seq, deliveries);
+
+    // 3. Warm-up comments prove every subscriber is live (each must receive them all) and warm the JIT.
+    postAtRate(token, post, o.warmup, 0, null, deliveries);
+    if (!deliveries.awaitAll(o.warmup, 120)) throw new IllegalStateException("warm-up did not reach everyone");
+    deliveries.measureFrom = o.warmup;
+
+    // 4. The measured run.
+    long started = System.nanoTime();
+    Histogram insertMeasured = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    postAtRate(token, post, o.seconds * o.rate, o.warmup, insertMeasured, deliveries);
+    boolean complete = deliveries.awaitAll(total, 30);
+    double elapsed = (System.nanoTime() - started) / 1e9;
+
+    // 5. The floor, on the same warmed-up server: the same REST inserts at the same rate with nobody listening.
+    List<Future<Void>> closing = new ArrayList<>();
+    for (WebSocket ws : sockets) closing.add(ws.close());
+    Future.join(closing).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    Thread.sleep(3000);
+    Histogram insertOnly = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    postAtRate(token, post, o.baselineSeconds * o.rate, 0, insertOnly, null);
+
+    report(insertOnly, insertMeasured, deliveries, elapsed, complete);
+  }
+
+  /** Posts {@code count} comments at the configured rate and waits for every response. */
+  private void postAtRate(String token, long post, int count, int firstIndex, Histogram restLatency,
+      Deliveries deliveries) throws Exception {
+    CountDownLatch done = new CountDownLatch(count);
+    AtomicInteger failures = new AtomicInteger();
+    long intervalNanos = TimeUnit.SECONDS.toNanos(1) / o.rate;
+    long start = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      long due = start + i * intervalNanos;
+      long wait = due - System.nanoTime();
+      if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
+      int index = firstIndex + i;
+      long sent = System.nanoTime();
+      if (deliveries != null) deliveries.sent(index, sent);
+      String body = (deliveries == null ? "unwatched-" : MARK) + index + "- a comment of ordinary length, a sentence or two, like people write in threads.";
+      call(HttpMethod.POST, "/api/posts/" + post + "/comments", token, new JsonObject().put("body", body))
+          .onComplete(ar -> {
+            if (ar.failed() || ar.result().status != 201) failures.incrementAndGet();
+            else if (restLatency != null) synchronized (restLatency) {
+              restLatency.recordValue(System.nanoTime() - sent);
+            }
+            done.countDown();
+          });
+    }
+    if (!done.await(120, TimeUnit.SECONDS)) throw new IllegalStateException("posts did not finish");
+    if (failures.get() > 0) throw new IllegalStateException(failures.get() + " comment posts failed");
+  }
+
+  private List<WebSocket> connect(long post, long seq, Deliveries deliveries) throws Exception {
+    List<WebSocketClient> clients = new ArrayList<>();
+    int addresses = Math.max(1, (o.subscribers + o.perAddress - 1) / o.perAddress);
+    for (int a = 0; a < addresses; a++) {
+      clients.add(vertx.createWebSocketClient(new WebSocketClientOptions()
+          .setLocalAddress("127.0.0." + (2 + a))
+          .setMaxConnections(o.perAddress + 10)
+          .setConnectTimeout(30_000)));
+    }
+    String register = new JsonObject().put("type", "register").put("address", "parley.post." + post)
+        .put("headers", new JsonObject().put("since", seq)).encode();
+    List<WebSocket> sockets = new ArrayList<>(o.subscribers);
+    for (int batchStart = 0; batchStart < o.subscribers; batchStart += 500) {
+      List<Future<WebSocket>> batch = new ArrayList<>();
+      for (int i = batchStart; i < Math.min(o.subscribers, batchStart + 500); i++) {
+        int subscriber = i;
+        batch.add(clients.get(i / o.perAddress).connect(new WebSocketConnectOptions()
+                .setHost(uri.getHost()).setPort(uri.getPort()).setURI("/eventbus/websocket"))
+            .onSuccess(ws -> {
+              ws.textMessageHandler(text -> deliveries.received(subscriber, text));
+              ws.binaryMessageHandler(bytes -> deliveries.received(subscriber, bytes.toString()));
+              ws.writeTextMessage(register);
+              vertx.setPeriodic(10_000, id -> {
+                if (!ws.isClosed()) ws.writeTextMessage("{\"type\":\"ping\"}");
+              });
+            }));
+      }
+      for (Future<WebSocket> f : batch) sockets.add(f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
+    }
+    System.out.printf(Locale.ROOT, "connected %d sockets from %d source addresses%n", sockets.size(), addresses);
+    return sockets;
+  }
+
+  private void report(Histogram insertOnly, Histogram insertMeasured, Deliveries d, double elapsed, boolean complete) {
+    long expected = (long) o.seconds * o.rate * o.subscribers;
+    System.out.println();
+    System.out.println("| measure | p50 ms | p99 ms | max ms | count |");
+    System.out.println("|---|---|---|---|---|");
+    row("REST comment insert, nobody listening (floor)", insertOnly);
+    row("REST comment insert, during the run", insertMeasured);
+    row("post-to-delivery, every delivery", d.perDelivery);
+    row("post-to-delivery, last subscriber per comment", d.lastPerComment);
+    System.out.println();
+    System.out.printf(Locale.ROOT, "deliveries: %d of %d expected, %.0f per second; lost %d, duplicate %d, "
+            + "seq gaps %d; complete: %s%n",
+        d.measuredDeliveries.get(), expected, d.measuredDeliveries.get() / elapsed,
+        expected - d.measuredDeliveries.get(), d.duplicates.get(), d.gaps.get(), complete);
+    System.out.printf(Locale.ROOT, "ratio: delivery p50 / insert floor p50 = %.2f; last-subscriber p99 / insert "
+            + "floor p99 = %.2f%n",
+        ms(d.perDelivery.getValueAtPercentile(50)) / ms(insertOnly.getValueAtPercentile(50)),
+        ms(d.lastPerComment.getValueAtPercentile(99)) / ms(insertOnly.getValueAtPercentile(99)));
+  }
+
+  private static void row(String name, Histogram h) {
+    System.out.printf(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %d |%n", name, ms(h.getValueAtPercentile(50)),
+        ms(h.getValueAtPercentile(99)), ms(h.getMaxValue()), h.getTotalCount());
+  }
+
+  private static double ms(long nanos) {
+    return nanos / 1e6;
+  }
+
+  /** What every subscriber received, recorded from the client event loops. */
+  private static final class Deliveries {
+    final AtomicLongArray sentAt;
+    final AtomicIntegerArray receivedCount;
+    final AtomicLongArray lastArrival;
+    final AtomicLongArray lastSeqPerSubscriber;
+    final int subscribers;
+    final ConcurrentHistogram perDelivery = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+    final ConcurrentHistogram lastPerComment = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+    final AtomicLong measuredDeliveries = new AtomicLong();
+    final AtomicLong duplicates = new AtomicLong();
+    final AtomicLong gaps = new AtomicLong();
+    volatile int measureFrom = Integer.MAX_VALUE;
+
+    Deliveries(int comments, int subscribers, long startSeq) {
+      this.sentAt = new AtomicLongArray(comments);
+      this.receivedCount = new AtomicIntegerArray(comments);
+      this.lastArrival = new AtomicLongArray(comments);
+      this.lastSeqPerSubscriber = new AtomicLongArray(subscribers);
+      this.subscribers = subscribers;
+      for (int i = 0; i < subscribers; i++) lastSeqPerSubscriber.set(i, startSeq);
+    }
+
+    void sent(int index, long nanos) {
+      sentAt.set(index, nanos);
+    }
+
+    /** Finds the comment's index in the frame's text without parsing the JSON (the generator shares the CPU). */
+    void received(int subscriber, String frame) {
+      long now = System.nanoTime();
+      int at = frame.indexOf(MARK);
+      if (at < 0) return;
+      int end = frame.indexOf('-', at + MARK.length());
+      int index = Integer.parseInt(frame, at + MARK.length(), end, 10);
+      // Each subscriber must see seq 1, 2, 3... of the thread: a repeat is a duplicate, a jump a gap.
+      int seqAt = frame.indexOf("\"seq\":") + 6;
+      long seq = Long.parseLong(frame, seqAt, frame.indexOf(',', seqAt), 10);
+      long previous = lastSeqPerSubscriber.getAndSet(subscriber, seq);
+      if (seq <= previous) duplicates.incrementAndGet();
+      else if (seq != previous + 1) gaps.incrementAndGet();
+      int count = receivedCount.incrementAndGet(index);
+      long latency = now - sentAt.get(index);
+      if (index >= measureFrom) {
+        perDelivery.recordValue(Math.max(0, latency));
+        measuredDeliveries.incrementAndGet();
+        if (count == subscribers) lastPerComment.recordValue(Math.max(0, latency));
+      }
+      lastArrival.accumulateAndGet(index, now, Math::max);
+    }
+
+    /** Waits until the first {@code upTo} comments reached every subscriber; false on timeout. */
+    boolean awaitAll(int upTo, int timeoutSeconds) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+      for (int i = 0; i < upTo; i++) {
+        while (receivedCount.get(i) < subscribers) {
+          if (System.nanoTime() > deadline) return false;
+          Thread.sleep(5);
+        }
+      }
+      return true;
+    }
+  }
+
+  private record Reply(int status, Buffer body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  private Future<Reply> call(HttpMethod method, String path, String token, JsonObject body) {
+    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
+    if (token != null) options.putHeader("Authorization", "Bearer " + token);
+    if (body != null) options.putHeader("Content-Type", "application/json");
+    return http.request(options)
+        .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
+        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)));
+  }
+
+  private Reply callSync(HttpMethod method, String path, String token, JsonObject body) throws Exception {
+    return call(method, path, token, body).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private static Process startServer(int port, Path dataDir) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("java", "-jar", "target/parley.jar");
+    pb.environment().put("PARLEY_PORT", Integer.toString(port));
+    pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
+    pb.environment().put("PARLEY_LOG_LEVEL", "WARN");
+    pb.redirectErrorStream(true).redirectOutput(new File("target/bench-server.log"));
+    return pb.start();
+  }
+
+  private static void awaitHealth(String base) throws Exception {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      try {
+        var r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/health")).build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 200) return;
+      } catch (java.io.IOException e) {
+        // not up yet
+      }
+      Thread.sleep(250);
+    }
+    throw new IllegalStateException("Parley did not start; see target/bench-server.log");
+  }
+
+  private static int freePort() throws Exception {
+    try (var s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void deleteRecursively(File f) {
+    File[] children = f.listFiles();
+    if (children != null) for (File c : children) deleteRecursively(c);
+    f.delete();
+  }
+
+  /** Command-line options: --subscribers N --rate PER_SECOND --seconds S --url http://host:port ... */
+  private record Options(int subscribers, int rate, int seconds, int warmup, int baselineSeconds, int perAddress,
+      int clientLoops, String url) {
+    static Options parse(String[] args) {
+      int subscribers = 100;
+      int rate = 50;
+      int seconds = 30;
+      int warmup = 200;
+      int baseline = 10;
+      int perAddress = 1000;
+      int loops = 2;
+      String url = null;
+      for (int i = 0; i + 1 < args.length; i += 2) {
+        String v = args[i + 1];
+        switch (args[i]) {
+          case "--subscribers" -> subscribers = Integer.parseInt(v);
+          case "--rate" -> rate = Integer.parseInt(v);
+          case "--seconds" -> seconds = Integer.parseInt(v);
+          case "--warmup" -> warmup = Integer.parseInt(v);
+          case "--baseline-seconds" -> baseline = Integer.parseInt(v);
+          case "--per-address" -> perAddress = Integer.parseInt(v);
+          case "--client-loops" -> loops = Integer.parseInt(v);
+          case "--url" -> url = v;
+          default -> throw new IllegalArgumentException("unknown option " + args[i]);
+        }
+      }
+      return new Options(subscribers, rate, seconds, warmup, baseline, perAddress, loops, url);
+    }
+  }
+}
