@@ -110,6 +110,9 @@ public final class LiveBridge {
 
   private void onBridgeEvent(BridgeEvent event) {
     SockJSSocket socket = event.socket();
+    if (log.isDebugEnabled() && event.type() != io.vertx.ext.bridge.BridgeEventType.RECEIVE) {
+      log.debug("bridge event {} from {}", event.type(), socket.remoteAddress());
+    }
     switch (event.type()) {
       case SOCKET_CREATED -> {
         sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes()));

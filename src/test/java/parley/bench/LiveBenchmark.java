@@ -4,11 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -72,14 +68,11 @@ public final class LiveBenchmark {
   private final Vertx vertx;
   private final Options o;
   private final java.net.URI uri;
-  private final HttpClient http;
 
   private LiveBenchmark(Vertx vertx, String base, Options o) {
     this.vertx = vertx;
     this.o = o;
     this.uri = java.net.URI.create(base);
-    this.http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(uri.getHost())
-        .setDefaultPort(uri.getPort()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16));
   }
 
   private void run() throws Exception {
@@ -114,6 +107,7 @@ public final class LiveBenchmark {
     double elapsed = (System.nanoTime() - started) / 1e9;
 
     // 5. The floor, on the same warmed-up server: the same REST inserts at the same rate with nobody listening.
+    deliveries.closing = true;
     List<Future<Void>> closing = new ArrayList<>();
     for (WebSocket ws : sockets) closing.add(ws.close());
     Future.join(closing).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -141,25 +135,35 @@ public final class LiveBenchmark {
       String body = (deliveries == null ? "unwatched-" : MARK) + index + "- a comment of ordinary length, a sentence or two, like people write in threads.";
       call(HttpMethod.POST, "/api/posts/" + post + "/comments", token, new JsonObject().put("body", body))
           .onComplete(ar -> {
-            if (ar.failed() || ar.result().status != 201) failures.incrementAndGet();
-            else if (restLatency != null) synchronized (restLatency) {
-              restLatency.recordValue(System.nanoTime() - sent);
+            try {
+              if (ar.failed() || ar.result().status != 201) {
+                failures.incrementAndGet();
+                System.err.println("comment post failed: " + (ar.failed() ? ar.cause() : ar.result().status));
+              } else if (restLatency != null) {
+                synchronized (restLatency) {
+                  restLatency.recordValue(System.nanoTime() - sent);
+                }
+              }
+            } finally {
+              done.countDown();
             }
-            done.countDown();
           });
     }
-    if (!done.await(120, TimeUnit.SECONDS)) throw new IllegalStateException("posts did not finish");
+    if (!done.await(120, TimeUnit.SECONDS)) {
+      throw new IllegalStateException(done.getCount() + " of " + count + " posts did not finish");
+    }
     if (failures.get() > 0) throw new IllegalStateException(failures.get() + " comment posts failed");
   }
 
+  /** Held in a field: a WebSocketClient that is garbage-collected closes its connections. */
+  private final List<WebSocketClient> clients = new ArrayList<>();
+
   private List<WebSocket> connect(long post, long seq, Deliveries deliveries) throws Exception {
-    List<WebSocketClient> clients = new ArrayList<>();
     int addresses = Math.max(1, (o.subscribers + o.perAddress - 1) / o.perAddress);
     for (int a = 0; a < addresses; a++) {
       clients.add(vertx.createWebSocketClient(new WebSocketClientOptions()
           .setLocalAddress("127.0.0." + (2 + a))
-          .setMaxConnections(o.perAddress + 10)
-          .setConnectTimeout(30_000)));
+          .setMaxConnections(o.perAddress + 10)));
     }
     String register = new JsonObject().put("type", "register").put("address", "parley.post." + post)
         .put("headers", new JsonObject().put("since", seq)).encode();
@@ -171,6 +175,12 @@ public final class LiveBenchmark {
         batch.add(clients.get(i / o.perAddress).connect(new WebSocketConnectOptions()
                 .setHost(uri.getHost()).setPort(uri.getPort()).setURI("/eventbus/websocket"))
             .onSuccess(ws -> {
+              ws.closeHandler(v -> {
+                if (!deliveries.closing) {
+                  System.err.println("subscriber " + subscriber + " closed by the server: " + ws.closeStatusCode()
+                      + " " + ws.closeReason());
+                }
+              });
               ws.textMessageHandler(text -> deliveries.received(subscriber, text));
               ws.binaryMessageHandler(bytes -> deliveries.received(subscriber, bytes.toString()));
               ws.writeTextMessage(register);
@@ -227,6 +237,7 @@ public final class LiveBenchmark {
     final AtomicLong duplicates = new AtomicLong();
     final AtomicLong gaps = new AtomicLong();
     volatile int measureFrom = Integer.MAX_VALUE;
+    volatile boolean closing;
 
     Deliveries(int comments, int subscribers, long startSeq) {
       this.sentAt = new AtomicLongArray(comments);
@@ -283,13 +294,19 @@ public final class LiveBenchmark {
     }
   }
 
+  /** REST calls go through the JDK's client, so the socket side and the REST side share no connection pool. */
+  private final java.net.http.HttpClient rest = java.net.http.HttpClient.newBuilder()
+      .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+
   private Future<Reply> call(HttpMethod method, String path, String token, JsonObject body) {
-    RequestOptions options = new RequestOptions().setMethod(method).setURI(path);
-    if (token != null) options.putHeader("Authorization", "Bearer " + token);
-    if (body != null) options.putHeader("Content-Type", "application/json");
-    return http.request(options)
-        .compose(req -> body == null ? req.send() : req.send(body.toBuffer()))
-        .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b)));
+    var request = java.net.http.HttpRequest.newBuilder(uri.resolve(path)).timeout(java.time.Duration.ofSeconds(30))
+        .method(method.name(), body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+            : java.net.http.HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (token != null) request.header("Authorization", "Bearer " + token);
+    if (body != null) request.header("Content-Type", "application/json");
+    return Future.fromCompletionStage(rest.sendAsync(request.build(),
+            java.net.http.HttpResponse.BodyHandlers.ofByteArray()))
+        .map(resp -> new Reply(resp.statusCode(), Buffer.buffer(resp.body())));
   }
 
   private Reply callSync(HttpMethod method, String path, String token, JsonObject body) throws Exception {
