@@ -16,6 +16,11 @@ import parley.config.AppConfig;
 import parley.db.Database;
 import parley.events.EventLog;
 import parley.http.ProblemHandler;
+import parley.http.RateLimiter;
+import parley.moderation.BlockRoutes;
+import parley.moderation.ModerationRoutes;
+import parley.moderation.ReportRoutes;
+import parley.moderation.Visibility;
 import parley.live.DeliveryFilter;
 import parley.live.LiveBridge;
 import parley.http.RequestGuards;
@@ -35,23 +40,31 @@ public final class HttpVerticle extends VerticleBase {
   private final AppConfig config;
   private final Database database;
   private final String jwtSecret;
+  private final RateLimiter limits;
   private HttpServer server;
   private LiveBridge live;
 
-  HttpVerticle(AppConfig config, Database database, String jwtSecret) {
+  HttpVerticle(AppConfig config, Database database, String jwtSecret, RateLimiter limits) {
     this.config = config;
     this.database = database;
     this.jwtSecret = jwtSecret;
+    this.limits = limits;
   }
 
   @Override
   public Future<?> start() {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
-    AccountRoutes accounts = new AccountRoutes(vertx, database.pool(), tokens, config.admin());
+    AccountRoutes accounts = new AccountRoutes(vertx, database.pool(), tokens, config.admin(), limits,
+        config.trustedProxies());
     EventLog events = new EventLog(vertx, database.pool());
-    PostRoutes posts = new PostRoutes(events);
-    CommentRoutes comments = new CommentRoutes(events);
-    live = new LiveBridge(vertx, events, accounts, posts, DeliveryFilter.EVERYONE, config);
+    PostRoutes posts = new PostRoutes(events, limits, config.trustedProxies());
+    CommentRoutes comments = new CommentRoutes(events, limits, config.trustedProxies());
+    ReportRoutes reports = new ReportRoutes(events, limits);
+    BlockRoutes blocks = new BlockRoutes(vertx, database.pool());
+    ModerationRoutes moderation = new ModerationRoutes(vertx, events, posts.contentJson(), comments.contentJson());
+    // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
+    DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(), event.type(), event.authorId());
+    live = new LiveBridge(vertx, events, accounts, posts, filter, config);
 
     Router router = Router.router(vertx);
     router.route().handler(RequestGuards.securityHeaders());
@@ -64,6 +77,9 @@ public final class HttpVerticle extends VerticleBase {
     accounts.mount(router);
     posts.mount(router);
     comments.mount(router);
+    reports.mount(router);
+    blocks.mount(router);
+    moderation.mount(router);
     live.mount(router);
 
     router.get().handler(StaticHandler.create("webroot").setIndexPage("index.html"));

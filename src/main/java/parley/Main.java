@@ -10,6 +10,7 @@ import parley.account.Tokens;
 import parley.config.AppConfig;
 import parley.db.Database;
 import parley.events.EventLog;
+import parley.http.RateLimiter;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -90,8 +91,11 @@ public final class Main {
         .onFailure(e -> log.warn("Pruning the event log failed: {}", e.toString()));
     prune.run();
     vertx.setPeriodic(PRUNE_EVERY.toMillis(), id -> prune.run());
+    // One limiter for the whole node, shared by every HTTP verticle.
+    RateLimiter limits = new RateLimiter(config);
+    vertx.setPeriodic(60_000, id -> limits.sweep());
     return AccountRoutes.promoteConfiguredAdmin(database.pool(), config.admin())
-        .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret),
+        .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, limits),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id));
   }

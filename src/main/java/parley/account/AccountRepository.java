@@ -14,7 +14,7 @@ import java.util.Optional;
 /** Accounts in PostgreSQL. Usernames and emails are matched ignoring case, through the unique indexes. */
 final class AccountRepository {
 
-  private static final String USER_COLUMNS = "id, username, email, role, created_at";
+  private static final String USER_COLUMNS = "id, username, email, role, created_at, banned_until, ban_reason";
 
   private static final String INSERT = "INSERT INTO users (username, email, password_hash, role) "
       + "VALUES ($1, $2, $3, $4) RETURNING " + USER_COLUMNS;

@@ -8,10 +8,14 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
+import parley.config.AppConfig;
+import parley.http.ClientIp;
 import parley.http.Fields;
+import parley.http.RateLimiter;
 import parley.http.Principal;
 import parley.http.Problem;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -26,12 +30,17 @@ public final class AccountRoutes {
   private final Passwords passwords;
   private final Tokens tokens;
   private final Optional<String> admin;
+  private final RateLimiter limits;
+  private final List<String> trustedProxies;
 
-  public AccountRoutes(Vertx vertx, Pool pool, Tokens tokens, Optional<String> admin) {
+  public AccountRoutes(Vertx vertx, Pool pool, Tokens tokens, Optional<String> admin, RateLimiter limits,
+      List<String> trustedProxies) {
     this.accounts = new AccountRepository(pool);
     this.passwords = new Passwords(vertx);
     this.tokens = tokens;
     this.admin = admin;
+    this.limits = limits;
+    this.trustedProxies = trustedProxies;
   }
 
   public void mount(Router router) {
@@ -99,6 +108,7 @@ public final class AccountRoutes {
     }
     String password = fields.text("password", 8, 128, false);
     fields.check();
+    limits.take(AppConfig.LIMIT_REGISTRATIONS_IP, ClientIp.of(ctx, trustedProxies));
     String role = admin.filter(username::equalsIgnoreCase).isPresent() ? "admin" : "user";
     passwords.hash(password)
         .compose(hash -> accounts.insert(username, email, hash, role))
@@ -113,10 +123,15 @@ public final class AccountRoutes {
     String login = fields.text("login", 1, 254, true);
     String password = fields.text("password", 1, 1024, false);
     fields.check();
+    String ip = ClientIp.of(ctx, trustedProxies);
+    limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
     accounts.findForLogin(login)
         .compose(found -> passwords.verify(password, found.map(AccountRepository.Credentials::passwordHash).orElse(null))
             .map(ok -> {
-              if (!ok) throw Problem.unauthorized(BAD_LOGIN);
+              if (!ok) {
+                limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
+                throw Problem.unauthorized(BAD_LOGIN);
+              }
               return found.get().user();
             }))
         .onSuccess(user -> ctx.json(session(user)))

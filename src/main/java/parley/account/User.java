@@ -8,15 +8,17 @@ import parley.http.Principal;
 import java.time.OffsetDateTime;
 
 /** An account as its owner sees it. */
-record User(long id, String username, String email, String role, OffsetDateTime createdAt) {
+record User(long id, String username, String email, String role, OffsetDateTime createdAt,
+    OffsetDateTime bannedUntil, String banReason) {
 
   static User fromRow(Row row) {
     return new User(row.getLong("id"), row.getString("username"), row.getString("email"),
-        row.getString("role"), row.getOffsetDateTime("created_at"));
+        row.getString("role"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("banned_until"),
+        row.getString("ban_reason"));
   }
 
   Principal principal() {
-    return new Principal(id, username, role);
+    return new Principal(id, username, role, createdAt, bannedUntil, banReason);
   }
 
   /** The private view, for /api/me and the register and login answers. */

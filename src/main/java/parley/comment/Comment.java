@@ -3,6 +3,8 @@ package parley.comment;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import parley.http.Iso;
+import parley.http.Principal;
+import parley.moderation.Visibility;
 
 import java.time.OffsetDateTime;
 
@@ -11,18 +13,20 @@ import java.time.OffsetDateTime;
  * their place, but its body and author are gone.
  */
 record Comment(long id, long postId, Long parentId, long authorId, String author, String body, String bodyHtml,
-    OffsetDateTime createdAt, OffsetDateTime editedAt, boolean deleted) {
+    OffsetDateTime createdAt, OffsetDateTime editedAt, boolean deleted, boolean hidden) {
 
   /** The columns {@link #fromRow} reads; {@code c} is comments and {@code u} its author. */
   static final String COLUMNS = "c.id, c.post_id, c.parent_id, c.author_id, u.username, c.body, c.body_html, "
-      + "c.created_at, c.edited_at, c.deleted_at IS NOT NULL AS deleted";
+      + "c.created_at, c.edited_at, c.deleted_at IS NOT NULL AS deleted, c.hidden_at IS NOT NULL AS hidden";
 
   static Comment fromRow(Row row) {
     return new Comment(row.getLong("id"), row.getLong("post_id"), row.getLong("parent_id"), row.getLong("author_id"),
         row.getString("username"), row.getString("body"), row.getString("body_html"),
-        row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"), row.getBoolean("deleted"));
+        row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"), row.getBoolean("deleted"),
+        row.getBoolean("hidden"));
   }
 
+  /** The whole comment (its author and moderators see a hidden one like this, marked hidden). */
   JsonObject toJson() {
     return new JsonObject()
         .put("id", id)
@@ -33,6 +37,22 @@ record Comment(long id, long postId, Long parentId, long authorId, String author
         .put("bodyHtml", deleted ? null : bodyHtml)
         .put("createdAt", Iso.format(createdAt))
         .put("editedAt", Iso.format(editedAt))
-        .put("deleted", deleted);
+        .put("deleted", deleted)
+        .put("hidden", hidden);
+  }
+
+  /**
+   * The comment as this reader may see it: a hidden comment is a tombstone ("removed by a moderator") except for
+   * its author and moderators, and a blocked author's comment is a placeholder, so reply chains stay intact.
+   */
+  JsonObject toJsonFor(Principal reader, boolean authorBlocked) {
+    if (deleted) return toJson();
+    if (authorBlocked) return withoutContent().put("blocked", true);
+    if (hidden && !Visibility.seesHidden(reader, authorId)) return withoutContent();
+    return toJson();
+  }
+
+  private JsonObject withoutContent() {
+    return toJson().put("author", null).put("body", null).put("bodyHtml", null);
   }
 }

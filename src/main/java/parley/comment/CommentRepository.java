@@ -11,6 +11,7 @@ import parley.events.Topics;
 import parley.http.Page;
 import parley.http.Principal;
 import parley.http.Problem;
+import parley.moderation.Visibility;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,10 +27,11 @@ import java.util.TreeSet;
 final class CommentRepository {
 
   private static final String COUNT_UP = "UPDATE posts SET comment_count = comment_count + 1 "
-      + "WHERE id = $1 AND deleted_at IS NULL RETURNING author_id, comment_count";
+      + "WHERE id = $1 AND deleted_at IS NULL AND hidden_at IS NULL "
+      + "RETURNING author_id, comment_count, locked_at IS NOT NULL AS locked";
 
-  private static final String PARENT =
-      "SELECT post_id, author_id, deleted_at IS NOT NULL AS deleted FROM comments WHERE id = $1";
+  private static final String PARENT = "SELECT post_id, author_id, deleted_at IS NOT NULL AS deleted, "
+      + "hidden_at IS NOT NULL AS hidden FROM comments WHERE id = $1";
 
   private static final String INSERT = """
       WITH c AS (
@@ -44,7 +46,7 @@ final class CommentRepository {
    * comments_thread index.
    */
   static final String LIST = """
-      SELECT %s, COALESCE(t.seq, 0) AS thread_seq
+      SELECT %s, COALESCE(t.seq, 0) AS thread_seq, b.blocker_id IS NOT NULL AS author_blocked
         FROM posts p
         LEFT JOIN topic_seqs t ON t.topic = 'parley.post.' || p.id
         LEFT JOIN LATERAL (
@@ -53,18 +55,22 @@ final class CommentRepository {
            ORDER BY id
            LIMIT $3) c ON true
         LEFT JOIN users u ON u.id = c.author_id
+        LEFT JOIN blocks b ON b.blocker_id = $4 AND b.blocked_id = c.author_id
        WHERE p.id = $1 AND p.deleted_at IS NULL
+         AND (p.hidden_at IS NULL OR p.author_id = $4 OR $5)
        ORDER BY c.id""".formatted(Comment.COLUMNS);
 
-  private static final String FIND = "SELECT " + Comment.COLUMNS
+  /** A comment on a readable post, with whether $2 (the reader, or 0) blocked its author. */
+  private static final String FIND = "SELECT " + Comment.COLUMNS + ", b.blocker_id IS NOT NULL AS author_blocked"
       + " FROM comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id"
-      + " WHERE c.id = $1 AND p.deleted_at IS NULL";
+      + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = c.author_id"
+      + " WHERE c.id = $1 AND p.deleted_at IS NULL AND (p.hidden_at IS NULL OR p.author_id = $2 OR $3)";
 
   private static final String LOCK_POST = "SELECT p.id FROM posts p "
       + "WHERE p.id = (SELECT post_id FROM comments WHERE id = $1) AND p.deleted_at IS NULL FOR NO KEY UPDATE";
 
-  private static final String LOCK_COMMENT = "SELECT author_id, post_id, deleted_at IS NOT NULL AS deleted "
-      + "FROM comments WHERE id = $1 FOR NO KEY UPDATE";
+  private static final String LOCK_COMMENT = "SELECT author_id, post_id, deleted_at IS NOT NULL AS deleted, "
+      + "hidden_at IS NOT NULL AS hidden FROM comments WHERE id = $1 FOR NO KEY UPDATE";
 
   private static final String UPDATE = "UPDATE comments SET body = $2, body_html = $3, edited_at = now() WHERE id = $1";
 
@@ -73,8 +79,12 @@ final class CommentRepository {
   private static final String COUNT_DOWN =
       "UPDATE posts SET comment_count = comment_count - 1 WHERE id = $1 RETURNING comment_count";
 
-  /** A page of a thread and the thread's seq at the moment it was read. */
-  record Thread(List<Comment> comments, long seq) {
+  /** A comment and whether the reader blocked its author. */
+  record Seen(Comment comment, boolean authorBlocked) {
+  }
+
+  /** A page of a thread as one reader sees it, and the thread's seq at the moment it was read. */
+  record Thread(List<Seen> comments, long seq) {
   }
 
   private final EventLog events;
@@ -92,10 +102,19 @@ final class CommentRepository {
           .compose(rows -> {
             if (rows.size() == 0) throw Problem.notFound("No such post.");
             Row post = rows.iterator().next();
-            notify.add(post.getLong("author_id"));
+            if (post.getBoolean("locked")) throw Problem.conflict("This thread is locked: it takes no new comments.");
+            long postAuthor = post.getLong("author_id");
+            notify.add(postAuthor);
             count[0] = post.getInteger("comment_count");
-            return input.parentId() == null ? Future.succeededFuture()
-                : checkParent(conn, postId, input.parentId()).map(notify::add);
+            Future<Long> parentAuthor = input.parentId() == null ? Future.succeededFuture(null)
+                : checkParent(conn, postId, input.parentId());
+            return parentAuthor.compose(parent -> {
+              if (parent != null) notify.add(parent);
+              return Visibility.mayComment(conn, authorId, postAuthor, parent);
+            }).map(allowed -> {
+              if (!allowed) throw Problem.forbidden("You can't comment here.");
+              return null;
+            });
           })
           .compose(v -> conn.preparedQuery(INSERT)
               .execute(Tuple.of(postId, input.parentId(), authorId, input.body(), input.rendered().html())))
@@ -114,22 +133,30 @@ final class CommentRepository {
     });
   }
 
-  /** A page of the thread, or empty when the post does not exist (or was deleted). */
-  Future<Optional<Thread>> list(long postId, Page page) {
-    return events.pool().preparedQuery(LIST).execute(Tuple.of(postId, page.after(), page.fetchSize())).map(rows -> {
+  /** A page of the thread as the reader may see it, or empty when the post does not exist for them. */
+  Future<Optional<Thread>> list(long postId, Page page, Principal reader) {
+    Tuple args = Tuple.of(postId, page.after(), page.fetchSize(), readerId(reader), reader != null && reader.isModerator());
+    return events.pool().preparedQuery(LIST).execute(args).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
-      List<Comment> comments = new ArrayList<>(rows.size());
+      List<Seen> comments = new ArrayList<>(rows.size());
       long seq = 0;
       for (Row row : rows) {
         seq = row.getLong("thread_seq");
-        if (row.getLong("id") != null) comments.add(Comment.fromRow(row));
+        if (row.getLong("id") != null) comments.add(new Seen(Comment.fromRow(row), row.getBoolean("author_blocked")));
       }
       return Optional.of(new Thread(comments, seq));
     });
   }
 
-  Future<Optional<Comment>> find(long id) {
-    return find(events.pool(), id);
+  Future<Optional<Seen>> find(long id, Principal reader) {
+    return events.pool().preparedQuery(FIND)
+        .execute(Tuple.of(id, readerId(reader), reader != null && reader.isModerator()))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(new Seen(Comment.fromRow(rows.iterator().next()),
+            rows.iterator().next().getBoolean("author_blocked"))));
+  }
+
+  private static long readerId(Principal reader) {
+    return reader == null ? 0 : reader.id();
   }
 
   /** Edits a comment's body; only its author may, and not once it is deleted. */
@@ -140,10 +167,10 @@ final class CommentRepository {
           .compose(target -> {
             if (target.authorId() != caller.id()) throw Problem.forbidden("Only the comment's author may edit it.");
             if (target.deleted()) throw Problem.conflict("The comment was deleted.");
+            if (target.hidden()) throw Problem.conflict("A moderator removed this comment; it can't be edited.");
             return conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), input.rendered().html()));
           })
-          .compose(v -> find(conn, id))
-          .map(Optional::orElseThrow)
+          .compose(v -> findAny(conn, id))
           .compose(comment -> box.append(Topics.post(comment.postId()), Topics.COMMENT_EDITED, comment.toJson(),
               comment.authorId()).map(comment));
     });
@@ -177,7 +204,7 @@ final class CommentRepository {
     return new JsonObject().put("postId", postId).put("commentCount", commentCount);
   }
 
-  private record Target(long authorId, long postId, boolean deleted) {
+  private record Target(long authorId, long postId, boolean deleted, boolean hidden) {
   }
 
   /** Locks the comment's post, then the comment: the same order as every other write to the thread. */
@@ -189,7 +216,8 @@ final class CommentRepository {
         })
         .map(rows -> {
           Row row = rows.iterator().next();
-          return new Target(row.getLong("author_id"), row.getLong("post_id"), row.getBoolean("deleted"));
+          return new Target(row.getLong("author_id"), row.getLong("post_id"), row.getBoolean("deleted"),
+              row.getBoolean("hidden"));
         });
   }
 
@@ -200,15 +228,20 @@ final class CommentRepository {
         throw Problem.invalid("parentId", "must be a comment on this post");
       }
       Row parent = rows.iterator().next();
-      if (parent.getBoolean("deleted")) {
-        throw Problem.conflict("parentId", "the comment you are replying to was deleted");
+      if (parent.getBoolean("deleted") || parent.getBoolean("hidden")) {
+        throw Problem.conflict("parentId", "the comment you are replying to was removed");
       }
       return parent.getLong("author_id");
     });
   }
 
-  private static Future<Optional<Comment>> find(SqlClient client, long id) {
-    return client.preparedQuery(FIND).execute(Tuple.of(id)).map(rows ->
-        rows.size() == 0 ? Optional.empty() : Optional.of(Comment.fromRow(rows.iterator().next())));
+  Future<JsonObject> json(SqlClient client, long id) {
+    return findAny(client, id).map(Comment::toJson);
+  }
+
+  /** The comment as it stands, for the events of a write (whoever may see it). */
+  private static Future<Comment> findAny(SqlClient client, long id) {
+    return client.preparedQuery(FIND).execute(Tuple.of(id, 0L, true))
+        .map(rows -> Comment.fromRow(rows.iterator().next()));
   }
 }

@@ -4,11 +4,18 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import parley.events.EventLog;
+import parley.config.AppConfig;
+import parley.http.ClientIp;
 import parley.http.Fields;
+import parley.http.RateLimiter;
 import parley.http.Page;
 import parley.http.PathIds;
 import parley.http.Principal;
 import parley.http.Problem;
+import parley.moderation.ContentJson;
+
+import java.time.Instant;
+import java.util.List;
 
 /** Threaded comments on posts: read a thread, comment or reply, edit and delete your own. */
 public final class CommentRoutes {
@@ -17,9 +24,18 @@ public final class CommentRoutes {
   private static final int MAX_PAGE = 200;
 
   private final CommentRepository comments;
+  private final RateLimiter limits;
+  private final List<String> trustedProxies;
 
-  public CommentRoutes(EventLog events) {
+  public CommentRoutes(EventLog events, RateLimiter limits, List<String> trustedProxies) {
     this.comments = new CommentRepository(events);
+    this.limits = limits;
+    this.trustedProxies = trustedProxies;
+  }
+
+  /** A comment's public JSON for moderation's restore events. */
+  public ContentJson contentJson() {
+    return comments::json;
   }
 
   public void mount(Router router) {
@@ -33,17 +49,21 @@ public final class CommentRoutes {
   private void list(RoutingContext ctx) {
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
-    comments.list(postId, page)
+    Principal reader = Principal.current(ctx).orElse(null);
+    comments.list(postId, page, reader)
         .map(rows -> rows.orElseThrow(() -> Problem.notFound("No such post.")))
-        .onSuccess(thread -> ctx.json(page.respond(thread.comments(), Comment::id, Comment::toJson)
-            .put("seq", thread.seq())))
+        .onSuccess(thread -> ctx.json(page.respond(thread.comments(), seen -> seen.comment().id(),
+            seen -> seen.comment().toJsonFor(reader, seen.authorBlocked())).put("seq", thread.seq())))
         .onFailure(ctx::fail);
   }
 
   private void create(RoutingContext ctx) {
-    Principal author = Principal.required(ctx);
+    Principal author = Principal.active(ctx);
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     CommentInput input = CommentInput.forCreate(Fields.of(ctx));
+    Instant now = Instant.now();
+    limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS, "user:" + author.id());
+    limits.take(AppConfig.LIMIT_COMMENTS_IP, ClientIp.of(ctx, trustedProxies));
     comments.insert(postId, author.id(), input)
         .onSuccess(comment -> ctx.response().setStatusCode(201)
             .putHeader(HttpHeaders.LOCATION, "/api/comments/" + comment.id())
@@ -53,14 +73,15 @@ public final class CommentRoutes {
   }
 
   private void read(RoutingContext ctx) {
-    comments.find(commentId(ctx))
+    Principal reader = Principal.current(ctx).orElse(null);
+    comments.find(commentId(ctx), reader)
         .map(comment -> comment.orElseThrow(() -> Problem.notFound("No such comment.")))
-        .onSuccess(comment -> ctx.json(comment.toJson()))
+        .onSuccess(seen -> ctx.json(seen.comment().toJsonFor(reader, seen.authorBlocked())))
         .onFailure(ctx::fail);
   }
 
   private void edit(RoutingContext ctx) {
-    Principal caller = Principal.required(ctx);
+    Principal caller = Principal.active(ctx);
     long id = commentId(ctx);
     CommentInput input = CommentInput.forEdit(Fields.of(ctx));
     comments.update(id, caller, input)
@@ -69,7 +90,7 @@ public final class CommentRoutes {
   }
 
   private void delete(RoutingContext ctx) {
-    Principal caller = Principal.required(ctx);
+    Principal caller = Principal.active(ctx);
     comments.delete(commentId(ctx), caller)
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);

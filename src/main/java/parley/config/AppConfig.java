@@ -32,7 +32,9 @@ public record AppConfig(
     Duration eventRetention,
     long eventRetentionCount,
     int liveQueueBytes,
-    Duration sseHeartbeat) {
+    Duration sseHeartbeat,
+    List<String> trustedProxies,
+    Map<String, Limit> limits) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
@@ -50,6 +52,30 @@ public record AppConfig(
   public static final String EVENT_RETENTION_COUNT = "PARLEY_EVENT_RETENTION_COUNT";
   public static final String LIVE_QUEUE_BYTES = "PARLEY_LIVE_QUEUE_BYTES";
   public static final String SSE_HEARTBEAT = "PARLEY_SSE_HEARTBEAT";
+  public static final String TRUSTED_PROXIES = "PARLEY_TRUSTED_PROXIES";
+
+  // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
+  public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
+  public static final String LIMIT_POSTS_NEW = "PARLEY_LIMIT_POSTS_NEW";
+  public static final String LIMIT_POSTS_IP = "PARLEY_LIMIT_POSTS_IP";
+  public static final String LIMIT_COMMENTS = "PARLEY_LIMIT_COMMENTS";
+  public static final String LIMIT_COMMENTS_NEW = "PARLEY_LIMIT_COMMENTS_NEW";
+  public static final String LIMIT_COMMENTS_IP = "PARLEY_LIMIT_COMMENTS_IP";
+  public static final String LIMIT_REPORTS = "PARLEY_LIMIT_REPORTS";
+  public static final String LIMIT_REGISTRATIONS_IP = "PARLEY_LIMIT_REGISTRATIONS_IP";
+  public static final String LIMIT_FAILED_LOGINS_IP = "PARLEY_LIMIT_FAILED_LOGINS_IP";
+
+  /** The default of every limit, in the README's table too. */
+  public static final Map<String, String> DEFAULT_LIMITS = Map.of(
+      LIMIT_POSTS, "5/10m",
+      LIMIT_POSTS_NEW, "2/10m",
+      LIMIT_POSTS_IP, "20/10m",
+      LIMIT_COMMENTS, "10/1m",
+      LIMIT_COMMENTS_NEW, "3/1m",
+      LIMIT_COMMENTS_IP, "60/1m",
+      LIMIT_REPORTS, "20/1h",
+      LIMIT_REGISTRATIONS_IP, "5/1h",
+      LIMIT_FAILED_LOGINS_IP, "10/15m");
 
   public AppConfig {
     if (port < 0 || port > 65535) throw new IllegalArgumentException(PORT + " must be between 0 and 65535");
@@ -63,6 +89,8 @@ public record AppConfig(
       throw new IllegalArgumentException(SSE_HEARTBEAT + " must be positive");
     }
     allowedOrigins = List.copyOf(allowedOrigins);
+    trustedProxies = List.copyOf(trustedProxies);
+    limits = Map.copyOf(limits);
   }
 
   /** Reads the process environment (and the optional JSON file it names). */
@@ -96,14 +124,29 @@ public record AppConfig(
         duration(values, EVENT_RETENTION, Duration.ofDays(7)),
         intValue(values, EVENT_RETENTION_COUNT, 10_000),
         intValue(values, LIVE_QUEUE_BYTES, 1024 * 1024),
-        duration(values, SSE_HEARTBEAT, Duration.ofSeconds(15)));
+        duration(values, SSE_HEARTBEAT, Duration.ofSeconds(15)),
+        list(values, TRUSTED_PROXIES),
+        limits(values));
+  }
+
+  /** A configured rate limit by its key (one of the LIMIT_ constants). */
+  public Limit limit(String key) {
+    Limit limit = limits.get(key);
+    if (limit == null) throw new IllegalArgumentException("no such limit " + key);
+    return limit;
+  }
+
+  private static Map<String, Limit> limits(Map<String, String> values) {
+    Map<String, Limit> limits = new HashMap<>();
+    DEFAULT_LIMITS.forEach((key, fallback) -> limits.put(key, Limit.parse(key, values.getOrDefault(key, fallback))));
+    return limits;
   }
 
   /** The same settings on another port (port 0 is resolved to a free port before anything listens). */
   public AppConfig withPort(int newPort) {
     return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, jwtSecret, tokenTtl, admin,
         httpInstances, shutdownGrace, allowedOrigins, eventRetention, eventRetentionCount, liveQueueBytes,
-        sseHeartbeat);
+        sseHeartbeat, trustedProxies, limits);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */

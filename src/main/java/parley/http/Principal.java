@@ -1,15 +1,21 @@
 package parley.http;
 
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.Optional;
 
 /**
  * Who is calling: set on the request by the account feature's authenticator from a verified token and the
- * user's current row, so a role change takes effect on the next request. Features read it from here and never
- * parse tokens themselves.
+ * user's current row, so a role change or a ban takes effect on the very next request. Features read it from
+ * here and never parse tokens themselves.
+ *
+ * @param bannedUntil end of a ban (OffsetDateTime.MAX for a permanent one), or null
  */
-public record Principal(long id, String username, String role) {
+public record Principal(long id, String username, String role, OffsetDateTime createdAt,
+    OffsetDateTime bannedUntil, String banReason) {
 
   private static final String KEY = "parley.principal";
 
@@ -19,6 +25,15 @@ public record Principal(long id, String username, String role) {
 
   public boolean isAdmin() {
     return "admin".equals(role);
+  }
+
+  public boolean isBanned(Instant now) {
+    return bannedUntil != null && bannedUntil.toInstant().isAfter(now);
+  }
+
+  /** Accounts younger than a day get tighter rate limits. */
+  public boolean isNew(Instant now) {
+    return createdAt != null && createdAt.toInstant().isAfter(now.minusSeconds(86_400));
   }
 
   public void attachTo(RoutingContext ctx) {
@@ -34,6 +49,26 @@ public record Principal(long id, String username, String role) {
   public static Principal required(RoutingContext ctx) {
     Principal p = ctx.get(KEY);
     if (p == null) throw Problem.unauthorized("Sign in first: send Authorization: Bearer <token>.");
+    return p;
+  }
+
+  /** The caller, who must be signed in and not banned: every write goes through here. */
+  public static Principal active(RoutingContext ctx) {
+    Principal p = required(ctx);
+    if (p.isBanned(Instant.now())) {
+      boolean permanent = p.bannedUntil().getYear() > 9000;
+      String until = permanent ? null : Iso.format(p.bannedUntil());
+      throw new Problem(403, "banned", "Banned",
+          permanent ? "You are banned: " + p.banReason() : "You are banned until " + until + ": " + p.banReason(),
+          java.util.List.of(), null).with(new JsonObject().put("reason", p.banReason()).put("until", until));
+    }
+    return p;
+  }
+
+  /** The caller, who must be a moderator or admin (401 anonymous, 403 otherwise). */
+  public static Principal moderator(RoutingContext ctx) {
+    Principal p = required(ctx);
+    if (!p.isModerator()) throw Problem.forbidden("Only moderators may do that.");
     return p;
   }
 }

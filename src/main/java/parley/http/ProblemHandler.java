@@ -31,6 +31,10 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     if (problem.status() == 401) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"parley\"");
     }
+    Object retryAfter = problem.toJson().getValue("retryAfter");
+    if (problem.status() == 429 && retryAfter != null) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfter.toString());
+    }
     ctx.response()
         .setStatusCode(problem.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)

@@ -19,6 +19,7 @@ import parley.config.AppConfig;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Problem;
+import parley.moderation.Visibility;
 import parley.post.PostRoutes;
 
 import java.net.URI;
@@ -45,6 +46,7 @@ public final class LiveBridge {
   private final SseRoutes sse;
   private final Map<SockJSSocket, BridgeSink> sinks = new HashMap<>();
   private final MessageConsumer<JsonObject> accountChanges;
+  private final io.vertx.sqlclient.Pool pool;
 
   public LiveBridge(Vertx vertx, EventLog events, AccountRoutes accounts, PostRoutes posts, DeliveryFilter filter,
       AppConfig config) {
@@ -52,10 +54,17 @@ public final class LiveBridge {
     this.accounts = accounts;
     this.config = config;
     this.hub = new LiveHub(vertx, events, filter, 10_000);
-    this.sse = new SseRoutes(vertx, hub, posts, config);
+    this.sse = new SseRoutes(vertx, hub, posts, config, this::withBlocks);
+    this.pool = events.pool();
     this.accountChanges = vertx.eventBus().consumer(Topics.ACCOUNT_CHANGED, message -> {
       long userId = message.body().getLong("userId");
-      accounts.principal(userId).onSuccess(current -> hub.accountChanged(userId, current.orElse(null)));
+      if (!hub.hasReader(userId)) return;
+      accounts.principal(userId)
+          .compose(current -> Visibility.blockedBy(pool, userId).map(blocks -> {
+            hub.accountChanged(userId, current.orElse(null), blocks);
+            return null;
+          }))
+          .onFailure(e -> log.warn("Could not apply an account change for user {}: {}", userId, e.toString()));
     });
   }
 
@@ -171,7 +180,7 @@ public final class LiveBridge {
     }
     String token = headers.getValue("token") instanceof String t ? t : null;
     Future<Reader> reader = token == null ? Future.succeededFuture(Reader.anonymous())
-        : accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt()));
+        : accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt())).compose(this::withBlocks);
     reader.onComplete(ar -> {
       long now = System.currentTimeMillis() / 1000;
       if (ar.failed() || sink.isClosed() || sink.bridged.contains(topic) || !ar.result().mayFollow(topic, now)) {
@@ -194,6 +203,15 @@ public final class LiveBridge {
             log.warn("Could not follow {}: {}", topic, e.toString());
             sink.overflow();
           });
+    });
+  }
+
+  /** Loads a signed-in reader's block list, which the delivery filter applies to every event. */
+  Future<Reader> withBlocks(Reader reader) {
+    if (reader.principal() == null) return Future.succeededFuture(reader);
+    return Visibility.blockedBy(pool, reader.principal().id()).map(blocks -> {
+      reader.blocks(blocks);
+      return reader;
     });
   }
 

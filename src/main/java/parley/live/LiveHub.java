@@ -40,6 +40,8 @@ final class LiveHub {
   private final int maxBuffered;
   private final Map<String, TopicFeed> feeds = new HashMap<>();
   private final Set<Subscription> restricted = new LinkedHashSet<>();
+  /** Signed-in readers' subscriptions by user, so an account or block change reaches all of them at once. */
+  private final Map<Long, Set<Subscription>> byUser = new HashMap<>();
   private final long sweepTimer;
 
   LiveHub(Vertx vertx, EventLog events, DeliveryFilter filter, int maxBuffered) {
@@ -68,6 +70,7 @@ final class LiveHub {
       if (sink.isClosed()) return sub;
       feed.subscribers.add(sub);
       if (Reader.isRestricted(topic)) restricted.add(sub);
+      if (reader.principal() != null) byUser.computeIfAbsent(reader.principal().id(), k -> new LinkedHashSet<>()).add(sub);
       sub.start(since);
       return sub;
     });
@@ -76,6 +79,10 @@ final class LiveHub {
   void unsubscribe(Subscription sub) {
     sub.state = State.CLOSED;
     restricted.remove(sub);
+    if (sub.reader.principal() != null) {
+      Set<Subscription> mine = byUser.get(sub.reader.principal().id());
+      if (mine != null && mine.remove(sub) && mine.isEmpty()) byUser.remove(sub.reader.principal().id());
+    }
     TopicFeed feed = sub.feed;
     feed.subscribers.remove(sub);
     if (feed.subscribers.isEmpty() && feeds.get(feed.topic) == feed && feed.ready.isComplete()) {
@@ -84,12 +91,19 @@ final class LiveHub {
     }
   }
 
-  /** An account changed (ban, role): re-read it and re-check every restricted subscription it holds. */
-  void accountChanged(long userId, parley.http.Principal current) {
-    for (Subscription sub : List.copyOf(restricted)) {
-      if (sub.reader.principal() != null && sub.reader.principal().id() == userId) {
-        sub.reader.refresh(current);
-      }
+  /** Whether any reader on this event loop is signed in as the user (so a change needs reloading here). */
+  boolean hasReader(long userId) {
+    return byUser.containsKey(userId);
+  }
+
+  /**
+   * An account changed (ban, role, blocks): every subscription of that user takes the new state at once, and
+   * restricted topics it may no longer follow are revoked.
+   */
+  void accountChanged(long userId, parley.http.Principal current, Set<Long> blocks) {
+    for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
+      sub.reader.refresh(current);
+      sub.reader.blocks(blocks);
     }
     sweep();
   }

@@ -3,6 +3,9 @@ package parley.live;
 import parley.events.Topics;
 import parley.http.Principal;
 
+import java.time.Instant;
+import java.util.Set;
+
 /**
  * Who is on the other end of a live subscription: anonymous, or a user whose token expires at a known time. The
  * principal is refreshed when the account changes (ban, role), so restricted topics are re-checked at once.
@@ -11,6 +14,7 @@ public final class Reader {
 
   private Principal principal;
   private final long expiresAt;
+  private Set<Long> blocks = Set.of();
 
   private Reader(Principal principal, long expiresAt) {
     this.principal = principal;
@@ -34,6 +38,15 @@ public final class Reader {
     this.principal = current;
   }
 
+  /** The users this reader has blocked (their content is withheld from them). */
+  public Set<Long> blocks() {
+    return blocks;
+  }
+
+  void blocks(Set<Long> blocked) {
+    this.blocks = Set.copyOf(blocked);
+  }
+
   public boolean expired(long nowEpochSeconds) {
     return nowEpochSeconds >= expiresAt;
   }
@@ -44,12 +57,14 @@ public final class Reader {
 
   /** Whether this reader may follow a topic right now: restricted topics end with the token, role or account. */
   public boolean mayFollow(String topic, long nowEpochSeconds) {
+    boolean active = principal != null && nowEpochSeconds < expiresAt
+        && !principal.isBanned(Instant.ofEpochSecond(nowEpochSeconds));
     if (Topics.MOD.equals(topic)) {
-      return principal != null && principal.isModerator() && nowEpochSeconds < expiresAt;
+      return active && principal.isModerator();
     }
     Long owner = Topics.userOf(topic);
     if (owner != null) {
-      return principal != null && principal.id() == owner && nowEpochSeconds < expiresAt;
+      return active && principal.id() == owner;
     }
     return true;
   }

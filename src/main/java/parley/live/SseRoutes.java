@@ -18,6 +18,7 @@ import parley.post.PostRoutes;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * A thread's events as Server-Sent Events, for the simplest clients: the same events, order and filtering as the
@@ -29,12 +30,14 @@ final class SseRoutes {
   private final LiveHub hub;
   private final PostRoutes posts;
   private final AppConfig config;
+  private final Function<Reader, Future<Reader>> withBlocks;
 
-  SseRoutes(Vertx vertx, LiveHub hub, PostRoutes posts, AppConfig config) {
+  SseRoutes(Vertx vertx, LiveHub hub, PostRoutes posts, AppConfig config, Function<Reader, Future<Reader>> withBlocks) {
     this.vertx = vertx;
     this.hub = hub;
     this.posts = posts;
     this.config = config;
+    this.withBlocks = withBlocks;
   }
 
   void mount(Router router) {
@@ -53,13 +56,11 @@ final class SseRoutes {
     }
     Reader reader = Principal.current(ctx).map(p -> Reader.of(p, Long.MAX_VALUE)).orElse(Reader.anonymous());
     posts.isVisible(postId)
-        .onSuccess(visible -> {
-          if (!visible) {
-            ctx.fail(Problem.notFound("No such post."));
-            return;
-          }
-          open(ctx, reader, Topics.post(postId), since);
+        .compose(visible -> {
+          if (!visible) throw Problem.notFound("No such post.");
+          return withBlocks.apply(reader);
         })
+        .onSuccess(ready -> open(ctx, ready, Topics.post(postId), since))
         .onFailure(ctx::fail);
   }
 

@@ -11,17 +11,19 @@ import java.util.List;
 
 /** A post as readers see it. */
 record Post(long id, long authorId, String title, String body, String bodyHtml, String excerpt,
-    List<String> sources, String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount) {
+    List<String> sources, String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount,
+    boolean hidden, boolean locked) {
 
   /** The columns {@link #fromRow} reads; {@code p} is posts and {@code u} its author. */
   static final String COLUMNS = "p.id, p.author_id, p.title, p.body, p.body_html, p.excerpt, p.sources, u.username, "
-      + "p.created_at, p.edited_at, p.comment_count";
+      + "p.created_at, p.edited_at, p.comment_count, p.hidden_at IS NOT NULL AS hidden, "
+      + "p.locked_at IS NOT NULL AS locked";
 
   static Post fromRow(Row row) {
     return new Post(row.getLong("id"), row.getLong("author_id"), row.getString("title"), row.getString("body"),
         row.getString("body_html"), row.getString("excerpt"), Arrays.asList(row.getArrayOfStrings("sources")),
         row.getString("username"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"),
-        row.getInteger("comment_count"));
+        row.getInteger("comment_count"), row.getBoolean("hidden"), row.getBoolean("locked"));
   }
 
   /** GET /api/posts/{id}: the whole post. */
@@ -35,7 +37,9 @@ record Post(long id, long authorId, String title, String body, String bodyHtml, 
         .put("author", new JsonObject().put("username", author))
         .put("createdAt", Iso.format(createdAt))
         .put("editedAt", Iso.format(editedAt))
-        .put("commentCount", commentCount);
+        .put("commentCount", commentCount)
+        .put("hidden", hidden)
+        .put("locked", locked);
   }
 
   /** An item of GET /api/posts: an excerpt instead of the body. */

@@ -30,19 +30,29 @@ final class PostRepository {
         RETURNING *)
       SELECT %s FROM p JOIN users u ON u.id = p.author_id""".formatted(Post.COLUMNS);
 
-  /** The post and its thread's current seq, read in one snapshot so a resume from that seq misses nothing. */
-  private static final String FIND = "SELECT " + Post.COLUMNS + ", COALESCE(t.seq, 0) AS seq"
+  /**
+   * The post, its thread's current seq (read in one snapshot, so a resume from that seq misses nothing), and
+   * whether the reader $2 (or 0) blocked its author.
+   */
+  private static final String FIND = "SELECT " + Post.COLUMNS + ", COALESCE(t.seq, 0) AS seq,"
+      + " b.blocker_id IS NOT NULL AS author_blocked"
       + " FROM posts p JOIN users u ON u.id = p.author_id"
       + " LEFT JOIN topic_seqs t ON t.topic = 'parley.post.' || p.id"
+      + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = p.author_id"
       + " WHERE p.id = $1 AND p.deleted_at IS NULL";
 
-  /** Newest first, keyset on id through the posts_feed index; $1 is the last id seen (or null). */
+  /**
+   * Newest first, keyset on id through the posts_feed index; $1 is the last id seen (or null), $3 the reader (or
+   * 0), whose blocked authors are left out.
+   */
   static final String LIST = "SELECT " + Post.COLUMNS
       + " FROM posts p JOIN users u ON u.id = p.author_id"
-      + " WHERE p.deleted_at IS NULL AND p.id < COALESCE($1, 9223372036854775807)"
+      + " WHERE p.deleted_at IS NULL AND p.hidden_at IS NULL AND p.id < COALESCE($1, 9223372036854775807)"
+      + " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $3 AND b.blocked_id = p.author_id)"
       + " ORDER BY p.id DESC LIMIT $2";
 
-  private static final String LOCK = "SELECT author_id FROM posts WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE";
+  private static final String LOCK = "SELECT author_id, hidden_at IS NOT NULL AS hidden FROM posts "
+      + "WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE";
 
   private static final String UPDATE = """
       UPDATE posts
@@ -56,8 +66,8 @@ final class PostRepository {
 
   private static final String SOFT_DELETE = "UPDATE posts SET deleted_at = now() WHERE id = $1";
 
-  /** A post with its thread's seq, for GET /api/posts/{id}. */
-  record Read(Post post, long seq) {
+  /** A post with its thread's seq, for GET /api/posts/{id}, and whether the reader blocked its author. */
+  record Read(Post post, long seq, boolean authorBlocked) {
   }
 
   private final EventLog events;
@@ -76,16 +86,16 @@ final class PostRepository {
             .map(post)));
   }
 
-  Future<Optional<Read>> find(long id) {
-    return events.pool().preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> {
+  Future<Optional<Read>> find(long id, long readerId) {
+    return events.pool().preparedQuery(FIND).execute(Tuple.of(id, readerId)).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
       Row row = rows.iterator().next();
-      return Optional.of(new Read(Post.fromRow(row), row.getLong("seq")));
+      return Optional.of(new Read(Post.fromRow(row), row.getLong("seq"), row.getBoolean("author_blocked")));
     });
   }
 
-  Future<List<Post>> list(Page page) {
-    return events.pool().preparedQuery(LIST).execute(Tuple.of(page.after(), page.fetchSize()))
+  Future<List<Post>> list(Page page, long readerId) {
+    return events.pool().preparedQuery(LIST).execute(Tuple.of(page.after(), page.fetchSize(), readerId))
         .map(PostRepository::posts);
   }
 
@@ -119,17 +129,28 @@ final class PostRepository {
   private static Future<Long> lockForAuthor(SqlConnection conn, long id, Principal caller, boolean moderatorMay) {
     return conn.preparedQuery(LOCK).execute(Tuple.of(id)).map(rows -> {
       if (rows.size() == 0) throw Problem.notFound("No such post.");
-      long authorId = rows.iterator().next().getLong("author_id");
+      Row row = rows.iterator().next();
+      long authorId = row.getLong("author_id");
+      if (row.getBoolean("hidden") && authorId != caller.id() && !caller.isModerator()) {
+        throw Problem.notFound("No such post.");
+      }
       if (authorId != caller.id() && !(moderatorMay && caller.isModerator())) {
         throw Problem.forbidden(moderatorMay ? "Only the post's author or a moderator may delete it."
             : "Only the post's author may edit it.");
+      }
+      if (!moderatorMay && row.getBoolean("hidden")) {
+        throw Problem.conflict("A moderator hid this post; it can't be edited.");
       }
       return authorId;
     });
   }
 
+  Future<JsonObject> json(SqlClient client, long id) {
+    return findIn(client, id).map(Post::toJson);
+  }
+
   private static Future<Post> findIn(SqlClient client, long id) {
-    return client.preparedQuery(FIND).execute(Tuple.of(id)).map(rows -> Post.fromRow(rows.iterator().next()));
+    return client.preparedQuery(FIND).execute(Tuple.of(id, 0L)).map(rows -> Post.fromRow(rows.iterator().next()));
   }
 
   private static List<Post> posts(RowSet<Row> rows) {

@@ -4,12 +4,21 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.json.JsonObject;
+import parley.config.AppConfig;
 import parley.events.EventLog;
+import parley.http.ClientIp;
+import parley.http.RateLimiter;
+import parley.moderation.ContentJson;
+import parley.moderation.Visibility;
 import parley.http.Fields;
 import parley.http.Page;
 import parley.http.PathIds;
 import parley.http.Principal;
 import parley.http.Problem;
+
+import java.time.Instant;
+import java.util.List;
 
 /** Publishing, reading, editing and deleting posts. */
 public final class PostRoutes {
@@ -18,9 +27,13 @@ public final class PostRoutes {
   private static final int MAX_PAGE = 100;
 
   private final PostRepository posts;
+  private final RateLimiter limits;
+  private final List<String> trustedProxies;
 
-  public PostRoutes(EventLog events) {
+  public PostRoutes(EventLog events, RateLimiter limits, List<String> trustedProxies) {
     this.posts = new PostRepository(events);
+    this.limits = limits;
+    this.trustedProxies = trustedProxies;
   }
 
   public void mount(Router router) {
@@ -31,21 +44,29 @@ public final class PostRoutes {
     router.delete("/api/posts/:postId").handler(this::delete);
   }
 
+  /** A post's public JSON for moderation's restore events (exactly what GET /api/posts/{id} shows its author). */
+  public ContentJson contentJson() {
+    return (client, id) -> posts.json(client, id);
+  }
+
   /** Whether a post exists and is not deleted (for the live side, which follows threads by id). */
   public Future<Boolean> isVisible(long postId) {
-    return posts.find(postId).map(java.util.Optional::isPresent);
+    return posts.find(postId, 0).map(read -> read.isPresent() && !read.get().post().hidden());
   }
 
   private void list(RoutingContext ctx) {
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
-    posts.list(page)
+    posts.list(page, Principal.current(ctx).map(Principal::id).orElse(0L))
         .onSuccess(rows -> ctx.json(page.respond(rows, Post::id, Post::toListItemJson)))
         .onFailure(ctx::fail);
   }
 
   private void create(RoutingContext ctx) {
-    Principal author = Principal.required(ctx);
+    Principal author = Principal.active(ctx);
     PostInput input = PostInput.forCreate(Fields.of(ctx));
+    Instant now = Instant.now();
+    limits.take(author.isNew(now) ? AppConfig.LIMIT_POSTS_NEW : AppConfig.LIMIT_POSTS, "user:" + author.id());
+    limits.take(AppConfig.LIMIT_POSTS_IP, ClientIp.of(ctx, trustedProxies));
     posts.insert(author.id(), input)
         .onSuccess(post -> ctx.response().setStatusCode(201)
             .putHeader(HttpHeaders.LOCATION, "/api/posts/" + post.id())
@@ -55,14 +76,26 @@ public final class PostRoutes {
   }
 
   private void read(RoutingContext ctx) {
-    posts.find(postId(ctx))
-        .map(post -> post.orElseThrow(() -> Problem.notFound("No such post.")))
-        .onSuccess(read -> ctx.json(read.post().toJson().put("seq", read.seq())))
+    Principal reader = Principal.current(ctx).orElse(null);
+    posts.find(postId(ctx), reader == null ? 0 : reader.id())
+        .map(found -> {
+          PostRepository.Read read = found.orElseThrow(() -> Problem.notFound("No such post."));
+          Post post = read.post();
+          if (post.hidden() && !Visibility.seesHidden(reader, post.authorId())) {
+            throw Problem.notFound("No such post.");
+          }
+          if (read.authorBlocked()) {
+            // A placeholder, so a page can still show the thread's shape without the blocked person's words.
+            return new JsonObject().put("id", post.id()).put("blocked", true).put("seq", read.seq());
+          }
+          return post.toJson().put("seq", read.seq());
+        })
+        .onSuccess(ctx::json)
         .onFailure(ctx::fail);
   }
 
   private void edit(RoutingContext ctx) {
-    Principal caller = Principal.required(ctx);
+    Principal caller = Principal.active(ctx);
     long id = postId(ctx);
     PostInput input = PostInput.forEdit(Fields.of(ctx));
     posts.update(id, caller, input)
@@ -71,7 +104,7 @@ public final class PostRoutes {
   }
 
   private void delete(RoutingContext ctx) {
-    Principal caller = Principal.required(ctx);
+    Principal caller = Principal.active(ctx);
     posts.delete(postId(ctx), caller)
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);

@@ -1,0 +1,29 @@
+package parley.http;
+
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.List;
+
+/**
+ * The client's IP address for rate limits: the socket's peer, unless that peer is a configured trusted proxy, in
+ * which case the nearest address in X-Forwarded-For that is not itself a trusted proxy. X-Forwarded-For from
+ * anyone else is ignored, so a client cannot pick its own identity.
+ */
+public final class ClientIp {
+
+  private ClientIp() {
+  }
+
+  public static String of(RoutingContext ctx, List<String> trustedProxies) {
+    String peer = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().host();
+    if (!trustedProxies.contains(peer)) return peer;
+    String forwarded = ctx.request().getHeader("X-Forwarded-For");
+    if (forwarded == null) return peer;
+    String[] hops = forwarded.split(",");
+    for (int i = hops.length - 1; i >= 0; i--) {
+      String hop = hops[i].strip();
+      if (!hop.isEmpty() && !trustedProxies.contains(hop)) return hop;
+    }
+    return peer;
+  }
+}
