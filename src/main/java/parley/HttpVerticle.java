@@ -82,7 +82,12 @@ public final class HttpVerticle extends VerticleBase {
     moderation.mount(router);
     live.mount(router);
 
-    router.get().handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+    // The web app's pages: clean URLs served by their static files (the URL stays as the reader typed it).
+    router.get("/posts/:postId").handler(ctx -> ctx.reroute("/post.html"));
+    router.get("/u/:username").handler(ctx -> ctx.reroute("/user.html"));
+    router.get("/login").handler(ctx -> ctx.reroute("/login.html"));
+    router.get("/mod").handler(ctx -> ctx.reroute("/mod.html"));
+    router.get().handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));
 
     ProblemHandler problems = new ProblemHandler();
     router.route().failureHandler(problems);

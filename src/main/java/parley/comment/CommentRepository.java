@@ -61,6 +61,23 @@ final class CommentRepository {
        ORDER BY c.id""".formatted(Comment.COLUMNS);
 
   /** A comment on a readable post, with whether $2 (the reader, or 0) blocked its author. */
+  /** A profile's visible comments, newest first, with their post's title; no row when the user does not exist. */
+  private static final String BY_AUTHOR = """
+      SELECT %s, p.title AS post_title
+        FROM users a
+        LEFT JOIN LATERAL (
+          SELECT c.* FROM comments c JOIN posts x ON x.id = c.post_id
+           WHERE c.author_id = a.id AND c.deleted_at IS NULL AND c.hidden_at IS NULL
+             AND x.deleted_at IS NULL AND x.hidden_at IS NULL
+             AND c.id < COALESCE($2, 9223372036854775807)
+             AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $4 AND b.blocked_id = a.id)
+           ORDER BY c.id DESC
+           LIMIT $3) c ON true
+        LEFT JOIN users u ON u.id = c.author_id
+        LEFT JOIN posts p ON p.id = c.post_id
+       WHERE lower(a.username) = lower($1)
+       ORDER BY c.id DESC""".formatted(Comment.COLUMNS);
+
   private static final String FIND = "SELECT " + Comment.COLUMNS + ", b.blocker_id IS NOT NULL AS author_blocked"
       + " FROM comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id"
       + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = c.author_id"
@@ -146,6 +163,21 @@ final class CommentRepository {
       }
       return Optional.of(new Thread(comments, seq));
     });
+  }
+
+  /** A user's comments (each with its post's title), or empty when there is no such user. */
+  Future<Optional<List<JsonObject>>> byAuthor(String username, Page page, long readerId) {
+    return events.pool().preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
+        .map(rows -> {
+          if (rows.size() == 0) return Optional.empty();
+          List<JsonObject> comments = new ArrayList<>();
+          rows.forEach(row -> {
+            if (row.getLong("id") != null) {
+              comments.add(Comment.fromRow(row).toJson().put("postTitle", row.getString("post_title")));
+            }
+          });
+          return Optional.of(comments);
+        });
   }
 
   Future<Optional<Seen>> find(long id, Principal reader) {

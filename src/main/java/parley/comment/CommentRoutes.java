@@ -40,6 +40,7 @@ public final class CommentRoutes {
 
   public void mount(Router router) {
     router.get("/api/posts/:postId/comments").handler(this::list);
+    router.get("/api/users/:username/comments").handler(this::byAuthor);
     router.post("/api/posts/:postId/comments").handler(this::create);
     router.get("/api/comments/:commentId").handler(this::read);
     router.patch("/api/comments/:commentId").handler(this::edit);
@@ -54,6 +55,14 @@ public final class CommentRoutes {
         .map(rows -> rows.orElseThrow(() -> Problem.notFound("No such post.")))
         .onSuccess(thread -> ctx.json(page.respond(thread.comments(), seen -> seen.comment().id(),
             seen -> seen.comment().toJsonFor(reader, seen.authorBlocked())).put("seq", thread.seq())))
+        .onFailure(ctx::fail);
+  }
+
+  private void byAuthor(RoutingContext ctx) {
+    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
+    comments.byAuthor(ctx.pathParam("username"), page, Principal.current(ctx).map(Principal::id).orElse(0L))
+        .map(found -> found.orElseThrow(() -> Problem.notFound("No such user.")))
+        .onSuccess(rows -> ctx.json(page.respond(rows, json -> json.getLong("id"), json -> json)))
         .onFailure(ctx::fail);
   }
 

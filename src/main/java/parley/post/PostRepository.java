@@ -51,6 +51,21 @@ final class PostRepository {
       + " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $3 AND b.blocked_id = p.author_id)"
       + " ORDER BY p.id DESC LIMIT $2";
 
+  /** A profile's posts, newest first, through posts_by_author; no row at all when the user does not exist. */
+  static final String BY_AUTHOR = """
+      SELECT %s
+        FROM users a
+        LEFT JOIN LATERAL (
+          SELECT * FROM posts
+           WHERE author_id = a.id AND deleted_at IS NULL AND hidden_at IS NULL
+             AND id < COALESCE($2, 9223372036854775807)
+             AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $4 AND b.blocked_id = a.id)
+           ORDER BY id DESC
+           LIMIT $3) p ON true
+        LEFT JOIN users u ON u.id = p.author_id
+       WHERE lower(a.username) = lower($1)
+       ORDER BY p.id DESC""".formatted(Post.COLUMNS);
+
   private static final String LOCK = "SELECT author_id, hidden_at IS NOT NULL AS hidden FROM posts "
       + "WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE";
 
@@ -92,6 +107,19 @@ final class PostRepository {
       Row row = rows.iterator().next();
       return Optional.of(new Read(Post.fromRow(row), row.getLong("seq"), row.getBoolean("author_blocked")));
     });
+  }
+
+  /** A user's posts, or empty when there is no such user. */
+  Future<Optional<List<Post>>> byAuthor(String username, Page page, long readerId) {
+    return events.pool().preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
+        .map(rows -> {
+          if (rows.size() == 0) return Optional.empty();
+          List<Post> posts = new ArrayList<>();
+          rows.forEach(row -> {
+            if (row.getLong("id") != null) posts.add(Post.fromRow(row));
+          });
+          return Optional.of(posts);
+        });
   }
 
   Future<List<Post>> list(Page page, long readerId) {

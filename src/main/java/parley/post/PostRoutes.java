@@ -38,6 +38,8 @@ public final class PostRoutes {
 
   public void mount(Router router) {
     router.get("/api/posts").handler(this::list);
+    router.get("/api/users/:username/posts").handler(this::byAuthor);
+    router.post("/api/markdown/preview").handler(this::preview);
     router.post("/api/posts").handler(this::create);
     router.get("/api/posts/:postId").handler(this::read);
     router.patch("/api/posts/:postId").handler(this::edit);
@@ -59,6 +61,23 @@ public final class PostRoutes {
     posts.list(page, Principal.current(ctx).map(Principal::id).orElse(0L))
         .onSuccess(rows -> ctx.json(page.respond(rows, Post::id, Post::toListItemJson)))
         .onFailure(ctx::fail);
+  }
+
+  private void byAuthor(RoutingContext ctx) {
+    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
+    posts.byAuthor(ctx.pathParam("username"), page, Principal.current(ctx).map(Principal::id).orElse(0L))
+        .map(found -> found.orElseThrow(() -> Problem.notFound("No such user.")))
+        .onSuccess(rows -> ctx.json(page.respond(rows, Post::id, Post::toListItemJson)))
+        .onFailure(ctx::fail);
+  }
+
+  /** Renders Markdown exactly as a post or comment would be, for the editor's preview; nothing is stored. */
+  private void preview(RoutingContext ctx) {
+    Principal.required(ctx);
+    Fields fields = Fields.of(ctx);
+    String body = fields.text("body", 1, PostInput.MAX_BODY, false);
+    fields.check();
+    ctx.json(new JsonObject().put("bodyHtml", parley.markdown.Markdown.render(body).html()));
   }
 
   private void create(RoutingContext ctx) {

@@ -1,0 +1,114 @@
+/** The community feed: newest posts first, new ones waiting behind a button, comment counts updating live. */
+import { get, post } from './api.js';
+import * as session from './session.js';
+import { Live } from './live.js';
+import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce } from './ui.js';
+
+const feed = document.getElementById('feed');
+const more = document.getElementById('more');
+const newPosts = document.getElementById('new-posts');
+const waiting = [];
+let cursor = null;
+
+function item(p) {
+  const sources = (p.sources || []).map(domain);
+  return h('li', { class: 'card', id: `post-${p.id}`, 'data-id': p.id },
+    h('h2', {}, h('a', { href: `/posts/${p.id}`, class: 'post-link' }, p.title)),
+    h('p', { class: 'meta' }, 'by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' · ',
+      h('span', { class: 'comment-count' }, countText(p.commentCount)),
+      sources.length ? ` · ${[...new Set(sources)].join(', ')}` : ''),
+    p.excerpt ? h('p', { class: 'excerpt' }, p.excerpt) : null);
+}
+
+const countText = (n) => `${n} comment${n === 1 ? '' : 's'}`;
+
+async function load() {
+  const page = await get(`/api/posts?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  page.items.forEach((p) => { if (!document.getElementById(`post-${p.id}`)) feed.append(item(p)); });
+  cursor = page.nextCursor;
+  more.hidden = !cursor;
+  document.getElementById('empty').hidden = feed.children.length > 0;
+}
+
+function showWaiting() {
+  newPosts.hidden = waiting.length === 0;
+  newPosts.textContent = `${waiting.length} new post${waiting.length === 1 ? '' : 's'}`;
+}
+
+newPosts.addEventListener('click', () => {
+  // Newest on top, in the order they arrived; the reader asked for them, so the page may move now.
+  while (waiting.length) {
+    const p = waiting.shift();
+    if (!document.getElementById(`post-${p.id}`)) feed.prepend(item(p));
+  }
+  document.getElementById('empty').hidden = true;
+  showWaiting();
+  feed.firstElementChild?.querySelector('a')?.focus();
+});
+
+more.addEventListener('click', () => load());
+
+function onEvent(e) {
+  const el = (id) => document.getElementById(`post-${id}`);
+  switch (e.type) {
+    case 'post.created':
+    case 'post.restored':
+      if (!el(e.data.id) && !waiting.some((p) => p.id === e.data.id)) {
+        waiting.unshift(e.data);
+        showWaiting();
+        announce(`${waiting.length} new posts`);
+      }
+      break;
+    case 'post.stats': {
+      const count = el(e.data.postId)?.querySelector('.comment-count');
+      if (count) count.textContent = countText(e.data.commentCount);
+      break;
+    }
+    case 'post.edited': {
+      const link = el(e.data.id)?.querySelector('.post-link');
+      if (link) link.textContent = e.data.title;
+      break;
+    }
+    case 'post.deleted':
+    case 'post.hidden':
+      el(e.data.id)?.remove();
+      break;
+    default:
+  }
+}
+
+function composer() {
+  const signedIn = !!session.current();
+  document.getElementById('composer').hidden = !signedIn;
+  document.getElementById('signed-out-note').hidden = signedIn;
+  const form = document.getElementById('post-form');
+  const preview = document.getElementById('preview');
+  document.getElementById('preview-button').addEventListener('click', async () => {
+    const body = form.elements.body.value;
+    if (!body.trim()) return;
+    try {
+      const { bodyHtml } = await post('/api/markdown/preview', { body });
+      preview.hidden = false;
+      preview.innerHTML = bodyHtml; // the server's sanitised rendering
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    const sources = form.elements.sources.value.split('\n').map((s) => s.trim()).filter(Boolean);
+    try {
+      const created = await post('/api/posts', { title: form.elements.title.value, body: form.elements.body.value, sources });
+      location.assign(`/posts/${created.id}`);
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+}
+
+renderHeader();
+composer();
+refreshTimes();
+load().catch(() => { document.getElementById('empty').hidden = false; });
+new Live({ token: session.token }).subscribe('parley.feed', { onEvent, onResync: () => {} });

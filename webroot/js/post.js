@@ -1,0 +1,399 @@
+/**
+ * The post page: the post, its threaded comments, and everything a reader can do with them, live. Arriving
+ * comments never re-render what is on the page (a half-written reply or edit is never touched), and while the
+ * reader is typing or has scrolled away from the end they wait behind an "N new comments" button.
+ */
+import { get, post, patch, put, del } from './api.js';
+import * as session from './session.js';
+import { Live } from './live.js';
+import { h, time, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce } from './ui.js';
+
+const postId = Number(location.pathname.split('/')[2]);
+const me = session.current()?.user ?? null;
+const isMod = session.isModerator();
+const $ = (id) => document.getElementById(id);
+
+/** id -> the comment's latest JSON, and its <li>. */
+const comments = new Map();
+const waiting = [];
+let current = null;
+
+// ---------- the post ----------
+
+function renderPost(p) {
+  current = p;
+  document.title = `${p.title} · Parley`;
+  $('post').hidden = false;
+  $('post-title').textContent = p.title;
+  $('post-meta').replaceChildren('by ', userLink(p.author?.username), ' · ', time(p.createdAt),
+    p.editedAt ? ' · edited' : '', p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
+    p.locked ? ' · ' : '', p.locked ? h('span', { class: 'badge' }, 'locked') : '');
+  setBodyHtml($('post-body'), p.bodyHtml);
+  const sources = p.sources || [];
+  $('post-sources-line').hidden = sources.length === 0;
+  $('post-sources').replaceChildren(...sources.map((url) =>
+    h('li', {}, h('a', { href: url, rel: 'nofollow ugc noopener', target: '_blank' }, url))));
+  renderPostActions(p);
+  setLocked(p.locked);
+}
+
+function renderPostActions(p) {
+  const actions = $('post-actions');
+  actions.replaceChildren();
+  $('signed-out-manage').hidden = !!me;
+  if (!me) return;
+  if (me.username === p.author?.username) {
+    actions.append(h('button', { type: 'button', id: 'edit-post', onclick: () => editPost(p) }, 'Edit post'),
+      h('button', { type: 'button', class: 'danger', id: 'delete-post', onclick: async () => {
+        if (!confirm('Delete this post? Its comments go with it.')) return;
+        await del(`/api/posts/${postId}`);
+        location.assign('/');
+      } }, 'Delete post'));
+  } else {
+    actions.append(h('button', { type: 'button', id: 'report-post', onclick: () => report('post', p.id) }, 'Report post'),
+      blockButton(p.author?.username));
+  }
+}
+
+function editPost(p) {
+  const form = h('form', { class: 'card', id: 'edit-post-form', novalidate: true },
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('label', { for: 'edit-title' }, 'Title'), h('input', { id: 'edit-title', name: 'title', value: p.title }),
+    h('label', { for: 'edit-body' }, 'Body (Markdown)'), h('textarea', { id: 'edit-body', name: 'body', rows: 8 }),
+    h('label', { for: 'edit-sources' }, 'Sources (one link per line)'),
+    h('textarea', { id: 'edit-sources', name: 'sources', rows: 3 }),
+    h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'),
+      h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
+  form.elements.body.value = p.body;
+  form.elements.sources.value = (p.sources || []).join('\n');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    try {
+      const sources = form.elements.sources.value.split('\n').map((s) => s.trim()).filter(Boolean);
+      renderPost({ ...(await patch(`/api/posts/${postId}`, {
+        title: form.elements.title.value, body: form.elements.body.value, sources })) });
+      form.remove();
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  $('post-actions').after(form);
+  form.elements.title.focus();
+}
+
+function setLocked(locked) {
+  $('locked-note').hidden = !locked;
+  $('comment-form').hidden = !me || locked || !current;
+  $('signed-out-comment').hidden = !!me;
+}
+
+function postGone(text) {
+  $('post-notice').textContent = text;
+  $('comment-form').hidden = true;
+  $('post-actions').replaceChildren();
+}
+
+// ---------- comments ----------
+
+function isMine(c) {
+  return me && c.author?.username === me.username;
+}
+
+/** The visible part of a comment: meta, body or tombstone, actions. Replaced whole when the comment changes. */
+function content(c) {
+  const box = h('div', { class: 'content' });
+  if (c.blocked) {
+    box.append(h('p', { class: 'tombstone' }, 'Comment from someone you blocked.'));
+    return box;
+  }
+  if (c.deleted) {
+    box.append(h('p', { class: 'tombstone' }, '[deleted]'));
+    return box;
+  }
+  if (c.hidden && c.body == null) {
+    box.append(h('p', { class: 'tombstone' }, '[removed by a moderator]'));
+    return box;
+  }
+  box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt),
+    c.editedAt ? ' · edited' : '', c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : ''));
+  const body = h('div', { class: 'body' });
+  setBodyHtml(body, c.bodyHtml);
+  box.append(body);
+  if (me) {
+    const actions = h('div', { class: 'row actions' });
+    if (!current?.locked) actions.append(h('button', { type: 'button', class: 'link', onclick: () => replyForm(c) }, 'Reply'));
+    if (isMine(c)) {
+      actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
+        h('button', { type: 'button', class: 'link danger', onclick: async () => {
+          if (confirm('Delete your comment? Replies to it stay.')) await del(`/api/comments/${c.id}`);
+        } }, 'Delete'));
+    } else {
+      actions.append(h('button', { type: 'button', class: 'link', onclick: () => report('comment', c.id) }, 'Report'),
+        blockButton(c.author?.username, 'link'));
+    }
+    box.append(actions);
+  }
+  return box;
+}
+
+function renderComment(c) {
+  const li = h('li', { class: 'comment', id: `comment-${c.id}`, 'data-id': c.id },
+    content(c), h('div', { class: 'forms' }), h('ul', { class: 'replies', 'aria-label': 'Replies' }));
+  comments.set(c.id, { data: c, el: li });
+  return li;
+}
+
+/** Puts a comment in the tree under its parent (or at the end), without touching anything already there. */
+function place(c) {
+  const known = comments.get(c.id);
+  if (known) {
+    update(c);
+    return;
+  }
+  const li = renderComment(c);
+  const parent = c.parentId ? comments.get(c.parentId) : null;
+  (parent ? parent.el.querySelector(':scope > .replies') : $('comments')).append(li);
+  $('no-comments').hidden = true;
+}
+
+function update(c) {
+  const known = comments.get(c.id);
+  if (!known) return;
+  known.data = c;
+  known.el.querySelector(':scope > .content').replaceWith(content(c));
+}
+
+function replyForm(parent) {
+  const holder = comments.get(parent.id).el.querySelector(':scope > .forms');
+  if (holder.querySelector('form')) {
+    holder.querySelector('textarea').focus();
+    return;
+  }
+  const id = `reply-${parent.id}`;
+  const form = h('form', { class: 'card reply-form', novalidate: true },
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('label', { for: id }, `Reply to ${parent.author?.username ?? 'comment'}`),
+    h('textarea', { id, name: 'body', rows: 3 }),
+    h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Reply'),
+      h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    try {
+      place(await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value, parentId: parent.id }));
+      form.remove();
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  holder.append(form);
+  form.elements.body.focus();
+}
+
+function editForm(c) {
+  const holder = comments.get(c.id).el.querySelector(':scope > .forms');
+  if (holder.querySelector('form')) return;
+  const id = `edit-${c.id}`;
+  const form = h('form', { class: 'card edit-form', novalidate: true },
+    h('p', { class: 'form-error', role: 'alert' }), h('label', { for: id }, 'Edit your comment'),
+    h('textarea', { id, name: 'body', rows: 3 }),
+    h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'),
+      h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
+  form.elements.body.value = c.body;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    try {
+      update(await patch(`/api/comments/${c.id}`, { body: form.elements.body.value }));
+      form.remove();
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  holder.append(form);
+  form.elements.body.focus();
+}
+
+// ---------- reports and blocks ----------
+
+function report(targetType, targetId) {
+  const dialog = $('report-dialog');
+  const form = $('report-form');
+  clearProblem(form);
+  form.reset();
+  dialog.onclose = async () => {
+    if (dialog.returnValue !== 'send') return;
+    try {
+      await post('/api/reports', { targetType, targetId, reason: form.elements.reason.value,
+        details: form.elements.details.value.trim() || undefined });
+      announce('Thank you: the moderators have your report.');
+      $('post-notice').textContent = 'Thank you: the moderators have your report.';
+    } catch (error) {
+      $('post-notice').textContent = error.message;
+    }
+  };
+  dialog.showModal();
+}
+
+function blockButton(username, cls) {
+  if (!username) return null;
+  return h('button', { type: 'button', class: cls, 'data-block': username, onclick: async () => {
+    if (!confirm(`Block ${username}? You will no longer see their posts and comments.`)) return;
+    await put(`/api/me/blocks/${encodeURIComponent(username)}`);
+    await reload();
+  } }, `Block ${username}`);
+}
+
+// ---------- arriving comments ----------
+
+function readerIsBusy() {
+  const active = document.activeElement;
+  const typing = active && (active.tagName === 'TEXTAREA' || active.tagName === 'INPUT') && active.value !== '';
+  const drafts = [...document.querySelectorAll('#comments textarea, #comment-form textarea')].some((t) => t.value);
+  const nearEnd = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 200;
+  return typing || drafts || !nearEnd;
+}
+
+function arrived(c) {
+  if (comments.has(c.id) || waiting.some((w) => w.id === c.id)) {
+    update(c);
+    return;
+  }
+  if (isMine(c) || !readerIsBusy()) {
+    place(c);
+    announce(`New comment from ${c.author?.username ?? 'someone'}`);
+  } else {
+    waiting.push(c);
+    showWaiting();
+  }
+}
+
+function showWaiting() {
+  const button = $('new-comments');
+  button.hidden = waiting.length === 0;
+  button.textContent = `${waiting.length} new comment${waiting.length === 1 ? '' : 's'}`;
+  if (waiting.length) announce(button.textContent);
+}
+
+$('new-comments').addEventListener('click', () => {
+  const first = waiting[0];
+  while (waiting.length) place(waiting.shift());
+  showWaiting();
+  if (first) comments.get(first.id)?.el.scrollIntoView({ block: 'center' });
+});
+
+function onEvent(e) {
+  const d = e.data;
+  switch (e.type) {
+    case 'comment.created':
+    case 'comment.restored':
+      arrived(d);
+      break;
+    case 'comment.edited':
+      if (comments.has(d.id)) update(d);
+      else waiting.forEach((w, i) => { if (w.id === d.id) waiting[i] = d; });
+      break;
+    case 'comment.deleted':
+      if (comments.has(d.id)) update({ ...comments.get(d.id).data, deleted: true, body: null, bodyHtml: null, author: null });
+      break;
+    case 'comment.hidden': {
+      const known = comments.get(d.id);
+      if (known) {
+        const c = known.data;
+        const sees = isMod || isMine(c);
+        update({ ...c, hidden: true, body: sees ? c.body : null, bodyHtml: sees ? c.bodyHtml : null, author: sees ? c.author : null });
+      }
+      break;
+    }
+    case 'post.edited':
+      renderPost(d);
+      break;
+    case 'post.locked':
+    case 'post.unlocked':
+      renderPost({ ...current, locked: e.type === 'post.locked' });
+      break;
+    case 'post.deleted':
+      postGone('This post was deleted.');
+      break;
+    case 'post.hidden':
+      if (isMod || me?.username === current?.author?.username) renderPost({ ...current, hidden: true });
+      else postGone('A moderator removed this post.');
+      break;
+    case 'post.restored':
+      renderPost(d);
+      break;
+    default:
+  }
+}
+
+// ---------- loading ----------
+
+async function loadComments() {
+  let cursor = null;
+  let seq = null;
+  const all = [];
+  do {
+    const page = await get(`/api/posts/${postId}/comments?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    all.push(...page.items);
+    seq = seq === null ? page.seq : Math.min(seq, page.seq);
+    cursor = page.nextCursor;
+  } while (cursor);
+  all.forEach(place);
+  $('no-comments').hidden = comments.size > 0;
+  return seq;
+}
+
+/** After a resync or a block: fetch everything again and bring the page up to date in place. */
+async function reload() {
+  try {
+    renderPost(await get(`/api/posts/${postId}`));
+  } catch {
+    postGone('This post is no longer available.');
+  }
+  await loadComments();
+}
+
+async function start() {
+  renderHeader();
+  refreshTimes();
+  let p;
+  try {
+    p = await get(`/api/posts/${postId}`);
+  } catch {
+    $('not-found').hidden = false;
+    $('live-status').hidden = true;
+    return;
+  }
+  if (p.blocked) {
+    $('not-found').hidden = false;
+    $('not-found').textContent = 'This post is by someone you blocked.';
+    return;
+  }
+  renderPost(p);
+  const commentsSeq = await loadComments();
+  const since = Math.min(p.seq, commentsSeq);
+  const form = $('comment-form');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    try {
+      place(await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value }));
+      form.reset();
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  const status = $('live-status');
+  const live = new Live({
+    token: session.token,
+    onStatus: (state) => {
+      status.dataset.state = state;
+      status.textContent = { open: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Offline' }[state] ?? state;
+    },
+  });
+  live.subscribe(`parley.post.${postId}`, { since, onEvent, onResync: () => reload() });
+  window.parleyLive = live; // lets the browser tests drop the socket to prove the page catches up
+}
+
+start();

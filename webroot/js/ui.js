@@ -1,0 +1,117 @@
+/** Small DOM helpers. Text always goes in as text; only the server's sanitised bodyHtml is ever parsed as HTML. */
+import * as session from './session.js';
+
+/**
+ * Creates an element. attrs: plain attributes, plus `on<event>` handlers, `class`, `text` (textContent).
+ * Children: nodes or strings (strings become text nodes, never HTML).
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key === 'text') el.textContent = value;
+    else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+/** The one place HTML from the network is inserted: the server renders Markdown to safe HTML (bodyHtml). */
+export function setBodyHtml(el, bodyHtml) {
+  el.innerHTML = bodyHtml;
+}
+
+const UNITS = [['year', 31536000], ['month', 2592000], ['day', 86400], ['hour', 3600], ['minute', 60]];
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "3 minutes ago", with the exact time in a <time> element's datetime and title. */
+export function time(iso) {
+  const el = h('time', { datetime: iso, title: new Date(iso).toLocaleString() }, ago(iso));
+  return el;
+}
+
+export function ago(iso) {
+  const seconds = (Date.parse(iso) - Date.now()) / 1000;
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size) return RELATIVE.format(Math.round(seconds / size), unit);
+  }
+  return 'just now';
+}
+
+/** Keeps relative times fresh without touching anything else on the page. */
+export function refreshTimes() {
+  setInterval(() => {
+    document.querySelectorAll('time[datetime]').forEach((t) => { t.textContent = ago(t.getAttribute('datetime')); });
+  }, 30000);
+}
+
+export function userLink(username) {
+  return username ? h('a', { href: `/u/${encodeURIComponent(username)}` }, username) : h('span', {}, 'someone');
+}
+
+export function domain(url) {
+  try { return new URL(url).hostname.replace(/^www\./, ''); } catch { return url; }
+}
+
+/** Shows a form's problems: field messages next to their inputs (data-field), the rest at the form's top. */
+export function showProblem(form, error) {
+  form.querySelectorAll('.field-error').forEach((e) => e.remove());
+  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  const general = form.querySelector('.form-error');
+  const fields = error.fieldErrors ? error.fieldErrors() : {};
+  let placed = false;
+  for (const [field, message] of Object.entries(fields)) {
+    const input = form.querySelector(`[name="${CSS.escape(field.replace(/\[\d+\]$/, ''))}"]`);
+    if (!input) continue;
+    const id = `${input.id || input.name}-error`;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', id);
+    input.after(h('p', { class: 'field-error', id, role: 'alert' }, `${labelOf(input)} ${message}`));
+    placed = true;
+  }
+  if (general) general.textContent = placed ? '' : (error.message || 'Something went wrong.');
+}
+
+function labelOf(input) {
+  const label = input.id ? document.querySelector(`label[for="${input.id}"]`) : null;
+  return label ? label.textContent.replace(/[:*]/g, '').trim() : input.name;
+}
+
+export function clearProblem(form) {
+  form.querySelectorAll('.field-error').forEach((e) => e.remove());
+  const general = form.querySelector('.form-error');
+  if (general) general.textContent = '';
+}
+
+/** The header every page shares: brand, who is signed in, links. */
+export function renderHeader() {
+  const nav = document.getElementById('nav');
+  if (!nav) return;
+  nav.replaceChildren();
+  const s = session.current();
+  if (s) {
+    nav.append(h('span', { class: 'muted' }, 'Signed in as ', userLink(s.user.username)));
+    if (session.isModerator()) nav.append(h('a', { href: '/mod' }, 'Moderation'));
+    nav.append(h('button', { class: 'link', type: 'button', id: 'sign-out', onclick: () => {
+      session.clear();
+      location.reload();
+    } }, 'Sign out'));
+  } else {
+    nav.append(h('a', { href: `/login?next=${encodeURIComponent(location.pathname)}`, id: 'sign-in' }, 'Sign in'));
+  }
+}
+
+/** A live-region announcer for screen readers (arriving comments, connection changes). */
+export function announce(text) {
+  let region = document.getElementById('announcer');
+  if (!region) {
+    region = h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite' });
+    document.body.append(region);
+  }
+  region.textContent = text;
+}

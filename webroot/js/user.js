@@ -1,0 +1,62 @@
+/** A profile: the user's posts and comments, and block or unblock for signed-in readers. */
+import { get, put, del } from './api.js';
+import * as session from './session.js';
+import { h, time, renderHeader, setBodyHtml, refreshTimes } from './ui.js';
+
+const username = decodeURIComponent(location.pathname.split('/')[2] || '');
+const $ = (id) => document.getElementById(id);
+
+async function blockedByMe() {
+  if (!session.current()) return false;
+  const page = await get('/api/me/blocks?limit=200');
+  return page.items.some((b) => b.username.toLowerCase() === username.toLowerCase());
+}
+
+async function actions(profile) {
+  const box = $('profile-actions');
+  box.replaceChildren();
+  const me = session.current()?.user;
+  if (!me || me.username.toLowerCase() === profile.username.toLowerCase()) return;
+  const blocked = await blockedByMe();
+  box.append(h('button', { type: 'button', id: 'block-toggle', onclick: async () => {
+    if (blocked) {
+      await del(`/api/me/blocks/${encodeURIComponent(profile.username)}`);
+    } else {
+      if (!confirm(`Block ${profile.username}? You will no longer see their posts and comments.`)) return;
+      await put(`/api/me/blocks/${encodeURIComponent(profile.username)}`);
+    }
+    location.reload();
+  } }, blocked ? `Unblock ${profile.username}` : `Block ${profile.username}`));
+  if (blocked) box.append(h('p', { class: 'muted' }, 'You blocked this user: their posts and comments are hidden from you.'));
+}
+
+async function start() {
+  renderHeader();
+  refreshTimes();
+  let profile;
+  try {
+    profile = await get(`/api/users/${encodeURIComponent(username)}`);
+  } catch {
+    $('profile-missing').hidden = false;
+    return;
+  }
+  document.title = `${profile.username} · Parley`;
+  $('profile-name').textContent = profile.username;
+  $('profile-meta').replaceChildren(`${profile.role} · joined `, time(profile.createdAt),
+    ` · ${profile.postCount} posts · ${profile.commentCount} comments`);
+  await actions(profile);
+  const posts = await get(`/api/users/${encodeURIComponent(username)}/posts`);
+  $('profile-posts').replaceChildren(...posts.items.map((p) => h('li', { class: 'card' },
+    h('a', { href: `/posts/${p.id}` }, p.title), h('p', { class: 'meta' }, time(p.createdAt), ` · ${p.commentCount} comments`))));
+  if (!posts.items.length) $('profile-posts').append(h('li', { class: 'muted' }, 'No posts.'));
+  const comments = await get(`/api/users/${encodeURIComponent(username)}/comments`);
+  $('profile-comments').replaceChildren(...comments.items.map((c) => {
+    const body = h('div', { class: 'body' });
+    setBodyHtml(body, c.bodyHtml);
+    return h('li', { class: 'card' }, h('p', { class: 'meta' }, 'on ', h('a', { href: `/posts/${c.postId}` }, c.postTitle ?? 'a post'),
+      ' · ', time(c.createdAt)), body);
+  }));
+  if (!comments.items.length) $('profile-comments').append(h('li', { class: 'muted' }, 'No comments.'));
+}
+
+start();
