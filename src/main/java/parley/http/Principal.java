@@ -65,9 +65,9 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
     return p;
   }
 
-  /** The caller, who must be a moderator or admin (401 anonymous, 403 otherwise). */
+  /** The caller, who must be a moderator or admin and not banned (401 anonymous, 403 otherwise). */
   public static Principal moderator(RoutingContext ctx) {
-    Principal p = required(ctx);
+    Principal p = active(ctx);
     if (!p.isModerator()) throw Problem.forbidden("Only moderators may do that.");
     return p;
   }

@@ -1,16 +1,13 @@
 package parley.live;
 
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import parley.events.LiveEvent;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,17 +27,13 @@ final class BridgeSink implements Sink {
    * even after Parley revoked the subscription (the bridge answers a second register with its own error).
    */
   final Set<String> bridged = new HashSet<>();
-  private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+  private final Drain drain;
   private boolean closed;
 
   BridgeSink(SockJSSocket socket, int maxQueueBytes) {
     this.socket = socket;
     socket.setWriteQueueMaxSize(maxQueueBytes);
-    socket.drainHandler(v -> {
-      List<Promise<Void>> waiters = List.copyOf(drainWaiters);
-      drainWaiters.clear();
-      waiters.forEach(Promise::tryComplete);
-    });
+    this.drain = new Drain(socket);
   }
 
   @Override
@@ -79,10 +72,7 @@ final class BridgeSink implements Sink {
 
   @Override
   public Future<Void> drained() {
-    if (!writeQueueFull()) return Future.succeededFuture();
-    Promise<Void> promise = Promise.promise();
-    drainWaiters.add(promise);
-    return promise.future();
+    return drain.await(writeQueueFull());
   }
 
   @Override
@@ -108,6 +98,6 @@ final class BridgeSink implements Sink {
 
   void markClosed() {
     closed = true;
-    drainWaiters.clear();
+    drain.clear();
   }
 }

@@ -1,7 +1,6 @@
 package parley.live;
 
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -16,8 +15,6 @@ import parley.http.Principal;
 import parley.http.Problem;
 import parley.post.PostRoutes;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -93,16 +90,12 @@ final class SseRoutes {
   /** One SSE response. */
   private static final class SseSink implements Sink {
     private final RoutingContext ctx;
-    private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+    private final Drain drain;
     boolean closed;
 
     SseSink(RoutingContext ctx) {
       this.ctx = ctx;
-      ctx.response().drainHandler(v -> {
-        List<Promise<Void>> waiters = List.copyOf(drainWaiters);
-        drainWaiters.clear();
-        waiters.forEach(Promise::tryComplete);
-      });
+      this.drain = new Drain(ctx.response());
     }
 
     void heartbeat() {
@@ -128,10 +121,7 @@ final class SseRoutes {
 
     @Override
     public Future<Void> drained() {
-      if (!ctx.response().writeQueueFull()) return Future.succeededFuture();
-      Promise<Void> promise = Promise.promise();
-      drainWaiters.add(promise);
-      return promise.future();
+      return drain.await(ctx.response().writeQueueFull());
     }
 
     @Override

@@ -26,7 +26,7 @@ public final class BlockRoutes {
   private static final String BLOCK = "INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) "
       + "ON CONFLICT DO NOTHING";
   private static final String UNBLOCK = "DELETE FROM blocks WHERE blocker_id = $1 AND blocked_id = $2";
-  /** Newest block first; the cursor is the blocked user's id within the blocker's list. */
+  /** In the blocked users' id order (a stable keyset through the primary key); the cursor is that id. */
   private static final String LIST = "SELECT b.blocked_id, u.username, b.created_at FROM blocks b "
       + "JOIN users u ON u.id = b.blocked_id WHERE b.blocker_id = $1 AND b.blocked_id > COALESCE($2, 0) "
       + "ORDER BY b.blocked_id LIMIT $3";

@@ -54,7 +54,8 @@ final class ModerationRepository {
   private static final String RESOLVE = "UPDATE reports SET status = $3, resolved_at = now(), resolved_by = $4, "
       + "resolution_note = $5 WHERE target_type = $1 AND target_id = $2 AND status = 'open' RETURNING id";
 
-  private static final String LOCK_POST = "SELECT author_id FROM posts WHERE id = $1 FOR NO KEY UPDATE";
+  private static final String LOCK_POST =
+      "SELECT author_id FROM posts WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE";
 
   private static final String LOCK_POST_OF_COMMENT =
       "SELECT id FROM posts WHERE id = (SELECT post_id FROM comments WHERE id = $1) FOR NO KEY UPDATE";
@@ -145,6 +146,15 @@ final class ModerationRepository {
     return box.append(Topics.MOD, "report.resolved", data, null).mapEmpty();
   }
 
+  /** A report on content that is already hidden: close it as actioned, and say so in the audit log. */
+  private static Future<List<Long>> alreadyHidden(SqlConnection conn, Principal actor, String type, long id,
+      String reason) {
+    return closeReports(conn, type, id, "actioned", actor, reason).compose(ids -> ids.isEmpty()
+        ? Future.succeededFuture(ids)
+        : AuditLog.append(conn, actor, "report.actioned", type, id, reason,
+            new JsonObject().put("reportIds", new JsonArray(ids))).map(ids));
+  }
+
   private static Future<List<Long>> closeReports(SqlConnection conn, String type, long targetId, String status,
       Principal actor, String note) {
     return conn.preparedQuery(RESOLVE).execute(Tuple.of(type, targetId, status, actor.id(), note)).map(rows -> {
@@ -171,7 +181,7 @@ final class ModerationRepository {
         })
         .compose(rows -> {
           if (rows.size() == 0) {
-            if (fromReport) return closeReports(conn, "comment", id, "actioned", actor, reason);
+            if (fromReport) return alreadyHidden(conn, actor, "comment", id, reason);
             throw Problem.conflict("The comment is already hidden.");
           }
           Row row = rows.iterator().next();
@@ -235,7 +245,7 @@ final class ModerationRepository {
         .compose(v -> conn.preparedQuery(HIDE_POST).execute(Tuple.of(id, reason)))
         .compose(rows -> {
           if (rows.size() == 0) {
-            if (fromReport) return closeReports(conn, "post", id, "actioned", actor, reason);
+            if (fromReport) return alreadyHidden(conn, actor, "post", id, reason);
             throw Problem.conflict("The post is already hidden (or deleted).");
           }
           long authorId = rows.iterator().next().getLong("author_id");

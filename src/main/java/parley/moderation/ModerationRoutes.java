@@ -179,7 +179,7 @@ public final class ModerationRoutes {
   }
 
   private void setRole(RoutingContext ctx) {
-    Principal actor = Principal.required(ctx);
+    Principal actor = Principal.active(ctx);
     if (!actor.isAdmin()) throw Problem.forbidden("Only admins may change roles.");
     Fields fields = Fields.of(ctx);
     String role = fields.text("role", 1, 20, true);

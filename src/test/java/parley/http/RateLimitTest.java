@@ -1,0 +1,330 @@
+package parley.http;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Main;
+import parley.TestParley;
+import parley.config.AppConfig;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Rate limits against real servers. The shared test server runs with every limit at 100000/1s, so each test
+ * starts its own server on the same database with tight limits (and a fresh limiter, so no test inherits another's
+ * buckets). Accounts and content a test merely needs are set up through the shared server, which spends nothing
+ * from the tight server's buckets. Every limit's window is long, so nothing refills while a test runs: no sleeps.
+ */
+@ExtendWith(TestParley.class)
+class RateLimitTest {
+
+  private static final HttpClient CLIENT = HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5))
+      .version(HttpClient.Version.HTTP_1_1)
+      .build();
+
+  /** Setup traffic: the shared server, with limits too loose to matter. */
+  private final Api setup = Api.local();
+
+  /** A server on the shared database with the given limits; every limit not named stays loose. */
+  private static Main.Running start(Map<String, String> overrides) throws Exception {
+    Map<String, String> env = TestParley.environment();
+    env.put(AppConfig.HTTP_INSTANCES, "1");
+    env.remove(AppConfig.TRUSTED_PROXIES);
+    env.putAll(overrides);
+    return Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
+  }
+
+  /** 127.0.0.1 rather than localhost, so the peer address the server sees is the one PARLEY_TRUSTED_PROXIES names. */
+  private static Api api(Main.Running running) {
+    return new Api("http://127.0.0.1:" + running.port());
+  }
+
+  private static void assertRateLimited(Api.Response r) {
+    assertEquals(429, r.status(), r.toString());
+    assertEquals("application/problem+json", r.contentType());
+    String retryAfter = r.header("Retry-After");
+    assertNotNull(retryAfter, "a 429 says when to retry");
+    assertTrue(retryAfter.matches("[1-9][0-9]*"), "Retry-After is a positive number of seconds: " + retryAfter);
+    JsonObject problem = r.json();
+    assertTrue(problem.getString("type").endsWith("/rate-limited"), problem.encode());
+    assertEquals(429, problem.getInteger("status"));
+    assertEquals(Long.parseLong(retryAfter), problem.getLong("retryAfter"));
+  }
+
+  private static JsonObject comment(String body) {
+    return new JsonObject().put("body", body);
+  }
+
+  private static long count(String query) throws Exception {
+    return TestParley.count(query);
+  }
+
+  @Test
+  void commentsBeyondTheLimitGet429WithRetryAfterAndAreNotStored() throws Exception {
+    Api.Session author = setup.register("poster");
+    long postId = setup.createPost(author, "Busy thread");
+    Api.Session chatty = setup.register("chatty");
+    Main.Running running = start(Map.of(
+        AppConfig.LIMIT_COMMENTS, "3/1m",
+        AppConfig.LIMIT_COMMENTS_NEW, "2/1m",
+        AppConfig.LIMIT_COMMENTS_IP, "100/1m"));
+    try {
+      Api api = api(running);
+      // chatty registered a moment ago, so the tighter _NEW limit (2/1m) applies, not the normal one (3/1m).
+      for (int i = 1; i <= 2; i++) {
+        assertEquals(201, api.post("/api/posts/" + postId + "/comments", chatty, comment("Comment " + i)).status());
+      }
+      Api.Response refused = api.post("/api/posts/" + postId + "/comments", chatty, comment("One too many"));
+      assertRateLimited(refused);
+      assertTrue(refused.json().getLong("retryAfter") <= 60, "within the window: " + refused);
+      assertEquals(2, count("SELECT count(*) FROM comments WHERE author_id = " + chatty.id()));
+      assertEquals(0, count("SELECT count(*) FROM comments WHERE body = 'One too many'"), "the refused comment is not stored");
+      assertEquals(2, setup.get("/api/posts/" + postId).json().getInteger("commentCount"));
+
+      // The limit is per account: someone else on the same IP still comments.
+      assertEquals(201, api.post("/api/posts/" + postId + "/comments", author, comment("Still open")).status());
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void accountsOlderThanADayGetTheNormalLimitAndNewOnesTheTighterOne() throws Exception {
+    Api.Session author = setup.register("poster");
+    long postId = setup.createPost(author, "Thread");
+    Api.Session fresh = setup.register("fresh");
+    Api.Session veteran = setup.register("veteran");
+    // Every test account is brand new; age this one past a day. The server reads the user's row on every
+    // request, so the next request already counts it as an established account.
+    TestParley.sql("UPDATE users SET created_at = now() - interval '2 days' WHERE id = " + veteran.id());
+    Main.Running running = start(Map.of(
+        AppConfig.LIMIT_COMMENTS, "3/1m",
+        AppConfig.LIMIT_COMMENTS_NEW, "1/1m",
+        AppConfig.LIMIT_COMMENTS_IP, "100/1m"));
+    try {
+      Api api = api(running);
+      assertEquals(201, api.post("/api/posts/" + postId + "/comments", fresh, comment("Fresh 1")).status());
+      assertRateLimited(api.post("/api/posts/" + postId + "/comments", fresh, comment("Fresh 2")));
+
+      for (int i = 1; i <= 3; i++) {
+        assertEquals(201, api.post("/api/posts/" + postId + "/comments", veteran, comment("Veteran " + i)).status());
+      }
+      assertRateLimited(api.post("/api/posts/" + postId + "/comments", veteran, comment("Veteran 4")));
+      assertEquals(1, count("SELECT count(*) FROM comments WHERE author_id = " + fresh.id()));
+      assertEquals(3, count("SELECT count(*) FROM comments WHERE author_id = " + veteran.id()));
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void commentsPerIpAreLimitedAcrossAccounts() throws Exception {
+    Api.Session author = setup.register("poster");
+    long postId = setup.createPost(author, "Thread");
+    Api.Session a = setup.register("first");
+    Api.Session b = setup.register("second");
+    Main.Running running = start(Map.of(
+        AppConfig.LIMIT_COMMENTS_NEW, "100/1m",
+        AppConfig.LIMIT_COMMENTS_IP, "3/1m"));
+    try {
+      Api api = api(running);
+      assertEquals(201, api.post("/api/posts/" + postId + "/comments", a, comment("client_a1")).status());
+      assertEquals(201, api.post("/api/posts/" + postId + "/comments", a, comment("client_a2")).status());
+      assertEquals(201, api.post("/api/posts/" + postId + "/comments", b, comment("client_b1")).status());
+      assertRateLimited(api.post("/api/posts/" + postId + "/comments", b, comment("client_b2")));
+      assertEquals(3, count("SELECT count(*) FROM comments"));
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void postsPerAccountUseTheNewLimitForYoungAccounts() throws Exception {
+    Api.Session fresh = setup.register("fresh");
+    Api.Session veteran = setup.register("veteran");
+    TestParley.sql("UPDATE users SET created_at = now() - interval '2 days' WHERE id = " + veteran.id());
+    Main.Running running = start(Map.of(
+        AppConfig.LIMIT_POSTS, "2/10m",
+        AppConfig.LIMIT_POSTS_NEW, "1/10m",
+        AppConfig.LIMIT_POSTS_IP, "100/10m"));
+    try {
+      Api api = api(running);
+      JsonObject post = new JsonObject().put("title", "Hello").put("body", "Body");
+      assertEquals(201, api.post("/api/posts", fresh, post).status());
+      assertRateLimited(api.post("/api/posts", fresh, post));
+      assertEquals(201, api.post("/api/posts", veteran, post).status());
+      assertEquals(201, api.post("/api/posts", veteran, post).status());
+      assertRateLimited(api.post("/api/posts", veteran, post));
+      assertEquals(3, count("SELECT count(*) FROM posts"));
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void registrationsPerIpAreLimited() throws Exception {
+    Main.Running running = start(Map.of(AppConfig.LIMIT_REGISTRATIONS_IP, "2/1h"));
+    try {
+      Api api = api(running);
+      assertEquals(201, register(api, "one", null).status());
+      assertEquals(201, register(api, "two", null).status());
+      assertRateLimited(register(api, "three", null));
+      assertEquals(0, count("SELECT count(*) FROM users WHERE username = 'three'"));
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void failedLoginsPerIpAreLimitedEvenForTheRightPasswordButSuccessesCostNothing() throws Exception {
+    setup.register("alice");
+    Main.Running running = start(Map.of(AppConfig.LIMIT_FAILED_LOGINS_IP, "3/15m"));
+    try {
+      Api api = api(running);
+      // Successful logins do not spend the failed-login budget.
+      for (int i = 0; i < 6; i++) {
+        assertEquals(200, login(api, "alice", "correct horse").status());
+      }
+      for (int i = 0; i < 3; i++) {
+        Api.Response wrong = login(api, "alice", "wrong password " + i);
+        assertEquals(401, wrong.status(), wrong.toString());
+      }
+      // The budget is spent: even the right password is refused now, and so is an unknown account.
+      assertRateLimited(login(api, "alice", "correct horse"));
+      assertRateLimited(login(api, "nobody", "whatever"));
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void reportsPerAccountAreLimited() throws Exception {
+    Api.Session author = setup.register("author");
+    long[] posts = {setup.createPost(author, "One"), setup.createPost(author, "Two"), setup.createPost(author, "Three")};
+    Api.Session reporter = setup.register("reporter");
+    Api.Session other = setup.register("other");
+    Main.Running running = start(Map.of(AppConfig.LIMIT_REPORTS, "2/1h"));
+    try {
+      Api api = api(running);
+      for (int i = 0; i < 2; i++) {
+        assertEquals(201, api.post("/api/reports", reporter, report(posts[i])).status());
+      }
+      assertRateLimited(api.post("/api/reports", reporter, report(posts[2])));
+      assertEquals(2, count("SELECT count(*) FROM reports WHERE reporter_id = " + reporter.id()));
+      // Per account, not per IP: another reporter on the same address is unaffected.
+      assertEquals(201, api.post("/api/reports", other, report(posts[2])).status());
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void aSpoofedForwardedForDoesNotGetAroundTheIpLimitWithoutATrustedProxy() throws Exception {
+    setup.register("alice");
+    Main.Running running = start(Map.of(
+        AppConfig.LIMIT_REGISTRATIONS_IP, "2/1h",
+        AppConfig.LIMIT_FAILED_LOGINS_IP, "2/15m"));
+    try {
+      Api api = api(running);
+      assertEquals(201, register(api, "one", randomIp()).status());
+      assertEquals(201, register(api, "two", randomIp()).status());
+      for (int i = 0; i < 3; i++) {
+        assertRateLimited(register(api, "spoof" + i, randomIp()));
+      }
+      assertEquals(0, count("SELECT count(*) FROM users WHERE username LIKE 'spoof%'"));
+
+      assertEquals(401, login(api, "alice", "wrong", randomIp()).status());
+      assertEquals(401, login(api, "alice", "wrong", randomIp()).status());
+      assertRateLimited(login(api, "alice", "correct horse", randomIp()));
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
+  void forwardedForFromATrustedProxyIsHonoured() throws Exception {
+    Main.Running running = start(Map.of(
+        AppConfig.LIMIT_REGISTRATIONS_IP, "2/1h",
+        AppConfig.TRUSTED_PROXIES, "127.0.0.1"));
+    try {
+      Api api = api(running);
+      // Two clients behind the proxy: each has its own budget.
+      assertEquals(201, register(api, "client_a1", "203.0.113.7").status());
+      assertEquals(201, register(api, "client_a2", "203.0.113.7").status());
+      assertRateLimited(register(api, "client_a3", "203.0.113.7"));
+      assertEquals(201, register(api, "client_b1", "198.51.100.9").status());
+      assertEquals(201, register(api, "client_b2", "198.51.100.9").status());
+      assertRateLimited(register(api, "client_b3", "198.51.100.9"));
+
+      // The client is the rightmost hop that is not a trusted proxy: what the client itself wrote further left
+      // is not believed, so prepending a fake address to a spent one does not help.
+      assertRateLimited(register(api, "client_c1", "10.9.8.7, 203.0.113.7"));
+      // Trusted proxies in the chain are skipped.
+      assertRateLimited(register(api, "client_c2", "203.0.113.7, 127.0.0.1"));
+
+      // Without the header, the proxy itself is the client and has its own, unspent budget.
+      assertEquals(201, register(api, "direct", null).status());
+    } finally {
+      running.stop();
+    }
+  }
+
+  // ---- requests with an X-Forwarded-For header (Api has no way to add one) ----
+
+  private static Api.Response register(Api api, String username, String forwardedFor) {
+    return send(api, "/api/auth/register", new JsonObject().put("username", username)
+        .put("email", username + "@example.org").put("password", "correct horse"), forwardedFor);
+  }
+
+  private static Api.Response login(Api api, String login, String password) {
+    return login(api, login, password, null);
+  }
+
+  private static Api.Response login(Api api, String login, String password, String forwardedFor) {
+    return send(api, "/api/auth/login", new JsonObject().put("login", login).put("password", password), forwardedFor);
+  }
+
+  private static JsonObject report(long postId) {
+    return new JsonObject().put("targetType", "post").put("targetId", postId).put("reason", "spam");
+  }
+
+  private static String randomIp() {
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    return r.nextInt(1, 224) + "." + r.nextInt(256) + "." + r.nextInt(256) + "." + r.nextInt(1, 255)
+        + (r.nextBoolean() ? "" : ", " + UUID.randomUUID().toString().substring(0, 8));
+  }
+
+  private static Api.Response send(Api api, String path, JsonObject body, String forwardedFor) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.baseUrl() + path))
+        .timeout(Duration.ofSeconds(20))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (forwardedFor != null) request.header("X-Forwarded-For", forwardedFor);
+    try {
+      HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return new Api.Response(response.statusCode(), response.body(), response.headers());
+    } catch (IOException e) {
+      throw new IllegalStateException("POST " + path + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
