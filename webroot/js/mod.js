@@ -6,7 +6,7 @@
 import { get, post, del } from './api.js';
 import * as session from './session.js';
 import { Live } from './live.js';
-import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce } from './ui.js';
+import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 let refreshing = null;
@@ -128,10 +128,7 @@ async function start() {
   const status = $('live-status');
   const live = new Live({
     token: session.token,
-    onStatus: (state) => {
-      status.dataset.state = state;
-      status.textContent = { open: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Offline' }[state] ?? state;
-    },
+    onStatus: liveStatus(status),
   });
   live.subscribe('parley.mod', { since: 0, onEvent, onResync: () => { refreshQueue(); loadLog(); } });
 }

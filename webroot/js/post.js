@@ -6,7 +6,7 @@
 import { get, post, patch, put, del } from './api.js';
 import * as session from './session.js';
 import { Live } from './live.js';
-import { h, time, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce } from './ui.js';
+import { h, time, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus } from './ui.js';
 
 const postId = Number(location.pathname.split('/')[2]);
 const me = session.current()?.user ?? null;
@@ -387,10 +387,7 @@ async function start() {
   const status = $('live-status');
   const live = new Live({
     token: session.token,
-    onStatus: (state) => {
-      status.dataset.state = state;
-      status.textContent = { open: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Offline' }[state] ?? state;
-    },
+    onStatus: liveStatus(status),
   });
   live.subscribe(`parley.post.${postId}`, { since, onEvent, onResync: () => reload() });
   window.parleyLive = live; // lets the browser tests drop the socket to prove the page catches up

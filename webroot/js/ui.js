@@ -115,3 +115,13 @@ export function announce(text) {
   }
   region.textContent = text;
 }
+
+const STATES = { open: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Offline' };
+
+/** An onStatus handler for Live that shows the connection state in a status element. */
+export function liveStatus(el) {
+  return (state) => {
+    el.dataset.state = state;
+    el.textContent = STATES[state] ?? state;
+  };
+}
