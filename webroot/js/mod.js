@@ -3,7 +3,7 @@
  * saying who), actions that take effect at once, a live stream of new content, and the audit log. The tab title
  * carries the open-report count.
  */
-import { get, post, del } from './api.js';
+import { get, post } from './api.js';
 import * as session from './session.js';
 import { Live } from './live.js';
 import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus } from './ui.js';
