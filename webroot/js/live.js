@@ -16,9 +16,10 @@
  * Protocol notes: thread (parley.post.<id>) and user (parley.user.<id>) topics carry a gap-free seq and replay
  * after `since`; this client resumes them from the last seq it delivered and never delivers a seq twice.
  * parley.feed and parley.mod answer any `since` with a resync, so after a reconnect they get onResync.
- * The token goes only with registrations that need it (parley.user.<id>, parley.mod), so an expired token never
- * costs a public subscription. The bridge's "rejected" error carries no address: it is attributed to the oldest
- * restricted registration on this connection not yet confirmed by a frame (public topics are not refused).
+ * A signed-in client sends its token with every registration: parley.user.<id> and parley.mod require it, and on
+ * public topics it lets the server withhold the content of people this reader blocked. The bridge's "rejected"
+ * error carries no address: it is attributed to the oldest restricted registration on this connection not yet
+ * confirmed by a frame (else the oldest pending one).
  */
 
 /** Close code the server uses for a reader that fell behind: reconnect and resume. */
@@ -40,8 +41,8 @@ export class Live {
    * @param {object} [options]
    * @param {string} [options.url] WebSocket URL; default ws(s)://<location.host>/eventbus/websocket
    * @param {() => (string|null|undefined|Promise<string|null|undefined>)} [options.token] called on every
-   *   (re)connect and for each later restricted subscribe(), so a refreshed token is used; its JWT is sent with
-   *   registrations for parley.user.<id> and parley.mod, which require it
+   *   (re)connect and for each later subscribe(), so a refreshed token is used; its JWT goes with every
+   *   registration
    * @param {(status: Status) => void} [options.onStatus] connection state changes
    * @param {(frame: ErrorFrame) => void} [options.onError] every error frame, including ones no subscription owns
    * @param {typeof WebSocket} [options.WebSocketImpl] WebSocket constructor (default globalThis.WebSocket)
@@ -86,7 +87,7 @@ export class Live {
     const sub = { topic, ordered: ORDERED.test(topic), restricted: RESTRICTED.test(topic), last: since ?? null,
       since, onEvent, onResync, onError };
     this.subs.set(topic, sub);
-    if (this.ready && sub.restricted) this.withToken(this.ws, () => this.subs.get(topic) === sub && this.register(sub));
+    if (this.ready && this.token) this.withToken(this.ws, () => this.subs.get(topic) === sub && this.register(sub));
     else if (this.ready) this.register(sub);
     return () => {
       if (this.subs.get(topic) !== sub) return;
@@ -166,7 +167,8 @@ export class Live {
   /** @private */
   register(sub) {
     const headers = {};
-    if (this.token && sub.restricted) headers.token = this.token;
+    // Signed-in readers always identify themselves: the server filters what each reader may see (blocks) by it.
+    if (this.token) headers.token = this.token;
     // Ordered topics resume after the last delivered seq; feed/mod send one only to get a resync after a gap.
     const since = sub.ordered ? sub.last : (sub.registered ? (sub.last ?? 0) : sub.since);
     if (since != null) headers.since = since;

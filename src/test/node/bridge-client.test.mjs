@@ -228,8 +228,8 @@ test('live.js de-duplicates by seq, resumes from the last delivered seq and re-r
     assert.equal(s1.binaryType, 'arraybuffer');
     assert.deepEqual(s1.sent[0], { type: 'ping' });
     assert.deepEqual(s1.registers(), [
-      { type: 'register', address: 'parley.post.7', headers: { since: 3 } },
-      { type: 'register', address: 'parley.feed', headers: {} },
+      { type: 'register', address: 'parley.post.7', headers: { token: 't1', since: 3 } },
+      { type: 'register', address: 'parley.feed', headers: { token: 't1' } },
       { type: 'register', address: 'parley.user.3', headers: { token: 't1', since: 0 } },
     ]);
     for (const seq of [2, 3, 4, 4, 5]) s1.text(rec('parley.post.7', seq));
@@ -242,8 +242,8 @@ test('live.js de-duplicates by seq, resumes from the last delivered seq and re-r
     const s2 = FakeSocket.all[1];
     assert.ok(s2, 'reconnected');
     assert.deepEqual(s2.registers(), [
-      { type: 'register', address: 'parley.post.7', headers: { since: 5 } },
-      { type: 'register', address: 'parley.feed', headers: { since: 90 } },
+      { type: 'register', address: 'parley.post.7', headers: { token: 't2', since: 5 } },
+      { type: 'register', address: 'parley.feed', headers: { token: 't2', since: 90 } },
       { type: 'register', address: 'parley.user.3', headers: { token: 't2', since: 0 } },
     ]);
     s2.text({ type: 'rec', address: 'parley.feed', body: { type: 'resync', topic: 'parley.feed', seq: null, at: null, data: null } });
@@ -268,7 +268,7 @@ test('live.js handles binary error frames and stops cut subscriptions', async ()
     const errors = [];
     const all = [];
     live.opts.onError = f => all.push(f);
-    live.subscribe('parley.post.9', { onError: f => errors.push(['post', f.body]) }); // public: never refused
+    live.subscribe('parley.post.9', { onError: f => errors.push(['post', f.body]) }); // public: refused only for a bad token
     live.subscribe('parley.user.1', { onError: f => errors.push(['user', f.body]) });
     live.subscribe('parley.mod', { onError: f => errors.push(['mod', f.body]) });
     await tick();

@@ -1,0 +1,324 @@
+package parley.browser;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static parley.browser.BrowserSupport.js;
+import static parley.browser.BrowserSupport.openPost;
+import static parley.browser.BrowserSupport.signIn;
+import static parley.browser.BrowserSupport.waitFor;
+import static parley.browser.BrowserSupport.waitUntilLive;
+
+/**
+ * The web app in real browsers (headless Chromium): what a reader does and sees, and what arrives live.
+ * One behaviour per test; each test starts from empty tables and fresh browsers.
+ */
+@ExtendWith(TestParley.class)
+class BrowserTest {
+
+  @RegisterExtension
+  final BrowserSupport browsers = new BrowserSupport();
+
+  private final Api api = Api.local();
+  private final String base = TestParley.baseUrl();
+
+  // ---------- helpers ----------
+
+  private long createPost(Session as, String title, String body) {
+    Api.Response r = api.post("/api/posts", as, new JsonObject().put("title", title).put("body", body));
+    assertEquals(201, r.status(), r::toString);
+    return r.json().getLong("id");
+  }
+
+  /** The texts of the comment bodies on a post page, in page order. */
+  @SuppressWarnings("unchecked")
+  private static List<String> commentTexts(WebDriver driver) {
+    return (List<String>) js(driver, "return [...document.querySelectorAll('#comments li.comment .content .body')]"
+        + ".map(b => b.textContent.trim());");
+  }
+
+  private static long countComments(WebDriver driver, String text) {
+    return commentTexts(driver).stream().filter(text::equals).count();
+  }
+
+  private static void waitForComment(WebDriver driver, String text, double seconds) {
+    waitFor(driver, seconds).withMessage("comment \"" + text + "\" on the page")
+        .until(d -> countComments(d, text) > 0);
+  }
+
+  private static String draft(WebDriver driver) {
+    return (String) js(driver, "return document.getElementById('comment-body').value;");
+  }
+
+  // ---------- tests ----------
+
+  @Test
+  void registerPostAndCommentThroughTheUi() {
+    WebDriver browser = browsers.open("author");
+    browser.get(base + "/login");
+    browser.findElement(By.id("register-username")).sendKeys("ui_author");
+    browser.findElement(By.id("register-email")).sendKeys("ui_author@example.org");
+    browser.findElement(By.id("register-password")).sendKeys("correct horse battery");
+    browser.findElement(By.cssSelector("#register-form button[type=submit]")).click();
+
+    // Registered and signed in: back on the feed, with the composer and the account in the header.
+    waitFor(browser, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("new-post")));
+    assertTrue(browser.findElement(By.id("nav")).getText().contains("ui_author"));
+
+    browser.findElement(By.cssSelector("details#new-post summary")).click();
+    waitFor(browser, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("post-title")));
+    browser.findElement(By.id("post-title")).sendKeys("Rivers of the north");
+    browser.findElement(By.id("post-body")).sendKeys("Which rivers freeze **first**?");
+    browser.findElement(By.id("post-sources")).sendKeys("https://example.org/rivers");
+    browser.findElement(By.cssSelector("#post-form button[type=submit]")).click();
+
+    waitFor(browser, 10).until(ExpectedConditions.urlMatches("/posts/\\d+$"));
+    waitFor(browser, 10).until(ExpectedConditions.textToBe(By.id("post-title"), "Rivers of the north"));
+    assertEquals("Which rivers freeze first?", browser.findElement(By.id("post-body")).getText());
+    assertEquals("first", browser.findElement(By.cssSelector("#post-body strong")).getText());
+    assertEquals("https://example.org/rivers", browser.findElement(By.cssSelector("#post-sources a")).getText());
+
+    WebElement body = waitFor(browser, 10)
+        .until(ExpectedConditions.visibilityOfElementLocated(By.id("comment-body")));
+    body.sendKeys("The small ones, in my experience.");
+    browser.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
+
+    waitForComment(browser, "The small ones, in my experience.", 10);
+    WebElement comment = browser.findElement(By.cssSelector("#comments li.comment"));
+    assertTrue(comment.getText().contains("ui_author"), comment.getText());
+    waitFor(browser, 5).until(d -> draft(d).isEmpty());
+
+    // It was stored: the REST API has it too.
+    long postId = Long.parseLong(browser.getCurrentUrl().replaceAll(".*/posts/", ""));
+    JsonArray items = api.get("/api/posts/" + postId + "/comments").items();
+    assertEquals(1, items.size());
+    assertEquals("The small ones, in my experience.", items.getJsonObject(0).getString("body"));
+  }
+
+  @Test
+  void aCommentPostedInOneBrowserAppearsInAnotherWithinTwoSeconds() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = createPost(alice, "Two windows", "One thread, two readers.");
+
+    WebDriver a = browsers.open("alice");
+    WebDriver b = browsers.open("bob");
+    signIn(a, base, alice);
+    signIn(b, base, bob);
+    openPost(a, base, postId);
+    openPost(b, base, postId);
+
+    a.findElement(By.id("comment-body")).sendKeys("Hello from window A");
+    a.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
+    waitForComment(a, "Hello from window A", 5);
+
+    // B is at the end of a short page and not typing: the comment goes straight in, no reload, no button.
+    waitForComment(b, "Hello from window A", 2);
+    assertFalse(b.findElement(By.id("new-comments")).isDisplayed());
+    assertEquals(1, countComments(b, "Hello from window A"));
+  }
+
+  @Test
+  void aHalfWrittenDraftSurvivesIncomingComments() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = createPost(alice, "Drafts", "Type slowly.");
+
+    WebDriver b = browsers.open("bob");
+    signIn(b, base, bob);
+    openPost(b, base, postId);
+    String draft = "I was just about to say that";
+    b.findElement(By.id("comment-body")).sendKeys(draft);
+
+    api.comment(alice, postId, "First arrival", null);
+    api.comment(alice, postId, "Second arrival", null);
+
+    WebElement button = waitFor(b, 5)
+        .until(ExpectedConditions.visibilityOfElementLocated(By.id("new-comments")));
+    waitFor(b, 5).until(ExpectedConditions.textToBe(By.id("new-comments"), "2 new comments"));
+    assertEquals(draft, draft(b), "the draft is untouched while comments wait");
+    assertEquals(List.of(), commentTexts(b), "waiting comments are not inserted under a typing reader");
+
+    button.click();
+    waitFor(b, 5).until(d -> commentTexts(d).equals(List.of("First arrival", "Second arrival")));
+    assertFalse(b.findElement(By.id("new-comments")).isDisplayed());
+    assertEquals(draft, draft(b), "the draft survives inserting the comments");
+  }
+
+  @Test
+  void aReportAppearsLiveOnTheDashboardAndHidingItRemovesTheCommentLive() throws Exception {
+    Session author = api.register("author");
+    Session troll = api.register("troll");
+    Session reader = api.register("reader");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = createPost(author, "Reported thread", "Be nice.");
+    long commentId = api.comment(troll, postId, "Something rude", null);
+
+    WebDriver dashboard = browsers.open("moderator");
+    signIn(dashboard, base, mod);
+    dashboard.get(base + "/mod");
+    waitFor(dashboard, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-panels")));
+    waitUntilLive(dashboard);
+    assertTrue(dashboard.findElements(By.id("target-comment-" + commentId)).isEmpty());
+
+    WebDriver page = browsers.open("reader");
+    signIn(page, base, reader);
+    openPost(page, base, postId);
+    waitForComment(page, "Something rude", 5);
+    page.findElement(By.cssSelector("#comment-" + commentId + " .actions"))
+        .findElement(By.xpath(".//button[normalize-space()='Report']")).click();
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("report-dialog")));
+    new Select(page.findElement(By.id("report-reason"))).selectByValue("harassment");
+    page.findElement(By.id("report-send")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("post-notice"),
+        "Thank you: the moderators have your report."));
+
+    // The dashboard gets it live, without a reload.
+    WebElement item = waitFor(dashboard, 5)
+        .until(ExpectedConditions.visibilityOfElementLocated(By.id("target-comment-" + commentId)));
+    assertTrue(item.getText().contains("Something rude"), item.getText());
+    assertTrue(item.getText().contains("harassment"), item.getText());
+    item.findElement(By.xpath(".//button[normalize-space()='Hide']")).click();
+
+    // The reader's page swaps the comment for a tombstone, without a reload.
+    By comment = By.id("comment-" + commentId);
+    waitFor(page, 5).until(ExpectedConditions.textToBePresentInElementLocated(comment, "[removed by a moderator]"));
+    assertFalse(page.findElement(comment).getText().contains("Something rude"));
+    assertEquals(0, countComments(page, "Something rude"));
+  }
+
+  @Test
+  void aBlockedUsersCommentsVanishForTheBlocker() {
+    Session author = api.register("author");
+    Session troll = api.register("troll");
+    Session blocker = api.register("blocker");
+    long postId = createPost(author, "Blocking", "Some people.");
+    long trollComment = api.comment(troll, postId, "Troll says hi", null);
+    api.comment(author, postId, "Author says hi", null);
+
+    WebDriver page = browsers.open("blocker");
+    signIn(page, base, blocker);
+    openPost(page, base, postId);
+    waitForComment(page, "Troll says hi", 5);
+
+    page.findElement(By.cssSelector("#comment-" + trollComment + " button[data-block='troll']")).click();
+    waitFor(page, 5).until(ExpectedConditions.alertIsPresent());
+    page.switchTo().alert().accept();
+
+    By tombstone = By.cssSelector("#comment-" + trollComment + " .tombstone");
+    waitFor(page, 5).until(ExpectedConditions.textToBe(tombstone, "Comment from someone you blocked."));
+    assertEquals(0, countComments(page, "Troll says hi"));
+    assertFalse(page.findElement(By.id("comments")).getText().contains("Troll says hi"));
+    assertEquals(1, countComments(page, "Author says hi"));
+
+    // Afterwards: the troll's new comment never shows; the sentinel posted after it does (events arrive in order).
+    api.comment(troll, postId, "Troll is back", null);
+    api.comment(author, postId, "Sentinel after the troll", null);
+    waitForComment(page, "Sentinel after the troll", 5);
+    assertFalse(page.findElement(By.id("comments")).getText().contains("Troll is back"),
+        "a blocked user's new comment reached the blocker's page live");
+    assertFalse(page.findElement(By.id("new-comments")).isDisplayed());
+  }
+
+  @Test
+  void scriptPayloadsShowAsTextAndNeverRun() {
+    Session author = api.register("x_script");
+    String title = "<img src=x onerror=\"window.__pwned=1\">";
+    String body = "<script>window.__pwned=1</script>\n\n[x](javascript:window.__pwned=1)";
+    String comment = "<img src=x onerror=window.__pwned=1>";
+    long postId = createPost(author, title, body);
+    api.comment(author, postId, comment, null);
+
+    WebDriver browser = browsers.open("reader");
+    browser.get(base + "/");
+    WebElement link = waitFor(browser, 10)
+        .until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#post-" + postId + " .post-link")));
+    assertEquals(title, link.getText());
+    assertTrue(browser.findElement(By.cssSelector("#post-" + postId + " .meta a")).getText().equals("x_script"));
+    assertNeverRan(browser);
+
+    openPost(browser, base, postId);
+    assertEquals(title, browser.findElement(By.id("post-title")).getText());
+    WebElement postBody = browser.findElement(By.id("post-body"));
+    assertTrue(postBody.getText().contains("<script>window.__pwned=1</script>"), postBody.getText());
+    assertEquals(0L, js(browser, "return document.querySelectorAll('#post-body script').length;"));
+    assertEquals(0L, js(browser, "return [...document.querySelectorAll('#post-body a')]"
+        + ".filter(a => (a.getAttribute('href') || '').toLowerCase().includes('javascript')).length;"));
+    waitForComment(browser, comment, 5);
+    assertEquals("x_script", browser.findElement(By.cssSelector("#comments li.comment .meta a")).getText());
+    assertNeverRan(browser);
+  }
+
+  /** No payload ran, and none became markup: no element carries an onerror attribute, no script came in. */
+  private static void assertNeverRan(WebDriver browser) {
+    // A failing image of our own: once its error has fired, any payload image's error would have fired too.
+    Object fired = ((org.openqa.selenium.JavascriptExecutor) browser).executeAsyncScript(
+        "const done = arguments[arguments.length - 1]; const img = new Image();"
+            + "img.onerror = () => done(true); img.onload = () => done(false); img.src = '/no-such-image-' + Date.now();");
+    assertEquals(Boolean.TRUE, fired);
+    assertEquals(Boolean.TRUE, js(browser, "return window.__pwned === undefined;"), "a payload ran");
+    assertEquals(0L, js(browser, "return document.querySelectorAll('[onerror]').length;"));
+    assertEquals(0L, js(browser, "return document.querySelectorAll('main script').length;"));
+  }
+
+  @Test
+  void afterTheSocketDropsThePageCatchesUp() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = createPost(alice, "Flaky network", "Tunnels everywhere.");
+
+    WebDriver page = browsers.open("reader");
+    signIn(page, base, bob);
+    openPost(page, base, postId);
+    // Record every status the page shows from here on.
+    js(page, "window.__statuses = []; const s = document.getElementById('live-status');"
+        + "new MutationObserver(() => window.__statuses.push(s.textContent))"
+        + ".observe(s, {childList: true, characterData: true, subtree: true});");
+
+    js(page, "window.parleyLive.ws.close();");
+    waitFor(page, 5).withMessage("the page shows it is reconnecting")
+        .until(d -> ((List<?>) js(d, "return window.__statuses;")).contains("Reconnecting…"));
+    api.comment(alice, postId, "Said while you were away", null);
+    api.comment(alice, postId, "Said again while you were away", null);
+
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("live-status"), "Live"));
+    waitForComment(page, "Said while you were away", 10);
+    waitForComment(page, "Said again while you were away", 10);
+    // Once each, even though the resume may overlap with what the old socket had in flight.
+    api.comment(alice, postId, "Sentinel after the reconnect", null);
+    waitForComment(page, "Sentinel after the reconnect", 5);
+    assertEquals(List.of("Said while you were away", "Said again while you were away", "Sentinel after the reconnect"),
+        commentTexts(page));
+    assertEquals(1, countComments(page, "Said while you were away"));
+    assertEquals(1, countComments(page, "Said again while you were away"));
+    assertEquals(Boolean.TRUE, js(page, "return document.querySelectorAll('#comments li.comment').length === 3;"));
+    assertEquals("Live", page.findElement(By.id("live-status")).getText());
+  }
+
+  @Test
+  void pagesCarryAContentSecurityPolicy() {
+    Api.Response home = api.raw("GET", "/", null, null, null);
+    assertEquals(200, home.status());
+    String csp = home.header("content-security-policy");
+    assertNotNull(csp, "Content-Security-Policy on /");
+    assertTrue(csp.contains("script-src 'self'"), csp);
+    assertFalse(csp.contains("unsafe-inline"), csp);
+  }
+}

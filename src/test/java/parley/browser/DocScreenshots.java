@@ -1,0 +1,95 @@
+package parley.browser;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static parley.browser.BrowserSupport.js;
+import static parley.browser.BrowserSupport.openPost;
+import static parley.browser.BrowserSupport.signIn;
+import static parley.browser.BrowserSupport.waitFor;
+import static parley.browser.BrowserSupport.waitUntilLive;
+
+/**
+ * Makes the README's screenshots (docs/screenshots/feed.png, post.png, dashboard.png) from a real browser on a
+ * small seeded community. Not part of the test suite (its name matches no surefire pattern); run it on purpose:
+ * <pre>mvn -q -B test -Dtest=DocScreenshots -Dsurefire.failIfNoSpecifiedTests=false</pre>
+ */
+@ExtendWith(TestParley.class)
+class DocScreenshots {
+
+  private static final Path OUT = Path.of("docs", "screenshots");
+
+  @RegisterExtension
+  final BrowserSupport browsers = new BrowserSupport();
+
+  private final Api api = Api.local();
+  private final String base = TestParley.baseUrl();
+
+  private long post(Session as, String title, String body, String... sources) {
+    Api.Response r = api.post("/api/posts", as, new JsonObject().put("title", title).put("body", body)
+        .put("sources", new JsonArray(java.util.List.of((Object[]) sources))));
+    assertEquals(201, r.status(), r::toString);
+    return r.json().getLong("id");
+  }
+
+  @Test
+  void capture() throws Exception {
+    Files.createDirectories(OUT);
+    Session ada = api.register("ada");
+    Session grace = api.register("grace");
+    Session linus = api.register("linus_t");
+    Session spammer = api.register("cheap_pills");
+    Session mod = api.registerWithRole("margaret", "moderator");
+
+    post(grace, "Which compiler flags do you actually use?",
+        "I keep a short list of flags for **every** build. What is on yours?", "https://gcc.gnu.org/onlinedocs/");
+    post(linus, "Tabs or spaces in 2026?", "Asking for a friend. Please keep it civil.");
+    long thread = post(ada, "Notes on the Analytical Engine",
+        "A few thoughts on *loops* and *conditional jumps*:\n\n"
+            + "1. The engine can repeat a sequence of operations.\n"
+            + "2. It can choose its next card by a result.\n\n"
+            + "> The engine might compose elaborate pieces of music.",
+        "https://en.wikipedia.org/wiki/Analytical_Engine", "https://www.fourmilab.ch/babbage/sketch.html");
+    long c1 = api.comment(grace, thread, "The conditional jump is the part people still underrate.", null);
+    api.comment(linus, thread, "Agreed, and the loop cards made it a real programme rather than a calculation.", c1);
+    api.comment(ada, thread, "Exactly: the cards are the programme, the mill only follows them.", null);
+    long spam = api.comment(spammer, thread, "Buy cheap pills at totally-legit.example!!!", null);
+    api.post("/api/reports", grace, new JsonObject().put("targetType", "comment").put("targetId", spam)
+        .put("reason", "spam"));
+    api.post("/api/reports", linus, new JsonObject().put("targetType", "comment").put("targetId", spam)
+        .put("reason", "spam").put("details", "Same link in three threads."));
+
+    WebDriver reader = browsers.open("reader");
+    signIn(reader, base, grace);
+    reader.get(base + "/");
+    waitFor(reader, 10).until(d -> d.findElements(By.cssSelector("#feed > li")).size() == 3);
+    Files.write(OUT.resolve("feed.png"), BrowserSupport.screenshot(reader));
+
+    openPost(reader, base, thread);
+    waitFor(reader, 10).until(d -> d.findElements(By.cssSelector("#comments li.comment")).size() == 4);
+    Files.write(OUT.resolve("post.png"), BrowserSupport.screenshot(reader));
+
+    WebDriver dashboard = browsers.open("moderator");
+    signIn(dashboard, base, mod);
+    dashboard.get(base + "/mod");
+    waitFor(dashboard, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("target-comment-" + spam)));
+    waitUntilLive(dashboard);
+    api.comment(linus, thread, "Sorry for the noise above, reported it.", null);
+    waitFor(dashboard, 10).until(d -> d.findElements(By.cssSelector("#stream > li")).size() == 1);
+    js(dashboard, "document.activeElement && document.activeElement.blur();");
+    Files.write(OUT.resolve("dashboard.png"), BrowserSupport.screenshot(dashboard));
+  }
+}
