@@ -26,6 +26,7 @@ import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The live side of Parley on one event loop: the Vert.x SockJS event-bus bridge at /eventbus (raw WebSocket at
@@ -58,13 +59,16 @@ public final class LiveBridge {
     this.pool = events.pool();
     this.accountChanges = vertx.eventBus().consumer(Topics.ACCOUNT_CHANGED, message -> {
       long userId = message.body().getLong("userId");
+      hub.accountChangeSeen(this::reload);
       if (!hub.hasReader(userId)) return;
-      accounts.principal(userId)
-          .compose(current -> Visibility.blockedBy(pool, userId).map(blocks -> {
-            hub.accountChanged(userId, current.orElse(null), blocks);
-            return null;
-          }))
-          .onFailure(e -> log.warn("Could not apply an account change for user {}: {}", userId, e.toString()));
+      if (message.body().getValue("blocks") instanceof io.vertx.core.json.JsonArray blocks) {
+        // A block change carries the new list, so it applies before anything published after it is delivered.
+        Set<Long> ids = new java.util.HashSet<>();
+        blocks.forEach(id -> ids.add(((Number) id).longValue()));
+        hub.blocksChanged(userId, ids);
+        return;
+      }
+      reload(userId);
     });
   }
 
@@ -179,6 +183,7 @@ public final class LiveBridge {
       return;
     }
     String token = headers.getValue("token") instanceof String t ? t : null;
+    long changesWhenRead = hub.accountChanges();
     Future<Reader> reader = token == null ? Future.succeededFuture(Reader.anonymous())
         : accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt())).compose(this::withBlocks);
     reader.onComplete(ar -> {
@@ -190,7 +195,7 @@ public final class LiveBridge {
       sink.bridged.add(topic);
       sink.subscriptions.put(topic, null);
       event.complete(true);
-      hub.subscribe(sink, ar.result(), topic, since)
+      hub.subscribe(sink, ar.result(), topic, since, changesWhenRead)
           .onSuccess(sub -> {
             if (sink.isClosed() || !sink.subscriptions.containsKey(topic)) {
               hub.unsubscribe(sub);
@@ -204,6 +209,16 @@ public final class LiveBridge {
             sink.overflow();
           });
     });
+  }
+
+  /** Reads a user and their blocks again and applies both to all their subscriptions on this event loop. */
+  private Future<Void> reload(long userId) {
+    return accounts.principal(userId)
+        .compose(current -> Visibility.blockedBy(pool, userId).map(blocks -> {
+          hub.accountChanged(userId, current.orElse(null), blocks);
+          return (Void) null;
+        }))
+        .onFailure(e -> log.warn("Could not apply an account change for user {}: {}", userId, e.toString()));
   }
 
   /** Loads a signed-in reader's block list, which the delivery filter applies to every event. */

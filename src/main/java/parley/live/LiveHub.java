@@ -43,6 +43,9 @@ final class LiveHub {
   /** Signed-in readers' subscriptions by user, so an account or block change reaches all of them at once. */
   private final Map<Long, Set<Subscription>> byUser = new HashMap<>();
   private final long sweepTimer;
+  /** Account changes seen on this event loop, so a subscription set up across one can catch it. */
+  private long accountChanges;
+  private java.util.function.LongFunction<Future<Void>> reloadAccount = id -> Future.succeededFuture();
 
   LiveHub(Vertx vertx, EventLog events, DeliveryFilter filter, int maxBuffered) {
     this.vertx = vertx;
@@ -64,16 +67,43 @@ final class LiveHub {
    * once the subscription is live or replaying.
    */
   Future<Subscription> subscribe(Sink sink, Reader reader, String topic, Long since) {
+    return subscribe(sink, reader, topic, since, accountChanges);
+  }
+
+  /**
+   * As {@link #subscribe(Sink, Reader, String, Long)}, for a reader whose account was read when this hub had seen
+   * {@code changesWhenRead} account changes: if one arrived since, the reader is read again, so a ban or block
+   * that lands while the subscription is being set up is not missed.
+   */
+  Future<Subscription> subscribe(Sink sink, Reader reader, String topic, Long since, long changesWhenRead) {
     TopicFeed feed = feeds.computeIfAbsent(topic, TopicFeed::new);
     Subscription sub = new Subscription(feed, sink, reader);
     return feed.ready.map(v -> {
       if (sink.isClosed()) return sub;
       feed.subscribers.add(sub);
       if (Reader.isRestricted(topic)) restricted.add(sub);
-      if (reader.principal() != null) byUser.computeIfAbsent(reader.principal().id(), k -> new LinkedHashSet<>()).add(sub);
+      if (reader.principal() != null) {
+        byUser.computeIfAbsent(reader.principal().id(), k -> new LinkedHashSet<>()).add(sub);
+        if (accountChanges != changesWhenRead) reloadAccount.apply(reader.principal().id());
+      }
       sub.start(since);
       return sub;
     });
+  }
+
+  long accountChanges() {
+    return accountChanges;
+  }
+
+  /** Counts an account change and says how to read an account again (set once by the bridge). */
+  void accountChangeSeen(java.util.function.LongFunction<Future<Void>> reload) {
+    accountChanges++;
+    reloadAccount = reload;
+  }
+
+  /** A user's block list changed: their subscriptions apply the new one at once. */
+  void blocksChanged(long userId, Set<Long> blocks) {
+    for (Subscription sub : byUser.getOrDefault(userId, Set.of())) sub.reader.blocks(blocks);
   }
 
   void unsubscribe(Subscription sub) {

@@ -52,16 +52,17 @@ final class SseRoutes {
       throw Problem.invalid(lastEventId != null ? "Last-Event-ID" : "since", "must be a whole number of at least 0");
     }
     Reader reader = Principal.current(ctx).map(p -> Reader.of(p, Long.MAX_VALUE)).orElse(Reader.anonymous());
+    long changesWhenRead = hub.accountChanges();
     posts.isVisible(postId)
         .compose(visible -> {
           if (!visible) throw Problem.notFound("No such post.");
           return withBlocks.apply(reader);
         })
-        .onSuccess(ready -> open(ctx, ready, Topics.post(postId), since))
+        .onSuccess(ready -> open(ctx, ready, Topics.post(postId), since, changesWhenRead))
         .onFailure(ctx::fail);
   }
 
-  private void open(RoutingContext ctx, Reader reader, String topic, Long since) {
+  private void open(RoutingContext ctx, Reader reader, String topic, Long since, long changesWhenRead) {
     HttpServerResponse response = ctx.response()
         .setChunked(true)
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
@@ -73,7 +74,7 @@ final class SseRoutes {
     SseSink sink = new SseSink(ctx);
     response.write("retry: 2000\n\n");
     long heartbeat = vertx.setPeriodic(config.sseHeartbeat().toMillis(), id -> sink.heartbeat());
-    Future<LiveHub.Subscription> subscription = hub.subscribe(sink, reader, topic, since)
+    Future<LiveHub.Subscription> subscription = hub.subscribe(sink, reader, topic, since, changesWhenRead)
         .onFailure(e -> sink.overflow());
     ctx.request().connection().closeHandler(v -> {
       sink.closed = true;

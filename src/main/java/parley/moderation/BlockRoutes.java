@@ -54,9 +54,11 @@ public final class BlockRoutes {
           if (other == me.id()) throw Problem.badRequest("You cannot block yourself.");
           return pool.preparedQuery(block ? BLOCK : UNBLOCK).execute(Tuple.of(me.id(), other));
         })
-        .onSuccess(v -> {
-          // The blocker's live connections reload their block list at once, on every node.
-          vertx.eventBus().publish(Topics.ACCOUNT_CHANGED, new JsonObject().put("userId", me.id()));
+        .compose(v -> Visibility.blockedBy(pool, me.id()))
+        .onSuccess(blocked -> {
+          // The blocker's live connections on every node take the new list before anything published later.
+          vertx.eventBus().publish(Topics.ACCOUNT_CHANGED,
+              new JsonObject().put("userId", me.id()).put("blocks", new io.vertx.core.json.JsonArray(List.copyOf(blocked))));
           ctx.response().setStatusCode(204).end();
         })
         .onFailure(ctx::fail);
