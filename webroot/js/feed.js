@@ -36,9 +36,10 @@ function showWaiting() {
 }
 
 newPosts.addEventListener('click', () => {
-  // Newest on top, in the order they arrived; the reader asked for them, so the page may move now.
+  // Oldest of the waiting first, each above the last, so the newest ends on top; the reader asked for them, so
+  // the page may move now.
   while (waiting.length) {
-    const p = waiting.shift();
+    const p = waiting.pop();
     if (!document.getElementById(`post-${p.id}`)) feed.prepend(item(p));
   }
   document.getElementById('empty').hidden = true;
@@ -77,6 +78,23 @@ function onEvent(e) {
   }
 }
 
+/** After a reconnect the feed cannot replay: refetch the first page, update what is shown, queue what is new. */
+async function resync() {
+  const page = await get('/api/posts?limit=20');
+  const newestShown = Math.max(0, ...[...feed.children].map((li) => Number(li.dataset.id)));
+  for (const p of page.items) {
+    const shown = document.getElementById(`post-${p.id}`);
+    if (shown) {
+      shown.querySelector('.comment-count').textContent = countText(p.commentCount);
+      shown.querySelector('.post-link').textContent = p.title;
+    } else if (p.id > newestShown && !waiting.some((w) => w.id === p.id)) {
+      waiting.push(p);
+    }
+  }
+  waiting.sort((a, b) => b.id - a.id);
+  showWaiting();
+}
+
 function composer() {
   const signedIn = !!session.current();
   document.getElementById('composer').hidden = !signedIn;
@@ -111,4 +129,4 @@ renderHeader();
 composer();
 refreshTimes();
 load().catch(() => { document.getElementById('empty').hidden = false; });
-new Live({ token: session.token }).subscribe('parley.feed', { onEvent, onResync: () => {} });
+new Live({ token: session.token }).subscribe('parley.feed', { onEvent, onResync: () => resync().catch(() => {}) });

@@ -97,7 +97,11 @@ public final class Database {
         .locations("classpath:db/migration")
         .load()
         .migrate();
-    log.info("Database schema at version {} ({} migrations applied now)",
-        result.targetSchemaVersion, result.migrationsExecuted);
+    if (result.migrationsExecuted == 0) {
+      log.info("Database schema is up to date");
+    } else {
+      log.info("Database schema at version {} ({} migrations applied now)",
+          result.targetSchemaVersion, result.migrationsExecuted);
+    }
   }
 }

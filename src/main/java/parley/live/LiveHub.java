@@ -175,6 +175,11 @@ final class LiveHub {
             last = 0;
             return null;
           });
+      // A topic that could not be set up (event bus or database trouble) is forgotten, so the next reader retries.
+      ready.onFailure(e -> {
+        if (feeds.get(topic) == this) feeds.remove(topic);
+        consumer.unregister();
+      });
     }
 
     void arrived(LiveEvent event) {

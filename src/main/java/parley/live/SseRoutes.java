@@ -111,7 +111,9 @@ final class SseRoutes {
     @Override
     public void resync(String topic, Long headSeq) {
       if (!closed) {
-        ctx.response().write(Buffer.buffer("event: resync\ndata: " + LiveEvent.resyncEnvelope(topic, headSeq) + "\n\n"));
+        // The id moves Last-Event-ID to the head, so a reconnect after the refetch resumes from there.
+        String id = headSeq == null ? "" : "id: " + headSeq + "\n";
+        ctx.response().write(Buffer.buffer(id + "event: resync\ndata: " + LiveEvent.resyncEnvelope(topic, headSeq) + "\n\n"));
       }
     }
 
