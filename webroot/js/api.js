@@ -24,8 +24,9 @@ export async function api(method, path, body) {
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (response.status === 401 && token) {
-    // The token expired or the account is gone: sign out locally so the page shows the signed-out view.
+    // The token was refused (revoked key, account gone): sign out locally, and read public data anonymously.
     session.clear();
+    if (method === 'GET') return api(method, path, body);
   }
   if (!response.ok) {
     let problem = null;

@@ -8,6 +8,8 @@ const feed = document.getElementById('feed');
 const more = document.getElementById('more');
 const newPosts = document.getElementById('new-posts');
 const waiting = [];
+/** The newest post.stats seq applied per post: feed events may arrive out of order. */
+const statsSeq = new Map();
 let cursor = null;
 
 function item(p) {
@@ -54,6 +56,7 @@ function onEvent(e) {
   switch (e.type) {
     case 'post.created':
     case 'post.restored':
+      if (e.data.removed) break;
       if (!el(e.data.id) && !waiting.some((p) => p.id === e.data.id)) {
         waiting.unshift(e.data);
         showWaiting();
@@ -61,19 +64,27 @@ function onEvent(e) {
       }
       break;
     case 'post.stats': {
+      if ((statsSeq.get(e.data.postId) ?? -1) > e.seq) break;
+      statsSeq.set(e.data.postId, e.seq);
       const count = el(e.data.postId)?.querySelector('.comment-count');
       if (count) count.textContent = countText(e.data.commentCount);
       break;
     }
     case 'post.edited': {
       const link = el(e.data.id)?.querySelector('.post-link');
-      if (link) link.textContent = e.data.title;
+      if (link && e.data.title) link.textContent = e.data.title;
       break;
     }
     case 'post.deleted':
-    case 'post.hidden':
+    case 'post.hidden': {
       el(e.data.id)?.remove();
+      const i = waiting.findIndex((p) => p.id === e.data.id);
+      if (i >= 0) {
+        waiting.splice(i, 1);
+        showWaiting();
+      }
       break;
+    }
     default:
   }
 }

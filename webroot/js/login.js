@@ -5,8 +5,11 @@ import { renderHeader, showProblem, clearProblem } from './ui.js';
 
 const next = () => {
   const target = new URLSearchParams(location.search).get('next');
-  // Only same-site paths: never bounce a fresh session to another origin.
-  return target && target.startsWith('/') && !target.startsWith('//') ? target : '/';
+  if (!target) return '/';
+  // Only this site: never bounce a fresh session to another origin (the URL parser decides, not a prefix check,
+  // since browsers read "/\\evil.example" as another host).
+  const url = new URL(target, location.origin);
+  return url.origin === location.origin ? url.pathname + url.search + url.hash : '/';
 };
 
 function wire(formId, path, toBody) {

@@ -269,6 +269,15 @@ function arrived(c) {
   }
 }
 
+/** A waiting comment that was deleted or hidden before the reader asked to see it never appears. */
+function dropWaiting(id) {
+  const i = waiting.findIndex((w) => w.id === id);
+  if (i >= 0 && !isMine(waiting[i])) {
+    waiting.splice(i, 1);
+    showWaiting();
+  }
+}
+
 function showWaiting() {
   const button = $('new-comments');
   button.hidden = waiting.length === 0;
@@ -288,7 +297,8 @@ function onEvent(e) {
   switch (e.type) {
     case 'comment.created':
     case 'comment.restored':
-      arrived(d);
+      // A replayed copy of content deleted or hidden since carries only {removed}: its later event settles it.
+      if (!d.removed) arrived(d);
       break;
     case 'comment.edited':
       if (comments.has(d.id)) update(d);
@@ -296,6 +306,7 @@ function onEvent(e) {
       break;
     case 'comment.deleted':
       if (comments.has(d.id)) update({ ...comments.get(d.id).data, deleted: true, body: null, bodyHtml: null, author: null });
+      dropWaiting(d.id);
       break;
     case 'comment.hidden': {
       const known = comments.get(d.id);
@@ -304,10 +315,11 @@ function onEvent(e) {
         const sees = isMod || isMine(c);
         update({ ...c, hidden: true, body: sees ? c.body : null, bodyHtml: sees ? c.bodyHtml : null, author: sees ? c.author : null });
       }
+      if (!isMod) dropWaiting(d.id);
       break;
     }
     case 'post.edited':
-      renderPost(d);
+      if (!d.removed) renderPost(d);
       break;
     case 'post.locked':
     case 'post.unlocked':
@@ -321,7 +333,7 @@ function onEvent(e) {
       else postGone('A moderator removed this post.');
       break;
     case 'post.restored':
-      renderPost(d);
+      if (!d.removed) renderPost(d);
       break;
     default:
   }
@@ -347,7 +359,15 @@ async function loadComments() {
 /** After a resync or a block: fetch everything again and bring the page up to date in place. */
 async function reload() {
   try {
-    renderPost(await get(`/api/posts/${postId}`));
+    const p = await get(`/api/posts/${postId}`);
+    if (p.blocked) {
+      $('post').hidden = true;
+      $('not-found').hidden = false;
+      $('not-found').textContent = 'This post is by someone you blocked.';
+      $('comment-form').hidden = true;
+    } else {
+      renderPost(p);
+    }
   } catch {
     postGone('This post is no longer available.');
   }

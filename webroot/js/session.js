@@ -24,11 +24,27 @@ export function clear() {
   localStorage.removeItem(KEY);
 }
 
+/** The token, or null once it has expired (an expired token would only get public requests refused). */
 export function token() {
-  return current()?.token ?? null;
+  const t = current()?.token ?? null;
+  if (t && expired(t)) {
+    clear();
+    return null;
+  }
+  return t;
+}
+
+function expired(jwt) {
+  try {
+    const claims = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now();
+  } catch {
+    return false;
+  }
 }
 
 export function isModerator() {
+  if (!token()) return false;
   const role = current()?.user?.role;
   return role === 'moderator' || role === 'admin';
 }

@@ -221,12 +221,16 @@ final class CommentRepository {
         }
         if (target.deleted()) return Future.succeededFuture();
         JsonObject removed = new JsonObject().put("id", id).put("postId", target.postId());
-        return conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
+        // The body is erased from the log's copies too, so no replay can bring it back.
+        Future<?> tombstone = conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
+            .compose(v -> box.scrub("comment:" + id, removed.copy().put("removed", true), true))
+            .compose(v -> box.append(Topics.post(target.postId()), Topics.COMMENT_DELETED, removed, target.authorId()));
+        // A hidden comment was already taken out of the count when it was hidden.
+        if (target.hidden()) return tombstone.mapEmpty();
+        return tombstone
             .compose(v -> conn.preparedQuery(COUNT_DOWN).execute(Tuple.of(target.postId())))
-            .compose(rows -> box.append(Topics.post(target.postId()), Topics.COMMENT_DELETED, removed,
-                    target.authorId())
-                .compose(e -> box.append(Topics.FEED, Topics.POST_STATS,
-                    stats(target.postId(), rows.iterator().next().getInteger("comment_count")), null)))
+            .compose(rows -> box.append(Topics.FEED, Topics.POST_STATS,
+                stats(target.postId(), rows.iterator().next().getInteger("comment_count")), null))
             .mapEmpty();
       });
     });

@@ -31,12 +31,16 @@ public final class EventLog {
         INSERT INTO topic_seqs AS t (topic, seq) VALUES ($1, 1)
         ON CONFLICT (topic) DO UPDATE SET seq = t.seq + 1
         RETURNING seq)
-      INSERT INTO events (topic, seq, type, data, author_id)
-      SELECT $1, s.seq, $2, $3::text::json, $4 FROM s
+      INSERT INTO events (topic, seq, type, data, author_id, subject)
+      SELECT $1, s.seq, $2, $3::text::json, $4, $5 FROM s
       RETURNING seq, at""";
 
-  private static final String APPEND_SHARED = "INSERT INTO events (topic, seq, type, data, author_id) "
-      + "VALUES ($1, nextval('events_global_seq'), $2, $3::text::json, $4) RETURNING seq, at";
+  private static final String APPEND_SHARED = "INSERT INTO events (topic, seq, type, data, author_id, subject) "
+      + "VALUES ($1, nextval('events_global_seq'), $2, $3::text::json, $4, $5) RETURNING seq, at";
+
+  /** Replaces the stored copies of a piece of content, on every topic or on all but the moderators'. */
+  private static final String SCRUB = "UPDATE events SET data = $2::text::json "
+      + "WHERE subject = $1 AND ($3 OR topic <> 'parley.mod')";
 
   /** One snapshot: the topic's head, what was pruned, and a page of events after $2. */
   private static final String READ_AFTER = """
@@ -101,13 +105,23 @@ public final class EventLog {
     public Future<LiveEvent> append(String topic, String type, JsonObject data, Long authorId) {
       String json = data.encode();
       String sql = Topics.isOrdered(topic) ? APPEND_ORDERED : APPEND_SHARED;
-      return conn.preparedQuery(sql).execute(Tuple.of(topic, type, json, authorId)).map(rows -> {
+      Tuple args = Tuple.of(topic, type, json, authorId, Topics.subjectOf(topic, type, data));
+      return conn.preparedQuery(sql).execute(args).map(rows -> {
         Row row = rows.iterator().next();
         LiveEvent event = LiveEvent.of(topic, row.getLong("seq"), type, Iso.format(row.getOffsetDateTime("at")),
             authorId, json);
         events.add(event);
         return event;
       });
+    }
+
+    /**
+     * Erases a piece of content from the log's stored events (they keep their place and seq, and carry only
+     * {@code removed} instead), in this transaction. Moderators' copies are kept when {@code fromModerators} is
+     * false, since they may still see hidden content.
+     */
+    public Future<Void> scrub(String subject, JsonObject removed, boolean fromModerators) {
+      return conn.preparedQuery(SCRUB).execute(Tuple.of(subject, removed.encode(), fromModerators)).mapEmpty();
     }
   }
 

@@ -60,6 +60,25 @@ public final class Topics {
     return topic.startsWith(POST_PREFIX) || topic.startsWith(USER_PREFIX);
   }
 
+  /** Event types that carry a comment's content, and those that carry a post's. */
+  private static final java.util.Set<String> COMMENT_CONTENT = java.util.Set.of(COMMENT_CREATED, COMMENT_EDITED,
+      "comment.restored", REPLY_CREATED);
+  private static final java.util.Set<String> POST_CONTENT = java.util.Set.of(POST_CREATED, POST_EDITED, "post.restored");
+
+  /**
+   * What an event's content is about ("comment:12", "post:3"), or null for events that carry no content (ids,
+   * counts, moderators' log entries). Used to erase stored copies when the content is deleted or hidden.
+   */
+  public static String subjectOf(String topic, String type, io.vertx.core.json.JsonObject data) {
+    // On the moderators' topic a restore carries the audit-log entry, whose id is the entry's, not the content's.
+    if (MOD.equals(topic) && type.endsWith(".restored")) return null;
+    Object id = data.getValue("id");
+    if (!(id instanceof Number)) return null;
+    if (COMMENT_CONTENT.contains(type)) return "comment:" + id;
+    if (POST_CONTENT.contains(type)) return "post:" + id;
+    return null;
+  }
+
   /** The user a parley.user.&lt;id&gt; topic belongs to, or null for any other topic. */
   public static Long userOf(String topic) {
     return topic.startsWith(USER_PREFIX) ? Long.valueOf(topic.substring(USER_PREFIX.length())) : null;

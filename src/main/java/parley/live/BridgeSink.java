@@ -20,8 +20,13 @@ final class BridgeSink implements Sink {
   static final int SLOW_CONSUMER = 4001;
 
   final SockJSSocket socket;
-  /** Topic to its subscription (null while the subscription is being set up). */
+  /** Topic to its live subscription. */
   final Map<String, LiveHub.Subscription> subscriptions = new HashMap<>();
+  /**
+   * Topic to the registration being set up for it: a fresh object per register frame, so a subscription that
+   * completes after its topic was unregistered (and perhaps registered again) knows it is stale.
+   */
+  final Map<String, Object> pending = new HashMap<>();
   /**
    * Addresses the bridge itself holds for this socket: from an accepted register until the client unregisters,
    * even after Parley revoked the subscription (the bridge answers a second register with its own error).

@@ -45,6 +45,9 @@ public final class LiveBridge {
   private final AppConfig config;
   private final LiveHub hub;
   private final SseRoutes sse;
+  private final PostRoutes posts;
+  /** Registrations one socket may hold (the bridge's own limit is set to the same). */
+  static final int MAX_TOPICS_PER_SOCKET = 64;
   private final Map<SockJSSocket, BridgeSink> sinks = new HashMap<>();
   private final MessageConsumer<JsonObject> accountChanges;
   private final io.vertx.sqlclient.Pool pool;
@@ -55,6 +58,7 @@ public final class LiveBridge {
     this.accounts = accounts;
     this.config = config;
     this.hub = new LiveHub(vertx, events, filter, 10_000);
+    this.posts = posts;
     this.sse = new SseRoutes(vertx, hub, posts, config, this::withBlocks);
     this.pool = events.pool();
     this.accountChanges = vertx.eventBus().consumer(Topics.ACCOUNT_CHANGED, message -> {
@@ -84,7 +88,7 @@ public final class LiveBridge {
     SockJSBridgeOptions bridge = new SockJSBridgeOptions()
         .setOutboundPermitteds(List.of(new PermittedOptions().setAddressRegex(Topics.PERMITTED_REGEX)))
         .setInboundPermitteds(List.of())
-        .setMaxHandlersPerSocket(64)
+        .setMaxHandlersPerSocket(MAX_TOPICS_PER_SOCKET)
         .setPingTimeout(30_000);
     router.route("/eventbus/*").handler(this::checkOrigin);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).bridge(bridge, this::onBridgeEvent));
@@ -137,17 +141,19 @@ public final class LiveBridge {
         String topic = event.getRawMessage().getString("address");
         LiveHub.Subscription sub = sink == null ? null : sink.subscriptions.remove(topic);
         if (sub != null) hub.unsubscribe(sub);
-        if (sink != null) sink.bridged.remove(topic);
+        if (sink != null) {
+          sink.pending.remove(topic);
+          sink.bridged.remove(topic);
+        }
         event.complete(true);
       }
       case SOCKET_CLOSED, SOCKET_ERROR -> {
         BridgeSink sink = sinks.remove(socket);
         if (sink != null) {
           sink.markClosed();
-          sink.subscriptions.values().forEach(sub -> {
-            if (sub != null) hub.unsubscribe(sub);
-          });
+          sink.subscriptions.values().forEach(hub::unsubscribe);
           sink.subscriptions.clear();
+          sink.pending.clear();
         }
         event.complete(true);
       }
@@ -182,24 +188,38 @@ public final class LiveBridge {
       event.complete(true);
       return;
     }
+    if (sink.bridged.size() >= MAX_TOPICS_PER_SOCKET) {
+      // The bridge counts registrations only once they complete; Parley's take a moment (the token), so it
+      // enforces the cap itself, counting those still being set up.
+      event.complete(false);
+      return;
+    }
+    // Reserve the address now, so a burst of register frames cannot outrun the cap or register it twice.
+    sink.bridged.add(topic);
+    Object registration = new Object();
+    sink.pending.put(topic, registration);
     String token = headers.getValue("token") instanceof String t ? t : null;
     long changesWhenRead = hub.accountChanges();
     Future<Reader> reader = token == null ? Future.succeededFuture(Reader.anonymous())
         : accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt())).compose(this::withBlocks);
-    reader.onComplete(ar -> {
+    reader.compose(r -> mayRead(r, topic).map(allowed -> allowed ? r : null)).onComplete(ar -> {
       long now = System.currentTimeMillis() / 1000;
-      if (ar.failed() || sink.isClosed() || sink.bridged.contains(topic) || !ar.result().mayFollow(topic, now)) {
+      boolean current = sink.pending.get(topic) == registration;
+      if (ar.failed() || ar.result() == null || sink.isClosed() || !current || !ar.result().mayFollow(topic, now)) {
+        if (current) {
+          sink.pending.remove(topic);
+          sink.bridged.remove(topic);
+        }
         event.complete(false);
         return;
       }
-      sink.bridged.add(topic);
-      sink.subscriptions.put(topic, null);
       event.complete(true);
       hub.subscribe(sink, ar.result(), topic, since, changesWhenRead)
           .onSuccess(sub -> {
-            if (sink.isClosed() || !sink.subscriptions.containsKey(topic)) {
+            if (sink.isClosed() || sink.pending.get(topic) != registration) {
               hub.unsubscribe(sub);
             } else {
+              sink.pending.remove(topic);
               sink.subscriptions.put(topic, sub);
             }
           })
@@ -209,6 +229,15 @@ public final class LiveBridge {
             sink.overflow();
           });
     });
+  }
+
+  /**
+   * A thread can be followed only while its post can be read: not once it is deleted, and not when hidden,
+   * except by its author and moderators (the same rule as GET /api/posts/{id} and its SSE stream).
+   */
+  private Future<Boolean> mayRead(Reader reader, String topic) {
+    Long postId = Topics.postOf(topic);
+    return postId == null ? Future.succeededFuture(true) : posts.isVisibleTo(postId, reader.principal());
   }
 
   /** Reads a user and their blocks again and applies both to all their subscriptions on this event loop. */

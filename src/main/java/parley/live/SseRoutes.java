@@ -53,7 +53,7 @@ final class SseRoutes {
     }
     Reader reader = Principal.current(ctx).map(p -> Reader.of(p, Long.MAX_VALUE)).orElse(Reader.anonymous());
     long changesWhenRead = hub.accountChanges();
-    posts.isVisible(postId)
+    posts.isVisibleTo(postId, reader.principal())
         .compose(visible -> {
           if (!visible) throw Problem.notFound("No such post.");
           return withBlocks.apply(reader);
@@ -86,6 +86,12 @@ final class SseRoutes {
       vertx.cancelTimer(heartbeat);
       subscription.onSuccess(hub::unsubscribe);
     });
+    if (response.closed()) {
+      // The client left while the stream was being prepared; close handlers set now would never run.
+      sink.closed = true;
+      vertx.cancelTimer(heartbeat);
+      subscription.onSuccess(hub::unsubscribe);
+    }
   }
 
   /** One SSE response. */

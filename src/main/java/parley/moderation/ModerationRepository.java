@@ -57,14 +57,15 @@ final class ModerationRepository {
   private static final String LOCK_POST =
       "SELECT author_id FROM posts WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE";
 
-  private static final String LOCK_POST_OF_COMMENT =
-      "SELECT id FROM posts WHERE id = (SELECT post_id FROM comments WHERE id = $1) FOR NO KEY UPDATE";
+  private static final String LOCK_POST_OF_COMMENT = "SELECT id FROM posts "
+      + "WHERE id = (SELECT post_id FROM comments WHERE id = $1) AND deleted_at IS NULL FOR NO KEY UPDATE";
 
   private static final String HIDE_COMMENT = "UPDATE comments SET hidden_at = now(), hidden_reason = $2 "
       + "WHERE id = $1 AND hidden_at IS NULL RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted";
 
   private static final String RESTORE_COMMENT = "UPDATE comments SET hidden_at = NULL, hidden_reason = NULL "
-      + "WHERE id = $1 AND hidden_at IS NOT NULL RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted";
+      + "WHERE id = $1 AND hidden_at IS NOT NULL AND deleted_at IS NULL "
+      + "RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted";
 
   private static final String COUNT = "UPDATE posts SET comment_count = comment_count + $2 WHERE id = $1 "
       + "RETURNING comment_count";
@@ -192,6 +193,8 @@ final class ModerationRepository {
               : conn.preparedQuery(COUNT).execute(Tuple.of(postId, -1)).compose(c -> box.append(Topics.FEED,
                   Topics.POST_STATS, stats(postId, c), null));
           return count
+              // Readers' copies in the log lose the content too; moderators keep theirs, as they see hidden content.
+              .compose(v -> box.scrub("comment:" + id, removed.copy().put("removed", true), false))
               .compose(v -> closeReports(conn, "comment", id, "actioned", actor, reason))
               .compose(ids -> AuditLog.append(conn, actor, "comment.hidden", "comment", id, reason,
                       new JsonObject().put("postId", postId).put("reportIds", new JsonArray(ids)))
@@ -212,7 +215,7 @@ final class ModerationRepository {
             return conn.preparedQuery(RESTORE_COMMENT).execute(Tuple.of(id));
           })
           .compose(rows -> {
-            if (rows.size() == 0) throw Problem.conflict("The comment is not hidden.");
+            if (rows.size() == 0) throw Problem.conflict("The comment is not hidden (or its author deleted it).");
             Row row = rows.iterator().next();
             long postId = row.getLong("post_id");
             long authorId = row.getLong("author_id");
@@ -250,7 +253,8 @@ final class ModerationRepository {
           }
           long authorId = rows.iterator().next().getLong("author_id");
           JsonObject removed = new JsonObject().put("id", id);
-          return closeReports(conn, "post", id, "actioned", actor, reason)
+          return box.scrub("post:" + id, removed.copy().put("removed", true), false)
+              .compose(v -> closeReports(conn, "post", id, "actioned", actor, reason))
               .compose(ids -> AuditLog.append(conn, actor, "post.hidden", "post", id, reason,
                       new JsonObject().put("reportIds", new JsonArray(ids)))
                   .compose(entry -> box.append(Topics.post(id), "post.hidden", removed, authorId)

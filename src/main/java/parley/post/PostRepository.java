@@ -148,6 +148,7 @@ final class PostRepository {
     JsonObject removed = new JsonObject().put("id", id);
     return events.transaction(box -> lockForAuthor(box.connection(), id, caller, true)
         .compose(authorId -> box.connection().preparedQuery(SOFT_DELETE).execute(Tuple.of(id))
+            .compose(v -> box.scrub("post:" + id, removed.copy().put("removed", true), true))
             .compose(v -> box.append(Topics.post(id), Topics.POST_DELETED, removed, authorId))
             .compose(v -> box.append(Topics.FEED, Topics.POST_DELETED, removed, authorId)))
         .mapEmpty());

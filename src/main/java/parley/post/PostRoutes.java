@@ -51,9 +51,10 @@ public final class PostRoutes {
     return (client, id) -> posts.json(client, id);
   }
 
-  /** Whether a post exists and is not deleted (for the live side, which follows threads by id). */
-  public Future<Boolean> isVisible(long postId) {
-    return posts.find(postId, 0).map(read -> read.isPresent() && !read.get().post().hidden());
+  /** Whether a reader may read a post: it exists, is not deleted, and is not hidden from them. */
+  public Future<Boolean> isVisibleTo(long postId, Principal reader) {
+    return posts.find(postId, 0).map(read -> read.isPresent()
+        && (!read.get().post().hidden() || Visibility.seesHidden(reader, read.get().post().authorId())));
   }
 
   private void list(RoutingContext ctx) {

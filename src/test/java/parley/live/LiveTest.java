@@ -241,6 +241,29 @@ class LiveTest {
     }
   }
 
+  @Test
+  void aHiddenPostsThreadIsFollowedOnlyByItsAuthorAndModerators() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long post = api.createPost(alice, "Soon hidden");
+    assertEquals(204, api.post("/api/mod/posts/" + post + "/hide", mod, new JsonObject().put("reason", "spam")).status());
+    String topic = "parley.post." + post;
+    try (LiveClient socket = LiveClient.connect()) {
+      socket.register(topic, null, 0L);
+      assertRefused(socket.next());
+      socket.register(topic, bob.token(), 0L);
+      assertRefused(socket.next());
+    }
+    try (LiveClient author = LiveClient.connect(); LiveClient moderator = LiveClient.connect()) {
+      author.register(topic, alice.token(), 0L);
+      moderator.register(topic, mod.token(), 0L);
+      assertEquals("post.hidden", author.nextEvent(topic).getString("type"));
+      assertEquals("post.hidden", moderator.nextEvent(topic).getString("type"));
+    }
+    assertEquals(404, api.get("/api/posts/" + post + "/events").status(), "SSE refuses it to readers too");
+  }
+
   private static void assertRefused(JsonObject frame) {
     assertEquals("err", frame.getString("type"), frame.encode());
     assertEquals("rejected", frame.getString("body"), frame.encode());

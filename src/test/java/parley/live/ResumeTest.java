@@ -174,6 +174,33 @@ class ResumeTest {
   }
 
   @Test
+  void aReplayNeverBringsBackADeletedOrHiddenCommentsWords() throws Exception {
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long post = api.createPost(alice, "Thread");
+    long deleted = api.comment(alice, post, "words I took back", null);
+    long hidden = api.comment(alice, post, "words a moderator removed", null);
+    api.delete("/api/comments/" + deleted, alice);
+    assertEquals(204, api.post("/api/mod/comments/" + hidden + "/hide", mod, new JsonObject().put("reason", "rude")).status());
+    String topic = "parley.post." + post;
+    try (LiveClient late = LiveClient.connect()) {
+      late.register(topic, null, 0L);
+      List<JsonObject> replay = late.nextEvents(topic, 4);
+      String all = replay.toString();
+      assertTrue(!all.contains("words I took back") && !all.contains("words a moderator removed"), all);
+      assertEquals(List.of("comment.created", "comment.created", "comment.deleted", "comment.hidden"),
+          replay.stream().map(e -> e.getString("type")).toList(), "every event keeps its place and seq");
+      assertEquals(Boolean.TRUE, replay.get(0).getJsonObject("data").getBoolean("removed"));
+    }
+    assertEquals(0, TestParley.count("SELECT count(*) FROM events WHERE topic <> 'parley.mod' "
+        + "AND (data::text LIKE '%took back%' OR data::text LIKE '%moderator removed%')"), "readers' copies are erased");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM events WHERE data::text LIKE '%took back%'"),
+        "a deleted comment is erased from the moderators' copies too");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.mod' "
+        + "AND data::text LIKE '%moderator removed%'"), "moderators keep seeing what they hid");
+  }
+
+  @Test
   void sseAcceptsSinceInTheQueryAndRefusesNonsense() throws Exception {
     Session alice = api.register("alice");
     long post = api.createPost(alice, "Thread");

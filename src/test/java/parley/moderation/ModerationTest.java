@@ -1097,4 +1097,30 @@ class ModerationTest {
         "GET /api/mod/log");
     if (!covered.equals(expected)) fail("matrix covers " + covered + ", expected " + expected);
   }
+
+  @Test
+  void deletingAHiddenCommentKeepsTheCountExact() throws Exception {
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long post = api.createPost(alice, "Thread");
+    long only = api.comment(alice, post, "the only comment", null);
+    assertEquals(204, api.post("/api/mod/comments/" + only + "/hide", mod, new JsonObject().put("reason", "rude")).status());
+    assertEquals(0, api.get("/api/posts/" + post).json().getInteger("commentCount"));
+    assertEquals(204, api.delete("/api/comments/" + only, alice).status(), "a hidden comment can still be deleted");
+    assertEquals(0, api.get("/api/posts/" + post).json().getInteger("commentCount"), "and it is not counted twice");
+    assertEquals(409, api.post("/api/mod/comments/" + only + "/restore", mod, new JsonObject()).status(),
+        "a deleted comment stays deleted");
+  }
+
+  @Test
+  void commentsOnADeletedPostCannotBeHiddenOrRestored() throws Exception {
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "a comment", null);
+    assertEquals(204, api.post("/api/mod/comments/" + comment + "/hide", mod, new JsonObject().put("reason", "x")).status());
+    assertEquals(204, api.delete("/api/posts/" + post, alice).status());
+    assertEquals(404, api.post("/api/mod/comments/" + comment + "/restore", mod, new JsonObject()).status());
+    assertEquals(404, api.post("/api/mod/posts/" + post + "/lock", mod, new JsonObject()).status());
+  }
 }
