@@ -132,6 +132,14 @@ class QueriesTest {
     Api.Session alice = api.register("alice");
     long post = api.createPost(alice, "Thread");
     api.comment(alice, post, "hello", null);
+    // A community's shape (many threads, each a small share of all comments) and fresh statistics, so the plan
+    // does not depend on what earlier tests left in PostgreSQL's statistics.
+    TestParley.sql("INSERT INTO posts (author_id, title, body, body_html, excerpt) "
+        + "SELECT " + alice.id() + ", 't' || g, 'b', '<p>b</p>', 'b' FROM generate_series(1, 200) g");
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) "
+        + "SELECT p.id, " + alice.id() + ", 'c', '<p>c</p>' FROM posts p, generate_series(1, 20)");
+    TestParley.sql("ANALYZE posts");
+    TestParley.sql("ANALYZE comments");
     String sql = statementsDuring(() -> api.get("/api/posts/" + post + "/comments")).get(0);
     String plan = plan(sql, Long.toString(post), "NULL", "51", "0", "false");
     // The page is cut straight off the comments_thread index (Limit over the index scan); the outer ORDER BY
