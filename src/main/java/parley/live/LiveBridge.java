@@ -69,7 +69,7 @@ public final class LiveBridge {
         // A block change carries the new list, so it applies before anything published after it is delivered.
         Set<Long> ids = new java.util.HashSet<>();
         blocks.forEach(id -> ids.add(((Number) id).longValue()));
-        hub.blocksChanged(userId, ids);
+        hub.blocksChanged(userId, ids, message.body().getLong("readAt", 0L));
         return;
       }
       reload(userId);

@@ -101,8 +101,13 @@ final class LiveHub {
     reloadAccount = reload;
   }
 
-  /** A user's block list changed: their subscriptions apply the new one at once. */
-  void blocksChanged(long userId, Set<Long> blocks) {
+  /** When each signed-in user's block list applied here was read, so an older list never replaces a newer one. */
+  private final Map<Long, Long> blocksReadAt = new HashMap<>();
+
+  /** A user's block list changed: their subscriptions apply the new one at once, unless a newer one is applied. */
+  void blocksChanged(long userId, Set<Long> blocks, long readAt) {
+    if (blocksReadAt.getOrDefault(userId, Long.MIN_VALUE) > readAt) return;
+    blocksReadAt.put(userId, readAt);
     for (Subscription sub : byUser.getOrDefault(userId, Set.of())) sub.reader.blocks(blocks);
   }
 
@@ -111,7 +116,10 @@ final class LiveHub {
     restricted.remove(sub);
     if (sub.reader.principal() != null) {
       Set<Subscription> mine = byUser.get(sub.reader.principal().id());
-      if (mine != null && mine.remove(sub) && mine.isEmpty()) byUser.remove(sub.reader.principal().id());
+      if (mine != null && mine.remove(sub) && mine.isEmpty()) {
+        byUser.remove(sub.reader.principal().id());
+        blocksReadAt.remove(sub.reader.principal().id());
+      }
     }
     TopicFeed feed = sub.feed;
     feed.subscribers.remove(sub);

@@ -54,11 +54,12 @@ public final class BlockRoutes {
           if (other == me.id()) throw Problem.badRequest("You cannot block yourself.");
           return pool.preparedQuery(block ? BLOCK : UNBLOCK).execute(Tuple.of(me.id(), other));
         })
-        .compose(v -> Visibility.blockedBy(pool, me.id()))
-        .onSuccess(blocked -> {
-          // The blocker's live connections on every node take the new list before anything published later.
-          vertx.eventBus().publish(Topics.ACCOUNT_CHANGED,
-              new JsonObject().put("userId", me.id()).put("blocks", new io.vertx.core.json.JsonArray(List.copyOf(blocked))));
+        .compose(v -> Visibility.blockListNow(pool, me.id()))
+        .onSuccess(list -> {
+          // The blocker's live connections on every node take the new list before anything published later; when
+          // two changes race, the list read last (it has seen both) wins.
+          vertx.eventBus().publish(Topics.ACCOUNT_CHANGED, new JsonObject().put("userId", me.id())
+              .put("blocks", new io.vertx.core.json.JsonArray(List.copyOf(list.ids()))).put("readAt", list.readAt()));
           ctx.response().setStatusCode(204).end();
         })
         .onFailure(ctx::fail);

@@ -19,6 +19,10 @@ public final class Visibility {
 
   private static final String BLOCKED_BY = "SELECT blocked_id FROM blocks WHERE blocker_id = $1";
 
+  /** The list and the moment it was read: a later read has seen every change an earlier one saw. */
+  private static final String BLOCKED_BY_NOW = "SELECT ARRAY(SELECT blocked_id FROM blocks WHERE blocker_id = $1) AS ids, "
+      + "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS read_at";
+
   private static final String REPLY_BLOCKED = "SELECT EXISTS (SELECT 1 FROM blocks "
       + "WHERE blocked_id = $1 AND blocker_id = ANY($2)) AS blocked";
 
@@ -45,6 +49,20 @@ public final class Visibility {
       Set<Long> ids = new HashSet<>();
       rows.forEach(row -> ids.add(row.getLong("blocked_id")));
       return ids;
+    });
+  }
+
+  /** A user's block list as read at one moment (microseconds since the epoch, by the database's clock). */
+  public record BlockList(Set<Long> ids, long readAt) {
+  }
+
+  /** The users someone has blocked, with the moment of reading, so a later list can win over an earlier one. */
+  public static Future<BlockList> blockListNow(Pool pool, long userId) {
+    return pool.preparedQuery(BLOCKED_BY_NOW).execute(Tuple.of(userId)).map(rows -> {
+      io.vertx.sqlclient.Row row = rows.iterator().next();
+      Set<Long> ids = new HashSet<>();
+      for (Long id : row.getArrayOfLongs("ids")) ids.add(id);
+      return new BlockList(ids, row.getLong("read_at"));
     });
   }
 
