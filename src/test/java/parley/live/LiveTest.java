@@ -264,6 +264,26 @@ class LiveTest {
     assertEquals(404, api.get("/api/posts/" + post + "/events").status(), "SSE refuses it to readers too");
   }
 
+  @Test
+  void aSocketHoldsAtMost64TopicsEvenWhenItRegistersThemAllAtOnce() throws Exception {
+    Session alice = api.register("alice");
+    long first = api.createPost(alice, "First");
+    TestParley.sql("INSERT INTO posts (author_id, title, body, body_html, excerpt) "
+        + "SELECT " + alice.id() + ", 't' || g, 'b', '<p>b</p>', 'b' FROM generate_series(1, 70) g");
+    try (LiveClient socket = LiveClient.connect()) {
+      for (long id = first; id < first + 70; id++) socket.register("parley.post." + id, alice.token(), 0L);
+      int refused = 0;
+      for (int i = 0; i < 6; i++) {
+        JsonObject frame = socket.next();
+        assertEquals("err", frame.getString("type"), frame.encode());
+        refused++;
+      }
+      assertEquals(6, refused, "70 registrations, 64 held");
+      long comment = api.comment(alice, first, "still live", null);
+      assertEquals(comment, socket.nextEvent("parley.post." + first).getJsonObject("data").getLong("id"));
+    }
+  }
+
   private static void assertRefused(JsonObject frame) {
     assertEquals("err", frame.getString("type"), frame.encode());
     assertEquals("rejected", frame.getString("body"), frame.encode());
