@@ -157,4 +157,28 @@ class QueriesTest {
     assertTrue(plan.contains("comments_by_author"), plan);
     assertTrue(plan.contains("users_username_key"), plan);
   }
+
+  @Test
+  void aProfilesListsAreReadThroughTheAuthorIndexes() throws Exception {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "Mine");
+    api.comment(alice, post, "mine too", null);
+    // Many authors, each a small share of the content, with fresh statistics (as in aThreadIsReadInIndexOrder).
+    TestParley.sql("INSERT INTO users (username, email, password_hash) "
+        + "SELECT 'user' || g, 'user' || g || '@example.org', 'x' FROM generate_series(1, 100) g");
+    TestParley.sql("INSERT INTO posts (author_id, title, body, body_html, excerpt) "
+        + "SELECT u.id, 't', 'b', '<p>b</p>', 'b' FROM users u, generate_series(1, 5)");
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) "
+        + "SELECT p.id, p.author_id, 'c', '<p>c</p>' FROM posts p, generate_series(1, 3)");
+    TestParley.sql("ANALYZE users");
+    TestParley.sql("ANALYZE posts");
+    TestParley.sql("ANALYZE comments");
+    String posts = statementsDuring(() -> api.get("/api/users/alice/posts")).get(0);
+    String comments = statementsDuring(() -> api.get("/api/users/alice/comments")).get(0);
+    String postsPlan = plan(posts, "'alice'", "NULL", "21", "0");
+    String commentsPlan = plan(comments, "'alice'", "NULL", "51", "0");
+    assertTrue(postsPlan.contains("posts_by_author"), postsPlan);
+    assertTrue(commentsPlan.contains("comments_by_author"), commentsPlan);
+    assertFalse(postsPlan.contains("Seq Scan") || commentsPlan.contains("Seq Scan"), postsPlan + commentsPlan);
+  }
 }

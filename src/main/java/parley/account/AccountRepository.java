@@ -26,9 +26,11 @@ final class AccountRepository {
 
   private static final String PROFILE = """
       SELECT u.username, u.role, u.created_at,
-             (SELECT count(*) FROM posts p WHERE p.author_id = u.id AND p.deleted_at IS NULL) AS post_count,
+             (SELECT count(*) FROM posts p
+               WHERE p.author_id = u.id AND p.deleted_at IS NULL AND p.hidden_at IS NULL) AS post_count,
              (SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id
-               WHERE c.author_id = u.id AND c.deleted_at IS NULL AND p.deleted_at IS NULL) AS comment_count
+               WHERE c.author_id = u.id AND c.deleted_at IS NULL AND c.hidden_at IS NULL
+                 AND p.deleted_at IS NULL AND p.hidden_at IS NULL) AS comment_count
         FROM users u
        WHERE lower(u.username) = lower($1)""";
 
