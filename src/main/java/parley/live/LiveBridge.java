@@ -243,8 +243,8 @@ public final class LiveBridge {
   /** Reads a user and their blocks again and applies both to all their subscriptions on this event loop. */
   private Future<Void> reload(long userId) {
     return accounts.principal(userId)
-        .compose(current -> Visibility.blockedBy(pool, userId).map(blocks -> {
-          hub.accountChanged(userId, current.orElse(null), blocks);
+        .compose(current -> Visibility.blockListNow(pool, userId).map(blocks -> {
+          hub.accountChanged(userId, current.orElse(null), blocks.ids(), blocks.readAt());
           return (Void) null;
         }))
         .onFailure(e -> log.warn("Could not apply an account change for user {}: {}", userId, e.toString()));
@@ -253,8 +253,8 @@ public final class LiveBridge {
   /** Loads a signed-in reader's block list, which the delivery filter applies to every event. */
   Future<Reader> withBlocks(Reader reader) {
     if (reader.principal() == null) return Future.succeededFuture(reader);
-    return Visibility.blockedBy(pool, reader.principal().id()).map(blocks -> {
-      reader.blocks(blocks);
+    return Visibility.blockListNow(pool, reader.principal().id()).map(blocks -> {
+      reader.blocks(blocks.ids());
       return reader;
     });
   }

@@ -138,11 +138,9 @@ final class LiveHub {
    * An account changed (ban, role, blocks): every subscription of that user takes the new state at once, and
    * restricted topics it may no longer follow are revoked.
    */
-  void accountChanged(long userId, parley.http.Principal current, Set<Long> blocks) {
-    for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
-      sub.reader.refresh(current);
-      sub.reader.blocks(blocks);
-    }
+  void accountChanged(long userId, parley.http.Principal current, Set<Long> blocks, long blocksReadAt) {
+    for (Subscription sub : byUser.getOrDefault(userId, Set.of())) sub.reader.refresh(current);
+    blocksChanged(userId, blocks, blocksReadAt);
     sweep();
   }
 
@@ -381,8 +379,4 @@ final class LiveHub {
     }
   }
 
-  /** How many topics this event loop follows (one bus consumer each). */
-  int topicCount() {
-    return feeds.size();
-  }
 }

@@ -51,10 +51,6 @@ public final class Reader {
     return nowEpochSeconds >= expiresAt;
   }
 
-  public boolean signedIn() {
-    return principal != null;
-  }
-
   /** Whether this reader may follow a topic right now: restricted topics end with the token, role or account. */
   public boolean mayFollow(String topic, long nowEpochSeconds) {
     boolean active = principal != null && nowEpochSeconds < expiresAt

@@ -17,8 +17,6 @@ import java.util.Set;
  */
 public final class Visibility {
 
-  private static final String BLOCKED_BY = "SELECT blocked_id FROM blocks WHERE blocker_id = $1";
-
   /** The list and the moment it was read: a later read has seen every change an earlier one saw. */
   private static final String BLOCKED_BY_NOW = "SELECT ARRAY(SELECT blocked_id FROM blocks WHERE blocker_id = $1) AS ids, "
       + "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS read_at";
@@ -41,15 +39,6 @@ public final class Visibility {
   /** Whether an event may be delivered to a reader with this block list. */
   public static boolean mayDeliver(Set<Long> readerBlocks, String type, Long authorId) {
     return authorId == null || !CONTENT_EVENTS.contains(type) || !readerBlocks.contains(authorId);
-  }
-
-  /** The users someone has blocked. */
-  public static Future<Set<Long>> blockedBy(Pool pool, long userId) {
-    return pool.preparedQuery(BLOCKED_BY).execute(Tuple.of(userId)).map(rows -> {
-      Set<Long> ids = new HashSet<>();
-      rows.forEach(row -> ids.add(row.getLong("blocked_id")));
-      return ids;
-    });
   }
 
   /** A user's block list as read at one moment (microseconds since the epoch, by the database's clock). */
