@@ -3,6 +3,7 @@ package parley;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -15,6 +16,8 @@ import parley.comment.CommentRoutes;
 import parley.config.AppConfig;
 import parley.db.Database;
 import parley.events.EventLog;
+import parley.http.ConnectionGuard;
+import parley.http.Problem;
 import parley.http.ProblemHandler;
 import parley.http.RateLimiter;
 import parley.moderation.BlockRoutes;
@@ -40,21 +43,22 @@ public final class HttpVerticle extends VerticleBase {
   private final AppConfig config;
   private final Database database;
   private final String jwtSecret;
-  private final RateLimiter limits;
+  private final NodeState node;
   private HttpServer server;
   private LiveBridge live;
 
-  HttpVerticle(AppConfig config, Database database, String jwtSecret, RateLimiter limits) {
+  HttpVerticle(AppConfig config, Database database, String jwtSecret, NodeState node) {
     this.config = config;
     this.database = database;
     this.jwtSecret = jwtSecret;
-    this.limits = limits;
+    this.node = node;
   }
 
   @Override
   public Future<?> start() {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
-    AccountRoutes accounts = new AccountRoutes(vertx, database.pool(), tokens, config.admin(), limits,
+    RateLimiter limits = node.limits();
+    AccountRoutes accounts = new AccountRoutes(vertx, database.pool(), tokens, config.admin(), limits, node.logins(),
         config.trustedProxies());
     EventLog events = new EventLog(vertx, database.pool());
     PostRoutes posts = new PostRoutes(events, limits, config.trustedProxies());
@@ -66,9 +70,20 @@ public final class HttpVerticle extends VerticleBase {
     DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(), event.type(), event.authorId());
     live = new LiveBridge(vertx, events, accounts, posts, filter, config);
 
+    ConnectionGuard.Local guard = node.connections().local(vertx);
     Router router = Router.router(vertx);
+    router.route().handler(guard.requests());
     router.route().handler(RequestGuards.securityHeaders());
-    router.get("/health").handler(this::health);
+    router.route().handler(RequestGuards.wellFormed());
+    router.route().handler(RequestGuards.noBodyOnReads());
+    // HEAD is GET without the body (the server leaves the body out for HEAD requests).
+    router.route().method(HttpMethod.HEAD).handler(ctx -> {
+      ctx.put(RequestGuards.HEAD, true);
+      ctx.reroute(HttpMethod.GET, ctx.request().uri());
+    });
+    router.get("/health").handler(this::ready);
+    router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
+    router.get("/health/ready").handler(this::ready);
 
     router.route("/api/*").handler(RequestGuards.noStore());
     router.route("/api/*").handler(RequestGuards.jsonBodies());
@@ -87,21 +102,31 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/u/:username").handler(ctx -> ctx.reroute("/user.html"));
     router.get("/login").handler(ctx -> ctx.reroute("/login.html"));
     router.get("/mod").handler(ctx -> ctx.reroute("/mod.html"));
-    router.get().handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));
+    // Static files for every path outside the API and the live endpoint, so an unknown API path is a 404.
+    router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*")
+        .handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));
 
-    ProblemHandler problems = new ProblemHandler();
+    ProblemHandler problems = new ProblemHandler(MAX_BODY_BYTES);
     router.route().failureHandler(problems);
-    router.errorHandler(404, problems);
-    router.errorHandler(405, problems);
+    for (int status : new int[] {400, 404, 405, 413, 415}) router.errorHandler(status, problems);
 
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.host())
         .setPort(config.port())
         .setCompressionSupported(true)
+        .setIdleTimeout((int) config.httpIdleTimeout().toSeconds())
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        // Clients only send small control frames (register, ping); nothing legitimate needs more.
+        .setMaxWebSocketFrameSize(16 * 1024)
+        .setMaxWebSocketMessageSize(16 * 1024)
         // Per-message deflate costs about five times the memory per socket and slows fan-out to large threads.
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false));
-    return server.requestHandler(router).listen();
+    return server
+        .connectionHandler(guard::accept)
+        .invalidRequestHandler(ProblemHandler::invalidRequest)
+        .requestHandler(router)
+        .listen();
   }
 
   /** Lets requests in flight finish, up to the configured grace, then closes every connection. */
@@ -112,9 +137,14 @@ public final class HttpVerticle extends VerticleBase {
         : server.shutdown(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
   }
 
-  private void health(RoutingContext ctx) {
+  /** Ready to serve: the database answers and the node is not shutting down (a load balancer's check). */
+  private void ready(RoutingContext ctx) {
+    if (node.draining().get()) {
+      ctx.fail(Problem.unavailable("This node is shutting down.", 1));
+      return;
+    }
     database.ping()
         .onSuccess(v -> ctx.json(new JsonObject().put("status", "ok")))
-        .onFailure(e -> ctx.fail(503, e));
+        .onFailure(e -> ctx.fail(Problem.unavailable("The database is unavailable.", 2)));
   }
 }

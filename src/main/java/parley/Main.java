@@ -9,13 +9,16 @@ import parley.account.AccountRoutes;
 import parley.account.Tokens;
 import parley.config.AppConfig;
 import parley.db.Database;
+import parley.db.EmbeddedDatabase;
 import parley.events.EventLog;
+import parley.http.ConnectionGuard;
 import parley.http.RateLimiter;
 
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Starts Parley: configuration, then the database and its migrations, then the HTTP verticles. SIGTERM (or
@@ -27,7 +30,8 @@ public final class Main {
   private static final Duration PRUNE_EVERY = Duration.ofHours(1);
 
   /** A started Parley: what tests and the shutdown hook need to reach. */
-  public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId) {
+  public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
+      AtomicBoolean draining) {
 
     public int port() {
       return config.port();
@@ -39,6 +43,7 @@ public final class Main {
      * completed on one of the event loops being closed.
      */
     public void stop() throws Exception {
+      draining.set(true);
       try {
         vertx.undeploy(deploymentId)
             .eventually(() -> database.close(vertx))
@@ -76,7 +81,10 @@ public final class Main {
   /** Starts everything on the given Vert.x; port 0 picks a free port (used by the tests). */
   public static Future<Running> start(Vertx vertx, AppConfig config) {
     AppConfig resolved = config.port() == 0 ? withFreePort(config) : config;
-    return vertx.executeBlocking(() -> Tokens.resolveSecret(resolved))
+    return vertx.executeBlocking(() -> {
+          if (resolved.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(resolved.dataDir());
+          return Tokens.resolveSecret(resolved);
+        })
         .compose(secret -> Database.open(vertx, resolved).compose(database ->
             deploy(vertx, resolved, database, secret)
                 .recover(e -> database.close(vertx).transform(ignored -> Future.failedFuture(e)))));
@@ -92,12 +100,14 @@ public final class Main {
     prune.run();
     vertx.setPeriodic(PRUNE_EVERY.toMillis(), id -> prune.run());
     // One limiter for the whole node, shared by every HTTP verticle.
-    RateLimiter limits = new RateLimiter(config);
-    vertx.setPeriodic(60_000, id -> limits.sweep());
+    NodeState node = new NodeState(new RateLimiter(config), AccountRoutes.loginThrottle(config),
+        new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
+        new AtomicBoolean());
+    vertx.setPeriodic(60_000, id -> node.sweep());
     return AccountRoutes.promoteConfiguredAdmin(database.pool(), config.admin())
-        .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, limits),
+        .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
-        .map(id -> new Running(vertx, database, config, id));
+        .map(id -> new Running(vertx, database, config, id, node.draining()));
   }
 
   private static void stopQuietly(Running running) {

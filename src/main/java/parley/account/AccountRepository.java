@@ -14,7 +14,8 @@ import java.util.Optional;
 /** Accounts in PostgreSQL. Usernames and emails are matched ignoring case, through the unique indexes. */
 final class AccountRepository {
 
-  private static final String USER_COLUMNS = "id, username, email, role, created_at, banned_until, ban_reason";
+  private static final String USER_COLUMNS =
+      "id, username, email, role, created_at, banned_until, ban_reason, token_version";
 
   private static final String INSERT = "INSERT INTO users (username, email, password_hash, role) "
       + "VALUES ($1, $2, $3, $4) RETURNING " + USER_COLUMNS;
@@ -33,6 +34,16 @@ final class AccountRepository {
                  AND p.deleted_at IS NULL AND p.hidden_at IS NULL) AS comment_count
         FROM users u
        WHERE lower(u.username) = lower($1)""";
+
+  /** Ends every token issued so far: they carry the old version. */
+  private static final String REVOKE_TOKENS = "UPDATE users SET token_version = token_version + 1 WHERE id = $1 "
+      + "RETURNING " + USER_COLUMNS;
+
+  private static final String PASSWORD_HASH = "SELECT password_hash FROM users WHERE id = $1";
+
+  /** A new password ends every token too; only the version read with the old hash is replaced. */
+  private static final String CHANGE_PASSWORD = "UPDATE users SET password_hash = $2, token_version = token_version + 1 "
+      + "WHERE id = $1 AND password_hash = $3 RETURNING " + USER_COLUMNS;
 
   private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1)";
 
@@ -77,6 +88,23 @@ final class AccountRepository {
           .put("postCount", row.getLong("post_count"))
           .put("commentCount", row.getLong("comment_count")));
     });
+  }
+
+  /** Bumps the user's token version; the user as they are afterwards, or empty if they are gone. */
+  Future<Optional<User>> revokeTokens(long id) {
+    return pool.preparedQuery(REVOKE_TOKENS).execute(Tuple.of(id)).map(rows ->
+        rows.size() == 0 ? Optional.empty() : Optional.of(User.fromRow(rows.iterator().next())));
+  }
+
+  Future<Optional<String>> passwordHash(long id) {
+    return pool.preparedQuery(PASSWORD_HASH).execute(Tuple.of(id)).map(rows ->
+        rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString("password_hash")));
+  }
+
+  /** Replaces the hash if it is still {@code oldHash} (a concurrent change wins otherwise: empty). */
+  Future<Optional<User>> changePassword(long id, String oldHash, String newHash) {
+    return pool.preparedQuery(CHANGE_PASSWORD).execute(Tuple.of(id, newHash, oldHash)).map(rows ->
+        rows.size() == 0 ? Optional.empty() : Optional.of(User.fromRow(rows.iterator().next())));
   }
 
   Future<Void> promoteToAdmin(String username) {

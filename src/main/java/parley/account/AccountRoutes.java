@@ -9,6 +9,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import parley.config.AppConfig;
+import parley.events.Topics;
 import parley.http.ClientIp;
 import parley.http.Fields;
 import parley.http.RateLimiter;
@@ -31,22 +32,33 @@ public final class AccountRoutes {
   private final Tokens tokens;
   private final Optional<String> admin;
   private final RateLimiter limits;
+  private final LoginThrottle logins;
   private final List<String> trustedProxies;
+  private final Vertx vertx;
 
   public AccountRoutes(Vertx vertx, Pool pool, Tokens tokens, Optional<String> admin, RateLimiter limits,
-      List<String> trustedProxies) {
+      LoginThrottle logins, List<String> trustedProxies) {
+    this.vertx = vertx;
     this.accounts = new AccountRepository(pool);
     this.passwords = new Passwords(vertx);
     this.tokens = tokens;
     this.admin = admin;
     this.limits = limits;
+    this.logins = logins;
     this.trustedProxies = trustedProxies;
+  }
+
+  /** The node's login throttle, shared by every HTTP verticle (see {@link LoginThrottle}). */
+  public static LoginThrottle loginThrottle(AppConfig config) {
+    return new LoginThrottle(config.loginFreeFailures(), config.loginMaxDelay());
   }
 
   public void mount(Router router) {
     router.post("/api/auth/register").handler(this::register);
     router.post("/api/auth/login").handler(this::login);
+    router.post("/api/auth/logout-all").handler(this::logoutAll);
     router.get("/api/me").handler(this::me);
+    router.put("/api/me/password").handler(this::changePassword);
     router.get("/api/users/:username").handler(this::profile);
   }
 
@@ -67,7 +79,7 @@ public final class AccountRoutes {
       }
       identify(header.substring(7).strip())
           .onSuccess(identity -> {
-            identity.principal().attachTo(ctx);
+            identity.attachTo(ctx);
             ctx.next();
           })
           .onFailure(ctx::fail);
@@ -75,15 +87,19 @@ public final class AccountRoutes {
   }
 
   /**
-   * Verifies a token and loads its user as they are now (so a role change or a deleted account counts at once).
-   * Fails with a 401 problem for a bad or expired token or a vanished account.
+   * Verifies a token and loads its user as they are now (so a role change, a ban, a sign-out everywhere or a deleted
+   * account counts at once). Fails with a 401 problem for a bad, expired or revoked token or a vanished account.
    */
   public Future<Identity> identify(String token) {
     return tokens.verify(token)
         .recover(e -> Future.failedFuture(Problem.unauthorized("The token is invalid or has expired.")))
-        .compose(claims -> accounts.findById(claims.userId()).map(user -> new Identity(
-            user.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists.")).principal(),
-            claims.expiresAt())));
+        .compose(claims -> accounts.findById(claims.userId()).map(found -> {
+          User user = found.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
+          if (user.tokenVersion() != claims.version()) {
+            throw Problem.unauthorized("The token was revoked: sign in again.");
+          }
+          return new Identity(user.principal(), claims.expiresAt());
+        }));
   }
 
   /** A user as they are now, for live connections that must re-check a role or ban. */
@@ -126,16 +142,72 @@ public final class AccountRoutes {
     String ip = ClientIp.of(ctx, trustedProxies);
     limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
     accounts.findForLogin(login)
-        .compose(found -> passwords.verify(password, found.map(AccountRepository.Credentials::passwordHash).orElse(null))
-            .map(ok -> {
-              if (!ok) {
-                limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
-                throw Problem.unauthorized(BAD_LOGIN);
-              }
-              return found.get().user();
-            }))
+        .compose(found -> {
+          found.ifPresent(credentials -> {
+            long wait = logins.waitSeconds(credentials.user().id(), ip);
+            if (wait > 0) throw RateLimiter.tooMany(wait);
+          });
+          return passwords.verify(password, found.map(AccountRepository.Credentials::passwordHash).orElse(null))
+              .map(ok -> {
+                if (!ok) {
+                  limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
+                  found.ifPresent(credentials -> logins.failed(credentials.user().id()));
+                  throw Problem.unauthorized(BAD_LOGIN);
+                }
+                logins.succeeded(found.get().user().id(), ip);
+                return found.get().user();
+              });
+        })
         .onSuccess(user -> ctx.json(session(user)))
         .onFailure(ctx::fail);
+  }
+
+  /** Ends every token of the caller, this one included, on every device and live connection. */
+  private void logoutAll(RoutingContext ctx) {
+    Principal me = Principal.required(ctx);
+    accounts.revokeTokens(me.id())
+        .onSuccess(user -> {
+          announce(me.id());
+          ctx.response().setStatusCode(204).end();
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * Changes the password, given the current one; every other token ends, as after a sign-out everywhere, and the
+   * answer carries a new session for this device. A wrong current password counts as a failed login.
+   */
+  private void changePassword(RoutingContext ctx) {
+    Principal me = Principal.required(ctx);
+    Fields fields = Fields.of(ctx);
+    String current = fields.text("currentPassword", 1, 1024, false);
+    String next = fields.text("newPassword", 8, 128, false);
+    fields.check();
+    String ip = ClientIp.of(ctx, trustedProxies);
+    long wait = logins.waitSeconds(me.id(), ip);
+    if (wait > 0) throw RateLimiter.tooMany(wait);
+    accounts.passwordHash(me.id())
+        .compose(hash -> {
+          String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
+          return passwords.verify(current, stored).compose(ok -> {
+            if (!ok) {
+              logins.failed(me.id());
+              throw Problem.invalid("currentPassword", "is not your current password");
+            }
+            return passwords.hash(next);
+          }).compose(newHash -> accounts.changePassword(me.id(), stored, newHash));
+        })
+        .map(changed -> changed.orElseThrow(() -> Problem.conflict("The password was changed meanwhile; try again.")))
+        .onSuccess(user -> {
+          announce(me.id());
+          ctx.json(session(user));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** Tells every live connection on every node that this account changed (here: its tokens were revoked). */
+  private void announce(long userId) {
+    vertx.eventBus().publish(Topics.ACCOUNT_CHANGED, new JsonObject().put("userId", userId));
   }
 
   private void me(RoutingContext ctx) {
@@ -154,6 +226,6 @@ public final class AccountRoutes {
   }
 
   private JsonObject session(User user) {
-    return new JsonObject().put("token", tokens.issue(user.id())).put("user", user.toJson());
+    return new JsonObject().put("token", tokens.issue(user.id(), user.tokenVersion())).put("user", user.toJson());
   }
 }

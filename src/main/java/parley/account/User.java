@@ -9,16 +9,16 @@ import java.time.OffsetDateTime;
 
 /** An account as its owner sees it. */
 record User(long id, String username, String email, String role, OffsetDateTime createdAt,
-    OffsetDateTime bannedUntil, String banReason) {
+    OffsetDateTime bannedUntil, String banReason, int tokenVersion) {
 
   static User fromRow(Row row) {
     return new User(row.getLong("id"), row.getString("username"), row.getString("email"),
         row.getString("role"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("banned_until"),
-        row.getString("ban_reason"));
+        row.getString("ban_reason"), row.getInteger("token_version"));
   }
 
   Principal principal() {
-    return new Principal(id, username, role, createdAt, bannedUntil, banReason);
+    return new Principal(id, username, role, createdAt, bannedUntil, banReason, tokenVersion);
   }
 
   /** The private view, for /api/me and the register and login answers. */

@@ -60,10 +60,14 @@ final class CommentRepository {
          AND (p.hidden_at IS NULL OR p.author_id = $4 OR $5)
        ORDER BY c.id""".formatted(Comment.COLUMNS);
 
-  /** A comment on a readable post, with whether $2 (the reader, or 0) blocked its author. */
-  /** A profile's visible comments, newest first, with their post's title; no row when the user does not exist. */
+  /**
+   * A profile's visible comments, newest first, with their post's title (null when the reader $4 blocked that post's
+   * author); no row when the user does not exist.
+   */
   private static final String BY_AUTHOR = """
-      SELECT %s, p.title AS post_title
+      SELECT %s,
+             CASE WHEN EXISTS (SELECT 1 FROM blocks pb WHERE pb.blocker_id = $4 AND pb.blocked_id = p.author_id)
+                  THEN NULL ELSE p.title END AS post_title
         FROM users a
         LEFT JOIN LATERAL (
           SELECT c.* FROM comments c JOIN posts x ON x.id = c.post_id
@@ -78,6 +82,7 @@ final class CommentRepository {
        WHERE lower(a.username) = lower($1)
        ORDER BY c.id DESC""".formatted(Comment.COLUMNS);
 
+  /** A comment on a readable post, with whether $2 (the reader, or 0) blocked its author. */
   private static final String FIND = "SELECT " + Comment.COLUMNS + ", b.blocker_id IS NOT NULL AS author_blocked"
       + " FROM comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id"
       + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = c.author_id"

@@ -23,6 +23,9 @@ public record AppConfig(
     Path dataDir,
     Optional<String> databaseUrl,
     int databasePoolSize,
+    int databasePoolQueue,
+    Duration databaseTimeout,
+    int databaseLivePoolSize,
     Optional<String> jwtSecret,
     Duration tokenTtl,
     Optional<String> admin,
@@ -34,6 +37,12 @@ public record AppConfig(
     int liveQueueBytes,
     Duration sseHeartbeat,
     List<String> trustedProxies,
+    Duration httpIdleTimeout,
+    Duration httpHeaderTimeout,
+    int maxConnectionsPerIp,
+    Duration idempotencyTtl,
+    int loginFreeFailures,
+    Duration loginMaxDelay,
     Map<String, Limit> limits) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
@@ -42,6 +51,9 @@ public record AppConfig(
   public static final String DATA_DIR = "PARLEY_DATA_DIR";
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String DATABASE_POOL_SIZE = "PARLEY_DB_POOL_SIZE";
+  public static final String DATABASE_POOL_QUEUE = "PARLEY_DB_POOL_QUEUE";
+  public static final String DATABASE_TIMEOUT = "PARLEY_DB_TIMEOUT";
+  public static final String DATABASE_LIVE_POOL_SIZE = "PARLEY_DB_LIVE_POOL_SIZE";
   public static final String JWT_SECRET = "PARLEY_JWT_SECRET";
   public static final String TOKEN_TTL = "PARLEY_TOKEN_TTL";
   public static final String ADMIN = "PARLEY_ADMIN";
@@ -53,6 +65,12 @@ public record AppConfig(
   public static final String LIVE_QUEUE_BYTES = "PARLEY_LIVE_QUEUE_BYTES";
   public static final String SSE_HEARTBEAT = "PARLEY_SSE_HEARTBEAT";
   public static final String TRUSTED_PROXIES = "PARLEY_TRUSTED_PROXIES";
+  public static final String HTTP_IDLE_TIMEOUT = "PARLEY_HTTP_IDLE_TIMEOUT";
+  public static final String HTTP_HEADER_TIMEOUT = "PARLEY_HTTP_HEADER_TIMEOUT";
+  public static final String MAX_CONNECTIONS_PER_IP = "PARLEY_MAX_CONNECTIONS_PER_IP";
+  public static final String IDEMPOTENCY_TTL = "PARLEY_IDEMPOTENCY_TTL";
+  public static final String LOGIN_FREE_FAILURES = "PARLEY_LOGIN_FREE_FAILURES";
+  public static final String LOGIN_MAX_DELAY = "PARLEY_LOGIN_MAX_DELAY";
 
   // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
   public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
@@ -64,22 +82,40 @@ public record AppConfig(
   public static final String LIMIT_REPORTS = "PARLEY_LIMIT_REPORTS";
   public static final String LIMIT_REGISTRATIONS_IP = "PARLEY_LIMIT_REGISTRATIONS_IP";
   public static final String LIMIT_FAILED_LOGINS_IP = "PARLEY_LIMIT_FAILED_LOGINS_IP";
+  // Live sockets: frames a client sends and topics it registers, per socket and per client address.
+  public static final String LIMIT_LIVE_FRAMES = "PARLEY_LIMIT_LIVE_FRAMES";
+  public static final String LIMIT_LIVE_FRAMES_IP = "PARLEY_LIMIT_LIVE_FRAMES_IP";
+  public static final String LIMIT_LIVE_REGISTERS = "PARLEY_LIMIT_LIVE_REGISTERS";
+  public static final String LIMIT_LIVE_REGISTERS_IP = "PARLEY_LIMIT_LIVE_REGISTERS_IP";
 
   /** The default of every limit, in the README's table too. */
-  public static final Map<String, String> DEFAULT_LIMITS = Map.of(
-      LIMIT_POSTS, "5/10m",
-      LIMIT_POSTS_NEW, "2/10m",
-      LIMIT_POSTS_IP, "20/10m",
-      LIMIT_COMMENTS, "10/1m",
-      LIMIT_COMMENTS_NEW, "3/1m",
-      LIMIT_COMMENTS_IP, "60/1m",
-      LIMIT_REPORTS, "20/1h",
-      LIMIT_REGISTRATIONS_IP, "5/1h",
-      LIMIT_FAILED_LOGINS_IP, "10/15m");
+  public static final Map<String, String> DEFAULT_LIMITS = Map.ofEntries(
+      Map.entry(LIMIT_POSTS, "5/10m"),
+      Map.entry(LIMIT_POSTS_NEW, "2/10m"),
+      Map.entry(LIMIT_POSTS_IP, "20/10m"),
+      Map.entry(LIMIT_COMMENTS, "10/1m"),
+      Map.entry(LIMIT_COMMENTS_NEW, "3/1m"),
+      Map.entry(LIMIT_COMMENTS_IP, "60/1m"),
+      Map.entry(LIMIT_REPORTS, "20/1h"),
+      Map.entry(LIMIT_REGISTRATIONS_IP, "5/1h"),
+      Map.entry(LIMIT_FAILED_LOGINS_IP, "10/15m"),
+      Map.entry(LIMIT_LIVE_FRAMES, "120/1m"),
+      Map.entry(LIMIT_LIVE_FRAMES_IP, "1200/1m"),
+      Map.entry(LIMIT_LIVE_REGISTERS, "128/1m"),
+      Map.entry(LIMIT_LIVE_REGISTERS_IP, "600/1m"));
 
   public AppConfig {
     if (port < 0 || port > 65535) throw new IllegalArgumentException(PORT + " must be between 0 and 65535");
     if (databasePoolSize < 1) throw new IllegalArgumentException(DATABASE_POOL_SIZE + " must be at least 1");
+    if (databasePoolQueue < 1) throw new IllegalArgumentException(DATABASE_POOL_QUEUE + " must be at least 1");
+    positive(DATABASE_TIMEOUT, databaseTimeout);
+    if (databaseLivePoolSize < 1) throw new IllegalArgumentException(DATABASE_LIVE_POOL_SIZE + " must be at least 1");
+    positive(HTTP_IDLE_TIMEOUT, httpIdleTimeout);
+    positive(HTTP_HEADER_TIMEOUT, httpHeaderTimeout);
+    if (maxConnectionsPerIp < 1) throw new IllegalArgumentException(MAX_CONNECTIONS_PER_IP + " must be at least 1");
+    positive(IDEMPOTENCY_TTL, idempotencyTtl);
+    if (loginFreeFailures < 1) throw new IllegalArgumentException(LOGIN_FREE_FAILURES + " must be at least 1");
+    positive(LOGIN_MAX_DELAY, loginMaxDelay);
     if (httpInstances < 1) throw new IllegalArgumentException(HTTP_INSTANCES + " must be at least 1");
     if (tokenTtl.isNegative() || tokenTtl.isZero()) throw new IllegalArgumentException(TOKEN_TTL + " must be positive");
     if (shutdownGrace.isNegative()) throw new IllegalArgumentException(SHUTDOWN_GRACE + " must not be negative");
@@ -91,6 +127,10 @@ public record AppConfig(
     allowedOrigins = List.copyOf(allowedOrigins);
     trustedProxies = List.copyOf(trustedProxies);
     limits = Map.copyOf(limits);
+  }
+
+  private static void positive(String key, Duration value) {
+    if (value.isNegative() || value.isZero()) throw new IllegalArgumentException(key + " must be positive");
   }
 
   /** Reads the process environment (and the optional JSON file it names). */
@@ -115,6 +155,9 @@ public record AppConfig(
         Path.of(values.getOrDefault(DATA_DIR, "data")).toAbsolutePath(),
         Optional.ofNullable(values.get(DATABASE_URL)),
         intValue(values, DATABASE_POOL_SIZE, 8),
+        intValue(values, DATABASE_POOL_QUEUE, 256),
+        duration(values, DATABASE_TIMEOUT, Duration.ofSeconds(5)),
+        intValue(values, DATABASE_LIVE_POOL_SIZE, 2),
         Optional.ofNullable(values.get(JWT_SECRET)),
         duration(values, TOKEN_TTL, Duration.ofHours(12)),
         Optional.ofNullable(values.get(ADMIN)),
@@ -126,6 +169,12 @@ public record AppConfig(
         intValue(values, LIVE_QUEUE_BYTES, 1024 * 1024),
         duration(values, SSE_HEARTBEAT, Duration.ofSeconds(15)),
         list(values, TRUSTED_PROXIES),
+        duration(values, HTTP_IDLE_TIMEOUT, Duration.ofSeconds(60)),
+        duration(values, HTTP_HEADER_TIMEOUT, Duration.ofSeconds(10)),
+        intValue(values, MAX_CONNECTIONS_PER_IP, 256),
+        duration(values, IDEMPOTENCY_TTL, Duration.ofHours(24)),
+        intValue(values, LOGIN_FREE_FAILURES, 5),
+        duration(values, LOGIN_MAX_DELAY, Duration.ofMinutes(15)),
         limits(values));
   }
 
@@ -144,9 +193,10 @@ public record AppConfig(
 
   /** The same settings on another port (port 0 is resolved to a free port before anything listens). */
   public AppConfig withPort(int newPort) {
-    return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, jwtSecret, tokenTtl, admin,
-        httpInstances, shutdownGrace, allowedOrigins, eventRetention, eventRetentionCount, liveQueueBytes,
-        sseHeartbeat, trustedProxies, limits);
+    return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
+        databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
+        eventRetentionCount, liveQueueBytes, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
+        maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, limits);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */

@@ -2,55 +2,63 @@ package parley.db;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.config.AppConfig;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The PostgreSQL that Parley talks to: either the one named by {@code DATABASE_URL}, or an embedded server whose
- * data lives under the data directory. Opening it applies the Flyway migrations (on a worker thread, through
- * JDBC) and then builds the reactive pool that every request uses.
+ * The PostgreSQL that Parley talks to: either the one named by {@code DATABASE_URL}, or an {@link EmbeddedDatabase}
+ * under the data directory. Opening it applies the Flyway migrations (on a worker thread, through JDBC) and then
+ * builds two reactive pools:
+ *
+ * <ul>
+ *   <li>{@link #pool()} serves REST requests, writes first among them;</li>
+ *   <li>{@link #livePool()} is a small one for the live side (authorising subscriptions, replays, gap fills), so
+ *   however many sockets churn, they can never take the connections that writes need.</li>
+ * </ul>
+ *
+ * Both have a bounded wait queue and a bounded wait: when PostgreSQL is down or saturated, a request fails within
+ * {@code PARLEY_DB_TIMEOUT} and is answered 503, instead of piling up or hanging.
  */
 public final class Database {
 
   private static final Logger log = LoggerFactory.getLogger(Database.class);
 
   private final Pool pool;
-  private final EmbeddedPostgres embedded;
+  private final Pool livePool;
+  private final EmbeddedDatabase embedded;
 
-  private Database(Pool pool, EmbeddedPostgres embedded) {
+  private Database(Pool pool, Pool livePool, EmbeddedDatabase embedded) {
     this.pool = pool;
+    this.livePool = livePool;
     this.embedded = embedded;
   }
 
-  /** Starts (or connects to) PostgreSQL, migrates the schema and opens the pool. */
+  /** Starts (or connects to) PostgreSQL, migrates the schema and opens the pools. */
   public static Future<Database> open(Vertx vertx, AppConfig config) {
     return vertx.executeBlocking(() -> {
-      EmbeddedPostgres embedded = config.embeddedDatabase() ? startEmbedded(config.dataDir()) : null;
+      EmbeddedDatabase embedded = config.embeddedDatabase()
+          ? EmbeddedDatabase.start(EmbeddedDatabase.Options.in(config.dataDir()))
+          : null;
       try {
         PgConnectOptions connect = embedded != null
-            ? new PgConnectOptions().setHost("localhost").setPort(embedded.getPort())
-                .setDatabase("postgres").setUser("postgres").setPassword("postgres")
+            ? new PgConnectOptions().setHost(embedded.host()).setPort(embedded.port())
+                .setDatabase(EmbeddedDatabase.DATABASE).setUser(EmbeddedDatabase.SUPERUSER)
+                .setPassword(embedded.password())
             : PgConnectOptions.fromUri(config.databaseUrl().orElseThrow());
         migrate(connect);
         connect.setCachePreparedStatements(true).setPipeliningLimit(256);
-        Pool pool = PgBuilder.pool()
-            .with(new PoolOptions().setMaxSize(config.databasePoolSize()).setShared(false))
-            .connectingTo(connect)
-            .using(vertx)
-            .build();
-        return new Database(pool, embedded);
+        Pool pool = pool(vertx, connect, config, config.databasePoolSize(), "parley-rest");
+        Pool livePool = pool(vertx, connect, config, config.databaseLivePoolSize(), "parley-live");
+        return new Database(pool, livePool, embedded);
       } catch (RuntimeException e) {
         if (embedded != null) embedded.close();
         throw e;
@@ -58,35 +66,49 @@ public final class Database {
     });
   }
 
+  private static Pool pool(Vertx vertx, PgConnectOptions connect, AppConfig config, int size, String name) {
+    return PgBuilder.pool()
+        .with(new PoolOptions()
+            .setName(name)
+            .setMaxSize(size)
+            .setShared(false)
+            .setMaxWaitQueueSize(config.databasePoolQueue())
+            .setConnectionTimeout((int) config.databaseTimeout().toMillis())
+            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+        .with(new NetClientOptions().setConnectTimeout((int) config.databaseTimeout().toMillis()))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+  }
+
+  /** The pool for REST requests and every write. */
   public Pool pool() {
     return pool;
   }
 
-  /** Answers when the database answers a trivial query; used by /health. */
+  /** The live side's own small pool: subscriptions, replays and gap fills. */
+  public Pool livePool() {
+    return livePool;
+  }
+
+  /** The embedded server, when Parley runs its own (null with DATABASE_URL). */
+  public EmbeddedDatabase embedded() {
+    return embedded;
+  }
+
+  /** Answers when the database answers a trivial query; used by the readiness check. */
   public Future<Void> ping() {
     return pool.query("SELECT 1").execute().mapEmpty();
   }
 
-  /** Closes the pool, then stops the embedded server if Parley started one. */
+  /** Closes the pools, then stops the embedded server if Parley started one. */
   public Future<Void> close(Vertx vertx) {
-    return pool.close().eventually(() -> embedded == null
+    return Future.join(pool.close(), livePool.close()).<Void>mapEmpty().eventually(() -> embedded == null
         ? Future.succeededFuture()
         : vertx.executeBlocking(() -> {
           embedded.close();
           return null;
         }));
-  }
-
-  private static EmbeddedPostgres startEmbedded(Path dataDir) throws IOException {
-    Path pgData = dataDir.resolve("postgres");
-    Files.createDirectories(pgData);
-    log.info("Starting embedded PostgreSQL with data in {}", pgData);
-    return EmbeddedPostgres.builder()
-        .setDataDirectory(pgData)
-        .setCleanDataDirectory(false)
-        .setRegisterShutdownHook(false)
-        .setPGStartupWait(Duration.ofSeconds(60))
-        .start();
   }
 
   private static void migrate(PgConnectOptions connect) {

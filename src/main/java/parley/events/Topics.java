@@ -48,8 +48,11 @@ public final class Topics {
     return USER_PREFIX + userId;
   }
 
+  /** A topic a client may name: one of the permitted shapes, with an id that fits in a long. */
   public static boolean isValid(String topic) {
-    return topic != null && PERMITTED.matcher(topic).matches();
+    if (topic == null || !PERMITTED.matcher(topic).matches()) return false;
+    return !(topic.startsWith(POST_PREFIX) && postOf(topic) == null)
+        && !(topic.startsWith(USER_PREFIX) && userOf(topic) == null);
   }
 
   /**
@@ -81,12 +84,22 @@ public final class Topics {
 
   /** The user a parley.user.&lt;id&gt; topic belongs to, or null for any other topic. */
   public static Long userOf(String topic) {
-    return topic.startsWith(USER_PREFIX) ? Long.valueOf(topic.substring(USER_PREFIX.length())) : null;
+    return topic.startsWith(USER_PREFIX) ? id(topic.substring(USER_PREFIX.length())) : null;
   }
 
   /** The post a parley.post.&lt;id&gt; topic follows, or null for any other topic. */
   public static Long postOf(String topic) {
-    return topic.startsWith(POST_PREFIX) ? Long.valueOf(topic.substring(POST_PREFIX.length())) : null;
+    return topic.startsWith(POST_PREFIX) ? id(topic.substring(POST_PREFIX.length())) : null;
+  }
+
+  /** A topic's id, or null when it is not a positive long (nineteen nines do not fit). */
+  private static Long id(String digits) {
+    try {
+      long id = Long.parseLong(digits);
+      return id > 0 ? id : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   static String busAddress(String topic) {

@@ -5,6 +5,7 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -12,10 +13,11 @@ import java.util.Optional;
  * user's current row, so a role change or a ban takes effect on the very next request. Features read it from
  * here and never parse tokens themselves.
  *
- * @param bannedUntil end of a ban (OffsetDateTime.MAX for a permanent one), or null
+ * @param bannedUntil  end of a ban (OffsetDateTime.MAX for a permanent one), or null
+ * @param tokenVersion the version of the user's tokens now: a token of an older version was revoked
  */
 public record Principal(long id, String username, String role, OffsetDateTime createdAt,
-    OffsetDateTime bannedUntil, String banReason) {
+    OffsetDateTime bannedUntil, String banReason, int tokenVersion) {
 
   private static final String KEY = "parley.principal";
 
@@ -60,7 +62,7 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
       String until = permanent ? null : Iso.format(p.bannedUntil());
       throw new Problem(403, "banned", "Banned",
           permanent ? "You are banned: " + p.banReason() : "You are banned until " + until + ": " + p.banReason(),
-          java.util.List.of(), null).with(new JsonObject().put("reason", p.banReason()).put("until", until));
+          List.of(), null).with(new JsonObject().put("reason", p.banReason()).put("until", until));
     }
     return p;
   }

@@ -68,6 +68,12 @@ public final class Problem extends RuntimeException {
     return new Problem(409, "conflict", "Conflict", message, List.of(new FieldError(field, message)), null);
   }
 
+  /** The service cannot answer now (the database is unreachable or saturated); retry after the given seconds. */
+  public static Problem unavailable(String detail, long retryAfterSeconds) {
+    return new Problem(503, "unavailable", "Service unavailable", detail, List.of(), null)
+        .with(new JsonObject().put("retryAfter", retryAfterSeconds));
+  }
+
   public int status() {
     return status;
   }

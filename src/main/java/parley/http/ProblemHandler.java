@@ -1,25 +1,46 @@
 package parley.http;
 
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one place where failures become responses: a {@link Problem} keeps its status, PostgreSQL's unique
- * violation becomes 409, a status set by Vert.x (404, 405, 413...) gets its standard problem, and anything else
- * is logged and answered with a bare 500. No stack trace or SQL text ever reaches the client.
+ * violation becomes 409, a database that cannot be reached (down, restarting, saturated) becomes 503 with
+ * Retry-After, a status set by Vert.x (404, 405, 413...) gets its standard problem, and anything else is logged
+ * and answered with a bare 500. No stack trace or SQL text ever reaches the client.
  */
 public final class ProblemHandler implements Handler<RoutingContext> {
 
   public static final String CONTENT_TYPE = "application/problem+json";
+  /** Seconds a client is asked to wait when the database is unavailable; a restart takes about this long. */
+  static final long DATABASE_RETRY_AFTER = 2;
   private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+  /** An outage fails every request at once: say so once a second, not once per request. */
+  private static final AtomicLong lastOutageLog = new AtomicLong();
+  private static final AtomicLong outageFailures = new AtomicLong();
+
+  private final long maxBodyBytes;
+
+  public ProblemHandler(long maxBodyBytes) {
+    this.maxBodyBytes = maxBodyBytes;
+  }
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -28,38 +49,98 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       ctx.response().reset();
       return;
     }
+    write(ctx.request(), problem);
+  }
+
+  /**
+   * Answers a request the HTTP decoder could not read (a broken request line, headers too large, a URI too long)
+   * as problem+json too; the server closes the connection afterwards.
+   */
+  public static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
+    Problem problem = switch (status) {
+      case 414 -> new Problem(414, "uri-too-long", "URI too long", "The request line is too long.", List.of(), null);
+      case 431 -> new Problem(431, "headers-too-large", "Request headers too large",
+          "The request's headers are too large.", List.of(), null);
+      default -> Problem.badRequest("The request could not be read as HTTP.");
+    };
+    request.response().putHeader(HttpHeaders.CONNECTION, "close");
+    write(request, problem);
+    HttpConnection connection = request.connection();
+    if (connection != null) request.response().endHandler(v -> connection.close());
+  }
+
+  private static void write(HttpServerRequest request, Problem problem) {
     if (problem.status() == 401) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"parley\"");
+      request.response().putHeader("WWW-Authenticate", "Bearer realm=\"parley\"");
     }
     Object retryAfter = problem.toJson().getValue("retryAfter");
-    if (problem.status() == 429 && retryAfter != null) {
-      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfter.toString());
+    if ((problem.status() == 429 || problem.status() == 503) && retryAfter != null) {
+      request.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfter.toString());
     }
-    ctx.response()
+    request.response()
         .setStatusCode(problem.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(problem.toJson().encode());
   }
 
-  static Problem toProblem(RoutingContext ctx) {
+  Problem toProblem(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof Problem p) return p;
     if (failure instanceof DecodeException) return Problem.badRequest("The request body is not valid JSON.");
     if (failure instanceof PgException pg && "23505".equals(pg.getSqlState())) {
       return Problem.conflict("That conflicts with something that already exists.");
     }
-    int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
-    if (status >= 400 && status < 500) return forStatus(status);
-    if (status == 503) {
-      return new Problem(503, "unavailable", "Service unavailable", "Try again shortly.", List.of(), null);
+    if (failure != null && databaseUnavailable(failure)) {
+      logOutage(failure);
+      return Problem.unavailable("The database is unavailable; try again shortly.", DATABASE_RETRY_AFTER);
     }
+    int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
+    // Outside the API every path is served by the static files for GET; another method there names nothing.
+    if (status == 405 && !ctx.request().path().startsWith("/api/")) status = 404;
+    if (status >= 400 && status < 500) return forStatus(status);
+    if (status == 503) return Problem.unavailable("Try again shortly.", DATABASE_RETRY_AFTER);
     log.error("Unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
     return new Problem(500, "internal", "Internal server error", "Something went wrong on our side.", List.of(), null);
   }
 
+  /**
+   * Whether a failure means PostgreSQL could not be used just now, rather than that the request was wrong: no
+   * connection (refused, closed, reset), the pool's bounded wait ran out or its queue is full, or the server said
+   * it is shutting down, starting, recovering or out of connections.
+   */
+  public static boolean databaseUnavailable(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ClosedConnectionException || t instanceof ConnectionPoolTooBusyException
+          || t instanceof TimeoutException || t instanceof IOException) {
+        return true;
+      }
+      if (t instanceof PgException pg && pg.getSqlState() != null) {
+        String state = pg.getSqlState();
+        // 08: connection exceptions; 57P0x: shutdown, crash, starting up; 53300: too many connections.
+        if (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")) return true;
+      }
+      if (t instanceof io.vertx.core.VertxException && String.valueOf(t.getMessage()).contains("onnection")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void logOutage(Throwable failure) {
+    outageFailures.incrementAndGet();
+    long now = System.currentTimeMillis();
+    long last = lastOutageLog.get();
+    if (now - last >= 1_000 && lastOutageLog.compareAndSet(last, now)) {
+      log.warn("Database unavailable ({} requests answered 503 since the last report): {}",
+          outageFailures.getAndSet(0), failure.toString());
+    }
+  }
+
   /** The standard problem for a status Vert.x set on its own. */
-  public static Problem forStatus(int status) {
+  public Problem forStatus(int status) {
     return switch (status) {
       case 400 -> Problem.badRequest("The request could not be understood.");
       case 401 -> Problem.unauthorized("Sign in first.");
@@ -68,7 +149,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       case 405 -> new Problem(405, "method-not-allowed", "Method not allowed",
           "This resource does not accept that method.", List.of(), null);
       case 413 -> new Problem(413, "too-large", "Payload too large",
-          "The request body is larger than 64 KiB.", List.of(), null);
+          "The request body is larger than " + maxBodyBytes / 1024 + " KiB.", List.of(), null);
       case 415 -> unsupportedMediaType();
       default -> new Problem(status, "client-error", "Request refused", "The request was refused.", List.of(), null);
     };

@@ -50,7 +50,8 @@ public final class RateLimiter {
     return buckets.computeIfAbsent(limitKey + "|" + subject, k -> new Bucket(limitKey, config.limit(limitKey)));
   }
 
-  private static Problem tooMany(long waitSeconds) {
+  /** The 429 problem for a wait of so many seconds (Retry-After). */
+  public static Problem tooMany(long waitSeconds) {
     return new Problem(429, "rate-limited", "Too many requests",
         "Slow down: try again in " + waitSeconds + " s.", List.of(), null)
         .with(new JsonObject().put("retryAfter", waitSeconds));

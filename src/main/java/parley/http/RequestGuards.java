@@ -3,12 +3,64 @@ package parley.http;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
 /** Checks every API request must pass before any feature sees it. */
 public final class RequestGuards {
 
+  /** Set on a HEAD request that was rerouted as a GET (handlers that stream can answer it without streaming). */
+  public static final String HEAD = "parley.head";
+
   private RequestGuards() {
+  }
+
+  /**
+   * The request's path and query must be well formed (see {@link RequestTarget}), and a request with both
+   * Content-Length and Transfer-Encoding is refused (and its connection closed): two framings of one body are how
+   * requests are smuggled past proxies.
+   */
+  public static Handler<RoutingContext> wellFormed() {
+    return ctx -> {
+      HttpServerRequest request = ctx.request();
+      if (request.headers().contains(HttpHeaders.CONTENT_LENGTH)
+          && request.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        ctx.fail(Problem.badRequest("Send either Content-Length or Transfer-Encoding, not both."));
+        return;
+      }
+      String pathProblem = RequestTarget.problemWith(request.path(), false);
+      if (pathProblem != null) {
+        ctx.fail(Problem.badRequest("The path " + pathProblem + "."));
+        return;
+      }
+      String queryProblem = RequestTarget.problemWith(request.query(), true);
+      if (queryProblem != null) {
+        ctx.fail(Problem.badRequest("The query string " + queryProblem + "."));
+        return;
+      }
+      ctx.next();
+    };
+  }
+
+  /** Reads and deletes take no body: one sent anyway is refused rather than parsed (forms, multipart) or ignored. */
+  public static Handler<RoutingContext> noBodyOnReads() {
+    return ctx -> {
+      HttpMethod method = ctx.request().method();
+      boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.DELETE
+          || method == HttpMethod.OPTIONS;
+      if (read && hasBody(ctx)) {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        ctx.fail(Problem.badRequest(method + " takes no request body."));
+        return;
+      }
+      ctx.next();
+    };
+  }
+
+  private static boolean hasBody(RoutingContext ctx) {
+    String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+    return (length != null && !"0".equals(length.strip())) || ctx.request().headers().contains(HttpHeaders.TRANSFER_ENCODING);
   }
 
   /**
@@ -19,9 +71,7 @@ public final class RequestGuards {
     return ctx -> {
       HttpMethod method = ctx.request().method();
       boolean writes = method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH;
-      String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
-      boolean hasBody = (length != null && !"0".equals(length)) || ctx.request().headers().contains("Transfer-Encoding");
-      if (writes && hasBody) {
+      if (writes && hasBody(ctx)) {
         String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
         if (type == null || !type.toLowerCase().strip().matches("application/json\\s*(;.*)?")) {
           ctx.fail(ProblemHandler.unsupportedMediaType());

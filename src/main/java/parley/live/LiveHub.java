@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import parley.events.EventLog;
 import parley.events.LiveEvent;
 import parley.events.Topics;
+import parley.http.Principal;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -138,10 +139,13 @@ final class LiveHub {
    * An account changed (ban, role, blocks): every subscription of that user takes the new state at once, and
    * restricted topics it may no longer follow are revoked.
    */
-  void accountChanged(long userId, parley.http.Principal current, Set<Long> blocks, long blocksReadAt) {
+  void accountChanged(long userId, Principal current, Set<Long> blocks, long blocksReadAt) {
     for (Subscription sub : byUser.getOrDefault(userId, Set.of())) sub.reader.refresh(current);
     blocksChanged(userId, blocks, blocksReadAt);
-    sweep();
+    long now = System.currentTimeMillis() / 1000;
+    for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
+      if (!sub.reader.mayFollow(sub.feed.topic, now)) sub.revoke(now);
+    }
   }
 
   private void sweep() {
@@ -373,7 +377,7 @@ final class LiveHub {
 
     void revoke(long now) {
       if (state == State.CLOSED) return;
-      String reason = reader.expired(now) ? "token_expired" : "access_revoked";
+      String reason = reader.revoked() ? "token_revoked" : reader.expired(now) ? "token_expired" : "access_revoked";
       unsubscribe(this);
       sink.revoke(feed.topic, reason);
     }

@@ -14,11 +14,16 @@ public final class Reader {
 
   private Principal principal;
   private final long expiresAt;
+  private final boolean signedIn;
+  /** The version of the user's tokens when this reader's token was checked; a newer one means it was revoked. */
+  private final int tokenVersion;
   private Set<Long> blocks = Set.of();
 
   private Reader(Principal principal, long expiresAt) {
     this.principal = principal;
     this.expiresAt = expiresAt;
+    this.signedIn = principal != null;
+    this.tokenVersion = principal == null ? 0 : principal.tokenVersion();
   }
 
   public static Reader anonymous() {
@@ -51,8 +56,17 @@ public final class Reader {
     return nowEpochSeconds >= expiresAt;
   }
 
-  /** Whether this reader may follow a topic right now: restricted topics end with the token, role or account. */
+  /** Signed in with a token that was revoked since (sign-out everywhere, new password) or whose account is gone. */
+  public boolean revoked() {
+    return signedIn && (principal == null || principal.tokenVersion() != tokenVersion);
+  }
+
+  /**
+   * Whether this reader may follow a topic right now: a revoked token follows nothing; restricted topics also end
+   * with the token's expiry, the role or a ban.
+   */
   public boolean mayFollow(String topic, long nowEpochSeconds) {
+    if (revoked()) return false;
     boolean active = principal != null && nowEpochSeconds < expiresAt
         && !principal.isBanned(Instant.ofEpochSecond(nowEpochSeconds));
     if (Topics.MOD.equals(topic)) {

@@ -7,12 +7,14 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import parley.account.Identity;
 import parley.config.AppConfig;
 import parley.events.LiveEvent;
 import parley.events.Topics;
 import parley.http.PathIds;
 import parley.http.Principal;
 import parley.http.Problem;
+import parley.http.RequestGuards;
 import parley.post.PostRoutes;
 
 import java.util.function.Function;
@@ -42,6 +44,11 @@ final class SseRoutes {
   }
 
   private void stream(RoutingContext ctx) {
+    if (ctx.get(RequestGuards.HEAD) != null) {
+      // A HEAD (rerouted as GET) learns the stream's type without opening one.
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8").end();
+      return;
+    }
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     String lastEventId = ctx.request().getHeader("Last-Event-ID");
     String raw = lastEventId != null ? lastEventId : ctx.request().getParam("since");
@@ -51,7 +58,8 @@ final class SseRoutes {
     } catch (IllegalArgumentException e) {
       throw Problem.invalid(lastEventId != null ? "Last-Event-ID" : "since", "must be a whole number of at least 0");
     }
-    Reader reader = Principal.current(ctx).map(p -> Reader.of(p, Long.MAX_VALUE)).orElse(Reader.anonymous());
+    Reader reader = Identity.current(ctx).map(id -> Reader.of(id.principal(), id.expiresAt()))
+        .orElse(Reader.anonymous());
     long changesWhenRead = hub.accountChanges();
     posts.isVisibleTo(postId, reader.principal())
         .compose(visible -> {

@@ -6,9 +6,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import parley.Api;
 import parley.Api.Response;
 import parley.TestParley;
+import parley.TestTokens;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
@@ -169,11 +168,10 @@ class AccountsTest {
   @Test
   void anExpiredTokenIsRefused() throws Exception {
     Api.Session alice = api.register("alice");
-    String token = hs256("{\"sub\":\"" + alice.id() + "\",\"iss\":\"parley\",\"iat\":" + (now() - 7200)
-        + ",\"exp\":" + (now() - 3600) + "}");
+    String token = TestTokens.hs256(TestTokens.claims(alice.id()).put("iat", now() - 7200).put("exp", now() - 3600)
+        .encode());
     assertEquals(401, api.raw("GET", "/api/me", "Bearer " + token, null, null).status());
-    String fresh = hs256("{\"sub\":\"" + alice.id() + "\",\"iss\":\"parley\",\"iat\":" + now()
-        + ",\"exp\":" + (now() + 3600) + "}");
+    String fresh = TestTokens.hs256(TestTokens.claims(alice.id()).encode());
     assertEquals(200, api.raw("GET", "/api/me", "Bearer " + fresh, null, null).status(), "control: same key, valid");
   }
 
@@ -220,13 +218,5 @@ class AccountsTest {
 
   private static String b64(String s) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String hs256(String claims) throws Exception {
-    String signingInput = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}") + "." + b64(claims);
-    Mac mac = Mac.getInstance("HmacSHA256");
-    mac.init(new SecretKeySpec(TestParley.JWT_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-    return signingInput + "." + Base64.getUrlEncoder().withoutPadding()
-        .encodeToString(mac.doFinal(signingInput.getBytes(StandardCharsets.UTF_8)));
   }
 }

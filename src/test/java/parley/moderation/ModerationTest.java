@@ -864,7 +864,9 @@ class ModerationTest {
         for (String path : List.of("/api/mod/log/" + id, "/api/mod/log")) {
           if (method.equals("POST") && path.equals("/api/mod/log")) continue; // checked below without a body
           Response r = api.raw(method, path, "Bearer " + who.token(), change.encode(), "application/json");
-          assertTrue(r.status() == 404 || r.status() == 405, method + " " + path + " as " + who.username() + ": " + r);
+          // A DELETE with a body is refused before routing (400); the others find no such route.
+          boolean refused = method.equals("DELETE") ? r.status() == 400 : r.status() == 404 || r.status() == 405;
+          assertTrue(refused, method + " " + path + " as " + who.username() + ": " + r);
         }
       }
       Response post2 = api.raw("POST", "/api/mod/log", "Bearer " + who.token(), change.encode(), "application/json");

@@ -1,0 +1,20 @@
+package parley;
+
+import parley.account.LoginThrottle;
+import parley.http.ConnectionGuard;
+import parley.http.RateLimiter;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * What every HTTP verticle of this node shares: the rate limits, the login throttle, the per-address connection
+ * counts, and whether the node is draining (shutting down: not ready for new traffic).
+ */
+record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining) {
+
+  /** Forgets buckets and throttles that have recovered: called once a minute. */
+  void sweep() {
+    limits.sweep();
+    logins.sweep();
+  }
+}

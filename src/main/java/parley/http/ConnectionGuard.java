@@ -1,0 +1,122 @@
+package parley.http;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Bounds what one client's connections can hold: at most {@code maxPerIp} open connections from one address (a
+ * reverse proxy on {@code PARLEY_TRUSTED_PROXIES} is exempt), and a connection must send a complete request head,
+ * and then its body, within the header timeout, or it is closed. Without these, half-sent requests from one address
+ * can hold every file descriptor the process has.
+ *
+ * <p>The per-address counts are shared by every HTTP verticle of the node; the per-connection timers live on the
+ * event loop that owns the connection.
+ */
+public final class ConnectionGuard {
+
+  private final Map<String, AtomicInteger> perIp = new ConcurrentHashMap<>();
+  private final int maxPerIp;
+  private final long headerTimeoutMs;
+  private final List<String> trustedProxies;
+
+  public ConnectionGuard(int maxPerIp, Duration headerTimeout, List<String> trustedProxies) {
+    this.maxPerIp = maxPerIp;
+    this.headerTimeoutMs = headerTimeout.toMillis();
+    this.trustedProxies = List.copyOf(trustedProxies);
+  }
+
+  /** Open connections from an address now (for tests and metrics). */
+  public int connections(String ip) {
+    AtomicInteger n = perIp.get(ip);
+    return n == null ? 0 : n.get();
+  }
+
+  /** One HTTP verticle's side: call {@link #accept} for each new connection and mount {@link #requests()} first. */
+  public Local local(Vertx vertx) {
+    return new Local(vertx);
+  }
+
+  /** The state of the connections one event loop owns. */
+  public final class Local {
+    private final Vertx vertx;
+    private final Map<HttpConnection, State> states = new HashMap<>();
+
+    private Local(Vertx vertx) {
+      this.vertx = vertx;
+    }
+
+    /** Counts a new connection against its address (closing it if over the cap) and starts its head timer. */
+    public void accept(HttpConnection connection) {
+      String ip = connection.remoteAddress() == null ? "unknown" : connection.remoteAddress().host();
+      boolean counted = !trustedProxies.contains(ip);
+      if (counted && perIp.computeIfAbsent(ip, k -> new AtomicInteger()).incrementAndGet() > maxPerIp) {
+        release(ip);
+        connection.close();
+        return;
+      }
+      State state = new State(connection);
+      states.put(connection, state);
+      state.awaitHead();
+      connection.closeHandler(v -> {
+        states.remove(connection);
+        vertx.cancelTimer(state.timer);
+        if (counted) release(ip);
+      });
+    }
+
+    /**
+     * The first route handler: the head has arrived, so its timer stops; the body must then arrive within the same
+     * timeout (answered 408 and closed otherwise), and once the response ends the connection waits for its next
+     * head. Upgraded WebSockets and event streams never end a response, so they are left to their own limits.
+     */
+    public Handler<RoutingContext> requests() {
+      return ctx -> {
+        State state = states.get(ctx.request().connection());
+        if (state != null) {
+          vertx.cancelTimer(state.timer);
+          long bodyTimer = ctx.request().isEnded() ? -1 : vertx.setTimer(headerTimeoutMs, id -> {
+            if (!ctx.request().isEnded() && !ctx.response().headWritten()) {
+              ctx.response().setStatusCode(408).putHeader(HttpHeaders.CONNECTION, "close")
+                  .putHeader(HttpHeaders.CONTENT_TYPE, ProblemHandler.CONTENT_TYPE)
+                  .end(new Problem(408, "request-timeout", "Request timeout",
+                      "The request body did not arrive in time.", List.of(), null).toJson().encode());
+            }
+          });
+          ctx.addEndHandler(v -> {
+            if (bodyTimer >= 0) vertx.cancelTimer(bodyTimer);
+            if (states.get(state.connection) == state) state.awaitHead();
+          });
+        }
+        ctx.next();
+      };
+    }
+
+    private final class State {
+      final HttpConnection connection;
+      long timer = -1;
+
+      State(HttpConnection connection) {
+        this.connection = connection;
+      }
+
+      void awaitHead() {
+        vertx.cancelTimer(timer);
+        timer = vertx.setTimer(headerTimeoutMs, id -> connection.close());
+      }
+    }
+  }
+
+  private void release(String ip) {
+    perIp.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+  }
+}
