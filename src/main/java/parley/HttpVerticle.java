@@ -68,7 +68,12 @@ public final class HttpVerticle extends VerticleBase {
     ModerationRoutes moderation = new ModerationRoutes(vertx, events, posts.contentJson(), comments.contentJson());
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
     DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(), event.type(), event.authorId());
-    live = new LiveBridge(vertx, events, accounts, posts, filter, config);
+    // The live side reads through its own small pool, so sockets can never take the connections writes need.
+    EventLog liveEvents = new EventLog(vertx, database.livePool());
+    live = new LiveBridge(vertx, liveEvents,
+        new AccountRoutes(vertx, database.livePool(), tokens, config.admin(), limits, node.logins(),
+            config.trustedProxies()),
+        new PostRoutes(liveEvents, limits, config.trustedProxies()), filter, config, limits);
 
     ConnectionGuard.Local guard = node.connections().local(vertx);
     Router router = Router.router(vertx);

@@ -12,6 +12,7 @@ import parley.db.Database;
 import parley.db.EmbeddedDatabase;
 import parley.events.EventLog;
 import parley.http.ConnectionGuard;
+import parley.http.Idempotency;
 import parley.http.RateLimiter;
 
 import java.io.IOException;
@@ -92,11 +93,15 @@ public final class Main {
 
   private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret) {
     EventLog events = new EventLog(vertx, database.pool());
-    Runnable prune = () -> events.prune(config.eventRetention(), config.eventRetentionCount())
-        .onSuccess(n -> {
-          if (n > 0) log.info("Pruned {} events past retention", n);
-        })
-        .onFailure(e -> log.warn("Pruning the event log failed: {}", e.toString()));
+    Runnable prune = () -> {
+      events.prune(config.eventRetention(), config.eventRetentionCount())
+          .onSuccess(n -> {
+            if (n > 0) log.info("Pruned {} events past retention", n);
+          })
+          .onFailure(e -> log.warn("Pruning the event log failed: {}", e.toString()));
+      Idempotency.prune(database.pool(), config.idempotencyTtl())
+          .onFailure(e -> log.warn("Pruning idempotency keys failed: {}", e.toString()));
+    };
     prune.run();
     vertx.setPeriodic(PRUNE_EVERY.toMillis(), id -> prune.run());
     // One limiter for the whole node, shared by every HTTP verticle.

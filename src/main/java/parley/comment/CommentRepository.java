@@ -2,12 +2,14 @@ package parley.comment;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.events.EventLog;
 import parley.events.Topics;
+import parley.http.Idempotency;
 import parley.http.Page;
 import parley.http.Principal;
 import parley.http.Problem;
@@ -88,7 +90,7 @@ final class CommentRepository {
       + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = c.author_id"
       + " WHERE c.id = $1 AND p.deleted_at IS NULL AND (p.hidden_at IS NULL OR p.author_id = $2 OR $3)";
 
-  private static final String LOCK_POST = "SELECT p.id FROM posts p "
+  private static final String LOCK_POST = "SELECT p.id, p.hidden_at IS NOT NULL AS post_hidden FROM posts p "
       + "WHERE p.id = (SELECT post_id FROM comments WHERE id = $1) AND p.deleted_at IS NULL FOR NO KEY UPDATE";
 
   private static final String LOCK_COMMENT = "SELECT author_id, post_id, deleted_at IS NOT NULL AS deleted, "
@@ -115,8 +117,12 @@ final class CommentRepository {
     this.events = events;
   }
 
-  Future<Comment> insert(long postId, long authorId, CommentInput input) {
-    return events.transaction(box -> {
+  Pool pool() {
+    return events.pool();
+  }
+
+  Future<Comment> insert(long postId, long authorId, CommentInput input, Idempotency.Claim<Comment> claim) {
+    return events.transaction(claim, box -> {
       SqlConnection conn = box.connection();
       TreeSet<Long> notify = new TreeSet<>();
       long[] count = new long[1];
@@ -205,6 +211,10 @@ final class CommentRepository {
             if (target.authorId() != caller.id()) throw Problem.forbidden("Only the comment's author may edit it.");
             if (target.deleted()) throw Problem.conflict("The comment was deleted.");
             if (target.hidden()) throw Problem.conflict("A moderator removed this comment; it can't be edited.");
+            if (target.postHidden() && !caller.isModerator()) {
+              // Readers of a hidden thread hear nothing more from it, so nothing in it changes either.
+              throw Problem.conflict("A moderator hid this thread; its comments can't be edited.");
+            }
             return conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), input.rendered().html()));
           })
           .compose(v -> findAny(conn, id))
@@ -245,7 +255,7 @@ final class CommentRepository {
     return new JsonObject().put("postId", postId).put("commentCount", commentCount);
   }
 
-  private record Target(long authorId, long postId, boolean deleted, boolean hidden) {
+  private record Target(long authorId, long postId, boolean deleted, boolean hidden, boolean postHidden) {
   }
 
   /** Locks the comment's post, then the comment: the same order as every other write to the thread. */
@@ -253,12 +263,12 @@ final class CommentRepository {
     return conn.preparedQuery(LOCK_POST).execute(Tuple.of(id))
         .compose(posts -> {
           if (posts.size() == 0) throw Problem.notFound("No such comment.");
-          return conn.preparedQuery(LOCK_COMMENT).execute(Tuple.of(id));
-        })
-        .map(rows -> {
-          Row row = rows.iterator().next();
-          return new Target(row.getLong("author_id"), row.getLong("post_id"), row.getBoolean("deleted"),
-              row.getBoolean("hidden"));
+          boolean postHidden = posts.iterator().next().getBoolean("post_hidden");
+          return conn.preparedQuery(LOCK_COMMENT).execute(Tuple.of(id)).map(rows -> {
+            Row row = rows.iterator().next();
+            return new Target(row.getLong("author_id"), row.getLong("post_id"), row.getBoolean("deleted"),
+                row.getBoolean("hidden"), postHidden);
+          });
         });
   }
 

@@ -1,12 +1,12 @@
 package parley.comment;
 
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import parley.events.EventLog;
 import parley.config.AppConfig;
 import parley.http.ClientIp;
 import parley.http.Fields;
+import parley.http.Idempotency;
 import parley.http.RateLimiter;
 import parley.http.Page;
 import parley.http.PathIds;
@@ -71,14 +71,14 @@ public final class CommentRoutes {
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     CommentInput input = CommentInput.forCreate(Fields.of(ctx));
     Instant now = Instant.now();
-    limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS, "user:" + author.id());
-    limits.take(AppConfig.LIMIT_COMMENTS_IP, ClientIp.of(ctx, trustedProxies));
-    comments.insert(postId, author.id(), input)
-        .onSuccess(comment -> ctx.response().setStatusCode(201)
-            .putHeader(HttpHeaders.LOCATION, "/api/comments/" + comment.id())
-            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(comment.toJson().encode()))
-        .onFailure(ctx::fail);
+    Idempotency.<Comment>create(ctx, comments.pool(), Idempotency.key(ctx, author),
+        () -> {
+          limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS,
+              "user:" + author.id());
+          limits.take(AppConfig.LIMIT_COMMENTS_IP, ClientIp.of(ctx, trustedProxies));
+        },
+        claim -> comments.insert(postId, author.id(), input, claim),
+        comment -> new Idempotency.Reply(201, "/api/comments/" + comment.id(), comment.toJson().encode()));
   }
 
   private void read(RoutingContext ctx) {

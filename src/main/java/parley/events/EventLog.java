@@ -11,6 +11,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import parley.http.Idempotency;
 import parley.http.Iso;
 
 import java.time.Duration;
@@ -127,10 +128,21 @@ public final class EventLog {
 
   /** Runs {@code work} in one transaction and publishes the events it appended once (and only if) it commits. */
   public <T> Future<T> transaction(Function<Outbox, Future<T>> work) {
+    return transaction(Idempotency.Claim.none(), work);
+  }
+
+  /**
+   * As {@link #transaction(Function)}, for a write that may be a retry: the idempotency key is claimed first and
+   * the answer stored last, in the same transaction (see {@link Idempotency}).
+   */
+  public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work) {
     List<LiveEvent> committed = new ArrayList<>();
     return pool.withTransaction(conn -> {
       Outbox outbox = new Outbox(conn);
-      return work.apply(outbox).onSuccess(v -> committed.addAll(outbox.events));
+      return claim.take(conn)
+          .compose(v -> work.apply(outbox))
+          .compose(result -> claim.store(conn, result).map(result))
+          .onSuccess(v -> committed.addAll(outbox.events));
     }).onSuccess(v -> publish(committed));
   }
 

@@ -34,6 +34,7 @@ public final class Topics {
   public static final String COMMENT_EDITED = "comment.edited";
   public static final String COMMENT_DELETED = "comment.deleted";
   public static final String REPLY_CREATED = "reply.created";
+  public static final String POST_HIDDEN = "post.hidden";
   /** Not stored: tells one client its resume point is gone and it must refetch over REST. */
   public static final String RESYNC = "resync";
 

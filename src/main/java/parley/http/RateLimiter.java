@@ -40,6 +40,11 @@ public final class RateLimiter {
     bucket(limitKey, subject).take(config.limit(limitKey));
   }
 
+  /** Takes one action if there is one left, and says whether it did (for callers that refuse without a 429). */
+  public boolean tryTake(String limitKey, String subject) {
+    return bucket(limitKey, subject).take(config.limit(limitKey)) == 0;
+  }
+
   /** Forgets buckets that have refilled completely: they are the same as new ones. */
   public void sweep() {
     long now = System.nanoTime();

@@ -3,6 +3,7 @@ package parley.live;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import parley.config.Limit;
 import parley.events.LiveEvent;
 
 import java.util.HashMap;
@@ -32,13 +33,16 @@ final class BridgeSink implements Sink {
    * even after Parley revoked the subscription (the bridge answers a second register with its own error).
    */
   final Set<String> bridged = new HashSet<>();
+  /** Registrations this socket may still make (PARLEY_LIMIT_LIVE_REGISTERS). */
+  final GuardedSocket.TokenBucket registrations;
   private final Drain drain;
   private boolean closed;
 
-  BridgeSink(SockJSSocket socket, int maxQueueBytes) {
+  BridgeSink(SockJSSocket socket, int maxQueueBytes, Limit registrationLimit) {
     this.socket = socket;
     socket.setWriteQueueMaxSize(maxQueueBytes);
     this.drain = new Drain(socket);
+    this.registrations = new GuardedSocket.TokenBucket(registrationLimit);
   }
 
   @Override
@@ -85,6 +89,13 @@ final class BridgeSink implements Sink {
     if (closed) return;
     closed = true;
     socket.close(SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
+  }
+
+  /** The client registered faster than allowed: closed, so it backs off and reconnects. */
+  void rateLimited() {
+    if (closed) return;
+    closed = true;
+    socket.close(GuardedSocket.RATE_LIMITED, "too many registrations: back off, then reconnect");
   }
 
   @Override

@@ -12,13 +12,17 @@ import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl;
+import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.account.AccountRoutes;
 import parley.config.AppConfig;
+import parley.config.Limit;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Problem;
+import parley.http.RateLimiter;
 import parley.moderation.Visibility;
 import parley.post.PostRoutes;
 
@@ -26,6 +30,7 @@ import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -50,16 +55,23 @@ public final class LiveBridge {
   static final int MAX_TOPICS_PER_SOCKET = 64;
   private final Map<SockJSSocket, BridgeSink> sinks = new HashMap<>();
   private final MessageConsumer<JsonObject> accountChanges;
-  private final io.vertx.sqlclient.Pool pool;
+  private final Pool pool;
+  private final RateLimiter limits;
 
+  /**
+   * @param events   the event log on the live side's own database pool (replays, gap fills)
+   * @param accounts token checks and account reloads, on the same pool
+   * @param posts    whether a thread may be followed, on the same pool
+   */
   public LiveBridge(Vertx vertx, EventLog events, AccountRoutes accounts, PostRoutes posts, DeliveryFilter filter,
-      AppConfig config) {
+      AppConfig config, RateLimiter limits) {
     this.vertx = vertx;
     this.accounts = accounts;
     this.config = config;
+    this.limits = limits;
     this.hub = new LiveHub(vertx, events, filter, 10_000);
     this.posts = posts;
-    this.sse = new SseRoutes(vertx, hub, posts, config, this::withBlocks);
+    this.sse = new SseRoutes(vertx, hub, posts, config, this::withBlocks, limits);
     this.pool = events.pool();
     this.accountChanges = vertx.eventBus().consumer(Topics.ACCOUNT_CHANGED, message -> {
       long userId = message.body().getLong("userId");
@@ -90,8 +102,15 @@ public final class LiveBridge {
         .setInboundPermitteds(List.of())
         .setMaxHandlersPerSocket(MAX_TOPICS_PER_SOCKET)
         .setPingTimeout(30_000);
+    // The bridge itself, fed through GuardedSocket so every frame a client sends is rate limited and a client
+    // that stops reading is closed before the bridge queues replies to it. (SockJSHandler.bridge would build the
+    // same EventBusBridgeImpl, with no way to wrap its sockets.)
+    EventBusBridgeImpl eventBusBridge = new EventBusBridgeImpl(vertx, null, bridge, this::onBridgeEvent);
+    Limit perSocket = config.limit(AppConfig.LIMIT_LIVE_FRAMES);
     router.route("/eventbus/*").handler(this::checkOrigin);
-    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).bridge(bridge, this::onBridgeEvent));
+    router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).socketHandler(socket ->
+        eventBusBridge.handle(new GuardedSocket(vertx, socket, perSocket,
+            ip -> limits.tryTake(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip)))));
     sse.mount(router);
   }
 
@@ -132,7 +151,7 @@ public final class LiveBridge {
     }
     switch (event.type()) {
       case SOCKET_CREATED -> {
-        sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes()));
+        sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes(), config.limit(AppConfig.LIMIT_LIVE_REGISTERS)));
         event.complete(true);
       }
       case REGISTER -> register(event, sinks.get(socket));
@@ -188,6 +207,13 @@ public final class LiveBridge {
       event.complete(true);
       return;
     }
+    String ip = socket(event).ip();
+    if (!sink.registrations.tryTake() || !limits.tryTake(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ip)) {
+      // Each registration costs database reads: a client that churns them is cut off, not served.
+      event.complete(false);
+      sink.rateLimited();
+      return;
+    }
     if (sink.bridged.size() >= MAX_TOPICS_PER_SOCKET) {
       // The bridge counts registrations only once they complete; Parley's take a moment (the token), so it
       // enforces the cap itself, counting those still being set up.
@@ -202,10 +228,12 @@ public final class LiveBridge {
     long changesWhenRead = hub.accountChanges();
     Future<Reader> reader = token == null ? Future.succeededFuture(Reader.anonymous())
         : accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt())).compose(this::withBlocks);
-    reader.compose(r -> mayRead(r, topic).map(allowed -> allowed ? r : null)).onComplete(ar -> {
+    reader.compose(r -> readableAt(r, topic).map(at -> at.map(seq -> new Admitted(r, seq)).orElse(null)))
+        .onComplete(ar -> {
       long now = System.currentTimeMillis() / 1000;
       boolean current = sink.pending.get(topic) == registration;
-      if (ar.failed() || ar.result() == null || sink.isClosed() || !current || !ar.result().mayFollow(topic, now)) {
+      if (ar.failed() || ar.result() == null || sink.isClosed() || !current
+          || !ar.result().reader().mayFollow(topic, now)) {
         if (current) {
           sink.pending.remove(topic);
           sink.bridged.remove(topic);
@@ -214,7 +242,9 @@ public final class LiveBridge {
         return;
       }
       event.complete(true);
-      hub.subscribe(sink, ar.result(), topic, since, changesWhenRead)
+      Long authorizedAt = ar.result().seq() == NO_SEQ ? null : ar.result().seq();
+      Long from = since != null ? since : authorizedAt;
+      hub.subscribe(sink, ar.result().reader(), topic, from, changesWhenRead)
           .onSuccess(sub -> {
             if (sink.isClosed() || sink.pending.get(topic) != registration) {
               hub.unsubscribe(sub);
@@ -231,14 +261,27 @@ public final class LiveBridge {
     });
   }
 
+  private static GuardedSocket socket(BridgeEvent event) {
+    return (GuardedSocket) event.socket();
+  }
+
+  /** A reader allowed to follow a topic, and the topic's seq when that was decided (null: from now). */
+  private record Admitted(Reader reader, Long seq) {
+  }
+
   /**
    * A thread can be followed only while its post can be read: not once it is deleted, and not when hidden,
-   * except by its author and moderators (the same rule as GET /api/posts/{id} and its SSE stream).
+   * except by its author and moderators (the same rule as GET /api/posts/{id} and its SSE stream). Present with
+   * the thread's seq at that moment (null for other topics) when it may, empty when it may not.
    */
-  private Future<Boolean> mayRead(Reader reader, String topic) {
+  private Future<Optional<Long>> readableAt(Reader reader, String topic) {
     Long postId = Topics.postOf(topic);
-    return postId == null ? Future.succeededFuture(true) : posts.isVisibleTo(postId, reader.principal());
+    if (postId == null) return Future.succeededFuture(Optional.of(NO_SEQ));
+    return posts.readableAt(postId, reader.principal());
   }
+
+  /** Stands for "no seq" inside an Optional (which cannot hold null): the subscription starts from now. */
+  private static final Long NO_SEQ = -1L;
 
   /** Reads a user and their blocks again and applies both to all their subscriptions on this event loop. */
   private Future<Void> reload(long userId) {

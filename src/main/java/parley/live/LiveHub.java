@@ -9,6 +9,7 @@ import parley.events.EventLog;
 import parley.events.LiveEvent;
 import parley.events.Topics;
 import parley.http.Principal;
+import parley.moderation.Visibility;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -274,7 +275,8 @@ final class LiveHub {
         if (since != null) sink.resync(feed.topic, null);
         return;
       }
-      if (since == null) {
+      if (since == null || (since == feed.last && !feed.filling && feed.early.isEmpty())) {
+        // From now (or from exactly where the feed is, which is the same): nothing to replay.
         last = feed.last;
         return;
       }
@@ -373,6 +375,11 @@ final class LiveHub {
         return;
       }
       if (filter.allows(reader, event)) sink.send(feed.topic, event);
+      if (Topics.POST_HIDDEN.equals(event.type()) && !Visibility.seesHidden(reader.principal(), event.authorId())) {
+        // Hidden means silent: a reader who is neither the author nor a moderator learns it was hidden, then the
+        // stream ends for them (they could not subscribe to it now either).
+        revoke(now);
+      }
     }
 
     void revoke(long now) {

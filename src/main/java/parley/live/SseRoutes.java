@@ -11,7 +11,9 @@ import parley.account.Identity;
 import parley.config.AppConfig;
 import parley.events.LiveEvent;
 import parley.events.Topics;
+import parley.http.ClientIp;
 import parley.http.PathIds;
+import parley.http.RateLimiter;
 import parley.http.Principal;
 import parley.http.Problem;
 import parley.http.RequestGuards;
@@ -30,13 +32,16 @@ final class SseRoutes {
   private final PostRoutes posts;
   private final AppConfig config;
   private final Function<Reader, Future<Reader>> withBlocks;
+  private final RateLimiter limits;
 
-  SseRoutes(Vertx vertx, LiveHub hub, PostRoutes posts, AppConfig config, Function<Reader, Future<Reader>> withBlocks) {
+  SseRoutes(Vertx vertx, LiveHub hub, PostRoutes posts, AppConfig config, Function<Reader, Future<Reader>> withBlocks,
+      RateLimiter limits) {
     this.vertx = vertx;
     this.hub = hub;
     this.posts = posts;
     this.config = config;
     this.withBlocks = withBlocks;
+    this.limits = limits;
   }
 
   void mount(Router router) {
@@ -58,15 +63,22 @@ final class SseRoutes {
     } catch (IllegalArgumentException e) {
       throw Problem.invalid(lastEventId != null ? "Last-Event-ID" : "since", "must be a whole number of at least 0");
     }
+    // Opening a stream costs database reads, like a bridge registration, and counts against the same limit.
+    limits.take(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ClientIp.of(ctx, config.trustedProxies()));
     Reader reader = Identity.current(ctx).map(id -> Reader.of(id.principal(), id.expiresAt()))
         .orElse(Reader.anonymous());
     long changesWhenRead = hub.accountChanges();
-    posts.isVisibleTo(postId, reader.principal())
-        .compose(visible -> {
-          if (!visible) throw Problem.notFound("No such post.");
-          return withBlocks.apply(reader);
+    posts.readableAt(postId, reader.principal())
+        .compose(readable -> {
+          long authorizedAt = readable.orElseThrow(() -> Problem.notFound("No such post."));
+          // Without Last-Event-ID the stream starts where the check above saw the thread, so nothing after it
+          // (a moderator hiding the thread) is missed.
+          Long from = since != null ? since : authorizedAt;
+          return withBlocks.apply(reader).map(ready -> {
+            open(ctx, ready, Topics.post(postId), from, changesWhenRead);
+            return null;
+          });
         })
-        .onSuccess(ready -> open(ctx, ready, Topics.post(postId), since, changesWhenRead))
         .onFailure(ctx::fail);
   }
 

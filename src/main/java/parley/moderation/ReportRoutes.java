@@ -1,7 +1,6 @@
 package parley.moderation;
 
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -12,6 +11,7 @@ import parley.config.AppConfig;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Fields;
+import parley.http.Idempotency;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Principal;
@@ -70,8 +70,9 @@ public final class ReportRoutes {
     }
     String details = fields.optionalText("details", 0, 1_000, true);
     fields.check();
-    limits.take(AppConfig.LIMIT_REPORTS, "user:" + reporter.id());
-    events.transaction(box -> box.connection()
+    Idempotency.<JsonObject>create(ctx, events.pool(), Idempotency.key(ctx, reporter),
+        () -> limits.take(AppConfig.LIMIT_REPORTS, "user:" + reporter.id()),
+        claim -> events.transaction(claim, box -> box.connection()
             .preparedQuery("post".equals(type) ? POST_TARGET : COMMENT_TARGET).execute(Tuple.of(targetId))
             .compose(rows -> {
               if (rows.size() == 0) throw Problem.notFound("No such " + type + ".");
@@ -98,11 +99,8 @@ public final class ReportRoutes {
               JsonObject forModerators = report.copy()
                   .put("reporter", new JsonObject().put("username", reporter.username()));
               return box.append(Topics.MOD, "report.created", forModerators, null).map(report);
-            }))
-        .onSuccess(report -> ctx.response().setStatusCode(201)
-            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(report.encode()))
-        .onFailure(ctx::fail);
+            })),
+        report -> new Idempotency.Reply(201, null, report.encode()));
   }
 
   private static <T> Future<T> duplicate(Throwable failure) {

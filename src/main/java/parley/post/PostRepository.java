@@ -2,6 +2,7 @@ package parley.post;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
@@ -9,6 +10,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.events.EventLog;
 import parley.events.Topics;
+import parley.http.Idempotency;
 import parley.http.Page;
 import parley.http.Principal;
 import parley.http.Problem;
@@ -91,8 +93,12 @@ final class PostRepository {
     this.events = events;
   }
 
-  Future<Post> insert(long authorId, PostInput input) {
-    return events.transaction(box -> box.connection().preparedQuery(INSERT)
+  Pool pool() {
+    return events.pool();
+  }
+
+  Future<Post> insert(long authorId, PostInput input, Idempotency.Claim<Post> claim) {
+    return events.transaction(claim, box -> box.connection().preparedQuery(INSERT)
         .execute(Tuple.of(authorId, input.title(), input.body(), input.rendered().html(), input.rendered().excerpt(),
             input.sources().toArray(String[]::new)))
         .map(rows -> Post.fromRow(rows.iterator().next()))

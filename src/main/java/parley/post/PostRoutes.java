@@ -12,6 +12,7 @@ import parley.http.RateLimiter;
 import parley.moderation.ContentJson;
 import parley.moderation.Visibility;
 import parley.http.Fields;
+import parley.http.Idempotency;
 import parley.http.Page;
 import parley.http.PathIds;
 import parley.http.Principal;
@@ -19,6 +20,7 @@ import parley.http.Problem;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /** Publishing, reading, editing and deleting posts. */
 public final class PostRoutes {
@@ -51,10 +53,15 @@ public final class PostRoutes {
     return (client, id) -> posts.json(client, id);
   }
 
-  /** Whether a reader may read a post: it exists, is not deleted, and is not hidden from them. */
-  public Future<Boolean> isVisibleTo(long postId, Principal reader) {
-    return posts.find(postId, 0).map(read -> read.isPresent()
-        && (!read.get().post().hidden() || Visibility.seesHidden(reader, read.get().post().authorId())));
+  /**
+   * The thread's seq at the moment a reader was found allowed to read the post (it exists, is not deleted, and is
+   * not hidden from them), or empty when they may not. A live subscription starts from that seq, so nothing that
+   * happens after the check (a moderator hiding the thread, say) can slip past it.
+   */
+  public Future<Optional<Long>> readableAt(long postId, Principal reader) {
+    return posts.find(postId, 0).map(found -> found
+        .filter(read -> !read.post().hidden() || Visibility.seesHidden(reader, read.post().authorId()))
+        .map(PostRepository.Read::seq));
   }
 
   private void list(RoutingContext ctx) {
@@ -85,14 +92,13 @@ public final class PostRoutes {
     Principal author = Principal.active(ctx);
     PostInput input = PostInput.forCreate(Fields.of(ctx));
     Instant now = Instant.now();
-    limits.take(author.isNew(now) ? AppConfig.LIMIT_POSTS_NEW : AppConfig.LIMIT_POSTS, "user:" + author.id());
-    limits.take(AppConfig.LIMIT_POSTS_IP, ClientIp.of(ctx, trustedProxies));
-    posts.insert(author.id(), input)
-        .onSuccess(post -> ctx.response().setStatusCode(201)
-            .putHeader(HttpHeaders.LOCATION, "/api/posts/" + post.id())
-            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(post.toJson().encode()))
-        .onFailure(ctx::fail);
+    Idempotency.<Post>create(ctx, posts.pool(), Idempotency.key(ctx, author),
+        () -> {
+          limits.take(author.isNew(now) ? AppConfig.LIMIT_POSTS_NEW : AppConfig.LIMIT_POSTS, "user:" + author.id());
+          limits.take(AppConfig.LIMIT_POSTS_IP, ClientIp.of(ctx, trustedProxies));
+        },
+        claim -> posts.insert(author.id(), input, claim),
+        post -> new Idempotency.Reply(201, "/api/posts/" + post.id(), post.toJson().encode()));
   }
 
   private void read(RoutingContext ctx) {

@@ -1,0 +1,176 @@
+package parley.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Safe retries for creating requests (posts, comments, reports): a client sends an {@code Idempotency-Key} header,
+ * and a retry with the same key by the same account gets the first answer again and creates nothing.
+ *
+ * <p>The key is claimed inside the write's own transaction, before anything else, and the answer is stored in that
+ * same transaction: two requests with one key never both write (PostgreSQL makes the second claim wait for the
+ * first transaction, then see its row), a write that rolls back leaves no key behind, and a write that committed
+ * always has its answer stored. The same key with a different request is refused (422).
+ */
+public final class Idempotency {
+
+  public static final String HEADER = "Idempotency-Key";
+
+  private static final String FIND = "SELECT request_hash, status, location, body FROM idempotency_keys "
+      + "WHERE user_id = $1 AND key = $2";
+  private static final String CLAIM = "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body) "
+      + "VALUES ($1, $2, $3, 0, '') ON CONFLICT DO NOTHING RETURNING 1";
+  private static final String STORE = "UPDATE idempotency_keys SET status = $3, location = $4, body = $5 "
+      + "WHERE user_id = $1 AND key = $2";
+  private static final String PRUNE = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)";
+
+  private Idempotency() {
+  }
+
+  /** An answer as it was sent: status, Location (or null) and the JSON body. */
+  public record Reply(int status, String location, String body) {
+  }
+
+  /** One request's key: whose, which, and a digest of the request it came with. */
+  public record Key(long userId, String key, String requestHash) {
+
+    /** The answer stored for this key, if a request with it committed; 422 if it was another request. */
+    Future<Optional<Reply>> stored(SqlClient client) {
+      return client.preparedQuery(FIND).execute(Tuple.of(userId, key)).map(rows -> {
+        if (rows.size() == 0) return Optional.empty();
+        var row = rows.iterator().next();
+        if (!row.getString("request_hash").equals(requestHash)) {
+          throw new Problem(422, "idempotency-key-reused", "Idempotency key reused",
+              "This Idempotency-Key was used for a different request.", List.of(), null);
+        }
+        return Optional.of(new Reply(row.getInteger("status"), row.getString("location"), row.getString("body")));
+      });
+    }
+  }
+
+  /** Thrown inside a transaction whose key another request already holds: the transaction rolls back. */
+  static final class AlreadyClaimed extends RuntimeException {
+    AlreadyClaimed() {
+      super("idempotency key already used", null, false, false);
+    }
+  }
+
+  /**
+   * What a write does with its key inside its transaction: {@link #take} first, {@link #store} last. {@link #NONE}
+   * (no key) does nothing.
+   */
+  public interface Claim<T> {
+
+    Future<Void> take(SqlConnection conn);
+
+    Future<Void> store(SqlConnection conn, T result);
+
+    static <T> Claim<T> none() {
+      return new Claim<>() {
+        @Override
+        public Future<Void> take(SqlConnection conn) {
+          return Future.succeededFuture();
+        }
+
+        @Override
+        public Future<Void> store(SqlConnection conn, T result) {
+          return Future.succeededFuture();
+        }
+      };
+    }
+  }
+
+  /** The request's key, or null when it sent none; a malformed key is a 400. */
+  public static Key key(RoutingContext ctx, Principal caller) {
+    String raw = ctx.request().getHeader(HEADER);
+    if (raw == null) return null;
+    if (raw.isEmpty() || raw.length() > 255 || !raw.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw Problem.invalid(HEADER, "must be 1 to 255 visible ASCII characters");
+    }
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update((ctx.request().method() + " " + ctx.request().path() + "\n").getBytes(StandardCharsets.UTF_8));
+      if (ctx.body().buffer() != null) digest.update(ctx.body().buffer().getBytes());
+      return new Key(caller.id(), raw, HexFormat.of().formatHex(digest.digest()));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Runs a create with an optional key: a reply already stored for the key is sent as it was (without spending
+   * rate limits); otherwise {@code admit} runs (the rate limits), then {@code write} with a claim that stores
+   * {@code reply} of its result in its transaction, and the reply is sent.
+   */
+  public static <T> void create(RoutingContext ctx, Pool pool, Key key, Runnable admit,
+      Function<Claim<T>, Future<T>> write, Function<T, Reply> reply) {
+    Future<Optional<Reply>> stored = key == null ? Future.succeededFuture(Optional.empty()) : key.stored(pool);
+    stored.compose(found -> {
+          if (found.isPresent()) return Future.succeededFuture(new Sent(found.get(), true));
+          admit.run();
+          Claim<T> claim = key == null ? Claim.none() : claim(key, reply);
+          return write.apply(claim).map(result -> new Sent(reply.apply(result), false))
+              .recover(e -> e instanceof AlreadyClaimed
+                  ? key.stored(pool).map(again -> new Sent(again.orElseThrow(conflict()), true))
+                  : Future.failedFuture(e));
+        })
+        .onSuccess(sent -> send(ctx, sent))
+        .onFailure(ctx::fail);
+  }
+
+  private static Supplier<Problem> conflict() {
+    return () -> Problem.conflict("A request with this Idempotency-Key is still being processed.");
+  }
+
+  private static <T> Claim<T> claim(Key key, Function<T, Reply> reply) {
+    return new Claim<>() {
+      @Override
+      public Future<Void> take(SqlConnection conn) {
+        return conn.preparedQuery(CLAIM).execute(Tuple.of(key.userId(), key.key(), key.requestHash()))
+            .map(rows -> {
+              if (rows.size() == 0) throw new AlreadyClaimed();
+              return null;
+            });
+      }
+
+      @Override
+      public Future<Void> store(SqlConnection conn, T result) {
+        Reply r = reply.apply(result);
+        return conn.preparedQuery(STORE).execute(Tuple.of(key.userId(), key.key(), r.status(), r.location(), r.body()))
+            .mapEmpty();
+      }
+    };
+  }
+
+  private record Sent(Reply reply, boolean replayed) {
+  }
+
+  private static void send(RoutingContext ctx, Sent sent) {
+    if (sent.replayed()) ctx.response().putHeader("Idempotent-Replayed", "true");
+    if (sent.reply().location() != null) ctx.response().putHeader(HttpHeaders.LOCATION, sent.reply().location());
+    ctx.response().setStatusCode(sent.reply().status())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(sent.reply().body());
+  }
+
+  /** Forgets keys older than the retention (at least a day by default). */
+  public static Future<Long> prune(Pool pool, Duration retention) {
+    return pool.preparedQuery(PRUNE).execute(Tuple.of((double) retention.toSeconds()))
+        .map(rows -> (long) rows.rowCount());
+  }
+}

@@ -1,0 +1,207 @@
+package parley.live;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSSocket;
+import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
+import parley.config.Limit;
+
+/**
+ * A bridge socket as the event-bus bridge sees it: every frame the client sends passes two checks before the
+ * bridge reads it, so that no client can make Parley hold memory or work on its behalf without bound.
+ *
+ * <ul>
+ *   <li>Frames are rate limited per socket and per client address; past either limit the socket is closed with
+ *   {@link #RATE_LIMITED}. The bridge answers refused frames with error frames (and used to log an error for each),
+ *   so an unlimited sender could make it write without end.</li>
+ *   <li>A socket whose outgoing queue is full (its reader stopped reading) is closed with
+ *   {@link BridgeSink#SLOW_CONSUMER} at its next frame, before the bridge can queue a reply to it; Parley's own
+ *   events already close it at that point.</li>
+ * </ul>
+ *
+ * <p>It extends the bridge's socket base class because the bridge closes idle sockets through it.
+ */
+final class GuardedSocket extends SockJSSocketBase {
+
+  /** Close code for a client that sent frames or registrations faster than allowed: back off, then reconnect. */
+  static final int RATE_LIMITED = 4002;
+
+  /** Whether the client's address may send one more frame (the per-address limit, shared by the node). */
+  interface AddressLimit {
+    boolean tryTake(String ip);
+  }
+
+  private final SockJSSocket inner;
+  private final TokenBucket frames;
+  private final AddressLimit addressFrames;
+  private final String ip;
+  private boolean closed;
+
+  GuardedSocket(Vertx vertx, SockJSSocket inner, Limit perSocket, AddressLimit perAddress) {
+    super(vertx, inner.routingContext(), new SockJSHandlerOptions().setRegisterWriteHandler(false));
+    this.inner = inner;
+    this.frames = new TokenBucket(perSocket);
+    this.addressFrames = perAddress;
+    this.ip = inner.remoteAddress() == null ? "unknown" : inner.remoteAddress().host();
+  }
+
+  String ip() {
+    return ip;
+  }
+
+  @Override
+  public SockJSSocket handler(Handler<Buffer> handler) {
+    inner.handler(handler == null ? null : frame -> {
+      if (closed) return;
+      if (inner.writeQueueFull()) {
+        close(BridgeSink.SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
+      } else if (!frames.tryTake() || !addressFrames.tryTake(ip)) {
+        close(RATE_LIMITED, "too many frames: back off, then reconnect");
+      } else {
+        handler.handle(frame);
+      }
+    });
+    return this;
+  }
+
+  @Override
+  public Future<Void> write(Buffer data) {
+    return inner.write(data);
+  }
+
+  @Override
+  public Future<Void> write(String data) {
+    return inner.write(data);
+  }
+
+  @Override
+  public SockJSSocket exceptionHandler(Handler<Throwable> handler) {
+    inner.exceptionHandler(handler);
+    return this;
+  }
+
+  @Override
+  public SockJSSocket pause() {
+    inner.pause();
+    return this;
+  }
+
+  @Override
+  public SockJSSocket resume() {
+    inner.resume();
+    return this;
+  }
+
+  @Override
+  public SockJSSocket fetch(long amount) {
+    inner.fetch(amount);
+    return this;
+  }
+
+  @Override
+  public SockJSSocket endHandler(Handler<Void> endHandler) {
+    inner.endHandler(endHandler);
+    return this;
+  }
+
+  @Override
+  public SockJSSocket closeHandler(Handler<Void> closeHandler) {
+    inner.closeHandler(v -> {
+      closed = true;
+      if (closeHandler != null) closeHandler.handle(v);
+    });
+    return this;
+  }
+
+  @Override
+  public SockJSSocket setWriteQueueMaxSize(int maxSize) {
+    inner.setWriteQueueMaxSize(maxSize);
+    return this;
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return inner.writeQueueFull();
+  }
+
+  @Override
+  public SockJSSocket drainHandler(Handler<Void> handler) {
+    inner.drainHandler(handler);
+    return this;
+  }
+
+  @Override
+  public Future<Void> end() {
+    return inner.end();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    inner.close();
+  }
+
+  @Override
+  public void close(int statusCode, String reason) {
+    closed = true;
+    inner.close(statusCode, reason);
+  }
+
+  @Override
+  public void closeAfterSessionExpired() {
+    closed = true;
+    if (inner instanceof SockJSSocketBase base) {
+      base.closeAfterSessionExpired();
+    } else {
+      inner.close();
+    }
+  }
+
+  @Override
+  public SocketAddress remoteAddress() {
+    return inner.remoteAddress();
+  }
+
+  @Override
+  public SocketAddress localAddress() {
+    return inner.localAddress();
+  }
+
+  @Override
+  public MultiMap headers() {
+    return inner.headers();
+  }
+
+  @Override
+  public String uri() {
+    return inner.uri();
+  }
+
+  /** A token bucket for one socket, used only from its event loop. */
+  static final class TokenBucket {
+    private final double capacity;
+    private final double perNano;
+    private double tokens;
+    private long updated = System.nanoTime();
+
+    TokenBucket(Limit limit) {
+      this.capacity = limit.count();
+      this.perNano = limit.count() / (double) limit.window().toNanos();
+      this.tokens = capacity;
+    }
+
+    boolean tryTake() {
+      long now = System.nanoTime();
+      tokens = Math.min(capacity, tokens + (now - updated) * perNano);
+      updated = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    }
+  }
+}
