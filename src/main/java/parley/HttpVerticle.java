@@ -119,6 +119,9 @@ public final class HttpVerticle extends VerticleBase {
         .setHost(config.host())
         .setPort(config.port())
         .setCompressionSupported(true)
+        // No cleartext HTTP/2 (no browser speaks it): with it on, Vert.x sees a connection only once its first
+        // request head has arrived, too late to cap connections or time out a head that never completes.
+        .setHttp2ClearTextEnabled(false)
         .setIdleTimeout((int) config.httpIdleTimeout().toSeconds())
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
         // Clients only send small control frames (register, ping); nothing legitimate needs more.

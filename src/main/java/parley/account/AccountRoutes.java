@@ -144,17 +144,17 @@ public final class AccountRoutes {
     accounts.findForLogin(login)
         .compose(found -> {
           found.ifPresent(credentials -> {
-            long wait = logins.waitSeconds(credentials.user().id(), ip);
+            long wait = logins.waitSeconds(throttleKey(credentials.user()), ip);
             if (wait > 0) throw RateLimiter.tooMany(wait);
           });
           return passwords.verify(password, found.map(AccountRepository.Credentials::passwordHash).orElse(null))
               .map(ok -> {
                 if (!ok) {
                   limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
-                  found.ifPresent(credentials -> logins.failed(credentials.user().id()));
+                  found.ifPresent(credentials -> logins.failed(throttleKey(credentials.user())));
                   throw Problem.unauthorized(BAD_LOGIN);
                 }
-                logins.succeeded(found.get().user().id(), ip);
+                logins.succeeded(throttleKey(found.get().user()), ip);
                 return found.get().user();
               });
         })
@@ -184,14 +184,15 @@ public final class AccountRoutes {
     String next = fields.text("newPassword", 8, 128, false);
     fields.check();
     String ip = ClientIp.of(ctx, trustedProxies);
-    long wait = logins.waitSeconds(me.id(), ip);
+    String account = LoginThrottle.account(me.id(), me.createdAt());
+    long wait = logins.waitSeconds(account, ip);
     if (wait > 0) throw RateLimiter.tooMany(wait);
     accounts.passwordHash(me.id())
         .compose(hash -> {
           String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
           return passwords.verify(current, stored).compose(ok -> {
             if (!ok) {
-              logins.failed(me.id());
+              logins.failed(account);
               throw Problem.invalid("currentPassword", "is not your current password");
             }
             return passwords.hash(next);
@@ -223,6 +224,10 @@ public final class AccountRoutes {
         .map(profile -> profile.orElseThrow(() -> Problem.notFound("No such user.")))
         .onSuccess(ctx::json)
         .onFailure(ctx::fail);
+  }
+
+  private static String throttleKey(User user) {
+    return LoginThrottle.account(user.id(), user.createdAt());
   }
 
   private JsonObject session(User user) {

@@ -1,6 +1,7 @@
 package parley.account;
 
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
@@ -22,7 +23,12 @@ public final class LoginThrottle {
 
   private final int free;
   private final long maxDelayMs;
-  private final Map<Long, State> states = new ConcurrentHashMap<>();
+  private final Map<String, State> states = new ConcurrentHashMap<>();
+
+  /** The throttle's name for an account: its id and creation time, which no other account ever shares. */
+  static String account(long id, OffsetDateTime createdAt) {
+    return id + "@" + createdAt.toInstant().toEpochMilli();
+  }
 
   LoginThrottle(int free, Duration maxDelay) {
     this.free = free;
@@ -30,8 +36,8 @@ public final class LoginThrottle {
   }
 
   /** Seconds this address must wait before trying this account again; 0 means it may try now. */
-  long waitSeconds(long userId, String ip) {
-    State state = states.get(userId);
+  long waitSeconds(String account, String ip) {
+    State state = states.get(account);
     if (state == null) return 0;
     synchronized (state) {
       long now = System.currentTimeMillis();
@@ -41,8 +47,8 @@ public final class LoginThrottle {
     }
   }
 
-  void failed(long userId) {
-    State state = states.computeIfAbsent(userId, id -> new State());
+  void failed(String account) {
+    State state = states.computeIfAbsent(account, id -> new State());
     synchronized (state) {
       long now = System.currentTimeMillis();
       state.failures++;
@@ -54,8 +60,8 @@ public final class LoginThrottle {
     }
   }
 
-  void succeeded(long userId, String ip) {
-    State state = states.computeIfAbsent(userId, id -> new State());
+  void succeeded(String account, String ip) {
+    State state = states.computeIfAbsent(account, id -> new State());
     synchronized (state) {
       state.failures = 0;
       state.blockedUntil = 0;

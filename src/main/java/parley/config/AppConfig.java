@@ -100,9 +100,9 @@ public record AppConfig(
       Map.entry(LIMIT_REGISTRATIONS_IP, "5/1h"),
       Map.entry(LIMIT_FAILED_LOGINS_IP, "10/15m"),
       Map.entry(LIMIT_LIVE_FRAMES, "120/1m"),
-      Map.entry(LIMIT_LIVE_FRAMES_IP, "1200/1m"),
+      Map.entry(LIMIT_LIVE_FRAMES_IP, "6000/1m"),
       Map.entry(LIMIT_LIVE_REGISTERS, "128/1m"),
-      Map.entry(LIMIT_LIVE_REGISTERS_IP, "600/1m"));
+      Map.entry(LIMIT_LIVE_REGISTERS_IP, "1200/1m"));
 
   public AppConfig {
     if (port < 0 || port > 65535) throw new IllegalArgumentException(PORT + " must be between 0 and 65535");

@@ -18,6 +18,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -42,6 +43,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -99,6 +101,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
       return new Options(dataDir, dataDir.resolve("pg-bin"), Map.of(), dataDir.resolve("postgres-server.log"));
     }
 
+    /** The same, with the binaries unpacked elsewhere (tests share one copy between data directories). */
+    public Options withBinaries(Path dir) {
+      return new Options(dataDir, dir, settings, serverLog);
+    }
+
     public Options withSettings(Map<String, String> extra) {
       Map<String, String> merged = new LinkedHashMap<>(settings);
       merged.putAll(extra);
@@ -114,6 +121,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final AtomicLong restarts = new AtomicLong();
+  private volatile CompletableFuture<Void> nextRestart = new CompletableFuture<>();
   private volatile Process postmaster;
   private volatile boolean closing;
   private Thread supervisor;
@@ -135,7 +143,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
     createPrivateDirectory(dataDir);
     FileChannel lockChannel = FileChannel.open(dataDir.resolve("parley.lock"),
         StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock lock = lockChannel.tryLock();
+    FileLock lock;
+    try {
+      lock = lockChannel.tryLock();
+    } catch (OverlappingFileLockException sameProcess) {
+      lock = null;
+    }
     if (lock == null) {
       lockChannel.close();
       throw new IllegalStateException("Another Parley is using the data directory " + dataDir
@@ -172,6 +185,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
   /** How many times the server was started again after it died (for the log, the tests and /health). */
   public long restarts() {
     return restarts.get();
+  }
+
+  /** Completes when the server has been started again after it next dies. */
+  public CompletableFuture<Void> nextRestart() {
+    return nextRestart;
   }
 
   /** Whether the postmaster is running now (it may still be recovering after a restart). */
@@ -224,6 +242,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
         log.debug("Releasing the data directory lock failed: {}", e.toString());
       }
     }
+  }
+
+  /**
+   * Leaves the server running and lets go of the data directory, as a Parley killed with SIGKILL would: for the test
+   * that proves the next start stops such an orphan.
+   */
+  void abandon() throws IOException {
+    closing = true;
+    if (supervisor != null) supervisor.interrupt();
+    lock.release();
+    lockChannel.close();
   }
 
   // ---- start-up ----
@@ -401,6 +430,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
           try {
             launch();
             restarts.incrementAndGet();
+            CompletableFuture<Void> done = nextRestart;
+            nextRestart = new CompletableFuture<>();
+            done.complete(null);
             break;
           } catch (IOException | RuntimeException e) {
             // Typically its old backends still hold the shared memory for a moment.

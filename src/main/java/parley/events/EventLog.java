@@ -16,7 +16,9 @@ import parley.http.Iso;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -53,6 +55,8 @@ public final class EventLog {
        ORDER BY e.seq""";
 
   private static final String HEAD = "SELECT seq FROM topic_seqs WHERE topic = $1";
+
+  private static final String HEADS = "SELECT topic, seq FROM topic_seqs WHERE topic = ANY($1)";
 
   /** Topics with events old enough to prune. */
   private static final String PRUNABLE_TOPICS =
@@ -193,6 +197,15 @@ public final class EventLog {
   public Future<Long> head(String topic) {
     return pool.preparedQuery(HEAD).execute(Tuple.of(topic))
         .map(rows -> rows.size() == 0 ? 0L : rows.iterator().next().getLong("seq"));
+  }
+
+  /** The last seq of each of these topics that has events (topics without any are left out). */
+  public Future<Map<String, Long>> heads(List<String> topics) {
+    return pool.preparedQuery(HEADS).execute(Tuple.of(topics.toArray(String[]::new))).map(rows -> {
+      Map<String, Long> heads = new HashMap<>();
+      rows.forEach(row -> heads.put(row.getString("topic"), row.getLong("seq")));
+      return heads;
+    });
   }
 
   /**

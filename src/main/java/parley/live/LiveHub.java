@@ -12,6 +12,7 @@ import parley.http.Principal;
 import parley.moderation.Visibility;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,6 +36,12 @@ final class LiveHub {
 
   private static final Logger log = LoggerFactory.getLogger(LiveHub.class);
   private static final int REPLAY_PAGE = 500;
+  /**
+   * How often the heads of followed threads are compared with the log. An event is published only after its commit
+   * is acknowledged, so a commit whose acknowledgement was lost (the database died at that moment) is in the log
+   * but never on the bus; the next event would reveal the gap, and this finds it when no next event comes.
+   */
+  private static final long RECONCILE_EVERY_MS = 5_000;
 
   private final Vertx vertx;
   private final EventLog events;
@@ -45,6 +52,8 @@ final class LiveHub {
   /** Signed-in readers' subscriptions by user, so an account or block change reaches all of them at once. */
   private final Map<Long, Set<Subscription>> byUser = new HashMap<>();
   private final long sweepTimer;
+  private final long reconcileTimer;
+  private boolean reconciling;
   /** Account changes seen on this event loop, so a subscription set up across one can catch it. */
   private long accountChanges;
   private java.util.function.LongFunction<Future<Void>> reloadAccount = id -> Future.succeededFuture();
@@ -56,10 +65,12 @@ final class LiveHub {
     this.maxBuffered = maxBuffered;
     // Tokens expire between events too: look at restricted subscriptions often enough to cut them within a second.
     this.sweepTimer = vertx.setPeriodic(250, id -> sweep());
+    this.reconcileTimer = vertx.setPeriodic(RECONCILE_EVERY_MS, id -> reconcile());
   }
 
   void close() {
     vertx.cancelTimer(sweepTimer);
+    vertx.cancelTimer(reconcileTimer);
     feeds.values().forEach(feed -> feed.consumer.unregister());
     feeds.clear();
   }
@@ -149,6 +160,25 @@ final class LiveHub {
     }
   }
 
+  /** Fills, from the log, any committed events of followed threads that never arrived on the bus. */
+  private void reconcile() {
+    if (reconciling) return;
+    List<String> ordered = new ArrayList<>();
+    for (TopicFeed feed : feeds.values()) {
+      if (feed.ordered && feed.ready.succeeded()) ordered.add(feed.topic);
+    }
+    if (ordered.isEmpty()) return;
+    reconciling = true;
+    events.heads(ordered).onComplete(ar -> {
+      reconciling = false;
+      if (ar.failed()) return;  // the database is away; the next round tries again
+      ar.result().forEach((topic, head) -> {
+        TopicFeed feed = feeds.get(topic);
+        if (feed != null && head > feed.last) feed.fill(head + 1);
+      });
+    });
+  }
+
   private void sweep() {
     long now = System.currentTimeMillis() / 1000;
     for (Subscription sub : List.copyOf(restricted)) {
@@ -228,6 +258,7 @@ final class LiveHub {
             if (e.seq() == last + 1) dispatch(e);
           }
           passOn();
+          if (!ar.result().events().isEmpty() && last < upTo - 1) fill(upTo);
         } else {
           log.warn("Could not fill a gap in {} from the event log; retrying: {}", topic, ar.cause().toString());
           vertx.setTimer(200, id -> passOn());

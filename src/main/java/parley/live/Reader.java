@@ -62,13 +62,14 @@ public final class Reader {
   }
 
   /**
-   * Whether this reader may follow a topic right now: a revoked token follows nothing; restricted topics also end
-   * with the token's expiry, the role or a ban.
+   * Whether this reader may follow a topic right now. A revoked token, or a banned user's, follows nothing (a banned
+   * person may still read public threads without signing in, like anyone); restricted topics also end with the
+   * token's expiry and the role.
    */
   public boolean mayFollow(String topic, long nowEpochSeconds) {
     if (revoked()) return false;
-    boolean active = principal != null && nowEpochSeconds < expiresAt
-        && !principal.isBanned(Instant.ofEpochSecond(nowEpochSeconds));
+    if (signedIn && principal.isBanned(Instant.ofEpochSecond(nowEpochSeconds))) return false;
+    boolean active = principal != null && nowEpochSeconds < expiresAt;
     if (Topics.MOD.equals(topic)) {
       return active && principal.isModerator();
     }

@@ -67,6 +67,8 @@ final class SseRoutes {
     limits.take(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ClientIp.of(ctx, config.trustedProxies()));
     Reader reader = Identity.current(ctx).map(id -> Reader.of(id.principal(), id.expiresAt()))
         .orElse(Reader.anonymous());
+    // A signed-in stream is a signed-in action: a banned account is refused (it may read without its token).
+    if (reader.principal() != null) Principal.active(ctx);
     long changesWhenRead = hub.accountChanges();
     posts.readableAt(postId, reader.principal())
         .compose(readable -> {

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import parley.Api;
 import parley.Api.Response;
+import parley.RawHttp;
 import parley.TestParley;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -116,5 +117,99 @@ class ProblemsTest {
     assertTrue(r.header("content-security-policy").contains("frame-ancestors 'none'"));
     Response problem = api.get("/api/nope");
     assertEquals("nosniff", problem.header("x-content-type-options"));
+  }
+
+  // ---- requests no well-behaved client sends ----
+
+  private static RawHttp.Reply raw(String requestLine, String... headers) throws Exception {
+    StringBuilder request = new StringBuilder(requestLine).append("\r\nHost: localhost\r\n");
+    for (String h : headers) request.append(h).append("\r\n");
+    request.append("Connection: close\r\n\r\n");
+    return RawHttp.send(TestParley.server().running().port(), request.toString());
+  }
+
+  private static void assertRawProblem(RawHttp.Reply r, int status) {
+    assertEquals(status, r.status(), r.toString());
+    assertEquals("application/problem+json", r.header("content-type"), r.toString());
+    assertEquals(status, new JsonObject(r.body()).getInteger("status"));
+  }
+
+  @Test
+  void aNulOrABrokenEscapeAnywhereInThePathOrQueryIs400NotA500() throws Exception {
+    api.register("alice");
+    for (String target : new String[] {"/api/users/al%00ice", "/api/users/al%00ice/posts", "/api/users/al%00ice/comments",
+        "/api/users/%zz", "/api/users/a%4", "/api/posts?limit=%9", "/api/posts?cursor=%C3%28",
+        "/api/posts/1/comments?limit=1%00", "/api/users/%ED%A0%80", "/posts/%00"}) {
+      assertRawProblem(raw("GET " + target + " HTTP/1.1"), 400);
+    }
+    assertRawProblem(raw("GET /api/users/al\u0000ice HTTP/1.1"), 400);
+    assertRawProblem(raw("GET /api/users/\u00e9mile HTTP/1.1"), 400);
+  }
+
+  @Test
+  void aReadWithABodyIs400() throws Exception {
+    assertRawProblem(raw("GET /api/posts HTTP/1.1", "Content-Type: application/x-www-form-urlencoded",
+        "Content-Length: 3") , 400);
+    Response multipart = api.raw("GET", "/api/posts", null, "--b\r\n\r\nx\r\n--b--",
+        "multipart/form-data; boundary=b");
+    assertProblem(multipart, 400);
+  }
+
+  @Test
+  void conflictingBodyLengthsAreRefused() throws Exception {
+    RawHttp.Reply r = RawHttp.send(TestParley.server().running().port(), "POST /api/auth/login HTTP/1.1\r\n"
+        + "Host: localhost\r\nContent-Type: application/json\r\nContent-Length: 4\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    assertRawProblem(r, 400);
+  }
+
+  @Test
+  void unknownPathsAre404WhateverTheMethod() throws Exception {
+    assertProblem(api.raw("POST", "/nothing-here", null, null, null), 404);
+    assertProblem(api.raw("DELETE", "/api/nothing-here", null, null, null), 404);
+    assertProblem(api.raw("PATCH", "/posts/1", null, "{}", "application/json"), 404);
+  }
+
+  @Test
+  void headIsAnsweredLikeGetWithoutABody() throws Exception {
+    RawHttp.Reply page = raw("HEAD / HTTP/1.1");
+    assertEquals(200, page.status());
+    RawHttp.Reply api = raw("HEAD /api/posts HTTP/1.1");
+    assertEquals(200, api.status());
+    assertTrue(api.header("content-type").startsWith("application/json"));
+    assertEquals("", api.body());
+    RawHttp.Reply missing = raw("HEAD /api/nothing-here HTTP/1.1");
+    assertEquals(404, missing.status());
+    assertEquals("application/problem+json", missing.header("content-type"));
+  }
+
+  @Test
+  void deepNestingAndHugeNumbersAre400() throws Exception {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    String deep = "[".repeat(5000) + "]".repeat(5000);
+    assertProblem(api.raw("POST", "/api/posts", "Bearer " + alice.token(), "{\"title\":" + deep + "}",
+        "application/json"), 400);
+    Response huge = api.raw("POST", "/api/posts/" + post + "/comments", "Bearer " + alice.token(),
+        "{\"body\":\"hi\",\"parentId\":1e999999}", "application/json");
+    assertProblem(huge, 400);
+    Response longNumber = api.raw("POST", "/api/posts/" + post + "/comments", "Bearer " + alice.token(),
+        "{\"body\":\"hi\",\"parentId\":" + "9".repeat(3000) + "}", "application/json");
+    assertProblem(longNumber, 400);
+    assertEquals(0, TestParley.count("SELECT count(*) FROM comments"));
+  }
+
+  @Test
+  void invalidUtf8InABodyIs400() throws Exception {
+    Api.Session alice = api.register("alice");
+    byte[] body = "{\"title\":\"\u00ff\u00fe\",\"body\":\"x\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    byte[] prefix = ("POST /api/posts HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + alice.token()
+        + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + body.length
+        + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    byte[] request = java.util.Arrays.copyOf(prefix, prefix.length + body.length);
+    System.arraycopy(body, 0, request, prefix.length, body.length);
+    RawHttp.Reply r = RawHttp.send(null, TestParley.server().running().port(), request);
+    assertTrue(r.status() == 400, r.toString());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM posts"));
   }
 }

@@ -42,7 +42,11 @@ final class LiveClient implements AutoCloseable {
   }
 
   static LiveClient connect() throws Exception {
-    int port = TestParley.server().running().port();
+    return connect(TestParley.server().running().port());
+  }
+
+  /** A socket to another server (one a test started with its own settings). */
+  static LiveClient connect(int port) throws Exception {
     WebSocket ws = CLIENT.connect(new WebSocketConnectOptions().setHost("localhost").setPort(port)
             .setURI("/eventbus/websocket"))
         .toCompletionStage().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);

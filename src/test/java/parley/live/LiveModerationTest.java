@@ -8,17 +8,6 @@ import parley.Api.Response;
 import parley.Api.Session;
 import parley.TestParley;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -140,46 +129,6 @@ class LiveModerationTest {
 
   // ---- 2. blocks over SSE ----
 
-  /** An SSE stream read on its own thread: each data line as JSON, in order. */
-  private static final class SseStream implements AutoCloseable {
-    private final BlockingQueue<JsonObject> events = new LinkedBlockingQueue<>();
-    private final InputStream body;
-    private final Thread reader;
-
-    SseStream(String url, String authorization) throws Exception {
-      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url));
-      if (authorization != null) request.header("Authorization", authorization);
-      HttpResponse<InputStream> response = HttpClient.newHttpClient()
-          .send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-      assertEquals(200, response.statusCode());
-      assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
-      body = response.body();
-      reader = new Thread(() -> {
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = lines.readLine()) != null) {
-            if (line.startsWith("data: ")) events.add(new JsonObject(line.substring(6)));
-          }
-        } catch (IOException | RuntimeException e) {
-          // closed by the test
-        }
-      }, "sse-reader");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    JsonObject next() throws InterruptedException {
-      JsonObject event = events.poll(LiveClient.WAIT_SECONDS, TimeUnit.SECONDS);
-      assertNotNull(event, "no SSE event within " + LiveClient.WAIT_SECONDS + " s");
-      return event;
-    }
-
-    @Override
-    public void close() throws IOException {
-      body.close();
-    }
-  }
-
   @Test
   void sseWithholdsABlockedAuthorsCommentsFromTheBlocker() throws Exception {
     Session alice = api.register("alice");
@@ -189,9 +138,9 @@ class LiveModerationTest {
     assertEquals(204, api.put("/api/me/blocks/bob", alice, null).status());
     String url = api.baseUrl() + "/api/posts/" + post + "/events?since=" + seqOf(post);
 
-    try (SseStream blocker = new SseStream(url, "Bearer " + alice.token());
-         SseStream anonymous = new SseStream(url, null);
-         SseStream other = new SseStream(url, "Bearer " + carol.token())) {
+    try (SseClient blocker = SseClient.open(url, "Bearer " + alice.token());
+         SseClient anonymous = SseClient.open(url, null);
+         SseClient other = SseClient.open(url, "Bearer " + carol.token())) {
       long bobs = api.comment(bob, post, "bob says hi", null);
       long sentinel = api.comment(carol, post, "carol's sentinel", null);
 
@@ -374,5 +323,72 @@ class LiveModerationTest {
       assertEquals("post.locked", locked.getString("type"));
       assertEquals(post, locked.getJsonObject("data").getLong("id"));
     }
+  }
+
+  // ---- 7. hidden means silent ----
+
+  @Test
+  void hidingAThreadEndsItsStreamsForReadersButNotForItsAuthorOrModerators() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session carol = api.register("carol");
+    Session bob = api.register("bob");
+    long post = api.createPost(carol, "Carol's thread");
+    long bobsComment = api.comment(bob, post, "bob was here", null);
+    String thread = "parley.post." + post;
+    String sseUrl = api.baseUrl() + "/api/posts/" + post + "/events?since=" + seqOf(post);
+
+    try (LiveClient reader = follow(post, bob); LiveClient anonymous = follow(post, null);
+         LiveClient author = follow(post, carol); LiveClient moderator = follow(post, mod);
+         SseClient sseReader = SseClient.open(sseUrl, null);
+         SseClient sseAuthor = SseClient.open(sseUrl, "Bearer " + carol.token())) {
+      Response hide = api.post("/api/mod/posts/" + post + "/hide", mod, new JsonObject().put("reason", "off topic"));
+      assertEquals(204, hide.status(), hide.toString());
+
+      for (LiveClient cut : new LiveClient[] {reader, anonymous}) {
+        assertEquals("post.hidden", cut.nextEvent(thread).getString("type"), "told why, then cut");
+        assertRevoked(cut.next(), thread);
+      }
+      assertEquals("post.hidden", sseReader.next().getString("type"));
+      SseClient.Record end = sseReader.nextRecord();
+      assertEquals("error", end.event());
+      assertEquals("access_revoked", end.data());
+      sseReader.awaitEnd();
+
+      // The thread goes on for those who may still see it: a moderator removes bob's comment.
+      assertEquals(204, api.delete("/api/comments/" + bobsComment, mod).status());
+      for (LiveClient kept : new LiveClient[] {author, moderator}) {
+        assertEquals("post.hidden", kept.nextEvent(thread).getString("type"));
+        JsonObject deleted = kept.nextEvent(thread);
+        assertEquals("comment.deleted", deleted.getString("type"));
+        assertEquals(bobsComment, deleted.getJsonObject("data").getLong("id"));
+      }
+      assertEquals("post.hidden", sseAuthor.next().getString("type"));
+      assertEquals("comment.deleted", sseAuthor.next().getString("type"));
+
+      // The cut readers get nothing more, and may not follow the thread again while it is hidden.
+      assertEquals(0, reader.queued());
+      assertEquals(0, anonymous.queued());
+      anonymous.register(thread, null, null);
+      assertEquals("err", anonymous.next().getString("type"));
+      assertEquals(404, SseClient.status(api.baseUrl() + "/api/posts/" + post + "/events", null));
+    }
+  }
+
+  @Test
+  void commentsUnderAHiddenThreadCannotBeEditedExceptByModerators() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session carol = api.register("carol");
+    long post = api.createPost(carol, "Carol's thread");
+    long carols = api.comment(carol, post, "first words", null);
+    long mods = api.comment(mod, post, "a moderator's note", null);
+    assertEquals(204, api.post("/api/mod/posts/" + post + "/hide", mod, new JsonObject().put("reason", "spam")).status());
+
+    Response edit = api.patch("/api/comments/" + carols, carol, new JsonObject().put("body", "second words"));
+    assertEquals(409, edit.status(), edit.toString());
+    assertEquals("application/problem+json", edit.contentType());
+    assertEquals("first words", api.get("/api/comments/" + carols, carol).json().getString("body"),
+        "refused, so unchanged");
+    Response ownEdit = api.patch("/api/comments/" + mods, mod, new JsonObject().put("body", "an edited note"));
+    assertEquals(200, ownEdit.status(), ownEdit.toString());
   }
 }

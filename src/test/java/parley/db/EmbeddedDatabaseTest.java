@@ -1,0 +1,177 @@
+package parley.db;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The PostgreSQL Parley runs for itself, as it runs for real: durable, password-protected, loopback-only, and
+ * supervised. Each test starts its own server in a fresh data directory.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class EmbeddedDatabaseTest {
+
+  private final List<EmbeddedDatabase> started = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() {
+    started.forEach(EmbeddedDatabase::close);
+  }
+
+  private static Path freshDataDir() throws Exception {
+    Path dir = Path.of("target", "embedded-db-test", UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+    Files.createDirectories(dir.getParent());
+    return dir;
+  }
+
+  private EmbeddedDatabase start(Path dataDir) throws Exception {
+    EmbeddedDatabase db = EmbeddedDatabase.start(EmbeddedDatabase.Options.in(dataDir)
+        .withBinaries(Path.of("target", "pg-bin").toAbsolutePath()));
+    started.add(db);
+    return db;
+  }
+
+  private static String show(EmbeddedDatabase db, String setting) throws SQLException {
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SHOW " + setting)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  @Test
+  void commitsAreDurableByDefault() throws Exception {
+    EmbeddedDatabase db = start(freshDataDir());
+    assertEquals("on", show(db, "fsync"));
+    assertEquals("on", show(db, "synchronous_commit"));
+    assertEquals("on", show(db, "full_page_writes"));
+  }
+
+  @Test
+  void onlyPasswordAuthenticationOnLoopbackIsAccepted() throws Exception {
+    Path dir = freshDataDir();
+    EmbeddedDatabase db = start(dir);
+    assertEquals("127.0.0.1", show(db, "listen_addresses"));
+    assertEquals("scram-sha-256", show(db, "password_encryption"));
+    assertEquals(dir.resolve("postgres").toString(), show(db, "unix_socket_directories"));
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT DISTINCT auth_method FROM pg_hba_file_rules WHERE error IS NULL")) {
+      List<String> methods = new ArrayList<>();
+      while (rs.next()) methods.add(rs.getString(1));
+      assertEquals(List.of("scram-sha-256"), methods);
+    }
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'postgres'")) {
+      rs.next();
+      assertTrue(rs.getBoolean(1), "the superuser's password is stored as a SCRAM verifier");
+    }
+  }
+
+  @Test
+  void aConnectionWithoutThePasswordOrWithAWrongOneIsRefused() throws Exception {
+    EmbeddedDatabase db = start(freshDataDir());
+    PGSimpleDataSource noPassword = db.dataSource();
+    noPassword.setPassword(null);
+    assertThrows(SQLException.class, () -> noPassword.getConnection().close());
+    PGSimpleDataSource wrong = db.dataSource();
+    wrong.setPassword("not-the-password");
+    SQLException refused = assertThrows(SQLException.class, () -> wrong.getConnection().close());
+    assertEquals("28P01", refused.getSQLState(), "invalid_password");
+    try (Connection ok = db.dataSource().getConnection()) {
+      assertTrue(ok.isValid(1), "control: the right password works");
+    }
+  }
+
+  @Test
+  void theSecretsAndTheDataAreReadableByThisUserOnly() throws Exception {
+    Path dir = freshDataDir();
+    start(dir);
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("db-password"))));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("postgres"))));
+  }
+
+  @Test
+  void aTrustModeDataDirectoryFromAnEarlierVersionGetsAPasswordBeforeItListens() throws Exception {
+    Path dir = freshDataDir();
+    // What Parley's first versions made: the embedding library's defaults, trust authentication, no password.
+    try (EmbeddedPostgres old = EmbeddedPostgres.builder().setDataDirectory(dir.resolve("postgres"))
+        .setCleanDataDirectory(false).start()) {
+      try (Connection c = old.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE kept (note text)");
+        s.execute("INSERT INTO kept VALUES ('written before the upgrade')");
+      }
+    }
+    EmbeddedDatabase db = start(dir);
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT note FROM kept")) {
+      rs.next();
+      assertEquals("written before the upgrade", rs.getString(1));
+    }
+    PGSimpleDataSource noPassword = db.dataSource();
+    noPassword.setPassword(null);
+    assertThrows(SQLException.class, () -> noPassword.getConnection().close());
+    assertTrue(Files.readString(dir.resolve("postgres/pg_hba.conf")).startsWith("# Managed by Parley"));
+  }
+
+  @Test
+  void aServerLeftBehindByAKilledParleyIsStoppedAndTheStartGoesOn() throws Exception {
+    Path dir = freshDataDir();
+    EmbeddedDatabase first = start(dir);
+    long orphan = first.pid();
+    first.abandon();  // as if the JVM had been killed: the postmaster keeps running, the lock is gone
+    assertTrue(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false));
+    EmbeddedDatabase second = start(dir);
+    assertFalse(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "the orphan was stopped");
+    assertNotEquals(orphan, second.pid());
+    assertEquals("on", show(second, "fsync"));
+  }
+
+  @Test
+  void aSecondParleyOnTheSameDataDirectoryIsRefused() throws Exception {
+    Path dir = freshDataDir();
+    start(dir);
+    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> start(dir));
+    assertTrue(refused.getMessage().contains("Another Parley"), refused.getMessage());
+  }
+
+  @Test
+  void aPostmasterThatDiesIsStartedAgainOnTheSamePort() throws Exception {
+    EmbeddedDatabase db = start(freshDataDir());
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE TABLE survives (n int)");
+      s.execute("INSERT INTO survives VALUES (42)");
+    }
+    long killed = db.pid();
+    var restarted = db.nextRestart();
+    ProcessHandle.of(killed).orElseThrow().destroyForcibly();
+    restarted.get(10, TimeUnit.SECONDS);
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT n FROM survives")) {
+      rs.next();
+      assertEquals(42, rs.getInt(1), "back within 10 s with its committed data");
+    }
+    assertNotEquals(killed, db.pid());
+    assertEquals(1, db.restarts());
+  }
+}

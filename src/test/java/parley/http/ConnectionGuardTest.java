@@ -1,0 +1,121 @@
+package parley.http;
+
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Main;
+import parley.RawHttp;
+import parley.TestParley;
+import parley.config.AppConfig;
+
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What one client's connections can hold: a capped number per address, and only as long as it takes to send a
+ * request. The attacker connects from 127.0.0.2, everyone else from 127.0.0.1 (both are this machine's loopback).
+ */
+@ExtendWith(TestParley.class)
+class ConnectionGuardTest {
+
+  private static final String ATTACKER = "127.0.0.2";
+  private static Main.Running server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Map<String, String> env = TestParley.environment();
+    env.put(AppConfig.HTTP_INSTANCES, "2");
+    env.put(AppConfig.MAX_CONNECTIONS_PER_IP, "10");
+    env.put(AppConfig.HTTP_HEADER_TIMEOUT, "1s");
+    server = Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.stop();
+  }
+
+  private static Socket open(String from) throws Exception {
+    Socket socket = new Socket();
+    socket.bind(new InetSocketAddress(from, 0));
+    socket.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
+    socket.setSoTimeout(10_000);
+    return socket;
+  }
+
+  /** Reads until the server closes the connection; returns how long that took. */
+  private static long millisUntilClosed(Socket socket) throws Exception {
+    long start = System.nanoTime();
+    InputStream in = socket.getInputStream();
+    while (in.read() != -1) {
+      // drain whatever the server says before closing
+    }
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+  }
+
+  private static int status(String from) throws Exception {
+    return RawHttp.send(from, server.port(),
+        "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII)).status();
+  }
+
+  @Test
+  void connectionsPastTheCapFromOneAddressAreClosedWhileOthersAreServed() throws Exception {
+    List<Socket> held = new ArrayList<>();
+    try {
+      // Ten connections that each send half a request head hold the address's whole allowance.
+      for (int i = 0; i < 10; i++) {
+        Socket s = open(ATTACKER);
+        s.getOutputStream().write("GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+        held.add(s);
+      }
+      assertEquals(200, status("127.0.0.1"), "served from the first connection of another address");
+      try (Socket eleventh = open(ATTACKER)) {
+        eleventh.getOutputStream().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(-1, RawHttp.read(eleventh.getInputStream()).status(), "the eleventh is closed unanswered");
+      }
+      assertEquals(200, status("127.0.0.1"));
+    } finally {
+      for (Socket s : held) s.close();
+    }
+  }
+
+  @Test
+  void aConnectionThatDoesNotFinishItsHeadIsClosedAfterTheHeaderTimeout() throws Exception {
+    try (Socket slow = open(ATTACKER)) {
+      slow.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
+      long took = millisUntilClosed(slow);
+      assertTrue(took >= 500 && took < 5_000, "closed after about a second, took " + took + " ms");
+    }
+  }
+
+  @Test
+  void anIdleConnectionIsClosedAfterTheHeaderTimeout() throws Exception {
+    try (Socket idle = open(ATTACKER)) {
+      long took = millisUntilClosed(idle);
+      assertTrue(took < 5_000, "closed, took " + took + " ms");
+    }
+  }
+
+  @Test
+  void aBodyThatDoesNotArriveInTimeIs408() throws Exception {
+    try (Socket slow = open(ATTACKER)) {
+      slow.getOutputStream().write(("POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 100\r\n\r\n{\"login\":").getBytes(StandardCharsets.US_ASCII));
+      RawHttp.Reply reply = RawHttp.read(slow.getInputStream());
+      assertEquals(408, reply.status(), reply.toString());
+      assertEquals("application/problem+json", reply.header("content-type"));
+    }
+  }
+}

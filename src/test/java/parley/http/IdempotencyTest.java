@@ -1,0 +1,171 @@
+package parley.http;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * Retries with an Idempotency-Key: the first answer comes back and nothing new is created, whether the retry comes
+ * after the first request or at the same moment; a key reused for another request is refused.
+ */
+@ExtendWith(TestParley.class)
+class IdempotencyTest {
+
+  private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final Api api = Api.local();
+
+  private static Response send(String path, Session as, JsonObject body, String key) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(TestParley.baseUrl() + path))
+        .header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + as.token())
+        .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (key != null) request.header("Idempotency-Key", key);
+    HttpResponse<String> r = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), r.body(), r.headers());
+  }
+
+  @Test
+  void aRetriedCommentGetsTheFirstAnswerAndCreatesNothing() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    JsonObject body = new JsonObject().put("body", "said once");
+    Response first = send("/api/posts/" + post + "/comments", alice, body, "retry-1");
+    Response again = send("/api/posts/" + post + "/comments", alice, body, "retry-1");
+    assertEquals(201, first.status(), first.toString());
+    assertEquals(201, again.status(), again.toString());
+    assertEquals(first.json(), again.json());
+    assertEquals(first.header("Location"), again.header("Location"));
+    assertNull(first.header("Idempotent-Replayed"));
+    assertEquals("true", again.header("Idempotent-Replayed"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM events WHERE type = 'comment.created' AND topic LIKE 'parley.post.%'"),
+        "one comment, so one event");
+  }
+
+  @Test
+  void theSameKeySentConcurrentlyCreatesOneComment() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    JsonObject body = new JsonObject().put("body", "said once, sent eight times");
+    int senders = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(senders);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<CompletableFuture<Response>> sent = new ArrayList<>();
+      for (int i = 0; i < senders; i++) {
+        sent.add(CompletableFuture.supplyAsync(() -> {
+          try {
+            go.await();
+            return send("/api/posts/" + post + "/comments", alice, body, "same-moment");
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }, pool));
+      }
+      go.countDown();
+      JsonObject answer = null;
+      for (CompletableFuture<Response> f : sent) {
+        Response r = f.get(30, TimeUnit.SECONDS);
+        assertEquals(201, r.status(), r.toString());
+        if (answer == null) answer = r.json();
+        assertEquals(answer, r.json(), "every sender gets the same comment");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM idempotency_keys"));
+    assertEquals(1, TestParley.count("SELECT comment_count FROM posts"));
+  }
+
+  @Test
+  void aKeyReusedForAnotherRequestIs422AndCreatesNothing() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    assertEquals(201, send("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "one"), "k").status());
+    Response other = send("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "two"), "k");
+    assertEquals(422, other.status(), other.toString());
+    assertEquals("application/problem+json", other.contentType());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments"));
+    Response elsewhere = send("/api/posts", alice, new JsonObject().put("title", "t").put("body", "b"), "k");
+    assertEquals(422, elsewhere.status(), "the same key on another route is another request: " + elsewhere);
+  }
+
+  @Test
+  void keysBelongToTheirAccount() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    JsonObject body = new JsonObject().put("body", "same words");
+    Response a = send("/api/posts/" + post + "/comments", alice, body, "shared-key");
+    Response b = send("/api/posts/" + post + "/comments", bob, body, "shared-key");
+    assertEquals(201, a.status());
+    assertEquals(201, b.status());
+    assertNull(b.header("Idempotent-Replayed"), "bob's request is his own");
+    assertEquals(2, TestParley.count("SELECT count(*) FROM comments"));
+  }
+
+  @Test
+  void postsAndReportsAreIdempotentToo() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    JsonObject newPost = new JsonObject().put("title", "Once").put("body", "only once");
+    Response p1 = send("/api/posts", alice, newPost, "post-key");
+    Response p2 = send("/api/posts", alice, newPost, "post-key");
+    assertEquals(p1.json(), p2.json());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM posts"));
+
+    JsonObject report = new JsonObject().put("targetType", "post").put("targetId", p1.json().getLong("id"))
+        .put("reason", "spam");
+    Response r1 = send("/api/reports", bob, report, "report-key");
+    Response r2 = send("/api/reports", bob, report, "report-key");
+    assertEquals(201, r1.status(), r1.toString());
+    assertEquals(201, r2.status(), "a retried report is not a duplicate report (409): " + r2);
+    assertEquals(r1.json(), r2.json());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM reports"));
+  }
+
+  @Test
+  void aRefusedRequestLeavesNoKeySoItsRetryIsTriedAgain() throws Exception {
+    Session alice = api.register("alice");
+    Response refused = send("/api/posts/999/comments", alice, new JsonObject().put("body", "hi"), "k404");
+    assertEquals(404, refused.status());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM idempotency_keys"));
+    long post = api.createPost(alice, "Thread");
+    // The same key works for a real request later (the refused one did not claim it).
+    Response ok = send("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "hi"), "k404");
+    assertEquals(201, ok.status(), ok.toString());
+  }
+
+  @Test
+  void aMalformedKeyIs400() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    for (String bad : new String[] {"", "x".repeat(256), "has space", "tab\tin"}) {
+      Response r = send("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "hi"), bad);
+      assertEquals(400, r.status(), "[" + bad + "] " + r);
+      assertNotNull(r.json().getJsonArray("errors"));
+    }
+    assertEquals(0, TestParley.count("SELECT count(*) FROM comments"));
+  }
+}

@@ -1,0 +1,77 @@
+package parley.live;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Main;
+import parley.TestParley;
+import parley.config.AppConfig;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What one bridge socket may make the server do: frames and registrations are rate limited, and a socket past a
+ * limit is closed with 4002 rather than answered frame by frame. A server of its own, with tight limits whose
+ * windows are long enough that nothing refills while a test runs.
+ */
+@ExtendWith(TestParley.class)
+class SocketLimitsTest {
+
+  private static Main.Running server;
+  private final Api setup = Api.local();
+
+  @BeforeAll
+  static void start() throws Exception {
+    Map<String, String> env = TestParley.environment();
+    env.put(AppConfig.HTTP_INSTANCES, "1");
+    env.put(AppConfig.LIMIT_LIVE_FRAMES, "20/1h");
+    env.put(AppConfig.LIMIT_LIVE_REGISTERS, "10/1h");
+    server = Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.stop();
+  }
+
+  @Test
+  void aClientSendingFramesTheBridgeRefusesIsClosedWith4002() throws Exception {
+    try (LiveClient socket = LiveClient.connect(server.port())) {
+      for (int i = 0; i < 200; i++) socket.send(new JsonObject().put("type", "nope").put("address", "x"));
+      assertEquals(GuardedSocket.RATE_LIMITED, socket.awaitClose());
+      assertTrue(socket.queued() <= 20, "at most one reply per admitted frame, got " + socket.queued());
+    }
+  }
+
+  @Test
+  void churningRegistrationsIsClosedWith4002() throws Exception {
+    long post = setup.createPost(setup.register("alice"), "Thread");
+    try (LiveClient socket = LiveClient.connect(server.port())) {
+      for (int i = 0; i < 15; i++) {
+        socket.register("parley.post." + post, null, null);
+        socket.unregister("parley.post." + post);
+      }
+      assertEquals(GuardedSocket.RATE_LIMITED, socket.awaitClose());
+    }
+  }
+
+  @Test
+  void aTopicWithAnIdTooLargeForALongIsRefusedWithAnAnswer() throws Exception {
+    try (LiveClient socket = LiveClient.connect(server.port())) {
+      socket.register("parley.user.9999999999999999999", null, null);
+      JsonObject answer = socket.next();
+      assertEquals("err", answer.getString("type"), answer.encode());
+      socket.register("parley.post.9999999999999999999", null, null);
+      assertEquals("err", socket.next().getString("type"));
+    }
+  }
+}
