@@ -19,6 +19,8 @@ final class BridgeSink implements Sink {
 
   /** Close code for a reader that stopped reading: its client should reconnect and resume with since. */
   static final int SLOW_CONSUMER = 4001;
+  /** Close code for a registration the server could not check just now: reconnect after a pause and resume. */
+  static final int BUSY = 4003;
 
   final SockJSSocket socket;
   /** Topic to its live subscription. */
@@ -89,6 +91,13 @@ final class BridgeSink implements Sink {
     if (closed) return;
     closed = true;
     socket.close(SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
+  }
+
+  /** The server could not set a subscription up just now (its database is busy or away): come back shortly. */
+  void busy() {
+    if (closed) return;
+    closed = true;
+    socket.close(BUSY, "busy: reconnect after a pause and resume with since");
   }
 
   /** The client registered faster than allowed: closed, so it backs off and reconnects. */

@@ -69,9 +69,10 @@ final class GuardedSocket extends SockJSSocketBase {
     return this;
   }
 
+  /** The bridge writes its own replies as buffers, which go out as binary frames; every frame is JSON text. */
   @Override
   public Future<Void> write(Buffer data) {
-    return inner.write(data);
+    return inner.write(data.toString());
   }
 
   @Override

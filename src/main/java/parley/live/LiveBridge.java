@@ -22,6 +22,7 @@ import parley.config.Limit;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Problem;
+import parley.http.ProblemHandler;
 import parley.http.RateLimiter;
 import parley.moderation.Visibility;
 import parley.post.PostRoutes;
@@ -50,7 +51,7 @@ public final class LiveBridge {
   private final AppConfig config;
   private final LiveHub hub;
   private final SseRoutes sse;
-  private final PostRoutes posts;
+  private final ThreadChecks threads;
   /** Registrations one socket may hold (the bridge's own limit is set to the same). */
   static final int MAX_TOPICS_PER_SOCKET = 64;
   private final Map<SockJSSocket, BridgeSink> sinks = new HashMap<>();
@@ -70,8 +71,8 @@ public final class LiveBridge {
     this.config = config;
     this.limits = limits;
     this.hub = new LiveHub(vertx, events, filter, 10_000);
-    this.posts = posts;
-    this.sse = new SseRoutes(vertx, hub, posts, config, this::withBlocks, limits);
+    this.threads = new ThreadChecks(posts);
+    this.sse = new SseRoutes(vertx, hub, threads, config, this::withBlocks, limits);
     this.pool = events.pool();
     this.accountChanges = vertx.eventBus().consumer(Topics.ACCOUNT_CHANGED, message -> {
       long userId = message.body().getLong("userId");
@@ -239,6 +240,9 @@ public final class LiveBridge {
           sink.bridged.remove(topic);
         }
         event.complete(false);
+        // "rejected" means "you may not"; when the database could not answer, the client is told to come back
+        // instead, or it would give up on a thread it may read.
+        if (ar.failed() && ProblemHandler.databaseUnavailable(ar.cause())) sink.busy();
         return;
       }
       event.complete(true);
@@ -277,7 +281,7 @@ public final class LiveBridge {
   private Future<Optional<Long>> readableAt(Reader reader, String topic) {
     Long postId = Topics.postOf(topic);
     if (postId == null) return Future.succeededFuture(Optional.of(NO_SEQ));
-    return posts.readableAt(postId, reader.principal());
+    return threads.readableAt(postId, reader.principal());
   }
 
   /** Stands for "no seq" inside an Optional (which cannot hold null): the subscription starts from now. */

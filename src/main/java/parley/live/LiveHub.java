@@ -53,6 +53,7 @@ final class LiveHub {
   private final Map<Long, Set<Subscription>> byUser = new HashMap<>();
   private final long sweepTimer;
   private final long reconcileTimer;
+  private final Map<String, Future<EventLog.Page>> replays = new HashMap<>();
   private boolean reconciling;
   /** Account changes seen on this event loop, so a subscription set up across one can catch it. */
   private long accountChanges;
@@ -158,6 +159,23 @@ final class LiveHub {
     for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
       if (!sub.reader.mayFollow(sub.feed.topic, now)) sub.revoke(now);
     }
+  }
+
+  /**
+   * A page of a topic's log after a seq, read once for every reader replaying from that point at the same moment
+   * (readers reconnecting together resume from the same seq); nothing is kept once it is read.
+   */
+  private Future<EventLog.Page> page(String topic, long after) {
+    String key = topic + "@" + after;
+    Future<EventLog.Page> page = replays.get(key);
+    if (page == null) {
+      page = events.readAfter(topic, after, REPLAY_PAGE);
+      if (!page.isComplete()) {
+        replays.put(key, page);
+        page.onComplete(ar -> replays.remove(key));
+      }
+    }
+    return page;
   }
 
   /** Fills, from the log, any committed events of followed threads that never arrived on the bus. */
@@ -318,7 +336,7 @@ final class LiveHub {
 
     /** Reads the log after {@code last} page by page, waiting for the sink to drain between pages. */
     private void replay(boolean first) {
-      events.readAfter(feed.topic, last, REPLAY_PAGE).onComplete(ar -> {
+      page(feed.topic, last).onComplete(ar -> {
         if (state == State.CLOSED) return;
         if (ar.failed()) {
           log.warn("Replay of {} failed; closing the reader so it resumes: {}", feed.topic, ar.cause().toString());

@@ -17,7 +17,6 @@ import parley.http.RateLimiter;
 import parley.http.Principal;
 import parley.http.Problem;
 import parley.http.RequestGuards;
-import parley.post.PostRoutes;
 
 import java.util.function.Function;
 
@@ -29,16 +28,16 @@ final class SseRoutes {
 
   private final Vertx vertx;
   private final LiveHub hub;
-  private final PostRoutes posts;
+  private final ThreadChecks threads;
   private final AppConfig config;
   private final Function<Reader, Future<Reader>> withBlocks;
   private final RateLimiter limits;
 
-  SseRoutes(Vertx vertx, LiveHub hub, PostRoutes posts, AppConfig config, Function<Reader, Future<Reader>> withBlocks,
-      RateLimiter limits) {
+  SseRoutes(Vertx vertx, LiveHub hub, ThreadChecks threads, AppConfig config,
+      Function<Reader, Future<Reader>> withBlocks, RateLimiter limits) {
     this.vertx = vertx;
     this.hub = hub;
-    this.posts = posts;
+    this.threads = threads;
     this.config = config;
     this.withBlocks = withBlocks;
     this.limits = limits;
@@ -70,7 +69,7 @@ final class SseRoutes {
     // A signed-in stream is a signed-in action: a banned account is refused (it may read without its token).
     if (reader.principal() != null) Principal.active(ctx);
     long changesWhenRead = hub.accountChanges();
-    posts.readableAt(postId, reader.principal())
+    threads.readableAt(postId, reader.principal())
         .compose(readable -> {
           long authorizedAt = readable.orElseThrow(() -> Problem.notFound("No such post."));
           // Without Last-Event-ID the stream starts where the check above saw the thread, so nothing after it

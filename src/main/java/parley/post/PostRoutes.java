@@ -59,9 +59,21 @@ public final class PostRoutes {
    * happens after the check (a moderator hiding the thread, say) can slip past it.
    */
   public Future<Optional<Long>> readableAt(long postId, Principal reader) {
-    return posts.find(postId, 0).map(found -> found
-        .filter(read -> !read.post().hidden() || Visibility.seesHidden(reader, read.post().authorId()))
-        .map(PostRepository.Read::seq));
+    return thread(postId).map(found -> found.flatMap(thread -> thread.readableAt(reader)));
+  }
+
+  /** A thread as the live side needs it: who wrote it, whether it is hidden, and its seq, from one snapshot. */
+  public record ThreadState(long authorId, boolean hidden, long seq) {
+    /** The seq, if this reader may read the thread (not hidden from them). */
+    public Optional<Long> readableAt(Principal reader) {
+      return !hidden || Visibility.seesHidden(reader, authorId) ? Optional.of(seq) : Optional.empty();
+    }
+  }
+
+  /** The thread's state, or empty if its post does not exist or was deleted. */
+  public Future<Optional<ThreadState>> thread(long postId) {
+    return posts.find(postId, 0).map(found -> found.map(read ->
+        new ThreadState(read.post().authorId(), read.post().hidden(), read.seq())));
   }
 
   private void list(RoutingContext ctx) {

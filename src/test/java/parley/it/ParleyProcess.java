@@ -1,0 +1,185 @@
+package parley.it;
+
+import parley.config.AppConfig;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Parley as an operator runs it: {@code java -jar target/parley.jar} in a process of its own, on its own embedded
+ * PostgreSQL under a data directory, so a test can kill either with SIGKILL and start again on the same data.
+ */
+final class ParleyProcess implements AutoCloseable {
+
+  static final Path JAR = Path.of("target", "parley.jar").toAbsolutePath();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  final Path dataDir;
+  final Map<String, String> env;
+  private final String name;
+  private Process process;
+  private int port;
+  private int starts;
+
+  private ParleyProcess(String name, Path dataDir, Map<String, String> env) {
+    this.name = name;
+    this.dataDir = dataDir;
+    this.env = env;
+  }
+
+  /** A new data directory and the settings every test shares: loose rate limits, quiet logs. */
+  static ParleyProcess create(String name, Map<String, String> overrides) throws IOException {
+    Path dataDir = Path.of("target", "it-data", name + "-" + UUID.randomUUID().toString().substring(0, 8))
+        .toAbsolutePath();
+    Files.createDirectories(dataDir.getParent());
+    Map<String, String> env = new HashMap<>();
+    AppConfig.DEFAULT_LIMITS.keySet().forEach(key -> env.put(key, "1000000/1s"));
+    env.put(AppConfig.HTTP_INSTANCES, "2");
+    env.putAll(overrides);
+    return new ParleyProcess(name, dataDir, env);
+  }
+
+  /** Starts the jar on a free port and waits until it is ready (its database answers). */
+  ParleyProcess start() throws Exception {
+    port = freePort();
+    starts++;
+    Path log = Path.of("target", "it-logs", name + "-" + starts + ".log").toAbsolutePath();
+    Files.createDirectories(log.getParent());
+    ProcessBuilder pb = new ProcessBuilder(javaBinary(), "-Xmx384m", "-jar", JAR.toString());
+    pb.environment().putAll(env);
+    pb.environment().put(AppConfig.PORT, Integer.toString(port));
+    pb.environment().put(AppConfig.DATA_DIR, dataDir.toString());
+    pb.redirectErrorStream(true).redirectOutput(log.toFile());
+    process = pb.start();
+    awaitReady(Duration.ofSeconds(90), log);
+    return this;
+  }
+
+  String baseUrl() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  int port() {
+    return port;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** The JVM's own log of its last start. */
+  String log() throws IOException {
+    return Files.readString(Path.of("target", "it-logs", name + "-" + starts + ".log"));
+  }
+
+  /** SIGKILL: no shutdown hook, no clean stop of PostgreSQL. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** The embedded postmaster's pid, from its pid file. */
+  long postmasterPid() throws IOException {
+    return Long.parseLong(Files.readAllLines(dataDir.resolve("postgres").resolve("postmaster.pid")).get(0).strip());
+  }
+
+  /** SIGKILL of the postmaster: its backends die with it; Parley must notice and start it again. */
+  long killPostmaster() throws IOException {
+    long pid = postmasterPid();
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    return pid;
+  }
+
+  /** The heap in use after a full GC, in MiB, read with jcmd from the server process. */
+  long heapUsedAfterGcMiB() throws Exception {
+    jcmd("GC.run");
+    String info = jcmd("GC.heap_info");
+    Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
+    if (!m.find()) throw new IllegalStateException("no heap figure in: " + info);
+    return Long.parseLong(m.group(1)) / 1024;
+  }
+
+  /** The server process's resident memory, in MiB. */
+  long rssMiB() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+    }
+    throw new IllegalStateException("no VmRSS");
+  }
+
+  private String jcmd(String command) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(process.pid()), command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor(60, TimeUnit.SECONDS);
+    return out;
+  }
+
+  /** SIGTERM, and whatever is left of PostgreSQL is stopped too, so no test leaves processes behind. */
+  @Override
+  public void close() throws Exception {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) process.destroyForcibly();
+    }
+    try {
+      Optional<ProcessHandle> orphan = ProcessHandle.of(postmasterPid());
+      orphan.ifPresent(ProcessHandle::destroyForcibly);
+    } catch (IOException | RuntimeException gone) {
+      // no pid file: PostgreSQL stopped cleanly
+    }
+  }
+
+  private void awaitReady(Duration timeout, Path log) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) throw new IllegalStateException("Parley exited; see " + log);
+      if (status("/health/ready") == 200) return;
+      // An external process's start-up has no completion to await: poll its readiness endpoint.
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("Parley was not ready within " + timeout.toSeconds() + " s; see " + log);
+  }
+
+  int status(String path) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  private static String javaBinary() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static List<String> tail(String text, int lines) {
+    List<String> all = text.lines().toList();
+    return all.subList(Math.max(0, all.size() - lines), all.size());
+  }
+}
