@@ -27,6 +27,7 @@ final class DatabaseState implements AutoCloseable {
 
   DatabaseState(Connection connection) throws SQLException {
     this.connection = connection;
+    checkEveryTableIsCovered();
     this.fingerprint = connection.prepareStatement(TABLES.entrySet().stream()
         .map(t -> "SELECT '" + t.getKey() + "', count(*) || ' rows, md5 ' || md5(coalesce(string_agg(t::text, E'\\n' "
             + "ORDER BY " + t.getValue() + "), '')) FROM " + t.getKey() + " t")
@@ -45,6 +46,20 @@ final class DatabaseState implements AutoCloseable {
     tables.put("topic_seqs", "topic");
     tables.put("idempotency_keys", "user_id, key");
     return tables;
+  }
+
+  /** A table added by a later migration must be fingerprinted too, or a change to it would go unseen. */
+  private void checkEveryTableIsCovered() throws SQLException {
+    try (Statement s = connection.createStatement(); ResultSet rows = s.executeQuery(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+            + "AND table_type = 'BASE TABLE' AND table_name <> 'flyway_schema_history' ORDER BY table_name")) {
+      java.util.Set<String> tables = new java.util.TreeSet<>();
+      while (rows.next()) tables.add(rows.getString(1));
+      if (!tables.equals(new java.util.TreeSet<>(TABLES.keySet()))) {
+        throw new IllegalStateException("the fingerprint covers " + new java.util.TreeSet<>(TABLES.keySet())
+            + " but the database has " + tables);
+      }
+    }
   }
 
   /** Per table: its row count and a digest of every row. Equal fingerprints mean equal content. */
@@ -67,7 +82,9 @@ final class DatabaseState implements AutoCloseable {
     try (Statement s = connection.createStatement()) {
       s.execute("DROP SCHEMA IF EXISTS " + SAVED + " CASCADE");
       s.execute("CREATE SCHEMA " + SAVED);
-      for (String table : TABLES.keySet()) s.execute("CREATE TABLE " + SAVED + "." + table + " AS TABLE public." + table);
+      for (String table : TABLES.keySet()) {
+        s.execute("CREATE TABLE " + SAVED + "." + table + " AS TABLE public." + table);
+      }
     }
   }
 

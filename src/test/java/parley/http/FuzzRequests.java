@@ -28,9 +28,20 @@ import java.util.SplittableRandom;
  */
 final class FuzzRequests {
 
-  /** What the seeded database holds: ids and names that exist, and a valid token per seeded account. */
-  record World(String host, List<Long> posts, List<Long> comments, List<Long> reports, Map<String, Long> userIds,
-      Map<String, String> tokens, String password) {
+  /**
+   * What the seeded database holds: posts and comments (each with its author's username), reports, accounts, a
+   * valid token per account, and the password they all share.
+   */
+  record World(String host, Map<Long, String> postAuthors, Map<Long, String> commentAuthors, List<Long> reports,
+      Map<String, Long> userIds, Map<String, String> tokens, String password) {
+
+    List<Long> posts() {
+      return List.copyOf(postAuthors.keySet());
+    }
+
+    List<Long> comments() {
+      return List.copyOf(commentAuthors.keySet());
+    }
   }
 
   /** The shape of body a route reads. */
@@ -99,11 +110,18 @@ final class FuzzRequests {
       "CONNECT", "BREW", "get", "PROPFIND"};
   private static final String[] REASONS = {"spam", "harassment", "hate", "misinformation", "off_topic", "other"};
   private static final String[] FILES = {"", "index.html", "post.html", "css/app.css", "js/app.js", "nope.html",
-      "favicon.ico", "..", "%2e%2e/pom.xml", "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fpom.xml", "webroot/index.html",
-      "index.html%00.js", "a/../../pom.xml", ".%2e/.%2e/pom.xml", "%c0%ae%c0%ae/pom.xml", "api", "eventbusx", "health/x"};
+      "favicon.ico", "..", "%2e%2e/pom.xml", "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fpom.xml",
+      "webroot/index.html", "index.html%00.js", "a/../../pom.xml", ".%2e/.%2e/pom.xml", "%c0%ae%c0%ae/pom.xml", "api",
+      "eventbusx", "health/x"};
   private static final String[] MARKDOWN = {"Hello **world**", "<script>alert(1)</script>", "[x](javascript:alert(1))",
-      "# Title\n\n- a\n- b\n\n> quote", "`code` and ```\nblock\n```", "h\u00e9llo \u2713 \ud834\udd1e", "![img](http://x/y.png)",
-      "a\r\nb", " ", "x"};
+      "# Title\n\n- a\n- b\n\n> quote", "`code` and ```\nblock\n```", "h\u00e9llo \u2713 \ud834\udd1e",
+      "![img](http://x/y.png)", "a\r\nb", " ", "x"};
+
+  /** Markdown that stresses a renderer: deep nesting, unclosed brackets, runs of delimiters (within every limit). */
+  private static final String[] HARD_MARKDOWN = {">".repeat(9_000) + "x", "*".repeat(9_000), "[".repeat(9_000),
+      "- ".repeat(4_500) + "x", "`".repeat(9_000), "<".repeat(9_000), "  - a\n".repeat(1_200), "[a](".repeat(2_000),
+      "![".repeat(4_500), "*a **b ".repeat(1_200), "&#".repeat(4_500) + ";", "> - ".repeat(2_200) + "x",
+      "1. ".repeat(3_000) + "x", "_".repeat(9_000), "\\".repeat(2_000)};
 
   private final World world;
   private final List<String> usernames;
@@ -124,7 +142,9 @@ final class FuzzRequests {
     List<Header> headers = new ArrayList<>();
     if (!wild || r.nextInt(100) < 94) headers.add(new Header("Host", world.host()));
     else if (r.nextBoolean()) headers.add(new Header("Host", pick(r, "[::1", "a b", "", "h\u00e9st", "x:99999")));
-    String authorization = authorization(r, wild);
+    String path = path(r, route, wild);
+    String authorization = r.nextInt(100) < 35 && fittingToken(route, path) != null
+        ? "Bearer " + fittingToken(route, path) : authorization(r, wild);
     if (authorization != null) headers.add(new Header("Authorization", authorization));
     byte[] body = body(r, route, wild);
     String contentType = wild ? contentType(r, body != null) : body == null ? null : "application/json";
@@ -134,8 +154,23 @@ final class FuzzRequests {
     Framing framing = body == null ? null : !wild ? Framing.CONTENT_LENGTH
         : pickWeighted(r, new Framing[] {Framing.CONTENT_LENGTH, Framing.CHUNKED, Framing.BOTH, Framing.INVALID_LENGTH},
             new int[] {70, 20, 6, 4});
-    return new Generated(route, new RawHttp.Request(method, path(r, route, wild), query(r, wild),
+    return new Generated(route, new RawHttp.Request(method, path, query(r, wild),
         List.copyOf(headers), body, framing));
+  }
+
+  /**
+   * The token of whoever may do what the route does, when there is one: the author of the post or comment in the
+   * path, a moderator under /api/mod, an admin under /api/admin. Without it most writes would be refused.
+   */
+  private String fittingToken(Route route, String path) {
+    if (route.template().startsWith("/api/mod/")) return world.tokens().get("mod_mia");
+    if (route.template().startsWith("/api/admin/")) return world.tokens().get("root_admin");
+    boolean onPost = route.template().startsWith("/api/posts/{post}");
+    if (!onPost && !route.template().startsWith("/api/comments/")) return null;
+    String[] segments = path.split("/");
+    if (segments.length < 4 || !segments[3].matches("[1-9][0-9]{0,17}")) return null;
+    String author = (onPost ? world.postAuthors() : world.commentAuthors()).get(Long.parseLong(segments[3]));
+    return author == null ? null : world.tokens().get(author);
   }
 
   // ---- the request target ----
@@ -157,10 +192,12 @@ final class FuzzRequests {
     return path;
   }
 
+  /** An id in a path: one that exists (maybe percent-encoded), one that names nothing, or (when wild) junk. */
   private String id(SplittableRandom r, List<Long> existing, boolean wild) {
     int kind = r.nextInt(wild ? 100 : 75);
-    if (kind < (wild ? 30 : 55)) return Long.toString(pick(r, existing));
-    if (kind < 60) return percentEncodeAll(Long.toString(pick(r, existing)));
+    int valid = wild ? 30 : 55;
+    if (kind < valid) return Long.toString(pick(r, existing));
+    if (kind < valid + 5) return percentEncodeAll(Long.toString(pick(r, existing)));
     if (kind < 75) {
       return pick(r, "999999", "9223372036854775807", "0", "-1", "-9223372036854775808", "9223372036854775808",
           "12345678901234567890123", "0000000000000000000001", "abc", "1a", "0x1F", "1e3", "1.0", "+1", "01",
@@ -169,11 +206,13 @@ final class FuzzRequests {
     return junk(r);
   }
 
+  /** A username in a path: a seeded one (in another case, or encoded), one that names nobody, or (when wild) junk. */
   private String username(SplittableRandom r, boolean wild) {
     int kind = r.nextInt(wild ? 100 : 75);
-    if (kind < (wild ? 30 : 55)) return pick(r, usernames);
-    if (kind < 60) return pick(r, usernames).toUpperCase();
-    if (kind < 62) return percentEncodeAll(pick(r, usernames));
+    int valid = wild ? 30 : 55;
+    if (kind < valid) return pick(r, usernames);
+    if (kind < valid + 5) return pick(r, usernames).toUpperCase();
+    if (kind < valid + 7) return percentEncodeAll(pick(r, usernames));
     if (kind < 75) {
       return pick(r, "nobody_here", "ab", "a".repeat(31), "_", "--", "%27%3B%20DROP%20TABLE%20users%3B--", "%25",
           "user%5Fulla", "USER_ULLA%00", "root_admin%2F..", "%E2%80%AEadmin");
@@ -228,7 +267,8 @@ final class FuzzRequests {
       case 4 -> "status=" + pick(r, "open", "dismissed", "actioned", "OPEN", "", "closed", "%00", "open%20");
       case 5 -> "since=" + pick(r, "0", "1", "3", "-1", "abc", "", "99999999999999999999", "1.5", "%2B1");
       case 6 -> randomAscii(r, 1 + r.nextInt(6)) + "=" + randomAscii(r, r.nextInt(10));
-      case 7 -> pick(r, "limit", "=", "&", "=x", "a=%zz", "%C3%28=1", "limit=5&limit=abc", "x=%00", "x=a+b", "x=\u00e9");
+      case 7 -> pick(r, "limit", "=", "&", "=x", "a=%zz", "%C3%28=1", "limit=5&limit=abc", "x=%00", "x=a+b",
+          "x=\u00e9");
       default -> junk(r) + "=" + junk(r);
     };
   }
@@ -248,13 +288,15 @@ final class FuzzRequests {
     String token = switch (r.nextInt(18)) {
       case 0 -> TestTokens.expiringAt(someone, now - 10);
       case 1 -> TestTokens.b64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." + TestTokens.b64(claims.encode()) + ".";
-      case 2 -> TestTokens.sign(TestTokens.HEADER.encode(), claims.encode(), "another-secret-that-is-long-enough-0123456789");
+      case 2 -> TestTokens.sign(TestTokens.HEADER.encode(), claims.encode(),
+          "another-secret-that-is-long-enough-0123456789");
       case 3 -> TestTokens.hs256(claims.put("exp", Long.toString(now + 3600)).encode());
       case 4 -> TestTokens.sign(TestTokens.HEADER.copy().put("crit", new JsonArray().add("exp")).encode(),
           claims.encode(), TestParley.JWT_SECRET);
       case 5 -> TestTokens.hs256(claims.put("aud", pick(r, "someone-else", "")).encode());
       case 6 -> TestTokens.hs256(claims.put("aud", new JsonArray().add("parley").add("other")).encode());
-      case 7 -> TestTokens.hs256(claims.put("sub", pick(r, "999999", "0", "-1", "abc", "99999999999999999999", "")).encode());
+      case 7 -> TestTokens.hs256(
+          claims.put("sub", pick(r, "999999", "0", "-1", "abc", "99999999999999999999", "")).encode());
       case 8 -> TestTokens.hs256(claims.put("ver", pick(r, 1, -1, 2147483648L)).encode());
       case 9 -> TestTokens.hs256(claims.put("iat", now + 3600).encode());
       case 10 -> TestTokens.hs256(claims.put("nbf", now + 3600).encode());
@@ -315,19 +357,19 @@ final class FuzzRequests {
         f.put("currentPassword", str(pick(r, world.password(), "wrong password")));
         f.put("newPassword", str(pick(r, "battery staple 9", "short")));
       }
-      case PREVIEW, COMMENT_EDIT -> f.put("body", str(pick(r, MARKDOWN)));
+      case PREVIEW, COMMENT_EDIT -> f.put("body", str(markdown(r)));
       case POST -> {
         f.put("title", str(pick(r, "A title", "  Trimmed  ", "T\u00eftle \u2713", "x".repeat(200))));
-        f.put("body", str(pick(r, MARKDOWN)));
+        f.put("body", str(markdown(r)));
         if (r.nextBoolean()) f.put("sources", sources(r));
       }
       case POST_EDIT -> {
         if (r.nextBoolean()) f.put("title", str("Edited title"));
-        if (r.nextBoolean()) f.put("body", str(pick(r, MARKDOWN)));
+        if (r.nextBoolean()) f.put("body", str(markdown(r)));
         if (r.nextInt(3) == 0) f.put("sources", sources(r));
       }
       case COMMENT -> {
-        f.put("body", str(pick(r, MARKDOWN)));
+        f.put("body", str(markdown(r)));
         int parent = r.nextInt(4);
         if (parent == 0) f.put("parentId", Long.toString(pick(r, world.comments())));
         if (parent == 1) f.put("parentId", "null");
@@ -344,19 +386,28 @@ final class FuzzRequests {
         if (r.nextBoolean()) f.put("note", str("Looked at it."));
       }
       case REASON -> {
-        if (r.nextInt(4) > 0) f.put("reason", str(pick(r, "Off topic.", "", "r".repeat(1_001))));
+        int reason = r.nextInt(8);
+        if (reason < 5) f.put("reason", str("Off topic."));
+        if (reason == 5) f.put("reason", str(pick(r, "", "r".repeat(1_001))));
       }
       case BAN -> {
         f.put("reason", str("Spamming"));
         int until = r.nextInt(4);
         if (until == 0) f.put("until", str("2099-12-31T00:00:00Z"));
-        if (until == 1) f.put("until", str(pick(r, "2000-01-01T00:00:00Z", "tomorrow", "+999999999-12-31T23:59:59Z")));
+        if (until == 1) {
+          f.put("until", str(pick(r, "2000-01-01T00:00:00Z", "tomorrow", "+999999999-12-31T23:59:59Z",
+              "+10000-01-01T00:00:00Z", "294277-01-01T00:00:00Z", "2099-12-31T23:59:59.999999999+18:00")));
+        }
       }
       case ROLE -> f.put("role", str(pick(r, "user", "moderator", "admin", "root")));
       case NONE -> {
       }
     }
     return f;
+  }
+
+  private static String markdown(SplittableRandom r) {
+    return r.nextInt(100) < 8 ? pick(r, HARD_MARKDOWN) : pick(r, MARKDOWN);
   }
 
   private String sources(SplittableRandom r) {
@@ -393,7 +444,8 @@ final class FuzzRequests {
       case 3 -> str(pick(r, "", " ", "x", "post", "comment", "spam", "dismiss", "admin", "1", "https://e.org"));
       case 4 -> str(pick(r, MARKDOWN));
       case 5 -> str(pick(r, "nul\u0000byte", "\u0000", "bell\u0007", "\u2028\u2029", "\ud83d\ude00", "\u202eevil"));
-      case 6 -> pick(r, "\"\\ud800\"", "\"lone \\udc00 low\"", "\"\\ud83d\"", "\"\\u0000\"", "\"\\uZZZZ\"", "\"\\x41\"");
+      case 6 -> pick(r, "\"\\ud800\"", "\"lone \\udc00 low\"", "\"\\ud83d\"", "\"\\u0000\"", "\"\\uZZZZ\"",
+          "\"\\x41\"");
       case 7 -> str("s".repeat(pick(r, 201, 1_001, 10_001, 40_001)));
       case 8 -> "[" + String.join(",", randomList(r, depth)) + "]";
       default -> json(randomObject(r, depth + 1));

@@ -80,6 +80,7 @@ class FuzzTest {
       Map<Route, Map<Integer, Integer>> byRoute = new LinkedHashMap<>();
       long started = System.nanoTime();
       boolean tokenRevoked = false;
+      int changedBySuccess = 0;
       Map<String, String> fingerprint = null;
       for (int i = 0; i < TRIES; i++) {
         if (i % RESTORE_EVERY == 0 || tokenRevoked) {
@@ -90,6 +91,10 @@ class FuzzTest {
         Generated generated = requests.next(seeds.split());
         // This test is the server's only client, so the fingerprint after one request is the one just before the next.
         Outcome outcome = check(db, base, generated.request(), fingerprint);
+        if (outcome.response() != null && outcome.response().status() / 100 == 2
+            && !DatabaseState.differences(fingerprint, outcome.after()).isEmpty()) {
+          changedBySuccess++;
+        }
         fingerprint = outcome.after();
         if (outcome.violation() != null) {
           fail(report(i, generated, outcome, db, base, sinceRestore));
@@ -101,9 +106,12 @@ class FuzzTest {
             Integer::sum);
       }
       long seconds = (System.nanoTime() - started) / 1_000_000_000;
-      System.out.printf("%d requests (seed %d) in %d s; statuses: %s%n", TRIES, SEED, seconds, statuses);
+      System.out.printf("%d requests (seed %d) in %d s; statuses: %s; %d successful requests changed data%n", TRIES,
+          SEED, seconds, statuses, changedBySuccess);
       byRoute.forEach((route, counts) -> System.out.printf("  %-45s %s%n", route, counts));
       assertCoverage(byRoute);
+      // The fingerprint must see changes, or "a refusal changed nothing" would hold for any fingerprint.
+      assertTrue(changedBySuccess >= TRIES / 100, "only " + changedBySuccess + " successful requests changed data");
     }
   }
 
@@ -292,7 +300,8 @@ class FuzzTest {
     long actioned = report(api, other, "comment", reply, "hate");
     expect(204, api.post("/api/mod/reports/" + dismissed + "/resolve", moderator,
         new JsonObject().put("action", "dismiss")));
-    expect(204, api.post("/api/mod/reports/" + actioned + "/resolve", moderator, new JsonObject().put("action", "hide")));
+    expect(204, api.post("/api/mod/reports/" + actioned + "/resolve", moderator,
+        new JsonObject().put("action", "hide")));
     JsonObject reason = new JsonObject().put("reason", "Off topic");
     expect(204, api.post("/api/mod/posts/" + hidden + "/hide", moderator, reason));
     expect(204, api.post("/api/mod/comments/" + hiddenComment + "/hide", moderator, reason));
@@ -300,7 +309,8 @@ class FuzzTest {
     expect(204, api.delete("/api/posts/" + deleted, other));
     expect(204, api.delete("/api/comments/" + gone, user));
     expect(204, api.put("/api/me/blocks/" + user.username(), other, null));
-    expect(204, api.post("/api/mod/users/" + banned.username() + "/ban", moderator, new JsonObject().put("reason", "Spam")));
+    expect(204, api.post("/api/mod/users/" + banned.username() + "/ban", moderator,
+        new JsonObject().put("reason", "Spam")));
 
     URI base = URI.create(TestParley.baseUrl());
     String host = base.getHost() + ":" + base.getPort();
@@ -318,8 +328,14 @@ class FuzzTest {
       userIds.put(s.username(), s.id());
       tokens.put(s.username(), s.token());
     }
-    return new FuzzRequests.World(host, List.of(open, ottos, notice, hidden, locked, deleted, idempotentPost),
-        List.of(first, reply, gone, hiddenComment, beforeLock), List.of(spam, dismissed, mine, actioned), userIds,
+    Map<Long, String> postAuthors = new LinkedHashMap<>();
+    List.of(open, locked, idempotentPost).forEach(id -> postAuthors.put(id, user.username()));
+    List.of(ottos, hidden, deleted).forEach(id -> postAuthors.put(id, other.username()));
+    postAuthors.put(notice, moderator.username());
+    Map<Long, String> commentAuthors = new LinkedHashMap<>();
+    List.of(reply, gone, hiddenComment).forEach(id -> commentAuthors.put(id, user.username()));
+    List.of(first, beforeLock).forEach(id -> commentAuthors.put(id, other.username()));
+    return new FuzzRequests.World(host, postAuthors, commentAuthors, List.of(spam, dismissed, mine, actioned), userIds,
         tokens, PASSWORD);
   }
 

@@ -200,7 +200,9 @@ final class RawHttp {
     int total = 0;
     while (true) {
       int b = in.read();
-      if (b < 0) throw new EOFException(lines.isEmpty() && line.size() == 0 ? "no response at all" : "response head cut short");
+      if (b < 0) {
+        throw new EOFException(lines.isEmpty() && line.size() == 0 ? "no response at all" : "response head cut short");
+      }
       if (++total > MAX_HEAD_BYTES) throw new IOException("response head too large");
       if (b == '\n') {
         String text = line.toString(StandardCharsets.ISO_8859_1);
