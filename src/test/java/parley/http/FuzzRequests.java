@@ -106,8 +106,9 @@ final class FuzzRequests {
       new Route("GET", "/{file}", Body.NONE),
       new Route("GET", "/api/{file}", Body.NONE));
 
-  private static final String[] METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE",
-      "CONNECT", "BREW", "get", "PROPFIND"};
+  /** Other methods than the route's; HEAD twice, as the one every HTTP client may send to any GET route. */
+  private static final String[] METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "HEAD", "OPTIONS",
+      "TRACE", "CONNECT", "BREW", "get", "PROPFIND"};
   private static final String[] REASONS = {"spam", "harassment", "hate", "misinformation", "off_topic", "other"};
   private static final String[] FILES = {"", "index.html", "post.html", "css/app.css", "js/app.js", "nope.html",
       "favicon.ico", "..", "%2e%2e/pom.xml", "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fpom.xml",
@@ -186,9 +187,9 @@ final class FuzzRequests {
     int shape = r.nextInt(100);
     if (shape < 2) return path + "/";
     if (shape < 3) return path.replaceFirst("/", "//");
-    if (shape < 4) return "http://" + world.host() + path; // absolute form
-    if (shape < 5) return path + "#fragment";
-    if (shape < 6) return "*";
+    if (shape < 6) return "http://" + world.host() + path; // absolute form
+    if (shape < 7) return path + "#fragment";
+    if (shape < 8) return "*";
     return path;
   }
 
@@ -494,15 +495,17 @@ final class FuzzRequests {
 
   // ---- other headers ----
 
+  /** JSON, a form, multipart, text or none, common with or without a body; now and then something stranger. */
   private static String contentType(SplittableRandom r, boolean hasBody) {
-    if (!hasBody && r.nextInt(100) < 90) return null;
     int kind = r.nextInt(100);
-    if (kind < 75) return "application/json";
-    if (kind < 82) return "application/json; charset=utf-8";
-    return pick(r, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz",
-        "APPLICATION/JSON", "application/json-patch+json", "application/problem+json", "", "application/json;",
-        "application/json ; foo=bar", "text/json", "application/json; charset=latin1", "application/\u00e9json",
-        "application/jsonx");
+    if (!hasBody && kind < 60) return null;
+    if (kind < (hasBody ? 55 : 70)) return pick(r, "application/json", "application/json; charset=utf-8");
+    if (kind < 80) {
+      return pick(r, "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz", "text/plain", null);
+    }
+    return pick(r, "APPLICATION/JSON", "application/json-patch+json", "application/problem+json", "",
+        "application/json;", "application/json ; foo=bar", "text/json", "application/json; charset=latin1",
+        "application/\u00e9json", "application/jsonx", "multipart/mixed", "application/x-www-form-urlencoded; a=b");
   }
 
   private static String idempotencyKey(SplittableRandom r, boolean wild) {
