@@ -84,7 +84,9 @@ public final class HttpVerticle extends VerticleBase {
     // HEAD is GET without the body (the server leaves the body out for HEAD requests).
     router.route().method(HttpMethod.HEAD).handler(ctx -> {
       ctx.put(RequestGuards.HEAD, true);
-      ctx.reroute(HttpMethod.GET, ctx.request().uri());
+      // The path and query, not uri(): a request target in absolute form (http://host/path) is no route path.
+      String query = ctx.request().query();
+      ctx.reroute(HttpMethod.GET, ctx.request().path() + (query == null ? "" : "?" + query));
     });
     router.get("/health").handler(this::ready);
     router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
@@ -92,7 +94,11 @@ public final class HttpVerticle extends VerticleBase {
 
     router.route("/api/*").handler(RequestGuards.noStore());
     router.route("/api/*").handler(RequestGuards.jsonBodies());
-    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    // Only writes have a body to read (RequestGuards.noBodyOnReads refuses one on any other method). The body
+    // handler also starts decoding a form or multipart Content-Type when there is no body, and Vert.x throws for
+    // that on a GET, so it never sees other methods.
+    router.route("/api/*").method(HttpMethod.POST).method(HttpMethod.PUT).method(HttpMethod.PATCH)
+        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.route("/api/*").handler(accounts.authenticator());
     accounts.mount(router);
     posts.mount(router);

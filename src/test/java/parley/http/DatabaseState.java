@@ -1,0 +1,120 @@
+package parley.http;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The whole database's content as one comparable value, and a saved copy of it to go back to. Every table the
+ * server writes is in it, every column of every row (roles, bans, token versions and password hashes too), so a
+ * request that changed anything at all changes the fingerprint. It costs one query; the tables stay small because
+ * the run goes back to the saved copy every few hundred requests.
+ */
+final class DatabaseState implements AutoCloseable {
+
+  /** Each table the server writes, with the key that orders its rows. */
+  private static final Map<String, String> TABLES = orderedTables();
+  private static final String SAVED = "fuzz_seed";
+
+  private final Connection connection;
+  private final PreparedStatement fingerprint;
+
+  DatabaseState(Connection connection) throws SQLException {
+    this.connection = connection;
+    checkEveryTableIsCovered();
+    this.fingerprint = connection.prepareStatement(TABLES.entrySet().stream()
+        .map(t -> "SELECT '" + t.getKey() + "', count(*) || ' rows, md5 ' || md5(coalesce(string_agg(t::text, E'\\n' "
+            + "ORDER BY " + t.getValue() + "), '')) FROM " + t.getKey() + " t")
+        .collect(Collectors.joining(" UNION ALL ")));
+  }
+
+  private static Map<String, String> orderedTables() {
+    Map<String, String> tables = new LinkedHashMap<>();
+    tables.put("users", "id");
+    tables.put("posts", "id");
+    tables.put("comments", "id");
+    tables.put("reports", "id");
+    tables.put("blocks", "blocker_id, blocked_id");
+    tables.put("mod_log", "id");
+    tables.put("events", "topic, seq");
+    tables.put("topic_seqs", "topic");
+    tables.put("idempotency_keys", "user_id, key");
+    return tables;
+  }
+
+  /** A table added by a later migration must be fingerprinted too, or a change to it would go unseen. */
+  private void checkEveryTableIsCovered() throws SQLException {
+    try (Statement s = connection.createStatement(); ResultSet rows = s.executeQuery(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+            + "AND table_type = 'BASE TABLE' AND table_name <> 'flyway_schema_history' ORDER BY table_name")) {
+      java.util.Set<String> tables = new java.util.TreeSet<>();
+      while (rows.next()) tables.add(rows.getString(1));
+      if (!tables.equals(new java.util.TreeSet<>(TABLES.keySet()))) {
+        throw new IllegalStateException("the fingerprint covers " + new java.util.TreeSet<>(TABLES.keySet())
+            + " but the database has " + tables);
+      }
+    }
+  }
+
+  /** Per table: its row count and a digest of every row. Equal fingerprints mean equal content. */
+  Map<String, String> fingerprint() throws SQLException {
+    Map<String, String> tables = new LinkedHashMap<>();
+    try (ResultSet rows = fingerprint.executeQuery()) {
+      while (rows.next()) tables.put(rows.getString(1), rows.getString(2));
+    }
+    return tables;
+  }
+
+  /** The tables whose content differs between two fingerprints, with both digests. */
+  static List<String> differences(Map<String, String> before, Map<String, String> after) {
+    return before.keySet().stream().filter(table -> !before.get(table).equals(after.get(table)))
+        .map(table -> table + ": " + before.get(table) + " -> " + after.get(table)).toList();
+  }
+
+  /** Saves the current content, to {@link #restore} later. */
+  void save() throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + SAVED + " CASCADE");
+      s.execute("CREATE SCHEMA " + SAVED);
+      for (String table : TABLES.keySet()) {
+        s.execute("CREATE TABLE " + SAVED + "." + table + " AS TABLE public." + table);
+      }
+    }
+  }
+
+  /**
+   * Puts the saved content back, in one transaction. Triggers (the audit log refuses deletes) and foreign keys are
+   * off for this transaction only, as for a replica; identity sequences keep counting, so ids are never reused.
+   */
+  void restore() throws SQLException {
+    connection.setAutoCommit(false);
+    try (Statement s = connection.createStatement()) {
+      s.execute("SET LOCAL session_replication_role = replica");
+      for (String table : TABLES.keySet()) s.execute("DELETE FROM public." + table);
+      for (String table : TABLES.keySet()) {
+        s.execute("INSERT INTO public." + table + " OVERRIDING SYSTEM VALUE SELECT * FROM " + SAVED + "." + table);
+      }
+      connection.commit();
+    } catch (SQLException e) {
+      connection.rollback();
+      throw e;
+    } finally {
+      connection.setAutoCommit(true);
+    }
+  }
+
+  @Override
+  public void close() throws SQLException {
+    try (Statement s = connection.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + SAVED + " CASCADE");
+    } finally {
+      connection.close();
+    }
+  }
+}
