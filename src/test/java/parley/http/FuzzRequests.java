@@ -4,8 +4,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import parley.TestParley;
 import parley.TestTokens;
-import parley.http.RawHttp.Framing;
-import parley.http.RawHttp.Header;
+import parley.http.RawExchange.Framing;
+import parley.http.RawExchange.Header;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -133,7 +133,7 @@ final class FuzzRequests {
   }
 
   /** A generated request and the route it was aimed at. */
-  record Generated(Route route, RawHttp.Request request) {
+  record Generated(Route route, RawExchange.Request request) {
   }
 
   Generated next(SplittableRandom r) {
@@ -155,7 +155,7 @@ final class FuzzRequests {
     Framing framing = body == null ? null : !wild ? Framing.CONTENT_LENGTH
         : pickWeighted(r, new Framing[] {Framing.CONTENT_LENGTH, Framing.CHUNKED, Framing.BOTH, Framing.INVALID_LENGTH},
             new int[] {70, 20, 6, 4});
-    return new Generated(route, new RawHttp.Request(method, path, query(r, wild),
+    return new Generated(route, new RawExchange.Request(method, path, query(r, wild),
         List.copyOf(headers), body, framing));
   }
 

@@ -10,10 +10,10 @@ import parley.Api.Session;
 import parley.TestParley;
 import parley.http.FuzzRequests.Generated;
 import parley.http.FuzzRequests.Route;
-import parley.http.RawHttp.Framing;
-import parley.http.RawHttp.Header;
-import parley.http.RawHttp.Request;
-import parley.http.RawHttp.Response;
+import parley.http.RawExchange.Framing;
+import parley.http.RawExchange.Header;
+import parley.http.RawExchange.Request;
+import parley.http.RawExchange.Response;
 
 import java.io.IOException;
 import java.net.URI;
@@ -139,7 +139,7 @@ class FuzzTest {
       throws SQLException {
     Response response;
     try {
-      response = RawHttp.exchange(base.getHost(), base.getPort(), request);
+      response = RawExchange.exchange(base.getHost(), base.getPort(), request);
     } catch (IOException e) {
       return new Outcome(null, "no answer", "the server sent no complete answer: " + e, db.fingerprint());
     }
@@ -226,7 +226,7 @@ class FuzzTest {
     db.restore();
     for (Request earlier : setup) {
       try {
-        RawHttp.exchange(base.getHost(), base.getPort(), earlier);
+        RawExchange.exchange(base.getHost(), base.getPort(), earlier);
       } catch (IOException e) {
         // only the state it leaves matters
       }
@@ -314,7 +314,7 @@ class FuzzTest {
 
     URI base = URI.create(TestParley.baseUrl());
     String host = base.getHost() + ":" + base.getPort();
-    Response idempotent = RawHttp.exchange(base.getHost(), base.getPort(), new Request("POST", "/api/posts", null,
+    Response idempotent = RawExchange.exchange(base.getHost(), base.getPort(), new Request("POST", "/api/posts", null,
         List.of(new Header("Host", host), new Header("Authorization", "Bearer " + user.token()),
             new Header("Content-Type", "application/json"), new Header("Idempotency-Key", "seed-key")),
         "{\"title\":\"Sent once\",\"body\":\"Retried safely\"}".getBytes(StandardCharsets.UTF_8),

@@ -86,6 +86,22 @@ class ProfileListsTest {
   }
 
   @Test
+  void aBlockedPostAuthorsTitleDoesNotShowThroughSomeoneElsesCommentList() {
+    Api.Session alice = api.register("alice");
+    Api.Session bob = api.register("bob");
+    Api.Session carol = api.register("carol");
+    long bobsPost = api.createPost(bob, "Bob's secret title");
+    api.comment(carol, bobsPost, "carol's words", null);
+    assertEquals(204, api.put("/api/me/blocks/bob", alice, null).status());
+
+    JsonObject seenByAlice = api.get("/api/users/carol/comments", alice).items().getJsonObject(0);
+    assertEquals("carol's words", seenByAlice.getString("body"), "carol's own comment still shows");
+    assertNull(seenByAlice.getValue("postTitle"), "but not the title of a post by someone alice blocked");
+    assertEquals("Bob's secret title",
+        api.get("/api/users/carol/comments").items().getJsonObject(0).getString("postTitle"), "control: others see it");
+  }
+
+  @Test
   void unknownUsersListsAre404AndBadPagingIs400() {
     assertEquals(404, api.get("/api/users/nobody/posts").status());
     assertEquals(404, api.get("/api/users/nobody/comments").status());

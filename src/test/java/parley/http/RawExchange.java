@@ -23,13 +23,13 @@ import java.util.zip.InflaterInputStream;
  * on GET, a body framed twice, headers it calls restricted. Each exchange has its own connection ({@code Connection:
  * close}), so nothing one request does can leak into the next.
  */
-final class RawHttp {
+final class RawExchange {
 
   /** Reads that take longer than this mean the server hung; only event streams stay open, and those are not read. */
   private static final int READ_TIMEOUT_MS = 15_000;
   private static final int MAX_HEAD_BYTES = 64 * 1024;
 
-  private RawHttp() {
+  private RawExchange() {
   }
 
   /** How a request's body is delimited. {@code INVALID_LENGTH} sends a Content-Length that is not a number. */
