@@ -11,8 +11,10 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import parley.account.AccountRoutes;
+import parley.account.Accounts;
 import parley.account.Tokens;
 import parley.comment.CommentRoutes;
+import parley.comment.Comments;
 import parley.config.AppConfig;
 import parley.db.Database;
 import parley.events.EventLog;
@@ -23,11 +25,12 @@ import parley.http.RateLimiter;
 import parley.moderation.BlockRoutes;
 import parley.moderation.ModerationRoutes;
 import parley.moderation.ReportRoutes;
-import parley.moderation.Visibility;
+import parley.access.Visibility;
 import parley.live.DeliveryFilter;
 import parley.live.LiveBridge;
 import parley.http.RequestGuards;
 import parley.post.PostRoutes;
+import parley.post.Posts;
 
 import java.util.concurrent.TimeUnit;
 
@@ -58,22 +61,23 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
     RateLimiter limits = node.limits();
-    AccountRoutes accounts = new AccountRoutes(vertx, database.pool(), tokens, config.admin(), limits, node.logins(),
-        config.trustedProxies());
     EventLog events = new EventLog(vertx, database.pool());
-    PostRoutes posts = new PostRoutes(events, limits, config.trustedProxies());
-    CommentRoutes comments = new CommentRoutes(events, limits, config.trustedProxies());
+    Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin());
+    Posts postsApi = new Posts(events);
+    Comments commentsApi = new Comments(events);
+    AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
+    PostRoutes posts = new PostRoutes(postsApi, limits, config.trustedProxies());
+    CommentRoutes comments = new CommentRoutes(commentsApi, limits, config.trustedProxies());
     ReportRoutes reports = new ReportRoutes(events, limits);
     BlockRoutes blocks = new BlockRoutes(vertx, database.pool());
-    ModerationRoutes moderation = new ModerationRoutes(vertx, events, posts.contentJson(), comments.contentJson());
+    ModerationRoutes moderation = new ModerationRoutes(vertx, events, postsApi, commentsApi);
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
     DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(), event.type(), event.authorId());
     // The live side reads through its own small pool, so sockets can never take the connections writes need.
     EventLog liveEvents = new EventLog(vertx, database.livePool());
     live = new LiveBridge(vertx, liveEvents,
-        new AccountRoutes(vertx, database.livePool(), tokens, config.admin(), limits, node.logins(),
-            config.trustedProxies()),
-        new PostRoutes(liveEvents, limits, config.trustedProxies()), filter, config, limits);
+        new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
+        new Posts(liveEvents), filter, config, limits);
 
     ConnectionGuard.Local guard = node.connections().local(vertx);
     Router router = Router.router(vertx);

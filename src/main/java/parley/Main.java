@@ -5,7 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import parley.account.AccountRoutes;
+import parley.account.Accounts;
 import parley.account.Tokens;
 import parley.config.AppConfig;
 import parley.db.Database;
@@ -105,11 +105,11 @@ public final class Main {
     prune.run();
     vertx.setPeriodic(PRUNE_EVERY.toMillis(), id -> prune.run());
     // One limiter for the whole node, shared by every HTTP verticle.
-    NodeState node = new NodeState(new RateLimiter(config), AccountRoutes.loginThrottle(config),
+    NodeState node = new NodeState(new RateLimiter(config), Accounts.loginThrottle(config),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         new AtomicBoolean());
     vertx.setPeriodic(60_000, id -> node.sweep());
-    return AccountRoutes.promoteConfiguredAdmin(database.pool(), config.admin())
+    return Accounts.promoteConfiguredAdmin(database.pool(), config.admin())
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining()));

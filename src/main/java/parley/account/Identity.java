@@ -1,7 +1,7 @@
 package parley.account;
 
 import io.vertx.ext.web.RoutingContext;
-import parley.http.Principal;
+import parley.access.Principal;
 
 import java.util.Optional;
 

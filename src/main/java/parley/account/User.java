@@ -3,12 +3,12 @@ package parley.account;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import parley.http.Iso;
-import parley.http.Principal;
+import parley.access.Principal;
 
 import java.time.OffsetDateTime;
 
 /** An account as its owner sees it. */
-record User(long id, String username, String email, String role, OffsetDateTime createdAt,
+public record User(long id, String username, String email, String role, OffsetDateTime createdAt,
     OffsetDateTime bannedUntil, String banReason, int tokenVersion) {
 
   static User fromRow(Row row) {
@@ -17,12 +17,12 @@ record User(long id, String username, String email, String role, OffsetDateTime 
         row.getString("ban_reason"), row.getInteger("token_version"));
   }
 
-  Principal principal() {
+  public Principal principal() {
     return new Principal(id, username, role, createdAt, bannedUntil, banReason, tokenVersion);
   }
 
   /** The private view, for /api/me and the register and login answers. */
-  JsonObject toJson() {
+  public JsonObject toJson() {
     return new JsonObject()
         .put("id", id)
         .put("username", username)

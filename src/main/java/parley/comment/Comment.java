@@ -3,8 +3,8 @@ package parley.comment;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import parley.http.Iso;
-import parley.http.Principal;
-import parley.moderation.Visibility;
+import parley.access.Principal;
+import parley.access.Visibility;
 
 import java.time.OffsetDateTime;
 
@@ -12,7 +12,7 @@ import java.time.OffsetDateTime;
  * A comment as readers see it. A deleted comment is a tombstone: it keeps its id, parent and time so replies keep
  * their place, but its body and author are gone.
  */
-record Comment(long id, long postId, Long parentId, long authorId, String author, String body, String bodyHtml,
+public record Comment(long id, long postId, Long parentId, long authorId, String author, String body, String bodyHtml,
     OffsetDateTime createdAt, OffsetDateTime editedAt, boolean deleted, boolean hidden) {
 
   /** The columns {@link #fromRow} reads; {@code c} is comments and {@code u} its author. */
@@ -27,7 +27,7 @@ record Comment(long id, long postId, Long parentId, long authorId, String author
   }
 
   /** The whole comment (its author and moderators see a hidden one like this, marked hidden). */
-  JsonObject toJson() {
+  public JsonObject toJson() {
     return new JsonObject()
         .put("id", id)
         .put("postId", postId)
@@ -45,7 +45,7 @@ record Comment(long id, long postId, Long parentId, long authorId, String author
    * The comment as this reader may see it: a hidden comment is a tombstone ("removed by a moderator") except for
    * its author and moderators, and a blocked author's comment is a placeholder, so reply chains stay intact.
    */
-  JsonObject toJsonFor(Principal reader, boolean authorBlocked) {
+  public JsonObject toJsonFor(Principal reader, boolean authorBlocked) {
     if (deleted) return toJson();
     if (authorBlocked) return withoutContent().put("blocked", true);
     if (hidden && !Visibility.seesHidden(reader, authorId)) return withoutContent();

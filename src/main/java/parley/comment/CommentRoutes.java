@@ -2,7 +2,6 @@ package parley.comment;
 
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import parley.events.EventLog;
 import parley.config.AppConfig;
 import parley.http.ClientIp;
 import parley.http.Fields;
@@ -10,9 +9,8 @@ import parley.http.Idempotency;
 import parley.http.RateLimiter;
 import parley.http.Page;
 import parley.http.PathIds;
-import parley.http.Principal;
+import parley.access.Principal;
 import parley.http.Problem;
-import parley.moderation.ContentJson;
 
 import java.time.Instant;
 import java.util.List;
@@ -23,19 +21,14 @@ public final class CommentRoutes {
   private static final int DEFAULT_PAGE = 50;
   private static final int MAX_PAGE = 200;
 
-  private final CommentRepository comments;
+  private final Comments comments;
   private final RateLimiter limits;
   private final List<String> trustedProxies;
 
-  public CommentRoutes(EventLog events, RateLimiter limits, List<String> trustedProxies) {
-    this.comments = new CommentRepository(events);
+  public CommentRoutes(Comments comments, RateLimiter limits, List<String> trustedProxies) {
+    this.comments = comments;
     this.limits = limits;
     this.trustedProxies = trustedProxies;
-  }
-
-  /** A comment's public JSON for moderation's restore events. */
-  public ContentJson contentJson() {
-    return comments::json;
   }
 
   public void mount(Router router) {
@@ -71,7 +64,7 @@ public final class CommentRoutes {
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     CommentInput input = CommentInput.forCreate(Fields.of(ctx));
     Instant now = Instant.now();
-    Idempotency.<Comment>create(ctx, comments.pool(), Idempotency.key(ctx, author),
+    Idempotency.<Comment>create(ctx, comments.pool(), Idempotency.key(ctx, author.id()),
         () -> {
           limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS,
               "user:" + author.id());

@@ -22,8 +22,6 @@ public final class Topics {
   /** Where a topic's events travel on the event bus between nodes; see {@link EventLog#publish}. */
   static final String BUS_PREFIX = "parley.live:";
 
-  /** Account changes (ban, role) that live connections must act on at once; internal, never bridged. */
-  public static final String ACCOUNT_CHANGED = "parley.internal.account-changed";
 
   // Event types.
   public static final String POST_CREATED = "post.created";

@@ -96,7 +96,7 @@ public final class Idempotency {
   }
 
   /** The request's key, or null when it sent none; a malformed key is a 400. */
-  public static Key key(RoutingContext ctx, Principal caller) {
+  public static Key key(RoutingContext ctx, long userId) {
     String raw = ctx.request().getHeader(HEADER);
     if (raw == null) return null;
     if (raw.isEmpty() || raw.length() > 255 || !raw.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
@@ -106,7 +106,7 @@ public final class Idempotency {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       digest.update((ctx.request().method() + " " + ctx.request().path() + "\n").getBytes(StandardCharsets.UTF_8));
       if (ctx.body().buffer() != null) digest.update(ctx.body().buffer().getBytes());
-      return new Key(caller.id(), raw, HexFormat.of().formatHex(digest.digest()));
+      return new Key(userId, raw, HexFormat.of().formatHex(digest.digest()));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

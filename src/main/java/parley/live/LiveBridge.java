@@ -16,16 +16,17 @@ import io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl;
 import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import parley.account.AccountRoutes;
+import parley.account.Accounts;
 import parley.config.AppConfig;
 import parley.config.Limit;
+import parley.events.AccountChanged;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Problem;
 import parley.http.ProblemHandler;
 import parley.http.RateLimiter;
-import parley.moderation.Visibility;
-import parley.post.PostRoutes;
+import parley.access.Visibility;
+import parley.post.Posts;
 
 import java.net.URI;
 import java.util.HashMap;
@@ -47,7 +48,7 @@ public final class LiveBridge {
   private static final Logger log = LoggerFactory.getLogger(LiveBridge.class);
 
   private final Vertx vertx;
-  private final AccountRoutes accounts;
+  private final Accounts accounts;
   private final AppConfig config;
   private final LiveHub hub;
   private final SseRoutes sse;
@@ -64,7 +65,7 @@ public final class LiveBridge {
    * @param accounts token checks and account reloads, on the same pool
    * @param posts    whether a thread may be followed, on the same pool
    */
-  public LiveBridge(Vertx vertx, EventLog events, AccountRoutes accounts, PostRoutes posts, DeliveryFilter filter,
+  public LiveBridge(Vertx vertx, EventLog events, Accounts accounts, Posts posts, DeliveryFilter filter,
       AppConfig config, RateLimiter limits) {
     this.vertx = vertx;
     this.accounts = accounts;
@@ -74,18 +75,15 @@ public final class LiveBridge {
     this.threads = new ThreadChecks(posts);
     this.sse = new SseRoutes(vertx, hub, threads, config, this::withBlocks, limits);
     this.pool = events.pool();
-    this.accountChanges = vertx.eventBus().consumer(Topics.ACCOUNT_CHANGED, message -> {
-      long userId = message.body().getLong("userId");
+    this.accountChanges = AccountChanged.listen(vertx, change -> {
       hub.accountChangeSeen(this::reload);
-      if (!hub.hasReader(userId)) return;
-      if (message.body().getValue("blocks") instanceof io.vertx.core.json.JsonArray blocks) {
+      if (!hub.hasReader(change.userId())) return;
+      if (change.blocks() != null) {
         // A block change carries the new list, so it applies before anything published after it is delivered.
-        Set<Long> ids = new java.util.HashSet<>();
-        blocks.forEach(id -> ids.add(((Number) id).longValue()));
-        hub.blocksChanged(userId, ids, message.body().getLong("readAt", 0L));
+        hub.blocksChanged(change.userId(), change.blocks(), change.blocksReadAt());
         return;
       }
-      reload(userId);
+      reload(change.userId());
     });
   }
 

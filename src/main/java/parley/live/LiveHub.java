@@ -8,8 +8,8 @@ import org.slf4j.LoggerFactory;
 import parley.events.EventLog;
 import parley.events.LiveEvent;
 import parley.events.Topics;
-import parley.http.Principal;
-import parley.moderation.Visibility;
+import parley.access.Principal;
+import parley.access.Visibility;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package parley.live;
 
 import parley.events.Topics;
-import parley.http.Principal;
+import parley.access.Principal;
 
 import java.time.Instant;
 import java.util.Set;

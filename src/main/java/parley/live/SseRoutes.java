@@ -14,7 +14,7 @@ import parley.events.Topics;
 import parley.http.ClientIp;
 import parley.http.PathIds;
 import parley.http.RateLimiter;
-import parley.http.Principal;
+import parley.access.Principal;
 import parley.http.Problem;
 import parley.http.RequestGuards;
 

@@ -1,8 +1,8 @@
 package parley.live;
 
 import io.vertx.core.Future;
-import parley.http.Principal;
-import parley.post.PostRoutes;
+import parley.access.Principal;
+import parley.post.Posts;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -17,16 +17,16 @@ import java.util.Optional;
  */
 final class ThreadChecks {
 
-  private final PostRoutes posts;
-  private final Map<Long, Future<Optional<PostRoutes.ThreadState>>> inFlight = new HashMap<>();
+  private final Posts posts;
+  private final Map<Long, Future<Optional<Posts.ThreadState>>> inFlight = new HashMap<>();
 
-  ThreadChecks(PostRoutes posts) {
+  ThreadChecks(Posts posts) {
     this.posts = posts;
   }
 
-  /** The thread's seq if this reader may follow it now, empty if not (see {@link PostRoutes#readableAt}). */
+  /** The thread's seq if this reader may follow it now, empty if not (see {@link Posts.ThreadState#readableAt}). */
   Future<Optional<Long>> readableAt(long postId, Principal reader) {
-    Future<Optional<PostRoutes.ThreadState>> state = inFlight.get(postId);
+    Future<Optional<Posts.ThreadState>> state = inFlight.get(postId);
     if (state == null) {
       state = posts.thread(postId);
       if (!state.isComplete()) {

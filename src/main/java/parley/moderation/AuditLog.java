@@ -7,7 +7,7 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import parley.http.Iso;
 import parley.http.Page;
-import parley.http.Principal;
+import parley.access.Principal;
 
 import java.util.ArrayList;
 import java.util.List;

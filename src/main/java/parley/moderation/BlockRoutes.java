@@ -7,10 +7,11 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import parley.events.Topics;
+import parley.access.Visibility;
+import parley.events.AccountChanged;
 import parley.http.Iso;
 import parley.http.Page;
-import parley.http.Principal;
+import parley.access.Principal;
 import parley.http.Problem;
 
 import java.util.ArrayList;
@@ -58,8 +59,7 @@ public final class BlockRoutes {
         .onSuccess(list -> {
           // The blocker's live connections on every node take the new list before anything published later; when
           // two changes race, the list read last (it has seen both) wins.
-          vertx.eventBus().publish(Topics.ACCOUNT_CHANGED, new JsonObject().put("userId", me.id())
-              .put("blocks", new io.vertx.core.json.JsonArray(List.copyOf(list.ids()))).put("readAt", list.readAt()));
+          AccountChanged.blocks(me.id(), list.ids(), list.readAt()).publish(vertx);
           ctx.response().setStatusCode(204).end();
         })
         .onFailure(ctx::fail);

@@ -7,12 +7,14 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import parley.comment.Comments;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Iso;
 import parley.http.Page;
-import parley.http.Principal;
+import parley.access.Principal;
 import parley.http.Problem;
+import parley.post.Posts;
 
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -96,10 +98,10 @@ final class ModerationRepository {
   }
 
   private final EventLog events;
-  private final ContentJson posts;
-  private final ContentJson comments;
+  private final Posts posts;
+  private final Comments comments;
 
-  ModerationRepository(EventLog events, ContentJson posts, ContentJson comments) {
+  ModerationRepository(EventLog events, Posts posts, Comments comments) {
     this.events = events;
     this.posts = posts;
     this.comments = comments;
@@ -225,7 +227,7 @@ final class ModerationRepository {
             return count
                 .compose(v -> AuditLog.append(conn, actor, "comment.restored", "comment", id, reason,
                     new JsonObject().put("postId", postId)))
-                .compose(entry -> comments.read(conn, id)
+                .compose(entry -> comments.json(conn, id)
                     .compose(json -> box.append(Topics.post(postId), "comment.restored", json, authorId))
                     .compose(e -> box.append(Topics.MOD, "comment.restored", entry.toJson(), authorId))
                     .compose(e -> box.append(Topics.user(authorId), "comment.restored",
@@ -275,7 +277,7 @@ final class ModerationRepository {
             if (rows.size() == 0) throw Problem.conflict("The post is not hidden.");
             long authorId = rows.iterator().next().getLong("author_id");
             return AuditLog.append(conn, actor, "post.restored", "post", id, reason, new JsonObject())
-                .compose(entry -> posts.read(conn, id)
+                .compose(entry -> posts.json(conn, id)
                     .compose(json -> box.append(Topics.post(id), "post.restored", json, authorId)
                         .compose(e -> box.append(Topics.FEED, "post.restored", json, authorId)))
                     .compose(e -> box.append(Topics.MOD, "post.restored", entry.toJson(), authorId))

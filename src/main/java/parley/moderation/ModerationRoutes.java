@@ -7,14 +7,17 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
+import parley.comment.Comments;
+import parley.events.AccountChanged;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Fields;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.PathIds;
-import parley.http.Principal;
+import parley.access.Principal;
 import parley.http.Problem;
+import parley.post.Posts;
 
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -36,7 +39,7 @@ public final class ModerationRoutes {
   private final Vertx vertx;
   private final ModerationRepository moderation;
 
-  public ModerationRoutes(Vertx vertx, EventLog events, ContentJson posts, ContentJson comments) {
+  public ModerationRoutes(Vertx vertx, EventLog events, Posts posts, Comments comments) {
     this.vertx = vertx;
     this.moderation = new ModerationRepository(events, posts, comments);
   }
@@ -212,7 +215,7 @@ public final class ModerationRoutes {
 
   /** Tells every node's live connections that this account changed, so they re-check it at once. */
   private void accountChanged(long userId) {
-    vertx.eventBus().publish(Topics.ACCOUNT_CHANGED, new JsonObject().put("userId", userId));
+    AccountChanged.of(userId).publish(vertx);
   }
 
   private static void respond(RoutingContext ctx, Future<?> done, int status) {

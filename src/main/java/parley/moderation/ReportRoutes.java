@@ -8,13 +8,14 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import parley.config.AppConfig;
+import parley.access.Visibility;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Fields;
 import parley.http.Idempotency;
 import parley.http.Iso;
 import parley.http.Page;
-import parley.http.Principal;
+import parley.access.Principal;
 import parley.http.Problem;
 import parley.http.RateLimiter;
 
@@ -70,7 +71,7 @@ public final class ReportRoutes {
     }
     String details = fields.optionalText("details", 0, 1_000, true);
     fields.check();
-    Idempotency.<JsonObject>create(ctx, events.pool(), Idempotency.key(ctx, reporter),
+    Idempotency.<JsonObject>create(ctx, events.pool(), Idempotency.key(ctx, reporter.id()),
         () -> limits.take(AppConfig.LIMIT_REPORTS, "user:" + reporter.id()),
         claim -> events.transaction(claim, box -> box.connection()
             .preparedQuery("post".equals(type) ? POST_TARGET : COMMENT_TARGET).execute(Tuple.of(targetId))

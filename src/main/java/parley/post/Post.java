@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** A post as readers see it. */
-record Post(long id, long authorId, String title, String body, String bodyHtml, String excerpt,
+public record Post(long id, long authorId, String title, String body, String bodyHtml, String excerpt,
     List<String> sources, String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount,
     boolean hidden, boolean locked) {
 
@@ -27,7 +27,7 @@ record Post(long id, long authorId, String title, String body, String bodyHtml, 
   }
 
   /** GET /api/posts/{id}: the whole post. */
-  JsonObject toJson() {
+  public JsonObject toJson() {
     return new JsonObject()
         .put("id", id)
         .put("title", title)
@@ -43,7 +43,7 @@ record Post(long id, long authorId, String title, String body, String bodyHtml, 
   }
 
   /** An item of GET /api/posts: an excerpt instead of the body. */
-  JsonObject toListItemJson() {
+  public JsonObject toListItemJson() {
     return new JsonObject()
         .put("id", id)
         .put("title", title)

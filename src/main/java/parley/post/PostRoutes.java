@@ -1,26 +1,22 @@
 package parley.post;
 
-import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.core.json.JsonObject;
 import parley.config.AppConfig;
-import parley.events.EventLog;
 import parley.http.ClientIp;
 import parley.http.RateLimiter;
-import parley.moderation.ContentJson;
-import parley.moderation.Visibility;
+import parley.access.Visibility;
 import parley.http.Fields;
 import parley.http.Idempotency;
 import parley.http.Page;
 import parley.http.PathIds;
-import parley.http.Principal;
+import parley.access.Principal;
 import parley.http.Problem;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 
 /** Publishing, reading, editing and deleting posts. */
 public final class PostRoutes {
@@ -28,12 +24,12 @@ public final class PostRoutes {
   private static final int DEFAULT_PAGE = 20;
   private static final int MAX_PAGE = 100;
 
-  private final PostRepository posts;
+  private final Posts posts;
   private final RateLimiter limits;
   private final List<String> trustedProxies;
 
-  public PostRoutes(EventLog events, RateLimiter limits, List<String> trustedProxies) {
-    this.posts = new PostRepository(events);
+  public PostRoutes(Posts posts, RateLimiter limits, List<String> trustedProxies) {
+    this.posts = posts;
     this.limits = limits;
     this.trustedProxies = trustedProxies;
   }
@@ -46,34 +42,6 @@ public final class PostRoutes {
     router.get("/api/posts/:postId").handler(this::read);
     router.patch("/api/posts/:postId").handler(this::edit);
     router.delete("/api/posts/:postId").handler(this::delete);
-  }
-
-  /** A post's public JSON for moderation's restore events (exactly what GET /api/posts/{id} shows its author). */
-  public ContentJson contentJson() {
-    return (client, id) -> posts.json(client, id);
-  }
-
-  /**
-   * The thread's seq at the moment a reader was found allowed to read the post (it exists, is not deleted, and is
-   * not hidden from them), or empty when they may not. A live subscription starts from that seq, so nothing that
-   * happens after the check (a moderator hiding the thread, say) can slip past it.
-   */
-  public Future<Optional<Long>> readableAt(long postId, Principal reader) {
-    return thread(postId).map(found -> found.flatMap(thread -> thread.readableAt(reader)));
-  }
-
-  /** A thread as the live side needs it: who wrote it, whether it is hidden, and its seq, from one snapshot. */
-  public record ThreadState(long authorId, boolean hidden, long seq) {
-    /** The seq, if this reader may read the thread (not hidden from them). */
-    public Optional<Long> readableAt(Principal reader) {
-      return !hidden || Visibility.seesHidden(reader, authorId) ? Optional.of(seq) : Optional.empty();
-    }
-  }
-
-  /** The thread's state, or empty if its post does not exist or was deleted. */
-  public Future<Optional<ThreadState>> thread(long postId) {
-    return posts.find(postId, 0).map(found -> found.map(read ->
-        new ThreadState(read.post().authorId(), read.post().hidden(), read.seq())));
   }
 
   private void list(RoutingContext ctx) {
@@ -104,7 +72,7 @@ public final class PostRoutes {
     Principal author = Principal.active(ctx);
     PostInput input = PostInput.forCreate(Fields.of(ctx));
     Instant now = Instant.now();
-    Idempotency.<Post>create(ctx, posts.pool(), Idempotency.key(ctx, author),
+    Idempotency.<Post>create(ctx, posts.pool(), Idempotency.key(ctx, author.id()),
         () -> {
           limits.take(author.isNew(now) ? AppConfig.LIMIT_POSTS_NEW : AppConfig.LIMIT_POSTS, "user:" + author.id());
           limits.take(AppConfig.LIMIT_POSTS_IP, ClientIp.of(ctx, trustedProxies));
@@ -117,7 +85,7 @@ public final class PostRoutes {
     Principal reader = Principal.current(ctx).orElse(null);
     posts.find(postId(ctx), reader == null ? 0 : reader.id())
         .map(found -> {
-          PostRepository.Read read = found.orElseThrow(() -> Problem.notFound("No such post."));
+          Posts.Read read = found.orElseThrow(() -> Problem.notFound("No such post."));
           Post post = read.post();
           if (post.hidden() && !Visibility.seesHidden(reader, post.authorId())) {
             throw Problem.notFound("No such post.");

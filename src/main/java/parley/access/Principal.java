@@ -1,7 +1,9 @@
-package parley.http;
+package parley.access;
 
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import parley.http.Iso;
+import parley.http.Problem;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;

@@ -11,9 +11,9 @@ import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Idempotency;
 import parley.http.Page;
-import parley.http.Principal;
+import parley.access.Principal;
 import parley.http.Problem;
-import parley.moderation.Visibility;
+import parley.access.Visibility;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,12 +21,12 @@ import java.util.Optional;
 import java.util.TreeSet;
 
 /**
- * Comments in PostgreSQL. Every write locks its post's row first (adding a comment through the comment_count
+ * The comment feature's API for the rest of Parley: comments in PostgreSQL. Every write locks its post's row first (adding a comment through the comment_count
  * update, editing or deleting through an explicit lock), then the thread's event counter, then any user counters
  * in id order: writes to one thread are serialised in one order, writes to different threads never wait for each
  * other, and no two writes can deadlock.
  */
-final class CommentRepository {
+public final class Comments {
 
   private static final String COUNT_UP = "UPDATE posts SET comment_count = comment_count + 1 "
       + "WHERE id = $1 AND deleted_at IS NULL AND hidden_at IS NULL "
@@ -104,16 +104,16 @@ final class CommentRepository {
       "UPDATE posts SET comment_count = comment_count - 1 WHERE id = $1 RETURNING comment_count";
 
   /** A comment and whether the reader blocked its author. */
-  record Seen(Comment comment, boolean authorBlocked) {
+  public record Seen(Comment comment, boolean authorBlocked) {
   }
 
   /** A page of a thread as one reader sees it, and the thread's seq at the moment it was read. */
-  record Thread(List<Seen> comments, long seq) {
+  public record ThreadPage(List<Seen> comments, long seq) {
   }
 
   private final EventLog events;
 
-  CommentRepository(EventLog events) {
+  public Comments(EventLog events) {
     this.events = events;
   }
 
@@ -121,7 +121,7 @@ final class CommentRepository {
     return events.pool();
   }
 
-  Future<Comment> insert(long postId, long authorId, CommentInput input, Idempotency.Claim<Comment> claim) {
+  public Future<Comment> insert(long postId, long authorId, CommentInput input, Idempotency.Claim<Comment> claim) {
     return events.transaction(claim, box -> {
       SqlConnection conn = box.connection();
       TreeSet<Long> notify = new TreeSet<>();
@@ -162,7 +162,7 @@ final class CommentRepository {
   }
 
   /** A page of the thread as the reader may see it, or empty when the post does not exist for them. */
-  Future<Optional<Thread>> list(long postId, Page page, Principal reader) {
+  public Future<Optional<ThreadPage>> list(long postId, Page page, Principal reader) {
     Tuple args = Tuple.of(postId, page.after(), page.fetchSize(), readerId(reader), reader != null && reader.isModerator());
     return events.pool().preparedQuery(LIST).execute(args).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
@@ -172,12 +172,12 @@ final class CommentRepository {
         seq = row.getLong("thread_seq");
         if (row.getLong("id") != null) comments.add(new Seen(Comment.fromRow(row), row.getBoolean("author_blocked")));
       }
-      return Optional.of(new Thread(comments, seq));
+      return Optional.of(new ThreadPage(comments, seq));
     });
   }
 
   /** A user's comments (each with its post's title), or empty when there is no such user. */
-  Future<Optional<List<JsonObject>>> byAuthor(String username, Page page, long readerId) {
+  public Future<Optional<List<JsonObject>>> byAuthor(String username, Page page, long readerId) {
     return events.pool().preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
         .map(rows -> {
           if (rows.size() == 0) return Optional.empty();
@@ -191,7 +191,7 @@ final class CommentRepository {
         });
   }
 
-  Future<Optional<Seen>> find(long id, Principal reader) {
+  public Future<Optional<Seen>> find(long id, Principal reader) {
     return events.pool().preparedQuery(FIND)
         .execute(Tuple.of(id, readerId(reader), reader != null && reader.isModerator()))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(new Seen(Comment.fromRow(rows.iterator().next()),
@@ -203,7 +203,7 @@ final class CommentRepository {
   }
 
   /** Edits a comment's body; only its author may, and not once it is deleted. */
-  Future<Comment> update(long id, Principal caller, CommentInput input) {
+  public Future<Comment> update(long id, Principal caller, CommentInput input) {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lock(conn, id)
@@ -227,7 +227,7 @@ final class CommentRepository {
    * Turns a comment into a tombstone and keeps the post's count exact; its author or a moderator may. Deleting a
    * tombstone again changes nothing.
    */
-  Future<Void> delete(long id, Principal caller) {
+  public Future<Void> delete(long id, Principal caller) {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lock(conn, id).compose(target -> {
@@ -286,7 +286,8 @@ final class CommentRepository {
     });
   }
 
-  Future<JsonObject> json(SqlClient client, long id) {
+  /** A comment's public JSON, exactly as GET /api/comments/{id} shows it, read in the caller's transaction. */
+  public Future<JsonObject> json(SqlClient client, long id) {
     return findAny(client, id).map(Comment::toJson);
   }
 

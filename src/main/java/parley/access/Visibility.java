@@ -1,10 +1,10 @@
-package parley.moderation;
+package parley.access;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
-import parley.http.Principal;
+import parley.access.Principal;
 
 import java.util.HashSet;
 import java.util.Set;

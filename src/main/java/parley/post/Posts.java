@@ -12,7 +12,8 @@ import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Idempotency;
 import parley.http.Page;
-import parley.http.Principal;
+import parley.access.Principal;
+import parley.access.Visibility;
 import parley.http.Problem;
 
 import java.util.ArrayList;
@@ -20,10 +21,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Posts in PostgreSQL. A deleted post is kept (soft delete) but no reader path returns it. Every change writes its
- * events in the same transaction.
+ * The post feature's API for the rest of Parley: posts in PostgreSQL. A deleted post is kept (soft delete) but no
+ * reader path returns it. Every change writes its events in the same transaction.
  */
-final class PostRepository {
+public final class Posts {
 
   private static final String INSERT = """
       WITH p AS (
@@ -84,12 +85,20 @@ final class PostRepository {
   private static final String SOFT_DELETE = "UPDATE posts SET deleted_at = now() WHERE id = $1";
 
   /** A post with its thread's seq, for GET /api/posts/{id}, and whether the reader blocked its author. */
-  record Read(Post post, long seq, boolean authorBlocked) {
+  public record Read(Post post, long seq, boolean authorBlocked) {
+  }
+
+  /** A thread as the live side needs it: who wrote it, whether it is hidden, and its seq, from one snapshot. */
+  public record ThreadState(long authorId, boolean hidden, long seq) {
+    /** The seq, if this reader may read the thread (not hidden from them). */
+    public Optional<Long> readableAt(Principal reader) {
+      return !hidden || Visibility.seesHidden(reader, authorId) ? Optional.of(seq) : Optional.empty();
+    }
   }
 
   private final EventLog events;
 
-  PostRepository(EventLog events) {
+  public Posts(EventLog events) {
     this.events = events;
   }
 
@@ -97,7 +106,13 @@ final class PostRepository {
     return events.pool();
   }
 
-  Future<Post> insert(long authorId, PostInput input, Idempotency.Claim<Post> claim) {
+  /** The thread's state, or empty if its post does not exist or was deleted. */
+  public Future<Optional<ThreadState>> thread(long postId) {
+    return find(postId, 0).map(found -> found.map(read ->
+        new ThreadState(read.post().authorId(), read.post().hidden(), read.seq())));
+  }
+
+  public Future<Post> insert(long authorId, PostInput input, Idempotency.Claim<Post> claim) {
     return events.transaction(claim, box -> box.connection().preparedQuery(INSERT)
         .execute(Tuple.of(authorId, input.title(), input.body(), input.rendered().html(), input.rendered().excerpt(),
             input.sources().toArray(String[]::new)))
@@ -107,7 +122,7 @@ final class PostRepository {
             .map(post)));
   }
 
-  Future<Optional<Read>> find(long id, long readerId) {
+  public Future<Optional<Read>> find(long id, long readerId) {
     return events.pool().preparedQuery(FIND).execute(Tuple.of(id, readerId)).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
       Row row = rows.iterator().next();
@@ -116,7 +131,7 @@ final class PostRepository {
   }
 
   /** A user's posts, or empty when there is no such user. */
-  Future<Optional<List<Post>>> byAuthor(String username, Page page, long readerId) {
+  public Future<Optional<List<Post>>> byAuthor(String username, Page page, long readerId) {
     return events.pool().preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
         .map(rows -> {
           if (rows.size() == 0) return Optional.empty();
@@ -128,13 +143,13 @@ final class PostRepository {
         });
   }
 
-  Future<List<Post>> list(Page page, long readerId) {
+  public Future<List<Post>> list(Page page, long readerId) {
     return events.pool().preparedQuery(LIST).execute(Tuple.of(page.after(), page.fetchSize(), readerId))
-        .map(PostRepository::posts);
+        .map(Posts::posts);
   }
 
   /** Edits a post; only its author may. */
-  Future<Post> update(long id, Principal caller, PostInput input) {
+  public Future<Post> update(long id, Principal caller, PostInput input) {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lockForAuthor(conn, id, caller, false)
@@ -150,7 +165,7 @@ final class PostRepository {
   }
 
   /** Soft-deletes a post; its author or a moderator may. */
-  Future<Void> delete(long id, Principal caller) {
+  public Future<Void> delete(long id, Principal caller) {
     JsonObject removed = new JsonObject().put("id", id);
     return events.transaction(box -> lockForAuthor(box.connection(), id, caller, true)
         .compose(authorId -> box.connection().preparedQuery(SOFT_DELETE).execute(Tuple.of(id))
@@ -180,7 +195,8 @@ final class PostRepository {
     });
   }
 
-  Future<JsonObject> json(SqlClient client, long id) {
+  /** A post's public JSON, exactly as GET /api/posts/{id} shows its author, read in the caller's transaction. */
+  public Future<JsonObject> json(SqlClient client, long id) {
     return findIn(client, id).map(Post::toJson);
   }
 

@@ -1,0 +1,264 @@
+package parley.account;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import io.vertx.core.Vertx;
+import parley.access.Principal;
+import parley.config.AppConfig;
+import parley.events.AccountChanged;
+import parley.http.Iso;
+import parley.http.Problem;
+import parley.http.RateLimiter;
+
+import java.util.Optional;
+
+/**
+ * The account feature's API for the rest of Parley: accounts in PostgreSQL (usernames and emails matched ignoring
+ * case, through the unique indexes), passwords (argon2id, off the event loop), tokens (issue, strict checks,
+ * revocation) and the login slow-down.
+ */
+public final class Accounts {
+
+  private static final String BAD_LOGIN = "The login or password is wrong.";
+
+  private static final String USER_COLUMNS =
+      "id, username, email, role, created_at, banned_until, ban_reason, token_version";
+
+  private static final String INSERT = "INSERT INTO users (username, email, password_hash, role) "
+      + "VALUES ($1, $2, $3, $4) RETURNING " + USER_COLUMNS;
+
+  private static final String FIND_FOR_LOGIN = "SELECT " + USER_COLUMNS + ", password_hash FROM users "
+      + "WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1";
+
+  private static final String FIND_BY_ID = "SELECT " + USER_COLUMNS + " FROM users WHERE id = $1";
+
+  private static final String PROFILE = """
+      SELECT u.username, u.role, u.created_at,
+             (SELECT count(*) FROM posts p
+               WHERE p.author_id = u.id AND p.deleted_at IS NULL AND p.hidden_at IS NULL) AS post_count,
+             (SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id
+               WHERE c.author_id = u.id AND c.deleted_at IS NULL AND c.hidden_at IS NULL
+                 AND p.deleted_at IS NULL AND p.hidden_at IS NULL) AS comment_count
+        FROM users u
+       WHERE lower(u.username) = lower($1)""";
+
+  /** Ends every token issued so far: they carry the old version. */
+  private static final String REVOKE_TOKENS = "UPDATE users SET token_version = token_version + 1 WHERE id = $1 "
+      + "RETURNING " + USER_COLUMNS;
+
+  private static final String PASSWORD_HASH = "SELECT password_hash FROM users WHERE id = $1";
+
+  /** A new password ends every token too; only the version read with the old hash is replaced. */
+  private static final String CHANGE_PASSWORD = "UPDATE users SET password_hash = $2, token_version = token_version + 1 "
+      + "WHERE id = $1 AND password_hash = $3 RETURNING " + USER_COLUMNS;
+
+  private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1)";
+
+  /** A user row with its password hash, for login only. */
+  record Credentials(User user, String passwordHash) {
+  }
+
+  /** A signed-in session: a token and the account it speaks for. */
+  public record Session(String token, User user) {
+    public JsonObject toJson() {
+      return new JsonObject().put("token", token).put("user", user.toJson());
+    }
+  }
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final Tokens tokens;
+  private final Passwords passwords;
+  private final LoginThrottle logins;
+  private final Optional<String> admin;
+
+  /**
+   * @param logins the node's login throttle, shared by every verticle ({@link #loginThrottle})
+   * @param admin  the username made admin when it registers ({@code PARLEY_ADMIN})
+   */
+  public Accounts(Vertx vertx, Pool pool, Tokens tokens, LoginThrottle logins, Optional<String> admin) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.tokens = tokens;
+    this.passwords = new Passwords(vertx);
+    this.logins = logins;
+    this.admin = admin;
+  }
+
+  /** The node's login throttle (see {@link LoginThrottle}). */
+  public static LoginThrottle loginThrottle(AppConfig config) {
+    return new LoginThrottle(config.loginFreeFailures(), config.loginMaxDelay());
+  }
+
+  /** Makes the configured admin ({@code PARLEY_ADMIN}) an admin at start-up if that account already exists. */
+  public static Future<Void> promoteConfiguredAdmin(Pool pool, Optional<String> admin) {
+    return admin.map(name -> pool.preparedQuery(PROMOTE_TO_ADMIN).execute(Tuple.of(name)).<Void>mapEmpty())
+        .orElse(Future.succeededFuture());
+  }
+
+  /** Creates an account (the configured admin's username gets the admin role) and signs it in. */
+  public Future<Session> register(String username, String email, String password) {
+    String role = admin.filter(username::equalsIgnoreCase).isPresent() ? "admin" : "user";
+    return passwords.hash(password).compose(hash -> insert(username, email, hash, role)).map(this::session);
+  }
+
+  /**
+   * Signs in with a username or email and a password, from an address. An account being guessed makes its next
+   * attempt wait (429) unless the address signed in to it before; a wrong password or unknown login is a 401 that
+   * costs the same time either way.
+   */
+  public Future<Session> login(String login, String password, String ip) {
+    return findForLogin(login).compose(found -> {
+      found.ifPresent(credentials -> {
+        long wait = logins.waitSeconds(throttleKey(credentials.user()), ip);
+        if (wait > 0) throw RateLimiter.tooMany(wait);
+      });
+      return passwords.verify(password, found.map(Credentials::passwordHash).orElse(null)).map(ok -> {
+        if (!ok) {
+          found.ifPresent(credentials -> logins.failed(throttleKey(credentials.user())));
+          throw Problem.unauthorized(BAD_LOGIN);
+        }
+        logins.succeeded(throttleKey(found.get().user()), ip);
+        return session(found.get().user());
+      });
+    });
+  }
+
+  /**
+   * Verifies a token and loads its user as they are now (so a role change, a ban, a sign-out everywhere or a deleted
+   * account counts at once). Fails with a 401 problem for a bad, expired or revoked token or a vanished account.
+   */
+  public Future<Identity> identify(String token) {
+    return tokens.verify(token)
+        .recover(e -> Future.failedFuture(Problem.unauthorized("The token is invalid or has expired.")))
+        .compose(claims -> findById(claims.userId()).map(found -> {
+          User user = found.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
+          if (user.tokenVersion() != claims.version()) {
+            throw Problem.unauthorized("The token was revoked: sign in again.");
+          }
+          return new Identity(user.principal(), claims.expiresAt());
+        }));
+  }
+
+  /** A user as they are now, for live connections that must re-check a role, a ban or their tokens. */
+  public Future<Optional<Principal>> principal(long userId) {
+    return findById(userId).map(user -> user.map(User::principal));
+  }
+
+  /** The account itself, as its owner sees it (401 if it is gone). */
+  public Future<User> me(long userId) {
+    return findById(userId).map(user -> user.orElseThrow(() -> Problem.unauthorized(
+        "The token's account no longer exists.")));
+  }
+
+  /** Ends every token of the account issued so far, on every device and live connection. */
+  public Future<Void> logoutAll(long userId) {
+    return revokeTokens(userId).map(user -> {
+      AccountChanged.of(userId).publish(vertx);
+      return null;
+    });
+  }
+
+  /**
+   * Changes the password, given the current one; every other token ends, as after a sign-out everywhere, and a new
+   * session is returned for this device. A wrong current password counts as a failed login.
+   */
+  public Future<Session> changePassword(Principal me, String current, String next, String ip) {
+    String account = LoginThrottle.account(me.id(), me.createdAt());
+    long wait = logins.waitSeconds(account, ip);
+    if (wait > 0) return Future.failedFuture(RateLimiter.tooMany(wait));
+    return passwordHash(me.id())
+        .compose(hash -> {
+          String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
+          return passwords.verify(current, stored).compose(ok -> {
+            if (!ok) {
+              logins.failed(account);
+              throw Problem.invalid("currentPassword", "is not your current password");
+            }
+            return passwords.hash(next);
+          }).compose(newHash -> changePassword(me.id(), stored, newHash));
+        })
+        .map(changed -> {
+          User user = changed.orElseThrow(() -> Problem.conflict("The password was changed meanwhile; try again."));
+          AccountChanged.of(me.id()).publish(vertx);
+          return session(user);
+        });
+  }
+
+  private Session session(User user) {
+    return new Session(tokens.issue(user.id(), user.tokenVersion()), user);
+  }
+
+  private static String throttleKey(User user) {
+    return LoginThrottle.account(user.id(), user.createdAt());
+  }
+
+  Future<User> insert(String username, String email, String passwordHash, String role) {
+    return pool.preparedQuery(INSERT)
+        .execute(Tuple.of(username, email, passwordHash, role))
+        .map(rows -> User.fromRow(rows.iterator().next()))
+        .recover(Accounts::explainDuplicate);
+  }
+
+  Future<Optional<Credentials>> findForLogin(String login) {
+    return pool.preparedQuery(FIND_FOR_LOGIN).execute(Tuple.of(login)).map(rows -> {
+      if (rows.size() == 0) return Optional.empty();
+      Row row = rows.iterator().next();
+      return Optional.of(new Credentials(User.fromRow(row), row.getString("password_hash")));
+    });
+  }
+
+  Future<Optional<User>> findById(long id) {
+    return pool.preparedQuery(FIND_BY_ID).execute(Tuple.of(id)).map(rows ->
+        rows.size() == 0 ? Optional.empty() : Optional.of(User.fromRow(rows.iterator().next())));
+  }
+
+  /** A public profile: username, role, joined, and counts of what readers can see. */
+  public Future<Optional<JsonObject>> profile(String username) {
+    return pool.preparedQuery(PROFILE).execute(Tuple.of(username)).map(rows -> {
+      if (rows.size() == 0) return Optional.empty();
+      Row row = rows.iterator().next();
+      return Optional.of(new JsonObject()
+          .put("username", row.getString("username"))
+          .put("role", row.getString("role"))
+          .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
+          .put("postCount", row.getLong("post_count"))
+          .put("commentCount", row.getLong("comment_count")));
+    });
+  }
+
+  /** Bumps the user's token version; the user as they are afterwards, or empty if they are gone. */
+  Future<Optional<User>> revokeTokens(long id) {
+    return pool.preparedQuery(REVOKE_TOKENS).execute(Tuple.of(id)).map(rows ->
+        rows.size() == 0 ? Optional.empty() : Optional.of(User.fromRow(rows.iterator().next())));
+  }
+
+  Future<Optional<String>> passwordHash(long id) {
+    return pool.preparedQuery(PASSWORD_HASH).execute(Tuple.of(id)).map(rows ->
+        rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString("password_hash")));
+  }
+
+  /** Replaces the hash if it is still {@code oldHash} (a concurrent change wins otherwise: empty). */
+  Future<Optional<User>> changePassword(long id, String oldHash, String newHash) {
+    return pool.preparedQuery(CHANGE_PASSWORD).execute(Tuple.of(id, newHash, oldHash)).map(rows ->
+        rows.size() == 0 ? Optional.empty() : Optional.of(User.fromRow(rows.iterator().next())));
+  }
+
+
+  private static <T> Future<T> explainDuplicate(Throwable failure) {
+    if (failure instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+      String constraint = String.valueOf(pg.getConstraint());
+      if (constraint.contains("username")) {
+        return Future.failedFuture(Problem.conflict("username", "is already taken"));
+      }
+      if (constraint.contains("email")) {
+        return Future.failedFuture(Problem.conflict("email", "is already registered"));
+      }
+    }
+    return Future.failedFuture(failure);
+  }
+}
