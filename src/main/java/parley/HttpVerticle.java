@@ -18,13 +18,20 @@ import parley.comment.Comments;
 import parley.config.AppConfig;
 import parley.db.Database;
 import parley.events.EventLog;
+import parley.events.EventType;
 import parley.http.ConnectionGuard;
 import parley.http.Problem;
 import parley.http.ProblemHandler;
 import parley.http.RateLimiter;
-import parley.moderation.BlockRoutes;
+import parley.admin.Admin;
+import parley.admin.AdminRoutes;
+import parley.block.BlockRoutes;
+import parley.block.Blocks;
+import parley.moderation.Moderation;
 import parley.moderation.ModerationRoutes;
-import parley.moderation.ReportRoutes;
+import parley.report.ReportRoutes;
+import parley.report.Reports;
+import parley.access.Principal;
 import parley.access.Visibility;
 import parley.live.DeliveryFilter;
 import parley.live.LiveBridge;
@@ -68,11 +75,13 @@ public final class HttpVerticle extends VerticleBase {
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     PostRoutes posts = new PostRoutes(postsApi, limits, config.trustedProxies());
     CommentRoutes comments = new CommentRoutes(commentsApi, limits, config.trustedProxies());
-    ReportRoutes reports = new ReportRoutes(events, limits);
-    BlockRoutes blocks = new BlockRoutes(vertx, database.pool());
-    ModerationRoutes moderation = new ModerationRoutes(vertx, events, postsApi, commentsApi);
+    ReportRoutes reports = new ReportRoutes(new Reports(events), limits);
+    BlockRoutes blocks = new BlockRoutes(new Blocks(vertx, database.pool()));
+    ModerationRoutes moderation = new ModerationRoutes(new Moderation(events, postsApi, commentsApi));
+    AdminRoutes admin = new AdminRoutes(new Admin(vertx, events));
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
-    DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(), event.type(), event.authorId());
+    DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(),
+        EventType.carriesContent(event.type()), event.authorId());
     // The live side reads through its own small pool, so sockets can never take the connections writes need.
     EventLog liveEvents = new EventLog(vertx, database.livePool());
     live = new LiveBridge(vertx, liveEvents,
@@ -104,12 +113,31 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/*").method(HttpMethod.POST).method(HttpMethod.PUT).method(HttpMethod.PATCH)
         .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     router.route("/api/*").handler(accounts.authenticator());
+    // Routes by who may call them: anyone or signed in (each handler says which), then the moderators' and the
+    // admins' routers, whose guards turn everyone else away before any of their handlers runs.
     accounts.mount(router);
     posts.mount(router);
     comments.mount(router);
     reports.mount(router);
     blocks.mount(router);
-    moderation.mount(router);
+    Router mod = Router.router(vertx);
+    mod.route().handler(ctx -> {
+      Principal.moderator(ctx);
+      ctx.next();
+    });
+    reports.mountModerator(mod);
+    moderation.mount(mod);
+    admin.mountModerator(mod);
+    Router admins = Router.router(vertx);
+    admins.route().handler(ctx -> {
+      Principal.admin(ctx);
+      ctx.next();
+    });
+    admin.mountAdmin(admins);
+    router.route("/api/mod/*").subRouter(mod);
+    router.route("/api/admin/*").subRouter(admins);
+    node.restrictedRoutes().record("/api/mod", mod);
+    node.restrictedRoutes().record("/api/admin", admins);
     live.mount(router);
 
     // The web app's pages: clean URLs served by their static files (the URL stays as the reader typed it).

@@ -32,7 +32,7 @@ public final class Main {
 
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
-      AtomicBoolean draining) {
+      AtomicBoolean draining, RouteTable restrictedRoutes) {
 
     public int port() {
       return config.port();
@@ -107,12 +107,12 @@ public final class Main {
     // One limiter for the whole node, shared by every HTTP verticle.
     NodeState node = new NodeState(new RateLimiter(config), Accounts.loginThrottle(config),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
-        new AtomicBoolean());
+        new AtomicBoolean(), new RouteTable());
     vertx.setPeriodic(60_000, id -> node.sweep());
     return Accounts.promoteConfiguredAdmin(database.pool(), config.admin())
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
-        .map(id -> new Running(vertx, database, config, id, node.draining()));
+        .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes()));
   }
 
   private static void stopQuietly(Running running) {

@@ -8,9 +8,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * What every HTTP verticle of this node shares: the rate limits, the login throttle, the per-address connection
- * counts, and whether the node is draining (shutting down: not ready for new traffic).
+ * counts, whether the node is draining (shutting down: not ready for new traffic), and the table of routes that
+ * only moderators or admins may call (the permission tests read it).
  */
-record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining) {
+record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining,
+    RouteTable restrictedRoutes) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

@@ -69,6 +69,13 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
     return p;
   }
 
+  /** The caller, who must be an admin and not banned (401 anonymous, 403 otherwise). */
+  public static Principal admin(RoutingContext ctx) {
+    Principal p = active(ctx);
+    if (!p.isAdmin()) throw Problem.forbidden("Only admins may change roles.");
+    return p;
+  }
+
   /** The caller, who must be a moderator or admin and not banned (401 anonymous, 403 otherwise). */
   public static Principal moderator(RoutingContext ctx) {
     Principal p = active(ctx);

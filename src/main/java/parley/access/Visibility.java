@@ -1,12 +1,9 @@
 package parley.access;
 
 import io.vertx.core.Future;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
-import parley.access.Principal;
 
-import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -17,16 +14,8 @@ import java.util.Set;
  */
 public final class Visibility {
 
-  /** The list and the moment it was read: a later read has seen every change an earlier one saw. */
-  private static final String BLOCKED_BY_NOW = "SELECT ARRAY(SELECT blocked_id FROM blocks WHERE blocker_id = $1) AS ids, "
-      + "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS read_at";
-
   private static final String REPLY_BLOCKED = "SELECT EXISTS (SELECT 1 FROM blocks "
       + "WHERE blocked_id = $1 AND blocker_id = ANY($2)) AS blocked";
-
-  /** Event types that carry a user's content (and so are withheld from people who blocked that user). */
-  private static final Set<String> CONTENT_EVENTS = Set.of("post.created", "post.edited", "post.restored",
-      "comment.created", "comment.edited", "comment.restored", "reply.created");
 
   private Visibility() {
   }
@@ -36,23 +25,9 @@ public final class Visibility {
     return reader != null && (reader.id() == authorId || reader.isModerator());
   }
 
-  /** Whether an event may be delivered to a reader with this block list. */
-  public static boolean mayDeliver(Set<Long> readerBlocks, String type, Long authorId) {
-    return authorId == null || !CONTENT_EVENTS.contains(type) || !readerBlocks.contains(authorId);
-  }
-
-  /** A user's block list as read at one moment (microseconds since the epoch, by the database's clock). */
-  public record BlockList(Set<Long> ids, long readAt) {
-  }
-
-  /** The users someone has blocked, with the moment of reading, so a later list can win over an earlier one. */
-  public static Future<BlockList> blockListNow(Pool pool, long userId) {
-    return pool.preparedQuery(BLOCKED_BY_NOW).execute(Tuple.of(userId)).map(rows -> {
-      io.vertx.sqlclient.Row row = rows.iterator().next();
-      Set<Long> ids = new HashSet<>();
-      for (Long id : row.getArrayOfLongs("ids")) ids.add(id);
-      return new BlockList(ids, row.getLong("read_at"));
-    });
+  /** Whether an event may be delivered to a reader with this block list: not someone's words they blocked. */
+  public static boolean mayDeliver(Set<Long> readerBlocks, boolean carriesContent, Long authorId) {
+    return authorId == null || !carriesContent || !readerBlocks.contains(authorId);
   }
 
   /**

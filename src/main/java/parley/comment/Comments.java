@@ -8,17 +8,21 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
 import parley.events.Topics;
 import parley.http.Idempotency;
 import parley.http.Page;
 import parley.access.Principal;
 import parley.http.Problem;
+import parley.post.Threads;
 import parley.access.Visibility;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.TreeSet;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * The comment feature's API for the rest of Parley: comments in PostgreSQL. Every write locks its post's row first (adding a comment through the comment_count
@@ -27,10 +31,6 @@ import java.util.TreeSet;
  * other, and no two writes can deadlock.
  */
 public final class Comments {
-
-  private static final String COUNT_UP = "UPDATE posts SET comment_count = comment_count + 1 "
-      + "WHERE id = $1 AND deleted_at IS NULL AND hidden_at IS NULL "
-      + "RETURNING author_id, comment_count, locked_at IS NOT NULL AS locked";
 
   private static final String PARENT = "SELECT post_id, author_id, deleted_at IS NOT NULL AS deleted, "
       + "hidden_at IS NOT NULL AS hidden FROM comments WHERE id = $1";
@@ -50,7 +50,7 @@ public final class Comments {
   static final String LIST = """
       SELECT %s, COALESCE(t.seq, 0) AS thread_seq, b.blocker_id IS NOT NULL AS author_blocked
         FROM posts p
-        LEFT JOIN topic_seqs t ON t.topic = 'parley.post.' || p.id
+        LEFT JOIN topic_seqs t ON t.topic = '%s' || p.id
         LEFT JOIN LATERAL (
           SELECT * FROM comments
            WHERE post_id = p.id AND id > COALESCE($2, 0)
@@ -60,7 +60,7 @@ public final class Comments {
         LEFT JOIN blocks b ON b.blocker_id = $4 AND b.blocked_id = c.author_id
        WHERE p.id = $1 AND p.deleted_at IS NULL
          AND (p.hidden_at IS NULL OR p.author_id = $4 OR $5)
-       ORDER BY c.id""".formatted(Comment.COLUMNS);
+       ORDER BY c.id""".formatted(Comment.COLUMNS, Topics.POST_PREFIX);
 
   /**
    * A profile's visible comments, newest first, with their post's title (null when the reader $4 blocked that post's
@@ -90,18 +90,12 @@ public final class Comments {
       + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = c.author_id"
       + " WHERE c.id = $1 AND p.deleted_at IS NULL AND (p.hidden_at IS NULL OR p.author_id = $2 OR $3)";
 
-  private static final String LOCK_POST = "SELECT p.id, p.hidden_at IS NOT NULL AS post_hidden FROM posts p "
-      + "WHERE p.id = (SELECT post_id FROM comments WHERE id = $1) AND p.deleted_at IS NULL FOR NO KEY UPDATE";
-
   private static final String LOCK_COMMENT = "SELECT author_id, post_id, deleted_at IS NOT NULL AS deleted, "
       + "hidden_at IS NOT NULL AS hidden FROM comments WHERE id = $1 FOR NO KEY UPDATE";
 
   private static final String UPDATE = "UPDATE comments SET body = $2, body_html = $3, edited_at = now() WHERE id = $1";
 
   private static final String TOMBSTONE = "UPDATE comments SET body = '', body_html = '', deleted_at = now() WHERE id = $1";
-
-  private static final String COUNT_DOWN =
-      "UPDATE posts SET comment_count = comment_count - 1 WHERE id = $1 RETURNING comment_count";
 
   /** A comment and whether the reader blocked its author. */
   public record Seen(Comment comment, boolean authorBlocked) {
@@ -124,39 +118,31 @@ public final class Comments {
   public Future<Comment> insert(long postId, long authorId, CommentInput input, Idempotency.Claim<Comment> claim) {
     return events.transaction(claim, box -> {
       SqlConnection conn = box.connection();
-      TreeSet<Long> notify = new TreeSet<>();
-      long[] count = new long[1];
-      return conn.preparedQuery(COUNT_UP).execute(Tuple.of(postId))
-          .compose(rows -> {
-            if (rows.size() == 0) throw Problem.notFound("No such post.");
-            Row post = rows.iterator().next();
-            if (post.getBoolean("locked")) throw Problem.conflict("This thread is locked: it takes no new comments.");
-            long postAuthor = post.getLong("author_id");
-            notify.add(postAuthor);
-            count[0] = post.getInteger("comment_count");
+      Set<Long> notify = new HashSet<>();
+      return Threads.commentAdded(conn, postId)
+          .compose(added -> {
+            Threads.Counted thread = added.orElseThrow(() -> Problem.notFound("No such post."));
+            if (thread.locked()) throw Problem.conflict("This thread is locked: it takes no new comments.");
+            notify.add(thread.authorId());
             Future<Long> parentAuthor = input.parentId() == null ? Future.succeededFuture(null)
                 : checkParent(conn, postId, input.parentId());
             return parentAuthor.compose(parent -> {
               if (parent != null) notify.add(parent);
-              return Visibility.mayComment(conn, authorId, postAuthor, parent);
-            }).map(allowed -> {
+              return Visibility.mayComment(conn, authorId, thread.authorId(), parent);
+            }).compose(allowed -> {
               if (!allowed) throw Problem.forbidden("You can't comment here.");
-              return null;
+              return conn.preparedQuery(INSERT)
+                  .execute(Tuple.of(postId, input.parentId(), authorId, input.body(), input.rendered().html()));
+            }).compose(rows -> {
+              Comment comment = Comment.fromRow(rows.iterator().next());
+              JsonObject json = comment.toJson();
+              // The commenter never notifies themselves; everyone else concerned hears it once.
+              notify.remove(authorId);
+              return box.publish(
+                  Publication.of(EventType.COMMENT_CREATED, authorId, json).onThread(postId),
+                  thread.stats(),
+                  Publication.of(EventType.REPLY_CREATED, authorId, json).toUsers(notify)).map(comment);
             });
-          })
-          .compose(v -> conn.preparedQuery(INSERT)
-              .execute(Tuple.of(postId, input.parentId(), authorId, input.body(), input.rendered().html())))
-          .map(rows -> Comment.fromRow(rows.iterator().next()))
-          .compose(comment -> {
-            JsonObject json = comment.toJson();
-            notify.remove(authorId);
-            Future<?> chain = box.append(Topics.post(postId), Topics.COMMENT_CREATED, json, authorId)
-                .compose(e -> box.append(Topics.FEED, Topics.POST_STATS, stats(postId, count[0]), null))
-                .compose(e -> box.append(Topics.MOD, Topics.COMMENT_CREATED, json, authorId));
-            for (long userId : notify) {
-              chain = chain.compose(e -> box.append(Topics.user(userId), Topics.REPLY_CREATED, json, authorId));
-            }
-            return chain.map(comment);
           });
     });
   }
@@ -218,8 +204,8 @@ public final class Comments {
             return conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), input.rendered().html()));
           })
           .compose(v -> findAny(conn, id))
-          .compose(comment -> box.append(Topics.post(comment.postId()), Topics.COMMENT_EDITED, comment.toJson(),
-              comment.authorId()).map(comment));
+          .compose(comment -> box.publish(Publication.of(EventType.COMMENT_EDITED, comment.authorId(), comment.toJson())
+              .onThread(comment.postId())).map(comment));
     });
   }
 
@@ -239,20 +225,15 @@ public final class Comments {
         // The body is erased from the log's copies too, so no replay can bring it back.
         Future<?> tombstone = conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
             .compose(v -> box.scrub("comment:" + id, removed.copy().put("removed", true), true))
-            .compose(v -> box.append(Topics.post(target.postId()), Topics.COMMENT_DELETED, removed, target.authorId()));
+            .compose(v -> box.publish(Publication.of(EventType.COMMENT_DELETED, target.authorId(), removed)
+                .onThread(target.postId())));
         // A hidden comment was already taken out of the count when it was hidden.
         if (target.hidden()) return tombstone.mapEmpty();
         return tombstone
-            .compose(v -> conn.preparedQuery(COUNT_DOWN).execute(Tuple.of(target.postId())))
-            .compose(rows -> box.append(Topics.FEED, Topics.POST_STATS,
-                stats(target.postId(), rows.iterator().next().getInteger("comment_count")), null))
-            .mapEmpty();
+            .compose(v -> Threads.recount(conn, target.postId(), -1))
+            .compose(box::publish);
       });
     });
-  }
-
-  private static JsonObject stats(long postId, long commentCount) {
-    return new JsonObject().put("postId", postId).put("commentCount", commentCount);
   }
 
   private record Target(long authorId, long postId, boolean deleted, boolean hidden, boolean postHidden) {
@@ -260,10 +241,9 @@ public final class Comments {
 
   /** Locks the comment's post, then the comment: the same order as every other write to the thread. */
   private static Future<Target> lock(SqlConnection conn, long id) {
-    return conn.preparedQuery(LOCK_POST).execute(Tuple.of(id))
-        .compose(posts -> {
-          if (posts.size() == 0) throw Problem.notFound("No such comment.");
-          boolean postHidden = posts.iterator().next().getBoolean("post_hidden");
+    return Threads.lockOfComment(conn, id)
+        .compose(found -> {
+          boolean postHidden = found.orElseThrow(() -> Problem.notFound("No such comment.")).hidden();
           return conn.preparedQuery(LOCK_COMMENT).execute(Tuple.of(id)).map(rows -> {
             Row row = rows.iterator().next();
             return new Target(row.getLong("author_id"), row.getLong("post_id"), row.getBoolean("deleted"),

@@ -16,6 +16,7 @@ import parley.http.Iso;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,7 @@ public final class EventLog {
 
   /** Replaces the stored copies of a piece of content, on every topic or on all but the moderators'. */
   private static final String SCRUB = "UPDATE events SET data = $2::text::json "
-      + "WHERE subject = $1 AND ($3 OR topic <> 'parley.mod')";
+      + "WHERE subject = $1 AND ($3 OR topic <> '" + Topics.MOD + "')";
 
   /** One snapshot: the topic's head, what was pruned, and a page of events after $2. */
   private static final String READ_AFTER = """
@@ -104,19 +105,42 @@ public final class EventLog {
     }
 
     /**
-     * Appends an event to the log inside the current transaction. On a thread or user topic this takes the topic's
-     * next number and holds its row lock until commit, so call it after the change it describes.
+     * Appends the events of this write to the log, inside its transaction, each to the audiences its type declares.
+     * Thread and user topics take their topic's next number and hold that row's lock until commit, so the appends
+     * go in one order for every write: the thread first, then the feed and the moderators (which share a sequence
+     * and lock nothing), then users in id order. Writes to one thread therefore queue on its post row and counter,
+     * and no two writes can wait for each other in a circle. Call it after the change the events describe.
      */
-    public Future<LiveEvent> append(String topic, String type, JsonObject data, Long authorId) {
-      String json = data.encode();
-      String sql = Topics.isOrdered(topic) ? APPEND_ORDERED : APPEND_SHARED;
-      Tuple args = Tuple.of(topic, type, json, authorId, Topics.subjectOf(topic, type, data));
+    public Future<Void> publish(Publication... publications) {
+      List<Publication.Append> appends = new ArrayList<>();
+      for (Publication publication : publications) appends.addAll(publication.appends());
+      appends.sort(Comparator.comparingInt((Publication.Append a) -> rank(a.topic()))
+          .thenComparingLong(a -> orDefault(Topics.userOf(a.topic()))));
+      Future<Void> chain = Future.succeededFuture();
+      for (Publication.Append a : appends) chain = chain.compose(v -> append(a));
+      return chain;
+    }
+
+    private static int rank(String topic) {
+      if (Topics.postOf(topic) != null) return 0;
+      if (Topics.FEED.equals(topic)) return 1;
+      if (Topics.MOD.equals(topic)) return 2;
+      return 3;
+    }
+
+    private static long orDefault(Long id) {
+      return id == null ? 0 : id;
+    }
+
+    private Future<Void> append(Publication.Append a) {
+      String json = a.data().encode();
+      String sql = Topics.isOrdered(a.topic()) ? APPEND_ORDERED : APPEND_SHARED;
+      Tuple args = Tuple.of(a.topic(), a.type().wireName(), json, a.authorId(), a.subject());
       return conn.preparedQuery(sql).execute(args).map(rows -> {
         Row row = rows.iterator().next();
-        LiveEvent event = LiveEvent.of(topic, row.getLong("seq"), type, Iso.format(row.getOffsetDateTime("at")),
-            authorId, json);
-        events.add(event);
-        return event;
+        events.add(LiveEvent.of(a.topic(), row.getLong("seq"), a.type().wireName(),
+            Iso.format(row.getOffsetDateTime("at")), a.authorId(), json));
+        return null;
       });
     }
 

@@ -59,7 +59,7 @@ public final class LiveEvent {
 
   /** The message a client gets when its resume point is no longer in the log: refetch over REST. */
   public static String resyncEnvelope(String topic, Long seq) {
-    return new JsonObject().put("type", Topics.RESYNC).put("topic", topic).put("seq", seq).put("at", null)
+    return new JsonObject().put("type", EventType.RESYNC.wireName()).put("topic", topic).put("seq", seq).put("at", null)
         .put("data", null).encode();
   }
 

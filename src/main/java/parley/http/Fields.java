@@ -41,6 +41,11 @@ public final class Fields {
     return json.containsKey(name);
   }
 
+  /** Whether the field was sent as an explicit JSON null. */
+  public boolean isNull(String name) {
+    return json.containsKey(name) && json.getValue(name) == null;
+  }
+
   /** A required string of min..max code points; trimmed first when {@code trim}. */
   public String text(String name, int min, int max, boolean trim) {
     if (!json.containsKey(name) || json.getValue(name) == null) {

@@ -17,6 +17,7 @@ import io.vertx.sqlclient.Pool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.account.Accounts;
+import parley.block.Blocks;
 import parley.config.AppConfig;
 import parley.config.Limit;
 import parley.events.AccountChanged;
@@ -288,7 +289,7 @@ public final class LiveBridge {
   /** Reads a user and their blocks again and applies both to all their subscriptions on this event loop. */
   private Future<Void> reload(long userId) {
     return accounts.principal(userId)
-        .compose(current -> Visibility.blockListNow(pool, userId).map(blocks -> {
+        .compose(current -> Blocks.listNow(pool, userId).map(blocks -> {
           hub.accountChanged(userId, current.orElse(null), blocks.ids(), blocks.readAt());
           return (Void) null;
         }))
@@ -298,7 +299,7 @@ public final class LiveBridge {
   /** Loads a signed-in reader's block list, which the delivery filter applies to every event. */
   Future<Reader> withBlocks(Reader reader) {
     if (reader.principal() == null) return Future.succeededFuture(reader);
-    return Visibility.blockListNow(pool, reader.principal().id()).map(blocks -> {
+    return Blocks.listNow(pool, reader.principal().id()).map(blocks -> {
       reader.blocks(blocks.ids());
       return reader;
     });

@@ -6,6 +6,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.events.EventLog;
+import parley.events.EventType;
 import parley.events.LiveEvent;
 import parley.events.Topics;
 import parley.access.Principal;
@@ -424,7 +425,7 @@ final class LiveHub {
         return;
       }
       if (filter.allows(reader, event)) sink.send(feed.topic, event);
-      if (Topics.POST_HIDDEN.equals(event.type()) && !Visibility.seesHidden(reader.principal(), event.authorId())) {
+      if (EventType.POST_HIDDEN.wireName().equals(event.type()) && !Visibility.seesHidden(reader.principal(), event.authorId())) {
         // Hidden means silent: a reader who is neither the author nor a moderator learns it was hidden, then the
         // stream ends for them (they could not subscribe to it now either).
         revoke(now);

@@ -16,7 +16,7 @@ import java.util.List;
  * The moderators' audit log: one row per action, written in the same transaction as the action, never changed
  * (the database refuses UPDATE, DELETE and TRUNCATE on it).
  */
-final class AuditLog {
+public final class AuditLog {
 
   private static final String APPEND = "INSERT INTO mod_log (actor_id, action, target_type, target_id, reason, details) "
       + "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at";
@@ -27,9 +27,9 @@ final class AuditLog {
       + "WHERE l.id < COALESCE($1, 9223372036854775807) ORDER BY l.id DESC LIMIT $2";
 
   /** One entry as the API and the mod topic show it. */
-  record Entry(long id, String actor, String action, String targetType, long targetId, String reason,
+  public record Entry(long id, String actor, String action, String targetType, long targetId, String reason,
       JsonObject details, String at) {
-    JsonObject toJson() {
+    public JsonObject toJson() {
       return new JsonObject()
           .put("id", id)
           .put("actor", new JsonObject().put("username", actor))
@@ -45,7 +45,7 @@ final class AuditLog {
   private AuditLog() {
   }
 
-  static Future<Entry> append(SqlClient client, Principal actor, String action, String targetType, long targetId,
+  public static Future<Entry> append(SqlClient client, Principal actor, String action, String targetType, long targetId,
       String reason, JsonObject details) {
     return client.preparedQuery(APPEND)
         .execute(Tuple.of(actor.id(), action, targetType, targetId, reason, details))

@@ -9,6 +9,8 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
 import parley.events.Topics;
 import parley.http.Idempotency;
 import parley.http.Page;
@@ -40,7 +42,7 @@ public final class Posts {
   private static final String FIND = "SELECT " + Post.COLUMNS + ", COALESCE(t.seq, 0) AS seq,"
       + " b.blocker_id IS NOT NULL AS author_blocked"
       + " FROM posts p JOIN users u ON u.id = p.author_id"
-      + " LEFT JOIN topic_seqs t ON t.topic = 'parley.post.' || p.id"
+      + " LEFT JOIN topic_seqs t ON t.topic = '" + Topics.POST_PREFIX + "' || p.id"
       + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = p.author_id"
       + " WHERE p.id = $1 AND p.deleted_at IS NULL";
 
@@ -68,9 +70,6 @@ public final class Posts {
         LEFT JOIN users u ON u.id = p.author_id
        WHERE lower(a.username) = lower($1)
        ORDER BY p.id DESC""".formatted(Post.COLUMNS);
-
-  private static final String LOCK = "SELECT author_id, hidden_at IS NOT NULL AS hidden FROM posts "
-      + "WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE";
 
   private static final String UPDATE = """
       UPDATE posts
@@ -117,9 +116,8 @@ public final class Posts {
         .execute(Tuple.of(authorId, input.title(), input.body(), input.rendered().html(), input.rendered().excerpt(),
             input.sources().toArray(String[]::new)))
         .map(rows -> Post.fromRow(rows.iterator().next()))
-        .compose(post -> box.append(Topics.FEED, Topics.POST_CREATED, post.toListItemJson(), authorId)
-            .compose(e -> box.append(Topics.MOD, Topics.POST_CREATED, post.toJson(), authorId))
-            .map(post)));
+        .compose(post -> box.publish(Publication.of(EventType.POST_CREATED, authorId, post.toJson())
+            .forFeed(post.toListItemJson())).map(post)));
   }
 
   public Future<Optional<Read>> find(long id, long readerId) {
@@ -158,9 +156,8 @@ public final class Posts {
               input.rendered() == null ? null : input.rendered().excerpt(),
               input.sources() == null ? null : input.sources().toArray(String[]::new))))
           .compose(v -> findIn(conn, id))
-          .compose(post -> box.append(Topics.post(id), Topics.POST_EDITED, post.toJson(), post.authorId())
-              .compose(e -> box.append(Topics.FEED, Topics.POST_EDITED, post.toListItemJson(), post.authorId()))
-              .map(post));
+          .compose(post -> box.publish(Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())
+              .onThread(id).forFeed(post.toListItemJson())).map(post));
     });
   }
 
@@ -170,25 +167,23 @@ public final class Posts {
     return events.transaction(box -> lockForAuthor(box.connection(), id, caller, true)
         .compose(authorId -> box.connection().preparedQuery(SOFT_DELETE).execute(Tuple.of(id))
             .compose(v -> box.scrub("post:" + id, removed.copy().put("removed", true), true))
-            .compose(v -> box.append(Topics.post(id), Topics.POST_DELETED, removed, authorId))
-            .compose(v -> box.append(Topics.FEED, Topics.POST_DELETED, removed, authorId)))
+            .compose(v -> box.publish(Publication.of(EventType.POST_DELETED, authorId, removed).onThread(id))))
         .mapEmpty());
   }
 
   /** Locks the post row for this transaction after checking it exists and the caller may change it. */
   private static Future<Long> lockForAuthor(SqlConnection conn, long id, Principal caller, boolean moderatorMay) {
-    return conn.preparedQuery(LOCK).execute(Tuple.of(id)).map(rows -> {
-      if (rows.size() == 0) throw Problem.notFound("No such post.");
-      Row row = rows.iterator().next();
-      long authorId = row.getLong("author_id");
-      if (row.getBoolean("hidden") && authorId != caller.id() && !caller.isModerator()) {
+    return Threads.lock(conn, id).map(found -> {
+      Threads.Locked thread = found.orElseThrow(() -> Problem.notFound("No such post."));
+      long authorId = thread.authorId();
+      if (thread.hidden() && authorId != caller.id() && !caller.isModerator()) {
         throw Problem.notFound("No such post.");
       }
       if (authorId != caller.id() && !(moderatorMay && caller.isModerator())) {
         throw Problem.forbidden(moderatorMay ? "Only the post's author or a moderator may delete it."
             : "Only the post's author may edit it.");
       }
-      if (!moderatorMay && row.getBoolean("hidden")) {
+      if (!moderatorMay && thread.hidden()) {
         throw Problem.conflict("A moderator hid this post; it can't be edited.");
       }
       return authorId;

@@ -1,0 +1,89 @@
+package parley.admin;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Principal;
+import parley.events.AccountChanged;
+import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
+import parley.http.Iso;
+import parley.http.Problem;
+import parley.moderation.AuditLog;
+
+import java.time.OffsetDateTime;
+
+/**
+ * Administration of accounts: bans (by moderators) and roles (by admins). Each change is audited and published to
+ * the moderators in its transaction, and once it commits every node's live connections re-check the account.
+ */
+public final class Admin {
+
+  private static final String USER = "SELECT id, username, role FROM users WHERE lower(username) = lower($1)";
+
+  private static final String BAN = "UPDATE users SET banned_until = $2, ban_reason = $3 WHERE id = $1";
+
+  private static final String UNBAN = "UPDATE users SET banned_until = NULL, ban_reason = NULL "
+      + "WHERE id = $1 AND banned_until IS NOT NULL RETURNING id";
+
+  private static final String SET_ROLE = "UPDATE users SET role = $2 WHERE id = $1";
+
+  /** A user an administrator acts on. */
+  record Target(long id, String username, String role) {
+  }
+
+  private final Vertx vertx;
+  private final EventLog events;
+
+  public Admin(Vertx vertx, EventLog events) {
+    this.vertx = vertx;
+    this.events = events;
+  }
+
+  Future<Target> user(String username) {
+    return events.pool().preparedQuery(USER).execute(Tuple.of(username)).map(rows -> {
+      if (rows.size() == 0) throw Problem.notFound("No such user.");
+      Row row = rows.iterator().next();
+      return new Target(row.getLong("id"), row.getString("username"), row.getString("role"));
+    });
+  }
+
+  /** Bans a user until a time (null: permanently). */
+  Future<Void> ban(Target target, Principal actor, String reason, OffsetDateTime until) {
+    OffsetDateTime end = until == null ? OffsetDateTime.MAX : until;
+    return events.transaction(box -> box.connection().preparedQuery(BAN).execute(Tuple.of(target.id(), end, reason))
+        .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_BANNED.wireName(), "user", target.id(),
+            reason, new JsonObject().put("username", target.username())
+                .put("until", until == null ? null : Iso.format(until))))
+        .compose(entry -> box.publish(Publication.of(EventType.USER_BANNED, target.id(), entry.toJson()))))
+        .onSuccess(v -> AccountChanged.of(target.id()).publish(vertx));
+  }
+
+  /** Lifts a ban; nothing happens (and nothing is logged) if there is none. */
+  Future<Void> unban(Target target, Principal actor, String reason) {
+    return events.transaction(box -> box.connection().preparedQuery(UNBAN).execute(Tuple.of(target.id()))
+        .compose(rows -> {
+          if (rows.size() == 0) return Future.succeededFuture(false);
+          return AuditLog.append(box.connection(), actor, EventType.USER_UNBANNED.wireName(), "user", target.id(),
+                  reason, new JsonObject().put("username", target.username()))
+              .compose(entry -> box.publish(Publication.of(EventType.USER_UNBANNED, target.id(), entry.toJson())))
+              .map(true);
+        }))
+        .map(changed -> {
+          if (changed) AccountChanged.of(target.id()).publish(vertx);
+          return null;
+        });
+  }
+
+  Future<Void> setRole(Target target, Principal actor, String role) {
+    return events.transaction(box -> box.connection().preparedQuery(SET_ROLE).execute(Tuple.of(target.id(), role))
+        .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_ROLE_CHANGED.wireName(), "user",
+            target.id(), null,
+            new JsonObject().put("username", target.username()).put("from", target.role()).put("to", role)))
+        .compose(entry -> box.publish(Publication.of(EventType.USER_ROLE_CHANGED, target.id(), entry.toJson()))))
+        .onSuccess(v -> AccountChanged.of(target.id()).publish(vertx));
+  }
+}

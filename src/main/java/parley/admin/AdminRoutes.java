@@ -1,0 +1,93 @@
+package parley.admin;
+
+import io.vertx.core.Future;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import parley.access.Principal;
+import parley.http.Fields;
+import parley.http.Problem;
+
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Set;
+
+/**
+ * Bans (on the moderators' router, /api/mod) and roles (on the admins' router, /api/admin). A thin adapter over
+ * {@link Admin}; the routers' guards have already let only active moderators, or admins, through.
+ */
+public final class AdminRoutes {
+
+  private static final Set<String> ROLES = Set.of("user", "moderator", "admin");
+  private static final int MAX_REASON = 1_000;
+
+  private final Admin admin;
+
+  public AdminRoutes(Admin admin) {
+    this.admin = admin;
+  }
+
+  public void mountModerator(Router mod) {
+    mod.post("/users/:username/ban").handler(this::ban);
+    mod.delete("/users/:username/ban").handler(this::unban);
+  }
+
+  public void mountAdmin(Router adminRouter) {
+    adminRouter.put("/users/:username/role").handler(this::setRole);
+  }
+
+  private void ban(RoutingContext ctx) {
+    Principal actor = Principal.moderator(ctx);
+    Fields fields = Fields.of(ctx);
+    String reason = fields.text("reason", 1, MAX_REASON, true);
+    String rawUntil = fields.optionalText("until", 1, 64, true);
+    OffsetDateTime until = null;
+    if (rawUntil != null) {
+      try {
+        until = OffsetDateTime.parse(rawUntil);
+        if (!until.isAfter(OffsetDateTime.now())) fields.error("until", "must be in the future");
+      } catch (DateTimeParseException e) {
+        fields.error("until", "must be an ISO-8601 time such as 2026-12-31T00:00:00Z");
+      }
+    }
+    fields.check();
+    OffsetDateTime end = until;
+    respond(ctx, admin.user(ctx.pathParam("username")).compose(target -> {
+      checkMayBan(actor, target);
+      return admin.ban(target, actor, reason, end);
+    }));
+  }
+
+  private void unban(RoutingContext ctx) {
+    Principal actor = Principal.moderator(ctx);
+    respond(ctx, admin.user(ctx.pathParam("username")).compose(target -> {
+      checkMayBan(actor, target);
+      return admin.unban(target, actor, null);
+    }));
+  }
+
+  private void setRole(RoutingContext ctx) {
+    Principal actor = Principal.admin(ctx);
+    Fields fields = Fields.of(ctx);
+    String role = fields.text("role", 1, 20, true);
+    if (role != null && !ROLES.contains(role)) fields.error("role", "must be user, moderator or admin");
+    fields.check();
+    respond(ctx, admin.user(ctx.pathParam("username")).compose(target -> {
+      if (target.id() == actor.id()) throw Problem.badRequest("Admins cannot change their own role.");
+      if (target.role().equals(role)) return Future.succeededFuture();
+      return admin.setRole(target, actor, role);
+    }));
+  }
+
+  /** Moderators act on users; only admins act on moderators; nobody bans an admin or themselves. */
+  private static void checkMayBan(Principal actor, Admin.Target target) {
+    if (target.id() == actor.id()) throw Problem.badRequest("You cannot do that to yourself.");
+    if ("admin".equals(target.role())) throw Problem.forbidden("Admins cannot be banned.");
+    if ("moderator".equals(target.role()) && !actor.isAdmin()) {
+      throw Problem.forbidden("Only admins may ban moderators.");
+    }
+  }
+
+  private static void respond(RoutingContext ctx, Future<?> done) {
+    done.onSuccess(v -> ctx.response().setStatusCode(204).end()).onFailure(ctx::fail);
+  }
+}

@@ -1,0 +1,95 @@
+package parley.events;
+
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Every event Parley publishes, in one place: its name on the wire, whose content it carries (so a reader who
+ * blocked the author is spared it, and deleting or hiding the content can erase its stored copies), and which
+ * audiences hear about it. docs/LIVE.md's topic table is checked against this catalogue by a test.
+ *
+ * <p>How a write publishes: {@code box.publish(Publication.of(EventType.X, authorId, data).onThread(postId)...)};
+ * the publication must reach exactly the audiences declared here (see {@link Publication}).
+ */
+public enum EventType {
+
+  POST_CREATED("post.created", Content.POST, Audience.FEED, Audience.MOD),
+  POST_EDITED("post.edited", Content.POST, Audience.THREAD, Audience.FEED),
+  POST_DELETED("post.deleted", Content.NONE, Audience.THREAD, Audience.FEED),
+  /** A post's comment count after a comment was added, deleted, hidden or restored. */
+  POST_STATS("post.stats", Content.NONE, Audience.FEED),
+  POST_HIDDEN("post.hidden", Content.NONE, Audience.THREAD, Audience.FEED, Audience.MOD, Audience.AUTHOR),
+  POST_RESTORED("post.restored", Content.POST, Audience.THREAD, Audience.FEED, Audience.MOD, Audience.AUTHOR),
+  POST_LOCKED("post.locked", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
+  POST_UNLOCKED("post.unlocked", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
+  COMMENT_CREATED("comment.created", Content.COMMENT, Audience.THREAD, Audience.MOD),
+  COMMENT_EDITED("comment.edited", Content.COMMENT, Audience.THREAD),
+  COMMENT_DELETED("comment.deleted", Content.NONE, Audience.THREAD),
+  COMMENT_HIDDEN("comment.hidden", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
+  COMMENT_RESTORED("comment.restored", Content.COMMENT, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
+  /** Someone commented on your post or replied to your comment. */
+  REPLY_CREATED("reply.created", Content.COMMENT, Audience.USERS),
+  REPORT_CREATED("report.created", Content.NONE, Audience.MOD),
+  REPORT_RESOLVED("report.resolved", Content.NONE, Audience.MOD),
+  USER_BANNED("user.banned", Content.NONE, Audience.MOD),
+  USER_UNBANNED("user.unbanned", Content.NONE, Audience.MOD),
+  USER_ROLE_CHANGED("user.role_changed", Content.NONE, Audience.MOD),
+  /** Not stored or published: tells one client its resume point is gone and it must refetch over REST. */
+  RESYNC("resync", Content.NONE);
+
+  /** Whose words an event carries. */
+  public enum Content { NONE, POST, COMMENT }
+
+  /**
+   * Who hears an event: the thread's readers ({@code parley.post.<id>}), the feed, the moderators, the content's
+   * author ({@code parley.user.<author>}), or users the write names (also {@code parley.user.<id>}).
+   */
+  public enum Audience { THREAD, FEED, MOD, AUTHOR, USERS }
+
+  private static final Map<String, EventType> BY_NAME = new HashMap<>();
+
+  static {
+    for (EventType type : values()) BY_NAME.put(type.wireName, type);
+  }
+
+  private final String wireName;
+  private final Content content;
+  private final Set<Audience> audiences;
+
+  EventType(String wireName, Content content, Audience... audiences) {
+    this.wireName = wireName;
+    this.content = content;
+    this.audiences = audiences.length == 0 ? EnumSet.noneOf(Audience.class) : EnumSet.of(audiences[0], audiences);
+  }
+
+  /** The name clients see in an envelope's {@code type}. */
+  public String wireName() {
+    return wireName;
+  }
+
+  public Content content() {
+    return content;
+  }
+
+  public Set<Audience> audiences() {
+    return audiences;
+  }
+
+  /** The event type with this wire name, or null. */
+  public static EventType named(String wireName) {
+    return BY_NAME.get(wireName);
+  }
+
+  /** Whether events of this wire name carry someone's words (withheld from readers who blocked them). */
+  public static boolean carriesContent(String wireName) {
+    EventType type = named(wireName);
+    return type != null && type.content != Content.NONE;
+  }
+
+  @Override
+  public String toString() {
+    return wireName;
+  }
+}

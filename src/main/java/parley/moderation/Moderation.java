@@ -1,0 +1,217 @@
+package parley.moderation;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Principal;
+import parley.comment.Comments;
+import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
+import parley.http.Problem;
+import parley.post.Posts;
+import parley.post.Threads;
+import parley.report.Reports;
+import parley.report.Reports.Target;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Moderators' actions on content: hide and restore posts and comments, lock and unlock threads, and resolve reports.
+ * Each action locks the thread's post row first (like every write to a thread), changes the content, keeps the
+ * comment count, erases hidden content from the log's readers' copies, settles the reports it answers, appends its
+ * audit-log row and publishes its event, all in one transaction; the events go out only once it commits.
+ *
+ * <p>Every action is one {@link Action}: a statement and the event it publishes. They share one flow, so a new
+ * content state (approve and reject, for pre-moderation) is one more entry, not one more copy of the flow.
+ */
+public final class Moderation {
+
+  /** What a moderator can do to content, and what each does. */
+  public enum Action {
+    HIDE_POST(Target.POST, EventType.POST_HIDDEN, true, 0, "The post is already hidden (or deleted).",
+        "UPDATE posts SET hidden_at = now(), hidden_reason = $2 WHERE id = $1 AND hidden_at IS NULL "
+            + "AND deleted_at IS NULL RETURNING id AS post_id, author_id, false AS deleted"),
+    RESTORE_POST(Target.POST, EventType.POST_RESTORED, false, 0, "The post is not hidden.",
+        "UPDATE posts SET hidden_at = NULL, hidden_reason = NULL WHERE id = $1 AND hidden_at IS NOT NULL "
+            + "AND deleted_at IS NULL RETURNING id AS post_id, author_id, false AS deleted"),
+    LOCK_POST(Target.POST, EventType.POST_LOCKED, false, 0, "The post is already locked.",
+        "UPDATE posts SET locked_at = now() WHERE id = $1 AND locked_at IS NULL AND deleted_at IS NULL "
+            + "RETURNING id AS post_id, author_id, false AS deleted"),
+    UNLOCK_POST(Target.POST, EventType.POST_UNLOCKED, false, 0, "The post is not locked.",
+        "UPDATE posts SET locked_at = NULL WHERE id = $1 AND locked_at IS NOT NULL AND deleted_at IS NULL "
+            + "RETURNING id AS post_id, author_id, false AS deleted"),
+    HIDE_COMMENT(Target.COMMENT, EventType.COMMENT_HIDDEN, true, -1, "The comment is already hidden.",
+        "UPDATE comments SET hidden_at = now(), hidden_reason = $2 WHERE id = $1 AND hidden_at IS NULL "
+            + "RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted"),
+    RESTORE_COMMENT(Target.COMMENT, EventType.COMMENT_RESTORED, false, 1,
+        "The comment is not hidden (or its author deleted it).",
+        "UPDATE comments SET hidden_at = NULL, hidden_reason = NULL WHERE id = $1 AND hidden_at IS NOT NULL "
+            + "AND deleted_at IS NULL RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted");
+
+    final Target target;
+    final EventType event;
+    /** Takes content away from readers: erases their copies in the log and settles its open reports. */
+    final boolean hides;
+    /** How the thread's count of visible comments moves (for a comment that is not deleted). */
+    final int countDelta;
+    final String conflict;
+    final String sql;
+
+    Action(Target target, EventType event, boolean hides, int countDelta, String conflict, String sql) {
+      this.target = target;
+      this.event = event;
+      this.hides = hides;
+      this.countDelta = countDelta;
+      this.conflict = conflict;
+      this.sql = sql;
+    }
+
+    /** The hide action for a report's target. */
+    static Action hide(Target target) {
+      return target == Target.POST ? HIDE_POST : HIDE_COMMENT;
+    }
+
+    boolean takesReason() {
+      return hides;
+    }
+
+    /** The audit log names the action as the event does. */
+    String auditName() {
+      return event.wireName();
+    }
+  }
+
+  private static final String REPORT_ACTIONED = "report.actioned";
+  private static final String REPORT_DISMISSED = "report.dismissed";
+
+  private final EventLog events;
+  private final Posts posts;
+  private final Comments comments;
+
+  public Moderation(EventLog events, Posts posts, Comments comments) {
+    this.events = events;
+    this.posts = posts;
+    this.comments = comments;
+  }
+
+  EventLog events() {
+    return events;
+  }
+
+  /** Carries out an action on a post or comment. */
+  Future<Void> act(Action action, long id, Principal actor, String reason) {
+    return events.transaction(box -> act(box, action, id, actor, reason, false).mapEmpty());
+  }
+
+  /**
+   * The one flow of every content action; returns the reports it settled. Through a report, hiding what is already
+   * hidden is not a conflict: the reports are closed as actioned.
+   */
+  private Future<List<Long>> act(EventLog.Outbox box, Action action, long id, Principal actor, String reason,
+      boolean fromReport) {
+    SqlConnection conn = box.connection();
+    String notFound = action.target == Target.POST ? "No such post." : "No such comment.";
+    Future<Optional<Threads.Locked>> locked = action.target == Target.POST ? Threads.lock(conn, id)
+        : Threads.lockOfComment(conn, id);
+    Tuple args = action.takesReason() ? Tuple.of(id, reason) : Tuple.of(id);
+    return locked
+        .compose(thread -> {
+          if (thread.isEmpty()) throw Problem.notFound(notFound);
+          return conn.preparedQuery(action.sql).execute(args);
+        })
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            if (fromReport && action.hides) return alreadyHidden(conn, actor, action.target, id, reason);
+            throw Problem.conflict(action.conflict);
+          }
+          Row row = rows.iterator().next();
+          Changed changed = new Changed(action, id, row.getLong("post_id"), row.getLong("author_id"), reason);
+          boolean counts = action.countDelta != 0 && !row.getBoolean("deleted");
+          Future<Optional<Publication>> stats = counts
+              ? Threads.recount(conn, changed.postId, action.countDelta).map(Optional::of)
+              : Future.succeededFuture(Optional.empty());
+          return stats.compose(count -> settle(box, changed, actor)
+              .compose(reportIds -> AuditLog.append(conn, actor, action.auditName(), action.target.wireName(), id,
+                      reason, changed.auditDetails(reportIds))
+                  .compose(entry -> threadCopy(conn, changed).compose(data -> {
+                    List<Publication> out = new ArrayList<>();
+                    out.add(Publication.of(action.event, changed.authorId, data).onThread(changed.postId)
+                        .forModerators(entry.toJson()).forAuthor(changed.noteForAuthor()));
+                    count.ifPresent(out::add);
+                    return box.publish(out.toArray(Publication[]::new));
+                  }))
+                  .map(reportIds)));
+        });
+  }
+
+  /** One changed post or comment: its ids, whose it is, and why. */
+  private record Changed(Action action, long id, long postId, long authorId, String reason) {
+
+    /** The ids readers get (all that is left of content taken away). */
+    JsonObject ids() {
+      JsonObject ids = new JsonObject().put("id", id);
+      return action.target == Target.COMMENT ? ids.put("postId", postId) : ids;
+    }
+
+    JsonObject noteForAuthor() {
+      return action.hides ? ids().put("reason", reason) : ids();
+    }
+
+    JsonObject auditDetails(List<Long> reportIds) {
+      JsonObject details = new JsonObject();
+      if (action.target == Target.COMMENT) details.put("postId", postId);
+      if (action.hides) details.put("reportIds", new JsonArray(reportIds));
+      return details;
+    }
+  }
+
+  /** Hiding erases the content from readers' copies in the log and settles the reports on it. */
+  private static Future<List<Long>> settle(EventLog.Outbox box, Changed changed, Principal actor) {
+    if (!changed.action.hides) return Future.succeededFuture(List.of());
+    Target target = changed.action.target;
+    // Moderators keep their copies: they still see hidden content.
+    return box.scrub(target.wireName() + ":" + changed.id, changed.ids().put("removed", true), false)
+        .compose(v -> Reports.close(box.connection(), target, changed.id, "actioned", actor, changed.reason));
+  }
+
+  /** What the thread's readers get: the content as it now stands when restored, only its ids otherwise. */
+  private Future<JsonObject> threadCopy(SqlConnection conn, Changed changed) {
+    if (changed.action.event.content() == EventType.Content.NONE) return Future.succeededFuture(changed.ids());
+    return changed.action.target == Target.POST ? posts.json(conn, changed.id) : comments.json(conn, changed.id);
+  }
+
+  /** A report on content that is already hidden: close it as actioned, and say so in the audit log. */
+  private static Future<List<Long>> alreadyHidden(SqlConnection conn, Principal actor, Target target, long id,
+      String reason) {
+    return Reports.close(conn, target, id, "actioned", actor, reason).compose(ids -> ids.isEmpty()
+        ? Future.succeededFuture(ids)
+        : AuditLog.append(conn, actor, REPORT_ACTIONED, target.wireName(), id, reason,
+            new JsonObject().put("reportIds", new JsonArray(ids))).map(ids));
+  }
+
+  /** Resolves every open report on the target of report {@code reportId}: dismiss, or hide the target. */
+  Future<Void> resolve(long reportId, Principal actor, boolean hide, String note) {
+    return events.transaction(box -> Reports.targetOf(box.connection(), reportId).compose(target -> {
+      Future<List<Long>> settled = hide
+          ? act(box, Action.hide(target.type()), target.id(), actor, note == null ? "Reported content" : note, true)
+          : Reports.close(box.connection(), target.type(), target.id(), "dismissed", actor, note).compose(ids -> {
+            if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
+            return AuditLog.append(box.connection(), actor, REPORT_DISMISSED, target.type().wireName(), target.id(),
+                note, new JsonObject().put("reportIds", new JsonArray(ids))).map(ids);
+          });
+      return settled.compose(ids -> {
+        if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
+        JsonObject data = new JsonObject().put("targetType", target.type().wireName()).put("targetId", target.id())
+            .put("action", hide ? "hide" : "dismiss").put("note", note).put("reportIds", new JsonArray(ids))
+            .put("resolvedBy", new JsonObject().put("username", actor.username()));
+        return box.publish(Publication.of(EventType.REPORT_RESOLVED, null, data));
+      });
+    }));
+  }
+}

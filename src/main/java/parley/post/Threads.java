@@ -1,0 +1,87 @@
+package parley.post;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import parley.events.EventType;
+import parley.events.Publication;
+
+import java.util.Optional;
+
+/**
+ * Thread bookkeeping, for every write to a thread whichever feature makes it (a comment, a moderator's action): lock
+ * the thread's post row for the transaction, keep its comment count exact, and say so on the feed. Every write to a
+ * thread locks this row first, so writes to one thread queue and writes to different threads never wait for each
+ * other. Runs inside the caller's transaction.
+ */
+public final class Threads {
+
+  /** A thread's post row, locked for this transaction. */
+  public record Locked(long postId, long authorId, boolean hidden, boolean locked) {
+  }
+
+  /** A comment added to a thread: the thread's author, whether it is locked, and the count event. */
+  public record Counted(long authorId, boolean locked, Publication stats) {
+  }
+
+  private static final String LOCK = "SELECT id, author_id, hidden_at IS NOT NULL AS hidden, "
+      + "locked_at IS NOT NULL AS locked FROM posts WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE";
+
+  private static final String LOCK_OF_COMMENT = "SELECT id, author_id, hidden_at IS NOT NULL AS hidden, "
+      + "locked_at IS NOT NULL AS locked FROM posts "
+      + "WHERE id = (SELECT post_id FROM comments WHERE id = $1) AND deleted_at IS NULL FOR NO KEY UPDATE";
+
+  /** Locks and counts in one statement: only a thread that is neither deleted nor hidden takes comments. */
+  private static final String COMMENT_ADDED = "UPDATE posts SET comment_count = comment_count + 1 "
+      + "WHERE id = $1 AND deleted_at IS NULL AND hidden_at IS NULL "
+      + "RETURNING author_id, comment_count, locked_at IS NOT NULL AS locked";
+
+  private static final String COUNT = "UPDATE posts SET comment_count = comment_count + $2 WHERE id = $1 "
+      + "RETURNING comment_count";
+
+  private Threads() {
+  }
+
+  /** Locks a thread's post row, if the post exists (not deleted). */
+  public static Future<Optional<Locked>> lock(SqlConnection conn, long postId) {
+    return conn.preparedQuery(LOCK).execute(Tuple.of(postId)).map(Threads::locked);
+  }
+
+  /** Locks the post row of the thread a comment belongs to, if both exist (the post not deleted). */
+  public static Future<Optional<Locked>> lockOfComment(SqlConnection conn, long commentId) {
+    return conn.preparedQuery(LOCK_OF_COMMENT).execute(Tuple.of(commentId)).map(Threads::locked);
+  }
+
+  private static Optional<Locked> locked(io.vertx.sqlclient.RowSet<Row> rows) {
+    if (rows.size() == 0) return Optional.empty();
+    Row row = rows.iterator().next();
+    return Optional.of(new Locked(row.getLong("id"), row.getLong("author_id"), row.getBoolean("hidden"),
+        row.getBoolean("locked")));
+  }
+
+  /** Counts a new comment in (locking the row); empty when the thread cannot take one (deleted or hidden). */
+  public static Future<Optional<Counted>> commentAdded(SqlConnection conn, long postId) {
+    return conn.preparedQuery(COMMENT_ADDED).execute(Tuple.of(postId)).map(rows -> {
+      if (rows.size() == 0) return Optional.empty();
+      Row row = rows.iterator().next();
+      return Optional.of(new Counted(row.getLong("author_id"), row.getBoolean("locked"),
+          stats(postId, row.getInteger("comment_count"))));
+    });
+  }
+
+  /**
+   * Moves a thread's count of visible comments by {@code delta} (a comment deleted, hidden or restored) and returns
+   * the feed's count event. The row must already be locked.
+   */
+  public static Future<Publication> recount(SqlConnection conn, long postId, int delta) {
+    return conn.preparedQuery(COUNT).execute(Tuple.of(postId, delta))
+        .map(rows -> stats(postId, rows.iterator().next().getInteger("comment_count")));
+  }
+
+  private static Publication stats(long postId, int commentCount) {
+    return Publication.of(EventType.POST_STATS, null,
+        new JsonObject().put("postId", postId).put("commentCount", commentCount));
+  }
+}

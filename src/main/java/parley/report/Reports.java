@@ -1,0 +1,222 @@
+package parley.report;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Principal;
+import parley.access.Visibility;
+import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
+import parley.http.Idempotency;
+import parley.http.Iso;
+import parley.http.Page;
+import parley.http.Problem;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The report feature's API: reports in PostgreSQL (one open per reporter and target), each reporter's own list, the
+ * moderators' queue (grouped by target), and closing the open reports on a target when a moderator settles it.
+ */
+public final class Reports {
+
+  public static final Set<String> REASONS = Set.of("spam", "harassment", "hate", "misinformation", "off_topic",
+      "other");
+
+  /** What a report is about: a post or a comment. */
+  public enum Target {
+    POST, COMMENT;
+
+    public String wireName() {
+      return name().toLowerCase();
+    }
+
+    public static Target named(String name) {
+      return "post".equals(name) ? POST : "comment".equals(name) ? COMMENT : null;
+    }
+  }
+
+  /** The target's author, if the reporter can see it (not deleted; hidden only to its author and moderators). */
+  private static final String POST_TARGET = "SELECT author_id, hidden_at IS NOT NULL AS hidden FROM posts "
+      + "WHERE id = $1 AND deleted_at IS NULL";
+
+  private static final String COMMENT_TARGET = "SELECT c.author_id, c.hidden_at IS NOT NULL OR p.hidden_at IS NOT NULL "
+      + "AS hidden FROM comments c JOIN posts p ON p.id = c.post_id "
+      + "WHERE c.id = $1 AND c.deleted_at IS NULL AND p.deleted_at IS NULL";
+
+  private static final String INSERT = "INSERT INTO reports (reporter_id, target_type, target_id, reason, details) "
+      + "VALUES ($1, $2, $3, $4, $5) RETURNING id, status, created_at";
+
+  private static final String MINE = "SELECT id, target_type, target_id, reason, details, status, created_at, "
+      + "resolved_at FROM reports WHERE reporter_id = $1 AND id < COALESCE($2, 9223372036854775807) "
+      + "ORDER BY id DESC LIMIT $3";
+
+  static final String QUEUE = """
+      SELECT g.target_type, g.target_id, g.report_count, g.reasons, g.first_at, g.last_at, g.first_id,
+             COALESCE(p.title, cp.title) AS post_title, c.post_id, c.parent_id,
+             COALESCE(p.body, c.body) AS body, COALESCE(p.body_html, c.body_html) AS body_html,
+             COALESCE(p.hidden_at, c.hidden_at) IS NOT NULL AS hidden,
+             COALESCE(p.deleted_at, c.deleted_at) IS NOT NULL AS deleted,
+             COALESCE(p.locked_at, cp.locked_at) IS NOT NULL AS locked,
+             COALESCE(p.created_at, c.created_at) AS content_created_at, u.username AS author
+        FROM (
+          SELECT target_type, target_id, count(*) AS report_count,
+                 array_agg(DISTINCT reason ORDER BY reason) AS reasons,
+                 min(created_at) AS first_at, max(created_at) AS last_at, min(id) AS first_id
+            FROM reports
+           WHERE status = $1
+           GROUP BY target_type, target_id
+          HAVING min(id) > COALESCE($2, 0)
+           ORDER BY min(id)
+           LIMIT $3) g
+        LEFT JOIN posts p ON g.target_type = 'post' AND p.id = g.target_id
+        LEFT JOIN comments c ON g.target_type = 'comment' AND c.id = g.target_id
+        LEFT JOIN posts cp ON cp.id = c.post_id
+        LEFT JOIN users u ON u.id = COALESCE(p.author_id, c.author_id)
+       ORDER BY g.first_id""";
+
+  private static final String TARGET_OF = "SELECT target_type, target_id FROM reports WHERE id = $1";
+
+  private static final String CLOSE = "UPDATE reports SET status = $3, resolved_at = now(), resolved_by = $4, "
+      + "resolution_note = $5 WHERE target_type = $1 AND target_id = $2 AND status = 'open' RETURNING id";
+
+  /** A report's target: what kind of thing, and which. */
+  public record Reported(Target type, long id) {
+  }
+
+  private final EventLog events;
+
+  public Reports(EventLog events) {
+    this.events = events;
+  }
+
+  Pool pool() {
+    return events.pool();
+  }
+
+  /** Files a report on content the reporter can see (not their own); moderators hear of it at once. */
+  Future<JsonObject> create(Principal reporter, Target type, long targetId, String reason, String details,
+      Idempotency.Claim<JsonObject> claim) {
+    return events.transaction(claim, box -> box.connection()
+        .preparedQuery(type == Target.POST ? POST_TARGET : COMMENT_TARGET).execute(Tuple.of(targetId))
+        .compose(rows -> {
+          String kind = type.wireName();
+          if (rows.size() == 0) throw Problem.notFound("No such " + kind + ".");
+          Row target = rows.iterator().next();
+          long authorId = target.getLong("author_id");
+          if (target.getBoolean("hidden") && !Visibility.seesHidden(reporter, authorId)) {
+            throw Problem.notFound("No such " + kind + ".");
+          }
+          if (authorId == reporter.id()) throw Problem.badRequest("You cannot report your own " + kind + ".");
+          return box.connection().preparedQuery(INSERT)
+              .execute(Tuple.of(reporter.id(), kind, targetId, reason, details))
+              .recover(Reports::duplicate);
+        })
+        .compose(rows -> {
+          Row row = rows.iterator().next();
+          JsonObject report = new JsonObject()
+              .put("id", row.getLong("id"))
+              .put("targetType", type.wireName())
+              .put("targetId", targetId)
+              .put("reason", reason)
+              .put("details", details)
+              .put("status", row.getString("status"))
+              .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")));
+          JsonObject forModerators = report.copy()
+              .put("reporter", new JsonObject().put("username", reporter.username()));
+          return box.publish(Publication.of(EventType.REPORT_CREATED, null, forModerators)).map(report);
+        }));
+  }
+
+  private static <T> Future<T> duplicate(Throwable failure) {
+    if (failure instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+      return Future.failedFuture(Problem.conflict("You already reported this, and your report is still open."));
+    }
+    return Future.failedFuture(failure);
+  }
+
+  /** A reporter's own reports, newest first. */
+  Future<List<JsonObject>> mine(long reporterId, Page page) {
+    return pool().preparedQuery(MINE).execute(Tuple.of(reporterId, page.after(), page.fetchSize())).map(rows -> {
+      List<JsonObject> list = new ArrayList<>();
+      rows.forEach(row -> list.add(new JsonObject()
+          .put("id", row.getLong("id"))
+          .put("targetType", row.getString("target_type"))
+          .put("targetId", row.getLong("target_id"))
+          .put("reason", row.getString("reason"))
+          .put("details", row.getString("details"))
+          .put("status", row.getString("status"))
+          .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
+          .put("resolvedAt", Iso.format(row.getOffsetDateTime("resolved_at")))));
+      return list;
+    });
+  }
+
+  /** The moderators' queue: one item per reported target with a report in this status, oldest first. */
+  Future<List<JsonObject>> queue(String status, Page page) {
+    return pool().preparedQuery(QUEUE).execute(Tuple.of(status, page.after(), page.fetchSize())).map(rows -> {
+      List<JsonObject> items = new ArrayList<>();
+      rows.forEach(row -> items.add(queueItem(row)));
+      return items;
+    });
+  }
+
+  private static JsonObject queueItem(Row row) {
+    String type = row.getString("target_type");
+    JsonObject content = new JsonObject()
+        .put("id", row.getLong("target_id"))
+        .put("postId", "post".equals(type) ? row.getLong("target_id") : row.getLong("post_id"))
+        .put("parentId", row.getLong("parent_id"))
+        .put("postTitle", row.getString("post_title"))
+        .put("body", row.getString("body"))
+        .put("bodyHtml", row.getString("body_html"))
+        .put("createdAt", Iso.format(row.getOffsetDateTime("content_created_at")))
+        .put("hidden", row.getBoolean("hidden"))
+        .put("deleted", row.getBoolean("deleted"))
+        .put("locked", row.getBoolean("locked"));
+    return new JsonObject()
+        .put("targetType", type)
+        .put("targetId", row.getLong("target_id"))
+        .put("firstReportId", row.getLong("first_id"))
+        .put("author", row.getString("author") == null ? null : new JsonObject().put("username", row.getString("author")))
+        .put("content", content)
+        .put("reportCount", row.getLong("report_count"))
+        .put("reasons", new JsonArray(List.of(row.getArrayOfStrings("reasons"))))
+        .put("firstReportedAt", Iso.format(row.getOffsetDateTime("first_at")))
+        .put("lastReportedAt", Iso.format(row.getOffsetDateTime("last_at")));
+  }
+
+  /** What report {@code reportId} is about, read in the caller's transaction; 404 if there is no such report. */
+  public static Future<Reported> targetOf(SqlConnection conn, long reportId) {
+    return conn.preparedQuery(TARGET_OF).execute(Tuple.of(reportId)).map(rows -> {
+      if (rows.size() == 0) throw Problem.notFound("No such report.");
+      Row row = rows.iterator().next();
+      return new Reported(Target.named(row.getString("target_type")), row.getLong("target_id"));
+    });
+  }
+
+  /**
+   * Closes every open report on a target with a status (dismissed, actioned), in the caller's transaction, and
+   * returns their ids.
+   */
+  public static Future<List<Long>> close(SqlConnection conn, Target type, long targetId, String status,
+      Principal actor, String note) {
+    return conn.preparedQuery(CLOSE).execute(Tuple.of(type.wireName(), targetId, status, actor.id(), note))
+        .map(Reports::ids);
+  }
+
+  private static List<Long> ids(RowSet<Row> rows) {
+    List<Long> ids = new ArrayList<>();
+    rows.forEach(row -> ids.add(row.getLong("id")));
+    return ids;
+  }
+}
