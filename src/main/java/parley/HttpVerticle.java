@@ -68,7 +68,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
     RateLimiter limits = node.limits();
-    EventLog events = new EventLog(vertx, database.pool());
+    EventLog events = new EventLog(vertx, database.pool(), node.commits());
     Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin());
     Posts postsApi = new Posts(events);
     Comments commentsApi = new Comments(events);

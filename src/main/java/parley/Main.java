@@ -10,6 +10,7 @@ import parley.account.Tokens;
 import parley.config.AppConfig;
 import parley.db.Database;
 import parley.db.EmbeddedDatabase;
+import parley.events.CommitListeners;
 import parley.events.EventLog;
 import parley.http.ConnectionGuard;
 import parley.http.Idempotency;
@@ -32,7 +33,7 @@ public final class Main {
 
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
-      AtomicBoolean draining, RouteTable restrictedRoutes) {
+      AtomicBoolean draining, RouteTable restrictedRoutes, CommitListeners commits) {
 
     public int port() {
       return config.port();
@@ -107,12 +108,13 @@ public final class Main {
     // One limiter for the whole node, shared by every HTTP verticle.
     NodeState node = new NodeState(new RateLimiter(config), Accounts.loginThrottle(config),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
-        new AtomicBoolean(), new RouteTable());
+        new AtomicBoolean(), new RouteTable(), new CommitListeners());
     vertx.setPeriodic(60_000, id -> node.sweep());
     return Accounts.promoteConfiguredAdmin(database.pool(), config.admin())
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
-        .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes()));
+        .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(),
+            node.commits()));
   }
 
   private static void stopQuietly(Running running) {

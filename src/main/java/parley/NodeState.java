@@ -1,6 +1,7 @@
 package parley;
 
 import parley.account.LoginThrottle;
+import parley.events.CommitListeners;
 import parley.http.ConnectionGuard;
 import parley.http.RateLimiter;
 
@@ -9,10 +10,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * What every HTTP verticle of this node shares: the rate limits, the login throttle, the per-address connection
  * counts, whether the node is draining (shutting down: not ready for new traffic), and the table of routes that
- * only moderators or admins may call (the permission tests read it).
+ * only moderators or admins may call (the permission tests read it), and the in-process listeners of committed
+ * writes.
  */
 record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining,
-    RouteTable restrictedRoutes) {
+    RouteTable restrictedRoutes, CommitListeners commits) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

@@ -81,10 +81,18 @@ public final class EventLog {
 
   private final Vertx vertx;
   private final Pool pool;
+  private final CommitListeners listeners;
 
-  public EventLog(Vertx vertx, Pool pool) {
+  /** A log on this pool whose commits are told to the node's listeners. */
+  public EventLog(Vertx vertx, Pool pool, CommitListeners listeners) {
     this.vertx = vertx;
     this.pool = pool;
+    this.listeners = listeners;
+  }
+
+  /** A log for reading and pruning only (its writes would tell no listener). */
+  public EventLog(Vertx vertx, Pool pool) {
+    this(vertx, pool, new CommitListeners());
   }
 
   public Pool pool() {
@@ -171,7 +179,10 @@ public final class EventLog {
           .compose(v -> work.apply(outbox))
           .compose(result -> claim.store(conn, result).map(result))
           .onSuccess(v -> committed.addAll(outbox.events));
-    }).onSuccess(v -> publish(committed));
+    }).onSuccess(v -> {
+      publish(committed);
+      listeners.committed(List.copyOf(committed));
+    });
   }
 
   /** Publishes committed events on the event bus, where every node's live hubs pick them up. */
