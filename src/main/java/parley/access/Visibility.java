@@ -7,10 +7,20 @@ import io.vertx.sqlclient.Tuple;
 import java.util.Set;
 
 /**
- * Who may see what: the one seam through which posts, comments and the live push apply moderation and blocks.
- * Hidden content is seen by its author (marked hidden) and by moderators; everyone else gets a tombstone or a 404.
- * A blocked author's content never reaches the person who blocked them, and the blocked person cannot comment on
- * their posts or reply to their comments.
+ * Who may see what, written once: the rule every list, count, single read and live delivery applies, in SQL (the
+ * fragments below, which every query that lists or reads content is built from) and in Java.
+ *
+ * <ul>
+ *   <li><b>Listed</b> (lists, counts, the feed, profiles): neither deleted nor hidden.</li>
+ *   <li><b>Readable by a reader</b> (a single read, following a thread): not deleted, and not hidden unless the
+ *   reader is its author (who sees it marked hidden) or a moderator; everyone else gets a tombstone or a 404.</li>
+ *   <li><b>Blocks</b>: a blocked author's content never reaches the person who blocked them (left out of lists, a
+ *   placeholder on single reads, withheld live), and the blocked person cannot comment on their posts or reply to
+ *   their comments.</li>
+ * </ul>
+ *
+ * A new content state (say, pending approval) changes these fragments, the Java check beside them and the partial
+ * indexes whose predicates repeat {@link #listed} (migrations V3 and V5); QueriesTest proves the plans still use them.
  */
 public final class Visibility {
 
@@ -18,6 +28,47 @@ public final class Visibility {
       + "WHERE blocked_id = $1 AND blocker_id = ANY($2)) AS blocked";
 
   private Visibility() {
+  }
+
+  // ---- the rule in SQL; t is the table's alias in the query ("" when there is none) ----
+
+  /** Listed: in lists and counts for everyone (neither deleted nor hidden). */
+  public static String listed(String t) {
+    return col(t, "deleted_at") + " IS NULL AND " + col(t, "hidden_at") + " IS NULL";
+  }
+
+  /** Exists for single reads: not deleted (whether it is hidden is the reader's question, see readableBy). */
+  public static String exists(String t) {
+    return col(t, "deleted_at") + " IS NULL";
+  }
+
+  /** Readable by the reader {@code readerParam} (a user id, or 0), who is a moderator if {@code moderatorParam}. */
+  public static String readableBy(String t, String readerParam, String moderatorParam) {
+    return exists(t) + " AND (" + col(t, "hidden_at") + " IS NULL OR " + col(t, "author_id") + " = " + readerParam
+        + " OR " + moderatorParam + ")";
+  }
+
+  /** The reader {@code readerParam} has not blocked the author in {@code authorColumn}. */
+  public static String notBlocked(String readerParam, String authorColumn) {
+    return "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = " + readerParam + " AND b.blocked_id = "
+        + authorColumn + ")";
+  }
+
+  /** A join that is non-null ({@code alias.blocker_id}) when the reader has blocked the author. */
+  public static String blockedJoin(String alias, String readerParam, String authorColumn) {
+    return "LEFT JOIN blocks " + alias + " ON " + alias + ".blocker_id = " + readerParam + " AND " + alias
+        + ".blocked_id = " + authorColumn;
+  }
+
+  private static String col(String t, String column) {
+    return t.isEmpty() ? column : t + "." + column;
+  }
+
+  // ---- the rule in Java ----
+
+  /** Whether a reader may read content that exists: not hidden, or they see hidden content. */
+  public static boolean readable(Principal reader, long authorId, boolean hidden) {
+    return !hidden || seesHidden(reader, authorId);
   }
 
   /** Whether this reader sees content a moderator hid: its author and moderators do. */

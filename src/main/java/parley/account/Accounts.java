@@ -8,6 +8,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.core.Vertx;
 import parley.access.Principal;
+import parley.access.Visibility;
 import parley.config.AppConfig;
 import parley.events.AccountChanged;
 import parley.http.Iso;
@@ -39,12 +40,12 @@ public final class Accounts {
   private static final String PROFILE = """
       SELECT u.username, u.role, u.created_at,
              (SELECT count(*) FROM posts p
-               WHERE p.author_id = u.id AND p.deleted_at IS NULL AND p.hidden_at IS NULL) AS post_count,
+               WHERE p.author_id = u.id AND %s) AS post_count,
              (SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id
-               WHERE c.author_id = u.id AND c.deleted_at IS NULL AND c.hidden_at IS NULL
-                 AND p.deleted_at IS NULL AND p.hidden_at IS NULL) AS comment_count
+               WHERE c.author_id = u.id AND %s AND %s) AS comment_count
         FROM users u
-       WHERE lower(u.username) = lower($1)""";
+       WHERE lower(u.username) = lower($1)""".formatted(Visibility.listed("p"), Visibility.listed("c"),
+      Visibility.listed("p"));
 
   /** Ends every token issued so far: they carry the old version. */
   private static final String REVOKE_TOKENS = "UPDATE users SET token_version = token_version + 1 WHERE id = $1 "

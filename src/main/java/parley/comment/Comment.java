@@ -48,7 +48,7 @@ public record Comment(long id, long postId, Long parentId, long authorId, String
   public JsonObject toJsonFor(Principal reader, boolean authorBlocked) {
     if (deleted) return toJson();
     if (authorBlocked) return withoutContent().put("blocked", true);
-    if (hidden && !Visibility.seesHidden(reader, authorId)) return withoutContent();
+    if (!Visibility.readable(reader, authorId, hidden)) return withoutContent();
     return toJson();
   }
 

@@ -57,10 +57,10 @@ public final class Comments {
            ORDER BY id
            LIMIT $3) c ON true
         LEFT JOIN users u ON u.id = c.author_id
-        LEFT JOIN blocks b ON b.blocker_id = $4 AND b.blocked_id = c.author_id
-       WHERE p.id = $1 AND p.deleted_at IS NULL
-         AND (p.hidden_at IS NULL OR p.author_id = $4 OR $5)
-       ORDER BY c.id""".formatted(Comment.COLUMNS, Topics.POST_PREFIX);
+        %s
+       WHERE p.id = $1 AND %s
+       ORDER BY c.id""".formatted(Comment.COLUMNS, Topics.POST_PREFIX, Visibility.blockedJoin("b", "$4", "c.author_id"),
+          Visibility.readableBy("p", "$4", "$5"));
 
   /**
    * A profile's visible comments, newest first, with their post's title (null when the reader $4 blocked that post's
@@ -68,27 +68,27 @@ public final class Comments {
    */
   private static final String BY_AUTHOR = """
       SELECT %s,
-             CASE WHEN EXISTS (SELECT 1 FROM blocks pb WHERE pb.blocker_id = $4 AND pb.blocked_id = p.author_id)
-                  THEN NULL ELSE p.title END AS post_title
+             CASE WHEN %s THEN p.title END AS post_title
         FROM users a
         LEFT JOIN LATERAL (
           SELECT c.* FROM comments c JOIN posts x ON x.id = c.post_id
-           WHERE c.author_id = a.id AND c.deleted_at IS NULL AND c.hidden_at IS NULL
-             AND x.deleted_at IS NULL AND x.hidden_at IS NULL
+           WHERE c.author_id = a.id AND %s
+             AND %s
              AND c.id < COALESCE($2, 9223372036854775807)
-             AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $4 AND b.blocked_id = a.id)
+             AND %s
            ORDER BY c.id DESC
            LIMIT $3) c ON true
         LEFT JOIN users u ON u.id = c.author_id
         LEFT JOIN posts p ON p.id = c.post_id
        WHERE lower(a.username) = lower($1)
-       ORDER BY c.id DESC""".formatted(Comment.COLUMNS);
+       ORDER BY c.id DESC""".formatted(Comment.COLUMNS, Visibility.notBlocked("$4", "p.author_id"), Visibility.listed("c"),
+          Visibility.listed("x"), Visibility.notBlocked("$4", "a.id"));
 
   /** A comment on a readable post, with whether $2 (the reader, or 0) blocked its author. */
   private static final String FIND = "SELECT " + Comment.COLUMNS + ", b.blocker_id IS NOT NULL AS author_blocked"
       + " FROM comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id"
-      + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = c.author_id"
-      + " WHERE c.id = $1 AND p.deleted_at IS NULL AND (p.hidden_at IS NULL OR p.author_id = $2 OR $3)";
+      + " " + Visibility.blockedJoin("b", "$2", "c.author_id")
+      + " WHERE c.id = $1 AND " + Visibility.readableBy("p", "$2", "$3");
 
   private static final String LOCK_COMMENT = "SELECT author_id, post_id, deleted_at IS NOT NULL AS deleted, "
       + "hidden_at IS NOT NULL AS hidden FROM comments WHERE id = $1 FOR NO KEY UPDATE";

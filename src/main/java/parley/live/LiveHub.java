@@ -425,7 +425,8 @@ final class LiveHub {
         return;
       }
       if (filter.allows(reader, event)) sink.send(feed.topic, event);
-      if (EventType.POST_HIDDEN.wireName().equals(event.type()) && !Visibility.seesHidden(reader.principal(), event.authorId())) {
+      boolean hidesThread = EventType.POST_HIDDEN.wireName().equals(event.type());
+      if (hidesThread && !Visibility.seesHidden(reader.principal(), event.authorId())) {
         // Hidden means silent: a reader who is neither the author nor a moderator learns it was hidden, then the
         // stream ends for them (they could not subscribe to it now either).
         revoke(now);

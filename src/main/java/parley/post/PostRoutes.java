@@ -87,7 +87,7 @@ public final class PostRoutes {
         .map(found -> {
           Posts.Read read = found.orElseThrow(() -> Problem.notFound("No such post."));
           Post post = read.post();
-          if (post.hidden() && !Visibility.seesHidden(reader, post.authorId())) {
+          if (!Visibility.readable(reader, post.authorId(), post.hidden())) {
             throw Problem.notFound("No such post.");
           }
           if (read.authorBlocked()) {

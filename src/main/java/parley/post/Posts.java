@@ -43,8 +43,8 @@ public final class Posts {
       + " b.blocker_id IS NOT NULL AS author_blocked"
       + " FROM posts p JOIN users u ON u.id = p.author_id"
       + " LEFT JOIN topic_seqs t ON t.topic = '" + Topics.POST_PREFIX + "' || p.id"
-      + " LEFT JOIN blocks b ON b.blocker_id = $2 AND b.blocked_id = p.author_id"
-      + " WHERE p.id = $1 AND p.deleted_at IS NULL";
+      + " " + Visibility.blockedJoin("b", "$2", "p.author_id")
+      + " WHERE p.id = $1 AND " + Visibility.exists("p");
 
   /**
    * Newest first, keyset on id through the posts_feed index; $1 is the last id seen (or null), $3 the reader (or
@@ -52,8 +52,8 @@ public final class Posts {
    */
   static final String LIST = "SELECT " + Post.COLUMNS
       + " FROM posts p JOIN users u ON u.id = p.author_id"
-      + " WHERE p.deleted_at IS NULL AND p.hidden_at IS NULL AND p.id < COALESCE($1, 9223372036854775807)"
-      + " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $3 AND b.blocked_id = p.author_id)"
+      + " WHERE " + Visibility.listed("p") + " AND p.id < COALESCE($1, 9223372036854775807)"
+      + " AND " + Visibility.notBlocked("$3", "p.author_id")
       + " ORDER BY p.id DESC LIMIT $2";
 
   /** A profile's posts, newest first, through posts_by_author; no row at all when the user does not exist. */
@@ -62,14 +62,14 @@ public final class Posts {
         FROM users a
         LEFT JOIN LATERAL (
           SELECT * FROM posts
-           WHERE author_id = a.id AND deleted_at IS NULL AND hidden_at IS NULL
+           WHERE author_id = a.id AND %s
              AND id < COALESCE($2, 9223372036854775807)
-             AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $4 AND b.blocked_id = a.id)
+             AND %s
            ORDER BY id DESC
            LIMIT $3) p ON true
         LEFT JOIN users u ON u.id = p.author_id
        WHERE lower(a.username) = lower($1)
-       ORDER BY p.id DESC""".formatted(Post.COLUMNS);
+       ORDER BY p.id DESC""".formatted(Post.COLUMNS, Visibility.listed(""), Visibility.notBlocked("$4", "a.id"));
 
   private static final String UPDATE = """
       UPDATE posts
@@ -91,7 +91,7 @@ public final class Posts {
   public record ThreadState(long authorId, boolean hidden, long seq) {
     /** The seq, if this reader may read the thread (not hidden from them). */
     public Optional<Long> readableAt(Principal reader) {
-      return !hidden || Visibility.seesHidden(reader, authorId) ? Optional.of(seq) : Optional.empty();
+      return Visibility.readable(reader, authorId, hidden) ? Optional.of(seq) : Optional.empty();
     }
   }
 
@@ -176,7 +176,7 @@ public final class Posts {
     return Threads.lock(conn, id).map(found -> {
       Threads.Locked thread = found.orElseThrow(() -> Problem.notFound("No such post."));
       long authorId = thread.authorId();
-      if (thread.hidden() && authorId != caller.id() && !caller.isModerator()) {
+      if (!Visibility.readable(caller, authorId, thread.hidden())) {
         throw Problem.notFound("No such post.");
       }
       if (authorId != caller.id() && !(moderatorMay && caller.isModerator())) {

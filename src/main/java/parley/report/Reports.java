@@ -47,11 +47,11 @@ public final class Reports {
 
   /** The target's author, if the reporter can see it (not deleted; hidden only to its author and moderators). */
   private static final String POST_TARGET = "SELECT author_id, hidden_at IS NOT NULL AS hidden FROM posts "
-      + "WHERE id = $1 AND deleted_at IS NULL";
+      + "WHERE id = $1 AND " + Visibility.exists("");
 
   private static final String COMMENT_TARGET = "SELECT c.author_id, c.hidden_at IS NOT NULL OR p.hidden_at IS NOT NULL "
       + "AS hidden FROM comments c JOIN posts p ON p.id = c.post_id "
-      + "WHERE c.id = $1 AND c.deleted_at IS NULL AND p.deleted_at IS NULL";
+      + "WHERE c.id = $1 AND " + Visibility.exists("c") + " AND " + Visibility.exists("p");
 
   private static final String INSERT = "INSERT INTO reports (reporter_id, target_type, target_id, reason, details) "
       + "VALUES ($1, $2, $3, $4, $5) RETURNING id, status, created_at";
@@ -113,7 +113,7 @@ public final class Reports {
           if (rows.size() == 0) throw Problem.notFound("No such " + kind + ".");
           Row target = rows.iterator().next();
           long authorId = target.getLong("author_id");
-          if (target.getBoolean("hidden") && !Visibility.seesHidden(reporter, authorId)) {
+          if (!Visibility.readable(reporter, authorId, target.getBoolean("hidden"))) {
             throw Problem.notFound("No such " + kind + ".");
           }
           if (authorId == reporter.id()) throw Problem.badRequest("You cannot report your own " + kind + ".");
