@@ -34,7 +34,9 @@ import parley.report.Reports;
 import parley.access.Principal;
 import parley.access.Visibility;
 import parley.live.DeliveryFilter;
-import parley.live.LiveBridge;
+import parley.live.BridgeRoutes;
+import parley.live.Live;
+import parley.live.SseRoutes;
 import parley.http.RequestGuards;
 import parley.post.PostRoutes;
 import parley.post.Posts;
@@ -55,7 +57,7 @@ public final class HttpVerticle extends VerticleBase {
   private final String jwtSecret;
   private final NodeState node;
   private HttpServer server;
-  private LiveBridge live;
+  private Live live;
 
   HttpVerticle(AppConfig config, Database database, String jwtSecret, NodeState node) {
     this.config = config;
@@ -84,9 +86,10 @@ public final class HttpVerticle extends VerticleBase {
         EventType.carriesContent(event.type()), event.authorId());
     // The live side reads through its own small pool, so sockets can never take the connections writes need.
     EventLog liveEvents = new EventLog(vertx, database.livePool());
-    live = new LiveBridge(vertx, liveEvents,
-        new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
-        new Posts(liveEvents), filter, config, limits);
+    live = new Live(vertx, liveEvents, new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
+        new Posts(liveEvents), node.relay(), filter);
+    BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);
+    SseRoutes sse = new SseRoutes(vertx, live, config, limits);
 
     ConnectionGuard.Local guard = node.connections().local(vertx);
     Router router = Router.router(vertx);
@@ -138,7 +141,8 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/admin/*").subRouter(admins);
     node.restrictedRoutes().record("/api/mod", mod);
     node.restrictedRoutes().record("/api/admin", admins);
-    live.mount(router);
+    bridge.mount(router);
+    sse.mount(router);
 
     // The web app's pages: clean URLs served by their static files (the URL stays as the reader typed it).
     router.get("/posts/:postId").handler(ctx -> ctx.reroute("/post.html"));

@@ -15,6 +15,7 @@ import parley.events.EventLog;
 import parley.http.ConnectionGuard;
 import parley.http.Idempotency;
 import parley.http.RateLimiter;
+import parley.live.Relay;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -33,7 +34,7 @@ public final class Main {
 
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
-      AtomicBoolean draining, RouteTable restrictedRoutes, CommitListeners commits) {
+      AtomicBoolean draining, RouteTable restrictedRoutes, CommitListeners commits, Relay relay) {
 
     public int port() {
       return config.port();
@@ -108,13 +109,13 @@ public final class Main {
     // One limiter for the whole node, shared by every HTTP verticle.
     NodeState node = new NodeState(new RateLimiter(config), Accounts.loginThrottle(config),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
-        new AtomicBoolean(), new RouteTable(), new CommitListeners());
+        new AtomicBoolean(), new RouteTable(), new CommitListeners(), new Relay(vertx));
     vertx.setPeriodic(60_000, id -> node.sweep());
     return Accounts.promoteConfiguredAdmin(database.pool(), config.admin())
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(),
-            node.commits()));
+            node.commits(), node.relay()));
   }
 
   private static void stopQuietly(Running running) {

@@ -1,12 +1,11 @@
 package parley.events;
 
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 
 /**
- * One committed event, as it travels to readers. The envelope {type, topic, seq, at, data} is encoded once; the
- * frame for each transport is built once per event on each event loop and then written to every reader as is.
+ * One committed event, as it travels to readers: its topic, seq, type, whose content it is, and the envelope
+ * {type, topic, seq, at, data} every client receives, encoded once. Immutable, so one instance can be handed to
+ * every event loop; how a transport frames it is live/'s business.
  */
 public final class LiveEvent {
 
@@ -15,8 +14,6 @@ public final class LiveEvent {
   private final String type;
   private final Long authorId;
   private final String envelope;
-  private String bridgeFrame;
-  private Buffer sseFrame;
 
   /**
    * @param authorId whose content this is (for per-reader filtering), or null
@@ -57,26 +54,10 @@ public final class LiveEvent {
     return envelope;
   }
 
-  /** The message a client gets when its resume point is no longer in the log: refetch over REST. */
+  /** The envelope of the message a client gets when its resume point is no longer in the log: refetch over REST. */
   public static String resyncEnvelope(String topic, Long seq) {
-    return new JsonObject().put("type", EventType.RESYNC.wireName()).put("topic", topic).put("seq", seq).put("at", null)
-        .put("data", null).encode();
-  }
-
-  /** The bridge's "rec" frame, exactly what a client registered on the topic expects. */
-  public String bridgeFrame() {
-    if (bridgeFrame == null) bridgeFrame = bridgeFrame(topic, envelope);
-    return bridgeFrame;
-  }
-
-  public static String bridgeFrame(String address, String body) {
-    return "{\"type\":\"rec\",\"address\":" + Json.encode(address) + ",\"body\":" + body + "}";
-  }
-
-  /** The Server-Sent Events record: the id is the seq, so Last-Event-ID resumes exactly after it. */
-  public Buffer sseFrame() {
-    if (sseFrame == null) sseFrame = Buffer.buffer("id: " + seq + "\nevent: " + type + "\ndata: " + envelope + "\n\n");
-    return sseFrame;
+    return new JsonObject().put("type", EventType.RESYNC.wireName()).put("topic", topic).put("seq", seq)
+        .put("at", null).put("data", null).encode();
   }
 
   @Override

@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import parley.config.Limit;
-import parley.events.LiveEvent;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -48,13 +47,13 @@ final class BridgeSink implements Sink {
   }
 
   @Override
-  public void send(String topic, LiveEvent event) {
-    write(event.bridgeFrame());
+  public void send(String topic, Delivery delivery) {
+    write(delivery.bridgeFrame());
   }
 
   @Override
   public void resync(String topic, Long headSeq) {
-    write(LiveEvent.bridgeFrame(topic, LiveEvent.resyncEnvelope(topic, headSeq)));
+    write(Delivery.bridgeResync(topic, headSeq));
   }
 
   /**

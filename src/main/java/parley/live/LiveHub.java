@@ -1,6 +1,7 @@
 package parley.live;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
@@ -46,6 +47,7 @@ final class LiveHub {
 
   private final Vertx vertx;
   private final EventLog events;
+  private final Relay relay;
   private final DeliveryFilter filter;
   private final int maxBuffered;
   private final Map<String, TopicFeed> feeds = new HashMap<>();
@@ -60,9 +62,10 @@ final class LiveHub {
   private long accountChanges;
   private java.util.function.LongFunction<Future<Void>> reloadAccount = id -> Future.succeededFuture();
 
-  LiveHub(Vertx vertx, EventLog events, DeliveryFilter filter, int maxBuffered) {
+  LiveHub(Vertx vertx, EventLog events, Relay relay, DeliveryFilter filter, int maxBuffered) {
     this.vertx = vertx;
     this.events = events;
+    this.relay = relay;
     this.filter = filter;
     this.maxBuffered = maxBuffered;
     // Tokens expire between events too: look at restricted subscriptions often enough to cut them within a second.
@@ -73,7 +76,7 @@ final class LiveHub {
   void close() {
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(reconcileTimer);
-    feeds.values().forEach(feed -> feed.consumer.unregister());
+    feeds.values().forEach(feed -> relay.unfollow(feed.topic, feed.handler));
     feeds.clear();
   }
 
@@ -140,7 +143,7 @@ final class LiveHub {
     feed.subscribers.remove(sub);
     if (feed.subscribers.isEmpty() && feeds.get(feed.topic) == feed && feed.ready.isComplete()) {
       feeds.remove(feed.topic);
-      feed.consumer.unregister();
+      relay.unfollow(feed.topic, feed.handler);
     }
   }
 
@@ -207,11 +210,11 @@ final class LiveHub {
 
   private enum State { REPLAYING, LIVE, CLOSED }
 
-  /** One topic on this event loop: its bus consumer, where the hub is in its sequence, and its readers. */
+  /** One topic on this event loop: its share of the node's relay, where the hub is in its sequence, its readers. */
   private final class TopicFeed {
     final String topic;
     final boolean ordered;
-    final MessageConsumer<String> consumer;
+    final Handler<LiveEvent> handler = this::arrived;
     final Future<Void> ready;
     final Set<Subscription> subscribers = new LinkedHashSet<>();
     final TreeMap<Long, LiveEvent> early = new TreeMap<>();
@@ -221,10 +224,9 @@ final class LiveHub {
     TopicFeed(String topic) {
       this.topic = topic;
       this.ordered = Topics.isOrdered(topic);
-      this.consumer = EventLog.listen(vertx, topic, this::arrived);
-      // Only once the consumer is registered (cluster-wide, when clustered) is the log's head a safe start:
-      // anything committed later reaches the consumer, anything earlier is in the log.
-      Future<Void> registered = consumer.completion();
+      // Only once the node's consumer is registered (cluster-wide, when clustered) is the log's head a safe start:
+      // anything committed later reaches this feed, anything earlier is in the log.
+      Future<Void> registered = relay.follow(topic, handler);
       this.ready = ordered
           ? registered.compose(v -> events.head(topic)).map(head -> {
             last = head;
@@ -238,7 +240,7 @@ final class LiveHub {
       // A topic that could not be set up (event bus or database trouble) is forgotten, so the next reader retries.
       ready.onFailure(e -> {
         if (feeds.get(topic) == this) feeds.remove(topic);
-        consumer.unregister();
+        relay.unfollow(topic, handler);
       });
     }
 
@@ -287,9 +289,10 @@ final class LiveHub {
 
     void dispatch(LiveEvent event) {
       last = Math.max(last, event.seq());
+      Delivery delivery = new Delivery(event);
       for (Subscription sub : List.copyOf(subscribers)) {
         try {
-          sub.offer(event);
+          sub.offer(delivery);
         } catch (RuntimeException e) {
           // One broken reader must never cost the others their event.
           log.warn("Dropping a reader of {} after a delivery failure: {}", topic, e.toString());
@@ -305,7 +308,7 @@ final class LiveHub {
     final TopicFeed feed;
     final Sink sink;
     final Reader reader;
-    final ArrayDeque<LiveEvent> waiting = new ArrayDeque<>();
+    final ArrayDeque<Delivery> waiting = new ArrayDeque<>();
     State state = State.LIVE;
     long last;
 
@@ -354,7 +357,7 @@ final class LiveHub {
           return;
         }
         for (LiveEvent e : page.events()) {
-          if (e.seq() == last + 1) deliver(e);
+          if (e.seq() == last + 1) deliver(new Delivery(e));
         }
         if (state == State.CLOSED) return;
         if (page.events().size() == REPLAY_PAGE) {
@@ -368,14 +371,14 @@ final class LiveHub {
     /** Joins the replayed history to the live events that waited meanwhile. */
     private void catchUp() {
       while (!waiting.isEmpty()) {
-        LiveEvent e = waiting.pollFirst();
-        if (e.seq() <= last) continue;
-        if (e.seq() != last + 1) {
-          waiting.addFirst(e);
+        Delivery d = waiting.pollFirst();
+        if (d.event.seq() <= last) continue;
+        if (d.event.seq() != last + 1) {
+          waiting.addFirst(d);
           replay(false);
           return;
         }
-        deliver(e);
+        deliver(d);
         if (state == State.CLOSED) return;
       }
       state = State.LIVE;
@@ -391,19 +394,20 @@ final class LiveHub {
       }
     }
 
-    void offer(LiveEvent event) {
+    void offer(Delivery delivery) {
+      long seq = delivery.event.seq();
       switch (state) {
         case CLOSED -> {
         }
         case REPLAYING -> {
-          waiting.addLast(event);
+          waiting.addLast(delivery);
           if (waiting.size() > maxBuffered) sink.overflow();
         }
         case LIVE -> {
-          if (feed.ordered && event.seq() <= last) return;
-          if (feed.ordered && event.seq() != last + 1) {
+          if (feed.ordered && seq <= last) return;
+          if (feed.ordered && seq != last + 1) {
             // Cannot happen while the hub passes events on in order; recover from the log rather than skip.
-            waiting.addLast(event);
+            waiting.addLast(delivery);
             state = State.REPLAYING;
             replay(false);
             return;
@@ -412,19 +416,20 @@ final class LiveHub {
             sink.overflow();
             return;
           }
-          deliver(event);
+          deliver(delivery);
         }
       }
     }
 
-    private void deliver(LiveEvent event) {
+    private void deliver(Delivery delivery) {
+      LiveEvent event = delivery.event;
       last = event.seq();
       long now = System.currentTimeMillis() / 1000;
       if (!reader.mayFollow(feed.topic, now)) {
         revoke(now);
         return;
       }
-      if (filter.allows(reader, event)) sink.send(feed.topic, event);
+      if (filter.allows(reader, event)) sink.send(feed.topic, delivery);
       boolean hidesThread = EventType.POST_HIDDEN.wireName().equals(event.type());
       if (hidesThread && !Visibility.seesHidden(reader.principal(), event.authorId())) {
         // Hidden means silent: a reader who is neither the author nor a moderator learns it was hidden, then the

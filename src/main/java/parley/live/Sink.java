@@ -1,12 +1,11 @@
 package parley.live;
 
 import io.vertx.core.Future;
-import parley.events.LiveEvent;
 
 /** Where a reader's events go: a bridge socket or an SSE stream. Used only from the reader's event loop. */
 interface Sink {
 
-  void send(String topic, LiveEvent event);
+  void send(String topic, Delivery delivery);
 
   /** Tells the reader its resume point is gone (or unknowable) and it must refetch over REST. */
   void resync(String topic, Long headSeq);

@@ -2,14 +2,12 @@ package parley.live;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import parley.account.Identity;
 import parley.config.AppConfig;
-import parley.events.LiveEvent;
 import parley.events.Topics;
 import parley.http.ClientIp;
 import parley.http.PathIds;
@@ -18,32 +16,26 @@ import parley.access.Principal;
 import parley.http.Problem;
 import parley.http.RequestGuards;
 
-import java.util.function.Function;
 
 /**
  * A thread's events as Server-Sent Events, for the simplest clients: the same events, order and filtering as the
  * bridge, the seq as the event id (so a browser's automatic Last-Event-ID resumes exactly), and heartbeats.
  */
-final class SseRoutes {
+public final class SseRoutes {
 
   private final Vertx vertx;
-  private final LiveHub hub;
-  private final ThreadChecks threads;
+  private final Live live;
   private final AppConfig config;
-  private final Function<Reader, Future<Reader>> withBlocks;
   private final RateLimiter limits;
 
-  SseRoutes(Vertx vertx, LiveHub hub, ThreadChecks threads, AppConfig config,
-      Function<Reader, Future<Reader>> withBlocks, RateLimiter limits) {
+  public SseRoutes(Vertx vertx, Live live, AppConfig config, RateLimiter limits) {
     this.vertx = vertx;
-    this.hub = hub;
-    this.threads = threads;
+    this.live = live;
     this.config = config;
-    this.withBlocks = withBlocks;
     this.limits = limits;
   }
 
-  void mount(Router router) {
+  public void mount(Router router) {
     router.get("/api/posts/:postId/events").handler(this::stream);
   }
 
@@ -58,27 +50,23 @@ final class SseRoutes {
     String raw = lastEventId != null ? lastEventId : ctx.request().getParam("since");
     Long since;
     try {
-      since = LiveBridge.since(raw);
+      since = Live.since(raw);
     } catch (IllegalArgumentException e) {
       throw Problem.invalid(lastEventId != null ? "Last-Event-ID" : "since", "must be a whole number of at least 0");
     }
     // Opening a stream costs database reads, like a bridge registration, and counts against the same limit.
     limits.take(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ClientIp.of(ctx, config.trustedProxies()));
-    Reader reader = Identity.current(ctx).map(id -> Reader.of(id.principal(), id.expiresAt()))
-        .orElse(Reader.anonymous());
     // A signed-in stream is a signed-in action: a banned account is refused (it may read without its token).
-    if (reader.principal() != null) Principal.active(ctx);
-    long changesWhenRead = hub.accountChanges();
-    threads.readableAt(postId, reader.principal())
-        .compose(readable -> {
-          long authorizedAt = readable.orElseThrow(() -> Problem.notFound("No such post."));
+    if (Principal.current(ctx).isPresent()) Principal.active(ctx);
+    String topic = Topics.post(postId);
+    long changesWhenRead = live.accountChanges();
+    live.reader(Identity.current(ctx))
+        .compose(reader -> live.admit(reader, topic))
+        .map(admitted -> admitted.orElseThrow(() -> Problem.notFound("No such post.")))
+        .onSuccess(ok -> {
           // Without Last-Event-ID the stream starts where the check above saw the thread, so nothing after it
           // (a moderator hiding the thread) is missed.
-          Long from = since != null ? since : authorizedAt;
-          return withBlocks.apply(reader).map(ready -> {
-            open(ctx, ready, Topics.post(postId), from, changesWhenRead);
-            return null;
-          });
+          open(ctx, ok.reader(), topic, since != null ? since : ok.seq(), changesWhenRead);
         })
         .onFailure(ctx::fail);
   }
@@ -95,23 +83,23 @@ final class SseRoutes {
     SseSink sink = new SseSink(ctx);
     response.write("retry: 2000\n\n");
     long heartbeat = vertx.setPeriodic(config.sseHeartbeat().toMillis(), id -> sink.heartbeat());
-    Future<LiveHub.Subscription> subscription = hub.subscribe(sink, reader, topic, since, changesWhenRead)
+    Future<LiveHub.Subscription> subscription = live.subscribe(sink, reader, topic, since, changesWhenRead)
         .onFailure(e -> sink.overflow());
     ctx.request().connection().closeHandler(v -> {
       sink.closed = true;
       vertx.cancelTimer(heartbeat);
-      subscription.onSuccess(hub::unsubscribe);
+      subscription.onSuccess(live::unsubscribe);
     });
     response.closeHandler(v -> {
       sink.closed = true;
       vertx.cancelTimer(heartbeat);
-      subscription.onSuccess(hub::unsubscribe);
+      subscription.onSuccess(live::unsubscribe);
     });
     if (response.closed()) {
       // The client left while the stream was being prepared; close handlers set now would never run.
       sink.closed = true;
       vertx.cancelTimer(heartbeat);
-      subscription.onSuccess(hub::unsubscribe);
+      subscription.onSuccess(live::unsubscribe);
     }
   }
 
@@ -131,16 +119,14 @@ final class SseRoutes {
     }
 
     @Override
-    public void send(String topic, LiveEvent event) {
-      if (!closed) ctx.response().write(event.sseFrame());
+    public void send(String topic, Delivery delivery) {
+      if (!closed) ctx.response().write(delivery.sseFrame());
     }
 
     @Override
     public void resync(String topic, Long headSeq) {
       if (!closed) {
-        // The id moves Last-Event-ID to the head, so a reconnect after the refetch resumes from there.
-        String id = headSeq == null ? "" : "id: " + headSeq + "\n";
-        ctx.response().write(Buffer.buffer(id + "event: resync\ndata: " + LiveEvent.resyncEnvelope(topic, headSeq) + "\n\n"));
+        ctx.response().write(Delivery.sseResync(topic, headSeq));
       }
     }
 

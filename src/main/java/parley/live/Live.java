@@ -1,0 +1,146 @@
+package parley.live;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.account.Accounts;
+import parley.account.Identity;
+import parley.block.Blocks;
+import parley.events.AccountChanged;
+import parley.events.EventLog;
+import parley.events.Topics;
+import parley.post.Posts;
+
+import java.util.Optional;
+
+/**
+ * The live side of one event loop, for its transports (the event-bus bridge and SSE) to share: who a reader is
+ * (token, account, block list), whether they may follow a topic and from which seq, the hub that delivers to them,
+ * and the account changes that re-check them. Transports only speak their protocol and hold their sockets.
+ *
+ * <p>Everything reads through the live side's own database pool; a topic's events reach this loop through the
+ * node's {@link Relay}.
+ */
+public final class Live {
+
+  private static final Logger log = LoggerFactory.getLogger(Live.class);
+  /** Live events that may wait behind one reader's replay before it is dropped as too slow. */
+  private static final int MAX_BUFFERED = 10_000;
+
+  /** A reader allowed to follow a topic, and the topic's seq when that was decided (null: from now). */
+  record Admitted(Reader reader, Long seq) {
+  }
+
+  private final Accounts accounts;
+  private final Pool pool;
+  private final LiveHub hub;
+  private final ThreadChecks threads;
+  private final MessageConsumer<JsonObject> accountChanges;
+
+  /**
+   * @param events   the event log on the live side's own database pool (replays, gap fills)
+   * @param accounts token checks and account reloads, on the same pool
+   * @param posts    whether a thread may be followed, on the same pool
+   * @param relay    the node's one subscription per topic
+   * @param filter   what a reader is spared (blocked authors' words), applied to every delivery and replay
+   */
+  public Live(Vertx vertx, EventLog events, Accounts accounts, Posts posts, Relay relay, DeliveryFilter filter) {
+    this.accounts = accounts;
+    this.pool = events.pool();
+    this.hub = new LiveHub(vertx, events, relay, filter, MAX_BUFFERED);
+    this.threads = new ThreadChecks(posts);
+    this.accountChanges = AccountChanged.listen(vertx, change -> {
+      hub.accountChangeSeen(this::reload);
+      if (!hub.hasReader(change.userId())) return;
+      if (change.blocks() != null) {
+        // A block change carries the new list, so it applies before anything published after it is delivered.
+        hub.blocksChanged(change.userId(), change.blocks(), change.blocksReadAt());
+        return;
+      }
+      reload(change.userId());
+    });
+  }
+
+  public Future<Void> close() {
+    hub.close();
+    return accountChanges.unregister();
+  }
+
+  /** The reader a token speaks for (anonymous without one), with their block list; fails for a bad token. */
+  Future<Reader> reader(String token) {
+    if (token == null) return Future.succeededFuture(Reader.anonymous());
+    return accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt())).compose(this::withBlocks);
+  }
+
+  /** The reader an authenticated request speaks for, with their block list. */
+  Future<Reader> reader(Optional<Identity> identity) {
+    return withBlocks(identity.map(id -> Reader.of(id.principal(), id.expiresAt())).orElse(Reader.anonymous()));
+  }
+
+  /**
+   * Whether the reader may follow the topic now, and from which seq: a thread only while its post can be read (not
+   * once deleted; when hidden, only by its author and moderators), starting where that was decided, so nothing
+   * after the check (a hide) can slip past; restricted topics by the reader's token, role and ban. Empty if not.
+   */
+  Future<Optional<Admitted>> admit(Reader reader, String topic) {
+    long now = System.currentTimeMillis() / 1000;
+    if (!reader.mayFollow(topic, now)) return Future.succeededFuture(Optional.empty());
+    Long postId = Topics.postOf(topic);
+    if (postId == null) return Future.succeededFuture(Optional.of(new Admitted(reader, null)));
+    return threads.readableAt(postId, reader.principal()).map(seq -> seq.map(at -> new Admitted(reader, at)));
+  }
+
+  /** Account changes seen on this loop so far (a subscription set up across one is re-checked). */
+  long accountChanges() {
+    return hub.accountChanges();
+  }
+
+  Future<LiveHub.Subscription> subscribe(Sink sink, Reader reader, String topic, Long from, long changesWhenRead) {
+    return hub.subscribe(sink, reader, topic, from, changesWhenRead);
+  }
+
+  void unsubscribe(LiveHub.Subscription subscription) {
+    hub.unsubscribe(subscription);
+  }
+
+  /** Reads a user and their blocks again and applies both to all their subscriptions on this event loop. */
+  private Future<Void> reload(long userId) {
+    return accounts.principal(userId)
+        .compose(current -> Blocks.listNow(pool, userId).map(blocks -> {
+          hub.accountChanged(userId, current.orElse(null), blocks.ids(), blocks.readAt());
+          return (Void) null;
+        }))
+        .onFailure(e -> log.warn("Could not apply an account change for user {}: {}", userId, e.toString()));
+  }
+
+  private Future<Reader> withBlocks(Reader reader) {
+    if (reader.principal() == null) return Future.succeededFuture(reader);
+    return Blocks.listNow(pool, reader.principal().id()).map(blocks -> {
+      reader.blocks(blocks.ids());
+      return reader;
+    });
+  }
+
+  /** A resume point: a whole number of at least 0, as a JSON number or a string; null means "from now". */
+  static Long since(Object raw) {
+    if (raw == null) return null;
+    long value;
+    if (raw instanceof Number n && (n instanceof Integer || n instanceof Long)) {
+      value = n.longValue();
+    } else if (raw instanceof String s) {
+      try {
+        value = Long.parseLong(s.strip());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("since");
+      }
+    } else {
+      throw new IllegalArgumentException("since");
+    }
+    if (value < 0) throw new IllegalArgumentException("since");
+    return value;
+  }
+}

@@ -1,0 +1,75 @@
+package parley.live;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import parley.events.EventLog;
+import parley.events.LiveEvent;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The node's one subscription per followed topic: a single event-bus consumer per topic for the whole node, which
+ * hands each committed event to every event loop whose hub follows that topic, on that loop. On a clustered event
+ * bus this keeps the cluster's registrations at topics × nodes, not topics × event loops × nodes, and an event
+ * crosses the network to a node once however many of its loops and sockets want it.
+ *
+ * <p>Used from several event loops: following and unfollowing synchronise on the relay; events are passed to each
+ * follower's own context in the order the consumer receives them.
+ */
+public final class Relay {
+
+  private final Vertx vertx;
+  private final Map<String, Topic> topics = new HashMap<>();
+
+  public Relay(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** One follower: an event loop's context and its hub's handler for the topic. */
+  private record Follower(Context context, Handler<LiveEvent> handler) {
+  }
+
+  private final class Topic {
+    final List<Follower> followers = new CopyOnWriteArrayList<>();
+    final MessageConsumer<String> consumer;
+
+    Topic(String topic) {
+      this.consumer = EventLog.listen(vertx, topic, event -> {
+        for (Follower f : followers) f.context().runOnContext(v -> f.handler().handle(event));
+      });
+    }
+  }
+
+  /**
+   * Starts handing the topic's events to {@code handler} on the calling event loop. Completes once the node's
+   * consumer is registered (cluster-wide, when clustered): only from then on is reading the log's head a safe start,
+   * since anything committed later reaches the handler and anything earlier is in the log.
+   */
+  public synchronized Future<Void> follow(String topic, Handler<LiveEvent> handler) {
+    Topic entry = topics.computeIfAbsent(topic, Topic::new);
+    entry.followers.add(new Follower(vertx.getOrCreateContext(), handler));
+    return entry.consumer.completion();
+  }
+
+  /** Stops handing the topic's events to {@code handler}; the node's consumer goes when its last follower does. */
+  public synchronized void unfollow(String topic, Handler<LiveEvent> handler) {
+    Topic entry = topics.get(topic);
+    if (entry == null) return;
+    entry.followers.removeIf(f -> f.handler() == handler);
+    if (entry.followers.isEmpty()) {
+      topics.remove(topic);
+      entry.consumer.unregister();
+    }
+  }
+
+  /** Topics the node follows now (for tests and metrics). */
+  public synchronized int topics() {
+    return topics.size();
+  }
+}

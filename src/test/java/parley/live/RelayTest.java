@@ -1,0 +1,76 @@
+package parley.live;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.TestParley;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The node's relay: however many event loops and sockets follow a thread, the node holds one event-bus
+ * subscription for it (on a clustered bus, one cluster registration per node), and every socket still gets every
+ * event. Written with vertx-junit5: sockets on the test's own Vert.x, checkpoints for the deliveries.
+ */
+@ExtendWith({TestParley.class, VertxExtension.class})
+class RelayTest {
+
+  private final Api api = Api.local();
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void manySocketsOnEveryEventLoopShareOneSubscriptionPerThread(Vertx vertx, VertxTestContext test) throws Exception {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "Followed from everywhere");
+    String topic = "parley.post." + post;
+    long seq = api.get("/api/posts/" + post).json().getLong("seq");
+    Relay relay = TestParley.server().running().relay();
+    int sockets = 6;  // the server runs two HTTP verticles, so these land on both of its event loops
+    WebSocketClient client = vertx.createWebSocketClient();
+    Checkpoint everyoneGotIt = test.checkpoint();
+    AtomicInteger delivered = new AtomicInteger();
+    List<WebSocket> open = new ArrayList<>();
+    int port = TestParley.server().running().port();
+    List<Future<Void>> registered = new ArrayList<>();
+    for (int i = 0; i < sockets; i++) {
+      registered.add(client.connect(new WebSocketConnectOptions().setHost("localhost").setPort(port)
+              .setURI("/eventbus/websocket"))
+          .map(ws -> {
+            open.add(ws);
+            ws.textMessageHandler(text -> test.verify(() -> {
+              JsonObject frame = new JsonObject(text);
+              assertEquals("rec", frame.getString("type"), text);
+              assertEquals("comment.created", frame.getJsonObject("body").getString("type"));
+              assertEquals(1, relay.topics(), "one subscription for the thread on this node");
+              if (delivered.incrementAndGet() == sockets) {
+                // Close them here: a Vert.x closing with sockets still open waits for them.
+                Future.all(open.stream().map(WebSocket::close).toList())
+                    .onComplete(test.succeeding(closed -> everyoneGotIt.flag()));
+              }
+            }));
+            // From the thread's seq: whenever the subscription is ready, the comment reaches it (live or replayed).
+            ws.writeTextMessage(new JsonObject().put("type", "register").put("address", topic)
+                .put("headers", new JsonObject().put("since", seq)).encode());
+            return null;
+          }));
+    }
+    Future.all(registered)
+        .compose(all -> vertx.executeBlocking(() -> api.comment(alice, post, "to everyone", null)))
+        .onComplete(test.succeeding(comment -> { }));  // the deliveries complete the test
+  }
+}
