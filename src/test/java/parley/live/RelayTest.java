@@ -31,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class RelayTest {
 
   private final Api api = Api.local();
+  /** A field, not a local: a client that is garbage-collected mid-test closes its connections. */
+  private WebSocketClient client;
 
   @Test
   @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
@@ -41,7 +43,7 @@ class RelayTest {
     long seq = api.get("/api/posts/" + post).json().getLong("seq");
     Relay relay = TestParley.server().running().relay();
     int sockets = 6;  // the server runs two HTTP verticles, so these land on both of its event loops
-    WebSocketClient client = vertx.createWebSocketClient();
+    client = vertx.createWebSocketClient();
     Checkpoint everyoneGotIt = test.checkpoint();
     AtomicInteger delivered = new AtomicInteger();
     List<WebSocket> open = new ArrayList<>();
