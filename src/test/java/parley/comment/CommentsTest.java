@@ -28,19 +28,6 @@ class CommentsTest {
     return new JsonObject().put("body", body);
   }
 
-  private static List<Long> ids(JsonArray items) {
-    List<Long> ids = new ArrayList<>();
-    for (int i = 0; i < items.size(); i++) ids.add(items.getJsonObject(i).getLong("id"));
-    return ids;
-  }
-
-  private static JsonObject byId(JsonArray items, long id) {
-    for (int i = 0; i < items.size(); i++) {
-      if (items.getJsonObject(i).getLong("id") == id) return items.getJsonObject(i);
-    }
-    throw new AssertionError("no item " + id + " in " + items.encode());
-  }
-
   private static long liveComments(long postId) throws Exception {
     return TestParley.count("SELECT count(*) FROM comments WHERE deleted_at IS NULL AND post_id = " + postId);
   }
@@ -284,10 +271,10 @@ class CommentsTest {
     long c3 = api.comment(alice, post, "third", null);
     Response r = api.get("/api/posts/" + post + "/comments");
     assertEquals(200, r.status(), r.toString());
-    assertEquals(List.of(c1, c2, c3), ids(r.items()));
+    assertEquals(List.of(c1, c2, c3), r.ids());
     assertNull(r.json().getValue("nextCursor"));
     assertTrue(r.json().containsKey("nextCursor"));
-    JsonObject reply = byId(r.items(), c2);
+    JsonObject reply = r.item(c2);
     assertEquals(post, reply.getLong("postId"));
     assertEquals(c1, reply.getLong("parentId"));
     assertEquals(new JsonObject().put("username", "bob"), reply.getJsonObject("author"));
@@ -315,7 +302,7 @@ class CommentsTest {
     long other = api.createPost(alice, "Other");
     long mine = api.comment(alice, post, "here", null);
     api.comment(alice, other, "there", null);
-    assertEquals(List.of(mine), ids(api.get("/api/posts/" + post + "/comments").items()));
+    assertEquals(List.of(mine), api.get("/api/posts/" + post + "/comments").ids());
   }
 
   @Test
@@ -385,7 +372,7 @@ class CommentsTest {
 
     Response page1 = api.get("/api/posts/" + post + "/comments?limit=10");
     assertEquals(200, page1.status(), page1.toString());
-    assertEquals(expected.subList(0, 10), ids(page1.items()));
+    assertEquals(expected.subList(0, 10), page1.ids());
     String cursor1 = page1.json().getString("nextCursor");
     assertNotNull(cursor1);
 
@@ -399,13 +386,13 @@ class CommentsTest {
     assertEquals(200, page3.status(), page3.toString());
 
     List<Long> seen = new ArrayList<>();
-    seen.addAll(ids(page1.items()));
-    seen.addAll(ids(page2.items()));
-    seen.addAll(ids(page3.items()));
+    seen.addAll(page1.ids());
+    seen.addAll(page2.ids());
+    seen.addAll(page3.ids());
     String cursor3 = page3.json().getString("nextCursor");
     while (cursor3 != null) {
       Response more = api.get("/api/posts/" + post + "/comments?limit=10&cursor=" + cursor3);
-      seen.addAll(ids(more.items()));
+      seen.addAll(more.ids());
       cursor3 = more.json().getString("nextCursor");
     }
     assertEquals(seen.size(), new HashSet<>(seen).size(), "no duplicates: " + seen);
@@ -562,14 +549,14 @@ class CommentsTest {
 
     Response r = api.get("/api/posts/" + post + "/comments");
     assertEquals(200, r.status(), r.toString());
-    assertEquals(List.of(root, middle, leaf), ids(r.items()));
-    JsonObject tombstone = byId(r.items(), middle);
+    assertEquals(List.of(root, middle, leaf), r.ids());
+    JsonObject tombstone = r.item(middle);
     assertEquals(true, tombstone.getBoolean("deleted"));
     assertEquals(root, tombstone.getLong("parentId"), "the tombstone keeps its own parent");
     assertNull(tombstone.getValue("body"));
     assertNull(tombstone.getValue("bodyHtml"));
     assertNull(tombstone.getValue("author"));
-    JsonObject reply = byId(r.items(), leaf);
+    JsonObject reply = r.item(leaf);
     assertEquals(middle, reply.getLong("parentId"), "the reply still points at the tombstone");
     assertEquals(false, reply.getBoolean("deleted"));
     assertEquals("leaf", reply.getString("body"));
