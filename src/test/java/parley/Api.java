@@ -30,6 +30,20 @@ public final class Api {
       return json().getJsonArray("items");
     }
 
+    /** The ids of a list response's items, in the order the server gave them. */
+    public java.util.List<Long> ids() {
+      return items().stream().map(item -> ((JsonObject) item).getLong("id")).toList();
+    }
+
+    /** The item of a list response with this id; failing, the message shows the whole list, which is what one needs. */
+    public JsonObject item(long id) {
+      for (Object item : items()) {
+        JsonObject json = (JsonObject) item;
+        if (Long.valueOf(id).equals(json.getLong("id"))) return json;
+      }
+      throw new AssertionError("no item " + id + " in " + items().encode());
+    }
+
     public String header(String name) {
       return headers.firstValue(name).orElse(null);
     }

@@ -93,6 +93,17 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
     return environment(server().postgres.getPort());
   }
 
+  /**
+   * Starts another server on the shared test database with these settings changed, for tests that need limits or
+   * timeouts the shared server must not have. The caller stops it.
+   */
+  public static Main.Running startServer(Map<String, String> changes) throws Exception {
+    Map<String, String> env = environment();
+    env.putAll(changes);
+    return Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
+  }
+
   private static Map<String, String> environment(int postgresPort) {
     Map<String, String> env = new HashMap<>();
     env.put(AppConfig.PORT, "0");

@@ -17,6 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * Accounts over the REST API: registering and its rules, signing in, /api/me and the tokens it accepts or refuses, the
+ * configured admin, and public profiles.
+ */
 @ExtendWith(TestParley.class)
 class AccountsTest {
 

@@ -1,11 +1,9 @@
 package parley.http;
 
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import parley.Main;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import parley.OwnServer;
 import parley.RawHttp;
 import parley.TestParley;
 import parley.config.AppConfig;
@@ -30,22 +28,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectionGuardTest {
 
   private static final String ATTACKER = "127.0.0.2";
-  private static Main.Running server;
-
-  @BeforeAll
-  static void start() throws Exception {
-    Map<String, String> env = TestParley.environment();
-    env.put(AppConfig.HTTP_INSTANCES, "2");
-    env.put(AppConfig.MAX_CONNECTIONS_PER_IP, "10");
-    env.put(AppConfig.HTTP_HEADER_TIMEOUT, "1s");
-    server = Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
-        .get(60, TimeUnit.SECONDS);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.stop();
-  }
+  @RegisterExtension
+  static final OwnServer server = new OwnServer(Map.of(
+      AppConfig.HTTP_INSTANCES, "2",
+      AppConfig.MAX_CONNECTIONS_PER_IP, "10",
+      AppConfig.HTTP_HEADER_TIMEOUT, "1s"));
 
   private static Socket open(String from) throws Exception {
     Socket socket = new Socket();

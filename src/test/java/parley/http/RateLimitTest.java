@@ -1,6 +1,5 @@
 package parley.http;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -15,10 +14,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -43,12 +42,12 @@ class RateLimitTest {
 
   /** A server on the shared database with the given limits; every limit not named stays loose. */
   private static Main.Running start(Map<String, String> overrides) throws Exception {
-    Map<String, String> env = TestParley.environment();
-    env.put(AppConfig.HTTP_INSTANCES, "1");
-    env.remove(AppConfig.TRUSTED_PROXIES);
-    env.putAll(overrides);
-    return Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
-        .get(60, TimeUnit.SECONDS);
+    // One instance, so every request meets the same counters. The shared settings trust no proxy, so only a test
+    // that names one in its overrides has one.
+    Map<String, String> changes = new HashMap<>();
+    changes.put(AppConfig.HTTP_INSTANCES, "1");
+    changes.putAll(overrides);
+    return TestParley.startServer(changes);
   }
 
   /** 127.0.0.1 rather than localhost, so the peer address the server sees is the one PARLEY_TRUSTED_PROXIES names. */

@@ -1,18 +1,15 @@
 package parley.live;
 
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import parley.Api;
-import parley.Main;
+import parley.OwnServer;
 import parley.TestParley;
 import parley.config.AppConfig;
 
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,23 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(TestParley.class)
 class SocketLimitsTest {
 
-  private static Main.Running server;
+  @RegisterExtension
+  static final OwnServer server = new OwnServer(Map.of(
+      AppConfig.HTTP_INSTANCES, "1",
+      AppConfig.LIMIT_LIVE_FRAMES, "20/1h",
+      AppConfig.LIMIT_LIVE_REGISTERS, "10/1h"));
+
   private final Api setup = Api.local();
-
-  @BeforeAll
-  static void start() throws Exception {
-    Map<String, String> env = TestParley.environment();
-    env.put(AppConfig.HTTP_INSTANCES, "1");
-    env.put(AppConfig.LIMIT_LIVE_FRAMES, "20/1h");
-    env.put(AppConfig.LIMIT_LIVE_REGISTERS, "10/1h");
-    server = Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
-        .get(60, TimeUnit.SECONDS);
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.stop();
-  }
 
   @Test
   void aClientSendingFramesTheBridgeRefusesIsClosedWith4002() throws Exception {

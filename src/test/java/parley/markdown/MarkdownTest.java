@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** No Markdown input may put script into a page. */
+/**
+ * No Markdown input may put script into a page: raw HTML is escaped, only web and mail links keep their href, and every
+ * link carries rel="nofollow ugc noopener". These are the rules; PostsTest and CommentsTest only check that their
+ * bodies go through them.
+ */
 class MarkdownTest {
 
   private static String html(String markdown) {
@@ -29,6 +33,15 @@ class MarkdownTest {
     assertTrue(out.contains("&lt;script&gt;"), out);
   }
 
+  /** Inline HTML takes another path through the parser than an HTML block; both are escaped. */
+  @Test
+  void inlineHtmlInsideAParagraphIsEscapedLikeAnHtmlBlock() {
+    String out = html("Hi <script>alert(1)</script> there");
+    assertTrue(out.contains("&lt;script&gt;"), out);
+    assertFalse(out.contains("<script"), out);
+    assertTrue(out.startsWith("<p>Hi ") && out.contains(" there</p>"), "the words around it stay: " + out);
+  }
+
   @Test
   void linksKeepOnlyWebAndMailSchemes() {
     assertTrue(html("[a](https://example.org/x)").contains("href=\"https://example.org/x\""));
@@ -42,9 +55,34 @@ class MarkdownTest {
     assertTrue(html("<javascript:alert(1)>").contains("href=\"\"") || !html("<javascript:alert(1)>").contains("href"));
   }
 
+  /** An emptied href is not enough: the scheme must not survive anywhere in the HTML, and the reader keeps the text. */
+  @Test
+  void aLinkWithAForbiddenSchemeKeepsItsTextAndLosesEveryTraceOfTheScheme() {
+    for (String markdown : new String[] {"[click me](javascript:alert(1))",
+        "[click me](javascript:alert(document.cookie))", "[click me](JaVaScRiPt:alert(1))"}) {
+      String out = html(markdown);
+      assertTrue(out.contains("click me"), markdown + " -> " + out);
+      assertFalse(out.toLowerCase().contains("javascript"), markdown + " -> " + out);
+    }
+  }
+
   @Test
   void linksCarryRelNofollowUgcNoopener() {
     assertTrue(html("[a](https://example.org)").contains("rel=\"nofollow ugc noopener\""));
+  }
+
+  /** Every way Markdown writes a link ends up as the same kind of link, so none of them escapes the rel. */
+  @Test
+  void everyFormOfLinkKeepsItsHrefAndCarriesRel() {
+    for (String[] link : new String[][] {
+        {"[this](http://example.com)", "http://example.com"},
+        {"[a](mailto:me@example.org)", "mailto:me@example.org"},
+        {"<https://example.org/auto>", "https://example.org/auto"},
+        {"[a][ref]\n\n[ref]: https://example.org/ref", "https://example.org/ref"}}) {
+      String out = html(link[0]);
+      assertTrue(out.contains("href=\"" + link[1] + "\""), link[0] + " -> " + out);
+      assertTrue(out.contains("rel=\"nofollow ugc noopener\""), link[0] + " -> " + out);
+    }
   }
 
   @Test

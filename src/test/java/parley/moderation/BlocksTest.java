@@ -9,7 +9,6 @@ import parley.Api.Response;
 import parley.Api.Session;
 import parley.TestParley;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,19 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BlocksTest {
 
   private final Api api = Api.local();
-
-  private static List<Long> ids(JsonArray items) {
-    List<Long> ids = new ArrayList<>();
-    for (int i = 0; i < items.size(); i++) ids.add(items.getJsonObject(i).getLong("id"));
-    return ids;
-  }
-
-  private static JsonObject byId(JsonArray items, long id) {
-    for (int i = 0; i < items.size(); i++) {
-      if (items.getJsonObject(i).getLong("id") == id) return items.getJsonObject(i);
-    }
-    throw new AssertionError("no item " + id + " in " + items.encode());
-  }
 
   private Response block(Session as, String username) {
     return api.put("/api/me/blocks/" + username, as, null);
@@ -173,9 +159,9 @@ class BlocksTest {
     assertEquals(204, block(alice, "bob").status());
 
     // The list leaves out the blocked author's posts for the blocker only.
-    assertEquals(List.of(carolsPost), ids(api.get("/api/posts", alice).items()));
-    assertEquals(List.of(carolsPost, bobsPost), ids(api.get("/api/posts", carol).items()));
-    assertEquals(List.of(carolsPost, bobsPost), ids(api.get("/api/posts").items()));
+    assertEquals(List.of(carolsPost), api.get("/api/posts", alice).ids());
+    assertEquals(List.of(carolsPost, bobsPost), api.get("/api/posts", carol).ids());
+    assertEquals(List.of(carolsPost, bobsPost), api.get("/api/posts").ids());
 
     // The blocked author's post is a placeholder for the blocker, with the thread's seq.
     Response anonymousRead = api.get("/api/posts/" + bobsPost);
@@ -192,16 +178,15 @@ class BlocksTest {
     // In a thread, the blocked author's comments are placeholders that keep the reply chain intact.
     Response thread = api.get("/api/posts/" + carolsPost + "/comments", alice);
     assertEquals(200, thread.status(), thread.toString());
-    JsonArray items = thread.items();
-    assertEquals(List.of(bobComment, carolReply, bobReply), ids(items));
-    assertPlaceholder(byId(items, bobComment), bobComment, null);
-    assertFull(byId(items, carolReply), carolReply, "carol", "carol answers bob");
-    assertEquals(bobComment, byId(items, carolReply).getLong("parentId"));
-    assertPlaceholder(byId(items, bobReply), bobReply, carolReply);
-    assertEquals(carolsPost, byId(items, bobComment).getLong("postId"));
+    assertEquals(List.of(bobComment, carolReply, bobReply), thread.ids());
+    assertPlaceholder(thread.item(bobComment), bobComment, null);
+    assertFull(thread.item(carolReply), carolReply, "carol", "carol answers bob");
+    assertEquals(bobComment, thread.item(carolReply).getLong("parentId"));
+    assertPlaceholder(thread.item(bobReply), bobReply, carolReply);
+    assertEquals(carolsPost, thread.item(bobComment).getLong("postId"));
 
-    JsonArray onBobsPost = api.get("/api/posts/" + bobsPost + "/comments", alice).items();
-    assertPlaceholder(byId(onBobsPost, bobOwnThread), bobOwnThread, null);
+    Response onBobsPost = api.get("/api/posts/" + bobsPost + "/comments", alice);
+    assertPlaceholder(onBobsPost.item(bobOwnThread), bobOwnThread, null);
 
     // A single comment is a placeholder too.
     Response single = api.get("/api/comments/" + bobComment, alice);
@@ -211,9 +196,9 @@ class BlocksTest {
 
     // Everyone else still sees everything.
     for (Session reader : new Session[] {carol, bob, null}) {
-      JsonArray seen = api.get("/api/posts/" + carolsPost + "/comments", reader).items();
-      assertFull(byId(seen, bobComment), bobComment, "bob", "bob says hi");
-      assertFull(byId(seen, bobReply), bobReply, "bob", "bob says more");
+      Response seen = api.get("/api/posts/" + carolsPost + "/comments", reader);
+      assertFull(seen.item(bobComment), bobComment, "bob", "bob says hi");
+      assertFull(seen.item(bobReply), bobReply, "bob", "bob says more");
       assertFull(api.get("/api/comments/" + bobComment, reader).json(), bobComment, "bob", "bob says hi");
     }
   }
@@ -273,15 +258,15 @@ class BlocksTest {
     long aliceComment = api.comment(alice, carolsPost, "alice", null);
 
     assertEquals(204, block(alice, "bob").status());
-    assertEquals(List.of(carolsPost, alicesPost), ids(api.get("/api/posts", alice).items()));
+    assertEquals(List.of(carolsPost, alicesPost), api.get("/api/posts", alice).ids());
     assertEquals(403, api.post("/api/posts/" + alicesPost + "/comments", bob, new JsonObject().put("body", "x")).status());
 
     assertEquals(204, unblock(alice, "bob").status());
-    assertEquals(List.of(carolsPost, alicesPost, bobsPost), ids(api.get("/api/posts", alice).items()));
+    assertEquals(List.of(carolsPost, alicesPost, bobsPost), api.get("/api/posts", alice).ids());
     JsonObject post = api.get("/api/posts/" + bobsPost, alice).json();
     assertEquals("Bob's post", post.getString("title"));
     assertNull(post.getValue("blocked"));
-    assertFull(byId(api.get("/api/posts/" + carolsPost + "/comments", alice).items(), bobComment), bobComment, "bob",
+    assertFull(api.get("/api/posts/" + carolsPost + "/comments", alice).item(bobComment), bobComment, "bob",
         "bob says hi");
     assertFull(api.get("/api/comments/" + bobComment, alice).json(), bobComment, "bob", "bob says hi");
 

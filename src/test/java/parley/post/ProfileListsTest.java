@@ -21,10 +21,6 @@ class ProfileListsTest {
 
   private final Api api = Api.local();
 
-  private static List<Long> ids(Response r) {
-    return r.items().stream().map(o -> ((JsonObject) o).getLong("id")).toList();
-  }
-
   @Test
   void aProfileListsTheUsersPostsNewestFirstWithACursor() {
     Session alice = api.register("alice");
@@ -35,9 +31,9 @@ class ProfileListsTest {
     long p3 = api.createPost(alice, "Three");
     Response first = api.get("/api/users/ALICE/posts?limit=2");
     assertEquals(200, first.status());
-    assertEquals(List.of(p3, p2), ids(first));
+    assertEquals(List.of(p3, p2), first.ids());
     Response second = api.get("/api/users/alice/posts?limit=2&cursor=" + first.json().getString("nextCursor"));
-    assertEquals(List.of(p1), ids(second));
+    assertEquals(List.of(p1), second.ids());
     assertNull(second.json().getValue("nextCursor"));
   }
 
@@ -50,7 +46,7 @@ class ProfileListsTest {
     long hidden = api.createPost(alice, "Hidden");
     api.delete("/api/posts/" + deleted, alice);
     api.post("/api/mod/posts/" + hidden + "/hide", mod, new JsonObject().put("reason", "spam"));
-    assertEquals(List.of(kept), ids(api.get("/api/users/alice/posts")));
+    assertEquals(List.of(kept), api.get("/api/users/alice/posts").ids());
   }
 
   @Test
@@ -68,7 +64,7 @@ class ProfileListsTest {
     api.post("/api/mod/comments/" + hidden + "/hide", mod, new JsonObject().put("reason", "rude"));
     Response r = api.get("/api/users/alice/comments");
     assertEquals(200, r.status());
-    assertEquals(List.of(c2, c1), ids(r));
+    assertEquals(List.of(c2, c1), r.ids());
     assertEquals("Bob's thread", r.items().getJsonObject(0).getString("postTitle"));
     assertEquals(c1, r.items().getJsonObject(0).getLong("parentId"));
   }

@@ -1,0 +1,180 @@
+package parley.admin;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.ModerationCast;
+import parley.TestParley;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bans and roles end to end, over real HTTP against the real database: a ban refuses every write at once (until a
+ * time or for good) and leaves reading alone, unbanning and expiry lift it, who may ban whom, what a ban request
+ * must carry; and role changes, which take effect on the target's next request, with the rules on who may make them.
+ */
+@ExtendWith(TestParley.class)
+class AdminTest extends ModerationCast {
+
+  /** Every test here starts with the same four accounts (the tables were emptied just before). */
+  @BeforeEach
+  void meetTheCast() throws Exception {
+    cast();
+  }
+
+  // ==== 1. bans ====
+
+  @Test
+  void banRefusesEveryWriteAtOnceWithReasonAndUntilButReadingStillWorks() throws Exception {
+    Session carol = api.register("carol");
+    long mine = api.createPost(alice, "Alice's");
+    long myComment = api.comment(alice, mine, "alice's comment", null);
+    long bobs = api.createPost(bob, "Bob's");
+    ok(api.put("/api/me/blocks/carol", alice, null), "block before the ban");
+    Instant until = Instant.now().plus(3, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS);
+    ban(mod, "alice", reason("flame wars").put("until", until.toString()));
+    String before = snapshot();
+
+    List<Response> writes = List.of(
+        api.post("/api/posts", alice, new JsonObject().put("title", "New").put("body", "b")),
+        api.post("/api/posts/" + bobs + "/comments", alice, new JsonObject().put("body", "hi")),
+        api.patch("/api/posts/" + mine, alice, new JsonObject().put("title", "Edited")),
+        api.delete("/api/posts/" + mine, alice),
+        api.patch("/api/comments/" + myComment, alice, new JsonObject().put("body", "edited")),
+        api.delete("/api/comments/" + myComment, alice),
+        api.post("/api/reports", alice, report("post", bobs, "spam")),
+        api.put("/api/me/blocks/bob", alice, null),
+        api.delete("/api/me/blocks/carol", alice));
+    for (Response r : writes) {
+      assertProblem(r, 403, "write while banned");
+      JsonObject problem = r.json();
+      assertEquals("flame wars", problem.getString("reason"), r.toString());
+      assertNotNull(problem.getString("until"), r.toString());
+      assertEquals(until, Instant.parse(problem.getString("until")), r.toString());
+    }
+    assertEquals(before, snapshot(), "a banned user's writes change nothing");
+
+    assertEquals(200, api.get("/api/posts", alice).status());
+    assertEquals(200, api.get("/api/posts/" + bobs, alice).status());
+    assertEquals(200, api.get("/api/posts/" + mine + "/comments", alice).status());
+    assertEquals(200, api.get("/api/me", alice).status());
+    assertEquals(200, api.get("/api/me/reports", alice).status());
+    assertEquals(200, api.get("/api/me/blocks", alice).status());
+  }
+
+  @Test
+  void permanentBanHasNullUntil() throws Exception {
+    ban(mod, "alice", reason("for good"));
+    Response r = api.post("/api/posts", alice, new JsonObject().put("title", "T").put("body", "b"));
+    assertProblem(r, 403, "permanently banned");
+    assertEquals("for good", r.json().getString("reason"));
+    assertTrue(r.json().containsKey("until"), r.toString());
+    assertNull(r.json().getValue("until"), r.toString());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM posts"));
+  }
+
+  @Test
+  void unbanRestoresWritingAtOnce() throws Exception {
+    long post = api.createPost(bob, "Topic");
+    ban(mod, "alice", reason("cool down"));
+    assertProblem(api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "x")), 403, "banned");
+    ok(api.delete("/api/mod/users/alice/ban", mod), "unban");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM users WHERE banned_until IS NOT NULL"));
+    Response comment = api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "x"));
+    assertEquals(201, comment.status(), comment.toString());
+    assertEquals(201, api.post("/api/posts", alice, new JsonObject().put("title", "T").put("body", "b")).status());
+  }
+
+  @Test
+  void expiredBanNoLongerRefusesWrites() throws Exception {
+    Instant until = Instant.now().plus(1, ChronoUnit.HOURS);
+    ban(mod, "alice", reason("short break").put("until", until.toString()));
+    assertProblem(api.post("/api/posts", alice, new JsonObject().put("title", "T").put("body", "b")), 403, "banned");
+    // Time passes: the ban's end moves into the past (no sleeping in tests).
+    TestParley.sql("UPDATE users SET banned_until = now() - interval '1 second' WHERE id = " + alice.id());
+    Response r = api.post("/api/posts", alice, new JsonObject().put("title", "T").put("body", "b"));
+    assertEquals(201, r.status(), r.toString());
+  }
+
+  @Test
+  void moderatorsCannotBanModeratorsOrAdminsAndNobodyBansAnAdmin() throws Exception {
+    Session mod2 = api.registerWithRole("mod2", "moderator");
+    api.registerWithRole("boss2", "admin");
+    String before = snapshot();
+    assertProblem(api.post("/api/mod/users/mod2/ban", mod, reason("x")), 403, "moderator bans moderator");
+    assertProblem(api.post("/api/mod/users/boss/ban", mod, reason("x")), 403, "moderator bans admin");
+    assertProblem(api.post("/api/mod/users/boss2/ban", boss, reason("x")), 403, "admin bans admin");
+    assertEquals(before, snapshot());
+
+    ban(boss, "mod2", reason("abuse of power"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users WHERE banned_until IS NOT NULL AND id = " + mod2.id()));
+    assertEquals("boss user.banned user " + mod2.id(), newestLog());
+  }
+
+  @Test
+  void banValidation() throws Exception {
+    String before = snapshot();
+    assertProblem(api.post("/api/mod/users/mod/ban", mod, reason("x")), 400, "moderator bans self");
+    assertProblem(api.post("/api/mod/users/boss/ban", boss, reason("x")), 400, "admin bans self");
+    Response past = api.post("/api/mod/users/alice/ban", mod, reason("x").put("until", "2020-01-01T00:00:00Z"));
+    assertProblem(past, 400, "until in the past");
+    assertEquals(List.of("until"), past.errorFields());
+    Response notATime = api.post("/api/mod/users/alice/ban", mod, reason("x").put("until", "next tuesday"));
+    assertProblem(notATime, 400, "until not a time");
+    assertEquals(List.of("until"), notATime.errorFields());
+    Response noReason = api.post("/api/mod/users/alice/ban", mod, new JsonObject());
+    assertProblem(noReason, 400, "no reason");
+    assertEquals(List.of("reason"), noReason.errorFields());
+    assertProblem(api.post("/api/mod/users/nobody/ban", mod, reason("x")), 404, "unknown user");
+    assertEquals(before, snapshot());
+  }
+
+  // ==== 2. roles ====
+
+  @Test
+  void roleChangeTakesEffectOnTheTargetsNextRequestWithTheSameToken() throws Exception {
+    assertProblem(api.get("/api/mod/queue", bob), 403, "before promotion");
+    ok(api.put("/api/admin/users/bob/role", boss, new JsonObject().put("role", "moderator")), "promote");
+    assertEquals("moderator", text("SELECT role FROM users WHERE id = " + bob.id()));
+    Response promoted = api.get("/api/mod/queue", bob);
+    assertEquals(200, promoted.status(), promoted.toString());
+    long post = api.createPost(alice, "Topic");
+    ok(api.post("/api/mod/posts/" + post + "/lock", bob, null), "the promoted user moderates");
+
+    ok(api.put("/api/admin/users/mod/role", boss, new JsonObject().put("role", "user")), "demote");
+    assertProblem(api.get("/api/mod/queue", mod), 403, "after demotion");
+
+    ok(api.put("/api/admin/users/bob/role", boss, new JsonObject().put("role", "admin")), "make admin");
+    ok(api.put("/api/admin/users/alice/role", bob, new JsonObject().put("role", "moderator")), "new admin acts");
+    assertEquals("moderator", text("SELECT role FROM users WHERE id = " + alice.id()));
+  }
+
+  @Test
+  void roleChangeRules() throws Exception {
+    String before = snapshot();
+    assertProblem(api.put("/api/admin/users/boss/role", boss, new JsonObject().put("role", "user")), 400, "own role");
+    Response invalid = api.put("/api/admin/users/alice/role", boss, new JsonObject().put("role", "king"));
+    assertProblem(invalid, 400, "invalid role");
+    assertEquals(List.of("role"), invalid.errorFields());
+    assertProblem(api.put("/api/admin/users/alice/role", mod, new JsonObject().put("role", "moderator")), 403,
+        "moderator");
+    assertProblem(api.put("/api/admin/users/alice/role", bob, new JsonObject().put("role", "moderator")), 403, "user");
+    assertProblem(api.put("/api/admin/users/alice/role", alice, new JsonObject().put("role", "admin")), 403,
+        "user promoting self");
+    assertProblem(api.put("/api/admin/users/alice/role", null, new JsonObject().put("role", "moderator")), 401,
+        "anonymous");
+    assertProblem(api.put("/api/admin/users/nobody/role", boss, new JsonObject().put("role", "moderator")), 404,
+        "unknown user");
+    assertEquals(before, snapshot());
+  }
+}
