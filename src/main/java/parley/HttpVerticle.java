@@ -42,6 +42,7 @@ import parley.post.PostRoutes;
 import parley.post.Posts;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Serves the REST API and the web app. One instance runs per event loop; they share the port and the database
@@ -72,22 +73,23 @@ public final class HttpVerticle extends VerticleBase {
     RateLimiter limits = node.limits();
     EventLog events = new EventLog(vertx, database.pool(), node.commits());
     Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin());
-    Posts postsApi = new Posts(events);
-    Comments commentsApi = new Comments(events);
+    Posts postsApi = new Posts(database.pool(), events);
+    Comments commentsApi = new Comments(database.pool(), events);
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     PostRoutes posts = new PostRoutes(postsApi, limits, config.trustedProxies());
     CommentRoutes comments = new CommentRoutes(commentsApi, limits, config.trustedProxies());
-    ReportRoutes reports = new ReportRoutes(new Reports(events), limits);
+    ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
     BlockRoutes blocks = new BlockRoutes(new Blocks(vertx, database.pool()));
-    ModerationRoutes moderation = new ModerationRoutes(new Moderation(events, postsApi, commentsApi));
-    AdminRoutes admin = new AdminRoutes(new Admin(vertx, events));
+    ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi));
+    AdminRoutes admin = new AdminRoutes(new Admin(vertx, database.pool(), events));
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
     DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(),
         EventType.carriesContent(event.type()), event.authorId());
     // The live side reads through its own small pool, so sockets can never take the connections writes need.
     EventLog liveEvents = new EventLog(vertx, database.livePool());
-    live = new Live(vertx, liveEvents, new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
-        new Posts(liveEvents), node.relay(), filter);
+    live = new Live(vertx, database.livePool(), liveEvents,
+        new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
+        new Posts(database.livePool(), liveEvents), node.relay(), filter);
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);
     SseRoutes sse = new SseRoutes(vertx, live, config, limits);
 
@@ -123,24 +125,14 @@ public final class HttpVerticle extends VerticleBase {
     comments.mount(router);
     reports.mount(router);
     blocks.mount(router);
-    Router mod = Router.router(vertx);
-    mod.route().handler(ctx -> {
-      Principal.moderator(ctx);
-      ctx.next();
-    });
+    Router mod = guarded(Principal::moderator);
     reports.mountModerator(mod);
     moderation.mount(mod);
     admin.mountModerator(mod);
-    Router admins = Router.router(vertx);
-    admins.route().handler(ctx -> {
-      Principal.admin(ctx);
-      ctx.next();
-    });
+    Router admins = guarded(Principal::admin);
     admin.mountAdmin(admins);
-    router.route("/api/mod/*").subRouter(mod);
-    router.route("/api/admin/*").subRouter(admins);
-    node.restrictedRoutes().record("/api/mod", mod);
-    node.restrictedRoutes().record("/api/admin", admins);
+    mountGuarded(router, "/api/mod", mod);
+    mountGuarded(router, "/api/admin", admins);
     bridge.mount(router);
     sse.mount(router);
 
@@ -185,6 +177,21 @@ public final class HttpVerticle extends VerticleBase {
     Future<Void> liveClosed = live == null ? Future.succeededFuture() : live.close();
     return liveClosed.eventually(() -> server == null ? Future.succeededFuture()
         : server.shutdown(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  /** A router whose every route first passes the guard (which throws a 401 or 403 problem for anyone else). */
+  private Router guarded(Consumer<RoutingContext> guard) {
+    Router guarded = Router.router(vertx);
+    guarded.route().handler(ctx -> {
+      guard.accept(ctx);
+      ctx.next();
+    });
+    return guarded;
+  }
+
+  private void mountGuarded(Router router, String prefix, Router guarded) {
+    router.route(prefix + "/*").subRouter(guarded);
+    node.restrictedRoutes().record(prefix, guarded);
   }
 
   /** Ready to serve: the database answers and the node is not shutting down (a load balancer's check). */

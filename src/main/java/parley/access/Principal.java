@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import parley.http.Iso;
 import parley.http.Problem;
+import parley.http.ProblemType;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -62,9 +63,8 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
     if (p.isBanned(Instant.now())) {
       boolean permanent = p.bannedUntil().getYear() > 9000;
       String until = permanent ? null : Iso.format(p.bannedUntil());
-      throw new Problem(403, "banned", "Banned",
-          permanent ? "You are banned: " + p.banReason() : "You are banned until " + until + ": " + p.banReason(),
-          List.of(), null).with(new JsonObject().put("reason", p.banReason()).put("until", until));
+      throw ProblemType.BANNED.problem(permanent ? "You are banned: " + p.banReason()
+          : "You are banned until " + until + ": " + p.banReason()).with(new JsonObject().put("reason", p.banReason()).put("until", until));
     }
     return p;
   }

@@ -2,6 +2,7 @@ package parley.account;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -99,7 +100,7 @@ public final class Tokens {
   }
 
   private static JsonObject decode(String part) {
-    Object value = io.vertx.core.json.Json.decodeValue(new String(B64URL.decode(part), StandardCharsets.UTF_8));
+    Object value = Json.decodeValue(new String(B64URL.decode(part), StandardCharsets.UTF_8));
     if (!(value instanceof JsonObject object)) throw new IllegalArgumentException("not a JSON object");
     return object;
   }

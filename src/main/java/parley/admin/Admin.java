@@ -3,6 +3,7 @@ package parley.admin;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
@@ -36,15 +37,17 @@ public final class Admin {
   }
 
   private final Vertx vertx;
+  private final Pool pool;
   private final EventLog events;
 
-  public Admin(Vertx vertx, EventLog events) {
+  public Admin(Vertx vertx, Pool pool, EventLog events) {
     this.vertx = vertx;
+    this.pool = pool;
     this.events = events;
   }
 
   Future<Target> user(String username) {
-    return events.pool().preparedQuery(USER).execute(Tuple.of(username)).map(rows -> {
+    return pool.preparedQuery(USER).execute(Tuple.of(username)).map(rows -> {
       if (rows.size() == 0) throw Problem.notFound("No such user.");
       Row row = rows.iterator().next();
       return new Target(row.getLong("id"), row.getString("username"), row.getString("role"));

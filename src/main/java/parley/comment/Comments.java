@@ -105,14 +105,17 @@ public final class Comments {
   public record ThreadPage(List<Seen> comments, long seq) {
   }
 
+  private final Pool pool;
   private final EventLog events;
 
-  public Comments(EventLog events) {
+  /** Comments read through {@code pool} and written through {@code events}' transactions. */
+  public Comments(Pool pool, EventLog events) {
+    this.pool = pool;
     this.events = events;
   }
 
   Pool pool() {
-    return events.pool();
+    return pool;
   }
 
   public Future<Comment> insert(long postId, long authorId, CommentInput input, Idempotency.Claim<Comment> claim) {
@@ -150,7 +153,7 @@ public final class Comments {
   /** A page of the thread as the reader may see it, or empty when the post does not exist for them. */
   public Future<Optional<ThreadPage>> list(long postId, Page page, Principal reader) {
     Tuple args = Tuple.of(postId, page.after(), page.fetchSize(), readerId(reader), reader != null && reader.isModerator());
-    return events.pool().preparedQuery(LIST).execute(args).map(rows -> {
+    return pool.preparedQuery(LIST).execute(args).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
       List<Seen> comments = new ArrayList<>(rows.size());
       long seq = 0;
@@ -164,7 +167,7 @@ public final class Comments {
 
   /** A user's comments (each with its post's title), or empty when there is no such user. */
   public Future<Optional<List<JsonObject>>> byAuthor(String username, Page page, long readerId) {
-    return events.pool().preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
+    return pool.preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
         .map(rows -> {
           if (rows.size() == 0) return Optional.empty();
           List<JsonObject> comments = new ArrayList<>();
@@ -178,7 +181,7 @@ public final class Comments {
   }
 
   public Future<Optional<Seen>> find(long id, Principal reader) {
-    return events.pool().preparedQuery(FIND)
+    return pool.preparedQuery(FIND)
         .execute(Tuple.of(id, readerId(reader), reader != null && reader.isModerator()))
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(new Seen(Comment.fromRow(rows.iterator().next()),
             rows.iterator().next().getBoolean("author_blocked"))));

@@ -1,6 +1,7 @@
 package parley.config;
 
 import java.time.Duration;
+import java.util.Map;
 
 /** A rate limit: at most {@code count} actions per {@code window}, written "count/window", e.g. "10/1m". */
 public record Limit(int count, Duration window) {
@@ -15,7 +16,7 @@ public record Limit(int count, Duration window) {
     if (parts.length != 2) throw new IllegalArgumentException(key + " must look like 10/1m, got '" + raw + "'");
     try {
       return new Limit(Integer.parseInt(parts[0].strip()),
-          AppConfig.duration(java.util.Map.of(key, parts[1]), key, null));
+          AppConfig.duration(Map.of(key, parts[1]), key, null));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(key + " must look like 10/1m, got '" + raw + "'");
     }

@@ -95,10 +95,6 @@ public final class EventLog {
     this(vertx, pool, new CommitListeners());
   }
 
-  public Pool pool() {
-    return pool;
-  }
-
   /** The events a transaction appends, kept until it commits. */
   public static final class Outbox {
     private final SqlConnection conn;

@@ -88,8 +88,7 @@ public final class ConnectionGuard {
             if (!ctx.request().isEnded() && !ctx.response().headWritten()) {
               ctx.response().setStatusCode(408).putHeader(HttpHeaders.CONNECTION, "close")
                   .putHeader(HttpHeaders.CONTENT_TYPE, ProblemHandler.CONTENT_TYPE)
-                  .end(new Problem(408, "request-timeout", "Request timeout",
-                      "The request body did not arrive in time.", List.of(), null).toJson().encode());
+                  .end(ProblemType.REQUEST_TIMEOUT.problem("The request body did not arrive in time.").toJson().encode());
             }
           });
           ctx.addEndHandler(v -> {

@@ -55,8 +55,7 @@ public final class Idempotency {
         if (rows.size() == 0) return Optional.empty();
         var row = rows.iterator().next();
         if (!row.getString("request_hash").equals(requestHash)) {
-          throw new Problem(422, "idempotency-key-reused", "Idempotency key reused",
-              "This Idempotency-Key was used for a different request.", List.of(), null);
+          throw ProblemType.IDEMPOTENCY_KEY_REUSED.problem("This Idempotency-Key was used for a different request.");
         }
         return Optional.of(new Reply(row.getInteger("status"), row.getString("location"), row.getString("body")));
       });

@@ -11,13 +11,18 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
- * Keyset pagination: a page is "the next {@code limit} rows after this id" in the list's own order, so rows added
- * between two requests never shift a page (no duplicates, no gaps). The cursor is opaque to clients.
+ * Keyset pagination: a page is "the next {@code limit} rows after this one" in the list's own order, so rows added
+ * between two requests never shift a page (no duplicates, no gaps). Lists ordered by id need only the last id; a
+ * list ordered by something else (a score, a time) resumes after the last row's sort key and, among equal keys, its
+ * id. The cursor is opaque to clients.
  *
- * @param limit how many items the client asked for
- * @param after the id the previous page ended on, or null for the first page
+ * @param limit    how many items the client asked for
+ * @param after    the id the previous page ended on, or null for the first page
+ * @param afterKey the sort key the previous page ended on, for lists not ordered by id alone (else null)
  */
-public record Page(int limit, Long after) {
+public record Page(int limit, Long after, String afterKey) {
+
+  private static final String PREFIX = "after:";
 
   /** Reads {@code limit} and {@code cursor} from the query string. */
   public static Page of(RoutingContext ctx, int defaultLimit, int maxLimit) {
@@ -34,7 +39,7 @@ public record Page(int limit, Long after) {
       }
     }
     String cursor = ctx.request().getParam("cursor");
-    return new Page(limit, cursor == null || cursor.isEmpty() ? null : decode(cursor));
+    return cursor == null || cursor.isEmpty() ? new Page(limit, null, null) : decode(limit, cursor);
   }
 
   /** The query asks for one row more than the page holds, to learn whether there is a next page. */
@@ -42,31 +47,48 @@ public record Page(int limit, Long after) {
     return limit + 1;
   }
 
-  /** The list response {items, nextCursor} for rows fetched with {@link #fetchSize()}. */
+  /** The list response {items, nextCursor} for rows ordered by id, fetched with {@link #fetchSize()}. */
   public <T> JsonObject respond(List<T> rows, ToLongFunction<T> id, Function<T, JsonObject> toJson) {
+    return respond(rows, row -> null, id, toJson);
+  }
+
+  /** The list response for rows ordered by a sort key and then id. */
+  public <T> JsonObject respond(List<T> rows, Function<T, String> key, ToLongFunction<T> id,
+      Function<T, JsonObject> toJson) {
     boolean more = rows.size() > limit;
     List<T> items = more ? rows.subList(0, limit) : rows;
     JsonArray array = new JsonArray();
     items.forEach(item -> array.add(toJson.apply(item)));
+    T last = more ? items.get(items.size() - 1) : null;
     return new JsonObject()
         .put("items", array)
-        .put("nextCursor", more ? encode(id.applyAsLong(items.get(items.size() - 1))) : null);
+        .put("nextCursor", more ? encode(key.apply(last), id.applyAsLong(last)) : null);
   }
 
-  static String encode(long id) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(("after:" + id).getBytes(StandardCharsets.UTF_8));
+  static String encode(String key, long id) {
+    String raw = PREFIX + id + (key == null ? "" : ":" + b64(key));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
   }
 
-  static Long decode(String cursor) {
+  static Page decode(int limit, String cursor) {
     try {
       String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      if (raw.startsWith("after:")) {
-        long id = Long.parseLong(raw.substring("after:".length()));
-        if (id > 0) return id;
+      if (raw.startsWith(PREFIX)) {
+        String[] parts = raw.substring(PREFIX.length()).split(":", -1);
+        long id = Long.parseLong(parts[0]);
+        if (id > 0 && parts.length <= 2) {
+          String key = parts.length == 2 ? new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
+              : null;
+          return new Page(limit, id, key);
+        }
       }
     } catch (IllegalArgumentException e) {
       // falls through to the 400 below
     }
     throw Problem.invalid("cursor", "is not a cursor this server issued");
+  }
+
+  private static String b64(String key) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(key.getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -11,6 +11,9 @@ import java.util.List;
  */
 public final class Problem extends RuntimeException {
 
+  /** Where each problem type is explained; the code is appended. */
+  public static final String TYPE_BASE = "https://parley.dev/problems/";
+
   /** One invalid field of a request, reported under {@code errors}. */
   public record FieldError(String field, String message) {
     JsonObject toJson() {
@@ -24,7 +27,12 @@ public final class Problem extends RuntimeException {
   private final List<FieldError> errors;
   private final JsonObject extra;
 
-  public Problem(int status, String type, String title, String detail, List<FieldError> errors, JsonObject extra) {
+  /** A problem of a catalogued kind (see {@link ProblemType}). */
+  public Problem(ProblemType kind, String detail) {
+    this(kind.status(), kind.code(), kind.title(), detail, List.of(), null);
+  }
+
+  private Problem(int status, String type, String title, String detail, List<FieldError> errors, JsonObject extra) {
     super(detail, null, false, false);
     this.status = status;
     this.type = type;
@@ -34,14 +42,15 @@ public final class Problem extends RuntimeException {
   }
 
   public static Problem badRequest(String detail) {
-    return new Problem(400, "bad-request", "Bad request", detail, List.of(), null);
+    return ProblemType.BAD_REQUEST.problem(detail);
   }
 
   public static Problem invalid(List<FieldError> errors) {
     String detail = errors.size() == 1
         ? errors.get(0).field() + ": " + errors.get(0).message()
         : errors.size() + " fields are invalid.";
-    return new Problem(400, "validation", "Invalid request", detail, errors, null);
+    ProblemType kind = ProblemType.VALIDATION;
+    return new Problem(kind.status(), kind.code(), kind.title(), detail, errors, null);
   }
 
   public static Problem invalid(String field, String message) {
@@ -49,28 +58,29 @@ public final class Problem extends RuntimeException {
   }
 
   public static Problem unauthorized(String detail) {
-    return new Problem(401, "unauthorized", "Unauthorized", detail, List.of(), null);
+    return ProblemType.UNAUTHORIZED.problem(detail);
   }
 
   public static Problem forbidden(String detail) {
-    return new Problem(403, "forbidden", "Forbidden", detail, List.of(), null);
+    return ProblemType.FORBIDDEN.problem(detail);
   }
 
   public static Problem notFound(String detail) {
-    return new Problem(404, "not-found", "Not found", detail, List.of(), null);
+    return ProblemType.NOT_FOUND.problem(detail);
   }
 
   public static Problem conflict(String detail) {
-    return new Problem(409, "conflict", "Conflict", detail, List.of(), null);
+    return ProblemType.CONFLICT.problem(detail);
   }
 
   public static Problem conflict(String field, String message) {
-    return new Problem(409, "conflict", "Conflict", message, List.of(new FieldError(field, message)), null);
+    ProblemType kind = ProblemType.CONFLICT;
+    return new Problem(kind.status(), kind.code(), kind.title(), message, List.of(new FieldError(field, message)), null);
   }
 
   /** The service cannot answer now (the database is unreachable or saturated); retry after the given seconds. */
   public static Problem unavailable(String detail, long retryAfterSeconds) {
-    return new Problem(503, "unavailable", "Service unavailable", detail, List.of(), null)
+    return ProblemType.UNAVAILABLE.problem(detail)
         .with(new JsonObject().put("retryAfter", retryAfterSeconds));
   }
 
@@ -86,6 +96,11 @@ public final class Problem extends RuntimeException {
     return errors;
   }
 
+  /** The same problem under another status (for a refusal the HTTP layer made with a status of its own). */
+  Problem withStatus(int newStatus) {
+    return new Problem(newStatus, type, title, getMessage(), errors, extra);
+  }
+
   /** Adds members beyond the standard ones (for example a ban's end time). */
   public Problem with(JsonObject members) {
     JsonObject merged = extra == null ? members.copy() : extra.copy().mergeIn(members);
@@ -94,7 +109,7 @@ public final class Problem extends RuntimeException {
 
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
-        .put("type", "https://parley.dev/problems/" + type)
+        .put("type", TYPE_BASE + type)
         .put("title", title)
         .put("status", status)
         .put("detail", getMessage());

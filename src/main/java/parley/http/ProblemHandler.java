@@ -1,6 +1,7 @@
 package parley.http;
 
 import io.vertx.core.Handler;
+import io.vertx.core.VertxException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -60,9 +61,8 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     Throwable cause = request.decoderResult().cause();
     int status = cause instanceof TooLongHttpLineException ? 414 : cause instanceof TooLongHttpHeaderException ? 431 : 400;
     Problem problem = switch (status) {
-      case 414 -> new Problem(414, "uri-too-long", "URI too long", "The request line is too long.", List.of(), null);
-      case 431 -> new Problem(431, "headers-too-large", "Request headers too large",
-          "The request's headers are too large.", List.of(), null);
+      case 414 -> ProblemType.URI_TOO_LONG.problem("The request line is too long.");
+      case 431 -> ProblemType.HEADERS_TOO_LARGE.problem("The request's headers are too large.");
       default -> Problem.badRequest("The request could not be read as HTTP.");
     };
     request.response().putHeader(HttpHeaders.CONNECTION, "close");
@@ -103,7 +103,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     if (status >= 400 && status < 500) return forStatus(status);
     if (status == 503) return Problem.unavailable("Try again shortly.", DATABASE_RETRY_AFTER);
     log.error("Unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
-    return new Problem(500, "internal", "Internal server error", "Something went wrong on our side.", List.of(), null);
+    return ProblemType.INTERNAL.problem("Something went wrong on our side.");
   }
 
   /**
@@ -122,7 +122,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
         // 08: connection exceptions; 57P0x: shutdown, crash, starting up; 53300: too many connections.
         if (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")) return true;
       }
-      if (t instanceof io.vertx.core.VertxException && String.valueOf(t.getMessage()).contains("onnection")) {
+      if (t instanceof VertxException && String.valueOf(t.getMessage()).contains("onnection")) {
         return true;
       }
     }
@@ -146,17 +146,14 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       case 401 -> Problem.unauthorized("Sign in first.");
       case 403 -> Problem.forbidden("You may not do that.");
       case 404 -> Problem.notFound("There is nothing here.");
-      case 405 -> new Problem(405, "method-not-allowed", "Method not allowed",
-          "This resource does not accept that method.", List.of(), null);
-      case 413 -> new Problem(413, "too-large", "Payload too large",
-          "The request body is larger than " + maxBodyBytes / 1024 + " KiB.", List.of(), null);
+      case 405 -> ProblemType.METHOD_NOT_ALLOWED.problem("This resource does not accept that method.");
+      case 413 -> ProblemType.TOO_LARGE.problem("The request body is larger than " + maxBodyBytes / 1024 + " KiB.");
       case 415 -> unsupportedMediaType();
-      default -> new Problem(status, "client-error", "Request refused", "The request was refused.", List.of(), null);
+      default -> ProblemType.CLIENT_ERROR.problem("The request was refused.").withStatus(status);
     };
   }
 
   public static Problem unsupportedMediaType() {
-    return new Problem(415, "unsupported-media-type", "Unsupported media type",
-        "Send the body as application/json.", List.of(), null);
+    return ProblemType.UNSUPPORTED_MEDIA_TYPE.problem("Send the body as application/json.");
   }
 }

@@ -57,8 +57,7 @@ public final class RateLimiter {
 
   /** The 429 problem for a wait of so many seconds (Retry-After). */
   public static Problem tooMany(long waitSeconds) {
-    return new Problem(429, "rate-limited", "Too many requests",
-        "Slow down: try again in " + waitSeconds + " s.", List.of(), null)
+    return ProblemType.RATE_LIMITED.problem("Slow down: try again in " + waitSeconds + " s.")
         .with(new JsonObject().put("retryAfter", waitSeconds));
   }
 

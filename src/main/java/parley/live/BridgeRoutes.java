@@ -3,6 +3,7 @@ package parley.live;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -106,7 +107,7 @@ public final class BridgeRoutes {
 
   private void onBridgeEvent(BridgeEvent event) {
     SockJSSocket socket = event.socket();
-    if (log.isDebugEnabled() && event.type() != io.vertx.ext.bridge.BridgeEventType.RECEIVE) {
+    if (log.isDebugEnabled() && event.type() != BridgeEventType.RECEIVE) {
       log.debug("bridge event {} from {}", event.type(), socket.remoteAddress());
     }
     switch (event.type()) {

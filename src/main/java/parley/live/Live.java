@@ -42,15 +42,17 @@ public final class Live {
   private final MessageConsumer<JsonObject> accountChanges;
 
   /**
-   * @param events   the event log on the live side's own database pool (replays, gap fills)
+   * @param pool     the live side's own database pool
+   * @param events   the event log on that pool (replays, gap fills)
    * @param accounts token checks and account reloads, on the same pool
    * @param posts    whether a thread may be followed, on the same pool
    * @param relay    the node's one subscription per topic
    * @param filter   what a reader is spared (blocked authors' words), applied to every delivery and replay
    */
-  public Live(Vertx vertx, EventLog events, Accounts accounts, Posts posts, Relay relay, DeliveryFilter filter) {
+  public Live(Vertx vertx, Pool pool, EventLog events, Accounts accounts, Posts posts, Relay relay,
+      DeliveryFilter filter) {
     this.accounts = accounts;
-    this.pool = events.pool();
+    this.pool = pool;
     this.hub = new LiveHub(vertx, events, relay, filter, MAX_BUFFERED);
     this.threads = new ThreadChecks(posts);
     this.accountChanges = AccountChanged.listen(vertx, change -> {

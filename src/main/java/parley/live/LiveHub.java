@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.LongFunction;
 
 /**
  * Fans committed events out to the readers on one event loop. Each followed topic has one event-bus consumer
@@ -60,7 +61,7 @@ final class LiveHub {
   private boolean reconciling;
   /** Account changes seen on this event loop, so a subscription set up across one can catch it. */
   private long accountChanges;
-  private java.util.function.LongFunction<Future<Void>> reloadAccount = id -> Future.succeededFuture();
+  private LongFunction<Future<Void>> reloadAccount = id -> Future.succeededFuture();
 
   LiveHub(Vertx vertx, EventLog events, Relay relay, DeliveryFilter filter, int maxBuffered) {
     this.vertx = vertx;
@@ -114,7 +115,7 @@ final class LiveHub {
   }
 
   /** Counts an account change and says how to read an account again (set once by the bridge). */
-  void accountChangeSeen(java.util.function.LongFunction<Future<Void>> reload) {
+  void accountChangeSeen(LongFunction<Future<Void>> reload) {
     accountChanges++;
     reloadAccount = reload;
   }

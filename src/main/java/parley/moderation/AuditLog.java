@@ -18,6 +18,13 @@ import java.util.List;
  */
 public final class AuditLog {
 
+  /**
+   * Audit actions that are not events: reports closed without a content action of their own. Every other action is
+   * logged under the name of the event it publishes ({@code EventType.wireName()}).
+   */
+  static final String REPORT_ACTIONED = "report.actioned";
+  static final String REPORT_DISMISSED = "report.dismissed";
+
   private static final String APPEND = "INSERT INTO mod_log (actor_id, action, target_type, target_id, reason, details) "
       + "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, created_at";
 

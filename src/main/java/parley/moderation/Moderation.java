@@ -3,6 +3,7 @@ package parley.moderation;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -11,6 +12,7 @@ import parley.comment.Comments;
 import parley.events.EventLog;
 import parley.events.EventType;
 import parley.events.Publication;
+import parley.http.Page;
 import parley.http.Problem;
 import parley.post.Posts;
 import parley.post.Threads;
@@ -87,21 +89,21 @@ public final class Moderation {
     }
   }
 
-  private static final String REPORT_ACTIONED = "report.actioned";
-  private static final String REPORT_DISMISSED = "report.dismissed";
-
+  private final Pool pool;
   private final EventLog events;
   private final Posts posts;
   private final Comments comments;
 
-  public Moderation(EventLog events, Posts posts, Comments comments) {
+  public Moderation(Pool pool, EventLog events, Posts posts, Comments comments) {
+    this.pool = pool;
     this.events = events;
     this.posts = posts;
     this.comments = comments;
   }
 
-  EventLog events() {
-    return events;
+  /** The audit log, newest first. */
+  Future<List<AuditLog.Entry>> log(Page page) {
+    return AuditLog.list(pool, page);
   }
 
   /** Carries out an action on a post or comment. */
@@ -191,7 +193,7 @@ public final class Moderation {
       String reason) {
     return Reports.close(conn, target, id, "actioned", actor, reason).compose(ids -> ids.isEmpty()
         ? Future.succeededFuture(ids)
-        : AuditLog.append(conn, actor, REPORT_ACTIONED, target.wireName(), id, reason,
+        : AuditLog.append(conn, actor, AuditLog.REPORT_ACTIONED, target.wireName(), id, reason,
             new JsonObject().put("reportIds", new JsonArray(ids))).map(ids));
   }
 
@@ -202,7 +204,7 @@ public final class Moderation {
           ? act(box, Action.hide(target.type()), target.id(), actor, note == null ? "Reported content" : note, true)
           : Reports.close(box.connection(), target.type(), target.id(), "dismissed", actor, note).compose(ids -> {
             if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
-            return AuditLog.append(box.connection(), actor, REPORT_DISMISSED, target.type().wireName(), target.id(),
+            return AuditLog.append(box.connection(), actor, AuditLog.REPORT_DISMISSED, target.type().wireName(), target.id(),
                 note, new JsonObject().put("reportIds", new JsonArray(ids))).map(ids);
           });
       return settled.compose(ids -> {

@@ -73,7 +73,7 @@ public final class ModerationRoutes {
 
   private void log(RoutingContext ctx) {
     Page page = Page.of(ctx, 50, 200);
-    AuditLog.list(moderation.events().pool(), page)
+    moderation.log(page)
         .onSuccess(entries -> ctx.json(page.respond(entries, AuditLog.Entry::id, AuditLog.Entry::toJson)))
         .onFailure(ctx::fail);
   }

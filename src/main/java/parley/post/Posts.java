@@ -95,14 +95,17 @@ public final class Posts {
     }
   }
 
+  private final Pool pool;
   private final EventLog events;
 
-  public Posts(EventLog events) {
+  /** Posts read through {@code pool} and written through {@code events}' transactions. */
+  public Posts(Pool pool, EventLog events) {
+    this.pool = pool;
     this.events = events;
   }
 
   Pool pool() {
-    return events.pool();
+    return pool;
   }
 
   /** The thread's state, or empty if its post does not exist or was deleted. */
@@ -121,7 +124,7 @@ public final class Posts {
   }
 
   public Future<Optional<Read>> find(long id, long readerId) {
-    return events.pool().preparedQuery(FIND).execute(Tuple.of(id, readerId)).map(rows -> {
+    return pool.preparedQuery(FIND).execute(Tuple.of(id, readerId)).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
       Row row = rows.iterator().next();
       return Optional.of(new Read(Post.fromRow(row), row.getLong("seq"), row.getBoolean("author_blocked")));
@@ -130,7 +133,7 @@ public final class Posts {
 
   /** A user's posts, or empty when there is no such user. */
   public Future<Optional<List<Post>>> byAuthor(String username, Page page, long readerId) {
-    return events.pool().preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
+    return pool.preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
         .map(rows -> {
           if (rows.size() == 0) return Optional.empty();
           List<Post> posts = new ArrayList<>();
@@ -142,7 +145,7 @@ public final class Posts {
   }
 
   public Future<List<Post>> list(Page page, long readerId) {
-    return events.pool().preparedQuery(LIST).execute(Tuple.of(page.after(), page.fetchSize(), readerId))
+    return pool.preparedQuery(LIST).execute(Tuple.of(page.after(), page.fetchSize(), readerId))
         .map(Posts::posts);
   }
 

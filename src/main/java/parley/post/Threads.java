@@ -3,6 +3,7 @@ package parley.post;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.events.EventType;
@@ -54,7 +55,7 @@ public final class Threads {
     return conn.preparedQuery(LOCK_OF_COMMENT).execute(Tuple.of(commentId)).map(Threads::locked);
   }
 
-  private static Optional<Locked> locked(io.vertx.sqlclient.RowSet<Row> rows) {
+  private static Optional<Locked> locked(RowSet<Row> rows) {
     if (rows.size() == 0) return Optional.empty();
     Row row = rows.iterator().next();
     return Optional.of(new Locked(row.getLong("id"), row.getLong("author_id"), row.getBoolean("hidden"),

@@ -93,14 +93,16 @@ public final class Reports {
   public record Reported(Target type, long id) {
   }
 
+  private final Pool pool;
   private final EventLog events;
 
-  public Reports(EventLog events) {
+  public Reports(Pool pool, EventLog events) {
+    this.pool = pool;
     this.events = events;
   }
 
   Pool pool() {
-    return events.pool();
+    return pool;
   }
 
   /** Files a report on content the reporter can see (not their own); moderators hear of it at once. */

@@ -1,4 +1,4 @@
-package parley.moderation;
+package parley.block;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
