@@ -10,6 +10,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import parley.http.AccessLog;
+import parley.http.MetricsAccess;
 import parley.account.AccountRoutes;
 import parley.account.Accounts;
 import parley.account.Tokens;
@@ -89,12 +92,13 @@ public final class HttpVerticle extends VerticleBase {
     EventLog liveEvents = new EventLog(vertx, database.livePool());
     live = new Live(vertx, database.livePool(), liveEvents,
         new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
-        new Posts(database.livePool(), liveEvents), node.relay(), filter);
+        new Posts(database.livePool(), liveEvents), node.relay(), filter, node.liveMeters());
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);
     SseRoutes sse = new SseRoutes(vertx, live, config, limits);
 
     ConnectionGuard.Local guard = node.connections().local(vertx);
     Router router = Router.router(vertx);
+    router.route().handler(AccessLog.handler(config.trustedProxies()));
     router.route().handler(guard.requests());
     router.route().handler(RequestGuards.securityHeaders());
     router.route().handler(RequestGuards.wellFormed());
@@ -109,6 +113,8 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(this::ready);
     router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
     router.get("/health/ready").handler(this::ready);
+    router.get("/metrics").handler(MetricsAccess.allow(config.metricsAllow(), config.trustedProxies()))
+        .handler(PrometheusScrapingHandler.create(node.meters()));
 
     router.route("/api/*").handler(RequestGuards.noStore());
     router.route("/api/*").handler(RequestGuards.jsonBodies());

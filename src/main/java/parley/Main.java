@@ -2,6 +2,7 @@ package parley;
 
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,8 +15,25 @@ import parley.events.CommitListeners;
 import parley.events.EventLog;
 import parley.http.ConnectionGuard;
 import parley.http.Idempotency;
+import parley.http.MetricsAccess;
 import parley.http.RateLimiter;
+import parley.live.LiveMeters;
 import parley.live.Relay;
+import parley.cluster.Cluster;
+import parley.events.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.VertxBuilder;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -34,7 +52,8 @@ public final class Main {
 
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
-      AtomicBoolean draining, RouteTable restrictedRoutes, CommitListeners commits, Relay relay) {
+      AtomicBoolean draining, RouteTable restrictedRoutes, CommitListeners commits, Relay relay,
+      PrometheusMeterRegistry meters, Cluster cluster) {
 
     public int port() {
       return config.port();
@@ -65,12 +84,13 @@ public final class Main {
     AppConfig config;
     try {
       config = AppConfig.fromEnvironment();
+      MetricsAccess.ranges(config.metricsAllow());
     } catch (IllegalArgumentException e) {
       log.error("Configuration error: {}", e.getMessage());
       System.exit(2);
       return;
     }
-    start(Vertx.vertx(), config)
+    launch(config)
         .onSuccess(running -> {
           Runtime.getRuntime().addShutdownHook(new Thread(() -> stopQuietly(running), "parley-shutdown"));
           log.info("Parley is listening on http://localhost:{}", running.port());
@@ -81,41 +101,87 @@ public final class Main {
         });
   }
 
-  /** Starts everything on the given Vert.x; port 0 picks a free port (used by the tests). */
-  public static Future<Running> start(Vertx vertx, AppConfig config) {
+  /**
+   * Starts Parley as configured: a Vert.x with its metrics (clustered over Hazelcast in cluster mode), then
+   * everything on it. Port 0 picks a free port (used by the tests). A start that fails leaves nothing running.
+   */
+  public static Future<Running> launch(AppConfig config) {
     AppConfig resolved = config.port() == 0 ? withFreePort(config) : config;
-    return vertx.executeBlocking(() -> {
-          if (resolved.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(resolved.dataDir());
-          return Tokens.resolveSecret(resolved);
-        })
-        .compose(secret -> Database.open(vertx, resolved).compose(database ->
-            deploy(vertx, resolved, database, secret)
-                .recover(e -> database.close(vertx).transform(ignored -> Future.failedFuture(e)))));
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setJvmMetricsEnabled(true)
+        // Routes by their template (/api/posts/:postId), never the raw path, and no event-bus addresses: a label
+        // per thread or per junk URL would grow the series without bound.
+        .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE,
+            Label.POOL_NAME)));
+    VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(meters));
+    if (!resolved.cluster()) {
+      return start(builder.with(options).build(), resolved, meters, null);
+    }
+    Cluster cluster = Cluster.of(resolved);
+    options.setEventBusOptions(Cluster.busOptions(resolved));
+    return builder.with(options).withClusterManager(cluster.manager()).buildClustered()
+        .compose(vertx -> start(vertx, resolved, meters, cluster));
   }
 
-  private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret) {
+  private static Future<Running> start(Vertx vertx, AppConfig config, PrometheusMeterRegistry meters,
+      Cluster cluster) {
+    // Completed outside Vert.x: when the start fails, the Vert.x it ran on is closing, and its event loops with it.
+    Promise<Running> started = Promise.promise();
+    vertx.executeBlocking(() -> {
+          if (config.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(config.dataDir());
+          return Tokens.resolveSecret(config);
+        })
+        .compose(secret -> Database.open(vertx, config).compose(database ->
+            deploy(vertx, config, database, secret, meters, cluster)
+                .recover(e -> database.close(vertx).transform(ignored -> Future.failedFuture(e)))))
+        .onSuccess(started::complete)
+        .onFailure(e -> {
+          started.fail(e);
+          vertx.close();
+        });
+    return started.future();
+  }
+
+  private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret,
+      PrometheusMeterRegistry meters, Cluster cluster) {
     EventLog events = new EventLog(vertx, database.pool());
-    Runnable prune = () -> {
-      events.prune(config.eventRetention(), config.eventRetentionCount())
-          .onSuccess(n -> {
-            if (n > 0) log.info("Pruned {} events past retention", n);
-          })
-          .onFailure(e -> log.warn("Pruning the event log failed: {}", e.toString()));
-      Idempotency.prune(database.pool(), config.idempotencyTtl())
-          .onFailure(e -> log.warn("Pruning idempotency keys failed: {}", e.toString()));
-    };
-    prune.run();
-    vertx.setPeriodic(PRUNE_EVERY.toMillis(), id -> prune.run());
-    // One limiter for the whole node, shared by every HTTP verticle.
-    NodeState node = new NodeState(new RateLimiter(config), Accounts.loginThrottle(config),
+    Jobs jobs = new Jobs(vertx, database.pool());
+    jobs.schedule("prune-events", PRUNE_EVERY, () -> events.prune(config.eventRetention(), config.eventRetentionCount())
+        .onSuccess(n -> {
+          if (n > 0) log.info("Pruned {} events past retention", n);
+        }));
+    jobs.schedule("prune-idempotency-keys", PRUNE_EVERY, () -> Idempotency.prune(database.pool(), config.idempotencyTtl()));
+    // One limiter for the whole node, shared by every HTTP verticle; in cluster mode its REST buckets are the
+    // cluster's.
+    RateLimiter limits = cluster == null
+        ? new RateLimiter(config, meters)
+        : new RateLimiter(config, vertx, cluster.hazelcast().getMap(Cluster.RATE_LIMITS_MAP), meters);
+    Gauge.builder("parley_cluster_members", () -> cluster == null ? 1 : cluster.members())
+        .description("Nodes in the cluster, as this node sees them (1 when not clustered)").register(meters);
+    CommitListeners commits = new CommitListeners();
+    countPublished(commits, meters);
+    NodeState node = new NodeState(limits, Accounts.loginThrottle(config),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
-        new AtomicBoolean(), new RouteTable(), new CommitListeners(), new Relay(vertx));
+        new AtomicBoolean(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters);
     vertx.setPeriodic(60_000, id -> node.sweep());
-    return Accounts.promoteConfiguredAdmin(database.pool(), config.admin())
+    return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD))
+        .compose(v -> Accounts.promoteConfiguredAdmin(database.pool(), config.admin()))
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(),
-            node.commits(), node.relay()));
+            node.commits(), node.relay(), meters, cluster));
+  }
+
+  /** Events this node's writes published, by topic kind. */
+  private static void countPublished(CommitListeners commits, PrometheusMeterRegistry meters) {
+    Map<String, Counter> published = new HashMap<>();
+    for (String kind : Topics.KINDS) {
+      published.put(kind, Counter.builder("parley_events_published").tag("kind", kind)
+          .description("Events this node's writes committed and published").register(meters));
+    }
+    commits.add(committed -> committed.forEach(e -> published.get(Topics.kind(e.topic())).increment()));
   }
 
   private static void stopQuietly(Running running) {

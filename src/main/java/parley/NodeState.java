@@ -4,6 +4,8 @@ import parley.account.LoginThrottle;
 import parley.events.CommitListeners;
 import parley.http.ConnectionGuard;
 import parley.http.RateLimiter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import parley.live.LiveMeters;
 import parley.live.Relay;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -12,10 +14,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * What every HTTP verticle of this node shares: the rate limits, the login throttle, the per-address connection
  * counts, whether the node is draining (shutting down: not ready for new traffic), and the table of routes that
  * only moderators or admins may call (the permission tests read it), and the in-process listeners of committed
- * writes, and the live relay (one event-bus subscription per followed topic for the whole node).
+ * writes, the live relay (one event-bus subscription per followed topic for the whole node), and the meters.
  */
 record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining,
-    RouteTable restrictedRoutes, CommitListeners commits, Relay relay) {
+    RouteTable restrictedRoutes, CommitListeners commits, Relay relay, LiveMeters liveMeters,
+    PrometheusMeterRegistry meters) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

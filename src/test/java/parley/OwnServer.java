@@ -33,4 +33,8 @@ public final class OwnServer implements BeforeAllCallback, AfterAllCallback {
   public int port() {
     return running.port();
   }
+
+  public Main.Running running() {
+    return running;
+  }
 }

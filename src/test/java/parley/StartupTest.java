@@ -32,7 +32,7 @@ class StartupTest {
   }
 
   private static Main.Running start(Map<String, String> env) throws Exception {
-    return Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
+    return Main.launch(AppConfig.from(env)).toCompletionStage().toCompletableFuture()
         .get(90, TimeUnit.SECONDS);
   }
 

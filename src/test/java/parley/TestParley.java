@@ -100,7 +100,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
   public static Main.Running startServer(Map<String, String> changes) throws Exception {
     Map<String, String> env = environment();
     env.putAll(changes);
-    return Main.start(Vertx.vertx(), AppConfig.from(env)).toCompletionStage().toCompletableFuture()
+    return Main.launch(AppConfig.from(env)).toCompletionStage().toCompletableFuture()
         .get(60, TimeUnit.SECONDS);
   }
 
@@ -142,7 +142,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
           .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log))
           .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log))
           .start();
-      running = Main.start(Vertx.vertx(), AppConfig.from(environment(postgres.getPort())))
+      running = Main.launch(AppConfig.from(environment(postgres.getPort())))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
 

@@ -78,8 +78,8 @@ public final class AccountRoutes {
     }
     String password = fields.text("password", 8, 128, false);
     fields.check();
-    limits.take(AppConfig.LIMIT_REGISTRATIONS_IP, ClientIp.of(ctx, trustedProxies));
-    accounts.register(username, email, password)
+    limits.take(AppConfig.LIMIT_REGISTRATIONS_IP, ClientIp.of(ctx, trustedProxies))
+        .compose(v -> accounts.register(username, email, password))
         .onSuccess(session -> ctx.response().setStatusCode(201)
             .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
             .end(session.toJson().encode()))
@@ -92,8 +92,8 @@ public final class AccountRoutes {
     String password = fields.text("password", 1, 1024, false);
     fields.check();
     String ip = ClientIp.of(ctx, trustedProxies);
-    limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
-    accounts.login(login, password, ip)
+    limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
+        .compose(v -> accounts.login(login, password, ip))
         .onSuccess(session -> ctx.json(session.toJson()))
         .onFailure(e -> {
           if (e instanceof Problem p && p.status() == 401) limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);

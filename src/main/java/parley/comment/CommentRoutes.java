@@ -65,11 +65,9 @@ public final class CommentRoutes {
     CommentInput input = CommentInput.forCreate(Fields.of(ctx));
     Instant now = Instant.now();
     Idempotency.<Comment>create(ctx, comments.pool(), Idempotency.key(ctx, author.id()),
-        () -> {
-          limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS,
-              "user:" + author.id());
-          limits.take(AppConfig.LIMIT_COMMENTS_IP, ClientIp.of(ctx, trustedProxies));
-        },
+        () -> limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS,
+                "user:" + author.id())
+            .compose(v -> limits.take(AppConfig.LIMIT_COMMENTS_IP, ClientIp.of(ctx, trustedProxies))),
         claim -> comments.insert(postId, author.id(), input, claim),
         comment -> new Idempotency.Reply(201, "/api/comments/" + comment.id(), comment.toJson().encode()));
   }

@@ -43,6 +43,13 @@ public record AppConfig(
     Duration idempotencyTtl,
     int loginFreeFailures,
     Duration loginMaxDelay,
+    boolean cluster,
+    String clusterName,
+    String clusterHost,
+    int clusterPort,
+    int clusterBusPort,
+    List<String> clusterMembers,
+    List<String> metricsAllow,
     Map<String, Limit> limits) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
@@ -71,6 +78,13 @@ public record AppConfig(
   public static final String IDEMPOTENCY_TTL = "PARLEY_IDEMPOTENCY_TTL";
   public static final String LOGIN_FREE_FAILURES = "PARLEY_LOGIN_FREE_FAILURES";
   public static final String LOGIN_MAX_DELAY = "PARLEY_LOGIN_MAX_DELAY";
+  public static final String CLUSTER = "PARLEY_CLUSTER";
+  public static final String CLUSTER_NAME = "PARLEY_CLUSTER_NAME";
+  public static final String CLUSTER_HOST = "PARLEY_CLUSTER_HOST";
+  public static final String CLUSTER_PORT = "PARLEY_CLUSTER_PORT";
+  public static final String CLUSTER_BUS_PORT = "PARLEY_CLUSTER_BUS_PORT";
+  public static final String CLUSTER_MEMBERS = "PARLEY_CLUSTER_MEMBERS";
+  public static final String METRICS_ALLOW = "PARLEY_METRICS_ALLOW";
 
   // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
   public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
@@ -116,6 +130,16 @@ public record AppConfig(
     positive(IDEMPOTENCY_TTL, idempotencyTtl);
     if (loginFreeFailures < 1) throw new IllegalArgumentException(LOGIN_FREE_FAILURES + " must be at least 1");
     positive(LOGIN_MAX_DELAY, loginMaxDelay);
+    if (clusterPort < 1 || clusterPort > 65535) throw new IllegalArgumentException(CLUSTER_PORT + " must be a port");
+    if (clusterBusPort < 0 || clusterBusPort > 65535) {
+      throw new IllegalArgumentException(CLUSTER_BUS_PORT + " must be a port, or 0 for any free one");
+    }
+    if (cluster && databaseUrl.isEmpty()) {
+      throw new IllegalArgumentException(CLUSTER + "=true needs " + DATABASE_URL
+          + ": the nodes of a cluster share one PostgreSQL (see docs/SCALING.md)");
+    }
+    clusterMembers = List.copyOf(clusterMembers);
+    metricsAllow = List.copyOf(metricsAllow);
     if (httpInstances < 1) throw new IllegalArgumentException(HTTP_INSTANCES + " must be at least 1");
     if (tokenTtl.isNegative() || tokenTtl.isZero()) throw new IllegalArgumentException(TOKEN_TTL + " must be positive");
     if (shutdownGrace.isNegative()) throw new IllegalArgumentException(SHUTDOWN_GRACE + " must not be negative");
@@ -175,6 +199,14 @@ public record AppConfig(
         duration(values, IDEMPOTENCY_TTL, Duration.ofHours(24)),
         intValue(values, LOGIN_FREE_FAILURES, 5),
         duration(values, LOGIN_MAX_DELAY, Duration.ofMinutes(15)),
+        bool(values, CLUSTER, false),
+        values.getOrDefault(CLUSTER_NAME, "parley"),
+        values.getOrDefault(CLUSTER_HOST, "127.0.0.1"),
+        intValue(values, CLUSTER_PORT, 5701),
+        intValue(values, CLUSTER_BUS_PORT, 0),
+        values.containsKey(CLUSTER_MEMBERS) ? list(values, CLUSTER_MEMBERS)
+            : List.of(values.getOrDefault(CLUSTER_HOST, "127.0.0.1")),
+        values.containsKey(METRICS_ALLOW) ? list(values, METRICS_ALLOW) : List.of("127.0.0.0/8", "::1/128"),
         limits(values));
   }
 
@@ -196,7 +228,8 @@ public record AppConfig(
     return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
         databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
-        maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, limits);
+        maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, cluster, clusterName, clusterHost,
+        clusterPort, clusterBusPort, clusterMembers, metricsAllow, limits);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */
@@ -219,6 +252,16 @@ public record AppConfig(
     String raw = values.get(key);
     if (raw == null) return List.of();
     return Arrays.stream(raw.split(",")).map(String::strip).filter(v -> !v.isEmpty()).toList();
+  }
+
+  private static boolean bool(Map<String, String> values, String key, boolean fallback) {
+    String raw = values.get(key);
+    if (raw == null) return fallback;
+    return switch (raw.strip().toLowerCase()) {
+      case "true", "yes", "1", "on" -> true;
+      case "false", "no", "0", "off" -> false;
+      default -> throw new IllegalArgumentException(key + " must be true or false, got '" + raw + "'");
+    };
   }
 
   private static int intValue(Map<String, String> values, String key, int fallback) {

@@ -91,25 +91,31 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * @param settings    server settings that replace the defaults below (tests turn durability off for speed)
    * @param serverLog   where the server's own output goes before its log collector starts (or always, if off)
    */
-  public record Options(Path dataDir, Path binariesDir, Map<String, String> settings, Path serverLog) {
+  /** @param port the loopback port to listen on, or 0 for a free one at each start */
+  public record Options(Path dataDir, Path binariesDir, Map<String, String> settings, Path serverLog, int port) {
     public Options {
       settings = Map.copyOf(settings);
     }
 
     /** Parley's defaults: everything under the data directory. */
     public static Options in(Path dataDir) {
-      return new Options(dataDir, dataDir.resolve("pg-bin"), Map.of(), dataDir.resolve("postgres-server.log"));
+      return new Options(dataDir, dataDir.resolve("pg-bin"), Map.of(), dataDir.resolve("postgres-server.log"), 0);
     }
 
     /** The same, with the binaries unpacked elsewhere (tests share one copy between data directories). */
     public Options withBinaries(Path dir) {
-      return new Options(dataDir, dir, settings, serverLog);
+      return new Options(dataDir, dir, settings, serverLog, port);
     }
 
     public Options withSettings(Map<String, String> extra) {
       Map<String, String> merged = new LinkedHashMap<>(settings);
       merged.putAll(extra);
-      return new Options(dataDir, binariesDir, merged, serverLog);
+      return new Options(dataDir, binariesDir, merged, serverLog, port);
+    }
+
+    /** The same, on a fixed port (a database that several Parley nodes find by its address). */
+    public Options withPort(int fixed) {
+      return new Options(dataDir, binariesDir, settings, serverLog, fixed);
     }
   }
 
@@ -157,7 +163,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     try {
       Path bin = unpackBinaries(options.binariesDir());
       String password = secret(dataDir.resolve("db-password"));
-      EmbeddedDatabase db = new EmbeddedDatabase(options, bin, password, freeLoopbackPort(), lockChannel, lock);
+      int port = options.port() != 0 ? options.port() : freeLoopbackPort();
+      EmbeddedDatabase db = new EmbeddedDatabase(options, bin, password, port, lockChannel, lock);
       db.stopOrphan();
       db.prepareDataDirectory();
       db.launch();

@@ -183,8 +183,10 @@ public final class EventLog {
 
   /** Publishes committed events on the event bus, where every node's live hubs pick them up. */
   void publish(List<LiveEvent> events) {
+    String now = Long.toString(System.currentTimeMillis());
     for (LiveEvent e : events) {
       DeliveryOptions options = new DeliveryOptions()
+          .addHeader("published", now)
           .addHeader("seq", Long.toString(e.seq()))
           .addHeader("type", e.type());
       if (e.authorId() != null) options.addHeader("author", Long.toString(e.authorId()));
@@ -199,8 +201,9 @@ public final class EventLog {
 
   private static LiveEvent fromMessage(String topic, Message<String> message) {
     String author = message.headers().get("author");
+    String published = message.headers().get("published");
     return new LiveEvent(topic, Long.parseLong(message.headers().get("seq")), message.headers().get("type"),
-        author == null ? null : Long.valueOf(author), message.body());
+        author == null ? null : Long.valueOf(author), message.body(), published == null ? 0 : Long.parseLong(published));
   }
 
   /** A page of a topic's log after a seq, with the topic's head and how far it was pruned, from one snapshot. */

@@ -14,17 +14,24 @@ public final class LiveEvent {
   private final String type;
   private final Long authorId;
   private final String envelope;
+  private final long publishedAt;
 
   /**
    * @param authorId whose content this is (for per-reader filtering), or null
    * @param envelope the JSON text every client receives as the message body
    */
   LiveEvent(String topic, long seq, String type, Long authorId, String envelope) {
+    this(topic, seq, type, authorId, envelope, 0);
+  }
+
+  /** @param publishedAt when it was published on the bus (epoch ms, the publishing node's clock), or 0 */
+  LiveEvent(String topic, long seq, String type, Long authorId, String envelope, long publishedAt) {
     this.topic = topic;
     this.seq = seq;
     this.type = type;
     this.authorId = authorId;
     this.envelope = envelope;
+    this.publishedAt = publishedAt;
   }
 
   /** Builds the envelope around data that is already JSON text (from the REST model or from the log). */
@@ -52,6 +59,11 @@ public final class LiveEvent {
 
   public String envelope() {
     return envelope;
+  }
+
+  /** When it was published on the bus (epoch ms), or 0 for an event read from the log. */
+  public long publishedAt() {
+    return publishedAt;
   }
 
   /** The envelope of the message a client gets when its resume point is no longer in the log: refetch over REST. */

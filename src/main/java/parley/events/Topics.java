@@ -1,5 +1,6 @@
 package parley.events;
 
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -51,6 +52,16 @@ public final class Topics {
     return topic.startsWith(POST_PREFIX) || topic.startsWith(USER_PREFIX);
   }
 
+  /** Every kind of topic (see {@link #kind}). */
+  public static final List<String> KINDS = List.of("post", "user", "feed", "mod");
+
+  /** The kind of a topic, for metrics labels (never the topic itself): post, user, feed or mod. */
+  public static String kind(String topic) {
+    if (topic.startsWith(POST_PREFIX)) return "post";
+    if (topic.startsWith(USER_PREFIX)) return "user";
+    return FEED.equals(topic) ? "feed" : "mod";
+  }
+
   /** The user a parley.user.&lt;id&gt; topic belongs to, or null for any other topic. */
   public static Long userOf(String topic) {
     return topic.startsWith(USER_PREFIX) ? id(topic.substring(USER_PREFIX.length())) : null;
@@ -71,7 +82,8 @@ public final class Topics {
     }
   }
 
-  static String busAddress(String topic) {
+  /** The internal event-bus address a topic's events travel on (never bridged: clients name the topic). */
+  public static String busAddress(String topic) {
     return BUS_PREFIX + topic;
   }
 }

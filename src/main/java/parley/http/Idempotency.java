@@ -113,17 +113,16 @@ public final class Idempotency {
 
   /**
    * Runs a create with an optional key: a reply already stored for the key is sent as it was (without spending
-   * rate limits); otherwise {@code admit} runs (the rate limits), then {@code write} with a claim that stores
+   * rate limits); otherwise {@code admit} runs (the rate limits, which fail with a 429), then {@code write} with a claim that stores
    * {@code reply} of its result in its transaction, and the reply is sent.
    */
-  public static <T> void create(RoutingContext ctx, Pool pool, Key key, Runnable admit,
+  public static <T> void create(RoutingContext ctx, Pool pool, Key key, Supplier<Future<Void>> admit,
       Function<Claim<T>, Future<T>> write, Function<T, Reply> reply) {
     Future<Optional<Reply>> stored = key == null ? Future.succeededFuture(Optional.empty()) : key.stored(pool);
     stored.compose(found -> {
           if (found.isPresent()) return Future.succeededFuture(new Sent(found.get(), true));
-          admit.run();
           Claim<T> claim = key == null ? Claim.none() : claim(key, reply);
-          return write.apply(claim).map(result -> new Sent(reply.apply(result), false))
+          return admit.get().compose(v -> write.apply(claim)).map(result -> new Sent(reply.apply(result), false))
               .recover(e -> e instanceof AlreadyClaimed
                   ? key.stored(pool).map(again -> new Sent(again.orElseThrow(conflict()), true))
                   : Future.failedFuture(e));

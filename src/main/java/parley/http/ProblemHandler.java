@@ -102,7 +102,8 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     if (status == 405 && !ctx.request().path().startsWith("/api/")) status = 404;
     if (status >= 400 && status < 500) return forStatus(status);
     if (status == 503) return Problem.unavailable("Try again shortly.", DATABASE_RETRY_AFTER);
-    log.error("Unhandled failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+    log.error("Unhandled failure on {} {} (request {})", ctx.request().method(),
+        AccessLog.printable(ctx.request().path()), AccessLog.id(ctx), failure);
     return ProblemType.INTERNAL.problem("Something went wrong on our side.");
   }
 

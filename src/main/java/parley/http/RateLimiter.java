@@ -1,58 +1,139 @@
 package parley.http;
 
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.ExtendedMapEntry;
+import com.hazelcast.map.IMap;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import parley.config.AppConfig;
 import parley.config.Limit;
 
-import java.util.List;
+import java.io.Serial;
+import java.io.Serializable;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Token buckets per limit and subject (an account id or a client IP), shared by every HTTP verticle of this node.
- * A bucket holds up to {@code count} actions and refills evenly over the window, so a burst is allowed and a
- * steady flood is not. An empty bucket answers 429 with Retry-After. Limits are per node: behind a load balancer
- * that spreads one client over N nodes, a client gets up to N times the limit.
+ * Token buckets per limit and subject (an account id or a client IP). A bucket holds up to {@code count} actions
+ * and refills evenly over the window, so a burst is allowed and a steady flood is not. An empty bucket answers 429
+ * with Retry-After.
+ *
+ * <p>The REST limits ({@link #take}, {@link #check}, {@link #record}) are the cluster's: in cluster mode their
+ * buckets live in a Hazelcast map, each changed atomically on the member that owns it, so a client spread over N
+ * nodes by a load balancer gets the limit once, not N times. The live transports' limits ({@link #tryTakeHere})
+ * count frames on this node's own sockets, many per second, and stay in this node's memory.
  */
 public final class RateLimiter {
 
+  private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
+
   private final AppConfig config;
-  private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+  private final Map<String, Bucket> local = new ConcurrentHashMap<>();
+  private final IMap<String, Bucket> shared;
+  private final Vertx vertx;
+  private final MeterRegistry meters;
 
-  public RateLimiter(AppConfig config) {
+  /** Limits kept on this node only (single-node mode). */
+  public RateLimiter(AppConfig config, MeterRegistry meters) {
+    this(config, null, null, meters);
+  }
+
+  /** REST limits kept in the cluster's map (cluster mode); the live limits stay local. */
+  public RateLimiter(AppConfig config, Vertx vertx, IMap<String, Bucket> shared, MeterRegistry meters) {
     this.config = config;
+    this.vertx = vertx;
+    this.shared = shared;
+    this.meters = meters;
+    // Every limit's series from the start, at 0, so a dashboard's rate() has something to compare against.
+    config.limits().keySet().forEach(key -> refusals(key));
   }
 
-  /** Takes one action for the subject, or throws a 429 problem saying when to retry. */
-  public void take(String limitKey, String subject) {
-    long wait = bucket(limitKey, subject).take(config.limit(limitKey));
-    if (wait > 0) throw tooMany(wait);
+  /** Takes one action for the subject, or fails with a 429 problem saying when to retry. */
+  public Future<Void> take(String limitKey, String subject) {
+    return wait(limitKey, subject, true).map(wait -> {
+      if (wait > 0) throw refused(limitKey, wait);
+      return null;
+    });
   }
 
-  /** Throws a 429 problem if the subject has no action left, without taking one (for counting failures only). */
-  public void check(String limitKey, String subject) {
-    long wait = bucket(limitKey, subject).peek(config.limit(limitKey));
-    if (wait > 0) throw tooMany(wait);
+  /** Fails with a 429 problem if the subject has no action left, without taking one (to count failures only). */
+  public Future<Void> check(String limitKey, String subject) {
+    return wait(limitKey, subject, false).map(wait -> {
+      if (wait > 0) throw refused(limitKey, wait);
+      return null;
+    });
   }
 
-  /** Takes one action if there is one; never throws (the failure it counts is already being answered). */
+  /** Takes one action if there is one; never fails (the failure it counts is already being answered). */
   public void record(String limitKey, String subject) {
-    bucket(limitKey, subject).take(config.limit(limitKey));
+    wait(limitKey, subject, true);
   }
 
-  /** Takes one action if there is one left, and says whether it did (for callers that refuse without a 429). */
-  public boolean tryTake(String limitKey, String subject) {
-    return bucket(limitKey, subject).take(config.limit(limitKey)) == 0;
+  /**
+   * Takes one action from this node's own bucket if there is one left, and says whether it did: for the live
+   * transports, which count every frame and refuse without a 429.
+   */
+  public boolean tryTakeHere(String limitKey, String subject) {
+    boolean taken = localBucket(limitKey, subject).take(config.limit(limitKey), System.nanoTime()) == 0;
+    if (!taken) refusedCounter(limitKey);
+    return taken;
   }
 
-  /** Forgets buckets that have refilled completely: they are the same as new ones. */
+  /** As {@link #take}, on this node's own bucket, for a live transport that answers over HTTP (SSE). */
+  public void takeHere(String limitKey, String subject) {
+    long wait = localBucket(limitKey, subject).take(config.limit(limitKey), System.nanoTime());
+    if (wait > 0) throw refused(limitKey, wait);
+  }
+
+  /** Forgets this node's buckets that have refilled completely: they are the same as new ones. */
   public void sweep() {
     long now = System.nanoTime();
-    buckets.entrySet().removeIf(e -> e.getValue().isFull(config.limit(e.getValue().limitKey), now));
+    local.entrySet().removeIf(e -> e.getValue().isFull(config.limit(e.getValue().limitKey), now));
   }
 
-  private Bucket bucket(String limitKey, String subject) {
-    return buckets.computeIfAbsent(limitKey + "|" + subject, k -> new Bucket(limitKey, config.limit(limitKey)));
+  /** Seconds to wait (0: allowed, and taken when {@code consume}). */
+  private Future<Long> wait(String limitKey, String subject, boolean consume) {
+    Limit limit = config.limit(limitKey);
+    if (shared == null) {
+      Bucket bucket = localBucket(limitKey, subject);
+      long now = System.nanoTime();
+      return Future.succeededFuture(consume ? bucket.take(limit, now) : bucket.peek(limit, now));
+    }
+    Take take = new Take(limitKey, limit.count(), limit.window().toNanos(), consume);
+    return Future.fromCompletionStage(shared.submitToKey(limitKey + "|" + subject, take), vertx.getOrCreateContext())
+        .recover(e -> {
+          // The cluster's map is unreachable (a partition migrating, a member leaving): this node's own bucket
+          // still limits the client, as in single-node mode, rather than letting everything through or nothing.
+          log.warn("Shared rate limit {} unavailable, using this node's: {}", limitKey, e.toString());
+          Bucket bucket = localBucket(limitKey, subject);
+          long now = System.nanoTime();
+          return Future.succeededFuture(consume ? bucket.take(limit, now) : bucket.peek(limit, now));
+        });
+  }
+
+  private Bucket localBucket(String limitKey, String subject) {
+    return local.computeIfAbsent(limitKey + "|" + subject, k -> new Bucket(limitKey, config.limit(limitKey).count(),
+        System.nanoTime()));
+  }
+
+  private Problem refused(String limitKey, long waitSeconds) {
+    refusedCounter(limitKey);
+    return tooMany(waitSeconds);
+  }
+
+  private void refusedCounter(String limitKey) {
+    refusals(limitKey).increment();
+  }
+
+  private Counter refusals(String limitKey) {
+    return Counter.builder("parley_rate_limit_refusals").tag("limit", limitKey)
+        .description("Requests and live frames refused by a rate limit").register(meters);
   }
 
   /** The 429 problem for a wait of so many seconds (Retry-After). */
@@ -61,40 +142,76 @@ public final class RateLimiter {
         .with(new JsonObject().put("retryAfter", waitSeconds));
   }
 
-  private static final class Bucket {
+  /** One bucket. Serializable, since in cluster mode it is stored in Hazelcast. */
+  public static final class Bucket implements Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
     final String limitKey;
     private double tokens;
     private long updated;
 
-    Bucket(String limitKey, Limit limit) {
+    Bucket(String limitKey, int count, long now) {
       this.limitKey = limitKey;
-      this.tokens = limit.count();
-      this.updated = System.nanoTime();
+      this.tokens = count;
+      this.updated = now;
     }
 
     /** Seconds to wait before an action is allowed; 0 means one was taken. */
-    synchronized long take(Limit limit) {
-      long wait = peek(limit);
-      if (wait == 0) tokens -= 1;
-      return wait;
+    synchronized long take(Limit limit, long now) {
+      return take(limit.count(), limit.window().toNanos(), now, true);
     }
 
-    synchronized long peek(Limit limit) {
-      refill(limit, System.nanoTime());
-      if (tokens >= 1) return 0;
-      double perSecond = limit.count() / (double) limit.window().toSeconds();
+    synchronized long peek(Limit limit, long now) {
+      return take(limit.count(), limit.window().toNanos(), now, false);
+    }
+
+    synchronized long take(int count, long windowNanos, long now, boolean consume) {
+      refill(count, windowNanos, now);
+      if (tokens >= 1) {
+        if (consume) tokens -= 1;
+        return 0;
+      }
+      double perSecond = count / (windowNanos / 1e9);
       return Math.max(1, (long) Math.ceil((1 - tokens) / perSecond));
     }
 
     synchronized boolean isFull(Limit limit, long now) {
-      refill(limit, now);
+      refill(limit.count(), limit.window().toNanos(), now);
       return tokens >= limit.count();
     }
 
-    private void refill(Limit limit, long now) {
-      double perNano = limit.count() / (double) limit.window().toNanos();
-      tokens = Math.min(limit.count(), tokens + (now - updated) * perNano);
-      updated = now;
+    /** Nanoseconds until the bucket is full again (it is then the same as no bucket). */
+    synchronized long untilFull(int count, long windowNanos) {
+      return (long) Math.ceil((count - tokens) * (windowNanos / (double) count));
+    }
+
+    private void refill(int count, long windowNanos, long now) {
+      double perNano = count / (double) windowNanos;
+      tokens = Math.min(count, tokens + Math.max(0, now - updated) * perNano);
+      updated = Math.max(updated, now);
+    }
+  }
+
+  /**
+   * Takes from (or looks at) one bucket where it is stored, atomically: Hazelcast runs it on the member that owns
+   * the key, one at a time per key. The member's wall clock is the time, so every node's takes count alike. The
+   * entry expires when the bucket would be full again.
+   */
+  record Take(String limitKey, int count, long windowNanos, boolean consume)
+      implements EntryProcessor<String, Bucket, Long> {
+
+    @Override
+    public Long process(Map.Entry<String, Bucket> entry) {
+      long now = TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis());
+      Bucket bucket = entry.getValue() != null ? entry.getValue() : new Bucket(limitKey, count, now);
+      long wait = bucket.take(count, windowNanos, now, consume);
+      if (consume && wait == 0) {
+        // Whole seconds, rounded up: Hazelcast reads a TTL that rounds down to 0 as "never expires".
+        long ttlSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(bucket.untilFull(count, windowNanos)) + 1);
+        ((ExtendedMapEntry<String, Bucket>) entry).setValue(bucket, ttlSeconds, TimeUnit.SECONDS);
+      }
+      return wait;
     }
   }
 }

@@ -72,12 +72,13 @@ public final class BridgeRoutes {
     // The bridge itself, fed through GuardedSocket so every frame a client sends is rate limited and a client
     // that stops reading is closed before the bridge queues replies to it. (SockJSHandler.bridge would build the
     // same EventBusBridgeImpl, with no way to wrap its sockets.)
-    EventBusBridgeImpl eventBusBridge = new EventBusBridgeImpl(vertx, null, bridge, this::onBridgeEvent);
+    EventBusBridgeImpl eventBusBridge = new EventBusBridgeImpl(LocalBus.view(vertx), null, bridge,
+        this::onBridgeEvent);
     Limit perSocket = config.limit(AppConfig.LIMIT_LIVE_FRAMES);
     router.route("/eventbus/*").handler(this::checkOrigin);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).socketHandler(socket ->
         eventBusBridge.handle(new GuardedSocket(vertx, socket, perSocket,
-            ip -> limits.tryTake(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip)))));
+            ip -> limits.tryTakeHere(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip), live.meters()))));
   }
 
   /**
@@ -113,6 +114,7 @@ public final class BridgeRoutes {
     switch (event.type()) {
       case SOCKET_CREATED -> {
         sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes(), config.limit(AppConfig.LIMIT_LIVE_REGISTERS)));
+        live.meters().socketOpened();
         event.complete(true);
       }
       case REGISTER -> register(event, sinks.get(socket));
@@ -130,6 +132,7 @@ public final class BridgeRoutes {
       case SOCKET_CLOSED, SOCKET_ERROR -> {
         BridgeSink sink = sinks.remove(socket);
         if (sink != null) {
+          live.meters().socketClosed();
           sink.markClosed();
           sink.subscriptions.values().forEach(live::unsubscribe);
           sink.subscriptions.clear();
@@ -169,7 +172,7 @@ public final class BridgeRoutes {
       return;
     }
     String ip = socket(event).ip();
-    if (!sink.registrations.tryTake() || !limits.tryTake(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ip)) {
+    if (!sink.registrations.tryTake() || !limits.tryTakeHere(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ip)) {
       // Each registration costs database reads: a client that churns them is cut off, not served.
       event.complete(false);
       sink.rateLimited();

@@ -86,6 +86,11 @@ final class BridgeSink implements Sink {
   }
 
   @Override
+  public String transport() {
+    return BRIDGE;
+  }
+
+  @Override
   public void overflow() {
     if (closed) return;
     closed = true;

@@ -40,13 +40,15 @@ final class GuardedSocket extends SockJSSocketBase {
   private final TokenBucket frames;
   private final AddressLimit addressFrames;
   private final String ip;
+  private final LiveMeters meters;
   private boolean closed;
 
-  GuardedSocket(Vertx vertx, SockJSSocket inner, Limit perSocket, AddressLimit perAddress) {
+  GuardedSocket(Vertx vertx, SockJSSocket inner, Limit perSocket, AddressLimit perAddress, LiveMeters meters) {
     super(vertx, inner.routingContext(), new SockJSHandlerOptions().setRegisterWriteHandler(false));
     this.inner = inner;
     this.frames = new TokenBucket(perSocket);
     this.addressFrames = perAddress;
+    this.meters = meters;
     this.ip = inner.remoteAddress() == null ? "unknown" : inner.remoteAddress().host();
   }
 
@@ -59,6 +61,7 @@ final class GuardedSocket extends SockJSSocketBase {
     inner.handler(handler == null ? null : frame -> {
       if (closed) return;
       if (inner.writeQueueFull()) {
+        meters.slowConsumer(Sink.BRIDGE);
         close(BridgeSink.SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
       } else if (!frames.tryTake() || !addressFrames.tryTake(ip)) {
         close(RATE_LIMITED, "too many frames: back off, then reconnect");

@@ -38,6 +38,7 @@ public final class Live {
   private final Accounts accounts;
   private final Pool pool;
   private final LiveHub hub;
+  private final LiveMeters meters;
   private final ThreadChecks threads;
   private final MessageConsumer<JsonObject> accountChanges;
 
@@ -48,12 +49,14 @@ public final class Live {
    * @param posts    whether a thread may be followed, on the same pool
    * @param relay    the node's one subscription per topic
    * @param filter   what a reader is spared (blocked authors' words), applied to every delivery and replay
+   * @param meters   the node's live meters
    */
   public Live(Vertx vertx, Pool pool, EventLog events, Accounts accounts, Posts posts, Relay relay,
-      DeliveryFilter filter) {
+      DeliveryFilter filter, LiveMeters meters) {
     this.accounts = accounts;
     this.pool = pool;
-    this.hub = new LiveHub(vertx, events, relay, filter, MAX_BUFFERED);
+    this.meters = meters;
+    this.hub = new LiveHub(vertx, events, relay, filter, meters, MAX_BUFFERED);
     this.threads = new ThreadChecks(posts);
     this.accountChanges = AccountChanged.listen(vertx, change -> {
       hub.accountChangeSeen(this::reload);
@@ -65,6 +68,10 @@ public final class Live {
       }
       reload(change.userId());
     });
+  }
+
+  LiveMeters meters() {
+    return meters;
   }
 
   public Future<Void> close() {

@@ -45,11 +45,18 @@ final class LiveHub {
    * but never on the bus; the next event would reveal the gap, and this finds it when no next event comes.
    */
   private static final long RECONCILE_EVERY_MS = 5_000;
+  /**
+   * On a clustered bus, how long after a topic's registration here the log's head is read once more. The other
+   * nodes learn of a new registration a moment after it completes; an event they publish in that moment never
+   * arrives here, and without a next event only the reconcile round would find it.
+   */
+  private static final long SETTLE_MS = 500;
 
   private final Vertx vertx;
   private final EventLog events;
   private final Relay relay;
   private final DeliveryFilter filter;
+  private final LiveMeters meters;
   private final int maxBuffered;
   private final Map<String, TopicFeed> feeds = new HashMap<>();
   private final Set<Subscription> restricted = new LinkedHashSet<>();
@@ -63,11 +70,12 @@ final class LiveHub {
   private long accountChanges;
   private LongFunction<Future<Void>> reloadAccount = id -> Future.succeededFuture();
 
-  LiveHub(Vertx vertx, EventLog events, Relay relay, DeliveryFilter filter, int maxBuffered) {
+  LiveHub(Vertx vertx, EventLog events, Relay relay, DeliveryFilter filter, LiveMeters meters, int maxBuffered) {
     this.vertx = vertx;
     this.events = events;
     this.relay = relay;
     this.filter = filter;
+    this.meters = meters;
     this.maxBuffered = maxBuffered;
     // Tokens expire between events too: look at restricted subscriptions often enough to cut them within a second.
     this.sweepTimer = vertx.setPeriodic(250, id -> sweep());
@@ -99,7 +107,7 @@ final class LiveHub {
     Subscription sub = new Subscription(feed, sink, reader);
     return feed.ready.map(v -> {
       if (sink.isClosed()) return sub;
-      feed.subscribers.add(sub);
+      if (feed.subscribers.add(sub)) feed.kind.subscriptions().incrementAndGet();
       if (Reader.isRestricted(topic)) restricted.add(sub);
       if (reader.principal() != null) {
         byUser.computeIfAbsent(reader.principal().id(), k -> new LinkedHashSet<>()).add(sub);
@@ -141,7 +149,7 @@ final class LiveHub {
       }
     }
     TopicFeed feed = sub.feed;
-    feed.subscribers.remove(sub);
+    if (feed.subscribers.remove(sub)) feed.kind.subscriptions().decrementAndGet();
     if (feed.subscribers.isEmpty() && feeds.get(feed.topic) == feed && feed.ready.isComplete()) {
       feeds.remove(feed.topic);
       relay.unfollow(feed.topic, feed.handler);
@@ -215,6 +223,7 @@ final class LiveHub {
   private final class TopicFeed {
     final String topic;
     final boolean ordered;
+    final LiveMeters.Kind kind;
     final Handler<LiveEvent> handler = this::arrived;
     final Future<Void> ready;
     final Set<Subscription> subscribers = new LinkedHashSet<>();
@@ -225,6 +234,7 @@ final class LiveHub {
     TopicFeed(String topic) {
       this.topic = topic;
       this.ordered = Topics.isOrdered(topic);
+      this.kind = meters.of(topic);
       // Only once the node's consumer is registered (cluster-wide, when clustered) is the log's head a safe start:
       // anything committed later reaches this feed, anything earlier is in the log.
       Future<Void> registered = relay.follow(topic, handler);
@@ -238,6 +248,14 @@ final class LiveHub {
             last = 0;
             return null;
           });
+      if (ordered && vertx.isClustered()) {
+        ready.onSuccess(v -> vertx.setTimer(SETTLE_MS, id -> {
+          if (feeds.get(topic) != this) return;
+          events.head(topic).onSuccess(head -> {
+            if (head > last) fill(head + 1);
+          });
+        }));
+      }
       // A topic that could not be set up (event bus or database trouble) is forgotten, so the next reader retries.
       ready.onFailure(e -> {
         if (feeds.get(topic) == this) feeds.remove(topic);
@@ -246,6 +264,7 @@ final class LiveHub {
     }
 
     void arrived(LiveEvent event) {
+      meters.arrived(event, kind);
       if (!ordered) {
         dispatch(event);
         return;
@@ -402,7 +421,7 @@ final class LiveHub {
         }
         case REPLAYING -> {
           waiting.addLast(delivery);
-          if (waiting.size() > maxBuffered) sink.overflow();
+          if (waiting.size() > maxBuffered) slow();
         }
         case LIVE -> {
           if (feed.ordered && seq <= last) return;
@@ -414,7 +433,7 @@ final class LiveHub {
             return;
           }
           if (sink.writeQueueFull()) {
-            sink.overflow();
+            slow();
             return;
           }
           deliver(delivery);
@@ -430,13 +449,22 @@ final class LiveHub {
         revoke(now);
         return;
       }
-      if (filter.allows(reader, event)) sink.send(feed.topic, delivery);
+      if (filter.allows(reader, event)) {
+        sink.send(feed.topic, delivery);
+        (state == State.LIVE ? feed.kind.delivered() : feed.kind.replayed()).increment();
+      }
       boolean hidesThread = EventType.POST_HIDDEN.wireName().equals(event.type());
       if (hidesThread && !Visibility.seesHidden(reader.principal(), event.authorId())) {
         // Hidden means silent: a reader who is neither the author nor a moderator learns it was hidden, then the
         // stream ends for them (they could not subscribe to it now either).
         revoke(now);
       }
+    }
+
+    /** The reader stopped reading: it is closed, and resumes when it reconnects. */
+    private void slow() {
+      meters.slowConsumer(sink.transport());
+      sink.overflow();
     }
 
     void revoke(long now) {

@@ -38,6 +38,7 @@ public final class Relay {
   private final class Topic {
     final List<Follower> followers = new CopyOnWriteArrayList<>();
     final MessageConsumer<String> consumer;
+    boolean pinned;
 
     Topic(String topic) {
       this.consumer = EventLog.listen(vertx, topic, event -> {
@@ -57,18 +58,31 @@ public final class Relay {
     return entry.consumer.completion();
   }
 
+  /**
+   * Keeps the node's consumer of a topic registered for the node's whole life, followed or not. For the feed and the
+   * moderators' topic: they have no replay, so a reader that registers is live only from the moment every node
+   * would send the topic's events here. On a clustered bus a new registration reaches the other nodes a moment after
+   * it completes, and an event published in between would never arrive; registered once at start-up, before the
+   * node serves anyone, the topic has no such moment.
+   */
+  public synchronized Future<Void> pin(String topic) {
+    Topic entry = topics.computeIfAbsent(topic, Topic::new);
+    entry.pinned = true;
+    return entry.consumer.completion();
+  }
+
   /** Stops handing the topic's events to {@code handler}; the node's consumer goes when its last follower does. */
   public synchronized void unfollow(String topic, Handler<LiveEvent> handler) {
     Topic entry = topics.get(topic);
     if (entry == null) return;
     entry.followers.removeIf(f -> f.handler() == handler);
-    if (entry.followers.isEmpty()) {
+    if (entry.followers.isEmpty() && !entry.pinned) {
       topics.remove(topic);
       entry.consumer.unregister();
     }
   }
 
-  /** Topics the node follows now (for tests and metrics). */
+  /** Topics the node follows now, the pinned ones included (for tests and metrics). */
   public synchronized int topics() {
     return topics.size();
   }

@@ -5,6 +5,12 @@ import io.vertx.core.Future;
 /** Where a reader's events go: a bridge socket or an SSE stream. Used only from the reader's event loop. */
 interface Sink {
 
+  String BRIDGE = "bridge";
+  String SSE = "sse";
+
+  /** Which transport this is ({@link #BRIDGE} or {@link #SSE}), for metrics. */
+  String transport();
+
   void send(String topic, Delivery delivery);
 
   /** Tells the reader its resume point is gone (or unknowable) and it must refetch over REST. */

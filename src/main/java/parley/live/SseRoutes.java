@@ -55,7 +55,7 @@ public final class SseRoutes {
       throw Problem.invalid(lastEventId != null ? "Last-Event-ID" : "since", "must be a whole number of at least 0");
     }
     // Opening a stream costs database reads, like a bridge registration, and counts against the same limit.
-    limits.take(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ClientIp.of(ctx, config.trustedProxies()));
+    limits.takeHere(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ClientIp.of(ctx, config.trustedProxies()));
     // A signed-in stream is a signed-in action: a banned account is refused (it may read without its token).
     if (Principal.current(ctx).isPresent()) Principal.active(ctx);
     String topic = Topics.post(postId);
@@ -85,22 +85,20 @@ public final class SseRoutes {
     long heartbeat = vertx.setPeriodic(config.sseHeartbeat().toMillis(), id -> sink.heartbeat());
     Future<LiveHub.Subscription> subscription = live.subscribe(sink, reader, topic, since, changesWhenRead)
         .onFailure(e -> sink.overflow());
-    ctx.request().connection().closeHandler(v -> {
+    live.meters().streamOpened();
+    boolean[] ended = {false};
+    Runnable end = () -> {
       sink.closed = true;
+      if (ended[0]) return;
+      ended[0] = true;
+      live.meters().streamClosed();
       vertx.cancelTimer(heartbeat);
       subscription.onSuccess(live::unsubscribe);
-    });
-    response.closeHandler(v -> {
-      sink.closed = true;
-      vertx.cancelTimer(heartbeat);
-      subscription.onSuccess(live::unsubscribe);
-    });
-    if (response.closed()) {
-      // The client left while the stream was being prepared; close handlers set now would never run.
-      sink.closed = true;
-      vertx.cancelTimer(heartbeat);
-      subscription.onSuccess(live::unsubscribe);
-    }
+    };
+    ctx.request().connection().closeHandler(v -> end.run());
+    response.closeHandler(v -> end.run());
+    // The client may have left while the stream was being prepared; close handlers set now would never run.
+    if (response.closed()) end.run();
   }
 
   /** One SSE response. */
@@ -128,6 +126,11 @@ public final class SseRoutes {
       if (!closed) {
         ctx.response().write(Delivery.sseResync(topic, headSeq));
       }
+    }
+
+    @Override
+    public String transport() {
+      return SSE;
     }
 
     @Override

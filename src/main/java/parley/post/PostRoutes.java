@@ -73,10 +73,8 @@ public final class PostRoutes {
     PostInput input = PostInput.forCreate(Fields.of(ctx));
     Instant now = Instant.now();
     Idempotency.<Post>create(ctx, posts.pool(), Idempotency.key(ctx, author.id()),
-        () -> {
-          limits.take(author.isNew(now) ? AppConfig.LIMIT_POSTS_NEW : AppConfig.LIMIT_POSTS, "user:" + author.id());
-          limits.take(AppConfig.LIMIT_POSTS_IP, ClientIp.of(ctx, trustedProxies));
-        },
+        () -> limits.take(author.isNew(now) ? AppConfig.LIMIT_POSTS_NEW : AppConfig.LIMIT_POSTS, "user:" + author.id())
+            .compose(v -> limits.take(AppConfig.LIMIT_POSTS_IP, ClientIp.of(ctx, trustedProxies))),
         claim -> posts.insert(author.id(), input, claim),
         post -> new Idempotency.Reply(201, "/api/posts/" + post.id(), post.toJson().encode()));
   }

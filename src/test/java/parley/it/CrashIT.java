@@ -119,7 +119,7 @@ class CrashIT {
       List<Api.Session> writers = new ArrayList<>();
       for (int i = 0; i < 4; i++) writers.add(register(api, "writer" + i));
 
-      Follower reader = new Follower(vertx, sockets, parley.port(), "parley.post." + post, 0);
+      Follower reader = new Follower(vertx, sockets, "parley.post." + post, 0, parley.port());
       reader.connect().get(10, TimeUnit.SECONDS);
 
       Set<Long> acknowledged = ConcurrentHashMap.newKeySet();

@@ -15,14 +15,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A reader following one thread over the event-bus bridge the way a careful client does: it resumes with
- * {@code since} (its last seq) whenever its socket closes, and keeps every event by seq, so a duplicate delivery
+ * {@code since} (its last seq) whenever its socket closes, on the next of its nodes when it has several (as behind a
+ * load balancer), and keeps every event by seq, so a duplicate delivery
  * is counted and then dropped and a gap would show as a missing seq.
  */
 final class Follower {
 
   private final Vertx vertx;
   private final WebSocketClient client;
-  private final int port;
+  /** The nodes it may use: it starts on the first and moves to the next whenever its socket closes. */
+  private final int[] ports;
+  private int current;
   private final String topic;
   /** seq -> envelope, everything received (duplicates collapse here and are counted below). */
   final Map<Long, JsonObject> events = new ConcurrentSkipListMap<>();
@@ -36,10 +39,10 @@ final class Follower {
   private volatile Set<Long> awaitedIds;
   private WebSocket ws;
 
-  Follower(Vertx vertx, WebSocketClient client, int port, String topic, long since) {
+  Follower(Vertx vertx, WebSocketClient client, String topic, long since, int... ports) {
     this.vertx = vertx;
     this.client = client;
-    this.port = port;
+    this.ports = ports.clone();
     this.topic = topic;
     this.last = since;
   }
@@ -47,7 +50,7 @@ final class Follower {
   /** Connects and registers; completes once the socket is open (the register is on its way). */
   CompletableFuture<Void> connect() {
     CompletableFuture<Void> open = new CompletableFuture<>();
-    vertx.runOnContext(v -> client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+    vertx.runOnContext(v -> client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(ports[current])
             .setURI("/eventbus/websocket"))
         .onSuccess(socket -> {
           history.add("open");
@@ -75,6 +78,7 @@ final class Follower {
   /** Reconnects after a pause that doubles with each attempt in a row (jittered), as a polite client does. */
   private void reconnect() {
     reconnects.incrementAndGet();
+    current = (current + 1) % ports.length;
     long delay = Math.min(5_000, 100L << Math.min(6, attempts++));
     vertx.setTimer(delay / 2 + java.util.concurrent.ThreadLocalRandom.current().nextLong(delay / 2 + 1), id -> connect());
   }

@@ -52,7 +52,7 @@ class OutageIT {
       List<Follower> followers = new ArrayList<>();
       List<CompletableFuture<Void>> opened = new ArrayList<>();
       for (int i = 0; i < SUBSCRIBERS; i++) {
-        Follower f = new Follower(vertx, sockets, parley.port(), "parley.post." + post, seq);
+        Follower f = new Follower(vertx, sockets, "parley.post." + post, seq, parley.port());
         followers.add(f);
         opened.add(f.connect());
       }

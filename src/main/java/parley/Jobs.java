@@ -1,0 +1,50 @@
+package parley;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * Periodic jobs that must run once per cluster, not once per node: every node offers to run each job once a minute,
+ * and the one whose offer moves the job's {@code last_run} forward in the database runs it. The claim is one
+ * statement on one row, so of several nodes offering at once exactly one wins, and a node that dies mid-job costs
+ * one missed run, not a stuck lock.
+ */
+final class Jobs {
+
+  private static final Logger log = LoggerFactory.getLogger(Jobs.class);
+  static final Duration OFFER_EVERY = Duration.ofMinutes(1);
+
+  private static final String CLAIM = """
+      INSERT INTO jobs AS j (name, last_run) VALUES ($1, now())
+      ON CONFLICT (name) DO UPDATE SET last_run = now()
+       WHERE j.last_run <= now() - make_interval(secs => $2)
+      RETURNING name""";
+
+  private final Vertx vertx;
+  private final Pool pool;
+
+  Jobs(Vertx vertx, Pool pool) {
+    this.vertx = vertx;
+    this.pool = pool;
+  }
+
+  /** Offers the job now and then every minute; it runs when it last ran (on any node) at least {@code every} ago. */
+  long schedule(String name, Duration every, Supplier<Future<?>> job) {
+    offer(name, every, job);
+    return vertx.setPeriodic(OFFER_EVERY.toMillis(), id -> offer(name, every, job));
+  }
+
+  /** Runs the job if this node claims this turn; completes with whether it ran. */
+  Future<Boolean> offer(String name, Duration every, Supplier<Future<?>> job) {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(name, (double) every.toSeconds()))
+        .compose(rows -> rows.size() == 0 ? Future.succeededFuture(false) : job.get().map(true))
+        .onFailure(e -> log.warn("Job {} did not run: {}", name, e.toString()));
+  }
+}

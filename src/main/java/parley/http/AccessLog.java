@@ -1,0 +1,105 @@
+package parley.http;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.access.Principal;
+
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+/**
+ * A request id on every request, and one access-log line when its response ends.
+ *
+ * <p>The id is the {@code X-Request-Id} a trusted proxy sent (so a request can be followed from the load balancer
+ * to the node), or a new one; either way it is echoed in the response's {@code X-Request-Id} and tagged on the
+ * request's log lines. The line names the method, the path without its query string, the status, the bytes sent,
+ * the time taken, the client and the account: never a header, a token, a password or a body. Characters outside
+ * printable ASCII in the path are escaped, so no request can forge or break a log line.
+ *
+ * <p>Logged by {@code parley.access} at INFO: with {@code PARLEY_LOG_FORMAT=json} each line is one JSON object
+ * whose key-value pairs carry the same fields.
+ */
+public final class AccessLog {
+
+  public static final String HEADER = "X-Request-Id";
+  /** Where the request id is kept in the routing context. */
+  public static final String REQUEST_ID = "parley.requestId";
+
+  private static final Logger access = LoggerFactory.getLogger("parley.access");
+  /** An id a proxy may pass on: short, and nothing a log reader could mistake for something else. */
+  private static final Pattern PASSABLE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final int MAX_LOGGED_PATH = 512;
+
+  private AccessLog() {
+  }
+
+  public static Handler<RoutingContext> handler(List<String> trustedProxies) {
+    return ctx -> {
+      HttpServerRequest request = ctx.request();
+      long started = System.nanoTime();
+      String id = requestId(request, trustedProxies);
+      ctx.put(REQUEST_ID, id);
+      ctx.response().putHeader(HEADER, id);
+      ctx.addEndHandler(ar -> {
+        if (!access.isInfoEnabled()) return;
+        int status = ctx.response().getStatusCode();
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        String path = printable(request.path());
+        String client = ClientIp.of(ctx, trustedProxies);
+        Long user = Principal.current(ctx).map(Principal::id).orElse(null);
+        access.atInfo()
+            .addKeyValue("requestId", id)
+            .addKeyValue("method", request.method().name())
+            .addKeyValue("path", path)
+            .addKeyValue("status", status)
+            .addKeyValue("bytes", ctx.response().bytesWritten())
+            .addKeyValue("ms", millis)
+            .addKeyValue("client", client)
+            .addKeyValue("user", user)
+            .addKeyValue("completed", ar.succeeded())
+            .log("{} {} {} {}B {}ms client={} user={} id={}{}", request.method().name(), path, status,
+                ctx.response().bytesWritten(), millis, client, user == null ? "-" : user, id,
+                ar.succeeded() ? "" : " cut-off");
+      });
+      ctx.next();
+    };
+  }
+
+  /** The request id of the request being handled, for log lines about it ("-" outside a request). */
+  public static String id(RoutingContext ctx) {
+    String id = ctx == null ? null : ctx.get(REQUEST_ID);
+    return id == null ? "-" : id;
+  }
+
+  private static String requestId(HttpServerRequest request, List<String> trustedProxies) {
+    String given = request.getHeader(HEADER);
+    String peer = request.remoteAddress() == null ? null : request.remoteAddress().host();
+    if (given != null && peer != null && trustedProxies.contains(peer) && PASSABLE.matcher(given).matches()) {
+      return given;
+    }
+    byte[] random = new byte[8];
+    ThreadLocalRandom.current().nextBytes(random);
+    return HexFormat.of().formatHex(random);
+  }
+
+  /** The path as it may appear in a log line: printable ASCII, the rest escaped, cut to a sane length. */
+  public static String printable(String path) {
+    if (path == null) return "-";
+    StringBuilder out = new StringBuilder(Math.min(path.length(), MAX_LOGGED_PATH) + 8);
+    for (int i = 0; i < path.length() && out.length() < MAX_LOGGED_PATH; i++) {
+      char c = path.charAt(i);
+      if (c > 0x20 && c < 0x7f && c != '\\') {
+        out.append(c);
+      } else {
+        out.append(String.format("\\x%02x", (int) c & 0xffff));
+      }
+    }
+    if (out.length() >= MAX_LOGGED_PATH) out.append("...");
+    return out.toString();
+  }
+}
