@@ -116,14 +116,17 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(MetricsAccess.allow(config.metricsAllow(), config.trustedProxies()))
         .handler(PrometheusScrapingHandler.create(node.meters()));
 
-    router.route("/api/*").handler(RequestGuards.noStore());
-    router.route("/api/*").handler(RequestGuards.jsonBodies());
+    // The API's own guards. Their routes have no path of their own (each checks the path itself), so the route a
+    // request's metrics are labelled with is the one that served it ("/api/posts/:postId"), not a chain of
+    // "/api/*" guards before it.
+    router.route().handler(RequestGuards.underApi(RequestGuards.noStore()));
+    router.route().handler(RequestGuards.underApi(RequestGuards.jsonBodies()));
     // Only writes have a body to read (RequestGuards.noBodyOnReads refuses one on any other method). The body
     // handler also starts decoding a form or multipart Content-Type when there is no body, and Vert.x throws for
     // that on a GET, so it never sees other methods.
-    router.route("/api/*").method(HttpMethod.POST).method(HttpMethod.PUT).method(HttpMethod.PATCH)
-        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-    router.route("/api/*").handler(accounts.authenticator());
+    router.route().method(HttpMethod.POST).method(HttpMethod.PUT).method(HttpMethod.PATCH)
+        .handler(RequestGuards.underApi(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)));
+    router.route().handler(RequestGuards.underApi(accounts.authenticator()));
     // Routes by who may call them: anyone or signed in (each handler says which), then the moderators' and the
     // admins' routers, whose guards turn everyone else away before any of their handlers runs.
     accounts.mount(router);

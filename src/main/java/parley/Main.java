@@ -49,6 +49,7 @@ public final class Main {
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
   private static final Duration PRUNE_EVERY = Duration.ofHours(1);
+  private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
 
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
@@ -110,6 +111,8 @@ public final class Main {
     PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
         .setEnabled(true)
+        // Vert.x shares a registry between instances of one name in a JVM; each Parley keeps its own.
+        .setRegistryName("parley-" + INSTANCES.incrementAndGet())
         .setJvmMetricsEnabled(true)
         // Routes by their template (/api/posts/:postId), never the raw path, and no event-bus addresses: a label
         // per thread or per junk URL would grow the series without bound.
@@ -166,7 +169,8 @@ public final class Main {
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         new AtomicBoolean(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters);
     vertx.setPeriodic(60_000, id -> node.sweep());
-    return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD))
+    Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
+    return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD), introduced)
         .compose(v -> Accounts.promoteConfiguredAdmin(database.pool(), config.admin()))
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))

@@ -5,7 +5,18 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.HazelcastInstance;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import parley.config.AppConfig;
@@ -25,6 +36,9 @@ public final class Cluster {
 
   /** The rate-limit buckets: a bucket left alone refills completely within its window, so idle ones expire. */
   public static final String RATE_LIMITS_MAP = "parley.rate-limits";
+  private static final String HELLO = "parley.internal.hello";
+  private static final long INTRODUCTION_TIMEOUT_MS = 5_000;
+  private static final Logger log = LoggerFactory.getLogger(Cluster.class);
 
   private final HazelcastClusterManager manager;
 
@@ -34,6 +48,9 @@ public final class Cluster {
 
   /** A cluster manager for these settings; Vert.x starts it (and joins) when the clustered instance is built. */
   public static Cluster of(AppConfig config) {
+    // Read once, when Hazelcast's first logger is made (before the instance reads its own configuration): without it
+    // the first lines go to java.util.logging, bypassing the log format.
+    System.setProperty("hazelcast.logging.type", "slf4j");
     return new Cluster(new HazelcastClusterManager(hazelcastConfig(config)));
   }
 
@@ -44,6 +61,57 @@ public final class Cluster {
   /** The running member; only once Vert.x has joined. */
   public HazelcastInstance hazelcast() {
     return manager.getHazelcastInstance();
+  }
+
+  /**
+   * Opens this node's event-bus connections to every other node, and theirs to it, before it serves anyone. The
+   * bus connects to a node the first time it sends it something; that first message waits for the node's address
+   * and a new connection, and a later message from another node could overtake it. For the thread and user topics
+   * that costs nothing (readers get them in seq order regardless), but the feed and the moderators' topic are
+   * delivered in arrival order. So a node that joins says hello to all, again every 100 ms, until each of the others
+   * has answered (they answer each hello; an answer reaches the newcomer once they know where it listens, which
+   * takes a moment after it registered): then every pair of nodes is connected both ways. Completes then, or after
+   * {@link #INTRODUCTION_TIMEOUT_MS} with a warning (the node works either way).
+   */
+  public Future<Void> introduce(Vertx vertx) {
+    String me = manager.getNodeId();
+    Set<String> answered = ConcurrentHashMap.newKeySet();
+    Promise<Void> introduced = Promise.promise();
+    MessageConsumer<String> hello = vertx.eventBus().consumer(HELLO, message -> {
+      String from = message.body();
+      if (me.equals(from)) return;
+      String to = message.headers().get("to");
+      if (to == null) {
+        vertx.eventBus().publish(HELLO, me, new DeliveryOptions().addHeader("to", from));
+      } else if (me.equals(to) && answered.add(from) && answered.containsAll(others(me))) {
+        introduced.tryComplete();
+      }
+    });
+    long started = System.nanoTime();
+    hello.completion().onSuccess(v -> {
+      if (others(me).isEmpty()) {
+        introduced.tryComplete();
+        return;
+      }
+      vertx.eventBus().publish(HELLO, me);
+      long timer = vertx.setPeriodic(100, id -> {
+        if (answered.containsAll(others(me))) {
+          introduced.tryComplete();
+        } else if (System.nanoTime() - started > TimeUnit.MILLISECONDS.toNanos(INTRODUCTION_TIMEOUT_MS)) {
+          log.warn("Only {} of {} other nodes answered on the event bus within {} ms; going on", answered.size(),
+              others(me).size(), INTRODUCTION_TIMEOUT_MS);
+          introduced.tryComplete();
+        } else {
+          vertx.eventBus().publish(HELLO, me);
+        }
+      });
+      introduced.future().onComplete(ar -> vertx.cancelTimer(timer));
+    }).onFailure(introduced::tryFail);
+    return introduced.future();
+  }
+
+  private List<String> others(String me) {
+    return manager.getNodes().stream().filter(n -> !n.equals(me)).toList();
   }
 
   /** Nodes in the cluster now, as this node sees them. */
@@ -62,7 +130,8 @@ public final class Cluster {
         .setClusterPublicHost(config.clusterHost());
   }
 
-  static Config hazelcastConfig(AppConfig config) {
+  /** Hazelcast's configuration for these settings (public for the configuration tests). */
+  public static Config hazelcastConfig(AppConfig config) {
     // Vert.x's default-cluster.xml: the maps and multimap of its own registrations, with one backup each.
     Config hz = ConfigUtil.loadConfig();
     hz.setClusterName(config.clusterName());

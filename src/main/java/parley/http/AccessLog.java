@@ -52,7 +52,7 @@ public final class AccessLog {
         String path = printable(request.path());
         String client = ClientIp.of(ctx, trustedProxies);
         Long user = Principal.current(ctx).map(Principal::id).orElse(null);
-        access.atInfo()
+        var line = access.atInfo()
             .addKeyValue("requestId", id)
             .addKeyValue("method", request.method().name())
             .addKeyValue("path", path)
@@ -60,9 +60,9 @@ public final class AccessLog {
             .addKeyValue("bytes", ctx.response().bytesWritten())
             .addKeyValue("ms", millis)
             .addKeyValue("client", client)
-            .addKeyValue("user", user)
-            .addKeyValue("completed", ar.succeeded())
-            .log("{} {} {} {}B {}ms client={} user={} id={}{}", request.method().name(), path, status,
+            .addKeyValue("completed", ar.succeeded());
+        if (user != null) line = line.addKeyValue("user", user);
+        line.log("{} {} {} {}B {}ms client={} user={} id={}{}", request.method().name(), path, status,
                 ctx.response().bytesWritten(), millis, client, user == null ? "-" : user, id,
                 ar.succeeded() ? "" : " cut-off");
       });

@@ -26,7 +26,7 @@ public final class MetricsAccess {
   }
 
   /** A CIDR range: an address and how many leading bits must match. */
-  record Range(byte[] network, int bits) {
+  public record Range(byte[] network, int bits) {
 
     static Range parse(String cidr) {
       String[] parts = cidr.strip().split("/", 2);
@@ -74,7 +74,8 @@ public final class MetricsAccess {
     };
   }
 
-  static boolean allowed(List<Range> ranges, String ip) {
+  /** Whether an address (a literal, never a name) is in one of the ranges. */
+  public static boolean allowed(List<Range> ranges, String ip) {
     if (ip == null || !LITERAL.matcher(ip).matches()) return false;
     try {
       byte[] address = InetAddress.getByName(ip).getAddress();

@@ -20,6 +20,18 @@ public final class RequestGuards {
    * Content-Length and Transfer-Encoding is refused (and its connection closed): two framings of one body are how
    * requests are smuggled past proxies.
    */
+  /** Runs the handler for requests to the API ({@code /api} and below) and passes every other request on. */
+  public static Handler<RoutingContext> underApi(Handler<RoutingContext> handler) {
+    return ctx -> {
+      String path = ctx.normalizedPath();
+      if (path.equals("/api") || path.startsWith("/api/")) {
+        handler.handle(ctx);
+      } else {
+        ctx.next();
+      }
+    };
+  }
+
   public static Handler<RoutingContext> wellFormed() {
     return ctx -> {
       HttpServerRequest request = ctx.request();

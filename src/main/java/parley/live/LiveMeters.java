@@ -52,8 +52,11 @@ public final class LiveMeters {
     }
     lag = Timer.builder("parley_live_delivery_lag")
         .description("From an event's publication (after its commit, on any node) to its hand-off to this node's readers")
-        .publishPercentiles(0.5, 0.99)
-        .distributionStatisticExpiry(Duration.ofMinutes(1))
+        // Buckets, not percentiles computed here: Prometheus adds buckets up across nodes (histogram_quantile over
+        // sum by le), while per-node percentiles cannot be combined.
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(30))
         .register(registry);
     slowSocketCloses = Counter.builder("parley_live_slow_consumer_closes").tag("transport", "bridge")
         .description("Readers closed because they stopped reading").register(registry);

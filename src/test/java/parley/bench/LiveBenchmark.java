@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -33,8 +34,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * delivery cannot beat) and counts every lost, duplicated or reordered delivery.
  *
  * <p>By default it starts Parley from target/parley.jar in its own process on a fresh data directory, so server,
- * PostgreSQL and this load generator share the machine as they would in a single-box deployment. See
- * docs/BENCHMARKS.md for the command and the latest figures.
+ * PostgreSQL and this load generator share the machine as they would in a single-box deployment. With
+ * {@code --nodes N} it starts one PostgreSQL ({@code parley.db.DatabaseServer}) and N nodes in cluster mode on it,
+ * spreads the subscribers over the nodes, writes through the first, and reports each node's deliveries apart: the
+ * writing node's readers and the readers a hop away on the clustered event bus, in the same run. See
+ * docs/BENCHMARKS.md for the commands and the latest figures.
  */
 public final class LiveBenchmark {
 
@@ -42,37 +46,91 @@ public final class LiveBenchmark {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    Process server = null;
+    List<Process> processes = new ArrayList<>();
     Path dataDir = null;
-    String base = o.url;
-    if (base == null) {
+    List<String> bases = new ArrayList<>();
+    if (o.url != null) {
+      bases.add(o.url);
+    } else {
       dataDir = Files.createTempDirectory("parley-bench");
-      int port = freePort();
-      server = startServer(port, dataDir);
-      base = "http://localhost:" + port;
-      awaitHealth(base);
+      try {
+        if (o.nodes == 1) {
+          int port = freePort();
+          processes.add(startServer(port, dataDir, Map.of(), "target/bench-server.log"));
+          bases.add("http://localhost:" + port);
+        } else {
+          startCluster(o.nodes, dataDir, processes, bases);
+        }
+        for (String base : bases) awaitHealth(base);
+      } catch (Exception e) {
+        stop(processes, dataDir);
+        throw e;
+      }
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.clientLoops));
     try {
-      new LiveBenchmark(vertx, base, o).run();
+      new LiveBenchmark(vertx, bases, o).run();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      if (server != null) {
-        server.destroy();
-        server.waitFor(60, TimeUnit.SECONDS);
-        deleteRecursively(dataDir.toFile());
-      }
+      stop(processes, dataDir);
     }
+  }
+
+  /** One PostgreSQL of its own (durable, as Parley runs it), then the nodes on it in cluster mode. */
+  private static void startCluster(int nodes, Path dataDir, List<Process> processes, List<String> bases)
+      throws Exception {
+    int dbPort = freePort();
+    Path dbDir = dataDir.resolve("db");
+    ProcessBuilder db = new ProcessBuilder("java", "-cp", "target/parley.jar", "parley.db.DatabaseServer",
+        dbDir.toString(), Integer.toString(dbPort));
+    db.redirectErrorStream(true).redirectOutput(new File("target/bench-db.log"));
+    processes.add(db.start());
+    Path password = dbDir.resolve("db-password");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!Files.exists(password) || !Files.readString(target("bench-db.log")).contains("PostgreSQL is running")) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("no database; see target/bench-db.log");
+      Thread.sleep(250);  // another process's start-up: nothing to await but its log
+    }
+    Map<String, String> env = Map.of(
+        "DATABASE_URL", "postgresql://postgres:" + Files.readString(password).strip() + "@127.0.0.1:" + dbPort
+            + "/postgres",
+        "PARLEY_JWT_SECRET", "benchmark-signing-key-" + java.util.UUID.randomUUID(),
+        "PARLEY_CLUSTER", "true",
+        "PARLEY_CLUSTER_NAME", "bench-" + System.currentTimeMillis(),
+        "PARLEY_CLUSTER_PORT", "5951");
+    for (int n = 0; n < nodes; n++) {
+      int port = freePort();
+      processes.add(startServer(port, dataDir.resolve("node" + n), env, "target/bench-server-" + n + ".log"));
+      bases.add("http://localhost:" + port);
+      // One at a time: each joins the cluster the previous ones formed.
+      awaitHealth(bases.get(n));
+    }
+  }
+
+  private static Path target(String file) {
+    return Path.of("target", file);
+  }
+
+  private static void stop(List<Process> processes, Path dataDir) throws InterruptedException {
+    // Nodes first, the database last.
+    for (int i = processes.size() - 1; i >= 0; i--) {
+      processes.get(i).destroy();
+      processes.get(i).waitFor(60, TimeUnit.SECONDS);
+    }
+    if (dataDir != null) deleteRecursively(dataDir.toFile());
   }
 
   private final Vertx vertx;
   private final Options o;
+  /** Where each node is; REST writes go to the first. */
+  private final List<java.net.URI> nodes = new ArrayList<>();
   private final java.net.URI uri;
 
-  private LiveBenchmark(Vertx vertx, String base, Options o) {
+  private LiveBenchmark(Vertx vertx, List<String> bases, Options o) {
     this.vertx = vertx;
     this.o = o;
-    this.uri = java.net.URI.create(base);
+    for (String base : bases) nodes.add(java.net.URI.create(base));
+    this.uri = nodes.get(0);
   }
 
   private void run() throws Exception {
@@ -83,15 +141,15 @@ public final class LiveBenchmark {
     long post = callSync(HttpMethod.POST, "/api/posts", token, new JsonObject().put("title", "Benchmark thread")
         .put("body", "Comments arrive here at a fixed rate.")).json().getLong("id");
 
-    System.out.printf(Locale.ROOT, "Parley live benchmark: %d subscribers, %d comments/s for %d s, %d cores%n",
-        o.subscribers, o.rate, o.seconds, Runtime.getRuntime().availableProcessors());
+    System.out.printf(Locale.ROOT, "Parley live benchmark: %d subscribers, %d comments/s for %d s, %d node(s), "
+            + "%d cores%n", o.subscribers, o.rate, o.seconds, nodes.size(), Runtime.getRuntime().availableProcessors());
 
     postAtRate(token, post, o.warmup, 0, null, null);
 
     // 2. Subscribers join from the thread's current seq, spread over 127.0.0.x source addresses.
     long seq = callSync(HttpMethod.GET, "/api/posts/" + post, null, null).json().getLong("seq");
     int total = o.warmup + o.seconds * o.rate;
-    Deliveries deliveries = new Deliveries(total, o.subscribers, seq);
+    Deliveries deliveries = new Deliveries(total, o.subscribers, seq, nodes.size());
     List<WebSocket> sockets = connect(post, seq, deliveries);
 
     // 3. Warm-up comments prove every subscriber is live (each must receive them all) and warm the JIT.
@@ -172,8 +230,9 @@ public final class LiveBenchmark {
       List<Future<WebSocket>> batch = new ArrayList<>();
       for (int i = batchStart; i < Math.min(o.subscribers, batchStart + 500); i++) {
         int subscriber = i;
+        java.net.URI node = nodes.get(i % nodes.size());
         batch.add(clients.get(i / o.perAddress).connect(new WebSocketConnectOptions()
-                .setHost(uri.getHost()).setPort(uri.getPort()).setURI("/eventbus/websocket"))
+                .setHost(node.getHost()).setPort(node.getPort()).setURI("/eventbus/websocket"))
             .onSuccess(ws -> {
               ws.closeHandler(v -> {
                 if (!deliveries.closing) {
@@ -204,6 +263,13 @@ public final class LiveBenchmark {
     row("REST comment insert, during the run", insertMeasured);
     row("post-to-delivery, every delivery", d.perDelivery);
     row("post-to-delivery, last subscriber per comment", d.lastPerComment);
+    if (d.nodes > 1) {
+      for (int n = 0; n < d.nodes; n++) {
+        String where = n == 0 ? "node 1 (takes the writes)" : "node " + (n + 1) + " (a bus hop away)";
+        row("post-to-delivery, every delivery, subscribers on " + where, d.perDeliveryOn[n]);
+        row("post-to-delivery, last subscriber per comment, on " + where, d.lastPerCommentOn[n]);
+      }
+    }
     System.out.println();
     System.out.printf(Locale.ROOT, "deliveries: %d of %d expected, %.0f per second; lost %d, duplicate %d, "
             + "seq gaps %d; complete: %s%n",
@@ -234,12 +300,29 @@ public final class LiveBenchmark {
     final ConcurrentHistogram perDelivery = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
     final ConcurrentHistogram lastPerComment = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
     final AtomicLong measuredDeliveries = new AtomicLong();
+    /** The same, per node (subscriber i is on node i % nodes). */
+    final int nodes;
+    final ConcurrentHistogram[] perDeliveryOn;
+    final ConcurrentHistogram[] lastPerCommentOn;
+    final AtomicIntegerArray[] receivedOn;
+    final int[] subscribersOn;
     final AtomicLong duplicates = new AtomicLong();
     final AtomicLong gaps = new AtomicLong();
     volatile int measureFrom = Integer.MAX_VALUE;
     volatile boolean closing;
 
-    Deliveries(int comments, int subscribers, long startSeq) {
+    Deliveries(int comments, int subscribers, long startSeq, int nodes) {
+      this.nodes = nodes;
+      this.perDeliveryOn = new ConcurrentHistogram[nodes];
+      this.lastPerCommentOn = new ConcurrentHistogram[nodes];
+      this.receivedOn = new AtomicIntegerArray[nodes];
+      this.subscribersOn = new int[nodes];
+      for (int n = 0; n < nodes; n++) {
+        perDeliveryOn[n] = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+        lastPerCommentOn[n] = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+        receivedOn[n] = new AtomicIntegerArray(comments);
+      }
+      for (int i = 0; i < subscribers; i++) subscribersOn[i % nodes]++;
       this.sentAt = new AtomicLongArray(comments);
       this.receivedCount = new AtomicIntegerArray(comments);
       this.lastArrival = new AtomicLongArray(comments);
@@ -266,11 +349,15 @@ public final class LiveBenchmark {
       if (seq <= previous) duplicates.incrementAndGet();
       else if (seq != previous + 1) gaps.incrementAndGet();
       int count = receivedCount.incrementAndGet(index);
-      long latency = now - sentAt.get(index);
+      int node = subscriber % nodes;
+      int countOnNode = receivedOn[node].incrementAndGet(index);
+      long latency = Math.max(0, now - sentAt.get(index));
       if (index >= measureFrom) {
-        perDelivery.recordValue(Math.max(0, latency));
+        perDelivery.recordValue(latency);
+        perDeliveryOn[node].recordValue(latency);
         measuredDeliveries.incrementAndGet();
-        if (count == subscribers) lastPerComment.recordValue(Math.max(0, latency));
+        if (count == subscribers) lastPerComment.recordValue(latency);
+        if (countOnNode == subscribersOn[node]) lastPerCommentOn[node].recordValue(latency);
       }
       lastArrival.accumulateAndGet(index, now, Math::max);
     }
@@ -313,8 +400,9 @@ public final class LiveBenchmark {
     return call(method, path, token, body).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  private static Process startServer(int port, Path dataDir) throws Exception {
+  private static Process startServer(int port, Path dataDir, Map<String, String> env, String log) throws Exception {
     ProcessBuilder pb = new ProcessBuilder("java", "-jar", "target/parley.jar");
+    pb.environment().putAll(env);
     pb.environment().put("PARLEY_PORT", Integer.toString(port));
     pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
     pb.environment().put("PARLEY_LOG_LEVEL", "WARN");
@@ -322,7 +410,7 @@ public final class LiveBenchmark {
     parley.config.AppConfig.DEFAULT_LIMITS.keySet().forEach(key -> pb.environment().put(key, "1000000/1s"));
     // Thousands of subscribers come from a handful of loopback addresses.
     pb.environment().put(parley.config.AppConfig.MAX_CONNECTIONS_PER_IP, "100000");
-    pb.redirectErrorStream(true).redirectOutput(new File("target/bench-server.log"));
+    pb.redirectErrorStream(true).redirectOutput(new File(log));
     return pb.start();
   }
 
@@ -356,7 +444,7 @@ public final class LiveBenchmark {
 
   /** Command-line options: --subscribers N --rate PER_SECOND --seconds S --url http://host:port ... */
   private record Options(int subscribers, int rate, int seconds, int warmup, int baselineSeconds, int perAddress,
-      int clientLoops, String url) {
+      int clientLoops, String url, int nodes) {
     static Options parse(String[] args) {
       int subscribers = 100;
       int rate = 50;
@@ -366,6 +454,7 @@ public final class LiveBenchmark {
       int perAddress = 1000;
       int loops = 2;
       String url = null;
+      int nodes = 1;
       for (int i = 0; i + 1 < args.length; i += 2) {
         String v = args[i + 1];
         switch (args[i]) {
@@ -377,10 +466,11 @@ public final class LiveBenchmark {
           case "--per-address" -> perAddress = Integer.parseInt(v);
           case "--client-loops" -> loops = Integer.parseInt(v);
           case "--url" -> url = v;
+          case "--nodes" -> nodes = Integer.parseInt(v);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
       }
-      return new Options(subscribers, rate, seconds, warmup, baseline, perAddress, loops, url);
+      return new Options(subscribers, rate, seconds, warmup, baseline, perAddress, loops, url, nodes);
     }
   }
 }
