@@ -165,7 +165,8 @@ public final class Main {
         .description("Nodes in the cluster, as this node sees them (1 when not clustered)").register(meters);
     CommitListeners commits = new CommitListeners();
     countPublished(commits, meters);
-    NodeState node = new NodeState(limits, Accounts.loginThrottle(config),
+    NodeState node = new NodeState(limits, cluster == null ? Accounts.loginThrottle(config)
+            : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         new AtomicBoolean(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters);
     vertx.setPeriodic(60_000, id -> node.sweep());

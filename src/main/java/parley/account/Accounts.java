@@ -1,5 +1,7 @@
 package parley.account;
 
+import com.hazelcast.core.HazelcastInstance;
+import parley.cluster.Cluster;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
@@ -90,9 +92,15 @@ public final class Accounts {
     this.admin = admin;
   }
 
-  /** The node's login throttle (see {@link LoginThrottle}). */
+  /** The node's login throttle, kept on this node (see {@link LoginThrottle}). */
   public static LoginThrottle loginThrottle(AppConfig config) {
     return new LoginThrottle(config.loginFreeFailures(), config.loginMaxDelay());
+  }
+
+  /** The login throttle of a cluster, kept in its map (see {@link LoginThrottle}). */
+  public static LoginThrottle loginThrottle(AppConfig config, Vertx vertx, HazelcastInstance hazelcast) {
+    return new LoginThrottle(config.loginFreeFailures(), config.loginMaxDelay(), vertx,
+        hazelcast.getMap(Cluster.LOGIN_THROTTLE_MAP));
   }
 
   /** Makes the configured admin ({@code PARLEY_ADMIN}) an admin at start-up if that account already exists. */
@@ -114,17 +122,19 @@ public final class Accounts {
    */
   public Future<Session> login(String login, String password, String ip) {
     return findForLogin(login).compose(found -> {
-      found.ifPresent(credentials -> {
-        long wait = logins.waitSeconds(throttleKey(credentials.user()), ip);
-        if (wait > 0) throw RateLimiter.tooMany(wait);
-      });
-      return passwords.verify(password, found.map(Credentials::passwordHash).orElse(null)).map(ok -> {
+      Future<Long> wait = found.isEmpty() ? Future.succeededFuture(0L)
+          : logins.waitSeconds(throttleKey(found.get().user()), ip);
+      return wait.compose(seconds -> {
+        if (seconds > 0) throw RateLimiter.tooMany(seconds);
+        return passwords.verify(password, found.map(Credentials::passwordHash).orElse(null));
+      }).compose(ok -> {
         if (!ok) {
-          found.ifPresent(credentials -> logins.failed(throttleKey(credentials.user())));
-          throw Problem.unauthorized(BAD_LOGIN);
+          Future<Void> counted = found.isEmpty() ? Future.succeededFuture()
+              : logins.failed(throttleKey(found.get().user()));
+          return counted.transform(v -> Future.failedFuture(Problem.unauthorized(BAD_LOGIN)));
         }
-        logins.succeeded(throttleKey(found.get().user()), ip);
-        return session(found.get().user());
+        return logins.succeeded(throttleKey(found.get().user()), ip).transform(v -> Future.succeededFuture(
+            session(found.get().user())));
       });
     });
   }
@@ -170,15 +180,17 @@ public final class Accounts {
    */
   public Future<Session> changePassword(Principal me, String current, String next, String ip) {
     String account = LoginThrottle.account(me.id(), me.createdAt());
-    long wait = logins.waitSeconds(account, ip);
-    if (wait > 0) return Future.failedFuture(RateLimiter.tooMany(wait));
-    return passwordHash(me.id())
+    return logins.waitSeconds(account, ip)
+        .compose(wait -> {
+          if (wait > 0) throw RateLimiter.tooMany(wait);
+          return passwordHash(me.id());
+        })
         .compose(hash -> {
           String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
           return passwords.verify(current, stored).compose(ok -> {
             if (!ok) {
-              logins.failed(account);
-              throw Problem.invalid("currentPassword", "is not your current password");
+              return logins.failed(account).transform(v -> Future.<String>failedFuture(
+                  Problem.invalid("currentPassword", "is not your current password")));
             }
             return passwords.hash(next);
           }).compose(newHash -> changePassword(me.id(), stored, newHash));

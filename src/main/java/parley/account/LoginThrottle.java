@@ -1,11 +1,21 @@
 package parley.account;
 
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.ExtendedMapEntry;
+import com.hazelcast.map.IMap;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Serial;
+import java.io.Serializable;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Slows down guessing one account's password from any number of addresses, without letting an attacker lock its
@@ -14,62 +24,74 @@ import java.util.concurrent.ConcurrentHashMap;
  * the account successfully before are not held back, so its owner's usual devices keep working during an attack;
  * a new address waits at most {@code maxDelay}. Addresses are limited separately (PARLEY_LIMIT_FAILED_LOGINS_IP).
  *
- * <p>Per node, in memory, like the other rate limits.
+ * <p>Kept in this node's memory, or, in cluster mode, in a Hazelcast map where each step runs atomically on the
+ * member that holds the account's entry, so guesses spread over several nodes count as one series.
  */
 public final class LoginThrottle {
 
+  private static final Logger log = LoggerFactory.getLogger(LoginThrottle.class);
   private static final int KNOWN_ADDRESSES = 5;
   private static final long KNOWN_FOR_MS = Duration.ofDays(30).toMillis();
 
   private final int free;
   private final long maxDelayMs;
   private final Map<String, State> states = new ConcurrentHashMap<>();
+  private final Vertx vertx;
+  private final IMap<String, State> shared;
 
   /** The throttle's name for an account: its id and creation time, which no other account ever shares. */
   static String account(long id, OffsetDateTime createdAt) {
     return id + "@" + createdAt.toInstant().toEpochMilli();
   }
 
+  /** Kept on this node. */
   LoginThrottle(int free, Duration maxDelay) {
+    this(free, maxDelay, null, null);
+  }
+
+  /** Kept in the cluster's map. */
+  LoginThrottle(int free, Duration maxDelay, Vertx vertx, IMap<String, State> shared) {
     this.free = free;
     this.maxDelayMs = maxDelay.toMillis();
+    this.vertx = vertx;
+    this.shared = shared;
   }
 
   /** Seconds this address must wait before trying this account again; 0 means it may try now. */
-  long waitSeconds(String account, String ip) {
-    State state = states.get(account);
+  Future<Long> waitSeconds(String account, String ip) {
+    return apply(account, new Check(ip));
+  }
+
+  /** Counts a failure; completes once it counts, so the next attempt sees it. */
+  Future<Void> failed(String account) {
+    return apply(account, new Fail(free, maxDelayMs)).mapEmpty();
+  }
+
+  Future<Void> succeeded(String account, String ip) {
+    return apply(account, new Succeed(ip)).mapEmpty();
+  }
+
+  private Future<Long> apply(String account, Step step) {
+    if (shared != null) {
+      return Future.fromCompletionStage(shared.submitToKey(account, new Apply(step)), vertx.getOrCreateContext())
+          .recover(e -> {
+            // The cluster's map is unreachable for now: this node's own count still slows the guesser down.
+            log.warn("Shared login throttle unavailable, using this node's: {}", e.toString());
+            return Future.succeededFuture(applyHere(account, step));
+          });
+    }
+    return Future.succeededFuture(applyHere(account, step));
+  }
+
+  private long applyHere(String account, Step step) {
+    State state = step.changes() ? states.computeIfAbsent(account, id -> new State()) : states.get(account);
     if (state == null) return 0;
     synchronized (state) {
-      long now = System.currentTimeMillis();
-      if (state.knows(ip, now)) return 0;
-      long wait = state.blockedUntil - now;
-      return wait <= 0 ? 0 : (wait + 999) / 1000;
+      return step.apply(state, System.currentTimeMillis());
     }
   }
 
-  void failed(String account) {
-    State state = states.computeIfAbsent(account, id -> new State());
-    synchronized (state) {
-      long now = System.currentTimeMillis();
-      state.failures++;
-      state.lastFailure = now;
-      if (state.failures >= free) {
-        int doublings = Math.min(state.failures - free, 30);
-        state.blockedUntil = now + Math.min(1000L << doublings, maxDelayMs);
-      }
-    }
-  }
-
-  void succeeded(String account, String ip) {
-    State state = states.computeIfAbsent(account, id -> new State());
-    synchronized (state) {
-      state.failures = 0;
-      state.blockedUntil = 0;
-      state.remember(ip, System.currentTimeMillis());
-    }
-  }
-
-  /** Forgets accounts with no recent failures and no address worth remembering. */
+  /** Forgets accounts with no recent failures and no address worth remembering (this node's store only). */
   public void sweep() {
     long now = System.currentTimeMillis();
     states.entrySet().removeIf(e -> {
@@ -86,11 +108,15 @@ public final class LoginThrottle {
     });
   }
 
-  private static final class State {
+  /** One account's record. Serializable, since in cluster mode it is stored in Hazelcast. */
+  static final class State implements Serializable {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
     int failures;
     long blockedUntil;
     long lastFailure;
-    final Deque<Known> known = new ArrayDeque<>();
+    final ArrayDeque<Known> known = new ArrayDeque<>();
 
     boolean knows(String ip, long now) {
       return known.stream().anyMatch(k -> k.ip.equals(ip) && now - k.at <= KNOWN_FOR_MS);
@@ -103,6 +129,80 @@ public final class LoginThrottle {
     }
   }
 
-  private record Known(String ip, long at) {
+  private record Known(String ip, long at) implements Serializable {
+  }
+
+  /** One step on an account's record, the same wherever the record is kept. */
+  private sealed interface Step extends Serializable permits Check, Fail, Succeed {
+    /** Applies the step at {@code now} (epoch ms); returns seconds to wait, 0 when there is nothing to wait for. */
+    long apply(State state, long now);
+
+    /** Whether it changes the record (a check of an account with no record creates none). */
+    boolean changes();
+  }
+
+  private record Check(String ip) implements Step {
+    @Override
+    public long apply(State state, long now) {
+      if (state.knows(ip, now)) return 0;
+      long wait = state.blockedUntil - now;
+      return wait <= 0 ? 0 : (wait + 999) / 1000;
+    }
+
+    @Override
+    public boolean changes() {
+      return false;
+    }
+  }
+
+  private record Fail(int free, long maxDelayMs) implements Step {
+    @Override
+    public long apply(State state, long now) {
+      state.failures++;
+      state.lastFailure = now;
+      if (state.failures >= free) {
+        int doublings = Math.min(state.failures - free, 30);
+        state.blockedUntil = now + Math.min(1000L << doublings, maxDelayMs);
+      }
+      return 0;
+    }
+
+    @Override
+    public boolean changes() {
+      return true;
+    }
+  }
+
+  private record Succeed(String ip) implements Step {
+    @Override
+    public long apply(State state, long now) {
+      state.failures = 0;
+      state.blockedUntil = 0;
+      state.remember(ip, now);
+      return 0;
+    }
+
+    @Override
+    public boolean changes() {
+      return true;
+    }
+  }
+
+  /**
+   * A step run where the account's record is stored, atomically, by the member that owns it (its clock is the
+   * time). A record lives for as long as a known address is remembered, then expires.
+   */
+  private record Apply(Step step) implements EntryProcessor<String, State, Long> {
+    @Override
+    public Long process(Map.Entry<String, State> entry) {
+      State state = entry.getValue();
+      if (state == null && !step.changes()) return 0L;
+      if (state == null) state = new State();
+      long result = step.apply(state, System.currentTimeMillis());
+      if (step.changes()) {
+        ((ExtendedMapEntry<String, State>) entry).setValue(state, KNOWN_FOR_MS, TimeUnit.MILLISECONDS);
+      }
+      return result;
+    }
   }
 }

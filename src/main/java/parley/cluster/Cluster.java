@@ -36,6 +36,8 @@ public final class Cluster {
 
   /** The rate-limit buckets: a bucket left alone refills completely within its window, so idle ones expire. */
   public static final String RATE_LIMITS_MAP = "parley.rate-limits";
+  /** The per-account login slow-down (see account.LoginThrottle); entries expire with their last known address. */
+  public static final String LOGIN_THROTTLE_MAP = "parley.login-throttle";
   private static final String HELLO = "parley.internal.hello";
   private static final long INTRODUCTION_TIMEOUT_MS = 5_000;
   private static final Logger log = LoggerFactory.getLogger(Cluster.class);
@@ -163,6 +165,7 @@ public final class Cluster {
 
     // One backup keeps a limit spent when the member that held it dies; each entry expires once it is full.
     hz.addMapConfig(new MapConfig(RATE_LIMITS_MAP).setBackupCount(1));
+    hz.addMapConfig(new MapConfig(LOGIN_THROTTLE_MAP).setBackupCount(1));
     return hz;
   }
 }

@@ -37,7 +37,8 @@ class ClusterTest {
       AppConfig.CLUSTER_NAME, CLUSTER,
       AppConfig.CLUSTER_HOST, "127.0.0.1",
       AppConfig.CLUSTER_PORT, "5811",
-      AppConfig.LIMIT_REPORTS, "2/1h");
+      AppConfig.LIMIT_REPORTS, "2/1h",
+      AppConfig.LOGIN_FREE_FAILURES, "2");
 
   @RegisterExtension
   static final OwnServer A = new OwnServer(CLUSTERED);
@@ -119,6 +120,19 @@ class ClusterTest {
     assertEquals(201, other.status(), other.toString());
     assertTrue(onB.get("/metrics").body().contains("parley_rate_limit_refusals_total{limit=\"PARLEY_LIMIT_REPORTS\"} 1.0"),
         "the refusal is counted where it happened");
+  }
+
+  @Test
+  void guessesAtOnePasswordSpreadOverBothNodesCountAsOneSeries() {
+    Session bob = onA.register("bob");
+    JsonObject wrong = new JsonObject().put("login", "bob").put("password", "not bob's password");
+    assertEquals(401, onA.post("/api/auth/login", null, wrong).status());
+    assertEquals(401, onB.post("/api/auth/login", null, wrong).status());
+    // Two failures in a row (the free ones) made the account wait, on both nodes, even with the right password.
+    Response slowed = onA.post("/api/auth/login", null, wrong.copy().put("password", "correct horse"));
+    assertEquals(429, slowed.status(), slowed.toString());
+    assertEquals(429, onB.post("/api/auth/login", null, wrong).status());
+    assertTrue(bob.id() > 0);
   }
 
   @Test
