@@ -1,0 +1,53 @@
+package parley;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Periodic jobs run once per cluster: of several nodes offering a job at once, one runs it, once per interval. */
+@ExtendWith(TestParley.class)
+class JobsTest {
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void ofThreeNodesOfferingAJobAtOnceOneRunsItAndNobodyAgainUntilItIsDue() throws Exception {
+    Main.Running server = TestParley.server().running();
+    Vertx vertx = server.vertx();
+    // Three "nodes" (each a Jobs on its own pool view of the one database), offering the same job together.
+    List<Jobs> nodes = List.of(new Jobs(vertx, server.database().pool()), new Jobs(vertx, server.database().pool()),
+        new Jobs(vertx, server.database().livePool()));
+    String job = "test-" + UUID.randomUUID();
+    AtomicInteger runs = new AtomicInteger();
+    List<Future<Boolean>> offers = nodes.stream()
+        .map(n -> n.offer(job, Duration.ofHours(1), () -> Future.succeededFuture(runs.incrementAndGet())))
+        .toList();
+    long ran = 0;
+    for (Future<Boolean> offer : offers) if (await(offer)) ran++;
+    assertEquals(1, ran, "exactly one node claimed the turn");
+    assertEquals(1, runs.get());
+
+    // Not due again for an hour, whoever asks.
+    for (Jobs node : nodes) {
+      assertEquals(false, await(node.offer(job, Duration.ofHours(1), () -> Future.succeededFuture(runs.incrementAndGet()))));
+    }
+    assertEquals(1, runs.get());
+
+    // An hour later (moved back in the table), the next offer runs it, and only that one.
+    TestParley.sql("UPDATE jobs SET last_run = now() - interval '61 minutes' WHERE name = '" + job + "'");
+    assertEquals(true, await(nodes.get(2).offer(job, Duration.ofHours(1), () -> Future.succeededFuture(runs.incrementAndGet()))));
+    assertEquals(false, await(nodes.get(0).offer(job, Duration.ofHours(1), () -> Future.succeededFuture(runs.incrementAndGet()))));
+    assertEquals(2, runs.get());
+  }
+}
