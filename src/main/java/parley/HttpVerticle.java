@@ -41,6 +41,8 @@ import parley.live.BridgeRoutes;
 import parley.live.Live;
 import parley.live.SseRoutes;
 import parley.http.RequestGuards;
+import parley.notification.NotificationRoutes;
+import parley.notification.Notifications;
 import parley.post.PostRoutes;
 import parley.post.Posts;
 
@@ -85,6 +87,7 @@ public final class HttpVerticle extends VerticleBase {
     BlockRoutes blocks = new BlockRoutes(new Blocks(vertx, database.pool()));
     ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi));
     AdminRoutes admin = new AdminRoutes(new Admin(vertx, database.pool(), events));
+    NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
     DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(),
         EventType.carriesContent(event.type()), event.authorId());
@@ -134,6 +137,7 @@ public final class HttpVerticle extends VerticleBase {
     comments.mount(router);
     reports.mount(router);
     blocks.mount(router);
+    inbox.mount(router);
     Router mod = guarded(Principal::moderator);
     reports.mountModerator(mod);
     moderation.mount(mod);

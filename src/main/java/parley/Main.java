@@ -18,6 +18,8 @@ import parley.http.Idempotency;
 import parley.http.MetricsAccess;
 import parley.http.RateLimiter;
 import parley.live.LiveMeters;
+import parley.notification.Notifications;
+import parley.notification.Notifier;
 import parley.live.Relay;
 import parley.cluster.Cluster;
 import parley.events.Topics;
@@ -54,7 +56,7 @@ public final class Main {
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
       AtomicBoolean draining, RouteTable restrictedRoutes, CommitListeners commits, Relay relay,
-      PrometheusMeterRegistry meters, Cluster cluster) {
+      PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier) {
 
     public int port() {
       return config.port();
@@ -156,6 +158,8 @@ public final class Main {
           if (n > 0) log.info("Pruned {} events past retention", n);
         }));
     jobs.schedule("prune-idempotency-keys", PRUNE_EVERY, () -> Idempotency.prune(database.pool(), config.idempotencyTtl()));
+    jobs.schedule("prune-notifications", PRUNE_EVERY,
+        () -> Notifications.prune(database.pool(), config.notificationRetention()));
     // One limiter for the whole node, shared by every HTTP verticle; in cluster mode its REST buckets are the
     // cluster's.
     RateLimiter limits = cluster == null
@@ -165,6 +169,11 @@ public final class Main {
         .description("Nodes in the cluster, as this node sees them (1 when not clustered)").register(meters);
     CommitListeners commits = new CommitListeners();
     countPublished(commits, meters);
+    // Notifications follow committed writes; the catch-up makes any a crash cut off (each is made once).
+    Notifier notifier = new Notifier(database.pool(), new EventLog(vertx, database.pool(), commits));
+    commits.add(notifier::committed);
+    jobs.schedule("notification-catch-up", Jobs.OFFER_EVERY, () -> notifier.catchUp(Duration.ofMinutes(10), Duration.ofSeconds(10)));
+    jobs.schedule("prune-notification-sources", PRUNE_EVERY, () -> Notifier.prune(database.pool(), Duration.ofDays(1)));
     NodeState node = new NodeState(limits, cluster == null ? Accounts.loginThrottle(config)
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
@@ -176,7 +185,7 @@ public final class Main {
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(),
-            node.commits(), node.relay(), meters, cluster));
+            node.commits(), node.relay(), meters, cluster, notifier));
   }
 
   /** Events this node's writes published, by topic kind. */

@@ -84,7 +84,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
   static void truncate() throws Exception {
     try (Connection c = db().getConnection(); Statement s = c.createStatement()) {
       s.execute("SET session_replication_role = replica");
-      s.execute("TRUNCATE users, posts, comments, events, topic_seqs, reports, blocks, mod_log RESTART IDENTITY CASCADE");
+      s.execute("TRUNCATE users, posts, comments, events, topic_seqs, reports, blocks, mod_log, notification_sources RESTART IDENTITY CASCADE");
     }
   }
 

@@ -1,10 +1,12 @@
 package parley.comment;
 
 import parley.http.Fields;
-import parley.markdown.Markdown;
 
-/** A validated comment body (and, when creating, the comment it replies to). */
-record CommentInput(String body, Markdown.Rendered rendered, Long parentId) {
+/**
+ * A validated comment body (and, when creating, the comment it replies to). The Markdown is rendered in the write's
+ * transaction, where its mentions are looked up.
+ */
+record CommentInput(String body, Long parentId) {
 
   static final int MAX_BODY = 10_000;
 
@@ -12,12 +14,12 @@ record CommentInput(String body, Markdown.Rendered rendered, Long parentId) {
     String body = fields.text("body", 1, MAX_BODY, false);
     Long parentId = fields.optionalId("parentId");
     fields.check();
-    return new CommentInput(body, Markdown.render(body), parentId);
+    return new CommentInput(body, parentId);
   }
 
   static CommentInput forEdit(Fields fields) {
     String body = fields.text("body", 1, MAX_BODY, false);
     fields.check();
-    return new CommentInput(body, Markdown.render(body), null);
+    return new CommentInput(body, null);
   }
 }

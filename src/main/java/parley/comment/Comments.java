@@ -1,5 +1,6 @@
 package parley.comment;
 
+import parley.account.Mentions;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -134,8 +135,8 @@ public final class Comments {
               return Visibility.mayComment(conn, authorId, thread.authorId(), parent);
             }).compose(allowed -> {
               if (!allowed) throw Problem.forbidden("You can't comment here.");
-              return conn.preparedQuery(INSERT)
-                  .execute(Tuple.of(postId, input.parentId(), authorId, input.body(), input.rendered().html()));
+              return Mentions.render(conn, input.body()).compose(rendered -> conn.preparedQuery(INSERT)
+                  .execute(Tuple.of(postId, input.parentId(), authorId, input.body(), rendered.html())));
             }).compose(rows -> {
               Comment comment = Comment.fromRow(rows.iterator().next());
               JsonObject json = comment.toJson();
@@ -204,7 +205,8 @@ public final class Comments {
               // Readers of a hidden thread hear nothing more from it, so nothing in it changes either.
               throw Problem.conflict("A moderator hid this thread; its comments can't be edited.");
             }
-            return conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), input.rendered().html()));
+            return Mentions.render(conn, input.body())
+                .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), rendered.html())));
           })
           .compose(v -> findAny(conn, id))
           .compose(comment -> box.publish(Publication.of(EventType.COMMENT_EDITED, comment.authorId(), comment.toJson())

@@ -43,6 +43,7 @@ public record AppConfig(
     Duration idempotencyTtl,
     int loginFreeFailures,
     Duration loginMaxDelay,
+    Duration notificationRetention,
     boolean cluster,
     String clusterName,
     String clusterHost,
@@ -78,6 +79,7 @@ public record AppConfig(
   public static final String IDEMPOTENCY_TTL = "PARLEY_IDEMPOTENCY_TTL";
   public static final String LOGIN_FREE_FAILURES = "PARLEY_LOGIN_FREE_FAILURES";
   public static final String LOGIN_MAX_DELAY = "PARLEY_LOGIN_MAX_DELAY";
+  public static final String NOTIFICATION_RETENTION = "PARLEY_NOTIFICATION_RETENTION";
   public static final String CLUSTER = "PARLEY_CLUSTER";
   public static final String CLUSTER_NAME = "PARLEY_CLUSTER_NAME";
   public static final String CLUSTER_HOST = "PARLEY_CLUSTER_HOST";
@@ -130,6 +132,7 @@ public record AppConfig(
     positive(IDEMPOTENCY_TTL, idempotencyTtl);
     if (loginFreeFailures < 1) throw new IllegalArgumentException(LOGIN_FREE_FAILURES + " must be at least 1");
     positive(LOGIN_MAX_DELAY, loginMaxDelay);
+    positive(NOTIFICATION_RETENTION, notificationRetention);
     if (clusterPort < 1 || clusterPort > 65535) throw new IllegalArgumentException(CLUSTER_PORT + " must be a port");
     if (clusterBusPort < 0 || clusterBusPort > 65535) {
       throw new IllegalArgumentException(CLUSTER_BUS_PORT + " must be a port, or 0 for any free one");
@@ -199,6 +202,7 @@ public record AppConfig(
         duration(values, IDEMPOTENCY_TTL, Duration.ofHours(24)),
         intValue(values, LOGIN_FREE_FAILURES, 5),
         duration(values, LOGIN_MAX_DELAY, Duration.ofMinutes(15)),
+        duration(values, NOTIFICATION_RETENTION, Duration.ofDays(90)),
         bool(values, CLUSTER, false),
         values.getOrDefault(CLUSTER_NAME, "parley"),
         values.getOrDefault(CLUSTER_HOST, "127.0.0.1"),
@@ -228,7 +232,7 @@ public record AppConfig(
     return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
         databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
-        maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, cluster, clusterName, clusterHost,
+        maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, limits);
   }
 

@@ -31,6 +31,10 @@ public enum EventType {
   COMMENT_RESTORED("comment.restored", Content.COMMENT, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
   /** Someone commented on your post or replied to your comment. */
   REPLY_CREATED("reply.created", Content.COMMENT, Audience.USERS),
+  /** A new notification for you (its id, kind, where, who, and your unread count); details over REST. */
+  NOTIFICATION_CREATED("notification.created", Content.NONE, Audience.USERS),
+  /** You read notifications (on any device): which, and your unread count now. */
+  NOTIFICATIONS_READ("notifications.read", Content.NONE, Audience.USERS),
   REPORT_CREATED("report.created", Content.NONE, Audience.MOD),
   REPORT_RESOLVED("report.resolved", Content.NONE, Audience.MOD),
   USER_BANNED("user.banned", Content.NONE, Audience.MOD),

@@ -35,7 +35,7 @@ public final class LiveEvent {
   }
 
   /** Builds the envelope around data that is already JSON text (from the REST model or from the log). */
-  static LiveEvent of(String topic, long seq, String type, String at, Long authorId, String dataJson) {
+  public static LiveEvent of(String topic, long seq, String type, String at, Long authorId, String dataJson) {
     String head = new JsonObject().put("type", type).put("topic", topic).put("seq", seq).put("at", at).encode();
     String envelope = head.substring(0, head.length() - 1) + ",\"data\":" + dataJson + "}";
     return new LiveEvent(topic, seq, type, authorId, envelope);

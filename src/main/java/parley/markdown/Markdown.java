@@ -13,7 +13,13 @@ import org.commonmark.parser.Parser;
 import org.commonmark.renderer.html.HtmlRenderer;
 import org.commonmark.renderer.html.UrlSanitizer;
 
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns user Markdown into HTML that is safe to insert into a page: raw HTML is escaped, only http, https and
@@ -27,6 +33,9 @@ public final class Markdown {
   }
 
   private static final int EXCERPT_LENGTH = 280;
+  /** Where a mention links: the user's profile. */
+  static final String MENTION_PREFIX = "/u/";
+  private static final Pattern MENTION_LINK = Pattern.compile("/u/[A-Za-z0-9_-]{3,30}");
   private static final Parser PARSER = Parser.builder().build();
   private static final HtmlRenderer HTML = HtmlRenderer.builder()
       .escapeHtml(true)
@@ -34,7 +43,13 @@ public final class Markdown {
       .urlSanitizer(new SchemeAllowList())
       .percentEncodeUrls(true)
       .attributeProviderFactory(context -> (node, tag, attributes) -> {
-        if (node instanceof Link) attributes.put("rel", "nofollow ugc noopener");
+        if (node instanceof Link link && MENTION_LINK.matcher(link.getDestination()).matches()) {
+          // A link to a profile here, not to somewhere a spammer wants ranked.
+          attributes.remove("rel");
+          attributes.put("class", "mention");
+        } else if (node instanceof Link) {
+          attributes.put("rel", "nofollow ugc noopener");
+        }
         if (node instanceof Image) attributes.put("loading", "lazy");
       })
       .build();
@@ -43,14 +58,94 @@ public final class Markdown {
   }
 
   public static Rendered render(String markdown) {
+    return render(markdown, Map.of());
+  }
+
+  /**
+   * Renders with {@code @username} mentions of existing users linked to their profiles: {@code users} maps each
+   * known name, lower-cased, to its spelling on the account. Other {@code @words} stay plain text, and so does a
+   * mention inside code or inside a link.
+   */
+  public static Rendered render(String markdown, Map<String, String> users) {
     try {
       Node document = PARSER.parse(markdown);
+      if (!users.isEmpty()) linkMentions(document, users);
       return new Rendered(HTML.render(document), excerpt(plainText(document)));
     } catch (StackOverflowError e) {
       // Pathological nesting (thousands of ">" or list levels) is shown as plain text rather than refused.
       return new Rendered("<p>" + escape(markdown) + "</p>\n", excerpt(markdown));
     }
   }
+
+  /** The names {@code @mentioned} in prose (not in code or links), lower-cased, once each, in order of appearance. */
+  public static List<String> mentions(String markdown) {
+    LinkedHashSet<String> names = new LinkedHashSet<>();
+    try {
+      forEachMention(PARSER.parse(markdown), (text, m) -> names.add(m.group(1).toLowerCase(Locale.ROOT)));
+    } catch (StackOverflowError e) {
+      return List.of();
+    }
+    return List.copyOf(names);
+  }
+
+  /** {@code @name}: not inside a word or an address (a@b.org), and ends where a username must. */
+  private static final Pattern MENTION = Pattern.compile("(?<![A-Za-z0-9_.@/-])@([A-Za-z0-9_-]{3,30})(?![A-Za-z0-9_-])");
+
+  private static void forEachMention(Node document, java.util.function.BiConsumer<Text, Matcher> action) {
+    List<Text> texts = new ArrayList<>();
+    document.accept(new AbstractVisitor() {
+      @Override
+      public void visit(Text text) {
+        texts.add(text);
+      }
+
+      @Override
+      public void visit(Link link) {
+        // a mention inside a link's text stays as written
+      }
+
+      @Override
+      public void visit(Image image) {
+      }
+    });
+    for (Text text : texts) {
+      Matcher m = MENTION.matcher(text.getLiteral());
+      while (m.find()) action.accept(text, m);
+    }
+  }
+
+  private static void linkMentions(Node document, Map<String, String> users) {
+    List<Text> texts = new ArrayList<>();
+    forEachMention(document, (text, m) -> {
+      if (texts.isEmpty() || texts.get(texts.size() - 1) != text) texts.add(text);
+    });
+    for (Text text : texts) {
+      String literal = text.getLiteral();
+      Matcher m = MENTION.matcher(literal);
+      int at = 0;
+      boolean changed = false;
+      Node before = text;
+      while (m.find()) {
+        String user = users.get(m.group(1).toLowerCase(Locale.ROOT));
+        if (user == null) continue;
+        changed = true;
+        if (m.start() > at) before = insertAfter(before, new Text(literal.substring(at, m.start())));
+        Link link = new Link(MENTION_PREFIX + user, null);
+        link.appendChild(new Text(m.group()));
+        before = insertAfter(before, link);
+        at = m.end();
+      }
+      if (!changed) continue;
+      if (at < literal.length()) insertAfter(before, new Text(literal.substring(at)));
+      text.unlink();
+    }
+  }
+
+  private static Node insertAfter(Node anchor, Node node) {
+    anchor.insertAfter(node);
+    return node;
+  }
+
 
   /** The words a reader sees, without markup, link targets or image addresses. */
   private static String plainText(Node document) {
@@ -107,6 +202,7 @@ public final class Markdown {
   private static final class SchemeAllowList implements UrlSanitizer {
     @Override
     public String sanitizeLinkUrl(String url) {
+      if (MENTION_LINK.matcher(url).matches()) return url;
       String s = normalise(url);
       return s.startsWith("https://") || s.startsWith("http://") || s.startsWith("mailto:") ? url : "";
     }

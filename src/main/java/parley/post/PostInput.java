@@ -2,7 +2,6 @@ package parley.post;
 
 import parley.http.Fields;
 import parley.http.Problem;
-import parley.markdown.Markdown;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -10,9 +9,10 @@ import java.util.List;
 
 /**
  * A validated post body, for creating (every field required but sources) or editing (any field, at least one).
- * Markdown is rendered here, once, so the stored HTML is what every reader gets.
+ * The Markdown is rendered once, in the write's transaction (where its mentions are looked up), so the stored HTML
+ * is what every reader gets.
  */
-record PostInput(String title, String body, Markdown.Rendered rendered, List<String> sources) {
+record PostInput(String title, String body, List<String> sources) {
 
   static final int MAX_TITLE = 200;
   static final int MAX_BODY = 40_000;
@@ -24,7 +24,7 @@ record PostInput(String title, String body, Markdown.Rendered rendered, List<Str
     String body = fields.text("body", 1, MAX_BODY, false);
     List<String> sources = sources(fields);
     fields.check();
-    return new PostInput(title, body, Markdown.render(body), sources == null ? List.of() : sources);
+    return new PostInput(title, body, sources == null ? List.of() : sources);
   }
 
   static PostInput forEdit(Fields fields) {
@@ -35,7 +35,7 @@ record PostInput(String title, String body, Markdown.Rendered rendered, List<Str
     if (title == null && body == null && sources == null) {
       throw Problem.badRequest("Give at least one of title, body or sources to change.");
     }
-    return new PostInput(title, body, body == null ? null : Markdown.render(body), sources);
+    return new PostInput(title, body, sources);
   }
 
   private static List<String> sources(Fields fields) {

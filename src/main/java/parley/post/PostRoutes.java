@@ -65,7 +65,10 @@ public final class PostRoutes {
     Fields fields = Fields.of(ctx);
     String body = fields.text("body", 1, PostInput.MAX_BODY, false);
     fields.check();
-    ctx.json(new JsonObject().put("bodyHtml", parley.markdown.Markdown.render(body).html()));
+    // Rendered as it will be stored: mentions of existing accounts linked.
+    parley.account.Mentions.render(posts.pool(), body)
+        .onSuccess(rendered -> ctx.json(new JsonObject().put("bodyHtml", rendered.html())))
+        .onFailure(ctx::fail);
   }
 
   private void create(RoutingContext ctx) {

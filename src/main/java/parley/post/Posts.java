@@ -1,5 +1,7 @@
 package parley.post;
 
+import parley.account.Mentions;
+import parley.markdown.Markdown;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -115,9 +117,10 @@ public final class Posts {
   }
 
   public Future<Post> insert(long authorId, PostInput input, Idempotency.Claim<Post> claim) {
-    return events.transaction(claim, box -> box.connection().preparedQuery(INSERT)
-        .execute(Tuple.of(authorId, input.title(), input.body(), input.rendered().html(), input.rendered().excerpt(),
-            input.sources().toArray(String[]::new)))
+    return events.transaction(claim, box -> Mentions.render(box.connection(), input.body())
+        .compose(rendered -> box.connection().preparedQuery(INSERT)
+            .execute(Tuple.of(authorId, input.title(), input.body(), rendered.html(), rendered.excerpt(),
+                input.sources().toArray(String[]::new))))
         .map(rows -> Post.fromRow(rows.iterator().next()))
         .compose(post -> box.publish(Publication.of(EventType.POST_CREATED, authorId, post.toJson())
             .forFeed(post.toListItemJson())).map(post)));
@@ -154,9 +157,11 @@ public final class Posts {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lockForAuthor(conn, id, caller, false)
-          .compose(v -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
-              input.rendered() == null ? null : input.rendered().html(),
-              input.rendered() == null ? null : input.rendered().excerpt(),
+          .compose(v -> input.body() == null ? Future.<Markdown.Rendered>succeededFuture(null)
+              : Mentions.render(conn, input.body()))
+          .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
+              rendered == null ? null : rendered.html(),
+              rendered == null ? null : rendered.excerpt(),
               input.sources() == null ? null : input.sources().toArray(String[]::new))))
           .compose(v -> findIn(conn, id))
           .compose(post -> box.publish(Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())

@@ -72,6 +72,7 @@ class FuzzTest {
     FuzzRequests.World world = seed();
     URI base = URI.create(TestParley.baseUrl());
     try (DatabaseState db = new DatabaseState(TestParley.db().getConnection())) {
+      awaitNotifications();
       db.save();
       FuzzRequests requests = new FuzzRequests(world);
       SplittableRandom seeds = new SplittableRandom(SEED);
@@ -143,6 +144,8 @@ class FuzzTest {
     } catch (IOException e) {
       return new Outcome(null, "no answer", "the server sent no complete answer: " + e, db.fingerprint());
     }
+    // A write's notifications are made just after it commits: they belong to it, not to the next request.
+    awaitNotifications();
     Map<String, String> after = db.fingerprint();
     int status = response.status();
     if (status >= 500) return new Outcome(response, "server error", "status " + status, after);
@@ -155,6 +158,15 @@ class FuzzTest {
       }
     }
     return new Outcome(response, null, null, after);
+  }
+
+  private static void awaitNotifications() {
+    try {
+      TestParley.server().running().notifier().idle().toCompletionStage().toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("notifications did not settle", e);
+    }
   }
 
   /** What is wrong with a refusal's problem+json, or null when nothing is. */

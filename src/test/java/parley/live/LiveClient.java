@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * A real WebSocket client speaking the event-bus bridge's JSON frames at /eventbus/websocket, as any integrator
  * would. Frames are queued as they arrive; tests wait for them with a timeout (never a sleep).
  */
-final class LiveClient implements AutoCloseable {
+public final class LiveClient implements AutoCloseable {
 
   private static final Vertx VERTX = Vertx.vertx();
   private static final WebSocketClient CLIENT = VERTX.createWebSocketClient(new WebSocketClientOptions()
@@ -41,42 +41,42 @@ final class LiveClient implements AutoCloseable {
     pinger = VERTX.setPeriodic(5000, id -> ws.writeTextMessage("{\"type\":\"ping\"}"));
   }
 
-  static LiveClient connect() throws Exception {
+  public static LiveClient connect() throws Exception {
     return connect(TestParley.server().running().port());
   }
 
   /** A socket to another server (one a test started with its own settings). */
-  static LiveClient connect(int port) throws Exception {
+  public static LiveClient connect(int port) throws Exception {
     WebSocket ws = CLIENT.connect(new WebSocketConnectOptions().setHost("localhost").setPort(port)
             .setURI("/eventbus/websocket"))
         .toCompletionStage().toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     return new LiveClient(ws);
   }
 
-  void register(String topic, String token, Long since) {
+  public void register(String topic, String token, Long since) {
     JsonObject headers = new JsonObject();
     if (token != null) headers.put("token", token);
     if (since != null) headers.put("since", since);
     send(new JsonObject().put("type", "register").put("address", topic).put("headers", headers));
   }
 
-  void unregister(String topic) {
+  public void unregister(String topic) {
     send(new JsonObject().put("type", "unregister").put("address", topic));
   }
 
-  void send(JsonObject frame) {
+  public void send(JsonObject frame) {
     ws.writeTextMessage(frame.encode());
   }
 
   /** The next frame, whatever it is. */
-  JsonObject next() throws InterruptedException {
+  public JsonObject next() throws InterruptedException {
     JsonObject frame = frames.poll(WAIT_SECONDS, TimeUnit.SECONDS);
     assertNotNull(frame, "no frame within " + WAIT_SECONDS + " s");
     return frame;
   }
 
   /** The body (envelope) of the next frame, which must be a delivery on the topic. */
-  JsonObject nextEvent(String topic) throws InterruptedException {
+  public JsonObject nextEvent(String topic) throws InterruptedException {
     JsonObject frame = next();
     assertEquals("rec", frame.getString("type"), frame.encode());
     assertEquals(topic, frame.getString("address"), frame.encode());
@@ -84,18 +84,18 @@ final class LiveClient implements AutoCloseable {
   }
 
   /** The next n envelopes on a topic. */
-  List<JsonObject> nextEvents(String topic, int n) throws InterruptedException {
+  public List<JsonObject> nextEvents(String topic, int n) throws InterruptedException {
     List<JsonObject> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) out.add(nextEvent(topic));
     return out;
   }
 
-  boolean isClosed() {
+  public boolean isClosed() {
     return ws.isClosed();
   }
 
   /** Waits for the server to close this socket and returns the close code. */
-  short awaitClose() throws InterruptedException {
+  public short awaitClose() throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
     while (closeCode == null && System.nanoTime() < deadline) {
       JsonObject ignored = frames.poll(100, TimeUnit.MILLISECONDS);
@@ -104,7 +104,7 @@ final class LiveClient implements AutoCloseable {
     return closeCode;
   }
 
-  int queued() {
+  public int queued() {
     return frames.size();
   }
 

@@ -1,0 +1,135 @@
+package parley.notification;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import parley.access.Principal;
+import parley.http.Fields;
+import parley.http.Page;
+import parley.http.PathIds;
+import parley.http.Problem;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The inbox, its settings and thread following, over REST: a thin adapter over {@link Notifications}. */
+public final class NotificationRoutes {
+
+  private static final int MAX_IDS = 200;
+
+  private final Notifications notifications;
+
+  public NotificationRoutes(Notifications notifications) {
+    this.notifications = notifications;
+  }
+
+  public void mount(Router router) {
+    router.get("/api/me/notifications").handler(this::list);
+    router.get("/api/me/notifications/unread").handler(this::unread);
+    router.post("/api/me/notifications/read").handler(this::read);
+    router.get("/api/me/notification-settings").handler(this::settings);
+    router.put("/api/me/notification-settings").handler(this::saveSettings);
+    router.get("/api/posts/:postId/follow").handler(this::following);
+    router.put("/api/posts/:postId/follow").handler(ctx -> follow(ctx, true));
+    router.delete("/api/posts/:postId/follow").handler(ctx -> follow(ctx, false));
+  }
+
+  private void list(RoutingContext ctx) {
+    Principal me = Principal.required(ctx);
+    String order = ctx.request().getParam("order", "newest");
+    if (!order.equals("newest") && !order.equals("unread")) throw Problem.invalid("order", "must be newest or unread");
+    Page page = Page.of(ctx, 20, 100);
+    boolean unreadFirst = order.equals("unread");
+    notifications.list(me.id(), page, unreadFirst)
+        .compose(items -> notifications.unread(me.id()).map(unread -> {
+          JsonObject json = unreadFirst
+              ? page.respond(items, Notifications.Notification::readKey, Notifications.Notification::id,
+                  Notifications.Notification::toJson)
+              : page.respond(items, Notifications.Notification::id, Notifications.Notification::toJson);
+          return json.put("unread", unread);
+        }))
+        .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+
+  private void unread(RoutingContext ctx) {
+    Principal me = Principal.required(ctx);
+    notifications.unread(me.id())
+        .onSuccess(unread -> ctx.json(new JsonObject().put("unread", unread)))
+        .onFailure(ctx::fail);
+  }
+
+  /** {"upTo": id} marks everything up to it; {"ids": [...]} marks those; only ever the caller's own. */
+  private void read(RoutingContext ctx) {
+    Principal me = Principal.required(ctx);
+    Fields fields = Fields.of(ctx);
+    Long upTo = fields.optionalId("upTo");
+    JsonObject body = ctx.body().asJsonObject();
+    List<Long> ids = new ArrayList<>();
+    Object raw = body == null ? null : body.getValue("ids");
+    if (raw != null) {
+      if (!(raw instanceof JsonArray list) || list.size() > MAX_IDS) {
+        fields.error("ids", "must be a list of at most " + MAX_IDS + " ids");
+      } else {
+        for (Object id : list) {
+          if (id instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.longValue() > 0) {
+            ids.add(n.longValue());
+          } else {
+            fields.error("ids", "must hold positive whole numbers");
+            break;
+          }
+        }
+      }
+    }
+    if (upTo == null && raw == null) fields.error("upTo", "give upTo or ids");
+    fields.check();
+    notifications.markRead(me.id(), upTo, ids)
+        .onSuccess(unread -> ctx.json(new JsonObject().put("unread", unread)))
+        .onFailure(ctx::fail);
+  }
+
+  private void settings(RoutingContext ctx) {
+    Principal me = Principal.required(ctx);
+    notifications.settings(me.id()).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  private void saveSettings(RoutingContext ctx) {
+    Principal me = Principal.required(ctx);
+    Fields fields = Fields.of(ctx);
+    JsonObject body = ctx.body().asJsonObject();
+    Map<String, Boolean> changes = new LinkedHashMap<>();
+    if (body != null) {
+      for (String name : body.fieldNames()) {
+        if (!Notifications.settingNames().contains(name)) {
+          fields.error(name, "is not a setting (" + String.join(", ", Notifications.settingNames()) + ")");
+        } else if (!(body.getValue(name) instanceof Boolean b)) {
+          fields.error(name, "must be true or false");
+        } else {
+          changes.put(name, b);
+        }
+      }
+    }
+    if (changes.isEmpty() && body != null && body.isEmpty()) fields.error("settings", "give at least one setting");
+    fields.check();
+    notifications.saveSettings(me.id(), changes).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  private void following(RoutingContext ctx) {
+    Principal me = Principal.required(ctx);
+    long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
+    notifications.following(postId, me.id(), me.isModerator())
+        .onSuccess(following -> ctx.json(new JsonObject().put("following", following)))
+        .onFailure(ctx::fail);
+  }
+
+  private void follow(RoutingContext ctx, boolean follow) {
+    Principal me = Principal.required(ctx);
+    long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
+    notifications.follow(postId, me.id(), me.isModerator(), follow)
+        .onSuccess(following -> ctx.json(new JsonObject().put("following", following)))
+        .onFailure(ctx::fail);
+  }
+}

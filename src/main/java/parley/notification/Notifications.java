@@ -1,0 +1,223 @@
+package parley.notification;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
+import parley.http.Iso;
+import parley.http.Page;
+import parley.http.Problem;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A reader's inbox: notifications made after writes commit (by {@link Notifier}), listed newest or unread first,
+ * marked read, and counted; which kinds a reader wants; and which threads they follow or muted.
+ *
+ * <p>What a notification shows is decided when it is read, by the same rules as everything else: a notification
+ * about a comment that was since hidden or deleted, in a thread that was hidden, or by someone the reader has since
+ * blocked, is left out of the list and the count.
+ */
+public final class Notifications {
+
+  /** What a reader may see of their notifications now (n: notifications, p: its post, c: its comment). */
+  private static final String VISIBLE = """
+      (n.kind IN ('moderation', 'report') OR (
+         p.deleted_at IS NULL AND p.hidden_at IS NULL
+         AND (c.id IS NULL OR (c.deleted_at IS NULL AND c.hidden_at IS NULL))
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = n.user_id AND b.blocked_id = n.actor_id)))""";
+
+  private static final String FROM = """
+        FROM notifications n
+        LEFT JOIN posts p ON p.id = n.post_id
+        LEFT JOIN comments c ON c.id = n.comment_id
+        LEFT JOIN users a ON a.id = n.actor_id
+      """;
+
+  private static final String COLUMNS = """
+      SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
+             CASE WHEN p.deleted_at IS NULL AND (p.hidden_at IS NULL OR p.author_id = n.user_id) THEN p.title END AS title,
+             CASE WHEN n.kind <> 'report' AND c.deleted_at IS NULL
+                  THEN left(regexp_replace(c.body, '\\s+', ' ', 'g'), 160) END AS excerpt,
+             a.username AS actor
+      """;
+
+  private static final String NEWEST = COLUMNS + FROM + " WHERE n.user_id = $1 AND " + VISIBLE
+      + " AND ($2::bigint IS NULL OR n.id < $2) ORDER BY n.id DESC LIMIT $3";
+
+  /** Unread first (newest first among them), then read: keyset on (read?, id). */
+  private static final String UNREAD_FIRST = COLUMNS + FROM + " WHERE n.user_id = $1 AND " + VISIBLE + """
+       AND ($2::bigint IS NULL
+            OR ((n.read_at IS NOT NULL)::int > $4::int)
+            OR ((n.read_at IS NOT NULL)::int = $4::int AND n.id < $2))
+     ORDER BY (n.read_at IS NOT NULL), n.id DESC LIMIT $3""";
+
+  private static final String UNREAD = "SELECT n.user_id, count(*) AS unread" + FROM
+      + " WHERE n.user_id = ANY($1) AND n.read_at IS NULL AND " + VISIBLE + " GROUP BY n.user_id";
+
+  private static final String MARK_READ = """
+      UPDATE notifications SET read_at = now()
+       WHERE user_id = $1 AND read_at IS NULL AND (id <= $2 OR id = ANY($3))
+      RETURNING id""";
+
+  private static final String SETTINGS = "SELECT * FROM notification_settings WHERE user_id = $1";
+
+  private static final String SAVE_SETTINGS = """
+      INSERT INTO notification_settings AS s (user_id, replies, comments, mentions, followed, moderation, reports)
+      VALUES ($1, $2, $3, $4, $5, $6, $7)
+      ON CONFLICT (user_id) DO UPDATE SET replies = $2, comments = $3, mentions = $4, followed = $5,
+        moderation = $6, reports = $7""";
+
+  /** Whether the reader follows the thread: their choice, or by default if they wrote the post or a comment. */
+  private static final String FOLLOWING = """
+      SELECT p.id,
+             (SELECT f.following FROM thread_follows f WHERE f.post_id = p.id AND f.user_id = $2) AS chosen,
+             (p.author_id = $2 OR EXISTS (SELECT 1 FROM comments c WHERE c.post_id = p.id AND c.author_id = $2))
+               AS by_default
+        FROM posts p
+       WHERE p.id = $1 AND p.deleted_at IS NULL AND (p.hidden_at IS NULL OR p.author_id = $2 OR $3)""";
+
+  private static final String FOLLOW = """
+      INSERT INTO thread_follows (post_id, user_id, following) VALUES ($1, $2, $3)
+      ON CONFLICT (post_id, user_id) DO UPDATE SET following = $3""";
+
+  private static final String PRUNE = "DELETE FROM notifications WHERE read_at < now() - make_interval(secs => $1)";
+
+  private final Pool pool;
+  private final EventLog events;
+
+  public Notifications(Pool pool, EventLog events) {
+    this.pool = pool;
+    this.events = events;
+  }
+
+  /** One notification as its reader sees it. */
+  public record Notification(long id, String kind, String createdAt, boolean read, JsonObject data, Long postId,
+      Long commentId, String title, String excerpt, String actor) {
+
+    public JsonObject toJson() {
+      JsonObject json = new JsonObject().put("id", id).put("kind", kind).put("createdAt", createdAt).put("read", read)
+          .put("actor", actor == null ? null : new JsonObject().put("username", actor));
+      json.put("post", postId == null ? null : new JsonObject().put("id", postId).put("title", title));
+      json.put("comment", commentId == null ? null : new JsonObject().put("id", commentId).put("excerpt", excerpt));
+      // The link to what it is about: the comment in its thread, or the post.
+      json.put("url", postId == null ? null : "/posts/" + postId + (commentId == null ? "" : "#comment-" + commentId));
+      if (!data.isEmpty()) json.put("detail", data);
+      return json;
+    }
+
+    /** The cursor's sort key for the unread-first order: 0 while unread, 1 once read. */
+    String readKey() {
+      return read ? "1" : "0";
+    }
+  }
+
+  /** A page of the reader's notifications, newest first or unread first. */
+  public Future<List<Notification>> list(long userId, Page page, boolean unreadFirst) {
+    Future<RowSet<Row>> rows;
+    if (unreadFirst) {
+      int afterRead = "1".equals(page.afterKey()) ? 1 : 0;
+      rows = pool.preparedQuery(UNREAD_FIRST).execute(Tuple.of(userId, page.after(), page.fetchSize(), afterRead));
+    } else {
+      rows = pool.preparedQuery(NEWEST).execute(Tuple.of(userId, page.after(), page.fetchSize()));
+    }
+    return rows.map(result -> {
+      List<Notification> out = new ArrayList<>(result.size());
+      for (Row row : result) {
+        out.add(new Notification(row.getLong("id"), row.getString("kind"), Iso.format(row.getOffsetDateTime("created_at")),
+            row.getOffsetDateTime("read_at") != null, new JsonObject(row.getString("data")), row.getLong("post_id"),
+            row.getLong("comment_id"), row.getString("title"), row.getString("excerpt"), row.getString("actor")));
+      }
+      return out;
+    });
+  }
+
+  public Future<Long> unread(long userId) {
+    return unread(pool, List.of(userId)).map(counts -> counts.getOrDefault(userId, 0L));
+  }
+
+  /** Unread notifications each of these readers may see. */
+  static Future<Map<Long, Long>> unread(SqlClient sql, List<Long> userIds) {
+    return sql.preparedQuery(UNREAD).execute(Tuple.of(userIds.toArray(Long[]::new))).map(rows -> {
+      Map<Long, Long> counts = new HashMap<>();
+      rows.forEach(row -> counts.put(row.getLong("user_id"), row.getLong("unread")));
+      return counts;
+    });
+  }
+
+  /**
+   * Marks the reader's own notifications read: all up to {@code upTo}, and those in {@code ids} (others' ids are
+   * ignored). Every open tab and device of the reader hears it; completes with the unread count now.
+   */
+  public Future<Long> markRead(long userId, Long upTo, List<Long> ids) {
+    return events.transaction(box -> box.connection().preparedQuery(MARK_READ)
+        .execute(Tuple.of(userId, upTo == null ? 0L : upTo, ids.toArray(Long[]::new)))
+        .compose(marked -> unread(box.connection(), List.of(userId)).compose(counts -> {
+          long unread = counts.getOrDefault(userId, 0L);
+          if (marked.size() == 0) return Future.succeededFuture(unread);
+          JsonArray read = new JsonArray();
+          marked.forEach(row -> read.add(row.getLong("id")));
+          JsonObject data = new JsonObject().put("ids", read).put("unread", unread);
+          return box.publish(Publication.of(EventType.NOTIFICATIONS_READ, null, data).toUsers(List.of(userId)))
+              .map(unread);
+        })));
+  }
+
+  /** The reader's choices of kinds (all on until they change one). */
+  public Future<JsonObject> settings(long userId) {
+    return pool.preparedQuery(SETTINGS).execute(Tuple.of(userId)).map(rows -> {
+      JsonObject json = new JsonObject();
+      Row row = rows.size() == 0 ? null : rows.iterator().next();
+      for (String setting : settingNames()) json.put(setting, row == null || row.getBoolean(setting));
+      return json;
+    });
+  }
+
+  public Future<JsonObject> saveSettings(long userId, Map<String, Boolean> changes) {
+    return settings(userId).compose(current -> {
+      changes.forEach(current::put);
+      Tuple args = Tuple.of(userId);
+      for (String setting : settingNames()) args.addBoolean(current.getBoolean(setting));
+      return pool.preparedQuery(SAVE_SETTINGS).execute(args).map(current);
+    });
+  }
+
+  /** The settings, in the column order of the table. */
+  public static List<String> settingNames() {
+    return List.of("replies", "comments", "mentions", "followed", "moderation", "reports");
+  }
+
+  /** Whether the reader follows the thread; fails with 404 when it is not there for them. */
+  public Future<Boolean> following(long postId, long userId, boolean moderator) {
+    return pool.preparedQuery(FOLLOWING).execute(Tuple.of(postId, userId, moderator)).map(rows -> {
+      if (rows.size() == 0) throw Problem.notFound("No such post.");
+      Row row = rows.iterator().next();
+      Boolean chosen = row.getBoolean("chosen");
+      return chosen != null ? chosen : row.getBoolean("by_default");
+    });
+  }
+
+  /** Follows (true) or mutes (false) the thread for the reader; fails with 404 when it is not there for them. */
+  public Future<Boolean> follow(long postId, long userId, boolean moderator, boolean follow) {
+    return following(postId, userId, moderator)
+        .compose(v -> pool.preparedQuery(FOLLOW).execute(Tuple.of(postId, userId, follow)))
+        .map(follow);
+  }
+
+  /** Forgets read notifications older than the retention; unread ones stay until read. */
+  public static Future<Long> prune(Pool pool, Duration retention) {
+    return pool.preparedQuery(PRUNE).execute(Tuple.of((double) retention.toSeconds()))
+        .map(rows -> (long) rows.rowCount());
+  }
+}

@@ -1,0 +1,372 @@
+package parley.notification;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.TestParley;
+import parley.live.LiveClient;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Notifications, kind by kind, and every case where someone must not be notified. Notifications are made after a
+ * write commits, one write at a time in commit order; each test waits for a notification's live announcement on
+ * the reader's own topic, and proves a silence with a later write that does notify (a sentinel): when the
+ * sentinel's notification has arrived, anything the earlier write would have made has been made too.
+ */
+@ExtendWith(TestParley.class)
+class NotificationsTest {
+
+  private final Api api = Api.local();
+  private final List<LiveClient> sockets = new ArrayList<>();
+
+  @AfterEach
+  void closeSockets() {
+    sockets.forEach(LiveClient::close);
+  }
+
+  /** A socket on the user's own topic, from its first event. */
+  private LiveClient inbox(Session user) throws Exception {
+    LiveClient socket = LiveClient.connect();
+    sockets.add(socket);
+    socket.register("parley.user." + user.id(), user.token(), 0L);
+    return socket;
+  }
+
+  /** The next notification.created announced to the user (other events on their topic are skipped). */
+  private static JsonObject nextNotification(LiveClient socket, Session user) throws InterruptedException {
+    while (true) {
+      JsonObject event = socket.nextEvent("parley.user." + user.id());
+      if ("notification.created".equals(event.getString("type"))) return event.getJsonObject("data");
+    }
+  }
+
+  private JsonArray items(Session user) {
+    Response r = api.get("/api/me/notifications", user);
+    assertEquals(200, r.status(), r.toString());
+    return r.json().getJsonArray("items");
+  }
+
+  private long unread(Session user) {
+    return api.get("/api/me/notifications/unread", user).json().getLong("unread");
+  }
+
+  private long comment(Session as, long post, String body, Long parent) {
+    return api.comment(as, post, body, parent);
+  }
+
+  @Test
+  void aReplyNotifiesTheParentsAuthorAndACommentNotifiesThePostsAuthor() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long post = api.createPost(carol, "Carol's post");
+    LiveClient aliceInbox = inbox(alice);
+    LiveClient carolInbox = inbox(carol);
+    long aliceComment = comment(alice, post, "First!", null);
+    JsonObject toCarol = nextNotification(carolInbox, carol);
+    assertEquals("comment", toCarol.getString("kind"));
+    assertEquals(1, toCarol.getLong("unread"));
+
+    long reply = comment(bob, post, "Replying to alice", aliceComment);
+    JsonObject toAlice = nextNotification(aliceInbox, alice);
+    assertEquals("reply", toAlice.getString("kind"));
+    assertEquals(reply, toAlice.getLong("commentId"));
+    assertEquals(post, toAlice.getLong("postId"));
+    assertEquals(1, toAlice.getLong("unread"));
+    JsonObject secondToCarol = nextNotification(carolInbox, carol);
+    assertEquals("comment", secondToCarol.getString("kind"), "bob's reply is also a comment on carol's post");
+    assertEquals(2, secondToCarol.getLong("unread"));
+
+    JsonObject item = items(alice).getJsonObject(0);
+    assertEquals("reply", item.getString("kind"));
+    assertEquals(new JsonObject().put("username", "bob"), item.getJsonObject("actor"));
+    assertEquals("Carol's post", item.getJsonObject("post").getString("title"));
+    assertEquals("Replying to alice", item.getJsonObject("comment").getString("excerpt"));
+    assertEquals("/posts/" + post + "#comment-" + reply, item.getString("url"));
+    assertFalse(item.getBoolean("read"));
+    assertEquals(1, items(alice).size(), "alice's own comment notified nobody about herself");
+    assertEquals(0, items(bob).size(), "the replier is not told of their own reply");
+  }
+
+  @Test
+  void commentersAndExplicitFollowersHearOfNewCommentsAndAMutedThreadSendsNothing() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session dave = api.register("dave");
+    Session erin = api.register("erin");
+    long post = api.createPost(alice, "A thread");
+    comment(dave, post, "dave was here", null);
+    assertEquals(200, api.put("/api/posts/" + post + "/follow", erin, null).status());
+    assertTrue(api.get("/api/posts/" + post + "/follow", erin).json().getBoolean("following"));
+    assertTrue(api.get("/api/posts/" + post + "/follow", dave).json().getBoolean("following"), "commenters follow");
+    assertFalse(api.get("/api/posts/" + post + "/follow", bob).json().getBoolean("following"));
+    LiveClient daveInbox = inbox(dave);
+    LiveClient erinInbox = inbox(erin);
+
+    long bobs = comment(bob, post, "bob joins", null);
+    assertEquals("followed", nextNotification(daveInbox, dave).getString("kind"));
+    JsonObject toErin = nextNotification(erinInbox, erin);
+    assertEquals("followed", toErin.getString("kind"));
+    assertEquals(bobs, toErin.getLong("commentId"));
+
+    // Dave mutes the thread: nothing from it any more, not even a reply to him.
+    Response mute = api.delete("/api/posts/" + post + "/follow", dave);
+    assertEquals(200, mute.status());
+    assertFalse(mute.json().getBoolean("following"));
+    long daveComment = comment(dave, post, "dave again", null);
+    comment(bob, post, "replying to dave", daveComment);
+    // The sentinel: erin still follows, so she hears of the reply; once she has, dave's silence is proven.
+    nextNotification(erinInbox, erin);
+    nextNotification(erinInbox, erin);
+    assertEquals(1, items(dave).size(), "only the notification from before the mute");
+  }
+
+  @Test
+  void mentionsLinkExistingUsersAndNotifyTheFirstTenOnly() throws Exception {
+    Session alice = api.register("alice");
+    Session dave = api.register("Dave_M");
+    List<Session> crowd = new ArrayList<>();
+    for (int i = 0; i < 11; i++) crowd.add(api.register("user" + i));
+    long post = api.createPost(alice, "Mentions");
+    LiveClient daveInbox = inbox(dave);
+
+    Response c = api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body",
+        "Thanks @dave_m and @nobody_here; not `@user0` in code, nor mail@user1.org."));
+    assertEquals(201, c.status(), c.toString());
+    String html = c.json().getString("bodyHtml");
+    assertTrue(html.contains("<a href=\"/u/Dave_M\" class=\"mention\">@dave_m</a>"), html);
+    assertTrue(html.contains("@nobody_here"), "an unknown name stays plain text: " + html);
+    assertFalse(html.contains("href=\"/u/nobody_here\""), html);
+    assertFalse(html.contains("href=\"/u/user0\""), "not in code: " + html);
+    assertFalse(html.contains("href=\"/u/user1\""), "not inside an address: " + html);
+    JsonObject toDave = nextNotification(daveInbox, dave);
+    assertEquals("mention", toDave.getString("kind"));
+
+    StringBuilder many = new StringBuilder("Everyone:");
+    for (Session s : crowd) many.append(" @").append(s.username());
+    LiveClient lastInbox = inbox(crowd.get(10));
+    LiveClient tenthInbox = inbox(crowd.get(9));
+    Response all = api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", many.toString()));
+    assertEquals(201, all.status());
+    assertEquals("mention", nextNotification(tenthInbox, crowd.get(9)).getString("kind"), "the tenth is notified");
+    assertTrue(all.json().getString("bodyHtml").contains("href=\"/u/user10\""), "the eleventh is still linked");
+    // The sentinel: a reply to the eleventh, after which the mention would have been made if it were to be.
+    long sentinelParent = comment(crowd.get(10), post, "here", null);
+    comment(alice, post, "reply", sentinelParent);
+    JsonObject first = nextNotification(lastInbox, crowd.get(10));
+    assertEquals("reply", first.getString("kind"), "the eleventh mention notifies nobody: " + first);
+
+    // A mention in a post notifies too.
+    Response p = api.post("/api/posts", alice, new JsonObject().put("title", "Hi").put("body", "cc @Dave_M"));
+    assertEquals(201, p.status());
+    JsonObject inPost = nextNotification(daveInbox, dave);
+    assertEquals("mention", inPost.getString("kind"));
+    assertNull(inPost.getValue("commentId"));
+  }
+
+  @Test
+  void nobodyHearsFromSomeoneTheyBlockedNorOfTheirOwnActionsNorOfKindsTheyTurnedOff() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long post = api.createPost(carol, "Thread");
+    long aliceComment = comment(alice, post, "alice", null);
+    LiveClient aliceInbox = inbox(alice);
+
+    assertEquals(204, api.put("/api/me/blocks/bob", alice, null).status());
+    // Bob may not reply to alice any more (she blocked him); his comment would reach her as a follower.
+    comment(bob, post, "bob comments", null);
+    comment(alice, post, "alice replies to herself", aliceComment);
+    // Sentinel: carol replies, and alice hears only that.
+    long carols = comment(carol, post, "carol replies", aliceComment);
+    JsonObject first = nextNotification(aliceInbox, alice);
+    assertEquals(carols, first.getLong("commentId"), "nothing from bob, nothing from herself: " + first);
+
+    Response off = api.put("/api/me/notification-settings", alice, new JsonObject().put("replies", false));
+    assertEquals(200, off.status(), off.toString());
+    assertFalse(off.json().getBoolean("replies"));
+    assertTrue(off.json().getBoolean("mentions"));
+    comment(carol, post, "another reply", aliceComment);
+    long sentinel = comment(carol, post, "and @alice, a mention", null);
+    JsonObject next = nextNotification(aliceInbox, alice);
+    assertEquals(sentinel, next.getLong("commentId"), "replies are off, mentions are on: " + next);
+    assertEquals("mention", next.getString("kind"));
+  }
+
+  @Test
+  void aNotificationAboutContentSinceHiddenOrFromSomeoneSinceBlockedLeavesTheListAndTheCount() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long post = api.createPost(alice, "Thread");
+    LiveClient aliceInbox = inbox(alice);
+    long bobs = comment(bob, post, "rude", null);
+    long carols = comment(carol, post, "nice", null);
+    nextNotification(aliceInbox, alice);
+    nextNotification(aliceInbox, alice);
+    assertEquals(2, unread(alice));
+
+    assertEquals(204, api.post("/api/mod/comments/" + bobs + "/hide", mod, new JsonObject().put("reason", "rude"))
+        .status());
+    assertEquals(1, unread(alice));
+    assertEquals(carols, items(alice).getJsonObject(0).getJsonObject("comment").getLong("id"));
+    assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
+    assertEquals(0, unread(alice));
+    assertEquals(0, items(alice).size());
+  }
+
+  @Test
+  void moderationOfYourContentAndTheOutcomeOfYourReportsAreNotified() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    long aliceComment = comment(alice, post, "something", null);
+    long bobComment = comment(bob, post, "spam spam", null);
+    LiveClient aliceInbox = inbox(alice);
+    LiveClient bobInbox = inbox(bob);
+    assertEquals("comment", nextNotification(aliceInbox, alice).getString("kind"), "bob commented on her post");
+
+    assertEquals(204, api.post("/api/mod/comments/" + aliceComment + "/hide", mod,
+        new JsonObject().put("reason", "Off topic")).status());
+    JsonObject hidden = nextNotification(aliceInbox, alice);
+    assertEquals("moderation", hidden.getString("kind"));
+    JsonObject item = items(alice).getJsonObject(0);
+    assertEquals(new JsonObject().put("action", "comment.hidden").put("reason", "Off topic"), item.getJsonObject("detail"));
+    assertEquals(new JsonObject().put("username", "mod"), item.getJsonObject("actor"));
+
+    // Alice reports bob's comment; the moderator dismisses it; then she reports it again and it is hidden.
+    Response report = api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
+        .put("targetId", bobComment).put("reason", "spam"));
+    assertEquals(201, report.status());
+    assertEquals(204, api.post("/api/mod/reports/" + report.json().getLong("id") + "/resolve", mod,
+        new JsonObject().put("action", "dismiss")).status());
+    JsonObject dismissed = nextNotification(aliceInbox, alice);
+    assertEquals("report", dismissed.getString("kind"));
+    assertEquals(bobComment, dismissed.getLong("commentId"));
+
+    Response again = api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
+        .put("targetId", bobComment).put("reason", "spam"));
+    assertEquals(204, api.post("/api/mod/comments/" + bobComment + "/hide", mod, new JsonObject().put("reason", "spam"))
+        .status());
+    assertEquals("report", nextNotification(aliceInbox, alice).getString("kind"));
+    assertEquals("moderation", nextNotification(bobInbox, bob).getString("kind"), "bob hears his comment was hidden");
+    JsonArray list = items(alice);
+    JsonObject outcome = list.getJsonObject(0);
+    assertEquals(new JsonObject().put("outcome", "hidden").put("targetType", "comment"), outcome.getJsonObject("detail"));
+    assertNull(outcome.getJsonObject("comment").getString("excerpt"), "the hidden words are not repeated");
+    assertEquals(new JsonObject().put("outcome", "dismissed").put("targetType", "comment"),
+        list.getJsonObject(1).getJsonObject("detail"));
+    assertNotNull(again.json().getLong("id"));
+  }
+
+  @Test
+  void readingMarksOnlyYourOwnAndEveryTabHearsIt() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    long bobsPost = api.createPost(bob, "Bob's");
+    LiveClient aliceTab1 = inbox(alice);
+    LiveClient aliceTab2 = inbox(alice);
+    LiveClient bobInbox = inbox(bob);
+    comment(bob, post, "one", null);
+    comment(bob, post, "two", null);
+    comment(alice, bobsPost, "to bob", null);
+    long first = nextNotification(aliceTab1, alice).getLong("id");
+    long second = nextNotification(aliceTab1, alice).getLong("id");
+    long bobs = nextNotification(bobInbox, bob).getLong("id");
+    nextNotification(aliceTab2, alice);
+    nextNotification(aliceTab2, alice);
+
+    // Unread first, then by time; keyset pages.
+    Response page1 = api.get("/api/me/notifications?order=unread&limit=1", alice);
+    assertEquals(second, page1.json().getJsonArray("items").getJsonObject(0).getLong("id"));
+    assertEquals(2, page1.json().getLong("unread"));
+    String cursor = page1.json().getString("nextCursor");
+    assertNotNull(cursor);
+    Response page2 = api.get("/api/me/notifications?order=unread&limit=1&cursor=" + cursor, alice);
+    assertEquals(first, page2.json().getJsonArray("items").getJsonObject(0).getLong("id"));
+
+    // Alice names bob's notification too: it stays unread; hers are read.
+    Response read = api.post("/api/me/notifications/read", alice, new JsonObject().put("ids", new JsonArray()
+        .add(first).add(bobs)));
+    assertEquals(200, read.status(), read.toString());
+    assertEquals(1, read.json().getLong("unread"));
+    assertEquals(1, unread(bob), "bob's stays unread");
+    for (LiveClient tab : List.of(aliceTab1, aliceTab2)) {
+      JsonObject event = tab.nextEvent("parley.user." + alice.id());
+      assertEquals("notifications.read", event.getString("type"));
+      assertEquals(1, event.getJsonObject("data").getLong("unread"));
+      assertEquals(new JsonArray().add(first), event.getJsonObject("data").getJsonArray("ids"));
+    }
+    Response upTo = api.post("/api/me/notifications/read", alice, new JsonObject().put("upTo", second));
+    assertEquals(0, upTo.json().getLong("unread"));
+    assertEquals(0, aliceTab2.nextEvent("parley.user." + alice.id()).getJsonObject("data").getLong("unread"));
+
+    // Page order after reading: newest first, all read.
+    JsonArray after = items(alice);
+    assertEquals(second, after.getJsonObject(0).getLong("id"));
+    assertTrue(after.getJsonObject(0).getBoolean("read"));
+  }
+
+  @Test
+  void notificationsACrashLeftOutAreMadeByTheCatchUpOnceEach() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    LiveClient aliceInbox = inbox(alice);
+    long bobs = comment(bob, post, "before the crash", null);
+    nextNotification(aliceInbox, alice);
+    Notifier notifier = TestParley.server().running().notifier();
+    // As if the node had died between the comment's commit and its notifications: neither made nor marked handled.
+    TestParley.sql("DELETE FROM notifications");
+    TestParley.sql("DELETE FROM notification_sources");
+
+    int handled = notifier.catchUp(java.time.Duration.ofMinutes(10), java.time.Duration.ZERO)
+        .toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(handled >= 1, "the comment's event was found: " + handled);
+    JsonObject made = nextNotification(aliceInbox, alice);
+    assertEquals(bobs, made.getLong("commentId"));
+    assertEquals(1, items(alice).size());
+    int again = notifier.catchUp(java.time.Duration.ofMinutes(10), java.time.Duration.ZERO)
+        .toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(0, again, "handled events are not gone over again");
+    assertEquals(1, items(alice).size());
+  }
+
+  @Test
+  void refusals() {
+    Session alice = api.register("alice");
+    assertEquals(401, api.get("/api/me/notifications", null).status());
+    assertEquals(401, api.post("/api/me/notifications/read", null, new JsonObject().put("upTo", 1)).status());
+    assertEquals(401, api.put("/api/posts/1/follow", null, null).status());
+    for (JsonObject bad : List.of(new JsonObject(), new JsonObject().put("upTo", "x"), new JsonObject().put("ids", "1"),
+        new JsonObject().put("ids", new JsonArray().add(-1)), new JsonObject().put("ids", new JsonArray().add(1.5)))) {
+      Response r = api.post("/api/me/notifications/read", alice, bad);
+      assertEquals(400, r.status(), bad + " " + r);
+      assertEquals("application/problem+json", r.contentType(), r.toString());
+    }
+    assertEquals(400, api.get("/api/me/notifications?order=sideways", alice).status());
+    assertEquals(400, api.get("/api/me/notifications?limit=0", alice).status());
+    assertEquals(400, api.put("/api/me/notification-settings", alice, new JsonObject().put("carrier_pigeon", true))
+        .status());
+    assertEquals(400, api.put("/api/me/notification-settings", alice, new JsonObject().put("replies", "no")).status());
+    assertEquals(404, api.put("/api/posts/999999/follow", alice, null).status());
+    assertEquals(404, api.get("/api/posts/abc/follow", alice).status());
+    assertTrue(api.get("/api/me/notification-settings", alice).json().getBoolean("replies"), "unchanged");
+  }
+}
