@@ -17,12 +17,33 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+/** What a reader sees when the server cannot be reached at all. */
+export const UNREACHABLE = "Can't reach Parley. Your text is kept; try again in a moment.";
+
+/**
+ * @param {object} [options]
+ * @param {string} [options.idempotencyKey] makes a create safe to send again: the server does it once
+ * @param {(attempt: number) => void} [options.onRetry] with a key, a request that could not reach the server is
+ *   sent again every 2 s (up to 15 times), and this is called before each new attempt
+ */
+export async function api(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
   const token = session.token();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+  let response;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      break;
+    } catch {
+      // fetch only rejects when no answer came at all (the network, or the server is down or restarting).
+      if (!options.idempotencyKey || attempt >= 15) throw new ApiError(0, { detail: UNREACHABLE });
+      options.onRetry?.(attempt + 1);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
   if (response.status === 401 && token) {
     // The token was refused (revoked key, account gone): sign out locally, and read public data anonymously.
     session.clear();
@@ -37,7 +58,13 @@ export async function api(method, path, body) {
 }
 
 export const get = (path) => api('GET', path);
-export const post = (path, body) => api('POST', path, body ?? {});
+export const post = (path, body, options) => api('POST', path, body ?? {}, options);
+
+/** A key for one create, kept while its text is being sent. */
+export function newKey() {
+  // getRandomValues works on plain http too (randomUUID needs a secure context).
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
 export const patch = (path, body) => api('PATCH', path, body);
 export const put = (path, body) => api('PUT', path, body);
 export const del = (path) => api('DELETE', path);

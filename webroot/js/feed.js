@@ -1,8 +1,8 @@
 /** The community feed: newest posts first, new ones waiting behind a button, comment counts updating live. */
 import { get, post } from './api.js';
 import * as session from './session.js';
-import { Live } from './live.js';
-import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce } from './ui.js';
+import { connection, onStatus } from './connection.js';
+import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus } from './ui.js';
 
 const feed = document.getElementById('feed');
 const more = document.getElementById('more');
@@ -60,7 +60,7 @@ function onEvent(e) {
       if (!el(e.data.id) && !waiting.some((p) => p.id === e.data.id)) {
         waiting.unshift(e.data);
         showWaiting();
-        announce(`${waiting.length} new posts`);
+        announce(`${waiting.length} new post${waiting.length === 1 ? '' : 's'}`);
       }
       break;
     case 'post.stats': {
@@ -140,4 +140,5 @@ renderHeader();
 composer();
 refreshTimes();
 load().catch(() => { document.getElementById('empty').hidden = false; });
-new Live({ token: session.token }).subscribe('parley.feed', { onEvent, onResync: () => resync().catch(() => {}) });
+onStatus(liveStatus(document.getElementById('live-status')));
+connection().subscribe('parley.feed', { onEvent, onResync: () => resync().catch(() => {}) });

@@ -96,6 +96,17 @@ export class Live {
     };
   }
 
+  /**
+   * Reconnects at once if the connection is down and waiting to retry (the tab became visible again, the browser
+   * came back online): no need to wait out the back-off.
+   */
+  reconnectNow() {
+    if (this.closed || this.ws) return;
+    clearTimeout(this.timers.retry);
+    this.attempts = 0;
+    this.connect();
+  }
+
   /** Closes the connection for good; no reconnects, no more callbacks. */
   close() {
     this.closed = true;

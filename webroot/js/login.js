@@ -32,6 +32,9 @@ function wire(formId, path, toBody) {
 }
 
 renderHeader();
+if (new URLSearchParams(location.search).get('mode') === 'register') {
+  document.getElementById('register-username').focus();
+}
 wire('login-form', '/api/auth/login', (data) => ({ login: data.get('login'), password: data.get('password') }));
 wire('register-form', '/api/auth/register', (data) => ({
   username: data.get('username'), email: data.get('email'), password: data.get('password'),

@@ -5,7 +5,7 @@
  */
 import { get, post } from './api.js';
 import * as session from './session.js';
-import { Live } from './live.js';
+import { connection, onStatus } from './connection.js';
 import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -125,12 +125,8 @@ async function start() {
     return;
   }
   $('mod-panels').hidden = false;
-  const status = $('live-status');
-  const live = new Live({
-    token: session.token,
-    onStatus: liveStatus(status),
-  });
-  live.subscribe('parley.mod', { since: 0, onEvent, onResync: () => { refreshQueue(); loadLog(); } });
+  onStatus(liveStatus($('live-status')));
+  connection().subscribe('parley.mod', { since: 0, onEvent, onResync: () => { refreshQueue(); loadLog(); } });
 }
 
 start();

@@ -3,10 +3,10 @@
  * comments never re-render what is on the page (a half-written reply or edit is never touched), and while the
  * reader is typing or has scrolled away from the end they wait behind an "N new comments" button.
  */
-import { get, post, patch, put, del } from './api.js';
+import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
-import { Live } from './live.js';
-import { h, time, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus } from './ui.js';
+import { connection, onStatus } from './connection.js';
+import { h, time, exact, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref } from './ui.js';
 
 const postId = Number(location.pathname.split('/')[2]);
 const me = session.current()?.user ?? null;
@@ -17,6 +17,11 @@ const $ = (id) => document.getElementById(id);
 const comments = new Map();
 const waiting = [];
 let current = null;
+/** Replies deeper than this wait behind "Continue this thread", so a long chain keeps a readable column. */
+const MAX_DEPTH = 6;
+/** The newest comment id this browser showed on this thread at the last visit (for "new" markers). */
+const SEEN_KEY = `parley.seen.${postId}`;
+const lastSeen = Number(localStorage.getItem(SEEN_KEY) || 0);
 
 // ---------- the post ----------
 
@@ -25,7 +30,7 @@ function renderPost(p) {
   document.title = `${p.title} · Parley`;
   $('post').hidden = false;
   $('post-title').textContent = p.title;
-  $('post-meta').replaceChildren('by ', userLink(p.author?.username), ' · ', time(p.createdAt),
+  $('post-meta').replaceChildren('by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' ', exact(p.createdAt),
     p.editedAt ? ' · edited' : '', p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
     p.locked ? ' · ' : '', p.locked ? h('span', { class: 'badge' }, 'locked') : '');
   setBodyHtml($('post-body'), p.bodyHtml);
@@ -115,32 +120,80 @@ function content(c) {
     box.append(h('p', { class: 'tombstone' }, '[removed by a moderator]'));
     return box;
   }
-  box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt),
+  box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     c.editedAt ? ' · edited' : '', c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : ''));
   const body = h('div', { class: 'body' });
   setBodyHtml(body, c.bodyHtml);
   box.append(body);
-  if (me) {
-    const actions = h('div', { class: 'row actions' });
-    if (!current?.locked) actions.append(h('button', { type: 'button', class: 'link', onclick: () => replyForm(c) }, 'Reply'));
-    if (isMine(c)) {
-      actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
-        h('button', { type: 'button', class: 'link danger', onclick: async () => {
-          if (confirm('Delete your comment? Replies to it stay.')) await del(`/api/comments/${c.id}`);
-        } }, 'Delete'));
-    } else {
-      actions.append(h('button', { type: 'button', class: 'link', onclick: () => report('comment', c.id) }, 'Report'),
-        blockButton(c.author?.username, 'link'));
-    }
-    box.append(actions);
+  const actions = h('div', { class: 'row actions' });
+  if (me && !current?.locked) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
+  actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink', onclick: (event) => copyLink(event, c) }, 'Link'));
+  if (me && isMine(c)) {
+    actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
+      h('button', { type: 'button', class: 'link danger', onclick: async () => {
+        if (confirm('Delete your comment? Replies to it stay.')) await del(`/api/comments/${c.id}`);
+      } }, 'Delete'));
+  } else if (me) {
+    // Report and block are there when needed, not as loud as the conversation.
+    actions.append(h('details', { class: 'menu' }, h('summary', { 'aria-label': `More actions for ${c.author?.username ?? 'this'} comment` }, '⋯'),
+      h('div', { class: 'menu-items' },
+        h('button', { type: 'button', class: 'link', onclick: () => report('comment', c.id) }, 'Report'),
+        blockButton(c.author?.username, 'link'))));
   }
+  box.append(actions);
   return box;
 }
 
-function renderComment(c) {
-  const li = h('li', { class: 'comment', id: `comment-${c.id}`, 'data-id': c.id },
-    content(c), h('div', { class: 'forms' }), h('ul', { class: 'replies', 'aria-label': 'Replies' }));
-  comments.set(c.id, { data: c, el: li });
+/** "Link": the comment's address in the address bar and, where the browser allows, on the clipboard. */
+async function copyLink(event, c) {
+  event.preventDefault();
+  const url = `${location.origin}/posts/${postId}#comment-${c.id}`;
+  history.replaceState(null, '', `#comment-${c.id}`);
+  target(c.id);
+  try {
+    await navigator.clipboard.writeText(url);
+    announce('Link copied.');
+    $('post-notice').textContent = 'Link to the comment copied.';
+  } catch {
+    $('post-notice').textContent = `Link to the comment: ${url}`;
+  }
+}
+
+/** Scrolls to a comment and marks it as the one the link is about. */
+function target(id) {
+  document.querySelectorAll('.comment.target').forEach((el) => el.classList.remove('target'));
+  const known = comments.get(id);
+  if (!known) return false;
+  // A comment past the depth limit is behind "Continue this thread": open the way to it.
+  for (let el = known.el.parentElement; el; el = el.parentElement) {
+    if (el.classList?.contains('replies') && el.hidden) {
+      el.hidden = false;
+      el.previousElementSibling?.remove();
+    }
+  }
+  known.el.classList.add('target');
+  known.el.scrollIntoView({ block: 'center' });
+  known.el.focus({ preventScroll: true });
+  return true;
+}
+
+function targetFromHash() {
+  const m = /^#comment-(\d+)$/.exec(location.hash);
+  if (m && !target(Number(m[1]))) $('post-notice').textContent = 'That comment is not here any more.';
+}
+
+function countComments() {
+  let n = 0;
+  comments.forEach(({ data }) => { if (!data.deleted && !(data.hidden && data.body == null) && !data.blocked) n++; });
+  $('comments-title').textContent = n === 0 ? 'Comments' : `Comments (${n})`;
+}
+
+function renderComment(c, depth) {
+  const replies = h('ul', { class: 'replies', 'aria-label': 'Replies' });
+  const unseen = lastSeen > 0 && c.id > lastSeen && !isMine(c);
+  const li = h('li', { class: `comment${unseen ? ' unseen' : ''}`, id: `comment-${c.id}`, 'data-id': c.id, tabindex: '-1' },
+    content(c), h('div', { class: 'forms' }), replies);
+  comments.set(c.id, { data: c, el: li, depth });
   return li;
 }
 
@@ -149,12 +202,24 @@ function place(c) {
   const known = comments.get(c.id);
   if (known) {
     update(c);
-    return;
+    return known.el;
   }
-  const li = renderComment(c);
   const parent = c.parentId ? comments.get(c.parentId) : null;
-  (parent ? parent.el.querySelector(':scope > .replies') : $('comments')).append(li);
+  const depth = parent ? parent.depth + 1 : 0;
+  const li = renderComment(c, depth);
+  const holder = parent ? parent.el.querySelector(':scope > .replies') : $('comments');
+  if (parent && depth === MAX_DEPTH && !holder.hidden && holder.children.length === 0) {
+    holder.hidden = true;
+    holder.before(h('button', { type: 'button', class: 'link continue', onclick: (event) => {
+      holder.hidden = false;
+      event.target.remove();
+      holder.querySelector('.comment')?.focus();
+    } }, 'Continue this thread'));
+  }
+  holder.append(li);
   $('no-comments').hidden = true;
+  countComments();
+  return li;
 }
 
 function update(c) {
@@ -162,6 +227,7 @@ function update(c) {
   if (!known) return;
   known.data = c;
   known.el.querySelector(':scope > .content').replaceWith(content(c));
+  countComments();
 }
 
 function replyForm(parent) {
@@ -180,15 +246,27 @@ function replyForm(parent) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
+    const key = form.dataset.key || (form.dataset.key = newKey());
     try {
-      place(await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value, parentId: parent.id }));
+      const created = await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value, parentId: parent.id },
+        { idempotencyKey: key, onRetry: () => retrying(form) });
+      const li = place(created);
       form.remove();
+      // Keyboard and screen-reader users continue from their reply, not from the top of the page.
+      li.focus();
+      announce('Your reply is posted.');
     } catch (error) {
+      if (error.status !== 0) delete form.dataset.key; // a refused text may be changed and sent anew
       showProblem(form, error);
     }
   });
   holder.append(form);
   form.elements.body.focus();
+}
+
+function retrying(form) {
+  const general = form.querySelector('.form-error');
+  if (general) general.textContent = "Can't reach Parley. Your text is kept; retrying…";
 }
 
 function editForm(c) {
@@ -289,7 +367,11 @@ $('new-comments').addEventListener('click', () => {
   const first = waiting[0];
   while (waiting.length) place(waiting.shift());
   showWaiting();
-  if (first) comments.get(first.id)?.el.scrollIntoView({ block: 'center' });
+  const el = first ? comments.get(first.id)?.el : null;
+  if (el) {
+    el.scrollIntoView({ block: 'center' });
+    el.focus({ preventScroll: true });
+  }
 });
 
 function onEvent(e) {
@@ -324,6 +406,8 @@ function onEvent(e) {
     case 'post.locked':
     case 'post.unlocked':
       renderPost({ ...current, locked: e.type === 'post.locked' });
+      // Every comment's Reply goes or comes back with the lock.
+      comments.forEach(({ data }) => update(data));
       break;
     case 'post.deleted':
       postGone('This post was deleted.');
@@ -353,6 +437,9 @@ async function loadComments() {
   } while (cursor);
   all.forEach(place);
   $('no-comments').hidden = comments.size > 0;
+  countComments();
+  const newest = all.reduce((max, c) => Math.max(max, c.id), 0);
+  if (newest > lastSeen) localStorage.setItem(SEEN_KEY, String(newest));
   return seq;
 }
 
@@ -397,20 +484,23 @@ async function start() {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
+    const key = form.dataset.key || (form.dataset.key = newKey());
     try {
-      place(await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value }));
+      place(await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value },
+        { idempotencyKey: key, onRetry: () => retrying(form) }));
       form.reset();
+      delete form.dataset.key;
+      clearProblem(form);
     } catch (error) {
+      if (error.status !== 0) delete form.dataset.key;
       showProblem(form, error);
     }
   });
-  const status = $('live-status');
-  const live = new Live({
-    token: session.token,
-    onStatus: liveStatus(status),
-  });
-  live.subscribe(`parley.post.${postId}`, { since, onEvent, onResync: () => reload() });
-  window.parleyLive = live; // lets the browser tests drop the socket to prove the page catches up
+  document.querySelectorAll('.sign-in-here').forEach((a) => { a.href = signInHref(); });
+  targetFromHash();
+  addEventListener('hashchange', targetFromHash);
+  onStatus(liveStatus($('live-status')));
+  connection().subscribe(`parley.post.${postId}`, { since, onEvent, onResync: () => reload() });
 }
 
 start();

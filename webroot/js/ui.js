@@ -1,5 +1,7 @@
 /** Small DOM helpers. Text always goes in as text; only the server's sanitised bodyHtml is ever parsed as HTML. */
 import * as session from './session.js';
+import { get } from './api.js';
+import { connection, onStatus } from './connection.js';
 
 /**
  * Creates an element. attrs: plain attributes, plus `on<event>` handlers, `class`, `text` (textContent).
@@ -33,6 +35,13 @@ const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 export function time(iso) {
   const el = h('time', { datetime: iso, title: new Date(iso).toLocaleString() }, ago(iso));
   return el;
+}
+
+const EXACT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** The exact date and time, visible (a hover title is out of reach on a phone). */
+export function exact(iso) {
+  return h('span', { class: 'exact' }, `(${EXACT.format(new Date(iso))})`);
 }
 
 export function ago(iso) {
@@ -88,22 +97,67 @@ export function clearProblem(form) {
   if (general) general.textContent = '';
 }
 
-/** The header every page shares: brand, who is signed in, links. */
+/** Where to sign in and come back to this very place (path, query and anchor). */
+export function signInHref(mode) {
+  const here = location.pathname + location.search + location.hash;
+  return `/login?next=${encodeURIComponent(here)}${mode === 'register' ? '&mode=register' : ''}`;
+}
+
+/** The header every page shares: brand, the notifications badge, who is signed in, links. */
 export function renderHeader() {
   const nav = document.getElementById('nav');
   if (!nav) return;
   nav.replaceChildren();
-  const s = session.current();
+  const s = session.token() ? session.current() : null;
   if (s) {
-    nav.append(h('span', { class: 'muted' }, 'Signed in as ', userLink(s.user.username)));
+    const count = h('span', { class: 'count', id: 'inbox-count', hidden: true });
+    const inbox = h('a', { href: '/notifications', id: 'inbox-link' }, 'Notifications', count);
+    nav.append(inbox, h('a', { href: '/settings', id: 'settings-link' }, 'Settings'));
     if (session.isModerator()) nav.append(h('a', { href: '/mod' }, 'Moderation'));
+    nav.append(h('span', { class: 'muted' }, 'Signed in as ', userLink(s.user.username)));
     nav.append(h('button', { class: 'link', type: 'button', id: 'sign-out', onclick: () => {
       session.clear();
       location.reload();
     } }, 'Sign out'));
-  } else {
-    nav.append(h('a', { href: `/login?next=${encodeURIComponent(location.pathname)}`, id: 'sign-in' }, 'Sign in'));
+    startBadge(s, inbox, count);
+  } else if (location.pathname !== '/login') {
+    nav.append(h('a', { href: signInHref(), id: 'sign-in' }, 'Sign in'),
+      h('a', { href: signInHref('register'), id: 'sign-up', class: 'button primary' }, 'Sign up'));
   }
+}
+
+/** The unread count in the header and the tab's title, kept current from the reader's own live topic. */
+function startBadge(s, inbox, count) {
+  let unread = 0;
+  const show = (n) => {
+    unread = n;
+    count.hidden = n === 0;
+    count.textContent = n > 99 ? '99+' : String(n);
+    inbox.setAttribute('aria-label', n === 0 ? 'Notifications' : `Notifications, ${n} unread`);
+    // A page that counts something of its own in its title (the moderators' open reports) keeps it.
+    if (document.body.dataset.titleCount === 'page') return;
+    const bare = document.title.replace(/^\(\d+\+?\) /, '');
+    const titled = n === 0 ? bare : `(${n > 99 ? '99+' : n}) ${bare}`;
+    if (document.title !== titled) document.title = titled;
+  };
+  const refetch = () => get('/api/me/notifications/unread').then((r) => show(r.unread)).catch(() => {});
+  // Pages set their own title later: keep the count in front of it.
+  new MutationObserver(() => show(unread)).observe(document.querySelector('title'), { childList: true });
+  refetch();
+  connection().subscribe(`parley.user.${s.user.id}`, {
+    onEvent: (e) => {
+      if (e.type !== 'notification.created' && e.type !== 'notifications.read') return;
+      show(e.data.unread);
+      document.dispatchEvent(new CustomEvent('parley:notifications', { detail: e }));
+    },
+    onResync: refetch,
+  });
+  // Anything announced while the connection was down is in the count the server gives now.
+  let wasOpen = false;
+  onStatus((status) => {
+    if (status === 'open' && wasOpen) refetch();
+    if (status === 'open') wasOpen = true;
+  });
 }
 
 /** A live-region announcer for screen readers (arriving comments, connection changes). */

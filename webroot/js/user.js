@@ -45,18 +45,38 @@ async function start() {
   $('profile-meta').replaceChildren(`${profile.role} · joined `, time(profile.createdAt),
     ` · ${profile.postCount} posts · ${profile.commentCount} comments`);
   await actions(profile);
-  const posts = await get(`/api/users/${encodeURIComponent(username)}/posts`);
-  $('profile-posts').replaceChildren(...posts.items.map((p) => h('li', { class: 'card' },
-    h('a', { href: `/posts/${p.id}` }, p.title), h('p', { class: 'meta' }, time(p.createdAt), ` · ${p.commentCount} comments`))));
-  if (!posts.items.length) $('profile-posts').append(h('li', { class: 'muted' }, 'No posts.'));
-  const comments = await get(`/api/users/${encodeURIComponent(username)}/comments`);
-  $('profile-comments').replaceChildren(...comments.items.map((c) => {
-    const body = h('div', { class: 'body' });
-    setBodyHtml(body, c.bodyHtml);
-    return h('li', { class: 'card' }, h('p', { class: 'meta' }, 'on ', h('a', { href: `/posts/${c.postId}` }, c.postTitle ?? 'a post'),
-      ' · ', time(c.createdAt)), body);
-  }));
-  if (!comments.items.length) $('profile-comments').append(h('li', { class: 'muted' }, 'No comments.'));
+  $('profile-lists').hidden = false;
+  await Promise.all([
+    paged('posts', $('profile-posts'), $('more-posts'), 'No posts.', (p) => h('li', { class: 'card' },
+      h('a', { href: `/posts/${p.id}` }, p.title), h('p', { class: 'meta' }, time(p.createdAt),
+        ` · ${p.commentCount} comment${p.commentCount === 1 ? '' : 's'}`))),
+    paged('comments', $('profile-comments'), $('more-comments'), 'No comments.', (c) => {
+      const body = h('div', { class: 'body' });
+      setBodyHtml(body, c.bodyHtml);
+      return h('li', { class: 'card' }, h('p', { class: 'meta' }, 'on ',
+        h('a', { href: `/posts/${c.postId}#comment-${c.id}` }, c.postTitle ?? 'a post'), ' · ', time(c.createdAt)), body);
+    }),
+  ]);
+}
+
+/** A profile list, a page at a time: "Load more" fetches the next until there is none. */
+async function paged(what, list, more, empty, item) {
+  let cursor = null;
+  const load = async () => {
+    const page = await get(`/api/users/${encodeURIComponent(username)}/${what}?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const first = page.items[0] ? item(page.items[0]) : null;
+    list.append(first, ...page.items.slice(1).map(item));
+    if (!list.children.length) list.append(h('li', { class: 'muted' }, empty));
+    cursor = page.nextCursor;
+    more.hidden = !cursor;
+    return first;
+  };
+  more.addEventListener('click', async () => {
+    const first = await load();
+    // Keyboard users land on what was just loaded.
+    first?.querySelector('a')?.focus();
+  });
+  await load();
 }
 
 start();

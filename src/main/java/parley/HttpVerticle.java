@@ -44,6 +44,7 @@ import parley.http.RequestGuards;
 import parley.notification.NotificationRoutes;
 import parley.notification.Notifications;
 import parley.post.PostRoutes;
+import parley.web.Pages;
 import parley.post.Posts;
 
 import java.util.concurrent.TimeUnit;
@@ -149,14 +150,14 @@ public final class HttpVerticle extends VerticleBase {
     bridge.mount(router);
     sse.mount(router);
 
-    // The web app's pages: clean URLs served by their static files (the URL stays as the reader typed it).
-    router.get("/posts/:postId").handler(ctx -> ctx.reroute("/post.html"));
-    router.get("/u/:username").handler(ctx -> ctx.reroute("/user.html"));
-    router.get("/login").handler(ctx -> ctx.reroute("/login.html"));
-    router.get("/mod").handler(ctx -> ctx.reroute("/mod.html"));
+    // The web app's pages: clean URLs served by their static files (the URL stays as the reader typed it), the
+    // post page with its link-preview tags, comment permalinks.
+    Pages pages = new Pages(node.pages(), database.pool(), postsApi);
+    pages.mount(router);
     // Static files for every path outside the API and the live endpoint, so an unknown API path is a 404.
     router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*")
         .handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));
+    pages.mountNotFound(router);
 
     ProblemHandler problems = new ProblemHandler(MAX_BODY_BYTES);
     router.route().failureHandler(problems);

@@ -18,6 +18,7 @@ import parley.http.Idempotency;
 import parley.http.MetricsAccess;
 import parley.http.RateLimiter;
 import parley.live.LiveMeters;
+import parley.web.Pages;
 import parley.notification.Notifications;
 import parley.notification.Notifier;
 import parley.live.Relay;
@@ -151,6 +152,11 @@ public final class Main {
 
   private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret,
       PrometheusMeterRegistry meters, Cluster cluster) {
+    return Pages.Templates.load(vertx).compose(pages -> deploy(vertx, config, database, secret, meters, cluster, pages));
+  }
+
+  private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret,
+      PrometheusMeterRegistry meters, Cluster cluster, Pages.Templates pages) {
     EventLog events = new EventLog(vertx, database.pool());
     Jobs jobs = new Jobs(vertx, database.pool());
     jobs.schedule("prune-events", PRUNE_EVERY, () -> events.prune(config.eventRetention(), config.eventRetentionCount())
@@ -177,7 +183,7 @@ public final class Main {
     NodeState node = new NodeState(limits, cluster == null ? Accounts.loginThrottle(config)
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
-        new AtomicBoolean(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters);
+        new AtomicBoolean(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages);
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
     return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD), introduced)

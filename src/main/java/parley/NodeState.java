@@ -6,6 +6,7 @@ import parley.http.ConnectionGuard;
 import parley.http.RateLimiter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import parley.live.LiveMeters;
+import parley.web.Pages;
 import parley.live.Relay;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,7 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining,
     RouteTable restrictedRoutes, CommitListeners commits, Relay relay, LiveMeters liveMeters,
-    PrometheusMeterRegistry meters) {
+    PrometheusMeterRegistry meters, Pages.Templates pages) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

@@ -62,7 +62,8 @@ public final class Notifier {
         UNION ALL SELECT unnest($4::bigint[]), 'mention', 2
         UNION ALL SELECT p.author_id, 'comment', 3 FROM posts p WHERE p.id = $1
         UNION ALL SELECT f.user_id, 'followed', 4 FROM thread_follows f WHERE f.post_id = $1 AND f.following
-        UNION ALL SELECT DISTINCT c.author_id, 'followed', 4 FROM comments c WHERE c.post_id = $1
+        -- Commenters follow from their first comment on: only comments before this one count.
+        UNION ALL SELECT DISTINCT c.author_id, 'followed', 4 FROM comments c WHERE c.post_id = $1 AND c.id < $2
       ), r AS (
         SELECT DISTINCT ON (user_id) user_id, kind FROM cand WHERE user_id IS NOT NULL ORDER BY user_id, rank
       )

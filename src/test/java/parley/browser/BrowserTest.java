@@ -182,6 +182,8 @@ class BrowserTest {
     signIn(page, base, reader);
     openPost(page, base, postId);
     waitForComment(page, "Something rude", 5);
+    // Report and block sit in the comment's "⋯" menu.
+    page.findElement(By.cssSelector("#comment-" + commentId + " .actions .menu > summary")).click();
     page.findElement(By.cssSelector("#comment-" + commentId + " .actions"))
         .findElement(By.xpath(".//button[normalize-space()='Report']")).click();
     waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("report-dialog")));
@@ -218,6 +220,7 @@ class BrowserTest {
     openPost(page, base, postId);
     waitForComment(page, "Troll says hi", 5);
 
+    page.findElement(By.cssSelector("#comment-" + trollComment + " .actions .menu > summary")).click();
     page.findElement(By.cssSelector("#comment-" + trollComment + " button[data-block='troll']")).click();
     waitFor(page, 5).until(ExpectedConditions.alertIsPresent());
     page.switchTo().alert().accept();

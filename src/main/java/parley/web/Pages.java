@@ -1,0 +1,144 @@
+package parley.web;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Visibility;
+import parley.http.PathIds;
+import parley.post.Post;
+import parley.post.Posts;
+
+/**
+ * The web app's pages that the server fills in or picks: clean URLs for the static pages, a post page that carries
+ * its title and description for link previews (OpenGraph) before any script runs, the short permalink of a comment
+ * ({@code /c/{id}}), the favicon, and an HTML 404 page for browsers (the API keeps answering problem+json).
+ */
+public final class Pages {
+
+  /** Where a post's meta tags go in post.html. */
+  private static final String META_MARKER = "<!-- page meta -->";
+  private static final String DEFAULT_TITLE = "<title>Parley: post</title>";
+  private static final String COMMENT_POST = """
+      SELECT c.post_id FROM comments c JOIN posts p ON p.id = c.post_id
+       WHERE c.id = $1 AND p.deleted_at IS NULL AND p.hidden_at IS NULL""";
+
+  /** The files the pages are made from, read once per node. */
+  public record Templates(String postPage, Buffer notFoundPage, Buffer favicon) {
+
+    /** Reads them off the event loop. */
+    public static Future<Templates> load(Vertx vertx) {
+      return Future.all(vertx.fileSystem().readFile("webroot/post.html"),
+              vertx.fileSystem().readFile("webroot/404.html"), vertx.fileSystem().readFile("webroot/favicon.svg"))
+          .map(files -> new Templates(files.<Buffer>resultAt(0).toString(), files.resultAt(1), files.resultAt(2)));
+    }
+  }
+
+  private final Pool pool;
+  private final Posts posts;
+  private final String postPage;
+  private final Buffer notFoundPage;
+  private final Buffer favicon;
+
+  public Pages(Templates templates, Pool pool, Posts posts) {
+    this.pool = pool;
+    this.posts = posts;
+    this.postPage = templates.postPage();
+    this.notFoundPage = templates.notFoundPage();
+    this.favicon = templates.favicon();
+  }
+
+  /** The pages before the static files (clean URLs, the post page, permalinks, the favicon). */
+  public void mount(Router router) {
+    router.get("/posts/:postId").handler(this::postPage);
+    router.get("/c/:commentId").handler(this::commentLink);
+    router.get("/u/:username").handler(ctx -> ctx.reroute("/user.html"));
+    router.get("/login").handler(ctx -> ctx.reroute("/login.html"));
+    router.get("/mod").handler(ctx -> ctx.reroute("/mod.html"));
+    router.get("/notifications").handler(ctx -> ctx.reroute("/notifications.html"));
+    router.get("/settings").handler(ctx -> ctx.reroute("/settings.html"));
+    router.get("/favicon.ico").handler(ctx -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "image/svg+xml").putHeader(HttpHeaders.CACHE_CONTROL, "max-age=86400")
+        .end(favicon));
+  }
+
+  /** After the static files: a browser asking for a page that is not there gets a page that says so. */
+  public void mountNotFound(Router router) {
+    router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*").handler(ctx -> {
+      String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+      if (accept == null || !accept.contains("text/html")) {
+        ctx.next();
+        return;
+      }
+      ctx.response().setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(notFoundPage);
+    });
+  }
+
+  /** post.html with the post's title and description in the head, when anyone may read it. */
+  private void postPage(RoutingContext ctx) {
+    long postId;
+    try {
+      postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
+    } catch (RuntimeException e) {
+      sendPost(ctx, null);
+      return;
+    }
+    posts.find(postId, 0).onComplete(ar -> {
+      Post post = ar.succeeded() ? ar.result().map(Posts.Read::post).orElse(null) : null;
+      sendPost(ctx, post != null && Visibility.readable(null, post.authorId(), post.hidden()) ? post : null);
+    });
+  }
+
+  private void sendPost(RoutingContext ctx, Post post) {
+    String page = postPage;
+    if (post != null) {
+      String title = escape(post.title());
+      String description = escape(post.excerpt());
+      page = page.replace(DEFAULT_TITLE, "<title>" + title + " · Parley</title>").replace(META_MARKER,
+          "<meta name=\"description\" content=\"" + description + "\">\n"
+              + "  <meta property=\"og:type\" content=\"article\">\n"
+              + "  <meta property=\"og:site_name\" content=\"Parley\">\n"
+              + "  <meta property=\"og:title\" content=\"" + title + "\">\n"
+              + "  <meta property=\"og:description\" content=\"" + description + "\">\n"
+              + "  <meta name=\"twitter:card\" content=\"summary\">");
+    }
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(page);
+  }
+
+  /** /c/{id}: the comment in its thread, or the 404 page when there is no such comment for anyone to see. */
+  private void commentLink(RoutingContext ctx) {
+    long commentId;
+    try {
+      commentId = PathIds.parse(ctx.pathParam("commentId"), "No such comment.");
+    } catch (RuntimeException e) {
+      notFound(ctx);
+      return;
+    }
+    pool.preparedQuery(COMMENT_POST).execute(Tuple.of(commentId)).onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else if (ar.result().size() == 0) {
+        notFound(ctx);
+      } else {
+        long postId = ar.result().iterator().next().getLong("post_id");
+        ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/posts/" + postId + "#comment-" + commentId)
+            .end();
+      }
+    });
+  }
+
+  private void notFound(RoutingContext ctx) {
+    ctx.response().setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8").end(notFoundPage);
+  }
+
+  static String escape(String s) {
+    return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        .replace("\"", "&quot;").replace("'", "&#39;");
+  }
+}

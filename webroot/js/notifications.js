@@ -1,0 +1,116 @@
+/**
+ * The inbox: unread first, a thread's unread notifications of one kind grouped ("3 new replies on …"), each a link
+ * to what it is about (reading it marks it read), and "Mark all as read". New ones appear live, and reading on
+ * another tab or device updates this one.
+ */
+import { get, post } from './api.js';
+import * as session from './session.js';
+import { h, time, renderHeader, refreshTimes, announce, signInHref } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+let items = [];
+let cursor = null;
+
+const WHAT = {
+  reply: (n) => [actor(n), ' replied to your comment'],
+  comment: (n) => [actor(n), ' commented on your post'],
+  mention: (n) => [actor(n), ' mentioned you'],
+  followed: (n) => [actor(n), ' commented in a thread you follow'],
+  moderation: (n) => [moderation(n.detail)],
+  report: (n) => [`Your report was ${n.detail?.outcome === 'hidden' ? 'upheld: the content was removed' : 'reviewed: no action was needed'}`],
+};
+
+const GROUPED = { reply: 'new replies', comment: 'new comments', followed: 'new comments', mention: 'new mentions' };
+
+function actor(n) {
+  return h('strong', {}, n.actor?.username ?? 'Someone');
+}
+
+function moderation(detail) {
+  const action = detail?.action ?? '';
+  const what = action.startsWith('post.') ? 'your post' : 'your comment';
+  const verb = { hidden: 'removed', restored: 'restored', locked: 'locked', unlocked: 'unlocked' }[action.split('.')[1]] ?? 'changed';
+  return `A moderator ${verb} ${what}${detail?.reason ? ` (${detail.reason})` : ''}`;
+}
+
+/** Consecutive unread notifications of one kind on one thread become one entry. */
+function grouped(list) {
+  const out = [];
+  for (const n of list) {
+    const last = out.at(-1);
+    if (last && !n.read && !last.read && GROUPED[n.kind] && last.kind === n.kind && last.post?.id === n.post?.id) {
+      last.group.push(n);
+    } else {
+      out.push({ ...n, group: [n] });
+    }
+  }
+  return out;
+}
+
+function render() {
+  const list = $('inbox');
+  list.replaceChildren(...grouped(items).map(entry));
+  $('inbox-empty').hidden = items.length > 0;
+  $('mark-all').hidden = !items.some((n) => !n.read);
+  $('more').hidden = !cursor;
+}
+
+function entry(g) {
+  const many = g.group.length > 1;
+  const text = many ? [`${g.group.length} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
+  const where = g.post?.title ? [' on ', h('em', {}, g.post.title)] : [];
+  const link = h('a', { href: g.url ?? '#', class: 'inbox-link', onclick: (event) => open(event, g) }, ...text, ...where);
+  const excerpt = !many && g.comment?.excerpt ? h('p', { class: 'excerpt' }, g.comment.excerpt) : null;
+  return h('li', { class: `card inbox-item${g.read ? '' : ' unread'}`, 'data-id': g.id },
+    g.read ? null : h('span', { class: 'visually-hidden' }, 'Unread: '), link, excerpt,
+    h('p', { class: 'meta' }, time(g.createdAt)));
+}
+
+/** Reading a notification marks it (and those grouped with it) read, then follows its link. */
+async function open(event, g) {
+  const unread = g.group.filter((n) => !n.read).map((n) => n.id);
+  if (!unread.length) return;
+  event.preventDefault();
+  try {
+    await post('/api/me/notifications/read', { ids: unread });
+  } finally {
+    location.assign(g.url ?? '/notifications');
+  }
+}
+
+async function load(reset) {
+  const page = await get(`/api/me/notifications?order=unread&limit=30${!reset && cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  items = reset ? page.items : items.concat(page.items);
+  cursor = page.nextCursor;
+  render();
+}
+
+async function start() {
+  renderHeader();
+  refreshTimes();
+  if (!session.token()) {
+    $('signed-out').hidden = false;
+    $('signed-out-link').href = signInHref();
+    return;
+  }
+  await load(true);
+  $('more').addEventListener('click', () => load(false));
+  $('mark-all').addEventListener('click', async () => {
+    const newest = Math.max(...items.map((n) => n.id));
+    await post('/api/me/notifications/read', { upTo: newest });
+    await load(true);
+    announce('All notifications are read.');
+  });
+  // The header's badge listens to this reader's topic; the list follows what it hears.
+  document.addEventListener('parley:notifications', (e) => {
+    if (e.detail.type === 'notification.created') {
+      load(true).then(() => announce('1 new notification')).catch(() => {});
+    } else {
+      const read = new Set(e.detail.data.ids);
+      items = items.map((n) => (read.has(n.id) ? { ...n, read: true } : n));
+      render();
+    }
+  });
+}
+
+start();

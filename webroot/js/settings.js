@@ -1,0 +1,89 @@
+/** The account page: password, sessions, notification preferences, the people you blocked, your reports. */
+import { get, post, put, del } from './api.js';
+import * as session from './session.js';
+import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+const REASONS = { spam: 'spam', harassment: 'harassment', hate: 'hate', misinformation: 'misinformation', off_topic: 'off topic', other: 'other' };
+const STATUS = { open: 'waiting for a moderator', dismissed: 'reviewed, no action needed', actioned: 'upheld: the content was removed' };
+
+function passwordForm() {
+  const form = $('password-form');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    $('password-done').textContent = '';
+    try {
+      const fresh = await put('/api/me/password', {
+        currentPassword: form.elements.currentPassword.value, newPassword: form.elements.newPassword.value });
+      // This device stays signed in with the new session; every other one was signed out.
+      session.save({ token: fresh.token, user: fresh.user });
+      form.reset();
+      $('password-done').textContent = 'Password changed. Other devices and browsers were signed out.';
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  $('logout-all').addEventListener('click', async () => {
+    if (!confirm('Sign out of every device and browser, this one included?')) return;
+    await post('/api/auth/logout-all');
+    session.clear();
+    location.assign('/');
+  });
+}
+
+async function preferences() {
+  const form = $('prefs-form');
+  const current = await get('/api/me/notification-settings');
+  for (const [name, on] of Object.entries(current)) {
+    if (form.elements[name]) form.elements[name].checked = on;
+  }
+  form.addEventListener('change', async (event) => {
+    const box = event.target;
+    try {
+      await put('/api/me/notification-settings', { [box.name]: box.checked });
+      $('prefs-done').textContent = 'Saved.';
+    } catch (error) {
+      box.checked = !box.checked;
+      $('prefs-done').textContent = error.message;
+    }
+  });
+}
+
+async function blocks() {
+  const page = await get('/api/me/blocks?limit=200');
+  $('blocks-empty').hidden = page.items.length > 0;
+  $('blocks').replaceChildren(...page.items.map((b) => {
+    const item = h('li', { class: 'row' }, userLink(b.username),
+      h('button', { type: 'button', 'data-unblock': b.username, onclick: async () => {
+        await del(`/api/me/blocks/${encodeURIComponent(b.username)}`);
+        item.remove();
+        $('blocks-empty').hidden = $('blocks').children.length > 0;
+      } }, `Unblock ${b.username}`));
+    return item;
+  }));
+}
+
+async function reports() {
+  const page = await get('/api/me/reports?limit=50');
+  $('reports-empty').hidden = page.items.length > 0;
+  $('reports').replaceChildren(...page.items.map((r) => h('li', {},
+    h('a', { href: r.targetType === 'comment' ? `/c/${r.targetId}` : `/posts/${r.targetId}` },
+      `A ${r.targetType}`), ` reported for ${REASONS[r.reason] ?? r.reason} `, time(r.createdAt), ': ',
+    h('span', { class: `report-status ${r.status}` }, STATUS[r.status] ?? r.status))));
+}
+
+async function start() {
+  renderHeader();
+  refreshTimes();
+  if (!session.token()) {
+    $('signed-out').hidden = false;
+    $('signed-out-link').href = signInHref();
+    return;
+  }
+  $('settings').hidden = false;
+  passwordForm();
+  await Promise.all([preferences(), blocks(), reports()]);
+}
+
+start();
