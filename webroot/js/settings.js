@@ -76,7 +76,10 @@ async function reports() {
 async function start() {
   renderHeader();
   refreshTimes();
+  // The token may have ended elsewhere (signed out everywhere, a password change): ask before showing anything.
+  if (session.token()) await get('/api/me').catch(() => {});
   if (!session.token()) {
+    renderHeader();
     $('signed-out').hidden = false;
     $('signed-out-link').href = signInHref();
     return;

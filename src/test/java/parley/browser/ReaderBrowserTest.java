@@ -1,0 +1,269 @@
+package parley.browser;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.WindowType;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import parley.Api;
+import parley.Api.Session;
+import parley.Main;
+import parley.TestParley;
+import parley.config.AppConfig;
+
+import java.net.ServerSocket;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static parley.browser.BrowserSupport.js;
+import static parley.browser.BrowserSupport.openPost;
+import static parley.browser.BrowserSupport.signIn;
+import static parley.browser.BrowserSupport.waitFor;
+import static parley.browser.BrowserSupport.waitUntilLive;
+
+/**
+ * The reader's side in a real browser: the notifications badge and inbox, permalinks, the settings page, the 404
+ * page, profile paging, where focus goes after replying, and how fast a page is live again after a restart.
+ */
+@ExtendWith(TestParley.class)
+class ReaderBrowserTest {
+
+  @RegisterExtension
+  final BrowserSupport browsers = new BrowserSupport();
+
+  private final Api api = Api.local();
+  private final String base = TestParley.baseUrl();
+
+  private static String badge(WebDriver page) {
+    WebElement count = page.findElement(By.id("inbox-count"));
+    return count.isDisplayed() ? count.getText() : "0";
+  }
+
+  @Test
+  void aReplyLightsTheBadgeOnEveryTabAndTheInboxLeadsToTheHighlightedComment() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = api.createPost(bob, "Bob asks");
+    long aliceComment = api.comment(alice, postId, "Alice answers", null);
+
+    WebDriver a = browsers.open("alice");
+    signIn(a, base, alice);
+    a.get(base + "/");
+    waitUntilLive(a);
+    String firstTab = a.getWindowHandle();
+    a.switchTo().newWindow(WindowType.TAB);
+    a.get(base + "/u/alice");
+    waitFor(a, 10).until(ExpectedConditions.textToBe(By.id("profile-name"), "alice"));
+    String secondTab = a.getWindowHandle();
+    assertEquals("0", badge(a));
+
+    // Bob replies to alice's comment from his own browser.
+    WebDriver b = browsers.open("bob");
+    signIn(b, base, bob);
+    openPost(b, base, postId);
+    b.findElement(By.cssSelector("#comment-" + aliceComment + " .actions .reply")).click();
+    b.findElement(By.id("reply-" + aliceComment)).sendKeys("Bob replies to alice");
+    b.findElement(By.cssSelector("#comment-" + aliceComment + " .reply-form button[type=submit]")).click();
+    waitFor(b, 5).until(d -> ((Number) js(d, "return document.querySelectorAll('#comments .comment').length;"))
+        .intValue() == 2);
+
+    // Within a second, on the tab alice has in front, without a reload; and in the tab's title.
+    waitFor(a, 1).withMessage("the badge shows 1 within a second").until(d -> badge(d).equals("1"));
+    assertTrue(a.getTitle().startsWith("(1) "), a.getTitle());
+    a.switchTo().window(firstTab);
+    waitFor(a, 1).until(d -> badge(d).equals("1"));
+
+    // The inbox, then the notification's link: the thread, scrolled to the reply and marked.
+    a.findElement(By.id("inbox-link")).click();
+    WebElement item = waitFor(a, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".inbox-item.unread a")));
+    assertTrue(item.getText().contains("bob replied to your comment"), item.getText());
+    item.click();
+    WebElement target = waitFor(a, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".comment.target")));
+    assertTrue(target.getText().contains("Bob replies to alice"), target.getText());
+    assertEquals(Boolean.TRUE, js(a, "const r = document.querySelector('.comment.target').getBoundingClientRect();"
+        + "return r.top >= 0 && r.top < innerHeight;"), "scrolled into view");
+    assertTrue(a.getCurrentUrl().matches(".*/posts/" + postId + "#comment-\\d+"), a.getCurrentUrl());
+    waitFor(a, 2).until(d -> badge(d).equals("0"));
+    a.switchTo().window(secondTab);
+    waitFor(a, 2).withMessage("the other tab hears it was read").until(d -> badge(d).equals("0"));
+  }
+
+  @Test
+  void aPermalinkOpensTheThreadAtTheCommentEvenPastTheDepthLimit() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Deep");
+    Long parent = null;
+    long deepest = 0;
+    for (int i = 0; i < 9; i++) {
+      deepest = api.comment(alice, postId, "level " + i, parent);
+      parent = deepest;
+    }
+    Api.Response shortLink = api.raw("GET", "/c/" + deepest, null, null, null);
+    // java.net.http follows no redirects by default: the short link answers with where the comment is.
+    assertEquals(302, shortLink.status());
+    assertEquals("/posts/" + postId + "#comment-" + deepest, shortLink.header("location"));
+    assertEquals(404, api.raw("GET", "/c/99999999", null, null, null).status());
+
+    WebDriver page = browsers.open("reader");
+    page.get(base + "/c/" + deepest);
+    WebElement target = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".comment.target")));
+    assertEquals("comment-" + deepest, target.getAttribute("id"));
+    assertTrue(target.getText().contains("level 8"));
+    assertEquals(Boolean.TRUE, js(page, "const r = document.querySelector('.comment.target').getBoundingClientRect();"
+        + "return r.top >= 0 && r.top < innerHeight;"));
+    // From the top, the chain past six levels waits behind "Continue this thread".
+    page.get(base + "/posts/" + postId);
+    WebElement more = waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.cssSelector("button.continue")));
+    assertEquals(Boolean.FALSE, js(page, "return document.getElementById('comment-" + deepest + "').checkVisibility();"));
+    more.click();
+    assertEquals(Boolean.TRUE, js(page, "return document.getElementById('comment-" + deepest + "').checkVisibility();"));
+  }
+
+  @Test
+  void changingThePasswordInSettingsEndsTheOtherSessions() {
+    Session alice = api.register("alice");
+    WebDriver laptop = browsers.open("laptop");
+    WebDriver phone = browsers.open("phone");
+    signIn(laptop, base, alice);
+    signIn(phone, base, alice);
+    phone.get(base + "/settings");
+    waitFor(phone, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("password-form")));
+
+    laptop.get(base + "/settings");
+    waitFor(laptop, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("password-form")));
+    laptop.findElement(By.id("current-password")).sendKeys("correct horse");
+    laptop.findElement(By.id("new-password")).sendKeys("a much better password");
+    laptop.findElement(By.cssSelector("#password-form button[type=submit]")).click();
+    waitFor(laptop, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("password-done"), "Password changed"));
+
+    assertEquals(401, api.get("/api/me", alice).status(), "the old token is dead");
+    phone.navigate().refresh();
+    waitFor(phone, 10).withMessage("the phone is signed out")
+        .until(ExpectedConditions.visibilityOfElementLocated(By.id("signed-out")));
+    laptop.navigate().refresh();
+    waitFor(laptop, 10).withMessage("the laptop stays signed in with its new session")
+        .until(ExpectedConditions.visibilityOfElementLocated(By.id("settings")));
+    Api.Response login = api.post("/api/auth/login", null, new JsonObject().put("login", "alice")
+        .put("password", "a much better password"));
+    assertEquals(200, login.status());
+  }
+
+  @Test
+  void theSettingsPageListsBlocksToUnblockAndReportsWithTheirOutcome() {
+    Session alice = api.register("alice");
+    Session troll = api.register("troll");
+    long postId = api.createPost(troll, "Bait");
+    assertEquals(204, api.put("/api/me/blocks/troll", alice, null).status());
+    assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "post").put("targetId", postId)
+        .put("reason", "spam")).status());
+
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    page.get(base + "/settings");
+    WebElement report = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#reports li")));
+    assertTrue(report.getText().contains("reported for spam"), report.getText());
+    assertTrue(report.getText().contains("waiting for a moderator"), report.getText());
+    page.findElement(By.cssSelector("button[data-unblock='troll']")).click();
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("blocks-empty")));
+    assertEquals(0, api.get("/api/me/blocks", alice).json().getJsonArray("items").size());
+    // Turning a kind of notification off is saved as it is clicked.
+    page.findElement(By.cssSelector("#prefs-form input[name=replies]")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("prefs-done"), "Saved."));
+    assertEquals(false, api.get("/api/me/notification-settings", alice).json().getBoolean("replies"));
+  }
+
+  @Test
+  void anUnknownPageIsAnHtmlPageWhileTheApiKeepsItsProblems() {
+    WebDriver page = browsers.open("reader");
+    page.get(base + "/no/such/page");
+    assertEquals("This page is not here", page.findElement(By.tagName("h1")).getText());
+    assertEquals("Not found · Parley", page.getTitle());
+    Api.Response html = api.raw("GET", "/no/such/page", null, null, null);
+    assertEquals(404, html.status());
+    Api.Response problem = api.raw("GET", "/api/no/such/thing", null, null, null);
+    assertEquals(404, problem.status());
+    assertEquals("application/problem+json", problem.contentType());
+    for (String path : new String[] {"/", "/posts/1", "/css/parley.css", "/favicon.ico", "/notifications"}) {
+      assertEquals(200, api.raw("HEAD", path, null, null, null).status(), "HEAD " + path);
+    }
+  }
+
+  @Test
+  void profileListsLoadMoreAndLinkToTheComment() {
+    Session alice = api.register("alice");
+    long first = 0;
+    for (int i = 0; i < 23; i++) {
+      long id = api.createPost(alice, "Post number " + i);
+      if (i == 0) first = id;
+    }
+    long comment = api.comment(alice, first, "A comment on the first", null);
+    WebDriver page = browsers.open("reader");
+    page.get(base + "/u/alice");
+    waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#profile-posts li")).size() == 20);
+    page.findElement(By.id("more-posts")).click();
+    waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#profile-posts li")).size() == 23);
+    assertEquals(Boolean.FALSE, js(page, "return document.getElementById('more-posts').checkVisibility();"));
+    assertEquals("/posts/" + first + "#comment-" + comment, page.findElement(By.cssSelector("#profile-comments li a"))
+        .getDomAttribute("href"));
+  }
+
+  @Test
+  void afterAReplyFromTheKeyboardFocusIsOnTheNewReply() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = api.createPost(alice, "Keyboard");
+    long parent = api.comment(alice, postId, "Reply to me", null);
+    WebDriver page = browsers.open("bob");
+    signIn(page, base, bob);
+    openPost(page, base, postId);
+    page.findElement(By.cssSelector("#comment-" + parent + " .actions .reply")).sendKeys(Keys.ENTER);
+    WebElement box = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + parent)));
+    box.sendKeys("From the keyboard");
+    page.findElement(By.cssSelector("#comment-" + parent + " .reply-form button[type=submit]")).sendKeys(Keys.ENTER);
+    waitFor(page, 5).until(d -> ((Number) js(d, "return document.querySelectorAll('#comments .comment').length;"))
+        .intValue() == 2);
+    waitFor(page, 2).withMessage("focus on the new reply, not the top of the page").until(d -> Boolean.TRUE.equals(
+        js(d, "const f = document.activeElement; return f.classList.contains('comment') && f.textContent.includes('From the keyboard');")));
+    assertTrue(page.findElement(By.id("comments-title")).getText().equals("Comments (2)"));
+  }
+
+  @Test
+  void aPageIsLiveAgainWithinTwoSecondsOfTheServerComingBack() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Map<String, String> fixed = Map.of(AppConfig.PORT, Integer.toString(port));
+    Main.Running server = TestParley.startServer(fixed);
+    String url = "http://localhost:" + port;
+    Api own = new Api(url);
+    Session alice = own.register("alice");
+    long postId = own.createPost(alice, "Restarts");
+    WebDriver page = browsers.open("reader");
+    openPost(page, url, postId);
+
+    server.stop();
+    waitFor(page, 15).until(ExpectedConditions.textToBe(By.id("live-status"), "Reconnecting…"));
+    // Down for a while, so the page's back-off has grown as far as it goes.
+    TimeUnit.SECONDS.sleep(6);
+    server = TestParley.startServer(fixed);
+    long back = System.nanoTime();
+    try {
+      waitFor(page, 2.5).withMessage("live again within about 2 s of the server").until(
+          ExpectedConditions.textToBe(By.id("live-status"), "Live"));
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back);
+      assertTrue(millis <= 2500, "live after " + millis + " ms");
+      long comment = own.comment(alice, postId, "After the restart", null);
+      waitFor(page, 5).until(ExpectedConditions.presenceOfElementLocated(By.id("comment-" + comment)));
+    } finally {
+      server.stop();
+    }
+  }
+}
