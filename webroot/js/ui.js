@@ -111,7 +111,8 @@ export function renderHeader() {
   const s = session.token() ? session.current() : null;
   if (s) {
     const count = h('span', { class: 'count', id: 'inbox-count', hidden: true });
-    const inbox = h('a', { href: '/notifications', id: 'inbox-link' }, 'Notifications', count);
+    const unreadWord = h('span', { class: 'visually-hidden', hidden: true }, ' unread');
+    const inbox = h('a', { href: '/notifications', id: 'inbox-link' }, 'Notifications', count, unreadWord);
     nav.append(inbox, h('a', { href: '/settings', id: 'settings-link' }, 'Settings'));
     if (session.isModerator()) nav.append(h('a', { href: '/mod' }, 'Moderation'));
     nav.append(h('span', { class: 'muted' }, 'Signed in as ', userLink(s.user.username)));
@@ -119,7 +120,7 @@ export function renderHeader() {
       session.clear();
       location.reload();
     } }, 'Sign out'));
-    startBadge(s, inbox, count);
+    startBadge(s, count, unreadWord);
   } else if (location.pathname !== '/login') {
     nav.append(h('a', { href: signInHref(), id: 'sign-in' }, 'Sign in'),
       h('a', { href: signInHref('register'), id: 'sign-up', class: 'button primary' }, 'Sign up'));
@@ -127,13 +128,14 @@ export function renderHeader() {
 }
 
 /** The unread count in the header and the tab's title, kept current from the reader's own live topic. */
-function startBadge(s, inbox, count) {
+function startBadge(s, count, unreadWord) {
   let unread = 0;
   const show = (n) => {
     unread = n;
     count.hidden = n === 0;
     count.textContent = n > 99 ? '99+' : String(n);
-    inbox.setAttribute('aria-label', n === 0 ? 'Notifications' : `Notifications, ${n} unread`);
+    // The link reads "Notifications 3 unread" (the word only for screen readers); just "Notifications" at 0.
+    unreadWord.hidden = n === 0;
     // A page that counts something of its own in its title (the moderators' open reports) keeps it.
     if (document.body.dataset.titleCount === 'page') return;
     const bare = document.title.replace(/^\(\d+\+?\) /, '');

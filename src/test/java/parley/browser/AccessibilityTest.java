@@ -1,0 +1,138 @@
+package parley.browser;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static parley.browser.BrowserSupport.js;
+import static parley.browser.BrowserSupport.signIn;
+import static parley.browser.BrowserSupport.waitFor;
+
+/**
+ * axe-core (the engine browser accessibility checkers use) on every page, signed out and in, in the light and the
+ * dark theme: no violation of any rule it runs by default (WCAG 2.0/2.1 A and AA, and best practices). axe-core
+ * comes from src/test/node (npm ci); without it the test is skipped, unless PARLEY_REQUIRE_NODE is set (.ci/run).
+ */
+@ExtendWith(TestParley.class)
+class AccessibilityTest {
+
+  private static final Path AXE = Path.of("src", "test", "node", "node_modules", "axe-core", "axe.min.js");
+  private static String axe;
+
+  @RegisterExtension
+  final BrowserSupport browsers = new BrowserSupport();
+
+  private final Api api = Api.local();
+  private final String base = TestParley.baseUrl();
+
+  @BeforeAll
+  static void loadAxe() throws Exception {
+    if (!Files.exists(AXE)) {
+      String why = AXE + " is missing: run npm ci in src/test/node";
+      if (System.getenv("PARLEY_REQUIRE_NODE") != null) fail(why);
+      Assumptions.abort(why);
+    }
+    axe = Files.readString(AXE);
+  }
+
+  /** Runs axe on the page as it is; returns each violation as "rule: target (impact)". */
+  private static List<String> violations(ChromeDriver page) {
+    // Injected by evaluation: the pages' Content-Security-Policy refuses script elements that are not Parley's.
+    js(page, axe + "\n;window.__axeLoaded = true;");
+    Object raw = page.executeAsyncScript("const done = arguments[arguments.length - 1];"
+        + "axe.run(document, { resultTypes: ['violations'] }).then(r => done(JSON.stringify(r.violations)))"
+        + ".catch(e => done(JSON.stringify([{id: 'axe-error', impact: String(e), nodes: []}])));");
+    List<String> out = new ArrayList<>();
+    for (Object v : new JsonArray((String) raw)) {
+      JsonObject violation = (JsonObject) v;
+      StringBuilder where = new StringBuilder();
+      for (Object n : violation.getJsonArray("nodes")) where.append(((JsonObject) n).getJsonArray("target")).append(' ');
+      out.add(violation.getString("id") + ": " + where.toString().strip() + " (" + violation.getString("impact") + ")");
+    }
+    return out;
+  }
+
+  private static void theme(ChromeDriver page, String scheme) {
+    page.executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features",
+        List.of(Map.of("name", "prefers-color-scheme", "value", scheme))));
+  }
+
+  @Test
+  void everyPageInBothThemesHasNoViolations() {
+    Session mod = registerWithRole("mod", "admin");
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = api.createPost(alice, "Accessible threads");
+    long comment = api.comment(bob, postId, "A first comment with a [link](https://example.org) and `code`.", null);
+    api.comment(alice, postId, "A reply, mentioning @bob", comment);
+    assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
+        .put("targetId", comment).put("reason", "spam").put("details", "Looks automated.")).status());
+
+    ChromeDriver page = browsers.open("axe");
+    Map<String, List<String>> found = new java.util.LinkedHashMap<>();
+    for (String scheme : List.of("light", "dark")) {
+      theme(page, scheme);
+      page.manage().deleteAllCookies();
+      page.get(base + "/login");
+      js(page, "localStorage.clear();");
+      check(page, found, scheme, "feed, signed out", "/", By.cssSelector("#feed li"));
+      check(page, found, scheme, "post, signed out", "/posts/" + postId, By.cssSelector("#comments .comment"));
+      check(page, found, scheme, "login", "/login", By.id("login-form"));
+      check(page, found, scheme, "profile", "/u/alice", By.cssSelector("#profile-posts li"));
+      check(page, found, scheme, "404", "/no/such/page", By.tagName("h1"));
+      check(page, found, scheme, "notifications, signed out", "/notifications", By.id("signed-out"));
+
+      signIn(page, base, bob);
+      check(page, found, scheme, "feed, signed in", "/", By.cssSelector("#feed li"));
+      check(page, found, scheme, "post, signed in", "/posts/" + postId, By.cssSelector("#comments .comment .actions"));
+      page.findElement(By.cssSelector("#comments .comment .actions .menu > summary")).click();
+      record(found, scheme, "post, comment menu open", violations(page));
+      check(page, found, scheme, "notifications", "/notifications", By.cssSelector(".inbox-item"));
+      check(page, found, scheme, "settings", "/settings", By.cssSelector("#prefs-form input[name=replies]"));
+
+      signIn(page, base, mod);
+      check(page, found, scheme, "moderation", "/mod", By.cssSelector("#mod-panels"));
+    }
+    found.values().removeIf(List::isEmpty);
+    assertEquals(Map.of(), found, "axe-core violations by page");
+    assertTrue(axe.length() > 100_000, "axe-core itself was loaded");
+  }
+
+  private void check(ChromeDriver page, Map<String, List<String>> found, String scheme, String name, String path,
+      By ready) {
+    page.get(base + path);
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(ready));
+    record(found, scheme, name, violations(page));
+  }
+
+  private static void record(Map<String, List<String>> found, String scheme, String name, List<String> violations) {
+    found.put(name + " (" + scheme + ")", violations);
+  }
+
+  private Session registerWithRole(String username, String role) {
+    try {
+      return api.registerWithRole(username, role);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package parley.web;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The pages the server fills in: a post's link preview, escaped; nothing of a post anyone may not read. */
+@ExtendWith(TestParley.class)
+class PagesTest {
+
+  private final Api api = Api.local();
+
+  @Test
+  void aPostPageCarriesItsTitleAndDescriptionForLinkPreviewsEscaped() {
+    Session alice = api.register("alice");
+    Api.Response created = api.post("/api/posts", alice, new JsonObject().put("title", "Tom & \"Jerry\" <script>")
+        .put("body", "A *short* body with <b>tags</b>."));
+    long id = created.json().getLong("id");
+    Api.Response page = api.raw("GET", "/posts/" + id, null, null, null);
+    assertEquals(200, page.status());
+    assertTrue(page.contentType().startsWith("text/html"), page.contentType());
+    String html = page.body();
+    assertTrue(html.contains("<title>Tom &amp; &quot;Jerry&quot; &lt;script&gt; · Parley</title>"), html);
+    assertTrue(html.contains("<meta property=\"og:title\" content=\"Tom &amp; &quot;Jerry&quot; &lt;script&gt;\">"), html);
+    assertTrue(html.contains("<meta name=\"description\" content=\"A short body with tags.\">"), html);
+    assertFalse(html.contains("<script>"), "no markup from the post in the head");
+    assertTrue(html.contains("/js/post.js"), "the page itself is the post page");
+  }
+
+  @Test
+  void aHiddenOrMissingPostGivesThePlainPage() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session alice = api.register("alice");
+    long id = api.createPost(alice, "Soon hidden");
+    assertEquals(204, api.post("/api/mod/posts/" + id + "/hide", mod, new JsonObject().put("reason", "spam")).status());
+    for (String path : new String[] {"/posts/" + id, "/posts/99999999", "/posts/abc"}) {
+      Api.Response page = api.raw("GET", path, null, null, null);
+      assertEquals(200, page.status(), path);
+      assertFalse(page.body().contains("og:title"), path);
+      assertFalse(page.body().contains("Soon hidden"), path);
+      assertTrue(page.body().contains("<title>Parley: post</title>"), path);
+    }
+  }
+}
