@@ -32,6 +32,13 @@ class QueriesTest {
 
   /** The statements the server ran while {@code request} ran, in order. */
   private static List<String> statementsDuring(Runnable request) throws IOException {
+    // Notifications of the writes that set the test up are made just after them: not during the request.
+    try {
+      TestParley.server().running().notifier().idle().toCompletionStage().toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
     long before = PG_LOG_LENGTH();
     request.run();
     List<String> statements = new ArrayList<>();

@@ -23,7 +23,8 @@ import static parley.browser.BrowserSupport.waitFor;
 import static parley.browser.BrowserSupport.waitUntilLive;
 
 /**
- * Makes the README's screenshots (docs/screenshots/feed.png, post.png, dashboard.png) from a real browser on a
+ * Makes the README's screenshots (docs/screenshots/feed.png, post.png, dashboard.png, notifications.png,
+ * settings.png) from a real browser on a
  * small seeded community. Not part of the test suite (its name matches no surefire pattern); run it on purpose:
  * <pre>mvn -q -B test -Dtest=DocScreenshots -Dsurefire.failIfNoSpecifiedTests=false</pre>
  */
@@ -91,5 +92,19 @@ class DocScreenshots {
     waitFor(dashboard, 10).until(d -> d.findElements(By.cssSelector("#stream > li")).size() == 1);
     js(dashboard, "document.activeElement && document.activeElement.blur();");
     Files.write(OUT.resolve("dashboard.png"), BrowserSupport.screenshot(dashboard));
+
+    // Ada's inbox: a reply, a mention, a comment on her post, and the outcome of a report.
+    WebDriver inbox = browsers.open("ada");
+    signIn(inbox, base, ada);
+    long adaComment = api.comment(ada, thread, "Thank you all; @grace, your point about jumps is in my next note.", null);
+    api.comment(grace, thread, "Looking forward to it, @ada!", adaComment);
+    api.comment(linus, thread, "Bookmarked this thread.", null);
+    inbox.get(base + "/notifications");
+    waitFor(inbox, 10).until(d -> d.findElements(By.cssSelector(".inbox-item")).size() >= 2);
+    waitFor(inbox, 10).until(d -> d.findElement(By.id("inbox-count")).isDisplayed());
+    Files.write(OUT.resolve("notifications.png"), BrowserSupport.screenshot(inbox));
+    inbox.get(base + "/settings");
+    waitFor(inbox, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#prefs-form input[name=replies]")));
+    Files.write(OUT.resolve("settings.png"), BrowserSupport.screenshot(inbox));
   }
 }

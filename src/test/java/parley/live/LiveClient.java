@@ -33,12 +33,29 @@ public final class LiveClient implements AutoCloseable {
   private final long pinger;
   volatile Short closeCode;
 
+  /** Whether notification events on user topics are kept (most tests are about other events and skip them). */
+  private volatile boolean notifications;
+
   private LiveClient(WebSocket ws) {
     this.ws = ws;
-    ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
-    ws.binaryMessageHandler(bytes -> frames.add(new JsonObject(bytes.toString())));
+    ws.textMessageHandler(text -> arrived(new JsonObject(text)));
+    ws.binaryMessageHandler(bytes -> arrived(new JsonObject(bytes.toString())));
     ws.closeHandler(v -> closeCode = ws.closeStatusCode());
     pinger = VERTX.setPeriodic(5000, id -> ws.writeTextMessage("{\"type\":\"ping\"}"));
+  }
+
+  private void arrived(JsonObject frame) {
+    if (!notifications && "rec".equals(frame.getString("type")) && frame.getValue("body") instanceof JsonObject body
+        && body.getString("type", "").startsWith("notification")) {
+      return;
+    }
+    frames.add(frame);
+  }
+
+  /** Keeps notification.created and notifications.read deliveries too (they are skipped otherwise). */
+  public LiveClient withNotifications() {
+    notifications = true;
+    return this;
   }
 
   public static LiveClient connect() throws Exception {

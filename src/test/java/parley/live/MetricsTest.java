@@ -95,9 +95,10 @@ class MetricsTest {
     assertEquals(0, value(m, "parley_live_subscriptions{kind=\"mod\"}"));
 
     // Events published by kind: two comments on alice's post, each on the thread, the feed (stats), the
-    // moderators and alice's own topic (a reply); the post itself on the feed and the moderators' topic.
+    // moderators and alice's own topic (a reply, and its notification); the post itself on the feed and the
+    // moderators' topic.
     assertEquals(2, value(m, "parley_events_published_total{kind=\"post\"}"));
-    assertEquals(2, value(m, "parley_events_published_total{kind=\"user\"}"));
+    assertEquals(4, value(m, "parley_events_published_total{kind=\"user\"}"));
     assertEquals(3, value(m, "parley_events_published_total{kind=\"feed\"}"));
     // ... and the report, on the moderators' topic.
     assertEquals(4, value(m, "parley_events_published_total{kind=\"mod\"}"));

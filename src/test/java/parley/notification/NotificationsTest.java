@@ -39,7 +39,7 @@ class NotificationsTest {
 
   /** A socket on the user's own topic, from its first event. */
   private LiveClient inbox(Session user) throws Exception {
-    LiveClient socket = LiveClient.connect();
+    LiveClient socket = LiveClient.connect().withNotifications();
     sockets.add(socket);
     socket.register("parley.user." + user.id(), user.token(), 0L);
     return socket;
