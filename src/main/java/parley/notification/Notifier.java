@@ -54,6 +54,20 @@ public final class Notifier {
                        WHEN 'moderation' THEN s.moderation ELSE s.reports END
                   FROM notification_settings s WHERE s.user_id = r.user_id), true)""";
 
+  /**
+   * Whether reader r may hear of something its actor did in a thread: not their own doing, in a thread everyone may
+   * see and r did not mute, by someone r did not block, of a kind r wants.
+   */
+  private static String inThread(String post, String actor) {
+    return """
+        r.user_id <> %2$s
+         AND EXISTS (SELECT 1 FROM posts p WHERE p.id = %1$s AND p.deleted_at IS NULL AND p.hidden_at IS NULL)
+         AND NOT EXISTS (SELECT 1 FROM thread_follows m WHERE m.post_id = %1$s AND m.user_id = r.user_id
+                         AND NOT m.following)
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = r.user_id AND b.blocked_id = %2$s)
+         AND\s""".formatted(post, actor) + WANTS;
+  }
+
   /** Who hears of a new comment, each once with the first kind that applies; $1 post, $2 comment, $3 author. */
   private static final String FROM_COMMENT = """
       WITH cand AS (
@@ -69,13 +83,8 @@ public final class Notifier {
       )
       INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id)
       SELECT r.user_id, r.kind, $5, $1, $2, $3 FROM r
-       WHERE r.user_id <> $3
-         AND EXISTS (SELECT 1 FROM posts p WHERE p.id = $1 AND p.deleted_at IS NULL AND p.hidden_at IS NULL)
-         AND EXISTS (SELECT 1 FROM comments c WHERE c.id = $2 AND c.deleted_at IS NULL AND c.hidden_at IS NULL)
-         AND NOT EXISTS (SELECT 1 FROM thread_follows m WHERE m.post_id = $1 AND m.user_id = r.user_id
-                         AND NOT m.following)
-         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = r.user_id AND b.blocked_id = $3)
-         AND\s""" + WANTS + """
+       WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = $2 AND c.deleted_at IS NULL AND c.hidden_at IS NULL)
+         AND\s""" + inThread("$1", "$3") + """
 
       ON CONFLICT (user_id, source) DO NOTHING
       RETURNING id, user_id, kind, post_id, comment_id""";
@@ -85,12 +94,7 @@ public final class Notifier {
       WITH r AS (SELECT DISTINCT unnest($3::bigint[]) AS user_id, 'mention' AS kind)
       INSERT INTO notifications (user_id, kind, source, post_id, actor_id)
       SELECT r.user_id, r.kind, $4, $1, $2 FROM r
-       WHERE r.user_id <> $2
-         AND EXISTS (SELECT 1 FROM posts p WHERE p.id = $1 AND p.deleted_at IS NULL AND p.hidden_at IS NULL)
-         AND NOT EXISTS (SELECT 1 FROM thread_follows m WHERE m.post_id = $1 AND m.user_id = r.user_id
-                         AND NOT m.following)
-         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = r.user_id AND b.blocked_id = $2)
-         AND\s""" + WANTS + """
+       WHERE\s""" + inThread("$1", "$2") + """
 
       ON CONFLICT (user_id, source) DO NOTHING
       RETURNING id, user_id, kind, post_id, comment_id""";
