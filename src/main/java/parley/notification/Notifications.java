@@ -90,7 +90,8 @@ public final class Notifications {
 
   private static final String FOLLOW = """
       INSERT INTO thread_follows (post_id, user_id, following) VALUES ($1, $2, $3)
-      ON CONFLICT (post_id, user_id) DO UPDATE SET following = $3""";
+      ON CONFLICT (post_id, user_id) DO UPDATE SET following = $3,
+        since = CASE WHEN thread_follows.following = $3 THEN thread_follows.since ELSE now() END""";
 
   private static final String PRUNE = "DELETE FROM notifications WHERE read_at < now() - make_interval(secs => $1)";
 

@@ -75,7 +75,9 @@ public final class Notifier {
           FROM comments c JOIN comments pc ON pc.id = c.parent_id WHERE c.id = $2
         UNION ALL SELECT unnest($4::bigint[]), 'mention', 2
         UNION ALL SELECT p.author_id, 'comment', 3 FROM posts p WHERE p.id = $1
-        UNION ALL SELECT f.user_id, 'followed', 4 FROM thread_follows f WHERE f.post_id = $1 AND f.following
+        -- A follow counts from when it was made, however late the notifier reaches the comment.
+        UNION ALL SELECT f.user_id, 'followed', 4 FROM thread_follows f JOIN comments c ON c.id = $2
+         WHERE f.post_id = $1 AND f.following AND f.since <= c.created_at
         -- Commenters follow from their first comment on: only comments before this one count.
         UNION ALL SELECT DISTINCT c.author_id, 'followed', 4 FROM comments c WHERE c.post_id = $1 AND c.id < $2
       ), r AS (

@@ -349,6 +349,30 @@ class NotificationsTest {
   }
 
   @Test
+  void aFollowCountsFromWhenItWasMadeHoweverLateTheNotifierIs() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session erin = api.register("erin");
+    long post = api.createPost(alice, "Thread");
+    LiveClient aliceInbox = inbox(alice);
+    comment(bob, post, "before erin followed", null);
+    nextNotification(aliceInbox, alice);
+    Notifier notifier = TestParley.server().running().notifier();
+    // The notifier reaches bob's comment only after erin has followed (a slow node, or the catch-up after a crash).
+    TestParley.sql("DELETE FROM notifications");
+    TestParley.sql("DELETE FROM notification_sources");
+    assertEquals(200, api.put("/api/posts/" + post + "/follow", erin, null).status());
+    notifier.catchUp(java.time.Duration.ofMinutes(10), java.time.Duration.ZERO)
+        .toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(1, items(alice).size(), "the post's author is told");
+    assertEquals(0, items(erin).size(), "a comment from before the follow is not news to the follower");
+
+    LiveClient erinInbox = inbox(erin);
+    long later = comment(bob, post, "after erin followed", null);
+    assertEquals(later, nextNotification(erinInbox, erin).getLong("commentId"));
+  }
+
+  @Test
   void refusals() {
     Session alice = api.register("alice");
     assertEquals(401, api.get("/api/me/notifications", null).status());
