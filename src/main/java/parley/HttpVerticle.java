@@ -32,6 +32,8 @@ import parley.block.BlockRoutes;
 import parley.block.Blocks;
 import parley.moderation.Moderation;
 import parley.moderation.ModerationRoutes;
+import parley.moderation.Review;
+import parley.screening.Screening;
 import parley.report.ReportRoutes;
 import parley.report.Reports;
 import parley.access.Principal;
@@ -79,14 +81,16 @@ public final class HttpVerticle extends VerticleBase {
     RateLimiter limits = node.limits();
     EventLog events = new EventLog(vertx, database.pool(), node.commits());
     Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin());
-    Posts postsApi = new Posts(database.pool(), events);
-    Comments commentsApi = new Comments(database.pool(), events);
+    Screening screening = new Screening(config.holds());
+    Posts postsApi = new Posts(database.pool(), events, screening);
+    Comments commentsApi = new Comments(database.pool(), events, screening);
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     PostRoutes posts = new PostRoutes(postsApi, limits, config.trustedProxies());
     CommentRoutes comments = new CommentRoutes(commentsApi, limits, config.trustedProxies());
     ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
     BlockRoutes blocks = new BlockRoutes(new Blocks(vertx, database.pool()));
-    ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi));
+    ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi),
+        new Review(database.pool(), events, screening));
     AdminRoutes admin = new AdminRoutes(new Admin(vertx, database.pool(), events));
     NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
@@ -96,7 +100,7 @@ public final class HttpVerticle extends VerticleBase {
     EventLog liveEvents = new EventLog(vertx, database.livePool());
     live = new Live(vertx, database.livePool(), liveEvents,
         new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
-        new Posts(database.livePool(), liveEvents), node.relay(), filter, node.liveMeters());
+        new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters());
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);
     SseRoutes sse = new SseRoutes(vertx, live, config, limits);
 

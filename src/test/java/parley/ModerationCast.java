@@ -94,15 +94,45 @@ public abstract class ModerationCast {
     return text("SELECT concat_ws(' | ', "
         + "(SELECT string_agg(id::text || ':' || (hidden_at IS NOT NULL)::text || ',' || (locked_at IS NOT NULL)::text"
         + " || ',' || (deleted_at IS NOT NULL)::text || ',' || (edited_at IS NOT NULL)::text || ',' || comment_count::text"
-        + " || ',' || title, ';' ORDER BY id) FROM posts), "
+        + " || ',' || (pending_at IS NOT NULL)::text || ',' || title, ';' ORDER BY id) FROM posts), "
         + "(SELECT string_agg(id::text || ':' || (hidden_at IS NOT NULL)::text || ',' || (deleted_at IS NOT NULL)::text"
-        + " || ',' || (edited_at IS NOT NULL)::text, ';' ORDER BY id) FROM comments), "
+        + " || ',' || (edited_at IS NOT NULL)::text || ',' || (pending_at IS NOT NULL)::text, ';' ORDER BY id)"
+        + " FROM comments), "
+        + "(SELECT string_agg(id::text || ':' || kind || ',' || pattern || ',' || action, ';' ORDER BY id)"
+        + " FROM mod_filters), "
+        + "'notes=' || (SELECT count(*) FROM user_notes)::text, "
         + "(SELECT string_agg(username || ':' || role || ',' || coalesce(banned_until::text, '-'), ';' ORDER BY id)"
         + " FROM users), "
         + "(SELECT string_agg(id::text || ':' || status, ';' ORDER BY id) FROM reports), "
         + "(SELECT string_agg(blocker_id::text || '>' || blocked_id::text, ';' ORDER BY blocker_id, blocked_id)"
         + " FROM blocks), "
         + "'log=' || (SELECT count(*) FROM mod_log)::text)");
+  }
+
+  /** The word that puts content on hold: a filter entry made straight in the database (no audit row). */
+  protected static final String HELD_WORD = "heldword";
+
+  protected static void holdWord() throws Exception {
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) "
+        + "SELECT 'word', '" + HELD_WORD + "', 'hold', min(id) FROM users ON CONFLICT DO NOTHING");
+  }
+
+  /** A post of {@code as} that the filter holds for review; returns its id. */
+  protected long pendingPost(Session as, String title) throws Exception {
+    holdWord();
+    Response r = api.post("/api/posts", as, new JsonObject().put("title", title).put("body", "a " + HELD_WORD));
+    assertEquals(201, r.status(), r.toString());
+    assertTrue(r.json().getBoolean("pending"), "held: " + r);
+    return r.json().getLong("id");
+  }
+
+  /** A comment of {@code as} that the filter holds for review; returns its id. */
+  protected long pendingComment(Session as, long post) throws Exception {
+    holdWord();
+    Response r = api.post("/api/posts/" + post + "/comments", as, new JsonObject().put("body", "a " + HELD_WORD));
+    assertEquals(201, r.status(), r.toString());
+    assertTrue(r.json().getBoolean("pending"), "held: " + r);
+    return r.json().getLong("id");
   }
 
   protected static long logRows() throws Exception {

@@ -11,16 +11,18 @@ import java.util.Set;
  * fragments below, which every query that lists or reads content is built from) and in Java.
  *
  * <ul>
- *   <li><b>Listed</b> (lists, counts, the feed, profiles): neither deleted nor hidden.</li>
- *   <li><b>Readable by a reader</b> (a single read, following a thread): not deleted, and not hidden unless the
- *   reader is its author (who sees it marked hidden) or a moderator; everyone else gets a tombstone or a 404.</li>
+ *   <li><b>Listed</b> (lists, counts, the feed, profiles): neither deleted, hidden nor pending.</li>
+ *   <li><b>Readable by a reader</b> (a single read, following a thread): not deleted, and neither hidden nor
+ *   pending unless the reader is its author (who sees it marked so) or a moderator; everyone else gets a tombstone
+ *   (a hidden comment), nothing (a pending comment) or a 404.</li>
  *   <li><b>Blocks</b>: a blocked author's content never reaches the person who blocked them (left out of lists, a
  *   placeholder on single reads, withheld live), and the blocked person cannot comment on their posts or reply to
  *   their comments.</li>
  * </ul>
  *
- * A new content state (say, pending approval) changes these fragments, the Java check beside them and the partial
- * indexes whose predicates repeat {@link #listed} (migrations V3 and V5); QueriesTest proves the plans still use them.
+ * Hidden (a moderator took it down) and pending (held for review) are the two restricted states. A new content state
+ * changes these fragments, the Java check beside them and the partial indexes whose predicates repeat {@link #listed}
+ * (migrations V3, V5 and V10); QueriesTest proves the plans still use them.
  */
 public final class Visibility {
 
@@ -32,9 +34,28 @@ public final class Visibility {
 
   // ---- the rule in SQL; t is the table's alias in the query ("" when there is none) ----
 
-  /** Listed: in lists and counts for everyone (neither deleted nor hidden). */
+  /** Listed: in lists and counts for everyone (neither deleted, hidden nor pending). */
   public static String listed(String t) {
-    return col(t, "deleted_at") + " IS NULL AND " + col(t, "hidden_at") + " IS NULL";
+    return col(t, "deleted_at") + " IS NULL AND " + open(t);
+  }
+
+  /** Neither hidden nor pending: what everyone may read. */
+  public static String open(String t) {
+    return col(t, "hidden_at") + " IS NULL AND " + col(t, "pending_at") + " IS NULL";
+  }
+
+  /** Whether the row is restricted (hidden or pending), as a boolean column {@code as}. */
+  public static String restricted(String t, String as) {
+    return "NOT (" + open(t) + ") AS " + as;
+  }
+
+  /**
+   * In a thread for the reader {@code readerParam}: a pending comment only for its author and moderators (a hidden
+   * one stays, as a tombstone, so its replies keep their place).
+   */
+  public static String inThreadFor(String t, String readerParam, String moderatorParam) {
+    return "(" + col(t, "pending_at") + " IS NULL OR " + col(t, "author_id") + " = " + readerParam + " OR "
+        + moderatorParam + ")";
   }
 
   /** Exists for single reads: not deleted (whether it is hidden is the reader's question, see readableBy). */
@@ -44,7 +65,7 @@ public final class Visibility {
 
   /** Readable by the reader {@code readerParam} (a user id, or 0), who is a moderator if {@code moderatorParam}. */
   public static String readableBy(String t, String readerParam, String moderatorParam) {
-    return exists(t) + " AND (" + col(t, "hidden_at") + " IS NULL OR " + col(t, "author_id") + " = " + readerParam
+    return exists(t) + " AND ((" + open(t) + ") OR " + col(t, "author_id") + " = " + readerParam
         + " OR " + moderatorParam + ")";
   }
 
@@ -66,12 +87,12 @@ public final class Visibility {
 
   // ---- the rule in Java ----
 
-  /** Whether a reader may read content that exists: not hidden, or they see hidden content. */
-  public static boolean readable(Principal reader, long authorId, boolean hidden) {
-    return !hidden || seesHidden(reader, authorId);
+  /** Whether a reader may read content that exists: not restricted (hidden or pending), or they see such content. */
+  public static boolean readable(Principal reader, long authorId, boolean restricted) {
+    return !restricted || seesHidden(reader, authorId);
   }
 
-  /** Whether this reader sees content a moderator hid: its author and moderators do. */
+  /** Whether this reader sees restricted content (hidden by a moderator, or pending): its author and moderators do. */
   public static boolean seesHidden(Principal reader, long authorId) {
     return reader != null && (reader.id() == authorId || reader.isModerator());
   }

@@ -68,7 +68,7 @@ public final class CommentRoutes {
         () -> limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS,
                 "user:" + author.id())
             .compose(v -> limits.take(AppConfig.LIMIT_COMMENTS_IP, ClientIp.of(ctx, trustedProxies))),
-        claim -> comments.insert(postId, author.id(), input, claim),
+        claim -> comments.insert(postId, author, input, claim),
         comment -> new Idempotency.Reply(201, "/api/comments/" + comment.id(), comment.toJson().encode()));
   }
 

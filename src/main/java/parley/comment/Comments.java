@@ -18,6 +18,7 @@ import parley.access.Principal;
 import parley.http.Problem;
 import parley.post.Threads;
 import parley.access.Visibility;
+import parley.screening.Screening;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,12 +35,16 @@ import java.util.Set;
 public final class Comments {
 
   private static final String PARENT = "SELECT post_id, author_id, deleted_at IS NOT NULL AS deleted, "
-      + "hidden_at IS NOT NULL AS hidden FROM comments WHERE id = $1";
+      + Visibility.restricted("", "hidden") + " FROM comments WHERE id = $1";
+
+  /** Who a comment's arrival concerns besides its thread: the post's author and the parent comment's. */
+  private static final String CONCERNED = "SELECT p.author_id AS post_author, pc.author_id AS parent_author "
+      + "FROM comments c JOIN posts p ON p.id = c.post_id LEFT JOIN comments pc ON pc.id = c.parent_id WHERE c.id = $1";
 
   private static final String INSERT = """
       WITH c AS (
-        INSERT INTO comments (post_id, parent_id, author_id, body, body_html)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO comments (post_id, parent_id, author_id, body, body_html, pending_at, pending_reason)
+        VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::text IS NOT NULL THEN now() END, $6)
         RETURNING *)
       SELECT %s FROM c JOIN users u ON u.id = c.author_id""".formatted(Comment.COLUMNS);
 
@@ -54,13 +59,14 @@ public final class Comments {
         LEFT JOIN topic_seqs t ON t.topic = '%s' || p.id
         LEFT JOIN LATERAL (
           SELECT * FROM comments
-           WHERE post_id = p.id AND id > COALESCE($2, 0)
+           WHERE post_id = p.id AND id > COALESCE($2, 0) AND %s
            ORDER BY id
            LIMIT $3) c ON true
         LEFT JOIN users u ON u.id = c.author_id
         %s
        WHERE p.id = $1 AND %s
-       ORDER BY c.id""".formatted(Comment.COLUMNS, Topics.POST_PREFIX, Visibility.blockedJoin("b", "$4", "c.author_id"),
+       ORDER BY c.id""".formatted(Comment.COLUMNS, Topics.POST_PREFIX, Visibility.inThreadFor("", "$4", "$5"),
+          Visibility.blockedJoin("b", "$4", "c.author_id"),
           Visibility.readableBy("p", "$4", "$5"));
 
   /**
@@ -89,10 +95,12 @@ public final class Comments {
   private static final String FIND = "SELECT " + Comment.COLUMNS + ", b.blocker_id IS NOT NULL AS author_blocked"
       + " FROM comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id"
       + " " + Visibility.blockedJoin("b", "$2", "c.author_id")
-      + " WHERE c.id = $1 AND " + Visibility.readableBy("p", "$2", "$3");
+      + " WHERE c.id = $1 AND " + Visibility.readableBy("p", "$2", "$3")
+      + " AND " + Visibility.inThreadFor("c", "$2", "$3");
 
   private static final String LOCK_COMMENT = "SELECT author_id, post_id, deleted_at IS NOT NULL AS deleted, "
-      + "hidden_at IS NOT NULL AS hidden FROM comments WHERE id = $1 FOR NO KEY UPDATE";
+      + "hidden_at IS NOT NULL AS hidden, pending_at IS NOT NULL AS pending FROM comments WHERE id = $1 "
+      + "FOR NO KEY UPDATE";
 
   private static final String UPDATE = "UPDATE comments SET body = $2, body_html = $3, edited_at = now() WHERE id = $1";
 
@@ -108,47 +116,77 @@ public final class Comments {
 
   private final Pool pool;
   private final EventLog events;
+  private final Screening screening;
 
-  /** Comments read through {@code pool} and written through {@code events}' transactions. */
-  public Comments(Pool pool, EventLog events) {
+  /** Comments read through {@code pool}, written through {@code events}' transactions and screened on the way in. */
+  public Comments(Pool pool, EventLog events, Screening screening) {
     this.pool = pool;
     this.events = events;
+    this.screening = screening;
   }
 
   Pool pool() {
     return pool;
   }
 
-  public Future<Comment> insert(long postId, long authorId, CommentInput input, Idempotency.Claim<Comment> claim) {
+  /**
+   * Writes a new comment: published at once (to the thread, the post's and parent's authors and the moderators), or,
+   * when screening holds it, pending (to the moderators' queue and its author only, and not counted).
+   */
+  public Future<Comment> insert(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim) {
+    long authorId = author.id();
     return events.transaction(claim, box -> {
       SqlConnection conn = box.connection();
-      Set<Long> notify = new HashSet<>();
-      return Threads.commentAdded(conn, postId)
-          .compose(added -> {
+      return Mentions.render(conn, input.body()).compose(rendered -> screening
+          .screen(conn, author, Screening.Kind.COMMENT, input.body(), rendered.links())
+          .compose(verdict -> Threads.commentAdded(conn, postId, verdict.held()).compose(added -> {
             Threads.Counted thread = added.orElseThrow(() -> Problem.notFound("No such post."));
             if (thread.locked()) throw Problem.conflict("This thread is locked: it takes no new comments.");
-            notify.add(thread.authorId());
             Future<Long> parentAuthor = input.parentId() == null ? Future.succeededFuture(null)
                 : checkParent(conn, postId, input.parentId());
-            return parentAuthor.compose(parent -> {
-              if (parent != null) notify.add(parent);
-              return Visibility.mayComment(conn, authorId, thread.authorId(), parent);
-            }).compose(allowed -> {
-              if (!allowed) throw Problem.forbidden("You can't comment here.");
-              return Mentions.render(conn, input.body()).compose(rendered -> conn.preparedQuery(INSERT)
-                  .execute(Tuple.of(postId, input.parentId(), authorId, input.body(), rendered.html())));
-            }).compose(rows -> {
-              Comment comment = Comment.fromRow(rows.iterator().next());
-              JsonObject json = comment.toJson();
-              // The commenter never notifies themselves; everyone else concerned hears it once.
-              notify.remove(authorId);
-              return box.publish(
-                  Publication.of(EventType.COMMENT_CREATED, authorId, json).onThread(postId),
-                  thread.stats(),
-                  Publication.of(EventType.REPLY_CREATED, authorId, json).toUsers(notify)).map(comment);
-            });
-          });
+            return parentAuthor.compose(parent -> Visibility.mayComment(conn, authorId, thread.authorId(), parent)
+                .compose(allowed -> {
+                  if (!allowed) throw Problem.forbidden("You can't comment here.");
+                  return conn.preparedQuery(INSERT).execute(Tuple.of(postId, input.parentId(), authorId,
+                      input.body(), rendered.html(), verdict.heldFor()));
+                })
+                .compose(rows -> {
+                  Comment comment = Comment.fromRow(rows.iterator().next());
+                  if (comment.pending()) {
+                    return box.publish(Publication.of(EventType.COMMENT_PENDING, authorId, comment.toJson())
+                        .forModerators(comment.toJson().put("pendingReason", verdict.heldFor()))).map(comment);
+                  }
+                  List<Publication> out = created(comment, thread.authorId(), parent);
+                  out.add(thread.stats());
+                  return box.publish(out.toArray(Publication[]::new)).map(comment);
+                }));
+          })));
     });
+  }
+
+  /**
+   * A comment's arrival: for its thread and the moderators, and for the post's author and the parent comment's
+   * (never the commenter themselves).
+   */
+  private static List<Publication> created(Comment comment, long postAuthor, Long parentAuthor) {
+    JsonObject json = comment.toJson();
+    Set<Long> notify = new HashSet<>();
+    notify.add(postAuthor);
+    if (parentAuthor != null) notify.add(parentAuthor);
+    notify.remove(comment.authorId());
+    List<Publication> out = new ArrayList<>();
+    out.add(Publication.of(EventType.COMMENT_CREATED, comment.authorId(), json).onThread(comment.postId()));
+    out.add(Publication.of(EventType.REPLY_CREATED, comment.authorId(), json).toUsers(notify));
+    return out;
+  }
+
+  /** The arrival of a comment a moderator just approved, read in the approval's transaction. */
+  public Future<List<Publication>> published(SqlClient client, long id) {
+    return findAny(client, id).compose(comment -> client.preparedQuery(CONCERNED).execute(Tuple.of(id))
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          return created(comment, row.getLong("post_author"), row.getLong("parent_author"));
+        }));
   }
 
   /** A page of the thread as the reader may see it, or empty when the post does not exist for them. */
@@ -205,12 +243,15 @@ public final class Comments {
               // Readers of a hidden thread hear nothing more from it, so nothing in it changes either.
               throw Problem.conflict("A moderator hid this thread; its comments can't be edited.");
             }
-            return Mentions.render(conn, input.body())
+            return screening.screenEdit(conn, caller, input.body())
+                .compose(v -> Mentions.render(conn, input.body()))
                 .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), rendered.html())));
           })
           .compose(v -> findAny(conn, id))
-          .compose(comment -> box.publish(Publication.of(EventType.COMMENT_EDITED, comment.authorId(), comment.toJson())
-              .onThread(comment.postId())).map(comment));
+          // A pending comment has no readers yet: its edit is news to nobody.
+          .compose(comment -> comment.pending() ? Future.succeededFuture(comment)
+              : box.publish(Publication.of(EventType.COMMENT_EDITED, comment.authorId(), comment.toJson())
+                  .onThread(comment.postId())).map(comment));
     });
   }
 
@@ -226,14 +267,16 @@ public final class Comments {
           throw Problem.forbidden("Only the comment's author or a moderator may delete it.");
         }
         if (target.deleted()) return Future.succeededFuture();
+        // A pending comment was never published: it goes without a word to anyone.
+        if (target.pending()) return conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id)).mapEmpty();
         JsonObject removed = new JsonObject().put("id", id).put("postId", target.postId());
         // The body is erased from the log's copies too, so no replay can bring it back.
         Future<?> tombstone = conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
             .compose(v -> box.scrub("comment:" + id, removed.copy().put("removed", true), true))
             .compose(v -> box.publish(Publication.of(EventType.COMMENT_DELETED, target.authorId(), removed)
                 .onThread(target.postId())));
-        // A hidden comment was already taken out of the count when it was hidden.
-        if (target.hidden()) return tombstone.mapEmpty();
+        // A hidden comment was taken out of the count when it was hidden; a pending one was never in it.
+        if (target.hidden() || target.pending()) return tombstone.mapEmpty();
         return tombstone
             .compose(v -> Threads.recount(conn, target.postId(), -1))
             .compose(box::publish);
@@ -241,7 +284,8 @@ public final class Comments {
     });
   }
 
-  private record Target(long authorId, long postId, boolean deleted, boolean hidden, boolean postHidden) {
+  private record Target(long authorId, long postId, boolean deleted, boolean hidden, boolean pending,
+      boolean postHidden) {
   }
 
   /** Locks the comment's post, then the comment: the same order as every other write to the thread. */
@@ -252,7 +296,7 @@ public final class Comments {
           return conn.preparedQuery(LOCK_COMMENT).execute(Tuple.of(id)).map(rows -> {
             Row row = rows.iterator().next();
             return new Target(row.getLong("author_id"), row.getLong("post_id"), row.getBoolean("deleted"),
-                row.getBoolean("hidden"), postHidden);
+                row.getBoolean("hidden"), row.getBoolean("pending"), postHidden);
           });
         });
   }
@@ -265,7 +309,8 @@ public final class Comments {
       }
       Row parent = rows.iterator().next();
       if (parent.getBoolean("deleted") || parent.getBoolean("hidden")) {
-        throw Problem.conflict("parentId", "the comment you are replying to was removed");
+        // Removed, or still waiting for review (nobody else can see it to reply to).
+        throw Problem.conflict("parentId", "the comment you are replying to was removed or is not published");
       }
       return parent.getLong("author_id");
     });

@@ -51,6 +51,7 @@ public record AppConfig(
     int clusterBusPort,
     List<String> clusterMembers,
     List<String> metricsAllow,
+    Holds holds,
     Map<String, Limit> limits) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
@@ -211,6 +212,7 @@ public record AppConfig(
         values.containsKey(CLUSTER_MEMBERS) ? list(values, CLUSTER_MEMBERS)
             : List.of(values.getOrDefault(CLUSTER_HOST, "127.0.0.1")),
         values.containsKey(METRICS_ALLOW) ? list(values, METRICS_ALLOW) : List.of("127.0.0.0/8", "::1/128"),
+        Holds.from(values),
         limits(values));
   }
 
@@ -233,7 +235,7 @@ public record AppConfig(
         databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
-        clusterPort, clusterBusPort, clusterMembers, metricsAllow, limits);
+        clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, limits);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */
@@ -268,7 +270,7 @@ public record AppConfig(
     };
   }
 
-  private static int intValue(Map<String, String> values, String key, int fallback) {
+  static int intValue(Map<String, String> values, String key, int fallback) {
     String raw = values.get(key);
     if (raw == null) return fallback;
     try {

@@ -16,6 +16,10 @@ import java.util.Set;
 public enum EventType {
 
   POST_CREATED("post.created", Content.POST, Audience.FEED, Audience.MOD),
+  /** A new post held for review: to the moderators (with why) and its author; published later by an approval. */
+  POST_PENDING("post.pending", Content.POST, Audience.MOD, Audience.AUTHOR),
+  POST_APPROVED("post.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
+  POST_REJECTED("post.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_EDITED("post.edited", Content.POST, Audience.THREAD, Audience.FEED),
   POST_DELETED("post.deleted", Content.NONE, Audience.THREAD, Audience.FEED),
   /** A post's comment count after a comment was added, deleted, hidden or restored. */
@@ -25,6 +29,10 @@ public enum EventType {
   POST_LOCKED("post.locked", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
   POST_UNLOCKED("post.unlocked", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
   COMMENT_CREATED("comment.created", Content.COMMENT, Audience.THREAD, Audience.MOD),
+  /** A new comment held for review: to the moderators (with why) and its author. */
+  COMMENT_PENDING("comment.pending", Content.COMMENT, Audience.MOD, Audience.AUTHOR),
+  COMMENT_APPROVED("comment.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
+  COMMENT_REJECTED("comment.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_EDITED("comment.edited", Content.COMMENT, Audience.THREAD),
   COMMENT_DELETED("comment.deleted", Content.NONE, Audience.THREAD),
   COMMENT_HIDDEN("comment.hidden", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
@@ -40,6 +48,10 @@ public enum EventType {
   USER_BANNED("user.banned", Content.NONE, Audience.MOD),
   USER_UNBANNED("user.unbanned", Content.NONE, Audience.MOD),
   USER_ROLE_CHANGED("user.role_changed", Content.NONE, Audience.MOD),
+  /** A moderator added a private note on a user. */
+  USER_NOTED("user.noted", Content.NONE, Audience.MOD),
+  FILTER_ADDED("filter.added", Content.NONE, Audience.MOD),
+  FILTER_REMOVED("filter.removed", Content.NONE, Audience.MOD),
   /** Not stored or published: tells one client its resume point is gone and it must refetch over REST. */
   RESYNC("resync", Content.NONE);
 

@@ -19,6 +19,8 @@ public enum ProblemType {
   TOO_LARGE("too-large", 413, "Payload too large"),
   URI_TOO_LONG("uri-too-long", 414, "URI too long"),
   UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Unsupported media type"),
+  /** A moderators' filter entry refuses this text; the problem names the rule. */
+  REFUSED("refused", 422, "Refused by a filter"),
   IDEMPOTENCY_KEY_REUSED("idempotency-key-reused", 422, "Idempotency key reused"),
   RATE_LIMITED("rate-limited", 429, "Too many requests"),
   HEADERS_TOO_LARGE("headers-too-large", 431, "Request headers too large"),

@@ -30,6 +30,13 @@ public final class Markdown {
 
   /** The HTML and a plain-text excerpt of one piece of Markdown. */
   public record Rendered(String html, String excerpt) {
+
+    /** How many links out of Parley it has (mentions of Parley's own users not counted). */
+    public int links() {
+      int count = 0;
+      for (int at = html.indexOf(LINK_OUT); at >= 0; at = html.indexOf(LINK_OUT, at + 1)) count++;
+      return count;
+    }
   }
 
   private static final int EXCERPT_LENGTH = 280;
@@ -37,6 +44,10 @@ public final class Markdown {
   static final String MENTION_PREFIX = "/u/";
   private static final Pattern MENTION_LINK = Pattern.compile("/u/[A-Za-z0-9_-]{3,30}");
   private static final Parser PARSER = Parser.builder().build();
+  /** What every rendered link out of Parley carries. */
+  private static final String LINK_REL = "nofollow ugc noopener";
+  private static final String LINK_OUT = "rel=\"" + LINK_REL + "\"";
+
   private static final HtmlRenderer HTML = HtmlRenderer.builder()
       .escapeHtml(true)
       .sanitizeUrls(true)
@@ -48,7 +59,7 @@ public final class Markdown {
           attributes.remove("rel");
           attributes.put("class", "mention");
         } else if (node instanceof Link) {
-          attributes.put("rel", "nofollow ugc noopener");
+          attributes.put("rel", LINK_REL);
         }
         if (node instanceof Image) attributes.put("loading", "lazy");
       })

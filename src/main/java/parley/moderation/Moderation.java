@@ -36,39 +36,63 @@ public final class Moderation {
 
   /** What a moderator can do to content, and what each does. */
   public enum Action {
-    HIDE_POST(Target.POST, EventType.POST_HIDDEN, true, 0, "The post is already hidden (or deleted).",
+    HIDE_POST(Target.POST, EventType.POST_HIDDEN, true, true, 0,
+        "The post is already hidden, waiting for review, or deleted.",
         "UPDATE posts SET hidden_at = now(), hidden_reason = $2 WHERE id = $1 AND hidden_at IS NULL "
-            + "AND deleted_at IS NULL RETURNING id AS post_id, author_id, false AS deleted"),
-    RESTORE_POST(Target.POST, EventType.POST_RESTORED, false, 0, "The post is not hidden.",
+            + "AND pending_at IS NULL AND deleted_at IS NULL RETURNING id AS post_id, author_id, false AS deleted"),
+    RESTORE_POST(Target.POST, EventType.POST_RESTORED, false, false, 0, "The post is not hidden.",
         "UPDATE posts SET hidden_at = NULL, hidden_reason = NULL WHERE id = $1 AND hidden_at IS NOT NULL "
             + "AND deleted_at IS NULL RETURNING id AS post_id, author_id, false AS deleted"),
-    LOCK_POST(Target.POST, EventType.POST_LOCKED, false, 0, "The post is already locked.",
+    LOCK_POST(Target.POST, EventType.POST_LOCKED, false, false, 0, "The post is already locked.",
         "UPDATE posts SET locked_at = now() WHERE id = $1 AND locked_at IS NULL AND deleted_at IS NULL "
             + "RETURNING id AS post_id, author_id, false AS deleted"),
-    UNLOCK_POST(Target.POST, EventType.POST_UNLOCKED, false, 0, "The post is not locked.",
+    UNLOCK_POST(Target.POST, EventType.POST_UNLOCKED, false, false, 0, "The post is not locked.",
         "UPDATE posts SET locked_at = NULL WHERE id = $1 AND locked_at IS NOT NULL AND deleted_at IS NULL "
             + "RETURNING id AS post_id, author_id, false AS deleted"),
-    HIDE_COMMENT(Target.COMMENT, EventType.COMMENT_HIDDEN, true, -1, "The comment is already hidden.",
+    /** Publishes a pending post as if it had just been written: to the feed, and its mentions are notified. */
+    APPROVE_POST(Target.POST, EventType.POST_APPROVED, false, false, 0, "The post is not waiting for review.",
+        "UPDATE posts SET pending_at = NULL WHERE id = $1 AND pending_at IS NOT NULL AND deleted_at IS NULL "
+            + "RETURNING id AS post_id, author_id, false AS deleted"),
+    /** Removes a pending post for good; its author is told why. */
+    REJECT_POST(Target.POST, EventType.POST_REJECTED, false, true, 0, "The post is not waiting for review.",
+        "UPDATE posts SET deleted_at = now(), rejected_reason = $2 WHERE id = $1 AND pending_at IS NOT NULL "
+            + "AND deleted_at IS NULL RETURNING id AS post_id, author_id, false AS deleted"),
+    HIDE_COMMENT(Target.COMMENT, EventType.COMMENT_HIDDEN, true, true, -1,
+        "The comment is already hidden, or waiting for review.",
         "UPDATE comments SET hidden_at = now(), hidden_reason = $2 WHERE id = $1 AND hidden_at IS NULL "
-            + "RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted"),
-    RESTORE_COMMENT(Target.COMMENT, EventType.COMMENT_RESTORED, false, 1,
+            + "AND pending_at IS NULL RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted"),
+    RESTORE_COMMENT(Target.COMMENT, EventType.COMMENT_RESTORED, false, false, 1,
         "The comment is not hidden (or its author deleted it).",
         "UPDATE comments SET hidden_at = NULL, hidden_reason = NULL WHERE id = $1 AND hidden_at IS NOT NULL "
-            + "AND deleted_at IS NULL RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted");
+            + "AND deleted_at IS NULL RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted"),
+    /** Publishes a pending comment as if it had just been written: live to its thread, counted, notified. */
+    APPROVE_COMMENT(Target.COMMENT, EventType.COMMENT_APPROVED, false, false, 1,
+        "The comment is not waiting for review.",
+        "UPDATE comments SET pending_at = NULL WHERE id = $1 AND pending_at IS NOT NULL AND deleted_at IS NULL "
+            + "RETURNING post_id, author_id, false AS deleted"),
+    /** Removes a pending comment for good (it was never counted); its author is told why. */
+    REJECT_COMMENT(Target.COMMENT, EventType.COMMENT_REJECTED, false, true, 0,
+        "The comment is not waiting for review.",
+        "UPDATE comments SET deleted_at = now(), rejected_reason = $2 WHERE id = $1 AND pending_at IS NOT NULL "
+            + "AND deleted_at IS NULL RETURNING post_id, author_id, false AS deleted");
 
     final Target target;
     final EventType event;
     /** Takes content away from readers: erases their copies in the log and settles its open reports. */
     final boolean hides;
+    /** Requires a reason ({"reason": …}), which the author is told. */
+    final boolean needsReason;
     /** How the thread's count of visible comments moves (for a comment that is not deleted). */
     final int countDelta;
     final String conflict;
     final String sql;
 
-    Action(Target target, EventType event, boolean hides, int countDelta, String conflict, String sql) {
+    Action(Target target, EventType event, boolean hides, boolean needsReason, int countDelta, String conflict,
+        String sql) {
       this.target = target;
       this.event = event;
       this.hides = hides;
+      this.needsReason = needsReason;
       this.countDelta = countDelta;
       this.conflict = conflict;
       this.sql = sql;
@@ -80,7 +104,7 @@ public final class Moderation {
     }
 
     boolean takesReason() {
-      return hides;
+      return needsReason;
     }
 
     /** The audit log names the action as the event does. */
@@ -141,13 +165,14 @@ public final class Moderation {
           return stats.compose(count -> settle(box, changed, actor)
               .compose(reportIds -> AuditLog.append(conn, actor, action.auditName(), action.target.wireName(), id,
                       reason, changed.auditDetails(reportIds))
-                  .compose(entry -> threadCopy(conn, changed).compose(data -> {
+                  .compose(entry -> threadCopy(conn, changed).compose(data -> arrival(conn, changed).compose(arrived -> {
                     List<Publication> out = new ArrayList<>();
                     out.add(Publication.of(action.event, changed.authorId, data).onThread(changed.postId)
                         .forModerators(entry.toJson()).forAuthor(changed.noteForAuthor()));
+                    out.addAll(arrived);
                     count.ifPresent(out::add);
                     return box.publish(out.toArray(Publication[]::new));
-                  }))
+                  })))
                   .map(reportIds)));
         });
   }
@@ -162,7 +187,7 @@ public final class Moderation {
     }
 
     JsonObject noteForAuthor() {
-      return action.hides ? ids().put("reason", reason) : ids();
+      return action.needsReason ? ids().put("reason", reason) : ids();
     }
 
     JsonObject auditDetails(List<Long> reportIds) {
@@ -180,6 +205,15 @@ public final class Moderation {
     // Moderators keep their copies: they still see hidden content.
     return box.scrub(target.wireName() + ":" + changed.id, changed.ids().put("removed", true), false)
         .compose(v -> Reports.close(box.connection(), target, changed.id, "actioned", actor, changed.reason));
+  }
+
+  /** An approval publishes the content as its writing would have: the same events, now. */
+  private Future<List<Publication>> arrival(SqlConnection conn, Changed changed) {
+    return switch (changed.action) {
+      case APPROVE_POST -> posts.published(conn, changed.id).map(List::of);
+      case APPROVE_COMMENT -> comments.published(conn, changed.id);
+      default -> Future.succeededFuture(List.of());
+    };
   }
 
   /** What the thread's readers get: the content as it now stands when restored, only its ids otherwise. */

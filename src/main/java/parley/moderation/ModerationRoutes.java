@@ -9,6 +9,9 @@ import parley.http.Page;
 import parley.http.PathIds;
 import parley.http.Problem;
 import parley.report.Reports;
+import parley.screening.Filter;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 /**
  * The moderators' tools on content, mounted on the moderators' router (/api/mod, whose guard lets only active
@@ -19,10 +22,15 @@ public final class ModerationRoutes {
 
   private static final int MAX_REASON = 1_000;
 
-  private final Moderation moderation;
+  private static final int MAX_NOTE = 2_000;
+  private static final int MAX_PATTERN = 200;
 
-  public ModerationRoutes(Moderation moderation) {
+  private final Moderation moderation;
+  private final Review review;
+
+  public ModerationRoutes(Moderation moderation, Review review) {
     this.moderation = moderation;
+    this.review = review;
   }
 
   public void mount(Router mod) {
@@ -33,7 +41,68 @@ public final class ModerationRoutes {
     mod.post("/comments/:commentId/restore").handler(ctx -> act(ctx, Moderation.Action.RESTORE_COMMENT));
     mod.post("/posts/:postId/lock").handler(ctx -> act(ctx, Moderation.Action.LOCK_POST));
     mod.post("/posts/:postId/unlock").handler(ctx -> act(ctx, Moderation.Action.UNLOCK_POST));
+    mod.post("/posts/:postId/approve").handler(ctx -> act(ctx, Moderation.Action.APPROVE_POST));
+    mod.post("/posts/:postId/reject").handler(ctx -> act(ctx, Moderation.Action.REJECT_POST));
+    mod.post("/comments/:commentId/approve").handler(ctx -> act(ctx, Moderation.Action.APPROVE_COMMENT));
+    mod.post("/comments/:commentId/reject").handler(ctx -> act(ctx, Moderation.Action.REJECT_COMMENT));
     mod.get("/log").handler(this::log);
+    mod.get("/pending").handler(ctx -> {
+      Page page = Page.of(ctx, 50, 200);
+      review.pending(page.limit()).onSuccess(ctx::json).onFailure(ctx::fail);
+    });
+    mod.get("/recent").handler(ctx -> {
+      Page page = Page.of(ctx, 30, 100);
+      review.recent(page.limit()).onSuccess(ctx::json).onFailure(ctx::fail);
+    });
+    mod.get("/filters").handler(ctx -> review.filters()
+        .onSuccess(list -> ctx.json(new JsonObject().put("items", new JsonArray(list.stream().map(Filter::toJson)
+            .toList()))))
+        .onFailure(ctx::fail));
+    mod.post("/filters").handler(this::addFilter);
+    mod.delete("/filters/:filterId").handler(ctx -> respond(ctx, review.removeFilter(Principal.moderator(ctx),
+        PathIds.parse(ctx.pathParam("filterId"), "No such filter."))));
+    mod.get("/users/:username").handler(ctx -> {
+      Principal.moderator(ctx);
+      review.card(ctx.pathParam("username")).onSuccess(ctx::json).onFailure(ctx::fail);
+    });
+    mod.post("/users/:username/notes").handler(this::addNote);
+  }
+
+  private void addFilter(RoutingContext ctx) {
+    Principal actor = Principal.moderator(ctx);
+    Fields fields = Fields.of(ctx);
+    String kind = fields.text("kind", 1, 20, true);
+    if (kind != null && !kind.equals(Filter.WORD) && !kind.equals(Filter.PATTERN)) {
+      fields.error("kind", "must be word or pattern");
+    }
+    String pattern = fields.text("pattern", 1, MAX_PATTERN, true);
+    String action = fields.text("action", 1, 20, true);
+    if (action != null && !action.equals(Filter.HOLD) && !action.equals(Filter.REFUSE)) {
+      fields.error("action", "must be hold or refuse");
+    }
+    if (pattern != null && (Filter.WORD.equals(kind) || Filter.PATTERN.equals(kind))) {
+      try {
+        Filter.compile(kind, pattern);
+      } catch (IllegalArgumentException e) {
+        fields.error("pattern", "is not a valid regular expression: " + e.getMessage());
+      }
+    }
+    fields.check();
+    review.addFilter(actor, kind, pattern, action)
+        .onSuccess(filter -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+            .end(filter.toJson().encode()))
+        .onFailure(ctx::fail);
+  }
+
+  private void addNote(RoutingContext ctx) {
+    Principal actor = Principal.moderator(ctx);
+    Fields fields = Fields.of(ctx);
+    String body = fields.text("body", 1, MAX_NOTE, true);
+    fields.check();
+    review.addNote(actor, ctx.pathParam("username"), body)
+        .onSuccess(note -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+            .end(note.encode()))
+        .onFailure(ctx::fail);
   }
 
   private void resolve(RoutingContext ctx) {

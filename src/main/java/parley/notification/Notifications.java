@@ -1,6 +1,7 @@
 package parley.notification;
 
 import io.vertx.core.Future;
+import parley.access.Visibility;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -34,9 +35,10 @@ public final class Notifications {
   /** What a reader may see of their notifications now (n: notifications, p: its post, c: its comment). */
   private static final String VISIBLE = """
       (n.kind IN ('moderation', 'report') OR (
-         p.deleted_at IS NULL AND p.hidden_at IS NULL
-         AND (c.id IS NULL OR (c.deleted_at IS NULL AND c.hidden_at IS NULL))
-         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = n.user_id AND b.blocked_id = n.actor_id)))""";
+         %s
+         AND (c.id IS NULL OR (%s))
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = n.user_id AND b.blocked_id = n.actor_id)))"""
+      .formatted(Visibility.listed("p"), Visibility.listed("c"));
 
   private static final String FROM = """
         FROM notifications n
@@ -47,11 +49,11 @@ public final class Notifications {
 
   private static final String COLUMNS = """
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
-             CASE WHEN p.deleted_at IS NULL AND (p.hidden_at IS NULL OR p.author_id = n.user_id) THEN p.title END AS title,
+             CASE WHEN %s THEN p.title END AS title,
              CASE WHEN n.kind <> 'report' AND c.deleted_at IS NULL
                   THEN left(regexp_replace(c.body, '\\s+', ' ', 'g'), 160) END AS excerpt,
              a.username AS actor
-      """;
+      """.formatted(Visibility.readableBy("p", "n.user_id", "false"));
 
   private static final String NEWEST = COLUMNS + FROM + " WHERE n.user_id = $1 AND " + VISIBLE
       + " AND ($2::bigint IS NULL OR n.id < $2) ORDER BY n.id DESC LIMIT $3";
@@ -86,7 +88,7 @@ public final class Notifications {
              (p.author_id = $2 OR EXISTS (SELECT 1 FROM comments c WHERE c.post_id = p.id AND c.author_id = $2))
                AS by_default
         FROM posts p
-       WHERE p.id = $1 AND p.deleted_at IS NULL AND (p.hidden_at IS NULL OR p.author_id = $2 OR $3)""";
+       WHERE p.id = $1 AND\s""" + Visibility.readableBy("p", "$2", "$3");
 
   private static final String FOLLOW = """
       INSERT INTO thread_follows (post_id, user_id, following) VALUES ($1, $2, $3)

@@ -11,6 +11,7 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.account.Mentions;
+import parley.access.Visibility;
 import parley.events.EventLog;
 import parley.events.EventType;
 import parley.events.LiveEvent;
@@ -61,11 +62,11 @@ public final class Notifier {
   private static String inThread(String post, String actor) {
     return """
         r.user_id <> %2$s
-         AND EXISTS (SELECT 1 FROM posts p WHERE p.id = %1$s AND p.deleted_at IS NULL AND p.hidden_at IS NULL)
+         AND EXISTS (SELECT 1 FROM posts p WHERE p.id = %1$s AND %3$s)
          AND NOT EXISTS (SELECT 1 FROM thread_follows m WHERE m.post_id = %1$s AND m.user_id = r.user_id
                          AND NOT m.following)
          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = r.user_id AND b.blocked_id = %2$s)
-         AND\s""".formatted(post, actor) + WANTS;
+         AND\s""".formatted(post, actor, Visibility.listed("p")) + WANTS;
   }
 
   /** Who hears of a new comment, each once with the first kind that applies; $1 post, $2 comment, $3 author. */
@@ -85,7 +86,8 @@ public final class Notifier {
       )
       INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id)
       SELECT r.user_id, r.kind, $5, $1, $2, $3 FROM r
-       WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = $2 AND c.deleted_at IS NULL AND c.hidden_at IS NULL)
+       WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = $2 AND\s""" + Visibility.listed("c") + """
+      )
          AND\s""" + inThread("$1", "$3") + """
 
       ON CONFLICT (user_id, source) DO NOTHING
@@ -140,13 +142,17 @@ public final class Notifier {
   private static final Set<String> MODERATION_TYPES = Set.of(
       EventType.COMMENT_HIDDEN.wireName(), EventType.COMMENT_RESTORED.wireName(),
       EventType.POST_HIDDEN.wireName(), EventType.POST_RESTORED.wireName(),
-      EventType.POST_LOCKED.wireName(), EventType.POST_UNLOCKED.wireName());
+      EventType.POST_LOCKED.wireName(), EventType.POST_UNLOCKED.wireName(),
+      EventType.POST_APPROVED.wireName(), EventType.POST_REJECTED.wireName(),
+      EventType.COMMENT_APPROVED.wireName(), EventType.COMMENT_REJECTED.wireName());
 
   /** The event types that may make notifications (the catch-up reads only these). */
   public static final List<String> TYPES = List.of(EventType.COMMENT_CREATED.wireName(),
       EventType.POST_CREATED.wireName(), EventType.REPORT_RESOLVED.wireName(), EventType.COMMENT_HIDDEN.wireName(),
       EventType.COMMENT_RESTORED.wireName(), EventType.POST_HIDDEN.wireName(), EventType.POST_RESTORED.wireName(),
-      EventType.POST_LOCKED.wireName(), EventType.POST_UNLOCKED.wireName());
+      EventType.POST_LOCKED.wireName(), EventType.POST_UNLOCKED.wireName(), EventType.POST_APPROVED.wireName(),
+      EventType.POST_REJECTED.wireName(), EventType.COMMENT_APPROVED.wireName(),
+      EventType.COMMENT_REJECTED.wireName());
 
   /** Claims an event for this notifier: no row back means it was handled before (here, or by the catch-up). */
   private static final String CLAIM = "INSERT INTO notification_sources (source) VALUES ($1) ON CONFLICT DO NOTHING";

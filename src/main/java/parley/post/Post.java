@@ -12,18 +12,24 @@ import java.util.List;
 /** A post as readers see it. */
 public record Post(long id, long authorId, String title, String body, String bodyHtml, String excerpt,
     List<String> sources, String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount,
-    boolean hidden, boolean locked) {
+    boolean hidden, boolean locked, boolean pending) {
 
   /** The columns {@link #fromRow} reads; {@code p} is posts and {@code u} its author. */
   static final String COLUMNS = "p.id, p.author_id, p.title, p.body, p.body_html, p.excerpt, p.sources, u.username, "
       + "p.created_at, p.edited_at, p.comment_count, p.hidden_at IS NOT NULL AS hidden, "
-      + "p.locked_at IS NOT NULL AS locked";
+      + "p.locked_at IS NOT NULL AS locked, p.pending_at IS NOT NULL AS pending";
 
   static Post fromRow(Row row) {
     return new Post(row.getLong("id"), row.getLong("author_id"), row.getString("title"), row.getString("body"),
         row.getString("body_html"), row.getString("excerpt"), Arrays.asList(row.getArrayOfStrings("sources")),
         row.getString("username"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"),
-        row.getInteger("comment_count"), row.getBoolean("hidden"), row.getBoolean("locked"));
+        row.getInteger("comment_count"), row.getBoolean("hidden"), row.getBoolean("locked"),
+        row.getBoolean("pending"));
+  }
+
+  /** Hidden or pending: readable only by its author and moderators. */
+  public boolean restricted() {
+    return hidden || pending;
   }
 
   /** GET /api/posts/{id}: the whole post. */
@@ -39,6 +45,7 @@ public record Post(long id, long authorId, String title, String body, String bod
         .put("editedAt", Iso.format(editedAt))
         .put("commentCount", commentCount)
         .put("hidden", hidden)
+        .put("pending", pending)
         .put("locked", locked);
   }
 

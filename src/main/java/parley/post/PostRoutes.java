@@ -78,7 +78,7 @@ public final class PostRoutes {
     Idempotency.<Post>create(ctx, posts.pool(), Idempotency.key(ctx, author.id()),
         () -> limits.take(author.isNew(now) ? AppConfig.LIMIT_POSTS_NEW : AppConfig.LIMIT_POSTS, "user:" + author.id())
             .compose(v -> limits.take(AppConfig.LIMIT_POSTS_IP, ClientIp.of(ctx, trustedProxies))),
-        claim -> posts.insert(author.id(), input, claim),
+        claim -> posts.insert(author, input, claim),
         post -> new Idempotency.Reply(201, "/api/posts/" + post.id(), post.toJson().encode()));
   }
 
@@ -88,7 +88,7 @@ public final class PostRoutes {
         .map(found -> {
           Posts.Read read = found.orElseThrow(() -> Problem.notFound("No such post."));
           Post post = read.post();
-          if (!Visibility.readable(reader, post.authorId(), post.hidden())) {
+          if (!Visibility.readable(reader, post.authorId(), post.restricted())) {
             throw Problem.notFound("No such post.");
           }
           if (read.authorBlocked()) {

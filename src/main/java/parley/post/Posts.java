@@ -19,6 +19,7 @@ import parley.http.Page;
 import parley.access.Principal;
 import parley.access.Visibility;
 import parley.http.Problem;
+import parley.screening.Screening;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +33,8 @@ public final class Posts {
 
   private static final String INSERT = """
       WITH p AS (
-        INSERT INTO posts (author_id, title, body, body_html, excerpt, sources)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO posts (author_id, title, body, body_html, excerpt, sources, pending_at, pending_reason)
+        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::text IS NOT NULL THEN now() END, $7)
         RETURNING *)
       SELECT %s FROM p JOIN users u ON u.id = p.author_id""".formatted(Post.COLUMNS);
 
@@ -99,11 +100,13 @@ public final class Posts {
 
   private final Pool pool;
   private final EventLog events;
+  private final Screening screening;
 
-  /** Posts read through {@code pool} and written through {@code events}' transactions. */
-  public Posts(Pool pool, EventLog events) {
+  /** Posts read through {@code pool}, written through {@code events}' transactions and screened on the way in. */
+  public Posts(Pool pool, EventLog events, Screening screening) {
     this.pool = pool;
     this.events = events;
+    this.screening = screening;
   }
 
   Pool pool() {
@@ -113,17 +116,44 @@ public final class Posts {
   /** The thread's state, or empty if its post does not exist or was deleted. */
   public Future<Optional<ThreadState>> thread(long postId) {
     return find(postId, 0).map(found -> found.map(read ->
-        new ThreadState(read.post().authorId(), read.post().hidden(), read.seq())));
+        new ThreadState(read.post().authorId(), read.post().restricted(), read.seq())));
   }
 
-  public Future<Post> insert(long authorId, PostInput input, Idempotency.Claim<Post> claim) {
-    return events.transaction(claim, box -> Mentions.render(box.connection(), input.body())
-        .compose(rendered -> box.connection().preparedQuery(INSERT)
-            .execute(Tuple.of(authorId, input.title(), input.body(), rendered.html(), rendered.excerpt(),
-                input.sources().toArray(String[]::new))))
-        .map(rows -> Post.fromRow(rows.iterator().next()))
-        .compose(post -> box.publish(Publication.of(EventType.POST_CREATED, authorId, post.toJson())
-            .forFeed(post.toListItemJson())).map(post)));
+  /**
+   * Writes a new post: published at once (to the feed and the moderators), or, when screening holds it, pending
+   * (to the moderators' queue and its author only).
+   */
+  public Future<Post> insert(Principal author, PostInput input, Idempotency.Claim<Post> claim) {
+    return events.transaction(claim, box -> {
+      SqlConnection conn = box.connection();
+      return Mentions.render(conn, input.body())
+          .compose(rendered -> screening.screen(conn, author, Screening.Kind.POST, screened(input),
+                  rendered.links() + input.sources().size())
+              .compose(verdict -> conn.preparedQuery(INSERT)
+                  .execute(Tuple.of(author.id(), input.title(), input.body(), rendered.html(), rendered.excerpt(),
+                      input.sources().toArray(String[]::new), verdict.heldFor()))
+                  .map(rows -> Post.fromRow(rows.iterator().next()))
+                  .compose(post -> box.publish(post.pending()
+                      ? Publication.of(EventType.POST_PENDING, author.id(), post.toJson())
+                          .forModerators(post.toJson().put("pendingReason", verdict.heldFor()))
+                      : created(post)).map(post))));
+    });
+  }
+
+  /** The text screening reads: title, body and sources. */
+  private static String screened(PostInput input) {
+    return String.join("\n", input.title() == null ? "" : input.title(), input.body() == null ? "" : input.body(),
+        input.sources() == null ? "" : String.join("\n", input.sources()));
+  }
+
+  /** A post's arrival, for the feed and the moderators: when it is written, or when a moderator approves it. */
+  private static Publication created(Post post) {
+    return Publication.of(EventType.POST_CREATED, post.authorId(), post.toJson()).forFeed(post.toListItemJson());
+  }
+
+  /** The arrival of a post a moderator just approved, read in the approval's transaction. */
+  public Future<Publication> published(SqlClient client, long id) {
+    return findIn(client, id).map(Posts::created);
   }
 
   public Future<Optional<Read>> find(long id, long readerId) {
@@ -157,6 +187,7 @@ public final class Posts {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lockForAuthor(conn, id, caller, false)
+          .compose(v -> screening.screenEdit(conn, caller, screened(input)))
           .compose(v -> input.body() == null ? Future.<Markdown.Rendered>succeededFuture(null)
               : Mentions.render(conn, input.body()))
           .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
@@ -164,8 +195,10 @@ public final class Posts {
               rendered == null ? null : rendered.excerpt(),
               input.sources() == null ? null : input.sources().toArray(String[]::new))))
           .compose(v -> findIn(conn, id))
-          .compose(post -> box.publish(Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())
-              .onThread(id).forFeed(post.toListItemJson())).map(post));
+          // A pending post has no readers yet: its edit is news to nobody.
+          .compose(post -> post.pending() ? Future.succeededFuture(post)
+              : box.publish(Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())
+                  .onThread(id).forFeed(post.toListItemJson())).map(post));
     });
   }
 
@@ -184,7 +217,7 @@ public final class Posts {
     return Threads.lock(conn, id).map(found -> {
       Threads.Locked thread = found.orElseThrow(() -> Problem.notFound("No such post."));
       long authorId = thread.authorId();
-      if (!Visibility.readable(caller, authorId, thread.hidden())) {
+      if (!Visibility.readable(caller, authorId, thread.hidden() || thread.pending())) {
         throw Problem.notFound("No such post.");
       }
       if (authorId != caller.id() && !(moderatorMay && caller.isModerator())) {

@@ -8,6 +8,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.events.EventType;
 import parley.events.Publication;
+import parley.access.Visibility;
 
 import java.util.Optional;
 
@@ -20,23 +21,28 @@ import java.util.Optional;
 public final class Threads {
 
   /** A thread's post row, locked for this transaction. */
-  public record Locked(long postId, long authorId, boolean hidden, boolean locked) {
+  public record Locked(long postId, long authorId, boolean hidden, boolean locked, boolean pending) {
   }
 
   /** A comment added to a thread: the thread's author, whether it is locked, and the count event. */
   public record Counted(long authorId, boolean locked, Publication stats) {
   }
 
-  private static final String LOCK = "SELECT id, author_id, hidden_at IS NOT NULL AS hidden, "
-      + "locked_at IS NOT NULL AS locked FROM posts WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE";
+  private static final String STATE = "id, author_id, hidden_at IS NOT NULL AS hidden, "
+      + "locked_at IS NOT NULL AS locked, pending_at IS NOT NULL AS pending";
 
-  private static final String LOCK_OF_COMMENT = "SELECT id, author_id, hidden_at IS NOT NULL AS hidden, "
-      + "locked_at IS NOT NULL AS locked FROM posts "
+  private static final String LOCK = "SELECT " + STATE + " FROM posts WHERE id = $1 AND deleted_at IS NULL "
+      + "FOR NO KEY UPDATE";
+
+  private static final String LOCK_OF_COMMENT = "SELECT " + STATE + " FROM posts "
       + "WHERE id = (SELECT post_id FROM comments WHERE id = $1) AND deleted_at IS NULL FOR NO KEY UPDATE";
 
-  /** Locks and counts in one statement: only a thread that is neither deleted nor hidden takes comments. */
-  private static final String COMMENT_ADDED = "UPDATE posts SET comment_count = comment_count + 1 "
-      + "WHERE id = $1 AND deleted_at IS NULL AND hidden_at IS NULL "
+  /**
+   * Locks and counts in one statement ($2: 1 for a published comment, 0 for a pending one): only a listed thread
+   * (neither deleted, hidden nor pending) takes comments.
+   */
+  private static final String COMMENT_ADDED = "UPDATE posts SET comment_count = comment_count + $2 "
+      + "WHERE id = $1 AND " + Visibility.listed("") + " "
       + "RETURNING author_id, comment_count, locked_at IS NOT NULL AS locked";
 
   private static final String COUNT = "UPDATE posts SET comment_count = comment_count + $2 WHERE id = $1 "
@@ -59,12 +65,15 @@ public final class Threads {
     if (rows.size() == 0) return Optional.empty();
     Row row = rows.iterator().next();
     return Optional.of(new Locked(row.getLong("id"), row.getLong("author_id"), row.getBoolean("hidden"),
-        row.getBoolean("locked")));
+        row.getBoolean("locked"), row.getBoolean("pending")));
   }
 
-  /** Counts a new comment in (locking the row); empty when the thread cannot take one (deleted or hidden). */
-  public static Future<Optional<Counted>> commentAdded(SqlConnection conn, long postId) {
-    return conn.preparedQuery(COMMENT_ADDED).execute(Tuple.of(postId)).map(rows -> {
+  /**
+   * Counts a new comment in (locking the row), unless it is pending; empty when the thread cannot take one
+   * (deleted, hidden or pending).
+   */
+  public static Future<Optional<Counted>> commentAdded(SqlConnection conn, long postId, boolean pending) {
+    return conn.preparedQuery(COMMENT_ADDED).execute(Tuple.of(postId, pending ? 0 : 1)).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
       Row row = rows.iterator().next();
       return Optional.of(new Counted(row.getLong("author_id"), row.getBoolean("locked"),

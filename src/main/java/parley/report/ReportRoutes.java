@@ -74,8 +74,12 @@ public final class ReportRoutes {
   private void queue(RoutingContext ctx) {
     String status = ctx.request().getParam("status", "open");
     if (!QUEUE_STATUSES.contains(status)) throw Problem.invalid("status", "must be open, dismissed or actioned");
+    String reason = ctx.request().getParam("reason");
+    if (reason != null && !Reports.REASONS.contains(reason)) {
+      throw Problem.invalid("reason", "must be one of spam, harassment, hate, misinformation, off_topic, other");
+    }
     Page page = Page.of(ctx, 20, 100);
-    reports.queue(status, page)
+    reports.queue(status, reason, page)
         .onSuccess(items -> ctx.json(page.respond(items, item -> item.getLong("firstReportId"), item -> item)))
         .onFailure(ctx::fail);
   }

@@ -20,7 +20,9 @@ import parley.http.Page;
 import parley.http.Problem;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -46,11 +48,11 @@ public final class Reports {
   }
 
   /** The target's author, if the reporter can see it (not deleted; hidden only to its author and moderators). */
-  private static final String POST_TARGET = "SELECT author_id, hidden_at IS NOT NULL AS hidden FROM posts "
-      + "WHERE id = $1 AND " + Visibility.exists("");
+  private static final String POST_TARGET = "SELECT author_id, " + Visibility.restricted("", "hidden")
+      + " FROM posts WHERE id = $1 AND " + Visibility.exists("");
 
-  private static final String COMMENT_TARGET = "SELECT c.author_id, c.hidden_at IS NOT NULL OR p.hidden_at IS NOT NULL "
-      + "AS hidden FROM comments c JOIN posts p ON p.id = c.post_id "
+  private static final String COMMENT_TARGET = "SELECT c.author_id, NOT (" + Visibility.open("c") + " AND "
+      + Visibility.open("p") + ") AS hidden FROM comments c JOIN posts p ON p.id = c.post_id "
       + "WHERE c.id = $1 AND " + Visibility.exists("c") + " AND " + Visibility.exists("p");
 
   private static final String INSERT = "INSERT INTO reports (reporter_id, target_type, target_id, reason, details) "
@@ -65,6 +67,7 @@ public final class Reports {
              COALESCE(p.title, cp.title) AS post_title, c.post_id, c.parent_id,
              COALESCE(p.body, c.body) AS body, COALESCE(p.body_html, c.body_html) AS body_html,
              COALESCE(p.hidden_at, c.hidden_at) IS NOT NULL AS hidden,
+             COALESCE(p.pending_at, c.pending_at) IS NOT NULL AS pending,
              COALESCE(p.deleted_at, c.deleted_at) IS NOT NULL AS deleted,
              COALESCE(p.locked_at, cp.locked_at) IS NOT NULL AS locked,
              COALESCE(p.created_at, c.created_at) AS content_created_at, u.username AS author
@@ -75,7 +78,7 @@ public final class Reports {
             FROM reports
            WHERE status = $1
            GROUP BY target_type, target_id
-          HAVING min(id) > COALESCE($2, 0)
+          HAVING min(id) > COALESCE($2, 0) AND ($4::text IS NULL OR bool_or(reason = $4))
            ORDER BY min(id)
            LIMIT $3) g
         LEFT JOIN posts p ON g.target_type = 'post' AND p.id = g.target_id
@@ -83,6 +86,12 @@ public final class Reports {
         LEFT JOIN posts cp ON cp.id = c.post_id
         LEFT JOIN users u ON u.id = COALESCE(p.author_id, c.author_id)
        ORDER BY g.first_id""";
+
+  /** The reports themselves of the queue items on one page ($2 types, $3 ids), oldest first. */
+  private static final String QUEUE_REPORTS = "SELECT r.id, r.target_type, r.target_id, r.reason, r.details, "
+      + "r.created_at, u.username FROM reports r JOIN users u ON u.id = r.reporter_id "
+      + "WHERE r.status = $1 AND (r.target_type, r.target_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[])) "
+      + "ORDER BY r.id";
 
   private static final String TARGET_OF = "SELECT target_type, target_id FROM reports WHERE id = $1";
 
@@ -163,13 +172,33 @@ public final class Reports {
     });
   }
 
-  /** The moderators' queue: one item per reported target with a report in this status, oldest first. */
-  Future<List<JsonObject>> queue(String status, Page page) {
-    return pool().preparedQuery(QUEUE).execute(Tuple.of(status, page.after(), page.fetchSize())).map(rows -> {
-      List<JsonObject> items = new ArrayList<>();
-      rows.forEach(row -> items.add(queueItem(row)));
-      return items;
-    });
+  /**
+   * The moderators' queue: one item per reported target with a report in this status (and, when given, one with
+   * this reason), oldest first, each with its reports: who, why, and the reporter's own words.
+   */
+  Future<List<JsonObject>> queue(String status, String reason, Page page) {
+    return pool().preparedQuery(QUEUE).execute(Tuple.of(status, page.after(), page.fetchSize(), reason))
+        .compose(rows -> {
+          Map<String, JsonObject> byTarget = new LinkedHashMap<>();
+          rows.forEach(row -> {
+            JsonObject item = queueItem(row).put("reports", new JsonArray());
+            byTarget.put(item.getString("targetType") + ":" + item.getLong("targetId"), item);
+          });
+          List<JsonObject> items = new ArrayList<>(byTarget.values());
+          if (items.isEmpty()) return Future.succeededFuture(items);
+          String[] types = items.stream().map(i -> i.getString("targetType")).toArray(String[]::new);
+          Long[] ids = items.stream().map(i -> i.getLong("targetId")).toArray(Long[]::new);
+          return pool().preparedQuery(QUEUE_REPORTS).execute(Tuple.of(status, types, ids)).map(reports -> {
+            for (Row r : reports) {
+              JsonObject item = byTarget.get(r.getString("target_type") + ":" + r.getLong("target_id"));
+              if (item != null) item.getJsonArray("reports").add(new JsonObject().put("id", r.getLong("id"))
+                  .put("reporter", new JsonObject().put("username", r.getString("username")))
+                  .put("reason", r.getString("reason")).put("details", r.getString("details"))
+                  .put("createdAt", Iso.format(r.getOffsetDateTime("created_at"))));
+            }
+            return items;
+          });
+        });
   }
 
   private static JsonObject queueItem(Row row) {
@@ -183,6 +212,7 @@ public final class Reports {
         .put("bodyHtml", row.getString("body_html"))
         .put("createdAt", Iso.format(row.getOffsetDateTime("content_created_at")))
         .put("hidden", row.getBoolean("hidden"))
+        .put("pending", row.getBoolean("pending"))
         .put("deleted", row.getBoolean("deleted"))
         .put("locked", row.getBoolean("locked"));
     return new JsonObject()

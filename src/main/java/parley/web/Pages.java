@@ -25,7 +25,7 @@ public final class Pages {
   private static final String DEFAULT_TITLE = "<title>Parley: post</title>";
   private static final String COMMENT_POST = """
       SELECT c.post_id FROM comments c JOIN posts p ON p.id = c.post_id
-       WHERE c.id = $1 AND p.deleted_at IS NULL AND p.hidden_at IS NULL""";
+       WHERE c.id = $1 AND\s""" + Visibility.listed("p") + " AND " + Visibility.inThreadFor("c", "0", "false");
 
   /** The files the pages are made from, read once per node. */
   public record Templates(String postPage, Buffer notFoundPage, Buffer favicon) {
@@ -90,7 +90,7 @@ public final class Pages {
     }
     posts.find(postId, 0).onComplete(ar -> {
       Post post = ar.succeeded() ? ar.result().map(Posts.Read::post).orElse(null) : null;
-      sendPost(ctx, post != null && Visibility.readable(null, post.authorId(), post.hidden()) ? post : null);
+      sendPost(ctx, post != null && Visibility.readable(null, post.authorId(), post.restricted()) ? post : null);
     });
   }
 

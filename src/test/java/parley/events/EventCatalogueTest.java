@@ -72,7 +72,7 @@ class EventCatalogueTest {
     for (EventType type : EventType.values()) {
       if (EventType.carriesContent(type.wireName())) content.add(type.wireName());
     }
-    assertEquals(new TreeSet<>(Set.of("post.created", "post.edited", "post.restored", "comment.created",
-        "comment.edited", "comment.restored", "reply.created")), content);
+    assertEquals(new TreeSet<>(Set.of("post.created", "post.edited", "post.restored", "post.pending",
+        "comment.created", "comment.edited", "comment.restored", "comment.pending", "reply.created")), content);
   }
 }

@@ -51,6 +51,8 @@ final class DatabaseState implements AutoCloseable {
     tables.put("thread_follows", "post_id, user_id");
     tables.put("notification_settings", "user_id");
     tables.put("notification_sources", "source");
+    tables.put("mod_filters", "id");
+    tables.put("user_notes", "id");
     return tables;
   }
 

@@ -46,7 +46,7 @@ final class FuzzRequests {
 
   /** The shape of body a route reads. */
   enum Body { NONE, REGISTER, LOGIN, PASSWORD, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
-    REASON, BAN, ROLE }
+    REASON, BAN, ROLE, FILTER, NOTE }
 
   /** A route as mounted: the method, the path with {post}, {comment}, {report} or {user} parameters, its body. */
   record Route(String method, String template, Body body) {
@@ -98,6 +98,20 @@ final class FuzzRequests {
       new Route("DELETE", "/api/mod/users/{user}/ban", Body.NONE),
       new Route("PUT", "/api/admin/users/{user}/role", Body.ROLE),
       new Route("GET", "/api/mod/log", Body.NONE),
+      new Route("POST", "/api/mod/posts/{post}/approve", Body.NONE),
+      new Route("POST", "/api/mod/posts/{post}/reject", Body.REASON),
+      new Route("POST", "/api/mod/comments/{comment}/approve", Body.NONE),
+      new Route("POST", "/api/mod/comments/{comment}/reject", Body.REASON),
+      new Route("GET", "/api/mod/pending", Body.NONE),
+      new Route("GET", "/api/mod/recent", Body.NONE),
+      new Route("GET", "/api/mod/filters", Body.NONE),
+      new Route("POST", "/api/mod/filters", Body.FILTER),
+      new Route("DELETE", "/api/mod/filters/{filter}", Body.NONE),
+      new Route("GET", "/api/mod/users/{user}", Body.NONE),
+      new Route("POST", "/api/mod/users/{user}/notes", Body.NOTE),
+      new Route("GET", "/api/me/notifications", Body.NONE),
+      new Route("GET", "/api/me/notifications/unread", Body.NONE),
+      new Route("GET", "/api/posts/{post}/follow", Body.NONE),
       // The web app: clean URLs, static files, and paths that are neither.
       new Route("GET", "/posts/{post}", Body.NONE),
       new Route("GET", "/u/{user}", Body.NONE),
@@ -181,6 +195,7 @@ final class FuzzRequests {
         .replace("{post}", id(r, world.posts(), wild))
         .replace("{comment}", id(r, world.comments(), wild))
         .replace("{report}", id(r, world.reports(), wild))
+        .replace("{filter}", id(r, List.of(1L, 2L), wild))
         .replace("{user}", username(r, wild))
         .replace("{file}", !wild || r.nextInt(100) < 40 ? pick(r, FILES) : junk(r));
     if (!wild) return path;
@@ -401,6 +416,12 @@ final class FuzzRequests {
         }
       }
       case ROLE -> f.put("role", str(pick(r, "user", "moderator", "admin", "root")));
+      case FILTER -> {
+        f.put("kind", str(pick(r, "word", "pattern", "regex")));
+        f.put("pattern", str(pick(r, "casino", "(unclosed", "buy\\s+now", "", "(.*a){20}b", "x".repeat(201))));
+        f.put("action", str(pick(r, "hold", "refuse", "delete")));
+      }
+      case NOTE -> f.put("body", str(pick(r, "Warned by DM.", "", "n".repeat(2_001))));
       case NONE -> {
       }
     }

@@ -1,0 +1,233 @@
+package parley.moderation;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Principal;
+import parley.access.Visibility;
+import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
+import parley.http.Iso;
+import parley.http.Problem;
+import parley.screening.Filter;
+import parley.screening.Screening;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What moderators read and keep beside their actions: the pending queue, the recent-content stream, the word and
+ * pattern list (every change in the audit log), and a user's card (their record and the moderators' private notes).
+ */
+public final class Review {
+
+  /** Pending posts and comments, oldest first ($1 limit), with why each was held. */
+  private static final String PENDING = """
+      SELECT * FROM (
+        SELECT 'post' AS target_type, p.id, p.id AS post_id, NULL::bigint AS parent_id, p.title AS post_title,
+               p.body, p.body_html, p.created_at, p.pending_at, p.pending_reason, u.username, u.created_at AS joined
+          FROM posts p JOIN users u ON u.id = p.author_id
+         WHERE p.pending_at IS NOT NULL AND p.deleted_at IS NULL
+        UNION ALL
+        SELECT 'comment', c.id, c.post_id, c.parent_id, cp.title, c.body, c.body_html, c.created_at, c.pending_at,
+               c.pending_reason, u.username, u.created_at
+          FROM comments c JOIN posts cp ON cp.id = c.post_id JOIN users u ON u.id = c.author_id
+         WHERE c.pending_at IS NOT NULL AND c.deleted_at IS NULL) q
+       ORDER BY pending_at, target_type, id
+       LIMIT $1""";
+
+  private static final String PENDING_COUNT = """
+      SELECT (SELECT count(*) FROM posts WHERE pending_at IS NOT NULL AND deleted_at IS NULL)
+           + (SELECT count(*) FROM comments WHERE pending_at IS NOT NULL AND deleted_at IS NULL) AS total""";
+
+  /** The newest posts and comments in every state, newest first ($1 limit): the new-content stream's history. */
+  private static final String RECENT = """
+      SELECT * FROM (
+        (SELECT 'post' AS target_type, p.id, p.id AS post_id, p.title AS post_title, p.excerpt, p.created_at,
+                u.username, p.hidden_at IS NOT NULL AS hidden, p.pending_at IS NOT NULL AS pending
+           FROM posts p JOIN users u ON u.id = p.author_id WHERE p.deleted_at IS NULL ORDER BY p.id DESC LIMIT $1)
+        UNION ALL
+        (SELECT 'comment', c.id, c.post_id, cp.title, left(c.body, 280), c.created_at, u.username,
+                c.hidden_at IS NOT NULL, c.pending_at IS NOT NULL
+           FROM comments c JOIN posts cp ON cp.id = c.post_id JOIN users u ON u.id = c.author_id
+          WHERE c.deleted_at IS NULL ORDER BY c.id DESC LIMIT $1)) q
+       ORDER BY created_at DESC
+       LIMIT $1""";
+
+  private static final String ADD_FILTER = "INSERT INTO mod_filters (kind, pattern, action, created_by) "
+      + "VALUES ($1, $2, $3, $4) RETURNING id, created_at";
+
+  private static final String REMOVE_FILTER = "DELETE FROM mod_filters WHERE id = $1 RETURNING kind, pattern, action";
+
+  private static final String USER = """
+      SELECT u.id, u.username, u.role, u.created_at, u.banned_until, u.ban_reason,
+             (SELECT count(*) FROM posts p WHERE p.author_id = u.id AND %s) AS posts,
+             (SELECT count(*) FROM comments c WHERE c.author_id = u.id AND %s) AS comments,
+             (SELECT count(*) FROM posts p WHERE p.author_id = u.id AND p.hidden_at IS NOT NULL)
+               + (SELECT count(*) FROM comments c WHERE c.author_id = u.id AND c.hidden_at IS NOT NULL) AS hidden,
+             (SELECT count(*) FROM reports r
+                LEFT JOIN posts rp ON r.target_type = 'post' AND rp.id = r.target_id
+                LEFT JOIN comments rc ON r.target_type = 'comment' AND rc.id = r.target_id
+               WHERE COALESCE(rp.author_id, rc.author_id) = u.id) AS reports,
+             (SELECT count(*) FROM mod_log l WHERE l.target_type = 'user' AND l.target_id = u.id
+                 AND l.action = 'user.banned') AS bans
+        FROM users u WHERE lower(u.username) = lower($1)""".formatted(Visibility.listed("p"), Visibility.listed("c"));
+
+  private static final String NOTES = "SELECT n.id, n.body, n.created_at, a.username FROM user_notes n "
+      + "JOIN users a ON a.id = n.author_id WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 50";
+
+  private static final String ADD_NOTE = "INSERT INTO user_notes (user_id, author_id, body) VALUES ($1, $2, $3) "
+      + "RETURNING id, created_at";
+
+  private static final String USER_ID = "SELECT id, username FROM users WHERE lower(username) = lower($1)";
+
+  private static final int HISTORY = 20;
+
+  private final Pool pool;
+  private final EventLog events;
+  private final Screening screening;
+
+  public Review(Pool pool, EventLog events, Screening screening) {
+    this.pool = pool;
+    this.events = events;
+    this.screening = screening;
+  }
+
+  /** The oldest pending items (up to {@code limit}) and how many are waiting in all. */
+  Future<JsonObject> pending(int limit) {
+    return pool.preparedQuery(PENDING).execute(Tuple.of(limit)).compose(rows -> {
+      JsonArray items = new JsonArray();
+      for (Row row : rows) {
+        items.add(new JsonObject()
+            .put("targetType", row.getString("target_type"))
+            .put("id", row.getLong("id"))
+            .put("postId", row.getLong("post_id"))
+            .put("parentId", row.getLong("parent_id"))
+            .put("postTitle", row.getString("post_title"))
+            .put("author", new JsonObject().put("username", row.getString("username"))
+                .put("createdAt", Iso.format(row.getOffsetDateTime("joined"))))
+            .put("body", row.getString("body"))
+            .put("bodyHtml", row.getString("body_html"))
+            .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
+            .put("reason", row.getString("pending_reason")));
+      }
+      return pool.query(PENDING_COUNT).execute()
+          .map(count -> new JsonObject().put("items", items).put("total", count.iterator().next().getLong("total")));
+    });
+  }
+
+  /** The newest content in every state, for the new-content stream. */
+  Future<JsonObject> recent(int limit) {
+    return pool.preparedQuery(RECENT).execute(Tuple.of(limit)).map(rows -> {
+      JsonArray items = new JsonArray();
+      for (Row row : rows) {
+        items.add(new JsonObject()
+            .put("targetType", row.getString("target_type"))
+            .put("id", row.getLong("id"))
+            .put("postId", row.getLong("post_id"))
+            .put("postTitle", row.getString("post_title"))
+            .put("excerpt", row.getString("excerpt"))
+            .put("author", new JsonObject().put("username", row.getString("username")))
+            .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
+            .put("hidden", row.getBoolean("hidden"))
+            .put("pending", row.getBoolean("pending")));
+      }
+      return new JsonObject().put("items", items);
+    });
+  }
+
+  Future<List<Filter>> filters() {
+    return screening.filters(pool);
+  }
+
+  /** Adds an entry to the list; in the audit log and on parley.mod. */
+  Future<Filter> addFilter(Principal actor, String kind, String pattern, String action) {
+    return events.transaction(box -> box.connection().preparedQuery(ADD_FILTER)
+        .execute(Tuple.of(kind, pattern, action, actor.id()))
+        .recover(failure -> {
+          if (failure instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+            return Future.failedFuture(Problem.conflict("pattern", "that " + kind + " is already on the list"));
+          }
+          return Future.failedFuture(failure);
+        })
+        .compose(rows -> {
+          Row row = rows.iterator().next();
+          Filter filter = new Filter(row.getLong("id"), kind, pattern, action, actor.username(),
+              row.getOffsetDateTime("created_at"), null);
+          JsonObject details = new JsonObject().put("kind", kind).put("pattern", pattern).put("action", action);
+          return AuditLog.append(box.connection(), actor, EventType.FILTER_ADDED.wireName(), "filter", filter.id(),
+                  null, details)
+              .compose(entry -> box.publish(Publication.of(EventType.FILTER_ADDED, null, entry.toJson())))
+              .map(filter);
+        }));
+  }
+
+  /** Removes an entry; in the audit log and on parley.mod. */
+  Future<Void> removeFilter(Principal actor, long id) {
+    return events.transaction(box -> box.connection().preparedQuery(REMOVE_FILTER).execute(Tuple.of(id))
+        .compose(rows -> {
+          if (rows.size() == 0) throw Problem.notFound("No such filter.");
+          Row row = rows.iterator().next();
+          JsonObject details = new JsonObject().put("kind", row.getString("kind"))
+              .put("pattern", row.getString("pattern")).put("action", row.getString("action"));
+          return AuditLog.append(box.connection(), actor, EventType.FILTER_REMOVED.wireName(), "filter", id, null,
+                  details)
+              .compose(entry -> box.publish(Publication.of(EventType.FILTER_REMOVED, null, entry.toJson())));
+        }).mapEmpty());
+  }
+
+  /** A user's card: who they are, their record, the latest moderation of them and their content, and the notes. */
+  Future<JsonObject> card(String username) {
+    return pool.preparedQuery(USER).execute(Tuple.of(username)).compose(rows -> {
+      if (rows.size() == 0) throw Problem.notFound("No such user.");
+      Row u = rows.iterator().next();
+      long id = u.getLong("id");
+      JsonObject ban = u.getOffsetDateTime("banned_until") == null ? null : new JsonObject()
+          .put("until", Iso.format(u.getOffsetDateTime("banned_until"))).put("reason", u.getString("ban_reason"));
+      JsonObject card = new JsonObject()
+          .put("username", u.getString("username"))
+          .put("role", u.getString("role"))
+          .put("createdAt", Iso.format(u.getOffsetDateTime("created_at")))
+          .put("ban", ban)
+          .put("counts", new JsonObject().put("posts", u.getLong("posts")).put("comments", u.getLong("comments"))
+              .put("hidden", u.getLong("hidden")).put("reports", u.getLong("reports")).put("bans", u.getLong("bans")));
+      return AuditLog.about(pool, id, HISTORY)
+          .compose(history -> pool.preparedQuery(NOTES).execute(Tuple.of(id)).map(notes -> {
+            JsonArray list = new JsonArray();
+            for (Row n : notes) list.add(note(n.getLong("id"), n.getString("username"), n.getString("body"),
+                n.getOffsetDateTime("created_at")));
+            return card.put("history", new JsonArray(history.stream().map(AuditLog.Entry::toJson).toList()))
+                .put("notes", list);
+          }));
+    });
+  }
+
+  /** Adds a private note on a user (moderators only ever see it); in the audit log, without its text. */
+  Future<JsonObject> addNote(Principal actor, String username, String body) {
+    return events.transaction(box -> box.connection().preparedQuery(USER_ID).execute(Tuple.of(username))
+        .compose(users -> {
+          if (users.size() == 0) throw Problem.notFound("No such user.");
+          Row user = users.iterator().next();
+          long userId = user.getLong("id");
+          return box.connection().preparedQuery(ADD_NOTE).execute(Tuple.of(userId, actor.id(), body))
+              .compose(rows -> {
+                Row row = rows.iterator().next();
+                JsonObject note = note(row.getLong("id"), actor.username(), body, row.getOffsetDateTime("created_at"));
+                return AuditLog.append(box.connection(), actor, EventType.USER_NOTED.wireName(), "user", userId, null,
+                        new JsonObject().put("username", user.getString("username")).put("noteId", note.getLong("id")))
+                    .compose(entry -> box.publish(Publication.of(EventType.USER_NOTED, null, entry.toJson())))
+                    .map(note);
+              });
+        }));
+  }
+
+  private static JsonObject note(long id, String author, String body, java.time.OffsetDateTime at) {
+    return new JsonObject().put("id", id).put("author", new JsonObject().put("username", author)).put("body", body)
+        .put("createdAt", Iso.format(at));
+  }
+}

@@ -1,0 +1,138 @@
+package parley.screening;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Principal;
+import parley.access.Visibility;
+import parley.config.Holds;
+import parley.http.Problem;
+import parley.http.ProblemType;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Pre-moderation: decides, inside the transaction that writes a new post or comment, whether it is published, held
+ * for review (it becomes pending) or refused. In order: a filter entry that refuses (422 naming the rule), then the
+ * holds: a filter entry that holds, more links than allowed, and a new account's first posts and comments.
+ * Moderators and admins are never screened. Edits are checked against the refusing entries only.
+ */
+public final class Screening {
+
+  /** What becomes of a new post or comment: published, or held with the reason moderators see. */
+  public record Verdict(String heldFor) {
+    public static final Verdict PUBLISH = new Verdict(null);
+
+    public boolean held() {
+      return heldFor != null;
+    }
+  }
+
+  /** Which kind of content is screened (a new account's allowance differs). */
+  public enum Kind { POST, COMMENT }
+
+  private static final String FILTERS = "SELECT f.id, f.kind, f.pattern, f.action, f.created_at, u.username "
+      + "FROM mod_filters f LEFT JOIN users u ON u.id = f.created_by ORDER BY f.id";
+
+  /** How many of the author's posts ($2) and comments ($3) are published, counting up to what the rule needs. */
+  private static final String PUBLISHED = """
+      SELECT (SELECT count(*) FROM (SELECT 1 FROM posts p WHERE p.author_id = $1 AND %s LIMIT $2) x) AS posts,
+             (SELECT count(*) FROM (SELECT 1 FROM comments c WHERE c.author_id = $1 AND %s LIMIT $3) y) AS comments
+      """.formatted(Visibility.listed("p"), Visibility.listed("c"));
+
+  private final Holds holds;
+  /** Compiled entries by id and text, so each is compiled once per node. */
+  private final Map<String, java.util.regex.Pattern> compiled = new ConcurrentHashMap<>();
+
+  public Screening(Holds holds) {
+    this.holds = holds;
+  }
+
+  /** The moderators' list, oldest first. */
+  public Future<List<Filter>> filters(SqlClient client) {
+    return client.query(FILTERS).execute().map(rows -> {
+      List<Filter> filters = new ArrayList<>(rows.size());
+      for (Row row : rows) {
+        String kind = row.getString("kind");
+        String pattern = row.getString("pattern");
+        java.util.regex.Pattern matcher = compiled.computeIfAbsent(kind + ":" + pattern,
+            key -> Filter.compile(kind, pattern));
+        filters.add(new Filter(row.getLong("id"), kind, pattern, row.getString("action"), row.getString("username"),
+            row.getOffsetDateTime("created_at"), matcher));
+      }
+      return filters;
+    });
+  }
+
+  /** Screens a new post or comment by {@code author}: its whole text, and its count of links out. */
+  public Future<Verdict> screen(SqlClient client, Principal author, Kind kind, String text, int links) {
+    if (author.isModerator()) return Future.succeededFuture(Verdict.PUBLISH);
+    return filters(client).compose(filters -> {
+      Filter unsure = refuseIfListed(filters, text);
+      if (unsure != null) {
+        return Future.succeededFuture(new Verdict("could not be checked against " + unsure.describe()
+            + " in time (filter " + unsure.id() + ")"));
+      }
+      for (Filter filter : filters) {
+        if (Filter.HOLD.equals(filter.action()) && filter.test(text) != Filter.Outcome.NO_MATCH) {
+          return Future.succeededFuture(new Verdict("matches " + filter.describe() + " (filter " + filter.id() + ")"));
+        }
+      }
+      if (links > holds.maxLinks()) {
+        return Future.succeededFuture(new Verdict(links + " links (more than " + holds.maxLinks() + ")"));
+      }
+      return newAccount(client, author, kind);
+    });
+  }
+
+  /** Checks an edit against the refusing entries (an edit is not held: what was published stays published). */
+  public Future<Void> screenEdit(SqlClient client, Principal author, String text) {
+    if (author.isModerator()) return Future.succeededFuture();
+    // An edit that a refusing entry cannot check in time goes through: edits are never held.
+    return filters(client).map(filters -> {
+      refuseIfListed(filters, text);
+      return null;
+    });
+  }
+
+  /**
+   * Refuses a text a refusing entry matches; returns the first refusing entry that could not tell in time (the text
+   * is then held rather than refused), or null.
+   */
+  private static Filter refuseIfListed(List<Filter> filters, String text) {
+    Filter unsure = null;
+    for (Filter filter : filters) {
+      if (!Filter.REFUSE.equals(filter.action())) continue;
+      Filter.Outcome outcome = filter.test(text);
+      if (outcome == Filter.Outcome.UNSURE && unsure == null) unsure = filter;
+      if (outcome == Filter.Outcome.MATCH) {
+        throw new Problem(ProblemType.REFUSED, "This community does not accept posts or comments containing "
+            + filter.describe() + ".")
+            .with(new JsonObject().put("rule", new JsonObject().put("id", filter.id()).put("kind", filter.kind())
+                .put("pattern", filter.pattern())));
+      }
+    }
+    return unsure;
+  }
+
+  private Future<Verdict> newAccount(SqlClient client, Principal author, Kind kind) {
+    int allowance = kind == Kind.POST ? holds.newPosts() : holds.newComments();
+    boolean young = author.createdAt() != null
+        && author.createdAt().toInstant().isAfter(Instant.now().minus(holds.newAccountAge()));
+    if (!young || allowance == 0) return Future.succeededFuture(Verdict.PUBLISH);
+    return client.preparedQuery(PUBLISHED).execute(Tuple.of(author.id(), holds.newPosts(), holds.newComments()))
+        .map(rows -> {
+          Row row = rows.iterator().next();
+          long published = kind == Kind.POST ? row.getLong("posts") : row.getLong("comments");
+          if (published >= allowance) return Verdict.PUBLISH;
+          return new Verdict("new account: its first " + (kind == Kind.POST ? "posts" : "comments")
+              + " are reviewed (" + published + " of " + allowance + " published)");
+        });
+  }
+}

@@ -1,0 +1,417 @@
+package parley.moderation;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.ModerationCast;
+import parley.TestParley;
+import parley.live.LiveClient;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Pre-moderation on the shared server: content a filter entry holds is pending, seen by its author and moderators
+ * only, until a moderator approves it (published as if just written) or rejects it (gone, its author told why).
+ * The rules that hold by account age and link count are in {@link HoldRulesTest}.
+ */
+@ExtendWith(TestParley.class)
+class PreModerationTest extends ModerationCast {
+
+  private final List<LiveClient> sockets = new ArrayList<>();
+  private Session carol;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    cast();
+    carol = api.register("carol");
+  }
+
+  @AfterEach
+  void closeSockets() {
+    sockets.forEach(LiveClient::close);
+  }
+
+  private LiveClient socket(String topic, Session as, long since) throws Exception {
+    LiveClient socket = LiveClient.connect().withNotifications();
+    sockets.add(socket);
+    socket.register(topic, as == null ? null : as.token(), since);
+    return socket;
+  }
+
+  private LiveClient thread(long post, Session as) throws Exception {
+    return socket("parley.post." + post, as, api.get("/api/posts/" + post, as).json().getLong("seq"));
+  }
+
+  private static JsonObject next(LiveClient socket, String topic, String type) throws InterruptedException {
+    while (true) {
+      JsonObject event = socket.nextEvent(topic);
+      if (type.equals(event.getString("type"))) return event.getJsonObject("data");
+    }
+  }
+
+  private List<Long> threadIds(long post, Session as) {
+    Response r = api.get("/api/posts/" + post + "/comments", as);
+    assertEquals(200, r.status(), r.toString());
+    return r.ids();
+  }
+
+  // ==== a pending comment ====
+
+  @Test
+  void aPendingCommentIsSeenOnlyByItsAuthorAndModeratorsAndCountsNowhere() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    LiveClient reader = thread(post, carol);
+    LiveClient moderators = socket("parley.mod", mod, 0);
+    LiveClient author = socket("parley.user." + alice.id(), alice, 0);
+
+    long held = pendingComment(alice, post);
+
+    for (Session who : new Session[] {null, bob, carol}) {
+      assertEquals(List.of(), threadIds(post, who), "not in the thread for " + who);
+      assertEquals(404, api.get("/api/comments/" + held, who).status(), "no single read for " + who);
+    }
+    for (Session who : new Session[] {alice, mod, boss}) {
+      JsonObject seen = api.get("/api/posts/" + post + "/comments", who).item(held);
+      assertTrue(seen.getBoolean("pending"), "marked pending for " + who.username());
+      assertEquals("a " + HELD_WORD, seen.getString("body"));
+      assertEquals(200, api.get("/api/comments/" + held, who).status());
+    }
+    assertEquals(0, api.get("/api/posts/" + post).json().getInteger("commentCount"), "not counted");
+    assertEquals(0, api.get("/api/users/alice/comments", alice).items().size(), "not on the profile, even hers");
+    assertEquals(0, api.get("/api/users/alice", null).json().getLong("commentCount"), "not in the profile's count");
+
+    JsonObject queued = next(moderators, "parley.mod", "comment.pending");
+    assertEquals(held, queued.getLong("id"));
+    assertTrue(queued.getString("pendingReason").contains(HELD_WORD), queued.encode());
+    assertEquals(held, next(author, "parley.user." + alice.id(), "comment.pending").getLong("id"));
+
+    Response reply = api.post("/api/posts/" + post + "/comments", bob,
+        new JsonObject().put("body", "replying to what I cannot see").put("parentId", held));
+    assertProblem(reply, 409, "a reply to a pending comment");
+
+    // The sentinel: a published comment is the next thing the reader hears, so the pending one never went out.
+    long published = api.comment(carol, post, "carol's published comment", null);
+    JsonObject first = reader.nextEvent("parley.post." + post);
+    assertEquals("comment.created", first.getString("type"));
+    assertEquals(published, first.getJsonObject("data").getLong("id"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM notifications WHERE comment_id = " + held),
+        "nobody is notified of a pending comment");
+  }
+
+  @Test
+  void approvingPublishesTheCommentAsIfJustWrittenLiveCountedAndNotified() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    long held = pendingComment(alice, post);
+    LiveClient reader = thread(post, carol);
+    LiveClient feed = socket("parley.feed", null, 0);
+    LiveClient author = socket("parley.user." + alice.id(), alice, 0);
+    LiveClient postAuthor = socket("parley.user." + bob.id(), bob, 0);
+
+    ok(api.post("/api/mod/comments/" + held + "/approve", mod, null), "approve");
+
+    JsonObject arrived = next(reader, "parley.post." + post, "comment.created");
+    assertEquals(held, arrived.getLong("id"));
+    assertFalse(arrived.getBoolean("pending"));
+    assertEquals(1, next(feed, "parley.feed", "post.stats").getInteger("commentCount"));
+    assertEquals(held, next(author, "parley.user." + alice.id(), "comment.approved").getLong("id"));
+    JsonObject told = next(postAuthor, "parley.user." + bob.id(), "notification.created");
+    assertEquals("comment", told.getString("kind"));
+    assertEquals(held, told.getLong("commentId"));
+
+    assertEquals(List.of(held), threadIds(post, carol));
+    assertEquals(1, api.get("/api/posts/" + post).json().getInteger("commentCount"));
+    assertEquals("mod comment.approved comment " + held, newestLog());
+    JsonObject entry = api.get("/api/mod/log", mod).items().getJsonObject(0);
+    assertEquals(new JsonObject().put("username", "alice").put("postId", post).put("postTitle", "Bob's thread"),
+        entry.getJsonObject("target"), "the log names whose comment, in which thread");
+
+    String before = snapshot();
+    assertProblem(api.post("/api/mod/comments/" + held + "/approve", mod, null), 409, "approved twice");
+    assertProblem(api.post("/api/mod/comments/" + held + "/reject", mod, reason("late")), 409, "reject published");
+    assertEquals(before, snapshot(), "refusals change nothing");
+  }
+
+  @Test
+  void rejectingRemovesItForGoodAndTellsTheAuthorWhy() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    long held = pendingComment(alice, post);
+    LiveClient author = socket("parley.user." + alice.id(), alice, 0);
+
+    String before = snapshot();
+    assertProblem(api.post("/api/mod/comments/" + held + "/reject", mod, null), 400, "a reason is required");
+    assertEquals(before, snapshot());
+
+    ok(api.post("/api/mod/comments/" + held + "/reject", mod, reason("Advertising")), "reject");
+    JsonObject told = next(author, "parley.user." + alice.id(), "comment.rejected");
+    assertEquals(held, told.getLong("id"));
+    assertEquals("Advertising", told.getString("reason"));
+    JsonObject note = next(author, "parley.user." + alice.id(), "notification.created");
+    assertEquals("moderation", note.getString("kind"));
+    JsonObject inbox = api.get("/api/me/notifications", alice).items().getJsonObject(0);
+    assertEquals("comment.rejected", inbox.getJsonObject("detail").getString("action"), inbox.encode());
+    assertEquals("Advertising", inbox.getJsonObject("detail").getString("reason"));
+
+    assertEquals(404, api.get("/api/comments/" + held, carol).status());
+    assertEquals(0, api.get("/api/mod/pending", mod).json().getLong("total"));
+    assertEquals("mod comment.rejected comment " + held, newestLog());
+    assertEquals("Advertising", text("SELECT rejected_reason FROM comments WHERE id = " + held));
+    assertProblem(api.post("/api/mod/comments/" + held + "/approve", mod, null), 409, "approve the rejected");
+  }
+
+  @Test
+  void theAuthorMayEditOrDeleteTheirPendingCommentAndNothingGoesOut() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    long held = pendingComment(alice, post);
+    LiveClient reader = thread(post, carol);
+    Response edit = api.patch("/api/comments/" + held, alice, new JsonObject().put("body", "a " + HELD_WORD + "!"));
+    assertEquals(200, edit.status(), edit.toString());
+    assertTrue(edit.json().getBoolean("pending"));
+    assertEquals(204, api.delete("/api/comments/" + held, alice).status());
+    assertEquals(0, api.get("/api/posts/" + post).json().getInteger("commentCount"), "the count never moved");
+    long published = api.comment(carol, post, "sentinel", null);
+    assertEquals(published, reader.nextEvent("parley.post." + post).getJsonObject("data").getLong("id"),
+        "the thread heard nothing of the edit or the delete");
+  }
+
+  @Test
+  void moderatorsHidingOrRestoringPendingContentIsAConflict() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    long held = pendingComment(alice, post);
+    long heldPost = pendingPost(alice, "Held post");
+    String before = snapshot();
+    assertProblem(api.post("/api/mod/comments/" + held + "/hide", mod, reason("x")), 409, "hide pending comment");
+    assertProblem(api.post("/api/mod/posts/" + heldPost + "/hide", mod, reason("x")), 409, "hide pending post");
+    assertProblem(api.post("/api/mod/posts/" + post + "/approve", mod, null), 409, "approve a published post");
+    assertProblem(api.post("/api/mod/comments/999999/approve", mod, null), 404, "approve nothing");
+    assertEquals(before, snapshot());
+  }
+
+  // ==== a pending post ====
+
+  @Test
+  void aPendingPostIsListedNowhereAndReadableOnlyByItsAuthorAndModerators() throws Exception {
+    long visible = api.createPost(bob, "Published");
+    LiveClient feed = socket("parley.feed", null, 0);
+    long held = pendingPost(alice, "Held post");
+
+    for (Session who : new Session[] {null, bob, alice, mod}) {
+      assertEquals(List.of(visible), api.get("/api/posts", who).ids(), "not in the feed for " + who);
+    }
+    assertEquals(404, api.get("/api/posts/" + held).status());
+    assertEquals(404, api.get("/api/posts/" + held, bob).status());
+    assertEquals(404, api.get("/api/posts/" + held + "/comments", bob).status());
+    assertTrue(api.get("/api/posts/" + held, alice).json().getBoolean("pending"));
+    assertTrue(api.get("/api/posts/" + held, mod).json().getBoolean("pending"));
+    assertEquals(List.of(), api.get("/api/users/alice/posts", alice).ids(), "not on her profile");
+    assertFalse(api.get("/posts/" + held).body().contains("Held post"), "its page tells readers nothing");
+    assertProblem(api.post("/api/posts/" + held + "/comments", bob, new JsonObject().put("body", "first!")), 404,
+        "no comments on a pending post");
+
+    // A live thread subscription is for those who may read it.
+    LiveClient anonymous = LiveClient.connect();
+    sockets.add(anonymous);
+    anonymous.register("parley.post." + held, null, 0L);
+    assertEquals("err", anonymous.next().getString("type"), "anonymous readers may not follow it");
+
+    ok(api.post("/api/mod/posts/" + held + "/approve", mod, null), "approve");
+    JsonObject arrived = next(feed, "parley.feed", "post.created");
+    assertEquals(held, arrived.getLong("id"), "the feed hears of it when it is approved, not before");
+    assertEquals(List.of(held, visible), api.get("/api/posts", bob).ids());
+    assertEquals(200, api.get("/api/posts/" + held).status());
+  }
+
+  @Test
+  void aRejectedPostIsGoneForEveryone() throws Exception {
+    long held = pendingPost(alice, "Held post");
+    ok(api.post("/api/mod/posts/" + held + "/reject", mod, reason("Spam")), "reject");
+    assertEquals(404, api.get("/api/posts/" + held, alice).status());
+    assertEquals(404, api.get("/api/posts/" + held, mod).status());
+    assertEquals("mod post.rejected post " + held, newestLog());
+  }
+
+  // ==== the queue of pending content ====
+
+  @Test
+  void thePendingQueueListsOldestFirstWithWhyEachWasHeld() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    long heldPost = pendingPost(alice, "Held post");
+    long heldComment = pendingComment(carol, post);
+    JsonObject queue = api.get("/api/mod/pending", mod).json();
+    assertEquals(2, queue.getLong("total"));
+    JsonArray items = queue.getJsonArray("items");
+    assertEquals("post", items.getJsonObject(0).getString("targetType"));
+    assertEquals(heldPost, items.getJsonObject(0).getLong("id"));
+    JsonObject comment = items.getJsonObject(1);
+    assertEquals(heldComment, comment.getLong("id"));
+    assertEquals(post, comment.getLong("postId"));
+    assertEquals("Bob's thread", comment.getString("postTitle"));
+    assertEquals("carol", comment.getJsonObject("author").getString("username"));
+    assertTrue(comment.getString("reason").contains(HELD_WORD), comment.encode());
+    assertEquals(1, api.get("/api/mod/pending?limit=1", mod).json().getJsonArray("items").size());
+    assertProblem(api.get("/api/mod/pending?limit=0", mod), 400, "limit 0");
+
+    JsonArray recent = api.get("/api/mod/recent", mod).json().getJsonArray("items");
+    assertEquals(3, recent.size(), "the stream's history has every state: " + recent);
+    assertTrue(recent.getJsonObject(0).getBoolean("pending"), "newest first, marked pending");
+  }
+
+  // ==== filters ====
+
+  @Test
+  void aRefusingFilterAnswers422NamingTheRuleAndStoresNothing() throws Exception {
+    Response added = api.post("/api/mod/filters", mod,
+        new JsonObject().put("kind", "word").put("pattern", "Casino").put("action", "refuse"));
+    assertEquals(201, added.status(), added.toString());
+    long filterId = added.json().getLong("id");
+    assertEquals("mod filter.added filter " + filterId, newestLog());
+    long post = api.createPost(bob, "Bob's thread");
+    String before = snapshot();
+
+    Response refused = api.post("/api/posts/" + post + "/comments", alice,
+        new JsonObject().put("body", "Best CASINO in town"));
+    assertProblem(refused, 422, "a refused word");
+    assertTrue(refused.json().getString("type").endsWith("/refused"), refused.toString());
+    assertEquals(new JsonObject().put("id", filterId).put("kind", "word").put("pattern", "Casino"),
+        refused.json().getJsonObject("rule"));
+    assertTrue(refused.json().getString("detail").contains("Casino"), refused.toString());
+    assertProblem(api.post("/api/posts", alice, new JsonObject().put("title", "casino night").put("body", "x")),
+        422, "in a title");
+    assertEquals(before, snapshot(), "nothing stored");
+
+    assertEquals(201, api.post("/api/posts/" + post + "/comments", alice,
+        new JsonObject().put("body", "casinos are a different word")).status(), "whole words only");
+    long mine = api.comment(alice, post, "fine words", null);
+    assertProblem(api.patch("/api/comments/" + mine, alice, new JsonObject().put("body", "casino!")), 422,
+        "an edit is checked too");
+    assertEquals(201, api.post("/api/posts/" + post + "/comments", mod,
+        new JsonObject().put("body", "quoting: casino")).status(), "moderators are not filtered");
+
+    assertEquals(204, api.delete("/api/mod/filters/" + filterId, mod).status());
+    assertEquals("mod filter.removed filter " + filterId, newestLog());
+    assertEquals(201, api.post("/api/posts/" + post + "/comments", alice,
+        new JsonObject().put("body", "casino")).status(), "removed entries stop refusing");
+  }
+
+  @Test
+  void aPatternThatHoldsAndAPatternThatRunsAwayBothHoldForAPerson() throws Exception {
+    assertEquals(201, api.post("/api/mod/filters", mod, new JsonObject().put("kind", "pattern")
+        .put("pattern", "buy\\s+now").put("action", "hold")).status());
+    assertEquals(201, api.post("/api/mod/filters", mod, new JsonObject().put("kind", "pattern")
+        .put("pattern", "(.*a){20}b").put("action", "refuse")).status());
+    long post = api.createPost(bob, "Bob's thread");
+    Response held = api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "BUY   now"));
+    assertEquals(201, held.status(), held.toString());
+    assertTrue(held.json().getBoolean("pending"));
+    // Catastrophic backtracking: the entry gives up after its step budget and the comment waits for a person.
+    Response slow = api.post("/api/posts/" + post + "/comments", alice,
+        new JsonObject().put("body", "a".repeat(40) + "!"));
+    assertEquals(201, slow.status(), slow.toString());
+    assertTrue(slow.json().getBoolean("pending"), "held, not refused and not hung");
+    assertEquals(201, api.post("/api/posts/" + post + "/comments", alice,
+        new JsonObject().put("body", "nothing to see")).status());
+  }
+
+  @Test
+  void filterEntriesAreValidatedAndTheListIsReadable() throws Exception {
+    String before = snapshot();
+    for (JsonObject bad : List.of(new JsonObject(),
+        new JsonObject().put("kind", "regex").put("pattern", "x").put("action", "hold"),
+        new JsonObject().put("kind", "word").put("pattern", "x").put("action", "delete"),
+        new JsonObject().put("kind", "word").put("pattern", "  ").put("action", "hold"),
+        new JsonObject().put("kind", "word").put("pattern", "x".repeat(201)).put("action", "hold"),
+        new JsonObject().put("kind", "pattern").put("pattern", "(unclosed").put("action", "hold"),
+        new JsonObject().put("kind", "word").put("pattern", 7).put("action", "hold"))) {
+      assertProblem(api.post("/api/mod/filters", mod, bad), 400, bad.encode());
+    }
+    assertEquals(before, snapshot());
+    JsonObject entry = new JsonObject().put("kind", "word").put("pattern", "Spam").put("action", "hold");
+    assertEquals(201, api.post("/api/mod/filters", mod, entry).status());
+    assertProblem(api.post("/api/mod/filters", mod, entry.copy().put("pattern", "SPAM")), 409, "a duplicate");
+    assertProblem(api.delete("/api/mod/filters/424242", mod), 404, "no such entry");
+    assertProblem(api.delete("/api/mod/filters/nope", mod), 404, "not an id");
+    JsonObject listed = api.get("/api/mod/filters", mod).items().getJsonObject(0);
+    assertEquals("Spam", listed.getString("pattern"));
+    assertEquals("hold", listed.getString("action"));
+    assertEquals("mod", listed.getJsonObject("createdBy").getString("username"));
+    JsonObject audit = api.get("/api/mod/log", mod).items().getJsonObject(0);
+    assertEquals("filter.added", audit.getString("action"));
+    assertEquals("Spam", audit.getJsonObject("details").getString("pattern"));
+  }
+
+  // ==== the dashboard's reads: reports with their details, user cards and notes ====
+
+  @Test
+  void theReportQueueShowsEachReportersWordsAndFiltersByReason() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "rude words", null);
+    assertEquals(201, api.post("/api/reports", bob, report("comment", comment, "harassment")
+        .put("details", "Third time this week.")).status());
+    reportId(carol, "comment", comment, "spam");
+    reportId(bob, "post", post, "off_topic");
+
+    JsonArray all = api.get("/api/mod/queue", mod).items();
+    assertEquals(2, all.size());
+    JsonObject item = all.stream().map(JsonObject.class::cast)
+        .filter(i -> i.getString("targetType").equals("comment")).findFirst().orElseThrow();
+    JsonArray reports = item.getJsonArray("reports");
+    assertEquals(2, reports.size(), "grouped: both reports on one card");
+    assertEquals("bob", reports.getJsonObject(0).getJsonObject("reporter").getString("username"));
+    assertEquals("Third time this week.", reports.getJsonObject(0).getString("details"));
+    assertNull(reports.getJsonObject(1).getString("details"));
+    assertEquals(post, item.getJsonObject("content").getLong("postId"), "enough to link to the comment itself");
+
+    JsonArray spam = api.get("/api/mod/queue?reason=spam", mod).items();
+    assertEquals(1, spam.size());
+    assertEquals(comment, spam.getJsonObject(0).getLong("targetId"));
+    assertProblem(api.get("/api/mod/queue?reason=rude", mod), 400, "unknown reason");
+  }
+
+  @Test
+  void aUserCardShowsTheirRecordAndTheModeratorsNotes() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "rude words", null);
+    reportId(bob, "comment", comment, "harassment");
+    ok(api.post("/api/mod/comments/" + comment + "/hide", mod, reason("Rude")), "hide");
+    ban(mod, "alice", reason("Cooling off").put("until", "2099-01-01T00:00:00Z"));
+    Response note = api.post("/api/mod/users/alice/notes", mod, new JsonObject().put("body", "  Warned by DM.  "));
+    assertEquals(201, note.status(), note.toString());
+    assertEquals("Warned by DM.", note.json().getString("body"));
+    assertEquals("mod user.noted user " + alice.id(), newestLog());
+
+    JsonObject card = api.get("/api/mod/users/ALICE", boss).json();
+    assertEquals("alice", card.getString("username"));
+    assertEquals("Cooling off", card.getJsonObject("ban").getString("reason"));
+    JsonObject counts = card.getJsonObject("counts");
+    assertEquals(1, counts.getLong("posts"));
+    assertEquals(0, counts.getLong("comments"), "the hidden comment is not listed");
+    assertEquals(1, counts.getLong("hidden"));
+    assertEquals(1, counts.getLong("reports"));
+    assertEquals(1, counts.getLong("bans"));
+    List<String> actions = card.getJsonArray("history").stream()
+        .map(e -> ((JsonObject) e).getString("action")).toList();
+    assertEquals(List.of("user.noted", "user.banned", "comment.hidden"), actions);
+    assertEquals("Warned by DM.", card.getJsonArray("notes").getJsonObject(0).getString("body"));
+    assertEquals("mod", card.getJsonArray("notes").getJsonObject(0).getJsonObject("author").getString("username"));
+
+    String before = snapshot();
+    assertProblem(api.post("/api/mod/users/alice/notes", mod, new JsonObject().put("body", "")), 400, "empty");
+    assertProblem(api.post("/api/mod/users/alice/notes", mod, new JsonObject().put("body", "x".repeat(2001))), 400,
+        "too long");
+    assertProblem(api.post("/api/mod/users/nobody_here/notes", mod, new JsonObject().put("body", "x")), 404,
+        "no such user");
+    assertProblem(api.get("/api/mod/users/nobody_here", mod), 404, "no card");
+    assertEquals(before, snapshot());
+    assertFalse(api.get("/api/users/alice").body().contains("Warned"), "notes never reach the public profile");
+  }
+}
