@@ -7,6 +7,7 @@ import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { h, time, exact, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref } from './ui.js';
+import { moderateMenu } from './modtools.js';
 
 const postId = Number(location.pathname.split('/')[2]);
 const me = session.current()?.user ?? null;
@@ -32,6 +33,7 @@ function renderPost(p) {
   $('post-title').textContent = p.title;
   $('post-meta').replaceChildren('by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' ', exact(p.createdAt),
     p.editedAt ? ' · edited' : '', p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
+    p.pending ? ' · ' : '', p.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : '',
     p.locked ? ' · ' : '', p.locked ? h('span', { class: 'badge' }, 'locked') : '');
   setBodyHtml($('post-body'), p.bodyHtml);
   const sources = p.sources || [];
@@ -40,6 +42,10 @@ function renderPost(p) {
     h('li', {}, h('a', { href: url, rel: 'nofollow ugc noopener', target: '_blank' }, url))));
   renderPostActions(p);
   setLocked(p.locked);
+  if (p.pending) {
+    notice(isMod ? 'This post is waiting for review: approve it to publish it.'
+      : 'Your post is waiting for a moderator to review it; only you can see it until then.');
+  }
 }
 
 function renderPostActions(p) {
@@ -58,6 +64,15 @@ function renderPostActions(p) {
     actions.append(h('button', { type: 'button', id: 'report-post', onclick: () => report('post', p.id) }, 'Report post'),
       blockButton(p.author?.username));
   }
+  if (isMod) {
+    actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, hidden: p.hidden, pending: p.pending,
+      locked: p.locked }, { notice, after: () => reload() }));
+  }
+}
+
+/** A line about what just happened on the page (a moderator's action, a report sent). */
+function notice(text) {
+  $('post-notice').textContent = text;
 }
 
 function editPost(p) {
@@ -89,7 +104,8 @@ function editPost(p) {
 
 function setLocked(locked) {
   $('locked-note').hidden = !locked;
-  $('comment-form').hidden = !me || locked || !current;
+  // A pending post takes no comments until a moderator publishes it.
+  $('comment-form').hidden = !me || locked || !current || !!current.pending;
   $('signed-out-comment').hidden = !!me;
 }
 
@@ -121,12 +137,14 @@ function content(c) {
     return box;
   }
   box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
-    c.editedAt ? ' · edited' : '', c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : ''));
+    c.editedAt ? ' · edited' : '', c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
+    c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
   const body = h('div', { class: 'body' });
   setBodyHtml(body, c.bodyHtml);
   box.append(body);
   const actions = h('div', { class: 'row actions' });
-  if (me && !current?.locked) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
+  // Nobody else can see a pending comment yet, so nobody replies to it.
+  if (me && !current?.locked && !c.pending) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
   actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink', onclick: (event) => copyLink(event, c) }, 'Link'));
   if (me && isMine(c)) {
     actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
@@ -139,6 +157,10 @@ function content(c) {
       h('div', { class: 'menu-items' },
         h('button', { type: 'button', class: 'link', onclick: () => report('comment', c.id) }, 'Report'),
         blockButton(c.author?.username, 'link'))));
+  }
+  if (isMod && !isMine(c)) {
+    actions.append(moderateMenu({ type: 'comment', id: c.id, postId, author: c.author?.username, hidden: c.hidden,
+      pending: c.pending }, { notice, after: (outcome) => settled(c.id, outcome) }));
   }
   box.append(actions);
   return box;
@@ -222,6 +244,19 @@ function place(c) {
   return li;
 }
 
+/** A pending comment this moderator approved (its comment.created follows) or rejected (gone from the page). */
+function settled(id, outcome) {
+  const known = comments.get(id);
+  if (!known) return;
+  if (outcome === 'approved') {
+    update({ ...known.data, pending: false });
+  } else {
+    known.el.remove();
+    comments.delete(id);
+    countComments();
+  }
+}
+
 function update(c) {
   const known = comments.get(c.id);
   if (!known) return;
@@ -254,7 +289,8 @@ function replyForm(parent) {
       form.remove();
       // Keyboard and screen-reader users continue from their reply, not from the top of the page.
       li.focus();
-      announce('Your reply is posted.');
+      announce(created.pending ? 'Your reply is waiting for a moderator to review it.' : 'Your reply is posted.');
+      if (created.pending) notice('Your reply is waiting for a moderator to review it; only you can see it until then.');
     } catch (error) {
       if (error.status !== 0) delete form.dataset.key; // a refused text may be changed and sent anew
       showProblem(form, error);
@@ -486,8 +522,13 @@ async function start() {
     clearProblem(form);
     const key = form.dataset.key || (form.dataset.key = newKey());
     try {
-      place(await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value },
-        { idempotencyKey: key, onRetry: () => retrying(form) }));
+      const created = await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value },
+        { idempotencyKey: key, onRetry: () => retrying(form) });
+      place(created);
+      if (created.pending) {
+        notice('Your comment is waiting for a moderator to review it; only you can see it until then.');
+        announce('Your comment is waiting for review.');
+      }
       form.reset();
       delete form.dataset.key;
       clearProblem(form);

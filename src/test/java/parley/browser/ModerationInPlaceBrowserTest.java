@@ -1,0 +1,203 @@
+package parley.browser;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static parley.browser.BrowserSupport.js;
+import static parley.browser.BrowserSupport.openPost;
+import static parley.browser.BrowserSupport.signIn;
+import static parley.browser.BrowserSupport.waitFor;
+
+/**
+ * Moderation on the thread itself, in real browsers: a moderator acts from the post page's "Moderate" menus and
+ * every reader's open page follows at once; the author's record is one click away; pending content is marked for
+ * its author and the moderators.
+ */
+@ExtendWith(TestParley.class)
+class ModerationInPlaceBrowserTest {
+
+  @RegisterExtension
+  final BrowserSupport browsers = new BrowserSupport();
+
+  private final Api api = Api.local();
+  private final String base = TestParley.baseUrl();
+
+  /** Opens a Moderate menu and picks one of its items. */
+  private static void moderate(WebDriver page, String menu, String item) {
+    WebElement details = page.findElement(By.cssSelector(menu + " details.mod-menu"));
+    details.findElement(By.tagName("summary")).click();
+    details.findElements(By.cssSelector(".menu-items button")).stream()
+        .filter(b -> b.getText().equals(item)).findFirst().orElseThrow(() -> new AssertionError("no " + item)).click();
+  }
+
+  /** Answers the reason dialog and confirms. */
+  private static void confirmWithReason(WebDriver page, String reason) {
+    WebElement dialog = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-dialog")));
+    dialog.findElement(By.id("mod-reason")).sendKeys(reason);
+    dialog.findElement(By.id("mod-confirm")).click();
+  }
+
+  private static long replyButtons(WebDriver page) {
+    return ((Number) js(page, "return document.querySelectorAll('#comments .actions .reply').length;")).longValue();
+  }
+
+  @Test
+  void aModeratorHidesACommentFromTheThreadAndAReadersOpenPageDropsItLive() throws Exception {
+    Session alice = api.register("alice");
+    Session troll = api.register("troll");
+    Session reader = api.register("reader");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Harbour footbridge");
+    long rude = api.comment(troll, postId, "Something rude", null);
+
+    WebDriver readerPage = browsers.open("reader");
+    signIn(readerPage, base, reader);
+    openPost(readerPage, base, postId);
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+
+    // Without a reason nothing happens: the dialog says why and stays open.
+    moderate(modPage, "#comment-" + rude, "Hide…");
+    WebElement dialog = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-dialog")));
+    dialog.findElement(By.id("mod-confirm")).click();
+    assertTrue(dialog.isDisplayed(), "a hide needs a reason");
+    assertFalse(api.get("/api/comments/" + rude, mod).json().getBoolean("hidden"));
+    dialog.findElement(By.id("mod-reason")).sendKeys("Insults");
+    dialog.findElement(By.id("mod-confirm")).click();
+
+    By readerTombstone = By.cssSelector("#comment-" + rude + " > .content .tombstone");
+    waitFor(readerPage, 2).withMessage("the reader's open page shows the comment removed, without a reload")
+        .until(ExpectedConditions.textToBe(readerTombstone, "[removed by a moderator]"));
+    assertFalse(readerPage.getPageSource().contains("Something rude"));
+    // The moderator still sees it, marked, and can restore it from the same menu.
+    waitFor(modPage, 2).until(ExpectedConditions.textToBePresentInElementLocated(
+        By.cssSelector("#comment-" + rude + " .meta"), "removed by a moderator"));
+    assertTrue(modPage.findElement(By.id("comment-" + rude)).getText().contains("Something rude"));
+    assertEquals("Insults", api.get("/api/mod/log", mod).items().getJsonObject(0).getString("reason"));
+
+    moderate(modPage, "#comment-" + rude, "Restore");
+    waitFor(readerPage, 2).withMessage("restored live")
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comment-" + rude), "Something rude"));
+  }
+
+  @Test
+  void lockingAndUnlockingFromThePostPageTakesReplyButtonsAwayAndBackOnAReadersOpenPage() throws Exception {
+    Session alice = api.register("alice");
+    Session reader = api.register("reader");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Heated thread");
+    api.comment(alice, postId, "first", null);
+    api.comment(alice, postId, "second", null);
+
+    WebDriver readerPage = browsers.open("reader");
+    signIn(readerPage, base, reader);
+    openPost(readerPage, base, postId);
+    assertEquals(2, replyButtons(readerPage));
+    assertTrue(readerPage.findElement(By.id("comment-form")).isDisplayed());
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+
+    moderate(modPage, "#post-actions", "Lock thread");
+    waitFor(readerPage, 2).withMessage("Reply buttons go at once").until(d -> replyButtons(d) == 0);
+    assertFalse(readerPage.findElement(By.id("comment-form")).isDisplayed());
+    assertTrue(readerPage.findElement(By.id("locked-note")).isDisplayed());
+
+    waitFor(modPage, 2).until(d -> d.findElement(By.cssSelector("#post-meta")).getText().contains("locked"));
+    moderate(modPage, "#post-actions", "Unlock thread");
+    waitFor(readerPage, 2).withMessage("and come back at once").until(d -> replyButtons(d) == 2);
+    assertTrue(readerPage.findElement(By.id("comment-form")).isDisplayed());
+  }
+
+  @Test
+  void banningFromTheThreadAsksHowLongAndWhyAndTheRecordShowsItWithANote() throws Exception {
+    Session alice = api.register("alice");
+    Session troll = api.register("troll");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Thread");
+    long rude = api.comment(troll, postId, "Spam spam", null);
+
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+
+    moderate(modPage, "#comment-" + rude, "Ban troll…");
+    WebElement dialog = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-dialog")));
+    assertTrue(dialog.findElement(By.id("mod-duration")).isDisplayed(), "a ban asks how long");
+    dialog.findElement(By.id("mod-reason")).sendKeys("Spamming");
+    dialog.findElements(By.cssSelector("button[value=cancel]")).get(0).click();
+    waitFor(modPage, 5).until(ExpectedConditions.invisibilityOf(dialog));
+    assertNull(api.get("/api/mod/users/troll", mod).json().getValue("ban"), "Cancel bans nobody");
+
+    moderate(modPage, "#comment-" + rude, "Ban troll…");
+    confirmWithReason(modPage, "Spamming");
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-notice"), "Banned troll"));
+    JsonObject ban = api.get("/api/mod/users/troll", mod).json().getJsonObject("ban");
+    assertEquals("Spamming", ban.getString("reason"));
+    assertTrue(ban.getString("until") != null, "seven days by default, not for good: " + ban);
+
+    moderate(modPage, "#comment-" + rude, "troll's record");
+    WebElement card = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElement(card, "1 ban"));
+    assertTrue(card.getText().contains("sam_mod banned them: Spamming"), card.getText());
+    card.findElement(By.id("note-body")).sendKeys("Third spam account this month.");
+    card.findElement(By.cssSelector(".note-form button[type=submit]")).click();
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElement(card, "Third spam account this month."));
+    assertEquals("Third spam account this month.",
+        api.get("/api/mod/users/troll", mod).json().getJsonArray("notes").getJsonObject(0).getString("body"));
+  }
+
+  @Test
+  void pendingContentIsMarkedForItsAuthorAndApprovedFromTheThreadByAModerator() throws Exception {
+    Session alice = api.register("alice");
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + alice.id() + ")");
+    Session newbie = api.register("newbie");
+    Session reader = api.register("reader");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Thread");
+
+    WebDriver readerPage = browsers.open("reader");
+    signIn(readerPage, base, reader);
+    openPost(readerPage, base, postId);
+    WebDriver author = browsers.open("newbie");
+    signIn(author, base, newbie);
+    openPost(author, base, postId);
+    author.findElement(By.id("comment-body")).sendKeys("My heldword comment");
+    author.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
+    waitFor(author, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "waiting for review"));
+    assertTrue(author.findElement(By.id("post-notice")).getText().contains("waiting for a moderator"));
+    long held = api.get("/api/posts/" + postId + "/comments", newbie).ids().get(0);
+    assertEquals(0, replyButtonsOf(author, held), "nobody replies to a pending comment");
+
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+    assertTrue(modPage.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
+    assertEquals(0, readerPage.findElements(By.id("comment-" + held)).size(), "the reader never saw it");
+    moderate(modPage, "#comment-" + held, "Approve");
+
+    waitFor(readerPage, 2).withMessage("approved: it arrives on the reader's open page")
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "My heldword comment"));
+    waitFor(author, 2).withMessage("and the author's badge goes")
+        .until(d -> !d.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
+  }
+
+  private static long replyButtonsOf(WebDriver page, long commentId) {
+    return page.findElements(By.cssSelector("#comment-" + commentId + " > .content .reply")).size();
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Moderation where the content is: the moderator's "Moderate" menu on a post page (for the post and each comment),
+ * the dialog that asks for a reason (and, for a ban, a duration) before acting, and the author's card with their
+ * record and the moderators' private notes. Every action goes to the server at once; the thread's own live events
+ * then bring every open page, this one included, up to date.
+ */
+import { get, post, del } from './api.js';
+import { h, time, showProblem, clearProblem, announce } from './ui.js';
+
+const DAY = 86400000;
+
+/** What an audit entry says, as a short sentence: "sam_mod hid this comment: Spam". */
+export function auditSentence(entry) {
+  const verbs = {
+    'post.hidden': 'hid a post', 'post.restored': 'restored a post', 'post.locked': 'locked a thread',
+    'post.unlocked': 'unlocked a thread', 'post.approved': 'approved a post', 'post.rejected': 'rejected a post',
+    'comment.hidden': 'hid a comment', 'comment.restored': 'restored a comment',
+    'comment.approved': 'approved a comment', 'comment.rejected': 'rejected a comment',
+    'user.banned': 'banned them', 'user.unbanned': 'lifted their ban', 'user.role_changed': 'changed their role',
+    'user.noted': 'added a note', 'report.dismissed': 'dismissed reports', 'report.actioned': 'closed reports',
+  };
+  const verb = verbs[entry.action] ?? entry.action;
+  return `${entry.actor?.username ?? 'A moderator'} ${verb}${entry.reason ? `: ${entry.reason}` : ''}`;
+}
+
+/**
+ * Asks for what an action needs (a reason, a ban's length) in one dialog; resolves with the answers, or null when
+ * the moderator cancels. The confirm button names the action, so pressing it is the confirmation.
+ */
+function ask({ title, action, reasonLabel = 'Reason', reasonRequired = true, duration = false, danger = true }) {
+  const dialog = document.getElementById('mod-dialog');
+  const form = dialog.querySelector('form');
+  clearProblem(form);
+  form.reset();
+  dialog.querySelector('#mod-dialog-title').textContent = title;
+  dialog.querySelector('label[for="mod-reason"]').textContent = reasonRequired ? reasonLabel : `${reasonLabel} (optional)`;
+  dialog.querySelector('#mod-duration-field').hidden = !duration;
+  const confirm = dialog.querySelector('#mod-confirm');
+  confirm.textContent = action;
+  confirm.className = danger ? 'danger' : 'primary';
+  return new Promise((resolve) => {
+    form.onsubmit = (event) => {
+      if (event.submitter?.value !== 'confirm') return; // Cancel closes the dialog
+      const reason = form.elements.reason.value.trim();
+      if (reasonRequired && !reason) {
+        event.preventDefault();
+        showProblem(form, { message: 'Give a reason: the author is told it.', fieldErrors: () => ({ reason: 'is required' }) });
+        return;
+      }
+      form.dataset.answer = JSON.stringify({ reason, days: form.elements.duration.value });
+    };
+    dialog.onclose = () => {
+      const answer = dialog.returnValue === 'confirm' && form.dataset.answer ? JSON.parse(form.dataset.answer) : null;
+      delete form.dataset.answer;
+      resolve(answer);
+    };
+    dialog.showModal();
+    form.elements.reason.focus();
+  });
+}
+
+/** Runs an action and says how it went; a refusal (it was already done by someone else, say) is shown, not thrown. */
+async function run(label, fn, notice) {
+  try {
+    await fn();
+    announce(label);
+    notice(label);
+  } catch (error) {
+    notice(`${error.message}`);
+  }
+}
+
+/**
+ * The moderator's menu for one piece of content: {type: 'post'|'comment', id, postId, author, hidden, pending,
+ * locked}. {@code notice} shows a line of text on the page; {@code after} runs after approve or reject, which the
+ * thread hears nothing of while the content is pending.
+ */
+export function moderateMenu(target, { notice, after }) {
+  const base = `/api/mod/${target.type}s/${target.id}`;
+  const what = target.type === 'post' ? 'post' : 'comment';
+  const author = target.author;
+  const item = (label, onclick, cls = 'link') => h('button', { type: 'button', class: cls, onclick: async (event) => {
+    event.target.closest('details')?.removeAttribute('open');
+    await onclick();
+  } }, label);
+  const items = [];
+  if (target.pending) {
+    items.push(item('Approve', () => run(`Approved the ${what}.`, () => post(`${base}/approve`, {}), notice).then(() => after?.('approved'))),
+      item('Reject…', async () => {
+        const answer = await ask({ title: `Reject this ${what}`, action: `Reject ${what}`, reasonLabel: 'Reason the author is told' });
+        if (answer) await run(`Rejected the ${what}.`, () => post(`${base}/reject`, { reason: answer.reason }), notice).then(() => after?.('rejected'));
+      }, 'link danger'));
+  } else if (target.hidden) {
+    items.push(item('Restore', () => run(`Restored the ${what}.`, () => post(`${base}/restore`, {}), notice)));
+  } else {
+    items.push(item('Hide…', async () => {
+      const answer = await ask({ title: `Hide this ${what}`, action: `Hide ${what}`, reasonLabel: 'Reason the author is told' });
+      if (answer) await run(`Hid the ${what}.`, () => post(`${base}/hide`, { reason: answer.reason }), notice);
+    }, 'link danger'));
+  }
+  if (target.type === 'post' && !target.pending) {
+    items.push(target.locked
+      ? item('Unlock thread', () => run('Unlocked the thread.', () => post(`/api/mod/posts/${target.id}/unlock`, {}), notice))
+      : item('Lock thread', () => run('Locked the thread.', () => post(`/api/mod/posts/${target.id}/lock`, {}), notice)));
+  }
+  items.push(item(`Delete ${what}`, async () => {
+    if (!window.confirm(`Delete this ${what} for good?${target.type === 'post' ? ' Its comments go with it.' : ''}`)) return;
+    await run(`Deleted the ${what}.`, () => del(`/api/${target.type}s/${target.id}`), notice);
+  }, 'link danger'));
+  if (author) {
+    items.push(item(`Ban ${author}…`, async () => {
+      const answer = await ask({ title: `Ban ${author}`, action: `Ban ${author}`, duration: true, reasonLabel: 'Reason they are told' });
+      if (!answer) return;
+      const until = answer.days ? new Date(Date.now() + Number(answer.days) * DAY).toISOString() : undefined;
+      await run(`Banned ${author}.`, () => post(`/api/mod/users/${encodeURIComponent(author)}/ban`, { reason: answer.reason, until }), notice);
+    }, 'link danger'),
+    item(`${author}'s record`, () => showCard(author)));
+  }
+  return h('details', { class: 'menu mod-menu' },
+    h('summary', { 'aria-label': `Moderate ${author ? `${author}'s ` : 'this '}${what}` }, 'Moderate'),
+    h('div', { class: 'menu-items' }, ...items));
+}
+
+/** The author's card: who they are, their record, the latest moderation of them, and the moderators' notes. */
+export async function showCard(username) {
+  const dialog = document.getElementById('user-card');
+  const body = dialog.querySelector('#user-card-body');
+  dialog.querySelector('#user-card-title').textContent = `${username}'s record`;
+  body.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  if (!dialog.open) dialog.showModal();
+  let card;
+  try {
+    card = await get(`/api/mod/users/${encodeURIComponent(username)}`);
+  } catch (error) {
+    body.replaceChildren(h('p', { class: 'form-error' }, error.message));
+    return;
+  }
+  const c = card.counts;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const notes = h('ul', { class: 'notes', 'aria-label': 'Moderators\' notes' },
+    ...card.notes.map((n) => h('li', {}, h('p', {}, n.body), h('p', { class: 'meta' }, n.author?.username ?? '', ' · ', time(n.createdAt)))));
+  const form = h('form', { class: 'note-form', novalidate: true },
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('label', { for: 'note-body' }, 'Add a private note (moderators only)'),
+    h('textarea', { id: 'note-body', name: 'body', rows: 2, maxlength: 2000 }),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Add note')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    try {
+      const note = await post(`/api/mod/users/${encodeURIComponent(username)}/notes`, { body: form.elements.body.value });
+      notes.prepend(h('li', {}, h('p', {}, note.body), h('p', { class: 'meta' }, note.author?.username ?? '', ' · ', time(note.createdAt))));
+      form.reset();
+      announce('Note added.');
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  body.replaceChildren(
+    h('p', { class: 'meta' }, `${card.role} · joined `, time(card.createdAt)),
+    h('p', { class: 'counts' }, [plural(c.posts, 'post'), plural(c.comments, 'comment'), `${c.hidden} hidden`,
+      plural(c.reports, 'report'), plural(c.bans, 'ban')].join(' · ')),
+    card.ban ? h('p', { class: 'badge-line' }, h('span', { class: 'badge' }, 'banned'),
+      ` ${card.ban.until ? 'until ' : 'for good'}`, card.ban.until ? time(card.ban.until) : '', card.ban.reason ? `: ${card.ban.reason}` : '') : null,
+    h('h3', {}, 'Recent moderation'),
+    card.history.length ? h('ul', { class: 'history' }, ...card.history.map((e) => h('li', {}, auditSentence(e), ' · ', time(e.createdAt))))
+      : h('p', { class: 'muted' }, 'Nothing yet.'),
+    h('h3', {}, 'Notes'),
+    card.notes.length ? null : h('p', { class: 'muted', id: 'no-notes' }, 'No notes yet.'),
+    notes, form);
+}
