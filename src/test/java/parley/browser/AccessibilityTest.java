@@ -86,6 +86,17 @@ class AccessibilityTest {
     api.comment(alice, postId, "A reply, mentioning @bob", comment);
     assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
         .put("targetId", comment).put("reason", "spam").put("details", "Looks automated.")).status());
+    // What moderators see on a thread: a comment waiting for review and one they hid.
+    try {
+      parley.TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', "
+          + "'hold', " + alice.id() + ")");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    api.comment(bob, postId, "A heldword comment, waiting for review", null);
+    long hidden = api.comment(bob, postId, "A comment a moderator hid", null);
+    assertEquals(204, api.post("/api/mod/comments/" + hidden + "/hide", mod, new JsonObject().put("reason", "Rude"))
+        .status());
 
     ChromeDriver page = browsers.open("axe");
     Map<String, List<String>> found = new java.util.LinkedHashMap<>();
@@ -111,6 +122,21 @@ class AccessibilityTest {
 
       signIn(page, base, mod);
       check(page, found, scheme, "moderation", "/mod", By.cssSelector("#mod-panels"));
+      check(page, found, scheme, "post, as a moderator", "/posts/" + postId, By.cssSelector("#comments .mod-menu"));
+      page.findElement(By.cssSelector("#comment-" + hidden + " .mod-menu > summary")).click();
+      record(found, scheme, "post, Moderate menu open", violations(page));
+      page.findElement(By.cssSelector("#comment-" + hidden + " .mod-menu > summary")).click();
+      page.findElement(By.cssSelector("#post-actions .mod-menu > summary")).click();
+      page.findElements(By.cssSelector("#post-actions .mod-menu .menu-items button")).stream()
+          .filter(b -> b.getText().startsWith("Ban ")).findFirst().orElseThrow().click();
+      waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-duration")));
+      record(found, scheme, "post, ban dialog", violations(page));
+      page.findElement(By.cssSelector("#mod-dialog button[value=cancel]")).click();
+      page.findElement(By.cssSelector("#comment-" + hidden + " .mod-menu > summary")).click();
+      page.findElements(By.cssSelector("#comment-" + hidden + " .mod-menu .menu-items button")).stream()
+          .filter(b -> b.getText().endsWith("record")).findFirst().orElseThrow().click();
+      waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("note-body")));
+      record(found, scheme, "post, author's record", violations(page));
     }
     found.values().removeIf(List::isEmpty);
     assertEquals(Map.of(), found, "axe-core violations by page");
