@@ -477,6 +477,34 @@ class ScriptInjectionTest {
       expect(dashboard, where, log);
       assertNothingRan(dashboard, where, Pattern.quote("(61) Parley moderation"));
     }
+
+    // The filter list: every payload short enough to be a word filter, listed as text.
+    List<Payload> words = Payloads.ALL.stream().filter(p -> p.plain().length() <= 200).toList();
+    for (Payload p : words) {
+      created(api.post("/api/mod/filters", mod, new JsonObject().put("kind", "word").put("pattern", p.text())
+          .put("action", "hold")));
+    }
+    created(api.post("/api/mod/filters", mod, new JsonObject().put("kind", "word").put("pattern", "heldword")
+        .put("action", "hold")));
+    List<String> listed = new ArrayList<>(words.stream().map(Payload::plain).toList());
+    listed.add("heldword");
+    expect(dashboard, "the filter list", List.of(check("#filters code", "all text", listed)));
+    assertNothingRan(dashboard, "the filter list", title.pattern());
+
+    // A held post arrives live in the pending queue, rendered; its author's card shows a note full of payloads.
+    long held = created(api.post("/api/posts", authors.get(0), new JsonObject().put("title", mainTitle.text())
+        .put("body", Payloads.asOneMarkdownBody() + "\n\nheldword"))).getLong("id");
+    String note = Payloads.packed(2000);
+    created(api.post("/api/mod/users/" + authors.get(0).username() + "/notes", mod, new JsonObject().put("body", note)));
+    List<Check> pending = new ArrayList<>(List.of(
+        check("#pending-post-" + held + " .post-line > .post-title", "is text", mainTitle.plain())));
+    for (Payload p : Payloads.ALL) pending.add(check("#pending-post-" + held + " > .body", "has seen", p.markdown()));
+    expect(dashboard, "the pending queue", pending);
+    assertNothingRan(dashboard, "the pending queue", title.pattern());
+    dashboard.findElement(By.cssSelector("#pending-post-" + held + " .meta button.person")).click();
+    expect(dashboard, "the user card", List.of(check("#user-card-title", "is text", authors.get(0).username()),
+        check("#user-card .notes > li > p:first-child", "is text", note)));
+    assertNothingRan(dashboard, "the user card", title.pattern());
   }
 
   @Test
