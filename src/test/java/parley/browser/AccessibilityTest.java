@@ -110,7 +110,12 @@ class AccessibilityTest {
       check(page, found, scheme, "settings", "/settings", By.cssSelector("#prefs-form input[name=replies]"));
 
       signIn(page, base, mod);
-      check(page, found, scheme, "moderation", "/mod", By.cssSelector("#mod-panels"));
+      check(page, found, scheme, "moderation", "/mod", By.cssSelector("#queue .report-card"));
+      page.findElement(By.cssSelector("#queue .report-card .ban-toggle")).click();
+      record(found, scheme, "moderation, ban form open", violations(page));
+      page.findElement(By.cssSelector("#queue .report-card button.person")).click();
+      waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#user-card .counts")));
+      record(found, scheme, "moderation, user card open", violations(page));
     }
     found.values().removeIf(List::isEmpty);
     assertEquals(Map.of(), found, "axe-core violations by page");
