@@ -109,6 +109,45 @@ class ModDashboardBrowserTest {
   }
 
   @Test
+  void theViewBarFiltersByKindReasonAndStatus() throws Exception {
+    Session author = api.register("author");
+    Session troll = api.register("troll");
+    Session reader = api.register("reader");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = api.createPost(author, "Mixed");
+    long spam = api.comment(troll, postId, "Cheap pills", null);
+    long rude = api.comment(troll, postId, "You are all fools", null);
+    long settled = api.comment(troll, postId, "Old news", null);
+    report(reader, "comment", spam, "spam", null);
+    report(reader, "comment", rude, "harassment", null);
+    report(reader, "comment", settled, "other", null);
+    long settledReport = api.get("/api/mod/queue?status=open", mod).items().stream()
+        .map(JsonObject.class::cast).filter(i -> i.getLong("targetId") == settled).findFirst().orElseThrow()
+        .getLong("firstReportId");
+    assertEquals(204, api.post("/api/mod/reports/" + settledReport + "/resolve", mod,
+        new JsonObject().put("action", "dismiss")).status());
+
+    ChromeDriver page = dashboard(mod);
+    card(page, spam);
+    card(page, rude);
+    new Select(page.findElement(By.id("view-reason"))).selectByValue("spam");
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("target-comment-" + rude)));
+    assertTrue(card(page, spam).isDisplayed());
+    assertEquals("(2) Parley moderation", page.getTitle(), "the title counts every open card, whatever is shown");
+
+    new Select(page.findElement(By.id("view-reason"))).selectByValue("");
+    new Select(page.findElement(By.id("view-status"))).selectByValue("dismissed");
+    WebElement old = card(page, settled);
+    assertEquals("Dismissed reports", page.findElement(By.id("queue-name")).getText());
+    assertTrue(old.findElements(By.xpath(".//button[normalize-space()='Hide']")).isEmpty(), "nothing to decide");
+    assertTrue(page.findElements(By.id("target-comment-" + spam)).isEmpty());
+
+    new Select(page.findElement(By.id("view-show"))).selectByValue("pending");
+    assertFalse(page.findElement(By.id("queue-section")).isDisplayed());
+    assertTrue(page.findElement(By.id("pending-section")).isDisplayed());
+  }
+
+  @Test
   void lockingTheThreadFromACardTurnsItsButtonIntoUnlockAndKeepsFocus() throws Exception {
     Session author = api.register("author");
     Session troll = api.register("troll");
