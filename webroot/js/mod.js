@@ -1,113 +1,908 @@
 /**
- * The moderators' dashboard: the open-report queue (live: new reports appear, items another moderator handled go,
- * saying who), actions that take effect at once, a live stream of new content, and the audit log. The tab title
- * carries the open-report count.
+ * The moderators' dashboard, meant to be read at a glance: what waits for approval (approve in one click, reject
+ * with a reason), the reports grouped by what they are about (each reporter's reason and words, a link to the
+ * content itself, hide or dismiss in one click with a few seconds to undo, a ban that opens on request and asks to
+ * be confirmed), the new-content stream with its recent history, the audit log written as sentences, the word and
+ * pattern filters, and a card per user with their record and the moderators' notes. Everything follows parley.mod
+ * live; the tab title counts what waits for a decision (open report cards plus pending items).
  */
-import { get, post } from './api.js';
+import { get, post, del } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
-import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus } from './ui.js';
+import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, showProblem, clearProblem }
+  from './ui.js';
 
 const $ = (id) => document.getElementById(id);
-let refreshing = null;
 
-function setCount(items) {
-  const open = items.reduce((n, i) => n + i.reportCount, 0);
-  $('queue-count').textContent = String(open);
-  document.title = open ? `(${open}) Parley moderation` : 'Parley moderation';
-  $('queue-empty').hidden = items.length > 0;
+/** How long a hide or dismiss waits for an Undo before it is sent. */
+const UNDO_MS = 5000;
+const LOG_SIZE = 30;
+const STREAM_SIZE = 50;
+const REASONS = { spam: 'Spam', harassment: 'Harassment', hate: 'Hate', misinformation: 'Misinformation',
+  off_topic: 'Off topic', other: 'Other' };
+const QUEUE_NAMES = { open: 'Open reports', dismissed: 'Dismissed reports', actioned: 'Reports acted on' };
+const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+let serial = 0;
+/** A fresh element id: cards are built many times, and each label needs its own control. */
+const uniqueId = (prefix) => `${prefix}-${++serial}`;
+const me = () => session.current()?.user?.username;
+
+/** The open report cards (unfiltered, for the counts) and how many items wait for approval. */
+let openItems = [];
+let pendingTotal = 0;
+/** Post titles seen so far, for live comments (their events carry the post's id only). */
+const titles = new Map();
+
+// ---------- words and links ----------
+
+const reasonLabel = (reason) => REASONS[reason] ?? reason;
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** Where a post or comment is read: a comment's permalink is its anchor in the thread. */
+function permalink(targetType, id, postId) {
+  return targetType === 'comment' ? `/posts/${postId}#comment-${id}` : `/posts/${postId ?? id}`;
 }
 
-function queueItem(item) {
-  const c = item.content;
-  const body = h('div', { class: 'body' });
-  if (c.bodyHtml) setBodyHtml(body, c.bodyHtml);
-  const postId = c.postId;
-  const act = (label, fn, cls) => h('button', { type: 'button', class: cls, onclick: async (event) => {
-    event.target.disabled = true;
-    try { await fn(); } catch (error) { alert(error.message); } finally { event.target.disabled = false; }
-  } }, label);
-  const banReason = h('input', { name: 'ban-reason', 'aria-label': 'Ban reason', placeholder: 'Ban reason' });
-  const banDays = h('select', { name: 'ban-duration', 'aria-label': 'Ban duration' },
-    h('option', { value: '1' }, '1 day'), h('option', { value: '7' }, '7 days'), h('option', { value: '30' }, '30 days'),
-    h('option', { value: '' }, 'Permanent'));
-  return h('li', { class: 'card queue-item', id: `target-${item.targetType}-${item.targetId}`,
-    'data-report': item.firstReportId },
-  h('p', { class: 'meta' }, `${item.targetType} by `, userLink(item.author?.username), ' · ',
-    `${item.reportCount} report${item.reportCount === 1 ? '' : 's'}: ${item.reasons.join(', ')}`, ' · last ', time(item.lastReportedAt),
-    c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'hidden') : ''),
-  c.postTitle ? h('p', {}, h('a', { href: `/posts/${postId}` }, c.postTitle)) : null,
-  body,
-  h('div', { class: 'row' },
-    act('Hide', () => post(`/api/mod/reports/${item.firstReportId}/resolve`, { action: 'hide' }), 'danger'),
-    act('Dismiss', () => post(`/api/mod/reports/${item.firstReportId}/resolve`, { action: 'dismiss' })),
-    c.hidden ? act('Restore', () => post(`/api/mod/${item.targetType}s/${item.targetId}/restore`, {})) : null,
-    c.locked ? act('Unlock thread', () => post(`/api/mod/posts/${postId}/unlock`, {}))
-      : act('Lock thread', () => post(`/api/mod/posts/${postId}/lock`, {}))),
-  item.author ? h('div', { class: 'row' }, banReason, banDays, act(`Ban ${item.author.username}`, () => {
-    const days = banDays.value;
-    const until = days ? new Date(Date.now() + Number(days) * 86400000).toISOString() : undefined;
-    return post(`/api/mod/users/${encodeURIComponent(item.author.username)}/ban`,
-      { reason: banReason.value || 'Breaking the community rules', until });
-  }, 'danger')) : null);
+/** A post's title as a link, on a line of its own. */
+function postLine(postId, title) {
+  const link = h('a', { href: `/posts/${postId}`, class: 'post-title' }, title ?? 'A post');
+  if (!title && postId) knownTitle(postId).then((t) => { if (t) link.textContent = t; });
+  return h('p', { class: 'post-line' }, link);
 }
 
-async function loadQueue() {
-  const page = await get('/api/mod/queue?status=open&limit=100');
-  $('queue').replaceChildren(...page.items.map(queueItem));
-  setCount(page.items);
+/**
+ * A post's title quoted in a sentence, as a link. A long one is cut short by the stylesheet (with an ellipsis), so
+ * the page holds the whole title and screen readers read it.
+ */
+function titleLink(postId, title) {
+  const link = h('a', { href: `/posts/${postId}`, class: 'post-title' }, title ?? 'a post');
+  if (!title && postId) knownTitle(postId).then((t) => { if (t) link.textContent = t; });
+  return h('span', { class: 'quoted-title' }, '"', link, '"');
 }
 
-/** Coalesces bursts of events into one refetch. */
-function refreshQueue() {
-  if (!refreshing) refreshing = loadQueue().finally(() => { refreshing = null; });
-  return refreshing;
+async function knownTitle(postId) {
+  if (!titles.has(postId)) {
+    titles.set(postId, get(`/api/posts/${postId}`).then((p) => p.title ?? null).catch(() => null));
+  }
+  return titles.get(postId);
+}
+
+/** A name that opens the user's card (their record and the moderators' notes). */
+function person(username) {
+  if (!username) return h('span', {}, 'someone');
+  return h('button', { type: 'button', class: 'link person', 'aria-haspopup': 'dialog',
+    onclick: (event) => openUserCard(username, event.currentTarget) }, username);
+}
+
+/** "grumpy_gus's comment on "Harbour footbridge"", each part a link. */
+function whose(targetType, id, target = {}) {
+  const owner = target.username ? [person(target.username), "'s "] : ['a '];
+  if (targetType === 'post') {
+    return [...owner, 'post ', target.postTitle || target.postId ? titleLink(target.postId ?? id, target.postTitle) : ''];
+  }
+  const comment = target.postId ? h('a', { href: permalink('comment', id, target.postId) }, 'comment') : 'comment';
+  return [...owner, comment, ...(target.postId ? [' on ', titleLink(target.postId, target.postTitle)] : [])];
+}
+
+function badges(c) {
+  return ['hidden', 'pending', 'deleted', 'locked'].filter((flag) => c?.[flag])
+    .flatMap((flag) => [' ', h('span', { class: `badge badge-${flag}` }, flag)]);
+}
+
+// ---------- the audit log, as sentences ----------
+
+const CONTENT_VERBS = { hidden: 'hid', restored: 'restored', approved: 'approved', rejected: 'rejected' };
+
+/** One audit entry as a sentence: "sam_mod hid grumpy_gus's comment on "Harbour footbridge": Spam". */
+function sentence(entry) {
+  const actor = userLink(entry.actor?.username);
+  const t = entry.target ?? {};
+  const d = entry.details ?? {};
+  const user = () => person(t.username ?? d.username);
+  const [kind, verb] = entry.action.split('.');
+  let said;
+  if ((kind === 'post' || kind === 'comment') && CONTENT_VERBS[verb]) {
+    said = [actor, ` ${CONTENT_VERBS[verb]} `, ...whose(kind, entry.targetId, t)];
+  } else if (entry.action === 'post.locked' || entry.action === 'post.unlocked') {
+    said = [actor, ` ${verb} the thread `, titleLink(t.postId ?? entry.targetId, t.postTitle)];
+  } else if (entry.action === 'report.dismissed' || entry.action === 'report.actioned') {
+    said = [actor, verb === 'dismissed' ? ' dismissed the reports on ' : ' closed the reports on ',
+      ...whose(entry.targetType, entry.targetId, t)];
+  } else if (entry.action === 'user.banned') {
+    said = [actor, ' banned ', user(), d.until ? ` until ${DATE.format(new Date(d.until))}` : ' for good'];
+  } else if (entry.action === 'user.unbanned') {
+    said = [actor, ' lifted the ban on ', user()];
+  } else if (entry.action === 'user.role_changed') {
+    said = [actor, ' changed ', user(), `'s role from ${d.from} to ${d.to}`];
+  } else if (entry.action === 'user.noted') {
+    said = [actor, ' added a note about ', user()];
+  } else if (kind === 'filter') {
+    said = [actor, verb === 'added' ? ' added the ' : ' removed the ', d.kind === 'pattern' ? 'pattern ' : 'word ',
+      h('code', {}, d.pattern ?? ''), verb === 'added' ? ' to the filters' : ' from the filters',
+      d.action ? ` (${d.action === 'hold' ? 'hold for approval' : 'refuse'})` : ''];
+  } else {
+    said = [actor, ` ${entry.action} ${entry.targetType} ${entry.targetId}`];
+  }
+  return [...said, entry.reason ? `: ${entry.reason}` : ''];
 }
 
 function logItem(entry) {
-  return h('li', { class: 'card' }, h('p', { class: 'meta' }, userLink(entry.actor?.username), ` ${entry.action} `,
-    `${entry.targetType} ${entry.targetId}`, entry.reason ? ` · "${entry.reason}"` : '', ' · ', time(entry.createdAt)));
+  return h('li', { class: 'card log-item', id: `log-${entry.id}` },
+    h('p', {}, ...sentence(entry), h('span', { class: 'meta' }, ' · ', time(entry.createdAt))));
 }
 
 async function loadLog() {
-  const page = await get('/api/mod/log?limit=30');
+  const page = await get(`/api/mod/log?limit=${LOG_SIZE}`);
   $('log').replaceChildren(...page.items.map(logItem));
+  $('log-empty').hidden = page.items.length > 0;
 }
 
+function addLogEntry(entry) {
+  if ($(`log-${entry.id}`)) return;
+  $('log').prepend(logItem(entry));
+  while ($('log').children.length > LOG_SIZE) $('log').lastElementChild.remove();
+  $('log-empty').hidden = true;
+}
+
+// ---------- lists that keep what the moderator is doing ----------
+
+/**
+ * Brings a list in line with items, keyed: existing elements are updated in place and stay where they are (so a
+ * half-typed ban reason or reject reason survives a live refresh), new ones are inserted, gone ones removed
+ * (except those showing a "handled by" notice for a moment: data-leaving).
+ */
+function reconcile(list, items, keyOf, build, update) {
+  const keys = new Set(items.map(keyOf));
+  for (const el of [...list.children]) {
+    if (!keys.has(el.dataset.key) && !el.dataset.leaving) el.remove();
+  }
+  const existing = new Map([...list.children].map((el) => [el.dataset.key, el]));
+  let cursor = list.firstElementChild;
+  const skipLeaving = () => { while (cursor?.dataset.leaving) cursor = cursor.nextElementSibling; };
+  for (const item of items) {
+    const key = keyOf(item);
+    let el = existing.get(key);
+    if (el) {
+      update?.(el, item);
+    } else {
+      el = build(item);
+      el.dataset.key = key;
+    }
+    skipLeaving();
+    if (el === cursor) cursor = cursor.nextElementSibling;
+    else list.insertBefore(el, cursor);
+  }
+}
+
+/** Where focus goes when a card leaves: the next card's first button, the previous one's, else the heading. */
+function focusAfter(card, heading) {
+  const sibling = card.nextElementSibling ?? card.previousElementSibling;
+  return () => {
+    const target = sibling?.isConnected
+      ? sibling.querySelector('.actions button') ?? sibling.querySelector('button, a[href]') : null;
+    (target ?? heading).focus();
+  };
+}
+
+/** Runs one load at a time; a request made while one runs runs again after it, so no change is missed. */
+function coalesced(load) {
+  let running = null;
+  let again = false;
+  const run = () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = load().then(() => { $('mod-error').hidden = true; }, loadFailed).finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        run();
+      }
+    });
+    return running;
+  };
+  return run;
+}
+
+function loadFailed(error) {
+  $('mod-error').textContent = `Could not refresh the dashboard: ${error.message}`;
+  $('mod-error').hidden = false;
+}
+
+/**
+ * A button that runs an action, with its failure shown in the card (never an alert). While it runs it is marked
+ * aria-disabled rather than disabled: a disabled button loses focus, and the keyboard user with it.
+ */
+function actionButton(label, run, cls, action) {
+  return h('button', { type: 'button', class: cls, 'data-action': action, onclick: async (event) => {
+    const button = event.currentTarget;
+    if (button.getAttribute('aria-disabled') === 'true') return;
+    const out = button.closest('.mod-card')?.querySelector('.card-error');
+    button.setAttribute('aria-disabled', 'true');
+    if (out) out.textContent = '';
+    try {
+      await run(button);
+    } catch (error) {
+      if (out) out.textContent = error.message;
+      else toast(error.message);
+    } finally {
+      button.removeAttribute('aria-disabled');
+    }
+  } }, label);
+}
+
+// ---------- toasts and undo ----------
+
+function toast(text, undo) {
+  const textId = uniqueId('toast');
+  const el = h('div', { class: 'toast' }, h('span', { id: textId }, text),
+    undo ? h('button', { type: 'button', class: 'undo', 'aria-describedby': textId, onclick: undo }, 'Undo') : null);
+  $('toasts').append(el);
+  announce(undo ? `${text} Undo is possible for ${UNDO_MS / 1000} seconds.` : text);
+  if (!undo) setTimeout(() => el.remove(), 4000);
+  return el;
+}
+
+/*
+ * Undo, by waiting: a hide or dismiss takes the card away at once, but the request is only sent when the undo
+ * window is over, so Undo just cancels it and the server never acted. (Sending at once and undoing with "restore"
+ * would leave the reports closed, a hidden-and-restored pair in the audit log, and the author notified.) A page
+ * that is left or closed in the window sends what is waiting at once on pagehide, with a keepalive fetch that
+ * outlives the page. While an action waits or is being sent its card stays out of every refresh.
+ */
+const waiting = new Map(); // target key -> {path, body, label, timer, toast, card, place, focusNext, sent}
+
+function later({ key, path, body, label, card }) {
+  const entry = { path, body, label, card, sent: false,
+    place: { list: card.parentElement, next: card.nextElementSibling }, focusNext: focusAfter(card, $('queue-title')) };
+  card.remove();
+  entry.toast = toast(label, () => undo(key));
+  entry.toast.querySelector('button').focus();
+  entry.timer = setTimeout(() => send(key), UNDO_MS);
+  waiting.set(key, entry);
+  updateCounts();
+}
+
+function undo(key) {
+  const entry = waiting.get(key);
+  if (!entry || entry.sent) return;
+  clearTimeout(entry.timer);
+  waiting.delete(key);
+  entry.toast.remove();
+  const { list, next } = entry.place;
+  list.insertBefore(entry.card, next?.parentElement === list ? next : null);
+  entry.card.querySelector('.actions button')?.focus();
+  announce('Undone.');
+  updateCounts();
+  refreshQueue();
+}
+
+/** Ends the undo window; leaves focus on the next card if it was on the Undo button. */
+function closeWindow(entry) {
+  entry.sent = true;
+  clearTimeout(entry.timer);
+  const hadFocus = entry.toast.contains(document.activeElement);
+  entry.toast.remove();
+  if (hadFocus) entry.focusNext();
+}
+
+async function send(key) {
+  const entry = waiting.get(key);
+  if (!entry || entry.sent) return;
+  closeWindow(entry);
+  try {
+    await post(entry.path, entry.body);
+  } catch (error) {
+    toast(error.status === 409 ? 'Another moderator had already handled that.' : `That failed: ${error.message}`);
+  } finally {
+    waiting.delete(key);
+    refreshQueue();
+  }
+}
+
+addEventListener('pagehide', () => {
+  const token = session.token();
+  for (const [key, entry] of waiting) {
+    if (entry.sent) continue;
+    // Forgotten at once: should the page come back from the back/forward cache, a refresh shows where things are.
+    waiting.delete(key);
+    entry.toast.remove();
+    clearTimeout(entry.timer);
+    // Headers as api.js makes them; keepalive lets the request finish after the page is gone.
+    fetch(entry.path, { method: 'POST', keepalive: true, body: JSON.stringify(entry.body), headers: {
+      Accept: 'application/json', 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    } }).catch(() => {});
+  }
+});
+addEventListener('pageshow', (event) => { if (event.persisted && session.isModerator()) refreshAll().catch(loadFailed); });
+
+// ---------- the ban form: opened on request, confirmed before it is sent ----------
+
+function banControls(username, onBanned) {
+  const formId = uniqueId('ban-form');
+  const reasonId = uniqueId('ban-reason');
+  const durationId = uniqueId('ban-duration');
+  const questionId = uniqueId('ban-question');
+  const toggle = h('button', { type: 'button', class: 'ban-toggle', 'aria-expanded': 'false', 'aria-controls': formId },
+    `Ban ${username}…`);
+  const reason = h('input', { id: reasonId, name: 'reason', maxlength: 1000, autocomplete: 'off' });
+  const duration = h('select', { id: durationId, name: 'duration' },
+    h('option', { value: '1' }, '1 day'), h('option', { value: '7', selected: true }, '7 days'),
+    h('option', { value: '30' }, '30 days'), h('option', { value: '' }, 'Permanently'));
+  const question = h('p', { id: questionId, class: 'ban-question' });
+  const confirm = h('button', { type: 'button', class: 'danger confirm-ban', 'aria-describedby': questionId },
+    `Yes, ban ${username}`);
+  const firstStep = h('div', { class: 'row' }, h('button', { type: 'submit', class: 'danger' }, 'Ban…'),
+    h('button', { type: 'button', onclick: () => close() }, 'Cancel'));
+  const secondStep = h('div', { class: 'ban-confirm', hidden: true }, question,
+    h('div', { class: 'row' }, confirm, h('button', { type: 'button', onclick: () => back() }, 'Go back')));
+  const form = h('form', { id: formId, class: 'ban-form', hidden: true, novalidate: true, 'aria-label': `Ban ${username}` },
+    h('div', { class: 'fields' },
+      h('div', {}, h('label', { for: reasonId }, 'Reason'), reason),
+      h('div', {}, h('label', { for: durationId }, 'For'), duration)),
+    h('p', { class: 'form-error', role: 'alert' }), firstStep, secondStep);
+
+  const open = () => {
+    form.hidden = false;
+    toggle.setAttribute('aria-expanded', 'true');
+    reason.focus();
+  };
+  const close = () => {
+    back();
+    form.hidden = true;
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.focus();
+  };
+  const back = () => {
+    secondStep.hidden = true;
+    firstStep.hidden = false;
+    reason.disabled = false;
+    duration.disabled = false;
+    if (!form.hidden) reason.focus();
+  };
+  toggle.addEventListener('click', () => (form.hidden ? open() : close()));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    if (!reason.value.trim()) {
+      showProblem(form, { fieldErrors: () => ({ reason: 'is required: the person is told why.' }) });
+      reason.focus();
+      return;
+    }
+    const days = duration.value;
+    question.textContent = `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'permanently'}? `
+      + 'They will not be able to post, comment or report.';
+    reason.disabled = true;
+    duration.disabled = true;
+    firstStep.hidden = true;
+    secondStep.hidden = false;
+    confirm.focus();
+  });
+  confirm.addEventListener('click', async () => {
+    const days = duration.value;
+    const until = days ? new Date(Date.now() + Number(days) * 86400000).toISOString() : undefined;
+    confirm.disabled = true;
+    try {
+      await post(`/api/mod/users/${encodeURIComponent(username)}/ban`, { reason: reason.value.trim(), until });
+      form.replaceChildren(h('p', { class: 'ok', tabindex: '-1' },
+        `${username} is banned ${until ? `until ${DATE.format(new Date(until))}` : 'permanently'}.`));
+      form.firstElementChild.focus();
+      toggle.hidden = true;
+      announce(`${username} is banned.`);
+      onBanned?.();
+    } catch (error) {
+      back();
+      form.querySelector('.form-error').textContent = error.message;
+    } finally {
+      confirm.disabled = false;
+    }
+  });
+  return { toggle, form };
+}
+
+// ---------- reports ----------
+
+const targetKey = (item) => `${item.targetType}-${item.targetId}`;
+const view = () => ({ show: $('view-show').value, status: $('view-status').value, reason: $('view-reason').value });
+
+/** The reports on one target, grouped by reason: who reported it, and in their own words. */
+function reportList(item) {
+  const byReason = new Map();
+  for (const r of item.reports ?? []) {
+    if (!byReason.has(r.reason)) byReason.set(r.reason, []);
+    byReason.get(r.reason).push(r);
+  }
+  return h('ul', { class: 'reports' }, [...byReason].map(([reason, reports]) => h('li', {},
+    h('p', {}, h('strong', { class: 'reason' }, reasonLabel(reason)), ' from ',
+      reports.flatMap((r, i) => [i ? ', ' : '', person(r.reporter?.username)])),
+    reports.filter((r) => r.details).map((r) => h('blockquote', { class: 'details' },
+      h('p', {}, r.details), h('p', { class: 'meta' }, '— ', r.reporter?.username ?? 'someone', ', ', time(r.createdAt)))))));
+}
+
+function reportMain(item) {
+  const c = item.content ?? {};
+  const body = h('div', { class: 'body quoted' });
+  if (c.bodyHtml) setBodyHtml(body, c.bodyHtml);
+  const kind = item.targetType === 'post' ? 'Post' : 'Comment';
+  return h('div', { class: 'card-main' },
+    h('p', { class: 'meta' }, `${kind} by `, person(item.author?.username),
+      item.targetType === 'comment' && c.postTitle ? [' on ', titleLink(c.postId, c.postTitle)] : '',
+      ' · ', time(c.createdAt ?? item.firstReportedAt), ...badges(c)),
+    item.targetType === 'post' ? postLine(c.postId, c.postTitle) : null,
+    body,
+    h('p', { class: 'permalink-line' }, h('a', { class: 'permalink', href: permalink(item.targetType, c.id, c.postId) },
+      item.targetType === 'post' ? 'Open the post' : 'Open the comment in its thread')),
+    h('p', { class: 'report-summary' }, h('strong', {}, plural(item.reportCount, 'report')), ' · last ',
+      time(item.lastReportedAt)),
+    reportList(item));
+}
+
+function reportSignature(item) {
+  const c = item.content ?? {};
+  return JSON.stringify([item.reports?.map((r) => r.id), c.hidden, c.locked, c.deleted, c.pending, c.body]);
+}
+
+function reportCard(item, status) {
+  const ban = item.author?.username ? banControls(item.author.username) : null;
+  return h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
+    'data-report': item.firstReportId, 'data-signature': reportSignature(item) },
+  reportMain(item),
+  h('p', { class: 'card-error form-error', role: 'alert' }),
+  reportActions(item, status, ban?.toggle),
+  ban?.form);
+}
+
+/** The card's buttons for the content's state; the ban toggle is passed in so that its open form survives. */
+function reportActions(item, status, banToggle) {
+  const c = item.content ?? {};
+  const author = item.author?.username;
+  const what = `${author ? `${author}'s` : 'the'} ${item.targetType}`;
+  const resolve = (action, label) => (button) => later({ key: targetKey(item), card: button.closest('.mod-card'),
+    path: `/api/mod/reports/${item.firstReportId}/resolve`, label,
+    // The hide's reason is what the reporters said it was: the author is told it and the log shows it.
+    body: action === 'hide' ? { action, note: item.reasons.map(reasonLabel).join(', ') } : { action } });
+  return h('div', { class: 'row actions' },
+    status === 'open' && !c.hidden ? actionButton('Hide', resolve('hide', `Hiding ${what}.`), 'danger', 'hide') : null,
+    status === 'open'
+      ? actionButton('Dismiss', resolve('dismiss', `Dismissing the reports on ${what}.`), null, 'dismiss') : null,
+    c.hidden && !c.deleted
+      ? actionButton('Restore', () => post(`/api/mod/${item.targetType}s/${c.id}/restore`, {}), null, 'restore') : null,
+    c.deleted ? null : c.locked
+      ? actionButton('Unlock thread', () => post(`/api/mod/posts/${c.postId}/unlock`, {}), null, 'lock')
+      : actionButton('Lock thread', () => post(`/api/mod/posts/${c.postId}/lock`, {}), null, 'lock'),
+    banToggle);
+}
+
+/**
+ * A card whose reports or content changed (a new report, hidden, locked) is renewed in place: what it shows and
+ * its buttons; the ban form and anything typed in it stay, and focus stays on the same kind of button.
+ */
+function updateReportCard(li, item) {
+  const signature = reportSignature(item);
+  if (li.dataset.signature === signature) return;
+  li.dataset.signature = signature;
+  const main = li.querySelector('.card-main');
+  if (main) main.replaceWith(reportMain(item));
+  const actions = li.querySelector('.actions');
+  if (!actions) return;
+  const focused = actions.contains(document.activeElement) ? document.activeElement : null;
+  const banToggle = actions.querySelector('.ban-toggle');
+  const fresh = reportActions(item, $('view-status').value, banToggle);
+  actions.replaceWith(fresh);
+  if (focused === banToggle) banToggle?.focus();
+  else if (focused) {
+    (fresh.querySelector(`[data-action="${focused.dataset.action}"]`) ?? fresh.querySelector('button'))?.focus();
+  }
+}
+
+async function loadQueue() {
+  const { status, reason } = view();
+  const query = new URLSearchParams({ status, limit: '100' });
+  if (reason) query.set('reason', reason);
+  const shown = await get(`/api/mod/queue?${query}`);
+  const open = status === 'open' && !reason ? shown : await get('/api/mod/queue?status=open&limit=100');
+  openItems = open.items;
+  for (const { content } of shown.items) {
+    if (content?.postTitle) titles.set(content.postId, Promise.resolve(content.postTitle));
+  }
+  const items = shown.items.filter((item) => !waiting.has(targetKey(item)));
+  reconcile($('queue'), items, (item) => `${status}:${targetKey(item)}`, (item) => reportCard(item, status),
+    updateReportCard);
+  $('queue-name').textContent = QUEUE_NAMES[status];
+  $('queue-empty').textContent = status === 'open' ? 'Nothing to review.' : 'None.';
+  $('queue-empty').hidden = items.length > 0;
+  $('queue-count').textContent = String(items.length);
+  updateCounts();
+}
+
+const refreshQueue = coalesced(loadQueue);
+
+/** Someone else settled a card: say who, then let it go. An action of ours waiting on it is cancelled. */
+function handledElsewhere(d) {
+  const key = `${d.targetType}-${d.targetId}`;
+  const by = d.resolvedBy?.username;
+  if (by && by === me()) {
+    refreshQueue();
+    return;
+  }
+  const entry = waiting.get(key);
+  if (entry && !entry.sent) {
+    closeWindow(entry);
+    waiting.delete(key);
+    toast(`${by ?? 'Another moderator'} had already handled that.`);
+  }
+  const card = $(`target-${key}`);
+  if (card && $('view-status').value === 'open') {
+    const hadFocus = card.contains(document.activeElement);
+    const next = focusAfter(card, $('queue-title'));
+    card.dataset.leaving = 'true';
+    card.replaceChildren(h('p', { class: 'muted', tabindex: '-1' },
+      `Handled by ${by ?? 'another moderator'}: ${d.action === 'hide' ? 'hidden' : 'dismissed'}.`));
+    if (hadFocus) card.firstElementChild.focus();
+    setTimeout(() => {
+      const focusMoves = card.contains(document.activeElement);
+      card.remove();
+      if (focusMoves) next();
+      refreshQueue();
+    }, 3000);
+  } else {
+    refreshQueue();
+  }
+}
+
+// ---------- pending ----------
+
+function pendingCard(item) {
+  const kind = item.targetType === 'post' ? 'Post' : 'Comment';
+  const author = item.author?.username;
+  const what = `${author ? `${author}'s` : 'the'} ${item.targetType}`;
+  const body = h('div', { class: 'body quoted' });
+  if (item.bodyHtml) setBodyHtml(body, item.bodyHtml);
+  const path = `/api/mod/${item.targetType}s/${item.id}`;
+  const reasonId = uniqueId('reject-reason');
+  const formId = uniqueId('reject-form');
+  const rejectToggle = h('button', { type: 'button', class: 'danger', 'aria-expanded': 'false', 'aria-controls': formId },
+    'Reject…');
+  const reason = h('input', { id: reasonId, name: 'reason', maxlength: 1000, autocomplete: 'off' });
+  const form = h('form', { id: formId, class: 'reject-form', hidden: true, novalidate: true, 'aria-label': `Reject ${what}` },
+    h('label', { for: reasonId }, 'Reason'), reason,
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'danger' }, `Reject ${item.targetType} for good`),
+      h('button', { type: 'button', onclick: () => closeReject() }, 'Cancel')));
+  const li = h('li', { class: 'card mod-card pending-card', id: `pending-${item.targetType}-${item.id}` },
+    h('p', { class: 'meta' }, `${kind} by `, person(author),
+      item.author?.createdAt ? [' (joined ', time(item.author.createdAt), ')'] : '',
+      item.targetType === 'comment' ? [' on ', titleLink(item.postId, item.postTitle)] : '', ' · ', time(item.createdAt)),
+    item.targetType === 'post' ? postLine(item.postId, item.postTitle) : null,
+    item.reason ? h('p', { class: 'held' }, h('strong', {}, 'Held: '), item.reason) : null,
+    body,
+    h('p', { class: 'permalink-line' }, h('a', { class: 'permalink', href: permalink(item.targetType, item.id, item.postId) },
+      item.targetType === 'post' ? 'Open the post' : 'Open the comment in its thread')),
+    h('p', { class: 'card-error form-error', role: 'alert' }),
+    h('div', { class: 'row actions' }, actionButton('Approve', async (button) => {
+      await post(`${path}/approve`);
+      leave(button.closest('.mod-card'), `Approved ${what}.`);
+    }, 'primary'), rejectToggle),
+    form);
+  const closeReject = () => {
+    form.hidden = true;
+    rejectToggle.setAttribute('aria-expanded', 'false');
+    rejectToggle.focus();
+  };
+  rejectToggle.addEventListener('click', () => {
+    if (!form.hidden) return closeReject();
+    form.hidden = false;
+    rejectToggle.setAttribute('aria-expanded', 'true');
+    return reason.focus();
+  });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    if (!reason.value.trim()) {
+      showProblem(form, { fieldErrors: () => ({ reason: 'is required: the author is told why.' }) });
+      reason.focus();
+      return;
+    }
+    const submit = form.querySelector('button[type=submit]');
+    submit.disabled = true;
+    try {
+      await post(`${path}/reject`, { reason: reason.value.trim() });
+      leave(li, `Rejected ${what}: ${reason.value.trim()}`);
+    } catch (error) {
+      showProblem(form, error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return li;
+}
+
+/** A pending card that was decided: it goes, focus moves on, and a toast says what was done. */
+function leave(card, text) {
+  focusAfter(card, $('pending-title'))();
+  card.remove();
+  pendingTotal = Math.max(0, pendingTotal - 1);
+  updatePendingCount();
+  toast(text);
+  refreshPending();
+}
+
+async function loadPending() {
+  const page = await get('/api/mod/pending?limit=100');
+  pendingTotal = page.total;
+  for (const item of page.items) titles.set(item.postId, Promise.resolve(item.postTitle));
+  reconcile($('pending'), page.items, (item) => `${item.targetType}-${item.id}`, pendingCard);
+  updatePendingCount();
+}
+
+function updatePendingCount() {
+  $('pending-count').textContent = String(pendingTotal);
+  $('pending-empty').hidden = $('pending').children.length > 0;
+  updateCounts();
+}
+
+const refreshPending = coalesced(loadPending);
+
+// ---------- counts and the view ----------
+
+function updateCounts() {
+  const open = openItems.filter((item) => !waiting.has(targetKey(item))).length;
+  const total = open + pendingTotal;
+  const title = total ? `(${total}) Parley moderation` : 'Parley moderation';
+  if (document.title !== title) document.title = title;
+}
+
+function applyView() {
+  const { show } = view();
+  $('pending-section').hidden = show === 'reports';
+  $('queue-section').hidden = show === 'pending';
+  $('view-status').disabled = show === 'pending';
+  $('view-reason').disabled = show === 'pending';
+}
+
+// ---------- the new-content stream ----------
+
+function streamItem(i) {
+  const isPost = i.targetType === 'post';
+  return h('li', { class: 'card stream-item', id: `stream-${i.targetType}-${i.id}` },
+    h('p', { class: 'meta' }, h('a', { href: permalink(i.targetType, i.id, i.postId) }, isPost ? 'Post' : 'Comment'),
+      ' by ', person(i.author?.username), isPost ? '' : [' on ', titleLink(i.postId, i.postTitle)],
+      ' · ', time(i.createdAt), ...badges(i)),
+    isPost ? postLine(i.postId, i.postTitle) : null,
+    i.excerpt ? h('p', { class: 'excerpt' }, i.excerpt) : null);
+}
+
+async function loadStream() {
+  const page = await get('/api/mod/recent?limit=30');
+  for (const item of page.items) titles.set(item.postId, Promise.resolve(item.postTitle));
+  $('stream').replaceChildren(...page.items.map(streamItem));
+  $('stream-empty').hidden = page.items.length > 0;
+}
+
+/** A live post or comment: new ones go on top; one already listed (approved after pending) is renewed in place. */
+function addToStream(e) {
+  const d = e.data;
+  const targetType = e.type.startsWith('post.') ? 'post' : 'comment';
+  if (targetType === 'post' && d.title) titles.set(d.id, Promise.resolve(d.title));
+  const item = { targetType, id: d.id, postId: targetType === 'post' ? d.id : d.postId,
+    // The history's excerpts are short; a live item's whole body is clamped to a few lines by the stylesheet.
+    postTitle: targetType === 'post' ? d.title : null, excerpt: d.excerpt ?? d.body, author: d.author,
+    createdAt: d.createdAt,
+    hidden: !!d.hidden, pending: e.type.endsWith('.pending') };
+  const el = streamItem(item);
+  const old = $(el.id);
+  if (old) old.replaceWith(el);
+  else $('stream').prepend(el);
+  while ($('stream').children.length > STREAM_SIZE) $('stream').lastElementChild.remove();
+  $('stream-empty').hidden = true;
+}
+
+function markStream(targetType, id, flag, on) {
+  const item = $(`stream-${targetType}-${id}`);
+  const meta = item?.querySelector('.meta');
+  if (!meta) return;
+  const badge = meta.querySelector(`.badge-${flag}`);
+  if (on && !badge) meta.append(' ', h('span', { class: `badge badge-${flag}` }, flag));
+  if (!on && badge) badge.remove();
+}
+
+// ---------- filters ----------
+
+function filterItem(f) {
+  const what = f.kind === 'pattern' ? 'pattern' : 'word';
+  return h('li', { class: 'card filter-item', id: `filter-${f.id}` },
+    h('p', {}, h('span', { class: 'badge' }, what), ' ', h('code', {}, f.pattern), ' → ',
+      f.action === 'refuse' ? 'refused' : 'held for approval'),
+    h('p', { class: 'meta' }, 'Added by ', userLink(f.createdBy?.username), ' · ', time(f.createdAt)),
+    h('button', { type: 'button', class: 'danger remove-filter', 'aria-label': `Remove the ${what} ${f.pattern}`,
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        const li = button.closest('li');
+        button.disabled = true;
+        try {
+          await del(`/api/mod/filters/${f.id}`);
+          const next = li.nextElementSibling ?? li.previousElementSibling;
+          li.remove();
+          $('filters-empty').hidden = $('filters').children.length > 0;
+          (next?.querySelector('button') ?? $('filter-pattern')).focus();
+          announce(`Removed the ${what} ${f.pattern}.`);
+        } catch (error) {
+          button.disabled = false;
+          toast(error.status === 404 ? 'That filter was already removed.' : error.message);
+          refreshFilters();
+        }
+      } }, 'Remove'));
+}
+
+async function loadFilters() {
+  const page = await get('/api/mod/filters');
+  reconcile($('filters'), page.items, (f) => `filter-${f.id}`, filterItem);
+  $('filters-empty').hidden = page.items.length > 0;
+}
+
+const refreshFilters = coalesced(loadFilters);
+
+function resetForm(form) {
+  clearProblem(form);
+  form.querySelectorAll('[aria-invalid]').forEach((el) => {
+    el.removeAttribute('aria-invalid');
+    el.removeAttribute('aria-describedby');
+  });
+}
+
+async function addFilter(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const submit = form.querySelector('button[type=submit]');
+  resetForm(form);
+  submit.disabled = true;
+  try {
+    const f = await post('/api/mod/filters', { kind: form.elements.kind.value, pattern: form.elements.pattern.value,
+      action: form.elements.action.value });
+    form.elements.pattern.value = '';
+    await loadFilters();
+    announce(`Added the ${f.kind} ${f.pattern}.`);
+  } catch (error) {
+    // A duplicate (409) names the field, but its message is a sentence of its own, not one to put after a label.
+    const message = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+    showProblem(form, error.status === 409 ? { message, fieldErrors: () => ({}) } : error);
+    (form.querySelector('[aria-invalid]') ?? form.elements.pattern).focus();
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+// ---------- the user card ----------
+
+let cardOpener = null;
+
+async function openUserCard(username, opener) {
+  const dialog = $('user-card');
+  // A name inside the card opens that person's card in its place; closing returns to what opened the first one.
+  if (!dialog.contains(opener)) cardOpener = opener;
+  $('user-card-title').textContent = username;
+  $('user-card-body').replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  if (!dialog.open) dialog.showModal();
+  try {
+    renderUserCard(await get(`/api/mod/users/${encodeURIComponent(username)}`));
+  } catch (error) {
+    $('user-card-body').replaceChildren(h('p', { class: 'form-error' }, error.message));
+  }
+}
+
+function note(n) {
+  return h('li', {}, h('p', {}, n.body), h('p', { class: 'meta' }, '— ', n.author?.username ?? 'a moderator', ', ',
+    time(n.createdAt)));
+}
+
+function renderUserCard(card) {
+  const c = card.counts ?? {};
+  const count = (n, label) => h('div', {}, h('dt', {}, label), h('dd', {}, String(n ?? 0)));
+  const ban = card.ban;
+  const banLine = ban
+    ? h('p', { class: 'ban-state banned', tabindex: '-1' }, h('strong', {}, 'Banned'),
+      ban.until ? ` until ${DATE.format(new Date(ban.until))}` : ' permanently', ban.reason ? `: ${ban.reason}` : '')
+    : h('p', { class: 'ban-state' }, 'Not banned.');
+  const reload = () => openUserCard(card.username, cardOpener);
+  const banTools = ban
+    ? h('div', { class: 'row' }, actionButton('Lift the ban', async () => {
+      await del(`/api/mod/users/${encodeURIComponent(card.username)}/ban`);
+      announce(`${card.username}'s ban is lifted.`);
+      await reload();
+      $('user-card-close').focus();
+    }))
+    : (({ toggle, form }) => h('div', {}, h('div', { class: 'row' }, toggle), form))(banControls(card.username,
+      () => reload().then(() => $('user-card-body').querySelector('.ban-state')?.focus())));
+  const noteId = uniqueId('note-body');
+  const notes = h('ol', { class: 'notes plain' }, (card.notes ?? []).map(note));
+  const noNotes = h('p', { class: 'muted', hidden: (card.notes ?? []).length > 0 }, 'No notes yet.');
+  const noteForm = h('form', { class: 'note-form', novalidate: true },
+    h('label', { for: noteId }, 'Add a note'), h('textarea', { id: noteId, name: 'body', maxlength: 2000, rows: 3 }),
+    h('p', { class: 'muted hint' }, 'Only moderators see notes.'),
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Add note')));
+  noteForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    resetForm(noteForm);
+    const submit = noteForm.querySelector('button[type=submit]');
+    submit.disabled = true;
+    try {
+      const added = await post(`/api/mod/users/${encodeURIComponent(card.username)}/notes`,
+        { body: noteForm.elements.body.value });
+      notes.prepend(note(added));
+      noNotes.hidden = true;
+      noteForm.elements.body.value = '';
+      announce('Note added.');
+    } catch (error) {
+      showProblem(noteForm, error);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  const history = card.history ?? [];
+  $('user-card-body').replaceChildren(
+    h('p', { class: 'meta' }, card.role, ' · joined ', time(card.createdAt), ' · ',
+      h('a', { href: `/u/${encodeURIComponent(card.username)}` }, 'Profile')),
+    banLine, banTools,
+    h('dl', { class: 'counts' }, count(c.posts, 'Posts'), count(c.comments, 'Comments'), count(c.hidden, 'Hidden'),
+      count(c.reports, 'Reports against'), count(c.bans, 'Bans')),
+    h('h3', {}, 'Recent moderation'),
+    history.length ? h('ol', { class: 'history plain' }, history.map((e) => h('li', {}, ...sentence(e), ' · ',
+      time(e.createdAt)))) : h('p', { class: 'muted' }, 'Nothing yet.'),
+    h('h3', {}, 'Notes from moderators'), notes, noNotes, noteForm);
+}
+
+function setUpUserCard() {
+  const dialog = $('user-card');
+  $('user-card-close').addEventListener('click', () => dialog.close());
+  // A click on the backdrop (outside the dialog's box) closes it too.
+  dialog.addEventListener('click', (event) => { if (event.target === dialog) dialog.close(); });
+  dialog.addEventListener('close', () => {
+    if (cardOpener?.isConnected) cardOpener.focus();
+    cardOpener = null;
+  });
+}
+
+// ---------- live ----------
+
 function onEvent(e) {
+  const d = e.data ?? {};
   switch (e.type) {
     case 'report.created':
-      announce('New report');
+      announce(`New report: ${reasonLabel(d.reason)}.`);
       refreshQueue();
       break;
-    case 'report.resolved': {
-      const el = $(`target-${e.data.targetType}-${e.data.targetId}`);
-      if (el) {
-        el.replaceChildren(h('p', { class: 'muted' },
-          `Handled by ${e.data.resolvedBy?.username ?? 'a moderator'}: ${e.data.action === 'hide' ? 'hidden' : 'dismissed'}.`));
-        setTimeout(() => refreshQueue(), 1500);
-      } else {
-        refreshQueue();
-      }
-      loadLog();
+    case 'report.resolved':
+      handledElsewhere(d);
+      loadLog().catch(loadFailed);
       break;
-    }
+    case 'post.pending':
+    case 'comment.pending':
+      announce(`A new ${e.type === 'post.pending' ? 'post' : 'comment'} by ${d.author?.username ?? 'someone'} `
+        + 'is waiting for approval.');
+      refreshPending();
+      addToStream(e);
+      break;
     case 'post.created':
-    case 'comment.created': {
-      const d = e.data;
-      const body = h('div', { class: 'body' });
-      setBodyHtml(body, d.bodyHtml);
-      $('stream').prepend(h('li', { class: 'card' }, h('p', { class: 'meta' }, `${e.type === 'post.created' ? 'Post' : 'Comment'} by `,
-        userLink(d.author?.username), ' · ', time(d.createdAt), ' · ',
-        h('a', { href: `/posts/${d.postId ?? d.id}` }, 'open')), d.title ? h('p', {}, d.title) : null, body));
-      while ($('stream').children.length > 50) $('stream').lastElementChild.remove();
+    case 'comment.created':
+      addToStream(e);
       break;
+    default: {
+      // Every other event on this topic is a moderator action, and its data is the audit entry.
+      if (d.action && d.actor) addLogEntry(d);
+      const [kind, verb] = e.type.split('.');
+      if (verb === 'hidden' || verb === 'restored') markStream(kind, d.targetId, 'hidden', verb === 'hidden');
+      if (verb === 'approved' || verb === 'rejected') refreshPending();
+      if (kind === 'filter') refreshFilters();
+      if (kind === 'post' || kind === 'comment' || kind === 'report') refreshQueue();
     }
-    default:
-      // Every other event on this topic is a moderator action: the log and the queue may have changed.
-      loadLog();
-      refreshQueue();
   }
+}
+
+function refreshAll() {
+  return Promise.all([refreshQueue(), refreshPending(), loadStream(), loadLog(), refreshFilters()]);
 }
 
 async function start() {
@@ -119,14 +914,24 @@ async function start() {
     return;
   }
   try {
-    await Promise.all([loadQueue(), loadLog()]);
+    await Promise.all([loadQueue(), loadPending(), loadStream(), loadLog(), loadFilters()]);
   } catch {
     $('mod-denied').hidden = false;
+    $('live-status').hidden = true;
     return;
   }
   $('mod-panels').hidden = false;
+  $('view').addEventListener('change', () => {
+    applyView();
+    refreshQueue();
+  });
+  $('view').addEventListener('submit', (event) => event.preventDefault());
+  applyView();
+  $('filter-form').addEventListener('submit', addFilter);
+  setUpUserCard();
   onStatus(liveStatus($('live-status')));
-  connection().subscribe('parley.mod', { since: 0, onEvent, onResync: () => { refreshQueue(); loadLog(); } });
+  connection().subscribe('parley.mod', { since: 0, onEvent,
+    onResync: () => refreshAll().catch(loadFailed) });
 }
 
 start();

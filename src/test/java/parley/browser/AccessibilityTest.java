@@ -121,7 +121,12 @@ class AccessibilityTest {
       check(page, found, scheme, "settings", "/settings", By.cssSelector("#prefs-form input[name=replies]"));
 
       signIn(page, base, mod);
-      check(page, found, scheme, "moderation", "/mod", By.cssSelector("#mod-panels"));
+      check(page, found, scheme, "moderation", "/mod", By.cssSelector("#queue .report-card"));
+      page.findElement(By.cssSelector("#queue .report-card .ban-toggle")).click();
+      record(found, scheme, "moderation, ban form open", violations(page));
+      page.findElement(By.cssSelector("#queue .report-card button.person")).click();
+      waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#user-card .counts")));
+      record(found, scheme, "moderation, user card open", violations(page));
       check(page, found, scheme, "post, as a moderator", "/posts/" + postId, By.cssSelector("#comments .mod-menu"));
       page.findElement(By.cssSelector("#comment-" + hidden + " .mod-menu > summary")).click();
       record(found, scheme, "post, Moderate menu open", violations(page));

@@ -89,7 +89,8 @@ class DocScreenshots {
     waitFor(dashboard, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("target-comment-" + spam)));
     waitUntilLive(dashboard);
     api.comment(linus, thread, "Sorry for the noise above, reported it.", null);
-    waitFor(dashboard, 10).until(d -> d.findElements(By.cssSelector("#stream > li")).size() == 1);
+    waitFor(dashboard, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#stream > li"),
+        "Sorry for the noise above, reported it."));
     js(dashboard, "document.activeElement && document.activeElement.blur();");
     Files.write(OUT.resolve("dashboard.png"), BrowserSupport.screenshot(dashboard));
 

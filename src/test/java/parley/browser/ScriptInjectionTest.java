@@ -377,31 +377,42 @@ class ScriptInjectionTest {
     Pattern title = Pattern.compile("(\\(\\d+\\) )?Parley moderation");
     // "Live" means the socket is open; the probe shows the subscription behind it is in place too.
     untilLive(dashboard, attempt -> api.comment(mod, acted, "Live probe " + attempt, null), attempt -> ExpectedConditions
-        .textToBe(By.cssSelector("#stream > li:first-child > .body"), "Live probe " + attempt));
+        .textToBe(By.cssSelector("#stream > li:first-child > .excerpt"), "Live probe " + attempt));
 
-    // The live stream of new content (it keeps the latest 50): the main thread, then batches of 20.
+    // The live stream of new content (it keeps the latest 50): the main thread, then batches of 20. A live item shows
+    // the title and the body's text as written (Markdown unrendered, clamped to a few lines by the stylesheet).
     Payload mainTitle = payload(14);
     long main = createPost(writer, mainTitle.text(), Payloads.asOneMarkdownBody(), webUrls());
-    List<Check> first = new ArrayList<>(List.of(
-        check("#stream > li:first-child > p:not(.meta)", "is text", mainTitle.plain())));
-    for (Payload p : Payloads.ALL) first.add(check("#stream > li:first-child > .body", "has seen", p.markdown()));
-    expect(dashboard, "the stream with the main thread", first);
+    expect(dashboard, "the stream with the main thread", List.of(
+        check("#stream > li:first-child > .post-line > .post-title", "is text", mainTitle.plain()),
+        check("#stream > li:first-child > .excerpt", "is text", api.get("/api/posts/" + main).json().getString("body"))));
     assertNothingRan(dashboard, "the stream with the main thread", title.pattern());
     for (int g = 0; g < 3; g++) {
       List<Payload> group = groups.get(g);
-      for (Payload p : group) payloadPost(authors.get(g), p);
+      List<String> bodies = new ArrayList<>();
+      for (Payload p : group) {
+        bodies.add(api.get("/api/posts/" + payloadPost(authors.get(g), p)).json().getString("body"));
+      }
       expect(dashboard, "the stream with the posts of group " + g, List.of(
-          check("#stream > li:nth-child(-n+20) > p:not(.meta)", "all text", group.stream().map(Payload::plain).toList()),
-          check("#stream > li:nth-child(-n+20) > .body", "all seen", group.stream().map(Payload::markdown).toList())));
+          check("#stream > li:nth-child(-n+20) > .post-line > .post-title", "all text",
+              group.stream().map(Payload::plain).toList()),
+          check("#stream > li:nth-child(-n+20) > .excerpt", "all text", bodies)));
       assertNothingRan(dashboard, "the stream with the posts of group " + g, title.pattern());
     }
     Map<Long, Payload> comments = new LinkedHashMap<>();
     for (int g = 0; g < 3; g++) {
       List<Payload> group = groups.get(g);
-      for (Payload p : group) comments.put(api.comment(authors.get(g), main, p.text(), null), p);
+      List<String> bodies = new ArrayList<>();
+      for (Payload p : group) {
+        long id = api.comment(authors.get(g), main, p.text(), null);
+        comments.put(id, p);
+        bodies.add(api.get("/api/comments/" + id).json().getString("body"));
+      }
       expect(dashboard, "the stream with the comments of group " + g, List.of(
-          check("#stream > li:nth-child(-n+20) > p:not(.meta)", "count", 0),
-          check("#stream > li:nth-child(-n+20) > .body", "all seen", group.stream().map(Payload::markdown).toList())));
+          check("#stream > li:nth-child(-n+20) > .post-line", "count", 0),
+          check("#stream > li:nth-child(-n+20) .meta .post-title", "all text",
+              group.stream().map(p -> mainTitle.plain()).toList()),
+          check("#stream > li:nth-child(-n+20) > .excerpt", "all text", bodies)));
       assertNothingRan(dashboard, "the stream with the comments of group " + g, title.pattern());
     }
 
@@ -412,12 +423,15 @@ class ScriptInjectionTest {
     comments.forEach((id, p) -> created(api.post("/api/reports", reporter, report("comment", id, p.text()))));
     assertNothingRan(dashboard, "the dashboard as the reports arrived", title.pattern());
     dashboard.navigate().refresh();
+    // Each card shows the content rendered, its thread's title and the reporter's own words.
     List<Check> queue = new ArrayList<>(List.of(check("#queue > li", "count", 61), check("#queue-count", "is text", "61"),
-        check("#target-post-" + main + " > p:not(.meta) > a", "is text", mainTitle.plain())));
-    for (Payload p : Payloads.ALL) queue.add(check("#target-post-" + main + " > .body", "has seen", p.markdown()));
+        check("#target-post-" + main + " .post-line > .post-title", "is text", mainTitle.plain()),
+        check("#target-post-" + main + " .details > p:first-child", "is text", Payloads.packed(1000))));
+    for (Payload p : Payloads.ALL) queue.add(check("#target-post-" + main + " .card-main > .body", "has seen", p.markdown()));
     comments.forEach((id, p) -> {
-      queue.add(check("#target-comment-" + id + " > p:not(.meta) > a", "is text", mainTitle.plain()));
-      queue.add(check("#target-comment-" + id + " > .body", "is seen", p.markdown()));
+      queue.add(check("#target-comment-" + id + " .meta .post-title", "is text", mainTitle.plain()));
+      queue.add(check("#target-comment-" + id + " .card-main > .body", "is seen", p.markdown()));
+      queue.add(check("#target-comment-" + id + " .details > p:first-child", "is text", p.plain()));
     });
     expect(dashboard, "the queue", queue);
     assertNothingRan(dashboard, "the queue", Pattern.quote("(61) Parley moderation"));
@@ -431,21 +445,21 @@ class ScriptInjectionTest {
         long report = created(api.post("/api/reports", reporter, report("post", acted, p.text()))).getLong("id");
         done(api.post("/api/mod/reports/" + report + "/resolve", mod,
             new JsonObject().put("action", "dismiss").put("note", p.text())));
-        entries.add(new String[] {"report.dismissed", p.plain()});
+        entries.add(new String[] {"mod dismissed the reports on writer's post \"Moderated thread\"", p.plain()});
         done(api.post("/api/mod/posts/" + acted + "/hide", mod, why));
-        entries.add(new String[] {"post.hidden", p.plain()});
+        entries.add(new String[] {"mod hid writer's post \"Moderated thread\"", p.plain()});
         done(api.post("/api/mod/posts/" + acted + "/restore", mod, why));
-        entries.add(new String[] {"post.restored", p.plain()});
+        entries.add(new String[] {"mod restored writer's post \"Moderated thread\"", p.plain()});
         done(api.post("/api/mod/comments/" + actedComment + "/hide", mod, why));
-        entries.add(new String[] {"comment.hidden", p.plain()});
+        entries.add(new String[] {"mod hid writer's comment on \"Moderated thread\"", p.plain()});
         done(api.post("/api/mod/comments/" + actedComment + "/restore", mod, why));
-        entries.add(new String[] {"comment.restored", p.plain()});
+        entries.add(new String[] {"mod restored writer's comment on \"Moderated thread\"", p.plain()});
         done(api.post("/api/mod/posts/" + acted + "/lock", mod, why));
-        entries.add(new String[] {"post.locked", p.plain()});
+        entries.add(new String[] {"mod locked the thread \"Moderated thread\"", p.plain()});
         done(api.post("/api/mod/posts/" + acted + "/unlock", mod, why));
-        entries.add(new String[] {"post.unlocked", p.plain()});
+        entries.add(new String[] {"mod unlocked the thread \"Moderated thread\"", p.plain()});
         done(api.post("/api/mod/users/banned_user/ban", mod, why));
-        entries.add(new String[] {"user.banned", p.plain()});
+        entries.add(new String[] {"mod banned banned_user for good", p.plain()});
       }
       String where = "the audit log with the reasons of payloads " + batch.get(0).n() + " to " + batch.get(batch.size() - 1).n();
       // The open dashboard got every event of the batch live; then a reload reads the log afresh (a burst of
@@ -456,13 +470,41 @@ class ScriptInjectionTest {
       for (int i = 0; i < entries.size(); i++) {
         String[] entry = entries.get(entries.size() - 1 - i); // newest first
         String item = "#log > li:nth-child(" + (i + 1) + ")";
-        log.add(check(item, "has text", " " + entry[0] + " "));
-        log.add(check(item, "has text", "\"" + entry[1] + "\""));
+        // Each entry is a sentence (who did what to whose content, where) followed by the reason.
+        log.add(check(item + " > p", "has text", entry[0] + ": " + entry[1] + " · "));
       }
       log.add(check("#queue > li", "count", 61));
       expect(dashboard, where, log);
       assertNothingRan(dashboard, where, Pattern.quote("(61) Parley moderation"));
     }
+
+    // The filter list: every payload short enough to be a word filter, listed as text.
+    List<Payload> words = Payloads.ALL.stream().filter(p -> p.plain().length() <= 200).toList();
+    for (Payload p : words) {
+      created(api.post("/api/mod/filters", mod, new JsonObject().put("kind", "word").put("pattern", p.text())
+          .put("action", "hold")));
+    }
+    created(api.post("/api/mod/filters", mod, new JsonObject().put("kind", "word").put("pattern", "heldword")
+        .put("action", "hold")));
+    List<String> listed = new ArrayList<>(words.stream().map(Payload::plain).toList());
+    listed.add("heldword");
+    expect(dashboard, "the filter list", List.of(check("#filters code", "all text", listed)));
+    assertNothingRan(dashboard, "the filter list", title.pattern());
+
+    // A held post arrives live in the pending queue, rendered; its author's card shows a note full of payloads.
+    long held = created(api.post("/api/posts", authors.get(0), new JsonObject().put("title", mainTitle.text())
+        .put("body", Payloads.asOneMarkdownBody() + "\n\nheldword"))).getLong("id");
+    String note = Payloads.packed(2000);
+    created(api.post("/api/mod/users/" + authors.get(0).username() + "/notes", mod, new JsonObject().put("body", note)));
+    List<Check> pending = new ArrayList<>(List.of(
+        check("#pending-post-" + held + " .post-line > .post-title", "is text", mainTitle.plain())));
+    for (Payload p : Payloads.ALL) pending.add(check("#pending-post-" + held + " > .body", "has seen", p.markdown()));
+    expect(dashboard, "the pending queue", pending);
+    assertNothingRan(dashboard, "the pending queue", title.pattern());
+    dashboard.findElement(By.cssSelector("#pending-post-" + held + " .meta button.person")).click();
+    expect(dashboard, "the user card", List.of(check("#user-card-title", "is text", authors.get(0).username()),
+        check("#user-card .notes > li > p:first-child", "is text", note)));
+    assertNothingRan(dashboard, "the user card", title.pattern());
   }
 
   @Test
