@@ -197,6 +197,52 @@ class ModerationInPlaceBrowserTest {
         .until(d -> !d.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
   }
 
+  /**
+   * The whole path on a server with Parley's default holds: a new account's first comment is held, reaches /mod
+   * live, is approved there, and arrives on a reader's open thread.
+   */
+  @Test
+  void aNewAccountsFirstCommentIsHeldReachesTheDashboardLiveAndOnceApprovedTheReadersThread() throws Exception {
+    parley.Main.Running server = TestParley.startServer(java.util.Map.of(parley.config.Holds.NEW_COMMENTS, "2",
+        parley.config.Holds.NEW_POSTS, "1", parley.config.Holds.NEW_ACCOUNT_AGE, "1d"));
+    try {
+      String site = "http://localhost:" + server.port();
+      Api own = new Api(site);
+      Session alice = own.register("alice");
+      Session reader = own.register("reader");
+      Session mod = own.registerWithRole("sam_mod", "moderator");
+      TestParley.sql("UPDATE users SET created_at = now() - interval '30 days' WHERE id IN (" + alice.id() + ", "
+          + reader.id() + ")");
+      long postId = own.createPost(alice, "Harbour footbridge");
+      Session newbie = own.register("newbie");
+
+      WebDriver dashboard = browsers.open("mod");
+      signIn(dashboard, site, mod);
+      dashboard.get(site + "/mod");
+      BrowserSupport.waitUntilLive(dashboard);
+      WebDriver readerPage = browsers.open("reader");
+      signIn(readerPage, site, reader);
+      openPost(readerPage, site, postId);
+
+      Api.Response created = own.post("/api/posts/" + postId + "/comments", newbie,
+          new JsonObject().put("body", "Hello from a brand-new account"));
+      assertTrue(created.json().getBoolean("pending"), created.toString());
+      long held = created.json().getLong("id");
+
+      WebElement card = waitFor(dashboard, 5).withMessage("the held comment reaches /mod live")
+          .until(ExpectedConditions.visibilityOfElementLocated(By.id("pending-comment-" + held)));
+      assertTrue(card.getText().contains("new account"), card.getText());
+      assertEquals(0, readerPage.findElements(By.id("comment-" + held)).size(), "readers do not see it yet");
+      card.findElement(By.xpath(".//button[normalize-space()='Approve']")).click();
+
+      waitFor(readerPage, 3).withMessage("approved: it arrives on the reader's open thread")
+          .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "Hello from a brand-new account"));
+      assertFalse(readerPage.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
+    } finally {
+      server.stop();
+    }
+  }
+
   private static long replyButtonsOf(WebDriver page, long commentId) {
     return page.findElements(By.cssSelector("#comment-" + commentId + " > .content .reply")).size();
   }
