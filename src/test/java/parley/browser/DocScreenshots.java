@@ -23,7 +23,7 @@ import static parley.browser.BrowserSupport.waitFor;
 import static parley.browser.BrowserSupport.waitUntilLive;
 
 /**
- * Makes the README's screenshots (docs/screenshots/feed.png, post.png, dashboard.png, notifications.png,
+ * Makes the README's screenshots (docs/screenshots/feed.png, post.png, dashboard.png, moderation-thread.png, notifications.png,
  * settings.png) from a real browser on a
  * small seeded community. Not part of the test suite (its name matches no surefire pattern); run it on purpose:
  * <pre>mvn -q -B test -Dtest=DocScreenshots -Dsurefire.failIfNoSpecifiedTests=false</pre>
@@ -83,6 +83,10 @@ class DocScreenshots {
     waitFor(reader, 10).until(d -> d.findElements(By.cssSelector("#comments li.comment")).size() == 4);
     Files.write(OUT.resolve("post.png"), BrowserSupport.screenshot(reader));
 
+    // A word the moderators hold for review, and a comment it holds.
+    api.post("/api/mod/filters", mod, new JsonObject().put("kind", "word").put("pattern", "crypto").put("action", "hold"));
+    api.comment(spammer, thread, "Earn crypto while you sleep, DM me", null);
+
     WebDriver dashboard = browsers.open("moderator");
     signIn(dashboard, base, mod);
     dashboard.get(base + "/mod");
@@ -93,6 +97,12 @@ class DocScreenshots {
         "Sorry for the noise above, reported it."));
     js(dashboard, "document.activeElement && document.activeElement.blur();");
     Files.write(OUT.resolve("dashboard.png"), BrowserSupport.screenshot(dashboard));
+
+    // The same moderator on the thread: the Moderate menu on the reported comment.
+    openPost(dashboard, base, thread);
+    dashboard.findElement(By.cssSelector("#comment-" + spam + " .mod-menu > summary")).click();
+    js(dashboard, "document.getElementById('comment-" + spam + "').scrollIntoView({block: 'center'});");
+    Files.write(OUT.resolve("moderation-thread.png"), BrowserSupport.screenshot(dashboard));
 
     // Ada's inbox: a reply, a mention, a comment on her post, and the outcome of a report.
     WebDriver inbox = browsers.open("ada");
