@@ -50,6 +50,10 @@ final class ParleyProcess implements AutoCloseable {
     Map<String, String> env = new HashMap<>();
     AppConfig.DEFAULT_LIMITS.keySet().forEach(key -> env.put(key, "1000000/1s"));
     env.put(AppConfig.HTTP_INSTANCES, "2");
+    // These tests' accounts are seconds old and post at once: nothing is held for review (that is tested on its own).
+    env.put(parley.config.Holds.NEW_POSTS, "0");
+    env.put(parley.config.Holds.NEW_COMMENTS, "0");
+    env.put(parley.config.Holds.MAX_LINKS, "1000");
     env.putAll(overrides);
     return new ParleyProcess(name, dataDir, env);
   }
