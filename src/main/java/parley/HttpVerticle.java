@@ -33,6 +33,8 @@ import parley.block.Blocks;
 import parley.moderation.Moderation;
 import parley.moderation.ModerationRoutes;
 import parley.moderation.Review;
+import parley.vote.VoteRoutes;
+import parley.vote.Votes;
 import parley.screening.Screening;
 import parley.report.ReportRoutes;
 import parley.report.Reports;
@@ -85,8 +87,10 @@ public final class HttpVerticle extends VerticleBase {
     Posts postsApi = new Posts(database.pool(), events, screening);
     Comments commentsApi = new Comments(database.pool(), events, screening);
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
-    PostRoutes posts = new PostRoutes(postsApi, limits, config.trustedProxies());
-    CommentRoutes comments = new CommentRoutes(commentsApi, limits, config.trustedProxies());
+    Votes votes = new Votes(database.pool(), config.downvotes());
+    PostRoutes posts = new PostRoutes(postsApi, votes, limits, config.trustedProxies());
+    CommentRoutes comments = new CommentRoutes(commentsApi, votes, limits, config.trustedProxies());
+    VoteRoutes voting = new VoteRoutes(votes, node.scores(), limits);
     ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
     BlockRoutes blocks = new BlockRoutes(new Blocks(vertx, database.pool()));
     ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi),
@@ -140,6 +144,7 @@ public final class HttpVerticle extends VerticleBase {
     accounts.mount(router);
     posts.mount(router);
     comments.mount(router);
+    voting.mount(router);
     reports.mount(router);
     blocks.mount(router);
     inbox.mount(router);

@@ -21,6 +21,7 @@ import parley.live.LiveMeters;
 import parley.web.Pages;
 import parley.notification.Notifications;
 import parley.notification.Notifier;
+import parley.vote.ScoreBoard;
 import parley.live.Relay;
 import parley.cluster.Cluster;
 import parley.events.Topics;
@@ -183,7 +184,8 @@ public final class Main {
     NodeState node = new NodeState(limits, cluster == null ? Accounts.loginThrottle(config)
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
-        new AtomicBoolean(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages);
+        new AtomicBoolean(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
+        new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits)));
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
     return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD), introduced)

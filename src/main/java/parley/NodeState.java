@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining,
     RouteTable restrictedRoutes, CommitListeners commits, Relay relay, LiveMeters liveMeters,
-    PrometheusMeterRegistry meters, Pages.Templates pages) {
+    PrometheusMeterRegistry meters, Pages.Templates pages, parley.vote.ScoreBoard scores) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

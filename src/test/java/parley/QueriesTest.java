@@ -119,19 +119,20 @@ class QueriesTest {
   }
 
   @Test
-  void aSignedInReaderCostsOneMoreQueryForWhoTheyAre() throws Exception {
+  void aSignedInReaderCostsTwoMoreQueriesWhoTheyAreAndTheirVotesOnThePage() throws Exception {
     Api.Session alice = api.register("alice");
     api.createPost(alice, "Post");
     List<String> statements = statementsDuring(() -> api.get("/api/posts", alice));
-    assertEquals(2, statements.size(), statements.toString());
+    assertEquals(3, statements.size(), statements.toString());
+    assertTrue(statements.get(2).contains("FROM post_votes"), statements.toString());
   }
 
   @Test
   void theFeedIsReadInIndexOrder() throws Exception {
     api.createPost(api.register("alice"), "Post");
     String sql = statementsDuring(() -> api.get("/api/posts")).get(0);
-    assertServedByIndex(plan(sql, "NULL", "21", "0"));
-    assertServedByIndex(plan(sql, "100", "21", "7"));
+    assertServedByIndex(plan(sql, "NULL", "21", "0", "NULL"));
+    assertServedByIndex(plan(sql, "NULL", "21", "7", "100"));
   }
 
   @Test
@@ -160,9 +161,10 @@ class QueriesTest {
     api.register("alice");
     String sql = statementsDuring(() -> api.get("/api/users/alice")).get(0);
     String plan = plan(sql, "'alice'");
-    assertTrue(plan.contains("posts_by_author"), plan);
+    // On a table this small any index with the listed predicate will do (posts_by_author, or a feed index filtered
+    // by author): what matters is that no count reads the whole table. FeedPlansTest checks the plans at scale.
+    assertFalse(plan.contains("Seq Scan"), plan);
     assertTrue(plan.contains("comments_by_author"), plan);
-    assertTrue(plan.contains("users_username_key"), plan);
   }
 
   @Test

@@ -13,18 +13,20 @@ import java.time.OffsetDateTime;
  * their place, but its body and author are gone.
  */
 public record Comment(long id, long postId, Long parentId, long authorId, String author, String body, String bodyHtml,
-    OffsetDateTime createdAt, OffsetDateTime editedAt, boolean deleted, boolean hidden, boolean pending) {
+    OffsetDateTime createdAt, OffsetDateTime editedAt, boolean deleted, boolean hidden, boolean pending, int upvotes,
+    int downvotes, double best) {
 
   /** The columns {@link #fromRow} reads; {@code c} is comments and {@code u} its author. */
   static final String COLUMNS = "c.id, c.post_id, c.parent_id, c.author_id, u.username, c.body, c.body_html, "
       + "c.created_at, c.edited_at, c.deleted_at IS NOT NULL AS deleted, c.hidden_at IS NOT NULL AS hidden, "
-      + "c.pending_at IS NOT NULL AS pending";
+      + "c.pending_at IS NOT NULL AS pending, c.upvotes, c.downvotes, c.best";
 
   static Comment fromRow(Row row) {
     return new Comment(row.getLong("id"), row.getLong("post_id"), row.getLong("parent_id"), row.getLong("author_id"),
         row.getString("username"), row.getString("body"), row.getString("body_html"),
         row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"), row.getBoolean("deleted"),
-        row.getBoolean("hidden"), row.getBoolean("pending"));
+        row.getBoolean("hidden"), row.getBoolean("pending"), row.getInteger("upvotes"), row.getInteger("downvotes"),
+        row.getDouble("best"));
   }
 
   /** The whole comment (its author and moderators see a hidden one like this, marked hidden). */
@@ -40,7 +42,11 @@ public record Comment(long id, long postId, Long parentId, long authorId, String
         .put("editedAt", Iso.format(editedAt))
         .put("deleted", deleted)
         .put("hidden", hidden)
-        .put("pending", pending);
+        .put("pending", pending)
+        .put("score", upvotes - downvotes)
+        .put("upvotes", upvotes)
+        .put("downvotes", downvotes)
+        .put("myVote", null);
   }
 
   /**

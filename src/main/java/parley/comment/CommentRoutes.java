@@ -11,6 +11,7 @@ import parley.http.Page;
 import parley.http.PathIds;
 import parley.access.Principal;
 import parley.http.Problem;
+import parley.vote.Votes;
 
 import java.time.Instant;
 import java.util.List;
@@ -22,11 +23,13 @@ public final class CommentRoutes {
   private static final int MAX_PAGE = 200;
 
   private final Comments comments;
+  private final Votes votes;
   private final RateLimiter limits;
   private final List<String> trustedProxies;
 
-  public CommentRoutes(Comments comments, RateLimiter limits, List<String> trustedProxies) {
+  public CommentRoutes(Comments comments, Votes votes, RateLimiter limits, List<String> trustedProxies) {
     this.comments = comments;
+    this.votes = votes;
     this.limits = limits;
     this.trustedProxies = trustedProxies;
   }
@@ -44,10 +47,15 @@ public final class CommentRoutes {
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     Principal reader = Principal.current(ctx).orElse(null);
-    comments.list(postId, page, reader)
+    CommentSort sort = CommentSort.parse(ctx.request().getParam("sort"));
+    comments.list(postId, page, reader, sort)
         .map(rows -> rows.orElseThrow(() -> Problem.notFound("No such post.")))
-        .onSuccess(thread -> ctx.json(page.respond(thread.comments(), seen -> seen.comment().id(),
-            seen -> seen.comment().toJsonFor(reader, seen.authorBlocked())).put("seq", thread.seq())))
+        .map(thread -> page.respond(thread.comments(), seen -> sort.keyOf(seen.comment()),
+            seen -> seen.comment().id(),
+            seen -> seen.comment().toJsonFor(reader, seen.authorBlocked())).put("seq", thread.seq()))
+        .compose(list -> votes.withMine(Votes.Kind.COMMENT, reader,
+            list.getJsonArray("items").stream().map(io.vertx.core.json.JsonObject.class::cast).toList()).map(list))
+        .onSuccess(ctx::json)
         .onFailure(ctx::fail);
   }
 
@@ -76,7 +84,9 @@ public final class CommentRoutes {
     Principal reader = Principal.current(ctx).orElse(null);
     comments.find(commentId(ctx), reader)
         .map(comment -> comment.orElseThrow(() -> Problem.notFound("No such comment.")))
-        .onSuccess(seen -> ctx.json(seen.comment().toJsonFor(reader, seen.authorBlocked())))
+        .map(seen -> seen.comment().toJsonFor(reader, seen.authorBlocked()))
+        .compose(json -> votes.withMine(Votes.Kind.COMMENT, reader, List.of(json)).map(json))
+        .onSuccess(ctx::json)
         .onFailure(ctx::fail);
   }
 

@@ -53,21 +53,29 @@ public final class Comments {
    * (one row of nulls) and carries the thread's seq from the same snapshot; comments come through the
    * comments_thread index.
    */
-  static final String LIST = """
+  static String list(CommentSort sort) {
+    return """
       SELECT %s, COALESCE(t.seq, 0) AS thread_seq, b.blocker_id IS NOT NULL AS author_blocked
         FROM posts p
         LEFT JOIN topic_seqs t ON t.topic = '%s' || p.id
         LEFT JOIN LATERAL (
           SELECT * FROM comments
-           WHERE post_id = p.id AND id > COALESCE($2, 0) AND %s
-           ORDER BY id
+           WHERE post_id = p.id AND %s AND %s
+           ORDER BY %s
            LIMIT $3) c ON true
         LEFT JOIN users u ON u.id = c.author_id
         %s
        WHERE p.id = $1 AND %s
-       ORDER BY c.id""".formatted(Comment.COLUMNS, Topics.POST_PREFIX, Visibility.inThreadFor("", "$4", "$5"),
-          Visibility.blockedJoin("b", "$4", "c.author_id"),
-          Visibility.readableBy("p", "$4", "$5"));
+       ORDER BY %s""".formatted(Comment.COLUMNS, Topics.POST_PREFIX, sort.where(),
+          Visibility.inThreadFor("", "$4", "$5"), sort.orderBy(""), Visibility.blockedJoin("b", "$4", "c.author_id"),
+          Visibility.readableBy("p", "$4", "$5"), sort.orderBy("c."));
+  }
+
+  private static final java.util.Map<CommentSort, String> LISTS = new java.util.EnumMap<>(CommentSort.class);
+
+  static {
+    for (CommentSort sort : CommentSort.values()) LISTS.put(sort, list(sort));
+  }
 
   /**
    * A profile's visible comments, newest first, with their post's title (null when the reader $4 blocked that post's
@@ -190,9 +198,9 @@ public final class Comments {
   }
 
   /** A page of the thread as the reader may see it, or empty when the post does not exist for them. */
-  public Future<Optional<ThreadPage>> list(long postId, Page page, Principal reader) {
+  public Future<Optional<ThreadPage>> list(long postId, Page page, Principal reader, CommentSort sort) {
     Tuple args = Tuple.of(postId, page.after(), page.fetchSize(), readerId(reader), reader != null && reader.isModerator());
-    return pool.preparedQuery(LIST).execute(args).map(rows -> {
+    return pool.preparedQuery(LISTS.get(sort)).execute(sort.cursor(args, page)).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
       List<Seen> comments = new ArrayList<>(rows.size());
       long seq = 0;

@@ -52,6 +52,7 @@ public record AppConfig(
     List<String> clusterMembers,
     List<String> metricsAllow,
     Holds holds,
+    boolean downvotes,
     Map<String, Limit> limits) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
@@ -88,6 +89,8 @@ public record AppConfig(
   public static final String CLUSTER_BUS_PORT = "PARLEY_CLUSTER_BUS_PORT";
   public static final String CLUSTER_MEMBERS = "PARLEY_CLUSTER_MEMBERS";
   public static final String METRICS_ALLOW = "PARLEY_METRICS_ALLOW";
+  /** Whether readers may vote down as well as up (off: votes are likes). */
+  public static final String DOWNVOTES = "PARLEY_DOWNVOTES";
 
   // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
   public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
@@ -97,6 +100,7 @@ public record AppConfig(
   public static final String LIMIT_COMMENTS_NEW = "PARLEY_LIMIT_COMMENTS_NEW";
   public static final String LIMIT_COMMENTS_IP = "PARLEY_LIMIT_COMMENTS_IP";
   public static final String LIMIT_REPORTS = "PARLEY_LIMIT_REPORTS";
+  public static final String LIMIT_VOTES = "PARLEY_LIMIT_VOTES";
   public static final String LIMIT_REGISTRATIONS_IP = "PARLEY_LIMIT_REGISTRATIONS_IP";
   public static final String LIMIT_FAILED_LOGINS_IP = "PARLEY_LIMIT_FAILED_LOGINS_IP";
   // Live sockets: frames a client sends and topics it registers, per socket and per client address.
@@ -114,6 +118,7 @@ public record AppConfig(
       Map.entry(LIMIT_COMMENTS_NEW, "3/1m"),
       Map.entry(LIMIT_COMMENTS_IP, "60/1m"),
       Map.entry(LIMIT_REPORTS, "20/1h"),
+      Map.entry(LIMIT_VOTES, "120/1m"),
       Map.entry(LIMIT_REGISTRATIONS_IP, "5/1h"),
       Map.entry(LIMIT_FAILED_LOGINS_IP, "10/15m"),
       Map.entry(LIMIT_LIVE_FRAMES, "120/1m"),
@@ -213,6 +218,7 @@ public record AppConfig(
             : List.of(values.getOrDefault(CLUSTER_HOST, "127.0.0.1")),
         values.containsKey(METRICS_ALLOW) ? list(values, METRICS_ALLOW) : List.of("127.0.0.0/8", "::1/128"),
         Holds.from(values),
+        bool(values, DOWNVOTES, false),
         limits(values));
   }
 
@@ -235,7 +241,7 @@ public record AppConfig(
         databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
-        clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, limits);
+        clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, limits);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */

@@ -55,7 +55,9 @@ public final class Database {
                 .setPassword(embedded.password())
             : PgConnectOptions.fromUri(config.databaseUrl().orElseThrow());
         migrate(connect);
-        connect.setCachePreparedStatements(true).setPipeliningLimit(256);
+        // Every statement is prepared once per connection; the client's default skips statements over 2,048
+        // characters, which the feed's and the thread's are.
+        connect.setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384).setPipeliningLimit(256);
         Pool pool = pool(vertx, connect, config, config.databasePoolSize(), "parley-rest");
         Pool livePool = pool(vertx, connect, config, config.databaseLivePoolSize(), "parley-live");
         return new Database(pool, livePool, embedded);

@@ -22,6 +22,9 @@ public enum EventType {
   POST_REJECTED("post.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_EDITED("post.edited", Content.POST, Audience.THREAD, Audience.FEED),
   POST_DELETED("post.deleted", Content.NONE, Audience.THREAD, Audience.FEED),
+  /** A post's votes, at most a few times a second however fast they come (coalesced by ScoreBoard). */
+  POST_SCORE("post.score", Content.NONE, Audience.THREAD, Audience.FEED),
+  COMMENT_SCORE("comment.score", Content.NONE, Audience.THREAD),
   /** A post's comment count after a comment was added, deleted, hidden or restored. */
   POST_STATS("post.stats", Content.NONE, Audience.FEED),
   POST_HIDDEN("post.hidden", Content.NONE, Audience.THREAD, Audience.FEED, Audience.MOD, Audience.AUTHOR),

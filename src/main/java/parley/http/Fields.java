@@ -126,6 +126,15 @@ public final class Fields {
     return null;
   }
 
+  /** An optional whole number (a JSON integer, not 1.0 or "1"); absent or null gives null. */
+  public Long optionalWholeNumber(String name) {
+    Object value = json.getValue(name);
+    if (value == null) return null;
+    if (value instanceof Integer || value instanceof Long) return ((Number) value).longValue();
+    error(name, "must be a whole number");
+    return null;
+  }
+
   /** Records an error found by the caller's own rule. */
   public void error(String field, String message) {
     errors.add(new Problem.FieldError(field, message));

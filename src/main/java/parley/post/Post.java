@@ -12,19 +12,32 @@ import java.util.List;
 /** A post as readers see it. */
 public record Post(long id, long authorId, String title, String body, String bodyHtml, String excerpt,
     List<String> sources, String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount,
-    boolean hidden, boolean locked, boolean pending) {
+    boolean hidden, boolean locked, boolean pending, int upvotes, int downvotes, List<String> tags, double hot,
+    OffsetDateTime lastActivityAt) {
 
   /** The columns {@link #fromRow} reads; {@code p} is posts and {@code u} its author. */
   static final String COLUMNS = "p.id, p.author_id, p.title, p.body, p.body_html, p.excerpt, p.sources, u.username, "
       + "p.created_at, p.edited_at, p.comment_count, p.hidden_at IS NOT NULL AS hidden, "
-      + "p.locked_at IS NOT NULL AS locked, p.pending_at IS NOT NULL AS pending";
+      + "p.locked_at IS NOT NULL AS locked, p.pending_at IS NOT NULL AS pending, p.upvotes, p.downvotes, p.tags, "
+      + "p.hot, p.last_activity_at";
 
   static Post fromRow(Row row) {
     return new Post(row.getLong("id"), row.getLong("author_id"), row.getString("title"), row.getString("body"),
         row.getString("body_html"), row.getString("excerpt"), Arrays.asList(row.getArrayOfStrings("sources")),
         row.getString("username"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"),
         row.getInteger("comment_count"), row.getBoolean("hidden"), row.getBoolean("locked"),
-        row.getBoolean("pending"));
+        row.getBoolean("pending"), row.getInteger("upvotes"), row.getInteger("downvotes"),
+        Arrays.asList(row.getArrayOfStrings("tags")), row.getDouble("hot"), row.getOffsetDateTime("last_activity_at"));
+  }
+
+  public int score() {
+    return upvotes - downvotes;
+  }
+
+  /** The votes as every representation carries them (the reader's own vote is added by the votes feature). */
+  JsonObject withVotes(JsonObject json) {
+    return json.put("score", score()).put("upvotes", upvotes).put("downvotes", downvotes).put("myVote", null)
+        .put("tags", new JsonArray(tags));
   }
 
   /** Hidden or pending: readable only by its author and moderators. */
@@ -34,7 +47,7 @@ public record Post(long id, long authorId, String title, String body, String bod
 
   /** GET /api/posts/{id}: the whole post. */
   public JsonObject toJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("id", id)
         .put("title", title)
         .put("body", body)
@@ -46,12 +59,14 @@ public record Post(long id, long authorId, String title, String body, String bod
         .put("commentCount", commentCount)
         .put("hidden", hidden)
         .put("pending", pending)
-        .put("locked", locked);
+        .put("locked", locked)
+        .put("lastActivityAt", Iso.format(lastActivityAt));
+    return withVotes(json);
   }
 
   /** An item of GET /api/posts: an excerpt instead of the body. */
   public JsonObject toListItemJson() {
-    return new JsonObject()
+    JsonObject json = new JsonObject()
         .put("id", id)
         .put("title", title)
         .put("author", new JsonObject().put("username", author))
@@ -59,6 +74,8 @@ public record Post(long id, long authorId, String title, String body, String bod
         .put("editedAt", Iso.format(editedAt))
         .put("commentCount", commentCount)
         .put("sources", new JsonArray(sources))
-        .put("excerpt", excerpt);
+        .put("excerpt", excerpt)
+        .put("lastActivityAt", Iso.format(lastActivityAt));
+    return withVotes(json);
   }
 }

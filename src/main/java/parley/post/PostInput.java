@@ -12,30 +12,35 @@ import java.util.List;
  * The Markdown is rendered once, in the write's transaction (where its mentions are looked up), so the stored HTML
  * is what every reader gets.
  */
-record PostInput(String title, String body, List<String> sources) {
+record PostInput(String title, String body, List<String> sources, List<String> tags) {
 
   static final int MAX_TITLE = 200;
   static final int MAX_BODY = 40_000;
   static final int MAX_SOURCES = 10;
   static final int MAX_URL = 2_000;
+  static final int MAX_TAGS = 5;
+  /** A tag: lowercase letters, digits and inner hyphens, 1 to 30 characters ("rust", "show-hn"). */
+  static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?");
 
   static PostInput forCreate(Fields fields) {
     String title = fields.text("title", 1, MAX_TITLE, true);
     String body = fields.text("body", 1, MAX_BODY, false);
     List<String> sources = sources(fields);
+    List<String> tags = tags(fields);
     fields.check();
-    return new PostInput(title, body, sources == null ? List.of() : sources);
+    return new PostInput(title, body, sources == null ? List.of() : sources, tags == null ? List.of() : tags);
   }
 
   static PostInput forEdit(Fields fields) {
     String title = fields.optionalText("title", 1, MAX_TITLE, true);
     String body = fields.optionalText("body", 1, MAX_BODY, false);
     List<String> sources = sources(fields);
+    List<String> tags = tags(fields);
     fields.check();
-    if (title == null && body == null && sources == null) {
-      throw Problem.badRequest("Give at least one of title, body or sources to change.");
+    if (title == null && body == null && sources == null && tags == null) {
+      throw Problem.badRequest("Give at least one of title, body, sources or tags to change.");
     }
-    return new PostInput(title, body, sources);
+    return new PostInput(title, body, sources, tags);
   }
 
   private static List<String> sources(Fields fields) {
@@ -45,6 +50,23 @@ record PostInput(String title, String body, List<String> sources) {
       if (sources.get(i) != null && !isWebUrl(sources.get(i))) fields.error("sources[" + i + "]", "must be an http or https URL");
     }
     return sources;
+  }
+
+  /** Tags: up to five, each trimmed and lower-cased, then checked; repeats are dropped. */
+  static List<String> tags(Fields fields) {
+    List<String> raw = fields.optionalStrings("tags", MAX_TAGS, 60);
+    if (raw == null) return null;
+    java.util.LinkedHashSet<String> tags = new java.util.LinkedHashSet<>();
+    for (int i = 0; i < raw.size(); i++) {
+      if (raw.get(i) == null) continue; // already reported
+      String tag = raw.get(i).toLowerCase(java.util.Locale.ROOT);
+      if (!TAG.matcher(tag).matches()) {
+        fields.error("tags[" + i + "]", "must be 1 to 30 letters a-z, digits or inner hyphens");
+      } else {
+        tags.add(tag);
+      }
+    }
+    return List.copyOf(tags);
   }
 
   static boolean isWebUrl(String s) {

@@ -14,6 +14,7 @@ import parley.http.Page;
 import parley.http.PathIds;
 import parley.access.Principal;
 import parley.http.Problem;
+import parley.vote.Votes;
 
 import java.time.Instant;
 import java.util.List;
@@ -25,17 +26,21 @@ public final class PostRoutes {
   private static final int MAX_PAGE = 100;
 
   private final Posts posts;
+  private final Votes votes;
   private final RateLimiter limits;
   private final List<String> trustedProxies;
 
-  public PostRoutes(Posts posts, RateLimiter limits, List<String> trustedProxies) {
+  public PostRoutes(Posts posts, Votes votes, RateLimiter limits, List<String> trustedProxies) {
     this.posts = posts;
+    this.votes = votes;
     this.limits = limits;
     this.trustedProxies = trustedProxies;
   }
 
   public void mount(Router router) {
     router.get("/api/posts").handler(this::list);
+    router.get("/api/tags").handler(this::tags);
+    router.put("/api/posts/:postId/tags").handler(this::setTags);
     router.get("/api/users/:username/posts").handler(this::byAuthor);
     router.post("/api/markdown/preview").handler(this::preview);
     router.post("/api/posts").handler(this::create);
@@ -45,18 +50,58 @@ public final class PostRoutes {
   }
 
   private void list(RoutingContext ctx) {
+    FeedSort sort = FeedSort.parse(ctx.request().getParam("sort"));
+    FeedSort.Period period = FeedSort.Period.parse(ctx.request().getParam("period"));
+    if (sort != FeedSort.TOP && ctx.request().getParam("period") != null) {
+      throw Problem.invalid("period", "applies to sort=top only");
+    }
+    String tag = ctx.request().getParam("tag");
+    if (tag != null && !PostInput.TAG.matcher(tag).matches()) {
+      throw Problem.invalid("tag", "must be 1 to 30 letters a-z, digits or inner hyphens");
+    }
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
-    posts.list(page, Principal.current(ctx).map(Principal::id).orElse(0L))
-        .onSuccess(rows -> ctx.json(page.respond(rows, Post::id, Post::toListItemJson)))
+    Principal reader = Principal.current(ctx).orElse(null);
+    posts.list(page, reader == null ? 0 : reader.id(), sort, period, tag)
+        .map(rows -> page.respond(rows, sort::keyOf, Post::id, Post::toListItemJson))
+        .compose(json -> withMyVotes(reader, json))
+        .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+
+  private void tags(RoutingContext ctx) {
+    Page page = Page.of(ctx, 50, 200);
+    posts.tags(page.limit())
+        .onSuccess(tags -> ctx.json(new JsonObject().put("items", new io.vertx.core.json.JsonArray(tags))))
+        .onFailure(ctx::fail);
+  }
+
+  private void setTags(RoutingContext ctx) {
+    Principal caller = Principal.active(ctx);
+    long id = postId(ctx);
+    Fields fields = Fields.of(ctx);
+    java.util.List<String> tags = PostInput.tags(fields);
+    if (tags == null) fields.error("tags", "is required");
+    fields.check();
+    posts.setTags(id, caller, tags)
+        .onSuccess(post -> ctx.json(post.toJson()))
         .onFailure(ctx::fail);
   }
 
   private void byAuthor(RoutingContext ctx) {
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
-    posts.byAuthor(ctx.pathParam("username"), page, Principal.current(ctx).map(Principal::id).orElse(0L))
+    Principal reader = Principal.current(ctx).orElse(null);
+    posts.byAuthor(ctx.pathParam("username"), page, reader == null ? 0 : reader.id())
         .map(found -> found.orElseThrow(() -> Problem.notFound("No such user.")))
-        .onSuccess(rows -> ctx.json(page.respond(rows, Post::id, Post::toListItemJson)))
+        .map(rows -> page.respond(rows, Post::id, Post::toListItemJson))
+        .compose(json -> withMyVotes(reader, json))
+        .onSuccess(ctx::json)
         .onFailure(ctx::fail);
+  }
+
+  /** A list response with the reader's own vote on each item. */
+  private io.vertx.core.Future<JsonObject> withMyVotes(Principal reader, JsonObject list) {
+    List<JsonObject> items = list.getJsonArray("items").stream().map(JsonObject.class::cast).toList();
+    return votes.withMine(Votes.Kind.POST, reader, items).map(list);
   }
 
   /** Renders Markdown exactly as a post or comment would be, for the editor's preview; nothing is stored. */
@@ -97,6 +142,8 @@ public final class PostRoutes {
           }
           return post.toJson().put("seq", read.seq());
         })
+        .compose(json -> json.containsKey("blocked") ? io.vertx.core.Future.succeededFuture(json)
+            : votes.withMine(Votes.Kind.POST, reader, List.of(json)).map(json))
         .onSuccess(ctx::json)
         .onFailure(ctx::fail);
   }

@@ -33,8 +33,8 @@ public final class Posts {
 
   private static final String INSERT = """
       WITH p AS (
-        INSERT INTO posts (author_id, title, body, body_html, excerpt, sources, pending_at, pending_reason)
-        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::text IS NOT NULL THEN now() END, $7)
+        INSERT INTO posts (author_id, title, body, body_html, excerpt, sources, pending_at, pending_reason, tags)
+        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::text IS NOT NULL THEN now() END, $7, $8)
         RETURNING *)
       SELECT %s FROM p JOIN users u ON u.id = p.author_id""".formatted(Post.COLUMNS);
 
@@ -53,11 +53,27 @@ public final class Posts {
    * Newest first, keyset on id through the posts_feed index; $1 is the last id seen (or null), $3 the reader (or
    * 0), whose blocked authors are left out.
    */
-  static final String LIST = "SELECT " + Post.COLUMNS
-      + " FROM posts p JOIN users u ON u.id = p.author_id"
-      + " WHERE " + Visibility.listed("p") + " AND p.id < COALESCE($1, 9223372036854775807)"
-      + " AND " + Visibility.notBlocked("$3", "p.author_id")
-      + " ORDER BY p.id DESC LIMIT $2";
+  static String list(FeedSort sort) {
+    return "SELECT " + Post.COLUMNS
+        + " FROM posts p JOIN users u ON u.id = p.author_id"
+        + " WHERE " + Visibility.listed("p") + " AND " + sort.where()
+        + " AND ($1::text IS NULL OR p.tags @> ARRAY[$1::text])"
+        + " AND " + Visibility.notBlocked("$3", "p.author_id")
+        + " ORDER BY " + sort.orderBy() + " LIMIT $2";
+  }
+
+  /** One statement per sort, built once. */
+  private static final java.util.Map<FeedSort, String> LISTS = new java.util.EnumMap<>(FeedSort.class);
+
+  static {
+    for (FeedSort sort : FeedSort.values()) LISTS.put(sort, list(sort));
+  }
+
+  /** The most used tags on listed posts, with how many posts carry each. */
+  private static final String TAGS = "SELECT t.tag, count(*) AS posts FROM posts p, unnest(p.tags) AS t(tag) WHERE "
+      + Visibility.listed("p") + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag LIMIT $1";
+
+  private static final String SET_TAGS = "UPDATE posts SET tags = $2 WHERE id = $1";
 
   /** A profile's posts, newest first, through posts_by_author; no row at all when the user does not exist. */
   static final String BY_AUTHOR = """
@@ -81,6 +97,7 @@ public final class Posts {
              body_html = COALESCE($4, body_html),
              excerpt = COALESCE($5, excerpt),
              sources = COALESCE($6, sources),
+             tags = COALESCE($7, tags),
              edited_at = now()
        WHERE id = $1""";
 
@@ -131,7 +148,7 @@ public final class Posts {
                   rendered.links() + input.sources().size())
               .compose(verdict -> conn.preparedQuery(INSERT)
                   .execute(Tuple.of(author.id(), input.title(), input.body(), rendered.html(), rendered.excerpt(),
-                      input.sources().toArray(String[]::new), verdict.heldFor()))
+                      input.sources().toArray(String[]::new), verdict.heldFor(), input.tags().toArray(String[]::new)))
                   .map(rows -> Post.fromRow(rows.iterator().next()))
                   .compose(post -> box.publish(post.pending()
                       ? Publication.of(EventType.POST_PENDING, author.id(), post.toJson())
@@ -177,9 +194,33 @@ public final class Posts {
         });
   }
 
-  public Future<List<Post>> list(Page page, long readerId) {
-    return pool.preparedQuery(LIST).execute(Tuple.of(page.after(), page.fetchSize(), readerId))
-        .map(Posts::posts);
+  /** A page of the feed in one order, optionally of one tag. */
+  Future<List<Post>> list(Page page, long readerId, FeedSort sort, FeedSort.Period period, String tag) {
+    Tuple args = sort.cursor(Tuple.of(tag, page.fetchSize(), readerId), page, period);
+    return pool.preparedQuery(LISTS.get(sort)).execute(args).map(Posts::posts);
+  }
+
+  /** The most used tags and their post counts. */
+  Future<List<io.vertx.core.json.JsonObject>> tags(int limit) {
+    return pool.preparedQuery(TAGS).execute(Tuple.of(limit)).map(rows -> {
+      List<io.vertx.core.json.JsonObject> tags = new ArrayList<>();
+      rows.forEach(row -> tags.add(new io.vertx.core.json.JsonObject().put("tag", row.getString("tag"))
+          .put("posts", row.getLong("posts"))));
+      return tags;
+    });
+  }
+
+  /** Sets a post's tags: its author or a moderator may. A feed event tells open pages. */
+  Future<Post> setTags(long id, Principal caller, List<String> tags) {
+    return events.transaction(box -> {
+      SqlConnection conn = box.connection();
+      return lockForAuthor(conn, id, caller, true, "retag")
+          .compose(authorId -> conn.preparedQuery(SET_TAGS).execute(Tuple.of(id, tags.toArray(String[]::new))))
+          .compose(v -> findIn(conn, id))
+          .compose(post -> post.pending() ? Future.succeededFuture(post)
+              : box.publish(Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())
+                  .onThread(id).forFeed(post.toListItemJson())).map(post));
+    });
   }
 
   /** Edits a post; only its author may. */
@@ -193,7 +234,8 @@ public final class Posts {
           .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
               rendered == null ? null : rendered.html(),
               rendered == null ? null : rendered.excerpt(),
-              input.sources() == null ? null : input.sources().toArray(String[]::new))))
+              input.sources() == null ? null : input.sources().toArray(String[]::new),
+              input.tags() == null ? null : input.tags().toArray(String[]::new))))
           .compose(v -> findIn(conn, id))
           // A pending post has no readers yet: its edit is news to nobody.
           .compose(post -> post.pending() ? Future.succeededFuture(post)
@@ -214,6 +256,12 @@ public final class Posts {
 
   /** Locks the post row for this transaction after checking it exists and the caller may change it. */
   private static Future<Long> lockForAuthor(SqlConnection conn, long id, Principal caller, boolean moderatorMay) {
+    return lockForAuthor(conn, id, caller, moderatorMay, "delete");
+  }
+
+  /** As above; {@code verb} is what a moderator may also do ("delete", "retag"), for the refusal's words. */
+  private static Future<Long> lockForAuthor(SqlConnection conn, long id, Principal caller, boolean moderatorMay,
+      String verb) {
     return Threads.lock(conn, id).map(found -> {
       Threads.Locked thread = found.orElseThrow(() -> Problem.notFound("No such post."));
       long authorId = thread.authorId();
@@ -221,7 +269,7 @@ public final class Posts {
         throw Problem.notFound("No such post.");
       }
       if (authorId != caller.id() && !(moderatorMay && caller.isModerator())) {
-        throw Problem.forbidden(moderatorMay ? "Only the post's author or a moderator may delete it."
+        throw Problem.forbidden(moderatorMay ? "Only the post's author or a moderator may " + verb + " it."
             : "Only the post's author may edit it.");
       }
       if (!moderatorMay && thread.hidden()) {

@@ -41,11 +41,14 @@ public final class Threads {
    * Locks and counts in one statement ($2: 1 for a published comment, 0 for a pending one): only a listed thread
    * (neither deleted, hidden nor pending) takes comments.
    */
-  private static final String COMMENT_ADDED = "UPDATE posts SET comment_count = comment_count + $2 "
+  private static final String COMMENT_ADDED = "UPDATE posts SET comment_count = comment_count + $2, "
+      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE last_activity_at END "
       + "WHERE id = $1 AND " + Visibility.listed("") + " "
       + "RETURNING author_id, comment_count, locked_at IS NOT NULL AS locked";
 
-  private static final String COUNT = "UPDATE posts SET comment_count = comment_count + $2 WHERE id = $1 "
+  /** A comment published late (approved) makes the thread active; one taken away does not make it less so. */
+  private static final String COUNT = "UPDATE posts SET comment_count = comment_count + $2, "
+      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE last_activity_at END WHERE id = $1 "
       + "RETURNING comment_count";
 
   private Threads() {

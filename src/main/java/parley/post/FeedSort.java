@@ -1,0 +1,107 @@
+package parley.post;
+
+import io.vertx.sqlclient.Tuple;
+import parley.http.Page;
+import parley.http.Problem;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Locale;
+
+/**
+ * The feed's orders, each read off its own index with a keyset cursor of (sort key, id): {@code new} (id),
+ * {@code hot} (the stored hot rank), {@code top} (score, within a period) and {@code active} (latest published
+ * comment). Ties on the key are broken by id, so pages never repeat or skip a post.
+ */
+enum FeedSort {
+  NEW("p.id", null),
+  HOT("p.hot", "float8"),
+  TOP("p.score", "int4"),
+  ACTIVE("p.last_activity_at", "timestamptz");
+
+  /** The periods of {@code top}. */
+  enum Period {
+    DAY(Duration.ofDays(1)), WEEK(Duration.ofDays(7)), MONTH(Duration.ofDays(30)), YEAR(Duration.ofDays(365)),
+    ALL(null);
+
+    final Duration length;
+
+    Period(Duration length) {
+      this.length = length;
+    }
+
+    static Period parse(String raw) {
+      if (raw == null) return ALL;
+      try {
+        return valueOf(raw.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw Problem.invalid("period", "must be day, week, month, year or all");
+      }
+    }
+  }
+
+  final String key;
+  final String type;
+
+  FeedSort(String key, String type) {
+    this.key = key;
+    this.type = type;
+  }
+
+  static FeedSort parse(String raw) {
+    if (raw == null) return NEW;
+    try {
+      return valueOf(raw.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw Problem.invalid("sort", "must be new, hot, top or active");
+    }
+  }
+
+  /**
+   * The page's condition for a query whose parameters $1..$3 are taken: $4 the cursor's id, $5 its key (as text,
+   * cast to the key's type; not for new), $6 the period's start (top only). Each sort uses exactly its own.
+   */
+  String where() {
+    if (this == NEW) return "p.id < COALESCE($4, 9223372036854775807)";
+    return "($5::text IS NULL OR (" + key + ", p.id) < ($5::text::" + type + ", $4))"
+        + (this == TOP ? " AND ($6::timestamptz IS NULL OR p.created_at >= $6)" : "");
+  }
+
+  String orderBy() {
+    return this == NEW ? "p.id DESC" : key + " DESC, p.id DESC";
+  }
+
+  /** The cursor's key for a post (null for new, which pages by id alone). */
+  String keyOf(Post post) {
+    return switch (this) {
+      case NEW -> null;
+      case HOT -> Double.toString(post.hot());
+      case TOP -> Integer.toString(post.score());
+      // Full precision: a key rounded to milliseconds would skip posts active within the same millisecond.
+      case ACTIVE -> post.lastActivityAt().toString();
+    };
+  }
+
+  /** Adds $4 (id), $5 (key) and $6 (period start) as the sort uses them, checking the key is one it issued. */
+  Tuple cursor(Tuple args, Page page, Period period) {
+    String key = page.afterKey();
+    if (this != NEW && page.after() != null) {
+      if (key == null) throw Problem.invalid("cursor", "is not a cursor of this sort");
+      try {
+        switch (this) {
+          case HOT -> Double.parseDouble(key);
+          case TOP -> Integer.parseInt(key);
+          case ACTIVE -> OffsetDateTime.parse(key);
+          default -> { }
+        }
+      } catch (RuntimeException e) {
+        throw Problem.invalid("cursor", "is not a cursor of this sort");
+      }
+    }
+    args.addLong(page.after());
+    if (this == NEW) return args;
+    args.addString(page.after() == null ? null : key);
+    if (this != TOP) return args;
+    return args.addOffsetDateTime(period.length == null ? null : OffsetDateTime.now().minus(period.length));
+  }
+}

@@ -1,0 +1,70 @@
+package parley.vote;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Visibility;
+import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Score changes, pushed live but coalesced: the first vote on an item opens a window of {@link #WINDOW_MS}; when it
+ * closes, the item's counts as they then stand are published once (post.score to its thread and the feed,
+ * comment.score to its thread), however many votes came in meanwhile. So a hot item costs each node at most a few
+ * score events a second, not one per vote. One per node, shared by its HTTP verticles.
+ */
+public final class ScoreBoard {
+
+  /** How long votes on one item are gathered into one score event. */
+  public static final long WINDOW_MS = 250;
+
+  private static final String POST = "SELECT upvotes, downvotes, id AS post_id FROM posts p WHERE id = $1 AND "
+      + Visibility.listed("p");
+  private static final String COMMENT = "SELECT c.upvotes, c.downvotes, c.post_id FROM comments c "
+      + "JOIN posts p ON p.id = c.post_id WHERE c.id = $1 AND " + Visibility.listed("c") + " AND "
+      + Visibility.listed("p");
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final EventLog events;
+  private final Set<String> open = ConcurrentHashMap.newKeySet();
+
+  public ScoreBoard(Vertx vertx, Pool pool, EventLog events) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.events = events;
+  }
+
+  /** An item's counts changed (its vote committed). */
+  public void changed(Votes.Kind kind, long id) {
+    String key = kind.name() + ":" + id;
+    if (!open.add(key)) return;
+    vertx.setTimer(WINDOW_MS, t -> {
+      // Votes from now on open the next window: none is left unannounced.
+      open.remove(key);
+      publish(kind, id);
+    });
+  }
+
+  /** Publishes the item's score as it stands (nothing for content that is no longer listed). */
+  private Future<Void> publish(Votes.Kind kind, long id) {
+    return pool.preparedQuery(kind == Votes.Kind.POST ? POST : COMMENT).execute(Tuple.of(id)).compose(rows -> {
+      if (rows.size() == 0) return Future.succeededFuture();
+      Row row = rows.iterator().next();
+      long postId = row.getLong("post_id");
+      int up = row.getInteger("upvotes");
+      int down = row.getInteger("downvotes");
+      JsonObject data = new JsonObject().put("id", id).put("score", up - down).put("upvotes", up).put("downvotes", down);
+      if (kind == Votes.Kind.COMMENT) data.put("postId", postId);
+      EventType type = kind == Votes.Kind.POST ? EventType.POST_SCORE : EventType.COMMENT_SCORE;
+      return events.transaction(box -> box.publish(Publication.of(type, null, data).onThread(postId)));
+    });
+  }
+}
