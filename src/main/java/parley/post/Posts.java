@@ -215,7 +215,7 @@ public final class Posts {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lockForAuthor(conn, id, caller, true, "retag")
-          .compose(authorId -> conn.preparedQuery(SET_TAGS).execute(Tuple.of(id, tags.toArray(String[]::new))))
+          .compose(authorId -> conn.preparedQuery(SET_TAGS).execute(Tuple.tuple().addLong(id).addArrayOfString(tags.toArray(String[]::new))))
           .compose(v -> findIn(conn, id))
           .compose(post -> post.pending() ? Future.succeededFuture(post)
               : box.publish(Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())

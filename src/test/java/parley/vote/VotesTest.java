@@ -1,0 +1,192 @@
+package parley.vote;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.ModerationCast;
+import parley.TestParley;
+import parley.live.LiveClient;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Votes: one per account per item, counts that are exactly the sum of the votes, the refusals (own content, hidden
+ * or pending content, banned, signed out, down votes where the community has none, bad values), the reader's own
+ * vote in every representation, and score changes pushed live but coalesced.
+ */
+@ExtendWith(TestParley.class)
+class VotesTest extends ModerationCast {
+
+  private final List<LiveClient> sockets = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    cast();
+  }
+
+  @AfterEach
+  void closeSockets() {
+    sockets.forEach(LiveClient::close);
+  }
+
+  private static JsonObject up() {
+    return new JsonObject().put("value", 1);
+  }
+
+  private Response vote(Session as, String path, Object value) {
+    return api.put(path + "/vote", as, new JsonObject().put("value", value));
+  }
+
+  @Test
+  void oneVotePerAccountAndTheCountsAreTheSumOfTheVotes() throws Exception {
+    long post = api.createPost(alice, "Worth a vote");
+    Response first = vote(bob, "/api/posts/" + post, 1);
+    assertEquals(200, first.status(), first.toString());
+    assertEquals(new JsonObject().put("id", post).put("score", 1).put("upvotes", 1).put("downvotes", 0)
+        .put("myVote", 1), first.json());
+    assertEquals(1, vote(bob, "/api/posts/" + post, 1).json().getInteger("score"), "voting again changes nothing");
+    assertEquals(2, vote(mod, "/api/posts/" + post, 1).json().getInteger("score"));
+
+    JsonObject asBob = api.get("/api/posts/" + post, bob).json();
+    assertEquals(2, asBob.getInteger("score"));
+    assertEquals(1, asBob.getInteger("myVote"), "the reader's own vote is in the post");
+    assertNull(api.get("/api/posts/" + post).json().getValue("myVote"), "signed out: no vote");
+    assertEquals(1, api.get("/api/posts", bob).items().getJsonObject(0).getInteger("myVote"), "and in lists");
+    assertEquals(2, api.get("/api/posts", null).items().getJsonObject(0).getInteger("score"));
+
+    Response withdrawn = api.delete("/api/posts/" + post + "/vote", bob);
+    assertEquals(200, withdrawn.status(), withdrawn.toString());
+    assertEquals(1, withdrawn.json().getInteger("score"));
+    assertNull(withdrawn.json().getValue("myVote"));
+    assertEquals(1, api.delete("/api/posts/" + post + "/vote", bob).json().getInteger("score"),
+        "withdrawing twice changes nothing");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM post_votes WHERE post_id = " + post));
+    assertEquals(1, TestParley.count("SELECT upvotes FROM posts WHERE id = " + post));
+  }
+
+  @Test
+  void commentVotesCountTooAndAppearInTheThread() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "Vote me", null);
+    assertEquals(1, vote(bob, "/api/comments/" + comment, 1).json().getInteger("score"));
+    JsonObject seen = api.get("/api/posts/" + post + "/comments", bob).item(comment);
+    assertEquals(1, seen.getInteger("score"));
+    assertEquals(1, seen.getInteger("myVote"));
+    assertEquals(1, api.get("/api/comments/" + comment, bob).json().getInteger("myVote"));
+    assertNull(api.get("/api/posts/" + post + "/comments", mod).item(comment).getValue("myVote"));
+  }
+
+  @Test
+  void concurrentVotesOnOneItemAreAllCounted() throws Exception {
+    long post = api.createPost(alice, "Hot");
+    List<Session> voters = new ArrayList<>();
+    for (int i = 0; i < 30; i++) voters.add(api.register("voter" + i));
+    voters.parallelStream().forEach(v -> assertEquals(200, vote(v, "/api/posts/" + post, 1).status()));
+    assertEquals(30, api.get("/api/posts/" + post).json().getInteger("score"));
+    assertEquals(30, TestParley.count("SELECT count(*) FROM post_votes WHERE post_id = " + post));
+  }
+
+  @Test
+  void refusals() throws Exception {
+    long post = api.createPost(alice, "Mine");
+    long comment = api.comment(alice, post, "Mine too", null);
+    String before = snapshot() + votes();
+
+    assertProblem(vote(null, "/api/posts/" + post, 1), 401, "signed out");
+    assertProblem(vote(alice, "/api/posts/" + post, 1), 403, "own post");
+    assertProblem(vote(alice, "/api/comments/" + comment, 1), 403, "own comment");
+    assertProblem(vote(bob, "/api/posts/" + post, -1), 400, "no down votes by default");
+    for (Object bad : new Object[] {0, 2, "1", 1.0, true, null}) {
+      assertProblem(vote(bob, "/api/posts/" + post, bad), 400, "value " + bad);
+    }
+    assertProblem(api.put("/api/posts/" + post + "/vote", bob, new JsonObject()), 400, "no value");
+    assertProblem(vote(bob, "/api/posts/999999", 1), 404, "no such post");
+    assertProblem(vote(bob, "/api/comments/abc", 1), 404, "not an id");
+    assertEquals(before, snapshot() + votes(), "refusals change nothing");
+
+    ok(api.post("/api/mod/comments/" + comment + "/hide", mod, reason("x")), "hide");
+    assertProblem(vote(bob, "/api/comments/" + comment, 1), 404, "a hidden comment, for a reader");
+    assertProblem(vote(mod, "/api/comments/" + comment, 1), 409, "a hidden comment, for a moderator");
+    long held = pendingPost(carol(), "Held");
+    assertProblem(vote(bob, "/api/posts/" + held, 1), 404, "a pending post, for a reader");
+    assertProblem(vote(mod, "/api/posts/" + held, 1), 409, "a pending post, for a moderator");
+    ban(mod, "bob", reason("x"));
+    assertProblem(vote(bob, "/api/posts/" + post, 1), 403, "banned");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes") + TestParley.count("SELECT count(*) FROM comment_votes"));
+  }
+
+  private Session carol() {
+    return api.register("carol");
+  }
+
+  private static String votes() throws Exception {
+    return " votes=" + TestParley.count("SELECT count(*) FROM post_votes") + "/"
+        + TestParley.count("SELECT count(*) FROM comment_votes");
+  }
+
+  @Test
+  void downVotesWhereTheCommunityAllowsThem() throws Exception {
+    parley.Main.Running server = TestParley.startServer(java.util.Map.of(parley.config.AppConfig.DOWNVOTES, "true"));
+    try {
+      Api own = new Api("http://localhost:" + server.port());
+      Session writer = own.register("writer");
+      Session critic = own.register("critic");
+      Session fan = own.register("fan");
+      long post = own.createPost(writer, "Divisive");
+      assertEquals(-1, own.put("/api/posts/" + post + "/vote", critic, new JsonObject().put("value", -1)).json()
+          .getInteger("score"));
+      assertEquals(0, own.put("/api/posts/" + post + "/vote", fan, up()).json().getInteger("score"));
+      JsonObject flipped = own.put("/api/posts/" + post + "/vote", critic, up()).json();
+      assertEquals(2, flipped.getInteger("score"), "changing a vote moves both counts");
+      assertEquals(2, flipped.getInteger("upvotes"));
+      assertEquals(0, flipped.getInteger("downvotes"));
+    } finally {
+      server.stop();
+    }
+  }
+
+  @Test
+  void scoreChangesArePushedLiveButCoalesced() throws Exception {
+    long post = api.createPost(alice, "Popular");
+    long comment = api.comment(alice, post, "Popular comment", null);
+    LiveClient thread = LiveClient.connect();
+    sockets.add(thread);
+    thread.register("parley.post." + post, null, api.get("/api/posts/" + post).json().getLong("seq"));
+    LiveClient feed = LiveClient.connect();
+    sockets.add(feed);
+    feed.register("parley.feed", null, null);
+
+    List<Session> voters = new ArrayList<>();
+    for (int i = 0; i < 20; i++) voters.add(api.register("fan" + i));
+    for (Session v : voters) assertEquals(200, vote(v, "/api/comments/" + comment, 1).status());
+
+    // The thread hears the score rise to 20 in a few events, not twenty.
+    int events = 0;
+    JsonObject last;
+    do {
+      JsonObject event = thread.nextEvent("parley.post." + post);
+      assertEquals("comment.score", event.getString("type"), event.encode());
+      last = event.getJsonObject("data");
+      events++;
+    } while (last.getInteger("score") < 20);
+    assertEquals(comment, last.getLong("id"));
+    assertEquals(post, last.getLong("postId"));
+    assertTrue(events < 20, "coalesced: " + events + " events for 20 votes");
+
+    assertEquals(200, vote(bob, "/api/posts/" + post, 1).status());
+    JsonObject postScore = feed.nextEvent("parley.feed");
+    assertEquals("post.score", postScore.getString("type"));
+    assertEquals(new JsonObject().put("id", post).put("score", 1).put("upvotes", 1).put("downvotes", 0),
+        postScore.getJsonObject("data"));
+  }
+}
