@@ -133,7 +133,9 @@ class AttackIT {
           parley.rssMiB(), latencies.size(), seen.p99Millis(), served.get(), opened.get());
       assertTrue(heapAfter - heapBefore < HEAP_GROWTH_BOUND_MIB,
           "heap after GC grew " + (heapAfter - heapBefore) + " MiB");
-      assertTrue(seen.p99Millis() < 100, "the other client's p99 was " + seen.p99Millis() + " ms");
+      // Starved, the other client waited 10-13 s (RELIABILITY.md); served, its p99 is tens of ms on a quiet machine.
+      // The bound sits far from both so a busy CI machine cannot fail it and starvation cannot pass it.
+      assertTrue(seen.p99Millis() < 1_000, "the other client's p99 was " + seen.p99Millis() + " ms");
       assertEquals(seen.newConnections(), seen.newConnectionsServed(), "every new connection was served");
       assertTrue(latencies.size() >= 40, "enough samples: " + latencies.size());
       return seen;
