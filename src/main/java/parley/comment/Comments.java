@@ -53,7 +53,8 @@ public final class Comments {
    * (one row of nulls) and carries the thread's seq from the same snapshot; comments come through the
    * comments_thread index.
    */
-  static String list(CommentSort sort) {
+  /** A thread page's statement for one order (public for the plan tests). */
+  public static String list(CommentSort sort) {
     return """
       SELECT %s, COALESCE(t.seq, 0) AS thread_seq, b.blocker_id IS NOT NULL AS author_blocked
         FROM posts p

@@ -13,7 +13,7 @@ import java.util.Locale;
  * {@code hot} (the stored hot rank), {@code top} (score, within a period) and {@code active} (latest published
  * comment). Ties on the key are broken by id, so pages never repeat or skip a post.
  */
-enum FeedSort {
+public enum FeedSort {
   NEW("p.id", null),
   HOT("p.hot", "float8"),
   TOP("p.score", "int4"),

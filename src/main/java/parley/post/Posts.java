@@ -53,7 +53,8 @@ public final class Posts {
    * Newest first, keyset on id through the posts_feed index; $1 is the last id seen (or null), $3 the reader (or
    * 0), whose blocked authors are left out.
    */
-  static String list(FeedSort sort) {
+  /** The feed's statement for one order (public for the plan tests). */
+  public static String list(FeedSort sort) {
     return "SELECT " + Post.COLUMNS
         + " FROM posts p JOIN users u ON u.id = p.author_id"
         + " WHERE " + Visibility.listed("p") + " AND " + sort.where()

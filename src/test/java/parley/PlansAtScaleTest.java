@@ -1,0 +1,127 @@
+package parley;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.comment.CommentSort;
+import parley.comment.Comments;
+import parley.post.FeedSort;
+import parley.post.Posts;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every feed sort and thread sort read through its index on a community-shaped database: 100,000 posts and
+ * 1,000,000 comments with votes spread over them, generated in one transaction that is rolled back, so the rest of the
+ * suite never sees it. Plans are PostgreSQL's own choice after ANALYZE (no planner settings changed): on tables this
+ * size a sequential scan or a sort of the whole table would show, and costs a reader seconds.
+ */
+@ExtendWith(TestParley.class)
+class PlansAtScaleTest {
+
+  static final int POSTS = 100_000;
+  static final int COMMENTS = 1_000_000;
+
+  /** The community: 1,000 authors, posts over the last year with skewed scores, comments spread over the posts. */
+  static void generate(Statement s) throws Exception {
+    s.execute("INSERT INTO users (username, email, password_hash, created_at) SELECT 'user' || g, 'user' || g "
+        + "|| '@example.org', 'x', now() - interval '2 years' FROM generate_series(1, 1000) g");
+    s.execute("INSERT INTO posts (author_id, title, body, body_html, excerpt, created_at, upvotes, downvotes, tags) "
+        + "SELECT (SELECT min(id) FROM users) + (g % 1000), 'Post ' || g || ' about topic ' || (g % 500), "
+        + "'Body of post ' || g, '<p>Body</p>', 'Body', now() - (g || ' minutes')::interval, "
+        + "(power(random(), 6) * 2000)::int, (random() * 5)::int, "
+        + "CASE WHEN g % 10 = 0 THEN ARRAY['tag' || (g % 50)] ELSE '{}' END "
+        + "FROM generate_series(1, " + POSTS + ") g");
+    s.execute("INSERT INTO comments (post_id, author_id, body, body_html, created_at, upvotes, downvotes) "
+        + "SELECT (SELECT min(id) FROM posts) + (g % " + POSTS + "), (SELECT min(id) FROM users) + (g % 997), "
+        + "'Comment ' || g, '<p>c</p>', now() - ((g / 10) || ' seconds')::interval, "
+        + "(power(random(), 4) * 200)::int, (random() * 3)::int FROM generate_series(1, " + COMMENTS + ") g");
+    // A thread's ordering depends on the big threads: give one post 20,000 comments.
+    s.execute("INSERT INTO comments (post_id, author_id, body, body_html, upvotes) SELECT (SELECT min(id) FROM posts), "
+        + "(SELECT min(id) FROM users), 'Busy ' || g, '<p>b</p>', (random() * 50)::int FROM generate_series(1, 20000) g");
+    s.execute("ANALYZE users");
+    s.execute("ANALYZE posts");
+    s.execute("ANALYZE comments");
+  }
+
+  static String plan(Statement s, String sql, String... args) throws Exception {
+    s.execute("PREPARE q AS " + sql);
+    StringBuilder plan = new StringBuilder();
+    // The generic plan: what PostgreSQL does for any parameter values, as a cached prepared statement does.
+    s.execute("SET plan_cache_mode = force_generic_plan");
+    try (ResultSet rs = s.executeQuery("EXPLAIN EXECUTE q(" + String.join(", ", args) + ")")) {
+      while (rs.next()) plan.append(rs.getString(1)).append('\n');
+    }
+    s.execute("DEALLOCATE q");
+    return plan.toString();
+  }
+
+  /**
+   * No scan of a whole big table, one of the indexes named, and no sort of what it read, except (for a thread, whose
+   * page is cut off its index by a Limit inside the query) the re-sort of that one page.
+   */
+  private static void assertServedBy(String what, String plan, String... indexes) {
+    assertFalse(plan.contains("Seq Scan on posts") || plan.contains("Seq Scan on comments"), what + "\n" + plan);
+    assertTrue(java.util.Arrays.stream(indexes).anyMatch(plan::contains),
+        what + " reads " + String.join(" or ", indexes) + "\n" + plan);
+    boolean pageCutFromIndex = java.util.regex.Pattern.compile("Limit .*\\n\\s+->  Index Scan( Backward)? using ("
+        + String.join("|", indexes) + ")").matcher(plan).find();
+    assertTrue(!plan.contains("Sort Key") || pageCutFromIndex, what + " is read in order, not sorted\n" + plan);
+  }
+
+  @Test
+  void everyFeedAndThreadOrderIsServedByItsIndexAtCommunityScale() throws Exception {
+    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      try {
+        generate(s);
+        List<String> failures = new ArrayList<>();
+        long first;
+        try (ResultSet rs = s.executeQuery("SELECT min(id) FROM posts")) {
+          rs.next();
+          first = rs.getLong(1);
+        }
+        String post = Long.toString(first + 1);
+        String busy = Long.toString(first);
+        check(failures, "feed new", plan(s, Posts.list(FeedSort.NEW), "NULL", "21", "0", "NULL"), "posts_feed", "posts_pkey");
+        check(failures, "feed new, page 2", plan(s, Posts.list(FeedSort.NEW), "NULL", "21", "0", "50000"), "posts_feed",
+            "posts_pkey");
+        check(failures, "feed hot", plan(s, Posts.list(FeedSort.HOT), "NULL", "21", "0", "NULL", "NULL"), "posts_hot");
+        check(failures, "feed hot, page 2",
+            plan(s, Posts.list(FeedSort.HOT), "NULL", "21", "0", "50000", "'10.5'"), "posts_hot");
+        check(failures, "feed top, all",
+            plan(s, Posts.list(FeedSort.TOP), "NULL", "21", "0", "NULL", "NULL", "NULL"), "posts_top");
+        check(failures, "feed top, page 2",
+            plan(s, Posts.list(FeedSort.TOP), "NULL", "21", "0", "50000", "'3'", "NULL"), "posts_top");
+        check(failures, "feed active",
+            plan(s, Posts.list(FeedSort.ACTIVE), "NULL", "21", "0", "NULL", "NULL"), "posts_active");
+        check(failures, "feed of a tag", plan(s, Posts.list(FeedSort.NEW), "'tag7'", "21", "0", "NULL"), "posts_");
+        check(failures, "thread old", plan(s, Comments.list(CommentSort.OLD), post, "NULL", "51", "0", "false"),
+            "comments_thread");
+        check(failures, "thread new", plan(s, Comments.list(CommentSort.NEW), post, "NULL", "51", "0", "false"),
+            "comments_thread");
+        check(failures, "thread best",
+            plan(s, Comments.list(CommentSort.BEST), post, "NULL", "51", "0", "false", "NULL"), "comments_best");
+        check(failures, "busy thread best, page 2", plan(s, Comments.list(CommentSort.BEST),
+            busy, "5000", "51", "0", "false", "0.5"), "comments_best");
+        assertTrue(failures.isEmpty(), String.join("\n\n", failures));
+      } finally {
+        c.rollback();
+      }
+    }
+  }
+
+  private static void check(List<String> failures, String what, String plan, String... indexes) {
+    try {
+      assertServedBy(what, plan, indexes);
+    } catch (AssertionError e) {
+      failures.add(e.getMessage());
+    }
+  }
+}
