@@ -58,7 +58,7 @@ public final class Main {
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
       AtomicBoolean draining, RouteTable restrictedRoutes, CommitListeners commits, Relay relay,
-      PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier) {
+      PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores) {
 
     public int port() {
       return config.port();
@@ -193,7 +193,7 @@ public final class Main {
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(),
-            node.commits(), node.relay(), meters, cluster, notifier));
+            node.commits(), node.relay(), meters, cluster, notifier, node.scores()));
   }
 
   /** Events this node's writes published, by topic kind. */

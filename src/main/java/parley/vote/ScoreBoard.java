@@ -35,6 +35,7 @@ public final class ScoreBoard {
   private final Pool pool;
   private final EventLog events;
   private final Set<String> open = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.atomic.AtomicInteger publishing = new java.util.concurrent.atomic.AtomicInteger();
 
   public ScoreBoard(Vertx vertx, Pool pool, EventLog events) {
     this.vertx = vertx;
@@ -48,9 +49,23 @@ public final class ScoreBoard {
     if (!open.add(key)) return;
     vertx.setTimer(WINDOW_MS, t -> {
       // Votes from now on open the next window: none is left unannounced.
+      publishing.incrementAndGet();
       open.remove(key);
-      publish(kind, id);
+      publish(kind, id).onComplete(done -> publishing.decrementAndGet());
     });
+  }
+
+  /** Completes once no window is open and nothing is being published (for tests that compare the database). */
+  public Future<Void> idle() {
+    if (open.isEmpty() && publishing.get() == 0) return Future.succeededFuture();
+    io.vertx.core.Promise<Void> idle = io.vertx.core.Promise.promise();
+    vertx.setPeriodic(20, timer -> {
+      if (open.isEmpty() && publishing.get() == 0) {
+        vertx.cancelTimer(timer);
+        idle.complete();
+      }
+    });
+    return idle.future();
   }
 
   /** Publishes the item's score as it stands (nothing for content that is no longer listed). */

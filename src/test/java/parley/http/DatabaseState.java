@@ -53,6 +53,8 @@ final class DatabaseState implements AutoCloseable {
     tables.put("notification_sources", "source");
     tables.put("mod_filters", "id");
     tables.put("user_notes", "id");
+    tables.put("post_votes", "post_id, user_id");
+    tables.put("comment_votes", "comment_id, user_id");
     return tables;
   }
 
@@ -107,7 +109,10 @@ final class DatabaseState implements AutoCloseable {
       s.execute("SET LOCAL session_replication_role = replica");
       for (String table : TABLES.keySet()) s.execute("DELETE FROM public." + table);
       for (String table : TABLES.keySet()) {
-        s.execute("INSERT INTO public." + table + " OVERRIDING SYSTEM VALUE SELECT * FROM " + SAVED + "." + table);
+        // Generated columns (a score, a search vector) are computed again, not copied.
+        String columns = writableColumns(s, table);
+        s.execute("INSERT INTO public." + table + " (" + columns + ") OVERRIDING SYSTEM VALUE SELECT " + columns
+            + " FROM " + SAVED + "." + table);
       }
       connection.commit();
     } catch (SQLException e) {
@@ -116,6 +121,15 @@ final class DatabaseState implements AutoCloseable {
     } finally {
       connection.setAutoCommit(true);
     }
+  }
+
+  private static String writableColumns(Statement s, String table) throws SQLException {
+    List<String> columns = new java.util.ArrayList<>();
+    try (ResultSet rows = s.executeQuery("SELECT column_name FROM information_schema.columns WHERE table_schema = "
+        + "'public' AND table_name = '" + table + "' AND is_generated = 'NEVER' ORDER BY ordinal_position")) {
+      while (rows.next()) columns.add('"' + rows.getString(1) + '"');
+    }
+    return String.join(", ", columns);
   }
 
   @Override

@@ -46,7 +46,7 @@ final class FuzzRequests {
 
   /** The shape of body a route reads. */
   enum Body { NONE, REGISTER, LOGIN, PASSWORD, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
-    REASON, BAN, ROLE, FILTER, NOTE }
+    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS }
 
   /** A route as mounted: the method, the path with {post}, {comment}, {report} or {user} parameters, its body. */
   record Route(String method, String template, Body body) {
@@ -112,6 +112,12 @@ final class FuzzRequests {
       new Route("GET", "/api/me/notifications", Body.NONE),
       new Route("GET", "/api/me/notifications/unread", Body.NONE),
       new Route("GET", "/api/posts/{post}/follow", Body.NONE),
+      new Route("PUT", "/api/posts/{post}/vote", Body.VOTE),
+      new Route("DELETE", "/api/posts/{post}/vote", Body.NONE),
+      new Route("PUT", "/api/comments/{comment}/vote", Body.VOTE),
+      new Route("DELETE", "/api/comments/{comment}/vote", Body.NONE),
+      new Route("PUT", "/api/posts/{post}/tags", Body.TAGS),
+      new Route("GET", "/api/tags", Body.NONE),
       // The web app: clean URLs, static files, and paths that are neither.
       new Route("GET", "/posts/{post}", Body.NONE),
       new Route("GET", "/u/{user}", Body.NONE),
@@ -268,7 +274,9 @@ final class FuzzRequests {
       case 0 -> "limit=" + pick(r, "1", "2", "20", "100", "200", "0", "201", "abc");
       case 1 -> "cursor=" + pick(r, cursor(pick(r, world.posts())), cursor(pick(r, world.comments())),
           cursor(pick(r, world.reports())), cursor(999999), "", "bm9wZQ");
-      case 2 -> "status=" + pick(r, "open", "dismissed", "actioned", "closed");
+      case 2 -> pick(r, "status=" + pick(r, "open", "dismissed", "actioned", "closed"),
+          "sort=" + pick(r, "new", "hot", "top", "active", "best", "old", "x"), "period=" + pick(r, "day", "all", "x"),
+          "tag=" + pick(r, "rust", "Bad", "-x"));
       default -> "since=" + pick(r, "0", "1", "3", "-1", "abc");
     };
   }
@@ -422,6 +430,9 @@ final class FuzzRequests {
         f.put("action", str(pick(r, "hold", "refuse", "delete")));
       }
       case NOTE -> f.put("body", str(pick(r, "Warned by DM.", "", "n".repeat(2_001))));
+      case VOTE -> f.put("value", pick(r, "1", "-1", "0", "2", "1.0", "\"1\"", "true", "null"));
+      case TAGS -> f.put("tags", pick(r, "[\"rust\"]", "[]", "[\"Bad Tag\"]", "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]",
+          "\"rust\"", "[7]"));
       case NONE -> {
       }
     }

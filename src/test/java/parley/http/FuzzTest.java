@@ -162,6 +162,9 @@ class FuzzTest {
 
   private static void awaitNotifications() {
     try {
+      // Score events go out a moment after a vote; notifications after a write: both settle before comparing.
+      TestParley.server().running().scores().idle().toCompletionStage().toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
       TestParley.server().running().notifier().idle().toCompletionStage().toCompletableFuture()
           .get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
