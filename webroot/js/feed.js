@@ -1,4 +1,8 @@
-/** The community feed: newest posts first, new ones waiting behind a button, comment counts updating live. */
+/**
+ * The community feed: posts in the reader's chosen order (new, hot, top of a period, active), optionally only one
+ * tag's; new ones waiting behind a button, comment counts and scores updating live. The order is in the address
+ * (?sort=top&period=week, ?tag=rust) and remembered in this browser for the next visit.
+ */
 import { get, post } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
@@ -8,28 +12,120 @@ const feed = document.getElementById('feed');
 const more = document.getElementById('more');
 const newPosts = document.getElementById('new-posts');
 const waiting = [];
-/** The newest post.stats seq applied per post: feed events may arrive out of order. */
+/** The newest post.stats and post.score seq applied per post: feed events may arrive out of order. */
 const statsSeq = new Map();
+const scoreSeq = new Map();
 let cursor = null;
+/** Bumped by every change of order: a page that comes back for an order no longer shown is dropped. */
+let generation = 0;
 
-function item(p) {
-  const sources = (p.sources || []).map(domain);
-  return h('li', { class: 'card', id: `post-${p.id}`, 'data-id': p.id },
-    h('h2', {}, h('a', { href: `/posts/${p.id}`, class: 'post-link' }, p.title)),
-    h('p', { class: 'meta' }, 'by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' · ',
-      h('span', { class: 'comment-count' }, countText(p.commentCount)),
-      sources.length ? ` · ${[...new Set(sources)].join(', ')}` : ''),
-    p.excerpt ? h('p', { class: 'excerpt' }, p.excerpt) : null);
+const SORTS = ['new', 'hot', 'top', 'active'];
+const PERIODS = ['day', 'week', 'month', 'year', 'all'];
+const SORT_KEY = 'parley.feed.sort';
+/** Tags as the server accepts them ("rust", "show-hn"). */
+const TAG = /^[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?$/;
+
+/** What the feed shows: {sort, period, tag}, from the address, else this browser's last choice. */
+const view = readView();
+
+function readView() {
+  const params = new URLSearchParams(location.search);
+  let stored = {};
+  try { stored = JSON.parse(localStorage.getItem(SORT_KEY) || '{}') || {}; } catch { /* a bad value is no choice */ }
+  const fromUrl = SORTS.includes(params.get('sort'));
+  const sort = fromUrl ? params.get('sort') : (SORTS.includes(stored.sort) ? stored.sort : 'new');
+  const period = PERIODS.includes(params.get('period')) ? params.get('period')
+    : (PERIODS.includes(stored.period) ? stored.period : 'week');
+  const tag = params.has('tag') ? params.get('tag').trim().replace(/^#/, '').toLowerCase() : null;
+  if (fromUrl) remember(sort, period);
+  return { sort, period, tag };
+}
+
+function remember(sort, period) {
+  try { localStorage.setItem(SORT_KEY, JSON.stringify({ sort, period })); } catch { /* private mode: no memory */ }
+}
+
+/** The address of a view: the order (new is the plain default) and the tag. */
+function href({ sort, period, tag }) {
+  const params = new URLSearchParams();
+  if (sort !== 'new') params.set('sort', sort);
+  if (sort === 'top') params.set('period', period);
+  if (tag) params.set('tag', tag);
+  const query = params.toString();
+  return query ? `/?${query}` : '/';
+}
+
+function apiQuery() {
+  let q = `sort=${view.sort}`;
+  if (view.sort === 'top') q += `&period=${view.period}`;
+  if (view.tag) q += `&tag=${encodeURIComponent(view.tag)}`;
+  return q;
+}
+
+const PERIOD_WORDS = { day: 'today', week: 'this week', month: 'this month', year: 'this year', all: 'of all time' };
+
+function orderWords() {
+  switch (view.sort) {
+    case 'hot': return 'hot first';
+    case 'top': return `most points first, ${PERIOD_WORDS[view.period]}`;
+    case 'active': return 'most recently active first';
+    default: return 'newest first';
+  }
 }
 
 const countText = (n) => `${n} comment${n === 1 ? '' : 's'}`;
+const pointsText = (n) => `${n} point${n === 1 || n === -1 ? '' : 's'}`;
+
+/** Tag chips: each leads to its tag's view. */
+function tagList(tags) {
+  if (!tags?.length) return null;
+  return h('ul', { class: 'tags', 'aria-label': 'Tags' },
+    ...tags.map((t) => h('li', {}, h('a', { class: 'tag', href: `/?tag=${encodeURIComponent(t)}` }, t))));
+}
+
+function item(p, arrived = false) {
+  const sources = (p.sources || []).map(domain);
+  return h('li', { class: 'card', id: `post-${p.id}`, 'data-id': p.id },
+    h('h2', {}, h('a', { href: `/posts/${p.id}`, class: 'post-link' }, p.title)),
+    h('p', { class: 'meta' }, h('span', { class: 'score' }, pointsText(p.score ?? 0)), ' · by ',
+      userLink(p.author?.username), ' · ', time(p.createdAt), ' · ',
+      h('span', { class: 'comment-count' }, countText(p.commentCount)),
+      sources.length ? ` · ${[...new Set(sources)].join(', ')}` : '',
+      // Outside the newest-first order an arrival is put on top, out of rank: say why it is there.
+      arrived ? ' · ' : '', arrived ? h('span', { class: 'badge' }, 'new') : ''),
+    tagList(p.tags),
+    p.excerpt ? h('p', { class: 'excerpt' }, p.excerpt) : null);
+}
 
 async function load() {
-  const page = await get(`/api/posts?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  const mine = generation;
+  const page = await get(`/api/posts?limit=20&${apiQuery()}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  if (mine !== generation) return;
   page.items.forEach((p) => { if (!document.getElementById(`post-${p.id}`)) feed.append(item(p)); });
   cursor = page.nextCursor;
   more.hidden = !cursor;
-  document.getElementById('empty').hidden = feed.children.length > 0;
+  showEmpty(feed.children.length === 0);
+}
+
+function showEmpty(empty) {
+  const box = document.getElementById('empty');
+  box.hidden = !empty;
+  if (!empty) return;
+  const [title, text] = box.children;
+  if (view.tag && !TAG.test(view.tag)) {
+    title.textContent = 'There is no such tag';
+    text.replaceChildren('Tags are letters, digits and hyphens. ', h('a', { href: href({ ...view, tag: null }) }, 'See all posts'), '.');
+  } else if (view.tag) {
+    title.textContent = view.sort === 'top' && view.period !== 'all' ? `No posts tagged ${view.tag} ${PERIOD_WORDS[view.period]}`
+      : `No posts tagged ${view.tag} yet`;
+    text.replaceChildren(h('a', { href: href({ ...view, tag: null }) }, 'See all posts'), '.');
+  } else if (view.sort === 'top' && view.period !== 'all') {
+    title.textContent = `No posts ${PERIOD_WORDS[view.period]}`;
+    text.replaceChildren('Choose a longer period to see more.');
+  } else {
+    title.textContent = 'No posts yet';
+    text.replaceChildren('Start the conversation: ', h('a', { href: '/login' }, 'register'), ', then write the first post.');
+  }
 }
 
 function showWaiting() {
@@ -42,21 +138,24 @@ newPosts.addEventListener('click', () => {
   // the page may move now.
   while (waiting.length) {
     const p = waiting.pop();
-    if (!document.getElementById(`post-${p.id}`)) feed.prepend(item(p));
+    if (!document.getElementById(`post-${p.id}`)) feed.prepend(item(p, view.sort !== 'new'));
   }
-  document.getElementById('empty').hidden = true;
+  showEmpty(false);
   showWaiting();
   feed.firstElementChild?.querySelector('a')?.focus();
 });
 
 more.addEventListener('click', () => load());
 
+/** Whether a post belongs in this view (the tag view shows only its tag's posts). */
+const belongs = (p) => !view.tag || (p.tags || []).includes(view.tag);
+
 function onEvent(e) {
   const el = (id) => document.getElementById(`post-${id}`);
   switch (e.type) {
     case 'post.created':
     case 'post.restored':
-      if (e.data.removed) break;
+      if (e.data.removed || !belongs(e.data)) break;
       if (!el(e.data.id) && !waiting.some((p) => p.id === e.data.id)) {
         waiting.unshift(e.data);
         showWaiting();
@@ -70,9 +169,26 @@ function onEvent(e) {
       if (count) count.textContent = countText(e.data.commentCount);
       break;
     }
+    case 'post.score': {
+      // The score changes in place; the list is not re-ranked under the reader.
+      if ((scoreSeq.get(e.data.id) ?? -1) > e.seq) break;
+      scoreSeq.set(e.data.id, e.seq);
+      const score = el(e.data.id)?.querySelector('.score');
+      if (score) score.textContent = pointsText(e.data.score);
+      waiting.forEach((p) => { if (p.id === e.data.id) Object.assign(p, { score: e.data.score }); });
+      break;
+    }
     case 'post.edited': {
-      const link = el(e.data.id)?.querySelector('.post-link');
+      const shown = el(e.data.id);
+      const link = shown?.querySelector('.post-link');
       if (link && e.data.title) link.textContent = e.data.title;
+      if (shown && Array.isArray(e.data.tags)) {
+        const chips = tagList(e.data.tags);
+        const old = shown.querySelector('.tags');
+        if (old && chips) old.replaceWith(chips);
+        else if (old) old.remove();
+        else if (chips) shown.querySelector('.meta').after(chips);
+      }
       break;
     }
     case 'post.deleted':
@@ -91,12 +207,15 @@ function onEvent(e) {
 
 /** After a reconnect the feed cannot replay: refetch the first page, update what is shown, queue what is new. */
 async function resync() {
-  const page = await get('/api/posts?limit=20');
+  const mine = generation;
+  const page = await get(`/api/posts?limit=20&${apiQuery()}`);
+  if (mine !== generation) return;
   const newestShown = Math.max(0, ...[...feed.children].map((li) => Number(li.dataset.id)));
   for (const p of page.items) {
     const shown = document.getElementById(`post-${p.id}`);
     if (shown) {
       shown.querySelector('.comment-count').textContent = countText(p.commentCount);
+      shown.querySelector('.score').textContent = pointsText(p.score ?? 0);
       shown.querySelector('.post-link').textContent = p.title;
     } else if (p.id > newestShown && !waiting.some((w) => w.id === p.id)) {
       waiting.push(p);
@@ -106,12 +225,95 @@ async function resync() {
   showWaiting();
 }
 
+// ---------- the order and the tag view ----------
+
+function showView() {
+  const tagged = !!view.tag;
+  document.getElementById('feed-title').textContent = tagged ? `Posts tagged ${view.tag}` : 'Community';
+  document.getElementById('all-posts').hidden = !tagged;
+  document.getElementById('all-posts-link').href = href({ ...view, tag: null });
+  if (tagged) document.title = `Parley: posts tagged ${view.tag}`;
+  feed.setAttribute('aria-label', `${tagged ? `Posts tagged ${view.tag}` : 'Posts'}, ${orderWords()}`);
+  document.querySelectorAll('#sorts a[data-sort]').forEach((a) => {
+    const sort = a.dataset.sort;
+    a.href = href({ ...view, sort });
+    if (sort === view.sort) a.setAttribute('aria-current', 'true');
+    else a.removeAttribute('aria-current');
+  });
+  document.getElementById('period-field').hidden = view.sort !== 'top';
+  document.getElementById('period').value = view.period;
+}
+
+/** Shows the feed in another order: the address and this browser's memory follow; nothing reloads but the list. */
+function choose(sort, period, push = true) {
+  view.sort = sort;
+  view.period = period;
+  remember(sort, period);
+  if (push && location.pathname + location.search !== href(view)) history.pushState(null, '', href(view));
+  showView();
+  generation++;
+  cursor = null;
+  waiting.length = 0;
+  showWaiting();
+  feed.replaceChildren();
+  more.hidden = true;
+  announce(`Posts, ${orderWords()}`);
+  return load().catch(() => showEmpty(true));
+}
+
+function sortControls() {
+  document.querySelectorAll('#sorts a[data-sort]').forEach((a) => a.addEventListener('click', (event) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return; // a new tab
+    event.preventDefault();
+    choose(a.dataset.sort, view.period);
+  }));
+  document.getElementById('period').addEventListener('change', (event) => choose('top', event.target.value));
+  addEventListener('popstate', () => {
+    const params = new URLSearchParams(location.search);
+    const tag = params.get('tag');
+    if ((tag ?? null) !== (view.tag ?? null)) {
+      location.reload(); // another tag is another view
+      return;
+    }
+    const sort = SORTS.includes(params.get('sort')) ? params.get('sort') : 'new';
+    choose(sort, PERIODS.includes(params.get('period')) ? params.get('period') : view.period, false);
+  });
+  // The address says what is shown, also when the order came from this browser's memory.
+  if (location.pathname + location.search !== href(view)) history.replaceState(null, '', href(view));
+  showView();
+}
+
+// ---------- writing a post ----------
+
+/** "rust, show-hn #go" -> ["rust", "show-hn", "go"]: commas or spaces between, a leading # dropped, no repeats. */
+function parseTags(text) {
+  return [...new Set(text.split(/[\s,]+/).map((t) => t.replace(/^#/, '').toLowerCase()).filter(Boolean))];
+}
+
+/**
+ * The server names a bad tag by its place (tags[2]); the reader sees one message next to the field that quotes
+ * it (Tags "c++" must be …), not one per tag with the same id.
+ */
+function tagProblems(error, tags) {
+  const errors = error?.problem?.errors;
+  if (!Array.isArray(errors)) return error;
+  const about = errors.filter((e) => /^tags(\[\d+\])?$/.test(e.field));
+  if (!about.length) return error;
+  const messages = about.map((e) => {
+    const i = /\[(\d+)\]/.exec(e.field);
+    return i && tags[Number(i[1])] !== undefined ? `"${tags[Number(i[1])]}" ${e.message}` : e.message;
+  });
+  error.problem.errors = [...errors.filter((e) => !about.includes(e)), { field: 'tags', message: [...new Set(messages)].join('; ') }];
+  return error;
+}
+
 function composer() {
   const signedIn = !!session.current();
   document.getElementById('composer').hidden = !signedIn;
   document.getElementById('signed-out-note').hidden = signedIn;
   const form = document.getElementById('post-form');
   const preview = document.getElementById('preview');
+  if (view.tag && TAG.test(view.tag)) form.elements.tags.value = view.tag; // writing in a tag's view
   document.getElementById('preview-button').addEventListener('click', async () => {
     const body = form.elements.body.value;
     if (!body.trim()) return;
@@ -127,18 +329,20 @@ function composer() {
     event.preventDefault();
     clearProblem(form);
     const sources = form.elements.sources.value.split('\n').map((s) => s.trim()).filter(Boolean);
+    const tags = parseTags(form.elements.tags.value);
     try {
-      const created = await post('/api/posts', { title: form.elements.title.value, body: form.elements.body.value, sources });
+      const created = await post('/api/posts', { title: form.elements.title.value, body: form.elements.body.value, sources, tags });
       location.assign(`/posts/${created.id}`);
     } catch (error) {
-      showProblem(form, error);
+      showProblem(form, tagProblems(error, tags));
     }
   });
 }
 
 renderHeader();
+sortControls();
 composer();
 refreshTimes();
-load().catch(() => { document.getElementById('empty').hidden = false; });
+load().catch(() => showEmpty(true));
 onStatus(liveStatus(document.getElementById('live-status')));
 connection().subscribe('parley.feed', { onEvent, onResync: () => resync().catch(() => {}) });

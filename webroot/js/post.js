@@ -1,7 +1,8 @@
 /**
  * The post page: the post, its threaded comments, and everything a reader can do with them, live. Arriving
  * comments never re-render what is on the page (a half-written reply or edit is never touched), and while the
- * reader is typing or has scrolled away from the end they wait behind an "N new comments" button.
+ * reader is typing or has scrolled away from the end they wait behind an "N new comments" button. Votes and scores
+ * change in place; the thread's order (best, new, old) is the reader's, remembered in this browser.
  */
 import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
@@ -23,6 +24,15 @@ const MAX_DEPTH = 6;
 /** The newest comment id this browser showed on this thread at the last visit (for "new" markers). */
 const SEEN_KEY = `parley.seen.${postId}`;
 const lastSeen = Number(localStorage.getItem(SEEN_KEY) || 0);
+/**
+ * The reader's own votes, "post:1" / "comment:5" -> 1, -1 or null. Only REST reads and the reader's own votes set
+ * them: live events carry no one's vote (myVote is null there), so they must not clear a pressed control.
+ */
+const myVotes = new Map();
+/** The thread's order, as the reader last chose it on any thread. */
+const THREAD_SORT_KEY = 'parley.thread.sort';
+const THREAD_SORTS = ['best', 'new', 'old'];
+let threadSort = THREAD_SORTS.includes(localStorage.getItem(THREAD_SORT_KEY)) ? localStorage.getItem(THREAD_SORT_KEY) : 'old';
 
 // ---------- the post ----------
 
@@ -35,12 +45,16 @@ function renderPost(p) {
     p.editedAt ? ' · edited' : '', p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
     p.pending ? ' · ' : '', p.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : '',
     p.locked ? ' · ' : '', p.locked ? h('span', { class: 'badge' }, 'locked') : '');
+  const chips = tagList(p.tags);
+  $('post-tags').replaceChildren(...(chips ? [chips] : []));
   setBodyHtml($('post-body'), p.bodyHtml);
   const sources = p.sources || [];
   $('post-sources-line').hidden = sources.length === 0;
   $('post-sources').replaceChildren(...sources.map((url) =>
     h('li', {}, h('a', { href: url, rel: 'nofollow ugc noopener', target: '_blank' }, url))));
   renderPostActions(p);
+  // Hidden or pending content takes no votes (409): its score is nobody's business yet.
+  $('post-vote').replaceChildren(...(p.hidden || p.pending ? [] : [voteControl('post', p)]));
   setLocked(p.locked);
   if (p.pending) {
     notice(isMod ? 'This post is waiting for review: approve it to publish it.'
@@ -82,24 +96,135 @@ function editPost(p) {
     h('label', { for: 'edit-body' }, 'Body (Markdown)'), h('textarea', { id: 'edit-body', name: 'body', rows: 8 }),
     h('label', { for: 'edit-sources' }, 'Sources (one link per line)'),
     h('textarea', { id: 'edit-sources', name: 'sources', rows: 3 }),
+    h('label', { for: 'edit-tags' }, 'Tags'),
+    h('p', { class: 'hint', id: 'edit-tags-hint' }, 'Up to 5, separated by commas or spaces: letters, digits and hyphens.'),
+    h('input', { id: 'edit-tags', name: 'tags', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
+      'aria-describedby': 'edit-tags-hint' }),
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'),
       h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
   form.elements.body.value = p.body;
   form.elements.sources.value = (p.sources || []).join('\n');
+  form.elements.tags.value = (p.tags || []).join(', ');
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
+    const tags = parseTags(form.elements.tags.value);
     try {
       const sources = form.elements.sources.value.split('\n').map((s) => s.trim()).filter(Boolean);
       renderPost({ ...(await patch(`/api/posts/${postId}`, {
-        title: form.elements.title.value, body: form.elements.body.value, sources })) });
+        title: form.elements.title.value, body: form.elements.body.value, sources, tags })) });
       form.remove();
     } catch (error) {
-      showProblem(form, error);
+      showProblem(form, tagProblems(error, tags));
     }
   });
-  $('post-actions').after(form);
+  $('post-footer').after(form);
   form.elements.title.focus();
+}
+
+// ---------- tags ----------
+
+/** Tag chips: each leads to the feed of its tag. */
+function tagList(tags) {
+  if (!tags?.length) return null;
+  return h('ul', { class: 'tags', 'aria-label': 'Tags' },
+    ...tags.map((t) => h('li', {}, h('a', { class: 'tag', href: `/?tag=${encodeURIComponent(t)}` }, t))));
+}
+
+/** "rust, show-hn #go" -> ["rust", "show-hn", "go"]: commas or spaces between, a leading # dropped, no repeats. */
+function parseTags(text) {
+  return [...new Set(text.split(/[\s,]+/).map((t) => t.replace(/^#/, '').toLowerCase()).filter(Boolean))];
+}
+
+/** One message next to the tags field that quotes the bad tag, where the server names it by place (tags[2]). */
+function tagProblems(error, tags) {
+  const errors = error?.problem?.errors;
+  if (!Array.isArray(errors)) return error;
+  const about = errors.filter((e) => /^tags(\[\d+\])?$/.test(e.field));
+  if (!about.length) return error;
+  const messages = about.map((e) => {
+    const i = /\[(\d+)\]/.exec(e.field);
+    return i && tags[Number(i[1])] !== undefined ? `"${tags[Number(i[1])]}" ${e.message}` : e.message;
+  });
+  error.problem.errors = [...errors.filter((e) => !about.includes(e)), { field: 'tags', message: [...new Set(messages)].join('; ') }];
+  return error;
+}
+
+// ---------- votes ----------
+
+const pointsText = (n) => `${n} point${n === 1 || n === -1 ? '' : 's'}`;
+
+/** Keeps the reader's own vote from a REST read (live events carry none). */
+function remember(kind, item) {
+  if (me && item && 'myVote' in item) myVotes.set(`${kind}:${item.id}`, item.myVote ?? null);
+}
+
+/**
+ * The score of the post or a comment, and the reader's up vote. Signed out it is a link to sign in; on the reader's
+ * own content it is just the score. Found again by data-vote ("comment:5") when a score changes.
+ */
+function voteControl(kind, item) {
+  const key = `${kind}:${item.id}`;
+  const arrow = h('span', { class: 'arrow', 'aria-hidden': 'true' }, '▲');
+  const points = h('span', { class: 'points' }, String(item.score ?? 0));
+  let control;
+  if (!me) {
+    control = h('a', { class: 'vote sign-in-to-vote', href: signInHref(), title: 'Sign in to vote', 'data-vote': key }, arrow, points);
+  } else if (item.author?.username === me.username) {
+    control = h('span', { class: 'vote own', title: `The score of your ${kind}`, 'data-vote': key }, arrow, points,
+      h('span', { class: 'visually-hidden suffix' }));
+  } else {
+    control = h('button', { type: 'button', class: 'vote', 'data-vote': key, onclick: () => vote(control, kind, item.id) },
+      arrow, points);
+  }
+  showVote(control, item.score ?? 0, myVotes.get(key) ?? null);
+  return control;
+}
+
+/** Writes a score and the reader's vote into a control, without replacing it (focus stays where it is). */
+function showVote(control, score, myVote) {
+  control.querySelector('.points').textContent = String(score);
+  if (control.tagName === 'BUTTON') {
+    control.setAttribute('aria-pressed', String(myVote === 1));
+    control.setAttribute('aria-label', `Upvote, ${pointsText(score)}`);
+  } else if (control.tagName === 'A') {
+    control.setAttribute('aria-label', `Sign in to vote, ${pointsText(score)}`);
+  } else {
+    control.querySelector('.suffix').textContent = Math.abs(score) === 1 ? ' point' : ' points';
+  }
+}
+
+/** A new score for the post or a comment (from a vote's answer or a live event): the data and every control. */
+function scoreChanged(kind, id, { score, upvotes, downvotes }) {
+  const counts = { score, upvotes, downvotes };
+  if (kind === 'post' && current?.id === id) current = { ...current, ...counts };
+  if (kind === 'comment') {
+    const known = comments.get(id);
+    if (known) known.data = { ...known.data, ...counts };
+    waiting.forEach((w, i) => { if (w.id === id) waiting[i] = { ...w, ...counts }; });
+  }
+  const key = `${kind}:${id}`;
+  document.querySelectorAll(`[data-vote="${key}"]`).forEach((control) => showVote(control, score, myVotes.get(key) ?? null));
+}
+
+/** Up votes, or takes the vote back when it is already pressed; the answer carries the new counts. */
+async function vote(control, kind, id) {
+  if (control.dataset.busy) return;
+  control.dataset.busy = 'true';
+  const key = `${kind}:${id}`;
+  const path = `/api/${kind}s/${id}/vote`;
+  control.parentElement?.querySelector(`.vote-error[data-for="${key}"]`)?.remove();
+  try {
+    const tally = myVotes.get(key) === 1 ? await del(path) : await put(path, { value: 1 });
+    myVotes.set(key, tally.myVote ?? null);
+    scoreChanged(kind, id, tally);
+    announce(tally.myVote === 1 ? `Upvoted, ${pointsText(tally.score)}.` : `Vote withdrawn, ${pointsText(tally.score)}.`);
+  } catch (error) {
+    const text = error.status === 401 ? 'Sign in again to vote.' : error.message;
+    control.after(h('span', { class: 'vote-error', role: 'alert', 'data-for': key }, text));
+  } finally {
+    delete control.dataset.busy;
+  }
 }
 
 function setLocked(locked) {
@@ -143,6 +268,7 @@ function content(c) {
   setBodyHtml(body, c.bodyHtml);
   box.append(body);
   const actions = h('div', { class: 'row actions' });
+  if (!c.hidden && !c.pending) actions.append(voteControl('comment', c));
   // Nobody else can see a pending comment yet, so nobody replies to it.
   if (me && !current?.locked && !c.pending) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
   actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink', onclick: (event) => copyLink(event, c) }, 'Link'));
@@ -208,6 +334,7 @@ function countComments() {
   let n = 0;
   comments.forEach(({ data }) => { if (!data.deleted && !(data.hidden && data.body == null) && !data.blocked) n++; });
   $('comments-title').textContent = n === 0 ? 'Comments' : `Comments (${n})`;
+  $('thread-sort').hidden = comments.size < 2;
 }
 
 function renderComment(c, depth) {
@@ -238,10 +365,97 @@ function place(c) {
       holder.querySelector('.comment')?.focus();
     } }, 'Continue this thread'));
   }
-  holder.append(li);
+  insertInOrder(holder, li, c);
   $('no-comments').hidden = true;
   countComments();
   return li;
+}
+
+// ---------- the thread's order ----------
+
+/** The lower bound of the Wilson score interval (95 %) for the share of up votes: the server's "best" rank. */
+function wilson({ upvotes = 0, downvotes = 0 }) {
+  const n = upvotes + downvotes;
+  if (n === 0) return 0;
+  const z = 1.96;
+  const p = upvotes / n;
+  return (p + (z * z) / (2 * n) - z * Math.sqrt((p * (1 - p) + (z * z) / (4 * n)) / n)) / (1 + (z * z) / n);
+}
+
+/** Siblings' order, as the API's ?sort= gives it: best by Wilson bound then newest, new by id down, old by id up. */
+const ORDERS = {
+  best: (a, b) => wilson(b) - wilson(a) || b.id - a.id,
+  new: (a, b) => b.id - a.id,
+  old: (a, b) => a.id - b.id,
+};
+
+const dataOf = (el) => comments.get(Number(el.dataset.id))?.data ?? { id: Number(el.dataset.id) };
+const commentsIn = (holder) => [...holder.children].filter((el) => el.classList.contains('comment'));
+
+/** Puts a new comment among its siblings where the thread's order has it, moving none of them. */
+function insertInOrder(holder, li, c) {
+  const compare = ORDERS[threadSort];
+  const siblings = commentsIn(holder);
+  const last = siblings.at(-1);
+  if (!last || compare(c, dataOf(last)) >= 0) {
+    holder.append(li);
+    return;
+  }
+  holder.insertBefore(li, siblings.find((el) => compare(c, dataOf(el)) < 0));
+}
+
+/** Moves an element to the end of its list; moveBefore keeps focus and state where the browser has it. */
+function moveToEnd(holder, el) {
+  if (typeof holder.moveBefore === 'function') {
+    try {
+      holder.moveBefore(el, null);
+      return;
+    } catch { /* fall back to a plain move */ }
+  }
+  holder.append(el);
+}
+
+/**
+ * Re-orders the whole thread, top level and each comment's replies, by moving the comments' elements: nothing is
+ * rendered again, so an open reply or edit keeps its text (and, where it had it, its focus and selection).
+ */
+function applySort() {
+  const active = document.activeElement;
+  const selection = active?.tagName === 'TEXTAREA' || active?.tagName === 'INPUT' ? [active.selectionStart, active.selectionEnd] : null;
+  const compare = ORDERS[threadSort];
+  for (const holder of [$('comments'), ...$('comments').querySelectorAll('ul.replies')]) {
+    const shown = commentsIn(holder);
+    const sorted = [...shown].sort((x, y) => compare(dataOf(x), dataOf(y)));
+    if (sorted.every((el, i) => el === shown[i])) continue;
+    sorted.forEach((el) => moveToEnd(holder, el));
+  }
+  if (active && active !== document.activeElement && active.isConnected) {
+    active.focus({ preventScroll: true });
+    if (selection && selection[0] !== null) {
+      try { active.setSelectionRange(...selection); } catch { /* not a text field */ }
+    }
+  }
+}
+
+const SORT_WORDS = { best: 'best first', new: 'newest first', old: 'oldest first' };
+
+function showThreadSort() {
+  document.querySelectorAll('#thread-sort button[data-sort]').forEach((b) => {
+    b.setAttribute('aria-pressed', String(b.dataset.sort === threadSort));
+  });
+  $('comments').setAttribute('aria-label', `Comments, ${SORT_WORDS[threadSort]}`);
+}
+
+function threadSortControls() {
+  showThreadSort();
+  document.querySelectorAll('#thread-sort button[data-sort]').forEach((b) => b.addEventListener('click', () => {
+    if (threadSort === b.dataset.sort) return;
+    threadSort = b.dataset.sort;
+    try { localStorage.setItem(THREAD_SORT_KEY, threadSort); } catch { /* private mode: no memory */ }
+    showThreadSort();
+    applySort();
+    announce(`Comments, ${SORT_WORDS[threadSort]}.`);
+  }));
 }
 
 /** A pending comment this moderator approved (its comment.created follows) or rejected (gone from the page). */
@@ -439,6 +653,13 @@ function onEvent(e) {
     case 'post.edited':
       if (!d.removed) renderPost(d);
       break;
+    case 'post.score':
+      scoreChanged('post', d.id, d);
+      break;
+    case 'comment.score':
+      // In place only: the thread is not re-ranked under the reader; choosing an order again does that.
+      scoreChanged('comment', d.id, d);
+      break;
     case 'post.locked':
     case 'post.unlocked':
       renderPost({ ...current, locked: e.type === 'post.locked' });
@@ -471,6 +692,7 @@ async function loadComments() {
     seq = seq === null ? page.seq : Math.min(seq, page.seq);
     cursor = page.nextCursor;
   } while (cursor);
+  all.forEach((c) => remember('comment', c));
   all.forEach(place);
   $('no-comments').hidden = comments.size > 0;
   countComments();
@@ -483,6 +705,7 @@ async function loadComments() {
 async function reload() {
   try {
     const p = await get(`/api/posts/${postId}`);
+    remember('post', p);
     if (p.blocked) {
       $('post').hidden = true;
       $('not-found').hidden = false;
@@ -513,6 +736,8 @@ async function start() {
     $('not-found').textContent = 'This post is by someone you blocked.';
     return;
   }
+  remember('post', p);
+  threadSortControls();
   renderPost(p);
   const commentsSeq = await loadComments();
   const since = Math.min(p.seq, commentsSeq);

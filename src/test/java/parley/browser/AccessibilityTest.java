@@ -83,7 +83,14 @@ class AccessibilityTest {
     Session bob = api.register("bob");
     long postId = api.createPost(alice, "Accessible threads");
     long comment = api.comment(bob, postId, "A first comment with a [link](https://example.org) and `code`.", null);
-    api.comment(alice, postId, "A reply, mentioning @bob", comment);
+    long reply = api.comment(alice, postId, "A reply, mentioning @bob", comment);
+    // Votes and tags: bob's own up votes show pressed, mod's make the scores differ.
+    for (String item : List.of("/api/posts/" + postId, "/api/comments/" + reply)) {
+      assertEquals(200, api.put(item + "/vote", bob, new JsonObject().put("value", 1)).status());
+      assertEquals(200, api.put(item + "/vote", mod, new JsonObject().put("value", 1)).status());
+    }
+    assertEquals(200, api.patch("/api/posts/" + postId, alice, new JsonObject()
+        .put("tags", new JsonArray(List.of("accessibility", "show-hn")))).status());
     assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
         .put("targetId", comment).put("reason", "spam").put("details", "Looks automated.")).status());
     // What moderators see on a thread: a comment waiting for review and one they hid.
@@ -114,7 +121,14 @@ class AccessibilityTest {
 
       signIn(page, base, bob);
       check(page, found, scheme, "feed, signed in", "/", By.cssSelector("#feed li"));
+      check(page, found, scheme, "feed, top of the week", "/?sort=top&period=week", By.cssSelector("#feed li .tags"));
+      check(page, found, scheme, "feed, tag view", "/?tag=accessibility", By.cssSelector("#feed li"));
       check(page, found, scheme, "post, signed in", "/posts/" + postId, By.cssSelector("#comments .comment .actions"));
+      check(page, found, scheme, "post, voted on", "/posts/" + postId,
+          By.cssSelector("#comments button.vote[aria-pressed=true]"));
+      assertEquals("true", page.findElement(By.cssSelector("#post-vote button.vote")).getAttribute("aria-pressed"));
+      page.findElement(By.cssSelector("#thread-sort button[data-sort=best]")).click();
+      record(found, scheme, "post, comments sorted by best", violations(page));
       page.findElement(By.cssSelector("#comments .comment .actions .menu > summary")).click();
       record(found, scheme, "post, comment menu open", violations(page));
       check(page, found, scheme, "notifications", "/notifications", By.cssSelector(".inbox-item"));
