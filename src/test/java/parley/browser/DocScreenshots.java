@@ -46,6 +46,15 @@ class DocScreenshots {
     return r.json().getLong("id");
   }
 
+  private void tag(Session as, long post, String... tags) {
+    assertEquals(200, api.put("/api/posts/" + post + "/tags", as,
+        new JsonObject().put("tags", new JsonArray(java.util.List.of((Object[]) tags)))).status());
+  }
+
+  private void vote(Session as, String item) {
+    assertEquals(200, api.put(item + "/vote", as, new JsonObject().put("value", 1)).status());
+  }
+
   @Test
   void capture() throws Exception {
     Files.createDirectories(OUT);
@@ -55,16 +64,23 @@ class DocScreenshots {
     Session spammer = api.register("cheap_pills");
     Session mod = api.registerWithRole("margaret", "moderator");
 
-    post(grace, "Which compiler flags do you actually use?",
+    long flags = post(grace, "Which compiler flags do you actually use?",
         "I keep a short list of flags for **every** build. What is on yours?", "https://gcc.gnu.org/onlinedocs/");
-    post(linus, "Tabs or spaces in 2026?", "Asking for a friend. Please keep it civil.");
+    long tabs = post(linus, "Tabs or spaces in 2026?", "Asking for a friend. Please keep it civil.");
+    tag(grace, flags, "c", "tooling");
+    tag(linus, tabs, "style");
     long thread = post(ada, "Notes on the Analytical Engine",
         "A few thoughts on *loops* and *conditional jumps*:\n\n"
             + "1. The engine can repeat a sequence of operations.\n"
             + "2. It can choose its next card by a result.\n\n"
             + "> The engine might compose elaborate pieces of music.",
         "https://en.wikipedia.org/wiki/Analytical_Engine", "https://www.fourmilab.ch/babbage/sketch.html");
+    tag(ada, thread, "history", "computing");
+    for (Session fan : new Session[] {grace, linus, mod}) vote(fan, "/api/posts/" + thread);
+    vote(ada, "/api/posts/" + flags);
     long c1 = api.comment(grace, thread, "The conditional jump is the part people still underrate.", null);
+    vote(ada, "/api/comments/" + c1);
+    vote(linus, "/api/comments/" + c1);
     api.comment(linus, thread, "Agreed, and the loop cards made it a real programme rather than a calculation.", c1);
     api.comment(ada, thread, "Exactly: the cards are the programme, the mill only follows them.", null);
     long spam = api.comment(spammer, thread, "Buy cheap pills at totally-legit.example!!!", null);
