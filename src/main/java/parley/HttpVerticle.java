@@ -48,6 +48,8 @@ import parley.http.RequestGuards;
 import parley.notification.NotificationRoutes;
 import parley.notification.Notifications;
 import parley.post.PostRoutes;
+import parley.search.Search;
+import parley.search.SearchRoutes;
 import parley.web.Pages;
 import parley.post.Posts;
 
@@ -148,6 +150,7 @@ public final class HttpVerticle extends VerticleBase {
     reports.mount(router);
     blocks.mount(router);
     inbox.mount(router);
+    new SearchRoutes(new Search(database.pool())).mount(router);
     Router mod = guarded(Principal::moderator);
     reports.mountModerator(mod);
     moderation.mount(mod);
