@@ -179,7 +179,7 @@ final class FuzzRequests {
     Framing framing = body == null ? null : !wild ? Framing.CONTENT_LENGTH
         : pickWeighted(r, new Framing[] {Framing.CONTENT_LENGTH, Framing.CHUNKED, Framing.BOTH, Framing.INVALID_LENGTH},
             new int[] {70, 20, 6, 4});
-    return new Generated(route, new RawExchange.Request(method, path, query(r, wild),
+    return new Generated(route, new RawExchange.Request(method, path, query(r, route, wild),
         List.copyOf(headers), body, framing));
   }
 
@@ -265,10 +265,13 @@ final class FuzzRequests {
     };
   }
 
-  private String query(SplittableRandom r, boolean wild) {
-    if (r.nextInt(100) < 50) return null;
+  private String query(SplittableRandom r, Route route, boolean wild) {
+    // Search reads its input from the query string: most requests to it carry one.
+    boolean search = route.template().equals("/api/search") && r.nextInt(100) < 85;
+    if (!search && r.nextInt(100) < 50) return null;
     int n = 1 + r.nextInt(wild ? 3 : 2);
     List<String> params = new ArrayList<>();
+    if (search) params.add("q=" + (!wild || r.nextBoolean() ? pick(r, SEARCHES) : junk(r)));
     for (int i = 0; i < n; i++) params.add(wild ? queryParam(r) : tameQueryParam(r));
     return String.join(wild && r.nextInt(20) == 0 ? ";" : "&", params);
   }
