@@ -33,9 +33,10 @@ public final class Search {
    * The reader's query $1 as a tsquery (websearch syntax: "phrases", -exclusions, or), or NULL when it can match
    * nothing useful: no words but stop words and punctuation (checked with to_tsvector first, because building an
    * empty tsquery makes PostgreSQL send a notice the client would log), or only exclusions (which would match almost
-   * everything and rank it all).
+   * everything and rank it all). A sub-select, so it is computed once per execution (an InitPlan) even in a generic
+   * plan, not once per row in the rank, the recheck and the snippet.
    */
-  static final String QUERY = "(CASE WHEN to_tsvector('english', $1) = ''::tsvector THEN NULL"
+  static final String QUERY = "(SELECT CASE WHEN to_tsvector('english', $1) = ''::tsvector THEN NULL"
       + " WHEN querytree(websearch_to_tsquery('english', $1)) = 'T' THEN NULL"
       + " ELSE websearch_to_tsquery('english', $1) END)";
 
