@@ -129,8 +129,8 @@ export function renderHeader() {
 }
 
 /**
- * A small search form after the brand (a plain GET to /search, so it works before any script), except on a page that
- * has a search form of its own (the search page): one search landmark per page.
+ * A small search form after the brand: a plain GET to /search that needs no handler of its own. Left out on a page
+ * that has its own search form (the search page): one search landmark per page.
  */
 function searchBox(nav) {
   if (document.getElementById('site-search') || document.querySelector('main form[role="search"]')) return;
