@@ -103,10 +103,11 @@ export function signInHref(mode) {
   return `/login?next=${encodeURIComponent(here)}${mode === 'register' ? '&mode=register' : ''}`;
 }
 
-/** The header every page shares: brand, the notifications badge, who is signed in, links. */
+/** The header every page shares: brand, the search box, the notifications badge, who is signed in, links. */
 export function renderHeader() {
   const nav = document.getElementById('nav');
   if (!nav) return;
+  searchBox(nav);
   nav.replaceChildren();
   const s = session.token() ? session.current() : null;
   if (s) {
@@ -125,6 +126,18 @@ export function renderHeader() {
     nav.append(h('a', { href: signInHref(), id: 'sign-in' }, 'Sign in'),
       h('a', { href: signInHref('register'), id: 'sign-up', class: 'button primary' }, 'Sign up'));
   }
+}
+
+/**
+ * A small search form after the brand: a plain GET to /search that needs no handler of its own. Left out on a page
+ * that has its own search form (the search page): one search landmark per page.
+ */
+function searchBox(nav) {
+  if (document.getElementById('site-search') || document.querySelector('main form[role="search"]')) return;
+  nav.before(h('form', { role: 'search', id: 'site-search', class: 'site-search', action: '/search', method: 'get' },
+    h('label', { for: 'site-search-q', class: 'visually-hidden' }, 'Search Parley'),
+    h('input', { type: 'search', id: 'site-search-q', name: 'q', placeholder: 'Search', maxlength: 200,
+      required: true, enterkeyhint: 'search', autocomplete: 'off' })));
 }
 
 /** The unread count in the header and the tab's title, kept current from the reader's own live topic. */

@@ -48,6 +48,9 @@ import parley.http.RequestGuards;
 import parley.notification.NotificationRoutes;
 import parley.notification.Notifications;
 import parley.post.PostRoutes;
+import parley.search.Search;
+import parley.search.SearchRoutes;
+import parley.atom.AtomRoutes;
 import parley.web.Pages;
 import parley.post.Posts;
 
@@ -148,6 +151,7 @@ public final class HttpVerticle extends VerticleBase {
     reports.mount(router);
     blocks.mount(router);
     inbox.mount(router);
+    new SearchRoutes(new Search(database.pool())).mount(router);
     Router mod = guarded(Principal::moderator);
     reports.mountModerator(mod);
     moderation.mount(mod);
@@ -163,6 +167,7 @@ public final class HttpVerticle extends VerticleBase {
     // post page with its link-preview tags, comment permalinks.
     Pages pages = new Pages(node.pages(), database.pool(), postsApi);
     pages.mount(router);
+    new AtomRoutes(postsApi).mount(router);
     // Static files for every path outside the API and the live endpoint, so an unknown API path is a 404.
     router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*")
         .handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));

@@ -201,6 +201,17 @@ public final class Posts {
     return pool.preparedQuery(LISTS.get(sort)).execute(args).map(Posts::posts);
   }
 
+  /** The newest listed posts as anyone signed out sees them, optionally of one tag: what the Atom feeds carry. */
+  public Future<List<Post>> newest(int limit, String tag) {
+    return list(new Page(limit, null, null), 0, FeedSort.NEW, FeedSort.Period.ALL, tag)
+        .map(posts -> posts.size() > limit ? posts.subList(0, limit) : posts);
+  }
+
+  /** Whether {@code tag} is a tag as posts carry them (lowercase letters, digits and inner hyphens, 1 to 30). */
+  public static boolean isTag(String tag) {
+    return tag != null && PostInput.TAG.matcher(tag).matches();
+  }
+
   /** The most used tags and their post counts. */
   Future<List<io.vertx.core.json.JsonObject>> tags(int limit) {
     return pool.preparedQuery(TAGS).execute(Tuple.of(limit)).map(rows -> {

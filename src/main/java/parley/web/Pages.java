@@ -61,6 +61,7 @@ public final class Pages {
     router.get("/mod").handler(ctx -> ctx.reroute("/mod.html"));
     router.get("/notifications").handler(ctx -> ctx.reroute("/notifications.html"));
     router.get("/settings").handler(ctx -> ctx.reroute("/settings.html"));
+    router.get("/search").handler(ctx -> ctx.reroute("/search.html"));
     router.get("/favicon.ico").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "image/svg+xml").putHeader(HttpHeaders.CACHE_CONTROL, "max-age=86400")
         .end(favicon));

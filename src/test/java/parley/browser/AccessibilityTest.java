@@ -118,6 +118,7 @@ class AccessibilityTest {
       check(page, found, scheme, "profile", "/u/alice", By.cssSelector("#profile-posts li"));
       check(page, found, scheme, "404", "/no/such/page", By.tagName("h1"));
       check(page, found, scheme, "notifications, signed out", "/notifications", By.id("signed-out"));
+      check(page, found, scheme, "search, signed out", "/search?q=accessible", By.cssSelector("#results .result mark"));
 
       signIn(page, base, bob);
       check(page, found, scheme, "feed, signed in", "/", By.cssSelector("#feed li"));
@@ -133,6 +134,7 @@ class AccessibilityTest {
       record(found, scheme, "post, comment menu open", violations(page));
       check(page, found, scheme, "notifications", "/notifications", By.cssSelector(".inbox-item"));
       check(page, found, scheme, "settings", "/settings", By.cssSelector("#prefs-form input[name=replies]"));
+      check(page, found, scheme, "search, comments", "/search?q=comment&type=comments", By.cssSelector("#results .result"));
 
       signIn(page, base, mod);
       check(page, found, scheme, "moderation", "/mod", By.cssSelector("#queue .report-card"));

@@ -119,7 +119,9 @@ class ScriptInjectionTest {
         }
         if (tag === 'meta' && el.hasAttribute('http-equiv')) active.push('<meta http-equiv>: ' + show(el));
         const shipped = (el.getAttribute('rel') === 'stylesheet' && /^\\/css\\//.test(el.getAttribute('href') || ''))
-            || (el.getAttribute('rel') === 'icon' && el.getAttribute('href') === '/favicon.svg');
+            || (el.getAttribute('rel') === 'icon' && el.getAttribute('href') === '/favicon.svg')
+            || (el.getAttribute('rel') === 'alternate' && el.getAttribute('type') === 'application/atom+xml'
+                && el.getAttribute('href') === '/feed.atom');
         if (tag === 'link' && !shipped) {
           active.push('a <link> the app did not ship: ' + show(el));
         }
@@ -550,6 +552,48 @@ class ScriptInjectionTest {
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("profile-missing")));
     expect(page, "an unknown profile", List.of(check("#profile-name", "is text", "")));
     assertNothingRan(page, "an unknown profile", Pattern.quote("Parley: profile"));
+  }
+
+  @Test
+  void payloadsInSearchResultsAndInTheSearchedTextShowAsText() throws Exception {
+    Session writer = api.register("writer");
+    long thread = createPost(writer, "Thread", "Comments with payloads.", List.of());
+    Map<Long, String> titles = new LinkedHashMap<>();
+    for (Payload p : Payloads.ALL) {
+      // First, so that no payload's unclosed markup swallows the word (PostgreSQL's parser skips what it takes for tags).
+      String text = "needle " + p.text();
+      titles.put(createPost(writer, text, text, List.of()), text.strip());
+      api.comment(writer, thread, text, null);
+    }
+    ChromeDriver page = browser("searcher");
+    // Every result through "Load more": titles as text, snippets taken apart into text and marks.
+    for (String type : List.of("posts", "comments")) {
+      page.get(base + "/search?type=" + type + "&q=needle");
+      for (int shown = 20; shown <= 60; shown += 20) {
+        expect(page, type + ", " + shown + " results", List.of(check("#results > li", "count", shown),
+            check("#results .snippet mark", "count", shown)));
+        if (shown < 60) page.findElement(By.id("more")).click();
+      }
+      if (type.equals("posts")) {
+        List<Check> results = new ArrayList<>();
+        titles.forEach((id, title) -> results.add(check("#result-post-" + id + " h2 a", "is text", title)));
+        expect(page, "the post results' titles", results);
+      }
+      assertNothingRan(page, "search results: " + type, Pattern.quote("needle · Search · Parley"));
+    }
+    // The searched text comes from the address: in the box, the title and the empty state, as text.
+    for (Payload p : Payloads.ALL) {
+      String q = p.text().strip();
+      if (q.isEmpty() || q.codePointCount(0, q.length()) > 200 || q.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+        continue; // refused at the door or by the search itself, before any page shows it
+      }
+      page.get(base + "/search?type=users&q=" + URLEncoder.encode(q, StandardCharsets.UTF_8));
+      expect(page, "the search for payload " + p.n(), List.of(check("#search-empty-title", "is text",
+          "No people match “" + q + "”")));
+      assertEquals(q, page.findElement(By.id("search-q")).getAttribute("value"), "payload " + p.n());
+      assertNothingRan(page, "the search for payload " + p.n(),
+          Pattern.quote(q.replaceAll("[\\t\\n\\f\\r ]+", " ") + " · Search · Parley"));
+    }
   }
 
   // ---------- seeding ----------

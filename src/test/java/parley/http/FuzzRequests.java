@@ -118,11 +118,15 @@ final class FuzzRequests {
       new Route("DELETE", "/api/comments/{comment}/vote", Body.NONE),
       new Route("PUT", "/api/posts/{post}/tags", Body.TAGS),
       new Route("GET", "/api/tags", Body.NONE),
+      new Route("GET", "/api/search", Body.NONE),
       // The web app: clean URLs, static files, and paths that are neither.
       new Route("GET", "/posts/{post}", Body.NONE),
       new Route("GET", "/u/{user}", Body.NONE),
       new Route("GET", "/login", Body.NONE),
       new Route("GET", "/mod", Body.NONE),
+      new Route("GET", "/search", Body.NONE),
+      new Route("GET", "/feed.atom", Body.NONE),
+      new Route("GET", "/tags/{tag}/feed.atom", Body.NONE),
       new Route("GET", "/{file}", Body.NONE),
       new Route("GET", "/api/{file}", Body.NONE));
 
@@ -134,6 +138,12 @@ final class FuzzRequests {
       "favicon.ico", "..", "%2e%2e/pom.xml", "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e%2fpom.xml",
       "webroot/index.html", "index.html%00.js", "a/../../pom.xml", ".%2e/.%2e/pom.xml", "%c0%ae%c0%ae/pom.xml", "api",
       "eventbusx", "health/x"};
+  private static final String[] TAGS = {"rust", "show-hn", "a", "x-", "-x", "Rust", "a_b", "%20", "nothing-here",
+      "a".repeat(31)};
+  /** Search text: words, the websearch syntax, stop words alone, LIKE wildcards, quotes, and more than is allowed. */
+  private static final String[] SEARCHES = {"post", "%22two+words%22", "post+-comment", "the", "%21%21%21", "%25",
+      "_", "a%25b_c", "%27%3B+DROP+TABLE+posts%3B--", "%5C", ":*", "%C3%A9", "%F0%9F%8C%B1", "", "+", "x".repeat(201),
+      "x".repeat(200)};
   private static final String[] MARKDOWN = {"Hello **world**", "<script>alert(1)</script>", "[x](javascript:alert(1))",
       "# Title\n\n- a\n- b\n\n> quote", "`code` and ```\nblock\n```", "h\u00e9llo \u2713 \ud834\udd1e",
       "![img](http://x/y.png)", "a\r\nb", " ", "x"};
@@ -175,7 +185,7 @@ final class FuzzRequests {
     Framing framing = body == null ? null : !wild ? Framing.CONTENT_LENGTH
         : pickWeighted(r, new Framing[] {Framing.CONTENT_LENGTH, Framing.CHUNKED, Framing.BOTH, Framing.INVALID_LENGTH},
             new int[] {70, 20, 6, 4});
-    return new Generated(route, new RawExchange.Request(method, path, query(r, wild),
+    return new Generated(route, new RawExchange.Request(method, path, query(r, route, wild),
         List.copyOf(headers), body, framing));
   }
 
@@ -203,6 +213,7 @@ final class FuzzRequests {
         .replace("{report}", id(r, world.reports(), wild))
         .replace("{filter}", id(r, List.of(1L, 2L), wild))
         .replace("{user}", username(r, wild))
+        .replace("{tag}", !wild || r.nextInt(100) < 60 ? pick(r, TAGS) : junk(r))
         .replace("{file}", !wild || r.nextInt(100) < 40 ? pick(r, FILES) : junk(r));
     if (!wild) return path;
     int shape = r.nextInt(100);
@@ -260,29 +271,36 @@ final class FuzzRequests {
     };
   }
 
-  private String query(SplittableRandom r, boolean wild) {
-    if (r.nextInt(100) < 50) return null;
+  private String query(SplittableRandom r, Route route, boolean wild) {
+    // Search reads its input from the query string: most requests to it carry one.
+    boolean search = route.template().equals("/api/search") && r.nextInt(100) < 85;
+    if (!search && r.nextInt(100) < 50) return null;
     int n = 1 + r.nextInt(wild ? 3 : 2);
     List<String> params = new ArrayList<>();
+    if (search) params.add("q=" + (!wild || r.nextBoolean() ? pick(r, SEARCHES) : junk(r)));
     for (int i = 0; i < n; i++) params.add(wild ? queryParam(r) : tameQueryParam(r));
     return String.join(wild && r.nextInt(20) == 0 ? ";" : "&", params);
   }
 
   /** The parameters list routes read, with values in range, out of range, or not numbers at all. */
   private String tameQueryParam(SplittableRandom r) {
-    return switch (r.nextInt(4)) {
+    return switch (r.nextInt(6)) {
       case 0 -> "limit=" + pick(r, "1", "2", "20", "100", "200", "0", "201", "abc");
       case 1 -> "cursor=" + pick(r, cursor(pick(r, world.posts())), cursor(pick(r, world.comments())),
-          cursor(pick(r, world.reports())), cursor(999999), "", "bm9wZQ");
+          cursor(pick(r, world.reports())), cursor(999999), "", "bm9wZQ",
+          Page.encode(pick(r, "0.1", "1.4", "0", "NaN", "-1", "1e40", "abc"), pick(r, world.posts())),
+          Page.encode(pick(r, usernames), pick(r, world.userIds().values().stream().toList())));
       case 2 -> pick(r, "status=" + pick(r, "open", "dismissed", "actioned", "closed"),
           "sort=" + pick(r, "new", "hot", "top", "active", "best", "old", "x"), "period=" + pick(r, "day", "all", "x"),
           "tag=" + pick(r, "rust", "Bad", "-x"));
+      case 3 -> "q=" + pick(r, SEARCHES);
+      case 4 -> "type=" + pick(r, "posts", "comments", "users", "tags", "");
       default -> "since=" + pick(r, "0", "1", "3", "-1", "abc");
     };
   }
 
   private String queryParam(SplittableRandom r) {
-    return switch (r.nextInt(9)) {
+    return switch (r.nextInt(10)) {
       case 0, 1 -> "limit=" + pick(r, "1", "5", "20", "100", "200", "201", "0", "-1", "abc", "", "2147483648", "1e2",
           "%201", "5%00", "99999999999999999999");
       case 2, 3 -> "cursor=" + pick(r, cursor(pick(r, world.posts())), cursor(pick(r, world.comments())),
@@ -290,8 +308,9 @@ final class FuzzRequests {
           "a".repeat(5_000), b64("after:" + "9".repeat(30)));
       case 4 -> "status=" + pick(r, "open", "dismissed", "actioned", "OPEN", "", "closed", "%00", "open%20");
       case 5 -> "since=" + pick(r, "0", "1", "3", "-1", "abc", "", "99999999999999999999", "1.5", "%2B1");
-      case 6 -> randomAscii(r, 1 + r.nextInt(6)) + "=" + randomAscii(r, r.nextInt(10));
-      case 7 -> pick(r, "limit", "=", "&", "=x", "a=%zz", "%C3%28=1", "limit=5&limit=abc", "x=%00", "x=a+b",
+      case 6 -> "q=" + (r.nextBoolean() ? pick(r, SEARCHES) : junk(r));
+      case 7 -> randomAscii(r, 1 + r.nextInt(6)) + "=" + randomAscii(r, r.nextInt(10));
+      case 8 -> pick(r, "limit", "=", "&", "=x", "a=%zz", "%C3%28=1", "limit=5&limit=abc", "x=%00", "x=a+b",
           "x=\u00e9");
       default -> junk(r) + "=" + junk(r);
     };

@@ -1,0 +1,187 @@
+package parley.search;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Visibility;
+import parley.http.Iso;
+import parley.http.Page;
+import parley.http.Problem;
+
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Search over what a reader may see in a list: posts and comments by PostgreSQL full-text search (the stored
+ * {@code search} tsvectors and their GIN indexes, V11), people by a prefix of their username. Posts and comments are
+ * ranked by ts_rank_cd (a title match weighs more than a body match) and then by id, newest first, with a keyset
+ * cursor of (rank, id); people come in username order.
+ *
+ * <p>Every query applies {@link Visibility}: nothing deleted, hidden or pending, no comment on a post that is not
+ * listed, nothing by someone the reader blocked (a comment is left out when the reader blocked its author or the
+ * post's author, whose title it would show), and no one the reader blocked among people.
+ */
+public final class Search {
+
+  /**
+   * The reader's query $1 as a tsquery (websearch syntax: "phrases", -exclusions, or), or NULL when it can match
+   * nothing useful: no words but stop words and punctuation (checked with to_tsvector first, because building an
+   * empty tsquery makes PostgreSQL send a notice the client would log), or only exclusions (which would match almost
+   * everything and rank it all). A sub-select, so it is computed once per execution (an InitPlan) even in a generic
+   * plan, not once per row in the rank, the recheck and the snippet.
+   */
+  static final String QUERY = "(SELECT CASE WHEN to_tsvector('english', $1) = ''::tsvector THEN NULL"
+      + " WHEN querytree(websearch_to_tsquery('english', $1)) = 'T' THEN NULL"
+      + " ELSE websearch_to_tsquery('english', $1) END)";
+
+  /**
+   * Posts: $1 the query, $2 the reader (or 0), $3 and $4 the cursor's rank and id (or nulls), $5 the fetch size.
+   * The page is cut in the inner query (through posts_search); only its rows get a snippet, the costly part.
+   */
+  static final String POSTS = """
+      SELECT s.id, s.title, s.username, s.created_at, s.comment_count, s.score, s.rank,
+             ts_headline('english', %s, %s, %s) AS snippet
+        FROM (
+          SELECT p.id, p.title, p.body, u.username, p.created_at, p.comment_count, p.score,
+                 ts_rank_cd(p.search, %s) AS rank
+            FROM posts p JOIN users u ON u.id = p.author_id
+           WHERE p.search @@ %s AND %s AND %s
+             AND ($3::real IS NULL OR (ts_rank_cd(p.search, %s), p.id) < ($3::real, $4::bigint))
+           ORDER BY rank DESC, p.id DESC
+           LIMIT $5) s
+       ORDER BY s.rank DESC, s.id DESC""".formatted(Snippet.unmarked("s.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
+      Visibility.listed("p"), Visibility.notBlocked("$2", "p.author_id"), QUERY);
+
+  /** Comments, with the same parameters as {@link #POSTS}, through comments_search. */
+  static final String COMMENTS = """
+      SELECT s.id, s.post_id, s.post_title, s.username, s.created_at, s.rank,
+             ts_headline('english', %s, %s, %s) AS snippet
+        FROM (
+          SELECT c.id, c.post_id, p.title AS post_title, c.body, u.username, c.created_at,
+                 ts_rank_cd(c.search, %s) AS rank
+            FROM comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
+           WHERE c.search @@ %s AND %s AND %s AND %s AND %s
+             AND ($3::real IS NULL OR (ts_rank_cd(c.search, %s), c.id) < ($3::real, $4::bigint))
+           ORDER BY rank DESC, c.id DESC
+           LIMIT $5) s
+       ORDER BY s.rank DESC, s.id DESC""".formatted(Snippet.unmarked("s.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
+      Visibility.listed("c"), Visibility.listed("p"), Visibility.notBlocked("$2", "c.author_id"),
+      Visibility.notBlocked("$2", "p.author_id"), QUERY);
+
+  /**
+   * People whose username starts with $1 (a LIKE prefix, escaped), ignoring case, in username order after the
+   * cursor's $3; $2 the reader (or 0), $4 the fetch size. Range and order both come from users_username_prefix (its
+   * text_pattern_ops order is ~<~, so the query orders and pages by those operators).
+   */
+  static final String USERS = """
+      SELECT u.id, u.username, u.created_at, lower(u.username) AS key
+        FROM users u
+       WHERE lower(u.username) LIKE lower($1) || '%%'
+         AND ($3::text IS NULL OR lower(u.username) ~>~ $3::text)
+         AND %s
+       ORDER BY lower(u.username) USING ~<~
+       LIMIT $4""".formatted(Visibility.notBlocked("$2", "u.id"));
+
+  /** A username cursor's key: a username, lowercased (usernames are unique ignoring case). */
+  private static final Pattern USERNAME_KEY = Pattern.compile("[a-z0-9_-]{1,30}");
+
+  /** A post found: the list item without the body, with its snippet. */
+  record PostHit(long id, String title, String author, OffsetDateTime createdAt, int commentCount, int score,
+      float rank, String snippet) {
+
+    JsonObject toJson() {
+      return new JsonObject().put("id", id).put("title", title).put("author", new JsonObject().put("username", author))
+          .put("createdAt", Iso.format(createdAt)).put("commentCount", commentCount).put("score", score)
+          .put("snippet", snippet);
+    }
+  }
+
+  /** A comment found, with its post's title and its permalink. */
+  record CommentHit(long id, long postId, String postTitle, String author, OffsetDateTime createdAt, float rank,
+      String snippet) {
+
+    JsonObject toJson() {
+      return new JsonObject().put("id", id).put("postId", postId).put("postTitle", postTitle)
+          .put("author", new JsonObject().put("username", author)).put("createdAt", Iso.format(createdAt))
+          .put("snippet", snippet).put("url", "/posts/" + postId + "#comment-" + id);
+    }
+  }
+
+  /** A person found. */
+  record UserHit(long id, String username, OffsetDateTime createdAt, String key) {
+
+    JsonObject toJson() {
+      return new JsonObject().put("username", username).put("createdAt", Iso.format(createdAt));
+    }
+  }
+
+  private final Pool pool;
+
+  public Search(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** A page of posts matching the query, best first. */
+  Future<List<PostHit>> posts(SearchQuery query, Page page, long readerId) {
+    return pool.preparedQuery(POSTS).execute(ranked(query, page, readerId)).map(rows -> list(rows, row ->
+        new PostHit(row.getLong("id"), row.getString("title"), row.getString("username"),
+            row.getOffsetDateTime("created_at"), row.getInteger("comment_count"), row.getInteger("score"),
+            row.getFloat("rank"), Snippet.html(row.getString("snippet")))));
+  }
+
+  /** A page of comments matching the query, best first. */
+  Future<List<CommentHit>> comments(SearchQuery query, Page page, long readerId) {
+    return pool.preparedQuery(COMMENTS).execute(ranked(query, page, readerId)).map(rows -> list(rows, row ->
+        new CommentHit(row.getLong("id"), row.getLong("post_id"), row.getString("post_title"),
+            row.getString("username"), row.getOffsetDateTime("created_at"), row.getFloat("rank"),
+            Snippet.html(row.getString("snippet")))));
+  }
+
+  /** A page of people whose username starts with the query. */
+  Future<List<UserHit>> users(SearchQuery query, Page page, long readerId) {
+    String after = null;
+    if (page.after() != null) {
+      after = page.afterKey();
+      if (after == null || !USERNAME_KEY.matcher(after).matches()) throw badCursor();
+    }
+    Tuple args = Tuple.of(query.likePrefix(), readerId, after, page.fetchSize());
+    return pool.preparedQuery(USERS).execute(args).map(rows -> list(rows, row ->
+        new UserHit(row.getLong("id"), row.getString("username"), row.getOffsetDateTime("created_at"),
+            row.getString("key"))));
+  }
+
+  /** The cursor's key for a ranked hit: the rank exactly (Float.toString reads back as the same float). */
+  static String rankKey(float rank) {
+    return Float.toString(rank);
+  }
+
+  /** $1..$5 of a ranked search, the cursor's rank checked to be one this server could have issued. */
+  private static Tuple ranked(SearchQuery query, Page page, long readerId) {
+    Float rank = null;
+    if (page.after() != null) {
+      try {
+        rank = page.afterKey() == null ? null : Float.valueOf(page.afterKey());
+      } catch (NumberFormatException e) {
+        rank = null;
+      }
+      if (rank == null || rank.isNaN() || rank.isInfinite() || rank < 0) throw badCursor();
+    }
+    return Tuple.of(query.text(), readerId, rank, page.after(), page.fetchSize());
+  }
+
+  private static Problem badCursor() {
+    return Problem.invalid("cursor", "is not a cursor of this search");
+  }
+
+  private static <T> List<T> list(RowSet<Row> rows, Function<Row, T> fromRow) {
+    List<T> out = new ArrayList<>(rows.size());
+    rows.forEach(row -> out.add(fromRow.apply(row)));
+    return out;
+  }
+}

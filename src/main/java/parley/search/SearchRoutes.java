@@ -1,0 +1,41 @@
+package parley.search;
+
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import parley.access.Principal;
+import parley.http.Page;
+
+/** {@code GET /api/search}: posts, comments or people, for anyone, as the reader may see them in a list. */
+public final class SearchRoutes {
+
+  private static final int DEFAULT_PAGE = 20;
+  private static final int MAX_PAGE = 50;
+
+  private final Search search;
+
+  public SearchRoutes(Search search) {
+    this.search = search;
+  }
+
+  public void mount(Router router) {
+    router.get("/api/search").handler(this::search);
+  }
+
+  private void search(RoutingContext ctx) {
+    SearchQuery query = SearchQuery.from(ctx);
+    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
+    long reader = Principal.current(ctx).map(Principal::id).orElse(0L);
+    (switch (query.type()) {
+      case POSTS -> search.posts(query, page, reader)
+          .map(hits -> page.respond(hits, hit -> Search.rankKey(hit.rank()), Search.PostHit::id,
+              Search.PostHit::toJson));
+      case COMMENTS -> search.comments(query, page, reader)
+          .map(hits -> page.respond(hits, hit -> Search.rankKey(hit.rank()), Search.CommentHit::id,
+              Search.CommentHit::toJson));
+      case USERS -> search.users(query, page, reader)
+          .map(hits -> page.respond(hits, Search.UserHit::key, Search.UserHit::id, Search.UserHit::toJson));
+    })
+        .onSuccess(ctx::json)
+        .onFailure(ctx::fail);
+  }
+}

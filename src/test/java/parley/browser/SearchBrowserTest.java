@@ -1,0 +1,136 @@
+package parley.browser;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static parley.browser.BrowserSupport.js;
+import static parley.browser.BrowserSupport.signIn;
+import static parley.browser.BrowserSupport.waitFor;
+
+/** Search in a real browser: the header's box, the results page, snippets as text, paging, and a phone's header. */
+@ExtendWith(TestParley.class)
+class SearchBrowserTest {
+
+  @RegisterExtension
+  final BrowserSupport browsers = new BrowserSupport();
+
+  private final Api api = Api.local();
+  private final String base = TestParley.baseUrl();
+
+  @Test
+  void aSearchFromTheHeaderFindsACommentWhoseResultLeadsToIt() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = api.createPost(alice, "What to plant first");
+    api.comment(alice, postId, "Anything but mint.", null);
+    long commentId = api.comment(bob, postId, "Marigolds: they forgive every mistake.", null);
+
+    ChromeDriver page = browsers.open("reader");
+    page.get(base + "/");
+    WebElement box = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("site-search-q")));
+    box.sendKeys("marigold" + Keys.ENTER);
+    waitFor(page, 10).until(ExpectedConditions.urlContains("/search?q=marigold"));
+    assertEquals("marigold", page.findElement(By.id("search-q")).getAttribute("value"), "the query stays in the box");
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("search-empty")));
+
+    page.findElement(By.cssSelector(".search-tabs a[data-type=comments]")).click();
+    WebElement result = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.id("result-comment-" + commentId)));
+    assertEquals("page", page.findElement(By.cssSelector(".search-tabs a[data-type=comments]"))
+        .getAttribute("aria-current"));
+    assertEquals("marigold", page.findElement(By.id("search-q")).getAttribute("value"));
+    assertTrue(result.getText().contains("What to plant first"), result.getText());
+    assertEquals("Marigolds", result.findElement(By.cssSelector(".snippet mark")).getText());
+
+    result.findElement(By.cssSelector("a.permalink")).click();
+    WebElement target = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector(".comment.target")));
+    assertEquals("comment-" + commentId, target.getAttribute("id"));
+    assertTrue(target.getText().contains("they forgive every mistake"), target.getText());
+    assertEquals(base + "/posts/" + postId + "#comment-" + commentId, page.getCurrentUrl());
+  }
+
+  @Test
+  void aSnippetShowsMarkupAsTextAndOnlyTheMatchMarked() {
+    Session alice = api.register("alice");
+    String body = "<img src=x onerror=\"document.title='pwned'\"> <b>bold</b> & 'quotes' then the needle";
+    long postId = api.createPost(alice, "Escapes");
+    assertEquals(200, api.patch("/api/posts/" + postId, alice, new JsonObject().put("body", body)).status());
+    ChromeDriver page = browsers.open("reader");
+    page.get(base + "/search?q=needle");
+    WebElement result = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.id("result-post-" + postId)));
+    WebElement snippet = result.findElement(By.cssSelector(".snippet"));
+    assertEquals(1L, js(page, "return document.querySelectorAll('.snippet *').length;"), "one element: the mark");
+    assertEquals("needle", snippet.findElement(By.tagName("mark")).getText());
+    assertTrue(snippet.getText().endsWith("then the needle"), snippet.getText());
+    assertTrue(snippet.getText().contains("& 'quotes'"), snippet.getText());
+    assertTrue(page.getTitle().startsWith("needle · Search"), "nothing ran: " + page.getTitle());
+  }
+
+  @Test
+  void loadMoreBringsTheNextPageAndTheEmptyStateSaysWhatWasSearched() {
+    Session alice = api.register("alice");
+    for (int i = 0; i < 23; i++) api.createPost(alice, "Seedling " + i);
+    ChromeDriver page = browsers.open("reader");
+    page.get(base + "/search?q=seedling");
+    waitFor(page, 10).until(d -> page.findElements(By.cssSelector("#results .result")).size() == 20);
+    page.findElement(By.id("more")).click();
+    waitFor(page, 10).until(d -> page.findElements(By.cssSelector("#results .result")).size() == 23);
+    assertEquals(23L, js(page, "return new Set([...document.querySelectorAll('#results .result')].map(e => e.id)).size;"));
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("more")));
+
+    page.get(base + "/search?q=zzyzx&type=users");
+    WebElement empty = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("search-empty")));
+    assertTrue(empty.getText().contains("No people match “zzyzx”"), empty.getText());
+    assertEquals("zzyzx", page.findElement(By.id("search-q")).getAttribute("value"));
+    page.findElement(By.id("search-q")).sendKeys(Keys.chord(Keys.CONTROL, "a"), "alic", Keys.ENTER);
+    WebElement person = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.id("result-user-alice")));
+    assertTrue(page.getCurrentUrl().contains("type=users"), "a new search keeps the tab: " + page.getCurrentUrl());
+    assertEquals(base + "/u/alice", person.findElement(By.tagName("a")).getAttribute("href"));
+  }
+
+  @Test
+  void atPhoneWidthTheHeaderWithItsSearchBoxKeepsToTwoRows() throws Exception {
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("mod", "moderator");
+    ChromeDriver page = browsers.open("phone");
+    page.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+        Map.of("width", 390, "height", 844, "deviceScaleFactor", 2, "mobile", true));
+    signIn(page, base, alice);
+    for (String path : new String[] {"/", "/search?q=anything", "/notifications", "/settings"}) {
+      assertHeaderFits(page, path);
+    }
+    WebElement box = page.findElement(By.id("site-search-q"));
+    assertTrue(box.getRect().getWidth() >= 150, "a box one can type in: " + box.getRect().getWidth() + " px");
+    // A moderator's links are one more; their dashboard (which ModDashboardBrowserTest measures too) still fits.
+    signIn(page, base, mod);
+    assertHeaderFits(page, "/mod");
+  }
+
+  private static void assertHeaderFits(ChromeDriver page, String path) {
+    page.get(TestParley.baseUrl() + path);
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("sign-out")));
+    assertEquals(390L, ((Number) js(page, "return document.documentElement.clientWidth;")).longValue());
+    assertEquals(Boolean.TRUE, js(page, "return document.documentElement.scrollWidth <= "
+        + "document.documentElement.clientWidth;"), path + " scrolls sideways");
+    double height = ((Number) js(page,
+        "return document.querySelector('header.site').getBoundingClientRect().height;")).doubleValue();
+    assertTrue(height < 85, path + ": the header takes at most two rows: " + height + " px");
+  }
+}

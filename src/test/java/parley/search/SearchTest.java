@@ -1,0 +1,409 @@
+package parley.search;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** GET /api/search over real HTTP: ranking, query syntax, paging, visibility, safe snippets, validation, plans. */
+@ExtendWith(TestParley.class)
+class SearchTest {
+
+  private final Api api = Api.local();
+
+  private long post(Session as, String title, String body) {
+    Response r = api.post("/api/posts", as, new JsonObject().put("title", title).put("body", body));
+    assertEquals(201, r.status(), r.toString());
+    return r.json().getLong("id");
+  }
+
+  private Response search(String q, String more) {
+    return search(q, more, null);
+  }
+
+  private Response search(String q, String more, Session as) {
+    Response r = api.get("/api/search?q=" + URLEncoder.encode(q, StandardCharsets.UTF_8) + more, as);
+    assertEquals(200, r.status(), r.toString());
+    return r;
+  }
+
+  private List<String> usernames(Response r) {
+    return r.items().stream().map(i -> ((JsonObject) i).getString("username")).toList();
+  }
+
+  // ---- ranking and query syntax ----
+
+  @Test
+  void postsComeBestFirstATitleMatchOutweighingABodyMatchAndTiesNewestFirst() {
+    Session alice = api.register("alice");
+    long titleOnly = post(alice, "Gardening tips", "Nothing else to say here.");
+    long bodyThrice = post(alice, "Weekend", "gardening, gardening and more gardening");
+    long bodyOnce = post(alice, "Notes", "Some gardening once.");
+    long both = post(alice, "Gardening", "gardening");
+    long twin = post(alice, "Notes", "Some gardening once.");
+    post(alice, "Unrelated", "Cooking only.");
+    // ts_rank_cd with PostgreSQL's weights: title (A) 1.0 and body (B) 0.4 per occurrence.
+    assertEquals(List.of(both, bodyThrice, titleOnly, twin, bodyOnce), search("gardening", "").ids());
+  }
+
+  @Test
+  void aPostItemCarriesItsListFieldsAndASnippet() {
+    Session alice = api.register("alice");
+    long id = post(alice, "Compost", "Turn the compost heap every week.");
+    api.comment(alice, id, "agreed", null);
+    JsonObject item = search("heap", "").item(id);
+    assertEquals("Compost", item.getString("title"));
+    assertEquals("alice", item.getJsonObject("author").getString("username"));
+    assertEquals(1, item.getInteger("commentCount"));
+    assertEquals(0, item.getInteger("score"));
+    assertTrue(item.getString("createdAt").endsWith("Z"), item.encode());
+    assertTrue(item.getString("snippet").startsWith("Turn the compost <mark>heap</mark> every week"),
+        item.getString("snippet"));
+    assertFalse(item.containsKey("body"), "a list item, not the whole post");
+  }
+
+  @Test
+  void aQuotedPhraseMatchesTheWordsInThatOrderOnly() {
+    Session alice = api.register("alice");
+    long phrase = post(alice, "One", "The quick fox ran.");
+    post(alice, "Two", "The fox was quick.");
+    post(alice, "Three", "A quick brown fox.");
+    assertEquals(List.of(phrase), search("\"quick fox\"", "").ids());
+  }
+
+  @Test
+  void aMinusLeavesOutWhatContainsTheWord() {
+    Session alice = api.register("alice");
+    long kept = post(alice, "Kept", "A fox in the garden.");
+    post(alice, "Dropped", "A lazy fox in the garden.");
+    assertEquals(List.of(kept), search("fox -lazy", "").ids());
+    assertEquals(List.of(kept), search("fox -\"lazy fox\"", "").ids());
+  }
+
+  @Test
+  void stopWordsPunctuationAndExclusionsAloneAreAnEmptyPageNotAnError() {
+    Session alice = api.register("alice");
+    post(alice, "The and of", "It is what it is, or not.");
+    for (String q : List.of("the", "the of and", "!!!", "((( )))", "\"", "-fox", "- -", "or", ":*", "&|!<->")) {
+      Response r = search(q, "");
+      assertTrue(r.items().isEmpty(), q + ": " + r);
+      assertNull(r.json().getValue("nextCursor"), q);
+    }
+  }
+
+  @Test
+  void oddInputIsAnsweredNeverA5xx() {
+    Session alice = api.register("alice");
+    post(alice, "Odd", "Text with 'quotes' and back\\slashes and émoji 🌱 and a:b");
+    for (String q : List.of("'", "\\", "'; DROP TABLE posts; --", "a:*", "a & b | !c", "\"unterminated", "🌱",
+        "émoji", "x".repeat(200), "%", "_", "a%b_c", "(", ")", "<script>", "\u202e", "\ud83c")) {
+      for (String type : List.of("posts", "comments", "users")) {
+        Response r = api.get("/api/search?type=" + type + "&q=" + URLEncoder.encode(q, StandardCharsets.UTF_8));
+        assertEquals(200, r.status(), q + " " + type + ": " + r);
+      }
+    }
+    // Bytes the request guards refuse before any route runs: NUL, broken escapes, invalid UTF-8.
+    for (String raw : List.of("%00", "a%00b", "%0A", "%C3%28", "%ED%A0%80")) {
+      Response r = api.raw("GET", "/api/search?q=" + raw, null, null, null);
+      assertEquals(400, r.status(), raw + ": " + r);
+      assertEquals("application/problem+json", r.contentType());
+    }
+    assertEquals(List.of("q"), api.get("/api/search?q=" + "x".repeat(1_000)).errorFields());
+  }
+
+  // ---- paging ----
+
+  @Test
+  void pagesFollowOneAnotherWithoutRepeatsOrGapsAcrossEqualRanks() {
+    Session alice = api.register("alice");
+    Map<Long, Integer> occurrences = new TreeMap<>();
+    for (int i = 0; i < 23; i++) {
+      int n = 1 + i % 4;
+      long id = post(alice, "Post " + i, ("needle ").repeat(n) + "hay");
+      occurrences.put(id, n);
+    }
+    post(alice, "Elsewhere", "only hay");
+    List<Long> expected = new ArrayList<>(occurrences.keySet());
+    expected.sort(Comparator.comparing((Long id) -> occurrences.get(id)).reversed()
+        .thenComparing(Comparator.reverseOrder()));
+    assertEquals(expected, search("needle", "&limit=50").ids(), "one page holds them all, in rank then id order");
+
+    List<Long> paged = new ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      Response page = search("needle", "&limit=5" + (cursor == null ? "" : "&cursor=" + cursor));
+      paged.addAll(page.ids());
+      cursor = page.json().getString("nextCursor");
+      pages++;
+    } while (cursor != null);
+    assertEquals(expected, paged);
+    assertEquals(5, pages);
+    assertEquals(paged.size(), new HashSet<>(paged).size());
+  }
+
+  @Test
+  void commentsPageTheSameWay() {
+    Session alice = api.register("alice");
+    long postId = post(alice, "Thread", "A thread.");
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 7; i++) ids.add(api.comment(alice, postId, "thimble number " + i, null));
+    List<Long> paged = new ArrayList<>();
+    String cursor = null;
+    do {
+      Response page = search("thimble", "&type=comments&limit=3" + (cursor == null ? "" : "&cursor=" + cursor));
+      paged.addAll(page.ids());
+      cursor = page.json().getString("nextCursor");
+    } while (cursor != null);
+    java.util.Collections.reverse(ids);
+    assertEquals(ids, paged, "equal ranks: newest first");
+  }
+
+  @Test
+  void aCommentItemLinksToItsPermalink() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = post(alice, "Where to start", "A question.");
+    long id = api.comment(bob, postId, "Start with the marigolds, they forgive everything.", null);
+    JsonObject item = search("marigold", "&type=comments").item(id);
+    assertEquals(postId, item.getLong("postId"));
+    assertEquals("Where to start", item.getString("postTitle"));
+    assertEquals("bob", item.getJsonObject("author").getString("username"));
+    assertEquals("/posts/" + postId + "#comment-" + id, item.getString("url"));
+    assertTrue(item.getString("snippet").contains("<mark>marigolds</mark>"), item.encode());
+    assertTrue(item.getString("createdAt").endsWith("Z"));
+  }
+
+  // ---- what is never returned ----
+
+  @Test
+  void deletedHiddenAndPendingPostsAreNeverFound() throws Exception {
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long kept = post(alice, "Kept", "zucchini");
+    long deleted = post(alice, "Deleted", "zucchini");
+    long hidden = post(alice, "Hidden", "zucchini");
+    assertEquals(204, api.delete("/api/posts/" + deleted, alice).status());
+    assertEquals(204, api.post("/api/mod/posts/" + hidden + "/hide", mod, new JsonObject().put("reason", "x"))
+        .status());
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + mod.id() + ")");
+    long pending = post(alice, "Pending", "zucchini heldword");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM posts WHERE pending_at IS NOT NULL AND id = " + pending));
+    // Not even for its author or a moderator: search is a list, and lists show what is listed.
+    for (Session reader : new Session[] {null, alice, mod}) {
+      assertEquals(List.of(kept), search("zucchini", "", reader).ids());
+    }
+  }
+
+  @Test
+  void deletedHiddenAndPendingCommentsAndCommentsOnUnlistedPostsAreNeverFound() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long open = post(alice, "Open", "An open thread.");
+    long kept = api.comment(bob, open, "kohlrabi kept", null);
+    long deleted = api.comment(bob, open, "kohlrabi deleted", null);
+    long hidden = api.comment(bob, open, "kohlrabi hidden", null);
+    assertEquals(204, api.delete("/api/comments/" + deleted, bob).status());
+    assertEquals(204, api.post("/api/mod/comments/" + hidden + "/hide", mod, new JsonObject().put("reason", "x"))
+        .status());
+    long hiddenPost = post(alice, "Hidden thread", "A thread a moderator hid.");
+    api.comment(bob, hiddenPost, "kohlrabi in a hidden thread", null);
+    assertEquals(204, api.post("/api/mod/posts/" + hiddenPost + "/hide", mod, new JsonObject().put("reason", "x"))
+        .status());
+    long deletedPost = post(alice, "Deleted thread", "A thread its author deleted.");
+    api.comment(bob, deletedPost, "kohlrabi in a deleted thread", null);
+    assertEquals(204, api.delete("/api/posts/" + deletedPost, alice).status());
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + mod.id() + ")");
+    api.comment(bob, open, "kohlrabi heldword", null);
+    long pendingPost = post(alice, "Held thread heldword", "Waiting for review.");
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) VALUES (" + pendingPost + ", "
+        + bob.id() + ", 'kohlrabi in a pending thread', '')");
+    for (Session reader : new Session[] {null, bob, mod}) {
+      assertEquals(List.of(kept), search("kohlrabi", "&type=comments", reader).ids());
+    }
+  }
+
+  @Test
+  void aReaderNeverFindsWhatSomeoneTheyBlockedWrote() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long bobsPost = post(bob, "Bob on rhubarb", "rhubarb");
+    long alicesPost = post(alice, "Alice on rhubarb", "rhubarb");
+    long bobsComment = api.comment(bob, alicesPost, "rhubarb from bob", null);
+    long carolOnBobs = api.comment(carol, bobsPost, "rhubarb from carol, on bob's post", null);
+    long carolOnAlices = api.comment(carol, alicesPost, "rhubarb from carol", null);
+    assertEquals(204, api.put("/api/me/blocks/bob", alice, null).status());
+
+    assertEquals(List.of(alicesPost), search("rhubarb", "", alice).ids());
+    // Carol's comment on bob's post would show his title: left out too.
+    assertEquals(List.of(carolOnAlices), search("rhubarb", "&type=comments", alice).ids());
+    assertEquals(List.of("alice"), usernames(search("al", "&type=users", alice)));
+    assertTrue(search("bo", "&type=users", alice).items().isEmpty());
+    // Blocks are the blocker's: everyone else still finds bob.
+    assertEquals(2, search("rhubarb", "", carol).ids().size());
+    assertEquals(new HashSet<>(List.of(bobsComment, carolOnBobs, carolOnAlices)),
+        new HashSet<>(search("rhubarb", "&type=comments").ids()));
+    assertEquals(List.of("bob"), usernames(search("bo", "&type=users", carol)));
+  }
+
+  // ---- snippets ----
+
+  @Test
+  void aSnippetIsEscapedHtmlWhoseOnlyMarkupIsTheMarks() {
+    Session alice = api.register("alice");
+    String body = "<script>alert(1)</script> <img src=x onerror=alert(1)> \"quoted\" & 'single' a<b "
+        + "<mark>fake</mark> then the needle.";
+    long id = post(alice, "Escaping", body);
+    long comment = api.comment(alice, id, body, null);
+    for (String snippet : List.of(search("needle", "").item(id).getString("snippet"),
+        search("needle", "&type=comments").item(comment).getString("snippet"))) {
+      assertTrue(snippet.contains("then the <mark>needle</mark>"), snippet);
+      assertEquals(1, snippet.split("<mark>", -1).length - 1, "one mark, the match's: " + snippet);
+      String text = snippet.replace("<mark>", "").replace("</mark>", "");
+      assertFalse(text.matches("(?s).*[<>\"'].*"), "nothing but the marks is markup: " + snippet);
+      assertFalse(text.replaceAll("&(amp|lt|gt|quot|#39);", "").contains("&"), snippet);
+      assertTrue(text.contains("onerror=alert(1)&gt;") && text.contains("&quot;quoted&quot; &amp; &#39;single&#39;"),
+          snippet);
+    }
+  }
+
+  @Test
+  void markCharactersInStoredTextNeverBecomeMarkup() throws Exception {
+    Session alice = api.register("alice");
+    long id = post(alice, "Marks", "placeholder");
+    TestParley.sql("UPDATE posts SET body = 'a ' || chr(2) || 'sneaky' || chr(3) || ' needle' WHERE id = " + id);
+    assertEquals("a sneaky <mark>needle</mark>", search("needle", "").item(id).getString("snippet"));
+  }
+
+  @Test
+  void strayMarksAreBalanced() {
+    assertEquals("a b <mark>c</mark> &lt;i&gt;", Snippet.html("a \u0003b \u0002c\u0003\n\n <i>"));
+    assertEquals("<mark>open</mark>", Snippet.html("\u0002open"));
+    assertEquals("", Snippet.html(null));
+  }
+
+  // ---- people ----
+
+  @Test
+  void peopleAreFoundByAPrefixOfTheirUsernameIgnoringCaseInUsernameOrder() {
+    for (String name : List.of("Alpha", "alphabet", "ALPS", "beta", "xalp")) api.register(name);
+    assertEquals(List.of("Alpha", "alphabet", "ALPS"), usernames(search("aL", "&type=users")));
+    Response first = search("al", "&type=users&limit=2");
+    assertEquals(List.of("Alpha", "alphabet"), usernames(first));
+    Response second = search("al", "&type=users&limit=2&cursor=" + first.json().getString("nextCursor"));
+    assertEquals(List.of("ALPS"), usernames(second));
+    assertNull(second.json().getValue("nextCursor"));
+    JsonObject item = second.items().getJsonObject(0);
+    assertEquals(2, item.size(), "a username and when they joined: " + item.encode());
+    assertTrue(item.getString("createdAt").endsWith("Z"));
+  }
+
+  @Test
+  void percentAndUnderscoreInAUserSearchAreLiteral() {
+    for (String name : List.of("a_b_c", "axbxc", "a-b-c")) api.register(name);
+    assertEquals(List.of("a_b_c"), usernames(search("a_", "&type=users")));
+    assertEquals(List.of("a_b_c"), usernames(search("A_B", "&type=users")));
+    assertTrue(search("%", "&type=users").items().isEmpty());
+    assertTrue(search("a%c", "&type=users").items().isEmpty());
+    assertTrue(search("\\", "&type=users").items().isEmpty());
+    assertEquals(List.of("a-b-c", "a_b_c", "axbxc"), usernames(search("a", "&type=users")));
+  }
+
+  // ---- validation ----
+
+  @Test
+  void aMissingBlankOrOverlongQueryIs400OnFieldQ() {
+    for (String path : List.of("/api/search", "/api/search?q=", "/api/search?q=%20%20", "/api/search?type=posts",
+        "/api/search?q=" + "x".repeat(201), "/api/search?q=" + "%C3%A9".repeat(201))) {
+      Response r = api.get(path);
+      assertEquals(400, r.status(), path + ": " + r);
+      assertEquals("https://parley.dev/problems/validation", r.json().getString("type"));
+      assertEquals(List.of("q"), r.errorFields(), path);
+    }
+    assertEquals(200, api.get("/api/search?q=" + "%C3%A9".repeat(200)).status(), "200 characters, not bytes");
+    assertEquals(200, api.get("/api/search?q=%20" + "x".repeat(200) + "%20").status(), "counted after trimming");
+  }
+
+  @Test
+  void anUnknownTypeLimitOrCursorIs400NamingIt() {
+    Response type = api.get("/api/search?q=x&type=tags");
+    assertEquals(400, type.status());
+    assertEquals(List.of("type"), type.errorFields());
+    for (String limit : List.of("0", "51", "abc")) {
+      assertEquals(List.of("limit"), api.get("/api/search?q=x&limit=" + limit).errorFields(), limit);
+    }
+    assertEquals(200, api.get("/api/search?q=x&limit=50").status());
+    String notRank = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("after:5:"
+        + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("NaN".getBytes())).getBytes());
+    String noKey = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("after:5".getBytes());
+    for (String cursor : List.of("garbage", notRank, noKey)) {
+      for (String t : List.of("posts", "comments", "users")) {
+        Response r = api.get("/api/search?q=x&type=" + t + "&cursor=" + cursor);
+        assertEquals(400, r.status(), t + " " + cursor + ": " + r);
+        assertEquals(List.of("cursor"), r.errorFields());
+      }
+    }
+  }
+
+  // ---- plans ----
+
+  @Test
+  void eachSearchIsServedByItsIndex() throws Exception {
+    Session alice = api.register("alice");
+    long postId = post(alice, "Thread", "A thread.");
+    // A community's shape and fresh statistics, so the plans do not depend on what earlier tests left behind.
+    TestParley.sql("INSERT INTO users (username, email, password_hash) "
+        + "SELECT 'user' || g, 'user' || g || '@example.org', 'x' FROM generate_series(1, 2000) g");
+    TestParley.sql("INSERT INTO posts (author_id, title, body, body_html, excerpt) SELECT " + alice.id()
+        + ", 'title ' || g, 'filler number ' || g, '', '' FROM generate_series(1, 2000) g");
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + postId + ", " + alice.id()
+        + ", 'filler number ' || g, '' FROM generate_series(1, 2000) g");
+    TestParley.sql("ANALYZE users");
+    TestParley.sql("ANALYZE posts");
+    TestParley.sql("ANALYZE comments");
+    String posts = plan(Search.POSTS, "'needle'", "0", "NULL", "NULL", "21");
+    assertTrue(posts.contains("posts_search"), posts);
+    String comments = plan(Search.COMMENTS, "'needle'", "0", "0.5", "9", "21");
+    assertTrue(comments.contains("comments_search"), comments);
+    String users = plan(Search.USERS, "'al'", "0", "'alpha'", "21");
+    assertTrue(users.contains("users_username_prefix"), users);
+    assertFalse(users.contains("Sort"), "people come in the index's order:\n" + users);
+  }
+
+  private static String plan(String sql, String... args) throws Exception {
+    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
+      s.execute("SET enable_seqscan = off");
+      s.execute("PREPARE q AS " + sql);
+      StringBuilder plan = new StringBuilder();
+      try (ResultSet rs = s.executeQuery("EXPLAIN EXECUTE q(" + String.join(", ", args) + ")")) {
+        while (rs.next()) plan.append(rs.getString(1)).append('\n');
+      }
+      s.execute("DEALLOCATE q");
+      return plan.toString();
+    }
+  }
+}

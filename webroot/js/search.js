@@ -1,0 +1,117 @@
+/**
+ * The search page: the query kept in its box, a tab for each kind of result (posts, comments, people), results a
+ * page at a time with their highlighted snippets, and an empty state. The header's box on every other page leads
+ * here (GET /search?q=…).
+ */
+import { get } from './api.js';
+import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce } from './ui.js';
+
+const $ = (id) => document.getElementById(id);
+/** The kinds the API searches, and what the page calls them. */
+const KINDS = { posts: 'posts', comments: 'comments', users: 'people' };
+
+const params = new URLSearchParams(location.search);
+const query = (params.get('q') ?? '').trim();
+const type = Object.hasOwn(KINDS, params.get('type') ?? '') ? params.get('type') : 'posts';
+let cursor = null;
+
+const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/**
+ * A snippet as nodes. The server sends escaped text whose only markup is <mark>; it is taken apart here rather than
+ * parsed as HTML, so nothing in it could ever become anything but text and marks.
+ */
+function snippet(html) {
+  const p = h('p', { class: 'snippet' });
+  let marked = false;
+  for (const part of String(html ?? '').split(/(<mark>|<\/mark>)/)) {
+    if (part === '<mark>') marked = true;
+    else if (part === '</mark>') marked = false;
+    else if (part) {
+      const text = part.replace(/&(?:amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]);
+      p.append(marked ? h('mark', {}, text) : text);
+    }
+  }
+  return p;
+}
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const RESULT = {
+  posts: (p) => h('li', { class: 'card result', id: `result-post-${p.id}` },
+    h('h2', {}, h('a', { href: `/posts/${p.id}` }, p.title)),
+    h('p', { class: 'meta' }, 'by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' · ',
+      plural(p.commentCount, 'comment'), ' · ', plural(p.score, 'point')),
+    snippet(p.snippet)),
+  comments: (c) => h('li', { class: 'card result', id: `result-comment-${c.id}` },
+    h('h2', {}, h('a', { href: `/posts/${c.postId}#comment-${c.id}`, class: 'permalink' },
+      'Comment on ', h('span', { class: 'post-title' }, c.postTitle))),
+    h('p', { class: 'meta' }, 'by ', userLink(c.author?.username), ' · ', time(c.createdAt)),
+    snippet(c.snippet)),
+  users: (u) => h('li', { class: 'card result', id: `result-user-${u.username}` },
+    h('h2', {}, h('a', { href: `/u/${encodeURIComponent(u.username)}` }, u.username)),
+    h('p', { class: 'meta' }, 'joined ', time(u.createdAt))),
+};
+
+/** The next page of results, appended; returns the first new result. */
+async function load() {
+  const form = $('search-form');
+  const search = new URLSearchParams({ q: query, type, limit: '20' });
+  if (cursor) search.set('cursor', cursor);
+  let page;
+  try {
+    page = await get(`/api/search?${search}`);
+  } catch (error) {
+    showProblem(form, error);
+    return null;
+  }
+  clearProblem(form);
+  const list = $('results');
+  const items = page.items.map(RESULT[type]);
+  list.append(...items);
+  list.hidden = list.children.length === 0;
+  $('search-empty').hidden = list.children.length > 0;
+  cursor = page.nextCursor;
+  $('more').hidden = !cursor;
+  return items[0] ?? null;
+}
+
+function tabs() {
+  for (const tab of document.querySelectorAll('.search-tabs a')) {
+    const search = new URLSearchParams({ type: tab.dataset.type });
+    if (query) search.set('q', query);
+    tab.href = `/search?${search}`;
+    if (tab.dataset.type === type) tab.setAttribute('aria-current', 'page');
+  }
+}
+
+async function start() {
+  renderHeader();
+  refreshTimes();
+  tabs();
+  const form = $('search-form');
+  const input = $('search-q');
+  input.value = query;
+  $('search-type').value = type;
+  form.addEventListener('submit', (event) => {
+    if (input.value.trim()) return; // the browser goes to /search?q=…&type=…
+    event.preventDefault();
+    showProblem(form, { fieldErrors: () => ({ q: 'is required' }) });
+    input.focus();
+  });
+  if (!query) {
+    input.focus();
+    return;
+  }
+  document.title = `${query} · Search · Parley`;
+  $('search-empty-title').textContent = `No ${KINDS[type]} match “${query}”`;
+  $('more').addEventListener('click', async () => {
+    // Keyboard users land on what was just loaded.
+    (await load())?.querySelector('a')?.focus();
+  });
+  await load();
+  const shown = $('results').children.length;
+  announce(shown ? `${plural(shown, 'result')}${cursor ? ', more available' : ''}` : `No ${KINDS[type]} found`);
+}
+
+start();
