@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every feed sort and thread sort read through its index on a community-shaped database: 100,000 posts and
+ * Every feed sort, thread sort and search read through its index on a community-shaped database: 100,000 posts and
  * 1,000,000 comments with votes spread over them, generated in one transaction that is rolled back, so the rest of the
  * suite never sees it. Plans are PostgreSQL's own choice after ANALYZE (no planner settings changed): on tables this
  * size a sequential scan or a sort of the whole table would show, and costs a reader seconds.
@@ -110,10 +110,22 @@ class PlansAtScaleTest {
             plan(s, Comments.list(CommentSort.BEST), post, "NULL", "51", "0", "false", "NULL"), "comments_best");
         check(failures, "busy thread best, page 2", plan(s, Comments.list(CommentSort.BEST),
             busy, "5000", "51", "0", "false", "0.5"), "comments_best");
+        // Search finds its matches through the GIN index and ranks only those (a rank is not an index order).
+        checkSearch(failures, "search posts",
+            plan(s, parley.search.Search.POSTS, "'topic 42'", "0", "NULL", "NULL", "21"), "posts_search");
+        checkSearch(failures, "search comments",
+            plan(s, parley.search.Search.COMMENTS, "'comment 4242'", "0", "NULL", "NULL", "21"), "comments_search");
         assertTrue(failures.isEmpty(), String.join("\n\n", failures));
       } finally {
         c.rollback();
       }
+    }
+  }
+
+  private static void checkSearch(List<String> failures, String what, String plan, String index) {
+    if (plan.contains("Seq Scan on posts") || plan.contains("Seq Scan on comments")
+        || !plan.contains("Bitmap Index Scan on " + index)) {
+      failures.add(what + " finds its matches through " + index + "\n" + plan);
     }
   }
 

@@ -43,8 +43,9 @@ public final class Search {
   /**
    * Posts: $1 the query, $2 the reader (or 0), $3 and $4 the cursor's rank and id (or nulls), $5 the fetch size.
    * The page is cut in the inner query (through posts_search); only its rows get a snippet, the costly part.
+   * Public for the plan tests.
    */
-  static final String POSTS = """
+  public static final String POSTS = """
       SELECT s.id, s.title, s.username, s.created_at, s.comment_count, s.score, s.rank,
              ts_headline('english', %s, %s, %s) AS snippet
         FROM (
@@ -59,7 +60,7 @@ public final class Search {
       Visibility.listed("p"), Visibility.notBlocked("$2", "p.author_id"), QUERY);
 
   /** Comments, with the same parameters as {@link #POSTS}, through comments_search. */
-  static final String COMMENTS = """
+  public static final String COMMENTS = """
       SELECT s.id, s.post_id, s.post_title, s.username, s.created_at, s.rank,
              ts_headline('english', %s, %s, %s) AS snippet
         FROM (
