@@ -23,7 +23,7 @@ import static parley.browser.BrowserSupport.waitFor;
 import static parley.browser.BrowserSupport.waitUntilLive;
 
 /**
- * Makes the README's screenshots (docs/screenshots/feed.png, post.png, dashboard.png, moderation-thread.png, notifications.png,
+ * Makes the README's screenshots (docs/screenshots/feed.png, post.png, dashboard.png, moderation-thread.png, search.png, notifications.png,
  * settings.png) from a real browser on a
  * small seeded community. Not part of the test suite (its name matches no surefire pattern); run it on purpose:
  * <pre>mvn -q -B test -Dtest=DocScreenshots -Dsurefire.failIfNoSpecifiedTests=false</pre>
@@ -98,6 +98,10 @@ class DocScreenshots {
     openPost(reader, base, thread);
     waitFor(reader, 10).until(d -> d.findElements(By.cssSelector("#comments li.comment")).size() == 4);
     Files.write(OUT.resolve("post.png"), BrowserSupport.screenshot(reader));
+
+    reader.get(base + "/search?q=conditional+jump&type=comments");
+    waitFor(reader, 10).until(d -> !d.findElements(By.cssSelector("#results .result")).isEmpty());
+    Files.write(OUT.resolve("search.png"), BrowserSupport.screenshot(reader));
 
     // A word the moderators hold for review, and a comment it holds.
     api.post("/api/mod/filters", mod, new JsonObject().put("kind", "word").put("pattern", "crypto").put("action", "hold"));
