@@ -3,7 +3,6 @@ package parley.bench;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -13,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,12 +54,12 @@ public final class LiveBenchmark {
       try {
         if (o.nodes == 1) {
           int port = freePort();
-          processes.add(startServer(port, dataDir, Map.of(), "target/bench-server.log"));
+          processes.add(Bench.startServer(port, dataDir, Map.of(), "target/bench-server.log"));
           bases.add("http://localhost:" + port);
         } else {
           startCluster(o.nodes, dataDir, processes, bases);
         }
-        for (String base : bases) awaitHealth(base);
+        for (String base : bases) Bench.awaitHealth(base, "target/bench-server*.log");
       } catch (Exception e) {
         stop(processes, dataDir);
         throw e;
@@ -79,45 +77,26 @@ public final class LiveBenchmark {
   /** One PostgreSQL of its own (durable, as Parley runs it), then the nodes on it in cluster mode. */
   private static void startCluster(int nodes, Path dataDir, List<Process> processes, List<String> bases)
       throws Exception {
-    int dbPort = freePort();
-    Path dbDir = dataDir.resolve("db");
-    ProcessBuilder db = new ProcessBuilder("java", "-cp", "target/parley.jar", "parley.db.DatabaseServer",
-        dbDir.toString(), Integer.toString(dbPort));
-    db.redirectErrorStream(true).redirectOutput(new File("target/bench-db.log"));
-    processes.add(db.start());
-    Path password = dbDir.resolve("db-password");
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (!Files.exists(password) || !Files.readString(target("bench-db.log")).contains("PostgreSQL is running")) {
-      if (System.nanoTime() > deadline) throw new IllegalStateException("no database; see target/bench-db.log");
-      Thread.sleep(250);  // another process's start-up: nothing to await but its log
-    }
+    Bench.Database db = Bench.startDatabase(dataDir.resolve("db"), "target/bench-db.log");
+    processes.add(db.process());
     Map<String, String> env = Map.of(
-        "DATABASE_URL", "postgresql://postgres:" + Files.readString(password).strip() + "@127.0.0.1:" + dbPort
-            + "/postgres",
+        "DATABASE_URL", db.url(),
         "PARLEY_JWT_SECRET", "benchmark-signing-key-" + java.util.UUID.randomUUID(),
         "PARLEY_CLUSTER", "true",
         "PARLEY_CLUSTER_NAME", "bench-" + System.currentTimeMillis(),
         "PARLEY_CLUSTER_PORT", "5951");
     for (int n = 0; n < nodes; n++) {
       int port = freePort();
-      processes.add(startServer(port, dataDir.resolve("node" + n), env, "target/bench-server-" + n + ".log"));
+      String log = "target/bench-server-" + n + ".log";
+      processes.add(Bench.startServer(port, dataDir.resolve("node" + n), env, log));
       bases.add("http://localhost:" + port);
       // One at a time: each joins the cluster the previous ones formed.
-      awaitHealth(bases.get(n));
+      Bench.awaitHealth(bases.get(n), log);
     }
-  }
-
-  private static Path target(String file) {
-    return Path.of("target", file);
   }
 
   private static void stop(List<Process> processes, Path dataDir) throws InterruptedException {
-    // Nodes first, the database last.
-    for (int i = processes.size() - 1; i >= 0; i--) {
-      processes.get(i).destroy();
-      processes.get(i).waitFor(60, TimeUnit.SECONDS);
-    }
-    if (dataDir != null) deleteRecursively(dataDir.toFile());
+    Bench.stop(processes, dataDir);
   }
 
   private final Vertx vertx;
@@ -131,6 +110,7 @@ public final class LiveBenchmark {
     this.o = o;
     for (String base : bases) nodes.add(java.net.URI.create(base));
     this.uri = nodes.get(0);
+    this.rest = new Bench.Rest(uri);
   }
 
   private void run() throws Exception {
@@ -194,9 +174,9 @@ public final class LiveBenchmark {
       call(HttpMethod.POST, "/api/posts/" + post + "/comments", token, new JsonObject().put("body", body))
           .onComplete(ar -> {
             try {
-              if (ar.failed() || ar.result().status != 201) {
+              if (ar.failed() || ar.result().status() != 201) {
                 failures.incrementAndGet();
-                System.err.println("comment post failed: " + (ar.failed() ? ar.cause() : ar.result().status));
+                System.err.println("comment post failed: " + (ar.failed() ? ar.cause() : ar.result().status()));
               } else if (restLatency != null) {
                 synchronized (restLatency) {
                   restLatency.recordValue(System.nanoTime() - sent);
@@ -375,74 +355,18 @@ public final class LiveBenchmark {
     }
   }
 
-  private record Reply(int status, Buffer body) {
-    JsonObject json() {
-      return new JsonObject(body);
-    }
+  private final Bench.Rest rest;
+
+  private Future<Bench.Reply> call(HttpMethod method, String path, String token, JsonObject body) {
+    return rest.call(method, path, token, body);
   }
 
-  /** REST calls go through the JDK's client, so the socket side and the REST side share no connection pool. */
-  private final java.net.http.HttpClient rest = java.net.http.HttpClient.newBuilder()
-      .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
-
-  private Future<Reply> call(HttpMethod method, String path, String token, JsonObject body) {
-    var request = java.net.http.HttpRequest.newBuilder(uri.resolve(path)).timeout(java.time.Duration.ofSeconds(30))
-        .method(method.name(), body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
-            : java.net.http.HttpRequest.BodyPublishers.ofString(body.encode()));
-    if (token != null) request.header("Authorization", "Bearer " + token);
-    if (body != null) request.header("Content-Type", "application/json");
-    return Future.fromCompletionStage(rest.sendAsync(request.build(),
-            java.net.http.HttpResponse.BodyHandlers.ofByteArray()))
-        .map(resp -> new Reply(resp.statusCode(), Buffer.buffer(resp.body())));
-  }
-
-  private Reply callSync(HttpMethod method, String path, String token, JsonObject body) throws Exception {
-    return call(method, path, token, body).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-  }
-
-  private static Process startServer(int port, Path dataDir, Map<String, String> env, String log) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("java", "-jar", "target/parley.jar");
-    pb.environment().putAll(env);
-    pb.environment().put("PARLEY_PORT", Integer.toString(port));
-    pb.environment().put("PARLEY_DATA_DIR", dataDir.toString());
-    pb.environment().put("PARLEY_LOG_LEVEL", "WARN");
-    // One benchmark account posts far faster than a person may: it measures the push, not the rate limiter.
-    parley.config.AppConfig.DEFAULT_LIMITS.keySet().forEach(key -> pb.environment().put(key, "1000000/1s"));
-    // The benchmark's accounts are new: their comments go out at once (screening still runs, holding nothing).
-    pb.environment().put(parley.config.Holds.NEW_POSTS, "0");
-    pb.environment().put(parley.config.Holds.NEW_COMMENTS, "0");
-    // Thousands of subscribers come from a handful of loopback addresses.
-    pb.environment().put(parley.config.AppConfig.MAX_CONNECTIONS_PER_IP, "100000");
-    pb.redirectErrorStream(true).redirectOutput(new File(log));
-    return pb.start();
-  }
-
-  private static void awaitHealth(String base) throws Exception {
-    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      try {
-        var r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/health")).build(),
-            java.net.http.HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 200) return;
-      } catch (java.io.IOException e) {
-        // not up yet
-      }
-      Thread.sleep(250);
-    }
-    throw new IllegalStateException("Parley did not start; see target/bench-server.log");
+  private Bench.Reply callSync(HttpMethod method, String path, String token, JsonObject body) throws Exception {
+    return rest.callSync(method, path, token, body);
   }
 
   private static int freePort() throws Exception {
-    try (var s = new java.net.ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
-  private static void deleteRecursively(File f) {
-    File[] children = f.listFiles();
-    if (children != null) for (File c : children) deleteRecursively(c);
-    f.delete();
+    return Bench.freePort();
   }
 
   /** Command-line options: --subscribers N --rate PER_SECOND --seconds S --url http://host:port ... */

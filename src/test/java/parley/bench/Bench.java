@@ -1,0 +1,192 @@
+package parley.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What every benchmark needs around the thing it measures: Parley (and, when asked, its PostgreSQL) started from
+ * target/parley.jar as processes of their own on a fresh data directory, a REST client that shares nothing with
+ * the code under test, and the machine's facts to print beside each figure.
+ */
+final class Bench {
+
+  private Bench() {
+  }
+
+  /** A PostgreSQL started on its own ({@code parley.db.DatabaseServer}), durable as Parley always runs it. */
+  record Database(Process process, String url, int port, String password) {
+  }
+
+  static Database startDatabase(Path dir, String log) throws Exception {
+    int port = freePort();
+    ProcessBuilder db = new ProcessBuilder("java", "-cp", "target/parley.jar", "parley.db.DatabaseServer",
+        dir.toString(), Integer.toString(port));
+    db.redirectErrorStream(true).redirectOutput(new File(log));
+    Process process = db.start();
+    Path password = dir.resolve("db-password");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (!Files.exists(password) || !Files.readString(Path.of(log)).contains("PostgreSQL is running")) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("no database; see " + log);
+      if (!process.isAlive()) throw new IllegalStateException("the database exited; see " + log);
+      Thread.sleep(250);  // another process's start-up: nothing to await but its log
+    }
+    String secret = Files.readString(password).strip();
+    return new Database(process, "postgresql://postgres:" + secret + "@127.0.0.1:" + port + "/postgres", port,
+        secret);
+  }
+
+  /**
+   * Starts a Parley node: limits that would stop one benchmark account are lifted, new accounts are not held for
+   * review (screening still runs), and thousands of sockets may come from one loopback address. {@code env} wins.
+   */
+  static Process startServer(int port, Path dataDir, Map<String, String> env, String log) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder("java", "-jar", "target/parley.jar");
+    Map<String, String> e = pb.environment();
+    e.put("PARLEY_PORT", Integer.toString(port));
+    e.put("PARLEY_DATA_DIR", dataDir.toString());
+    e.put("PARLEY_LOG_LEVEL", "WARN");
+    parley.config.AppConfig.DEFAULT_LIMITS.keySet().forEach(key -> e.put(key, "1000000/1s"));
+    e.put(parley.config.Holds.NEW_POSTS, "0");
+    e.put(parley.config.Holds.NEW_COMMENTS, "0");
+    e.put(parley.config.AppConfig.MAX_CONNECTIONS_PER_IP, "100000");
+    e.putAll(env);
+    pb.redirectErrorStream(true).redirectOutput(new File(log));
+    return pb.start();
+  }
+
+  static void awaitHealth(String base, String log) throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      try {
+        var r = client.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+            HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 200) return;
+      } catch (IOException e) {
+        // not up yet
+      }
+      Thread.sleep(250);
+    }
+    throw new IllegalStateException("Parley did not start; see " + log);
+  }
+
+  /** Stops the processes in reverse order (nodes before their database) and removes the data directory. */
+  static void stop(List<Process> processes, Path dataDir) throws InterruptedException {
+    for (int i = processes.size() - 1; i >= 0; i--) {
+      processes.get(i).destroy();
+      processes.get(i).waitFor(60, TimeUnit.SECONDS);
+    }
+    if (dataDir != null) deleteRecursively(dataDir.toFile());
+  }
+
+  static int freePort() throws IOException {
+    try (var s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static void deleteRecursively(File f) {
+    File[] children = f.listFiles();
+    if (children != null) for (File c : children) deleteRecursively(c);
+    f.delete();
+  }
+
+  /** Resident memory of a process in KiB, from /proc (Linux), or -1. */
+  static long residentKiB(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    } catch (IOException | NumberFormatException e) {
+      // gone, or not Linux
+    }
+    return -1;
+  }
+
+  /** CPU time a process has used so far (user + system), in milliseconds, from /proc (Linux), or -1. */
+  static long cpuMillis(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      return ticks * 10;  // USER_HZ is 100 on Linux
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** The line every figure is printed under: what shared the machine, and when. */
+  static String machine() {
+    return String.format(Locale.ROOT, "%d cores, %d MiB max heap for the load generator, Java %s, %s; server, "
+            + "PostgreSQL and load generator share this machine", Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() >> 20, System.getProperty("java.version"), java.time.Instant.now());
+  }
+
+  /** A REST reply. */
+  record Reply(int status, Buffer body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  /** REST calls through the JDK's client: the load generator shares no connection pool with the WebSocket side. */
+  static final class Rest {
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final URI base;
+
+    Rest(URI base) {
+      this.base = base;
+    }
+
+    Future<Reply> call(HttpMethod method, String path, String token, JsonObject body) {
+      var request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+          .method(method.name(), body == null ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofString(body.encode()));
+      if (token != null) request.header("Authorization", "Bearer " + token);
+      if (body != null) request.header("Content-Type", "application/json");
+      return Future.fromCompletionStage(http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofByteArray()))
+          .map(resp -> new Reply(resp.statusCode(), Buffer.buffer(resp.body())));
+    }
+
+    Reply callSync(HttpMethod method, String path, String token, JsonObject body) throws Exception {
+      return call(method, path, token, body).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    /** Registers an account and returns its token. */
+    String register(String username) throws Exception {
+      Reply r = callSync(HttpMethod.POST, "/api/auth/register", null, new JsonObject().put("username", username)
+          .put("email", username + "@example.org").put("password", "benchmark password"));
+      if (r.status() != 201 && r.status() != 200) {
+        throw new IllegalStateException("register " + username + ": " + r.status() + " " + r.body());
+      }
+      return r.json().getString("token");
+    }
+  }
+
+  /** Command-line options as {@code --name value} pairs. */
+  static Map<String, String> options(String[] args) {
+    Map<String, String> o = new HashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      if (!args[i].startsWith("--")) throw new IllegalArgumentException("expected --option value: " + args[i]);
+      o.put(args[i].substring(2), args[i + 1]);
+    }
+    return o;
+  }
+}
