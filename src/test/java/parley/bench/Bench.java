@@ -57,7 +57,13 @@ final class Bench {
    * review (screening still runs), and thousands of sockets may come from one loopback address. {@code env} wins.
    */
   static Process startServer(int port, Path dataDir, Map<String, String> env, String log) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("java", "-jar", "target/parley.jar");
+    List<String> command = new java.util.ArrayList<>(List.of("java"));
+    // -Dbench.jfr=true records a profile of the server (target/<log>.jfr) to say what limited a figure.
+    if (Boolean.getBoolean("bench.jfr")) {
+      command.add("-XX:StartFlightRecording=settings=profile,filename=" + log.replaceAll("\\.log$", "") + ".jfr");
+    }
+    command.addAll(List.of("-jar", "target/parley.jar"));
+    ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> e = pb.environment();
     e.put("PARLEY_PORT", Integer.toString(port));
     e.put("PARLEY_DATA_DIR", dataDir.toString());
