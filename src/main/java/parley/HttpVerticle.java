@@ -107,7 +107,8 @@ public final class HttpVerticle extends VerticleBase {
     EventLog liveEvents = new EventLog(vertx, database.livePool());
     live = new Live(vertx, database.livePool(), liveEvents,
         new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
-        new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters());
+        new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters(),
+        config.liveMaxLag());
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);
     SseRoutes sse = new SseRoutes(vertx, live, config, limits);
 

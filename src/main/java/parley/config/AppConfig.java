@@ -35,6 +35,7 @@ public record AppConfig(
     Duration eventRetention,
     long eventRetentionCount,
     int liveQueueBytes,
+    Duration liveMaxLag,
     Duration sseHeartbeat,
     List<String> trustedProxies,
     Duration httpIdleTimeout,
@@ -73,6 +74,7 @@ public record AppConfig(
   public static final String EVENT_RETENTION = "PARLEY_EVENT_RETENTION";
   public static final String EVENT_RETENTION_COUNT = "PARLEY_EVENT_RETENTION_COUNT";
   public static final String LIVE_QUEUE_BYTES = "PARLEY_LIVE_QUEUE_BYTES";
+  public static final String LIVE_MAX_LAG = "PARLEY_LIVE_MAX_LAG";
   public static final String SSE_HEARTBEAT = "PARLEY_SSE_HEARTBEAT";
   public static final String TRUSTED_PROXIES = "PARLEY_TRUSTED_PROXIES";
   public static final String HTTP_IDLE_TIMEOUT = "PARLEY_HTTP_IDLE_TIMEOUT";
@@ -154,6 +156,7 @@ public record AppConfig(
     if (shutdownGrace.isNegative()) throw new IllegalArgumentException(SHUTDOWN_GRACE + " must not be negative");
     if (eventRetentionCount < 0) throw new IllegalArgumentException(EVENT_RETENTION_COUNT + " must not be negative");
     if (liveQueueBytes < 1024) throw new IllegalArgumentException(LIVE_QUEUE_BYTES + " must be at least 1024");
+    if (liveMaxLag.toSeconds() < 1) throw new IllegalArgumentException(LIVE_MAX_LAG + " must be at least 1s");
     if (sseHeartbeat.isNegative() || sseHeartbeat.isZero()) {
       throw new IllegalArgumentException(SSE_HEARTBEAT + " must be positive");
     }
@@ -200,6 +203,7 @@ public record AppConfig(
         duration(values, EVENT_RETENTION, Duration.ofDays(7)),
         intValue(values, EVENT_RETENTION_COUNT, 10_000),
         intValue(values, LIVE_QUEUE_BYTES, 1024 * 1024),
+        duration(values, LIVE_MAX_LAG, Duration.ofSeconds(5)),
         duration(values, SSE_HEARTBEAT, Duration.ofSeconds(15)),
         list(values, TRUSTED_PROXIES),
         duration(values, HTTP_IDLE_TIMEOUT, Duration.ofSeconds(60)),
@@ -239,7 +243,7 @@ public record AppConfig(
   public AppConfig withPort(int newPort) {
     return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
         databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
-        eventRetentionCount, liveQueueBytes, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
+        eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, limits);
   }

@@ -50,13 +50,14 @@ public final class Live {
    * @param relay    the node's one subscription per topic
    * @param filter   what a reader is spared (blocked authors' words), applied to every delivery and replay
    * @param meters   the node's live meters
+   * @param maxLag   how late a live delivery may be before its reader is closed to resume (PARLEY_LIVE_MAX_LAG)
    */
   public Live(Vertx vertx, Pool pool, EventLog events, Accounts accounts, Posts posts, Relay relay,
-      DeliveryFilter filter, LiveMeters meters) {
+      DeliveryFilter filter, LiveMeters meters, java.time.Duration maxLag) {
     this.accounts = accounts;
     this.pool = pool;
     this.meters = meters;
-    this.hub = new LiveHub(vertx, events, relay, filter, meters, MAX_BUFFERED);
+    this.hub = new LiveHub(vertx, events, relay, filter, meters, MAX_BUFFERED, maxLag);
     this.threads = new ThreadChecks(posts);
     this.accountChanges = AccountChanged.listen(vertx, change -> {
       hub.accountChangeSeen(this::reload);

@@ -51,6 +51,8 @@ final class LiveHub {
    * arrives here, and without a next event only the reconcile round would find it.
    */
   private static final long SETTLE_MS = 500;
+  /** How long the fan-out writes before the event loop serves its other I/O (REST requests, database replies). */
+  private static final long SLICE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(5);
 
   private final Vertx vertx;
   private final EventLog events;
@@ -58,20 +60,26 @@ final class LiveHub {
   private final DeliveryFilter filter;
   private final LiveMeters meters;
   private final int maxBuffered;
+  /** Live delivery later than this (from the event's arrival here) closes the reader instead: it resumes. */
+  private final long maxLagNanos;
+  private final Pump pump;
   private final Map<String, TopicFeed> feeds = new HashMap<>();
   private final Set<Subscription> restricted = new LinkedHashSet<>();
   /** Signed-in readers' subscriptions by user, so an account or block change reaches all of them at once. */
   private final Map<Long, Set<Subscription>> byUser = new HashMap<>();
   private final long sweepTimer;
   private final long reconcileTimer;
-  private final Map<String, Future<EventLog.Page>> replays = new HashMap<>();
+  private final Map<String, Future<Replay>> replays = new HashMap<>();
   private boolean reconciling;
   /** Account changes seen on this event loop, so a subscription set up across one can catch it. */
   private long accountChanges;
   private LongFunction<Future<Void>> reloadAccount = id -> Future.succeededFuture();
 
-  LiveHub(Vertx vertx, EventLog events, Relay relay, DeliveryFilter filter, LiveMeters meters, int maxBuffered) {
+  LiveHub(Vertx vertx, EventLog events, Relay relay, DeliveryFilter filter, LiveMeters meters, int maxBuffered,
+      java.time.Duration maxLag) {
     this.vertx = vertx;
+    this.maxLagNanos = maxLag.toNanos();
+    this.pump = new Pump(vertx.getOrCreateContext(), SLICE_NANOS);
     this.events = events;
     this.relay = relay;
     this.filter = filter;
@@ -178,11 +186,16 @@ final class LiveHub {
    * A page of a topic's log after a seq, read once for every reader replaying from that point at the same moment
    * (readers reconnecting together resume from the same seq); nothing is kept once it is read.
    */
-  private Future<EventLog.Page> page(String topic, long after) {
+  /** A page of the log and its events' frames, shared by every reader replaying from the same seq. */
+  private record Replay(EventLog.Page page, List<Delivery> deliveries) {
+  }
+
+  private Future<Replay> page(String topic, long after) {
     String key = topic + "@" + after;
-    Future<EventLog.Page> page = replays.get(key);
+    Future<Replay> page = replays.get(key);
     if (page == null) {
-      page = events.readAfter(topic, after, REPLAY_PAGE);
+      page = events.readAfter(topic, after, REPLAY_PAGE)
+          .map(p -> new Replay(p, p.events().stream().map(Delivery::new).toList()));
       if (!page.isComplete()) {
         replays.put(key, page);
         page.onComplete(ar -> replays.remove(key));
@@ -309,17 +322,45 @@ final class LiveHub {
 
     void dispatch(LiveEvent event) {
       last = Math.max(last, event.seq());
-      Delivery delivery = new Delivery(event);
-      for (Subscription sub : List.copyOf(subscribers)) {
-        try {
+      if (subscribers.isEmpty()) return;
+      // The readers as they are now: one who joins later has the event from the log if it asked for it.
+      pump.add(new Pass(this, new Delivery(event), List.copyOf(subscribers), System.nanoTime()));
+    }
+  }
+
+  /** One event on its way to the readers who followed its topic when it arrived, one reader per step. */
+  private final class Pass implements Pump.Work {
+    final TopicFeed feed;
+    final Delivery delivery;
+    final List<Subscription> readers;
+    final long arrived;
+    int next;
+
+    Pass(TopicFeed feed, Delivery delivery, List<Subscription> readers, long arrived) {
+      this.feed = feed;
+      this.delivery = delivery;
+      this.readers = readers;
+      this.arrived = arrived;
+    }
+
+    @Override
+    public boolean step() {
+      Subscription sub = readers.get(next++);
+      try {
+        if (sub.state == State.LIVE && System.nanoTime() - arrived > maxLagNanos) {
+          // More events than this loop can write: the readers it cannot reach in time are let go and resume from
+          // the log when they reconnect, rather than holding everything that waits behind them.
+          sub.slow();
+        } else {
           sub.offer(delivery);
-        } catch (RuntimeException e) {
-          // One broken reader must never cost the others their event.
-          log.warn("Dropping a reader of {} after a delivery failure: {}", topic, e.toString());
-          unsubscribe(sub);
-          sub.sink.overflow();
         }
+      } catch (RuntimeException e) {
+        // One broken reader must never cost the others their event.
+        log.warn("Dropping a reader of {} after a delivery failure: {}", feed.topic, e.toString());
+        unsubscribe(sub);
+        sub.sink.overflow();
       }
+      return next < readers.size();
     }
   }
 
@@ -360,32 +401,38 @@ final class LiveHub {
 
     /** Reads the log after {@code last} page by page, waiting for the sink to drain between pages. */
     private void replay(boolean first) {
-      page(feed.topic, last).onComplete(ar -> {
-        if (state == State.CLOSED) return;
-        if (ar.failed()) {
-          log.warn("Replay of {} failed; closing the reader so it resumes: {}", feed.topic, ar.cause().toString());
-          sink.overflow();
-          return;
-        }
-        EventLog.Page page = ar.result();
-        if (first && (last < page.prunedThrough() || last > page.head())) {
-          // The reader's resume point was pruned (or is from another database): it refetches, then we go on
-          // from the head so that nothing after it is lost either.
-          sink.resync(feed.topic, page.head());
-          last = page.head();
-          replay(false);
-          return;
-        }
-        for (LiveEvent e : page.events()) {
-          if (e.seq() == last + 1) deliver(new Delivery(e));
-        }
-        if (state == State.CLOSED) return;
-        if (page.events().size() == REPLAY_PAGE) {
-          afterDrain(() -> replay(false));
-        } else {
-          afterDrain(this::catchUp);
-        }
-      });
+      // Through the pump: thousands of readers resuming from one shared page are written to a slice at a time.
+      page(feed.topic, last).onComplete(ar -> pump.add(() -> {
+        replayed(ar, first);
+        return false;
+      }));
+    }
+
+    private void replayed(io.vertx.core.AsyncResult<Replay> ar, boolean first) {
+      if (state == State.CLOSED) return;
+      if (ar.failed()) {
+        log.warn("Replay of {} failed; closing the reader so it resumes: {}", feed.topic, ar.cause().toString());
+        sink.overflow();
+        return;
+      }
+      EventLog.Page page = ar.result().page();
+      if (first && (last < page.prunedThrough() || last > page.head())) {
+        // The reader's resume point was pruned (or is from another database): it refetches, then we go on
+        // from the head so that nothing after it is lost either.
+        sink.resync(feed.topic, page.head());
+        last = page.head();
+        replay(false);
+        return;
+      }
+      for (Delivery d : ar.result().deliveries()) {
+        if (d.event.seq() == last + 1) deliver(d);
+      }
+      if (state == State.CLOSED) return;
+      if (page.events().size() == REPLAY_PAGE) {
+        afterDrain(() -> replay(false));
+      } else {
+        afterDrain(this::catchUp);
+      }
     }
 
     /** Joins the replayed history to the live events that waited meanwhile. */
@@ -461,8 +508,8 @@ final class LiveHub {
       }
     }
 
-    /** The reader stopped reading: it is closed, and resumes when it reconnects. */
-    private void slow() {
+    /** The reader stopped reading (or cannot be reached in time): it is closed, and resumes when it reconnects. */
+    void slow() {
       meters.slowConsumer(sink.transport());
       sink.overflow();
     }

@@ -1,0 +1,87 @@
+package parley.live;
+
+import io.netty.channel.EventLoop;
+import io.vertx.core.Context;
+import io.vertx.core.internal.ContextInternal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a hub's delivery work a slice at a time and gives the event loop back to its I/O between slices, so the REST
+ * requests and database replies that share the loop wait at most one slice, however far delivery is behind.
+ *
+ * <p>A task queued with {@code runOnContext} would not do that: Netty runs queued tasks for up to a second before it
+ * polls I/O again, and a thread with thousands of readers queues a task per event. Under more events than the
+ * loop could write, that once kept each step of a comment's POST waiting a second, and the POST tens of seconds.
+ * The next slice is scheduled on the loop's timer queue instead, which Netty reads only after its next I/O poll.
+ *
+ * <p>Work is done in the order it was added (so one topic's events reach a reader in order). Idle, the first
+ * slice runs at once, in the caller: a small thread is written to with no delay added.
+ */
+final class Pump {
+
+  private static final Logger log = LoggerFactory.getLogger(Pump.class);
+
+  /** One piece of delivery work, done a step at a time. */
+  interface Work {
+    /** Does one step (one reader's write, or one reader's page of replay); false once nothing is left. */
+    boolean step();
+  }
+
+  private final ArrayDeque<Work> queue = new ArrayDeque<>();
+  private final Context context;
+  private final EventLoop loop;
+  private final long sliceNanos;
+  private boolean running;
+  private boolean scheduled;
+
+  /** Created on the event loop it will run on. */
+  Pump(Context context, long sliceNanos) {
+    this.context = context;
+    this.loop = ((ContextInternal) context).nettyEventLoop();
+    this.sliceNanos = sliceNanos;
+  }
+
+  void add(Work work) {
+    queue.addLast(work);
+    if (!running && !scheduled) run();
+  }
+
+  /** Pieces of work waiting (a gauge of how far delivery is behind). */
+  int backlog() {
+    return queue.size();
+  }
+
+  private void run() {
+    running = true;
+    long deadline = System.nanoTime() + sliceNanos;
+    try {
+      int steps = 0;
+      while (!queue.isEmpty()) {
+        Work work = queue.peekFirst();
+        boolean more;
+        try {
+          more = work.step();
+        } catch (RuntimeException e) {
+          // A broken piece of work must not stop the deliveries queued behind it.
+          log.warn("Dropping a piece of live delivery work after a failure", e);
+          more = false;
+        }
+        if (!more) queue.pollFirst();
+        if ((++steps & 15) == 0 && System.nanoTime() - deadline > 0 && !queue.isEmpty()) {
+          scheduled = true;
+          loop.schedule(() -> context.runOnContext(v -> {
+            scheduled = false;
+            run();
+          }), 0, TimeUnit.NANOSECONDS);
+          return;
+        }
+      }
+    } finally {
+      running = false;
+    }
+  }
+}
