@@ -171,6 +171,14 @@ final class Bench {
           .map(resp -> new Reply(resp.statusCode(), Buffer.buffer(resp.body())));
     }
 
+    /** A text body (the ceiling server's frames). */
+    Future<Reply> callText(HttpMethod method, String path, String text) {
+      var request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30))
+          .method(method.name(), HttpRequest.BodyPublishers.ofString(text)).header("Content-Type", "text/plain");
+      return Future.fromCompletionStage(http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofByteArray()))
+          .map(resp -> new Reply(resp.statusCode(), Buffer.buffer(resp.body())));
+    }
+
     Reply callSync(HttpMethod method, String path, String token, JsonObject body) throws Exception {
       return call(method, path, token, body).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }

@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,12 +67,58 @@ public final class LiveBenchmark {
       }
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.clientLoops));
+    Result parley;
     try {
-      new LiveBenchmark(vertx, bases, o).run();
+      parley = new LiveBenchmark(vertx, bases, o).run();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       stop(processes, dataDir);
     }
+    if (o.ceiling && o.nodes == 1 && o.url == null) ceiling(o, parley);
+  }
+
+  /**
+   * The same subscribers, rate and frame size against a bare Vert.x broadcast server, on the same machine right
+   * after Parley's run (Parley and its database are stopped by then), and the ratios between the two.
+   */
+  private static void ceiling(Options o, Result parley) throws Exception {
+    int port = freePort();
+    ProcessBuilder pb = new ProcessBuilder("java", "-cp", "target/parley.jar" + File.pathSeparator
+        + "target/test-classes", "parley.bench.BareBroadcast", Integer.toString(port));
+    pb.redirectErrorStream(true).redirectOutput(new File("target/bench-bare.log"));
+    List<Process> processes = new ArrayList<>(List.of(pb.start()));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.clientLoops));
+    try {
+      Bench.awaitHealth("http://localhost:" + port, "target/bench-bare.log");
+      System.out.println();
+      System.out.println("## Ceiling: bare Vert.x WebSocket broadcast, same subscribers, rate and frame size ("
+          + parley.frameBytes + " bytes)");
+      Result bare = new LiveBenchmark(vertx, List.of("http://localhost:" + port), o).runBare(parley.frameBytes);
+      System.out.println();
+      System.out.println("## Parley against the ceiling (same run, same machine)");
+      System.out.println("| measure | Parley p50 / p99 ms | bare p50 / p99 ms | ratio p50 / p99 |");
+      System.out.println("|---|---|---|---|");
+      compare("every delivery", parley.perDelivery, bare.perDelivery);
+      compare("last subscriber per comment", parley.lastPerComment, bare.lastPerComment);
+      System.out.printf(Locale.ROOT, "deliveries per second: Parley %.0f, bare %.0f (%.2f)%n", parley.perSecond,
+          bare.perSecond, parley.perSecond / bare.perSecond);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Bench.stop(processes, null);
+    }
+  }
+
+  private static void compare(String name, Histogram parley, Histogram bare) {
+    double p50 = ms(parley.getValueAtPercentile(50));
+    double p99 = ms(parley.getValueAtPercentile(99));
+    double b50 = ms(bare.getValueAtPercentile(50));
+    double b99 = ms(bare.getValueAtPercentile(99));
+    System.out.printf(Locale.ROOT, "| %s | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f |%n", name, p50, p99, b50, b99,
+        p50 / b50, p99 / b99);
+  }
+
+  /** What a run measured, for the comparison with the ceiling. */
+  private record Result(Histogram perDelivery, Histogram lastPerComment, double perSecond, int frameBytes) {
   }
 
   /** One PostgreSQL of its own (durable, as Parley runs it), then the nodes on it in cluster mode. */
@@ -113,55 +160,104 @@ public final class LiveBenchmark {
     this.rest = new Bench.Rest(uri);
   }
 
-  private void run() throws Exception {
+  private Result run() throws Exception {
     String user = "bench" + System.currentTimeMillis();
     JsonObject session = callSync(HttpMethod.POST, "/api/auth/register", null, new JsonObject().put("username", user)
         .put("email", user + "@example.org").put("password", "benchmark password")).json();
     String token = session.getString("token");
     long post = callSync(HttpMethod.POST, "/api/posts", token, new JsonObject().put("title", "Benchmark thread")
         .put("body", "Comments arrive here at a fixed rate.")).json().getLong("id");
+    topic = "parley.post." + post;
+    poster = (index, body) -> call(HttpMethod.POST, "/api/posts/" + post + "/comments", token,
+        new JsonObject().put("body", body));
 
-    System.out.printf(Locale.ROOT, "Parley live benchmark: %d subscribers, %d comments/s for %d s, %d node(s), "
-            + "%d cores%n", o.subscribers, o.rate, o.seconds, nodes.size(), Runtime.getRuntime().availableProcessors());
+    System.out.printf(Locale.ROOT, "Parley live benchmark: %d subscribers, %s, %d node(s); %s%n", o.subscribers,
+        o.describePhases(), nodes.size(), Bench.machine());
 
-    postAtRate(token, post, o.warmup, 0, null, null);
+    postAtRate(o.rate, o.warmup, 0, null, null);
 
     // 2. Subscribers join from the thread's current seq, spread over 127.0.0.x source addresses.
     long seq = callSync(HttpMethod.GET, "/api/posts/" + post, null, null).json().getLong("seq");
-    int total = o.warmup + o.seconds * o.rate;
-    Deliveries deliveries = new Deliveries(total, o.subscribers, seq, nodes.size());
-    List<WebSocket> sockets = connect(post, seq, deliveries);
+    return measure(seq, () -> {
+      // The floor, on the same warmed-up server: the same REST inserts at the same rate with nobody listening.
+      Histogram insertOnly = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+      postAtRate(o.rate, o.baselineSeconds * o.rate, 0, insertOnly, null);
+      return insertOnly;
+    });
+  }
+
+  /** The ceiling's run: frames as long as Parley's, published through the bare server's POST /publish. */
+  private Result runBare(int frameBytes) throws Exception {
+    topic = "bare";
+    int[] seq = {0};
+    poster = (index, body) -> {
+      StringBuilder frame = new StringBuilder("{\"type\":\"rec\",\"address\":\"parley.post.1\",\"body\":{"
+          + "\"type\":\"comment.created\",\"seq\":" + (++seq[0]) + ",\"data\":{\"body\":\"" + body);
+      while (frame.length() < frameBytes - 4) frame.append('.');
+      frame.append("\"}}}");
+      return rest.callText(HttpMethod.POST, "/publish", frame.toString());
+    };
+    postAtRate(o.rate, o.warmup, 0, null, null);
+    return measure(seq[0], null);
+  }
+
+  /** Where comments go: Parley's REST API, or the bare server. */
+  private interface Poster {
+    Future<Bench.Reply> post(int index, String body);
+  }
+
+  private String topic;
+  private Poster poster;
+
+  private Result measure(long seq, java.util.concurrent.Callable<Histogram> floor) throws Exception {
+    int total = o.warmup + o.measuredComments();
+    Deliveries deliveries = new Deliveries(total, o.subscribers, seq, nodes.size(), o.phaseStarts(o.warmup));
+    this.deliveries = deliveries;
+    connect(seq, deliveries);
 
     // 3. Warm-up comments prove every subscriber is live (each must receive them all) and warm the JIT.
-    postAtRate(token, post, o.warmup, 0, null, deliveries);
+    postAtRate(o.rate, o.warmup, 0, null, deliveries);
     if (!deliveries.awaitAll(o.warmup, 120)) throw new IllegalStateException("warm-up did not reach everyone");
     deliveries.measureFrom = o.warmup;
 
-    // 4. The measured run.
+    // 4. The measured run, phase by phase.
     long started = System.nanoTime();
-    Histogram insertMeasured = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
-    postAtRate(token, post, o.seconds * o.rate, o.warmup, insertMeasured, deliveries);
-    boolean complete = deliveries.awaitAll(total, 30);
+    List<Histogram> insertMeasured = new ArrayList<>();
+    int first = o.warmup;
+    for (int[] phase : o.phases()) {
+      Histogram h = new Histogram(TimeUnit.SECONDS.toNanos(120), 3);
+      insertMeasured.add(h);
+      postAtRate(phase[0], phase[0] * phase[1], first, h, deliveries);
+      first += phase[0] * phase[1];
+    }
+    long postsDone = System.nanoTime();
+    boolean complete = deliveries.awaitAll(total, o.phases().size() > 1 ? 300 : 30);
     double elapsed = (System.nanoTime() - started) / 1e9;
+    double drain = (System.nanoTime() - postsDone) / 1e9;
 
-    // 5. The floor, on the same warmed-up server: the same REST inserts at the same rate with nobody listening.
     deliveries.closing = true;
     List<Future<Void>> closing = new ArrayList<>();
-    for (WebSocket ws : sockets) closing.add(ws.close());
+    for (int i = 0; i < sockets.length(); i++) {
+      WebSocket ws = sockets.get(i);
+      if (ws != null) closing.add(ws.close());
+    }
     Future.join(closing).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    Thread.sleep(3000);
-    Histogram insertOnly = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
-    postAtRate(token, post, o.baselineSeconds * o.rate, 0, insertOnly, null);
-
-    report(insertOnly, insertMeasured, deliveries, elapsed, complete);
+    Histogram insertOnly = null;
+    if (floor != null) {
+      Thread.sleep(3000);  // let the server settle after the sockets close: a quiet moment, not an await
+      insertOnly = floor.call();
+    }
+    report(insertOnly, insertMeasured, deliveries, elapsed, complete, drain);
+    return new Result(deliveries.perDelivery, deliveries.lastPerComment, deliveries.measuredDeliveries.get() / elapsed,
+        deliveries.frameBytes);
   }
 
-  /** Posts {@code count} comments at the configured rate and waits for every response. */
-  private void postAtRate(String token, long post, int count, int firstIndex, Histogram restLatency,
-      Deliveries deliveries) throws Exception {
+  /** Posts {@code count} comments at {@code rate} per second and waits for every response. */
+  private void postAtRate(int rate, int count, int firstIndex, Histogram restLatency, Deliveries deliveries)
+      throws Exception {
     CountDownLatch done = new CountDownLatch(count);
     AtomicInteger failures = new AtomicInteger();
-    long intervalNanos = TimeUnit.SECONDS.toNanos(1) / o.rate;
+    long intervalNanos = TimeUnit.SECONDS.toNanos(1) / rate;
     long start = System.nanoTime();
     for (int i = 0; i < count; i++) {
       long due = start + i * intervalNanos;
@@ -171,21 +267,20 @@ public final class LiveBenchmark {
       long sent = System.nanoTime();
       if (deliveries != null) deliveries.sent(index, sent);
       String body = (deliveries == null ? "unwatched-" : MARK) + index + "- a comment of ordinary length, a sentence or two, like people write in threads.";
-      call(HttpMethod.POST, "/api/posts/" + post + "/comments", token, new JsonObject().put("body", body))
-          .onComplete(ar -> {
-            try {
-              if (ar.failed() || ar.result().status() != 201) {
-                failures.incrementAndGet();
-                System.err.println("comment post failed: " + (ar.failed() ? ar.cause() : ar.result().status()));
-              } else if (restLatency != null) {
-                synchronized (restLatency) {
-                  restLatency.recordValue(System.nanoTime() - sent);
-                }
-              }
-            } finally {
-              done.countDown();
+      poster.post(index, body).onComplete(ar -> {
+        try {
+          if (ar.failed() || ar.result().status() != 201) {
+            failures.incrementAndGet();
+            System.err.println("comment post failed: " + (ar.failed() ? ar.cause() : ar.result().status()));
+          } else if (restLatency != null) {
+            synchronized (restLatency) {
+              restLatency.recordValue(System.nanoTime() - sent);
             }
-          });
+          }
+        } finally {
+          done.countDown();
+        }
+      });
     }
     if (!done.await(120, TimeUnit.SECONDS)) {
       throw new IllegalStateException(done.getCount() + " of " + count + " posts did not finish");
@@ -196,51 +291,88 @@ public final class LiveBenchmark {
   /** Held in a field: a WebSocketClient that is garbage-collected closes its connections. */
   private final List<WebSocketClient> clients = new ArrayList<>();
 
-  private List<WebSocket> connect(long post, long seq, Deliveries deliveries) throws Exception {
+  private java.util.concurrent.atomic.AtomicReferenceArray<WebSocket> sockets;
+  private Deliveries deliveries;
+
+  private void connect(long seq, Deliveries deliveries) throws Exception {
     int addresses = Math.max(1, (o.subscribers + o.perAddress - 1) / o.perAddress);
+    clients.clear();
     for (int a = 0; a < addresses; a++) {
       clients.add(vertx.createWebSocketClient(new WebSocketClientOptions()
           .setLocalAddress("127.0.0." + (2 + a))
           .setMaxConnections(o.perAddress + 10)));
     }
-    String register = new JsonObject().put("type", "register").put("address", "parley.post." + post)
-        .put("headers", new JsonObject().put("since", seq)).encode();
-    List<WebSocket> sockets = new ArrayList<>(o.subscribers);
+    sockets = new java.util.concurrent.atomic.AtomicReferenceArray<>(o.subscribers);
     for (int batchStart = 0; batchStart < o.subscribers; batchStart += 500) {
       List<Future<WebSocket>> batch = new ArrayList<>();
       for (int i = batchStart; i < Math.min(o.subscribers, batchStart + 500); i++) {
-        int subscriber = i;
-        java.net.URI node = nodes.get(i % nodes.size());
-        batch.add(clients.get(i / o.perAddress).connect(new WebSocketConnectOptions()
-                .setHost(node.getHost()).setPort(node.getPort()).setURI("/eventbus/websocket"))
-            .onSuccess(ws -> {
-              ws.closeHandler(v -> {
-                if (!deliveries.closing) {
-                  System.err.println("subscriber " + subscriber + " closed by the server: " + ws.closeStatusCode()
-                      + " " + ws.closeReason());
-                }
-              });
-              ws.textMessageHandler(text -> deliveries.received(subscriber, text));
-              ws.binaryMessageHandler(bytes -> deliveries.received(subscriber, bytes.toString()));
-              ws.writeTextMessage(register);
-              vertx.setPeriodic(10_000, id -> {
-                if (!ws.isClosed()) ws.writeTextMessage("{\"type\":\"ping\"}");
-              });
-            }));
+        batch.add(open(i, seq));
       }
-      for (Future<WebSocket> f : batch) sockets.add(f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
+      for (Future<WebSocket> f : batch) f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
-    System.out.printf(Locale.ROOT, "connected %d sockets from %d source addresses%n", sockets.size(), addresses);
-    return sockets;
+    vertx.setPeriodic(10_000, id -> {
+      for (int i = 0; i < sockets.length(); i++) {
+        WebSocket ws = sockets.get(i);
+        if (ws != null && !ws.isClosed()) ws.writeTextMessage("{\"type\":\"ping\"}");
+      }
+    });
+    System.out.printf(Locale.ROOT, "connected %d sockets from %d source addresses%n", o.subscribers, addresses);
   }
 
-  private void report(Histogram insertOnly, Histogram insertMeasured, Deliveries d, double elapsed, boolean complete) {
-    long expected = (long) o.seconds * o.rate * o.subscribers;
+  /**
+   * Opens subscriber {@code i}'s socket and registers from {@code since}. Closed by the server as a slow consumer
+   * (4001) or busy (4003), it does what a client should: waits a moment (1–3 s, spread) and resumes from the last
+   * seq it got, so nothing is missed.
+   */
+  private Future<WebSocket> open(int subscriber, long since) {
+    java.net.URI node = nodes.get(subscriber % nodes.size());
+    String register = new JsonObject().put("type", "register").put("address", topic)
+        .put("headers", new JsonObject().put("since", since)).encode();
+    return clients.get(subscriber / o.perAddress).connect(new WebSocketConnectOptions()
+            .setHost(node.getHost()).setPort(node.getPort()).setURI("/eventbus/websocket"))
+        .onSuccess(ws -> {
+          sockets.set(subscriber, ws);
+          ws.closeHandler(v -> {
+            if (deliveries.closing) return;
+            Short code = ws.closeStatusCode();
+            if (code != null && (code == 4001 || code == 4003)) {
+              deliveries.resumes.incrementAndGet();
+              vertx.setTimer(1000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2000), id ->
+                  resume(subscriber));
+            } else {
+              System.err.println("subscriber " + subscriber + " closed by the server: " + code + " "
+                  + ws.closeReason());
+            }
+          });
+          ws.textMessageHandler(text -> deliveries.received(subscriber, text));
+          ws.binaryMessageHandler(bytes -> deliveries.received(subscriber, bytes.toString()));
+          ws.writeTextMessage(register);
+        });
+  }
+
+  private void resume(int subscriber) {
+    if (deliveries.closing) return;
+    open(subscriber, deliveries.lastSeqPerSubscriber.get(subscriber)).onFailure(e -> vertx.setTimer(1000, id ->
+        resume(subscriber)));
+  }
+
+  private void report(Histogram insertOnly, List<Histogram> insertMeasured, Deliveries d, double elapsed,
+      boolean complete, double drain) {
+    long expected = (long) o.measuredComments() * o.subscribers;
     System.out.println();
     System.out.println("| measure | p50 ms | p99 ms | max ms | count |");
     System.out.println("|---|---|---|---|---|");
-    row("REST comment insert, nobody listening (floor)", insertOnly);
-    row("REST comment insert, during the run", insertMeasured);
+    if (insertOnly != null) row("REST comment insert, nobody listening (floor)", insertOnly);
+    List<int[]> phases = o.phases();
+    for (int p = 0; p < phases.size(); p++) {
+      String phase = phases.size() == 1 ? "" : " (phase " + (p + 1) + ": " + phases.get(p)[0] + "/s for "
+          + phases.get(p)[1] + " s)";
+      row("REST comment insert, during the run" + phase, insertMeasured.get(p));
+      if (phases.size() > 1) {
+        row("post-to-delivery, every delivery" + phase, d.perDeliveryIn[p]);
+        row("post-to-delivery, last subscriber per comment" + phase, d.lastPerCommentIn[p]);
+      }
+    }
     row("post-to-delivery, every delivery", d.perDelivery);
     row("post-to-delivery, last subscriber per comment", d.lastPerComment);
     if (d.nodes > 1) {
@@ -252,13 +384,16 @@ public final class LiveBenchmark {
     }
     System.out.println();
     System.out.printf(Locale.ROOT, "deliveries: %d of %d expected, %.0f per second; lost %d, duplicate %d, "
-            + "seq gaps %d; complete: %s%n",
+            + "seq gaps %d; complete: %s; resumed after 4001/4003: %d; every delivery done %.1f s after the last "
+            + "post%n",
         d.measuredDeliveries.get(), expected, d.measuredDeliveries.get() / elapsed,
-        expected - d.measuredDeliveries.get(), d.duplicates.get(), d.gaps.get(), complete);
-    System.out.printf(Locale.ROOT, "ratio: delivery p50 / insert floor p50 = %.2f; last-subscriber p99 / insert "
-            + "floor p99 = %.2f%n",
-        ms(d.perDelivery.getValueAtPercentile(50)) / ms(insertOnly.getValueAtPercentile(50)),
-        ms(d.lastPerComment.getValueAtPercentile(99)) / ms(insertOnly.getValueAtPercentile(99)));
+        expected - d.measuredDeliveries.get(), d.duplicates.get(), d.gaps.get(), complete, d.resumes.get(), drain);
+    if (insertOnly != null) {
+      System.out.printf(Locale.ROOT, "ratio: delivery p50 / insert floor p50 = %.2f; last-subscriber p99 / insert "
+              + "floor p99 = %.2f%n",
+          ms(d.perDelivery.getValueAtPercentile(50)) / ms(insertOnly.getValueAtPercentile(50)),
+          ms(d.lastPerComment.getValueAtPercentile(99)) / ms(insertOnly.getValueAtPercentile(99)));
+    }
   }
 
   private static void row(String name, Histogram h) {
@@ -277,8 +412,8 @@ public final class LiveBenchmark {
     final AtomicLongArray lastArrival;
     final AtomicLongArray lastSeqPerSubscriber;
     final int subscribers;
-    final ConcurrentHistogram perDelivery = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
-    final ConcurrentHistogram lastPerComment = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+    final ConcurrentHistogram perDelivery = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(600), 3);
+    final ConcurrentHistogram lastPerComment = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(600), 3);
     final AtomicLong measuredDeliveries = new AtomicLong();
     /** The same, per node (subscriber i is on node i % nodes). */
     final int nodes;
@@ -288,18 +423,31 @@ public final class LiveBenchmark {
     final int[] subscribersOn;
     final AtomicLong duplicates = new AtomicLong();
     final AtomicLong gaps = new AtomicLong();
+    final AtomicLong resumes = new AtomicLong();
+    /** Per phase of the run (comment index ranges from phaseStarts). */
+    final int[] phaseStarts;
+    final ConcurrentHistogram[] perDeliveryIn;
+    final ConcurrentHistogram[] lastPerCommentIn;
+    volatile int frameBytes;
     volatile int measureFrom = Integer.MAX_VALUE;
     volatile boolean closing;
 
-    Deliveries(int comments, int subscribers, long startSeq, int nodes) {
+    Deliveries(int comments, int subscribers, long startSeq, int nodes, int[] phaseStarts) {
       this.nodes = nodes;
+      this.phaseStarts = phaseStarts;
+      this.perDeliveryIn = new ConcurrentHistogram[phaseStarts.length];
+      this.lastPerCommentIn = new ConcurrentHistogram[phaseStarts.length];
+      for (int p = 0; p < phaseStarts.length; p++) {
+        perDeliveryIn[p] = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(600), 3);
+        lastPerCommentIn[p] = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(600), 3);
+      }
       this.perDeliveryOn = new ConcurrentHistogram[nodes];
       this.lastPerCommentOn = new ConcurrentHistogram[nodes];
       this.receivedOn = new AtomicIntegerArray[nodes];
       this.subscribersOn = new int[nodes];
       for (int n = 0; n < nodes; n++) {
-        perDeliveryOn[n] = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
-        lastPerCommentOn[n] = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(60), 3);
+        perDeliveryOn[n] = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(600), 3);
+        lastPerCommentOn[n] = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(600), 3);
         receivedOn[n] = new AtomicIntegerArray(comments);
       }
       for (int i = 0; i < subscribers; i++) subscribersOn[i % nodes]++;
@@ -320,6 +468,7 @@ public final class LiveBenchmark {
       long now = System.nanoTime();
       int at = frame.indexOf(MARK);
       if (at < 0) return;
+      frameBytes = frame.length();
       int end = frame.indexOf('-', at + MARK.length());
       int index = Integer.parseInt(frame, at + MARK.length(), end, 10);
       // Each subscriber must see seq 1, 2, 3... of the thread: a repeat is a duplicate, a jump a gap.
@@ -338,6 +487,10 @@ public final class LiveBenchmark {
         measuredDeliveries.incrementAndGet();
         if (count == subscribers) lastPerComment.recordValue(latency);
         if (countOnNode == subscribersOn[node]) lastPerCommentOn[node].recordValue(latency);
+        int phase = phaseStarts.length - 1;
+        while (phase > 0 && index < phaseStarts[phase]) phase--;
+        perDeliveryIn[phase].recordValue(latency);
+        if (count == subscribers) lastPerCommentIn[phase].recordValue(latency);
       }
       lastArrival.accumulateAndGet(index, now, Math::max);
     }
@@ -369,9 +522,13 @@ public final class LiveBenchmark {
     return Bench.freePort();
   }
 
-  /** Command-line options: --subscribers N --rate PER_SECOND --seconds S --url http://host:port ... */
+  /**
+   * Command-line options: --subscribers N --rate PER_SECOND --seconds S --url http://host:port ... {@code --phases
+   * 5:20,20:30,2:30} replaces rate and seconds with phases of (rate per second : seconds), for the overload run.
+   * {@code --ceiling false} skips the bare broadcast ceiling run.
+   */
   private record Options(int subscribers, int rate, int seconds, int warmup, int baselineSeconds, int perAddress,
-      int clientLoops, String url, int nodes) {
+      int clientLoops, String url, int nodes, String phaseSpec, boolean ceiling) {
     static Options parse(String[] args) {
       int subscribers = 100;
       int rate = 50;
@@ -382,6 +539,8 @@ public final class LiveBenchmark {
       int loops = 2;
       String url = null;
       int nodes = 1;
+      String phases = null;
+      boolean ceiling = true;
       for (int i = 0; i + 1 < args.length; i += 2) {
         String v = args[i + 1];
         switch (args[i]) {
@@ -394,10 +553,44 @@ public final class LiveBenchmark {
           case "--client-loops" -> loops = Integer.parseInt(v);
           case "--url" -> url = v;
           case "--nodes" -> nodes = Integer.parseInt(v);
+          case "--phases" -> phases = v;
+          case "--ceiling" -> ceiling = Boolean.parseBoolean(v);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
       }
-      return new Options(subscribers, rate, seconds, warmup, baseline, perAddress, loops, url, nodes);
+      return new Options(subscribers, rate, seconds, warmup, baseline, perAddress, loops, url, nodes, phases, ceiling);
+    }
+
+    /** (rate per second, seconds) for each phase of the measured run. */
+    List<int[]> phases() {
+      if (phaseSpec == null) return List.of(new int[] {rate, seconds});
+      List<int[]> list = new ArrayList<>();
+      for (String p : phaseSpec.split(",")) {
+        String[] rs = p.split(":");
+        list.add(new int[] {Integer.parseInt(rs[0].trim()), Integer.parseInt(rs[1].trim())});
+      }
+      return list;
+    }
+
+    int measuredComments() {
+      return phases().stream().mapToInt(p -> p[0] * p[1]).sum();
+    }
+
+    int[] phaseStarts(int first) {
+      List<int[]> phases = phases();
+      int[] starts = new int[phases.size()];
+      for (int p = 0; p < phases.size(); p++) {
+        starts[p] = first;
+        first += phases.get(p)[0] * phases.get(p)[1];
+      }
+      return starts;
+    }
+
+    String describePhases() {
+      StringBuilder b = new StringBuilder();
+      for (int[] p : phases()) b.append(b.length() == 0 ? "" : ", then ").append(p[0]).append(" comments/s for ")
+          .append(p[1]).append(" s");
+      return b.toString();
     }
   }
 }
