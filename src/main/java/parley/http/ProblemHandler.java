@@ -126,6 +126,11 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       if (t instanceof VertxException && String.valueOf(t.getMessage()).contains("onnection")) {
         return true;
       }
+      // The SQL client's pool fails a wait for a connection that outlived PARLEY_DB_TIMEOUT with a bare
+      // NoStackTraceThrowable("Timeout"): saturated, not broken.
+      if (t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
+        return true;
+      }
     }
     return false;
   }

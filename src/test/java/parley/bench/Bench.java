@@ -72,6 +72,10 @@ final class Bench {
     e.put(parley.config.Holds.NEW_POSTS, "0");
     e.put(parley.config.Holds.NEW_COMMENTS, "0");
     e.put(parley.config.AppConfig.MAX_CONNECTIONS_PER_IP, "100000");
+    // PARLEY_* settings in the benchmark's own environment reach the server (e.g. PARLEY_LIVE_MAX_LAG=60s).
+    System.getenv().forEach((key, value) -> {
+      if (key.startsWith("PARLEY_")) e.put(key, value);
+    });
     e.putAll(env);
     pb.redirectErrorStream(true).redirectOutput(new File(log));
     return pb.start();

@@ -45,6 +45,13 @@ public final class LiveBenchmark {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
+    List<Result> results = new ArrayList<>();
+    for (int nodes : o.nodeCounts()) results.add(runOn(o, nodes));
+    if (o.ceiling && o.url == null) ceiling(o, results);
+  }
+
+  /** One run against Parley on {@code nodeCount} nodes (started here unless --url is given), then stopped. */
+  private static Result runOn(Options o, int nodeCount) throws Exception {
     List<Process> processes = new ArrayList<>();
     Path dataDir = null;
     List<String> bases = new ArrayList<>();
@@ -53,12 +60,12 @@ public final class LiveBenchmark {
     } else {
       dataDir = Files.createTempDirectory("parley-bench");
       try {
-        if (o.nodes == 1) {
+        if (nodeCount == 1) {
           int port = freePort();
           processes.add(Bench.startServer(port, dataDir, Map.of(), "target/bench-server.log"));
           bases.add("http://localhost:" + port);
         } else {
-          startCluster(o.nodes, dataDir, processes, bases);
+          startCluster(nodeCount, dataDir, processes, bases);
         }
         for (String base : bases) Bench.awaitHealth(base, "target/bench-server*.log");
       } catch (Exception e) {
@@ -67,21 +74,20 @@ public final class LiveBenchmark {
       }
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.clientLoops));
-    Result parley;
     try {
-      parley = new LiveBenchmark(vertx, bases, o).run();
+      return new LiveBenchmark(vertx, bases, o).run();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       stop(processes, dataDir);
     }
-    if (o.ceiling && o.nodes == 1 && o.url == null) ceiling(o, parley);
   }
 
   /**
    * The same subscribers, rate and frame size against a bare Vert.x broadcast server, on the same machine right
    * after Parley's run (Parley and its database are stopped by then), and the ratios between the two.
    */
-  private static void ceiling(Options o, Result parley) throws Exception {
+  private static void ceiling(Options o, List<Result> results) throws Exception {
+    int frameBytes = results.get(0).frameBytes;
     int port = freePort();
     ProcessBuilder pb = new ProcessBuilder("java", "-cp", "target/parley.jar" + File.pathSeparator
         + "target/test-classes", "parley.bench.BareBroadcast", Integer.toString(port));
@@ -92,16 +98,19 @@ public final class LiveBenchmark {
       Bench.awaitHealth("http://localhost:" + port, "target/bench-bare.log");
       System.out.println();
       System.out.println("## Ceiling: bare Vert.x WebSocket broadcast, same subscribers, rate and frame size ("
-          + parley.frameBytes + " bytes)");
-      Result bare = new LiveBenchmark(vertx, List.of("http://localhost:" + port), o).runBare(parley.frameBytes);
+          + frameBytes + " bytes)");
+      Result bare = new LiveBenchmark(vertx, List.of("http://localhost:" + port), o).runBare(frameBytes);
       System.out.println();
       System.out.println("## Parley against the ceiling (same run, same machine)");
       System.out.println("| measure | Parley p50 / p99 ms | bare p50 / p99 ms | ratio p50 / p99 |");
       System.out.println("|---|---|---|---|");
-      compare("every delivery", parley.perDelivery, bare.perDelivery);
-      compare("last subscriber per comment", parley.lastPerComment, bare.lastPerComment);
-      System.out.printf(Locale.ROOT, "deliveries per second: Parley %.0f, bare %.0f (%.2f)%n", parley.perSecond,
-          bare.perSecond, parley.perSecond / bare.perSecond);
+      for (Result parley : results) {
+        String on = parley.nodes == 1 ? "one node" : parley.nodes + " nodes";
+        compare("every delivery, " + on, parley.perDelivery, bare.perDelivery);
+        compare("last subscriber per comment, " + on, parley.lastPerComment, bare.lastPerComment);
+        System.out.printf(Locale.ROOT, "deliveries per second on %s: Parley %.0f, bare %.0f (%.2f)%n", on,
+            parley.perSecond, bare.perSecond, parley.perSecond / bare.perSecond);
+      }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       Bench.stop(processes, null);
@@ -118,7 +127,8 @@ public final class LiveBenchmark {
   }
 
   /** What a run measured, for the comparison with the ceiling. */
-  private record Result(Histogram perDelivery, Histogram lastPerComment, double perSecond, int frameBytes) {
+  private record Result(Histogram perDelivery, Histogram lastPerComment, double perSecond, int frameBytes,
+      int nodes) {
   }
 
   /** One PostgreSQL of its own (durable, as Parley runs it), then the nodes on it in cluster mode. */
@@ -249,7 +259,7 @@ public final class LiveBenchmark {
     }
     report(insertOnly, insertMeasured, deliveries, elapsed, complete, drain);
     return new Result(deliveries.perDelivery, deliveries.lastPerComment, deliveries.measuredDeliveries.get() / elapsed,
-        deliveries.frameBytes);
+        deliveries.frameBytes, nodes.size());
   }
 
   /** Posts {@code count} comments at {@code rate} per second and waits for every response. */
@@ -528,7 +538,7 @@ public final class LiveBenchmark {
    * {@code --ceiling false} skips the bare broadcast ceiling run.
    */
   private record Options(int subscribers, int rate, int seconds, int warmup, int baselineSeconds, int perAddress,
-      int clientLoops, String url, int nodes, String phaseSpec, boolean ceiling) {
+      int clientLoops, String url, String nodes, String phaseSpec, boolean ceiling) {
     static Options parse(String[] args) {
       int subscribers = 100;
       int rate = 50;
@@ -538,7 +548,7 @@ public final class LiveBenchmark {
       int perAddress = 1000;
       int loops = 2;
       String url = null;
-      int nodes = 1;
+      String nodes = "1";
       String phases = null;
       boolean ceiling = true;
       for (int i = 0; i + 1 < args.length; i += 2) {
@@ -552,13 +562,20 @@ public final class LiveBenchmark {
           case "--per-address" -> perAddress = Integer.parseInt(v);
           case "--client-loops" -> loops = Integer.parseInt(v);
           case "--url" -> url = v;
-          case "--nodes" -> nodes = Integer.parseInt(v);
+          case "--nodes" -> nodes = v;
           case "--phases" -> phases = v;
           case "--ceiling" -> ceiling = Boolean.parseBoolean(v);
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
       }
       return new Options(subscribers, rate, seconds, warmup, baseline, perAddress, loops, url, nodes, phases, ceiling);
+    }
+
+    /** {@code --nodes 1,2}: a run on one node, then one on a two-node cluster, each compared with the ceiling. */
+    List<Integer> nodeCounts() {
+      List<Integer> counts = new ArrayList<>();
+      for (String n : nodes.split(",")) counts.add(Integer.parseInt(n.trim()));
+      return counts;
     }
 
     /** (rate per second, seconds) for each phase of the measured run. */
