@@ -203,7 +203,7 @@ public record AppConfig(
         duration(values, EVENT_RETENTION, Duration.ofDays(7)),
         intValue(values, EVENT_RETENTION_COUNT, 10_000),
         intValue(values, LIVE_QUEUE_BYTES, 1024 * 1024),
-        duration(values, LIVE_MAX_LAG, Duration.ofSeconds(5)),
+        duration(values, LIVE_MAX_LAG, Duration.ofMinutes(2)),
         duration(values, SSE_HEARTBEAT, Duration.ofSeconds(15)),
         list(values, TRUSTED_PROXIES),
         duration(values, HTTP_IDLE_TIMEOUT, Duration.ofSeconds(60)),
