@@ -177,7 +177,7 @@ public final class Main {
     CommitListeners commits = new CommitListeners();
     countPublished(commits, meters);
     // Notifications follow committed writes; the catch-up makes any a crash cut off (each is made once).
-    Notifier notifier = new Notifier(database.pool(), new EventLog(vertx, database.pool(), commits));
+    Notifier notifier = new Notifier(vertx, database.pool(), new EventLog(vertx, database.pool(), commits));
     commits.add(notifier::committed);
     jobs.schedule("notification-catch-up", Jobs.OFFER_EVERY, () -> notifier.catchUp(Duration.ofMinutes(10), Duration.ofSeconds(10)));
     jobs.schedule("prune-notification-sources", PRUNE_EVERY, () -> Notifier.prune(database.pool(), Duration.ofDays(1)));

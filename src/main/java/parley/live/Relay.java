@@ -54,8 +54,20 @@ public final class Relay {
    */
   public synchronized Future<Void> follow(String topic, Handler<LiveEvent> handler) {
     Topic entry = topics.computeIfAbsent(topic, Topic::new);
-    entry.followers.add(new Follower(vertx.getOrCreateContext(), handler));
-    return entry.consumer.completion();
+    Context caller = vertx.getOrCreateContext();
+    entry.followers.add(new Follower(caller, handler));
+    return onContext(caller, entry.consumer.completion());
+  }
+
+  /**
+   * The consumer's completion belongs to the event loop that registered it (the topic's first follower): a hub on
+   * another loop that chained its set-up on it directly would run that set-up on the first loop's thread, racing
+   * its own. Each follower gets a future that completes on its own loop.
+   */
+  private static Future<Void> onContext(Context context, Future<Void> completion) {
+    io.vertx.core.Promise<Void> promise = ((io.vertx.core.internal.ContextInternal) context).promise();
+    completion.onComplete(promise);
+    return promise.future();
   }
 
   /**
@@ -68,7 +80,7 @@ public final class Relay {
   public synchronized Future<Void> pin(String topic) {
     Topic entry = topics.computeIfAbsent(topic, Topic::new);
     entry.pinned = true;
-    return entry.consumer.completion();
+    return onContext(vertx.getOrCreateContext(), entry.consumer.completion());
   }
 
   /** Stops handing the topic's events to {@code handler}; the node's consumer goes when its last follower does. */

@@ -167,42 +167,84 @@ public final class Notifier {
   private static final String PRUNE_SOURCES =
       "DELETE FROM notification_sources WHERE handled_at < now() - make_interval(secs => $1)";
 
+  private final io.vertx.core.Vertx vertx;
   private final Pool pool;
   private final EventLog events;
 
   /** @param events the log its announcements are written to (in the notifications' own transactions) */
-  public Notifier(Pool pool, EventLog events) {
+  public Notifier(io.vertx.core.Vertx vertx, Pool pool, EventLog events) {
+    this.vertx = vertx;
     this.pool = pool;
     this.events = events;
   }
 
   /**
-   * Handles one write's committed events (the commit listener). Writes are handled one at a time, in the order they
-   * committed on this node, so a reader's notifications are made in the order of their causes; a failure is logged
-   * and the catch-up makes what it missed. Past {@link #MAX_QUEUED} waiting writes (the database is slower than the
-   * writes for a while) new ones are left to the catch-up, so a backlog never costs the node its memory.
+   * Handles one write's committed events (the commit listener). Writes are handled in the order they committed on
+   * this node, so a reader's notifications are made in the order of their causes. What has queued up meanwhile is
+   * handled together, in one transaction (one commit, one flush of the log for many writes), so a busy node spends
+   * a fraction of a durable commit per write on notifications rather than one each. A failure is logged and the
+   * catch-up makes what it missed. Past {@link #MAX_QUEUED} waiting events (the database is slower than the writes
+   * for a while) new ones are left to the catch-up, so a backlog never costs the node its memory.
    */
   public void committed(List<LiveEvent> batch) {
-    if (!batch.stream().anyMatch(e -> TYPES.contains(e.type()))) return;
-    if (queued.incrementAndGet() > MAX_QUEUED) {
-      queued.decrementAndGet();
-      log.warn("Notifications are {} writes behind; the catch-up will make this write's", MAX_QUEUED);
-      return;
-    }
+    List<LiveEvent> relevant = batch.stream().filter(e -> TYPES.contains(e.type())).toList();
+    if (relevant.isEmpty()) return;
     synchronized (this) {
-      tail = tail.transform(previous -> handle(batch)
-          .onFailure(e -> log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString()))
-          .onComplete(done -> queued.decrementAndGet())
-          .otherwiseEmpty());
+      if (waiting.size() + relevant.size() > MAX_QUEUED) {
+        log.warn("Notifications are {} events behind; the catch-up will make this write's", waiting.size());
+        return;
+      }
+      waiting.addAll(relevant);
+      if (draining) return;
+      draining = true;
     }
+    drain();
   }
 
-  /** Writes waiting for their notifications, at most. */
+  /** Events waiting for their notifications, at most. */
   static final int MAX_QUEUED = 10_000;
-  private final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
-  private Future<Void> tail = Future.succeededFuture();
+  /** Events handled in one transaction, at most. */
+  static final int GROUP = 100;
+  private final java.util.ArrayDeque<LiveEvent> waiting = new java.util.ArrayDeque<>();
+  private final List<io.vertx.core.Promise<Void>> idlers = new ArrayList<>();
+  private boolean draining;
 
-  /** Handles events one after the other; completes when all are handled. */
+  /** Handles the next group of waiting events, then the next, until none wait. */
+  private void drain() {
+    List<LiveEvent> group = new ArrayList<>();
+    List<io.vertx.core.Promise<Void>> done;
+    synchronized (this) {
+      while (group.size() < GROUP && !waiting.isEmpty()) group.add(waiting.pollFirst());
+      if (group.isEmpty()) {
+        draining = false;
+        done = List.copyOf(idlers);
+        idlers.clear();
+      } else {
+        done = List.of();
+      }
+    }
+    if (group.isEmpty()) {
+      done.forEach(io.vertx.core.Promise::complete);
+      return;
+    }
+    together(group)
+        // One event that cannot be handled must not cost the others theirs: each on its own, then.
+        .recover(e -> group.size() == 1 ? Future.failedFuture(e) : handle(group))
+        .onFailure(e -> log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString()))
+        // Not from inside the completion: a pool that fails at once (closing) must not grow the stack per group.
+        .onComplete(ar -> vertx.runOnContext(v -> drain()));
+  }
+
+  /** Handles a group of events in one transaction: their claims and notifications commit together. */
+  private Future<Void> together(List<LiveEvent> group) {
+    return events.transaction(box -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (LiveEvent event : group) chain = chain.compose(v -> handleIn(box, event));
+      return chain;
+    });
+  }
+
+  /** Handles events one after the other, each in its own transaction; completes when all are handled. */
   public Future<Void> handle(List<LiveEvent> batch) {
     Future<Void> chain = Future.succeededFuture();
     for (LiveEvent event : batch) chain = chain.compose(v -> handle(event));
@@ -230,7 +272,10 @@ public final class Notifier {
 
   /** Completes when every write committed on this node so far has had its notifications made (for tests). */
   public synchronized Future<Void> idle() {
-    return tail;
+    if (!draining) return Future.succeededFuture();
+    io.vertx.core.Promise<Void> promise = io.vertx.core.Promise.promise();
+    idlers.add(promise);
+    return promise.future();
   }
 
   /** Forgets which events were handled, once they are older than any catch-up looks. */
@@ -242,9 +287,14 @@ public final class Notifier {
   /** Handles one event, once: the claim and the notifications commit together or not at all. */
   private Future<Void> handle(LiveEvent event) {
     if (!TYPES.contains(event.type())) return Future.succeededFuture();
+    return events.transaction(box -> handleIn(box, event));
+  }
+
+  /** Claims the event and makes its notifications in the given transaction; nothing if it was claimed before. */
+  private Future<Void> handleIn(EventLog.Outbox box, LiveEvent event) {
     String source = event.topic() + ":" + event.seq();
-    return events.transaction(box -> box.connection().preparedQuery(CLAIM).execute(Tuple.of(source))
-        .compose(claimed -> claimed.rowCount() == 0 ? Future.<Void>succeededFuture() : notify(box, event, source)));
+    return box.connection().preparedQuery(CLAIM).execute(Tuple.of(source))
+        .compose(claimed -> claimed.rowCount() == 0 ? Future.<Void>succeededFuture() : notify(box, event, source));
   }
 
   private Future<Void> notify(EventLog.Outbox box, LiveEvent event, String source) {

@@ -56,7 +56,7 @@ public final class Screening {
 
   /** The moderators' list, oldest first. */
   public Future<List<Filter>> filters(SqlClient client) {
-    return client.query(FILTERS).execute().map(rows -> {
+    return client.preparedQuery(FILTERS).execute().map(rows -> {
       List<Filter> filters = new ArrayList<>(rows.size());
       for (Row row : rows) {
         String kind = row.getString("kind");

@@ -76,4 +76,37 @@ class RelayTest {
         .compose(all -> vertx.executeBlocking(() -> api.comment(alice, post, "to everyone", null)))
         .onComplete(test.succeeding(comment -> { }));  // the deliveries complete the test
   }
+
+  /**
+   * A topic's bus consumer is registered from its first follower's event loop. A hub on another loop that follows it
+   * while that registration is under way must still continue on its own loop, or it would run its set-up on the
+   * first loop's thread, racing its own (seen as an ArrayIndexOutOfBoundsException in a hub's sweep under load).
+   */
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void eachFollowerContinuesOnItsOwnEventLoop(Vertx vertx, VertxTestContext test) {
+    Relay relay = new Relay(vertx);
+    io.vertx.core.internal.VertxInternal internal = (io.vertx.core.internal.VertxInternal) vertx;
+    io.vertx.core.Context first = internal.createEventLoopContext();
+    io.vertx.core.Context second = internal.createEventLoopContext();
+    int topics = 200;
+    Checkpoint allOnTheirOwnLoop = test.checkpoint(topics);
+    second.runOnContext(v -> {
+      Thread own = Thread.currentThread();
+      for (int i = 1; i <= topics; i++) {
+        String topic = "parley.post." + i;
+        // The first loop starts following each topic just before the second does.
+        java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
+        first.runOnContext(x -> {
+          relay.follow(topic, event -> { });
+          started.complete(null);
+        });
+        started.join();
+        relay.follow(topic, event -> { }).onComplete(test.succeeding(done -> test.verify(() -> {
+          assertEquals(own, Thread.currentThread(), "the follower's set-up continues on its own event loop");
+          allOnTheirOwnLoop.flag();
+        })));
+      }
+    });
+  }
 }
