@@ -142,6 +142,65 @@ final class Bench {
     }
   }
 
+  /**
+   * CPU time (user + system, ms) used so far by a process and every process under it, from /proc (Linux): a
+   * PostgreSQL's backends are children of its postmaster, itself a child of the Java process that started it.
+   */
+  static long treeCpuMillis(long root) {
+    Map<Long, List<Long>> children = new HashMap<>();
+    Map<Long, Long> own = new HashMap<>();
+    File[] entries = new File("/proc").listFiles((d, name) -> name.chars().allMatch(Character::isDigit));
+    if (entries == null) return -1;
+    for (File entry : entries) {
+      try {
+        String stat = Files.readString(entry.toPath().resolve("stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long pid = Long.parseLong(entry.getName());
+        children.computeIfAbsent(Long.parseLong(f[1]), k -> new java.util.ArrayList<>()).add(pid);
+        own.put(pid, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10);  // USER_HZ is 100 on Linux
+      } catch (IOException | RuntimeException e) {
+        // exited while we looked
+      }
+    }
+    long total = 0;
+    java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>(List.of(root));
+    while (!todo.isEmpty()) {
+      long pid = todo.pop();
+      total += own.getOrDefault(pid, 0L);
+      todo.addAll(children.getOrDefault(pid, List.of()));
+    }
+    return total;
+  }
+
+  /**
+   * How to read each party's CPU time: the server's JVM, PostgreSQL (its Java launcher, postmaster and backends) and
+   * this load generator's own process (not its children, which are the other two).
+   */
+  static Map<String, java.util.function.LongSupplier> parties(Process server, Process database) {
+    Map<String, java.util.function.LongSupplier> parties = new java.util.LinkedHashMap<>();
+    parties.put("server", () -> treeCpuMillis(server.pid()));
+    if (database != null) parties.put("postgres", () -> treeCpuMillis(database.pid()));
+    parties.put("generator", () -> cpuMillis(ProcessHandle.current().pid()));
+    return parties;
+  }
+
+  /**
+   * CPU time (ms) the whole machine has spent busy (user, nice, system, irq, softirq: not idle, I/O wait or steal),
+   * summed over its cores, from /proc/stat, or -1.
+   */
+  static long machineCpuMillis() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long busy = 0;
+      for (int i = 1; i < f.length && i <= 7; i++) {
+        if (i != 4 && i != 5) busy += Long.parseLong(f[i]);  // skip idle and iowait
+      }
+      return busy * 10;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /** The line every figure is printed under: what shared the machine, and when. */
   static String machine() {
     return String.format(Locale.ROOT, "%d cores, %d MiB max heap for the load generator, Java %s, %s; server, "

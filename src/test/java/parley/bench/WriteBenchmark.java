@@ -1,0 +1,252 @@
+package parley.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Durable comment posts against their ceiling, in one run on one database (issue 14, target P5). It starts a
+ * PostgreSQL of its own ({@code parley.db.DatabaseServer}, durable: fsync and synchronous_commit on) and one Parley
+ * node on it, then measures, closed-loop with C requests in flight:
+ *
+ * <ol>
+ *   <li>the ceiling: single-row INSERTs of a comment-like row, each its own autocommit transaction, into a scratch
+ *   table, through a Vert.x PG pool with as many connections as Parley's ({@code --pool});</li>
+ *   <li>{@code POST /api/posts/{id}/comments} spread over many posts and accounts, with an {@code Idempotency-Key}
+ *   as the web app sends one, and again without;</li>
+ *   <li>the same on one hot thread, where every comment queues on that post's row and counter until commit;</li>
+ *   <li>the ceiling again, to see whether anything drifted during the run.</li>
+ * </ol>
+ *
+ * Bodies have the same length everywhere. Server, PostgreSQL and this generator share the machine. See
+ * docs/benchmarks/P5-P6.md for the commands and figures.
+ */
+public final class WriteBenchmark {
+
+  /** A comment-like row, without Parley's indexes, triggers or counters: what one durable INSERT costs. */
+  private static final String SCRATCH = """
+      CREATE TABLE bench_comments (
+        id bigserial PRIMARY KEY,
+        post_id bigint NOT NULL,
+        parent_id bigint,
+        author_id bigint NOT NULL,
+        body text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())""";
+
+  private static final String INSERT = "INSERT INTO bench_comments (post_id, parent_id, author_id, body) "
+      + "VALUES ($1, NULL, $2, $3)";
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> o = Bench.options(args);
+    int seconds = Integer.parseInt(o.getOrDefault("seconds", "20"));
+    int warmup = Integer.parseInt(o.getOrDefault("warmup", "10"));
+    // Unmeasured comment posts before the first Parley row: a fresh server's JIT competes for the same two cores.
+    int serverWarmup = Integer.parseInt(o.getOrDefault("server-warmup", "30"));
+    int concurrency = Integer.parseInt(o.getOrDefault("concurrency", "32"));
+    int poolSize = Integer.parseInt(o.getOrDefault("pool", "8"));
+    int posts = Integer.parseInt(o.getOrDefault("posts", "100"));
+    int accounts = Integer.parseInt(o.getOrDefault("accounts", "10"));
+    int bodyLength = Integer.parseInt(o.getOrDefault("body", "160"));
+    // Which rows to run (a subset is for diagnosis; the report's ratios need the ceiling first).
+    java.util.Set<String> rows = java.util.Set.of(o.getOrDefault("rows", "ceiling,spread,nokey,hot,again").split(","));
+
+    Path dataDir = Files.createTempDirectory("parley-bench-write");
+    List<Process> processes = new ArrayList<>();
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    try {
+      Bench.Database db = Bench.startDatabase(dataDir.resolve("db"), "target/bench-write-db.log");
+      processes.add(db.process());
+      int port = Bench.freePort();
+      Process server = Bench.startServer(port, dataDir.resolve("node"), Map.of(
+          "DATABASE_URL", db.url(),
+          "PARLEY_DB_POOL_SIZE", Integer.toString(poolSize),
+          "PARLEY_JWT_SECRET", "benchmark-signing-key-" + UUID.randomUUID()), "target/bench-write-server.log");
+      processes.add(server);
+      URI base = URI.create("http://localhost:" + port);
+      Bench.awaitHealth(base.toString(), "target/bench-write-server.log");
+
+      Map<String, java.util.function.LongSupplier> parties = Bench.parties(server, db.process());
+
+      System.out.println(Bench.machine());
+      System.out.printf(Locale.ROOT, "durable writes: %d in flight, pool of %d (Parley's and the ceiling's), %d s "
+          + "measured after %d s warm-up, body %d characters%n", concurrency, poolSize, seconds, warmup, bodyLength);
+
+      // Accounts and posts through Parley itself; each account then comments on every post.
+      Bench.Rest rest = new Bench.Rest(base);
+      List<String> tokens = new ArrayList<>();
+      for (int a = 0; a < accounts; a++) tokens.add(rest.register("writer" + a + "x" + System.currentTimeMillis() % 100000));
+      List<Long> postIds = new ArrayList<>();
+      for (int p = 0; p < posts; p++) {
+        Bench.Reply r = rest.callSync(HttpMethod.POST, "/api/posts", tokens.get(p % accounts),
+            new JsonObject().put("title", "Write benchmark thread " + p).put("body", "A thread to comment on."));
+        if (r.status() != 201) throw new IllegalStateException("post: " + r.status() + " " + r.body());
+        postIds.add(r.json().getLong("id"));
+      }
+
+      Pool pool = PgBuilder.pool()
+          .with(new PoolOptions().setMaxSize(poolSize).setMaxWaitQueueSize(-1))
+          .connectingTo(PgConnectOptions.fromUri(db.url()).setCachePreparedStatements(true))
+          .using(vertx)
+          .build();
+      await(pool.query(SCRATCH).execute());
+      ClosedLoop.Http http = new ClosedLoop.Http(vertx, base, concurrency, null);
+
+      AtomicLong counter = new AtomicLong();
+      List<ClosedLoop.Result> results = new ArrayList<>();
+      WaitSampler waits = new WaitSampler(vertx, PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
+          .connectingTo(PgConnectOptions.fromUri(db.url())).using(vertx).build());
+      List<String> waitsByRow = new ArrayList<>();
+      if (rows.contains("ceiling")) {
+        waits.start();
+        results.add(ClosedLoop.run(vertx, "ceiling: INSERT, autocommit, Vert.x PG pool", concurrency, warmup, seconds,
+            201, parties, () -> pool.preparedQuery(INSERT)
+                .execute(Tuple.of(pick(postIds), ThreadLocalRandom.current().nextLong(1, accounts + 1),
+                    body(counter.incrementAndGet(), bodyLength)))
+                .map(inserted -> 201)));
+        waitsByRow.add(waits.stop());
+      }
+      ClosedLoop.run(vertx, "server warm-up", concurrency, 0, serverWarmup, 201, parties,
+          () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, true));
+      if (rows.contains("spread")) {
+        waits.start();
+        results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, Idempotency-Key",
+            concurrency, warmup, seconds, 201, parties,
+            () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, true)));
+        waitsByRow.add(waits.stop());
+      }
+      if (rows.contains("nokey")) {
+        waits.start();
+        results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, no key",
+            concurrency, warmup, seconds, 201, parties,
+            () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, false)));
+        waitsByRow.add(waits.stop());
+      }
+      long hot = postIds.get(0);
+      if (rows.contains("hot")) {
+        waits.start();
+        results.add(ClosedLoop.run(vertx, "Parley, one hot thread, " + accounts + " accounts, Idempotency-Key",
+            concurrency, warmup, seconds, 201, parties,
+            () -> comment(http, hot, pick(tokens), counter.incrementAndGet(), bodyLength, true)));
+        waitsByRow.add(waits.stop());
+      }
+      if (rows.contains("again")) {
+        waits.start();
+        results.add(ClosedLoop.run(vertx, "ceiling again, after the Parley rows", concurrency, warmup, seconds, 201,
+            parties, () -> pool.preparedQuery(INSERT)
+                .execute(Tuple.of(pick(postIds), ThreadLocalRandom.current().nextLong(1, accounts + 1),
+                    body(counter.incrementAndGet(), bodyLength)))
+                .map(inserted -> 201)));
+        waitsByRow.add(waits.stop());
+      }
+
+      report(results);
+      System.out.println();
+      System.out.println("What PostgreSQL's client backends were doing, sampled every 20 ms over each row (warm-up included):");
+      for (int i = 0; i < results.size(); i++) System.out.println("- " + results.get(i).name() + ": " + waitsByRow.get(i));
+      await(http.close());
+      await(pool.close());
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Bench.stop(processes, dataDir);
+    }
+  }
+
+  private static Future<Integer> comment(ClosedLoop.Http http, long post, String token, long n, int length,
+      boolean idempotent) {
+    Buffer body = new JsonObject().put("body", body(n, length)).toBuffer();
+    return http.send(HttpMethod.POST, "/api/posts/" + post + "/comments", token, body,
+        idempotent ? UUID.randomUUID().toString() : null);
+  }
+
+  /** A body of exactly {@code length} characters, different each time, plain prose as most comments are. */
+  static String body(long n, int length) {
+    StringBuilder s = new StringBuilder("Comment ").append(n).append(": ");
+    String filler = "a sentence or two of ordinary prose, the way people write in a discussion thread. ";
+    while (s.length() < length) s.append(filler);
+    s.setLength(length - 1);
+    return s.append('.').toString();
+  }
+
+  /**
+   * Samples pg_stat_activity: what each client backend is doing (running, waiting for a lock, for the WAL flush, or
+   * idle in a transaction for the client's next statement), to say where a write's time goes.
+   */
+  private static final class WaitSampler {
+    private static final String SAMPLE = "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+        + "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'";
+    private final Vertx vertx;
+    private final Pool pool;
+    private final Map<String, Long> counts = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicLong samples = new AtomicLong();
+    private long timer = -1;
+
+    WaitSampler(Vertx vertx, Pool pool) {
+      this.vertx = vertx;
+      this.pool = pool;
+    }
+
+    void start() {
+      counts.clear();
+      samples.set(0);
+      timer = vertx.setPeriodic(20, id -> pool.query(SAMPLE).execute().onSuccess(rows -> {
+        samples.incrementAndGet();
+        rows.forEach(row -> counts.merge(row.getString("state")
+            + (row.getString("wait_event_type") == null ? "" : ", " + row.getString("wait_event_type") + ":"
+            + row.getString("wait_event")), 1L, Long::sum));
+      }));
+    }
+
+    /** Backends per sample in each state, busiest first. */
+    String stop() {
+      vertx.cancelTimer(timer);
+      long n = Math.max(1, samples.get());
+      StringBuilder s = new StringBuilder();
+      counts.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6)
+          .forEach(e -> s.append(s.length() == 0 ? "" : "; ").append(e.getKey())
+              .append(String.format(Locale.ROOT, " %.1f", (double) e.getValue() / n)));
+      return s + " (backends on average)";
+    }
+  }
+
+  private static <T> T pick(List<T> list) {
+    return list.get(ThreadLocalRandom.current().nextInt(list.size()));
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private static void report(List<ClosedLoop.Result> results) {
+    ClosedLoop.Result ceiling = results.get(0);
+    System.out.println();
+    System.out.println("| run | in flight | rate /s | p50 ms | p99 ms | max ms | failures | rate / ceiling | "
+        + "p99 / ceiling | CPU cores busy |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+    for (ClosedLoop.Result r : results) {
+      System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.2f | %.2f | %.2f | %d%s | %.2f | %.2f | %s |%n", r.name(),
+          r.concurrency(), r.rate(), r.p50(), r.p99(), r.max(), r.failures(),
+          r.failedStatuses().isEmpty() ? "" : " " + r.failedStatuses(), r.rate() / ceiling.rate(),
+          r.p99() / ceiling.p99(), r.cpu());
+    }
+  }
+}
