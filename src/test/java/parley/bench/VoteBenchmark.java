@@ -141,7 +141,16 @@ public final class VoteBenchmark {
     events.measureFrom(start, seconds);
     long offered = (long) rate * warmup;
     long[] cpuBefore = cpu();
+    // A bystander: one read of another post every 50 ms, through the same server and pool as the votes.
+    ConcurrentHistogram bystander = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(120), 3);
+    long probe = vertx.setPeriodic(50, id -> {
+      long began = System.nanoTime();
+      http.request(HttpMethod.GET, "/api/posts/" + ceilingPost).compose(req -> req.send())
+          .compose(resp -> resp.body().map(b -> resp.statusCode()))
+          .onSuccess(status -> bystander.recordValue(System.nanoTime() - began));
+    });
     double elapsed = offer(rate, seconds, tokens, post, offered, latency, statuses);
+    vertx.cancelTimer(probe);
     long[] cpuAfter = cpu();
     double busy = 100.0 * (cpuAfter[0] - cpuBefore[0]) / Math.max(1, cpuAfter[1] - cpuBefore[1]);
 
@@ -164,6 +173,10 @@ public final class VoteBenchmark {
     double bareElapsed = bare.open(rate, ceilingSeconds, bareLatency);
     ConcurrentHistogram closedLatency = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(120), 3);
     long closedCount = bare.closed(poolSize, ceilingSeconds, closedLatency);
+    // For comparison only (Parley commits votes durably): the same, committing without waiting for the flush.
+    bare.asynchronous = true;
+    ConcurrentHistogram asyncLatency = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(120), 3);
+    long asyncCount = bare.closed(poolSize, ceilingSeconds, asyncLatency);
     Row bareTruth = pool.preparedQuery("SELECT upvotes, (SELECT count(*) FROM post_votes v WHERE v.post_id = p.id "
         + "AND v.value = 1) AS ups FROM posts p WHERE id = $1").execute(Tuple.of(ceilingPost))
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).iterator().next();
@@ -186,6 +199,13 @@ public final class VoteBenchmark {
             + "it goes × %d s | %d | %d | %.0f | %.2f | %.2f | %.2f |%n", poolSize, ceilingSeconds, closedCount,
         bare.failures.get(), closedCount / (double) ceilingSeconds, ms(closedLatency.getValueAtPercentile(50)),
         ms(closedLatency.getValueAtPercentile(99)), ms(closedLatency.getMaxValue()));
+    System.out.printf(Locale.ROOT, "| for comparison: the same closed loop with SET LOCAL synchronous_commit = off |"
+            + " as fast as it goes × %d s | %d | %d | %.0f | %.2f | %.2f | %.2f |%n", ceilingSeconds, asyncCount,
+        bare.failures.get(), asyncCount / (double) ceilingSeconds, ms(asyncLatency.getValueAtPercentile(50)),
+        ms(asyncLatency.getValueAtPercentile(99)), ms(asyncLatency.getMaxValue()));
+    System.out.printf(Locale.ROOT, "| bystander: GET /api/posts/{another} every 50 ms during the Parley run | 20/s |"
+            + " %d | - | - | %.2f | %.2f | %.2f |%n", bystander.getTotalCount(),
+        ms(bystander.getValueAtPercentile(50)), ms(bystander.getValueAtPercentile(99)), ms(bystander.getMaxValue()));
     System.out.println();
     System.out.printf(Locale.ROOT, "ratios: Parley achieved / offered = %.2f; Parley achieved / bare closed-loop "
             + "ceiling = %.2f; Parley p50 / bare p50 at the same rate = %.2f; p99 / p99 = %.2f%n",
@@ -255,6 +275,7 @@ public final class VoteBenchmark {
     final List<Long> voters;
     final AtomicInteger failures = new AtomicInteger();
     long votes;
+    volatile boolean asynchronous;
 
     Bare(Pool pool, long post, List<Long> voters) {
       this.pool = pool;
@@ -266,7 +287,9 @@ public final class VoteBenchmark {
       long n = votes++;
       long voter = voters.get((int) (n % voters.size()));
       boolean put = (n / voters.size()) % 2 == 0;
-      return pool.withTransaction(conn -> conn.preparedQuery(LOCK).execute(Tuple.of(post))
+      return pool.withTransaction(conn -> (asynchronous
+          ? conn.query("SET LOCAL synchronous_commit = off").execute().<Void>mapEmpty() : Future.<Void>succeededFuture())
+          .compose(v -> conn.preparedQuery(LOCK).execute(Tuple.of(post)))
           .compose(r -> conn.preparedQuery(put ? PUT : WITHDRAW).execute(Tuple.of(post, voter)))).<Void>mapEmpty()
           .onFailure(e -> {
             if (failures.incrementAndGet() < 5) System.err.println("bare vote failed: " + e);
