@@ -1,0 +1,230 @@
+package parley.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import org.HdrHistogram.ConcurrentHistogram;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Search at community scale (issue 14, P10): 1,000,000 comments on 100,000 posts by 1,000 people, committed in the
+ * benchmark's own database, with text drawn from a 50,000-word vocabulary whose word ranks are log-uniform (roughly
+ * Zipf's law): the commonest word is in most comments, a medium one in a few percent, a rare one in about a hundred.
+ * Then C clients search closed-loop through {@code GET /api/search} for S seconds, each query a term of one class
+ * (comments: rare, medium, common; posts: rare, common), and the latency is reported per class. Ends with
+ * EXPLAIN ANALYZE of the comment search for the commonest and a rare term, so a slow class can be read off its plan.
+ */
+public final class SearchBenchmark {
+
+  /** Words are made of four syllables picked by the word's rank, so each rank is one word the stemmer leaves be. */
+  static final String WORD_FUNCTION = """
+      CREATE OR REPLACE FUNCTION bench_word(r int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+        SELECT s[1 + r % 20] || s[1 + (r / 20) % 20] || s[1 + (r / 400) % 20] || s[1 + (r / 8000) % 20]
+          FROM (SELECT ARRAY['ba','ko','mu','da','po','tu','ga','ro','nu','ka','lo','zu','ma','do','pu','sa','vo',
+                             'ku','ta','go'] AS s) syllables
+      $$""";
+  /** {@code n} words, each of rank floor(exp(U · ln(V + 1))): log-uniform over 1..V, V = 50,000. */
+  static String words(String n) {
+    return "(SELECT string_agg(bench_word(floor(exp(random() * ln(50001)))::int), ' ') FROM generate_series(1, "
+        + n + "))";
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> o = Bench.options(args);
+    int concurrency = Integer.parseInt(o.getOrDefault("concurrency", "8"));
+    int seconds = Integer.parseInt(o.getOrDefault("seconds", "30"));
+    int comments = Integer.parseInt(o.getOrDefault("comments", "1000000"));
+    int posts = Integer.parseInt(o.getOrDefault("posts", "100000"));
+
+    Path dataDir = Files.createTempDirectory("parley-bench-search");
+    List<Process> processes = new ArrayList<>();
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    try {
+      Bench.Database db = Bench.startDatabase(dataDir.resolve("db"), "target/bench-search-db.log");
+      processes.add(db.process());
+      int port = Bench.freePort();
+      processes.add(Bench.startServer(port, dataDir.resolve("node"), Map.of("DATABASE_URL", db.url(),
+          "PARLEY_JWT_SECRET", "benchmark-signing-key-" + java.util.UUID.randomUUID()),
+          "target/bench-search-server.log"));
+      Bench.awaitHealth("http://localhost:" + port, "target/bench-search-server.log");
+      Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(2))
+          .connectingTo(PgConnectOptions.fromUri(db.url())).using(vertx).build();
+      System.out.printf(Locale.ROOT, "Parley search benchmark: %,d comments on %,d posts, %d clients closed-loop "
+          + "for %d s%n%s%n", comments, posts, concurrency, seconds, Bench.machine());
+      generate(pool, posts, comments);
+      Map<String, List<String>> classes = classes(pool);
+      run(vertx, port, classes, concurrency, seconds);
+      explain(pool, classes.get("comments, common").get(0));
+      explain(pool, classes.get("comments, rare").get(0));
+      pool.close();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Bench.stop(processes, dataDir);
+    }
+  }
+
+  /** The community, committed: generated in SQL, the search indexes built once after the rows, then ANALYZE. */
+  static void generate(Pool pool, int posts, int comments) throws Exception {
+    long t0 = System.nanoTime();
+    await(pool.withConnection(c -> run(c, "SET maintenance_work_mem = '512MB'")
+        .compose(v -> run(c, WORD_FUNCTION))
+        // Building each GIN index once is much faster than growing it a row at a time; same definitions as V11.
+        .compose(v -> run(c, "DROP INDEX posts_search"))
+        .compose(v -> run(c, "DROP INDEX comments_search"))
+        .compose(v -> run(c, "INSERT INTO users (username, email, password_hash, created_at) SELECT 'user' || g, "
+            + "'user' || g || '@example.org', 'x', now() - interval '2 years' FROM generate_series(1, 1000) g"))
+        .compose(v -> run(c, "INSERT INTO posts (author_id, title, body, body_html, excerpt, created_at, upvotes) "
+            + "SELECT (SELECT min(id) FROM users) + (g % 1000), left(" + words("3 + g % 6") + ", 200), "
+            + words("20 + g % 40") + ", '<p>b</p>', 'b', now() - (g || ' minutes')::interval, "
+            + "(power(random(), 6) * 2000)::int FROM generate_series(1, " + posts + ") g"))
+        .compose(v -> run(c, "INSERT INTO comments (post_id, author_id, body, body_html, created_at, upvotes) "
+            + "SELECT (SELECT min(id) FROM posts) + (g % " + posts + "), (SELECT min(id) FROM users) + (g % 997), "
+            + words("8 + g % 33") + ", '<p>c</p>', now() - ((g / 10) || ' seconds')::interval, "
+            + "(power(random(), 4) * 200)::int FROM generate_series(1, " + comments + ") g"))
+        .compose(v -> run(c, "UPDATE posts p SET comment_count = " + comments / posts))
+        .compose(v -> run(c, "CREATE INDEX posts_search ON posts USING gin (search)"))
+        .compose(v -> run(c, "CREATE INDEX comments_search ON comments USING gin (search)"))
+        .compose(v -> run(c, "VACUUM ANALYZE users"))
+        .compose(v -> run(c, "VACUUM ANALYZE posts"))
+        .compose(v -> run(c, "VACUUM ANALYZE comments"))), 3600);
+    System.out.printf(Locale.ROOT, "generated, indexed and analyzed in %.0f s (set-up, not measured)%n",
+        (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** Terms by class, by their rank in the vocabulary; prints how many rows each matches. */
+  static Map<String, List<String>> classes(Pool pool) throws Exception {
+    Map<String, int[]> ranks = new LinkedHashMap<>();
+    ranks.put("comments, rare", new int[] {12345, 17389, 23011, 31457, 44021});
+    ranks.put("comments, medium", new int[] {97, 131, 173, 223, 307});
+    ranks.put("comments, common", new int[] {1, 2, 3, 5, 8});
+    ranks.put("posts, rare", new int[] {12345, 17389, 23011, 31457, 44021});
+    ranks.put("posts, common", new int[] {1, 2, 3, 5, 8});
+    Map<String, List<String>> classes = new LinkedHashMap<>();
+    System.out.println();
+    System.out.println("| class | terms (matching rows) |");
+    System.out.println("|---|---|");
+    for (var e : ranks.entrySet()) {
+      String table = e.getKey().startsWith("posts") ? "posts" : "comments";
+      List<String> terms = new ArrayList<>();
+      StringBuilder line = new StringBuilder();
+      for (int r : e.getValue()) {
+        Row row = await(pool.preparedQuery("SELECT bench_word($1) AS w, (SELECT count(*) FROM " + table
+            + " WHERE search @@ plainto_tsquery('english', bench_word($1))) AS n")
+            .execute(io.vertx.sqlclient.Tuple.of(r)), 600).iterator().next();
+        terms.add(row.getString("w"));
+        line.append(line.length() == 0 ? "" : ", ").append(row.getString("w")).append(" (")
+            .append(String.format(Locale.ROOT, "%,d", row.getLong("n"))).append(')');
+      }
+      classes.put(e.getKey(), terms);
+      System.out.printf("| %s | %s |%n", e.getKey(), line);
+    }
+    return classes;
+  }
+
+  /** C clients, each sending its next query when the last one answered, for S seconds; one warm-up pass first. */
+  static void run(Vertx vertx, int port, Map<String, List<String>> classes, int concurrency, int seconds)
+      throws Exception {
+    HttpClient http = vertx.httpClientBuilder()
+        .with(new HttpClientOptions().setDefaultHost("localhost").setDefaultPort(port).setKeepAlive(true))
+        .with(new PoolOptions().setHttp1MaxSize(concurrency)).build();
+    List<String> names = new ArrayList<>(classes.keySet());
+    Map<String, ConcurrentHistogram> latency = new LinkedHashMap<>();
+    Map<String, AtomicLong> failures = new LinkedHashMap<>();
+    for (String n : names) {
+      latency.put(n, new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(120), 3));
+      failures.put(n, new AtomicLong());
+    }
+    for (String n : names) {
+      for (String term : classes.get(n)) await(search(http, n, term), 120);  // warm-up: one of each, unmeasured
+    }
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    CountDownLatch done = new CountDownLatch(concurrency);
+    long started = System.nanoTime();
+    for (int w = 0; w < concurrency; w++) {
+      loop(http, names, classes, latency, failures, end, done);
+    }
+    done.await(seconds + 300L, TimeUnit.SECONDS);
+    double elapsed = (System.nanoTime() - started) / 1e9;
+    long total = latency.values().stream().mapToLong(h -> h.getTotalCount()).sum();
+    System.out.println();
+    System.out.printf(Locale.ROOT, "%d clients closed-loop for %.1f s: %d searches, %.1f per second overall%n",
+        concurrency, elapsed, total, total / elapsed);
+    System.out.println();
+    System.out.println("| class | searches | per second | p50 ms | p99 ms | max ms | failed |");
+    System.out.println("|---|---|---|---|---|---|---|");
+    for (String n : names) {
+      ConcurrentHistogram h = latency.get(n);
+      System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.2f | %.2f | %.2f | %d |%n", n, h.getTotalCount(),
+          h.getTotalCount() / elapsed, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
+          h.getMaxValue() / 1e6, failures.get(n).get());
+    }
+    http.close();
+  }
+
+  private static void loop(HttpClient http, List<String> names, Map<String, List<String>> classes,
+      Map<String, ConcurrentHistogram> latency, Map<String, AtomicLong> failures, long end, CountDownLatch done) {
+    long began = System.nanoTime();
+    if (began >= end) {
+      done.countDown();
+      return;
+    }
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    String name = names.get(random.nextInt(names.size()));
+    List<String> terms = classes.get(name);
+    search(http, name, terms.get(random.nextInt(terms.size()))).onComplete(ar -> {
+      if (ar.succeeded() && ar.result() == 200) latency.get(name).recordValue(System.nanoTime() - began);
+      else failures.get(name).incrementAndGet();
+      loop(http, names, classes, latency, failures, end, done);
+    });
+  }
+
+  private static Future<Integer> search(HttpClient http, String name, String term) {
+    String type = name.startsWith("posts") ? "posts" : "comments";
+    return http.request(HttpMethod.GET, "/api/search?type=" + type + "&q=" + URLEncoder.encode(term,
+            StandardCharsets.UTF_8))
+        .compose(req -> req.send())
+        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+  }
+
+  /** EXPLAIN (ANALYZE, BUFFERS) of the comment search as the server runs it, for one term. */
+  static void explain(Pool pool, String term) throws Exception {
+    StringBuilder plan = new StringBuilder();
+    await(pool.withConnection(c -> run(c, "PREPARE q AS " + parley.search.Search.COMMENTS)
+        .compose(v -> c.query("EXPLAIN (ANALYZE, BUFFERS) EXECUTE q('" + term + "', 0, NULL, NULL, 21)").execute())
+        .onSuccess(rows -> rows.forEach(r -> plan.append(r.getString(0)).append('\n')))
+        .compose(v -> run(c, "DEALLOCATE q"))), 600);
+    System.out.println();
+    System.out.println("EXPLAIN (ANALYZE, BUFFERS) comment search for '" + term + "':");
+    System.out.println(plan);
+  }
+
+  private static Future<Void> run(SqlConnection c, String sql) {
+    return c.query(sql).execute().mapEmpty();
+  }
+
+  private static <T> T await(Future<T> f, int seconds) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
+  }
+}
