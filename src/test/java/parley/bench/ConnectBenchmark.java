@@ -254,7 +254,7 @@ public final class ConnectBenchmark {
     long started = System.nanoTime();
     for (Subscriber s : group) s.startStorm(target, started);
     for (Subscriber s : group) s.connect();
-    boolean complete = awaitSeq(0, storm, i -> target, 180);
+    boolean complete = awaitSeq(0, storm, i -> target, 300);
     long last = 0;
     Histogram done = new Histogram(TimeUnit.MINUTES.toNanos(5), 3);
     int attemptsMax = 0;
