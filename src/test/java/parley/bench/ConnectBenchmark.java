@@ -86,6 +86,8 @@ public final class ConnectBenchmark {
   /** Held in a field: a WebSocketClient that is garbage-collected closes its connections. */
   private final List<WebSocketClient> clients = new ArrayList<>();
   private final List<Subscriber> all = new ArrayList<>();
+  /** Set when the run is over: clients stop reconnecting. */
+  private volatile boolean finished;
   private final Map<String, AtomicInteger> closeCodes = new ConcurrentHashMap<>();
   private final AtomicInteger connectFailures = new AtomicInteger();
   private final AtomicInteger errFrames = new AtomicInteger();
@@ -190,7 +192,8 @@ public final class ConnectBenchmark {
             + "PostgreSQL Pss +%.2f KiB%n", (loaded.jvmRss - start.jvmRss) / (double) subscribers, loaded.jvmRss,
         start.jvmRss, subscribers, (rssLoadedAfterGc - rssStartAfterGc) / (double) subscribers,
         (loaded.pgPss - start.pgPss) / (double) subscribers);
-    System.out.println("server threads: " + threads(pid) + ", open files: " + openFiles(pid));
+    System.out.println("server threads: " + threads(pid) + ", open files: " + openFiles(pid) + "; "
+        + connectionObjects(pid));
     // What the memory is made of: the live objects by class, and (with --server-jvm
     // -XX:NativeMemoryTracking=summary) the JVM's own accounting of its native memory.
     System.out.println("server heap by class after the GC (top 30):");
@@ -224,6 +227,7 @@ public final class ConnectBenchmark {
     catchUp(author, threadA, tokens[0]);
 
     vertx.cancelTimer(pinger);
+    finished = true;
     System.out.println();
     System.out.printf(Locale.ROOT, "whole run: duplicates %d, seq gaps %d, resyncs %d, err frames %d, connect "
         + "failures %d, closes by code %s%n", duplicates.get(), gaps.get(), resyncs.get(), errFrames.get(),
@@ -231,6 +235,8 @@ public final class ConnectBenchmark {
     Footprint end = footprint(pid);
     System.out.println("## Footprint at the end");
     end.print();
+    System.out.println("server heap after GC.run: " + heapAfterGc(pid) + "; " + connectionObjects(pid)
+        + "; open files " + openFiles(pid));
   }
 
   /** Closes the first {@code storm} clients, posts while they are away, and brings them all back at once. */
@@ -379,7 +385,7 @@ public final class ConnectBenchmark {
 
     /** The browser client's back-off (connection.js: 250 ms doubling to 2 s, each delay jittered down to half). */
     private void retry() {
-      if (leaving) return;
+      if (leaving || finished) return;
       long base = Math.min(2000, 250L << Math.min(attempts++, 4));
       vertx.setTimer(base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1), id -> connect());
     }
@@ -551,6 +557,13 @@ public final class ConnectBenchmark {
     jcmd(pid, "GC.run");
     return jcmd(pid, "GC.heap_info").lines().map(String::strip)
         .filter(l -> l.contains("total") && l.contains("used")).findFirst().orElse("?");
+  }
+
+  /** WebSocket connections the server's heap still holds (after a GC), against the sockets it has open. */
+  private static String connectionObjects(long pid) {
+    return "WebSocketConnectionImpl instances in the server heap: " + jcmd(pid, "GC.class_histogram").lines()
+        .filter(l -> l.endsWith("io.vertx.core.http.impl.WebSocketConnectionImpl"))
+        .map(l -> l.trim().split("\\s+")[1]).findFirst().orElse("0");
   }
 
   private static String jcmd(long pid, String command) {
