@@ -39,6 +39,34 @@ class SocketLimitsTest {
     }
   }
 
+  /**
+   * A socket the server closes itself (here for sending too much) is let go: its bridge state, its sink and its
+   * subscriptions, or a node churning through reconnects keeps every socket it ever closed.
+   */
+  @Test
+  void aSocketTheServerClosesIsLetGo() throws Exception {
+    long post = setup.createPost(setup.register("alice"), "Thread");
+    Api api = new Api("http://localhost:" + server.port());
+    for (int round = 0; round < 3; round++) {
+      try (LiveClient socket = LiveClient.connect(server.port())) {
+        socket.register("parley.post." + post, null, null);
+        for (int i = 0; i < 200; i++) socket.send(new JsonObject().put("type", "nope").put("address", "x"));
+        assertEquals(GuardedSocket.RATE_LIMITED, socket.awaitClose());
+      }
+    }
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    String metrics = "";
+    while (System.nanoTime() < deadline) {
+      metrics = api.get("/metrics").body();
+      if (metrics.contains("\nparley_live_sockets 0.0") && metrics.contains("parley_live_subscriptions{kind=\"post\"} 0.0")) {
+        return;
+      }
+      Thread.onSpinWait();
+    }
+    throw new AssertionError("closed sockets are still counted as open:\n" + metrics.lines()
+        .filter(l -> l.startsWith("parley_live_s")).collect(java.util.stream.Collectors.joining("\n")));
+  }
+
   @Test
   void churningRegistrationsIsClosedWith4002() throws Exception {
     long post = setup.createPost(setup.register("alice"), "Thread");
