@@ -23,6 +23,7 @@ import parley.db.Database;
 import parley.events.EventLog;
 import parley.events.EventType;
 import parley.http.ConnectionGuard;
+import parley.http.Cors;
 import parley.http.Problem;
 import parley.http.ProblemHandler;
 import parley.http.RateLimiter;
@@ -134,7 +135,9 @@ public final class HttpVerticle extends VerticleBase {
 
     // The API's own guards. Their routes have no path of their own (each checks the path itself), so the route a
     // request's metrics are labelled with is the one that served it ("/api/posts/:postId"), not a chain of
-    // "/api/*" guards before it.
+    // "/api/*" guards before it. CORS first, so even a refusal by a later guard reaches a listed origin's page.
+    Cors cors = new Cors(config.allowedOrigins());
+    router.route().handler(RequestGuards.underApi(cors));
     router.route().handler(RequestGuards.underApi(RequestGuards.noStore()));
     router.route().handler(RequestGuards.underApi(RequestGuards.jsonBodies()));
     // Only writes have a body to read (RequestGuards.noBodyOnReads refuses one on any other method). The body
