@@ -65,7 +65,7 @@ public final class Webhooks {
 
   /** Whether a signed-out reader may read the content an event {@code e} carries, as it stands now. */
   static final String READABLE_NOW = """
-      CASE WHEN e.subject LIKE 'post:%' THEN EXISTS (SELECT 1 FROM posts x
+      CASE WHEN e.subject LIKE 'post:%%' THEN EXISTS (SELECT 1 FROM posts x
                   WHERE x.id = substr(e.subject, 6)::bigint AND %1$s)
            WHEN e.subject LIKE 'comment:%%' THEN EXISTS (SELECT 1 FROM comments c JOIN posts x ON x.id = c.post_id
                   WHERE c.id = substr(e.subject, 9)::bigint AND %2$s AND %1$s)
