@@ -168,12 +168,14 @@ public final class WebhookRoutes {
 
   /** Sends the delivery's event once more now, outside the order; the answer is the new attempt's log entry. */
   private void redeliver(RoutingContext ctx) {
-    Principal.admin(ctx);
+    Principal actor = Principal.admin(ctx);
     long id = id(ctx);
     long deliveryId = PathIds.parse(ctx.pathParam("deliveryId"), "No such delivery.");
     webhooks.get(id)
         .compose(endpoint -> webhooks.delivery(id, deliveryId)
             .compose(d -> sender.redeliver(endpoint, d.getLong("position"))))
+        .compose(entry -> webhooks.audit(actor, id, "webhook.redelivered",
+            new JsonObject().put("delivery", deliveryId).put("position", entry.getLong("position"))).map(entry))
         .onSuccess(entry -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
             .end(entry.encode()))
         .onFailure(ctx::fail);

@@ -147,6 +147,11 @@ public final class Webhooks {
     }));
   }
 
+  /** An audit-log entry for an admin action on an endpoint that changes no row of its own (a redelivery). */
+  Future<Void> audit(Principal actor, long id, String action, JsonObject details) {
+    return AuditLog.append(pool, actor, action, "webhook", id, null, details).mapEmpty();
+  }
+
   Future<List<JsonObject>> deliveries(long id, Long before, int limit) {
     return get(id).compose(e -> pool.preparedQuery(DELIVERIES).execute(Tuple.of(id, before, limit)))
         .map(rows -> {
