@@ -143,7 +143,7 @@ public final class WebhookRoutes {
     long id = id(ctx);
     Fields fields = Fields.of(ctx);
     Long from = fields.optionalId("from");
-    if (from == null && !fields.has("from")) fields.error("from", "is required");
+    if (from == null && (!fields.has("from") || fields.isNull("from"))) fields.error("from", "is required");
     fields.check();
     webhooks.replay(actor, id, from).onSuccess(e -> ctx.json(e.toJson())).onFailure(ctx::fail);
   }
