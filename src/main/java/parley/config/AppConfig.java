@@ -54,7 +54,8 @@ public record AppConfig(
     List<String> metricsAllow,
     Holds holds,
     boolean downvotes,
-    Map<String, Limit> limits) {
+    Map<String, Limit> limits,
+    WebhookSettings webhooks) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
@@ -223,7 +224,8 @@ public record AppConfig(
         values.containsKey(METRICS_ALLOW) ? list(values, METRICS_ALLOW) : List.of("127.0.0.0/8", "::1/128"),
         Holds.from(values),
         bool(values, DOWNVOTES, false),
-        limits(values));
+        limits(values),
+        WebhookSettings.from(values));
   }
 
   /** A configured rate limit by its key (one of the LIMIT_ constants). */
@@ -245,7 +247,7 @@ public record AppConfig(
         databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
-        clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, limits);
+        clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, limits, webhooks);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */

@@ -46,7 +46,7 @@ final class FuzzRequests {
 
   /** The shape of body a route reads. */
   enum Body { NONE, REGISTER, LOGIN, PASSWORD, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
-    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS }
+    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY }
 
   /** A route as mounted: the method, the path with {post}, {comment}, {report} or {user} parameters, its body. */
   record Route(String method, String template, Body body) {
@@ -119,6 +119,14 @@ final class FuzzRequests {
       new Route("PUT", "/api/posts/{post}/tags", Body.TAGS),
       new Route("GET", "/api/tags", Body.NONE),
       new Route("GET", "/api/search", Body.NONE),
+      new Route("GET", "/api/admin/webhooks", Body.NONE),
+      new Route("POST", "/api/admin/webhooks", Body.WEBHOOK),
+      new Route("GET", "/api/admin/webhooks/{webhook}", Body.NONE),
+      new Route("DELETE", "/api/admin/webhooks/{webhook}", Body.NONE),
+      new Route("POST", "/api/admin/webhooks/{webhook}/resume", Body.NONE),
+      new Route("POST", "/api/admin/webhooks/{webhook}/replay", Body.REPLAY),
+      new Route("GET", "/api/admin/webhooks/{webhook}/deliveries", Body.NONE),
+      new Route("POST", "/api/admin/webhooks/{webhook}/deliveries/{delivery}/redeliver", Body.NONE),
       // The web app: clean URLs, static files, and paths that are neither.
       new Route("GET", "/posts/{post}", Body.NONE),
       new Route("GET", "/u/{user}", Body.NONE),
@@ -212,6 +220,8 @@ final class FuzzRequests {
         .replace("{comment}", id(r, world.comments(), wild))
         .replace("{report}", id(r, world.reports(), wild))
         .replace("{filter}", id(r, List.of(1L, 2L), wild))
+        .replace("{webhook}", id(r, List.of(1L, 2L), wild))
+        .replace("{delivery}", id(r, List.of(1L, 2L), wild))
         .replace("{user}", username(r, wild))
         .replace("{tag}", !wild || r.nextInt(100) < 60 ? pick(r, TAGS) : junk(r))
         .replace("{file}", !wild || r.nextInt(100) < 40 ? pick(r, FILES) : junk(r));
@@ -452,6 +462,18 @@ final class FuzzRequests {
       case VOTE -> f.put("value", pick(r, "1", "-1", "0", "2", "1.0", "\"1\"", "true", "null"));
       case TAGS -> f.put("tags", pick(r, "[\"rust\"]", "[]", "[\"Bad Tag\"]", "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]",
           "\"rust\"", "[7]"));
+      case WEBHOOK -> {
+        // Address literals only: a host name would make the fuzz wait on name resolution.
+        f.put("url", str(pick(r, "https://93.184.216.34/hook", "http://93.184.216.34:8080/h?x=1", "http://127.0.0.1/x",
+            "http://[::1]/x", "ftp://93.184.216.34/", "", "https://93.184.216.34/" + "p".repeat(2_001),
+            "http://user:pw@93.184.216.34/", "javascript:alert(1)")));
+        f.put("events", pick(r, "[\"post.created\"]", "[\"comment.created\",\"post.edited\"]", "[]",
+            "[\"report.created\"]", "[\"nope\"]", "\"post.created\"", "[1]"));
+        int secret = r.nextInt(4);
+        if (secret == 0) f.put("secret", str("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYqr"));
+        if (secret == 1) f.put("secret", str(pick(r, "whsec_", "secret", "whsec_!!!!")));
+      }
+      case REPLAY -> f.put("from", pick(r, "1", "0", "-5", "\"1\"", "1.5", "99999999999999999999"));
       case NONE -> {
       }
     }

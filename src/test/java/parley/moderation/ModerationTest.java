@@ -139,10 +139,44 @@ class ModerationTest extends ModerationCast {
         new Endpoint("user card", 200, null, false, () -> new Call("GET", "/api/mod/users/alice", null)),
         new Endpoint("note on a user", 201, "user.noted", false, () -> new Call("POST", "/api/mod/users/alice/notes",
             new JsonObject().put("body", "Warned in private about tone."))),
+        new Endpoint("list webhooks", 200, null, true, () -> new Call("GET", "/api/admin/webhooks", null)),
+        new Endpoint("register a webhook", 201, "webhook.created", true, () -> new Call("POST", "/api/admin/webhooks",
+            new JsonObject().put("url", "https://93.184.216.34/hook").put("events", List.of("post.created")))),
+        new Endpoint("show a webhook", 200, null, true, () ->
+            new Call("GET", "/api/admin/webhooks/" + hookWithDelivery()[0], null)),
+        new Endpoint("delete a webhook", 204, "webhook.deleted", true, () ->
+            new Call("DELETE", "/api/admin/webhooks/" + hookWithDelivery()[0], null)),
+        new Endpoint("resume a webhook", 200, "webhook.resumed", true, () ->
+            new Call("POST", "/api/admin/webhooks/" + hookWithDelivery()[0] + "/resume", null)),
+        new Endpoint("replay a webhook", 200, "webhook.replayed", true, () -> new Call("POST",
+            "/api/admin/webhooks/" + hookWithDelivery()[0] + "/replay", new JsonObject().put("from", 1))),
+        new Endpoint("webhook deliveries", 200, null, true, () ->
+            new Call("GET", "/api/admin/webhooks/" + hookWithDelivery()[0] + "/deliveries", null)),
+        new Endpoint("redeliver", 201, "webhook.redelivered", true, () -> {
+          long[] hook = hookWithDelivery();
+          return new Call("POST", "/api/admin/webhooks/" + hook[0] + "/deliveries/" + hook[1] + "/redeliver", null);
+        }),
         new Endpoint("change a role", 204, "user.role_changed", true, () -> {
           ok(api.put("/api/admin/users/alice/role", boss, new JsonObject().put("role", "user")), "reset role");
           return new Call("PUT", "/api/admin/users/alice/role", new JsonObject().put("role", "moderator"));
         }));
+  }
+
+  /**
+   * A webhook (to 127.0.0.1, which the shared server never sends to) with one logged delivery of a new post's
+   * event: its id and the delivery's.
+   */
+  private long[] hookWithDelivery() throws Exception {
+    api.createPost(alice, "Hooked");
+    TestParley.sql("INSERT INTO webhooks (url, event_types, secret, cursor) VALUES ('http://127.0.0.1:1/hook', "
+        + "'{post.created}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYqr', 0)");
+    TestParley.sql("INSERT INTO webhook_positions (position, topic, seq) SELECT nextval('webhook_position_seq'), "
+        + "topic, seq FROM events WHERE topic = 'parley.feed' AND type = 'post.created' ORDER BY seq DESC LIMIT 1");
+    TestParley.sql("INSERT INTO webhook_deliveries (webhook_id, position, message_id, event_type, topic, seq, "
+        + "attempt, outcome) SELECT (SELECT max(id) FROM webhooks), position, 'evt_' || position, 'post.created', "
+        + "topic, seq, 1, 'failed' FROM webhook_positions ORDER BY position DESC LIMIT 1");
+    return new long[] {TestParley.count("SELECT max(id) FROM webhooks"),
+        TestParley.count("SELECT max(id) FROM webhook_deliveries")};
   }
 
   /** The author, with any ban an earlier endpoint of the matrix left lifted (so they can write the content). */
@@ -213,7 +247,7 @@ class ModerationTest extends ModerationCast {
   private static Set<String> guardedRoutes() throws Exception {
     Set<String> routes = new TreeSet<>();
     for (String route : TestParley.server().running().restrictedRoutes().routes()) {
-      routes.add(route.replaceAll(":(postId|commentId|reportId|filterId)\\b", "{id}")
+      routes.add(route.replaceAll(":(postId|commentId|reportId|filterId|webhookId|deliveryId)\\b", "{id}")
           .replace(":username", "{username}"));
     }
     return routes;

@@ -1,0 +1,74 @@
+package parley.config;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * How this node sends webhooks (see docs/WEBHOOKS.md): whether it delivers at all, whether endpoints may be on
+ * private addresses, the request timeout, the retry backoff and how long retries go on before an endpoint is marked
+ * failing, how often the node looks for work, and how long the delivery log is kept.
+ */
+public record WebhookSettings(boolean deliver, boolean allowPrivate, Duration timeout, Duration backoffBase,
+    Duration backoffMax, Duration retryFor, Duration poll, Duration logRetention) {
+
+  public static final String DELIVER = "PARLEY_WEBHOOKS_DELIVER";
+  public static final String ALLOW_PRIVATE = "PARLEY_WEBHOOKS_ALLOW_PRIVATE";
+  public static final String TIMEOUT = "PARLEY_WEBHOOKS_TIMEOUT";
+  public static final String BACKOFF_BASE = "PARLEY_WEBHOOKS_BACKOFF_BASE";
+  public static final String BACKOFF_MAX = "PARLEY_WEBHOOKS_BACKOFF_MAX";
+  public static final String RETRY_FOR = "PARLEY_WEBHOOKS_RETRY_FOR";
+  public static final String POLL = "PARLEY_WEBHOOKS_POLL";
+  public static final String LOG_RETENTION = "PARLEY_WEBHOOKS_LOG_RETENTION";
+
+  public WebhookSettings {
+    for (var e : Map.of(TIMEOUT, timeout, BACKOFF_BASE, backoffBase, BACKOFF_MAX, backoffMax, RETRY_FOR, retryFor,
+        POLL, poll, LOG_RETENTION, logRetention).entrySet()) {
+      if (e.getValue().isNegative() || e.getValue().isZero()) {
+        throw new IllegalArgumentException(e.getKey() + " must be positive");
+      }
+    }
+    if (backoffMax.compareTo(backoffBase) < 0) {
+      throw new IllegalArgumentException(BACKOFF_MAX + " must be at least " + BACKOFF_BASE);
+    }
+  }
+
+  /** A node delivers while it holds an endpoint's lease; longer than any one request can take. */
+  public Duration lease() {
+    return timeout.plusSeconds(5);
+  }
+
+  static WebhookSettings from(Map<String, String> values) {
+    return new WebhookSettings(
+        flag(values, DELIVER, true),
+        flag(values, ALLOW_PRIVATE, false),
+        millis(values, TIMEOUT, Duration.ofSeconds(10)),
+        millis(values, BACKOFF_BASE, Duration.ofSeconds(5)),
+        millis(values, BACKOFF_MAX, Duration.ofHours(1)),
+        millis(values, RETRY_FOR, Duration.ofDays(1)),
+        millis(values, POLL, Duration.ofSeconds(1)),
+        AppConfig.duration(values, LOG_RETENTION, Duration.ofDays(7)));
+  }
+
+  private static boolean flag(Map<String, String> values, String key, boolean fallback) {
+    String raw = values.get(key);
+    if (raw == null) return fallback;
+    return switch (raw.strip().toLowerCase()) {
+      case "true", "yes", "1", "on" -> true;
+      case "false", "no", "0", "off" -> false;
+      default -> throw new IllegalArgumentException(key + " must be true or false, got '" + raw + "'");
+    };
+  }
+
+  /** As {@link AppConfig#duration}, and also milliseconds ("250ms"), which the tests' fast retries need. */
+  private static Duration millis(Map<String, String> values, String key, Duration fallback) {
+    String raw = values.get(key);
+    if (raw != null && raw.strip().toLowerCase().endsWith("ms")) {
+      try {
+        return Duration.ofMillis(Long.parseLong(raw.strip().substring(0, raw.strip().length() - 2)));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(key + " must be a duration such as 250ms, 5s or 1h, got '" + raw + "'");
+      }
+    }
+    return AppConfig.duration(values, key, fallback);
+  }
+}

@@ -1,0 +1,57 @@
+package parley.webhook;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+
+/**
+ * Which addresses a webhook may be sent to: public unicast only, unless private ones are allowed. Refused: loopback,
+ * unspecified, private (RFC 1918, unique local fc00::/7), link-local, carrier-grade NAT (100.64/10), multicast,
+ * benchmarking (198.18/15), reserved (0/8, 240/4, 192.0.0/24), documentation ranges, and IPv6 forms that embed an
+ * IPv4 address (IPv4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16), which are judged by that address.
+ */
+final class Addresses {
+
+  private Addresses() {
+  }
+
+  static boolean isPublic(InetAddress address) {
+    if (address.isLoopbackAddress() || address.isAnyLocalAddress() || address.isLinkLocalAddress()
+        || address.isSiteLocalAddress() || address.isMulticastAddress()) {
+      return false;
+    }
+    byte[] b = address.getAddress();
+    if (address instanceof Inet4Address) return isPublicV4(b);
+    if (address instanceof Inet6Address) {
+      int first = b[0] & 0xff;
+      if ((first & 0xfe) == 0xfc) return false;                    // fc00::/7 unique local
+      if (first == 0xfe && (b[1] & 0xc0) == 0xc0) return false;    // fec0::/10 old site-local
+      if (first == 0x20 && b[1] == 0x01 && b[2] == 0x0d && (b[3] & 0xff) == 0xb8) return false; // 2001:db8::/32
+      if (first == 0x20 && b[1] == 0x02) return isPublicV4(new byte[] {b[2], b[3], b[4], b[5]}); // 6to4
+      if (first == 0x00 && b[1] == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b) {   // 64:ff9b::/96
+        return isPublicV4(new byte[] {b[12], b[13], b[14], b[15]});
+      }
+      boolean zeroPrefix = true;
+      for (int i = 0; i < 12; i++) zeroPrefix &= b[i] == 0;
+      if (zeroPrefix) return false;                                // ::/96 (IPv4-compatible, ::1, ::)
+      return true;
+    }
+    return false;
+  }
+
+  private static boolean isPublicV4(byte[] b) {
+    int a = b[0] & 0xff;
+    int c = b[1] & 0xff;
+    if (a == 0 || a == 10 || a == 127 || a >= 224) return false;   // this network, private, loopback, multicast, 240/4
+    if (a == 100 && c >= 64 && c <= 127) return false;             // carrier-grade NAT
+    if (a == 169 && c == 254) return false;                        // link-local
+    if (a == 172 && c >= 16 && c <= 31) return false;
+    if (a == 192 && c == 168) return false;
+    if (a == 192 && c == 0 && (b[2] & 0xff) == 0) return false;    // IETF protocol assignments
+    if (a == 192 && c == 0 && (b[2] & 0xff) == 2) return false;    // documentation
+    if (a == 198 && (c == 18 || c == 19)) return false;            // benchmarking
+    if (a == 198 && c == 51 && (b[2] & 0xff) == 100) return false;
+    if (a == 203 && c == 0 && (b[2] & 0xff) == 113) return false;
+    return true;
+  }
+}

@@ -1,0 +1,33 @@
+package parley.webhook;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import parley.http.Iso;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** A registered webhook endpoint and its delivery state; the secret never leaves the server after creation. */
+public record Endpoint(long id, String url, List<String> eventTypes, String secret, String description, String status,
+    long cursor, int attempts, String failingSince, String nextAttemptAt, String lastError, String createdAt) {
+
+  static final String COLUMNS = "id, url, event_types, secret, description, status, cursor, attempts, failing_since, "
+      + "next_attempt_at, last_error, created_at";
+
+  static Endpoint fromRow(Row row) {
+    return new Endpoint(row.getLong("id"), row.getString("url"),
+        Arrays.asList(row.getArrayOfStrings("event_types")), row.getString("secret"), row.getString("description"),
+        row.getString("status"), row.getLong("cursor"), row.getInteger("attempts"),
+        row.getOffsetDateTime("failing_since") == null ? null : Iso.format(row.getOffsetDateTime("failing_since")),
+        Iso.format(row.getOffsetDateTime("next_attempt_at")), row.getString("last_error"),
+        Iso.format(row.getOffsetDateTime("created_at")));
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("id", id).put("url", url).put("events", new JsonArray(eventTypes))
+        .put("description", description).put("status", status).put("cursor", cursor).put("attempts", attempts)
+        .put("failingSince", failingSince).put("nextAttemptAt", nextAttemptAt).put("lastError", lastError)
+        .put("createdAt", createdAt);
+  }
+}

@@ -1,0 +1,362 @@
+package parley.webhook;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.config.WebhookSettings;
+import parley.events.EventType;
+import parley.events.LiveEvent;
+import parley.events.Topics;
+import parley.http.Iso;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sends webhooks from this node. Every poll it (1) numbers newly committed public events in commit order, if no
+ * other node is doing so (the sealer), then (2) leases the endpoints that are due and have something after their
+ * cursor, one node per endpoint, and sends their events one at a time in position order; the cursor moves only
+ * after a 2xx. A failure ends the endpoint's turn with a retry time (exponential backoff with jitter); a streak of
+ * failures longer than the retry period marks it failing until an admin resumes it. Nothing here blocks an event
+ * loop: name resolution runs on a worker, HTTP on the Vert.x client.
+ */
+public final class Sender {
+
+  private static final Logger log = LoggerFactory.getLogger(Sender.class);
+  private static final int ENDPOINTS_PER_POLL = 16;
+  private static final int EVENTS_PER_TURN = 100;
+  private static final int MAX_ERROR = 500;
+
+  private static final String SEAL_LOCK = "SELECT horizon::text AS horizon FROM webhook_sealer WHERE id = 1 "
+      + "FOR UPDATE SKIP LOCKED";
+
+  /**
+   * Numbers every committed public event of a transaction at or above the horizon that has no position yet, in an
+   * order that keeps each topic's seq order (a topic's seqs commit in order), then moves the horizon to the oldest
+   * transaction still running: everything below it has finished, so nothing committed later can belong below it.
+   * With no endpoint registered nothing is numbered and the horizon just moves on.
+   */
+  private static final String SEAL = """
+      WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x),
+      fresh AS (
+        SELECT e.topic, e.seq, max(e.at) OVER (PARTITION BY e.topic ORDER BY e.seq) AS settled
+          FROM events e
+         WHERE e.xid >= $1::text::xid8 AND\s""" + Webhooks.PUBLIC_TOPIC + """
+
+           AND EXISTS (SELECT 1 FROM webhooks)
+           AND NOT EXISTS (SELECT 1 FROM webhook_positions p WHERE p.topic = e.topic AND p.seq = e.seq)),
+      ins AS (
+        INSERT INTO webhook_positions (position, topic, seq)
+        SELECT nextval('webhook_position_seq'), f.topic, f.seq
+          FROM (SELECT topic, seq FROM fresh ORDER BY settled, topic, seq) f
+        RETURNING 1)
+      UPDATE webhook_sealer SET horizon = GREATEST(horizon, (SELECT x FROM h)) WHERE id = 1
+      RETURNING (SELECT count(*) FROM ins) AS sealed""";
+
+  private static final String CLAIM = """
+      UPDATE webhooks w SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+       WHERE w.id IN (SELECT id FROM webhooks
+                       WHERE status = 'active' AND next_attempt_at <= now()
+                         AND (lease_until IS NULL OR lease_until < now())
+                         AND cursor < (SELECT COALESCE(max(position), 0) FROM webhook_positions)
+                       ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+      RETURNING\s""" + Endpoint.COLUMNS;
+
+  private static final String HEAD = "SELECT COALESCE(max(position), 0) AS head FROM webhook_positions";
+
+  /** The next events after a cursor, up to a head, of the endpoint's types, with whether their content is public. */
+  private static final String NEXT = """
+      SELECT p.position, e.topic, e.seq, e.type, e.at, e.data::text AS data, e.author_id, e.subject,
+             %s AS readable
+        FROM webhook_positions p JOIN events e ON e.topic = p.topic AND e.seq = p.seq
+       WHERE p.position > $1 AND p.position <= $2
+         AND ((e.topic = '%s' AND e.type = ANY($3)) OR (e.topic <> '%s' AND e.type = ANY($4)))
+       ORDER BY p.position LIMIT $5""".formatted(Webhooks.READABLE_NOW, Topics.FEED, Topics.FEED);
+
+  /** One event by position, for a redelivery. */
+  static final String AT = """
+      SELECT p.position, e.topic, e.seq, e.type, e.at, e.data::text AS data, e.author_id, e.subject,
+             %s AS readable
+        FROM webhook_positions p JOIN events e ON e.topic = p.topic AND e.seq = p.seq
+       WHERE p.position = $1""".formatted(Webhooks.READABLE_NOW);
+
+  private static final String LOG = "INSERT INTO webhook_deliveries (webhook_id, position, message_id, event_type, "
+      + "topic, seq, attempt, outcome, status_code, latency_ms, error, redelivery) "
+      + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *";
+
+  private static final String DELIVERED = """
+      UPDATE webhooks SET cursor = $2, attempts = 0, failing_since = NULL, last_error = NULL,
+             lease_until = now() + make_interval(secs => $3)
+       WHERE id = $1 AND lease_owner = $4 AND cursor < $2 RETURNING id""";
+
+  private static final String PASSED = "UPDATE webhooks SET cursor = $2 WHERE id = $1 AND lease_owner = $3 "
+      + "AND cursor < $2";
+
+  private static final String FAILED = """
+      UPDATE webhooks SET attempts = attempts + 1, failing_since = COALESCE(failing_since, now()), last_error = $3,
+             next_attempt_at = now() + make_interval(secs => $4),
+             status = CASE WHEN COALESCE(failing_since, now()) <= now() - make_interval(secs => $5)
+                           THEN 'failing' ELSE status END,
+             lease_owner = NULL, lease_until = NULL
+       WHERE id = $1 AND lease_owner = $2""";
+
+  private static final String RELEASE = "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL "
+      + "WHERE id = $1 AND lease_owner = $2";
+
+  /** An event ready to send: its position, the envelope, and what identifies it. */
+  record Message(long position, String topic, long seq, String type, String body) {
+    String id() {
+      return "evt_" + position;
+    }
+  }
+
+  /** How one attempt went. */
+  record Outcome(boolean ok, Integer status, int latencyMs, String error) {
+  }
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final WebhookSettings settings;
+  private final HttpClientAgent client;
+  private final String node = UUID.randomUUID().toString();
+  private long timer = -1;
+  private boolean busy;
+
+  public Sender(Vertx vertx, Pool pool, WebhookSettings settings) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.settings = settings;
+    int timeout = (int) settings.timeout().toMillis();
+    this.client = vertx.createHttpClient(new HttpClientOptions()
+        .setConnectTimeout(timeout)
+        .setIdleTimeout(timeout)
+        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+        .setKeepAlive(true)
+        .setTrustAll(false)
+        .setVerifyHost(true));
+  }
+
+  /** Starts polling, when this node delivers at all. */
+  public void start() {
+    if (!settings.deliver()) return;
+    timer = vertx.setPeriodic(settings.poll().toMillis(), id -> poll());
+  }
+
+  public void stop() {
+    if (timer >= 0) vertx.cancelTimer(timer);
+  }
+
+  /** One round; rounds never overlap on a node. */
+  Future<Void> poll() {
+    if (busy) return Future.succeededFuture();
+    busy = true;
+    return seal()
+        .compose(v -> pool.preparedQuery(CLAIM).execute(Tuple.of(node, seconds(settings.lease().toMillis()),
+            ENDPOINTS_PER_POLL)))
+        .compose(rows -> {
+          List<Future<Void>> turns = new java.util.ArrayList<>();
+          rows.forEach(row -> turns.add(turn(Endpoint.fromRow(row), EVENTS_PER_TURN)));
+          return Future.join(turns).<Void>mapEmpty();
+        })
+        .onFailure(e -> log.warn("Webhook round failed: {}", e.toString()))
+        .eventually(() -> {
+          busy = false;
+          return Future.succeededFuture();
+        });
+  }
+
+  private Future<Void> seal() {
+    return pool.withTransaction(conn -> conn.query(SEAL_LOCK).execute().compose(rows -> {
+      if (rows.size() == 0) return Future.succeededFuture();
+      return conn.preparedQuery(SEAL).execute(Tuple.of(rows.iterator().next().getString("horizon"))).mapEmpty();
+    }));
+  }
+
+  /** Sends an endpoint's next events in order until it is caught up, an attempt fails, or its turn is used up. */
+  private Future<Void> turn(Endpoint endpoint, int left) {
+    List<String> feed = Webhooks.fromFeed(endpoint.eventTypes());
+    List<String> threads = Webhooks.fromThreads(endpoint.eventTypes());
+    return pool.preparedQuery(HEAD).execute().compose(h -> {
+      long head = h.iterator().next().getLong("head");
+      return pool.preparedQuery(NEXT).execute(Tuple.of(endpoint.cursor(), head, feed.toArray(String[]::new),
+          threads.toArray(String[]::new), Math.min(left, 20))).compose(rows -> {
+            if (rows.size() == 0) {
+              // Nothing of its types up to the head: pass over what is there.
+              return pool.preparedQuery(PASSED).execute(Tuple.of(endpoint.id(), head, node))
+                  .compose(v -> release(endpoint));
+            }
+            List<Message> batch = new java.util.ArrayList<>();
+            rows.forEach(row -> batch.add(message(row)));
+            return sendInOrder(endpoint, batch, 0, left);
+          });
+    }).recover(e -> {
+      log.warn("Webhook {} turn failed: {}", endpoint.id(), e.toString());
+      return release(endpoint);
+    });
+  }
+
+  private Future<Void> sendInOrder(Endpoint endpoint, List<Message> batch, int index, int left) {
+    if (index == batch.size()) {
+      long last = batch.get(batch.size() - 1).position();
+      if (left <= 0) return release(endpoint);
+      return turn(withCursor(endpoint, last), left);
+    }
+    Message m = batch.get(index);
+    int attempt = endpoint.attempts() + 1;
+    return attempt(endpoint, m).compose(outcome -> {
+      if (outcome.ok()) {
+        return pool.preparedQuery(DELIVERED).execute(Tuple.of(endpoint.id(), m.position(),
+                seconds(settings.lease().toMillis()), node))
+            .compose(v -> logAttempt(endpoint.id(), m, attempt, outcome, false))
+            .compose(v -> sendInOrder(withCursor(endpoint, m.position()), batch, index + 1, left - 1));
+      }
+      long delay = backoff(attempt);
+      return pool.preparedQuery(FAILED).execute(Tuple.of(endpoint.id(), node, truncate(outcome.error()),
+              seconds(delay), (double) settings.retryFor().toSeconds()))
+          .compose(v -> logAttempt(endpoint.id(), m, attempt, outcome, false)).mapEmpty();
+    });
+  }
+
+  private static Endpoint withCursor(Endpoint e, long cursor) {
+    return new Endpoint(e.id(), e.url(), e.eventTypes(), e.secret(), e.description(), e.status(), cursor, 0,
+        null, e.nextAttemptAt(), null, e.createdAt());
+  }
+
+  private Future<Void> release(Endpoint endpoint) {
+    return pool.preparedQuery(RELEASE).execute(Tuple.of(endpoint.id(), node)).mapEmpty();
+  }
+
+  /** Base, doubled per attempt, capped, then jittered to between half and all of it (milliseconds). */
+  long backoff(int attempt) {
+    double base = settings.backoffBase().toMillis() * Math.pow(2, Math.min(attempt - 1, 30));
+    double capped = Math.min(base, settings.backoffMax().toMillis());
+    return (long) (capped / 2 + ThreadLocalRandom.current().nextDouble() * capped / 2);
+  }
+
+  /** Sends one event once more, outside the order (an admin's redelivery); logs it, moves no cursor. */
+  Future<JsonObject> redeliver(Endpoint endpoint, long position) {
+    return pool.preparedQuery(AT).execute(Tuple.of(position)).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.failedFuture(parley.http.Problem.notFound("That event is no longer in the log."));
+      }
+      Message m = message(rows.iterator().next());
+      return attempt(endpoint, m).compose(outcome -> logAttempt(endpoint.id(), m, 1, outcome, true));
+    });
+  }
+
+  private Future<JsonObject> logAttempt(long webhookId, Message m, int attempt, Outcome o, boolean redelivery) {
+    return pool.preparedQuery(LOG).execute(Tuple.from(Arrays.asList(webhookId, m.position(), m.id(), m.type(),
+            m.topic(), m.seq(), attempt, o.ok() ? "delivered" : "failed", o.status(), o.latencyMs(),
+            truncate(o.error()), redelivery)))
+        .map(rows -> Webhooks.deliveryJson(rows.iterator().next()));
+  }
+
+  /**
+   * The envelope of docs/LIVE.md. Content a signed-out reader may no longer read (hidden, pending, deleted, or in
+   * such a thread) is replaced by its ids and {@code "removed": true}, as the log's own scrubbed copies are.
+   */
+  static Message message(Row row) {
+    String topic = row.getString("topic");
+    String type = row.getString("type");
+    String data = row.getString("data");
+    String subject = row.getString("subject");
+    if (EventType.carriesContent(type) && !row.getBoolean("readable") && subject != null) {
+      long id = Long.parseLong(subject.substring(subject.indexOf(':') + 1));
+      JsonObject ids = new JsonObject().put("id", id);
+      if (subject.startsWith("comment:") && Topics.postOf(topic) != null) ids.put("postId", Topics.postOf(topic));
+      data = ids.put("removed", true).encode();
+    }
+    String envelope = LiveEvent.of(topic, row.getLong("seq"), type, Iso.format(row.getOffsetDateTime("at")),
+        null, data).envelope();
+    return new Message(row.getLong("position"), topic, row.getLong("seq"), type, envelope);
+  }
+
+  /** One signed POST: resolves the host (off the event loop), refuses non-public addresses, pins the address. */
+  Future<Outcome> attempt(Endpoint endpoint, Message m) {
+    long started = System.nanoTime();
+    URI uri = URI.create(endpoint.url());
+    boolean https = "https".equalsIgnoreCase(uri.getScheme());
+    int port = uri.getPort() == -1 ? (https ? 443 : 80) : uri.getPort();
+    String host = uri.getHost();
+    return resolve(vertx, host, settings.allowPrivate()).compose(address -> {
+      long timestamp = System.currentTimeMillis() / 1000;
+      String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+      if (uri.getRawQuery() != null) path += "?" + uri.getRawQuery();
+      RequestOptions options = new RequestOptions()
+          .setMethod(HttpMethod.POST)
+          .setServer(SocketAddress.inetSocketAddress(port, address.getHostAddress()))
+          .setHost(host)
+          .setPort(port)
+          .setSsl(https)
+          .setURI(path)
+          .setFollowRedirects(false)
+          .setConnectTimeout(settings.timeout().toMillis())
+          .setIdleTimeout(settings.timeout().toMillis())
+          .putHeader("content-type", "application/json")
+          .putHeader("user-agent", "Parley-Webhooks")
+          .putHeader("webhook-id", m.id())
+          .putHeader("webhook-timestamp", Long.toString(timestamp))
+          .putHeader("webhook-signature", Signature.sign(endpoint.secret(), m.id(), timestamp, m.body()));
+      return client.request(options)
+          .compose(request -> request.send(Buffer.buffer(m.body())))
+          .compose(response -> {
+            response.handler(ignored -> { });
+            return response.end().map(v -> response.statusCode());
+          })
+          .timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    }).map(status -> new Outcome(status >= 200 && status < 300, status, elapsed(started),
+            status >= 200 && status < 300 ? null : "HTTP " + status))
+        .recover(e -> Future.succeededFuture(new Outcome(false, null, elapsed(started),
+            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
+  }
+
+  /** Resolves a host on a worker; fails when any of its addresses is not public (unless allowed). */
+  static Future<InetAddress> resolve(Vertx vertx, String host, boolean allowPrivate) {
+    return vertx.executeBlocking(() -> {
+      InetAddress[] all = InetAddress.getAllByName(host);
+      if (!allowPrivate) {
+        for (InetAddress a : all) {
+          if (!Addresses.isPublic(a)) {
+            throw new NotPublic(host + " resolves to " + a.getHostAddress() + ", which is not a public address");
+          }
+        }
+      }
+      return all[0];
+    }, false);
+  }
+
+  /** A host that resolves to a loopback, private, link-local or otherwise non-public address. */
+  static final class NotPublic extends Exception {
+    NotPublic(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private static int elapsed(long started) {
+    return (int) TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+  }
+
+  private static double seconds(long millis) {
+    return millis / 1000.0;
+  }
+
+  private static String truncate(String s) {
+    return s == null || s.length() <= MAX_ERROR ? s : s.substring(0, MAX_ERROR);
+  }
+}

@@ -1,0 +1,304 @@
+package parley.webhook;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Main;
+import parley.ModerationCast;
+import parley.TestParley;
+import parley.config.WebhookSettings;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntUnaryOperator;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Webhooks end to end: a real receiver (a Vert.x HTTP server in the test, on 127.0.0.1) and Parley servers started
+ * for the purpose with private addresses allowed and fast retries; the shared server (which sends nothing) is
+ * where the content is written when a sender is stopped.
+ */
+@ExtendWith(TestParley.class)
+class WebhooksTest extends ModerationCast {
+
+  /** One request the receiver got, and what it answered. */
+  record Received(String id, String timestamp, String signature, String body, int status, long atNanos) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  private final Vertx receiverVertx = Vertx.vertx();
+  private final List<Received> received = new CopyOnWriteArrayList<>();
+  private final List<Map.Entry<Predicate<List<Received>>, CompletableFuture<Void>>> waiters =
+      new CopyOnWriteArrayList<>();
+  /** The status to answer the n-th request (from 1) with. */
+  private volatile IntUnaryOperator answer = n -> 200;
+  private HttpServer receiver;
+  private final List<Main.Running> senders = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    cast();
+    receiver = receiverVertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+      int status = answer.applyAsInt(received.size() + 1);
+      received.add(new Received(req.getHeader("webhook-id"), req.getHeader("webhook-timestamp"),
+          req.getHeader("webhook-signature"), body.toString(StandardCharsets.UTF_8), status, System.nanoTime()));
+      req.response().setStatusCode(status).end();
+      for (var w : waiters) if (w.getKey().test(List.copyOf(received))) w.getValue().complete(null);
+    })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Main.Running s : senders) s.stop();
+    receiverVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private String hookUrl() {
+    return "http://127.0.0.1:" + receiver.actualPort() + "/hook";
+  }
+
+  /** A Parley that sends webhooks, may send them to 127.0.0.1, and retries fast. */
+  private Main.Running sender() throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put(WebhookSettings.DELIVER, "true");
+    env.put(WebhookSettings.ALLOW_PRIVATE, "true");
+    env.put(WebhookSettings.POLL, "50ms");
+    env.put(WebhookSettings.BACKOFF_BASE, "100ms");
+    env.put(WebhookSettings.BACKOFF_MAX, "400ms");
+    env.put(WebhookSettings.TIMEOUT, "2s");
+    Main.Running running = TestParley.startServer(env);
+    senders.add(running);
+    return running;
+  }
+
+  private void stopSender(Main.Running running) throws Exception {
+    senders.remove(running);
+    running.stop();
+  }
+
+  private static Api apiOf(Main.Running running) {
+    return new Api("http://localhost:" + running.port());
+  }
+
+  private JsonObject register(Api on, String... types) {
+    Response r = on.post("/api/admin/webhooks", boss, new JsonObject().put("url", hookUrl())
+        .put("events", List.of(types)));
+    assertEquals(201, r.status(), r.toString());
+    return r.json();
+  }
+
+  /** Completes once the requests received so far satisfy the condition (now, or when a later one arrives). */
+  private void await(Predicate<List<Received>> condition, String what) throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    waiters.add(Map.entry(condition, done));
+    if (condition.test(List.copyOf(received))) done.complete(null);
+    try {
+      done.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("timed out waiting for " + what + "; received " + received, e);
+    }
+  }
+
+  private static List<Received> delivered(List<Received> all) {
+    return all.stream().filter(r -> r.status() == 200).toList();
+  }
+
+  /** The ids of the comments whose comment.created arrived with a 2xx. */
+  private static Set<Long> deliveredComments(List<Received> all) {
+    return delivered(all).stream().map(Received::json).filter(j -> j.getString("type").equals("comment.created"))
+        .map(j -> j.getJsonObject("data").getLong("id")).collect(Collectors.toSet());
+  }
+
+  @Test
+  void signatureVerifiesAsAStandardWebhooksConsumerWould() throws Exception {
+    Api on = apiOf(sender());
+    JsonObject hook = register(on, "post.created");
+    String secret = hook.getString("secret");
+    assertTrue(secret.startsWith("whsec_"), hook.encode());
+    assertNull(on.get("/api/admin/webhooks/" + hook.getLong("id"), boss).json().getString("secret"),
+        "the secret is shown once");
+
+    long post = api.createPost(alice, "Signed");
+    await(r -> !delivered(r).isEmpty(), "the post");
+    Received got = delivered(received).get(0);
+
+    Mac mac = Mac.getInstance("HmacSHA256");
+    mac.init(new SecretKeySpec(Base64.getDecoder().decode(secret.substring("whsec_".length())), "HmacSHA256"));
+    String expected = Base64.getEncoder().encodeToString(mac.doFinal(
+        (got.id() + "." + got.timestamp() + "." + got.body()).getBytes(StandardCharsets.UTF_8)));
+    assertEquals("v1," + expected, got.signature());
+    assertTrue(Math.abs(System.currentTimeMillis() / 1000 - Long.parseLong(got.timestamp())) < 60);
+    JsonObject envelope = got.json();
+    assertEquals("post.created", envelope.getString("type"));
+    assertEquals("parley.feed", envelope.getString("topic"));
+    assertEquals(post, envelope.getJsonObject("data").getLong("id"));
+  }
+
+  @Test
+  void eventsArriveOncePerEndpointInTheOrderOfEachThread() throws Exception {
+    Api on = apiOf(sender());
+    register(on, "comment.created");
+    List<Long> posts = List.of(api.createPost(alice, "One"), api.createPost(bob, "Two"), api.createPost(alice, "3"));
+    int perPost = 15;
+    List<CompletableFuture<Void>> writers = new ArrayList<>();
+    for (long post : posts) {
+      writers.add(CompletableFuture.runAsync(() -> {
+        for (int i = 0; i < perPost; i++) api.comment(i % 2 == 0 ? alice : bob, post, "c" + i, null);
+      }));
+    }
+    CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    await(r -> deliveredComments(r).size() == posts.size() * perPost, "every comment");
+
+    List<Received> got = delivered(received);
+    assertEquals(posts.size() * perPost, got.size(), "each once");
+    long lastPosition = 0;
+    Map<String, Long> lastSeq = new HashMap<>();
+    for (Received r : got) {
+      long position = Long.parseLong(r.id().substring("evt_".length()));
+      assertTrue(position > lastPosition, "positions only grow: " + r.id());
+      lastPosition = position;
+      JsonObject e = r.json();
+      long seq = e.getLong("seq");
+      assertEquals(lastSeq.getOrDefault(e.getString("topic"), 0L) + 1, seq, "thread order in " + e.getString("topic"));
+      lastSeq.put(e.getString("topic"), seq);
+    }
+  }
+
+  @Test
+  void everyCommittedEventArrivesAcrossARestartWhileTheReceiverFails() throws Exception {
+    Main.Running first = sender();
+    register(apiOf(first), "comment.created");
+    long post = api.createPost(alice, "Restart");
+    answer = n -> 503;
+    List<Long> comments = new ArrayList<>();
+    for (int i = 0; i < 5; i++) comments.add(api.comment(alice, post, "before " + i, null));
+    await(r -> r.size() >= 2, "failed attempts");
+    stopSender(first);
+    for (int i = 0; i < 5; i++) comments.add(api.comment(bob, post, "while down " + i, null));
+    answer = n -> 200;
+    sender();
+    for (int i = 0; i < 5; i++) comments.add(api.comment(alice, post, "after " + i, null));
+
+    await(r -> deliveredComments(r).containsAll(comments), "all fifteen comments");
+    Map<String, Long> idsOfComment = new HashMap<>();
+    for (Received r : received) {
+      long id = r.json().getJsonObject("data").getLong("id");
+      Long before = idsOfComment.putIfAbsent(r.id(), id);
+      assertTrue(before == null || before == id, "a webhook-id always names the same event");
+    }
+  }
+
+  @Test
+  void aFailingReceiverIsRetriedWithGrowingBackoffAndTheLogSaysSo() throws Exception {
+    Api on = apiOf(sender());
+    long hook = register(on, "post.created").getLong("id");
+    answer = n -> n <= 3 ? 500 : 200;
+    api.createPost(alice, "Retry me");
+    await(r -> !delivered(r).isEmpty(), "the fourth attempt");
+
+    assertEquals(4, received.size());
+    assertEquals(1, received.stream().map(Received::id).distinct().count(), "one message, four attempts");
+    for (int k = 1; k < 4; k++) {
+      long gapMs = (received.get(k).atNanos() - received.get(k - 1).atNanos()) / 1_000_000;
+      long atLeast = 100L * (1L << (k - 1)) / 2;
+      assertTrue(gapMs >= atLeast, "attempt " + (k + 1) + " came " + gapMs + " ms after, before " + atLeast);
+    }
+    var log = on.get("/api/admin/webhooks/" + hook + "/deliveries", boss).json().getJsonArray("items");
+    assertEquals(4, log.size(), log.encode());
+    assertEquals("delivered", log.getJsonObject(0).getString("outcome"));
+    assertEquals(4, log.getJsonObject(0).getInteger("attempt"));
+    for (int i = 1; i < 4; i++) {
+      assertEquals("failed", log.getJsonObject(i).getString("outcome"));
+      assertEquals(500, log.getJsonObject(i).getInteger("statusCode"));
+    }
+
+    long deliveryId = log.getJsonObject(0).getLong("id");
+    Response again = on.post("/api/admin/webhooks/" + hook + "/deliveries/" + deliveryId + "/redeliver", boss, null);
+    assertEquals(201, again.status(), again.toString());
+    assertTrue(again.json().getBoolean("redelivery"));
+    await(r -> delivered(r).size() == 2, "the redelivery");
+    assertEquals(delivered(received).get(0).id(), delivered(received).get(1).id(), "same webhook-id");
+  }
+
+  @Test
+  void hiddenContentIsNeverSent() throws Exception {
+    Main.Running first = sender();
+    register(apiOf(first), "post.created", "comment.created", "comment.edited", "post.edited");
+    stopSender(first);
+    long post = api.createPost(alice, "Open thread");
+    long secretPost = api.createPost(bob, "SECRET-POST title");
+    long secretComment = api.comment(bob, post, "SECRET-COMMENT body", null);
+    assertEquals(200, api.patch("/api/comments/" + secretComment, bob, new JsonObject().put("body", "SECRET-EDIT"))
+        .status());
+    assertEquals(204, api.post("/api/mod/posts/" + secretPost + "/hide", mod, reason("spam")).status());
+    assertEquals(204, api.post("/api/mod/comments/" + secretComment + "/hide", mod, reason("spam")).status());
+    long visible = api.comment(alice, post, "visible words", null);
+    sender();
+
+    await(r -> deliveredComments(r).contains(visible), "the visible comment");
+    for (Received r : received) assertFalse(r.body().contains("SECRET"), r.body());
+    JsonObject withheld = delivered(received).stream().map(Received::json)
+        .filter(j -> j.getString("type").equals("comment.created")
+            && j.getJsonObject("data").getLong("id") == secretComment)
+        .findFirst().orElseThrow().getJsonObject("data");
+    assertEquals(new JsonObject().put("id", secretComment).put("postId", post).put("removed", true), withheld);
+  }
+
+  @Test
+  void privateAddressesAreRefusedUnlessAllowed() throws Exception {
+    for (String url : List.of(hookUrl(), "http://localhost:9/x", "http://10.1.2.3/x", "http://[::1]/x",
+        "http://169.254.169.254/latest", "http://192.168.0.1/", "http://[fd00::1]/", "http://100.64.0.1/")) {
+      Response r = api.post("/api/admin/webhooks", boss, new JsonObject().put("url", url)
+          .put("events", List.of("post.created")));
+      assertProblem(r, 400, url);
+      assertEquals(List.of("url"), r.errorFields(), url);
+    }
+    assertEquals(0, TestParley.count("SELECT count(*) FROM webhooks"));
+    assertEquals(201, apiOf(sender()).post("/api/admin/webhooks", boss, new JsonObject().put("url", hookUrl())
+        .put("events", List.of("post.created"))).status());
+  }
+
+  @Test
+  void badRegistrationsAreProblemsThatChangeNothing() throws Exception {
+    JsonObject good = new JsonObject().put("url", "https://93.184.216.34/hook").put("events", List.of("post.created"));
+    Map<String, JsonObject> bad = Map.of(
+        "url", good.copy().put("url", "ftp://93.184.216.34/x"),
+        "events", good.copy().put("events", List.of()),
+        "events[0]", good.copy().put("events", List.of("report.created")),
+        "secret", good.copy().put("secret", "whsec_short"));
+    bad.forEach((field, body) -> {
+      Response r = api.post("/api/admin/webhooks", boss, body);
+      assertProblem(r, 400, field);
+      assertEquals(List.of(field), r.errorFields(), r.toString());
+    });
+    assertProblem(api.post("/api/admin/webhooks", mod, good), 403, "a moderator");
+    assertProblem(api.post("/api/admin/webhooks", null, good), 401, "signed out");
+    assertProblem(api.get("/api/admin/webhooks", alice), 403, "a user");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM webhooks"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM mod_log"));
+  }
+}
