@@ -52,6 +52,11 @@ public final class Reader {
     this.blocks = Set.copyOf(blocked);
   }
 
+  /** When the token this reader presented expires, in epoch seconds. */
+  long expiresAt() {
+    return expiresAt;
+  }
+
   public boolean expired(long nowEpochSeconds) {
     return nowEpochSeconds >= expiresAt;
   }
