@@ -51,6 +51,7 @@ import parley.post.PostRoutes;
 import parley.search.Search;
 import parley.search.SearchRoutes;
 import parley.atom.AtomRoutes;
+import parley.web.OpenApiDocument;
 import parley.web.Pages;
 import parley.post.Posts;
 
@@ -82,6 +83,10 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    return OpenApiDocument.load(vertx).compose(this::start);
+  }
+
+  private Future<?> start(OpenApiDocument apiDocument) {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
     RateLimiter limits = node.limits();
     EventLog events = new EventLog(vertx, database.pool(), node.commits());
@@ -153,6 +158,7 @@ public final class HttpVerticle extends VerticleBase {
     blocks.mount(router);
     inbox.mount(router);
     new SearchRoutes(new Search(database.pool())).mount(router);
+    apiDocument.mount(router);
     Router mod = guarded(Principal::moderator);
     reports.mountModerator(mod);
     moderation.mount(mod);
