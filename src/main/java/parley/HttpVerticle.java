@@ -180,6 +180,10 @@ public final class HttpVerticle extends VerticleBase {
         .handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));
     pages.mountNotFound(router);
 
+    node.routes().record("", router);
+    node.routes().record("/api/mod", mod);
+    node.routes().record("/api/admin", admins);
+
     ProblemHandler problems = new ProblemHandler(MAX_BODY_BYTES);
     router.route().failureHandler(problems);
     for (int status : new int[] {400, 404, 405, 413, 415}) router.errorHandler(status, problems);
