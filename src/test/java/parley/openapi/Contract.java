@@ -40,16 +40,24 @@ import java.util.concurrent.TimeUnit;
  * refused (4xx), never accepted.
  *
  * <p>vertx-openapi validates JSON bodies only and refuses to load a document that lists other media types, so the
- * copy it loads has them renamed to application/octet-stream (checked as bytes); the content type itself is checked
- * against the document as written.
+ * copy it loads has them renamed to application/octet-stream (checked as bytes), and an absolute server URL; the
+ * content type itself is checked against the document as written.
  */
 public final class Contract implements AutoCloseable {
 
   public static final Path DOCUMENT = Path.of("src", "main", "resources", "openapi.yaml");
 
-  /** What vertx-openapi 5.0 can load as a response or request media type. */
-  private static final Set<String> VALIDATED_MEDIA_TYPES = Set.of("application/json", "application/problem+json",
-      "text/plain");
+  /**
+   * The media type the loadable copy has in place of one of the document's: vertx-openapi 5.0 loads JSON, text and
+   * bytes only (of the +json types, only vnd. ones), so problem+json is validated as JSON and the rest as bytes (its
+   * text validator would choke on a text schema).
+   */
+  private static String loadableType(String type) {
+    return switch (type) {
+      case "application/json", "application/problem+json" -> "application/json";
+      default -> "application/octet-stream";
+    };
+  }
 
   private final Vertx vertx;
   private final JsonObject raw;
@@ -163,14 +171,14 @@ public final class Contract implements AutoCloseable {
       switch (parameter.getIn()) {
         case PATH -> {
           int segment = RequestUtils.findPathSegment(operation.getAbsoluteOpenAPIPath(), parameter.getName());
-          path.put(parameter.getName(), new RequestParameterImpl(segment <= segments.length
+          path.put(parameter.getName(), value(parameter, segment <= segments.length
               ? URLDecoder.decode(segments[segment - 1], StandardCharsets.UTF_8) : null));
         }
         case QUERY -> {
           List<String> values = queryValues.get(parameter.getName());
-          query.put(parameter.getName(), new RequestParameterImpl(values == null ? null : values.get(0)));
+          query.put(parameter.getName(), value(parameter, values == null ? null : values.get(0)));
         }
-        case HEADER -> headers.put(parameter.getName(), new RequestParameterImpl(requestHeader(exchange, parameter.getName())));
+        case HEADER -> headers.put(parameter.getName(), value(parameter, requestHeader(exchange, parameter.getName())));
         case COOKIE -> cookies.put(parameter.getName(), new RequestParameterImpl(null));
       }
     }
@@ -187,6 +195,17 @@ public final class Contract implements AutoCloseable {
     } catch (Exception e) {
       return message(e);
     }
+  }
+
+  /**
+   * A parameter's raw value as vertx-openapi's transformer needs it: that parses a string parameter as JSON when it
+   * is more than word characters, and fails on one with a quote (Bearer realm="parley", q="froze solid"), so string
+   * values go in as JSON strings.
+   */
+  private static RequestParameterImpl value(Parameter parameter, String raw) {
+    if (raw == null) return new RequestParameterImpl(null);
+    boolean string = parameter.getSchemaType() == io.vertx.json.schema.common.dsl.SchemaType.STRING;
+    return new RequestParameterImpl(string ? io.vertx.core.json.Json.encode(raw) : raw);
   }
 
   private static String requestHeader(Api.Exchange exchange, String name) {
@@ -211,13 +230,12 @@ public final class Contract implements AutoCloseable {
       if (!content.containsKey(contentType)) {
         return "content type " + response.contentType() + " is not documented (documented: " + content.fieldNames() + ")";
       }
-      mediaType = VALIDATED_MEDIA_TYPES.contains(contentType) ? contentType : "application/octet-stream";
+      mediaType = loadableType(contentType);
     }
     Map<String, ResponseParameter> headers = new HashMap<>();
-    JsonObject documentedHeaders = answer.getJsonObject("headers", new JsonObject());
-    for (String name : documentedHeaders.fieldNames()) {
-      String value = response.header(name);
-      if (value != null) headers.put(name, new RequestParameterImpl(value));
+    for (Parameter header : operation.getResponse(response.status()).getHeaders()) {
+      String value = response.header(header.getName());
+      if (value != null) headers.put(header.getName(), value(header, value));
     }
     ResponseParameter body = mediaType == null ? new RequestParameterImpl(null)
         : new RequestParameterImpl(Buffer.buffer(response.body()));
@@ -242,6 +260,8 @@ public final class Contract implements AutoCloseable {
   /** The copy vertx-openapi loads: media types it cannot load are renamed, their schemas dropped. */
   private static JsonObject loadable(JsonObject document) {
     renameUnloadable(document);
+    // The document's server is relative ("/": the server that serves it); vertx-openapi wants an absolute URL.
+    document.put("servers", new io.vertx.core.json.JsonArray().add(new JsonObject().put("url", "http://localhost")));
     return document;
   }
 
@@ -250,9 +270,10 @@ public final class Contract implements AutoCloseable {
       JsonObject content = object.getJsonObject("content");
       if (content != null && object.containsKey("description")) {  // a response, not a request body
         for (String type : new ArrayList<>(content.fieldNames())) {
-          if (!VALIDATED_MEDIA_TYPES.contains(type)) {
-            content.remove(type);
-            content.put("application/octet-stream", new JsonObject());
+          String loadable = loadableType(type);
+          if (!loadable.equals(type)) {
+            Object media = content.remove(type);
+            content.put(loadable, loadable.equals("application/octet-stream") ? new JsonObject() : media);
           }
         }
       }
