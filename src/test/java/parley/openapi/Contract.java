@@ -125,6 +125,8 @@ public final class Contract implements AutoCloseable {
     if (exchange.method().equals("HEAD")) return null;  // documented once, as GET
     Operation operation = operation(exchange);
     if (operation == null) {
+      // The web app's pages are not the REST API (ContractTest lists them): only the API must be documented.
+      if (!api(exchange)) return null;
       // No such route: refused (404, 405, or 400 for what no route takes, such as a body on a DELETE), as it must be.
       if (response.status() >= 400 && response.status() < 500) return null;
       return where + ": the document has no operation " + exchange.method() + " " + exchange.path();
@@ -146,7 +148,7 @@ public final class Contract implements AutoCloseable {
   private static String conventions(Api.Exchange exchange) {
     Api.Response response = exchange.response();
     if (response.header("x-request-id") == null) return "no X-Request-Id";
-    boolean api = exchange.path().equals("/api") || exchange.path().startsWith("/api/");
+    boolean api = api(exchange);
     boolean cacheable = exchange.path().equals("/api/openapi.yaml") && response.status() < 400;
     if (api && !cacheable && !"no-store".equals(response.header("cache-control"))) {
       return "an /api answer without Cache-Control: no-store";
@@ -155,6 +157,10 @@ public final class Contract implements AutoCloseable {
       return "an error that is not application/problem+json";
     }
     return null;
+  }
+
+  private static boolean api(Api.Exchange exchange) {
+    return exchange.path().equals("/api") || exchange.path().startsWith("/api/");
   }
 
   private static boolean isProblem(Api.Response response) {
