@@ -52,6 +52,7 @@ import parley.post.PostRoutes;
 import parley.search.Search;
 import parley.search.SearchRoutes;
 import parley.atom.AtomRoutes;
+import parley.web.OpenApiDocument;
 import parley.web.Pages;
 import parley.post.Posts;
 
@@ -83,6 +84,10 @@ public final class HttpVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    return OpenApiDocument.load(vertx).compose(this::start);
+  }
+
+  private Future<?> start(OpenApiDocument apiDocument) {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
     RateLimiter limits = node.limits();
     EventLog events = new EventLog(vertx, database.pool(), node.commits());
@@ -156,6 +161,7 @@ public final class HttpVerticle extends VerticleBase {
     blocks.mount(router);
     inbox.mount(router);
     new SearchRoutes(new Search(database.pool())).mount(router);
+    apiDocument.mount(router);
     Router mod = guarded(Principal::moderator);
     reports.mountModerator(mod);
     moderation.mount(mod);
@@ -177,6 +183,10 @@ public final class HttpVerticle extends VerticleBase {
     router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*")
         .handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));
     pages.mountNotFound(router);
+
+    node.routes().record("", router);
+    node.routes().record("/api/mod", mod);
+    node.routes().record("/api/admin", admins);
 
     ProblemHandler problems = new ProblemHandler(MAX_BODY_BYTES);
     router.route().failureHandler(problems);

@@ -57,7 +57,7 @@ public final class Main {
 
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
-      AtomicBoolean draining, RouteTable restrictedRoutes, CommitListeners commits, Relay relay,
+      AtomicBoolean draining, RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay,
       PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores) {
 
     public int port() {
@@ -188,7 +188,7 @@ public final class Main {
     NodeState node = new NodeState(limits, cluster == null ? Accounts.loginThrottle(config)
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
-        new AtomicBoolean(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
+        new AtomicBoolean(), new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
         new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits)));
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
@@ -196,7 +196,7 @@ public final class Main {
         .compose(v -> Accounts.promoteConfiguredAdmin(database.pool(), config.admin()))
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
-        .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(),
+        .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),
             node.commits(), node.relay(), meters, cluster, notifier, node.scores()));
   }
 

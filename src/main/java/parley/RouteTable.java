@@ -10,14 +10,18 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListSet;
 
 /**
- * The routes behind a guard, as "METHOD /path", read off the routers themselves: the permission tests check every
- * one of them, so a route added behind a guard is tested without anyone listing it.
+ * Routes as "METHOD /path", read off the routers themselves: the routes behind a guard, which the permission tests
+ * check one by one, and every route of the server, which the contract test holds against the OpenAPI document. So a
+ * route added anywhere is tested without anyone listing it.
  */
 public final class RouteTable {
 
   private final Set<String> routes = new ConcurrentSkipListSet<>();
 
-  /** Records a guarded router's routes (every HTTP verticle mounts the same ones; the set keeps one copy). */
+  /**
+   * Records a router's routes that have a path and methods (every HTTP verticle mounts the same ones; the set keeps
+   * one copy). Handlers for every path (guards) and regex routes (static files) have neither and are left out.
+   */
   void record(String prefix, Router router) {
     for (Route route : router.getRoutes()) {
       if (route.getPath() == null) continue;  // the guard itself

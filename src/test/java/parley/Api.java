@@ -64,6 +64,51 @@ public final class Api {
     }
   }
 
+  /**
+   * One request and its answer as they went over the wire, for the contract check (parley.openapi.Contract), which
+   * validates both against the OpenAPI document.
+   */
+  public record Exchange(String method, String target, String authorization, String contentType, String body,
+      Response response) {
+
+    /** The path without the query string. */
+    public String path() {
+      int query = target.indexOf('?');
+      return query < 0 ? target : target.substring(0, query);
+    }
+
+    /** The raw query string, or null. */
+    public String query() {
+      int query = target.indexOf('?');
+      return query < 0 ? null : target.substring(query + 1);
+    }
+
+    @Override
+    public String toString() {
+      return method + " " + target + " -> " + response.status();
+    }
+  }
+
+  /** The latest exchanges of every Api in this JVM, oldest first (bounded: a load test must not fill the heap). */
+  private static final java.util.Deque<Exchange> EXCHANGES = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private static final int MAX_RECORDED = 20_000;
+  private static final java.util.concurrent.atomic.AtomicInteger RECORDED = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Takes the exchanges recorded so far, leaving none. */
+  public static java.util.List<Exchange> drainExchanges() {
+    java.util.List<Exchange> taken = new java.util.ArrayList<>();
+    for (Exchange e; (e = EXCHANGES.pollFirst()) != null; ) {
+      RECORDED.decrementAndGet();
+      taken.add(e);
+    }
+    return taken;
+  }
+
+  private static void recordExchange(Exchange exchange) {
+    EXCHANGES.addLast(exchange);
+    if (RECORDED.incrementAndGet() > MAX_RECORDED && EXCHANGES.pollFirst() != null) RECORDED.decrementAndGet();
+  }
+
   private static final HttpClient CLIENT = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5))
       .version(HttpClient.Version.HTTP_1_1)
@@ -115,7 +160,9 @@ public final class Api {
     request.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     try {
       HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
-      return new Response(response.statusCode(), response.body(), response.headers());
+      Response answer = new Response(response.statusCode(), response.body(), response.headers());
+      recordExchange(new Exchange(method, path, authorization, body == null ? null : contentType, body, answer));
+      return answer;
     } catch (IOException e) {
       throw new IllegalStateException(method + " " + path + " failed", e);
     } catch (InterruptedException e) {

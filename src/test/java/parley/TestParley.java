@@ -2,6 +2,7 @@ package parley;
 
 import io.vertx.core.Vertx;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -21,12 +22,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The real Parley for tests: one embedded PostgreSQL and one running server per test JVM (started by the first
- * test class that asks), reached over real HTTP. Every test starts from empty tables.
+ * test class that asks), reached over real HTTP. Every test starts from empty tables. With -Dparley.contract=all,
+ * every class's exchanges through {@link Api} are also checked against the OpenAPI document (see
+ * parley.openapi.ContractCheck).
  *
  * <p>PostgreSQL logs every statement the server runs (tagged with the application name), so tests can count
  * queries per request.
  */
-public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
+public final class TestParley implements BeforeAllCallback, BeforeEachCallback, AfterAllCallback {
 
   public static final String JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789";
   public static final String APP_NAME = "parley-test";
@@ -39,6 +42,15 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback {
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
     server();
+    if (parley.openapi.ContractCheck.enabled()) parley.openapi.ContractCheck.start();
+  }
+
+  /** With -Dparley.contract=all, every exchange of the class is validated against the OpenAPI document. */
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    if (parley.openapi.ContractCheck.enabled()) {
+      parley.openapi.ContractCheck.finish(context.getRequiredTestClass().getSimpleName());
+    }
   }
 
   @Override

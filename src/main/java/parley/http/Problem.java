@@ -11,8 +11,11 @@ import java.util.List;
  */
 public final class Problem extends RuntimeException {
 
-  /** Where each problem type is explained; the code is appended. */
-  public static final String TYPE_BASE = "https://parley.dev/problems/";
+  /**
+   * Where each problem type is explained; the code is appended. Relative, so it resolves against the server that
+   * answered: /problems/{code} leads to that code's section of webroot/problems.html.
+   */
+  public static final String TYPE_BASE = "/problems/";
 
   /** One invalid field of a request, reported under {@code errors}. */
   public record FieldError(String field, String message) {

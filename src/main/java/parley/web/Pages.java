@@ -10,8 +10,11 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Visibility;
 import parley.http.PathIds;
+import parley.http.ProblemType;
 import parley.post.Post;
 import parley.post.Posts;
+
+import java.util.Arrays;
 
 /**
  * The web app's pages that the server fills in or picks: clean URLs for the static pages, a post page that carries
@@ -62,9 +65,22 @@ public final class Pages {
     router.get("/notifications").handler(ctx -> ctx.reroute("/notifications.html"));
     router.get("/settings").handler(ctx -> ctx.reroute("/settings.html"));
     router.get("/search").handler(ctx -> ctx.reroute("/search.html"));
+    // Problem types (the "type" of every problem+json answer) lead to their section of one page.
+    router.get("/problems").handler(ctx -> ctx.reroute("/problems.html"));
+    router.get("/problems/:code").handler(this::problemType);
     router.get("/favicon.ico").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "image/svg+xml").putHeader(HttpHeaders.CACHE_CONTROL, "max-age=86400")
         .end(favicon));
+  }
+
+  private void problemType(RoutingContext ctx) {
+    String code = ctx.pathParam("code");
+    if (Arrays.stream(ProblemType.values()).noneMatch(type -> type.code().equals(code))) {
+      ctx.next();
+      return;
+    }
+    ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/problems#" + code)
+        .putHeader(HttpHeaders.CACHE_CONTROL, "max-age=86400").end();
   }
 
   /** After the static files: a browser asking for a page that is not there gets a page that says so. */

@@ -48,4 +48,20 @@ class PagesTest {
       assertTrue(page.body().contains("<title>Parley: post</title>"), path);
     }
   }
+
+  @Test
+  void aProblemsTypeLeadsToItsSectionOfTheProblemTypesPage() {
+    Api.Response problem = api.get("/api/posts/99999999");
+    assertEquals(404, problem.status());
+    String type = problem.json().getString("type");
+    assertEquals("/problems/not-found", type);
+    Api.Response redirect = api.raw("GET", type, null, null, null);
+    assertEquals(302, redirect.status());
+    assertEquals("/problems#not-found", redirect.header("location"));
+    Api.Response page = api.raw("GET", "/problems", null, null, null);
+    assertEquals(200, page.status());
+    assertTrue(page.contentType().startsWith("text/html"), page.contentType());
+    assertTrue(page.body().contains("<section id=\"not-found\">"), page.body());
+    assertEquals(404, api.raw("GET", "/problems/no-such-code", null, null, null).status());
+  }
 }

@@ -1,0 +1,340 @@
+package parley.openapi;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The OpenAPI document (src/main/resources/openapi.yaml) against the running server, so neither can drift: every
+ * route of the router is documented and every documented path is routed; and a conversation that calls every
+ * documented operation, with its success and its main refusals, has each of its real requests and responses
+ * validated against the document.
+ */
+@ExtendWith(TestParley.class)
+class ContractTest {
+
+  /**
+   * The web app's pages: HTML for browsers, not the REST API, so not in the document. Everything else the router
+   * serves must be documented.
+   */
+  private static final Set<String> WEB_PAGES = Set.of("GET /posts/{postId}", "GET /c/{commentId}",
+      "GET /u/{username}", "GET /login", "GET /mod", "GET /notifications", "GET /settings", "GET /search",
+      "GET /favicon.ico", "GET /problems", "GET /problems/{code}");
+
+  private static Contract contract;
+  private final Api api = Api.local();
+
+  @BeforeAll
+  static void load() throws Exception {
+    contract = Contract.load();
+  }
+
+  @AfterAll
+  static void close() {
+    if (contract != null) contract.close();
+  }
+
+  @Test
+  void everyRouteOfTheServerIsDocumentedAndEveryDocumentedRouteIsServed() throws Exception {
+    Set<String> served = new TreeSet<>();
+    for (String route : TestParley.server().running().routes().routes()) {
+      served.add(route.replaceAll(":(\\w+)", "{$1}"));
+    }
+    served.removeAll(WEB_PAGES);
+    Set<String> documented = contract.documentedRoutes();
+    Set<String> undocumented = new TreeSet<>(served);
+    undocumented.removeAll(documented);
+    Set<String> unserved = new TreeSet<>(documented);
+    unserved.removeAll(served);
+    if (!undocumented.isEmpty() || !unserved.isEmpty()) {
+      fail("routes the server has that src/main/resources/openapi.yaml does not document (add a path or method "
+          + "there, with its parameters, bodies and responses; or, for an HTML page, to WEB_PAGES): " + undocumented
+          + "\ndocumented routes the server does not have: " + unserved);
+    }
+    assertTrue(served.size() > 50, "the router's routes were read: " + served);
+  }
+
+  @Test
+  void theDocumentIsServedAsYamlAndMayBeCached() throws Exception {
+    Api.Response document = api.get("/api/openapi.yaml");
+    assertEquals(200, document.status());
+    assertEquals("application/yaml", Contract.essence(document.contentType()));
+    assertTrue(document.header("cache-control").contains("max-age="), document.header("cache-control"));
+    assertEquals(java.nio.file.Files.readString(Contract.DOCUMENT), document.body());
+    String etag = document.header("etag");
+    java.net.http.HttpResponse<String> conditional = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(api.baseUrl() + "/api/openapi.yaml"))
+            .header("If-None-Match", etag).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(304, conditional.statusCode(), "a client that has the document revalidates it by its ETag");
+  }
+
+  @Test
+  void everyOperationAnswersAsTheDocumentSays() throws Exception {
+    Api.drainExchanges();
+    converse();
+    List<Api.Exchange> exchanges = Api.drainExchanges();
+    List<String> violations = new ArrayList<>();
+    Set<String> exercised = new TreeSet<>();
+    for (Api.Exchange exchange : exchanges) {
+      String violation = contract.violation(exchange);
+      if (violation != null) violations.add(violation);
+      String route = contract.routeOf(exchange);
+      if (route != null) exercised.add(route);
+    }
+    Set<String> unexercised = new TreeSet<>(contract.documentedRoutes());
+    unexercised.removeAll(exercised);
+    if (!violations.isEmpty() || !unexercised.isEmpty()) {
+      fail(violations.size() + " of " + exchanges.size() + " exchanges break the contract:\n  "
+          + String.join("\n  ", violations)
+          + "\ndocumented operations this test never calls (add them to converse()): " + unexercised);
+    }
+  }
+
+  /** A conversation that calls every documented operation, succeeding and being refused. */
+  private void converse() throws Exception {
+    // health, metrics, the document itself
+    api.get("/health");
+    api.get("/health/live");
+    api.get("/health/ready");
+    api.raw("GET", "/metrics", null, null, null);
+    api.get("/api/openapi.yaml");
+
+    // accounts
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    Session mia = api.registerWithRole("mia", "admin");
+    Session sam = api.registerWithRole("sam", "moderator");
+    api.post("/api/auth/register", null, new JsonObject().put("username", "x").put("email", "nope").put("password", "short"));
+    api.post("/api/auth/register", null, new JsonObject().put("username", "ALICE").put("email", "a2@example.org").put("password", "correct horse"));
+    api.raw("POST", "/api/auth/register", null, "username=dave", "text/plain");
+    api.raw("POST", "/api/auth/register", null, "[1]", "application/json");
+    api.post("/api/auth/login", null, new JsonObject().put("login", "alice").put("password", "correct horse"));
+    api.post("/api/auth/login", null, new JsonObject().put("login", "alice").put("password", "wrong password"));
+    Session leaving = api.register("leaving");
+    api.put("/api/me/password", leaving, new JsonObject().put("currentPassword", "wrong one").put("newPassword", "battery staple"));
+    Api.Response changed = api.put("/api/me/password", leaving, new JsonObject().put("currentPassword", "correct horse").put("newPassword", "battery staple"));
+    leaving = new Session(changed.json().getString("token"), leaving.id(), leaving.username());
+    api.post("/api/auth/logout-all", leaving, null);
+    api.post("/api/auth/logout-all", null, null);
+    api.get("/api/me", alice);
+    api.get("/api/me");
+    api.raw("GET", "/api/me", "Basic abc", null, null);
+
+    // posts
+    api.post("/api/markdown/preview", alice, new JsonObject().put("body", "**bold** @bob <b>raw</b>"));
+    api.post("/api/markdown/preview", null, new JsonObject().put("body", "x"));
+    Api.Response created = api.post("/api/posts", alice, new JsonObject().put("title", "Compost in winter")
+        .put("body", "Keep the heap *covered*, @bob.").put("sources", new JsonArray().add("https://example.org/compost"))
+        .put("tags", new JsonArray().add("gardening")));
+    long post = created.json().getLong("id");
+    api.post("/api/posts", alice, new JsonObject().put("title", "").put("body", "").put("sources", new JsonArray().add(1)));
+    api.post("/api/posts", null, new JsonObject().put("title", "t").put("body", "b"));
+    long doomed = api.createPost(alice, "Soon deleted");
+    api.get("/api/posts");
+    api.get("/api/posts?sort=top&period=week&limit=1", bob);
+    api.get("/api/posts?tag=gardening&sort=hot");
+    api.get("/api/posts?limit=0");
+    api.get("/api/posts/" + post);
+    api.get("/api/posts/" + post, alice);
+    api.get("/api/posts/99999999");
+    api.get("/api/posts/abc");
+    api.patch("/api/posts/" + post, alice, new JsonObject().put("title", "Compost in winter, again"));
+    api.patch("/api/posts/" + post, alice, new JsonObject());
+    api.patch("/api/posts/" + post, bob, new JsonObject().put("title", "Mine now"));
+    api.put("/api/posts/" + post + "/tags", alice, new JsonObject().put("tags", new JsonArray().add("gardening").add("winter")));
+    api.put("/api/posts/" + post + "/tags", bob, new JsonObject().put("tags", new JsonArray()));
+    api.put("/api/posts/" + post + "/tags", alice, new JsonObject().put("tags", new JsonArray().add("Not A Tag!")));
+    api.get("/api/tags");
+    api.get("/api/tags?limit=500");
+    api.delete("/api/posts/" + doomed, bob);
+    api.delete("/api/posts/" + doomed, alice);
+    api.delete("/api/posts/" + doomed, alice);
+
+    // comments
+    long first = api.comment(bob, post, "Mine froze solid in January.", null);
+    long reply = api.comment(alice, post, "Did it thaw?", first);
+    api.post("/api/posts/" + post + "/comments", bob, new JsonObject().put("body", "").put("parentId", "x"));
+    api.post("/api/posts/99999999/comments", bob, new JsonObject().put("body", "Anyone?"));
+    api.get("/api/posts/" + post + "/comments");
+    api.get("/api/posts/" + post + "/comments?sort=best&limit=1", alice);
+    api.get("/api/posts/" + post + "/comments?limit=201");
+    api.get("/api/comments/" + first);
+    api.get("/api/comments/99999999");
+    api.patch("/api/comments/" + reply, alice, new JsonObject().put("body", "Did it thaw by April?"));
+    api.patch("/api/comments/" + reply, bob, new JsonObject().put("body", "No."));
+    api.patch("/api/comments/" + reply, alice, new JsonObject().put("body", ""));
+    long gone = api.comment(bob, post, "Never mind.", null);
+    api.delete("/api/comments/" + gone, alice);
+    api.delete("/api/comments/" + gone, bob);
+    api.get("/api/comments/" + gone);
+    api.patch("/api/comments/" + gone, bob, new JsonObject().put("body", "Back"));
+    api.get("/api/users/alice");
+    api.get("/api/users/nobody");
+    api.get("/api/users/alice/posts");
+    api.get("/api/users/alice/posts?limit=0");
+    api.get("/api/users/bob/comments", alice);
+    api.get("/api/users/nobody/comments");
+
+    // votes
+    api.put("/api/posts/" + post + "/vote", bob, new JsonObject().put("value", 1));
+    api.put("/api/posts/" + post + "/vote", alice, new JsonObject().put("value", 1));
+    api.put("/api/posts/" + post + "/vote", bob, new JsonObject().put("value", 5));
+    api.delete("/api/posts/" + post + "/vote", bob);
+    api.delete("/api/posts/" + post + "/vote", null);
+    api.put("/api/comments/" + first + "/vote", alice, new JsonObject().put("value", 1));
+    api.put("/api/comments/99999999/vote", alice, new JsonObject().put("value", 1));
+    api.delete("/api/comments/" + first + "/vote", alice);
+    api.get("/api/posts/" + post + "/comments", alice);
+
+    // following threads, notifications
+    api.get("/api/posts/" + post + "/follow", carol);
+    api.put("/api/posts/" + post + "/follow", carol, null);
+    api.delete("/api/posts/" + post + "/follow", carol);
+    api.get("/api/posts/99999999/follow", carol);
+    api.get("/api/posts/" + post + "/follow");
+    api.get("/api/me/notifications", bob);
+    api.get("/api/me/notifications?order=unread&limit=5", alice);
+    api.get("/api/me/notifications?order=oldest", alice);
+    api.get("/api/me/notifications/unread", alice);
+    api.get("/api/me/notifications/unread");
+    api.post("/api/me/notifications/read", alice, new JsonObject().put("upTo", 1_000_000));
+    api.post("/api/me/notifications/read", alice, new JsonObject().put("ids", new JsonArray().add(1).add(2)));
+    api.post("/api/me/notifications/read", alice, new JsonObject());
+    api.get("/api/me/notification-settings", alice);
+    api.put("/api/me/notification-settings", alice, new JsonObject().put("mentions", false));
+    api.put("/api/me/notification-settings", alice, new JsonObject().put("mentions", "no"));
+
+    // search
+    api.get("/api/search?q=compost");
+    api.get("/api/search?q=%22froze+solid%22&type=comments", alice);
+    api.get("/api/search?q=bo&type=users&limit=1");
+    api.get("/api/search");
+    api.get("/api/search?q=x&type=everything");
+
+    // live: the event stream of a thread that is not there (a stream that opens never ends, so not here)
+    api.get("/api/posts/99999999/events");
+
+    // blocks
+    api.put("/api/me/blocks/alice", carol, null);
+    api.get("/api/posts/" + post, carol);
+    api.get("/api/posts/" + post + "/comments", carol);
+    api.get("/api/comments/" + reply, carol);
+    api.get("/api/me/blocks", carol);
+    api.put("/api/me/blocks/carol", carol, null);
+    api.put("/api/me/blocks/nobody", carol, null);
+    api.delete("/api/me/blocks/alice", carol);
+    api.delete("/api/me/blocks/alice", null);
+
+    // reports and the queue
+    Api.Response report = api.post("/api/reports", carol, new JsonObject().put("targetType", "comment")
+        .put("targetId", first).put("reason", "harassment").put("details", "Second time this week."));
+    long reportId = report.json().getLong("id");
+    api.post("/api/reports", carol, new JsonObject().put("targetType", "comment").put("targetId", first).put("reason", "spam"));
+    api.post("/api/reports", bob, new JsonObject().put("targetType", "comment").put("targetId", first).put("reason", "spam"));
+    api.post("/api/reports", carol, new JsonObject().put("targetType", "post").put("targetId", post).put("reason", "rude"));
+    api.post("/api/reports", carol, new JsonObject().put("targetType", "post").put("targetId", 99999999).put("reason", "spam"));
+    api.get("/api/me/reports", carol);
+    api.get("/api/mod/queue", sam);
+    api.get("/api/mod/queue?status=open&reason=harassment&limit=10", mia);
+    api.get("/api/mod/queue?status=closed", sam);
+    api.get("/api/mod/queue", bob);
+    api.get("/api/mod/queue");
+    api.post("/api/mod/reports/" + reportId + "/resolve", sam, new JsonObject().put("action", "dismiss").put("note", "Fine."));
+    api.post("/api/mod/reports/" + reportId + "/resolve", sam, new JsonObject().put("action", "dismiss"));
+    api.post("/api/mod/reports/" + reportId + "/resolve", sam, new JsonObject().put("action", "shrug"));
+    api.post("/api/mod/reports/99999999/resolve", sam, new JsonObject().put("action", "hide"));
+    api.get("/api/me/reports", carol);
+
+    // moderators' actions on content
+    api.post("/api/mod/posts/" + post + "/hide", sam, new JsonObject().put("reason", "Off topic"));
+    api.post("/api/mod/posts/" + post + "/hide", sam, new JsonObject().put("reason", "Again"));
+    api.post("/api/mod/posts/" + post + "/hide", sam, null);
+    api.get("/api/posts/" + post, alice);
+    api.post("/api/mod/posts/" + post + "/restore", sam, null);
+    api.post("/api/mod/posts/" + post + "/restore", sam, new JsonObject().put("reason", "Not hidden"));
+    api.post("/api/mod/posts/" + post + "/lock", sam, new JsonObject().put("reason", "Cooling off"));
+    api.post("/api/posts/" + post + "/comments", bob, new JsonObject().put("body", "Locked?"));
+    api.post("/api/mod/posts/" + post + "/unlock", sam, null);
+    api.post("/api/mod/posts/" + post + "/unlock", sam, null);
+    api.post("/api/mod/comments/" + first + "/hide", sam, new JsonObject().put("reason", "Rude"));
+    api.get("/api/posts/" + post + "/comments");
+    api.post("/api/mod/comments/" + first + "/restore", sam, null);
+    api.post("/api/mod/comments/99999999/restore", sam, null);
+    api.post("/api/mod/posts/99999999/lock", bob, null);
+
+    // filters and pre-moderation
+    Api.Response hold = api.post("/api/mod/filters", sam, new JsonObject().put("kind", "word").put("pattern", "casino").put("action", "hold"));
+    api.post("/api/mod/filters", sam, new JsonObject().put("kind", "word").put("pattern", "CASINO").put("action", "hold"));
+    api.post("/api/mod/filters", sam, new JsonObject().put("kind", "regex").put("pattern", "(").put("action", "drop"));
+    Api.Response refuse = api.post("/api/mod/filters", sam, new JsonObject().put("kind", "pattern").put("pattern", "cheap\\s+pills").put("action", "refuse"));
+    api.get("/api/mod/filters", sam);
+    api.post("/api/posts", alice, new JsonObject().put("title", "Offer").put("body", "cheap   pills here"));
+    api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "cheap pills"));
+    long pendingPost = api.post("/api/posts", bob, new JsonObject().put("title", "Casino night").put("body", "At the casino")).json().getLong("id");
+    long rejectedPost = api.post("/api/posts", bob, new JsonObject().put("title", "Casino again").put("body", "casino")).json().getLong("id");
+    long pendingComment = api.post("/api/posts/" + post + "/comments", bob, new JsonObject().put("body", "casino?")).json().getLong("id");
+    long rejectedComment = api.post("/api/posts/" + post + "/comments", bob, new JsonObject().put("body", "casino!")).json().getLong("id");
+    api.get("/api/posts/" + pendingPost, bob);
+    api.get("/api/mod/pending", sam);
+    api.get("/api/mod/pending?limit=1000", sam);
+    api.post("/api/mod/posts/" + pendingPost + "/approve", sam, null);
+    api.post("/api/mod/posts/" + pendingPost + "/approve", sam, null);
+    api.post("/api/mod/posts/" + rejectedPost + "/reject", sam, new JsonObject().put("reason", "Gambling"));
+    api.post("/api/mod/posts/" + rejectedPost + "/reject", sam, new JsonObject());
+    api.post("/api/mod/comments/" + pendingComment + "/approve", sam, new JsonObject().put("reason", "Fine"));
+    api.post("/api/mod/comments/" + rejectedComment + "/reject", sam, new JsonObject().put("reason", "Gambling"));
+    api.post("/api/mod/comments/" + rejectedComment + "/reject", sam, new JsonObject().put("reason", "Again"));
+    api.get("/api/mod/recent", sam);
+    api.get("/api/mod/recent?limit=0", sam);
+    api.delete("/api/mod/filters/" + hold.json().getLong("id"), sam);
+    api.delete("/api/mod/filters/" + refuse.json().getLong("id"), sam);
+    api.delete("/api/mod/filters/" + refuse.json().getLong("id"), sam);
+
+    // users: cards, notes, bans, roles
+    api.post("/api/mod/users/bob/notes", sam, new JsonObject().put("body", "Warned about tone."));
+    api.post("/api/mod/users/bob/notes", sam, new JsonObject().put("body", ""));
+    api.post("/api/mod/users/nobody/notes", sam, new JsonObject().put("body", "Who?"));
+    api.post("/api/mod/users/bob/ban", sam, new JsonObject().put("reason", "Spam").put("until", "2999-12-31T00:00:00Z"));
+    api.post("/api/mod/users/bob/ban", sam, new JsonObject().put("reason", "Spam").put("until", "1999-12-31T00:00:00Z"));
+    api.post("/api/mod/users/mia/ban", sam, new JsonObject().put("reason", "Coup"));
+    api.post("/api/mod/users/sam/ban", sam, new JsonObject().put("reason", "Me"));
+    api.post("/api/posts", bob, new JsonObject().put("title", "Still here").put("body", "Am I?"));
+    api.get("/api/mod/users/bob", sam);
+    api.get("/api/mod/users/nobody", sam);
+    api.delete("/api/mod/users/bob/ban", sam);
+    api.delete("/api/mod/users/nobody/ban", sam);
+    api.get("/api/mod/log", sam);
+    api.get("/api/mod/log?limit=1", mia);
+    api.get("/api/mod/log?cursor=nonsense", mia);
+    api.put("/api/admin/users/carol/role", mia, new JsonObject().put("role", "moderator"));
+    api.put("/api/admin/users/carol/role", mia, new JsonObject().put("role", "king"));
+    api.put("/api/admin/users/mia/role", mia, new JsonObject().put("role", "user"));
+    api.put("/api/admin/users/nobody/role", mia, new JsonObject().put("role", "user"));
+    api.put("/api/admin/users/carol/role", sam, new JsonObject().put("role", "admin"));
+
+    // feeds
+    api.raw("GET", "/feed.atom", null, null, null);
+    api.raw("GET", "/tags/gardening/feed.atom", null, null, null);
+    api.raw("GET", "/tags/Not_A_Tag/feed.atom", null, null, null);
+
+    // no such route or method
+    api.get("/api/nothing-here");
+    api.put("/api/posts/" + post, alice, new JsonObject().put("title", "PUT is not PATCH"));
+  }
+}
