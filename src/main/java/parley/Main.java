@@ -58,7 +58,8 @@ public final class Main {
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
       AtomicBoolean draining, RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay,
-      PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores) {
+      PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores,
+      ConnectionGuard connectionGuard) {
 
     public int port() {
       return config.port();
@@ -197,7 +198,7 @@ public final class Main {
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),
-            node.commits(), node.relay(), meters, cluster, notifier, node.scores()));
+            node.commits(), node.relay(), meters, cluster, notifier, node.scores(), node.connections()));
   }
 
   /** Events this node's writes published, by topic kind. */

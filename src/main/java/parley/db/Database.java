@@ -58,8 +58,12 @@ public final class Database {
         // Every statement is prepared once per connection; the client's default skips statements over 2,048
         // characters, which the feed's and the thread's are.
         connect.setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384).setPipeliningLimit(256);
-        Pool pool = pool(vertx, connect, config, config.databasePoolSize(), "parley-rest");
-        Pool livePool = pool(vertx, connect, config, config.databaseLivePoolSize(), "parley-live");
+        Pool pool = pool(vertx, connect, config, config.databasePoolSize(), config.databasePoolQueue(), "parley-rest");
+        // Thousands of readers reconnecting at once (a deploy) each need a few small reads to register: they wait
+        // their turn (bounded by PARLEY_DB_TIMEOUT) rather than being turned away at once with 4003, which only
+        // made them reconnect again and again.
+        Pool livePool = pool(vertx, connect, config, config.databaseLivePoolSize(),
+            Math.max(config.databasePoolQueue(), LIVE_QUEUE), "parley-live");
         return new Database(pool, livePool, embedded);
       } catch (RuntimeException e) {
         if (embedded != null) embedded.close();
@@ -68,13 +72,17 @@ public final class Database {
     });
   }
 
-  private static Pool pool(Vertx vertx, PgConnectOptions connect, AppConfig config, int size, String name) {
+  /** Requests that may wait for the live pool, at least. */
+  static final int LIVE_QUEUE = 20_000;
+
+  private static Pool pool(Vertx vertx, PgConnectOptions connect, AppConfig config, int size, int queue,
+      String name) {
     return PgBuilder.pool()
         .with(new PoolOptions()
             .setName(name)
             .setMaxSize(size)
             .setShared(false)
-            .setMaxWaitQueueSize(config.databasePoolQueue())
+            .setMaxWaitQueueSize(queue)
             .setConnectionTimeout((int) config.databaseTimeout().toMillis())
             .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         .with(new NetClientOptions().setConnectTimeout((int) config.databaseTimeout().toMillis()))

@@ -67,11 +67,19 @@ public final class ConnectionGuard {
       State state = new State(connection);
       states.put(connection, state);
       state.awaitHead();
-      connection.closeHandler(v -> {
+      Runnable closed = () -> {
         states.remove(connection);
         vertx.cancelTimer(state.timer);
         if (counted) release(ip);
-      });
+      };
+      // The channel's own close, not the HTTP connection's close handler: a connection upgraded to a WebSocket
+      // hands its channel to the WebSocket, and its close handler never runs. Counted on that, every live socket
+      // an address ever opened stayed counted (locking it out at the cap) and the node kept them all in memory.
+      if (connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
+        base.channel().closeFuture().addListener(f -> closed.run());
+      } else {
+        connection.closeHandler(v -> closed.run());
+      }
     }
 
     /**
