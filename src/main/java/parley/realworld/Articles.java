@@ -83,11 +83,7 @@ final class Articles {
   }
 
   Future<Slice> list(Query query, long readerId) {
-    Tuple filters = Tuple.tuple().addLong(readerId).addString(query.tag()).addString(query.author())
-        .addString(query.favoritedBy()).addBoolean(query.feed());
-    Tuple page = Tuple.tuple();
-    filters.forEach(page::addValue);
-    page.addInteger(query.limit()).addInteger(query.offset());
+    Tuple page = filters(query, readerId).addInteger(query.limit()).addInteger(query.offset());
     return pool.preparedQuery(LIST).execute(page).compose(rows -> {
       List<JsonObject> articles = new ArrayList<>(rows.size());
       long total = 0;
@@ -96,9 +92,14 @@ final class Articles {
         articles.add(article(row, false));
       }
       if (!articles.isEmpty() || query.offset() == 0) return Future.succeededFuture(new Slice(articles, total));
-      return pool.preparedQuery(COUNT).execute(filters)
+      return pool.preparedQuery(COUNT).execute(filters(query, readerId))
           .map(count -> new Slice(articles, count.iterator().next().getLong("total")));
     });
+  }
+
+  private static Tuple filters(Query query, long readerId) {
+    return Tuple.tuple().addLong(readerId).addString(query.tag()).addString(query.author())
+        .addString(query.favoritedBy()).addBoolean(query.feed());
   }
 
   /** The article as this reader may read it; 404 when it does not exist for them or they blocked its author. */
