@@ -65,7 +65,7 @@ class RealWorldHoldsTest {
     assertEquals(0, rw("GET", "/articles", newcomer, null).json().getInteger("articlesCount"), "in no list");
 
     long id = Articles.idOf(slug);
-    assertEquals(200, api.post("/api/mod/posts/" + id + "/approve", mod, null).status());
+    assertEquals(204, api.post("/api/mod/posts/" + id + "/approve", mod, null).status());
     assertEquals(200, rw("GET", "/articles/" + slug, reader, null).status());
     assertEquals(1, rw("GET", "/articles", null, null).json().getInteger("articlesCount"));
   }

@@ -154,7 +154,9 @@ class RealWorldTest extends ModerationCast {
         {"POST", "/profiles/bob/follow"}, {"PUT", "/articles/x-1"}, {"DELETE", "/articles/x-1"},
         {"POST", "/articles/x-1/favorite"}, {"POST", "/articles/x-1/comments"},
         {"DELETE", "/articles/x-1/comments/1"}}) {
-      assertEquals(401, rw(write[0], write[1], null, new JsonObject()).status(), write[0] + " " + write[1]);
+      boolean takesBody = write[0].equals("POST") || write[0].equals("PUT");
+      assertEquals(401, rw(write[0], write[1], null, takesBody ? new JsonObject() : null).status(),
+          write[0] + " " + write[1]);
     }
   }
 
@@ -417,14 +419,14 @@ class RealWorldTest extends ModerationCast {
     long id = Articles.idOf(slug);
     assertEquals(200, rw("POST", "/articles/" + slug + "/comments", alice,
         new JsonObject().put("comment", new JsonObject().put("body", "By alice"))).status());
-    assertEquals(200, api.post("/api/mod/posts/" + id + "/hide", mod, reason("spam")).status());
+    assertEquals(204, api.post("/api/mod/posts/" + id + "/hide", mod, reason("spam")).status());
 
     assertEquals(404, rw("GET", "/articles/" + slug, bob, null).status());
     assertEquals(404, rw("GET", "/articles/" + slug + "/comments", bob, null).status());
     assertEquals(List.of(), titles(rw("GET", "/articles", bob, null)));
     JsonObject asAuthor = rw("GET", "/articles/" + slug, alice, null).json().getJsonObject("article");
     assertTrue(asAuthor.getBoolean("hidden"), "its author sees it, marked");
-    assertEquals(200, api.post("/api/mod/posts/" + id + "/restore", mod, reason("ok")).status());
+    assertEquals(204, api.post("/api/mod/posts/" + id + "/restore", mod, reason("ok")).status());
 
     api.put("/api/me/blocks/alice", bob, null);
     assertEquals(404, rw("GET", "/articles/" + slug, bob, null).status(), "the blocked author's article");
