@@ -290,8 +290,10 @@ public final class RealWorldRoutes {
   private void favorite(RoutingContext ctx, boolean favorite) {
     Principal caller = Principal.active(ctx);
     long id = Articles.idOf(ctx.pathParam("slug"));
+    // Only an article the caller can read here (not one by someone they blocked, which reads as a 404) takes it.
     limits.take(AppConfig.LIMIT_VOTES, "user:" + caller.id())
-        .compose(v -> favorite ? votes.favorite(id, caller) : votes.unfavorite(id, caller))
+        .compose(v -> articles.one(id, caller))
+        .compose(readable -> favorite ? votes.favorite(id, caller) : votes.unfavorite(id, caller))
         .compose(tally -> {
           scores.changed(Votes.Kind.POST, id);
           return articles.one(id, caller);

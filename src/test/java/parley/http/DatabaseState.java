@@ -55,6 +55,7 @@ final class DatabaseState implements AutoCloseable {
     tables.put("user_notes", "id");
     tables.put("post_votes", "post_id, user_id");
     tables.put("comment_votes", "comment_id, user_id");
+    tables.put("user_follows", "follower_id, followee_id");
     return tables;
   }
 

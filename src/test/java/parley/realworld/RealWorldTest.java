@@ -432,6 +432,8 @@ class RealWorldTest extends ModerationCast {
     assertEquals(404, rw("GET", "/articles/" + slug, bob, null).status(), "the blocked author's article");
     assertEquals(List.of(), titles(rw("GET", "/articles", bob, null)));
     assertEquals(0, rw("GET", "/articles/" + slug + "/comments", bob, null).json().getJsonArray("comments").size());
+    assertEquals(404, rw("POST", "/articles/" + slug + "/favorite", bob, null).status());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes"), "and takes no favorite from them");
   }
 
   @Test
