@@ -19,7 +19,8 @@ let cursor = null;
 /** Bumped by every change of order: a page that comes back for an order no longer shown is dropped. */
 let generation = 0;
 
-const SORTS = ['new', 'hot', 'top', 'active'];
+/** following: the posts of the people the reader follows (signed in only), newest first. */
+const SORTS = ['new', 'hot', 'top', 'active', 'following'];
 const PERIODS = ['day', 'week', 'month', 'year', 'all'];
 const SORT_KEY = 'parley.feed.sort';
 /** Tags as the server accepts them ("rust", "show-hn"). */
@@ -69,6 +70,7 @@ function orderWords() {
     case 'hot': return 'hot first';
     case 'top': return `most points first, ${PERIOD_WORDS[view.period]}`;
     case 'active': return 'most recently active first';
+    case 'following': return 'from people you follow, newest first';
     default: return 'newest first';
   }
 }
@@ -94,12 +96,15 @@ function item(p, arrived = false) {
       // Outside the newest-first order an arrival is put on top, out of rank: say why it is there.
       arrived ? ' · ' : '', arrived ? h('span', { class: 'badge' }, 'new') : ''),
     tagList(p.tags),
-    p.excerpt ? h('p', { class: 'excerpt' }, p.excerpt) : null);
+    // The author's own summary when they wrote one, else the start of the body.
+    p.description || p.excerpt ? h('p', { class: 'excerpt' }, p.description || p.excerpt) : null);
 }
 
 async function load() {
   const mine = generation;
-  const page = await get(`/api/posts?limit=20&${apiQuery()}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+  const after = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+  const page = await get(view.sort === 'following' ? `/api/feed/following?limit=20${after}`
+    : `/api/posts?limit=20&${apiQuery()}${after}`);
   if (mine !== generation) return;
   page.items.forEach((p) => { if (!document.getElementById(`post-${p.id}`)) feed.append(item(p)); });
   cursor = page.nextCursor;
@@ -148,7 +153,7 @@ newPosts.addEventListener('click', () => {
 more.addEventListener('click', () => load());
 
 /** Whether a post belongs in this view (the tag view shows only its tag's posts). */
-const belongs = (p) => !view.tag || (p.tags || []).includes(view.tag);
+const belongs = (p) => view.sort !== 'following' && (!view.tag || (p.tags || []).includes(view.tag));
 
 function onEvent(e) {
   const el = (id) => document.getElementById(`post-${id}`);
@@ -331,7 +336,8 @@ function composer() {
     const sources = form.elements.sources.value.split('\n').map((s) => s.trim()).filter(Boolean);
     const tags = parseTags(form.elements.tags.value);
     try {
-      const created = await post('/api/posts', { title: form.elements.title.value, body: form.elements.body.value, sources, tags });
+      const created = await post('/api/posts', { title: form.elements.title.value,
+        description: form.elements.description.value, body: form.elements.body.value, sources, tags });
       location.assign(`/posts/${created.id}`);
     } catch (error) {
       showProblem(form, tagProblems(error, tags));
@@ -340,6 +346,9 @@ function composer() {
 }
 
 renderHeader();
+// The following feed is the reader's own: a signed-out reader has no such tab (and falls back to new).
+document.getElementById('following-tab').hidden = !session.current();
+if (view.sort === 'following' && !session.current()) view.sort = 'new';
 sortControls();
 composer();
 refreshTimes();

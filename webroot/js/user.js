@@ -1,4 +1,4 @@
-/** A profile: the user's posts and comments, and block or unblock for signed-in readers. */
+/** A profile: the user's bio, posts and comments, and follow or block for signed-in readers. */
 import { get, put, del } from './api.js';
 import * as session from './session.js';
 import { h, time, renderHeader, setBodyHtml, refreshTimes } from './ui.js';
@@ -17,7 +17,16 @@ async function actions(profile) {
   box.replaceChildren();
   const me = session.current()?.user;
   if (!me || me.username.toLowerCase() === profile.username.toLowerCase()) return;
-  const blocked = await blockedByMe();
+  const [blocked, follow] = await Promise.all([blockedByMe(),
+    get(`/api/users/${encodeURIComponent(profile.username)}/follow`)]);
+  box.append(h('button', { type: 'button', id: 'follow-toggle', 'aria-pressed': String(follow.following),
+    onclick: async (event) => {
+      const path = `/api/users/${encodeURIComponent(profile.username)}/follow`;
+      const now = follow.following ? await del(path) : await put(path);
+      follow.following = now.following;
+      event.target.setAttribute('aria-pressed', String(now.following));
+      event.target.textContent = now.following ? `Unfollow ${profile.username}` : `Follow ${profile.username}`;
+    } }, follow.following ? `Unfollow ${profile.username}` : `Follow ${profile.username}`), ' ');
   box.append(h('button', { type: 'button', id: 'block-toggle', onclick: async () => {
     if (blocked) {
       await del(`/api/me/blocks/${encodeURIComponent(profile.username)}`);
@@ -44,6 +53,7 @@ async function start() {
   $('profile-name').textContent = profile.username;
   $('profile-meta').replaceChildren(`${profile.role} · joined `, time(profile.createdAt),
     ` · ${profile.postCount} posts · ${profile.commentCount} comments`);
+  if (profile.bio) $('profile-meta').after(h('p', { class: 'bio' }, profile.bio));
   await actions(profile);
   $('profile-lists').hidden = false;
   await Promise.all([

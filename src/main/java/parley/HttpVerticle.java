@@ -55,6 +55,9 @@ import parley.atom.AtomRoutes;
 import parley.web.OpenApiDocument;
 import parley.web.Pages;
 import parley.post.Posts;
+import parley.follow.FollowRoutes;
+import parley.follow.Follows;
+import parley.realworld.RealWorldRoutes;
 
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -160,6 +163,8 @@ public final class HttpVerticle extends VerticleBase {
     reports.mount(router);
     blocks.mount(router);
     inbox.mount(router);
+    Follows follows = new Follows(database.pool());
+    new FollowRoutes(follows, votes).mount(router);
     new SearchRoutes(new Search(database.pool())).mount(router);
     apiDocument.mount(router);
     Router mod = guarded(Principal::moderator);
@@ -173,6 +178,11 @@ public final class HttpVerticle extends VerticleBase {
     mountGuarded(router, "/api/admin", admins);
     bridge.mount(router);
     sse.mount(router);
+
+    // The RealWorld ("Conduit") surface: its own guards, token scheme and error shape (docs/REALWORLD.md).
+    RealWorldRoutes realworld = new RealWorldRoutes(vertx, database.pool(), accountsApi, postsApi, commentsApi, votes,
+        node.scores(), follows, limits, config.trustedProxies(), MAX_BODY_BYTES);
+    realworld.mount(router);
 
     // The web app's pages: clean URLs served by their static files (the URL stays as the reader typed it), the
     // post page with its link-preview tags, comment permalinks.
@@ -189,6 +199,7 @@ public final class HttpVerticle extends VerticleBase {
     node.routes().record("/api/admin", admins);
 
     ProblemHandler problems = new ProblemHandler(MAX_BODY_BYTES);
+    router.route(RealWorldRoutes.PREFIX + "/*").failureHandler(realworld.failures());
     router.route().failureHandler(problems);
     for (int status : new int[] {400, 404, 405, 413, 415}) router.errorHandler(status, problems);
 

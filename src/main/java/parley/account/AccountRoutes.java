@@ -12,7 +12,6 @@ import parley.http.Problem;
 import parley.http.RateLimiter;
 
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Register, log in, sign out everywhere, change the password, who am I, and public profiles; plus the authenticator
@@ -20,8 +19,6 @@ import java.util.regex.Pattern;
  */
 public final class AccountRoutes {
 
-  private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{3,30}");
-  private static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+");
 
   private final Accounts accounts;
   private final RateLimiter limits;
@@ -38,6 +35,7 @@ public final class AccountRoutes {
     router.post("/api/auth/login").handler(this::login);
     router.post("/api/auth/logout-all").handler(this::logoutAll);
     router.get("/api/me").handler(this::me);
+    router.patch("/api/me").handler(this::update);
     router.put("/api/me/password").handler(this::changePassword);
     router.get("/api/users/:username").handler(this::profile);
   }
@@ -67,19 +65,9 @@ public final class AccountRoutes {
   }
 
   private void register(RoutingContext ctx) {
-    Fields fields = Fields.of(ctx);
-    String username = fields.text("username", 3, 30, true);
-    if (username != null && !USERNAME.matcher(username).matches()) {
-      fields.error("username", "must be 3 to 30 letters, digits, '_' or '-'");
-    }
-    String email = fields.text("email", 3, 254, true);
-    if (email != null && !EMAIL.matcher(email).matches()) {
-      fields.error("email", "must be an email address");
-    }
-    String password = fields.text("password", 8, 128, false);
-    fields.check();
+    NewAccount account = NewAccount.from(Fields.of(ctx));
     limits.take(AppConfig.LIMIT_REGISTRATIONS_IP, ClientIp.of(ctx, trustedProxies))
-        .compose(v -> accounts.register(username, email, password))
+        .compose(v -> accounts.register(account.username(), account.email(), account.password()))
         .onSuccess(session -> ctx.response().setStatusCode(201)
             .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
             .end(session.toJson().encode()))
@@ -122,6 +110,17 @@ public final class AccountRoutes {
   private void me(RoutingContext ctx) {
     accounts.me(Principal.required(ctx).id())
         .onSuccess(user -> ctx.json(user.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  /** Changes one's own bio and image (and username or email); a password goes through PUT /api/me/password. */
+  private void update(RoutingContext ctx) {
+    Principal me = Principal.active(ctx);
+    Fields fields = Fields.of(ctx);
+    if (fields.has("password")) fields.error("password", "change it with PUT /api/me/password");
+    AccountChange change = AccountChange.from(fields);
+    accounts.update(me.id(), change)
+        .onSuccess(session -> ctx.json(session.user().toJson()))
         .onFailure(ctx::fail);
   }
 

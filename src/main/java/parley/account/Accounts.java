@@ -29,7 +29,7 @@ public final class Accounts {
   private static final String BAD_LOGIN = "The login or password is wrong.";
 
   private static final String USER_COLUMNS =
-      "id, username, email, role, created_at, banned_until, ban_reason, token_version";
+      "id, username, email, role, created_at, banned_until, ban_reason, token_version, bio, image";
 
   private static final String INSERT = "INSERT INTO users (username, email, password_hash, role) "
       + "VALUES ($1, $2, $3, $4) RETURNING " + USER_COLUMNS;
@@ -40,7 +40,7 @@ public final class Accounts {
   private static final String FIND_BY_ID = "SELECT " + USER_COLUMNS + " FROM users WHERE id = $1";
 
   private static final String PROFILE = """
-      SELECT u.username, u.role, u.created_at,
+      SELECT u.id, u.username, u.role, u.created_at, u.bio, u.image,
              (SELECT count(*) FROM posts p
                WHERE p.author_id = u.id AND %s) AS post_count,
              (SELECT count(*) FROM comments c JOIN posts p ON p.id = c.post_id
@@ -58,6 +58,16 @@ public final class Accounts {
   /** A new password ends every token too; only the version read with the old hash is replaced. */
   private static final String CHANGE_PASSWORD = "UPDATE users SET password_hash = $2, token_version = token_version + 1 "
       + "WHERE id = $1 AND password_hash = $3 RETURNING " + USER_COLUMNS;
+
+  /**
+   * Changes what was given ($2..$4 null: kept; $5/$7 true: bio/image set to $6/$8, null clears); a new password
+   * ($4) ends every token issued so far.
+   */
+  private static final String UPDATE_ACCOUNT = "UPDATE users SET username = COALESCE($2, username), "
+      + "email = COALESCE($3, email), password_hash = COALESCE($4, password_hash), "
+      + "token_version = token_version + CASE WHEN $4::text IS NULL THEN 0 ELSE 1 END, "
+      + "bio = CASE WHEN $5 THEN $6 ELSE bio END, image = CASE WHEN $7 THEN $8 ELSE image END "
+      + "WHERE id = $1 RETURNING " + USER_COLUMNS;
 
   private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1)";
 
@@ -238,10 +248,32 @@ public final class Accounts {
       return Optional.of(new JsonObject()
           .put("username", row.getString("username"))
           .put("role", row.getString("role"))
+          .put("bio", row.getString("bio"))
+          .put("image", row.getString("image"))
           .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
           .put("postCount", row.getLong("post_count"))
           .put("commentCount", row.getLong("comment_count")));
     });
+  }
+
+  /**
+   * Changes the caller's own account: any of username, email, password, bio and image (see {@link AccountChange}).
+   * A new password ends every other token, as {@link #changePassword} does; the session returned carries a token
+   * that is valid afterwards either way.
+   */
+  public Future<Session> update(long userId, AccountChange change) {
+    Future<String> hash = change.password() == null ? Future.succeededFuture(null) : passwords.hash(change.password());
+    return hash.compose(newHash -> pool.preparedQuery(UPDATE_ACCOUNT).execute(Tuple.tuple().addLong(userId)
+            .addString(change.username()).addString(change.email()).addString(newHash)
+            .addBoolean(change.bio() != null).addString(AccountChange.cleared(change.bio()))
+            .addBoolean(change.image() != null).addString(AccountChange.cleared(change.image())))
+        .recover(Accounts::explainDuplicate)
+        .map(rows -> {
+          if (rows.size() == 0) throw Problem.unauthorized("The token's account no longer exists.");
+          User user = User.fromRow(rows.iterator().next());
+          if (newHash != null) AccountChanged.of(userId).publish(vertx);
+          return session(user);
+        }));
   }
 
   /** Bumps the user's token version; the user as they are afterwards, or empty if they are gone. */

@@ -9,12 +9,12 @@ import java.time.OffsetDateTime;
 
 /** An account as its owner sees it. */
 public record User(long id, String username, String email, String role, OffsetDateTime createdAt,
-    OffsetDateTime bannedUntil, String banReason, int tokenVersion) {
+    OffsetDateTime bannedUntil, String banReason, int tokenVersion, String bio, String image) {
 
   static User fromRow(Row row) {
     return new User(row.getLong("id"), row.getString("username"), row.getString("email"),
         row.getString("role"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("banned_until"),
-        row.getString("ban_reason"), row.getInteger("token_version"));
+        row.getString("ban_reason"), row.getInteger("token_version"), row.getString("bio"), row.getString("image"));
   }
 
   public Principal principal() {
@@ -28,6 +28,8 @@ public record User(long id, String username, String email, String role, OffsetDa
         .put("username", username)
         .put("email", email)
         .put("role", role)
+        .put("bio", bio)
+        .put("image", image)
         .put("createdAt", Iso.format(createdAt));
   }
 }

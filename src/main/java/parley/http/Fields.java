@@ -37,6 +37,11 @@ public final class Fields {
     return new Fields(object);
   }
 
+  /** Fields of a JSON object nested in a body (RealWorld wraps its fields: {"article": {...}}). */
+  public static Fields of(JsonObject object) {
+    return new Fields(object);
+  }
+
   public boolean has(String name) {
     return json.containsKey(name);
   }

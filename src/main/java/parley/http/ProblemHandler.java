@@ -86,7 +86,8 @@ public final class ProblemHandler implements Handler<RoutingContext> {
         .end(problem.toJson().encode());
   }
 
-  Problem toProblem(RoutingContext ctx) {
+  /** The problem a failed request is answered with (for surfaces that write it in another shape). */
+  public Problem toProblem(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof Problem p) return p;
     if (failure instanceof DecodeException) return Problem.badRequest("The request body is not valid JSON.");

@@ -10,19 +10,20 @@ import java.util.Arrays;
 import java.util.List;
 
 /** A post as readers see it. */
-public record Post(long id, long authorId, String title, String body, String bodyHtml, String excerpt,
+public record Post(long id, long authorId, String title, String description, String body, String bodyHtml, String excerpt,
     List<String> sources, String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount,
     boolean hidden, boolean locked, boolean pending, int upvotes, int downvotes, List<String> tags, double hot,
     OffsetDateTime lastActivityAt) {
 
-  /** The columns {@link #fromRow} reads; {@code p} is posts and {@code u} its author. */
-  static final String COLUMNS = "p.id, p.author_id, p.title, p.body, p.body_html, p.excerpt, p.sources, u.username, "
+  /** The columns {@link #fromRow} reads; {@code p} is posts and {@code u} its author (public for read models). */
+  public static final String COLUMNS = "p.id, p.author_id, p.title, p.description, p.body, p.body_html, p.excerpt, p.sources, u.username, "
       + "p.created_at, p.edited_at, p.comment_count, p.hidden_at IS NOT NULL AS hidden, "
       + "p.locked_at IS NOT NULL AS locked, p.pending_at IS NOT NULL AS pending, p.upvotes, p.downvotes, p.tags, "
       + "p.hot, p.last_activity_at";
 
-  static Post fromRow(Row row) {
-    return new Post(row.getLong("id"), row.getLong("author_id"), row.getString("title"), row.getString("body"),
+  public static Post fromRow(Row row) {
+    return new Post(row.getLong("id"), row.getLong("author_id"), row.getString("title"), row.getString("description"),
+        row.getString("body"),
         row.getString("body_html"), row.getString("excerpt"), Arrays.asList(row.getArrayOfStrings("sources")),
         row.getString("username"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"),
         row.getInteger("comment_count"), row.getBoolean("hidden"), row.getBoolean("locked"),
@@ -50,6 +51,7 @@ public record Post(long id, long authorId, String title, String body, String bod
     JsonObject json = new JsonObject()
         .put("id", id)
         .put("title", title)
+        .put("description", description)
         .put("body", body)
         .put("bodyHtml", bodyHtml)
         .put("sources", new JsonArray(sources))
@@ -69,6 +71,7 @@ public record Post(long id, long authorId, String title, String body, String bod
     JsonObject json = new JsonObject()
         .put("id", id)
         .put("title", title)
+        .put("description", description)
         .put("author", new JsonObject().put("username", author))
         .put("createdAt", Iso.format(createdAt))
         .put("editedAt", Iso.format(editedAt))

@@ -12,9 +12,11 @@ import java.util.List;
  * The Markdown is rendered once, in the write's transaction (where its mentions are looked up), so the stored HTML
  * is what every reader gets.
  */
-record PostInput(String title, String body, List<String> sources, List<String> tags) {
+public record PostInput(String title, String description, String body, List<String> sources, List<String> tags) {
 
   static final int MAX_TITLE = 200;
+  /** A short summary shown in lists (RealWorld's "description"); optional, empty when not given. */
+  static final int MAX_DESCRIPTION = 300;
   static final int MAX_BODY = 40_000;
   static final int MAX_SOURCES = 10;
   static final int MAX_URL = 2_000;
@@ -22,25 +24,28 @@ record PostInput(String title, String body, List<String> sources, List<String> t
   /** A tag: lowercase letters, digits and inner hyphens, 1 to 30 characters ("rust", "show-hn"). */
   static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?");
 
-  static PostInput forCreate(Fields fields) {
+  public static PostInput forCreate(Fields fields) {
     String title = fields.text("title", 1, MAX_TITLE, true);
+    String description = fields.optionalText("description", 0, MAX_DESCRIPTION, true);
     String body = fields.text("body", 1, MAX_BODY, false);
     List<String> sources = sources(fields);
     List<String> tags = tags(fields);
     fields.check();
-    return new PostInput(title, body, sources == null ? List.of() : sources, tags == null ? List.of() : tags);
+    return new PostInput(title, description == null ? "" : description, body, sources == null ? List.of() : sources,
+        tags == null ? List.of() : tags);
   }
 
-  static PostInput forEdit(Fields fields) {
+  public static PostInput forEdit(Fields fields) {
     String title = fields.optionalText("title", 1, MAX_TITLE, true);
+    String description = fields.optionalText("description", 0, MAX_DESCRIPTION, true);
     String body = fields.optionalText("body", 1, MAX_BODY, false);
     List<String> sources = sources(fields);
     List<String> tags = tags(fields);
     fields.check();
-    if (title == null && body == null && sources == null && tags == null) {
-      throw Problem.badRequest("Give at least one of title, body, sources or tags to change.");
+    if (title == null && description == null && body == null && sources == null && tags == null) {
+      throw Problem.badRequest("Give at least one of title, description, body, sources or tags to change.");
     }
-    return new PostInput(title, body, sources, tags);
+    return new PostInput(title, description, body, sources, tags);
   }
 
   private static List<String> sources(Fields fields) {

@@ -33,8 +33,9 @@ public final class Posts {
 
   private static final String INSERT = """
       WITH p AS (
-        INSERT INTO posts (author_id, title, body, body_html, excerpt, sources, pending_at, pending_reason, tags)
-        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::text IS NOT NULL THEN now() END, $7, $8)
+        INSERT INTO posts (author_id, title, body, body_html, excerpt, sources, pending_at, pending_reason, tags,
+                           description)
+        VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::text IS NOT NULL THEN now() END, $7, $8, $9)
         RETURNING *)
       SELECT %s FROM p JOIN users u ON u.id = p.author_id""".formatted(Post.COLUMNS);
 
@@ -99,6 +100,7 @@ public final class Posts {
              excerpt = COALESCE($5, excerpt),
              sources = COALESCE($6, sources),
              tags = COALESCE($7, tags),
+             description = COALESCE($8, description),
              edited_at = now()
        WHERE id = $1""";
 
@@ -149,7 +151,8 @@ public final class Posts {
                   rendered.links() + input.sources().size())
               .compose(verdict -> conn.preparedQuery(INSERT)
                   .execute(Tuple.of(author.id(), input.title(), input.body(), rendered.html(), rendered.excerpt(),
-                      input.sources().toArray(String[]::new), verdict.heldFor(), input.tags().toArray(String[]::new)))
+                      input.sources().toArray(String[]::new), verdict.heldFor(), input.tags().toArray(String[]::new),
+                      input.description()))
                   .map(rows -> Post.fromRow(rows.iterator().next()))
                   .compose(post -> box.publish(post.pending()
                       ? Publication.of(EventType.POST_PENDING, author.id(), post.toJson())
@@ -160,7 +163,8 @@ public final class Posts {
 
   /** The text screening reads: title, body and sources. */
   private static String screened(PostInput input) {
-    return String.join("\n", input.title() == null ? "" : input.title(), input.body() == null ? "" : input.body(),
+    return String.join("\n", input.title() == null ? "" : input.title(),
+        input.description() == null ? "" : input.description(), input.body() == null ? "" : input.body(),
         input.sources() == null ? "" : String.join("\n", input.sources()));
   }
 
@@ -213,7 +217,7 @@ public final class Posts {
   }
 
   /** The most used tags and their post counts. */
-  Future<List<io.vertx.core.json.JsonObject>> tags(int limit) {
+  public Future<List<io.vertx.core.json.JsonObject>> tags(int limit) {
     return pool.preparedQuery(TAGS).execute(Tuple.of(limit)).map(rows -> {
       List<io.vertx.core.json.JsonObject> tags = new ArrayList<>();
       rows.forEach(row -> tags.add(new io.vertx.core.json.JsonObject().put("tag", row.getString("tag"))
@@ -247,7 +251,7 @@ public final class Posts {
               rendered == null ? null : rendered.html(),
               rendered == null ? null : rendered.excerpt(),
               input.sources() == null ? null : input.sources().toArray(String[]::new),
-              input.tags() == null ? null : input.tags().toArray(String[]::new))))
+              input.tags() == null ? null : input.tags().toArray(String[]::new), input.description())))
           .compose(v -> findIn(conn, id))
           // A pending post has no readers yet: its edit is news to nobody.
           .compose(post -> post.pending() ? Future.succeededFuture(post)

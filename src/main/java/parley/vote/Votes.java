@@ -96,14 +96,33 @@ public final class Votes {
   /** Votes {@code value} (1 or -1), replacing the voter's earlier vote on the item. */
   public Future<Tally> vote(Kind kind, long id, Principal voter, int value) {
     if (value == -1 && !downvotes) throw Problem.invalid("value", "must be 1: this community has no down votes");
-    return pool.withTransaction(conn -> lock(conn, kind, id, voter)
+    return vote(kind, id, voter, value, false);
+  }
+
+  /**
+   * A RealWorld "favorite": an up vote on a post that its own author may give too (RealWorld lets authors favorite
+   * their own articles; Parley's own API keeps refusing self-votes).
+   */
+  public Future<Tally> favorite(long postId, Principal voter) {
+    return vote(Kind.POST, postId, voter, 1, true);
+  }
+
+  /** Takes a favorite back: withdraws the caller's up vote on the post, their own post included. */
+  public Future<Tally> unfavorite(long postId, Principal voter) {
+    return pool.withTransaction(conn -> lock(conn, Kind.POST, postId, voter, true)
+        .compose(thread -> conn.preparedQuery(Kind.POST.withdraw()).execute(Tuple.of(postId, voter.id()))
+            .map(rows -> tally(Kind.POST, postId, thread, rows.iterator().next(), null))));
+  }
+
+  private Future<Tally> vote(Kind kind, long id, Principal voter, int value, boolean ownAllowed) {
+    return pool.withTransaction(conn -> lock(conn, kind, id, voter, ownAllowed)
         .compose(postId -> conn.preparedQuery(kind.put()).execute(Tuple.of(id, voter.id(), (short) value))
             .map(rows -> tally(kind, id, postId, rows.iterator().next(), value))));
   }
 
   /** Withdraws the voter's vote on the item, if there is one. */
   public Future<Tally> withdraw(Kind kind, long id, Principal voter) {
-    return pool.withTransaction(conn -> lock(conn, kind, id, voter)
+    return pool.withTransaction(conn -> lock(conn, kind, id, voter, false)
         .compose(postId -> conn.preparedQuery(kind.withdraw()).execute(Tuple.of(id, voter.id()))
             .map(rows -> tally(kind, id, postId, rows.iterator().next(), null))));
   }
@@ -113,14 +132,14 @@ public final class Votes {
   }
 
   /** Locks the item; refuses what may not be voted on. Returns the item's thread. */
-  private static Future<Long> lock(SqlConnection conn, Kind kind, long id, Principal voter) {
+  private static Future<Long> lock(SqlConnection conn, Kind kind, long id, Principal voter, boolean ownAllowed) {
     return conn.preparedQuery(kind.lock()).execute(Tuple.of(id)).map(rows -> {
       if (rows.size() == 0) throw Problem.notFound("No such " + kind.word + ".");
       Row row = rows.iterator().next();
       long authorId = row.getLong("author_id");
       boolean restricted = row.getBoolean("restricted");
       if (restricted && !Visibility.seesHidden(voter, authorId)) throw Problem.notFound("No such " + kind.word + ".");
-      if (authorId == voter.id()) throw Problem.forbidden("You cannot vote on your own " + kind.word + ".");
+      if (authorId == voter.id() && !ownAllowed) throw Problem.forbidden("You cannot vote on your own " + kind.word + ".");
       if (restricted) {
         throw Problem.conflict("This " + kind.word + " is hidden or waiting for review: it takes no votes.");
       }

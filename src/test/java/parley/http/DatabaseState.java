@@ -59,6 +59,7 @@ final class DatabaseState implements AutoCloseable {
     tables.put("comment_votes", "comment_id, user_id");
     tables.put("webhooks", "id");
     tables.put("webhook_deliveries", "id");
+    tables.put("user_follows", "follower_id, followee_id");
     return tables;
   }
 

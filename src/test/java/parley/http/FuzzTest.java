@@ -175,6 +175,11 @@ class FuzzTest {
   /** What is wrong with a refusal's problem+json, or null when nothing is. */
   private static String notAProblem(Request request, Response response) {
     String type = response.header("content-type");
+    // The RealWorld surface refuses in its own shape, {"errors": {"field": ["message"]}} (docs/REALWORLD.md).
+    if (request.path() != null && request.path().contains("/realworld/api") && type != null
+        && type.split(";")[0].strip().equalsIgnoreCase("application/json")) {
+      return notARealWorldError(request, response);
+    }
     if (type == null || !type.split(";")[0].strip().equalsIgnoreCase(ProblemHandler.CONTENT_TYPE)) {
       return "Content-Type is " + type;
     }
@@ -192,6 +197,28 @@ class FuzzTest {
     }
     if (!(problem.getValue("status") instanceof Integer status) || status != response.status()) {
       return "status member " + problem.getValue("status") + " is not the HTTP status " + response.status();
+    }
+    return null;
+  }
+
+  /** What is wrong with a RealWorld refusal, or null when nothing is. */
+  private static String notARealWorldError(Request request, Response response) {
+    if ("HEAD".equals(request.method())) return null;
+    Object body;
+    try {
+      body = Json.decodeValue(response.text());
+    } catch (DecodeException e) {
+      return "the body is not JSON";
+    }
+    if (!(body instanceof JsonObject json) || !(json.getValue("errors") instanceof JsonObject errors)
+        || errors.isEmpty()) {
+      return "the body has no errors object";
+    }
+    for (String field : errors.fieldNames()) {
+      if (!(errors.getValue(field) instanceof io.vertx.core.json.JsonArray messages) || messages.isEmpty()
+          || !messages.stream().allMatch(m -> m instanceof String text && !text.isBlank())) {
+        return "errors." + field + " is not a list of messages";
+      }
     }
     return null;
   }

@@ -1,0 +1,75 @@
+package parley.follow;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Visibility;
+import parley.http.Page;
+import parley.http.Problem;
+import parley.post.Post;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * People following people: the following feature's API for the rest of Parley. Following someone puts their posts
+ * in one's "Following" feed (listed posts only, never those of someone one blocked); it tells them nothing.
+ */
+public final class Follows {
+
+  private static final String USER_ID = "SELECT id FROM users WHERE lower(username) = lower($1)";
+
+  private static final String FOLLOW = "INSERT INTO user_follows (follower_id, followee_id) VALUES ($1, $2) "
+      + "ON CONFLICT DO NOTHING";
+
+  private static final String UNFOLLOW = "DELETE FROM user_follows WHERE follower_id = $1 AND followee_id = $2";
+
+  private static final String FOLLOWING = "SELECT EXISTS (SELECT 1 FROM user_follows f JOIN users u "
+      + "ON u.id = f.followee_id WHERE f.follower_id = $1 AND lower(u.username) = lower($2)) AS following";
+
+  /** The reader's ($1) following feed, newest first, keyset on id; each author's posts through posts_by_author. */
+  public static final String FEED = "SELECT " + Post.COLUMNS
+      + " FROM user_follows f JOIN posts p ON p.author_id = f.followee_id JOIN users u ON u.id = p.author_id"
+      + " WHERE f.follower_id = $1 AND " + Visibility.listed("p")
+      + " AND p.id < COALESCE($2, 9223372036854775807)"
+      + " AND " + Visibility.notBlocked("$1", "p.author_id")
+      + " ORDER BY p.id DESC LIMIT $3";
+
+  private final Pool pool;
+
+  public Follows(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Follows (or, with {@code follow} false, unfollows) the user; 404 if there is none, 400 for oneself. */
+  public Future<Boolean> follow(long followerId, String username, boolean follow) {
+    return userId(username).compose(id -> {
+      if (id == followerId) throw Problem.invalid("username", "is you: you can't follow yourself");
+      return pool.preparedQuery(follow ? FOLLOW : UNFOLLOW).execute(Tuple.of(followerId, id)).map(follow);
+    });
+  }
+
+  /** Whether the reader follows the user (false for anyone signed out, 0). */
+  public Future<Boolean> following(long readerId, String username) {
+    if (readerId == 0) return Future.succeededFuture(false);
+    return pool.preparedQuery(FOLLOWING).execute(Tuple.of(readerId, username))
+        .map(rows -> rows.iterator().next().getBoolean("following"));
+  }
+
+  /** A page of the posts of the people the reader follows, newest first. */
+  public Future<List<Post>> feed(long readerId, Page page) {
+    return pool.preparedQuery(FEED).execute(Tuple.of(readerId, page.after(), page.fetchSize())).map(rows -> {
+      List<Post> posts = new ArrayList<>(rows.size());
+      for (Row row : rows) posts.add(Post.fromRow(row));
+      return posts;
+    });
+  }
+
+  private Future<Long> userId(String username) {
+    return pool.preparedQuery(USER_ID).execute(Tuple.of(username)).map(rows -> {
+      if (rows.size() == 0) throw Problem.notFound("No such user.");
+      return rows.iterator().next().getLong("id");
+    });
+  }
+}

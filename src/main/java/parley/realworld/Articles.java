@@ -1,0 +1,179 @@
+package parley.realworld;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import parley.access.Principal;
+import parley.access.Visibility;
+import parley.http.Problem;
+import parley.post.Post;
+
+import java.text.Normalizer;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * RealWorld's read model over Parley's tables: articles (posts) with their author's profile, whether the reader
+ * favorited (up-voted) them and follows their author, offset pages with a total, and profiles. Every query is built
+ * from {@link Visibility}'s fragments, so it shows exactly what Parley's own reads show. Writes never happen here:
+ * they go through Posts, Comments, Votes, Follows and Accounts.
+ */
+final class Articles {
+
+  /** $1 is the reader (0 when signed out). */
+  private static final String SELECT = "SELECT " + Post.COLUMNS + ", u.bio AS author_bio, u.image AS author_image, "
+      + "EXISTS (SELECT 1 FROM post_votes v WHERE v.post_id = p.id AND v.user_id = $1 AND v.value = 1) AS favorited, "
+      + "EXISTS (SELECT 1 FROM user_follows f WHERE f.follower_id = $1 AND f.followee_id = p.author_id) AS following";
+
+  /** The filters of GET /articles and /articles/feed: $2 tag, $3 author, $4 favorited by, $5 only followed authors. */
+  private static final String FILTERS = " FROM posts p JOIN users u ON u.id = p.author_id"
+      + " WHERE " + Visibility.listed("p") + " AND " + Visibility.notBlocked("$1", "p.author_id")
+      + " AND ($2::text IS NULL OR p.tags @> ARRAY[$2::text])"
+      + " AND ($3::text IS NULL OR lower(u.username) = lower($3))"
+      + " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM post_votes v JOIN users fu ON fu.id = v.user_id"
+      + " WHERE v.post_id = p.id AND v.value = 1 AND lower(fu.username) = lower($4)))"
+      + " AND (NOT $5 OR EXISTS (SELECT 1 FROM user_follows f WHERE f.follower_id = $1 AND f.followee_id = p.author_id))";
+
+  /** One page, newest first, with the total of all pages in the same query. */
+  static final String LIST = SELECT + ", count(*) OVER () AS total" + FILTERS + " ORDER BY p.id DESC LIMIT $6 OFFSET $7";
+
+  /** The total alone, for an offset past the last article (a page with no rows carries no total). */
+  private static final String COUNT = "SELECT count(*) AS total" + FILTERS;
+
+  /** One article as the reader $1 (a moderator if $3) may read it, and whether they blocked its author. */
+  private static final String ONE = SELECT + ", b.blocker_id IS NOT NULL AS author_blocked"
+      + " FROM posts p JOIN users u ON u.id = p.author_id " + Visibility.blockedJoin("b", "$1", "p.author_id")
+      + " WHERE p.id = $2 AND " + Visibility.readableBy("p", "$1", "$3");
+
+  private static final String PROFILE = "SELECT u.id, u.username, u.bio, u.image, EXISTS (SELECT 1 FROM user_follows f "
+      + "WHERE f.follower_id = $1 AND f.followee_id = u.id) AS following FROM users u WHERE lower(u.username) = lower($2)";
+
+  private static final String PROFILES = "SELECT u.id, u.username, u.bio, u.image, EXISTS (SELECT 1 FROM user_follows f "
+      + "WHERE f.follower_id = $1 AND f.followee_id = u.id) AS following FROM users u WHERE u.id = ANY($2)";
+
+  /** RealWorld's clients expect the fraction of a second always (Parley's API leaves ".000" out). */
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+      .withZone(ZoneOffset.UTC);
+  private static final Pattern SLUG_ID = Pattern.compile("(?:^|-)([1-9][0-9]{0,17})$");
+
+  /** What GET /articles asks for. */
+  record Query(String tag, String author, String favoritedBy, boolean feed, int limit, int offset) {
+  }
+
+  /** A page of articles and how many there are in all. */
+  record Slice(List<JsonObject> articles, long count) {
+  }
+
+  private final Pool pool;
+
+  Articles(Pool pool) {
+    this.pool = pool;
+  }
+
+  Future<Slice> list(Query query, long readerId) {
+    Tuple page = filters(query, readerId).addInteger(query.limit()).addInteger(query.offset());
+    return pool.preparedQuery(LIST).execute(page).compose(rows -> {
+      List<JsonObject> articles = new ArrayList<>(rows.size());
+      long total = 0;
+      for (Row row : rows) {
+        total = row.getLong("total");
+        articles.add(article(row, false));
+      }
+      if (!articles.isEmpty() || query.offset() == 0) return Future.succeededFuture(new Slice(articles, total));
+      return pool.preparedQuery(COUNT).execute(filters(query, readerId))
+          .map(count -> new Slice(articles, count.iterator().next().getLong("total")));
+    });
+  }
+
+  private static Tuple filters(Query query, long readerId) {
+    return Tuple.tuple().addLong(readerId).addString(query.tag()).addString(query.author())
+        .addString(query.favoritedBy()).addBoolean(query.feed());
+  }
+
+  /** The article as this reader may read it; 404 when it does not exist for them or they blocked its author. */
+  Future<JsonObject> one(long id, Principal reader) {
+    long readerId = reader == null ? 0 : reader.id();
+    return pool.preparedQuery(ONE).execute(Tuple.of(readerId, id, reader != null && reader.isModerator()))
+        .map(rows -> {
+          if (rows.size() == 0) throw Problem.notFound("No such article.");
+          Row row = rows.iterator().next();
+          if (row.getBoolean("author_blocked")) throw Problem.notFound("No such article.");
+          return article(row, true);
+        });
+  }
+
+  Future<Optional<JsonObject>> profile(String username, long readerId) {
+    return pool.preparedQuery(PROFILE).execute(Tuple.of(readerId, username))
+        .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(profile(rows.iterator().next())));
+  }
+
+  /** The profiles of these users, by id, as the reader sees them (for comment authors). */
+  Future<Map<Long, JsonObject>> profiles(long readerId, List<Long> ids) {
+    Map<Long, JsonObject> out = new HashMap<>();
+    if (ids.isEmpty()) return Future.succeededFuture(out);
+    return pool.preparedQuery(PROFILES).execute(Tuple.tuple().addLong(readerId).addArrayOfLong(ids.toArray(Long[]::new)))
+        .map(rows -> {
+          rows.forEach(row -> out.put(row.getLong("id"), profile(row)));
+          return out;
+        });
+  }
+
+  private static JsonObject profile(Row row) {
+    return new JsonObject().put("username", row.getString("username")).put("bio", row.getString("bio"))
+        .put("image", row.getString("image")).put("following", row.getBoolean("following"));
+  }
+
+  private static JsonObject article(Row row, boolean withBody) {
+    Post post = Post.fromRow(row);
+    JsonObject json = new JsonObject()
+        .put("slug", slug(post.title(), post.id()))
+        .put("title", post.title())
+        .put("description", post.description());
+    if (withBody) json.put("body", post.body());
+    json.put("tagList", new JsonArray(post.tags().stream().sorted().toList()))
+        .put("createdAt", time(post.createdAt()))
+        .put("updatedAt", time(post.editedAt() == null ? post.createdAt() : post.editedAt()))
+        .put("favorited", row.getBoolean("favorited"))
+        .put("favoritesCount", post.upvotes())
+        .put("author", new JsonObject().put("username", post.author()).put("bio", row.getString("author_bio"))
+            .put("image", row.getString("author_image")).put("following", row.getBoolean("following")));
+    // Only its author and moderators ever read a held or hidden article; they are told why nobody else can.
+    if (post.pending()) json.put("pending", true);
+    if (post.hidden()) json.put("hidden", true);
+    return json;
+  }
+
+  static String time(OffsetDateTime time) {
+    return TIME.format(time);
+  }
+
+  /**
+   * The title in lowercase ASCII words joined by hyphens, then the post's id: unique and stable, since only the id
+   * is read back ({@link #idOf}), so an old slug still finds an article whose title changed.
+   */
+  static String slug(String title, long id) {
+    String ascii = Normalizer.normalize(title, Normalizer.Form.NFD).replaceAll("\\p{M}", "").toLowerCase(Locale.ROOT);
+    String words = ascii.replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+    if (words.length() > 60) words = words.substring(0, 60).replaceAll("-+$", "");
+    return words.isEmpty() ? Long.toString(id) : words + "-" + id;
+  }
+
+  /** The post id a slug names; a slug that ends in no id names nothing (404). */
+  static long idOf(String slug) {
+    Matcher m = SLUG_ID.matcher(slug == null ? "" : slug);
+    if (!m.find()) throw Problem.notFound("No such article.");
+    return Long.parseLong(m.group(1));
+  }
+}
