@@ -45,6 +45,7 @@ import parley.live.DeliveryFilter;
 import parley.live.BridgeRoutes;
 import parley.live.Live;
 import parley.live.SseRoutes;
+import parley.http.InFlight;
 import parley.http.RequestGuards;
 import parley.notification.NotificationRoutes;
 import parley.notification.Notifications;
@@ -114,10 +115,11 @@ public final class HttpVerticle extends VerticleBase {
         EventType.carriesContent(event.type()), event.authorId());
     // The live side reads through its own small pool, so sockets can never take the connections writes need.
     EventLog liveEvents = new EventLog(vertx, database.livePool());
+    InFlight inFlight = new InFlight();
     live = new Live(vertx, database.livePool(), liveEvents,
         new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
         new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters(),
-        config.liveMaxLag());
+        config.liveMaxLag(), inFlight::writing);
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);
     SseRoutes sse = new SseRoutes(vertx, live, config, limits);
 
@@ -145,6 +147,7 @@ public final class HttpVerticle extends VerticleBase {
     // request's metrics are labelled with is the one that served it ("/api/posts/:postId"), not a chain of
     // "/api/*" guards before it. CORS first, so even a refusal by a later guard reaches a listed origin's page.
     Cors cors = new Cors(config.allowedOrigins());
+    router.route().handler(RequestGuards.underApi(inFlight.handler()));
     router.route().handler(RequestGuards.underApi(cors));
     router.route().handler(RequestGuards.underApi(RequestGuards.noStore()));
     router.route().handler(RequestGuards.underApi(RequestGuards.jsonBodies()));

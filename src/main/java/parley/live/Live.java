@@ -51,13 +51,15 @@ public final class Live {
    * @param filter   what a reader is spared (blocked authors' words), applied to every delivery and replay
    * @param meters   the node's live meters
    * @param maxLag   how late a live delivery may be before its reader is closed to resume (PARLEY_LIVE_MAX_LAG)
+   * @param writing  whether a REST write is in flight on this event loop (delivery that is behind then yields)
    */
   public Live(Vertx vertx, Pool pool, EventLog events, Accounts accounts, Posts posts, Relay relay,
-      DeliveryFilter filter, LiveMeters meters, java.time.Duration maxLag) {
+      DeliveryFilter filter, LiveMeters meters, java.time.Duration maxLag,
+      java.util.function.BooleanSupplier writing) {
     this.accounts = accounts;
     this.pool = pool;
     this.meters = meters;
-    this.hub = new LiveHub(vertx, events, relay, filter, meters, MAX_BUFFERED, maxLag);
+    this.hub = new LiveHub(vertx, events, relay, filter, meters, MAX_BUFFERED, maxLag, writing);
     this.threads = new ThreadChecks(posts);
     this.accountChanges = AccountChanged.listen(vertx, change -> {
       hub.accountChangeSeen(this::reload);

@@ -82,10 +82,10 @@ final class LiveHub {
   private LongFunction<Future<Void>> reloadAccount = id -> Future.succeededFuture();
 
   LiveHub(Vertx vertx, EventLog events, Relay relay, DeliveryFilter filter, LiveMeters meters, int maxBuffered,
-      java.time.Duration maxLag) {
+      java.time.Duration maxLag, java.util.function.BooleanSupplier writing) {
     this.vertx = vertx;
     this.maxLagNanos = maxLag.toNanos();
-    this.pump = new Pump(vertx.getOrCreateContext(), SLICE_NANOS);
+    this.pump = new Pump(vertx.getOrCreateContext(), SLICE_NANOS, writing);
     this.events = events;
     this.relay = relay;
     this.filter = filter;

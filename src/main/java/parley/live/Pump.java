@@ -32,9 +32,10 @@ final class Pump {
   }
 
   /**
-   * Once the oldest waiting work is this late, the loop is writing more than it can: each slice is followed by a
-   * pause of {@link #PAUSE_NANOS}, so the database and the writes get the CPU they need (the machine's cores are
-   * shared with PostgreSQL), and delivery runs at about three quarters of the loop's time until it catches up.
+   * Once the oldest waiting work is this late, the loop is writing more than it can: while a REST write is in flight
+   * on the loop, each slice is followed by a pause of {@link #PAUSE_NANOS}, so the database and the write get the
+   * CPU they need (the machine's cores are shared with PostgreSQL). With no write waiting, delivery takes the whole
+   * loop, so a loop that fell behind for a moment (a pause for garbage collection) catches up at full speed.
    */
   private static final long BEHIND_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
@@ -45,12 +46,14 @@ final class Pump {
   private final Context context;
   private final EventLoop loop;
   private final long sliceNanos;
+  private final java.util.function.BooleanSupplier writing;
   private boolean running;
   private boolean scheduled;
 
   /** Created on the event loop it will run on. */
-  Pump(Context context, long sliceNanos) {
+  Pump(Context context, long sliceNanos, java.util.function.BooleanSupplier writing) {
     this.context = context;
+    this.writing = writing;
     this.loop = ((ContextInternal) context).nettyEventLoop();
     this.sliceNanos = sliceNanos;
   }
@@ -88,11 +91,11 @@ final class Pump {
         long now;
         if ((++steps & 15) == 0 && (now = System.nanoTime()) - deadline > 0 && !queue.isEmpty()) {
           scheduled = true;
-          boolean behind = now - added.peekFirst() > BEHIND_NANOS;
+          boolean yieldToWrites = now - added.peekFirst() > BEHIND_NANOS && writing.getAsBoolean();
           loop.schedule(() -> context.runOnContext(v -> {
             scheduled = false;
             run();
-          }), behind ? PAUSE_NANOS : 0, TimeUnit.NANOSECONDS);
+          }), yieldToWrites ? PAUSE_NANOS : 0, TimeUnit.NANOSECONDS);
           return;
         }
       }

@@ -44,7 +44,7 @@ class PumpTest {
       HttpServer server = vertx.createHttpServer().requestHandler(req -> req.response().end(
           "backlog when served: " + done.size()));
       server.listen(0).onComplete(test.succeeding(s -> {
-        Pump pump = new Pump(loop, TimeUnit.MILLISECONDS.toNanos(5));
+        Pump pump = new Pump(loop, TimeUnit.MILLISECONDS.toNanos(5), () -> false);
         for (int i = 0; i < items; i++) {
           int item = i;
           int[] steps = {0};
