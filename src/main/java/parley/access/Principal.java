@@ -72,7 +72,7 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
   /** The caller, who must be an admin and not banned (401 anonymous, 403 otherwise). */
   public static Principal admin(RoutingContext ctx) {
     Principal p = active(ctx);
-    if (!p.isAdmin()) throw Problem.forbidden("Only admins may change roles.");
+    if (!p.isAdmin()) throw Problem.forbidden("Only admins may do that.");
     return p;
   }
 

@@ -328,6 +328,71 @@ class ContractTest {
     api.put("/api/admin/users/nobody/role", mia, new JsonObject().put("role", "user"));
     api.put("/api/admin/users/carol/role", sam, new JsonObject().put("role", "admin"));
 
+    // webhooks (admins). The shared server sends nothing and refuses non-public addresses (documentation ranges
+    // such as 203.0.113.0/24 included), so the endpoints are on a public address literal and never sent to.
+    String hookUrl = "https://8.8.8.8/parley";
+    String webhooks = "/api/admin/webhooks";
+    Api.Response hook = api.post(webhooks, mia, new JsonObject().put("url", hookUrl)
+        .put("events", new JsonArray().add("post.created").add("comment.created").add("post.created"))
+        .put("description", "Search indexer"));
+    long hookId = hook.json().getLong("id");
+    String hookPath = webhooks + "/" + hookId;
+    long chosen = api.post(webhooks, mia, new JsonObject().put("url", hookUrl + "?chosen=1")
+        .put("events", new JsonArray().add("post.stats"))
+        .put("secret", "whsec_" + java.util.Base64.getEncoder().encodeToString(new byte[32]))).json().getLong("id");
+    api.post(webhooks, mia, new JsonObject().put("url", "ftp://8.8.8.8/x").put("events", new JsonArray().add("user.banned"))
+        .put("secret", "hunter2").put("description", 5));
+    api.post(webhooks, mia, new JsonObject().put("url", "http://127.0.0.1:8080/hook").put("events", new JsonArray().add("post.created")));
+    api.post(webhooks, mia, new JsonObject().put("url", hookUrl).put("events", new JsonArray()));
+    api.post(webhooks, sam, new JsonObject().put("url", hookUrl).put("events", new JsonArray().add("post.created")));
+    api.post(webhooks, null, new JsonObject().put("url", hookUrl).put("events", new JsonArray().add("post.created")));
+    api.raw("POST", webhooks, "Bearer " + mia.token(), "url=" + hookUrl, "text/plain");
+    api.raw("POST", webhooks, "Bearer " + mia.token(), "{\"description\":\"" + "x".repeat(70_000) + "\"}", "application/json");
+    api.get(webhooks, mia);
+    api.get(webhooks, sam);
+    api.get(webhooks);
+    api.get(hookPath, mia);
+    api.get(webhooks + "/99999999", mia);
+    api.get(webhooks + "/abc", mia);
+    api.get(hookPath, sam);
+    api.post(hookPath + "/replay", mia, new JsonObject().put("from", 1));
+    api.post(hookPath + "/replay", mia, new JsonObject().put("from", 0));
+    api.post(hookPath + "/replay", mia, new JsonObject());
+    api.post(webhooks + "/99999999/replay", mia, new JsonObject().put("from", 1));
+    api.post(hookPath + "/replay", sam, new JsonObject().put("from", 1));
+    api.post(hookPath + "/resume", mia, null);
+    api.post(webhooks + "/99999999/resume", mia, null);
+    api.post(hookPath + "/resume", null, null);
+    api.get(hookPath + "/deliveries", mia);
+    // Nothing is delivered here, so the log gets two attempts at the thread's first comment written directly, and
+    // the endpoint a loopback address, which a redelivery refuses at once (without a request leaving the machine).
+    long position = TestParley.count("INSERT INTO webhook_positions (position, topic, seq) SELECT nextval('webhook_position_seq'), "
+        + "topic, seq FROM events WHERE topic = 'parley.post." + post + "' AND type = 'comment.created' ORDER BY seq LIMIT 1 "
+        + "RETURNING position");
+    String attempt = "INSERT INTO webhook_deliveries (webhook_id, position, message_id, event_type, topic, seq, attempt, outcome, "
+        + "status_code, latency_ms, error) SELECT " + hookId + ", position, 'evt_' || position, 'comment.created', topic, seq, %d, "
+        + "'%s', %s, 35, %s FROM webhook_positions WHERE position = " + position + " RETURNING id";
+    TestParley.count(attempt.formatted(1, "failed", "503", "'HTTP 503'"));
+    long delivery = TestParley.count(attempt.formatted(2, "delivered", "200", "NULL"));
+    TestParley.sql("UPDATE webhooks SET url = 'http://127.0.0.1:9/hook' WHERE id = " + hookId);
+    api.get(hookPath + "/deliveries", mia);
+    api.get(hookPath + "/deliveries?limit=1&before=" + delivery, mia);
+    api.get(hookPath + "/deliveries?limit=0", mia);
+    api.get(hookPath + "/deliveries?before=latest", mia);
+    api.get(webhooks + "/99999999/deliveries", mia);
+    api.get(hookPath + "/deliveries", sam);
+    api.post(hookPath + "/deliveries/" + delivery + "/redeliver", mia, null);
+    api.post(hookPath + "/deliveries/99999999/redeliver", mia, null);
+    api.post(webhooks + "/" + chosen + "/deliveries/" + delivery + "/redeliver", mia, null);
+    api.post(hookPath + "/deliveries/" + delivery + "/redeliver", sam, null);
+    api.post(hookPath + "/deliveries/" + delivery + "/redeliver", null, null);
+    api.get(hookPath + "/deliveries?limit=5", mia);
+    api.get("/api/mod/log?limit=20", mia);
+    api.delete(hookPath, mia);
+    api.delete(hookPath, mia);
+    api.delete(webhooks + "/" + chosen, sam);
+    api.delete(webhooks + "/" + chosen, null);
+
     // feeds
     api.raw("GET", "/feed.atom", null, null, null);
     api.raw("GET", "/tags/gardening/feed.atom", null, null, null);

@@ -295,7 +295,9 @@ class WebhooksTest extends ModerationCast {
       assertProblem(r, 400, field);
       assertEquals(List.of(field), r.errorFields(), r.toString());
     });
-    assertProblem(api.post("/api/admin/webhooks", mod, good), 403, "a moderator");
+    Response refused = api.post("/api/admin/webhooks", mod, good);
+    assertProblem(refused, 403, "a moderator");
+    assertEquals("Only admins may do that.", refused.json().getString("detail"), "not a word about roles");
     assertProblem(api.post("/api/admin/webhooks", null, good), 401, "signed out");
     assertProblem(api.get("/api/admin/webhooks", alice), 403, "a user");
     assertEquals(0, TestParley.count("SELECT count(*) FROM webhooks"));
