@@ -152,7 +152,7 @@ public final class HttpVerticle extends VerticleBase {
     reports.mount(router);
     blocks.mount(router);
     inbox.mount(router);
-    new SearchRoutes(new Search(database.pool())).mount(router);
+    new SearchRoutes(new Search(database.pool(), config.searchTimeout()), node.searches()).mount(router);
     Router mod = guarded(Principal::moderator);
     reports.mountModerator(mod);
     moderation.mount(mod);

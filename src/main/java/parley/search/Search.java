@@ -2,6 +2,7 @@ package parley.search;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -10,7 +11,9 @@ import parley.access.Visibility;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Problem;
+import parley.http.ProblemType;
 
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +25,9 @@ import java.util.regex.Pattern;
  * {@code search} tsvectors and their GIN indexes, V11), people by a prefix of their username. Posts and comments are
  * ranked by ts_rank_cd (a title match weighs more than a body match) and then by id, newest first, with a keyset
  * cursor of (rank, id); people come in username order.
+ *
+ * <p>Each search is bounded: it runs in its own transaction with a statement_timeout, and {@link SearchSlots} caps
+ * how many run at once on a node.
  *
  * <p>Every query applies {@link Visibility}: nothing deleted, hidden or pending, no comment on a post that is not
  * listed, nothing by someone the reader blocked (a comment is left out when the reader blocked its author or the
@@ -130,15 +136,22 @@ public final class Search {
     }
   }
 
-  private final Pool pool;
+  /** PostgreSQL's SQLSTATE for a statement it cancelled, here because it ran past statement_timeout. */
+  private static final String QUERY_CANCELED = "57014";
 
-  public Search(Pool pool) {
+  private final Pool pool;
+  private final long timeoutMillis;
+
+  /** Searches through the pool, each cancelled by PostgreSQL when it runs longer than {@code timeout}. */
+  public Search(Pool pool, Duration timeout) {
     this.pool = pool;
+    this.timeoutMillis = Math.max(1, timeout.toMillis());
   }
 
   /** A page of posts matching the query, best first. */
   Future<List<PostHit>> posts(SearchQuery query, Page page, long readerId) {
-    return pool.preparedQuery(POSTS).execute(ranked(query, page, readerId)).map(rows -> list(rows, row ->
+    Tuple args = ranked(query, page, readerId);
+    return bounded(POSTS, args).map(rows -> list(rows, row ->
         new PostHit(row.getLong("id"), row.getString("title"), row.getString("username"),
             row.getOffsetDateTime("created_at"), row.getInteger("comment_count"), row.getInteger("score"),
             row.getFloat("rank"), Snippet.html(row.getString("snippet")))));
@@ -146,7 +159,8 @@ public final class Search {
 
   /** A page of comments matching the query, best first. */
   Future<List<CommentHit>> comments(SearchQuery query, Page page, long readerId) {
-    return pool.preparedQuery(COMMENTS).execute(ranked(query, page, readerId)).map(rows -> list(rows, row ->
+    Tuple args = ranked(query, page, readerId);
+    return bounded(COMMENTS, args).map(rows -> list(rows, row ->
         new CommentHit(row.getLong("id"), row.getLong("post_id"), row.getString("post_title"),
             row.getString("username"), row.getOffsetDateTime("created_at"), row.getFloat("rank"),
             Snippet.html(row.getString("snippet")))));
@@ -160,9 +174,24 @@ public final class Search {
       if (after == null || !USERNAME_KEY.matcher(after).matches()) throw badCursor();
     }
     Tuple args = Tuple.of(query.likePrefix(), readerId, after, page.fetchSize());
-    return pool.preparedQuery(USERS).execute(args).map(rows -> list(rows, row ->
+    return bounded(USERS, args).map(rows -> list(rows, row ->
         new UserHit(row.getLong("id"), row.getString("username"), row.getOffsetDateTime("created_at"),
             row.getString("key"))));
+  }
+
+  /**
+   * Runs one search in its own read-only transaction whose statement_timeout is the search's time (SET LOCAL: it
+   * ends with the transaction, so the connection goes back to the pool as it was). A search PostgreSQL cancels for
+   * running out of time is answered 422 search-too-broad; it only read, so nothing changed.
+   */
+  private Future<RowSet<Row>> bounded(String sql, Tuple args) {
+    return pool.withTransaction(conn -> conn.query("SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = " + timeoutMillis)
+            .execute()
+            .compose(v -> conn.preparedQuery(sql).execute(args)))
+        .recover(e -> Future.failedFuture(e instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState())
+            ? ProblemType.SEARCH_TOO_BROAD.problem("This search matches too much to rank in time. Narrow it: add "
+                + "words, use rarer ones, or put a phrase in quotes.")
+            : e));
   }
 
   /** The cursor's key for a ranked hit: the rank exactly (Float.toString reads back as the same float). */
