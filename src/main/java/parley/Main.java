@@ -21,6 +21,7 @@ import parley.live.LiveMeters;
 import parley.web.Pages;
 import parley.notification.Notifications;
 import parley.notification.Notifier;
+import parley.search.SearchSlots;
 import parley.vote.ScoreBoard;
 import parley.live.Relay;
 import parley.cluster.Cluster;
@@ -190,7 +191,10 @@ public final class Main {
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         new AtomicBoolean(), new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
-        new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits)));
+        new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits)),
+        new SearchSlots(config.searchConcurrency()));
+    Gauge.builder("parley_search_in_flight", node.searches(), SearchSlots::inFlight)
+        .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
     return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD), introduced)

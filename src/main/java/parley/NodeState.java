@@ -15,12 +15,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * What every HTTP verticle of this node shares: the rate limits, the login throttle, the per-address connection
  * counts, whether the node is draining (shutting down: not ready for new traffic), and the table of routes that
  * only moderators or admins may call (the permission tests read it) and the table of every route (the contract test
- * reads it), and the in-process listeners of committed
- * writes, the live relay (one event-bus subscription per followed topic for the whole node), and the meters.
+ * reads it), and the in-process listeners of committed writes, the live relay (one event-bus subscription per
+ * followed topic for the whole node), the meters, and the cap on searches running at once.
  */
 record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining,
     RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay, LiveMeters liveMeters,
-    PrometheusMeterRegistry meters, Pages.Templates pages, parley.vote.ScoreBoard scores) {
+    PrometheusMeterRegistry meters, Pages.Templates pages, parley.vote.ScoreBoard scores,
+    parley.search.SearchSlots searches) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

@@ -75,6 +75,16 @@ public final class Visibility {
         + authorColumn + ")";
   }
 
+  /**
+   * The same rule as {@link #notBlocked} for a query that tests very many rows (search over every match of a word):
+   * the reader's block list is read once per execution (an uncorrelated sub-select, an InitPlan) and each row's
+   * author is compared with that array, so no join to blocks can come between a sort and its LIMIT.
+   */
+  public static String notBlockedAmong(String readerParam, String authorColumn) {
+    return authorColumn + " <> ALL (ARRAY(SELECT b.blocked_id FROM blocks b WHERE b.blocker_id = " + readerParam
+        + "))";
+  }
+
   /** A join that is non-null ({@code alias.blocker_id}) when the reader has blocked the author. */
   public static String blockedJoin(String alias, String readerParam, String authorColumn) {
     return "LEFT JOIN blocks " + alias + " ON " + alias + ".blocker_id = " + readerParam + " AND " + alias

@@ -54,6 +54,8 @@ public record AppConfig(
     List<String> metricsAllow,
     Holds holds,
     boolean downvotes,
+    Duration searchTimeout,
+    int searchConcurrency,
     Map<String, Limit> limits,
     WebhookSettings webhooks) {
 
@@ -94,6 +96,10 @@ public record AppConfig(
   public static final String METRICS_ALLOW = "PARLEY_METRICS_ALLOW";
   /** Whether readers may vote down as well as up (off: votes are likes). */
   public static final String DOWNVOTES = "PARLEY_DOWNVOTES";
+  /** How long one search may run in PostgreSQL before it is cancelled and answered 422 search-too-broad. */
+  public static final String SEARCH_TIMEOUT = "PARLEY_SEARCH_TIMEOUT";
+  /** Searches one node runs at once; more are answered 503 at once, so searches never take every connection. */
+  public static final String SEARCH_CONCURRENCY = "PARLEY_SEARCH_CONCURRENCY";
 
   // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
   public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
@@ -142,6 +148,8 @@ public record AppConfig(
     if (loginFreeFailures < 1) throw new IllegalArgumentException(LOGIN_FREE_FAILURES + " must be at least 1");
     positive(LOGIN_MAX_DELAY, loginMaxDelay);
     positive(NOTIFICATION_RETENTION, notificationRetention);
+    if (searchTimeout.toMillis() < 1) throw new IllegalArgumentException(SEARCH_TIMEOUT + " must be at least 1ms");
+    if (searchConcurrency < 1) throw new IllegalArgumentException(SEARCH_CONCURRENCY + " must be at least 1");
     if (clusterPort < 1 || clusterPort > 65535) throw new IllegalArgumentException(CLUSTER_PORT + " must be a port");
     if (clusterBusPort < 0 || clusterBusPort > 65535) {
       throw new IllegalArgumentException(CLUSTER_BUS_PORT + " must be a port, or 0 for any free one");
@@ -224,6 +232,8 @@ public record AppConfig(
         values.containsKey(METRICS_ALLOW) ? list(values, METRICS_ALLOW) : List.of("127.0.0.0/8", "::1/128"),
         Holds.from(values),
         bool(values, DOWNVOTES, false),
+        duration(values, SEARCH_TIMEOUT, Duration.ofSeconds(2)),
+        intValue(values, SEARCH_CONCURRENCY, 4),
         limits(values),
         WebhookSettings.from(values));
   }
@@ -247,7 +257,8 @@ public record AppConfig(
         databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
-        clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, limits, webhooks);
+        clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
+        limits, webhooks);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */
@@ -292,7 +303,7 @@ public record AppConfig(
     }
   }
 
-  /** Accepts a number of seconds or a number with a unit: 90s, 30m, 12h, 7d. */
+  /** Accepts a number of seconds or a number with a unit: 250ms, 90s, 30m, 12h, 7d. */
   static Duration duration(Map<String, String> values, String key, Duration fallback) {
     String raw = values.get(key);
     if (raw == null) return fallback;
@@ -300,6 +311,7 @@ public record AppConfig(
     try {
       char unit = s.charAt(s.length() - 1);
       if (Character.isDigit(unit)) return Duration.ofSeconds(Long.parseLong(s));
+      if (s.endsWith("ms")) return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
       long n = Long.parseLong(s.substring(0, s.length() - 1));
       return switch (unit) {
         case 's' -> Duration.ofSeconds(n);
@@ -309,7 +321,7 @@ public record AppConfig(
         default -> throw new NumberFormatException();
       };
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException(key + " must be seconds or a number with s, m, h or d, got '" + raw + "'");
+      throw new IllegalArgumentException(key + " must be seconds or a number with ms, s, m, h or d, got '" + raw + "'");
     }
   }
 }

@@ -21,6 +21,8 @@ public enum ProblemType {
   UNSUPPORTED_MEDIA_TYPE("unsupported-media-type", 415, "Unsupported media type"),
   /** A moderators' filter entry refuses this text; the problem names the rule. */
   REFUSED("refused", 422, "Refused by a filter"),
+  /** A search ran out of its time (PARLEY_SEARCH_TIMEOUT): it matches too much; the reader should narrow it. */
+  SEARCH_TOO_BROAD("search-too-broad", 422, "Search too broad"),
   IDEMPOTENCY_KEY_REUSED("idempotency-key-reused", 422, "Idempotency key reused"),
   RATE_LIMITED("rate-limited", 429, "Too many requests"),
   HEADERS_TOO_LARGE("headers-too-large", 431, "Request headers too large"),

@@ -2,6 +2,7 @@ package parley.search;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -10,7 +11,9 @@ import parley.access.Visibility;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Problem;
+import parley.http.ProblemType;
 
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +25,9 @@ import java.util.regex.Pattern;
  * {@code search} tsvectors and their GIN indexes, V11), people by a prefix of their username. Posts and comments are
  * ranked by ts_rank_cd (a title match weighs more than a body match) and then by id, newest first, with a keyset
  * cursor of (rank, id); people come in username order.
+ *
+ * <p>Each search is bounded: it runs in its own transaction with a statement_timeout, and {@link SearchSlots} caps
+ * how many run at once on a node.
  *
  * <p>Every query applies {@link Visibility}: nothing deleted, hidden or pending, no comment on a post that is not
  * listed, nothing by someone the reader blocked (a comment is left out when the reader blocked its author or the
@@ -42,38 +48,46 @@ public final class Search {
 
   /**
    * Posts: $1 the query, $2 the reader (or 0), $3 and $4 the cursor's rank and id (or nulls), $5 the fetch size.
-   * The page is cut in the inner query (through posts_search); only its rows get a snippet, the costly part.
-   * Public for the plan tests.
+   * Ranking is narrow: the inner query reads only posts (found through posts_search) and keeps only what ordering
+   * needs (id, rank); every visibility rule is a filter on that scan (blocks compared with the reader's block list,
+   * read once), so nothing can come between the sort and its LIMIT and the sort keeps only the page's rows (a top-N
+   * heapsort in memory, however many match). Only the page's rows are then joined for their title and author and
+   * given a snippet, the costly part. Public for the plan tests.
    */
   public static final String POSTS = """
-      SELECT s.id, s.title, s.username, s.created_at, s.comment_count, s.score, s.rank,
+      SELECT p.id, p.title, u.username, p.created_at, p.comment_count, p.score, h.rank,
              ts_headline('english', %s, %s, %s) AS snippet
         FROM (
-          SELECT p.id, p.title, p.body, u.username, p.created_at, p.comment_count, p.score,
-                 ts_rank_cd(p.search, %s) AS rank
-            FROM posts p JOIN users u ON u.id = p.author_id
+          SELECT p.id, ts_rank_cd(p.search, %s) AS rank
+            FROM posts p
            WHERE p.search @@ %s AND %s AND %s
              AND ($3::real IS NULL OR (ts_rank_cd(p.search, %s), p.id) < ($3::real, $4::bigint))
            ORDER BY rank DESC, p.id DESC
-           LIMIT $5) s
-       ORDER BY s.rank DESC, s.id DESC""".formatted(Snippet.unmarked("s.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
-      Visibility.listed("p"), Visibility.notBlocked("$2", "p.author_id"), QUERY);
+           LIMIT $5) h
+        JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
+      Visibility.listed("p"), Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
-  /** Comments, with the same parameters as {@link #POSTS}, through comments_search. */
+  /**
+   * Comments, with the same parameters and the same narrow ranking as {@link #POSTS}, through comments_search. The
+   * post's visibility is a sub-select per match on posts_pkey, not a join: a join the planner could place above the
+   * sort (it cannot know how many rows match a word) would unbound the sort, or hash every post for a rare word.
+   */
   public static final String COMMENTS = """
-      SELECT s.id, s.post_id, s.post_title, s.username, s.created_at, s.rank,
+      SELECT c.id, c.post_id, p.title AS post_title, u.username, c.created_at, h.rank,
              ts_headline('english', %s, %s, %s) AS snippet
         FROM (
-          SELECT c.id, c.post_id, p.title AS post_title, c.body, u.username, c.created_at,
-                 ts_rank_cd(c.search, %s) AS rank
-            FROM comments c JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-           WHERE c.search @@ %s AND %s AND %s AND %s AND %s
+          SELECT c.id, ts_rank_cd(c.search, %s) AS rank
+            FROM comments c
+           WHERE c.search @@ %s AND %s AND %s
+             AND (SELECT %s AND %s FROM posts p WHERE p.id = c.post_id)
              AND ($3::real IS NULL OR (ts_rank_cd(c.search, %s), c.id) < ($3::real, $4::bigint))
            ORDER BY rank DESC, c.id DESC
-           LIMIT $5) s
-       ORDER BY s.rank DESC, s.id DESC""".formatted(Snippet.unmarked("s.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
-      Visibility.listed("c"), Visibility.listed("p"), Visibility.notBlocked("$2", "c.author_id"),
-      Visibility.notBlocked("$2", "p.author_id"), QUERY);
+           LIMIT $5) h
+        JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("c.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
+      Visibility.listed("c"), Visibility.notBlockedAmong("$2", "c.author_id"), Visibility.listed("p"),
+      Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
   /**
    * People whose username starts with $1 (a LIKE prefix, escaped), ignoring case, in username order after the
@@ -122,15 +136,22 @@ public final class Search {
     }
   }
 
-  private final Pool pool;
+  /** PostgreSQL's SQLSTATE for a statement it cancelled, here because it ran past statement_timeout. */
+  private static final String QUERY_CANCELED = "57014";
 
-  public Search(Pool pool) {
+  private final Pool pool;
+  private final long timeoutMillis;
+
+  /** Searches through the pool, each cancelled by PostgreSQL when it runs longer than {@code timeout}. */
+  public Search(Pool pool, Duration timeout) {
     this.pool = pool;
+    this.timeoutMillis = Math.max(1, timeout.toMillis());
   }
 
   /** A page of posts matching the query, best first. */
   Future<List<PostHit>> posts(SearchQuery query, Page page, long readerId) {
-    return pool.preparedQuery(POSTS).execute(ranked(query, page, readerId)).map(rows -> list(rows, row ->
+    Tuple args = ranked(query, page, readerId);
+    return bounded(POSTS, args).map(rows -> list(rows, row ->
         new PostHit(row.getLong("id"), row.getString("title"), row.getString("username"),
             row.getOffsetDateTime("created_at"), row.getInteger("comment_count"), row.getInteger("score"),
             row.getFloat("rank"), Snippet.html(row.getString("snippet")))));
@@ -138,7 +159,8 @@ public final class Search {
 
   /** A page of comments matching the query, best first. */
   Future<List<CommentHit>> comments(SearchQuery query, Page page, long readerId) {
-    return pool.preparedQuery(COMMENTS).execute(ranked(query, page, readerId)).map(rows -> list(rows, row ->
+    Tuple args = ranked(query, page, readerId);
+    return bounded(COMMENTS, args).map(rows -> list(rows, row ->
         new CommentHit(row.getLong("id"), row.getLong("post_id"), row.getString("post_title"),
             row.getString("username"), row.getOffsetDateTime("created_at"), row.getFloat("rank"),
             Snippet.html(row.getString("snippet")))));
@@ -152,9 +174,24 @@ public final class Search {
       if (after == null || !USERNAME_KEY.matcher(after).matches()) throw badCursor();
     }
     Tuple args = Tuple.of(query.likePrefix(), readerId, after, page.fetchSize());
-    return pool.preparedQuery(USERS).execute(args).map(rows -> list(rows, row ->
+    return bounded(USERS, args).map(rows -> list(rows, row ->
         new UserHit(row.getLong("id"), row.getString("username"), row.getOffsetDateTime("created_at"),
             row.getString("key"))));
+  }
+
+  /**
+   * Runs one search in its own read-only transaction whose statement_timeout is the search's time (SET LOCAL: it
+   * ends with the transaction, so the connection goes back to the pool as it was). A search PostgreSQL cancels for
+   * running out of time is answered 422 search-too-broad; it only read, so nothing changed.
+   */
+  private Future<RowSet<Row>> bounded(String sql, Tuple args) {
+    return pool.withTransaction(conn -> conn.query("SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = " + timeoutMillis)
+            .execute()
+            .compose(v -> conn.preparedQuery(sql).execute(args)))
+        .recover(e -> Future.failedFuture(e instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState())
+            ? ProblemType.SEARCH_TOO_BROAD.problem("This search matches too much to rank in time. Narrow it: add "
+                + "words, use rarer ones, or put a phrase in quotes.")
+            : e));
   }
 
   /** The cursor's key for a ranked hit: the rank exactly (Float.toString reads back as the same float). */

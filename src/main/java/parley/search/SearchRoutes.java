@@ -12,9 +12,12 @@ public final class SearchRoutes {
   private static final int MAX_PAGE = 50;
 
   private final Search search;
+  private final SearchSlots slots;
 
-  public SearchRoutes(Search search) {
+  /** Searches through {@code search}, at most as many at once as {@code slots} (the node's) allows. */
+  public SearchRoutes(Search search, SearchSlots slots) {
     this.search = search;
+    this.slots = slots;
   }
 
   public void mount(Router router) {
@@ -25,7 +28,7 @@ public final class SearchRoutes {
     SearchQuery query = SearchQuery.from(ctx);
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     long reader = Principal.current(ctx).map(Principal::id).orElse(0L);
-    (switch (query.type()) {
+    slots.run(() -> switch (query.type()) {
       case POSTS -> search.posts(query, page, reader)
           .map(hits -> page.respond(hits, hit -> Search.rankKey(hit.rank()), Search.PostHit::id,
               Search.PostHit::toJson));
