@@ -339,7 +339,7 @@ class ContractTest {
     api.put("/api/admin/users/nobody/role", mia, new JsonObject().put("role", "user"));
     api.put("/api/admin/users/carol/role", sam, new JsonObject().put("role", "admin"));
 
-    profilesAndFollows(alice, bob, carol, post);
+    profilesAndFollows(alice, sam, post);
 
     // feeds
     api.raw("GET", "/feed.atom", null, null, null);
@@ -355,56 +355,74 @@ class ContractTest {
    * Profiles (bio, image) and following people: PATCH /api/me, the follow routes and the following feed, plus a
    * post with a description in every representation (full, list item, profile list, following feed).
    */
-  private void profilesAndFollows(Session alice, Session bob, Session carol, long post) throws Exception {
+  private void profilesAndFollows(Session alice, Session sam, long post) throws Exception {
     Session fern = api.register("fern");
     Session gus = api.register("gus");
+    Session hal = api.register("hal");
     // own account: bio and image set, cleared, refused
-    api.patch("/api/me", fern, new JsonObject().put("bio", "I grow ferns.").put("image", "https://example.org/fern.png"));
+    Api.Response updated = expect(200, api.patch("/api/me", fern, new JsonObject().put("bio", "I grow ferns.")
+        .put("image", "https://example.org/fern.png")));
+    assertEquals("I grow ferns.", updated.json().getString("bio"));
     api.get("/api/me", fern);
-    api.get("/api/users/fern");
-    api.patch("/api/me", fern, new JsonObject().put("bio", "").put("image", null));
-    api.patch("/api/me", fern, new JsonObject().put("username", "Fern_2").put("email", "fern2@example.org"));
-    api.patch("/api/me", fern, new JsonObject());
-    api.patch("/api/me", fern, new JsonObject().put("image", "ftp://example.org/x").put("bio", "x".repeat(1001)));
-    api.patch("/api/me", fern, new JsonObject().put("username", "no spaces here"));
-    api.patch("/api/me", fern, new JsonObject().put("password", "a new password"));
-    api.patch("/api/me", fern, new JsonObject().put("username", "gus"));
-    api.patch("/api/me", fern, new JsonObject().put("email", "alice@example.org"));
-    api.patch("/api/me", null, new JsonObject().put("bio", "Anyone?"));
-    api.raw("PATCH", "/api/me", "Bearer " + fern.token(), "bio=x", "text/plain");
-    api.raw("PATCH", "/api/me", "Bearer " + fern.token(), "[1]", "application/json");
+    expect(200, api.get("/api/users/fern"));
+    Api.Response cleared = expect(200, api.patch("/api/me", fern, new JsonObject().put("bio", "").putNull("image")));
+    assertTrue(cleared.json().containsKey("image") && cleared.json().getValue("image") == null, cleared.body());
+    expect(200, api.patch("/api/me", fern, new JsonObject().put("username", "Fern_2").put("email", "fern2@example.org")));
+    expect(200, api.patch("/api/me", fern, new JsonObject()));
+    expect(400, api.patch("/api/me", fern, new JsonObject().put("image", "ftp://example.org/x").put("bio", "x".repeat(1001))));
+    expect(400, api.patch("/api/me", fern, new JsonObject().put("username", "no spaces here")));
+    expect(400, api.patch("/api/me", fern, new JsonObject().put("password", "a new password")));
+    expect(409, api.patch("/api/me", fern, new JsonObject().put("username", "gus")));
+    expect(409, api.patch("/api/me", fern, new JsonObject().put("email", "alice@example.org")));
+    expect(401, api.patch("/api/me", null, new JsonObject().put("bio", "Anyone?")));
+    expect(415, api.raw("PATCH", "/api/me", "Bearer " + fern.token(), "bio=x", "text/plain"));
+    expect(400, api.raw("PATCH", "/api/me", "Bearer " + fern.token(), "[1]", "application/json"));
 
     // posts with a description, in each representation
-    long described = api.post("/api/posts", gus, new JsonObject().put("title", "Ferns in shade")
-        .put("description", "Which ones like it dark").put("body", "Most of them.")).json().getLong("id");
-    api.post("/api/posts", gus, new JsonObject().put("title", "t").put("description", "d".repeat(301)).put("body", "b"));
-    api.post("/api/posts", gus, new JsonObject().put("title", "t").put("description", 5).put("body", "b"));
-    api.patch("/api/posts/" + described, gus, new JsonObject().put("description", "Which ones like the dark"));
-    api.patch("/api/posts/" + described, gus, new JsonObject().put("description", (String) null));
+    long described = expect(201, api.post("/api/posts", gus, new JsonObject().put("title", "Ferns in shade")
+        .put("description", "Which ones like it dark").put("body", "Most of them."))).json().getLong("id");
+    expect(400, api.post("/api/posts", gus, new JsonObject().put("title", "t").put("description", "d".repeat(301)).put("body", "b")));
+    expect(400, api.post("/api/posts", gus, new JsonObject().put("title", "t").put("description", 5).put("body", "b")));
+    expect(200, api.patch("/api/posts/" + described, gus, new JsonObject().put("description", "Which ones like the dark")));
+    expect(400, api.patch("/api/posts/" + described, gus, new JsonObject().putNull("description")));
     api.get("/api/posts/" + described);
     api.get("/api/users/gus/posts");
 
     // following people and the following feed
-    api.put("/api/users/gus/follow", fern, null);
-    api.put("/api/users/gus/follow", fern, null);
-    api.put("/api/users/alice/follow", fern, null);
-    api.get("/api/users/gus/follow", fern);
+    expect(200, api.put("/api/users/gus/follow", fern, null));
+    expect(200, api.put("/api/users/gus/follow", fern, null));
+    expect(200, api.put("/api/users/alice/follow", fern, null));
+    assertTrue(expect(200, api.get("/api/users/gus/follow", fern)).json().getBoolean("following"));
     api.get("/api/users/GUS/follow", fern);
-    api.get("/api/users/nobody/follow", fern);
-    api.get("/api/users/gus/follow");
-    api.get("/api/feed/following", fern);
+    assertEquals(false, expect(200, api.get("/api/users/nobody/follow", fern)).json().getBoolean("following"));
+    expect(401, api.get("/api/users/gus/follow"));
+    Api.Response feed = expect(200, api.get("/api/feed/following", fern));
+    assertEquals("Which ones like the dark", feed.json().getJsonArray("items").getJsonObject(0).getString("description"));
     api.get("/api/feed/following?limit=1", fern);
-    api.get("/api/feed/following?limit=0", fern);
+    expect(400, api.get("/api/feed/following?limit=0", fern));
     api.get("/api/feed/following?cursor=nonsense", fern);
-    api.get("/api/feed/following");
-    api.put("/api/users/nobody/follow", fern, null);
-    api.put("/api/users/Fern_2/follow", fern, null);
-    api.put("/api/users/gus/follow", null, null);
-    api.delete("/api/users/alice/follow", fern);
-    api.delete("/api/users/alice/follow", fern);
-    api.delete("/api/users/nobody/follow", fern);
-    api.delete("/api/users/Fern_2/follow", fern);
-    api.delete("/api/users/gus/follow", null);
+    expect(401, api.get("/api/feed/following"));
+    expect(404, api.put("/api/users/nobody/follow", fern, null));
+    expect(400, api.put("/api/users/Fern_2/follow", fern, null));
+    expect(401, api.put("/api/users/gus/follow", null, null));
+    expect(200, api.delete("/api/users/alice/follow", fern));
+    expect(200, api.delete("/api/users/alice/follow", fern));
+    expect(404, api.delete("/api/users/nobody/follow", fern));
+    expect(400, api.delete("/api/users/Fern_2/follow", fern));
+    expect(401, api.delete("/api/users/gus/follow", null));
     api.get("/api/users/alice/follow", fern);
+    // a banned user may still ask, but not follow, unfollow or change their profile
+    expect(204, api.post("/api/mod/users/hal/ban", sam, new JsonObject().put("reason", "Spam")));
+    expect(200, api.get("/api/users/gus/follow", hal));
+    expect(403, api.put("/api/users/gus/follow", hal, null));
+    expect(403, api.delete("/api/users/gus/follow", hal));
+    expect(403, api.patch("/api/me", hal, new JsonObject().put("bio", "Not banned")));
   }
+
+  /** The response, after checking its status (so the conversation reaches the branch it means to). */
+  private static Api.Response expect(int status, Api.Response response) {
+    assertEquals(status, response.status(), response.body());
+    return response;
+  }
+
 }
