@@ -185,7 +185,7 @@ public final class HttpVerticle extends VerticleBase {
     // The RealWorld ("Conduit") surface: its own guards, token scheme and error shape (docs/REALWORLD.md).
     RealWorldRoutes realworld = new RealWorldRoutes(vertx, database.pool(), accountsApi, postsApi, commentsApi, votes,
         node.scores(), follows, limits, config.trustedProxies(), MAX_BODY_BYTES);
-    realworld.mount(router);
+    Router realworldApi = realworld.mount(router);
 
     // The web app's pages: clean URLs served by their static files (the URL stays as the reader typed it), the
     // post page with its link-preview tags, comment permalinks.
@@ -200,6 +200,7 @@ public final class HttpVerticle extends VerticleBase {
     node.routes().record("", router);
     node.routes().record("/api/mod", mod);
     node.routes().record("/api/admin", admins);
+    node.routes().record(RealWorldRoutes.PREFIX, realworldApi);
 
     ProblemHandler problems = new ProblemHandler(MAX_BODY_BYTES);
     router.route(RealWorldRoutes.PREFIX + "/*").failureHandler(realworld.failures());

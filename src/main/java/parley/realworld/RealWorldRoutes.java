@@ -85,8 +85,11 @@ public final class RealWorldRoutes {
 
   private final long maxBodyBytes;
 
-  /** Mounts the surface on its own router under {@link #PREFIX}, with its guards and its error shape. */
-  public void mount(Router router) {
+  /**
+   * Mounts the surface on its own router under {@link #PREFIX}, with its guards and its error shape; returns that
+   * router (for the server's route table).
+   */
+  public Router mount(Router router) {
     Router api = Router.router(vertx);
     api.route().handler(RequestGuards.noStore());
     api.route().handler(RequestGuards.jsonBodies());
@@ -118,6 +121,7 @@ public final class RealWorldRoutes {
     api.route().failureHandler(this::fail);
 
     router.route(PREFIX + "/*").subRouter(api);
+    return api;
   }
 
   /** The failure handler for the prefix on the outer router too, so the global guards' refusals keep the shape. */
