@@ -85,8 +85,33 @@ public final class Live {
   /** The reader a token speaks for (anonymous without one), with their block list; fails for a bad token. */
   Future<Reader> reader(String token) {
     if (token == null) return Future.succeededFuture(Reader.anonymous());
-    return accounts.identify(token).map(id -> Reader.of(id.principal(), id.expiresAt())).compose(this::withBlocks);
+    // Registrations with the same token arriving together (a user's tabs, thousands of readers reconnecting after a
+    // deploy) share one account and block-list read. Only reads started since the last account change seen here are
+    // shared, so a ban or revocation that lands meanwhile is never answered from a read made before it.
+    String key = hub.accountChanges() + ":" + token;
+    Future<Loaded> loaded = loading.get(key);
+    if (loaded == null) {
+      loaded = accounts.identify(token).compose(id -> Blocks.listNow(pool, id.principal().id())
+          .map(blocks -> new Loaded(id, blocks.ids())));
+      if (!loaded.isComplete()) {
+        Future<Loaded> pending = loaded;
+        loading.put(key, pending);
+        pending.onComplete(ar -> loading.remove(key, pending));
+      }
+    }
+    return loaded.map(l -> {
+      Reader reader = Reader.of(l.identity().principal(), l.identity().expiresAt());
+      reader.blocks(l.blocks());
+      return reader;
+    });
   }
+
+  /** An account and its block list as read for a token. */
+  private record Loaded(Identity identity, java.util.Set<Long> blocks) {
+  }
+
+  /** Reads in flight on this event loop, by account changes seen and token. */
+  private final java.util.Map<String, Future<Loaded>> loading = new java.util.HashMap<>();
 
   /** The reader an authenticated request speaks for, with their block list. */
   Future<Reader> reader(Optional<Identity> identity) {

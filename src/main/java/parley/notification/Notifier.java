@@ -179,42 +179,41 @@ public final class Notifier {
   }
 
   /**
-   * Handles one write's committed events (the commit listener). Writes are handled in the order they committed on
-   * this node, so a reader's notifications are made in the order of their causes. What has queued up meanwhile is
-   * handled together, in one transaction (one commit, one flush of the log for many writes), so a busy node spends
-   * a fraction of a durable commit per write on notifications rather than one each. A failure is logged and the
-   * catch-up makes what it missed. Past {@link #MAX_QUEUED} waiting events (the database is slower than the writes
+   * Handles one write's committed events (the commit listener). Writes are handled one at a time, in the order they
+   * committed on this node, so a reader's notifications are made in the order of their causes, each write's in one
+   * transaction. (Grouping several writes in one transaction was tried and measured far worse: it held the notified
+   * users' topic counters while comment writes to the same users waited for them.) A failure is logged and the
+   * catch-up makes what it missed. Past {@link #MAX_QUEUED} waiting writes (the database is slower than the writes
    * for a while) new ones are left to the catch-up, so a backlog never costs the node its memory.
    */
   public void committed(List<LiveEvent> batch) {
     List<LiveEvent> relevant = batch.stream().filter(e -> TYPES.contains(e.type())).toList();
     if (relevant.isEmpty()) return;
     synchronized (this) {
-      if (waiting.size() + relevant.size() > MAX_QUEUED) {
-        log.warn("Notifications are {} events behind; the catch-up will make this write's", waiting.size());
+      if (waiting.size() >= MAX_QUEUED) {
+        log.warn("Notifications are {} writes behind; the catch-up will make this write's", waiting.size());
         return;
       }
-      waiting.addAll(relevant);
+      waiting.addLast(relevant);
       if (draining) return;
       draining = true;
     }
     drain();
   }
 
-  /** Events waiting for their notifications, at most. */
+  /** Writes waiting for their notifications, at most. */
   static final int MAX_QUEUED = 10_000;
-  /** Events handled in one transaction, at most. */
-  static final int GROUP = 100;
-  private final java.util.ArrayDeque<LiveEvent> waiting = new java.util.ArrayDeque<>();
+  /** Each waiting write's events, oldest first. */
+  private final java.util.ArrayDeque<List<LiveEvent>> waiting = new java.util.ArrayDeque<>();
   private final List<io.vertx.core.Promise<Void>> idlers = new ArrayList<>();
   private boolean draining;
 
-  /** Handles the next group of waiting events, then the next, until none wait. */
+  /** Handles the next waiting write, then the next, until none wait. */
   private void drain() {
-    List<LiveEvent> group = new ArrayList<>();
+    List<LiveEvent> group;
     List<io.vertx.core.Promise<Void>> done;
     synchronized (this) {
-      while (group.size() < GROUP && !waiting.isEmpty()) group.add(waiting.pollFirst());
+      group = waiting.isEmpty() ? List.of() : waiting.pollFirst();
       if (group.isEmpty()) {
         draining = false;
         done = List.copyOf(idlers);
@@ -228,14 +227,12 @@ public final class Notifier {
       return;
     }
     together(group)
-        // One event that cannot be handled must not cost the others theirs: each on its own, then.
-        .recover(e -> group.size() == 1 ? Future.failedFuture(e) : handle(group))
         .onFailure(e -> log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString()))
-        // Not from inside the completion: a pool that fails at once (closing) must not grow the stack per group.
+        // Not from inside the completion: a pool that fails at once (closing) must not grow the stack per write.
         .onComplete(ar -> vertx.runOnContext(v -> drain()));
   }
 
-  /** Handles a group of events in one transaction: their claims and notifications commit together. */
+  /** Handles one write's events in one transaction: their claims and notifications commit together. */
   private Future<Void> together(List<LiveEvent> group) {
     return events.transaction(box -> {
       Future<Void> chain = Future.succeededFuture();
