@@ -58,8 +58,24 @@ final class ParleyProcess implements AutoCloseable {
     return new ParleyProcess(name, dataDir, env);
   }
 
-  /** Starts the jar on a free port and waits until it is ready (its database answers). */
+  /**
+   * Starts the jar on a free port and waits until it is ready (its database answers). A port found free can be
+   * taken before the process binds it (an outgoing connection's ephemeral port, another node's): a start that fails
+   * on exactly that is tried again on another port.
+   */
   ParleyProcess start() throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce();
+      } catch (IllegalStateException e) {
+        Path log = Path.of("target", "it-logs", name + "-" + starts + ".log").toAbsolutePath();
+        boolean portTaken = Files.exists(log) && Files.readString(log).contains("Address already in use");
+        if (!portTaken || attempt == 3) throw e;
+      }
+    }
+  }
+
+  private ParleyProcess startOnce() throws Exception {
     port = freePort();
     starts++;
     Path log = Path.of("target", "it-logs", name + "-" + starts + ".log").toAbsolutePath();
