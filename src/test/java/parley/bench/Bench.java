@@ -52,6 +52,33 @@ final class Bench {
         secret);
   }
 
+  /** One Parley node on a PostgreSQL of its own, so the two can be measured (and profiled) apart. */
+  record Node(Database db, Process server, int port) {
+    String base() {
+      return "http://localhost:" + port;
+    }
+  }
+
+  /**
+   * Starts PostgreSQL ({@link #startDatabase}) and one node on it (logs target/bench-NAME-db.log and
+   * -server.log), adds both to {@code processes} (to be stopped with {@link #stop}) and waits for the node's health.
+   * {@code env} adds to or overrides the node's settings.
+   */
+  static Node startNode(Path dataDir, String name, Map<String, String> env, List<Process> processes) throws Exception {
+    Database db = startDatabase(dataDir.resolve("db"), "target/bench-" + name + "-db.log");
+    processes.add(db.process());
+    int port = freePort();
+    Map<String, String> settings = new HashMap<>(Map.of("DATABASE_URL", db.url(),
+        "PARLEY_JWT_SECRET", "benchmark-signing-key-" + java.util.UUID.randomUUID()));
+    settings.putAll(env);
+    String log = "target/bench-" + name + "-server.log";
+    Process server = startServer(port, dataDir.resolve("node"), settings, log);
+    processes.add(server);
+    Node node = new Node(db, server, port);
+    awaitHealth(node.base(), log);
+    return node;
+  }
+
   /**
    * Starts a Parley node: limits that would stop one benchmark account are lifted, new accounts are not held for
    * review (screening still runs), and thousands of sockets may come from one loopback address. {@code env} wins.

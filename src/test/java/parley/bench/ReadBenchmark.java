@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -58,16 +57,11 @@ public final class ReadBenchmark {
     List<Process> processes = new ArrayList<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try {
-      Bench.Database db = Bench.startDatabase(dataDir.resolve("db"), "target/bench-read-db.log");
-      processes.add(db.process());
-      int port = Bench.freePort();
-      Process server = Bench.startServer(port, dataDir.resolve("node"), Map.of(
-          "DATABASE_URL", db.url(),
-          "PARLEY_DB_POOL_SIZE", Integer.toString(poolSize),
-          "PARLEY_JWT_SECRET", "benchmark-signing-key-" + UUID.randomUUID()), "target/bench-read-server.log");
-      processes.add(server);
-      URI base = URI.create("http://localhost:" + port);
-      Bench.awaitHealth(base.toString(), "target/bench-read-server.log");
+      Bench.Node node = Bench.startNode(dataDir, "read", Map.of("PARLEY_DB_POOL_SIZE", Integer.toString(poolSize)),
+          processes);
+      Bench.Database db = node.db();
+      Process server = node.server();
+      URI base = URI.create(node.base());
       Map<String, java.util.function.LongSupplier> parties = Bench.parties(server, db.process());
 
       System.out.println(Bench.machine());

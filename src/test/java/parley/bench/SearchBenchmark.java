@@ -62,13 +62,9 @@ public final class SearchBenchmark {
     List<Process> processes = new ArrayList<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try {
-      Bench.Database db = Bench.startDatabase(dataDir.resolve("db"), "target/bench-search-db.log");
-      processes.add(db.process());
-      int port = Bench.freePort();
-      processes.add(Bench.startServer(port, dataDir.resolve("node"), Map.of("DATABASE_URL", db.url(),
-          "PARLEY_JWT_SECRET", "benchmark-signing-key-" + java.util.UUID.randomUUID()),
-          "target/bench-search-server.log"));
-      Bench.awaitHealth("http://localhost:" + port, "target/bench-search-server.log");
+      Bench.Node node = Bench.startNode(dataDir, "search", Map.of(), processes);
+      Bench.Database db = node.db();
+      int port = node.port();
       Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(2))
           .connectingTo(PgConnectOptions.fromUri(db.url())).using(vertx).build();
       System.out.printf(Locale.ROOT, "Parley search benchmark: %,d comments on %,d posts, %d clients closed-loop "

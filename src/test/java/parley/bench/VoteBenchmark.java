@@ -75,13 +75,9 @@ public final class VoteBenchmark {
     List<Process> processes = new ArrayList<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try {
-      Bench.Database db = Bench.startDatabase(dataDir.resolve("db"), "target/bench-votes-db.log");
-      processes.add(db.process());
-      int port = Bench.freePort();
-      processes.add(Bench.startServer(port, dataDir.resolve("node"), Map.of("DATABASE_URL", db.url(),
-          "PARLEY_JWT_SECRET", "benchmark-signing-key-" + java.util.UUID.randomUUID()),
-          "target/bench-votes-server.log"));
-      Bench.awaitHealth("http://localhost:" + port, "target/bench-votes-server.log");
+      Bench.Node node = Bench.startNode(dataDir, "votes", Map.of(), processes);
+      Bench.Database db = node.db();
+      int port = node.port();
       new VoteBenchmark(vertx, port, db).run(subscribers, rate, seconds, warmup, accounts, ceilingSeconds, poolSize);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

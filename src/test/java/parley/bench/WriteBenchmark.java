@@ -74,16 +74,11 @@ public final class WriteBenchmark {
     List<Process> processes = new ArrayList<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try {
-      Bench.Database db = Bench.startDatabase(dataDir.resolve("db"), "target/bench-write-db.log");
-      processes.add(db.process());
-      int port = Bench.freePort();
-      Process server = Bench.startServer(port, dataDir.resolve("node"), Map.of(
-          "DATABASE_URL", db.url(),
-          "PARLEY_DB_POOL_SIZE", Integer.toString(poolSize),
-          "PARLEY_JWT_SECRET", "benchmark-signing-key-" + UUID.randomUUID()), "target/bench-write-server.log");
-      processes.add(server);
-      URI base = URI.create("http://localhost:" + port);
-      Bench.awaitHealth(base.toString(), "target/bench-write-server.log");
+      Bench.Node node = Bench.startNode(dataDir, "write", Map.of("PARLEY_DB_POOL_SIZE", Integer.toString(poolSize)),
+          processes);
+      Bench.Database db = node.db();
+      Process server = node.server();
+      URI base = URI.create(node.base());
 
       Map<String, java.util.function.LongSupplier> parties = Bench.parties(server, db.process());
 

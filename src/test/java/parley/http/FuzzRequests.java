@@ -159,6 +159,8 @@ final class FuzzRequests {
       new Route("GET", "/mod", Body.NONE),
       new Route("GET", "/search", Body.NONE),
       new Route("GET", "/feed.atom", Body.NONE),
+      new Route("GET", "/api/openapi.yaml", Body.NONE),
+      new Route("GET", "/problems/{tag}", Body.NONE),
       new Route("GET", "/tags/{tag}/feed.atom", Body.NONE),
       new Route("GET", "/{file}", Body.NONE),
       new Route("GET", "/api/{file}", Body.NONE));
