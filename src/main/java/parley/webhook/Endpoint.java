@@ -24,6 +24,19 @@ public record Endpoint(long id, String url, List<String> eventTypes, String secr
         Iso.format(row.getOffsetDateTime("created_at")));
   }
 
+  /**
+   * The part of an endpoint's address that may be shown to moderators: its scheme, host and port. Many receivers
+   * (Slack's and Discord's incoming webhooks among them) carry their credential in the path or the query, and the
+   * audit log is read by every moderator, not only the admins who may see the whole address.
+   */
+  static String origin(String url) {
+    java.net.URI uri = java.net.URI.create(url);
+    String origin = uri.getScheme() + "://" + uri.getHost() + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
+    boolean more = (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/"))
+        || uri.getRawQuery() != null;
+    return more ? origin + "/\u2026" : origin;
+  }
+
   public JsonObject toJson() {
     return new JsonObject().put("id", id).put("url", url).put("events", new JsonArray(eventTypes))
         .put("description", description).put("status", status).put("cursor", cursor).put("attempts", attempts)

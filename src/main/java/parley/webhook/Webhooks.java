@@ -103,7 +103,7 @@ public final class Webhooks {
         .execute(Tuple.of(url, types.toArray(String[]::new), secret, description, actor.id()))
         .map(rows -> Endpoint.fromRow(rows.iterator().next()))
         .compose(e -> AuditLog.append(conn, actor, "webhook.created", "webhook", e.id(), null,
-            new JsonObject().put("url", url).put("events", types)).map(e)));
+            new JsonObject().put("url", Endpoint.origin(url)).put("events", types)).map(e)));
   }
 
   Future<List<Endpoint>> list() {
@@ -125,7 +125,7 @@ public final class Webhooks {
     return pool.withTransaction(conn -> conn.preparedQuery(DELETE).execute(Tuple.of(id)).compose(rows -> {
       if (rows.size() == 0) throw Problem.notFound("No such webhook.");
       return AuditLog.append(conn, actor, "webhook.deleted", "webhook", id, null,
-          new JsonObject().put("url", rows.iterator().next().getString("url"))).mapEmpty();
+          new JsonObject().put("url", Endpoint.origin(rows.iterator().next().getString("url")))).mapEmpty();
     }));
   }
 

@@ -303,4 +303,25 @@ class WebhooksTest extends ModerationCast {
     assertEquals(0, TestParley.count("SELECT count(*) FROM webhooks"));
     assertEquals(0, TestParley.count("SELECT count(*) FROM mod_log"));
   }
+
+  @Test
+  void moderatorsReadTheAuditLogWithoutTheAddressesCredentials() throws Exception {
+    String url = "https://93.184.216.34:8443/services/T0001/B0001/hunter2secret?token=alsosecret";
+    Response created = api.post("/api/admin/webhooks", boss, new JsonObject().put("url", url)
+        .put("events", List.of("post.created")));
+    assertEquals(201, created.status(), created.toString());
+    assertEquals(url, api.get("/api/admin/webhooks/" + created.json().getLong("id"), boss).json().getString("url"),
+        "the admins who manage it see the whole address");
+    assertEquals(204, api.delete("/api/admin/webhooks/" + created.json().getLong("id"), boss).status());
+
+    Response log = api.get("/api/mod/log", mod);
+    assertEquals(200, log.status(), log.toString());
+    List<JsonObject> entries = log.json().getJsonArray("items").stream().map(JsonObject.class::cast)
+        .filter(e -> e.getString("action").startsWith("webhook.")).toList();
+    assertEquals(List.of("webhook.deleted", "webhook.created"), entries.stream().map(e -> e.getString("action")).toList());
+    for (JsonObject entry : entries) {
+      assertEquals("https://93.184.216.34:8443/\u2026", entry.getJsonObject("details").getString("url"), entry.encode());
+    }
+    assertFalse(log.body().contains("secret"), "no part of the path or query reaches a moderator: " + log.body());
+  }
 }
