@@ -124,9 +124,16 @@ function showEmpty(empty) {
     title.textContent = view.sort === 'top' && view.period !== 'all' ? `No posts tagged ${view.tag} ${PERIOD_WORDS[view.period]}`
       : `No posts tagged ${view.tag} yet`;
     text.replaceChildren(h('a', { href: href({ ...view, tag: null }) }, 'See all posts'), '.');
+  } else if (view.sort === 'following') {
+    title.textContent = 'No posts from people you follow';
+    text.replaceChildren('Open someone\'s name on a post or comment and choose Follow: their posts will show here. ',
+      h('a', { href: href({ ...view, sort: 'new' }) }, 'See all posts'), '.');
   } else if (view.sort === 'top' && view.period !== 'all') {
     title.textContent = `No posts ${PERIOD_WORDS[view.period]}`;
     text.replaceChildren('Choose a longer period to see more.');
+  } else if (session.current()) {
+    title.textContent = 'No posts yet';
+    text.replaceChildren('Start the conversation: write the first post above.');
   } else {
     title.textContent = 'No posts yet';
     text.replaceChildren('Start the conversation: ', h('a', { href: '/login' }, 'register'), ', then write the first post.');

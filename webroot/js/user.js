@@ -19,12 +19,12 @@ async function actions(profile) {
   if (!me || me.username.toLowerCase() === profile.username.toLowerCase()) return;
   const [blocked, follow] = await Promise.all([blockedByMe(),
     get(`/api/users/${encodeURIComponent(profile.username)}/follow`)]);
-  box.append(h('button', { type: 'button', id: 'follow-toggle', 'aria-pressed': String(follow.following),
+  // The label says what a press does; no aria-pressed beside it, or a screen reader hears "Unfollow, pressed".
+  box.append(h('button', { type: 'button', id: 'follow-toggle',
     onclick: async (event) => {
       const path = `/api/users/${encodeURIComponent(profile.username)}/follow`;
       const now = follow.following ? await del(path) : await put(path);
       follow.following = now.following;
-      event.target.setAttribute('aria-pressed', String(now.following));
       event.target.textContent = now.following ? `Unfollow ${profile.username}` : `Follow ${profile.username}`;
     } }, follow.following ? `Unfollow ${profile.username}` : `Follow ${profile.username}`), ' ');
   box.append(h('button', { type: 'button', id: 'block-toggle', onclick: async () => {

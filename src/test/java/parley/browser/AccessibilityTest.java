@@ -105,6 +105,8 @@ class AccessibilityTest {
     assertEquals(204, api.post("/api/mod/comments/" + hidden + "/hide", mod, new JsonObject().put("reason", "Rude"))
         .status());
 
+    assertEquals(200, api.put("/api/users/alice/follow", bob, new JsonObject()).status());
+
     ChromeDriver page = browsers.open("axe");
     Map<String, List<String>> found = new java.util.LinkedHashMap<>();
     for (String scheme : List.of("light", "dark")) {
@@ -119,11 +121,14 @@ class AccessibilityTest {
       check(page, found, scheme, "404", "/no/such/page", By.tagName("h1"));
       check(page, found, scheme, "notifications, signed out", "/notifications", By.id("signed-out"));
       check(page, found, scheme, "search, signed out", "/search?q=accessible", By.cssSelector("#results .result mark"));
+      check(page, found, scheme, "problem types", "/problems", By.id("not-found"));
 
       signIn(page, base, bob);
       check(page, found, scheme, "feed, signed in", "/", By.cssSelector("#feed li"));
       check(page, found, scheme, "feed, top of the week", "/?sort=top&period=week", By.cssSelector("#feed li .tags"));
       check(page, found, scheme, "feed, tag view", "/?tag=accessibility", By.cssSelector("#feed li"));
+      check(page, found, scheme, "feed, following", "/?sort=following", By.cssSelector("#feed li"));
+      check(page, found, scheme, "profile, signed in", "/u/alice", By.id("follow-toggle"));
       check(page, found, scheme, "post, signed in", "/posts/" + postId, By.cssSelector("#comments .comment .actions"));
       check(page, found, scheme, "post, voted on", "/posts/" + postId,
           By.cssSelector("#comments button.vote[aria-pressed=true]"));

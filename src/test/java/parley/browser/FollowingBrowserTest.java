@@ -1,0 +1,103 @@
+package parley.browser;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static parley.browser.BrowserSupport.js;
+import static parley.browser.BrowserSupport.signIn;
+import static parley.browser.BrowserSupport.waitFor;
+
+/**
+ * Following people in a real browser: the profile's Follow button, the feed's Following tab (signed in only), and a
+ * post's summary written in the composer and shown in the feed instead of the body's opening words.
+ */
+@ExtendWith(TestParley.class)
+class FollowingBrowserTest {
+
+  @RegisterExtension
+  final BrowserSupport browsers = new BrowserSupport();
+
+  private final Api api = Api.local();
+  private final String base = TestParley.baseUrl();
+
+  @Test
+  void followingSomeoneFromTheirProfileFillsTheFollowingTab() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    api.createPost(alice, "Alice writes about bridges");
+    api.createPost(carol, "Carol writes about tunnels");
+
+    WebDriver page = browsers.open("bob");
+    page.get(base + "/");
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#feed li")));
+    assertFalse(page.findElement(By.id("following-tab")).isDisplayed(), "signed out, there is no Following tab");
+    page.get(base + "/?sort=following");
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#feed li")));
+    assertEquals(2, titles(page).size(), "signed out, ?sort=following falls back to every post: " + titles(page));
+
+    signIn(page, base, bob);
+    page.get(base + "/u/alice");
+    By toggle = By.id("follow-toggle");
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Follow alice"));
+    page.findElement(toggle).click();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Unfollow alice"));
+    assertTrue(api.get("/api/users/alice/follow", bob).json().getBoolean("following"), "the click was saved");
+    page.navigate().refresh();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Unfollow alice"));
+
+    page.get(base + "/");
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("following-tab"))).click();
+    waitFor(page, 10).until(d -> titles(d).equals(List.of("Alice writes about bridges")));
+    assertTrue(page.getCurrentUrl().endsWith("/?sort=following"), page.getCurrentUrl());
+
+    page.get(base + "/u/alice");
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Unfollow alice"));
+    page.findElement(toggle).click();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Follow alice"));
+    page.get(base + "/?sort=following");
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.id("feed")));
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.cssSelector("#empty h2"), "No posts from people you follow"));
+    assertEquals(List.of(), titles(page));
+  }
+
+  @Test
+  void aSummaryWrittenInTheComposerIsWhatTheFeedShows() {
+    Session alice = api.register("alice");
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    page.get(base + "/");
+    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.id("composer-title"))).click();
+    page.findElement(By.id("post-title")).sendKeys("Harbour footbridge");
+    page.findElement(By.id("post-description")).sendKeys("What the council decided, in two lines.");
+    page.findElement(By.id("post-body")).sendKeys("The long body that the feed should not quote.");
+    page.findElement(By.cssSelector("#post-form button[type=submit]")).click();
+    waitFor(page, 10).until(ExpectedConditions.urlMatches("/posts/[0-9]+$"));
+
+    page.get(base + "/");
+    By excerpt = By.cssSelector("#feed li .excerpt");
+    waitFor(page, 10).until(ExpectedConditions.textToBe(excerpt, "What the council decided, in two lines."));
+    long id = Long.parseLong(page.findElement(By.cssSelector("#feed li a[href^='/posts/']")).getAttribute("href")
+        .replaceAll(".*/posts/", ""));
+    assertEquals("What the council decided, in two lines.",
+        api.get("/api/posts/" + id).json().getString("description"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> titles(WebDriver page) {
+    return (List<String>) js(page, "return [...document.querySelectorAll('#feed li h2, #feed li .title')]"
+        + ".map(e => e.textContent.trim());");
+  }
+}
