@@ -22,6 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ScoreBoard {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ScoreBoard.class);
+
   /** How long votes on one item are gathered into one score event. */
   public static final long WINDOW_MS = 250;
 
@@ -51,7 +53,16 @@ public final class ScoreBoard {
       // Votes from now on open the next window: none is left unannounced.
       publishing.incrementAndGet();
       open.remove(key);
-      publish(kind, id).onComplete(done -> publishing.decrementAndGet());
+      publish(kind, id).onComplete(done -> {
+        if (done.failed()) {
+          // A vote storm can fill the pool's queue: the counts are committed, so their announcement is owed. The
+          // item's next window carries them (with any votes that came meanwhile).
+          log.warn("Score of {} {} not published, trying again in {} ms: {}", kind.word, id, WINDOW_MS,
+              done.cause().toString());
+          changed(kind, id);
+        }
+        publishing.decrementAndGet();
+      });
     });
   }
 

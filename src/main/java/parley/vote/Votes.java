@@ -4,7 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
 import parley.access.Visibility;
@@ -49,22 +49,41 @@ public final class Votes {
               + Visibility.exists("c") + " AND " + Visibility.exists("p") + " FOR NO KEY UPDATE OF c";
     }
 
-    /** Puts the voter's vote ($3) in place of any earlier one and moves the counts by the difference. */
+    /**
+     * Whether the voter ($2) may vote on the item now, as {@link #refusal} decides it from the lock's row: it exists,
+     * is neither hidden nor pending, and is not the voter's own unless $own says their own is allowed.
+     */
+    private String allowed(String own) {
+      return this == POST
+          ? "SELECT 1 FROM posts p WHERE p.id = $1 AND " + Visibility.exists("p") + " AND " + Visibility.open("p")
+              + " AND (p.author_id <> $2 OR " + own + ")"
+          : "SELECT 1 FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = $1 AND " + Visibility.exists("c")
+              + " AND " + Visibility.exists("p") + " AND " + Visibility.open("c") + " AND " + Visibility.open("p")
+              + " AND (c.author_id <> $2 OR " + own + ")";
+    }
+
+    /**
+     * Puts the voter's vote ($3) in place of any earlier one and moves the counts by the difference, if the voter
+     * may vote ($4: whether their own item is allowed); otherwise changes nothing and returns no row.
+     */
     String put() {
-      return "WITH old AS (SELECT value FROM " + votes + " WHERE " + key + " = $1 AND user_id = $2), "
-          + "put AS (INSERT INTO " + votes + " (" + key + ", user_id, value) VALUES ($1, $2, $3) "
+      return "WITH ok AS (" + allowed("$4") + "), "
+          + "old AS (SELECT value FROM " + votes + " WHERE " + key + " = $1 AND user_id = $2), "
+          + "put AS (INSERT INTO " + votes + " (" + key + ", user_id, value) SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM ok) "
           + "ON CONFLICT (" + key + ", user_id) DO UPDATE SET value = EXCLUDED.value, created_at = now()) "
           + "UPDATE " + table + " SET upvotes = upvotes + ($3 = 1)::int - (COALESCE((SELECT value FROM old), 0) = 1)::int, "
           + "downvotes = downvotes + ($3 = -1)::int - (COALESCE((SELECT value FROM old), 0) = -1)::int "
-          + "WHERE id = $1 RETURNING upvotes, downvotes";
+          + "WHERE id = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING upvotes, downvotes";
     }
 
-    /** Takes the voter's vote back, if any, and the counts with it. */
+    /** Takes the voter's vote back, if any, and the counts with it, if the voter may vote ($3 as put's $4). */
     String withdraw() {
-      return "WITH old AS (DELETE FROM " + votes + " WHERE " + key + " = $1 AND user_id = $2 RETURNING value) "
+      return "WITH ok AS (" + allowed("$3") + "), "
+          + "old AS (DELETE FROM " + votes + " WHERE " + key + " = $1 AND user_id = $2 AND EXISTS (SELECT 1 FROM ok) "
+          + "RETURNING value) "
           + "UPDATE " + table + " SET upvotes = upvotes - (COALESCE((SELECT value FROM old), 0) = 1)::int, "
           + "downvotes = downvotes - (COALESCE((SELECT value FROM old), 0) = -1)::int "
-          + "WHERE id = $1 RETURNING upvotes, downvotes";
+          + "WHERE id = $1 AND EXISTS (SELECT 1 FROM ok) RETURNING upvotes, downvotes";
     }
 
     /** The reader's votes on a page of items ($2 their ids). */
@@ -96,7 +115,7 @@ public final class Votes {
   /** Votes {@code value} (1 or -1), replacing the voter's earlier vote on the item. */
   public Future<Tally> vote(Kind kind, long id, Principal voter, int value) {
     if (value == -1 && !downvotes) throw Problem.invalid("value", "must be 1: this community has no down votes");
-    return vote(kind, id, voter, value, false);
+    return change(kind, id, voter, false, kind.put(), Tuple.of(id, voter.id(), (short) value, false), value);
   }
 
   /**
@@ -104,47 +123,64 @@ public final class Votes {
    * their own articles; Parley's own API keeps refusing self-votes).
    */
   public Future<Tally> favorite(long postId, Principal voter) {
-    return vote(Kind.POST, postId, voter, 1, true);
+    return change(Kind.POST, postId, voter, true, Kind.POST.put(), Tuple.of(postId, voter.id(), (short) 1, true), 1);
   }
 
   /** Takes a favorite back: withdraws the caller's up vote on the post, their own post included. */
   public Future<Tally> unfavorite(long postId, Principal voter) {
-    return pool.withTransaction(conn -> lock(conn, Kind.POST, postId, voter, true)
-        .compose(thread -> conn.preparedQuery(Kind.POST.withdraw()).execute(Tuple.of(postId, voter.id()))
-            .map(rows -> tally(Kind.POST, postId, thread, rows.iterator().next(), null))));
-  }
-
-  private Future<Tally> vote(Kind kind, long id, Principal voter, int value, boolean ownAllowed) {
-    return pool.withTransaction(conn -> lock(conn, kind, id, voter, ownAllowed)
-        .compose(postId -> conn.preparedQuery(kind.put()).execute(Tuple.of(id, voter.id(), (short) value))
-            .map(rows -> tally(kind, id, postId, rows.iterator().next(), value))));
+    return change(Kind.POST, postId, voter, true, Kind.POST.withdraw(), Tuple.of(postId, voter.id(), true), null);
   }
 
   /** Withdraws the voter's vote on the item, if there is one. */
   public Future<Tally> withdraw(Kind kind, long id, Principal voter) {
-    return pool.withTransaction(conn -> lock(conn, kind, id, voter, false)
-        .compose(postId -> conn.preparedQuery(kind.withdraw()).execute(Tuple.of(id, voter.id()))
-            .map(rows -> tally(kind, id, postId, rows.iterator().next(), null))));
+    return change(kind, id, voter, false, kind.withdraw(), Tuple.of(id, voter.id(), false), null);
+  }
+
+  /**
+   * One vote, in one transaction sent as one batch: BEGIN, the item's lock, the guarded change, COMMIT, all on the
+   * wire before the first answer comes back (the client pipelines them and PostgreSQL runs them in order). So the
+   * item's row is locked only while PostgreSQL runs the change and flushes the commit, never across a round trip
+   * through Parley's busy event loop (a hot post's votes queue on that lock one after another: its hold time is the
+   * item's ceiling). The change re-checks in SQL what the lock's row decides in Java ({@link #refusal}), so a refused
+   * vote commits nothing; its statement sees the row as locked, with a snapshot taken after the lock was granted,
+   * so the voter's earlier vote it reads is the committed one. Any failed statement turns the COMMIT into a
+   * rollback, and its failure is the answer.
+   */
+  private Future<Tally> change(Kind kind, long id, Principal voter, boolean ownAllowed, String sql, Tuple args,
+      Integer myVote) {
+    return pool.withConnection(conn -> {
+      Future<?> begin = conn.query("BEGIN").execute();
+      Future<RowSet<Row>> lock = conn.preparedQuery(kind.lock()).execute(Tuple.of(id));
+      Future<RowSet<Row>> change = conn.preparedQuery(sql).execute(args);
+      Future<?> commit = conn.query("COMMIT").execute();
+      return Future.all(begin, lock, change, commit).map(v -> {
+        RowSet<Row> locked = lock.result();
+        refusal(kind, locked, voter, ownAllowed);
+        RowSet<Row> counts = change.result();
+        if (counts.size() == 0) {
+          // Cannot happen while the guard and refusal() agree: fail loudly rather than report a vote not counted.
+          throw new IllegalStateException("vote on " + kind.word + " " + id + " was allowed but changed nothing");
+        }
+        return tally(kind, id, locked.iterator().next().getLong("post_id"), counts.iterator().next(), myVote);
+      });
+    });
   }
 
   private static Tally tally(Kind kind, long id, long postId, Row row, Integer myVote) {
     return new Tally(kind, id, postId, row.getInteger("upvotes"), row.getInteger("downvotes"), myVote);
   }
 
-  /** Locks the item; refuses what may not be voted on. Returns the item's thread. */
-  private static Future<Long> lock(SqlConnection conn, Kind kind, long id, Principal voter, boolean ownAllowed) {
-    return conn.preparedQuery(kind.lock()).execute(Tuple.of(id)).map(rows -> {
-      if (rows.size() == 0) throw Problem.notFound("No such " + kind.word + ".");
-      Row row = rows.iterator().next();
-      long authorId = row.getLong("author_id");
-      boolean restricted = row.getBoolean("restricted");
-      if (restricted && !Visibility.seesHidden(voter, authorId)) throw Problem.notFound("No such " + kind.word + ".");
-      if (authorId == voter.id() && !ownAllowed) throw Problem.forbidden("You cannot vote on your own " + kind.word + ".");
-      if (restricted) {
-        throw Problem.conflict("This " + kind.word + " is hidden or waiting for review: it takes no votes.");
-      }
-      return row.getLong("post_id");
-    });
+  /** Refuses what may not be voted on, from the locked item's row (none when it does not exist). */
+  private static void refusal(Kind kind, RowSet<Row> rows, Principal voter, boolean ownAllowed) {
+    if (rows.size() == 0) throw Problem.notFound("No such " + kind.word + ".");
+    Row row = rows.iterator().next();
+    long authorId = row.getLong("author_id");
+    boolean restricted = row.getBoolean("restricted");
+    if (restricted && !Visibility.seesHidden(voter, authorId)) throw Problem.notFound("No such " + kind.word + ".");
+    if (authorId == voter.id() && !ownAllowed) throw Problem.forbidden("You cannot vote on your own " + kind.word + ".");
+    if (restricted) {
+      throw Problem.conflict("This " + kind.word + " is hidden or waiting for review: it takes no votes.");
+    }
   }
 
   /** Adds the reader's own vote ({@code myVote}: 1, -1 or null) to each item of a page. */

@@ -97,6 +97,23 @@ class VotesTest extends ModerationCast {
   }
 
   @Test
+  void oneAccountVotingAndWithdrawingFromManyTabsAtOnceLeavesTheCountsExact() throws Exception {
+    long post = api.createPost(alice, "Flip-flop");
+    List<Session> voters = new ArrayList<>();
+    for (int i = 0; i < 4; i++) voters.add(api.register("tabs" + i));
+    // Each account's PUTs and DELETEs race one another: whatever order they commit in, the counts must be the sum.
+    java.util.stream.IntStream.range(0, 80).parallel().forEach(i -> {
+      Session voter = voters.get(i % voters.size());
+      int status = i % 3 == 0 ? api.delete("/api/posts/" + post + "/vote", voter).status()
+          : vote(voter, "/api/posts/" + post, 1).status();
+      assertEquals(200, status);
+    });
+    long stored = TestParley.count("SELECT count(*) FROM post_votes WHERE post_id = " + post + " AND value = 1");
+    assertEquals(stored, TestParley.count("SELECT upvotes FROM posts WHERE id = " + post));
+    assertEquals(stored, (long) api.get("/api/posts/" + post).json().getInteger("score"));
+  }
+
+  @Test
   void refusals() throws Exception {
     long post = api.createPost(alice, "Mine");
     long comment = api.comment(alice, post, "Mine too", null);
