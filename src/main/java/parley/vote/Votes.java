@@ -1,6 +1,7 @@
 package parley.vote;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -10,6 +11,7 @@ import parley.access.Principal;
 import parley.access.Visibility;
 import parley.http.Problem;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,8 +102,18 @@ public final class Votes {
     }
   }
 
+  /** Votes on one item waiting for its batch in flight, beyond which more are refused with a 503. */
+  static final int MAX_WAITING = 2_000;
+  /** Votes applied in one transaction at most. */
+  static final int MAX_BATCH = 200;
+
   private final Pool pool;
   private final boolean downvotes;
+  /**
+   * Votes waiting for their item's batch in flight, by item ("post:12"); an item is here while a batch of it runs.
+   * Touched only from this verticle's event loop (a Votes belongs to one HTTP verticle).
+   */
+  private final Map<String, List<Pending>> waiting = new HashMap<>();
 
   public Votes(Pool pool, boolean downvotes) {
     this.pool = pool;
@@ -137,33 +149,84 @@ public final class Votes {
   }
 
   /**
-   * One vote, in one transaction sent as one batch: BEGIN, the item's lock, the guarded change, COMMIT, all on the
-   * wire before the first answer comes back (the client pipelines them and PostgreSQL runs them in order). So the
-   * item's row is locked only while PostgreSQL runs the change and flushes the commit, never across a round trip
-   * through Parley's busy event loop (a hot post's votes queue on that lock one after another: its hold time is the
-   * item's ceiling). The change re-checks in SQL what the lock's row decides in Java ({@link #refusal}), so a refused
-   * vote commits nothing; its statement sees the row as locked, with a snapshot taken after the lock was granted,
-   * so the voter's earlier vote it reads is the committed one. Any failed statement turns the COMMIT into a
-   * rollback, and its failure is the answer.
+   * One vote, counted in its item's next batch. Each item has at most one batch in flight per event loop: votes that
+   * arrive while it runs wait for it and then go together, in one transaction (BEGIN, the item's lock, each vote's
+   * change, COMMIT), sent as one pipelined batch: PostgreSQL runs the statements in order, so nothing waits on
+   * Parley's event loop while the row is locked, and a hot item pays one lock and one durable flush for many votes
+   * rather than one each. A hot post then holds at most one pool connection per event loop, instead of filling the
+   * pool (and its queue) with votes that would only wait on each other's lock.
    */
   private Future<Tally> change(Kind kind, long id, Principal voter, boolean ownAllowed, String sql, Tuple args,
       Integer myVote) {
+    Pending vote = new Pending(voter, ownAllowed, sql, args, myVote, Promise.promise());
+    String key = kind.word + ":" + id;
+    List<Pending> next = waiting.get(key);
+    if (next == null) {
+      waiting.put(key, new ArrayList<>());
+      run(kind, id, key, List.of(vote));
+    } else if (next.size() >= MAX_WAITING) {
+      throw Problem.unavailable("Too many votes on this " + kind.word + " at once: try again in a moment.", 1);
+    } else {
+      next.add(vote);
+    }
+    return vote.done.future();
+  }
+
+  /** Runs a batch, then the votes that arrived meanwhile (at most {@link #MAX_BATCH} at a time). */
+  private void run(Kind kind, long id, String key, List<Pending> batch) {
+    apply(kind, id, batch).onComplete(ignored -> {
+      List<Pending> next = waiting.get(key);
+      if (next.isEmpty()) {
+        waiting.remove(key);
+        return;
+      }
+      List<Pending> now = new ArrayList<>(next.subList(0, Math.min(MAX_BATCH, next.size())));
+      next.subList(0, now.size()).clear();
+      run(kind, id, key, now);
+    });
+  }
+
+  /**
+   * One transaction for a batch of votes on one item. Each vote's change re-checks in SQL what the lock's row
+   * decides in Java for its voter ({@link #refusal}), so a refused vote changes nothing while the others count;
+   * each statement sees the row locked and the batch's earlier votes, so the voter's earlier vote it reads is the
+   * current one and the counts it returns are those right after it. Any failed statement turns the COMMIT into a
+   * rollback, and every vote of the batch fails with it.
+   */
+  private Future<Void> apply(Kind kind, long id, List<Pending> batch) {
     return pool.withConnection(conn -> {
       Future<?> begin = conn.query("BEGIN").execute();
       Future<RowSet<Row>> lock = conn.preparedQuery(kind.lock()).execute(Tuple.of(id));
-      Future<RowSet<Row>> change = conn.preparedQuery(sql).execute(args);
+      List<Future<RowSet<Row>>> changes = new ArrayList<>(batch.size());
+      for (Pending vote : batch) changes.add(conn.preparedQuery(vote.sql).execute(vote.args));
       Future<?> commit = conn.query("COMMIT").execute();
-      return Future.all(begin, lock, change, commit).map(v -> {
-        RowSet<Row> locked = lock.result();
-        refusal(kind, locked, voter, ownAllowed);
-        RowSet<Row> counts = change.result();
-        if (counts.size() == 0) {
-          // Cannot happen while the guard and refusal() agree: fail loudly rather than report a vote not counted.
-          throw new IllegalStateException("vote on " + kind.word + " " + id + " was allowed but changed nothing");
-        }
-        return tally(kind, id, locked.iterator().next().getLong("post_id"), counts.iterator().next(), myVote);
+      List<Future<?>> all = new ArrayList<>(List.of(begin, lock));
+      all.addAll(changes);
+      all.add(commit);
+      return Future.all(all).map(v -> {
+        for (int i = 0; i < batch.size(); i++) settle(kind, id, batch.get(i), lock.result(), changes.get(i).result());
+        return (Void) null;
       });
-    });
+    }).onFailure(e -> batch.forEach(vote -> vote.done.tryFail(e))).mapEmpty();
+  }
+
+  private static void settle(Kind kind, long id, Pending vote, RowSet<Row> locked, RowSet<Row> counts) {
+    try {
+      refusal(kind, locked, vote.voter, vote.ownAllowed);
+      if (counts.size() == 0) {
+        // Cannot happen while the guard and refusal() agree: fail loudly rather than report a vote not counted.
+        throw new IllegalStateException("vote on " + kind.word + " " + id + " was allowed but changed nothing");
+      }
+      vote.done.complete(tally(kind, id, locked.iterator().next().getLong("post_id"), counts.iterator().next(),
+          vote.myVote));
+    } catch (RuntimeException refused) {
+      vote.done.fail(refused);
+    }
+  }
+
+  /** A vote waiting for its item's batch, and what its caller is told. */
+  private record Pending(Principal voter, boolean ownAllowed, String sql, Tuple args, Integer myVote,
+      Promise<Tally> done) {
   }
 
   private static Tally tally(Kind kind, long id, long postId, Row row, Integer myVote) {

@@ -114,6 +114,23 @@ class VotesTest extends ModerationCast {
   }
 
   @Test
+  void aRefusedVoteAmongConcurrentOnesCountsForNothingAndTheOthersAllCount() throws Exception {
+    long post = api.createPost(alice, "Mixed company");
+    List<Session> voters = new ArrayList<>();
+    for (int i = 0; i < 20; i++) voters.add(api.register("mixed" + i));
+    // The author's own votes race the others' (they share the item's batches): each is refused on its own.
+    List<Integer> statuses = java.util.stream.IntStream.range(0, 30).parallel()
+        .mapToObj(i -> i < 20 ? vote(voters.get(i), "/api/posts/" + post, 1).status()
+            : vote(alice, "/api/posts/" + post, 1).status())
+        .toList();
+    assertEquals(java.util.Collections.nCopies(20, 200), statuses.subList(0, 20));
+    assertEquals(java.util.Collections.nCopies(10, 403), statuses.subList(20, 30));
+    assertEquals(20, api.get("/api/posts/" + post).json().getInteger("score"));
+    assertEquals(20, TestParley.count("SELECT count(*) FROM post_votes WHERE post_id = " + post));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes WHERE user_id = " + alice.id()));
+  }
+
+  @Test
   void refusals() throws Exception {
     long post = api.createPost(alice, "Mine");
     long comment = api.comment(alice, post, "Mine too", null);
