@@ -169,6 +169,16 @@ public final class ReadCache {
     }
   }
 
+  /** Responses held now. */
+  public long entries() {
+    return store.entries();
+  }
+
+  /** Bytes held now (bodies and an estimate of the keys and bookkeeping). */
+  public long bytes() {
+    return store.bytes();
+  }
+
   /** Forgets everything (for a database changed behind the server's back, as tests do). */
   public void clear() {
     everything.incrementAndGet();
