@@ -28,6 +28,9 @@ import java.util.concurrent.TimeUnit;
  *   {@code GET /api/posts/{id}/comments?limit=200}, one after the other (one page = two requests), anonymous and
  *   signed in (a Bearer token); and each of the two requests alone;</li>
  *   <li>the feed as feed.js loads it: {@code GET /api/posts?limit=20&sort=new}, anonymous and signed in;</li>
+ *   <li>the anonymous page and feed again on a second node on the same PostgreSQL started with
+ *   {@code PARLEY_READ_CACHE=off} (rows page-uncached, feed-uncached; the first node keeps its read cache on, which
+ *   only anonymous reads use), idle while the other rows run;</li>
  *   <li>a transport ceiling: a bare Vert.x HTTP server in this generator's process (so it shares the process and the
  *   generator's event loops' machine) answering the same bytes from memory, with compression on as Parley's is.</li>
  * </ul>
@@ -51,7 +54,7 @@ public final class ReadBenchmark {
     String encoding = o.getOrDefault("accept-encoding", "gzip");
     String acceptEncoding = "none".equals(encoding) ? null : encoding;
     java.util.Set<String> rows = java.util.Set.of(o.getOrDefault("rows",
-        "post,comments,page,page-signed,feed,feed-signed,ceiling").split(","));
+        "post,comments,page,page-uncached,page-signed,feed,feed-uncached,feed-signed,ceiling").split(","));
 
     Path dataDir = Files.createTempDirectory("parley-bench-read");
     List<Process> processes = new ArrayList<>();
@@ -106,6 +109,19 @@ public final class ReadBenchmark {
       System.out.printf(Locale.ROOT, "thread %d: %d comments, %,d bytes of JSON; feed page: %,d bytes%n", thread,
           comments, page.body().length(), feed.body().length());
 
+      Process uncached = null;
+      URI uncachedBase = null;
+      if (rows.contains("page-uncached") || rows.contains("feed-uncached")) {
+        int port = Bench.freePort();
+        Map<String, String> env = new java.util.HashMap<>(Map.of("DATABASE_URL", db.url(),
+            "PARLEY_DB_POOL_SIZE", Integer.toString(poolSize), "PARLEY_READ_CACHE", "off",
+            "PARLEY_JWT_SECRET", "benchmark-signing-key-uncached-" + java.util.UUID.randomUUID()));
+        uncached = Bench.startServer(port, dataDir.resolve("node-uncached"), env, "target/bench-read-uncached-server.log");
+        processes.add(uncached);
+        uncachedBase = URI.create("http://localhost:" + port);
+        Bench.awaitHealth(uncachedBase.toString(), "target/bench-read-uncached-server.log");
+      }
+
       ClosedLoop.Http http = new ClosedLoop.Http(vertx, base, concurrency, acceptEncoding);
       List<ClosedLoop.Result> results = new ArrayList<>();
       String[] kinds = {postPath, commentsPath, feedPath};
@@ -113,23 +129,41 @@ public final class ReadBenchmark {
           () -> http.send(HttpMethod.GET, kinds[ThreadLocalRandom.current().nextInt(kinds.length)],
               ThreadLocalRandom.current().nextBoolean() ? reader : null, null, null));
       if (rows.contains("post")) {
-        results.add(ClosedLoop.run(vertx, "GET /api/posts/{id}, anonymous", concurrency, warmup, seconds, 200,
+        results.add(ClosedLoop.run(vertx, "GET /api/posts/{id}, anonymous, read cache", concurrency, warmup, seconds, 200,
             parties, () -> http.send(HttpMethod.GET, postPath, null, null, null)));
       }
       if (rows.contains("comments")) {
-        results.add(ClosedLoop.run(vertx, "GET /api/posts/{id}/comments?limit=200, anonymous", concurrency, warmup,
+        results.add(ClosedLoop.run(vertx, "GET /api/posts/{id}/comments?limit=200, anonymous, read cache", concurrency, warmup,
             seconds, 200, parties, () -> http.send(HttpMethod.GET, commentsPath, null, null, null)));
       }
       if (rows.contains("page")) {
-        results.add(ClosedLoop.run(vertx, "thread page (post, then comments), anonymous", concurrency, warmup,
+        results.add(ClosedLoop.run(vertx, "thread page (post, then comments), anonymous, read cache", concurrency, warmup,
             seconds, 200, parties, () -> threadPage(http, postPath, commentsPath, null)));
+      }
+      if (uncached != null) {
+        Map<String, java.util.function.LongSupplier> uncachedParties = Bench.parties(uncached, db.process());
+        ClosedLoop.Http plain = new ClosedLoop.Http(vertx, uncachedBase, concurrency, acceptEncoding);
+        ClosedLoop.run(vertx, "uncached node warm-up", concurrency, 0, serverWarmup, 200, uncachedParties,
+            () -> ThreadLocalRandom.current().nextBoolean() ? threadPage(plain, postPath, commentsPath, null)
+                : plain.send(HttpMethod.GET, feedPath, null, null, null));
+        if (rows.contains("page-uncached")) {
+          results.add(ClosedLoop.run(vertx, "thread page (post, then comments), anonymous, PARLEY_READ_CACHE=off",
+              concurrency, warmup, seconds, 200, uncachedParties,
+              () -> threadPage(plain, postPath, commentsPath, null)));
+        }
+        if (rows.contains("feed-uncached")) {
+          results.add(ClosedLoop.run(vertx, "feed GET /api/posts?limit=20, anonymous, PARLEY_READ_CACHE=off",
+              concurrency, warmup, seconds, 200, uncachedParties,
+              () -> plain.send(HttpMethod.GET, feedPath, null, null, null)));
+        }
+        await(plain.close());
       }
       if (rows.contains("page-signed")) {
         results.add(ClosedLoop.run(vertx, "thread page (post, then comments), signed in", concurrency, warmup,
             seconds, 200, parties, () -> threadPage(http, postPath, commentsPath, reader)));
       }
       if (rows.contains("feed")) {
-        results.add(ClosedLoop.run(vertx, "feed GET /api/posts?limit=20, anonymous", concurrency, warmup, seconds,
+        results.add(ClosedLoop.run(vertx, "feed GET /api/posts?limit=20, anonymous, read cache", concurrency, warmup, seconds,
             200, parties, () -> http.send(HttpMethod.GET, feedPath, null, null, null)));
       }
       if (rows.contains("feed-signed")) {
