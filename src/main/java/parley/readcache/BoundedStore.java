@@ -13,11 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class BoundedStore {
 
-  /** A response body as it was read under a version of its scope, and when. */
-  record Entry(Buffer body, long version, long storedAt) {
+  /** A response body (and its gzip encoding) as it was read under a version of its scope, and when. */
+  record Entry(Buffer body, Buffer gzipped, long version, long storedAt) {
     long bytes(String key) {
-      // The body, the key's chars, and roughly what the map entry and records cost.
-      return body.length() + 2L * key.length() + 120;
+      // The bodies, the key's chars, and roughly what the map entry and records cost.
+      return body.length() + gzipped.length() + 2L * key.length() + 120;
     }
   }
 

@@ -121,37 +121,81 @@ public final class ReadCache {
   /**
    * Answers an anonymous read: the cached body while its scope's version is the one it was read under, else the
    * body {@code load} reads (stored when no write made it stale meanwhile). Either way with the headers the
-   * uncached path sends ({@code RoutingContext.json}'s). A failed load fails the request and stores nothing.
+   * uncached path sends ({@code RoutingContext.json}'s), and to a client that takes gzip already compressed, as the
+   * server's compression would have sent it, so a hit compresses nothing either. A failed load fails the request
+   * and stores nothing.
    */
   public void respond(RoutingContext ctx, Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
-    read(kind, scope, key, load).onSuccess(body -> send(ctx, body)).onFailure(ctx::fail);
+    boolean gzip = on && acceptsGzip(ctx.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
+    lookup(kind, scope, key, load).onSuccess(entry -> {
+      HttpServerResponse response = ctx.response();
+      if (!response.headers().contains(HttpHeaders.CONTENT_TYPE)) {
+        response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+      }
+      if (gzip) {
+        // The server's compressor leaves a response that already has a Content-Encoding alone.
+        response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip").end(entry.gzipped());
+      } else {
+        response.end(entry.body());
+      }
+    }).onFailure(ctx::fail);
   }
 
   /** The body of an anonymous read, from the cache or from {@code load}, by the rule in the class comment. */
   public Future<Buffer> read(Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
-    if (!on) return load.get();
+    return lookup(kind, scope, key, load).map(BoundedStore.Entry::body);
+  }
+
+  private Future<BoundedStore.Entry> lookup(Kind kind, LongSupplier scope, String key,
+      Supplier<Future<Buffer>> load) {
+    if (!on) return load.get().map(body -> new BoundedStore.Entry(body, null, 0, 0));
     long version = scope.getAsLong();
     BoundedStore.Entry cached = store.get(key);
     if (cached != null) {
       if (cached.version() == version && System.currentTimeMillis() - cached.storedAt() < MAX_AGE_MS) {
         kind.hits.increment();
-        return Future.succeededFuture(cached.body());
+        return Future.succeededFuture(cached);
       }
       store.remove(key, cached);
     }
     kind.misses.increment();
-    return load.get().onSuccess(body -> {
+    return load.get().map(body -> {
+      BoundedStore.Entry read = new BoundedStore.Entry(body, gzip(body), version, System.currentTimeMillis());
       // The version was noted before the query: if a write was told of since, this body may predate it.
-      if (scope.getAsLong() == version) store.put(key, new BoundedStore.Entry(body, version, System.currentTimeMillis()));
+      if (scope.getAsLong() == version) store.put(key, read);
+      return read;
     });
   }
 
-  private static void send(RoutingContext ctx, Buffer body) {
-    HttpServerResponse response = ctx.response();
-    if (!response.headers().contains(HttpHeaders.CONTENT_TYPE)) {
-      response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+  /** Whether an Accept-Encoding header takes gzip (named, and not with q=0). */
+  static boolean acceptsGzip(String acceptEncoding) {
+    if (acceptEncoding == null) return false;
+    for (String coding : acceptEncoding.split(",")) {
+      String[] parts = coding.split(";");
+      if (!parts[0].strip().equalsIgnoreCase("gzip")) continue;
+      for (int i = 1; i < parts.length; i++) {
+        String param = parts[i].strip().toLowerCase(java.util.Locale.ROOT);
+        if (param.startsWith("q=")) {
+          try {
+            return Double.parseDouble(param.substring(2)) > 0;
+          } catch (NumberFormatException e) {
+            return false;
+          }
+        }
+      }
+      return true;
     }
-    response.end(body);
+    return false;
+  }
+
+  private static Buffer gzip(Buffer body) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(body.length() / 4 + 64);
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(bytes)) {
+      out.write(body.getBytes());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return Buffer.buffer(bytes.toByteArray());
   }
 
   /** A commit listener: what this node's write made stale, retired before the write answers, and told to the cluster. */

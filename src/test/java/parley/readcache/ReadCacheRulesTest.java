@@ -104,4 +104,14 @@ class ReadCacheRulesTest {
     for (int i = 0; i < 3; i++) off.read(k, off.thread(1), "k", () -> Future.succeededFuture(Buffer.buffer("" + n.incrementAndGet())));
     assertEquals(3, n.get());
   }
+
+  @Test
+  void gzipIsTakenOnlyWhenNamedWithoutQZero() {
+    assertEquals(true, ReadCache.acceptsGzip("gzip, deflate, br, zstd"));
+    assertEquals(true, ReadCache.acceptsGzip("br;q=1.0, GZIP;q=0.5"));
+    assertEquals(false, ReadCache.acceptsGzip("gzip;q=0"));
+    assertEquals(false, ReadCache.acceptsGzip("deflate, br"));
+    assertEquals(false, ReadCache.acceptsGzip("x-gzip"));
+    assertEquals(false, ReadCache.acceptsGzip(null));
+  }
 }

@@ -280,4 +280,35 @@ class ReadCacheSafetyTest {
       assertEquals(miss.body(), hit.body(), target);
     }
   }
+
+  private static java.net.http.HttpResponse<byte[]> getGzip(String target, Session as) throws Exception {
+    java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(TestParley.baseUrl() + target)).header("Accept-Encoding", "gzip");
+    if (as != null) request.header("Authorization", "Bearer " + as.token());
+    return GZIP_CLIENT.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private static final java.net.http.HttpClient GZIP_CLIENT = java.net.http.HttpClient.newHttpClient();
+
+  private static String gunzip(byte[] body) throws Exception {
+    try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(body))) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void aGzipReaderGetsTheCachedBytesCompressedOnceAsTheUncachedPathWould() throws Exception {
+    for (String target : cachedTargets()) {
+      var miss = getGzip(target, null);
+      var hit = getGzip(target, null);
+      var signedIn = getGzip(target, alice);
+      String plain = api.get(target).body();
+      for (var r : List.of(miss, hit, signedIn)) {
+        assertEquals(List.of("gzip"), r.headers().allValues("content-encoding"), target);
+        assertEquals(plain, gunzip(r.body()), target);
+      }
+    }
+    assertTrue(api.get("/api/posts/" + post).headers().allValues("content-encoding").isEmpty(),
+        "a client that does not ask for gzip gets none");
+  }
 }
