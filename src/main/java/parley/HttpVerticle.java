@@ -95,14 +95,15 @@ public final class HttpVerticle extends VerticleBase {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
     RateLimiter limits = node.limits();
     EventLog events = new EventLog(vertx, database.pool(), node.commits());
-    Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin());
+    Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin(), node.readCache());
     Screening screening = new Screening(config.holds());
     Posts postsApi = new Posts(database.pool(), events, screening);
     Comments commentsApi = new Comments(database.pool(), events, screening);
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
-    PostRoutes posts = new PostRoutes(postsApi, votes, limits, config.trustedProxies());
-    CommentRoutes comments = new CommentRoutes(commentsApi, votes, limits, config.trustedProxies());
+    PostRoutes posts = new PostRoutes(postsApi, votes, limits, config.trustedProxies(), node.readCache());
+    CommentRoutes comments = new CommentRoutes(commentsApi, votes, limits, config.trustedProxies(),
+        node.readCache());
     VoteRoutes voting = new VoteRoutes(votes, node.scores(), limits);
     ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
     BlockRoutes blocks = new BlockRoutes(new Blocks(vertx, database.pool()));
@@ -117,7 +118,7 @@ public final class HttpVerticle extends VerticleBase {
     EventLog liveEvents = new EventLog(vertx, database.livePool());
     InFlight inFlight = new InFlight();
     live = new Live(vertx, database.livePool(), liveEvents,
-        new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin()),
+        new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin(), node.readCache()),
         new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters(),
         config.liveMaxLag(), inFlight::writing);
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);

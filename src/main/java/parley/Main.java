@@ -23,6 +23,7 @@ import parley.notification.Notifications;
 import parley.notification.Notifier;
 import parley.search.SearchSlots;
 import parley.vote.ScoreBoard;
+import parley.readcache.ReadCache;
 import parley.live.Relay;
 import parley.cluster.Cluster;
 import parley.events.Topics;
@@ -60,7 +61,7 @@ public final class Main {
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
       AtomicBoolean draining, RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay,
       PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores,
-      ConnectionGuard connectionGuard) {
+      ConnectionGuard connectionGuard, ReadCache readCache) {
 
     public int port() {
       return config.port();
@@ -177,6 +178,11 @@ public final class Main {
     Gauge.builder("parley_cluster_members", () -> cluster == null ? 1 : cluster.members())
         .description("Nodes in the cluster, as this node sees them (1 when not clustered)").register(meters);
     CommitListeners commits = new CommitListeners();
+    // The first listener: what a write made stale is retired before anything else hears of it (and before the
+    // write answers its caller).
+    ReadCache readCache = new ReadCache(config.readCache(), meters);
+    commits.add(readCache::committed);
+    readCache.listen(vertx);
     countPublished(commits, meters);
     // Notifications follow committed writes; the catch-up makes any a crash cut off (each is made once).
     Notifier notifier = new Notifier(vertx, database.pool(), new EventLog(vertx, database.pool(), commits));
@@ -191,8 +197,8 @@ public final class Main {
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         new AtomicBoolean(), new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
-        new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits)),
-        new SearchSlots(config.searchConcurrency()));
+        new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits), readCache),
+        new SearchSlots(config.searchConcurrency()), readCache);
     Gauge.builder("parley_search_in_flight", node.searches(), SearchSlots::inFlight)
         .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);
     vertx.setPeriodic(60_000, id -> node.sweep());
@@ -202,7 +208,8 @@ public final class Main {
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),
-            node.commits(), node.relay(), meters, cluster, notifier, node.scores(), node.connections()));
+            node.commits(), node.relay(), meters, cluster, notifier, node.scores(), node.connections(),
+            readCache));
   }
 
   /** Events this node's writes published, by topic kind. */

@@ -80,9 +80,31 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     return server().postgres.getPostgresDatabase();
   }
 
+  /** Runs a statement behind the servers' backs; their read caches forget everything, as no write told them. */
   public static void sql(String statement) throws Exception {
     try (Connection c = db().getConnection(); Statement s = c.createStatement()) {
       s.execute(statement);
+    } finally {
+      clearReadCaches();
+    }
+  }
+
+  /** The read caches of every server started on the shared database (weakly: a stopped server's may go). */
+  private static final java.util.Set<parley.readcache.ReadCache> READ_CACHES =
+      java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+
+  private static Main.Running watched(Main.Running running) {
+    READ_CACHES.add(running.readCache());
+    return running;
+  }
+
+  /**
+   * Tells every server's anonymous read cache that the database changed without a write it could hear of (a
+   * truncation between tests restarts ids, so post 1 of the next test is not the post 1 a cache may hold).
+   */
+  public static void clearReadCaches() {
+    synchronized (READ_CACHES) {
+      READ_CACHES.forEach(parley.readcache.ReadCache::clear);
     }
   }
 
@@ -98,6 +120,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     for (int attempt = 1; ; attempt++) {
       try {
         truncateOnce();
+        clearReadCaches();
         return;
       } catch (java.sql.SQLException e) {
         // The server may still be finishing the last test's background work (the notifier); try again.
@@ -125,8 +148,8 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
   public static Main.Running startServer(Map<String, String> changes) throws Exception {
     Map<String, String> env = environment();
     env.putAll(changes);
-    return Main.launch(AppConfig.from(env)).toCompletionStage().toCompletableFuture()
-        .get(60, TimeUnit.SECONDS);
+    return watched(Main.launch(AppConfig.from(env)).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS));
   }
 
   private static Map<String, String> environment(int postgresPort) {
@@ -175,8 +198,8 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
           .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log))
           .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log))
           .start();
-      running = Main.launch(AppConfig.from(environment(postgres.getPort())))
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      running = watched(Main.launch(AppConfig.from(environment(postgres.getPort())))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
     }
 
     public Main.Running running() {

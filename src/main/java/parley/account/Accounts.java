@@ -13,6 +13,8 @@ import parley.access.Principal;
 import parley.access.Visibility;
 import parley.config.AppConfig;
 import parley.events.AccountChanged;
+import parley.readcache.Invalidation;
+import parley.readcache.ReadCache;
 import parley.http.Iso;
 import parley.http.Problem;
 import parley.http.RateLimiter;
@@ -88,18 +90,22 @@ public final class Accounts {
   private final Passwords passwords;
   private final LoginThrottle logins;
   private final Optional<String> admin;
+  private final ReadCache readCache;
 
   /**
    * @param logins the node's login throttle, shared by every verticle ({@link #loginThrottle})
    * @param admin  the username made admin when it registers ({@code PARLEY_ADMIN})
+   * @param readCache the node's anonymous read cache, which shows usernames on every post and comment
    */
-  public Accounts(Vertx vertx, Pool pool, Tokens tokens, LoginThrottle logins, Optional<String> admin) {
+  public Accounts(Vertx vertx, Pool pool, Tokens tokens, LoginThrottle logins, Optional<String> admin,
+      ReadCache readCache) {
     this.vertx = vertx;
     this.pool = pool;
     this.tokens = tokens;
     this.passwords = new Passwords(vertx);
     this.logins = logins;
     this.admin = admin;
+    this.readCache = readCache;
   }
 
   /** The node's login throttle, kept on this node (see {@link LoginThrottle}). */
@@ -272,6 +278,9 @@ public final class Accounts {
           if (rows.size() == 0) throw Problem.unauthorized("The token's account no longer exists.");
           User user = User.fromRow(rows.iterator().next());
           if (newHash != null) AccountChanged.of(userId).publish(vertx);
+          // A new name shows on every post and comment of theirs, in every thread and list: rare enough to retire
+          // every cached response for.
+          if (change.username() != null) readCache.invalidate(Invalidation.everythingChanged());
           return session(user);
         }));
   }

@@ -1,5 +1,7 @@
 package parley.comment;
 
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import parley.config.AppConfig;
@@ -11,6 +13,7 @@ import parley.http.Page;
 import parley.http.PathIds;
 import parley.access.Principal;
 import parley.http.Problem;
+import parley.readcache.ReadCache;
 import parley.vote.Votes;
 
 import java.time.Instant;
@@ -26,12 +29,18 @@ public final class CommentRoutes {
   private final Votes votes;
   private final RateLimiter limits;
   private final List<String> trustedProxies;
+  private final ReadCache cache;
+  private final ReadCache.Kind cachedPages;
 
-  public CommentRoutes(Comments comments, Votes votes, RateLimiter limits, List<String> trustedProxies) {
+  /** @param cache where anonymous readers' comment pages are kept (see {@link ReadCache}) */
+  public CommentRoutes(Comments comments, Votes votes, RateLimiter limits, List<String> trustedProxies,
+      ReadCache cache) {
     this.comments = comments;
     this.votes = votes;
     this.limits = limits;
     this.trustedProxies = trustedProxies;
+    this.cache = cache;
+    this.cachedPages = cache.kind("comments");
   }
 
   public void mount(Router router) {
@@ -48,15 +57,24 @@ public final class CommentRoutes {
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     Principal reader = Principal.current(ctx).orElse(null);
     CommentSort sort = CommentSort.parse(ctx.request().getParam("sort"));
-    comments.list(postId, page, reader, sort)
+    if (reader == null) {
+      String key = "comments:" + postId + ":" + sort + ":" + page.limit() + ":" + page.after() + ":" + page.afterKey();
+      cache.respond(ctx, cachedPages, cache.thread(postId), key,
+          () -> page(postId, page, null, sort).map(JsonObject::toBuffer));
+      return;
+    }
+    page(postId, page, reader, sort).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  /** A page of the thread as this reader (or anyone signed out, for null) may see it. */
+  private Future<JsonObject> page(long postId, Page page, Principal reader, CommentSort sort) {
+    return comments.list(postId, page, reader, sort)
         .map(rows -> rows.orElseThrow(() -> Problem.notFound("No such post.")))
         .map(thread -> page.respond(thread.comments(), seen -> sort.keyOf(seen.comment()),
             seen -> seen.comment().id(),
             seen -> seen.comment().toJsonFor(reader, seen.authorBlocked())).put("seq", thread.seq()))
         .compose(list -> votes.withMine(Votes.Kind.COMMENT, reader,
-            list.getJsonArray("items").stream().map(io.vertx.core.json.JsonObject.class::cast).toList()).map(list))
-        .onSuccess(ctx::json)
-        .onFailure(ctx::fail);
+            list.getJsonArray("items").stream().map(JsonObject.class::cast).toList()).map(list));
   }
 
   private void byAuthor(RoutingContext ctx) {

@@ -57,7 +57,8 @@ public record AppConfig(
     Duration searchTimeout,
     int searchConcurrency,
     Map<String, Limit> limits,
-    WebhookSettings webhooks) {
+    WebhookSettings webhooks,
+    ReadCacheSettings readCache) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
@@ -235,7 +236,8 @@ public record AppConfig(
         duration(values, SEARCH_TIMEOUT, Duration.ofSeconds(2)),
         intValue(values, SEARCH_CONCURRENCY, 4),
         limits(values),
-        WebhookSettings.from(values));
+        WebhookSettings.from(values),
+        ReadCacheSettings.from(values));
   }
 
   /** A configured rate limit by its key (one of the LIMIT_ constants). */
@@ -258,7 +260,7 @@ public record AppConfig(
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
-        limits, webhooks);
+        limits, webhooks, readCache);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */

@@ -14,6 +14,7 @@ import parley.http.Page;
 import parley.http.PathIds;
 import parley.access.Principal;
 import parley.http.Problem;
+import parley.readcache.ReadCache;
 import parley.vote.Votes;
 
 import java.time.Instant;
@@ -29,12 +30,19 @@ public final class PostRoutes {
   private final Votes votes;
   private final RateLimiter limits;
   private final List<String> trustedProxies;
+  private final ReadCache cache;
+  private final ReadCache.Kind cachedPosts;
+  private final ReadCache.Kind cachedFeeds;
 
-  public PostRoutes(Posts posts, Votes votes, RateLimiter limits, List<String> trustedProxies) {
+  /** @param cache where anonymous readers' posts and feed pages are kept (see {@link ReadCache}) */
+  public PostRoutes(Posts posts, Votes votes, RateLimiter limits, List<String> trustedProxies, ReadCache cache) {
     this.posts = posts;
     this.votes = votes;
     this.limits = limits;
     this.trustedProxies = trustedProxies;
+    this.cache = cache;
+    this.cachedPosts = cache.kind("post");
+    this.cachedFeeds = cache.kind("feed");
   }
 
   public void mount(Router router) {
@@ -61,11 +69,22 @@ public final class PostRoutes {
     }
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     Principal reader = Principal.current(ctx).orElse(null);
-    posts.list(page, reader == null ? 0 : reader.id(), sort, period, tag)
+    // A top list of a period moves as time passes, with no write to say so: never cached.
+    if (reader == null && !(sort == FeedSort.TOP && period != FeedSort.Period.ALL)) {
+      String key = "feed:" + sort + ":" + period + ":" + tag + ":" + page.limit() + ":" + page.after() + ":"
+          + page.afterKey();
+      cache.respond(ctx, cachedFeeds, cache.feed(), key,
+          () -> feedPage(page, null, sort, period, tag).map(JsonObject::toBuffer));
+      return;
+    }
+    feedPage(page, reader, sort, period, tag).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  private io.vertx.core.Future<JsonObject> feedPage(Page page, Principal reader, FeedSort sort,
+      FeedSort.Period period, String tag) {
+    return posts.list(page, reader == null ? 0 : reader.id(), sort, period, tag)
         .map(rows -> page.respond(rows, sort::keyOf, Post::id, Post::toListItemJson))
-        .compose(json -> withMyVotes(reader, json))
-        .onSuccess(ctx::json)
-        .onFailure(ctx::fail);
+        .compose(json -> withMyVotes(reader, json));
   }
 
   private void tags(RoutingContext ctx) {
@@ -129,7 +148,17 @@ public final class PostRoutes {
 
   private void read(RoutingContext ctx) {
     Principal reader = Principal.current(ctx).orElse(null);
-    posts.find(postId(ctx), reader == null ? 0 : reader.id())
+    long id = postId(ctx);
+    if (reader == null) {
+      cache.respond(ctx, cachedPosts, cache.thread(id), "post:" + id, () -> post(id, null).map(JsonObject::toBuffer));
+      return;
+    }
+    post(id, reader).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  /** The post as this reader (or anyone signed out, for null) may see it. */
+  private io.vertx.core.Future<JsonObject> post(long id, Principal reader) {
+    return posts.find(id, reader == null ? 0 : reader.id())
         .map(found -> {
           Posts.Read read = found.orElseThrow(() -> Problem.notFound("No such post."));
           Post post = read.post();
@@ -143,9 +172,7 @@ public final class PostRoutes {
           return post.toJson().put("seq", read.seq());
         })
         .compose(json -> json.containsKey("blocked") ? io.vertx.core.Future.succeededFuture(json)
-            : votes.withMine(Votes.Kind.POST, reader, List.of(json)).map(json))
-        .onSuccess(ctx::json)
-        .onFailure(ctx::fail);
+            : votes.withMine(Votes.Kind.POST, reader, List.of(json)).map(json));
   }
 
   private void edit(RoutingContext ctx) {

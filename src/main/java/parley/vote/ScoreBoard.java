@@ -10,6 +10,8 @@ import parley.access.Visibility;
 import parley.events.EventLog;
 import parley.events.EventType;
 import parley.events.Publication;
+import parley.readcache.Invalidation;
+import parley.readcache.ReadCache;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,17 +38,26 @@ public final class ScoreBoard {
   private final Vertx vertx;
   private final Pool pool;
   private final EventLog events;
+  private final ReadCache readCache;
   private final Set<String> open = ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.atomic.AtomicInteger publishing = new java.util.concurrent.atomic.AtomicInteger();
 
-  public ScoreBoard(Vertx vertx, Pool pool, EventLog events) {
+  public ScoreBoard(Vertx vertx, Pool pool, EventLog events, ReadCache readCache) {
     this.vertx = vertx;
     this.pool = pool;
     this.events = events;
+    this.readCache = readCache;
   }
 
-  /** An item's counts changed (its vote committed). */
-  public void changed(Votes.Kind kind, long id) {
+  /**
+   * An item's counts changed (its vote committed). Cached pages showing the old counts are retired at once (the
+   * score event comes only when the window closes): the thread, and for a post the feed, whose order and items
+   * show its score.
+   */
+  public void changed(Votes.Tally tally) {
+    Votes.Kind kind = tally.kind();
+    long id = tally.id();
+    readCache.invalidate(Invalidation.thread(tally.postId(), kind == Votes.Kind.POST));
     String key = kind.name() + ":" + id;
     if (!open.add(key)) return;
     vertx.setTimer(WINDOW_MS, t -> {

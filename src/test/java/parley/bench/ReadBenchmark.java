@@ -28,6 +28,12 @@ import java.util.concurrent.TimeUnit;
  *   {@code GET /api/posts/{id}/comments?limit=200}, one after the other (one page = two requests), anonymous and
  *   signed in (a Bearer token); and each of the two requests alone;</li>
  *   <li>the feed as feed.js loads it: {@code GET /api/posts?limit=20&sort=new}, anonymous and signed in;</li>
+ *   <li>the anonymous page and feed while {@code --write-rate} writes a second (default 10) each edit a comment of
+ *   the read thread and add a comment to another thread (so the feed changes too), with the read cache's hit rate
+ *   over the row (rows page-writes, feed-writes);</li>
+ *   <li>the anonymous page and feed again on a second node on the same PostgreSQL started with
+ *   {@code PARLEY_READ_CACHE=off} (rows page-uncached, feed-uncached; the first node keeps its read cache on, which
+ *   only anonymous reads use), idle while the other rows run;</li>
  *   <li>a transport ceiling: a bare Vert.x HTTP server in this generator's process (so it shares the process and the
  *   generator's event loops' machine) answering the same bytes from memory, with compression on as Parley's is.</li>
  * </ul>
@@ -51,7 +57,10 @@ public final class ReadBenchmark {
     String encoding = o.getOrDefault("accept-encoding", "gzip");
     String acceptEncoding = "none".equals(encoding) ? null : encoding;
     java.util.Set<String> rows = java.util.Set.of(o.getOrDefault("rows",
-        "post,comments,page,page-signed,feed,feed-signed,ceiling").split(","));
+        "post,comments,page,page-writes,page-uncached,page-signed,feed,feed-writes,feed-uncached,feed-signed,ceiling")
+        .split(","));
+    // Writes per second during the -writes rows: each edits a comment of the read thread and adds one elsewhere.
+    int writeRate = Integer.parseInt(o.getOrDefault("write-rate", "10"));
 
     Path dataDir = Files.createTempDirectory("parley-bench-read");
     List<Process> processes = new ArrayList<>();
@@ -73,12 +82,14 @@ public final class ReadBenchmark {
       List<String> tokens = new ArrayList<>();
       for (int a = 0; a < 5; a++) tokens.add(rest.register("reader" + a + "x" + System.currentTimeMillis() % 100000));
       long thread = 0;
+      long firstPost = 0;
       for (int p = 0; p < posts; p++) {
         Bench.Reply r = rest.callSync(HttpMethod.POST, "/api/posts", tokens.get(p % tokens.size()),
             new JsonObject().put("title", "Read benchmark post " + p + ": a title of ordinary length")
                 .put("body", WriteBenchmark.body(p, bodyLength * 2)));
         if (r.status() != 201) throw new IllegalStateException("post: " + r.status() + " " + r.body());
         thread = r.json().getLong("id");
+        if (p == 0) firstPost = thread;
       }
       List<Long> commentIds = new ArrayList<>();
       for (int c = 0; c < comments; c++) {
@@ -106,6 +117,19 @@ public final class ReadBenchmark {
       System.out.printf(Locale.ROOT, "thread %d: %d comments, %,d bytes of JSON; feed page: %,d bytes%n", thread,
           comments, page.body().length(), feed.body().length());
 
+      Process uncached = null;
+      URI uncachedBase = null;
+      if (rows.contains("page-uncached") || rows.contains("feed-uncached")) {
+        int port = Bench.freePort();
+        Map<String, String> env = new java.util.HashMap<>(Map.of("DATABASE_URL", db.url(),
+            "PARLEY_DB_POOL_SIZE", Integer.toString(poolSize), "PARLEY_READ_CACHE", "off",
+            "PARLEY_JWT_SECRET", "benchmark-signing-key-uncached-" + java.util.UUID.randomUUID()));
+        uncached = Bench.startServer(port, dataDir.resolve("node-uncached"), env, "target/bench-read-uncached-server.log");
+        processes.add(uncached);
+        uncachedBase = URI.create("http://localhost:" + port);
+        Bench.awaitHealth(uncachedBase.toString(), "target/bench-read-uncached-server.log");
+      }
+
       ClosedLoop.Http http = new ClosedLoop.Http(vertx, base, concurrency, acceptEncoding);
       List<ClosedLoop.Result> results = new ArrayList<>();
       String[] kinds = {postPath, commentsPath, feedPath};
@@ -113,24 +137,52 @@ public final class ReadBenchmark {
           () -> http.send(HttpMethod.GET, kinds[ThreadLocalRandom.current().nextInt(kinds.length)],
               ThreadLocalRandom.current().nextBoolean() ? reader : null, null, null));
       if (rows.contains("post")) {
-        results.add(ClosedLoop.run(vertx, "GET /api/posts/{id}, anonymous", concurrency, warmup, seconds, 200,
+        results.add(ClosedLoop.run(vertx, "GET /api/posts/{id}, anonymous, read cache", concurrency, warmup, seconds, 200,
             parties, () -> http.send(HttpMethod.GET, postPath, null, null, null)));
       }
       if (rows.contains("comments")) {
-        results.add(ClosedLoop.run(vertx, "GET /api/posts/{id}/comments?limit=200, anonymous", concurrency, warmup,
+        results.add(ClosedLoop.run(vertx, "GET /api/posts/{id}/comments?limit=200, anonymous, read cache", concurrency, warmup,
             seconds, 200, parties, () -> http.send(HttpMethod.GET, commentsPath, null, null, null)));
       }
       if (rows.contains("page")) {
-        results.add(ClosedLoop.run(vertx, "thread page (post, then comments), anonymous", concurrency, warmup,
+        results.add(ClosedLoop.run(vertx, "thread page (post, then comments), anonymous, read cache", concurrency, warmup,
             seconds, 200, parties, () -> threadPage(http, postPath, commentsPath, null)));
+      }
+      if (uncached != null) {
+        Map<String, java.util.function.LongSupplier> uncachedParties = Bench.parties(uncached, db.process());
+        ClosedLoop.Http plain = new ClosedLoop.Http(vertx, uncachedBase, concurrency, acceptEncoding);
+        ClosedLoop.run(vertx, "uncached node warm-up", concurrency, 0, serverWarmup, 200, uncachedParties,
+            () -> ThreadLocalRandom.current().nextBoolean() ? threadPage(plain, postPath, commentsPath, null)
+                : plain.send(HttpMethod.GET, feedPath, null, null, null));
+        if (rows.contains("page-uncached")) {
+          results.add(ClosedLoop.run(vertx, "thread page (post, then comments), anonymous, PARLEY_READ_CACHE=off",
+              concurrency, warmup, seconds, 200, uncachedParties,
+              () -> threadPage(plain, postPath, commentsPath, null)));
+        }
+        if (rows.contains("feed-uncached")) {
+          results.add(ClosedLoop.run(vertx, "feed GET /api/posts?limit=20, anonymous, PARLEY_READ_CACHE=off",
+              concurrency, warmup, seconds, 200, uncachedParties,
+              () -> plain.send(HttpMethod.GET, feedPath, null, null, null)));
+        }
+        await(plain.close());
+      }
+      if (rows.contains("page-writes")) {
+        results.add(whileWriting(rest, writeRate, tokens, thread, firstPost, commentIds, bodyLength,
+            () -> ClosedLoop.run(vertx, "thread page, anonymous, read cache, " + writeRate + " writes/s", concurrency,
+                warmup, seconds, 200, parties, () -> threadPage(http, postPath, commentsPath, null))));
       }
       if (rows.contains("page-signed")) {
         results.add(ClosedLoop.run(vertx, "thread page (post, then comments), signed in", concurrency, warmup,
             seconds, 200, parties, () -> threadPage(http, postPath, commentsPath, reader)));
       }
       if (rows.contains("feed")) {
-        results.add(ClosedLoop.run(vertx, "feed GET /api/posts?limit=20, anonymous", concurrency, warmup, seconds,
+        results.add(ClosedLoop.run(vertx, "feed GET /api/posts?limit=20, anonymous, read cache", concurrency, warmup, seconds,
             200, parties, () -> http.send(HttpMethod.GET, feedPath, null, null, null)));
+      }
+      if (rows.contains("feed-writes")) {
+        results.add(whileWriting(rest, writeRate, tokens, thread, firstPost, commentIds, bodyLength,
+            () -> ClosedLoop.run(vertx, "feed, anonymous, read cache, " + writeRate + " writes/s", concurrency,
+                warmup, seconds, 200, parties, () -> http.send(HttpMethod.GET, feedPath, null, null, null))));
       }
       if (rows.contains("feed-signed")) {
         results.add(ClosedLoop.run(vertx, "feed GET /api/posts?limit=20, signed in", concurrency, warmup, seconds,
@@ -146,6 +198,53 @@ public final class ReadBenchmark {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       Bench.stop(processes, dataDir);
     }
+  }
+
+  /**
+   * Runs a row while {@code rate} times a second a comment of the read thread is edited (its thread's pages go
+   * stale) and a comment is added to another thread (the feed goes stale: its comment count and activity), and
+   * prints the read cache's hit rate over the row, from the node's metrics.
+   */
+  private static ClosedLoop.Result whileWriting(Bench.Rest rest, int rate, List<String> tokens, long thread,
+      long otherThread, List<Long> commentIds, int bodyLength, java.util.concurrent.Callable<ClosedLoop.Result> row)
+      throws Exception {
+    double[] before = cacheCounts(rest);
+    java.util.concurrent.atomic.AtomicInteger tick = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ScheduledExecutorService writer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    writer.scheduleAtFixedRate(() -> {
+      int n = tick.getAndIncrement();
+      int c = n % commentIds.size();
+      rest.call(HttpMethod.PATCH, "/api/comments/" + commentIds.get(c), tokens.get(c % tokens.size()),
+              new JsonObject().put("body", WriteBenchmark.body(c + n, bodyLength)))
+          .onSuccess(r -> { if (r.status() != 200) failed.incrementAndGet(); });
+      rest.call(HttpMethod.POST, "/api/posts/" + otherThread + "/comments", tokens.get(n % tokens.size()),
+              new JsonObject().put("body", WriteBenchmark.body(n, bodyLength)))
+          .onSuccess(r -> { if (r.status() != 201) failed.incrementAndGet(); });
+    }, 0, Math.max(1, 1000 / rate), TimeUnit.MILLISECONDS);
+    try {
+      return row.call();
+    } finally {
+      writer.shutdownNow();
+      double[] after = cacheCounts(rest);
+      double hits = after[0] - before[0];
+      double misses = after[1] - before[1];
+      System.out.printf(Locale.ROOT, "  read cache over that row (warm-up included): %.0f hits, %.0f misses, hit rate "
+          + "%.2f%%; %d writes made (%d refused)%n", hits, misses, 100 * hits / Math.max(1, hits + misses),
+          2 * tick.get(), failed.get());
+    }
+  }
+
+  /** The node's read-cache hits and misses so far, every kind together. */
+  private static double[] cacheCounts(Bench.Rest rest) throws Exception {
+    String metrics = rest.callSync(HttpMethod.GET, "/metrics", null, null).body().toString();
+    double[] counts = new double[2];
+    for (String line : metrics.split("\n")) {
+      if (!line.startsWith("parley_read_cache_requests_total{")) continue;
+      double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      counts[line.contains("result=\"hit\"") ? 0 : 1] += value;
+    }
+    return counts;
   }
 
   /** One page load as post.js does it: the post, and once it arrived, the comments. */

@@ -1,0 +1,248 @@
+package parley.readcache;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import parley.config.ReadCacheSettings;
+import parley.events.LiveEvent;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * This node's cache of the encoded responses anonymous readers get (a post, a thread's comment pages, the feed's
+ * lists), so a hit costs no query and no JSON. Signed-in readers never use it: what they see depends on their blocks,
+ * votes and role.
+ *
+ * <p>The rule that keeps it safe: every response belongs to a scope (one thread, or the feed) whose <em>version</em>
+ * is a sum of counters that only grow: one for everything, and one for the thread (or the feed). A write bumps the
+ * counters of what it changed once it has committed (on this node before its own response is sent, see
+ * {@link #committed}; on the other nodes when the cluster message arrives). A read notes its scope's version
+ * <em>before</em> it queries, and its response is served again only while the version is still exactly that. So a
+ * read whose snapshot predates a commit was noted before that commit's bump, and the bump retires it, whether it
+ * lands before or after the read completes; a read that races a commit can never pin the old content. Content
+ * changed by a write that is not told (a commit whose outcome the connection lost, a lost cluster message) ages out
+ * after {@link #MAX_AGE_MS}.
+ *
+ * <p>Threads share {@value #THREAD_SLOTS} counters by post id: two threads in one slot retire each other's pages,
+ * which costs hits, never correctness, and keeps the counters' memory fixed. One per node, shared by its HTTP
+ * verticles.
+ */
+public final class ReadCache {
+
+  /** The oldest a cached response may be: a backstop for a write whose invalidation never arrived. */
+  static final long MAX_AGE_MS = 60_000;
+
+  static final int THREAD_SLOTS = 4096;
+
+  /** Where nodes tell each other what their writes made stale (internal, never bridged to clients). */
+  static final String ADDRESS = "parley.internal.read-cache";
+
+  private final boolean on;
+  private final BoundedStore store;
+  private final String node = UUID.randomUUID().toString();
+  private final AtomicLong everything = new AtomicLong();
+  private final AtomicLong feed = new AtomicLong();
+  private final AtomicLongArray threads = new AtomicLongArray(THREAD_SLOTS);
+  private final Counter localInvalidations;
+  private final Counter remoteInvalidations;
+  private final MeterRegistry meters;
+  private volatile Vertx vertx;
+
+  public ReadCache(ReadCacheSettings settings, MeterRegistry meters) {
+    this.on = settings.on();
+    this.store = new BoundedStore(settings.maxEntries(), settings.maxBytes());
+    this.meters = meters;
+    Gauge.builder("parley_read_cache_entries", store, BoundedStore::entries)
+        .description("Responses in this node's anonymous read cache").register(meters);
+    Gauge.builder("parley_read_cache_bytes", store, BoundedStore::bytes)
+        .description("Bytes of responses in this node's anonymous read cache (bounded by PARLEY_READ_CACHE_MB)")
+        .register(meters);
+    localInvalidations = invalidations("local");
+    remoteInvalidations = invalidations("remote");
+  }
+
+  private Counter invalidations(String origin) {
+    return Counter.builder("parley_read_cache_invalidations").tag("origin", origin)
+        .description("Writes that made cached responses stale, by where they were made").register(meters);
+  }
+
+  /** A kind of cached response, with its hit and miss counters. */
+  public final class Kind {
+    private final Counter hits;
+    private final Counter misses;
+
+    private Kind(String name) {
+      hits = Counter.builder("parley_read_cache_requests").tag("kind", name).tag("result", "hit")
+          .description("Anonymous reads answered from the read cache (hit) or from the database (miss)")
+          .register(meters);
+      misses = Counter.builder("parley_read_cache_requests").tag("kind", name).tag("result", "miss")
+          .description("Anonymous reads answered from the read cache (hit) or from the database (miss)")
+          .register(meters);
+    }
+  }
+
+  /** The kinds of response cached: a post, a page of a thread's comments, a page of the feed. */
+  public Kind kind(String name) {
+    return new Kind(name);
+  }
+
+  public boolean on() {
+    return on;
+  }
+
+  /** The version of a thread's responses (its post and comment pages). */
+  public LongSupplier thread(long postId) {
+    int slot = slot(postId);
+    return () -> everything.get() + threads.get(slot);
+  }
+
+  /** The version of the feed's lists. */
+  public LongSupplier feed() {
+    return () -> everything.get() + feed.get();
+  }
+
+  private static int slot(long postId) {
+    return (int) Math.floorMod(postId ^ (postId >>> 17), (long) THREAD_SLOTS);
+  }
+
+  /**
+   * Answers an anonymous read: the cached body while its scope's version is the one it was read under, else the
+   * body {@code load} reads (stored when no write made it stale meanwhile). Either way with the headers the
+   * uncached path sends ({@code RoutingContext.json}'s), and to a client that takes gzip already compressed, as the
+   * server's compression would have sent it, so a hit compresses nothing either. A failed load fails the request
+   * and stores nothing.
+   */
+  public void respond(RoutingContext ctx, Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
+    boolean gzip = on && acceptsGzip(ctx.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
+    lookup(kind, scope, key, load).onSuccess(entry -> {
+      HttpServerResponse response = ctx.response();
+      if (!response.headers().contains(HttpHeaders.CONTENT_TYPE)) {
+        response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+      }
+      if (gzip) {
+        // The server's compressor leaves a response that already has a Content-Encoding alone.
+        response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip").end(entry.gzipped());
+      } else {
+        response.end(entry.body());
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /** The body of an anonymous read, from the cache or from {@code load}, by the rule in the class comment. */
+  public Future<Buffer> read(Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
+    return lookup(kind, scope, key, load).map(BoundedStore.Entry::body);
+  }
+
+  private Future<BoundedStore.Entry> lookup(Kind kind, LongSupplier scope, String key,
+      Supplier<Future<Buffer>> load) {
+    if (!on) return load.get().map(body -> new BoundedStore.Entry(body, null, 0, 0));
+    long version = scope.getAsLong();
+    BoundedStore.Entry cached = store.get(key);
+    if (cached != null) {
+      if (cached.version() == version && System.currentTimeMillis() - cached.storedAt() < MAX_AGE_MS) {
+        kind.hits.increment();
+        return Future.succeededFuture(cached);
+      }
+      store.remove(key, cached);
+    }
+    kind.misses.increment();
+    return load.get().map(body -> {
+      BoundedStore.Entry read = new BoundedStore.Entry(body, gzip(body), version, System.currentTimeMillis());
+      // The version was noted before the query: if a write was told of since, this body may predate it.
+      if (scope.getAsLong() == version) store.put(key, read);
+      return read;
+    });
+  }
+
+  /** Whether an Accept-Encoding header takes gzip (named, and not with q=0). */
+  static boolean acceptsGzip(String acceptEncoding) {
+    if (acceptEncoding == null) return false;
+    for (String coding : acceptEncoding.split(",")) {
+      String[] parts = coding.split(";");
+      if (!parts[0].strip().equalsIgnoreCase("gzip")) continue;
+      for (int i = 1; i < parts.length; i++) {
+        String param = parts[i].strip().toLowerCase(java.util.Locale.ROOT);
+        if (param.startsWith("q=")) {
+          try {
+            return Double.parseDouble(param.substring(2)) > 0;
+          } catch (NumberFormatException e) {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private static Buffer gzip(Buffer body) {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(body.length() / 4 + 64);
+    try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(bytes)) {
+      out.write(body.getBytes());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return Buffer.buffer(bytes.toByteArray());
+  }
+
+  /** A commit listener: what this node's write made stale, retired before the write answers, and told to the cluster. */
+  public void committed(List<LiveEvent> events) {
+    invalidate(Invalidation.of(events));
+  }
+
+  /** Retires what a committed write made stale, here at once and on every other node when the message arrives. */
+  public void invalidate(Invalidation stale) {
+    if (stale.isEmpty()) return;
+    apply(stale);
+    localInvalidations.increment();
+    if (vertx != null) {
+      vertx.eventBus().publish(ADDRESS, stale.toJson().put("node", node));
+    }
+  }
+
+  /** Responses held now. */
+  public long entries() {
+    return store.entries();
+  }
+
+  /** Bytes held now (bodies and an estimate of the keys and bookkeeping). */
+  public long bytes() {
+    return store.bytes();
+  }
+
+  /** Forgets everything (for a database changed behind the server's back, as tests do). */
+  public void clear() {
+    everything.incrementAndGet();
+    store.clear();
+  }
+
+  private void apply(Invalidation stale) {
+    if (stale.everything()) everything.incrementAndGet();
+    if (stale.feed()) feed.incrementAndGet();
+    for (long post : stale.threads()) threads.incrementAndGet(slot(post));
+  }
+
+  /** Hears the other nodes' invalidations (and sends this node's from now on). */
+  public MessageConsumer<JsonObject> listen(Vertx vertx) {
+    this.vertx = vertx;
+    return vertx.eventBus().consumer(ADDRESS, message -> {
+      JsonObject body = message.body();
+      if (node.equals(body.getString("node"))) return;
+      apply(Invalidation.fromJson(body));
+      remoteInvalidations.increment();
+    });
+  }
+}
