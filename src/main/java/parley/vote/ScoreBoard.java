@@ -58,6 +58,11 @@ public final class ScoreBoard {
     Votes.Kind kind = tally.kind();
     long id = tally.id();
     readCache.invalidate(Invalidation.thread(tally.postId(), kind == Votes.Kind.POST));
+    announce(kind, id);
+  }
+
+  /** Opens the item's window, unless one is open: when it closes, the counts as they then stand are published. */
+  private void announce(Votes.Kind kind, long id) {
     String key = kind.name() + ":" + id;
     if (!open.add(key)) return;
     vertx.setTimer(WINDOW_MS, t -> {
@@ -70,7 +75,7 @@ public final class ScoreBoard {
           // item's next window carries them (with any votes that came meanwhile).
           log.warn("Score of {} {} not published, trying again in {} ms: {}", kind.word, id, WINDOW_MS,
               done.cause().toString());
-          changed(kind, id);
+          announce(kind, id);
         }
         publishing.decrementAndGet();
       });
