@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.Tuple;
 import parley.http.Idempotency;
 import parley.http.Iso;
@@ -27,6 +29,16 @@ import java.util.function.Function;
  * that transaction commits, and reads them back for replay. Nothing is published for a write that rolled back,
  * and everything published can be replayed from the log (within retention), so a reader that resumes from its
  * last seq misses nothing.
+ *
+ * <p><b>Round trips.</b> A transaction's statements are sent on its connection without waiting for each other's
+ * answers wherever one does not need the other's: the PG client pipelines them, PostgreSQL runs them one after the
+ * other in the order they were sent, and a connection sitting "idle in transaction" while Parley decides its next
+ * statement holds its locks and its pool slot for nothing. BEGIN goes out with the idempotency claim and the work's
+ * first statements, every append of a write goes out at once (in the lock order, see {@link Outbox#publish}), and the
+ * idempotency answer goes out behind the appends. Results are looked at in the order the statements were sent, so
+ * the first failure is the one reported: after a statement fails, PostgreSQL fails every later one of the
+ * transaction ("current transaction is aborted"), and a refusal decided in Java (a locked thread, say) rolls back
+ * whatever was sent behind it.
  */
 public final class EventLog {
 
@@ -99,6 +111,8 @@ public final class EventLog {
   public static final class Outbox {
     private final SqlConnection conn;
     private final List<LiveEvent> events = new ArrayList<>();
+    /** Every append sent so far, in order: fails with the first that failed. */
+    private Future<Void> sent = Future.succeededFuture();
 
     private Outbox(SqlConnection conn) {
       this.conn = conn;
@@ -114,15 +128,29 @@ public final class EventLog {
      * go in one order for every write: the thread first, then the feed and the moderators (which share a sequence
      * and lock nothing), then users in id order. Writes to one thread therefore queue on its post row and counter,
      * and no two writes can wait for each other in a circle. Call it after the change the events describe.
+     *
+     * <p>All the appends are sent at once (PostgreSQL runs them in the order sent, which is the order above), and
+     * the returned future completes when they all have, failing with the first that failed. A write need not wait
+     * for it: the transaction waits for every append sent before it stores the idempotency answer and commits.
      */
     public Future<Void> publish(Publication... publications) {
       List<Publication.Append> appends = new ArrayList<>();
       for (Publication publication : publications) appends.addAll(publication.appends());
       appends.sort(Comparator.comparingInt((Publication.Append a) -> rank(a.topic()))
           .thenComparingLong(a -> orDefault(Topics.userOf(a.topic()))));
-      Future<Void> chain = Future.succeededFuture();
-      for (Publication.Append a : appends) chain = chain.compose(v -> append(a));
-      return chain;
+      Future<Void> all = Future.succeededFuture();
+      for (Publication.Append a : appends) {
+        Future<Void> one = append(a);
+        all = all.compose(v -> one);
+      }
+      Future<Void> these = all;
+      sent = sent.compose(v -> these);
+      return these;
+    }
+
+    /** Every append sent so far: completes when they all have, failing with the first (in order) that failed. */
+    Future<Void> sent() {
+      return sent;
     }
 
     private static int rank(String topic) {
@@ -140,6 +168,7 @@ public final class EventLog {
       String json = a.data().encode();
       String sql = Topics.isOrdered(a.topic()) ? APPEND_ORDERED : APPEND_SHARED;
       Tuple args = Tuple.of(a.topic(), a.type().wireName(), json, a.authorId(), a.subject());
+      // Answers come back in the order sent, so the events list keeps the order of the appends.
       return conn.preparedQuery(sql).execute(args).map(rows -> {
         Row row = rows.iterator().next();
         events.add(LiveEvent.of(a.topic(), row.getLong("seq"), a.type().wireName(),
@@ -166,19 +195,45 @@ public final class EventLog {
   /**
    * As {@link #transaction(Function)}, for a write that may be a retry: the idempotency key is claimed first and
    * the answer stored last, in the same transaction (see {@link Idempotency}).
+   *
+   * <p>BEGIN, the claim and whatever {@code work} sends before it first waits go out together; {@code work} runs at
+   * once, without waiting for the claim, and may start reading. A key already taken fails the claim with an error
+   * (not an empty answer), so PostgreSQL fails every statement sent behind it and nothing of the retry runs; the
+   * claim's failure is the one reported. The answer is stored behind the last append, and then the transaction
+   * commits.
    */
   public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work) {
-    List<LiveEvent> committed = new ArrayList<>();
-    return pool.withTransaction(conn -> {
+    return pool.getConnection().compose(conn -> {
+      Future<Transaction> began = conn.begin();
+      Transaction tx = conn.transaction();
       Outbox outbox = new Outbox(conn);
-      return claim.take(conn)
-          .compose(v -> work.apply(outbox))
-          .compose(result -> claim.store(conn, result).map(result))
-          .onSuccess(v -> committed.addAll(outbox.events));
-    }).onSuccess(v -> {
-      publish(committed);
-      listeners.committed(List.copyOf(committed));
+      Future<Void> taken = claim.take(conn);
+      Future<T> done = start(work, outbox);
+      // Looked at in the order sent: the first failure is the one reported.
+      Future<T> written = began.compose(t -> taken).compose(v -> done).compose(result -> {
+        Future<Void> stored = claim.store(conn, result);
+        return outbox.sent().compose(v -> stored).map(result);
+      });
+      return written
+          .compose(result -> tx.commit().map(result), failure -> failure instanceof TransactionRollbackException
+              ? Future.<T>failedFuture(failure)
+              : tx.rollback().transform(v -> Future.<T>failedFuture(failure)))
+          // The connection goes back first, so a listener's own transaction (the notifier's) can have it.
+          .onComplete(ar -> conn.close())
+          .onSuccess(result -> {
+            List<LiveEvent> committed = List.copyOf(outbox.events);
+            publish(committed);
+            listeners.committed(committed);
+          });
     });
+  }
+
+  private static <T> Future<T> start(Function<Outbox, Future<T>> work, Outbox outbox) {
+    try {
+      return work.apply(outbox);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /** Publishes committed events on the event bus, where every node's live hubs pick them up. */
