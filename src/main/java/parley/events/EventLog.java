@@ -10,8 +10,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Transaction;
-import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.Tuple;
 import parley.http.Idempotency;
 import parley.http.Iso;
@@ -199,25 +197,29 @@ public final class EventLog {
    * <p>BEGIN, the claim and whatever {@code work} sends before it first waits go out together; {@code work} runs at
    * once, without waiting for the claim, and may start reading. A key already taken fails the claim with an error
    * (not an empty answer), so PostgreSQL fails every statement sent behind it and nothing of the retry runs; the
-   * claim's failure is the one reported. The answer is stored behind the last append, and then the transaction
-   * commits.
+   * claim's failure is the one reported. Once {@code work} has its result, the answer is stored and COMMIT sent
+   * behind its last appends, all without waiting: if any of them failed, PostgreSQL's COMMIT of the aborted
+   * transaction rolls it back, and that failure is the one reported. A refusal decided in Java sends ROLLBACK
+   * instead, behind whatever is still in flight.
+   *
+   * <p>BEGIN, COMMIT and ROLLBACK are sent as plain statements rather than through the client's Transaction, which
+   * would hold COMMIT back until every earlier answer had arrived (one more round trip, with the thread's locks
+   * held). Every path ends the transaction before the connection goes back to the pool.
    */
   public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work) {
     return pool.getConnection().compose(conn -> {
-      Future<Transaction> began = conn.begin();
-      Transaction tx = conn.transaction();
+      Future<?> began = conn.query("BEGIN").execute();
       Outbox outbox = new Outbox(conn);
       Future<Void> taken = claim.take(conn);
       Future<T> done = start(work, outbox);
       // Looked at in the order sent: the first failure is the one reported.
-      Future<T> written = began.compose(t -> taken).compose(v -> done).compose(result -> {
-        Future<Void> stored = claim.store(conn, result);
-        return outbox.sent().compose(v -> stored).map(result);
-      });
-      return written
-          .compose(result -> tx.commit().map(result), failure -> failure instanceof TransactionRollbackException
-              ? Future.<T>failedFuture(failure)
-              : tx.rollback().transform(v -> Future.<T>failedFuture(failure)))
+      return began.compose(v -> taken).compose(v -> done)
+          .compose(result -> {
+            Future<Void> stored = claim.store(conn, result);
+            Future<?> committed = conn.query("COMMIT").execute();
+            return outbox.sent().compose(v -> stored).compose(v -> committed).map(result);
+          })
+          .recover(failure -> conn.query("ROLLBACK").execute().transform(v -> Future.<T>failedFuture(failure)))
           // The connection goes back first, so a listener's own transaction (the notifier's) can have it.
           .onComplete(ar -> conn.close())
           .onSuccess(result -> {

@@ -203,4 +203,21 @@ class CommentRefusalsTest {
     assertEquals(1, TestParley.count("SELECT seq FROM topic_seqs WHERE topic = 'parley.post." + post + "'"),
         "the refused comment took no number on the thread");
   }
+
+  @Test
+  void refusalsLeaveNoTransactionOpenOnThePool() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    assertEquals(204, api.put("/api/me/blocks/bob", alice, null).status());
+    for (int i = 0; i < 12; i++) {
+      // More refusals than the pool has connections, each failing at a different point of the batches.
+      assertEquals(403, comment(bob, post, new JsonObject().put("body", "blocked")).status());
+      assertEquals(400, comment(alice, post, new JsonObject().put("body", "r").put("parentId", 987654)).status());
+      assertEquals(404, comment(alice, 424242, new JsonObject().put("body", "nowhere")).status());
+    }
+    // Each refusal's ROLLBACK is answered before its response is sent, so no connection is left mid-transaction.
+    assertEquals(0, TestParley.count("SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+        + TestParley.APP_NAME + "' AND state LIKE 'idle in transaction%'"));
+  }
 }
