@@ -204,7 +204,8 @@ public final class EventLog {
    *
    * <p>BEGIN, COMMIT and ROLLBACK are sent as plain statements rather than through the client's Transaction, which
    * would hold COMMIT back until every earlier answer had arrived (one more round trip, with the thread's locks
-   * held). Every path ends the transaction before the connection goes back to the pool.
+   * held). Every path ends the transaction before the connection goes back to the pool. A {@code work} must not
+   * turn a failed statement into a success and carry on: PostgreSQL would answer its COMMIT by rolling back.
    */
   public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work) {
     return pool.getConnection().compose(conn -> {
