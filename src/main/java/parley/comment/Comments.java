@@ -1,10 +1,12 @@
 package parley.comment;
 
 import parley.account.Mentions;
+import parley.markdown.Markdown;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -34,8 +36,14 @@ import java.util.Set;
  */
 public final class Comments {
 
-  private static final String PARENT = "SELECT post_id, author_id, deleted_at IS NOT NULL AS deleted, "
-      + Visibility.restricted("", "hidden") + " FROM comments WHERE id = $1";
+  /**
+   * What a new comment's thread and parent say about it, in one statement: whether the post's author or the parent
+   * comment's has blocked the commenter ($1), and the parent ($3, or null: its columns are then null) with its post,
+   * author and state. No row when the post ($2) does not exist.
+   */
+  private static final String REPLYING = "SELECT " + Visibility.commenterBlocked("$1", "p.author_id", "pc.author_id")
+      + " AS blocked, pc.post_id, pc.author_id, pc.deleted_at IS NOT NULL AS deleted, "
+      + Visibility.restricted("pc", "hidden") + " FROM posts p LEFT JOIN comments pc ON pc.id = $3 WHERE p.id = $2";
 
   /** Who a comment's arrival concerns besides its thread: the post's author and the parent comment's. */
   private static final String CONCERNED = "SELECT p.author_id AS post_author, pc.author_id AS parent_author "
@@ -141,36 +149,72 @@ public final class Comments {
   /**
    * Writes a new comment: published at once (to the thread, the post's and parent's authors and the moderators), or,
    * when screening holds it, pending (to the moderators' queue and its author only, and not counted).
+   *
+   * <p>In four round trips, each a batch of statements sent together (see {@link EventLog}): BEGIN, the idempotency
+   * claim and the reads that decide what is written (mentions, the moderators' filters, a new account's count);
+   * then the thread's row locked and counted, the parent and block check, and the INSERT; then the events and the
+   * idempotency answer; then COMMIT. The answers are looked at in the order sent, so the refusals come in the order
+   * they always did: refused by a filter (422), no such post (404), a locked thread (409), a bad parent (422, or
+   * 409 when it was removed), blocked (403). The INSERT sent behind a refusal rolls back with the transaction.
    */
   public Future<Comment> insert(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim) {
-    long authorId = author.id();
     return events.transaction(claim, box -> {
-      SqlConnection conn = box.connection();
-      return Mentions.render(conn, input.body()).compose(rendered -> screening
-          .screen(conn, author, Screening.Kind.COMMENT, input.body(), rendered.links())
-          .compose(verdict -> Threads.commentAdded(conn, postId, verdict.held()).compose(added -> {
-            Threads.Counted thread = added.orElseThrow(() -> Problem.notFound("No such post."));
-            if (thread.locked()) throw Problem.conflict("This thread is locked: it takes no new comments.");
-            Future<Long> parentAuthor = input.parentId() == null ? Future.succeededFuture(null)
-                : checkParent(conn, postId, input.parentId());
-            return parentAuthor.compose(parent -> Visibility.mayComment(conn, authorId, thread.authorId(), parent)
-                .compose(allowed -> {
-                  if (!allowed) throw Problem.forbidden("You can't comment here.");
-                  return conn.preparedQuery(INSERT).execute(Tuple.of(postId, input.parentId(), authorId,
-                      input.body(), rendered.html(), verdict.heldFor()));
-                })
-                .compose(rows -> {
-                  Comment comment = Comment.fromRow(rows.iterator().next());
-                  if (comment.pending()) {
-                    return box.publish(Publication.of(EventType.COMMENT_PENDING, authorId, comment.toJson())
-                        .forModerators(comment.toJson().put("pendingReason", verdict.heldFor()))).map(comment);
-                  }
-                  List<Publication> out = created(comment, thread.authorId(), parent);
-                  out.add(thread.stats());
-                  return box.publish(out.toArray(Publication[]::new)).map(comment);
-                }));
-          })));
+      Future<Markdown.Rendered> rendered = Mentions.render(box.connection(), input.body());
+      return screening.screen(box.connection(), author, Screening.Kind.COMMENT, input.body(),
+              rendered.map(Markdown.Rendered::links))
+          .compose(verdict -> rendered.compose(html -> write(box, postId, author.id(), input, html, verdict)));
     });
+  }
+
+  /**
+   * Locks and counts the thread, checks the reply and inserts, sent together in the lock order (the post row
+   * first); then sends the events without waiting for them (the transaction does, before it commits).
+   */
+  private static Future<Comment> write(EventLog.Outbox box, long postId, long authorId, CommentInput input,
+      Markdown.Rendered rendered, Screening.Verdict verdict) {
+    SqlConnection conn = box.connection();
+    Future<Optional<Threads.Counted>> added = Threads.commentAdded(conn, postId, verdict.held());
+    // Read after the post row is locked, so a parent hidden or deleted by a write that held the lock is seen.
+    Future<RowSet<Row>> replying = conn.preparedQuery(REPLYING)
+        .execute(Tuple.of(authorId, postId, input.parentId()));
+    Future<RowSet<Row>> inserted = conn.preparedQuery(INSERT).execute(Tuple.of(postId, input.parentId(), authorId,
+        input.body(), rendered.html(), verdict.heldFor()));
+    return added.compose(found -> {
+      Threads.Counted thread = found.orElseThrow(() -> Problem.notFound("No such post."));
+      if (thread.locked()) throw Problem.conflict("This thread is locked: it takes no new comments.");
+      return replying.map(rows -> parentAuthor(rows, postId, input.parentId()))
+          .compose(parent -> inserted.map(rows -> {
+            Comment comment = Comment.fromRow(rows.iterator().next());
+            if (comment.pending()) {
+              box.publish(Publication.of(EventType.COMMENT_PENDING, authorId, comment.toJson())
+                  .forModerators(comment.toJson().put("pendingReason", verdict.heldFor())));
+            } else {
+              List<Publication> out = created(comment, thread.authorId(), parent);
+              out.add(thread.stats());
+              box.publish(out.toArray(Publication[]::new));
+            }
+            return comment;
+          }));
+    });
+  }
+
+  /**
+   * Checks the parent is a live comment on the same post and that neither it nor the post is by someone who blocked
+   * the commenter; returns the parent's author (to notify), or null for a top-level comment.
+   */
+  private static Long parentAuthor(RowSet<Row> rows, long postId, Long parentId) {
+    Row row = rows.iterator().next();
+    if (parentId != null) {
+      if (row.getLong("post_id") == null || row.getLong("post_id") != postId) {
+        throw Problem.invalid("parentId", "must be a comment on this post");
+      }
+      if (row.getBoolean("deleted") || row.getBoolean("hidden")) {
+        // Removed, or still waiting for review (nobody else can see it to reply to).
+        throw Problem.conflict("parentId", "the comment you are replying to was removed or is not published");
+      }
+    }
+    if (row.getBoolean("blocked")) throw Problem.forbidden("You can't comment here.");
+    return parentId == null ? null : row.getLong("author_id");
   }
 
   /**
@@ -308,21 +352,6 @@ public final class Comments {
                 row.getBoolean("hidden"), row.getBoolean("pending"), postHidden);
           });
         });
-  }
-
-  /** Checks the parent is a live comment on the same post and returns its author (to notify). */
-  private static Future<Long> checkParent(SqlConnection conn, long postId, long parentId) {
-    return conn.preparedQuery(PARENT).execute(Tuple.of(parentId)).map(rows -> {
-      if (rows.size() == 0 || rows.iterator().next().getLong("post_id") != postId) {
-        throw Problem.invalid("parentId", "must be a comment on this post");
-      }
-      Row parent = rows.iterator().next();
-      if (parent.getBoolean("deleted") || parent.getBoolean("hidden")) {
-        // Removed, or still waiting for review (nobody else can see it to reply to).
-        throw Problem.conflict("parentId", "the comment you are replying to was removed or is not published");
-      }
-      return parent.getLong("author_id");
-    });
   }
 
   /** A comment's public JSON, exactly as GET /api/comments/{id} shows it, read in the caller's transaction. */

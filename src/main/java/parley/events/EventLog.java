@@ -27,6 +27,16 @@ import java.util.function.Function;
  * that transaction commits, and reads them back for replay. Nothing is published for a write that rolled back,
  * and everything published can be replayed from the log (within retention), so a reader that resumes from its
  * last seq misses nothing.
+ *
+ * <p><b>Round trips.</b> A transaction's statements are sent on its connection without waiting for each other's
+ * answers wherever one does not need the other's: the PG client pipelines them, PostgreSQL runs them one after the
+ * other in the order they were sent, and a connection sitting "idle in transaction" while Parley decides its next
+ * statement holds its locks and its pool slot for nothing. BEGIN goes out with the idempotency claim and the work's
+ * first statements, every append of a write goes out at once (in the lock order, see {@link Outbox#publish}), and the
+ * idempotency answer goes out behind the appends. Results are looked at in the order the statements were sent, so
+ * the first failure is the one reported: after a statement fails, PostgreSQL fails every later one of the
+ * transaction ("current transaction is aborted"), and a refusal decided in Java (a locked thread, say) rolls back
+ * whatever was sent behind it.
  */
 public final class EventLog {
 
@@ -99,6 +109,8 @@ public final class EventLog {
   public static final class Outbox {
     private final SqlConnection conn;
     private final List<LiveEvent> events = new ArrayList<>();
+    /** Every append sent so far, in order: fails with the first that failed. */
+    private Future<Void> sent = Future.succeededFuture();
 
     private Outbox(SqlConnection conn) {
       this.conn = conn;
@@ -114,15 +126,29 @@ public final class EventLog {
      * go in one order for every write: the thread first, then the feed and the moderators (which share a sequence
      * and lock nothing), then users in id order. Writes to one thread therefore queue on its post row and counter,
      * and no two writes can wait for each other in a circle. Call it after the change the events describe.
+     *
+     * <p>All the appends are sent at once (PostgreSQL runs them in the order sent, which is the order above), and
+     * the returned future completes when they all have, failing with the first that failed. A write need not wait
+     * for it: the transaction waits for every append sent before it stores the idempotency answer and commits.
      */
     public Future<Void> publish(Publication... publications) {
       List<Publication.Append> appends = new ArrayList<>();
       for (Publication publication : publications) appends.addAll(publication.appends());
       appends.sort(Comparator.comparingInt((Publication.Append a) -> rank(a.topic()))
           .thenComparingLong(a -> orDefault(Topics.userOf(a.topic()))));
-      Future<Void> chain = Future.succeededFuture();
-      for (Publication.Append a : appends) chain = chain.compose(v -> append(a));
-      return chain;
+      Future<Void> all = Future.succeededFuture();
+      for (Publication.Append a : appends) {
+        Future<Void> one = append(a);
+        all = all.compose(v -> one);
+      }
+      Future<Void> these = all;
+      sent = sent.compose(v -> these);
+      return these;
+    }
+
+    /** Every append sent so far: completes when they all have, failing with the first (in order) that failed. */
+    Future<Void> sent() {
+      return sent;
     }
 
     private static int rank(String topic) {
@@ -140,6 +166,7 @@ public final class EventLog {
       String json = a.data().encode();
       String sql = Topics.isOrdered(a.topic()) ? APPEND_ORDERED : APPEND_SHARED;
       Tuple args = Tuple.of(a.topic(), a.type().wireName(), json, a.authorId(), a.subject());
+      // Answers come back in the order sent, so the events list keeps the order of the appends.
       return conn.preparedQuery(sql).execute(args).map(rows -> {
         Row row = rows.iterator().next();
         events.add(LiveEvent.of(a.topic(), row.getLong("seq"), a.type().wireName(),
@@ -166,19 +193,50 @@ public final class EventLog {
   /**
    * As {@link #transaction(Function)}, for a write that may be a retry: the idempotency key is claimed first and
    * the answer stored last, in the same transaction (see {@link Idempotency}).
+   *
+   * <p>BEGIN, the claim and whatever {@code work} sends before it first waits go out together; {@code work} runs at
+   * once, without waiting for the claim, and may start reading. A key already taken fails the claim with an error
+   * (not an empty answer), so PostgreSQL fails every statement sent behind it and nothing of the retry runs; the
+   * claim's failure is the one reported. Once {@code work} has its result, the answer is stored and COMMIT sent
+   * behind its last appends, all without waiting: if any of them failed, PostgreSQL's COMMIT of the aborted
+   * transaction rolls it back, and that failure is the one reported. A refusal decided in Java sends ROLLBACK
+   * instead, behind whatever is still in flight.
+   *
+   * <p>BEGIN, COMMIT and ROLLBACK are sent as plain statements rather than through the client's Transaction, which
+   * would hold COMMIT back until every earlier answer had arrived (one more round trip, with the thread's locks
+   * held). Every path ends the transaction before the connection goes back to the pool. A {@code work} must not
+   * turn a failed statement into a success and carry on: PostgreSQL would answer its COMMIT by rolling back.
    */
   public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work) {
-    List<LiveEvent> committed = new ArrayList<>();
-    return pool.withTransaction(conn -> {
+    return pool.getConnection().compose(conn -> {
+      Future<?> began = conn.query("BEGIN").execute();
       Outbox outbox = new Outbox(conn);
-      return claim.take(conn)
-          .compose(v -> work.apply(outbox))
-          .compose(result -> claim.store(conn, result).map(result))
-          .onSuccess(v -> committed.addAll(outbox.events));
-    }).onSuccess(v -> {
-      publish(committed);
-      listeners.committed(List.copyOf(committed));
+      Future<Void> taken = claim.take(conn);
+      Future<T> done = start(work, outbox);
+      // Looked at in the order sent: the first failure is the one reported.
+      return began.compose(v -> taken).compose(v -> done)
+          .compose(result -> {
+            Future<Void> stored = claim.store(conn, result);
+            Future<?> committed = conn.query("COMMIT").execute();
+            return outbox.sent().compose(v -> stored).compose(v -> committed).map(result);
+          })
+          .recover(failure -> conn.query("ROLLBACK").execute().transform(v -> Future.<T>failedFuture(failure)))
+          // The connection goes back first, so a listener's own transaction (the notifier's) can have it.
+          .onComplete(ar -> conn.close())
+          .onSuccess(result -> {
+            List<LiveEvent> committed = List.copyOf(outbox.events);
+            publish(committed);
+            listeners.committed(committed);
+          });
     });
+  }
+
+  private static <T> Future<T> start(Function<Outbox, Future<T>> work, Outbox outbox) {
+    try {
+      return work.apply(outbox);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /** Publishes committed events on the event bus, where every node's live hubs pick them up. */

@@ -3,6 +3,7 @@ package parley.http;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
@@ -22,8 +23,9 @@ import java.util.function.Supplier;
  * Safe retries for creating requests (posts, comments, reports): a client sends an {@code Idempotency-Key} header,
  * and a retry with the same key by the same account gets the first answer again and creates nothing.
  *
- * <p>The key is claimed inside the write's own transaction, before anything else, and the answer is stored in that
- * same transaction: two requests with one key never both write (PostgreSQL makes the second claim wait for the
+ * <p>The key is claimed inside the write's own transaction, before anything else (the write's first statements may
+ * be sent behind the claim without waiting for it; a taken key makes PostgreSQL refuse them all), and the answer is
+ * stored in that same transaction, after everything else: two requests with one key never both write (PostgreSQL makes the second claim wait for the
  * first transaction, then see its row), a write that rolls back leaves no key behind, and a write that committed
  * always has its answer stored. The same key with a different request is refused (422).
  */
@@ -33,8 +35,13 @@ public final class Idempotency {
 
   private static final String FIND = "SELECT request_hash, status, location, body FROM idempotency_keys "
       + "WHERE user_id = $1 AND key = $2";
+  /**
+   * A key already taken fails with a unique violation rather than answering nothing: the write's statements are sent
+   * behind the claim without waiting for it (see EventLog), and this way PostgreSQL refuses all of them.
+   */
   private static final String CLAIM = "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body) "
-      + "VALUES ($1, $2, $3, 0, '') ON CONFLICT DO NOTHING RETURNING 1";
+      + "VALUES ($1, $2, $3, 0, '')";
+  private static final String UNIQUE_VIOLATION = "23505";
   private static final String STORE = "UPDATE idempotency_keys SET status = $3, location = $4, body = $5 "
       + "WHERE user_id = $1 AND key = $2";
   private static final String PRUNE = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)";
@@ -140,10 +147,9 @@ public final class Idempotency {
       @Override
       public Future<Void> take(SqlConnection conn) {
         return conn.preparedQuery(CLAIM).execute(Tuple.of(key.userId(), key.key(), key.requestHash()))
-            .map(rows -> {
-              if (rows.size() == 0) throw new AlreadyClaimed();
-              return null;
-            });
+            .<Void>mapEmpty()
+            .recover(e -> Future.failedFuture(e instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
+                ? new AlreadyClaimed() : e));
       }
 
       @Override
