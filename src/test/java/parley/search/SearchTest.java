@@ -197,6 +197,38 @@ class SearchTest {
   // ---- what is never returned ----
 
   @Test
+  void editsAreFoundByTheirNewWordsAndCommentsAndVotesChangeNothingOfIt() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = post(alice, "Aubergine season", "A body about aubergines.");
+    long commentId = api.comment(bob, postId, "Courgettes are better", null);
+    // What runs on every comment and vote (the post's counters, the item's counts) leaves the vectors as they were.
+    String before = vectors(postId, commentId);
+    api.comment(bob, postId, "Another comment", commentId);
+    assertEquals(200, api.put("/api/posts/" + postId + "/vote", bob, new JsonObject().put("value", 1)).status());
+    assertEquals(200, api.put("/api/comments/" + commentId + "/vote", alice, new JsonObject().put("value", 1)).status());
+    assertEquals(before, vectors(postId, commentId));
+
+    assertEquals(200, api.patch("/api/posts/" + postId, alice, new JsonObject().put("title", "Pumpkin season")
+        .put("body", "A body about pumpkins.")).status());
+    assertEquals(200, api.patch("/api/comments/" + commentId, bob, new JsonObject().put("body", "Squash is better"))
+        .status());
+    assertEquals(List.of(postId), search("pumpkin", "").ids());
+    assertEquals(List.of(), search("aubergine", "").ids());
+    assertEquals(List.of(commentId), search("squash", "&type=comments").ids());
+    assertEquals(List.of(), search("courgettes", "&type=comments").ids());
+  }
+
+  private static String vectors(long postId, long commentId) throws Exception {
+    try (var c = TestParley.db().getConnection(); var s = c.createStatement();
+        var rs = s.executeQuery("SELECT (SELECT search::text FROM posts WHERE id = " + postId + ") || ' / ' || "
+            + "(SELECT search::text FROM comments WHERE id = " + commentId + ")")) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
+
+  @Test
   void deletedHiddenAndPendingPostsAreNeverFound() throws Exception {
     Session alice = api.register("alice");
     Session mod = api.registerWithRole("mod", "moderator");
