@@ -43,7 +43,7 @@ class QueriesTest {
     request.run();
     List<String> statements = new ArrayList<>();
     StringBuilder current = null;
-    for (String line : readFrom(before).split("\n")) {
+    for (String line : loggedUntilNow(before).split("\n")) {
       Matcher m = EXECUTE.matcher(line);
       if (m.matches()) {
         if (current != null) statements.add(current.toString());
@@ -58,6 +58,34 @@ class QueriesTest {
     }
     if (current != null) statements.add(current.toString());
     return statements;
+  }
+
+  /**
+   * The log from {@code offset} up to a marker statement run now: PostgreSQL's logger writes lines a moment after the
+   * statements ran, so the request's last statements can still be on their way when its answer arrives. Everything
+   * the request ran was logged before a statement that started after it answered.
+   */
+  private static String loggedUntilNow(long offset) throws IOException {
+    String marker = "queries-test-marker-" + java.util.UUID.randomUUID();
+    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
+      s.execute("SELECT '" + marker + "'");
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    String log = readFrom(offset);
+    while (!log.contains(marker)) {
+      assertTrue(System.nanoTime() < deadline, "PostgreSQL logged the marker within 10 s");
+      try {
+        Thread.sleep(5);  // a file has no completion to await: poll it
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException(e);
+      }
+      log = readFrom(offset);
+    }
+    String upToMarker = log.substring(0, log.indexOf(marker));
+    return upToMarker.substring(0, Math.max(0, upToMarker.lastIndexOf('\n') + 1));
   }
 
   private static long PG_LOG_LENGTH() throws IOException {
