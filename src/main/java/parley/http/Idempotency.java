@@ -119,21 +119,27 @@ public final class Idempotency {
   }
 
   /**
-   * Runs a create with an optional key: a reply already stored for the key is sent as it was (without spending
-   * rate limits); otherwise {@code admit} runs (the rate limits, which fail with a 429), then {@code write} with a claim that stores
-   * {@code reply} of its result in its transaction, and the reply is sent.
+   * Runs a create with an optional key: {@code admit} runs (the rate limits, which fail with a 429), then
+   * {@code write} with a claim that stores {@code reply} of its result in its transaction, and the reply is sent.
+   * The stored answer is looked up only when it may exist: when the claim finds the key taken (a retry, or the same
+   * key sent twice at once: the second waits for the first), and when a keyed request is refused by a rate limit (a
+   * retry whose answer is stored gets it, not a 429). A first request, by far the most common, makes no extra trip
+   * for it.
    */
   public static <T> void create(RoutingContext ctx, Pool pool, Key key, Supplier<Future<Void>> admit,
       Function<Claim<T>, Future<T>> write, Function<T, Reply> reply) {
-    Future<Optional<Reply>> stored = key == null ? Future.succeededFuture(Optional.empty()) : key.stored(pool);
-    stored.compose(found -> {
-          if (found.isPresent()) return Future.succeededFuture(new Sent(found.get(), true));
-          Claim<T> claim = key == null ? Claim.none() : claim(key, reply);
-          return admit.get().compose(v -> write.apply(claim)).map(result -> new Sent(reply.apply(result), false))
-              .recover(e -> e instanceof AlreadyClaimed
-                  ? key.stored(pool).map(again -> new Sent(again.orElseThrow(conflict()), true))
-                  : Future.failedFuture(e));
-        })
+    Claim<T> claim = key == null ? Claim.none() : claim(key, reply);
+    admit.get()
+        .compose(
+            v -> write.apply(claim).map(result -> new Sent(reply.apply(result), false))
+                .recover(e -> e instanceof AlreadyClaimed
+                    ? key.stored(pool).map(again -> new Sent(again.orElseThrow(conflict()), true))
+                    : Future.failedFuture(e)),
+            refused -> key != null && refused instanceof Problem p && p.status() == 429
+                ? key.stored(pool).compose(found -> found.isPresent()
+                    ? Future.succeededFuture(new Sent(found.get(), true))
+                    : Future.<Sent>failedFuture(refused))
+                : Future.failedFuture(refused))
         .onSuccess(sent -> send(ctx, sent))
         .onFailure(ctx::fail);
   }

@@ -35,7 +35,11 @@ class IdempotencyTest {
   private final Api api = Api.local();
 
   private static Response send(String path, Session as, JsonObject body, String key) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(TestParley.baseUrl() + path))
+    return send(TestParley.baseUrl(), path, as, body, key);
+  }
+
+  private static Response send(String base, String path, Session as, JsonObject body, String key) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
         .header("Content-Type", "application/json")
         .header("Authorization", "Bearer " + as.token())
         .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
@@ -60,6 +64,33 @@ class IdempotencyTest {
     assertEquals(1, TestParley.count("SELECT count(*) FROM comments"));
     assertEquals(1, TestParley.count("SELECT count(*) FROM events WHERE type = 'comment.created' AND topic LIKE 'parley.post.%'"),
         "one comment, so one event");
+  }
+
+  @Test
+  void aRetryPastTheRateLimitStillGetsItsAnswerAndANewRequestDoesNot() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    parley.Main.Running tight = TestParley.startServer(java.util.Map.of(parley.config.AppConfig.HTTP_INSTANCES, "1",
+        parley.config.AppConfig.LIMIT_COMMENTS_NEW, "2/1m", parley.config.AppConfig.LIMIT_COMMENTS, "2/1m"));
+    try {
+      String base = "http://localhost:" + tight.port();
+      String path = "/api/posts/" + post + "/comments";
+      Response first = send(base, path, alice, new JsonObject().put("body", "first"), "limit-1");
+      assertEquals(201, send(base, path, alice, new JsonObject().put("body", "second"), "limit-2").status());
+      Response refused = send(base, path, alice, new JsonObject().put("body", "third"), "limit-3");
+      assertEquals(429, refused.status(), refused.toString());
+      // The first request's retry arrives with the limit spent: it committed, so it gets its answer.
+      Response retry = send(base, path, alice, new JsonObject().put("body", "first"), "limit-1");
+      assertEquals(201, retry.status(), retry.toString());
+      assertEquals(first.json(), retry.json());
+      assertEquals("true", retry.header("Idempotent-Replayed"));
+      // The refused one never committed: its retry is refused again, and nothing was stored for its key.
+      assertEquals(429, send(base, path, alice, new JsonObject().put("body", "third"), "limit-3").status());
+      assertEquals(2, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
+      assertEquals(0, TestParley.count("SELECT count(*) FROM idempotency_keys WHERE key = 'limit-3'"));
+    } finally {
+      tight.stop();
+    }
   }
 
   @Test
