@@ -182,8 +182,11 @@ class QueriesTest {
     // The statements PostgreSQL ran, in the order it ran them (the notifier's, which may start before the answer
     // is sent, are left out): sent in batches without waiting, they still run in the order documented in
     // Comments and EventLog.
-    List<String> kinds = statements.stream().filter(sql -> !sql.contains("notification")).map(QueriesTest::kindOf)
+    List<String> all = statements.stream().filter(sql -> !sql.contains("notification")).map(QueriesTest::kindOf)
         .toList();
+    // The notifier's own transaction starts after this one commits (its event append may be logged before the
+    // marker that ends the window): the comment's statements end with its stored answer.
+    List<String> kinds = all.contains("store the answer") ? all.subList(0, all.indexOf("store the answer") + 1) : all;
     // No "stored answer?" before a first request: that lookup is made only for a key already taken.
     assertEquals(List.of("who is asking", "claim", "filters", "lock and count the thread",
         "parent and blocks", "insert", "append, numbered", "append, shared", "append, shared", "append, numbered",
