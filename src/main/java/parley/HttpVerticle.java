@@ -129,6 +129,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(AccessLog.handler(config.trustedProxies()));
     router.route().handler(guard.requests());
     router.route().handler(RequestGuards.securityHeaders());
+    router.route().handler(RequestGuards.varyByEncoding());
     router.route().handler(RequestGuards.wellFormed());
     router.route().handler(RequestGuards.noBodyOnReads());
     // HEAD is GET without the body (the server leaves the body out for HEAD requests).

@@ -105,6 +105,19 @@ public final class RequestGuards {
     };
   }
 
+  /**
+   * Every response may go out gzipped (the server compresses what the client accepts, and the read cache keeps a
+   * gzipped copy), so every response says it depends on Accept-Encoding: a shared cache in front of Parley must not
+   * give the gzipped bytes to a client that did not ask for them (the API says no-store, but the OpenAPI document,
+   * the icons and the web app's files may be kept).
+   */
+  public static Handler<RoutingContext> varyByEncoding() {
+    return ctx -> {
+      ctx.response().headers().add(HttpHeaders.VARY, "Accept-Encoding");
+      ctx.next();
+    };
+  }
+
   /** Headers that make every response safer to render. */
   public static Handler<RoutingContext> securityHeaders() {
     return ctx -> {

@@ -1,6 +1,7 @@
 package parley.http;
 
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import parley.Api;
@@ -117,6 +118,16 @@ class ProblemsTest {
     assertTrue(r.header("content-security-policy").contains("frame-ancestors 'none'"));
     Response problem = api.get("/api/nope");
     assertEquals("nosniff", problem.header("x-content-type-options"));
+  }
+
+  @Test
+  void everyResponseSaysItDependsOnAcceptEncoding() {
+    // The OpenAPI document and the web app's files may be kept by a shared cache, and any response may be gzipped.
+    for (String target : List.of("/api/posts", "/api/openapi.yaml", "/", "/js/post.js", "/api/nope", "/nope")) {
+      Response r = api.get(target);
+      assertTrue(r.headers().allValues("vary").stream().anyMatch(v -> v.equalsIgnoreCase("Accept-Encoding")),
+          target + " varies by " + r.headers().allValues("vary"));
+    }
   }
 
   // ---- requests no well-behaved client sends ----

@@ -306,6 +306,7 @@ class ReadCacheSafetyTest {
       for (var r : List.of(miss, hit, signedIn)) {
         assertEquals(List.of("gzip"), r.headers().allValues("content-encoding"), target);
         assertEquals(plain, gunzip(r.body()), target);
+        assertEquals(List.of("Accept-Encoding"), r.headers().allValues("vary"), "a gzipped " + target);
       }
     }
     assertTrue(api.get("/api/posts/" + post).headers().allValues("content-encoding").isEmpty(),
