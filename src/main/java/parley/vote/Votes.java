@@ -1,5 +1,6 @@
 package parley.vote;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -114,10 +115,17 @@ public final class Votes {
    * Touched only from this verticle's event loop (a Votes belongs to one HTTP verticle).
    */
   private final Map<String, List<Pending>> waiting = new HashMap<>();
+  /**
+   * The event-loop thread of the verticle this belongs to (where it was made), the only one that may touch
+   * {@link #waiting}. (Requests run on duplicates of the verticle's context, so the thread is what is compared.)
+   */
+  private final Thread owner;
 
+  /** Made on the HTTP verticle's context, and called only from it (as its routes are). */
   public Votes(Pool pool, boolean downvotes) {
     this.pool = pool;
     this.downvotes = downvotes;
+    this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
   }
 
   public boolean downvotesAllowed() {
@@ -158,6 +166,7 @@ public final class Votes {
    */
   private Future<Tally> change(Kind kind, long id, Principal voter, boolean ownAllowed, String sql, Tuple args,
       Integer myVote) {
+    onOwnLoop();
     Pending vote = new Pending(voter, ownAllowed, sql, args, myVote, Promise.promise());
     String key = kind.word + ":" + id;
     List<Pending> next = waiting.get(key);
@@ -172,9 +181,17 @@ public final class Votes {
     return vote.done.future();
   }
 
+  /** The batching map is not thread-safe: a caller on another thread would race this verticle's votes. */
+  private void onOwnLoop() {
+    if (owner != null && Thread.currentThread() != owner) {
+      throw new IllegalStateException("Votes used off its verticle's event loop, on " + Thread.currentThread());
+    }
+  }
+
   /** Runs a batch, then the votes that arrived meanwhile (at most {@link #MAX_BATCH} at a time). */
   private void run(Kind kind, long id, String key, List<Pending> batch) {
     apply(kind, id, batch).onComplete(ignored -> {
+      onOwnLoop();
       List<Pending> next = waiting.get(key);
       if (next.isEmpty()) {
         waiting.remove(key);
