@@ -16,6 +16,19 @@ public final class OwnServer implements BeforeAllCallback, AfterAllCallback {
   private final Map<String, String> changes;
   private Main.Running running;
 
+  /**
+   * The settings of a node in a cluster of its own (a fresh name, so test classes never join each other's), on
+   * loopback at {@code port}, with {@code more} settings besides.
+   */
+  public static Map<String, String> clustered(int port, Map<String, String> more) {
+    Map<String, String> settings = new java.util.HashMap<>(more);
+    settings.put(parley.config.AppConfig.CLUSTER, "true");
+    settings.put(parley.config.AppConfig.CLUSTER_NAME, "test-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+    settings.put(parley.config.AppConfig.CLUSTER_HOST, "127.0.0.1");
+    settings.put(parley.config.AppConfig.CLUSTER_PORT, Integer.toString(port));
+    return Map.copyOf(settings);
+  }
+
   public OwnServer(Map<String, String> changes) {
     this.changes = Map.copyOf(changes);
   }

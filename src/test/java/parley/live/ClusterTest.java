@@ -16,7 +16,6 @@ import parley.events.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,14 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(TestParley.class)
 class ClusterTest {
 
-  private static final String CLUSTER = "test-" + UUID.randomUUID().toString().substring(0, 8);
-  private static final Map<String, String> CLUSTERED = Map.of(
-      AppConfig.CLUSTER, "true",
-      AppConfig.CLUSTER_NAME, CLUSTER,
-      AppConfig.CLUSTER_HOST, "127.0.0.1",
-      AppConfig.CLUSTER_PORT, "5811",
+  private static final Map<String, String> CLUSTERED = OwnServer.clustered(5811, Map.of(
       AppConfig.LIMIT_REPORTS, "2/1h",
-      AppConfig.LOGIN_FREE_FAILURES, "2");
+      AppConfig.LOGIN_FREE_FAILURES, "2"));
 
   @RegisterExtension
   static final OwnServer A = new OwnServer(CLUSTERED);

@@ -8,10 +8,8 @@ import parley.Api;
 import parley.Api.Session;
 import parley.OwnServer;
 import parley.TestParley;
-import parley.config.AppConfig;
 
 import java.util.Map;
-import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,11 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(TestParley.class)
 class ReadCacheClusterTest {
 
-  private static final Map<String, String> CLUSTERED = Map.of(
-      AppConfig.CLUSTER, "true",
-      AppConfig.CLUSTER_NAME, "cache-" + UUID.randomUUID().toString().substring(0, 8),
-      AppConfig.CLUSTER_HOST, "127.0.0.1",
-      AppConfig.CLUSTER_PORT, "5831");
+  private static final Map<String, String> CLUSTERED = OwnServer.clustered(5831, Map.of());
 
   @RegisterExtension
   static final OwnServer A = new OwnServer(CLUSTERED);
