@@ -74,12 +74,12 @@ async function paged(what, list, more, empty, item) {
   let cursor = null;
   const load = async () => {
     const page = await get(`/api/users/${encodeURIComponent(username)}/${what}?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-    const first = page.items[0] ? item(page.items[0]) : null;
-    list.append(first, ...page.items.slice(1).map(item));
+    const items = page.items.map(item);
+    list.append(...items);
     if (!list.children.length) list.append(h('li', { class: 'muted' }, empty));
     cursor = page.nextCursor;
     more.hidden = !cursor;
-    return first;
+    return items[0];
   };
   more.addEventListener('click', async () => {
     const first = await load();

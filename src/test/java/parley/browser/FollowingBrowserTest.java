@@ -5,12 +5,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import parley.Api;
 import parley.Api.Session;
 import parley.TestParley;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -93,6 +95,38 @@ class FollowingBrowserTest {
         .replaceAll(".*/posts/", ""));
     assertEquals("What the council decided, in two lines.",
         api.get("/api/posts/" + id).json().getString("description"));
+  }
+
+  @Test
+  void atPhoneWidthTheFollowButtonAndTheFeedsTabsFit() {
+    Session author = api.register("a_rather_long_username_x");
+    Session reader = api.register("reader");
+    api.createPost(author, "A post with a long title that has to wrap somewhere on a phone screen, and does");
+    assertEquals(200, api.put("/api/users/a_rather_long_username_x/follow", reader, null).status());
+
+    ChromeDriver page = browsers.open("phone");
+    page.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+        Map.of("width", 390, "height", 844, "deviceScaleFactor", 2, "mobile", true));
+    signIn(page, base, reader);
+    page.get(base + "/u/a_rather_long_username_x");
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("follow-toggle"), "Unfollow a_rather_long_username_x"));
+    assertFitsTheScreen(page, "#follow-toggle, header.site, main h1");
+    // An empty list says so, and only that (it once read "null" above "No comments.").
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("profile-comments"), "No comments."));
+
+    page.get(base + "/?sort=following");
+    waitFor(page, 10).until(d -> titles(d).size() == 1);
+    assertTrue(page.findElement(By.id("following-tab")).isDisplayed(), "the Following tab is on a phone too");
+    assertFitsTheScreen(page, "#following-tab, #feed li, header.site");
+  }
+
+  private static void assertFitsTheScreen(ChromeDriver page, String selectors) {
+    assertEquals(390L, ((Number) js(page, "return document.documentElement.clientWidth;")).longValue());
+    assertTrue((Boolean) js(page, "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;"),
+        page.getCurrentUrl() + " scrolls sideways: " + js(page, "return document.documentElement.scrollWidth;"));
+    assertEquals(0L, js(page, "return [...document.querySelectorAll(arguments[0])].filter(e => "
+        + "e.getBoundingClientRect().right > document.documentElement.clientWidth "
+        + "|| e.getBoundingClientRect().left < 0).length;", selectors), selectors + " fit on " + page.getCurrentUrl());
   }
 
   @SuppressWarnings("unchecked")
