@@ -78,10 +78,39 @@ function renderPostActions(p) {
     actions.append(h('button', { type: 'button', id: 'report-post', onclick: () => report('post', p.id) }, 'Report post'),
       blockButton(p.author?.username));
   }
+  actions.append(followThreadButton(p));
   if (isMod) {
     actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, hidden: p.hidden, pending: p.pending,
       locked: p.locked }, { notice, after: () => reload() }));
   }
+}
+
+/**
+ * Follow or mute the thread for notifications (you follow a thread you wrote in by default): the label says what a
+ * press does, and the line beside it what you get now. Shown once the server has said which it is.
+ */
+function followThreadButton(p) {
+  const path = `/api/posts/${p.id}/follow`;
+  const state = h('span', { class: 'muted', id: 'follow-thread-state' });
+  const button = h('button', { type: 'button', id: 'follow-thread', 'aria-describedby': 'follow-thread-state' });
+  const box = h('span', { class: 'follow-thread', hidden: true }, button, ' ', state);
+  const show = (following) => {
+    button.textContent = following ? 'Mute thread' : 'Follow thread';
+    state.textContent = following ? 'You are notified of new comments here.' : 'New comments here do not notify you.';
+    box.hidden = false;
+  };
+  let following = false;
+  get(path).then((answer) => show(following = answer.following)).catch(() => box.remove());
+  button.addEventListener('click', async () => {
+    try {
+      const answer = following ? await del(path) : await put(path);
+      show(following = answer.following);
+      announce(following ? 'Following this thread.' : 'Thread muted.');
+    } catch (error) {
+      notice(error.message);
+    }
+  });
+  return box;
 }
 
 /** A line about what just happened on the page (a moderator's action, a report sent). */

@@ -98,6 +98,40 @@ class FollowingBrowserTest {
   }
 
   @Test
+  void aReaderFollowsAndMutesAThreadFromItsPage() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Tides at the harbour");
+    By toggle = By.id("follow-thread");
+    By state = By.id("follow-thread-state");
+
+    WebDriver page = browsers.open("bob");
+    page.get(base + "/posts/" + post);
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("signed-out-manage")));
+    assertTrue(page.findElements(toggle).isEmpty(), "signed out, there is nothing to follow with");
+
+    signIn(page, base, bob);
+    page.get(base + "/posts/" + post);
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Follow thread"));
+    assertEquals("New comments here do not notify you.", page.findElement(state).getText());
+    page.findElement(toggle).click();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Mute thread"));
+    assertEquals("You are notified of new comments here.", page.findElement(state).getText());
+    assertTrue(api.get("/api/posts/" + post + "/follow", bob).json().getBoolean("following"), "the click was saved");
+    page.navigate().refresh();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Mute thread"));
+    page.findElement(toggle).click();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Follow thread"));
+    assertFalse(api.get("/api/posts/" + post + "/follow", bob).json().getBoolean("following"), "the mute was saved");
+
+    // The post's author follows their own thread from the start, and can mute it.
+    WebDriver author = browsers.open("alice");
+    signIn(author, base, alice);
+    author.get(base + "/posts/" + post);
+    waitFor(author, 10).until(ExpectedConditions.textToBe(toggle, "Mute thread"));
+  }
+
+  @Test
   void atPhoneWidthTheFollowButtonAndTheFeedsTabsFit() {
     Session author = api.register("a_rather_long_username_x");
     Session reader = api.register("reader");
