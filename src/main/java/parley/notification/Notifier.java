@@ -357,6 +357,16 @@ public final class Notifier {
    * then all the announcements in one statement, with COMMIT (see EventLog). The mentions are looked up before.
    */
   private Future<Void> together(List<LiveEvent> batch) {
+    try {
+      return inOneTransaction(batch);
+    } catch (RuntimeException e) {
+      // An event whose data is not what its type promises: a failed batch (redone one write at a time), never an
+      // exception out of drain(), which would leave the notifier draining forever.
+      return Future.failedFuture(e);
+    }
+  }
+
+  private Future<Void> inOneTransaction(List<LiveEvent> batch) {
     List<Item> items = new ArrayList<>();
     List<String> texts = new ArrayList<>();
     for (LiveEvent event : batch) {

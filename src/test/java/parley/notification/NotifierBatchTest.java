@@ -216,6 +216,20 @@ class NotifierBatchTest {
   }
 
   @Test
+  void anEventWhoseDataIsNotWhatItsTypePromisesDoesNotStopTheNotifier() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    // Heard as if committed: a comment event whose data is not an object.
+    notifier().committed(List.of(LiveEvent.of("parley.post." + post, 999, "comment.created",
+        "2026-01-01T00:00:00.000Z", bob.id(), "[1]")));
+    long later = api.comment(bob, post, "after it", null);
+    await(notifier().idle());
+    assertEquals(List.of(String.valueOf(later)),
+        column("SELECT comment_id FROM notifications WHERE user_id = " + alice.id()), "the next write is notified");
+  }
+
+  @Test
   void twoNotifiersGoingOverTheSameWritesAtOnceMakeThemOnce() throws Exception {
     Session alice = api.register("alice");
     Session bob = api.register("bob");
