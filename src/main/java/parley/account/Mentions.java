@@ -37,6 +37,39 @@ public final class Mentions {
     });
   }
 
+  /**
+   * As {@link #mentioned(SqlClient, String)} for several texts with one query (none when no text mentions anyone):
+   * each text's accounts, in the order of the texts.
+   */
+  public static Future<List<Map<String, Mentioned>>> mentionedIn(SqlClient sql, List<String> markdowns) {
+    List<List<String>> asked = new java.util.ArrayList<>();
+    java.util.Set<String> all = new java.util.LinkedHashSet<>();
+    for (String markdown : markdowns) {
+      List<String> names = markdown == null ? List.of() : Markdown.mentions(markdown);
+      List<String> these = names.subList(0, Math.min(names.size(), MAX_LOOKED_UP));
+      asked.add(these);
+      all.addAll(these);
+    }
+    if (all.isEmpty()) return Future.succeededFuture(asked.stream().map(none -> Map.<String, Mentioned>of()).toList());
+    return sql.preparedQuery(EXISTING).execute(Tuple.of(all.toArray(String[]::new))).map(rows -> {
+      Map<String, Mentioned> byName = new java.util.HashMap<>();
+      for (Row row : rows) {
+        String username = row.getString("username");
+        byName.put(username.toLowerCase(java.util.Locale.ROOT), new Mentioned(row.getLong("id"), username));
+      }
+      List<Map<String, Mentioned>> out = new java.util.ArrayList<>();
+      for (List<String> names : asked) {
+        Map<String, Mentioned> ordered = new LinkedHashMap<>();
+        for (String name : names) {
+          Mentioned m = byName.get(name);
+          if (m != null) ordered.put(name, m);
+        }
+        out.add(ordered);
+      }
+      return out;
+    });
+  }
+
   /** The accounts a text mentions, by lower-cased name, in order of first mention. */
   public static Future<Map<String, Mentioned>> mentioned(SqlClient sql, String markdown) {
     List<String> names = Markdown.mentions(markdown);

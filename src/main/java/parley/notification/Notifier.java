@@ -69,27 +69,47 @@ public final class Notifier {
          AND\s""".formatted(post, actor, Visibility.listed("p")) + WANTS;
   }
 
-  /** Who hears of a new comment, each once with the first kind that applies; $1 post, $2 comment, $3 author. */
-  private static final String FROM_COMMENT = """
-      WITH cand AS (
-        SELECT pc.author_id AS user_id, 'reply' AS kind, 1 AS rank
-          FROM comments c JOIN comments pc ON pc.id = c.parent_id WHERE c.id = $2
-        UNION ALL SELECT unnest($4::bigint[]), 'mention', 2
-        UNION ALL SELECT p.author_id, 'comment', 3 FROM posts p WHERE p.id = $1
+  /**
+   * Who hears of each of several new comments, each reader once per comment with the first kind that applies. One
+   * row per comment in $1..$4 (post, comment, author, source), in the order they were written; their mentions as
+   * pairs of the comment's place in that order (from 1) and the account, $5 and $6. The notifications are made in
+   * the comments' order, so a reader's are numbered in the order of their causes.
+   */
+  private static final String FROM_COMMENTS = """
+      WITH w AS (
+        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) WITH ORDINALITY
+          AS w(post_id, comment_id, actor_id, source, n)
+      ), m AS (
+        SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS m(n, user_id)
+      ), commenters AS (
+        -- Commenters follow from their first comment on. Each thread's comments are read once for all of the
+        -- batch's comments on it (up to its newest one), not once per comment.
+        SELECT c.post_id, c.author_id, min(c.id) AS first
+          FROM (SELECT post_id, max(comment_id) AS newest FROM w GROUP BY post_id) t
+          JOIN comments c ON c.post_id = t.post_id AND c.id < t.newest
+         GROUP BY c.post_id, c.author_id
+      ), cand AS (
+        SELECT w.n, pc.author_id AS user_id, 'reply' AS kind, 1 AS rank
+          FROM w JOIN comments c ON c.id = w.comment_id JOIN comments pc ON pc.id = c.parent_id
+        UNION ALL SELECT m.n, m.user_id, 'mention', 2 FROM m
+        UNION ALL SELECT w.n, p.author_id, 'comment', 3 FROM w JOIN posts p ON p.id = w.post_id
         -- A follow counts from when it was made, however late the notifier reaches the comment.
-        UNION ALL SELECT f.user_id, 'followed', 4 FROM thread_follows f JOIN comments c ON c.id = $2
-         WHERE f.post_id = $1 AND f.following AND f.since <= c.created_at
-        -- Commenters follow from their first comment on: only comments before this one count.
-        UNION ALL SELECT DISTINCT c.author_id, 'followed', 4 FROM comments c WHERE c.post_id = $1 AND c.id < $2
+        UNION ALL SELECT w.n, f.user_id, 'followed', 4
+          FROM w JOIN comments c ON c.id = w.comment_id
+          JOIN thread_follows f ON f.post_id = w.post_id AND f.following AND f.since <= c.created_at
+        -- Only comments before this one count.
+        UNION ALL SELECT w.n, k.author_id, 'followed', 4
+          FROM w JOIN commenters k ON k.post_id = w.post_id AND k.first < w.comment_id
       ), r AS (
-        SELECT DISTINCT ON (user_id) user_id, kind FROM cand WHERE user_id IS NOT NULL ORDER BY user_id, rank
+        SELECT DISTINCT ON (n, user_id) n, user_id, kind FROM cand WHERE user_id IS NOT NULL ORDER BY n, user_id, rank
       )
       INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id)
-      SELECT r.user_id, r.kind, $5, $1, $2, $3 FROM r
-       WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = $2 AND\s""" + Visibility.listed("c") + """
+      SELECT r.user_id, r.kind, w.source, w.post_id, w.comment_id, w.actor_id FROM r JOIN w ON w.n = r.n
+       WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = w.comment_id AND\s""" + Visibility.listed("c") + """
       )
-         AND\s""" + inThread("$1", "$3") + """
+         AND\s""" + inThread("w.post_id", "w.actor_id") + """
 
+       ORDER BY w.n, r.user_id
       ON CONFLICT (user_id, source) DO NOTHING
       RETURNING id, user_id, kind, post_id, comment_id""";
 
@@ -154,22 +174,40 @@ public final class Notifier {
       EventType.POST_REJECTED.wireName(), EventType.COMMENT_APPROVED.wireName(),
       EventType.COMMENT_REJECTED.wireName());
 
-  /** Claims an event for this notifier: no row back means it was handled before (here, or by the catch-up). */
-  private static final String CLAIM = "INSERT INTO notification_sources (source) VALUES ($1) ON CONFLICT DO NOTHING";
+  /**
+   * Claims events for this notifier, in one order (so two notifiers claiming overlapping events cannot wait for each
+   * other in a circle); the rows back are the events claimed now, the rest were handled before (here, by another
+   * node, or by the catch-up) or are being handled by a transaction this one waited for.
+   */
+  private static final String CLAIM = """
+      INSERT INTO notification_sources (source)
+      SELECT DISTINCT s FROM unnest($1::text[]) AS s ORDER BY s
+      ON CONFLICT DO NOTHING
+      RETURNING source""";
 
   /** Events of a window the notifier has not handled, but for the newest ones, which a notifier is handling now. */
   private static final String UNHANDLED = """
       SELECT topic, seq, type, at, data::text AS data, author_id FROM events e
        WHERE at > now() - make_interval(secs => $1) AND at < now() - make_interval(secs => $3) AND type = ANY($2)
+         AND (type <> 'comment.created' OR topic LIKE 'parley.post.%')
          AND NOT EXISTS (SELECT 1 FROM notification_sources s WHERE s.source = e.topic || ':' || e.seq)
        ORDER BY at, topic, seq""";
 
   private static final String PRUNE_SOURCES =
       "DELETE FROM notification_sources WHERE handled_at < now() - make_interval(secs => $1)";
 
+  /** Writes whose notifications are made in one transaction, at most. */
+  static final int MAX_BATCH = 200;
+  /** Writes waiting for their notifications, at most. */
+  static final int MAX_QUEUED = 10_000;
+
   private final io.vertx.core.Vertx vertx;
   private final Pool pool;
   private final EventLog events;
+  /** Each waiting write's events, oldest first. */
+  private final java.util.ArrayDeque<List<LiveEvent>> waiting = new java.util.ArrayDeque<>();
+  private final List<io.vertx.core.Promise<Void>> idlers = new ArrayList<>();
+  private boolean draining;
 
   /** @param events the log its announcements are written to (in the notifications' own transactions) */
   public Notifier(io.vertx.core.Vertx vertx, Pool pool, EventLog events) {
@@ -179,15 +217,15 @@ public final class Notifier {
   }
 
   /**
-   * Handles one write's committed events (the commit listener). Writes are handled one at a time, in the order they
-   * committed on this node, so a reader's notifications are made in the order of their causes, each write's in one
-   * transaction. (Grouping several writes in one transaction was tried and measured far worse: it held the notified
-   * users' topic counters while comment writes to the same users waited for them.) A failure is logged and the
-   * catch-up makes what it missed. Past {@link #MAX_QUEUED} waiting writes (the database is slower than the writes
-   * for a while) new ones are left to the catch-up, so a backlog never costs the node its memory.
+   * Takes one write's committed events (the commit listener). Writes are handled in the order they committed on
+   * this node, so a reader's notifications are made in the order of their causes: whatever has waited while the
+   * last batch ran (up to {@link #MAX_BATCH} writes) goes in the next one transaction, so a burst of writes costs a
+   * few transactions and durable commits, not one each. A failure is logged and the catch-up makes what it missed.
+   * Past {@link #MAX_QUEUED} waiting writes (the database is slower than the writes for a while) new ones are left
+   * to the catch-up, so a backlog never costs the node its memory.
    */
   public void committed(List<LiveEvent> batch) {
-    List<LiveEvent> relevant = batch.stream().filter(e -> TYPES.contains(e.type())).toList();
+    List<LiveEvent> relevant = batch.stream().filter(Notifier::claimable).toList();
     if (relevant.isEmpty()) return;
     synchronized (this) {
       if (waiting.size() >= MAX_QUEUED) {
@@ -201,20 +239,22 @@ public final class Notifier {
     drain();
   }
 
-  /** Writes waiting for their notifications, at most. */
-  static final int MAX_QUEUED = 10_000;
-  /** Each waiting write's events, oldest first. */
-  private final java.util.ArrayDeque<List<LiveEvent>> waiting = new java.util.ArrayDeque<>();
-  private final List<io.vertx.core.Promise<Void>> idlers = new ArrayList<>();
-  private boolean draining;
+  /**
+   * The events this notifier claims: those of a type that may notify, but a new comment only on its thread's topic
+   * (its copy for the moderators notifies nobody). The catch-up ({@link #UNHANDLED}) looks for the same ones.
+   */
+  private static boolean claimable(LiveEvent event) {
+    if (!TYPES.contains(event.type())) return false;
+    return !event.type().equals(EventType.COMMENT_CREATED.wireName()) || Topics.postOf(event.topic()) != null;
+  }
 
-  /** Handles the next waiting write, then the next, until none wait. */
+  /** Handles the waiting writes, a batch at a time, until none wait. */
   private void drain() {
-    List<LiveEvent> group;
+    List<List<LiveEvent>> writes = new ArrayList<>();
     List<io.vertx.core.Promise<Void>> done;
     synchronized (this) {
-      group = waiting.isEmpty() ? List.of() : waiting.pollFirst();
-      if (group.isEmpty()) {
+      while (writes.size() < MAX_BATCH && !waiting.isEmpty()) writes.add(waiting.pollFirst());
+      if (writes.isEmpty()) {
         draining = false;
         done = List.copyOf(idlers);
         idlers.clear();
@@ -222,33 +262,54 @@ public final class Notifier {
         done = List.of();
       }
     }
-    if (group.isEmpty()) {
+    if (writes.isEmpty()) {
       done.forEach(io.vertx.core.Promise::complete);
       return;
     }
-    together(group)
+    inBatch(writes)
         .onFailure(e -> log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString()))
-        // Not from inside the completion: a pool that fails at once (closing) must not grow the stack per write.
+        // Not from inside the completion: a pool that fails at once (closing) must not grow the stack per batch.
         .onComplete(ar -> vertx.runOnContext(v -> drain()));
   }
 
   /**
-   * Handles one write's events in one transaction: their claims and notifications commit together. For a comment
-   * that is four round trips (BEGIN with the claim, the notifications, their readers' unread counts, then the
-   * announcements with COMMIT; see EventLog), since the notifier makes one write's notifications at a time.
+   * Handles the writes in one transaction; if that fails, each write again in its own, so one write that cannot
+   * be notified (a reader deleted meanwhile, say) costs only its own notifications (which the catch-up retries),
+   * not those of the writes batched with it.
    */
-  private Future<Void> together(List<LiveEvent> group) {
-    return events.transaction(box -> {
+  private Future<Void> inBatch(List<List<LiveEvent>> writes) {
+    List<LiveEvent> all = new ArrayList<>();
+    writes.forEach(all::addAll);
+    if (writes.size() == 1) return together(all);
+    return together(all).recover(failure -> {
+      log.warn("Notifications for a batch of {} writes failed ({}); making them one write at a time", writes.size(),
+          failure.toString());
       Future<Void> chain = Future.succeededFuture();
-      for (LiveEvent event : group) chain = chain.compose(v -> handleIn(box, event));
+      for (List<LiveEvent> write : writes) {
+        chain = chain.compose(v -> together(write).recover(e -> {
+          log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
+          return Future.succeededFuture();
+        }));
+      }
       return chain;
     });
   }
 
-  /** Handles events one after the other, each in its own transaction; completes when all are handled. */
+  /**
+   * Handles events in batches of at most {@link #MAX_BATCH}, each batch in one transaction (one write at a time if
+   * its batch fails); completes when all were tried.
+   */
   public Future<Void> handle(List<LiveEvent> batch) {
+    List<LiveEvent> relevant = batch.stream().filter(Notifier::claimable).toList();
     Future<Void> chain = Future.succeededFuture();
-    for (LiveEvent event : batch) chain = chain.compose(v -> handle(event));
+    for (int from = 0; from < relevant.size(); from += MAX_BATCH) {
+      List<List<LiveEvent>> writes = relevant.subList(from, Math.min(relevant.size(), from + MAX_BATCH)).stream()
+          .map(List::of).toList();
+      chain = chain.compose(v -> inBatch(writes).recover(e -> {
+        log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
+        return Future.succeededFuture();
+      }));
+    }
     return chain;
   }
 
@@ -285,97 +346,205 @@ public final class Notifier {
         .map(rows -> (long) rows.rowCount());
   }
 
-  /** Handles one event, once: the claim and the notifications commit together or not at all. */
-  private Future<Void> handle(LiveEvent event) {
-    if (!TYPES.contains(event.type())) return Future.succeededFuture();
-    return events.transaction(box -> handleIn(box, event));
+  /** One event to handle, with its source and the accounts its text mentions (the first ten). */
+  private record Item(LiveEvent event, String source, JsonObject data, Long[] mentioned) {
   }
 
-  /** Claims the event and makes its notifications in the given transaction; nothing if it was claimed before. */
-  private Future<Void> handleIn(EventLog.Outbox box, LiveEvent event) {
-    String source = event.topic() + ":" + event.seq();
-    return box.connection().preparedQuery(CLAIM).execute(Tuple.of(source))
-        .compose(claimed -> claimed.rowCount() == 0 ? Future.<Void>succeededFuture() : notify(box, event, source));
+  /**
+   * Handles events in one transaction: their claims and notifications commit together or not at all. Four round
+   * trips however many writes: BEGIN with the claims; every notification statement at once (the comments' in one
+   * statement per run of comments, the rarer kinds one each, in the events' order); the readers' unread counts;
+   * then all the announcements in one statement, with COMMIT (see EventLog). The mentions are looked up before.
+   */
+  private Future<Void> together(List<LiveEvent> batch) {
+    try {
+      return inOneTransaction(batch);
+    } catch (RuntimeException e) {
+      // An event whose data is not what its type promises: a failed batch (redone one write at a time), never an
+      // exception out of drain(), which would leave the notifier draining forever.
+      return Future.failedFuture(e);
+    }
   }
 
-  private Future<Void> notify(EventLog.Outbox box, LiveEvent event, String source) {
+  private Future<Void> inOneTransaction(List<LiveEvent> batch) {
+    List<Item> items = new ArrayList<>();
+    List<String> texts = new ArrayList<>();
+    for (LiveEvent event : batch) {
+      JsonObject data = new JsonObject(event.envelope()).getJsonObject("data");
+      items.add(new Item(event, event.topic() + ":" + event.seq(), data, new Long[0]));
+      texts.add(data != null && mentions(event) ? data.getString("body") : null);
+    }
+    return Mentions.mentionedIn(pool, texts).compose(found -> {
+      List<Item> withMentions = new ArrayList<>(items.size());
+      for (int i = 0; i < items.size(); i++) {
+        Item item = items.get(i);
+        Long[] ids = found.get(i).values().stream().limit(MAX_MENTIONS_NOTIFIED).map(Mentions.Mentioned::id)
+            .toArray(Long[]::new);
+        withMentions.add(new Item(item.event(), item.source(), item.data(), ids));
+      }
+      return events.transaction(box -> claim(box, withMentions).compose(claimed -> make(box, claimed)));
+    });
+  }
+
+  /** Whether the event's text may mention someone who is then notified (a new comment, a new post). */
+  private static boolean mentions(LiveEvent event) {
+    return event.type().equals(EventType.COMMENT_CREATED.wireName()) && Topics.postOf(event.topic()) != null
+        || event.type().equals(EventType.POST_CREATED.wireName()) && Topics.MOD.equals(event.topic());
+  }
+
+  /** The items claimed now, in their order; those handled before are left out. */
+  private static Future<List<Item>> claim(EventLog.Outbox box, List<Item> items) {
+    String[] sources = items.stream().map(Item::source).toArray(String[]::new);
+    return box.connection().preparedQuery(CLAIM).execute(Tuple.of((Object) sources)).map(rows -> {
+      Set<String> claimed = new java.util.HashSet<>();
+      rows.forEach(row -> claimed.add(row.getString("source")));
+      List<Item> out = new ArrayList<>();
+      for (Item item : items) {
+        if (claimed.remove(item.source())) out.add(item);
+      }
+      return out;
+    });
+  }
+
+  /** Makes the claimed items' notifications and announces each on its reader's topic, with their unread count. */
+  private Future<Void> make(EventLog.Outbox box, List<Item> items) {
+    SqlConnection conn = box.connection();
+    List<Future<RowSet<Row>>> made = new ArrayList<>();
+    List<Item> comments = new ArrayList<>();
+    for (Item item : items) {
+      if (isComment(item)) {
+        comments.add(item);
+        continue;
+      }
+      if (!comments.isEmpty()) {
+        made.add(fromComments(conn, comments));
+        comments = new ArrayList<>();
+      }
+      Future<RowSet<Row>> other = notify(conn, item);
+      if (other != null) made.add(other);
+    }
+    if (!comments.isEmpty()) made.add(fromComments(conn, comments));
+    if (made.isEmpty()) return Future.succeededFuture();
+    // Every statement went out at once; looked at in the order sent, so the first failure is the one reported.
+    Future<List<Row>> rows = Future.succeededFuture(new ArrayList<>());
+    for (Future<RowSet<Row>> one : made) {
+      rows = rows.compose(list -> one.map(set -> {
+        set.forEach(list::add);
+        return list;
+      }));
+    }
+    return rows.compose(notifications -> announce(box, notifications));
+  }
+
+  private static boolean isComment(Item item) {
+    return item.event().type().equals(EventType.COMMENT_CREATED.wireName()) && Topics.postOf(item.event().topic()) != null
+        && item.event().authorId() != null && item.data() != null && item.data().getLong("id") != null
+        && item.data().getString("body") != null;
+  }
+
+  /**
+   * The notifications of a run of new comments, in one statement, in the order the comments were written: the
+   * listener hears of commits from several event loops, so two comments on one thread may reach it out of the order
+   * they committed in (which, in one thread, is their ids' order: the post row serialises them).
+   */
+  private static Future<RowSet<Row>> fromComments(SqlConnection conn, List<Item> run) {
+    List<Item> comments = new ArrayList<>(run);
+    comments.sort(java.util.Comparator.comparingLong(item -> item.data().getLong("id")));
+    int size = comments.size();
+    Long[] posts = new Long[size];
+    Long[] ids = new Long[size];
+    Long[] authors = new Long[size];
+    String[] sources = new String[size];
+    List<Long> mentionAt = new ArrayList<>();
+    List<Long> mentionOf = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      Item item = comments.get(i);
+      posts[i] = Topics.postOf(item.event().topic());
+      ids[i] = item.data().getLong("id");
+      authors[i] = item.event().authorId();
+      sources[i] = item.source();
+      for (Long user : item.mentioned()) {
+        mentionAt.add(i + 1L);
+        mentionOf.add(user);
+      }
+    }
+    return conn.preparedQuery(FROM_COMMENTS).execute(Tuple.of(posts, ids, authors, sources,
+        mentionAt.toArray(Long[]::new), mentionOf.toArray(Long[]::new)));
+  }
+
+  /** The statement making one of the rarer events' notifications, sent now; null when it makes none. */
+  private Future<RowSet<Row>> notify(SqlConnection conn, Item item) {
+    LiveEvent event = item.event();
     String type = event.type();
     String topic = event.topic();
-    JsonObject data = new JsonObject(event.envelope()).getJsonObject("data");
-    if (data == null) return Future.succeededFuture();
-    if (type.equals(EventType.COMMENT_CREATED.wireName()) && Topics.postOf(topic) != null && event.authorId() != null) {
-      long postId = Topics.postOf(topic);
-      Long commentId = data.getLong("id");
-      String body = data.getString("body");
-      if (commentId == null || body == null) return Future.succeededFuture();
-      return mentioned(body).compose(mentioned -> write(box, FROM_COMMENT,
-          Tuple.of(postId, commentId, event.authorId(), mentioned, source)));
-    }
+    JsonObject data = item.data();
+    String source = item.source();
+    if (data == null) return null;
     if (type.equals(EventType.POST_CREATED.wireName()) && Topics.MOD.equals(topic) && event.authorId() != null) {
-      String body = data.getString("body");
       Long postId = data.getLong("id");
-      if (body == null || postId == null) return Future.succeededFuture();
-      return mentioned(body).compose(mentioned -> mentioned.length == 0 ? Future.succeededFuture()
-          : write(box, FROM_POST, Tuple.of(postId, event.authorId(), mentioned, source)));
+      if (data.getString("body") == null || postId == null || item.mentioned().length == 0) return null;
+      return conn.preparedQuery(FROM_POST).execute(Tuple.of(postId, event.authorId(), item.mentioned(), source));
     }
     if (MODERATION_TYPES.contains(type) && Topics.userOf(topic) != null) {
       boolean comment = type.startsWith("comment.");
       Long id = data.getLong("id");
-      if (id == null) return Future.succeededFuture();
+      if (id == null) return null;
       Long postId = comment ? data.getLong("postId") : id;
       JsonObject detail = new JsonObject().put("action", type);
       if (data.getString("reason") != null) detail.put("reason", data.getString("reason"));
-      return write(box, MODERATION, Tuple.of(Topics.userOf(topic), postId, comment ? id : null, type,
+      return conn.preparedQuery(MODERATION).execute(Tuple.of(Topics.userOf(topic), postId, comment ? id : null, type,
           comment ? "comment" : "post", id, detail.encode(), source));
     }
     if (Topics.MOD.equals(topic) && type.equals(EventType.REPORT_RESOLVED.wireName())) {
       JsonObject by = data.getJsonObject("resolvedBy");
-      return reports(box, data.getJsonArray("reportIds"), by == null ? null : by.getString("username"),
+      return reports(conn, data.getJsonArray("reportIds"), by == null ? null : by.getString("username"),
           "hide".equals(data.getString("action")) ? "hidden" : "dismissed");
     }
     if (Topics.MOD.equals(topic) && MODERATION_TYPES.contains(type) && type.endsWith(".hidden")) {
       // A moderator hid reported content from the thread: the reports on it were settled by that.
       JsonObject details = data.getJsonObject("details");
       JsonObject actor = data.getJsonObject("actor");
-      return reports(box, details == null ? null : details.getJsonArray("reportIds"),
+      return reports(conn, details == null ? null : details.getJsonArray("reportIds"),
           actor == null ? null : actor.getString("username"), "hidden");
     }
-    return Future.succeededFuture();
+    return null;
   }
 
-  private Future<Void> reports(EventLog.Outbox box, JsonArray ids, String moderator, String outcome) {
-    if (ids == null || ids.isEmpty()) return Future.succeededFuture();
+  private static Future<RowSet<Row>> reports(SqlConnection conn, JsonArray ids, String moderator, String outcome) {
+    if (ids == null || ids.isEmpty()) return null;
     Long[] reportIds = ids.stream().map(id -> ((Number) id).longValue()).toArray(Long[]::new);
-    return write(box, REPORTS, Tuple.of(reportIds, moderator, outcome));
+    return conn.preparedQuery(REPORTS).execute(Tuple.of(reportIds, moderator, outcome));
   }
 
-  /** The first ten accounts a text mentions, as ids. */
-  private Future<Long[]> mentioned(String body) {
-    return Mentions.mentioned(pool, body).map(found -> found.values().stream()
-        .limit(MAX_MENTIONS_NOTIFIED).map(Mentions.Mentioned::id).toArray(Long[]::new));
-  }
-
-  /** Makes the notifications and announces each on its reader's topic, with their unread count. */
-  private Future<Void> write(EventLog.Outbox box, String statement, Tuple args) {
-    SqlConnection conn = box.connection();
-    return conn.preparedQuery(statement).execute(args).compose(made -> announce(box, made));
-  }
-
-  private Future<Void> announce(EventLog.Outbox box, RowSet<Row> made) {
-    if (made.size() == 0) return Future.succeededFuture();
-    List<Long> users = new ArrayList<>();
-    made.forEach(row -> users.add(row.getLong("user_id")));
+  /**
+   * Announces each notification on its reader's topic, in the order they were made, with the reader's unread count
+   * as it was right after that notification (as if each write had been handled alone): the count after the whole
+   * batch, less the reader's notifications the batch made after this one.
+   */
+  private Future<Void> announce(EventLog.Outbox box, List<Row> made) {
+    if (made.isEmpty()) return Future.succeededFuture();
+    List<Row> inOrder = new ArrayList<>(made);
+    inOrder.sort(java.util.Comparator.comparingLong(row -> row.getLong("id")));
+    List<Long> users = inOrder.stream().map(row -> row.getLong("user_id")).distinct().toList();
     return Notifications.unread(box.connection(), users).compose(unread -> {
-      List<Publication> out = new ArrayList<>();
-      for (Row row : made) {
-        long user = row.getLong("user_id");
+      java.util.Map<Long, Long> later = new java.util.HashMap<>();
+      long[] counts = new long[inOrder.size()];
+      for (int i = inOrder.size() - 1; i >= 0; i--) {
+        long user = inOrder.get(i).getLong("user_id");
+        long after = later.getOrDefault(user, 0L);
+        counts[i] = Math.max(0, unread.getOrDefault(user, 0L) - after);
+        later.put(user, after + 1);
+      }
+      List<Publication> out = new ArrayList<>(inOrder.size());
+      for (int i = 0; i < inOrder.size(); i++) {
+        Row row = inOrder.get(i);
         JsonObject data = new JsonObject().put("id", row.getLong("id")).put("kind", row.getString("kind"))
             .put("postId", row.getLong("post_id")).put("commentId", row.getLong("comment_id"))
-            .put("unread", unread.getOrDefault(user, 0L));
-        out.add(Publication.of(EventType.NOTIFICATION_CREATED, null, data).toUsers(List.of(user)));
+            .put("unread", counts[i]);
+        out.add(Publication.of(EventType.NOTIFICATION_CREATED, null, data).toUsers(List.of(row.getLong("user_id"))));
       }
       // Not awaited: the transaction sends COMMIT right behind the announcements and waits for them itself.
-      box.publish(out.toArray(Publication[]::new));
+      box.publishMany(out);
       return Future.<Void>succeededFuture();
     });
   }

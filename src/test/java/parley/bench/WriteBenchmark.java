@@ -38,6 +38,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>the ceiling again, to see whether anything drifted during the run.</li>
  * </ol>
  *
+ * After each Parley row it also says how far the notifier (which makes notifications after each comment commits)
+ * was behind when the load stopped, and how long after that every comment of the row had been handled by it
+ * ({@code --catch-up-wait} seconds at most, 120 by default; past it the row says so and the next row starts anyway).
+ *
  * Bodies have the same length everywhere. Server, PostgreSQL and this generator share the machine. See
  * docs/benchmarks/P5-P6.md for the commands and figures.
  */
@@ -69,6 +73,7 @@ public final class WriteBenchmark {
     int bodyLength = Integer.parseInt(o.getOrDefault("body", "160"));
     // Which rows to run (a subset is for diagnosis; the report's ratios need the ceiling first).
     java.util.Set<String> rows = java.util.Set.of(o.getOrDefault("rows", "ceiling,spread,nokey,hot,again").split(","));
+    int catchUpWait = Integer.parseInt(o.getOrDefault("catch-up-wait", "120"));
 
     Path dataDir = Files.createTempDirectory("parley-bench-write");
     List<Process> processes = new ArrayList<>();
@@ -111,6 +116,8 @@ public final class WriteBenchmark {
       WaitSampler waits = new WaitSampler(vertx, PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
           .connectingTo(PgConnectOptions.fromUri(db.url())).using(vertx).build());
       List<String> waitsByRow = new ArrayList<>();
+      NotifierLag lag = new NotifierLag(pool, catchUpWait);
+      List<String> lagByRow = new ArrayList<>();
       if (rows.contains("ceiling")) {
         waits.start();
         results.add(ClosedLoop.run(vertx, "ceiling: INSERT, autocommit, Vert.x PG pool", concurrency, warmup, seconds,
@@ -124,25 +131,31 @@ public final class WriteBenchmark {
           () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, true));
       if (rows.contains("spread")) {
         waits.start();
+        lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, Idempotency-Key",
             concurrency, warmup, seconds, 201, parties,
             () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, true)));
         waitsByRow.add(waits.stop());
+        lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
       }
       if (rows.contains("nokey")) {
         waits.start();
+        lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, no key",
             concurrency, warmup, seconds, 201, parties,
             () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, false)));
         waitsByRow.add(waits.stop());
+        lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
       }
       long hot = postIds.get(0);
       if (rows.contains("hot")) {
         waits.start();
+        lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, one hot thread, " + accounts + " accounts, Idempotency-Key",
             concurrency, warmup, seconds, 201, parties,
             () -> comment(http, hot, pick(tokens), counter.incrementAndGet(), bodyLength, true)));
         waitsByRow.add(waits.stop());
+        lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
       }
       if (rows.contains("again")) {
         waits.start();
@@ -158,6 +171,10 @@ public final class WriteBenchmark {
       System.out.println();
       System.out.println("What PostgreSQL's client backends were doing, sampled every 20 ms over each row (warm-up included):");
       for (int i = 0; i < results.size(); i++) System.out.println("- " + results.get(i).name() + ": " + waitsByRow.get(i));
+      System.out.println();
+      System.out.println("The notifier: comments of the row (warm-up included) without their notifications when the load "
+          + "stopped, and when the last of them had them:");
+      lagByRow.forEach(line -> System.out.println("- " + line));
       await(http.close());
       await(pool.close());
     } finally {
@@ -220,6 +237,52 @@ public final class WriteBenchmark {
           .forEach(e -> s.append(s.length() == 0 ? "" : "; ").append(e.getKey())
               .append(String.format(Locale.ROOT, " %.1f", (double) e.getValue() / n)));
       return s + " (backends on average)";
+    }
+  }
+
+  /**
+   * How far the notifier is behind the comments of a row: those whose thread event ({@code comment.created} on
+   * {@code parley.post.<id>}) has no {@code notification_sources} row yet, the notifier's mark that it made that
+   * write's notifications (in the same transaction as them).
+   */
+  private static final class NotifierLag {
+    private static final String BEHIND = """
+        SELECT count(*) AS behind,
+               COALESCE(extract(epoch FROM clock_timestamp() - min(at)), 0)::float8 AS oldest,
+               (SELECT count(*) FROM events WHERE type = 'comment.created' AND topic LIKE 'parley.post.%' AND at >= $1)
+                 AS written
+          FROM events e
+         WHERE type = 'comment.created' AND topic LIKE 'parley.post.%' AND at >= $1
+           AND NOT EXISTS (SELECT 1 FROM notification_sources s WHERE s.source = e.topic || ':' || e.seq)""";
+    private final Pool pool;
+    private final int waitSeconds;
+    private java.time.OffsetDateTime since;
+
+    NotifierLag(Pool pool, int waitSeconds) {
+      this.pool = pool;
+      this.waitSeconds = waitSeconds;
+    }
+
+    void start() throws Exception {
+      since = await(pool.query("SELECT now() AS now").execute()).iterator().next().getOffsetDateTime("now");
+    }
+
+    /** Right after the row's load stopped: how far behind, then polls until none is left or the wait is over. */
+    String stop() throws Exception {
+      long stopped = System.nanoTime();
+      io.vertx.sqlclient.Row first = await(pool.preparedQuery(BEHIND).execute(Tuple.of(since))).iterator().next();
+      long behind = first.getLong("behind");
+      String at = String.format(Locale.ROOT, "%,d of %,d behind when the load stopped (the oldest written %.1f s "
+          + "before)", behind, first.getLong("written"), first.getDouble("oldest"));
+      long left = behind;
+      while (left > 0 && System.nanoTime() - stopped < TimeUnit.SECONDS.toNanos(waitSeconds)) {
+        Thread.sleep(200);
+        left = await(pool.preparedQuery(BEHIND).execute(Tuple.of(since))).iterator().next().getLong("behind");
+      }
+      double after = (System.nanoTime() - stopped) / 1e9;
+      return left == 0
+          ? String.format(Locale.ROOT, "%s; all notified %.1f s after it stopped", at, behind == 0 ? 0.0 : after)
+          : String.format(Locale.ROOT, "%s; %,d still behind %d s after it stopped", at, left, waitSeconds);
     }
   }
 

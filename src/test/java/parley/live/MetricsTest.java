@@ -75,6 +75,10 @@ class MetricsTest {
       assertEquals(429, api.post("/api/reports", alice, new JsonObject()
           .put("targetType", "comment").put("targetId", second).put("reason", "spam")).status());
 
+      // The notifications are made just after each comment commits: counted once they are (on a busy machine the
+      // second one could still be on its way when the scrape was taken).
+      TestParley.server().running().notifier().idle().toCompletionStage().toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
       scrape = api.get("/metrics");
     }
     assertEquals(200, scrape.status());

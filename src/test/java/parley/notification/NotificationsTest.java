@@ -22,9 +22,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Notifications, kind by kind, and every case where someone must not be notified. Notifications are made after a
- * write commits, one write at a time in commit order; each test waits for a notification's live announcement on
- * the reader's own topic, and proves a silence with a later write that does notify (a sentinel): when the
- * sentinel's notification has arrived, anything the earlier write would have made has been made too.
+ * write commits, in commit order (what queued up meanwhile in one transaction); each test waits for a
+ * notification's live announcement on the reader's own topic, and proves a silence with a later write that does
+ * notify (a sentinel): when the sentinel's notification has arrived, anything the earlier write would have made has
+ * been made too.
  */
 @ExtendWith(TestParley.class)
 class NotificationsTest {

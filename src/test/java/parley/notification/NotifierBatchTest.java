@@ -1,0 +1,258 @@
+package parley.notification;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.TestParley;
+import parley.events.LiveEvent;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The notifier makes many writes' notifications in one transaction: each reader is told of each write once, in the
+ * order of the writes, with the unread count they would have had if each write had been handled alone; a write in
+ * the batch that cannot be notified costs only its own notifications; and two notifiers (two nodes, or the live
+ * path and the catch-up) going over the same writes at once make them once.
+ */
+@ExtendWith(TestParley.class)
+class NotifierBatchTest {
+
+  private final Api api = Api.local();
+
+  private static Notifier notifier() throws Exception {
+    return TestParley.server().running().notifier();
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  /** One column of a query's rows, in order, as text. */
+  private static List<String> column(String query) throws Exception {
+    List<String> values = new ArrayList<>();
+    try (Connection c = TestParley.db().getConnection(); PreparedStatement s = c.prepareStatement(query);
+        ResultSet rs = s.executeQuery()) {
+      while (rs.next()) values.add(rs.getString(1));
+    }
+    return values;
+  }
+
+  /** The thread's comment.created events from the log, oldest first, as the catch-up would read them. */
+  private static List<LiveEvent> commentEvents(long post) throws Exception {
+    List<LiveEvent> events = new ArrayList<>();
+    try (Connection c = TestParley.db().getConnection(); PreparedStatement s = c.prepareStatement(
+        "SELECT topic, seq, type, to_char(at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS at, data::text, author_id "
+            + "FROM events WHERE topic = ? AND type = 'comment.created' ORDER BY seq")) {
+      s.setString(1, "parley.post." + post);
+      try (ResultSet rs = s.executeQuery()) {
+        while (rs.next()) {
+          events.add(LiveEvent.of(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getString(4), rs.getLong(6),
+              rs.getString(5)));
+        }
+      }
+    }
+    return events;
+  }
+
+  /** As if no notifier had reached any write yet (a crash between the writes' commits and their notifications). */
+  private static void forgetNotifications() throws Exception {
+    TestParley.sql("DELETE FROM notifications");
+    TestParley.sql("DELETE FROM notification_sources");
+  }
+
+  /** What every reader was told, one line per notification: reader, kind, comment. */
+  private static List<String> told() throws Exception {
+    return column("SELECT user_id || ' ' || kind || ' ' || comment_id FROM notifications ORDER BY user_id, comment_id");
+  }
+
+  /** The notification.created events on a reader's topic after a seq, their data in seq order. */
+  private static List<JsonObject> announced(Session user, long after) throws Exception {
+    return column("SELECT data::text FROM events WHERE topic = 'parley.user." + user.id() + "' AND seq > " + after
+        + " AND type = 'notification.created' ORDER BY seq").stream().map(JsonObject::new).toList();
+  }
+
+  private static long head(Session user) throws Exception {
+    return TestParley.count("SELECT COALESCE(max(seq), 0) FROM events WHERE topic = 'parley.user." + user.id() + "'");
+  }
+
+  /** Comments on the post, one after the other, by the writers in turn; their ids in order. */
+  private List<Long> comments(long post, List<Session> writers, int n) {
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < n; i++) ids.add(api.comment(writers.get(i % writers.size()), post, "comment " + i, null));
+    return ids;
+  }
+
+  @Test
+  void aBatchOfManyWritesNotifiesEachReaderOnceInTheirOrderWithTheCountsEachWriteAloneWouldGive() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    Session dave = api.register("dave");
+    long post = api.createPost(alice, "A long thread");
+    List<Long> ids = comments(post, List.of(bob, carol, dave), 40);
+    await(notifier().idle());
+    List<String> oneAtATime = told();
+    // Alice hears of all 40; bob (comments 0, 3, ..., 39) of the 26 after his first that are not his, carol
+    // (1, 4, ..., 37) of 26, dave (2, 5, ..., 38) of 25.
+    assertEquals(40 + 26 + 26 + 25, oneAtATime.size(), oneAtATime.toString());
+
+    forgetNotifications();
+    long aliceHead = head(alice);
+    long bobHead = head(bob);
+    // All 40 comments in one batch (fewer than Notifier.MAX_BATCH).
+    assertEquals(40, commentEvents(post).size());
+    await(notifier().handle(commentEvents(post)));
+    assertEquals(oneAtATime, told(), "the batch made exactly what the writes made one at a time");
+
+    List<String> toAlice = column("SELECT comment_id FROM notifications WHERE user_id = " + alice.id() + " ORDER BY id");
+    assertEquals(ids.stream().map(String::valueOf).toList(), toAlice, "alice's notifications in the order written");
+    List<JsonObject> aliceHeard = announced(alice, aliceHead);
+    assertEquals(40, aliceHeard.size(), "each announced once");
+    for (int i = 0; i < 40; i++) {
+      assertEquals(ids.get(i), aliceHeard.get(i).getLong("commentId"), "announced in the order written");
+      assertEquals(i + 1, aliceHeard.get(i).getLong("unread"), "the count right after this notification");
+      assertEquals("comment", aliceHeard.get(i).getString("kind"));
+      assertEquals(post, aliceHeard.get(i).getLong("postId"));
+    }
+    List<JsonObject> bobHeard = announced(bob, bobHead);
+    assertEquals(26, bobHeard.size(), "bob: every comment after his first, but his own");
+    for (int i = 0; i < bobHeard.size(); i++) {
+      assertEquals(i + 1, bobHeard.get(i).getLong("unread"));
+      assertEquals("followed", bobHeard.get(i).getString("kind"));
+    }
+    List<Long> bobsComments = bobHeard.stream().map(data -> data.getLong("commentId")).toList();
+    assertEquals(bobsComments.stream().sorted().toList(), bobsComments, "bob's in the order written");
+    assertEquals(List.of(String.valueOf(bobHeard.size())), column("SELECT count(*) FROM events WHERE topic = "
+        + "'parley.user." + bob.id() + "' AND type = 'notification.created' AND seq > " + bobHead));
+
+    assertEquals(List.of("40"), column("SELECT count(*) FROM notification_sources WHERE source LIKE 'parley.post.%'"),
+        "every write of the batch is marked handled");
+    await(notifier().catchUp(java.time.Duration.ofMinutes(10), java.time.Duration.ZERO));
+    assertEquals(oneAtATime, told(), "so the catch-up makes nothing twice");
+  }
+
+  @Test
+  void manyConcurrentWritesAreEachAnnouncedOnceWithRisingCounts() throws Exception {
+    Session alice = api.register("alice");
+    List<Session> writers = List.of(api.register("bob"), api.register("carol"), api.register("dave"));
+    long post = api.createPost(alice, "Busy thread");
+    int comments = 60;
+    ExecutorService pool = Executors.newFixedThreadPool(12);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<CompletableFuture<Response>> sent = new ArrayList<>();
+      for (int i = 0; i < comments; i++) {
+        Session as = writers.get(i % writers.size());
+        String body = "comment " + i;
+        sent.add(CompletableFuture.supplyAsync(() -> {
+          try {
+            go.await();
+            return api.post("/api/posts/" + post + "/comments", as, new JsonObject().put("body", body));
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        }, pool));
+      }
+      go.countDown();
+      for (CompletableFuture<Response> f : sent) assertEquals(201, f.get(60, TimeUnit.SECONDS).status());
+    } finally {
+      pool.shutdownNow();
+    }
+    await(notifier().idle());
+
+    assertEquals(List.of(String.valueOf(comments)), column("SELECT count(*) FROM notifications WHERE user_id = "
+        + alice.id()), "alice heard of every comment once");
+    List<JsonObject> heard = announced(alice, 0);
+    assertEquals(comments, heard.size(), "and each was announced once");
+    List<Long> ids = column("SELECT id FROM notifications WHERE user_id = " + alice.id() + " ORDER BY id").stream()
+        .map(Long::valueOf).toList();
+    for (int i = 0; i < comments; i++) {
+      assertEquals(ids.get(i), heard.get(i).getLong("id"), "announced in the order made");
+      assertEquals(i + 1, heard.get(i).getLong("unread"), "each with the count right after it");
+    }
+    assertEquals(List.of("0"), column("SELECT count(*) FROM (SELECT user_id, source FROM notifications "
+        + "GROUP BY 1, 2 HAVING count(*) > 1) twice"));
+  }
+
+  @Test
+  void aWriteThatCannotBeNotifiedCostsOnlyItsOwnNotificationsNotItsBatchs() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    List<Long> ids = comments(post, List.of(bob), 4);
+    await(notifier().idle());
+    forgetNotifications();
+
+    List<LiveEvent> batch = new ArrayList<>(commentEvents(post));
+    // Moderation of content by an account that no longer exists: its notification breaks a foreign key.
+    JsonObject hidden = new JsonObject().put("id", ids.get(0)).put("postId", post);
+    LiveEvent broken = LiveEvent.of("parley.user.999999", 1, "comment.hidden", "2026-01-01T00:00:00.000Z", null,
+        hidden.encode());
+    batch.add(2, broken);
+    await(notifier().handle(batch));
+
+    assertEquals(ids.stream().map(String::valueOf).toList(),
+        column("SELECT comment_id FROM notifications WHERE user_id = " + alice.id() + " ORDER BY id"),
+        "the other writes of the batch were notified, in order");
+    assertEquals(List.of("4"), column("SELECT count(*) FROM notification_sources"));
+    assertEquals(List.of("0"), column("SELECT count(*) FROM notification_sources WHERE source = 'parley.user.999999:1'"),
+        "the broken write is left for the catch-up to try again");
+  }
+
+  @Test
+  void anEventWhoseDataIsNotWhatItsTypePromisesDoesNotStopTheNotifier() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    // Heard as if committed: a comment event whose data is not an object.
+    notifier().committed(List.of(LiveEvent.of("parley.post." + post, 999, "comment.created",
+        "2026-01-01T00:00:00.000Z", bob.id(), "[1]")));
+    long later = api.comment(bob, post, "after it", null);
+    await(notifier().idle());
+    assertEquals(List.of(String.valueOf(later)),
+        column("SELECT comment_id FROM notifications WHERE user_id = " + alice.id()), "the next write is notified");
+  }
+
+  @Test
+  void twoNotifiersGoingOverTheSameWritesAtOnceMakeThemOnce() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long post = api.createPost(alice, "Thread");
+    comments(post, List.of(bob, carol), 12);
+    await(notifier().idle());
+    List<String> expected = told();
+    forgetNotifications();
+    // One of the writes was handled before (by another node, or before a restart): it is not made again.
+    List<LiveEvent> events = commentEvents(post);
+    await(notifier().handle(events.subList(5, 6)));
+    long aliceHead = head(alice);
+
+    Future<Void> one = notifier().handle(events);
+    Future<Void> other = notifier().handle(events);
+    await(Future.all(one, other));
+
+    assertEquals(expected, told(), "every reader told of every write once");
+    assertEquals(List.of("12"), column("SELECT count(*) FROM notification_sources"));
+    List<JsonObject> heard = announced(alice, aliceHead);
+    assertEquals(11, heard.size(), "alice's announcements once each, but the write handled before");
+    assertTrue(heard.stream().noneMatch(data -> data.getLong("commentId").equals(
+        new JsonObject(events.get(5).envelope()).getJsonObject("data").getLong("id"))));
+  }
+}
