@@ -64,6 +64,7 @@ class PlansAtScaleTest {
         + "(SELECT min(id) FROM users), 'Busy ' || g, '<p>b</p>', (random() * 50)::int FROM generate_series(1, 20000) g");
     s.execute("ANALYZE users");
     s.execute("ANALYZE posts");
+    s.execute("ANALYZE post_activity");
     s.execute("ANALYZE comments");
   }
 
@@ -119,7 +120,9 @@ class PlansAtScaleTest {
         check(failures, "feed top, page 2",
             plan(s, Posts.list(FeedSort.TOP), "NULL", "21", "0", "50000", "'3'", "NULL"), "posts_top");
         check(failures, "feed active",
-            plan(s, Posts.list(FeedSort.ACTIVE), "NULL", "21", "0", "NULL", "NULL"), "posts_active");
+            plan(s, Posts.list(FeedSort.ACTIVE), "NULL", "21", "0", "NULL", "NULL"), "post_activity_active");
+        check(failures, "feed active, page 2", plan(s, Posts.list(FeedSort.ACTIVE), "NULL", "21", "0", "50000",
+            "'" + java.time.OffsetDateTime.now().minusDays(30) + "'"), "post_activity_active");
         check(failures, "feed of a tag", plan(s, Posts.list(FeedSort.NEW), "'tag7'", "21", "0", "NULL"), "posts_");
         check(failures, "thread old", plan(s, Comments.list(CommentSort.OLD), post, "NULL", "51", "0", "false"),
             "comments_thread");

@@ -152,7 +152,7 @@ class QueriesTest {
     if (sql.contains("SELECT request_hash")) return "stored answer?";
     if (sql.startsWith("INSERT INTO idempotency_keys")) return "claim";
     if (sql.contains("FROM mod_filters")) return "filters";
-    if (sql.startsWith("UPDATE posts SET comment_count")) return "lock and count the thread";
+    if (sql.contains("UPDATE post_activity")) return "lock and count the thread";
     if (sql.contains("FROM posts p LEFT JOIN comments pc")) return "parent and blocks";
     if (sql.contains("INSERT INTO comments")) return "insert";
     if (sql.contains("INSERT INTO topic_seqs")) return "append, numbered";
@@ -208,6 +208,19 @@ class QueriesTest {
     String sql = statementsDuring(() -> api.get("/api/posts")).get(0);
     assertServedByIndex(plan(sql, "NULL", "21", "0", "NULL"));
     assertServedByIndex(plan(sql, "NULL", "21", "7", "100"));
+  }
+
+  @Test
+  void theActiveFeedIsReadInTheActivityIndexOrder() throws Exception {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "Post");
+    api.comment(alice, post, "bump", null);
+    String sql = statementsDuring(() -> api.get("/api/posts?sort=active")).get(0);
+    String first = plan(sql, "NULL", "21", "0", "NULL", "NULL");
+    String later = plan(sql, "NULL", "21", "0", "100", "'" + java.time.OffsetDateTime.now() + "'");
+    assertServedByIndex(first);
+    assertServedByIndex(later);
+    assertTrue(first.contains("post_activity_active") && later.contains("post_activity_active"), first + later);
   }
 
   @Test

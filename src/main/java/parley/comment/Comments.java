@@ -29,8 +29,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * The comment feature's API for the rest of Parley: comments in PostgreSQL. Every write locks its post's row first (adding a comment through the comment_count
- * update, editing or deleting through an explicit lock), then the thread's event counter, then any user counters
+ * The comment feature's API for the rest of Parley: comments in PostgreSQL. Every write locks its post's row first
+ * (through {@link Threads}: adding a comment in the statement that counts it, editing or deleting through an explicit
+ * lock), then the thread's event counter, then any user counters
  * in id order: writes to one thread are serialised in one order, writes to different threads never wait for each
  * other, and no two writes can deadlock.
  */

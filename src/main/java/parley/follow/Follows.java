@@ -30,8 +30,8 @@ public final class Follows {
 
   /** The reader's ($1) following feed, newest first, keyset on id; each author's posts through posts_by_author. */
   public static final String FEED = "SELECT " + Post.COLUMNS
-      + " FROM user_follows f JOIN posts p ON p.author_id = f.followee_id JOIN users u ON u.id = p.author_id"
-      + " WHERE f.follower_id = $1 AND " + Visibility.listed("p")
+      + " FROM user_follows f JOIN posts p ON p.author_id = f.followee_id JOIN users u ON u.id = p.author_id "
+      + Post.ACTIVITY + " WHERE f.follower_id = $1 AND " + Visibility.listed("p")
       + " AND p.id < COALESCE($2, 9223372036854775807)"
       + " AND " + Visibility.notBlocked("$1", "p.author_id")
       + " ORDER BY p.id DESC LIMIT $3";

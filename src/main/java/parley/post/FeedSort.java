@@ -14,10 +14,11 @@ import java.util.Locale;
  * comment). Ties on the key are broken by id, so pages never repeat or skip a post.
  */
 public enum FeedSort {
-  NEW("p.id", null),
-  HOT("p.hot", "float8"),
-  TOP("p.score", "int4"),
-  ACTIVE("p.last_activity_at", "timestamptz");
+  NEW("p.id", null, "p.id"),
+  HOT("p.hot", "float8", "p.id"),
+  TOP("p.score", "int4", "p.id"),
+  // Keyed and ordered on post_activity's columns (pa, joined by Post.ACTIVITY), so post_activity_active serves it.
+  ACTIVE("pa.last_activity_at", "timestamptz", "pa.post_id");
 
   /** The periods of {@code top}. */
   enum Period {
@@ -42,10 +43,13 @@ public enum FeedSort {
 
   final String key;
   final String type;
+  /** The post's id as the sort's index holds it (the same value as p.id). */
+  final String id;
 
-  FeedSort(String key, String type) {
+  FeedSort(String key, String type, String id) {
     this.key = key;
     this.type = type;
+    this.id = id;
   }
 
   static FeedSort parse(String raw) {
@@ -63,12 +67,12 @@ public enum FeedSort {
    */
   String where() {
     if (this == NEW) return "p.id < COALESCE($4, 9223372036854775807)";
-    return "($5::text IS NULL OR (" + key + ", p.id) < ($5::text::" + type + ", $4))"
+    return "($5::text IS NULL OR (" + key + ", " + id + ") < ($5::text::" + type + ", $4))"
         + (this == TOP ? " AND ($6::timestamptz IS NULL OR p.created_at >= $6)" : "");
   }
 
   String orderBy() {
-    return this == NEW ? "p.id DESC" : key + " DESC, p.id DESC";
+    return this == NEW ? "p.id DESC" : key + " DESC, " + id + " DESC";
   }
 
   /** The cursor's key for a post (null for new, which pages by id alone). */

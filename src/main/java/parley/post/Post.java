@@ -15,11 +15,17 @@ public record Post(long id, long authorId, String title, String description, Str
     boolean hidden, boolean locked, boolean pending, int upvotes, int downvotes, List<String> tags, double hot,
     OffsetDateTime lastActivityAt) {
 
-  /** The columns {@link #fromRow} reads; {@code p} is posts and {@code u} its author (public for read models). */
+  /**
+   * The columns {@link #fromRow} reads; {@code p} is posts, {@code u} its author and {@code pa} its activity (joined
+   * by {@link #ACTIVITY}); public for read models.
+   */
   public static final String COLUMNS = "p.id, p.author_id, p.title, p.description, p.body, p.body_html, p.excerpt, p.sources, u.username, "
-      + "p.created_at, p.edited_at, p.comment_count, p.hidden_at IS NOT NULL AS hidden, "
+      + "p.created_at, p.edited_at, pa.comment_count, p.hidden_at IS NOT NULL AS hidden, "
       + "p.locked_at IS NOT NULL AS locked, p.pending_at IS NOT NULL AS pending, p.upvotes, p.downvotes, p.tags, "
-      + "p.hot, p.last_activity_at";
+      + "p.hot, pa.last_activity_at";
+
+  /** The join that gives {@link #COLUMNS} the post's comment count and latest activity (kept by {@link Threads}). */
+  public static final String ACTIVITY = "JOIN post_activity pa ON pa.post_id = p.id";
 
   public static Post fromRow(Row row) {
     return new Post(row.getLong("id"), row.getLong("author_id"), row.getString("title"), row.getString("description"),

@@ -36,8 +36,10 @@ public final class Posts {
         INSERT INTO posts (author_id, title, body, body_html, excerpt, sources, pending_at, pending_reason, tags,
                            description)
         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::text IS NOT NULL THEN now() END, $7, $8, $9)
-        RETURNING *)
-      SELECT %s FROM p JOIN users u ON u.id = p.author_id""".formatted(Post.COLUMNS);
+        RETURNING *),
+      -- What the posts_activity trigger writes, which this statement's snapshot cannot see.
+      pa AS (SELECT id AS post_id, 0 AS comment_count, created_at AS last_activity_at FROM p)
+      SELECT %s FROM p JOIN users u ON u.id = p.author_id JOIN pa ON pa.post_id = p.id""".formatted(Post.COLUMNS);
 
   /**
    * The post, its thread's current seq (read in one snapshot, so a resume from that seq misses nothing), and
@@ -45,7 +47,7 @@ public final class Posts {
    */
   private static final String FIND = "SELECT " + Post.COLUMNS + ", COALESCE(t.seq, 0) AS seq,"
       + " b.blocker_id IS NOT NULL AS author_blocked"
-      + " FROM posts p JOIN users u ON u.id = p.author_id"
+      + " FROM posts p JOIN users u ON u.id = p.author_id " + Post.ACTIVITY
       + " LEFT JOIN topic_seqs t ON t.topic = '" + Topics.POST_PREFIX + "' || p.id"
       + " " + Visibility.blockedJoin("b", "$2", "p.author_id")
       + " WHERE p.id = $1 AND " + Visibility.exists("p");
@@ -57,7 +59,7 @@ public final class Posts {
   /** The feed's statement for one order (public for the plan tests). */
   public static String list(FeedSort sort) {
     return "SELECT " + Post.COLUMNS
-        + " FROM posts p JOIN users u ON u.id = p.author_id"
+        + " FROM posts p JOIN users u ON u.id = p.author_id " + Post.ACTIVITY
         + " WHERE " + Visibility.listed("p") + " AND " + sort.where()
         + " AND ($1::text IS NULL OR p.tags @> ARRAY[$1::text])"
         + " AND " + Visibility.notBlocked("$3", "p.author_id")
@@ -89,6 +91,7 @@ public final class Posts {
            ORDER BY id DESC
            LIMIT $3) p ON true
         LEFT JOIN users u ON u.id = p.author_id
+        LEFT JOIN post_activity pa ON pa.post_id = p.id
        WHERE lower(a.username) = lower($1)
        ORDER BY p.id DESC""".formatted(Post.COLUMNS, Visibility.listed(""), Visibility.notBlocked("$4", "a.id"));
 

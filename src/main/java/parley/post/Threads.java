@@ -17,6 +17,10 @@ import java.util.Optional;
  * the thread's post row for the transaction, keep its comment count exact, and say so on the feed. Every write to a
  * thread locks this row first, so writes to one thread queue and writes to different threads never wait for each
  * other. Runs inside the caller's transaction.
+ *
+ * <p>The count and the time of the latest comment are in {@code post_activity} (V15), written only here and only
+ * under the post row's lock. Locking the post row adds no version of it; updating it would (its activity time is
+ * indexed), into every one of the post's indexes, on every comment.
  */
 public final class Threads {
 
@@ -39,16 +43,20 @@ public final class Threads {
 
   /**
    * Locks and counts in one statement ($2: 1 for a published comment, 0 for a pending one): only a listed thread
-   * (neither deleted, hidden nor pending) takes comments.
+   * (neither deleted, hidden nor pending) takes comments. The post row is locked first (FOR NO KEY UPDATE re-reads a
+   * row changed while it waited, so a hide or lock committed meanwhile is seen), then its activity row is updated
+   * (the latest count, as any UPDATE that finds its row changed).
    */
-  private static final String COMMENT_ADDED = "UPDATE posts SET comment_count = comment_count + $2, "
-      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE last_activity_at END "
-      + "WHERE id = $1 AND " + Visibility.listed("") + " "
-      + "RETURNING author_id, comment_count, locked_at IS NOT NULL AS locked";
+  private static final String COMMENT_ADDED = "WITH p AS (SELECT id, author_id, locked_at IS NOT NULL AS locked "
+      + "FROM posts WHERE id = $1 AND " + Visibility.listed("") + " FOR NO KEY UPDATE) "
+      + "UPDATE post_activity a SET comment_count = a.comment_count + $2, "
+      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE a.last_activity_at END "
+      + "FROM p WHERE a.post_id = p.id "
+      + "RETURNING p.author_id, a.comment_count, p.locked";
 
   /** A comment published late (approved) makes the thread active; one taken away does not make it less so. */
-  private static final String COUNT = "UPDATE posts SET comment_count = comment_count + $2, "
-      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE last_activity_at END WHERE id = $1 "
+  private static final String COUNT = "UPDATE post_activity SET comment_count = comment_count + $2, "
+      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE last_activity_at END WHERE post_id = $1 "
       + "RETURNING comment_count";
 
   private Threads() {

@@ -37,9 +37,11 @@ final class Articles {
       + "EXISTS (SELECT 1 FROM post_votes v WHERE v.post_id = p.id AND v.user_id = $1 AND v.value = 1) AS favorited, "
       + "EXISTS (SELECT 1 FROM user_follows f WHERE f.follower_id = $1 AND f.followee_id = p.author_id) AS following";
 
+  /** Posts and their authors (a page adds {@link Post#ACTIVITY}; the total needs no activity). */
+  private static final String FROM = " FROM posts p JOIN users u ON u.id = p.author_id";
+
   /** The filters of GET /articles and /articles/feed: $2 tag, $3 author, $4 favorited by, $5 only followed authors. */
-  private static final String FILTERS = " FROM posts p JOIN users u ON u.id = p.author_id"
-      + " WHERE " + Visibility.listed("p") + " AND " + Visibility.notBlocked("$1", "p.author_id")
+  private static final String FILTERS = " WHERE " + Visibility.listed("p") + " AND " + Visibility.notBlocked("$1", "p.author_id")
       + " AND ($2::text IS NULL OR p.tags @> ARRAY[$2::text])"
       + " AND ($3::text IS NULL OR lower(u.username) = lower($3))"
       + " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM post_votes v JOIN users fu ON fu.id = v.user_id"
@@ -47,14 +49,16 @@ final class Articles {
       + " AND (NOT $5 OR EXISTS (SELECT 1 FROM user_follows f WHERE f.follower_id = $1 AND f.followee_id = p.author_id))";
 
   /** One page, newest first, with the total of all pages in the same query. */
-  static final String LIST = SELECT + ", count(*) OVER () AS total" + FILTERS + " ORDER BY p.id DESC LIMIT $6 OFFSET $7";
+  static final String LIST = SELECT + ", count(*) OVER () AS total" + FROM + " " + Post.ACTIVITY + FILTERS
+      + " ORDER BY p.id DESC LIMIT $6 OFFSET $7";
 
   /** The total alone, for an offset past the last article (a page with no rows carries no total). */
-  private static final String COUNT = "SELECT count(*) AS total" + FILTERS;
+  private static final String COUNT = "SELECT count(*) AS total" + FROM + FILTERS;
 
   /** One article as the reader $1 (a moderator if $3) may read it, and whether they blocked its author. */
   private static final String ONE = SELECT + ", b.blocker_id IS NOT NULL AS author_blocked"
-      + " FROM posts p JOIN users u ON u.id = p.author_id " + Visibility.blockedJoin("b", "$1", "p.author_id")
+      + " FROM posts p JOIN users u ON u.id = p.author_id " + Post.ACTIVITY + " "
+      + Visibility.blockedJoin("b", "$1", "p.author_id")
       + " WHERE p.id = $2 AND " + Visibility.readableBy("p", "$1", "$3");
 
   private static final String PROFILE = "SELECT u.id, u.username, u.bio, u.image, EXISTS (SELECT 1 FROM user_follows f "

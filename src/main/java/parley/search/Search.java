@@ -55,7 +55,7 @@ public final class Search {
    * given a snippet, the costly part. Public for the plan tests.
    */
   public static final String POSTS = """
-      SELECT p.id, p.title, u.username, p.created_at, p.comment_count, p.score, h.rank,
+      SELECT p.id, p.title, u.username, p.created_at, pa.comment_count, p.score, h.rank,
              ts_headline('english', %s, %s, %s) AS snippet
         FROM (
           SELECT p.id, ts_rank_cd(p.search, %s) AS rank
@@ -64,7 +64,7 @@ public final class Search {
              AND ($3::real IS NULL OR (ts_rank_cd(p.search, %s), p.id) < ($3::real, $4::bigint))
            ORDER BY rank DESC, p.id DESC
            LIMIT $5) h
-        JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id
+        JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
        ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
       Visibility.listed("p"), Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 

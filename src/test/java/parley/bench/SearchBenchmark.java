@@ -99,7 +99,7 @@ public final class SearchBenchmark {
             + "SELECT (SELECT min(id) FROM posts) + (g % " + posts + "), (SELECT min(id) FROM users) + (g % 997), "
             + words("8 + g % 33") + ", '<p>c</p>', now() - ((g / 10) || ' seconds')::interval, "
             + "(power(random(), 4) * 200)::int FROM generate_series(1, " + comments + ") g"))
-        .compose(v -> run(c, "UPDATE posts p SET comment_count = " + comments / posts))
+        .compose(v -> run(c, "UPDATE post_activity SET comment_count = " + comments / posts))
         .compose(v -> run(c, "CREATE INDEX posts_search ON posts USING gin (search)"))
         .compose(v -> run(c, "CREATE INDEX comments_search ON comments USING gin (search)"))
         .compose(v -> run(c, "VACUUM ANALYZE users"))

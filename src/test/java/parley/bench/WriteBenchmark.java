@@ -60,6 +60,10 @@ public final class WriteBenchmark {
   private static final String INSERT = "INSERT INTO bench_comments (post_id, parent_id, author_id, body) "
       + "VALUES ($1, NULL, $2, $3)";
 
+  private static final String TABLE_STATS = "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, "
+      + "n_live_tup, n_dead_tup FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 "
+      + "ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC";
+
   public static void main(String[] args) throws Exception {
     Map<String, String> o = Bench.options(args);
     int seconds = Integer.parseInt(o.getOrDefault("seconds", "20"));
@@ -74,6 +78,8 @@ public final class WriteBenchmark {
     // Which rows to run (a subset is for diagnosis; the report's ratios need the ceiling first).
     java.util.Set<String> rows = java.util.Set.of(o.getOrDefault("rows", "ceiling,spread,nokey,hot,again").split(","));
     int catchUpWait = Integer.parseInt(o.getOrDefault("catch-up-wait", "120"));
+    // Statements (separated by ';') run on the database once the posts exist, for what-if experiments on the schema.
+    String dbSetup = o.getOrDefault("db-setup", "");
 
     Path dataDir = Files.createTempDirectory("parley-bench-write");
     List<Process> processes = new ArrayList<>();
@@ -109,6 +115,11 @@ public final class WriteBenchmark {
           .using(vertx)
           .build();
       await(pool.query(SCRATCH).execute());
+      for (String statement : dbSetup.split(";")) {
+        if (statement.isBlank()) continue;
+        System.out.println("db-setup: " + statement.strip());
+        await(pool.query(statement).execute());
+      }
       ClosedLoop.Http http = new ClosedLoop.Http(vertx, base, concurrency, null);
 
       AtomicLong counter = new AtomicLong();
@@ -175,6 +186,13 @@ public final class WriteBenchmark {
       System.out.println("The notifier: comments of the row (warm-up included) without their notifications when the load "
           + "stopped, and when the last of them had them:");
       lagByRow.forEach(line -> System.out.println("- " + line));
+      // Whether an UPDATE was HOT (no new index entries) is what decides its cost here; see P5-round-trips.md.
+      System.out.println("Row writes by table over the whole run (pg_stat_user_tables; a backend reports within 1 s):");
+      System.out.println("| table | inserts | updates | of them HOT | deletes | live | dead |");
+      System.out.println("|---|---|---|---|---|---|---|");
+      await(pool.query(TABLE_STATS).execute()).forEach(row -> System.out.printf(Locale.ROOT,
+          "| %s | %d | %d | %d | %d | %d | %d |%n", row.getString(0), row.getLong(1), row.getLong(2), row.getLong(3),
+          row.getLong(4), row.getLong(5), row.getLong(6)));
       await(http.close());
       await(pool.close());
     } finally {

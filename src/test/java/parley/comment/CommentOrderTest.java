@@ -81,7 +81,7 @@ class CommentOrderTest {
     }
 
     String thread = "'parley.post." + post + "'";
-    assertEquals(COMMENTS, TestParley.count("SELECT comment_count FROM posts WHERE id = " + post));
+    assertEquals(COMMENTS, TestParley.count("SELECT comment_count FROM post_activity WHERE post_id = " + post));
     assertEquals(oneTo(COMMENTS), column("SELECT seq FROM events WHERE topic = " + thread + " ORDER BY seq"),
         "the thread's events are numbered without a gap");
     assertEquals(COMMENTS, TestParley.count("SELECT seq FROM topic_seqs WHERE topic = " + thread));

@@ -47,7 +47,7 @@ class CommentRefusalsTest {
     return TestParley.count("SELECT count(*) FROM comments") + " comments, "
         + TestParley.count("SELECT count(*) FROM events") + " events, "
         + TestParley.count("SELECT COALESCE(sum(seq), 0) FROM topic_seqs") + " topic seqs, "
-        + TestParley.count("SELECT COALESCE(sum(comment_count), 0) FROM posts") + " counted, "
+        + TestParley.count("SELECT COALESCE(sum(comment_count), 0) FROM post_activity") + " counted, "
         + TestParley.count("SELECT count(*) FROM idempotency_keys") + " keys";
   }
 
@@ -199,7 +199,7 @@ class CommentRefusalsTest {
     assertEquals(400, comment(bob, post, new JsonObject().put("body", "reply").put("parentId", 987654)).status());
     Response ok = comment(bob, post, new JsonObject().put("body", "fine"));
     assertEquals(201, ok.status(), ok.toString());
-    assertEquals(1, TestParley.count("SELECT comment_count FROM posts WHERE id = " + post));
+    assertEquals(1, TestParley.count("SELECT comment_count FROM post_activity WHERE post_id = " + post));
     assertEquals(1, TestParley.count("SELECT seq FROM topic_seqs WHERE topic = 'parley.post." + post + "'"),
         "the refused comment took no number on the thread");
   }

@@ -39,7 +39,7 @@ class CommentsTest {
   }
 
   private static long storedCount(long postId) throws Exception {
-    return TestParley.count("SELECT comment_count FROM posts WHERE id = " + postId);
+    return TestParley.count("SELECT comment_count FROM post_activity WHERE post_id = " + postId);
   }
 
   private void assertRejected(Session as, long postId, JsonObject body, String field) throws Exception {
@@ -654,7 +654,7 @@ class CommentsTest {
 
   private void assertCommentCount(long post, int expected) throws Exception {
     assertEquals(expected, api.get("/api/posts/" + post).json().getInteger("commentCount"), "API commentCount");
-    assertEquals(expected, storedCount(post), "posts.comment_count");
+    assertEquals(expected, storedCount(post), "post_activity.comment_count");
     assertEquals(expected, liveComments(post), "live comment rows");
   }
 }

@@ -126,7 +126,7 @@ class IdempotencyTest {
     }
     assertEquals(1, TestParley.count("SELECT count(*) FROM comments"));
     assertEquals(1, TestParley.count("SELECT count(*) FROM idempotency_keys"));
-    assertEquals(1, TestParley.count("SELECT comment_count FROM posts"));
+    assertEquals(1, TestParley.count("SELECT comment_count FROM post_activity"));
   }
 
   @Test

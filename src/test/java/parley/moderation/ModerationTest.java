@@ -405,7 +405,7 @@ class ModerationTest extends ModerationCast {
 
     ok(api.post("/api/mod/comments/" + comment + "/hide", mod, reason("rude")), "hide");
     assertEquals(1, api.get("/api/posts/" + post).json().getInteger("commentCount"));
-    assertEquals(1, TestParley.count("SELECT comment_count FROM posts WHERE id = " + post));
+    assertEquals(1, TestParley.count("SELECT comment_count FROM post_activity WHERE post_id = " + post));
 
     ok(api.post("/api/mod/comments/" + comment + "/restore", mod, reason("fine")), "restore");
     assertEquals(2, api.get("/api/posts/" + post).json().getInteger("commentCount"));
@@ -544,7 +544,7 @@ class ModerationTest extends ModerationCast {
         new JsonObject().put("body", "reply").put("parentId", earlier));
     assertProblem(reply, 409, "reply on a locked thread");
     assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
-    assertEquals(1, TestParley.count("SELECT comment_count FROM posts WHERE id = " + post));
+    assertEquals(1, TestParley.count("SELECT comment_count FROM post_activity WHERE post_id = " + post));
     assertEquals(200, api.get("/api/posts/" + post + "/comments").status(), "still readable");
 
     assertProblem(api.post("/api/mod/posts/" + post + "/lock", mod, null), 409, "lock twice");

@@ -74,7 +74,8 @@ class PostsTest {
     assertNull(p.getValue("editedAt"));
     assertEquals(0, p.getInteger("commentCount"));
     assertEquals(1, TestParley.count("SELECT count(*) FROM posts WHERE id = " + id + " AND author_id = " + alice.id()
-        + " AND title = 'Hello world' AND deleted_at IS NULL AND comment_count = 0"));
+        + " AND title = 'Hello world' AND deleted_at IS NULL"));
+    assertEquals(0, TestParley.count("SELECT comment_count FROM post_activity WHERE post_id = " + id));
   }
 
   @Test
@@ -608,6 +609,6 @@ class PostsTest {
     assertEquals(204, api.delete("/api/comments/" + c1, alice).status());
     assertEquals(2, api.get("/api/posts/" + id).json().getInteger("commentCount"));
     assertEquals(2, api.get("/api/posts").items().getJsonObject(0).getInteger("commentCount"));
-    assertEquals(2, TestParley.count("SELECT comment_count FROM posts WHERE id = " + id));
+    assertEquals(2, TestParley.count("SELECT comment_count FROM post_activity WHERE post_id = " + id));
   }
 }

@@ -33,8 +33,10 @@ class RankingTest {
 
   private static void age(long post, String interval) throws Exception {
     // Naming upvotes in the SET makes the rank trigger recompute hot from the new creation time.
-    TestParley.sql("UPDATE posts SET created_at = now() - interval '" + interval + "', last_activity_at = now() - "
-        + "interval '" + interval + "', upvotes = upvotes WHERE id = " + post);
+    TestParley.sql("UPDATE posts SET created_at = now() - interval '" + interval + "', upvotes = upvotes WHERE id = "
+        + post);
+    TestParley.sql("UPDATE post_activity SET last_activity_at = now() - interval '" + interval + "' WHERE post_id = "
+        + post);
   }
 
   /** Every page of a list, following the cursor; fails on a repeated id. */
@@ -105,7 +107,7 @@ class RankingTest {
     for (int i = 0; i < 23; i++) ids.add(api.createPost(alice, "p" + i));
     // Three score groups, each a run of ties.
     for (int i = 0; i < ids.size(); i++) counts("posts", ids.get(i), i % 3, 0);
-    TestParley.sql("UPDATE posts SET last_activity_at = date_trunc('hour', now())");
+    TestParley.sql("UPDATE post_activity SET last_activity_at = date_trunc('hour', now())");
     for (String sort : List.of("new", "hot", "top", "active")) {
       for (int limit : new int[] {1, 4, 7, 100}) {
         List<Long> paged = allPages("/api/posts?sort=" + sort, limit);
