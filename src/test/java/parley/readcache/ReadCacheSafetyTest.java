@@ -68,12 +68,21 @@ class ReadCacheSafetyTest {
         .counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
-  /** Reads every target twice anonymously; the second reads must all be hits. */
+  /**
+   * Reads every target twice anonymously until the second reads are all hits, so the change under test finds every
+   * response cached. Writes still settling on the shared server (an earlier test's, or this one's set-up) may retire
+   * an entry between the two passes, so a pass with a miss is tried again, up to five times.
+   */
   private void warm() throws Exception {
-    for (String target : cachedTargets()) api.get(target);
-    double before = hits();
-    for (String target : cachedTargets()) api.get(target);
-    assertEquals(before + cachedTargets().size(), hits(), "every second read is served from the cache");
+    double hitsOfLastPass = 0;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      for (String target : cachedTargets()) api.get(target);
+      double before = hits();
+      for (String target : cachedTargets()) api.get(target);
+      hitsOfLastPass = hits() - before;
+      if (hitsOfLastPass == cachedTargets().size()) return;
+    }
+    assertEquals(cachedTargets().size(), hitsOfLastPass, "every second read is served from the cache");
   }
 
   /** The next anonymous read of every target is what a node without a cache answers. */
