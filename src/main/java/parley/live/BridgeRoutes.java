@@ -113,7 +113,8 @@ public final class BridgeRoutes {
     }
     switch (event.type()) {
       case SOCKET_CREATED -> {
-        sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes(), config.limit(AppConfig.LIMIT_LIVE_REGISTERS)));
+        sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes(), config.limit(AppConfig.LIMIT_LIVE_REGISTERS),
+            socket instanceof GuardedSocket guarded ? guarded.flushHold() : null));
         live.meters().socketOpened();
         event.complete(true);
       }

@@ -37,10 +37,13 @@ final class BridgeSink implements Sink {
   /** Registrations this socket may still make (PARLEY_LIMIT_LIVE_REGISTERS). */
   final GuardedSocket.TokenBucket registrations;
   private final Drain drain;
+  /** Null when the socket's channel could not be reached: its bursts are then flushed frame by frame. */
+  private final FlushHold flushHold;
   private boolean closed;
 
-  BridgeSink(SockJSSocket socket, int maxQueueBytes, Limit registrationLimit) {
+  BridgeSink(SockJSSocket socket, int maxQueueBytes, Limit registrationLimit, FlushHold flushHold) {
     this.socket = socket;
+    this.flushHold = flushHold;
     socket.setWriteQueueMaxSize(maxQueueBytes);
     this.drain = new Drain(socket);
     this.registrations = new GuardedSocket.TokenBucket(registrationLimit);
@@ -49,6 +52,15 @@ final class BridgeSink implements Sink {
   @Override
   public void send(String topic, Delivery delivery) {
     write(delivery.bridgeFrame());
+  }
+
+  @Override
+  public void burst(Runnable writes) {
+    if (flushHold == null || closed) {
+      writes.run();
+    } else {
+      flushHold.burst(writes);
+    }
   }
 
   @Override

@@ -41,6 +41,7 @@ final class GuardedSocket extends SockJSSocketBase {
   private final AddressLimit addressFrames;
   private final String ip;
   private final LiveMeters meters;
+  private final FlushHold flushHold;
   private boolean closed;
 
   GuardedSocket(Vertx vertx, SockJSSocket inner, Limit perSocket, AddressLimit perAddress, LiveMeters meters) {
@@ -50,10 +51,16 @@ final class GuardedSocket extends SockJSSocketBase {
     this.addressFrames = perAddress;
     this.meters = meters;
     this.ip = inner.remoteAddress() == null ? "unknown" : inner.remoteAddress().host();
+    this.flushHold = FlushHold.install(inner, meters.socketFlushes());
   }
 
   String ip() {
     return ip;
+  }
+
+  /** Where the hub holds this socket's flushes for a burst of frames; null if its channel could not be reached. */
+  FlushHold flushHold() {
+    return flushHold;
   }
 
   @Override

@@ -434,9 +434,12 @@ final class LiveHub {
         replay(false);
         return;
       }
-      for (Delivery d : ar.result().deliveries()) {
-        if (d.event.seq() == last + 1) deliver(d);
-      }
+      // The page goes to the network in one write, not one per event (see FlushHold).
+      sink.burst(() -> {
+        for (Delivery d : ar.result().deliveries()) {
+          if (d.event.seq() == last + 1) deliver(d);
+        }
+      });
       if (state == State.CLOSED) return;
       if (page.events().size() == REPLAY_PAGE) {
         afterDrain(() -> replay(false));
@@ -445,8 +448,12 @@ final class LiveHub {
       }
     }
 
-    /** Joins the replayed history to the live events that waited meanwhile. */
+    /** Joins the replayed history to the live events that waited meanwhile, as one burst. */
     private void catchUp() {
+      sink.burst(this::joinWaiting);
+    }
+
+    private void joinWaiting() {
       while (!waiting.isEmpty()) {
         Delivery d = waiting.pollFirst();
         if (d.event.seq() <= last) continue;

@@ -27,6 +27,7 @@ public final class LiveMeters {
   private final Timer lag;
   private final Counter slowSocketCloses;
   private final Counter slowStreamCloses;
+  private final Counter socketFlushes;
 
   /** The meters of one kind of topic. */
   record Kind(AtomicLong subscriptions, Counter received, Counter delivered, Counter replayed) {
@@ -62,6 +63,14 @@ public final class LiveMeters {
         .description("Readers closed because they stopped reading").register(registry);
     slowStreamCloses = Counter.builder("parley_live_slow_consumer_closes").tag("transport", "sse")
         .description("Readers closed because they stopped reading").register(registry);
+    socketFlushes = Counter.builder("parley_live_socket_flushes").tag("transport", "bridge")
+        .description("Writes to the network of bridge sockets (flushes); a replay page is one, not one per event")
+        .register(registry);
+  }
+
+  /** Counts the flushes of bridge sockets' writes to the network (see {@link FlushHold}). */
+  Counter socketFlushes() {
+    return socketFlushes;
   }
 
   Kind of(String topic) {

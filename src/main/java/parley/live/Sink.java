@@ -13,6 +13,14 @@ interface Sink {
 
   void send(String topic, Delivery delivery);
 
+  /**
+   * Runs {@code writes} (sends, resyncs, revocations to this sink) as one burst: a transport that can sends it to
+   * the network at once, not frame by frame. Used for a page of replay.
+   */
+  default void burst(Runnable writes) {
+    writes.run();
+  }
+
   /** Tells the reader its resume point is gone (or unknowable) and it must refetch over REST. */
   void resync(String topic, Long headSeq);
 

@@ -13,8 +13,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -106,15 +109,31 @@ class TransportTest {
         int b0 = in.read();
         if (b0 < 0) return -1;
         int opcode = b0 & 0x0f;
-        long length = in.read() & 0x7f;
-        if (length == 126) length = (in.read() << 8) | in.read();
-        else if (length == 127) {
-          length = 0;
-          for (int i = 0; i < 8; i++) length = (length << 8) | in.read();
-        }
-        byte[] payload = in.readNBytes((int) length);
+        byte[] payload = readPayload();
         if (opcode == 0x8) return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
       }
+    }
+
+    /** Reads one message from the server (its frames up to the last fragment) and returns its text. */
+    String readText() throws IOException {
+      ByteArrayOutputStream message = new ByteArrayOutputStream();
+      int b0;
+      do {
+        b0 = in.read();
+        if (b0 < 0) throw new IOException("closed");
+        message.write(readPayload());
+      } while ((b0 & 0x80) == 0);
+      return message.toString(StandardCharsets.UTF_8);
+    }
+
+    private byte[] readPayload() throws IOException {
+      long length = in.read() & 0x7f;
+      if (length == 126) length = (in.read() << 8) | in.read();
+      else if (length == 127) {
+        length = 0;
+        for (int i = 0; i < 8; i++) length = (length << 8) | in.read();
+      }
+      return in.readNBytes((int) length);
     }
 
     @Override
@@ -166,6 +185,35 @@ class TransportTest {
         assertEquals(id, healthy.nextEvent(topic).getJsonObject("data").getLong("id"), "the healthy reader keeps up");
       }
       // Reading now finds what the buffers held, then the server's close frame (a socket still open would time out).
+      assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
+      long after = api.comment(alice, post, "after the cut", null);
+      assertEquals(after, healthy.nextEvent(topic).getJsonObject("data").getLong("id"));
+    }
+  }
+
+  @Test
+  void aReplayBurstLargerThanTheQueueReachesAReaderWholeAndAReaderThatStopsReadingIsStillClosed() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Big thread, missed");
+    String topic = "parley.post." + post;
+    // 400 events of about 18 KB: one replay page of about 7 MB, far past the 64 KiB queue and the kernel's buffers.
+    String big = "y".repeat(9_000);
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 400; i++) ids.add(api.comment(alice, post, big, null));
+    try (RawSocket slow = new RawSocket(4096); LiveClient healthy = LiveClient.connect()) {
+      slow.sendText(new JsonObject().put("type", "register").put("address", topic)
+          .put("headers", new JsonObject().put("since", 0)).encode());
+      // The page is written in one turn of the socket's event loop: once its first frame is here, all of it is
+      // queued, and the ping below is read after that.
+      JsonObject first = new JsonObject(slow.readText());
+      assertEquals(1, first.getJsonObject("body").getLong("seq"));
+      healthy.register(topic, null, 0L);
+      List<JsonObject> replay = healthy.nextEvents(topic, 400);
+      assertEquals(LongStream.rangeClosed(1, 400).boxed().toList(),
+          replay.stream().map(e -> e.getLong("seq")).toList(), "the whole page, in order, once");
+      assertEquals(ids, replay.stream().map(e -> e.getJsonObject("data").getLong("id")).toList());
+      // The slow reader's queue is still full: its next frame closes it with the slow-consumer code.
+      slow.sendText("{\"type\":\"ping\"}");
       assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
       long after = api.comment(alice, post, "after the cut", null);
       assertEquals(after, healthy.nextEvent(topic).getJsonObject("data").getLong("id"));
