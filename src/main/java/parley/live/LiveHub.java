@@ -437,6 +437,7 @@ final class LiveHub {
       // The page goes to the network in one write, not one per event (see FlushHold).
       sink.burst(() -> {
         for (Delivery d : ar.result().deliveries()) {
+          if (state == State.CLOSED) break;
           if (d.event.seq() == last + 1) deliver(d);
         }
       });
@@ -506,6 +507,9 @@ final class LiveHub {
     }
 
     private void deliver(Delivery delivery) {
+      // A replay page or the waiting events are delivered in a loop; once an event ends this subscription (a hide,
+      // an expired token), nothing after it goes out.
+      if (state == State.CLOSED) return;
       LiveEvent event = delivery.event;
       last = event.seq();
       long now = System.currentTimeMillis() / 1000;

@@ -375,6 +375,35 @@ class LiveModerationTest {
   }
 
   @Test
+  void aResumeAcrossAHideEndsAtTheHideThoughTheThreadWasRestoredSince() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session carol = api.register("carol");
+    Session bob = api.register("bob");
+    long post = api.createPost(carol, "Hidden for a while");
+    long bobsComment = api.comment(bob, post, "bob was here", null);
+    String thread = "parley.post." + post;
+    long before = seqOf(post);
+    // While bob was away: hidden, a comment removed under it, restored. All of it is in one replay page.
+    assertEquals(204, api.post("/api/mod/posts/" + post + "/hide", mod, new JsonObject().put("reason", "check")).status());
+    assertEquals(204, api.delete("/api/comments/" + bobsComment, mod).status());
+    assertEquals(204, api.post("/api/mod/posts/" + post + "/restore", mod, new JsonObject()).status());
+
+    try (LiveClient reader = LiveClient.connect()) {
+      reader.register(thread, bob.token(), before);
+      assertEquals("post.hidden", reader.nextEvent(thread).getString("type"), "told why, then cut");
+      assertRevoked(reader.next(), thread);
+      // What was written to the socket after the revocation arrives before anything written later: a comment on
+      // another thread followed from here on is the next frame, or the cut thread went on after its end.
+      long other = api.createPost(carol, "Another thread");
+      String otherThread = "parley.post." + other;
+      reader.register(otherThread, bob.token(), seqOf(other));
+      api.comment(carol, other, "later, elsewhere", null);
+      JsonObject next = reader.next();
+      assertEquals(otherThread, next.getString("address"), "nothing after the revocation: " + next.encode());
+    }
+  }
+
+  @Test
   void commentsUnderAHiddenThreadCannotBeEditedExceptByModerators() throws Exception {
     Session mod = api.registerWithRole("mod", "moderator");
     Session carol = api.register("carol");
