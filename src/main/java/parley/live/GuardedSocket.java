@@ -43,6 +43,18 @@ final class GuardedSocket extends SockJSSocketBase {
   private final LiveMeters meters;
   private final FlushHold flushHold;
   private boolean closed;
+  /**
+   * Whether this socket counts its own unsent characters. A SockJS session over its WebSocket transport (the
+   * official client's) hands every write to the WebSocket at once and starts its own count again, so its
+   * writeQueueFull never says full, however far the reader is behind: Netty's buffer would grow without bound. A
+   * raw WebSocket (/eventbus/websocket) reports its own queue, and keeps its drain handler.
+   */
+  private final boolean countsUnsent;
+  /** Characters handed to the transport whose write has not completed (reached the kernel) yet. */
+  private long unsent;
+  private int maxUnsent = 64 * 1024;
+  private Handler<Void> drainHandler;
+  private boolean drainWanted;
 
   GuardedSocket(Vertx vertx, SockJSSocket inner, Limit perSocket, AddressLimit perAddress, LiveMeters meters) {
     super(vertx, inner.routingContext(), new SockJSHandlerOptions().setRegisterWriteHandler(false));
@@ -52,6 +64,7 @@ final class GuardedSocket extends SockJSSocketBase {
     this.meters = meters;
     this.ip = inner.remoteAddress() == null ? "unknown" : inner.remoteAddress().host();
     this.flushHold = FlushHold.install(inner, meters.socketFlushes());
+    this.countsUnsent = !inner.getClass().getName().contains("RawWebSocketTransport");
   }
 
   String ip() {
@@ -67,7 +80,7 @@ final class GuardedSocket extends SockJSSocketBase {
   public SockJSSocket handler(Handler<Buffer> handler) {
     inner.handler(handler == null ? null : frame -> {
       if (closed) return;
-      if (inner.writeQueueFull()) {
+      if (writeQueueFull()) {
         meters.slowConsumer(Sink.BRIDGE);
         close(BridgeSink.SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
       } else if (!frames.tryTake() || !addressFrames.tryTake(ip)) {
@@ -82,12 +95,24 @@ final class GuardedSocket extends SockJSSocketBase {
   /** The bridge writes its own replies as buffers, which go out as binary frames; every frame is JSON text. */
   @Override
   public Future<Void> write(Buffer data) {
-    return inner.write(data.toString());
+    return write(data.toString());
   }
 
   @Override
   public Future<Void> write(String data) {
-    return inner.write(data);
+    if (!countsUnsent) return inner.write(data);
+    int length = data.length();
+    unsent += length;
+    Future<Void> written = inner.write(data);
+    written.onComplete(done -> {
+      unsent -= length;
+      if (drainWanted && unsent <= maxUnsent / 2) {
+        drainWanted = false;
+        Handler<Void> handler = drainHandler;
+        if (handler != null) handler.handle(null);
+      }
+    });
+    return written;
   }
 
   @Override
@@ -132,17 +157,26 @@ final class GuardedSocket extends SockJSSocketBase {
   @Override
   public SockJSSocket setWriteQueueMaxSize(int maxSize) {
     inner.setWriteQueueMaxSize(maxSize);
+    maxUnsent = maxSize;
     return this;
   }
 
   @Override
   public boolean writeQueueFull() {
-    return inner.writeQueueFull();
+    if (!countsUnsent) return inner.writeQueueFull();
+    if (unsent < maxUnsent) return false;
+    drainWanted = true;
+    return true;
   }
 
+  /** Kept for every drain (the SockJS session forgets its handler after one call, and calls it after any write). */
   @Override
   public SockJSSocket drainHandler(Handler<Void> handler) {
-    inner.drainHandler(handler);
+    if (countsUnsent) {
+      drainHandler = handler;
+    } else {
+      inner.drainHandler(handler);
+    }
     return this;
   }
 

@@ -41,6 +41,10 @@ class TransportTest {
     }
 
     RawSocket(int receiveBuffer, String... extraHeaders) throws IOException {
+      this("/eventbus/websocket", receiveBuffer, extraHeaders);
+    }
+
+    RawSocket(String path, int receiveBuffer, String... extraHeaders) throws IOException {
       socket = new Socket();
       if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer);
       socket.connect(new java.net.InetSocketAddress("localhost", port()));
@@ -48,7 +52,7 @@ class TransportTest {
       out = socket.getOutputStream();
       in = socket.getInputStream();
       StringBuilder request = new StringBuilder()
-          .append("GET /eventbus/websocket HTTP/1.1\r\n")
+          .append("GET ").append(path).append(" HTTP/1.1\r\n")
           .append("Host: localhost:").append(port()).append("\r\n")
           .append("Upgrade: websocket\r\nConnection: Upgrade\r\n")
           .append("Sec-WebSocket-Key: ").append(Base64.getEncoder().encodeToString(new byte[16])).append("\r\n")
@@ -111,6 +115,22 @@ class TransportTest {
         int opcode = b0 & 0x0f;
         byte[] payload = readPayload();
         if (opcode == 0x8) return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
+      }
+    }
+
+    /**
+     * Reads until SockJS closes the session and returns the code of its close frame ({@code c[code,"reason"]});
+     * -1 if the WebSocket closed or the stream ended without one.
+     */
+    int drainUntilSockJsClose() throws IOException {
+      while (true) {
+        int b0 = in.read();
+        if (b0 < 0) return -1;
+        int opcode = b0 & 0x0f;
+        byte[] payload = readPayload();
+        if (opcode == 0x8) return -1;
+        String text = new String(payload, StandardCharsets.UTF_8);
+        if (opcode == 0x1 && text.startsWith("c[")) return new io.vertx.core.json.JsonArray(text.substring(1)).getInteger(0);
       }
     }
 
@@ -186,6 +206,33 @@ class TransportTest {
       }
       // Reading now finds what the buffers held, then the server's close frame (a socket still open would time out).
       assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
+      long after = api.comment(alice, post, "after the cut", null);
+      assertEquals(after, healthy.nextEvent(topic).getJsonObject("data").getLong("id"));
+    }
+  }
+
+  @Test
+  void aReaderOnTheOfficialClientsSockJsTransportThatStopsReadingIsClosedToo() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Big thread, read through SockJS");
+    String topic = "parley.post." + post;
+    long seq = api.get("/api/posts/" + post).json().getLong("seq");
+    String big = "z".repeat(9_000);
+    // The official vertx3-eventbus-client speaks SockJS: /eventbus/<server>/<session>/websocket, an "o" frame to
+    // open, and client frames as JSON arrays of strings. Its session reports no queue of its own.
+    try (RawSocket slow = new RawSocket("/eventbus/000/slowsockjs/websocket", 4096);
+         LiveClient healthy = LiveClient.connect()) {
+      assertEquals("o", slow.readText(), "the SockJS session opened");
+      slow.sendText(new io.vertx.core.json.JsonArray().add(new JsonObject().put("type", "register")
+          .put("address", topic).put("headers", new JsonObject().put("since", seq)).encode()).encode());
+      healthy.register(topic, null, seq);
+      for (int i = 0; i < 400; i++) {
+        long id = api.comment(alice, post, big, null);
+        assertEquals(id, healthy.nextEvent(topic).getJsonObject("data").getLong("id"), "the healthy reader keeps up");
+      }
+      // Closed, not buffered without end. Vert.x's SockJS session closes with SockJS's own 3000 whatever code it is
+      // given (only a raw WebSocket carries 4001); the official client reconnects either way.
+      assertEquals(3000, slow.drainUntilSockJsClose(), "closed by the server");
       long after = api.comment(alice, post, "after the cut", null);
       assertEquals(after, healthy.nextEvent(topic).getJsonObject("data").getLong("id"));
     }
