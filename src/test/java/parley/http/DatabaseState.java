@@ -42,6 +42,7 @@ final class DatabaseState implements AutoCloseable {
     Map<String, String> tables = new LinkedHashMap<>();
     tables.put("users", "id");
     tables.put("posts", "id");
+    tables.put("post_activity", "post_id");
     tables.put("comments", "id");
     tables.put("reports", "id");
     tables.put("blocks", "blocker_id, blocked_id");
