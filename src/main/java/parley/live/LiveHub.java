@@ -437,7 +437,6 @@ final class LiveHub {
       // The page goes to the network in one write, not one per event (see FlushHold).
       sink.burst(() -> {
         for (Delivery d : ar.result().deliveries()) {
-          if (state == State.CLOSED) break;
           if (d.event.seq() == last + 1) deliver(d);
         }
       });

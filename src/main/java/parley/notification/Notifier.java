@@ -266,10 +266,17 @@ public final class Notifier {
       done.forEach(io.vertx.core.Promise::complete);
       return;
     }
-    inBatch(writes)
-        .onFailure(e -> log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString()))
+    leftToCatchUp(inBatch(writes))
         // Not from inside the completion: a pool that fails at once (closing) must not grow the stack per batch.
         .onComplete(ar -> vertx.runOnContext(v -> drain()));
+  }
+
+  /** A failed attempt is logged and counts as done: the catch-up makes what it missed. */
+  private static Future<Void> leftToCatchUp(Future<Void> attempt) {
+    return attempt.recover(e -> {
+      log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
+      return Future.succeededFuture();
+    });
   }
 
   /**
@@ -286,10 +293,7 @@ public final class Notifier {
           failure.toString());
       Future<Void> chain = Future.succeededFuture();
       for (List<LiveEvent> write : writes) {
-        chain = chain.compose(v -> together(write).recover(e -> {
-          log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
-          return Future.succeededFuture();
-        }));
+        chain = chain.compose(v -> leftToCatchUp(together(write)));
       }
       return chain;
     });
@@ -305,10 +309,7 @@ public final class Notifier {
     for (int from = 0; from < relevant.size(); from += MAX_BATCH) {
       List<List<LiveEvent>> writes = relevant.subList(from, Math.min(relevant.size(), from + MAX_BATCH)).stream()
           .map(List::of).toList();
-      chain = chain.compose(v -> inBatch(writes).recover(e -> {
-        log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
-        return Future.succeededFuture();
-      }));
+      chain = chain.compose(v -> leftToCatchUp(inBatch(writes)));
     }
     return chain;
   }
