@@ -72,7 +72,7 @@ public final class BridgeRoutes {
     // The bridge itself, fed through GuardedSocket so every frame a client sends is rate limited and a client
     // that stops reading is closed before the bridge queues replies to it. (SockJSHandler.bridge would build the
     // same EventBusBridgeImpl, with no way to wrap its sockets.)
-    EventBusBridgeImpl eventBusBridge = new EventBusBridgeImpl(LocalBus.view(vertx), null, bridge,
+    EventBusBridgeImpl eventBusBridge = new EventBusBridgeImpl(BridgeBus.view(vertx), null, bridge,
         this::onBridgeEvent);
     Limit perSocket = config.limit(AppConfig.LIMIT_LIVE_FRAMES);
     router.route("/eventbus/*").handler(this::checkOrigin);
@@ -141,8 +141,8 @@ public final class BridgeRoutes {
         }
         event.complete(true);
       }
-      // Clients only listen: whatever they send or publish is refused, and nothing Parley publishes travels on the
-      // bridged addresses themselves, so the bridge's own per-socket consumers have nothing to deliver.
+      // Clients only listen: whatever they send or publish is refused. Nothing travels on the bridged addresses
+      // themselves (the bridge's per-socket consumers are BridgeBus's placeholders), so nothing is received either.
       case SEND, PUBLISH, RECEIVE -> event.complete(false);
       default -> event.complete(true);
     }

@@ -162,6 +162,27 @@ class LiveTest {
   }
 
   @Test
+  void aMessagePublishedOnATopicsOwnAddressReachesNoSocket() throws Exception {
+    // Only the hub writes to sockets, after its checks: the bridge's per-socket consumers must hold nothing that
+    // could deliver what somebody publishes on the address a client registered (BridgeBus).
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    try (LiveClient reader = follow(post)) {
+      String topic = "parley.post." + post;
+      long before = api.comment(alice, post, "before", null);
+      assertEquals(before, reader.nextEvent(topic).getJsonObject("data").getLong("id"), "registered and live");
+      io.vertx.core.eventbus.EventBus bus = TestParley.server().running().vertx().eventBus();
+      bus.publish(topic, new JsonObject().put("type", "comment.created").put("forged", true));
+      bus.send(topic, new JsonObject().put("type", "comment.created").put("forged", true));
+      long real = api.comment(alice, post, "real", null);
+      JsonObject first = reader.next();
+      assertEquals("rec", first.getString("type"), first.encode());
+      assertEquals(real, first.getJsonObject("body").getJsonObject("data").getLong("id"),
+          "the first frame is the real comment, not the message published on the bare address");
+    }
+  }
+
+  @Test
   void aRolledBackWritePublishesNothing() throws Exception {
     Session alice = api.register("alice");
     long post = api.createPost(alice, "Thread");

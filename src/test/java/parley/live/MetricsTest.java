@@ -20,6 +20,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,6 +52,37 @@ class MetricsTest {
     Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(scrape);
     assertTrue(m.find(), "no series " + series + " in:\n" + scrape);
     return Double.parseDouble(m.group(1));
+  }
+
+  @Test
+  void socketsFollowingATopicCostNoEventBusConsumerEach() throws Exception {
+    // The node holds one consumer per followed topic (the Relay's); the bridge's own per-socket consumers are
+    // placeholders (BridgeBus), so ten more sockets on the thread add no handler (and its queue) to the bus.
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Followed");
+    List<LiveClient> sockets = new ArrayList<>();
+    try {
+      double withOne = handlersWith(sockets, 1, alice, post);
+      double withEleven = handlersWith(sockets, 10, alice, post);
+      assertEquals(withOne, withEleven, "ten more sockets on the topic changed the bus's handler count");
+    } finally {
+      sockets.forEach(LiveClient::close);
+    }
+  }
+
+  /** Opens more sockets on the post's thread, sees every open one get a new comment, and reads the bus's handlers. */
+  private double handlersWith(List<LiveClient> sockets, int more, Session author, long post) throws Exception {
+    String topic = "parley.post." + post;
+    long seq = api.get("/api/posts/" + post).json().getLong("seq");
+    for (int i = 0; i < more; i++) {
+      LiveClient socket = LiveClient.connect(SERVER.port());
+      sockets.add(socket);
+      socket.register(topic, null, seq);
+    }
+    // Once the comment arrives on every socket, every registration is done.
+    long live = api.comment(author, post, "to " + sockets.size(), null);
+    for (LiveClient socket : sockets) assertEquals(live, socket.nextEvent(topic).getJsonObject("data").getLong("id"));
+    return value(api.get("/metrics").body(), "vertx_eventbus_handlers");
   }
 
   @Test
