@@ -124,7 +124,10 @@ public final class Main {
         // Routes by their template (/api/posts/:postId), never the raw path, and no event-bus addresses: a label
         // per thread or per junk URL would grow the series without bound.
         .setLabels(EnumSet.of(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE,
-            Label.POOL_NAME)));
+            Label.POOL_NAME)))
+        // Netty's epoll transport where it loads (Linux x86-64): fewer system calls and less garbage per socket
+        // than NIO's selector, which thousands of idle live sockets and every fan-out pay for; NIO elsewhere.
+        .setPreferNativeTransport(true);
     VertxBuilder builder = Vertx.builder().withMetrics(new MicrometerMetricsFactory(meters));
     if (!resolved.cluster()) {
       return start(builder.with(options).build(), resolved, meters, null);
@@ -139,6 +142,11 @@ public final class Main {
       Cluster cluster) {
     // Completed outside Vert.x: when the start fails, the Vert.x it ran on is closing, and its event loops with it.
     Promise<Running> started = Promise.promise();
+    if (vertx.isNativeTransportEnabled()) {
+      log.info("Network transport: epoll");
+    } else {
+      log.info("Network transport: NIO (epoll unavailable: {})", vertx.unavailableNativeTransportCause());
+    }
     vertx.executeBlocking(() -> {
           if (config.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(config.dataDir());
           return Tokens.resolveSecret(config);

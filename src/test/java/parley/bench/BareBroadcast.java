@@ -27,10 +27,13 @@ public final class BareBroadcast extends VerticleBase {
   public static void main(String[] args) {
     int port = Integer.parseInt(args[0]);
     int loops = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
-    Vertx vertx = Vertx.vertx();
+    // The same transport as Parley's server (epoll where it loads), so the ceiling differs from Parley only in
+    // what Parley does on top of it.
+    Vertx vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setPreferNativeTransport(true));
     vertx.deployVerticle(BareBroadcast::new, new io.vertx.core.DeploymentOptions().setInstances(loops)
             .setConfig(new io.vertx.core.json.JsonObject().put("port", port)))
-        .onSuccess(id -> System.out.println("bare broadcast listening on " + port))
+        .onSuccess(id -> System.out.println("bare broadcast listening on " + port
+            + (vertx.isNativeTransportEnabled() ? " (epoll)" : " (NIO)")))
         .onFailure(e -> {
           e.printStackTrace();
           System.exit(1);
