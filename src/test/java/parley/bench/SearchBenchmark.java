@@ -59,24 +59,28 @@ public final class SearchBenchmark {
     int seconds = Integer.parseInt(o.getOrDefault("seconds", "30"));
     int comments = Integer.parseInt(o.getOrDefault("comments", "1000000"));
     int posts = Integer.parseInt(o.getOrDefault("posts", "100000"));
+    // The server's PARLEY_SEARCH_RANK_LIMIT (its default unless given): how many matches a search ranks at most.
+    int rankLimit = Integer.parseInt(o.getOrDefault("rank-limit", "2000"));
 
     Path dataDir = Files.createTempDirectory("parley-bench-search");
     List<Process> processes = new ArrayList<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try {
-      Bench.Node node = Bench.startNode(dataDir, "search", Map.of(), processes);
+      Bench.Node node = Bench.startNode(dataDir, "search",
+          Map.of("PARLEY_SEARCH_RANK_LIMIT", Integer.toString(rankLimit)), processes);
       Bench.Database db = node.db();
       int port = node.port();
       Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(2))
           .connectingTo(PgConnectOptions.fromUri(db.url())).using(vertx).build();
       System.out.printf(Locale.ROOT, "Parley search benchmark: %,d comments on %,d posts, %d clients closed-loop "
-          + "for %d s%n%s%n", comments, posts, concurrency, seconds, Bench.machine());
+          + "for %d s, PARLEY_SEARCH_RANK_LIMIT %,d%n%s%n", comments, posts, concurrency, seconds, rankLimit,
+          Bench.machine());
       generate(pool, posts, comments);
       Map<String, List<String>> classes = classes(pool);
       run(vertx, port, classes, concurrency, seconds);
-      explain(pool, classes.get("comments, common").get(0));
-      explain(pool, classes.get("comments, medium").get(0));
-      explain(pool, classes.get("comments, rare").get(0));
+      explain(pool, classes.get("comments, common").get(0), rankLimit);
+      explain(pool, classes.get("comments, medium").get(0), rankLimit);
+      explain(pool, classes.get("comments, rare").get(0), rankLimit);
       pool.close();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -213,11 +217,10 @@ public final class SearchBenchmark {
   }
 
   /**
-   * EXPLAIN (ANALYZE, BUFFERS) of the comment search as the server runs it for one term with the default
+   * EXPLAIN (ANALYZE, BUFFERS) of the comment search as the server runs it for one term with the server's
    * PARLEY_SEARCH_RANK_LIMIT: the probe, then the ranking it chose (every match, or the newest).
    */
-  static void explain(Pool pool, String term) throws Exception {
-    int rankLimit = 2_000;
+  static void explain(Pool pool, String term, int rankLimit) throws Exception {
     StringBuilder plan = new StringBuilder();
     await(pool.withConnection(c -> run(c, "PREPARE p AS " + parley.search.Search.COMMENTS_PROBE)
         .compose(v -> c.query("EXPLAIN (ANALYZE, BUFFERS) EXECUTE p('" + term + "')").execute())
