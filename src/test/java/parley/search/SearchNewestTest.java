@@ -109,6 +109,24 @@ class SearchNewestTest {
   }
 
   @Test
+  void aWordMissingFromTheNewestThousandRowsIsRankedAmongAllItsMatchesHoweverManyThereAre() throws Exception {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Thread");
+    Map<Long, Integer> thimbles = new LinkedHashMap<>();
+    for (int i = 0; i < 6; i++) {
+      int n = 1 + i % 3;
+      thimbles.put(api.comment(alice, postId, ("thimble ").repeat(n) + "of old", null), n);
+    }
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + postId + ", " + alice.id()
+        + ", 'filler ' || g, '' FROM generate_series(1, 1000) g");
+    // The probe sees none in the newest 1,000 comments, so it judges the word rare: all 6 are ranked (the limit is
+    // 4). On a large forum such a word can still be slow, and the timeout is then the answer (docs/API.md).
+    Response r = search("thimble", "&type=comments&limit=50", null);
+    assertEquals(bestFirst(thimbles), r.ids());
+    assertFalse(rankedNewestOnly(search("thimble", "&type=comments&limit=1", null)));
+  }
+
+  @Test
   void postsOfACommonWordAreRankedTheSameWay() {
     Session alice = api.register("alice");
     Map<Long, Integer> gardens = new LinkedHashMap<>();
