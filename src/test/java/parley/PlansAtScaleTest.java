@@ -194,7 +194,7 @@ class PlansAtScaleTest {
   }
 
   /** The default PARLEY_SEARCH_RANK_LIMIT, and the rows a search of the newest matches reads at most with it. */
-  private static final int RANK_LIMIT = 2_000;
+  private static final int RANK_LIMIT = 1_000;
   private static final int SCAN_LIMIT = RANK_LIMIT * Search.SCAN_FACTOR;
 
   /**

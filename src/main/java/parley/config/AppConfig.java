@@ -242,7 +242,7 @@ public record AppConfig(
         bool(values, DOWNVOTES, false),
         duration(values, SEARCH_TIMEOUT, Duration.ofSeconds(2)),
         intValue(values, SEARCH_CONCURRENCY, 4),
-        intValue(values, SEARCH_RANK_LIMIT, 2_000),
+        intValue(values, SEARCH_RANK_LIMIT, 1_000),
         limits(values),
         WebhookSettings.from(values),
         ReadCacheSettings.from(values));

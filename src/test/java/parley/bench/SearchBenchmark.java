@@ -60,7 +60,7 @@ public final class SearchBenchmark {
     int comments = Integer.parseInt(o.getOrDefault("comments", "1000000"));
     int posts = Integer.parseInt(o.getOrDefault("posts", "100000"));
     // The server's PARLEY_SEARCH_RANK_LIMIT (its default unless given): how many matches a search ranks at most.
-    int rankLimit = Integer.parseInt(o.getOrDefault("rank-limit", "2000"));
+    int rankLimit = Integer.parseInt(o.getOrDefault("rank-limit", "1000"));
 
     Path dataDir = Files.createTempDirectory("parley-bench-search");
     List<Process> processes = new ArrayList<>();
