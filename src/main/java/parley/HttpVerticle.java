@@ -170,7 +170,7 @@ public final class HttpVerticle extends VerticleBase {
     inbox.mount(router);
     Follows follows = new Follows(database.pool());
     new FollowRoutes(follows, votes).mount(router);
-    new SearchRoutes(new Search(database.pool(), config.searchTimeout()), node.searches()).mount(router);
+    new SearchRoutes(new Search(database.pool(), config.searchTimeout(), config.searchRankLimit()), node.searches()).mount(router);
     apiDocument.mount(router);
     Router mod = guarded(Principal::moderator);
     reports.mountModerator(mod);

@@ -7,6 +7,7 @@ import parley.comment.CommentSort;
 import parley.comment.Comments;
 import parley.post.FeedSort;
 import parley.post.Posts;
+import parley.search.Search;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -54,14 +55,15 @@ class PlansAtScaleTest {
         + "(power(random(), 6) * 2000)::int, (random() * 5)::int, "
         + "CASE WHEN g % 10 = 0 THEN ARRAY['tag' || (g % 50)] ELSE '{}' END "
         + "FROM generate_series(1, " + POSTS + ") g");
+    // A thread's ordering depends on the big threads: give one post 20,000 comments. Written first, so the newest
+    // comments (by id) are the community's mix of threads and words, as on a forum, not one thread's alone.
+    s.execute("INSERT INTO comments (post_id, author_id, body, body_html, upvotes) SELECT (SELECT min(id) FROM posts), "
+        + "(SELECT min(id) FROM users), 'Busy ' || g, '<p>b</p>', (random() * 50)::int FROM generate_series(1, 20000) g");
     s.execute("INSERT INTO comments (post_id, author_id, body, body_html, created_at, upvotes, downvotes) "
         + "SELECT (SELECT min(id) FROM posts) + (g % " + POSTS + "), (SELECT min(id) FROM users) + (g % 997), "
         + "'Comment ' || g || ' ' || (" + SENTENCES + ")[1 + g % 8] || ' ' || (" + ENDINGS + ")[1 + (g / 8) % 5], "
         + "'<p>c</p>', now() - ((g / 10) || ' seconds')::interval, "
         + "(power(random(), 4) * 200)::int, (random() * 3)::int FROM generate_series(1, " + COMMENTS + ") g");
-    // A thread's ordering depends on the big threads: give one post 20,000 comments.
-    s.execute("INSERT INTO comments (post_id, author_id, body, body_html, upvotes) SELECT (SELECT min(id) FROM posts), "
-        + "(SELECT min(id) FROM users), 'Busy ' || g, '<p>b</p>', (random() * 50)::int FROM generate_series(1, 20000) g");
     s.execute("ANALYZE users");
     s.execute("ANALYZE posts");
     s.execute("ANALYZE post_activity");
@@ -140,6 +142,15 @@ class PlansAtScaleTest {
         checkCommonWord(failures, s, parley.search.Search.COMMENTS, "comments_search", COMMON_WORD);
         // Every post title says "topic": 100,000 matches.
         checkCommonWord(failures, s, parley.search.Search.POSTS, "posts_search", "'topic'");
+        // What the server does with such a word: the probe (newest rows, fixed cost) finds it common, and the newest
+        // matches only are ranked, read newest first on the primary key; a rare one goes to the GIN index.
+        checkProbe(failures, s, Search.COMMENTS_PROBE, "comments", COMMON_WORD, true);
+        checkProbe(failures, s, Search.COMMENTS_PROBE, "comments", "'comment 4242'", false);
+        checkProbe(failures, s, Search.POSTS_PROBE, "posts", "'topic'", true);
+        checkProbe(failures, s, Search.POSTS_PROBE, "posts", "'topic 42'", false);
+        checkNewest(failures, s, Search.COMMENTS_NEWEST, "comments", COMMON_WORD);
+        checkNewest(failures, s, Search.POSTS_NEWEST, "posts", "'topic'");
+        ginProbeForComparison(s);
         assertTrue(failures.isEmpty(), String.join("\n\n", failures));
       } finally {
         c.rollback();
@@ -180,6 +191,91 @@ class PlansAtScaleTest {
         failures.add(what + " reads " + index + " and keeps only the page in a top-N heapsort in memory\n" + plan);
       }
     }
+  }
+
+  /** The default PARLEY_SEARCH_RANK_LIMIT, and the rows a search of the newest matches reads at most with it. */
+  private static final int RANK_LIMIT = 1_000;
+  private static final int SCAN_LIMIT = RANK_LIMIT * Search.SCAN_FACTOR;
+
+  /**
+   * The probe reads the table's newest rows backwards on its primary key (never the GIN index, never the whole
+   * table) and its figures give the decision expected for the word. Timed, for docs/benchmarks/P10.md.
+   */
+  private static void checkProbe(List<String> failures, Statement s, String sql, String table, String word,
+      boolean common) throws Exception {
+    String what = "probe of " + table + " for " + word;
+    s.execute("SET plan_cache_mode = force_generic_plan");
+    s.execute("PREPARE p AS " + sql);
+    String plan = explainAnalyze(s, "EXECUTE p(" + word + ")");
+    boolean decided;
+    try (ResultSet rs = s.executeQuery("EXECUTE p(" + word + ")")) {
+      rs.next();
+      decided = Search.common(rs.getLong("examined"), rs.getLong("matched"), rs.getLong("span"), RANK_LIMIT);
+      System.out.println(what + ": examined " + rs.getLong("examined") + ", matched " + rs.getLong("matched")
+          + ", span " + rs.getLong("span") + " -> " + (decided ? "newest matches" : "every match") + "\n" + plan);
+    }
+    s.execute("DEALLOCATE p");
+    if (!plan.contains("Index Scan Backward using " + table + "_pkey") || plan.contains(table + "_search")
+        || plan.contains("Seq Scan on " + table)) {
+      failures.add(what + " reads the newest rows on " + table + "_pkey, not the GIN index or the table\n" + plan);
+    }
+    if (decided != common) failures.add(what + " should be judged " + (common ? "common" : "rare") + "\n" + plan);
+  }
+
+  /**
+   * The newest matches of a word in most rows, ranked, as the server's cached statement runs them (generic plan)
+   * and with a custom plan: the rows are read newest first on the primary key (no GIN index, no bitmap of every
+   * match), at most SCAN_LIMIT of them, at most RANK_LIMIT matches reach the ranking, and the page is kept in a
+   * top-N heapsort in memory. Timed, for docs/benchmarks/P10.md.
+   */
+  private static void checkNewest(List<String> failures, Statement s, String sql, String table, String word)
+      throws Exception {
+    for (String mode : List.of("force_generic_plan", "force_custom_plan")) {
+      s.execute("SET plan_cache_mode = " + mode);
+      s.execute("PREPARE q AS " + sql);
+      String plan = explainAnalyze(s, "EXECUTE q(" + word + ", 0, NULL, NULL, 21, 0, " + Long.MAX_VALUE + ", "
+          + SCAN_LIMIT + ", " + RANK_LIMIT + ")");
+      s.execute("DEALLOCATE q");
+      String what = "newest matches in " + table + " for " + word + " (" + mode + ")";
+      System.out.println(what + ":\n" + plan);
+      long read = actualRows(plan, "Index Scan Backward using " + table + "_pkey");
+      long ranked = actualRows(plan, "WindowAgg");
+      if (plan.contains(table + "_search") || plan.contains("Seq Scan on " + table) || read < 0 || read > SCAN_LIMIT
+          || ranked < 1 || ranked > RANK_LIMIT || !plan.contains("top-N heapsort") || plan.contains("Disk:")
+          || plan.contains("temp written")) {
+        failures.add(what + " reads at most " + SCAN_LIMIT + " rows newest first on " + table + "_pkey (read "
+            + read + ") and ranks at most " + RANK_LIMIT + " (ranked " + ranked + ") in memory\n" + plan);
+      }
+    }
+  }
+
+  /**
+   * For comparison only (printed, not checked): a probe through the GIN index stopped by a LIMIT. GIN only makes
+   * bitmaps, so the bitmap of every match is built before the LIMIT stops the heap scan.
+   */
+  private static void ginProbeForComparison(Statement s) throws Exception {
+    s.execute("SET plan_cache_mode = auto");
+    System.out.println("GIN probe with a LIMIT, for comparison:\n" + explainAnalyze(s, "SELECT count(*) FROM (SELECT 1 "
+        + "FROM comments WHERE search @@ websearch_to_tsquery('english', " + COMMON_WORD + ") LIMIT "
+        + (RANK_LIMIT + 1) + ") x"));
+  }
+
+  private static String explainAnalyze(Statement s, String statement) throws Exception {
+    StringBuilder lines = new StringBuilder();
+    try (ResultSet rs = s.executeQuery("EXPLAIN (ANALYZE, BUFFERS) " + statement)) {
+      while (rs.next()) lines.append(rs.getString(1)).append('\n');
+    }
+    return lines.toString();
+  }
+
+  /** The actual rows of the first plan node whose line contains {@code node}, or -1. */
+  private static long actualRows(String plan, String node) {
+    for (String line : plan.split("\n")) {
+      if (!line.contains(node)) continue;
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("actual time=\\S+ rows=(\\d+)").matcher(line);
+      return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+    return -1;
   }
 
   private static void check(List<String> failures, String what, String plan, String... indexes) {

@@ -56,6 +56,7 @@ public record AppConfig(
     boolean downvotes,
     Duration searchTimeout,
     int searchConcurrency,
+    int searchRankLimit,
     Map<String, Limit> limits,
     WebhookSettings webhooks,
     ReadCacheSettings readCache) {
@@ -101,6 +102,11 @@ public record AppConfig(
   public static final String SEARCH_TIMEOUT = "PARLEY_SEARCH_TIMEOUT";
   /** Searches one node runs at once; more are answered 503 at once, so searches never take every connection. */
   public static final String SEARCH_CONCURRENCY = "PARLEY_SEARCH_CONCURRENCY";
+  /**
+   * The most matches one search ranks: a word that matches more (by an estimate) is ranked among its newest matches
+   * only, so a common word costs about what a rare one does.
+   */
+  public static final String SEARCH_RANK_LIMIT = "PARLEY_SEARCH_RANK_LIMIT";
 
   // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
   public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
@@ -151,6 +157,7 @@ public record AppConfig(
     positive(NOTIFICATION_RETENTION, notificationRetention);
     if (searchTimeout.toMillis() < 1) throw new IllegalArgumentException(SEARCH_TIMEOUT + " must be at least 1ms");
     if (searchConcurrency < 1) throw new IllegalArgumentException(SEARCH_CONCURRENCY + " must be at least 1");
+    if (searchRankLimit < 1) throw new IllegalArgumentException(SEARCH_RANK_LIMIT + " must be at least 1");
     if (clusterPort < 1 || clusterPort > 65535) throw new IllegalArgumentException(CLUSTER_PORT + " must be a port");
     if (clusterBusPort < 0 || clusterBusPort > 65535) {
       throw new IllegalArgumentException(CLUSTER_BUS_PORT + " must be a port, or 0 for any free one");
@@ -235,6 +242,7 @@ public record AppConfig(
         bool(values, DOWNVOTES, false),
         duration(values, SEARCH_TIMEOUT, Duration.ofSeconds(2)),
         intValue(values, SEARCH_CONCURRENCY, 4),
+        intValue(values, SEARCH_RANK_LIMIT, 1_000),
         limits(values),
         WebhookSettings.from(values),
         ReadCacheSettings.from(values));
@@ -260,7 +268,7 @@ public record AppConfig(
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
-        limits, webhooks, readCache);
+        searchRankLimit, limits, webhooks, readCache);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */

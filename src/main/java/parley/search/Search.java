@@ -6,6 +6,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Visibility;
 import parley.http.Iso;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -26,6 +28,14 @@ import java.util.regex.Pattern;
  * ranked by ts_rank_cd (a title match weighs more than a body match) and then by id, newest first, with a keyset
  * cursor of (rank, id); people come in username order.
  *
+ * <p>How many matches are ranked is bounded too. A query is first probed on the newest {@link #PROBE_ROWS} rows of
+ * its table, a fixed cost whatever the word, and the matches in the whole table estimated from that. When there are
+ * about {@code rankLimit} or fewer, every match is found through the GIN index and ranked (the best of all). When
+ * there are more (a common word), only the newest {@code rankLimit} matches are ranked: the table is read newest
+ * first on its primary key, testing each row, at most {@link #SCAN_FACTOR} times {@code rankLimit} rows, which for a
+ * common word ends after a few thousand. The first page decides which, and its cursor carries the decision and the
+ * window of ids it ranked, so later pages rank the same matches whatever was written since.
+ *
  * <p>Each search is bounded: it runs in its own transaction with a statement_timeout, and {@link SearchSlots} caps
  * how many run at once on a node.
  *
@@ -34,6 +44,15 @@ import java.util.regex.Pattern;
  * post's author, whose title it would show), and no one the reader blocked among people.
  */
 public final class Search {
+
+  /** How many of a table's newest rows the probe reads to judge how common a query is. */
+  static final int PROBE_ROWS = 1_000;
+
+  /** A search of the newest matches reads at most this many rows per match it may rank. Public for the plan tests. */
+  public static final int SCAN_FACTOR = 10;
+
+  /** The cursor key's prefix when a search ranks the newest matches only: newest:low:high:rank. */
+  private static final String NEWEST = "newest:";
 
   /**
    * The reader's query $1 as a tsquery (websearch syntax: "phrases", -exclusions, or), or NULL when it can match
@@ -90,6 +109,70 @@ public final class Search {
       Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
   /**
+   * How common $1 is in a table: of its newest {@link #PROBE_ROWS} rows (read backwards on the primary key: a fixed
+   * cost whatever the query), how many match, and the span of its ids (two probes of the primary key), from which
+   * the matches in the whole table are estimated. Not through the GIN index: GIN only makes bitmaps, and the bitmap
+   * of a word in most rows is built whole before any LIMIT can stop the scan. The query's own density is measured,
+   * so phrases, exclusions and "or" are judged as they will run. The query stays a sub-select, computed once: as a
+   * FROM item it would be inlined, and the tsquery built again for every row.
+   */
+  static String probe(String table) {
+    return """
+        SELECT count(*) AS examined, count(*) FILTER (WHERE w.search @@ %s) AS matched,
+               (SELECT max(id) - min(id) + 1 FROM %s) AS span
+          FROM (SELECT search FROM %s ORDER BY id DESC LIMIT %d) w""".formatted(QUERY, table, table, PROBE_ROWS);
+  }
+
+  /**
+   * The newest matches only, ranked: $1 to $5 as in {@link #POSTS}; $6 and $7 the window of ids (the whole range on
+   * a first page, the first page's window after it); $8 the most rows read, $9 the most matches ranked. The innermost
+   * query, with its own LIMIT, reads the table newest first on its primary key whatever the planner estimates for
+   * the word (a LIMIT keeps the filters out of it); each row is tested and the visible matches, newest first, ranked
+   * until $9 are found. The window's ids (low, high) come with each row for the next cursor. {@code table} is the
+   * table, {@code t} its alias, {@code visible} every visibility rule on a row of it.
+   */
+  private static String newest(String table, String t, String visible) {
+    return """
+        SELECT n.id, n.rank, n.low, n.high
+          FROM (
+            SELECT m.id, m.rank, min(m.id) OVER () AS low, max(m.id) OVER () AS high
+              FROM (
+                SELECT %2$s.id, ts_rank_cd(%2$s.search, %4$s) AS rank
+                  FROM (SELECT * FROM %1$s %2$s WHERE %2$s.id BETWEEN $6::bigint AND $7::bigint
+                         ORDER BY %2$s.id DESC LIMIT $8) %2$s
+                 WHERE %2$s.search @@ %4$s AND %3$s
+                 ORDER BY %2$s.id DESC
+                 LIMIT $9) m) n
+         WHERE $3::real IS NULL OR (n.rank, n.id) < ($3::real, $4::bigint)
+         ORDER BY n.rank DESC, n.id DESC
+         LIMIT $5""".formatted(table, t, visible, QUERY);
+  }
+
+  /** {@link #POSTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
+  public static final String POSTS_NEWEST = """
+      SELECT p.id, p.title, u.username, p.created_at, pa.comment_count, p.score, h.rank, h.low, h.high,
+             ts_headline('english', %s, %s, %s) AS snippet
+        FROM (%s) h
+        JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body"), QUERY, Snippet.OPTIONS,
+      newest("posts", "p", Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")));
+
+  /** {@link #COMMENTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
+  public static final String COMMENTS_NEWEST = """
+      SELECT c.id, c.post_id, p.title AS post_title, u.username, c.created_at, h.rank, h.low, h.high,
+             ts_headline('english', %s, %s, %s) AS snippet
+        FROM (%s) h
+        JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("c.body"), QUERY, Snippet.OPTIONS,
+      newest("comments", "c", Visibility.listed("c") + " AND " + Visibility.notBlockedAmong("$2", "c.author_id")
+          + " AND (SELECT " + Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")
+          + " FROM posts p WHERE p.id = c.post_id)"));
+
+  /** The probe of posts and of comments (see {@link #probe}). Public for the plan tests. */
+  public static final String POSTS_PROBE = probe("posts");
+  public static final String COMMENTS_PROBE = probe("comments");
+
+  /**
    * People whose username starts with $1 (a LIKE prefix, escaped), ignoring case, in username order after the
    * cursor's $3; $2 the reader (or 0), $4 the fetch size. Range and order both come from users_username_prefix (its
    * text_pattern_ops order is ~<~, so the query orders and pages by those operators).
@@ -106,9 +189,9 @@ public final class Search {
   /** A username cursor's key: a username, lowercased (usernames are unique ignoring case). */
   private static final Pattern USERNAME_KEY = Pattern.compile("[a-z0-9_-]{1,30}");
 
-  /** A post found: the list item without the body, with its snippet. */
+  /** A post found: the list item without the body, with its snippet, and its cursor key. */
   record PostHit(long id, String title, String author, OffsetDateTime createdAt, int commentCount, int score,
-      float rank, String snippet) {
+      float rank, String snippet, String key) {
 
     JsonObject toJson() {
       return new JsonObject().put("id", id).put("title", title).put("author", new JsonObject().put("username", author))
@@ -117,9 +200,9 @@ public final class Search {
     }
   }
 
-  /** A comment found, with its post's title and its permalink. */
+  /** A comment found, with its post's title, its permalink and its cursor key. */
   record CommentHit(long id, long postId, String postTitle, String author, OffsetDateTime createdAt, float rank,
-      String snippet) {
+      String snippet, String key) {
 
     JsonObject toJson() {
       return new JsonObject().put("id", id).put("postId", postId).put("postTitle", postTitle)
@@ -136,34 +219,90 @@ public final class Search {
     }
   }
 
+  /** The ids a search of the newest matches ranked: from its oldest match to its newest. */
+  record Window(long low, long high) {
+
+    /** Every id: a first page's window, before it is known. */
+    static final Window ANY = new Window(0, Long.MAX_VALUE);
+  }
+
+  /**
+   * Where a ranked page resumes: after (rank, id), among every match ({@code window} null) or among the newest
+   * matches in {@code window}. Nothing (all null) on a first page.
+   */
+  record RankedCursor(Float rank, Long id, Window window) {
+
+    static final RankedCursor FIRST = new RankedCursor(null, null, null);
+
+    /**
+     * The cursor's key read back: "rank" (every match ranked) or "newest:low:high:rank", each part checked to be
+     * one this server could have issued.
+     */
+    static RankedCursor of(Page page) {
+      if (page.after() == null) return FIRST;
+      String key = page.afterKey();
+      if (key == null) throw badCursor();
+      Window window = null;
+      if (key.startsWith(NEWEST)) {
+        String[] parts = key.substring(NEWEST.length()).split(":", -1);
+        if (parts.length != 3) throw badCursor();
+        try {
+          window = new Window(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
+        } catch (NumberFormatException e) {
+          throw badCursor();
+        }
+        if (window.low() < 1 || window.high() < window.low()) throw badCursor();
+        key = parts[2];
+      }
+      Float rank;
+      try {
+        rank = Float.valueOf(key);
+      } catch (NumberFormatException e) {
+        throw badCursor();
+      }
+      if (rank.isNaN() || rank.isInfinite() || rank < 0) throw badCursor();
+      return new RankedCursor(rank, page.after(), window);
+    }
+
+    boolean first() {
+      return rank == null;
+    }
+  }
+
   /** PostgreSQL's SQLSTATE for a statement it cancelled, here because it ran past statement_timeout. */
   private static final String QUERY_CANCELED = "57014";
 
   private final Pool pool;
   private final long timeoutMillis;
+  private final int rankLimit;
 
-  /** Searches through the pool, each cancelled by PostgreSQL when it runs longer than {@code timeout}. */
-  public Search(Pool pool, Duration timeout) {
+  /**
+   * Searches through the pool, each cancelled by PostgreSQL when it runs longer than {@code timeout}, ranking at most
+   * about {@code rankLimit} matches: a query estimated to match more ranks its newest {@code rankLimit} matches.
+   */
+  public Search(Pool pool, Duration timeout, int rankLimit) {
+    if (rankLimit < 1) throw new IllegalArgumentException("rankLimit must be at least 1");
     this.pool = pool;
     this.timeoutMillis = Math.max(1, timeout.toMillis());
+    this.rankLimit = rankLimit;
   }
 
   /** A page of posts matching the query, best first. */
   Future<List<PostHit>> posts(SearchQuery query, Page page, long readerId) {
-    Tuple args = ranked(query, page, readerId);
-    return bounded(POSTS, args).map(rows -> list(rows, row ->
-        new PostHit(row.getLong("id"), row.getString("title"), row.getString("username"),
+    RankedCursor cursor = RankedCursor.of(page);
+    return bounded(conn -> ranked(conn, POSTS, POSTS_NEWEST, POSTS_PROBE, query, page, readerId, cursor,
+        (row, key) -> new PostHit(row.getLong("id"), row.getString("title"), row.getString("username"),
             row.getOffsetDateTime("created_at"), row.getInteger("comment_count"), row.getInteger("score"),
-            row.getFloat("rank"), Snippet.html(row.getString("snippet")))));
+            row.getFloat("rank"), Snippet.html(row.getString("snippet")), key)));
   }
 
   /** A page of comments matching the query, best first. */
   Future<List<CommentHit>> comments(SearchQuery query, Page page, long readerId) {
-    Tuple args = ranked(query, page, readerId);
-    return bounded(COMMENTS, args).map(rows -> list(rows, row ->
-        new CommentHit(row.getLong("id"), row.getLong("post_id"), row.getString("post_title"),
+    RankedCursor cursor = RankedCursor.of(page);
+    return bounded(conn -> ranked(conn, COMMENTS, COMMENTS_NEWEST, COMMENTS_PROBE, query, page, readerId, cursor,
+        (row, key) -> new CommentHit(row.getLong("id"), row.getLong("post_id"), row.getString("post_title"),
             row.getString("username"), row.getOffsetDateTime("created_at"), row.getFloat("rank"),
-            Snippet.html(row.getString("snippet")))));
+            Snippet.html(row.getString("snippet")), key)));
   }
 
   /** A page of people whose username starts with the query. */
@@ -174,9 +313,52 @@ public final class Search {
       if (after == null || !USERNAME_KEY.matcher(after).matches()) throw badCursor();
     }
     Tuple args = Tuple.of(query.likePrefix(), readerId, after, page.fetchSize());
-    return bounded(USERS, args).map(rows -> list(rows, row ->
+    return bounded(conn -> conn.preparedQuery(USERS).execute(args).map(rows -> list(rows, row ->
         new UserHit(row.getLong("id"), row.getString("username"), row.getOffsetDateTime("created_at"),
-            row.getString("key"))));
+            row.getString("key")))));
+  }
+
+  /**
+   * One ranked page: among every match ({@code all}, $1 to $5) or among the newest ({@code newest}, $1 to $9).
+   * A later page goes the way its cursor says; a first page asks {@code probe} how common the query is.
+   */
+  private <T> Future<List<T>> ranked(SqlConnection conn, String all, String newest, String probe, SearchQuery query,
+      Page page, long readerId, RankedCursor cursor, BiFunction<Row, String, T> fromRow) {
+    Future<Boolean> newestOnly = cursor.first() ? common(conn, probe, query)
+        : Future.succeededFuture(cursor.window() != null);
+    return newestOnly.compose(onlyNewest -> {
+      if (!onlyNewest) {
+        return conn.preparedQuery(all)
+            .execute(Tuple.of(query.text(), readerId, cursor.rank(), cursor.id(), page.fetchSize()))
+            .map(rows -> list(rows, row -> fromRow.apply(row, Float.toString(row.getFloat("rank")))));
+      }
+      Window window = cursor.first() ? Window.ANY : cursor.window();
+      Tuple args = Tuple.tuple().addValue(query.text()).addValue(readerId).addValue(cursor.rank())
+          .addValue(cursor.id()).addValue(page.fetchSize()).addValue(window.low()).addValue(window.high())
+          .addValue((long) rankLimit * SCAN_FACTOR).addValue((long) rankLimit);
+      return conn.preparedQuery(newest).execute(args).map(rows -> list(rows, row -> {
+        // The first page's window is what it ranked; later pages keep it, so they rank the same matches.
+        Window ranked = cursor.first() ? new Window(row.getLong("low"), row.getLong("high")) : window;
+        return fromRow.apply(row, NEWEST + ranked.low() + ":" + ranked.high() + ":" + row.getFloat("rank"));
+      }));
+    });
+  }
+
+  /** Whether the query is estimated to match more than rankLimit rows of the probed table. */
+  private Future<Boolean> common(SqlConnection conn, String probe, SearchQuery query) {
+    return conn.preparedQuery(probe).execute(Tuple.of(query.text())).map(rows -> {
+      Row row = rows.iterator().next();
+      Long span = row.getLong("span");
+      return common(row.getLong("examined"), row.getLong("matched"), span == null ? 0 : span, rankLimit);
+    });
+  }
+
+  /**
+   * The decision on a probe's figures: the share of the newest rows that match, times the span of the table's ids,
+   * is more than {@code rankLimit}. Public for the plan tests.
+   */
+  public static boolean common(long examined, long matched, long span, int rankLimit) {
+    return matched > 0 && (double) matched / examined * span > rankLimit;
   }
 
   /**
@@ -184,33 +366,15 @@ public final class Search {
    * ends with the transaction, so the connection goes back to the pool as it was). A search PostgreSQL cancels for
    * running out of time is answered 422 search-too-broad; it only read, so nothing changed.
    */
-  private Future<RowSet<Row>> bounded(String sql, Tuple args) {
-    return pool.withTransaction(conn -> conn.query("SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = " + timeoutMillis)
+  private <T> Future<T> bounded(Function<SqlConnection, Future<T>> search) {
+    return pool.withTransaction(conn -> conn.query("SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = "
+                + timeoutMillis)
             .execute()
-            .compose(v -> conn.preparedQuery(sql).execute(args)))
+            .compose(v -> search.apply(conn)))
         .recover(e -> Future.failedFuture(e instanceof PgException pg && QUERY_CANCELED.equals(pg.getSqlState())
             ? ProblemType.SEARCH_TOO_BROAD.problem("This search matches too much to rank in time. Narrow it: add "
                 + "words, use rarer ones, or put a phrase in quotes.")
             : e));
-  }
-
-  /** The cursor's key for a ranked hit: the rank exactly (Float.toString reads back as the same float). */
-  static String rankKey(float rank) {
-    return Float.toString(rank);
-  }
-
-  /** $1..$5 of a ranked search, the cursor's rank checked to be one this server could have issued. */
-  private static Tuple ranked(SearchQuery query, Page page, long readerId) {
-    Float rank = null;
-    if (page.after() != null) {
-      try {
-        rank = page.afterKey() == null ? null : Float.valueOf(page.afterKey());
-      } catch (NumberFormatException e) {
-        rank = null;
-      }
-      if (rank == null || rank.isNaN() || rank.isInfinite() || rank < 0) throw badCursor();
-    }
-    return Tuple.of(query.text(), readerId, rank, page.after(), page.fetchSize());
   }
 
   private static Problem badCursor() {

@@ -34,7 +34,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Zipf's law): the commonest word is in most comments, a medium one in a few percent, a rare one in about a hundred.
  * Then C clients search closed-loop through {@code GET /api/search} for S seconds, each query a term of one class
  * (comments: rare, medium, common; posts: rare, common), and the latency is reported per class. Ends with
- * EXPLAIN ANALYZE of the comment search for the commonest and a rare term, so a slow class can be read off its plan.
+ * EXPLAIN ANALYZE of the comment search (the probe and the ranking it chose) for the commonest, a medium and a rare
+ * term, so a slow class can be read off its plan. Searches answered other than 200 (503 beyond the node's
+ * PARLEY_SEARCH_CONCURRENCY, 422 past PARLEY_SEARCH_TIMEOUT) are counted by status, not timed.
  */
 public final class SearchBenchmark {
 
@@ -57,23 +59,28 @@ public final class SearchBenchmark {
     int seconds = Integer.parseInt(o.getOrDefault("seconds", "30"));
     int comments = Integer.parseInt(o.getOrDefault("comments", "1000000"));
     int posts = Integer.parseInt(o.getOrDefault("posts", "100000"));
+    // The server's PARLEY_SEARCH_RANK_LIMIT (its default unless given): how many matches a search ranks at most.
+    int rankLimit = Integer.parseInt(o.getOrDefault("rank-limit", "1000"));
 
     Path dataDir = Files.createTempDirectory("parley-bench-search");
     List<Process> processes = new ArrayList<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try {
-      Bench.Node node = Bench.startNode(dataDir, "search", Map.of(), processes);
+      Bench.Node node = Bench.startNode(dataDir, "search",
+          Map.of("PARLEY_SEARCH_RANK_LIMIT", Integer.toString(rankLimit)), processes);
       Bench.Database db = node.db();
       int port = node.port();
       Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(2))
           .connectingTo(PgConnectOptions.fromUri(db.url())).using(vertx).build();
       System.out.printf(Locale.ROOT, "Parley search benchmark: %,d comments on %,d posts, %d clients closed-loop "
-          + "for %d s%n%s%n", comments, posts, concurrency, seconds, Bench.machine());
+          + "for %d s, PARLEY_SEARCH_RANK_LIMIT %,d%n%s%n", comments, posts, concurrency, seconds, rankLimit,
+          Bench.machine());
       generate(pool, posts, comments);
       Map<String, List<String>> classes = classes(pool);
       run(vertx, port, classes, concurrency, seconds);
-      explain(pool, classes.get("comments, common").get(0));
-      explain(pool, classes.get("comments, rare").get(0));
+      explain(pool, classes.get("comments, common").get(0), rankLimit);
+      explain(pool, classes.get("comments, medium").get(0), rankLimit);
+      explain(pool, classes.get("comments, rare").get(0), rankLimit);
       pool.close();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -147,10 +154,10 @@ public final class SearchBenchmark {
         .with(new PoolOptions().setHttp1MaxSize(concurrency)).build();
     List<String> names = new ArrayList<>(classes.keySet());
     Map<String, ConcurrentHistogram> latency = new LinkedHashMap<>();
-    Map<String, AtomicLong> failures = new LinkedHashMap<>();
+    Map<String, Map<Integer, AtomicLong>> failures = new LinkedHashMap<>();
     for (String n : names) {
       latency.put(n, new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(120), 3));
-      failures.put(n, new AtomicLong());
+      failures.put(n, new java.util.concurrent.ConcurrentSkipListMap<>());
     }
     for (String n : names) {
       for (String term : classes.get(n)) await(search(http, n, term), 120);  // warm-up: one of each, unmeasured
@@ -168,19 +175,23 @@ public final class SearchBenchmark {
     System.out.printf(Locale.ROOT, "%d clients closed-loop for %.1f s: %d searches, %.1f per second overall%n",
         concurrency, elapsed, total, total / elapsed);
     System.out.println();
-    System.out.println("| class | searches | per second | p50 ms | p99 ms | max ms | failed |");
+    System.out.println("| class | searches | per second | p50 ms | p99 ms | max ms | not 200, by status |");
     System.out.println("|---|---|---|---|---|---|---|");
     for (String n : names) {
       ConcurrentHistogram h = latency.get(n);
-      System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.2f | %.2f | %.2f | %d |%n", n, h.getTotalCount(),
+      StringBuilder failed = new StringBuilder();
+      failures.get(n).forEach((status, count) -> failed.append(failed.length() == 0 ? "" : ", ")
+          .append(status == 0 ? "error" : status).append(": ").append(String.format(Locale.ROOT, "%,d", count.get())));
+      System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.2f | %.2f | %.2f | %s |%n", n, h.getTotalCount(),
           h.getTotalCount() / elapsed, h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(99) / 1e6,
-          h.getMaxValue() / 1e6, failures.get(n).get());
+          h.getMaxValue() / 1e6, failed.length() == 0 ? "0" : failed);
     }
     http.close();
   }
 
   private static void loop(HttpClient http, List<String> names, Map<String, List<String>> classes,
-      Map<String, ConcurrentHistogram> latency, Map<String, AtomicLong> failures, long end, CountDownLatch done) {
+      Map<String, ConcurrentHistogram> latency, Map<String, Map<Integer, AtomicLong>> failures, long end,
+      CountDownLatch done) {
     long began = System.nanoTime();
     if (began >= end) {
       done.countDown();
@@ -191,7 +202,8 @@ public final class SearchBenchmark {
     List<String> terms = classes.get(name);
     search(http, name, terms.get(random.nextInt(terms.size()))).onComplete(ar -> {
       if (ar.succeeded() && ar.result() == 200) latency.get(name).recordValue(System.nanoTime() - began);
-      else failures.get(name).incrementAndGet();
+      else failures.get(name).computeIfAbsent(ar.succeeded() ? ar.result() : 0, k -> new AtomicLong())
+          .incrementAndGet();
       loop(http, names, classes, latency, failures, end, done);
     });
   }
@@ -204,15 +216,34 @@ public final class SearchBenchmark {
         .compose(resp -> resp.body().map(b -> resp.statusCode()));
   }
 
-  /** EXPLAIN (ANALYZE, BUFFERS) of the comment search as the server runs it, for one term. */
-  static void explain(Pool pool, String term) throws Exception {
+  /**
+   * EXPLAIN (ANALYZE, BUFFERS) of the comment search as the server runs it for one term with the server's
+   * PARLEY_SEARCH_RANK_LIMIT: the probe, then the ranking it chose (every match, or the newest).
+   */
+  static void explain(Pool pool, String term, int rankLimit) throws Exception {
     StringBuilder plan = new StringBuilder();
-    await(pool.withConnection(c -> run(c, "PREPARE q AS " + parley.search.Search.COMMENTS)
-        .compose(v -> c.query("EXPLAIN (ANALYZE, BUFFERS) EXECUTE q('" + term + "', 0, NULL, NULL, 21)").execute())
+    await(pool.withConnection(c -> run(c, "PREPARE p AS " + parley.search.Search.COMMENTS_PROBE)
+        .compose(v -> c.query("EXPLAIN (ANALYZE, BUFFERS) EXECUTE p('" + term + "')").execute())
         .onSuccess(rows -> rows.forEach(r -> plan.append(r.getString(0)).append('\n')))
-        .compose(v -> run(c, "DEALLOCATE q"))), 600);
+        .compose(v -> c.query("EXECUTE p('" + term + "')").execute())
+        .compose(rows -> {
+          Row r = rows.iterator().next();
+          boolean common = parley.search.Search.common(r.getLong("examined"), r.getLong("matched"),
+              r.getLong("span"), rankLimit);
+          plan.append("-> ").append(r.getLong("matched")).append(" of the newest ").append(r.getLong("examined"))
+              .append(" match: ").append(common ? "the newest matches are ranked" : "every match is ranked")
+              .append("\n\n");
+          String sql = common ? parley.search.Search.COMMENTS_NEWEST : parley.search.Search.COMMENTS;
+          String args = common ? ", 0, NULL, NULL, 21, 0, " + Long.MAX_VALUE + ", "
+              + rankLimit * parley.search.Search.SCAN_FACTOR + ", " + rankLimit : ", 0, NULL, NULL, 21";
+          return run(c, "PREPARE q AS " + sql)
+              .compose(v -> c.query("EXPLAIN (ANALYZE, BUFFERS) EXECUTE q('" + term + "'" + args + ")").execute());
+        })
+        .onSuccess(rows -> rows.forEach(r -> plan.append(r.getString(0)).append('\n')))
+        .compose(v -> run(c, "DEALLOCATE q"))
+        .compose(v -> run(c, "DEALLOCATE p"))), 600);
     System.out.println();
-    System.out.println("EXPLAIN (ANALYZE, BUFFERS) comment search for '" + term + "':");
+    System.out.println("EXPLAIN (ANALYZE, BUFFERS) comment search for '" + term + "' (the probe, then the ranking):");
     System.out.println(plan);
   }
 

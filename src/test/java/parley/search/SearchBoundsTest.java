@@ -128,12 +128,12 @@ class SearchBoundsTest {
     assertEquals(0, slots.inFlight());
   }
 
-  /** Until the held search is waiting in PostgreSQL for the table lock (so it holds its slot). */
+  /** Until the held search (its probe or its ranking) waits in PostgreSQL for the table lock, holding its slot. */
   private static void awaitSearchWaitingForLock() throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < deadline) {
       try (Connection c = TestParley.db().getConnection(); ResultSet rs = c.createStatement().executeQuery(
-          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%ts_rank_cd%'")) {
+          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%websearch_to_tsquery%'")) {
         rs.next();
         if (rs.getLong(1) > 0) return;
       }

@@ -1,0 +1,277 @@
+package parley.search;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.Main;
+import parley.TestParley;
+import parley.config.AppConfig;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A query that matches more than PARLEY_SEARCH_RANK_LIMIT rows is ranked among its newest matches only, over real
+ * HTTP on a server whose limit is 4 (so a handful of rows make a word common): which matches are ranked and in what
+ * order, that a rare word is still ranked among all its matches, that pages keep the first page's window while new
+ * matches arrive, that nothing the reader may not see is ever found that way, and that a forged cursor is a 400.
+ */
+@ExtendWith(TestParley.class)
+class SearchNewestTest {
+
+  private static final int RANK_LIMIT = 4;
+
+  private static Main.Running server;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestParley.startServer(Map.of(AppConfig.SEARCH_RANK_LIMIT, Integer.toString(RANK_LIMIT)));
+    api = new Api("http://localhost:" + server.port());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.stop();
+  }
+
+  private Response search(String q, String more, Session as) {
+    Response r = api.get("/api/search?q=" + URLEncoder.encode(q, StandardCharsets.UTF_8) + more, as);
+    assertEquals(200, r.status(), r.toString());
+    return r;
+  }
+
+  /** The cursor's key says which way the page was made: "newest:low:high:rank", or the rank alone. */
+  private static boolean rankedNewestOnly(Response page) {
+    String cursor = page.json().getString("nextCursor");
+    assertTrue(cursor != null, "a cursor to read: " + page);
+    String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+    String key = new String(Base64.getUrlDecoder().decode(raw.substring(raw.lastIndexOf(':') + 1)),
+        StandardCharsets.UTF_8);
+    return key.startsWith("newest:");
+  }
+
+  /** The ids ordered as search orders them: more occurrences first, then newest first. */
+  private static List<Long> bestFirst(Map<Long, Integer> occurrences) {
+    List<Long> ids = new ArrayList<>(occurrences.keySet());
+    ids.sort(Comparator.comparing((Long id) -> occurrences.get(id)).reversed()
+        .thenComparing(Comparator.reverseOrder()));
+    return ids;
+  }
+
+  private static List<Long> newest(Map<Long, Integer> occurrences, int n) {
+    List<Long> ids = new ArrayList<>(occurrences.keySet());
+    ids.sort(Comparator.reverseOrder());
+    Map<Long, Integer> kept = new LinkedHashMap<>();
+    ids.subList(0, Math.min(n, ids.size())).forEach(id -> kept.put(id, occurrences.get(id)));
+    return bestFirst(kept);
+  }
+
+  @Test
+  void aCommonWordRanksOnlyItsNewestMatchesBestFirstAndARareWordAllOfItsMatches() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Thread");
+    Map<Long, Integer> thimbles = new LinkedHashMap<>();
+    Map<Long, Integer> needles = new LinkedHashMap<>();
+    for (int i = 0; i < 12; i++) {
+      int n = 1 + (i * 7) % 3;
+      String needle = i == 0 ? " needle needle" : i == 1 ? " needle" : "";
+      long id = api.comment(alice, postId, ("thimble ").repeat(n) + "and hay" + needle, null);
+      thimbles.put(id, n);
+      if (!needle.isEmpty()) needles.put(id, i == 0 ? 2 : 1);
+    }
+    // "thimble" is in all 12 comments: more than 4, so the 4 newest are ranked. The oldest ones, with more
+    // occurrences than some of the newest, are not found at all.
+    Response common = search("thimble", "&type=comments&limit=50", null);
+    assertEquals(newest(thimbles, RANK_LIMIT), common.ids());
+    assertTrue(rankedNewestOnly(search("thimble", "&type=comments&limit=1", null)));
+    // "needle" is in 2 of them, the two oldest: ranked among all its matches, as on any server.
+    Response rare = search("needle", "&type=comments&limit=50", null);
+    assertEquals(bestFirst(needles), rare.ids());
+    assertFalse(rankedNewestOnly(search("needle", "&type=comments&limit=1", null)));
+  }
+
+  @Test
+  void aWordMissingFromTheNewestThousandRowsIsRankedAmongAllItsMatchesHoweverManyThereAre() throws Exception {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Thread");
+    Map<Long, Integer> thimbles = new LinkedHashMap<>();
+    for (int i = 0; i < 6; i++) {
+      int n = 1 + i % 3;
+      thimbles.put(api.comment(alice, postId, ("thimble ").repeat(n) + "of old", null), n);
+    }
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + postId + ", " + alice.id()
+        + ", 'filler ' || g, '' FROM generate_series(1, 1000) g");
+    // The probe sees none in the newest 1,000 comments, so it judges the word rare: all 6 are ranked (the limit is
+    // 4). On a large forum such a word can still be slow, and the timeout is then the answer (docs/API.md).
+    Response r = search("thimble", "&type=comments&limit=50", null);
+    assertEquals(bestFirst(thimbles), r.ids());
+    assertFalse(rankedNewestOnly(search("thimble", "&type=comments&limit=1", null)));
+  }
+
+  @Test
+  void postsOfACommonWordAreRankedTheSameWay() {
+    Session alice = api.register("alice");
+    Map<Long, Integer> gardens = new LinkedHashMap<>();
+    for (int i = 0; i < 9; i++) {
+      int n = 1 + (i * 5) % 4;
+      Response r = api.post("/api/posts", alice, new JsonObject().put("title", "Post " + i)
+          .put("body", ("garden ").repeat(n) + "and more"));
+      assertEquals(201, r.status(), r.toString());
+      gardens.put(r.json().getLong("id"), n);
+    }
+    assertEquals(newest(gardens, RANK_LIMIT), search("garden", "&limit=50", null).ids());
+    assertTrue(rankedNewestOnly(search("garden", "&limit=1", null)));
+  }
+
+  @Test
+  void pagesOfACommonWordKeepTheFirstPagesWindowWithoutRepeatsOrGapsWhileNewMatchesArrive() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Thread");
+    Map<Long, Integer> thimbles = new LinkedHashMap<>();
+    for (int i = 0; i < 10; i++) {
+      int n = 1 + i % 2;
+      thimbles.put(api.comment(alice, postId, ("thimble ").repeat(n) + "number " + i, null), n);
+    }
+    List<Long> expected = newest(thimbles, RANK_LIMIT);
+    List<Long> paged = new ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      Response page = search("thimble", "&type=comments&limit=1" + (cursor == null ? "" : "&cursor=" + cursor), null);
+      paged.addAll(page.ids());
+      cursor = page.json().getString("nextCursor");
+      pages++;
+      // Newer and better matches arrive between pages: they belong to a new search, not to this one's pages.
+      api.comment(alice, postId, "thimble thimble thimble thimble, page " + pages, null);
+    } while (cursor != null);
+    assertEquals(expected, paged);
+    assertEquals(RANK_LIMIT, pages);
+    assertEquals(paged.size(), new HashSet<>(paged).size());
+    // A new first page ranks the newest matches as they are now: the ones that arrived.
+    List<Long> now = search("thimble", "&type=comments&limit=50", null).ids();
+    assertTrue(now.stream().noneMatch(expected::contains), now + " against " + expected);
+  }
+
+  @Test
+  void aCommonWordNeverFindsCommentsTheReaderMayNotSee() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long open = api.createPost(alice, "Open");
+    long older = api.comment(bob, open, "kohlrabi older", null);
+    long newer = api.comment(bob, open, "kohlrabi newer", null);
+    // Everything after them matches better and is newer, and no reader may find it in a list.
+    String best = "kohlrabi kohlrabi kohlrabi kohlrabi";
+    long deleted = api.comment(bob, open, best + " deleted", null);
+    assertEquals(204, api.delete("/api/comments/" + deleted, bob).status());
+    long hidden = api.comment(bob, open, best + " hidden", null);
+    assertEquals(204, api.post("/api/mod/comments/" + hidden + "/hide", mod, new JsonObject().put("reason", "x"))
+        .status());
+    long hiddenPost = api.createPost(alice, "Hidden thread");
+    api.comment(bob, hiddenPost, best + " in a hidden thread", null);
+    assertEquals(204, api.post("/api/mod/posts/" + hiddenPost + "/hide", mod, new JsonObject().put("reason", "x"))
+        .status());
+    long deletedPost = api.createPost(alice, "Deleted thread");
+    api.comment(bob, deletedPost, best + " in a deleted thread", null);
+    assertEquals(204, api.delete("/api/posts/" + deletedPost, alice).status());
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + mod.id() + ")");
+    api.comment(bob, open, best + " heldword", null);
+    Response held = api.post("/api/posts", alice, new JsonObject().put("title", "Held heldword").put("body", "b"));
+    assertEquals(201, held.status(), held.toString());
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) VALUES (" + held.json().getLong("id")
+        + ", " + bob.id() + ", '" + best + " in a pending thread', '')");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE pending_at IS NOT NULL"));
+    long carolsPost = api.createPost(carol, "Carol's thread");
+    long onCarols = api.comment(bob, carolsPost, best + " on carol's post", null);
+    long byCarol = api.comment(carol, open, best + " by carol", null);
+
+    // Not for anyone, the authors and a moderator included: search is a list, and lists show what is listed.
+    for (Session reader : new Session[] {null, bob, mod}) {
+      Response r = search("kohlrabi", "&type=comments&limit=50", reader);
+      assertEquals(List.of(byCarol, onCarols, newer, older), r.ids(), "reader " + reader);
+    }
+    // Someone who blocked carol finds neither her comment nor one on her post; the walk goes on to older matches.
+    assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
+    Response r = search("kohlrabi", "&type=comments&limit=50", alice);
+    assertEquals(List.of(newer, older), r.ids());
+    assertTrue(rankedNewestOnly(search("kohlrabi", "&type=comments&limit=1", alice)));
+  }
+
+  @Test
+  void aCommonWordNeverFindsPostsTheReaderMayNotSee() throws Exception {
+    Session alice = api.register("alice");
+    Session carol = api.register("carol");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long older = postSaying(alice, "zucchini older");
+    long newer = postSaying(alice, "zucchini newer");
+    String best = "zucchini zucchini zucchini zucchini";
+    long deleted = postSaying(alice, best);
+    assertEquals(204, api.delete("/api/posts/" + deleted, alice).status());
+    long hidden = postSaying(alice, best);
+    assertEquals(204, api.post("/api/mod/posts/" + hidden + "/hide", mod, new JsonObject().put("reason", "x"))
+        .status());
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + mod.id() + ")");
+    postSaying(alice, best + " heldword");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM posts WHERE pending_at IS NOT NULL"));
+    long carols = postSaying(carol, best);
+    for (Session reader : new Session[] {null, alice, mod}) {
+      assertEquals(List.of(carols, newer, older), search("zucchini", "&limit=50", reader).ids(), "reader " + reader);
+    }
+    assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
+    assertEquals(List.of(newer, older), search("zucchini", "&limit=50", alice).ids());
+    assertTrue(rankedNewestOnly(search("zucchini", "&limit=1", alice)));
+  }
+
+  private long postSaying(Session as, String body) {
+    Response r = api.post("/api/posts", as, new JsonObject().put("title", "A post").put("body", body));
+    assertEquals(201, r.status(), r.toString());
+    return r.json().getLong("id");
+  }
+
+  @Test
+  void aCursorWhoseWindowOrRankIsNotOneThisServerIssuesIs400() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Thread");
+    for (int i = 0; i < 6; i++) api.comment(alice, postId, "thimble " + i, null);
+    for (String key : List.of("newest:1:2", "newest:5:2:0.1", "newest:0:2:0.1", "newest:a:b:0.1",
+        "newest:1:2:NaN", "newest:1:2:-1", "newest:1:2:0.1:9", "newest:", "newest:1:9223372036854775808:0.1")) {
+      String cursor = b64("after:5:" + b64(key));
+      for (String type : List.of("posts", "comments")) {
+        Response r = api.get("/api/search?q=thimble&type=" + type + "&cursor=" + cursor);
+        assertEquals(400, r.status(), type + " " + key + ": " + r);
+        assertEquals("application/problem+json", r.contentType());
+        assertEquals(List.of("cursor"), r.errorFields());
+      }
+    }
+    // The pages of a common word end with the matches its window ranked: 4 of the 6.
+    Response page = search("thimble", "&type=comments&limit=2", null);
+    Response next = search("thimble", "&type=comments&limit=2&cursor=" + page.json().getString("nextCursor"), null);
+    assertEquals(2, next.ids().size());
+    assertNull(next.json().getValue("nextCursor"));
+  }
+
+  private static String b64(String s) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+}
