@@ -152,9 +152,10 @@ class QueriesTest {
     if (sql.contains("SELECT request_hash")) return "stored answer?";
     if (sql.startsWith("INSERT INTO idempotency_keys")) return "claim";
     if (sql.contains("FROM mod_filters")) return "filters";
-    if (sql.contains("UPDATE post_activity")) return "lock and count the thread";
-    if (sql.contains("FROM posts p LEFT JOIN comments pc")) return "parent and blocks";
-    if (sql.contains("INSERT INTO comments")) return "insert";
+    if (sql.contains("FOR NO KEY UPDATE") && sql.contains("INSERT INTO comments")) {
+      return "the comment: thread locked, parent and blocks, counted, inserted";
+    }
+    if (sql.contains("unnest(") && sql.contains("INSERT INTO events")) return "appends, all at once";
     if (sql.contains("INSERT INTO topic_seqs")) return "append, numbered";
     if (sql.contains("events_global_seq")) return "append, shared";
     if (sql.startsWith("UPDATE idempotency_keys")) return "store the answer";
@@ -188,8 +189,8 @@ class QueriesTest {
     // marker that ends the window): the comment's statements end with its stored answer.
     List<String> kinds = all.contains("store the answer") ? all.subList(0, all.indexOf("store the answer") + 1) : all;
     // No "stored answer?" before a first request: that lookup is made only for a key already taken.
-    assertEquals(List.of("who is asking", "claim", "filters", "lock and count the thread",
-        "parent and blocks", "insert", "append, numbered", "append, shared", "append, shared", "append, numbered",
+    assertEquals(List.of("who is asking", "claim", "filters",
+        "the comment: thread locked, parent and blocks, counted, inserted", "appends, all at once",
         "store the answer"), kinds, statements.toString());
   }
 

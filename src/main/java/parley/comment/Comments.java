@@ -6,7 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -38,24 +37,45 @@ import java.util.Set;
 public final class Comments {
 
   /**
-   * What a new comment's thread and parent say about it, in one statement: whether the post's author or the parent
-   * comment's has blocked the commenter ($1), and the parent ($3, or null: its columns are then null) with its post,
-   * author and state. No row when the post ($2) does not exist.
+   * A new comment, in one statement: the thread's post row locked ($1, see {@link Threads#lockForComment}); then
+   * what decides whether it may be written, read once that lock is held: whether the thread is locked, the parent
+   * ($2, or null) if it is a comment on this post, with its author and state, and whether the post's author or the
+   * parent's has blocked the commenter ($3); then, only if nothing refuses it, the thread's count moved ($7: 1, or 0
+   * for a pending comment) and the comment inserted ($4 body, $5 its HTML, $6 why it is held, or null). No row when
+   * the thread takes no comments; otherwise one, whose comment columns are null when it was refused.
+   *
+   * <p>The statement's snapshot is taken before it waits for the post row, so what a write holding that row changed
+   * is seen only through row locks, which find the latest version: the post's own (FOR NO KEY UPDATE), and the
+   * parent's, read FOR SHARE, so a parent hidden or deleted by such a write is seen (ThreadsTest). FOR KEY SHARE, the
+   * lock the reply's foreign key takes anyway, would not do: it is satisfied by the old version of a row whose key
+   * did not change. FOR SHARE waits for a vote on the parent in progress, and a vote on it waits for the reply's
+   * commit; neither holds anything the other then needs. The block check reads the statement's snapshot: blocking
+   * takes no thread's lock, so a block and a comment racing were never ordered.
    */
-  private static final String REPLYING = "SELECT " + Visibility.commenterBlocked("$1", "p.author_id", "pc.author_id")
-      + " AS blocked, pc.post_id, pc.author_id, pc.deleted_at IS NOT NULL AS deleted, "
-      + Visibility.restricted("pc", "hidden") + " FROM posts p LEFT JOIN comments pc ON pc.id = $3 WHERE p.id = $2";
+  private static final String ADD = """
+      WITH p AS MATERIALIZED (%s),
+      r AS MATERIALIZED (
+        SELECT p.author_id AS post_author, p.locked, pc.id IS NOT NULL AS parent_found,
+               pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked
+          FROM p LEFT JOIN LATERAL (
+            SELECT * FROM comments WHERE id = $2::bigint AND post_id = p.id FOR SHARE) pc ON true),
+      accepted AS (
+        SELECT 1 FROM r WHERE NOT r.locked AND NOT r.blocked
+           AND ($2::bigint IS NULL OR (r.parent_found AND NOT r.parent_deleted AND NOT r.parent_hidden))),
+      counted AS (%s),
+      c AS (
+        INSERT INTO comments (post_id, parent_id, author_id, body, body_html, pending_at, pending_reason)
+        SELECT $1, $2, $3, $4, $5, CASE WHEN $6::text IS NOT NULL THEN now() END, $6 FROM accepted
+        RETURNING *)
+      SELECT r.*, counted.comment_count, %s
+        FROM r LEFT JOIN counted ON true LEFT JOIN c ON true LEFT JOIN users u ON u.id = c.author_id""".formatted(
+      Threads.lockForComment("$1"), Visibility.restricted("pc", "parent_hidden"),
+      Visibility.commenterBlocked("$3", "p.author_id", "pc.author_id"), Threads.countComment("$1", "$7", "accepted"),
+      Comment.COLUMNS);
 
   /** Who a comment's arrival concerns besides its thread: the post's author and the parent comment's. */
   private static final String CONCERNED = "SELECT p.author_id AS post_author, pc.author_id AS parent_author "
       + "FROM comments c JOIN posts p ON p.id = c.post_id LEFT JOIN comments pc ON pc.id = c.parent_id WHERE c.id = $1";
-
-  private static final String INSERT = """
-      WITH c AS (
-        INSERT INTO comments (post_id, parent_id, author_id, body, body_html, pending_at, pending_reason)
-        VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::text IS NOT NULL THEN now() END, $6)
-        RETURNING *)
-      SELECT %s FROM c JOIN users u ON u.id = c.author_id""".formatted(Comment.COLUMNS);
 
   /**
    * One page of a thread, oldest first, in one query: the post row decides 404 (no row) versus an empty page
@@ -151,12 +171,12 @@ public final class Comments {
    * Writes a new comment: published at once (to the thread, the post's and parent's authors and the moderators), or,
    * when screening holds it, pending (to the moderators' queue and its author only, and not counted).
    *
-   * <p>In four round trips, each a batch of statements sent together (see {@link EventLog}): BEGIN, the idempotency
+   * <p>In three round trips, each a batch of statements sent together (see {@link EventLog}): BEGIN, the idempotency
    * claim and the reads that decide what is written (mentions, the moderators' filters, a new account's count);
-   * then the thread's row locked and counted, the parent and block check, and the INSERT; then the events and the
-   * idempotency answer; then COMMIT. The answers are looked at in the order sent, so the refusals come in the order
-   * they always did: refused by a filter (422), no such post (404), a locked thread (409), a bad parent (422, or
-   * 409 when it was removed), blocked (403). The INSERT sent behind a refusal rolls back with the transaction.
+   * then the comment's one statement ({@link #ADD}: the thread locked, the checks, the count and the INSERT); then
+   * the events (one statement), the idempotency answer and COMMIT. The refusals come in the order they always did:
+   * refused by a filter (422), no such post (404), a locked thread (409), a bad parent (422, or 409 when it was
+   * removed), blocked (403); a refused comment writes nothing, and its transaction rolls back.
    */
   public Future<Comment> insert(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim) {
     return events.transaction(claim, box -> {
@@ -167,35 +187,26 @@ public final class Comments {
     });
   }
 
-  /**
-   * Locks and counts the thread, checks the reply and inserts, sent together in the lock order (the post row
-   * first); then sends the events without waiting for them (the transaction does, before it commits).
-   */
+  /** Writes the comment in its one statement, refuses it or sends its events (not waiting for them: see EventLog). */
   private static Future<Comment> write(EventLog.Outbox box, long postId, long authorId, CommentInput input,
       Markdown.Rendered rendered, Screening.Verdict verdict) {
-    SqlConnection conn = box.connection();
-    Future<Optional<Threads.Counted>> added = Threads.commentAdded(conn, postId, verdict.held());
-    // Read after the post row is locked, so a parent hidden or deleted by a write that held the lock is seen.
-    Future<RowSet<Row>> replying = conn.preparedQuery(REPLYING)
-        .execute(Tuple.of(authorId, postId, input.parentId()));
-    Future<RowSet<Row>> inserted = conn.preparedQuery(INSERT).execute(Tuple.of(postId, input.parentId(), authorId,
-        input.body(), rendered.html(), verdict.heldFor()));
-    return added.compose(found -> {
-      Threads.Counted thread = found.orElseThrow(() -> Problem.notFound("No such post."));
-      if (thread.locked()) throw Problem.conflict("This thread is locked: it takes no new comments.");
-      return replying.map(rows -> parentAuthor(rows, postId, input.parentId()))
-          .compose(parent -> inserted.map(rows -> {
-            Comment comment = Comment.fromRow(rows.iterator().next());
-            if (comment.pending()) {
-              box.publish(Publication.of(EventType.COMMENT_PENDING, authorId, comment.toJson())
-                  .forModerators(comment.toJson().put("pendingReason", verdict.heldFor())));
-            } else {
-              List<Publication> out = created(comment, thread.authorId(), parent);
-              out.add(thread.stats());
-              box.publish(out.toArray(Publication[]::new));
-            }
-            return comment;
-          }));
+    Tuple args = Tuple.of(postId, input.parentId(), authorId, input.body(), rendered.html(), verdict.heldFor(),
+        verdict.held() ? 0 : 1);
+    return box.connection().preparedQuery(ADD).execute(args).map(rows -> {
+      if (rows.size() == 0) throw Problem.notFound("No such post.");
+      Row row = rows.iterator().next();
+      if (row.getBoolean("locked")) throw Problem.conflict("This thread is locked: it takes no new comments.");
+      Long parent = parentAuthor(row, input.parentId());
+      Comment comment = Comment.fromRow(row);
+      if (comment.pending()) {
+        box.publish(Publication.of(EventType.COMMENT_PENDING, authorId, comment.toJson())
+            .forModerators(comment.toJson().put("pendingReason", verdict.heldFor())));
+      } else {
+        List<Publication> out = created(comment, row.getLong("post_author"), parent);
+        out.add(Threads.stats(postId, row.getInteger("comment_count")));
+        box.publish(out.toArray(Publication[]::new));
+      }
+      return comment;
     });
   }
 
@@ -203,19 +214,16 @@ public final class Comments {
    * Checks the parent is a live comment on the same post and that neither it nor the post is by someone who blocked
    * the commenter; returns the parent's author (to notify), or null for a top-level comment.
    */
-  private static Long parentAuthor(RowSet<Row> rows, long postId, Long parentId) {
-    Row row = rows.iterator().next();
+  private static Long parentAuthor(Row row, Long parentId) {
     if (parentId != null) {
-      if (row.getLong("post_id") == null || row.getLong("post_id") != postId) {
-        throw Problem.invalid("parentId", "must be a comment on this post");
-      }
-      if (row.getBoolean("deleted") || row.getBoolean("hidden")) {
+      if (!row.getBoolean("parent_found")) throw Problem.invalid("parentId", "must be a comment on this post");
+      if (row.getBoolean("parent_deleted") || row.getBoolean("parent_hidden")) {
         // Removed, or still waiting for review (nobody else can see it to reply to).
         throw Problem.conflict("parentId", "the comment you are replying to was removed or is not published");
       }
     }
     if (row.getBoolean("blocked")) throw Problem.forbidden("You can't comment here.");
-    return parentId == null ? null : row.getLong("author_id");
+    return parentId == null ? null : row.getLong("parent_author");
   }
 
   /**

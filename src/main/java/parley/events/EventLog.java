@@ -15,6 +15,7 @@ import parley.http.Idempotency;
 import parley.http.Iso;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -32,8 +33,8 @@ import java.util.function.Function;
  * answers wherever one does not need the other's: the PG client pipelines them, PostgreSQL runs them one after the
  * other in the order they were sent, and a connection sitting "idle in transaction" while Parley decides its next
  * statement holds its locks and its pool slot for nothing. BEGIN goes out with the idempotency claim and the work's
- * first statements, every append of a write goes out at once (in the lock order, see {@link Outbox#publish}), and the
- * idempotency answer goes out behind the appends. Results are looked at in the order the statements were sent, so
+ * first statements, every append of a write goes out as one statement (in the lock order, see {@link Outbox#publish}),
+ * and the idempotency answer goes out behind it. Results are looked at in the order the statements were sent, so
  * the first failure is the one reported: after a statement fails, PostgreSQL fails every later one of the
  * transaction ("current transaction is aborted"), and a refusal decided in Java (a locked thread, say) rolls back
  * whatever was sent behind it.
@@ -50,24 +51,33 @@ public final class EventLog {
       RETURNING seq, at""";
 
   /**
-   * Many events on ordered topics in one statement: each topic's counter moves once, by its number of events (in the
-   * order $6 gives, the same order {@link Outbox#publish} locks in), and its events take the numbers in between in
-   * the order given ($7).
+   * Many events in one statement, on ordered and shared topics alike: each ordered topic's counter moves once, by its
+   * number of events, in the order $6 gives (the lock order of {@link Outbox#publish}; null for a shared topic, which
+   * locks nothing), and its events take the numbers in between in the order given ($7); the shared topics' events
+   * take the shared sequence's next numbers, also in the order given. One statement costs PostgreSQL one executor
+   * start-up, one set of relation locks and one socket read and write, where one statement per event cost that many.
    */
-  private static final String APPEND_ORDERED_MANY = """
+  private static final String APPEND_MANY = """
       WITH a AS (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::int[])
           AS a(topic, type, data, author_id, subject, lock_order, n)),
-      k AS (SELECT topic, min(lock_order) AS lock_order, count(*) AS k FROM a GROUP BY topic),
+      k AS (
+        SELECT topic, min(lock_order) AS lock_order, count(*) AS k FROM a WHERE lock_order IS NOT NULL
+         GROUP BY topic),
       s AS (
         INSERT INTO topic_seqs AS t (topic, seq)
         SELECT topic, k FROM k ORDER BY lock_order
         ON CONFLICT (topic) DO UPDATE SET seq = t.seq + excluded.seq
-        RETURNING topic, seq)
+        RETURNING topic, seq),
+      g AS (
+        SELECT n, nextval('events_global_seq') AS seq
+          FROM (SELECT n FROM a WHERE lock_order IS NULL ORDER BY n) shared),
+      numbered AS (
+        SELECT a.n, s.seq - k.k + row_number() OVER (PARTITION BY a.topic ORDER BY a.n) AS seq
+          FROM a JOIN k USING (topic) JOIN s USING (topic))
       INSERT INTO events (topic, seq, type, data, author_id, subject)
-      SELECT a.topic, s.seq - k.k + row_number() OVER (PARTITION BY a.topic ORDER BY a.n), a.type, a.data::json,
-             a.author_id, a.subject
-        FROM a JOIN k USING (topic) JOIN s USING (topic)
+      SELECT a.topic, COALESCE(numbered.seq, g.seq), a.type, a.data::json, a.author_id, a.subject
+        FROM a LEFT JOIN numbered USING (n) LEFT JOIN g USING (n)
        ORDER BY a.n
       RETURNING topic, seq, at""";
 
@@ -149,41 +159,47 @@ public final class EventLog {
      * and lock nothing), then users in id order. Writes to one thread therefore queue on its post row and counter,
      * and no two writes can wait for each other in a circle. Call it after the change the events describe.
      *
-     * <p>All the appends are sent at once (PostgreSQL runs them in the order sent, which is the order above), and
-     * the returned future completes when they all have, failing with the first that failed. A write need not wait
-     * for it: the transaction waits for every append sent before it stores the idempotency answer and commits.
+     * <p>All the appends go as one statement, which takes the counters in the order above; the returned future
+     * completes when it has run, or fails with its failure. A write need not wait for it: the transaction waits for
+     * every append sent before it stores the idempotency answer and commits.
      */
     public Future<Void> publish(Publication... publications) {
       List<Publication.Append> appends = new ArrayList<>();
       for (Publication publication : publications) appends.addAll(publication.appends());
-      appends.sort(Comparator.comparingInt((Publication.Append a) -> rank(a.topic()))
-          .thenComparingLong(a -> orDefault(Topics.userOf(a.topic()))));
-      Future<Void> all = Future.succeededFuture();
-      for (Publication.Append a : appends) {
-        Future<Void> one = append(a);
-        all = all.compose(v -> one);
-      }
-      Future<Void> these = all;
-      sent = sent.compose(v -> these);
-      return these;
+      appends.sort(LOCK_ORDER);
+      return send(appends);
     }
 
     /**
-     * As {@link #publish}, for many events on thread and user topics at once (a notifier's batch): one statement,
-     * which takes each topic's counter once, in the same order as {@code publish}, and holds those locks only from
-     * there to the commit. Each topic's events are numbered in the order given.
+     * As {@link #publish}, for many events at once (a notifier's batch): each topic's events are numbered in the
+     * order given, and the topics' counters are taken in the same order as {@code publish} takes them.
      */
     public Future<Void> publishMany(List<Publication> publications) {
       List<Publication.Append> appends = new ArrayList<>();
       for (Publication publication : publications) appends.addAll(publication.appends());
-      if (appends.isEmpty()) return Future.succeededFuture();
+      return send(appends);
+    }
+
+    /**
+     * Sends the appends, numbered in the order given, as one statement (one event needs no arrays); the returned
+     * future and {@link #sent} complete when it has.
+     */
+    private Future<Void> send(List<Publication.Append> appends) {
+      Future<Void> these = switch (appends.size()) {
+        case 0 -> Future.succeededFuture();
+        case 1 -> append(appends.get(0));
+        default -> appendAll(appends);
+      };
+      sent = sent.compose(v -> these);
+      return these;
+    }
+
+    private Future<Void> appendAll(List<Publication.Append> appends) {
       List<Publication.Append> locking = new ArrayList<>(appends);
-      locking.sort(Comparator.comparingInt((Publication.Append a) -> rank(a.topic()))
-          .thenComparingLong(a -> orDefault(Topics.userOf(a.topic()))).thenComparing(Publication.Append::topic));
+      locking.sort(LOCK_ORDER.thenComparing(Publication.Append::topic));
       Map<String, Integer> lockOrder = new HashMap<>();
       for (Publication.Append a : locking) {
-        if (!Topics.isOrdered(a.topic())) throw new IllegalArgumentException(a.topic() + " is not an ordered topic");
-        lockOrder.putIfAbsent(a.topic(), lockOrder.size());
+        if (Topics.isOrdered(a.topic())) lockOrder.putIfAbsent(a.topic(), lockOrder.size());
       }
       int size = appends.size();
       String[] topics = new String[size];
@@ -203,37 +219,38 @@ public final class EventLog {
         orders[i] = lockOrder.get(a.topic());
         positions[i] = i;
       }
-      Future<Void> these = conn.preparedQuery(APPEND_ORDERED_MANY)
+      return conn.preparedQuery(APPEND_MANY)
           .execute(Tuple.of(topics, types, data, authors, subjects, orders).addValue(positions))
           .map(rows -> {
-            // Each topic's numbers go to its events in the order given; the events list keeps that order.
-            Map<String, java.util.ArrayDeque<Long>> seqs = new HashMap<>();
+            // A topic's numbers rise in the order its events were given, shared topics' too (taken in that order).
+            Map<String, ArrayDeque<Long>> seqs = new HashMap<>();
             String at = null;
             for (Row row : rows) {
-              seqs.computeIfAbsent(row.getString("topic"), t -> new java.util.ArrayDeque<>()).add(row.getLong("seq"));
+              seqs.computeIfAbsent(row.getString("topic"), t -> new ArrayDeque<>()).add(row.getLong("seq"));
               at = Iso.format(row.getOffsetDateTime("at"));
             }
-            seqs.values().forEach(list -> {
-              List<Long> sorted = new ArrayList<>(list);
-              sorted.sort(null);
-              list.clear();
-              list.addAll(sorted);
-            });
+            Map<String, ArrayDeque<Long>> ascending = new HashMap<>();
+            seqs.forEach((topic, list) -> ascending.put(topic, list.stream().sorted()
+                .collect(java.util.stream.Collectors.toCollection(ArrayDeque::new))));
+            // Every row has the same time: the transaction's (now()).
             for (int i = 0; i < size; i++) {
               Publication.Append a = appends.get(i);
-              events.add(LiveEvent.of(a.topic(), seqs.get(a.topic()).removeFirst(), a.type().wireName(), at,
+              events.add(LiveEvent.of(a.topic(), ascending.get(a.topic()).removeFirst(), a.type().wireName(), at,
                   a.authorId(), data[i]));
             }
             return null;
           });
-      sent = sent.compose(v -> these);
-      return these;
     }
 
     /** Every append sent so far: completes when they all have, failing with the first (in order) that failed. */
     Future<Void> sent() {
       return sent;
     }
+
+    /** The thread first, then the feed and the moderators, then users in id order. */
+    private static final Comparator<Publication.Append> LOCK_ORDER =
+        Comparator.comparingInt((Publication.Append a) -> rank(a.topic()))
+            .thenComparingLong(a -> orDefault(Topics.userOf(a.topic())));
 
     private static int rank(String topic) {
       if (Topics.postOf(topic) != null) return 0;

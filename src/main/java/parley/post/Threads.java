@@ -14,7 +14,9 @@ import java.util.Optional;
 
 /**
  * Thread bookkeeping, for every write to a thread whichever feature makes it (a comment, a moderator's action): lock
- * the thread's post row for the transaction, keep its comment count exact, and say so on the feed. Every write to a
+ * the thread's post row for the transaction, keep its comment count exact, and say so on the feed. A new comment
+ * does all of that in the comment's own statement, from the fragments {@link #lockForComment} and
+ * {@link #countComment}. Every write to a
  * thread locks this row first, so writes to one thread queue and writes to different threads never wait for each
  * other. Runs inside the caller's transaction.
  *
@@ -28,10 +30,6 @@ public final class Threads {
   public record Locked(long postId, long authorId, boolean hidden, boolean locked, boolean pending) {
   }
 
-  /** A comment added to a thread: the thread's author, whether it is locked, and the count event. */
-  public record Counted(long authorId, boolean locked, Publication stats) {
-  }
-
   private static final String STATE = "id, author_id, hidden_at IS NOT NULL AS hidden, "
       + "locked_at IS NOT NULL AS locked, pending_at IS NOT NULL AS pending";
 
@@ -42,17 +40,25 @@ public final class Threads {
       + "WHERE id = (SELECT post_id FROM comments WHERE id = $1) AND deleted_at IS NULL FOR NO KEY UPDATE";
 
   /**
-   * Locks and counts in one statement ($2: 1 for a published comment, 0 for a pending one): only a listed thread
-   * (neither deleted, hidden nor pending) takes comments. The post row is locked first (FOR NO KEY UPDATE re-reads a
-   * row changed while it waited, so a hide or lock committed meanwhile is seen), then its activity row is updated
-   * (the latest count, as any UPDATE that finds its row changed).
+   * For a new comment's own statement: a thread that takes comments (neither deleted, hidden nor pending), its post
+   * row ({@code postParam}) locked. FOR NO KEY UPDATE re-reads a row changed while it waited, so a hide or lock
+   * committed meanwhile is seen. Columns: id, author_id, locked.
    */
-  private static final String COMMENT_ADDED = "WITH p AS (SELECT id, author_id, locked_at IS NOT NULL AS locked "
-      + "FROM posts WHERE id = $1 AND " + Visibility.listed("") + " FOR NO KEY UPDATE) "
-      + "UPDATE post_activity a SET comment_count = a.comment_count + $2, "
-      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE a.last_activity_at END "
-      + "FROM p WHERE a.post_id = p.id "
-      + "RETURNING p.author_id, a.comment_count, p.locked";
+  public static String lockForComment(String postParam) {
+    return "SELECT id, author_id, locked_at IS NOT NULL AS locked FROM posts WHERE id = " + postParam + " AND "
+        + Visibility.listed("") + " FOR NO KEY UPDATE";
+  }
+
+  /**
+   * For the same statement: counts the comment in ({@code deltaParam}: 1 for a published comment, 0 for a pending
+   * one) once {@code accepted} (a CTE) has a row, which it may have only after the post row was locked. The UPDATE
+   * finds the latest count, as any UPDATE that finds its row changed. Returns comment_count.
+   */
+  public static String countComment(String postParam, String deltaParam, String accepted) {
+    return "UPDATE post_activity a SET comment_count = a.comment_count + " + deltaParam + ", "
+        + "last_activity_at = CASE WHEN " + deltaParam + " > 0 THEN now() ELSE a.last_activity_at END "
+        + "FROM " + accepted + " WHERE a.post_id = " + postParam + " RETURNING a.comment_count";
+  }
 
   /** A comment published late (approved) makes the thread active; one taken away does not make it less so. */
   private static final String COUNT = "UPDATE post_activity SET comment_count = comment_count + $2, "
@@ -80,19 +86,6 @@ public final class Threads {
   }
 
   /**
-   * Counts a new comment in (locking the row), unless it is pending; empty when the thread cannot take one
-   * (deleted, hidden or pending).
-   */
-  public static Future<Optional<Counted>> commentAdded(SqlConnection conn, long postId, boolean pending) {
-    return conn.preparedQuery(COMMENT_ADDED).execute(Tuple.of(postId, pending ? 0 : 1)).map(rows -> {
-      if (rows.size() == 0) return Optional.empty();
-      Row row = rows.iterator().next();
-      return Optional.of(new Counted(row.getLong("author_id"), row.getBoolean("locked"),
-          stats(postId, row.getInteger("comment_count"))));
-    });
-  }
-
-  /**
    * Moves a thread's count of visible comments by {@code delta} (a comment deleted, hidden or restored) and returns
    * the feed's count event. The row must already be locked.
    */
@@ -101,7 +94,8 @@ public final class Threads {
         .map(rows -> stats(postId, rows.iterator().next().getInteger("comment_count")));
   }
 
-  private static Publication stats(long postId, int commentCount) {
+  /** The feed's event for a thread's new count of visible comments. */
+  public static Publication stats(long postId, int commentCount) {
     return Publication.of(EventType.POST_STATS, null,
         new JsonObject().put("postId", postId).put("commentCount", commentCount));
   }

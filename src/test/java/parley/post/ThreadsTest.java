@@ -63,13 +63,22 @@ class ThreadsTest {
    * held uncommitted while a comment arrives and waits for the row; then committed. Returns the comment's answer.
    */
   private Response commentWaitingFor(Session as, long post, String change) throws Exception {
+    return waitingFor(as, post, new JsonObject().put("body", "just in time?"), "UPDATE posts SET " + change
+        + " WHERE id = " + post);
+  }
+
+  /**
+   * A comment ({@code body}) sent while another transaction holds the post row, as every write to the thread takes
+   * it, and makes {@code change} under it; committed once the comment waits.
+   */
+  private Response waitingFor(Session as, long post, JsonObject body, String change) throws Exception {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
       c.setAutoCommit(false);
       s.execute("SELECT id FROM posts WHERE id = " + post + " FOR NO KEY UPDATE");
-      s.execute("UPDATE posts SET " + change + " WHERE id = " + post);
+      s.execute(change);
       CompletableFuture<Response> sent = CompletableFuture.supplyAsync(
-          () -> api.post("/api/posts/" + post + "/comments", as, new JsonObject().put("body", "just in time?")), pool);
+          () -> api.post("/api/posts/" + post + "/comments", as, body), pool);
       awaitLockWait();
       c.commit();
       return sent.get(30, TimeUnit.SECONDS);
@@ -88,6 +97,33 @@ class ThreadsTest {
     assertEquals(404, r.status(), r.toString());
     assertEquals(1, count("SELECT count(*) FROM comments WHERE post_id = " + post));
     assertEquals(1, count("SELECT comment_count FROM post_activity WHERE post_id = " + post));
+  }
+
+  @Test
+  void aReplyThatWaitedForItsParentsHideIs409AndWritesNothing() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    long parent = api.comment(alice, post, "about to be hidden", null);
+    // The comment reads its parent in the statement that locks the thread, whose snapshot predates the hide: the
+    // parent's row lock must find the hidden version.
+    Response r = waitingFor(bob, post, new JsonObject().put("body", "reply").put("parentId", parent),
+        "UPDATE comments SET hidden_at = now(), hidden_reason = 'spam' WHERE id = " + parent);
+    assertEquals(409, r.status(), r.toString());
+    assertEquals(1, count("SELECT count(*) FROM comments WHERE post_id = " + post));
+    assertEquals(1, count("SELECT comment_count FROM post_activity WHERE post_id = " + post));
+  }
+
+  @Test
+  void aReplyThatWaitedForItsParentsDeleteIs409() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    long parent = api.comment(alice, post, "about to be deleted", null);
+    Response r = waitingFor(bob, post, new JsonObject().put("body", "reply").put("parentId", parent),
+        "UPDATE comments SET body = '', body_html = '', deleted_at = now() WHERE id = " + parent);
+    assertEquals(409, r.status(), r.toString());
+    assertEquals(1, count("SELECT count(*) FROM comments WHERE post_id = " + post));
   }
 
   @Test
