@@ -50,6 +50,7 @@ import parley.http.RequestGuards;
 import parley.notification.NotificationRoutes;
 import parley.notification.Notifications;
 import parley.post.PostRoutes;
+import parley.readcache.SignedInReads;
 import parley.search.Search;
 import parley.search.SearchRoutes;
 import parley.atom.AtomRoutes;
@@ -101,9 +102,10 @@ public final class HttpVerticle extends VerticleBase {
     Comments commentsApi = new Comments(database.pool(), events, screening);
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
-    PostRoutes posts = new PostRoutes(postsApi, votes, limits, config.trustedProxies(), node.readCache());
+    SignedInReads signedIn = new SignedInReads(database.pool(), node.readCache());
+    PostRoutes posts = new PostRoutes(postsApi, votes, limits, config.trustedProxies(), node.readCache(), signedIn);
     CommentRoutes comments = new CommentRoutes(commentsApi, votes, limits, config.trustedProxies(),
-        node.readCache());
+        node.readCache(), signedIn);
     VoteRoutes voting = new VoteRoutes(votes, node.scores(), limits);
     ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
     BlockRoutes blocks = new BlockRoutes(new Blocks(vertx, database.pool()));

@@ -43,6 +43,14 @@ public final class Visibility {
   }
 
   /**
+   * Hidden or pending, as an expression on the row (the predicate of the partial index comments_restricted_by_author,
+   * written as the index has it so the planner can use it).
+   */
+  public static String restrictedRow(String t) {
+    return "(" + col(t, "hidden_at") + " IS NOT NULL OR " + col(t, "pending_at") + " IS NOT NULL)";
+  }
+
+  /**
    * In a thread for the reader {@code readerParam}: a pending comment only for its author and moderators (a hidden
    * one stays, as a tombstone, so its replies keep their place).
    */
@@ -66,6 +74,11 @@ public final class Visibility {
   public static String notBlocked(String readerParam, String authorColumn) {
     return "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = " + readerParam + " AND b.blocked_id = "
         + authorColumn + ")";
+  }
+
+  /** The reader {@code readerParam} has blocked someone: what they are shown may then differ from anyone's. */
+  public static String blocksAnyone(String readerParam) {
+    return "EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = " + readerParam + ")";
   }
 
   /**

@@ -1,6 +1,7 @@
 package parley.comment;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -14,10 +15,12 @@ import parley.http.PathIds;
 import parley.access.Principal;
 import parley.http.Problem;
 import parley.readcache.ReadCache;
+import parley.readcache.SignedInReads;
 import parley.vote.Votes;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Threaded comments on posts: read a thread, comment or reply, edit and delete your own. */
 public final class CommentRoutes {
@@ -31,16 +34,21 @@ public final class CommentRoutes {
   private final List<String> trustedProxies;
   private final ReadCache cache;
   private final ReadCache.Kind cachedPages;
+  private final SignedInReads signedIn;
 
-  /** @param cache where anonymous readers' comment pages are kept (see {@link ReadCache}) */
+  /**
+   * @param cache    where anonymous readers' comment pages are kept (see {@link ReadCache})
+   * @param signedIn how signed-in readers get those pages when nothing of theirs changes them
+   */
   public CommentRoutes(Comments comments, Votes votes, RateLimiter limits, List<String> trustedProxies,
-      ReadCache cache) {
+      ReadCache cache, SignedInReads signedIn) {
     this.comments = comments;
     this.votes = votes;
     this.limits = limits;
     this.trustedProxies = trustedProxies;
     this.cache = cache;
     this.cachedPages = cache.kind("comments");
+    this.signedIn = signedIn;
   }
 
   public void mount(Router router) {
@@ -57,13 +65,15 @@ public final class CommentRoutes {
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     Principal reader = Principal.current(ctx).orElse(null);
     CommentSort sort = CommentSort.parse(ctx.request().getParam("sort"));
+    String key = "comments:" + postId + ":" + sort + ":" + page.limit() + ":" + page.after() + ":" + page.afterKey();
+    Supplier<Future<Buffer>> anonymousPage = () -> page(postId, page, null, sort).map(JsonObject::toBuffer);
     if (reader == null) {
-      String key = "comments:" + postId + ":" + sort + ":" + page.limit() + ":" + page.after() + ":" + page.afterKey();
-      cache.respond(ctx, cachedPages, cache.thread(postId), key,
-          () -> page(postId, page, null, sort).map(JsonObject::toBuffer));
+      cache.respond(ctx, cachedPages, cache.thread(postId), key, anonymousPage);
       return;
     }
-    page(postId, page, reader, sort).onSuccess(ctx::json).onFailure(ctx::fail);
+    signedIn.respond(ctx, reader, SignedInReads.Page.COMMENTS, postId,
+        () -> cache.read(cachedPages, cache.thread(postId), key, anonymousPage),
+        () -> page(postId, page, reader, sort));
   }
 
   /** A page of the thread as this reader (or anyone signed out, for null) may see it. */

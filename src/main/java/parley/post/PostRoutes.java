@@ -15,6 +15,7 @@ import parley.http.PathIds;
 import parley.access.Principal;
 import parley.http.Problem;
 import parley.readcache.ReadCache;
+import parley.readcache.SignedInReads;
 import parley.vote.Votes;
 
 import java.time.Instant;
@@ -33,9 +34,14 @@ public final class PostRoutes {
   private final ReadCache cache;
   private final ReadCache.Kind cachedPosts;
   private final ReadCache.Kind cachedFeeds;
+  private final SignedInReads signedIn;
 
-  /** @param cache where anonymous readers' posts and feed pages are kept (see {@link ReadCache}) */
-  public PostRoutes(Posts posts, Votes votes, RateLimiter limits, List<String> trustedProxies, ReadCache cache) {
+  /**
+   * @param cache    where anonymous readers' posts and feed pages are kept (see {@link ReadCache})
+   * @param signedIn how signed-in readers get those pages when nothing of theirs changes them
+   */
+  public PostRoutes(Posts posts, Votes votes, RateLimiter limits, List<String> trustedProxies, ReadCache cache,
+      SignedInReads signedIn) {
     this.posts = posts;
     this.votes = votes;
     this.limits = limits;
@@ -43,6 +49,7 @@ public final class PostRoutes {
     this.cache = cache;
     this.cachedPosts = cache.kind("post");
     this.cachedFeeds = cache.kind("feed");
+    this.signedIn = signedIn;
   }
 
   public void mount(Router router) {
@@ -70,14 +77,21 @@ public final class PostRoutes {
     Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     Principal reader = Principal.current(ctx).orElse(null);
     // A top list of a period moves as time passes, with no write to say so: never cached.
-    if (reader == null && !(sort == FeedSort.TOP && period != FeedSort.Period.ALL)) {
-      String key = "feed:" + sort + ":" + period + ":" + tag + ":" + page.limit() + ":" + page.after() + ":"
-          + page.afterKey();
+    if (sort == FeedSort.TOP && period != FeedSort.Period.ALL) {
+      feedPage(page, reader, sort, period, tag).onSuccess(ctx::json).onFailure(ctx::fail);
+      return;
+    }
+    String key = "feed:" + sort + ":" + period + ":" + tag + ":" + page.limit() + ":" + page.after() + ":"
+        + page.afterKey();
+    if (reader == null) {
       cache.respond(ctx, cachedFeeds, cache.feed(), key,
           () -> feedPage(page, null, sort, period, tag).map(JsonObject::toBuffer));
       return;
     }
-    feedPage(page, reader, sort, period, tag).onSuccess(ctx::json).onFailure(ctx::fail);
+    signedIn.respond(ctx, reader, SignedInReads.Page.FEED, 0,
+        () -> cache.read(cachedFeeds, cache.feed(), key,
+            () -> feedPage(page, null, sort, period, tag).map(JsonObject::toBuffer)),
+        () -> feedPage(page, reader, sort, period, tag));
   }
 
   private io.vertx.core.Future<JsonObject> feedPage(Page page, Principal reader, FeedSort sort,
@@ -153,7 +167,9 @@ public final class PostRoutes {
       cache.respond(ctx, cachedPosts, cache.thread(id), "post:" + id, () -> post(id, null).map(JsonObject::toBuffer));
       return;
     }
-    post(id, reader).onSuccess(ctx::json).onFailure(ctx::fail);
+    signedIn.respond(ctx, reader, SignedInReads.Page.POST, id,
+        () -> cache.read(cachedPosts, cache.thread(id), "post:" + id, () -> post(id, null).map(JsonObject::toBuffer)),
+        () -> post(id, reader));
   }
 
   /** The post as this reader (or anyone signed out, for null) may see it. */

@@ -23,8 +23,8 @@ import java.util.function.Supplier;
 
 /**
  * This node's cache of the encoded responses anonymous readers get (a post, a thread's comment pages, the feed's
- * lists), so a hit costs no query and no JSON. Signed-in readers never use it: what they see depends on their blocks,
- * votes and role.
+ * lists), so a hit costs no query and no JSON. Signed-in readers get these pages too, with their own votes laid over,
+ * when nothing of theirs changes them ({@link SignedInReads}); nothing of a reader's own is kept here.
  *
  * <p>The rule that keeps it safe: every response belongs to a scope (one thread, or the feed) whose <em>version</em>
  * is a sum of counters that only grow: one for everything, and one for the thread (or the feed). A write bumps the
@@ -92,6 +92,14 @@ public final class ReadCache {
           .description("Anonymous reads answered from the read cache (hit) or from the database (miss)")
           .register(meters);
     }
+  }
+
+  /** Signed-in reads answered from the anonymous page ("anonymous") or by their own query ("own"). */
+  Counter signedInCounter(String result) {
+    return Counter.builder("parley_read_cache_signed_in").tag("result", result)
+        .description("Signed-in reads answered from the anonymous page with the reader's votes (anonymous) or by "
+            + "the reader's own uncached query (own)")
+        .register(meters);
   }
 
   /** The kinds of response cached: a post, a page of a thread's comments, a page of the feed. */
