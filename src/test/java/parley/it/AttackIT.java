@@ -233,7 +233,7 @@ class AttackIT {
           for (Socket s : held) {
             s.setSoTimeout(1);
             try {
-              assertEquals(-1, s.getInputStream().read(), "closed without an answer");
+              assertClosedWithoutAnAnswer(s);
             } catch (java.net.SocketTimeoutException open) {
               stillOpen.add(s);
             }
@@ -245,7 +245,7 @@ class AttackIT {
         // The ones held end at the header timeout (10 s after they were opened).
         for (Socket s : held) {
           s.setSoTimeout(30_000);
-          assertEquals(-1, s.getInputStream().read(), "closed without an answer");
+          assertClosedWithoutAnAnswer(s);
         }
         long lastClosedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openedAt);
         assertTrue(lastClosedMillis < 20_000, "the rest timed out, last after " + lastClosedMillis + " ms");
@@ -255,5 +255,18 @@ class AttackIT {
         for (Socket s : sockets) s.close();
       }
     }, "half-open connections");
+  }
+
+  /**
+   * The server closed the socket and sent nothing: an end of stream, or a reset (Linux resets a connection closed
+   * with bytes it never read, as a connection past the cap is, at accept: which one depends on whether the request's
+   * bytes had arrived when it was closed). A timeout means it is still open.
+   */
+  private static void assertClosedWithoutAnAnswer(Socket s) throws java.io.IOException {
+    try {
+      assertEquals(-1, s.getInputStream().read(), "closed without an answer");
+    } catch (java.net.SocketException e) {
+      if (!"Connection reset".equals(e.getMessage())) throw e;
+    }
   }
 }
