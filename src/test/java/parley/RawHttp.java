@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -17,7 +18,7 @@ import java.util.TreeMap;
  */
 public final class RawHttp {
 
-  /** A response as read off the wire: status, headers (lower-case names) and body; -1 if none came. */
+  /** A response as read off the wire: status, headers (lower-case names) and body; -1 if none came (closed or reset). */
   public record Reply(int status, Map<String, String> headers, String body) {
     public String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
@@ -56,6 +57,10 @@ public final class RawHttp {
       }
     } catch (SocketTimeoutException e) {
       // fall through with what came
+    } catch (SocketException e) {
+      // A reset ends the reply too: Linux resets a connection closed with bytes its server never read (a connection
+      // refused at accept, on the epoll transport, before its request was read).
+      if (!"Connection reset".equals(e.getMessage())) throw e;
     }
     String text = head.toString(StandardCharsets.ISO_8859_1);
     if (text.isEmpty()) return new Reply(-1, Map.of(), "");
