@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -108,5 +109,18 @@ class StartupTest {
     assertTrue(config.embeddedDatabase());
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.PORT, "eighty")));
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.TOKEN_TTL, "soon")));
+  }
+
+  @Test
+  void theSearchRankLimitIsBoundedAtBothEnds() {
+    String most = Integer.toString(AppConfig.MAX_SEARCH_RANK_LIMIT);
+    assertEquals(AppConfig.MAX_SEARCH_RANK_LIMIT,
+        AppConfig.from(Map.of(AppConfig.SEARCH_RANK_LIMIT, most)).searchRankLimit());
+    assertEquals(1, AppConfig.from(Map.of(AppConfig.SEARCH_RANK_LIMIT, "1")).searchRankLimit());
+    for (String bad : List.of("0", "-5", Integer.toString(AppConfig.MAX_SEARCH_RANK_LIMIT + 1), "2147483647")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> AppConfig.from(Map.of(AppConfig.SEARCH_RANK_LIMIT, bad)), bad);
+      assertTrue(e.getMessage().contains(AppConfig.SEARCH_RANK_LIMIT), e.getMessage());
+    }
   }
 }

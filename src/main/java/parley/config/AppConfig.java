@@ -104,9 +104,14 @@ public record AppConfig(
   public static final String SEARCH_CONCURRENCY = "PARLEY_SEARCH_CONCURRENCY";
   /**
    * The most matches one search ranks: a word that matches more (by an estimate) is ranked among its newest matches
-   * only, so a common word costs about what a rare one does.
+   * only, so a common word costs about what a rare one does. At most {@link #MAX_SEARCH_RANK_LIMIT}.
    */
   public static final String SEARCH_RANK_LIMIT = "PARLEY_SEARCH_RANK_LIMIT";
+  /**
+   * The largest rank limit: such a search reads up to ten times as many rows newest first, a million here, which is
+   * already more than a search timeout of seconds lets PostgreSQL read; a larger value would only look like a bound.
+   */
+  public static final int MAX_SEARCH_RANK_LIMIT = 100_000;
 
   // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
   public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
@@ -157,7 +162,9 @@ public record AppConfig(
     positive(NOTIFICATION_RETENTION, notificationRetention);
     if (searchTimeout.toMillis() < 1) throw new IllegalArgumentException(SEARCH_TIMEOUT + " must be at least 1ms");
     if (searchConcurrency < 1) throw new IllegalArgumentException(SEARCH_CONCURRENCY + " must be at least 1");
-    if (searchRankLimit < 1) throw new IllegalArgumentException(SEARCH_RANK_LIMIT + " must be at least 1");
+    if (searchRankLimit < 1 || searchRankLimit > MAX_SEARCH_RANK_LIMIT) {
+      throw new IllegalArgumentException(SEARCH_RANK_LIMIT + " must be from 1 to " + MAX_SEARCH_RANK_LIMIT);
+    }
     if (clusterPort < 1 || clusterPort > 65535) throw new IllegalArgumentException(CLUSTER_PORT + " must be a port");
     if (clusterBusPort < 0 || clusterBusPort > 65535) {
       throw new IllegalArgumentException(CLUSTER_BUS_PORT + " must be a port, or 0 for any free one");
