@@ -66,6 +66,7 @@ async function load() {
     return null;
   }
   clearProblem(form);
+  if (!cursor) scope(page);
   const list = $('results');
   const items = page.items.map(RESULT[type]);
   list.append(...items);
@@ -74,6 +75,19 @@ async function load() {
   cursor = page.nextCursor;
   $('more').hidden = !cursor;
   return items[0] ?? null;
+}
+
+/**
+ * Says so when a common query was ranked among its newest matches only (the API's rankedAmong), so a reader who
+ * misses an old post knows to add a word rather than scroll.
+ */
+function scope(page) {
+  const note = $('search-scope');
+  note.hidden = page.rankedAmong !== 'newest';
+  if (note.hidden) return;
+  const newest = Number(page.rankLimit).toLocaleString('en');
+  note.textContent = `“${query}” matches many ${KINDS[type]}, so these are the best of the newest ${newest} `
+    + 'that match. Add a word to reach older ones.';
 }
 
 function tabs() {

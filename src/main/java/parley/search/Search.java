@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import java.util.regex.Pattern;
 
 /**
@@ -287,8 +288,21 @@ public final class Search {
     this.rankLimit = rankLimit;
   }
 
+  /**
+   * One page of ranked hits, and whether they were ranked among the newest {@code rankLimit} matches only (a common
+   * query) rather than among every match.
+   */
+  record Ranked<T>(List<T> hits, boolean newestOnly, int rankLimit) {
+
+    /** The page as the API answers it: the list's fields, then how its hits were ranked. */
+    JsonObject respond(Page page, Function<T, String> key, ToLongFunction<T> id, Function<T, JsonObject> toJson) {
+      JsonObject body = page.respond(hits, key, id, toJson).put("rankedAmong", newestOnly ? "newest" : "all");
+      return newestOnly ? body.put("rankLimit", rankLimit) : body;
+    }
+  }
+
   /** A page of posts matching the query, best first. */
-  Future<List<PostHit>> posts(SearchQuery query, Page page, long readerId) {
+  Future<Ranked<PostHit>> posts(SearchQuery query, Page page, long readerId) {
     RankedCursor cursor = RankedCursor.of(page);
     return bounded(conn -> ranked(conn, POSTS, POSTS_NEWEST, POSTS_PROBE, query, page, readerId, cursor,
         (row, key) -> new PostHit(row.getLong("id"), row.getString("title"), row.getString("username"),
@@ -297,7 +311,7 @@ public final class Search {
   }
 
   /** A page of comments matching the query, best first. */
-  Future<List<CommentHit>> comments(SearchQuery query, Page page, long readerId) {
+  Future<Ranked<CommentHit>> comments(SearchQuery query, Page page, long readerId) {
     RankedCursor cursor = RankedCursor.of(page);
     return bounded(conn -> ranked(conn, COMMENTS, COMMENTS_NEWEST, COMMENTS_PROBE, query, page, readerId, cursor,
         (row, key) -> new CommentHit(row.getLong("id"), row.getLong("post_id"), row.getString("post_title"),
@@ -322,25 +336,26 @@ public final class Search {
    * One ranked page: among every match ({@code all}, $1 to $5) or among the newest ({@code newest}, $1 to $9).
    * A later page goes the way its cursor says; a first page asks {@code probe} how common the query is.
    */
-  private <T> Future<List<T>> ranked(SqlConnection conn, String all, String newest, String probe, SearchQuery query,
-      Page page, long readerId, RankedCursor cursor, BiFunction<Row, String, T> fromRow) {
+  private <T> Future<Ranked<T>> ranked(SqlConnection conn, String all, String newest, String probe,
+      SearchQuery query, Page page, long readerId, RankedCursor cursor, BiFunction<Row, String, T> fromRow) {
     Future<Boolean> newestOnly = cursor.first() ? common(conn, probe, query)
         : Future.succeededFuture(cursor.window() != null);
     return newestOnly.compose(onlyNewest -> {
       if (!onlyNewest) {
         return conn.preparedQuery(all)
             .execute(Tuple.of(query.text(), readerId, cursor.rank(), cursor.id(), page.fetchSize()))
-            .map(rows -> list(rows, row -> fromRow.apply(row, Float.toString(row.getFloat("rank")))));
+            .map(rows -> new Ranked<>(list(rows, row -> fromRow.apply(row, Float.toString(row.getFloat("rank")))),
+                false, rankLimit));
       }
       Window window = cursor.first() ? Window.ANY : cursor.window();
       Tuple args = Tuple.tuple().addValue(query.text()).addValue(readerId).addValue(cursor.rank())
           .addValue(cursor.id()).addValue(page.fetchSize()).addValue(window.low()).addValue(window.high())
           .addValue((long) rankLimit * SCAN_FACTOR).addValue((long) rankLimit);
-      return conn.preparedQuery(newest).execute(args).map(rows -> list(rows, row -> {
+      return conn.preparedQuery(newest).execute(args).map(rows -> new Ranked<>(list(rows, row -> {
         // The first page's window is what it ranked; later pages keep it, so they rank the same matches.
         Window ranked = cursor.first() ? new Window(row.getLong("low"), row.getLong("high")) : window;
         return fromRow.apply(row, NEWEST + ranked.low() + ":" + ranked.high() + ":" + row.getFloat("rank"));
-      }));
+      }), true, rankLimit));
     });
   }
 

@@ -30,10 +30,9 @@ public final class SearchRoutes {
     long reader = Principal.current(ctx).map(Principal::id).orElse(0L);
     slots.run(() -> switch (query.type()) {
       case POSTS -> search.posts(query, page, reader)
-          .map(hits -> page.respond(hits, Search.PostHit::key, Search.PostHit::id,
-              Search.PostHit::toJson));
+          .map(ranked -> ranked.respond(page, Search.PostHit::key, Search.PostHit::id, Search.PostHit::toJson));
       case COMMENTS -> search.comments(query, page, reader)
-          .map(hits -> page.respond(hits, Search.CommentHit::key, Search.CommentHit::id,
+          .map(ranked -> ranked.respond(page, Search.CommentHit::key, Search.CommentHit::id,
               Search.CommentHit::toJson));
       case USERS -> search.users(query, page, reader)
           .map(hits -> page.respond(hits, Search.UserHit::key, Search.UserHit::id, Search.UserHit::toJson));

@@ -16,6 +16,7 @@ import parley.TestParley;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static parley.browser.BrowserSupport.js;
 import static parley.browser.BrowserSupport.signIn;
@@ -103,6 +104,29 @@ class SearchBrowserTest {
         By.id("result-user-alice")));
     assertTrue(page.getCurrentUrl().contains("type=users"), "a new search keeps the tab: " + page.getCurrentUrl());
     assertEquals(base + "/u/alice", person.findElement(By.tagName("a")).getAttribute("href"));
+  }
+
+  @Test
+  void aCommonWordSaysItsResultsAreTheBestOfTheNewestMatchesAndARareWordDoesNot() throws Exception {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Thread");
+    long rare = api.comment(alice, postId, "A lone marigold", null);
+    // More matches than the default rank limit (1,000) among the newest comments: a common word.
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + postId + ", " + alice.id()
+        + ", 'thimble number ' || g, '' FROM generate_series(1, 1100) g");
+    ChromeDriver page = browsers.open("reader");
+    page.get(base + "/search?q=thimble&type=comments");
+    WebElement note = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("search-scope")));
+    assertEquals("“thimble” matches many comments, so these are the best of the newest 1,000 that match. "
+        + "Add a word to reach older ones.", note.getText());
+    waitFor(page, 10).until(d -> page.findElements(By.cssSelector("#results .result")).size() == 20);
+    page.findElement(By.id("more")).click();
+    waitFor(page, 10).until(d -> page.findElements(By.cssSelector("#results .result")).size() == 40);
+    assertTrue(note.isDisplayed(), "the note stays while more pages load");
+
+    page.get(base + "/search?q=marigold&type=comments");
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("result-comment-" + rare)));
+    assertFalse(page.findElement(By.id("search-scope")).isDisplayed(), "every match of a rare word is ranked");
   }
 
   @Test

@@ -68,6 +68,18 @@ class SearchNewestTest {
     return key.startsWith("newest:");
   }
 
+  /** The page says its hits are the best of the newest RANK_LIMIT matches, as the search page tells its reader. */
+  private static void assertRankedAmongNewest(Response page) {
+    assertEquals("newest", page.json().getString("rankedAmong"), page.toString());
+    assertEquals(RANK_LIMIT, page.json().getInteger("rankLimit"), page.toString());
+  }
+
+  /** The page says every match was ranked, and names no limit. */
+  private static void assertRankedAmongAll(Response page) {
+    assertEquals("all", page.json().getString("rankedAmong"), page.toString());
+    assertFalse(page.json().containsKey("rankLimit"), page.toString());
+  }
+
   /** The ids ordered as search orders them: more occurrences first, then newest first. */
   private static List<Long> bestFirst(Map<Long, Integer> occurrences) {
     List<Long> ids = new ArrayList<>(occurrences.keySet());
@@ -101,10 +113,12 @@ class SearchNewestTest {
     // occurrences than some of the newest, are not found at all.
     Response common = search("thimble", "&type=comments&limit=50", null);
     assertEquals(newest(thimbles, RANK_LIMIT), common.ids());
+    assertRankedAmongNewest(common);
     assertTrue(rankedNewestOnly(search("thimble", "&type=comments&limit=1", null)));
     // "needle" is in 2 of them, the two oldest: ranked among all its matches, as on any server.
     Response rare = search("needle", "&type=comments&limit=50", null);
     assertEquals(bestFirst(needles), rare.ids());
+    assertRankedAmongAll(rare);
     assertFalse(rankedNewestOnly(search("needle", "&type=comments&limit=1", null)));
   }
 
@@ -123,6 +137,7 @@ class SearchNewestTest {
     // 4). On a large forum such a word can still be slow, and the timeout is then the answer (docs/API.md).
     Response r = search("thimble", "&type=comments&limit=50", null);
     assertEquals(bestFirst(thimbles), r.ids());
+    assertRankedAmongAll(r);
     assertFalse(rankedNewestOnly(search("thimble", "&type=comments&limit=1", null)));
   }
 
@@ -137,7 +152,9 @@ class SearchNewestTest {
       assertEquals(201, r.status(), r.toString());
       gardens.put(r.json().getLong("id"), n);
     }
-    assertEquals(newest(gardens, RANK_LIMIT), search("garden", "&limit=50", null).ids());
+    Response posts = search("garden", "&limit=50", null);
+    assertEquals(newest(gardens, RANK_LIMIT), posts.ids());
+    assertRankedAmongNewest(posts);
     assertTrue(rankedNewestOnly(search("garden", "&limit=1", null)));
   }
 
@@ -157,6 +174,7 @@ class SearchNewestTest {
     do {
       Response page = search("thimble", "&type=comments&limit=1" + (cursor == null ? "" : "&cursor=" + cursor), null);
       paged.addAll(page.ids());
+      assertRankedAmongNewest(page);
       cursor = page.json().getString("nextCursor");
       pages++;
       // Newer and better matches arrive between pages: they belong to a new search, not to this one's pages.
