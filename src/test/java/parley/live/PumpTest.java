@@ -77,4 +77,45 @@ class PumpTest {
       }));
     });
   }
+  /** A second of work in 1 ms steps, on the pump; completes the test with its pause count once all of it is done. */
+  private static void runBehind(Vertx vertx, VertxTestContext test, long behindNanos, boolean writing,
+      java.util.function.LongConsumer pausesWhenDone) {
+    Context loop = vertx.getOrCreateContext();
+    loop.runOnContext(v -> {
+      Pump pump = new Pump(loop, TimeUnit.MILLISECONDS.toNanos(5), behindNanos, () -> writing);
+      int[] steps = {0};
+      pump.add(() -> {
+        work(1000);
+        return ++steps[0] < 200;
+      });
+      vertx.setPeriodic(20, id -> {
+        if (pump.backlog() > 0) return;
+        vertx.cancelTimer(id);
+        test.verify(() -> {
+          assertEquals(200, steps[0]);
+          pausesWhenDone.accept(pump.pauses());
+          test.completeNow();
+        });
+      });
+    });
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void deliveryThatIsBehindPausesAfterEachSliceWhileAWriteIsInFlight(Vertx vertx, VertxTestContext test) {
+    runBehind(vertx, test, 0, true,
+        pauses -> assertTrue(pauses >= 10, "200 ms of work in 5 ms slices, each followed by a pause: " + pauses));
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void withNoWriteInFlightDeliveryThatIsBehindTakesTheWholeLoop(Vertx vertx, VertxTestContext test) {
+    runBehind(vertx, test, 0, false, pauses -> assertEquals(0, pauses));
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void deliveryThatKeepsUpNeverPausesForWrites(Vertx vertx, VertxTestContext test) {
+    runBehind(vertx, test, TimeUnit.HOURS.toNanos(1), true, pauses -> assertEquals(0, pauses));
+  }
 }
