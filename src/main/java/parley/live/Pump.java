@@ -38,13 +38,15 @@ final class Pump {
    * CPU they need (the machine's cores are shared with PostgreSQL). With no write waiting, delivery takes the whole
    * loop, so a loop that fell behind for a moment (a pause for garbage collection) catches up at full speed.
    *
-   * <p>Pausing only for a write that had waited over 50 ms was tried (docs/BENCHMARKS.md, P2): a loop near its
-   * capacity then kept up at 10 comments/s to 10,000 readers where this one falls behind, but at four times the
-   * deliverable fan-out the comment POSTs' p99 was 870 ms (68 ms with this rule, in an earlier run). Writes come
-   * first.
+   * <p>The pause is 1 ms after each 5 ms slice (docs/BENCHMARKS.md, P2 and P9). It was 2 ms: that kept delivery to 5/7
+   * of a loop whenever a write was in flight, which at 10,000 readers is nearly always, so a loop near its capacity
+   * that fell a second behind never caught up (68,000 deliveries/s at any rate from 100,000/s offered). At 1 ms the
+   * comment POSTs' p99 under four times the deliverable fan-out stayed at 74 ms (68 ms at 2 ms), and delivery ran
+   * at 90,571/s instead of 75,000. Pausing only for a write that had waited over 50 ms was tried too: the POSTs' p99
+   * under overload was then 870 ms.
    */
   private static final long BEHIND_NANOS = TimeUnit.SECONDS.toNanos(1);
-  private static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+  private static final long PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final ArrayDeque<Work> queue = new ArrayDeque<>();
   /** When each queued piece of work was added, in the same order. */
