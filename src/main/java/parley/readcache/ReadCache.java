@@ -56,15 +56,19 @@ public final class ReadCache {
   /** Where nodes tell each other what their writes made stale (internal, never bridged to clients). */
   static final String ADDRESS = "parley.internal.read-cache";
 
+  private static final AtomicLong STAMPS = new AtomicLong();
+
   /**
-   * A response body (and its gzip encoding) as it was read under a version of its scope, and when; with where its
-   * items' votes go, worked out once for the first signed-in reader.
+   * A response body (and its gzip encoding) as it was read under a version of its scope, and when; with a stamp no
+   * other entry has (readers' overlays name the entry they were made over by it, so they never hold it in memory),
+   * and where its items' votes go, worked out once for the first signed-in reader.
    */
   static final class Entry {
     final Buffer body;
     final Buffer gzipped;
     final long version;
     final long storedAt;
+    final long stamp = STAMPS.incrementAndGet();
     private volatile Layout layout;
 
     Entry(Buffer body, Buffer gzipped, long version, long storedAt) {

@@ -62,19 +62,18 @@ public final class SignedInReads {
 
   /**
    * A reader's overlay on one cached anonymous response: whether something of theirs changes it ({@code touched}:
-   * they get their own read), else the bytes they are sent (the anonymous ones when they voted on nothing in it).
+   * they get their own read), else the bytes they are sent: their own when they voted on something in it, else
+   * (null) the anonymous response's. It names that response by its stamp rather than holding it, so an overlay left
+   * behind by a change never keeps an old page in memory.
    *
+   * @param anonymous     the stamp of the anonymous response it was made over
    * @param readerVersion the reader's version noted before the query that made it
+   * @param gzipped       {@code body} gzipped, or null to leave compressing it to the server
    */
-  record Overlay(ReadCache.Entry anonymous, long readerVersion, long storedAt, boolean touched, Buffer body,
-      Buffer gzipped) {
+  record Overlay(long anonymous, long readerVersion, long storedAt, boolean touched, Buffer body, Buffer gzipped) {
 
-    /** Bytes of its own (the anonymous bytes it may share are counted with the anonymous response). */
     long bytes() {
-      long own = 64;
-      if (body != null && body != anonymous.body) own += body.length();
-      if (gzipped != null && gzipped != anonymous.gzipped) own += gzipped.length();
-      return own;
+      return 64 + (body == null ? 0 : body.length()) + (gzipped == null ? 0 : gzipped.length());
     }
   }
 
@@ -134,10 +133,10 @@ public final class SignedInReads {
         .compose(anonymous -> {
           Overlay known = cache.personalOn() ? cache.overlay(overlayKey) : null;
           if (known != null) {
-            if (known.anonymous() == anonymous && known.readerVersion() == readerVersion
+            if (known.anonymous() == anonymous.stamp && known.readerVersion() == readerVersion
                 && System.currentTimeMillis() - known.storedAt() < ReadCache.MAX_AGE_MS) {
               overlayHits.increment();
-              return Future.succeededFuture(known);
+              return Future.succeededFuture(new Served(anonymous, known));
             }
             cache.drop(overlayKey, known);
           }
@@ -148,20 +147,29 @@ public final class SignedInReads {
               cache.keep(overlayKey, overlay);
             }
             return overlay;
-          });
+          }).map(overlay -> new Served(anonymous, overlay));
         })
         .recover(e -> e instanceof Problem p && p.status() == 404
             ? Future.succeededFuture(null) : Future.failedFuture(e))
-        .onSuccess(overlay -> {
-          if (overlay == null || overlay.touched()) {
+        .onSuccess(served -> {
+          if (served == null || served.overlay().touched()) {
             ownRead(ctx, uncached);
+            return;
+          }
+          shared.increment();
+          boolean gzip = ReadCache.acceptsGzip(ctx.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
+          Overlay overlay = served.overlay();
+          if (overlay.body() == null) {
+            ReadCache.send(ctx, gzip, served.anonymous().body, served.anonymous().gzipped);
           } else {
-            shared.increment();
-            boolean gzip = ReadCache.acceptsGzip(ctx.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
             ReadCache.send(ctx, gzip, overlay.body(), overlay.gzipped());
           }
         })
         .onFailure(ctx::fail);
+  }
+
+  /** The anonymous response a reader's read found, and their overlay on it. */
+  private record Served(ReadCache.Entry anonymous, Overlay overlay) {
   }
 
   private void ownRead(RoutingContext ctx, Supplier<Future<JsonObject>> uncached) {
@@ -185,12 +193,12 @@ public final class SignedInReads {
         if (row.getLong("id") != null) votes.put(row.getLong("id"), (int) row.getShort("value"));
       }
       long now = System.currentTimeMillis();
-      if (touched) return new Overlay(anonymous, readerVersion, now, true, null, null);
-      if (votes.isEmpty()) return new Overlay(anonymous, readerVersion, now, false, anonymous.body, anonymous.gzipped);
+      if (touched) return new Overlay(anonymous.stamp, readerVersion, now, true, null, null);
+      if (votes.isEmpty()) return new Overlay(anonymous.stamp, readerVersion, now, false, null, null);
       Buffer body = layout.usable() ? layout.withVotes(anonymous.body, votes) : withVotes(anonymous.body, page, votes);
       // Compressed once when it is kept; else the server's compression does it per response.
       Buffer gzipped = cache.personalOn() ? ReadCache.gzip(body) : null;
-      return new Overlay(anonymous, readerVersion, now, false, body, gzipped);
+      return new Overlay(anonymous.stamp, readerVersion, now, false, body, gzipped);
     });
   }
 
