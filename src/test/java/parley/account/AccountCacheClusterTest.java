@@ -55,11 +55,11 @@ class AccountCacheClusterTest {
     assertEquals(hits + 1, kept(), "B keeps carol's account");
   }
 
-  /** Makes a change through A and waits until B has heard of it. */
+  /** Makes a change through A and waits until B has heard of every account change A made, this one included. */
   private static void throughAHeardOnB(Supplier<Integer> change, int status) throws InterruptedException {
-    double heard = B.counted("parley_account_cache_invalidations", "origin", "remote");
     assertEquals(status, change.get());
-    B.awaitCounted("parley_account_cache_invalidations", "origin", "remote", heard);
+    double sent = A.counted("parley_account_cache_invalidations", "origin", "local");
+    B.awaitCounted("parley_account_cache_invalidations", "origin", "remote", sent - 1);
   }
 
   private int carolPostsOnB() {
