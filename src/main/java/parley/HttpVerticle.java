@@ -96,7 +96,8 @@ public final class HttpVerticle extends VerticleBase {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
     RateLimiter limits = node.limits();
     EventLog events = new EventLog(vertx, database.pool(), node.commits());
-    Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin(), node.readCache());
+    Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin(), node.readCache(),
+        node.accounts());
     Screening screening = new Screening(config.holds());
     Posts postsApi = new Posts(database.pool(), events, screening);
     Comments commentsApi = new Comments(database.pool(), events, screening);
@@ -108,10 +109,10 @@ public final class HttpVerticle extends VerticleBase {
         node.readCache(), signedIn);
     VoteRoutes voting = new VoteRoutes(votes, node.scores(), limits);
     ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
-    BlockRoutes blocks = new BlockRoutes(new Blocks(vertx, database.pool()));
+    BlockRoutes blocks = new BlockRoutes(new Blocks(database.pool(), node.accounts(), node.readCache()));
     ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi),
         new Review(database.pool(), events, screening));
-    AdminRoutes admin = new AdminRoutes(new Admin(vertx, database.pool(), events));
+    AdminRoutes admin = new AdminRoutes(new Admin(database.pool(), events, node.accounts()));
     NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
     DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(),
@@ -120,7 +121,8 @@ public final class HttpVerticle extends VerticleBase {
     EventLog liveEvents = new EventLog(vertx, database.livePool());
     InFlight inFlight = new InFlight();
     live = new Live(vertx, database.livePool(), liveEvents,
-        new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin(), node.readCache()),
+        new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin(), node.readCache(),
+            node.accounts()),
         new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters(),
         config.liveMaxLag(), inFlight::writing);
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);

@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import parley.account.AccountCache;
 import parley.account.Accounts;
 import parley.account.Tokens;
 import parley.config.AppConfig;
@@ -61,7 +62,7 @@ public final class Main {
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
       AtomicBoolean draining, RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay,
       PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores,
-      ConnectionGuard connectionGuard, ReadCache readCache) {
+      ConnectionGuard connectionGuard, ReadCache readCache, AccountCache accounts) {
 
     public int port() {
       return config.port();
@@ -191,6 +192,8 @@ public final class Main {
     ReadCache readCache = new ReadCache(config.readCache(), meters);
     commits.add(readCache::committed);
     readCache.listen(vertx);
+    AccountCache accounts = new AccountCache(config.readCache(), meters);
+    accounts.listen(vertx);
     countPublished(commits, meters);
     // Notifications follow committed writes; the catch-up makes any a crash cut off (each is made once).
     Notifier notifier = new Notifier(vertx, database.pool(), new EventLog(vertx, database.pool(), commits));
@@ -206,18 +209,18 @@ public final class Main {
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         new AtomicBoolean(), new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
         new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits), readCache),
-        new SearchSlots(config.searchConcurrency()), readCache);
+        new SearchSlots(config.searchConcurrency()), readCache, accounts);
     Gauge.builder("parley_search_in_flight", node.searches(), SearchSlots::inFlight)
         .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
     return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD), introduced)
-        .compose(v -> Accounts.promoteConfiguredAdmin(database.pool(), config.admin()))
+        .compose(v -> Accounts.promoteConfiguredAdmin(database.pool(), config.admin(), accounts))
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),
             node.commits(), node.relay(), meters, cluster, notifier, node.scores(), node.connections(),
-            readCache));
+            readCache, accounts));
   }
 
   /** Events this node's writes published, by topic kind. */

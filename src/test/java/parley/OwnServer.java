@@ -50,4 +50,21 @@ public final class OwnServer implements BeforeAllCallback, AfterAllCallback {
   public Main.Running running() {
     return running;
   }
+
+  /** The sum of this node's counters {@code name} with {@code tag} = {@code value}. */
+  public double counted(String name, String tag, String value) {
+    return running.meters().find(name).tag(tag, value).counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
+  /**
+   * Waits (polling, up to 10 s) until this node's counter has grown past {@code before}: how a test awaits a cluster
+   * message's arrival, which nothing else announces.
+   */
+  public void awaitCounted(String name, String tag, String value, double before) throws InterruptedException {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (counted(name, tag, value) <= before) {
+      if (System.nanoTime() > deadline) throw new AssertionError(name + "{" + tag + "=" + value + "} never grew");
+      Thread.sleep(5);
+    }
+  }
 }

@@ -89,22 +89,26 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     }
   }
 
-  /** The read caches of every server started on the shared database (weakly: a stopped server's may go). */
-  private static final java.util.Set<parley.readcache.ReadCache> READ_CACHES =
+  /** Every server started on the shared database (weakly: a stopped server's caches may go). */
+  private static final java.util.Set<Main.Running> WATCHED =
       java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
 
   private static Main.Running watched(Main.Running running) {
-    READ_CACHES.add(running.readCache());
+    WATCHED.add(running);
     return running;
   }
 
   /**
-   * Tells every server's anonymous read cache that the database changed without a write it could hear of (a
-   * truncation between tests restarts ids, so post 1 of the next test is not the post 1 a cache may hold).
+   * Tells every server's read cache and account cache that the database changed without a write they could hear of
+   * (a truncation between tests restarts ids, so post 1 or user 1 of the next test is not the one a cache may hold;
+   * a role set by SQL is no change the server was told of).
    */
   public static void clearReadCaches() {
-    synchronized (READ_CACHES) {
-      READ_CACHES.forEach(parley.readcache.ReadCache::clear);
+    synchronized (WATCHED) {
+      WATCHED.forEach(running -> {
+        running.readCache().clear();
+        running.accounts().clear();
+      });
     }
   }
 

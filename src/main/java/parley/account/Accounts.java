@@ -71,7 +71,8 @@ public final class Accounts {
       + "bio = CASE WHEN $5 THEN $6 ELSE bio END, image = CASE WHEN $7 THEN $8 ELSE image END "
       + "WHERE id = $1 RETURNING " + USER_COLUMNS;
 
-  private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1)";
+  private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1) "
+      + "RETURNING id";
 
   /** A user row with its password hash, for login only. */
   record Credentials(User user, String passwordHash) {
@@ -91,14 +92,16 @@ public final class Accounts {
   private final LoginThrottle logins;
   private final Optional<String> admin;
   private final ReadCache readCache;
+  private final AccountCache cache;
 
   /**
    * @param logins the node's login throttle, shared by every verticle ({@link #loginThrottle})
    * @param admin  the username made admin when it registers ({@code PARLEY_ADMIN})
    * @param readCache the node's anonymous read cache, which shows usernames on every post and comment
+   * @param cache     the node's accounts as the authenticator last read them
    */
   public Accounts(Vertx vertx, Pool pool, Tokens tokens, LoginThrottle logins, Optional<String> admin,
-      ReadCache readCache) {
+      ReadCache readCache, AccountCache cache) {
     this.vertx = vertx;
     this.pool = pool;
     this.tokens = tokens;
@@ -106,6 +109,7 @@ public final class Accounts {
     this.logins = logins;
     this.admin = admin;
     this.readCache = readCache;
+    this.cache = cache;
   }
 
   /** The node's login throttle, kept on this node (see {@link LoginThrottle}). */
@@ -119,10 +123,15 @@ public final class Accounts {
         hazelcast.getMap(Cluster.LOGIN_THROTTLE_MAP));
   }
 
-  /** Makes the configured admin ({@code PARLEY_ADMIN}) an admin at start-up if that account already exists. */
-  public static Future<Void> promoteConfiguredAdmin(Pool pool, Optional<String> admin) {
-    return admin.map(name -> pool.preparedQuery(PROMOTE_TO_ADMIN).execute(Tuple.of(name)).<Void>mapEmpty())
-        .orElse(Future.succeededFuture());
+  /**
+   * Makes the configured admin ({@code PARLEY_ADMIN}) an admin at start-up if that account already exists (and
+   * tells every node, whose caches may hold the account as it was).
+   */
+  public static Future<Void> promoteConfiguredAdmin(Pool pool, Optional<String> admin, AccountCache cache) {
+    return admin.map(name -> pool.preparedQuery(PROMOTE_TO_ADMIN).execute(Tuple.of(name)).<Void>map(rows -> {
+      rows.forEach(row -> cache.changed(AccountChanged.of(row.getLong("id"))));
+      return null;
+    })).orElse(Future.succeededFuture());
   }
 
   /** Creates an account (the configured admin's username gets the admin role) and signs it in. */
@@ -156,19 +165,28 @@ public final class Accounts {
   }
 
   /**
-   * Verifies a token and loads its user as they are now (so a role change, a ban, a sign-out everywhere or a deleted
-   * account counts at once). Fails with a 401 problem for a bad, expired or revoked token or a vanished account.
+   * Verifies a token and finds its user as they are now (so a role change, a ban, a sign-out everywhere or a deleted
+   * account counts at once): from the node's account cache, which every such change retires before it answers (see
+   * {@link AccountCache}), else from the database. Fails with a 401 problem for a bad, expired or revoked token or a
+   * vanished account.
    */
   public Future<Identity> identify(String token) {
     return tokens.verify(token)
         .recover(e -> Future.failedFuture(Problem.unauthorized("The token is invalid or has expired.")))
-        .compose(claims -> findById(claims.userId()).map(found -> {
-          User user = found.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
-          if (user.tokenVersion() != claims.version()) {
-            throw Problem.unauthorized("The token was revoked: sign in again.");
-          }
-          return new Identity(user.principal(), claims.expiresAt());
-        }));
+        .compose(claims -> cache.find(claims.userId(), () -> findById(claims.userId()))
+            .compose(found -> {
+              // A token newer than the kept account (issued on another node by a change whose message is still on
+              // its way) is checked against the database, not refused.
+              if (found.isPresent() && found.get().tokenVersion() < claims.version()) return findById(claims.userId());
+              return Future.succeededFuture(found);
+            })
+            .map(found -> {
+              User user = found.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
+              if (user.tokenVersion() != claims.version()) {
+                throw Problem.unauthorized("The token was revoked: sign in again.");
+              }
+              return new Identity(user.principal(), claims.expiresAt());
+            }));
   }
 
   /** A user as they are now, for live connections that must re-check a role, a ban or their tokens. */
@@ -185,7 +203,7 @@ public final class Accounts {
   /** Ends every token of the account issued so far, on every device and live connection. */
   public Future<Void> logoutAll(long userId) {
     return revokeTokens(userId).map(user -> {
-      AccountChanged.of(userId).publish(vertx);
+      cache.changed(AccountChanged.of(userId));
       return null;
     });
   }
@@ -213,7 +231,7 @@ public final class Accounts {
         })
         .map(changed -> {
           User user = changed.orElseThrow(() -> Problem.conflict("The password was changed meanwhile; try again."));
-          AccountChanged.of(me.id()).publish(vertx);
+          cache.changed(AccountChanged.of(me.id()));
           return session(user);
         });
   }
@@ -277,7 +295,8 @@ public final class Accounts {
         .map(rows -> {
           if (rows.size() == 0) throw Problem.unauthorized("The token's account no longer exists.");
           User user = User.fromRow(rows.iterator().next());
-          if (newHash != null) AccountChanged.of(userId).publish(vertx);
+          // Any change: a new password ends tokens, a new name is the principal's; the rest costs a query.
+          cache.changed(AccountChanged.of(userId));
           // A new name shows on every post and comment of theirs, in every thread and list: rare enough to retire
           // every cached response for.
           if (change.username() != null) readCache.invalidate(Invalidation.everythingChanged());

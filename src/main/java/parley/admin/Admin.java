@@ -1,12 +1,12 @@
 package parley.admin;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
+import parley.account.AccountCache;
 import parley.events.AccountChanged;
 import parley.events.EventLog;
 import parley.events.EventType;
@@ -36,14 +36,15 @@ public final class Admin {
   record Target(long id, String username, String role) {
   }
 
-  private final Vertx vertx;
   private final Pool pool;
   private final EventLog events;
+  private final AccountCache accounts;
 
-  public Admin(Vertx vertx, Pool pool, EventLog events) {
-    this.vertx = vertx;
+  /** @param accounts the node's account cache: a change retires the account there before it answers */
+  public Admin(Pool pool, EventLog events, AccountCache accounts) {
     this.pool = pool;
     this.events = events;
+    this.accounts = accounts;
   }
 
   Future<Target> user(String username) {
@@ -62,7 +63,7 @@ public final class Admin {
             reason, new JsonObject().put("username", target.username())
                 .put("until", until == null ? null : Iso.format(until))))
         .compose(entry -> box.publish(Publication.of(EventType.USER_BANNED, target.id(), entry.toJson()))))
-        .onSuccess(v -> AccountChanged.of(target.id()).publish(vertx));
+        .onSuccess(v -> accounts.changed(AccountChanged.of(target.id())));
   }
 
   /** Lifts a ban; nothing happens (and nothing is logged) if there is none. */
@@ -76,7 +77,7 @@ public final class Admin {
               .map(true);
         }))
         .map(changed -> {
-          if (changed) AccountChanged.of(target.id()).publish(vertx);
+          if (changed) accounts.changed(AccountChanged.of(target.id()));
           return null;
         });
   }
@@ -87,6 +88,6 @@ public final class Admin {
             target.id(), null,
             new JsonObject().put("username", target.username()).put("from", target.role()).put("to", role)))
         .compose(entry -> box.publish(Publication.of(EventType.USER_ROLE_CHANGED, target.id(), entry.toJson()))))
-        .onSuccess(v -> AccountChanged.of(target.id()).publish(vertx));
+        .onSuccess(v -> accounts.changed(AccountChanged.of(target.id())));
   }
 }

@@ -1,12 +1,14 @@
 package parley.block;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import parley.account.AccountCache;
 import parley.events.AccountChanged;
+import parley.readcache.Invalidation;
+import parley.readcache.ReadCache;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Problem;
@@ -45,12 +47,18 @@ public final class Blocks {
     }
   }
 
-  private final Vertx vertx;
   private final Pool pool;
+  private final AccountCache accounts;
+  private final ReadCache readCache;
 
-  public Blocks(Vertx vertx, Pool pool) {
-    this.vertx = vertx;
+  /**
+   * @param accounts  the node's account cache, through which every node's live connections hear of the change
+   * @param readCache the node's read cache, whose overlays of the blocker's reads the change makes stale
+   */
+  public Blocks(Pool pool, AccountCache accounts, ReadCache readCache) {
     this.pool = pool;
+    this.accounts = accounts;
+    this.readCache = readCache;
   }
 
   /** Blocks or unblocks someone by username, and tells the blocker's live connections everywhere. */
@@ -64,7 +72,9 @@ public final class Blocks {
         })
         .compose(v -> listNow(pool, me))
         .map(list -> {
-          AccountChanged.blocks(me, list.ids(), list.readAt()).publish(vertx);
+          // What the blocker reads changes (placeholders, a shorter feed): their overlays go before this answers.
+          readCache.invalidate(Invalidation.reader(me));
+          accounts.changed(AccountChanged.blocks(me, list.ids(), list.readAt()));
           return null;
         });
   }

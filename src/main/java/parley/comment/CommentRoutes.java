@@ -71,9 +71,8 @@ public final class CommentRoutes {
       cache.respond(ctx, cachedPages, cache.thread(postId), key, anonymousPage);
       return;
     }
-    signedIn.respond(ctx, reader, SignedInReads.Page.COMMENTS, postId,
-        () -> cache.read(cachedPages, cache.thread(postId), key, anonymousPage),
-        () -> page(postId, page, reader, sort));
+    signedIn.respond(ctx, reader, SignedInReads.Page.COMMENTS, postId, cachedPages, cache.thread(postId), key,
+        anonymousPage, () -> page(postId, page, reader, sort));
   }
 
   /** A page of the thread as this reader (or anyone signed out, for null) may see it. */

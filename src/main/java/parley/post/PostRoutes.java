@@ -88,9 +88,8 @@ public final class PostRoutes {
           () -> feedPage(page, null, sort, period, tag).map(JsonObject::toBuffer));
       return;
     }
-    signedIn.respond(ctx, reader, SignedInReads.Page.FEED, 0,
-        () -> cache.read(cachedFeeds, cache.feed(), key,
-            () -> feedPage(page, null, sort, period, tag).map(JsonObject::toBuffer)),
+    signedIn.respond(ctx, reader, SignedInReads.Page.FEED, 0, cachedFeeds, cache.feed(), key,
+        () -> feedPage(page, null, sort, period, tag).map(JsonObject::toBuffer),
         () -> feedPage(page, reader, sort, period, tag));
   }
 
@@ -167,9 +166,8 @@ public final class PostRoutes {
       cache.respond(ctx, cachedPosts, cache.thread(id), "post:" + id, () -> post(id, null).map(JsonObject::toBuffer));
       return;
     }
-    signedIn.respond(ctx, reader, SignedInReads.Page.POST, id,
-        () -> cache.read(cachedPosts, cache.thread(id), "post:" + id, () -> post(id, null).map(JsonObject::toBuffer)),
-        () -> post(id, reader));
+    signedIn.respond(ctx, reader, SignedInReads.Page.POST, id, cachedPosts, cache.thread(id), "post:" + id,
+        () -> post(id, null).map(JsonObject::toBuffer), () -> post(id, reader));
   }
 
   /** The post as this reader (or anyone signed out, for null) may see it. */

@@ -1,47 +1,47 @@
 package parley.readcache;
 
-import io.vertx.core.buffer.Buffer;
-
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToLongFunction;
 
 /**
- * Cached responses within a bound of entries and bytes, least recently used out first. Split into segments, each a
- * small synchronized LRU map with its share of the bounds, so the node's event loops rarely wait for each other.
+ * Cached values (responses, readers' overlays) within a bound of entries and bytes, least recently used out first.
+ * Split into segments, each a small synchronized LRU map with its share of the bounds, so the node's event loops
+ * rarely wait for each other.
  */
-final class BoundedStore {
-
-  /** A response body (and its gzip encoding) as it was read under a version of its scope, and when. */
-  record Entry(Buffer body, Buffer gzipped, long version, long storedAt) {
-    long bytes(String key) {
-      // The bodies, the key's chars, and roughly what the map entry and records cost.
-      return body.length() + gzipped.length() + 2L * key.length() + 120;
-    }
-  }
+final class BoundedStore<V> {
 
   private static final int SEGMENTS = 16;
 
-  private final Segment[] segments = new Segment[SEGMENTS];
+  private final java.util.List<Segment> segments = new java.util.ArrayList<>(SEGMENTS);
+  private final ToLongFunction<V> size;
   private final AtomicLong entries = new AtomicLong();
   private final AtomicLong bytes = new AtomicLong();
 
-  BoundedStore(int maxEntries, long maxBytes) {
+  /** @param size the bytes a value holds (its key and the map's bookkeeping are added here) */
+  BoundedStore(int maxEntries, long maxBytes, ToLongFunction<V> size) {
+    this.size = size;
     for (int i = 0; i < SEGMENTS; i++) {
-      segments[i] = new Segment(Math.max(1, maxEntries / SEGMENTS), Math.max(1, maxBytes / SEGMENTS));
+      segments.add(new Segment(Math.max(1, maxEntries / SEGMENTS), Math.max(1, maxBytes / SEGMENTS)));
     }
   }
 
-  Entry get(String key) {
+  private long bytes(String key, V value) {
+    // The value, the key's chars, and roughly what the map entry and records cost.
+    return size.applyAsLong(value) + 2L * key.length() + 120;
+  }
+
+  V get(String key) {
     return segment(key).get(key);
   }
 
-  void put(String key, Entry entry) {
+  void put(String key, V entry) {
     segment(key).put(key, entry);
   }
 
-  void remove(String key, Entry entry) {
+  void remove(String key, V entry) {
     segment(key).remove(key, entry);
   }
 
@@ -58,13 +58,13 @@ final class BoundedStore {
   }
 
   private Segment segment(String key) {
-    return segments[Math.floorMod(key.hashCode(), SEGMENTS)];
+    return segments.get(Math.floorMod(key.hashCode(), SEGMENTS));
   }
 
   private final class Segment {
     private final int maxEntries;
     private final long maxBytes;
-    private final LinkedHashMap<String, Entry> map = new LinkedHashMap<>(64, 0.75f, true);
+    private final LinkedHashMap<String, V> map = new LinkedHashMap<>(64, 0.75f, true);
     private long used;
 
     Segment(int maxEntries, long maxBytes) {
@@ -72,27 +72,27 @@ final class BoundedStore {
       this.maxBytes = maxBytes;
     }
 
-    synchronized Entry get(String key) {
+    synchronized V get(String key) {
       return map.get(key);
     }
 
-    synchronized void put(String key, Entry entry) {
-      long size = entry.bytes(key);
+    synchronized void put(String key, V entry) {
+      long size = bytes(key, entry);
       if (size > maxBytes) return;
-      Entry old = map.put(key, entry);
+      V old = map.put(key, entry);
       if (old != null) forget(key, old);
       used += size;
       entries.incrementAndGet();
       bytes.addAndGet(size);
-      Iterator<Map.Entry<String, Entry>> eldest = map.entrySet().iterator();
+      Iterator<Map.Entry<String, V>> eldest = map.entrySet().iterator();
       while ((map.size() > maxEntries || used > maxBytes) && eldest.hasNext()) {
-        Map.Entry<String, Entry> e = eldest.next();
+        Map.Entry<String, V> e = eldest.next();
         eldest.remove();
         forget(e.getKey(), e.getValue());
       }
     }
 
-    synchronized void remove(String key, Entry entry) {
+    synchronized void remove(String key, V entry) {
       if (map.remove(key, entry)) forget(key, entry);
     }
 
@@ -101,8 +101,8 @@ final class BoundedStore {
       map.clear();
     }
 
-    private void forget(String key, Entry entry) {
-      long size = entry.bytes(key);
+    private void forget(String key, V entry) {
+      long size = bytes(key, entry);
       used -= size;
       entries.decrementAndGet();
       bytes.addAndGet(-size);

@@ -11,45 +11,63 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What a committed write made stale in the anonymous read cache: some threads (their post and its comment pages),
- * the feed's lists, or everything. Derived from the write's events, or named by writes that publish none (votes,
- * renames).
+ * What a committed write made stale in the read cache: some threads (their post and its comment pages), the feed's
+ * lists, some readers' overlays (their votes, blocks and held content, see {@link SignedInReads}), or everything.
+ * Derived from the write's events, or named by writes that publish none (votes, renames, blocks).
  *
- * @param everything every cached response
+ * @param everything every cached response and overlay
  * @param feed       every feed list
  * @param threads    the posts whose post JSON and comment pages are stale
+ * @param readers    the readers whose own state changed: every overlay of theirs is stale
  */
-public record Invalidation(boolean everything, boolean feed, Set<Long> threads) {
+public record Invalidation(boolean everything, boolean feed, Set<Long> threads, Set<Long> readers) {
 
   public Invalidation {
     threads = Set.copyOf(threads);
+    readers = Set.copyOf(readers);
   }
 
   public static Invalidation everythingChanged() {
-    return new Invalidation(true, false, Set.of());
+    return new Invalidation(true, false, Set.of(), Set.of());
   }
 
   /** A thread changed, and with {@code feedToo} its post's item in the feed lists (a post's score). */
   public static Invalidation thread(long postId, boolean feedToo) {
-    return new Invalidation(false, feedToo, Set.of(postId));
+    return new Invalidation(false, feedToo, Set.of(postId), Set.of());
+  }
+
+  /** Something of a reader's own changed (a block made or lifted): what they read differs from before. */
+  public static Invalidation reader(long userId) {
+    return new Invalidation(false, false, Set.of(), Set.of(userId));
+  }
+
+  /** This, and a reader whose own state the same write changed (a voter's vote). */
+  public Invalidation andReader(long userId) {
+    Set<Long> more = new TreeSet<>(readers);
+    more.add(userId);
+    return new Invalidation(everything, feed, threads, more);
   }
 
   public boolean isEmpty() {
-    return !everything && !feed && threads.isEmpty();
+    return !everything && !feed && threads.isEmpty() && readers.isEmpty();
   }
 
   /**
    * The staleness a write's committed events describe. Each copy on a thread topic makes that thread stale, each on
-   * the feed the feed; beyond that each type is decided here, and the switch has no default, so a new event type does
+   * the feed the feed, each on a user's own topic that user's overlays (their content was held, hidden, restored,
+   * approved or rejected: what they alone see in a thread changed); beyond that each type is decided here, and the switch has no default, so a new event type does
    * not compile until someone says what it makes stale.
    */
   public static Invalidation of(List<LiveEvent> events) {
     boolean everything = false;
     boolean feed = false;
     Set<Long> threads = new TreeSet<>();
+    Set<Long> readers = new TreeSet<>();
     for (LiveEvent event : events) {
       Long post = Topics.postOf(event.topic());
       if (post != null) threads.add(post);
+      Long user = Topics.userOf(event.topic());
+      if (user != null) readers.add(user);
       if (Topics.FEED.equals(event.topic())) feed = true;
       EventType type = EventType.named(event.type());
       if (type == null) {
@@ -78,18 +96,22 @@ public record Invalidation(boolean everything, boolean feed, Set<Long> threads) 
             USER_UNBANNED, USER_ROLE_CHANGED, FILTER_ADDED, FILTER_REMOVED -> everything = true;
       }
     }
-    return new Invalidation(everything, feed, threads);
+    return new Invalidation(everything, feed, threads, readers);
   }
 
   JsonObject toJson() {
     return new JsonObject().put("everything", everything).put("feed", feed)
-        .put("threads", new JsonArray(List.copyOf(threads)));
+        .put("threads", new JsonArray(List.copyOf(threads))).put("readers", new JsonArray(List.copyOf(readers)));
   }
 
   static Invalidation fromJson(JsonObject json) {
-    Set<Long> threads = new TreeSet<>();
-    JsonArray ids = json.getJsonArray("threads", new JsonArray());
-    for (int i = 0; i < ids.size(); i++) threads.add(ids.getLong(i));
-    return new Invalidation(json.getBoolean("everything", true), json.getBoolean("feed", true), threads);
+    return new Invalidation(json.getBoolean("everything", true), json.getBoolean("feed", true),
+        ids(json.getJsonArray("threads", new JsonArray())), ids(json.getJsonArray("readers", new JsonArray())));
+  }
+
+  private static Set<Long> ids(JsonArray list) {
+    Set<Long> ids = new TreeSet<>();
+    for (int i = 0; i < list.size(); i++) ids.add(list.getLong(i));
+    return ids;
   }
 }

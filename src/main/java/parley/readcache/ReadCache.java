@@ -23,8 +23,9 @@ import java.util.function.Supplier;
 
 /**
  * This node's cache of the encoded responses anonymous readers get (a post, a thread's comment pages, the feed's
- * lists), so a hit costs no query and no JSON. Signed-in readers get these pages too, with their own votes laid over,
- * when nothing of theirs changes them ({@link SignedInReads}); nothing of a reader's own is kept here.
+ * lists), so a hit costs no query and no JSON; and of each signed-in reader's overlay on them (their votes on the
+ * page, whether anything of theirs changes it, their personalised bytes), so their hit costs none either
+ * ({@link SignedInReads}).
  *
  * <p>The rule that keeps it safe: every response belongs to a scope (one thread, or the feed) whose <em>version</em>
  * is a sum of counters that only grow: one for everything, and one for the thread (or the feed). A write bumps the
@@ -34,11 +35,14 @@ import java.util.function.Supplier;
  * read whose snapshot predates a commit was noted before that commit's bump, and the bump retires it, whether it
  * lands before or after the read completes; a read that races a commit can never pin the old content. Content
  * changed by a write that is not told (a commit whose outcome the connection lost, a lost cluster message) ages out
- * after {@link #MAX_AGE_MS}.
+ * after {@link #MAX_AGE_MS}. A reader's overlay follows the same rule with a second version, the reader's own
+ * (everything's counter plus the reader's), bumped by every write that changes what they alone see (their votes,
+ * their blocks, their content held, hidden, restored, approved or rejected), and is served only with the very
+ * anonymous response it was made over.
  *
- * <p>Threads share {@value #THREAD_SLOTS} counters by post id: two threads in one slot retire each other's pages,
- * which costs hits, never correctness, and keeps the counters' memory fixed. One per node, shared by its HTTP
- * verticles.
+ * <p>Threads share {@value #THREAD_SLOTS} counters by post id, and readers {@value #READER_SLOTS} by user id: two in
+ * one slot retire each other's entries, which costs hits, never correctness, and keeps the counters' memory fixed.
+ * One per node, shared by its HTTP verticles.
  */
 public final class ReadCache {
 
@@ -47,15 +51,53 @@ public final class ReadCache {
 
   static final int THREAD_SLOTS = 4096;
 
+  static final int READER_SLOTS = 16384;
+
   /** Where nodes tell each other what their writes made stale (internal, never bridged to clients). */
   static final String ADDRESS = "parley.internal.read-cache";
 
+  private static final AtomicLong STAMPS = new AtomicLong();
+
+  /**
+   * A response body (and its gzip encoding) as it was read under a version of its scope, and when; with a stamp no
+   * other entry has (readers' overlays name the entry they were made over by it, so they never hold it in memory),
+   * and where its items' votes go, worked out once for the first signed-in reader.
+   */
+  static final class Entry {
+    final Buffer body;
+    final Buffer gzipped;
+    final long version;
+    final long storedAt;
+    final long stamp = STAMPS.incrementAndGet();
+    private volatile Layout layout;
+
+    Entry(Buffer body, Buffer gzipped, long version, long storedAt) {
+      this.body = body;
+      this.gzipped = gzipped;
+      this.version = version;
+      this.storedAt = storedAt;
+    }
+
+    Layout layout(boolean single) {
+      Layout known = layout;
+      if (known == null) layout = known = Layout.of(body, single);
+      return known;
+    }
+
+    long bytes() {
+      return body.length() + gzipped.length();
+    }
+  }
+
   private final boolean on;
-  private final BoundedStore store;
+  private final boolean personalOn;
+  private final BoundedStore<Entry> store;
+  private final BoundedStore<SignedInReads.Overlay> overlays;
   private final String node = UUID.randomUUID().toString();
   private final AtomicLong everything = new AtomicLong();
   private final AtomicLong feed = new AtomicLong();
   private final AtomicLongArray threads = new AtomicLongArray(THREAD_SLOTS);
+  private final AtomicLongArray readers = new AtomicLongArray(READER_SLOTS);
   private final Counter localInvalidations;
   private final Counter remoteInvalidations;
   private final MeterRegistry meters;
@@ -63,12 +105,20 @@ public final class ReadCache {
 
   public ReadCache(ReadCacheSettings settings, MeterRegistry meters) {
     this.on = settings.on();
-    this.store = new BoundedStore(settings.maxEntries(), settings.maxBytes());
+    this.personalOn = settings.personalOn();
+    this.store = new BoundedStore<>(settings.maxEntries(), settings.maxBytes(), Entry::bytes);
+    this.overlays = new BoundedStore<>(Math.max(1, settings.personalEntries()), Math.max(1, settings.personalBytes()),
+        SignedInReads.Overlay::bytes);
     this.meters = meters;
     Gauge.builder("parley_read_cache_entries", store, BoundedStore::entries)
         .description("Responses in this node's anonymous read cache").register(meters);
     Gauge.builder("parley_read_cache_bytes", store, BoundedStore::bytes)
         .description("Bytes of responses in this node's anonymous read cache (bounded by PARLEY_READ_CACHE_MB)")
+        .register(meters);
+    Gauge.builder("parley_read_cache_overlays", overlays, BoundedStore::entries)
+        .description("Signed-in readers' overlays in this node's read cache").register(meters);
+    Gauge.builder("parley_read_cache_overlay_bytes", overlays, BoundedStore::bytes)
+        .description("Bytes of readers' overlays in this node's read cache (bounded by PARLEY_READ_CACHE_PERSONAL_MB)")
         .register(meters);
     localInvalidations = invalidations("local");
     remoteInvalidations = invalidations("remote");
@@ -102,6 +152,14 @@ public final class ReadCache {
         .register(meters);
   }
 
+  /** Signed-in reads of a cached page whose reader's overlay was kept ("hit") or had to be queried ("miss"). */
+  Counter overlayCounter(String result) {
+    return Counter.builder("parley_read_cache_overlays_requests").tag("result", result)
+        .description("Signed-in reads of a cached page that found the reader's overlay kept (hit) or queried it "
+            + "(miss)")
+        .register(meters);
+  }
+
   /** The kinds of response cached: a post, a page of a thread's comments, a page of the feed. */
   public Kind kind(String name) {
     return new Kind(name);
@@ -109,6 +167,11 @@ public final class ReadCache {
 
   public boolean on() {
     return on;
+  }
+
+  /** Whether readers' overlays are kept (with the anonymous cache, and room for them). */
+  boolean personalOn() {
+    return personalOn;
   }
 
   /** The version of a thread's responses (its post and comment pages). */
@@ -122,8 +185,18 @@ public final class ReadCache {
     return () -> everything.get() + feed.get();
   }
 
+  /** The version of a reader's own state: what of theirs changes what they read (votes, blocks, held content). */
+  LongSupplier reader(long userId) {
+    int slot = readerSlot(userId);
+    return () -> everything.get() + readers.get(slot);
+  }
+
   private static int slot(long postId) {
     return (int) Math.floorMod(postId ^ (postId >>> 17), (long) THREAD_SLOTS);
+  }
+
+  private static int readerSlot(long userId) {
+    return (int) Math.floorMod(userId ^ (userId >>> 17), (long) READER_SLOTS);
   }
 
   /**
@@ -135,32 +208,39 @@ public final class ReadCache {
    */
   public void respond(RoutingContext ctx, Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
     boolean gzip = on && acceptsGzip(ctx.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
-    lookup(kind, scope, key, load).onSuccess(entry -> {
-      HttpServerResponse response = ctx.response();
-      if (!response.headers().contains(HttpHeaders.CONTENT_TYPE)) {
-        response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
-      }
-      if (gzip) {
-        // The server's compressor leaves a response that already has a Content-Encoding alone.
-        response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip").end(entry.gzipped());
-      } else {
-        response.end(entry.body());
-      }
-    }).onFailure(ctx::fail);
+    lookup(kind, scope, key, load).onSuccess(entry -> send(ctx, gzip, entry.body, entry.gzipped))
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * Sends a body with the headers the uncached path sends ({@code RoutingContext.json}'s): to a client that takes
+   * gzip (and {@code gzipped} at hand) already compressed, as the server's compression would have sent it.
+   */
+  static void send(RoutingContext ctx, boolean gzip, Buffer body, Buffer gzipped) {
+    HttpServerResponse response = ctx.response();
+    if (!response.headers().contains(HttpHeaders.CONTENT_TYPE)) {
+      response.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+    }
+    if (gzip && gzipped != null) {
+      // The server's compressor leaves a response that already has a Content-Encoding alone.
+      response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip").end(gzipped);
+    } else {
+      response.end(body);
+    }
   }
 
   /** The body of an anonymous read, from the cache or from {@code load}, by the rule in the class comment. */
-  public Future<Buffer> read(Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
-    return lookup(kind, scope, key, load).map(BoundedStore.Entry::body);
+  Future<Buffer> read(Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
+    return lookup(kind, scope, key, load).map(entry -> entry.body);
   }
 
-  private Future<BoundedStore.Entry> lookup(Kind kind, LongSupplier scope, String key,
-      Supplier<Future<Buffer>> load) {
-    if (!on) return load.get().map(body -> new BoundedStore.Entry(body, null, 0, 0));
+  /** The cached response of an anonymous read, or the one {@code load} reads, by the rule in the class comment. */
+  Future<Entry> lookup(Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
+    if (!on) return load.get().map(body -> new Entry(body, null, 0, 0));
     long version = scope.getAsLong();
-    BoundedStore.Entry cached = store.get(key);
+    Entry cached = store.get(key);
     if (cached != null) {
-      if (cached.version() == version && System.currentTimeMillis() - cached.storedAt() < MAX_AGE_MS) {
+      if (cached.version == version && System.currentTimeMillis() - cached.storedAt < MAX_AGE_MS) {
         kind.hits.increment();
         return Future.succeededFuture(cached);
       }
@@ -168,11 +248,23 @@ public final class ReadCache {
     }
     kind.misses.increment();
     return load.get().map(body -> {
-      BoundedStore.Entry read = new BoundedStore.Entry(body, gzip(body), version, System.currentTimeMillis());
+      Entry read = new Entry(body, gzip(body), version, System.currentTimeMillis());
       // The version was noted before the query: if a write was told of since, this body may predate it.
       if (scope.getAsLong() == version) store.put(key, read);
       return read;
     });
+  }
+
+  SignedInReads.Overlay overlay(String key) {
+    return overlays.get(key);
+  }
+
+  void keep(String key, SignedInReads.Overlay overlay) {
+    overlays.put(key, overlay);
+  }
+
+  void drop(String key, SignedInReads.Overlay overlay) {
+    overlays.remove(key, overlay);
   }
 
   /** Whether an Accept-Encoding header takes gzip (named, and not with q=0). */
@@ -196,7 +288,7 @@ public final class ReadCache {
     return false;
   }
 
-  private static Buffer gzip(Buffer body) {
+  static Buffer gzip(Buffer body) {
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(body.length() / 4 + 64);
     try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(bytes)) {
       out.write(body.getBytes());
@@ -235,12 +327,14 @@ public final class ReadCache {
   public void clear() {
     everything.incrementAndGet();
     store.clear();
+    overlays.clear();
   }
 
   private void apply(Invalidation stale) {
     if (stale.everything()) everything.incrementAndGet();
     if (stale.feed()) feed.incrementAndGet();
     for (long post : stale.threads()) threads.incrementAndGet(slot(post));
+    for (long reader : stale.readers()) readers.incrementAndGet(readerSlot(reader));
   }
 
   /** Hears the other nodes' invalidations (and sends this node's from now on). */

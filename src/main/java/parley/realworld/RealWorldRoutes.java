@@ -299,7 +299,7 @@ public final class RealWorldRoutes {
         .compose(v -> articles.one(id, caller))
         .compose(readable -> favorite ? votes.favorite(id, caller) : votes.unfavorite(id, caller))
         .compose(tally -> {
-          scores.changed(tally);
+          scores.changed(tally, caller.id());
           return articles.one(id, caller);
         })
         .onSuccess(article -> ctx.json(new JsonObject().put("article", article)))

@@ -50,14 +50,14 @@ public final class ScoreBoard {
   }
 
   /**
-   * An item's counts changed (its vote committed). Cached pages showing the old counts are retired at once (the
-   * score event comes only when the window closes): the thread, and for a post the feed, whose order and items
-   * show its score.
+   * An item's counts changed (the voter's vote committed). Cached pages showing the old counts are retired at once
+   * (the score event comes only when the window closes): the thread, and for a post the feed, whose order and items
+   * show its score; and the voter's overlays, which hold their own votes.
    */
-  public void changed(Votes.Tally tally) {
+  public void changed(Votes.Tally tally, long voterId) {
     Votes.Kind kind = tally.kind();
     long id = tally.id();
-    readCache.invalidate(Invalidation.thread(tally.postId(), kind == Votes.Kind.POST));
+    readCache.invalidate(Invalidation.thread(tally.postId(), kind == Votes.Kind.POST).andReader(voterId));
     announce(kind, id);
   }
 

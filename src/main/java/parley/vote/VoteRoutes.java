@@ -52,7 +52,7 @@ public final class VoteRoutes {
     limits.take(AppConfig.LIMIT_VOTES, "user:" + voter.id())
         .compose(v -> votes.vote(kind, id, voter, value.intValue()))
         .onSuccess(tally -> {
-          scores.changed(tally);
+          scores.changed(tally, voter.id());
           ctx.json(tally.toJson());
         })
         .onFailure(ctx::fail);
@@ -64,7 +64,7 @@ public final class VoteRoutes {
     limits.take(AppConfig.LIMIT_VOTES, "user:" + voter.id())
         .compose(v -> votes.withdraw(kind, id, voter))
         .onSuccess(tally -> {
-          scores.changed(tally);
+          scores.changed(tally, voter.id());
           ctx.json(tally.toJson());
         })
         .onFailure(ctx::fail);

@@ -33,16 +33,12 @@ class ReadCacheClusterTest {
   private final Api onB = new Api("http://localhost:" + B.port());
 
   private static double counted(OwnServer node, String name, String tag, String value) {
-    return node.running().meters().find(name).tag(tag, value).counters().stream().mapToDouble(c -> c.count()).sum();
+    return node.counted(name, tag, value);
   }
 
-  /** Waits (polling B's counter, up to 10 s) until B has heard of {@code more} invalidations from other nodes. */
+  /** Waits until B has heard of more invalidations from other nodes than {@code before}. */
   private static void awaitHeardOnB(double before) throws InterruptedException {
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (counted(B, "parley_read_cache_invalidations", "origin", "remote") <= before) {
-      if (System.nanoTime() > deadline) throw new AssertionError("node B never heard of the write on node A");
-      Thread.sleep(5);
-    }
+    B.awaitCounted("parley_read_cache_invalidations", "origin", "remote", before);
   }
 
   @Test

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class ReadCacheRulesTest {
 
-  private final ReadCache cache = new ReadCache(new ReadCacheSettings(true, 1000, 1 << 20), new SimpleMeterRegistry());
+  private final ReadCache cache = new ReadCache(new ReadCacheSettings(true, 1000, 1 << 20, 1000, 1 << 20, 1000), new SimpleMeterRegistry());
   private final ReadCache.Kind kind = cache.kind("test");
   private final AtomicInteger loads = new AtomicInteger();
 
@@ -81,13 +81,13 @@ class ReadCacheRulesTest {
 
   @Test
   void theBoundsHold() {
-    ReadCache small = new ReadCache(new ReadCacheSettings(true, 32, 1 << 20), new SimpleMeterRegistry());
+    ReadCache small = new ReadCache(new ReadCacheSettings(true, 32, 1 << 20, 1000, 1 << 20, 1000), new SimpleMeterRegistry());
     ReadCache.Kind k = small.kind("test");
     for (int i = 0; i < 1000; i++) {
       small.read(k, small.thread(i), "k" + i, () -> Future.succeededFuture(Buffer.buffer("x".repeat(100))));
     }
     assertEquals(32, small.entries(), "entries");
-    ReadCache tight = new ReadCache(new ReadCacheSettings(true, 100_000, 64 * 1024), new SimpleMeterRegistry());
+    ReadCache tight = new ReadCache(new ReadCacheSettings(true, 100_000, 64 * 1024, 1000, 1 << 20, 1000), new SimpleMeterRegistry());
     ReadCache.Kind t = tight.kind("test");
     for (int i = 0; i < 1000; i++) {
       tight.read(t, tight.thread(i), "k" + i, () -> Future.succeededFuture(Buffer.buffer("x".repeat(1000))));
@@ -98,7 +98,7 @@ class ReadCacheRulesTest {
 
   @Test
   void offMeansEveryReadLoads() {
-    ReadCache off = new ReadCache(new ReadCacheSettings(false, 1000, 1 << 20), new SimpleMeterRegistry());
+    ReadCache off = new ReadCache(new ReadCacheSettings(false, 1000, 1 << 20, 1000, 1 << 20, 1000), new SimpleMeterRegistry());
     ReadCache.Kind k = off.kind("test");
     AtomicInteger n = new AtomicInteger();
     for (int i = 0; i < 3; i++) off.read(k, off.thread(1), "k", () -> Future.succeededFuture(Buffer.buffer("" + n.incrementAndGet())));
