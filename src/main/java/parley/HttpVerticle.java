@@ -99,7 +99,7 @@ public final class HttpVerticle extends VerticleBase {
     Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin(), node.readCache());
     Screening screening = new Screening(config.holds());
     Posts postsApi = new Posts(database.pool(), events, screening);
-    Comments commentsApi = new Comments(database.pool(), events, screening);
+    Comments commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(), node.meters());
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
     SignedInReads signedIn = new SignedInReads(database.pool(), node.readCache());

@@ -57,6 +57,7 @@ public record AppConfig(
     Duration searchTimeout,
     int searchConcurrency,
     int searchRankLimit,
+    int commentGroupSize,
     Map<String, Limit> limits,
     WebhookSettings webhooks,
     ReadCacheSettings readCache) {
@@ -107,6 +108,11 @@ public record AppConfig(
    * only, so a common word costs about what a rare one does.
    */
   public static final String SEARCH_RANK_LIMIT = "PARLEY_SEARCH_RANK_LIMIT";
+  /**
+   * The most new comments one transaction writes together: comments that arrive while their event loop's group is
+   * committing go together in the next one (1: every comment in its own transaction).
+   */
+  public static final String COMMENT_GROUP_SIZE = "PARLEY_COMMENT_GROUP_SIZE";
 
   // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
   public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
@@ -158,6 +164,9 @@ public record AppConfig(
     if (searchTimeout.toMillis() < 1) throw new IllegalArgumentException(SEARCH_TIMEOUT + " must be at least 1ms");
     if (searchConcurrency < 1) throw new IllegalArgumentException(SEARCH_CONCURRENCY + " must be at least 1");
     if (searchRankLimit < 1) throw new IllegalArgumentException(SEARCH_RANK_LIMIT + " must be at least 1");
+    if (commentGroupSize < 1 || commentGroupSize > 1_000) {
+      throw new IllegalArgumentException(COMMENT_GROUP_SIZE + " must be 1 to 1000");
+    }
     if (clusterPort < 1 || clusterPort > 65535) throw new IllegalArgumentException(CLUSTER_PORT + " must be a port");
     if (clusterBusPort < 0 || clusterBusPort > 65535) {
       throw new IllegalArgumentException(CLUSTER_BUS_PORT + " must be a port, or 0 for any free one");
@@ -243,6 +252,7 @@ public record AppConfig(
         duration(values, SEARCH_TIMEOUT, Duration.ofSeconds(2)),
         intValue(values, SEARCH_CONCURRENCY, 4),
         intValue(values, SEARCH_RANK_LIMIT, 1_000),
+        intValue(values, COMMENT_GROUP_SIZE, 64),
         limits(values),
         WebhookSettings.from(values),
         ReadCacheSettings.from(values));
@@ -268,7 +278,7 @@ public record AppConfig(
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
-        searchRankLimit, limits, webhooks, readCache);
+        searchRankLimit, commentGroupSize, limits, webhooks, readCache);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */
