@@ -237,7 +237,7 @@ public final class Comments {
     this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
     // Registered once per node: every HTTP verticle's Comments counts into the same meters.
     this.arrived = Counter.builder("parley_comment_group_members")
-        .description("New comments handed to a group commit").register(meters);
+        .description("New comments to write, in groups or (PARLEY_COMMENT_GROUP_SIZE 1) alone").register(meters);
     this.groupSizes = DistributionSummary.builder("parley_comment_group_size")
         .description("New comments per group transaction").register(meters);
     this.oneByOne = Counter.builder("parley_comment_group_fallbacks")
@@ -265,9 +265,9 @@ public final class Comments {
    * one, where its claim finds the first's answer, as it would have waited for the first's transaction.
    */
   public Future<Comment> insert(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim) {
+    arrived.increment();
     if (maxGroup == 1) return insertAlone(postId, author, input, claim);
     onOwnLoop();
-    arrived.increment();
     Member member = new Member(postId, author, input, claim, Promise.promise());
     if (writing) {
       waiting.addLast(member);
