@@ -210,6 +210,9 @@ public final class Comments {
   public record ThreadPage(List<Seen> comments, long seq) {
   }
 
+  /** New comments waiting for their event loop's group in flight, beyond which more are refused with a 503. */
+  static final int MAX_WAITING = 2_000;
+
   private final Pool pool;
   private final EventLog events;
   private final Screening screening;
@@ -270,6 +273,10 @@ public final class Comments {
     onOwnLoop();
     Member member = new Member(postId, author, input, claim, Promise.promise());
     if (writing) {
+      if (waiting.size() >= MAX_WAITING) {
+        return Future.failedFuture(
+            Problem.unavailable("Too many comments are waiting to be written: try again in a moment.", 1));
+      }
       waiting.addLast(member);
     } else {
       writing = true;
