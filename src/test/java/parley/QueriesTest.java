@@ -158,7 +158,7 @@ class QueriesTest {
     if (sql.contains("unnest(") && sql.contains("INSERT INTO events")) return "appends, all at once";
     if (sql.contains("INSERT INTO topic_seqs")) return "append, numbered";
     if (sql.contains("events_global_seq")) return "append, shared";
-    if (sql.startsWith("UPDATE idempotency_keys")) return "store the answer";
+    if (sql.contains("UPDATE idempotency_keys")) return "store the answer";
     return sql;
   }
 

@@ -37,6 +37,19 @@ public final class Mentions {
     });
   }
 
+  /** As {@link #render} for several texts, with one query for all their mentions (none when none mentions anyone). */
+  public static Future<List<Markdown.Rendered>> renderAll(SqlClient sql, List<String> markdowns) {
+    return mentionedIn(sql, markdowns).map(found -> {
+      List<Markdown.Rendered> out = new java.util.ArrayList<>(markdowns.size());
+      for (int i = 0; i < markdowns.size(); i++) {
+        Map<String, String> users = new LinkedHashMap<>();
+        found.get(i).forEach((lower, account) -> users.put(lower, account.username()));
+        out.add(Markdown.render(markdowns.get(i), users));
+      }
+      return out;
+    });
+  }
+
   /**
    * As {@link #mentioned(SqlClient, String)} for several texts with one query (none when no text mentions anyone):
    * each text's accounts, in the order of the texts.

@@ -21,8 +21,22 @@ import parley.post.Threads;
 import parley.access.Visibility;
 import parley.screening.Screening;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Promise;
+import io.vertx.pgclient.PgException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.screening.Filter;
+
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.HashSet;
 import java.util.Set;
@@ -35,6 +49,8 @@ import java.util.Set;
  * other, and no two writes can deadlock.
  */
 public final class Comments {
+
+  private static final Logger log = LoggerFactory.getLogger(Comments.class);
 
   /**
    * A new comment, in one statement: the thread's post row locked ($1, see {@link Threads#lockForComment}); then
@@ -71,6 +87,48 @@ public final class Comments {
         FROM r LEFT JOIN counted ON true LEFT JOIN c ON true LEFT JOIN users u ON u.id = c.author_id""".formatted(
       Threads.lockForComment("$1"), Visibility.restricted("pc", "parent_hidden"),
       Visibility.commenterBlocked("$3", "p.author_id", "pc.author_id"), Threads.countComment("$1", "$7", "accepted"),
+      Comment.COLUMNS);
+
+  /**
+   * A group of new comments, in one statement: {@link #ADD} for many comments at once, each comment one element of
+   * the arrays $1..$7 (post, parent or null, author, body, HTML, why it is held or null, count delta), in the
+   * group's order. The threads' post rows are locked first, in ascending id order ({@link Threads#lockForComments});
+   * then each comment is checked as ADD checks it (its parent read FOR SHARE, for the same reason); the accepted
+   * ones take their ids in the group's order (so a thread's comments are numbered in the order their events are),
+   * each thread's count moves once by its accepted comments, and they are inserted. One row per comment, in the
+   * group's order: {@code found} false when its thread takes no comments, the comment columns null when it was
+   * refused, and {@code comment_count} the thread's count after the whole group.
+   */
+  private static final String ADD_MANY = """
+      WITH m AS (
+        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[])
+          WITH ORDINALITY AS m(post_id, parent_id, author_id, body, body_html, held_for, delta, n)),
+      p AS MATERIALIZED (%s),
+      r AS MATERIALIZED (
+        SELECT m.n, p.author_id AS post_author, p.locked, pc.id IS NOT NULL AS parent_found,
+               pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked
+          FROM m JOIN p ON p.id = m.post_id LEFT JOIN LATERAL (
+            SELECT * FROM comments WHERE id = m.parent_id AND post_id = p.id FOR SHARE) pc ON true),
+      accepted AS MATERIALIZED (
+        SELECT ok.*, nextval('comments_id_seq') AS id FROM (
+          SELECT m.* FROM m JOIN r USING (n) WHERE NOT r.locked AND NOT r.blocked
+             AND (m.parent_id IS NULL OR (r.parent_found AND NOT r.parent_deleted AND NOT r.parent_hidden))
+           ORDER BY m.n) ok),
+      counted AS (%s),
+      c AS (
+        INSERT INTO comments (id, post_id, parent_id, author_id, body, body_html, pending_at, pending_reason)
+        OVERRIDING SYSTEM VALUE
+        SELECT id, post_id, parent_id, author_id, body, body_html, CASE WHEN held_for IS NOT NULL THEN now() END,
+               held_for
+          FROM accepted ORDER BY n
+        RETURNING *)
+      SELECT m.n, r.n IS NOT NULL AS found, r.post_author, r.locked, r.parent_found, r.parent_author,
+             r.parent_deleted, r.parent_hidden, r.blocked, counted.comment_count, %s
+        FROM m LEFT JOIN r USING (n) LEFT JOIN counted ON counted.post_id = m.post_id
+        LEFT JOIN accepted x ON x.n = m.n LEFT JOIN c ON c.id = x.id LEFT JOIN users u ON u.id = c.author_id
+       ORDER BY m.n""".formatted(
+      Threads.lockForComments("$1::bigint[]"), Visibility.restricted("pc", "parent_hidden"),
+      Visibility.commenterBlocked("m.author_id", "p.author_id", "pc.author_id"), Threads.countComments("accepted"),
       Comment.COLUMNS);
 
   /** Who a comment's arrival concerns besides its thread: the post's author and the parent comment's. */
@@ -152,15 +210,42 @@ public final class Comments {
   public record ThreadPage(List<Seen> comments, long seq) {
   }
 
+  /** New comments waiting for their event loop's group in flight, beyond which more are refused with a 503. */
+  static final int MAX_WAITING = 2_000;
+
   private final Pool pool;
   private final EventLog events;
   private final Screening screening;
+  private final int maxGroup;
+  /** New comments waiting for their event loop's group in flight, oldest first (touched only from that loop). */
+  private final ArrayDeque<Member> waiting = new ArrayDeque<>();
+  /** Whether a group is in flight on this event loop. */
+  private boolean writing;
+  /** The event-loop thread of the verticle this belongs to, the only one that may touch {@link #waiting}. */
+  private final Thread owner;
+  private final Counter arrived;
+  private final DistributionSummary groupSizes;
+  private final Counter oneByOne;
 
-  /** Comments read through {@code pool}, written through {@code events}' transactions and screened on the way in. */
-  public Comments(Pool pool, EventLog events, Screening screening) {
+  /**
+   * Comments read through {@code pool}, written through {@code events}' transactions and screened on the way in;
+   * at most {@code maxGroup} new comments in one transaction (see {@link #insert}). Made on the HTTP verticle's
+   * context and called only from it, as its routes are.
+   */
+  public Comments(Pool pool, EventLog events, Screening screening, int maxGroup, MeterRegistry meters) {
     this.pool = pool;
     this.events = events;
     this.screening = screening;
+    this.maxGroup = maxGroup;
+    this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
+    // Registered once per node: every HTTP verticle's Comments counts into the same meters.
+    this.arrived = Counter.builder("parley_comment_group_members")
+        .description("New comments to write, in groups or (PARLEY_COMMENT_GROUP_SIZE 1) alone").register(meters);
+    this.groupSizes = DistributionSummary.builder("parley_comment_group_size")
+        .description("New comments per group transaction").register(meters);
+    this.oneByOne = Counter.builder("parley_comment_group_fallbacks")
+        .description("Groups whose transaction failed as a whole, their comments then written one by one")
+        .register(meters);
   }
 
   Pool pool() {
@@ -171,6 +256,314 @@ public final class Comments {
    * Writes a new comment: published at once (to the thread, the post's and parent's authors and the moderators), or,
    * when screening holds it, pending (to the moderators' queue and its author only, and not counted).
    *
+   * <p><b>Group commit.</b> Each event loop writes at most one group of new comments at a time. A comment that
+   * arrives while none is in flight starts one at once, alone; comments that arrive while one is in flight wait for
+   * it and then go together, up to {@code maxGroup} of them, in one transaction ({@link #writeGroup}) whose
+   * statements each serve the whole group, so PostgreSQL pays for each statement, and the durable commit, once per
+   * group rather than once per comment. Each comment still gets its own answer: its own refusal, in the order a
+   * comment alone would get it, changes nothing of the others'; its answer is given once the group's transaction has
+   * ended (committed, or rolled back when it wrote nothing). A group whose transaction fails as a whole (a deadlock
+   * with another writer, say) is written again one comment at a time ({@link #insertAlone}), so no comment is refused
+   * for another's fault. Two comments with one Idempotency-Key never share a group: the second waits for the next
+   * one, where its claim finds the first's answer, as it would have waited for the first's transaction.
+   */
+  public Future<Comment> insert(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim) {
+    arrived.increment();
+    if (maxGroup == 1) return insertAlone(postId, author, input, claim);
+    onOwnLoop();
+    Member member = new Member(postId, author, input, claim, Promise.promise());
+    if (writing) {
+      if (waiting.size() >= MAX_WAITING) {
+        return Future.failedFuture(
+            Problem.unavailable("Too many comments are waiting to be written: try again in a moment.", 1));
+      }
+      waiting.addLast(member);
+    } else {
+      writing = true;
+      run(List.of(member));
+    }
+    return member.done.future();
+  }
+
+  /** The waiting comments are not thread-safe: a caller on another thread would race this verticle's. */
+  private void onOwnLoop() {
+    if (owner != null && Thread.currentThread() != owner) {
+      throw new IllegalStateException("Comments used off its verticle's event loop, on " + Thread.currentThread());
+    }
+  }
+
+  /** Writes a group, then the comments that arrived meanwhile, until none wait. */
+  private void run(List<Member> group) {
+    groupSizes.record(group.size());
+    writeGroup(group).onComplete(ignored -> {
+      onOwnLoop();
+      List<Member> next = nextGroup();
+      if (next.isEmpty()) {
+        writing = false;
+      } else {
+        run(next);
+      }
+    });
+  }
+
+  /**
+   * The next group: the oldest waiting comments, at most {@code maxGroup}, leaving in place (for a later group) any
+   * whose Idempotency-Key one already taken has.
+   */
+  private List<Member> nextGroup() {
+    List<Member> group = new ArrayList<>();
+    Set<String> keys = new HashSet<>();
+    for (Iterator<Member> it = waiting.iterator(); it.hasNext() && group.size() < maxGroup; ) {
+      Member member = it.next();
+      Idempotency.Key key = member.claim.key();
+      if (key != null && !keys.add(key.userId() + " " + key.key())) continue;
+      group.add(member);
+      it.remove();
+    }
+    return group;
+  }
+
+  /**
+   * One group's transaction ({@link Group}), then each comment's answer; if the transaction failed as a whole with an
+   * error from PostgreSQL (which rolled it back), each comment again in its own transaction, one after the other.
+   * Any other failure (the connection lost, so whether it committed is unknown) is every comment's answer, as it
+   * would be a lone comment's.
+   */
+  private Future<Void> writeGroup(List<Member> members) {
+    Group group = new Group(members);
+    return events.transaction(group, group::write)
+        .transform(ar -> {
+          if (ar.succeeded()) {
+            ar.result().settle();
+            return Future.<Void>succeededFuture();
+          }
+          if (ar.cause() instanceof NothingWritten nothing) {
+            nothing.outcome.settle();
+            return Future.<Void>succeededFuture();
+          }
+          if (!(ar.cause() instanceof PgException) || members.size() == 1) {
+            members.forEach(member -> member.done.tryFail(ar.cause()));
+            return Future.<Void>succeededFuture();
+          }
+          oneByOne.increment();
+          log.warn("A group of {} comments failed as a whole ({}); writing them one by one", members.size(),
+              ar.cause().toString());
+          Future<Void> chain = Future.succeededFuture();
+          for (Member member : members) {
+            chain = chain.compose(v -> insertAlone(member.postId, member.author, member.input, member.claim)
+                .onComplete(member.done).transform(done -> Future.<Void>succeededFuture()));
+          }
+          return chain;
+        });
+  }
+
+  /** A new comment waiting for its group, and what its caller is told. */
+  private record Member(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim,
+      Promise<Comment> done) {
+  }
+
+  /** What became of each comment of a group: written, refused, or its key already another request's. */
+  private static final class Outcome {
+    final List<Member> members;
+    final Comment[] written;
+    final RuntimeException[] refused;
+
+    Outcome(List<Member> members) {
+      this.members = members;
+      this.written = new Comment[members.size()];
+      this.refused = new RuntimeException[members.size()];
+    }
+
+    boolean anyWritten() {
+      for (Comment comment : written) {
+        if (comment != null) return true;
+      }
+      return false;
+    }
+
+    void settle() {
+      for (int i = 0; i < members.size(); i++) {
+        if (written[i] != null) {
+          members.get(i).done.tryComplete(written[i]);
+        } else {
+          members.get(i).done.tryFail(refused[i]);
+        }
+      }
+    }
+  }
+
+  /** A group in which every comment was refused: its transaction rolls back, and each gets its refusal. */
+  private static final class NothingWritten extends RuntimeException {
+    final Outcome outcome;
+
+    NothingWritten(Outcome outcome) {
+      super("every comment of the group was refused", null, false, false);
+      this.outcome = outcome;
+    }
+  }
+
+  /**
+   * One group's transaction, in three round trips as a lone comment's (see {@link #insertAlone}), each statement for
+   * the whole group: BEGIN, the keys' claim ({@link Idempotency#claimAll}), the moderators' filters and the
+   * mentions (one read each), and a new account's count per young author; then the comments ({@link #ADD_MANY});
+   * then every comment's events (one statement, {@link EventLog.Outbox#publishWrites}), the answers stored and the
+   * refused comments' keys given back (one statement), and COMMIT. It is the group's {@link Idempotency.Claim}: its
+   * keys are claimed first and their answers stored last.
+   */
+  private final class Group implements Idempotency.Claim<Outcome> {
+    private final List<Member> members;
+    private Future<Set<Idempotency.Key>> claimed = Future.succeededFuture(Set.of());
+
+    Group(List<Member> members) {
+      this.members = members;
+    }
+
+    @Override
+    public Future<Void> take(SqlConnection conn) {
+      List<Idempotency.Key> keys = new ArrayList<>();
+      for (Member member : members) {
+        if (member.claim.key() != null) keys.add(member.claim.key());
+      }
+      claimed = Idempotency.claimAll(conn, keys);
+      return claimed.mapEmpty();
+    }
+
+    @Override
+    public Future<Void> store(SqlConnection conn, Outcome outcome) {
+      Set<Idempotency.Key> keys = claimed.result();
+      List<Idempotency.Key> answered = new ArrayList<>();
+      List<Idempotency.Reply> replies = new ArrayList<>();
+      List<Idempotency.Key> released = new ArrayList<>();
+      for (int i = 0; i < members.size(); i++) {
+        Idempotency.Claim<Comment> claim = members.get(i).claim;
+        if (claim.key() == null || !keys.contains(claim.key())) continue;
+        if (outcome.written[i] != null) {
+          answered.add(claim.key());
+          replies.add(claim.reply(outcome.written[i]));
+        } else {
+          released.add(claim.key());
+        }
+      }
+      return Idempotency.storeAll(conn, answered, replies, released);
+    }
+
+    /** The group's reads, then its comments and their events; fails with {@link NothingWritten} if all are refused. */
+    Future<Outcome> write(EventLog.Outbox box) {
+      SqlConnection conn = box.connection();
+      Outcome outcome = new Outcome(members);
+      boolean anyScreened = members.stream().anyMatch(member -> !member.author.isModerator());
+      Future<List<Filter>> filters = anyScreened ? screening.filters(conn) : Future.succeededFuture(List.of());
+      Future<List<Markdown.Rendered>> rendered = Mentions.renderAll(conn,
+          members.stream().map(member -> member.input.body()).toList());
+      List<Future<Screening.Verdict>> verdicts = new ArrayList<>(members.size());
+      for (int i = 0; i < members.size(); i++) {
+        int at = i;
+        Member member = members.get(i);
+        verdicts.add(screening.screen(conn, member.author, Screening.Kind.COMMENT, member.input.body(), filters,
+            rendered.map(all -> all.get(at).links())));
+      }
+      return claimed.compose(keys -> rendered.compose(html -> Future.join(verdicts).otherwiseEmpty()
+          .compose(v -> {
+            List<Integer> candidates = new ArrayList<>();
+            for (int i = 0; i < members.size(); i++) {
+              Member member = members.get(i);
+              Future<Screening.Verdict> verdict = verdicts.get(i);
+              if (member.claim.key() != null && !keys.contains(member.claim.key())) {
+                outcome.refused[i] = Idempotency.alreadyClaimed();
+              } else if (verdict.failed() && verdict.cause() instanceof Problem refusal) {
+                outcome.refused[i] = refusal;
+              } else if (verdict.failed()) {
+                // Not a refusal: a statement failed, and the transaction with it.
+                return Future.<Outcome>failedFuture(verdict.cause());
+              } else {
+                candidates.add(i);
+              }
+            }
+            if (candidates.isEmpty()) return Future.<Outcome>failedFuture(new NothingWritten(outcome));
+            return add(box, outcome, candidates, html, verdicts);
+          })));
+    }
+
+    /** The candidates' one statement, then each one's refusal or events. */
+    private Future<Outcome> add(EventLog.Outbox box, Outcome outcome, List<Integer> candidates,
+        List<Markdown.Rendered> html, List<Future<Screening.Verdict>> verdicts) {
+      int size = candidates.size();
+      Long[] posts = new Long[size];
+      Long[] parents = new Long[size];
+      Long[] authors = new Long[size];
+      String[] bodies = new String[size];
+      String[] htmls = new String[size];
+      String[] held = new String[size];
+      Integer[] deltas = new Integer[size];
+      for (int k = 0; k < size; k++) {
+        int i = candidates.get(k);
+        Member member = members.get(i);
+        Screening.Verdict verdict = verdicts.get(i).result();
+        posts[k] = member.postId;
+        parents[k] = member.input.parentId();
+        authors[k] = member.author.id();
+        bodies[k] = member.input.body();
+        htmls[k] = html.get(i).html();
+        held[k] = verdict.heldFor();
+        deltas[k] = verdict.held() ? 0 : 1;
+      }
+      Tuple args = Tuple.of(posts, parents, authors, bodies, htmls, held).addValue(deltas);
+      return box.connection().preparedQuery(ADD_MANY).execute(args).compose(rows -> {
+        List<Row> inOrder = new ArrayList<>(size);
+        rows.forEach(inOrder::add);
+        // Each thread's count after each of its comments: its count after the group, less its later comments.
+        Map<Long, Integer> later = new HashMap<>();
+        int[] counts = new int[size];
+        for (int k = size - 1; k >= 0; k--) {
+          Row row = inOrder.get(k);
+          if (row.getLong("id") == null || row.getBoolean("pending")) continue;
+          int after = later.getOrDefault(posts[k], 0);
+          counts[k] = row.getInteger("comment_count") - after;
+          later.put(posts[k], after + 1);
+        }
+        List<List<Publication>> writes = new ArrayList<>();
+        for (int k = 0; k < size; k++) {
+          int i = candidates.get(k);
+          Member member = members.get(i);
+          try {
+            Comment comment = accepted(inOrder.get(k), member.input.parentId());
+            writes.add(publications(comment, inOrder.get(k), verdicts.get(i).result(), counts[k]));
+            outcome.written[i] = comment;
+          } catch (Problem refusal) {
+            outcome.refused[i] = refusal;
+          }
+        }
+        if (!outcome.anyWritten()) return Future.failedFuture(new NothingWritten(outcome));
+        // Not awaited: the transaction stores the answers and sends COMMIT behind them, and waits for them itself.
+        box.publishWrites(writes);
+        return Future.succeededFuture(outcome);
+      });
+    }
+  }
+
+  /** The comment one of ADD_MANY's rows wrote, or its refusal, in the order a lone comment's come. */
+  private static Comment accepted(Row row, Long parentId) {
+    if (!row.getBoolean("found")) throw Problem.notFound("No such post.");
+    if (row.getBoolean("locked")) throw Problem.conflict("This thread is locked: it takes no new comments.");
+    parentAuthor(row, parentId);
+    return Comment.fromRow(row);
+  }
+
+  /** A written comment's events: held for review, or published with its thread's count after it. */
+  private static List<Publication> publications(Comment comment, Row row, Screening.Verdict verdict, int count) {
+    if (comment.pending()) {
+      return List.of(Publication.of(EventType.COMMENT_PENDING, comment.authorId(), comment.toJson())
+          .forModerators(comment.toJson().put("pendingReason", verdict.heldFor())));
+    }
+    List<Publication> out = created(comment, row.getLong("post_author"), parentAuthor(row, comment.parentId()));
+    out.add(Threads.stats(comment.postId(), count));
+    return out;
+  }
+
+  /**
+   * A new comment in its own transaction: the way every comment was written before group commit, and the way a
+   * group's comments are written again when the group's transaction failed.
+   *
    * <p>In three round trips, each a batch of statements sent together (see {@link EventLog}): BEGIN, the idempotency
    * claim and the reads that decide what is written (mentions, the moderators' filters, a new account's count);
    * then the comment's one statement ({@link #ADD}: the thread locked, the checks, the count and the INSERT); then
@@ -178,7 +571,8 @@ public final class Comments {
    * refused by a filter (422), no such post (404), a locked thread (409), a bad parent (422, or 409 when it was
    * removed), blocked (403); a refused comment writes nothing, and its transaction rolls back.
    */
-  public Future<Comment> insert(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim) {
+  private Future<Comment> insertAlone(long postId, Principal author, CommentInput input,
+      Idempotency.Claim<Comment> claim) {
     return events.transaction(claim, box -> {
       Future<Markdown.Rendered> rendered = Mentions.render(box.connection(), input.body());
       return screening.screen(box.connection(), author, Screening.Kind.COMMENT, input.body(),

@@ -57,6 +57,7 @@ public record AppConfig(
     Duration searchTimeout,
     int searchConcurrency,
     int searchRankLimit,
+    int commentGroupSize,
     Map<String, Limit> limits,
     WebhookSettings webhooks,
     ReadCacheSettings readCache) {
@@ -112,6 +113,11 @@ public record AppConfig(
    * already more than a search timeout of seconds lets PostgreSQL read; a larger value would only look like a bound.
    */
   public static final int MAX_SEARCH_RANK_LIMIT = 100_000;
+  /**
+   * The most new comments one transaction writes together: comments that arrive while their event loop's group is
+   * committing go together in the next one (1: every comment in its own transaction).
+   */
+  public static final String COMMENT_GROUP_SIZE = "PARLEY_COMMENT_GROUP_SIZE";
 
   // Rate limits ("count/window"), per account unless the name says IP; _NEW applies to accounts under a day old.
   public static final String LIMIT_POSTS = "PARLEY_LIMIT_POSTS";
@@ -164,6 +170,9 @@ public record AppConfig(
     if (searchConcurrency < 1) throw new IllegalArgumentException(SEARCH_CONCURRENCY + " must be at least 1");
     if (searchRankLimit < 1 || searchRankLimit > MAX_SEARCH_RANK_LIMIT) {
       throw new IllegalArgumentException(SEARCH_RANK_LIMIT + " must be from 1 to " + MAX_SEARCH_RANK_LIMIT);
+    }
+    if (commentGroupSize < 1 || commentGroupSize > 1_000) {
+      throw new IllegalArgumentException(COMMENT_GROUP_SIZE + " must be 1 to 1000");
     }
     if (clusterPort < 1 || clusterPort > 65535) throw new IllegalArgumentException(CLUSTER_PORT + " must be a port");
     if (clusterBusPort < 0 || clusterBusPort > 65535) {
@@ -250,6 +259,7 @@ public record AppConfig(
         duration(values, SEARCH_TIMEOUT, Duration.ofSeconds(2)),
         intValue(values, SEARCH_CONCURRENCY, 4),
         intValue(values, SEARCH_RANK_LIMIT, 1_000),
+        intValue(values, COMMENT_GROUP_SIZE, 64),
         limits(values),
         WebhookSettings.from(values),
         ReadCacheSettings.from(values));
@@ -275,7 +285,7 @@ public record AppConfig(
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
-        searchRankLimit, limits, webhooks, readCache);
+        searchRankLimit, commentGroupSize, limits, webhooks, readCache);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */

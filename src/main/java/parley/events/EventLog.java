@@ -141,6 +141,9 @@ public final class EventLog {
   public static final class Outbox {
     private final SqlConnection conn;
     private final List<LiveEvent> events = new ArrayList<>();
+    /** Appends sent so far (their events arrive in this order), and where each write of {@link #publishWrites} ends. */
+    private int appended;
+    private final List<Integer> writeEnds = new ArrayList<>();
     /** Every append sent so far, in order: fails with the first that failed. */
     private Future<Void> sent = Future.succeededFuture();
 
@@ -181,10 +184,41 @@ public final class EventLog {
     }
 
     /**
+     * As {@link #publish} for several writes committed together (a group of new comments): the events of all of them
+     * in one statement, each write's in the order {@code publish} gives them and the writes in the order given, so
+     * a topic's events are numbered write after write. Once the transaction commits, the commit listeners are told
+     * of each write on its own, as if it had committed alone.
+     */
+    public Future<Void> publishWrites(List<List<Publication>> writes) {
+      List<Publication.Append> appends = new ArrayList<>();
+      for (List<Publication> write : writes) {
+        List<Publication.Append> these = new ArrayList<>();
+        for (Publication publication : write) these.addAll(publication.appends());
+        these.sort(LOCK_ORDER);
+        appends.addAll(these);
+        writeEnds.add(appended + appends.size());
+      }
+      return send(appends);
+    }
+
+    /** The committed events, one list per write (one list for a transaction that is one write). */
+    private List<List<LiveEvent>> committedWrites() {
+      List<List<LiveEvent>> out = new ArrayList<>();
+      int from = 0;
+      for (int end : writeEnds) {
+        out.add(List.copyOf(events.subList(from, end)));
+        from = end;
+      }
+      if (from < events.size() || out.isEmpty()) out.add(List.copyOf(events.subList(from, events.size())));
+      return out;
+    }
+
+    /**
      * Sends the appends, numbered in the order given, as one statement (one event needs no arrays); the returned
      * future and {@link #sent} complete when it has.
      */
     private Future<Void> send(List<Publication.Append> appends) {
+      appended += appends.size();
       Future<Void> these = switch (appends.size()) {
         case 0 -> Future.succeededFuture();
         case 1 -> append(appends.get(0));
@@ -325,9 +359,8 @@ public final class EventLog {
           // The connection goes back first, so a listener's own transaction (the notifier's) can have it.
           .onComplete(ar -> conn.close())
           .onSuccess(result -> {
-            List<LiveEvent> committed = List.copyOf(outbox.events);
-            publish(committed);
-            listeners.committed(committed);
+            publish(List.copyOf(outbox.events));
+            for (List<LiveEvent> write : outbox.committedWrites()) listeners.committed(write);
           });
     });
   }

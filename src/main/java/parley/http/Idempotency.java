@@ -13,9 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -44,6 +46,29 @@ public final class Idempotency {
   private static final String UNIQUE_VIOLATION = "23505";
   private static final String STORE = "UPDATE idempotency_keys SET status = $3, location = $4, body = $5 "
       + "WHERE user_id = $1 AND key = $2";
+  /**
+   * Several requests' keys at once (a group of comments, see parley.comment.Comments): each key is claimed unless it
+   * is taken, in one order (user, then key) so two groups claiming the same keys cannot wait for each other in a
+   * circle. A taken key is left out of the answer rather than failing the statement, which would fail the whole
+   * group; a key another transaction is claiming waits for it, as a single claim does.
+   */
+  private static final String CLAIM_MANY = """
+      INSERT INTO idempotency_keys (user_id, key, request_hash, status, body)
+      SELECT k.user_id, k.key, k.request_hash, 0, '' FROM unnest($1::bigint[], $2::text[], $3::text[])
+        AS k(user_id, key, request_hash) ORDER BY k.user_id, k.key
+      ON CONFLICT (user_id, key) DO NOTHING
+      RETURNING user_id, key""";
+  /**
+   * Several answers stored ($1..$5: user, key, status, location, body) and the claims of requests that were refused
+   * given back ($6, $7), so a retry of those runs again, as it would after its own transaction rolled back.
+   */
+  private static final String STORE_MANY = """
+      WITH released AS (
+        DELETE FROM idempotency_keys k USING unnest($6::bigint[], $7::text[]) AS r(user_id, key)
+         WHERE k.user_id = r.user_id AND k.key = r.key)
+      UPDATE idempotency_keys k SET status = a.status, location = a.location, body = a.body
+        FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::text[]) AS a(user_id, key, status, location, body)
+       WHERE k.user_id = a.user_id AND k.key = a.key""";
   private static final String PRUNE = "DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)";
 
   private Idempotency() {
@@ -69,6 +94,14 @@ public final class Idempotency {
     }
   }
 
+  /**
+   * The failure of a write whose key another request already holds: {@link #create} then answers with that
+   * request's stored answer.
+   */
+  public static RuntimeException alreadyClaimed() {
+    return new AlreadyClaimed();
+  }
+
   /** Thrown inside a transaction whose key another request already holds: the transaction rolls back. */
   static final class AlreadyClaimed extends RuntimeException {
     AlreadyClaimed() {
@@ -85,6 +118,16 @@ public final class Idempotency {
     Future<Void> take(SqlConnection conn);
 
     Future<Void> store(SqlConnection conn, T result);
+
+    /** The key claimed, or null for a write without one. */
+    default Key key() {
+      return null;
+    }
+
+    /** The answer stored for {@code result} (null without a key). */
+    default Reply reply(T result) {
+      return null;
+    }
 
     static <T> Claim<T> none() {
       return new Claim<>() {
@@ -164,7 +207,69 @@ public final class Idempotency {
         return conn.preparedQuery(STORE).execute(Tuple.of(key.userId(), key.key(), r.status(), r.location(), r.body()))
             .mapEmpty();
       }
+
+      @Override
+      public Key key() {
+        return key;
+      }
+
+      @Override
+      public Reply reply(T result) {
+        return reply.apply(result);
+      }
     };
+  }
+
+  /**
+   * Claims several keys in one statement (in the caller's transaction, which must not hold two keys of one user with
+   * one name); completes with those it claimed. The rest were taken: their requests are retries, or their twins.
+   */
+  public static Future<Set<Key>> claimAll(SqlConnection conn, List<Key> keys) {
+    if (keys.isEmpty()) return Future.succeededFuture(Set.of());
+    int size = keys.size();
+    Long[] users = new Long[size];
+    String[] names = new String[size];
+    String[] hashes = new String[size];
+    for (int i = 0; i < size; i++) {
+      users[i] = keys.get(i).userId();
+      names[i] = keys.get(i).key();
+      hashes[i] = keys.get(i).requestHash();
+    }
+    return conn.preparedQuery(CLAIM_MANY).execute(Tuple.of(users, names, hashes)).map(rows -> {
+      Set<String> claimed = new HashSet<>();
+      rows.forEach(row -> claimed.add(row.getLong("user_id") + " " + row.getString("key")));
+      Set<Key> out = new HashSet<>();
+      for (Key k : keys) {
+        if (claimed.contains(k.userId() + " " + k.key())) out.add(k);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Stores the answers of several claimed keys and gives back the claims of {@code released} (requests refused), in
+   * one statement in the caller's transaction; nothing is sent when there is nothing to store or give back.
+   */
+  public static Future<Void> storeAll(SqlConnection conn, List<Key> answered, List<Reply> replies, List<Key> released) {
+    if (answered.isEmpty() && released.isEmpty()) return Future.succeededFuture();
+    int size = answered.size();
+    Long[] users = new Long[size];
+    String[] names = new String[size];
+    Integer[] statuses = new Integer[size];
+    String[] locations = new String[size];
+    String[] bodies = new String[size];
+    for (int i = 0; i < size; i++) {
+      users[i] = answered.get(i).userId();
+      names[i] = answered.get(i).key();
+      statuses[i] = replies.get(i).status();
+      locations[i] = replies.get(i).location();
+      bodies[i] = replies.get(i).body();
+    }
+    Long[] releasedUsers = released.stream().map(Key::userId).toArray(Long[]::new);
+    String[] releasedNames = released.stream().map(Key::key).toArray(String[]::new);
+    return conn.preparedQuery(STORE_MANY)
+        .execute(Tuple.of(users, names, statuses, locations, bodies, releasedUsers).addValue(releasedNames))
+        .mapEmpty();
   }
 
   private record Sent(Reply reply, boolean replayed) {

@@ -60,6 +60,29 @@ public final class Threads {
         + "FROM " + accepted + " WHERE a.post_id = " + postParam + " RETURNING a.comment_count";
   }
 
+  /**
+   * As {@link #lockForComment} for a group of new comments written together: the post rows of the threads in
+   * {@code postsParam} (an array) that take comments, locked in ascending id order, the one order every group takes
+   * them in, so two groups wanting the same threads cannot wait for each other in a circle. Columns: id, author_id,
+   * locked.
+   */
+  public static String lockForComments(String postsParam) {
+    return "SELECT id, author_id, locked_at IS NOT NULL AS locked FROM posts WHERE id = ANY(" + postsParam + ") AND "
+        + Visibility.listed("") + " ORDER BY id FOR NO KEY UPDATE";
+  }
+
+  /**
+   * As {@link #countComment} for a group: each thread's count moved once, by the sum of its comments' deltas, for
+   * the rows of {@code accepted} (a CTE with post_id and delta), whose post rows are locked. Returns post_id and the
+   * thread's comment_count after the whole group.
+   */
+  public static String countComments(String accepted) {
+    return "UPDATE post_activity a SET comment_count = a.comment_count + d.k, "
+        + "last_activity_at = CASE WHEN d.k > 0 THEN now() ELSE a.last_activity_at END "
+        + "FROM (SELECT post_id, sum(delta)::int AS k FROM " + accepted + " GROUP BY post_id) d "
+        + "WHERE a.post_id = d.post_id RETURNING a.post_id, a.comment_count";
+  }
+
   /** A comment published late (approved) makes the thread active; one taken away does not make it less so. */
   private static final String COUNT = "UPDATE post_activity SET comment_count = comment_count + $2, "
       + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE last_activity_at END WHERE post_id = $1 "

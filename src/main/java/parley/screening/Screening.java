@@ -82,7 +82,16 @@ public final class Screening {
    */
   public Future<Verdict> screen(SqlClient client, Principal author, Kind kind, String text, Future<Integer> links) {
     if (author.isModerator()) return Future.succeededFuture(Verdict.PUBLISH);
-    Future<List<Filter>> listed = filters(client);
+    return screen(client, author, kind, text, filters(client), links);
+  }
+
+  /**
+   * As {@link #screen(SqlClient, Principal, Kind, String, Future)}, with the moderators' list already asked for (one
+   * read for many comments written together: the caller reads it only if one of their authors is screened).
+   */
+  public Future<Verdict> screen(SqlClient client, Principal author, Kind kind, String text, Future<List<Filter>> listed,
+      Future<Integer> links) {
+    if (author.isModerator()) return Future.succeededFuture(Verdict.PUBLISH);
     Future<Verdict> newAccount = newAccount(client, author, kind);
     return listed.compose(filters -> links.compose(count -> {
       Filter unsure = refuseIfListed(filters, text);
