@@ -100,7 +100,8 @@ public final class HttpVerticle extends VerticleBase {
         node.accounts());
     Screening screening = new Screening(config.holds());
     Posts postsApi = new Posts(database.pool(), events, screening);
-    Comments commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(), node.meters());
+    Comments commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(),
+        config.databaseTimeout(), node.meters());
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
     SignedInReads signedIn = new SignedInReads(database.pool(), node.readCache());

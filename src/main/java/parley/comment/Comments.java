@@ -217,6 +217,8 @@ public final class Comments {
   private final EventLog events;
   private final Screening screening;
   private final int maxGroup;
+  /** How long a new comment may wait for its group (PARLEY_DB_TIMEOUT, as for a pool connection) before a 503. */
+  private final long waitLimitMillis;
   /** New comments waiting for their event loop's group in flight, oldest first (touched only from that loop). */
   private final ArrayDeque<Member> waiting = new ArrayDeque<>();
   /** Whether a group is in flight on this event loop. */
@@ -232,11 +234,13 @@ public final class Comments {
    * at most {@code maxGroup} new comments in one transaction (see {@link #insert}). Made on the HTTP verticle's
    * context and called only from it, as its routes are.
    */
-  public Comments(Pool pool, EventLog events, Screening screening, int maxGroup, MeterRegistry meters) {
+  public Comments(Pool pool, EventLog events, Screening screening, int maxGroup, java.time.Duration waitLimit,
+      MeterRegistry meters) {
     this.pool = pool;
     this.events = events;
     this.screening = screening;
     this.maxGroup = maxGroup;
+    this.waitLimitMillis = Math.max(1, waitLimit.toMillis());
     this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
     // Registered once per node: every HTTP verticle's Comments counts into the same meters.
     this.arrived = Counter.builder("parley_comment_group_members")
@@ -278,6 +282,16 @@ public final class Comments {
             Problem.unavailable("Too many comments are waiting to be written: try again in a moment.", 1));
       }
       waiting.addLast(member);
+      // A comment behind a group that is stuck (its thread's row held by another writer) gets what one waiting for a
+      // pool connection gets: a 503 after PARLEY_DB_TIMEOUT, with nothing written; not a wait without end.
+      io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+      if (context != null) {
+        context.owner().setTimer(waitLimitMillis, id -> {
+          if (waiting.remove(member)) {
+            member.done.fail(Problem.unavailable("The database is busy; try again shortly.", 1));
+          }
+        });
+      }
     } else {
       writing = true;
       run(List.of(member));
