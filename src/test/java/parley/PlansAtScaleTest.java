@@ -64,6 +64,12 @@ class PlansAtScaleTest {
         + "'Comment ' || g || ' ' || (" + SENTENCES + ")[1 + g % 8] || ' ' || (" + ENDINGS + ")[1 + (g / 8) % 5], "
         + "'<p>c</p>', now() - ((g / 10) || ' seconds')::interval, "
         + "(power(random(), 4) * 200)::int, (random() * 3)::int FROM generate_series(1, " + COMMENTS + ") g");
+    // Each author's unread notifications: a hundred for each of the 1,000 authors.
+    s.execute("INSERT INTO notifications (user_id, kind, source, post_id, actor_id) SELECT (SELECT min(id) FROM users) "
+        + "+ (g % 1000), 'comment', 'scale:' || g, (SELECT min(id) FROM posts) + (g % " + POSTS + "), "
+        + "(SELECT min(id) FROM users) + ((g + 1) % 1000) FROM generate_series(1, 100000) g");
+    s.execute("ANALYZE notifications");
+    s.execute("ANALYZE thread_commenters");
     s.execute("ANALYZE users");
     s.execute("ANALYZE posts");
     s.execute("ANALYZE post_activity");
@@ -150,6 +156,20 @@ class PlansAtScaleTest {
         checkProbe(failures, s, Search.POSTS_PROBE, "posts", "'topic 42'", false);
         checkNewest(failures, s, Search.COMMENTS_NEWEST, "comments", COMMON_WORD);
         checkNewest(failures, s, Search.POSTS_NEWEST, "posts", "'topic'");
+        // The notifier's statement for a batch of new comments: the threads' earlier commenters are a probe per thread
+        // (thread_commenters), not a read of every comment of each thread (the busy one has 20,000).
+        String notified = plan(s, parley.notification.Notifier.FROM_COMMENTS, "'{" + busy + "," + post + "}'",
+            "'{1,2}'", "'{3,4}'", "'{a,b}'", "'{}'", "'{}'");
+        if (notified.contains("Seq Scan on comments") || notified.contains("Index Scan using comments_thread")
+            || !notified.contains("thread_commenters_pkey")) {
+          failures.add("the notifier's statement reads the threads' comments\n" + notified);
+        }
+        // A reader's unread count reads at most the counted number of their unread notifications, newest first.
+        String unread = plan(s, parley.notification.Notifications.UNREAD, "'{1,2}'", "'{100,100}'");
+        if (unread.contains("Seq Scan on notifications") || !unread.contains("notifications_unread")
+            || !unread.contains("Limit")) {
+          failures.add("the unread count reads more than it counts\n" + unread);
+        }
         ginProbeForComparison(s);
         assertTrue(failures.isEmpty(), String.join("\n\n", failures));
       } finally {

@@ -65,8 +65,22 @@ public final class Notifications {
             OR ((n.read_at IS NOT NULL)::int = $4::int AND n.id < $2))
      ORDER BY (n.read_at IS NOT NULL), n.id DESC LIMIT $3""";
 
-  private static final String UNREAD = "SELECT n.user_id, count(*) AS unread" + FROM
-      + " WHERE n.user_id = ANY($1) AND n.read_at IS NULL AND " + VISIBLE + " GROUP BY n.user_id";
+  /**
+   * The unread count counts at most {@value #UNREAD_COUNTED} (the web app shows "99+" past 99, as Discourse caps its
+   * own): counting every unread notification of a reader who never reads them grows with their inbox, and the notifier
+   * counts again for every batch that notifies them. Readers $1, each counted up to their limit $2, newest first
+   * through {@code notifications_unread} (the statement is public for the plan tests).
+   */
+  public static final int UNREAD_COUNTED = 100;
+
+  public static final String UNREAD = """
+      SELECT u.user_id, (SELECT count(*) FROM (
+               SELECT 1 FROM notifications n
+                 LEFT JOIN posts p ON p.id = n.post_id
+                 LEFT JOIN comments c ON c.id = n.comment_id
+                WHERE n.user_id = u.user_id AND n.read_at IS NULL AND %s
+                ORDER BY n.id DESC LIMIT u.counted) x) AS unread
+        FROM unnest($1::bigint[], $2::int[]) AS u(user_id, counted)""".formatted(VISIBLE);
 
   private static final String MARK_READ = """
       UPDATE notifications SET read_at = now()
@@ -85,7 +99,7 @@ public final class Notifications {
   private static final String FOLLOWING = """
       SELECT p.id,
              (SELECT f.following FROM thread_follows f WHERE f.post_id = p.id AND f.user_id = $2) AS chosen,
-             (p.author_id = $2 OR EXISTS (SELECT 1 FROM comments c WHERE c.post_id = p.id AND c.author_id = $2))
+             (p.author_id = $2 OR EXISTS (SELECT 1 FROM thread_commenters k WHERE k.post_id = p.id AND k.user_id = $2))
                AS by_default
         FROM posts p
        WHERE p.id = $1 AND\s""" + Visibility.readableBy("p", "$2", "$3");
@@ -150,9 +164,21 @@ public final class Notifications {
     return unread(pool, List.of(userId)).map(counts -> counts.getOrDefault(userId, 0L));
   }
 
-  /** Unread notifications each of these readers may see. */
+  /** Unread notifications each of these readers may see, up to {@link #UNREAD_COUNTED}. */
   static Future<Map<Long, Long>> unread(SqlClient sql, List<Long> userIds) {
-    return sql.preparedQuery(UNREAD).execute(Tuple.of(userIds.toArray(Long[]::new))).map(rows -> {
+    Map<Long, Integer> limits = new java.util.LinkedHashMap<>();
+    userIds.forEach(user -> limits.put(user, UNREAD_COUNTED));
+    return unread(sql, limits);
+  }
+
+  /**
+   * Unread notifications each reader may see, each counted up to its own limit (the notifier counts
+   * {@link #UNREAD_COUNTED} more than it made for the reader, to say the count after each of them).
+   */
+  static Future<Map<Long, Long>> unread(SqlClient sql, Map<Long, Integer> limits) {
+    Long[] users = limits.keySet().toArray(Long[]::new);
+    Integer[] counted = limits.values().toArray(Integer[]::new);
+    return sql.preparedQuery(UNREAD).execute(Tuple.of(users, (Object) counted)).map(rows -> {
       Map<Long, Long> counts = new HashMap<>();
       rows.forEach(row -> counts.put(row.getLong("user_id"), row.getLong("unread")));
       return counts;

@@ -73,21 +73,18 @@ public final class Notifier {
    * Who hears of each of several new comments, each reader once per comment with the first kind that applies. One
    * row per comment in $1..$4 (post, comment, author, source), in the order they were written; their mentions as
    * pairs of the comment's place in that order (from 1) and the account, $5 and $6. The notifications are made in
-   * the comments' order, so a reader's are numbered in the order of their causes.
+   * the comments' order, so a reader's are numbered in the order of their causes. Public for the plan tests.
    */
-  private static final String FROM_COMMENTS = """
+  public static final String FROM_COMMENTS = """
       WITH w AS (
         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) WITH ORDINALITY
           AS w(post_id, comment_id, actor_id, source, n)
       ), m AS (
         SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS m(n, user_id)
       ), commenters AS (
-        -- Commenters follow from their first comment on. Each thread's comments are read once for all of the
-        -- batch's comments on it (up to its newest one), not once per comment.
-        SELECT c.post_id, c.author_id, min(c.id) AS first
-          FROM (SELECT post_id, max(comment_id) AS newest FROM w GROUP BY post_id) t
-          JOIN comments c ON c.post_id = t.post_id AND c.id < t.newest
-         GROUP BY c.post_id, c.author_id
+        -- Commenters follow from their first comment on: one probe per thread of the batch (V17), however long.
+        SELECT k.post_id, k.user_id AS author_id, k.first_comment_id AS first
+          FROM thread_commenters k WHERE k.post_id IN (SELECT post_id FROM w)
       ), cand AS (
         SELECT w.n, pc.author_id AS user_id, 'reply' AS kind, 1 AS rank
           FROM w JOIN comments c ON c.id = w.comment_id JOIN comments pc ON pc.id = c.parent_id
@@ -520,20 +517,25 @@ public final class Notifier {
   /**
    * Announces each notification on its reader's topic, in the order they were made, with the reader's unread count
    * as it was right after that notification (as if each write had been handled alone): the count after the whole
-   * batch, less the reader's notifications the batch made after this one.
+   * batch, less the reader's notifications the batch made after this one. Counts stop at
+   * {@link Notifications#UNREAD_COUNTED}: each reader's count after the batch is counted up to that many more than the
+   * batch made for them, so every count below it is exact, and one that reached its limit was at the cap all along.
    */
   private Future<Void> announce(EventLog.Outbox box, List<Row> made) {
     if (made.isEmpty()) return Future.succeededFuture();
     List<Row> inOrder = new ArrayList<>(made);
     inOrder.sort(java.util.Comparator.comparingLong(row -> row.getLong("id")));
-    List<Long> users = inOrder.stream().map(row -> row.getLong("user_id")).distinct().toList();
-    return Notifications.unread(box.connection(), users).compose(unread -> {
+    java.util.Map<Long, Integer> limits = new java.util.LinkedHashMap<>();
+    for (Row row : inOrder) limits.merge(row.getLong("user_id"), Notifications.UNREAD_COUNTED + 1, (a, b) -> a + 1);
+    return Notifications.unread(box.connection(), limits).compose(unread -> {
       java.util.Map<Long, Long> later = new java.util.HashMap<>();
       long[] counts = new long[inOrder.size()];
       for (int i = inOrder.size() - 1; i >= 0; i--) {
         long user = inOrder.get(i).getLong("user_id");
         long after = later.getOrDefault(user, 0L);
-        counts[i] = Math.max(0, unread.getOrDefault(user, 0L) - after);
+        long total = unread.getOrDefault(user, 0L);
+        counts[i] = total >= limits.get(user) ? Notifications.UNREAD_COUNTED
+            : Math.min(Notifications.UNREAD_COUNTED, Math.max(0, total - after));
         later.put(user, after + 1);
       }
       List<Publication> out = new ArrayList<>(inOrder.size());

@@ -170,7 +170,9 @@ class ReaderBrowserTest {
     WebElement report = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#reports li")));
     assertTrue(report.getText().contains("reported for spam"), report.getText());
     assertTrue(report.getText().contains("waiting for a moderator"), report.getText());
-    page.findElement(By.cssSelector("button[data-unblock='troll']")).click();
+    // The block list loads on its own request, maybe after the reports: wait for it, then click.
+    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[data-unblock='troll']")))
+        .click();
     waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("blocks-empty")));
     assertEquals(0, api.get("/api/me/blocks", alice).json().getJsonArray("items").size());
     // Turning a kind of notification off is saved as it is clicked.

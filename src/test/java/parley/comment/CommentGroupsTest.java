@@ -170,6 +170,8 @@ class CommentGroupsTest {
     for (int i = 0; i < together.size(); i++) {
       assertEquals("comment " + i, answers.get(i + 1).json().getString("body"), "each gets its own comment");
     }
+    assertEquals(13, count("SELECT count(*) FROM thread_commenters WHERE post_id = " + post));
+    assertCommentersAsWritten();
   }
 
   @Test
@@ -226,6 +228,19 @@ class CommentGroupsTest {
     assertEquals(0, count("SELECT COALESCE(sum(seq), 0) FROM topic_seqs WHERE topic = 'parley.post." + locked + "'"));
     assertEquals(2, count("SELECT comment_count FROM post_activity WHERE post_id = " + open), "the pending not counted");
     assertEquals(2, count("SELECT comment_count FROM post_activity WHERE post_id = " + other));
+    assertCommentersAsWritten();
+  }
+
+  /**
+   * The threads' commenters (V17, kept by a trigger per statement, which the notifier reads) are exactly those of
+   * the comments written, each with their first comment in the thread: the refused wrote none.
+   */
+  private static void assertCommentersAsWritten() throws Exception {
+    String written = "SELECT post_id, author_id, min(id) FROM comments GROUP BY post_id, author_id";
+    String kept = "SELECT post_id, user_id, first_comment_id FROM thread_commenters";
+    assertEquals(0, count("SELECT count(*) FROM ((" + written + " EXCEPT " + kept + ") UNION ALL (" + kept
+        + " EXCEPT " + written + ")) differ"));
+    assertTrue(count("SELECT count(*) FROM thread_commenters") >= 4);
   }
 
   private static void assertOwn(Response r, int status, String type) {

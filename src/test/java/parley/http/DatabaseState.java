@@ -51,6 +51,7 @@ final class DatabaseState implements AutoCloseable {
     tables.put("topic_seqs", "topic");
     tables.put("idempotency_keys", "user_id, key");
     tables.put("notifications", "id");
+    tables.put("thread_commenters", "post_id, user_id");
     tables.put("thread_follows", "post_id, user_id");
     tables.put("notification_settings", "user_id");
     tables.put("notification_sources", "source");

@@ -58,11 +58,14 @@ class LiveTest {
     try (LiveClient reader = follow(post)) {
       String topic = "parley.post." + post;
       long comment = api.comment(alice, post, "first", null);
+      // The first delivery shows the subscription was accepted: a register the server reads only after the post's
+      // deletion is refused (as it should be), which is not what this test is about.
+      List<JsonObject> events = new java.util.ArrayList<>(List.of(reader.nextEvent(topic)));
       api.patch("/api/comments/" + comment, alice, new JsonObject().put("body", "first, edited"));
       api.delete("/api/comments/" + comment, alice);
       api.patch("/api/posts/" + post, alice, new JsonObject().put("title", "Renamed"));
       api.delete("/api/posts/" + post, alice);
-      List<JsonObject> events = reader.nextEvents(topic, 5);
+      events.addAll(reader.nextEvents(topic, 4));
       assertEquals(List.of("comment.created", "comment.edited", "comment.deleted", "post.edited", "post.deleted"),
           events.stream().map(e -> e.getString("type")).toList());
       assertEquals(List.of(1L, 2L, 3L, 4L, 5L), events.stream().map(e -> e.getLong("seq")).toList());

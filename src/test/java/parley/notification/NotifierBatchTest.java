@@ -147,6 +147,56 @@ class NotifierBatchTest {
     assertEquals(oneAtATime, told(), "so the catch-up makes nothing twice");
   }
 
+  /** Unread notifications for the reader, made as if by earlier writes (a reader who never opens the inbox). */
+  private static void unreadBacklog(Session reader, long post, Session actor, int n) throws Exception {
+    TestParley.sql("INSERT INTO notifications (user_id, kind, source, post_id, actor_id) SELECT " + reader.id()
+        + ", 'comment', 'backlog:' || " + reader.id() + " || ':' || g, " + post + ", " + actor.id()
+        + " FROM generate_series(1, " + n + ") g");
+  }
+
+  @Test
+  void unreadCountsStopAtTheCapAndAreExactBelowItInABatchToo() throws Exception {
+    int cap = Notifications.UNREAD_COUNTED;
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long post = api.createPost(alice, "A thread for a busy inbox");
+    assertEquals(200, api.put("/api/posts/" + post + "/follow", carol, null).status());
+    List<Long> ids = comments(post, List.of(bob), 40);
+    await(notifier().idle());
+    forgetNotifications();
+    // Alice is 20 short of the cap before the batch; carol is past it already.
+    unreadBacklog(alice, post, bob, cap - 20);
+    unreadBacklog(carol, post, bob, cap + 5);
+    assertEquals(cap - 20, api.get("/api/me/notifications/unread", alice).json().getLong("unread"));
+    assertEquals(cap, api.get("/api/me/notifications/unread", carol).json().getLong("unread"), "counted up to the cap");
+    long aliceHead = head(alice);
+    long carolHead = head(carol);
+
+    await(notifier().handle(commentEvents(post)));
+    List<JsonObject> aliceHeard = announced(alice, aliceHead);
+    assertEquals(40, aliceHeard.size());
+    for (int i = 0; i < 40; i++) {
+      assertEquals(ids.get(i), aliceHeard.get(i).getLong("commentId"));
+      assertEquals(Math.min(cap, cap - 20 + i + 1), aliceHeard.get(i).getLong("unread"),
+          "exact below the cap, the cap from there on: notification " + i);
+    }
+    List<JsonObject> carolHeard = announced(carol, carolHead);
+    assertEquals(40, carolHeard.size());
+    carolHeard.forEach(data -> assertEquals(cap, data.getLong("unread"), "past the cap all along"));
+
+    // Alice has cap + 20 unread: reading 21 of them brings her to one below the cap, counted exactly again.
+    Response listed = api.get("/api/me/notifications", alice);
+    assertEquals(cap, listed.json().getLong("unread"));
+    List<Long> oldest = column("SELECT id FROM notifications WHERE user_id = " + alice.id() + " ORDER BY id LIMIT 21")
+        .stream().map(Long::valueOf).toList();
+    Response read = api.post("/api/me/notifications/read", alice,
+        new JsonObject().put("ids", new io.vertx.core.json.JsonArray(new ArrayList<>(oldest))));
+    assertEquals(200, read.status(), read.toString());
+    assertEquals(cap - 1, read.json().getLong("unread"));
+    assertEquals(cap - 1, api.get("/api/me/notifications/unread", alice).json().getLong("unread"));
+  }
+
   @Test
   void manyConcurrentWritesAreEachAnnouncedOnceWithRisingCounts() throws Exception {
     Session alice = api.register("alice");
