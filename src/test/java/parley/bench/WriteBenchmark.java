@@ -42,6 +42,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * was behind when the load stopped, and how long after that every comment of the row had been handled by it
  * ({@code --catch-up-wait} seconds at most, 120 by default; past it the row says so and the next row starts anyway).
  *
+ * The database also holds {@code --community} (10,000) accounts and posts that take no part, and is analyzed
+ * after the server's warm-up and before each Parley row, as a running server's autovacuum keeps it: on tables grown
+ * from nothing in seconds, or of 10 accounts and 100 posts, the planner's choices are not a community's.
+ *
  * Bodies have the same length everywhere. Server, PostgreSQL and this generator share the machine. See
  * docs/benchmarks/P5-P6.md for the commands and figures.
  */
@@ -61,8 +65,8 @@ public final class WriteBenchmark {
       + "VALUES ($1, NULL, $2, $3)";
 
   private static final String TABLE_STATS = "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, "
-      + "n_live_tup, n_dead_tup FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 "
-      + "ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC";
+      + "n_live_tup, n_dead_tup, seq_scan, seq_tup_read FROM pg_stat_user_tables "
+      + "WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC";
 
   public static void main(String[] args) throws Exception {
     Map<String, String> o = Bench.options(args);
@@ -80,6 +84,9 @@ public final class WriteBenchmark {
     int catchUpWait = Integer.parseInt(o.getOrDefault("catch-up-wait", "120"));
     // Statements (separated by ';') run on the database once the posts exist, for what-if experiments on the schema.
     String dbSetup = o.getOrDefault("db-setup", "");
+    // Bystanders: accounts and posts that exist but take no part, so the database has a community's size (the
+    // planner chooses its plans by the tables' sizes; with 10 accounts and 100 posts it scans those tables whole).
+    int community = Integer.parseInt(o.getOrDefault("community", "10000"));
 
     Path dataDir = Files.createTempDirectory("parley-bench-write");
     List<Process> processes = new ArrayList<>();
@@ -95,7 +102,8 @@ public final class WriteBenchmark {
 
       System.out.println(Bench.machine());
       System.out.printf(Locale.ROOT, "durable writes: %d in flight, pool of %d (Parley's and the ceiling's), %d s "
-          + "measured after %d s warm-up, body %d characters%n", concurrency, poolSize, seconds, warmup, bodyLength);
+          + "measured after %d s warm-up, body %d characters; %,d more accounts and posts that take no part%n",
+          concurrency, poolSize, seconds, warmup, bodyLength, community);
 
       // Accounts and posts through Parley itself; each account then comments on every post.
       Bench.Rest rest = new Bench.Rest(base);
@@ -115,6 +123,15 @@ public final class WriteBenchmark {
           .using(vertx)
           .build();
       await(pool.query(SCRATCH).execute());
+      if (community > 0) {
+        await(pool.query("INSERT INTO users (username, email, password_hash, created_at) SELECT 'bystander' || g, "
+            + "'bystander' || g || '@example.org', 'x', now() - interval '1 year' FROM generate_series(1, " + community
+            + ") g").execute());
+        await(pool.query("INSERT INTO posts (author_id, title, body, body_html, excerpt, created_at) SELECT "
+            + "(SELECT min(id) FROM users WHERE username LIKE 'bystander%') + g % " + community + ", 'Older post ' || g, "
+            + "'An older thread.', '<p>An older thread.</p>', 'An older thread.', now() - (g || ' minutes')::interval "
+            + "FROM generate_series(1, " + community + ") g").execute());
+      }
       for (String statement : dbSetup.split(";")) {
         if (statement.isBlank()) continue;
         System.out.println("db-setup: " + statement.strip());
@@ -144,7 +161,13 @@ public final class WriteBenchmark {
       ClosedLoop.run(vertx, "server warm-up", concurrency, 0, serverWarmup, 201, parties,
           () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, true));
       lagByRow.add("server warm-up (not measured): " + lag.stop());
+      // Planner statistics as a running server's autovacuum keeps them. Here every table grows from nothing by
+      // thousands of rows a second, far faster than autovacuum (a look a minute) re-analyzes it, and the statements
+      // the pool's connections prepared on the empty tables keep their plans for an empty table (sequential scans of
+      // idempotency_keys and comments, measured: 25 and 32 million rows read in one keyed row) until it does.
+      analyze(pool);
       if (rows.contains("spread")) {
+        analyze(pool);
         waits.start();
         lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, Idempotency-Key",
@@ -154,6 +177,7 @@ public final class WriteBenchmark {
         lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
       }
       if (rows.contains("nokey")) {
+        analyze(pool);
         waits.start();
         lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, no key",
@@ -164,6 +188,7 @@ public final class WriteBenchmark {
       }
       long hot = postIds.get(0);
       if (rows.contains("hot")) {
+        analyze(pool);
         waits.start();
         lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, one hot thread, " + accounts + " accounts, Idempotency-Key",
@@ -192,11 +217,12 @@ public final class WriteBenchmark {
       lagByRow.forEach(line -> System.out.println("- " + line));
       // Whether an UPDATE was HOT (no new index entries) is what decides its cost here; see P5-round-trips.md.
       System.out.println("Row writes by table over the whole run (pg_stat_user_tables; a backend reports within 1 s):");
-      System.out.println("| table | inserts | updates | of them HOT | deletes | live | dead |");
-      System.out.println("|---|---|---|---|---|---|---|");
+      // Rows read by sequential scans show a statement planned without its index (a plan made on an empty table).
+      System.out.println("| table | inserts | updates | of them HOT | deletes | live | dead | seq scans | rows they read |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|");
       await(pool.query(TABLE_STATS).execute()).forEach(row -> System.out.printf(Locale.ROOT,
-          "| %s | %d | %d | %d | %d | %d | %d |%n", row.getString(0), row.getLong(1), row.getLong(2), row.getLong(3),
-          row.getLong(4), row.getLong(5), row.getLong(6)));
+          "| %s | %d | %d | %d | %d | %d | %d | %d | %d |%n", row.getString(0), row.getLong(1), row.getLong(2),
+          row.getLong(3), row.getLong(4), row.getLong(5), row.getLong(6), row.getLong(7), row.getLong(8)));
       await(http.close());
       await(pool.close());
     } finally {
@@ -306,6 +332,11 @@ public final class WriteBenchmark {
           ? String.format(Locale.ROOT, "%s; all notified %.1f s after it stopped", at, behind == 0 ? 0.0 : after)
           : String.format(Locale.ROOT, "%s; %,d still behind %d s after it stopped", at, left, waitSeconds);
     }
+  }
+
+  /** Fresh planner statistics for every table (ANALYZE also makes cached plans be planned again). */
+  private static void analyze(Pool pool) throws Exception {
+    await(pool.query("ANALYZE").execute());
   }
 
   private static <T> T pick(List<T> list) {
