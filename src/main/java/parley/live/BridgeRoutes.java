@@ -78,7 +78,7 @@ public final class BridgeRoutes {
     router.route("/eventbus/*").handler(this::checkOrigin);
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).socketHandler(socket ->
         eventBusBridge.handle(new GuardedSocket(vertx, socket, perSocket,
-            ip -> limits.tryTakeHere(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip), live.meters()))));
+            ip -> limits.tryTakeHere(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip), live.meters(), config.httpIdleTimeout()))));
   }
 
   /**

@@ -20,6 +20,8 @@ final class BridgeSink implements Sink {
   static final int SLOW_CONSUMER = 4001;
   /** Close code for a registration the server could not check just now: reconnect after a pause and resume. */
   static final int BUSY = 4003;
+  /** A live event asks the socket's queue once per this fraction of its bound written (see {@link #liveQueueFull}). */
+  static final int QUEUE_CHECKS = 32;
 
   final SockJSSocket socket;
   /** Topic to its live subscription. */
@@ -39,11 +41,16 @@ final class BridgeSink implements Sink {
   private final Drain drain;
   /** Null when the socket's channel could not be reached: its bursts are then flushed frame by frame. */
   private final FlushHold flushHold;
+  /** How many characters may be written between two questions to the socket's queue (see {@link #liveQueueFull}). */
+  private final int checkEvery;
+  /** Characters written since the socket's queue was last found below its bound. */
+  private int sinceChecked;
   private boolean closed;
 
   BridgeSink(SockJSSocket socket, int maxQueueBytes, Limit registrationLimit, FlushHold flushHold) {
     this.socket = socket;
     this.flushHold = flushHold;
+    this.checkEvery = Math.max(1, maxQueueBytes / QUEUE_CHECKS);
     socket.setWriteQueueMaxSize(maxQueueBytes);
     this.drain = new Drain(socket);
     this.registrations = new GuardedSocket.TokenBucket(registrationLimit);
@@ -74,6 +81,7 @@ final class BridgeSink implements Sink {
    */
   private void write(String frame) {
     if (closed) return;
+    sinceChecked += frame.length();
     try {
       socket.write(frame);
     } catch (IllegalStateException gone) {
@@ -90,6 +98,21 @@ final class BridgeSink implements Sink {
       markClosed();
       return false;
     }
+  }
+
+  /**
+   * Asks the socket's queue only once a thirty-second of its bound has been written since it was last found with
+   * room: on a thread with thousands of readers the question (the socket's lock, and the first touch of its state
+   * for this event) was a fifth of a live delivery's cost (docs/BENCHMARKS.md, P2). A reader who stops reading is
+   * found as before, with at most that much more queued than {@code PARLEY_LIVE_QUEUE_BYTES} (characters counted:
+   * text outside Latin-1 takes up to three bytes a character).
+   */
+  @Override
+  public boolean liveQueueFull() {
+    if (sinceChecked < checkEvery) return false;
+    if (writeQueueFull()) return true;
+    sinceChecked = 0;
+    return false;
   }
 
   @Override

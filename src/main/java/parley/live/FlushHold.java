@@ -1,11 +1,10 @@
 package parley.live;
 
 import io.micrometer.core.instrument.Counter;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.vertx.core.http.HttpConnection;
-import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 
 /**
  * Lets the hub write a burst of frames to one bridge socket (a page of replay) with one flush, so a page reaches the
@@ -31,13 +30,10 @@ final class FlushHold extends ChannelDuplexHandler {
     this.flushes = flushes;
   }
 
-  /** Puts a hold at the head of the socket's channel; null where there is no channel to reach (nothing is held). */
-  static FlushHold install(SockJSSocket socket, Counter flushes) {
-    HttpConnection connection = socket.routingContext() == null ? null : socket.routingContext().request().connection();
-    // An upgraded request's connection hands its channel to the WebSocket: the channel is the socket's.
-    if (!(connection instanceof io.vertx.core.net.impl.ConnectionBase base)) return null;
+  /** Puts a hold at the head of the socket's channel (see {@link GuardedSocket#channelOf}). */
+  static FlushHold install(Channel channel, Counter flushes) {
     FlushHold hold = new FlushHold(flushes);
-    base.channel().pipeline().addFirst(NAME, hold);
+    channel.pipeline().addFirst(NAME, hold);
     return hold;
   }
 

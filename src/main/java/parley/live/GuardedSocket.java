@@ -1,15 +1,24 @@
 package parley.live;
 
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
 import parley.config.Limit;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A bridge socket as the event-bus bridge sees it: every frame the client sends passes two checks before the
@@ -56,15 +65,43 @@ final class GuardedSocket extends SockJSSocketBase {
   private Handler<Void> drainHandler;
   private boolean drainWanted;
 
-  GuardedSocket(Vertx vertx, SockJSSocket inner, Limit perSocket, AddressLimit perAddress, LiveMeters meters) {
+  /**
+   * @param idleTimeout the server's idle timeout ({@code PARLEY_HTTP_IDLE_TIMEOUT}); on a WebSocket it is counted
+   *     on what the client sends only (see {@link #idleOnReadsOnly})
+   */
+  GuardedSocket(Vertx vertx, SockJSSocket inner, Limit perSocket, AddressLimit perAddress, LiveMeters meters,
+      Duration idleTimeout) {
     super(vertx, inner.routingContext(), new SockJSHandlerOptions().setRegisterWriteHandler(false));
     this.inner = inner;
     this.frames = new TokenBucket(perSocket);
     this.addressFrames = perAddress;
     this.meters = meters;
     this.ip = inner.remoteAddress() == null ? "unknown" : inner.remoteAddress().host();
-    this.flushHold = FlushHold.install(inner, meters.socketFlushes());
+    Channel channel = channelOf(inner);
+    this.flushHold = channel == null ? null : FlushHold.install(channel, meters.socketFlushes());
+    if (channel != null) idleOnReadsOnly(channel, idleTimeout);
     this.countsUnsent = !inner.getClass().getName().contains("RawWebSocketTransport");
+  }
+
+  /** The socket's network channel; null where it cannot be reached (nothing is then held or tuned). */
+  static Channel channelOf(SockJSSocket socket) {
+    HttpConnection connection = socket.routingContext() == null ? null : socket.routingContext().request().connection();
+    // An upgraded request's connection hands its channel to the WebSocket: the channel is the socket's.
+    return connection instanceof ConnectionBase base ? base.channel() : null;
+  }
+
+  /**
+   * On a WebSocket, the idle timeout counts what the client sends, not what it is sent. Vert.x counts traffic both
+   * ways, which makes Netty's idle handler hang a listener on every frame written: a seventh of the cost of writing
+   * a live event to a socket of a big thread (docs/BENCHMARKS.md, P2). Nothing is lost by it: every bridge client
+   * pings (the bridge closes a socket that has not pinged for 30 s), so a live client is never idle on its reading
+   * side, and one that stops sending is closed as before however much it is sent. SockJS's other transports are
+   * HTTP requests (a streaming response is written to but never read from) and keep Vert.x's handler.
+   */
+  static void idleOnReadsOnly(Channel channel, Duration timeout) {
+    ChannelPipeline pipeline = channel.pipeline();
+    if (pipeline.get(WebSocketFrameEncoder.class) == null || pipeline.get(IdleStateHandler.class) == null) return;
+    pipeline.replace(IdleStateHandler.class, "idle", new IdleStateHandler(timeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
   }
 
   String ip() {

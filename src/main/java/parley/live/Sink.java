@@ -27,6 +27,14 @@ interface Sink {
   /** True when the transport already holds its bound of unsent bytes. */
   boolean writeQueueFull();
 
+  /**
+   * The check a live event makes before it is written: {@link #writeQueueFull()}, or a cheaper answer that finds a
+   * full queue a little later (a transport may count what it was handed and ask its queue only now and then).
+   */
+  default boolean liveQueueFull() {
+    return writeQueueFull();
+  }
+
   /** Completes when the transport can take more (used while replaying, which waits instead of dropping). */
   Future<Void> drained();
 
