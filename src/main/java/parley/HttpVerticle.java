@@ -115,8 +115,10 @@ public final class HttpVerticle extends VerticleBase {
         new Review(database.pool(), events, screening));
     AdminRoutes admin = new AdminRoutes(new Admin(database.pool(), events, node.accounts()));
     NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
-    // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed.
-    DeliveryFilter filter = (reader, event) -> Visibility.mayDeliver(reader.blocks(),
+    // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed. A reader
+    // who blocked nobody (every anonymous one) is answered without looking the event's type up: on a big thread
+    // that lookup was a twentieth of each delivery.
+    DeliveryFilter filter = (reader, event) -> reader.blocks().isEmpty() || Visibility.mayDeliver(reader.blocks(),
         EventType.carriesContent(event.type()), event.authorId());
     // The live side reads through its own small pool, so sockets can never take the connections writes need.
     EventLog liveEvents = new EventLog(vertx, database.livePool());

@@ -75,7 +75,10 @@ public final class LiveBenchmark {
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(o.clientLoops));
     try {
-      return new LiveBenchmark(vertx, bases, o).run();
+      LiveBenchmark bench = new LiveBenchmark(vertx, bases, o);
+      // The nodes' own CPU (PostgreSQL is another process: a child of the node, or the cluster's first process).
+      bench.serverPids = processes.stream().skip(nodeCount == 1 ? 0 : 1).mapToLong(Process::pid).toArray();
+      return bench.run();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       stop(processes, dataDir);
@@ -99,7 +102,9 @@ public final class LiveBenchmark {
       System.out.println();
       System.out.println("## Ceiling: bare Vert.x WebSocket broadcast, same subscribers, rate and frame size ("
           + frameBytes + " bytes)");
-      Result bare = new LiveBenchmark(vertx, List.of("http://localhost:" + port), o).runBare(frameBytes);
+      LiveBenchmark bareBench = new LiveBenchmark(vertx, List.of("http://localhost:" + port), o);
+      bareBench.serverPids = new long[] {processes.get(0).pid()};
+      Result bare = bareBench.runBare(frameBytes);
       System.out.println();
       System.out.println("## Parley against the ceiling (same run, same machine)");
       System.out.println("| measure | Parley p50 / p99 ms | bare p50 / p99 ms | ratio p50 / p99 |");
@@ -110,6 +115,9 @@ public final class LiveBenchmark {
         compare("last subscriber per comment, " + on, parley.lastPerComment, bare.lastPerComment);
         System.out.printf(Locale.ROOT, "deliveries per second on %s: Parley %.0f, bare %.0f (%.2f)%n", on,
             parley.perSecond, bare.perSecond, parley.perSecond / bare.perSecond);
+        System.out.printf(Locale.ROOT, "server CPU per delivery on %s: Parley %.2f µs, bare %.2f µs (%.2f)%n", on,
+            parley.cpuMicrosPerDelivery, bare.cpuMicrosPerDelivery,
+            parley.cpuMicrosPerDelivery / bare.cpuMicrosPerDelivery);
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -128,7 +136,21 @@ public final class LiveBenchmark {
 
   /** What a run measured, for the comparison with the ceiling. */
   private record Result(Histogram perDelivery, Histogram lastPerComment, double perSecond, int frameBytes,
-      int nodes) {
+      int nodes, double cpuMicrosPerDelivery) {
+  }
+
+  /** The server processes measured (their CPU time during the measured run); empty against --url. */
+  private long[] serverPids = {};
+
+  /** CPU time the server processes have used so far, in ms (/proc; -1 where unknown). */
+  private long serverCpuMillis() {
+    long sum = 0;
+    for (long pid : serverPids) {
+      long ms = Bench.cpuMillis(pid);
+      if (ms < 0) return -1;
+      sum += ms;
+    }
+    return serverPids.length == 0 ? -1 : sum;
   }
 
   /** One PostgreSQL of its own (durable, as Parley runs it), then the nodes on it in cluster mode. */
@@ -232,6 +254,7 @@ public final class LiveBenchmark {
 
     // 4. The measured run, phase by phase.
     long started = System.nanoTime();
+    long cpuBefore = serverCpuMillis();
     List<Histogram> insertMeasured = new ArrayList<>();
     int first = o.warmup;
     for (int[] phase : o.phases()) {
@@ -242,6 +265,7 @@ public final class LiveBenchmark {
     }
     long postsDone = System.nanoTime();
     boolean complete = deliveries.awaitAll(total, o.phases().size() > 1 ? 300 : 30);
+    long cpuAfter = serverCpuMillis();
     double elapsed = (System.nanoTime() - started) / 1e9;
     double drain = (System.nanoTime() - postsDone) / 1e9;
 
@@ -258,8 +282,12 @@ public final class LiveBenchmark {
       insertOnly = floor.call();
     }
     report(insertOnly, insertMeasured, deliveries, elapsed, complete, drain);
+    double cpuMicros = cpuBefore < 0 || cpuAfter < 0 ? Double.NaN
+        : (cpuAfter - cpuBefore) * 1000.0 / Math.max(1, deliveries.measuredDeliveries.get());
+    System.out.printf(Locale.ROOT, "server CPU during the measured run: %.1f s, %.2f µs per delivery (comments, "
+        + "their REST requests and everything else the server did included)%n", (cpuAfter - cpuBefore) / 1000.0, cpuMicros);
     return new Result(deliveries.perDelivery, deliveries.lastPerComment, deliveries.measuredDeliveries.get() / elapsed,
-        deliveries.frameBytes, nodes.size());
+        deliveries.frameBytes, nodes.size(), cpuMicros);
   }
 
   /** Posts {@code count} comments at {@code rate} per second and waits for every response. */
