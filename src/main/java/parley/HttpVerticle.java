@@ -225,9 +225,8 @@ public final class HttpVerticle extends VerticleBase {
         .setHttp2ClearTextEnabled(false)
         .setIdleTimeout((int) config.httpIdleTimeout().toSeconds())
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
-        // Clients only send small control frames (register, ping); nothing legitimate needs more.
-        .setMaxWebSocketFrameSize(16 * 1024)
-        .setMaxWebSocketMessageSize(16 * 1024)
+        .setMaxWebSocketFrameSize(BridgeRoutes.MAX_WEBSOCKET_FRAME_BYTES)
+        .setMaxWebSocketMessageSize(BridgeRoutes.MAX_WEBSOCKET_FRAME_BYTES)
         // Per-message deflate costs about five times the memory per socket and slows fan-out to large threads.
         .setPerMessageWebSocketCompressionSupported(false)
         .setPerFrameWebSocketCompressionSupported(false));

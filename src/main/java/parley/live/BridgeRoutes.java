@@ -41,6 +41,11 @@ public final class BridgeRoutes {
 
   /** Registrations one socket may hold (the bridge's own limit is set to the same). */
   static final int MAX_TOPICS_PER_SOCKET = 64;
+  /**
+   * The largest WebSocket frame the server takes, and the payload of each frame it sends a longer message in. Clients
+   * only send small control frames (register, ping); nothing legitimate needs more.
+   */
+  public static final int MAX_WEBSOCKET_FRAME_BYTES = 16 * 1024;
 
   private final Vertx vertx;
   private final Live live;
@@ -113,8 +118,9 @@ public final class BridgeRoutes {
     }
     switch (event.type()) {
       case SOCKET_CREATED -> {
+        GuardedSocket guarded = socket instanceof GuardedSocket g ? g : null;
         sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes(), config.limit(AppConfig.LIMIT_LIVE_REGISTERS),
-            socket instanceof GuardedSocket guarded ? guarded.flushHold() : null));
+            guarded == null ? null : guarded.flushHold(), guarded == null ? null : guarded.writer()));
         live.meters().socketOpened();
         event.complete(true);
       }

@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * One bridge socket and the topics it follows. Frames are written as text (on /eventbus/websocket, one WebSocket
- * text message per frame), in the bridge's own format: {"type":"rec","address":topic,"body":envelope}.
+ * text message per frame), in the bridge's own format: {"type":"rec","address":topic,"body":envelope}. On a raw
+ * WebSocket they are written as bytes encoded once per event ({@link FrameWriter}); on a SockJS session, through it.
  */
 final class BridgeSink implements Sink {
 
@@ -41,15 +42,19 @@ final class BridgeSink implements Sink {
   private final Drain drain;
   /** Null when the socket's channel could not be reached: its bursts are then flushed frame by frame. */
   private final FlushHold flushHold;
+  /** Null unless the socket is a raw WebSocket whose channel could be reached: frames then go through the socket. */
+  private final FrameWriter frames;
   /** How many characters may be written between two questions to the socket's queue (see {@link #liveQueueFull}). */
   private final int checkEvery;
   /** Characters written since the socket's queue was last found below its bound. */
   private int sinceChecked;
   private boolean closed;
 
-  BridgeSink(SockJSSocket socket, int maxQueueBytes, Limit registrationLimit, FlushHold flushHold) {
+  BridgeSink(SockJSSocket socket, int maxQueueBytes, Limit registrationLimit, FlushHold flushHold,
+      FrameWriter frames) {
     this.socket = socket;
     this.flushHold = flushHold;
+    this.frames = frames;
     this.checkEvery = Math.max(1, maxQueueBytes / QUEUE_CHECKS);
     socket.setWriteQueueMaxSize(maxQueueBytes);
     this.drain = new Drain(socket);
@@ -58,7 +63,11 @@ final class BridgeSink implements Sink {
 
   @Override
   public void send(String topic, Delivery delivery) {
-    write(delivery.bridgeFrame());
+    if (frames != null) {
+      if (!closed) frames.send(delivery.bridgeMessage());
+    } else {
+      write(delivery.bridgeFrame());
+    }
   }
 
   @Override
@@ -81,6 +90,10 @@ final class BridgeSink implements Sink {
    */
   private void write(String frame) {
     if (closed) return;
+    if (frames != null) {
+      frames.send(Delivery.bridgeMessage(frame));
+      return;
+    }
     sinceChecked += frame.length();
     try {
       socket.write(frame);
@@ -92,6 +105,7 @@ final class BridgeSink implements Sink {
   @Override
   public boolean writeQueueFull() {
     if (closed) return false;
+    if (frames != null) return !frames.writable();
     try {
       return socket.writeQueueFull();
     } catch (IllegalStateException gone) {
@@ -109,6 +123,7 @@ final class BridgeSink implements Sink {
    */
   @Override
   public boolean liveQueueFull() {
+    if (frames != null) return writeQueueFull();
     if (sinceChecked < checkEvery) return false;
     if (writeQueueFull()) return true;
     sinceChecked = 0;

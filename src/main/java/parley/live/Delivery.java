@@ -1,5 +1,6 @@
 package parley.live;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.Json;
 import parley.events.LiveEvent;
@@ -13,6 +14,7 @@ final class Delivery {
 
   final LiveEvent event;
   private String bridgeFrame;
+  private ByteBuf bridgeMessage;
   private Buffer sseFrame;
 
   Delivery(LiveEvent event) {
@@ -22,6 +24,16 @@ final class Delivery {
   String bridgeFrame() {
     if (bridgeFrame == null) bridgeFrame = bridgeFrame(event.topic(), event.envelope());
     return bridgeFrame;
+  }
+
+  /** The bridge's frame as a raw WebSocket's message, encoded once for every reader ({@link FrameWriter}). */
+  ByteBuf bridgeMessage() {
+    if (bridgeMessage == null) bridgeMessage = bridgeMessage(bridgeFrame());
+    return bridgeMessage;
+  }
+
+  static ByteBuf bridgeMessage(String frame) {
+    return FrameWriter.encode(frame, BridgeRoutes.MAX_WEBSOCKET_FRAME_BYTES);
   }
 
   Buffer sseFrame() {

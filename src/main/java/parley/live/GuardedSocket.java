@@ -51,6 +51,8 @@ final class GuardedSocket extends SockJSSocketBase {
   private final String ip;
   private final LiveMeters meters;
   private final FlushHold flushHold;
+  /** Writes Parley's frames to a raw WebSocket's channel (null on other transports, or if it cannot be reached). */
+  private final FrameWriter writer;
   private boolean closed;
   /**
    * Whether this socket counts its own unsent characters. A SockJS session over its WebSocket transport (the
@@ -81,6 +83,8 @@ final class GuardedSocket extends SockJSSocketBase {
     this.flushHold = channel == null ? null : FlushHold.install(channel, meters.socketFlushes());
     if (channel != null) idleOnReadsOnly(channel, idleTimeout);
     this.countsUnsent = !inner.getClass().getName().contains("RawWebSocketTransport");
+    // A SockJS session frames its messages itself (a["..."]): only a raw WebSocket is written to directly.
+    this.writer = channel == null || countsUnsent ? null : FrameWriter.install(channel);
   }
 
   /** The socket's network channel; null where it cannot be reached (nothing is then held or tuned). */
@@ -111,6 +115,11 @@ final class GuardedSocket extends SockJSSocketBase {
   /** Where the hub holds this socket's flushes for a burst of frames; null if its channel could not be reached. */
   FlushHold flushHold() {
     return flushHold;
+  }
+
+  /** Where Parley writes its own frames to this socket; null if they go through Vert.x (see {@link FrameWriter}). */
+  FrameWriter writer() {
+    return writer;
   }
 
   @Override
@@ -200,6 +209,8 @@ final class GuardedSocket extends SockJSSocketBase {
 
   @Override
   public boolean writeQueueFull() {
+    // Parley's frames bypass Vert.x's queue on a raw WebSocket: the channel's own bound is the one that counts.
+    if (writer != null) return !writer.writable();
     if (!countsUnsent) return inner.writeQueueFull();
     if (unsent < maxUnsent) return false;
     drainWanted = true;
@@ -209,7 +220,9 @@ final class GuardedSocket extends SockJSSocketBase {
   /** Kept for every drain (the SockJS session forgets its handler after one call, and calls it after any write). */
   @Override
   public SockJSSocket drainHandler(Handler<Void> handler) {
-    if (countsUnsent) {
+    if (writer != null) {
+      writer.onWritable(handler == null ? null : () -> handler.handle(null));
+    } else if (countsUnsent) {
       drainHandler = handler;
     } else {
       inner.drainHandler(handler);
@@ -225,23 +238,31 @@ final class GuardedSocket extends SockJSSocketBase {
   @Override
   public void close() {
     closed = true;
+    stopFrames();
     inner.close();
   }
 
   @Override
   public void close(int statusCode, String reason) {
     closed = true;
+    stopFrames();
     inner.close(statusCode, reason);
   }
 
   @Override
   public void closeAfterSessionExpired() {
     closed = true;
+    stopFrames();
     if (inner instanceof SockJSSocketBase base) {
       base.closeAfterSessionExpired();
     } else {
       inner.close();
     }
+  }
+
+  /** Nothing of Parley's may follow the close frame, which Vert.x may still hold in its queue. */
+  private void stopFrames() {
+    if (writer != null) writer.stop();
   }
 
   @Override

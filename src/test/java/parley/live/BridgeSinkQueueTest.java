@@ -13,9 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * How often a live event asks a bridge socket's queue whether it is full: once per a thirty-second of the bound
- * written, so a reader who stopped reading is found with at most that much more queued. (TransportTest shows the
- * whole path: a reader who stops reading is closed with 4001 while the others get everything.)
+ * How often a live event asks a bridge socket's queue whether it is full when its frames go through Vert.x (a SockJS
+ * session): once per a thirty-second of the bound written, so a reader who stopped reading is found with at most
+ * that much more queued. (A raw WebSocket's frames bypass Vert.x and its channel is asked every time, see
+ * FrameWriter. TransportTest shows the whole path: a reader who stops reading is closed with 4001 while the others
+ * get everything.)
  */
 class BridgeSinkQueueTest {
 
@@ -41,7 +43,7 @@ class BridgeSinkQueueTest {
   }
 
   private static BridgeSink sink(Socket socket) {
-    return new BridgeSink(socket.proxy(), BOUND, new Limit(10, Duration.ofSeconds(1)), null);
+    return new BridgeSink(socket.proxy(), BOUND, new Limit(10, Duration.ofSeconds(1)), null, null);
   }
 
   @Test
