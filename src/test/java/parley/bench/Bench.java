@@ -89,6 +89,11 @@ final class Bench {
     if (Boolean.getBoolean("bench.jfr")) {
       command.add("-XX:StartFlightRecording=settings=profile,filename=" + log.replaceAll("\\.log$", "") + ".jfr");
     }
+    // -Dbench.gclog=true logs the server's collections with wall-clock times (target/<log>-gc.log), to line them up
+    // with LiveBenchmark's slowest comments.
+    if (Boolean.getBoolean("bench.gclog")) {
+      command.add("-Xlog:gc:file=" + log.replaceAll("\\.log$", "") + "-gc.log:time");
+    }
     command.addAll(List.of("-jar", "target/parley.jar"));
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> e = pb.environment();

@@ -348,8 +348,13 @@ public final class LiveBenchmark {
       }
       for (Future<WebSocket> f : batch) f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
-    vertx.setPeriodic(10_000, id -> {
-      for (int i = 0; i < sockets.length(); i++) {
+    // Each client pings every 10 s, as the bridge asks, on a schedule of its own (as real clients do, each from its
+    // own connect): a hundredth of them every 100 ms. Pinging all of them at one instant made a burst of 10,000
+    // pings, and Parley's 10,000 pongs, land on every fiftieth comment: those were the runs' slowest comments.
+    int slices = 100;
+    long[] slice = {0};
+    vertx.setPeriodic(10_000 / slices, id -> {
+      for (int i = (int) (slice[0]++ % slices); i < sockets.length(); i += slices) {
         WebSocket ws = sockets.get(i);
         if (ws != null && !ws.isClosed()) ws.writeTextMessage("{\"type\":\"ping\"}");
       }
@@ -432,6 +437,7 @@ public final class LiveBenchmark {
           ms(d.perDelivery.getValueAtPercentile(50)) / ms(insertOnly.getValueAtPercentile(50)),
           ms(d.lastPerComment.getValueAtPercentile(99)) / ms(insertOnly.getValueAtPercentile(99)));
     }
+    d.printSlowest(5);
   }
 
   private static void row(String name, Histogram h) {
@@ -448,6 +454,8 @@ public final class LiveBenchmark {
     final AtomicLongArray sentAt;
     final AtomicIntegerArray receivedCount;
     final AtomicLongArray lastArrival;
+    /** When each comment reached its first subscriber (0 until it did). */
+    final AtomicLongArray firstArrival;
     final AtomicLongArray lastSeqPerSubscriber;
     final int subscribers;
     final ConcurrentHistogram perDelivery = new ConcurrentHistogram(TimeUnit.SECONDS.toNanos(600), 3);
@@ -492,6 +500,7 @@ public final class LiveBenchmark {
       this.sentAt = new AtomicLongArray(comments);
       this.receivedCount = new AtomicIntegerArray(comments);
       this.lastArrival = new AtomicLongArray(comments);
+      this.firstArrival = new AtomicLongArray(comments);
       this.lastSeqPerSubscriber = new AtomicLongArray(subscribers);
       this.subscribers = subscribers;
       for (int i = 0; i < subscribers; i++) lastSeqPerSubscriber.set(i, startSeq);
@@ -531,6 +540,28 @@ public final class LiveBenchmark {
         if (count == subscribers) lastPerCommentIn[phase].recordValue(latency);
       }
       lastArrival.accumulateAndGet(index, now, Math::max);
+      firstArrival.accumulateAndGet(index, now, (a, b) -> a == 0 ? b : Math.min(a, b));
+    }
+
+    /**
+     * Prints the measured comments whose last subscriber waited longest: when each was posted (seconds into the
+     * measured run) and how long its first and its last subscriber waited. A late first subscriber means the event
+     * itself was late (the write, its commit, the bus); a late last one with an early first, that the writing was.
+     */
+    void printSlowest(int n) {
+      int from = measureFrom;
+      if (from >= sentAt.length()) return;
+      long origin = sentAt.get(from);
+      java.util.List<Integer> measured = new java.util.ArrayList<>();
+      for (int i = from; i < sentAt.length(); i++) {
+        if (sentAt.get(i) != 0 && lastArrival.get(i) != 0) measured.add(i);
+      }
+      measured.sort(java.util.Comparator.comparingLong(i -> sentAt.get(i) - lastArrival.get(i)));
+      for (int i : measured.subList(0, Math.min(n, measured.size()))) {
+        System.out.printf(Locale.ROOT, "slow comment %d, posted at +%.2f s: first subscriber after %.1f ms, last after "
+                + "%.1f ms%n", i, (sentAt.get(i) - origin) / 1e9, ms(firstArrival.get(i) - sentAt.get(i)),
+            ms(lastArrival.get(i) - sentAt.get(i)));
+      }
     }
 
     /** Waits until the first {@code upTo} comments reached every subscriber; false on timeout. */
