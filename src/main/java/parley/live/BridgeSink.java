@@ -63,10 +63,10 @@ final class BridgeSink implements Sink {
 
   @Override
   public void send(String topic, Delivery delivery) {
-    if (frames != null) {
-      if (!closed) frames.send(delivery.bridgeMessage());
-    } else {
+    if (frames == null) {
       write(delivery.bridgeFrame());
+    } else if (!closed) {
+      frames.send(delivery.bridgeMessage());
     }
   }
 
@@ -105,7 +105,6 @@ final class BridgeSink implements Sink {
   @Override
   public boolean writeQueueFull() {
     if (closed) return false;
-    if (frames != null) return !frames.writable();
     try {
       return socket.writeQueueFull();
     } catch (IllegalStateException gone) {
