@@ -2,6 +2,7 @@ package parley.live;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
@@ -20,6 +21,7 @@ import parley.config.Limit;
 import parley.events.Topics;
 import parley.http.Problem;
 import parley.http.ProblemHandler;
+import parley.http.ProblemType;
 import parley.http.RateLimiter;
 
 import java.net.URI;
@@ -81,6 +83,18 @@ public final class BridgeRoutes {
         this::onBridgeEvent);
     Limit perSocket = config.limit(AppConfig.LIMIT_LIVE_FRAMES);
     router.route("/eventbus/*").handler(this::checkOrigin);
+    // vertx-web's raw transport refuses a request that is no WebSocket upgrade in plain text: Parley's refusals are
+    // problems.
+    router.route("/eventbus/websocket").handler(ctx -> {
+      if (ctx.request().method() != HttpMethod.GET) {
+        ctx.response().putHeader("Allow", "GET");
+        ctx.fail(ProblemType.METHOD_NOT_ALLOWED.problem("This address takes WebSocket upgrades (GET) only."));
+      } else if (!ctx.request().canUpgradeToWebSocket()) {
+        ctx.fail(Problem.badRequest("This address takes WebSocket upgrades only (Upgrade: websocket)."));
+      } else {
+        ctx.next();
+      }
+    });
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).socketHandler(socket ->
         eventBusBridge.handle(new GuardedSocket(vertx, socket, perSocket,
             ip -> limits.tryTakeHere(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip), live.meters(), config.httpIdleTimeout()))));

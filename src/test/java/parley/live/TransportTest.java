@@ -178,6 +178,25 @@ class TransportTest {
     }
   }
 
+  /**
+   * The raw bridge address takes WebSocket upgrades only: anything else gets a problem (vertx-web's transport
+   * answered these in plain text).
+   */
+  @Test
+  void theRawAddressRefusesWhatIsNotAWebSocketUpgrade() throws Exception {
+    Api.Response plain = api.get("/eventbus/websocket");
+    assertEquals(400, plain.status(), plain.body());
+    assertEquals("application/problem+json", plain.headers().firstValue("content-type").orElse(""));
+    assertTrue(plain.body().contains("WebSocket upgrades only"), plain.body());
+    Api.Response posted = api.post("/eventbus/websocket", null, new JsonObject());
+    assertEquals(405, posted.status(), posted.body());
+    assertEquals("application/problem+json", posted.headers().firstValue("content-type").orElse(""), posted.body());
+    assertEquals("GET", posted.headers().firstValue("allow").orElse(""));
+    try (RawSocket socket = new RawSocket()) {
+      assertEquals(101, socket.status(), "an upgrade still opens: " + socket.handshake);
+    }
+  }
+
   @Test
   void compressionIsNotNegotiatedEvenWhenTheClientAsks() throws Exception {
     try (RawSocket socket = new RawSocket("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")) {
