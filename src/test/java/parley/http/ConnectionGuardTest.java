@@ -90,6 +90,40 @@ class ConnectionGuardTest {
     assertEquals(200, status(ATTACKER), "25 closed sockets later, the address is served (the cap is 10)");
   }
 
+  /**
+   * A connection upgraded to a bridge WebSocket counts against its address until it closes, and the header timeout
+   * (1 s here), which closes idle HTTP connections, must not close a socket that is quiet for longer.
+   */
+  @Test
+  void anOpenWebSocketOutlivesTheHeaderTimeoutAndStaysCountedUntilItCloses() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.vertx.core.http.WebSocketClient client = vertx.createWebSocketClient(
+          new io.vertx.core.http.WebSocketClientOptions().setLocalAddress(ATTACKER));
+      io.vertx.core.http.WebSocket ws = client.connect(server.port(), "127.0.0.1", "/eventbus/websocket")
+          .await(10, TimeUnit.SECONDS);
+      io.vertx.core.Promise<Short> closedWith = io.vertx.core.Promise.promise();
+      ws.closeHandler(v -> closedWith.tryComplete(ws.closeStatusCode()));
+      // Quiet for three header timeouts: a timer left running would have closed it by then (nothing to await).
+      Thread.sleep(3_000);
+      assertTrue(!closedWith.future().isComplete(), "closed while quiet: " + closedWith.future().result());
+      assertEquals(1, server.running().connectionGuard().connections(ATTACKER), "counted while open");
+      io.vertx.core.Promise<String> reply = io.vertx.core.Promise.promise();
+      ws.textMessageHandler(reply::tryComplete);
+      ws.writeTextMessage("{\"type\":\"send\"}");
+      String answer = reply.future().await(10, TimeUnit.SECONDS);
+      assertTrue(answer.contains("missing_address"), "still served after the quiet: " + answer);
+      ws.close().await(10, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (server.running().connectionGuard().connections(ATTACKER) > 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();  // the server sees the close a moment later; nothing to await from here
+      }
+      assertEquals(0, server.running().connectionGuard().connections(ATTACKER), "let go once closed");
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void connectionsPastTheCapFromOneAddressAreClosedWhileOthersAreServed() throws Exception {
     List<Socket> held = new ArrayList<>();
