@@ -91,6 +91,12 @@ public final class BridgeRoutes {
         ctx.fail(ProblemType.METHOD_NOT_ALLOWED.problem("This address takes WebSocket upgrades (GET) only."));
       } else if (!ctx.request().canUpgradeToWebSocket()) {
         ctx.fail(Problem.badRequest("This address takes WebSocket upgrades only (Upgrade: websocket)."));
+      } else if (!"13".equals(ctx.request().getHeader("Sec-WebSocket-Version"))) {
+        // Netty would also take the drafts' versions 7, 8 and 0, and answers others with an empty 426.
+        ctx.response().putHeader("Sec-WebSocket-Version", "13");
+        ctx.fail(426);  // Upgrade Required, as a problem; the header names the version to use
+      } else if (!isHandshakeKey(ctx.request().getHeader("Sec-WebSocket-Key"))) {
+        ctx.fail(Problem.badRequest("Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455, 4.1)."));
       } else {
         ctx.next();
       }
@@ -98,6 +104,15 @@ public final class BridgeRoutes {
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).socketHandler(socket ->
         eventBusBridge.handle(new GuardedSocket(vertx, socket, perSocket,
             ip -> limits.tryTakeHere(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip), live.meters(), config.httpIdleTimeout()))));
+  }
+
+  private static boolean isHandshakeKey(String key) {
+    if (key == null) return false;
+    try {
+      return java.util.Base64.getDecoder().decode(key.trim()).length == 16;
+    } catch (IllegalArgumentException notBase64) {
+      return false;
+    }
   }
 
   /**

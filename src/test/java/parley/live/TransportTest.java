@@ -192,6 +192,21 @@ class TransportTest {
     assertEquals(405, posted.status(), posted.body());
     assertEquals("application/problem+json", posted.headers().firstValue("content-type").orElse(""), posted.body());
     assertEquals("GET", posted.headers().firstValue("allow").orElse(""));
+    String upgrade = "GET /eventbus/websocket HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n"
+        + "Upgrade: websocket\r\n";
+    parley.RawHttp.Reply noKey = parley.RawHttp.send(RawSocket.port(),
+        upgrade + "Sec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
+    assertEquals(400, noKey.status(), noKey.toString());
+    assertEquals("application/problem+json", noKey.header("content-type"), noKey.toString());
+    parley.RawHttp.Reply badKey = parley.RawHttp.send(RawSocket.port(),
+        upgrade + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %zz\u0000\r\nConnection: close\r\n\r\n");
+    assertEquals(400, badKey.status(), badKey.toString());
+    parley.RawHttp.Reply oldDraft = parley.RawHttp.send(RawSocket.port(),
+        upgrade + "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(new byte[16])
+            + "\r\nConnection: close\r\n\r\n");
+    assertEquals(426, oldDraft.status(), oldDraft.toString());
+    assertEquals("application/problem+json", oldDraft.header("content-type"), oldDraft.toString());
+    assertEquals("13", oldDraft.header("sec-websocket-version"), oldDraft.toString());
     try (RawSocket socket = new RawSocket()) {
       assertEquals(101, socket.status(), "an upgrade still opens: " + socket.handshake);
     }
