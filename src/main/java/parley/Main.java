@@ -148,6 +148,10 @@ public final class Main {
     } else {
       log.info("Network transport: NIO (epoll unavailable: {})", vertx.unavailableNativeTransportCause());
     }
+    if (config.weakPasswordHashing()) {
+      log.warn("{}=true: new passwords are hashed at a test suite's cost (argon2id m=1 MiB, t=1), far cheaper to "
+          + "guess than OWASP's minimum. Never set it where real people have accounts.", AppConfig.WEAK_PASSWORD_HASHING);
+    }
     vertx.executeBlocking(() -> {
           if (config.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(config.dataDir());
           return Tokens.resolveSecret(config);

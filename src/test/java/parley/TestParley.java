@@ -168,6 +168,9 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     env.put(AppConfig.ALLOWED_ORIGINS, "http://allowed.example");
     env.put(AppConfig.LIVE_QUEUE_BYTES, "65536");
     env.put(AppConfig.SHUTDOWN_GRACE, "1s");
+    // Argon2id at a test's cost: the suite registers and signs in some 2,000 times, 85 ms each at OWASP's cost on
+    // the CI machine. PasswordCostTest checks the default cost on a server of its own.
+    env.put(AppConfig.WEAK_PASSWORD_HASHING, "true");
     // Tests post far faster than people do; the rate-limit tests start their own server with real limits.
     AppConfig.DEFAULT_LIMITS.keySet().forEach(key -> env.put(key, "100000/1s"));
     // Every test account is minutes old: the shared server holds nothing by rule (ModerationQueueTest starts one

@@ -60,7 +60,8 @@ public record AppConfig(
     int commentGroupSize,
     Map<String, Limit> limits,
     WebhookSettings webhooks,
-    ReadCacheSettings readCache) {
+    ReadCacheSettings readCache,
+    boolean weakPasswordHashing) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
@@ -75,6 +76,8 @@ public record AppConfig(
   public static final String TOKEN_TTL = "PARLEY_TOKEN_TTL";
   public static final String ADMIN = "PARLEY_ADMIN";
   public static final String HTTP_INSTANCES = "PARLEY_HTTP_INSTANCES";
+  /** Argon2id at a test suite's cost instead of OWASP's minimum: for tests only, warned about at start. */
+  public static final String WEAK_PASSWORD_HASHING = "PARLEY_WEAK_PASSWORD_HASHING";
   public static final String SHUTDOWN_GRACE = "PARLEY_SHUTDOWN_GRACE";
   public static final String ALLOWED_ORIGINS = "PARLEY_ALLOWED_ORIGINS";
   public static final String EVENT_RETENTION = "PARLEY_EVENT_RETENTION";
@@ -262,7 +265,8 @@ public record AppConfig(
         intValue(values, COMMENT_GROUP_SIZE, 64),
         limits(values),
         WebhookSettings.from(values),
-        ReadCacheSettings.from(values));
+        ReadCacheSettings.from(values),
+        bool(values, WEAK_PASSWORD_HASHING, false));
   }
 
   /** A configured rate limit by its key (one of the LIMIT_ constants). */
@@ -285,7 +289,7 @@ public record AppConfig(
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
-        searchRankLimit, commentGroupSize, limits, webhooks, readCache);
+        searchRankLimit, commentGroupSize, limits, webhooks, readCache, weakPasswordHashing);
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */
