@@ -83,27 +83,36 @@ public final class BridgeRoutes {
         this::onBridgeEvent);
     Limit perSocket = config.limit(AppConfig.LIMIT_LIVE_FRAMES);
     router.route("/eventbus/*").handler(this::checkOrigin);
-    // vertx-web's raw transport refuses a request that is no WebSocket upgrade in plain text: Parley's refusals are
-    // problems.
-    router.route("/eventbus/websocket").handler(ctx -> {
-      if (ctx.request().method() != HttpMethod.GET) {
-        ctx.response().putHeader("Allow", "GET");
-        ctx.fail(ProblemType.METHOD_NOT_ALLOWED.problem("This address takes WebSocket upgrades (GET) only."));
-      } else if (!ctx.request().canUpgradeToWebSocket()) {
-        ctx.fail(Problem.badRequest("This address takes WebSocket upgrades only (Upgrade: websocket)."));
-      } else if (!"13".equals(ctx.request().getHeader("Sec-WebSocket-Version"))) {
-        // Netty would also take the drafts' versions 7, 8 and 0, and answers others with an empty 426.
-        ctx.response().putHeader("Sec-WebSocket-Version", "13");
-        ctx.fail(426);  // Upgrade Required, as a problem; the header names the version to use
-      } else if (!isHandshakeKey(ctx.request().getHeader("Sec-WebSocket-Key"))) {
-        ctx.fail(Problem.badRequest("Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455, 4.1)."));
-      } else {
-        ctx.next();
-      }
-    });
+    // vertx-web's WebSocket transports (the raw one, and SockJS's /eventbus/<server>/<session>/websocket, the path
+    // SockJS itself matches) refuse a request that is no WebSocket upgrade in plain text or with an empty body:
+    // Parley's refusals are problems.
+    router.route("/eventbus/websocket").handler(BridgeRoutes::onlyWebSocketUpgrades);
+    router.routeWithRegex("^/eventbus/[^/.]+/[^/.]+/websocket$").handler(BridgeRoutes::onlyWebSocketUpgrades);
+    // SockJS's iframe page (for its iframe transports, all disabled here) loads its client from a CDN, which the
+    // site's Content-Security-Policy refuses, and asks to be framed, which X-Frame-Options refuses: a page that
+    // could never work, cached for a year. Not served.
+    router.routeWithRegex("^/eventbus/iframe[^/]*\\.html$").handler(ctx -> ctx.fail(404));
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).socketHandler(socket ->
         eventBusBridge.handle(new GuardedSocket(vertx, socket, perSocket,
             ip -> limits.tryTakeHere(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip), live.meters(), config.httpIdleTimeout()))));
+  }
+
+  /** Passes on a well-formed WebSocket upgrade (RFC 6455 version 13); refuses anything else as a problem. */
+  private static void onlyWebSocketUpgrades(RoutingContext ctx) {
+    if (ctx.request().method() != HttpMethod.GET) {
+      ctx.response().putHeader("Allow", "GET");
+      ctx.fail(ProblemType.METHOD_NOT_ALLOWED.problem("This address takes WebSocket upgrades (GET) only."));
+    } else if (!ctx.request().canUpgradeToWebSocket()) {
+      ctx.fail(Problem.badRequest("This address takes WebSocket upgrades only (Upgrade: websocket)."));
+    } else if (!"13".equals(ctx.request().getHeader("Sec-WebSocket-Version"))) {
+      // Netty would also take the drafts' versions 7, 8 and 0, and answers others with an empty 426.
+      ctx.response().putHeader("Sec-WebSocket-Version", "13");
+      ctx.fail(426);  // Upgrade Required, as a problem; the header names the version to use
+    } else if (!isHandshakeKey(ctx.request().getHeader("Sec-WebSocket-Key"))) {
+      ctx.fail(Problem.badRequest("Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455, 4.1)."));
+    } else {
+      ctx.next();
+    }
   }
 
   private static boolean isHandshakeKey(String key) {

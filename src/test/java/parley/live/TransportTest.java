@@ -183,30 +183,44 @@ class TransportTest {
    * answered these in plain text).
    */
   @Test
-  void theRawAddressRefusesWhatIsNotAWebSocketUpgrade() throws Exception {
-    Api.Response plain = api.get("/eventbus/websocket");
-    assertEquals(400, plain.status(), plain.body());
-    assertEquals("application/problem+json", plain.headers().firstValue("content-type").orElse(""));
-    assertTrue(plain.body().contains("WebSocket upgrades only"), plain.body());
-    Api.Response posted = api.post("/eventbus/websocket", null, new JsonObject());
-    assertEquals(405, posted.status(), posted.body());
-    assertEquals("application/problem+json", posted.headers().firstValue("content-type").orElse(""), posted.body());
-    assertEquals("GET", posted.headers().firstValue("allow").orElse(""));
-    String upgrade = "GET /eventbus/websocket HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n"
-        + "Upgrade: websocket\r\n";
-    parley.RawHttp.Reply noKey = parley.RawHttp.send(RawSocket.port(),
-        upgrade + "Sec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
-    assertEquals(400, noKey.status(), noKey.toString());
-    assertEquals("application/problem+json", noKey.header("content-type"), noKey.toString());
-    parley.RawHttp.Reply badKey = parley.RawHttp.send(RawSocket.port(),
-        upgrade + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %zz\u0000\r\nConnection: close\r\n\r\n");
-    assertEquals(400, badKey.status(), badKey.toString());
-    parley.RawHttp.Reply oldDraft = parley.RawHttp.send(RawSocket.port(),
-        upgrade + "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(new byte[16])
-            + "\r\nConnection: close\r\n\r\n");
-    assertEquals(426, oldDraft.status(), oldDraft.toString());
-    assertEquals("application/problem+json", oldDraft.header("content-type"), oldDraft.toString());
-    assertEquals("13", oldDraft.header("sec-websocket-version"), oldDraft.toString());
+  void theWebSocketAddressesRefuseWhatIsNotAWebSocketUpgrade() throws Exception {
+    // The raw address, and SockJS's WebSocket transport (the official client's).
+    for (String address : List.of("/eventbus/websocket", "/eventbus/000/refused/websocket")) {
+      Api.Response plain = api.get(address);
+      assertEquals(400, plain.status(), address + " " + plain.body());
+      assertEquals("application/problem+json", plain.headers().firstValue("content-type").orElse(""), address);
+      assertTrue(plain.body().contains("WebSocket upgrades only"), plain.body());
+      for (Api.Response other : List.of(api.post(address, null, new JsonObject()), api.delete(address, null))) {
+        assertEquals(405, other.status(), address + " " + other.body());
+        assertEquals("application/problem+json", other.headers().firstValue("content-type").orElse(""), other.body());
+        assertEquals("GET", other.headers().firstValue("allow").orElse(""));
+      }
+      String upgrade = "GET " + address + " HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n"
+          + "Upgrade: websocket\r\n";
+      parley.RawHttp.Reply noKey = parley.RawHttp.send(RawSocket.port(),
+          upgrade + "Sec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
+      assertEquals(400, noKey.status(), noKey.toString());
+      assertEquals("application/problem+json", noKey.header("content-type"), noKey.toString());
+      parley.RawHttp.Reply badKey = parley.RawHttp.send(RawSocket.port(),
+          upgrade + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %zz\u0000\r\nConnection: close\r\n\r\n");
+      assertEquals(400, badKey.status(), badKey.toString());
+      assertEquals("application/problem+json", badKey.header("content-type"), badKey.toString());
+      parley.RawHttp.Reply oldDraft = parley.RawHttp.send(RawSocket.port(),
+          upgrade + "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(new byte[16])
+              + "\r\nConnection: close\r\n\r\n");
+      assertEquals(426, oldDraft.status(), oldDraft.toString());
+      assertEquals("application/problem+json", oldDraft.header("content-type"), oldDraft.toString());
+      assertEquals("13", oldDraft.header("sec-websocket-version"), oldDraft.toString());
+    }
+    // SockJS's iframe page, for transports that are off, and one that could not run here (CSP, X-Frame-Options).
+    for (String page : List.of("/eventbus/iframe.html", "/eventbus/iframe-0.4.0.html")) {
+      Api.Response iframe = api.get(page);
+      assertEquals(404, iframe.status(), page + " " + iframe.body());
+      assertEquals("application/problem+json", iframe.headers().firstValue("content-type").orElse(""), page);
+    }
+    try (RawSocket sockJs = new RawSocket("/eventbus/000/accepted/websocket", 65536)) {
+      assertEquals(101, sockJs.status(), "a SockJS upgrade still opens: " + sockJs.handshake);
+    }
     try (RawSocket socket = new RawSocket()) {
       assertEquals(101, socket.status(), "an upgrade still opens: " + socket.handshake);
     }
