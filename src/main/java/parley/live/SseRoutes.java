@@ -40,11 +40,6 @@ public final class SseRoutes {
   }
 
   private void stream(RoutingContext ctx) {
-    if (ctx.get(RequestGuards.HEAD) != null) {
-      // A HEAD (rerouted as GET) learns the stream's type without opening one.
-      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8").end();
-      return;
-    }
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     String lastEventId = ctx.request().getHeader("Last-Event-ID");
     String raw = lastEventId != null ? lastEventId : ctx.request().getParam("since");
@@ -64,6 +59,13 @@ public final class SseRoutes {
         .compose(reader -> live.admit(reader, topic))
         .map(admitted -> admitted.orElseThrow(() -> Problem.notFound("No such post.")))
         .onSuccess(ok -> {
+          if (ctx.get(RequestGuards.HEAD) != null) {
+            // A HEAD (rerouted as GET) gets the answer a GET would, checks and all, without a stream being opened:
+            // a thread the reader may not follow is a 404 to both.
+            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end();
+            return;
+          }
           // Without Last-Event-ID the stream starts where the check above saw the thread, so nothing after it
           // (a moderator hiding the thread) is missed.
           open(ctx, ok.reader(), topic, since != null ? since : ok.seq(), changesWhenRead);

@@ -243,5 +243,21 @@ class ResumeTest {
     assertEquals(400, api.get("/api/posts/" + post + "/events?since=soon").status());
     assertEquals(404, api.get("/api/posts/999999/events").status());
     assertEquals("application/problem+json", api.get("/api/posts/999999/events").contentType());
+    // HEAD answers as GET would, the checks included, without opening a stream.
+    double streams = openStreams();
+    Api.Response head = api.raw("HEAD", "/api/posts/" + post + "/events", null, null, null);
+    assertEquals(200, head.status());
+    assertEquals("text/event-stream; charset=utf-8", head.contentType());
+    assertTrue(openStreams() <= streams, "no stream was opened by a HEAD");
+    for (String refused : List.of("/api/posts/999999/events", "/api/posts/" + post + "/events?since=soon",
+        "/api/posts/0x1/events", "/api/posts/" + post + "/events?since=-1")) {
+      assertEquals(api.get(refused).status(), api.raw("HEAD", refused, null, null, null).status(), "HEAD " + refused);
+    }
+    assertEquals(404, api.raw("HEAD", "/api/posts/999999/events", null, null, null).status());
+  }
+
+  private static double openStreams() throws Exception {
+    return TestParley.server().running().meters().find("parley_live_sse_streams").gauges().stream()
+        .mapToDouble(g -> g.value()).sum();
   }
 }
