@@ -205,13 +205,14 @@ public final class Main {
     jobs.schedule("notification-catch-up", Jobs.OFFER_EVERY, () -> notifier.catchUp(Duration.ofMinutes(10), Duration.ofSeconds(10)));
     jobs.schedule("prune-notification-sources", PRUNE_EVERY, () -> Notifier.prune(database.pool(), Duration.ofDays(1)));
     // Webhooks: every node offers to send (one node per endpoint at a time); see docs/WEBHOOKS.md.
-    new parley.webhook.Sender(vertx, database.pool(), config.webhooks()).start();
+    AtomicBoolean draining = new AtomicBoolean();
+    new parley.webhook.Sender(vertx, database.pool(), config.webhooks(), draining::get).start();
     jobs.schedule("prune-webhook-deliveries", PRUNE_EVERY,
         () -> parley.webhook.Webhooks.prune(database.pool(), config.webhooks().logRetention()));
     NodeState node = new NodeState(limits, cluster == null ? Accounts.loginThrottle(config)
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
-        new AtomicBoolean(), new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
+        draining, new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
         new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits), readCache),
         new SearchSlots(config.searchConcurrency()), readCache, accounts);
     Gauge.builder("parley_search_in_flight", node.searches(), SearchSlots::inFlight)

@@ -133,15 +133,25 @@ public final class Sender {
   private final Vertx vertx;
   private final Pool pool;
   private final WebhookSettings settings;
+  private final java.util.function.BooleanSupplier stopping;
   private final HttpClientAgent client;
   private final String node = UUID.randomUUID().toString();
   private long timer = -1;
   private boolean busy;
 
   public Sender(Vertx vertx, Pool pool, WebhookSettings settings) {
+    this(vertx, pool, settings, () -> false);
+  }
+
+  /**
+   * @param stopping whether the node is shutting down: no round starts then, and one cut off by the database pool
+   *                 closing is not a failure to warn about (its claims lapse with their lease and are retried)
+   */
+  public Sender(Vertx vertx, Pool pool, WebhookSettings settings, java.util.function.BooleanSupplier stopping) {
     this.vertx = vertx;
     this.pool = pool;
     this.settings = settings;
+    this.stopping = stopping;
     int timeout = (int) settings.timeout().toMillis();
     this.client = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout(timeout)
@@ -164,7 +174,7 @@ public final class Sender {
 
   /** One round; rounds never overlap on a node. */
   Future<Void> poll() {
-    if (busy) return Future.succeededFuture();
+    if (busy || stopping.getAsBoolean()) return Future.succeededFuture();
     busy = true;
     return seal()
         .compose(v -> pool.preparedQuery(CLAIM).execute(Tuple.of(node, seconds(settings.lease().toMillis()),
@@ -174,7 +184,13 @@ public final class Sender {
           rows.forEach(row -> turns.add(turn(Endpoint.fromRow(row), EVENTS_PER_TURN)));
           return Future.join(turns).<Void>mapEmpty();
         })
-        .onFailure(e -> log.warn("Webhook round failed: {}", e.toString()))
+        .onFailure(e -> {
+          if (stopping.getAsBoolean()) {
+            log.debug("Webhook round cut off by the shutdown: {}", e.toString());
+          } else {
+            log.warn("Webhook round failed: {}", e.toString());
+          }
+        })
         .eventually(() -> {
           busy = false;
           return Future.succeededFuture();
