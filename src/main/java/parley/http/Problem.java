@@ -99,6 +99,12 @@ public final class Problem extends RuntimeException {
     return errors;
   }
 
+  /** A refusal whose status has no problem type of its own (426 Upgrade Required, say), typed client-error. */
+  public static Problem clientError(int status, String detail) {
+    if (status < 400 || status > 499) throw new IllegalArgumentException("not a client error: " + status);
+    return ProblemType.CLIENT_ERROR.problem(detail).withStatus(status);
+  }
+
   /** The same problem under another status (for a refusal the HTTP layer made with a status of its own). */
   Problem withStatus(int newStatus) {
     return new Problem(newStatus, type, title, getMessage(), errors, extra);

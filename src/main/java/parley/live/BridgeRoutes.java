@@ -107,7 +107,7 @@ public final class BridgeRoutes {
     } else if (!"13".equals(ctx.request().getHeader("Sec-WebSocket-Version"))) {
       // Netty would also take the drafts' versions 7, 8 and 0, and answers others with an empty 426.
       ctx.response().putHeader("Sec-WebSocket-Version", "13");
-      ctx.fail(426);  // Upgrade Required, as a problem; the header names the version to use
+      ctx.fail(Problem.clientError(426, "This address speaks WebSocket version 13 (RFC 6455) only."));
     } else if (!isHandshakeKey(ctx.request().getHeader("Sec-WebSocket-Key"))) {
       ctx.fail(Problem.badRequest("Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455, 4.1)."));
     } else {

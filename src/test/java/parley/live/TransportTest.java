@@ -211,6 +211,7 @@ class TransportTest {
       assertEquals(426, oldDraft.status(), oldDraft.toString());
       assertEquals("application/problem+json", oldDraft.header("content-type"), oldDraft.toString());
       assertEquals("13", oldDraft.header("sec-websocket-version"), oldDraft.toString());
+      assertTrue(oldDraft.body().contains("\"status\":426") && oldDraft.body().contains("version 13"), oldDraft.body());
     }
     // SockJS's iframe page, for transports that are off, and one that could not run here (CSP, X-Frame-Options).
     for (String page : List.of("/eventbus/iframe.html", "/eventbus/iframe-0.4.0.html")) {
