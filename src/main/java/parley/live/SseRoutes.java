@@ -62,8 +62,7 @@ public final class SseRoutes {
           if (ctx.get(RequestGuards.HEAD) != null) {
             // A HEAD (rerouted as GET) gets the answer a GET would, checks and all, without a stream being opened:
             // a thread the reader may not follow is a 404 to both.
-            ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-                .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end();
+            streamHeaders(ctx.response()).end();
             return;
           }
           // Without Last-Event-ID the stream starts where the check above saw the thread, so nothing after it
@@ -73,14 +72,17 @@ public final class SseRoutes {
         .onFailure(ctx::fail);
   }
 
-  private void open(RoutingContext ctx, Reader reader, String topic, Long since, long changesWhenRead) {
-    HttpServerResponse response = ctx.response()
-        .setChunked(true)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+  /** An event stream's headers, the same for a GET that opens it and a HEAD that does not. */
+  private static HttpServerResponse streamHeaders(HttpServerResponse response) {
+    return response.putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         // Compression would hold events back in the compressor's buffer.
         .putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY)
         .putHeader("X-Accel-Buffering", "no");
+  }
+
+  private void open(RoutingContext ctx, Reader reader, String topic, Long since, long changesWhenRead) {
+    HttpServerResponse response = streamHeaders(ctx.response()).setChunked(true);
     response.setWriteQueueMaxSize(config.liveQueueBytes());
     SseSink sink = new SseSink(ctx);
     response.write("retry: 2000\n\n");
