@@ -83,6 +83,9 @@ public final class Fields {
     int length = s.codePointCount(0, s.length());
     if (s.indexOf('\u0000') >= 0) {
       error(name, "must not contain NUL characters");
+    } else if (hasLoneSurrogate(s)) {
+      // JSON can escape half of a UTF-16 pair ("\ud800"); it has no UTF-8 form, so it would be stored as "?".
+      error(name, "must be valid Unicode (half of a surrogate pair is not a character)");
     } else if (length < min || (min > 0 && s.isBlank())) {
       error(name, min <= 1 ? "must not be empty" : "must be at least " + min + " characters");
     } else if (length > max) {
@@ -91,6 +94,18 @@ public final class Fields {
       return s;
     }
     return null;
+  }
+
+  private static boolean hasLoneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -101,6 +101,35 @@ class ProblemsTest {
     assertEquals(java.util.List.of("title"), r.errorFields());
   }
 
+  /**
+   * JSON may escape half of a UTF-16 pair; the string has no UTF-8 form, and the database client would store a "?"
+   * for it. Escaped in the request's text, since a JSON library would write the "?" itself.
+   */
+  @Test
+  void halfASurrogatePairIsAValidationErrorAndNothingIsStored() throws Exception {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "A post");
+    long postsBefore = TestParley.count("SELECT count(*) FROM posts");
+    for (String title : new String[] {"\\ud800", "a\\udc00b", "a\\ud83d", "\\ude00\\ud83d"}) {
+      Response r = api.raw("POST", "/api/posts", "Bearer " + alice.token(),
+          "{\"title\":\"" + title + "\",\"body\":\"ok\"}", "application/json");
+      assertProblem(r, 400);
+      assertEquals(java.util.List.of("title"), r.errorFields(), title);
+      assertTrue(r.body().contains("surrogate"), r.body());
+    }
+    Response comment = api.raw("POST", "/api/posts/" + post + "/comments", "Bearer " + alice.token(),
+        "{\"body\":\"fine \\udfff\"}", "application/json");
+    assertProblem(comment, 400);
+    assertEquals(java.util.List.of("body"), comment.errorFields());
+    assertEquals(postsBefore, TestParley.count("SELECT count(*) FROM posts"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
+    // A whole pair is one character, escaped or not, and is kept as written.
+    Response emoji = api.raw("POST", "/api/posts/" + post + "/comments", "Bearer " + alice.token(),
+        "{\"body\":\"smile \\ud83d\\ude00 \uD83D\uDE00\"}", "application/json");
+    assertEquals(201, emoji.status(), emoji.body());
+    assertEquals("smile \uD83D\uDE00 \uD83D\uDE00", emoji.json().getString("body"));
+  }
+
   @Test
   void validationProblemsListEveryBadField() {
     Api.Session alice = api.register("alice");
