@@ -54,11 +54,12 @@ public final class Comments {
 
   /**
    * A new comment, in one statement: the thread's post row locked ($1, see {@link Threads#lockForComment}); then
-   * what decides whether it may be written, read once that lock is held: whether the thread is locked, the parent
+   * what decides whether it may be written, read once that lock is held: whether the post is hidden or pending and
+   * whether the thread is locked, the parent
    * ($2, or null) if it is a comment on this post, with its author and state, and whether the post's author or the
    * parent's has blocked the commenter ($3); then, only if nothing refuses it, the thread's count moved ($7: 1, or 0
    * for a pending comment) and the comment inserted ($4 body, $5 its HTML, $6 why it is held, or null). No row when
-   * the thread takes no comments; otherwise one, whose comment columns are null when it was refused.
+   * the post does not exist or was deleted; otherwise one, whose comment columns are null when it was refused.
    *
    * <p>The statement's snapshot is taken before it waits for the post row, so what a write holding that row changed
    * is seen only through row locks, which find the latest version: the post's own (FOR NO KEY UPDATE), and the
@@ -71,12 +72,12 @@ public final class Comments {
   private static final String ADD = """
       WITH p AS MATERIALIZED (%s),
       r AS MATERIALIZED (
-        SELECT p.author_id AS post_author, p.locked, pc.id IS NOT NULL AS parent_found,
+        SELECT p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
                pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked
           FROM p LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = $2::bigint AND post_id = p.id FOR SHARE) pc ON true),
       accepted AS (
-        SELECT 1 FROM r WHERE NOT r.locked AND NOT r.blocked
+        SELECT 1 FROM r WHERE NOT r.restricted AND NOT r.locked AND NOT r.blocked
            AND ($2::bigint IS NULL OR (r.parent_found AND NOT r.parent_deleted AND NOT r.parent_hidden))),
       counted AS (%s),
       c AS (
@@ -96,8 +97,8 @@ public final class Comments {
    * then each comment is checked as ADD checks it (its parent read FOR SHARE, for the same reason); the accepted
    * ones take their ids in the group's order (so a thread's comments are numbered in the order their events are),
    * each thread's count moves once by its accepted comments, and they are inserted. One row per comment, in the
-   * group's order: {@code found} false when its thread takes no comments, the comment columns null when it was
-   * refused, and {@code comment_count} the thread's count after the whole group.
+   * group's order: {@code found} false when its post does not exist or was deleted, the comment columns null when
+   * it was refused, and {@code comment_count} the thread's count after the whole group.
    */
   private static final String ADD_MANY = """
       WITH m AS (
@@ -105,13 +106,13 @@ public final class Comments {
           WITH ORDINALITY AS m(post_id, parent_id, author_id, body, body_html, held_for, delta, n)),
       p AS MATERIALIZED (%s),
       r AS MATERIALIZED (
-        SELECT m.n, p.author_id AS post_author, p.locked, pc.id IS NOT NULL AS parent_found,
+        SELECT m.n, p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
                pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked
           FROM m JOIN p ON p.id = m.post_id LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = m.parent_id AND post_id = p.id FOR SHARE) pc ON true),
       accepted AS MATERIALIZED (
         SELECT ok.*, nextval('comments_id_seq') AS id FROM (
-          SELECT m.* FROM m JOIN r USING (n) WHERE NOT r.locked AND NOT r.blocked
+          SELECT m.* FROM m JOIN r USING (n) WHERE NOT r.restricted AND NOT r.locked AND NOT r.blocked
              AND (m.parent_id IS NULL OR (r.parent_found AND NOT r.parent_deleted AND NOT r.parent_hidden))
            ORDER BY m.n) ok),
       counted AS (%s),
@@ -122,7 +123,7 @@ public final class Comments {
                held_for
           FROM accepted ORDER BY n
         RETURNING *)
-      SELECT m.n, r.n IS NOT NULL AS found, r.post_author, r.locked, r.parent_found, r.parent_author,
+      SELECT m.n, r.n IS NOT NULL AS found, r.post_author, r.locked, r.restricted, r.parent_found, r.parent_author,
              r.parent_deleted, r.parent_hidden, r.blocked, counted.comment_count, %s
         FROM m LEFT JOIN r USING (n) LEFT JOIN counted ON counted.post_id = m.post_id
         LEFT JOIN accepted x ON x.n = m.n LEFT JOIN c ON c.id = x.id LEFT JOIN users u ON u.id = c.author_id
@@ -540,7 +541,7 @@ public final class Comments {
           int i = candidates.get(k);
           Member member = members.get(i);
           try {
-            Comment comment = accepted(inOrder.get(k), member.input.parentId());
+            Comment comment = accepted(inOrder.get(k), member.author, member.input.parentId());
             writes.add(publications(comment, inOrder.get(k), verdicts.get(i).result(), counts[k]));
             outcome.written[i] = comment;
           } catch (Problem refusal) {
@@ -556,9 +557,9 @@ public final class Comments {
   }
 
   /** The comment one of ADD_MANY's rows wrote, or its refusal, in the order a lone comment's come. */
-  private static Comment accepted(Row row, Long parentId) {
+  private static Comment accepted(Row row, Principal author, Long parentId) {
     if (!row.getBoolean("found")) throw Problem.notFound("No such post.");
-    if (row.getBoolean("locked")) throw Problem.conflict("This thread is locked: it takes no new comments.");
+    takesComments(row, author);
     parentAuthor(row, parentId);
     return Comment.fromRow(row);
   }
@@ -582,7 +583,8 @@ public final class Comments {
    * claim and the reads that decide what is written (mentions, the moderators' filters, a new account's count);
    * then the comment's one statement ({@link #ADD}: the thread locked, the checks, the count and the INSERT); then
    * the events (one statement), the idempotency answer and COMMIT. The refusals come in the order they always did:
-   * refused by a filter (422), no such post (404), a locked thread (409), a bad parent (422, or 409 when it was
+   * refused by a filter (422), no such post (404), a hidden or pending post (404, or 409 for those who can read it),
+   * a locked thread (409), a bad parent (422, or 409 when it was
    * removed), blocked (403); a refused comment writes nothing, and its transaction rolls back.
    */
   private Future<Comment> insertAlone(long postId, Principal author, CommentInput input,
@@ -591,19 +593,20 @@ public final class Comments {
       Future<Markdown.Rendered> rendered = Mentions.render(box.connection(), input.body());
       return screening.screen(box.connection(), author, Screening.Kind.COMMENT, input.body(),
               rendered.map(Markdown.Rendered::links))
-          .compose(verdict -> rendered.compose(html -> write(box, postId, author.id(), input, html, verdict)));
+          .compose(verdict -> rendered.compose(html -> write(box, postId, author, input, html, verdict)));
     });
   }
 
   /** Writes the comment in its one statement, refuses it or sends its events (not waiting for them: see EventLog). */
-  private static Future<Comment> write(EventLog.Outbox box, long postId, long authorId, CommentInput input,
+  private static Future<Comment> write(EventLog.Outbox box, long postId, Principal author, CommentInput input,
       Markdown.Rendered rendered, Screening.Verdict verdict) {
+    long authorId = author.id();
     Tuple args = Tuple.of(postId, input.parentId(), authorId, input.body(), rendered.html(), verdict.heldFor(),
         verdict.held() ? 0 : 1);
     return box.connection().preparedQuery(ADD).execute(args).map(rows -> {
       if (rows.size() == 0) throw Problem.notFound("No such post.");
       Row row = rows.iterator().next();
-      if (row.getBoolean("locked")) throw Problem.conflict("This thread is locked: it takes no new comments.");
+      takesComments(row, author);
       Long parent = parentAuthor(row, input.parentId());
       Comment comment = Comment.fromRow(row);
       if (comment.pending()) {
@@ -616,6 +619,18 @@ public final class Comments {
       }
       return comment;
     });
+  }
+
+  /**
+   * Refuses a comment on a thread that takes none: a hidden or pending post (a 404 for those who may not know it
+   * exists; its author and moderators, who can read it, are told why, as a vote on it is), then a locked one.
+   */
+  private static void takesComments(Row row, Principal author) {
+    if (row.getBoolean("restricted")) {
+      if (!Visibility.seesHidden(author, row.getLong("post_author"))) throw Problem.notFound("No such post.");
+      throw Problem.conflict("This post is hidden or waiting for review: it takes no comments.");
+    }
+    if (row.getBoolean("locked")) throw Problem.conflict("This thread is locked: it takes no new comments.");
   }
 
   /**

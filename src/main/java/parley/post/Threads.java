@@ -40,13 +40,14 @@ public final class Threads {
       + "WHERE id = (SELECT post_id FROM comments WHERE id = $1) AND deleted_at IS NULL FOR NO KEY UPDATE";
 
   /**
-   * For a new comment's own statement: a thread that takes comments (neither deleted, hidden nor pending), its post
-   * row ({@code postParam}) locked. FOR NO KEY UPDATE re-reads a row changed while it waited, so a hide or lock
-   * committed meanwhile is seen. Columns: id, author_id, locked.
+   * For a new comment's own statement: the thread's post row ({@code postParam}, unless deleted) locked. FOR NO KEY
+   * UPDATE re-reads a row changed while it waited, so a hide or lock committed meanwhile is seen. Columns: id,
+   * author_id, locked, and restricted (hidden or pending: it takes no comments, and only its author and moderators
+   * may be told it exists).
    */
   public static String lockForComment(String postParam) {
-    return "SELECT id, author_id, locked_at IS NOT NULL AS locked FROM posts WHERE id = " + postParam + " AND "
-        + Visibility.listed("") + " FOR NO KEY UPDATE";
+    return "SELECT id, author_id, locked_at IS NOT NULL AS locked, " + Visibility.restricted("", "restricted")
+        + " FROM posts WHERE id = " + postParam + " AND deleted_at IS NULL FOR NO KEY UPDATE";
   }
 
   /**
@@ -62,13 +63,13 @@ public final class Threads {
 
   /**
    * As {@link #lockForComment} for a group of new comments written together: the post rows of the threads in
-   * {@code postsParam} (an array) that take comments, locked in ascending id order, the one order every group takes
-   * them in, so two groups wanting the same threads cannot wait for each other in a circle. Columns: id, author_id,
-   * locked.
+   * {@code postsParam} (an array) that are not deleted, locked in ascending id order, the one order every group
+   * takes them in, so two groups wanting the same threads cannot wait for each other in a circle. Columns: id,
+   * author_id, locked, restricted.
    */
   public static String lockForComments(String postsParam) {
-    return "SELECT id, author_id, locked_at IS NOT NULL AS locked FROM posts WHERE id = ANY(" + postsParam + ") AND "
-        + Visibility.listed("") + " ORDER BY id FOR NO KEY UPDATE";
+    return "SELECT id, author_id, locked_at IS NOT NULL AS locked, " + Visibility.restricted("", "restricted")
+        + " FROM posts WHERE id = ANY(" + postsParam + ") AND deleted_at IS NULL ORDER BY id FOR NO KEY UPDATE";
   }
 
   /**

@@ -332,6 +332,16 @@ class ModerationTest extends ModerationCast {
     assertEquals(true, api.get("/api/posts/" + post, boss).json().getBoolean("hidden"));
     assertEquals(List.of(other), api.get("/api/posts").ids());
     assertEquals("off topic", text("SELECT hidden_reason FROM posts WHERE id = " + post));
+    // A hidden thread takes no comments: those who cannot see it are not told it exists; its author and moderators,
+    // who can, are told why (a 404 would contradict the post in front of them).
+    JsonObject comment = new JsonObject().put("body", "still here?");
+    assertProblem(api.post("/api/posts/" + post + "/comments", bob, comment), 404, "other user comments");
+    Response byAuthor = api.post("/api/posts/" + post + "/comments", alice, comment);
+    assertProblem(byAuthor, 409, "its author comments");
+    assertEquals("This post is hidden or waiting for review: it takes no comments.",
+        byAuthor.json().getString("detail"));
+    assertProblem(api.post("/api/posts/" + post + "/comments", mod, comment), 409, "a moderator comments");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
 
     ok(api.post("/api/mod/posts/" + post + "/restore", mod, null), "restore without a body");
     Response back = api.get("/api/posts/" + post);

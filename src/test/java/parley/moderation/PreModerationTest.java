@@ -217,6 +217,14 @@ class PreModerationTest extends ModerationCast {
     assertFalse(api.get("/posts/" + held).body().contains("Held post"), "its page tells readers nothing");
     assertProblem(api.post("/api/posts/" + held + "/comments", bob, new JsonObject().put("body", "first!")), 404,
         "no comments on a pending post");
+    // Its author and moderators can read it, so they are told why it takes none rather than that it is not there.
+    for (Session who : new Session[] {alice, mod}) {
+      Response refused = api.post("/api/posts/" + held + "/comments", who, new JsonObject().put("body", "first!"));
+      assertProblem(refused, 409, "a comment on a pending post by " + who.username());
+      assertEquals("This post is hidden or waiting for review: it takes no comments.",
+          refused.json().getString("detail"));
+    }
+    assertEquals(0, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + held));
 
     // A live thread subscription is for those who may read it.
     LiveClient anonymous = LiveClient.connect();

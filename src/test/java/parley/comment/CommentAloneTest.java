@@ -1,0 +1,78 @@
+package parley.comment;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.Main;
+import parley.TestParley;
+import parley.config.AppConfig;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A comment written in its own transaction (Comments.ADD: {@code PARLEY_COMMENT_GROUP_SIZE=1}, and the way a failed
+ * group's comments are written again) decides as a group does: written, or refused for the same reasons with the
+ * same answers. The shared server writes in groups; this one never does.
+ */
+@ExtendWith(TestParley.class)
+class CommentAloneTest {
+
+  private static Main.Running server;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = TestParley.startServer(Map.of(AppConfig.COMMENT_GROUP_SIZE, "1"));
+    api = new Api("http://localhost:" + server.port());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.stop();
+  }
+
+  @Test
+  void aLoneCommentIsWrittenOrRefusedAsInAGroup() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session mod = api.registerWithRole("mona", "moderator");
+    long post = api.createPost(alice, "Alone");
+    Response first = comment(post, bob, null);
+    assertEquals(201, first.status(), first.body());
+    Response reply = comment(post, alice, first.json().getLong("id"));
+    assertEquals(201, reply.status(), reply.body());
+    assertEquals(2, api.get("/api/posts/" + post).json().getInteger("commentCount"));
+
+    String refusal = "This post is hidden or waiting for review: it takes no comments.";
+    for (String state : new String[] {"pending_at", "hidden_at"}) {
+      TestParley.sql("UPDATE posts SET " + state + " = now() WHERE id = " + post);
+      assertProblem(comment(post, bob, null), 404, "No such post.");
+      assertProblem(comment(post, alice, null), 409, refusal);
+      assertProblem(comment(post, mod, null), 409, refusal);
+      TestParley.sql("UPDATE posts SET " + state + " = NULL WHERE id = " + post);
+    }
+    TestParley.sql("UPDATE posts SET locked_at = now() WHERE id = " + post);
+    assertProblem(comment(post, bob, null), 409, "This thread is locked: it takes no new comments.");
+    assertProblem(comment(post + 1000, bob, null), 404, "No such post.");
+    assertEquals(2, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post),
+        "nothing refused was written");
+  }
+
+  private static Response comment(long post, Session as, Long parentId) {
+    return api.post("/api/posts/" + post + "/comments", as,
+        new JsonObject().put("body", "A comment by " + as.username()).put("parentId", parentId));
+  }
+
+  private static void assertProblem(Response r, int status, String detail) {
+    assertEquals(status, r.status(), r.body());
+    assertEquals("application/problem+json", r.contentType());
+    assertEquals(detail, r.json().getString("detail"));
+  }
+}
