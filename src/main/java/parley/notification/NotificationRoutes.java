@@ -67,7 +67,7 @@ public final class NotificationRoutes {
     Principal me = Principal.required(ctx);
     Fields fields = Fields.of(ctx);
     Long upTo = fields.optionalId("upTo");
-    JsonObject body = ctx.body().asJsonObject();
+    JsonObject body = fields.json();
     List<Long> ids = new ArrayList<>();
     Object raw = body == null ? null : body.getValue("ids");
     if (raw != null) {
@@ -99,7 +99,7 @@ public final class NotificationRoutes {
   private void saveSettings(RoutingContext ctx) {
     Principal me = Principal.required(ctx);
     Fields fields = Fields.of(ctx);
-    JsonObject body = ctx.body().asJsonObject();
+    JsonObject body = fields.json();
     Map<String, Boolean> changes = new LinkedHashMap<>();
     if (body != null) {
       for (String name : body.fieldNames()) {

@@ -410,13 +410,8 @@ public final class RealWorldRoutes {
 
   /** RealWorld wraps every body: {"user": {...}}, {"article": {...}}, {"comment": {...}}. */
   private static JsonObject wrappedObject(RoutingContext ctx, String name) {
-    JsonObject body;
-    try {
-      body = ctx.body().asJsonObject();
-    } catch (RuntimeException e) {
-      throw Problem.badRequest("The request body is not a JSON object.");
-    }
-    if (body == null || !(body.getValue(name) instanceof JsonObject inner)) throw Problem.invalid(name, "is required");
+    JsonObject body = Fields.body(ctx);
+    if (!(body.getValue(name) instanceof JsonObject inner)) throw Problem.invalid(name, "is required");
     return inner.copy();
   }
 

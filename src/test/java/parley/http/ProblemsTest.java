@@ -130,6 +130,73 @@ class ProblemsTest {
     assertEquals("smile \uD83D\uDE00 \uD83D\uDE00", emoji.json().getString("body"));
   }
 
+  /** A body's exact bytes, which Api (a String body, sent as UTF-8) cannot send. */
+  private static Response bytes(String path, Api.Session as, byte[] body) throws Exception {
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(TestParley.baseUrl() + path))
+            .header("Content-Type", "application/json").header("Authorization", "Bearer " + as.token())
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), r.body(), r.headers());
+  }
+
+  private static byte[] concat(String before, int[] middle, String after) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.writeBytes(before.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    for (int b : middle) out.write(b);
+    out.writeBytes(after.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return out.toByteArray();
+  }
+
+  /**
+   * A body is UTF-8 or a 400: the JSON parser alone took UTF-16 by its byte pattern and decoded the overlong C0 AF
+   * as "/" (a post titled "/" was created), which a byte-level filter in front of Parley would not have seen.
+   */
+  @Test
+  void aBodyThatIsNotUtf8IsRefusedAndNothingIsStored() throws Exception {
+    Api.Session alice = api.register("alice");
+    String post = "{\"title\":\"x\",\"body\":\"y\"}";
+    byte[][] refused = {
+        concat("{\"title\":\"", new int[] {0xC0, 0xAF}, "\",\"body\":\"y\"}"),      // overlong "/"
+        concat("{\"title\":\"", new int[] {0xE0, 0x80, 0xAF}, "\",\"body\":\"y\"}"), // overlong "/", three bytes
+        concat("{\"title\":\"", new int[] {0xED, 0xA0, 0x80}, "\",\"body\":\"y\"}"), // a surrogate, CESU-8
+        concat("{\"title\":\"caf", new int[] {0xE9}, "\",\"body\":\"y\"}"),          // Latin-1
+        post.getBytes(java.nio.charset.StandardCharsets.UTF_16),                      // with its byte order mark
+        post.getBytes(java.nio.charset.StandardCharsets.UTF_16LE),
+        post.getBytes(java.nio.charset.Charset.forName("UTF-32BE")),
+    };
+    for (byte[] body : refused) {
+      Response r = bytes("/api/posts", alice, body);
+      assertProblem(r, 400);
+      assertTrue(r.json().getString("detail").startsWith("The request body is not valid"), r.body());
+    }
+    assertEquals(0, TestParley.count("SELECT count(*) FROM posts"));
+    // UTF-8 with a byte order mark is still UTF-8 (RFC 8259 lets a parser ignore the mark).
+    Response marked = bytes("/api/posts", alice, concat("", new int[] {0xEF, 0xBB, 0xBF}, post));
+    assertEquals(201, marked.status(), marked.body());
+    assertEquals("x", marked.json().getString("title"));
+  }
+
+  @Test
+  void controlCharactersAreRefusedButTabsAndLineBreaksAreText() throws Exception {
+    Api.Session alice = api.register("alice");
+    for (String title : new String[] {"a\u0007b", "\u001b[31mred", "a\u007fb", "a\u0085b", "a\u000bb"}) {
+      Response r = api.post("/api/posts", alice, new JsonObject().put("title", title).put("body", "ok"));
+      assertProblem(r, 400);
+      assertEquals(List.of("title"), r.errorFields(), title);
+    }
+    Response tag = api.post("/api/posts", alice, new JsonObject().put("title", "t").put("body", "ok")
+        .put("tags", new io.vertx.core.json.JsonArray().add("ok").add("bad\u0008")));
+    assertProblem(tag, 400);
+    assertEquals(List.of("tags[1]"), tag.errorFields());
+    assertTrue(tag.body().contains("must not contain control characters"), tag.body());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM posts"));
+    Response text = api.post("/api/posts", alice, new JsonObject().put("title", "Tabs\tand lines")
+        .put("body", "line one\r\nline two\n\tindented"));
+    assertEquals(201, text.status(), text.body());
+    assertEquals("line one\r\nline two\n\tindented", text.json().getString("body"));
+  }
+
   @Test
   void validationProblemsListEveryBadField() {
     Api.Session alice = api.register("alice");
