@@ -50,17 +50,29 @@ final class Passwords {
   }
 
   Future<String> hash(String password) {
-    return vertx.executeBlocking(() -> hashNow(password, cost), false);
+    return vertx.executeBlocking(() -> hashNow(normalized(password), cost), false);
   }
 
-  /** Checks a password against a stored hash, or against the decoy when there is no user (always false). */
+  /**
+   * Checks a password against a stored hash, or against the decoy when there is no user (always false). A hash made
+   * before passwords were normalized, of a password that normalizing changes, still matches the password as typed.
+   */
   Future<Boolean> verify(String password, String storedOrNull) {
     return vertx.executeBlocking(() -> {
       String against = storedOrNull != null ? storedOrNull
           : DECOYS.computeIfAbsent(cost, c -> hashNow("decoy password that matches nothing", c));
-      boolean ok = verifyNow(password, against);
+      String normalized = normalized(password);
+      boolean ok = verifyNow(normalized, against) || (!normalized.equals(password) && verifyNow(password, against));
       return ok && storedOrNull != null;
     }, false);
+  }
+
+  /**
+   * The password as NFKC (NIST SP 800-63B, 5.1.1.2): the same word typed on two systems can arrive composed ("ä") or
+   * decomposed ("a" and a combining diaeresis), and must sign in either way.
+   */
+  static String normalized(String password) {
+    return java.text.Normalizer.normalize(password, java.text.Normalizer.Form.NFKC);
   }
 
   static String hashNow(String password, Cost cost) {
