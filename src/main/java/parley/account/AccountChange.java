@@ -2,8 +2,6 @@ package parley.account;
 
 import parley.http.Fields;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.regex.Pattern;
 
 /**
@@ -28,7 +26,7 @@ public record AccountChange(String username, String email, String password, Stri
     String password = fields.optionalText("password", 8, 128, false);
     String bio = fields.isNull("bio") ? "" : fields.optionalText("bio", 0, MAX_BIO, true);
     String image = fields.isNull("image") ? "" : fields.optionalText("image", 0, MAX_IMAGE, true);
-    if (image != null && !image.isEmpty() && !isWebUrl(image)) fields.error("image", "must be an http or https URL");
+    if (image != null && !image.isEmpty()) fields.webLink("image", image);
     fields.check();
     return new AccountChange(username, email, password, bio, image);
   }
@@ -36,16 +34,5 @@ public record AccountChange(String username, String email, String password, Stri
   /** What to store for bio or image: null for "" (cleared). */
   static String cleared(String value) {
     return value == null || value.isEmpty() ? null : value;
-  }
-
-  static boolean isWebUrl(String s) {
-    try {
-      URI uri = new URI(s);
-      String scheme = uri.getScheme();
-      return scheme != null && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
-          && uri.getHost() != null && !uri.getHost().isEmpty();
-    } catch (URISyntaxException e) {
-      return false;
-    }
   }
 }

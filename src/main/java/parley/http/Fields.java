@@ -7,6 +7,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -58,6 +60,32 @@ public final class Fields {
     }
     if (!(value instanceof JsonObject object)) throw Problem.badRequest("The request body must be a JSON object.");
     return object;
+  }
+
+  /**
+   * Checks that field {@code name} holds a link a page may show: http or https with a host, and no user name or
+   * password before it ("https://bank.example@evil.example/" reads as the bank's address and is not; RFC 3986
+   * deprecates passwords in URLs). Records the field's error and returns false otherwise.
+   */
+  public boolean webLink(String name, String url) {
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      error(name, "must be an http or https URL");
+      return false;
+    }
+    String scheme = uri.getScheme();
+    if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+        || uri.getHost() == null || uri.getHost().isEmpty()) {
+      error(name, "must be an http or https URL");
+      return false;
+    }
+    if (uri.getRawUserInfo() != null) {
+      error(name, "must not carry a user name or password");
+      return false;
+    }
+    return true;
   }
 
   /** The body these fields are read from. */

@@ -3,8 +3,6 @@ package parley.post;
 import parley.http.Fields;
 import parley.http.Problem;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.List;
 
 /**
@@ -52,7 +50,7 @@ public record PostInput(String title, String description, String body, List<Stri
     List<String> sources = fields.optionalStrings("sources", MAX_SOURCES, MAX_URL);
     if (sources == null) return null;
     for (int i = 0; i < sources.size(); i++) {
-      if (sources.get(i) != null && !isWebUrl(sources.get(i))) fields.error("sources[" + i + "]", "must be an http or https URL");
+      if (sources.get(i) != null) fields.webLink("sources[" + i + "]", sources.get(i));
     }
     return sources;
   }
@@ -72,16 +70,5 @@ public record PostInput(String title, String description, String body, List<Stri
       }
     }
     return List.copyOf(tags);
-  }
-
-  static boolean isWebUrl(String s) {
-    try {
-      URI uri = new URI(s);
-      String scheme = uri.getScheme();
-      return scheme != null && (scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
-          && uri.getHost() != null && !uri.getHost().isEmpty();
-    } catch (URISyntaxException e) {
-      return false;
-    }
   }
 }

@@ -36,10 +36,18 @@ final class Payloads {
       return markdownText == null ? text : markdownText;
     }
 
-    /** The documented rule for post sources: only absolute http and https URLs are kept. */
+    /**
+     * The documented rule for post sources: only absolute http and https URLs are kept, and none with a user name or
+     * password before the host ("https://javascript:x@example.org/" is refused).
+     */
     boolean isWebUrl() {
       String s = text.strip().toLowerCase(Locale.ROOT);
-      return s.startsWith("http://") || s.startsWith("https://");
+      if (!s.startsWith("http://") && !s.startsWith("https://")) return false;
+      try {
+        return new java.net.URI(text.strip()).getRawUserInfo() == null;
+      } catch (java.net.URISyntaxException e) {
+        return false;
+      }
     }
 
     @Override

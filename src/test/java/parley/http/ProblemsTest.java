@@ -197,6 +197,27 @@ class ProblemsTest {
     assertEquals("line one\r\nline two\n\tindented", text.json().getString("body"));
   }
 
+  /** "https://bank.example@evil.example/" reads as the bank's address; links with user info are refused. */
+  @Test
+  void linksWithAUserNameOrPasswordAreRefused() throws Exception {
+    Api.Session alice = api.register("alice");
+    Response source = api.post("/api/posts", alice, new JsonObject().put("title", "t").put("body", "b")
+        .put("sources", new io.vertx.core.json.JsonArray().add("https://example.org/fine")
+            .add("https://bank.example@evil.example/login").add("http://user:secret@example.org/")));
+    assertProblem(source, 400);
+    assertEquals(List.of("sources[1]", "sources[2]"), source.errorFields());
+    assertTrue(source.body().contains("must not carry a user name or password"), source.body());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM posts"));
+    Response image = api.patch("/api/me", alice,
+        new JsonObject().put("image", "https://cdn.example@evil.example/a.png"));
+    assertProblem(image, 400);
+    assertEquals(List.of("image"), image.errorFields());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM users WHERE image IS NOT NULL"));
+    assertEquals(201, api.post("/api/posts", alice, new JsonObject().put("title", "t").put("body", "b")
+        .put("sources", new io.vertx.core.json.JsonArray().add("https://example.org/a@b"))).status(),
+        "an @ after the host is part of the path");
+  }
+
   @Test
   void validationProblemsListEveryBadField() {
     Api.Session alice = api.register("alice");
