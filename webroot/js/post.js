@@ -256,10 +256,19 @@ async function vote(control, kind, id) {
   }
 }
 
+/** Whether the signed-in reader may comment here: a thread that is not locked, hidden or waiting for review. */
+function takesComments() {
+  return !!me && !!current && !current.locked && !current.hidden && !current.pending;
+}
+
 function setLocked(locked) {
-  $('locked-note').hidden = !locked;
-  // A pending post takes no comments until a moderator publishes it.
-  $('comment-form').hidden = !me || locked || !current || !!current.pending;
+  // A hidden post (seen only by its author and moderators) takes no comments, nor does a pending one until a
+  // moderator publishes it (its notice says so); the server refuses them with 409.
+  const note = $('locked-note');
+  note.textContent = locked ? 'This thread is locked: it takes no new comments.'
+    : 'This post is hidden: it takes no new comments.';
+  note.hidden = !locked && !current?.hidden;
+  $('comment-form').hidden = !takesComments();
   $('signed-out-comment').hidden = !!me;
 }
 
@@ -299,7 +308,7 @@ function content(c) {
   const actions = h('div', { class: 'row actions' });
   if (!c.hidden && !c.pending) actions.append(voteControl('comment', c));
   // Nobody else can see a pending comment yet, so nobody replies to it.
-  if (me && !current?.locked && !c.pending) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
+  if (takesComments() && !c.pending) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
   actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink', onclick: (event) => copyLink(event, c) }, 'Link'));
   if (me && isMine(c)) {
     actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
@@ -699,11 +708,19 @@ function onEvent(e) {
       postGone('This post was deleted.');
       break;
     case 'post.hidden':
-      if (isMod || me?.username === current?.author?.username) renderPost({ ...current, hidden: true });
-      else postGone('A moderator removed this post.');
+      if (isMod || me?.username === current?.author?.username) {
+        renderPost({ ...current, hidden: true });
+        // Every comment's Reply goes with the post, as with a lock.
+        comments.forEach(({ data }) => update(data));
+      } else {
+        postGone('A moderator removed this post.');
+      }
       break;
     case 'post.restored':
-      if (!d.removed) renderPost(d);
+      if (!d.removed) {
+        renderPost(d);
+        comments.forEach(({ data }) => update(data));
+      }
       break;
     default:
   }

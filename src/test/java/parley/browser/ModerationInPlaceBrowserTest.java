@@ -123,6 +123,45 @@ class ModerationInPlaceBrowserTest {
     assertTrue(readerPage.findElement(By.id("comment-form")).isDisplayed());
   }
 
+  /**
+   * A hidden post still shows to its author and the moderators, but takes no comments (the server answers 409): the
+   * comment form and the Reply buttons go from their open pages at once, and come back when it is restored.
+   */
+  @Test
+  void hidingAPostTakesTheCommentFormAwayFromTheAuthorsOpenPageAndRestoringBringsItBack() throws Exception {
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Borderline post");
+    api.comment(alice, postId, "a note of my own", null);
+
+    WebDriver authorPage = browsers.open("author");
+    signIn(authorPage, base, alice);
+    openPost(authorPage, base, postId);
+    assertEquals(1, replyButtons(authorPage));
+    assertTrue(authorPage.findElement(By.id("comment-form")).isDisplayed());
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+
+    moderate(modPage, "#post-actions", "Hide…");
+    confirmWithReason(modPage, "Off topic");
+    waitFor(authorPage, 2).withMessage("the author's page marks the post hidden at once")
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-meta"), "hidden by a moderator"));
+    assertFalse(authorPage.findElement(By.id("comment-form")).isDisplayed());
+    assertEquals(0, replyButtons(authorPage));
+    assertEquals("This post is hidden: it takes no new comments.",
+        authorPage.findElement(By.id("locked-note")).getText());
+    waitFor(modPage, 5).withMessage("the moderator's page reloads with the post hidden")
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-meta"), "hidden by a moderator"));
+    assertFalse(modPage.findElement(By.id("comment-form")).isDisplayed());
+
+    moderate(modPage, "#post-actions", "Restore");
+    waitFor(authorPage, 2).withMessage("and come back when it is restored")
+        .until(d -> d.findElement(By.id("comment-form")).isDisplayed());
+    assertEquals(1, replyButtons(authorPage));
+    assertFalse(authorPage.findElement(By.id("locked-note")).isDisplayed());
+  }
+
   @Test
   void banningFromTheThreadAsksHowLongAndWhyAndTheRecordShowsItWithANote() throws Exception {
     Session alice = api.register("alice");
