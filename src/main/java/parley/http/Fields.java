@@ -142,7 +142,7 @@ public final class Fields {
     } else if (hasControlCharacter(s)) {
       error(name, "must not contain control characters (tab and line breaks are fine)");
     } else if (hasLoneSurrogate(s)) {
-      // JSON can escape half of a UTF-16 pair ("\ud800"); it has no UTF-8 form, so it would be stored as "?".
+      // JSON can escape half of a UTF-16 pair (backslash, "ud800"); it has no UTF-8 form: it would be stored as "?".
       error(name, "must be valid Unicode (half of a surrogate pair is not a character)");
     } else if (length < min || (min > 0 && s.isBlank())) {
       error(name, min <= 1 ? "must not be empty" : "must be at least " + min + " characters");
