@@ -47,8 +47,13 @@ class AccountCacheClusterTest {
     return B.counted("parley_account_cache_requests", "result", "hit");
   }
 
-  /** Carol's account kept on B: her second request there finds it. */
-  private void carolKeptOnB() {
+  /**
+   * Carol's account kept on B: her second request there finds it (once B has heard every account change A made,
+   * so a late message about the set-up cannot retire her account between the two).
+   */
+  private void carolKeptOnB() throws InterruptedException {
+    double sent = A.counted("parley_account_cache_invalidations", "origin", "local");
+    B.awaitCounted("parley_account_cache_invalidations", "origin", "remote", sent - 1);
     onB.get("/api/me", carol);
     double hits = kept();
     assertEquals(200, onB.get("/api/me/reports", carol).status());
