@@ -54,12 +54,12 @@ public final class Comments {
 
   /**
    * A new comment, in one statement: the thread's post row locked ($1, see {@link Threads#lockForComment}); then
-   * what decides whether it may be written, read once that lock is held: whether the post is hidden or pending and
-   * whether the thread is locked, the parent
-   * ($2, or null) if it is a comment on this post, with its author and state, and whether the post's author or the
-   * parent's has blocked the commenter ($3); then, only if nothing refuses it, the thread's count moved ($7: 1, or 0
-   * for a pending comment) and the comment inserted ($4 body, $5 its HTML, $6 why it is held, or null). No row when
-   * the post does not exist or was deleted; otherwise one, whose comment columns are null when it was refused.
+   * what decides whether it may be written, read once that lock is held: whether the post is hidden or pending,
+   * whether the thread is locked, the parent ($2, or null) if it is a comment on this post, with its author and
+   * state, and whether the post's author or the parent's has blocked the commenter ($3); then, only if nothing
+   * refuses it, the thread's count moved ($7: 1, or 0 for a pending comment) and the comment inserted ($4 body, $5
+   * its HTML, $6 why it is held, or null). No row when the post does not exist or was deleted; otherwise one, whose
+   * comment columns are null when it was refused.
    *
    * <p>The statement's snapshot is taken before it waits for the post row, so what a write holding that row changed
    * is seen only through row locks, which find the latest version: the post's own (FOR NO KEY UPDATE), and the
@@ -584,8 +584,8 @@ public final class Comments {
    * then the comment's one statement ({@link #ADD}: the thread locked, the checks, the count and the INSERT); then
    * the events (one statement), the idempotency answer and COMMIT. The refusals come in the order they always did:
    * refused by a filter (422), no such post (404), a hidden or pending post (404, or 409 for those who can read it),
-   * a locked thread (409), a bad parent (422, or 409 when it was
-   * removed), blocked (403); a refused comment writes nothing, and its transaction rolls back.
+   * a locked thread (409), a bad parent (422, or 409 when it was removed), blocked (403); a refused comment writes
+   * nothing, and its transaction rolls back.
    */
   private Future<Comment> insertAlone(long postId, Principal author, CommentInput input,
       Idempotency.Claim<Comment> claim) {

@@ -77,7 +77,7 @@ public final class Fields {
     }
     String scheme = uri.getScheme();
     if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
-        || uri.getHost() == null || uri.getHost().isEmpty()) {
+        || host(uri) == null) {
       error(name, "must be an http or https URL");
       return false;
     }
@@ -86,6 +86,26 @@ public final class Fields {
       return false;
     }
     return true;
+  }
+
+  /**
+   * A link's host; an internationalized one ("bücher.example", which java.net.URI does not take for a host) is
+   * checked in its ASCII form. Null when there is none.
+   */
+  private static String host(URI uri) {
+    if (uri.getHost() != null && !uri.getHost().isEmpty()) return uri.getHost();
+    String authority = uri.getAuthority();
+    if (authority == null || authority.contains("@")) return null;
+    int colon = authority.lastIndexOf(':');
+    if (colon >= 0 && !authority.substring(colon + 1).matches("[0-9]{1,5}")) return null;
+    String name = colon >= 0 ? authority.substring(0, colon) : authority;
+    try {
+      String ascii = java.net.IDN.toASCII(name, java.net.IDN.USE_STD3_ASCII_RULES);
+      URI checked = new URI(uri.getScheme(), null, ascii, 80, "/", null, null);
+      return checked.getHost();
+    } catch (IllegalArgumentException | URISyntaxException e) {
+      return null;
+    }
   }
 
   /** The body these fields are read from. */
@@ -145,7 +165,8 @@ public final class Fields {
       // JSON can escape half of a UTF-16 pair (backslash, "ud800"); it has no UTF-8 form: it would be stored as "?".
       error(name, "must be valid Unicode (half of a surrogate pair is not a character)");
     } else if (length < min || (min > 0 && s.isBlank())) {
-      error(name, min <= 1 ? "must not be empty" : "must be at least " + min + " characters");
+      error(name, min <= 1 ? "must not be empty"
+          : length < min ? "must be at least " + min + " characters" : "must not be only spaces");
     } else if (length > max) {
       error(name, "must be at most " + max + " characters");
     } else {

@@ -218,6 +218,31 @@ class ProblemsTest {
         "an @ after the host is part of the path");
   }
 
+  /** A link to an internationalized domain is a link (java.net.URI alone does not find its host). */
+  @Test
+  void internationalizedDomainNamesAreLinksButNotWithSpacesBadPortsOrUserInfo() {
+    Api.Session alice = api.register("alice");
+    List<String> good = List.of("https://bücher.example/", "https://bücher.example:8443/regal?x=ü",
+        "https://xn--bcher-kva.example/", "https://de.wikipedia.org/wiki/Müller", "https://東京.example/");
+    Response ok = api.post("/api/posts", alice, new JsonObject().put("title", "t").put("body", "b")
+        .put("sources", new io.vertx.core.json.JsonArray(good)));
+    assertEquals(201, ok.status(), ok.body());
+    assertEquals(good, ok.json().getJsonArray("sources").getList(), "kept as written");
+    Response bad = api.post("/api/posts", alice, new JsonObject().put("title", "t").put("body", "b")
+        .put("sources", new io.vertx.core.json.JsonArray().add("https://bü cher.example/")
+            .add("https://bücher.example:http/").add("https://user@bücher.example/").add("https://-bücher.example/")));
+    assertProblem(bad, 400);
+    assertEquals(List.of("sources[0]", "sources[1]", "sources[2]", "sources[3]"), bad.errorFields());
+  }
+
+  @Test
+  void aPasswordOfOnlySpacesIsToldSo() {
+    Response r = api.post("/api/auth/register", null, new JsonObject().put("username", "spacey")
+        .put("email", "spacey@example.org").put("password", "          "));
+    assertProblem(r, 400);
+    assertTrue(r.body().contains("must not be only spaces"), r.body());
+  }
+
   @Test
   void validationProblemsListEveryBadField() {
     Api.Session alice = api.register("alice");
