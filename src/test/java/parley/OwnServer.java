@@ -57,6 +57,15 @@ public final class OwnServer implements BeforeAllCallback, AfterAllCallback {
   }
 
   /**
+   * Waits until this node has heard every invalidation {@code name} (a cache's counter with origin local/remote) that
+   * {@code other} has made so far: a write through {@code other} reaches this node's cache a moment after it answers,
+   * so a test that counts this node's cache hits waits for the messages still on their way.
+   */
+  public void awaitHeardAllOf(OwnServer other, String name) throws InterruptedException {
+    awaitCounted(name, "origin", "remote", other.counted(name, "origin", "local") - 1);
+  }
+
+  /**
    * Waits (polling, up to 10 s) until this node's counter has grown past {@code before}: how a test awaits a cluster
    * message's arrival, which nothing else announces.
    */

@@ -1,14 +1,13 @@
 package parley.comment;
 
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import parley.Api;
 import parley.Api.Response;
 import parley.Api.Session;
-import parley.Main;
+import parley.OwnServer;
 import parley.TestParley;
 import parley.config.AppConfig;
 
@@ -24,19 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @ExtendWith(TestParley.class)
 class CommentAloneTest {
 
-  private static Main.Running server;
-  private static Api api;
+  @RegisterExtension
+  static final OwnServer ALONE = new OwnServer(Map.of(AppConfig.COMMENT_GROUP_SIZE, "1"));
 
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestParley.startServer(Map.of(AppConfig.COMMENT_GROUP_SIZE, "1"));
-    api = new Api("http://localhost:" + server.port());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    server.stop();
-  }
+  private final Api api = new Api("http://localhost:" + ALONE.port());
 
   @Test
   void aLoneCommentIsWrittenOrRefusedAsInAGroup() throws Exception {
@@ -65,7 +55,7 @@ class CommentAloneTest {
         "nothing refused was written");
   }
 
-  private static Response comment(long post, Session as, Long parentId) {
+  private Response comment(long post, Session as, Long parentId) {
     return api.post("/api/posts/" + post + "/comments", as,
         new JsonObject().put("body", "A comment by " + as.username()).put("parentId", parentId));
   }
