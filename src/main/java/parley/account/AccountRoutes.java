@@ -65,7 +65,7 @@ public final class AccountRoutes {
   }
 
   private void register(RoutingContext ctx) {
-    NewAccount account = NewAccount.from(Fields.of(ctx));
+    NewAccount account = NewAccount.from(Fields.of(ctx).only("username", "email", "password"));
     limits.take(AppConfig.LIMIT_REGISTRATIONS_IP, ClientIp.of(ctx, trustedProxies))
         .compose(v -> accounts.register(account.username(), account.email(), account.password()))
         .onSuccess(session -> ctx.response().setStatusCode(201)
@@ -75,7 +75,7 @@ public final class AccountRoutes {
   }
 
   private void login(RoutingContext ctx) {
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("login", "password");
     String login = fields.text("login", 1, 254, true);
     String password = fields.text("password", 1, 1024, false);
     fields.check();
@@ -91,6 +91,7 @@ public final class AccountRoutes {
 
   private void logoutAll(RoutingContext ctx) {
     Principal me = Principal.required(ctx);
+    Fields.none(ctx);
     accounts.logoutAll(me.id())
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
@@ -98,7 +99,7 @@ public final class AccountRoutes {
 
   private void changePassword(RoutingContext ctx) {
     Principal me = Principal.required(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("currentPassword", "newPassword");
     String current = fields.text("currentPassword", 1, 1024, false);
     String next = fields.text("newPassword", 8, 128, false);
     fields.check();
@@ -116,7 +117,7 @@ public final class AccountRoutes {
   /** Changes one's own bio and image (and username or email); a password goes through PUT /api/me/password. */
   private void update(RoutingContext ctx) {
     Principal me = Principal.active(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("username", "email", "bio", "image", "password");
     if (fields.has("password")) fields.error("password", "change it with PUT /api/me/password");
     AccountChange change = AccountChange.from(fields);
     accounts.update(me.id(), change)

@@ -37,7 +37,7 @@ public final class AdminRoutes {
 
   private void ban(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("reason", "until");
     String reason = fields.text("reason", 1, MAX_REASON, true);
     String rawUntil = fields.optionalText("until", 1, 64, true);
     OffsetDateTime until = null;
@@ -67,7 +67,7 @@ public final class AdminRoutes {
 
   private void setRole(RoutingContext ctx) {
     Principal actor = Principal.admin(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("role");
     String role = fields.text("role", 1, 20, true);
     if (role != null && !ROLES.contains(role)) fields.error("role", "must be user, moderator or admin");
     fields.check();

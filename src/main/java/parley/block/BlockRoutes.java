@@ -3,6 +3,7 @@ package parley.block;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import parley.access.Principal;
+import parley.http.Fields;
 import parley.http.Page;
 
 /**
@@ -26,6 +27,7 @@ public final class BlockRoutes {
 
   private void change(RoutingContext ctx, boolean block) {
     Principal me = Principal.active(ctx);
+    Fields.none(ctx);
     blocks.change(me.id(), ctx.pathParam("username"), block)
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);

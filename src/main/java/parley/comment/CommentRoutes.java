@@ -97,7 +97,7 @@ public final class CommentRoutes {
   private void create(RoutingContext ctx) {
     Principal author = Principal.active(ctx);
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
-    CommentInput input = CommentInput.forCreate(Fields.of(ctx));
+    CommentInput input = CommentInput.forCreate(Fields.of(ctx).only("body", "parentId"));
     Instant now = Instant.now();
     Idempotency.<Comment>create(ctx, comments.pool(), Idempotency.key(ctx, author.id()),
         () -> limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS,
@@ -120,7 +120,7 @@ public final class CommentRoutes {
   private void edit(RoutingContext ctx) {
     Principal caller = Principal.active(ctx);
     long id = commentId(ctx);
-    CommentInput input = CommentInput.forEdit(Fields.of(ctx));
+    CommentInput input = CommentInput.forEdit(Fields.of(ctx).only("body"));
     comments.update(id, caller, input)
         .onSuccess(comment -> ctx.json(comment.toJson()))
         .onFailure(ctx::fail);

@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import parley.access.Principal;
+import parley.http.Fields;
 import parley.http.Page;
 import parley.post.Post;
 import parley.vote.Votes;
@@ -41,6 +42,7 @@ public final class FollowRoutes {
 
   private void follow(RoutingContext ctx, boolean follow) {
     Principal me = Principal.active(ctx);
+    Fields.none(ctx);
     String username = ctx.pathParam("username");
     follows.follow(me.id(), username, follow)
         .onSuccess(following -> ctx.json(new JsonObject().put("username", username).put("following", following)))

@@ -108,6 +108,39 @@ public final class Fields {
     }
   }
 
+  /**
+   * A request that takes no fields (a follow, a block, a moderator's restore without a reason): no body, an empty
+   * one, or {}; any field is refused as {@link #only} refuses it.
+   */
+  public static void none(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) return;
+    Fields fields = of(ctx);
+    fields.only();
+    fields.check();
+  }
+
+  /**
+   * Refuses every field of the body but {@code names}: one the request does not take is a client's mistake (a
+   * misspelt {@code "untill"}, a guessed {@code "days"} on a ban, {@code "following": false} on a follow), and
+   * ignoring it would do the request as if the field were absent, which for a ban means a permanent one. Every
+   * unknown field is named, with the ones the request takes.
+   */
+  public Fields only(String... names) {
+    java.util.Set<String> known = java.util.Set.of(names);
+    String takes = names.length == 0 ? "this request takes none" : "this request takes " + String.join(", ", names);
+    for (String name : json.fieldNames()) {
+      if (!known.contains(name)) error(shown(name), "is not a field of this request (" + takes + ")");
+    }
+    return this;
+  }
+
+  /** A field name as a problem names it: a long one cut (a client's mistake need not be echoed whole). */
+  private static String shown(String name) {
+    return name.codePointCount(0, name.length()) <= 64 ? name
+        : name.substring(0, name.offsetByCodePoints(0, 64)) + "…";
+  }
+
   /** The body these fields are read from. */
   public JsonObject json() {
     return json;

@@ -70,7 +70,7 @@ public final class ModerationRoutes {
 
   private void addFilter(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("kind", "pattern", "action");
     String kind = fields.text("kind", 1, 20, true);
     if (kind != null && !kind.equals(Filter.WORD) && !kind.equals(Filter.PATTERN)) {
       fields.error("kind", "must be word or pattern");
@@ -96,7 +96,7 @@ public final class ModerationRoutes {
 
   private void addNote(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("body");
     String body = fields.text("body", 1, MAX_NOTE, true);
     fields.check();
     review.addNote(actor, ctx.pathParam("username"), body)
@@ -108,7 +108,7 @@ public final class ModerationRoutes {
   private void resolve(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
     long reportId = PathIds.parse(ctx.pathParam("reportId"), "No such report.");
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("action", "note");
     String action = fields.text("action", 1, 20, true);
     if (action != null && !action.equals("dismiss") && !action.equals("hide")) {
       fields.error("action", "must be dismiss or hide");
@@ -133,7 +133,7 @@ public final class ModerationRoutes {
       if (required) throw Problem.invalid("reason", "is required");
       return null;
     }
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("reason");
     String reason = required ? fields.text("reason", 1, MAX_REASON, true)
         : fields.optionalText("reason", 1, MAX_REASON, true);
     fields.check();

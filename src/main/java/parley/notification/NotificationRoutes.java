@@ -65,7 +65,7 @@ public final class NotificationRoutes {
   /** {"upTo": id} marks everything up to it; {"ids": [...]} marks those; only ever the caller's own. */
   private void read(RoutingContext ctx) {
     Principal me = Principal.required(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("upTo", "ids");
     Long upTo = fields.optionalId("upTo");
     JsonObject body = fields.json();
     List<Long> ids = new ArrayList<>();
@@ -84,7 +84,7 @@ public final class NotificationRoutes {
         }
       }
     }
-    if (upTo == null && raw == null) fields.error("upTo", "give upTo or ids");
+    if (!fields.has("upTo") && raw == null) fields.error("upTo", "give upTo or ids");
     fields.check();
     notifications.markRead(me.id(), upTo, ids)
         .onSuccess(unread -> ctx.json(new JsonObject().put("unread", unread)))
@@ -127,6 +127,7 @@ public final class NotificationRoutes {
 
   private void follow(RoutingContext ctx, boolean follow) {
     Principal me = Principal.required(ctx);
+    Fields.none(ctx);
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     notifications.follow(postId, me.id(), me.isModerator(), follow)
         .onSuccess(following -> ctx.json(new JsonObject().put("following", following)))

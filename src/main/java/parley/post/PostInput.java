@@ -22,6 +22,9 @@ public record PostInput(String title, String description, String body, List<Stri
   /** A tag: lowercase letters, digits and inner hyphens, 1 to 30 characters ("rust", "show-hn"). */
   static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?");
 
+  /** The fields a post is written with over Parley's own API. */
+  static final String[] FIELDS = {"title", "description", "body", "sources", "tags"};
+
   public static PostInput forCreate(Fields fields) {
     String title = fields.text("title", 1, MAX_TITLE, true);
     String description = fields.optionalText("description", 0, MAX_DESCRIPTION, true);

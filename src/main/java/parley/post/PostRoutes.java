@@ -110,9 +110,9 @@ public final class PostRoutes {
   private void setTags(RoutingContext ctx) {
     Principal caller = Principal.active(ctx);
     long id = postId(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("tags");
     java.util.List<String> tags = PostInput.tags(fields);
-    if (tags == null) fields.error("tags", "is required");
+    if (!fields.has("tags")) fields.error("tags", "is required");
     fields.check();
     posts.setTags(id, caller, tags)
         .onSuccess(post -> ctx.json(post.toJson()))
@@ -139,7 +139,7 @@ public final class PostRoutes {
   /** Renders Markdown exactly as a post or comment would be, for the editor's preview; nothing is stored. */
   private void preview(RoutingContext ctx) {
     Principal.required(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("body");
     String body = fields.text("body", 1, PostInput.MAX_BODY, false);
     fields.check();
     // Rendered as it will be stored: mentions of existing accounts linked.
@@ -150,7 +150,7 @@ public final class PostRoutes {
 
   private void create(RoutingContext ctx) {
     Principal author = Principal.active(ctx);
-    PostInput input = PostInput.forCreate(Fields.of(ctx));
+    PostInput input = PostInput.forCreate(Fields.of(ctx).only(PostInput.FIELDS));
     Instant now = Instant.now();
     Idempotency.<Post>create(ctx, posts.pool(), Idempotency.key(ctx, author.id()),
         () -> limits.take(author.isNew(now) ? AppConfig.LIMIT_POSTS_NEW : AppConfig.LIMIT_POSTS, "user:" + author.id())
@@ -192,7 +192,7 @@ public final class PostRoutes {
   private void edit(RoutingContext ctx) {
     Principal caller = Principal.active(ctx);
     long id = postId(ctx);
-    PostInput input = PostInput.forEdit(Fields.of(ctx));
+    PostInput input = PostInput.forEdit(Fields.of(ctx).only(PostInput.FIELDS));
     posts.update(id, caller, input)
         .onSuccess(post -> ctx.json(post.toJson()))
         .onFailure(ctx::fail);

@@ -42,7 +42,7 @@ public final class ReportRoutes {
 
   private void report(RoutingContext ctx) {
     Principal reporter = Principal.active(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("targetType", "targetId", "reason", "details");
     String typeName = fields.text("targetType", 1, 20, true);
     Reports.Target type = Reports.Target.named(typeName);
     if (typeName != null && type == null) fields.error("targetType", "must be post or comment");

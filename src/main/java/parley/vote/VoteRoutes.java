@@ -40,7 +40,7 @@ public final class VoteRoutes {
   private void vote(RoutingContext ctx, Votes.Kind kind) {
     Principal voter = Principal.active(ctx);
     long id = id(ctx, kind);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("value");
     boolean sent = fields.has("value");
     Long value = fields.optionalWholeNumber("value");
     if (!sent || fields.isNull("value")) {

@@ -62,7 +62,7 @@ public final class WebhookRoutes {
 
   private void create(RoutingContext ctx) {
     Principal actor = Principal.admin(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("url", "events", "secret", "description");
     String url = fields.text("url", 1, MAX_URL, true);
     URI uri = url == null ? null : checkUrl(fields, url);
     List<String> types = fields.optionalStrings("events", MAX_TYPES, 64);
@@ -134,6 +134,7 @@ public final class WebhookRoutes {
 
   private void resume(RoutingContext ctx) {
     Principal actor = Principal.admin(ctx);
+    Fields.none(ctx);
     webhooks.resume(actor, id(ctx)).onSuccess(e -> ctx.json(e.toJson())).onFailure(ctx::fail);
   }
 
@@ -141,7 +142,7 @@ public final class WebhookRoutes {
   private void replay(RoutingContext ctx) {
     Principal actor = Principal.admin(ctx);
     long id = id(ctx);
-    Fields fields = Fields.of(ctx);
+    Fields fields = Fields.of(ctx).only("from");
     Long from = fields.optionalId("from");
     if (from == null && (!fields.has("from") || fields.isNull("from"))) fields.error("from", "is required");
     fields.check();
@@ -169,6 +170,7 @@ public final class WebhookRoutes {
   /** Sends the delivery's event once more now, outside the order; the answer is the new attempt's log entry. */
   private void redeliver(RoutingContext ctx) {
     Principal actor = Principal.admin(ctx);
+    Fields.none(ctx);
     long id = id(ctx);
     long deliveryId = PathIds.parse(ctx.pathParam("deliveryId"), "No such delivery.");
     webhooks.get(id)
