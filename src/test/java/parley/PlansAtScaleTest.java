@@ -188,6 +188,12 @@ class PlansAtScaleTest {
             || !unread.contains("Limit")) {
           failures.add("the unread count reads more than it counts\n" + unread);
         }
+        // The notifier's count where no count is kept: the same.
+        String counted = plan(s, parley.notification.Notifications.UNREAD_KEPT, "'{1,2}'", "'{100,100}'");
+        if (counted.contains("Seq Scan on notifications") || !counted.contains("notifications_unread")
+            || !counted.contains("Limit")) {
+          failures.add("the notifier's unread count reads more than it counts\n" + counted);
+        }
         ginProbeForComparison(s);
         assertTrue(failures.isEmpty(), String.join("\n\n", failures));
       } finally {

@@ -201,6 +201,15 @@ public final class EventLog {
       return send(appends);
     }
 
+    /**
+     * A statement of this transaction's own that must have run before it commits, as the appends must: the
+     * transaction waits for it, and its failure is the transaction's.
+     */
+    public void beforeCommit(Future<?> statement) {
+      Future<Void> done = statement.mapEmpty();
+      sent = sent.compose(v -> done);
+    }
+
     /** The committed events, one list per write (one list for a transaction that is one write). */
     private List<List<LiveEvent>> committedWrites() {
       List<List<LiveEvent>> out = new ArrayList<>();

@@ -82,6 +82,37 @@ public final class Notifications {
                 ORDER BY n.id DESC LIMIT u.counted) x) AS unread
         FROM unnest($1::bigint[], $2::int[]) AS u(user_id, counted)""".formatted(VISIBLE);
 
+  /**
+   * Takes the kept counts' rows of readers $1 (making stale ones for readers who have none) in one order, before
+   * their counts are read: a mark read (whose trigger takes the row too) then waits for this transaction, or this
+   * one for it, and the count's statement, started after, sees it (V18).
+   */
+  private static final String KEEP_LOCK = """
+      INSERT INTO unread_counts (user_id, unread, epoch)
+      SELECT u, 0, -1 FROM unnest($1::bigint[]) AS u ORDER BY u
+      ON CONFLICT (user_id) DO UPDATE SET epoch = unread_counts.epoch""";
+
+  /**
+   * Readers $1's kept counts where they still hold (kept at the epoch now), and the others counted as {@link #UNREAD}
+   * counts, each up to its limit $2; with the epoch now, which the new counts are kept at. Public for the plan tests.
+   */
+  public static final String UNREAD_KEPT = """
+      SELECT u.user_id, COALESCE(e.epoch, -1) AS epoch,
+             CASE WHEN k.epoch = e.epoch THEN k.unread END AS kept,
+             CASE WHEN k.epoch IS DISTINCT FROM e.epoch THEN (SELECT count(*) FROM (
+               SELECT 1 FROM notifications n
+                 LEFT JOIN posts p ON p.id = n.post_id
+                 LEFT JOIN comments c ON c.id = n.comment_id
+                WHERE n.user_id = u.user_id AND n.read_at IS NULL AND %s
+                ORDER BY n.id DESC LIMIT u.counted) x) END AS unread
+        FROM unnest($1::bigint[], $2::int[]) AS u(user_id, counted)
+        LEFT JOIN unread_epoch e ON true
+        LEFT JOIN unread_counts k ON k.user_id = u.user_id""".formatted(VISIBLE);
+
+  private static final String KEEP = """
+      UPDATE unread_counts k SET unread = v.unread, epoch = $3
+        FROM unnest($1::bigint[], $2::int[]) AS v(user_id, unread) WHERE k.user_id = v.user_id""";
+
   private static final String MARK_READ = """
       UPDATE notifications SET read_at = now()
        WHERE user_id = $1 AND read_at IS NULL AND (id <= $2 OR id = ANY($3))
@@ -182,6 +213,39 @@ public final class Notifications {
       Map<Long, Long> counts = new HashMap<>();
       rows.forEach(row -> counts.put(row.getLong("user_id"), row.getLong("unread")));
       return counts;
+    });
+  }
+
+  /**
+   * Each reader's unread count right after the notifier's batch made {@code made} notifications for them (in this
+   * transaction), as {@link #unread(SqlClient, Map)} counts it with limits of {@link #UNREAD_COUNTED} + made. The
+   * count kept from the reader's last batch is used while it holds, and counted again when it does not (they marked
+   * something read, or something changed what readers may see: V18); the new counts are kept, written behind the
+   * batch's other statements, and the transaction waits for that before it commits.
+   */
+  static Future<Map<Long, Long>> unreadAfter(EventLog.Outbox box, Map<Long, Integer> made) {
+    io.vertx.sqlclient.SqlConnection conn = box.connection();
+    Long[] users = made.keySet().stream().sorted().toArray(Long[]::new);
+    Integer[] limits = new Integer[users.length];
+    for (int i = 0; i < users.length; i++) limits[i] = UNREAD_COUNTED + made.get(users[i]);
+    // Sent together: the count's statement starts once the rows are this transaction's.
+    Future<RowSet<Row>> locked = conn.preparedQuery(KEEP_LOCK).execute(Tuple.of((Object) users));
+    Future<RowSet<Row>> counted = conn.preparedQuery(UNREAD_KEPT).execute(Tuple.of(users, (Object) limits));
+    return locked.compose(v -> counted).map(rows -> {
+      Map<Long, Long> after = new HashMap<>();
+      long epoch = -1;
+      for (Row row : rows) {
+        long user = row.getLong("user_id");
+        Integer kept = row.getInteger("kept");
+        long total = kept == null ? row.getLong("unread")
+            : kept >= UNREAD_COUNTED ? UNREAD_COUNTED + made.get(user) : kept + made.get(user);
+        after.put(user, total);
+        epoch = row.getLong("epoch");
+      }
+      Integer[] keep = new Integer[users.length];
+      for (int i = 0; i < users.length; i++) keep[i] = (int) Math.min(UNREAD_COUNTED, after.getOrDefault(users[i], 0L));
+      box.beforeCommit(conn.preparedQuery(KEEP).execute(Tuple.of(users, keep, epoch)));
+      return after;
     });
   }
 

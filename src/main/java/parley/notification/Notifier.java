@@ -351,8 +351,9 @@ public final class Notifier {
   /**
    * Handles events in one transaction: their claims and notifications commit together or not at all. Four round
    * trips however many writes: BEGIN with the claims; every notification statement at once (the comments' in one
-   * statement per run of comments, the rarer kinds one each, in the events' order); the readers' unread counts;
-   * then all the announcements in one statement, with COMMIT (see EventLog). The mentions are looked up before.
+   * statement per run of comments, the rarer kinds one each, in the events' order); the readers' unread counts
+   * (kept from their last batch where that still holds); then the counts kept and all the announcements in one
+   * statement, with COMMIT (see EventLog). The mentions are looked up before.
    */
   private Future<Void> together(List<LiveEvent> batch) {
     try {
@@ -520,6 +521,7 @@ public final class Notifier {
    * batch, less the reader's notifications the batch made after this one. Counts stop at
    * {@link Notifications#UNREAD_COUNTED}: each reader's count after the batch is counted up to that many more than the
    * batch made for them, so every count below it is exact, and one that reached its limit was at the cap all along.
+   * A reader's count is kept for their next batch ({@link Notifications#unreadAfter}).
    */
   private Future<Void> announce(EventLog.Outbox box, List<Row> made) {
     if (made.isEmpty()) return Future.succeededFuture();
@@ -527,7 +529,9 @@ public final class Notifier {
     inOrder.sort(java.util.Comparator.comparingLong(row -> row.getLong("id")));
     java.util.Map<Long, Integer> limits = new java.util.LinkedHashMap<>();
     for (Row row : inOrder) limits.merge(row.getLong("user_id"), Notifications.UNREAD_COUNTED + 1, (a, b) -> a + 1);
-    return Notifications.unread(box.connection(), limits).compose(unread -> {
+    java.util.Map<Long, Integer> madeFor = new java.util.HashMap<>();
+    limits.forEach((user, limit) -> madeFor.put(user, limit - Notifications.UNREAD_COUNTED));
+    return Notifications.unreadAfter(box, madeFor).compose(unread -> {
       java.util.Map<Long, Long> later = new java.util.HashMap<>();
       long[] counts = new long[inOrder.size()];
       for (int i = inOrder.size() - 1; i >= 0; i--) {
