@@ -2,7 +2,7 @@ package parley.http;
 
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
+import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -21,6 +21,17 @@ import java.util.List;
  * all of its mistakes in one 400. Lengths count Unicode code points, not UTF-16 units.
  */
 public final class Fields {
+
+  /**
+   * Request bodies are read as RFC 8259 JSON and nothing looser: a name given twice in one object is refused (which
+   * one counts differs between parsers, so a check in front of Parley could read one and Parley the other; I-JSON,
+   * RFC 7493, forbids it), and so are comments, which Vert.x's own parser takes.
+   */
+  private static final com.fasterxml.jackson.core.JsonFactory STRICT = com.fasterxml.jackson.core.JsonFactory.builder()
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .disable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_JAVA_COMMENTS)
+      .build();
+  private static final java.util.regex.Pattern DUPLICATE = java.util.regex.Pattern.compile("Duplicate field '(.*?)'");
 
   private final JsonObject json;
   private final List<Problem.FieldError> errors = new ArrayList<>();
@@ -54,8 +65,10 @@ public final class Fields {
     if (text.startsWith("\uFEFF")) text = text.substring(1);
     Object value;
     try {
-      value = Json.decodeValue(text);
-    } catch (DecodeException e) {
+      value = JacksonCodec.fromParser(STRICT.createParser(text), Object.class);
+    } catch (DecodeException | java.io.IOException e) {
+      java.util.regex.Matcher twice = DUPLICATE.matcher(String.valueOf(e.getMessage()));
+      if (twice.find()) throw Problem.badRequest("The request body names a field twice: " + shown(twice.group(1)) + ".");
       throw Problem.badRequest("The request body is not valid JSON.");
     }
     if (!(value instanceof JsonObject object)) throw Problem.badRequest("The request body must be a JSON object.");
