@@ -45,7 +45,7 @@ public final class FollowRoutes {
     Fields.none(ctx);
     String username = ctx.pathParam("username");
     follows.follow(me.id(), username, follow)
-        .onSuccess(following -> ctx.json(new JsonObject().put("username", username).put("following", following)))
+        .onSuccess(name -> ctx.json(new JsonObject().put("username", name).put("following", follow)))
         .onFailure(ctx::fail);
   }
 

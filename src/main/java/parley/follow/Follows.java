@@ -18,7 +18,7 @@ import java.util.List;
  */
 public final class Follows {
 
-  private static final String USER_ID = "SELECT id FROM users WHERE lower(username) = lower($1)";
+  private static final String USER_ID = "SELECT id, username FROM users WHERE lower(username) = lower($1)";
 
   private static final String FOLLOW = "INSERT INTO user_follows (follower_id, followee_id) VALUES ($1, $2) "
       + "ON CONFLICT DO NOTHING";
@@ -42,11 +42,16 @@ public final class Follows {
     this.pool = pool;
   }
 
-  /** Follows (or, with {@code follow} false, unfollows) the user; 404 if there is none, 400 for oneself. */
-  public Future<Boolean> follow(long followerId, String username, boolean follow) {
-    return userId(username).compose(id -> {
+  /**
+   * Follows (or, with {@code follow} false, unfollows) the user, named in any case; completes with their name as
+   * they spell it. 404 if there is none, 400 for oneself.
+   */
+  public Future<String> follow(long followerId, String username, boolean follow) {
+    return user(username).compose(user -> {
+      long id = user.getLong("id");
       if (id == followerId) throw Problem.invalid("username", "is you: you can't follow yourself");
-      return pool.preparedQuery(follow ? FOLLOW : UNFOLLOW).execute(Tuple.of(followerId, id)).map(follow);
+      return pool.preparedQuery(follow ? FOLLOW : UNFOLLOW).execute(Tuple.of(followerId, id))
+          .map(user.getString("username"));
     });
   }
 
@@ -66,10 +71,10 @@ public final class Follows {
     });
   }
 
-  private Future<Long> userId(String username) {
+  private Future<io.vertx.sqlclient.Row> user(String username) {
     return pool.preparedQuery(USER_ID).execute(Tuple.of(username)).map(rows -> {
       if (rows.size() == 0) throw Problem.notFound("No such user.");
-      return rows.iterator().next().getLong("id");
+      return rows.iterator().next();
     });
   }
 }

@@ -195,9 +195,10 @@ class RealWorldTest extends ModerationCast {
   void followingOnParleysOwnApiFeedsTheFollowingFeed() {
     long bobs = api.createPost(bob, "By Bob");
     api.createPost(mod, "By Mod");
-    Response follow = api.put("/api/users/bob/follow", alice, null);
+    Response follow = api.put("/api/users/BOB/follow", alice, null);
     assertEquals(200, follow.status(), follow.toString());
     assertTrue(follow.json().getBoolean("following"));
+    assertEquals("bob", follow.json().getString("username"), "named as bob spells it, whatever the path's case");
     Response feed = api.get("/api/feed/following", alice);
     assertEquals(200, feed.status(), feed.toString());
     assertEquals(List.of(bobs), feed.ids());
