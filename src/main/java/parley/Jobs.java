@@ -29,10 +29,13 @@ final class Jobs {
 
   private final Vertx vertx;
   private final Pool pool;
+  private final java.util.function.BooleanSupplier stopping;
 
-  Jobs(Vertx vertx, Pool pool) {
+  /** @param stopping whether the node is stopping (or its start failed): a job cut off then is no warning */
+  Jobs(Vertx vertx, Pool pool, java.util.function.BooleanSupplier stopping) {
     this.vertx = vertx;
     this.pool = pool;
+    this.stopping = stopping;
   }
 
   /** Offers the job now and then every minute; it runs when it last ran (on any node) at least {@code every} ago. */
@@ -45,6 +48,12 @@ final class Jobs {
   Future<Boolean> offer(String name, Duration every, Supplier<Future<?>> job) {
     return pool.preparedQuery(CLAIM).execute(Tuple.of(name, (double) every.toSeconds()))
         .compose(rows -> rows.size() == 0 ? Future.succeededFuture(false) : job.get().map(true))
-        .onFailure(e -> log.warn("Job {} did not run: {}", name, e.toString()));
+        .onFailure(e -> {
+          if (stopping.getAsBoolean()) {
+            log.debug("Job {} did not run: the node is stopping ({})", name, e.toString());
+          } else {
+            log.warn("Job {} did not run: {}", name, e.toString());
+          }
+        });
   }
 }

@@ -105,7 +105,14 @@ public final class Main {
           log.info("Parley is listening on http://localhost:{}", running.port());
         })
         .onFailure(e -> {
-          log.error("Parley could not start: {}", e.getMessage(), e);
+          if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
+            // Parley's own words for what the operator must change (a port, a key, a setting): the trace only at
+            // debug level.
+            log.error("Parley could not start: {}", e.getMessage());
+            log.debug("Where the start failed", e);
+          } else {
+            log.error("Parley could not start: {}", e.getMessage(), e);
+          }
           System.exit(1);
         });
   }
@@ -153,6 +160,7 @@ public final class Main {
           + "guess than OWASP's minimum. Never set it where real people have accounts.", AppConfig.WEAK_PASSWORD_HASHING);
     }
     vertx.executeBlocking(() -> {
+          checkPortFree(config.host(), config.port());
           if (config.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(config.dataDir());
           return Tokens.resolveSecret(config);
         })
@@ -167,6 +175,20 @@ public final class Main {
     return started.future();
   }
 
+  /**
+   * Fails at once, saying why, when the HTTP port cannot be had (another Parley or another program listens there):
+   * otherwise that shows only when the server binds, after the database has started and migrated, seconds later.
+   */
+  private static void checkPortFree(String host, int port) {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new java.net.InetSocketAddress(host, port));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): another "
+          + "Parley or another program may be listening there; " + AppConfig.PORT + " sets the port");
+    }
+  }
+
   private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret,
       PrometheusMeterRegistry meters, Cluster cluster) {
     return Pages.Templates.load(vertx).compose(pages -> deploy(vertx, config, database, secret, meters, cluster, pages));
@@ -175,7 +197,10 @@ public final class Main {
   private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret,
       PrometheusMeterRegistry meters, Cluster cluster, Pages.Templates pages) {
     EventLog events = new EventLog(vertx, database.pool());
-    Jobs jobs = new Jobs(vertx, database.pool());
+    // Set when the node stops, or when this start fails: the jobs and the webhook sender started here then expect
+    // their pool to close under them, and say so quietly.
+    AtomicBoolean draining = new AtomicBoolean();
+    Jobs jobs = new Jobs(vertx, database.pool(), draining::get);
     jobs.schedule("prune-events", PRUNE_EVERY, () -> events.prune(config.eventRetention(), config.eventRetentionCount())
         .onSuccess(n -> {
           if (n > 0) log.info("Pruned {} events past retention", n);
@@ -205,7 +230,6 @@ public final class Main {
     jobs.schedule("notification-catch-up", Jobs.OFFER_EVERY, () -> notifier.catchUp(Duration.ofMinutes(10), Duration.ofSeconds(10)));
     jobs.schedule("prune-notification-sources", PRUNE_EVERY, () -> Notifier.prune(database.pool(), Duration.ofDays(1)));
     // Webhooks: every node offers to send (one node per endpoint at a time); see docs/WEBHOOKS.md.
-    AtomicBoolean draining = new AtomicBoolean();
     new parley.webhook.Sender(vertx, database.pool(), config.webhooks(), draining::get).start();
     jobs.schedule("prune-webhook-deliveries", PRUNE_EVERY,
         () -> parley.webhook.Webhooks.prune(database.pool(), config.webhooks().logRetention()));
@@ -225,7 +249,8 @@ public final class Main {
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),
             node.commits(), node.relay(), meters, cluster, notifier, node.scores(), node.connections(),
-            readCache, accounts));
+            readCache, accounts))
+        .onFailure(e -> draining.set(true));
   }
 
   /** Events this node's writes published, by topic kind. */

@@ -26,8 +26,8 @@ class JobsTest {
     Main.Running server = TestParley.server().running();
     Vertx vertx = server.vertx();
     // Three "nodes" (each a Jobs on its own pool view of the one database), offering the same job together.
-    List<Jobs> nodes = List.of(new Jobs(vertx, server.database().pool()), new Jobs(vertx, server.database().pool()),
-        new Jobs(vertx, server.database().livePool()));
+    List<Jobs> nodes = List.of(new Jobs(vertx, server.database().pool(), () -> false),
+        new Jobs(vertx, server.database().pool(), () -> false), new Jobs(vertx, server.database().livePool(), () -> false));
     String job = "test-" + UUID.randomUUID();
     AtomicInteger runs = new AtomicInteger();
     List<Future<Boolean>> offers = nodes.stream()

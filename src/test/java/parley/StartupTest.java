@@ -82,6 +82,25 @@ class StartupTest {
   }
 
   @Test
+  void aTakenPortIsRefusedAtOnceBeforeTheDatabaseStarts(@TempDir Path dataDir) throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+      Map<String, String> env = embedded(dataDir);
+      env.put(AppConfig.PORT, Integer.toString(taken.getLocalPort()));
+      ExecutionException e = assertThrows(ExecutionException.class, () -> start(env));
+      String message = e.getCause().getMessage();
+      assertTrue(message.startsWith("cannot listen on 0.0.0.0:" + taken.getLocalPort()), message);
+      assertTrue(message.contains(AppConfig.PORT), message);
+      assertEquals(List.of(), listing(dataDir), "refused before the data directory was touched");
+    }
+  }
+
+  private static List<String> listing(Path dir) throws Exception {
+    try (var files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).toList();
+    }
+  }
+
+  @Test
   void anExternalDatabaseWithoutASigningKeyRefusesToStart() throws Exception {
     Map<String, String> env = TestParley.environment();
     env.remove(AppConfig.JWT_SECRET);
