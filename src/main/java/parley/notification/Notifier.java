@@ -381,7 +381,12 @@ public final class Notifier {
             .toArray(Long[]::new);
         withMentions.add(new Item(item.event(), item.source(), item.data(), ids));
       }
-      return events.transaction(box -> claim(box, withMentions).compose(claimed -> make(box, claimed)));
+      return events.transaction(box -> {
+        // This transaction keeps its readers' unread counts itself (Notifications.unreadAfter): notifications made
+        // by anything else mark their readers' kept counts stale (V18).
+        box.beforeCommit(box.connection().query("SET LOCAL parley.unread_kept = 'on'").execute());
+        return claim(box, withMentions).compose(claimed -> make(box, claimed));
+      });
     });
   }
 

@@ -85,16 +85,71 @@ class UnreadKeptTest {
         .status());
     assertEquals(3, comment(carol, post, alice), "3 unread, less the hidden one, and the new one");
     assertEquals(3, inbox(alice));
+    // Restored: counted again, with it.
+    assertEquals(204, api.post("/api/mod/comments/" + bobs + "/restore", mod, new JsonObject()).status());
+    assertEquals(5, comment(carol, post, alice), "3, the restored one, and the new one");
+    assertEquals(5, inbox(alice));
 
     // Alice blocks carol: carol's comments leave her count, and the next (bob's) is counted with them gone.
     assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
-    assertEquals(2, comment(bob, post, alice), "bob's one left and the new one");
-    assertEquals(2, inbox(alice));
-    assertEquals(List.of(2L), kept(alice));
+    assertEquals(3, comment(bob, post, alice), "bob's two and the new one");
+    assertEquals(3, inbox(alice));
+    assertEquals(List.of(3L), kept(alice));
 
     // Bob deletes his comment: counted again.
     long last = TestParley.count("SELECT max(id) FROM comments WHERE author_id = " + bob.id());
     assertEquals(204, api.delete("/api/comments/" + last, bob).status());
+    assertEquals(3, comment(bob, post, alice));
+    assertEquals(3, inbox(alice));
+  }
+
+  @Test
+  void aBlockMakesTheBlockersCountStaleAndNobodyElses() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    Session dave = api.register("dave");
+    long post = api.createPost(alice, "Alice's thread");
+    assertEquals(200, api.put("/api/posts/" + post + "/follow", dave, null).status());
+    comment(carol, post, alice);
+    assertEquals(1, lastAnnounced(dave));
+    TestParley.sql("UPDATE unread_counts SET unread = 50 WHERE user_id = " + dave.id());
+    assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
+    assertEquals(1, comment(bob, post, alice), "alice's counted again: carol's comment left it");
+    assertEquals(51, lastAnnounced(dave), "dave's kept count still used: alice's block changes nothing for him");
+  }
+
+  @Test
+  void aNotificationMadeOutsideTheNotifierMakesItsReadersCountStale() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Alice's thread");
+    assertEquals(1, comment(bob, post, alice));
+    // As a node of the version before this one would make it (or an operator), without keeping the count.
+    TestParley.sql("INSERT INTO notifications (user_id, kind, source, post_id, actor_id) VALUES (" + alice.id()
+        + ", 'comment', 'elsewhere:1', " + post + ", " + bob.id() + ")");
+    assertEquals(3, comment(bob, post, alice), "counted again: the one from elsewhere included");
+    assertEquals(3, inbox(alice));
+  }
+
+  @Test
+  void pruningReadNotificationsLeavesKeptCountsAloneButDeletingAnUnreadOneDoesNot() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Alice's thread");
+    comment(bob, post, alice);
+    assertEquals(2, comment(bob, post, alice));
+    long oldest = TestParley.count("SELECT min(id) FROM notifications WHERE user_id = " + alice.id());
+    assertEquals(200, api.post("/api/me/notifications/read", alice,
+        new JsonObject().put("ids", new JsonArray().add(oldest))).status());
+    assertEquals(2, comment(bob, post, alice));
+    long epoch = TestParley.count("SELECT epoch FROM unread_epoch");
+    TestParley.sql("DELETE FROM notifications WHERE read_at IS NOT NULL");
+    assertEquals(epoch, TestParley.count("SELECT epoch FROM unread_epoch"), "read ones never counted");
+    assertEquals(List.of(2L), kept(alice));
+    TestParley.sql("DELETE FROM notifications WHERE id = (SELECT max(id) FROM notifications WHERE user_id = "
+        + alice.id() + ")");
+    assertEquals(epoch + 1, TestParley.count("SELECT epoch FROM unread_epoch"));
     assertEquals(2, comment(bob, post, alice));
     assertEquals(2, inbox(alice));
   }
