@@ -15,11 +15,6 @@ public final class RequestGuards {
   private RequestGuards() {
   }
 
-  /**
-   * The request's path and query must be well formed (see {@link RequestTarget}), and a request with both
-   * Content-Length and Transfer-Encoding is refused (and its connection closed): two framings of one body are how
-   * requests are smuggled past proxies.
-   */
   /** Runs the handler for requests to the API ({@code /api} and below) and passes every other request on. */
   public static Handler<RoutingContext> underApi(Handler<RoutingContext> handler) {
     return ctx -> {
@@ -32,6 +27,12 @@ public final class RequestGuards {
     };
   }
 
+  /**
+   * The request's path and query must be well formed (see {@link RequestTarget}), no query parameter may be given
+   * twice (which one counts differs between servers and proxies, as with a JSON field named twice), and a request
+   * with both Content-Length and Transfer-Encoding is refused (and its connection closed): two framings of one body
+   * are how requests are smuggled past proxies.
+   */
   public static Handler<RoutingContext> wellFormed() {
     return ctx -> {
       HttpServerRequest request = ctx.request();
@@ -49,6 +50,11 @@ public final class RequestGuards {
       String queryProblem = RequestTarget.problemWith(request.query(), true);
       if (queryProblem != null) {
         ctx.fail(Problem.badRequest("The query string " + queryProblem + "."));
+        return;
+      }
+      String twice = request.query() == null ? null : RequestTarget.repeatedParameter(request.params());
+      if (twice != null) {
+        ctx.fail(Problem.badRequest("The query string gives " + twice + " more than once: give each parameter once."));
         return;
       }
       ctx.next();

@@ -53,6 +53,21 @@ public final class RequestTarget {
     return null;
   }
 
+  /**
+   * A parameter the query gives more than once ({@code ?limit=1&limit=500}), as a problem may name it (a long name
+   * cut), or null: no route takes a list in the query, and which of two values counts differs between servers and
+   * the proxies and filters in front of them.
+   */
+  public static String repeatedParameter(io.vertx.core.MultiMap params) {
+    for (String name : params.names()) {
+      if (params.getAll(name).size() > 1) {
+        return name.codePointCount(0, name.length()) <= 64 ? name
+            : name.substring(0, name.offsetByCodePoints(0, 64)) + "…";
+      }
+    }
+    return null;
+  }
+
   private static int hex(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;

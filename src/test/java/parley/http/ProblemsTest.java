@@ -66,6 +66,18 @@ class ProblemsTest {
   }
 
   @Test
+  void aQueryParameterGivenTwiceIs400() {
+    Response r = api.get("/api/posts?limit=1&limit=100");
+    assertProblem(r, 400);
+    assertEquals("The query string gives limit more than once: give each parameter once.", r.json().getString("detail"));
+    assertProblem(api.get("/api/search?q=alpha&type=posts&q=beta"), 400);
+    Response realWorld = api.get("/realworld/api/articles?offset=0&offset=20");
+    assertEquals(422, realWorld.status(), realWorld.toString());
+    assertTrue(realWorld.body().contains("more than once"), realWorld.toString());
+    assertEquals(200, api.get("/api/posts?limit=1&sort=new").status(), "each once is fine");
+  }
+
+  @Test
   void aJsonBodyThatIsNotAnObjectIs400() {
     Api.Session alice = api.register("alice");
     assertProblem(api.raw("POST", "/api/posts", "Bearer " + alice.token(), "[1,2]", "application/json"), 400);
