@@ -122,8 +122,8 @@ public final class Fields {
   }
 
   /**
-   * A request that takes no fields (a follow, a block, a moderator's restore without a reason): no body, an empty
-   * one, or {}; any field is refused as {@link #only} refuses it.
+   * A request that takes no fields (a follow, a block, signing out everywhere): no body, an empty one, or {}; any
+   * field is refused as {@link #only} refuses it.
    */
   public static void none(RoutingContext ctx) {
     Buffer body = ctx.body().buffer();
@@ -148,8 +148,11 @@ public final class Fields {
     return this;
   }
 
-  /** A field name as a problem names it: a long one cut (a client's mistake need not be echoed whole). */
-  private static String shown(String name) {
+  /**
+   * A client's name (a field, a query parameter) as a problem names it: a long one cut (a client's mistake need not
+   * be echoed whole).
+   */
+  static String shown(String name) {
     return name.codePointCount(0, name.length()) <= 64 ? name
         : name.substring(0, name.offsetByCodePoints(0, 64)) + "…";
   }

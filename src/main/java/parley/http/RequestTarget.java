@@ -60,10 +60,7 @@ public final class RequestTarget {
    */
   public static String repeatedParameter(io.vertx.core.MultiMap params) {
     for (String name : params.names()) {
-      if (params.getAll(name).size() > 1) {
-        return name.codePointCount(0, name.length()) <= 64 ? name
-            : name.substring(0, name.offsetByCodePoints(0, 64)) + "…";
-      }
+      if (params.getAll(name).size() > 1) return Fields.shown(name);
     }
     return null;
   }
