@@ -1,6 +1,7 @@
 package parley;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
@@ -8,6 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -30,6 +34,10 @@ final class Jobs {
   private final Vertx vertx;
   private final Pool pool;
   private final java.util.function.BooleanSupplier stopping;
+  /** Pauses in force: while any is, no offer is made (the next minute's offer makes up for a skipped one). */
+  private final AtomicInteger paused = new AtomicInteger();
+  /** Offers and jobs under way, for a pause to wait out. */
+  private final Set<Future<?>> underWay = ConcurrentHashMap.newKeySet();
 
   /** @param stopping whether the node is stopping (or its start failed): a job cut off then is no warning */
   Jobs(Vertx vertx, Pool pool, java.util.function.BooleanSupplier stopping) {
@@ -46,7 +54,15 @@ final class Jobs {
 
   /** Runs the job if this node claims this turn; completes with whether it ran. */
   Future<Boolean> offer(String name, Duration every, Supplier<Future<?>> job) {
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(name, (double) every.toSeconds()))
+    // Under way before the pause is read: a pause beginning meanwhile either stops this offer or waits for it.
+    Promise<Boolean> offered = Promise.promise();
+    underWay.add(offered.future());
+    offered.future().onComplete(ar -> underWay.remove(offered.future()));
+    if (paused.get() > 0) {
+      offered.complete(false);
+      return offered.future();
+    }
+    pool.preparedQuery(CLAIM).execute(Tuple.of(name, (double) every.toSeconds()))
         .compose(rows -> rows.size() == 0 ? Future.succeededFuture(false) : job.get().map(true))
         .onFailure(e -> {
           if (stopping.getAsBoolean()) {
@@ -54,6 +70,26 @@ final class Jobs {
           } else {
             log.warn("Job {} did not run: {}", name, e.toString());
           }
-        });
+        })
+        .onComplete(offered);
+    return offered.future();
+  }
+
+  /**
+   * Makes no offer until the returned pause is ended, completing once the offers and jobs already under way have
+   * finished: for a test that reads every statement the database ran while one request ran, which a job's statements
+   * would otherwise join once a minute.
+   */
+  Future<Runnable> pause() {
+    paused.incrementAndGet();
+    Runnable end = new Runnable() {
+      private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+      @Override
+      public void run() {
+        if (ended.compareAndSet(false, true)) paused.decrementAndGet();
+      }
+    };
+    return Future.join(java.util.List.copyOf(underWay)).transform(ar -> Future.succeededFuture(end));
   }
 }

@@ -62,7 +62,7 @@ public final class Main {
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
       AtomicBoolean draining, RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay,
       PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores,
-      ConnectionGuard connectionGuard, ReadCache readCache, AccountCache accounts) {
+      ConnectionGuard connectionGuard, ReadCache readCache, AccountCache accounts, Jobs jobs) {
 
     public int port() {
       return config.port();
@@ -249,7 +249,7 @@ public final class Main {
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),
             node.commits(), node.relay(), meters, cluster, notifier, node.scores(), node.connections(),
-            readCache, accounts))
+            readCache, accounts, jobs))
         .onFailure(e -> draining.set(true));
   }
 

@@ -50,4 +50,33 @@ class JobsTest {
     assertEquals(false, await(nodes.get(0).offer(job, Duration.ofHours(1), () -> Future.succeededFuture(runs.incrementAndGet()))));
     assertEquals(2, runs.get());
   }
+
+  @Test
+  void aPauseWaitsForTheJobUnderWayAndStopsOffersUntilItEnds() throws Exception {
+    Main.Running server = TestParley.server().running();
+    Jobs node = new Jobs(server.vertx(), server.database().pool(), () -> false);
+    String job = "test-" + UUID.randomUUID();
+    io.vertx.core.Promise<Void> running = io.vertx.core.Promise.promise();
+    io.vertx.core.Promise<Void> started = io.vertx.core.Promise.promise();
+    Future<Boolean> underWay = node.offer(job, Duration.ofHours(1), () -> {
+      started.complete();
+      return running.future();
+    });
+    await(started.future());
+    Future<Runnable> pause = node.pause();
+    assertEquals(false, pause.isComplete(), "the pause waits for the job under way");
+    running.complete();
+    Runnable end = await(pause);
+    assertEquals(true, await(underWay));
+
+    // Due again, but paused: not claimed, not run.
+    TestParley.sql("UPDATE jobs SET last_run = now() - interval '61 minutes' WHERE name = '" + job + "'");
+    AtomicInteger runs = new AtomicInteger();
+    assertEquals(false, await(node.offer(job, Duration.ofHours(1), () -> Future.succeededFuture(runs.incrementAndGet()))));
+    assertEquals(0, runs.get());
+    end.run();
+    end.run();  // ending twice ends one pause
+    assertEquals(true, await(node.offer(job, Duration.ofHours(1), () -> Future.succeededFuture(runs.incrementAndGet()))));
+    assertEquals(1, runs.get());
+  }
 }

@@ -32,18 +32,30 @@ class QueriesTest {
 
   /** The statements the server ran while {@code request} ran, in order. */
   private static List<String> statementsDuring(Runnable request) throws IOException {
-    // Notifications of the writes that set the test up are made just after them: not during the request.
+    // The periodic jobs (a claim every minute, and what it runs) are paused, and the notifications of the writes
+    // that set the test up, made just after them, finished: neither runs during the request.
+    Runnable endPause;
     try {
-      TestParley.server().running().notifier().idle().toCompletionStage().toCompletableFuture()
+      Main.Running server = TestParley.server().running();
+      endPause = server.jobs().pause().toCompletionStage().toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+      server.notifier().idle().toCompletionStage().toCompletableFuture()
           .get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-    long before = PG_LOG_LENGTH();
-    request.run();
+    long before;
+    String logged;
+    try {
+      before = PG_LOG_LENGTH();
+      request.run();
+      logged = loggedUntilNow(before);
+    } finally {
+      endPause.run();
+    }
     List<String> statements = new ArrayList<>();
     StringBuilder current = null;
-    for (String line : loggedUntilNow(before).split("\n")) {
+    for (String line : logged.split("\n")) {
       Matcher m = EXECUTE.matcher(line);
       if (m.matches()) {
         if (current != null) statements.add(current.toString());
