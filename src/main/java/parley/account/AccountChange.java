@@ -11,7 +11,18 @@ import java.util.regex.Pattern;
 public record AccountChange(String username, String email, String password, String bio, String image) {
 
   static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{3,30}");
-  static final Pattern EMAIL = Pattern.compile("[^@\\s]{1,64}@[^@\\s]+\\.[^@\\s]+");
+  /** A character of a local part: RFC 5322's atext, with the letters, digits and marks of every script (RFC 6531). */
+  private static final String LOCAL = "[\\p{L}\\p{N}\\p{M}!#$%&'*+/=?^_`{|}~-]";
+  /** A domain label: letters, digits and marks of any script (an internationalised name as typed), inner hyphens. */
+  private static final String LABEL = "[\\p{L}\\p{N}](?:[\\p{L}\\p{N}\\p{M}-]{0,61}[\\p{L}\\p{N}\\p{M}])?";
+  /**
+   * An email address as mail providers hand them out: a local part of 1 to 64 characters, dots only between others
+   * (RFC 5321's dot-atom), and a domain of two or more labels. Quoted local parts ({@code "a b"@x.org}) and address
+   * literals ({@code a@[192.0.2.1]}) are refused: nobody is given one, and they let in the spaces, quotes and angle
+   * brackets a typing mistake or an injection attempt brings.
+   */
+  static final Pattern EMAIL = Pattern.compile(
+      "(?=[^@]{1,64}@)" + LOCAL + "+(?:\\." + LOCAL + "+)*@(?:" + LABEL + "\\.)+" + LABEL);
   public static final int MAX_BIO = 1_000;
   public static final int MAX_IMAGE = 2_000;
 

@@ -66,6 +66,33 @@ class AccountsTest {
   }
 
   @Test
+  void emailRulesAreEnforcedOnRegistrationAndChange() throws Exception {
+    String[] refused = {"<script>@x.org", "a b@example.org", "a@example", ".a@example.org", "a.@example.org",
+        "a..b@example.org", "a@-example.org", "a@example-.org", "a@example..org", "\"a\"@example.org",
+        "a@[192.0.2.1]", "a@example.org>", "a\u0007@example.org", "a@b@example.org", "x".repeat(65) + "@example.org",
+        "a@" + "x".repeat(64) + ".org", "a(b)@example.org", "a@exa_mple.org"};
+    int n = 0;
+    for (String bad : refused) {
+      Response r = api.post("/api/auth/register", null, registration("mail" + n++, bad, "long enough"));
+      assertEquals(400, r.status(), bad);
+      assertEquals(java.util.List.of("email"), r.errorFields(), bad);
+    }
+    assertEquals(0, TestParley.count("SELECT count(*) FROM users"));
+    String[] taken = {"o'brien+news@example.co.uk", "x_y-z{1}|~@sub-domain.example", "josé@exämple.org",
+        "用户@例子.广告", "a@x.io", "1@2.example", "x".repeat(64) + "@example.org"};
+    for (String good : taken) {
+      assertEquals(201, api.post("/api/auth/register", null, registration("mail" + n++, good, "long enough")).status(),
+          good);
+    }
+    // A change is held to the same rule, and changes nothing when refused.
+    Api.Session alice = api.register("alice");
+    Response r = api.patch("/api/me", alice, new JsonObject().put("email", "<script>@x.org"));
+    assertEquals(400, r.status());
+    assertEquals(java.util.List.of("email"), r.errorFields());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM users WHERE email LIKE '%script%'"));
+  }
+
+  @Test
   void passwordLengthIsEightTo128() {
     assertEquals(400, api.post("/api/auth/register", null, registration("pw1", "p1@example.org", "1234567")).status());
     assertEquals(400, api.post("/api/auth/register", null,
