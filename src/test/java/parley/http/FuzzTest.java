@@ -107,8 +107,8 @@ class FuzzTest {
             Integer::sum);
       }
       long seconds = (System.nanoTime() - started) / 1_000_000_000;
-      System.out.printf("%d requests (seed %d) in %d s; statuses: %s; %d successful requests changed data%n", TRIES,
-          SEED, seconds, statuses, changedBySuccess);
+      System.out.printf("%d requests (seed %d) in %d s; statuses: %s; %d successful requests changed data; "
+          + "%d fingerprints read the tables%n", TRIES, SEED, seconds, statuses, changedBySuccess, db.fingerprintsRead());
       byRoute.forEach((route, counts) -> System.out.printf("  %-45s %s%n", route, counts));
       assertCoverage(byRoute);
       // The fingerprint must see changes, or "a refusal changed nothing" would hold for any fingerprint.
