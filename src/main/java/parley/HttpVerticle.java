@@ -97,7 +97,7 @@ public final class HttpVerticle extends VerticleBase {
     RateLimiter limits = node.limits();
     EventLog events = new EventLog(vertx, database.pool(), node.commits());
     Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin(), node.readCache(),
-        node.accounts(), config.weakPasswordHashing());
+        node.accounts(), node.hashing());
     Screening screening = new Screening(config.holds());
     Posts postsApi = new Posts(database.pool(), events, screening);
     Comments commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(),
@@ -125,7 +125,7 @@ public final class HttpVerticle extends VerticleBase {
     InFlight inFlight = new InFlight();
     live = new Live(vertx, database.livePool(), liveEvents,
         new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin(), node.readCache(),
-            node.accounts(), config.weakPasswordHashing()),
+            node.accounts(), node.hashing()),
         new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters(),
         config.liveMaxLag(), inFlight::writing);
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.account.AccountCache;
 import parley.account.Accounts;
+import parley.account.PasswordHashing;
 import parley.account.Tokens;
 import parley.config.AppConfig;
 import parley.db.Database;
@@ -62,7 +63,8 @@ public final class Main {
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
       AtomicBoolean draining, RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay,
       PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores,
-      ConnectionGuard connectionGuard, ReadCache readCache, AccountCache accounts, Jobs jobs) {
+      ConnectionGuard connectionGuard, ReadCache readCache, AccountCache accounts, Jobs jobs,
+      PasswordHashing hashing) {
 
     public int port() {
       return config.port();
@@ -238,9 +240,17 @@ public final class Main {
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         draining, new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
         new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits), readCache),
-        new SearchSlots(config.searchConcurrency()), readCache, accounts);
+        new SearchSlots(config.searchConcurrency()), readCache, accounts,
+        new PasswordHashing(vertx, config.passwordHashing()));
     Gauge.builder("parley_search_in_flight", node.searches(), SearchSlots::inFlight)
         .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);
+    Gauge.builder("parley_password_hashing_admitted", node.hashing(), PasswordHashing::admitted)
+        .description("Password hashes and checks running or waiting on this node (at most "
+            + "PARLEY_PASSWORD_HASHING_THREADS + PARLEY_PASSWORD_HASHING_QUEUE)").register(meters);
+    io.micrometer.core.instrument.FunctionCounter.builder("parley_password_hashing_refusals", node.hashing(),
+            PasswordHashing::refused)
+        .description("Registrations, sign-ins and password changes answered 503 because every hashing thread and "
+            + "queue place was taken").register(meters);
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
     return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD), introduced)
@@ -249,7 +259,7 @@ public final class Main {
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),
             node.commits(), node.relay(), meters, cluster, notifier, node.scores(), node.connections(),
-            readCache, accounts, jobs))
+            readCache, accounts, jobs, node.hashing()))
         .onFailure(e -> draining.set(true));
   }
 

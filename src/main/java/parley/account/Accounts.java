@@ -99,14 +99,14 @@ public final class Accounts {
    * @param admin  the username made admin when it registers ({@code PARLEY_ADMIN})
    * @param readCache the node's anonymous read cache, which shows usernames on every post and comment
    * @param cache     the node's accounts as the authenticator last read them
-   * @param weakPasswordHashing hash new passwords at the tests' cost ({@code PARLEY_WEAK_PASSWORD_HASHING})
+   * @param hashing   the node's password hashing (its own threads, its cost)
    */
   public Accounts(Vertx vertx, Pool pool, Tokens tokens, LoginThrottle logins, Optional<String> admin,
-      ReadCache readCache, AccountCache cache, boolean weakPasswordHashing) {
+      ReadCache readCache, AccountCache cache, PasswordHashing hashing) {
     this.vertx = vertx;
     this.pool = pool;
     this.tokens = tokens;
-    this.passwords = new Passwords(vertx, weakPasswordHashing ? Passwords.Cost.WEAK : Passwords.Cost.STANDARD);
+    this.passwords = new Passwords(hashing);
     this.logins = logins;
     this.admin = admin;
     this.readCache = readCache;

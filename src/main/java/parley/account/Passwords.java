@@ -1,7 +1,6 @@
 package parley.account;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
 import org.bouncycastle.crypto.params.Argon2Parameters;
 
@@ -13,7 +12,7 @@ import java.util.Base64;
 /**
  * Argon2id password hashes at OWASP's minimum (m=19 MiB, t=2, p=1), stored in the PHC string format so the
  * parameters can be raised later without breaking old hashes. Hashing takes tens of milliseconds, so it always
- * runs on a worker thread, never on an event loop.
+ * runs on {@link PasswordHashing}'s own worker threads, never on an event loop.
  *
  * <p>{@code PARLEY_WEAK_PASSWORD_HASHING=true} hashes at {@link Cost#WEAK} instead, for test suites only (as Rails'
  * {@code SecurePassword.min_cost} and Django's test hashers do): still argon2id and still verified the same way,
@@ -41,16 +40,15 @@ final class Passwords {
    */
   private static final java.util.Map<Cost, String> DECOYS = new java.util.concurrent.ConcurrentHashMap<>();
 
-  private final Vertx vertx;
-  private final Cost cost;
+  private final PasswordHashing hashing;
 
-  Passwords(Vertx vertx, Cost cost) {
-    this.vertx = vertx;
-    this.cost = cost;
+  Passwords(PasswordHashing hashing) {
+    this.hashing = hashing;
   }
 
   Future<String> hash(String password) {
-    return vertx.executeBlocking(() -> hashNow(normalized(password), cost), false);
+    Cost cost = hashing.cost();
+    return hashing.run(() -> hashNow(normalized(password), cost));
   }
 
   /**
@@ -58,13 +56,14 @@ final class Passwords {
    * before passwords were normalized, of a password that normalizing changes, still matches the password as typed.
    */
   Future<Boolean> verify(String password, String storedOrNull) {
-    return vertx.executeBlocking(() -> {
+    Cost cost = hashing.cost();
+    return hashing.run(() -> {
       String against = storedOrNull != null ? storedOrNull
           : DECOYS.computeIfAbsent(cost, c -> hashNow("decoy password that matches nothing", c));
       String normalized = normalized(password);
       boolean ok = verifyNow(normalized, against) || (!normalized.equals(password) && verifyNow(password, against));
       return ok && storedOrNull != null;
-    }, false);
+    });
   }
 
   /**

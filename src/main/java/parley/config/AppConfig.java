@@ -61,7 +61,7 @@ public record AppConfig(
     Map<String, Limit> limits,
     WebhookSettings webhooks,
     ReadCacheSettings readCache,
-    boolean weakPasswordHashing) {
+    PasswordHashingSettings passwordHashing) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
@@ -77,7 +77,7 @@ public record AppConfig(
   public static final String ADMIN = "PARLEY_ADMIN";
   public static final String HTTP_INSTANCES = "PARLEY_HTTP_INSTANCES";
   /** Argon2id at a test suite's cost instead of OWASP's minimum: for tests only, warned about at start. */
-  public static final String WEAK_PASSWORD_HASHING = "PARLEY_WEAK_PASSWORD_HASHING";
+  public static final String WEAK_PASSWORD_HASHING = PasswordHashingSettings.WEAK;
   public static final String SHUTDOWN_GRACE = "PARLEY_SHUTDOWN_GRACE";
   public static final String ALLOWED_ORIGINS = "PARLEY_ALLOWED_ORIGINS";
   public static final String EVENT_RETENTION = "PARLEY_EVENT_RETENTION";
@@ -266,7 +266,7 @@ public record AppConfig(
         limits(values),
         WebhookSettings.from(values),
         ReadCacheSettings.from(values),
-        bool(values, WEAK_PASSWORD_HASHING, false));
+        PasswordHashingSettings.from(values));
   }
 
   /** A configured rate limit by its key (one of the LIMIT_ constants). */
@@ -289,7 +289,12 @@ public record AppConfig(
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
-        searchRankLimit, commentGroupSize, limits, webhooks, readCache, weakPasswordHashing);
+        searchRankLimit, commentGroupSize, limits, webhooks, readCache, passwordHashing);
+  }
+
+  /** Whether new passwords are hashed at the tests' cost ({@code PARLEY_WEAK_PASSWORD_HASHING}). */
+  public boolean weakPasswordHashing() {
+    return passwordHashing.weak();
   }
 
   /** True when Parley runs its own PostgreSQL under the data directory. */
@@ -314,7 +319,7 @@ public record AppConfig(
     return Arrays.stream(raw.split(",")).map(String::strip).filter(v -> !v.isEmpty()).toList();
   }
 
-  private static boolean bool(Map<String, String> values, String key, boolean fallback) {
+  static boolean bool(Map<String, String> values, String key, boolean fallback) {
     String raw = values.get(key);
     if (raw == null) return fallback;
     return switch (raw.strip().toLowerCase()) {

@@ -287,6 +287,30 @@ final class Bench {
       }
       return r.json().getString("token");
     }
+
+    /**
+     * Registers these accounts a few at a time and returns their sessions in order: the server hashes passwords on a
+     * few threads of its own with a bounded wait (PARLEY_PASSWORD_HASHING_*), and answers 503 past it.
+     */
+    List<JsonObject> registerAll(List<String> usernames) throws Exception {
+      java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(8);
+      List<Future<Reply>> all = new java.util.ArrayList<>();
+      for (String name : usernames) {
+        inFlight.acquire();
+        all.add(call(HttpMethod.POST, "/api/auth/register", null, new JsonObject().put("username", name)
+            .put("email", name + "@example.org").put("password", "benchmark password"))
+            .andThen(done -> inFlight.release()));
+      }
+      List<JsonObject> sessions = new java.util.ArrayList<>();
+      for (int i = 0; i < all.size(); i++) {
+        Reply r = all.get(i).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        if (r.status() != 201) {
+          throw new IllegalStateException("register " + usernames.get(i) + ": " + r.status() + " " + r.body());
+        }
+        sessions.add(r.json());
+      }
+      return sessions;
+    }
   }
 
   /** Command-line options as {@code --name value} pairs. */

@@ -131,17 +131,14 @@ public final class ConnectBenchmark {
 
     // Accounts, and an author who is none of them (so reply notifications go to nobody's socket).
     String author = rest.register("author" + System.currentTimeMillis() % 100_000);
-    List<Future<Bench.Reply>> signups = new ArrayList<>();
     String prefix = "s" + System.currentTimeMillis() % 100_000 + "x";
-    for (int a = 0; a < accounts; a++) {
-      String name = prefix + a;
-      signups.add(rest.call(HttpMethod.POST, "/api/auth/register", null, new JsonObject().put("username", name)
-          .put("email", name + "@example.org").put("password", "benchmark password")));
-    }
+    List<String> names = new ArrayList<>();
+    for (int a = 0; a < accounts; a++) names.add(prefix + a);
+    List<JsonObject> signups = rest.registerAll(names);
     String[] tokens = new String[accounts];
     long[] userIds = new long[accounts];
     for (int a = 0; a < accounts; a++) {
-      JsonObject s = signups.get(a).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS).json();
+      JsonObject s = signups.get(a);
       tokens[a] = s.getString("token");
       userIds[a] = s.getJsonObject("user").getLong("id");
     }

@@ -444,24 +444,11 @@ public final class VoteBenchmark {
     return rest.register(username);
   }
 
-  /** Registers voter0..voterN-1, 16 at a time (set-up: argon2 on the server's worker pool). */
+  /** Registers voter0..voterN-1, a few at a time (set-up: argon2 on the server's hashing threads). */
   private List<String> registerAll(int accounts) throws Exception {
-    String[] tokens = new String[accounts];
-    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(16);
-    List<Future<Bench.Reply>> all = new ArrayList<>();
-    for (int i = 0; i < accounts; i++) {
-      int n = i;
-      inFlight.acquire();
-      all.add(rest.call(HttpMethod.POST, "/api/auth/register", null, new JsonObject().put("username", "voter" + n)
-          .put("email", "voter" + n + "@example.org").put("password", "benchmark password")).onComplete(ar -> {
-            inFlight.release();
-            if (ar.succeeded() && ar.result().status() / 100 == 2) tokens[n] = ar.result().json().getString("token");
-            else System.err.println("register voter" + n + ": " + (ar.failed() ? ar.cause() : ar.result().status()));
-          }));
-    }
-    for (Future<Bench.Reply> f : all) f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-    for (String t : tokens) if (t == null) throw new IllegalStateException("an account did not register");
-    return List.of(tokens);
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < accounts; i++) names.add("voter" + i);
+    return rest.registerAll(names).stream().map(session -> session.getString("token")).toList();
   }
 
   private Pool pool(int size) {
