@@ -511,6 +511,8 @@ class ScriptInjectionTest {
 
   @Test
   void theSignInPageAndAnUnknownProfileKeepPayloadsFromFormsAndAddressesAsText() {
+    assertEquals(400, api.post("/api/auth/register", null, new JsonObject().put("username", "login_user")
+        .put("email", Payloads.REFUSED_EMAIL).put("password", "correct horse")).status());
     String email = Payloads.EMAIL.text();
     Api.Response registered = api.post("/api/auth/register", null, new JsonObject()
         .put("username", "login_user").put("email", email).put("password", "correct horse"));
