@@ -68,6 +68,28 @@ public final class Markdown {
   private Markdown() {
   }
 
+  /**
+   * A text parsed once: the names it mentions, and its document, to render once their accounts are known. Rendered at
+   * most once (linking the mentions changes the document).
+   */
+  public static final class Parsed {
+    private final String markdown;
+    /** Null when the nesting was too deep to parse: the text is then shown as it was written. */
+    private final Node document;
+    private final List<String> mentions;
+
+    private Parsed(String markdown, Node document, List<String> mentions) {
+      this.markdown = markdown;
+      this.document = document;
+      this.mentions = mentions;
+    }
+
+    /** The names {@code @mentioned} in prose (not in code or links), lower-cased, once each, in order. */
+    public List<String> mentions() {
+      return mentions;
+    }
+  }
+
   public static Rendered render(String markdown) {
     return render(markdown, Map.of());
   }
@@ -78,25 +100,38 @@ public final class Markdown {
    * mention inside code or inside a link.
    */
   public static Rendered render(String markdown, Map<String, String> users) {
+    return render(parse(markdown), users);
+  }
+
+  /** Parses a text, for its mentions and then its rendering: one parse for both. */
+  public static Parsed parse(String markdown) {
     try {
       Node document = PARSER.parse(markdown);
-      if (!users.isEmpty()) linkMentions(document, users);
-      return new Rendered(HTML.render(document), excerpt(plainText(document)));
+      LinkedHashSet<String> names = new LinkedHashSet<>();
+      forEachMention(document, (text, m) -> names.add(m.group(1).toLowerCase(Locale.ROOT)));
+      return new Parsed(markdown, document, List.copyOf(names));
     } catch (StackOverflowError e) {
-      // Pathological nesting (thousands of ">" or list levels) is shown as plain text rather than refused.
-      return new Rendered("<p>" + escape(markdown) + "</p>\n", excerpt(markdown));
+      return new Parsed(markdown, null, List.of());
     }
+  }
+
+  /** As {@link #render(String, Map)}, for a text already parsed. */
+  public static Rendered render(Parsed parsed, Map<String, String> users) {
+    if (parsed.document != null) {
+      try {
+        if (!users.isEmpty()) linkMentions(parsed.document, users);
+        return new Rendered(HTML.render(parsed.document), excerpt(plainText(parsed.document)));
+      } catch (StackOverflowError e) {
+        // shown as written, below
+      }
+    }
+    // Pathological nesting (thousands of ">" or list levels) is shown as plain text rather than refused.
+    return new Rendered("<p>" + escape(parsed.markdown) + "</p>\n", excerpt(parsed.markdown));
   }
 
   /** The names {@code @mentioned} in prose (not in code or links), lower-cased, once each, in order of appearance. */
   public static List<String> mentions(String markdown) {
-    LinkedHashSet<String> names = new LinkedHashSet<>();
-    try {
-      forEachMention(PARSER.parse(markdown), (text, m) -> names.add(m.group(1).toLowerCase(Locale.ROOT)));
-    } catch (StackOverflowError e) {
-      return List.of();
-    }
-    return List.copyOf(names);
+    return parse(markdown).mentions();
   }
 
   /** {@code @name}: not inside a word or an address (a@b.org), and ends where a username must. */

@@ -115,4 +115,17 @@ class MarkdownTest {
     assertTrue(r.excerpt().endsWith("…"));
     assertTrue(r.excerpt().length() <= 281);
   }
+
+  @Test
+  void aTextParsedOnceGivesItsMentionsAndRendersAsTheTextDoes() {
+    String text = "Hi @Alice, see `@code` and [@linked](https://example.org) and @bob, @alice again";
+    Markdown.Parsed parsed = Markdown.parse(text);
+    assertEquals(java.util.List.of("alice", "bob"), parsed.mentions());
+    assertEquals(parsed.mentions(), Markdown.mentions(text));
+    java.util.Map<String, String> users = java.util.Map.of("alice", "Alice");
+    Markdown.Rendered rendered = Markdown.render(parsed, users);
+    assertEquals(Markdown.render(text, users), rendered);
+    assertTrue(rendered.html().contains("<a href=\"/u/Alice\" class=\"mention\">@Alice</a>"), rendered.html());
+    assertTrue(rendered.html().contains("<code>@code</code>"), rendered.html());
+  }
 }
