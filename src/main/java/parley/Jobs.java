@@ -9,8 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -82,14 +84,10 @@ final class Jobs {
    */
   Future<Runnable> pause() {
     paused.incrementAndGet();
-    Runnable end = new Runnable() {
-      private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
-
-      @Override
-      public void run() {
-        if (ended.compareAndSet(false, true)) paused.decrementAndGet();
-      }
+    AtomicBoolean ended = new AtomicBoolean();
+    Runnable end = () -> {
+      if (ended.compareAndSet(false, true)) paused.decrementAndGet();
     };
-    return Future.join(java.util.List.copyOf(underWay)).transform(ar -> Future.succeededFuture(end));
+    return Future.join(List.copyOf(underWay)).transform(ar -> Future.succeededFuture(end));
   }
 }

@@ -8,6 +8,7 @@ import parley.http.Problem;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Where this node hashes and checks passwords, shared by every HTTP verticle: a worker pool of its own
@@ -26,7 +27,7 @@ public final class PasswordHashing {
   private final Passwords.Cost cost;
   private final int capacity;
   private final AtomicInteger admitted = new AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
 
   public PasswordHashing(Vertx vertx, PasswordHashingSettings settings) {
     this.workers = vertx.createSharedWorkerExecutor(POOL_NAME, settings.threads());
