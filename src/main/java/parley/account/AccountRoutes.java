@@ -34,6 +34,7 @@ public final class AccountRoutes {
     router.post("/api/auth/register").handler(this::register);
     router.post("/api/auth/login").handler(this::login);
     router.post("/api/auth/logout-all").handler(this::logoutAll);
+    router.post("/api/auth/reset").handler(this::resetPassword);
     router.get("/api/me").handler(this::me);
     router.patch("/api/me").handler(this::update);
     router.put("/api/me/password").handler(this::changePassword);
@@ -106,6 +107,22 @@ public final class AccountRoutes {
     accounts.changePassword(me, current, next, ClientIp.of(ctx, trustedProxies))
         .onSuccess(session -> ctx.json(session.toJson()))
         .onFailure(ctx::fail);
+  }
+
+  /** A new password with a reset link an admin issued; limited as failed logins are, per address. */
+  private void resetPassword(RoutingContext ctx) {
+    Fields fields = Fields.of(ctx).only("token", "newPassword");
+    String token = fields.text("token", 1, 200, true);
+    String next = fields.text("newPassword", 8, 128, false);
+    fields.check();
+    String ip = ClientIp.of(ctx, trustedProxies);
+    limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
+        .compose(v -> accounts.resetPassword(token, next))
+        .onSuccess(session -> ctx.json(session.toJson()))
+        .onFailure(e -> {
+          if (e instanceof Problem p && p.status() == 400) limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
+          ctx.fail(e);
+        });
   }
 
   private void me(RoutingContext ctx) {

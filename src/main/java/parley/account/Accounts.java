@@ -71,6 +71,19 @@ public final class Accounts {
       + "bio = CASE WHEN $5 THEN $6 ELSE bio END, image = CASE WHEN $7 THEN $8 ELSE image END "
       + "WHERE id = $1 RETURNING " + USER_COLUMNS;
 
+  /**
+   * Uses a reset link ($1 its token's hash) for a new password ($2): the link is deleted and every token of the
+   * account ends; no row when the link is not one to use now (mistyped, used, expired).
+   */
+  private static final String USE_RESET = """
+      WITH used AS (DELETE FROM password_resets WHERE token_hash = $1 AND expires_at > now() RETURNING user_id)
+      UPDATE users SET password_hash = $2, token_version = token_version + 1
+        FROM used WHERE users.id = used.user_id
+      RETURNING\s""" + USER_COLUMNS;
+
+  private static final String BAD_RESET =
+      "is not a reset link in use: it was mistyped, already used or has expired; ask an admin for a new one";
+
   private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1) "
       + "RETURNING id";
 
@@ -233,6 +246,27 @@ public final class Accounts {
         .map(changed -> {
           User user = changed.orElseThrow(() -> Problem.conflict("The password was changed meanwhile; try again."));
           cache.changed(AccountChanged.of(me.id()));
+          return session(user);
+        });
+  }
+
+  /**
+   * Sets a new password with a reset link an admin issued ({@link PasswordResets}): the link is checked before the
+   * password is hashed (a wrong one costs no hash) and used once, in the statement that sets the password; every
+   * token of the account ends, and the answer carries a new one.
+   */
+  public Future<Session> resetPassword(String token, String newPassword) {
+    io.vertx.core.buffer.Buffer hash = PasswordResets.hash(token);
+    return pool.preparedQuery(PasswordResets.VALID).execute(Tuple.of(hash))
+        .compose(rows -> {
+          if (rows.size() == 0) throw Problem.invalid("token", BAD_RESET);
+          return passwords.hash(newPassword);
+        })
+        .compose(newHash -> pool.preparedQuery(USE_RESET).execute(Tuple.of(hash, newHash)))
+        .map(rows -> {
+          if (rows.size() == 0) throw Problem.invalid("token", BAD_RESET);
+          User user = User.fromRow(rows.iterator().next());
+          cache.changed(AccountChanged.of(user.id()));
           return session(user);
         });
   }

@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
 import parley.account.AccountCache;
+import parley.account.PasswordResets;
 import parley.events.AccountChanged;
 import parley.events.EventLog;
 import parley.events.EventType;
@@ -89,5 +90,26 @@ public final class Admin {
             new JsonObject().put("username", target.username()).put("from", target.role()).put("to", role)))
         .compose(entry -> box.publish(Publication.of(EventType.USER_ROLE_CHANGED, target.id(), entry.toJson()))))
         .onSuccess(v -> accounts.changed(AccountChanged.of(target.id())));
+  }
+
+  /**
+   * Issues a one-time password reset link for a user (replacing theirs if they had one), audited and published to
+   * the moderators without the link.
+   */
+  Future<JsonObject> issuePasswordReset(Target target, Principal actor) {
+    String token = PasswordResets.newToken();
+    return events.transaction(box -> box.connection().preparedQuery(PasswordResets.ISSUE)
+        .execute(Tuple.of(PasswordResets.hash(token), target.id(), actor.id(),
+            (double) PasswordResets.VALID_FOR.toSeconds()))
+        .compose(rows -> {
+          if (rows.size() == 0) throw Problem.notFound("No such user.");
+          String expiresAt = Iso.format(rows.iterator().next().getOffsetDateTime("expires_at"));
+          return AuditLog.append(box.connection(), actor, EventType.USER_PASSWORD_RESET.wireName(), "user",
+                  target.id(), null, new JsonObject().put("username", target.username()).put("expiresAt", expiresAt))
+              .compose(entry -> box.publish(Publication.of(EventType.USER_PASSWORD_RESET, target.id(),
+                  entry.toJson())))
+              .map(v -> new JsonObject().put("username", target.username()).put("token", token)
+                  .put("link", PasswordResets.LINK_PATH + token).put("expiresAt", expiresAt));
+        }));
   }
 }

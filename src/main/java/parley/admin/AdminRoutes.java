@@ -33,6 +33,7 @@ public final class AdminRoutes {
 
   public void mountAdmin(Router adminRouter) {
     adminRouter.put("/users/:username/role").handler(this::setRole);
+    adminRouter.post("/users/:username/password-reset").handler(this::issuePasswordReset);
   }
 
   private void ban(RoutingContext ctx) {
@@ -76,6 +77,22 @@ public final class AdminRoutes {
       if (target.role().equals(role)) return Future.succeededFuture();
       return admin.setRole(target, actor, role);
     }));
+  }
+
+  /**
+   * A one-time link with which a user who cannot sign in sets a new password; the admin passes it on. Not for
+   * oneself (change your own password with PUT /api/me/password).
+   */
+  private void issuePasswordReset(RoutingContext ctx) {
+    Principal actor = Principal.admin(ctx);
+    Fields.none(ctx);
+    admin.user(ctx.pathParam("username")).compose(target -> {
+      if (target.id() == actor.id()) {
+        throw Problem.badRequest("Change your own password with PUT /api/me/password.");
+      }
+      return admin.issuePasswordReset(target, actor);
+    }).onSuccess(link -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
+        .end(link.encode())).onFailure(ctx::fail);
   }
 
   /** Moderators act on users; only admins act on moderators; nobody bans an admin or themselves. */

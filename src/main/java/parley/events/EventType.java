@@ -53,6 +53,8 @@ public enum EventType {
   USER_ROLE_CHANGED("user.role_changed", Content.NONE, Audience.MOD),
   /** A moderator added a private note on a user. */
   USER_NOTED("user.noted", Content.NONE, Audience.MOD),
+  /** An admin issued a password reset link for a user (the audit entry; never the link). */
+  USER_PASSWORD_RESET("user.password_reset", Content.NONE, Audience.MOD),
   FILTER_ADDED("filter.added", Content.NONE, Audience.MOD),
   FILTER_REMOVED("filter.removed", Content.NONE, Audience.MOD),
   /** Not stored or published: tells one client its resume point is gone and it must refetch over REST. */

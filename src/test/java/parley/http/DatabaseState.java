@@ -63,6 +63,7 @@ final class DatabaseState implements AutoCloseable {
     tables.put("notification_sources", "source");
     tables.put("unread_counts", "user_id");
     tables.put("unread_epoch", "only_row");
+    tables.put("password_resets", "user_id");
     tables.put("mod_filters", "id");
     tables.put("user_notes", "id");
     tables.put("post_votes", "post_id, user_id");

@@ -159,7 +159,9 @@ class ModerationTest extends ModerationCast {
         new Endpoint("change a role", 204, "user.role_changed", true, () -> {
           ok(api.put("/api/admin/users/alice/role", boss, new JsonObject().put("role", "user")), "reset role");
           return new Call("PUT", "/api/admin/users/alice/role", new JsonObject().put("role", "moderator"));
-        }));
+        }),
+        new Endpoint("issue a password reset link", 201, "user.password_reset", true,
+            () -> new Call("POST", "/api/admin/users/alice/password-reset", null)));
   }
 
   /**

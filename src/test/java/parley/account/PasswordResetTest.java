@@ -1,0 +1,120 @@
+package parley.account;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.util.HexFormat;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A user who cannot sign in gets back in through a one-time link an admin issues: stored only as a hash, used once,
+ * for a day, ending every session of the account; every other way of using it is refused and changes nothing.
+ */
+@ExtendWith(TestParley.class)
+class PasswordResetTest {
+
+  private final Api api = Api.local();
+  private Session boss;
+  private Session alice;
+
+  @BeforeEach
+  void accounts() throws Exception {
+    boss = api.registerWithRole("boss", "admin");
+    alice = api.register("alice");
+  }
+
+  private JsonObject issue(String username) {
+    Response r = api.post("/api/admin/users/" + username + "/password-reset", boss, null);
+    assertEquals(201, r.status(), r.toString());
+    return r.json();
+  }
+
+  private Response reset(String token, String password) {
+    return api.post("/api/auth/reset", null, new JsonObject().put("token", token).put("newPassword", password));
+  }
+
+  private int signIn(String password) {
+    return api.post("/api/auth/login", null, new JsonObject().put("login", "alice").put("password", password))
+        .status();
+  }
+
+  @Test
+  void anAdminsLinkSetsANewPasswordOnceAndEndsEverySession() throws Exception {
+    JsonObject link = issue("ALICE");
+    String token = link.getString("token");
+    assertEquals("alice", link.getString("username"));
+    assertEquals("/reset#token=" + token, link.getString("link"));
+    assertTrue(token.matches("[A-Za-z0-9_-]{43}"), token);
+    // Stored as its SHA-256 only; the audit log names the user and the expiry, never the link.
+    String sha = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+        .digest(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM password_resets WHERE encode(token_hash, 'hex') = '" + sha
+        + "' AND expires_at BETWEEN now() + interval '23 hours' AND now() + interval '25 hours'"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.password_reset' "
+        + "AND details->>'username' = 'alice' AND details::text NOT LIKE '%" + token + "%'"));
+
+    Response done = reset(token, "a brand new password");
+    assertEquals(200, done.status(), done.toString());
+    assertEquals("alice", done.json().getJsonObject("user").getString("username"));
+    String fresh = done.json().getString("token");
+    assertEquals(401, api.get("/api/me", alice).status(), "the sessions from before end");
+    assertEquals(200, api.get("/api/me", new Session(fresh, alice.id(), "alice")).status());
+    assertEquals(200, signIn("a brand new password"));
+    assertEquals(401, signIn("correct horse"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM password_resets"));
+
+    // Once only.
+    Response again = reset(token, "yet another password");
+    assertEquals(400, again.status());
+    assertEquals(List.of("token"), again.errorFields());
+    assertEquals(200, signIn("a brand new password"));
+  }
+
+  @Test
+  void anExpiredMistypedOrReplacedLinkIsRefusedAndChangesNothing() throws Exception {
+    String first = issue("alice").getString("token");
+    String second = issue("alice").getString("token");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM password_resets"), "one link per user");
+    for (String token : List.of(first, second.substring(1) + "A", "x")) {
+      Response r = reset(token, "a brand new password");
+      assertEquals(400, r.status(), token);
+      assertEquals("application/problem+json", r.contentType());
+      assertEquals(List.of("token"), r.errorFields());
+    }
+    TestParley.sql("UPDATE password_resets SET expires_at = now() - interval '1 second'");
+    assertEquals(400, reset(second, "a brand new password").status(), "expired");
+    assertEquals(200, signIn("correct horse"), "the password is the one from before");
+    assertEquals(200, api.get("/api/me", alice).status(), "and the sessions too");
+    // A new password too short is refused before the link is looked at, and the link stays usable.
+    String third = issue("alice").getString("token");
+    Response shortOne = reset(third, "short");
+    assertEquals(400, shortOne.status());
+    assertEquals(List.of("newPassword"), shortOne.errorFields());
+    assertEquals(200, reset(third, "long enough now").status());
+  }
+
+  @Test
+  void onlyAdminsIssueLinksAndNotForThemselvesNorForNobody() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    assertEquals(403, api.post("/api/admin/users/alice/password-reset", mod, null).status());
+    assertEquals(403, api.post("/api/admin/users/bob/password-reset", alice, null).status());
+    assertEquals(401, api.post("/api/admin/users/alice/password-reset", null, null).status());
+    assertEquals(400, api.post("/api/admin/users/boss/password-reset", boss, null).status());
+    assertEquals(404, api.post("/api/admin/users/nobody/password-reset", boss, null).status());
+    Response withBody = api.post("/api/admin/users/alice/password-reset", boss, new JsonObject().put("days", 2));
+    assertEquals(400, withBody.status(), "the route takes no fields");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM password_resets"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM mod_log"));
+    assertFalse(api.get("/api/mod/log", mod).body().contains("password_reset"));
+  }
+}
