@@ -338,6 +338,15 @@ class ContractTest {
     api.put("/api/admin/users/mia/role", mia, new JsonObject().put("role", "user"));
     api.put("/api/admin/users/nobody/role", mia, new JsonObject().put("role", "user"));
     api.put("/api/admin/users/carol/role", sam, new JsonObject().put("role", "admin"));
+    // a password reset link, used once, then refused
+    api.register("dora");
+    String resetToken = api.post("/api/admin/users/dora/password-reset", mia, null).json().getString("token");
+    api.post("/api/admin/users/dora/password-reset", sam, null);
+    api.post("/api/admin/users/mia/password-reset", mia, null);
+    api.post("/api/admin/users/nobody/password-reset", mia, null);
+    api.post("/api/auth/reset", null, new JsonObject().put("token", resetToken).put("newPassword", "correct horse"));
+    api.post("/api/auth/reset", null, new JsonObject().put("token", resetToken).put("newPassword", "correct horse"));
+    api.post("/api/auth/reset", null, new JsonObject().put("token", "x").put("newPassword", "short"));
 
     // webhooks (admins). The shared server sends nothing and refuses non-public addresses (documentation ranges
     // such as 203.0.113.0/24 included), so the endpoints are on a public address literal and never sent to.
