@@ -115,6 +115,8 @@ function sentence(entry) {
     said = [actor, ' lifted the ban on ', user()];
   } else if (entry.action === 'user.role_changed') {
     said = [actor, ' changed ', user(), `'s role from ${d.from} to ${d.to}`];
+  } else if (entry.action === 'user.password_reset') {
+    said = [actor, ' made a password reset link for ', user()];
   } else if (entry.action === 'user.noted') {
     said = [actor, ' added a note about ', user()];
   } else if (kind === 'filter') {

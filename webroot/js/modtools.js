@@ -6,6 +6,7 @@
  */
 import { get, post, del } from './api.js';
 import { h, time, showProblem, clearProblem, announce } from './ui.js';
+import * as session from './session.js';
 
 const DAY = 86400000;
 
@@ -17,7 +18,7 @@ export function auditSentence(entry) {
     'comment.hidden': 'hid a comment', 'comment.restored': 'restored a comment',
     'comment.approved': 'approved a comment', 'comment.rejected': 'rejected a comment',
     'user.banned': 'banned them', 'user.unbanned': 'lifted their ban', 'user.role_changed': 'changed their role',
-    'user.noted': 'added a note', 'report.dismissed': 'dismissed reports', 'report.actioned': 'closed reports',
+    'user.noted': 'added a note', 'user.password_reset': 'made a password reset link', 'report.dismissed': 'dismissed reports', 'report.actioned': 'closed reports',
   };
   const verb = verbs[entry.action] ?? entry.action;
   return `${entry.actor?.username ?? 'A moderator'} ${verb}${entry.reason ? `: ${entry.reason}` : ''}`;
@@ -158,6 +159,8 @@ export async function showCard(username) {
   });
   body.replaceChildren(
     h('p', { class: 'meta' }, `${card.role} · joined `, time(card.createdAt)),
+    session.current()?.user?.role === 'admin' && session.current()?.user?.username?.toLowerCase() !== username.toLowerCase()
+      ? resetLink(username) : null,
     h('p', { class: 'counts' }, [plural(c.posts, 'post'), plural(c.comments, 'comment'), `${c.hidden} hidden`,
       plural(c.reports, 'report'), plural(c.bans, 'ban')].join(' · ')),
     card.ban ? h('p', { class: 'badge-line' }, h('span', { class: 'badge' }, 'banned'),
@@ -168,4 +171,34 @@ export async function showCard(username) {
     h('h3', {}, 'Notes'),
     card.notes.length ? null : h('p', { class: 'muted', id: 'no-notes' }, 'No notes yet.'),
     notes, form);
+}
+
+/**
+ * For admins: a one-time link with which the user sets a new password (Parley sends no email; the admin passes it
+ * on). Shown once, here; a new one replaces the last.
+ */
+function resetLink(username) {
+  const out = h('div', { class: 'reset-link', 'aria-live': 'polite' });
+  const form = h('form', { class: 'row', novalidate: true },
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('button', { type: 'submit', id: 'reset-link-make' }, 'Make a password reset link'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    try {
+      const made = await post(`/api/admin/users/${encodeURIComponent(username)}/password-reset`, {});
+      const url = location.origin + made.link;
+      const field = h('input', { id: 'reset-link-url', readonly: true, value: url, 'aria-label': 'Password reset link' });
+      const copy = h('button', { type: 'button' }, 'Copy');
+      copy.addEventListener('click', async () => {
+        field.select();
+        try { await navigator.clipboard.writeText(url); announce('Link copied.'); } catch { /* selected for copying */ }
+      });
+      out.replaceChildren(field, copy, h('p', { class: 'meta' }, 'Works once, until ', time(made.expiresAt),
+        `. Give it to ${made.username} yourself; it replaces any link made before.`));
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  return h('div', {}, form, out);
 }

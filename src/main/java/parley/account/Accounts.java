@@ -82,7 +82,7 @@ public final class Accounts {
       RETURNING\s""" + USER_COLUMNS;
 
   private static final String BAD_RESET =
-      "is not a reset link in use: it was mistyped, already used or has expired; ask an admin for a new one";
+      "was mistyped, has been used or has expired: ask an admin for a new one";
 
   private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1) "
       + "RETURNING id";

@@ -61,6 +61,7 @@ public final class Pages {
     router.get("/c/:commentId").handler(this::commentLink);
     router.get("/u/:username").handler(ctx -> ctx.reroute("/user.html"));
     router.get("/login").handler(ctx -> ctx.reroute("/login.html"));
+    router.get("/reset").handler(ctx -> ctx.reroute("/reset.html"));
     router.get("/mod").handler(ctx -> ctx.reroute("/mod.html"));
     router.get("/notifications").handler(ctx -> ctx.reroute("/notifications.html"));
     router.get("/settings").handler(ctx -> ctx.reroute("/settings.html"));

@@ -117,6 +117,7 @@ class AccessibilityTest {
       check(page, found, scheme, "feed, signed out", "/", By.cssSelector("#feed li"));
       check(page, found, scheme, "post, signed out", "/posts/" + postId, By.cssSelector("#comments .comment"));
       check(page, found, scheme, "login", "/login", By.id("login-form"));
+      check(page, found, scheme, "password reset", "/reset#token=abc", By.id("reset-form"));
       check(page, found, scheme, "profile", "/u/alice", By.cssSelector("#profile-posts li"));
       check(page, found, scheme, "404", "/no/such/page", By.tagName("h1"));
       check(page, found, scheme, "notifications, signed out", "/notifications", By.id("signed-out"));

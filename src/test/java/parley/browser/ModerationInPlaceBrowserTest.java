@@ -285,4 +285,62 @@ class ModerationInPlaceBrowserTest {
   private static long replyButtonsOf(WebDriver page, long commentId) {
     return page.findElements(By.cssSelector("#comment-" + commentId + " > .content .reply")).size();
   }
+
+  @Test
+  void anAdminMakesAResetLinkOnTheRecordAndItsUserSetsANewPasswordWithIt() throws Exception {
+    Session alice = api.register("alice");
+    Session troll = api.register("forgetful");
+    Session boss = api.registerWithRole("boss", "admin");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Thread");
+    long comment = api.comment(troll, postId, "I forget things", null);
+
+    // A moderator's card has no such button; an admin's has.
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+    moderate(modPage, "#comment-" + comment, "forgetful's record");
+    WebElement modCard = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElement(modCard, "joined"));
+    assertTrue(modCard.findElements(By.id("reset-link-make")).isEmpty(), "moderators make no reset links");
+
+    WebDriver adminPage = browsers.open("admin");
+    signIn(adminPage, base, boss);
+    openPost(adminPage, base, postId);
+    moderate(adminPage, "#comment-" + comment, "forgetful's record");
+    WebElement card = waitFor(adminPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
+    waitFor(adminPage, 5).until(ExpectedConditions.elementToBeClickable(By.id("reset-link-make"))).click();
+    WebElement field = waitFor(adminPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-link-url")));
+    String link = field.getAttribute("value");
+    assertTrue(link.startsWith(base + "/reset#token="), link);
+    assertTrue(card.getText().contains("Give it to forgetful yourself"), card.getText());
+
+    // The user opens it, is told what it does, sets a password and is signed in; the link is gone from the address.
+    WebDriver userPage = browsers.open("forgetful");
+    userPage.get(link);
+    WebElement form = waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-form")));
+    waitFor(userPage, 5).until(d -> d.getCurrentUrl().equals(base + "/reset"));
+    form.findElement(By.id("reset-password")).sendKeys("short");
+    form.findElement(By.cssSelector("button[type=submit]")).click();
+    waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-password-error")));
+    form.findElement(By.id("reset-password")).clear();
+    form.findElement(By.id("reset-password")).sendKeys("remembered at last");
+    form.findElement(By.cssSelector("button[type=submit]")).click();
+    waitFor(userPage, 10).until(ExpectedConditions.urlToBe(base + "/"));
+    waitFor(userPage, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#nav a[href='/u/forgetful']")));
+    assertEquals(200, api.post("/api/auth/login", null, new JsonObject().put("login", "forgetful")
+        .put("password", "remembered at last")).status());
+    assertEquals(401, api.get("/api/me", troll).status(), "the old session ended");
+
+    // Used once: the same link again says so, and a link-less address says what to do.
+    userPage.get(link);
+    WebElement again = waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-form")));
+    again.findElement(By.id("reset-password")).sendKeys("one more password");
+    again.findElement(By.cssSelector("button[type=submit]")).click();
+    waitFor(userPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#reset-form .form-error"),
+        "This link was mistyped, has been used or has expired"));
+    userPage.get(base + "/reset");
+    waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-missing")));
+    assertFalse(userPage.findElement(By.id("reset-form")).isDisplayed());
+  }
 }

@@ -33,7 +33,7 @@ class ContractTest {
    * serves must be documented.
    */
   private static final Set<String> WEB_PAGES = Set.of("GET /posts/{postId}", "GET /c/{commentId}",
-      "GET /u/{username}", "GET /login", "GET /mod", "GET /notifications", "GET /settings", "GET /search",
+      "GET /u/{username}", "GET /login", "GET /reset", "GET /mod", "GET /notifications", "GET /settings", "GET /search",
       "GET /favicon.ico", "GET /problems", "GET /problems/{code}");
 
   /**
