@@ -45,7 +45,7 @@ final class FuzzRequests {
   }
 
   /** The shape of body a route reads. */
-  enum Body { NONE, REGISTER, LOGIN, PASSWORD, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
+  enum Body { NONE, REGISTER, LOGIN, PASSWORD, RESET, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
     REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY }
 
   /** A route as mounted: the method, the path with {post}, {comment}, {report} or {user} parameters, its body. */
@@ -66,6 +66,7 @@ final class FuzzRequests {
       new Route("POST", "/api/auth/logout-all", Body.NONE),
       new Route("GET", "/api/me", Body.NONE),
       new Route("PUT", "/api/me/password", Body.PASSWORD),
+      new Route("POST", "/api/auth/reset", Body.RESET),
       new Route("GET", "/api/users/{user}", Body.NONE),
       new Route("GET", "/api/users/{user}/posts", Body.NONE),
       new Route("GET", "/api/users/{user}/comments", Body.NONE),
@@ -97,6 +98,7 @@ final class FuzzRequests {
       new Route("POST", "/api/mod/users/{user}/ban", Body.BAN),
       new Route("DELETE", "/api/mod/users/{user}/ban", Body.NONE),
       new Route("PUT", "/api/admin/users/{user}/role", Body.ROLE),
+      new Route("POST", "/api/admin/users/{user}/password-reset", Body.NONE),
       new Route("GET", "/api/mod/log", Body.NONE),
       new Route("POST", "/api/mod/posts/{post}/approve", Body.NONE),
       new Route("POST", "/api/mod/posts/{post}/reject", Body.REASON),
@@ -435,6 +437,10 @@ final class FuzzRequests {
       }
       case PASSWORD -> {
         f.put("currentPassword", str(pick(r, world.password(), "wrong password")));
+        f.put("newPassword", str(pick(r, "battery staple 9", "short")));
+      }
+      case RESET -> {
+        f.put("token", str(pick(r, "x", "A".repeat(43), "", "t".repeat(201))));
         f.put("newPassword", str(pick(r, "battery staple 9", "short")));
       }
       case PREVIEW, COMMENT_EDIT -> f.put("body", str(markdown(r)));
