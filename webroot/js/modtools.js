@@ -157,10 +157,11 @@ export async function showCard(username) {
       showProblem(form, error);
     }
   });
-  body.replaceChildren(
+  const me = session.current()?.user;
+  const mayReset = me?.role === 'admin' && me.username.toLowerCase() !== username.toLowerCase();
+  // replaceChildren writes null as the text "null": only the parts that apply.
+  body.replaceChildren(...[
     h('p', { class: 'meta' }, `${card.role} · joined `, time(card.createdAt)),
-    session.current()?.user?.role === 'admin' && session.current()?.user?.username?.toLowerCase() !== username.toLowerCase()
-      ? resetLink(username) : null,
     h('p', { class: 'counts' }, [plural(c.posts, 'post'), plural(c.comments, 'comment'), `${c.hidden} hidden`,
       plural(c.reports, 'report'), plural(c.bans, 'ban')].join(' · ')),
     card.ban ? h('p', { class: 'badge-line' }, h('span', { class: 'badge' }, 'banned'),
@@ -168,9 +169,10 @@ export async function showCard(username) {
     h('h3', {}, 'Recent moderation'),
     card.history.length ? h('ul', { class: 'history' }, ...card.history.map((e) => h('li', {}, auditSentence(e), ' · ', time(e.createdAt))))
       : h('p', { class: 'muted' }, 'Nothing yet.'),
+    mayReset ? resetLink(username) : null,
     h('h3', {}, 'Notes'),
     card.notes.length ? null : h('p', { class: 'muted', id: 'no-notes' }, 'No notes yet.'),
-    notes, form);
+    notes, form].filter(Boolean));
 }
 
 /**
@@ -179,9 +181,9 @@ export async function showCard(username) {
  */
 function resetLink(username) {
   const out = h('div', { class: 'reset-link', 'aria-live': 'polite' });
-  const form = h('form', { class: 'row', novalidate: true },
+  const form = h('form', { novalidate: true },
     h('p', { class: 'form-error', role: 'alert' }),
-    h('button', { type: 'submit', id: 'reset-link-make' }, 'Make a password reset link'));
+    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'reset-link-make' }, 'Make a password reset link')));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
@@ -194,11 +196,14 @@ function resetLink(username) {
         field.select();
         try { await navigator.clipboard.writeText(url); announce('Link copied.'); } catch { /* selected for copying */ }
       });
-      out.replaceChildren(field, copy, h('p', { class: 'meta' }, 'Works once, until ', time(made.expiresAt),
-        `. Give it to ${made.username} yourself; it replaces any link made before.`));
+      out.replaceChildren(h('div', { class: 'row' }, field, copy), h('p', { class: 'meta' }, 'Works once; it expires ',
+        time(made.expiresAt), `. Give it to ${made.username} yourself; it replaces any link made before.`));
     } catch (error) {
       showProblem(form, error);
     }
   });
-  return h('div', {}, form, out);
+  return h('section', { 'aria-labelledby': 'reset-link-title' },
+    h('h3', { id: 'reset-link-title' }, 'Password'),
+    h('p', { class: 'muted' }, `If ${username} cannot sign in, make them a one-time link to set a new password.`),
+    form, out);
 }
