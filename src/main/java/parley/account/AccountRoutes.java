@@ -1,5 +1,6 @@
 package parley.account;
 
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -12,6 +13,7 @@ import parley.http.Problem;
 import parley.http.RateLimiter;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Register, log in, sign out everywhere, change the password, who am I, and public profiles; plus the authenticator
@@ -81,11 +83,22 @@ public final class AccountRoutes {
     String password = fields.text("password", 1, 1024, false);
     fields.check();
     String ip = ClientIp.of(ctx, trustedProxies);
+    signInLimited(ctx, ip, 401, () -> accounts.login(login, password, ip));
+  }
+
+  /**
+   * Runs a sign-in attempt under the address's limit of failed logins ({@code PARLEY_LIMIT_FAILED_LOGINS_IP}): a
+   * refusal with {@code failedStatus} counts against it; the session it gives is the answer.
+   */
+  private void signInLimited(RoutingContext ctx, String ip, int failedStatus,
+      Supplier<Future<Accounts.Session>> attempt) {
     limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
-        .compose(v -> accounts.login(login, password, ip))
+        .compose(v -> attempt.get())
         .onSuccess(session -> ctx.json(session.toJson()))
         .onFailure(e -> {
-          if (e instanceof Problem p && p.status() == 401) limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
+          if (e instanceof Problem p && p.status() == failedStatus) {
+            limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
+          }
           ctx.fail(e);
         });
   }
@@ -115,14 +128,7 @@ public final class AccountRoutes {
     String token = fields.text("token", 1, 200, true);
     String next = fields.text("newPassword", 8, 128, false);
     fields.check();
-    String ip = ClientIp.of(ctx, trustedProxies);
-    limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
-        .compose(v -> accounts.resetPassword(token, next))
-        .onSuccess(session -> ctx.json(session.toJson()))
-        .onFailure(e -> {
-          if (e instanceof Problem p && p.status() == 400) limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
-          ctx.fail(e);
-        });
+    signInLimited(ctx, ClientIp.of(ctx, trustedProxies), 400, () -> accounts.resetPassword(token, next));
   }
 
   private void me(RoutingContext ctx) {
