@@ -117,4 +117,43 @@ class PasswordResetTest {
     assertEquals(0, TestParley.count("SELECT count(*) FROM mod_log"));
     assertFalse(api.get("/api/mod/log", mod).body().contains("password_reset"));
   }
+
+  @Test
+  void theWorstInputToBothRoutesIsAClearRefusalAndChangesNothing() throws Exception {
+    String token = issue("alice").getString("token");
+    String bearer = "Bearer " + boss.token();
+    // The reset: wrong types, NUL, huge numbers, broken JSON, a body that is not an object, unknown fields.
+    String[] bodies = {
+        "{\"token\": 42, \"newPassword\": \"long enough\"}",
+        "{\"token\": \"" + token + "\", \"newPassword\": 123456789012345678901234567890}",
+        "{\"token\": null, \"newPassword\": null}",
+        "{\"token\": \"" + token + "\\u0000\", \"newPassword\": \"long enough\"}",
+        "{\"token\": \"" + token + "\", \"newPassword\": \"long\\u0000enough\"}",
+        "{\"token\": [\"" + token + "\"], \"newPassword\": \"long enough\"}",
+        "{\"token\": \"" + token + "\", \"newPassword\": \"long enough\", \"username\": \"boss\"}",
+        "{\"token\": \"" + token + "\"",
+        "[\"" + token + "\"]",
+        ""};
+    for (String body : bodies) {
+      Response r = api.raw("POST", "/api/auth/reset", null, body, "application/json");
+      assertEquals(400, r.status(), body + " -> " + r);
+      assertEquals("application/problem+json", r.contentType(), body);
+    }
+    // The admin's route: broken escapes, NUL and absurd names in the path, a body it does not take.
+    int port = TestParley.server().running().port();
+    for (String path : List.of("/api/admin/users/%00/password-reset", "/api/admin/users/%zz/password-reset",
+        "/api/admin/users/" + "a".repeat(5_000) + "/password-reset", "/api/admin/users/%E2%80%AE/password-reset")) {
+      parley.RawHttp.Reply r = parley.RawHttp.send(port, "POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Authorization: " + bearer + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      assertTrue(r.status() >= 400 && r.status() < 500, path + " -> " + r.status() + " " + r.body());
+      assertTrue(r.headers().getOrDefault("content-type", "").startsWith("application/problem+json"), path + " "
+          + r.headers());
+    }
+    assertEquals(415, api.raw("POST", "/api/admin/users/alice/password-reset", bearer, "x", "text/plain").status());
+    // Nothing was used, replaced or issued: the first link still works, once.
+    assertEquals(1, TestParley.count("SELECT count(*) FROM password_resets"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_log"));
+    assertEquals(200, signIn("correct horse"));
+    assertEquals(200, reset(token, "a brand new password").status());
+  }
 }

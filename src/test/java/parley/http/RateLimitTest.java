@@ -214,6 +214,26 @@ class RateLimitTest {
   }
 
   @Test
+  void wrongResetLinksSpendTheFailedLoginBudgetAndAreRefusedOnceItIsSpent() throws Exception {
+    setup.register("alice");
+    Main.Running running = start(Map.of(AppConfig.LIMIT_FAILED_LOGINS_IP, "2/15m"));
+    try {
+      Api api = api(running);
+      for (int i = 0; i < 2; i++) {
+        Api.Response wrong = api.post("/api/auth/reset", null, new JsonObject().put("token", "guess-" + i)
+            .put("newPassword", "long enough"));
+        assertEquals(400, wrong.status(), wrong.toString());
+      }
+      // Guessing links costs what guessing passwords does: the address is refused both now.
+      assertRateLimited(api.post("/api/auth/reset", null, new JsonObject().put("token", "guess-3")
+          .put("newPassword", "long enough")));
+      assertRateLimited(login(api, "alice", "correct horse"));
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
   void reportsPerAccountAreLimited() throws Exception {
     Api.Session author = setup.register("author");
     long[] posts = {setup.createPost(author, "One"), setup.createPost(author, "Two"), setup.createPost(author, "Three")};
