@@ -8,20 +8,11 @@ reader's latency before and during.
 usage: markdown_stall.py [tag, default x: names must be new on each run] [W, default 20] [R, default 5]"""
 import json, sys, threading, time, http.client
 
-PORT = 18080
+from probe_http import PORT, req
+
 tag = sys.argv[1] if len(sys.argv) > 1 else "x"
 writers = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-
-
-def req(method, path, body=None, token=None):
-    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-    h = {"Content-Type": "application/json"}
-    if token:
-        h["Authorization"] = "Bearer " + token
-    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-    r = c.getresponse(); data = r.read(); c.close()
-    return r.status, data
 
 
 tokens = []

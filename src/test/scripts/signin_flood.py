@@ -6,21 +6,12 @@ thread each, OWASP's hashing cost) while the writer posts comments one after ano
 statuses and times and the comments' latency before and during the flood.
 usage: signin_flood.py [sign-ins, default 80] [tag, default a: names must be new on each run]"""
 import json, sys, threading, time, http.client
+
+from probe_http import PORT, req
 from collections import Counter
 
-PORT = 18080
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 80
 tag = sys.argv[2] if len(sys.argv) > 2 else "a"
-
-
-def req(method, path, body=None, token=None):
-    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-    h = {"Content-Type": "application/json"}
-    if token:
-        h["Authorization"] = "Bearer " + token
-    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-    r = c.getresponse(); data = r.read(); c.close()
-    return r.status, data
 
 
 def register(name):
