@@ -1,7 +1,7 @@
 -- One-time password reset links, issued by an admin for a user who cannot sign in (Parley sends no email). The
 -- token is shown once, to the admin who issued it, and kept here only as its SHA-256: a copy of the database holds
--- no usable link. One link per user (a new one replaces the last); using a link deletes it, and so does its expiry
--- at the next use or issue.
+-- no usable link. One link per user (a new one replaces the last); using a link deletes it. An expired one is
+-- refused and stays, a hash of no use, until the user's next link replaces it.
 CREATE TABLE password_resets (
   token_hash bytea PRIMARY KEY,
   user_id    bigint NOT NULL UNIQUE REFERENCES users (id) ON DELETE CASCADE,
