@@ -2,6 +2,7 @@ package parley.webhook;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -34,12 +35,19 @@ import java.util.concurrent.TimeUnit;
  * cursor, one node per endpoint, and sends their events one at a time in position order; the cursor moves only
  * after a 2xx. A failure ends the endpoint's turn with a retry time (exponential backoff with jitter); a streak of
  * failures longer than the retry period marks it failing until an admin resumes it. Nothing here blocks an event
- * loop: name resolution runs on a worker, HTTP on the Vert.x client.
+ * loop: name resolution runs on lookup threads of its own, HTTP on the Vert.x client.
  */
 public final class Sender {
 
   private static final Logger log = LoggerFactory.getLogger(Sender.class);
   private static final int ENDPOINTS_PER_POLL = 16;
+  /**
+   * Host lookups run on threads of their own, one for each endpoint a round serves at once: {@link InetAddress} blocks
+   * for as long as the resolver takes (seconds per try when it does not answer), and on Vert.x's shared worker pool
+   * a resolver that hangs would hold the threads that parse long Markdown and read files for the web app.
+   */
+  public static final String LOOKUP_POOL = "parley-webhook-lookups";
+  public static final int LOOKUP_THREADS = ENDPOINTS_PER_POLL;
   private static final int EVENTS_PER_TURN = 100;
   private static final int MAX_ERROR = 500;
 
@@ -135,6 +143,7 @@ public final class Sender {
   private final WebhookSettings settings;
   private final java.util.function.BooleanSupplier stopping;
   private final HttpClientAgent client;
+  private final WorkerExecutor lookups;
   private final String node = UUID.randomUUID().toString();
   private long timer = -1;
   private boolean busy;
@@ -152,6 +161,7 @@ public final class Sender {
     this.pool = pool;
     this.settings = settings;
     this.stopping = stopping;
+    this.lookups = vertx.createSharedWorkerExecutor(LOOKUP_POOL, LOOKUP_THREADS);
     int timeout = (int) settings.timeout().toMillis();
     this.client = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout(timeout)
@@ -310,7 +320,7 @@ public final class Sender {
     boolean https = "https".equalsIgnoreCase(uri.getScheme());
     int port = uri.getPort() == -1 ? (https ? 443 : 80) : uri.getPort();
     String host = uri.getHost();
-    return resolve(vertx, host, settings.allowPrivate()).compose(address -> {
+    return resolve(host).compose(address -> {
       long timestamp = System.currentTimeMillis() / 1000;
       String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
       if (uri.getRawQuery() != null) path += "?" + uri.getRawQuery();
@@ -342,9 +352,13 @@ public final class Sender {
             e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
   }
 
-  /** Resolves a host on a worker; fails when any of its addresses is not public (unless allowed). */
-  static Future<InetAddress> resolve(Vertx vertx, String host, boolean allowPrivate) {
-    return vertx.executeBlocking(() -> {
+  /**
+   * Resolves a host on the node's lookup threads ({@link #LOOKUP_POOL}: every sender's handle shares them); fails when
+   * any of its addresses is not public (unless allowed).
+   */
+  Future<InetAddress> resolve(String host) {
+    boolean allowPrivate = settings.allowPrivate();
+    return lookups.executeBlocking(() -> {
       InetAddress[] all = InetAddress.getAllByName(host);
       if (!allowPrivate) {
         for (InetAddress a : all) {

@@ -30,13 +30,11 @@ public final class WebhookRoutes {
   static final int MAX_TYPES = 50;
   static final int MAX_DESCRIPTION = 500;
 
-  private final Vertx vertx;
   private final Webhooks webhooks;
   private final Sender sender;
   private final WebhookSettings settings;
 
   public WebhookRoutes(Vertx vertx, Pool pool, WebhookSettings settings) {
-    this.vertx = vertx;
     this.webhooks = new Webhooks(pool);
     this.sender = new Sender(vertx, pool, settings);
     this.settings = settings;
@@ -86,7 +84,7 @@ public final class WebhookRoutes {
     fields.check();
     List<String> distinct = types.stream().distinct().sorted().toList();
     String key = secret == null ? Signature.newSecret() : secret;
-    Sender.resolve(vertx, uri.getHost(), settings.allowPrivate())
+    sender.resolve(uri.getHost())
         .recover(e -> Future.failedFuture(e instanceof Sender.NotPublic
             ? Problem.invalid("url", e.getMessage() + "; endpoints must be on public addresses")
             : e instanceof UnknownHostException ? Problem.invalid("url", "its host cannot be resolved")

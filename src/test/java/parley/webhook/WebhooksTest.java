@@ -1,6 +1,7 @@
 package parley.webhook;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntUnaryOperator;
@@ -280,6 +282,48 @@ class WebhooksTest extends ModerationCast {
     assertEquals(0, TestParley.count("SELECT count(*) FROM webhooks"));
     assertEquals(201, apiOf(sender()).post("/api/admin/webhooks", boss, new JsonObject().put("url", hookUrl())
         .put("events", List.of("post.created"))).status());
+  }
+
+  /**
+   * A resolver that never answers holds only the lookup threads: the test takes all of them (as such lookups would),
+   * and a long comment, parsed on Vert.x's shared workers, still goes through while a registration waits for its
+   * lookup, and gets it once a thread is free.
+   */
+  @Test
+  void hostLookupsHaveThreadsOfTheirOwnSoAHungResolverHoldsUpNothingElse() throws Exception {
+    Main.Running node = sender();
+    Api on = apiOf(node);
+    WorkerExecutor lookups = node.vertx().createSharedWorkerExecutor(Sender.LOOKUP_POOL, Sender.LOOKUP_THREADS);
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      List<CompletableFuture<Void>> taken = new ArrayList<>();
+      for (int i = 0; i < Sender.LOOKUP_THREADS; i++) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        taken.add(mine);
+        lookups.executeBlocking(() -> {
+          mine.complete(null);
+          return release.await(60, TimeUnit.SECONDS);
+        }, false);
+      }
+      CompletableFuture.allOf(taken.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+
+      CompletableFuture<Response> registering = CompletableFuture.supplyAsync(() -> on.post("/api/admin/webhooks",
+          boss, new JsonObject().put("url", hookUrl()).put("events", List.of("post.created"))));
+      long post = on.createPost(alice, "Long comments while lookups hang");
+      String body = "A long comment, *parsed off the event loop*. ".repeat(100);
+      Response comment = on.post("/api/posts/" + post + "/comments", bob, new JsonObject().put("body", body));
+      assertEquals(201, comment.status(), comment.toString());
+      assertTrue(comment.json().getString("bodyHtml").contains("<em>parsed off the event loop</em>"), comment.body());
+      assertFalse(registering.isDone(), "the registration waits for a lookup thread: " + registering);
+      assertEquals(0, TestParley.count("SELECT count(*) FROM webhooks"));
+
+      release.countDown();
+      Response registered = registering.get(30, TimeUnit.SECONDS);
+      assertEquals(201, registered.status(), registered.toString());
+    } finally {
+      release.countDown();
+      lookups.close();
+    }
   }
 
   @Test
