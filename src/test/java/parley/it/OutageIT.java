@@ -33,6 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OutageIT {
 
   private static final int SUBSCRIBERS = Integer.getInteger("parley.outage.subscribers", 2_000);
+  /** Comments the writer posts, the first 60 before the database is killed; the rest go on for seconds after. */
+  private static final int COMMENTS = 200;
 
   @Test
   void aDatabaseRestartWith2000SubscribersLosesNothingAndDeliversEverythingOnce() throws Exception {
@@ -64,7 +66,7 @@ class OutageIT {
       List<String> other = new ArrayList<>();
       CountDownLatch beforeKill = new CountDownLatch(60);
       Thread posting = new Thread(() -> {
-        for (int n = 0; n < 400 && !Thread.currentThread().isInterrupted(); n++) {
+        for (int n = 0; n < COMMENTS && !Thread.currentThread().isInterrupted(); n++) {
           try {
             Api.Response r = api.post("/api/posts/" + post + "/comments", writer,
                 new JsonObject().put("body", "comment " + n));
@@ -123,7 +125,13 @@ class OutageIT {
       }
       int duplicates = 0;
       int reconnects = 0;
+      Map<String, Integer> closes = new java.util.TreeMap<>();
       for (Follower f : followers) {
+        synchronized (f.history) {
+          for (String event : f.history) {
+            if (event.startsWith("closed") || event.startsWith("connect failed")) closes.merge(event, 1, Integer::sum);
+          }
+        }
         Map<Long, Long> seen = f.commentsBySeq();
         assertEquals(stored, new HashSet<>(seen.values()), "every committed comment, and nothing else");
         assertEquals(stored.size(), seen.size(), "each exactly once");
@@ -132,9 +140,9 @@ class OutageIT {
         f.stop();
       }
       System.out.printf("RELIABILITY database restart with %d subscribers: acknowledged %d, 503s %d, stored %d,"
-              + " lost %d; every subscriber got all %d exactly once (%d redeliveries collapsed, %d reconnects)%n",
+              + " lost %d; every subscriber got all %d exactly once (%d redeliveries collapsed, %d reconnects%s)%n",
           SUBSCRIBERS, acknowledged.size(), unavailable.get(), stored.size(), lost.size(), stored.size(), duplicates,
-          reconnects);
+          reconnects, closes.isEmpty() ? "" : ", after " + closes);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
