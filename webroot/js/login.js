@@ -1,7 +1,5 @@
 /** Sign in and register; errors appear next to the field they concern. */
-import { post } from './api.js';
-import * as session from './session.js';
-import { renderHeader, showProblem, clearProblem } from './ui.js';
+import { renderHeader, submitsSignIn } from './ui.js';
 
 const next = () => {
   const target = new URLSearchParams(location.search).get('next');
@@ -13,22 +11,7 @@ const next = () => {
 };
 
 function wire(formId, path, toBody) {
-  const form = document.getElementById(formId);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearProblem(form);
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      const result = await post(path, toBody(new FormData(form)));
-      session.save({ token: result.token, user: result.user });
-      location.assign(next());
-    } catch (error) {
-      showProblem(form, error);
-    } finally {
-      button.disabled = false;
-    }
-  });
+  submitsSignIn(document.getElementById(formId), path, toBody, next);
 }
 
 renderHeader();

@@ -2,9 +2,8 @@
  * A new password with a reset link an admin issued (/reset#token=…: the token after '#' never reaches a server or a
  * Referer). Using it signs this browser in as the account; the session this browser had is dropped first.
  */
-import { post } from './api.js';
 import * as session from './session.js';
-import { renderHeader, showProblem, clearProblem } from './ui.js';
+import { renderHeader, submitsSignIn } from './ui.js';
 
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
 const form = document.getElementById('reset-form');
@@ -16,22 +15,10 @@ if (!token) {
   session.clear();
   // Out of the address bar and the history, so the link is not left behind on this browser.
   history.replaceState(null, '', location.pathname);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearProblem(form);
-    const button = form.querySelector('button[type=submit]');
-    button.disabled = true;
-    try {
-      const result = await post('/api/auth/reset', { token, newPassword: new FormData(form).get('newPassword') });
-      session.save({ token: result.token, user: result.user });
-      location.assign('/');
-    } catch (error) {
-      showProblem(form, error);
+  submitsSignIn(form, '/api/auth/reset', (data) => ({ token, newPassword: data.get('newPassword') }), () => '/',
+    (error) => {
       const fields = error.fieldErrors ? error.fieldErrors() : {};
       if (fields.token) form.querySelector('.form-error').textContent = `This link ${fields.token}.`;
-    } finally {
-      button.disabled = false;
-    }
-  });
+    });
 }
 renderHeader();

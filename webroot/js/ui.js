@@ -1,6 +1,6 @@
 /** Small DOM helpers. Text always goes in as text; only the server's sanitised bodyHtml is ever parsed as HTML. */
 import * as session from './session.js';
-import { get } from './api.js';
+import { get, post } from './api.js';
 import { connection, onStatus } from './connection.js';
 
 /**
@@ -95,6 +95,29 @@ export function clearProblem(form) {
   form.querySelectorAll('.field-error').forEach((e) => e.remove());
   const general = form.querySelector('.form-error');
   if (general) general.textContent = '';
+}
+
+/**
+ * Sends a form that signs in (sign-in, registration, a reset link) as `toBody(formData)` to `path`: on success keeps
+ * the session and goes to `destination()`; otherwise shows the problem by its fields, then `onProblem(error)`.
+ */
+export function submitsSignIn(form, path, toBody, destination, onProblem = () => {}) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const result = await post(path, toBody(new FormData(form)));
+      session.save({ token: result.token, user: result.user });
+      location.assign(destination());
+    } catch (error) {
+      showProblem(form, error);
+      onProblem(error);
+    } finally {
+      button.disabled = false;
+    }
+  });
 }
 
 /** Where to sign in and come back to this very place (path, query and anchor). */
