@@ -423,6 +423,20 @@ function reportList(item) {
       h('p', {}, r.details), h('p', { class: 'meta' }, '— ', r.reporter?.username ?? 'someone', ', ', time(r.createdAt)))))));
 }
 
+/**
+ * What the first report was about, when the author has edited it since: shown as the reporters saw it, as plain text
+ * (the Markdown as written), under the current version.
+ */
+function asFirstReported(item) {
+  const version = item.asFirstReported;
+  if (!version) return null;
+  return h('div', { class: 'as-reported' },
+    h('p', { class: 'as-reported-label' }, h('strong', {}, 'Edited after it was reported.'), ' As first reported:'),
+    h('blockquote', { class: 'quoted' },
+      version.title !== undefined ? h('p', { class: 'as-reported-title' }, version.title) : null,
+      h('p', { class: 'as-reported-body' }, version.body)));
+}
+
 function reportMain(item) {
   const c = item.content ?? {};
   const body = h('div', { class: 'body quoted' });
@@ -431,9 +445,11 @@ function reportMain(item) {
   return h('div', { class: 'card-main' },
     h('p', { class: 'meta' }, `${kind} by `, person(item.author?.username),
       item.targetType === 'comment' && c.postTitle ? [' on ', titleLink(c.postId, c.postTitle)] : '',
-      ' · ', time(c.createdAt ?? item.firstReportedAt), ...badges(c)),
+      ' · ', time(c.createdAt ?? item.firstReportedAt), c.editedAt ? [' · edited ', time(c.editedAt)] : '',
+      ...badges(c)),
     item.targetType === 'post' ? postLine(c.postId, c.postTitle) : null,
     body,
+    asFirstReported(item),
     h('p', { class: 'permalink-line' }, h('a', { class: 'permalink', href: permalink(item.targetType, c.id, c.postId) },
       item.targetType === 'post' ? 'Open the post' : 'Open the comment in its thread')),
     h('p', { class: 'report-summary' }, h('strong', {}, plural(item.reportCount, 'report')), ' · last ',
@@ -443,7 +459,8 @@ function reportMain(item) {
 
 function reportSignature(item) {
   const c = item.content ?? {};
-  return JSON.stringify([item.reports?.map((r) => r.id), c.hidden, c.locked, c.deleted, c.pending, c.body]);
+  return JSON.stringify([item.reports?.map((r) => r.id), c.hidden, c.locked, c.deleted, c.pending, c.body,
+    c.postTitle, item.asFirstReported]);
 }
 
 function reportCard(item, status) {

@@ -42,7 +42,7 @@ function renderPost(p) {
   $('post').hidden = false;
   $('post-title').textContent = p.title;
   $('post-meta').replaceChildren('by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' ', exact(p.createdAt),
-    p.editedAt ? ' · edited' : '', p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
+    ...editedMark('post', p), p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
     p.pending ? ' · ' : '', p.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : '',
     p.locked ? ' · ' : '', p.locked ? h('span', { class: 'badge' }, 'locked') : '');
   const chips = tagList(p.tags);
@@ -284,6 +284,44 @@ function isMine(c) {
   return me && c.author?.username === me.username;
 }
 
+/**
+ * " · edited". The author and moderators get a button that shows what each edit replaced, beneath the line it is on
+ * (a moderator on the thread sees what a reported comment said before it was edited); everyone else the word. A list
+ * of nodes, to spread into the line.
+ */
+function editedMark(kind, item) {
+  if (!item.editedAt) return [];
+  if (!isMod && !isMine(item)) return [' · edited'];
+  const button = h('button', { type: 'button', class: 'link edited', 'aria-expanded': 'false',
+    title: 'Show the earlier versions', onclick: () => toggleVersions(button, kind, item.id) }, 'edited');
+  return [' · ', button];
+}
+
+async function toggleVersions(button, kind, id) {
+  const line = button.closest('p, div');
+  const open = line.nextElementSibling?.classList.contains('versions') ? line.nextElementSibling : null;
+  if (open) {
+    open.remove();
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  try {
+    const page = await get(`/api/${kind}s/${id}/revisions?limit=100`);
+    const panel = h('div', { class: 'versions' },
+      h('p', { class: 'meta' }, page.items.length ? 'Earlier versions, newest first, as written:' : 'No earlier version is kept.'),
+      page.items.length ? h('ol', {}, page.items.map((v) => h('li', {},
+        h('p', { class: 'meta' }, 'Written ', time(v.writtenAt), ', replaced ', time(v.replacedAt)),
+        v.title !== undefined ? h('p', { class: 'version-title' }, v.title) : null,
+        h('p', { class: 'version-body' }, v.body),
+        v.sources?.length ? h('ul', { class: 'version-sources' }, v.sources.map((url) => h('li', {}, url))) : null))) : null,
+      page.nextCursor ? h('p', { class: 'meta' }, 'Older versions are not shown here.') : null);
+    line.after(panel);
+    button.setAttribute('aria-expanded', 'true');
+  } catch (error) {
+    notice(error.message);
+  }
+}
+
 /** The visible part of a comment: meta, body or tombstone, actions. Replaced whole when the comment changes. */
 function content(c) {
   const box = h('div', { class: 'content' });
@@ -300,7 +338,7 @@ function content(c) {
     return box;
   }
   box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
-    c.editedAt ? ' · edited' : '', c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
+    ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
     c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
   const body = h('div', { class: 'body' });
   setBodyHtml(body, c.bodyHtml);

@@ -50,6 +50,8 @@ import parley.http.RequestGuards;
 import parley.notification.NotificationRoutes;
 import parley.notification.Notifications;
 import parley.post.PostRoutes;
+import parley.revision.RevisionRoutes;
+import parley.revision.Revisions;
 import parley.readcache.SignedInReads;
 import parley.search.Search;
 import parley.search.SearchRoutes;
@@ -175,6 +177,7 @@ public final class HttpVerticle extends VerticleBase {
     reports.mount(router);
     blocks.mount(router);
     inbox.mount(router);
+    new RevisionRoutes(new Revisions(database.pool()), postsApi, commentsApi).mount(router);
     Follows follows = new Follows(database.pool());
     new FollowRoutes(follows, votes).mount(router);
     new SearchRoutes(new Search(database.pool(), config.searchTimeout(), config.searchRankLimit()), node.searches()).mount(router);

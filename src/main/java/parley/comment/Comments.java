@@ -201,7 +201,9 @@ public final class Comments {
 
   private static final String UPDATE = "UPDATE comments SET body = $2, body_html = $3, edited_at = now() WHERE id = $1";
 
-  private static final String TOMBSTONE = "UPDATE comments SET body = '', body_html = '', deleted_at = now() WHERE id = $1";
+  /** Erases a deleted comment's text, and its earlier versions with it (V20). */
+  private static final String TOMBSTONE = "WITH versions AS (DELETE FROM comment_revisions WHERE comment_id = $1) "
+      + "UPDATE comments SET body = '', body_html = '', deleted_at = now() WHERE id = $1";
 
   /** A comment and whether the reader blocked its author. */
   public record Seen(Comment comment, boolean authorBlocked) {

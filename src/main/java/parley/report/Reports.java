@@ -70,7 +70,9 @@ public final class Reports {
              COALESCE(p.pending_at, c.pending_at) IS NOT NULL AS pending,
              COALESCE(p.deleted_at, c.deleted_at) IS NOT NULL AS deleted,
              COALESCE(p.locked_at, cp.locked_at) IS NOT NULL AS locked,
-             COALESCE(p.created_at, c.created_at) AS content_created_at, u.username AS author
+             COALESCE(p.created_at, c.created_at) AS content_created_at,
+             COALESCE(p.edited_at, c.edited_at) AS content_edited_at, u.username AS author,
+             pr.title AS reported_title, COALESCE(pr.body, cr.body) AS reported_body
         FROM (
           SELECT target_type, target_id, count(*) AS report_count,
                  array_agg(DISTINCT reason ORDER BY reason) AS reasons,
@@ -85,6 +87,13 @@ public final class Reports {
         LEFT JOIN comments c ON g.target_type = 'comment' AND c.id = g.target_id
         LEFT JOIN posts cp ON cp.id = c.post_id
         LEFT JOIN users u ON u.id = COALESCE(p.author_id, c.author_id)
+        -- The version the first report was about, when an edit has replaced it since: the oldest replaced after it.
+        LEFT JOIN LATERAL (SELECT title, body FROM post_revisions
+                            WHERE g.target_type = 'post' AND post_id = g.target_id AND replaced_at > g.first_at
+                            ORDER BY id LIMIT 1) pr ON true
+        LEFT JOIN LATERAL (SELECT body FROM comment_revisions
+                            WHERE g.target_type = 'comment' AND comment_id = g.target_id AND replaced_at > g.first_at
+                            ORDER BY id LIMIT 1) cr ON true
        ORDER BY g.first_id""";
 
   /** The reports themselves of the queue items on one page ($2 types, $3 ids), oldest first. */
@@ -211,6 +220,7 @@ public final class Reports {
         .put("body", row.getString("body"))
         .put("bodyHtml", row.getString("body_html"))
         .put("createdAt", Iso.format(row.getOffsetDateTime("content_created_at")))
+        .put("editedAt", Iso.format(row.getOffsetDateTime("content_edited_at")))
         .put("hidden", row.getBoolean("hidden"))
         .put("pending", row.getBoolean("pending"))
         .put("deleted", row.getBoolean("deleted"))
@@ -221,10 +231,20 @@ public final class Reports {
         .put("firstReportId", row.getLong("first_id"))
         .put("author", row.getString("author") == null ? null : new JsonObject().put("username", row.getString("author")))
         .put("content", content)
+        .put("asFirstReported", asFirstReported(type, row))
         .put("reportCount", row.getLong("report_count"))
         .put("reasons", new JsonArray(List.of(row.getArrayOfStrings("reasons"))))
         .put("firstReportedAt", Iso.format(row.getOffsetDateTime("first_at")))
         .put("lastReportedAt", Iso.format(row.getOffsetDateTime("last_at")));
+  }
+
+  /** The content as the first report saw it, when it has been edited since (else null): {body}, and a post's title. */
+  private static JsonObject asFirstReported(String type, Row row) {
+    String body = row.getString("reported_body");
+    if (body == null) return null;
+    JsonObject version = new JsonObject();
+    if ("post".equals(type)) version.put("title", row.getString("reported_title"));
+    return version.put("body", body);
   }
 
   /** What report {@code reportId} is about, read in the caller's transaction; 404 if there is no such report. */

@@ -109,6 +109,50 @@ class ModDashboardBrowserTest {
   }
 
   @Test
+  void aCommentEditedAfterItWasReportedShowsWhatWasReportedOnTheCardAndOnTheThread() throws Exception {
+    Session author = api.register("maria_k");
+    Session troll = api.register("grumpy_gus");
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(author, "Harbour footbridge");
+    long commentId = api.comment(troll, postId, "You are all *idiots*.\nEvery one of you.", null);
+    report(alice, "comment", commentId, "harassment", null);
+    Api.Response edit = api.patch("/api/comments/" + commentId, troll, new JsonObject().put("body", "Lovely bridge."));
+    assertEquals(200, edit.status(), edit::toString);
+
+    // The card: the comment as it is now, and as the report saw it, as written (the Markdown, its lines kept).
+    ChromeDriver page = dashboard(mod);
+    WebElement card = card(page, commentId);
+    assertEquals("Lovely bridge.", card.findElement(By.cssSelector(".card-main > .body")).getText());
+    assertTrue(card.findElement(By.cssSelector(".as-reported-label")).getText()
+        .startsWith("Edited after it was reported."), card.getText());
+    assertEquals("You are all *idiots*.\nEvery one of you.",
+        card.findElement(By.cssSelector(".as-reported-body")).getText());
+
+    // The thread: "edited" opens the earlier versions for the moderator, and closes them again.
+    page.get(base + "/posts/" + postId);
+    By editedButton = By.cssSelector("#comment-" + commentId + " button.edited");
+    By versions = By.cssSelector("#comment-" + commentId + " .versions");
+    WebElement edited = waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(editedButton));
+    edited.click();
+    WebElement shown = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(versions));
+    assertEquals("You are all *idiots*.\nEvery one of you.", shown.findElement(By.cssSelector(".version-body")).getText());
+    assertEquals("true", edited.getAttribute("aria-expanded"));
+    edited.click();
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(versions));
+    assertEquals("false", edited.getAttribute("aria-expanded"));
+
+    // A reader who is neither the author nor a moderator sees that it was edited, not what it said.
+    ChromeDriver reader = browsers.open("reader");
+    signIn(reader, base, alice);
+    reader.get(base + "/posts/" + postId);
+    WebElement meta = waitFor(reader, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#comment-" + commentId + " .meta")));
+    assertTrue(meta.getText().contains("edited"), meta.getText());
+    assertEquals(0, reader.findElements(editedButton).size());
+  }
+
+  @Test
   void theViewBarFiltersByKindReasonAndStatus() throws Exception {
     Session author = api.register("author");
     Session troll = api.register("troll");

@@ -50,6 +50,8 @@ final class DatabaseState implements AutoCloseable {
     tables.put("posts", "id");
     tables.put("post_activity", "post_id");
     tables.put("comments", "id");
+    tables.put("post_revisions", "id");
+    tables.put("comment_revisions", "id");
     tables.put("reports", "id");
     tables.put("blocks", "blocker_id, blocked_id");
     tables.put("mod_log", "id");

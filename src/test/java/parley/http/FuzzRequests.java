@@ -82,6 +82,8 @@ final class FuzzRequests {
       new Route("GET", "/api/comments/{comment}", Body.NONE),
       new Route("PATCH", "/api/comments/{comment}", Body.COMMENT_EDIT),
       new Route("DELETE", "/api/comments/{comment}", Body.NONE),
+      new Route("GET", "/api/posts/{post}/revisions", Body.NONE),
+      new Route("GET", "/api/comments/{comment}/revisions", Body.NONE),
       new Route("POST", "/api/reports", Body.REPORT),
       new Route("GET", "/api/me/reports", Body.NONE),
       new Route("PUT", "/api/me/blocks/{user}", Body.NONE),

@@ -195,6 +195,19 @@ class ContractTest {
     api.delete("/api/comments/" + gone, bob);
     api.get("/api/comments/" + gone);
     api.patch("/api/comments/" + gone, bob, new JsonObject().put("body", "Back"));
+    // earlier versions: the author's and a moderator's, refused to others, malformed
+    api.get("/api/posts/" + post + "/revisions", alice);
+    api.get("/api/posts/" + post + "/revisions?limit=1", sam);
+    api.get("/api/posts/" + post + "/revisions", bob);
+    api.get("/api/posts/" + post + "/revisions");
+    api.get("/api/posts/" + post + "/revisions?limit=0", alice);
+    api.get("/api/posts/999999/revisions", alice);
+    api.get("/api/comments/" + reply + "/revisions", alice);
+    api.get("/api/comments/" + reply + "/revisions", sam);
+    api.get("/api/comments/" + reply + "/revisions", carol);
+    api.get("/api/comments/" + reply + "/revisions");
+    api.get("/api/comments/" + reply + "/revisions?cursor=nonsense", alice);
+    api.get("/api/comments/999999/revisions", alice);
     api.get("/api/users/alice");
     api.get("/api/users/nobody");
     api.get("/api/users/alice/posts");

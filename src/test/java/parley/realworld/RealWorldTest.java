@@ -266,6 +266,11 @@ class RealWorldTest extends ModerationCast {
     assertEquals("dragons-revisited-" + id, after.getString("slug"));
     assertEquals("With two hands", after.getString("body"));
     assertEquals(200, rw("GET", "/articles/" + slug, null, null).status(), "the old slug still finds it");
+    // The edit kept what it replaced, as Parley's own edits do.
+    Response versions = api.get("/api/posts/" + id + "/revisions", alice);
+    assertEquals(200, versions.status(), versions.toString());
+    assertEquals(List.of("How to train your dragon"), versions.items().stream()
+        .map(v -> ((JsonObject) v).getString("title")).toList());
 
     assertEquals(200, rw("DELETE", "/articles/" + after.getString("slug"), alice, null).status());
     assertEquals(404, rw("GET", "/articles/" + slug, null, null).status());
