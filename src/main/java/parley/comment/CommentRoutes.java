@@ -121,7 +121,8 @@ public final class CommentRoutes {
     Principal caller = Principal.active(ctx);
     long id = commentId(ctx);
     CommentInput input = CommentInput.forEdit(Fields.of(ctx).only("body"));
-    comments.update(id, caller, input)
+    limits.take(AppConfig.LIMIT_EDITS, "user:" + caller.id())
+        .compose(v -> comments.update(id, caller, input))
         .onSuccess(comment -> ctx.json(comment.toJson()))
         .onFailure(ctx::fail);
   }

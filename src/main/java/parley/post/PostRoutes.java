@@ -193,7 +193,8 @@ public final class PostRoutes {
     Principal caller = Principal.active(ctx);
     long id = postId(ctx);
     PostInput input = PostInput.forEdit(Fields.of(ctx).only(PostInput.FIELDS));
-    posts.update(id, caller, input)
+    limits.take(AppConfig.LIMIT_EDITS, "user:" + caller.id())
+        .compose(v -> posts.update(id, caller, input))
         .onSuccess(post -> ctx.json(post.toJson()))
         .onFailure(ctx::fail);
   }

@@ -277,7 +277,8 @@ public final class RealWorldRoutes {
     Principal caller = Principal.active(ctx);
     long id = Articles.idOf(ctx.pathParam("slug"));
     PostInput input = PostInput.forEdit(article(ctx));
-    posts.update(id, caller, input)
+    limits.take(AppConfig.LIMIT_EDITS, "user:" + caller.id())
+        .compose(v -> posts.update(id, caller, input))
         .compose(post -> articles.one(id, caller))
         .onSuccess(article -> ctx.json(new JsonObject().put("article", article)))
         .onFailure(ctx::fail);

@@ -234,6 +234,33 @@ class RateLimitTest {
   }
 
   @Test
+  void editsPerAccountAreLimitedAcrossPostsAndCommentsAndKeepNothingPastIt() throws Exception {
+    Api.Session author = setup.register("author");
+    Api.Session other = setup.register("other");
+    long post = setup.createPost(author, "Edited a lot");
+    long comment = setup.comment(author, post, "version 0", null);
+    long theirs = setup.comment(other, post, "theirs", null);
+    Main.Running running = start(Map.of(AppConfig.LIMIT_EDITS, "3/1h"));
+    try {
+      Api api = api(running);
+      assertEquals(200, api.patch("/api/comments/" + comment, author, comment("version 1")).status());
+      assertEquals(200, api.patch("/api/posts/" + post, author, new JsonObject().put("body", "edited")).status());
+      assertEquals(200, api.patch("/api/comments/" + comment, author, comment("version 2")).status());
+      // The fourth edit, of either kind, is refused and changes nothing: no new text, no earlier version kept.
+      assertRateLimited(api.patch("/api/comments/" + comment, author, comment("version 3")));
+      assertRateLimited(api.patch("/api/posts/" + post, author, new JsonObject().put("title", "Renamed")));
+      assertEquals("version 2", setup.get("/api/comments/" + comment).json().getString("body"));
+      assertEquals("Edited a lot", setup.get("/api/posts/" + post).json().getString("title"));
+      assertEquals(2, count("SELECT count(*) FROM comment_revisions WHERE comment_id = " + comment));
+      assertEquals(1, count("SELECT count(*) FROM post_revisions WHERE post_id = " + post));
+      // Per account: someone else edits on.
+      assertEquals(200, api.patch("/api/comments/" + theirs, other, comment("theirs, edited")).status());
+    } finally {
+      running.stop();
+    }
+  }
+
+  @Test
   void reportsPerAccountAreLimited() throws Exception {
     Api.Session author = setup.register("author");
     long[] posts = {setup.createPost(author, "One"), setup.createPost(author, "Two"), setup.createPost(author, "Three")};
