@@ -285,16 +285,17 @@ function isMine(c) {
 }
 
 /**
- * " · edited". The author and moderators get a button that shows what each edit replaced, beneath the line it is on
+ * " · edited 5 minutes ago". The author and moderators get a button that shows what each edit replaced, beneath the line it is on
  * (a moderator on the thread sees what a reported comment said before it was edited); everyone else the word. A list
  * of nodes, to spread into the line.
  */
 function editedMark(kind, item) {
   if (!item.editedAt) return [];
-  if (!isMod && !isMine(item)) return [' · edited'];
+  const when = time(item.editedAt);
+  if (!isMod && !isMine(item)) return [' · edited ', when];
   const button = h('button', { type: 'button', class: 'link edited', 'aria-expanded': 'false',
     title: 'Show the earlier versions', onclick: () => toggleVersions(button, kind, item.id) }, 'edited');
-  return [' · ', button];
+  return [' · ', button, ' ', when];
 }
 
 async function toggleVersions(button, kind, id) {

@@ -148,7 +148,9 @@ class ModDashboardBrowserTest {
     reader.get(base + "/posts/" + postId);
     WebElement meta = waitFor(reader, 10).until(ExpectedConditions.visibilityOfElementLocated(
         By.cssSelector("#comment-" + commentId + " .meta")));
-    assertTrue(meta.getText().contains("edited"), meta.getText());
+    assertTrue(meta.getText().contains("· edited just now"), meta.getText());
+    assertEquals(edit.json().getString("editedAt"), meta.findElements(By.tagName("time")).get(1).getAttribute("datetime"),
+        "when it was edited, exactly, in the time element");
     assertEquals(0, reader.findElements(editedButton).size());
   }
 
