@@ -908,6 +908,11 @@ function onEvent(e) {
     case 'comment.created':
       addToStream(e);
       break;
+    case 'post.edited':
+    case 'comment.edited':
+      // A reported item edited while its card is open: the card shows the new text and what was reported.
+      if ($(`target-${e.type.split('.')[0]}-${d.id}`)) refreshQueue();
+      break;
     default: {
       // Every other event on this topic is a moderator action, and its data is the audit entry.
       if (d.action && d.actor) addLogEntry(d);

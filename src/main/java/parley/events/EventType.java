@@ -20,7 +20,7 @@ public enum EventType {
   POST_PENDING("post.pending", Content.POST, Audience.MOD, Audience.AUTHOR),
   POST_APPROVED("post.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_REJECTED("post.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
-  POST_EDITED("post.edited", Content.POST, Audience.THREAD, Audience.FEED),
+  POST_EDITED("post.edited", Content.POST, Audience.THREAD, Audience.FEED, Audience.MOD),
   POST_DELETED("post.deleted", Content.NONE, Audience.THREAD, Audience.FEED),
   /** A post's votes, at most a few times a second however fast they come (coalesced by ScoreBoard). */
   POST_SCORE("post.score", Content.NONE, Audience.THREAD, Audience.FEED),
@@ -36,7 +36,7 @@ public enum EventType {
   COMMENT_PENDING("comment.pending", Content.COMMENT, Audience.MOD, Audience.AUTHOR),
   COMMENT_APPROVED("comment.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_REJECTED("comment.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
-  COMMENT_EDITED("comment.edited", Content.COMMENT, Audience.THREAD),
+  COMMENT_EDITED("comment.edited", Content.COMMENT, Audience.THREAD, Audience.MOD),
   COMMENT_DELETED("comment.deleted", Content.NONE, Audience.THREAD),
   COMMENT_HIDDEN("comment.hidden", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
   COMMENT_RESTORED("comment.restored", Content.COMMENT, Audience.THREAD, Audience.MOD, Audience.AUTHOR),

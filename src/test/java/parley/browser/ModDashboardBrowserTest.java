@@ -117,13 +117,16 @@ class ModDashboardBrowserTest {
     long postId = api.createPost(author, "Harbour footbridge");
     long commentId = api.comment(troll, postId, "You are all *idiots*.\nEvery one of you.", null);
     report(alice, "comment", commentId, "harassment", null);
+    ChromeDriver page = dashboard(mod);
+    assertEquals(0, card(page, commentId).findElements(By.cssSelector(".as-reported")).size(), "not edited yet");
+
+    // Edited while the card is open: the card changes live to the comment as it is now, and keeps what the report
+    // was about, as written (the Markdown, its lines kept).
     Api.Response edit = api.patch("/api/comments/" + commentId, troll, new JsonObject().put("body", "Lovely bridge."));
     assertEquals(200, edit.status(), edit::toString);
-
-    // The card: the comment as it is now, and as the report saw it, as written (the Markdown, its lines kept).
-    ChromeDriver page = dashboard(mod);
+    waitFor(page, 10).until(ExpectedConditions.textToBe(
+        By.cssSelector("#target-comment-" + commentId + " .card-main > .body"), "Lovely bridge."));
     WebElement card = card(page, commentId);
-    assertEquals("Lovely bridge.", card.findElement(By.cssSelector(".card-main > .body")).getText());
     assertTrue(card.findElement(By.cssSelector(".as-reported-label")).getText()
         .startsWith("Edited after it was reported."), card.getText());
     assertEquals("You are all *idiots*.\nEvery one of you.",
