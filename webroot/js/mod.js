@@ -573,8 +573,30 @@ function handledElsewhere(d) {
 
 // ---------- pending ----------
 
-function pendingCard(item) {
+function pendingSignature(item) {
+  return JSON.stringify([item.body, item.editedAt, item.postTitle]);
+}
+
+function pendingMeta(item) {
   const kind = item.targetType === 'post' ? 'Post' : 'Comment';
+  return h('p', { class: 'meta' }, `${kind} by `, person(item.author?.username),
+    item.author?.createdAt ? [' (joined ', time(item.author.createdAt), ')'] : '',
+    item.targetType === 'comment' ? [' on ', titleLink(item.postId, item.postTitle)] : '', ' · ', time(item.createdAt),
+    item.editedAt ? [' · edited ', time(item.editedAt)] : '');
+}
+
+/** A pending item its author edited while its card was open: the card shows what approving would now publish. */
+function updatePendingCard(li, item) {
+  const signature = pendingSignature(item);
+  if (li.dataset.signature === signature) return;
+  li.dataset.signature = signature;
+  li.dataset.editedAt = item.editedAt ?? '';
+  li.querySelector('.meta').replaceWith(pendingMeta(item));
+  li.querySelector('.post-line')?.replaceWith(postLine(item.postId, item.postTitle));
+  setBodyHtml(li.querySelector('.body'), item.bodyHtml ?? '');
+}
+
+function pendingCard(item) {
   const author = item.author?.username;
   const what = `${author ? `${author}'s` : 'the'} ${item.targetType}`;
   const body = h('div', { class: 'body quoted' });
@@ -590,10 +612,9 @@ function pendingCard(item) {
     h('p', { class: 'form-error', role: 'alert' }),
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'danger' }, `Reject ${item.targetType} for good`),
       h('button', { type: 'button', onclick: () => closeReject() }, 'Cancel')));
-  const li = h('li', { class: 'card mod-card pending-card', id: `pending-${item.targetType}-${item.id}` },
-    h('p', { class: 'meta' }, `${kind} by `, person(author),
-      item.author?.createdAt ? [' (joined ', time(item.author.createdAt), ')'] : '',
-      item.targetType === 'comment' ? [' on ', titleLink(item.postId, item.postTitle)] : '', ' · ', time(item.createdAt)),
+  const li = h('li', { class: 'card mod-card pending-card', id: `pending-${item.targetType}-${item.id}`,
+    'data-signature': pendingSignature(item), 'data-edited-at': item.editedAt ?? '' },
+    pendingMeta(item),
     item.targetType === 'post' ? postLine(item.postId, item.postTitle) : null,
     item.reason ? h('p', { class: 'held' }, h('strong', {}, 'Held: '), item.reason) : null,
     body,
@@ -601,8 +622,15 @@ function pendingCard(item) {
       item.targetType === 'post' ? 'Open the post' : 'Open the comment in its thread')),
     h('p', { class: 'card-error form-error', role: 'alert' }),
     h('div', { class: 'row actions' }, actionButton('Approve', async (button) => {
-      await post(`${path}/approve`);
-      leave(button.closest('.mod-card'), `Approved ${what}.`);
+      // What the moderator read: an edit made since refuses the approval (409) and the card shows the new text.
+      const card = button.closest('.mod-card');
+      try {
+        await post(`${path}/approve`, { editedAt: card.dataset.editedAt || null });
+      } catch (error) {
+        if (error.fieldErrors?.().editedAt) refreshPending();
+        throw error;
+      }
+      leave(card, `Approved ${what}.`);
     }, 'primary'), rejectToggle),
     form);
   const closeReject = () => {
@@ -652,7 +680,7 @@ async function loadPending() {
   const page = await get('/api/mod/pending?limit=100');
   pendingTotal = page.total;
   for (const item of page.items) titles.set(item.postId, Promise.resolve(item.postTitle));
-  reconcile($('pending'), page.items, (item) => `${item.targetType}-${item.id}`, pendingCard);
+  reconcile($('pending'), page.items, (item) => `${item.targetType}-${item.id}`, pendingCard, updatePendingCard);
   updatePendingCount();
 }
 

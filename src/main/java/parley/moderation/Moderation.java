@@ -19,8 +19,12 @@ import parley.post.Threads;
 import parley.report.Reports;
 import parley.report.Reports.Target;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -107,6 +111,11 @@ public final class Moderation {
       return needsReason;
     }
 
+    /** Publishes pending content. */
+    boolean approves() {
+      return this == APPROVE_POST || this == APPROVE_COMMENT;
+    }
+
     /** The audit log names the action as the event does. */
     String auditName() {
       return event.wireName();
@@ -130,9 +139,44 @@ public final class Moderation {
     return AuditLog.list(pool, page);
   }
 
+  /**
+   * The editedAt a moderator read before acting: {@code given} false when they did not say; {@code editedAt} null
+   * when the content had never been edited.
+   */
+  public record Seen(boolean given, Instant editedAt) {
+    public static final Seen ANY = new Seen(false, null);
+  }
+
+  private static final String EDITED_POST = "SELECT edited_at FROM posts WHERE id = $1 FOR NO KEY UPDATE";
+  private static final String EDITED_COMMENT = "SELECT edited_at FROM comments WHERE id = $1 FOR NO KEY UPDATE";
+
   /** Carries out an action on a post or comment. */
   Future<Void> act(Action action, long id, Principal actor, String reason) {
-    return events.transaction(box -> act(box, action, id, actor, reason, false).mapEmpty());
+    return events.transaction(box -> act(box, action, id, actor, reason, false, Seen.ANY).mapEmpty());
+  }
+
+  /** Approves pending content; refused (409) if it was edited after the moderator read it, when they say when. */
+  Future<Void> approve(Action action, long id, Principal actor, String reason, Seen seen) {
+    return events.transaction(box -> act(box, action, id, actor, reason, false, seen).mapEmpty());
+  }
+
+  /**
+   * Holds the content's row as an edit does, so no edit lands between this check and the action, and refuses the
+   * action if the content is not as the moderator read it.
+   */
+  private static Future<Void> asSeen(SqlConnection conn, Action action, long id, Seen seen) {
+    if (!seen.given()) return Future.succeededFuture();
+    return conn.preparedQuery(action.target == Target.POST ? EDITED_POST : EDITED_COMMENT).execute(Tuple.of(id))
+        .map(rows -> {
+          if (rows.size() == 0) return null;  // gone: the action's own statement says so
+          OffsetDateTime edited = rows.iterator().next().getOffsetDateTime("edited_at");
+          Instant now = edited == null ? null : edited.toInstant().truncatedTo(ChronoUnit.MILLIS);
+          Instant read = seen.editedAt() == null ? null : seen.editedAt().truncatedTo(ChronoUnit.MILLIS);
+          if (!Objects.equals(now, read)) {
+            throw Problem.conflict("editedAt", "It was edited after you read it: read it again before you approve it.");
+          }
+          return null;
+        });
   }
 
   /**
@@ -140,7 +184,7 @@ public final class Moderation {
    * hidden is not a conflict: the reports are closed as actioned.
    */
   private Future<List<Long>> act(EventLog.Outbox box, Action action, long id, Principal actor, String reason,
-      boolean fromReport) {
+      boolean fromReport, Seen seen) {
     SqlConnection conn = box.connection();
     String notFound = action.target == Target.POST ? "No such post." : "No such comment.";
     Future<Optional<Threads.Locked>> locked = action.target == Target.POST ? Threads.lock(conn, id)
@@ -149,8 +193,9 @@ public final class Moderation {
     return locked
         .compose(thread -> {
           if (thread.isEmpty()) throw Problem.notFound(notFound);
-          return conn.preparedQuery(action.sql).execute(args);
+          return asSeen(conn, action, id, seen);
         })
+        .compose(v -> conn.preparedQuery(action.sql).execute(args))
         .compose(rows -> {
           if (rows.size() == 0) {
             if (fromReport && action.hides) return alreadyHidden(conn, actor, action.target, id, reason);
@@ -235,7 +280,8 @@ public final class Moderation {
   Future<Void> resolve(long reportId, Principal actor, boolean hide, String note) {
     return events.transaction(box -> Reports.targetOf(box.connection(), reportId).compose(target -> {
       Future<List<Long>> settled = hide
-          ? act(box, Action.hide(target.type()), target.id(), actor, note == null ? "Reported content" : note, true)
+          ? act(box, Action.hide(target.type()), target.id(), actor, note == null ? "Reported content" : note, true,
+              Seen.ANY)
           : Reports.close(box.connection(), target.type(), target.id(), "dismissed", actor, note).compose(ids -> {
             if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
             return AuditLog.append(box.connection(), actor, AuditLog.REPORT_DISMISSED, target.type().wireName(), target.id(),

@@ -10,6 +10,9 @@ import parley.http.PathIds;
 import parley.http.Problem;
 import parley.report.Reports;
 import parley.screening.Filter;
+
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -123,7 +126,40 @@ public final class ModerationRoutes {
     long id = action.target == Reports.Target.POST
         ? PathIds.parse(ctx.pathParam("postId"), "No such post.")
         : PathIds.parse(ctx.pathParam("commentId"), "No such comment.");
+    if (action.approves()) {
+      approve(ctx, action, id, actor);
+      return;
+    }
     respond(ctx, moderation.act(action, id, actor, reason(ctx, action.takesReason())));
+  }
+
+  /**
+   * An approval, optionally of the text as the moderator read it: {@code editedAt} is the content's editedAt they saw
+   * (null when it had never been edited), and an edit made since refuses the approval (409) instead of publishing a
+   * text nobody reviewed.
+   */
+  private void approve(RoutingContext ctx, Moderation.Action action, long id, Principal actor) {
+    boolean hasBody = ctx.body().buffer() != null && ctx.body().buffer().length() > 0;
+    String reason = null;
+    Moderation.Seen seen = Moderation.Seen.ANY;
+    if (hasBody) {
+      Fields fields = Fields.of(ctx).only("reason", "editedAt");
+      reason = fields.optionalText("reason", 1, MAX_REASON, true);
+      if (fields.isNull("editedAt")) {
+        seen = new Moderation.Seen(true, null);
+      } else {
+        String raw = fields.optionalText("editedAt", 1, 64, true);
+        if (raw != null) {
+          try {
+            seen = new Moderation.Seen(true, OffsetDateTime.parse(raw).toInstant());
+          } catch (DateTimeParseException e) {
+            fields.error("editedAt", "must be the editedAt you read (an ISO-8601 time), or null if it was never edited");
+          }
+        }
+      }
+      fields.check();
+    }
+    respond(ctx, moderation.approve(action, id, actor, reason, seen));
   }
 
   /** A reason: required to hide ({reason}), optional otherwise (and the body itself may be absent). */

@@ -30,12 +30,13 @@ public final class Review {
   private static final String PENDING = """
       SELECT * FROM (
         SELECT 'post' AS target_type, p.id, p.id AS post_id, NULL::bigint AS parent_id, p.title AS post_title,
-               p.body, p.body_html, p.created_at, p.pending_at, p.pending_reason, u.username, u.created_at AS joined
+               p.body, p.body_html, p.created_at, p.edited_at, p.pending_at, p.pending_reason, u.username,
+               u.created_at AS joined
           FROM posts p JOIN users u ON u.id = p.author_id
          WHERE p.pending_at IS NOT NULL AND p.deleted_at IS NULL
         UNION ALL
-        SELECT 'comment', c.id, c.post_id, c.parent_id, cp.title, c.body, c.body_html, c.created_at, c.pending_at,
-               c.pending_reason, u.username, u.created_at
+        SELECT 'comment', c.id, c.post_id, c.parent_id, cp.title, c.body, c.body_html, c.created_at, c.edited_at,
+               c.pending_at, c.pending_reason, u.username, u.created_at
           FROM comments c JOIN posts cp ON cp.id = c.post_id JOIN users u ON u.id = c.author_id
          WHERE c.pending_at IS NOT NULL AND c.deleted_at IS NULL) q
        ORDER BY pending_at, target_type, id
@@ -114,6 +115,7 @@ public final class Review {
             .put("body", row.getString("body"))
             .put("bodyHtml", row.getString("body_html"))
             .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
+            .put("editedAt", Iso.format(row.getOffsetDateTime("edited_at")))
             .put("reason", row.getString("pending_reason")));
       }
       return pool.query(PENDING_COUNT).execute()

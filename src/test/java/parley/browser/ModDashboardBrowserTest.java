@@ -319,6 +319,41 @@ class ModDashboardBrowserTest {
   }
 
   @Test
+  void approvingAHeldCommentItsAuthorEditedSinceTheCardWasShownIsRefusedAndTheCardShowsTheNewText() throws Exception {
+    Session author = api.register("author");
+    Session newbie = api.register("newbie");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = api.createPost(author, "Held back");
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word','heldword','hold', "
+        + mod.id() + ")");
+    long commentId = api.comment(newbie, postId, "A harmless heldword.", null);
+
+    ChromeDriver page = dashboard(mod);
+    By cardId = By.id("pending-comment-" + commentId);
+    WebElement card = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(cardId));
+    assertTrue(card.getText().contains("A harmless heldword."), card.getText());
+    // The author edits while the card is open: nothing tells the dashboard (pending edits are news to nobody).
+    Api.Response edit = api.patch("/api/comments/" + commentId, newbie,
+        new JsonObject().put("body", "Something else entirely, heldword."));
+    assertEquals(200, edit.status(), edit::toString);
+
+    button(card, "Approve").click();
+    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#pending-comment-"
+        + commentId + " .card-error"), "It was edited after you read it"));
+    assertTrue(comment(mod, commentId).getBoolean("pending"), "not approved");
+    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#pending-comment-"
+        + commentId + " .body"), "Something else entirely, heldword."));
+    assertTrue(page.findElement(By.cssSelector("#pending-comment-" + commentId + " .meta")).getText()
+        .contains("edited"), "the card says it was edited");
+
+    // Read again, approved.
+    button(page.findElement(cardId), "Approve").click();
+    waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(cardId));
+    assertFalse(comment(mod, commentId).getBoolean("pending"));
+    assertEquals("Something else entirely, heldword.", comment(mod, commentId).getString("body"));
+  }
+
+  @Test
   void aHeldCommentAppearsLiveAndApprovingPublishesIt() throws Exception {
     Session author = api.register("author");
     Session newbie = api.register("newbie");

@@ -185,6 +185,43 @@ class PreModerationTest extends ModerationCast {
   }
 
   @Test
+  void anApprovalOfTheTextAsReadIsRefusedIfTheAuthorEditedItSince() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    long held = pendingComment(alice, post);
+    long heldPost = pendingPost(alice, "Held post");
+    JsonObject pending = api.get("/api/mod/pending", mod).json();
+    JsonObject card = pending.getJsonArray("items").stream().map(JsonObject.class::cast)
+        .filter(i -> i.getLong("id") == held && "comment".equals(i.getString("targetType"))).findFirst().orElseThrow();
+    assertTrue(card.containsKey("editedAt"));
+    assertNull(card.getValue("editedAt"), "never edited");
+
+    // The author edits after the moderator read it: approving what they read is refused, and changes nothing.
+    JsonObject edited = api.patch("/api/comments/" + held, alice, new JsonObject().put("body", "Something else " + HELD_WORD))
+        .json();
+    String before = snapshot();
+    Response stale = api.post("/api/mod/comments/" + held + "/approve", mod, new JsonObject().putNull("editedAt"));
+    assertProblem(stale, 409, "approve the text before the edit");
+    assertEquals(List.of("editedAt"), stale.errorFields());
+    assertProblem(api.post("/api/mod/comments/" + held + "/approve", mod,
+        new JsonObject().put("editedAt", "2020-01-01T00:00:00Z")), 409, "approve some other version");
+    for (JsonObject bad : List.of(new JsonObject().put("editedAt", "yesterday"), new JsonObject().put("editedAt", 5),
+        new JsonObject().put("editedAt", "2026-01-01T00:00:00Z").put("seen", true))) {
+      assertProblem(api.post("/api/mod/comments/" + held + "/approve", mod, bad), 400, bad.encode());
+    }
+    assertEquals(before, snapshot());
+
+    // The text as it now is, read again: approved.
+    String now = api.get("/api/mod/pending", mod).json().getJsonArray("items").stream().map(JsonObject.class::cast)
+        .filter(i -> i.getLong("id") == held).findFirst().orElseThrow().getString("editedAt");
+    assertEquals(edited.getString("editedAt"), now);
+    ok(api.post("/api/mod/comments/" + held + "/approve", mod, new JsonObject().put("editedAt", now)), "approve");
+    // A post, never edited, approved as read; and without saying what was read, as before.
+    ok(api.post("/api/mod/posts/" + heldPost + "/approve", mod, new JsonObject().putNull("editedAt")), "approve post");
+    long another = pendingComment(alice, post);
+    ok(api.post("/api/mod/comments/" + another + "/approve", mod, null), "approve without a body");
+  }
+
+  @Test
   void moderatorsHidingOrRestoringPendingContentIsAConflict() throws Exception {
     long post = api.createPost(bob, "Bob's thread");
     long held = pendingComment(alice, post);

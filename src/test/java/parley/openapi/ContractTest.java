@@ -321,7 +321,11 @@ class ContractTest {
     api.post("/api/mod/posts/" + pendingPost + "/approve", sam, null);
     api.post("/api/mod/posts/" + rejectedPost + "/reject", sam, new JsonObject().put("reason", "Gambling"));
     api.post("/api/mod/posts/" + rejectedPost + "/reject", sam, new JsonObject());
-    api.post("/api/mod/comments/" + pendingComment + "/approve", sam, new JsonObject().put("reason", "Fine"));
+    api.post("/api/mod/comments/" + pendingComment + "/approve", sam, new JsonObject()
+        .put("editedAt", "2020-01-01T00:00:00Z"));
+    api.post("/api/mod/comments/" + pendingComment + "/approve", sam, new JsonObject().put("editedAt", "soon"));
+    api.post("/api/mod/comments/" + pendingComment + "/approve", sam, new JsonObject().put("reason", "Fine")
+        .putNull("editedAt"));
     api.post("/api/mod/comments/" + rejectedComment + "/reject", sam, new JsonObject().put("reason", "Gambling"));
     api.post("/api/mod/comments/" + rejectedComment + "/reject", sam, new JsonObject().put("reason", "Again"));
     api.get("/api/mod/recent", sam);
