@@ -941,6 +941,11 @@ function onEvent(e) {
       // A reported item edited while its card is open: the card shows the new text and what was reported.
       if ($(`target-${e.type.split('.')[0]}-${d.id}`)) refreshQueue();
       break;
+    case 'post.pending_edited':
+    case 'comment.pending_edited':
+      // A held item edited while its card is open: the card shows what approving would now publish.
+      if ($(`pending-${e.type.split('.')[0]}-${d.id}`)) refreshPending();
+      break;
     default: {
       // Every other event on this topic is a moderator action, and its data is the audit entry.
       if (d.action && d.actor) addLogEntry(d);

@@ -735,9 +735,10 @@ public final class Comments {
                 .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), rendered.html())));
           })
           .compose(v -> findAny(conn, id))
-          // A pending comment has no readers yet: its edit is news to nobody.
-          .compose(comment -> comment.pending() ? Future.succeededFuture(comment)
-              : box.publish(Publication.of(EventType.COMMENT_EDITED, comment.authorId(), comment.toJson())
+          // A pending comment has no readers yet: its edit is news to the moderators who will review it, no one else.
+          .compose(comment -> box.publish(comment.pending()
+              ? Publication.of(EventType.COMMENT_PENDING_EDITED, comment.authorId(), comment.toJson())
+              : Publication.of(EventType.COMMENT_EDITED, comment.authorId(), comment.toJson())
                   .onThread(comment.postId())).map(comment));
     });
   }

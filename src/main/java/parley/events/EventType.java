@@ -18,6 +18,8 @@ public enum EventType {
   POST_CREATED("post.created", Content.POST, Audience.FEED, Audience.MOD),
   /** A new post held for review: to the moderators (with why) and its author; published later by an approval. */
   POST_PENDING("post.pending", Content.POST, Audience.MOD, Audience.AUTHOR),
+  /** Its author edited a post still waiting for review: only moderators hear of it (nobody else can read it). */
+  POST_PENDING_EDITED("post.pending_edited", Content.POST, Audience.MOD),
   POST_APPROVED("post.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_REJECTED("post.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_EDITED("post.edited", Content.POST, Audience.THREAD, Audience.FEED, Audience.MOD),
@@ -34,6 +36,8 @@ public enum EventType {
   COMMENT_CREATED("comment.created", Content.COMMENT, Audience.THREAD, Audience.MOD),
   /** A new comment held for review: to the moderators (with why) and its author. */
   COMMENT_PENDING("comment.pending", Content.COMMENT, Audience.MOD, Audience.AUTHOR),
+  /** Its author edited a comment still waiting for review: only moderators hear of it. */
+  COMMENT_PENDING_EDITED("comment.pending_edited", Content.COMMENT, Audience.MOD),
   COMMENT_APPROVED("comment.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_REJECTED("comment.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_EDITED("comment.edited", Content.COMMENT, Audience.THREAD, Audience.MOD),

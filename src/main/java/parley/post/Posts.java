@@ -256,9 +256,10 @@ public final class Posts {
               input.sources() == null ? null : input.sources().toArray(String[]::new),
               input.tags() == null ? null : input.tags().toArray(String[]::new), input.description())))
           .compose(v -> findIn(conn, id))
-          // A pending post has no readers yet: its edit is news to nobody.
-          .compose(post -> post.pending() ? Future.succeededFuture(post)
-              : box.publish(Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())
+          // A pending post has no readers yet: its edit is news to the moderators who will review it, no one else.
+          .compose(post -> box.publish(post.pending()
+              ? Publication.of(EventType.POST_PENDING_EDITED, post.authorId(), post.toJson())
+              : Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())
                   .onThread(id).forFeed(post.toListItemJson())).map(post));
     });
   }

@@ -330,23 +330,29 @@ class ModDashboardBrowserTest {
 
     ChromeDriver page = dashboard(mod);
     By cardId = By.id("pending-comment-" + commentId);
+    By body = By.cssSelector("#pending-comment-" + commentId + " .body");
     WebElement card = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(cardId));
     assertTrue(card.getText().contains("A harmless heldword."), card.getText());
-    // The author edits while the card is open: nothing tells the dashboard (pending edits are news to nobody).
-    Api.Response edit = api.patch("/api/comments/" + commentId, newbie,
-        new JsonObject().put("body", "Something else entirely, heldword."));
-    assertEquals(200, edit.status(), edit::toString);
 
+    // An edit the card has not heard of (made here in the database, as if its event were still on its way):
+    // approving the text shown is refused, and the card then shows the text as it is.
+    TestParley.sql("UPDATE comments SET body = 'Something else, heldword.', body_html = '<p>Something else, "
+        + "heldword.</p>', edited_at = now() WHERE id = " + commentId);
     button(card, "Approve").click();
     waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#pending-comment-"
         + commentId + " .card-error"), "It was edited after you read it"));
     assertTrue(comment(mod, commentId).getBoolean("pending"), "not approved");
-    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#pending-comment-"
-        + commentId + " .body"), "Something else entirely, heldword."));
+    waitFor(page, 10).until(ExpectedConditions.textToBe(body, "Something else, heldword."));
     assertTrue(page.findElement(By.cssSelector("#pending-comment-" + commentId + " .meta")).getText()
         .contains("edited"), "the card says it was edited");
 
-    // Read again, approved.
+    // An edit through the API reaches the open card live.
+    Api.Response edit = api.patch("/api/comments/" + commentId, newbie,
+        new JsonObject().put("body", "Something else entirely, heldword."));
+    assertEquals(200, edit.status(), edit::toString);
+    waitFor(page, 10).until(ExpectedConditions.textToBe(body, "Something else entirely, heldword."));
+
+    // What the card shows is what is approved.
     button(page.findElement(cardId), "Approve").click();
     waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(cardId));
     assertFalse(comment(mod, commentId).getBoolean("pending"));

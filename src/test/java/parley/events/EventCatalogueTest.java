@@ -73,6 +73,7 @@ class EventCatalogueTest {
       if (EventType.carriesContent(type.wireName())) content.add(type.wireName());
     }
     assertEquals(new TreeSet<>(Set.of("post.created", "post.edited", "post.restored", "post.pending",
-        "comment.created", "comment.edited", "comment.restored", "comment.pending", "reply.created")), content);
+        "post.pending_edited", "comment.created", "comment.edited", "comment.restored", "comment.pending",
+        "comment.pending_edited", "reply.created")), content);
   }
 }

@@ -174,9 +174,14 @@ class PreModerationTest extends ModerationCast {
     long post = api.createPost(bob, "Bob's thread");
     long held = pendingComment(alice, post);
     LiveClient reader = thread(post, carol);
+    LiveClient moderators = socket("parley.mod", mod, 0);
     Response edit = api.patch("/api/comments/" + held, alice, new JsonObject().put("body", "a " + HELD_WORD + "!"));
     assertEquals(200, edit.status(), edit.toString());
     assertTrue(edit.json().getBoolean("pending"));
+    // Only the moderators who will review it hear of the edit, with the text as it now is.
+    JsonObject heard = next(moderators, "parley.mod", "comment.pending_edited");
+    assertEquals(held, heard.getLong("id"));
+    assertEquals("a " + HELD_WORD + "!", heard.getString("body"));
     assertEquals(204, api.delete("/api/comments/" + held, alice).status());
     assertEquals(0, api.get("/api/posts/" + post).json().getInteger("commentCount"), "the count never moved");
     long published = api.comment(carol, post, "sentinel", null);
