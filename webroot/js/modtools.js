@@ -18,7 +18,8 @@ export function auditSentence(entry) {
     'comment.hidden': 'hid a comment', 'comment.restored': 'restored a comment',
     'comment.approved': 'approved a comment', 'comment.rejected': 'rejected a comment',
     'user.banned': 'banned them', 'user.unbanned': 'lifted their ban', 'user.role_changed': 'changed their role',
-    'user.noted': 'added a note', 'user.password_reset': 'made a password reset link', 'report.dismissed': 'dismissed reports', 'report.actioned': 'closed reports',
+    'user.noted': 'added a note', 'user.password_reset': 'made a password reset link',
+    'report.dismissed': 'dismissed reports', 'report.actioned': 'closed reports',
   };
   const verb = verbs[entry.action] ?? entry.action;
   return `${entry.actor?.username ?? 'A moderator'} ${verb}${entry.reason ? `: ${entry.reason}` : ''}`;

@@ -77,6 +77,12 @@ class ModDashboardBrowserTest {
     return waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("target-comment-" + commentId)));
   }
 
+  /** A filter entry (straight in the database) that holds content saying "heldword" for review. */
+  private static void holdHeldword(Session mod) throws Exception {
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word','heldword','hold', "
+        + mod.id() + ")");
+  }
+
   private static WebElement button(WebElement within, String text) {
     return within.findElement(By.xpath(".//button[normalize-space()=\"" + text + "\"]"));
   }
@@ -324,8 +330,7 @@ class ModDashboardBrowserTest {
     Session newbie = api.register("newbie");
     Session mod = api.registerWithRole("mod", "moderator");
     long postId = api.createPost(author, "Held back");
-    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word','heldword','hold', "
-        + mod.id() + ")");
+    holdHeldword(mod);
     long commentId = api.comment(newbie, postId, "A harmless heldword.", null);
 
     ChromeDriver page = dashboard(mod);
@@ -370,8 +375,7 @@ class ModDashboardBrowserTest {
     assertTrue(page.findElement(By.id("pending-empty")).isDisplayed());
     assertEquals("Parley moderation", page.getTitle());
 
-    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word','heldword','hold', "
-        + mod.id() + ")");
+    holdHeldword(mod);
     long commentId = api.comment(newbie, postId, "This one says heldword, so it waits.", null);
     assertTrue(comment(mod, commentId).getBoolean("pending"));
 
@@ -397,8 +401,7 @@ class ModDashboardBrowserTest {
     Session newbie = api.register("newbie");
     Session mod = api.registerWithRole("mod", "moderator");
     long postId = api.createPost(author, "Held back");
-    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word','heldword','hold', "
-        + mod.id() + ")");
+    holdHeldword(mod);
     long commentId = api.comment(newbie, postId, "heldword again", null);
 
     ChromeDriver page = dashboard(mod);
