@@ -32,11 +32,14 @@ import java.util.Map;
  */
 public final class Notifications {
 
-  /** What a reader may see of their notifications now (n: notifications, p: its post, c: its comment). */
+  /**
+   * What a reader may see of their notifications now (n: notifications, p: its post, c: its comment; a post or
+   * comment deleted by hand is gone, not listed: V21).
+   */
   private static final String VISIBLE = """
       (n.kind IN ('moderation', 'report') OR (
-         %s
-         AND (c.id IS NULL OR (%s))
+         p.id IS NOT NULL AND %s
+         AND (n.comment_id IS NULL OR (c.id IS NOT NULL AND %s))
          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = n.user_id AND b.blocked_id = n.actor_id)))"""
       .formatted(Visibility.listed("p"), Visibility.listed("c"));
 

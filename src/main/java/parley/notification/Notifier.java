@@ -56,29 +56,41 @@ public final class Notifier {
                   FROM notification_settings s WHERE s.user_id = r.user_id), true)""";
 
   /**
-   * Whether reader r may hear of something its actor did in a thread: not their own doing, in a thread everyone may
-   * see and r did not mute, by someone r did not block, of a kind r wants.
+   * Whether reader r may hear of something its actor did in a thread whose listing was checked already: not their own
+   * doing, in a thread r did not mute, by someone r did not block, of a kind r wants.
    */
-  private static String inThread(String post, String actor) {
+  private static String forReader(String post, String actor) {
     return """
         r.user_id <> %2$s
-         AND EXISTS (SELECT 1 FROM posts p WHERE p.id = %1$s AND %3$s)
          AND NOT EXISTS (SELECT 1 FROM thread_follows m WHERE m.post_id = %1$s AND m.user_id = r.user_id
                          AND NOT m.following)
          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = r.user_id AND b.blocked_id = %2$s)
-         AND\s""".formatted(post, actor, Visibility.listed("p")) + WANTS;
+         AND\s""".formatted(post, actor) + WANTS;
+  }
+
+  /** {@link #forReader}, in a thread everyone may see. */
+  private static String inThread(String post, String actor) {
+    return "EXISTS (SELECT 1 FROM posts p WHERE p.id = " + post + " AND " + Visibility.listed("p") + ")\n AND "
+        + forReader(post, actor);
   }
 
   /**
    * Who hears of each of several new comments, each reader once per comment with the first kind that applies. One
    * row per comment in $1..$4 (post, comment, author, source), in the order they were written; their mentions as
    * pairs of the comment's place in that order (from 1) and the account, $5 and $6. The notifications are made in
-   * the comments' order, so a reader's are numbered in the order of their causes. Public for the plan tests.
+   * the comments' order, so a reader's are numbered in the order of their causes. What depends on the comment alone
+   * (it and its thread listed, its parent, when it was written) is read once per comment in {@code w}, not once per
+   * reader. Public for the plan tests.
    */
   public static final String FROM_COMMENTS = """
       WITH w AS (
-        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) WITH ORDINALITY
-          AS w(post_id, comment_id, actor_id, source, n)
+        SELECT w.*, c.parent_id, c.created_at
+          FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) WITH ORDINALITY
+            AS w(post_id, comment_id, actor_id, source, n)
+          JOIN comments c ON c.id = w.comment_id AND\s""" + Visibility.listed("c") + """
+
+         WHERE EXISTS (SELECT 1 FROM posts p WHERE p.id = w.post_id AND\s""" + Visibility.listed("p") + """
+      )
       ), m AS (
         SELECT * FROM unnest($5::bigint[], $6::bigint[]) AS m(n, user_id)
       ), commenters AS (
@@ -87,13 +99,12 @@ public final class Notifier {
           FROM thread_commenters k WHERE k.post_id IN (SELECT post_id FROM w)
       ), cand AS (
         SELECT w.n, pc.author_id AS user_id, 'reply' AS kind, 1 AS rank
-          FROM w JOIN comments c ON c.id = w.comment_id JOIN comments pc ON pc.id = c.parent_id
+          FROM w JOIN comments pc ON pc.id = w.parent_id
         UNION ALL SELECT m.n, m.user_id, 'mention', 2 FROM m
         UNION ALL SELECT w.n, p.author_id, 'comment', 3 FROM w JOIN posts p ON p.id = w.post_id
         -- A follow counts from when it was made, however late the notifier reaches the comment.
         UNION ALL SELECT w.n, f.user_id, 'followed', 4
-          FROM w JOIN comments c ON c.id = w.comment_id
-          JOIN thread_follows f ON f.post_id = w.post_id AND f.following AND f.since <= c.created_at
+          FROM w JOIN thread_follows f ON f.post_id = w.post_id AND f.following AND f.since <= w.created_at
         -- Only comments before this one count.
         UNION ALL SELECT w.n, k.author_id, 'followed', 4
           FROM w JOIN commenters k ON k.post_id = w.post_id AND k.first < w.comment_id
@@ -102,9 +113,7 @@ public final class Notifier {
       )
       INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id)
       SELECT r.user_id, r.kind, w.source, w.post_id, w.comment_id, w.actor_id FROM r JOIN w ON w.n = r.n
-       WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = w.comment_id AND\s""" + Visibility.listed("c") + """
-      )
-         AND\s""" + inThread("w.post_id", "w.actor_id") + """
+       WHERE\s""" + forReader("w.post_id", "w.actor_id") + """
 
        ORDER BY w.n, r.user_id
       ON CONFLICT (user_id, source) DO NOTHING

@@ -373,6 +373,52 @@ class NotificationsTest {
     assertEquals(later, nextNotification(erinInbox, erin).getLong("commentId"));
   }
 
+  /**
+   * Parley never deletes a post, comment or account, but an operator may, by hand: the notifications about it go with
+   * it (a post's, a comment's), an actor's name is forgotten, as the foreign keys did before V21; and a notification
+   * whose post or comment is gone anyway (made by hand) is neither listed nor counted.
+   */
+  @Test
+  void whatIsDeletedByHandTakesItsNotificationsWithItAndADanglingOneIsNotShown() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session erin = api.register("erin");
+    long kept = api.createPost(alice, "Kept");
+    long purged = api.createPost(alice, "Purged");
+    LiveClient aliceInbox = inbox(alice);
+    long onKept = comment(bob, kept, "stays", null);
+    long purgedComment = comment(bob, kept, "purged by hand", null);
+    long onPurged = comment(bob, purged, "in a purged thread", null);
+    for (int i = 0; i < 3; i++) nextNotification(aliceInbox, alice);
+    assertEquals(3, unread(alice));
+    String aliceId = Long.toString(alice.id());
+    TestParley.sql("INSERT INTO notifications (user_id, kind, source, post_id, actor_id) VALUES (" + aliceId
+        + ", 'moderation', 'test:erin', " + kept + ", " + erin.id() + ")");
+
+    TestParley.sql("DELETE FROM comments WHERE id = " + purgedComment);
+    TestParley.sql("DELETE FROM comments WHERE id = " + onPurged);
+    TestParley.sql("DELETE FROM posts WHERE id = " + purged);
+    TestParley.sql("DELETE FROM users WHERE id = " + erin.id());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM notifications WHERE comment_id IN (" + purgedComment + ", "
+        + onPurged + ") OR post_id = " + purged), "the purged comments' and post's notifications went with them");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM notifications WHERE source = 'test:erin' AND actor_id IS NULL"),
+        "the deleted actor is forgotten, the notification kept");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM notifications WHERE comment_id = " + onKept));
+    assertEquals(2, unread(alice), "the comment that stays, and the moderation note");
+
+    // References to nothing, as a hand-made row could have: a post that does not exist, a comment that does not.
+    TestParley.sql("INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id) VALUES (" + aliceId
+        + ", 'comment', 'test:no-post', 999999999, NULL, " + bob.id() + "), (" + aliceId
+        + ", 'reply', 'test:no-comment', " + kept + ", 999999999, " + bob.id() + ")");
+    JsonArray items = items(alice);
+    List<String> kinds = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) kinds.add(items.getJsonObject(i).getString("kind"));
+    assertEquals(List.of("moderation", "comment"), kinds, items.encodePrettily());
+    assertEquals(onKept, items.getJsonObject(1).getJsonObject("comment").getLong("id"));
+    assertNull(items.getJsonObject(0).getJsonObject("actor"), "the deleted actor: " + items.getJsonObject(0));
+    assertEquals(2, unread(alice), "the comment that stays and the moderation note; nothing dangling");
+  }
+
   @Test
   void refusals() {
     Session alice = api.register("alice");
