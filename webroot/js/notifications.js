@@ -106,8 +106,9 @@ async function start() {
   });
   // The header's badge listens to this reader's topic; the list follows what it hears.
   document.addEventListener('parley:notifications', (e) => {
-    if (e.detail.type === 'notification.created') {
-      load(true).then(() => announce('1 new notification')).catch(() => {});
+    if (e.detail.type === 'notification.created' || e.detail.type === 'notifications.created') {
+      const n = e.detail.data.items?.length ?? 1;
+      load(true).then(() => announce(n === 1 ? '1 new notification' : `${n} new notifications`)).catch(() => {});
     } else {
       const read = new Set(e.detail.data.ids);
       items = items.map((n) => (read.has(n.id) ? { ...n, read: true } : n));

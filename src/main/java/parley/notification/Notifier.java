@@ -26,7 +26,8 @@ import java.util.Set;
 /**
  * Makes notifications from committed writes: a commit listener, so no repository knows about notifications. Each
  * event that concerns someone becomes at most one notification per reader, stored and announced on the reader's
- * own topic ({@code notification.created}, in the same transaction), and only for readers who may see it:
+ * own topic ({@code notification.created}, or {@code notifications.created} for several made in one batch, in the
+ * same transaction), and only for readers who may see it:
  *
  * <ul>
  *   <li>a new comment: its parent's author (reply), then the people it mentions (mention, the first ten), then the
@@ -556,14 +557,24 @@ public final class Notifier {
             : Math.min(Notifications.UNREAD_COUNTED, Math.max(0, total - after));
         later.put(user, after + 1);
       }
-      List<Publication> out = new ArrayList<>(inOrder.size());
+      // One announcement per reader: a reader the batch made several for hears of them together, each with the
+      // count right after it, as it would have heard them one by one (an event row per notification was a third of
+      // the batch's rows).
+      java.util.Map<Long, JsonArray> byReader = new java.util.LinkedHashMap<>();
       for (int i = 0; i < inOrder.size(); i++) {
         Row row = inOrder.get(i);
-        JsonObject data = new JsonObject().put("id", row.getLong("id")).put("kind", row.getString("kind"))
-            .put("postId", row.getLong("post_id")).put("commentId", row.getLong("comment_id"))
-            .put("unread", counts[i]);
-        out.add(Publication.of(EventType.NOTIFICATION_CREATED, null, data).toUsers(List.of(row.getLong("user_id"))));
+        byReader.computeIfAbsent(row.getLong("user_id"), user -> new JsonArray()).add(new JsonObject()
+            .put("id", row.getLong("id")).put("kind", row.getString("kind")).put("postId", row.getLong("post_id"))
+            .put("commentId", row.getLong("comment_id")).put("unread", counts[i]));
       }
+      List<Publication> out = new ArrayList<>(byReader.size());
+      byReader.forEach((user, items) -> {
+        Publication told = items.size() == 1
+            ? Publication.of(EventType.NOTIFICATION_CREATED, null, items.getJsonObject(0))
+            : Publication.of(EventType.NOTIFICATIONS_CREATED, null, new JsonObject().put("items", items)
+                .put("unread", items.getJsonObject(items.size() - 1).getLong("unread")));
+        out.add(told.toUsers(List.of(user)));
+      });
       // Not awaited: the transaction sends COMMIT right behind the announcements and waits for them itself.
       box.publishMany(out);
       return Future.<Void>succeededFuture();

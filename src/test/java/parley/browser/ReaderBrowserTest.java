@@ -95,6 +95,44 @@ class ReaderBrowserTest {
     waitFor(a, 2).withMessage("the other tab hears it was read").until(d -> badge(d).equals("0"));
   }
 
+  /**
+   * What one notifier batch makes for a reader (writes that queued up while it was busy) reaches them in one event,
+   * notifications.created: the badge counts all of it, the open inbox lists it and says how many arrived.
+   */
+  @Test
+  void notificationsMadeTogetherArriveTogetherOnTheBadgeAndInTheInbox() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = api.createPost(alice, "Alice asks");
+    for (int i = 0; i < 3; i++) api.comment(bob, postId, "Bob answers " + i, null);
+    parley.notification.Notifier notifier = TestParley.server().running().notifier();
+    notifier.idle().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    // As if the notifier had not reached the three comments yet: the catch-up below makes them in one batch.
+    TestParley.sql("DELETE FROM notifications");
+    TestParley.sql("DELETE FROM notification_sources");
+
+    WebDriver a = browsers.open("alice");
+    signIn(a, base, alice);
+    a.get(base + "/notifications");
+    waitFor(a, 10).until(d -> d.findElement(By.id("inbox-empty")).isDisplayed());
+    assertEquals("0", badge(a));
+    // One more comment, notified on its own: once the badge shows it, the page hears alice's topic.
+    api.comment(bob, postId, "Bob answers again", null);
+    waitFor(a, 10).withMessage("one notification, alone").until(d -> badge(d).equals("1"));
+    waitFor(a, 5).until(d -> "1 new notification".equals(
+        js(d, "return document.getElementById('announcer')?.textContent;")));
+
+    notifier.catchUp(java.time.Duration.ofMinutes(10), java.time.Duration.ZERO)
+        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertEquals(1, TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.user." + alice.id()
+        + "' AND type = 'notifications.created'"), "the three announced together");
+    waitFor(a, 5).withMessage("the badge counts all four").until(d -> badge(d).equals("4"));
+    waitFor(a, 5).withMessage("the inbox says how many arrived").until(d -> "3 new notifications".equals(
+        js(d, "return document.getElementById('announcer')?.textContent;")));
+    waitFor(a, 5).until(d -> d.findElement(By.cssSelector(".inbox-item.unread a")).getText()
+        .startsWith("4 new comments on Alice asks"));
+  }
+
   @Test
   void aPermalinkOpensTheThreadAtTheCommentEvenPastTheDepthLimit() {
     Session alice = api.register("alice");

@@ -46,12 +46,23 @@ class NotificationsTest {
     return socket;
   }
 
-  /** The next notification.created announced to the user (other events on their topic are skipped). */
-  private static JsonObject nextNotification(LiveClient socket, Session user) throws InterruptedException {
-    while (true) {
+  /** Notifications announced together (notifications.created) and not yet taken, by socket. */
+  private final java.util.Map<LiveClient, java.util.ArrayDeque<JsonObject>> announcedTogether = new java.util.HashMap<>();
+
+  /**
+   * The next notification announced to the user, alone (notification.created) or with others of the same batch
+   * (notifications.created, taken one by one); other events on their topic are skipped.
+   */
+  private JsonObject nextNotification(LiveClient socket, Session user) throws InterruptedException {
+    java.util.ArrayDeque<JsonObject> waiting = announcedTogether.computeIfAbsent(socket, s -> new java.util.ArrayDeque<>());
+    while (waiting.isEmpty()) {
       JsonObject event = socket.nextEvent("parley.user." + user.id());
       if ("notification.created".equals(event.getString("type"))) return event.getJsonObject("data");
+      if ("notifications.created".equals(event.getString("type"))) {
+        event.getJsonObject("data").getJsonArray("items").forEach(item -> waiting.add((JsonObject) item));
+      }
     }
+    return waiting.poll();
   }
 
   private JsonArray items(Session user) {

@@ -1,6 +1,7 @@
 package parley.notification;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -81,10 +82,31 @@ class NotifierBatchTest {
     return column("SELECT user_id || ' ' || kind || ' ' || comment_id FROM notifications ORDER BY user_id, comment_id");
   }
 
-  /** The notification.created events on a reader's topic after a seq, their data in seq order. */
+  /**
+   * The notifications announced on a reader's topic after a seq, in seq order: each notification.created's data, and
+   * each item of a notifications.created (several made in one batch).
+   */
   private static List<JsonObject> announced(Session user, long after) throws Exception {
-    return column("SELECT data::text FROM events WHERE topic = 'parley.user." + user.id() + "' AND seq > " + after
-        + " AND type = 'notification.created' ORDER BY seq").stream().map(JsonObject::new).toList();
+    List<JsonObject> told = new ArrayList<>();
+    for (String data : column("SELECT data::text FROM events WHERE topic = 'parley.user." + user.id() + "' AND seq > "
+        + after + " AND type IN ('notification.created', 'notifications.created') ORDER BY seq")) {
+      JsonObject event = new JsonObject(data);
+      if (event.containsKey("items")) {
+        JsonArray items = event.getJsonArray("items");
+        assertEquals(items.getJsonObject(items.size() - 1).getLong("unread"), event.getLong("unread"),
+            "announced together, with the count after the last: " + data);
+        items.forEach(item -> told.add((JsonObject) item));
+      } else {
+        told.add(event);
+      }
+    }
+    return told;
+  }
+
+  /** How many announcements of new notifications a reader's topic has after a seq. */
+  private static String announcements(Session user, long after) throws Exception {
+    return column("SELECT count(*) FROM events WHERE topic = 'parley.user." + user.id() + "' AND seq > " + after
+        + " AND type IN ('notification.created', 'notifications.created')").get(0);
   }
 
   private static long head(Session user) throws Exception {
@@ -138,8 +160,8 @@ class NotifierBatchTest {
     }
     List<Long> bobsComments = bobHeard.stream().map(data -> data.getLong("commentId")).toList();
     assertEquals(bobsComments.stream().sorted().toList(), bobsComments, "bob's in the order written");
-    assertEquals(List.of(String.valueOf(bobHeard.size())), column("SELECT count(*) FROM events WHERE topic = "
-        + "'parley.user." + bob.id() + "' AND type = 'notification.created' AND seq > " + bobHead));
+    assertEquals("1", announcements(bob, bobHead), "one batch, one announcement for each reader: bob's 26 together");
+    assertEquals("1", announcements(alice, aliceHead));
 
     assertEquals(List.of("40"), column("SELECT count(*) FROM notification_sources WHERE source LIKE 'parley.post.%'"),
         "every write of the batch is marked handled");
