@@ -19,7 +19,7 @@ const UNDO_MS = 5000;
 const LOG_SIZE = 30;
 const STREAM_SIZE = 50;
 const REASONS = { spam: 'Spam', harassment: 'Harassment', hate: 'Hate', misinformation: 'Misinformation',
-  off_topic: 'Off topic', other: 'Other' };
+  off_topic: 'Off topic', other: 'Other', screening: 'Held words or links, edited in' };
 const QUEUE_NAMES = { open: 'Open reports', dismissed: 'Dismissed reports', actioned: 'Reports acted on' };
 const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -418,9 +418,15 @@ function reportList(item) {
   }
   return h('ul', { class: 'reports' }, [...byReason].map(([reason, reports]) => h('li', {},
     h('p', {}, h('strong', { class: 'reason' }, reasonLabel(reason)), ' from ',
-      reports.flatMap((r, i) => [i ? ', ' : '', person(r.reporter?.username)])),
+      reports.flatMap((r, i) => [i ? ', ' : '', r.reporter ? person(r.reporter.username) : reporterless(r)])),
     reports.filter((r) => r.details).map((r) => h('blockquote', { class: 'details' },
-      h('p', {}, r.details), h('p', { class: 'meta' }, '— ', r.reporter?.username ?? 'someone', ', ', time(r.createdAt)))))));
+      h('p', {}, r.details), h('p', { class: 'meta' }, '— ', r.reporter?.username ?? reporterless(r).textContent, ', ',
+        time(r.createdAt)))))));
+}
+
+/** Who filed a report without a reporter: Parley, when an edit brought in what its holds hold (else, someone). */
+function reporterless(report) {
+  return h('span', {}, report.reason === 'screening' ? 'Parley' : 'someone');
 }
 
 /**

@@ -196,8 +196,8 @@ public final class Comments {
       + " AND " + Visibility.inThreadFor("c", "$2", "$3");
 
   private static final String LOCK_COMMENT = "SELECT author_id, post_id, deleted_at IS NOT NULL AS deleted, "
-      + "hidden_at IS NOT NULL AS hidden, pending_at IS NOT NULL AS pending FROM comments WHERE id = $1 "
-      + "FOR NO KEY UPDATE";
+      + "hidden_at IS NOT NULL AS hidden, pending_at IS NOT NULL AS pending, body, body_html FROM comments "
+      + "WHERE id = $1 FOR NO KEY UPDATE";
 
   private static final String UPDATE = "UPDATE comments SET body = $2, body_html = $3, edited_at = now() WHERE id = $1";
 
@@ -732,9 +732,14 @@ public final class Comments {
             }
             return screening.screenEdit(conn, caller, input.body())
                 .compose(v -> Mentions.render(conn, input.body()))
-                .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), rendered.html())));
+                .compose(rendered -> (target.pending() ? Future.<String>succeededFuture(null)
+                    : screening.reviewEdit(conn, caller, target.body(), Markdown.links(target.bodyHtml()),
+                        input.body(), rendered.links()))
+                    .compose(why -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), rendered.html()))
+                        .map(why)));
           })
-          .compose(v -> findAny(conn, id))
+          .compose(why -> findAny(conn, id).compose(comment -> (why == null ? Future.<Void>succeededFuture()
+              : screening.report(box, "comment", id, why)).map(comment)))
           // A pending comment has no readers yet: its edit is news to the moderators who will review it, no one else.
           .compose(comment -> box.publish(comment.pending()
               ? Publication.of(EventType.COMMENT_PENDING_EDITED, comment.authorId(), comment.toJson())
@@ -773,7 +778,7 @@ public final class Comments {
   }
 
   private record Target(long authorId, long postId, boolean deleted, boolean hidden, boolean pending,
-      boolean postHidden) {
+      boolean postHidden, String body, String bodyHtml) {
   }
 
   /** Locks the comment's post, then the comment: the same order as every other write to the thread. */
@@ -784,7 +789,8 @@ public final class Comments {
           return conn.preparedQuery(LOCK_COMMENT).execute(Tuple.of(id)).map(rows -> {
             Row row = rows.iterator().next();
             return new Target(row.getLong("author_id"), row.getLong("post_id"), row.getBoolean("deleted"),
-                row.getBoolean("hidden"), row.getBoolean("pending"), postHidden);
+                row.getBoolean("hidden"), row.getBoolean("pending"), postHidden, row.getString("body"),
+                row.getString("body_html"));
           });
         });
   }

@@ -33,10 +33,15 @@ public final class Markdown {
 
     /** How many links out of Parley it has (mentions of Parley's own users not counted). */
     public int links() {
-      int count = 0;
-      for (int at = html.indexOf(LINK_OUT); at >= 0; at = html.indexOf(LINK_OUT, at + 1)) count++;
-      return count;
+      return Markdown.links(html);
     }
+  }
+
+  /** How many links out of Parley HTML this class rendered has (as stored with a post or comment). */
+  public static int links(String html) {
+    int count = 0;
+    for (int at = html.indexOf(LINK_OUT); at >= 0; at = html.indexOf(LINK_OUT, at + 1)) count++;
+    return count;
   }
 
   private static final int EXCERPT_LENGTH = 280;

@@ -153,7 +153,7 @@ public final class Notifier {
                CASE rp.target_type WHEN 'post' THEN rp.target_id
                     ELSE (SELECT c.post_id FROM comments c WHERE c.id = rp.target_id) END AS post_id,
                CASE rp.target_type WHEN 'comment' THEN rp.target_id END AS comment_id
-          FROM reports rp WHERE rp.id = ANY($1)),
+          FROM reports rp WHERE rp.id = ANY($1) AND rp.reporter_id IS NOT NULL),
       actor AS (SELECT id FROM users WHERE username = $2)
       INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id, data)
       SELECT r.user_id, r.kind, 'report:' || r.report_id, r.post_id, r.comment_id, (SELECT id FROM actor),

@@ -165,6 +165,17 @@ public final class Posts {
   }
 
   /** The text screening reads: title, body and sources. */
+  /** What the holds read of a post as it stands: as {@link #screened(PostInput)}. */
+  private static String screened(Post post) {
+    return String.join("\n", post.title(), post.description() == null ? "" : post.description(), post.body(),
+        String.join("\n", post.sources()));
+  }
+
+  /** A post's links out, as the holds count them for a new post: its body's and its sources. */
+  private static int links(Post post) {
+    return Markdown.links(post.bodyHtml()) + post.sources().size();
+  }
+
   private static String screened(PostInput input) {
     return String.join("\n", input.title() == null ? "" : input.title(),
         input.description() == null ? "" : input.description(), input.body() == null ? "" : input.body(),
@@ -248,14 +259,19 @@ public final class Posts {
       SqlConnection conn = box.connection();
       return lockForAuthor(conn, id, caller, false)
           .compose(v -> screening.screenEdit(conn, caller, screened(input)))
-          .compose(v -> input.body() == null ? Future.<Markdown.Rendered>succeededFuture(null)
-              : Mentions.render(conn, input.body()))
-          .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
-              rendered == null ? null : rendered.html(),
-              rendered == null ? null : rendered.excerpt(),
-              input.sources() == null ? null : input.sources().toArray(String[]::new),
-              input.tags() == null ? null : input.tags().toArray(String[]::new), input.description())))
           .compose(v -> findIn(conn, id))
+          .compose(before -> (input.body() == null ? Future.<Markdown.Rendered>succeededFuture(null)
+              : Mentions.render(conn, input.body()))
+              .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
+                  rendered == null ? null : rendered.html(),
+                  rendered == null ? null : rendered.excerpt(),
+                  input.sources() == null ? null : input.sources().toArray(String[]::new),
+                  input.tags() == null ? null : input.tags().toArray(String[]::new), input.description())))
+              .compose(v -> findIn(conn, id))
+              .compose(after -> (after.pending() ? Future.<String>succeededFuture(null)
+                  : screening.reviewEdit(conn, caller, screened(before), links(before), screened(after), links(after)))
+                  .compose(why -> why == null ? Future.<Void>succeededFuture() : screening.report(box, "post", id, why))
+                  .map(after)))
           // A pending post has no readers yet: its edit is news to the moderators who will review it, no one else.
           .compose(post -> box.publish(post.pending()
               ? Publication.of(EventType.POST_PENDING_EDITED, post.authorId(), post.toJson())

@@ -75,8 +75,9 @@ public final class ReportRoutes {
     String status = ctx.request().getParam("status", "open");
     if (!QUEUE_STATUSES.contains(status)) throw Problem.invalid("status", "must be open, dismissed or actioned");
     String reason = ctx.request().getParam("reason");
-    if (reason != null && !Reports.REASONS.contains(reason)) {
-      throw Problem.invalid("reason", "must be one of spam, harassment, hate, misinformation, off_topic, other");
+    if (reason != null && !Reports.QUEUE_REASONS.contains(reason)) {
+      throw Problem.invalid("reason",
+          "must be one of spam, harassment, hate, misinformation, off_topic, other, screening");
     }
     Page page = Page.of(ctx, 20, 100);
     reports.queue(status, reason, page)

@@ -18,6 +18,7 @@ import parley.http.Idempotency;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Problem;
+import parley.screening.Screening;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,6 +34,9 @@ public final class Reports {
 
   public static final Set<String> REASONS = Set.of("spam", "harassment", "hate", "misinformation", "off_topic",
       "other");
+  /** The reasons the queue can be filtered by: people's, and Parley's own ({@link Screening#REPORTED}). */
+  static final Set<String> QUEUE_REASONS = Set.of("spam", "harassment", "hate", "misinformation", "off_topic",
+      "other", Screening.REPORTED);
 
   /** What a report is about: a post or a comment. */
   public enum Target {
@@ -98,7 +102,7 @@ public final class Reports {
 
   /** The reports themselves of the queue items on one page ($2 types, $3 ids), oldest first. */
   private static final String QUEUE_REPORTS = "SELECT r.id, r.target_type, r.target_id, r.reason, r.details, "
-      + "r.created_at, u.username FROM reports r JOIN users u ON u.id = r.reporter_id "
+      + "r.created_at, u.username FROM reports r LEFT JOIN users u ON u.id = r.reporter_id "
       + "WHERE r.status = $1 AND (r.target_type, r.target_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[])) "
       + "ORDER BY r.id";
 
@@ -201,7 +205,9 @@ public final class Reports {
             for (Row r : reports) {
               JsonObject item = byTarget.get(r.getString("target_type") + ":" + r.getLong("target_id"));
               if (item != null) item.getJsonArray("reports").add(new JsonObject().put("id", r.getLong("id"))
-                  .put("reporter", new JsonObject().put("username", r.getString("username")))
+                  // No reporter: Parley's own report (an edit the holds matched, V22).
+                  .put("reporter", r.getString("username") == null ? null
+                      : new JsonObject().put("username", r.getString("username")))
                   .put("reason", r.getString("reason")).put("details", r.getString("details"))
                   .put("createdAt", Iso.format(r.getOffsetDateTime("created_at"))));
             }

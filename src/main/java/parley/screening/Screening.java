@@ -8,6 +8,10 @@ import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
 import parley.access.Visibility;
 import parley.config.Holds;
+import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
+import parley.http.Iso;
 import parley.http.Problem;
 import parley.http.ProblemType;
 
@@ -21,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Pre-moderation: decides, inside the transaction that writes a new post or comment, whether it is published, held
  * for review (it becomes pending) or refused. In order: a filter entry that refuses (422 naming the rule), then the
  * holds: a filter entry that holds, more links than allowed, and a new account's first posts and comments.
- * Moderators and admins are never screened. Edits are checked against the refusing entries only.
+ * Moderators and admins are never screened. An edit is refused as new content is; what would hold new content
+ * is reported to the moderators when an edit brings it ({@link #reviewEdit}), and the content stays published.
  */
 public final class Screening {
 
@@ -45,6 +50,14 @@ public final class Screening {
       SELECT (SELECT count(*) FROM (SELECT 1 FROM posts p WHERE p.author_id = $1 AND %s LIMIT $2) x) AS posts,
              (SELECT count(*) FROM (SELECT 1 FROM comments c WHERE c.author_id = $1 AND %s LIMIT $3) y) AS comments
       """.formatted(Visibility.listed("p"), Visibility.listed("c"));
+
+  /** The reason of Parley's own reports (V22): the holds matched an edit of published content. */
+  public static final String REPORTED = "screening";
+
+  private static final String REPORT = """
+      INSERT INTO reports (reporter_id, target_type, target_id, reason, details) VALUES (NULL, $1, $2, 'screening', $3)
+      ON CONFLICT (target_type, target_id) WHERE status = 'open' AND reporter_id IS NULL DO NOTHING
+      RETURNING id, status, created_at""";
 
   private final Holds holds;
   /** Compiled entries by id and text, so each is compiled once per node. */
@@ -118,6 +131,45 @@ public final class Screening {
     return filters(client).map(filters -> {
       refuseIfListed(filters, text);
       return null;
+    });
+  }
+
+  /**
+   * Why the moderators should look at an edit of published content, or null: a hold entry that the text as edited
+   * matches (or cannot be checked against in time) and the text before did not, or more links out than
+   * {@code PARLEY_HOLD_LINKS} where the edit added links. What the holds would have held as new content stays
+   * published when it comes by an edit, and is reported to the moderators instead ({@link #report}): spammers post
+   * something harmless and edit their links in once it is published. Moderators and admins are never screened.
+   */
+  public Future<String> reviewEdit(SqlClient client, Principal author, String before, int linksBefore, String after,
+      int linksAfter) {
+    if (author.isModerator()) return Future.succeededFuture(null);
+    return filters(client).map(filters -> {
+      for (Filter filter : filters) {
+        if (Filter.HOLD.equals(filter.action()) && filter.test(after) != Filter.Outcome.NO_MATCH
+            && filter.test(before) == Filter.Outcome.NO_MATCH) {
+          return "Edited to match " + filter.describe() + " (filter " + filter.id() + ")";
+        }
+      }
+      if (linksAfter > holds.maxLinks() && linksAfter > linksBefore) {
+        return "Edited to " + linksAfter + " links (more than " + holds.maxLinks() + ")";
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Files Parley's own report on a post or comment (no reporter, the reason {@code screening}, {@code why} as its
+   * details) and tells the moderators, unless one of Parley's reports on it is open already (V22).
+   */
+  public Future<Void> report(EventLog.Outbox box, String targetType, long targetId, String why) {
+    return box.connection().preparedQuery(REPORT).execute(Tuple.of(targetType, targetId, why)).compose(rows -> {
+      if (rows.size() == 0) return Future.<Void>succeededFuture();
+      Row row = rows.iterator().next();
+      JsonObject report = new JsonObject().put("id", row.getLong("id")).put("targetType", targetType)
+          .put("targetId", targetId).put("reason", REPORTED).put("details", why).put("status", row.getString("status"))
+          .put("createdAt", Iso.format(row.getOffsetDateTime("created_at"))).putNull("reporter");
+      return box.publish(Publication.of(EventType.REPORT_CREATED, null, report));
     });
   }
 

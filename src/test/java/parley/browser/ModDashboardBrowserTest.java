@@ -114,6 +114,30 @@ class ModDashboardBrowserTest {
     assertEquals("(1) Parley moderation", page.getTitle());
   }
 
+  /** Parley's own report (an edit brought in a held word) arrives live, from Parley, saying what matched. */
+  @Test
+  void anEditThatBringsInAHeldWordArrivesLiveAsParleysReport() throws Exception {
+    Session author = api.register("maria_k");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    holdHeldword(mod);
+    long postId = api.createPost(author, "Harbour footbridge");
+    long commentId = api.comment(author, postId, "A fine bridge.", null);
+    ChromeDriver page = dashboard(mod);
+    assertEquals(0, page.findElements(By.cssSelector("#queue > li")).size());
+
+    assertEquals(200, api.patch("/api/comments/" + commentId, author,
+        new JsonObject().put("body", "A fine bridge. Buy heldword now")).status());
+    WebElement card = card(page, commentId);
+    String text = card.getText();
+    long filterId = TestParley.count("SELECT id FROM mod_filters WHERE pattern = 'heldword'");
+    for (String expected : List.of("A fine bridge. Buy heldword now", "1 report", "Held words or links, edited in from Parley",
+        "Edited to match the word \"heldword\" (filter " + filterId + ")", "— Parley")) {
+      assertTrue(text.contains(expected), "\"" + expected + "\" in: " + text);
+    }
+    assertFalse(text.contains("null") || text.contains("someone"), text);
+    assertEquals("(1) Parley moderation", page.getTitle());
+  }
+
   @Test
   void aCommentEditedAfterItWasReportedShowsWhatWasReportedOnTheCardAndOnTheThread() throws Exception {
     Session author = api.register("maria_k");
