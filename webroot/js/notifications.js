@@ -106,7 +106,8 @@ async function start() {
   });
   // The header's badge listens to this reader's topic; the list follows what it hears.
   document.addEventListener('parley:notifications', (e) => {
-    if (e.detail.type === 'notification.created' || e.detail.type === 'notifications.created') {
+    if (e.detail.type === 'notification.created') {
+      // Several made together come as one event: the newest, and all of them in items.
       const n = e.detail.data.items?.length ?? 1;
       load(true).then(() => announce(n === 1 ? '1 new notification' : `${n} new notifications`)).catch(() => {});
     } else {

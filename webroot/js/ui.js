@@ -184,7 +184,7 @@ function startBadge(s, count, unreadWord) {
   refetch();
   connection().subscribe(`parley.user.${s.user.id}`, {
     onEvent: (e) => {
-      if (!['notification.created', 'notifications.created', 'notifications.read'].includes(e.type)) return;
+      if (e.type !== 'notification.created' && e.type !== 'notifications.read') return;
       show(e.data.unread);
       document.dispatchEvent(new CustomEvent('parley:notifications', { detail: e }));
     },

@@ -46,13 +46,11 @@ public enum EventType {
   COMMENT_RESTORED("comment.restored", Content.COMMENT, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
   /** Someone commented on your post or replied to your comment. */
   REPLY_CREATED("reply.created", Content.COMMENT, Audience.USERS),
-  /** A new notification for you (its id, kind, where, who, and your unread count); details over REST. */
-  NOTIFICATION_CREATED("notification.created", Content.NONE, Audience.USERS),
   /**
-   * Several new notifications for you, made together (what one notifier batch made for you under load): each as
-   * {@link #NOTIFICATION_CREATED} would say it, in order, and your unread count after the last.
+   * A new notification for you (its id, kind, where, and your unread count); details over REST. When one batch of
+   * the notifier made several for you, the newest, with all of them in {@code items}.
    */
-  NOTIFICATIONS_CREATED("notifications.created", Content.NONE, Audience.USERS),
+  NOTIFICATION_CREATED("notification.created", Content.NONE, Audience.USERS),
   /** You read notifications (on any device): which, and your unread count now. */
   NOTIFICATIONS_READ("notifications.read", Content.NONE, Audience.USERS),
   REPORT_CREATED("report.created", Content.NONE, Audience.MOD),

@@ -26,8 +26,8 @@ import java.util.Set;
 /**
  * Makes notifications from committed writes: a commit listener, so no repository knows about notifications. Each
  * event that concerns someone becomes at most one notification per reader, stored and announced on the reader's
- * own topic ({@code notification.created}, or {@code notifications.created} for several made in one batch, in the
- * same transaction), and only for readers who may see it:
+ * own topic ({@code notification.created}, one per reader per batch, in the same transaction), and only for readers
+ * who may see it:
  *
  * <ul>
  *   <li>a new comment: its parent's author (reply), then the people it mentions (mention, the first ten), then the
@@ -557,9 +557,10 @@ public final class Notifier {
             : Math.min(Notifications.UNREAD_COUNTED, Math.max(0, total - after));
         later.put(user, after + 1);
       }
-      // One announcement per reader: a reader the batch made several for hears of them together, each with the
-      // count right after it, as it would have heard them one by one (an event row per notification was a third of
-      // the batch's rows).
+      // One announcement per reader: the newest notification the batch made for them, as it always was, and when it
+      // made several, all of them in "items", each with the count right after it, as it would have heard them one by
+      // one (an event row per notification was a third of the batch's rows). A client that knows nothing of items
+      // still shows the right count, and a list it reloads on the event has them all.
       java.util.Map<Long, JsonArray> byReader = new java.util.LinkedHashMap<>();
       for (int i = 0; i < inOrder.size(); i++) {
         Row row = inOrder.get(i);
@@ -569,11 +570,9 @@ public final class Notifier {
       }
       List<Publication> out = new ArrayList<>(byReader.size());
       byReader.forEach((user, items) -> {
-        Publication told = items.size() == 1
-            ? Publication.of(EventType.NOTIFICATION_CREATED, null, items.getJsonObject(0))
-            : Publication.of(EventType.NOTIFICATIONS_CREATED, null, new JsonObject().put("items", items)
-                .put("unread", items.getJsonObject(items.size() - 1).getLong("unread")));
-        out.add(told.toUsers(List.of(user)));
+        JsonObject newest = items.getJsonObject(items.size() - 1).copy();
+        if (items.size() > 1) newest.put("items", items);
+        out.add(Publication.of(EventType.NOTIFICATION_CREATED, null, newest).toUsers(List.of(user)));
       });
       // Not awaited: the transaction sends COMMIT right behind the announcements and waits for them itself.
       box.publishMany(out);

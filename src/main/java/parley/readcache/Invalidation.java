@@ -80,8 +80,8 @@ public record Invalidation(boolean everything, boolean feed, Set<Long> threads, 
             POST_UNLOCKED, COMMENT_CREATED, COMMENT_EDITED, COMMENT_DELETED, COMMENT_HIDDEN, COMMENT_RESTORED,
             COMMENT_SCORE -> { }
         // Nothing anonymous readers see: held content, someone's inbox, reports filed, private notes.
-        case POST_PENDING, COMMENT_PENDING, POST_PENDING_EDITED, COMMENT_PENDING_EDITED, REPLY_CREATED, NOTIFICATION_CREATED,
-            NOTIFICATIONS_CREATED, NOTIFICATIONS_READ, REPORT_CREATED, USER_NOTED, USER_PASSWORD_RESET, RESYNC -> { }
+        case POST_PENDING, COMMENT_PENDING, POST_PENDING_EDITED, COMMENT_PENDING_EDITED, REPLY_CREATED, NOTIFICATION_CREATED, NOTIFICATIONS_READ,
+            REPORT_CREATED, USER_NOTED, USER_PASSWORD_RESET, RESYNC -> { }
         // A post's comment count travels on the feed only, but the post's own JSON shows it too.
         case POST_STATS -> {
           Long counted = new JsonObject(event.envelope()).getJsonObject("data").getLong("postId");

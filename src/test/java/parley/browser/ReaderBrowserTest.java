@@ -97,7 +97,8 @@ class ReaderBrowserTest {
 
   /**
    * What one notifier batch makes for a reader (writes that queued up while it was busy) reaches them in one event,
-   * notifications.created: the badge counts all of it, the open inbox lists it and says how many arrived.
+   * one notification.created with all of them in items: the badge counts all of it, the open inbox lists it and says
+   * how many arrived.
    */
   @Test
   void notificationsMadeTogetherArriveTogetherOnTheBadgeAndInTheInbox() throws Exception {
@@ -125,7 +126,7 @@ class ReaderBrowserTest {
     notifier.catchUp(java.time.Duration.ofMinutes(10), java.time.Duration.ZERO)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     assertEquals(1, TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.user." + alice.id()
-        + "' AND type = 'notifications.created'"), "the three announced together");
+        + "' AND type = 'notification.created' AND data->'items' IS NOT NULL"), "the three announced together");
     waitFor(a, 5).withMessage("the badge counts all four").until(d -> badge(d).equals("4"));
     waitFor(a, 5).withMessage("the inbox says how many arrived").until(d -> "3 new notifications".equals(
         js(d, "return document.getElementById('announcer')?.textContent;")));

@@ -52,7 +52,7 @@ public final class LiveClient implements AutoCloseable {
     frames.add(frame);
   }
 
-  /** Keeps notification.created, notifications.created and notifications.read deliveries too (skipped otherwise). */
+  /** Keeps notification.created and notifications.read deliveries too (they are skipped otherwise). */
   public LiveClient withNotifications() {
     notifications = true;
     return this;

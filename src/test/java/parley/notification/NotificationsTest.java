@@ -46,21 +46,21 @@ class NotificationsTest {
     return socket;
   }
 
-  /** Notifications announced together (notifications.created) and not yet taken, by socket. */
+  /** Notifications announced together (one notification.created with items) and not yet taken, by socket. */
   private final java.util.Map<LiveClient, java.util.ArrayDeque<JsonObject>> announcedTogether = new java.util.HashMap<>();
 
   /**
-   * The next notification announced to the user, alone (notification.created) or with others of the same batch
-   * (notifications.created, taken one by one); other events on their topic are skipped.
+   * The next notification announced to the user, alone or with others of the same batch (a notification.created
+   * with items, taken one by one); other events on their topic are skipped.
    */
   private JsonObject nextNotification(LiveClient socket, Session user) throws InterruptedException {
     java.util.ArrayDeque<JsonObject> waiting = announcedTogether.computeIfAbsent(socket, s -> new java.util.ArrayDeque<>());
     while (waiting.isEmpty()) {
       JsonObject event = socket.nextEvent("parley.user." + user.id());
-      if ("notification.created".equals(event.getString("type"))) return event.getJsonObject("data");
-      if ("notifications.created".equals(event.getString("type"))) {
-        event.getJsonObject("data").getJsonArray("items").forEach(item -> waiting.add((JsonObject) item));
-      }
+      if (!"notification.created".equals(event.getString("type"))) continue;
+      JsonObject data = event.getJsonObject("data");
+      if (!data.containsKey("items")) return data;
+      data.getJsonArray("items").forEach(item -> waiting.add((JsonObject) item));
     }
     return waiting.poll();
   }

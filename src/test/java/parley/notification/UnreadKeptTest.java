@@ -39,7 +39,7 @@ class UnreadKeptTest {
   private static long lastAnnounced(Session reader) throws Exception {
     try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT (data->>'unread')::bigint FROM events WHERE topic = 'parley.user."
-            + reader.id() + "' AND type IN ('notification.created', 'notifications.created') ORDER BY seq DESC LIMIT 1")) {
+            + reader.id() + "' AND type = 'notification.created' ORDER BY seq DESC LIMIT 1")) {
       rs.next();
       return rs.getLong(1);
     }
