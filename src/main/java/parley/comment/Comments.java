@@ -731,12 +731,12 @@ public final class Comments {
               throw Problem.conflict("A moderator hid this thread; its comments can't be edited.");
             }
             return screening.screenEdit(conn, caller, input.body())
-                .compose(v -> Mentions.render(conn, input.body()))
-                .compose(rendered -> (target.pending() ? Future.<String>succeededFuture(null)
-                    : screening.reviewEdit(conn, caller, target.body(), Markdown.links(target.bodyHtml()),
-                        input.body(), rendered.links()))
-                    .compose(why -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), rendered.html()))
-                        .map(why)));
+                .compose(filters -> Mentions.render(conn, input.body()).compose(rendered -> {
+                  // Pending content is the moderators' to read anyway; published content they hear of (V22).
+                  String why = target.pending() ? null : screening.reviewEdit(caller, filters, target.body(),
+                      Markdown.linkTargets(target.bodyHtml()), input.body(), Markdown.linkTargets(rendered.html()));
+                  return conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.body(), rendered.html())).map(why);
+                }));
           })
           .compose(why -> findAny(conn, id).compose(comment -> (why == null ? Future.<Void>succeededFuture()
               : screening.report(box, "comment", id, why)).map(comment)))

@@ -44,6 +44,18 @@ public final class Markdown {
     return count;
   }
 
+  /** Where the links out of Parley in HTML this class rendered lead, in order, as often as they occur. */
+  public static List<String> linkTargets(String html) {
+    List<String> targets = new java.util.ArrayList<>();
+    Matcher tag = LINK_TAG.matcher(html);
+    while (tag.find()) {
+      if (!tag.group().contains(LINK_OUT)) continue;
+      Matcher href = HREF.matcher(tag.group());
+      targets.add(href.find() ? href.group(1) : "");
+    }
+    return targets;
+  }
+
   private static final int EXCERPT_LENGTH = 280;
   /** Where a mention links: the user's profile. */
   static final String MENTION_PREFIX = "/u/";
@@ -52,6 +64,8 @@ public final class Markdown {
   /** What every rendered link out of Parley carries. */
   private static final String LINK_REL = "nofollow ugc noopener";
   private static final String LINK_OUT = "rel=\"" + LINK_REL + "\"";
+  private static final Pattern LINK_TAG = Pattern.compile("<a\\s[^>]*>");
+  private static final Pattern HREF = Pattern.compile("\\shref=\"([^\"]*)\"");
 
   private static final HtmlRenderer HTML = HtmlRenderer.builder()
       .escapeHtml(true)

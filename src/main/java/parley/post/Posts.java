@@ -164,18 +164,20 @@ public final class Posts {
     });
   }
 
-  /** The text screening reads: title, body and sources. */
   /** What the holds read of a post as it stands: as {@link #screened(PostInput)}. */
   private static String screened(Post post) {
     return String.join("\n", post.title(), post.description() == null ? "" : post.description(), post.body(),
         String.join("\n", post.sources()));
   }
 
-  /** A post's links out, as the holds count them for a new post: its body's and its sources. */
-  private static int links(Post post) {
-    return Markdown.links(post.bodyHtml()) + post.sources().size();
+  /** Where a post's links out lead, as the holds count them for a new post: its body's and its sources. */
+  private static List<String> links(Post post) {
+    List<String> all = new java.util.ArrayList<>(Markdown.linkTargets(post.bodyHtml()));
+    all.addAll(post.sources());
+    return all;
   }
 
+  /** The text screening reads: title, description, body and sources (those the input has). */
   private static String screened(PostInput input) {
     return String.join("\n", input.title() == null ? "" : input.title(),
         input.description() == null ? "" : input.description(), input.body() == null ? "" : input.body(),
@@ -259,8 +261,7 @@ public final class Posts {
       SqlConnection conn = box.connection();
       return lockForAuthor(conn, id, caller, false)
           .compose(v -> screening.screenEdit(conn, caller, screened(input)))
-          .compose(v -> findIn(conn, id))
-          .compose(before -> (input.body() == null ? Future.<Markdown.Rendered>succeededFuture(null)
+          .compose(filters -> findIn(conn, id).compose(before -> (input.body() == null ? Future.<Markdown.Rendered>succeededFuture(null)
               : Mentions.render(conn, input.body()))
               .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
                   rendered == null ? null : rendered.html(),
@@ -268,10 +269,13 @@ public final class Posts {
                   input.sources() == null ? null : input.sources().toArray(String[]::new),
                   input.tags() == null ? null : input.tags().toArray(String[]::new), input.description())))
               .compose(v -> findIn(conn, id))
-              .compose(after -> (after.pending() ? Future.<String>succeededFuture(null)
-                  : screening.reviewEdit(conn, caller, screened(before), links(before), screened(after), links(after)))
-                  .compose(why -> why == null ? Future.<Void>succeededFuture() : screening.report(box, "post", id, why))
-                  .map(after)))
+              .compose(after -> {
+                // Pending content is the moderators' to read anyway; published content they hear of (V22).
+                String why = after.pending() ? null : screening.reviewEdit(caller, filters, screened(before),
+                    links(before), screened(after), links(after));
+                return (why == null ? Future.<Void>succeededFuture() : screening.report(box, "post", id, why))
+                    .map(after);
+              })))
           // A pending post has no readers yet: its edit is news to the moderators who will review it, no one else.
           .compose(post -> box.publish(post.pending()
               ? Publication.of(EventType.POST_PENDING_EDITED, post.authorId(), post.toJson())

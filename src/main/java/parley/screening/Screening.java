@@ -124,38 +124,45 @@ public final class Screening {
     }));
   }
 
-  /** Checks an edit against the refusing entries (an edit is not held: what was published stays published). */
-  public Future<Void> screenEdit(SqlClient client, Principal author, String text) {
-    if (author.isModerator()) return Future.succeededFuture();
-    // An edit that a refusing entry cannot check in time goes through: edits are never held.
+  /**
+   * Checks an edit against the refusing entries (422 for one that matches {@code text}, the edit's own words); an edit
+   * is never held. The list read, for {@link #reviewEdit} (empty for moderators and admins, who are not screened).
+   */
+  public Future<List<Filter>> screenEdit(SqlClient client, Principal author, String text) {
+    if (author.isModerator()) return Future.succeededFuture(List.of());
     return filters(client).map(filters -> {
       refuseIfListed(filters, text);
-      return null;
+      return filters;
     });
   }
 
   /**
-   * Why the moderators should look at an edit of published content, or null: a hold entry that the text as edited
-   * matches (or cannot be checked against in time) and the text before did not, or more links out than
-   * {@code PARLEY_HOLD_LINKS} where the edit added links. What the holds would have held as new content stays
+   * Why the moderators should look at an edit of published content, or null: an entry that would hold the text as
+   * edited as new content (a hold entry that matches it, or any entry that cannot check it in time) where the text
+   * before was clear of it; or more links out than {@code PARLEY_HOLD_LINKS} where the edit brought in a link the
+   * text before did not have (added, or swapped for another). What the holds would have held as new content stays
    * published when it comes by an edit, and is reported to the moderators instead ({@link #report}): spammers post
-   * something harmless and edit their links in once it is published. Moderators and admins are never screened.
+   * something harmless and edit their links in once it is published. {@code filters} as {@link #screenEdit} read
+   * them; the links are the targets of every link out, as often as each occurs. Moderators and admins: null.
    */
-  public Future<String> reviewEdit(SqlClient client, Principal author, String before, int linksBefore, String after,
-      int linksAfter) {
-    if (author.isModerator()) return Future.succeededFuture(null);
-    return filters(client).map(filters -> {
-      for (Filter filter : filters) {
-        if (Filter.HOLD.equals(filter.action()) && filter.test(after) != Filter.Outcome.NO_MATCH
-            && filter.test(before) == Filter.Outcome.NO_MATCH) {
-          return "Edited to match " + filter.describe() + " (filter " + filter.id() + ")";
-        }
+  public String reviewEdit(Principal author, List<Filter> filters, String before, List<String> linksBefore,
+      String after, List<String> linksAfter) {
+    if (author.isModerator()) return null;
+    for (Filter filter : filters) {
+      Filter.Outcome now = filter.test(after);
+      boolean holds = Filter.HOLD.equals(filter.action()) ? now != Filter.Outcome.NO_MATCH
+          : now == Filter.Outcome.UNSURE;
+      if (holds && filter.test(before) == Filter.Outcome.NO_MATCH) {
+        String which = " (filter " + filter.id() + ")";
+        return now == Filter.Outcome.UNSURE
+            ? "Edited into what could not be checked against " + filter.describe() + " in time" + which
+            : "Edited to match " + filter.describe() + which;
       }
-      if (linksAfter > holds.maxLinks() && linksAfter > linksBefore) {
-        return "Edited to " + linksAfter + " links (more than " + holds.maxLinks() + ")";
-      }
-      return null;
-    });
+    }
+    if (linksAfter.size() > holds.maxLinks() && !new java.util.HashSet<>(linksBefore).containsAll(linksAfter)) {
+      return "Edited to " + linksAfter.size() + " links (more than " + holds.maxLinks() + ")";
+    }
+    return null;
   }
 
   /**

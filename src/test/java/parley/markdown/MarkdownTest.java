@@ -85,6 +85,16 @@ class MarkdownTest {
     }
   }
 
+  /** Where the links out lead, as the holds compare them before and after an edit: every form, no mention. */
+  @Test
+  void linkTargetsAreEveryLinkOutInOrderAndNoMention() {
+    String html = Markdown.render("[a](https://a.example) <https://b.example/x?y=1&z=2> [a again](https://a.example) "
+        + "[@alice](/u/alice) ![i](https://i.example/p.png)\n\n[r][ref]\n\n[ref]: mailto:me@example.org").html();
+    assertEquals(java.util.List.of("https://a.example", "https://b.example/x?y=1&amp;z=2", "https://a.example",
+        "mailto:me@example.org"), Markdown.linkTargets(html), html);
+    assertEquals(4, Markdown.links(html));
+  }
+
   @Test
   void imagesOnlyLoadFromWebUrls() {
     assertTrue(html("![x](https://example.org/i.png)").contains("src=\"https://example.org/i.png\""));

@@ -202,6 +202,31 @@ class HoldRulesTest {
       assertEquals(List.of("Edited to 6 links (more than 5)"),
           reportsOn(mod, "post", postId).stream().map(r -> r.getString("details")).toList());
 
+      // Six links a moderator let through, edited: one swapped for another is reported; the same six reordered is not.
+      String six = five + " [f](https://f.example)";
+      Response approved = comment(old, thread, six);
+      assertTrue(pending(approved));
+      long approvedId = approved.json().getLong("id");
+      assertEquals(204, api.post("/api/mod/comments/" + approvedId + "/approve", mod, null).status());
+      assertEquals(200, api.patch("/api/comments/" + approvedId, old, new JsonObject()
+          .put("body", "[f](https://f.example) " + five)).status());
+      assertEquals(0, reportsOn(mod, "comment", approvedId).size(), "the same links, in another order");
+      assertEquals(200, api.patch("/api/comments/" + approvedId, old, new JsonObject()
+          .put("body", five + " [f](https://spam.example)")).status());
+      assertEquals(List.of("Edited to 6 links (more than 5)"),
+          reportsOn(mod, "comment", approvedId).stream().map(r -> r.getString("details")).toList(), "a link swapped");
+
+      // A refusing pattern that runs away on the edited text (it would hold new content for a person): reported.
+      Response runaway = api.post("/api/mod/filters", mod, new JsonObject().put("kind", "pattern")
+          .put("pattern", "(.*a){20}b").put("action", "refuse"));
+      assertEquals(201, runaway.status(), runaway.toString());
+      long plain = comment(old, thread, "nothing to see").json().getLong("id");
+      assertEquals(200, api.patch("/api/comments/" + plain, old, new JsonObject().put("body", "a".repeat(40) + "!"))
+          .status());
+      assertEquals(List.of("Edited into what could not be checked against the pattern /(.*a){20}b/ in time (filter "
+          + runaway.json().getLong("id") + ")"),
+          reportsOn(mod, "comment", plain).stream().map(r -> r.getString("details")).toList());
+
       // Not reported: a moderator's edit, and an edit of content still pending (it is in the moderators' queue).
       long modsComment = comment(mod, thread, "Moderators write too").json().getLong("id");
       assertEquals(200, api.patch("/api/comments/" + modsComment, mod, new JsonObject().put("body", "casino rules"))
