@@ -19,6 +19,7 @@ import parley.access.Principal;
 import parley.http.Problem;
 import parley.post.Threads;
 import parley.access.Visibility;
+import parley.report.Reports;
 import parley.screening.Screening;
 
 import io.micrometer.core.instrument.Counter;
@@ -739,7 +740,7 @@ public final class Comments {
                 }));
           })
           .compose(why -> findAny(conn, id).compose(comment -> (why == null ? Future.<Void>succeededFuture()
-              : screening.report(box, "comment", id, why)).map(comment)))
+              : Reports.fileForScreening(box, Reports.Target.COMMENT, id, why)).map(comment)))
           // A pending comment has no readers yet: its edit is news to the moderators who will review it, no one else.
           .compose(comment -> box.publish(comment.pending()
               ? Publication.of(EventType.COMMENT_PENDING_EDITED, comment.authorId(), comment.toJson())

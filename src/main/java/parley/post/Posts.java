@@ -19,6 +19,7 @@ import parley.http.Page;
 import parley.access.Principal;
 import parley.access.Visibility;
 import parley.http.Problem;
+import parley.report.Reports;
 import parley.screening.Screening;
 
 import java.util.ArrayList;
@@ -273,7 +274,8 @@ public final class Posts {
                 // Pending content is the moderators' to read anyway; published content they hear of (V22).
                 String why = after.pending() ? null : screening.reviewEdit(caller, filters, screened(before),
                     links(before), screened(after), links(after));
-                return (why == null ? Future.<Void>succeededFuture() : screening.report(box, "post", id, why))
+                return (why == null ? Future.<Void>succeededFuture()
+                    : Reports.fileForScreening(box, Reports.Target.POST, id, why))
                     .map(after);
               })))
           // A pending post has no readers yet: its edit is news to the moderators who will review it, no one else.

@@ -18,7 +18,6 @@ import parley.http.Idempotency;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Problem;
-import parley.screening.Screening;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,9 +33,11 @@ public final class Reports {
 
   public static final Set<String> REASONS = Set.of("spam", "harassment", "hate", "misinformation", "off_topic",
       "other");
-  /** The reasons the queue can be filtered by: people's, and Parley's own ({@link Screening#REPORTED}). */
+  /** The reason of Parley's own reports (V22): an edit of published content brought in what the holds hold. */
+  public static final String SCREENING = "screening";
+  /** The reasons the queue can be filtered by: people's, and Parley's own. */
   static final Set<String> QUEUE_REASONS = Set.of("spam", "harassment", "hate", "misinformation", "off_topic",
-      "other", Screening.REPORTED);
+      "other", SCREENING);
 
   /** What a report is about: a post or a comment. */
   public enum Target {
@@ -61,6 +62,12 @@ public final class Reports {
 
   private static final String INSERT = "INSERT INTO reports (reporter_id, target_type, target_id, reason, details) "
       + "VALUES ($1, $2, $3, $4, $5) RETURNING id, status, created_at";
+
+  /** Parley's own report, one open per target (V22). */
+  private static final String SCREENED = """
+      INSERT INTO reports (reporter_id, target_type, target_id, reason, details) VALUES (NULL, $1, $2, 'screening', $3)
+      ON CONFLICT (target_type, target_id) WHERE status = 'open' AND reporter_id IS NULL DO NOTHING
+      RETURNING id, status, created_at""";
 
   private static final String MINE = "SELECT id, target_type, target_id, reason, details, status, created_at, "
       + "resolved_at FROM reports WHERE reporter_id = $1 AND id < COALESCE($2, 9223372036854775807) "
@@ -146,19 +153,35 @@ public final class Reports {
               .recover(Reports::duplicate);
         })
         .compose(rows -> {
-          Row row = rows.iterator().next();
-          JsonObject report = new JsonObject()
-              .put("id", row.getLong("id"))
-              .put("targetType", type.wireName())
-              .put("targetId", targetId)
-              .put("reason", reason)
-              .put("details", details)
-              .put("status", row.getString("status"))
-              .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")));
+          JsonObject report = filed(rows.iterator().next(), type, targetId, reason, details);
           JsonObject forModerators = report.copy()
               .put("reporter", new JsonObject().put("username", reporter.username()));
           return box.publish(Publication.of(EventType.REPORT_CREATED, null, forModerators)).map(report);
         }));
+  }
+
+  /**
+   * Files Parley's own report (no reporter, the reason {@link #SCREENING}, {@code why} as its details) on a post or
+   * comment an edit has just brought in what the holds hold ({@code Screening.reviewEdit}), in the edit's
+   * transaction, and tells the moderators; nothing when one of Parley's reports on it is open already (V22).
+   */
+  public static Future<Void> fileForScreening(EventLog.Outbox box, Target type, long targetId, String why) {
+    return box.connection().preparedQuery(SCREENED).execute(Tuple.of(type.wireName(), targetId, why))
+        .compose(rows -> rows.size() == 0 ? Future.<Void>succeededFuture()
+            : box.publish(Publication.of(EventType.REPORT_CREATED, null,
+                filed(rows.iterator().next(), type, targetId, SCREENING, why).putNull("reporter"))));
+  }
+
+  /** A report as just filed (its row: id, status, created_at). */
+  private static JsonObject filed(Row row, Target type, long targetId, String reason, String details) {
+    return new JsonObject()
+        .put("id", row.getLong("id"))
+        .put("targetType", type.wireName())
+        .put("targetId", targetId)
+        .put("reason", reason)
+        .put("details", details)
+        .put("status", row.getString("status"))
+        .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")));
   }
 
   private static <T> Future<T> duplicate(Throwable failure) {

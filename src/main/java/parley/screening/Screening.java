@@ -8,15 +8,12 @@ import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
 import parley.access.Visibility;
 import parley.config.Holds;
-import parley.events.EventLog;
-import parley.events.EventType;
-import parley.events.Publication;
-import parley.http.Iso;
 import parley.http.Problem;
 import parley.http.ProblemType;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,14 +47,6 @@ public final class Screening {
       SELECT (SELECT count(*) FROM (SELECT 1 FROM posts p WHERE p.author_id = $1 AND %s LIMIT $2) x) AS posts,
              (SELECT count(*) FROM (SELECT 1 FROM comments c WHERE c.author_id = $1 AND %s LIMIT $3) y) AS comments
       """.formatted(Visibility.listed("p"), Visibility.listed("c"));
-
-  /** The reason of Parley's own reports (V22): the holds matched an edit of published content. */
-  public static final String REPORTED = "screening";
-
-  private static final String REPORT = """
-      INSERT INTO reports (reporter_id, target_type, target_id, reason, details) VALUES (NULL, $1, $2, 'screening', $3)
-      ON CONFLICT (target_type, target_id) WHERE status = 'open' AND reporter_id IS NULL DO NOTHING
-      RETURNING id, status, created_at""";
 
   private final Holds holds;
   /** Compiled entries by id and text, so each is compiled once per node. */
@@ -141,7 +130,7 @@ public final class Screening {
    * edited as new content (a hold entry that matches it, or any entry that cannot check it in time) where the text
    * before was clear of it; or more links out than {@code PARLEY_HOLD_LINKS} where the edit brought in a link the
    * text before did not have (added, or swapped for another). What the holds would have held as new content stays
-   * published when it comes by an edit, and is reported to the moderators instead ({@link #report}): spammers post
+   * published when it comes by an edit, and is reported to the moderators instead (Reports.fileForScreening): spammers post
    * something harmless and edit their links in once it is published. {@code filters} as {@link #screenEdit} read
    * them; the links are the targets of every link out, as often as each occurs. Moderators and admins: null.
    */
@@ -159,25 +148,10 @@ public final class Screening {
             : "Edited to match " + filter.describe() + which;
       }
     }
-    if (linksAfter.size() > holds.maxLinks() && !new java.util.HashSet<>(linksBefore).containsAll(linksAfter)) {
+    if (linksAfter.size() > holds.maxLinks() && !new HashSet<>(linksBefore).containsAll(linksAfter)) {
       return "Edited to " + linksAfter.size() + " links (more than " + holds.maxLinks() + ")";
     }
     return null;
-  }
-
-  /**
-   * Files Parley's own report on a post or comment (no reporter, the reason {@code screening}, {@code why} as its
-   * details) and tells the moderators, unless one of Parley's reports on it is open already (V22).
-   */
-  public Future<Void> report(EventLog.Outbox box, String targetType, long targetId, String why) {
-    return box.connection().preparedQuery(REPORT).execute(Tuple.of(targetType, targetId, why)).compose(rows -> {
-      if (rows.size() == 0) return Future.<Void>succeededFuture();
-      Row row = rows.iterator().next();
-      JsonObject report = new JsonObject().put("id", row.getLong("id")).put("targetType", targetType)
-          .put("targetId", targetId).put("reason", REPORTED).put("details", why).put("status", row.getString("status"))
-          .put("createdAt", Iso.format(row.getOffsetDateTime("created_at"))).putNull("reporter");
-      return box.publish(Publication.of(EventType.REPORT_CREATED, null, report));
-    });
   }
 
   /**
