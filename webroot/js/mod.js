@@ -20,6 +20,11 @@ const LOG_SIZE = 30;
 const STREAM_SIZE = 50;
 const REASONS = { spam: 'Spam', harassment: 'Harassment', hate: 'Hate', misinformation: 'Misinformation',
   off_topic: 'Off topic', other: 'Other', screening: 'Held words or links, edited in' };
+/**
+ * What a hide tells the author it was for: the reporters' reasons, except that Parley's own report does not say
+ * which of the holds an edit matched (that would tell a spammer what to edit around).
+ */
+const HIDE_NOTES = { ...REASONS, screening: "Against this site's rules" };
 const QUEUE_NAMES = { open: 'Open reports', dismissed: 'Dismissed reports', actioned: 'Reports acted on' };
 const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -487,7 +492,8 @@ function reportActions(item, status, banToggle) {
   const resolve = (action, label) => (button) => later({ key: targetKey(item), card: button.closest('.mod-card'),
     path: `/api/mod/reports/${item.firstReportId}/resolve`, label,
     // The hide's reason is what the reporters said it was: the author is told it and the log shows it.
-    body: action === 'hide' ? { action, note: item.reasons.map(reasonLabel).join(', ') } : { action } });
+    body: action === 'hide'
+      ? { action, note: [...new Set(item.reasons.map((r) => HIDE_NOTES[r] ?? r))].join(', ') } : { action } });
   return h('div', { class: 'row actions' },
     status === 'open' && !c.hidden ? actionButton('Hide', resolve('hide', `Hiding ${what}.`), 'danger', 'hide') : null,
     status === 'open'
@@ -719,12 +725,15 @@ function applyView() {
 
 function streamItem(i) {
   const isPost = i.targetType === 'post';
-  return h('li', { class: 'card stream-item', id: `stream-${i.targetType}-${i.id}` },
+  const li = h('li', { class: 'card stream-item', id: `stream-${i.targetType}-${i.id}` },
     h('p', { class: 'meta' }, h('a', { href: permalink(i.targetType, i.id, i.postId) }, isPost ? 'Post' : 'Comment'),
       ' by ', person(i.author?.username), isPost ? '' : [' on ', titleLink(i.postId, i.postTitle)],
-      ' · ', time(i.createdAt), ...badges(i)),
+      ' · ', time(i.createdAt), i.editedAt ? [' · ', h('span', { class: 'edited' }, 'edited ', time(i.editedAt))] : '',
+      ...badges(i)),
     isPost ? postLine(i.postId, i.postTitle) : null,
     i.excerpt ? h('p', { class: 'excerpt' }, i.excerpt) : null);
+  li.item = i;
+  return li;
 }
 
 async function loadStream() {
@@ -742,7 +751,7 @@ function addToStream(e) {
   const item = { targetType, id: d.id, postId: targetType === 'post' ? d.id : d.postId,
     // The history's excerpts are short; a live item's whole body is clamped to a few lines by the stylesheet.
     postTitle: targetType === 'post' ? d.title : null, excerpt: d.excerpt ?? d.body, author: d.author,
-    createdAt: d.createdAt,
+    createdAt: d.createdAt, editedAt: d.editedAt,
     hidden: !!d.hidden, pending: e.type.endsWith('.pending') };
   const el = streamItem(item);
   const old = $(el.id);
@@ -752,10 +761,23 @@ function addToStream(e) {
   $('stream-empty').hidden = true;
 }
 
+/**
+ * An edit renews a listed item in place with the text as it is now and says when it was edited: what a moderator
+ * read here must not be the harmless first version of something edited since (spam is often edited in later).
+ */
+function renewInStream(targetType, d) {
+  const old = $(`stream-${targetType}-${d.id}`);
+  if (!old?.item) return;
+  if (targetType === 'post' && d.title) titles.set(d.id, Promise.resolve(d.title));
+  old.replaceWith(streamItem({ ...old.item, excerpt: d.excerpt ?? d.body, editedAt: d.editedAt,
+    postTitle: targetType === 'post' ? d.title : old.item.postTitle }));
+}
+
 function markStream(targetType, id, flag, on) {
   const item = $(`stream-${targetType}-${id}`);
   const meta = item?.querySelector('.meta');
   if (!meta) return;
+  if (item.item) item.item[flag] = on;
   const badge = meta.querySelector(`.badge-${flag}`);
   if (on && !badge) meta.append(' ', h('span', { class: `badge badge-${flag}` }, flag));
   if (!on && badge) badge.remove();
@@ -946,11 +968,13 @@ function onEvent(e) {
     case 'comment.edited':
       // A reported item edited while its card is open: the card shows the new text and what was reported.
       if ($(`target-${e.type.split('.')[0]}-${d.id}`)) refreshQueue();
+      renewInStream(e.type.split('.')[0], d);
       break;
     case 'post.pending_edited':
     case 'comment.pending_edited':
       // A held item edited while its card is open: the card shows what approving would now publish.
       if ($(`pending-${e.type.split('.')[0]}-${d.id}`)) refreshPending();
+      renewInStream(e.type.split('.')[0], d);
       break;
     default: {
       // Every other event on this topic is a moderator action, and its data is the audit entry.

@@ -50,10 +50,10 @@ public final class Review {
   private static final String RECENT = """
       SELECT * FROM (
         (SELECT 'post' AS target_type, p.id, p.id AS post_id, p.title AS post_title, p.excerpt, p.created_at,
-                u.username, p.hidden_at IS NOT NULL AS hidden, p.pending_at IS NOT NULL AS pending
+                p.edited_at, u.username, p.hidden_at IS NOT NULL AS hidden, p.pending_at IS NOT NULL AS pending
            FROM posts p JOIN users u ON u.id = p.author_id WHERE p.deleted_at IS NULL ORDER BY p.id DESC LIMIT $1)
         UNION ALL
-        (SELECT 'comment', c.id, c.post_id, cp.title, left(c.body, 280), c.created_at, u.username,
+        (SELECT 'comment', c.id, c.post_id, cp.title, left(c.body, 280), c.created_at, c.edited_at, u.username,
                 c.hidden_at IS NOT NULL, c.pending_at IS NOT NULL
            FROM comments c JOIN posts cp ON cp.id = c.post_id JOIN users u ON u.id = c.author_id
           WHERE c.deleted_at IS NULL ORDER BY c.id DESC LIMIT $1)) q
@@ -136,6 +136,7 @@ public final class Review {
             .put("excerpt", row.getString("excerpt"))
             .put("author", new JsonObject().put("username", row.getString("username")))
             .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
+            .put("editedAt", Iso.format(row.getOffsetDateTime("edited_at")))
             .put("hidden", row.getBoolean("hidden"))
             .put("pending", row.getBoolean("pending")));
       }

@@ -136,6 +136,26 @@ class ModDashboardBrowserTest {
     }
     assertFalse(text.contains("null") || text.contains("someone"), text);
     assertEquals("(1) Parley moderation", page.getTitle());
+
+    // The new-content stream lists the comment as it is now, not as it was first written, and says it was edited:
+    // live, and in the history a reload reads.
+    By streamed = By.cssSelector("#stream-comment-" + commentId + " .excerpt");
+    By streamedMeta = By.cssSelector("#stream-comment-" + commentId + " .meta");
+    for (int load = 0; load < 2; load++) {
+      if (load == 1) page.navigate().refresh();
+      waitFor(page, 10).until(ExpectedConditions.textToBe(streamed, "A fine bridge. Buy heldword now"));
+      String meta = page.findElement(streamedMeta).getText();
+      assertTrue(meta.contains("· edited just now"), (load == 0 ? "live: " : "history: ") + meta);
+    }
+
+    // Hidden from the card: the author is told it is against the rules, not which of the holds it matched (the
+    // hide goes at once as the page is left).
+    button(card(page, commentId), "Hide").click();
+    waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.cssSelector("#toasts .undo")));
+    page.get(base + "/");
+    waitFor(page, 10).until(d -> hidden(mod, commentId));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE id = " + commentId
+        + " AND hidden_reason = 'Against this site''s rules'"), "the hide's reason, as the author reads it");
   }
 
   @Test
