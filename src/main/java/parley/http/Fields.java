@@ -45,6 +45,11 @@ public final class Fields {
     return new Fields(body(ctx));
   }
 
+  /** Whether the request came with a body at all: requests whose fields are all optional may come without one. */
+  public static boolean sent(RoutingContext ctx) {
+    return ctx.body().buffer() != null && ctx.body().buffer().length() > 0;
+  }
+
   /**
    * The request body as a JSON object, read as UTF-8 and nothing else (RFC 8259): the JSON parser alone would take
    * UTF-16 and UTF-32 by their byte patterns and an overlong form such as C0 AF as "/", which byte-level checks in

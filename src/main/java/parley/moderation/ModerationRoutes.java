@@ -139,10 +139,9 @@ public final class ModerationRoutes {
    * text nobody reviewed.
    */
   private void approve(RoutingContext ctx, Moderation.Action action, long id, Principal actor) {
-    boolean hasBody = ctx.body().buffer() != null && ctx.body().buffer().length() > 0;
     String reason = null;
     Moderation.Seen seen = Moderation.Seen.ANY;
-    if (hasBody) {
+    if (Fields.sent(ctx)) {
       Fields fields = Fields.of(ctx).only("reason", "editedAt");
       reason = fields.optionalText("reason", 1, MAX_REASON, true);
       if (fields.isNull("editedAt")) {
@@ -164,8 +163,7 @@ public final class ModerationRoutes {
 
   /** A reason: required to hide ({reason}), optional otherwise (and the body itself may be absent). */
   static String reason(RoutingContext ctx, boolean required) {
-    boolean hasBody = ctx.body().buffer() != null && ctx.body().buffer().length() > 0;
-    if (!hasBody) {
+    if (!Fields.sent(ctx)) {
       if (required) throw Problem.invalid("reason", "is required");
       return null;
     }

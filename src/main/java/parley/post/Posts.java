@@ -20,6 +20,7 @@ import parley.access.Principal;
 import parley.access.Visibility;
 import parley.http.Problem;
 import parley.report.Reports;
+import parley.screening.Filter;
 import parley.screening.Screening;
 
 import java.util.ArrayList;
@@ -262,28 +263,38 @@ public final class Posts {
       SqlConnection conn = box.connection();
       return lockForAuthor(conn, id, caller, false)
           .compose(v -> screening.screenEdit(conn, caller, screened(input)))
-          .compose(filters -> findIn(conn, id).compose(before -> (input.body() == null ? Future.<Markdown.Rendered>succeededFuture(null)
-              : Mentions.render(conn, input.body()))
-              .compose(rendered -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
-                  rendered == null ? null : rendered.html(),
-                  rendered == null ? null : rendered.excerpt(),
-                  input.sources() == null ? null : input.sources().toArray(String[]::new),
-                  input.tags() == null ? null : input.tags().toArray(String[]::new), input.description())))
+          .compose(filters -> findIn(conn, id).compose(before -> write(conn, id, input)
               .compose(v -> findIn(conn, id))
-              .compose(after -> {
-                // Pending content is the moderators' to read anyway; published content they hear of (V22).
-                String why = after.pending() ? null : screening.reviewEdit(caller, filters, screened(before),
-                    links(before), screened(after), links(after));
-                return (why == null ? Future.<Void>succeededFuture()
-                    : Reports.fileForScreening(box, Reports.Target.POST, id, why))
-                    .map(after);
-              })))
+              .compose(after -> reportIfHeld(box, caller, filters, before, after))))
           // A pending post has no readers yet: its edit is news to the moderators who will review it, no one else.
           .compose(post -> box.publish(post.pending()
               ? Publication.of(EventType.POST_PENDING_EDITED, post.authorId(), post.toJson())
               : Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())
                   .onThread(id).forFeed(post.toListItemJson())).map(post));
     });
+  }
+
+  /** The edit itself: a new body rendered (mentions linked) and the row updated; fields not sent stay as they were. */
+  private static Future<Void> write(SqlConnection conn, long id, PostInput input) {
+    Future<Markdown.Rendered> rendered = input.body() == null ? Future.succeededFuture(null)
+        : Mentions.render(conn, input.body());
+    return rendered.compose(r -> conn.preparedQuery(UPDATE).execute(Tuple.of(id, input.title(), input.body(),
+        r == null ? null : r.html(), r == null ? null : r.excerpt(),
+        input.sources() == null ? null : input.sources().toArray(String[]::new),
+        input.tags() == null ? null : input.tags().toArray(String[]::new), input.description()))).mapEmpty();
+  }
+
+  /**
+   * Published content edited into what the holds hold is reported to the moderators by Parley, in the edit's
+   * transaction (V22); pending content is theirs to read anyway.
+   */
+  private Future<Post> reportIfHeld(EventLog.Outbox box, Principal caller, List<Filter> filters, Post before,
+      Post after) {
+    String why = after.pending() ? null
+        : screening.reviewEdit(caller, filters, screened(before), links(before), screened(after), links(after));
+    Future<Void> reported = why == null ? Future.succeededFuture()
+        : Reports.fileForScreening(box, Reports.Target.POST, after.id(), why);
+    return reported.map(after);
   }
 
   /** Soft-deletes a post; its author or a moderator may. */
