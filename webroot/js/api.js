@@ -1,10 +1,18 @@
 /** The REST API: JSON in and out, the session's token attached, problems thrown as ApiError. */
 import * as session from './session.js';
 
+const BAN_DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** A ban in words, its end in the reader's own time: "You are banned until 30 Dec 2026, 00:00: Spam". */
+export function banText({ until, reason }) {
+  return `You are banned ${until ? `until ${BAN_DATE.format(new Date(until))}` : 'for good'}${reason ? `: ${reason}` : ''}`;
+}
+
 export class ApiError extends Error {
   /** @param {object} problem RFC 9457 problem+json body */
   constructor(status, problem) {
-    super(problem?.detail || `Request failed (${status})`);
+    // The banned problem's detail has its end as an ISO time; the reader gets it in their own.
+    super(problem?.type?.endsWith('/banned') ? banText(problem) : problem?.detail || `Request failed (${status})`);
     this.status = status;
     this.problem = problem || {};
   }

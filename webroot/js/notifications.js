@@ -5,7 +5,7 @@
  */
 import { get, post } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, refreshTimes, announce, signInHref } from './ui.js';
+import { h, time, renderHeader, refreshTimes, announce, signInHref, me } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 let items = [];
@@ -89,7 +89,7 @@ async function start() {
   renderHeader();
   refreshTimes();
   // The token may have ended elsewhere (signed out everywhere, a password change): ask before showing anything.
-  if (session.token()) await get('/api/me').catch(() => {});
+  if (session.token()) await me().catch(() => {});
   if (!session.token()) {
     renderHeader();
     $('signed-out').hidden = false;

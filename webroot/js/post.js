@@ -81,7 +81,7 @@ function renderPostActions(p) {
   actions.append(followThreadButton(p));
   if (isMod) {
     actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, hidden: p.hidden, pending: p.pending,
-      locked: p.locked }, { notice, after: () => reload() }));
+      locked: p.locked }, { notice: flash, after: () => reload() }));
   }
 }
 
@@ -107,15 +107,33 @@ function followThreadButton(p) {
       show(following = answer.following);
       announce(following ? 'Following this thread.' : 'Thread muted.');
     } catch (error) {
-      notice(error.message);
+      flash(error.message);
     }
   });
   return box;
 }
 
-/** A line about what just happened on the page (a moderator's action, a report sent). */
+/** A line about the post itself, under it (it is waiting for review, it is gone). */
 function notice(text) {
+  clearTimeout(flashTimer);
+  $('post-notice').classList.remove('flash');
   $('post-notice').textContent = text;
+}
+
+let flashTimer;
+/**
+ * A line about what just happened (a report sent, a moderator's action, a link copied): the same status line, shown
+ * at the foot of the window for a few seconds, since the reader may be far down the thread from the post.
+ */
+function flash(text) {
+  const line = $('post-notice');
+  clearTimeout(flashTimer);
+  line.textContent = text;
+  line.classList.add('flash');
+  flashTimer = setTimeout(() => {
+    line.classList.remove('flash');
+    line.textContent = '';
+  }, 10000);
 }
 
 function editPost(p) {
@@ -273,7 +291,7 @@ function setLocked(locked) {
 }
 
 function postGone(text) {
-  $('post-notice').textContent = text;
+  notice(text);
   $('comment-form').hidden = true;
   $('post-actions').replaceChildren();
 }
@@ -319,7 +337,7 @@ async function toggleVersions(button, kind, id) {
     line.after(panel);
     button.setAttribute('aria-expanded', 'true');
   } catch (error) {
-    notice(error.message);
+    flash(error.message);
   }
 }
 
@@ -363,7 +381,7 @@ function content(c) {
   }
   if (isMod && !isMine(c)) {
     actions.append(moderateMenu({ type: 'comment', id: c.id, postId, author: c.author?.username, hidden: c.hidden,
-      pending: c.pending }, { notice, after: (outcome) => settled(c.id, outcome) }));
+      pending: c.pending }, { notice: flash, after: (outcome) => settled(c.id, outcome) }));
   }
   box.append(actions);
   return box;
@@ -378,9 +396,9 @@ async function copyLink(event, c) {
   try {
     await navigator.clipboard.writeText(url);
     announce('Link copied.');
-    $('post-notice').textContent = 'Link to the comment copied.';
+    flash('Link to the comment copied.');
   } catch {
-    $('post-notice').textContent = `Link to the comment: ${url}`;
+    flash('The link to the comment is in the address bar.');
   }
 }
 
@@ -404,7 +422,7 @@ function target(id) {
 
 function targetFromHash() {
   const m = /^#comment-(\d+)$/.exec(location.hash);
-  if (m && !target(Number(m[1]))) $('post-notice').textContent = 'That comment is not here any more.';
+  if (m && !target(Number(m[1]))) notice('That comment is not here any more.');
 }
 
 function countComments() {
@@ -581,7 +599,7 @@ function replyForm(parent) {
       // Keyboard and screen-reader users continue from their reply, not from the top of the page.
       li.focus();
       announce(created.pending ? 'Your reply is waiting for a moderator to review it.' : 'Your reply is posted.');
-      if (created.pending) notice('Your reply is waiting for a moderator to review it; only you can see it until then.');
+      if (created.pending) flash('Your reply is waiting for a moderator to review it; only you can see it until then.');
     } catch (error) {
       if (error.status !== 0) delete form.dataset.key; // a refused text may be changed and sent anew
       showProblem(form, error);
@@ -633,9 +651,9 @@ function report(targetType, targetId) {
       await post('/api/reports', { targetType, targetId, reason: form.elements.reason.value,
         details: form.elements.details.value.trim() || undefined });
       announce('Thank you: the moderators have your report.');
-      $('post-notice').textContent = 'Thank you: the moderators have your report.';
+      flash('Thank you: the moderators have your report.');
     } catch (error) {
-      $('post-notice').textContent = error.message;
+      flash(error.message);
     }
   };
   dialog.showModal();
@@ -836,7 +854,7 @@ async function start() {
         { idempotencyKey: key, onRetry: () => retrying(form) });
       place(created);
       if (created.pending) {
-        notice('Your comment is waiting for a moderator to review it; only you can see it until then.');
+        flash('Your comment is waiting for a moderator to review it; only you can see it until then.');
         announce('Your comment is waiting for review.');
       }
       form.reset();

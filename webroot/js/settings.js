@@ -1,7 +1,7 @@
 /** The account page: password, sessions, notification preferences, the people you blocked, your reports. */
 import { get, post, put, del } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref } from './ui.js';
+import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const REASONS = { spam: 'spam', harassment: 'harassment', hate: 'hate', misinformation: 'misinformation', off_topic: 'off topic', other: 'other' };
@@ -77,7 +77,7 @@ async function start() {
   renderHeader();
   refreshTimes();
   // The token may have ended elsewhere (signed out everywhere, a password change): ask before showing anything.
-  if (session.token()) await get('/api/me').catch(() => {});
+  if (session.token()) await me().catch(() => {});
   if (!session.token()) {
     renderHeader();
     $('signed-out').hidden = false;

@@ -1,6 +1,6 @@
 /** Small DOM helpers. Text always goes in as text; only the server's sanitised bodyHtml is ever parsed as HTML. */
 import * as session from './session.js';
-import { get, post } from './api.js';
+import { banText, get, post } from './api.js';
 import { connection, onStatus } from './connection.js';
 
 /**
@@ -145,10 +145,32 @@ export function renderHeader() {
       location.reload();
     } }, 'Sign out'));
     startBadge(s, count, unreadWord);
+    showBan();
   } else if (location.pathname !== '/login') {
     nav.append(h('a', { href: signInHref(), id: 'sign-in' }, 'Sign in'),
       h('a', { href: signInHref('register'), id: 'sign-up', class: 'button primary' }, 'Sign up'));
   }
+}
+
+let meAnswer = null;
+/** The signed-in account as the server has it now, asked once per page: a ban, a token ended elsewhere. */
+export function me() {
+  meAnswer ??= get('/api/me');
+  return meAnswer;
+}
+
+/**
+ * A banned member is told so at the top of every page, with when it ends and why, before a write is refused: the
+ * page otherwise looks the same as ever.
+ */
+function showBan() {
+  me().then((user) => {
+    if (!user?.ban || document.getElementById('ban-notice')) return;
+    const said = banText(user.ban);
+    document.querySelector('main')?.prepend(h('p', { class: 'ban-notice', id: 'ban-notice' }, said,
+      /[.!?]$/.test(said) ? ' ' : '. ', user.ban.until ? 'Until then you can read, but not post, comment, vote or report.'
+        : 'You can read, but not post, comment, vote or report.'));
+  }).catch(() => {});
 }
 
 /**

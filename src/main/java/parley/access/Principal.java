@@ -36,6 +36,11 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
     return bannedUntil != null && bannedUntil.toInstant().isAfter(now);
   }
 
+  /** Whether the ban has no end (stored as PostgreSQL's infinity). */
+  public boolean isBannedForGood() {
+    return bannedUntil != null && bannedUntil.getYear() > 9000;
+  }
+
   /** Accounts younger than a day get tighter rate limits. */
   public boolean isNew(Instant now) {
     return createdAt != null && createdAt.toInstant().isAfter(now.minusSeconds(86_400));
@@ -61,7 +66,7 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
   public static Principal active(RoutingContext ctx) {
     Principal p = required(ctx);
     if (p.isBanned(Instant.now())) {
-      boolean permanent = p.bannedUntil().getYear() > 9000;
+      boolean permanent = p.isBannedForGood();
       String until = permanent ? null : Iso.format(p.bannedUntil());
       throw ProblemType.BANNED.problem(permanent ? "You are banned: " + p.banReason()
           : "You are banned until " + until + ": " + p.banReason()).with(new JsonObject().put("reason", p.banReason()).put("until", until));

@@ -5,6 +5,7 @@ import io.vertx.sqlclient.Row;
 import parley.http.Iso;
 import parley.access.Principal;
 
+import java.time.Instant;
 import java.time.OffsetDateTime;
 
 /** An account as its owner sees it. */
@@ -30,6 +31,17 @@ public record User(long id, String username, String email, String role, OffsetDa
         .put("role", role)
         .put("bio", bio)
         .put("image", image)
-        .put("createdAt", Iso.format(createdAt));
+        .put("createdAt", Iso.format(createdAt))
+        .put("ban", ban());
+  }
+
+  /**
+   * The caller's own ban while it lasts, so that the web app can say so before a write is refused: {@code until}
+   * (null for good) and {@code reason}, as the 403 {@code banned} problem gives them; null when not banned.
+   */
+  private JsonObject ban() {
+    Principal self = principal();
+    if (!self.isBanned(Instant.now())) return null;
+    return new JsonObject().put("until", self.isBannedForGood() ? null : Iso.format(bannedUntil)).put("reason", banReason);
   }
 }

@@ -198,6 +198,24 @@ class ModerationInPlaceBrowserTest {
     JsonObject ban = api.get("/api/mod/users/troll", mod).json().getJsonObject("ban");
     assertEquals("Spamming", ban.getString("reason"));
     assertTrue(ban.getString("until") != null, "seven days by default, not for good: " + ban);
+    // Told at the foot of the window, where the moderator is: the status line is shown there for a while.
+    assertEquals("fixed", modPage.findElement(By.id("post-notice")).getCssValue("position"));
+
+    // The banned member is told at the top of the page, before anything they write is refused, and a refusal says
+    // when the ban ends in their own time, not as an ISO timestamp.
+    WebDriver banned = browsers.open("troll");
+    signIn(banned, base, troll);
+    openPost(banned, base, postId);
+    String said = waitFor(banned, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("ban-notice"))).getText();
+    assertTrue(said.startsWith("You are banned until ") && said.contains(": Spamming. Until then you can read"), said);
+    assertFalse(said.matches(".*\\d{4}-\\d{2}-\\d{2}T.*"), "no ISO time: " + said);
+    banned.findElement(By.id("comment-body")).sendKeys("Let me back in");
+    banned.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
+    String refused = waitFor(banned, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#comment-form .form-error"))).getText();
+    assertTrue(refused.startsWith("You are banned until ") && refused.endsWith(": Spamming")
+        && !refused.matches(".*\\d{4}-\\d{2}-\\d{2}T.*"), refused);
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + postId), "nothing written");
 
     moderate(modPage, "#comment-" + rude, "troll's record");
     WebElement card = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));

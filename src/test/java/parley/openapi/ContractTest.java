@@ -343,6 +343,8 @@ class ContractTest {
     api.post("/api/mod/users/mia/ban", sam, new JsonObject().put("reason", "Coup"));
     api.post("/api/mod/users/sam/ban", sam, new JsonObject().put("reason", "Me"));
     api.post("/api/posts", bob, new JsonObject().put("title", "Still here").put("body", "Am I?"));
+    JsonObject bobsBan = api.get("/api/me", bob).json().getJsonObject("ban");
+    assertEquals(new JsonObject().put("until", "2999-12-31T00:00:00Z").put("reason", "Spam"), bobsBan, "told of the ban");
     api.get("/api/mod/users/bob", sam);
     api.get("/api/mod/users/nobody", sam);
     api.delete("/api/mod/users/bob/ban", sam);
@@ -505,6 +507,10 @@ class ContractTest {
     // a banned user may still ask, but not follow, unfollow or change their profile
     expect(204, api.post("/api/mod/users/hal/ban", sam, new JsonObject().put("reason", "Spam")));
     expect(200, api.get("/api/users/gus/follow", hal));
+    assertEquals(new JsonObject().put("until", null).put("reason", "Spam"),
+        expect(200, api.get("/api/me", hal)).json().getJsonObject("ban"), "for good: no end");
+    JsonObject unbanned = expect(200, api.get("/api/me", gus)).json();
+    assertTrue(unbanned.containsKey("ban") && unbanned.getValue("ban") == null, "not banned: null, " + unbanned);
     expect(403, api.put("/api/users/gus/follow", hal, null));
     expect(403, api.delete("/api/users/gus/follow", hal));
     expect(403, api.patch("/api/me", hal, new JsonObject().put("bio", "Not banned")));
