@@ -146,6 +146,8 @@ export function renderHeader() {
     } }, 'Sign out'));
     startBadge(s, count, unreadWord);
     showBan();
+    // The link to the page one is on says so (and a phone leaves it out, to keep the header to two rows).
+    for (const a of nav.querySelectorAll('a')) if (a.pathname === location.pathname) a.setAttribute('aria-current', 'page');
   } else if (location.pathname !== '/login') {
     nav.append(h('a', { href: signInHref(), id: 'sign-in' }, 'Sign in'),
       h('a', { href: signInHref('register'), id: 'sign-up', class: 'button primary' }, 'Sign up'));

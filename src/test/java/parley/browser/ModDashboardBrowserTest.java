@@ -608,5 +608,8 @@ class ModDashboardBrowserTest {
     double headerHeight = ((Number) js(page,
         "return document.querySelector('header.site').getBoundingClientRect().height;")).doubleValue();
     assertTrue(headerHeight < 85, "the header takes at most two rows: " + headerHeight + " px");
+    double search = ((Number) js(page,
+        "return document.getElementById('site-search-q').getBoundingClientRect().width;")).doubleValue();
+    assertTrue(search > 200, "the search box has the first row beside the brand (it once showed 'Sear'): " + search);
   }
 }
