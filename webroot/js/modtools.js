@@ -35,7 +35,10 @@ function ask({ title, action, reasonLabel = 'Reason', reasonRequired = true, dur
   clearProblem(form);
   form.reset();
   dialog.querySelector('#mod-dialog-title').textContent = title;
-  dialog.querySelector('label[for="mod-reason"]').textContent = reasonRequired ? reasonLabel : `${reasonLabel} (optional)`;
+  const label = dialog.querySelector('label[for="mod-reason"]');
+  label.textContent = reasonRequired ? reasonLabel : `${reasonLabel} (optional)`;
+  // What a refusal calls the field: "A reason is required", not "Reason the author is told is required".
+  label.dataset.label = 'A reason';
   dialog.querySelector('#mod-duration-field').hidden = !duration;
   const confirm = dialog.querySelector('#mod-confirm');
   confirm.textContent = action;

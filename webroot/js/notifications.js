@@ -58,7 +58,8 @@ function render() {
 function entry(g) {
   const many = g.group.length > 1;
   const text = many ? [`${g.group.length} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
-  const where = g.post?.title ? [' on ', h('em', {}, g.post.title)] : [];
+  // "commented on your post Title", not "on your post on Title".
+  const where = g.post?.title ? [!many && g.kind === 'comment' ? ' ' : ' on ', h('em', {}, g.post.title)] : [];
   const link = h('a', { href: g.url ?? '#', class: 'inbox-link', onclick: (event) => open(event, g) }, ...text, ...where);
   const excerpt = !many && g.comment?.excerpt ? h('p', { class: 'excerpt' }, g.comment.excerpt) : null;
   return h('li', { class: `card inbox-item${g.read ? '' : ' unread'}`, 'data-id': g.id },

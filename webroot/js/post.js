@@ -832,11 +832,13 @@ async function start() {
   } catch {
     $('not-found').hidden = false;
     $('live-status').hidden = true;
+    $('comments-section').hidden = true;
     return;
   }
   if (p.blocked) {
     $('not-found').hidden = false;
     $('not-found').textContent = 'This post is by someone you blocked.';
+    $('comments-section').hidden = true;
     return;
   }
   remember('post', p);

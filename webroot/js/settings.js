@@ -4,7 +4,8 @@ import * as session from './session.js';
 import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
-const REASONS = { spam: 'spam', harassment: 'harassment', hate: 'hate', misinformation: 'misinformation', off_topic: 'off topic', other: 'other' };
+const REASONS = { spam: 'as spam', harassment: 'as harassment', hate: 'as hate', misinformation: 'as misinformation',
+  off_topic: 'as off topic', other: 'for another reason' };
 const STATUS = { open: 'waiting for a moderator', dismissed: 'reviewed, no action needed', actioned: 'upheld: the content was removed' };
 
 function passwordForm() {
@@ -69,7 +70,7 @@ async function reports() {
   $('reports-empty').hidden = page.items.length > 0;
   $('reports').replaceChildren(...page.items.map((r) => h('li', {},
     h('a', { href: r.targetType === 'comment' ? `/c/${r.targetId}` : `/posts/${r.targetId}` },
-      `A ${r.targetType}`), ` reported for ${REASONS[r.reason] ?? r.reason} `, time(r.createdAt), ': ',
+      `A ${r.targetType}`), ` reported ${REASONS[r.reason] ?? `for ${r.reason}`} `, time(r.createdAt), ': ',
     h('span', { class: `report-status ${r.status}` }, STATUS[r.status] ?? r.status))));
 }
 

@@ -59,6 +59,11 @@ export function refreshTimes() {
   }, 30000);
 }
 
+/** "1 comment", "2 comments". */
+export function count(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function userLink(username) {
   return username ? h('a', { href: `/u/${encodeURIComponent(username)}` }, username) : h('span', {}, 'someone');
 }
@@ -86,8 +91,10 @@ export function showProblem(form, error) {
   if (general) general.textContent = placed ? '' : (error.message || 'Something went wrong.');
 }
 
+/** What a field's error calls it: its label, or the label's data-label where the label is a sentence or has a hint. */
 function labelOf(input) {
   const label = input.id ? document.querySelector(`label[for="${input.id}"]`) : null;
+  if (label?.dataset.label) return label.dataset.label;
   return label ? label.textContent.replace(/[:*]/g, '').trim() : input.name;
 }
 

@@ -1,7 +1,7 @@
 /** A profile: the user's bio, posts and comments, and follow or block for signed-in readers. */
 import { get, put, del } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, setBodyHtml, refreshTimes } from './ui.js';
+import { h, time, renderHeader, setBodyHtml, refreshTimes, count } from './ui.js';
 
 const username = decodeURIComponent(location.pathname.split('/')[2] || '');
 const $ = (id) => document.getElementById(id);
@@ -52,7 +52,7 @@ async function start() {
   document.title = `${profile.username} · Parley`;
   $('profile-name').textContent = profile.username;
   $('profile-meta').replaceChildren(`${profile.role} · joined `, time(profile.createdAt),
-    ` · ${profile.postCount} posts · ${profile.commentCount} comments`);
+    ` · ${count(profile.postCount, 'post')} · ${count(profile.commentCount, 'comment')}`);
   if (profile.bio) $('profile-meta').after(h('p', { class: 'bio' }, profile.bio));
   await actions(profile);
   $('profile-lists').hidden = false;

@@ -255,7 +255,8 @@ public final class Markdown {
     if (flat.codePointCount(0, flat.length()) <= EXCERPT_LENGTH) return flat;
     int end = flat.offsetByCodePoints(0, EXCERPT_LENGTH);
     int space = flat.lastIndexOf(' ', end);
-    return flat.substring(0, space > EXCERPT_LENGTH / 2 ? space : end).stripTrailing() + "…";
+    // A cut after a sentence or a clause loses its stop: "matters more…", not "matters more.…".
+    return flat.substring(0, space > EXCERPT_LENGTH / 2 ? space : end).replaceAll("[\\s.,;:]+$", "") + "…";
   }
 
   static String escape(String s) {

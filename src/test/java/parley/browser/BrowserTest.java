@@ -75,6 +75,14 @@ class BrowserTest {
     browser.get(base + "/login");
     browser.findElement(By.id("register-username")).sendKeys("ui_author");
     browser.findElement(By.id("register-email")).sendKeys("ui_author@example.org");
+    // Too short first: the error names the field briefly ("Password (8 characters or more) must be at least 8
+    // characters" once), and nothing is registered.
+    browser.findElement(By.id("register-password")).sendKeys("short");
+    browser.findElement(By.cssSelector("#register-form button[type=submit]")).click();
+    String error = waitFor(browser, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#register-form .field-error"))).getText();
+    assertTrue(error.startsWith("The password ") && !error.contains("(8 characters or more)"), error);
+    browser.findElement(By.id("register-password")).clear();
     browser.findElement(By.id("register-password")).sendKeys("correct horse battery");
     browser.findElement(By.cssSelector("#register-form button[type=submit]")).click();
 

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static parley.browser.BrowserSupport.js;
 import static parley.browser.BrowserSupport.openPost;
@@ -207,7 +208,7 @@ class ReaderBrowserTest {
     signIn(page, base, alice);
     page.get(base + "/settings");
     WebElement report = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#reports li")));
-    assertTrue(report.getText().contains("reported for spam"), report.getText());
+    assertTrue(report.getText().contains("reported as spam"), report.getText());
     assertTrue(report.getText().contains("waiting for a moderator"), report.getText());
     // The block list loads on its own request, maybe after the reports: wait for it, then click.
     waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[data-unblock='troll']")))
@@ -234,6 +235,10 @@ class ReaderBrowserTest {
     for (String path : new String[] {"/", "/posts/1", "/css/parley.css", "/favicon.ico", "/notifications"}) {
       assertEquals(200, api.raw("HEAD", path, null, null, null).status(), "HEAD " + path);
     }
+    // A post that is not there says so, and only that: no empty "Comments" under it.
+    page.get(base + "/posts/999999999");
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("not-found")));
+    assertFalse(page.findElement(By.id("comments-section")).isDisplayed(), "no comments section for a missing post");
   }
 
   @Test
@@ -253,6 +258,8 @@ class ReaderBrowserTest {
     assertEquals(Boolean.FALSE, js(page, "return document.getElementById('more-posts').checkVisibility();"));
     assertEquals("/posts/" + first + "#comment-" + comment, page.findElement(By.cssSelector("#profile-comments li a"))
         .getDomAttribute("href"));
+    String meta = page.findElement(By.id("profile-meta")).getText();
+    assertTrue(meta.endsWith("· 23 posts · 1 comment"), meta);
   }
 
   @Test

@@ -124,6 +124,11 @@ class MarkdownTest {
     assertFalse(r.excerpt().contains("https://"));
     assertTrue(r.excerpt().endsWith("…"));
     assertTrue(r.excerpt().length() <= 281);
+    // Cut just after a full stop or a comma: the ellipsis takes its place.
+    for (String stop : new String[] {".", ",", ";", ":"}) {
+      String excerpt = Markdown.render("word ".repeat(54) + "more" + stop + " " + "y".repeat(40)).excerpt();
+      assertTrue(excerpt.endsWith("word more…"), excerpt);
+    }
   }
 
   @Test
