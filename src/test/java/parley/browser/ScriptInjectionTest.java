@@ -343,8 +343,13 @@ class ScriptInjectionTest {
     assertEquals(204, api.post("/api/mod/users/writer/ban", mod, new JsonObject().put("reason", reason)).status());
     page.findElement(By.id("comment-body")).sendKeys("Am I still here?");
     page.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
-    expect(page, "the ban message", List.of(check("#comment-form .form-error", "is text", "You are banned: " + reason)));
+    expect(page, "the ban message", List.of(check("#comment-form .form-error", "is text",
+        "You are banned for good: " + reason)));
     assertNothingRan(page, "the post page showing the ban reason", postPageTitle(lastTitle));
+    // And at the top of the page, once it is loaded again.
+    page.navigate().refresh();
+    expect(page, "the ban line", List.of(check("#ban-notice", "has text", "You are banned for good: " + reason)));
+    assertNothingRan(page, "the post page with the ban line", postPageTitle(lastTitle));
 
     // Profiles: each author's 20 posts and 20 comments (on the main thread, under its latest title).
     for (int g = 0; g < 3; g++) {
