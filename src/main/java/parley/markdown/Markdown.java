@@ -1,5 +1,7 @@
 package parley.markdown;
 
+import org.commonmark.ext.autolink.AutolinkExtension;
+import org.commonmark.ext.autolink.AutolinkType;
 import org.commonmark.node.AbstractVisitor;
 import org.commonmark.node.Block;
 import org.commonmark.node.Code;
@@ -23,7 +25,8 @@ import java.util.regex.Pattern;
 
 /**
  * Turns user Markdown into HTML that is safe to insert into a page: raw HTML is escaped, only http, https and
- * mailto links survive (images: http and https), and every link carries rel="nofollow ugc noopener". Rendering
+ * mailto links survive (images: http and https), bare web addresses are linked, and every link carries
+ * rel="nofollow ugc noopener". Rendering
  * happens once, when content is written; readers get the stored result.
  */
 public final class Markdown {
@@ -60,7 +63,14 @@ public final class Markdown {
   /** Where a mention links: the user's profile. */
   static final String MENTION_PREFIX = "/u/";
   private static final Pattern MENTION_LINK = Pattern.compile("/u/[A-Za-z0-9_-]{3,30}");
-  private static final Parser PARSER = Parser.builder().build();
+  /**
+   * A bare address in prose ({@code https://…}, {@code www.…}) is a link, as on every forum; e-mail addresses stay
+   * text (a mailto link only helps whoever harvests them). Autolinks go through the same scheme allow list, rel and
+   * link count as written links.
+   */
+  private static final Parser PARSER = Parser.builder()
+      .extensions(List.of(AutolinkExtension.builder().linkTypes(AutolinkType.URL, AutolinkType.WWW).build()))
+      .build();
   /** What every rendered link out of Parley carries. */
   private static final String LINK_REL = "nofollow ugc noopener";
   private static final String LINK_OUT = "rel=\"" + LINK_REL + "\"";

@@ -78,11 +78,32 @@ class MarkdownTest {
         {"[this](http://example.com)", "http://example.com"},
         {"[a](mailto:me@example.org)", "mailto:me@example.org"},
         {"<https://example.org/auto>", "https://example.org/auto"},
+        {"bare https://example.org/bare.", "https://example.org/bare"},
+        {"see www.example.org for more", "http://www.example.org"},
         {"[a][ref]\n\n[ref]: https://example.org/ref", "https://example.org/ref"}}) {
       String out = html(link[0]);
       assertTrue(out.contains("href=\"" + link[1] + "\""), link[0] + " -> " + out);
       assertTrue(out.contains("rel=\"nofollow ugc noopener\""), link[0] + " -> " + out);
     }
+  }
+
+  /**
+   * A bare web address in prose is a link like any other (its trailing stop left out), and so counts for the holds;
+   * not in code, not an e-mail address, and a bare address with a scheme the allow list refuses links nowhere.
+   */
+  @Test
+  void bareWebAddressesInProseAreLinks() {
+    String html = html("Read https://en.wikipedia.org/wiki/Analytical_Engine#Design, then (www.example.org).");
+    assertEquals(java.util.List.of("https://en.wikipedia.org/wiki/Analytical_Engine#Design", "http://www.example.org"),
+        Markdown.linkTargets(html), html);
+    assertTrue(html.contains(">https://en.wikipedia.org/wiki/Analytical_Engine#Design</a>, then (<a "), html);
+    assertEquals(0, Markdown.links(html("`https://example.org` and\n\n    https://example.org/code")));
+    assertEquals(0, Markdown.links(html("write to me@example.org")));
+    assertEquals(java.util.List.of("https://a.example", "https://b.example", "https://d.example"), Markdown.linkTargets(
+        html("[a](https://a.example) https://b.example [https://c.example](https://d.example)")),
+        "a written link's text is not linked again");
+    String odd = html("ftp://files.example/x and javascript://%0aalert(1)");
+    assertFalse(odd.toLowerCase().contains("href=\"javascript") || odd.contains("href=\"ftp"), odd);
   }
 
   /** Where the links out lead, as the holds compare them before and after an edit: every form, no mention. */
