@@ -17,7 +17,8 @@ const $ = (id) => document.getElementById(id);
 /** How long a hide or dismiss waits for an Undo before it is sent. */
 const UNDO_MS = 5000;
 const LOG_SIZE = 30;
-const STREAM_SIZE = 50;
+/** The stream keeps the newest few: it sits above the audit log and the filters. */
+const STREAM_SIZE = 20;
 const REASONS = { spam: 'Spam', harassment: 'Harassment', hate: 'Hate', misinformation: 'Misinformation',
   off_topic: 'Off topic', other: 'Other', screening: 'Held words or links, edited in' };
 /**
@@ -737,7 +738,7 @@ function streamItem(i) {
 }
 
 async function loadStream() {
-  const page = await get('/api/mod/recent?limit=30');
+  const page = await get(`/api/mod/recent?limit=${STREAM_SIZE}`);
   for (const item of page.items) titles.set(item.postId, Promise.resolve(item.postTitle));
   $('stream').replaceChildren(...page.items.map(streamItem));
   $('stream-empty').hidden = page.items.length > 0;

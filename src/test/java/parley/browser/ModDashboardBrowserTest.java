@@ -494,6 +494,15 @@ class ModDashboardBrowserTest {
     assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", mod, null).status());
     waitFor(page, 5).until(d -> d.findElement(By.cssSelector("#log > li")).getText()
         .startsWith("sam_mod locked the thread \"Harbour footbridge\""));
+
+    // The log sits below the stream: a link at the top of the page goes to it.
+    long other = api.createPost(author, "Another thread");
+    for (int i = 0; i < 25; i++) api.comment(author, other, "Filler " + i + "\n\nwith a second paragraph", null);
+    page.navigate().refresh();
+    waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#stream > li")).size() == 20);
+    page.findElement(By.cssSelector(".mod-jump a[href='#log-title']")).click();
+    waitFor(page, 5).until(d -> (Boolean) js(d, "const r = document.getElementById('log-title').getBoundingClientRect();"
+        + "return r.top >= 0 && r.top < innerHeight;"));
   }
 
   @Test
