@@ -458,7 +458,7 @@ function reportMain(item) {
     h('p', { class: 'meta' }, `${kind} by `, person(item.author?.username),
       item.targetType === 'comment' && c.postTitle ? [' on ', titleLink(c.postId, c.postTitle)] : '',
       ' · ', time(c.createdAt ?? item.firstReportedAt), c.editedAt ? [' · edited ', time(c.editedAt)] : '',
-      ...badges(c)),
+      ...badges(c), item.authorBanned ? [' ', h('span', { class: 'badge badge-banned' }, 'author banned')] : ''),
     item.targetType === 'post' ? postLine(c.postId, c.postTitle) : null,
     body,
     asFirstReported(item),
@@ -466,17 +466,32 @@ function reportMain(item) {
       item.targetType === 'post' ? 'Open the post' : 'Open the comment in its thread')),
     h('p', { class: 'report-summary' }, h('strong', {}, plural(item.reportCount, 'report')), ' · last ',
       time(item.lastReportedAt)),
-    reportList(item));
+    reportList(item),
+    settledLine(item));
+}
+
+/**
+ * Who settled a closed card's reports, when, and with what note ("Acted on by sam_mod · 2 hours ago: Spam"): the
+ * dismissed and acted-on queues are a record, and a record says who did it.
+ */
+function settledLine(item) {
+  const settled = (item.reports ?? []).map((r) => r.resolution).filter(Boolean)
+    .reduce((newest, r) => (!newest || r.at > newest.at ? r : newest), null);
+  if (!settled) return null;
+  return h('p', { class: 'settled' }, h('strong', {}, $('view-status').value === 'dismissed' ? 'Dismissed' : 'Acted on'),
+    ' by ', settled.by ? person(settled.by.username) : 'a moderator whose account is gone', ' · ', time(settled.at),
+    settled.note ? `: ${settled.note}` : '');
 }
 
 function reportSignature(item) {
   const c = item.content ?? {};
   return JSON.stringify([item.reports?.map((r) => r.id), c.hidden, c.locked, c.deleted, c.pending, c.body,
-    c.postTitle, item.asFirstReported]);
+    c.postTitle, item.asFirstReported, item.authorBanned]);
 }
 
 function reportCard(item, status) {
-  const ban = item.author?.username ? banControls(item.author.username) : null;
+  // Someone banned already is not offered again (the card says "author banned").
+  const ban = item.author?.username && !item.authorBanned ? banControls(item.author.username) : null;
   return h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
     'data-report': item.firstReportId, 'data-signature': reportSignature(item) },
   reportMain(item),
@@ -521,7 +536,7 @@ function updateReportCard(li, item) {
   if (!actions) return;
   const focused = actions.contains(document.activeElement) ? document.activeElement : null;
   const banToggle = actions.querySelector('.ban-toggle');
-  const fresh = reportActions(item, $('view-status').value, banToggle);
+  const fresh = reportActions(item, $('view-status').value, item.authorBanned ? null : banToggle);
   actions.replaceWith(fresh);
   if (focused === banToggle) banToggle?.focus();
   else if (focused) {
@@ -984,7 +999,10 @@ function onEvent(e) {
       if (verb === 'hidden' || verb === 'restored') markStream(kind, d.targetId, 'hidden', verb === 'hidden');
       if (verb === 'approved' || verb === 'rejected') refreshPending();
       if (kind === 'filter') refreshFilters();
-      if (kind === 'post' || kind === 'comment' || kind === 'report') refreshQueue();
+      // A ban or its lifting changes every card of that author (whether to offer Ban).
+      if (kind === 'post' || kind === 'comment' || kind === 'report' || verb === 'banned' || verb === 'unbanned') {
+        refreshQueue();
+      }
     }
   }
 }

@@ -83,6 +83,7 @@ public final class Reports {
              COALESCE(p.locked_at, cp.locked_at) IS NOT NULL AS locked,
              COALESCE(p.created_at, c.created_at) AS content_created_at,
              COALESCE(p.edited_at, c.edited_at) AS content_edited_at, u.username AS author,
+             u.banned_until > now() AS author_banned,
              pr.title AS reported_title, COALESCE(pr.body, cr.body) AS reported_body
         FROM (
           SELECT target_type, target_id, count(*) AS report_count,
@@ -109,7 +110,8 @@ public final class Reports {
 
   /** The reports themselves of the queue items on one page ($2 types, $3 ids), oldest first. */
   private static final String QUEUE_REPORTS = "SELECT r.id, r.target_type, r.target_id, r.reason, r.details, "
-      + "r.created_at, u.username FROM reports r LEFT JOIN users u ON u.id = r.reporter_id "
+      + "r.created_at, u.username, r.resolved_at, m.username AS resolved_by, r.resolution_note "
+      + "FROM reports r LEFT JOIN users u ON u.id = r.reporter_id LEFT JOIN users m ON m.id = r.resolved_by "
       + "WHERE r.status = $1 AND (r.target_type, r.target_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[])) "
       + "ORDER BY r.id";
 
@@ -232,11 +234,20 @@ public final class Reports {
                   .put("reporter", r.getString("username") == null ? null
                       : new JsonObject().put("username", r.getString("username")))
                   .put("reason", r.getString("reason")).put("details", r.getString("details"))
-                  .put("createdAt", Iso.format(r.getOffsetDateTime("created_at"))));
+                  .put("createdAt", Iso.format(r.getOffsetDateTime("created_at")))
+                  .put("resolution", resolution(r)));
             }
             return items;
           });
         });
+  }
+
+  /** How a closed report was settled, for the dashboard's closed queues: by whom, when, and the note; null if open. */
+  private static JsonObject resolution(Row r) {
+    if (r.getOffsetDateTime("resolved_at") == null) return null;
+    String by = r.getString("resolved_by");
+    return new JsonObject().put("by", by == null ? null : new JsonObject().put("username", by))
+        .put("at", Iso.format(r.getOffsetDateTime("resolved_at"))).put("note", r.getString("resolution_note"));
   }
 
   private static JsonObject queueItem(Row row) {
@@ -259,6 +270,8 @@ public final class Reports {
         .put("targetId", row.getLong("target_id"))
         .put("firstReportId", row.getLong("first_id"))
         .put("author", row.getString("author") == null ? null : new JsonObject().put("username", row.getString("author")))
+        // So that a card does not offer to ban someone already banned.
+        .put("authorBanned", Boolean.TRUE.equals(row.getBoolean("author_banned")))
         .put("content", content)
         .put("asFirstReported", asFirstReported(type, row))
         .put("reportCount", row.getLong("report_count"))

@@ -239,7 +239,16 @@ class ModDashboardBrowserTest {
     WebElement old = card(page, settled);
     assertEquals("Dismissed reports", page.findElement(By.id("queue-name")).getText());
     assertTrue(old.findElements(By.xpath(".//button[normalize-space()='Hide']")).isEmpty(), "nothing to decide");
+    assertTrue(old.findElement(By.cssSelector(".settled")).getText().startsWith("Dismissed by mod · just now"),
+        "who settled it, and when: " + old.getText());
     assertTrue(page.findElements(By.id("target-comment-" + spam)).isEmpty());
+
+    // The author banned (here, from elsewhere): their open cards say so, live, and no longer offer to ban them.
+    new Select(page.findElement(By.id("view-status"))).selectByValue("open");
+    assertFalse(card(page, spam).findElements(By.cssSelector(".ban-toggle")).isEmpty());
+    assertEquals(204, api.post("/api/mod/users/troll/ban", mod, new JsonObject().put("reason", "Spam")).status());
+    waitFor(page, 10).until(d -> card(d, spam).getText().contains("author banned"));
+    assertTrue(card(page, spam).findElements(By.cssSelector(".ban-toggle")).isEmpty(), "not offered again");
 
     new Select(page.findElement(By.id("view-show"))).selectByValue("pending");
     assertFalse(page.findElement(By.id("queue-section")).isDisplayed());

@@ -282,6 +282,10 @@ class ContractTest {
     api.post("/api/mod/reports/" + reportId + "/resolve", sam, new JsonObject().put("action", "dismiss").put("note", "Fine."));
     api.post("/api/mod/reports/" + reportId + "/resolve", sam, new JsonObject().put("action", "dismiss"));
     api.post("/api/mod/reports/" + reportId + "/resolve", sam, new JsonObject().put("action", "shrug"));
+    JsonObject settled = api.get("/api/mod/queue?status=dismissed", sam).items().getJsonObject(0).getJsonArray("reports")
+        .getJsonObject(0).getJsonObject("resolution");
+    assertEquals("sam", settled.getJsonObject("by").getString("username"), settled.encode());
+    assertEquals("Fine.", settled.getString("note"), settled.encode());
     api.post("/api/mod/reports/99999999/resolve", sam, new JsonObject().put("action", "hide"));
     api.get("/api/me/reports", carol);
 
