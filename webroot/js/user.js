@@ -59,14 +59,25 @@ async function start() {
   await Promise.all([
     paged('posts', $('profile-posts'), $('more-posts'), 'No posts.', (p) => h('li', { class: 'card' },
       h('a', { href: `/posts/${p.id}` }, p.title), h('p', { class: 'meta' }, time(p.createdAt),
-        ` · ${p.commentCount} comment${p.commentCount === 1 ? '' : 's'}`))),
+        ` · ${count(p.commentCount, 'comment')}`, ...ownState(p)))),
     paged('comments', $('profile-comments'), $('more-comments'), 'No comments.', (c) => {
       const body = h('div', { class: 'body' });
       setBodyHtml(body, c.bodyHtml);
       return h('li', { class: 'card' }, h('p', { class: 'meta' }, 'on ',
-        h('a', { href: `/posts/${c.postId}#comment-${c.id}` }, c.postTitle ?? 'a post'), ' · ', time(c.createdAt)), body);
+        h('a', { href: `/posts/${c.postId}#comment-${c.id}` }, c.postTitle ?? 'a post'), ' · ', time(c.createdAt),
+        ...ownState(c)), body);
     }),
   ]);
+}
+
+/**
+ * On your own profile, what only you see of your own: held for review, or removed by a moderator (the lists have
+ * them for their author alone, so that they can be found again), marked as the post page marks them.
+ */
+function ownState(item) {
+  if (item.pending) return [' · ', h('span', { class: 'badge pending' }, 'waiting for review')];
+  if (item.hidden) return [' · ', h('span', { class: 'badge' }, 'removed by a moderator')];
+  return [];
 }
 
 /** A profile list, a page at a time: "Load more" fetches the next until there is none. */

@@ -186,8 +186,9 @@ public final class Comments {
         LEFT JOIN users u ON u.id = c.author_id
         LEFT JOIN posts p ON p.id = c.post_id
        WHERE lower(a.username) = lower($1)
-       ORDER BY c.id DESC""".formatted(Comment.COLUMNS, Visibility.notBlocked("$4", "p.author_id"), Visibility.listed("c"),
-          Visibility.listed("x"), Visibility.notBlocked("$4", "a.id"));
+       ORDER BY c.id DESC""".formatted(Comment.COLUMNS, Visibility.notBlocked("$4", "p.author_id"),
+          Visibility.readableBy("c", "$4", "false"), Visibility.readableBy("x", "$4", "false"),
+          Visibility.notBlocked("$4", "a.id"));
 
   /** A comment on a readable post, with whether $2 (the reader, or 0) blocked its author. */
   private static final String FIND = "SELECT " + Comment.COLUMNS + ", b.blocker_id IS NOT NULL AS author_blocked"

@@ -124,7 +124,9 @@ public final class PostRoutes {
     Principal reader = Principal.current(ctx).orElse(null);
     posts.byAuthor(ctx.pathParam("username"), page, reader == null ? 0 : reader.id())
         .map(found -> found.orElseThrow(() -> Problem.notFound("No such user.")))
-        .map(rows -> page.respond(rows, Post::id, Post::toListItemJson))
+        // Whether each is hidden or pending: only its author gets any such (Posts.byAuthor), with its badge.
+        .map(rows -> page.respond(rows, Post::id,
+            p -> p.toListItemJson().put("hidden", p.hidden()).put("pending", p.pending())))
         .compose(json -> withMyVotes(reader, json))
         .onSuccess(ctx::json)
         .onFailure(ctx::fail);

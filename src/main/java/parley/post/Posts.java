@@ -95,7 +95,8 @@ public final class Posts {
         LEFT JOIN users u ON u.id = p.author_id
         LEFT JOIN post_activity pa ON pa.post_id = p.id
        WHERE lower(a.username) = lower($1)
-       ORDER BY p.id DESC""".formatted(Post.COLUMNS, Visibility.listed(""), Visibility.notBlocked("$4", "a.id"));
+       ORDER BY p.id DESC""".formatted(Post.COLUMNS, Visibility.readableBy("", "$4", "false"),
+          Visibility.notBlocked("$4", "a.id"));
 
   private static final String UPDATE = """
       UPDATE posts
@@ -204,7 +205,10 @@ public final class Posts {
     });
   }
 
-  /** A user's posts, or empty when there is no such user. */
+  /**
+   * A user's posts, or empty when there is no such user: the listed ones, and for the user themself ({@code readerId})
+   * their hidden and pending ones too, so that what is held or was removed can be found again.
+   */
   public Future<Optional<List<Post>>> byAuthor(String username, Page page, long readerId) {
     return pool.preparedQuery(BY_AUTHOR).execute(Tuple.of(username, page.after(), page.fetchSize(), readerId))
         .map(rows -> {

@@ -250,6 +250,14 @@ class ModerationInPlaceBrowserTest {
     assertTrue(author.findElement(By.id("post-notice")).getText().contains("waiting for a moderator"));
     long held = api.get("/api/posts/" + postId + "/comments", newbie).ids().get(0);
     assertEquals(0, replyButtonsOf(author, held), "nobody replies to a pending comment");
+    // The author finds it again on their own profile, marked (in another tab: the thread stays open in the first).
+    String thread = author.getWindowHandle();
+    author.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
+    author.get(base + "/u/newbie");
+    waitFor(author, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("profile-comments"),
+        "waiting for review"));
+    author.close();
+    author.switchTo().window(thread);
 
     WebDriver modPage = browsers.open("mod");
     signIn(modPage, base, mod);

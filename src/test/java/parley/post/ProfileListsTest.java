@@ -46,7 +46,20 @@ class ProfileListsTest {
     long hidden = api.createPost(alice, "Hidden");
     api.delete("/api/posts/" + deleted, alice);
     api.post("/api/mod/posts/" + hidden + "/hide", mod, new JsonObject().put("reason", "spam"));
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + mod.id() + ")");
+    Response held = api.post("/api/posts", alice, new JsonObject().put("title", "Held").put("body", "heldword"));
+    assertTrue(held.json().getBoolean("pending"), held::toString);
+    long pending = held.json().getLong("id");
     assertEquals(List.of(kept), api.get("/api/users/alice/posts").ids());
+    assertEquals(List.of(kept), api.get("/api/users/alice/posts", api.register("bob")).ids());
+    assertEquals(List.of(kept), api.get("/api/users/alice/posts", mod).ids(), "a moderator has the queue for those");
+
+    // Alice herself finds hers again, marked; never the deleted one.
+    Response own = api.get("/api/users/alice/posts", alice);
+    assertEquals(List.of(pending, hidden, kept), own.ids());
+    assertEquals(List.of(true, false, false), own.items().stream().map(i -> ((JsonObject) i).getBoolean("pending")).toList());
+    assertEquals(List.of(false, true, false), own.items().stream().map(i -> ((JsonObject) i).getBoolean("hidden")).toList());
   }
 
   @Test
@@ -67,6 +80,14 @@ class ProfileListsTest {
     assertEquals(List.of(c2, c1), r.ids());
     assertEquals("Bob's thread", r.items().getJsonObject(0).getString("postTitle"));
     assertEquals(c1, r.items().getJsonObject(0).getLong("parentId"));
+    assertEquals(List.of(c2, c1), api.get("/api/users/alice/comments", bob).ids());
+    // Alice herself: her removed comment too, marked, but nothing on a thread she may not read.
+    long hiddenThread = api.createPost(bob, "Bob's other thread");
+    long onHidden = api.comment(alice, hiddenThread, "on a thread hidden later", null);
+    api.post("/api/mod/posts/" + hiddenThread + "/hide", mod, new JsonObject().put("reason", "spam"));
+    Response own = api.get("/api/users/alice/comments", alice);
+    assertEquals(List.of(c2, hidden, c1), own.ids(), "not " + onHidden + ", not the deleted " + gone);
+    assertTrue(own.items().getJsonObject(1).getBoolean("hidden"));
   }
 
   @Test
