@@ -11,6 +11,7 @@ import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, showProblem, clearProblem }
   from './ui.js';
+import { resetLink } from './modtools.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -338,7 +339,7 @@ function banControls(username, onBanned) {
   const reason = h('input', { id: reasonId, name: 'reason', maxlength: 1000, autocomplete: 'off' });
   const duration = h('select', { id: durationId, name: 'duration' },
     h('option', { value: '1' }, '1 day'), h('option', { value: '7', selected: true }, '7 days'),
-    h('option', { value: '30' }, '30 days'), h('option', { value: '' }, 'Permanently'));
+    h('option', { value: '30' }, '30 days'), h('option', { value: '' }, 'For good'));
   const question = h('p', { id: questionId, class: 'ban-question' });
   const confirm = h('button', { type: 'button', class: 'danger confirm-ban', 'aria-describedby': questionId },
     `Yes, ban ${username}`);
@@ -380,7 +381,7 @@ function banControls(username, onBanned) {
       return;
     }
     const days = duration.value;
-    question.textContent = `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'permanently'}? `
+    question.textContent = `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'for good'}? `
       + 'They will not be able to post, comment or report.';
     reason.disabled = true;
     duration.disabled = true;
@@ -395,7 +396,7 @@ function banControls(username, onBanned) {
     try {
       await post(`/api/mod/users/${encodeURIComponent(username)}/ban`, { reason: reason.value.trim(), until });
       form.replaceChildren(h('p', { class: 'ok', tabindex: '-1' },
-        `${username} is banned ${until ? `until ${DATE.format(new Date(until))}` : 'permanently'}.`));
+        `${username} is banned ${until ? `until ${DATE.format(new Date(until))}` : 'for good'}.`));
       form.firstElementChild.focus();
       toggle.hidden = true;
       announce(`${username} is banned.`);
@@ -894,7 +895,7 @@ function renderUserCard(card) {
   const ban = card.ban;
   const banLine = ban
     ? h('p', { class: 'ban-state banned', tabindex: '-1' }, h('strong', {}, 'Banned'),
-      ban.until ? ` until ${DATE.format(new Date(ban.until))}` : ' permanently', ban.reason ? `: ${ban.reason}` : '')
+      ban.until ? ` until ${DATE.format(new Date(ban.until))}` : ' for good', ban.reason ? `: ${ban.reason}` : '')
     : h('p', { class: 'ban-state' }, 'Not banned.');
   const reload = () => openUserCard(card.username, cardOpener);
   const banTools = ban
@@ -933,7 +934,10 @@ function renderUserCard(card) {
     }
   });
   const history = card.history ?? [];
-  $('user-card-body').replaceChildren(
+  // An admin makes a password reset link here as on the thread's card (not for their own account).
+  const mayReset = me() && session.current()?.user?.role === 'admin' && me().toLowerCase() !== card.username.toLowerCase();
+  // replaceChildren writes null as the text "null": only the parts that apply.
+  $('user-card-body').replaceChildren(...[
     h('p', { class: 'meta' }, card.role, ' · joined ', time(card.createdAt), ' · ',
       h('a', { href: `/u/${encodeURIComponent(card.username)}` }, 'Profile')),
     banLine, banTools,
@@ -942,7 +946,8 @@ function renderUserCard(card) {
     h('h3', {}, 'Recent moderation'),
     history.length ? h('ol', { class: 'history plain' }, history.map((e) => h('li', {}, ...sentence(e), ' · ',
       time(e.createdAt)))) : h('p', { class: 'muted' }, 'Nothing yet.'),
-    h('h3', {}, 'Notes from moderators'), notes, noNotes, noteForm);
+    mayReset ? resetLink(card.username) : null,
+    h('h3', {}, 'Notes from moderators'), notes, noNotes, noteForm].filter(Boolean));
 }
 
 function setUpUserCard() {

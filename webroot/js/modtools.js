@@ -170,6 +170,7 @@ export async function showCard(username) {
       plural(c.reports, 'report'), plural(c.bans, 'ban')].join(' · ')),
     card.ban ? h('p', { class: 'badge-line' }, h('span', { class: 'badge' }, 'banned'),
       ` ${card.ban.until ? 'until ' : 'for good'}`, card.ban.until ? time(card.ban.until) : '', card.ban.reason ? `: ${card.ban.reason}` : '') : null,
+    card.ban ? liftBan(username) : null,
     h('h3', {}, 'Recent moderation'),
     card.history.length ? h('ul', { class: 'history' }, ...card.history.map((e) => h('li', {}, auditSentence(e), ' · ', time(e.createdAt))))
       : h('p', { class: 'muted' }, 'Nothing yet.'),
@@ -179,11 +180,30 @@ export async function showCard(username) {
     notes, form].filter(Boolean));
 }
 
+/** Lifts the ban from the card, as the dashboard's card does; the card is read again to show it. */
+function liftBan(username) {
+  const form = h('form', { novalidate: true, class: 'lift-ban' },
+    h('p', { class: 'form-error', role: 'alert' }),
+    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'lift-ban' }, 'Lift the ban')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    try {
+      await del(`/api/mod/users/${encodeURIComponent(username)}/ban`);
+      announce(`${username}'s ban is lifted.`);
+      await showCard(username);
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+  return form;
+}
+
 /**
  * For admins: a one-time link with which the user sets a new password (Parley sends no email; the admin passes it
  * on). Shown once, here; a new one replaces the last.
  */
-function resetLink(username) {
+export function resetLink(username) {
   const out = h('div', { class: 'reset-link', 'aria-live': 'polite' });
   const form = h('form', { novalidate: true },
     h('p', { class: 'form-error', role: 'alert' }),

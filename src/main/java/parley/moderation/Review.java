@@ -17,6 +17,8 @@ import parley.http.Problem;
 import parley.screening.Filter;
 import parley.screening.Screening;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -190,8 +192,10 @@ public final class Review {
       if (rows.size() == 0) throw Problem.notFound("No such user.");
       Row u = rows.iterator().next();
       long id = u.getLong("id");
-      JsonObject ban = u.getOffsetDateTime("banned_until") == null ? null : new JsonObject()
-          .put("until", Iso.format(u.getOffsetDateTime("banned_until"))).put("reason", u.getString("ban_reason"));
+      // A ban while it lasts (an ended one is history, below); one for good has no end to show.
+      OffsetDateTime until = u.getOffsetDateTime("banned_until");
+      JsonObject ban = until == null || !until.toInstant().isAfter(Instant.now()) ? null : new JsonObject()
+          .put("until", until.getYear() > 9000 ? null : Iso.format(until)).put("reason", u.getString("ban_reason"));
       JsonObject card = new JsonObject()
           .put("username", u.getString("username"))
           .put("role", u.getString("role"))

@@ -221,11 +221,17 @@ class ModerationInPlaceBrowserTest {
     WebElement card = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElement(card, "1 ban"));
     assertTrue(card.getText().contains("sam_mod banned them: Spamming"), card.getText());
+    assertTrue(card.findElement(By.cssSelector(".badge-line")).getText().startsWith("banned until "), card.getText());
     card.findElement(By.id("note-body")).sendKeys("Third spam account this month.");
     card.findElement(By.cssSelector(".note-form button[type=submit]")).click();
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElement(card, "Third spam account this month."));
     assertEquals("Third spam account this month.",
         api.get("/api/mod/users/troll", mod).json().getJsonArray("notes").getJsonObject(0).getString("body"));
+
+    // The ban is lifted from the same card, which then says so.
+    card.findElement(By.id("lift-ban")).click();
+    waitFor(modPage, 5).until(d -> d.findElements(By.cssSelector("#user-card .badge-line")).isEmpty());
+    assertNull(api.get("/api/mod/users/troll", mod).json().getValue("ban"), "lifted");
   }
 
   @Test
@@ -344,6 +350,13 @@ class ModerationInPlaceBrowserTest {
     String link = field.getAttribute("value");
     assertTrue(link.startsWith(base + "/reset#token="), link);
     assertTrue(card.getText().contains("Give it to forgetful yourself"), card.getText());
+
+    // The dashboard's card has the same button for an admin (the name in the new-content stream opens it).
+    adminPage.get(base + "/mod");
+    waitFor(adminPage, 10).until(ExpectedConditions.elementToBeClickable(
+        By.cssSelector("#stream-comment-" + comment + " .meta button.person"))).click();
+    waitFor(adminPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#user-card #reset-link-make")));
+    adminPage.navigate().back();
 
     // The user opens it, is told what it does, sets a password and is signed in; the link is gone from the address.
     WebDriver userPage = browsers.open("forgetful");

@@ -92,7 +92,9 @@ class PreModerationTest extends ModerationCast {
       assertEquals(200, api.get("/api/comments/" + held, who).status());
     }
     assertEquals(0, api.get("/api/posts/" + post).json().getInteger("commentCount"), "not counted");
-    assertEquals(0, api.get("/api/users/alice/comments", alice).items().size(), "not on the profile, even hers");
+    assertEquals(0, api.get("/api/users/alice/comments", mod).items().size(), "not on the profile for others");
+    assertTrue(api.get("/api/users/alice/comments", alice).item(held).getBoolean("pending"),
+        "on her own profile, marked, so that she can find it again");
     assertEquals(0, api.get("/api/users/alice", null).json().getLong("commentCount"), "not in the profile's count");
 
     JsonObject queued = next(moderators, "parley.mod", "comment.pending");
@@ -259,7 +261,8 @@ class PreModerationTest extends ModerationCast {
     assertEquals(404, api.get("/api/posts/" + held + "/comments", bob).status());
     assertTrue(api.get("/api/posts/" + held, alice).json().getBoolean("pending"));
     assertTrue(api.get("/api/posts/" + held, mod).json().getBoolean("pending"));
-    assertEquals(List.of(), api.get("/api/users/alice/posts", alice).ids(), "not on her profile");
+    assertEquals(List.of(), api.get("/api/users/alice/posts", bob).ids(), "not on her profile for others");
+    assertEquals(List.of(held), api.get("/api/users/alice/posts", alice).ids(), "on her own, to find it again");
     assertFalse(api.get("/posts/" + held).body().contains("Held post"), "its page tells readers nothing");
     assertProblem(api.post("/api/posts/" + held + "/comments", bob, new JsonObject().put("body", "first!")), 404,
         "no comments on a pending post");

@@ -513,11 +513,17 @@ class ContractTest {
     expect(200, api.get("/api/users/gus/follow", hal));
     assertEquals(new JsonObject().put("until", null).put("reason", "Spam"),
         expect(200, api.get("/api/me", hal)).json().getJsonObject("ban"), "for good: no end");
+    assertEquals(new JsonObject().put("until", null).put("reason", "Spam"),
+        expect(200, api.get("/api/mod/users/hal", sam)).json().getJsonObject("ban"), "the record: for good, no end");
     JsonObject unbanned = expect(200, api.get("/api/me", gus)).json();
     assertTrue(unbanned.containsKey("ban") && unbanned.getValue("ban") == null, "not banned: null, " + unbanned);
     expect(403, api.put("/api/users/gus/follow", hal, null));
     expect(403, api.delete("/api/users/gus/follow", hal));
     expect(403, api.patch("/api/me", hal, new JsonObject().put("bio", "Not banned")));
+    // A ban that has run out is not a ban on the record (its history still has it).
+    parley.TestParley.sql("UPDATE users SET banned_until = now() - interval '1 minute' WHERE username = 'hal'");
+    JsonObject record = expect(200, api.get("/api/mod/users/hal", sam)).json();
+    assertTrue(record.containsKey("ban") && record.getValue("ban") == null, record.encode());
   }
 
   /** The response, after checking its status (so the conversation reaches the branch it means to). */
