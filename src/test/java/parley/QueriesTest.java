@@ -298,5 +298,13 @@ class QueriesTest {
     assertTrue(postsPlan.contains("posts_by_author"), postsPlan);
     assertTrue(commentsPlan.contains("comments_by_author"), commentsPlan);
     assertFalse(postsPlan.contains("Seq Scan") || commentsPlan.contains("Seq Scan"), postsPlan + commentsPlan);
+    // Read by alice herself, with her hidden and pending ones: the same indexes, and the restricted ones beside.
+    String own = Long.toString(alice.id());
+    String ownPosts = plan(posts, "'alice'", "NULL", "21", own);
+    String ownComments = plan(comments, "'alice'", "NULL", "51", own);
+    assertTrue(ownPosts.contains("posts_by_author"), ownPosts);
+    assertTrue(ownComments.contains("comments_by_author") && ownComments.contains("comments_restricted_by_author"),
+        ownComments);
+    assertFalse(ownPosts.contains("Seq Scan") || ownComments.contains("Seq Scan"), ownPosts + ownComments);
   }
 }

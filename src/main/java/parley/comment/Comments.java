@@ -168,27 +168,38 @@ public final class Comments {
   }
 
   /**
-   * A profile's visible comments, newest first, with their post's title (null when the reader $4 blocked that post's
-   * author); no row when the user does not exist.
+   * A profile's comments, newest first, with their post's title (null when the reader $4 blocked that post's author);
+   * no row when the user does not exist; through comments_by_author. The user themself ($4) also gets their hidden and
+   * pending ones on threads they may read: a second branch, empty for anyone else, so that the listed branch keeps
+   * its partial index; it reads all of the author's restricted comments (a few) through comments_restricted_by_author,
+   * and the outer sort pages them (QueriesTest checks both plans).
    */
   private static final String BY_AUTHOR = """
       SELECT %s,
              CASE WHEN %s THEN p.title END AS post_title
         FROM users a
         LEFT JOIN LATERAL (
-          SELECT c.* FROM comments c JOIN posts x ON x.id = c.post_id
-           WHERE c.author_id = a.id AND %s
-             AND %s
-             AND c.id < COALESCE($2, 9223372036854775807)
-             AND %s
-           ORDER BY c.id DESC
+          SELECT * FROM (
+            (SELECT c.* FROM comments c JOIN posts x ON x.id = c.post_id
+              WHERE c.author_id = a.id AND %s
+                AND %s
+                AND c.id < COALESCE($2, 9223372036854775807)
+                AND %s
+              ORDER BY c.id DESC
+              LIMIT $3)
+            UNION ALL
+            (SELECT c.* FROM comments c JOIN posts x ON x.id = c.post_id
+              WHERE c.author_id = a.id AND a.id = $4 AND %s AND c.deleted_at IS NULL
+                AND %s
+                AND c.id < COALESCE($2, 9223372036854775807))) mine
+           ORDER BY id DESC
            LIMIT $3) c ON true
         LEFT JOIN users u ON u.id = c.author_id
         LEFT JOIN posts p ON p.id = c.post_id
        WHERE lower(a.username) = lower($1)
        ORDER BY c.id DESC""".formatted(Comment.COLUMNS, Visibility.notBlocked("$4", "p.author_id"),
-          Visibility.readableBy("c", "$4", "false"), Visibility.readableBy("x", "$4", "false"),
-          Visibility.notBlocked("$4", "a.id"));
+          Visibility.listed("c"), Visibility.listed("x"), Visibility.notBlocked("$4", "a.id"),
+          Visibility.restrictedRow("c"), Visibility.readableBy("x", "$4", "false"));
 
   /** A comment on a readable post, with whether $2 (the reader, or 0) blocked its author. */
   private static final String FIND = "SELECT " + Comment.COLUMNS + ", b.blocker_id IS NOT NULL AS author_blocked"
