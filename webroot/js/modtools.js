@@ -166,7 +166,8 @@ export async function showCard(username) {
   // replaceChildren writes null as the text "null": only the parts that apply.
   body.replaceChildren(...[
     h('p', { class: 'meta' }, `${card.role} · joined `, time(card.createdAt)),
-    h('p', { class: 'counts' }, [plural(c.posts, 'post'), plural(c.comments, 'comment'), `${c.hidden} hidden`,
+    h('p', { class: 'counts' }, [plural(c.posts, 'post'), plural(c.comments, 'comment'),
+      ...(c.pending ? [`${c.pending} waiting for approval`] : []), `${c.hidden} hidden`,
       plural(c.reports, 'report'), plural(c.bans, 'ban')].join(' · ')),
     card.ban ? h('p', { class: 'badge-line' }, h('span', { class: 'badge' }, 'banned'),
       ` ${card.ban.until ? 'until ' : 'for good'}`, card.ban.until ? time(card.ban.until) : '', card.ban.reason ? `: ${card.ban.reason}` : '') : null,

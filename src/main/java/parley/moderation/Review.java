@@ -73,13 +73,18 @@ public final class Review {
              (SELECT count(*) FROM comments c WHERE c.author_id = u.id AND %s) AS comments,
              (SELECT count(*) FROM posts p WHERE p.author_id = u.id AND p.hidden_at IS NOT NULL)
                + (SELECT count(*) FROM comments c WHERE c.author_id = u.id AND c.hidden_at IS NOT NULL) AS hidden,
+             (SELECT count(*) FROM posts p WHERE p.author_id = u.id AND p.pending_at IS NOT NULL
+                 AND p.deleted_at IS NULL)
+               + (SELECT count(*) FROM comments c WHERE c.author_id = u.id AND %s AND c.pending_at IS NOT NULL
+                 AND c.deleted_at IS NULL) AS pending,
              (SELECT count(*) FROM reports r
                 LEFT JOIN posts rp ON r.target_type = 'post' AND rp.id = r.target_id
                 LEFT JOIN comments rc ON r.target_type = 'comment' AND rc.id = r.target_id
                WHERE COALESCE(rp.author_id, rc.author_id) = u.id) AS reports,
              (SELECT count(*) FROM mod_log l WHERE l.target_type = 'user' AND l.target_id = u.id
                  AND l.action = 'user.banned') AS bans
-        FROM users u WHERE lower(u.username) = lower($1)""".formatted(Visibility.listed("p"), Visibility.listed("c"));
+        FROM users u WHERE lower(u.username) = lower($1)""".formatted(Visibility.listed("p"), Visibility.listed("c"),
+          Visibility.restrictedRow("c"));
 
   private static final String NOTES = "SELECT n.id, n.body, n.created_at, a.username FROM user_notes n "
       + "JOIN users a ON a.id = n.author_id WHERE n.user_id = $1 ORDER BY n.id DESC LIMIT 50";
@@ -202,7 +207,8 @@ public final class Review {
           .put("createdAt", Iso.format(u.getOffsetDateTime("created_at")))
           .put("ban", ban)
           .put("counts", new JsonObject().put("posts", u.getLong("posts")).put("comments", u.getLong("comments"))
-              .put("hidden", u.getLong("hidden")).put("reports", u.getLong("reports")).put("bans", u.getLong("bans")));
+              .put("hidden", u.getLong("hidden")).put("pending", u.getLong("pending")).put("reports", u.getLong("reports"))
+              .put("bans", u.getLong("bans")));
       return AuditLog.about(pool, id, HISTORY)
           .compose(history -> pool.preparedQuery(NOTES).execute(Tuple.of(id)).map(notes -> {
             JsonArray list = new JsonArray();

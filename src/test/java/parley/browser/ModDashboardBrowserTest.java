@@ -575,7 +575,8 @@ class ModDashboardBrowserTest {
     @SuppressWarnings("unchecked")
     Map<String, String> counts = (Map<String, String>) js(page, "return Object.fromEntries([...document.querySelectorAll("
         + "'#user-card .counts > div')].map(d => [d.querySelector('dt').textContent, d.querySelector('dd').textContent]));");
-    assertEquals(Map.of("Posts", "1", "Comments", "2", "Hidden", "0", "Reports against", "1", "Bans", "0"), counts);
+    assertEquals(Map.of("Posts", "1", "Comments", "2", "Waiting for approval", "0", "Hidden", "0", "Reports against", "1",
+        "Bans", "0"), counts);
     assertTrue(dialog.getText().contains("Not banned."), dialog.getText());
 
     WebElement body = dialog.findElement(By.cssSelector(".note-form textarea"));

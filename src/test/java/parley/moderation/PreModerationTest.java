@@ -261,6 +261,9 @@ class PreModerationTest extends ModerationCast {
     assertEquals(404, api.get("/api/posts/" + held + "/comments", bob).status());
     assertTrue(api.get("/api/posts/" + held, alice).json().getBoolean("pending"));
     assertTrue(api.get("/api/posts/" + held, mod).json().getBoolean("pending"));
+    JsonObject counts = api.get("/api/mod/users/alice", mod).json().getJsonObject("counts");
+    assertEquals(0, counts.getLong("posts"), "not a published post");
+    assertEquals(1, counts.getLong("pending"), "but on her record as waiting: " + counts);
     assertEquals(List.of(), api.get("/api/users/alice/posts", bob).ids(), "not on her profile for others");
     assertEquals(List.of(held), api.get("/api/users/alice/posts", alice).ids(), "on her own, to find it again");
     assertFalse(api.get("/posts/" + held).body().contains("Held post"), "its page tells readers nothing");
@@ -453,6 +456,7 @@ class PreModerationTest extends ModerationCast {
     assertEquals(1, counts.getLong("posts"));
     assertEquals(0, counts.getLong("comments"), "the hidden comment is not listed");
     assertEquals(1, counts.getLong("hidden"));
+    assertEquals(0, counts.getLong("pending"));
     assertEquals(1, counts.getLong("reports"));
     assertEquals(1, counts.getLong("bans"));
     List<String> actions = card.getJsonArray("history").stream()
