@@ -9,8 +9,8 @@
 import { get, post, del } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
-import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, showProblem, clearProblem }
-  from './ui.js';
+import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, showProblem, clearProblem,
+  plural } from './ui.js';
 import { resetLink } from './modtools.js';
 
 const $ = (id) => document.getElementById(id);
@@ -44,7 +44,6 @@ const titles = new Map();
 // ---------- words and links ----------
 
 const reasonLabel = (reason) => REASONS[reason] ?? reason;
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Where a post or comment is read: a comment's permalink is its anchor in the thread. */
 function permalink(targetType, id, postId) {

@@ -5,7 +5,7 @@
  * then bring every open page, this one included, up to date.
  */
 import { get, post, del } from './api.js';
-import { h, time, showProblem, clearProblem, announce } from './ui.js';
+import { h, time, showProblem, clearProblem, announce, plural } from './ui.js';
 import * as session from './session.js';
 
 const DAY = 86400000;
@@ -141,7 +141,6 @@ export async function showCard(username) {
     return;
   }
   const c = card.counts;
-  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const notes = h('ul', { class: 'notes', 'aria-label': 'Moderators\' notes' },
     ...card.notes.map((n) => h('li', {}, h('p', {}, n.body), h('p', { class: 'meta' }, n.author?.username ?? '', ' · ', time(n.createdAt)))));
   const form = h('form', { class: 'note-form', novalidate: true },

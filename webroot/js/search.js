@@ -4,7 +4,7 @@
  * here (GET /search?q=…).
  */
 import { get } from './api.js';
-import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce } from './ui.js';
+import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce, plural } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 /** The kinds the API searches, and what the page calls them. */
@@ -35,7 +35,6 @@ function snippet(html) {
   return p;
 }
 
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const RESULT = {
   posts: (p) => h('li', { class: 'card result', id: `result-post-${p.id}` },

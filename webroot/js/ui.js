@@ -60,7 +60,7 @@ export function refreshTimes() {
 }
 
 /** "1 comment", "2 comments". */
-export function count(n, one, many = `${one}s`) {
+export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 

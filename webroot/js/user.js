@@ -1,7 +1,7 @@
 /** A profile: the user's bio, posts and comments, and follow or block for signed-in readers. */
 import { get, put, del } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, setBodyHtml, refreshTimes, count } from './ui.js';
+import { h, time, renderHeader, setBodyHtml, refreshTimes, plural } from './ui.js';
 
 const username = decodeURIComponent(location.pathname.split('/')[2] || '');
 const $ = (id) => document.getElementById(id);
@@ -52,14 +52,14 @@ async function start() {
   document.title = `${profile.username} · Parley`;
   $('profile-name').textContent = profile.username;
   $('profile-meta').replaceChildren(`${profile.role} · joined `, time(profile.createdAt),
-    ` · ${count(profile.postCount, 'post')} · ${count(profile.commentCount, 'comment')}`);
+    ` · ${plural(profile.postCount, 'post')} · ${plural(profile.commentCount, 'comment')}`);
   if (profile.bio) $('profile-meta').after(h('p', { class: 'bio' }, profile.bio));
   await actions(profile);
   $('profile-lists').hidden = false;
   await Promise.all([
     paged('posts', $('profile-posts'), $('more-posts'), 'No posts.', (p) => h('li', { class: 'card' },
       h('a', { href: `/posts/${p.id}` }, p.title), h('p', { class: 'meta' }, time(p.createdAt),
-        ` · ${count(p.commentCount, 'comment')}`, ...ownState(p)))),
+        ` · ${plural(p.commentCount, 'comment')}`, ...ownState(p)))),
     paged('comments', $('profile-comments'), $('more-comments'), 'No comments.', (c) => {
       const body = h('div', { class: 'body' });
       setBodyHtml(body, c.bodyHtml);

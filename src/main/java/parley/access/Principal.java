@@ -38,6 +38,11 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
 
   /** Whether the ban has no end (stored as PostgreSQL's infinity). */
   public boolean isBannedForGood() {
+    return endless(bannedUntil);
+  }
+
+  /** Whether a ban's end is no end: PostgreSQL's infinity, which the client reads as OffsetDateTime.MAX. */
+  public static boolean endless(OffsetDateTime bannedUntil) {
     return bannedUntil != null && bannedUntil.getYear() > 9000;
   }
 

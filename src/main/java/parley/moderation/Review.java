@@ -200,7 +200,7 @@ public final class Review {
       // A ban while it lasts (an ended one is history, below); one for good has no end to show.
       OffsetDateTime until = u.getOffsetDateTime("banned_until");
       JsonObject ban = until == null || !until.toInstant().isAfter(Instant.now()) ? null : new JsonObject()
-          .put("until", until.getYear() > 9000 ? null : Iso.format(until)).put("reason", u.getString("ban_reason"));
+          .put("until", Principal.endless(until) ? null : Iso.format(until)).put("reason", u.getString("ban_reason"));
       JsonObject card = new JsonObject()
           .put("username", u.getString("username"))
           .put("role", u.getString("role"))
