@@ -11,7 +11,7 @@ import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, showProblem, clearProblem,
   plural } from './ui.js';
-import { resetLink } from './modtools.js';
+import { resetLink, REASONS, reasonLabel } from './modtools.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,8 +20,6 @@ const UNDO_MS = 5000;
 const LOG_SIZE = 30;
 /** The stream keeps the newest few: it sits above the audit log and the filters. */
 const STREAM_SIZE = 20;
-const REASONS = { spam: 'Spam', harassment: 'Harassment', hate: 'Hate', misinformation: 'Misinformation',
-  off_topic: 'Off topic', other: 'Other', screening: 'Held words or links, edited in' };
 /**
  * What a hide tells the author it was for: the reporters' reasons, except that Parley's own report does not say
  * which of the holds an edit matched (that would tell a spammer what to edit around).
@@ -43,7 +41,6 @@ const titles = new Map();
 
 // ---------- words and links ----------
 
-const reasonLabel = (reason) => REASONS[reason] ?? reason;
 
 /** Where a post or comment is read: a comment's permalink is its anchor in the thread. */
 function permalink(targetType, id, postId) {

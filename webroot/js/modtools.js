@@ -10,6 +10,36 @@ import * as session from './session.js';
 
 const DAY = 86400000;
 
+/** Report reasons as moderators read them (screening is Parley's own report). */
+export const REASONS = { spam: 'Spam', harassment: 'Harassment', hate: 'Hate', misinformation: 'Misinformation',
+  off_topic: 'Off topic', other: 'Other', screening: 'Held words or links, edited in' };
+export const reasonLabel = (reason) => REASONS[reason] ?? reason;
+
+/**
+ * What the moderators' record says of a post or comment on its thread (an item of GET
+ * /api/mod/posts/{id}/moderation: who hid it, when and why; who locked the thread; its open reports by reason), as
+ * one line for its moderators; null when there is nothing to say.
+ */
+export function moderationLine(item) {
+  if (!item) return null;
+  const who = (by) => by?.username ?? 'a moderator';
+  const parts = [];
+  if (item.hidden) {
+    parts.push([`Hidden by ${who(item.hidden.by)} `, time(item.hidden.at), item.hidden.reason ? `: ${item.hidden.reason}` : '']);
+  }
+  if (item.locked) parts.push([`Locked by ${who(item.locked.by)} `, time(item.locked.at)]);
+  const reasons = Object.entries(item.reports ?? {});
+  if (reasons.length) {
+    const total = reasons.reduce((n, [, k]) => n + k, 0);
+    parts.push([h('strong', {}, plural(total, 'open report')), ': ',
+      reasons.map(([r, k]) => (k > 1 ? `${reasonLabel(r)} ×${k}` : reasonLabel(r))).join(', '), ' · ',
+      h('a', { href: '/mod#queue-section' }, 'review in the queue')]);
+  }
+  if (!parts.length) return null;
+  return h('p', { class: 'mod-facts' }, h('span', { class: 'visually-hidden' }, 'For moderators: '),
+    ...parts.flatMap((part, i) => (i ? [' · ', ...part] : part)));
+}
+
 /** What an audit entry says, as a short sentence: "sam_mod hid this comment: Spam". */
 export function auditSentence(entry) {
   const verbs = {

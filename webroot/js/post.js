@@ -8,7 +8,7 @@ import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { h, time, exact, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref } from './ui.js';
-import { moderateMenu } from './modtools.js';
+import { moderateMenu, moderationLine } from './modtools.js';
 
 const postId = Number(location.pathname.split('/')[2]);
 const me = session.current()?.user ?? null;
@@ -32,6 +32,11 @@ const myVotes = new Map();
 /** The thread's order, as the reader last chose it on any thread. */
 const THREAD_SORT_KEY = 'parley.thread.sort';
 const THREAD_SORTS = ['best', 'new', 'old'];
+/**
+ * For moderators: what the record says of the post and of each hidden or reported comment (who hid it and why, its
+ * open reports), from GET /api/mod/posts/{id}/moderation, read again when the thread's moderation or its reports change.
+ */
+const modFacts = { post: null, comments: new Map() };
 let threadSort = THREAD_SORTS.includes(localStorage.getItem(THREAD_SORT_KEY)) ? localStorage.getItem(THREAD_SORT_KEY) : 'old';
 
 // ---------- the post ----------
@@ -45,6 +50,7 @@ function renderPost(p) {
     ...editedMark('post', p), p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
     p.pending ? ' · ' : '', p.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : '',
     p.locked ? ' · ' : '', p.locked ? h('span', { class: 'badge' }, 'locked') : '');
+  renderPostFacts();
   const chips = tagList(p.tags);
   $('post-tags').replaceChildren(...(chips ? [chips] : []));
   setBodyHtml($('post-body'), p.bodyHtml);
@@ -59,6 +65,54 @@ function renderPost(p) {
   if (p.pending) {
     notice(isMod ? 'This post is waiting for review: approve it to publish it.'
       : 'Your post is waiting for a moderator to review it; only you can see it until then.');
+  }
+}
+
+function renderPostFacts() {
+  $('post-mod-facts')?.remove();
+  const line = isMod ? moderationLine(modFacts.post) : null;
+  if (line) $('post-meta').after(Object.assign(line, { id: 'post-mod-facts' }));
+}
+
+/** Reads the thread's moderation again and shows it where it changed; the thread works without it. */
+async function loadModeration() {
+  if (!isMod) return;
+  let answer;
+  try {
+    answer = await get(`/api/mod/posts/${postId}/moderation`);
+  } catch {
+    return;
+  }
+  const before = [...modFacts.comments.keys()];
+  modFacts.post = answer.post;
+  modFacts.comments = new Map(answer.comments.map((c) => [c.id, c]));
+  renderPostFacts();
+  new Set([...before, ...modFacts.comments.keys()]).forEach(showCommentFacts);
+}
+
+/** Only the line changes: a moderator's open menu or a half-written reply under the comment stays as it is. */
+function showCommentFacts(id) {
+  const meta = comments.get(id)?.el.querySelector(':scope > .content > .meta');
+  if (!meta) return;
+  meta.parentElement.querySelector(':scope > .mod-facts')?.remove();
+  const line = moderationLine(modFacts.comments.get(id));
+  if (line) meta.after(line);
+}
+
+let moderationTimer;
+/** Several changes in a moment (a hide settles its reports too) read the moderation once. */
+function moderationChanged() {
+  if (!isMod) return;
+  clearTimeout(moderationTimer);
+  moderationTimer = setTimeout(loadModeration, 200);
+}
+
+/** A report filed or settled anywhere: read the moderation again if it is about this thread. */
+function onModEvent(e) {
+  const d = e.data ?? {};
+  if (e.type !== 'report.created' && e.type !== 'report.resolved') return;
+  if ((d.targetType === 'post' && d.targetId === postId) || (d.targetType === 'comment' && comments.has(d.targetId))) {
+    moderationChanged();
   }
 }
 
@@ -359,6 +413,8 @@ function content(c) {
   box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
     c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
+  const facts = isMod ? moderationLine(modFacts.comments.get(c.id)) : null;
+  if (facts) box.append(facts);
   const body = h('div', { class: 'body' });
   setBodyHtml(body, c.bodyHtml);
   box.append(body);
@@ -721,6 +777,7 @@ $('new-comments').addEventListener('click', () => {
 
 function onEvent(e) {
   const d = e.data;
+  if (/^(comment\.(hidden|restored)|post\.(hidden|restored|locked|unlocked))$/.test(e.type)) moderationChanged();
   switch (e.type) {
     case 'comment.created':
     case 'comment.restored':
@@ -821,6 +878,7 @@ async function reload() {
     postGone('This post is no longer available.');
   }
   await loadComments();
+  await loadModeration();
 }
 
 async function start() {
@@ -845,6 +903,7 @@ async function start() {
   threadSortControls();
   renderPost(p);
   const commentsSeq = await loadComments();
+  await loadModeration();
   const since = Math.min(p.seq, commentsSeq);
   const form = $('comment-form');
   form.addEventListener('submit', async (event) => {
@@ -872,6 +931,8 @@ async function start() {
   addEventListener('hashchange', targetFromHash);
   onStatus(liveStatus($('live-status')));
   connection().subscribe(`parley.post.${postId}`, { since, onEvent, onResync: () => reload() });
+  // parley.mod answers any since with a resync: the moderation is read again then.
+  if (isMod) connection().subscribe('parley.mod', { since: 0, onEvent: onModEvent, onResync: moderationChanged });
 }
 
 start();

@@ -194,6 +194,12 @@ class PlansAtScaleTest {
             || !counted.contains("Limit")) {
           failures.add("the notifier's unread count reads more than it counts\n" + counted);
         }
+        // A thread's moderation (what moderators see on the thread): the busy thread's 20,000 comments through the
+        // thread's own index entries (comments_thread or comments_best, both by post first), not a read of the table.
+        String moderation = plan(s, parley.moderation.Review.THREAD, busy);
+        if (moderation.contains("Seq Scan on comments") || !moderation.contains("Index Cond: (post_id = ")) {
+          failures.add("a thread's moderation reads the comments table\n" + moderation);
+        }
         ginProbeForComparison(s);
         assertTrue(failures.isEmpty(), String.join("\n\n", failures));
       } finally {

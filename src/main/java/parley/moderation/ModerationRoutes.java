@@ -48,6 +48,11 @@ public final class ModerationRoutes {
     mod.post("/posts/:postId/reject").handler(ctx -> act(ctx, Moderation.Action.REJECT_POST));
     mod.post("/comments/:commentId/approve").handler(ctx -> act(ctx, Moderation.Action.APPROVE_COMMENT));
     mod.post("/comments/:commentId/reject").handler(ctx -> act(ctx, Moderation.Action.REJECT_COMMENT));
+    mod.get("/posts/:postId/moderation").handler(ctx -> {
+      Principal.moderator(ctx);
+      review.thread(PathIds.parse(ctx.pathParam("postId"), "No such post.")).onSuccess(ctx::json)
+          .onFailure(ctx::fail);
+    });
     mod.get("/log").handler(this::log);
     mod.get("/pending").handler(ctx -> {
       Page page = Page.of(ctx, 50, 200);

@@ -94,6 +94,35 @@ public final class Review {
 
   private static final String USER_ID = "SELECT id, username FROM users WHERE lower(username) = lower($1)";
 
+  /**
+   * A thread as its moderators need it on the page ($1 the post): the post, then each of its comments that is hidden
+   * or has open reports, oldest first; for each, who hid it, when and why, who locked the thread and when (the
+   * latest such entry of the audit log: the one in force while the content is hidden or locked), and its open reports
+   * by reason. No row: no such post. Public for the plan tests.
+   */
+  public static final String THREAD = """
+      WITH p AS (
+        SELECT id, hidden_at, hidden_reason, locked_at FROM posts WHERE id = $1 AND deleted_at IS NULL
+      ), items AS (
+        SELECT 'post'::text AS target_type, p.id, p.hidden_at, p.hidden_reason, p.locked_at FROM p
+        UNION ALL
+        SELECT 'comment', c.id, c.hidden_at, c.hidden_reason, NULL::timestamptz
+          FROM comments c JOIN p ON c.post_id = p.id
+         WHERE c.deleted_at IS NULL AND (c.hidden_at IS NOT NULL OR EXISTS (SELECT 1 FROM reports r
+                 WHERE r.status = 'open' AND r.target_type = 'comment' AND r.target_id = c.id))
+      )
+      SELECT i.target_type, i.id, i.hidden_at, i.hidden_reason, i.locked_at,
+             CASE WHEN i.hidden_at IS NOT NULL THEN (SELECT u.username FROM mod_log l JOIN users u ON u.id = l.actor_id
+               WHERE l.target_type = i.target_type AND l.target_id = i.id AND l.action = i.target_type || '.hidden'
+               ORDER BY l.id DESC LIMIT 1) END AS hidden_by,
+             CASE WHEN i.locked_at IS NOT NULL THEN (SELECT u.username FROM mod_log l JOIN users u ON u.id = l.actor_id
+               WHERE l.target_type = 'post' AND l.target_id = i.id AND l.action = 'post.locked'
+               ORDER BY l.id DESC LIMIT 1) END AS locked_by,
+             (SELECT jsonb_object_agg(r.reason, r.n) FROM (SELECT reason, count(*) AS n FROM reports
+               WHERE status = 'open' AND target_type = i.target_type AND target_id = i.id GROUP BY reason) r) AS reports
+        FROM items i
+       ORDER BY i.target_type = 'comment', i.id""";
+
   private static final int HISTORY = 20;
 
   private final Pool pool;
@@ -189,6 +218,39 @@ public final class Review {
                   details)
               .compose(entry -> box.publish(Publication.of(EventType.FILTER_REMOVED, null, entry.toJson())));
         }).mapEmpty());
+  }
+
+  /**
+   * What moderators see on a thread beyond what its readers see: {@code post} and {@code comments} (only those hidden
+   * or reported), each with {@code hidden} ({by, at, reason}, or null), {@code reports} (open reports by reason) and,
+   * for the post, {@code locked} ({by, at}, or null). {@code by} is null where the audit log names nobody (a change
+   * made by hand in the database).
+   */
+  Future<JsonObject> thread(long postId) {
+    return pool.preparedQuery(THREAD).execute(Tuple.of(postId)).map(rows -> {
+      if (rows.size() == 0) throw Problem.notFound("No such post.");
+      JsonObject thread = new JsonObject();
+      JsonArray comments = new JsonArray();
+      for (Row row : rows) {
+        JsonObject reports = row.getJsonObject("reports");
+        JsonObject item = new JsonObject().put("id", row.getLong("id"))
+            .put("hidden", row.getOffsetDateTime("hidden_at") == null ? null : new JsonObject()
+                .put("by", by(row.getString("hidden_by"))).put("at", Iso.format(row.getOffsetDateTime("hidden_at")))
+                .put("reason", row.getString("hidden_reason")))
+            .put("reports", reports == null ? new JsonObject() : reports);
+        if ("post".equals(row.getString("target_type"))) {
+          thread.put("post", item.put("locked", row.getOffsetDateTime("locked_at") == null ? null : new JsonObject()
+              .put("by", by(row.getString("locked_by"))).put("at", Iso.format(row.getOffsetDateTime("locked_at")))));
+        } else {
+          comments.add(item);
+        }
+      }
+      return thread.put("comments", comments);
+    });
+  }
+
+  private static JsonObject by(String username) {
+    return username == null ? null : new JsonObject().put("username", username);
   }
 
   /** A user's card: who they are, their record, the latest moderation of them and their content, and the notes. */

@@ -149,7 +149,8 @@ class AccessibilityTest {
       page.findElement(By.cssSelector("#queue .report-card button.person")).click();
       waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#user-card .counts")));
       record(found, scheme, "moderation, user card open", violations(page));
-      check(page, found, scheme, "post, as a moderator", "/posts/" + postId, By.cssSelector("#comments .mod-menu"));
+      check(page, found, scheme, "post, as a moderator", "/posts/" + postId,
+          By.cssSelector("#comment-" + hidden + " .mod-facts"));
       page.findElement(By.cssSelector("#comment-" + hidden + " .mod-menu > summary")).click();
       record(found, scheme, "post, Moderate menu open", violations(page));
       page.findElement(By.cssSelector("#comment-" + hidden + " .mod-menu > summary")).click();

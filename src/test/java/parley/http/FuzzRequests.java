@@ -91,6 +91,7 @@ final class FuzzRequests {
       new Route("GET", "/api/me/blocks", Body.NONE),
       new Route("GET", "/api/mod/queue", Body.NONE),
       new Route("POST", "/api/mod/reports/{report}/resolve", Body.RESOLVE),
+      new Route("GET", "/api/mod/posts/{post}/moderation", Body.NONE),
       new Route("POST", "/api/mod/posts/{post}/hide", Body.REASON),
       new Route("POST", "/api/mod/posts/{post}/restore", Body.REASON),
       new Route("POST", "/api/mod/comments/{comment}/hide", Body.REASON),

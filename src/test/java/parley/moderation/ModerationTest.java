@@ -136,6 +136,8 @@ class ModerationTest extends ModerationCast {
           holdWord();
           return new Call("DELETE", "/api/mod/filters/" + TestParley.count("SELECT max(id) FROM mod_filters"), null);
         }),
+        new Endpoint("a thread's moderation", 200, null, false, () ->
+            new Call("GET", "/api/mod/posts/" + api.createPost(alice, "Thread") + "/moderation", null)),
         new Endpoint("user card", 200, null, false, () -> new Call("GET", "/api/mod/users/alice", null)),
         new Endpoint("note on a user", 201, "user.noted", false, () -> new Call("POST", "/api/mod/users/alice/notes",
             new JsonObject().put("body", "Warned in private about tone."))),
@@ -589,5 +591,83 @@ class ModerationTest extends ModerationCast {
     assertEquals(204, api.delete("/api/posts/" + post, alice).status());
     assertEquals(404, api.post("/api/mod/comments/" + comment + "/restore", mod, new JsonObject()).status());
     assertEquals(404, api.post("/api/mod/posts/" + post + "/lock", mod, new JsonObject()).status());
+  }
+
+  // ==== 7. the thread as its moderators see it ====
+
+  @Test
+  void aThreadsModerationSaysWhoHidAndLockedWhatWhyAndWhatIsReported() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    long rude = api.comment(bob, post, "rude", null);
+    long reported = api.comment(bob, post, "maybe spam", null);
+    long quiet = api.comment(alice, post, "nothing to see", null);
+    long gone = api.comment(bob, post, "reported, then deleted", null);
+    long elsewhere = api.comment(bob, api.createPost(alice, "Another thread"), "reported elsewhere", null);
+    JsonObject clean = api.get("/api/mod/posts/" + post + "/moderation", mod).json();
+    assertEquals(new JsonObject().put("post", new JsonObject().put("id", post).putNull("hidden")
+        .put("reports", new JsonObject()).putNull("locked")).put("comments", new JsonArray()), clean, "nothing yet");
+
+    ok(api.post("/api/mod/comments/" + rude + "/hide", mod, reason("Rude to alice")), "hide");
+    reportId(alice, "comment", reported, "spam");
+    reportId(boss, "comment", reported, "spam");
+    reportId(mod, "comment", reported, "harassment");
+    long dismissed = reportId(bob, "post", post, "off_topic");
+    ok(api.post("/api/mod/reports/" + dismissed + "/resolve", mod, new JsonObject().put("action", "dismiss")), "dismiss");
+    reportId(bob, "post", post, "other");
+    reportId(alice, "comment", gone, "spam");
+    assertEquals(204, api.delete("/api/comments/" + gone, bob).status(), "its author deletes it");
+    reportId(alice, "comment", elsewhere, "spam");
+    ok(api.post("/api/mod/posts/" + post + "/lock", boss, null), "lock");
+
+    JsonObject thread = api.get("/api/mod/posts/" + post + "/moderation", mod).json();
+    JsonObject p = thread.getJsonObject("post");
+    assertEquals(post, p.getLong("id"));
+    assertNull(p.getValue("hidden"));
+    assertEquals(new JsonObject().put("other", 1), p.getJsonObject("reports"), "the open report only, not the dismissed");
+    assertEquals("boss", p.getJsonObject("locked").getJsonObject("by").getString("username"), "who locked it");
+    assertNotNull(p.getJsonObject("locked").getString("at"));
+    JsonArray comments = thread.getJsonArray("comments");
+    assertEquals(List.of(rude, reported), comments.stream().map(c -> ((JsonObject) c).getLong("id")).toList(),
+        "the hidden and the reported, oldest first: not the quiet one (" + quiet + "), not the deleted one, not another thread's");
+    JsonObject hidden = comments.getJsonObject(0).getJsonObject("hidden");
+    assertEquals("mod", hidden.getJsonObject("by").getString("username"));
+    assertEquals("Rude to alice", hidden.getString("reason"));
+    assertNotNull(hidden.getString("at"));
+    assertEquals(new JsonObject().put("spam", 2).put("harassment", 1), comments.getJsonObject(1).getJsonObject("reports"));
+    assertNull(comments.getJsonObject(1).getValue("hidden"));
+
+    // Restored and hidden again by someone else: the hide in force is named, not the first.
+    ok(api.post("/api/mod/comments/" + rude + "/restore", mod, null), "restore");
+    assertEquals(List.of(reported), api.get("/api/mod/posts/" + post + "/moderation", mod).json()
+        .getJsonArray("comments").stream().map(c -> ((JsonObject) c).getLong("id")).toList(), "restored: no longer listed");
+    ok(api.post("/api/mod/comments/" + rude + "/hide", boss, reason("Rude again")), "hide again");
+    // A report closed by hiding its comment is no longer open.
+    ok(api.post("/api/mod/reports/" + reportId(mod, "post", post, "spam") + "/resolve", boss,
+        new JsonObject().put("action", "hide").put("note", "Spam thread")), "hide the post through a report");
+    thread = api.get("/api/mod/posts/" + post + "/moderation", boss).json();
+    JsonObject again = thread.getJsonArray("comments").getJsonObject(0).getJsonObject("hidden");
+    assertEquals("boss", again.getJsonObject("by").getString("username"));
+    assertEquals("Rude again", again.getString("reason"));
+    JsonObject hiddenPost = thread.getJsonObject("post").getJsonObject("hidden");
+    assertEquals("boss", hiddenPost.getJsonObject("by").getString("username"), "hidden through a report: by its resolver");
+    assertEquals("Spam thread", hiddenPost.getString("reason"));
+    assertEquals(new JsonObject(), thread.getJsonObject("post").getJsonObject("reports"), "every open report settled");
+  }
+
+  @Test
+  void aThreadsModerationIsForModeratorsOnlyAndAnswersOnlyForAThreadThatExists() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    ok(api.post("/api/mod/comments/" + api.comment(bob, post, "rude", null) + "/hide", mod, reason("Rude")), "hide");
+    assertProblem(api.get("/api/mod/posts/" + post + "/moderation"), 401, "anonymous");
+    assertProblem(api.get("/api/mod/posts/" + post + "/moderation", alice), 403, "the thread's own author");
+    assertProblem(api.get("/api/mod/posts/" + post + "/moderation", bob), 403, "a member");
+    assertProblem(api.get("/api/mod/posts/99999999/moderation", mod), 404, "no such post");
+    for (String bad : List.of("0", "-1", "abc", "1e3", "99999999999999999999", "%00", "%25ZZ")) {
+      Response r = api.get("/api/mod/posts/" + bad + "/moderation", mod);
+      assertTrue(r.status() == 400 || r.status() == 404, bad + ": " + r);
+      assertTrue(r.header("Content-Type").startsWith("application/problem+json"), bad + ": " + r);
+    }
+    assertEquals(204, api.delete("/api/posts/" + post, alice).status());
+    assertProblem(api.get("/api/mod/posts/" + post + "/moderation", mod), 404, "a deleted post");
   }
 }

@@ -298,6 +298,15 @@ class ContractTest {
     api.post("/api/mod/posts/" + post + "/restore", sam, new JsonObject().put("reason", "Not hidden"));
     api.post("/api/mod/posts/" + post + "/lock", sam, new JsonObject().put("reason", "Cooling off"));
     api.post("/api/posts/" + post + "/comments", bob, new JsonObject().put("body", "Locked?"));
+    api.post("/api/mod/comments/" + first + "/hide", sam, new JsonObject().put("reason", "Rude"));
+    JsonObject onThread = api.get("/api/mod/posts/" + post + "/moderation", sam).json();
+    assertEquals("sam", onThread.getJsonObject("post").getJsonObject("locked").getJsonObject("by").getString("username"),
+        onThread.encode());
+    assertEquals("Rude", onThread.getJsonArray("comments").getJsonObject(0).getJsonObject("hidden").getString("reason"),
+        onThread.encode());
+    api.get("/api/mod/posts/" + post + "/moderation", bob);
+    api.get("/api/mod/posts/99999999/moderation", sam);
+    api.post("/api/mod/comments/" + first + "/restore", sam, null);
     api.post("/api/mod/posts/" + post + "/unlock", sam, null);
     api.post("/api/mod/posts/" + post + "/unlock", sam, null);
     api.post("/api/mod/comments/" + first + "/hide", sam, new JsonObject().put("reason", "Rude"));
