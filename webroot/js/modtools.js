@@ -17,7 +17,8 @@ export const reasonLabel = (reason) => REASONS[reason] ?? reason;
 
 /**
  * What the moderators' record says of a post or comment on its thread (an item of GET
- * /api/mod/posts/{id}/moderation: who hid it, when and why; who locked the thread; its open reports by reason), as
+ * /api/mod/posts/{id}/moderation: who hid it, when and why; why it was held; who locked the thread; its open reports
+ * by reason), as
  * one line for its moderators; null when there is nothing to say.
  */
 export function moderationLine(item) {
@@ -27,6 +28,7 @@ export function moderationLine(item) {
   if (item.hidden) {
     parts.push([`Hidden by ${who(item.hidden.by)} `, time(item.hidden.at), item.hidden.reason ? `: ${item.hidden.reason}` : '']);
   }
+  if (item.pending) parts.push(['Held ', time(item.pending.at), item.pending.reason ? `: ${item.pending.reason}` : '']);
   if (item.locked) parts.push([`Locked by ${who(item.locked.by)} `, time(item.locked.at)]);
   const reasons = Object.entries(item.reports ?? {});
   if (reasons.length) {

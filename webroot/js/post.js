@@ -68,9 +68,19 @@ function renderPost(p) {
   }
 }
 
+/**
+ * The record's facts as far as the item's own state (which live events keep current) still agrees: a comment
+ * published or restored since the record was read no longer shows why it was held or hidden.
+ */
+function stillSo(facts, item) {
+  if (!facts || !item) return null;
+  return { ...facts, hidden: item.hidden ? facts.hidden : null, pending: item.pending ? facts.pending : null,
+    locked: item.locked ? facts.locked : null };
+}
+
 function renderPostFacts() {
   $('post-mod-facts')?.remove();
-  const line = isMod ? moderationLine(modFacts.post) : null;
+  const line = isMod ? moderationLine(stillSo(modFacts.post, current)) : null;
   if (line) $('post-meta').after(Object.assign(line, { id: 'post-mod-facts' }));
 }
 
@@ -95,7 +105,7 @@ function showCommentFacts(id) {
   const meta = comments.get(id)?.el.querySelector(':scope > .content > .meta');
   if (!meta) return;
   meta.parentElement.querySelector(':scope > .mod-facts')?.remove();
-  const line = moderationLine(modFacts.comments.get(id));
+  const line = moderationLine(stillSo(modFacts.comments.get(id), comments.get(id).data));
   if (line) meta.after(line);
 }
 
@@ -413,7 +423,7 @@ function content(c) {
   box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
     c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
-  const facts = isMod ? moderationLine(modFacts.comments.get(c.id)) : null;
+  const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c)) : null;
   if (facts) box.append(facts);
   const body = h('div', { class: 'body' });
   setBodyHtml(body, c.bodyHtml);
@@ -611,6 +621,7 @@ function threadSortControls() {
 
 /** A pending comment this moderator approved (its comment.created follows) or rejected (gone from the page). */
 function settled(id, outcome) {
+  moderationChanged();
   const known = comments.get(id);
   if (!known) return;
   if (outcome === 'approved') {

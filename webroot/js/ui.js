@@ -170,17 +170,52 @@ export function me() {
 
 /**
  * A banned member is told so at the top of every page, with when it ends and why, before a write is refused: the
- * page otherwise looks the same as ever.
+ * page otherwise looks the same as ever. The line follows the ban while the page is open: it appears when a
+ * moderator bans them (their own live topic is then revoked, which says so), and goes when the ban ends by itself,
+ * or, if a moderator lifts it, when they come back to the tab; their live topic is then followed again.
  */
-function showBan() {
+function showBan(live = false) {
   me().then((user) => {
-    if (!user?.ban || document.getElementById('ban-notice')) return;
+    const shown = document.getElementById('ban-notice');
+    clearTimeout(banCheck);
+    if (!user?.ban) {
+      if (shown) {
+        shown.remove();
+        announce('Your ban is lifted.');
+        followOwnTopic?.();
+      }
+      return;
+    }
     const said = banText(user.ban);
-    document.querySelector('main')?.prepend(h('p', { class: 'ban-notice', id: 'ban-notice' }, said,
-      /[.!?]$/.test(said) ? ' ' : '. ', user.ban.until ? 'Until then you can read, but not post, comment, vote or report.'
-        : 'You can read, but not post, comment, vote or report.'));
+    const line = h('p', { class: 'ban-notice', id: 'ban-notice' }, said, /[.!?]$/.test(said) ? ' ' : '. ',
+      user.ban.until ? 'Until then you can read, but not post, comment, vote or report.'
+        : 'You can read, but not post, comment, vote or report.');
+    if (shown) {
+      shown.replaceWith(line);
+    } else {
+      document.querySelector('main')?.prepend(line);
+      if (live) announce(said);
+    }
+    const ends = user.ban.until ? Date.parse(user.ban.until) - Date.now() : Infinity;
+    // setTimeout takes at most about 24 days; a longer ban is looked at again when the reader comes back.
+    if (ends < 2 ** 31 - 1) banCheck = setTimeout(lookAgain, Math.max(ends, 0) + 1000);
   }).catch(() => {});
 }
+
+let banCheck;
+/** Subscribes the reader's own live topic again (set by the header once it follows it). */
+let followOwnTopic = null;
+
+/** The account as it stands now, and the ban line with it. */
+function lookAgain() {
+  meAnswer = null;
+  showBan(true);
+}
+
+// A lifted ban shows when the reader comes back to the tab (nothing live tells a banned reader).
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && document.getElementById('ban-notice')) lookAgain();
+});
 
 /**
  * A small search form after the brand: a plain GET to /search that needs no handler of its own. Left out on a page
@@ -213,14 +248,22 @@ function startBadge(s, count, unreadWord) {
   // Pages set their own title later: keep the count in front of it.
   new MutationObserver(() => show(unread)).observe(document.querySelector('title'), { childList: true });
   refetch();
-  connection().subscribe(`parley.user.${s.user.id}`, {
+  const follow = () => connection().subscribe(`parley.user.${s.user.id}`, {
     onEvent: (e) => {
       if (e.type !== 'notification.created' && e.type !== 'notifications.read') return;
       show(e.data.unread);
       document.dispatchEvent(new CustomEvent('parley:notifications', { detail: e }));
     },
     onResync: refetch,
+    // A ban made while the page is open ends the reader's own topic (or refuses it, if it came first): the ban line
+    // says why.
+    onError: (frame) => { if (frame.body === 'access_revoked' || frame.body === 'rejected') lookAgain(); },
   });
+  follow();
+  followOwnTopic = () => {
+    follow();
+    refetch();
+  };
   // Anything announced while the connection was down is in the count the server gives now.
   let wasOpen = false;
   onStatus((status) => {

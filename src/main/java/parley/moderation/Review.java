@@ -95,23 +95,25 @@ public final class Review {
   private static final String USER_ID = "SELECT id, username FROM users WHERE lower(username) = lower($1)";
 
   /**
-   * A thread as its moderators need it on the page ($1 the post): the post, then each of its comments that is hidden
-   * or has open reports, oldest first; for each, who hid it, when and why, who locked the thread and when (the
-   * latest such entry of the audit log: the one in force while the content is hidden or locked), and its open reports
-   * by reason. No row: no such post. Public for the plan tests.
+   * A thread as its moderators need it on the page ($1 the post): the post, then each of its comments that is hidden,
+   * held for review or has open reports, oldest first; for each, who hid it, when and why, who locked the thread and
+   * when (the latest such entry of the audit log: the one in force while the content is hidden or locked), why it was
+   * held, and its open reports by reason. No row: no such post. Public for the plan tests.
    */
   public static final String THREAD = """
       WITH p AS (
-        SELECT id, hidden_at, hidden_reason, locked_at FROM posts WHERE id = $1 AND deleted_at IS NULL
+        SELECT id, hidden_at, hidden_reason, locked_at, pending_at, pending_reason FROM posts
+         WHERE id = $1 AND deleted_at IS NULL
       ), items AS (
-        SELECT 'post'::text AS target_type, p.id, p.hidden_at, p.hidden_reason, p.locked_at FROM p
+        SELECT 'post'::text AS target_type, p.id, p.hidden_at, p.hidden_reason, p.locked_at, p.pending_at,
+               p.pending_reason FROM p
         UNION ALL
-        SELECT 'comment', c.id, c.hidden_at, c.hidden_reason, NULL::timestamptz
+        SELECT 'comment', c.id, c.hidden_at, c.hidden_reason, NULL::timestamptz, c.pending_at, c.pending_reason
           FROM comments c JOIN p ON c.post_id = p.id
-         WHERE c.deleted_at IS NULL AND (c.hidden_at IS NOT NULL OR EXISTS (SELECT 1 FROM reports r
-                 WHERE r.status = 'open' AND r.target_type = 'comment' AND r.target_id = c.id))
+         WHERE c.deleted_at IS NULL AND (c.hidden_at IS NOT NULL OR c.pending_at IS NOT NULL OR EXISTS (SELECT 1
+                 FROM reports r WHERE r.status = 'open' AND r.target_type = 'comment' AND r.target_id = c.id))
       )
-      SELECT i.target_type, i.id, i.hidden_at, i.hidden_reason, i.locked_at,
+      SELECT i.target_type, i.id, i.hidden_at, i.hidden_reason, i.locked_at, i.pending_at, i.pending_reason,
              CASE WHEN i.hidden_at IS NOT NULL THEN (SELECT u.username FROM mod_log l JOIN users u ON u.id = l.actor_id
                WHERE l.target_type = i.target_type AND l.target_id = i.id AND l.action = i.target_type || '.hidden'
                ORDER BY l.id DESC LIMIT 1) END AS hidden_by,
@@ -221,8 +223,9 @@ public final class Review {
   }
 
   /**
-   * What moderators see on a thread beyond what its readers see: {@code post} and {@code comments} (only those hidden
-   * or reported), each with {@code hidden} ({by, at, reason}, or null), {@code reports} (open reports by reason) and,
+   * What moderators see on a thread beyond what its readers see: {@code post} and {@code comments} (only those hidden,
+   * held or reported), each with {@code hidden} ({by, at, reason}, or null), {@code pending} ({at, reason}: why it was
+   * held, or null), {@code reports} (open reports by reason) and,
    * for the post, {@code locked} ({by, at}, or null). {@code by} is null where the audit log names nobody (a change
    * made by hand in the database).
    */
@@ -237,6 +240,8 @@ public final class Review {
             .put("hidden", row.getOffsetDateTime("hidden_at") == null ? null : new JsonObject()
                 .put("by", by(row.getString("hidden_by"))).put("at", Iso.format(row.getOffsetDateTime("hidden_at")))
                 .put("reason", row.getString("hidden_reason")))
+            .put("pending", row.getOffsetDateTime("pending_at") == null ? null : new JsonObject()
+                .put("at", Iso.format(row.getOffsetDateTime("pending_at"))).put("reason", row.getString("pending_reason")))
             .put("reports", reports == null ? new JsonObject() : reports);
         if ("post".equals(row.getString("target_type"))) {
           thread.put("post", item.put("locked", row.getOffsetDateTime("locked_at") == null ? null : new JsonObject()

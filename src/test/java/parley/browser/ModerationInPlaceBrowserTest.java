@@ -21,6 +21,7 @@ import static parley.browser.BrowserSupport.js;
 import static parley.browser.BrowserSupport.openPost;
 import static parley.browser.BrowserSupport.signIn;
 import static parley.browser.BrowserSupport.waitFor;
+import static parley.browser.BrowserSupport.waitUntilLive;
 
 /**
  * Moderation on the thread itself, in real browsers: a moderator acts from the post page's "Moderate" menus and
@@ -123,6 +124,10 @@ class ModerationInPlaceBrowserTest {
     long rude = api.comment(troll, postId, "Something rude", null);
     long spammy = api.comment(troll, postId, "Cheap pills", null);
     long fine = api.comment(bob, postId, "A fine comment", null);
+    assertEquals(201, api.post("/api/mod/filters", kim, new JsonObject().put("kind", "word").put("pattern", "pillz")
+        .put("action", "hold")).status());
+    long held = api.post("/api/posts/" + postId + "/comments", troll, new JsonObject().put("body", "More pillz"))
+        .json().getLong("id");
     String payload = "Insults <img src=x onerror=alert(1)>";
     assertEquals(204, api.post("/api/mod/comments/" + rude + "/hide", kim, new JsonObject().put("reason", payload)).status());
     assertEquals(201, api.post("/api/reports", bob, new JsonObject().put("targetType", "comment").put("targetId", spammy)
@@ -141,6 +146,11 @@ class ModerationInPlaceBrowserTest {
     assertTrue(modPage.findElements(By.cssSelector("#comment-" + fine + " .mod-facts")).isEmpty(), "nothing to say");
     assertTrue(modPage.findElements(By.id("post-mod-facts")).isEmpty(), "nor of the post");
     assertEquals(base + "/mod#queue-section", modPage.findElement(spamLine).findElement(By.tagName("a")).getAttribute("href"));
+    By heldLine = By.cssSelector("#comment-" + held + " .mod-facts");
+    assertTrue(modPage.findElement(heldLine).getText().contains("Held "), modPage.findElement(heldLine).getText());
+    assertTrue(modPage.findElement(heldLine).getText().contains("pillz"), "why: " + modPage.findElement(heldLine).getText());
+    moderate(modPage, "#comment-" + held, "Approve");
+    waitFor(modPage, 5).withMessage("approved: nothing left to say").until(d -> d.findElements(heldLine).isEmpty());
 
     // What others do arrives without a reload: a report, a lock, a dismissal.
     assertEquals(201, api.post("/api/reports", carol, new JsonObject().put("targetType", "comment").put("targetId", spammy)
@@ -252,6 +262,13 @@ class ModerationInPlaceBrowserTest {
     waitFor(modPage, 5).until(ExpectedConditions.invisibilityOf(dialog));
     assertNull(api.get("/api/mod/users/troll", mod).json().getValue("ban"), "Cancel bans nobody");
 
+    // The member has the thread open when the ban comes.
+    WebDriver banned = browsers.open("troll");
+    signIn(banned, base, troll);
+    openPost(banned, base, postId);
+    waitUntilLive(banned);
+    assertTrue(banned.findElements(By.id("ban-notice")).isEmpty());
+
     moderate(modPage, "#comment-" + rude, "Ban troll…");
     confirmWithReason(modPage, "Spamming");
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-notice"), "Banned troll"));
@@ -261,11 +278,8 @@ class ModerationInPlaceBrowserTest {
     // Told at the foot of the window, where the moderator is: the status line is shown there for a while.
     assertEquals("fixed", modPage.findElement(By.id("post-notice")).getCssValue("position"));
 
-    // The banned member is told at the top of the page, before anything they write is refused, and a refusal says
-    // when the ban ends in their own time, not as an ISO timestamp.
-    WebDriver banned = browsers.open("troll");
-    signIn(banned, base, troll);
-    openPost(banned, base, postId);
+    // The banned member is told at the top of the page, at once, before anything they write is refused, and a
+    // refusal says when the ban ends in their own time, not as an ISO timestamp.
     String said = waitFor(banned, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("ban-notice"))).getText();
     assertTrue(said.startsWith("You are banned until ") && said.contains(": Spamming. Until then you can read"), said);
     assertFalse(said.matches(".*\\d{4}-\\d{2}-\\d{2}T.*"), "no ISO time: " + said);
@@ -292,6 +306,12 @@ class ModerationInPlaceBrowserTest {
     card.findElement(By.id("lift-ban")).click();
     waitFor(modPage, 5).until(d -> d.findElements(By.cssSelector("#user-card .badge-line")).isEmpty());
     assertNull(api.get("/api/mod/users/troll", mod).json().getValue("ban"), "lifted");
+    // Nothing live reaches a banned member: their page looks again when they come back to the tab.
+    js(banned, "document.dispatchEvent(new Event('visibilitychange'));");
+    waitFor(banned, 5).withMessage("the ban line goes").until(d -> d.findElements(By.id("ban-notice")).isEmpty());
+    // And their own topic is followed again: a reply to them counts in the header at once.
+    api.comment(alice, postId, "Welcome back", rude);
+    waitFor(banned, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("inbox-link"), "1"));
   }
 
   @Test

@@ -604,10 +604,11 @@ class ModerationTest extends ModerationCast {
     long gone = api.comment(bob, post, "reported, then deleted", null);
     long elsewhere = api.comment(bob, api.createPost(alice, "Another thread"), "reported elsewhere", null);
     JsonObject clean = api.get("/api/mod/posts/" + post + "/moderation", mod).json();
-    assertEquals(new JsonObject().put("post", new JsonObject().put("id", post).putNull("hidden")
+    assertEquals(new JsonObject().put("post", new JsonObject().put("id", post).putNull("hidden").putNull("pending")
         .put("reports", new JsonObject()).putNull("locked")).put("comments", new JsonArray()), clean, "nothing yet");
 
     ok(api.post("/api/mod/comments/" + rude + "/hide", mod, reason("Rude to alice")), "hide");
+    long held = pendingComment(bob, post);
     reportId(alice, "comment", reported, "spam");
     reportId(boss, "comment", reported, "spam");
     reportId(mod, "comment", reported, "harassment");
@@ -627,8 +628,13 @@ class ModerationTest extends ModerationCast {
     assertEquals("boss", p.getJsonObject("locked").getJsonObject("by").getString("username"), "who locked it");
     assertNotNull(p.getJsonObject("locked").getString("at"));
     JsonArray comments = thread.getJsonArray("comments");
-    assertEquals(List.of(rude, reported), comments.stream().map(c -> ((JsonObject) c).getLong("id")).toList(),
-        "the hidden and the reported, oldest first: not the quiet one (" + quiet + "), not the deleted one, not another thread's");
+    assertEquals(List.of(rude, reported, held), comments.stream().map(c -> ((JsonObject) c).getLong("id")).toList(),
+        "the hidden, the reported and the held, oldest first: not the quiet one (" + quiet + "), not the deleted one, "
+            + "not another thread's");
+    JsonObject pending = comments.getJsonObject(2).getJsonObject("pending");
+    assertTrue(pending.getString("reason").contains(HELD_WORD), "why it was held: " + pending);
+    assertNotNull(pending.getString("at"));
+    assertNull(comments.getJsonObject(0).getValue("pending"));
     JsonObject hidden = comments.getJsonObject(0).getJsonObject("hidden");
     assertEquals("mod", hidden.getJsonObject("by").getString("username"));
     assertEquals("Rude to alice", hidden.getString("reason"));
@@ -638,8 +644,9 @@ class ModerationTest extends ModerationCast {
 
     // Restored and hidden again by someone else: the hide in force is named, not the first.
     ok(api.post("/api/mod/comments/" + rude + "/restore", mod, null), "restore");
+    ok(api.post("/api/mod/comments/" + held + "/approve", mod, null), "approve");
     assertEquals(List.of(reported), api.get("/api/mod/posts/" + post + "/moderation", mod).json()
-        .getJsonArray("comments").stream().map(c -> ((JsonObject) c).getLong("id")).toList(), "restored: no longer listed");
+        .getJsonArray("comments").stream().map(c -> ((JsonObject) c).getLong("id")).toList(), "restored and approved: no longer listed");
     ok(api.post("/api/mod/comments/" + rude + "/hide", boss, reason("Rude again")), "hide again");
     // A report closed by hiding its comment is no longer open.
     ok(api.post("/api/mod/reports/" + reportId(mod, "post", post, "spam") + "/resolve", boss,
