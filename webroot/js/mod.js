@@ -1013,6 +1013,23 @@ function refreshAll() {
   return Promise.all([refreshQueue(), refreshPending(), loadStream(), loadLog(), refreshFilters()]);
 }
 
+/**
+ * A thread's "review in the queue" links to its card (#target-comment-42): brought into view, marked and focused
+ * once the queue is drawn; the queue itself if the card is not in it (settled since, or outside the chosen view).
+ */
+function revealTarget() {
+  if (!/^#target-(post|comment)-\d+$/.test(location.hash)) return;
+  const card = document.getElementById(location.hash.slice(1));
+  if (!card) {
+    $('queue-section').scrollIntoView();
+    return;
+  }
+  card.classList.add('target');
+  card.setAttribute('tabindex', '-1');
+  card.scrollIntoView({ block: 'center' });
+  card.focus({ preventScroll: true });
+}
+
 async function start() {
   renderHeader();
   refreshTimes();
@@ -1035,6 +1052,7 @@ async function start() {
   });
   $('view').addEventListener('submit', (event) => event.preventDefault());
   applyView();
+  revealTarget();
   $('filter-form').addEventListener('submit', addFilter);
   setUpUserCard();
   onStatus(liveStatus($('live-status')));

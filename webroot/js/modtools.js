@@ -19,9 +19,9 @@ export const reasonLabel = (reason) => REASONS[reason] ?? reason;
  * What the moderators' record says of a post or comment on its thread (an item of GET
  * /api/mod/posts/{id}/moderation: who hid it, when and why; why it was held; who locked the thread; its open reports
  * by reason), as
- * one line for its moderators; null when there is nothing to say.
+ * one line for its moderators, whose reports link to their card on the dashboard; null when there is nothing to say.
  */
-export function moderationLine(item) {
+export function moderationLine(item, type) {
   if (!item) return null;
   const who = (by) => by?.username ?? 'a moderator';
   const parts = [];
@@ -35,7 +35,7 @@ export function moderationLine(item) {
     const total = reasons.reduce((n, [, k]) => n + k, 0);
     parts.push([h('strong', {}, plural(total, 'open report')), ': ',
       reasons.map(([r, k]) => (k > 1 ? `${reasonLabel(r)} ×${k}` : reasonLabel(r))).join(', '), ' · ',
-      h('a', { href: '/mod#queue-section' }, 'review in the queue')]);
+      h('a', { href: `/mod#target-${type}-${item.id}` }, 'review in the queue')]);
   }
   if (!parts.length) return null;
   return h('p', { class: 'mod-facts' }, h('span', { class: 'visually-hidden' }, 'For moderators: '),

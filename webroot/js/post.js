@@ -80,7 +80,7 @@ function stillSo(facts, item) {
 
 function renderPostFacts() {
   $('post-mod-facts')?.remove();
-  const line = isMod ? moderationLine(stillSo(modFacts.post, current)) : null;
+  const line = isMod ? moderationLine(stillSo(modFacts.post, current), 'post') : null;
   if (line) $('post-meta').after(Object.assign(line, { id: 'post-mod-facts' }));
 }
 
@@ -105,7 +105,7 @@ function showCommentFacts(id) {
   const meta = comments.get(id)?.el.querySelector(':scope > .content > .meta');
   if (!meta) return;
   meta.parentElement.querySelector(':scope > .mod-facts')?.remove();
-  const line = moderationLine(stillSo(modFacts.comments.get(id), comments.get(id).data));
+  const line = moderationLine(stillSo(modFacts.comments.get(id), comments.get(id).data), 'comment');
   if (line) meta.after(line);
 }
 
@@ -382,7 +382,8 @@ function editedMark(kind, item) {
 
 async function toggleVersions(button, kind, id) {
   const line = button.closest('p, div');
-  const open = line.nextElementSibling?.classList.contains('versions') ? line.nextElementSibling : null;
+  // Not always the next sibling: the moderators' line may come between, read after the panel was opened.
+  const open = line.parentElement.querySelector(':scope > .versions');
   if (open) {
     open.remove();
     button.setAttribute('aria-expanded', 'false');
@@ -423,7 +424,7 @@ function content(c) {
   box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
     c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
-  const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c)) : null;
+  const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c), 'comment') : null;
   if (facts) box.append(facts);
   const body = h('div', { class: 'body' });
   setBodyHtml(body, c.bodyHtml);

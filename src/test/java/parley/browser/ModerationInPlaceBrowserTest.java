@@ -145,7 +145,8 @@ class ModerationInPlaceBrowserTest {
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "1 open report: Spam"));
     assertTrue(modPage.findElements(By.cssSelector("#comment-" + fine + " .mod-facts")).isEmpty(), "nothing to say");
     assertTrue(modPage.findElements(By.id("post-mod-facts")).isEmpty(), "nor of the post");
-    assertEquals(base + "/mod#queue-section", modPage.findElement(spamLine).findElement(By.tagName("a")).getAttribute("href"));
+    assertEquals(base + "/mod#target-comment-" + spammy,
+        modPage.findElement(spamLine).findElement(By.tagName("a")).getAttribute("href"));
     By heldLine = By.cssSelector("#comment-" + held + " .mod-facts");
     assertTrue(modPage.findElement(heldLine).getText().contains("Held "), modPage.findElement(heldLine).getText());
     assertTrue(modPage.findElement(heldLine).getText().contains("pillz"), "why: " + modPage.findElement(heldLine).getText());
@@ -162,6 +163,16 @@ class ModerationInPlaceBrowserTest {
     long report = api.get("/api/mod/queue", kim).items().getJsonObject(0).getJsonArray("reports").getJsonObject(0).getLong("id");
     assertEquals(204, api.post("/api/mod/reports/" + report + "/resolve", kim, new JsonObject().put("action", "dismiss")).status());
     waitFor(modPage, 5).withMessage("settled reports leave the line").until(d -> d.findElements(spamLine).isEmpty());
+
+    // A report's link lands on its card on the dashboard.
+    assertEquals(201, api.post("/api/reports", bob, new JsonObject().put("targetType", "post").put("targetId", postId)
+        .put("reason", "off_topic")).status());
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-mod-facts"),
+        "1 open report: Off topic"));
+    modPage.findElement(By.cssSelector("#post-mod-facts a")).click();
+    waitFor(modPage, 10).withMessage("the post's card, focused").until(d -> ("target-post-" + postId)
+        .equals(js(d, "return document.activeElement && document.activeElement.id;")));
+    assertTrue(modPage.findElement(By.id("target-post-" + postId)).getAttribute("class").contains("target"));
 
     // Readers, the hidden comment's author included, see none of it.
     WebDriver trollPage = browsers.open("troll");
