@@ -10,7 +10,7 @@
  *     since: post.seq,                       // the "seq" from GET /api/posts/42: nothing after it is missed
  *     onEvent: e => render(e),               // e = {type, topic, seq, at, data}
  *     onResync: () => reloadPostOverRest(),  // history is gone (or a feed/mod reconnect): refetch over REST
- *     onError: f => console.warn(f.body),    // 'rejected' | 'token_expired' | 'access_revoked': stopped
+ *     onError: f => console.warn(f.body),    // 'rejected' | 'token_expired' | 'token_revoked' | 'access_revoked': stopped
  *   });
  *
  * Protocol notes: thread (parley.post.<id>) and user (parley.user.<id>) topics carry a gap-free seq and replay
@@ -27,7 +27,7 @@ export const SLOW_CONSUMER = 4001;
 
 const ORDERED = /^parley\.(post|user)\.\d+$/;
 const RESTRICTED = /^parley\.(mod|user\.\d+)$/;
-const FATAL = new Set(['token_expired', 'access_revoked']);
+const FATAL = new Set(['token_expired', 'token_revoked', 'access_revoked']);
 const noop = () => {};
 
 /**

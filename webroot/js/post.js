@@ -79,20 +79,27 @@ function stillSo(facts, item) {
 }
 
 function renderPostFacts() {
-  $('post-mod-facts')?.remove();
+  const shown = $('post-mod-facts');
   const line = isMod ? moderationLine(stillSo(modFacts.post, current), 'post') : null;
-  if (line) $('post-meta').after(Object.assign(line, { id: 'post-mod-facts' }));
+  if (line) line.id = 'post-mod-facts';
+  if (shown && line && shown.outerHTML === line.outerHTML) return;
+  shown?.remove();
+  if (line) $('post-meta').after(line);
 }
 
 /** Reads the thread's moderation again and shows it where it changed; the thread works without it. */
+let moderationReads = 0;
 async function loadModeration() {
   if (!isMod) return;
+  const read = ++moderationReads;
   let answer;
   try {
     answer = await get(`/api/mod/posts/${postId}/moderation`);
   } catch {
     return;
   }
+  // Reads may overlap (a page load, a resync, the events): only the last one asked for is shown.
+  if (read !== moderationReads) return;
   const before = [...modFacts.comments.keys()];
   modFacts.post = answer.post;
   modFacts.comments = new Map(answer.comments.map((c) => [c.id, c]));
@@ -104,8 +111,10 @@ async function loadModeration() {
 function showCommentFacts(id) {
   const meta = comments.get(id)?.el.querySelector(':scope > .content > .meta');
   if (!meta) return;
-  meta.parentElement.querySelector(':scope > .mod-facts')?.remove();
+  const shown = meta.parentElement.querySelector(':scope > .mod-facts');
   const line = moderationLine(stillSo(modFacts.comments.get(id), comments.get(id).data), 'comment');
+  if (shown && line && shown.outerHTML === line.outerHTML) return;
+  shown?.remove();
   if (line) meta.after(line);
 }
 
@@ -943,8 +952,12 @@ async function start() {
   addEventListener('hashchange', targetFromHash);
   onStatus(liveStatus($('live-status')));
   connection().subscribe(`parley.post.${postId}`, { since, onEvent, onResync: () => reload() });
-  // parley.mod answers any since with a resync: the moderation is read again then.
-  if (isMod) connection().subscribe('parley.mod', { since: 0, onEvent: onModEvent, onResync: moderationChanged });
+  // parley.mod answers any since with a resync: the moderation, just read, is read again only after a reconnect.
+  let modResyncs = 0;
+  if (isMod) {
+    connection().subscribe('parley.mod', { since: 0, onEvent: onModEvent,
+      onResync: () => { if (modResyncs++ > 0) moderationChanged(); } });
+  }
 }
 
 start();

@@ -171,18 +171,20 @@ export function me() {
 /**
  * A banned member is told so at the top of every page, with when it ends and why, before a write is refused: the
  * page otherwise looks the same as ever. The line follows the ban while the page is open: it appears when a
- * moderator bans them (their own live topic is then revoked, which says so), and goes when the ban ends by itself,
- * or, if a moderator lifts it, when they come back to the tab; their live topic is then followed again.
+ * moderator bans them (their own live topic is then revoked, which says so), and says so when the ban ends by itself
+ * or, if a moderator lifts it, when they come back to the tab. A ban ends every live topic the page followed with
+ * the member's token, so the line then offers a reload rather than a page that looks live and is not.
  */
 function showBan(live = false) {
   me().then((user) => {
     const shown = document.getElementById('ban-notice');
     clearTimeout(banCheck);
     if (!user?.ban) {
-      if (shown) {
-        shown.remove();
-        announce('Your ban is lifted.');
-        followOwnTopic?.();
+      if (shown && !shown.classList.contains('lifted')) {
+        shown.classList.add('lifted');
+        shown.replaceChildren('Your ban is over. ', h('button', { type: 'button', id: 'ban-lifted-reload',
+          onclick: () => location.reload() }, 'Reload the page'), ' to see new comments live again.');
+        announce('Your ban is over.');
       }
       return;
     }
@@ -197,14 +199,15 @@ function showBan(live = false) {
       if (live) announce(said);
     }
     const ends = user.ban.until ? Date.parse(user.ban.until) - Date.now() : Infinity;
+    // A clock ahead of the server's sees the end pass first: look again later and later, not every second.
+    banRetry = ends > 0 ? 30000 : Math.min(banRetry * 2, 600000);
     // setTimeout takes at most about 24 days; a longer ban is looked at again when the reader comes back.
-    if (ends < 2 ** 31 - 1) banCheck = setTimeout(lookAgain, Math.max(ends, 0) + 1000);
+    if (ends < 2 ** 31 - 1) banCheck = setTimeout(lookAgain, ends > 0 ? ends + 1000 : banRetry);
   }).catch(() => {});
 }
 
 let banCheck;
-/** Subscribes the reader's own live topic again (set by the header once it follows it). */
-let followOwnTopic = null;
+let banRetry = 15000;
 
 /** The account as it stands now, and the ban line with it. */
 function lookAgain() {
@@ -248,7 +251,7 @@ function startBadge(s, count, unreadWord) {
   // Pages set their own title later: keep the count in front of it.
   new MutationObserver(() => show(unread)).observe(document.querySelector('title'), { childList: true });
   refetch();
-  const follow = () => connection().subscribe(`parley.user.${s.user.id}`, {
+  connection().subscribe(`parley.user.${s.user.id}`, {
     onEvent: (e) => {
       if (e.type !== 'notification.created' && e.type !== 'notifications.read') return;
       show(e.data.unread);
@@ -259,11 +262,6 @@ function startBadge(s, count, unreadWord) {
     // says why.
     onError: (frame) => { if (frame.body === 'access_revoked' || frame.body === 'rejected') lookAgain(); },
   });
-  follow();
-  followOwnTopic = () => {
-    follow();
-    refetch();
-  };
   // Anything announced while the connection was down is in the count the server gives now.
   let wasOpen = false;
   onStatus((status) => {

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
+import org.openqa.selenium.ElementClickInterceptedException;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -40,7 +41,8 @@ class ModerationInPlaceBrowserTest {
   /** Opens a Moderate menu and picks one of its items. */
   private static void moderate(WebDriver page, String menu, String item) {
     // Again if a click missed: a line the page adds a moment after an action (the moderators' facts) moves the menu.
-    waitFor(page, 5).ignoring(StaleElementReferenceException.class).withMessage("no " + item + " in " + menu).until(d -> {
+    waitFor(page, 5).ignoring(StaleElementReferenceException.class)
+        .ignoring(ElementClickInterceptedException.class).withMessage("no " + item + " in " + menu).until(d -> {
       WebElement details = d.findElement(By.cssSelector(menu + " details.mod-menu"));
       if (details.getAttribute("open") == null) details.findElement(By.tagName("summary")).click();
       WebElement button = details.findElements(By.cssSelector(".menu-items button")).stream()
@@ -317,11 +319,14 @@ class ModerationInPlaceBrowserTest {
     card.findElement(By.id("lift-ban")).click();
     waitFor(modPage, 5).until(d -> d.findElements(By.cssSelector("#user-card .badge-line")).isEmpty());
     assertNull(api.get("/api/mod/users/troll", mod).json().getValue("ban"), "lifted");
-    // Nothing live reaches a banned member: their page looks again when they come back to the tab.
+    // Nothing live reaches a banned member (the ban ended the page's topics): their page looks again when they come
+    // back to the tab, says the ban is over, and offers a reload for a live page again.
     js(banned, "document.dispatchEvent(new Event('visibilitychange'));");
-    waitFor(banned, 5).withMessage("the ban line goes").until(d -> d.findElements(By.id("ban-notice")).isEmpty());
-    // And their own topic is followed again: a reply to them counts in the header at once.
+    waitFor(banned, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("ban-notice"), "Your ban is over."));
     api.comment(alice, postId, "Welcome back", rude);
+    banned.findElement(By.id("ban-lifted-reload")).click();
+    waitFor(banned, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "Welcome back"));
+    assertTrue(banned.findElements(By.id("ban-notice")).isEmpty(), "no ban line after the reload");
     waitFor(banned, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("inbox-link"), "1"));
   }
 
