@@ -11,7 +11,9 @@ import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, showProblem, clearProblem,
   plural } from './ui.js';
-import { resetLink, REASONS, reasonLabel } from './modtools.js';
+import { REASONS, reasonLabel } from './modtools.js';
+import { uniqueId, titles, permalink, titleLink, knownTitle, person, whose, sentence, banControls, resetForm,
+  setUpUserCard } from './usercard.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,26 +28,14 @@ const STREAM_SIZE = 20;
  */
 const HIDE_NOTES = { ...REASONS, screening: "Against this site's rules" };
 const QUEUE_NAMES = { open: 'Open reports', dismissed: 'Dismissed reports', actioned: 'Reports acted on' };
-const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-let serial = 0;
-/** A fresh element id: cards are built many times, and each label needs its own control. */
-const uniqueId = (prefix) => `${prefix}-${++serial}`;
 const me = () => session.current()?.user?.username;
 
 /** The open report cards (unfiltered, for the counts) and how many items wait for approval. */
 let openItems = [];
 let pendingTotal = 0;
-/** Post titles seen so far, for live comments (their events carry the post's id only). */
-const titles = new Map();
 
 // ---------- words and links ----------
-
-
-/** Where a post or comment is read: a comment's permalink is its anchor in the thread. */
-function permalink(targetType, id, postId) {
-  return targetType === 'comment' ? `/posts/${postId}#comment-${id}` : `/posts/${postId ?? id}`;
-}
 
 /** A post's title as a link, on a line of its own. */
 function postLine(postId, title) {
@@ -54,83 +44,12 @@ function postLine(postId, title) {
   return h('p', { class: 'post-line' }, link);
 }
 
-/**
- * A post's title quoted in a sentence, as a link. A long one is cut short by the stylesheet (with an ellipsis), so
- * the page holds the whole title and screen readers read it.
- */
-function titleLink(postId, title) {
-  const link = h('a', { href: `/posts/${postId}`, class: 'post-title' }, title ?? 'a post');
-  if (!title && postId) knownTitle(postId).then((t) => { if (t) link.textContent = t; });
-  return h('span', { class: 'quoted-title' }, '"', link, '"');
-}
-
-async function knownTitle(postId) {
-  if (!titles.has(postId)) {
-    titles.set(postId, get(`/api/posts/${postId}`).then((p) => p.title ?? null).catch(() => null));
-  }
-  return titles.get(postId);
-}
-
-/** A name that opens the user's card (their record and the moderators' notes). */
-function person(username) {
-  if (!username) return h('span', {}, 'someone');
-  return h('button', { type: 'button', class: 'link person', 'aria-haspopup': 'dialog',
-    onclick: (event) => openUserCard(username, event.currentTarget) }, username);
-}
-
-/** "grumpy_gus's comment on "Harbour footbridge"", each part a link. */
-function whose(targetType, id, target = {}) {
-  const owner = target.username ? [person(target.username), "'s "] : ['a '];
-  if (targetType === 'post') {
-    return [...owner, 'post ', target.postTitle || target.postId ? titleLink(target.postId ?? id, target.postTitle) : ''];
-  }
-  const comment = target.postId ? h('a', { href: permalink('comment', id, target.postId) }, 'comment') : 'comment';
-  return [...owner, comment, ...(target.postId ? [' on ', titleLink(target.postId, target.postTitle)] : [])];
-}
-
 function badges(c) {
   return ['hidden', 'pending', 'deleted', 'locked'].filter((flag) => c?.[flag])
     .flatMap((flag) => [' ', h('span', { class: `badge badge-${flag}` }, flag)]);
 }
 
 // ---------- the audit log, as sentences ----------
-
-const CONTENT_VERBS = { hidden: 'hid', restored: 'restored', approved: 'approved', rejected: 'rejected' };
-
-/** One audit entry as a sentence: "sam_mod hid grumpy_gus's comment on "Harbour footbridge": Spam". */
-function sentence(entry) {
-  const actor = userLink(entry.actor?.username);
-  const t = entry.target ?? {};
-  const d = entry.details ?? {};
-  const user = () => person(t.username ?? d.username);
-  const [kind, verb] = entry.action.split('.');
-  let said;
-  if ((kind === 'post' || kind === 'comment') && CONTENT_VERBS[verb]) {
-    said = [actor, ` ${CONTENT_VERBS[verb]} `, ...whose(kind, entry.targetId, t)];
-  } else if (entry.action === 'post.locked' || entry.action === 'post.unlocked') {
-    said = [actor, ` ${verb} the thread `, titleLink(t.postId ?? entry.targetId, t.postTitle)];
-  } else if (entry.action === 'report.dismissed' || entry.action === 'report.actioned') {
-    said = [actor, verb === 'dismissed' ? ' dismissed the reports on ' : ' closed the reports on ',
-      ...whose(entry.targetType, entry.targetId, t)];
-  } else if (entry.action === 'user.banned') {
-    said = [actor, ' banned ', user(), d.until ? ` until ${DATE.format(new Date(d.until))}` : ' for good'];
-  } else if (entry.action === 'user.unbanned') {
-    said = [actor, ' lifted the ban on ', user()];
-  } else if (entry.action === 'user.role_changed') {
-    said = [actor, ' changed ', user(), `'s role from ${d.from} to ${d.to}`];
-  } else if (entry.action === 'user.password_reset') {
-    said = [actor, ' made a password reset link for ', user()];
-  } else if (entry.action === 'user.noted') {
-    said = [actor, ' added a note about ', user()];
-  } else if (kind === 'filter') {
-    said = [actor, verb === 'added' ? ' added the ' : ' removed the ', d.kind === 'pattern' ? 'pattern ' : 'word ',
-      h('code', {}, d.pattern ?? ''), verb === 'added' ? ' to the filters' : ' from the filters',
-      d.action ? ` (${d.action === 'hold' ? 'hold for approval' : 'refuse'})` : ''];
-  } else {
-    said = [actor, ` ${entry.action} ${entry.targetType} ${entry.targetId}`];
-  }
-  return [...said, entry.reason ? `: ${entry.reason}` : ''];
-}
 
 function logItem(entry) {
   return h('li', { class: 'card log-item', id: `log-${entry.id}` },
@@ -322,90 +241,6 @@ addEventListener('pagehide', () => {
   }
 });
 addEventListener('pageshow', (event) => { if (event.persisted && session.isModerator()) refreshAll().catch(loadFailed); });
-
-// ---------- the ban form: opened on request, confirmed before it is sent ----------
-
-function banControls(username, onBanned) {
-  const formId = uniqueId('ban-form');
-  const reasonId = uniqueId('ban-reason');
-  const durationId = uniqueId('ban-duration');
-  const questionId = uniqueId('ban-question');
-  const toggle = h('button', { type: 'button', class: 'ban-toggle', 'aria-expanded': 'false', 'aria-controls': formId },
-    `Ban ${username}…`);
-  const reason = h('input', { id: reasonId, name: 'reason', maxlength: 1000, autocomplete: 'off' });
-  const duration = h('select', { id: durationId, name: 'duration' },
-    h('option', { value: '1' }, '1 day'), h('option', { value: '7', selected: true }, '7 days'),
-    h('option', { value: '30' }, '30 days'), h('option', { value: '' }, 'For good'));
-  const question = h('p', { id: questionId, class: 'ban-question' });
-  const confirm = h('button', { type: 'button', class: 'danger confirm-ban', 'aria-describedby': questionId },
-    `Yes, ban ${username}`);
-  const firstStep = h('div', { class: 'row' }, h('button', { type: 'submit', class: 'danger' }, 'Ban…'),
-    h('button', { type: 'button', onclick: () => close() }, 'Cancel'));
-  const secondStep = h('div', { class: 'ban-confirm', hidden: true }, question,
-    h('div', { class: 'row' }, confirm, h('button', { type: 'button', onclick: () => back() }, 'Go back')));
-  const form = h('form', { id: formId, class: 'ban-form', hidden: true, novalidate: true, 'aria-label': `Ban ${username}` },
-    h('div', { class: 'fields' },
-      h('div', {}, h('label', { for: reasonId }, 'Reason'), reason),
-      h('div', {}, h('label', { for: durationId }, 'For'), duration)),
-    h('p', { class: 'form-error', role: 'alert' }), firstStep, secondStep);
-
-  const open = () => {
-    form.hidden = false;
-    toggle.setAttribute('aria-expanded', 'true');
-    reason.focus();
-  };
-  const close = () => {
-    back();
-    form.hidden = true;
-    toggle.setAttribute('aria-expanded', 'false');
-    toggle.focus();
-  };
-  const back = () => {
-    secondStep.hidden = true;
-    firstStep.hidden = false;
-    reason.disabled = false;
-    duration.disabled = false;
-    if (!form.hidden) reason.focus();
-  };
-  toggle.addEventListener('click', () => (form.hidden ? open() : close()));
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    clearProblem(form);
-    if (!reason.value.trim()) {
-      showProblem(form, { fieldErrors: () => ({ reason: 'is required: the person is told why.' }) });
-      reason.focus();
-      return;
-    }
-    const days = duration.value;
-    question.textContent = `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'for good'}? `
-      + 'They will not be able to post, comment or report.';
-    reason.disabled = true;
-    duration.disabled = true;
-    firstStep.hidden = true;
-    secondStep.hidden = false;
-    confirm.focus();
-  });
-  confirm.addEventListener('click', async () => {
-    const days = duration.value;
-    const until = days ? new Date(Date.now() + Number(days) * 86400000).toISOString() : undefined;
-    confirm.disabled = true;
-    try {
-      await post(`/api/mod/users/${encodeURIComponent(username)}/ban`, { reason: reason.value.trim(), until });
-      form.replaceChildren(h('p', { class: 'ok', tabindex: '-1' },
-        `${username} is banned ${until ? `until ${DATE.format(new Date(until))}` : 'for good'}.`));
-      form.firstElementChild.focus();
-      toggle.hidden = true;
-      announce(`${username} is banned.`);
-      onBanned?.();
-    } catch (error) {
-      back();
-      form.querySelector('.form-error').textContent = error.message;
-    } finally {
-      confirm.disabled = false;
-    }
-  });
-  return { toggle, form };
-}
 
 // ---------- reports ----------
 
@@ -832,14 +667,6 @@ async function loadFilters() {
 
 const refreshFilters = coalesced(loadFilters);
 
-function resetForm(form) {
-  clearProblem(form);
-  form.querySelectorAll('[aria-invalid]').forEach((el) => {
-    el.removeAttribute('aria-invalid');
-    el.removeAttribute('aria-describedby');
-  });
-}
-
 async function addFilter(event) {
   event.preventDefault();
   const form = event.currentTarget;
@@ -860,102 +687,6 @@ async function addFilter(event) {
   } finally {
     submit.disabled = false;
   }
-}
-
-// ---------- the user card ----------
-
-let cardOpener = null;
-
-async function openUserCard(username, opener) {
-  const dialog = $('user-card');
-  // A name inside the card opens that person's card in its place; closing returns to what opened the first one.
-  if (!dialog.contains(opener)) cardOpener = opener;
-  $('user-card-title').textContent = username;
-  $('user-card-body').replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
-  if (!dialog.open) dialog.showModal();
-  try {
-    renderUserCard(await get(`/api/mod/users/${encodeURIComponent(username)}`));
-  } catch (error) {
-    $('user-card-body').replaceChildren(h('p', { class: 'form-error' }, error.message));
-  }
-}
-
-function note(n) {
-  return h('li', {}, h('p', {}, n.body), h('p', { class: 'meta' }, '— ', n.author?.username ?? 'a moderator', ', ',
-    time(n.createdAt)));
-}
-
-function renderUserCard(card) {
-  const c = card.counts ?? {};
-  const count = (n, label) => h('div', {}, h('dt', {}, label), h('dd', {}, String(n ?? 0)));
-  const ban = card.ban;
-  const banLine = ban
-    ? h('p', { class: 'ban-state banned', tabindex: '-1' }, h('strong', {}, 'Banned'),
-      ban.until ? ` until ${DATE.format(new Date(ban.until))}` : ' for good', ban.reason ? `: ${ban.reason}` : '')
-    : h('p', { class: 'ban-state' }, 'Not banned.');
-  const reload = () => openUserCard(card.username, cardOpener);
-  const banTools = ban
-    ? h('div', { class: 'row' }, actionButton('Lift the ban', async () => {
-      await del(`/api/mod/users/${encodeURIComponent(card.username)}/ban`);
-      announce(`${card.username}'s ban is lifted.`);
-      await reload();
-      $('user-card-close').focus();
-    }))
-    : (({ toggle, form }) => h('div', {}, h('div', { class: 'row' }, toggle), form))(banControls(card.username,
-      () => reload().then(() => $('user-card-body').querySelector('.ban-state')?.focus())));
-  const noteId = uniqueId('note-body');
-  const notes = h('ol', { class: 'notes plain' }, (card.notes ?? []).map(note));
-  const noNotes = h('p', { class: 'muted', hidden: (card.notes ?? []).length > 0 }, 'No notes yet.');
-  const noteForm = h('form', { class: 'note-form', novalidate: true },
-    h('label', { for: noteId }, 'Add a note'), h('textarea', { id: noteId, name: 'body', maxlength: 2000, rows: 3 }),
-    h('p', { class: 'muted hint' }, 'Only moderators see notes.'),
-    h('p', { class: 'form-error', role: 'alert' }),
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Add note')));
-  noteForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    resetForm(noteForm);
-    const submit = noteForm.querySelector('button[type=submit]');
-    submit.disabled = true;
-    try {
-      const added = await post(`/api/mod/users/${encodeURIComponent(card.username)}/notes`,
-        { body: noteForm.elements.body.value });
-      notes.prepend(note(added));
-      noNotes.hidden = true;
-      noteForm.elements.body.value = '';
-      announce('Note added.');
-    } catch (error) {
-      showProblem(noteForm, error);
-    } finally {
-      submit.disabled = false;
-    }
-  });
-  const history = card.history ?? [];
-  // An admin makes a password reset link here as on the thread's card (not for their own account).
-  const mayReset = me() && session.current()?.user?.role === 'admin' && me().toLowerCase() !== card.username.toLowerCase();
-  // replaceChildren writes null as the text "null": only the parts that apply.
-  $('user-card-body').replaceChildren(...[
-    h('p', { class: 'meta' }, card.role, ' · joined ', time(card.createdAt), ' · ',
-      h('a', { href: `/u/${encodeURIComponent(card.username)}` }, 'Profile')),
-    banLine, banTools,
-    h('dl', { class: 'counts' }, count(c.posts, 'Posts'), count(c.comments, 'Comments'),
-      count(c.pending, 'Waiting for approval'), count(c.hidden, 'Hidden'), count(c.reports, 'Reports against'),
-      count(c.bans, 'Bans')),
-    h('h3', {}, 'Recent moderation'),
-    history.length ? h('ol', { class: 'history plain' }, history.map((e) => h('li', {}, ...sentence(e), ' · ',
-      time(e.createdAt)))) : h('p', { class: 'muted' }, 'Nothing yet.'),
-    mayReset ? resetLink(card.username) : null,
-    h('h3', {}, 'Notes from moderators'), notes, noNotes, noteForm].filter(Boolean));
-}
-
-function setUpUserCard() {
-  const dialog = $('user-card');
-  $('user-card-close').addEventListener('click', () => dialog.close());
-  // A click on the backdrop (outside the dialog's box) closes it too.
-  dialog.addEventListener('click', (event) => { if (event.target === dialog) dialog.close(); });
-  dialog.addEventListener('close', () => {
-    if (cardOpener?.isConnected) cardOpener.focus();
-    cardOpener = null;
-  });
 }
 
 // ---------- live ----------

@@ -1,12 +1,12 @@
 /**
  * Moderation where the content is: the moderator's "Moderate" menu on a post page (for the post and each comment),
- * the dialog that asks for a reason (and, for a ban, a duration) before acting, and the author's card with their
- * record and the moderators' private notes. Every action goes to the server at once; the thread's own live events
- * then bring every open page, this one included, up to date.
+ * the dialog that asks for a reason (and, for a ban, a duration) before acting, the moderators' line on each item,
+ * and the author's record (the dashboard's card, usercard.js). Every action goes to the server at once; the
+ * thread's own live events then bring every open page, this one included, up to date.
  */
-import { get, post, del } from './api.js';
+import { post, del } from './api.js';
 import { h, time, showProblem, clearProblem, announce, plural } from './ui.js';
-import * as session from './session.js';
+import { openUserCard } from './usercard.js';
 
 const DAY = 86400000;
 
@@ -40,21 +40,6 @@ export function moderationLine(item, type) {
   if (!parts.length) return null;
   return h('p', { class: 'mod-facts' }, h('span', { class: 'visually-hidden' }, 'For moderators: '),
     ...parts.flatMap((part, i) => (i ? [' · ', ...part] : part)));
-}
-
-/** What an audit entry says, as a short sentence: "sam_mod hid this comment: Spam". */
-export function auditSentence(entry) {
-  const verbs = {
-    'post.hidden': 'hid a post', 'post.restored': 'restored a post', 'post.locked': 'locked a thread',
-    'post.unlocked': 'unlocked a thread', 'post.approved': 'approved a post', 'post.rejected': 'rejected a post',
-    'comment.hidden': 'hid a comment', 'comment.restored': 'restored a comment',
-    'comment.approved': 'approved a comment', 'comment.rejected': 'rejected a comment',
-    'user.banned': 'banned them', 'user.unbanned': 'lifted their ban', 'user.role_changed': 'changed their role',
-    'user.noted': 'added a note', 'user.password_reset': 'made a password reset link',
-    'report.dismissed': 'dismissed reports', 'report.actioned': 'closed reports',
-  };
-  const verb = verbs[entry.action] ?? entry.action;
-  return `${entry.actor?.username ?? 'A moderator'} ${verb}${entry.reason ? `: ${entry.reason}` : ''}`;
 }
 
 /**
@@ -117,8 +102,9 @@ export function moderateMenu(target, { notice, after }) {
   const what = target.type === 'post' ? 'post' : 'comment';
   const author = target.author;
   const item = (label, onclick, cls = 'link') => h('button', { type: 'button', class: cls, onclick: async (event) => {
-    event.target.closest('details')?.removeAttribute('open');
-    await onclick();
+    const menu = event.target.closest('details');
+    menu?.removeAttribute('open');
+    await onclick(menu?.querySelector('summary'));
   } }, label);
   const items = [];
   if (target.pending) {
@@ -151,115 +137,9 @@ export function moderateMenu(target, { notice, after }) {
       const until = answer.days ? new Date(Date.now() + Number(answer.days) * DAY).toISOString() : undefined;
       await run(`Banned ${author}.`, () => post(`/api/mod/users/${encodeURIComponent(author)}/ban`, { reason: answer.reason, until }), notice);
     }, 'link danger'),
-    item(`${author}'s record`, () => showCard(author)));
+    item(`${author}'s record`, (opener) => openUserCard(author, opener)));
   }
   return h('details', { class: 'menu mod-menu' },
     h('summary', { 'aria-label': `Moderate ${author ? `${author}'s ` : 'this '}${what}` }, 'Moderate'),
     h('div', { class: 'menu-items' }, ...items));
-}
-
-/** The author's card: who they are, their record, the latest moderation of them, and the moderators' notes. */
-export async function showCard(username) {
-  const dialog = document.getElementById('user-card');
-  const body = dialog.querySelector('#user-card-body');
-  dialog.querySelector('#user-card-title').textContent = `${username}'s record`;
-  body.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
-  if (!dialog.open) dialog.showModal();
-  let card;
-  try {
-    card = await get(`/api/mod/users/${encodeURIComponent(username)}`);
-  } catch (error) {
-    body.replaceChildren(h('p', { class: 'form-error' }, error.message));
-    return;
-  }
-  const c = card.counts;
-  const notes = h('ul', { class: 'notes', 'aria-label': 'Moderators\' notes' },
-    ...card.notes.map((n) => h('li', {}, h('p', {}, n.body), h('p', { class: 'meta' }, n.author?.username ?? '', ' · ', time(n.createdAt)))));
-  const form = h('form', { class: 'note-form', novalidate: true },
-    h('p', { class: 'form-error', role: 'alert' }),
-    h('label', { for: 'note-body' }, 'Add a private note (moderators only)'),
-    h('textarea', { id: 'note-body', name: 'body', rows: 2, maxlength: 2000 }),
-    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Add note')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearProblem(form);
-    try {
-      const note = await post(`/api/mod/users/${encodeURIComponent(username)}/notes`, { body: form.elements.body.value });
-      notes.prepend(h('li', {}, h('p', {}, note.body), h('p', { class: 'meta' }, note.author?.username ?? '', ' · ', time(note.createdAt))));
-      form.reset();
-      announce('Note added.');
-    } catch (error) {
-      showProblem(form, error);
-    }
-  });
-  const me = session.current()?.user;
-  const mayReset = me?.role === 'admin' && me.username.toLowerCase() !== username.toLowerCase();
-  // replaceChildren writes null as the text "null": only the parts that apply.
-  body.replaceChildren(...[
-    h('p', { class: 'meta' }, `${card.role} · joined `, time(card.createdAt)),
-    h('p', { class: 'counts' }, [plural(c.posts, 'post'), plural(c.comments, 'comment'),
-      ...(c.pending ? [`${c.pending} waiting for approval`] : []), `${c.hidden} hidden`,
-      plural(c.reports, 'report'), plural(c.bans, 'ban')].join(' · ')),
-    card.ban ? h('p', { class: 'badge-line' }, h('span', { class: 'badge' }, 'banned'),
-      ` ${card.ban.until ? 'until ' : 'for good'}`, card.ban.until ? time(card.ban.until) : '', card.ban.reason ? `: ${card.ban.reason}` : '') : null,
-    card.ban ? liftBan(username) : null,
-    h('h3', {}, 'Recent moderation'),
-    card.history.length ? h('ul', { class: 'history' }, ...card.history.map((e) => h('li', {}, auditSentence(e), ' · ', time(e.createdAt))))
-      : h('p', { class: 'muted' }, 'Nothing yet.'),
-    mayReset ? resetLink(username) : null,
-    h('h3', {}, 'Notes'),
-    card.notes.length ? null : h('p', { class: 'muted', id: 'no-notes' }, 'No notes yet.'),
-    notes, form].filter(Boolean));
-}
-
-/** Lifts the ban from the card, as the dashboard's card does; the card is read again to show it. */
-function liftBan(username) {
-  const form = h('form', { novalidate: true, class: 'lift-ban' },
-    h('p', { class: 'form-error', role: 'alert' }),
-    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'lift-ban' }, 'Lift the ban')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearProblem(form);
-    try {
-      await del(`/api/mod/users/${encodeURIComponent(username)}/ban`);
-      announce(`${username}'s ban is lifted.`);
-      await showCard(username);
-    } catch (error) {
-      showProblem(form, error);
-    }
-  });
-  return form;
-}
-
-/**
- * For admins: a one-time link with which the user sets a new password (Parley sends no email; the admin passes it
- * on). Shown once, here; a new one replaces the last.
- */
-export function resetLink(username) {
-  const out = h('div', { class: 'reset-link', 'aria-live': 'polite' });
-  const form = h('form', { novalidate: true },
-    h('p', { class: 'form-error', role: 'alert' }),
-    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'reset-link-make' }, 'Make a password reset link')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearProblem(form);
-    try {
-      const made = await post(`/api/admin/users/${encodeURIComponent(username)}/password-reset`, {});
-      const url = location.origin + made.link;
-      const field = h('input', { id: 'reset-link-url', readonly: true, value: url, 'aria-label': 'Password reset link' });
-      const copy = h('button', { type: 'button' }, 'Copy');
-      copy.addEventListener('click', async () => {
-        field.select();
-        try { await navigator.clipboard.writeText(url); announce('Link copied.'); } catch { /* selected for copying */ }
-      });
-      out.replaceChildren(h('div', { class: 'row' }, field, copy), h('p', { class: 'meta' }, 'Works once; it expires ',
-        time(made.expiresAt), `. Give it to ${made.username} yourself; it replaces any link made before.`));
-    } catch (error) {
-      showProblem(form, error);
-    }
-  });
-  return h('section', { 'aria-labelledby': 'reset-link-title' },
-    h('h3', { id: 'reset-link-title' }, 'Password'),
-    h('p', { class: 'muted' }, `If ${username} cannot sign in, make them a one-time link to set a new password.`),
-    form, out);
 }

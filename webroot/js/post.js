@@ -9,6 +9,7 @@ import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { h, time, exact, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref } from './ui.js';
 import { moderateMenu, moderationLine } from './modtools.js';
+import { setUpUserCard } from './usercard.js';
 
 const postId = Number(location.pathname.split('/')[2]);
 const me = session.current()?.user ?? null;
@@ -921,6 +922,7 @@ async function start() {
     return;
   }
   remember('post', p);
+  if (isMod) setUpUserCard();
   threadSortControls();
   renderPost(p);
   const commentsSeq = await loadComments();

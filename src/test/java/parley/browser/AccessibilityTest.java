@@ -163,7 +163,7 @@ class AccessibilityTest {
       page.findElement(By.cssSelector("#comment-" + hidden + " .mod-menu > summary")).click();
       page.findElements(By.cssSelector("#comment-" + hidden + " .mod-menu .menu-items button")).stream()
           .filter(b -> b.getText().endsWith("record")).findFirst().orElseThrow().click();
-      waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("note-body")));
+      waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#user-card .note-form textarea")));
       record(found, scheme, "post, author's record", violations(page));
     }
     found.values().removeIf(List::isEmpty);

@@ -304,12 +304,16 @@ class ModerationInPlaceBrowserTest {
         && !refused.matches(".*\\d{4}-\\d{2}-\\d{2}T.*"), refused);
     assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + postId), "nothing written");
 
+    // The record is the dashboard's card: counts, the ban, the latest moderation as sentences, the notes.
     moderate(modPage, "#comment-" + rude, "troll's record");
     WebElement card = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
-    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElement(card, "1 ban"));
-    assertTrue(card.getText().contains("sam_mod banned them: Spamming"), card.getText());
-    assertTrue(card.findElement(By.cssSelector(".badge-line")).getText().startsWith("banned until "), card.getText());
-    card.findElement(By.id("note-body")).sendKeys("Third spam account this month.");
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElement(card, "sam_mod banned troll until "));
+    assertTrue(card.getText().contains(": Spamming"), card.getText());
+    assertTrue(card.findElement(By.cssSelector(".ban-state.banned")).getText().startsWith("Banned until "), card.getText());
+    assertEquals("1", card.findElements(By.cssSelector(".counts > div")).stream()
+        .filter(d -> d.findElement(By.tagName("dt")).getText().equals("Bans")).findFirst().orElseThrow()
+        .findElement(By.tagName("dd")).getText(), "one ban on the record");
+    card.findElement(By.cssSelector(".note-form textarea")).sendKeys("Third spam account this month.");
     card.findElement(By.cssSelector(".note-form button[type=submit]")).click();
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElement(card, "Third spam account this month."));
     assertEquals("Third spam account this month.",
@@ -317,7 +321,8 @@ class ModerationInPlaceBrowserTest {
 
     // The ban is lifted from the same card, which then says so.
     card.findElement(By.id("lift-ban")).click();
-    waitFor(modPage, 5).until(d -> d.findElements(By.cssSelector("#user-card .badge-line")).isEmpty());
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#user-card .ban-state"),
+        "Not banned."));
     assertNull(api.get("/api/mod/users/troll", mod).json().getValue("ban"), "lifted");
     // Nothing live reaches a banned member (the ban ended the page's topics): their page looks again when they come
     // back to the tab, says the ban is over, and offers a reload for a live page again.
