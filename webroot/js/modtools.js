@@ -18,8 +18,8 @@ export const reasonLabel = (reason) => REASONS[reason] ?? reason;
 /**
  * What the moderators' record says of a post or comment on its thread (an item of GET
  * /api/mod/posts/{id}/moderation: who hid it, when and why; why it was held; who locked the thread; its open reports
- * by reason), as
- * one line for its moderators, whose reports link to their card on the dashboard; null when there is nothing to say.
+ * by reason), as one line for its moderators, whose reports link to their card on the dashboard; null when there is
+ * nothing to say.
  */
 export function moderationLine(item, type) {
   if (!item) return null;

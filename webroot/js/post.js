@@ -79,13 +79,17 @@ function stillSo(facts, item) {
     locked: item.locked ? facts.locked : null };
 }
 
-function renderPostFacts() {
-  const shown = $('post-mod-facts');
-  const line = isMod ? moderationLine(stillSo(modFacts.post, current), 'post') : null;
-  if (line) line.id = 'post-mod-facts';
+/** Puts a moderators' line after {@code meta} in place of {@code shown}, unless it says the same (no churn). */
+function replaceLine(meta, shown, line) {
   if (shown && line && shown.outerHTML === line.outerHTML) return;
   shown?.remove();
-  if (line) $('post-meta').after(line);
+  if (line) meta.after(line);
+}
+
+function renderPostFacts() {
+  const line = isMod ? moderationLine(stillSo(modFacts.post, current), 'post') : null;
+  if (line) line.id = 'post-mod-facts';
+  replaceLine($('post-meta'), $('post-mod-facts'), line);
 }
 
 /** Reads the thread's moderation again and shows it where it changed; the thread works without it. */
@@ -112,11 +116,8 @@ async function loadModeration() {
 function showCommentFacts(id) {
   const meta = comments.get(id)?.el.querySelector(':scope > .content > .meta');
   if (!meta) return;
-  const shown = meta.parentElement.querySelector(':scope > .mod-facts');
-  const line = moderationLine(stillSo(modFacts.comments.get(id), comments.get(id).data), 'comment');
-  if (shown && line && shown.outerHTML === line.outerHTML) return;
-  shown?.remove();
-  if (line) meta.after(line);
+  replaceLine(meta, meta.parentElement.querySelector(':scope > .mod-facts'),
+    moderationLine(stillSo(modFacts.comments.get(id), comments.get(id).data), 'comment'));
 }
 
 let moderationTimer;

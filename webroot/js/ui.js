@@ -183,7 +183,7 @@ function showBan(live = false) {
       if (shown && !shown.classList.contains('lifted')) {
         shown.classList.add('lifted');
         shown.replaceChildren('Your ban is over. ', h('button', { type: 'button', id: 'ban-lifted-reload',
-          onclick: () => location.reload() }, 'Reload the page'), ' to see new comments live again.');
+          onclick: () => location.reload() }, 'Reload the page'), ' to follow it live again.');
         announce('Your ban is over.');
       }
       return;
@@ -192,12 +192,10 @@ function showBan(live = false) {
     const line = h('p', { class: 'ban-notice', id: 'ban-notice' }, said, /[.!?]$/.test(said) ? ' ' : '. ',
       user.ban.until ? 'Until then you can read, but not post, comment, vote or report.'
         : 'You can read, but not post, comment, vote or report.');
-    if (shown) {
-      shown.replaceWith(line);
-    } else {
-      document.querySelector('main')?.prepend(line);
-      if (live) announce(said);
-    }
+    if (shown) shown.replaceWith(line);
+    else document.querySelector('main')?.prepend(line);
+    // News only when it changed while the page was open (a new ban, or one made again after it was over).
+    if (live && (!shown || shown.classList.contains('lifted'))) announce(said);
     const ends = user.ban.until ? Date.parse(user.ban.until) - Date.now() : Infinity;
     // A clock ahead of the server's sees the end pass first: look again later and later, not every second.
     banRetry = ends > 0 ? 30000 : Math.min(banRetry * 2, 600000);
