@@ -31,7 +31,12 @@ public final class CapturedLog implements AutoCloseable {
   };
 
   public CapturedLog(Class<?> of) {
-    log = (Logger) LoggerFactory.getLogger(of);
+    this(of.getName());
+  }
+
+  /** What the logger of that name logs: for a library's class that is not public. */
+  public CapturedLog(String logger) {
+    log = (Logger) LoggerFactory.getLogger(logger);
     levelBefore = log.getLevel();
     log.setLevel(Level.DEBUG);
     appender.start();

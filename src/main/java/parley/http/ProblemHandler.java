@@ -1,5 +1,6 @@
 package parley.http;
 
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VertxException;
 import io.vertx.core.http.HttpConnection;
@@ -66,12 +67,15 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       default -> Problem.badRequest("The request could not be read as HTTP.");
     };
     request.response().putHeader(HttpHeaders.CONNECTION, "close");
-    write(request, problem);
     HttpConnection connection = request.connection();
-    if (connection != null) request.response().endHandler(v -> connection.close());
+    // Closed once the answer is out. (An end handler set after end() throws when the answer went out at once, which
+    // logged an error with a stack trace for every such request.)
+    write(request, problem).onComplete(written -> {
+      if (connection != null) connection.close();
+    });
   }
 
-  private static void write(HttpServerRequest request, Problem problem) {
+  private static Future<Void> write(HttpServerRequest request, Problem problem) {
     if (problem.status() == 401) {
       request.response().putHeader("WWW-Authenticate", "Bearer realm=\"parley\"");
     }
@@ -79,7 +83,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     if ((problem.status() == 429 || problem.status() == 503) && retryAfter != null) {
       request.response().putHeader(HttpHeaders.RETRY_AFTER, retryAfter.toString());
     }
-    request.response()
+    return request.response()
         .setStatusCode(problem.status())
         .putHeader(HttpHeaders.CONTENT_TYPE, CONTENT_TYPE)
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")

@@ -9,15 +9,20 @@ import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import parley.config.Limit;
 
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,6 +44,7 @@ final class GuardedSocket extends SockJSSocketBase {
 
   /** Close code for a client that sent frames or registrations faster than allowed: back off, then reconnect. */
   static final int RATE_LIMITED = 4002;
+  private static final Logger log = LoggerFactory.getLogger(GuardedSocket.class);
 
   /** Whether the client's address may send one more frame (the per-address limit, shared by the node). */
   interface AddressLimit {
@@ -132,10 +138,37 @@ final class GuardedSocket extends SockJSSocketBase {
       } else if (!frames.tryTake() || !addressFrames.tryTake(ip)) {
         close(RATE_LIMITED, "too many frames: back off, then reconnect");
       } else {
-        handler.handle(frame);
+        String refused = refusedQuietly(frame);
+        if (refused == null) {
+          handler.handle(frame);
+        } else {
+          write(new JsonObject().put("type", "err").put("body", refused).encode());
+        }
       }
     });
     return this;
+  }
+
+  /** The frame types the bridge reads; it answers any other with {@code invalid_type}. */
+  private static final Set<String> BRIDGE_TYPES = Set.of("ping", "register", "unregister", "send", "publish");
+
+  /**
+   * The error the bridge would answer this frame with where it would also log the client's words at ERROR (an
+   * unknown type): answered here the same way, and nothing is logged, so no client can fill the log or write lines
+   * of its own into it. Null for a frame the bridge should read (it answers a frame that is not JSON, or lacks a
+   * type or an address, without logging; a send or publish, whatever its reply address, is refused by
+   * BridgeRoutes before the bridge looks at it).
+   */
+  static String refusedQuietly(Buffer frame) {
+    try {
+      // The bridge's own reading, step by step (EventBusBridgeImpl.handleSocketData).
+      JsonObject message = new JsonObject(frame);
+      String type = message.getString("type");
+      if (type == null || type.equals("ping") || message.getString("address") == null) return null;
+      return BRIDGE_TYPES.contains(type) ? null : "invalid_type";
+    } catch (RuntimeException unreadable) {
+      return null;  // not a JSON object: the bridge answers invalid_json
+    }
   }
 
   /** The bridge writes its own replies as buffers, which go out as binary frames; every frame is JSON text. */
@@ -163,7 +196,16 @@ final class GuardedSocket extends SockJSSocketBase {
 
   @Override
   public SockJSSocket exceptionHandler(Handler<Throwable> handler) {
-    inner.exceptionHandler(handler);
+    // The bridge logs every exception of its socket at ERROR and answers it with an error frame. A connection that
+    // closed (the client went away, or the server closed it for idling or a slow reader) is no error of Parley's, and
+    // nothing can be written to it: its close handler does the cleaning up.
+    inner.exceptionHandler(handler == null ? null : failure -> {
+      if (failure instanceof HttpClosedException || failure instanceof java.io.IOException) {
+        log.debug("live socket from {} closed: {}", ip, failure.toString());
+      } else {
+        handler.handle(failure);
+      }
+    });
     return this;
   }
 

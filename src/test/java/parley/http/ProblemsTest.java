@@ -1,13 +1,19 @@
 package parley.http;
 
+import ch.qos.logback.classic.Level;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+
 import parley.Api;
 import parley.Api.Response;
+import parley.CapturedLog;
 import parley.RawHttp;
 import parley.TestParley;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -334,6 +340,37 @@ class ProblemsTest {
     }
     assertRawProblem(raw("GET /api/users/al\u0000ice HTTP/1.1"), 400);
     assertRawProblem(raw("GET /api/users/\u00e9mile HTTP/1.1"), 400);
+  }
+
+  /**
+   * A request the HTTP decoder cannot read is answered with problem+json and its connection closed by the server,
+   * with nothing logged as an error (each such request once logged an exception's stack trace: anyone could fill an
+   * operator's log by sending junk).
+   */
+  @Test
+  void anUnreadableRequestIsAnsweredAndClosedWithoutAnErrorInTheLog() throws Exception {
+    Map<String, Integer> requests = new LinkedHashMap<>();
+    requests.put("POST /api/posts HTTP/1.1\r\nHost: localhost\r\nContent-Length: many\r\n\r\n", 400);
+    requests.put("\u0001\u0002 nonsense\r\n\r\n", 400);
+    requests.put("GET /api/posts?q=" + "x".repeat(20_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n", 414);
+    requests.put("GET /api/posts HTTP/1.1\r\nHost: localhost\r\nX-Junk: " + "y".repeat(20_000) + "\r\n\r\n", 431);
+    try (CapturedLog unhandled = new CapturedLog("io.vertx.core.impl.ContextImpl");
+         CapturedLog problems = new CapturedLog(ProblemHandler.class)) {
+      for (Map.Entry<String, Integer> request : requests.entrySet()) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", TestParley.server().running().port())) {
+          socket.setSoTimeout(10_000);
+          socket.getOutputStream().write(request.getKey().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+          RawHttp.Reply reply = RawHttp.read(socket.getInputStream());
+          assertRawProblem(reply, request.getValue());
+          assertEquals("close", reply.header("connection"), reply.toString());
+          // The request asked to keep the connection; the server closes it anyway, a decoder that lost its place
+          // cannot read the next request.
+          assertEquals(-1, socket.getInputStream().read(), "the server closed the connection");
+        }
+      }
+      assertFalse(unhandled.levels().contains(Level.ERROR), unhandled.messages().toString());
+      assertFalse(problems.levels().contains(Level.ERROR), problems.messages().toString());
+    }
   }
 
   @Test

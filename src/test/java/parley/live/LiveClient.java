@@ -82,7 +82,12 @@ public final class LiveClient implements AutoCloseable {
   }
 
   public void send(JsonObject frame) {
-    ws.writeTextMessage(frame.encode());
+    sendText(frame.encode());
+  }
+
+  /** A text frame as it is, JSON or not. */
+  public void sendText(String text) {
+    ws.writeTextMessage(text);
   }
 
   /** The next frame, whatever it is. */

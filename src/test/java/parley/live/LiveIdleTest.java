@@ -1,11 +1,13 @@
 package parley.live;
 
+import ch.qos.logback.classic.Level;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import parley.Api;
 import parley.Api.Session;
+import parley.CapturedLog;
 import parley.OwnServer;
 import parley.TestParley;
 import parley.config.AppConfig;
@@ -36,7 +38,8 @@ class LiveIdleTest {
     String topic = "parley.post." + post;
     long seq = api.get("/api/posts/" + post).json().getLong("seq");
     // The listener's own pinger fires every 5 s: longer than the 2 s idle timeout.
-    try (LiveClient pinging = LiveClient.connect(server.port()); LiveClient listening = LiveClient.connect(server.port())) {
+    try (CapturedLog bridge = new CapturedLog("io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl");
+         LiveClient pinging = LiveClient.connect(server.port()); LiveClient listening = LiveClient.connect(server.port())) {
       pinging.register(topic, null, seq);
       listening.register(topic, null, seq);
       long id = api.comment(alice, post, "first", null);
@@ -53,6 +56,9 @@ class LiveIdleTest {
       assertFalse(pinging.isClosed(), "a client that pings is never idle");
       // Silent for 4 s while sent an event every 250 ms: closed by now (before, each write kept it open).
       assertTrue(listening.isClosed(), "a client that only listens is closed once it was silent for the timeout");
+      // The server closing an idle socket is routine: nothing at ERROR (the bridge logged "SockJSSocket exception"
+      // for each).
+      assertFalse(bridge.levels().contains(Level.ERROR), bridge.messages().toString());
     }
   }
 }

@@ -1,10 +1,12 @@
 package parley.live;
 
+import ch.qos.logback.classic.Level;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import parley.Api;
 import parley.Api.Session;
+import parley.CapturedLog;
 import parley.TestParley;
 
 import java.io.ByteArrayOutputStream;
@@ -313,6 +315,41 @@ class TransportTest {
       assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
       long after = api.comment(alice, post, "after the cut", null);
       assertEquals(after, healthy.nextEvent(topic).getJsonObject("data").getLong("id"));
+    }
+  }
+
+  /**
+   * Frames the bridge refuses are answered with its error frames, and nothing a client sends is written to the log
+   * at ERROR: the bridge logged every unknown type, the client's own words, a line break included.
+   */
+  @Test
+  void framesTheBridgeRefusesAreAnsweredAndNotLogged() throws Exception {
+    String forged = "nope\n12:00:00.000 ERROR [main] parley.Main - a line the client wrote";
+    try (CapturedLog bridge = new CapturedLog("io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl");
+         LiveClient socket = LiveClient.connect()) {
+      socket.send(new JsonObject().put("type", "nope").put("address", "x"));
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_type"), socket.next());
+      socket.send(new JsonObject().put("type", forged).put("address", "x"));
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_type"), socket.next());
+      socket.send(new JsonObject().put("type", 5).put("address", "x"));
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_type"), socket.next());
+      socket.send(new JsonObject().put("type", "send").put("address", "parley.feed").put("replyAddress", "r".repeat(37)));
+      assertEquals(new JsonObject().put("type", "err").put("body", "rejected"), socket.next());
+      // What the bridge answers quietly itself is still its own to answer.
+      socket.sendText("not json");
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_json"), socket.next());
+      socket.send(new JsonObject().put("type", "nope"));
+      assertEquals(new JsonObject().put("type", "err").put("body", "missing_address"), socket.next());
+      socket.send(new JsonObject().put("type", "send").put("address", "parley.feed").put("body", "hi"));
+      assertEquals(new JsonObject().put("type", "err").put("body", "rejected"), socket.next());
+      // The socket still works after all that.
+      Session alice = api.register("alice");
+      long post = api.createPost(alice, "Still live");
+      socket.register("parley.post." + post, null, api.get("/api/posts/" + post).json().getLong("seq"));
+      long comment = api.comment(alice, post, "heard", null);
+      assertEquals(comment, socket.nextEvent("parley.post." + post).getJsonObject("data").getLong("id"));
+      assertFalse(bridge.levels().contains(Level.ERROR), bridge.messages().toString());
+      assertTrue(bridge.messages().stream().noneMatch(m -> m.contains("a line the client wrote")), bridge.messages().toString());
     }
   }
 }
