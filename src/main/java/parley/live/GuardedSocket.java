@@ -2,6 +2,7 @@ package parley.live;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Future;
@@ -197,10 +198,12 @@ final class GuardedSocket extends SockJSSocketBase {
   @Override
   public SockJSSocket exceptionHandler(Handler<Throwable> handler) {
     // The bridge logs every exception of its socket at ERROR and answers it with an error frame. A connection that
-    // closed (the client went away, or the server closed it for idling or a slow reader) is no error of Parley's, and
-    // nothing can be written to it: its close handler does the cleaning up.
+    // closed (the client went away, or the server closed it for idling or a slow reader) and a frame the WebSocket
+    // decoder refused (over 16 KiB, or broken; Netty closes the connection) are no errors of Parley's, and nothing
+    // can be written after them: the close handler does the cleaning up.
     inner.exceptionHandler(handler == null ? null : failure -> {
-      if (failure instanceof HttpClosedException || failure instanceof java.io.IOException) {
+      if (failure instanceof HttpClosedException || failure instanceof java.io.IOException
+          || failure instanceof CorruptedFrameException) {
         log.debug("live socket from {} closed: {}", ip, failure.toString());
       } else {
         handler.handle(failure);

@@ -320,7 +320,8 @@ class TransportTest {
 
   /**
    * Frames the bridge refuses are answered with its error frames, and nothing a client sends is written to the log
-   * at ERROR: the bridge logged every unknown type, the client's own words, a line break included.
+   * at ERROR: the bridge logged every unknown type, the client's own words, a line break included, and every frame
+   * too large for the WebSocket.
    */
   @Test
   void framesTheBridgeRefusesAreAnsweredAndNotLogged() throws Exception {
@@ -348,6 +349,11 @@ class TransportTest {
       socket.register("parley.post." + post, null, api.get("/api/posts/" + post).json().getLong("seq"));
       long comment = api.comment(alice, post, "heard", null);
       assertEquals(comment, socket.nextEvent("parley.post." + post).getJsonObject("data").getLong("id"));
+      // A frame over the WebSocket's 16 KiB limit ends that connection, and is not Parley's error either.
+      try (LiveClient oversized = LiveClient.connect()) {
+        oversized.sendText("x".repeat(20_000));
+        oversized.awaitClose();
+      }
       assertFalse(bridge.levels().contains(Level.ERROR), bridge.messages().toString());
       assertTrue(bridge.messages().stream().noneMatch(m -> m.contains("a line the client wrote")), bridge.messages().toString());
     }
