@@ -110,8 +110,14 @@ public final class Review {
         UNION ALL
         SELECT 'comment', c.id, c.hidden_at, c.hidden_reason, NULL::timestamptz, c.pending_at, c.pending_reason
           FROM comments c JOIN p ON c.post_id = p.id
-         WHERE c.deleted_at IS NULL AND (c.hidden_at IS NOT NULL OR c.pending_at IS NOT NULL OR EXISTS (SELECT 1
-                 FROM reports r WHERE r.status = 'open' AND r.target_type = 'comment' AND r.target_id = c.id))
+         WHERE c.id IN (
+                 -- The thread's hidden and held comments, and its reported ones: each through an index of its own
+                 -- (V23), so the read is of what it returns, not of every comment of the thread.
+                 SELECT f.id FROM comments f
+                  WHERE f.post_id = $1 AND f.deleted_at IS NULL AND (f.hidden_at IS NOT NULL OR f.pending_at IS NOT NULL)
+                 UNION
+                 SELECT r.target_id FROM reports r WHERE r.post_id = $1 AND r.status = 'open' AND r.target_type = 'comment')
+           AND c.deleted_at IS NULL
       )
       SELECT i.target_type, i.id, i.hidden_at, i.hidden_reason, i.locked_at, i.pending_at, i.pending_reason,
              CASE WHEN i.hidden_at IS NOT NULL THEN (SELECT u.username FROM mod_log l JOIN users u ON u.id = l.actor_id

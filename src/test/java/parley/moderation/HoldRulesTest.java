@@ -157,6 +157,10 @@ class HoldRulesTest {
       assertEquals("screening", reports.get(0).getString("reason"));
       assertTrue(reports.get(0).getValue("reporter") == null, "Parley's own: " + reports.get(0));
       assertEquals(why, reports.get(0).getString("details"));
+      // The thread's moderators see Parley's report on the comment there too (its thread is set for every report).
+      JsonObject onThread = api.get("/api/mod/posts/" + thread + "/moderation", mod).json();
+      assertEquals(new JsonObject().put("screening", 1), onThread.getJsonArray("comments").getJsonObject(0)
+          .getJsonObject("reports"), onThread.encode());
       JsonObject heard;
       do {
         heard = moderators.nextEvent("parley.mod");
