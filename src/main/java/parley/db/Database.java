@@ -87,6 +87,13 @@ public final class Database {
             .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
         .with(new NetClientOptions().setConnectTimeout((int) config.databaseTimeout().toMillis()))
         .connectingTo(connect)
+        // PostgreSQL's NOTICEs are not for Parley (nothing acts on them), and the client logs each at WARN: a member's
+        // word over 2,047 characters ("word is too long to be indexed", from the search triggers) wrote one into the
+        // operators' log per post or comment. Each new connection asks for warnings and errors only. (Set once per
+        // connection, not as a start-up parameter, which PgBouncer refuses; a notice handler on the connection is
+        // not kept by the pool.)
+        .withConnectHandler(connection -> connection.query("SET client_min_messages = warning").execute()
+            .onComplete(done -> connection.close()))
         .using(vertx)
         .build();
   }
