@@ -89,11 +89,15 @@ public final class Database {
         .connectingTo(connect)
         // PostgreSQL's NOTICEs are not for Parley (nothing acts on them), and the client logs each at WARN: a member's
         // word over 2,047 characters ("word is too long to be indexed", from the search triggers) wrote one into the
-        // operators' log per post or comment. Each new connection asks for warnings and errors only. (Set once per
-        // connection, not as a start-up parameter, which PgBouncer refuses; a notice handler on the connection is
-        // not kept by the pool.)
+        // operators' log per post or comment. Each new connection asks for warnings and errors only. (A start-up
+        // parameter would be refused by PgBouncer; a notice handler set here is not kept by the pool. Behind
+        // PgBouncer's transaction pooling the setting may not follow a statement to its server connection: notices
+        // then come back as WARN lines, nothing else changes.)
         .withConnectHandler(connection -> connection.query("SET client_min_messages = warning").execute()
-            .onComplete(done -> connection.close()))
+            .onComplete(done -> {
+              if (done.failed()) log.warn("Could not turn PostgreSQL's notices off on a new connection: {}", done.cause().toString());
+              connection.close();
+            }))
         .using(vertx)
         .build();
   }

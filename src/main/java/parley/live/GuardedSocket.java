@@ -45,6 +45,9 @@ final class GuardedSocket extends SockJSSocketBase {
 
   /** Close code for a client that sent frames or registrations faster than allowed: back off, then reconnect. */
   static final int RATE_LIMITED = 4002;
+  /** RFC 6455's close codes for a message over the limit (sent in pieces) and for any other failure of the socket. */
+  static final int MESSAGE_TOO_BIG = 1009;
+  static final int UNEXPECTED = 1011;
   private static final Logger log = LoggerFactory.getLogger(GuardedSocket.class);
 
   /** Whether the client's address may send one more frame (the per-address limit, shared by the node). */
@@ -163,7 +166,7 @@ final class GuardedSocket extends SockJSSocketBase {
   static String refusedQuietly(Buffer frame) {
     try {
       // The bridge's own reading, step by step (EventBusBridgeImpl.handleSocketData).
-      JsonObject message = new JsonObject(frame);
+      JsonObject message = new JsonObject(frame.toString());  // as the bridge reads it: bad UTF-8 bytes replaced
       String type = message.getString("type");
       if (type == null || type.equals("ping") || message.getString("address") == null) return null;
       return BRIDGE_TYPES.contains(type) ? null : "invalid_type";
@@ -197,17 +200,20 @@ final class GuardedSocket extends SockJSSocketBase {
 
   @Override
   public SockJSSocket exceptionHandler(Handler<Throwable> handler) {
-    // The bridge logs every exception of its socket at ERROR and answers it with an error frame. A connection that
-    // closed (the client went away, or the server closed it for idling or a slow reader) and a frame the WebSocket
-    // decoder refused (over 16 KiB, or broken; Netty closes the connection) are no errors of Parley's, and nothing
-    // can be written after them: the close handler does the cleaning up.
+    // Not the bridge's: it logs every exception of its socket at ERROR, answers it with an error frame and forgets
+    // the socket (its ping timer, its registrations) while the connection may stay open. Every exception here is
+    // about the client's connection: one that closed (the client went away, or the server closed it for idling or
+    // a slow reader), a frame the WebSocket decoder refused (Netty closes the connection), a message over the
+    // 16 KiB limit sent in pieces (which Vert.x refuses without closing). A debug line, and the socket is closed if
+    // it is not closing already; its close handler does the cleaning up, and the client reconnects and resumes.
     inner.exceptionHandler(handler == null ? null : failure -> {
-      if (failure instanceof HttpClosedException || failure instanceof java.io.IOException
+      log.debug("live socket from {}: {}", ip, failure.getClass().getSimpleName());
+      if (closed || failure instanceof HttpClosedException || failure instanceof java.io.IOException
           || failure instanceof CorruptedFrameException) {
-        log.debug("live socket from {} closed: {}", ip, failure.toString());
-      } else {
-        handler.handle(failure);
+        return;
       }
+      close(failure instanceof IllegalStateException ? MESSAGE_TOO_BIG : UNEXPECTED, failure instanceof
+          IllegalStateException ? "message too big" : "unexpected condition: reconnect and resume with since");
     });
     return this;
   }

@@ -90,6 +90,21 @@ public final class LiveClient implements AutoCloseable {
     ws.writeTextMessage(text);
   }
 
+  /** A binary frame of these bytes. */
+  public void sendBinary(byte[] bytes) {
+    ws.writeBinaryMessage(io.vertx.core.buffer.Buffer.buffer(bytes));
+  }
+
+  /** One text message sent as a first frame and continuation frames of at most {@code piece} characters each. */
+  public void sendInPieces(String text, int piece) {
+    for (int at = 0; at < text.length(); at += piece) {
+      String part = text.substring(at, Math.min(text.length(), at + piece));
+      boolean last = at + piece >= text.length();
+      ws.writeFrame(at == 0 ? io.vertx.core.http.WebSocketFrame.textFrame(part, last)
+          : io.vertx.core.http.WebSocketFrame.continuationFrame(io.vertx.core.buffer.Buffer.buffer(part), last));
+    }
+  }
+
   /** The next frame, whatever it is. */
   public JsonObject next() throws InterruptedException {
     JsonObject frame = frames.poll(WAIT_SECONDS, TimeUnit.SECONDS);

@@ -349,10 +349,24 @@ class TransportTest {
       socket.register("parley.post." + post, null, api.get("/api/posts/" + post).json().getLong("seq"));
       long comment = api.comment(alice, post, "heard", null);
       assertEquals(comment, socket.nextEvent("parley.post." + post).getJsonObject("data").getLong("id"));
-      // A frame over the WebSocket's 16 KiB limit ends that connection, and is not Parley's error either.
+      // The same as bytes with a broken UTF-8 sequence in them: the bridge reads them with the bad bytes replaced.
+      byte[] binary = new JsonObject().put("type", forged).put("address", "x").put("z", "\u00ff").encode()
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] broken = java.util.Arrays.copyOf(binary, binary.length);
+      for (int i = 0; i + 1 < broken.length; i++) {
+        if (broken[i] == (byte) 0xc3 && broken[i + 1] == (byte) 0xbf) broken[i + 1] = (byte) 0x28;
+      }
+      socket.sendBinary(broken);
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_type"), socket.next());
+      // A frame over the WebSocket's 16 KiB limit ends that connection, and is not Parley's error either; nor is a
+      // message over it sent in pieces of 4 KiB, which Vert.x refuses without closing: Parley closes it (1009).
       try (LiveClient oversized = LiveClient.connect()) {
         oversized.sendText("x".repeat(20_000));
         oversized.awaitClose();
+      }
+      try (LiveClient inPieces = LiveClient.connect()) {
+        inPieces.sendInPieces("x".repeat(20_000), 4_096);
+        assertEquals(GuardedSocket.MESSAGE_TOO_BIG, inPieces.awaitClose());
       }
       assertFalse(bridge.levels().contains(Level.ERROR), bridge.messages().toString());
       assertTrue(bridge.messages().stream().noneMatch(m -> m.contains("a line the client wrote")), bridge.messages().toString());
