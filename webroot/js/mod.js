@@ -10,6 +10,7 @@ import { get, post, del } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, showProblem, clearProblem,
+  reasonGiven,
   plural } from './ui.js';
 import { REASONS, reasonLabel } from './modtools.js';
 import { uniqueId, titles, permalink, titleLink, knownTitle, person, whose, sentence, banControls, resetForm,
@@ -507,11 +508,7 @@ function pendingCard(item) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
-    if (!reason.value.trim()) {
-      showProblem(form, { fieldErrors: () => ({ reason: 'is required: the author is told why.' }) });
-      reason.focus();
-      return;
-    }
+    if (!reasonGiven(form, 'the author')) return;
     const submit = form.querySelector('button[type=submit]');
     submit.disabled = true;
     try {

@@ -105,6 +105,18 @@ export function clearProblem(form) {
 }
 
 /**
+ * Whether a moderator's form has its reason (the field named "reason"); if not, says so by the field, as the server
+ * would, naming who is told it, and puts the focus there.
+ */
+export function reasonGiven(form, told) {
+  const reason = form.elements.reason;
+  if (reason.value.trim()) return true;
+  showProblem(form, { fieldErrors: () => ({ reason: `is required: ${told} is told why.` }) });
+  reason.focus();
+  return false;
+}
+
+/**
  * Sends a form that signs in (sign-in, registration, a reset link) as `toBody(formData)` to `path`: on success keeps
  * the session and goes to `destination()`; otherwise shows the problem by its fields, then `onProblem(error)`.
  */

@@ -9,7 +9,7 @@
  */
 import { get, post, del } from './api.js';
 import * as session from './session.js';
-import { h, time, userLink, announce, showProblem, clearProblem, plural } from './ui.js';
+import { h, time, userLink, announce, showProblem, clearProblem, plural, reasonGiven } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 export const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -148,11 +148,7 @@ export function banControls(username, onBanned) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     clearProblem(form);
-    if (!reason.value.trim()) {
-      showProblem(form, { fieldErrors: () => ({ reason: 'is required: the person is told why.' }) });
-      reason.focus();
-      return;
-    }
+    if (!reasonGiven(form, 'the person')) return;
     const days = duration.value;
     question.textContent = `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'for good'}? `
       + 'They will not be able to post, comment or report.';
@@ -285,24 +281,33 @@ export function setUpUserCard() {
   });
 }
 
-/** Lifts the ban from the card; the card is read again to show it, and a refusal is shown in it. */
-function liftBan(username, reload) {
-  const form = h('form', { novalidate: true, class: 'lift-ban' },
+/**
+ * A form of one button that runs {@code act} when sent; a refusal is shown in it. The card's one-step actions.
+ */
+function actionForm(attributes, button, label, act) {
+  const form = h('form', { novalidate: true, ...attributes },
     h('p', { class: 'form-error', role: 'alert' }),
-    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'lift-ban' }, 'Lift the ban')));
+    h('div', { class: 'row' }, h('button', { type: 'submit', ...button }, label)));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
     try {
-      await del(`/api/mod/users/${encodeURIComponent(username)}/ban`);
-      announce(`${username}'s ban is lifted.`);
-      await reload();
-      $('user-card-close').focus();
+      await act();
     } catch (error) {
       showProblem(form, error);
     }
   });
   return form;
+}
+
+/** Lifts the ban from the card; the card is read again to show it, and a refusal is shown in it. */
+function liftBan(username, reload) {
+  return actionForm({ class: 'lift-ban' }, { id: 'lift-ban' }, 'Lift the ban', async () => {
+    await del(`/api/mod/users/${encodeURIComponent(username)}/ban`);
+    announce(`${username}'s ban is lifted.`);
+    await reload();
+    $('user-card-close').focus();
+  });
 }
 
 /**
@@ -311,26 +316,17 @@ function liftBan(username, reload) {
  */
 export function resetLink(username) {
   const out = h('div', { class: 'reset-link', 'aria-live': 'polite' });
-  const form = h('form', { novalidate: true },
-    h('p', { class: 'form-error', role: 'alert' }),
-    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'reset-link-make' }, 'Make a password reset link')));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearProblem(form);
-    try {
-      const made = await post(`/api/admin/users/${encodeURIComponent(username)}/password-reset`, {});
-      const url = location.origin + made.link;
-      const field = h('input', { id: 'reset-link-url', readonly: true, value: url, 'aria-label': 'Password reset link' });
-      const copy = h('button', { type: 'button' }, 'Copy');
-      copy.addEventListener('click', async () => {
-        field.select();
-        try { await navigator.clipboard.writeText(url); announce('Link copied.'); } catch { /* selected for copying */ }
-      });
-      out.replaceChildren(h('div', { class: 'row' }, field, copy), h('p', { class: 'meta' }, 'Works once; it expires ',
-        time(made.expiresAt), `. Give it to ${made.username} yourself; it replaces any link made before.`));
-    } catch (error) {
-      showProblem(form, error);
-    }
+  const form = actionForm({}, { id: 'reset-link-make' }, 'Make a password reset link', async () => {
+    const made = await post(`/api/admin/users/${encodeURIComponent(username)}/password-reset`, {});
+    const url = location.origin + made.link;
+    const field = h('input', { id: 'reset-link-url', readonly: true, value: url, 'aria-label': 'Password reset link' });
+    const copy = h('button', { type: 'button' }, 'Copy');
+    copy.addEventListener('click', async () => {
+      field.select();
+      try { await navigator.clipboard.writeText(url); announce('Link copied.'); } catch { /* selected for copying */ }
+    });
+    out.replaceChildren(h('div', { class: 'row' }, field, copy), h('p', { class: 'meta' }, 'Works once; it expires ',
+      time(made.expiresAt), `. Give it to ${made.username} yourself; it replaces any link made before.`));
   });
   return h('section', { 'aria-labelledby': 'reset-link-title' },
     h('h3', { id: 'reset-link-title' }, 'Password'),
