@@ -21,9 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every feed sort, thread sort and search read through its index on a community-shaped database: 100,000 posts and
- * 1,000,000 comments with votes spread over them, generated in one transaction that is rolled back, so the rest of the
- * suite never sees it. Plans are PostgreSQL's own choice after ANALYZE (no planner settings changed): on tables this
- * size a sequential scan or a sort of the whole table would show, and costs a reader seconds.
+ * 1,000,000 comments with votes spread over them, generated in a schema of its own (migrated as the server's is) that
+ * is dropped afterwards, so the rest of the suite never sees it. Plans are PostgreSQL's own choice after ANALYZE (no
+ * planner settings changed): on tables this size a sequential scan or a sort of the whole table would show, and costs
+ * a reader seconds.
  */
 @ExtendWith(TestParley.class)
 class PlansAtScaleTest {
@@ -45,74 +46,132 @@ class PlansAtScaleTest {
   /** The word in 750,000 comments. */
   static final String COMMON_WORD = "'garden'";
 
-  /** The community: 1,000 authors, posts over the last year with skewed scores, comments spread over the posts. */
-  static void generate(Statement s) throws Exception {
-    s.execute("INSERT INTO users (username, email, password_hash, created_at) SELECT 'user' || g, 'user' || g "
-        + "|| '@example.org', 'x', now() - interval '2 years' FROM generate_series(1, 1000) g");
-    s.execute("INSERT INTO posts (author_id, title, body, body_html, excerpt, created_at, upvotes, downvotes, tags) "
+  /** Where the community is made: a schema of its own, migrated like the server's, dropped afterwards. */
+  static final String SCHEMA = "plans_at_scale";
+
+  /**
+   * The community: 1,000 authors, posts over the last year with skewed scores, comments spread over the posts. Loaded
+   * over two connections at once (the machine's two cores; the rest of the suite waits for this test), each half of
+   * the posts, comments and indexes on one.
+   */
+  static void generate() throws Exception {
+    javax.sql.DataSource db = TestParley.db();
+    try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+    }
+    org.flywaydb.core.Flyway.configure().dataSource(db).schemas(SCHEMA).locations("classpath:db/migration").load()
+        .migrate();
+    try (Connection a = scratch(db); Statement s = a.createStatement(); Connection b = scratch(db);
+        Statement t = b.createStatement()) {
+      s.execute("INSERT INTO users (username, email, password_hash, created_at) SELECT 'user' || g, 'user' || g "
+          + "|| '@example.org', 'x', now() - interval '2 years' FROM generate_series(1, 1000) g");
+      inParallel(s, posts(1, POSTS / 2), t, posts(POSTS / 2 + 1, POSTS));
+      // The comments are made without their foreign-key checks (two lookups and a row lock per row, a third of the
+      // load's time, for ids valid by construction): in the replica role PostgreSQL skips those, and every trigger of
+      // Parley's own on comments (search vector, rank, thread commenters) is switched to fire in that role too.
+      List<String> triggers = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery("SELECT tgname FROM pg_trigger WHERE tgrelid = 'comments'::regclass "
+          + "AND NOT tgisinternal")) {
+        while (rs.next()) triggers.add(rs.getString(1));
+      }
+      for (String trigger : triggers) s.execute("ALTER TABLE comments ENABLE ALWAYS TRIGGER " + trigger);
+      // The comments' own indexes are built once the rows are in (a sort each, as a restore does), not grown a row at
+      // a time: a third of the load's time. Dropped and made again from their own definitions, so the plans below are
+      // made on the same indexes.
+      List<String> names = new ArrayList<>();
+      List<String> indexes = new ArrayList<>();
+      try (ResultSet rs = s.executeQuery("SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index i "
+          + "WHERE indrelid = 'comments'::regclass "
+          + "AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)")) {
+        while (rs.next()) {
+          names.add(rs.getString(1));
+          indexes.add(rs.getString(2));
+        }
+      }
+      for (String name : names) s.execute("DROP INDEX " + name);
+      s.execute("SET session_replication_role = replica");
+      t.execute("SET session_replication_role = replica");
+      // A thread's ordering depends on the big threads: give one post 20,000 comments. Written first, so the newest
+      // comments (by id) are the community's mix of threads and words, as on a forum, not one thread's alone.
+      s.execute("INSERT INTO comments (post_id, author_id, body, body_html, upvotes) "
+          + "SELECT (SELECT min(id) FROM posts), (SELECT min(id) FROM users), 'Busy ' || g, '<p>b</p>', "
+          + "(random() * 50)::int FROM generate_series(1, 20000) g");
+      // No two comments of the halves share a thread and an author (post and author repeat every 100,000 and 997),
+      // so the thread-commenters trigger of one half never waits for the other's.
+      inParallel(s, List.of(comments(1, COMMENTS / 2)), t, List.of(comments(COMMENTS / 2 + 1, COMMENTS)));
+      s.execute("SET maintenance_work_mem = '256MB'");
+      t.execute("SET maintenance_work_mem = '256MB'");
+      s.execute("SET session_replication_role = origin");
+      t.execute("SET session_replication_role = origin");
+      // The full-text index takes longest to build (a fifth of the load): the others, the notifications and the
+      // reports on the other connection meanwhile. ANALYZE of the comments waits for the last index to be built.
+      List<String> first = new ArrayList<>(indexes.stream().filter(def -> def.contains("USING gin")).toList());
+      first.add("ANALYZE comments");
+      List<String> second = new ArrayList<>(indexes.stream().filter(def -> !def.contains("USING gin")).toList());
+      second.addAll(List.of(
+          // Each author's unread notifications: a hundred for each of the 1,000 authors.
+          "INSERT INTO notifications (user_id, kind, source, post_id, actor_id) SELECT (SELECT min(id) FROM users) "
+              + "+ (g % 1000), 'comment', 'scale:' || g, (SELECT min(id) FROM posts) + (g % " + POSTS + "), "
+              + "(SELECT min(id) FROM users) + ((g + 1) % 1000) FROM generate_series(1, 100000) g",
+          // Reports: 50,000 on comments over the years, one in ten still open.
+          "INSERT INTO reports (reporter_id, target_type, target_id, reason, status) SELECT (SELECT min(id) FROM "
+              + "users) + (g % 1000), 'comment', (SELECT min(id) FROM comments) + g * 19, 'spam', CASE WHEN g % 10 = 0 "
+              + "THEN 'open' ELSE 'dismissed' END FROM generate_series(1, 50000) g",
+          "ANALYZE notifications", "ANALYZE thread_commenters", "ANALYZE users", "ANALYZE posts",
+          "ANALYZE post_activity", "ANALYZE reports"));
+      inParallel(s, first, t, second);
+      try (ResultSet rs = s.executeQuery("SELECT "
+          + "(SELECT count(*) FROM comments WHERE search IS NULL OR (best = 0 AND upvotes > 0)), "
+          + "(SELECT count(*) FROM thread_commenters), (SELECT count(*) FROM comments)")) {
+        rs.next();
+        assertTrue(rs.getLong(1) == 0 && rs.getLong(2) >= POSTS && rs.getLong(3) == COMMENTS + 20_000,
+            "the comments' own triggers fired in the replica role: " + rs.getLong(3) + " comments, " + rs.getLong(1)
+            + " of them without a search vector or rank, " + rs.getLong(2) + " thread commenters");
+      }
+    }
+  }
+
+  /** A connection to the scratch schema, committing each statement. */
+  static Connection scratch(javax.sql.DataSource db) throws Exception {
+    Connection c = db.getConnection();
+    try (Statement s = c.createStatement()) {
+      s.execute("SET search_path TO " + SCHEMA);
+    }
+    return c;
+  }
+
+  /** Posts numbered {@code from} to {@code to}, newest first by number. */
+  private static List<String> posts(int from, int to) {
+    return List.of("INSERT INTO posts "
+        + "(author_id, title, body, body_html, excerpt, created_at, upvotes, downvotes, tags) "
         + "SELECT (SELECT min(id) FROM users) + (g % 1000), 'Post ' || g || ' about topic ' || (g % 500), "
         + "'Body of post ' || g, '<p>Body</p>', 'Body', now() - (g || ' minutes')::interval, "
         + "(power(random(), 6) * 2000)::int, (random() * 5)::int, "
         + "CASE WHEN g % 10 = 0 THEN ARRAY['tag' || (g % 50)] ELSE '{}' END "
-        + "FROM generate_series(1, " + POSTS + ") g");
-    // The million comments are made without their foreign-key checks (two lookups and a row lock per row, a third
-    // of the load's time, for ids valid by construction): in the replica role PostgreSQL skips those, and every
-    // trigger of Parley's own on comments (search vector, rank, thread commenters) is switched to fire in that role
-    // too. Both are undone by the rollback.
-    List<String> triggers = new ArrayList<>();
-    try (ResultSet rs = s.executeQuery("SELECT tgname FROM pg_trigger WHERE tgrelid = 'comments'::regclass "
-        + "AND NOT tgisinternal")) {
-      while (rs.next()) triggers.add(rs.getString(1));
-    }
-    // The comments' own indexes are built once the rows are in (a sort each, as a restore does), not grown a row at a
-    // time: a third of the load's time. Dropped and made again from their own definitions inside the transaction, so
-    // the plans below are made on the same indexes, and the rollback brings the originals back. Until then the table
-    // is locked (ACCESS EXCLUSIVE): the test server's own background reads of it wait, which nothing here awaits.
-    List<String> names = new ArrayList<>();
-    List<String> indexes = new ArrayList<>();
-    try (ResultSet rs = s.executeQuery("SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index i "
-        + "WHERE indrelid = 'comments'::regclass AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)")) {
-      while (rs.next()) {
-        names.add(rs.getString(1));
-        indexes.add(rs.getString(2));
-      }
-    }
-    for (String name : names) s.execute("DROP INDEX " + name);
-    for (String trigger : triggers) s.execute("ALTER TABLE comments ENABLE ALWAYS TRIGGER " + trigger);
-    s.execute("SET LOCAL session_replication_role = replica");
-    // A thread's ordering depends on the big threads: give one post 20,000 comments. Written first, so the newest
-    // comments (by id) are the community's mix of threads and words, as on a forum, not one thread's alone.
-    s.execute("INSERT INTO comments (post_id, author_id, body, body_html, upvotes) SELECT (SELECT min(id) FROM posts), "
-        + "(SELECT min(id) FROM users), 'Busy ' || g, '<p>b</p>', (random() * 50)::int FROM generate_series(1, 20000) g");
-    s.execute("INSERT INTO comments (post_id, author_id, body, body_html, created_at, upvotes, downvotes) "
+        + "FROM generate_series(" + from + ", " + to + ") g");
+  }
+
+  /** Comments numbered {@code from} to {@code to}, over every thread and eight sentences. */
+  private static String comments(int from, int to) {
+    return "INSERT INTO comments (post_id, author_id, body, body_html, created_at, upvotes, downvotes) "
         + "SELECT (SELECT min(id) FROM posts) + (g % " + POSTS + "), (SELECT min(id) FROM users) + (g % 997), "
         + "'Comment ' || g || ' ' || (" + SENTENCES + ")[1 + g % 8] || ' ' || (" + ENDINGS + ")[1 + (g / 8) % 5], "
         + "'<p>c</p>', now() - ((g / 10) || ' seconds')::interval, "
-        + "(power(random(), 4) * 200)::int, (random() * 3)::int FROM generate_series(1, " + COMMENTS + ") g");
-    s.execute("SET LOCAL maintenance_work_mem = '256MB'");
-    for (String def : indexes) s.execute(def);
-    s.execute("SET LOCAL session_replication_role = origin");
-    try (ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM comments WHERE search IS NULL OR (best = 0 AND upvotes > 0)), "
-        + "(SELECT count(*) FROM thread_commenters)")) {
-      rs.next();
-      assertTrue(rs.getLong(1) == 0 && rs.getLong(2) >= POSTS, "the comments' own triggers fired in the replica role: "
-          + rs.getLong(1) + " comments without a search vector or rank, " + rs.getLong(2) + " thread commenters");
+        + "(power(random(), 4) * 200)::int, (random() * 3)::int FROM generate_series(" + from + ", " + to + ") g";
+  }
+
+  /** Runs each list of statements in order on its own connection, both lists at once. */
+  private static void inParallel(Statement s, List<String> first, Statement t, List<String> second) throws Exception {
+    java.util.concurrent.FutureTask<Void> other = new java.util.concurrent.FutureTask<>(() -> {
+      for (String sql : second) t.execute(sql);
+      return null;
+    });
+    new Thread(other, "plans-at-scale-load").start();
+    try {
+      for (String sql : first) s.execute(sql);
+    } finally {
+      other.get(5, TimeUnit.MINUTES);
     }
-    // Each author's unread notifications: a hundred for each of the 1,000 authors.
-    s.execute("INSERT INTO notifications (user_id, kind, source, post_id, actor_id) SELECT (SELECT min(id) FROM users) "
-        + "+ (g % 1000), 'comment', 'scale:' || g, (SELECT min(id) FROM posts) + (g % " + POSTS + "), "
-        + "(SELECT min(id) FROM users) + ((g + 1) % 1000) FROM generate_series(1, 100000) g");
-    // Reports: 50,000 on comments over the years, one in ten still open.
-    s.execute("INSERT INTO reports (reporter_id, target_type, target_id, reason, status) SELECT (SELECT min(id) FROM "
-        + "users) + (g % 1000), 'comment', (SELECT min(id) FROM comments) + g * 19, 'spam', CASE WHEN g % 10 = 0 THEN "
-        + "'open' ELSE 'dismissed' END FROM generate_series(1, 50000) g");
-    s.execute("ANALYZE reports");
-    s.execute("ANALYZE notifications");
-    s.execute("ANALYZE thread_commenters");
-    s.execute("ANALYZE users");
-    s.execute("ANALYZE posts");
-    s.execute("ANALYZE post_activity");
-    s.execute("ANALYZE comments");
   }
 
   static String plan(Statement s, String sql, String... args) throws Exception {
@@ -144,10 +203,9 @@ class PlansAtScaleTest {
   @Test
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void everyFeedAndThreadOrderIsServedByItsIndexAtCommunityScale() throws Exception {
-    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
-      c.setAutoCommit(false);
-      try {
-        generate(s);
+    try {
+      generate();
+      try (Connection c = scratch(TestParley.db()); Statement s = c.createStatement()) {
         List<String> failures = new ArrayList<>();
         long first;
         try (ResultSet rs = s.executeQuery("SELECT min(id) FROM posts")) {
@@ -225,8 +283,10 @@ class PlansAtScaleTest {
         }
         ginProbeForComparison(s);
         assertTrue(failures.isEmpty(), String.join("\n\n", failures));
-      } finally {
-        c.rollback();
+      }
+    } finally {
+      try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
+        s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
       }
     }
   }
