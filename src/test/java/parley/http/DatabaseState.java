@@ -33,6 +33,9 @@ final class DatabaseState implements AutoCloseable {
   private String lastPosition;
   private Map<String, String> last;
   private int fingerprints;
+  /** The saved copy's fingerprint, and the columns a restore writes, per table. */
+  private Map<String, String> saved;
+  private final Map<String, String> columns = new LinkedHashMap<>();
 
   DatabaseState(Connection connection) throws SQLException {
     this.connection = connection;
@@ -125,6 +128,17 @@ final class DatabaseState implements AutoCloseable {
         .map(table -> table + ": " + before.get(table) + " -> " + after.get(table)).toList();
   }
 
+  /**
+   * Whether nothing was written since the last fingerprint: the write-ahead log has not moved, so {@link #fingerprint}
+   * would return the last one without reading the tables.
+   */
+  boolean unchangedSinceLastFingerprint() throws SQLException {
+    try (ResultSet rows = walPosition.executeQuery()) {
+      rows.next();
+      return rows.getString(1).equals(lastPosition);
+    }
+  }
+
   /** Saves the current content, to {@link #restore} later. */
   void save() throws SQLException {
     try (Statement s = connection.createStatement()) {
@@ -132,8 +146,10 @@ final class DatabaseState implements AutoCloseable {
       s.execute("CREATE SCHEMA " + SAVED);
       for (String table : TABLES.keySet()) {
         s.execute("CREATE TABLE " + SAVED + "." + table + " AS TABLE public." + table);
+        columns.put(table, writableColumns(s, table));
       }
     }
+    saved = fingerprint();
   }
 
   /**
@@ -141,13 +157,17 @@ final class DatabaseState implements AutoCloseable {
    * off for this transaction only, as for a replica; identity sequences keep counting, so ids are never reused.
    */
   void restore() throws SQLException {
+    // Only the tables whose content differs from the saved copy's (by their fingerprints): a few of them since the
+    // last restore, as a rule.
+    Map<String, String> now = fingerprint();
+    List<String> changed = TABLES.keySet().stream().filter(table -> !saved.get(table).equals(now.get(table))).toList();
+    if (changed.isEmpty()) return;
     connection.setAutoCommit(false);
     try (Statement s = connection.createStatement()) {
       s.execute("SET LOCAL session_replication_role = replica");
-      for (String table : TABLES.keySet()) s.execute("DELETE FROM public." + table);
-      for (String table : TABLES.keySet()) {
-        // Generated columns (a score, a search vector) are computed again, not copied.
-        String columns = writableColumns(s, table);
+      for (String table : changed) s.execute("DELETE FROM public." + table);
+      for (String table : changed) {
+        String columns = this.columns.get(table);
         s.execute("INSERT INTO public." + table + " (" + columns + ") OVERRIDING SYSTEM VALUE SELECT " + columns
             + " FROM " + SAVED + "." + table);
       }
@@ -160,6 +180,7 @@ final class DatabaseState implements AutoCloseable {
     }
   }
 
+  /** Generated columns are computed again, not copied. */
   private static String writableColumns(Statement s, String table) throws SQLException {
     List<String> columns = new java.util.ArrayList<>();
     try (ResultSet rows = s.executeQuery("SELECT column_name FROM information_schema.columns WHERE table_schema = "

@@ -144,9 +144,15 @@ class FuzzTest {
     } catch (IOException e) {
       return new Outcome(null, "no answer", "the server sent no complete answer: " + e, db.fingerprint());
     }
-    // A write's notifications are made just after it commits: they belong to it, not to the next request.
-    awaitNotifications();
-    Map<String, String> after = db.fingerprint();
+    // A write's notifications are made just after it commits: they belong to it, not to the next request. A request
+    // that wrote nothing (most refusals and reads) leaves nothing to await.
+    Map<String, String> after;
+    if (db.unchangedSinceLastFingerprint()) {
+      after = before;
+    } else {
+      awaitNotifications();
+      after = db.fingerprint();
+    }
     int status = response.status();
     if (status >= 500) return new Outcome(response, "server error", "status " + status, after);
     if (status >= 400) {
