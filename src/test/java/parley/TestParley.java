@@ -112,6 +112,14 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     }
   }
 
+  /**
+   * Waits until the shared server's notifier has made the notifications (and their events) of every write so far:
+   * they are made just after a write commits, so a count taken right after its answer may come before them.
+   */
+  public static void notificationsMade() throws Exception {
+    server().running().notifier().idle().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
   public static long count(String query) throws Exception {
     try (Connection c = db().getConnection(); Statement s = c.createStatement(); var rs = s.executeQuery(query)) {
       rs.next();

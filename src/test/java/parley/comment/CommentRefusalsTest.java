@@ -42,8 +42,12 @@ class CommentRefusalsTest {
     return new Response(r.statusCode(), r.body(), r.headers());
   }
 
-  /** Everything a comment could write, as one string: comments, events, topic counters, post counts and keys. */
+  /**
+   * Everything a comment could write, as one string: comments, events, topic counters, post counts and keys. Taken
+   * once the notifications of the writes before are made (their events would otherwise land between two of these).
+   */
   private static String written() throws Exception {
+    TestParley.notificationsMade();
     return TestParley.count("SELECT count(*) FROM comments") + " comments, "
         + TestParley.count("SELECT count(*) FROM events") + " events, "
         + TestParley.count("SELECT COALESCE(sum(seq), 0) FROM topic_seqs") + " topic seqs, "
