@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -127,7 +128,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     }
   }
 
-  /** Empties every table. The audit log refuses TRUNCATE, so triggers are switched off for this session only. */
+  /** Empties every table the tests write (see {@link #emptying}). */
   static void truncate() throws Exception {
     for (int attempt = 1; ; attempt++) {
       try {
@@ -141,10 +142,50 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     }
   }
 
+  /** The tables emptied before each test; every table that refers to one of them is emptied too. */
+  private static final String EMPTIED = "users, posts, comments, events, topic_seqs, reports, blocks, mod_log, "
+      + "notification_sources, mod_filters, user_notes, webhooks, webhook_deliveries, webhook_positions";
+  /** What emptying runs: found once, from the catalog (see {@link #emptying}). */
+  private static List<String> emptying;
+
+  /**
+   * What {@code TRUNCATE ... RESTART IDENTITY CASCADE} of {@link #EMPTIED} does, as a DELETE of each table and a
+   * restart of each sequence its identity columns own. TRUNCATE gives each of some 80 tables and indexes a new file
+   * and took about 55 ms here even without fsync; a DELETE of a test's few rows about 9 ms: half a minute a run.
+   * In the replica role neither foreign keys nor triggers (the audit log refuses deletes) act, so every referring
+   * table is named: the closure of the foreign keys pointing at these tables, as CASCADE would find it.
+   */
+  private static List<String> emptying(Statement s) throws java.sql.SQLException {
+    List<String> statements = new java.util.ArrayList<>();
+    List<String> tables = new java.util.ArrayList<>();
+    try (var rs = s.executeQuery("WITH RECURSIVE emptied(rel) AS ("
+        + "SELECT unnest(string_to_array(replace('" + EMPTIED + "', ' ', ''), ','))::regclass "
+        + "UNION SELECT c.conrelid::regclass FROM pg_constraint c JOIN emptied e ON c.confrelid = e.rel "
+        + "WHERE c.contype = 'f') SELECT rel::text FROM emptied ORDER BY 1")) {
+      while (rs.next()) tables.add(rs.getString(1));
+    }
+    for (String table : tables) statements.add("DELETE FROM " + table);
+    try (var rs = s.executeQuery("SELECT d.objid::regclass::text FROM pg_depend d JOIN pg_class q ON q.oid = d.objid "
+        + "WHERE q.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "
+        + "AND d.deptype IN ('a', 'i') AND d.refobjid::regclass::text = ANY (string_to_array('"
+        + String.join(",", tables) + "', ',')) ORDER BY 1")) {
+      while (rs.next()) statements.add("ALTER SEQUENCE " + rs.getString(1) + " RESTART");
+    }
+    return statements;
+  }
+
   private static void truncateOnce() throws Exception {
     try (Connection c = db().getConnection(); Statement s = c.createStatement()) {
-      s.execute("SET session_replication_role = replica");
-      s.execute("TRUNCATE users, posts, comments, events, topic_seqs, reports, blocks, mod_log, notification_sources, mod_filters, user_notes, webhooks, webhook_deliveries, webhook_positions RESTART IDENTITY CASCADE");
+      if (emptying == null) emptying = emptying(s);
+      c.setAutoCommit(false);
+      try {
+        s.execute("SET LOCAL session_replication_role = replica");
+        for (String statement : emptying) s.execute(statement);
+        c.commit();
+      } catch (java.sql.SQLException e) {
+        c.rollback();
+        throw e;
+      }
     }
   }
 
