@@ -139,17 +139,31 @@ final class DatabaseState implements AutoCloseable {
     }
   }
 
-  /** Saves the current content, to {@link #restore} later. */
+  /**
+   * Saves the current content, to {@link #restore} later, with its fingerprint: both read in one snapshot, so that a
+   * restore may skip a table whose fingerprint is the saved one.
+   */
   void save() throws SQLException {
+    connection.setAutoCommit(false);
+    connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
     try (Statement s = connection.createStatement()) {
+      lastPosition = null;
+      Map<String, String> content = fingerprint();
       s.execute("DROP SCHEMA IF EXISTS " + SAVED + " CASCADE");
       s.execute("CREATE SCHEMA " + SAVED);
       for (String table : TABLES.keySet()) {
         s.execute("CREATE TABLE " + SAVED + "." + table + " AS TABLE public." + table);
         columns.put(table, writableColumns(s, table));
       }
+      connection.commit();
+      saved = content;
+    } catch (SQLException e) {
+      connection.rollback();
+      throw e;
+    } finally {
+      connection.setAutoCommit(true);
+      connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
     }
-    saved = fingerprint();
   }
 
   /**
