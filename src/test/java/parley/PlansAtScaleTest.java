@@ -56,9 +56,7 @@ class PlansAtScaleTest {
    */
   static void generate() throws Exception {
     javax.sql.DataSource db = TestParley.db();
-    try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
-      s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
-    }
+    dropScratch();
     org.flywaydb.core.Flyway.configure().dataSource(db).schemas(SCHEMA).locations("classpath:db/migration").load()
         .migrate();
     try (Connection a = scratch(db); Statement s = a.createStatement(); Connection b = scratch(db);
@@ -89,8 +87,7 @@ class PlansAtScaleTest {
         }
       }
       for (String name : names) s.execute("DROP INDEX " + name);
-      s.execute("SET session_replication_role = replica");
-      t.execute("SET session_replication_role = replica");
+      onBoth(s, t, "SET session_replication_role = replica");
       // A thread's ordering depends on the big threads: give one post 20,000 comments. Written first, so the newest
       // comments (by id) are the community's mix of threads and words, as on a forum, not one thread's alone.
       s.execute("INSERT INTO comments (post_id, author_id, body, body_html, upvotes) "
@@ -99,10 +96,7 @@ class PlansAtScaleTest {
       // No two comments of the halves share a thread and an author (post and author repeat every 100,000 and 997),
       // so the thread-commenters trigger of one half never waits for the other's.
       inParallel(s, List.of(comments(1, COMMENTS / 2)), t, List.of(comments(COMMENTS / 2 + 1, COMMENTS)));
-      s.execute("SET maintenance_work_mem = '256MB'");
-      t.execute("SET maintenance_work_mem = '256MB'");
-      s.execute("SET session_replication_role = origin");
-      t.execute("SET session_replication_role = origin");
+      onBoth(s, t, "SET maintenance_work_mem = '256MB'", "SET session_replication_role = origin");
       // The full-text index takes longest to build (a fifth of the load): the others, the notifications and the
       // reports on the other connection meanwhile (ANALYZE of the comments needs none of the indexes: none is on an
       // expression).
@@ -129,6 +123,21 @@ class PlansAtScaleTest {
             "the comments' own triggers fired in the replica role: " + rs.getLong(3) + " comments, " + rs.getLong(1)
             + " of them without a search vector or rank, " + rs.getLong(2) + " thread commenters");
       }
+    }
+  }
+
+  /** The same session settings on both connections. */
+  private static void onBoth(Statement s, Statement t, String... settings) throws Exception {
+    for (String setting : settings) {
+      s.execute(setting);
+      t.execute(setting);
+    }
+  }
+
+  /** Drops the scratch schema and everything in it. */
+  static void dropScratch() throws Exception {
+    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
+      s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
     }
   }
 
@@ -293,9 +302,7 @@ class PlansAtScaleTest {
         assertTrue(failures.isEmpty(), String.join("\n\n", failures));
       }
     } finally {
-      try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
-        s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
-      }
+      dropScratch();
     }
   }
 

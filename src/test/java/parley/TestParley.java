@@ -150,8 +150,9 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
 
   /**
    * What {@code TRUNCATE ... RESTART IDENTITY CASCADE} of {@link #EMPTIED} does, as a lock of every table, a DELETE
-   * of each and a restart of each sequence its identity columns own. TRUNCATE gives each of some 80 tables and indexes a new file
-   * and took about 55 ms here even without fsync; a DELETE of a test's few rows about 9 ms: half a minute a run.
+   * of each and a restart of each sequence its identity columns own. TRUNCATE gives each of some 80 tables and
+   * indexes a new file and took about 55 ms here even without fsync; a DELETE of a test's few rows about 9 ms: half a
+   * minute a run.
    * In the replica role neither foreign keys nor triggers (the audit log refuses deletes) act, so every referring
    * table is named: the closure of the foreign keys pointing at these tables, as CASCADE would find it.
    */

@@ -95,7 +95,9 @@ public final class Database {
         // then come back as WARN lines, nothing else changes.)
         .withConnectHandler(connection -> connection.query("SET client_min_messages = warning").execute()
             .onComplete(done -> {
-              if (done.failed()) log.warn("Could not turn PostgreSQL's notices off on a new connection: {}", done.cause().toString());
+              if (done.failed()) {
+                log.warn("Could not turn PostgreSQL's notices off on a new connection: {}", done.cause().toString());
+              }
               connection.close();
             }))
         .using(vertx)

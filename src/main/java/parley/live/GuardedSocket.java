@@ -212,8 +212,9 @@ final class GuardedSocket extends SockJSSocketBase {
           || failure instanceof CorruptedFrameException) {
         return;
       }
-      close(failure instanceof IllegalStateException ? MESSAGE_TOO_BIG : UNEXPECTED, failure instanceof
-          IllegalStateException ? "message too big" : "unexpected condition: reconnect and resume with since");
+      boolean tooBig = failure instanceof IllegalStateException;
+      close(tooBig ? MESSAGE_TOO_BIG : UNEXPECTED,
+          tooBig ? "message too big" : "unexpected condition: reconnect and resume with since");
     });
     return this;
   }

@@ -100,11 +100,7 @@ final class DatabaseState implements AutoCloseable {
    * returned without reading the tables: most refusals, and most reads, write nothing at all.
    */
   Map<String, String> fingerprint() throws SQLException {
-    String position;
-    try (ResultSet rows = walPosition.executeQuery()) {
-      rows.next();
-      position = rows.getString(1);
-    }
+    String position = walPosition();
     if (position.equals(lastPosition)) return last;
     Map<String, String> tables = new LinkedHashMap<>();
     try (ResultSet rows = fingerprint.executeQuery()) {
@@ -133,9 +129,13 @@ final class DatabaseState implements AutoCloseable {
    * would return the last one without reading the tables.
    */
   boolean unchangedSinceLastFingerprint() throws SQLException {
+    return walPosition().equals(lastPosition);
+  }
+
+  private String walPosition() throws SQLException {
     try (ResultSet rows = walPosition.executeQuery()) {
       rows.next();
-      return rows.getString(1).equals(lastPosition);
+      return rows.getString(1);
     }
   }
 

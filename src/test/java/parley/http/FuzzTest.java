@@ -171,8 +171,7 @@ class FuzzTest {
       // Score events go out a moment after a vote; notifications after a write: both settle before comparing.
       TestParley.server().running().scores().idle().toCompletionStage().toCompletableFuture()
           .get(30, java.util.concurrent.TimeUnit.SECONDS);
-      TestParley.server().running().notifier().idle().toCompletionStage().toCompletableFuture()
-          .get(30, java.util.concurrent.TimeUnit.SECONDS);
+      TestParley.notificationsMade();
     } catch (Exception e) {
       throw new IllegalStateException("notifications did not settle", e);
     }
