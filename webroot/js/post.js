@@ -25,6 +25,11 @@ const MAX_DEPTH = 6;
 /** The newest comment id this browser showed on this thread at the last visit (for "new" markers). */
 const SEEN_KEY = `parley.seen.${postId}`;
 const lastSeen = Number(localStorage.getItem(SEEN_KEY) || 0);
+/** Comments the reader folded (the comment down to its first line, its replies out of sight), kept in this browser. */
+const FOLD_KEY = `parley.folded.${postId}`;
+/** At most this many folded comments are remembered per thread (the newest folds). */
+const FOLDS_KEPT = 200;
+const folded = new Set(readFolds());
 /**
  * The reader's own votes, "post:1" / "comment:5" -> 1, -1 or null. Only REST reads and the reader's own votes set
  * them: live events carry no one's vote (myVote is null there), so they must not clear a pressed control.
@@ -421,18 +426,18 @@ async function toggleVersions(button, kind, id) {
 function content(c) {
   const box = h('div', { class: 'content' });
   if (c.blocked) {
-    box.append(h('p', { class: 'tombstone' }, 'Comment from someone you blocked.'));
+    box.append(h('p', { class: 'tombstone' }, foldButton(c), 'Comment from someone you blocked.'));
     return box;
   }
   if (c.deleted) {
-    box.append(h('p', { class: 'tombstone' }, '[deleted]'));
+    box.append(h('p', { class: 'tombstone' }, foldButton(c), '[deleted]'));
     return box;
   }
   if (c.hidden && c.body == null) {
-    box.append(h('p', { class: 'tombstone' }, '[removed by a moderator]'));
+    box.append(h('p', { class: 'tombstone' }, foldButton(c), '[removed by a moderator]'));
     return box;
   }
-  box.append(h('p', { class: 'meta' }, userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
+  box.append(h('p', { class: 'meta' }, foldButton(c), userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
     c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
   const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c), 'comment') : null;
@@ -465,6 +470,71 @@ function content(c) {
   return box;
 }
 
+// ---------- folding ----------
+
+/** The folds remembered for this thread (anything unreadable there counts as none). */
+function readFolds() {
+  try {
+    const ids = JSON.parse(localStorage.getItem(FOLD_KEY) || '[]');
+    return Array.isArray(ids) ? ids.filter(Number.isSafeInteger) : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveFolds() {
+  try {
+    if (folded.size === 0) localStorage.removeItem(FOLD_KEY);
+    else localStorage.setItem(FOLD_KEY, JSON.stringify([...folded].slice(-FOLDS_KEPT)));
+  } catch { /* storage full or off: the fold lasts as long as the page */ }
+}
+
+/** The control that folds a comment and its replies; its words are set by showFold once the comment is placed. */
+function foldButton(c) {
+  return h('button', { type: 'button', class: 'link fold', 'aria-expanded': String(!folded.has(c.id)),
+    onclick: () => fold(c.id, !folded.has(c.id)) }, folded.has(c.id) ? '[+]' : '[−]');
+}
+
+/** Folds or unfolds a comment, remembered for the next visit; focus stays on its control. */
+function fold(id, on) {
+  if (on) {
+    folded.delete(id);
+    folded.add(id);
+  } else {
+    folded.delete(id);
+  }
+  saveFolds();
+  showFold(id);
+}
+
+/**
+ * A comment's fold as it stands: folded, it keeps its first line (who and when, or its tombstone) and its control says
+ * how many replies are out of sight, arrivals included.
+ */
+function showFold(id) {
+  const known = comments.get(id);
+  if (!known) return;
+  const isFolded = folded.has(id);
+  known.el.classList.toggle('folded', isFolded);
+  const button = known.el.querySelector(':scope > .content .fold');
+  if (!button) return;
+  const n = known.el.querySelectorAll(':scope > .replies .comment').length;
+  const replies = n === 1 ? '1 reply' : `${n} replies`;
+  const who = known.data.author?.username && !known.data.deleted && !known.data.blocked ? ` by ${known.data.author.username}` : '';
+  button.setAttribute('aria-expanded', String(!isFolded));
+  button.textContent = isFolded ? (n ? `[+] ${replies}` : '[+]') : '[−]';
+  button.setAttribute('aria-label', isFolded ? `Unfold the comment${who}${n ? ` and its ${replies}` : ''}`
+    : `Fold the comment${who}${n ? ` and its ${replies}` : ''}`);
+}
+
+/** After a comment is placed: its own fold, and the reply count of every folded comment above it. */
+function showFoldsAbove(id) {
+  showFold(id);
+  for (let parent = comments.get(id)?.data.parentId; parent; parent = comments.get(parent)?.data.parentId) {
+    if (folded.has(parent)) showFold(parent);
+  }
+}
+
 /** "Link": the comment's address in the address bar and, where the browser allows, on the clipboard. */
 async function copyLink(event, c) {
   event.preventDefault();
@@ -485,13 +555,15 @@ function target(id) {
   document.querySelectorAll('.comment.target').forEach((el) => el.classList.remove('target'));
   const known = comments.get(id);
   if (!known) return false;
-  // A comment past the depth limit is behind "Continue this thread": open the way to it.
+  // A comment past the depth limit is behind "Continue this thread", or in a folded comment's replies: open the way.
   for (let el = known.el.parentElement; el; el = el.parentElement) {
     if (el.classList?.contains('replies') && el.hidden) {
       el.hidden = false;
       el.previousElementSibling?.remove();
     }
+    if (el.classList?.contains('folded')) fold(Number(el.dataset.id), false);
   }
+  if (folded.has(id)) fold(id, false);
   known.el.classList.add('target');
   known.el.scrollIntoView({ block: 'center' });
   known.el.focus({ preventScroll: true });
@@ -539,6 +611,7 @@ function place(c) {
     } }, 'Continue this thread'));
   }
   insertInOrder(holder, li, c);
+  showFoldsAbove(c.id);
   $('no-comments').hidden = true;
   countComments();
   return li;
@@ -650,6 +723,7 @@ function update(c) {
   if (!known) return;
   known.data = c;
   known.el.querySelector(':scope > .content').replaceWith(content(c));
+  showFold(c.id);
   countComments();
 }
 

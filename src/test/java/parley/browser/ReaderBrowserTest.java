@@ -167,6 +167,58 @@ class ReaderBrowserTest {
   }
 
   @Test
+  void foldingACommentHidesItsRepliesCountsArrivalsAndIsRememberedUntilALinkOpensIt() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Folding");
+    long top = api.comment(alice, postId, "Top of a long subthread", null);
+    long reply = api.comment(alice, postId, "First reply", top);
+    long deeper = api.comment(alice, postId, "Deeper reply", reply);
+    long other = api.comment(alice, postId, "Another top-level comment", null);
+    WebDriver page = browsers.open("reader");
+    openPost(page, base, postId);
+    By topFold = By.cssSelector("#comment-" + top + " > .content .fold");
+    assertEquals("true", page.findElement(topFold).getAttribute("aria-expanded"));
+
+    // From the keyboard: the control is the first stop of the comment's line.
+    page.findElement(topFold).sendKeys(Keys.ENTER);
+    WebElement control = page.findElement(topFold);
+    assertEquals("false", control.getAttribute("aria-expanded"));
+    assertEquals("[+] 2 replies", control.getText());
+    assertEquals("Unfold the comment by alice and its 2 replies", control.getAttribute("aria-label"));
+    assertEquals(control, page.switchTo().activeElement(), "focus stays on the control");
+    assertTrue(page.findElement(By.cssSelector("#comment-" + top + " > .content > .meta")).isDisplayed(),
+        "the folded comment keeps its first line");
+    assertFalse(page.findElement(By.cssSelector("#comment-" + top + " > .content > .body")).isDisplayed());
+    assertFalse(visible(page, reply));
+    assertFalse(visible(page, deeper));
+    assertTrue(visible(page, other), "a fold hides nothing outside its subthread");
+
+    // A reply arriving live goes in out of sight and is counted.
+    long late = api.comment(alice, postId, "Late reply", deeper);
+    waitFor(page, 5).until(ExpectedConditions.textToBe(topFold, "[+] 3 replies"));
+    assertFalse(visible(page, late));
+    assertEquals("Comments (5)", page.findElement(By.id("comments-title")).getText());
+
+    // The fold is remembered in this browser...
+    openPost(page, base, postId);
+    waitFor(page, 5).until(ExpectedConditions.textToBe(topFold, "[+] 3 replies"));
+    assertFalse(visible(page, late));
+    // ...until a link to a comment inside it opens the way, which is remembered too.
+    page.get(base + "/c/" + late);
+    WebElement target = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".comment.target")));
+    assertEquals("comment-" + late, target.getAttribute("id"));
+    assertEquals("true", page.findElement(topFold).getAttribute("aria-expanded"));
+    assertEquals("[−]", page.findElement(topFold).getText());
+    openPost(page, base, postId);
+    assertTrue(visible(page, late));
+    assertEquals("true", page.findElement(topFold).getAttribute("aria-expanded"));
+  }
+
+  private static boolean visible(WebDriver page, long commentId) {
+    return Boolean.TRUE.equals(js(page, "return document.getElementById('comment-" + commentId + "').checkVisibility();"));
+  }
+
+  @Test
   void changingThePasswordInSettingsEndsTheOtherSessions() {
     Session alice = api.register("alice");
     WebDriver laptop = browsers.open("laptop");
