@@ -29,19 +29,34 @@ function actor(n) {
 function moderation(detail) {
   const action = detail?.action ?? '';
   const what = action.startsWith('post.') ? 'your post' : 'your comment';
-  const verb = { hidden: 'removed', restored: 'restored', locked: 'locked', unlocked: 'unlocked' }[action.split('.')[1]] ?? 'changed';
-  return `A moderator ${verb} ${what}${detail?.reason ? ` (${detail.reason})` : ''}`;
+  const why = detail?.reason ? ` (${detail.reason})` : '';
+  switch (action.split('.')[1]) {
+    case 'approved': return `A moderator approved ${what}: it is published`;
+    case 'rejected': return `A moderator declined to publish ${what}${why}`;
+    case 'hidden': return `A moderator removed ${what}${why}`;
+    case 'restored': return `A moderator restored ${what}${why}`;
+    case 'locked': return `A moderator locked ${what} to new comments${why}`;
+    case 'unlocked': return `A moderator reopened ${what} to comments${why}`;
+    default: return `A moderator changed ${what}${why}`;
+  }
 }
 
-/** Consecutive unread notifications of one kind on one thread become one entry. */
+/**
+ * A thread's unread notifications of one kind become one entry, where the newest of them is, however many other
+ * notifications came in between.
+ */
 function grouped(list) {
   const out = [];
+  const groups = new Map();
   for (const n of list) {
-    const last = out.at(-1);
-    if (last && !n.read && !last.read && GROUPED[n.kind] && last.kind === n.kind && last.post?.id === n.post?.id) {
-      last.group.push(n);
+    const key = !n.read && GROUPED[n.kind] && n.post?.id ? `${n.kind}:${n.post.id}` : null;
+    const group = key && groups.get(key);
+    if (group) {
+      group.group.push(n);
     } else {
-      out.push({ ...n, group: [n] });
+      const entry = { ...n, group: [n] };
+      if (key) groups.set(key, entry);
+      out.push(entry);
     }
   }
   return out;

@@ -261,12 +261,33 @@ public final class Markdown {
   }
 
   static String excerpt(String text) {
+    return cut(text, EXCERPT_LENGTH);
+  }
+
+  /**
+   * The prose of a Markdown text as one line of at most {@code length} characters (and an ellipsis), cut at a word:
+   * what a notification or a list shows of a comment, without its Markdown.
+   */
+  public static String excerptOf(String markdown, int length) {
+    Parsed parsed = parse(markdown);
+    String text = markdown;
+    if (parsed.document != null) {
+      try {
+        text = plainText(parsed.document);
+      } catch (StackOverflowError e) {
+        // shown as written
+      }
+    }
+    return cut(text, length);
+  }
+
+  private static String cut(String text, int length) {
     String flat = text.replaceAll("\\s+", " ").strip();
-    if (flat.codePointCount(0, flat.length()) <= EXCERPT_LENGTH) return flat;
-    int end = flat.offsetByCodePoints(0, EXCERPT_LENGTH);
+    if (flat.codePointCount(0, flat.length()) <= length) return flat;
+    int end = flat.offsetByCodePoints(0, length);
     int space = flat.lastIndexOf(' ', end);
     // A cut after a sentence or a clause loses its stop: "matters more…", not "matters more.…".
-    return flat.substring(0, space > EXCERPT_LENGTH / 2 ? space : end).replaceAll("[\\s.,;:]+$", "") + "…";
+    return flat.substring(0, space > length / 2 ? space : end).replaceAll("[\\s.,;:]+$", "") + "…";
   }
 
   static String escape(String s) {

@@ -53,8 +53,7 @@ public final class Notifications {
   private static final String COLUMNS = """
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
              CASE WHEN %s THEN p.title END AS title,
-             CASE WHEN n.kind <> 'report' AND c.deleted_at IS NULL
-                  THEN left(regexp_replace(c.body, '\\s+', ' ', 'g'), 160) END AS excerpt,
+             CASE WHEN n.kind <> 'report' AND c.deleted_at IS NULL THEN left(c.body, 2000) END AS body,
              a.username AS actor
       """.formatted(Visibility.readableBy("p", "n.user_id", "false"));
 
@@ -145,6 +144,9 @@ public final class Notifications {
 
   private static final String PRUNE = "DELETE FROM notifications WHERE read_at < now() - make_interval(secs => $1)";
 
+  /** Characters of a comment a notification shows. */
+  static final int EXCERPT_LENGTH = 160;
+
   private final Pool pool;
   private final EventLog events;
 
@@ -188,10 +190,15 @@ public final class Notifications {
       for (Row row : result) {
         out.add(new Notification(row.getLong("id"), row.getString("kind"), Iso.format(row.getOffsetDateTime("created_at")),
             row.getOffsetDateTime("read_at") != null, new JsonObject(row.getString("data")), row.getLong("post_id"),
-            row.getLong("comment_id"), row.getString("title"), row.getString("excerpt"), row.getString("actor")));
+            row.getLong("comment_id"), row.getString("title"), excerpt(row.getString("body")), row.getString("actor")));
       }
       return out;
     });
+  }
+
+  /** What a notification shows of its comment: the prose, not the Markdown, of its first 2,000 characters. */
+  private static String excerpt(String body) {
+    return body == null ? null : parley.markdown.Markdown.excerptOf(body, EXCERPT_LENGTH);
   }
 
   public Future<Long> unread(long userId) {

@@ -377,6 +377,10 @@ class ModerationInPlaceBrowserTest {
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "My heldword comment"));
     waitFor(author, 2).withMessage("and the author's badge goes")
         .until(d -> !d.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
+    // The author's inbox says what happened in words, not "changed".
+    author.get(base + "/notifications");
+    waitFor(author, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("inbox"),
+        "A moderator approved your comment: it is published"));
   }
 
   /**

@@ -107,9 +107,17 @@ class NotificationsTest {
     assertEquals(new JsonObject().put("username", "bob"), item.getJsonObject("actor"));
     assertEquals("Carol's post", item.getJsonObject("post").getString("title"));
     assertEquals("Replying to alice", item.getJsonObject("comment").getString("excerpt"));
+
+    // The excerpt is the prose, not the Markdown, cut at a word.
+    comment(bob, post, "**Bold** claim, see [the source](https://example.org/a-very-long-address) and `code`.\n\n"
+        + "- first point\n- second point\n\n" + "word ".repeat(60), aliceComment);
+    nextNotification(aliceInbox, alice);
+    String excerpt = items(alice).getJsonObject(0).getJsonObject("comment").getString("excerpt");
+    assertTrue(excerpt.startsWith("Bold claim, see the source and code. first point second point word word"), excerpt);
+    assertTrue(excerpt.endsWith("word…") && excerpt.length() <= 161, excerpt);
     assertEquals("/posts/" + post + "#comment-" + reply, item.getString("url"));
     assertFalse(item.getBoolean("read"));
-    assertEquals(1, items(alice).size(), "alice's own comment notified nobody about herself");
+    assertEquals(2, items(alice).size(), "alice's own comment notified nobody about herself");
     assertEquals(0, items(bob).size(), "the replier is not told of their own reply");
   }
 
