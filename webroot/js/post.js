@@ -367,7 +367,8 @@ function setLocked(locked) {
     : 'This post is hidden: it takes no new comments.';
   note.hidden = !locked && !current?.hidden;
   $('comment-form').hidden = !takesComments();
-  $('signed-out-comment').hidden = !!me;
+  // "Sign in to comment" only where signing in would let one comment.
+  $('signed-out-comment').hidden = !!me || !!current?.locked || !!current?.hidden || !!current?.pending;
 }
 
 function postGone(text) {
@@ -422,22 +423,31 @@ async function toggleVersions(button, kind, id) {
   }
 }
 
+/** The line standing for a comment whose words are not shown: its fold control, then why. */
+function tombstone(c, why) {
+  return h('p', { class: 'tomb-line' }, foldButton(c), h('span', { class: 'tombstone' }, why));
+}
+
 /** The visible part of a comment: meta, body or tombstone, actions. Replaced whole when the comment changes. */
 function content(c) {
   const box = h('div', { class: 'content' });
   if (c.blocked) {
-    box.append(h('p', { class: 'tombstone' }, foldButton(c), 'Comment from someone you blocked.'));
+    box.append(tombstone(c, 'Comment from someone you blocked.'));
     return box;
   }
   if (c.deleted) {
-    box.append(h('p', { class: 'tombstone' }, foldButton(c), '[deleted]'));
+    box.append(tombstone(c, '[deleted]'));
     return box;
   }
   if (c.hidden && c.body == null) {
-    box.append(h('p', { class: 'tombstone' }, foldButton(c), '[removed by a moderator]'));
+    box.append(tombstone(c, '[removed by a moderator]'));
     return box;
   }
-  box.append(h('p', { class: 'meta' }, foldButton(c), userLink(c.author?.username), ' · ', time(c.createdAt), ' ', exact(c.createdAt),
+  // In a flat run of replies each says whom it answers.
+  const parent = c.parentId ? comments.get(c.parentId) : null;
+  const answers = parent && parent.depth >= MAX_DEPTH
+    ? [h('span', { class: 'answers' }, ' ↳ replying to ', parent.data.author?.username ?? 'a comment')] : [];
+  box.append(h('p', { class: 'meta' }, foldButton(c), userLink(c.author?.username), ...answers, ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
     c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
   const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c), 'comment') : null;
@@ -448,7 +458,8 @@ function content(c) {
   const actions = h('div', { class: 'row actions' });
   if (!c.hidden && !c.pending) actions.append(voteControl('comment', c));
   // Nobody else can see a pending comment yet, so nobody replies to it.
-  if (takesComments() && !c.pending) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
+  // Nor to a hidden one (the server refuses it): a moderator still sees its words, nobody else does.
+  if (takesComments() && !c.pending && !c.hidden) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
   actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink', onclick: (event) => copyLink(event, c) }, 'Link'));
   if (me && isMine(c)) {
     actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
@@ -583,7 +594,8 @@ function countComments() {
 }
 
 function renderComment(c, depth) {
-  const replies = h('ul', { class: 'replies', 'aria-label': 'Replies' });
+  // Past the depth limit replies no longer step in: a chain of any length keeps the column it reached.
+  const replies = h('ul', { class: depth >= MAX_DEPTH ? 'replies flat' : 'replies', 'aria-label': 'Replies' });
   const unseen = lastSeen > 0 && c.id > lastSeen && !isMine(c);
   const li = h('li', { class: `comment${unseen ? ' unseen' : ''}`, id: `comment-${c.id}`, 'data-id': c.id, tabindex: '-1' },
     content(c), h('div', { class: 'forms' }), replies);

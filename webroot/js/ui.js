@@ -225,6 +225,22 @@ function lookAgain() {
   showBan(true);
 }
 
+// A "⋯" or moderation menu (a <details>) closes on Escape, as a menu does, with focus back on its button; and on a
+// click anywhere outside it.
+document.addEventListener('keydown', (event) => {
+  if (event.key !== 'Escape') return;
+  const menu = document.activeElement?.closest?.('details.menu[open]');
+  if (!menu) return;
+  menu.removeAttribute('open');
+  menu.querySelector('summary')?.focus();
+  event.preventDefault();
+});
+document.addEventListener('click', (event) => {
+  document.querySelectorAll('details.menu[open]').forEach((menu) => {
+    if (!menu.contains(event.target)) menu.removeAttribute('open');
+  });
+});
+
 // A lifted ban shows when the reader comes back to the tab (nothing live tells a banned reader).
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible' && document.getElementById('ban-notice')) lookAgain();

@@ -176,6 +176,19 @@ class ReaderBrowserTest {
     assertEquals(Boolean.FALSE, js(page, "return document.getElementById('comment-" + deepest + "').checkVisibility();"));
     more.click();
     assertEquals(Boolean.TRUE, js(page, "return document.getElementById('comment-" + deepest + "').checkVisibility();"));
+    // Past the limit the chain keeps the column it reached, each reply saying whom it answers, so a long chain stays
+    // readable on a phone.
+    page.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+    String left = "return document.querySelector('#comment-%d > .content').getBoundingClientRect().left;";
+    java.util.List<Long> levels = api.get("/api/posts/" + postId + "/comments?sort=old", alice).ids();
+    double atLimit = ((Number) js(page, left.formatted(levels.get(6)))).doubleValue();
+    double beforeIt = ((Number) js(page, left.formatted(levels.get(5)))).doubleValue();
+    assertTrue(atLimit > beforeIt, "the first level past the limit still steps in once");
+    assertEquals(atLimit, ((Number) js(page, left.formatted(deepest))).doubleValue(), 0.5, "then no further");
+    assertTrue(page.findElement(By.cssSelector("#comment-" + deepest + " > .content > .meta")).getText()
+        .contains("replying to alice"));
+    assertTrue(((Number) js(page, "return document.querySelector('#comment-%d > .content').getBoundingClientRect().width;"
+        .formatted(deepest))).doubleValue() > 250, "a readable column on a phone");
   }
 
   @Test
@@ -344,6 +357,21 @@ class ReaderBrowserTest {
     waitFor(page, 2).withMessage("focus on the new reply, not the top of the page").until(d -> Boolean.TRUE.equals(
         js(d, "const f = document.activeElement; return f.classList.contains('comment') && f.textContent.includes('From the keyboard');")));
     assertTrue(page.findElement(By.id("comments-title")).getText().equals("Comments (2)"));
+
+    // The "⋯" menu opens from the keyboard and Escape closes it, focus back on its button.
+    WebElement more = page.findElement(By.cssSelector("#comment-" + parent + " details.menu > summary"));
+    more.sendKeys(Keys.ENTER);
+    By open = By.cssSelector("#comment-" + parent + " details.menu[open]");
+    waitFor(page, 2).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#comment-" + parent
+        + " details.menu[open] .menu-items button")));
+    page.switchTo().activeElement().sendKeys(Keys.ESCAPE);
+    waitFor(page, 2).withMessage("Escape closes the menu").until(d -> d.findElements(open).isEmpty());
+    assertEquals(more, page.switchTo().activeElement());
+    // And a click anywhere else closes it too.
+    more.click();
+    waitFor(page, 2).until(d -> !d.findElements(open).isEmpty());
+    page.findElement(By.id("comments-title")).click();
+    waitFor(page, 2).withMessage("a click outside closes the menu").until(d -> d.findElements(open).isEmpty());
   }
 
   @Test
