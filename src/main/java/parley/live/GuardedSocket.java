@@ -1,9 +1,15 @@
 package parley.live;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -37,6 +43,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>A socket whose outgoing queue is full (its reader stopped reading) is closed with
  *   {@link BridgeSink#SLOW_CONSUMER} at its next frame, before the bridge can queue a reply to it; Parley's own
  *   events already close it at that point.</li>
+ *   <li>The WebSocket protocol's own ping and pong frames, which the bridge never sees (Vert.x answers a ping with a
+ *   pong itself), pass the same two checks ({@link PingGuard}).</li>
  * </ul>
  *
  * <p>It extends the bridge's socket base class because the bridge closes idle sockets through it.
@@ -63,6 +71,8 @@ final class GuardedSocket extends SockJSSocketBase {
   private final FlushHold flushHold;
   /** Writes Parley's frames to a raw WebSocket's channel (null on other transports, or if it cannot be reached). */
   private final FrameWriter writer;
+  /** The socket's network channel; null where it cannot be reached. */
+  private final Channel channel;
   private boolean closed;
   /**
    * Whether this socket counts its own unsent characters. A SockJS session over its WebSocket transport (the
@@ -90,8 +100,10 @@ final class GuardedSocket extends SockJSSocketBase {
     this.meters = meters;
     this.ip = inner.remoteAddress() == null ? "unknown" : inner.remoteAddress().host();
     Channel channel = channelOf(inner);
+    this.channel = channel;
     this.flushHold = channel == null ? null : FlushHold.install(channel, meters.socketFlushes());
     if (channel != null) idleOnReadsOnly(channel, idleTimeout);
+    if (channel != null) PingGuard.install(channel, this);
     this.countsUnsent = !inner.getClass().getName().contains("RawWebSocketTransport");
     // A SockJS session frames its messages itself (a["..."]): only a raw WebSocket is written to directly.
     this.writer = channel == null || countsUnsent ? null : FrameWriter.install(channel);
@@ -132,16 +144,29 @@ final class GuardedSocket extends SockJSSocketBase {
     return writer;
   }
 
+  /**
+   * Whether a frame from the client may be read: false once it has closed the socket, because the socket's queue is
+   * full (its reader stopped reading) or because the client sends faster than allowed.
+   */
+  private boolean admit() {
+    if (closed) return false;
+    // The channel's own bound too: the pongs Vert.x writes for the client's pings count there, not in Parley's count.
+    if (writeQueueFull() || channel != null && !channel.isWritable()) {
+      meters.slowConsumer(Sink.BRIDGE);
+      close(BridgeSink.SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
+      return false;
+    }
+    if (!frames.tryTake() || !addressFrames.tryTake(ip)) {
+      close(RATE_LIMITED, "too many frames: back off, then reconnect");
+      return false;
+    }
+    return true;
+  }
+
   @Override
   public SockJSSocket handler(Handler<Buffer> handler) {
     inner.handler(handler == null ? null : frame -> {
-      if (closed) return;
-      if (writeQueueFull()) {
-        meters.slowConsumer(Sink.BRIDGE);
-        close(BridgeSink.SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
-      } else if (!frames.tryTake() || !addressFrames.tryTake(ip)) {
-        close(RATE_LIMITED, "too many frames: back off, then reconnect");
-      } else {
+      if (admit()) {
         String refused = refusedQuietly(frame);
         if (refused == null) {
           handler.handle(frame);
@@ -335,6 +360,37 @@ final class GuardedSocket extends SockJSSocketBase {
   @Override
   public String uri() {
     return inner.uri();
+  }
+
+  /**
+   * Admits the WebSocket's ping and pong frames as the socket's messages are admitted ({@link #admit}): each counts
+   * against the socket's and its address's frame limits, and one that arrives while the socket's queue is full closes
+   * it as a slow consumer. A frame not admitted is dropped unanswered. Unchecked, a client that sent pings and never
+   * read the pongs made the server hold every pong: a few million pings ran the heap out in seconds (found by sending
+   * them; TransportTest). Sits just after the WebSocket decoder, on the socket's event loop.
+   */
+  static final class PingGuard extends ChannelInboundHandlerAdapter {
+
+    private final GuardedSocket socket;
+
+    private PingGuard(GuardedSocket socket) {
+      this.socket = socket;
+    }
+
+    static void install(Channel channel, GuardedSocket socket) {
+      ChannelPipeline pipeline = channel.pipeline();
+      ChannelHandlerContext decoder = pipeline.context(WebSocketFrameDecoder.class);
+      if (decoder != null) pipeline.addAfter(decoder.name(), "parley-pings", new PingGuard(socket));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if ((msg instanceof PingWebSocketFrame || msg instanceof PongWebSocketFrame) && !socket.admit()) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      ctx.fireChannelRead(msg);
+    }
   }
 
   /** A token bucket for one socket, used only from its event loop. */

@@ -40,6 +40,29 @@ class SocketLimitsTest {
   }
 
   /**
+   * The WebSocket protocol's own pings, which Vert.x answers with pongs without the bridge seeing them, count as
+   * frames too: a client flooding them is closed with 4002 at the limit, on the raw address and on SockJS's WebSocket
+   * transport (the official client's), and is answered no further. Unchecked, a client that sent pings and read no
+   * pongs ran the server's heap out in seconds.
+   */
+  @Test
+  void webSocketPingsCountAsFramesOnBothWebSocketAddresses() throws Exception {
+    try (RawSocket raw = new RawSocket(server.port(), "/eventbus/websocket", 0)) {
+      assertEquals(101, raw.status(), raw.handshake);
+      for (int i = 0; i < 60; i++) raw.sendPing(new byte[125]);
+      assertEquals(GuardedSocket.RATE_LIMITED, raw.drainUntilClose());
+      assertTrue(raw.pongs <= 20, "at most one pong per admitted ping, got " + raw.pongs);
+    }
+    try (RawSocket sockJs = new RawSocket(server.port(), "/eventbus/123/pings/websocket", 0)) {
+      assertEquals(101, sockJs.status(), sockJs.handshake);
+      for (int i = 0; i < 60; i++) sockJs.sendPing(new byte[125]);
+      // Vert.x's SockJS session closes with SockJS's own 3000 whatever code it is given (TransportTest).
+      assertEquals(3000, sockJs.drainUntilSockJsClose());
+      assertTrue(sockJs.pongs <= 20, "at most one pong per admitted ping, got " + sockJs.pongs);
+    }
+  }
+
+  /**
    * A socket the server closes itself (here for sending too much) is let go: its bridge state, its sink and its
    * subscriptions, or a node churning through reconnects keeps every socket it ever closed.
    */

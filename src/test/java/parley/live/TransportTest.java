@@ -9,11 +9,7 @@ import parley.Api.Session;
 import parley.CapturedLog;
 import parley.TestParley;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -31,136 +27,25 @@ class TransportTest {
 
   private final Api api = Api.local();
 
-  /** A hand-made WebSocket client: a TCP socket, the upgrade request, and unmasked server frames read by hand. */
-  private static final class RawSocket implements AutoCloseable {
-    final Socket socket;
-    final String handshake;
-    final InputStream in;
-    final OutputStream out;
-
-    RawSocket(String... extraHeaders) throws IOException {
-      this(0, extraHeaders);
-    }
-
-    RawSocket(int receiveBuffer, String... extraHeaders) throws IOException {
-      this("/eventbus/websocket", receiveBuffer, extraHeaders);
-    }
-
-    RawSocket(String path, int receiveBuffer, String... extraHeaders) throws IOException {
-      socket = new Socket();
-      if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer);
-      socket.connect(new java.net.InetSocketAddress("localhost", port()));
-      socket.setSoTimeout(20_000);
-      out = socket.getOutputStream();
-      in = socket.getInputStream();
-      StringBuilder request = new StringBuilder()
-          .append("GET ").append(path).append(" HTTP/1.1\r\n")
-          .append("Host: localhost:").append(port()).append("\r\n")
-          .append("Upgrade: websocket\r\nConnection: Upgrade\r\n")
-          .append("Sec-WebSocket-Key: ").append(Base64.getEncoder().encodeToString(new byte[16])).append("\r\n")
-          .append("Sec-WebSocket-Version: 13\r\n");
-      for (String header : extraHeaders) request.append(header).append("\r\n");
-      out.write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      handshake = readHead();
-    }
-
-    static int port() {
+  /**
+   * A client that sends WebSocket pings and never reads the pongs is closed as a slow consumer once the socket's queue
+   * is full, however high the frame limits (here lifted): the pongs it does not read are not held without bound.
+   */
+  @Test
+  void aClientThatPingsAndReadsNoPongsIsClosedAsASlowConsumer() throws Exception {
+    try (RawSocket pinger = new RawSocket(4096)) {
+      assertEquals(101, pinger.status(), pinger.handshake);
+      pinger.socket.setSendBufferSize(4096);
+      byte[] payload = new byte[125];
+      int sent = 0;
       try {
-        return TestParley.server().running().port();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
+        // Far more pongs than the kernel's buffers and the socket's queue hold between them.
+        for (; sent < 200_000; sent++) pinger.sendPing(payload);
+      } catch (IOException closedMeanwhile) {
+        // the server stopped reading them and closed: what the drain below finds
       }
-    }
-
-    private String readHead() throws IOException {
-      ByteArrayOutputStream head = new ByteArrayOutputStream();
-      int matched = 0;
-      byte[] end = {'\r', '\n', '\r', '\n'};
-      while (matched < 4) {
-        int b = in.read();
-        if (b < 0) break;
-        head.write(b);
-        matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-      }
-      return head.toString(StandardCharsets.US_ASCII);
-    }
-
-    int status() {
-      return Integer.parseInt(handshake.split(" ")[1]);
-    }
-
-    /** Sends one masked text frame (clients must mask). */
-    void sendText(String text) throws IOException {
-      byte[] payload = text.getBytes(StandardCharsets.UTF_8);
-      ByteArrayOutputStream frame = new ByteArrayOutputStream();
-      frame.write(0x81);
-      if (payload.length < 126) {
-        frame.write(0x80 | payload.length);
-      } else {
-        frame.write(0x80 | 126);
-        frame.write(payload.length >> 8);
-        frame.write(payload.length & 0xff);
-      }
-      byte[] mask = {1, 2, 3, 4};
-      frame.write(mask);
-      for (int i = 0; i < payload.length; i++) frame.write(payload[i] ^ mask[i % 4]);
-      out.write(frame.toByteArray());
-      out.flush();
-    }
-
-    /** Reads frames until the server's close frame and returns its status code (-1 if the stream just ended). */
-    int drainUntilClose() throws IOException {
-      while (true) {
-        int b0 = in.read();
-        if (b0 < 0) return -1;
-        int opcode = b0 & 0x0f;
-        byte[] payload = readPayload();
-        if (opcode == 0x8) return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
-      }
-    }
-
-    /**
-     * Reads until SockJS closes the session and returns the code of its close frame ({@code c[code,"reason"]});
-     * -1 if the WebSocket closed or the stream ended without one.
-     */
-    int drainUntilSockJsClose() throws IOException {
-      while (true) {
-        int b0 = in.read();
-        if (b0 < 0) return -1;
-        int opcode = b0 & 0x0f;
-        byte[] payload = readPayload();
-        if (opcode == 0x8) return -1;
-        String text = new String(payload, StandardCharsets.UTF_8);
-        if (opcode == 0x1 && text.startsWith("c[")) return new io.vertx.core.json.JsonArray(text.substring(1)).getInteger(0);
-      }
-    }
-
-    /** Reads one message from the server (its frames up to the last fragment) and returns its text. */
-    String readText() throws IOException {
-      ByteArrayOutputStream message = new ByteArrayOutputStream();
-      int b0;
-      do {
-        b0 = in.read();
-        if (b0 < 0) throw new IOException("closed");
-        message.write(readPayload());
-      } while ((b0 & 0x80) == 0);
-      return message.toString(StandardCharsets.UTF_8);
-    }
-
-    private byte[] readPayload() throws IOException {
-      long length = in.read() & 0x7f;
-      if (length == 126) length = (in.read() << 8) | in.read();
-      else if (length == 127) {
-        length = 0;
-        for (int i = 0; i < 8; i++) length = (length << 8) | in.read();
-      }
-      return in.readNBytes((int) length);
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
+      assertEquals(BridgeSink.SLOW_CONSUMER, pinger.drainUntilClose(), "after " + sent + " pings");
+      assertTrue(pinger.pongs < sent, pinger.pongs + " pongs for " + sent + " pings");
     }
   }
 
