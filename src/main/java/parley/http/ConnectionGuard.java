@@ -76,6 +76,7 @@ public final class ConnectionGuard {
       // hands its channel to the WebSocket, and its close handler never runs. Counted on that, every live socket
       // an address ever opened stayed counted (locking it out at the cap) and the node kept them all in memory.
       if (connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
+        UnreadableBody.install(base.channel());
         base.channel().closeFuture().addListener(f -> closed.run());
       } else {
         connection.closeHandler(v -> closed.run());

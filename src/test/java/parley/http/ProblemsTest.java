@@ -354,6 +354,15 @@ class ProblemsTest {
     requests.put("\u0001\u0002 nonsense\r\n\r\n", 400);
     requests.put("GET /api/posts?q=" + "x".repeat(20_000) + " HTTP/1.1\r\nHost: localhost\r\n\r\n", 414);
     requests.put("GET /api/posts HTTP/1.1\r\nHost: localhost\r\nX-Junk: " + "y".repeat(20_000) + "\r\n\r\n", 431);
+    // A chunked body the decoder cannot read: a chunk size that is not hex, overflows or is negative, a trailer
+    // line that is not a header. The request's head was read and routed before its body failed.
+    String chunked = "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        + "Transfer-Encoding: chunked\r\n\r\n";
+    requests.put(chunked + "zz\r\n{}\r\n0\r\n\r\n", 400);
+    requests.put(chunked + "ffffffffffffffffff\r\n{}\r\n0\r\n\r\n", 400);
+    requests.put(chunked + "-2\r\n{}\r\n0\r\n\r\n", 400);
+    requests.put(chunked + "2\r\n{}\r\n0\r\nnot a header\r\n\r\n", 400);
+    requests.put(chunked.replace("/api/auth/login", "/api/posts") + "zz\r\n{}\r\n0\r\n\r\n", 400);
     try (CapturedLog unhandled = new CapturedLog("io.vertx.core.impl.ContextImpl");
          CapturedLog problems = new CapturedLog(ProblemHandler.class)) {
       for (Map.Entry<String, Integer> request : requests.entrySet()) {

@@ -1,0 +1,106 @@
+package parley.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Answers a request whose body the HTTP decoder cannot read (a chunk size that is not hexadecimal, overflows or is
+ * negative; a trailer line that is not a header) with a 400 problem, and closes the connection. Vert.x fails the
+ * whole connection on such a body: the client got no answer at all, and the request's route logged the decoder's
+ * exception with its stack trace at ERROR, for anyone who sent one (found by sending them; ProblemsTest).
+ *
+ * <p>It sits just before Vert.x's handler in each HTTP/1 connection's pipeline, so it sees the decoded parts of a
+ * request before Vert.x does, and Vert.x's responses on their way out: a request that was answered already (a route
+ * may answer before it reads the body) is only closed. A request whose head cannot be read goes on to Vert.x, which
+ * answers it ({@link ProblemHandler#invalidRequest}).
+ */
+final class UnreadableBody extends ChannelDuplexHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(UnreadableBody.class);
+  private static final String NAME = "parley-unreadable-body";
+  /** Vert.x's own handler in an HTTP/1 connection's pipeline, and its request decoder. */
+  private static final String VERTX_HANDLER = "handler";
+  private static final String VERTX_DECODER = "httpDecoder";
+  private static final byte[] PROBLEM = Problem.badRequest("The request's body could not be read as HTTP.")
+      .toJson().encode().getBytes(StandardCharsets.UTF_8);
+
+  /** Whether a response went out for the request being read. */
+  private boolean answered;
+  /** Whether the connection is being closed: nothing more of it is read. */
+  private boolean failed;
+
+  /** Puts the handler in an HTTP/1 connection's pipeline; other pipelines (none today) are left as they are. */
+  static void install(Channel channel) {
+    ChannelPipeline pipeline = channel.pipeline();
+    if (pipeline.get(VERTX_HANDLER) == null || pipeline.get(VERTX_DECODER) == null || pipeline.get(NAME) != null) return;
+    pipeline.addBefore(VERTX_HANDLER, NAME, new UnreadableBody());
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (failed) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpRequest) {
+      // A new request's head (or one that could not be read, which Vert.x answers itself).
+      answered = false;
+    } else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
+      failed = true;
+      log.debug("unreadable request body from {}: {}", ctx.channel().remoteAddress(), content.decoderResult().cause());
+      ReferenceCountUtil.release(msg);
+      if (answered) {
+        ctx.close();
+      } else {
+        ctx.writeAndFlush(problem()).addListener(ChannelFutureListener.CLOSE);
+      }
+      return;
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof HttpResponse response) {
+      answered = true;
+      if (response.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+        // A WebSocket from here on: nothing of HTTP to watch, and a live socket holds no more than it needs.
+        ctx.write(msg, promise);
+        ctx.pipeline().remove(this);
+        return;
+      }
+    }
+    ctx.write(msg, promise);
+  }
+
+  private static FullHttpResponse problem() {
+    ByteBuf body = Unpooled.wrappedBuffer(PROBLEM);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, body);
+    response.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, ProblemHandler.CONTENT_TYPE)
+        .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
+        .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
+        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    return response;
+  }
+}
