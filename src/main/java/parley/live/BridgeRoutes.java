@@ -157,8 +157,14 @@ public final class BridgeRoutes {
     switch (event.type()) {
       case SOCKET_CREATED -> {
         GuardedSocket guarded = socket instanceof GuardedSocket g ? g : null;
-        sinks.put(socket, new BridgeSink(socket, config.liveQueueBytes(), config.limit(AppConfig.LIMIT_LIVE_REGISTERS),
-            guarded == null ? null : guarded.flushHold(), guarded == null ? null : guarded.writer()));
+        BridgeSink sink = new BridgeSink(socket, config.liveQueueBytes(), config.limit(AppConfig.LIMIT_LIVE_REGISTERS),
+            guarded == null ? null : guarded.flushHold(), guarded == null ? null : guarded.writer());
+        sinks.put(socket, sink);
+        // The bridge's own answers to these two, given before it logs a warning for each (LIVE.md's errors).
+        if (guarded != null) {
+          guarded.registerRefusal(topic -> sink.bridged.contains(topic) ? "address_already_registered"
+              : sink.bridged.size() >= MAX_TOPICS_PER_SOCKET ? "max_handlers_reached" : null);
+        }
         live.meters().socketOpened();
         event.complete(true);
       }

@@ -31,6 +31,7 @@ import parley.config.Limit;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * A bridge socket as the event-bus bridge sees it: every frame the client sends passes two checks before the
@@ -81,6 +82,12 @@ final class GuardedSocket extends SockJSSocketBase {
    * raw WebSocket (/eventbus/websocket) reports its own queue, and keeps its drain handler.
    */
   private final boolean countsUnsent;
+  /**
+   * What the bridge answers a register frame for an address with where it would also log a warning for each (the
+   * address is registered on this socket already; the socket holds as many as it may), or null: set by the bridge's
+   * routes once the socket's registrations exist.
+   */
+  private Function<String, String> registerRefusal = address -> null;
   /** Characters handed to the transport whose write has not completed (reached the kernel) yet. */
   private long unsent;
   private int maxUnsent = 64 * 1024;
@@ -134,6 +141,11 @@ final class GuardedSocket extends SockJSSocketBase {
     return ip;
   }
 
+  /** See {@link #registerRefusal}. */
+  void registerRefusal(Function<String, String> refusal) {
+    this.registerRefusal = refusal;
+  }
+
   /** Where the hub holds this socket's flushes for a burst of frames; null if its channel could not be reached. */
   FlushHold flushHold() {
     return flushHold;
@@ -167,7 +179,7 @@ final class GuardedSocket extends SockJSSocketBase {
   public SockJSSocket handler(Handler<Buffer> handler) {
     inner.handler(handler == null ? null : frame -> {
       if (admit()) {
-        String refused = refusedQuietly(frame);
+        String refused = refusedQuietly(frame, registerRefusal);
         if (refused == null) {
           handler.handle(frame);
         } else {
@@ -183,18 +195,20 @@ final class GuardedSocket extends SockJSSocketBase {
 
   /**
    * The error the bridge would answer this frame with where it would also log the client's words at ERROR (an
-   * unknown type): answered here the same way, and nothing is logged, so no client can fill the log or write lines
-   * of its own into it. Null for a frame the bridge should read (it answers a frame that is not JSON, or lacks a
+   * unknown type) or a warning (a register the socket's registrations refuse: {@link #registerRefusal}): answered
+   * here the same way, and nothing is logged, so no client can fill the log or write lines of its own into it. Null for a frame the bridge should read (it answers a frame that is not JSON, or lacks a
    * type or an address, without logging; a send or publish, whatever its reply address, is refused by
    * BridgeRoutes before the bridge looks at it).
    */
-  static String refusedQuietly(Buffer frame) {
+  static String refusedQuietly(Buffer frame, Function<String, String> registerRefusal) {
     try {
       // The bridge's own reading, step by step (EventBusBridgeImpl.handleSocketData).
       JsonObject message = new JsonObject(frame.toString());  // as the bridge reads it: bad UTF-8 bytes replaced
       String type = message.getString("type");
-      if (type == null || type.equals("ping") || message.getString("address") == null) return null;
-      return BRIDGE_TYPES.contains(type) ? null : "invalid_type";
+      String address = message.getString("address");
+      if (type == null || type.equals("ping") || address == null) return null;
+      if (!BRIDGE_TYPES.contains(type)) return "invalid_type";
+      return type.equals("register") ? registerRefusal.apply(address) : null;
     } catch (RuntimeException unreadable) {
       return null;  // not a JSON object: the bridge answers invalid_json
     }

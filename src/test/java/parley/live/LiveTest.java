@@ -305,6 +305,14 @@ class LiveTest {
       assertEquals(6, refused, "70 registrations, 64 held");
       long comment = api.comment(alice, first, "still live", null);
       assertEquals(comment, socket.nextEvent("parley.post." + first).getJsonObject("data").getLong("id"));
+      // Once all 64 are held, another is answered with the bridge's own error, and nothing is logged for it.
+      try (parley.CapturedLog bridge = new parley.CapturedLog("io.vertx.ext.web.handler.sockjs.impl.EventBusBridgeImpl")) {
+        for (int i = 0; i < 3; i++) {
+          socket.register("parley.post." + (first + 69), alice.token(), 0L);
+          assertEquals(new JsonObject().put("type", "err").put("body", "max_handlers_reached"), socket.next());
+        }
+        assertTrue(bridge.messages().isEmpty(), bridge.messages().toString());
+      }
     }
   }
 

@@ -234,6 +234,13 @@ class TransportTest {
       socket.register("parley.post." + post, null, api.get("/api/posts/" + post).json().getLong("seq"));
       long comment = api.comment(alice, post, "heard", null);
       assertEquals(comment, socket.nextEvent("parley.post." + post).getJsonObject("data").getLong("id"));
+      // Registering it again is answered, as often as it is sent, and the bridge's warning for it is not logged.
+      for (int i = 0; i < 3; i++) {
+        socket.register("parley.post." + post, null, null);
+        assertEquals(new JsonObject().put("type", "err").put("body", "address_already_registered"), socket.next());
+      }
+      long another = api.comment(alice, post, "heard once", null);
+      assertEquals(another, socket.nextEvent("parley.post." + post).getJsonObject("data").getLong("id"));
       // The same as bytes with a broken UTF-8 sequence in them: the bridge reads them with the bad bytes replaced.
       byte[] binary = new JsonObject().put("type", forged).put("address", "x").put("z", "\u00ff").encode()
           .getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -254,6 +261,7 @@ class TransportTest {
         assertEquals(GuardedSocket.MESSAGE_TOO_BIG, inPieces.awaitClose());
       }
       assertFalse(bridge.levels().contains(Level.ERROR), bridge.messages().toString());
+      assertFalse(bridge.levels().contains(Level.WARN), bridge.messages().toString());
       assertTrue(bridge.messages().stream().noneMatch(m -> m.contains("a line the client wrote")), bridge.messages().toString());
     }
   }
