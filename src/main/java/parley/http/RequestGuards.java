@@ -28,10 +28,18 @@ public final class RequestGuards {
   }
 
   /**
+   * Headers that name one thing, of which a request gives one: given twice, which one counts differs between servers
+   * and proxies (Vert.x reads the first, a proxy in front may read the last), as with a query parameter or a JSON
+   * field named twice. RFC 9112 requires a 400 for a second Host.
+   */
+  private static final java.util.List<String> ONCE = java.util.List.of("Host", "Authorization", "Origin", "Content-Type",
+      "Idempotency-Key", "Last-Event-ID");
+
+  /**
    * The request's path and query must be well formed (see {@link RequestTarget}), no query parameter may be given
-   * twice (which one counts differs between servers and proxies, as with a JSON field named twice), and a request
-   * with both Content-Length and Transfer-Encoding is refused (and its connection closed): two framings of one body
-   * are how requests are smuggled past proxies.
+   * twice (which one counts differs between servers and proxies, as with a JSON field named twice), nor a header
+   * that names one thing ({@link #ONCE}), and a request with both Content-Length and Transfer-Encoding is refused
+   * (and its connection closed): two framings of one body are how requests are smuggled past proxies.
    */
   public static Handler<RoutingContext> wellFormed() {
     return ctx -> {
@@ -41,6 +49,12 @@ public final class RequestGuards {
         ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
         ctx.fail(Problem.badRequest("Send either Content-Length or Transfer-Encoding, not both."));
         return;
+      }
+      for (String header : ONCE) {
+        if (request.headers().getAll(header).size() > 1) {
+          ctx.fail(Problem.badRequest("The " + header + " header is given more than once: send it once."));
+          return;
+        }
       }
       String pathProblem = RequestTarget.problemWith(request.path(), false);
       if (pathProblem != null) {

@@ -391,6 +391,31 @@ class ProblemsTest {
     assertProblem(multipart, 400);
   }
 
+  /**
+   * A header that names one thing, given twice, is refused rather than read as whichever comes first (a proxy in
+   * front may read the other): a second token, a second Host, a second Origin, a second Idempotency-Key.
+   */
+  @Test
+  void aHeaderThatNamesOneThingGivenTwiceIs400AndChangesNothing() throws Exception {
+    Api.Session alice = api.register("alice");
+    Api.Session bob = api.register("bob");
+    long post = api.createPost(alice, "One voice");
+    assertRawProblem(raw("GET /api/me HTTP/1.1", "Authorization: Bearer " + alice.token(),
+        "Authorization: Bearer " + bob.token()), 400);
+    RawHttp.Reply twoTokens = RawHttp.send(TestParley.server().running().port(),
+        "POST /api/posts/" + post + "/comments HTTP/1.1\r\nHost: localhost\r\n"
+        + "Authorization: Bearer " + bob.token() + "\r\nAuthorization: Bearer " + alice.token() + "\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 12\r\nConnection: close\r\n\r\n{\"body\":\"x\"}");
+    assertRawProblem(twoTokens, 400);
+    assertTrue(twoTokens.body().contains("Authorization header is given more than once"), twoTokens.body());
+    assertEquals(0, api.get("/api/posts/" + post + "/comments").items().size(), "nothing was written as either");
+    assertRawProblem(raw("GET /api/posts HTTP/1.1", "Host: other.example"), 400);
+    assertRawProblem(raw("GET /api/posts HTTP/1.1", "Origin: http://localhost", "Origin: http://evil.example"), 400);
+    assertRawProblem(raw("GET /api/posts/" + post + "/events HTTP/1.1", "Last-Event-ID: 1", "Last-Event-ID: 2"), 400);
+    // Once each, all is well.
+    assertEquals(200, raw("GET /api/me HTTP/1.1", "Authorization: Bearer " + alice.token()).status());
+  }
+
   @Test
   void conflictingBodyLengthsAreRefused() throws Exception {
     RawHttp.Reply r = RawHttp.send(TestParley.server().running().port(), "POST /api/auth/login HTTP/1.1\r\n"
