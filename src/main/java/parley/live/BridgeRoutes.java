@@ -205,7 +205,15 @@ public final class BridgeRoutes {
   private void register(BridgeEvent event, BridgeSink sink) {
     JsonObject frame = event.getRawMessage();
     String topic = frame.getString("address");
-    JsonObject headers = frame.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
+    Object given = frame.getValue("headers");
+    // Headers that are not an object, or a token that is not a string, are a client's mistake to be told of, not
+    // read as "no headers" (which would register from now, or anonymously).
+    if (given != null && !(given instanceof JsonObject)
+        || given instanceof JsonObject h && h.getValue("token") != null && !(h.getValue("token") instanceof String)) {
+      event.complete(false);
+      return;
+    }
+    JsonObject headers = given instanceof JsonObject h ? h : new JsonObject();
     Long since;
     try {
       since = Live.since(headers.getValue("since"));

@@ -316,6 +316,26 @@ class LiveTest {
     }
   }
 
+  /** A register whose headers are not an object, whose token is not a string, or whose since is not digits is refused. */
+  @Test
+  void aRegisterWithHeadersOfTheWrongShapeIsRejectedNotReadAsNone() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Shapes");
+    String topic = "parley.post." + post;
+    try (LiveClient socket = LiveClient.connect()) {
+      for (Object headers : List.of("since=0", new io.vertx.core.json.JsonArray().add(0),
+          new JsonObject().put("token", 123), new JsonObject().put("token", new JsonObject()),
+          new JsonObject().put("since", "+1"), new JsonObject().put("since", " 1"), new JsonObject().put("since", "١"))) {
+        socket.send(new JsonObject().put("type", "register").put("address", topic).put("headers", headers));
+        assertRefused(socket.next());
+      }
+      // The socket registers the same topic well afterwards: none of those held it.
+      socket.register(topic, null, 0L);
+      long comment = api.comment(alice, post, "heard", null);
+      assertEquals(comment, socket.nextEvent(topic).getJsonObject("data").getLong("id"));
+    }
+  }
+
   private static void assertRefused(JsonObject frame) {
     assertEquals("err", frame.getString("type"), frame.encode());
     assertEquals("rejected", frame.getString("body"), frame.encode());

@@ -241,6 +241,11 @@ class ResumeTest {
     Session alice = api.register("alice");
     long post = api.createPost(alice, "Thread");
     assertEquals(400, api.get("/api/posts/" + post + "/events?since=soon").status());
+    // A string of ASCII digits and nothing else: no sign, no spaces, no other script's digits.
+    for (String lenient : List.of("%2B1", "%201", "%D9%A1", "%EF%BC%90", "1.0", "99999999999999999999")) {
+      assertEquals(400, api.get("/api/posts/" + post + "/events?since=" + lenient).status(), lenient);
+    }
+    assertEquals(200, api.raw("HEAD", "/api/posts/" + post + "/events?since=0", null, null, null).status());
     assertEquals(404, api.get("/api/posts/999999/events").status());
     assertEquals("application/problem+json", api.get("/api/posts/999999/events").contentType());
     // HEAD answers as GET would, the checks included, without opening a stream.
