@@ -187,6 +187,7 @@ function later({ key, path, body, label, card }) {
   entry.toast.querySelector('button').focus();
   entry.timer = setTimeout(() => send(key), UNDO_MS);
   waiting.set(key, entry);
+  showQueueSize();
   updateCounts();
 }
 
@@ -200,6 +201,7 @@ function undo(key) {
   list.insertBefore(entry.card, next?.parentElement === list ? next : null);
   entry.card.querySelector('.actions button')?.focus();
   announce('Undone.');
+  showQueueSize();
   updateCounts();
   refreshQueue();
 }
@@ -392,9 +394,18 @@ async function loadQueue() {
     updateReportCard);
   $('queue-name').textContent = QUEUE_NAMES[status];
   $('queue-empty').textContent = status === 'open' ? 'Nothing to review.' : 'None.';
-  $('queue-empty').hidden = items.length > 0;
-  $('queue-count').textContent = String(items.length);
+  showQueueSize();
   updateCounts();
+}
+
+/**
+ * The queue's count and its empty line as its cards stand now: a card taken away for its undo window, or saying who
+ * handled it, is not counted.
+ */
+function showQueueSize() {
+  const cards = [...$('queue').children].filter((el) => !el.dataset.leaving).length;
+  $('queue-count').textContent = String(cards);
+  $('queue-empty').hidden = cards > 0;
 }
 
 const refreshQueue = coalesced(loadQueue);
@@ -418,6 +429,7 @@ function handledElsewhere(d) {
     const hadFocus = card.contains(document.activeElement);
     const next = focusAfter(card, $('queue-title'));
     card.dataset.leaving = 'true';
+    showQueueSize();
     card.replaceChildren(h('p', { class: 'muted', tabindex: '-1' },
       `Handled by ${by ?? 'another moderator'}: ${d.action === 'hide' ? 'hidden' : 'dismissed'}.`));
     if (hadFocus) card.firstElementChild.focus();

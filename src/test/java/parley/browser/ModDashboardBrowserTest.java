@@ -297,7 +297,9 @@ class ModDashboardBrowserTest {
     WebElement undo = waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.cssSelector("#toasts .undo")));
     assertTrue(page.findElement(By.id("toasts")).getText().contains("Hiding troll's comment."));
     assertEquals("(1) Parley moderation", page.getTitle(), "the card being hidden no longer counts");
+    assertEquals("1", page.findElement(By.id("queue-count")).getText(), "nor in the queue's heading");
     undo.click();
+    assertEquals("2", page.findElement(By.id("queue-count")).getText());
     WebElement back = card(page, undone);
     assertEquals("Hide", page.switchTo().activeElement().getText(), "focus returns to the card");
     assertTrue(back.getText().contains("Rude one"));
@@ -312,6 +314,13 @@ class ModDashboardBrowserTest {
     assertTrue(page.findElements(By.id("target-comment-" + letGo)).isEmpty());
     assertTrue(card(page, undone).isDisplayed());
     waitFor(page, 5).until(d -> d.findElements(By.cssSelector("#toasts .undo")).isEmpty());
+    // The last card hidden: the heading says 0 and the empty line shows at once, not after the undo window.
+    button(card(page, undone), "Hide").click();
+    assertEquals("0", page.findElement(By.id("queue-count")).getText());
+    assertTrue(page.findElement(By.id("queue-empty")).isDisplayed(), "the queue says it is empty");
+    page.findElement(By.cssSelector("#toasts .undo")).click();
+    assertEquals("1", page.findElement(By.id("queue-count")).getText());
+    assertFalse(page.findElement(By.id("queue-empty")).isDisplayed());
     assertEquals("(1) Parley moderation", page.getTitle());
     // The reporters' reason went with it, and the log says so.
     waitFor(page, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"),
