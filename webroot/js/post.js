@@ -586,10 +586,20 @@ function targetFromHash() {
   if (m && !target(Number(m[1]))) notice('That comment is not here any more.');
 }
 
+/**
+ * The heading's count is what every reader counts (the feed's number); hidden or held comments this reader still
+ * sees (a moderator, or the author of a held one) are counted apart.
+ */
 function countComments() {
   let n = 0;
-  comments.forEach(({ data }) => { if (!data.deleted && !(data.hidden && data.body == null) && !data.blocked) n++; });
-  $('comments-title').textContent = n === 0 ? 'Comments' : `Comments (${n})`;
+  let apart = 0;
+  comments.forEach(({ data }) => {
+    if (data.deleted || data.blocked || (data.hidden && data.body == null)) return;
+    if (data.hidden || data.pending) apart++;
+    else n++;
+  });
+  $('comments-title').textContent = (n === 0 ? 'Comments' : `Comments (${n})`)
+    + (apart ? ` · ${apart} hidden or waiting for review` : '');
   $('thread-sort').hidden = comments.size < 2;
 }
 

@@ -108,12 +108,16 @@ class ModerationInPlaceBrowserTest {
         By.cssSelector("#comment-" + rude + " .meta"), "removed by a moderator"));
     assertTrue(modPage.findElement(By.id("comment-" + rude)).getText().contains("Something rude"));
     assertEquals(0L, replyButtonsOf(modPage, rude), "nobody replies to a hidden comment (the server would refuse it)");
+    // The heading counts what readers count (the feed's number), the hidden one apart.
+    assertEquals("Comments · 1 hidden or waiting for review", modPage.findElement(By.id("comments-title")).getText());
+    assertEquals("Comments", readerPage.findElement(By.id("comments-title")).getText());
     assertEquals("Insults", api.get("/api/mod/log", mod).items().getJsonObject(0).getString("reason"));
 
     moderate(modPage, "#comment-" + rude, "Restore");
     waitFor(readerPage, 2).withMessage("restored live")
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comment-" + rude), "Something rude"));
     waitFor(modPage, 2).withMessage("and open to replies again").until(d -> replyButtonsOf(d, rude) == 1);
+    assertEquals("Comments (1)", modPage.findElement(By.id("comments-title")).getText());
   }
 
   @Test
