@@ -8,6 +8,7 @@ import org.commonmark.node.Code;
 import org.commonmark.node.HardLineBreak;
 import org.commonmark.node.Image;
 import org.commonmark.node.Link;
+import org.commonmark.node.ListItem;
 import org.commonmark.node.Node;
 import org.commonmark.node.SoftLineBreak;
 import org.commonmark.node.Text;
@@ -255,6 +256,16 @@ public final class Markdown {
       @Override
       public void visit(Image image) {
         // alt text is not part of the prose
+      }
+
+      @Override
+      public void visit(ListItem item) {
+        // A list's items read as a list on one line: "620 bikes · Evening peak", not "620 bikes Evening peak".
+        // A nested list's first item follows its parent item's words the same way.
+        if (item.getPrevious() != null || item.getParent() != null && item.getParent().getParent() instanceof ListItem) {
+          sb.append("· ");
+        }
+        visitChildren(item);
       }
     });
     return sb.toString();

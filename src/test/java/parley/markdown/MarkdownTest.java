@@ -138,6 +138,15 @@ class MarkdownTest {
   }
 
   @Test
+  void aListReadsAsAListInTheExcerpt() {
+    assertEquals("Counts: 620 bikes · Evening peak · 3 buses", Markdown.render("Counts:\n\n- 620 bikes\n- Evening peak\n"
+        + "- 3 buses").excerpt());
+    assertEquals("1. One Two", Markdown.render("1\\. One\n\n1. Two").excerpt(), "text, then a list of one item");
+    assertEquals("Steps: first · then nested · last", Markdown.render("Steps:\n\n1. first\n   - then nested\n2. last")
+        .excerpt());
+  }
+
+  @Test
   void excerptIsPlainTextCutAtAWord() {
     Markdown.Rendered r = Markdown.render("# Title\n\nSome *emphasis* and a [link](https://example.org).\n\n"
         + "word ".repeat(200));

@@ -113,7 +113,7 @@ class NotificationsTest {
         + "- first point\n- second point\n\n" + "word ".repeat(60), aliceComment);
     nextNotification(aliceInbox, alice);
     String excerpt = items(alice).getJsonObject(0).getJsonObject("comment").getString("excerpt");
-    assertTrue(excerpt.startsWith("Bold claim, see the source and code. first point second point word word"), excerpt);
+    assertTrue(excerpt.startsWith("Bold claim, see the source and code. first point · second point word word"), excerpt);
     assertTrue(excerpt.endsWith("word…") && excerpt.length() <= 161, excerpt);
     assertEquals("/posts/" + post + "#comment-" + reply, item.getString("url"));
     assertFalse(item.getBoolean("read"));
