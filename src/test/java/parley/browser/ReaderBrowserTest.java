@@ -304,6 +304,14 @@ class ReaderBrowserTest {
     page.get(base + "/no/such/page");
     assertEquals("This page is not here", page.findElement(By.tagName("h1")).getText());
     assertEquals("Not found · Parley", page.getTitle());
+    // Its header is every page's: signed out, sign in and sign up and the search box; signed in, the reader's own.
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("sign-up")));
+    assertTrue(page.findElement(By.id("site-search-q")).isDisplayed());
+    Session alice = api.register("alice");
+    signIn(page, base, alice);
+    page.get(base + "/no/such/page");
+    waitFor(page, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("nav"), "Signed in as alice"));
+    assertTrue(page.findElements(By.id("sign-in")).isEmpty());
     Api.Response html = api.raw("GET", "/no/such/page", null, null, null);
     assertEquals(404, html.status());
     Api.Response problem = api.raw("GET", "/api/no/such/thing", null, null, null);
