@@ -51,7 +51,10 @@ async function start() {
   }
   document.title = `${profile.username} · Parley`;
   $('profile-name').textContent = profile.username;
-  $('profile-meta').replaceChildren(`${profile.role} · joined `, time(profile.createdAt),
+  // A member is a member (no word for it); moderators and admins are badged.
+  const role = { moderator: 'Moderator', admin: 'Admin' }[profile.role];
+  $('profile-meta').replaceChildren(...(role ? [h('span', { class: 'badge' }, role), ' · '] : []), 'Joined ',
+    time(profile.createdAt),
     ` · ${plural(profile.postCount, 'post')} · ${plural(profile.commentCount, 'comment')}`);
   if (profile.bio) $('profile-meta').after(h('p', { class: 'bio' }, profile.bio));
   await actions(profile);

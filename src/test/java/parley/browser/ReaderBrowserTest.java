@@ -344,7 +344,7 @@ class ReaderBrowserTest {
     assertEquals("/posts/" + first + "#comment-" + comment, page.findElement(By.cssSelector("#profile-comments li a"))
         .getDomAttribute("href"));
     String meta = page.findElement(By.id("profile-meta")).getText();
-    assertTrue(meta.endsWith("· 23 posts · 1 comment"), meta);
+    assertTrue(meta.startsWith("Joined ") && meta.endsWith("· 23 posts · 1 comment"), "a member's role is not shown: " + meta);
   }
 
   @Test
