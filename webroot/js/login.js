@@ -16,7 +16,9 @@ function wire(formId, path, toBody) {
 
 renderHeader();
 if (new URLSearchParams(location.search).get('mode') === 'register') {
-  document.getElementById('register-username').focus();
+  // "Sign up" opens on the form to fill, its heading at the top (on a phone it is below the sign-in form).
+  document.getElementById('register-form').scrollIntoView({ block: 'start' });
+  document.getElementById('register-username').focus({ preventScroll: true });
 }
 wire('login-form', '/api/auth/login', (data) => ({ login: data.get('login'), password: data.get('password') }));
 wire('register-form', '/api/auth/register', (data) => ({

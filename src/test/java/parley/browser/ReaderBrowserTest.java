@@ -327,6 +327,18 @@ class ReaderBrowserTest {
   }
 
   @Test
+  void signUpOpensOnTheRegisterFormEvenOnAPhone() {
+    WebDriver page = browsers.open("phone");
+    page.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+    page.get(base + "/");
+    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.id("sign-up"))).click();
+    waitFor(page, 10).until(d -> "register-username".equals(d.switchTo().activeElement().getDomAttribute("id")));
+    // The whole form in view, its button included (it sits below the sign-in form there).
+    assertEquals(Boolean.TRUE, js(page, "const r = document.getElementById('register-form').getBoundingClientRect();"
+        + "return r.top >= 0 && r.bottom <= innerHeight;"), "the register form is on the screen, whole");
+  }
+
+  @Test
   void profileListsLoadMoreAndLinkToTheComment() {
     Session alice = api.register("alice");
     long first = 0;
