@@ -145,6 +145,11 @@ class SearchBrowserTest {
     // A moderator's links are one more; their dashboard (which ModDashboardBrowserTest measures too) still fits.
     signIn(page, base, mod);
     assertHeaderFits(page, "/mod");
+    // And on every other page, where their "Moderation" link shows too.
+    long post = api.createPost(alice, "A thread");
+    for (String path : new String[] {"/", "/posts/" + post, "/notifications", "/settings"}) {
+      assertHeaderFits(page, path);
+    }
   }
 
   private static void assertHeaderFits(ChromeDriver page, String path) {
