@@ -84,8 +84,18 @@ public final class Accounts {
   private static final String BAD_RESET =
       "was mistyped, has been used or has expired: ask an admin for a new one";
 
+  /**
+   * {@code PARLEY_ADMIN} names the first admin, and an admin again only when none is left (a recovery): matched by
+   * name every time, it would hand the role to whoever took the name after the admin renamed their account.
+   */
+  private static final String NO_ADMIN = "NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin')";
+
   private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1) "
-      + "RETURNING id";
+      + "AND " + NO_ADMIN + " RETURNING id";
+
+  /** A new account with the configured admin's name: the admin if there is none yet. */
+  private static final String INSERT_CONFIGURED_ADMIN = "INSERT INTO users (username, email, password_hash, role) "
+      + "VALUES ($1, $2, $3, CASE WHEN " + NO_ADMIN + " THEN 'admin' ELSE 'user' END) RETURNING " + USER_COLUMNS;
 
   /** A user row with its password hash, for login only. */
   record Credentials(User user, String passwordHash) {
@@ -138,8 +148,8 @@ public final class Accounts {
   }
 
   /**
-   * Makes the configured admin ({@code PARLEY_ADMIN}) an admin at start-up if that account already exists (and
-   * tells every node, whose caches may hold the account as it was).
+   * Makes the configured admin ({@code PARLEY_ADMIN}) an admin at start-up if that account already exists and the
+   * community has no admin (and tells every node, whose caches may hold the account as it was).
    */
   public static Future<Void> promoteConfiguredAdmin(Pool pool, Optional<String> admin, AccountCache cache) {
     return admin.map(name -> pool.preparedQuery(PROMOTE_TO_ADMIN).execute(Tuple.of(name)).<Void>map(rows -> {
@@ -148,10 +158,22 @@ public final class Accounts {
     })).orElse(Future.succeededFuture());
   }
 
-  /** Creates an account (the configured admin's username gets the admin role) and signs it in. */
+  /**
+   * Creates an account and signs it in; the configured admin's username gets the admin role while the community has
+   * no admin ({@link #NO_ADMIN}).
+   */
   public Future<Session> register(String username, String email, String password) {
-    String role = admin.filter(username::equalsIgnoreCase).isPresent() ? "admin" : "user";
-    return passwords.hash(password).compose(hash -> insert(username, email, hash, role)).map(this::session);
+    boolean configuredAdmin = admin.filter(username::equalsIgnoreCase).isPresent();
+    return passwords.hash(password)
+        .compose(hash -> configuredAdmin ? insertConfiguredAdmin(username, email, hash) : insert(username, email, hash, "user"))
+        .map(this::session);
+  }
+
+  private Future<User> insertConfiguredAdmin(String username, String email, String passwordHash) {
+    return pool.preparedQuery(INSERT_CONFIGURED_ADMIN)
+        .execute(Tuple.of(username, email, passwordHash))
+        .map(rows -> User.fromRow(rows.iterator().next()))
+        .recover(Accounts::explainDuplicate);
   }
 
   /**

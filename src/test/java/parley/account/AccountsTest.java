@@ -215,9 +215,28 @@ class AccountsTest {
   }
 
   @Test
-  void configuredAdminBecomesAdminOnRegistration() {
+  void configuredAdminBecomesAdminOnRegistrationOnlyWhileThereIsNone() throws Exception {
     Response r = api.post("/api/auth/register", null, registration("Root_Admin", "root@example.org", "correct horse"));
     assertEquals("admin", r.json().getJsonObject("user").getString("role"));
+    String adminToken = r.json().getString("token");
+    // The admin renames: the name is free again, and whoever takes it is a member, not a second admin.
+    assertEquals(200, api.raw("PATCH", "/api/me", "Bearer " + adminToken,
+        new JsonObject().put("username", "boss_admin").encode(), "application/json").status());
+    Response squatter = api.post("/api/auth/register", null, registration("ROOT_ADMIN", "squat@example.org",
+        "correct horse"));
+    assertEquals(201, squatter.status());
+    assertEquals("user", squatter.json().getJsonObject("user").getString("role"));
+    // Nor does the next start make them one: its promotion names the first admin only.
+    parley.Main.Running running = TestParley.server().running();
+    parley.account.Accounts.promoteConfiguredAdmin(running.database().pool(), java.util.Optional.of("root_admin"),
+        running.accounts()).toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    String squatterToken = squatter.json().getString("token");
+    assertEquals("user", api.raw("GET", "/api/me", "Bearer " + squatterToken, null, null).json().getString("role"));
+    // With no admin left (the last one demoted by hand), the start-up promotion makes the named account one again.
+    TestParley.sql("UPDATE users SET role = 'user' WHERE role = 'admin'");
+    parley.account.Accounts.promoteConfiguredAdmin(running.database().pool(), java.util.Optional.of("root_admin"),
+        running.accounts()).toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals("admin", api.raw("GET", "/api/me", "Bearer " + squatterToken, null, null).json().getString("role"));
   }
 
   @Test
