@@ -75,6 +75,27 @@ public enum FeedSort {
     return this == NEW ? "p.id DESC" : key + " DESC, " + id + " DESC";
   }
 
+  /** Whether a key is one {@link #keyOf} could have written for this sort. */
+  private boolean issued(String key) {
+    try {
+      return switch (this) {
+        case NEW -> false;
+        case HOT -> {
+          double hot = Double.parseDouble(key);
+          yield Double.isFinite(hot) && (hot == 0 || Math.abs(hot) >= Double.MIN_NORMAL)
+              && Double.toString(hot).equals(key);
+        }
+        case TOP -> Integer.toString(Integer.parseInt(key)).equals(key);
+        case ACTIVE -> {
+          OffsetDateTime at = OffsetDateTime.parse(key);
+          yield at.getYear() >= 1 && at.getYear() <= 9999 && at.toString().equals(key);
+        }
+      };
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   /** The cursor's key for a post (null for new, which pages by id alone). */
   String keyOf(Post post) {
     return switch (this) {
@@ -86,21 +107,15 @@ public enum FeedSort {
     };
   }
 
-  /** Adds $4 (id), $5 (key) and $6 (period start) as the sort uses them, checking the key is one it issued. */
+  /**
+   * Adds $4 (id), $5 (key) and $6 (period start) as the sort uses them, checking the key is one this sort issued:
+   * exactly as {@link #keyOf} writes it (so another sort's key, another script's digits, a trailing NUL or a sign
+   * are refused) and within what PostgreSQL reads (a forged key of 1e309, or the year 0, was a 500 from the query).
+   */
   Tuple cursor(Tuple args, Page page, Period period) {
     String key = page.afterKey();
-    if (this != NEW && page.after() != null) {
-      if (key == null) throw Problem.invalid("cursor", "is not a cursor of this sort");
-      try {
-        switch (this) {
-          case HOT -> Double.parseDouble(key);
-          case TOP -> Integer.parseInt(key);
-          case ACTIVE -> OffsetDateTime.parse(key);
-          default -> { }
-        }
-      } catch (RuntimeException e) {
-        throw Problem.invalid("cursor", "is not a cursor of this sort");
-      }
+    if (page.after() != null && (this == NEW ? key != null : key == null || !issued(key))) {
+      throw Problem.invalid("cursor", "is not a cursor of this sort");
     }
     args.addLong(page.after());
     if (this == NEW) return args;

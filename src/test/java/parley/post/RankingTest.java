@@ -136,7 +136,25 @@ class RankingTest {
     assertEquals(400, api.get("/api/posts?sort=hot&cursor=" + newCursor).status(), "a cursor of another sort");
     String hotCursor = api.get("/api/posts?sort=hot&limit=1").json().getString("nextCursor");
     assertEquals(400, api.get("/api/posts?sort=active&cursor=" + hotCursor).status(), "a hot key is not a time");
+    assertEquals(400, api.get("/api/posts?cursor=" + hotCursor).status(), "a keyed cursor is not new's");
     assertEquals(400, api.get("/api/posts/1/comments?sort=top").status());
+    // Forged keys this server never issues: each a 400, none a 500 from the query.
+    java.util.Map<String, String> forged = new java.util.LinkedHashMap<>();
+    forged.put("1e309", "hot");
+    forged.put("1e-400", "hot");
+    forged.put("1\u0000", "hot");
+    forged.put("5", "hot");
+    forged.put("\u0661", "top");
+    forged.put("+5", "top");
+    forged.put("0000-01-01T00:00:00Z", "active");
+    forged.put("+999999999-12-31T23:59:59Z", "active");
+    forged.forEach((key, sort) -> {
+      java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+      String cursor = b64.encodeToString(("after:1:" + b64.encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      Response r = api.get("/api/posts?sort=" + sort + "&cursor=" + cursor);
+      assertEquals(400, r.status(), sort + " " + key + ": " + r);
+    });
   }
 
   @Test
