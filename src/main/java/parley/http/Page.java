@@ -29,11 +29,8 @@ public record Page(int limit, Long after, String afterKey) {
     String rawLimit = ctx.request().getParam("limit");
     int limit = defaultLimit;
     if (rawLimit != null) {
-      try {
-        limit = Integer.parseInt(rawLimit);
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
+      Long given = Numbers.parse(rawLimit);
+      limit = given == null || given > maxLimit ? -1 : given.intValue();
       if (limit < 1 || limit > maxLimit) {
         throw Problem.invalid("limit", "must be a whole number from 1 to " + maxLimit);
       }

@@ -162,8 +162,6 @@ public final class Live {
     });
   }
 
-  private static final java.util.regex.Pattern DIGITS = java.util.regex.Pattern.compile("[0-9]{1,19}");
-
   /** A resume point: a whole number of at least 0, as a JSON number or a string; null means "from now". */
   static Long since(Object raw) {
     if (raw == null) return null;
@@ -171,13 +169,9 @@ public final class Live {
     if (raw instanceof Number n && (n instanceof Integer || n instanceof Long)) {
       value = n.longValue();
     } else if (raw instanceof String s) {
-      // ASCII digits and nothing else: Long.parseLong would also take a sign and other scripts' digits ("١").
-      if (!DIGITS.matcher(s).matches()) throw new IllegalArgumentException("since");
-      try {
-        value = Long.parseLong(s);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("since");
-      }
+      Long digits = parley.http.Numbers.parse(s);
+      if (digits == null) throw new IllegalArgumentException("since");
+      value = digits;
     } else {
       throw new IllegalArgumentException("since");
     }

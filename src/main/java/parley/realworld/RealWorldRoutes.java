@@ -240,12 +240,8 @@ public final class RealWorldRoutes {
   private static int number(RoutingContext ctx, String name, int otherwise, int min, int max) {
     String raw = ctx.request().getParam(name);
     if (raw == null || raw.isEmpty()) return otherwise;
-    try {
-      int value = Integer.parseInt(raw);
-      if (value >= min && value <= max) return value;
-    } catch (NumberFormatException e) {
-      // reported below
-    }
+    Long value = parley.http.Numbers.parse(raw);
+    if (value != null && value >= min && value <= max) return value.intValue();
     throw Problem.invalid(name, "must be a whole number from " + min + " to " + max);
   }
 

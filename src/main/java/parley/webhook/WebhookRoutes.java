@@ -154,11 +154,8 @@ public final class WebhookRoutes {
     String rawBefore = ctx.request().getParam("before");
     Long before = null;
     if (rawBefore != null) {
-      try {
-        before = Long.parseLong(rawBefore);
-      } catch (NumberFormatException e) {
-        throw Problem.invalid("before", "must be a delivery id");
-      }
+      before = parley.http.Numbers.parse(rawBefore);
+      if (before == null) throw Problem.invalid("before", "must be a delivery id");
     }
     webhooks.deliveries(id, before, page.limit())
         .onSuccess(items -> ctx.json(new JsonObject().put("items", new JsonArray(items))))

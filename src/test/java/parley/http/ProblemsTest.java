@@ -416,6 +416,26 @@ class ProblemsTest {
     assertEquals(200, raw("GET /api/me HTTP/1.1", "Authorization: Bearer " + alice.token()).status());
   }
 
+  /** A number in a path or a query is ASCII digits: another script's digits, a sign or a leading zero name nothing. */
+  @Test
+  void numbersAreAsciiDigitsOnly() {
+    Api.Session alice = api.register("alice");
+    long post = api.createPost(alice, "Four");
+    assertEquals(200, api.get("/api/posts/" + post).status());
+    String arabicIndic = String.valueOf(post).chars().mapToObj(d -> String.valueOf((char) ('\u0660' + d - '0')))
+        .collect(java.util.stream.Collectors.joining());
+    String fullWidth = String.valueOf(post).chars().mapToObj(d -> String.valueOf((char) ('\uFF10' + d - '0')))
+        .collect(java.util.stream.Collectors.joining());
+    for (String spelling : List.of(arabicIndic, fullWidth, "+" + post, "0" + post)) {
+      String path = "/api/posts/" + java.net.URLEncoder.encode(spelling, java.nio.charset.StandardCharsets.UTF_8);
+      assertProblem(api.get(path), 404);
+    }
+    for (String limit : List.of("%D9%A3", "%EF%BC%93", "%2B3", "-1", "3.0")) {
+      assertProblem(api.get("/api/posts?limit=" + limit), 400);
+    }
+    assertEquals(200, api.get("/api/posts?limit=3").status());
+  }
+
   @Test
   void conflictingBodyLengthsAreRefused() throws Exception {
     RawHttp.Reply r = RawHttp.send(TestParley.server().running().port(), "POST /api/auth/login HTTP/1.1\r\n"
