@@ -36,6 +36,9 @@ public final class AdminRoutes {
     adminRouter.post("/users/:username/password-reset").handler(this::issuePasswordReset);
   }
 
+  /** The latest year a ban may end in. */
+  static final int MAX_BAN_YEAR = 9999;
+
   private void ban(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
     Fields fields = Fields.of(ctx).only("reason", "until");
@@ -46,6 +49,10 @@ public final class AdminRoutes {
       try {
         until = OffsetDateTime.parse(rawUntil);
         if (!until.isAfter(OffsetDateTime.now())) fields.error("until", "must be in the future");
+        // PostgreSQL keeps times to the year 294276, and read back one past it as no end at all: a ban "until" the
+        // year 999999999 became a ban for good. A ban for good leaves out until.
+        else if (until.getYear() > MAX_BAN_YEAR) fields.error("until", "must be before the year " + (MAX_BAN_YEAR + 1)
+            + " (leave it out for a ban without end)");
       } catch (DateTimeParseException e) {
         fields.error("until", "must be an ISO-8601 time such as 2026-12-31T00:00:00Z");
       }

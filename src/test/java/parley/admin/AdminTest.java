@@ -132,6 +132,12 @@ class AdminTest extends ModerationCast {
     Response notATime = api.post("/api/mod/users/alice/ban", mod, reason("x").put("until", "next tuesday"));
     assertProblem(notATime, 400, "until not a time");
     assertEquals(List.of("until"), notATime.errorFields());
+    // Past what the database keeps, an end read back as none: a ban for a while must not become one for good.
+    for (String far : List.of("+999999999-12-31T23:59:59Z", "+10000-01-01T00:00:00Z")) {
+      Response tooFar = api.post("/api/mod/users/alice/ban", mod, reason("x").put("until", far));
+      assertProblem(tooFar, 400, "until " + far);
+      assertEquals(List.of("until"), tooFar.errorFields());
+    }
     Response noReason = api.post("/api/mod/users/alice/ban", mod, new JsonObject());
     assertProblem(noReason, 400, "no reason");
     assertEquals(List.of("reason"), noReason.errorFields());
