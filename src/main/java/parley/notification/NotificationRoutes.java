@@ -84,7 +84,10 @@ public final class NotificationRoutes {
         }
       }
     }
-    if (!fields.has("upTo") && raw == null) fields.error("upTo", "give upTo or ids");
+    // Something to mark: {"upTo": null} or {"ids": []} alone would be a 200 that did nothing.
+    if (upTo == null && (raw == null || raw instanceof JsonArray list && list.isEmpty())) {
+      fields.error("upTo", "give upTo or at least one id in ids");
+    }
     fields.check();
     notifications.markRead(me.id(), upTo, ids)
         .onSuccess(unread -> ctx.json(new JsonObject().put("unread", unread)))

@@ -445,7 +445,9 @@ class NotificationsTest {
     assertEquals(401, api.post("/api/me/notifications/read", null, new JsonObject().put("upTo", 1)).status());
     assertEquals(401, api.put("/api/posts/1/follow", null, null).status());
     for (JsonObject bad : List.of(new JsonObject(), new JsonObject().put("upTo", "x"), new JsonObject().put("ids", "1"),
-        new JsonObject().put("ids", new JsonArray().add(-1)), new JsonObject().put("ids", new JsonArray().add(1.5)))) {
+        new JsonObject().put("ids", new JsonArray().add(-1)), new JsonObject().put("ids", new JsonArray().add(1.5)),
+        new JsonObject().putNull("upTo"), new JsonObject().put("ids", new JsonArray()),
+        new JsonObject().putNull("upTo").put("ids", new JsonArray()))) {
       Response r = api.post("/api/me/notifications/read", alice, bad);
       assertEquals(400, r.status(), bad + " " + r);
       assertEquals("application/problem+json", r.contentType(), r.toString());
