@@ -209,6 +209,16 @@ public final class Fields {
     return checkText(name, s, min, max);
   }
 
+  /**
+   * Whether a text shows anything: a character that is not a space of any kind (no-break spaces included) nor an
+   * invisible format character (zero-width joiners, direction overrides). A title of U+200D or U+202E alone was
+   * stored as a post nobody could see the name of.
+   */
+  static boolean hasVisibleCharacter(String s) {
+    return s.codePoints().anyMatch(cp -> !Character.isWhitespace(cp) && !Character.isSpaceChar(cp)
+        && Character.getType(cp) != Character.FORMAT && !Character.isISOControl(cp));
+  }
+
   private String checkText(String name, String s, int min, int max) {
     int length = s.codePointCount(0, s.length());
     if (s.indexOf('\u0000') >= 0) {
@@ -218,7 +228,7 @@ public final class Fields {
     } else if (hasLoneSurrogate(s)) {
       // JSON can escape half of a UTF-16 pair (backslash, "ud800"); it has no UTF-8 form: it would be stored as "?".
       error(name, "must be valid Unicode (half of a surrogate pair is not a character)");
-    } else if (length < min || (min > 0 && s.isBlank())) {
+    } else if (length < min || (min > 0 && !hasVisibleCharacter(s))) {
       error(name, min <= 1 ? "must not be empty"
           : length < min ? "must be at least " + min + " characters" : "must not be only spaces");
     } else if (length > max) {

@@ -58,9 +58,10 @@ public record PostInput(String title, String description, String body, List<Stri
     return sources;
   }
 
-  /** Tags: up to five, each trimmed and lower-cased, then checked; repeats are dropped. */
+  /** Tags: up to five different ones, each trimmed and lower-cased, then checked; repeats are dropped first. */
   static List<String> tags(Fields fields) {
-    List<String> raw = fields.optionalStrings("tags", MAX_TAGS, 60);
+    // Read more than five: ["go", "Go", " go "] is one tag, counted after the repeats are dropped.
+    List<String> raw = fields.optionalStrings("tags", MAX_TAGS * 4, 60);
     if (raw == null) return null;
     java.util.LinkedHashSet<String> tags = new java.util.LinkedHashSet<>();
     for (int i = 0; i < raw.size(); i++) {
@@ -72,6 +73,7 @@ public record PostInput(String title, String description, String body, List<Stri
         tags.add(tag);
       }
     }
+    if (tags.size() > MAX_TAGS) fields.error("tags", "must hold at most " + MAX_TAGS + " different tags");
     return List.copyOf(tags);
   }
 }

@@ -279,6 +279,22 @@ class ProblemsTest {
   }
 
   @Test
+  void aTitleOfInvisibleCharactersIsEmpty() {
+    Api.Session alice = api.register("alice");
+    for (String invisible : List.of("\u200D", "\u202E", "\u00A0\u00A0", "\u2060\u200B", "\u3000")) {
+      Response r = api.post("/api/posts", alice, new JsonObject().put("title", invisible).put("body", "b"));
+      assertProblem(r, 400);
+      assertEquals(List.of("title"), r.errorFields(), invisible);
+    }
+    Response comment = api.post("/api/posts/" + api.createPost(alice, "Seen") + "/comments", alice,
+        new JsonObject().put("body", "\u200B\u200D"));
+    assertProblem(comment, 400);
+    // A sequence joined by a zero-width joiner is text (an emoji of two people joined).
+    assertEquals(201, api.post("/api/posts", alice, new JsonObject().put("title", "\uD83D\uDC69\u200D\uD83D\uDCBB")
+        .put("body", "b")).status());
+  }
+
+  @Test
   void aPasswordOfOnlySpacesIsToldSo() {
     Response r = api.post("/api/auth/register", null, new JsonObject().put("username", "spacey")
         .put("email", "spacey@example.org").put("password", "          "));

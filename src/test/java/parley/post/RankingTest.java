@@ -218,5 +218,11 @@ class RankingTest {
         new JsonObject().put("tags", new JsonArray().add("meta"))).status());
     assertEquals(List.of(plain, tagged), api.get("/api/posts?tag=meta").ids());
     assertEquals(400, api.put("/api/posts/" + tagged + "/tags", mod, new JsonObject()).status(), "tags required");
+
+    // Five different tags, however many times each is given.
+    Response repeats = api.post("/api/posts", alice, new JsonObject().put("title", "Five").put("body", "x")
+        .put("tags", new JsonArray().add("a").add("A").add(" a ").add("b").add("c").add("d").add("e")));
+    assertEquals(201, repeats.status(), repeats.toString());
+    assertEquals(new JsonArray().add("a").add("b").add("c").add("d").add("e"), repeats.json().getJsonArray("tags"));
   }
 }
