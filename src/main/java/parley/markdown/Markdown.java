@@ -150,7 +150,7 @@ public final class Markdown {
     if (parsed.document != null) {
       try {
         if (!users.isEmpty()) linkMentions(parsed.document, users);
-        return new Rendered(HTML.render(parsed.document), excerpt(plainText(parsed.document)));
+        return new Rendered(wellFormed(HTML.render(parsed.document)), wellFormed(excerpt(plainText(parsed.document))));
       } catch (StackOverflowError e) {
         // shown as written, below
       }
@@ -299,6 +299,36 @@ public final class Markdown {
     int space = flat.lastIndexOf(' ', end);
     // A cut after a sentence or a clause loses its stop: "matters more…", not "matters more.…".
     return flat.substring(0, space > length / 2 ? space : end).replaceAll("[\\s.,;:]+$", "") + "…";
+  }
+
+  /**
+   * The text with any half of a surrogate pair replaced by U+FFFD. Fields refuse one in what is sent, but a numeric
+   * character reference spells one ({@code &#xD800;}), which commonmark decodes as written: the preview answered
+   * JSON that is not Unicode, and a stored page showed "?".
+   */
+  static String wellFormed(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isSurrogate(c)) {
+        boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+        if (!paired) return replaceLoneSurrogates(s);
+        i++;
+      }
+    }
+    return s;
+  }
+
+  private static String replaceLoneSurrogates(String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        sb.append(c).append(s.charAt(++i));
+      } else {
+        sb.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+      }
+    }
+    return sb.toString();
   }
 
   static String escape(String s) {

@@ -138,6 +138,14 @@ class MarkdownTest {
   }
 
   @Test
+  void aCharacterReferenceToHalfASurrogatePairBecomesTheReplacementCharacter() {
+    Markdown.Rendered r = Markdown.render("a &#xD800; b &#55357;&#56832; c \uD83D\uDE00");
+    // Two references that spell a whole pair between them make its character.
+    assertEquals("<p>a \uFFFD b \uD83D\uDE00 c \uD83D\uDE00</p>\n", r.html());
+    assertEquals("a \uFFFD b \uD83D\uDE00 c \uD83D\uDE00", r.excerpt());
+  }
+
+  @Test
   void aListReadsAsAListInTheExcerpt() {
     assertEquals("Counts: 620 bikes · Evening peak · 3 buses", Markdown.render("Counts:\n\n- 620 bikes\n- Evening peak\n"
         + "- 3 buses").excerpt());
