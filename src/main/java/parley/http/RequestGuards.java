@@ -102,13 +102,31 @@ public final class RequestGuards {
    * A request that carries a body must say it is JSON (415 otherwise), so a form post from another site can never
    * be read as an API call.
    */
+  private static final java.util.regex.Pattern JSON_TYPE = java.util.regex.Pattern.compile("application/json\\s*(;.*)?");
+  private static final java.util.regex.Pattern CHARSET =
+      java.util.regex.Pattern.compile(";\\s*charset\\s*=\\s*\"?([^\";\\s]*)\"?", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+  /**
+   * A JSON body is read as UTF-8 (RFC 8259): a charset parameter, if any, must say so. One naming another charset
+   * (utf-16, latin1) was accepted and the body read as UTF-8 anyway, which is not what its sender meant.
+   */
+  private static boolean utf8Charset(String contentType) {
+    java.util.regex.Matcher m = CHARSET.matcher(contentType);
+    while (m.find()) {
+      String charset = m.group(1).toLowerCase(java.util.Locale.ROOT);
+      if (!charset.equals("utf-8") && !charset.equals("utf8")) return false;
+    }
+    return true;
+  }
+
   public static Handler<RoutingContext> jsonBodies() {
     return ctx -> {
       HttpMethod method = ctx.request().method();
       boolean writes = method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH;
       if (writes && hasBody(ctx)) {
         String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        if (type == null || !type.toLowerCase().strip().matches("application/json\\s*(;.*)?")) {
+        if (type == null || !JSON_TYPE.matcher(type.toLowerCase(java.util.Locale.ROOT).strip()).matches()
+            || !utf8Charset(type)) {
           ctx.fail(ProblemHandler.unsupportedMediaType());
           return;
         }

@@ -113,6 +113,16 @@ class ProblemsTest {
     Response r = api.raw("POST", "/api/posts", "Bearer " + alice.token(),
         new JsonObject().put("title", "t").put("body", "b").encode(), "application/json; charset=utf-8");
     assertEquals(201, r.status(), r.toString());
+    assertEquals(201, api.raw("POST", "/api/posts", "Bearer " + alice.token(),
+        new JsonObject().put("title", "t").put("body", "b").encode(), "application/json;charset=\"UTF-8\"").status());
+    // Another charset is not what the body is read as: refused, not misread.
+    for (String other : List.of("application/json; charset=utf-16", "application/json; charset=latin1",
+        "application/json; charset=utf-8; charset=utf-16")) {
+      Response refused = api.raw("POST", "/api/posts", "Bearer " + alice.token(),
+          new JsonObject().put("title", "t").put("body", "b").encode(), other);
+      assertProblem(refused, 415);
+    }
+    assertEquals(2, api.get("/api/posts").items().size(), "nothing stored for the refused ones");
   }
 
   @Test
