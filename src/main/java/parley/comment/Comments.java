@@ -736,7 +736,11 @@ public final class Comments {
       SqlConnection conn = box.connection();
       return lock(conn, id)
           .compose(target -> {
-            if (target.authorId() != caller.id()) throw Problem.forbidden("Only the comment's author may edit it.");
+            if (target.authorId() != caller.id()) {
+              // What the caller may not read is not there for them: a 403 would say a held comment exists.
+              if (unseen(target, caller)) throw Problem.notFound("No such comment.");
+              throw Problem.forbidden("Only the comment's author may edit it.");
+            }
             if (target.deleted()) throw Problem.conflict("The comment was deleted.");
             if (target.hidden()) throw Problem.conflict("A moderator removed this comment; it can't be edited.");
             if (target.postHidden() && !caller.isModerator()) {
@@ -770,6 +774,7 @@ public final class Comments {
       SqlConnection conn = box.connection();
       return lock(conn, id).compose(target -> {
         if (target.authorId() != caller.id() && !caller.isModerator()) {
+          if (unseen(target, caller)) throw Problem.notFound("No such comment.");
           throw Problem.forbidden("Only the comment's author or a moderator may delete it.");
         }
         if (target.deleted()) return Future.succeededFuture();
@@ -795,6 +800,11 @@ public final class Comments {
   }
 
   /** Locks the comment's post, then the comment: the same order as every other write to the thread. */
+  /** Whether someone other than its author cannot read the comment: held for review, or in a hidden thread. */
+  private static boolean unseen(Target target, Principal caller) {
+    return !caller.isModerator() && (target.pending() || target.postHidden());
+  }
+
   private static Future<Target> lock(SqlConnection conn, long id) {
     return Threads.lockOfComment(conn, id)
         .compose(found -> {

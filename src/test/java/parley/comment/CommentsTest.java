@@ -602,6 +602,36 @@ class CommentsTest {
     assertEquals(404, api.delete("/api/comments/abc", alice).status());
   }
 
+  /**
+   * A comment held for review is its author's and the moderators' to see: to anyone else an edit or a delete of it
+   * is a 404, as for a comment that is not there (a 403 would tell them it exists), and changes nothing.
+   */
+  @Test
+  void someoneElsesHeldCommentIsNotThereForAnEditOrADelete() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session mod = api.registerWithRole("mod", "moderator");
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'doubtful', 'hold', "
+        + alice.id() + ")");
+    long post = api.createPost(alice, "Thread");
+    Response held = api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "a doubtful one"));
+    assertEquals(201, held.status(), held.toString());
+    assertTrue(held.json().getBoolean("pending"));
+    long id = held.json().getLong("id");
+    long published = api.comment(alice, post, "plain words", null);
+
+    assertEquals(404, api.patch("/api/comments/" + id, bob, new JsonObject().put("body", "mine now")).status());
+    assertEquals(404, api.delete("/api/comments/" + id, bob).status());
+    assertEquals(403, api.patch("/api/comments/" + published, bob, new JsonObject().put("body", "mine now")).status(),
+        "a published comment is there for everyone: someone else's edit is refused, not unheard of");
+    assertEquals(403, api.delete("/api/comments/" + published, bob).status());
+    assertEquals("a doubtful one", api.get("/api/comments/" + id, alice).json().getString("body"), "unchanged");
+    // Its author and the moderators still reach it.
+    assertEquals(200, api.patch("/api/comments/" + id, alice, new JsonObject().put("body", "a doubtful one, edited"))
+        .status());
+    assertEquals(204, api.delete("/api/comments/" + id, mod).status());
+  }
+
   @Test
   void deletingATombstoneAgainIs204AndChangesNothing() throws Exception {
     Session alice = api.register("alice");
