@@ -204,6 +204,8 @@ final class GuardedSocket extends SockJSSocketBase {
     try {
       // The bridge's own reading, step by step (EventBusBridgeImpl.handleSocketData).
       JsonObject message = new JsonObject(frame.toString());  // as the bridge reads it: bad UTF-8 bytes replaced
+      // A type that is not a string is not one of the bridge's types (it would answer missing_address).
+      if (message.getValue("type") != null && !(message.getValue("type") instanceof String)) return "invalid_type";
       String type = message.getString("type");
       String address = message.getString("address");
       if (type == null || type.equals("ping") || address == null) return null;

@@ -219,6 +219,8 @@ class TransportTest {
       assertEquals(new JsonObject().put("type", "err").put("body", "invalid_type"), socket.next());
       socket.send(new JsonObject().put("type", 5).put("address", "x"));
       assertEquals(new JsonObject().put("type", "err").put("body", "invalid_type"), socket.next());
+      socket.send(new JsonObject().put("type", true));
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_type"), socket.next(), "not missing_address");
       socket.send(new JsonObject().put("type", "send").put("address", "parley.feed").put("replyAddress", "r".repeat(37)));
       assertEquals(new JsonObject().put("type", "err").put("body", "rejected"), socket.next());
       // What the bridge answers quietly itself is still its own to answer.
