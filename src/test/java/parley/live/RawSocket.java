@@ -104,16 +104,26 @@ final class RawSocket implements AutoCloseable {
   /** Pongs read by the drains below. */
   int pongs;
 
+  /** One frame from the server: its opcode and its payload. */
+  private record Frame(int opcode, byte[] payload) {
+  }
+
+  /** The server's next frame, pongs counted; null when the stream ended. */
+  private Frame nextFrame() throws IOException {
+    int b0 = in.read();
+    if (b0 < 0) return null;
+    Frame frame = new Frame(b0 & 0x0f, readPayload());
+    if (frame.opcode() == 0xA) pongs++;
+    return frame;
+  }
+
   /** Reads frames until the server's close frame and returns its status code (-1 if the stream just ended). */
   int drainUntilClose() throws IOException {
-    while (true) {
-      int b0 = in.read();
-      if (b0 < 0) return -1;
-      int opcode = b0 & 0x0f;
-      byte[] payload = readPayload();
-      if (opcode == 0xA) pongs++;
-      if (opcode == 0x8) return payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005;
+    for (Frame f = nextFrame(); f != null; f = nextFrame()) {
+      byte[] p = f.payload();
+      if (f.opcode() == 0x8) return p.length >= 2 ? ((p[0] & 0xff) << 8) | (p[1] & 0xff) : 1005;
     }
+    return -1;
   }
 
   /**
@@ -121,16 +131,11 @@ final class RawSocket implements AutoCloseable {
    * -1 if the WebSocket closed or the stream ended without one.
    */
   int drainUntilSockJsClose() throws IOException {
-    while (true) {
-      int b0 = in.read();
-      if (b0 < 0) return -1;
-      int opcode = b0 & 0x0f;
-      byte[] payload = readPayload();
-      if (opcode == 0xA) pongs++;
-      if (opcode == 0x8) return -1;
-      String text = new String(payload, StandardCharsets.UTF_8);
-      if (opcode == 0x1 && text.startsWith("c[")) return new io.vertx.core.json.JsonArray(text.substring(1)).getInteger(0);
+    for (Frame f = nextFrame(); f != null && f.opcode() != 0x8; f = nextFrame()) {
+      String text = new String(f.payload(), StandardCharsets.UTF_8);
+      if (f.opcode() == 0x1 && text.startsWith("c[")) return new io.vertx.core.json.JsonArray(text.substring(1)).getInteger(0);
     }
+    return -1;
   }
 
   /** Reads one message from the server (its frames up to the last fragment) and returns its text. */
