@@ -470,7 +470,7 @@ function content(c) {
     // Report and block are there when needed, not as loud as the conversation.
     actions.append(h('details', { class: 'menu' }, h('summary', { 'aria-label': `More actions for ${c.author?.username ?? 'this'} comment` }, '⋯'),
       h('div', { class: 'menu-items' },
-        h('button', { type: 'button', class: 'link', onclick: () => report('comment', c.id) }, 'Report'),
+        h('button', { type: 'button', class: 'link', onclick: (event) => fromMenu(event, () => report('comment', c.id)) }, 'Report'),
         blockButton(c.author?.username, 'link'))));
   }
   if (isMod && !isMine(c)) {
@@ -814,6 +814,17 @@ function editForm(c) {
 }
 
 // ---------- reports and blocks ----------
+
+/**
+ * Runs a "⋯" menu's item with the menu closed first and focus on its button, where a dialog the item opens gives
+ * focus back when it closes (it would go to the item, inside a closed menu, and be lost).
+ */
+function fromMenu(event, action) {
+  const menu = event.target.closest('details');
+  menu?.removeAttribute('open');
+  menu?.querySelector('summary')?.focus();
+  action();
+}
 
 function report(targetType, targetId) {
   const dialog = $('report-dialog');

@@ -796,24 +796,27 @@ public final class Comments {
   }
 
   private record Target(long authorId, long postId, boolean deleted, boolean hidden, boolean pending,
-      boolean postHidden, String body, String bodyHtml) {
+      boolean postHidden, long postAuthorId, String body, String bodyHtml) {
+  }
+
+  /**
+   * Whether someone other than its author cannot read the comment: held for review, or in a hidden thread (which its
+   * post's author still reads).
+   */
+  private static boolean unseen(Target target, Principal caller) {
+    return !caller.isModerator() && (target.pending() || target.postHidden() && target.postAuthorId() != caller.id());
   }
 
   /** Locks the comment's post, then the comment: the same order as every other write to the thread. */
-  /** Whether someone other than its author cannot read the comment: held for review, or in a hidden thread. */
-  private static boolean unseen(Target target, Principal caller) {
-    return !caller.isModerator() && (target.pending() || target.postHidden());
-  }
-
   private static Future<Target> lock(SqlConnection conn, long id) {
     return Threads.lockOfComment(conn, id)
         .compose(found -> {
-          boolean postHidden = found.orElseThrow(() -> Problem.notFound("No such comment.")).hidden();
+          Threads.Locked post = found.orElseThrow(() -> Problem.notFound("No such comment."));
           return conn.preparedQuery(LOCK_COMMENT).execute(Tuple.of(id)).map(rows -> {
             Row row = rows.iterator().next();
             return new Target(row.getLong("author_id"), row.getLong("post_id"), row.getBoolean("deleted"),
-                row.getBoolean("hidden"), row.getBoolean("pending"), postHidden, row.getString("body"),
-                row.getString("body_html"));
+                row.getBoolean("hidden"), row.getBoolean("pending"), post.hidden(), post.authorId(),
+                row.getString("body"), row.getString("body_html"));
           });
         });
   }

@@ -215,8 +215,18 @@ public final class Fields {
    * stored as a post nobody could see the name of.
    */
   static boolean hasVisibleCharacter(String s) {
-    return s.codePoints().anyMatch(cp -> !Character.isWhitespace(cp) && !Character.isSpaceChar(cp)
-        && Character.getType(cp) != Character.FORMAT && !Character.isISOControl(cp));
+    return s.codePoints().anyMatch(Fields::visible);
+  }
+
+  /**
+   * A character that shows on its own: not a space, a format or control character, a mark (which shows only on a
+   * letter), a variation selector, the Hangul fillers or the blank Braille pattern (letters that draw nothing).
+   */
+  private static boolean visible(int cp) {
+    if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || Character.isISOControl(cp)) return false;
+    int type = Character.getType(cp);
+    if (type == Character.FORMAT || type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK) return false;
+    return cp != 0x115F && cp != 0x1160 && cp != 0x3164 && cp != 0xFFA0 && cp != 0x2800;
   }
 
   private String checkText(String name, String s, int min, int max) {

@@ -31,7 +31,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>It sits just before Vert.x's handler in each HTTP/1 connection's pipeline, so it sees the decoded parts of a
  * request before Vert.x does, and Vert.x's responses on their way out: a request that was answered already (a route
- * may answer before it reads the body) is only closed. A request whose head cannot be read goes on to Vert.x, which
+ * may answer before it reads the body), or one behind another still owed its answer (pipelined), is only closed. A request whose head cannot be read goes on to Vert.x, which
  * answers it ({@link ProblemHandler#invalidRequest}).
  */
 final class UnreadableBody extends ChannelDuplexHandler {
@@ -44,8 +44,9 @@ final class UnreadableBody extends ChannelDuplexHandler {
   private static final byte[] PROBLEM = Problem.badRequest("The request's body could not be read as HTTP.")
       .toJson().encode().getBytes(StandardCharsets.UTF_8);
 
-  /** Whether a response went out for the request being read. */
-  private boolean answered;
+  /** Request heads read, and final responses (not 1xx) begun, on this connection: equal when none is owed. */
+  private long requests;
+  private long responses;
   /** Whether the connection is being closed: nothing more of it is read. */
   private boolean failed;
 
@@ -64,15 +65,18 @@ final class UnreadableBody extends ChannelDuplexHandler {
     }
     if (msg instanceof HttpRequest) {
       // A new request's head (or one that could not be read, which Vert.x answers itself).
-      answered = false;
+      requests++;
     } else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
       failed = true;
       log.debug("unreadable request body from {}: {}", ctx.channel().remoteAddress(), content.decoderResult().cause());
       ReferenceCountUtil.release(msg);
-      if (answered) {
-        ctx.close();
-      } else {
+      // The answer is this request's only if it is the one request owed one: with an earlier one still to be
+      // answered (pipelined), a 400 now would be read as that one's answer; with this one answered already, as the
+      // next's. Then the connection is only closed.
+      if (requests - responses == 1) {
         ctx.writeAndFlush(problem()).addListener(ChannelFutureListener.CLOSE);
+      } else {
+        ctx.close();
       }
       return;
     }
@@ -82,7 +86,8 @@ final class UnreadableBody extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof HttpResponse response) {
-      answered = true;
+      // A "100 Continue" is not the answer; the one that follows it is.
+      if (response.status().code() >= 200) responses++;
       if (response.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
         // A WebSocket from here on: nothing of HTTP to watch, and a live socket holds no more than it needs.
         ctx.write(msg, promise);

@@ -72,8 +72,6 @@ final class GuardedSocket extends SockJSSocketBase {
   private final FlushHold flushHold;
   /** Writes Parley's frames to a raw WebSocket's channel (null on other transports, or if it cannot be reached). */
   private final FrameWriter writer;
-  /** The socket's network channel; null where it cannot be reached. */
-  private final Channel channel;
   private boolean closed;
   /**
    * Whether this socket counts its own unsent characters. A SockJS session over its WebSocket transport (the
@@ -107,7 +105,6 @@ final class GuardedSocket extends SockJSSocketBase {
     this.meters = meters;
     this.ip = inner.remoteAddress() == null ? "unknown" : inner.remoteAddress().host();
     Channel channel = channelOf(inner);
-    this.channel = channel;
     this.flushHold = channel == null ? null : FlushHold.install(channel, meters.socketFlushes());
     if (channel != null) idleOnReadsOnly(channel, idleTimeout);
     if (channel != null) PingGuard.install(channel, this);
@@ -162,8 +159,7 @@ final class GuardedSocket extends SockJSSocketBase {
    */
   private boolean admit() {
     if (closed) return false;
-    // The channel's own bound too: the pongs Vert.x writes for the client's pings count there, not in Parley's count.
-    if (writeQueueFull() || channel != null && !channel.isWritable()) {
+    if (writeQueueFull()) {
       meters.slowConsumer(Sink.BRIDGE);
       close(BridgeSink.SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
       return false;
@@ -381,7 +377,8 @@ final class GuardedSocket extends SockJSSocketBase {
   /**
    * Admits the WebSocket's ping and pong frames as the socket's messages are admitted ({@link #admit}): each counts
    * against the socket's and its address's frame limits, and one that arrives while the socket's queue is full closes
-   * it as a slow consumer. A frame not admitted is dropped unanswered. Unchecked, a client that sent pings and never
+   * it as a slow consumer; a ping the channel itself has no room to answer is dropped. A frame not admitted is dropped
+   * unanswered. Unchecked, a client that sent pings and never
    * read the pongs made the server hold every pong: a few million pings ran the heap out in seconds (found by sending
    * them; TransportTest). Sits just after the WebSocket decoder, on the socket's event loop.
    */
@@ -401,7 +398,11 @@ final class GuardedSocket extends SockJSSocketBase {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if ((msg instanceof PingWebSocketFrame || msg instanceof PongWebSocketFrame) && !socket.admit()) {
+      // A ping the channel has no room to answer is dropped unanswered (Vert.x's pong goes to the channel, past
+      // Parley's own count on a SockJS session, whose channel keeps Netty's 64 KiB bound): the socket is not closed
+      // for it, its queue may be a replay draining to a slow but live reader.
+      if ((msg instanceof PingWebSocketFrame || msg instanceof PongWebSocketFrame)
+          && (!socket.admit() || msg instanceof PingWebSocketFrame && !ctx.channel().isWritable())) {
         ReferenceCountUtil.release(msg);
         return;
       }

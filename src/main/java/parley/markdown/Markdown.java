@@ -289,7 +289,7 @@ public final class Markdown {
         // shown as written
       }
     }
-    return cut(text, length);
+    return wellFormed(cut(text, length));
   }
 
   private static String cut(String text, int length) {

@@ -185,15 +185,21 @@ public final class Notifications {
     } else {
       rows = pool.preparedQuery(NEWEST).execute(Tuple.of(userId, page.after(), page.fetchSize()));
     }
-    return rows.map(result -> {
-      List<Notification> out = new ArrayList<>(result.size());
-      for (Row row : result) {
-        out.add(new Notification(row.getLong("id"), row.getString("kind"), Iso.format(row.getOffsetDateTime("created_at")),
-            row.getOffsetDateTime("read_at") != null, new JsonObject(row.getString("data")), row.getLong("post_id"),
-            row.getLong("comment_id"), row.getString("title"), excerpt(row.getString("body")), row.getString("actor")));
-      }
-      return out;
-    });
+    // The excerpts are Markdown parsed: up to a hundred bodies of 2,000 characters, milliseconds each when written to
+    // be slow, so on a worker, never on the event loop.
+    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    return rows.compose(result -> context == null ? Future.succeededFuture(notifications(result))
+        : context.executeBlocking(() -> notifications(result), false));
+  }
+
+  private static List<Notification> notifications(RowSet<Row> result) {
+    List<Notification> out = new ArrayList<>(result.size());
+    for (Row row : result) {
+      out.add(new Notification(row.getLong("id"), row.getString("kind"), Iso.format(row.getOffsetDateTime("created_at")),
+          row.getOffsetDateTime("read_at") != null, new JsonObject(row.getString("data")), row.getLong("post_id"),
+          row.getLong("comment_id"), row.getString("title"), excerpt(row.getString("body")), row.getString("actor")));
+    }
+    return out;
   }
 
   /** What a notification shows of its comment: the prose, not the Markdown, of its first 2,000 characters. */

@@ -75,15 +75,21 @@ public enum FeedSort {
     return this == NEW ? "p.id DESC" : key + " DESC, " + id + " DESC";
   }
 
+  /** Double.toString's forms: digits, a point and digits, and an exponent ("-12.5", "1.0E-5"). */
+  private static final java.util.regex.Pattern HOT_KEY =
+      java.util.regex.Pattern.compile("-?[0-9]{1,20}\\.[0-9]{1,20}(E-?[0-9]{1,3})?");
+
   /** Whether a key is one {@link #keyOf} could have written for this sort. */
   private boolean issued(String key) {
     try {
       return switch (this) {
         case NEW -> false;
         case HOT -> {
+          // Compared by form, not by string: Double.toString's digits differ between Java versions (JDK 19 changed
+          // them), and a cursor from one node must hold on another.
+          if (!HOT_KEY.matcher(key).matches()) yield false;
           double hot = Double.parseDouble(key);
-          yield Double.isFinite(hot) && (hot == 0 || Math.abs(hot) >= Double.MIN_NORMAL)
-              && Double.toString(hot).equals(key);
+          yield Double.isFinite(hot) && (hot == 0 || Math.abs(hot) >= Double.MIN_NORMAL);
         }
         case TOP -> Integer.toString(Integer.parseInt(key)).equals(key);
         case ACTIVE -> {

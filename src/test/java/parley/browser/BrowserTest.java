@@ -199,6 +199,10 @@ class BrowserTest {
     page.findElement(By.id("report-send")).click();
     waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("post-notice"),
         "Thank you: the moderators have your report."));
+    // The menu closed when the dialog opened, and focus came back to its button, not to an item out of sight.
+    assertTrue(page.findElements(By.cssSelector("#comment-" + commentId + " details.menu[open]")).isEmpty());
+    assertEquals(page.findElement(By.cssSelector("#comment-" + commentId + " .actions .menu > summary")),
+        page.switchTo().activeElement());
 
     // The dashboard gets it live, without a reload.
     WebElement item = waitFor(dashboard, 5)

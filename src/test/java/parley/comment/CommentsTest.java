@@ -630,6 +630,12 @@ class CommentsTest {
     assertEquals(200, api.patch("/api/comments/" + id, alice, new JsonObject().put("body", "a doubtful one, edited"))
         .status());
     assertEquals(204, api.delete("/api/comments/" + id, mod).status());
+    // In a hidden thread its post's author still reads every comment: someone else's is refused to them, not unheard of.
+    long bobs = api.comment(bob, post, "bob's words", null);
+    TestParley.sql("UPDATE posts SET hidden_at = now() WHERE id = " + post);
+    assertEquals(403, api.patch("/api/comments/" + bobs, alice, new JsonObject().put("body", "x")).status());
+    Session carol = api.register("carol");
+    assertEquals(404, api.patch("/api/comments/" + bobs, carol, new JsonObject().put("body", "x")).status());
   }
 
   @Test

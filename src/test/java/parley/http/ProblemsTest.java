@@ -291,7 +291,8 @@ class ProblemsTest {
   @Test
   void aTitleOfInvisibleCharactersIsEmpty() {
     Api.Session alice = api.register("alice");
-    for (String invisible : List.of("\u200D", "\u202E", "\u00A0\u00A0", "\u2060\u200B", "\u3000")) {
+    for (String invisible : List.of("\u200D", "\u202E", "\u00A0\u00A0", "\u2060\u200B", "\u3000", "\u3164", "\u2800",
+        "\uFE0F", "\u034F", "\u115F\u1160")) {
       Response r = api.post("/api/posts", alice, new JsonObject().put("title", invisible).put("body", "b"));
       assertProblem(r, 400);
       assertEquals(List.of("title"), r.errorFields(), invisible);
@@ -405,6 +406,33 @@ class ProblemsTest {
       }
       assertFalse(unhandled.levels().contains(Level.ERROR), unhandled.messages().toString());
       assertFalse(problems.levels().contains(Level.ERROR), problems.messages().toString());
+    }
+  }
+
+  /**
+   * An unreadable body's 400 is that request's answer only: after a "100 Continue" it still comes; behind a pipelined
+   * request still owed its answer it does not (it would be read as that one's), the connection is only closed.
+   */
+  @Test
+  void anUnreadableBodysAnswerIsNeverReadAsAnotherRequests() throws Exception {
+    String bad = "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        + "Transfer-Encoding: chunked\r\n";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", TestParley.server().running().port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write((bad + "Expect: 100-continue\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      RawHttp.Reply first = RawHttp.read(socket.getInputStream());
+      if (first.status() == 100) {
+        socket.getOutputStream().write("zz\r\n{}\r\n0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        first = RawHttp.read(socket.getInputStream());
+      }
+      assertRawProblem(first, 400);
+    }
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", TestParley.server().running().port())) {
+      socket.setSoTimeout(10_000);
+      String pipelined = "GET /api/posts HTTP/1.1\r\nHost: localhost\r\n\r\n" + bad + "\r\nzz\r\n{}\r\n0\r\n\r\n";
+      socket.getOutputStream().write(pipelined.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      RawHttp.Reply first = RawHttp.read(socket.getInputStream());
+      assertTrue(first.status() == -1 || first.status() == 200, "the GET's answer or none, never a 400: " + first);
     }
   }
 

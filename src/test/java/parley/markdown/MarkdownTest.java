@@ -143,6 +143,7 @@ class MarkdownTest {
     // Two references that spell a whole pair between them make its character.
     assertEquals("<p>a \uFFFD b \uD83D\uDE00 c \uD83D\uDE00</p>\n", r.html());
     assertEquals("a \uFFFD b \uD83D\uDE00 c \uD83D\uDE00", r.excerpt());
+    assertEquals("hi \uFFFD there", Markdown.excerptOf("hi &#xD800; there", 160), "the notifications' excerpt too");
   }
 
   @Test
