@@ -94,6 +94,11 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   public Problem toProblem(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof Problem p) return p;
+    // The client's own connection closed before its request was read whole (it went away, or its body could not
+    // be read: UnreadableBody): nobody is there to answer, and it says nothing about the database.
+    if (failure instanceof io.vertx.core.http.HttpClosedException) {
+      return Problem.badRequest("The connection closed before the request was read.");
+    }
     if (failure instanceof DecodeException) return Problem.badRequest("The request body is not valid JSON.");
     if (failure instanceof PgException pg && "23505".equals(pg.getSqlState())) {
       return Problem.conflict("That conflicts with something that already exists.");

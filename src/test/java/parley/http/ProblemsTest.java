@@ -406,6 +406,8 @@ class ProblemsTest {
       }
       assertFalse(unhandled.levels().contains(Level.ERROR), unhandled.messages().toString());
       assertFalse(problems.levels().contains(Level.ERROR), problems.messages().toString());
+      // Nor as the database unavailable: the connection that closed was the client's.
+      assertFalse(problems.levels().contains(Level.WARN), problems.messages().toString());
     }
   }
 
