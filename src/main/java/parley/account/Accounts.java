@@ -165,7 +165,8 @@ public final class Accounts {
   public Future<Session> register(String username, String email, String password) {
     boolean configuredAdmin = admin.filter(username::equalsIgnoreCase).isPresent();
     return passwords.hash(password)
-        .compose(hash -> configuredAdmin ? insertConfiguredAdmin(username, email, hash) : insert(username, email, hash, "user"))
+        .compose(hash -> configuredAdmin ? insertConfiguredAdmin(username, email, hash)
+            : insert(username, email, hash, "user"))
         .map(this::session);
   }
 

@@ -110,7 +110,7 @@ public final class Mentions {
    * Runs parsing or rendering where it belongs: on a worker thread when the texts come to {@link #OFF_LOOP_FROM}
    * characters or more and this is an event loop, else here and now.
    */
-  static <T> Future<T> offLoop(int length, Callable<T> work) {
+  public static <T> Future<T> offLoop(int length, Callable<T> work) {
     Context context = Vertx.currentContext();
     if (length >= OFF_LOOP_FROM && context != null && context.isEventLoopContext()) {
       return context.executeBlocking(work, false);

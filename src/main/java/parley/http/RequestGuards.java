@@ -6,6 +6,11 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /** Checks every API request must pass before any feature sees it. */
 public final class RequestGuards {
 
@@ -32,7 +37,7 @@ public final class RequestGuards {
    * and proxies (Vert.x reads the first, a proxy in front may read the last), as with a query parameter or a JSON
    * field named twice. RFC 9112 requires a 400 for a second Host.
    */
-  private static final java.util.List<String> ONCE = java.util.List.of("Host", "Authorization", "Origin", "Content-Type",
+  private static final List<String> ONCE = List.of("Host", "Authorization", "Origin", "Content-Type",
       "Idempotency-Key", "Last-Event-ID");
 
   /**
@@ -102,18 +107,18 @@ public final class RequestGuards {
    * A request that carries a body must say it is JSON (415 otherwise), so a form post from another site can never
    * be read as an API call.
    */
-  private static final java.util.regex.Pattern JSON_TYPE = java.util.regex.Pattern.compile("application/json\\s*(;.*)?");
-  private static final java.util.regex.Pattern CHARSET =
-      java.util.regex.Pattern.compile(";\\s*charset\\s*=\\s*\"?([^\";\\s]*)\"?", java.util.regex.Pattern.CASE_INSENSITIVE);
+  private static final Pattern JSON_TYPE = Pattern.compile("application/json\\s*(;.*)?");
+  private static final Pattern CHARSET =
+      Pattern.compile(";\\s*charset\\s*=\\s*\"?([^\";\\s]*)\"?", Pattern.CASE_INSENSITIVE);
 
   /**
    * A JSON body is read as UTF-8 (RFC 8259): a charset parameter, if any, must say so. One naming another charset
    * (utf-16, latin1) was accepted and the body read as UTF-8 anyway, which is not what its sender meant.
    */
   private static boolean utf8Charset(String contentType) {
-    java.util.regex.Matcher m = CHARSET.matcher(contentType);
+    Matcher m = CHARSET.matcher(contentType);
     while (m.find()) {
-      String charset = m.group(1).toLowerCase(java.util.Locale.ROOT);
+      String charset = m.group(1).toLowerCase(Locale.ROOT);
       if (!charset.equals("utf-8") && !charset.equals("utf8")) return false;
     }
     return true;
@@ -125,7 +130,7 @@ public final class RequestGuards {
       boolean writes = method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH;
       if (writes && hasBody(ctx)) {
         String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-        if (type == null || !JSON_TYPE.matcher(type.toLowerCase(java.util.Locale.ROOT).strip()).matches()
+        if (type == null || !JSON_TYPE.matcher(type.toLowerCase(Locale.ROOT).strip()).matches()
             || !utf8Charset(type)) {
           ctx.fail(ProblemHandler.unsupportedMediaType());
           return;

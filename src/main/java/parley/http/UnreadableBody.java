@@ -31,8 +31,8 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>It sits just before Vert.x's handler in each HTTP/1 connection's pipeline, so it sees the decoded parts of a
  * request before Vert.x does, and Vert.x's responses on their way out: a request that was answered already (a route
- * may answer before it reads the body), or one behind another still owed its answer (pipelined), is only closed. A request whose head cannot be read goes on to Vert.x, which
- * answers it ({@link ProblemHandler#invalidRequest}).
+ * may answer before it reads the body), or one behind another still owed its answer (pipelined), is only closed. A
+ * request whose head cannot be read goes on to Vert.x, which answers it ({@link ProblemHandler#invalidRequest}).
  */
 final class UnreadableBody extends ChannelDuplexHandler {
 
@@ -53,8 +53,8 @@ final class UnreadableBody extends ChannelDuplexHandler {
   /** Puts the handler in an HTTP/1 connection's pipeline; other pipelines (none today) are left as they are. */
   static void install(Channel channel) {
     ChannelPipeline pipeline = channel.pipeline();
-    if (pipeline.get(VERTX_HANDLER) == null || pipeline.get(VERTX_DECODER) == null || pipeline.get(NAME) != null) return;
-    pipeline.addBefore(VERTX_HANDLER, NAME, new UnreadableBody());
+    boolean http1 = pipeline.get(VERTX_HANDLER) != null && pipeline.get(VERTX_DECODER) != null;
+    if (http1 && pipeline.get(NAME) == null) pipeline.addBefore(VERTX_HANDLER, NAME, new UnreadableBody());
   }
 
   @Override

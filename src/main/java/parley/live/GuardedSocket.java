@@ -192,7 +192,8 @@ final class GuardedSocket extends SockJSSocketBase {
   /**
    * The error the bridge would answer this frame with where it would also log the client's words at ERROR (an
    * unknown type) or a warning (a register the socket's registrations refuse: {@link #registerRefusal}): answered
-   * here the same way, and nothing is logged, so no client can fill the log or write lines of its own into it. Null for a frame the bridge should read (it answers a frame that is not JSON, or lacks a
+   * here the same way, and nothing is logged, so no client can fill the log or write lines of its own into it. Null
+   * for a frame the bridge should read (it answers a frame that is not JSON, or lacks a
    * type or an address, without logging; a send or publish, whatever its reply address, is refused by
    * BridgeRoutes before the bridge looks at it).
    */
@@ -378,9 +379,9 @@ final class GuardedSocket extends SockJSSocketBase {
    * Admits the WebSocket's ping and pong frames as the socket's messages are admitted ({@link #admit}): each counts
    * against the socket's and its address's frame limits, and one that arrives while the socket's queue is full closes
    * it as a slow consumer; a ping the channel itself has no room to answer is dropped. A frame not admitted is dropped
-   * unanswered. Unchecked, a client that sent pings and never
-   * read the pongs made the server hold every pong: a few million pings ran the heap out in seconds (found by sending
-   * them; TransportTest). Sits just after the WebSocket decoder, on the socket's event loop.
+   * unanswered. Unchecked, a client that sent pings and never read the pongs made the server hold every pong: a few
+   * million pings ran the heap out in seconds (found by sending them; TransportTest). Sits just after the WebSocket
+   * decoder, on the socket's event loop.
    */
   static final class PingGuard extends ChannelInboundHandlerAdapter {
 

@@ -262,9 +262,8 @@ public final class Markdown {
       public void visit(ListItem item) {
         // A list's items read as a list on one line: "620 bikes · Evening peak", not "620 bikes Evening peak".
         // A nested list's first item follows its parent item's words the same way.
-        if (item.getPrevious() != null || item.getParent() != null && item.getParent().getParent() instanceof ListItem) {
-          sb.append("· ");
-        }
+        boolean nested = item.getParent() != null && item.getParent().getParent() instanceof ListItem;
+        if (item.getPrevious() != null || nested) sb.append("· ");
         visitChildren(item);
       }
     });
@@ -310,19 +309,23 @@ public final class Markdown {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (Character.isSurrogate(c)) {
-        boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
-        if (!paired) return replaceLoneSurrogates(s);
+        if (!pairedAt(s, i)) return replaceLoneSurrogates(s);
         i++;
       }
     }
     return s;
   }
 
+  /** Whether a whole surrogate pair starts at {@code i}. */
+  private static boolean pairedAt(String s, int i) {
+    return Character.isHighSurrogate(s.charAt(i)) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+  }
+
   private static String replaceLoneSurrogates(String s) {
     StringBuilder sb = new StringBuilder(s.length());
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      if (pairedAt(s, i)) {
         sb.append(c).append(s.charAt(++i));
       } else {
         sb.append(Character.isSurrogate(c) ? '\uFFFD' : c);

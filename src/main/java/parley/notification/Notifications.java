@@ -185,11 +185,13 @@ public final class Notifications {
     } else {
       rows = pool.preparedQuery(NEWEST).execute(Tuple.of(userId, page.after(), page.fetchSize()));
     }
-    // The excerpts are Markdown parsed: up to a hundred bodies of 2,000 characters, milliseconds each when written to
-    // be slow, so on a worker, never on the event loop.
-    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
-    return rows.compose(result -> context == null ? Future.succeededFuture(notifications(result))
-        : context.executeBlocking(() -> notifications(result), false));
+    // The excerpts are Markdown parsed (up to a hundred bodies of 2,000 characters): off the event loop when long,
+    // as every other parse is.
+    return rows.compose(result -> {
+      int length = 0;
+      for (Row row : result) length += row.getString("body") == null ? 0 : row.getString("body").length();
+      return parley.account.Mentions.offLoop(length, () -> notifications(result));
+    });
   }
 
   private static List<Notification> notifications(RowSet<Row> result) {

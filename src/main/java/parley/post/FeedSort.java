@@ -115,7 +115,7 @@ public enum FeedSort {
 
   /**
    * Adds $4 (id), $5 (key) and $6 (period start) as the sort uses them, checking the key is one this sort issued:
-   * exactly as {@link #keyOf} writes it (so another sort's key, another script's digits, a trailing NUL or a sign
+   * in the form {@link #keyOf} writes it (so another sort's key, another script's digits, a trailing NUL or a sign
    * are refused) and within what PostgreSQL reads (a forged key of 1e309, or the year 0, was a 500 from the query).
    */
   Tuple cursor(Tuple args, Page page, Period period) {
