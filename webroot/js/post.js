@@ -7,7 +7,7 @@
 import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
-import { h, time, exact, userLink, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref } from './ui.js';
+import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref } from './ui.js';
 import { moderateMenu, moderationLine } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
@@ -52,7 +52,7 @@ function renderPost(p) {
   document.title = `${p.title} · Parley`;
   $('post').hidden = false;
   $('post-title').textContent = p.title;
-  $('post-meta').replaceChildren('by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' ', exact(p.createdAt),
+  $('post-meta').replaceChildren('by ', userLink(p.author?.username), ...authorBadges(p.author), ' · ', time(p.createdAt), ' ', exact(p.createdAt),
     ...editedMark('post', p), p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
     p.pending ? ' · ' : '', p.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : '',
     p.locked ? ' · ' : '', p.locked ? h('span', { class: 'badge' }, 'locked') : '');
@@ -447,7 +447,8 @@ function content(c) {
   const parent = c.parentId ? comments.get(c.parentId) : null;
   const answers = parent && parent.depth >= MAX_DEPTH
     ? [h('span', { class: 'answers' }, ' ↳ replying to ', parent.data.author?.username ?? 'a comment')] : [];
-  box.append(h('p', { class: 'meta' }, foldButton(c), userLink(c.author?.username), ...answers, ' · ', time(c.createdAt), ' ', exact(c.createdAt),
+  box.append(h('p', { class: 'meta' }, foldButton(c), userLink(c.author?.username),
+    ...authorBadges(c.author, current?.author?.username), ...answers, ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
     c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
   const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c), 'comment') : null;

@@ -68,6 +68,23 @@ export function userLink(username) {
   return username ? h('a', { href: `/u/${encodeURIComponent(username)}` }, username) : h('span', {}, 'someone');
 }
 
+/** What a role is called on a badge; a member has no badge. */
+export const ROLE_NAMES = { moderator: 'Moderator', admin: 'Admin' };
+
+/**
+ * The badges after an author's name: their role if they are staff (as it is now: the server reads it with the
+ * content), and "OP" when they wrote the thread's post ({@code postAuthor}, on comments only).
+ */
+export function authorBadges(author, postAuthor) {
+  const out = [];
+  const role = ROLE_NAMES[author?.role];
+  if (role) out.push(' ', h('span', { class: 'badge staff', title: `A ${role.toLowerCase()} of this community` }, role));
+  if (author?.username && author.username === postAuthor) {
+    out.push(' ', h('span', { class: 'badge op', title: 'Wrote the post' }, 'OP'));
+  }
+  return out;
+}
+
 export function domain(url) {
   try { return new URL(url).hostname.replace(/^www\./, ''); } catch { return url; }
 }

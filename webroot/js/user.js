@@ -1,7 +1,7 @@
 /** A profile: the user's bio, posts and comments, and follow or block for signed-in readers. */
 import { get, put, del } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, setBodyHtml, refreshTimes, plural } from './ui.js';
+import { h, time, renderHeader, setBodyHtml, refreshTimes, plural, ROLE_NAMES } from './ui.js';
 
 const username = decodeURIComponent(location.pathname.split('/')[2] || '');
 const $ = (id) => document.getElementById(id);
@@ -52,7 +52,7 @@ async function start() {
   document.title = `${profile.username} · Parley`;
   $('profile-name').textContent = profile.username;
   // A member is a member (no word for it); moderators and admins are badged.
-  const role = { moderator: 'Moderator', admin: 'Admin' }[profile.role];
+  const role = ROLE_NAMES[profile.role];
   $('profile-meta').replaceChildren(...(role ? [h('span', { class: 'badge' }, role), ' · '] : []), 'Joined ',
     time(profile.createdAt),
     ` · ${plural(profile.postCount, 'post')} · ${plural(profile.commentCount, 'comment')}`);

@@ -12,18 +12,20 @@ import java.time.OffsetDateTime;
  * A comment as readers see it. A deleted comment is a tombstone: it keeps its id, parent and time so replies keep
  * their place, but its body and author are gone.
  */
-public record Comment(long id, long postId, Long parentId, long authorId, String author, String body, String bodyHtml,
+public record Comment(long id, long postId, Long parentId, long authorId, String author, String authorRole,
+    String body, String bodyHtml,
     OffsetDateTime createdAt, OffsetDateTime editedAt, boolean deleted, boolean hidden, boolean pending, int upvotes,
     int downvotes, double best) {
 
-  /** The columns {@link #fromRow} reads; {@code c} is comments and {@code u} its author. */
-  static final String COLUMNS = "c.id, c.post_id, c.parent_id, c.author_id, u.username, c.body, c.body_html, "
+  /** The columns {@link #fromRow} reads; {@code c} is comments and {@code u} its author (their role as it is now). */
+  static final String COLUMNS = "c.id, c.post_id, c.parent_id, c.author_id, u.username, u.role AS author_role, "
+      + "c.body, c.body_html, "
       + "c.created_at, c.edited_at, c.deleted_at IS NOT NULL AS deleted, c.hidden_at IS NOT NULL AS hidden, "
       + "c.pending_at IS NOT NULL AS pending, c.upvotes, c.downvotes, c.best";
 
   static Comment fromRow(Row row) {
     return new Comment(row.getLong("id"), row.getLong("post_id"), row.getLong("parent_id"), row.getLong("author_id"),
-        row.getString("username"), row.getString("body"), row.getString("body_html"),
+        row.getString("username"), row.getString("author_role"), row.getString("body"), row.getString("body_html"),
         row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"), row.getBoolean("deleted"),
         row.getBoolean("hidden"), row.getBoolean("pending"), row.getInteger("upvotes"), row.getInteger("downvotes"),
         row.getDouble("best"));
@@ -35,7 +37,7 @@ public record Comment(long id, long postId, Long parentId, long authorId, String
         .put("id", id)
         .put("postId", postId)
         .put("parentId", parentId)
-        .put("author", deleted ? null : new JsonObject().put("username", author))
+        .put("author", deleted ? null : new JsonObject().put("username", author).put("role", authorRole))
         .put("body", deleted ? null : body)
         .put("bodyHtml", deleted ? null : bodyHtml)
         .put("createdAt", Iso.format(createdAt))

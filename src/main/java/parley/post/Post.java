@@ -11,16 +11,16 @@ import java.util.List;
 
 /** A post as readers see it. */
 public record Post(long id, long authorId, String title, String description, String body, String bodyHtml, String excerpt,
-    List<String> sources, String author, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount,
+    List<String> sources, String author, String authorRole, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount,
     boolean hidden, boolean locked, boolean pending, int upvotes, int downvotes, List<String> tags, double hot,
     OffsetDateTime lastActivityAt) {
 
   /**
-   * The columns {@link #fromRow} reads; {@code p} is posts, {@code u} its author and {@code pa} its activity (joined
-   * by {@link #ACTIVITY}); public for read models.
+   * The columns {@link #fromRow} reads; {@code p} is posts, {@code u} its author (their role as it is now, a badge
+   * beside their name) and {@code pa} its activity (joined by {@link #ACTIVITY}); public for read models.
    */
   public static final String COLUMNS = "p.id, p.author_id, p.title, p.description, p.body, p.body_html, p.excerpt, p.sources, u.username, "
-      + "p.created_at, p.edited_at, pa.comment_count, p.hidden_at IS NOT NULL AS hidden, "
+      + "u.role AS author_role, p.created_at, p.edited_at, pa.comment_count, p.hidden_at IS NOT NULL AS hidden, "
       + "p.locked_at IS NOT NULL AS locked, p.pending_at IS NOT NULL AS pending, p.upvotes, p.downvotes, p.tags, "
       + "p.hot, pa.last_activity_at";
 
@@ -31,7 +31,7 @@ public record Post(long id, long authorId, String title, String description, Str
     return new Post(row.getLong("id"), row.getLong("author_id"), row.getString("title"), row.getString("description"),
         row.getString("body"),
         row.getString("body_html"), row.getString("excerpt"), Arrays.asList(row.getArrayOfStrings("sources")),
-        row.getString("username"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"),
+        row.getString("username"), row.getString("author_role"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"),
         row.getInteger("comment_count"), row.getBoolean("hidden"), row.getBoolean("locked"),
         row.getBoolean("pending"), row.getInteger("upvotes"), row.getInteger("downvotes"),
         Arrays.asList(row.getArrayOfStrings("tags")), row.getDouble("hot"), row.getOffsetDateTime("last_activity_at"));
@@ -61,7 +61,7 @@ public record Post(long id, long authorId, String title, String description, Str
         .put("body", body)
         .put("bodyHtml", bodyHtml)
         .put("sources", new JsonArray(sources))
-        .put("author", new JsonObject().put("username", author))
+        .put("author", new JsonObject().put("username", author).put("role", authorRole))
         .put("createdAt", Iso.format(createdAt))
         .put("editedAt", Iso.format(editedAt))
         .put("commentCount", commentCount)
@@ -78,7 +78,7 @@ public record Post(long id, long authorId, String title, String description, Str
         .put("id", id)
         .put("title", title)
         .put("description", description)
-        .put("author", new JsonObject().put("username", author))
+        .put("author", new JsonObject().put("username", author).put("role", authorRole))
         .put("createdAt", Iso.format(createdAt))
         .put("editedAt", Iso.format(editedAt))
         .put("commentCount", commentCount)

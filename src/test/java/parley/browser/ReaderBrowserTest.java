@@ -192,6 +192,28 @@ class ReaderBrowserTest {
   }
 
   @Test
+  void badgesSayWhoWroteThePostAndWhoIsStaffEvenOnCommentsThatArriveLive() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session mona = api.registerWithRole("mona", "moderator");
+    long postId = api.createPost(alice, "Badges");
+    long byAlice = api.comment(alice, postId, "the author answers", null);
+    long byBob = api.comment(bob, postId, "a member asks", byAlice);
+
+    WebDriver page = browsers.open("reader");
+    openPost(page, base, postId);
+    String badges = "return [...document.querySelectorAll('#comment-%d > .content > .meta .badge')]"
+        + ".map(b => b.className + ':' + b.textContent).join(',');";
+    assertEquals("badge op:OP", js(page, badges.formatted(byAlice)));
+    assertEquals("", js(page, badges.formatted(byBob)));
+    // The post's own line names its author without an OP badge: it is theirs already.
+    assertEquals(0L, js(page, "return document.querySelectorAll('#post-meta .badge').length;"));
+    long byMona = api.comment(mona, postId, "a moderator steps in", byBob);
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.id("comment-" + byMona)));
+    assertEquals("badge staff:Moderator", js(page, badges.formatted(byMona)));
+  }
+
+  @Test
   void foldingACommentHidesItsRepliesCountsArrivalsAndIsRememberedUntilALinkOpensIt() {
     Session alice = api.register("alice");
     long postId = api.createPost(alice, "Folding");

@@ -69,7 +69,7 @@ class CommentsTest {
     assertEquals(post, c.getLong("postId"));
     assertTrue(c.containsKey("parentId"));
     assertNull(c.getValue("parentId"));
-    assertEquals(new JsonObject().put("username", "bob"), c.getJsonObject("author"));
+    assertEquals(new JsonObject().put("username", "bob").put("role", "user"), c.getJsonObject("author"));
     assertEquals("I *agree*", c.getString("body"));
     assertEquals("<p>I <em>agree</em></p>\n", c.getString("bodyHtml"));
     assertTrue(c.getString("createdAt").endsWith("Z"), c.getString("createdAt"));
@@ -272,7 +272,7 @@ class CommentsTest {
     JsonObject reply = r.item(c2);
     assertEquals(post, reply.getLong("postId"));
     assertEquals(c1, reply.getLong("parentId"));
-    assertEquals(new JsonObject().put("username", "bob"), reply.getJsonObject("author"));
+    assertEquals(new JsonObject().put("username", "bob").put("role", "user"), reply.getJsonObject("author"));
     assertEquals("second", reply.getString("body"));
     assertEquals("<p>second</p>\n", reply.getString("bodyHtml"));
     assertNotNull(reply.getString("createdAt"));
@@ -555,7 +555,7 @@ class CommentsTest {
     assertEquals(middle, reply.getLong("parentId"), "the reply still points at the tombstone");
     assertEquals(false, reply.getBoolean("deleted"));
     assertEquals("leaf", reply.getString("body"));
-    assertEquals(new JsonObject().put("username", "alice"), reply.getJsonObject("author"));
+    assertEquals(new JsonObject().put("username", "alice").put("role", "user"), reply.getJsonObject("author"));
     assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE id = " + leaf + " AND parent_id = " + middle));
   }
 

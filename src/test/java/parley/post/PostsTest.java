@@ -68,7 +68,7 @@ class PostsTest {
     assertEquals("Some *Markdown* here", p.getString("body"));
     assertEquals("<p>Some <em>Markdown</em> here</p>\n", p.getString("bodyHtml"));
     assertEquals(new JsonArray().add("https://example.org/a").add("http://example.com/b?c=d"), p.getJsonArray("sources"));
-    assertEquals(new JsonObject().put("username", "alice"), p.getJsonObject("author"));
+    assertEquals(new JsonObject().put("username", "alice").put("role", "user"), p.getJsonObject("author"));
     assertTrue(p.getString("createdAt").endsWith("Z"), p.getString("createdAt"));
     assertTrue(p.containsKey("editedAt"));
     assertNull(p.getValue("editedAt"));
@@ -286,7 +286,7 @@ class PostsTest {
     assertTrue(r.json().containsKey("nextCursor"));
     JsonObject item = r.items().getJsonObject(0);
     assertEquals("Second", item.getString("title"));
-    assertEquals(new JsonObject().put("username", "bob"), item.getJsonObject("author"));
+    assertEquals(new JsonObject().put("username", "bob").put("role", "user"), item.getJsonObject("author"));
     assertNotNull(item.getString("createdAt"));
     assertTrue(item.containsKey("editedAt"));
     assertEquals(0, item.getInteger("commentCount"));

@@ -259,6 +259,23 @@ class ReadCacheSafetyTest {
   }
 
   @Test
+  void anAuthorMadeModeratorIsBadgedEverywhereAtOnceAndUnbadgedWhenTheRoleGoes() throws Exception {
+    Session root = api.registerWithRole("root", "admin");
+    warm();
+    assertEquals("user", api.get("/api/posts/" + post).json().getJsonObject("author").getString("role"));
+    assertEquals(204, api.put("/api/admin/users/alice/role", root, new JsonObject().put("role", "moderator")).status());
+    assertFresh("author made moderator");
+    assertEquals("moderator", api.get("/api/posts/" + post).json().getJsonObject("author").getString("role"));
+    assertEquals("moderator", api.get("/api/posts/" + post + "/comments?limit=200").item(aliceComment)
+        .getJsonObject("author").getString("role"));
+    warm();
+    assertEquals(204, api.put("/api/admin/users/alice/role", root, new JsonObject().put("role", "user")).status());
+    assertFresh("moderator role taken back");
+    assertEquals("user", api.get("/api/posts/" + post + "/comments?limit=200").item(aliceComment)
+        .getJsonObject("author").getString("role"));
+  }
+
+  @Test
   void aReaderWhoBlockedAnAuthorNeverGetsTheAnonymousPage() throws Exception {
     Session carol = api.register("carol");
     assertEquals(204, api.put("/api/me/blocks/bob", carol, new JsonObject()).status());
