@@ -6,6 +6,7 @@
 import { get, post } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
+import { suggestMentions } from './mentions.js';
 import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus } from './ui.js';
 
 const feed = document.getElementById('feed');
@@ -326,6 +327,7 @@ function composer() {
   const form = document.getElementById('post-form');
   const preview = document.getElementById('preview');
   if (view.tag && TAG.test(view.tag)) form.elements.tags.value = view.tag; // writing in a tag's view
+  suggestMentions(form.elements.body);
   document.getElementById('preview-button').addEventListener('click', async () => {
     const body = form.elements.body.value;
     if (!body.trim()) return;

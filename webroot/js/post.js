@@ -7,6 +7,7 @@
 import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
+import { suggestMentions } from './mentions.js';
 import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref } from './ui.js';
 import { moderateMenu, moderationLine } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
@@ -43,6 +44,10 @@ const THREAD_SORTS = ['best', 'new', 'old'];
  * open reports), from GET /api/mod/posts/{id}/moderation, read again when the thread's moderation or its reports change.
  */
 const modFacts = { post: null, comments: new Map() };
+/** The thread's people to offer first when someone types an @name: the newest commenters, then the post's author. */
+const threadPeople = () => [...comments.values()].map((c) => c.data).filter((d) => d.author?.username)
+  .sort((a, b) => b.id - a.id).map((d) => d.author.username).concat(current?.author?.username ?? [])
+  .filter((name) => name !== me?.username);
 let threadSort = THREAD_SORTS.includes(localStorage.getItem(THREAD_SORT_KEY)) ? localStorage.getItem(THREAD_SORT_KEY) : 'old';
 
 // ---------- the post ----------
@@ -230,6 +235,7 @@ function editPost(p) {
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'),
       h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
   form.elements.body.value = p.body;
+  suggestMentions(form.elements.body, threadPeople);
   form.elements.sources.value = (p.sources || []).join('\n');
   form.elements.tags.value = (p.tags || []).join(', ');
   form.addEventListener('submit', async (event) => {
@@ -782,6 +788,7 @@ function replyForm(parent) {
     }
   });
   holder.append(form);
+  suggestMentions(form.elements.body, threadPeople);
   form.elements.body.focus();
 }
 
@@ -800,6 +807,7 @@ function editForm(c) {
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'),
       h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
   form.elements.body.value = c.body;
+  suggestMentions(form.elements.body, threadPeople);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
@@ -1038,6 +1046,7 @@ async function start() {
   await loadModeration();
   const since = Math.min(p.seq, commentsSeq);
   const form = $('comment-form');
+  suggestMentions(form.elements.body, threadPeople);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);

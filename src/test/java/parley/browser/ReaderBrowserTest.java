@@ -382,6 +382,43 @@ class ReaderBrowserTest {
   }
 
   @Test
+  void typingAnAtNameSuggestsTheThreadsPeopleFirstThenAccountsAndTheKeyboardTakesOne() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    api.register("mona");
+    api.register("monica");
+    Session carol = api.register("carol");
+    long postId = api.createPost(alice, "Mentions");
+    api.comment(bob, postId, "bob was here", null);
+    WebDriver page = browsers.open("carol");
+    signIn(page, base, carol);
+    openPost(page, base, postId);
+    WebElement box = page.findElement(By.id("comment-body"));
+    String options = "return [...document.querySelectorAll('#comment-form .mention-list:not([hidden]) li')]"
+        + ".map(li => li.textContent + (li.getAttribute('aria-selected') === 'true' ? '*' : '')).join(',');";
+    box.sendKeys("Thanks @b");
+    // bob is in the thread; the search adds no one else whose name starts so.
+    waitFor(page, 5).until(d -> "@bob*".equals(js(d, options)));
+    box.sendKeys(Keys.ENTER);
+    assertEquals("Thanks @bob ", box.getDomProperty("value"), "Enter takes the choice, no new line");
+    box.sendKeys("and @mo");
+    waitFor(page, 5).until(d -> "@mona*,@monica".equals(js(d, options)));
+    assertEquals(box.getDomAttribute("aria-activedescendant"),
+        page.findElement(By.cssSelector("#comment-form .mention-list li[aria-selected=true]")).getDomAttribute("id"));
+    box.sendKeys(Keys.ARROW_DOWN);
+    assertEquals("@mona,@monica*", js(page, options));
+    box.sendKeys(Keys.TAB);
+    box.sendKeys("and @al");
+    waitFor(page, 5).until(d -> "@alice*".equals(js(d, options)));
+    box.sendKeys(Keys.ESCAPE);
+    assertEquals("", js(page, options), "Escape closes the list and keeps the text");
+    box.sendKeys(" too");
+    assertEquals("Thanks @bob and @monica and @al too", box.getDomProperty("value"));
+    page.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
+    waitFor(page, 5).until(d -> d.findElements(By.cssSelector("#comments a[href='/u/monica']")).size() == 1);
+  }
+
+  @Test
   void afterAReplyFromTheKeyboardFocusIsOnTheNewReply() {
     Session alice = api.register("alice");
     Session bob = api.register("bob");

@@ -1,0 +1,121 @@
+/**
+ * Suggestions for the @name being typed in a text field: people in the thread first, then the server's accounts by
+ * prefix (GET /api/search?type=users). The field (a textbox: a textarea may take no combobox role) controls a
+ * listbox under it and names the chosen option as its active descendant, as GitHub's text expander does; Up and
+ * Down choose, Enter or Tab takes the choice, Escape closes the list, and a click takes any suggestion. A suggestion
+ * is a help, never a need: a failed or slow search only leaves the list as it was.
+ */
+import { get } from './api.js';
+import { h } from './ui.js';
+
+/** The @name just before the caret: after a start, a space or punctuation, as the server's mentions are read. */
+const TYPING = /(?:^|[^A-Za-z0-9_@-])@([A-Za-z0-9_-]{1,30})$/;
+/** Suggestions shown at most. */
+const SHOWN = 6;
+/** Typing pauses this long before the server is asked. */
+const PAUSE_MS = 150;
+
+let lists = 0;
+
+/**
+ * @param {HTMLTextAreaElement|HTMLInputElement} field
+ * @param {() => string[]} [nearby] names to offer first (the thread's people, most recent first)
+ */
+export function suggestMentions(field, nearby = () => []) {
+  const list = h('ul', { class: 'mention-list', role: 'listbox', id: `mention-list-${++lists}`,
+    'aria-label': 'People to mention', hidden: true });
+  field.after(list);
+  field.setAttribute('aria-autocomplete', 'list');
+  field.setAttribute('aria-controls', list.id);
+  let names = [];
+  let active = -1;
+  let timer;
+  let asked = 0;
+
+  const close = () => {
+    clearTimeout(timer);
+    asked++;
+    names = [];
+    active = -1;
+    list.hidden = true;
+    list.replaceChildren();
+    field.removeAttribute('aria-activedescendant');
+  };
+
+  const choose = (index) => {
+    active = index;
+    [...list.children].forEach((li, i) => li.setAttribute('aria-selected', String(i === index)));
+    if (index >= 0) field.setAttribute('aria-activedescendant', `${list.id}-${index}`);
+    else field.removeAttribute('aria-activedescendant');
+  };
+
+  const show = (found) => {
+    names = found.slice(0, SHOWN);
+    if (names.length === 0) return close();
+    list.replaceChildren(...names.map((name, i) => h('li', { id: `${list.id}-${i}`, role: 'option',
+      'aria-selected': 'false',
+      // mousedown, not click: the field keeps its focus (and its caret) while the choice is taken.
+      onmousedown: (event) => { event.preventDefault(); take(i); } }, `@${name}`)));
+    list.hidden = false;
+    choose(Math.min(Math.max(active, 0), names.length - 1));
+  };
+
+  const take = (index) => {
+    const typed = TYPING.exec(field.value.slice(0, field.selectionStart));
+    if (!typed || !names[index]) return close();
+    const end = field.selectionStart;
+    const start = end - typed[1].length;
+    const after = field.value.slice(end);
+    const inserted = names[index] + (after.startsWith(' ') ? '' : ' ');
+    field.value = field.value.slice(0, start) + inserted + after;
+    field.selectionStart = field.selectionEnd = start + inserted.length;
+    close();
+    field.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+
+  field.addEventListener('input', () => {
+    const typed = TYPING.exec(field.value.slice(0, field.selectionStart));
+    if (!typed) return close();
+    const prefix = typed[1].toLowerCase();
+    const local = unique(nearby().filter((name) => name.toLowerCase().startsWith(prefix)));
+    if (local.length) show(local);
+    clearTimeout(timer);
+    const mine = ++asked;
+    timer = setTimeout(async () => {
+      try {
+        const page = await get(`/api/search?type=users&q=${encodeURIComponent(typed[1])}&limit=${SHOWN}`);
+        if (mine === asked) show(unique([...local, ...page.items.map((user) => user.username)]));
+      } catch {
+        // Nothing to suggest from the server this time; what the thread offered stays.
+      }
+    }, PAUSE_MS);
+  });
+
+  field.addEventListener('keydown', (event) => {
+    if (list.hidden) return;
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      const step = event.key === 'ArrowDown' ? 1 : -1;
+      choose((active + step + names.length) % names.length);
+    } else if ((event.key === 'Enter' || event.key === 'Tab') && active >= 0 && !event.shiftKey) {
+      event.preventDefault();
+      take(active);
+    } else if (event.key === 'Escape') {
+      // Only the list closes, not the form or the dialog around the field.
+      event.preventDefault();
+      event.stopPropagation();
+      close();
+    }
+  });
+  field.addEventListener('blur', close);
+}
+
+function unique(names) {
+  const seen = new Set();
+  return names.filter((name) => {
+    const key = name.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
