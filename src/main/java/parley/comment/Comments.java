@@ -790,7 +790,7 @@ public final class Comments {
         if (target.hidden() || target.pending()) return tombstone.mapEmpty();
         return tombstone
             .compose(v -> Threads.recount(conn, target.postId(), -1))
-            .compose(box::publish);
+            .compose(stats -> stats.isPresent() ? box.publish(stats.get()) : Future.succeededFuture());
       });
     });
   }

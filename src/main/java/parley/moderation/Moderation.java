@@ -205,7 +205,7 @@ public final class Moderation {
           Changed changed = new Changed(action, id, row.getLong("post_id"), row.getLong("author_id"), reason);
           boolean counts = action.countDelta != 0 && !row.getBoolean("deleted");
           Future<Optional<Publication>> stats = counts
-              ? Threads.recount(conn, changed.postId, action.countDelta).map(Optional::of)
+              ? Threads.recount(conn, changed.postId, action.countDelta)
               : Future.succeededFuture(Optional.empty());
           return stats.compose(count -> settle(box, changed, actor)
               .compose(reportIds -> AuditLog.append(conn, actor, action.auditName(), action.target.wireName(), id,

@@ -267,7 +267,8 @@ public final class Posts {
       return lockForAuthor(conn, id, caller, true, "retag")
           .compose(authorId -> conn.preparedQuery(SET_TAGS).execute(Tuple.tuple().addLong(id).addArrayOfString(tags.toArray(String[]::new))))
           .compose(v -> findIn(conn, id))
-          .compose(post -> post.pending() ? Future.succeededFuture(post)
+          // A hidden or pending post has no public readers: its tags are news to no one on the feed or the thread.
+          .compose(post -> post.restricted() ? Future.succeededFuture(post)
               : box.publish(Publication.of(EventType.POST_EDITED, post.authorId(), post.toJson())
                   .onThread(id).forFeed(post.toListItemJson())).map(post));
     });
@@ -341,8 +342,10 @@ public final class Posts {
         throw Problem.forbidden(moderatorMay ? "Only the post's author or a moderator may " + verb + " it."
             : "Only the post's author may edit it.");
       }
-      if (!moderatorMay && thread.hidden()) {
-        throw Problem.conflict("A moderator hid this post; it can't be edited.");
+      // Its author may still delete a post a moderator hid, not change it; a moderator may still tidy its tags.
+      if (thread.hidden() && !moderatorMay) throw Problem.conflict("A moderator hid this post; it can't be edited.");
+      if (thread.hidden() && "retag".equals(verb) && !caller.isModerator()) {
+        throw Problem.conflict("A moderator hid this post; its tags can't be changed.");
       }
       return authorId;
     });

@@ -85,9 +85,10 @@ public final class Threads {
   }
 
   /** A comment published late (approved) makes the thread active; one taken away does not make it less so. */
-  private static final String COUNT = "UPDATE post_activity SET comment_count = comment_count + $2, "
-      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE last_activity_at END WHERE post_id = $1 "
-      + "RETURNING comment_count";
+  private static final String COUNT = "UPDATE post_activity pa SET comment_count = comment_count + $2, "
+      + "last_activity_at = CASE WHEN $2 > 0 THEN now() ELSE last_activity_at END FROM posts p "
+      + "WHERE pa.post_id = $1 AND p.id = pa.post_id RETURNING pa.comment_count, " + Visibility.listed("p")
+      + " AS listed";
 
   private Threads() {
   }
@@ -111,11 +112,14 @@ public final class Threads {
 
   /**
    * Moves a thread's count of visible comments by {@code delta} (a comment deleted, hidden or restored) and returns
-   * the feed's count event. The row must already be locked.
+   * the feed's count event, or none when the post is hidden or pending: the feed is everyone's, and that a post
+   * nobody may read exists, or how many comments it has, is no one's business there. The row must already be locked.
    */
-  public static Future<Publication> recount(SqlConnection conn, long postId, int delta) {
-    return conn.preparedQuery(COUNT).execute(Tuple.of(postId, delta))
-        .map(rows -> stats(postId, rows.iterator().next().getInteger("comment_count")));
+  public static Future<Optional<Publication>> recount(SqlConnection conn, long postId, int delta) {
+    return conn.preparedQuery(COUNT).execute(Tuple.of(postId, delta)).map(rows -> {
+      Row row = rows.iterator().next();
+      return row.getBoolean("listed") ? Optional.of(stats(postId, row.getInteger("comment_count"))) : Optional.empty();
+    });
   }
 
   /** The feed's event for a thread's new count of visible comments. */

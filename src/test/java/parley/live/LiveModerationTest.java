@@ -8,6 +8,8 @@ import parley.Api.Response;
 import parley.Api.Session;
 import parley.TestParley;
 
+import java.util.List;
+
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -372,6 +374,31 @@ class LiveModerationTest {
       assertEquals("err", anonymous.next().getString("type"));
       assertEquals(404, SseClient.status(api.baseUrl() + "/api/posts/" + post + "/events", null));
     }
+  }
+
+  @Test
+  void aHiddenPostsTagsAndCommentCountNeverReachTheFeed() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session carol = api.register("carol");
+    Session bob = api.register("bob");
+    long post = api.createPost(carol, "Hidden secretword");
+    long bobsComment = api.comment(bob, post, "bob was here", null);
+    assertEquals(204, api.post("/api/mod/posts/" + post + "/hide", mod, new JsonObject().put("reason", "doxxing"))
+        .status());
+    try (LiveClient feed = LiveClient.connect()) {
+      feed.register("parley.feed", null, null);
+      JsonObject tags = new JsonObject().put("tags", new io.vertx.core.json.JsonArray().add("leaked"));
+      // Its author may not change it while it is hidden (as an edit), a moderator may tidy it: neither is broadcast.
+      Response byAuthor = api.put("/api/posts/" + post + "/tags", carol, tags);
+      assertEquals(409, byAuthor.status(), byAuthor.toString());
+      assertEquals(200, api.put("/api/posts/" + post + "/tags", mod, tags).status());
+      assertEquals(204, api.delete("/api/comments/" + bobsComment, mod).status());
+      long marker = api.createPost(bob, "A listed post");
+      JsonObject first = feed.nextEvent("parley.feed");
+      assertEquals("post.created", first.getString("type"), "nothing of the hidden post before it: " + first);
+      assertEquals(marker, first.getJsonObject("data").getLong("id"));
+    }
+    assertEquals(List.of("leaked"), api.get("/api/posts/" + post, mod).json().getJsonArray("tags").getList());
   }
 
   @Test
