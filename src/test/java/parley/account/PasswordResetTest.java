@@ -81,6 +81,38 @@ class PasswordResetTest {
   }
 
   @Test
+  void whateverEndsTheAccountsSessionsEndsItsOutstandingLink() throws Exception {
+    // The owner takes their account back by a new password: the link issued before can no longer take it.
+    String before = issue("alice").getString("token");
+    Response changed = api.put("/api/me/password", alice, new JsonObject().put("currentPassword", "correct horse")
+        .put("newPassword", "taken back again"));
+    assertEquals(200, changed.status(), changed.toString());
+    assertEquals(400, reset(before, "hijacked password").status());
+    assertEquals(200, signIn("taken back again"));
+    // So does signing out everywhere, and a new password set any other way.
+    Session now = new Session(changed.json().getString("token"), alice.id(), "alice");
+    String second = issue("alice").getString("token");
+    assertEquals(204, api.post("/api/auth/logout-all", now, null).status());
+    assertEquals(400, reset(second, "hijacked password").status());
+    String third = issue("alice").getString("token");
+    Response login = api.post("/api/auth/login", null, new JsonObject().put("login", "alice")
+        .put("password", "taken back again"));
+    Session again = new Session(login.json().getString("token"), alice.id(), "alice");
+    // (RealWorld's PUT /user sets a password without the current one.)
+    assertEquals(200, api.put("/realworld/api/user", again, new JsonObject().put("user", new JsonObject()
+        .put("password", "and once more"))).status());
+    assertEquals(400, reset(third, "hijacked password").status());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM password_resets"));
+    // A change that ends no session (a new bio) ends no link.
+    String kept = issue("alice").getString("token");
+    Response relogin = api.post("/api/auth/login", null, new JsonObject().put("login", "alice")
+        .put("password", "and once more"));
+    Session last = new Session(relogin.json().getString("token"), alice.id(), "alice");
+    assertEquals(200, api.patch("/api/me", last, new JsonObject().put("bio", "back")).status());
+    assertEquals(200, reset(kept, "a password from the link").status());
+  }
+
+  @Test
   void anExpiredMistypedOrReplacedLinkIsRefusedAndChangesNothing() throws Exception {
     String first = issue("alice").getString("token");
     String second = issue("alice").getString("token");
