@@ -265,7 +265,7 @@ public final class BridgeRoutes {
       event.complete(true);
       Live.Admitted admitted = ar.result().get();
       Long from = since != null ? since : admitted.seq();
-      live.subscribe(sink, admitted.reader(), topic, from, changesWhenRead)
+      live.subscribe(sink, admitted, topic, from, changesWhenRead)
           .onSuccess(sub -> {
             if (sink.isClosed() || sink.pending.get(topic) != registration) {
               live.unsubscribe(sub);

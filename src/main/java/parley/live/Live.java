@@ -136,8 +136,10 @@ public final class Live {
     return hub.accountChanges();
   }
 
-  Future<LiveHub.Subscription> subscribe(Sink sink, Reader reader, String topic, Long from, long changesWhenRead) {
-    return hub.subscribe(sink, reader, topic, from, changesWhenRead);
+  /** Follows a topic the reader was admitted to, from {@code from}. */
+  Future<LiveHub.Subscription> subscribe(Sink sink, Admitted admitted, String topic, Long from, long changesWhenRead) {
+    return hub.subscribe(sink, admitted.reader(), topic, from, changesWhenRead,
+        admitted.seq() == null ? 0 : admitted.seq());
   }
 
   void unsubscribe(LiveHub.Subscription subscription) {

@@ -117,8 +117,17 @@ final class LiveHub {
    * that lands while the subscription is being set up is not missed.
    */
   Future<Subscription> subscribe(Sink sink, Reader reader, String topic, Long since, long changesWhenRead) {
+    return subscribe(sink, reader, topic, since, changesWhenRead, 0);
+  }
+
+  /**
+   * As above, for a reader admitted to a thread seen readable by them at {@code readableThrough} (its seq then): a
+   * hide at or before it, met in a replay, was undone since, so it tells the reader what happened and ends nothing.
+   */
+  Future<Subscription> subscribe(Sink sink, Reader reader, String topic, Long since, long changesWhenRead,
+      long readableThrough) {
     TopicFeed feed = feeds.computeIfAbsent(topic, TopicFeed::new);
-    Subscription sub = new Subscription(feed, sink, reader);
+    Subscription sub = new Subscription(feed, sink, reader, readableThrough);
     return feed.ready.map(v -> {
       if (sink.isClosed()) return sub;
       if (feed.add(sub)) feed.kind.subscriptions().incrementAndGet();
@@ -398,11 +407,14 @@ final class LiveHub {
     final long serial = ++serials;
     State state = State.LIVE;
     long last;
+    /** The thread's seq when the reader was admitted to it (readable then); 0 when not known. */
+    final long readableThrough;
 
-    Subscription(TopicFeed feed, Sink sink, Reader reader) {
+    Subscription(TopicFeed feed, Sink sink, Reader reader, long readableThrough) {
       this.feed = feed;
       this.sink = sink;
       this.reader = reader;
+      this.readableThrough = readableThrough;
     }
 
     String topic() {
@@ -536,7 +548,10 @@ final class LiveHub {
         sink.send(feed.topic, delivery);
         (state == State.LIVE ? feed.kind.delivered() : feed.kind.replayed()).increment();
       }
-      boolean hidesThread = EventType.POST_HIDDEN.wireName().equals(event.type());
+      // Only on the thread's own topic (the feed says a post was hidden and goes on), and not for a hide from before
+      // the reader was admitted to a thread they could read then: it was undone since, and its restore follows.
+      boolean hidesThread = feed.ordered && Topics.postOf(feed.topic) != null && event.seq() > readableThrough
+          && EventType.POST_HIDDEN.wireName().equals(event.type());
       if (hidesThread && !Visibility.seesHidden(reader.principal(), event.authorId())) {
         // Hidden means silent: a reader who is neither the author nor a moderator learns it was hidden, then the
         // stream ends for them (they could not subscribe to it now either).

@@ -67,7 +67,7 @@ public final class SseRoutes {
           }
           // Without Last-Event-ID the stream starts where the check above saw the thread, so nothing after it
           // (a moderator hiding the thread) is missed.
-          open(ctx, ok.reader(), topic, since != null ? since : ok.seq(), changesWhenRead);
+          open(ctx, ok, topic, since != null ? since : ok.seq(), changesWhenRead);
         })
         .onFailure(ctx::fail);
   }
@@ -81,13 +81,13 @@ public final class SseRoutes {
         .putHeader("X-Accel-Buffering", "no");
   }
 
-  private void open(RoutingContext ctx, Reader reader, String topic, Long since, long changesWhenRead) {
+  private void open(RoutingContext ctx, Live.Admitted admitted, String topic, Long since, long changesWhenRead) {
     HttpServerResponse response = streamHeaders(ctx.response()).setChunked(true);
     response.setWriteQueueMaxSize(config.liveQueueBytes());
     SseSink sink = new SseSink(ctx);
     response.write("retry: 2000\n\n");
     long heartbeat = vertx.setPeriodic(config.sseHeartbeat().toMillis(), id -> sink.heartbeat());
-    Future<LiveHub.Subscription> subscription = live.subscribe(sink, reader, topic, since, changesWhenRead)
+    Future<LiveHub.Subscription> subscription = live.subscribe(sink, admitted, topic, since, changesWhenRead)
         .onFailure(e -> sink.overflow());
     live.meters().streamOpened();
     boolean[] ended = {false};
@@ -99,7 +99,10 @@ public final class SseRoutes {
       vertx.cancelTimer(heartbeat);
       subscription.onSuccess(live::unsubscribe);
     };
-    ctx.request().connection().closeHandler(v -> end.run());
+    // Ended by the server (a revocation: the connection stays open for the client's next request) or cut by the
+    // client: either way the stream is counted closed and its heartbeat stops. (The connection's own close handler
+    // is one slot, which the connection's next request takes: it cannot be what ends this stream.)
+    sink.onEnd = end;
     response.closeHandler(v -> end.run());
     // The client may have left while the stream was being prepared; close handlers set now would never run.
     if (response.closed()) end.run();
@@ -110,6 +113,8 @@ public final class SseRoutes {
     private final RoutingContext ctx;
     private final Drain drain;
     boolean closed;
+    /** Counts the stream closed and stops its heartbeat; run when the server ends the response. */
+    Runnable onEnd = () -> { };
 
     SseSink(RoutingContext ctx) {
       this.ctx = ctx;
@@ -159,6 +164,7 @@ public final class SseRoutes {
       if (closed) return;
       closed = true;
       ctx.response().end("event: error\ndata: " + reason + "\n\n");
+      onEnd.run();
     }
 
     @Override

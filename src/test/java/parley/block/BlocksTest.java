@@ -45,7 +45,7 @@ class BlocksTest {
   private static void assertFull(JsonObject shown, long id, String author, String body) {
     assertEquals(id, shown.getLong("id"), shown.encode());
     assertNull(shown.getValue("blocked"), "not a placeholder: " + shown.encode());
-    assertEquals(new JsonObject().put("username", author), shown.getJsonObject("author"), shown.encode());
+    assertEquals(new JsonObject().put("username", author).put("role", "user"), shown.getJsonObject("author"), shown.encode());
     assertEquals(body, shown.getString("body"), shown.encode());
     assertNotNull(shown.getString("bodyHtml"), shown.encode());
   }

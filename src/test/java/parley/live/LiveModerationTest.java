@@ -402,7 +402,32 @@ class LiveModerationTest {
   }
 
   @Test
-  void aResumeAcrossAHideEndsAtTheHideThoughTheThreadWasRestoredSince() throws Exception {
+  void aHideOnTheFeedIsNewsNotTheEndOfTheFeed() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session carol = api.register("carol");
+    Session bob = api.register("bob");
+    long hidden = api.createPost(carol, "To be hidden");
+    try (LiveClient anonymous = LiveClient.connect(); LiveClient member = LiveClient.connect()) {
+      anonymous.register("parley.feed", null, 0L);
+      member.register("parley.feed", bob.token(), 0L);
+      for (LiveClient client : new LiveClient[] {anonymous, member}) {
+        assertEquals("resync", client.next().getJsonObject("body").getString("type"));
+      }
+      assertEquals(204, api.post("/api/mod/posts/" + hidden + "/hide", mod, new JsonObject().put("reason", "x"))
+          .status());
+      long next = api.createPost(carol, "The feed goes on");
+      for (LiveClient client : new LiveClient[] {anonymous, member}) {
+        JsonObject hide = client.nextEvent("parley.feed");
+        assertEquals("post.hidden", hide.getString("type"), hide.encode());
+        JsonObject created = client.nextEvent("parley.feed");
+        assertEquals("post.created", created.getString("type"), "still following the feed: " + created.encode());
+        assertEquals(next, created.getJsonObject("data").getLong("id"));
+      }
+    }
+  }
+
+  @Test
+  void aResumeAcrossAHideUndoneBeforeTheRegisterGoesOnThroughTheRestore() throws Exception {
     Session mod = api.registerWithRole("mod", "moderator");
     Session carol = api.register("carol");
     Session bob = api.register("bob");
@@ -416,7 +441,18 @@ class LiveModerationTest {
     assertEquals(204, api.post("/api/mod/posts/" + post + "/restore", mod, new JsonObject()).status());
 
     try (LiveClient reader = LiveClient.connect()) {
+      // The thread is readable when bob comes back: the hide is history, told as it happened, and the stream goes on.
       reader.register(thread, bob.token(), before);
+      List<String> replayed = reader.nextEvents(thread, 3).stream().map(e -> e.getString("type")).toList();
+      assertEquals(List.of("post.hidden", "comment.deleted", "post.restored"), replayed);
+      long later = api.comment(carol, post, "after the restore", null);
+      JsonObject live = reader.nextEvent(thread);
+      assertEquals("comment.created", live.getString("type"));
+      assertEquals(later, commentIdOf(live));
+
+      // A hide after the register still ends the stream for him, even in the middle of a replay.
+      assertEquals(204, api.post("/api/mod/posts/" + post + "/hide", mod, new JsonObject().put("reason", "again"))
+          .status());
       assertEquals("post.hidden", reader.nextEvent(thread).getString("type"), "told why, then cut");
       assertRevoked(reader.next(), thread);
       // What was written to the socket after the revocation arrives before anything written later: a comment on

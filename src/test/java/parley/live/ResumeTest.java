@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
 import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Nothing is lost across a reconnect: replay from the log, resync past retention, SSE's Last-Event-ID. */
@@ -259,6 +260,36 @@ class ResumeTest {
       assertEquals(api.get(refused).status(), api.raw("HEAD", refused, null, null, null).status(), "HEAD " + refused);
     }
     assertEquals(404, api.raw("HEAD", "/api/posts/999999/events", null, null, null).status());
+  }
+
+  /**
+   * A stream the server ends (its token revoked) is counted closed and stops its heartbeat at once, though the
+   * client keeps the connection for its next request: before, only the connection's close ended it, and the next
+   * request on the connection took that handler, so each such stream was kept for good.
+   */
+  @Test
+  void aStreamTheServerEndsIsClosedThoughTheConnectionStaysForTheNextRequest() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Kept alive");
+    double before = openStreams();
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", URI.create(api.baseUrl()).getPort())) {
+      socket.setSoTimeout(10_000);
+      String request = "GET /api/posts/" + post + "/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+          + alice.token() + "\r\n\r\n";
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      java.io.InputStream in = socket.getInputStream();
+      StringBuilder read = new StringBuilder();
+      // Its first event shows the stream is set up (the retry line is written before it is counted).
+      api.comment(alice, post, "first", null);
+      while (!read.toString().contains("comment.created")) read.append((char) in.read());
+      assertEquals(before + 1, openStreams());
+      assertEquals(204, api.post("/api/auth/logout-all", alice, null).status());
+      // The chunked body's last chunk: the server ended the response (and kept the connection).
+      while (!read.toString().endsWith("\r\n0\r\n\r\n")) read.append((char) in.read());
+      assertTrue(read.toString().contains("data: token_revoked"), read.toString());
+      assertEquals(before, openStreams(), "closed when the server ended it, not when the connection goes");
+      assertFalse(socket.isClosed());
+    }
   }
 
   private static double openStreams() throws Exception {
