@@ -61,10 +61,12 @@ public final class Moderation {
     REJECT_POST(Target.POST, EventType.POST_REJECTED, false, true, 0, "The post is not waiting for review.",
         "UPDATE posts SET deleted_at = now(), rejected_reason = $2 WHERE id = $1 AND pending_at IS NOT NULL "
             + "AND deleted_at IS NULL RETURNING id AS post_id, author_id, false AS deleted"),
+    /** Not a comment its author deleted: nothing is left to hide, and its restore would be refused. */
     HIDE_COMMENT(Target.COMMENT, EventType.COMMENT_HIDDEN, true, true, -1,
-        "The comment is already hidden, or waiting for review.",
+        "The comment is already hidden, waiting for review, or deleted.",
         "UPDATE comments SET hidden_at = now(), hidden_reason = $2 WHERE id = $1 AND hidden_at IS NULL "
-            + "AND pending_at IS NULL RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted"),
+            + "AND pending_at IS NULL AND deleted_at IS NULL "
+            + "RETURNING post_id, author_id, deleted_at IS NOT NULL AS deleted"),
     RESTORE_COMMENT(Target.COMMENT, EventType.COMMENT_RESTORED, false, false, 1,
         "The comment is not hidden (or its author deleted it).",
         "UPDATE comments SET hidden_at = NULL, hidden_reason = NULL WHERE id = $1 AND hidden_at IS NOT NULL "

@@ -75,8 +75,9 @@ public final class NotificationRoutes {
         fields.error("ids", "must be a list of at most " + MAX_IDS + " ids");
       } else {
         for (Object id : list) {
-          if (id instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()) && n.longValue() > 0) {
-            ids.add(n.longValue());
+          // As Fields.optionalId: a JSON integer that fits (not 1.0, 1e20 or 2^64 + 41, which would wrap to 41).
+          if ((id instanceof Integer || id instanceof Long) && ((Number) id).longValue() > 0) {
+            ids.add(((Number) id).longValue());
           } else {
             fields.error("ids", "must hold positive whole numbers");
             break;
@@ -85,7 +86,8 @@ public final class NotificationRoutes {
       }
     }
     // Something to mark: {"upTo": null} or {"ids": []} alone would be a 200 that did nothing.
-    if (upTo == null && (raw == null || raw instanceof JsonArray list && list.isEmpty())) {
+    boolean upToGiven = body != null && body.getValue("upTo") != null;
+    if (!upToGiven && (raw == null || raw instanceof JsonArray list && list.isEmpty())) {
       fields.error("upTo", "give upTo or at least one id in ids");
     }
     fields.check();

@@ -381,6 +381,11 @@ class ModerationTest extends ModerationCast {
     assertProblem(api.post("/api/mod/comments/" + comment + "/hide", mod, reason("again")), 409, "hide comment twice");
     assertProblem(api.post("/api/mod/posts/424242/hide", mod, reason("a")), 404, "unknown post");
     assertProblem(api.post("/api/mod/posts/424242/restore", mod, null), 404, "restore unknown post");
+    // A comment its author deleted has nothing left to hide (and its restore would be refused): no audit row, no
+    // notification to its author.
+    long deleted = api.comment(alice, api.createPost(alice, "Another topic"), "soon gone", null);
+    assertEquals(204, api.delete("/api/comments/" + deleted, alice).status());
+    assertProblem(api.post("/api/mod/comments/" + deleted + "/hide", mod, reason("late")), 409, "hide a deleted comment");
     assertProblem(api.post("/api/mod/comments/424242/hide", mod, reason("a")), 404, "unknown comment");
     assertProblem(api.post("/api/mod/comments/424242/restore", mod, null), 404, "restore unknown comment");
     assertProblem(api.post("/api/mod/posts/424242/lock", mod, null), 404, "lock unknown post");

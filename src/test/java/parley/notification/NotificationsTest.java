@@ -452,6 +452,14 @@ class NotificationsTest {
       assertEquals(400, r.status(), bad + " " + r);
       assertEquals("application/problem+json", r.contentType(), r.toString());
     }
+    // Numbers as written on the wire: a whole number too big for an id must not wrap to a small one (2^64 + 41 is 41
+    // as a long), and 1.0 or 1e20 are not ids.
+    for (String bad : List.of("{\"ids\":[18446744073709551657]}", "{\"ids\":[1.0]}", "{\"ids\":[1e20]}",
+        "{\"upTo\":18446744073709551657}")) {
+      Response r = api.raw("POST", "/api/me/notifications/read", "Bearer " + alice.token(), bad, "application/json");
+      assertEquals(400, r.status(), bad + " " + r);
+      assertEquals(List.of(bad.contains("upTo") ? "upTo" : "ids"), r.errorFields(), r.toString());
+    }
     assertEquals(400, api.get("/api/me/notifications?order=sideways", alice).status());
     assertEquals(400, api.get("/api/me/notifications?limit=0", alice).status());
     assertEquals(400, api.put("/api/me/notification-settings", alice, new JsonObject().put("carrier_pigeon", true))
