@@ -265,7 +265,7 @@ public final class Posts {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lockForAuthor(conn, id, caller, true, "retag")
-          .compose(authorId -> conn.preparedQuery(SET_TAGS).execute(Tuple.tuple().addLong(id).addArrayOfString(tags.toArray(String[]::new))))
+          .compose(thread -> conn.preparedQuery(SET_TAGS).execute(Tuple.tuple().addLong(id).addArrayOfString(tags.toArray(String[]::new))))
           .compose(v -> findIn(conn, id))
           // A hidden or pending post has no public readers: its tags are news to no one on the feed or the thread.
           .compose(post -> post.restricted() ? Future.succeededFuture(post)
@@ -318,20 +318,24 @@ public final class Posts {
   public Future<Void> delete(long id, Principal caller) {
     JsonObject removed = new JsonObject().put("id", id);
     return events.transaction(box -> lockForAuthor(box.connection(), id, caller, true)
-        .compose(authorId -> box.connection().preparedQuery(SOFT_DELETE).execute(Tuple.of(id))
+        .compose(thread -> box.connection().preparedQuery(SOFT_DELETE).execute(Tuple.of(id))
             .compose(v -> box.scrub("post:" + id, removed.copy().put("removed", true), true))
-            .compose(v -> box.publish(Publication.of(EventType.POST_DELETED, authorId, removed).onThread(id))))
+            // A pending post was never published: it goes without a word on the feed or its thread, as a pending
+            // comment does.
+            .compose(v -> thread.pending() ? Future.succeededFuture()
+                : box.publish(Publication.of(EventType.POST_DELETED, thread.authorId(), removed).onThread(id))))
         .mapEmpty());
   }
 
   /** Locks the post row for this transaction after checking it exists and the caller may change it. */
-  private static Future<Long> lockForAuthor(SqlConnection conn, long id, Principal caller, boolean moderatorMay) {
+  private static Future<Threads.Locked> lockForAuthor(SqlConnection conn, long id, Principal caller,
+      boolean moderatorMay) {
     return lockForAuthor(conn, id, caller, moderatorMay, "delete");
   }
 
   /** As above; {@code verb} is what a moderator may also do ("delete", "retag"), for the refusal's words. */
-  private static Future<Long> lockForAuthor(SqlConnection conn, long id, Principal caller, boolean moderatorMay,
-      String verb) {
+  private static Future<Threads.Locked> lockForAuthor(SqlConnection conn, long id, Principal caller,
+      boolean moderatorMay, String verb) {
     return Threads.lock(conn, id).map(found -> {
       Threads.Locked thread = found.orElseThrow(() -> Problem.notFound("No such post."));
       long authorId = thread.authorId();
@@ -347,7 +351,7 @@ public final class Posts {
       if (thread.hidden() && "retag".equals(verb) && !caller.isModerator()) {
         throw Problem.conflict("A moderator hid this post; its tags can't be changed.");
       }
-      return authorId;
+      return thread;
     });
   }
 

@@ -292,6 +292,19 @@ class PreModerationTest extends ModerationCast {
   }
 
   @Test
+  void aPendingPostItsAuthorDeletesGoesWithoutAWordOnTheFeed() throws Exception {
+    LiveClient feed = socket("parley.feed", null, 0);
+    long held = pendingPost(alice, "Held and then withdrawn");
+    assertEquals(204, api.delete("/api/posts/" + held, alice).status());
+    assertEquals(404, api.get("/api/posts/" + held, alice).status());
+    // The sentinel: a published post is the next thing the feed hears, so nothing of the withdrawn one went out.
+    long visible = api.createPost(bob, "Published");
+    JsonObject first = feed.nextEvent("parley.feed");
+    assertEquals("post.created", first.getString("type"), first.encode());
+    assertEquals(visible, first.getJsonObject("data").getLong("id"));
+  }
+
+  @Test
   void aRejectedPostIsGoneForEveryone() throws Exception {
     long held = pendingPost(alice, "Held post");
     ok(api.post("/api/mod/posts/" + held + "/reject", mod, reason("Spam")), "reject");
