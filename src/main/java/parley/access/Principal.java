@@ -41,10 +41,20 @@ public record Principal(long id, String username, String role, OffsetDateTime cr
     return endless(bannedUntil);
   }
 
-  /** Whether a ban's end is no end: PostgreSQL's infinity, which the client reads as OffsetDateTime.MAX. */
+  /** The last year a timed ban may end in; past it a ban is for good. */
+  public static final int LAST_BAN_YEAR = 9999;
+
+  /**
+   * Whether a ban's end is no end: PostgreSQL's infinity, which the client reads as OffsetDateTime.MAX. A ban may
+   * end in any year up to {@link #LAST_BAN_YEAR} (in UTC) and is read back with its date.
+   */
   public static boolean endless(OffsetDateTime bannedUntil) {
-    return bannedUntil != null && bannedUntil.getYear() > 9000;
+    // Compared as instants: infinity (OffsetDateTime.MAX) has no UTC form to take its year from.
+    return bannedUntil != null && bannedUntil.isAfter(LAST_TIMED_BAN_END);
   }
+
+  private static final OffsetDateTime LAST_TIMED_BAN_END =
+      OffsetDateTime.of(LAST_BAN_YEAR, 12, 31, 23, 59, 59, 999_999_999, java.time.ZoneOffset.UTC);
 
   /** Accounts younger than a day get tighter rate limits. */
   public boolean isNew(Instant now) {

@@ -31,7 +31,12 @@ public final class Admin {
   private static final String UNBAN = "UPDATE users SET banned_until = NULL, ban_reason = NULL "
       + "WHERE id = $1 AND banned_until IS NOT NULL RETURNING id";
 
-  private static final String SET_ROLE = "UPDATE users SET role = $2 WHERE id = $1";
+  /**
+   * Admins cannot be banned, so a banned account is not made an admin (in the same statement, so a ban landing at the
+   * same moment cannot slip between a check and the change): no row then.
+   */
+  private static final String SET_ROLE = "UPDATE users SET role = $2 WHERE id = $1 "
+      + "AND NOT ($2 = 'admin' AND banned_until IS NOT NULL AND banned_until > now()) RETURNING id";
 
   /** A user an administrator acts on. */
   record Target(long id, String username, String role) {
@@ -85,6 +90,12 @@ public final class Admin {
 
   Future<Void> setRole(Target target, Principal actor, String role) {
     return events.transaction(box -> box.connection().preparedQuery(SET_ROLE).execute(Tuple.of(target.id(), role))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw Problem.conflict(target.username() + " is banned, and admins cannot be: lift the ban first.");
+          }
+          return rows;
+        })
         .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_ROLE_CHANGED.wireName(), "user",
             target.id(), null,
             new JsonObject().put("username", target.username()).put("from", target.role()).put("to", role)))

@@ -37,7 +37,7 @@ public final class AdminRoutes {
   }
 
   /** The latest year a ban may end in. */
-  static final int MAX_BAN_YEAR = 9999;
+  static final int MAX_BAN_YEAR = Principal.LAST_BAN_YEAR;
 
   private void ban(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
@@ -51,8 +51,8 @@ public final class AdminRoutes {
         if (!until.isAfter(OffsetDateTime.now())) fields.error("until", "must be in the future");
         // PostgreSQL keeps times to the year 294276, and read back one past it as no end at all: a ban "until" the
         // year 999999999 became a ban for good. A ban for good leaves out until.
-        else if (until.getYear() > MAX_BAN_YEAR) fields.error("until", "must be before the year " + (MAX_BAN_YEAR + 1)
-            + " (leave it out for a ban without end)");
+        else if (Principal.endless(until)) fields.error("until", "must be before the year " + (MAX_BAN_YEAR + 1)
+            + " UTC (leave it out for a ban without end)");
       } catch (DateTimeParseException e) {
         fields.error("until", "must be an ISO-8601 time such as 2026-12-31T00:00:00Z");
       }

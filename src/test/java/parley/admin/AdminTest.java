@@ -133,7 +133,7 @@ class AdminTest extends ModerationCast {
     assertProblem(notATime, 400, "until not a time");
     assertEquals(List.of("until"), notATime.errorFields());
     // Past what the database keeps, an end read back as none: a ban for a while must not become one for good.
-    for (String far : List.of("+999999999-12-31T23:59:59Z", "+10000-01-01T00:00:00Z")) {
+    for (String far : List.of("+999999999-12-31T23:59:59Z", "+10000-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00")) {
       Response tooFar = api.post("/api/mod/users/alice/ban", mod, reason("x").put("until", far));
       assertProblem(tooFar, 400, "until " + far);
       assertEquals(List.of("until"), tooFar.errorFields());
@@ -143,6 +143,10 @@ class AdminTest extends ModerationCast {
     assertEquals(List.of("reason"), noReason.errorFields());
     assertProblem(api.post("/api/mod/users/nobody/ban", mod, reason("x")), 404, "unknown user");
     assertEquals(before, snapshot());
+    // The last moment a timed ban may end at is a ban until then, read back with its date (not as one for good).
+    ok(api.post("/api/mod/users/alice/ban", mod, reason("x").put("until", "9999-12-31T23:59:59Z")), "ban to 9999");
+    JsonObject ban = api.get("/api/me", alice).json().getJsonObject("ban");
+    assertEquals("9999-12-31T23:59:59Z", ban.getString("until"), ban.encode());
   }
 
   // ==== 2. roles ====
@@ -182,5 +186,14 @@ class AdminTest extends ModerationCast {
     assertProblem(api.put("/api/admin/users/nobody/role", boss, new JsonObject().put("role", "moderator")), 404,
         "unknown user");
     assertEquals(before, snapshot());
+    // Nobody bans an admin, so a banned account is not made one (it could then neither act nor be unbanned).
+    ok(api.post("/api/mod/users/alice/ban", mod, reason("spam")), "ban");
+    String banned = snapshot();
+    Response promoted = api.put("/api/admin/users/alice/role", boss, new JsonObject().put("role", "admin"));
+    assertProblem(promoted, 409, "a banned account made an admin");
+    assertEquals("alice is banned, and admins cannot be: lift the ban first.", promoted.json().getString("detail"));
+    assertEquals(banned, snapshot(), "no role, no audit entry");
+    ok(api.delete("/api/mod/users/alice/ban", mod), "unban");
+    ok(api.put("/api/admin/users/alice/role", boss, new JsonObject().put("role", "admin")), "then promoted");
   }
 }
