@@ -112,9 +112,13 @@ final class FrameWriter extends ChannelDuplexHandler {
     closing = true;
   }
 
-  /** Whether the socket's queue is below its bound. */
+  /**
+   * Whether the socket's queue is below its bound. A channel that has closed has no queue: it is not a slow reader
+   * (counting it as one would close it again with 4001 and count an ordinary disconnect as slow); its close reaches
+   * the bridge by the usual way.
+   */
   boolean writable() {
-    return ctx == null || ctx.channel().isWritable();
+    return ctx == null || !ctx.channel().isActive() || ctx.channel().isWritable();
   }
 
   /** Whether the closing handshake has begun (a close frame was sent or received). */

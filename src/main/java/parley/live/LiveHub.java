@@ -561,6 +561,11 @@ final class LiveHub {
 
     /** The reader stopped reading (or cannot be reached in time): it is closed, and resumes when it reconnects. */
     void slow() {
+      // A reader whose socket has already closed left; it did not fall behind: let it go without counting it.
+      if (sink.isClosed()) {
+        unsubscribe(this);
+        return;
+      }
       meters.slowConsumer(sink.transport());
       sink.overflow();
     }

@@ -96,6 +96,16 @@ class FrameWriterTest {
   }
 
   @Test
+  void aSocketThatHasGoneIsNotASlowOne() {
+    EmbeddedChannel channel = webSocket();
+    FrameWriter writer = FrameWriter.install(channel);
+    assertTrue(writer.writable());
+    channel.close();
+    assertFalse(channel.isWritable(), "Netty says a closed channel is not writable");
+    assertTrue(writer.writable(), "but its queue is not full: the reader left, it did not stop reading");
+  }
+
+  @Test
   void nothingIsWrittenOnceACloseFrameWasReceivedOrSentOrTheSocketStopped() {
     ByteBuf message = FrameWriter.encode("{\"n\":1}", MAX);
 
