@@ -466,7 +466,14 @@ function content(c) {
   if (!c.hidden && !c.pending) actions.append(voteControl('comment', c));
   // Nobody else can see a pending comment yet, so nobody replies to it.
   // Nor to a hidden one (the server refuses it): a moderator still sees its words, nobody else does.
-  if (takesComments() && !c.pending && !c.hidden) actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
+  if (takesComments() && !c.pending && !c.hidden) {
+    actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
+    // The part of the comment the reader selected, read before the press can move the selection.
+    let selected = null;
+    actions.append(h('button', { type: 'button', class: 'link quote', 'aria-label': `Quote ${c.author?.username ?? 'this comment'} in a reply`,
+      onpointerdown: () => { selected = selectionIn(body); },
+      onclick: () => { quoteReply(c, selected ?? selectionIn(body)); selected = null; } }, 'Quote'));
+  }
   actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink', onclick: (event) => copyLink(event, c) }, 'Link'));
   if (me && isMine(c)) {
     actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
@@ -790,6 +797,30 @@ function replyForm(parent) {
   holder.append(form);
   suggestMentions(form.elements.body, threadPeople);
   form.elements.body.focus();
+}
+
+/** The text selected inside {@code el}, or null when nothing there is selected. */
+function selectionIn(el) {
+  const selection = getSelection();
+  if (!selection || selection.isCollapsed || selection.rangeCount === 0) return null;
+  if (!el.contains(selection.anchorNode) || !el.contains(selection.focusNode)) return null;
+  const text = selection.toString().trim();
+  return text || null;
+}
+
+/**
+ * A reply that opens with a Markdown quote: of what the reader selected in the comment, or of the whole comment. Added
+ * to a reply already being written, the caret after it.
+ */
+function quoteReply(c, selected) {
+  const text = (selected ?? c.body ?? '').trim();
+  replyForm(c);
+  const box = comments.get(c.id).el.querySelector(':scope > .forms textarea');
+  if (!box || !text) return;
+  const quoted = `${text.split('\n').map((line) => (line.trim() ? `> ${line}` : '>')).join('\n')}\n\n`;
+  box.value = box.value.trim() ? `${box.value.replace(/\s*$/, '')}\n\n${quoted}` : quoted;
+  box.focus();
+  box.setSelectionRange(box.value.length, box.value.length);
 }
 
 function retrying(form) {

@@ -423,6 +423,36 @@ class ReaderBrowserTest {
   }
 
   @Test
+  void quoteRepliesWithTheSelectionOrTheWholeComment() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long postId = api.createPost(alice, "Quotes");
+    long comment = api.comment(bob, postId, "The first point.\n\nThe second point, which matters.", null);
+    WebDriver page = browsers.open("carol");
+    signIn(page, base, carol);
+    openPost(page, base, postId);
+    String card = "#comment-" + comment;
+    // A selection inside the comment is what is quoted.
+    js(page, "const p = document.querySelectorAll(arguments[0] + ' > .content .body p')[1];"
+        + "const range = document.createRange(); range.setStart(p.firstChild, 4); range.setEnd(p.firstChild, 16);"
+        + "getSelection().removeAllRanges(); getSelection().addRange(range);", card);
+    page.findElement(By.cssSelector(card + " > .content .actions .quote")).click();
+    WebElement box = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + comment)));
+    assertEquals("> second point\n\n", box.getDomProperty("value"));
+    assertEquals(box, page.switchTo().activeElement(), "the caret is in the reply, after the quote");
+    box.sendKeys("Agreed.");
+    page.findElement(By.cssSelector(card + " .reply-form button[type=submit]")).click();
+    waitFor(page, 5).until(d -> d.findElements(By.cssSelector(card + " .comment blockquote")).size() == 1);
+    assertEquals("second point", page.findElement(By.cssSelector(card + " .comment blockquote")).getText());
+    // Nothing selected: the whole comment, paragraph breaks kept inside the quote.
+    js(page, "getSelection().removeAllRanges();");
+    page.findElement(By.cssSelector(card + " > .content .actions .quote")).click();
+    WebElement again = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + comment)));
+    assertEquals("> The first point.\n>\n> The second point, which matters.\n\n", again.getDomProperty("value"));
+  }
+
+  @Test
   void afterAReplyFromTheKeyboardFocusIsOnTheNewReply() {
     Session alice = api.register("alice");
     Session bob = api.register("bob");
