@@ -69,6 +69,8 @@ public final class Live {
         hub.blocksChanged(change.userId(), change.blocks(), change.blocksReadAt());
         return;
       }
+      // Nothing goes to the user's subscriptions until the account is read again (a role taken away, a ban).
+      hub.hold(change.userId());
       reload(change.userId());
     });
   }
@@ -153,7 +155,10 @@ public final class Live {
           hub.accountChanged(userId, current.orElse(null), blocks.ids(), blocks.readAt());
           return (Void) null;
         }))
-        .onFailure(e -> log.warn("Could not apply an account change for user {}: {}", userId, e.toString()));
+        .onFailure(e -> {
+          log.warn("Could not apply an account change for user {}: {}", userId, e.toString());
+          hub.accountUnreadable(userId);
+        });
   }
 
   private Future<Reader> withBlocks(Reader reader) {

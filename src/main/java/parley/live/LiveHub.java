@@ -184,9 +184,25 @@ final class LiveHub {
     return byUser.containsKey(userId);
   }
 
+  /** Users whose account is being read again after a change, and how many such reads are under way. */
+  private final Map<Long, Integer> holding = new HashMap<>();
+
+  /**
+   * An account changed and is being read again: until it is (see {@link #accountChanged}), the user's live
+   * subscriptions keep what arrives for them instead of delivering it, so a demoted moderator or a banned user is
+   * sent nothing their old rights allowed after the change was announced. Nothing is lost: what waited is delivered
+   * (or, where the new rights refuse it, the subscription is revoked) once the account is read.
+   */
+  void hold(long userId) {
+    Set<Subscription> subs = byUser.get(userId);
+    if (subs == null) return;
+    holding.merge(userId, 1, Integer::sum);
+    for (Subscription sub : subs) sub.hold();
+  }
+
   /**
    * An account changed (ban, role, blocks): every subscription of that user takes the new state at once, and
-   * restricted topics it may no longer follow are revoked.
+   * restricted topics it may no longer follow are revoked; what waited while it was read is delivered.
    */
   void accountChanged(long userId, Principal current, Set<Long> blocks, long blocksReadAt) {
     for (Subscription sub : byUser.getOrDefault(userId, Set.of())) sub.reader.refresh(current);
@@ -194,6 +210,20 @@ final class LiveHub {
     long now = System.currentTimeMillis() / 1000;
     for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
       if (!sub.reader.mayFollow(sub.feed.topic, now)) sub.revoke(now);
+    }
+    if (holding.computeIfPresent(userId, (k, n) -> n > 1 ? n - 1 : null) == null) {
+      for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) sub.release();
+    }
+  }
+
+  /**
+   * The account could not be read again (the database did not answer): the user's held subscriptions are closed, so
+   * their clients reconnect, are checked afresh and resume from where they were; nothing is delivered unchecked.
+   */
+  void accountUnreadable(long userId) {
+    if (holding.computeIfPresent(userId, (k, n) -> n > 1 ? n - 1 : null) != null) return;
+    for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
+      if (sub.state == State.HELD) sub.sink.overflow();
     }
   }
 
@@ -247,7 +277,7 @@ final class LiveHub {
     }
   }
 
-  private enum State { REPLAYING, LIVE, CLOSED }
+  private enum State { REPLAYING, LIVE, HELD, CLOSED }
 
   /** One topic on this event loop: its share of the node's relay, where the hub is in its sequence, its readers. */
   private final class TopicFeed {
@@ -506,12 +536,33 @@ final class LiveHub {
       }
     }
 
+    /** Keeps what arrives until {@link #release}: the reader's rights are being read again (see LiveHub#hold). */
+    void hold() {
+      if (state == State.LIVE) state = State.HELD;
+    }
+
+    /** Delivers what waited while held, in order, and goes on live. */
+    void release() {
+      if (state != State.HELD) return;
+      state = State.LIVE;
+      List<Delivery> held = List.copyOf(waiting);
+      waiting.clear();
+      for (Delivery delivery : held) {
+        // Past a gap the subscription reads the log again, and what is left here waits behind that replay.
+        if (state != State.LIVE) {
+          waiting.addLast(delivery);
+        } else {
+          offer(delivery);
+        }
+      }
+    }
+
     void offer(Delivery delivery) {
       long seq = delivery.event.seq();
       switch (state) {
         case CLOSED -> {
         }
-        case REPLAYING -> {
+        case REPLAYING, HELD -> {
           waiting.addLast(delivery);
           if (waiting.size() > maxBuffered) slow();
         }

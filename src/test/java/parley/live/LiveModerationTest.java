@@ -214,17 +214,30 @@ class LiveModerationTest {
       socket.register(thread, null, seqOf(post));
 
       Response demote = api.put("/api/admin/users/mod/role", admin, new JsonObject().put("role", "user"));
-      long demotedAt = System.nanoTime();
       assertEquals(204, demote.status(), demote.toString());
-      // The role change itself may still be announced on parley.mod before the cut.
-      JsonObject cut = nextNonDelivery(socket, "parley.mod");
-      long cutAfterMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - demotedAt);
+      // A comment right after the answer: its parley.mod copy must not reach the socket (AccountHoldTest holds the
+      // window while the account is read again open, which this end-to-end run is too quick to hit reliably).
+      long early = api.comment(alice, post, "right after the demotion", null);
+      JsonObject cut;
+      boolean earlySeen = false;
+      while (true) {
+        cut = socket.next();
+        if ("rec".equals(cut.getString("type")) && thread.equals(cut.getString("address"))) {
+          assertEquals(early, commentIdOf(cut.getJsonObject("body")));
+          earlySeen = true;
+          continue;
+        }
+        boolean onMod = "rec".equals(cut.getString("type")) && "parley.mod".equals(cut.getString("address"));
+        // The role change itself may still be announced on parley.mod before the cut; the thread goes on.
+        if (onMod && "user.role_changed".equals(cut.getJsonObject("body").getString("type"))) continue;
+        break;
+      }
       assertRevoked(cut, "parley.mod");
-      assertTrue(cutAfterMillis < 1500, "cut within about a second of the demotion, took " + cutAfterMillis + " ms");
 
       assertEquals(403, api.get("/api/mod/queue", mod).status(), "no more moderator REST either");
 
       // New comments go to parley.mod after their thread event; none reach this socket any more.
+      if (!earlySeen) assertEquals(early, commentIdOf(socket.nextEvent(thread)));
       long first = api.comment(alice, post, "one", null);
       long second = api.comment(alice, post, "two", null);
       assertEquals(first, commentIdOf(socket.nextEvent(thread)));

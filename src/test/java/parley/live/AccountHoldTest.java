@@ -1,0 +1,143 @@
+package parley.live;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.access.Principal;
+import parley.events.Topics;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * While a changed account is read again (a role taken away, a ban), its subscriptions keep what arrives instead of
+ * delivering it: a moderator demoted a moment ago is sent nothing more of parley.mod, and one whose change left them a
+ * moderator gets everything that waited, in order. The hub and the event bus are the real ones; the readers'
+ * transports are stand-ins, and the account's new state is handed to the hub as the node's reload would.
+ */
+@ExtendWith(VertxExtension.class)
+class AccountHoldTest {
+
+  private static final long MOD_ID = 7;
+
+  /** A reader's transport: what it was sent, and why it was cut. */
+  private static final class Recording implements Sink {
+    final List<Long> seqs = new ArrayList<>();
+    String revoked;
+    Runnable onSend = () -> { };
+
+    @Override
+    public String transport() {
+      return BRIDGE;
+    }
+
+    @Override
+    public void send(String topic, Delivery delivery) {
+      seqs.add(delivery.event.seq());
+      onSend.run();
+    }
+
+    @Override
+    public void resync(String topic, Long headSeq) {
+      throw new AssertionError("nothing to resync from now on");
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+      return false;
+    }
+
+    @Override
+    public Future<Void> drained() {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public void overflow() {
+      throw new AssertionError("nobody is too slow here");
+    }
+
+    @Override
+    public void revoke(String topic, String reason) {
+      revoked = reason;
+    }
+
+    @Override
+    public boolean isClosed() {
+      return revoked != null;
+    }
+  }
+
+  private static Principal principal(long id, String role) {
+    return new Principal(id, "user" + id, role, OffsetDateTime.now().minusDays(30), null, null, 0);
+  }
+
+  private static void publish(Vertx vertx, long seq) {
+    vertx.eventBus().publish(Topics.busAddress(Topics.MOD), "{\"seq\":" + seq + "}", new DeliveryOptions()
+        .addHeader("seq", Long.toString(seq)).addHeader("type", "comment.created")
+        .addHeader("published", Long.toString(System.currentTimeMillis())));
+  }
+
+  /**
+   * The held moderator and a witness (another moderator, subscribed after, so reached after): once the witness has
+   * an event, the held one has been offered it too; then the account's new state arrives.
+   */
+  private static void run(Vertx vertx, VertxTestContext test, String roleAfter, Recording held,
+      Runnable verify) {
+    Recording witness = new Recording();
+    vertx.getOrCreateContext().runOnContext(v -> {
+      LiveHub hub = new LiveHub(vertx, null, new Relay(vertx), DeliveryFilter.EVERYONE,
+          new LiveMeters(new SimpleMeterRegistry()), 10_000, Duration.ofSeconds(10), () -> false);
+      long expires = System.currentTimeMillis() / 1000 + 3600;
+      Future.all(hub.subscribe(held, Reader.of(principal(MOD_ID, "moderator"), expires), Topics.MOD, null),
+          hub.subscribe(witness, Reader.of(principal(MOD_ID + 1, "moderator"), expires), Topics.MOD, null))
+          .onComplete(test.succeeding(all -> {
+            witness.onSend = () -> {
+              if (witness.seqs.size() < 2) return;
+              test.verify(() -> {
+                assertEquals(List.of(), held.seqs, "nothing while the account is read again");
+                hub.accountChanged(MOD_ID, principal(MOD_ID, roleAfter), Set.of(), 0);
+                verify.run();
+                hub.close();
+              });
+              test.completeNow();
+            };
+            hub.hold(MOD_ID);
+            publish(vertx, 1);
+            publish(vertx, 2);
+          }));
+    });
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void aDemotedModeratorIsSentNothingOfWhatArrivedWhileTheAccountWasRead(Vertx vertx, VertxTestContext test) {
+    Recording held = new Recording();
+    run(vertx, test, "user", held, () -> {
+      assertEquals("access_revoked", held.revoked);
+      assertEquals(List.of(), held.seqs, "what waited is not delivered to a reader who may no longer have it");
+    });
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void aModeratorStillGetsEverythingThatWaitedInOrder(Vertx vertx, VertxTestContext test) {
+    Recording held = new Recording();
+    run(vertx, test, "moderator", held, () -> {
+      assertEquals(null, held.revoked);
+      assertEquals(List.of(1L, 2L), held.seqs);
+    });
+  }
+}
