@@ -6,6 +6,7 @@
  * is a help, never a need: a failed or slow search only leaves the list as it was.
  */
 import { get } from './api.js';
+import * as session from './session.js';
 import { h } from './ui.js';
 
 /** The @name just before the caret: after a start, a space or punctuation, as the server's mentions are read. */
@@ -25,6 +26,9 @@ export function suggestMentions(field, nearby = () => []) {
   const list = h('ul', { class: 'mention-list', role: 'listbox', id: `mention-list-${++lists}`,
     'aria-label': 'People to mention', hidden: true });
   field.after(list);
+  // The list lies over what follows the field, placed under it within the field's own box.
+  const holder = field.parentElement;
+  if (getComputedStyle(holder).position === 'static') holder.style.position = 'relative';
   field.setAttribute('aria-autocomplete', 'list');
   field.setAttribute('aria-controls', list.id);
   let names = [];
@@ -56,6 +60,8 @@ export function suggestMentions(field, nearby = () => []) {
       'aria-selected': 'false',
       // mousedown, not click: the field keeps its focus (and its caret) while the choice is taken.
       onmousedown: (event) => { event.preventDefault(); take(i); } }, `@${name}`)));
+    list.style.left = `${field.offsetLeft}px`;
+    list.style.top = `${field.offsetTop + field.offsetHeight}px`;
     list.hidden = false;
     choose(Math.min(Math.max(active, 0), names.length - 1));
   };
@@ -110,8 +116,9 @@ export function suggestMentions(field, nearby = () => []) {
   field.addEventListener('blur', close);
 }
 
+/** Each name once (case aside), and never the writer's own. */
 function unique(names) {
-  const seen = new Set();
+  const seen = new Set([session.current()?.user?.username?.toLowerCase()]);
   return names.filter((name) => {
     const key = name.toLowerCase();
     if (seen.has(key)) return false;

@@ -90,6 +90,7 @@ async function run(label, fn, notice) {
   } catch (error) {
     notice(`${error.message}`);
   }
+  return true;
 }
 
 /**
@@ -101,24 +102,38 @@ export function moderateMenu(target, { notice, after }) {
   const base = `/api/mod/${target.type}s/${target.id}`;
   const what = target.type === 'post' ? 'post' : 'comment';
   const author = target.author;
-  const item = (label, onclick, cls = 'link') => h('button', { type: 'button', class: cls, onclick: async (event) => {
-    const menu = event.target.closest('details');
-    menu?.removeAttribute('open');
-    await onclick(menu?.querySelector('summary'));
-  } }, label);
+  // Where focus goes after an action: the content's own element, which stays while the action's event re-renders
+  // the content and its menu a moment later (focus left on the menu would fall to the top of the page), or back to
+  // the menu when the moderator cancelled, or for what changes nothing on the page (a ban, the record's card).
+  const holder = () => {
+    const el = document.getElementById(target.type === 'post' ? 'post' : `comment-${target.id}`);
+    if (el && !el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
+    return el;
+  };
+  const item = (label, onclick, cls = 'link', rerenders = true) => h('button', { type: 'button', class: cls,
+    onclick: async (event) => {
+      const menu = event.target.closest('details');
+      const summary = menu?.querySelector('summary');
+      menu?.removeAttribute('open');
+      const acted = await onclick(summary);
+      if (acted && rerenders) holder()?.focus();
+      else if (acted !== 'handled' && summary?.isConnected) summary.focus();
+    } }, label);
   const items = [];
   if (target.pending) {
-    items.push(item('Approve', () => run(`Approved the ${what}.`, () => post(`${base}/approve`, {}), notice).then(() => after?.('approved'))),
+    items.push(item('Approve', () => run(`Approved the ${what}.`, () => post(`${base}/approve`, {}), notice).then(() => after?.('approved')).then(() => true)),
       item('Reject…', async () => {
         const answer = await ask({ title: `Reject this ${what}`, action: `Reject ${what}`, reasonLabel: 'Reason the author is told' });
-        if (answer) await run(`Rejected the ${what}.`, () => post(`${base}/reject`, { reason: answer.reason }), notice).then(() => after?.('rejected'));
+        if (!answer) return false;
+        await run(`Rejected the ${what}.`, () => post(`${base}/reject`, { reason: answer.reason }), notice).then(() => after?.('rejected'));
+        return true;
       }, 'link danger'));
   } else if (target.hidden) {
     items.push(item('Restore', () => run(`Restored the ${what}.`, () => post(`${base}/restore`, {}), notice)));
   } else {
     items.push(item('Hide…', async () => {
       const answer = await ask({ title: `Hide this ${what}`, action: `Hide ${what}`, reasonLabel: 'Reason the author is told' });
-      if (answer) await run(`Hid the ${what}.`, () => post(`${base}/hide`, { reason: answer.reason }), notice);
+      return !!answer && run(`Hid the ${what}.`, () => post(`${base}/hide`, { reason: answer.reason }), notice);
     }, 'link danger'));
   }
   if (target.type === 'post' && !target.pending) {
@@ -126,18 +141,19 @@ export function moderateMenu(target, { notice, after }) {
       ? item('Unlock thread', () => run('Unlocked the thread.', () => post(`/api/mod/posts/${target.id}/unlock`, {}), notice))
       : item('Lock thread', () => run('Locked the thread.', () => post(`/api/mod/posts/${target.id}/lock`, {}), notice)));
   }
-  items.push(item(`Delete ${what}`, async () => {
-    if (!window.confirm(`Delete this ${what} for good?${target.type === 'post' ? ' Its comments go with it.' : ''}`)) return;
-    await run(`Deleted the ${what}.`, () => del(`/api/${target.type}s/${target.id}`), notice);
+  items.push(item(`Delete ${what}…`, async () => {
+    if (!window.confirm(`Delete this ${what} for good?${target.type === 'post' ? ' Its comments go with it.' : ''}`)) return false;
+    return run(`Deleted the ${what}.`, () => del(`/api/${target.type}s/${target.id}`), notice);
   }, 'link danger'));
   if (author) {
     items.push(item(`Ban ${author}…`, async () => {
       const answer = await ask({ title: `Ban ${author}`, action: `Ban ${author}`, duration: true, reasonLabel: 'Reason they are told' });
-      if (!answer) return;
+      if (!answer) return false;
       const until = answer.days ? new Date(Date.now() + Number(answer.days) * DAY).toISOString() : undefined;
-      await run(`Banned ${author}.`, () => post(`/api/mod/users/${encodeURIComponent(author)}/ban`, { reason: answer.reason, until }), notice);
-    }, 'link danger'),
-    item(`${author}'s record`, (opener) => openUserCard(author, opener)));
+      return run(`Banned ${author}.`, () => post(`/api/mod/users/${encodeURIComponent(author)}/ban`, { reason: answer.reason, until }), notice);
+    }, 'link danger', false),
+    // The record's card gives focus back to the menu itself when it closes.
+    item(`${author}'s record`, (opener) => { openUserCard(author, opener); return 'handled'; }, 'link', false));
   }
   return h('details', { class: 'menu mod-menu' },
     h('summary', { 'aria-label': `Moderate ${author ? `${author}'s ` : 'this '}${what}` }, 'Moderate'),

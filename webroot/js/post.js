@@ -484,7 +484,7 @@ function content(c) {
     // Report and block are there when needed, not as loud as the conversation.
     actions.append(h('details', { class: 'menu' }, h('summary', { 'aria-label': `More actions for ${c.author?.username ?? 'this'} comment` }, '⋯'),
       h('div', { class: 'menu-items' },
-        h('button', { type: 'button', class: 'link', onclick: (event) => fromMenu(event, () => report('comment', c.id)) }, 'Report'),
+        h('button', { type: 'button', class: 'link', onclick: (event) => fromMenu(event, () => report('comment', c.id, c.author?.username)) }, 'Report'),
         blockButton(c.author?.username, 'link'))));
   }
   if (isMod && !isMine(c)) {
@@ -772,7 +772,7 @@ function replyForm(parent) {
   const id = `reply-${parent.id}`;
   const form = h('form', { class: 'card reply-form', novalidate: true },
     h('p', { class: 'form-error', role: 'alert' }),
-    h('label', { for: id }, `Reply to ${parent.author?.username ?? 'comment'}`),
+    h('label', { for: id, 'data-label': 'Your reply' }, `Reply to ${parent.author?.username ?? 'comment'}`),
     h('textarea', { id, name: 'body', rows: 3 }),
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Reply'),
       h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
@@ -833,7 +833,7 @@ function editForm(c) {
   if (holder.querySelector('form')) return;
   const id = `edit-${c.id}`;
   const form = h('form', { class: 'card edit-form', novalidate: true },
-    h('p', { class: 'form-error', role: 'alert' }), h('label', { for: id }, 'Edit your comment'),
+    h('p', { class: 'form-error', role: 'alert' }), h('label', { for: id, 'data-label': 'Your comment' }, 'Edit your comment'),
     h('textarea', { id, name: 'body', rows: 3 }),
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'),
       h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
@@ -866,11 +866,14 @@ function fromMenu(event, action) {
   action();
 }
 
-function report(targetType, targetId) {
+/** Reports a post or a comment; the dialog names what is reported ({@code author}'s comment, or the post). */
+function report(targetType, targetId, author) {
   const dialog = $('report-dialog');
   const form = $('report-form');
   clearProblem(form);
   form.reset();
+  $('report-title').textContent = targetType === 'post' ? `Report the post “${current?.title ?? ''}”`
+    : `Report ${author ? `${author}’s` : 'this'} comment`;
   dialog.onclose = async () => {
     if (dialog.returnValue !== 'send') return;
     try {
@@ -1085,10 +1088,14 @@ async function start() {
     try {
       const created = await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value },
         { idempotencyKey: key, onRetry: () => retrying(form) });
-      place(created);
+      const li = place(created);
+      // As after a reply: keyboard and screen-reader users continue from what they wrote.
+      li?.focus();
       if (created.pending) {
         flash('Your comment is waiting for a moderator to review it; only you can see it until then.');
         announce('Your comment is waiting for review.');
+      } else {
+        announce('Your comment is posted.');
       }
       form.reset();
       delete form.dataset.key;

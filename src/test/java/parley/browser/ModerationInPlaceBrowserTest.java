@@ -108,6 +108,8 @@ class ModerationInPlaceBrowserTest {
         By.cssSelector("#comment-" + rude + " .meta"), "removed by a moderator"));
     assertTrue(modPage.findElement(By.id("comment-" + rude)).getText().contains("Something rude"));
     assertEquals(0L, replyButtonsOf(modPage, rude), "nobody replies to a hidden comment (the server would refuse it)");
+    // Focus stays with the comment the moderator acted on, not thrown to the top of the page when it re-renders.
+    assertEquals("comment-" + rude, js(modPage, "return document.activeElement.id;"));
     // The heading counts what readers count (the feed's number), the hidden one apart.
     assertEquals("Comments · 1 hidden or waiting for review", modPage.findElement(By.id("comments-title")).getText());
     assertEquals("Comments", readerPage.findElement(By.id("comments-title")).getText());

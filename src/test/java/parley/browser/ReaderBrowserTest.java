@@ -392,17 +392,24 @@ class ReaderBrowserTest {
     api.register("mona");
     api.register("monica");
     Session carol = api.register("carol");
+    api.register("carolyn");
     long postId = api.createPost(alice, "Mentions");
     api.comment(bob, postId, "bob was here", null);
+    api.comment(carol, postId, "carol was here too", null);
     WebDriver page = browsers.open("carol");
     signIn(page, base, carol);
     openPost(page, base, postId);
     WebElement box = page.findElement(By.id("comment-body"));
     String options = "return [...document.querySelectorAll('#comment-form .mention-list:not([hidden]) li')]"
         + ".map(li => li.textContent + (li.getAttribute('aria-selected') === 'true' ? '*' : '')).join(',');";
+    WebElement submit = page.findElement(By.cssSelector("#comment-form button[type=submit]"));
+    org.openqa.selenium.Point closedAt = submit.getLocation();
     box.sendKeys("Thanks @b");
     // bob is in the thread; the search adds no one else whose name starts so.
     waitFor(page, 5).until(d -> "@bob*".equals(js(d, options)));
+    // The list lies over the page: the form's button stays where it was, so a click aimed at it as the list closes
+    // (the field's blur) lands on it.
+    assertEquals(closedAt, submit.getLocation());
     box.sendKeys(Keys.ENTER);
     assertEquals("Thanks @bob ", box.getDomProperty("value"), "Enter takes the choice, no new line");
     box.sendKeys("and @mo");
@@ -416,10 +423,23 @@ class ReaderBrowserTest {
     waitFor(page, 5).until(d -> "@alice*".equals(js(d, options)));
     box.sendKeys(Keys.ESCAPE);
     assertEquals("", js(page, options), "Escape closes the list and keeps the text");
-    box.sendKeys(" too");
+    box.sendKeys(" too @caro");
+    // The writer is never offered to themselves, from the thread or from the search.
+    waitFor(page, 5).until(d -> "@carolyn*".equals(js(d, options)));
+    box.sendKeys(Keys.ESCAPE);
+    box.sendKeys(Keys.BACK_SPACE, Keys.BACK_SPACE, Keys.BACK_SPACE, Keys.BACK_SPACE, Keys.BACK_SPACE, Keys.BACK_SPACE);
     assertEquals("Thanks @bob and @monica and @al too", box.getDomProperty("value"));
     page.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
     waitFor(page, 5).until(d -> d.findElements(By.cssSelector("#comments a[href='/u/monica']")).size() == 1);
+
+    // In a reply form the list is a list, not a nested thread: no rail, no indent.
+    long bobs = api.get("/api/posts/" + postId + "/comments?sort=old", carol).ids().get(0);
+    page.findElement(By.cssSelector("#comment-" + bobs + " > .content .actions .reply")).click();
+    WebElement reply = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + bobs)));
+    reply.sendKeys("@al");
+    waitFor(page, 5).until(d -> d.findElements(By.cssSelector("#comment-" + bobs + " .mention-list li")).size() == 1);
+    assertEquals("1px 3.2px", js(page, "const s = getComputedStyle(document.querySelector('#comment-" + bobs
+        + " .mention-list')); return s.borderLeftWidth + ' ' + s.paddingLeft;"), "its own border and padding");
   }
 
   @Test
@@ -485,6 +505,18 @@ class ReaderBrowserTest {
     waitFor(page, 2).until(d -> !d.findElements(open).isEmpty());
     page.findElement(By.id("comments-title")).click();
     waitFor(page, 2).withMessage("a click outside closes the menu").until(d -> d.findElements(open).isEmpty());
+
+    // A top-level comment from the keyboard: an empty one is refused in words about it, a written one takes focus.
+    WebElement box = page.findElement(By.id("comment-body"));
+    WebElement send = page.findElement(By.cssSelector("#comment-form button[type=submit]"));
+    send.sendKeys(Keys.ENTER);
+    waitFor(page, 5).until(d -> d.findElements(By.cssSelector("#comment-form .field-error")).size() == 1);
+    assertEquals("Your comment must not be empty",
+        page.findElement(By.cssSelector("#comment-form .field-error")).getText());
+    box.sendKeys("A top-level one");
+    send.sendKeys(Keys.ENTER);
+    waitFor(page, 5).withMessage("focus on the new comment, as after a reply").until(d -> Boolean.TRUE.equals(
+        js(d, "const f = document.activeElement; return f.classList.contains('comment') && f.textContent.includes('A top-level one');")));
   }
 
   @Test

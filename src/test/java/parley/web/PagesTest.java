@@ -49,6 +49,19 @@ class PagesTest {
     }
   }
 
+  /** Every page with the site's header styles it the same way: the header's search box looked foreign on the 404. */
+  @Test
+  void everyPageWithTheSiteHeaderHasItsStyles() {
+    for (String path : new String[] {"/", "/posts/1", "/login", "/mod", "/notifications", "/settings", "/search",
+        "/u/nobody", "/reset", "/problems", "/no/such/page"}) {
+      String html = api.raw("GET", path, null, null, null).body();
+      if (!html.contains("<header class=\"site\"")) continue;
+      for (String sheet : new String[] {"/css/parley.css", "/css/search.css"}) {
+        assertTrue(html.contains("<link rel=\"stylesheet\" href=\"" + sheet + "\">"), path + " lacks " + sheet);
+      }
+    }
+  }
+
   @Test
   void aProblemsTypeLeadsToItsSectionOfTheProblemTypesPage() {
     Api.Response problem = api.get("/api/posts/99999999");
