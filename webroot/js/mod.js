@@ -580,6 +580,17 @@ function applyView() {
 
 // ---------- the new-content stream ----------
 
+/**
+ * A live item's words as the history's excerpts give them: the text of its rendered body, not its Markdown (a
+ * moderator reads "bold", not "**bold**"). The server's HTML is parsed inert (DOMParser runs nothing) and only its
+ * text is kept.
+ */
+function prose(d) {
+  if (d.bodyHtml == null) return d.body ?? null;
+  const text = new DOMParser().parseFromString(d.bodyHtml, 'text/html').body.textContent;
+  return text.replace(/\s+/g, ' ').trim();
+}
+
 function streamItem(i) {
   const isPost = i.targetType === 'post';
   const li = h('li', { class: 'card stream-item', id: `stream-${i.targetType}-${i.id}` },
@@ -607,7 +618,7 @@ function addToStream(e) {
   if (targetType === 'post' && d.title) titles.set(d.id, Promise.resolve(d.title));
   const item = { targetType, id: d.id, postId: targetType === 'post' ? d.id : d.postId,
     // The history's excerpts are short; a live item's whole body is clamped to a few lines by the stylesheet.
-    postTitle: targetType === 'post' ? d.title : null, excerpt: d.excerpt ?? d.body, author: d.author,
+    postTitle: targetType === 'post' ? d.title : null, excerpt: d.excerpt ?? prose(d), author: d.author,
     createdAt: d.createdAt, editedAt: d.editedAt,
     hidden: !!d.hidden, pending: e.type.endsWith('.pending') };
   const el = streamItem(item);
@@ -626,7 +637,7 @@ function renewInStream(targetType, d) {
   const old = $(`stream-${targetType}-${d.id}`);
   if (!old?.item) return;
   if (targetType === 'post' && d.title) titles.set(d.id, Promise.resolve(d.title));
-  old.replaceWith(streamItem({ ...old.item, excerpt: d.excerpt ?? d.body, editedAt: d.editedAt,
+  old.replaceWith(streamItem({ ...old.item, excerpt: d.excerpt ?? prose(d), editedAt: d.editedAt,
     postTitle: targetType === 'post' ? d.title : old.item.postTitle }));
 }
 

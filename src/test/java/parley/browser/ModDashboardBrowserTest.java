@@ -124,6 +124,10 @@ class ModDashboardBrowserTest {
     long commentId = api.comment(author, postId, "A fine bridge.", null);
     ChromeDriver page = dashboard(mod);
     assertEquals(0, page.findElements(By.cssSelector("#queue > li")).size());
+    // A comment arriving live reads as the history's excerpts do: its words, not its Markdown.
+    long marked = api.comment(author, postId, "A **bold** claim with `code`", null);
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.cssSelector("#stream-comment-" + marked + " .excerpt"),
+        "A bold claim with code"));
 
     assertEquals(200, api.patch("/api/comments/" + commentId, author,
         new JsonObject().put("body", "A fine bridge. Buy heldword now")).status());

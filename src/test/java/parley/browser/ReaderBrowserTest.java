@@ -507,13 +507,13 @@ class ReaderBrowserTest {
     waitFor(page, 2).withMessage("a click outside closes the menu").until(d -> d.findElements(open).isEmpty());
 
     // A top-level comment from the keyboard: an empty one is refused in words about it, a written one takes focus.
-    WebElement box = page.findElement(By.id("comment-body"));
+    WebElement topLevel = page.findElement(By.id("comment-body"));
     WebElement send = page.findElement(By.cssSelector("#comment-form button[type=submit]"));
     send.sendKeys(Keys.ENTER);
     waitFor(page, 5).until(d -> d.findElements(By.cssSelector("#comment-form .field-error")).size() == 1);
     assertEquals("Your comment must not be empty",
         page.findElement(By.cssSelector("#comment-form .field-error")).getText());
-    box.sendKeys("A top-level one");
+    topLevel.sendKeys("A top-level one");
     send.sendKeys(Keys.ENTER);
     waitFor(page, 5).withMessage("focus on the new comment, as after a reply").until(d -> Boolean.TRUE.equals(
         js(d, "const f = document.activeElement; return f.classList.contains('comment') && f.textContent.includes('A top-level one');")));
