@@ -152,6 +152,10 @@ public final class Main {
       Cluster cluster) {
     // Completed outside Vert.x: when the start fails, the Vert.x it ran on is closing, and its event loops with it.
     Promise<Running> started = Promise.promise();
+    io.micrometer.core.instrument.Counter poolRaces = io.micrometer.core.instrument.Counter
+        .builder("parley_db_pool_timeout_races").description("The SQL pool's known harmless timeout race, seen")
+        .register(meters);
+    parley.db.PoolTimeoutRace.install(vertx, poolRaces::increment);
     if (vertx.isNativeTransportEnabled()) {
       log.info("Network transport: epoll");
     } else {
