@@ -99,6 +99,13 @@ async function load(reset) {
   items = reset ? page.items : items.concat(page.items);
   cursor = page.nextCursor;
   render();
+  // "Load more" may go away with the last page: focus moves to the first of the new ones (as search's does), not to
+  // the top of the page.
+  if (reset || !page.items[0]) return;
+  // (A new one grouped into an entry above has no entry of its own: then the last entry.)
+  const first = $('inbox').querySelector(`li[data-id="${page.items[0].id}"] a`)
+    ?? [...$('inbox').querySelectorAll('li a')].at(-1);
+  first?.focus();
 }
 
 async function start() {

@@ -152,6 +152,24 @@ class ReaderBrowserTest {
   }
 
   @Test
+  void loadingTheInboxsLastPageLeavesFocusOnTheFirstNewEntry() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    // 31 threads, one comment each: 31 entries, one more than a page.
+    for (int i = 0; i < 31; i++) api.comment(bob, api.createPost(alice, "Thread " + i), "Hello " + i, null);
+    TestParley.notificationsMade();
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    page.get(base + "/notifications");
+    waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#inbox > li")).size() == 30);
+    page.findElement(By.id("more")).click();
+    waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#inbox > li")).size() == 31);
+    assertFalse(page.findElement(By.id("more")).isDisplayed(), "no more pages");
+    assertEquals(page.findElement(By.cssSelector("#inbox > li:last-child a")), page.switchTo().activeElement(),
+        "focus on the entry that came, not the top of the page");
+  }
+
+  @Test
   void aPermalinkOpensTheThreadAtTheCommentEvenPastTheDepthLimit() {
     Session alice = api.register("alice");
     long postId = api.createPost(alice, "Deep");
