@@ -268,6 +268,31 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * A postmaster still running on our data directory was left behind by a Parley that did not stop cleanly (we hold
    * the data directory's lock, so no other Parley owns it). It is stopped, and the start goes on.
    */
+  /**
+   * Whether a live process is the postmaster a stale {@code postmaster.pid} names: a {@code postgres} started with
+   * this data directory, and started before the file was last written. After a machine crash the file survives and
+   * its PID may belong to anything since (another PostgreSQL on the host, another Parley's): such a process is never
+   * signalled. Package-private for the test.
+   */
+  static boolean isOurPostmaster(ProcessHandle process, Path pgData, Path pidFile) {
+    ProcessHandle.Info info = process.info();
+    if (!info.command().map(c -> c.endsWith("/postgres")).orElse(false)) return false;
+    // Its arguments name the data directory (launch passes -D); unreadable arguments prove nothing.
+    List<String> args = info.arguments().map(List::of).orElse(List.of());
+    int d = args.indexOf("-D");
+    if (d < 0 || d + 1 >= args.size()) return false;
+    try {
+      if (!Path.of(args.get(d + 1)).toAbsolutePath().normalize().equals(pgData.toAbsolutePath().normalize())) {
+        return false;
+      }
+      java.time.Instant written = Files.getLastModifiedTime(pidFile).toInstant();
+      // (A second of slack: the start time is read from /proc in clock ticks.)
+      return info.startInstant().map(started -> !started.isAfter(written.plusSeconds(1))).orElse(false);
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      return false;
+    }
+  }
+
   private void stopOrphan() throws IOException {
     Path pidFile = pgData.resolve("postmaster.pid");
     if (!Files.exists(pidFile)) return;
@@ -280,7 +305,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
       return;
     }
     Optional<ProcessHandle> handle = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
-    boolean ours = handle.flatMap(h -> h.info().command()).map(c -> c.endsWith("/postgres")).orElse(false);
+    boolean ours = handle.map(h -> isOurPostmaster(h, pgData, pidFile)).orElse(false);
     if (!ours) {
       // A stale file from a crash whose PID is gone (or now belongs to something else): PostgreSQL would refuse to
       // start while a live process holds that PID, so the file goes; nothing is signalled.

@@ -134,6 +134,37 @@ class EmbeddedDatabaseTest {
     assertTrue(Files.readString(dir.resolve("postgres/pg_hba.conf")).startsWith("# Managed by Parley"));
   }
 
+  /**
+   * After a machine crash postmaster.pid survives and its PID may belong to anything since: a process that is not the
+   * postmaster of this data directory (here a program named postgres, started after the file was written, with no
+   * -D) is never signalled, and the start goes on.
+   */
+  @Test
+  void aStalePidFileNamingSomeOtherProcessSignalsNothing() throws Exception {
+    Path dir = freshDataDir();
+    EmbeddedDatabase first = start(dir);
+    Path pidFile = dir.resolve("postgres/postmaster.pid");
+    List<String> lines = Files.readAllLines(pidFile);
+    first.close();
+    Path decoyDir = Files.createTempDirectory("decoy");
+    Path decoy = decoyDir.resolve("postgres");
+    Files.copy(Path.of("/bin/sleep"), decoy);
+    decoy.toFile().setExecutable(true);
+    Process other = new ProcessBuilder(decoy.toString(), "600").start();
+    try {
+      lines.set(0, Long.toString(other.pid()));
+      Files.write(pidFile, lines);
+      // Started before the file was written, as a reused PID would be: only its arguments tell it apart.
+      assertFalse(EmbeddedDatabase.isOurPostmaster(other.toHandle(), dir.resolve("postgres"), pidFile));
+      EmbeddedDatabase second = start(dir);
+      assertTrue(other.isAlive(), "an unrelated process is left alone");
+      assertEquals("on", show(second, "fsync"));
+      second.close();
+    } finally {
+      other.destroyForcibly();
+    }
+  }
+
   @Test
   void aServerLeftBehindByAKilledParleyIsStoppedAndTheStartGoesOn() throws Exception {
     Path dir = freshDataDir();
