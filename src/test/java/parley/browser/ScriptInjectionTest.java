@@ -387,18 +387,23 @@ class ScriptInjectionTest {
         .textToBe(By.cssSelector("#stream > li:first-child > .excerpt"), "Live probe " + attempt));
 
     // The live stream of new content (it keeps the latest 50): the main thread, then batches of 20. A live item shows
-    // the title and the body's text as written (Markdown unrendered, clamped to a few lines by the stylesheet).
+    // the title and the text of its rendered body (its words, as the history's excerpts give them; clamped to a few
+    // lines by the stylesheet), as text: the server's HTML parsed inert, nothing of it run.
     Payload mainTitle = payload(14);
     long main = createPost(writer, mainTitle.text(), Payloads.asOneMarkdownBody(), webUrls());
     expect(dashboard, "the stream with the main thread", List.of(
         check("#stream > li:first-child > .post-line > .post-title", "is text", mainTitle.plain()),
-        check("#stream > li:first-child > .excerpt", "is text", api.get("/api/posts/" + main).json().getString("body"))));
+        check("#stream > li:first-child > .excerpt", "is text",
+            prose(dashboard, api.get("/api/posts/" + main).json().getString("bodyHtml")))));
     assertNothingRan(dashboard, "the stream with the main thread", title.pattern());
     for (int g = 0; g < 3; g++) {
       List<Payload> group = groups.get(g);
       List<String> bodies = new ArrayList<>();
       for (Payload p : group) {
-        bodies.add(api.get("/api/posts/" + payloadPost(authors.get(g), p)).json().getString("body"));
+        // (A body with no words once rendered, an image alone, has no excerpt line.)
+        String words = prose(dashboard, api.get("/api/posts/" + payloadPost(authors.get(g), p)).json()
+            .getString("bodyHtml"));
+        if (!words.isEmpty()) bodies.add(words);
       }
       expect(dashboard, "the stream with the posts of group " + g, List.of(
           check("#stream > li:nth-child(-n+20) > .post-line > .post-title", "all text",
@@ -413,7 +418,8 @@ class ScriptInjectionTest {
       for (Payload p : group) {
         long id = api.comment(authors.get(g), main, p.text(), null);
         comments.put(id, p);
-        bodies.add(api.get("/api/comments/" + id).json().getString("body"));
+        String words = prose(dashboard, api.get("/api/comments/" + id).json().getString("bodyHtml"));
+        if (!words.isEmpty()) bodies.add(words);
       }
       expect(dashboard, "the stream with the comments of group " + g, List.of(
           check("#stream > li:nth-child(-n+20) > .post-line", "count", 0),
@@ -668,6 +674,12 @@ class ScriptInjectionTest {
     ChromeDriver driver = browsers.open(name);
     driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", RECORDER));
     return driver;
+  }
+
+  /** The words of the server's rendered HTML, as the dashboard's stream shows a live item's (mod.js, prose). */
+  private static String prose(WebDriver page, String bodyHtml) {
+    return (String) js(page, "return new DOMParser().parseFromString(arguments[0], 'text/html').body.textContent"
+        + ".replace(/\\s+/g, ' ').trim();", bodyHtml);
   }
 
   /** Waits until every check holds; on a timeout, says which did not. */
