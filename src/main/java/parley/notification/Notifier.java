@@ -192,16 +192,42 @@ public final class Notifier {
       ON CONFLICT DO NOTHING
       RETURNING source""";
 
-  /** Events of a window the notifier has not handled, but for the newest ones, which a notifier is handling now. */
+  /** How far the catch-up has gone (V25); a missing row reads as now. */
+  private static final String MARK = "COALESCE((SELECT through FROM notification_catch_up), now())";
+
+  /**
+   * Events the notifier has not handled, from a window ($1) before the catch-up's mark (or before now, if that is
+   * earlier), but for the newest ones ($3), which a notifier is handling now; oldest first, a page ($4) at a time.
+   */
   private static final String UNHANDLED = """
       SELECT topic, seq, type, at, data::text AS data, author_id FROM events e
-       WHERE at > now() - make_interval(secs => $1) AND at < now() - make_interval(secs => $3) AND type = ANY($2)
-         AND (type <> 'comment.created' OR topic LIKE 'parley.post.%')
+       WHERE at > least(%s, now()) - make_interval(secs => $1) AND at < now() - make_interval(secs => $3)
+         AND type = ANY($2)
+         AND (type <> 'comment.created' OR topic LIKE 'parley.post.%%')
          AND NOT EXISTS (SELECT 1 FROM notification_sources s WHERE s.source = e.topic || ':' || e.seq)
-       ORDER BY at, topic, seq""";
+       ORDER BY at, topic, seq
+       LIMIT $4""".formatted(MARK);
 
-  private static final String PRUNE_SOURCES =
-      "DELETE FROM notification_sources WHERE handled_at < now() - make_interval(secs => $1)";
+  /**
+   * Moves the mark on: to the last event of a full page ($1), or to where a run that found less than a page read up
+   * to ($2 before now). Never back.
+   */
+  private static final String ADVANCE = """
+      INSERT INTO notification_catch_up AS m (id, through)
+      VALUES (true, COALESCE($1::timestamptz, now() - make_interval(secs => $2)))
+      ON CONFLICT (id) DO UPDATE SET through = greatest(m.through, EXCLUDED.through)""";
+
+  /**
+   * Forgets which events were handled once they are older than the retention ($1), but never those the catch-up may
+   * still read (an hour before its mark): after a long outage they tell it what was done before the crash.
+   */
+  private static final String PRUNE_SOURCES = """
+      DELETE FROM notification_sources
+       WHERE handled_at < least(now() - make_interval(secs => $1), %s - interval '1 hour')""".formatted(MARK);
+
+  /** Events the catch-up reads at once; a run reads up to {@link #CATCH_UP_PAGES} pages. */
+  static final int CATCH_UP_PAGE = 2_000;
+  static final int CATCH_UP_PAGES = 10;
 
   /** Writes whose notifications are made in one transaction, at most. */
   static final int MAX_BATCH = 200;
@@ -322,21 +348,36 @@ public final class Notifier {
   }
 
   /**
-   * Goes over the events committed in a window that no notifier handled (a crash between a commit and its
-   * notifications, a database error), and makes their notifications. Run once per cluster, every minute, over the
-   * last ten minutes, leaving out the last {@code settle} (those the live path is handling now).
+   * Goes over the events committed that no notifier handled (a crash between a commit and its notifications, a
+   * database error, a backlog left to it), and makes their notifications. Run once per cluster, every minute: it
+   * reads from {@code window} before where the last run reached (V25; however long ago that was: a node down for an
+   * hour), leaving out the last {@code settle} (those the live path is handling now), and moves that mark on once
+   * what it read was handled. A failed run leaves the mark where it was, for the next.
    */
   public Future<Integer> catchUp(Duration window, Duration settle) {
+    return catchUpPage(window, settle, 0, 0);
+  }
+
+  private Future<Integer> catchUpPage(Duration window, Duration settle, int page, int made) {
+    double settleSeconds = settle.toMillis() / 1000.0;
     return pool.preparedQuery(UNHANDLED).execute(Tuple.of((double) window.toSeconds(), TYPES.toArray(String[]::new),
-            settle.toMillis() / 1000.0))
+            settleSeconds, CATCH_UP_PAGE))
         .compose(rows -> {
           List<LiveEvent> found = new ArrayList<>(rows.size());
+          java.time.OffsetDateTime last = null;
           for (Row row : rows) {
+            last = row.getOffsetDateTime("at");
             found.add(LiveEvent.of(row.getString("topic"), row.getLong("seq"), row.getString("type"),
-                parley.http.Iso.format(row.getOffsetDateTime("at")), row.getLong("author_id"), row.getString("data")));
+                parley.http.Iso.format(last), row.getLong("author_id"), row.getString("data")));
           }
           if (!found.isEmpty()) log.info("Making the notifications of {} events a failure or a crash left out", found.size());
-          return handle(found).map(found.size());
+          boolean full = found.size() == CATCH_UP_PAGE;
+          java.time.OffsetDateTime reached = full ? last : null;
+          return handle(found)
+              .compose(v -> pool.preparedQuery(ADVANCE).execute(Tuple.of(reached, settleSeconds)))
+              .compose(v -> full && page + 1 < CATCH_UP_PAGES
+                  ? catchUpPage(window, settle, page + 1, made + found.size())
+                  : Future.succeededFuture(made + found.size()));
         });
   }
 
@@ -348,7 +389,7 @@ public final class Notifier {
     return promise.future();
   }
 
-  /** Forgets which events were handled, once they are older than any catch-up looks. */
+  /** Forgets which events were handled, once they are older than any catch-up looks (see PRUNE_SOURCES). */
   public static Future<Long> prune(Pool pool, Duration age) {
     return pool.preparedQuery(PRUNE_SOURCES).execute(io.vertx.sqlclient.Tuple.of((double) age.toSeconds()))
         .map(rows -> (long) rows.rowCount());

@@ -289,6 +289,50 @@ class NotifierBatchTest {
         "the broken write is left for the catch-up to try again");
   }
 
+  /**
+   * A node killed between its comments' commits and their notifications, and down for half an hour: the catch-up
+   * reads from where its last run reached, not from ten minutes before now, so the comments it acknowledged before
+   * it went down are notified when it comes back; and it moves that mark on.
+   */
+  @Test
+  void theCatchUpReadsFromWhereItLastReachedHoweverLongTheNodeWasDown() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Thread");
+    List<Long> ids = comments(post, List.of(bob), 3);
+    await(notifier().idle());
+    forgetNotifications();
+    // As the crash left them: committed half an hour ago, never notified; the last run reached a little before.
+    TestParley.sql("UPDATE events SET at = now() - interval '30 minutes' WHERE topic = 'parley.post." + post + "'");
+    TestParley.sql("INSERT INTO notification_catch_up (id, through) VALUES (true, now() - interval '31 minutes') "
+        + "ON CONFLICT (id) DO UPDATE SET through = EXCLUDED.through");
+
+    // (The thread's post.created is read again too: its source went with the others; it notifies no one.)
+    assertTrue(await(notifier().catchUp(java.time.Duration.ofMinutes(10), java.time.Duration.ZERO)) >= 3);
+    assertEquals(ids.stream().map(String::valueOf).toList(),
+        column("SELECT comment_id FROM notifications WHERE user_id = " + alice.id() + " ORDER BY id"));
+    assertEquals(List.of("t"), column("SELECT through > now() - interval '1 minute' FROM notification_catch_up"),
+        "the mark moved on to where this run read");
+    // The handled sources behind the mark are kept while the catch-up may read them, then go with the retention.
+    List<String> sources = column("SELECT count(*) FROM notification_sources");
+    TestParley.sql("UPDATE notification_sources SET handled_at = now() - interval '2 days'");
+    await(Notifier.prune(TestParley.server().running().database().pool(), java.time.Duration.ofDays(1)));
+    assertEquals(List.of("0"), column("SELECT count(*) FROM notification_sources"), "older than the retention");
+    TestParley.sql("UPDATE notification_catch_up SET through = now() - interval '3 days'");
+    assertEquals(sources.get(0), String.valueOf(await(notifier().catchUp(java.time.Duration.ofMinutes(10),
+        java.time.Duration.ZERO))), "(read again: no source tells they were handled)");
+    // A catch-up that has not run for three days (its node down): what it will read keeps its sources.
+    TestParley.sql("UPDATE notification_sources SET handled_at = now() - interval '2 days'");
+    TestParley.sql("UPDATE notification_catch_up SET through = now() - interval '3 days'");
+    await(Notifier.prune(TestParley.server().running().database().pool(), java.time.Duration.ofDays(1)));
+    assertEquals(sources, column("SELECT count(*) FROM notification_sources"),
+        "but not while the catch-up's mark is behind them");
+    assertEquals(ids.stream().map(String::valueOf).toList(),
+        column("SELECT comment_id FROM notifications WHERE user_id = " + alice.id() + " ORDER BY id"),
+        "and a write read again makes nothing twice");
+    TestParley.sql("UPDATE notification_catch_up SET through = now()");
+  }
+
   @Test
   void anEventWhoseDataIsNotWhatItsTypePromisesDoesNotStopTheNotifier() throws Exception {
     Session alice = api.register("alice");
