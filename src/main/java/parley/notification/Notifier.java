@@ -46,6 +46,11 @@ import java.util.Set;
 public final class Notifier {
 
   private static final Logger log = LoggerFactory.getLogger(Notifier.class);
+  /** Failures repeat for every write while the database is down: a line per 10 s each, with a count. */
+  private static final parley.http.ThrottledWarning behind =
+      new parley.http.ThrottledWarning(log, java.time.Duration.ofSeconds(10));
+  private static final parley.http.ThrottledWarning failed =
+      new parley.http.ThrottledWarning(log, java.time.Duration.ofSeconds(10));
   /** Mentions in one post or comment that notify (more are still linked). */
   static final int MAX_MENTIONS_NOTIFIED = 10;
 
@@ -262,7 +267,7 @@ public final class Notifier {
     if (relevant.isEmpty()) return;
     synchronized (this) {
       if (waiting.size() >= MAX_QUEUED) {
-        log.warn("Notifications are {} writes behind; the catch-up will make this write's", waiting.size());
+        behind.warn("Notifications are {} writes behind; the catch-up will make this write's", waiting.size());
         return;
       }
       waiting.addLast(relevant);
@@ -307,7 +312,7 @@ public final class Notifier {
   /** A failed attempt is logged and counts as done: the catch-up makes what it missed. */
   private static Future<Void> leftToCatchUp(Future<Void> attempt) {
     return attempt.recover(e -> {
-      log.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
+      failed.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
       return Future.succeededFuture();
     });
   }

@@ -25,6 +25,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ScoreBoard {
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ScoreBoard.class);
+  /** Every voted item retries each window while the database is down: a line per 10 s says so, with a count. */
+  private static final parley.http.ThrottledWarning unpublished =
+      new parley.http.ThrottledWarning(log, java.time.Duration.ofSeconds(10));
 
   /** How long votes on one item are gathered into one score event. */
   public static final long WINDOW_MS = 250;
@@ -73,7 +76,7 @@ public final class ScoreBoard {
         if (done.failed()) {
           // A vote storm can fill the pool's queue: the counts are committed, so their announcement is owed. The
           // item's next window carries them (with any votes that came meanwhile).
-          log.warn("Score of {} {} not published, trying again in {} ms: {}", kind.word, id, WINDOW_MS,
+          unpublished.warn("Score of {} {} not published, trying again in {} ms: {}", kind.word, id, WINDOW_MS,
               done.cause().toString());
           announce(kind, id);
         }
