@@ -171,6 +171,22 @@ public final class Api {
     }
   }
 
+  /** A POST of this exact body text with an Idempotency-Key. */
+  public Response rawWithKey(String path, Session as, String body, String key) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(20))
+        .header("Authorization", "Bearer " + as.token()).header("Content-Type", "application/json")
+        .header("Idempotency-Key", key).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    try {
+      HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+      return new Response(response.statusCode(), response.body(), response.headers());
+    } catch (IOException e) {
+      throw new IllegalStateException("POST " + path + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   private Response send(String method, String path, Session as, String body, String contentType) {
     return raw(method, path, as == null ? null : "Bearer " + as.token(), body, contentType);
   }

@@ -144,6 +144,34 @@ public final class Idempotency {
     }
   }
 
+  /**
+   * What a request's body means, for comparing a retry with the request its key first came with: a JSON body in one
+   * form whatever its key order and whitespace (a client that serializes its retry anew is retrying, not reusing the
+   * key for something else); any other body as its bytes.
+   */
+  static byte[] canonical(io.vertx.core.buffer.Buffer body) {
+    try {
+      Object parsed = io.vertx.core.json.Json.decodeValue(body);
+      return io.vertx.core.json.Json.encode(sorted(parsed)).getBytes(StandardCharsets.UTF_8);
+    } catch (RuntimeException notJson) {
+      return body.getBytes();
+    }
+  }
+
+  private static Object sorted(Object value) {
+    if (value instanceof io.vertx.core.json.JsonObject object) {
+      java.util.TreeMap<String, Object> keys = new java.util.TreeMap<>();
+      object.forEach(entry -> keys.put(entry.getKey(), sorted(entry.getValue())));
+      return new io.vertx.core.json.JsonObject(new java.util.LinkedHashMap<>(keys));
+    }
+    if (value instanceof io.vertx.core.json.JsonArray array) {
+      io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+      array.forEach(item -> out.add(sorted(item)));
+      return out;
+    }
+    return value;
+  }
+
   /** The request's key, or null when it sent none; a malformed key is a 400. */
   public static Key key(RoutingContext ctx, long userId) {
     String raw = ctx.request().getHeader(HEADER);
@@ -154,7 +182,7 @@ public final class Idempotency {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       digest.update((ctx.request().method() + " " + ctx.request().path() + "\n").getBytes(StandardCharsets.UTF_8));
-      if (ctx.body().buffer() != null) digest.update(ctx.body().buffer().getBytes());
+      if (ctx.body().buffer() != null) digest.update(canonical(ctx.body().buffer()));
       return new Key(userId, raw, HexFormat.of().formatHex(digest.digest()));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -142,6 +142,27 @@ class IdempotencyTest {
     assertEquals(422, elsewhere.status(), "the same key on another route is another request: " + elsewhere);
   }
 
+  /**
+   * A client that serializes its retry anew (another key order, other whitespace, the same string escaped another
+   * way) is retrying: it gets the first answer. A value that differs, however slightly, is another request.
+   */
+  @Test
+  void aRetryWrittenOutDifferentlyIsTheSameRequest() throws Exception {
+    Session alice = api.register("alice");
+    String first = "{\"title\":\"Same\",\"body\":\"b\u00e9\",\"tags\":[\"x\",\"y\"]}";
+    String rewritten = "{ \"body\" : \"b\\u00e9\",\n  \"tags\": [ \"x\", \"y\" ],\"title\": \"Same\" }";
+    Response one = api.rawWithKey("/api/posts", alice, first, "re-1");
+    Response again = api.rawWithKey("/api/posts", alice, rewritten, "re-1");
+    assertEquals(201, one.status(), one.toString());
+    assertEquals(201, again.status(), again.toString());
+    assertEquals("true", again.header("Idempotent-Replayed"));
+    assertEquals(one.json().getLong("id"), again.json().getLong("id"));
+    Response reordered = api.rawWithKey("/api/posts", alice,
+        "{\"title\":\"Same\",\"body\":\"b\u00e9\",\"tags\":[\"y\",\"x\"]}", "re-1");
+    assertEquals(422, reordered.status(), "an array's order is part of what was asked: " + reordered);
+    assertEquals(1, TestParley.count("SELECT count(*) FROM posts"));
+  }
+
   @Test
   void keysBelongToTheirAccount() throws Exception {
     Session alice = api.register("alice");
