@@ -146,6 +146,16 @@ final class BridgeSink implements Sink {
     socket.close(SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
   }
 
+  /** WebSocket's "going away": the server is shutting down. */
+  static final int GOING_AWAY = 1001;
+
+  @Override
+  public void goingAway() {
+    if (closed) return;
+    closed = true;
+    socket.close(GOING_AWAY, "server shutting down: reconnect and resume with since");
+  }
+
   /** The server could not set a subscription up just now (its database is busy or away): come back shortly. */
   void busy() {
     if (closed) return;

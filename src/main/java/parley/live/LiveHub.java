@@ -96,11 +96,20 @@ final class LiveHub {
     this.reconcileTimer = vertx.setPeriodic(RECONCILE_EVERY_MS, id -> reconcile());
   }
 
+  /**
+   * The node is shutting down: every reader is told to go elsewhere at once (a bridge socket closes with 1001, an
+   * event stream ends) and resumes with {@code since}, rather than waiting, silent, for the shutdown's grace.
+   */
   void close() {
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(reconcileTimer);
-    feeds.values().forEach(feed -> relay.unfollow(feed.topic, feed.handler));
+    java.util.Set<Sink> sinks = new java.util.LinkedHashSet<>();
+    feeds.values().forEach(feed -> {
+      relay.unfollow(feed.topic, feed.handler);
+      feed.subscribers.forEach(sub -> sinks.add(sub.sink));
+    });
     feeds.clear();
+    sinks.forEach(Sink::goingAway);
   }
 
   /**

@@ -41,6 +41,14 @@ interface Sink {
   /** The reader stopped reading: close the connection so its client reconnects and resumes. */
   void overflow();
 
+  /**
+   * The node is shutting down: the client should reconnect (to another node, or to this one when it is back) and
+   * resume with {@code since}, at once rather than after the shutdown's grace. By default, as {@link #overflow}.
+   */
+  default void goingAway() {
+    overflow();
+  }
+
   /** The reader lost the right to a topic (token expired, demoted, banned): stop it and say why. */
   void revoke(String topic, String reason);
 

@@ -292,6 +292,32 @@ class ResumeTest {
     }
   }
 
+  /**
+   * A node shutting down sends its live readers away at once with 1001 ("going away"), so they reconnect elsewhere
+   * and resume with since, instead of holding a silent socket for the shutdown's grace and then a plain 1000.
+   */
+  @Test
+  void aNodeShuttingDownSendsItsReadersAwayAtOnce() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    parley.Main.Running server = TestParley.startServer(Map.of(parley.config.AppConfig.PORT, Integer.toString(port)));
+    Api own = new Api("http://localhost:" + port);
+    Session alice = own.register("alice");
+    long post = own.createPost(alice, "Going away");
+    LiveClient reader = LiveClient.connect(port);
+    try {
+      reader.register("parley.post." + post, null, own.get("/api/posts/" + post).json().getLong("seq"));
+      own.comment(alice, post, "before the stop", null);
+      assertEquals("comment.created", reader.nextEvent("parley.post." + post).getString("type"), "following");
+      server.stop();
+      assertEquals(1001, reader.awaitClose());
+    } finally {
+      reader.close();
+    }
+  }
+
   private static double openStreams() throws Exception {
     return TestParley.server().running().meters().find("parley_live_sse_streams").gauges().stream()
         .mapToDouble(g -> g.value()).sum();
