@@ -304,15 +304,20 @@ public final class Notifier {
       done.forEach(io.vertx.core.Promise::complete);
       return;
     }
-    leftToCatchUp(inBatch(writes))
+    leftToCatchUp(inBatch(writes, null), List.of(), null)
         // Not from inside the completion: a pool that fails at once (closing) must not grow the stack per batch.
         .onComplete(ar -> vertx.runOnContext(v -> drain()));
   }
 
-  /** A failed attempt is logged and counts as done: the catch-up makes what it missed. */
-  private static Future<Void> leftToCatchUp(Future<Void> attempt) {
+  /**
+   * A failed attempt is logged and counts as done: the catch-up makes what it missed. The catch-up itself collects
+   * the events of what failed ({@code failedOut}, else null), so its mark stays before them.
+   */
+  private static Future<Void> leftToCatchUp(Future<Void> attempt, List<LiveEvent> events,
+      List<LiveEvent> failedOut) {
     return attempt.recover(e -> {
       failed.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
+      if (failedOut != null) failedOut.addAll(events);
       return Future.succeededFuture();
     });
   }
@@ -322,7 +327,7 @@ public final class Notifier {
    * be notified (a reader deleted meanwhile, say) costs only its own notifications (which the catch-up retries),
    * not those of the writes batched with it.
    */
-  private Future<Void> inBatch(List<List<LiveEvent>> writes) {
+  private Future<Void> inBatch(List<List<LiveEvent>> writes, List<LiveEvent> failedOut) {
     List<LiveEvent> all = new ArrayList<>();
     writes.forEach(all::addAll);
     if (writes.size() == 1) return together(all);
@@ -331,7 +336,7 @@ public final class Notifier {
           failure.toString());
       Future<Void> chain = Future.succeededFuture();
       for (List<LiveEvent> write : writes) {
-        chain = chain.compose(v -> leftToCatchUp(together(write)));
+        chain = chain.compose(v -> leftToCatchUp(together(write), write, failedOut));
       }
       return chain;
     });
@@ -342,12 +347,17 @@ public final class Notifier {
    * its batch fails); completes when all were tried.
    */
   public Future<Void> handle(List<LiveEvent> batch) {
+    return handle(batch, null);
+  }
+
+  /** As {@link #handle(List)}, collecting the events whose notifications failed in {@code failedOut} (or not: null). */
+  private Future<Void> handle(List<LiveEvent> batch, List<LiveEvent> failedOut) {
     List<LiveEvent> relevant = batch.stream().filter(Notifier::claimable).toList();
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < relevant.size(); from += MAX_BATCH) {
-      List<List<LiveEvent>> writes = relevant.subList(from, Math.min(relevant.size(), from + MAX_BATCH)).stream()
-          .map(List::of).toList();
-      chain = chain.compose(v -> leftToCatchUp(inBatch(writes)));
+      List<LiveEvent> part = relevant.subList(from, Math.min(relevant.size(), from + MAX_BATCH));
+      List<List<LiveEvent>> writes = part.stream().map(List::of).toList();
+      chain = chain.compose(v -> leftToCatchUp(inBatch(writes, failedOut), part, failedOut));
     }
     return chain;
   }
@@ -357,7 +367,8 @@ public final class Notifier {
    * database error, a backlog left to it), and makes their notifications. Run once per cluster, every minute: it
    * reads from {@code window} before where the last run reached (V25; however long ago that was: a node down for an
    * hour), leaving out the last {@code settle} (those the live path is handling now), and moves that mark on once
-   * what it read was handled. A failed run leaves the mark where it was, for the next.
+   * what it read was handled, but never past an event whose notifications failed: the next runs read it again (an
+   * event that always fails holds the mark there, and says so in the log every run).
    */
   public Future<Integer> catchUp(Duration window, Duration settle) {
     return catchUpPage(window, settle, 0, 0);
@@ -369,20 +380,30 @@ public final class Notifier {
             settleSeconds, CATCH_UP_PAGE))
         .compose(rows -> {
           List<LiveEvent> found = new ArrayList<>(rows.size());
+          java.util.Map<LiveEvent, java.time.OffsetDateTime> at = new java.util.IdentityHashMap<>();
           java.time.OffsetDateTime last = null;
           for (Row row : rows) {
             last = row.getOffsetDateTime("at");
-            found.add(LiveEvent.of(row.getString("topic"), row.getLong("seq"), row.getString("type"),
-                parley.http.Iso.format(last), row.getLong("author_id"), row.getString("data")));
+            LiveEvent event = LiveEvent.of(row.getString("topic"), row.getLong("seq"), row.getString("type"),
+                parley.http.Iso.format(last), row.getLong("author_id"), row.getString("data"));
+            found.add(event);
+            at.put(event, last);
           }
           if (!found.isEmpty()) log.info("Making the notifications of {} events a failure or a crash left out", found.size());
           boolean full = found.size() == CATCH_UP_PAGE;
-          java.time.OffsetDateTime reached = full ? last : null;
-          return handle(found)
-              .compose(v -> pool.preparedQuery(ADVANCE).execute(Tuple.of(reached, settleSeconds)))
-              .compose(v -> full && page + 1 < CATCH_UP_PAGES
-                  ? catchUpPage(window, settle, page + 1, made + found.size())
-                  : Future.succeededFuture(made + found.size()));
+          java.time.OffsetDateTime pageEnd = last;
+          List<LiveEvent> failures = new ArrayList<>();
+          return handle(found, failures).compose(v -> {
+            // The mark goes no further than the oldest event that failed (the next runs read it again), else to the
+            // end of a full page, else to where this run read up to.
+            java.time.OffsetDateTime oldestFailed = failures.stream().map(at::get).filter(java.util.Objects::nonNull)
+                .min(java.util.Comparator.naturalOrder()).orElse(null);
+            java.time.OffsetDateTime reached = oldestFailed != null ? oldestFailed : full ? pageEnd : null;
+            return pool.preparedQuery(ADVANCE).execute(Tuple.of(reached, settleSeconds))
+                .compose(moved -> failures.isEmpty() && full && page + 1 < CATCH_UP_PAGES
+                    ? catchUpPage(window, settle, page + 1, made + found.size())
+                    : Future.succeededFuture(made + found.size()));
+          });
         });
   }
 
