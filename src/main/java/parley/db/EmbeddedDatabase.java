@@ -277,14 +277,19 @@ public final class EmbeddedDatabase implements AutoCloseable {
   static boolean isOurPostmaster(ProcessHandle process, Path pgData, Path pidFile) {
     ProcessHandle.Info info = process.info();
     if (!info.command().map(c -> c.endsWith("/postgres")).orElse(false)) return false;
-    // Its arguments name the data directory (launch passes -D); unreadable arguments prove nothing.
-    List<String> args = info.arguments().map(List::of).orElse(List.of());
+    // Its arguments name the data directory (launch passes -D): a relative one is resolved against that process's
+    // own working directory, and the two compared as files (a symlinked path is the same directory).
+    List<String> args = info.arguments().map(List::of).orElseThrow(() -> new IllegalStateException(
+        "a postgres process (pid " + process.pid() + ") holds the PID in " + pidFile + ", and its arguments cannot "
+            + "be read to tell whether it serves this data directory: stop it, or delete the file if it does not"));
     int d = args.indexOf("-D");
     if (d < 0 || d + 1 >= args.size()) return false;
     try {
-      if (!Path.of(args.get(d + 1)).toAbsolutePath().normalize().equals(pgData.toAbsolutePath().normalize())) {
-        return false;
+      Path dir = Path.of(args.get(d + 1));
+      if (!dir.isAbsolute()) {
+        dir = Files.readSymbolicLink(Path.of("/proc", Long.toString(process.pid()), "cwd")).resolve(dir);
       }
+      if (!Files.exists(dir) || !Files.isSameFile(dir, pgData)) return false;
       java.time.Instant written = Files.getLastModifiedTime(pidFile).toInstant();
       // (A second of slack: the start time is read from /proc in clock ticks.)
       return info.startInstant().map(started -> !started.isAfter(written.plusSeconds(1))).orElse(false);
@@ -406,7 +411,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     List<String> command = new ArrayList<>();
     Path setsid = Path.of("/usr/bin/setsid");
     if (Files.isExecutable(setsid)) command.add(setsid.toString());
-    List<String> postgres = new ArrayList<>(List.of(bin.resolve("postgres").toString(), "-D", pgData.toString()));
+    List<String> postgres = new ArrayList<>(List.of(bin.resolve("postgres").toString(), "-D",
+        pgData.toAbsolutePath().toString()));
     settings().forEach((k, v) -> {
       postgres.add("-c");
       postgres.add(k + "=" + v);
