@@ -98,7 +98,8 @@ export function suggestMentions(field, nearby = () => []) {
   });
 
   field.addEventListener('keydown', (event) => {
-    if (list.hidden) return;
+    // An input method's own Enter (composing a word) is not a choice.
+    if (list.hidden || event.isComposing) return;
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
       const step = event.key === 'ArrowDown' ? 1 : -1;

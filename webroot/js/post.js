@@ -815,7 +815,8 @@ function selectionIn(el) {
 function quoteReply(c, selected) {
   const text = (selected ?? c.body ?? '').trim();
   replyForm(c);
-  const box = comments.get(c.id).el.querySelector(':scope > .forms textarea');
+  // The reply's own box: an edit of the same comment may be open in the same place.
+  const box = comments.get(c.id).el.querySelector(':scope > .forms .reply-form textarea');
   if (!box || !text) return;
   const quoted = `${text.split('\n').map((line) => (line.trim() ? `> ${line}` : '>')).join('\n')}\n\n`;
   box.value = box.value.trim() ? `${box.value.replace(/\s*$/, '')}\n\n${quoted}` : quoted;

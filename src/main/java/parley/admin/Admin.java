@@ -26,7 +26,9 @@ public final class Admin {
 
   private static final String USER = "SELECT id, username, role FROM users WHERE lower(username) = lower($1)";
 
-  private static final String BAN = "UPDATE users SET banned_until = $2, ban_reason = $3 WHERE id = $1";
+  /** Nobody bans an admin: checked in the statement too, so a promotion landing meanwhile cannot slip past. */
+  private static final String BAN = "UPDATE users SET banned_until = $2, ban_reason = $3 WHERE id = $1 "
+      + "AND role <> 'admin' RETURNING id";
 
   private static final String UNBAN = "UPDATE users SET banned_until = NULL, ban_reason = NULL "
       + "WHERE id = $1 AND banned_until IS NOT NULL RETURNING id";
@@ -65,6 +67,10 @@ public final class Admin {
   Future<Void> ban(Target target, Principal actor, String reason, OffsetDateTime until) {
     OffsetDateTime end = until == null ? OffsetDateTime.MAX : until;
     return events.transaction(box -> box.connection().preparedQuery(BAN).execute(Tuple.of(target.id(), end, reason))
+        .map(rows -> {
+          if (rows.size() == 0) throw Problem.forbidden("Admins cannot be banned.");
+          return rows;
+        })
         .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_BANNED.wireName(), "user", target.id(),
             reason, new JsonObject().put("username", target.username())
                 .put("until", until == null ? null : Iso.format(until))))

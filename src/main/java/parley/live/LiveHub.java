@@ -101,6 +101,7 @@ final class LiveHub {
    * event stream ends) and resumes with {@code since}, rather than waiting, silent, for the shutdown's grace.
    */
   void close() {
+    closed = true;
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(reconcileTimer);
     java.util.Set<Sink> sinks = new java.util.LinkedHashSet<>();
@@ -139,6 +140,11 @@ final class LiveHub {
     Subscription sub = new Subscription(feed, sink, reader, readableThrough);
     return feed.ready.map(v -> {
       if (sink.isClosed()) return sub;
+      if (closed) {
+        // Set up while the node shut down: sent away as the others were.
+        sink.goingAway();
+        return sub;
+      }
       if (feed.add(sub)) feed.kind.subscriptions().incrementAndGet();
       if (Reader.isRestricted(topic)) restricted.add(sub);
       if (reader.principal() != null) {
@@ -192,6 +198,9 @@ final class LiveHub {
   boolean hasReader(long userId) {
     return byUser.containsKey(userId);
   }
+
+  /** Whether the node is shutting down (see {@link #close}). */
+  private boolean closed;
 
   /** Users whose account is being read again after a change, and how many such reads are under way. */
   private final Map<Long, Integer> holding = new HashMap<>();

@@ -279,14 +279,20 @@ class ResumeTest {
       socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
       java.io.InputStream in = socket.getInputStream();
       StringBuilder read = new StringBuilder();
-      // Its first event shows the stream is set up (the retry line is written before it is counted).
+      // The retry line is written once the stream is admitted (from the thread's seq then): a comment after it is
+      // the stream's first event, which shows it is set up (the retry line is written before it is counted).
+      readUntil(in, read, "retry: 2000");
       api.comment(alice, post, "first", null);
-      while (!read.toString().contains("comment.created")) read.append((char) in.read());
+      readUntil(in, read, "comment.created");
       assertEquals(before + 1, openStreams());
       assertEquals(204, api.post("/api/auth/logout-all", alice, null).status());
       // The chunked body's last chunk: the server ended the response (and kept the connection).
-      while (!read.toString().endsWith("\r\n0\r\n\r\n")) read.append((char) in.read());
+      readUntil(in, read, "\r\n0\r\n\r\n");
       assertTrue(read.toString().contains("data: token_revoked"), read.toString());
+      // Counted closed while the connection stays (before, only its close ended the stream: never, on a connection a
+      // client keeps). The gauge has no completion to wait on: it is read until it drops, for at most 10 s.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (openStreams() > before && System.nanoTime() < deadline) Thread.onSpinWait();
       assertEquals(before, openStreams(), "closed when the server ended it, not when the connection goes");
       assertFalse(socket.isClosed());
     }
@@ -315,6 +321,17 @@ class ResumeTest {
       assertEquals(1001, reader.awaitClose());
     } finally {
       reader.close();
+    }
+  }
+
+  /** Reads until {@code text} has come, for at most 20 s (heartbeats would keep a socket timeout from firing). */
+  private static void readUntil(java.io.InputStream in, StringBuilder read, String text) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!read.toString().contains(text)) {
+      if (System.nanoTime() > deadline) throw new AssertionError("no \"" + text + "\" in: " + read);
+      int c = in.read();
+      if (c < 0) throw new AssertionError("closed before \"" + text + "\": " + read);
+      read.append((char) c);
     }
   }
 
