@@ -78,15 +78,20 @@ public final class Idempotency {
   public record Reply(int status, String location, String body) {
   }
 
-  /** One request's key: whose, which, and a digest of the request it came with. */
-  public record Key(long userId, String key, String requestHash) {
+  /**
+   * One request's key: whose, which, and a digest of the request it came with; {@code bytesHash} is the digest of its
+   * body's bytes, as keys stored before bodies were compared as JSON were made (a retry sent across that upgrade, in
+   * the key's 24 hours, still finds its answer).
+   */
+  public record Key(long userId, String key, String requestHash, String bytesHash) {
 
     /** The answer stored for this key, if a request with it committed; 422 if it was another request. */
     Future<Optional<Reply>> stored(SqlClient client) {
       return client.preparedQuery(FIND).execute(Tuple.of(userId, key)).map(rows -> {
         if (rows.size() == 0) return Optional.empty();
         var row = rows.iterator().next();
-        if (!row.getString("request_hash").equals(requestHash)) {
+        String stored = row.getString("request_hash");
+        if (!stored.equals(requestHash) && !stored.equals(bytesHash)) {
           throw ProblemType.IDEMPOTENCY_KEY_REUSED.problem("This Idempotency-Key was used for a different request.");
         }
         return Optional.of(new Reply(row.getInteger("status"), row.getString("location"), row.getString("body")));
@@ -181,9 +186,15 @@ public final class Idempotency {
     }
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      digest.update((ctx.request().method() + " " + ctx.request().path() + "\n").getBytes(StandardCharsets.UTF_8));
-      if (ctx.body().buffer() != null) digest.update(canonical(ctx.body().buffer()));
-      return new Key(userId, raw, HexFormat.of().formatHex(digest.digest()));
+      MessageDigest bytes = MessageDigest.getInstance("SHA-256");
+      byte[] line = (ctx.request().method() + " " + ctx.request().path() + "\n").getBytes(StandardCharsets.UTF_8);
+      digest.update(line);
+      bytes.update(line);
+      if (ctx.body().buffer() != null) {
+        digest.update(canonical(ctx.body().buffer()));
+        bytes.update(ctx.body().buffer().getBytes());
+      }
+      return new Key(userId, raw, HexFormat.of().formatHex(digest.digest()), HexFormat.of().formatHex(bytes.digest()));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
