@@ -150,14 +150,16 @@ public final class Live {
 
   /** Reads a user and their blocks again and applies both to all their subscriptions on this event loop. */
   private Future<Void> reload(long userId) {
+    // Numbered as it starts: a read that began before a later hold does not release that hold.
+    long readAt = hub.readStarted(userId);
     return accounts.principal(userId)
         .compose(current -> Blocks.listNow(pool, userId).map(blocks -> {
-          hub.accountChanged(userId, current.orElse(null), blocks.ids(), blocks.readAt());
+          hub.accountChanged(userId, current.orElse(null), blocks.ids(), blocks.readAt(), readAt);
           return (Void) null;
         }))
         .onFailure(e -> {
           log.warn("Could not apply an account change for user {}: {}", userId, e.toString());
-          hub.accountUnreadable(userId);
+          hub.accountUnreadable(userId, readAt);
         });
   }
 

@@ -202,8 +202,17 @@ final class LiveHub {
   /** Whether the node is shutting down (see {@link #close}). */
   private boolean closed;
 
-  /** Users whose account is being read again after a change, and how many such reads are under way. */
-  private final Map<Long, Integer> holding = new HashMap<>();
+  /**
+   * Users whose subscriptions are held, each with the number of its latest hold: only a read of the account started
+   * after that hold releases them (an older read, finishing later, could carry the account as it was before it).
+   */
+  private final Map<Long, Long> holding = new HashMap<>();
+  private long holds;
+
+  /** The number a read of the account starting now carries (see {@link #accountChanged}). */
+  long readStarted(long userId) {
+    return holds;
+  }
 
   /**
    * An account changed and is being read again: until it is (see {@link #accountChanged}), the user's live
@@ -214,8 +223,17 @@ final class LiveHub {
   void hold(long userId) {
     Set<Subscription> subs = byUser.get(userId);
     if (subs == null) return;
-    holding.merge(userId, 1, Integer::sum);
+    holding.put(userId, ++holds);
     for (Subscription sub : subs) sub.hold();
+  }
+
+  /** Whether a read of the account that started at {@code readAt} (see {@link #readStarted}) may release it. */
+  private boolean releases(long userId, long readAt) {
+    Long heldAt = holding.get(userId);
+    if (heldAt == null) return true;
+    if (readAt < heldAt) return false;
+    holding.remove(userId);
+    return true;
   }
 
   /**
@@ -223,13 +241,18 @@ final class LiveHub {
    * restricted topics it may no longer follow are revoked; what waited while it was read is delivered.
    */
   void accountChanged(long userId, Principal current, Set<Long> blocks, long blocksReadAt) {
+    accountChanged(userId, current, blocks, blocksReadAt, Long.MAX_VALUE);
+  }
+
+  /** As above, for a read of the account that started at {@code readAt} (see {@link #readStarted}). */
+  void accountChanged(long userId, Principal current, Set<Long> blocks, long blocksReadAt, long readAt) {
     for (Subscription sub : byUser.getOrDefault(userId, Set.of())) sub.reader.refresh(current);
     blocksChanged(userId, blocks, blocksReadAt);
     long now = System.currentTimeMillis() / 1000;
     for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
       if (!sub.reader.mayFollow(sub.feed.topic, now)) sub.revoke(now);
     }
-    if (holding.computeIfPresent(userId, (k, n) -> n > 1 ? n - 1 : null) == null) {
+    if (releases(userId, readAt)) {
       for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) sub.release();
     }
   }
@@ -238,8 +261,8 @@ final class LiveHub {
    * The account could not be read again (the database did not answer): the user's held subscriptions are closed, so
    * their clients reconnect, are checked afresh and resume from where they were; nothing is delivered unchecked.
    */
-  void accountUnreadable(long userId) {
-    if (holding.computeIfPresent(userId, (k, n) -> n > 1 ? n - 1 : null) != null) return;
+  void accountUnreadable(long userId, long readAt) {
+    if (!releases(userId, readAt)) return;
     for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
       if (sub.state == State.HELD) sub.sink.overflow();
     }

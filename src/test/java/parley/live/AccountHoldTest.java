@@ -101,7 +101,14 @@ class AccountHoldTest {
    */
   private static void run(Vertx vertx, VertxTestContext test, String roleAfter, Recording held,
       Runnable verify) {
+    run(vertx, test, roleAfter, held, false, verify);
+  }
+
+  /** @param staleReadFirst a read of the account begun before the hold finishes first, and must release nothing */
+  private static void run(Vertx vertx, VertxTestContext test, String roleAfter, Recording held,
+      boolean staleReadFirst, Runnable verify) {
     Recording witness = new Recording();
+    long[] staleRead = {0};
     vertx.getOrCreateContext().runOnContext(v -> {
       LiveHub hub = new LiveHub(vertx, null, new Relay(vertx), DeliveryFilter.EVERYONE,
           new LiveMeters(new SimpleMeterRegistry()), 10_000, Duration.ofSeconds(10), () -> false);
@@ -113,12 +120,17 @@ class AccountHoldTest {
               if (witness.seqs.size() < 2) return;
               test.verify(() -> {
                 assertEquals(List.of(), held.seqs, "nothing while the account is read again");
-                hub.accountChanged(MOD_ID, principal(MOD_ID, roleAfter), Set.of(), 0);
+                if (staleReadFirst) {
+                  hub.accountChanged(MOD_ID, principal(MOD_ID, "moderator"), Set.of(), 0, staleRead[0]);
+                  assertEquals(List.of(), held.seqs, "a read begun before the hold releases nothing");
+                }
+                hub.accountChanged(MOD_ID, principal(MOD_ID, roleAfter), Set.of(), 0, hub.readStarted(MOD_ID));
                 verify.run();
                 hub.close();
               });
               test.completeNow();
             };
+            staleRead[0] = hub.readStarted(MOD_ID);
             hub.hold(MOD_ID);
             publish(vertx, 1);
             publish(vertx, 2);
@@ -133,6 +145,16 @@ class AccountHoldTest {
     run(vertx, test, "user", held, () -> {
       assertEquals("access_revoked", held.revoked);
       assertEquals(List.of(), held.seqs, "what waited is not delivered to a reader who may no longer have it");
+    });
+  }
+
+  @Test
+  @Timeout(value = 30, timeUnit = TimeUnit.SECONDS)
+  void aReadOfTheAccountBegunBeforeTheHoldReleasesNothing(Vertx vertx, VertxTestContext test) {
+    Recording held = new Recording();
+    run(vertx, test, "user", held, true, () -> {
+      assertEquals("access_revoked", held.revoked);
+      assertEquals(List.of(), held.seqs);
     });
   }
 
