@@ -36,14 +36,19 @@ export function suggestMentions(field, nearby = () => []) {
   let timer;
   let asked = 0;
 
-  const close = () => {
-    clearTimeout(timer);
-    asked++;
+  /** Takes the list away (its names are for another prefix), leaving a search under way to answer. */
+  const hide = () => {
     names = [];
     active = -1;
     list.hidden = true;
     list.replaceChildren();
     field.removeAttribute('aria-activedescendant');
+  };
+
+  const close = () => {
+    clearTimeout(timer);
+    asked++;
+    hide();
   };
 
   const choose = (index) => {
@@ -53,8 +58,11 @@ export function suggestMentions(field, nearby = () => []) {
     else field.removeAttribute('aria-activedescendant');
   };
 
-  const show = (found) => {
-    names = found.slice(0, SHOWN);
+  const show = (found, prefix) => {
+    // The name exactly as typed first: Enter on "@bob" takes bob, not bobby.
+    const exact = found.findIndex((name) => name.toLowerCase() === prefix);
+    const ordered = exact > 0 ? [found[exact], ...found.slice(0, exact), ...found.slice(exact + 1)] : found;
+    names = ordered.slice(0, SHOWN);
     if (names.length === 0) return close();
     list.replaceChildren(...names.map((name, i) => h('li', { id: `${list.id}-${i}`, role: 'option',
       'aria-selected': 'false',
@@ -84,13 +92,15 @@ export function suggestMentions(field, nearby = () => []) {
     if (!typed) return close();
     const prefix = typed[1].toLowerCase();
     const local = unique(nearby().filter((name) => name.toLowerCase().startsWith(prefix)));
-    if (local.length) show(local);
+    // What the list showed was for the prefix before: the thread's matches now, or nothing until the search answers.
+    if (local.length) show(local, prefix);
+    else hide();
     clearTimeout(timer);
     const mine = ++asked;
     timer = setTimeout(async () => {
       try {
         const page = await get(`/api/search?type=users&q=${encodeURIComponent(typed[1])}&limit=${SHOWN}`);
-        if (mine === asked) show(unique([...local, ...page.items.map((user) => user.username)]));
+        if (mine === asked) show(unique([...local, ...page.items.map((user) => user.username)]), prefix);
       } catch {
         // Nothing to suggest from the server this time; what the thread offered stays.
       }

@@ -413,6 +413,8 @@ class ReaderBrowserTest {
     api.register("carolyn");
     long postId = api.createPost(alice, "Mentions");
     api.comment(bob, postId, "bob was here", null);
+    // The newest commenter comes first in the list, but not before a name typed in full.
+    api.comment(api.register("bobby"), postId, "bobby was here later", null);
     api.comment(carol, postId, "carol was here too", null);
     WebDriver page = browsers.open("carol");
     signIn(page, base, carol);
@@ -423,8 +425,9 @@ class ReaderBrowserTest {
     WebElement submit = page.findElement(By.cssSelector("#comment-form button[type=submit]"));
     org.openqa.selenium.Point closedAt = submit.getLocation();
     box.sendKeys("Thanks @b");
-    // bob is in the thread; the search adds no one else whose name starts so.
-    waitFor(page, 5).until(d -> "@bob*".equals(js(d, options)));
+    waitFor(page, 5).until(d -> "@bobby*,@bob".equals(js(d, options)));
+    box.sendKeys("ob");
+    waitFor(page, 5).until(d -> "@bob*,@bobby".equals(js(d, options)));
     // The list lies over the page: the form's button stays where it was, so a click aimed at it as the list closes
     // (the field's blur) lands on it.
     assertEquals(closedAt, submit.getLocation());
