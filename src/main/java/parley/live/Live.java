@@ -151,7 +151,7 @@ public final class Live {
   /** Reads a user and their blocks again and applies both to all their subscriptions on this event loop. */
   private Future<Void> reload(long userId) {
     // Numbered as it starts: a read that began before a later hold does not release that hold.
-    long readAt = hub.readStarted(userId);
+    long readAt = hub.readStarted();
     return accounts.principal(userId)
         .compose(current -> Blocks.listNow(pool, userId).map(blocks -> {
           hub.accountChanged(userId, current.orElse(null), blocks.ids(), blocks.readAt(), readAt);

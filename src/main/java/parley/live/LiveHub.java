@@ -210,7 +210,7 @@ final class LiveHub {
   private long holds;
 
   /** The number a read of the account starting now carries (see {@link #accountChanged}). */
-  long readStarted(long userId) {
+  long readStarted() {
     return holds;
   }
 

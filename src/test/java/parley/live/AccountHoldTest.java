@@ -3,7 +3,6 @@ package parley.live;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -14,7 +13,6 @@ import parley.events.Topics;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -33,45 +31,12 @@ class AccountHoldTest {
   private static final long MOD_ID = 7;
 
   /** A reader's transport: what it was sent, and why it was cut. */
-  private static final class Recording implements Sink {
-    final List<Long> seqs = new ArrayList<>();
+  private static final class Recording extends RecordingSink {
     String revoked;
-    Runnable onSend = () -> { };
-
-    @Override
-    public String transport() {
-      return BRIDGE;
-    }
-
-    @Override
-    public void send(String topic, Delivery delivery) {
-      seqs.add(delivery.event.seq());
-      onSend.run();
-    }
-
-    @Override
-    public void resync(String topic, Long headSeq) {
-      throw new AssertionError("nothing to resync from now on");
-    }
-
-    @Override
-    public boolean writeQueueFull() {
-      return false;
-    }
-
-    @Override
-    public Future<Void> drained() {
-      return Future.succeededFuture();
-    }
 
     @Override
     public void overflow() {
       throw new AssertionError("nobody is too slow here");
-    }
-
-    @Override
-    public void goingAway() {
-      // The hub closing at the end of the test sends every reader away: not a slow consumer.
     }
 
     @Override
@@ -90,9 +55,7 @@ class AccountHoldTest {
   }
 
   private static void publish(Vertx vertx, long seq) {
-    vertx.eventBus().publish(Topics.busAddress(Topics.MOD), "{\"seq\":" + seq + "}", new DeliveryOptions()
-        .addHeader("seq", Long.toString(seq)).addHeader("type", "comment.created")
-        .addHeader("published", Long.toString(System.currentTimeMillis())));
+    RecordingSink.publish(vertx, Topics.MOD, "comment.created", seq);
   }
 
   /**
@@ -124,13 +87,13 @@ class AccountHoldTest {
                   hub.accountChanged(MOD_ID, principal(MOD_ID, "moderator"), Set.of(), 0, staleRead[0]);
                   assertEquals(List.of(), held.seqs, "a read begun before the hold releases nothing");
                 }
-                hub.accountChanged(MOD_ID, principal(MOD_ID, roleAfter), Set.of(), 0, hub.readStarted(MOD_ID));
+                hub.accountChanged(MOD_ID, principal(MOD_ID, roleAfter), Set.of(), 0, hub.readStarted());
                 verify.run();
                 hub.close();
               });
               test.completeNow();
             };
-            staleRead[0] = hub.readStarted(MOD_ID);
+            staleRead[0] = hub.readStarted();
             hub.hold(MOD_ID);
             publish(vertx, 1);
             publish(vertx, 2);

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -35,11 +34,9 @@ class MaxLagTest {
   private static final long STALL_MILLIS = 1_300;
 
   /** A reader's transport: records what it was sent, and whether it was closed as too slow. */
-  private static final class Recording implements Sink {
-    final List<Long> seqs = new ArrayList<>();
+  private static final class Recording extends RecordingSink {
     long stallOnFirstSend;
     boolean overflowed;
-    Runnable onSend = () -> { };
     Runnable onClose = () -> { };
 
     Recording(long stallOnFirstSend) {
@@ -47,35 +44,13 @@ class MaxLagTest {
     }
 
     @Override
-    public String transport() {
-      return BRIDGE;
-    }
-
-    @Override
-    public void send(String topic, Delivery delivery) {
-      seqs.add(delivery.event.seq());
+    void recorded() {
       if (stallOnFirstSend > 0) {
         // Holds the event loop, as a write that cannot keep up would: the readers after this one are reached late.
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stallOnFirstSend);
         while (System.nanoTime() < until) Thread.onSpinWait();
         stallOnFirstSend = 0;
       }
-      onSend.run();
-    }
-
-    @Override
-    public void resync(String topic, Long headSeq) {
-      throw new AssertionError("nothing to resync from now on");
-    }
-
-    @Override
-    public boolean writeQueueFull() {
-      return false;
-    }
-
-    @Override
-    public Future<Void> drained() {
-      return Future.succeededFuture();
     }
 
     @Override
@@ -83,11 +58,6 @@ class MaxLagTest {
       // A socket's overflow closes it, and its close ends its subscriptions.
       overflowed = true;
       onClose.run();
-    }
-
-    @Override
-    public void goingAway() {
-      // The hub closing at the end of the test sends every reader away: not a slow consumer.
     }
 
     @Override
@@ -102,9 +72,7 @@ class MaxLagTest {
   }
 
   private static void publish(Vertx vertx, String topic, long seq) {
-    vertx.eventBus().publish(Topics.busAddress(topic), "{\"seq\":" + seq + "}", new DeliveryOptions()
-        .addHeader("seq", Long.toString(seq)).addHeader("type", "post.created")
-        .addHeader("published", Long.toString(System.currentTimeMillis())));
+    RecordingSink.publish(vertx, topic, "post.created", seq);
   }
 
   @Test
