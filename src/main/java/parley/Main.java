@@ -202,18 +202,20 @@ public final class Main {
 
   private static Future<Running> deploy(Vertx vertx, AppConfig config, Database database, String secret,
       PrometheusMeterRegistry meters, Cluster cluster, Pages.Templates pages) {
-    EventLog events = new EventLog(vertx, database.pool());
+    // Background work (the jobs, the notifier, the webhook sender, the score board) may wait out a stalled
+    // database: it uses the pool without the requests' deadline.
+    EventLog events = new EventLog(vertx, database.background());
     // Set when the node stops, or when this start fails: the jobs and the webhook sender started here then expect
     // their pool to close under them, and say so quietly.
     AtomicBoolean draining = new AtomicBoolean();
-    Jobs jobs = new Jobs(vertx, database.pool(), draining::get);
+    Jobs jobs = new Jobs(vertx, database.background(), draining::get);
     jobs.schedule("prune-events", PRUNE_EVERY, () -> events.prune(config.eventRetention(), config.eventRetentionCount())
         .onSuccess(n -> {
           if (n > 0) log.info("Pruned {} events past retention", n);
         }));
-    jobs.schedule("prune-idempotency-keys", PRUNE_EVERY, () -> Idempotency.prune(database.pool(), config.idempotencyTtl()));
+    jobs.schedule("prune-idempotency-keys", PRUNE_EVERY, () -> Idempotency.prune(database.background(), config.idempotencyTtl()));
     jobs.schedule("prune-notifications", PRUNE_EVERY,
-        () -> Notifications.prune(database.pool(), config.notificationRetention()));
+        () -> Notifications.prune(database.background(), config.notificationRetention()));
     // One limiter for the whole node, shared by every HTTP verticle; in cluster mode its REST buckets are the
     // cluster's.
     RateLimiter limits = cluster == null
@@ -231,19 +233,19 @@ public final class Main {
     accounts.listen(vertx);
     countPublished(commits, meters);
     // Notifications follow committed writes; the catch-up makes any a crash cut off (each is made once).
-    Notifier notifier = new Notifier(vertx, database.pool(), new EventLog(vertx, database.pool(), commits));
+    Notifier notifier = new Notifier(vertx, database.background(), new EventLog(vertx, database.background(), commits));
     commits.add(notifier::committed);
     jobs.schedule("notification-catch-up", Jobs.OFFER_EVERY, () -> notifier.catchUp(Duration.ofMinutes(10), Duration.ofSeconds(10)));
-    jobs.schedule("prune-notification-sources", PRUNE_EVERY, () -> Notifier.prune(database.pool(), Duration.ofDays(1)));
+    jobs.schedule("prune-notification-sources", PRUNE_EVERY, () -> Notifier.prune(database.background(), Duration.ofDays(1)));
     // Webhooks: every node offers to send (one node per endpoint at a time); see docs/WEBHOOKS.md.
-    new parley.webhook.Sender(vertx, database.pool(), config.webhooks(), draining::get).start();
+    new parley.webhook.Sender(vertx, database.background(), config.webhooks(), draining::get).start();
     jobs.schedule("prune-webhook-deliveries", PRUNE_EVERY,
-        () -> parley.webhook.Webhooks.prune(database.pool(), config.webhooks().logRetention()));
+        () -> parley.webhook.Webhooks.prune(database.background(), config.webhooks().logRetention()));
     NodeState node = new NodeState(limits, cluster == null ? Accounts.loginThrottle(config)
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         draining, new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
-        new ScoreBoard(vertx, database.pool(), new EventLog(vertx, database.pool(), commits), readCache),
+        new ScoreBoard(vertx, database.background(), new EventLog(vertx, database.background(), commits), readCache),
         new SearchSlots(config.searchConcurrency()), readCache, accounts,
         new PasswordHashing(vertx, config.passwordHashing()));
     Gauge.builder("parley_search_in_flight", node.searches(), SearchSlots::inFlight)
@@ -258,7 +260,7 @@ public final class Main {
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
     return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD), introduced)
-        .compose(v -> Accounts.promoteConfiguredAdmin(database.pool(), config.admin(), accounts))
+        .compose(v -> Accounts.promoteConfiguredAdmin(database.background(), config.admin(), accounts))
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),

@@ -25,6 +25,7 @@ public record AppConfig(
     int databasePoolSize,
     int databasePoolQueue,
     Duration databaseTimeout,
+    Duration databaseDeadline,
     int databaseLivePoolSize,
     Optional<String> jwtSecret,
     Duration tokenTtl,
@@ -71,6 +72,8 @@ public record AppConfig(
   public static final String DATABASE_POOL_SIZE = "PARLEY_DB_POOL_SIZE";
   public static final String DATABASE_POOL_QUEUE = "PARLEY_DB_POOL_QUEUE";
   public static final String DATABASE_TIMEOUT = "PARLEY_DB_TIMEOUT";
+  /** How long a request's statements may go unanswered (the wait for a connection included) before a 503. */
+  public static final String DATABASE_DEADLINE = "PARLEY_DB_DEADLINE";
   public static final String DATABASE_LIVE_POOL_SIZE = "PARLEY_DB_LIVE_POOL_SIZE";
   public static final String JWT_SECRET = "PARLEY_JWT_SECRET";
   public static final String TOKEN_TTL = "PARLEY_TOKEN_TTL";
@@ -163,6 +166,10 @@ public record AppConfig(
     if (databasePoolSize < 1) throw new IllegalArgumentException(DATABASE_POOL_SIZE + " must be at least 1");
     if (databasePoolQueue < 1) throw new IllegalArgumentException(DATABASE_POOL_QUEUE + " must be at least 1");
     positive(DATABASE_TIMEOUT, databaseTimeout);
+    if (databaseDeadline.compareTo(databaseTimeout) <= 0) {
+      throw new IllegalArgumentException(DATABASE_DEADLINE + " must be longer than " + DATABASE_TIMEOUT
+          + " (it includes the wait for a connection)");
+    }
     if (databaseLivePoolSize < 1) throw new IllegalArgumentException(DATABASE_LIVE_POOL_SIZE + " must be at least 1");
     positive(HTTP_IDLE_TIMEOUT, httpIdleTimeout);
     positive(HTTP_HEADER_TIMEOUT, httpHeaderTimeout);
@@ -231,6 +238,7 @@ public record AppConfig(
         intValue(values, DATABASE_POOL_SIZE, 8),
         intValue(values, DATABASE_POOL_QUEUE, 256),
         duration(values, DATABASE_TIMEOUT, Duration.ofSeconds(5)),
+        duration(values, DATABASE_DEADLINE, duration(values, DATABASE_TIMEOUT, Duration.ofSeconds(5)).multipliedBy(2)),
         intValue(values, DATABASE_LIVE_POOL_SIZE, 2),
         Optional.ofNullable(values.get(JWT_SECRET)),
         duration(values, TOKEN_TTL, Duration.ofHours(12)),
@@ -287,7 +295,7 @@ public record AppConfig(
   /** The same settings on another port (port 0 is resolved to a free port before anything listens). */
   public AppConfig withPort(int newPort) {
     return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
-        databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
+        databaseDeadline, databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,

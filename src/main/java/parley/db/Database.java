@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.config.AppConfig;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,21 +27,25 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * Both have a bounded wait queue and a bounded wait: when PostgreSQL is down or saturated, a request fails within
- * {@code PARLEY_DB_TIMEOUT} and is answered 503, instead of piling up or hanging.
+ * {@code PARLEY_DB_TIMEOUT} and is answered 503, instead of piling up or hanging. When it stops answering statements
+ * already sent (frozen, partitioned away), a request is answered 503 at its deadline, {@code PARLEY_DB_DEADLINE}
+ * ({@link BoundedPool}).
  */
 public final class Database {
 
   private static final Logger log = LoggerFactory.getLogger(Database.class);
 
-  private final Pool pool;
-  private final Pool livePool;
+  private final BoundedPool pool;
+  private final BoundedPool livePool;
   private final EmbeddedDatabase embedded;
 
-  private Database(Pool pool, Pool livePool, EmbeddedDatabase embedded) {
+  private Database(BoundedPool pool, BoundedPool livePool, EmbeddedDatabase embedded) {
     this.pool = pool;
     this.livePool = livePool;
     this.embedded = embedded;
   }
+
+
 
   /** Starts (or connects to) PostgreSQL, migrates the schema and opens the pools. */
   public static Future<Database> open(Vertx vertx, AppConfig config) {
@@ -58,12 +63,14 @@ public final class Database {
         // Every statement is prepared once per connection; the client's default skips statements over 2,048
         // characters, which the feed's and the thread's are.
         connect.setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384).setPipeliningLimit(256);
-        Pool pool = pool(vertx, connect, config, config.databasePoolSize(), config.databasePoolQueue(), "parley-rest");
+        Duration deadline = config.databaseDeadline();
+        BoundedPool pool = new BoundedPool(vertx,
+            pool(vertx, connect, config, config.databasePoolSize(), config.databasePoolQueue(), "parley-rest"), deadline);
         // Thousands of readers reconnecting at once (a deploy) each need a few small reads to register: they wait
         // their turn (bounded by PARLEY_DB_TIMEOUT) rather than being turned away at once with 4003, which only
         // made them reconnect again and again.
-        Pool livePool = pool(vertx, connect, config, config.databaseLivePoolSize(),
-            Math.max(config.databasePoolQueue(), LIVE_QUEUE), "parley-live");
+        BoundedPool livePool = new BoundedPool(vertx, pool(vertx, connect, config, config.databaseLivePoolSize(),
+            Math.max(config.databasePoolQueue(), LIVE_QUEUE), "parley-live"), deadline);
         return new Database(pool, livePool, embedded);
       } catch (RuntimeException e) {
         if (embedded != null) embedded.close();
@@ -104,13 +111,18 @@ public final class Database {
         .build();
   }
 
-  /** The pool for REST requests and every write. */
-  public Pool pool() {
+  /** The pool for REST requests and every write, its statements bounded by the request deadline. */
+  public BoundedPool pool() {
     return pool;
   }
 
-  /** The live side's own small pool: subscriptions, replays and gap fills. */
-  public Pool livePool() {
+  /** The same connections without a deadline, for background work that may wait out a stalled database. */
+  public Pool background() {
+    return pool.unbounded();
+  }
+
+  /** The live side's own small pool (subscriptions, replays and gap fills), bounded as {@link #pool()} is. */
+  public BoundedPool livePool() {
     return livePool;
   }
 

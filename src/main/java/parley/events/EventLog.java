@@ -11,6 +11,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import parley.db.BoundedPool;
 import parley.http.Idempotency;
 import parley.http.Iso;
 
@@ -350,9 +351,18 @@ public final class EventLog {
    * would hold COMMIT back until every earlier answer had arrived (one more round trip, with the thread's locks
    * held). Every path ends the transaction before the connection goes back to the pool. A {@code work} must not
    * turn a failed statement into a success and carry on: PostgreSQL would answer its COMMIT by rolling back.
+   *
+   * <p>On a request's pool ({@link BoundedPool}) the transaction has the request deadline: past it the caller is
+   * answered with a {@link parley.db.DatabaseDeadline} (503) at once, and a transaction whose COMMIT was not yet sent
+   * rolls back whenever PostgreSQL answers again, so nothing of it is saved.
    */
   public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work) {
-    return pool.getConnection().compose(conn -> {
+    BoundedPool.Watch<T> watch = BoundedPool.watch(pool);
+    return watch.answer(pool.getConnection().compose(conn -> {
+      if (!watch.mayStart()) {
+        conn.close();
+        return Future.failedFuture(watch.expired());
+      }
       Future<?> began = conn.query("BEGIN").execute();
       Outbox outbox = new Outbox(conn);
       Future<Void> taken = claim.take(conn);
@@ -360,6 +370,8 @@ public final class EventLog {
       // Looked at in the order sent: the first failure is the one reported.
       return began.compose(v -> taken).compose(v -> done)
           .compose(result -> {
+            // Past the deadline the caller has been answered 503: nothing of it may be saved now.
+            if (!watch.mayCommit()) return Future.<T>failedFuture(watch.expired());
             Future<Void> stored = claim.store(conn, result);
             Future<?> committed = conn.query("COMMIT").execute();
             return outbox.sent().compose(v -> stored).compose(v -> committed).map(result);
@@ -371,7 +383,7 @@ public final class EventLog {
             publish(List.copyOf(outbox.events));
             for (List<LiveEvent> write : outbox.committedWrites()) listeners.committed(write);
           });
-    });
+    }));
   }
 
   private static <T> Future<T> start(Function<Outbox, Future<T>> work, Outbox outbox) {

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.ClosedConnectionException;
+import parley.db.DatabaseDeadline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,6 +106,10 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     }
     if (failure != null && databaseUnavailable(failure)) {
       logOutage(failure);
+      if (maybeSaved(failure)) {
+        return Problem.unavailable("The database did not confirm this write in time: it may have been saved. "
+            + "A retry with the same Idempotency-Key is safe.", DATABASE_RETRY_AFTER);
+      }
       return Problem.unavailable("The database is unavailable; try again shortly.", DATABASE_RETRY_AFTER);
     }
     int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
@@ -119,8 +124,9 @@ public final class ProblemHandler implements Handler<RoutingContext> {
 
   /**
    * Whether a failure means PostgreSQL could not be used just now, rather than that the request was wrong: no
-   * connection (refused, closed, reset), the pool's bounded wait ran out or its queue is full, or the server said
-   * it is shutting down, starting, recovering or out of connections.
+   * connection (refused, closed, reset), the pool's bounded wait ran out or its queue is full, a statement went
+   * unanswered past the request deadline ({@link DatabaseDeadline}, a timeout), or the server said it is shutting
+   * down, starting, recovering or out of connections.
    */
   public static boolean databaseUnavailable(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -141,6 +147,14 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       if (t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
         return true;
       }
+    }
+    return false;
+  }
+
+  /** Whether the failure is a write's deadline that passed after its COMMIT was sent ({@link DatabaseDeadline}). */
+  private static boolean maybeSaved(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof DatabaseDeadline deadline) return deadline.maybeSaved();
     }
     return false;
   }

@@ -37,7 +37,7 @@ class SaturatedPoolTest {
     Api.Session alice = setup.register("alice");
     long post = setup.createPost(alice, "Busy thread");
     Main.Running server = TestParley.startServer(Map.of(AppConfig.DATABASE_POOL_SIZE, "1",
-        AppConfig.DATABASE_TIMEOUT, "1s", AppConfig.HTTP_INSTANCES, "1"));
+        AppConfig.DATABASE_TIMEOUT, "1s", AppConfig.DATABASE_DEADLINE, "60s", AppConfig.HTTP_INSTANCES, "1"));
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     String base = "http://127.0.0.1:" + server.port();
     try (Connection c = TestParley.db().getConnection()) {

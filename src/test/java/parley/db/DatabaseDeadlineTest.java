@@ -1,0 +1,128 @@
+package parley.db;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Main;
+import parley.TestParley;
+import parley.config.AppConfig;
+
+import java.net.URI;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A PostgreSQL that stops answering mid-request (frozen, partitioned away: its connections stay open and silent) is
+ * an outage for the requests in flight too: they are answered 503 at PARLEY_DB_DEADLINE instead of hanging for as
+ * long as the database does, a write whose COMMIT was not sent by then is rolled back whenever the database answers
+ * again, and one whose COMMIT was sent is answered that it may have been saved, which a retry with its key settles.
+ *
+ * <p>Each request here would hang past the test client's 20 s timeout without the deadline: the proxy holds the
+ * answers back until the test has its responses.
+ */
+@ExtendWith(TestParley.class)
+class DatabaseDeadlineTest {
+
+  private static final String APP_NAME = "parley-deadline-test";
+
+  private static FreezingProxy proxy;
+  private static Main.Running server;
+  private static Api api;
+
+  @BeforeAll
+  static void start() throws Exception {
+    URI database = URI.create(TestParley.environment().get(AppConfig.DATABASE_URL));
+    proxy = new FreezingProxy(database.getPort());
+    Map<String, String> settings = new HashMap<>();
+    settings.put(AppConfig.DATABASE_URL, "postgresql://postgres:postgres@127.0.0.1:" + proxy.port()
+        + "/postgres?application_name=" + APP_NAME);
+    settings.put(AppConfig.DATABASE_TIMEOUT, "1s");
+    settings.put(AppConfig.DATABASE_DEADLINE, "2s");
+    settings.put(AppConfig.HTTP_INSTANCES, "1");
+    server = TestParley.startServer(settings);
+    api = new Api("http://127.0.0.1:" + server.port());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null) server.stop();
+    if (proxy != null) proxy.close();
+  }
+
+  @Test
+  void requestsInFlightWhenTheDatabaseStopsAnsweringGet503AndAnUnsentCommitSavesNothing() throws Exception {
+    Api.Session alice = api.register("deadline_alice");
+    long post = api.createPost(alice, "Written into a freeze");
+    String body = new JsonObject().put("body", "said while the database was frozen").encode();
+    String path = "/api/posts/" + post + "/comments";
+
+    Api.Response write;
+    Api.Response read;
+    proxy.freeze();
+    try {
+      write = api.rawWithKey(path, alice, body, "frozen-1");
+      read = api.get("/api/me/notifications", alice);
+    } finally {
+      proxy.thaw();
+    }
+    for (Api.Response r : new Api.Response[] {write, read}) {
+      assertEquals(503, r.status(), r.toString());
+      assertEquals("application/problem+json", r.contentType());
+      assertNotNull(r.header("Retry-After"), r.toString());
+      assertFalse(r.json().getString("detail").contains("may have been saved"), r.toString());
+    }
+
+    // The write's statements ran, unanswered, holding its key: the retry waits for that transaction, which rolled
+    // back once the answers came, and is not a replay of it.
+    Api.Response retry = api.rawWithKey(path, alice, body, "frozen-1");
+    assertEquals(201, retry.status(), retry.toString());
+    assertNull(retry.header("Idempotent-Replayed"), "the frozen write must not have committed: " + retry);
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
+    // And the node is itself again.
+    assertEquals(200, api.get("/api/me/notifications", alice).status());
+  }
+
+  @Test
+  void aWriteWhoseCommitWentOutBeforeTheDeadlineIsToldItMayHaveBeenSavedAndItsRetrySaysItWas() throws Exception {
+    Api.Session bob = api.register("deadline_bob");
+    long post = api.createPost(bob, "Committed, unconfirmed");
+    String body = new JsonObject().put("body", "marker-7f3a: committed but never confirmed").encode();
+    String path = "/api/posts/" + post + "/comments";
+
+    Api.Response write;
+    proxy.freezeRepliesAfter("marker-7f3a");
+    try {
+      write = api.rawWithKey(path, bob, body, "unconfirmed-1");
+    } finally {
+      proxy.thaw();
+    }
+    assertEquals(503, write.status(), write.toString());
+    assertTrue(write.json().getString("detail").contains("may have been saved"), write.toString());
+
+    Api.Response retry = api.rawWithKey(path, bob, body, "unconfirmed-1");
+    assertEquals(201, retry.status(), retry.toString());
+    assertEquals("true", retry.header("Idempotent-Replayed"), retry.toString());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
+  }
+
+  @Test
+  void theDeadlineIsTwiceThePoolsWaitUnlessSetAndMustBeLongerThanIt() {
+    assertEquals(java.time.Duration.ofSeconds(10), AppConfig.from(Map.of()).databaseDeadline());
+    assertEquals(java.time.Duration.ofSeconds(6),
+        AppConfig.from(Map.of(AppConfig.DATABASE_TIMEOUT, "3s")).databaseDeadline());
+    assertEquals(java.time.Duration.ofSeconds(30),
+        AppConfig.from(Map.of(AppConfig.DATABASE_DEADLINE, "30s")).databaseDeadline());
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> AppConfig.from(Map.of(AppConfig.DATABASE_TIMEOUT, "5s", AppConfig.DATABASE_DEADLINE, "5s")));
+    assertTrue(e.getMessage().contains(AppConfig.DATABASE_DEADLINE), e.getMessage());
+  }
+}
