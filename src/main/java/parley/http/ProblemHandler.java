@@ -48,6 +48,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     Problem problem = toProblem(ctx);
+    if (ctx.response().closed()) return;
     if (ctx.response().headWritten()) {
       ctx.response().reset();
       return;
@@ -100,6 +101,14 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     if (failure instanceof io.vertx.core.http.HttpClosedException) {
       return Problem.badRequest("The connection closed before the request was read.");
     }
+    // The client closed its connection before the answer went out (a browser leaving the page while a file or an
+    // answer was on its way): whatever failed writing to it (often an IOException, which would read as the
+    // database's) was the client's doing, and there is nobody to answer. Not an outage, not logged above DEBUG.
+    if (ctx.response().closed() && !fromTheDatabase(failure)) {
+      log.debug("Client went away from {} {} (request {}): {}", ctx.request().method(),
+          AccessLog.printable(ctx.request().path()), AccessLog.id(ctx), String.valueOf(failure));
+      return Problem.badRequest("The connection closed before the answer was sent.");
+    }
     if (failure instanceof DecodeException) return Problem.badRequest("The request body is not valid JSON.");
     if (failure instanceof PgException pg && "23505".equals(pg.getSqlState())) {
       return Problem.conflict("That conflicts with something that already exists.");
@@ -145,6 +154,21 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       // The SQL client's pool fails a wait for a connection that outlived PARLEY_DB_TIMEOUT with a bare
       // NoStackTraceThrowable("Timeout"): saturated, not broken.
       if (t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the failure names the database itself (its server's error, its client's closed connection or pool
+   * timeout, a request deadline), as opposed to a bare I/O error, which may be the HTTP client's connection.
+   */
+  private static boolean fromTheDatabase(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PgException || t instanceof ClosedConnectionException || t instanceof DatabaseDeadline
+          || t.getClass().getName().startsWith("io.vertx.sqlclient")
+          || t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
         return true;
       }
     }
