@@ -66,6 +66,24 @@ class SearchTest {
     assertEquals(List.of(both, bodyThrice, titleOnly, twin, bodyOnce), search("gardening", "").ids());
   }
 
+  @Test
+  void aPostIsFoundByItsTagsWeighingAsItsTitleAndARetagMovesIt() {
+    Session alice = api.register("alice");
+    Response created = api.post("/api/posts", alice, new JsonObject().put("title", "Spanning the gorge")
+        .put("body", "Cables, towers and a deck.").put("tags", new io.vertx.core.json.JsonArray().add("bridges")));
+    assertEquals(201, created.status(), created.toString());
+    long tagged = created.json().getLong("id");
+    long inBody = post(alice, "Notes", "We walked over a bridge.");
+    // The stemmed tag matches as a title word does (A, 1.0), above a word of a body (B, 0.4).
+    assertEquals(List.of(tagged, inBody), search("bridge", "").ids());
+
+    Response retagged = api.put("/api/posts/" + tagged + "/tags", alice,
+        new JsonObject().put("tags", new io.vertx.core.json.JsonArray().add("tunnels")));
+    assertEquals(200, retagged.status(), retagged.toString());
+    assertEquals(List.of(inBody), search("bridge", "").ids());
+    assertEquals(List.of(tagged), search("tunnel", "").ids());
+  }
+
   /**
    * PostgreSQL leaves a word over 2,047 characters out of the index and says so in a NOTICE, which the client logged
    * at WARN with the whole detail: a member's post could write to the operators' log. The rest of the text is
