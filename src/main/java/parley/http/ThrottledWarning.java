@@ -16,6 +16,10 @@ public final class ThrottledWarning {
   private long lastWritten;
   private boolean written;
   private long held;
+  /** The latest warning held, told by {@link #recovered()} with the count when nothing comes after it. */
+  private String heldFormat;
+  private Object[] heldArgs;
+  private volatile boolean holding;
 
   public ThrottledWarning(Logger log, java.time.Duration interval) {
     this(log, interval, System::nanoTime);
@@ -33,17 +37,42 @@ public final class ThrottledWarning {
     long now = clock.getAsLong();
     if (written && now - lastWritten < intervalNanos) {
       held++;
+      heldFormat = format;
+      heldArgs = args;
+      holding = true;
       return;
     }
     if (held > 0) {
-      Object[] more = java.util.Arrays.copyOf(args, args.length + 1);
-      more[args.length] = held;
-      log.warn(format + " (and {} more like it since the last such line)", more);
+      writeWithCount(format, args, " (and {} more like it since the last such line)");
     } else {
       log.warn(format, args);
     }
     written = true;
     lastWritten = now;
     held = 0;
+    holding = false;
+  }
+
+  /**
+   * The trouble is over (the attempt that warned now succeeds): warnings still held are told at once, the latest of
+   * them with their count, instead of never (the next warning might not come for days, or at all).
+   */
+  public void recovered() {
+    if (!holding) return;
+    synchronized (this) {
+      if (held == 0) return;
+      writeWithCount(heldFormat, heldArgs, " (and {} like it since the last such line; the next attempt succeeded)");
+      lastWritten = clock.getAsLong();
+      held = 0;
+      holding = false;
+      heldFormat = null;
+      heldArgs = null;
+    }
+  }
+
+  private void writeWithCount(String format, Object[] args, String suffix) {
+    Object[] more = java.util.Arrays.copyOf(args, args.length + 1);
+    more[args.length] = held;
+    log.warn(format + suffix, more);
   }
 }

@@ -270,6 +270,7 @@ public final class Notifier {
         behind.warn("Notifications are {} writes behind; the catch-up will make this write's", waiting.size());
         return;
       }
+      behind.recovered();
       waiting.addLast(relevant);
       if (draining) return;
       draining = true;
@@ -315,7 +316,7 @@ public final class Notifier {
    */
   private static Future<Void> leftToCatchUp(Future<Void> attempt, List<LiveEvent> events,
       List<LiveEvent> failedOut) {
-    return attempt.recover(e -> {
+    return attempt.onSuccess(v -> failed.recovered()).recover(e -> {
       failed.warn("Notifications for a write failed (the catch-up will retry): {}", e.toString());
       if (failedOut != null) failedOut.addAll(events);
       return Future.succeededFuture();

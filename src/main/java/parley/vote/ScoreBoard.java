@@ -79,6 +79,8 @@ public final class ScoreBoard {
           unpublished.warn("Score of {} {} not published, trying again in {} ms: {}", kind.word, id, WINDOW_MS,
               done.cause().toString());
           announce(kind, id);
+        } else {
+          unpublished.recovered();
         }
         publishing.decrementAndGet();
       });

@@ -32,4 +32,28 @@ class ThrottledWarningTest {
       assertEquals(List.of(Level.WARN, Level.WARN), captured.levels());
     }
   }
+
+  @Test
+  void warningsStillHeldWhenTheTroubleEndsAreToldThenAndOnlyOnce() throws Exception {
+    String name = "parley.test.throttled.recovered";
+    try (CapturedLog captured = new CapturedLog(name)) {
+      long[] now = {0};
+      ThrottledWarning warning = new ThrottledWarning(LoggerFactory.getLogger(name), Duration.ofSeconds(10),
+          () -> now[0]);
+      warning.recovered();
+      assertEquals(List.of(), captured.messages(), "nothing held, nothing told");
+      for (int i = 0; i < 5; i++) {
+        warning.warn("Attempt {} failed", i);
+        now[0] += Duration.ofMillis(100).toNanos();
+      }
+      warning.recovered();
+      warning.recovered();
+      assertEquals(List.of("Attempt 0 failed",
+          "Attempt 4 failed (and 4 like it since the last such line; the next attempt succeeded)"), captured.messages());
+      // A new run of failures starts its own count.
+      now[0] += Duration.ofSeconds(20).toNanos();
+      warning.warn("Attempt {} failed", 9);
+      assertEquals("Attempt 9 failed", captured.messages().get(2));
+    }
+  }
 }
