@@ -42,11 +42,18 @@ public record Filter(long id, String kind, String pattern, String action, String
   /** What checking a text against an entry found. */
   enum Outcome { MATCH, NO_MATCH, UNSURE }
 
-  /** Checks a text; a pattern that runs out of steps is UNSURE (a person should read the text). */
+  /**
+   * Checks a text; a pattern that runs out of steps is UNSURE (a person should read the text). So is one that runs
+   * out of stack: Java's regex engine recurses once per repetition of a group with an alternation or a quantified
+   * group inside ({@code free(.|\s)*money}, {@code (a|b)*c}), so a few thousand characters of ordinary prose after
+   * its first word overflowed the thread's stack, which answered the post 500 (and every comment written in the
+   * same group) with a thousand-line stack trace at ERROR. The overflow unwinds the matcher alone: it holds no lock
+   * and leaves nothing half-done.
+   */
   Outcome test(String text) {
     try {
       return compiled.matcher(new Bounded(text, STEPS_PER_MATCH)).find() ? Outcome.MATCH : Outcome.NO_MATCH;
-    } catch (Bounded.OutOfSteps e) {
+    } catch (Bounded.OutOfSteps | StackOverflowError e) {
       return Outcome.UNSURE;
     }
   }

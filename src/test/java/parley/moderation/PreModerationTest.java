@@ -395,6 +395,25 @@ class PreModerationTest extends ModerationCast {
         new JsonObject().put("body", "nothing to see")).status());
   }
 
+  /**
+   * A pattern whose group repeats once per character ({@code (.|\s)*}) makes Java's regex engine recurse per
+   * character: a comment of ordinary prose after its first word overflowed the stack, and was answered 500 with a
+   * stack trace at ERROR (a probe, 2026-12-03). It is held for a person, as a pattern out of steps is.
+   */
+  @Test
+  void aPatternThatRecursesPastTheStackHoldsTheTextInsteadOfFailingIt() throws Exception {
+    assertEquals(201, api.post("/api/mod/filters", mod, new JsonObject().put("kind", "pattern")
+        .put("pattern", "free(.|\\s)*money").put("action", "refuse")).status());
+    long post = api.createPost(bob, "Bob's thread");
+    String prose = "free stuff here. " + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(170);
+    Response held = api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", prose));
+    assertEquals(201, held.status(), held.toString());
+    assertTrue(held.json().getBoolean("pending"), "held for a person, not refused and not failed");
+    Response plain = api.post("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", "free of it"));
+    assertEquals(201, plain.status(), plain.toString());
+    assertFalse(plain.json().getBoolean("pending"), plain.toString());
+  }
+
   @Test
   void filterEntriesAreValidatedAndTheListIsReadable() throws Exception {
     String before = snapshot();
