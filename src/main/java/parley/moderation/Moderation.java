@@ -194,34 +194,44 @@ public final class Moderation {
     Tuple args = action.takesReason() ? Tuple.of(id, reason) : Tuple.of(id);
     return locked
         .compose(thread -> {
-          if (thread.isEmpty()) throw Problem.notFound(notFound);
-          return asSeen(conn, action, id, seen);
-        })
-        .compose(v -> conn.preparedQuery(action.sql).execute(args))
-        .compose(rows -> {
-          if (rows.size() == 0) {
+          if (thread.isEmpty()) {
+            // A report's target is gone with its post (deleted): resolving the reports with a hide closes them, as
+            // for a target already hidden, rather than leaving them open with a 404 that only dismiss gets past.
             if (fromReport && action.hides) return alreadyHidden(conn, actor, action.target, id, reason);
-            throw Problem.conflict(action.conflict);
+            throw Problem.notFound(notFound);
           }
-          Row row = rows.iterator().next();
-          Changed changed = new Changed(action, id, row.getLong("post_id"), row.getLong("author_id"), reason);
-          boolean counts = action.countDelta != 0 && !row.getBoolean("deleted");
-          Future<Optional<Publication>> stats = counts
-              ? Threads.recount(conn, changed.postId, action.countDelta)
-              : Future.succeededFuture(Optional.empty());
-          return stats.compose(count -> settle(box, changed, actor)
-              .compose(reportIds -> AuditLog.append(conn, actor, action.auditName(), action.target.wireName(), id,
-                      reason, changed.auditDetails(reportIds))
-                  .compose(entry -> threadCopy(conn, changed).compose(data -> arrival(conn, changed).compose(arrived -> {
-                    List<Publication> out = new ArrayList<>();
-                    out.add(Publication.of(action.event, changed.authorId, data).onThread(changed.postId)
-                        .forModerators(entry.toJson()).forAuthor(changed.noteForAuthor()));
-                    out.addAll(arrived);
-                    count.ifPresent(out::add);
-                    return box.publish(out.toArray(Publication[]::new));
-                  })))
-                  .map(reportIds)));
+          return asSeen(conn, action, id, seen)
+              .compose(v -> conn.preparedQuery(action.sql).execute(args))
+              .compose(rows -> changed(box, action, id, actor, reason, fromReport, rows));
         });
+  }
+
+  /** What an action that changed its target's row ({@code rows}: none when it changed nothing) goes on to do. */
+  private Future<List<Long>> changed(EventLog.Outbox box, Action action, long id, Principal actor, String reason,
+      boolean fromReport, io.vertx.sqlclient.RowSet<Row> rows) {
+    SqlConnection conn = box.connection();
+    if (rows.size() == 0) {
+      if (fromReport && action.hides) return alreadyHidden(conn, actor, action.target, id, reason);
+      throw Problem.conflict(action.conflict);
+    }
+    Row row = rows.iterator().next();
+    Changed changed = new Changed(action, id, row.getLong("post_id"), row.getLong("author_id"), reason);
+    boolean counts = action.countDelta != 0 && !row.getBoolean("deleted");
+    Future<Optional<Publication>> stats = counts
+        ? Threads.recount(conn, changed.postId, action.countDelta)
+        : Future.succeededFuture(Optional.empty());
+    return stats.compose(count -> settle(box, changed, actor)
+        .compose(reportIds -> AuditLog.append(conn, actor, action.auditName(), action.target.wireName(), id,
+                reason, changed.auditDetails(reportIds))
+            .compose(entry -> threadCopy(conn, changed).compose(data -> arrival(conn, changed).compose(arrived -> {
+              List<Publication> out = new ArrayList<>();
+              out.add(Publication.of(action.event, changed.authorId, data).onThread(changed.postId)
+                  .forModerators(entry.toJson()).forAuthor(changed.noteForAuthor()));
+              out.addAll(arrived);
+              count.ifPresent(out::add);
+              return box.publish(out.toArray(Publication[]::new));
+            })))
+            .map(reportIds)));
   }
 
   /** One changed post or comment: its ids, whose it is, and why. */

@@ -598,6 +598,27 @@ class ModerationTest extends ModerationCast {
     assertEquals(404, api.post("/api/mod/posts/" + post + "/lock", mod, new JsonObject()).status());
   }
 
+  /**
+   * Reports on a post, and on a comment in it, that its author then deleted: resolving them with a hide closes them
+   * as actioned (as for content already hidden; MODERATION.md), instead of a 404 that left them open in the queue
+   * for good unless dismissed (a probe, 2026-12-03).
+   */
+  @Test
+  void reportsOnContentWhosePostWasDeletedAreClosedByAHide() throws Exception {
+    long post = api.createPost(alice, "Soon gone");
+    long comment = api.comment(alice, post, "soon gone too", null);
+    long onPost = reportId(bob, "post", post, "spam");
+    long onComment = reportId(bob, "comment", comment, "spam");
+    assertEquals(204, api.delete("/api/posts/" + post, alice).status());
+    for (long report : new long[] {onPost, onComment}) {
+      ok(api.post("/api/mod/reports/" + report + "/resolve", mod, new JsonObject().put("action", "hide")),
+          "hide of report " + report);
+      assertEquals(1, TestParley.count("SELECT count(*) FROM reports WHERE status = 'actioned' AND id = " + report));
+      assertEquals(409, api.post("/api/mod/reports/" + report + "/resolve", mod,
+          new JsonObject().put("action", "hide")).status(), "resolved once");
+    }
+  }
+
   // ==== 7. the thread as its moderators see it ====
 
   @Test
