@@ -177,6 +177,16 @@ public final class Idempotency {
     return value;
   }
 
+  /**
+   * The path as the router reads it: dot segments resolved, unreserved characters unescaped ({@code %32} is
+   * {@code 2}), no trailing slash. A retry of {@code /api/posts/2/comments} sent as {@code /api/posts/%32/comments/}
+   * reaches the same route and is the same request (before 2026-12-03 it was refused 422 as another one).
+   */
+  static String resource(RoutingContext ctx) {
+    String path = ctx.normalizedPath();
+    return path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+  }
+
   /** The request's key, or null when it sent none; a malformed key is a 400. */
   public static Key key(RoutingContext ctx, long userId) {
     String raw = ctx.request().getHeader(HEADER);
@@ -187,7 +197,7 @@ public final class Idempotency {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       MessageDigest bytes = MessageDigest.getInstance("SHA-256");
-      byte[] line = (ctx.request().method() + " " + ctx.request().path() + "\n").getBytes(StandardCharsets.UTF_8);
+      byte[] line = (ctx.request().method() + " " + resource(ctx) + "\n").getBytes(StandardCharsets.UTF_8);
       digest.update(line);
       bytes.update(line);
       if (ctx.body().buffer() != null) {

@@ -163,6 +163,25 @@ class IdempotencyTest {
     assertEquals(1, TestParley.count("SELECT count(*) FROM posts"));
   }
 
+  /** The same route spelled another way (an escaped digit, a dot segment, a trailing slash) is the same request. */
+  @Test
+  void aRetryToTheSameRouteSpelledAnotherWayIsReplayed() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    String body = new JsonObject().put("body", "once").encode();
+    Response first = api.rawWithKey("/api/posts/" + post + "/comments", alice, body, "spelled-1");
+    assertEquals(201, first.status(), first.toString());
+    String escaped = "/api/posts/" + String.valueOf(post).chars()
+        .mapToObj(c -> String.format("%%%02X", c)).collect(java.util.stream.Collectors.joining()) + "/comments";
+    for (String path : List.of(escaped, "/api/posts/./" + post + "/comments", "/api/posts/" + post + "/comments/")) {
+      Response again = api.rawWithKey(path, alice, body, "spelled-1");
+      assertEquals(201, again.status(), path + ": " + again);
+      assertEquals("true", again.header("Idempotent-Replayed"), path);
+      assertEquals(first.json().getLong("id"), again.json().getLong("id"), path);
+    }
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments"));
+  }
+
   /** A key stored before bodies were compared as JSON holds the digest of the bytes: a retry of them still matches. */
   @Test
   void aKeyStoredFromTheBodysBytesStillFindsItsRetry() throws Exception {
