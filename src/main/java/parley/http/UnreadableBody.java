@@ -43,6 +43,8 @@ final class UnreadableBody extends ChannelDuplexHandler {
   private static final String VERTX_DECODER = "httpDecoder";
   private static final byte[] PROBLEM = Problem.badRequest("The request's body could not be read as HTTP.")
       .toJson().encode().getBytes(StandardCharsets.UTF_8);
+  private static final byte[] UNSUPPORTED_VERSION = Problem.badRequest("The request could not be read as HTTP: "
+      + "send HTTP/1.1.").toJson().encode().getBytes(StandardCharsets.UTF_8);
 
   /** Request heads read, and final responses (not 1xx) begun, on this connection: equal when none is owed. */
   private long requests;
@@ -63,9 +65,24 @@ final class UnreadableBody extends ChannelDuplexHandler {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (msg instanceof HttpRequest) {
+    if (msg instanceof HttpRequest request) {
       // A new request's head (or one that could not be read, which Vert.x answers itself).
       requests++;
+      HttpVersion version = request.protocolVersion();
+      if (request.decoderResult().isSuccess() && version != HttpVersion.HTTP_1_0 && version != HttpVersion.HTTP_1_1) {
+        // Another version (HTTP/1.2, FOO/1.1, a lower-case http/1.1, HTTP/2.0 spoken as text): Vert.x answers it
+        // 501 with no body, echoing the client's own version token in its status line. Answered as any request
+        // that cannot be read, in HTTP/1.1, and closed.
+        failed = true;
+        log.debug("unsupported HTTP version from {}: {}", ctx.channel().remoteAddress(), version);
+        ReferenceCountUtil.release(msg);
+        if (requests - responses == 1) {
+          ctx.writeAndFlush(problem(UNSUPPORTED_VERSION)).addListener(ChannelFutureListener.CLOSE);
+        } else {
+          ctx.close();
+        }
+        return;
+      }
     } else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
       failed = true;
       log.debug("unreadable request body from {}: {}", ctx.channel().remoteAddress(), content.decoderResult().cause());
@@ -74,7 +91,7 @@ final class UnreadableBody extends ChannelDuplexHandler {
       // answered (pipelined), a 400 now would be read as that one's answer; with this one answered already, as the
       // next's. Then the connection is only closed.
       if (requests - responses == 1) {
-        ctx.writeAndFlush(problem()).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(problem(PROBLEM)).addListener(ChannelFutureListener.CLOSE);
       } else {
         ctx.close();
       }
@@ -98,8 +115,8 @@ final class UnreadableBody extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
-  private static FullHttpResponse problem() {
-    ByteBuf body = Unpooled.wrappedBuffer(PROBLEM);
+  private static FullHttpResponse problem(byte[] problem) {
+    ByteBuf body = Unpooled.wrappedBuffer(problem);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, body);
     response.headers()
         .set(HttpHeaderNames.CONTENT_TYPE, ProblemHandler.CONTENT_TYPE)

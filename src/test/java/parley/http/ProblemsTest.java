@@ -495,6 +495,20 @@ class ProblemsTest {
     assertEquals(200, api.get("/api/posts?limit=3").status());
   }
 
+  /**
+   * A request line with another HTTP version got Vert.x's own 501 with no body, its status line echoing the
+   * client's version token (a probe, 2026-12-03): now a 400 problem in HTTP/1.1, and the connection closed.
+   */
+  @Test
+  void aVersionOtherThanHttp11Or10Is400InHttp11() throws Exception {
+    for (String version : new String[] {"FOO/1.1", "HTTP/1.2", "HTTP/9.9", "http/1.1", "HTTP/2.0"}) {
+      RawHttp.Reply r = raw("GET /api/posts " + version);
+      assertRawProblem(r, 400);
+      assertTrue(new JsonObject(r.body()).getString("detail").contains("HTTP/1.1"), version + ": " + r);
+    }
+    assertEquals(200, raw("GET /api/posts HTTP/1.0").status(), "HTTP/1.0 is still read");
+  }
+
   @Test
   void conflictingBodyLengthsAreRefused() throws Exception {
     RawHttp.Reply r = RawHttp.send(TestParley.server().running().port(), "POST /api/auth/login HTTP/1.1\r\n"
