@@ -744,6 +744,9 @@ public final class Comments {
             if (target.deleted()) throw Problem.conflict("The comment was deleted.");
             if (target.hidden()) throw Problem.conflict("A moderator removed this comment; it can't be edited.");
             if (target.postHidden() && !caller.isModerator()) {
+              // Whoever may not read the hidden thread (all but its author) finds no comment there, as a read
+              // does: a 409 naming the hide told a commenter that the thread was hidden rather than deleted.
+              if (target.postAuthorId() != caller.id()) throw Problem.notFound("No such comment.");
               // Readers of a hidden thread hear nothing more from it, so nothing in it changes either.
               throw Problem.conflict("A moderator hid this thread; its comments can't be edited.");
             }

@@ -632,10 +632,20 @@ class CommentsTest {
     assertEquals(204, api.delete("/api/comments/" + id, mod).status());
     // In a hidden thread its post's author still reads every comment: someone else's is refused to them, not unheard of.
     long bobs = api.comment(bob, post, "bob's words", null);
+    long alicesOwn = api.comment(alice, post, "alice's words", null);
     TestParley.sql("UPDATE posts SET hidden_at = now() WHERE id = " + post);
     assertEquals(403, api.patch("/api/comments/" + bobs, alice, new JsonObject().put("body", "x")).status());
     Session carol = api.register("carol");
     assertEquals(404, api.patch("/api/comments/" + bobs, carol, new JsonObject().put("body", "x")).status());
+    // Its own author, who cannot read the hidden thread, finds it as a read does (404), not told the thread was
+    // hidden rather than deleted (a 409 naming the hide did; a probe, 2026-12-03); the thread's author is told.
+    assertEquals(404, api.get("/api/comments/" + bobs, bob).status());
+    Response own = api.patch("/api/comments/" + bobs, bob, new JsonObject().put("body", "x"));
+    assertEquals(404, own.status(), own.toString());
+    assertFalse(own.body().contains("hid"), own.toString());
+    Response byThreadAuthor = api.patch("/api/comments/" + alicesOwn, alice, new JsonObject().put("body", "y"));
+    assertEquals(409, byThreadAuthor.status(), byThreadAuthor.toString());
+    assertTrue(byThreadAuthor.json().getString("detail").contains("hid this thread"), byThreadAuthor.toString());
   }
 
   @Test
