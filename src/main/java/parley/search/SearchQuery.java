@@ -36,6 +36,33 @@ record SearchQuery(String text, Type type) {
     };
   }
 
+  /**
+   * A cursor key of this search: the key, behind a digest of the type and the text, so the next page's request can
+   * tell a cursor of another search (another {@code q} or {@code type}), which it refuses, from one of its own.
+   */
+  String bind(String key) {
+    return tag() + "~" + key;
+  }
+
+  /** The page as asked, its cursor key read back without the digest; 400 for a cursor of another search. */
+  parley.http.Page unbind(parley.http.Page page) {
+    if (page.after() == null) return page;
+    String key = page.afterKey();
+    String prefix = tag() + "~";
+    if (key == null || !key.startsWith(prefix)) throw Problem.invalid("cursor", "is not a cursor of this search");
+    return new parley.http.Page(page.limit(), page.after(), key.substring(prefix.length()));
+  }
+
+  private String tag() {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest((type + "\n" + text).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 9));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The text as a LIKE prefix that matches itself literally: {@code %}, {@code _} and the escape are escaped. */
   String likePrefix() {
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");

@@ -26,16 +26,17 @@ public final class SearchRoutes {
 
   private void search(RoutingContext ctx) {
     SearchQuery query = SearchQuery.from(ctx);
-    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
+    // A cursor carries a digest of its search: one from another q or type is refused, not read as this one's.
+    Page page = query.unbind(Page.of(ctx, DEFAULT_PAGE, MAX_PAGE));
     long reader = Principal.current(ctx).map(Principal::id).orElse(0L);
     slots.run(() -> switch (query.type()) {
       case POSTS -> search.posts(query, page, reader)
-          .map(ranked -> ranked.respond(page, Search.PostHit::key, Search.PostHit::id, Search.PostHit::toJson));
+          .map(ranked -> ranked.respond(page, hit -> query.bind(hit.key()), Search.PostHit::id, Search.PostHit::toJson));
       case COMMENTS -> search.comments(query, page, reader)
-          .map(ranked -> ranked.respond(page, Search.CommentHit::key, Search.CommentHit::id,
+          .map(ranked -> ranked.respond(page, hit -> query.bind(hit.key()), Search.CommentHit::id,
               Search.CommentHit::toJson));
       case USERS -> search.users(query, page, reader)
-          .map(hits -> page.respond(hits, Search.UserHit::key, Search.UserHit::id, Search.UserHit::toJson));
+          .map(hits -> page.respond(hits, hit -> query.bind(hit.key()), Search.UserHit::id, Search.UserHit::toJson));
     })
         .onSuccess(ctx::json)
         .onFailure(ctx::fail);

@@ -438,6 +438,24 @@ class SearchTest {
     }
   }
 
+  /** A cursor is its search's: with another q or type it is a 400, not a page of that one from a foreign place. */
+  @Test
+  void aCursorOfAnotherSearchIs400() {
+    Session alice = api.register("alice");
+    for (String name : List.of("fab", "fbc", "fcd")) api.register(name);
+    for (int i = 0; i < 3; i++) post(alice, "Innocent " + i, "innocent words");
+    String users = search("f", "&type=users&limit=1").json().getString("nextCursor");
+    String posts = search("innocent", "&limit=1").json().getString("nextCursor");
+    assertEquals(200, api.get("/api/search?q=f&type=users&limit=1&cursor=" + users).status(), "its own search");
+    assertEquals(200, api.get("/api/search?q=innocent&limit=1&cursor=" + posts).status(), "its own search");
+    for (String other : List.of("q=fz&type=users&cursor=" + users, "q=f&type=posts&cursor=" + users,
+        "q=words&cursor=" + posts, "q=innocent&type=comments&cursor=" + posts)) {
+      Response r = api.get("/api/search?" + other);
+      assertEquals(400, r.status(), other + ": " + r);
+      assertEquals(List.of("cursor"), r.errorFields(), other);
+    }
+  }
+
   // ---- plans ----
 
   @Test
