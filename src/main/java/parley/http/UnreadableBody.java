@@ -73,31 +73,32 @@ final class UnreadableBody extends ChannelDuplexHandler {
         // Another version (HTTP/1.2, FOO/1.1, a lower-case http/1.1, HTTP/2.0 spoken as text): Vert.x answers it
         // 501 with no body, echoing the client's own version token in its status line. Answered as any request
         // that cannot be read, in HTTP/1.1, and closed.
-        failed = true;
         log.debug("unsupported HTTP version from {}: {}", ctx.channel().remoteAddress(), version);
-        ReferenceCountUtil.release(msg);
-        if (requests - responses == 1) {
-          ctx.writeAndFlush(problem(UNSUPPORTED_VERSION)).addListener(ChannelFutureListener.CLOSE);
-        } else {
-          ctx.close();
-        }
+        refuse(ctx, msg, UNSUPPORTED_VERSION);
         return;
       }
     } else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
-      failed = true;
       log.debug("unreadable request body from {}: {}", ctx.channel().remoteAddress(), content.decoderResult().cause());
-      ReferenceCountUtil.release(msg);
-      // The answer is this request's only if it is the one request owed one: with an earlier one still to be
-      // answered (pipelined), a 400 now would be read as that one's answer; with this one answered already, as the
-      // next's. Then the connection is only closed.
-      if (requests - responses == 1) {
-        ctx.writeAndFlush(problem(PROBLEM)).addListener(ChannelFutureListener.CLOSE);
-      } else {
-        ctx.close();
-      }
+      refuse(ctx, msg, PROBLEM);
       return;
     }
     ctx.fireChannelRead(msg);
+  }
+
+  /**
+   * Drops what was read, answers the request with {@code problem} and closes the connection. The answer is this
+   * request's only if it is the one request owed one: with an earlier one still to be answered (pipelined), a 400
+   * now would be read as that one's answer; with this one answered already, as the next's. Then the connection is
+   * only closed.
+   */
+  private void refuse(ChannelHandlerContext ctx, Object msg, byte[] problem) {
+    failed = true;
+    ReferenceCountUtil.release(msg);
+    if (requests - responses == 1) {
+      ctx.writeAndFlush(problem(problem)).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.close();
+    }
   }
 
   @Override
