@@ -7,6 +7,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.util.ReferenceCountUtil;
@@ -394,7 +395,13 @@ final class GuardedSocket extends SockJSSocketBase {
     static void install(Channel channel, GuardedSocket socket) {
       ChannelPipeline pipeline = channel.pipeline();
       ChannelHandlerContext decoder = pipeline.context(WebSocketFrameDecoder.class);
-      if (decoder != null) pipeline.addAfter(decoder.name(), "parley-pings", new PingGuard(socket));
+      if (decoder == null) return;
+      pipeline.addAfter(decoder.name(), "parley-pings", new PingGuard(socket));
+      // A text message that is not UTF-8 fails the connection with 1007, as RFC 6455 (8.1) requires: Vert.x read it
+      // with replacement characters and the bridge acted on it. Netty's validator follows fragmented messages; it
+      // sits after the encoder, which its close frame must pass on its way out.
+      ChannelHandlerContext encoder = pipeline.context(WebSocketFrameEncoder.class);
+      if (encoder != null) pipeline.addAfter(encoder.name(), "parley-utf8", new Utf8FrameValidator(true));
     }
 
     @Override

@@ -79,6 +79,11 @@ final class RawSocket implements AutoCloseable {
     send(0x81, text.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** Sends one masked frame of these bytes: {@code first} is its first byte (FIN and opcode). */
+  void sendFrame(int first, byte[] payload) throws IOException {
+    send(first, payload);
+  }
+
   /** Sends one masked ping frame, the WebSocket protocol's own (at most 125 bytes of payload). */
   void sendPing(byte[] payload) throws IOException {
     send(0x89, payload);

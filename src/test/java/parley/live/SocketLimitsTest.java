@@ -63,6 +63,32 @@ class SocketLimitsTest {
   }
 
   /**
+   * A text message that is not UTF-8 fails the WebSocket with 1007, as RFC 6455 requires, on both WebSocket
+   * addresses and when only a later fragment is broken; before 2026-12-03 Vert.x read it with replacement characters
+   * and the bridge acted on it.
+   */
+  @Test
+  void aTextMessageThatIsNotUtf8ClosesTheSocketWith1007() throws Exception {
+    byte[] broken = "{\"type\":\"ping\",\"x\":\"\u0000\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    broken[broken.length - 3] = (byte) 0xff;
+    try (RawSocket raw = new RawSocket(server.port(), "/eventbus/websocket", 0)) {
+      assertEquals(101, raw.status(), raw.handshake);
+      raw.sendFrame(0x81, broken);
+      assertEquals(1007, raw.drainUntilClose());
+    }
+    try (RawSocket sockJs = new RawSocket(server.port(), "/eventbus/123/utf8/websocket", 0)) {
+      assertEquals(101, sockJs.status(), sockJs.handshake);
+      sockJs.sendFrame(0x81, broken);
+      assertEquals(1007, sockJs.drainUntilClose());
+    }
+    try (RawSocket fragmented = new RawSocket(server.port(), "/eventbus/websocket", 0)) {
+      fragmented.sendFrame(0x01, "{\"type\":\"pi".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      fragmented.sendFrame(0x80, new byte[] {'n', 'g', (byte) 0xc3, '"', '}'});
+      assertEquals(1007, fragmented.drainUntilClose());
+    }
+  }
+
+  /**
    * A socket the server closes itself (here for sending too much) is let go: its bridge state, its sink and its
    * subscriptions, or a node churning through reconnects keeps every socket it ever closed.
    */
