@@ -291,7 +291,7 @@ public final class Comments {
     arrived.increment();
     if (maxGroup == 1) return insertAlone(postId, author, input, claim);
     onOwnLoop();
-    Member member = new Member(postId, author, input, claim, Promise.promise());
+    Member member = new Member(postId, author, input, claim, Promise.promise(), System.nanoTime());
     if (writing) {
       if (waiting.size() >= MAX_WAITING) {
         return Future.failedFuture(
@@ -361,7 +361,11 @@ public final class Comments {
    */
   private Future<Void> writeGroup(List<Member> members) {
     Group group = new Group(members);
-    return events.transaction(group, group::write)
+    // The request deadline counts from when the group's oldest comment arrived, not from when the group began: a
+    // comment that waited behind a stuck group must not then get a whole deadline of its own (it was answered up to
+    // PARLEY_DB_TIMEOUT past PARLEY_DB_DEADLINE in a frozen database; a probe, 2026-12-03).
+    long oldest = members.stream().mapToLong(Member::arrivedNanos).min().orElse(System.nanoTime());
+    return events.transaction(group, group::write, oldest)
         .transform(ar -> {
           if (ar.succeeded()) {
             ar.result().settle();
@@ -389,7 +393,7 @@ public final class Comments {
 
   /** A new comment waiting for its group, and what its caller is told. */
   private record Member(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim,
-      Promise<Comment> done) {
+      Promise<Comment> done, long arrivedNanos) {
   }
 
   /** What became of each comment of a group: written, refused, or its key already another request's. */

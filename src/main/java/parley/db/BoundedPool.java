@@ -74,14 +74,17 @@ public final class BoundedPool implements Pool {
     return answer.future();
   }
 
-  /** A deadline for a transaction the caller runs on a connection of its own: see {@link Watch}. */
-  public <T> Watch<T> watch() {
-    return new Watch<>(vertx, deadline);
+  /**
+   * A deadline for a transaction the caller runs on a connection of its own ({@link Watch}), counted from
+   * {@code startedNanos} ({@link System#nanoTime}).
+   */
+  public <T> Watch<T> watch(long startedNanos) {
+    return new Watch<>(vertx, deadline, startedNanos);
   }
 
   /** The watch of {@code pool} when it is bounded; otherwise one that never expires. */
-  public static <T> Watch<T> watch(Pool pool) {
-    return pool instanceof BoundedPool bounded ? bounded.watch() : new Watch<>(null, null);
+  public static <T> Watch<T> watch(Pool pool, long startedNanos) {
+    return pool instanceof BoundedPool bounded ? bounded.watch(startedNanos) : new Watch<>(null, null, 0);
   }
 
   /**
@@ -105,10 +108,11 @@ public final class BoundedPool implements Pool {
     private final AtomicInteger state = new AtomicInteger(OPEN);
     private final long timer;
 
-    private Watch(Vertx vertx, Duration deadline) {
+    private Watch(Vertx vertx, Duration deadline, long startedNanos) {
       this.vertx = vertx;
       this.deadline = deadline;
-      this.timer = vertx == null ? -1 : vertx.setTimer(deadline.toMillis(), t -> expire());
+      long left = vertx == null ? 0 : deadline.toMillis() - (System.nanoTime() - startedNanos) / 1_000_000;
+      this.timer = vertx == null ? -1 : vertx.setTimer(Math.max(1, left), t -> expire());
     }
 
     private void expire() {

@@ -357,7 +357,16 @@ public final class EventLog {
    * rolls back whenever PostgreSQL answers again, so nothing of it is saved.
    */
   public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work) {
-    BoundedPool.Watch<T> watch = BoundedPool.watch(pool);
+    return transaction(claim, work, System.nanoTime());
+  }
+
+  /**
+   * As {@link #transaction(Idempotency.Claim, Function)}, with the request deadline counted from {@code startedNanos}
+   * ({@link System#nanoTime}): when the request began to wait (a comment queued for its group), not when its
+   * transaction begins.
+   */
+  public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work, long startedNanos) {
+    BoundedPool.Watch<T> watch = BoundedPool.watch(pool, startedNanos);
     return watch.answer(pool.getConnection().compose(conn -> {
       if (!watch.mayStart()) {
         conn.close();

@@ -125,4 +125,24 @@ class DatabaseDeadlineTest {
         () -> AppConfig.from(Map.of(AppConfig.DATABASE_TIMEOUT, "5s", AppConfig.DATABASE_DEADLINE, "5s")));
     assertTrue(e.getMessage().contains(AppConfig.DATABASE_DEADLINE), e.getMessage());
   }
+
+  /**
+   * A comment that waited behind a stuck group keeps the deadline of its request, not a new one from when its own
+   * group began (it was answered up to PARLEY_DB_TIMEOUT past the deadline; a probe, 2026-12-03): a watch started
+   * for a request that began 31 s ago, with a 30 s deadline, has expired already.
+   */
+  @Test
+  void aWatchCountsItsDeadlineFromWhenItsRequestBeganToWait() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      BoundedPool pool = new BoundedPool(vertx, null, java.time.Duration.ofSeconds(30));
+      BoundedPool.Watch<String> watch = pool.watch(System.nanoTime() - java.time.Duration.ofSeconds(31).toNanos());
+      Throwable failed = watch.answer(io.vertx.core.Promise.<String>promise().future())
+          .map(never -> (Throwable) null).otherwise(e -> e).await(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertTrue(failed instanceof DatabaseDeadline, String.valueOf(failed));
+      assertFalse(watch.mayCommit(), "past its deadline nothing may commit");
+    } finally {
+      vertx.close().await(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
 }
