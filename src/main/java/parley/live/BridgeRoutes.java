@@ -256,10 +256,11 @@ public final class BridgeRoutes {
           sink.pending.remove(topic);
           sink.bridged.remove(topic);
         }
-        event.complete(false);
         // "rejected" means "you may not"; when the database could not answer, the client is told to come back
-        // instead, or it would give up on a thread it may read.
+        // instead (4003), or it would give up on a thread it may read. The socket is closed first, so the bridge's
+        // "rejected" for the refused registration is not sent ahead of the close (a probe saw both, 2026-12-03).
         if (ar.failed() && ProblemHandler.databaseUnavailable(ar.cause())) sink.busy();
+        event.complete(false);
         return;
       }
       event.complete(true);

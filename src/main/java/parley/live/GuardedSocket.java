@@ -222,6 +222,8 @@ final class GuardedSocket extends SockJSSocketBase {
 
   @Override
   public Future<Void> write(String data) {
+    // Nothing follows the close frame: a reply the bridge writes after Parley closed the socket is dropped.
+    if (closed) return Future.failedFuture("the socket is closed");
     if (!countsUnsent) return inner.write(data);
     int length = data.length();
     unsent += length;

@@ -114,6 +114,29 @@ class DatabaseDeadlineTest {
     assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
   }
 
+  /**
+   * A live registration that the database cannot check in time is told to come back (4003), not refused: a
+   * "rejected" reply means "you may not", and it came ahead of the close (a probe, 2026-12-03).
+   */
+  @Test
+  void aRegistrationTheDatabaseCannotCheckIsToldToComeBackAndNotRejected() throws Exception {
+    Api.Session carol = api.register("deadline_carol");
+    long post = api.createPost(carol, "Followed through a freeze");
+    int code;
+    java.util.List<String> replies;
+    proxy.freeze();
+    try (parley.live.RawSocket socket = new parley.live.RawSocket(server.port(), "/eventbus/websocket", 0)) {
+      assertEquals(101, socket.status());
+      socket.sendText(new JsonObject().put("type", "register").put("address", "parley.post." + post).encode());
+      code = socket.drainUntilClose();
+      replies = socket.messages;
+    } finally {
+      proxy.thaw();
+    }
+    assertEquals(4003, code, replies.toString());
+    assertEquals(java.util.List.of(), replies, "nothing but the close");
+  }
+
   @Test
   void theDeadlineIsTwiceThePoolsWaitUnlessSetAndMustBeLongerThanIt() {
     assertEquals(java.time.Duration.ofSeconds(10), AppConfig.from(Map.of()).databaseDeadline());

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /** A hand-made WebSocket client: a TCP socket, the upgrade request, and unmasked server frames read by hand. */
-final class RawSocket implements AutoCloseable {
+public final class RawSocket implements AutoCloseable {
   final Socket socket;
   final String handshake;
   final InputStream in;
@@ -30,7 +30,7 @@ final class RawSocket implements AutoCloseable {
   }
 
   /** A socket to another server (one a test started with its own settings). */
-  RawSocket(int port, String path, int receiveBuffer, String... extraHeaders) throws IOException {
+  public RawSocket(int port, String path, int receiveBuffer, String... extraHeaders) throws IOException {
     socket = new Socket();
     if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer);
     socket.connect(new java.net.InetSocketAddress("localhost", port));
@@ -70,12 +70,12 @@ final class RawSocket implements AutoCloseable {
     return head.toString(StandardCharsets.US_ASCII);
   }
 
-  int status() {
+  public int status() {
     return Integer.parseInt(handshake.split(" ")[1]);
   }
 
   /** Sends one masked text frame (clients must mask). */
-  void sendText(String text) throws IOException {
+  public void sendText(String text) throws IOException {
     send(0x81, text.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -113,17 +113,21 @@ final class RawSocket implements AutoCloseable {
   private record Frame(int opcode, byte[] payload) {
   }
 
-  /** The server's next frame, pongs counted; null when the stream ended. */
+  /** The text of the data frames (text or binary) read by the drains below, in order. */
+  public final java.util.List<String> messages = new java.util.ArrayList<>();
+
+  /** The server's next frame, pongs counted and data kept; null when the stream ended. */
   private Frame nextFrame() throws IOException {
     int b0 = in.read();
     if (b0 < 0) return null;
     Frame frame = new Frame(b0 & 0x0f, readPayload());
     if (frame.opcode() == 0xA) pongs++;
+    if (frame.opcode() == 0x1 || frame.opcode() == 0x2) messages.add(new String(frame.payload(), StandardCharsets.UTF_8));
     return frame;
   }
 
   /** Reads frames until the server's close frame and returns its status code (-1 if the stream just ended). */
-  int drainUntilClose() throws IOException {
+  public int drainUntilClose() throws IOException {
     for (Frame f = nextFrame(); f != null; f = nextFrame()) {
       byte[] p = f.payload();
       if (f.opcode() == 0x8) return p.length >= 2 ? ((p[0] & 0xff) << 8) | (p[1] & 0xff) : 1005;
