@@ -78,10 +78,12 @@ public final class Main {
     public void stop() throws Exception {
       draining.set(true);
       try {
+        // Long enough for the grace, then a clean stop of the embedded PostgreSQL (or its kill, when it does not
+        // answer): the JVM must not exit before it, or the server is left running.
         vertx.undeploy(deploymentId)
             .eventually(() -> database.close(vertx))
             .toCompletionStage().toCompletableFuture()
-            .get(config.shutdownGrace().toSeconds() + 30, TimeUnit.SECONDS);
+            .get(config.shutdownGrace().toSeconds() + 60, TimeUnit.SECONDS);
       } finally {
         vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }

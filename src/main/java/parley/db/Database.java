@@ -136,9 +136,23 @@ public final class Database {
     return pool.query("SELECT 1").execute().mapEmpty();
   }
 
-  /** Closes the pools, then stops the embedded server if Parley started one. */
+  /** How long the pools may take to close before the embedded server is stopped anyway. */
+  private static final long POOLS_CLOSE_MS = 5_000;
+
+  /**
+   * Closes the pools (waiting at most a few seconds: a database that stopped answering may never let them), then
+   * stops the embedded server if Parley started one.
+   */
   public Future<Void> close(Vertx vertx) {
-    return Future.join(pool.close(), livePool.close()).<Void>mapEmpty().eventually(() -> embedded == null
+    io.vertx.core.Promise<Void> closed = io.vertx.core.Promise.promise();
+    long timer = vertx.setTimer(POOLS_CLOSE_MS, t -> {
+      if (closed.tryComplete()) log.warn("The database pools did not close within {} ms; going on", POOLS_CLOSE_MS);
+    });
+    Future.join(pool.close(), livePool.close()).onComplete(done -> {
+      vertx.cancelTimer(timer);
+      closed.tryComplete();
+    });
+    return closed.future().eventually(() -> embedded == null
         ? Future.succeededFuture()
         : vertx.executeBlocking(() -> {
           embedded.close();

@@ -226,15 +226,53 @@ public final class EmbeddedDatabase implements AutoCloseable {
   /** Stops supervising, then shuts the server down (fast: open sessions are rolled back, committed data kept). */
   @Override
   public void close() {
+    // A server that does not answer within seconds will not shut down cleanly either: it is given a moment, then
+    // killed, rather than the whole wait (which outlasted the node's own shutdown, leaving it running).
+    close(answers(UNRESPONSIVE_WAIT) ? STOP_WAIT : UNRESPONSIVE_WAIT);
+  }
+
+  /** How long a server that does not answer is given to stop before it is killed. */
+  static final Duration UNRESPONSIVE_WAIT = Duration.ofSeconds(2);
+
+  /** Whether the server answers a query within {@code within}. */
+  boolean answers(Duration within) {
+    PGSimpleDataSource ds = dataSource();
+    int seconds = (int) Math.max(1, within.toSeconds());
+    ds.setConnectTimeout(seconds);
+    ds.setLoginTimeout(seconds);
+    ds.setSocketTimeout(seconds);
+    try (java.sql.Connection c = ds.getConnection(); java.sql.Statement st = c.createStatement()) {
+      st.execute("SELECT 1");
+      return true;
+    } catch (java.sql.SQLException e) {
+      log.debug("PostgreSQL does not answer: {}", e.toString());
+      return false;
+    }
+  }
+
+  /**
+   * Stops the server, waiting at most {@code wait} for a clean (fast) shutdown. One that has not stopped by then is
+   * killed with all its processes: a server that stops answering (frozen, its disk stalled) cannot be stopped
+   * cleanly, and its processes were left running after Parley exited (a probe froze it and sent SIGTERM). Nothing
+   * committed is lost by it: commits are durable in the write-ahead log, which the next start replays.
+   */
+  public void close(Duration wait) {
     closing = true;
     if (supervisor != null) supervisor.interrupt();
     try {
       Process p = postmaster;
       if (p != null && p.isAlive()) {
-        pgCtl("stop", "-m", "fast", "-w", "-t", Long.toString(STOP_WAIT.toSeconds()));
-        if (!p.waitFor(STOP_WAIT.toSeconds(), TimeUnit.SECONDS)) {
-          log.warn("PostgreSQL did not stop within {} s; killing it", STOP_WAIT.toSeconds());
+        try {
+          pgCtl("stop", "-m", "fast", "-w", "-t", Long.toString(Math.max(1, wait.toSeconds())));
+        } catch (RuntimeException e) {
+          log.warn("pg_ctl stop failed: {}", e.toString());
+        }
+        if (!p.waitFor(2, TimeUnit.SECONDS)) {
+          log.warn("PostgreSQL did not stop within {} s; killing it and its processes", wait.toSeconds());
+          // The children first: a postmaster killed alone leaves its backends (stopped ones too) behind.
+          p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
           p.destroyForcibly();
+          if (!p.waitFor(10, TimeUnit.SECONDS)) log.warn("PostgreSQL (pid {}) did not die", p.pid());
         }
       }
     } catch (InterruptedException e) {

@@ -178,6 +178,37 @@ class EmbeddedDatabaseTest {
     assertEquals("on", show(second, "fsync"));
   }
 
+  /**
+   * A server that stopped answering (every process SIGSTOPped, as a probe froze it) cannot shut down cleanly: it is
+   * killed with all its processes after a short wait, not left running when Parley exits (it was, with the node's
+   * shutdown past 70 s).
+   */
+  @Test
+  void aFrozenServerIsKilledWithAllItsProcessesOnClose() throws Exception {
+    EmbeddedDatabase db = start(freshDataDir());
+    ProcessHandle postmaster = ProcessHandle.of(db.pid()).orElseThrow();
+    List<ProcessHandle> all = new ArrayList<>(postmaster.descendants().toList());
+    all.add(postmaster);
+    assertTrue(all.size() > 3, "a postmaster and its helpers: " + all);
+    signal("STOP", all);
+    try {
+      assertFalse(db.answers(java.time.Duration.ofSeconds(1)), "a frozen server does not answer");
+      db.close();
+      for (ProcessHandle p : all) {
+        p.onExit().get(10, TimeUnit.SECONDS);
+        assertFalse(p.isAlive(), "left running: " + p.pid() + " " + p.info().commandLine().orElse(""));
+      }
+    } finally {
+      signal("CONT", all);
+    }
+  }
+
+  private static void signal(String name, List<ProcessHandle> processes) throws Exception {
+    List<String> command = new ArrayList<>(List.of("kill", "-" + name));
+    processes.forEach(p -> command.add(Long.toString(p.pid())));
+    new ProcessBuilder(command).redirectErrorStream(true).start().waitFor(10, TimeUnit.SECONDS);
+  }
+
   @Test
   void aSecondParleyOnTheSameDataDirectoryIsRefused() throws Exception {
     Path dir = freshDataDir();
