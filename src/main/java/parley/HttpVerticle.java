@@ -106,6 +106,7 @@ public final class HttpVerticle extends VerticleBase {
         config.databaseTimeout(), node.meters());
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
+    votes.whenCountedLate(node.scores()::changed);
     SignedInReads signedIn = new SignedInReads(database.pool(), node.readCache());
     PostRoutes posts = new PostRoutes(postsApi, votes, limits, config.trustedProxies(), node.readCache(), signedIn);
     CommentRoutes comments = new CommentRoutes(commentsApi, votes, limits, config.trustedProxies(),

@@ -384,7 +384,8 @@ public final class Comments {
               ar.cause().toString());
           Future<Void> chain = Future.succeededFuture();
           for (Member member : members) {
-            chain = chain.compose(v -> insertAlone(member.postId, member.author, member.input, member.claim)
+            chain = chain.compose(v -> insertAlone(member.postId, member.author, member.input, member.claim,
+                    member.arrivedNanos)
                 .onComplete(member.done).transform(done -> Future.<Void>succeededFuture()));
           }
           return chain;
@@ -608,12 +609,18 @@ public final class Comments {
    */
   private Future<Comment> insertAlone(long postId, Principal author, CommentInput input,
       Idempotency.Claim<Comment> claim) {
+    return insertAlone(postId, author, input, claim, System.nanoTime());
+  }
+
+  /** As above, its request deadline counted from {@code arrivedNanos} (a group's member written again alone). */
+  private Future<Comment> insertAlone(long postId, Principal author, CommentInput input,
+      Idempotency.Claim<Comment> claim, long arrivedNanos) {
     return events.transaction(claim, box -> {
       Future<Markdown.Rendered> rendered = Mentions.render(box.connection(), input.body());
       return screening.screen(box.connection(), author, Screening.Kind.COMMENT, input.body(),
               rendered.map(Markdown.Rendered::links))
           .compose(verdict -> rendered.compose(html -> write(box, postId, author, input, html, verdict)));
-    });
+    }, arrivedNanos);
   }
 
   /** Writes the comment in its one statement, refuses it or sends its events (not waiting for them: see EventLog). */

@@ -179,6 +179,11 @@ public record AppConfig(
     positive(LOGIN_MAX_DELAY, loginMaxDelay);
     positive(NOTIFICATION_RETENTION, notificationRetention);
     if (searchTimeout.toMillis() < 1) throw new IllegalArgumentException(SEARCH_TIMEOUT + " must be at least 1ms");
+    if (searchTimeout.compareTo(databaseDeadline) >= 0) {
+      // Past the deadline a long search would be answered 503 "database unavailable" (and logged as an outage)
+      // instead of 422 search-too-broad when PostgreSQL cancels it.
+      throw new IllegalArgumentException(SEARCH_TIMEOUT + " must be shorter than " + DATABASE_DEADLINE);
+    }
     if (searchConcurrency < 1) throw new IllegalArgumentException(SEARCH_CONCURRENCY + " must be at least 1");
     if (searchRankLimit < 1 || searchRankLimit > MAX_SEARCH_RANK_LIMIT) {
       throw new IllegalArgumentException(SEARCH_RANK_LIMIT + " must be from 1 to " + MAX_SEARCH_RANK_LIMIT);
@@ -238,7 +243,7 @@ public record AppConfig(
         intValue(values, DATABASE_POOL_SIZE, 8),
         intValue(values, DATABASE_POOL_QUEUE, 256),
         duration(values, DATABASE_TIMEOUT, Duration.ofSeconds(5)),
-        duration(values, DATABASE_DEADLINE, duration(values, DATABASE_TIMEOUT, Duration.ofSeconds(5)).multipliedBy(2)),
+        duration(values, DATABASE_DEADLINE, defaultDeadline(values)),
         intValue(values, DATABASE_LIVE_POOL_SIZE, 2),
         Optional.ofNullable(values.get(JWT_SECRET)),
         duration(values, TOKEN_TTL, Duration.ofHours(12)),
@@ -277,6 +282,16 @@ public record AppConfig(
         WebhookSettings.from(values),
         ReadCacheSettings.from(values),
         PasswordHashingSettings.from(values));
+  }
+
+  /**
+   * Twice the pool's wait, and at least a few seconds more than a search may run (which PostgreSQL cancels itself,
+   * answered 422, not 503).
+   */
+  private static Duration defaultDeadline(Map<String, String> values) {
+    Duration twice = duration(values, DATABASE_TIMEOUT, Duration.ofSeconds(5)).multipliedBy(2);
+    Duration search = duration(values, SEARCH_TIMEOUT, Duration.ofSeconds(2)).plusSeconds(3);
+    return twice.compareTo(search) >= 0 ? twice : search;
   }
 
   /** A configured rate limit by its key (one of the LIMIT_ constants). */

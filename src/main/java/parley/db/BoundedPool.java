@@ -60,9 +60,17 @@ public final class BoundedPool implements Pool {
 
   /** {@code work}'s outcome, or a {@link DatabaseDeadline} if it has none within the deadline. */
   public <T> Future<T> bound(Future<T> work) {
+    return bound(work, false);
+  }
+
+  /**
+   * As {@link #bound(Future)}; {@code maybeSaved} says whether work past its deadline may still commit (a
+   * transaction whose COMMIT the caller sent itself).
+   */
+  private <T> Future<T> bound(Future<T> work, boolean maybeSaved) {
     if (work.isComplete()) return work;
     Promise<T> answer = Promise.promise();
-    long timer = vertx.setTimer(deadline.toMillis(), t -> answer.tryFail(new DatabaseDeadline(deadline, false)));
+    long timer = vertx.setTimer(deadline.toMillis(), t -> answer.tryFail(new DatabaseDeadline(deadline, maybeSaved)));
     work.onComplete(done -> {
       vertx.cancelTimer(timer);
       if (done.succeeded()) {
@@ -116,9 +124,18 @@ public final class BoundedPool implements Pool {
     }
 
     private void expire() {
-      boolean committing = state.get() == COMMITTING;
-      if (committing || state.compareAndSet(OPEN, EXPIRED)) {
-        answer.tryFail(new DatabaseDeadline(deadline, committing));
+      while (true) {
+        int now = state.get();
+        if (now == COMMITTING) {
+          answer.tryFail(new DatabaseDeadline(deadline, true));
+          return;
+        }
+        if (now != OPEN) return;
+        // The COMMIT may be on its way from another thread: only a watch still open expires unsaved.
+        if (state.compareAndSet(OPEN, EXPIRED)) {
+          answer.tryFail(new DatabaseDeadline(deadline, false));
+          return;
+        }
       }
     }
 
@@ -172,19 +189,51 @@ public final class BoundedPool implements Pool {
     return new BoundedPreparedQuery<>(pool.preparedQuery(sql, options));
   }
 
+  /**
+   * {@code function} in a transaction that commits only while its deadline has not passed: past it the caller is
+   * answered 503 at once and the transaction rolls back when the database answers, as
+   * {@link parley.events.EventLog#transaction} does (a Vert.x transaction bounded from outside would commit after
+   * the 503, and a retry would write twice).
+   */
   @Override
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> function) {
-    return bound(pool.withTransaction(function));
+    Watch<T> watch = watch(System.nanoTime());
+    return watch.answer(pool.getConnection().compose(conn -> {
+      if (!watch.mayStart()) {
+        conn.close();
+        return Future.failedFuture(watch.expired());
+      }
+      return conn.begin()
+          .compose(tx -> start(function, conn).transform(done -> {
+            if (done.failed()) return tx.rollback().transform(v -> Future.<T>failedFuture(done.cause()));
+            if (!watch.mayCommit()) return tx.rollback().transform(v -> Future.<T>failedFuture(watch.expired()));
+            return tx.commit().map(done.result());
+          }))
+          .onComplete(ar -> conn.close());
+    }));
   }
 
+  /** As {@link #withTransaction(Function)}: Parley asks for no other propagation. */
   @Override
   public <T> Future<T> withTransaction(TransactionPropagation propagation, Function<SqlConnection, Future<T>> function) {
-    return bound(pool.withTransaction(propagation, function));
+    return withTransaction(function);
   }
 
+  /**
+   * {@code function} on a connection of its own, bounded; past the deadline the caller is told its write may have
+   * been saved, since {@code function} may have sent its own COMMIT (the votes pipeline BEGIN to COMMIT at once).
+   */
   @Override
   public <T> Future<T> withConnection(Function<SqlConnection, Future<T>> function) {
-    return bound(pool.withConnection(function));
+    return bound(pool.withConnection(function), true);
+  }
+
+  private static <T> Future<T> start(Function<SqlConnection, Future<T>> function, SqlConnection conn) {
+    try {
+      return function.apply(conn);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   @Override

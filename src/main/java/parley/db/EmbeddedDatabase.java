@@ -231,6 +231,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
     close(answers(UNRESPONSIVE_WAIT) ? STOP_WAIT : UNRESPONSIVE_WAIT);
   }
 
+  /** SIGKILL to the process group {@code pid} leads, if it leads one (otherwise nothing happens). */
+  private static void killGroup(long pid) {
+    try {
+      new ProcessBuilder("kill", "-KILL", "--", "-" + pid).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      log.debug("kill of process group {} failed: {}", pid, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** How long a server that does not answer is given to stop before it is killed. */
   static final Duration UNRESPONSIVE_WAIT = Duration.ofSeconds(2);
 
@@ -245,8 +257,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
       st.execute("SELECT 1");
       return true;
     } catch (java.sql.SQLException e) {
-      log.debug("PostgreSQL does not answer: {}", e.toString());
-      return false;
+      // The server's own refusal (starting up, too many clients, a password) is an answer: only a connection that
+      // could not be made or a reply that did not come (SQLState 08..., or none) means it is not answering.
+      String state = e.getSQLState();
+      boolean answered = state != null && !state.startsWith("08");
+      log.debug("PostgreSQL {}: {}", answered ? "answered with an error" : "does not answer", e.toString());
+      return answered;
     }
   }
 
@@ -269,7 +285,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
         if (!p.waitFor(2, TimeUnit.SECONDS)) {
           log.warn("PostgreSQL did not stop within {} s; killing it and its processes", wait.toSeconds());
-          // The children first: a postmaster killed alone leaves its backends (stopped ones too) behind.
+          // The whole process group (the postmaster leads its own), then any child left: a postmaster killed alone
+          // leaves its backends (stopped ones too) behind, and one not stopped may fork more meanwhile.
+          killGroup(p.pid());
           p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
           p.destroyForcibly();
           if (!p.waitFor(10, TimeUnit.SECONDS)) log.warn("PostgreSQL (pid {}) did not die", p.pid());

@@ -104,7 +104,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     // The client closed its connection before the answer went out (a browser leaving the page while a file or an
     // answer was on its way): whatever failed writing to it (often an IOException, which would read as the
     // database's) was the client's doing, and there is nobody to answer. Not an outage, not logged above DEBUG.
-    if (ctx.response().closed() && !fromTheDatabase(failure)) {
+    if (ctx.response().closed() && clientsChannelClosed(failure)) {
       log.debug("Client went away from {} {} (request {}): {}", ctx.request().method(),
           AccessLog.printable(ctx.request().path()), AccessLog.id(ctx), String.valueOf(failure));
       return Problem.badRequest("The connection closed before the answer was sent.");
@@ -161,18 +161,20 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   }
 
   /**
-   * Whether the failure names the database itself (its server's error, its client's closed connection or pool
-   * timeout, a request deadline), as opposed to a bare I/O error, which may be the HTTP client's connection.
+   * Whether the failure is Netty's refusal to write to a closed channel, with nothing of the database in it: the
+   * client's connection, once its response is closed. Anything else (a database that refused, reset, or stopped
+   * answering) is still counted and logged as an outage, even when the client has gone too.
    */
-  private static boolean fromTheDatabase(Throwable failure) {
+  private static boolean clientsChannelClosed(Throwable failure) {
+    boolean closedChannel = false;
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof PgException || t instanceof ClosedConnectionException || t instanceof DatabaseDeadline
-          || t.getClass().getName().startsWith("io.vertx.sqlclient")
-          || t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
-        return true;
+          || t.getClass().getName().startsWith("io.vertx.sqlclient")) {
+        return false;
       }
+      if (t instanceof java.nio.channels.ClosedChannelException) closedChannel = true;
     }
-    return false;
+    return closedChannel;
   }
 
   /** Whether the failure is a write's deadline that passed after its COMMIT was sent ({@link DatabaseDeadline}). */

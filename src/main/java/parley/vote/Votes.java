@@ -121,11 +121,23 @@ public final class Votes {
    */
   private final Thread owner;
 
+  /**
+   * Told of a vote counted after its caller had been answered (503 at the request deadline, "may have been saved"):
+   * the score board still has to hear of it, or the read cache would keep the old counts and no score event would
+   * go out.
+   */
+  private volatile java.util.function.BiConsumer<Tally, Long> countedLate = (tally, voter) -> { };
+
   /** Made on the HTTP verticle's context, and called only from it (as its routes are). */
   public Votes(Pool pool, boolean downvotes) {
     this.pool = pool;
     this.downvotes = downvotes;
     this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
+  }
+
+  /** Who hears of a vote counted after its caller was answered (the score board, as the routes tell it otherwise). */
+  public void whenCountedLate(java.util.function.BiConsumer<Tally, Long> listener) {
+    this.countedLate = listener;
   }
 
   public boolean downvotesAllowed() {
@@ -227,17 +239,18 @@ public final class Votes {
     }).onFailure(e -> batch.forEach(vote -> vote.done.tryFail(e))).mapEmpty();
   }
 
-  private static void settle(Kind kind, long id, Pending vote, RowSet<Row> locked, RowSet<Row> counts) {
+  private void settle(Kind kind, long id, Pending vote, RowSet<Row> locked, RowSet<Row> counts) {
     try {
       refusal(kind, locked, vote.voter, vote.ownAllowed);
       if (counts.size() == 0) {
         // Cannot happen while the guard and refusal() agree: fail loudly rather than report a vote not counted.
         throw new IllegalStateException("vote on " + kind.word + " " + id + " was allowed but changed nothing");
       }
-      vote.done.complete(tally(kind, id, locked.iterator().next().getLong("post_id"), counts.iterator().next(),
-          vote.myVote));
+      Tally tally = tally(kind, id, locked.iterator().next().getLong("post_id"), counts.iterator().next(),
+          vote.myVote);
+      if (!vote.done.tryComplete(tally)) countedLate.accept(tally, vote.voter.id());
     } catch (RuntimeException refused) {
-      vote.done.fail(refused);
+      vote.done.tryFail(refused);
     }
   }
 

@@ -47,6 +47,7 @@ class DatabaseDeadlineTest {
         + "/postgres?application_name=" + APP_NAME);
     settings.put(AppConfig.DATABASE_TIMEOUT, "1s");
     settings.put(AppConfig.DATABASE_DEADLINE, "2s");
+    settings.put(AppConfig.SEARCH_TIMEOUT, "1s");
     settings.put(AppConfig.HTTP_INSTANCES, "1");
     server = TestParley.startServer(settings);
     api = new Api("http://127.0.0.1:" + server.port());
@@ -115,6 +116,33 @@ class DatabaseDeadlineTest {
   }
 
   /**
+   * A write made through a transaction of the pool's own (a webhook's registration: an admin's, with no
+   * Idempotency-Key) is rolled back, not committed, when its deadline passed first: bounded from outside, Vert.x's
+   * transaction committed after the 503, and the admin's retry registered the endpoint twice (a reviewer, 2026-12-03).
+   */
+  @Test
+  void aPoolTransactionPastItsDeadlineRollsBackAndItsRetryWritesOnce() throws Exception {
+    Api.Session boss = api.registerWithRole("deadline_boss", "admin");
+    JsonObject hook = new JsonObject().put("url", "https://93.184.216.34/frozen-hook")
+        .put("events", new io.vertx.core.json.JsonArray().add("post.created"));
+    // Read once, so the account is in the node's cache: the freeze then meets the webhook's own transaction.
+    assertEquals(200, api.get("/api/admin/webhooks", boss).status());
+    Api.Response during;
+    proxy.freeze();
+    try {
+      during = api.post("/api/admin/webhooks", boss, hook);
+    } finally {
+      proxy.thaw();
+    }
+    assertEquals(503, during.status(), during.toString());
+    assertFalse(during.json().getString("detail").contains("may have been saved"), during.toString());
+    Api.Response retry = api.post("/api/admin/webhooks", boss, hook);
+    assertEquals(201, retry.status(), retry.toString());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM webhooks WHERE url = 'https://93.184.216.34/frozen-hook'"),
+        "the frozen registration rolled back; the retry is the only one");
+  }
+
+  /**
    * A live registration that the database cannot check in time is told to come back (4003), not refused: a
    * "rejected" reply means "you may not", and it came ahead of the close (a probe, 2026-12-03).
    */
@@ -147,6 +175,11 @@ class DatabaseDeadlineTest {
     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
         () -> AppConfig.from(Map.of(AppConfig.DATABASE_TIMEOUT, "5s", AppConfig.DATABASE_DEADLINE, "5s")));
     assertTrue(e.getMessage().contains(AppConfig.DATABASE_DEADLINE), e.getMessage());
+    assertEquals(java.time.Duration.ofSeconds(23), AppConfig.from(Map.of(AppConfig.SEARCH_TIMEOUT, "20s"))
+        .databaseDeadline(), "a few seconds more than a search may take");
+    IllegalArgumentException search = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> AppConfig.from(Map.of(AppConfig.SEARCH_TIMEOUT, "10s", AppConfig.DATABASE_DEADLINE, "10s")));
+    assertTrue(search.getMessage().contains(AppConfig.SEARCH_TIMEOUT), search.getMessage());
   }
 
   /**
