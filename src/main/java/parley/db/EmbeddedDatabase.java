@@ -231,18 +231,6 @@ public final class EmbeddedDatabase implements AutoCloseable {
     close(answers(UNRESPONSIVE_WAIT) ? STOP_WAIT : UNRESPONSIVE_WAIT);
   }
 
-  /** SIGKILL to the process group {@code pid} leads, if it leads one (otherwise nothing happens). */
-  private static void killGroup(long pid) {
-    try {
-      new ProcessBuilder("kill", "-KILL", "--", "-" + pid).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      log.debug("kill of process group {} failed: {}", pid, e.toString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   /** How long a server that does not answer is given to stop before it is killed. */
   static final Duration UNRESPONSIVE_WAIT = Duration.ofSeconds(2);
 
@@ -285,9 +273,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
         }
         if (!p.waitFor(2, TimeUnit.SECONDS)) {
           log.warn("PostgreSQL did not stop within {} s; killing it and its processes", wait.toSeconds());
-          // The whole process group (the postmaster leads its own), then any child left: a postmaster killed alone
-          // leaves its backends (stopped ones too) behind, and one not stopped may fork more meanwhile.
-          killGroup(p.pid());
+          // The children first, while they are still the postmaster's (each leads a process group of its own, so
+          // the postmaster's group is only itself; once it is dead they are init's and no longer found here): a
+          // postmaster killed alone leaves its backends, stopped ones too, behind. A child it forks after this
+          // snapshot is not stopped, and exits by itself when it sees the postmaster gone.
           p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
           p.destroyForcibly();
           if (!p.waitFor(10, TimeUnit.SECONDS)) log.warn("PostgreSQL (pid {}) did not die", p.pid());
