@@ -69,17 +69,10 @@ public final class BoundedPool implements Pool {
    */
   private <T> Future<T> bound(Future<T> work, boolean maybeSaved) {
     if (work.isComplete()) return work;
-    Promise<T> answer = Promise.promise();
-    long timer = vertx.setTimer(deadline.toMillis(), t -> answer.tryFail(new DatabaseDeadline(deadline, maybeSaved)));
-    work.onComplete(done -> {
-      vertx.cancelTimer(timer);
-      if (done.succeeded()) {
-        answer.tryComplete(done.result());
-      } else {
-        answer.tryFail(done.cause());
-      }
-    });
-    return answer.future();
+    Watch<T> watch = watch(System.nanoTime());
+    // Work that sent its own COMMIT is past the point of no return from the start.
+    if (maybeSaved) watch.mayCommit();
+    return watch.answer(work);
   }
 
   /**

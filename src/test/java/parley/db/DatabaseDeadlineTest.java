@@ -53,6 +53,21 @@ class DatabaseDeadlineTest {
     api = new Api("http://127.0.0.1:" + server.port());
   }
 
+  /** What {@code work} gets with every answer of PostgreSQL held back; the answers flow again after it. */
+  private static <T> T whileFrozen(java.util.concurrent.Callable<T> work) throws Exception {
+    proxy.freeze();
+    return thawedAfter(work);
+  }
+
+  /** {@code work}'s result, the proxy thawed after it whatever happened. */
+  private static <T> T thawedAfter(java.util.concurrent.Callable<T> work) throws Exception {
+    try {
+      return work.call();
+    } finally {
+      proxy.thaw();
+    }
+  }
+
   @AfterAll
   static void stop() throws Exception {
     if (server != null) server.stop();
@@ -66,15 +81,10 @@ class DatabaseDeadlineTest {
     String body = new JsonObject().put("body", "said while the database was frozen").encode();
     String path = "/api/posts/" + post + "/comments";
 
-    Api.Response write;
-    Api.Response read;
-    proxy.freeze();
-    try {
-      write = api.rawWithKey(path, alice, body, "frozen-1");
-      read = api.get("/api/me/notifications", alice);
-    } finally {
-      proxy.thaw();
-    }
+    Api.Response[] answered = whileFrozen(() -> new Api.Response[] {
+        api.rawWithKey(path, alice, body, "frozen-1"), api.get("/api/me/notifications", alice)});
+    Api.Response write = answered[0];
+    Api.Response read = answered[1];
     for (Api.Response r : new Api.Response[] {write, read}) {
       assertEquals(503, r.status(), r.toString());
       assertEquals("application/problem+json", r.contentType());
@@ -99,13 +109,8 @@ class DatabaseDeadlineTest {
     String body = new JsonObject().put("body", "marker-7f3a: committed but never confirmed").encode();
     String path = "/api/posts/" + post + "/comments";
 
-    Api.Response write;
     proxy.freezeRepliesAfter("marker-7f3a");
-    try {
-      write = api.rawWithKey(path, bob, body, "unconfirmed-1");
-    } finally {
-      proxy.thaw();
-    }
+    Api.Response write = thawedAfter(() -> api.rawWithKey(path, bob, body, "unconfirmed-1"));
     assertEquals(503, write.status(), write.toString());
     assertTrue(write.json().getString("detail").contains("may have been saved"), write.toString());
 
@@ -127,13 +132,7 @@ class DatabaseDeadlineTest {
         .put("events", new io.vertx.core.json.JsonArray().add("post.created"));
     // Read once, so the account is in the node's cache: the freeze then meets the webhook's own transaction.
     assertEquals(200, api.get("/api/admin/webhooks", boss).status());
-    Api.Response during;
-    proxy.freeze();
-    try {
-      during = api.post("/api/admin/webhooks", boss, hook);
-    } finally {
-      proxy.thaw();
-    }
+    Api.Response during = whileFrozen(() -> api.post("/api/admin/webhooks", boss, hook));
     assertEquals(503, during.status(), during.toString());
     assertFalse(during.json().getString("detail").contains("may have been saved"), during.toString());
     Api.Response retry = api.post("/api/admin/webhooks", boss, hook);
@@ -150,17 +149,16 @@ class DatabaseDeadlineTest {
   void aRegistrationTheDatabaseCannotCheckIsToldToComeBackAndNotRejected() throws Exception {
     Api.Session carol = api.register("deadline_carol");
     long post = api.createPost(carol, "Followed through a freeze");
-    int code;
-    java.util.List<String> replies;
-    proxy.freeze();
-    try (parley.live.RawSocket socket = new parley.live.RawSocket(server.port(), "/eventbus/websocket", 0)) {
-      assertEquals(101, socket.status());
-      socket.sendText(new JsonObject().put("type", "register").put("address", "parley.post." + post).encode());
-      code = socket.drainUntilClose();
-      replies = socket.messages;
-    } finally {
-      proxy.thaw();
-    }
+    java.util.List<String> replies = new java.util.ArrayList<>();
+    int code = whileFrozen(() -> {
+      try (parley.live.RawSocket socket = new parley.live.RawSocket(server.port(), "/eventbus/websocket", 0)) {
+        assertEquals(101, socket.status());
+        socket.sendText(new JsonObject().put("type", "register").put("address", "parley.post." + post).encode());
+        int closed = socket.drainUntilClose();
+        replies.addAll(socket.messages);
+        return closed;
+      }
+    });
     assertEquals(4003, code, replies.toString());
     assertEquals(java.util.List.of(), replies, "nothing but the close");
   }
