@@ -85,9 +85,7 @@ public final class Notifier {
    * Reader ok.user_id's unread {@code followed} notification about thread ok.post_id that they may still see (its
    * comment listed, its author not blocked by them): while there is one, later comments in that thread make no other
    * (V27). A thread a reader follows gets busy: one notification per comment buried the replies and mentions among
-   * them (Discourse and GitHub collapse theirs too); the inbox says how many came after it ({@code more}). Nothing is
-   * locked for it: two nodes' batches with comments in one thread at the same instant may each make one, and the
-   * reader then has two (the web app shows a thread's unread ones of a kind as one entry).
+   * them (Discourse and GitHub collapse theirs too); the inbox says how many came after it ({@code more}).
    */
   private static final String UNREAD_FOLLOWED = """
       SELECT 1 FROM notifications o JOIN comments oc ON oc.id = o.comment_id
