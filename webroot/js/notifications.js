@@ -71,11 +71,8 @@ function render() {
 }
 
 function entry(g) {
-  // A followed notification stands for the comments after it too (`more`, 100 meaning 100 or more).
-  const count = g.group.reduce((sum, n) => sum + 1 + (n.more ?? 0), 0);
-  const capped = g.group.some((n) => n.more >= 100);
-  const many = count > 1;
-  const text = many ? [`${count}${capped ? '+' : ''} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
+  const many = g.group.length > 1;
+  const text = many ? [`${g.group.length} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
   // "commented on your post Title", not "on your post on Title".
   const where = g.post?.title ? [!many && g.kind === 'comment' ? ' ' : ' on ', h('em', {}, g.post.title)] : [];
   const link = h('a', { href: g.url ?? '#', class: 'inbox-link', onclick: (event) => open(event, g) }, ...text, ...where);

@@ -50,33 +50,14 @@ public final class Notifications {
         LEFT JOIN users a ON a.id = n.actor_id
       """;
 
-  /** The most {@code more} counts: 100 means 100 or more. */
-  static final int MORE_COUNTED = 100;
-
-  /**
-   * For a {@code followed} notification, which stands for the comments after it in its thread until the reader's next
-   * one there (Notifier): how many of those the reader may see, by others, up to {@value #MORE_COUNTED}; else null.
-   * Through {@code comments_thread} from the notification's comment on, bounded by V27's index.
-   */
-  private static final String MORE = """
-      CASE WHEN n.kind = 'followed' THEN (SELECT count(*) FROM (
-        SELECT 1 FROM comments m
-         WHERE m.post_id = n.post_id AND m.id > n.comment_id AND m.author_id <> n.user_id AND %s
-           AND m.id < COALESCE((SELECT o.comment_id FROM notifications o
-                                 WHERE o.user_id = n.user_id AND o.post_id = n.post_id AND o.kind = 'followed'
-                                   AND o.id > n.id ORDER BY o.id LIMIT 1), 9223372036854775807)
-           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = n.user_id AND b.blocked_id = m.author_id)
-         ORDER BY m.id LIMIT %d) x) END""".formatted(Visibility.listed("m"), MORE_COUNTED);
-
   private static final String COLUMNS = """
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
              CASE WHEN %s THEN p.title END AS title,
              CASE WHEN n.kind <> 'report' AND c.deleted_at IS NULL THEN left(c.body, 2000) END AS body,
-             a.username AS actor, %s AS more
-      """.formatted(Visibility.readableBy("p", "n.user_id", "false"), MORE);
+             a.username AS actor
+      """.formatted(Visibility.readableBy("p", "n.user_id", "false"));
 
-  /** A page of the inbox, newest first: $1 reader, $2 before this id (or null), $3 how many. Public for the plan tests. */
-  public static final String NEWEST = COLUMNS + FROM + " WHERE n.user_id = $1 AND " + VISIBLE
+  private static final String NEWEST = COLUMNS + FROM + " WHERE n.user_id = $1 AND " + VISIBLE
       + " AND ($2::bigint IS NULL OR n.id < $2) ORDER BY n.id DESC LIMIT $3";
 
   /** Unread first (newest first among them), then read: keyset on (read?, id). */
@@ -176,7 +157,7 @@ public final class Notifications {
 
   /** One notification as its reader sees it. */
   public record Notification(long id, String kind, String createdAt, boolean read, JsonObject data, Long postId,
-      Long commentId, String title, String excerpt, String actor, Long more) {
+      Long commentId, String title, String excerpt, String actor) {
 
     public JsonObject toJson() {
       JsonObject json = new JsonObject().put("id", id).put("kind", kind).put("createdAt", createdAt).put("read", read)
@@ -186,7 +167,6 @@ public final class Notifications {
       // The link to what it is about: the comment in its thread, or the post.
       json.put("url", postId == null ? null : "/posts/" + postId + (commentId == null ? "" : "#comment-" + commentId));
       if (!data.isEmpty()) json.put("detail", data);
-      if (more != null) json.put("more", more);
       return json;
     }
 
@@ -219,8 +199,7 @@ public final class Notifications {
     for (Row row : result) {
       out.add(new Notification(row.getLong("id"), row.getString("kind"), Iso.format(row.getOffsetDateTime("created_at")),
           row.getOffsetDateTime("read_at") != null, new JsonObject(row.getString("data")), row.getLong("post_id"),
-          row.getLong("comment_id"), row.getString("title"), excerpt(row.getString("body")), row.getString("actor"),
-          row.getLong("more")));
+          row.getLong("comment_id"), row.getString("title"), excerpt(row.getString("body")), row.getString("actor")));
     }
     return out;
   }

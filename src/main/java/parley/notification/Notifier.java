@@ -32,8 +32,7 @@ import java.util.Set;
  * <ul>
  *   <li>a new comment: its parent's author (reply), then the people it mentions (mention, the first ten), then the
  *   post's author (comment), then everyone following the thread (followed); each reader gets the first of these
- *   that applies, and a follower who has an unread followed notification about the thread gets none (it stands for
- *   the comments after it);</li>
+ *   that applies;</li>
  *   <li>a new post: the people it mentions;</li>
  *   <li>moderation of your content (hidden, restored, locked, unlocked);</li>
  *   <li>the outcome of a report you filed (dismissed, or the content hidden).</li>
@@ -82,19 +81,6 @@ public final class Notifier {
   }
 
   /**
-   * Reader ok.user_id's unread {@code followed} notification about thread ok.post_id that they may still see (its
-   * comment listed, its author not blocked by them): while there is one, later comments in that thread make no other
-   * (V27). A thread a reader follows gets busy: one notification per comment buried the replies and mentions among
-   * them (Discourse and GitHub collapse theirs too); the inbox says how many came after it ({@code more}).
-   */
-  private static final String UNREAD_FOLLOWED = """
-      SELECT 1 FROM notifications o JOIN comments oc ON oc.id = o.comment_id
-       WHERE o.user_id = ok.user_id AND o.post_id = ok.post_id AND o.kind = 'followed' AND o.read_at IS NULL
-         AND\s""" + Visibility.listed("oc") + """
-
-         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = o.user_id AND b.blocked_id = o.actor_id)""";
-
-  /**
    * Who hears of each of several new comments, each reader once per comment with the first kind that applies. One
    * row per comment in $1..$4 (post, comment, author, source), in the order they were written; their mentions as
    * pairs of the comment's place in that order (from 1) and the account, $5 and $6. The notifications are made in
@@ -130,18 +116,12 @@ public final class Notifier {
           FROM w JOIN commenters k ON k.post_id = w.post_id AND k.first < w.comment_id
       ), r AS (
         SELECT DISTINCT ON (n, user_id) n, user_id, kind FROM cand WHERE user_id IS NOT NULL ORDER BY n, user_id, rank
-      ), ok AS (
-        SELECT r.n, r.user_id, r.kind, w.source, w.post_id, w.comment_id, w.actor_id,
-               row_number() OVER (PARTITION BY r.user_id, w.post_id, r.kind ORDER BY r.n) AS nth
-          FROM r JOIN w ON w.n = r.n
-         WHERE\s""" + forReader("w.post_id", "w.actor_id") + """
-
       )
       INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id)
-      SELECT ok.user_id, ok.kind, ok.source, ok.post_id, ok.comment_id, ok.actor_id FROM ok
-       WHERE ok.kind <> 'followed' OR (ok.nth = 1 AND NOT EXISTS (""" + UNREAD_FOLLOWED + """
-      ))
-       ORDER BY ok.n, ok.user_id
+      SELECT r.user_id, r.kind, w.source, w.post_id, w.comment_id, w.actor_id FROM r JOIN w ON w.n = r.n
+       WHERE\s""" + forReader("w.post_id", "w.actor_id") + """
+
+       ORDER BY w.n, r.user_id
       ON CONFLICT (user_id, source) DO NOTHING
       RETURNING id, user_id, kind, post_id, comment_id""";
 

@@ -151,25 +151,6 @@ class ReaderBrowserTest {
     });
   }
 
-  /** A thread the reader follows: one notification stands for its comments after it, and the inbox says how many. */
-  @Test
-  void aFollowedThreadsCommentsAreOneEntryThatSaysHowMany() throws Exception {
-    Session alice = api.register("alice");
-    Session bob = api.register("bob");
-    Session erin = api.register("erin");
-    long postId = api.createPost(alice, "Busy thread");
-    assertEquals(200, api.put("/api/posts/" + postId + "/follow", erin, null).status());
-    for (int i = 0; i < 3; i++) api.comment(bob, postId, "Bob says " + i, null);
-    TestParley.notificationsMade();
-    WebDriver page = browsers.open("erin");
-    signIn(page, base, erin);
-    page.get(base + "/notifications");
-    waitFor(page, 10).until(d -> d.findElements(By.cssSelector(".inbox-item.unread a")).size() == 1);
-    assertEquals("3 new comments on Busy thread",
-        page.findElement(By.cssSelector(".inbox-item.unread a")).getText());
-    assertEquals("1", badge(page), "one notification");
-  }
-
   @Test
   void loadingTheInboxsLastPageLeavesFocusOnTheFirstNewEntry() throws Exception {
     Session alice = api.register("alice");
