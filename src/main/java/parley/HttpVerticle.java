@@ -103,7 +103,7 @@ public final class HttpVerticle extends VerticleBase {
     Screening screening = new Screening(config.holds());
     Posts postsApi = new Posts(database.pool(), events, screening);
     Comments commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(),
-        config.databaseTimeout(), node.meters());
+        config.databaseTimeout(), node.meters(), node.commentWriters());
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
     votes.whenCountedLate(node.scores()::changed);

@@ -17,13 +17,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * only moderators or admins may call (the permission tests read it) and the table of every route (the contract test
  * reads it), and the in-process listeners of committed writes, the live relay (one event-bus subscription per
  * followed topic for the whole node), the meters, the cap on searches running at once, the read cache, the
- * authenticator's cache of accounts and the password hashing's threads.
+ * authenticator's cache of accounts, the password hashing's threads, and which verticle writes the node's new
+ * comments.
  */
 record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining,
     RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay, LiveMeters liveMeters,
     PrometheusMeterRegistry meters, Pages.Templates pages, parley.vote.ScoreBoard scores,
     parley.search.SearchSlots searches, parley.readcache.ReadCache readCache,
-    parley.account.AccountCache accounts, parley.account.PasswordHashing hashing) {
+    parley.account.AccountCache accounts, parley.account.PasswordHashing hashing,
+    parley.comment.Comments.Writers commentWriters) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

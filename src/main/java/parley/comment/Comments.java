@@ -226,7 +226,7 @@ public final class Comments {
   public record ThreadPage(List<Seen> comments, long seq) {
   }
 
-  /** New comments waiting for their event loop's group in flight, beyond which more are refused with a 503. */
+  /** New comments waiting for the node's group in flight, beyond which more are refused with a 503. */
   static final int MAX_WAITING = 2_000;
 
   private final Pool pool;
@@ -235,13 +235,17 @@ public final class Comments {
   private final int maxGroup;
   /** How long a new comment may wait for its group (PARLEY_DB_TIMEOUT, as for a pool connection) before a 503. */
   private final long waitLimitMillis;
-  /** New comments waiting for their event loop's group in flight, oldest first (touched only from that loop). */
+  /** New comments waiting for the group in flight, oldest first (touched only from the writer's loop). */
   private final ArrayDeque<Member> waiting = new ArrayDeque<>();
-  /** Whether a group is in flight on this event loop. */
+  /** Whether a group is in flight (on the writer's loop). */
   private boolean writing;
   /** The event-loop thread of the verticle this belongs to, the only one that may touch {@link #waiting}. */
   private final Thread owner;
+  /** The verticle's context, where comments handed over from the node's other event loops are written. */
+  private final Context context;
+  private final Writers writers;
   private final Counter arrived;
+  private final Counter handedOver;
   private final DistributionSummary groupSizes;
   private final Counter oneByOne;
 
@@ -251,16 +255,21 @@ public final class Comments {
    * context and called only from it, as its routes are.
    */
   public Comments(Pool pool, EventLog events, Screening screening, int maxGroup, java.time.Duration waitLimit,
-      MeterRegistry meters) {
+      MeterRegistry meters, Writers writers) {
     this.pool = pool;
     this.events = events;
     this.screening = screening;
     this.maxGroup = maxGroup;
     this.waitLimitMillis = Math.max(1, waitLimit.toMillis());
     this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
+    this.context = io.vertx.core.Vertx.currentContext();
+    this.writers = writers;
     // Registered once per node: every HTTP verticle's Comments counts into the same meters.
     this.arrived = Counter.builder("parley_comment_group_members")
         .description("New comments to write, in groups or (PARLEY_COMMENT_GROUP_SIZE 1) alone").register(meters);
+    this.handedOver = Counter.builder("parley_comment_group_handovers")
+        .description("New comments that arrived on another event loop than the node's writer's, and were handed to it")
+        .register(meters);
     this.groupSizes = DistributionSummary.builder("parley_comment_group_size")
         .description("New comments per group transaction").register(meters);
     this.oneByOne = Counter.builder("parley_comment_group_fallbacks")
@@ -276,7 +285,9 @@ public final class Comments {
    * Writes a new comment: published at once (to the thread, the post's and parent's authors and the moderators), or,
    * when screening holds it, pending (to the moderators' queue and its author only, and not counted).
    *
-   * <p><b>Group commit.</b> Each event loop writes at most one group of new comments at a time. A comment that
+   * <p><b>Group commit.</b> The node writes at most one group of new comments at a time, on one event loop (the
+   * {@link Writers writer}'s: a comment that arrives on another is handed to it, and answered back on its own). A
+   * comment that
    * arrives while none is in flight starts one at once, alone; comments that arrive while one is in flight wait for
    * it and then go together, up to {@code maxGroup} of them, in one transaction ({@link #writeGroup}) whose
    * statements each serve the whole group, so PostgreSQL pays for each statement, and the durable commit, once per
@@ -288,8 +299,13 @@ public final class Comments {
    * one, where its claim finds the first's answer, as it would have waited for the first's transaction.
    */
   public Future<Comment> insert(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim) {
+    if (maxGroup == 1) {
+      arrived.increment();
+      return insertAlone(postId, author, input, claim);
+    }
+    Comments writer = writers.writer(this);
+    if (writer != this) return writer.handedOver(postId, author, input, claim);
     arrived.increment();
-    if (maxGroup == 1) return insertAlone(postId, author, input, claim);
     onOwnLoop();
     Member member = new Member(postId, author, input, claim, Promise.promise(), System.nanoTime());
     if (writing) {
@@ -313,6 +329,46 @@ public final class Comments {
       run(List.of(member));
     }
     return member.done.future();
+  }
+
+  /**
+   * A comment from another event loop of the node, written in this one's groups; its answer goes back to the loop it
+   * came from (its request's). One writer per node: when each event loop wrote its own groups, two groups at once
+   * nearly always shared a row (a thread's post, an author's topic counter), so one waited for the other's commit
+   * and the node wrote fewer comments a second with two loops than with one (docs/benchmarks/P5-round-trips.md).
+   */
+  private Future<Comment> handedOver(long postId, Principal author, CommentInput input,
+      Idempotency.Claim<Comment> claim) {
+    handedOver.increment();
+    Context caller = io.vertx.core.Vertx.currentContext();
+    Promise<Comment> answer = Promise.promise();
+    context.runOnContext(v -> insert(postId, author, input, claim).onComplete(done -> {
+      if (caller == null) {
+        answer.handle(done);
+      } else {
+        caller.runOnContext(w -> answer.handle(done));
+      }
+    }));
+    return answer.future();
+  }
+
+  /**
+   * Which of a node's {@link Comments} (one per HTTP verticle) writes every new comment of the node in its groups: the
+   * first that writes one.
+   */
+  public static final class Writers {
+
+    private final java.util.concurrent.atomic.AtomicReference<Comments> writer =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
+    Comments writer(Comments candidate) {
+      Comments chosen = writer.get();
+      if (chosen != null) return chosen;
+      // Only one made on an event loop can write groups (its context runs them); others write their own.
+      if (candidate.context == null || candidate.owner == null) return candidate;
+      writer.compareAndSet(null, candidate);
+      return writer.get();
+    }
   }
 
   /** The waiting comments are not thread-safe: a caller on another thread would race this verticle's. */

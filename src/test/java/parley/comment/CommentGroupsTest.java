@@ -35,9 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Group commit (Comments.insert): new comments that arrive while their event loop's group is in flight are written
- * together in the next one transaction, and each still gets its own answer. On a server with one HTTP event loop, so
- * which comments share a group is known: a first comment is held on its thread's post row (a transaction of the
+ * Group commit (Comments.insert): new comments that arrive while the node's group is in flight are written together
+ * in the next one transaction, and each still gets its own answer. On a server with one HTTP event loop (and one
+ * with two, for the hand-over between loops), so which comments share a group is known: a first comment is held on its thread's post row (a transaction of the
  * test's holds it), every comment sent meanwhile waits, and once the row is let go they go as one group.
  */
 @ExtendWith(TestParley.class)
@@ -66,6 +66,10 @@ class CommentGroupsTest {
   }
 
   private static Response send(Send s) {
+    return send(s, CLIENT);
+  }
+
+  private static Response send(Send s, HttpClient client) {
     HttpRequest.Builder request = HttpRequest.newBuilder(
             URI.create(api.baseUrl() + "/api/posts/" + s.post() + "/comments"))
         .header("Content-Type", "application/json")
@@ -73,7 +77,7 @@ class CommentGroupsTest {
         .POST(HttpRequest.BodyPublishers.ofString(s.body().encode()));
     if (s.key() != null) request.header("Idempotency-Key", s.key());
     try {
-      HttpResponse<String> r = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
       return new Response(r.statusCode(), r.body(), r.headers());
     } catch (Exception e) {
       throw new IllegalStateException(e);
@@ -99,6 +103,12 @@ class CommentGroupsTest {
    * given, the first's first.
    */
   private static List<Response> heldThenTogether(Send first, List<Send> together) throws Exception {
+    return heldThenTogether(first, together, false);
+  }
+
+  /** As above; with {@code ownConnections}, each comment on a connection of its own. */
+  private static List<Response> heldThenTogether(Send first, List<Send> together, boolean ownConnections)
+      throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(together.size() + 1);
     try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
       c.setAutoCommit(false);
@@ -107,7 +117,11 @@ class CommentGroupsTest {
       List<CompletableFuture<Response>> sent = new ArrayList<>();
       sent.add(CompletableFuture.supplyAsync(() -> send(first), pool));
       awaitUntil(() -> waitingForARowLock() > 0, "the first comment waits for its thread's post row");
-      for (Send each : together) sent.add(CompletableFuture.supplyAsync(() -> send(each), pool));
+      for (Send each : together) {
+        HttpClient client = ownConnections
+            ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build() : CLIENT;
+        sent.add(CompletableFuture.supplyAsync(() -> send(each, client), pool));
+      }
       awaitUntil(() -> arrived().count() - before == together.size() + 1,
           "every comment reached the group commit");
       c.commit();
@@ -172,6 +186,43 @@ class CommentGroupsTest {
     }
     assertEquals(13, count("SELECT count(*) FROM thread_commenters WHERE post_id = " + post));
     assertCommentersAsWritten();
+  }
+
+  /**
+   * With two HTTP event loops, comments that arrive on either go into the one group in flight for the node (one
+   * writer: two loops' groups at once kept waiting for each other's rows). Each comment comes on a connection of its
+   * own, and Vert.x hands connections to the loops in turn, so some arrive on the loop that does not write.
+   */
+  @Test
+  void commentsArrivingOnEitherEventLoopAreWrittenInTheNodesOneGroup() throws Exception {
+    Main.Running oneLoop = server;
+    Api oneLoopApi = api;
+    server = TestParley.startServer(Map.of(AppConfig.HTTP_INSTANCES, "2"));
+    api = new Api("http://localhost:" + server.port());
+    try {
+      Session alice = api.register("alice");
+      long post = api.createPost(alice, "Busy on two loops");
+      List<Send> together = new ArrayList<>();
+      for (int i = 0; i < 8; i++) together.add(Send.of(api.register("writer" + i), post, "comment " + i));
+      double handedBefore = server.meters().find("parley_comment_group_handovers").counter().count();
+
+      List<Response> answers = heldThenTogether(Send.of(alice, post, "first"), together, true);
+
+      for (Response r : answers) assertEquals(201, r.status(), r.toString());
+      assertEquals(2, groups().count(), "the first alone, then the eight together: " + groups().totalAmount());
+      assertEquals(9.0, groups().totalAmount());
+      assertEquals(2, count("SELECT count(DISTINCT created_at) FROM comments WHERE post_id = " + post),
+          "two transactions");
+      assertTrue(server.meters().find("parley_comment_group_handovers").counter().count() - handedBefore >= 1,
+          "some came on the other loop and were handed to the writer's");
+      for (int i = 0; i < together.size(); i++) {
+        assertEquals("comment " + i, answers.get(i + 1).json().getString("body"), "each gets its own comment");
+      }
+    } finally {
+      server.stop();
+      server = oneLoop;
+      api = oneLoopApi;
+    }
   }
 
   @Test
