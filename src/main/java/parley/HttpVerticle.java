@@ -130,7 +130,9 @@ public final class HttpVerticle extends VerticleBase {
         new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin(), node.readCache(),
             node.accounts(), node.hashing()),
         new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters(),
-        config.liveMaxLag(), inFlight::writing);
+        // A write waits for this loop: one of its own requests, or the node's group of new comments, which this loop
+        // writes if it is the node's comment writer (comments from the other loops included).
+        config.liveMaxLag(), () -> inFlight.writing() || commentsApi.groupInFlight());
     BridgeRoutes bridge = new BridgeRoutes(vertx, live, config, limits);
     SseRoutes sse = new SseRoutes(vertx, live, config, limits);
 

@@ -371,6 +371,14 @@ public final class Comments {
     }
   }
 
+  /**
+   * Whether a group of new comments is in flight on this verticle's loop (only ever on the node's writer's, and for
+   * comments from every loop): the live side yields its loop to it as to a request of its own. Read on that loop.
+   */
+  public boolean groupInFlight() {
+    return writing;
+  }
+
   /** The waiting comments are not thread-safe: a caller on another thread would race this verticle's. */
   private void onOwnLoop() {
     if (owner != null && Thread.currentThread() != owner) {
