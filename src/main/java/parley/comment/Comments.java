@@ -305,9 +305,15 @@ public final class Comments {
     }
     Comments writer = writers.writer(this);
     if (writer != this) return writer.handedOver(postId, author, input, claim);
+    return grouped(postId, author, input, claim, System.nanoTime());
+  }
+
+  /** {@link #insert} on the writer's loop, for a comment that arrived at {@code arrivedNanos}. */
+  private Future<Comment> grouped(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim,
+      long arrivedNanos) {
     arrived.increment();
     onOwnLoop();
-    Member member = new Member(postId, author, input, claim, Promise.promise(), System.nanoTime());
+    Member member = new Member(postId, author, input, claim, Promise.promise(), arrivedNanos);
     if (writing) {
       if (waiting.size() >= MAX_WAITING) {
         return Future.failedFuture(
@@ -340,15 +346,26 @@ public final class Comments {
   private Future<Comment> handedOver(long postId, Principal author, CommentInput input,
       Idempotency.Claim<Comment> claim) {
     handedOver.increment();
+    // Its deadline and its wait for a group count from here, the hop to the writer's (busier) loop included.
+    long arrivedNanos = System.nanoTime();
     Context caller = io.vertx.core.Vertx.currentContext();
     Promise<Comment> answer = Promise.promise();
-    context.runOnContext(v -> insert(postId, author, input, claim).onComplete(done -> {
-      if (caller == null) {
-        answer.handle(done);
-      } else {
-        caller.runOnContext(w -> answer.handle(done));
+    context.runOnContext(v -> {
+      Future<Comment> written;
+      try {
+        written = grouped(postId, author, input, claim, arrivedNanos);
+      } catch (RuntimeException e) {
+        // Thrown rather than failed: still the caller's answer, not a request left waiting.
+        written = Future.failedFuture(e);
       }
-    }));
+      written.onComplete(done -> {
+        if (caller == null) {
+          answer.handle(done);
+        } else {
+          caller.runOnContext(w -> answer.handle(done));
+        }
+      });
+    });
     return answer.future();
   }
 
