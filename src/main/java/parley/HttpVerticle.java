@@ -81,6 +81,7 @@ public final class HttpVerticle extends VerticleBase {
   private final NodeState node;
   private HttpServer server;
   private Live live;
+  private Comments commentsApi;
 
   HttpVerticle(AppConfig config, Database database, String jwtSecret, NodeState node) {
     this.config = config;
@@ -102,7 +103,7 @@ public final class HttpVerticle extends VerticleBase {
         node.accounts(), node.hashing());
     Screening screening = new Screening(config.holds());
     Posts postsApi = new Posts(database.pool(), events, screening);
-    Comments commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(),
+    commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(),
         config.databaseTimeout(), node.meters(), node.commentWriters());
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
@@ -243,12 +244,16 @@ public final class HttpVerticle extends VerticleBase {
         .listen();
   }
 
-  /** Lets requests in flight finish, up to the configured grace, then closes every connection. */
+  /**
+   * Lets requests in flight finish, up to the configured grace, then closes every connection; the node's writer of
+   * new comments then waits for the other verticles' servers and its last group ({@link Comments#stop}).
+   */
   @Override
   public Future<?> stop() {
     Future<Void> liveClosed = live == null ? Future.succeededFuture() : live.close();
     return liveClosed.eventually(() -> server == null ? Future.succeededFuture()
-        : server.shutdown(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS));
+            : server.shutdown(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS))
+        .eventually(() -> commentsApi == null ? Future.succeededFuture() : commentsApi.stop());
   }
 
   /** A router whose every route first passes the guard (which throws a 401 or 403 problem for anyone else). */

@@ -239,6 +239,10 @@ public final class Comments {
   private final ArrayDeque<Member> waiting = new ArrayDeque<>();
   /** Whether a group is in flight (on the writer's loop). */
   private boolean writing;
+  /** Told when no group is in flight any more: the writer's verticle stopping (on the writer's loop). */
+  private final List<Promise<Void>> whenIdle = new ArrayList<>();
+  /** Set once this verticle's server has closed: from then on it never becomes the node's writer. */
+  private volatile boolean stopped;
   /** The event-loop thread of the verticle this belongs to, the only one that may touch {@link #waiting}. */
   private final Thread owner;
   /** The verticle's context, where comments handed over from the node's other event loops are written. */
@@ -264,6 +268,7 @@ public final class Comments {
     this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
     this.context = io.vertx.core.Vertx.currentContext();
     this.writers = writers;
+    if (owner != null) writers.joined();
     // Registered once per node: every HTTP verticle's Comments counts into the same meters.
     this.arrived = Counter.builder("parley_comment_group_members")
         .description("New comments to write, in groups or (PARLEY_COMMENT_GROUP_SIZE 1) alone").register(meters);
@@ -369,21 +374,59 @@ public final class Comments {
   }
 
   /**
+   * Called by the HTTP verticle once its server has closed, before its context ends. The writer's verticle stops
+   * last: its loop carries the node's groups and the timers that bound them (a waiting comment's wait limit, a
+   * group's request deadline), which end with its context. So for the writer this completes only once every other
+   * HTTP verticle's server has closed (no comment can be handed over after that) and its last group has ended; for
+   * any other at once. Neither waits without bound: the other servers close within the shutdown grace, and a group
+   * within its deadline.
+   */
+  public Future<Void> stop() {
+    stopped = true;
+    Future<Void> othersClosed = writers.left();
+    if (writers.writer.get() != this) return Future.succeededFuture();
+    return othersClosed.compose(v -> {
+      Promise<Void> idle = Promise.promise();
+      context.runOnContext(w -> {
+        if (writing) {
+          whenIdle.add(idle);
+        } else {
+          idle.complete();
+        }
+      });
+      return idle.future();
+    });
+  }
+
+  /**
    * Which of a node's {@link Comments} (one per HTTP verticle) writes every new comment of the node in its groups: the
-   * first that writes one.
+   * first that writes one; and how many HTTP verticles still serve, so that the writer's stops last.
    */
   public static final class Writers {
 
     private final java.util.concurrent.atomic.AtomicReference<Comments> writer =
         new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicInteger serving = new java.util.concurrent.atomic.AtomicInteger();
+    private final Promise<Void> allClosed = Promise.promise();
 
     Comments writer(Comments candidate) {
       Comments chosen = writer.get();
       if (chosen != null) return chosen;
-      // Only one made on an event loop can write groups (its context runs them); others write their own.
-      if (candidate.context == null || candidate.owner == null) return candidate;
+      // Only one made on an event loop can write groups (its context runs them), and not one whose verticle has
+      // stopped (its context's timers are gone); either writes its own.
+      if (candidate.context == null || candidate.owner == null || candidate.stopped) return candidate;
       writer.compareAndSet(null, candidate);
       return writer.get();
+    }
+
+    void joined() {
+      serving.incrementAndGet();
+    }
+
+    /** One HTTP verticle's server closed; completes once every one's has. */
+    Future<Void> left() {
+      if (serving.decrementAndGet() <= 0) allClosed.tryComplete();
+      return allClosed.future();
     }
   }
 
@@ -410,6 +453,8 @@ public final class Comments {
       List<Member> next = nextGroup();
       if (next.isEmpty()) {
         writing = false;
+        whenIdle.forEach(Promise::tryComplete);
+        whenIdle.clear();
       } else {
         run(next);
       }

@@ -225,6 +225,63 @@ class CommentGroupsTest {
     }
   }
 
+  /**
+   * A node shutting down while the other loop's comment waits in the writer's stuck group: the writer's verticle,
+   * with no request of its own left, must not finish stopping first. If it did, the timers set on its loop (the
+   * group's request deadline, a waiting comment's wait limit) went with it, and the comment waited as long as the
+   * database did, past the shutdown grace, to be cut off unanswered.
+   */
+  @Test
+  void aCommentHandedToTheWriterIsAnsweredAtItsDeadlineWhileTheNodeStops() throws Exception {
+    Main.Running oneLoop = server;
+    Api oneLoopApi = api;
+    server = TestParley.startServer(Map.of(AppConfig.HTTP_INSTANCES, "2", AppConfig.DATABASE_TIMEOUT, "1s",
+        AppConfig.DATABASE_DEADLINE, "2s", AppConfig.SEARCH_TIMEOUT, "1s", AppConfig.SHUTDOWN_GRACE, "60s"));
+    api = new Api("http://localhost:" + server.port());
+    Main.Running stopping = server;
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Session alice = api.register("alice");
+      long post = api.createPost(alice, "Stopped while stuck");
+      // The writer is whichever loop writes first; a client whose comment is then handed over is on the other one.
+      // Each probe is a comment on no post, answered 404 at once: nothing is left in flight on the writer's loop.
+      assertEquals(201, send(Send.of(alice, post, "makes a writer")).status());
+      HttpClient otherLoop = null;
+      for (int i = 0; i < 20 && otherLoop == null; i++) {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        double before = server.meters().find("parley_comment_group_handovers").counter().count();
+        assertEquals(404, send(Send.of(alice, 999_999, "probe"), client).status());
+        if (server.meters().find("parley_comment_group_handovers").counter().count() > before) otherLoop = client;
+      }
+      assertNotNull(otherLoop, "a connection on the loop that is not the writer's");
+      HttpClient handedOver = otherLoop;
+      try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
+        c.setAutoCommit(false);
+        s.execute("SELECT id FROM posts WHERE id = " + post + " FOR NO KEY UPDATE");
+        CompletableFuture<Response> stuck = CompletableFuture.supplyAsync(
+            () -> send(Send.of(alice, post, "handed over, then stuck"), handedOver), pool);
+        awaitUntil(() -> waitingForARowLock() > 0, "the handed-over comment's group waits for the thread's row");
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
+          try {
+            stopping.stop();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }, pool);
+        // Answered at its 2 s deadline while the row is still held, and long before the 60 s grace.
+        Response answer = stuck.get(30, TimeUnit.SECONDS);
+        assertEquals(503, answer.status(), answer.toString());
+        c.rollback();
+        stopped.get(60, TimeUnit.SECONDS);
+      }
+      assertEquals(0, count("SELECT count(*) FROM comments WHERE body = 'handed over, then stuck'"));
+    } finally {
+      pool.shutdownNow();
+      server = oneLoop;
+      api = oneLoopApi;
+    }
+  }
+
   @Test
   void eachCommentOfAGroupGetsItsOwnRefusalAndTheRefusedWriteNothing() throws Exception {
     Session alice = api.register("alice");
