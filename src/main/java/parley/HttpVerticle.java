@@ -199,8 +199,9 @@ public final class HttpVerticle extends VerticleBase {
     sse.mount(router);
 
     // The RealWorld ("Conduit") surface: its own guards, token scheme and error shape (docs/REALWORLD.md).
+    ProblemHandler problems = new ProblemHandler(MAX_BODY_BYTES, node.routes()::methodsFor);
     RealWorldRoutes realworld = new RealWorldRoutes(vertx, database.pool(), accountsApi, postsApi, commentsApi, votes,
-        node.scores(), follows, limits, config.trustedProxies(), MAX_BODY_BYTES);
+        node.scores(), follows, limits, config.trustedProxies(), MAX_BODY_BYTES, problems);
     Router realworldApi = realworld.mount(router);
 
     // The web app's pages: clean URLs served by their static files (the URL stays as the reader typed it), the
@@ -218,7 +219,6 @@ public final class HttpVerticle extends VerticleBase {
     node.routes().record("/api/admin", admins);
     node.routes().record(RealWorldRoutes.PREFIX, realworldApi);
 
-    ProblemHandler problems = new ProblemHandler(MAX_BODY_BYTES);
     router.route(RealWorldRoutes.PREFIX + "/*").failureHandler(realworld.failures());
     router.route().failureHandler(problems);
     for (int status : new int[] {400, 404, 405, 413, 415}) router.errorHandler(status, problems);

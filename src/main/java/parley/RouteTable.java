@@ -33,4 +33,27 @@ public final class RouteTable {
   public List<String> routes() {
     return List.copyOf(new TreeSet<>(routes));
   }
+
+  /**
+   * The methods some route takes at {@code path} (its {@code :name} segments matching any one segment), for a 405's
+   * Allow header: empty when no route has that path.
+   */
+  public Set<String> methodsFor(String path) {
+    Set<String> methods = new TreeSet<>();
+    String[] segments = path.split("/", -1);
+    for (String route : routes) {
+      int space = route.indexOf(' ');
+      if (matches(route.substring(space + 1).split("/", -1), segments)) methods.add(route.substring(0, space));
+    }
+    return methods;
+  }
+
+  private static boolean matches(String[] template, String[] segments) {
+    if (template.length != segments.length) return false;
+    for (int i = 0; i < template.length; i++) {
+      boolean parameter = template[i].startsWith(":") && !segments[i].isEmpty();
+      if (!parameter && !template[i].equals(segments[i])) return false;
+    }
+    return true;
+  }
 }

@@ -40,9 +40,16 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   private static final AtomicLong outageFailures = new AtomicLong();
 
   private final long maxBodyBytes;
+  /** The methods the routes take at a path, for a 405's Allow header (RFC 9110 requires one). */
+  private final java.util.function.Function<String, java.util.Set<String>> allowed;
 
   public ProblemHandler(long maxBodyBytes) {
+    this(maxBodyBytes, path -> java.util.Set.of());
+  }
+
+  public ProblemHandler(long maxBodyBytes, java.util.function.Function<String, java.util.Set<String>> allowed) {
     this.maxBodyBytes = maxBodyBytes;
+    this.allowed = allowed;
   }
 
   @Override
@@ -53,7 +60,15 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       ctx.response().reset();
       return;
     }
+    allow(ctx, problem);
     write(ctx.request(), problem);
+  }
+
+  /** A 405's Allow header: the methods the routes take at the request's path. */
+  public void allow(RoutingContext ctx, Problem problem) {
+    if (problem.status() != 405) return;
+    java.util.Set<String> methods = allowed.apply(ctx.normalizedPath());
+    if (!methods.isEmpty()) ctx.response().putHeader(HttpHeaders.ALLOW, String.join(", ", methods));
   }
 
   /**

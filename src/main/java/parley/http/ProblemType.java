@@ -29,6 +29,8 @@ public enum ProblemType {
   /** Any other refusal the HTTP layer makes on its own. */
   CLIENT_ERROR("client-error", 400, "Request refused"),
   INTERNAL("internal", 500, "Internal server error"),
+  /** A transfer coding of the request's body other than chunked alone: the server cannot read its body. */
+  NOT_IMPLEMENTED("not-implemented", 501, "Not implemented"),
   UNAVAILABLE("unavailable", 503, "Service unavailable");
 
   private final String code;

@@ -27,7 +27,9 @@ import java.nio.charset.StandardCharsets;
  * Answers a request whose body the HTTP decoder cannot read (a chunk size that is not hexadecimal, overflows or is
  * negative; a trailer line that is not a header) with a 400 problem, and closes the connection. Vert.x fails the
  * whole connection on such a body: the client got no answer at all, and the request's route logged the decoder's
- * exception with its stack trace at ERROR, for anyone who sent one (found by sending them; ProblemsTest).
+ * exception with its stack trace at ERROR, for anyone who sent one (found by sending them; ProblemsTest). A body
+ * sent with a transfer coding other than chunked alone, which the decoder would read as chunked only, is answered
+ * 501 and closed the same way.
  *
  * <p>It sits just before Vert.x's handler in each HTTP/1 connection's pipeline, so it sees the decoded parts of a
  * request before Vert.x does, and Vert.x's responses on their way out: a request that was answered already (a route
@@ -45,6 +47,9 @@ final class UnreadableBody extends ChannelDuplexHandler {
       .toJson().encode().getBytes(StandardCharsets.UTF_8);
   private static final byte[] UNSUPPORTED_VERSION = Problem.badRequest("The request could not be read as HTTP: "
       + "send HTTP/1.1.").toJson().encode().getBytes(StandardCharsets.UTF_8);
+  private static final byte[] UNSUPPORTED_CODING = ProblemType.NOT_IMPLEMENTED.problem("The request's "
+      + "Transfer-Encoding is not supported: send the body with Content-Length, or with Transfer-Encoding: chunked "
+      + "alone.").toJson().encode().getBytes(StandardCharsets.UTF_8);
 
   /** Request heads read, and final responses (not 1xx) begun, on this connection: equal when none is owed. */
   private long requests;
@@ -74,12 +79,21 @@ final class UnreadableBody extends ChannelDuplexHandler {
         // 501 with no body, echoing the client's own version token in its status line. Answered as any request
         // that cannot be read, in HTTP/1.1, and closed.
         log.debug("unsupported HTTP version from {}: {}", ctx.channel().remoteAddress(), version);
-        refuse(ctx, msg, UNSUPPORTED_VERSION);
+        refuse(ctx, msg, HttpResponseStatus.BAD_REQUEST, UNSUPPORTED_VERSION);
+        return;
+      }
+      if (!onlyChunked(request)) {
+        // "gzip, chunked" or "foo, chunked": the decoder reads the chunks and nothing more, so the body would be
+        // taken for what it is not; a proxy in front that applied the other coding would read another body than
+        // this server (RFC 9112, 6.1: a coding the server does not understand gets a 501).
+        log.debug("unsupported transfer coding from {}: {}", ctx.channel().remoteAddress(),
+            request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING));
+        refuse(ctx, msg, HttpResponseStatus.NOT_IMPLEMENTED, UNSUPPORTED_CODING);
         return;
       }
     } else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
       log.debug("unreadable request body from {}: {}", ctx.channel().remoteAddress(), content.decoderResult().cause());
-      refuse(ctx, msg, PROBLEM);
+      refuse(ctx, msg, HttpResponseStatus.BAD_REQUEST, PROBLEM);
       return;
     }
     ctx.fireChannelRead(msg);
@@ -91,11 +105,11 @@ final class UnreadableBody extends ChannelDuplexHandler {
    * now would be read as that one's answer; with this one answered already, as the next's. Then the connection is
    * only closed.
    */
-  private void refuse(ChannelHandlerContext ctx, Object msg, byte[] problem) {
+  private void refuse(ChannelHandlerContext ctx, Object msg, HttpResponseStatus status, byte[] problem) {
     failed = true;
     ReferenceCountUtil.release(msg);
     if (requests - responses == 1) {
-      ctx.writeAndFlush(problem(problem)).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(problem(status, problem)).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.close();
     }
@@ -116,9 +130,23 @@ final class UnreadableBody extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
-  private static FullHttpResponse problem(byte[] problem) {
+  /** No Transfer-Encoding, or exactly one coding, chunked (in one header line or several). */
+  private static boolean onlyChunked(HttpRequest request) {
+    java.util.List<String> lines = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    if (lines.isEmpty()) return true;
+    int codings = 0;
+    for (String line : lines) {
+      for (String coding : line.split(",", -1)) {
+        codings++;
+        if (!coding.strip().equalsIgnoreCase("chunked")) return false;
+      }
+    }
+    return codings == 1;
+  }
+
+  private static FullHttpResponse problem(HttpResponseStatus status, byte[] problem) {
     ByteBuf body = Unpooled.wrappedBuffer(problem);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, body);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
     response.headers()
         .set(HttpHeaderNames.CONTENT_TYPE, ProblemHandler.CONTENT_TYPE)
         .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())

@@ -68,7 +68,8 @@ public final class RealWorldRoutes {
   private final ProblemHandler problems;
 
   public RealWorldRoutes(Vertx vertx, Pool pool, Accounts accounts, Posts posts, Comments comments, Votes votes,
-      ScoreBoard scores, Follows follows, RateLimiter limits, List<String> trustedProxies, long maxBodyBytes) {
+      ScoreBoard scores, Follows follows, RateLimiter limits, List<String> trustedProxies, long maxBodyBytes,
+      ProblemHandler problems) {
     this.vertx = vertx;
     this.accounts = accounts;
     this.posts = posts;
@@ -79,7 +80,7 @@ public final class RealWorldRoutes {
     this.articles = new Articles(pool);
     this.limits = limits;
     this.trustedProxies = trustedProxies;
-    this.problems = new ProblemHandler(maxBodyBytes);
+    this.problems = problems;
     this.maxBodyBytes = maxBodyBytes;
   }
 
@@ -442,6 +443,7 @@ public final class RealWorldRoutes {
       errors.put("body", new JsonArray().add(problem.getMessage()));
     }
     var response = ctx.response();
+    problems.allow(ctx, problem);
     if (status == 401) response.putHeader("WWW-Authenticate", "Token realm=\"parley\"");
     Object retryAfter = problem.toJson().getValue("retryAfter");
     if (retryAfter != null) response.putHeader(HttpHeaders.RETRY_AFTER, retryAfter.toString());

@@ -143,7 +143,37 @@ class ProblemsTest {
 
   @Test
   void aWrongMethodIs405() {
-    assertProblem(api.raw("PUT", "/api/posts", null, null, null), 405);
+    Response r = api.raw("PUT", "/api/posts", null, null, null);
+    assertProblem(r, 405);
+    assertEquals("GET, POST", r.header("Allow"), r.toString());
+  }
+
+  /**
+   * Every 405 says in Allow which methods the path takes (RFC 9110 requires it; none did, a probe found), and each of
+   * them is then not refused 405. Every API route of the server, anonymously (so nothing is changed), each with a
+   * method it does not take.
+   */
+  @Test
+  void every405NamesTheMethodsItsPathTakes() throws Exception {
+    parley.RouteTable table = TestParley.server().running().routes();
+    int refused = 0;
+    for (String route : table.routes()) {
+      String path = route.substring(route.indexOf(' ') + 1).replaceAll(":[^/]+", "1");
+      if (!path.startsWith("/api/") && !path.startsWith("/realworld/api/")) continue;
+      java.util.Set<String> takes = table.methodsFor(path);
+      assertTrue(takes.contains(route.substring(0, route.indexOf(' '))), route + " " + takes);
+      String other = java.util.stream.Stream.of("PATCH", "PUT", "DELETE", "POST", "GET")
+          .filter(method -> !takes.contains(method)).findFirst().orElse(null);
+      if (other == null) continue;
+      Response r = api.raw(other, path, null, null, null);
+      if (r.status() != 405) continue;  // refused before the method was looked at (sign in first, say)
+      refused++;
+      assertEquals(String.join(", ", takes), r.header("Allow"), other + " " + path + ": " + r);
+      for (String method : takes) {
+        assertTrue(api.raw(method, path, null, null, null).status() != 405, method + " " + path);
+      }
+    }
+    assertTrue(refused > 20, "most API paths were refused a method: " + refused);
   }
 
   @Test
@@ -412,6 +442,43 @@ class ProblemsTest {
       // Nor as the database unavailable: the connection that closed was the client's.
       assertFalse(problems.levels().contains(Level.WARN), problems.messages().toString());
     }
+  }
+
+  /**
+   * A body sent with a transfer coding other than chunked alone is answered 501 and its connection closed, not read as
+   * if it were only chunked: "foo, chunked" signed in with the chunks' JSON (a probe, 2026-12-03), and "gzip, chunked"
+   * read the gzip bytes as the JSON. Chunked alone, in any case, is read.
+   */
+  @Test
+  void aTransferCodingOtherThanChunkedAloneIs501AndClosed() throws Exception {
+    Api.Session alice = api.register("alice");
+    String json = "{\"login\":\"alice\",\"password\":\"correct horse\"}";
+    String body = Integer.toHexString(json.length()) + "\r\n" + json + "\r\n0\r\n\r\n";
+    String head = "POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n";
+    for (String codings : new String[] {"Transfer-Encoding: foo, chunked\r\n", "Transfer-Encoding: gzip, chunked\r\n",
+        "Transfer-Encoding: chunked, chunked\r\n", "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n",
+        "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "Transfer-Encoding: identity\r\n",
+        "Transfer-Encoding: chunked,\r\n"}) {
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", TestParley.server().running().port())) {
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write((head + codings + "\r\n" + body)
+            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        RawHttp.Reply reply = RawHttp.read(socket.getInputStream());
+        assertRawProblem(reply, 501);
+        assertTrue(new JsonObject(reply.body()).getString("type").endsWith("/not-implemented"), reply.toString());
+        assertEquals("close", reply.header("connection"), reply.toString());
+        assertEquals(-1, socket.getInputStream().read(), "the server closed the connection");
+      }
+    }
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", TestParley.server().running().port())) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write((head + "Transfer-Encoding:  Chunked \r\n\r\n" + body)
+          .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      RawHttp.Reply reply = RawHttp.read(socket.getInputStream());
+      assertEquals(200, reply.status(), reply.toString());
+      assertNotNull(new JsonObject(reply.body()).getString("token"), reply.toString());
+    }
+    assertNotNull(alice.token());
   }
 
   /**
