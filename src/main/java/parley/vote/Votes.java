@@ -272,7 +272,9 @@ public final class Votes {
     if (restricted && !Visibility.seesHidden(voter, authorId)) throw Problem.notFound("No such " + kind.word + ".");
     if (authorId == voter.id() && !ownAllowed) throw Problem.forbidden("You cannot vote on your own " + kind.word + ".");
     if (restricted) {
-      throw Problem.conflict("This " + kind.word + " is hidden or waiting for review: it takes no votes.");
+      // A comment is restricted by its own state or by its post's: say both, the voter sees which.
+      String what = kind == Kind.POST ? "This post" : "This comment or its post";
+      throw Problem.conflict(what + " is hidden or waiting for review: it takes no votes.");
     }
   }
 

@@ -154,8 +154,13 @@ class VotesTest extends ModerationCast {
     long held = pendingPost(carol(), "Held");
     assertProblem(vote(bob, "/api/posts/" + held, 1), 404, "a pending post, for a reader");
     assertProblem(vote(mod, "/api/posts/" + held, 1), 409, "a pending post, for a moderator");
+    long shown = api.comment(bob, post, "On a post about to be hidden", null);
     ban(mod, "bob", reason("x"));
     assertProblem(vote(bob, "/api/posts/" + post, 1), 403, "banned");
+    ok(api.post("/api/mod/posts/" + post + "/hide", mod, reason("x")), "hide the post");
+    Response onHiddenPost = vote(mod, "/api/comments/" + shown, 1);
+    assertProblem(onHiddenPost, 409, "a shown comment on a hidden post, for a moderator");
+    assertTrue(onHiddenPost.json().getString("detail").contains("comment or its post"), onHiddenPost.toString());
     assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes") + TestParley.count("SELECT count(*) FROM comment_votes"));
   }
 
