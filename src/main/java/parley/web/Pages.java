@@ -30,20 +30,27 @@ public final class Pages {
       SELECT c.post_id FROM comments c JOIN posts p ON p.id = c.post_id
        WHERE c.id = $1 AND\s""" + Visibility.listed("p") + " AND " + Visibility.inThreadFor("c", "0", "false");
 
+  /** Whether a profile's user exists (usernames are unique ignoring case). */
+  private static final String USER_EXISTS = "SELECT 1 FROM users WHERE lower(username) = lower($1)";
+  /** A username as accounts are made with (V1's check): anything else names nobody, without asking the database. */
+  private static final java.util.regex.Pattern USERNAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{3,30}");
+
   /** The files the pages are made from, read once per node. */
-  public record Templates(String postPage, Buffer notFoundPage, Buffer favicon) {
+  public record Templates(String postPage, Buffer userPage, Buffer notFoundPage, Buffer favicon) {
 
     /** Reads them off the event loop. */
     public static Future<Templates> load(Vertx vertx) {
-      return Future.all(vertx.fileSystem().readFile("webroot/post.html"),
+      return Future.all(vertx.fileSystem().readFile("webroot/post.html"), vertx.fileSystem().readFile("webroot/user.html"),
               vertx.fileSystem().readFile("webroot/404.html"), vertx.fileSystem().readFile("webroot/favicon.svg"))
-          .map(files -> new Templates(files.<Buffer>resultAt(0).toString(), files.resultAt(1), files.resultAt(2)));
+          .map(files -> new Templates(files.<Buffer>resultAt(0).toString(), files.resultAt(1), files.resultAt(2),
+              files.resultAt(3)));
     }
   }
 
   private final Pool pool;
   private final Posts posts;
   private final String postPage;
+  private final Buffer userPage;
   private final Buffer notFoundPage;
   private final Buffer favicon;
 
@@ -51,6 +58,7 @@ public final class Pages {
     this.pool = pool;
     this.posts = posts;
     this.postPage = templates.postPage();
+    this.userPage = templates.userPage();
     this.notFoundPage = templates.notFoundPage();
     this.favicon = templates.favicon();
   }
@@ -59,7 +67,7 @@ public final class Pages {
   public void mount(Router router) {
     router.get("/posts/:postId").handler(this::postPage);
     router.get("/c/:commentId").handler(this::commentLink);
-    router.get("/u/:username").handler(ctx -> ctx.reroute("/user.html"));
+    router.get("/u/:username").handler(this::userPage);
     router.get("/login").handler(ctx -> ctx.reroute("/login.html"));
     router.get("/reset").handler(ctx -> ctx.reroute("/reset.html"));
     router.get("/mod").handler(ctx -> ctx.reroute("/mod.html"));
@@ -97,22 +105,39 @@ public final class Pages {
     });
   }
 
-  /** post.html with the post's title and description in the head, when anyone may read it. */
+  /**
+   * post.html with the post's title and description in the head, when anyone may read it. A post nobody may read
+   * without signing in (hidden, pending, deleted, never there) gets the plain page with a 404, so that a crawler or a
+   * link checker is told, while the page's script still shows it to its author and the moderators; a database that
+   * does not answer, the plain page with a 503.
+   */
   private void postPage(RoutingContext ctx) {
     long postId;
     try {
       postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
     } catch (RuntimeException e) {
-      sendPost(ctx, null);
+      sendPost(ctx, 404, null);
       return;
     }
     posts.find(postId, 0).onComplete(ar -> {
       Post post = ar.succeeded() ? ar.result().map(Posts.Read::post).orElse(null) : null;
-      sendPost(ctx, post != null && Visibility.readable(null, post.authorId(), post.restricted()) ? post : null);
+      boolean open = post != null && Visibility.readable(null, post.authorId(), post.restricted());
+      sendPost(ctx, ar.failed() ? 503 : open ? 200 : 404, open ? post : null);
     });
   }
 
-  private void sendPost(RoutingContext ctx, Post post) {
+  /** user.html, with a 404 when there is no such user (the page's script says so), a 503 when nobody can tell. */
+  private void userPage(RoutingContext ctx) {
+    String username = ctx.pathParam("username");
+    Future<Boolean> exists = USERNAME.matcher(username).matches()
+        ? pool.preparedQuery(USER_EXISTS).execute(Tuple.of(username)).map(rows -> rows.size() > 0)
+        : Future.succeededFuture(false);
+    exists.onComplete(ar -> ctx.response().setStatusCode(ar.failed() ? 503 : ar.result() ? 200 : 404)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(userPage));
+  }
+
+  private void sendPost(RoutingContext ctx, int status, Post post) {
     String page = postPage;
     if (post != null) {
       String title = escape(post.title());
@@ -125,7 +150,7 @@ public final class Pages {
               + "  <meta property=\"og:description\" content=\"" + description + "\">\n"
               + "  <meta name=\"twitter:card\" content=\"summary\">");
     }
-    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(page);
   }
 

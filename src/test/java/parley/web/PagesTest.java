@@ -34,18 +34,36 @@ class PagesTest {
     assertTrue(html.contains("/js/post.js"), "the page itself is the post page");
   }
 
+  /** A hidden, missing or malformed post is a 404 (a soft 200 said to crawlers that it was there; a probe). */
   @Test
-  void aHiddenOrMissingPostGivesThePlainPage() throws Exception {
+  void aHiddenOrMissingPostGivesThePlainPageWith404() throws Exception {
     Session mod = api.registerWithRole("mod", "moderator");
     Session alice = api.register("alice");
     long id = api.createPost(alice, "Soon hidden");
     assertEquals(204, api.post("/api/mod/posts/" + id + "/hide", mod, new JsonObject().put("reason", "spam")).status());
     for (String path : new String[] {"/posts/" + id, "/posts/99999999", "/posts/abc"}) {
       Api.Response page = api.raw("GET", path, null, null, null);
-      assertEquals(200, page.status(), path);
+      assertEquals(404, page.status(), path);
+      assertTrue(page.body().contains("/js/post.js"), "its script shows it to its author and the moderators: " + path);
       assertFalse(page.body().contains("og:title"), path);
       assertFalse(page.body().contains("Soon hidden"), path);
       assertTrue(page.body().contains("<title>Parley: post</title>"), path);
+    }
+  }
+
+  /** A profile page is a 404 when there is no such user, and the profile page itself either way. */
+  @Test
+  void aProfileOfNobodyIs404() {
+    api.register("alice");
+    for (String path : new String[] {"/u/alice", "/u/ALICE"}) {
+      Api.Response page = api.raw("GET", path, null, null, null);
+      assertEquals(200, page.status(), path);
+      assertTrue(page.body().contains("/js/user.js"), path);
+    }
+    for (String path : new String[] {"/u/nobody", "/u/al", "/u/%E2%98%83", "/u/" + "a".repeat(300)}) {
+      Api.Response page = api.raw("GET", path, null, null, null);
+      assertEquals(404, page.status(), path);
+      assertTrue(page.body().contains("/js/user.js"), path);
     }
   }
 
