@@ -20,6 +20,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.json.JsonObject;
+import parley.http.Fields;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
@@ -193,15 +194,20 @@ final class GuardedSocket extends SockJSSocketBase {
   /**
    * The error the bridge would answer this frame with where it would also log the client's words at ERROR (an
    * unknown type) or a warning (a register the socket's registrations refuse: {@link #registerRefusal}): answered
-   * here the same way, and nothing is logged, so no client can fill the log or write lines of its own into it. Null
-   * for a frame the bridge should read (it answers a frame that is not JSON, or lacks a
+   * here the same way, and nothing is logged, so no client can fill the log or write lines of its own into it; and
+   * {@code invalid_json} for JSON that names a field twice, which the bridge would read. Null for a frame the bridge
+   * should read (it answers a frame that is not JSON, or lacks a
    * type or an address, without logging; a send or publish, whatever its reply address, is refused by
    * BridgeRoutes before the bridge looks at it).
    */
   static String refusedQuietly(Buffer frame, Function<String, String> registerRefusal) {
     try {
       // The bridge's own reading, step by step (EventBusBridgeImpl.handleSocketData).
-      JsonObject message = new JsonObject(frame.toString());  // as the bridge reads it: bad UTF-8 bytes replaced
+      String text = frame.toString();  // as the bridge reads it: bad UTF-8 bytes replaced
+      JsonObject message = new JsonObject(text);
+      // A name given twice ({"address": "parley.mod", "address": "parley.post.1"}): which one counts differs between
+      // parsers, so it is refused, as a request body naming a field twice is (I-JSON).
+      if (Fields.namesAFieldTwice(text)) return "invalid_json";
       // A type that is not a string is not one of the bridge's types (it would answer missing_address).
       if (message.getValue("type") != null && !(message.getValue("type") instanceof String)) return "invalid_type";
       String type = message.getString("type");

@@ -226,6 +226,11 @@ class TransportTest {
       // What the bridge answers quietly itself is still its own to answer.
       socket.sendText("not json");
       assertEquals(new JsonObject().put("type", "err").put("body", "invalid_json"), socket.next());
+      // A name given twice: refused, whichever one the bridge would have read (a probe, 2026-12-03).
+      socket.sendText("{\"type\":\"register\",\"address\":\"parley.mod\",\"address\":\"parley.feed\"}");
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_json"), socket.next());
+      socket.sendText("{\"type\":\"register\",\"address\":\"parley.feed\",\"headers\":{\"since\":1,\"since\":2}}");
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_json"), socket.next());
       socket.send(new JsonObject().put("type", "nope"));
       assertEquals(new JsonObject().put("type", "err").put("body", "missing_address"), socket.next());
       socket.send(new JsonObject().put("type", "send").put("address", "parley.feed").put("body", "hi"));
