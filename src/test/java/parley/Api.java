@@ -171,6 +171,22 @@ public final class Api {
     }
   }
 
+  /** A GET as a browser sends it for a page: accepting HTML. */
+  public Response page(String method, String path) {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(20))
+        .header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .method(method, HttpRequest.BodyPublishers.noBody()).build();
+    try {
+      HttpResponse<String> response = CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
+      return new Response(response.statusCode(), response.body(), response.headers());
+    } catch (IOException e) {
+      throw new IllegalStateException(method + " " + path + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A POST of this exact body text with an Idempotency-Key. */
   public Response rawWithKey(String path, Session as, String body, String key) {
     HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(20))

@@ -109,7 +109,8 @@ public final class Pages {
    * post.html with the post's title and description in the head, when anyone may read it. A post nobody may read
    * without signing in (hidden, pending, deleted, never there) gets the plain page with a 404, so that a crawler or a
    * link checker is told, while the page's script still shows it to its author and the moderators; a database that
-   * does not answer, the plain page with a 503.
+   * does not answer, the plain page with a 503. (A client that does not ask for HTML gets those two as problems, as
+   * from any other path: {@link #page}.)
    */
   private void postPage(RoutingContext ctx) {
     long postId;
@@ -132,9 +133,22 @@ public final class Pages {
     Future<Boolean> exists = USERNAME.matcher(username).matches()
         ? pool.preparedQuery(USER_EXISTS).execute(Tuple.of(username)).map(rows -> rows.size() > 0)
         : Future.succeededFuture(false);
-    exists.onComplete(ar -> ctx.response().setStatusCode(ar.failed() ? 503 : ar.result() ? 200 : 404)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(userPage));
+    exists.onComplete(ar -> page(ctx, ar.failed() ? 503 : ar.result() ? 200 : 404, userPage));
+  }
+
+  /**
+   * A page with its status; a 404 or 503 only to a client that asks for HTML (a browser, a crawler), as the 404 page
+   * is: any other gets the problem+json every other refusal is.
+   */
+  private static void page(RoutingContext ctx, int status, Buffer html) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    if (status != 200 && (accept == null || !accept.contains("text/html"))) {
+      ctx.fail(status == 404 ? parley.http.Problem.notFound("There is nothing here.")
+          : parley.http.Problem.unavailable("The database is unavailable.", 2));
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(html);
   }
 
   private void sendPost(RoutingContext ctx, int status, Post post) {
@@ -150,8 +164,7 @@ public final class Pages {
               + "  <meta property=\"og:description\" content=\"" + description + "\">\n"
               + "  <meta name=\"twitter:card\" content=\"summary\">");
     }
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(page);
+    page(ctx, status, Buffer.buffer(page));
   }
 
   /** /c/{id}: the comment in its thread, or the 404 page when there is no such comment for anyone to see. */

@@ -361,9 +361,12 @@ class ReaderBrowserTest {
     Api.Response problem = api.raw("GET", "/api/no/such/thing", null, null, null);
     assertEquals(404, problem.status());
     assertEquals("application/problem+json", problem.contentType());
-    for (String path : new String[] {"/", "/posts/1", "/css/parley.css", "/favicon.ico", "/notifications"}) {
+    long shown = api.createPost(alice, "Shown to HEAD");
+    for (String path : new String[] {"/", "/posts/" + shown, "/u/alice", "/css/parley.css", "/favicon.ico",
+        "/notifications"}) {
       assertEquals(200, api.raw("HEAD", path, null, null, null).status(), "HEAD " + path);
     }
+    assertEquals(404, api.page("HEAD", "/posts/999999999").status(), "HEAD of a post that is not there");
     // A post that is not there says so, and only that: no empty "Comments" under it.
     page.get(base + "/posts/999999999");
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("not-found")));

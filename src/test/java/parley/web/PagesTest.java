@@ -42,7 +42,9 @@ class PagesTest {
     long id = api.createPost(alice, "Soon hidden");
     assertEquals(204, api.post("/api/mod/posts/" + id + "/hide", mod, new JsonObject().put("reason", "spam")).status());
     for (String path : new String[] {"/posts/" + id, "/posts/99999999", "/posts/abc"}) {
-      Api.Response page = api.raw("GET", path, null, null, null);
+      assertEquals("application/problem+json", api.raw("GET", path, null, null, null).contentType(),
+          "a client that does not ask for HTML gets a problem, as from any other path: " + path);
+      Api.Response page = api.page("GET", path);
       assertEquals(404, page.status(), path);
       assertTrue(page.body().contains("/js/post.js"), "its script shows it to its author and the moderators: " + path);
       assertFalse(page.body().contains("og:title"), path);
@@ -56,12 +58,13 @@ class PagesTest {
   void aProfileOfNobodyIs404() {
     api.register("alice");
     for (String path : new String[] {"/u/alice", "/u/ALICE"}) {
-      Api.Response page = api.raw("GET", path, null, null, null);
+      Api.Response page = api.page("GET", path);
       assertEquals(200, page.status(), path);
       assertTrue(page.body().contains("/js/user.js"), path);
     }
     for (String path : new String[] {"/u/nobody", "/u/al", "/u/%E2%98%83", "/u/" + "a".repeat(300)}) {
-      Api.Response page = api.raw("GET", path, null, null, null);
+      assertEquals(404, api.raw("GET", path, null, null, null).status(), path);
+      Api.Response page = api.page("GET", path);
       assertEquals(404, page.status(), path);
       assertTrue(page.body().contains("/js/user.js"), path);
     }
