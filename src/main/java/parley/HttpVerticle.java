@@ -241,7 +241,8 @@ public final class HttpVerticle extends VerticleBase {
         .connectionHandler(guard::accept)
         .invalidRequestHandler(ProblemHandler::invalidRequest)
         .requestHandler(router)
-        .listen();
+        .listen()
+        .onSuccess(listening -> commentsApi.serving());
   }
 
   /**
@@ -253,7 +254,8 @@ public final class HttpVerticle extends VerticleBase {
     Future<Void> liveClosed = live == null ? Future.succeededFuture() : live.close();
     return liveClosed.eventually(() -> server == null ? Future.succeededFuture()
             : server.shutdown(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS))
-        .eventually(() -> commentsApi == null ? Future.succeededFuture() : commentsApi.stop());
+        .eventually(() -> commentsApi == null ? Future.succeededFuture()
+            : commentsApi.stop(config.shutdownGrace().plus(config.databaseDeadline())));
   }
 
   /** A router whose every route first passes the guard (which throws a 401 or 403 problem for anyone else). */

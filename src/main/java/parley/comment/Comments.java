@@ -243,6 +243,10 @@ public final class Comments {
   private final List<Promise<Void>> whenIdle = new ArrayList<>();
   /** Set once this verticle's server has closed: from then on it never becomes the node's writer. */
   private volatile boolean stopped;
+  /** Set once its stop has ended: its context's timers are gone, so comments are no longer handed to it. */
+  private volatile boolean closed;
+  /** Whether its verticle's server listened, so its stop is awaited by the writer's (on its own loop). */
+  private boolean counted;
   /** The event-loop thread of the verticle this belongs to, the only one that may touch {@link #waiting}. */
   private final Thread owner;
   /** The verticle's context, where comments handed over from the node's other event loops are written. */
@@ -268,7 +272,6 @@ public final class Comments {
     this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
     this.context = io.vertx.core.Vertx.currentContext();
     this.writers = writers;
-    if (owner != null) writers.joined();
     // Registered once per node: every HTTP verticle's Comments counts into the same meters.
     this.arrived = Counter.builder("parley_comment_group_members")
         .description("New comments to write, in groups or (PARLEY_COMMENT_GROUP_SIZE 1) alone").register(meters);
@@ -373,28 +376,46 @@ public final class Comments {
     return answer.future();
   }
 
+  /** Called by the HTTP verticle once its server listens: from then on the writer's stop waits for its own. */
+  public void serving() {
+    onOwnLoop();
+    if (owner == null || counted) return;
+    counted = true;
+    writers.joined();
+  }
+
   /**
    * Called by the HTTP verticle once its server has closed, before its context ends. The writer's verticle stops
    * last: its loop carries the node's groups and the timers that bound them (a waiting comment's wait limit, a
    * group's request deadline), which end with its context. So for the writer this completes only once every other
-   * HTTP verticle's server has closed (no comment can be handed over after that) and its last group has ended; for
-   * any other at once. Neither waits without bound: the other servers close within the shutdown grace, and a group
-   * within its deadline.
+   * HTTP verticle's server has closed and its last group has ended, or after {@code bound} (the shutdown grace and a
+   * request deadline: the other servers close within the one and a group ends within the other); for any other at
+   * once. A request that was still on its way when its server was closed under it may yet hand a comment over
+   * after that: once the writer's stop has ended, such a comment is written on its own loop instead.
    */
-  public Future<Void> stop() {
+  public Future<Void> stop(java.time.Duration bound) {
+    onOwnLoop();
     stopped = true;
+    if (!counted) return Future.succeededFuture();
     Future<Void> othersClosed = writers.left();
     if (writers.writer.get() != this) return Future.succeededFuture();
-    return othersClosed.compose(v -> {
-      Promise<Void> idle = Promise.promise();
-      context.runOnContext(w -> {
-        if (writing) {
-          whenIdle.add(idle);
-        } else {
-          idle.complete();
-        }
-      });
-      return idle.future();
+    Promise<Void> done = Promise.promise();
+    long backstop = context.owner().setTimer(Math.max(1, bound.toMillis()), t -> {
+      if (done.tryComplete()) {
+        log.warn("Stopped writing new comments after {} s without the other loops' servers closed or the last group "
+            + "ended", bound.toSeconds());
+      }
+    });
+    othersClosed.onComplete(v -> context.runOnContext(w -> {
+      if (writing) {
+        whenIdle.add(done);
+      } else {
+        done.tryComplete();
+      }
+    }));
+    return done.future().onComplete(v -> {
+      closed = true;
+      context.owner().cancelTimer(backstop);
     });
   }
 
@@ -411,7 +432,7 @@ public final class Comments {
 
     Comments writer(Comments candidate) {
       Comments chosen = writer.get();
-      if (chosen != null) return chosen;
+      if (chosen != null) return chosen.closed ? candidate : chosen;
       // Only one made on an event loop can write groups (its context runs them), and not one whose verticle has
       // stopped (its context's timers are gone); either writes its own.
       if (candidate.context == null || candidate.owner == null || candidate.stopped) return candidate;

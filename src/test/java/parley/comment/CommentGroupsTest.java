@@ -236,7 +236,7 @@ class CommentGroupsTest {
     Main.Running oneLoop = server;
     Api oneLoopApi = api;
     server = TestParley.startServer(Map.of(AppConfig.HTTP_INSTANCES, "2", AppConfig.DATABASE_TIMEOUT, "1s",
-        AppConfig.DATABASE_DEADLINE, "2s", AppConfig.SEARCH_TIMEOUT, "1s", AppConfig.SHUTDOWN_GRACE, "60s"));
+        AppConfig.DATABASE_DEADLINE, "5s", AppConfig.SEARCH_TIMEOUT, "1s", AppConfig.SHUTDOWN_GRACE, "60s"));
     api = new Api("http://localhost:" + server.port());
     Main.Running stopping = server;
     ExecutorService pool = Executors.newFixedThreadPool(2);
@@ -268,7 +268,10 @@ class CommentGroupsTest {
             throw new IllegalStateException(e);
           }
         }, pool);
-        // Answered at its 2 s deadline while the row is still held, and long before the 60 s grace.
+        // The node is stopping before the comment's deadline has passed: what follows is the stop's doing.
+        awaitUntil(() -> stopping.draining().get(), "the node began to stop");
+        assertTrue(!stuck.isDone(), "still waiting when the node began to stop");
+        // Answered at its 5 s deadline while the row is still held, and long before the 60 s grace.
         Response answer = stuck.get(30, TimeUnit.SECONDS);
         assertEquals(503, answer.status(), answer.toString());
         c.rollback();
