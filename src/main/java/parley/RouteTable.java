@@ -35,16 +35,24 @@ public final class RouteTable {
   }
 
   /**
-   * The methods some route takes at {@code path} (its {@code :name} segments matching any one segment), for a 405's
-   * Allow header: empty when no route has that path.
+   * The methods some route takes at {@code path} (its {@code :name} segments matching any one segment, a trailing
+   * slash or none, as the router matches them), HEAD wherever GET is (the router answers it with the GET route,
+   * without the body), for a 405's Allow header. A path outside the API that no route names is a static file's:
+   * GET and HEAD.
    */
   public Set<String> methodsFor(String path) {
     Set<String> methods = new TreeSet<>();
-    String[] segments = path.split("/", -1);
+    String trimmed = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    String[] segments = trimmed.split("/", -1);
     for (String route : routes) {
       int space = route.indexOf(' ');
       if (matches(route.substring(space + 1).split("/", -1), segments)) methods.add(route.substring(0, space));
     }
+    if (methods.isEmpty() && !trimmed.equals("/api") && !trimmed.startsWith("/api/")
+        && !trimmed.equals("/eventbus") && !trimmed.startsWith("/eventbus/")) {
+      methods.add("GET");
+    }
+    if (methods.contains("GET")) methods.add("HEAD");
     return methods;
   }
 
