@@ -50,6 +50,9 @@ final class UnreadableBody extends ChannelDuplexHandler {
   private static final byte[] UNSUPPORTED_CODING = ProblemType.NOT_IMPLEMENTED.problem("The request's "
       + "Transfer-Encoding is not supported: send the body with Content-Length, or with Transfer-Encoding: chunked "
       + "alone.").toJson().encode().getBytes(StandardCharsets.UTF_8);
+  private static final byte[] UNFRAMED = Problem.badRequest("The request's body has no length: with "
+      + "Transfer-Encoding, chunked must be its last coding, in HTTP/1.1.").toJson().encode()
+      .getBytes(StandardCharsets.UTF_8);
 
   /** Request heads read, and final responses (not 1xx) begun, on this connection: equal when none is owed. */
   private long requests;
@@ -82,13 +85,19 @@ final class UnreadableBody extends ChannelDuplexHandler {
         refuse(ctx, msg, HttpResponseStatus.BAD_REQUEST, UNSUPPORTED_VERSION);
         return;
       }
-      if (!onlyChunked(request)) {
+      Framing framing = framing(request);
+      if (framing != Framing.READABLE) {
         // "gzip, chunked" or "foo, chunked": the decoder reads the chunks and nothing more, so the body would be
-        // taken for what it is not; a proxy in front that applied the other coding would read another body than
-        // this server (RFC 9112, 6.1: a coding the server does not understand gets a 501).
-        log.debug("unsupported transfer coding from {}: {}", ctx.channel().remoteAddress(),
+        // taken for what it is not, and a proxy in front that applied the other coding would read another body than
+        // this server: a coding the server does not understand is a 501 (RFC 9112, 6.1). Without chunked last (or
+        // in HTTP/1.0, which has no transfer codings) the body's length cannot be known: a 400 (6.1, 6.3).
+        log.debug("unreadable transfer coding from {}: {}", ctx.channel().remoteAddress(),
             request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING));
-        refuse(ctx, msg, HttpResponseStatus.NOT_IMPLEMENTED, UNSUPPORTED_CODING);
+        if (framing == Framing.UNSUPPORTED) {
+          refuse(ctx, msg, HttpResponseStatus.NOT_IMPLEMENTED, UNSUPPORTED_CODING);
+        } else {
+          refuse(ctx, msg, HttpResponseStatus.BAD_REQUEST, UNFRAMED);
+        }
         return;
       }
     } else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
@@ -130,18 +139,26 @@ final class UnreadableBody extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
-  /** No Transfer-Encoding, or exactly one coding, chunked (in one header line or several). */
-  private static boolean onlyChunked(HttpRequest request) {
+  /** What a request's Transfer-Encoding makes of its body. */
+  private enum Framing { READABLE, UNSUPPORTED, UNFRAMED }
+
+  /**
+   * READABLE with no Transfer-Encoding or chunked alone (its list's empty elements ignored, RFC 9110 5.6.1, over one
+   * header line or several); UNFRAMED when chunked is not the last coding, or in HTTP/1.0; UNSUPPORTED when chunked
+   * comes last after another coding (chunked twice included).
+   */
+  private static Framing framing(HttpRequest request) {
     java.util.List<String> lines = request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
-    if (lines.isEmpty()) return true;
-    int codings = 0;
+    if (lines.isEmpty()) return Framing.READABLE;
+    if (request.protocolVersion() != HttpVersion.HTTP_1_1) return Framing.UNFRAMED;
+    java.util.List<String> codings = new java.util.ArrayList<>();
     for (String line : lines) {
       for (String coding : line.split(",", -1)) {
-        codings++;
-        if (!coding.strip().equalsIgnoreCase("chunked")) return false;
+        if (!coding.isBlank()) codings.add(coding.strip());
       }
     }
-    return codings == 1;
+    if (codings.isEmpty() || !codings.get(codings.size() - 1).equalsIgnoreCase("chunked")) return Framing.UNFRAMED;
+    return codings.size() == 1 ? Framing.READABLE : Framing.UNSUPPORTED;
   }
 
   private static FullHttpResponse problem(HttpResponseStatus status, byte[] problem) {
