@@ -81,19 +81,6 @@ public final class Fields {
   }
 
   /**
-   * Whether {@code text} is JSON that names a field twice in one object, which a request body may not ({@link #STRICT});
-   * for readers that parse JSON themselves (the live bridge's frames).
-   */
-  public static boolean namesAFieldTwice(String text) {
-    try {
-      JacksonCodec.fromParser(STRICT.createParser(text), Object.class);
-      return false;
-    } catch (DecodeException | java.io.IOException e) {
-      return DUPLICATE.matcher(String.valueOf(e.getMessage())).find();
-    }
-  }
-
-  /**
    * Checks that field {@code name} holds a link a page may show: http or https with a host, and no user name or
    * password before it ("https://bank.example@evil.example/" reads as the bank's address and is not; RFC 3986
    * deprecates passwords in URLs). Records the field's error and returns false otherwise.

@@ -20,7 +20,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.json.JsonObject;
-import parley.http.Fields;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
@@ -188,6 +189,12 @@ final class GuardedSocket extends SockJSSocketBase {
     return this;
   }
 
+  /** Vert.x's own JSON reading (comments allowed), with a name given twice in an object an error. */
+  private static final com.fasterxml.jackson.core.JsonFactory FRAMES = com.fasterxml.jackson.core.JsonFactory.builder()
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_JAVA_COMMENTS)
+      .build();
+
   /** The frame types the bridge reads; it answers any other with {@code invalid_type}. */
   private static final Set<String> BRIDGE_TYPES = Set.of("ping", "register", "unregister", "send", "publish");
 
@@ -203,11 +210,16 @@ final class GuardedSocket extends SockJSSocketBase {
   static String refusedQuietly(Buffer frame, Function<String, String> registerRefusal) {
     try {
       // The bridge's own reading, step by step (EventBusBridgeImpl.handleSocketData).
-      String text = frame.toString();  // as the bridge reads it: bad UTF-8 bytes replaced
-      JsonObject message = new JsonObject(text);
-      // A name given twice ({"address": "parley.mod", "address": "parley.post.1"}): which one counts differs between
-      // parsers, so it is refused, as a request body naming a field twice is (I-JSON).
-      if (Fields.namesAFieldTwice(text)) return "invalid_json";
+      // As the bridge reads it (bad UTF-8 bytes replaced, comments allowed), but a name given twice ({"address":
+      // "parley.mod", "address": "parley.post.1"}) is refused: which one counts differs between parsers, so a request
+      // body naming a field twice is refused too (I-JSON).
+      Object read;
+      try {
+        read = JacksonCodec.fromParser(FRAMES.createParser(frame.toString()), Object.class);
+      } catch (DecodeException | java.io.IOException e) {
+        return String.valueOf(e.getMessage()).contains("Duplicate field") ? "invalid_json" : null;
+      }
+      if (!(read instanceof JsonObject message)) return null;
       // A type that is not a string is not one of the bridge's types (it would answer missing_address).
       if (message.getValue("type") != null && !(message.getValue("type") instanceof String)) return "invalid_type";
       String type = message.getString("type");
@@ -216,7 +228,7 @@ final class GuardedSocket extends SockJSSocketBase {
       if (!BRIDGE_TYPES.contains(type)) return "invalid_type";
       return type.equals("register") ? registerRefusal.apply(address) : null;
     } catch (RuntimeException unreadable) {
-      return null;  // not a JSON object: the bridge answers invalid_json
+      return null;  // the bridge answers what it cannot read itself (invalid_json)
     }
   }
 

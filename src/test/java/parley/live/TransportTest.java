@@ -231,6 +231,9 @@ class TransportTest {
       assertEquals(new JsonObject().put("type", "err").put("body", "invalid_json"), socket.next());
       socket.sendText("{\"type\":\"register\",\"address\":\"parley.feed\",\"headers\":{\"since\":1,\"since\":2}}");
       assertEquals(new JsonObject().put("type", "err").put("body", "invalid_json"), socket.next());
+      // With a comment between them, which the bridge's reading allows (a review found it let the pair through).
+      socket.sendText("{\"type\":\"register\",/**/\"address\":\"parley.mod\",\"address\":\"parley.feed\"}");
+      assertEquals(new JsonObject().put("type", "err").put("body", "invalid_json"), socket.next());
       socket.send(new JsonObject().put("type", "nope"));
       assertEquals(new JsonObject().put("type", "err").put("body", "missing_address"), socket.next());
       socket.send(new JsonObject().put("type", "send").put("address", "parley.feed").put("body", "hi"));
