@@ -84,6 +84,13 @@ public final class Main {
             .eventually(() -> database.close(vertx))
             .toCompletionStage().toCompletableFuture()
             .get(config.shutdownGrace().toSeconds() + 60, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        // The verticles did not stop in time: the database is closed anyway, so the embedded server does not outlive
+        // the JVM.
+        log.warn("The HTTP verticles did not stop within {} s; closing the database anyway",
+            config.shutdownGrace().toSeconds() + 60);
+        database.close(vertx).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        throw e;
       } finally {
         vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }

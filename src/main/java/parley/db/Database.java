@@ -139,11 +139,19 @@ public final class Database {
   /** How long the pools may take to close before the embedded server is stopped anyway. */
   private static final long POOLS_CLOSE_MS = 5_000;
 
+  /** The close under way, once one was asked for: asked again, the same one. */
+  private Future<Void> closing;
+
   /**
    * Closes the pools (waiting at most a few seconds: a database that stopped answering may never let them), then
-   * stops the embedded server if Parley started one.
+   * stops the embedded server if Parley started one. Called again, answers with the first call's outcome.
    */
-  public Future<Void> close(Vertx vertx) {
+  public synchronized Future<Void> close(Vertx vertx) {
+    if (closing == null) closing = closeOnce(vertx);
+    return closing;
+  }
+
+  private Future<Void> closeOnce(Vertx vertx) {
     io.vertx.core.Promise<Void> closed = io.vertx.core.Promise.promise();
     long timer = vertx.setTimer(POOLS_CLOSE_MS, t -> {
       if (closed.tryComplete()) log.warn("The database pools did not close within {} ms; going on", POOLS_CLOSE_MS);
