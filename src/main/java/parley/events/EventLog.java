@@ -42,6 +42,8 @@ import java.util.function.Function;
  */
 public final class EventLog {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EventLog.class);
+
   private static final String APPEND_ORDERED = """
       WITH s AS (
         INSERT INTO topic_seqs AS t (topic, seq) VALUES ($1, 1)
@@ -418,7 +420,28 @@ public final class EventLog {
 
   /** Listens to a topic's committed events on the event bus, from this event loop. */
   public static MessageConsumer<String> listen(Vertx vertx, String topic, Handler<LiveEvent> handler) {
-    return vertx.eventBus().<String>consumer(Topics.busAddress(topic), message -> handler.handle(fromMessage(topic, message)));
+    MessageConsumer<String> consumer = vertx.eventBus().<String>consumer(Topics.busAddress(topic),
+        message -> handler.handle(fromMessage(topic, message)));
+    quietWhenUnregistered(consumer);
+    return consumer;
+  }
+
+  /**
+   * Vert.x logs a warning for every message that reaches a consumer after it was unregistered: an event racing the
+   * last reader's unfollow of its topic, and every topic's events in flight when the node shuts down. That is how
+   * unfollowing works here, not something for an operator to look into: said at debug. A message dropped while the
+   * consumer is still registered (its buffer full) is still a warning. (The discard handler is Vert.x's own, on its
+   * consumer class; the public interface does not have it.)
+   */
+  static void quietWhenUnregistered(MessageConsumer<String> consumer) {
+    if (!(consumer instanceof io.vertx.core.eventbus.impl.MessageConsumerImpl<String> impl)) return;
+    impl.discardHandler(message -> {
+      if (consumer.isRegistered()) {
+        log.warn("An event for {} was dropped: its consumer's buffer is full", consumer.address());
+      } else {
+        log.debug("An event for {} arrived after its consumer was unregistered", consumer.address());
+      }
+    });
   }
 
   private static LiveEvent fromMessage(String topic, Message<String> message) {
