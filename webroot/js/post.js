@@ -8,7 +8,7 @@ import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref } from './ui.js';
+import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl } from './ui.js';
 import { moderateMenu, moderationLine } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
@@ -68,7 +68,7 @@ function renderPost(p) {
   const sources = p.sources || [];
   $('post-sources-line').hidden = sources.length === 0;
   $('post-sources').replaceChildren(...sources.map((url) =>
-    h('li', {}, h('a', { href: url, rel: 'nofollow ugc noopener', target: '_blank' }, url))));
+    h('li', {}, h('a', { href: url, rel: 'nofollow ugc noopener', target: '_blank' }, asciiUrl(url)))));
   renderPostActions(p);
   // Hidden or pending content takes no votes (409): its score is nobody's business yet.
   $('post-vote').replaceChildren(...(p.hidden || p.pending ? [] : [voteControl('post', p)]));

@@ -89,6 +89,18 @@ export function domain(url) {
   try { return new URL(url).hostname.replace(/^www\./, ''); } catch { return url; }
 }
 
+/**
+ * A link's address as shown to a reader: its host in ASCII form (https://xn--80aa0cbo65f.com/login), as the
+ * browser parses it, so a look-alike written in another script (Cyrillic раураl.com) shows as what it is, not as
+ * paypal.com; the rest as written.
+ */
+export function asciiUrl(url) {
+  try {
+    const host = new URL(url).host;
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*/i, (whole, scheme) => scheme + host);
+  } catch { return url; }
+}
+
 /** Shows a form's problems: field messages next to their inputs (data-field), the rest at the form's top. */
 export function showProblem(form, error) {
   form.querySelectorAll('.field-error').forEach((e) => e.remove());

@@ -17,6 +17,7 @@ import parley.TestParley;
 import parley.config.AppConfig;
 
 import java.net.ServerSocket;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -383,6 +384,25 @@ class ReaderBrowserTest {
     // The whole form in view, its button included (it sits below the sign-in form there).
     assertEquals(Boolean.TRUE, js(page, "const r = document.getElementById('register-form').getBoundingClientRect();"
         + "return r.top >= 0 && r.bottom <= innerHeight;"), "the register form is on the screen, whole");
+  }
+
+  /**
+   * A source whose domain is written in another script to look like a known one (Cyrillic "раураl.com") shows its
+   * domain in ASCII form on the post page, as the feed already did: it was shown as "https://paypal.com/login".
+   */
+  @Test
+  void aLookAlikeSourceShowsItsDomainAsWhatItIs() {
+    Session alice = api.register("alice");
+    String lookAlike = "https://\u0440\u0430\u0443\u0440\u0430l.com/login";
+    long id = api.post("/api/posts", alice, new JsonObject().put("title", "Log in here")
+        .put("body", "Quick.").put("sources", new io.vertx.core.json.JsonArray().add(lookAlike)
+            .add("https://example.org/plain"))).json().getLong("id");
+    WebDriver page = browsers.open("reader");
+    page.get(base + "/posts/" + id);
+    waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#post-sources a")).size() == 2);
+    List<WebElement> links = page.findElements(By.cssSelector("#post-sources a"));
+    assertEquals("https://xn--l-7sba6dbr.com/login", links.get(0).getText());
+    assertEquals("https://example.org/plain", links.get(1).getText());
   }
 
   @Test
