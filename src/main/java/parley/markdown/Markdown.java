@@ -150,6 +150,7 @@ public final class Markdown {
     if (parsed.document != null) {
       try {
         if (!users.isEmpty()) linkMentions(parsed.document, users);
+        asciiAddresses(parsed.document);
         return new Rendered(wellFormed(HTML.render(parsed.document)), wellFormed(excerpt(plainText(parsed.document))));
       } catch (StackOverflowError e) {
         // shown as written, below
@@ -215,6 +216,34 @@ public final class Markdown {
       if (at < literal.length()) insertAfter(before, new Text(literal.substring(at)));
       text.unlink();
     }
+  }
+
+  /** An address as a link's text: a scheme or www., then its host, then the rest. */
+  private static final Pattern ADDRESS = Pattern.compile("(?i)^(https?://|(?=www\\.))([^/?#:\\s]+)(.*)$",
+      Pattern.DOTALL);
+
+  /**
+   * A link whose text is a web address (a bare address in prose, or one written as its own link's text) shows its
+   * host in ASCII form: "https://раураl.com/login", in Cyrillic letters, would read as paypal.com; shown as
+   * "https://xn--l-7sba6dbr.com/login" it is what it is. Where it leads is unchanged.
+   */
+  private static void asciiAddresses(Node document) {
+    document.accept(new AbstractVisitor() {
+      @Override
+      public void visit(Link link) {
+        if (link.getFirstChild() instanceof Text text && text.getNext() == null) {
+          Matcher m = ADDRESS.matcher(text.getLiteral());
+          if (m.matches() && !m.group(2).chars().allMatch(c -> c < 0x80)) {
+            try {
+              text.setLiteral(m.group(1) + java.net.IDN.toASCII(m.group(2), java.net.IDN.ALLOW_UNASSIGNED)
+                  + m.group(3));
+            } catch (IllegalArgumentException notAHost) {
+              // left as written: it is not a name a browser would go to either
+            }
+          }
+        }
+      }
+    });
   }
 
   private static Node insertAfter(Node anchor, Node node) {

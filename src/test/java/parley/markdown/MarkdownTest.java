@@ -106,6 +106,25 @@ class MarkdownTest {
     assertFalse(odd.toLowerCase().contains("href=\"javascript") || odd.contains("href=\"ftp"), odd);
   }
 
+  /**
+   * A link whose text is a web address shows its host in ASCII form, so a look-alike written in another script
+   * (Cyrillic "раураl.com") does not read as the site it imitates; a written link's own words, and addresses that
+   * are ASCII already, stay as written.
+   */
+  @Test
+  void anAddressWithALookAlikeHostShowsItInAsciiForm() {
+    String lookAlike = "\u0440\u0430\u0443\u0440\u0430l.com";
+    String html = html("Log in at https://" + lookAlike + "/login or www." + lookAlike + " or [https://" + lookAlike
+        + "](https://" + lookAlike + "/x) or [my bank](https://" + lookAlike + "/y), https://b\u00fccher.example/\u00e4");
+    assertTrue(html.contains(">https://xn--l-7sba6dbr.com/login</a>"), html);
+    assertTrue(html.contains(">www.xn--l-7sba6dbr.com</a>"), html);
+    assertTrue(html.contains(">https://xn--l-7sba6dbr.com</a>"), html);
+    assertTrue(html.contains(">my bank</a>"), html);
+    assertTrue(html.contains(">https://xn--bcher-kva.example/\u00e4</a>"), "the path as written: " + html);
+    assertFalse(html.contains(">https://" + lookAlike), html);
+    assertTrue(html("see https://example.org/a").contains(">https://example.org/a</a>"));
+  }
+
   /** Where the links out lead, as the holds compare them before and after an edit: every form, no mention. */
   @Test
   void linkTargetsAreEveryLinkOutInOrderAndNoMention() {
