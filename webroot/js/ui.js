@@ -90,14 +90,16 @@ export function domain(url) {
 }
 
 /**
- * A link's address as shown to a reader: its host in ASCII form (https://xn--80aa0cbo65f.com/login), as the
+ * A link's address as shown to a reader: its host in ASCII form (https://xn--l-7sba6dbr.com/login), as the
  * browser parses it, so a look-alike written in another script (Cyrillic раураl.com) shows as what it is, not as
  * paypal.com; the rest as written.
  */
 export function asciiUrl(url) {
+  const written = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)/i.exec(url);
+  // An ASCII host stays as written (the parser would lower its case); only another script's is converted.
+  if (!written || /^[\x00-\x7f]*$/.test(written[2])) return url;
   try {
-    const host = new URL(url).host;
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*/i, (whole, scheme) => scheme + host);
+    return written[1] + new URL(url).host + url.slice(written[0].length);
   } catch { return url; }
 }
 
