@@ -457,6 +457,10 @@ function content(c) {
     ...authorBadges(c.author, current?.author?.username), ...answers, ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
     c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
+  // Its author is the one other than the moderators who sees it: said on the comment, not only when it was sent.
+  if (c.pending && !isMod) {
+    box.append(h('p', { class: 'pending-note' }, 'A moderator will review it; only you can see it until then.'));
+  }
   const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c), 'comment') : null;
   if (facts) box.append(facts);
   const body = h('div', { class: 'body' });
@@ -1062,6 +1066,7 @@ async function start() {
   try {
     p = await get(`/api/posts/${postId}`);
   } catch {
+    document.title = 'Post not found · Parley';
     $('not-found').hidden = false;
     $('live-status').hidden = true;
     $('comments-section').hidden = true;

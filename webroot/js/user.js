@@ -46,6 +46,7 @@ async function start() {
   try {
     profile = await get(`/api/users/${encodeURIComponent(username)}`);
   } catch {
+    document.title = 'Profile not found · Parley';
     $('profile-missing').hidden = false;
     return;
   }

@@ -365,6 +365,10 @@ class ModerationInPlaceBrowserTest {
     assertTrue(author.findElement(By.id("post-notice")).getText().contains("waiting for a moderator"));
     long held = api.get("/api/posts/" + postId + "/comments", newbie).ids().get(0);
     assertEquals(0, replyButtonsOf(author, held), "nobody replies to a pending comment");
+    // Once the notice has gone (a reload), the comment itself still says who sees it.
+    author.navigate().refresh();
+    waitFor(author, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("comment-" + held),
+        "only you can see it until then"));
     // The author finds it again on their own profile, marked (in another tab: the thread stays open in the first).
     String thread = author.getWindowHandle();
     author.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
@@ -378,6 +382,8 @@ class ModerationInPlaceBrowserTest {
     signIn(modPage, base, mod);
     openPost(modPage, base, postId);
     assertTrue(modPage.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
+    assertFalse(modPage.findElement(By.id("comment-" + held)).getText().contains("only you can see it"),
+        "said to its author only");
     assertEquals(0, readerPage.findElements(By.id("comment-" + held)).size(), "the reader never saw it");
     moderate(modPage, "#comment-" + held, "Approve");
 

@@ -371,6 +371,7 @@ class ReaderBrowserTest {
     // A post that is not there says so, and only that: no empty "Comments" under it.
     page.get(base + "/posts/999999999");
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("not-found")));
+    assertEquals("Post not found · Parley", page.getTitle(), "the tab says so too");
     assertFalse(page.findElement(By.id("comments-section")).isDisplayed(), "no comments section for a missing post");
   }
 

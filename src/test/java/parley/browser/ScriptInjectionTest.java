@@ -564,7 +564,7 @@ class ScriptInjectionTest {
     page.get(base + "/u/" + URLEncoder.encode(payload(3).text(), StandardCharsets.UTF_8).replace("+", "%20"));
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("profile-missing")));
     expect(page, "an unknown profile", List.of(check("#profile-name", "is text", "")));
-    assertNothingRan(page, "an unknown profile", Pattern.quote("Parley: profile"));
+    assertNothingRan(page, "an unknown profile", Pattern.quote("Profile not found · Parley"));
   }
 
   @Test
