@@ -342,7 +342,8 @@ function scoreChanged(kind, id, { score, upvotes, downvotes }) {
 
 /** Up votes, or takes the vote back when it is already pressed; the answer carries the new counts. */
 async function vote(control, kind, id) {
-  if (control.dataset.busy) return;
+  // Banned: the button is not offered (parley.css), and one reached from the keyboard does nothing.
+  if (control.dataset.busy || document.body.classList.contains('banned')) return;
   control.dataset.busy = 'true';
   const key = `${kind}:${id}`;
   const path = `/api/${kind}s/${id}/vote`;
@@ -488,7 +489,7 @@ function content(c) {
     // Report and block are there when needed, not as loud as the conversation.
     actions.append(h('details', { class: 'menu' }, h('summary', { 'aria-label': `More actions for ${c.author?.username ?? 'this'} comment` }, '⋯'),
       h('div', { class: 'menu-items' },
-        h('button', { type: 'button', class: 'link', onclick: (event) => fromMenu(event, () => report('comment', c.id, c.author?.username)) }, 'Report'),
+        h('button', { type: 'button', class: 'link report', onclick: (event) => fromMenu(event, () => report('comment', c.id, c.author?.username)) }, 'Report'),
         blockButton(c.author?.username, 'link'))));
   }
   if (isMod && !isMine(c)) {

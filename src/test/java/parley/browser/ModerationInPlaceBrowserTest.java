@@ -299,18 +299,25 @@ class ModerationInPlaceBrowserTest {
     // Told at the foot of the window, where the moderator is: the status line is shown there for a while.
     assertEquals("fixed", modPage.findElement(By.id("post-notice")).getCssValue("position"));
 
-    // The banned member is told at the top of the page, at once, before anything they write is refused, and a
-    // refusal says when the ban ends in their own time, not as an ISO timestamp.
+    // The banned member is told at the top of the page, at once, when the ban ends in their own time (not as an ISO
+    // timestamp) and why, and is no longer offered what the ban refuses: commenting, replying, quoting, reporting,
+    // voting (a page review: every button stayed, to be refused once pressed).
     String said = waitFor(banned, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("ban-notice"))).getText();
     assertTrue(said.startsWith("You are banned until ") && said.contains(": Spamming. Until then you can read"), said);
     assertFalse(said.matches(".*\\d{4}-\\d{2}-\\d{2}T.*"), "no ISO time: " + said);
-    banned.findElement(By.id("comment-body")).sendKeys("Let me back in");
-    banned.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
-    String refused = waitFor(banned, 10).until(ExpectedConditions.visibilityOfElementLocated(
-        By.cssSelector("#comment-form .form-error"))).getText();
-    assertTrue(refused.startsWith("You are banned until ") && refused.endsWith(": Spamming")
-        && !refused.matches(".*\\d{4}-\\d{2}-\\d{2}T.*"), refused);
+    waitFor(banned, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("comment-form")));
+    assertFalse(banned.findElement(By.id("report-post")).isDisplayed(), "no Report post");
+    for (String offered : new String[] {"button.reply", "button.quote", "button.report"}) {
+      assertTrue(banned.findElements(By.cssSelector(offered)).stream().noneMatch(WebElement::isDisplayed), offered);
+    }
+    WebElement score = banned.findElement(By.cssSelector("#comments button.vote, #post-vote button.vote"));
+    assertEquals("hidden", score.findElement(By.cssSelector(".arrow")).getCssValue("visibility"), "a score, not a button");
+    js(banned, "arguments[0].click();", score);
+    assertEquals(403, api.post("/api/posts/" + postId + "/comments", troll, new JsonObject().put("body", "Let me back in"))
+        .status(), "what the page no longer offers, the server refuses");
     assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + postId), "nothing written");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes") + TestParley.count("SELECT count(*) FROM comment_votes"),
+        "the score's button, reached anyway, sent nothing");
 
     // The record is the dashboard's card: counts, the ban, the latest moderation as sentences, the notes.
     moderate(modPage, "#comment-" + rude, "troll's record");
