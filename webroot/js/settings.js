@@ -1,5 +1,5 @@
-/** The account page: password, sessions, notification preferences, the people you blocked, your reports. */
-import { get, post, put, del } from './api.js';
+/** The account page: profile, password, sessions, notification preferences, the people you blocked, your reports. */
+import { get, post, put, patch, del } from './api.js';
 import * as session from './session.js';
 import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me } from './ui.js';
 
@@ -7,6 +7,25 @@ const $ = (id) => document.getElementById(id);
 const REASONS = { spam: 'as spam', harassment: 'as harassment', hate: 'as hate', misinformation: 'as misinformation',
   off_topic: 'as off topic', other: 'for another reason' };
 const STATUS = { open: 'waiting for a moderator', dismissed: 'reviewed, no action needed', actioned: 'upheld: the content was removed' };
+
+/** The bio others read on the profile page (PATCH /api/me). */
+function profileForm(user) {
+  const form = $('profile-form');
+  form.elements.bio.value = user.bio ?? '';
+  $('profile-link').href = `/u/${encodeURIComponent(user.username)}`;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    $('profile-done').textContent = '';
+    try {
+      const saved = await patch('/api/me', { bio: form.elements.bio.value });
+      form.elements.bio.value = saved.bio ?? '';
+      $('profile-done').textContent = 'Saved.';
+    } catch (error) {
+      showProblem(form, error);
+    }
+  });
+}
 
 function passwordForm() {
   const form = $('password-form');
@@ -78,7 +97,7 @@ async function start() {
   renderHeader();
   refreshTimes();
   // The token may have ended elsewhere (signed out everywhere, a password change): ask before showing anything.
-  if (session.token()) await me().catch(() => {});
+  const user = session.token() ? await me().catch(() => null) : null;
   if (!session.token()) {
     renderHeader();
     $('signed-out').hidden = false;
@@ -86,6 +105,7 @@ async function start() {
     return;
   }
   $('settings').hidden = false;
+  if (user) profileForm(user);
   passwordForm();
   await Promise.all([preferences(), blocks(), reports()]);
 }

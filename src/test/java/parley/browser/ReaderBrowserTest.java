@@ -343,6 +343,27 @@ class ReaderBrowserTest {
     assertEquals(false, api.get("/api/me/notification-settings", alice).json().getBoolean("replies"));
   }
 
+  /** A member writes the bio their profile shows in Settings (a page review: nothing in the web app could set it). */
+  @Test
+  void theBioIsWrittenInSettingsAndShownOnTheProfile() {
+    Session alice = api.register("alice");
+    assertEquals(200, api.patch("/api/me", alice, new JsonObject().put("bio", "Old words")).status());
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    page.get(base + "/settings");
+    WebElement bio = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("profile-bio")));
+    waitFor(page, 5).until(d -> "Old words".equals(bio.getDomProperty("value")));
+    assertEquals("/u/alice", page.findElement(By.id("profile-link")).getDomAttribute("href"));
+    bio.clear();
+    bio.sendKeys("Bridges, rivers and the odd ferry.");
+    page.findElement(By.cssSelector("#profile-form button[type=submit]")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("profile-done"), "Saved."));
+    assertEquals("Bridges, rivers and the odd ferry.", api.get("/api/users/alice").json().getString("bio"));
+    page.get(base + "/u/alice");
+    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("p.bio"),
+        "Bridges, rivers and the odd ferry."));
+  }
+
   @Test
   void anUnknownPageIsAnHtmlPageWhileTheApiKeepsItsProblems() {
     WebDriver page = browsers.open("reader");
