@@ -87,10 +87,14 @@ async function blocks() {
 async function reports() {
   const page = await get('/api/me/reports?limit=50');
   $('reports-empty').hidden = page.items.length > 0;
+  // Which report is which: the post's title (while it may be read), and the reporter's own words.
+  const what = (r) => r.postTitle == null ? `A ${r.targetType}`
+    : r.targetType === 'comment' ? `A comment on “${r.postTitle}”` : `The post “${r.postTitle}”`;
   $('reports').replaceChildren(...page.items.map((r) => h('li', {},
-    h('a', { href: r.targetType === 'comment' ? `/c/${r.targetId}` : `/posts/${r.targetId}` },
-      `A ${r.targetType}`), ` reported ${REASONS[r.reason] ?? `for ${r.reason}`} `, time(r.createdAt), ': ',
-    h('span', { class: `report-status ${r.status}` }, STATUS[r.status] ?? r.status))));
+    h('a', { href: r.targetType === 'comment' ? `/c/${r.targetId}` : `/posts/${r.targetId}` }, what(r)),
+    ` reported ${REASONS[r.reason] ?? `for ${r.reason}`} `, time(r.createdAt), ': ',
+    h('span', { class: `report-status ${r.status}` }, STATUS[r.status] ?? r.status),
+    ...(r.details ? [' · you wrote: ', h('q', { class: 'report-words' }, r.details)] : []))));
 }
 
 async function start() {

@@ -69,9 +69,20 @@ public final class Reports {
       ON CONFLICT (target_type, target_id) WHERE status = 'open' AND reporter_id IS NULL DO NOTHING
       RETURNING id, status, created_at""";
 
-  private static final String MINE = "SELECT id, target_type, target_id, reason, details, status, created_at, "
-      + "resolved_at FROM reports WHERE reporter_id = $1 AND id < COALESCE($2, 9223372036854775807) "
-      + "ORDER BY id DESC LIMIT $3";
+  /**
+   * A reporter's own reports, with the title of the post each is on (the post itself, or a comment's), only while the
+   * reporter may still read that post and has not blocked its author: which report is which, without showing what
+   * was hidden from them since.
+   */
+  private static final String MINE = """
+      SELECT r.id, r.target_type, r.target_id, r.reason, r.details, r.status, r.created_at, r.resolved_at,
+             CASE WHEN %s AND %s THEN p.title END AS post_title
+        FROM reports r
+        LEFT JOIN comments c ON r.target_type = 'comment' AND c.id = r.target_id
+        LEFT JOIN posts p ON p.id = CASE WHEN r.target_type = 'post' THEN r.target_id ELSE c.post_id END
+       WHERE r.reporter_id = $1 AND r.id < COALESCE($2, 9223372036854775807)
+       ORDER BY r.id DESC LIMIT $3""".formatted(Visibility.readableBy("p", "$1", "false"),
+      Visibility.notBlocked("$1", "p.author_id"));
 
   static final String QUEUE = """
       SELECT g.target_type, g.target_id, g.report_count, g.reasons, g.first_at, g.last_at, g.first_id,
@@ -205,7 +216,8 @@ public final class Reports {
           .put("details", row.getString("details"))
           .put("status", row.getString("status"))
           .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
-          .put("resolvedAt", Iso.format(row.getOffsetDateTime("resolved_at")))));
+          .put("resolvedAt", Iso.format(row.getOffsetDateTime("resolved_at")))
+          .put("postTitle", row.getString("post_title"))));
       return list;
     });
   }

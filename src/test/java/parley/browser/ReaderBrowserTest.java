@@ -325,12 +325,22 @@ class ReaderBrowserTest {
     assertEquals(204, api.put("/api/me/blocks/troll", alice, null).status());
     assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "post").put("targetId", postId)
         .put("reason", "spam")).status());
+    Session carol = api.register("carol");
+    long copied = api.comment(carol, api.createPost(carol, "Harbour footbridge"), "Copied words", null);
+    assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
+        .put("targetId", copied).put("reason", "other").put("details", "Copied from a newspaper")).status());
 
     WebDriver page = browsers.open("alice");
     signIn(page, base, alice);
     page.get(base + "/settings");
-    WebElement report = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#reports li")));
+    waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#reports li")).size() == 2);
+    // Newest first: each says which it is, with the reporter's own words; a blocked author's post has no title.
+    String newest = page.findElements(By.cssSelector("#reports li")).get(0).getText();
+    assertTrue(newest.startsWith("A comment on “Harbour footbridge” reported for another reason")
+        && newest.endsWith("waiting for a moderator · you wrote: Copied from a newspaper"), newest);
+    WebElement report = page.findElements(By.cssSelector("#reports li")).get(1);
     assertTrue(report.getText().contains("reported as spam"), report.getText());
+    assertTrue(report.getText().startsWith("A post reported"), "its author blocked, no title: " + report.getText());
     assertTrue(report.getText().contains("waiting for a moderator"), report.getText());
     // The block list loads on its own request, maybe after the reports: wait for it, then click.
     waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.cssSelector("button[data-unblock='troll']")))

@@ -190,6 +190,7 @@ class ReportsTest extends ModerationCast {
     assertEquals(200, before.status(), before.toString());
     assertEquals(List.of(r3, r2, r1), before.ids(), "bob's reports only, newest first");
     for (Object item : before.items()) assertEquals("open", ((JsonObject) item).getString("status"));
+    assertEquals("Really spam", before.item(r2).getString("postTitle"), "which report is which");
 
     ok(api.post("/api/mod/reports/" + r1 + "/resolve", mod, new JsonObject().put("action", "dismiss")), "dismiss");
     ok(api.post("/api/mod/reports/" + r2 + "/resolve", mod, new JsonObject().put("action", "hide")), "hide");
@@ -200,6 +201,16 @@ class ReportsTest extends ModerationCast {
     assertEquals("open", after.item(r3).getString("status"));
     assertNotNull(after.item(r1).getString("resolvedAt"));
     assertNull(after.item(r3).getValue("resolvedAt"));
+    // The title only while bob may read the post: not once it is hidden, nor after he blocked its author.
+    assertNull(after.item(r2).getValue("postTitle"), "hidden since: " + after.item(r2));
+    assertEquals("Undecided", after.item(r3).getString("postTitle"));
+    long comment = api.comment(carol, openPost, "A comment to report", null);
+    long r4 = reportId(bob, "comment", comment, "spam");
+    assertEquals("Undecided", api.get("/api/me/reports", bob).item(r4).getString("postTitle"), "a comment's post");
+    assertEquals(204, api.put("/api/me/blocks/alice", bob, null).status());
+    Response blocked = api.get("/api/me/reports", bob);
+    assertNull(blocked.item(r3).getValue("postTitle"), "its author blocked: " + blocked.item(r3));
+    assertNull(blocked.item(r4).getValue("postTitle"), "on a post by someone blocked");
     assertEquals(401, api.get("/api/me/reports").status());
   }
 
