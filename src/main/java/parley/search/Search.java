@@ -85,7 +85,7 @@ public final class Search {
            ORDER BY rank DESC, p.id DESC
            LIMIT $5) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body_html"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
       Visibility.listed("p"), Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
   /**
@@ -105,7 +105,7 @@ public final class Search {
            ORDER BY rank DESC, c.id DESC
            LIMIT $5) h
         JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("c.body"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("c.body_html"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
       Visibility.listed("c"), Visibility.notBlockedAmong("$2", "c.author_id"), Visibility.listed("p"),
       Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
@@ -155,7 +155,7 @@ public final class Search {
              ts_headline('english', %s, %s, %s) AS snippet
         FROM (%s) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body"), QUERY, Snippet.OPTIONS,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body_html"), QUERY, Snippet.OPTIONS,
       newest("posts", "p", Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")));
 
   /** {@link #COMMENTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
@@ -164,7 +164,7 @@ public final class Search {
              ts_headline('english', %s, %s, %s) AS snippet
         FROM (%s) h
         JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("c.body"), QUERY, Snippet.OPTIONS,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("c.body_html"), QUERY, Snippet.OPTIONS,
       newest("comments", "c", Visibility.listed("c") + " AND " + Visibility.notBlockedAmong("$2", "c.author_id")
           + " AND (SELECT " + Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")
           + " FROM posts p WHERE p.id = c.post_id)"));

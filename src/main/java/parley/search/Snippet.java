@@ -3,7 +3,9 @@ package parley.search;
 /**
  * A search result's snippet as HTML that is safe to insert: PostgreSQL's ts_headline marks the matched words with
  * two control characters that never occur in stored text (they are taken out of the text before it is marked); the
- * whole snippet is HTML-escaped and only those marks become {@code <mark>} and {@code </mark>}.
+ * whole snippet is HTML-escaped and only those marks become {@code <mark>} and {@code </mark>}. The text marked is
+ * the body as rendered (its HTML, whose tags ts_headline's parser leaves out), so a snippet reads as the post does,
+ * not as its Markdown ("**finally**", "- 3.5 m"); the entities the renderer wrote are read back before escaping.
  */
 final class Snippet {
 
@@ -28,9 +30,14 @@ final class Snippet {
     return "translate(" + column + ", chr(2) || chr(3), '')";
   }
 
-  /** The marked text as HTML: everything escaped, runs of white space as one space, the marks as mark elements. */
+  /**
+   * The marked text (rendered HTML without its tags) as HTML: its entities read back, then everything escaped, runs
+   * of white space as one space, the marks as mark elements.
+   */
   static String html(String marked) {
     if (marked == null) return "";
+    marked = marked.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+        .replace("&amp;", "&");
     StringBuilder out = new StringBuilder(marked.length() + 32);
     boolean open = false;
     boolean space = false;

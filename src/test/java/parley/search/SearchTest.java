@@ -344,13 +344,13 @@ class SearchTest {
   @Test
   void aSnippetIsEscapedHtmlWhoseOnlyMarkupIsTheMarks() {
     Session alice = api.register("alice");
-    String body = "<script>alert(1)</script> <img src=x onerror=alert(1)> \"quoted\" & 'single' a<b "
-        + "<mark>fake</mark> then the needle.";
+    String body = "First the needle, then <script>alert(1)</script> <img src=x onerror=alert(1)> \"quoted\" & "
+        + "'single' a<b <mark>fake</mark>.";
     long id = post(alice, "Escaping", body);
     long comment = api.comment(alice, id, body, null);
     for (String snippet : List.of(search("needle", "").item(id).getString("snippet"),
         search("needle", "&type=comments").item(comment).getString("snippet"))) {
-      assertTrue(snippet.contains("then the <mark>needle</mark>"), snippet);
+      assertTrue(snippet.contains("First the <mark>needle</mark>, then"), snippet);
       assertEquals(1, snippet.split("<mark>", -1).length - 1, "one mark, the match's: " + snippet);
       String text = snippet.replace("<mark>", "").replace("</mark>", "");
       assertFalse(text.matches("(?s).*[<>\"'].*"), "nothing but the marks is markup: " + snippet);
@@ -360,11 +360,25 @@ class SearchTest {
     }
   }
 
+  /** A snippet reads as the post does, not as its Markdown (a page review: "**finally** … - 3.5 m wide"). */
+  @Test
+  void aSnippetIsTheRenderedTextNotTheMarkdown() {
+    Session alice = api.register("alice");
+    long id = post(alice, "Footbridge", "The bridge is **finally** open.\n\n- 3.5 m wide\n- *timber* needle deck\n\n"
+        + "> quoted `code` and [a link](https://example.org) & more");
+    String snippet = search("needle", "").item(id).getString("snippet");
+    assertTrue(snippet.contains("The bridge is finally open. 3.5 m wide timber <mark>needle</mark> deck"), snippet);
+    assertTrue(snippet.contains("quoted code and a link &amp; more"), snippet);
+    assertFalse(snippet.contains("**") || snippet.contains("- 3.5") || snippet.contains("](") || snippet.contains("`"),
+        snippet);
+  }
+
   @Test
   void markCharactersInStoredTextNeverBecomeMarkup() throws Exception {
     Session alice = api.register("alice");
     long id = post(alice, "Marks", "placeholder");
-    TestParley.sql("UPDATE posts SET body = 'a ' || chr(2) || 'sneaky' || chr(3) || ' needle' WHERE id = " + id);
+    TestParley.sql("UPDATE posts SET body = 'a ' || chr(2) || 'sneaky' || chr(3) || ' needle', body_html = '<p>a ' "
+        + "|| chr(2) || 'sneaky' || chr(3) || ' needle</p>' WHERE id = " + id);
     assertEquals("a sneaky <mark>needle</mark>", search("needle", "").item(id).getString("snippet"));
   }
 
