@@ -487,7 +487,7 @@ function content(c) {
       } }, 'Delete'));
   } else if (me) {
     // Report and block are there when needed, not as loud as the conversation.
-    actions.append(h('details', { class: 'menu' }, h('summary', { 'aria-label': `More actions for ${c.author?.username ?? 'this'} comment` }, '⋯'),
+    actions.append(h('details', { class: 'menu' }, h('summary', { 'aria-label': c.author?.username ? `More actions for ${c.author.username}'s comment` : 'More actions for this comment' }, '⋯'),
       h('div', { class: 'menu-items' },
         h('button', { type: 'button', class: 'link report', onclick: (event) => fromMenu(event, () => report('comment', c.id, c.author?.username)) }, 'Report'),
         blockButton(c.author?.username, 'link'))));
