@@ -245,8 +245,8 @@ public final class Comments {
   private volatile boolean stopped;
   /** Set once its stop has ended: its context's timers are gone, so comments are no longer handed to it. */
   private volatile boolean closed;
-  /** Whether its verticle's server listened, so its stop is awaited by the writer's (on its own loop). */
-  private boolean counted;
+  /** Whether its verticle's server listened, so its stop is awaited by the writer's. */
+  private volatile boolean counted;
   /** The event-loop thread of the verticle this belongs to, the only one that may touch {@link #waiting}. */
   private final Thread owner;
   /** The verticle's context, where comments handed over from the node's other event loops are written. */
@@ -394,7 +394,7 @@ public final class Comments {
    * after that: once the writer's stop has ended, such a comment is written on its own loop instead.
    */
   public Future<Void> stop(java.time.Duration bound) {
-    onOwnLoop();
+    // Not checked to be on its loop: a stop that threw would leave the node's database open.
     stopped = true;
     if (!counted) return Future.succeededFuture();
     Future<Void> othersClosed = writers.left();
