@@ -4,7 +4,7 @@
  * and the author's record (the dashboard's card, usercard.js). Every action goes to the server at once; the
  * thread's own live events then bring every open page, this one included, up to date.
  */
-import { post, del } from './api.js';
+import { get, post, del, banText } from './api.js';
 import { h, time, showProblem, clearProblem, announce, plural } from './ui.js';
 import { openUserCard } from './usercard.js';
 
@@ -147,6 +147,11 @@ export function moderateMenu(target, { notice, after }) {
   }, 'link danger'));
   if (author) {
     items.push(item(`Ban ${author}…`, async () => {
+      // A ban made again replaces the one in force: say so first, rather than replace it unseen.
+      const current = (await get(`/api/mod/users/${encodeURIComponent(author)}`).catch(() => null))?.ban;
+      if (current && !window.confirm(`${banText(current).replace(/^You are/, `${author} is already`)}. Replace that ban?`)) {
+        return false;
+      }
       const answer = await ask({ title: `Ban ${author}`, action: `Ban ${author}`, duration: true, reasonLabel: 'Reason they are told' });
       if (!answer) return false;
       const until = answer.days ? new Date(Date.now() + Number(answer.days) * DAY).toISOString() : undefined;

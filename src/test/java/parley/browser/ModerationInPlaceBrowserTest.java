@@ -319,6 +319,16 @@ class ModerationInPlaceBrowserTest {
     assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes") + TestParley.count("SELECT count(*) FROM comment_votes"),
         "the score's button, reached anyway, sent nothing");
 
+    // Banning again says the ban in force first (a page review: it was replaced unseen); declined, nothing changes.
+    moderate(modPage, "#comment-" + rude, "Ban troll…");
+    org.openqa.selenium.Alert again = waitFor(modPage, 5).until(ExpectedConditions.alertIsPresent());
+    assertTrue(again.getText().startsWith("troll is already banned until ") && again.getText().contains(": Spamming")
+        && again.getText().endsWith("Replace that ban?"), again.getText());
+    again.dismiss();
+    assertTrue(modPage.findElements(By.cssSelector("#mod-dialog[open]")).isEmpty(), "no ban form after declining");
+    assertEquals(ban.getString("until"), api.get("/api/mod/users/troll", mod).json().getJsonObject("ban")
+        .getString("until"), "the ban in force is the same");
+
     // The record is the dashboard's card: counts, the ban, the latest moderation as sentences, the notes.
     moderate(modPage, "#comment-" + rude, "troll's record");
     WebElement card = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
