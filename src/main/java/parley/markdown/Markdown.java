@@ -6,6 +6,7 @@ import org.commonmark.node.AbstractVisitor;
 import org.commonmark.node.Block;
 import org.commonmark.node.Code;
 import org.commonmark.node.HardLineBreak;
+import org.commonmark.node.Heading;
 import org.commonmark.node.Image;
 import org.commonmark.node.Link;
 import org.commonmark.node.ListItem;
@@ -279,6 +280,10 @@ public final class Markdown {
       @Override
       protected void visitChildren(Node parent) {
         super.visitChildren(parent);
+        // A heading runs into what follows it: "Be kind: No harassment.", not "Be kind No harassment." (a review).
+        if (parent instanceof Heading && !sb.isEmpty() && ".,;:!?…".indexOf(sb.charAt(sb.length() - 1)) < 0) {
+          sb.append(':');
+        }
         if (parent instanceof Block) sb.append(' ');
       }
 

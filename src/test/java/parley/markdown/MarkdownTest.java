@@ -178,7 +178,10 @@ class MarkdownTest {
   void excerptIsPlainTextCutAtAWord() {
     Markdown.Rendered r = Markdown.render("# Title\n\nSome *emphasis* and a [link](https://example.org).\n\n"
         + "word ".repeat(200));
-    assertTrue(r.excerpt().startsWith("Title Some emphasis and a link."), r.excerpt());
+    assertTrue(r.excerpt().startsWith("Title: Some emphasis and a link."), "a heading runs on with a colon: "
+        + r.excerpt());
+    assertTrue(Markdown.render("## Be kind\n\nNo harassment.\n\n## Why?\n\nBecause.").excerpt()
+        .startsWith("Be kind: No harassment. Why? Because."), "a heading with its own stop keeps it");
     assertFalse(r.excerpt().contains("https://"));
     assertTrue(r.excerpt().endsWith("…"));
     assertTrue(r.excerpt().length() <= 281);
