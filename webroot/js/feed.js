@@ -304,19 +304,19 @@ function parseTags(text) {
 }
 
 /**
- * The server names a bad tag by its place (tags[2]); the reader sees one message next to the field that quotes
- * it (Tags "c++" must be …), not one per tag with the same id.
+ * The server names a bad tag or source by its place (tags[2], sources[1]); the reader sees one message next to the
+ * field that quotes it (Tags "c++" must be …; Sources "ftp://x" must be …), not one per item with the same id.
  */
-function tagProblems(error, tags) {
+function listProblems(error, field, values) {
   const errors = error?.problem?.errors;
   if (!Array.isArray(errors)) return error;
-  const about = errors.filter((e) => /^tags(\[\d+\])?$/.test(e.field));
+  const about = errors.filter((e) => new RegExp(`^${field}(\\[\\d+\\])?$`).test(e.field));
   if (!about.length) return error;
   const messages = about.map((e) => {
     const i = /\[(\d+)\]/.exec(e.field);
-    return i && tags[Number(i[1])] !== undefined ? `"${tags[Number(i[1])]}" ${e.message}` : e.message;
+    return i && values[Number(i[1])] !== undefined ? `"${values[Number(i[1])]}" ${e.message}` : e.message;
   });
-  error.problem.errors = [...errors.filter((e) => !about.includes(e)), { field: 'tags', message: [...new Set(messages)].join('; ') }];
+  error.problem.errors = [...errors.filter((e) => !about.includes(e)), { field, message: [...new Set(messages)].join('; ') }];
   return error;
 }
 
@@ -349,7 +349,7 @@ function composer() {
         description: form.elements.description.value, body: form.elements.body.value, sources, tags });
       location.assign(`/posts/${created.id}`);
     } catch (error) {
-      showProblem(form, tagProblems(error, tags));
+      showProblem(form, listProblems(listProblems(error, 'tags', tags), 'sources', sources));
     }
   });
 }

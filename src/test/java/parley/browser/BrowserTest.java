@@ -94,6 +94,12 @@ class BrowserTest {
     waitFor(browser, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("post-title")));
     browser.findElement(By.id("post-title")).sendKeys("Rivers of the north");
     browser.findElement(By.id("post-body")).sendKeys("Which rivers freeze **first**?");
+    // A bad source is named in the error, not just its field (a page review: it did not say which line).
+    browser.findElement(By.id("post-sources")).sendKeys("https://example.org/rivers\nftp://files.example/ice");
+    browser.findElement(By.cssSelector("#post-form button[type=submit]")).click();
+    assertEquals("Sources \"ftp://files.example/ice\" must be an http or https URL", waitFor(browser, 10).until(
+        ExpectedConditions.visibilityOfElementLocated(By.id("post-sources-error"))).getText());
+    browser.findElement(By.id("post-sources")).clear();
     browser.findElement(By.id("post-sources")).sendKeys("https://example.org/rivers");
     browser.findElement(By.cssSelector("#post-form button[type=submit]")).click();
 
