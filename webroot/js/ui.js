@@ -213,7 +213,8 @@ export function me() {
 
 /**
  * A banned member is told so at the top of every page, with when it ends and why, and is not offered what the ban
- * refuses (commenting, replying, quoting, reporting, voting, posting: the body's "banned" class, parley.css). The line follows the ban while the page is open: it appears when a
+ * refuses (commenting, replying, quoting, reporting, voting, posting: the body's "banned" class, parley.css). The
+ * line follows the ban while the page is open: it appears when a
  * moderator bans them (their own live topic is then revoked, which says so), and says so when the ban ends by itself
  * or, if a moderator lifts it, when they come back to the tab. A ban ends every live topic the page followed with
  * the member's token, so the line then offers a reload rather than a page that looks live and is not.

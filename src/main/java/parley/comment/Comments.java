@@ -41,6 +41,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The comment feature's API for the rest of Parley: comments in PostgreSQL. Every write locks its post's row first
@@ -425,9 +427,8 @@ public final class Comments {
    */
   public static final class Writers {
 
-    private final java.util.concurrent.atomic.AtomicReference<Comments> writer =
-        new java.util.concurrent.atomic.AtomicReference<>();
-    private final java.util.concurrent.atomic.AtomicInteger serving = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicReference<Comments> writer = new AtomicReference<>();
+    private final AtomicInteger serving = new AtomicInteger();
     private final Promise<Void> allClosed = Promise.promise();
 
     Comments writer(Comments candidate) {

@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The one place where failures become responses: a {@link Problem} keeps its status, PostgreSQL's unique
@@ -41,13 +43,13 @@ public final class ProblemHandler implements Handler<RoutingContext> {
 
   private final long maxBodyBytes;
   /** The methods the routes take at a path, for a 405's Allow header (RFC 9110 requires one). */
-  private final java.util.function.Function<String, java.util.Set<String>> allowed;
+  private final Function<String, Set<String>> allowed;
 
   public ProblemHandler(long maxBodyBytes) {
-    this(maxBodyBytes, path -> java.util.Set.of());
+    this(maxBodyBytes, path -> Set.of());
   }
 
-  public ProblemHandler(long maxBodyBytes, java.util.function.Function<String, java.util.Set<String>> allowed) {
+  public ProblemHandler(long maxBodyBytes, Function<String, Set<String>> allowed) {
     this.maxBodyBytes = maxBodyBytes;
     this.allowed = allowed;
   }
@@ -67,7 +69,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   /** A 405's Allow header: the methods the routes take at the request's path. */
   public void allow(RoutingContext ctx, Problem problem) {
     if (problem.status() != 405) return;
-    java.util.Set<String> methods = allowed.apply(ctx.normalizedPath());
+    Set<String> methods = allowed.apply(ctx.normalizedPath());
     if (!methods.isEmpty()) ctx.response().putHeader(HttpHeaders.ALLOW, String.join(", ", methods));
   }
 

@@ -195,11 +195,7 @@ class CommentGroupsTest {
    */
   @Test
   void commentsArrivingOnEitherEventLoopAreWrittenInTheNodesOneGroup() throws Exception {
-    Main.Running oneLoop = server;
-    Api oneLoopApi = api;
-    server = TestParley.startServer(Map.of(AppConfig.HTTP_INSTANCES, "2"));
-    api = new Api("http://localhost:" + server.port());
-    try {
+    onTwoLoops(Map.of(), () -> {
       Session alice = api.register("alice");
       long post = api.createPost(alice, "Busy on two loops");
       List<Send> together = new ArrayList<>();
@@ -218,10 +214,33 @@ class CommentGroupsTest {
       for (int i = 0; i < together.size(); i++) {
         assertEquals("comment " + i, answers.get(i + 1).json().getString("body"), "each gets its own comment");
       }
+    });
+  }
+
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code body} with {@link #server} and {@link #api} on a node of two event loops (and {@code settings}), which
+   * is stopped afterwards unless the body stopped it; then the one-loop node is back.
+   */
+  private static void onTwoLoops(Map<String, String> settings, Body body) throws Exception {
+    Main.Running oneLoop = server;
+    Api oneLoopApi = api;
+    Map<String, String> all = new java.util.HashMap<>(settings);
+    all.put(AppConfig.HTTP_INSTANCES, "2");
+    server = TestParley.startServer(all);
+    api = new Api("http://localhost:" + server.port());
+    try {
+      body.run();
     } finally {
-      server.stop();
-      server = oneLoop;
-      api = oneLoopApi;
+      try {
+        if (!server.draining().get()) server.stop();
+      } finally {
+        server = oneLoop;
+        api = oneLoopApi;
+      }
     }
   }
 
@@ -233,56 +252,56 @@ class CommentGroupsTest {
    */
   @Test
   void aCommentHandedToTheWriterIsAnsweredAtItsDeadlineWhileTheNodeStops() throws Exception {
-    Main.Running oneLoop = server;
-    Api oneLoopApi = api;
-    server = TestParley.startServer(Map.of(AppConfig.HTTP_INSTANCES, "2", AppConfig.DATABASE_TIMEOUT, "1s",
-        AppConfig.DATABASE_DEADLINE, "5s", AppConfig.SEARCH_TIMEOUT, "1s", AppConfig.SHUTDOWN_GRACE, "60s"));
-    api = new Api("http://localhost:" + server.port());
-    Main.Running stopping = server;
-    ExecutorService pool = Executors.newFixedThreadPool(2);
-    try {
-      Session alice = api.register("alice");
-      long post = api.createPost(alice, "Stopped while stuck");
-      // The writer is whichever loop writes first; a client whose comment is then handed over is on the other one.
-      // Each probe is a comment on no post, answered 404 at once: nothing is left in flight on the writer's loop.
-      assertEquals(201, send(Send.of(alice, post, "makes a writer")).status());
-      HttpClient otherLoop = null;
-      for (int i = 0; i < 20 && otherLoop == null; i++) {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        double before = server.meters().find("parley_comment_group_handovers").counter().count();
-        assertEquals(404, send(Send.of(alice, 999_999, "probe"), client).status());
-        if (server.meters().find("parley_comment_group_handovers").counter().count() > before) otherLoop = client;
+    onTwoLoops(Map.of(AppConfig.DATABASE_TIMEOUT, "1s", AppConfig.DATABASE_DEADLINE, "5s", AppConfig.SEARCH_TIMEOUT,
+        "1s", AppConfig.SHUTDOWN_GRACE, "60s"), () -> {
+      Main.Running stopping = server;
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        stoppedWhileStuck(stopping, pool);
+      } finally {
+        pool.shutdownNow();
       }
-      assertNotNull(otherLoop, "a connection on the loop that is not the writer's");
-      HttpClient handedOver = otherLoop;
-      try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
-        c.setAutoCommit(false);
-        s.execute("SELECT id FROM posts WHERE id = " + post + " FOR NO KEY UPDATE");
-        CompletableFuture<Response> stuck = CompletableFuture.supplyAsync(
-            () -> send(Send.of(alice, post, "handed over, then stuck"), handedOver), pool);
-        awaitUntil(() -> waitingForARowLock() > 0, "the handed-over comment's group waits for the thread's row");
-        CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
-          try {
-            stopping.stop();
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        }, pool);
-        // The node is stopping before the comment's deadline has passed: what follows is the stop's doing.
-        awaitUntil(() -> stopping.draining().get(), "the node began to stop");
-        assertTrue(!stuck.isDone(), "still waiting when the node began to stop");
-        // Answered at its 5 s deadline while the row is still held, and long before the 60 s grace.
-        Response answer = stuck.get(30, TimeUnit.SECONDS);
-        assertEquals(503, answer.status(), answer.toString());
-        c.rollback();
-        stopped.get(60, TimeUnit.SECONDS);
-      }
-      assertEquals(0, count("SELECT count(*) FROM comments WHERE body = 'handed over, then stuck'"));
-    } finally {
-      pool.shutdownNow();
-      server = oneLoop;
-      api = oneLoopApi;
+    });
+  }
+
+  private static void stoppedWhileStuck(Main.Running stopping, ExecutorService pool) throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Stopped while stuck");
+    // The writer is whichever loop writes first; a client whose comment is then handed over is on the other one.
+    // Each probe is a comment on no post, answered 404 at once: nothing is left in flight on the writer's loop.
+    assertEquals(201, send(Send.of(alice, post, "makes a writer")).status());
+    HttpClient otherLoop = null;
+    for (int i = 0; i < 20 && otherLoop == null; i++) {
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      double before = server.meters().find("parley_comment_group_handovers").counter().count();
+      assertEquals(404, send(Send.of(alice, 999_999, "probe"), client).status());
+      if (server.meters().find("parley_comment_group_handovers").counter().count() > before) otherLoop = client;
     }
+    assertNotNull(otherLoop, "a connection on the loop that is not the writer's");
+    HttpClient handedOver = otherLoop;
+    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("SELECT id FROM posts WHERE id = " + post + " FOR NO KEY UPDATE");
+      CompletableFuture<Response> stuck = CompletableFuture.supplyAsync(
+          () -> send(Send.of(alice, post, "handed over, then stuck"), handedOver), pool);
+      awaitUntil(() -> waitingForARowLock() > 0, "the handed-over comment's group waits for the thread's row");
+      CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
+        try {
+          stopping.stop();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, pool);
+      // The node is stopping before the comment's deadline has passed: what follows is the stop's doing.
+      awaitUntil(() -> stopping.draining().get(), "the node began to stop");
+      assertTrue(!stuck.isDone(), "still waiting when the node began to stop");
+      // Answered at its 5 s deadline while the row is still held, and long before the 60 s grace.
+      Response answer = stuck.get(30, TimeUnit.SECONDS);
+      assertEquals(503, answer.status(), answer.toString());
+      c.rollback();
+      stopped.get(60, TimeUnit.SECONDS);
+    }
+    assertEquals(0, count("SELECT count(*) FROM comments WHERE body = 'handed over, then stuck'"));
   }
 
   @Test
