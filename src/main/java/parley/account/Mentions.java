@@ -24,7 +24,7 @@ public final class Mentions {
   /**
    * Texts of at least this many characters (together, for several) are parsed and rendered on a worker thread, not
    * on an event loop: commonmark takes tens of milliseconds over a 40,000-character post of unclosed emphasis markers
-   * or brackets, and a group of comments is parsed together. A shorter text costs less than the hop.
+   * or brackets, and several texts may be parsed together. A shorter text costs less than the hop.
    */
   static final int OFF_LOOP_FROM = 2_000;
 

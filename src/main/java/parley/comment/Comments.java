@@ -308,21 +308,27 @@ public final class Comments {
    * one, where its claim finds the first's answer, as it would have waited for the first's transaction.
    */
   public Future<Comment> insert(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim) {
-    if (maxGroup == 1) {
-      arrived.increment();
-      return insertAlone(postId, author, input, claim);
-    }
-    Comments writer = writers.writer(this);
-    if (writer != this) return writer.handedOver(postId, author, input, claim);
-    return grouped(postId, author, input, claim, System.nanoTime());
+    // Rendered here, on the request's own event loop and before any transaction (its mentions looked up with a
+    // connection of its own, when it has any): inside the group's transaction the threads' rows would stay locked, and
+    // its connection idle, while the writer's one loop rendered every comment of the group.
+    long arrivedNanos = System.nanoTime();
+    return Mentions.render(pool, input.body()).compose(rendered -> {
+      if (maxGroup == 1) {
+        arrived.increment();
+        return insertAlone(postId, author, input, rendered, claim, arrivedNanos);
+      }
+      Comments writer = writers.writer(this);
+      if (writer != this) return writer.handedOver(postId, author, input, rendered, claim, arrivedNanos);
+      return grouped(postId, author, input, rendered, claim, arrivedNanos);
+    });
   }
 
   /** {@link #insert} on the writer's loop, for a comment that arrived at {@code arrivedNanos}. */
-  private Future<Comment> grouped(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim,
-      long arrivedNanos) {
+  private Future<Comment> grouped(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
+      Idempotency.Claim<Comment> claim, long arrivedNanos) {
     arrived.increment();
     onOwnLoop();
-    Member member = new Member(postId, author, input, claim, Promise.promise(), arrivedNanos);
+    Member member = new Member(postId, author, input, rendered, claim, Promise.promise(), arrivedNanos);
     if (writing) {
       if (waiting.size() >= MAX_WAITING) {
         return Future.failedFuture(
@@ -352,17 +358,16 @@ public final class Comments {
    * nearly always shared a row (a thread's post, an author's topic counter), so one waited for the other's commit
    * and the node wrote fewer comments a second with two loops than with one (docs/benchmarks/P5-round-trips.md).
    */
-  private Future<Comment> handedOver(long postId, Principal author, CommentInput input,
-      Idempotency.Claim<Comment> claim) {
+  private Future<Comment> handedOver(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
+      Idempotency.Claim<Comment> claim, long arrivedNanos) {
     handedOver.increment();
-    // Its deadline and its wait for a group count from here, the hop to the writer's (busier) loop included.
-    long arrivedNanos = System.nanoTime();
+    // Its deadline and its wait for a group count from its arrival, the hop to the writer's (busier) loop included.
     Context caller = io.vertx.core.Vertx.currentContext();
     Promise<Comment> answer = Promise.promise();
     context.runOnContext(v -> {
       Future<Comment> written;
       try {
-        written = grouped(postId, author, input, claim, arrivedNanos);
+        written = grouped(postId, author, input, rendered, claim, arrivedNanos);
       } catch (RuntimeException e) {
         // Thrown rather than failed: still the caller's answer, not a request left waiting.
         written = Future.failedFuture(e);
@@ -531,8 +536,8 @@ public final class Comments {
               ar.cause().toString());
           Future<Void> chain = Future.succeededFuture();
           for (Member member : members) {
-            chain = chain.compose(v -> insertAlone(member.postId, member.author, member.input, member.claim,
-                    member.arrivedNanos)
+            chain = chain.compose(v -> insertAlone(member.postId, member.author, member.input, member.rendered,
+                    member.claim, member.arrivedNanos)
                 .onComplete(member.done).transform(done -> Future.<Void>succeededFuture()));
           }
           return chain;
@@ -540,8 +545,8 @@ public final class Comments {
   }
 
   /** A new comment waiting for its group, and what its caller is told. */
-  private record Member(long postId, Principal author, CommentInput input, Idempotency.Claim<Comment> claim,
-      Promise<Comment> done, long arrivedNanos) {
+  private record Member(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
+      Idempotency.Claim<Comment> claim, Promise<Comment> done, long arrivedNanos) {
   }
 
   /** What became of each comment of a group: written, refused, or its key already another request's. */
@@ -586,8 +591,8 @@ public final class Comments {
 
   /**
    * One group's transaction, in three round trips as a lone comment's (see {@link #insertAlone}), each statement for
-   * the whole group: BEGIN, the keys' claim ({@link Idempotency#claimAll}), the moderators' filters and the
-   * mentions (one read each), and a new account's count per young author; then the comments ({@link #ADD_MANY});
+   * the whole group: BEGIN, the keys' claim ({@link Idempotency#claimAll}), the moderators' filters (one read), and
+   * a new account's count per young author; then the comments ({@link #ADD_MANY});
    * then every comment's events (one statement, {@link EventLog.Outbox#publishWrites}), the answers stored and the
    * refused comments' keys given back (one statement), and COMMIT. It is the group's {@link Idempotency.Claim}: its
    * keys are claimed first and their answers stored last.
@@ -635,16 +640,12 @@ public final class Comments {
       Outcome outcome = new Outcome(members);
       boolean anyScreened = members.stream().anyMatch(member -> !member.author.isModerator());
       Future<List<Filter>> filters = anyScreened ? screening.filters(conn) : Future.succeededFuture(List.of());
-      Future<List<Markdown.Rendered>> rendered = Mentions.renderAll(conn,
-          members.stream().map(member -> member.input.body()).toList());
       List<Future<Screening.Verdict>> verdicts = new ArrayList<>(members.size());
-      for (int i = 0; i < members.size(); i++) {
-        int at = i;
-        Member member = members.get(i);
+      for (Member member : members) {
         verdicts.add(screening.screen(conn, member.author, Screening.Kind.COMMENT, member.input.body(), filters,
-            rendered.map(all -> all.get(at).links())));
+            Future.succeededFuture(member.rendered.links())));
       }
-      return claimed.compose(keys -> rendered.compose(html -> Future.join(verdicts).otherwiseEmpty()
+      return claimed.compose(keys -> Future.join(verdicts).otherwiseEmpty()
           .compose(v -> {
             List<Integer> candidates = new ArrayList<>();
             for (int i = 0; i < members.size(); i++) {
@@ -662,13 +663,13 @@ public final class Comments {
               }
             }
             if (candidates.isEmpty()) return Future.<Outcome>failedFuture(new NothingWritten(outcome));
-            return add(box, outcome, candidates, html, verdicts);
-          })));
+            return add(box, outcome, candidates, verdicts);
+          }));
     }
 
     /** The candidates' one statement, then each one's refusal or events. */
     private Future<Outcome> add(EventLog.Outbox box, Outcome outcome, List<Integer> candidates,
-        List<Markdown.Rendered> html, List<Future<Screening.Verdict>> verdicts) {
+        List<Future<Screening.Verdict>> verdicts) {
       int size = candidates.size();
       Long[] posts = new Long[size];
       Long[] parents = new Long[size];
@@ -685,7 +686,7 @@ public final class Comments {
         parents[k] = member.input.parentId();
         authors[k] = member.author.id();
         bodies[k] = member.input.body();
-        htmls[k] = html.get(i).html();
+        htmls[k] = member.rendered.html();
         held[k] = verdict.heldFor();
         deltas[k] = verdict.held() ? 0 : 1;
       }
@@ -746,28 +747,20 @@ public final class Comments {
    * A new comment in its own transaction: the way every comment was written before group commit, and the way a
    * group's comments are written again when the group's transaction failed.
    *
-   * <p>In three round trips, each a batch of statements sent together (see {@link EventLog}): BEGIN, the idempotency
-   * claim and the reads that decide what is written (mentions, the moderators' filters, a new account's count);
+   * <p>Its Markdown {@code rendered} before (see {@link #insert}). In three round trips, each a batch of statements
+   * sent together (see {@link EventLog}): BEGIN, the idempotency claim and the reads that decide what is written (the
+   * moderators' filters, a new account's count);
    * then the comment's one statement ({@link #ADD}: the thread locked, the checks, the count and the INSERT); then
    * the events (one statement), the idempotency answer and COMMIT. The refusals come in the order they always did:
    * refused by a filter (422), no such post (404), a hidden or pending post (404, or 409 for those who can read it),
    * a locked thread (409), a bad parent (422, or 409 when it was removed), blocked (403); a refused comment writes
    * nothing, and its transaction rolls back.
    */
-  private Future<Comment> insertAlone(long postId, Principal author, CommentInput input,
-      Idempotency.Claim<Comment> claim) {
-    return insertAlone(postId, author, input, claim, System.nanoTime());
-  }
-
-  /** As above, its request deadline counted from {@code arrivedNanos} (a group's member written again alone). */
-  private Future<Comment> insertAlone(long postId, Principal author, CommentInput input,
+  private Future<Comment> insertAlone(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
       Idempotency.Claim<Comment> claim, long arrivedNanos) {
-    return events.transaction(claim, box -> {
-      Future<Markdown.Rendered> rendered = Mentions.render(box.connection(), input.body());
-      return screening.screen(box.connection(), author, Screening.Kind.COMMENT, input.body(),
-              rendered.map(Markdown.Rendered::links))
-          .compose(verdict -> rendered.compose(html -> write(box, postId, author, input, html, verdict)));
-    }, arrivedNanos);
+    return events.transaction(claim, box -> screening.screen(box.connection(), author, Screening.Kind.COMMENT,
+            input.body(), rendered.links())
+        .compose(verdict -> write(box, postId, author, input, rendered, verdict)), arrivedNanos);
   }
 
   /** Writes the comment in its one statement, refuses it or sends its events (not waiting for them: see EventLog). */
