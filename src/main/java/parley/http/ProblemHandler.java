@@ -19,6 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
@@ -155,7 +158,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
    * down, starting, recovering or out of connections.
    */
   public static boolean databaseUnavailable(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t : causes(failure)) {
       if (t instanceof ClosedConnectionException || t instanceof ConnectionPoolTooBusyException
           || t instanceof TimeoutException || t instanceof IOException) {
         return true;
@@ -184,7 +187,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
    */
   private static boolean clientsChannelClosed(Throwable failure) {
     boolean closedChannel = false;
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t : causes(failure)) {
       if (t instanceof PgException || t instanceof ClosedConnectionException || t instanceof DatabaseDeadline
           || t.getClass().getName().startsWith("io.vertx.sqlclient")) {
         return false;
@@ -194,9 +197,20 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     return closedChannel;
   }
 
+  /**
+   * The failure and its causes, outermost first, each once: a chain that comes back on itself (a cause set with
+   * {@code initCause} to an exception further out) ends where it would repeat, rather than looping on the event loop.
+   */
+  static List<Throwable> causes(Throwable failure) {
+    List<Throwable> chain = new ArrayList<>();
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable t = failure; t != null && seen.add(t); t = t.getCause()) chain.add(t);
+    return chain;
+  }
+
   /** Whether the failure is a write's deadline that passed after its COMMIT was sent ({@link DatabaseDeadline}). */
   private static boolean maybeSaved(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+    for (Throwable t : causes(failure)) {
       if (t instanceof DatabaseDeadline deadline) return deadline.maybeSaved();
     }
     return false;
