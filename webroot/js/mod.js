@@ -40,8 +40,8 @@ let pendingTotal = 0;
 
 /** A post's title as a link, on a line of its own. */
 function postLine(postId, title) {
-  const link = h('a', { href: `/posts/${postId}`, class: 'post-title' }, title ?? 'A post');
-  if (!title && postId) knownTitle(postId).then((t) => { if (t) link.textContent = t; });
+  const link = h('a', { href: `/posts/${postId}`, class: 'post-title', title: title ?? null }, title ?? 'A post');
+  if (!title && postId) knownTitle(postId).then((t) => { if (t) link.textContent = link.title = t; });
   return h('p', { class: 'post-line' }, link);
 }
 

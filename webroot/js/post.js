@@ -159,11 +159,14 @@ function renderPostActions(p) {
         await del(`/api/posts/${postId}`);
         location.assign('/');
       } }, 'Delete post'));
+  } else if (p.hidden || p.pending) {
+    // Only its author and the moderators see a held post: nothing to report to them, and no comments to follow.
+    actions.append(...[blockButton(p.author?.username)].filter(Boolean));
   } else {
     actions.append(h('button', { type: 'button', id: 'report-post', onclick: () => report('post', p.id) }, 'Report post'),
-      blockButton(p.author?.username));
+      ...[blockButton(p.author?.username)].filter(Boolean));
   }
-  actions.append(followThreadButton(p));
+  if (me.username === p.author?.username || !(p.hidden || p.pending)) actions.append(followThreadButton(p));
   if (isMod) {
     actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, hidden: p.hidden, pending: p.pending,
       locked: p.locked }, { notice: flash, after: () => reload() }));
@@ -208,18 +211,31 @@ function notice(text) {
 let flashTimer;
 /**
  * A line about what just happened (a report sent, a moderator's action, a link copied): the same status line, shown
- * at the foot of the window for a few seconds, since the reader may be far down the thread from the post.
+ * at the foot of the window for a few seconds, since the reader may be far down the thread from the post. It covers
+ * what is under it, so a click on it or Escape puts it away sooner (a page review: ten seconds over the text).
  */
 function flash(text) {
   const line = $('post-notice');
   clearTimeout(flashTimer);
   line.textContent = text;
   line.classList.add('flash');
-  flashTimer = setTimeout(() => {
-    line.classList.remove('flash');
-    line.textContent = '';
-  }, 10000);
+  line.title = 'Click to dismiss';
+  flashTimer = setTimeout(unflash, 6000);
 }
+
+function unflash() {
+  const line = $('post-notice');
+  if (!line.classList.contains('flash')) return;
+  clearTimeout(flashTimer);
+  line.classList.remove('flash');
+  line.removeAttribute('title');
+  line.textContent = '';
+}
+
+$('post-notice').addEventListener('click', unflash);
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') unflash();
+});
 
 function editPost(p) {
   const form = h('form', { class: 'card', id: 'edit-post-form', novalidate: true },

@@ -8,18 +8,37 @@ const REASONS = { spam: 'as spam', harassment: 'as harassment', hate: 'as hate',
   off_topic: 'as off topic', other: 'for another reason' };
 const STATUS = { open: 'waiting for a moderator', dismissed: 'reviewed, no action needed', actioned: 'upheld: the content was removed' };
 
-/** The bio others read on the profile page (PATCH /api/me). */
+/** The username, the email and the bio others read on the profile page (PATCH /api/me, only what was changed). */
 function profileForm(user) {
   const form = $('profile-form');
-  form.elements.bio.value = user.bio ?? '';
-  $('profile-link').href = `/u/${encodeURIComponent(user.username)}`;
+  let saved = user;
+  const show = () => {
+    form.elements.username.value = saved.username;
+    form.elements.email.value = saved.email ?? '';
+    form.elements.bio.value = saved.bio ?? '';
+    $('profile-link').href = `/u/${encodeURIComponent(saved.username)}`;
+  };
+  show();
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
     $('profile-done').textContent = '';
+    const changes = {};
+    for (const name of ['username', 'email', 'bio']) {
+      const value = name === 'bio' ? form.elements[name].value : form.elements[name].value.trim();
+      if (value !== (saved[name] ?? '')) changes[name] = value;
+    }
+    if (Object.keys(changes).length === 0) {
+      $('profile-done').textContent = 'Nothing to save.';
+      return;
+    }
     try {
-      const saved = await patch('/api/me', { bio: form.elements.bio.value });
-      form.elements.bio.value = saved.bio ?? '';
+      saved = await patch('/api/me', changes);
+      show();
+      // The header names the member from the stored session: it follows a new username at once.
+      const stored = session.current();
+      if (stored) session.save({ ...stored, user: { ...stored.user, username: saved.username } });
+      document.querySelector('#nav .who a')?.replaceWith(userLink(saved.username));
       $('profile-done').textContent = 'Saved.';
     } catch (error) {
       showProblem(form, error);

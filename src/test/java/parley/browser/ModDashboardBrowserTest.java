@@ -621,6 +621,10 @@ class ModDashboardBrowserTest {
         + "z".repeat(150) + "|heldword','hold', " + mod.id() + ")");
     long held = api.comment(troll, postId, "heldword", null);
     assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", mod, null).status());
+    String longTitle = "A title of two hundred characters " + "that goes on and on ".repeat(9);
+    longTitle = longTitle.substring(0, 200);
+    long longPost = api.createPost(author, longTitle);
+    report(reader, "post", longPost, "off_topic", null);
 
     ChromeDriver page = browsers.open("phone");
     page.executeCdpCommand("Emulation.setDeviceMetricsOverride",
@@ -644,5 +648,16 @@ class ModDashboardBrowserTest {
     double search = ((Number) js(page,
         "return document.getElementById('site-search-q').getBoundingClientRect().width;")).doubleValue();
     assertTrue(search > 200, "the search box has the first row beside the brand (it once showed 'Sear'): " + search);
+    // A long title takes two lines of its card at most (a page review: eight), the whole of it in its tooltip; a long
+    // username is never broken across lines.
+    WebElement title = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#target-post-" + longPost + " .post-line .post-title")));
+    assertEquals(longTitle, title.getDomAttribute("title"));
+    double lines = ((Number) js(page, "const e = arguments[0]; return e.getBoundingClientRect().height"
+        + " / parseFloat(getComputedStyle(e).lineHeight);", title)).doubleValue();
+    assertTrue(lines <= 2.05, "the title takes " + lines + " lines");
+    assertEquals(0L, js(page, "return [...document.querySelectorAll('button.person')].filter(b => b.getClientRects()"
+        + ".length > 1 || b.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(b).lineHeight)).length;"),
+        "every name on one line");
   }
 }

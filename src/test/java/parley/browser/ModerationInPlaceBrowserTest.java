@@ -255,12 +255,20 @@ class ModerationInPlaceBrowserTest {
     waitFor(modPage, 5).withMessage("the moderator's page reloads with the post hidden")
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-meta"), "hidden by a moderator"));
     assertFalse(modPage.findElement(By.id("comment-form")).isDisplayed());
+    // Nothing to report to the moderators and no comments to follow: neither is offered on a held post.
+    assertTrue(modPage.findElements(By.id("report-post")).isEmpty(), "no Report on a hidden post");
+    assertTrue(modPage.findElements(By.id("follow-thread")).isEmpty(), "no Follow on a hidden post");
+    assertFalse(modPage.findElements(By.cssSelector("#post-actions [data-block='alice']")).isEmpty());
+    // Its author still chooses whether its comments notify them once it is back.
+    assertFalse(authorPage.findElements(By.id("follow-thread")).isEmpty());
 
     moderate(modPage, "#post-actions", "Restore");
     waitFor(authorPage, 2).withMessage("and come back when it is restored")
         .until(d -> d.findElement(By.id("comment-form")).isDisplayed());
     assertEquals(1, replyButtons(authorPage));
     assertFalse(authorPage.findElement(By.id("locked-note")).isDisplayed());
+    waitFor(modPage, 5).withMessage("the moderator's page offers Report and Follow again")
+        .until(d -> !d.findElements(By.id("report-post")).isEmpty() && !d.findElements(By.id("follow-thread")).isEmpty());
   }
 
   @Test
@@ -298,6 +306,10 @@ class ModerationInPlaceBrowserTest {
     assertTrue(ban.getString("until") != null, "seven days by default, not for good: " + ban);
     // Told at the foot of the window, where the moderator is: the status line is shown there for a while.
     assertEquals("fixed", modPage.findElement(By.id("post-notice")).getCssValue("position"));
+    // It covers what is under it, so a click puts it away before its time.
+    modPage.findElement(By.id("post-notice")).click();
+    assertEquals("", modPage.findElement(By.id("post-notice")).getText());
+    assertEquals("static", modPage.findElement(By.id("post-notice")).getCssValue("position"));
 
     // The banned member is told at the top of the page, at once, when the ban ends in their own time (not as an ISO
     // timestamp) and why, and is no longer offered what the ban refuses: commenting, replying, quoting, reporting,

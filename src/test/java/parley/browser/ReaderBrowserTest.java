@@ -374,6 +374,50 @@ class ReaderBrowserTest {
         "Bridges, rivers and the odd ferry."));
   }
 
+  /**
+   * The username and the email are changed in Settings too (a page review: only the API could): only what changed is
+   * sent, a name someone has is refused in the form with nothing changed, and the header follows a new name at once.
+   */
+  @Test
+  void theUsernameAndEmailAreChangedInSettingsAndATakenNameIsRefusedInTheForm() {
+    Session alice = api.register("alice");
+    api.register("bob");
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    page.get(base + "/settings");
+    WebElement username = waitFor(page, 10).until(
+        ExpectedConditions.visibilityOfElementLocated(By.id("profile-username")));
+    waitFor(page, 5).until(d -> "alice".equals(username.getDomProperty("value")));
+    WebElement email = page.findElement(By.id("profile-email"));
+    assertEquals(api.get("/api/me", alice).json().getString("email"), email.getDomProperty("value"));
+    WebElement save = page.findElement(By.cssSelector("#profile-form button[type=submit]"));
+
+    username.clear();
+    username.sendKeys("bob");
+    save.click();
+    // Next to the field it concerns, as every form's field errors are.
+    WebElement error = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(
+        By.id("profile-username-error")));
+    assertEquals("The username is already taken", error.getText());
+    assertEquals("true", username.getDomAttribute("aria-invalid"));
+    assertEquals("alice", api.get("/api/me", alice).json().getString("username"), "nothing changed");
+
+    username.clear();
+    username.sendKeys("alice_rivers");
+    email.clear();
+    email.sendKeys("alice.rivers@example.org");
+    save.click();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("profile-done"), "Saved."));
+    JsonObject now = api.get("/api/me", alice).json();
+    assertEquals("alice_rivers", now.getString("username"));
+    assertEquals("alice.rivers@example.org", now.getString("email"));
+    assertEquals("/u/alice_rivers", page.findElement(By.id("profile-link")).getDomAttribute("href"));
+    assertEquals("alice_rivers", page.findElement(By.cssSelector("#nav .who a")).getText());
+    page.navigate().refresh();
+    waitFor(page, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("nav"),
+        "Signed in as alice_rivers"));
+  }
+
   @Test
   void anUnknownPageIsAnHtmlPageWhileTheApiKeepsItsProblems() {
     WebDriver page = browsers.open("reader");
@@ -416,6 +460,19 @@ class ReaderBrowserTest {
     // The whole form in view, its button included (it sits below the sign-in form there).
     assertEquals(Boolean.TRUE, js(page, "const r = document.getElementById('register-form').getBoundingClientRect();"
         + "return r.top >= 0 && r.bottom <= innerHeight;"), "the register form is on the screen, whole");
+  }
+
+  /** On a wide screen the two forms stand side by side as equals (a page review: 2:1 squeezed Register). */
+  @Test
+  void onAWideScreenSignInAndRegisterAreSideBySideAndAsWide() {
+    WebDriver page = browsers.open("desktop");
+    page.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
+    page.get(base + "/login");
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("register-form")));
+    WebElement signIn = page.findElement(By.id("login-form"));
+    WebElement register = page.findElement(By.id("register-form"));
+    assertEquals(signIn.getRect().getY(), register.getRect().getY(), "side by side");
+    assertEquals(signIn.getRect().getWidth(), register.getRect().getWidth(), 2, "as wide as each other");
   }
 
   /**
