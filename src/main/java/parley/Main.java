@@ -256,7 +256,7 @@ public final class Main {
         draining, new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
         new ScoreBoard(vertx, database.background(), new EventLog(vertx, database.background(), commits), readCache),
         new SearchSlots(config.searchConcurrency()), readCache, accounts,
-        new PasswordHashing(vertx, config.passwordHashing()), new parley.comment.Comments.Writers());
+        new PasswordHashing(vertx, config.passwordHashing()), new parley.comment.CommentWriter.Writers());
     Gauge.builder("parley_search_in_flight", node.searches(), SearchSlots::inFlight)
         .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);
     Gauge.builder("parley_password_hashing_admitted", node.hashing(), PasswordHashing::admitted)

@@ -25,7 +25,7 @@ record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard conne
     PrometheusMeterRegistry meters, Pages.Templates pages, parley.vote.ScoreBoard scores,
     parley.search.SearchSlots searches, parley.readcache.ReadCache readCache,
     parley.account.AccountCache accounts, parley.account.PasswordHashing hashing,
-    parley.comment.Comments.Writers commentWriters) {
+    parley.comment.CommentWriter.Writers commentWriters) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

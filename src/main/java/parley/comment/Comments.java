@@ -23,26 +23,15 @@ import parley.report.Reports;
 import parley.screening.Screening;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Context;
-import io.vertx.core.Promise;
-import io.vertx.pgclient.PgException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import parley.screening.Filter;
 
-import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The comment feature's API for the rest of Parley: comments in PostgreSQL. Every write locks its post's row first
@@ -52,8 +41,6 @@ import java.util.concurrent.atomic.AtomicReference;
  * other, and no two writes can deadlock.
  */
 public final class Comments {
-
-  private static final Logger log = LoggerFactory.getLogger(Comments.class);
 
   /**
    * A new comment, in one statement: the thread's post row locked ($1, see {@link Threads#lockForComment}); then
@@ -91,48 +78,6 @@ public final class Comments {
         FROM r LEFT JOIN counted ON true LEFT JOIN c ON true LEFT JOIN users u ON u.id = c.author_id""".formatted(
       Threads.lockForComment("$1"), Visibility.restricted("pc", "parent_hidden"),
       Visibility.commenterBlocked("$3", "p.author_id", "pc.author_id"), Threads.countComment("$1", "$7", "accepted"),
-      Comment.COLUMNS);
-
-  /**
-   * A group of new comments, in one statement: {@link #ADD} for many comments at once, each comment one element of
-   * the arrays $1..$7 (post, parent or null, author, body, HTML, why it is held or null, count delta), in the
-   * group's order. The threads' post rows are locked first, in ascending id order ({@link Threads#lockForComments});
-   * then each comment is checked as ADD checks it (its parent read FOR SHARE, for the same reason); the accepted
-   * ones take their ids in the group's order (so a thread's comments are numbered in the order their events are),
-   * each thread's count moves once by its accepted comments, and they are inserted. One row per comment, in the
-   * group's order: {@code found} false when its post does not exist or was deleted, the comment columns null when
-   * it was refused, and {@code comment_count} the thread's count after the whole group.
-   */
-  private static final String ADD_MANY = """
-      WITH m AS (
-        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[])
-          WITH ORDINALITY AS m(post_id, parent_id, author_id, body, body_html, held_for, delta, n)),
-      p AS MATERIALIZED (%s),
-      r AS MATERIALIZED (
-        SELECT m.n, p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
-               pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked
-          FROM m JOIN p ON p.id = m.post_id LEFT JOIN LATERAL (
-            SELECT * FROM comments WHERE id = m.parent_id AND post_id = p.id FOR SHARE) pc ON true),
-      accepted AS MATERIALIZED (
-        SELECT ok.*, nextval('comments_id_seq') AS id FROM (
-          SELECT m.* FROM m JOIN r USING (n) WHERE NOT r.restricted AND NOT r.locked AND NOT r.blocked
-             AND (m.parent_id IS NULL OR (r.parent_found AND NOT r.parent_deleted AND NOT r.parent_hidden))
-           ORDER BY m.n) ok),
-      counted AS (%s),
-      c AS (
-        INSERT INTO comments (id, post_id, parent_id, author_id, body, body_html, pending_at, pending_reason)
-        OVERRIDING SYSTEM VALUE
-        SELECT id, post_id, parent_id, author_id, body, body_html, CASE WHEN held_for IS NOT NULL THEN now() END,
-               held_for
-          FROM accepted ORDER BY n
-        RETURNING *)
-      SELECT m.n, r.n IS NOT NULL AS found, r.post_author, r.locked, r.restricted, r.parent_found, r.parent_author,
-             r.parent_deleted, r.parent_hidden, r.blocked, counted.comment_count, %s
-        FROM m LEFT JOIN r USING (n) LEFT JOIN counted ON counted.post_id = m.post_id
-        LEFT JOIN accepted x ON x.n = m.n LEFT JOIN c ON c.id = x.id LEFT JOIN users u ON u.id = c.author_id
-       ORDER BY m.n""".formatted(
-      Threads.lockForComments("$1::bigint[]"), Visibility.restricted("pc", "parent_hidden"),
-      Visibility.commenterBlocked("m.author_id", "p.author_id", "pc.author_id"), Threads.countComments("accepted"),
       Comment.COLUMNS);
 
   /** Who a comment's arrival concerns besides its thread: the post's author and the parent comment's. */
@@ -228,63 +173,29 @@ public final class Comments {
   public record ThreadPage(List<Seen> comments, long seq) {
   }
 
-  /** New comments waiting for the node's group in flight, beyond which more are refused with a 503. */
-  static final int MAX_WAITING = 2_000;
-
   private final Pool pool;
   private final EventLog events;
   private final Screening screening;
   private final int maxGroup;
-  /** How long a new comment may wait for its group (PARLEY_DB_TIMEOUT, as for a pool connection) before a 503. */
-  private final long waitLimitMillis;
-  /** New comments waiting for the group in flight, oldest first (touched only from the writer's loop). */
-  private final ArrayDeque<Member> waiting = new ArrayDeque<>();
-  /** Whether a group is in flight (on the writer's loop). */
-  private boolean writing;
-  /** Told when no group is in flight any more: the writer's verticle stopping (on the writer's loop). */
-  private final List<Promise<Void>> whenIdle = new ArrayList<>();
-  /** Set once this verticle's server has closed: from then on it never becomes the node's writer. */
-  private volatile boolean stopped;
-  /** Set once its stop has ended: its context's timers are gone, so comments are no longer handed to it. */
-  private volatile boolean closed;
-  /** Whether its verticle's server listened, so its stop is awaited by the writer's. */
-  private volatile boolean counted;
-  /** The event-loop thread of the verticle this belongs to, the only one that may touch {@link #waiting}. */
-  private final Thread owner;
-  /** The verticle's context, where comments handed over from the node's other event loops are written. */
-  private final Context context;
-  private final Writers writers;
   private final Counter arrived;
-  private final Counter handedOver;
-  private final DistributionSummary groupSizes;
-  private final Counter oneByOne;
+  /** This verticle's part in the node's group commit: its groups if it is the node's writer, its hand-over if not. */
+  private final CommentWriter writer;
 
   /**
    * Comments read through {@code pool}, written through {@code events}' transactions and screened on the way in;
    * at most {@code maxGroup} new comments in one transaction (see {@link #insert}). Made on the HTTP verticle's
    * context and called only from it, as its routes are.
    */
-  public Comments(Pool pool, EventLog events, Screening screening, int maxGroup, java.time.Duration waitLimit,
-      MeterRegistry meters, Writers writers) {
+  public Comments(Pool pool, EventLog events, Screening screening, int maxGroup, Duration waitLimit,
+      MeterRegistry meters, CommentWriter.Writers writers) {
     this.pool = pool;
     this.events = events;
     this.screening = screening;
     this.maxGroup = maxGroup;
-    this.waitLimitMillis = Math.max(1, waitLimit.toMillis());
-    this.owner = Context.isOnEventLoopThread() ? Thread.currentThread() : null;
-    this.context = io.vertx.core.Vertx.currentContext();
-    this.writers = writers;
     // Registered once per node: every HTTP verticle's Comments counts into the same meters.
     this.arrived = Counter.builder("parley_comment_group_members")
         .description("New comments to write, in groups or (PARLEY_COMMENT_GROUP_SIZE 1) alone").register(meters);
-    this.handedOver = Counter.builder("parley_comment_group_handovers")
-        .description("New comments that arrived on another event loop than the node's writer's, and were handed to it")
-        .register(meters);
-    this.groupSizes = DistributionSummary.builder("parley_comment_group_size")
-        .description("New comments per group transaction").register(meters);
-    this.oneByOne = Counter.builder("parley_comment_group_fallbacks")
-        .description("Groups whose transaction failed as a whole, their comments then written one by one")
-        .register(meters);
+    this.writer = new CommentWriter(events, screening, maxGroup, waitLimit, meters, writers, this::insertAlone);
   }
 
   Pool pool() {
@@ -295,11 +206,10 @@ public final class Comments {
    * Writes a new comment: published at once (to the thread, the post's and parent's authors and the moderators), or,
    * when screening holds it, pending (to the moderators' queue and its author only, and not counted).
    *
-   * <p><b>Group commit.</b> The node writes at most one group of new comments at a time, on one event loop (the
-   * {@link Writers writer}'s: a comment that arrives on another is handed to it, and answered back on its own). A
+   * <p><b>Group commit</b> ({@link CommentWriter}). The node writes at most one group of new comments at a time, on
+   * one event loop (the writer's: a comment that arrives on another is handed to it, and answered back on its own). A
    * comment that arrives while none is in flight starts one at once, alone; comments that arrive while one is in
-   * flight wait for it and then go together, up to {@code maxGroup} of them, in one transaction
-   * ({@link #writeGroup}) whose statements each serve the whole group, so PostgreSQL pays for each statement, and the
+   * flight wait for it and then go together, up to {@code maxGroup} of them, in one transaction whose statements each serve the whole group, so PostgreSQL pays for each statement, and the
    * durable commit, once per group rather than once per comment. Each comment still gets its own answer: its own refusal, in the order a
    * comment alone would get it, changes nothing of the others'; its answer is given once the group's transaction has
    * ended (committed, or rolled back when it wrote nothing). A group whose transaction fails as a whole (a deadlock
@@ -313,148 +223,22 @@ public final class Comments {
     // its connection idle, while the writer's one loop rendered every comment of the group.
     long arrivedNanos = System.nanoTime();
     return Mentions.render(pool, input.body()).compose(rendered -> {
+      arrived.increment();
       if (maxGroup == 1) {
-        arrived.increment();
         return insertAlone(postId, author, input, rendered, claim, arrivedNanos);
       }
-      Comments writer = writers.writer(this);
-      if (writer != this) return writer.handedOver(postId, author, input, rendered, claim, arrivedNanos);
-      return grouped(postId, author, input, rendered, claim, arrivedNanos);
+      return writer.insert(postId, author, input, rendered, claim, arrivedNanos);
     });
-  }
-
-  /** {@link #insert} on the writer's loop, for a comment that arrived at {@code arrivedNanos}. */
-  private Future<Comment> grouped(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
-      Idempotency.Claim<Comment> claim, long arrivedNanos) {
-    arrived.increment();
-    onOwnLoop();
-    Member member = new Member(postId, author, input, rendered, claim, Promise.promise(), arrivedNanos);
-    if (writing) {
-      if (waiting.size() >= MAX_WAITING) {
-        return Future.failedFuture(
-            Problem.unavailable("Too many comments are waiting to be written: try again in a moment.", 1));
-      }
-      waiting.addLast(member);
-      // A comment behind a group that is stuck (its thread's row held by another writer) gets what one waiting for a
-      // pool connection gets: a 503 after PARLEY_DB_TIMEOUT, with nothing written; not a wait without end.
-      io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
-      if (context != null) {
-        context.owner().setTimer(waitLimitMillis, id -> {
-          if (waiting.remove(member)) {
-            member.done.fail(Problem.unavailable("The database is busy; try again shortly.", 1));
-          }
-        });
-      }
-    } else {
-      writing = true;
-      run(List.of(member));
-    }
-    return member.done.future();
-  }
-
-  /**
-   * A comment from another event loop of the node, written in this one's groups; its answer goes back to the loop it
-   * came from (its request's). One writer per node: when each event loop wrote its own groups, two groups at once
-   * nearly always shared a row (a thread's post, an author's topic counter), so one waited for the other's commit
-   * and the node wrote fewer comments a second with two loops than with one (docs/benchmarks/P5-round-trips.md).
-   */
-  private Future<Comment> handedOver(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
-      Idempotency.Claim<Comment> claim, long arrivedNanos) {
-    handedOver.increment();
-    // Its deadline and its wait for a group count from its arrival, the hop to the writer's (busier) loop included.
-    Context caller = io.vertx.core.Vertx.currentContext();
-    Promise<Comment> answer = Promise.promise();
-    context.runOnContext(v -> {
-      Future<Comment> written;
-      try {
-        written = grouped(postId, author, input, rendered, claim, arrivedNanos);
-      } catch (RuntimeException e) {
-        // Thrown rather than failed: still the caller's answer, not a request left waiting.
-        written = Future.failedFuture(e);
-      }
-      written.onComplete(done -> {
-        if (caller == null) {
-          answer.handle(done);
-        } else {
-          caller.runOnContext(w -> answer.handle(done));
-        }
-      });
-    });
-    return answer.future();
   }
 
   /** Called by the HTTP verticle once its server listens: from then on the writer's stop waits for its own. */
   public void serving() {
-    onOwnLoop();
-    if (owner == null || counted) return;
-    counted = true;
-    writers.joined();
+    writer.serving();
   }
 
-  /**
-   * Called by the HTTP verticle once its server has closed, before its context ends. The writer's verticle stops
-   * last: its loop carries the node's groups and the timers that bound them (a waiting comment's wait limit, a
-   * group's request deadline), which end with its context. So for the writer this completes only once every other
-   * HTTP verticle's server has closed and its last group has ended, or after {@code bound} (the shutdown grace and a
-   * request deadline: the other servers close within the one and a group ends within the other); for any other at
-   * once. A request that was still on its way when its server was closed under it may yet hand a comment over
-   * after that: once the writer's stop has ended, such a comment is written on its own loop instead.
-   */
-  public Future<Void> stop(java.time.Duration bound) {
-    // Not checked to be on its loop: a stop that threw would leave the node's database open.
-    stopped = true;
-    if (!counted) return Future.succeededFuture();
-    Future<Void> othersClosed = writers.left();
-    if (writers.writer.get() != this) return Future.succeededFuture();
-    Promise<Void> done = Promise.promise();
-    long backstop = context.owner().setTimer(Math.max(1, bound.toMillis()), t -> {
-      if (done.tryComplete()) {
-        log.warn("Stopped writing new comments after {} s without the other loops' servers closed or the last group "
-            + "ended", bound.toSeconds());
-      }
-    });
-    othersClosed.onComplete(v -> context.runOnContext(w -> {
-      if (writing) {
-        whenIdle.add(done);
-      } else {
-        done.tryComplete();
-      }
-    }));
-    return done.future().onComplete(v -> {
-      closed = true;
-      context.owner().cancelTimer(backstop);
-    });
-  }
-
-  /**
-   * Which of a node's {@link Comments} (one per HTTP verticle) writes every new comment of the node in its groups: the
-   * first that writes one; and how many HTTP verticles still serve, so that the writer's stops last.
-   */
-  public static final class Writers {
-
-    private final AtomicReference<Comments> writer = new AtomicReference<>();
-    private final AtomicInteger serving = new AtomicInteger();
-    private final Promise<Void> allClosed = Promise.promise();
-
-    Comments writer(Comments candidate) {
-      Comments chosen = writer.get();
-      if (chosen != null) return chosen.closed ? candidate : chosen;
-      // Only one made on an event loop can write groups (its context runs them), and not one whose verticle has
-      // stopped (its context's timers are gone); either writes its own.
-      if (candidate.context == null || candidate.owner == null || candidate.stopped) return candidate;
-      writer.compareAndSet(null, candidate);
-      return writer.get();
-    }
-
-    void joined() {
-      serving.incrementAndGet();
-    }
-
-    /** One HTTP verticle's server closed; completes once every one's has. */
-    Future<Void> left() {
-      if (serving.decrementAndGet() <= 0) allClosed.tryComplete();
-      return allClosed.future();
-    }
+  /** Called by the HTTP verticle once its server has closed, before its context ends ({@link CommentWriter#stop}). */
+  public Future<Void> stop(Duration bound) {
+    return writer.stop(bound);
   }
 
   /**
@@ -462,285 +246,7 @@ public final class Comments {
    * comments from every loop): the live side yields its loop to it as to a request of its own. Read on that loop.
    */
   public boolean groupInFlight() {
-    return writing;
-  }
-
-  /** The waiting comments are not thread-safe: a caller on another thread would race this verticle's. */
-  private void onOwnLoop() {
-    if (owner != null && Thread.currentThread() != owner) {
-      throw new IllegalStateException("Comments used off its verticle's event loop, on " + Thread.currentThread());
-    }
-  }
-
-  /** Writes a group, then the comments that arrived meanwhile, until none wait. */
-  private void run(List<Member> group) {
-    groupSizes.record(group.size());
-    writeGroup(group).onComplete(ignored -> {
-      onOwnLoop();
-      List<Member> next = nextGroup();
-      if (next.isEmpty()) {
-        writing = false;
-        whenIdle.forEach(Promise::tryComplete);
-        whenIdle.clear();
-      } else {
-        run(next);
-      }
-    });
-  }
-
-  /**
-   * The next group: the oldest waiting comments, at most {@code maxGroup}, leaving in place (for a later group) any
-   * whose Idempotency-Key one already taken has.
-   */
-  private List<Member> nextGroup() {
-    List<Member> group = new ArrayList<>();
-    Set<String> keys = new HashSet<>();
-    for (Iterator<Member> it = waiting.iterator(); it.hasNext() && group.size() < maxGroup; ) {
-      Member member = it.next();
-      Idempotency.Key key = member.claim.key();
-      if (key != null && !keys.add(key.userId() + " " + key.key())) continue;
-      group.add(member);
-      it.remove();
-    }
-    return group;
-  }
-
-  /**
-   * One group's transaction ({@link Group}), then each comment's answer; if the transaction failed as a whole with an
-   * error from PostgreSQL (which rolled it back), each comment again in its own transaction, one after the other.
-   * Any other failure (the connection lost, so whether it committed is unknown) is every comment's answer, as it
-   * would be a lone comment's.
-   */
-  private Future<Void> writeGroup(List<Member> members) {
-    Group group = new Group(members);
-    // The request deadline counts from when the group's oldest comment arrived, not from when the group began: a
-    // comment that waited behind a stuck group must not then get a whole deadline of its own (it was answered up to
-    // PARLEY_DB_TIMEOUT past PARLEY_DB_DEADLINE in a frozen database; a probe, 2026-12-03).
-    long oldest = members.stream().mapToLong(Member::arrivedNanos).min().orElse(System.nanoTime());
-    return events.transaction(group, group::write, oldest)
-        .transform(ar -> {
-          if (ar.succeeded()) {
-            ar.result().settle();
-            return Future.<Void>succeededFuture();
-          }
-          if (ar.cause() instanceof NothingWritten nothing) {
-            nothing.outcome.settle();
-            return Future.<Void>succeededFuture();
-          }
-          if (!(ar.cause() instanceof PgException) || members.size() == 1) {
-            members.forEach(member -> member.done.tryFail(ar.cause()));
-            return Future.<Void>succeededFuture();
-          }
-          oneByOne.increment();
-          log.warn("A group of {} comments failed as a whole ({}); writing them one by one", members.size(),
-              ar.cause().toString());
-          Future<Void> chain = Future.succeededFuture();
-          for (Member member : members) {
-            chain = chain.compose(v -> insertAlone(member.postId, member.author, member.input, member.rendered,
-                    member.claim, member.arrivedNanos)
-                .onComplete(member.done).transform(done -> Future.<Void>succeededFuture()));
-          }
-          return chain;
-        });
-  }
-
-  /** A new comment waiting for its group, and what its caller is told. */
-  private record Member(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
-      Idempotency.Claim<Comment> claim, Promise<Comment> done, long arrivedNanos) {
-  }
-
-  /** What became of each comment of a group: written, refused, or its key already another request's. */
-  private static final class Outcome {
-    final List<Member> members;
-    final Comment[] written;
-    final RuntimeException[] refused;
-
-    Outcome(List<Member> members) {
-      this.members = members;
-      this.written = new Comment[members.size()];
-      this.refused = new RuntimeException[members.size()];
-    }
-
-    boolean anyWritten() {
-      for (Comment comment : written) {
-        if (comment != null) return true;
-      }
-      return false;
-    }
-
-    void settle() {
-      for (int i = 0; i < members.size(); i++) {
-        if (written[i] != null) {
-          members.get(i).done.tryComplete(written[i]);
-        } else {
-          members.get(i).done.tryFail(refused[i]);
-        }
-      }
-    }
-  }
-
-  /** A group in which every comment was refused: its transaction rolls back, and each gets its refusal. */
-  private static final class NothingWritten extends RuntimeException {
-    final Outcome outcome;
-
-    NothingWritten(Outcome outcome) {
-      super("every comment of the group was refused", null, false, false);
-      this.outcome = outcome;
-    }
-  }
-
-  /**
-   * One group's transaction, in three round trips as a lone comment's (see {@link #insertAlone}), each statement for
-   * the whole group: BEGIN, the keys' claim ({@link Idempotency#claimAll}), the moderators' filters (one read), and
-   * a new account's count per young author; then the comments ({@link #ADD_MANY});
-   * then every comment's events (one statement, {@link EventLog.Outbox#publishWrites}), the answers stored and the
-   * refused comments' keys given back (one statement), and COMMIT. It is the group's {@link Idempotency.Claim}: its
-   * keys are claimed first and their answers stored last.
-   */
-  private final class Group implements Idempotency.Claim<Outcome> {
-    private final List<Member> members;
-    private Future<Set<Idempotency.Key>> claimed = Future.succeededFuture(Set.of());
-
-    Group(List<Member> members) {
-      this.members = members;
-    }
-
-    @Override
-    public Future<Void> take(SqlConnection conn) {
-      List<Idempotency.Key> keys = new ArrayList<>();
-      for (Member member : members) {
-        if (member.claim.key() != null) keys.add(member.claim.key());
-      }
-      claimed = Idempotency.claimAll(conn, keys);
-      return claimed.mapEmpty();
-    }
-
-    @Override
-    public Future<Void> store(SqlConnection conn, Outcome outcome) {
-      Set<Idempotency.Key> keys = claimed.result();
-      List<Idempotency.Key> answered = new ArrayList<>();
-      List<Idempotency.Reply> replies = new ArrayList<>();
-      List<Idempotency.Key> released = new ArrayList<>();
-      for (int i = 0; i < members.size(); i++) {
-        Idempotency.Claim<Comment> claim = members.get(i).claim;
-        if (claim.key() == null || !keys.contains(claim.key())) continue;
-        if (outcome.written[i] != null) {
-          answered.add(claim.key());
-          replies.add(claim.reply(outcome.written[i]));
-        } else {
-          released.add(claim.key());
-        }
-      }
-      return Idempotency.storeAll(conn, answered, replies, released);
-    }
-
-    /** The group's reads, then its comments and their events; fails with {@link NothingWritten} if all are refused. */
-    Future<Outcome> write(EventLog.Outbox box) {
-      SqlConnection conn = box.connection();
-      Outcome outcome = new Outcome(members);
-      boolean anyScreened = members.stream().anyMatch(member -> !member.author.isModerator());
-      Future<List<Filter>> filters = anyScreened ? screening.filters(conn) : Future.succeededFuture(List.of());
-      List<Future<Screening.Verdict>> verdicts = new ArrayList<>(members.size());
-      for (Member member : members) {
-        verdicts.add(screening.screen(conn, member.author, Screening.Kind.COMMENT, member.input.body(), filters,
-            Future.succeededFuture(member.rendered.links())));
-      }
-      return claimed.compose(keys -> Future.join(verdicts).otherwiseEmpty()
-          .compose(v -> {
-            List<Integer> candidates = new ArrayList<>();
-            for (int i = 0; i < members.size(); i++) {
-              Member member = members.get(i);
-              Future<Screening.Verdict> verdict = verdicts.get(i);
-              if (member.claim.key() != null && !keys.contains(member.claim.key())) {
-                outcome.refused[i] = Idempotency.alreadyClaimed();
-              } else if (verdict.failed() && verdict.cause() instanceof Problem refusal) {
-                outcome.refused[i] = refusal;
-              } else if (verdict.failed()) {
-                // Not a refusal: a statement failed, and the transaction with it.
-                return Future.<Outcome>failedFuture(verdict.cause());
-              } else {
-                candidates.add(i);
-              }
-            }
-            if (candidates.isEmpty()) return Future.<Outcome>failedFuture(new NothingWritten(outcome));
-            return add(box, outcome, candidates, verdicts);
-          }));
-    }
-
-    /** The candidates' one statement, then each one's refusal or events. */
-    private Future<Outcome> add(EventLog.Outbox box, Outcome outcome, List<Integer> candidates,
-        List<Future<Screening.Verdict>> verdicts) {
-      int size = candidates.size();
-      Long[] posts = new Long[size];
-      Long[] parents = new Long[size];
-      Long[] authors = new Long[size];
-      String[] bodies = new String[size];
-      String[] htmls = new String[size];
-      String[] held = new String[size];
-      Integer[] deltas = new Integer[size];
-      for (int k = 0; k < size; k++) {
-        int i = candidates.get(k);
-        Member member = members.get(i);
-        Screening.Verdict verdict = verdicts.get(i).result();
-        posts[k] = member.postId;
-        parents[k] = member.input.parentId();
-        authors[k] = member.author.id();
-        bodies[k] = member.input.body();
-        htmls[k] = member.rendered.html();
-        held[k] = verdict.heldFor();
-        deltas[k] = verdict.held() ? 0 : 1;
-      }
-      Tuple args = Tuple.of(posts, parents, authors, bodies, htmls, held).addValue(deltas);
-      return box.connection().preparedQuery(ADD_MANY).execute(args).compose(rows -> {
-        List<Row> inOrder = new ArrayList<>(size);
-        rows.forEach(inOrder::add);
-        // Each thread's count after each of its comments: its count after the group, less its later comments.
-        Map<Long, Integer> later = new HashMap<>();
-        int[] counts = new int[size];
-        for (int k = size - 1; k >= 0; k--) {
-          Row row = inOrder.get(k);
-          if (row.getLong("id") == null || row.getBoolean("pending")) continue;
-          int after = later.getOrDefault(posts[k], 0);
-          counts[k] = row.getInteger("comment_count") - after;
-          later.put(posts[k], after + 1);
-        }
-        List<List<Publication>> writes = new ArrayList<>();
-        for (int k = 0; k < size; k++) {
-          int i = candidates.get(k);
-          Member member = members.get(i);
-          try {
-            Comment comment = accepted(inOrder.get(k), member.author, member.input.parentId());
-            writes.add(publications(comment, inOrder.get(k), verdicts.get(i).result(), counts[k]));
-            outcome.written[i] = comment;
-          } catch (Problem refusal) {
-            outcome.refused[i] = refusal;
-          }
-        }
-        if (!outcome.anyWritten()) return Future.failedFuture(new NothingWritten(outcome));
-        // Not awaited: the transaction stores the answers and sends COMMIT behind them, and waits for them itself.
-        box.publishWrites(writes);
-        return Future.succeededFuture(outcome);
-      });
-    }
-  }
-
-  /** The comment one of ADD_MANY's rows wrote, or its refusal, in the order a lone comment's come. */
-  private static Comment accepted(Row row, Principal author, Long parentId) {
-    if (!row.getBoolean("found")) throw Problem.notFound("No such post.");
-    takesComments(row, author);
-    parentAuthor(row, parentId);
-    return Comment.fromRow(row);
-  }
-
-  /** A written comment's events: held for review, or published with its thread's count after it. */
-  private static List<Publication> publications(Comment comment, Row row, Screening.Verdict verdict, int count) {
-    if (comment.pending()) {
-      return List.of(Publication.of(EventType.COMMENT_PENDING, comment.authorId(), comment.toJson())
-          .forModerators(comment.toJson().put("pendingReason", verdict.heldFor())));
-    }
-    List<Publication> out = created(comment, row.getLong("post_author"), parentAuthor(row, comment.parentId()));
-    out.add(Threads.stats(comment.postId(), count));
-    return out;
+    return writer.groupInFlight();
   }
 
   /**
@@ -756,7 +262,7 @@ public final class Comments {
    * a locked thread (409), a bad parent (422, or 409 when it was removed), blocked (403); a refused comment writes
    * nothing, and its transaction rolls back.
    */
-  private Future<Comment> insertAlone(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
+  Future<Comment> insertAlone(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
       Idempotency.Claim<Comment> claim, long arrivedNanos) {
     return events.transaction(claim, box -> screening.screen(box.connection(), author, Screening.Kind.COMMENT,
             input.body(), rendered.links())
@@ -791,7 +297,7 @@ public final class Comments {
    * Refuses a comment on a thread that takes none: a hidden or pending post (a 404 for those who may not know it
    * exists; its author and moderators, who can read it, are told why, as a vote on it is), then a locked one.
    */
-  private static void takesComments(Row row, Principal author) {
+  static void takesComments(Row row, Principal author) {
     if (row.getBoolean("restricted")) {
       if (!Visibility.seesHidden(author, row.getLong("post_author"))) throw Problem.notFound("No such post.");
       throw Problem.conflict("This post is hidden or waiting for review: it takes no comments.");
@@ -803,7 +309,7 @@ public final class Comments {
    * Checks the parent is a live comment on the same post and that neither it nor the post is by someone who blocked
    * the commenter; returns the parent's author (to notify), or null for a top-level comment.
    */
-  private static Long parentAuthor(Row row, Long parentId) {
+  static Long parentAuthor(Row row, Long parentId) {
     if (parentId != null) {
       if (!row.getBoolean("parent_found")) throw Problem.invalid("parentId", "must be a comment on this post");
       if (row.getBoolean("parent_deleted") || row.getBoolean("parent_hidden")) {
@@ -819,7 +325,7 @@ public final class Comments {
    * A comment's arrival: for its thread and the moderators, and for the post's author and the parent comment's
    * (never the commenter themselves).
    */
-  private static List<Publication> created(Comment comment, long postAuthor, Long parentAuthor) {
+  static List<Publication> created(Comment comment, long postAuthor, Long parentAuthor) {
     JsonObject json = comment.toJson();
     Set<Long> notify = new HashSet<>();
     notify.add(postAuthor);
