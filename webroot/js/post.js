@@ -233,8 +233,9 @@ function unflash() {
 }
 
 $('post-notice').addEventListener('click', unflash);
+// Only an Escape nothing else took: one that closes a menu (ui.js) or a dialog leaves the notice be.
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape') unflash();
+  if (e.key === 'Escape' && !e.defaultPrevented && !document.querySelector('dialog[open]')) unflash();
 });
 
 function editPost(p) {

@@ -34,6 +34,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -106,6 +107,8 @@ public final class CommentWriter {
   private final long waitLimitMillis;
   /** New comments waiting for the group in flight, oldest first (touched only from the writer's loop). */
   private final ArrayDeque<Member> waiting = new ArrayDeque<>();
+  /** {@link #waiting}'s size as last changed, for the node's other loops to read ({@link #refusesMore}). */
+  private volatile int waitingNow;
   /** Whether a group is in flight (on the writer's loop). */
   private boolean writing;
   /** Told when no group is in flight any more: the writer's verticle stopping (on the writer's loop). */
@@ -159,24 +162,44 @@ public final class CommentWriter {
     return grouped(postId, author, input, rendered, claim, arrivedNanos);
   }
 
+  /**
+   * Whether the node's writer already has {@link #MAX_WAITING} comments waiting, read from any loop: a comment that
+   * arrives then is refused before its Markdown is rendered, so an overloaded node does no work it then throws away.
+   * (A hint: the writer's own check, on its loop, is the one that holds.)
+   */
+  boolean refusesMore() {
+    CommentWriter chosen = writers.writer.get();
+    return chosen != null && !chosen.closed && chosen.waitingNow >= MAX_WAITING;
+  }
+
+  static Problem tooManyWaiting() {
+    return Problem.unavailable("Too many comments are waiting to be written: try again in a moment.", 1);
+  }
+
+  private static Problem busy() {
+    return Problem.unavailable("The database is busy; try again shortly.", 1);
+  }
+
   /** {@link #insert} on the writer's loop. */
   private Future<Comment> grouped(long postId, Principal author, CommentInput input, Markdown.Rendered rendered,
       Idempotency.Claim<Comment> claim, long arrivedNanos) {
     onOwnLoop();
     Member member = new Member(postId, author, input, rendered, claim, Promise.promise(), arrivedNanos);
     if (writing) {
-      if (waiting.size() >= MAX_WAITING) {
-        return Future.failedFuture(
-            Problem.unavailable("Too many comments are waiting to be written: try again in a moment.", 1));
-      }
-      waiting.addLast(member);
+      if (waiting.size() >= MAX_WAITING) return Future.failedFuture(tooManyWaiting());
       // A comment behind a group that is stuck (its thread's row held by another writer) gets what one waiting for a
-      // pool connection gets: a 503 after PARLEY_DB_TIMEOUT, with nothing written; not a wait without end.
+      // pool connection gets: a 503 PARLEY_DB_TIMEOUT after it arrived, with nothing written; not a wait without
+      // end. Counted from its arrival: its rendering (its mentions' lookup) and its hand-over came first.
+      long left = waitLimitMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - arrivedNanos);
+      if (left <= 0) return Future.failedFuture(busy());
+      waiting.addLast(member);
+      waitingNow = waiting.size();
       Context context = Vertx.currentContext();
       if (context != null) {
-        context.owner().setTimer(waitLimitMillis, id -> {
+        context.owner().setTimer(left, id -> {
           if (waiting.remove(member)) {
-            member.done.fail(Problem.unavailable("The database is busy; try again shortly.", 1));
+            waitingNow = waiting.size();
+            member.done.fail(busy());
           }
         });
       }
@@ -337,6 +360,7 @@ public final class CommentWriter {
       group.add(member);
       it.remove();
     }
+    waitingNow = waiting.size();
     return group;
   }
 

@@ -222,6 +222,7 @@ public final class Comments {
     // connection of its own, when it has any): inside the group's transaction the threads' rows would stay locked, and
     // its connection idle, while the writer's one loop rendered every comment of the group.
     long arrivedNanos = System.nanoTime();
+    if (maxGroup > 1 && writer.refusesMore()) return Future.failedFuture(CommentWriter.tooManyWaiting());
     return Mentions.render(pool, input.body()).compose(rendered -> {
       arrived.increment();
       if (maxGroup == 1) {
