@@ -8,7 +8,10 @@ const REASONS = { spam: 'as spam', harassment: 'as harassment', hate: 'as hate',
   off_topic: 'as off topic', other: 'for another reason' };
 const STATUS = { open: 'waiting for a moderator', dismissed: 'reviewed, no action needed', actioned: 'upheld: the content was removed' };
 
-/** The username, the email and the bio others read on the profile page (PATCH /api/me, only what was changed). */
+/**
+ * The username, the email and the bio others read on the profile page (PATCH /api/me, only what was changed; a new
+ * username or email with the current password).
+ */
 function profileForm(user) {
   const form = $('profile-form');
   let saved = user;
@@ -32,8 +35,11 @@ function profileForm(user) {
       $('profile-done').textContent = 'Nothing to save.';
       return;
     }
+    // What signs you in changes only with your password (the server says so if it is missing or wrong).
+    if (form.elements.currentPassword.value) changes.currentPassword = form.elements.currentPassword.value;
     try {
       saved = await patch('/api/me', changes);
+      form.elements.currentPassword.value = '';
       show();
       // The header names the member from the stored session: it follows a new username at once.
       const stored = session.current();

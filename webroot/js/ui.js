@@ -196,6 +196,7 @@ export function renderHeader() {
     } }, 'Sign out'));
     startBadge(s, count, unreadWord);
     showBan();
+    followAccount();
     // The link to the page one is on says so (and a phone leaves it out, to keep the header to two rows).
     for (const a of nav.querySelectorAll('a')) if (a.pathname === location.pathname) a.setAttribute('aria-current', 'page');
   } else if (location.pathname !== '/login') {
@@ -209,6 +210,22 @@ let meAnswer = null;
 export function me() {
   meAnswer ??= get('/api/me');
   return meAnswer;
+}
+
+/**
+ * The stored session names the member and their role as they were at sign-in, and pages decide from it what is
+ * theirs (Edit on their own post, the moderators' tools): a rename made on another device, or a role an admin
+ * changed, would leave this one offering the wrong things (and linking to a profile name anyone may now take) until
+ * the next sign-in. So once the server has said who the member is, a difference is saved and the page loaded again.
+ */
+function followAccount() {
+  me().then((user) => {
+    const stored = session.current();
+    if (!stored?.user || !user) return;
+    if (stored.user.username === user.username && stored.user.role === user.role) return;
+    session.save({ ...stored, user: { ...stored.user, username: user.username, role: user.role } });
+    location.reload();
+  }).catch(() => {});
 }
 
 /**

@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
  * A validated change to one's own account: each field null when it stays as it is. For {@code bio} and
  * {@code image}, an empty string clears the field (RealWorld clients send "" or null to clear, so both are read so).
  */
-public record AccountChange(String username, String email, String password, String bio, String image) {
+public record AccountChange(String username, String email, String password, String bio, String image,
+    String currentPassword) {
 
   static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{3,30}");
   /** A character of a local part: RFC 5322's atext, with the letters, digits and marks of every script (RFC 6531). */
@@ -38,8 +39,10 @@ public record AccountChange(String username, String email, String password, Stri
     String bio = fields.isNull("bio") ? "" : fields.optionalText("bio", 0, MAX_BIO, true);
     String image = fields.isNull("image") ? "" : fields.optionalText("image", 0, MAX_IMAGE, true);
     if (image != null && !image.isEmpty()) fields.webLink("image", image);
+    // Asked for when the change is to what signs the account in (see Accounts.update); never stored.
+    String currentPassword = fields.optionalText("currentPassword", 1, 128, false);
     fields.check();
-    return new AccountChange(username, email, password, bio, image);
+    return new AccountChange(username, email, password, bio, image, currentPassword);
   }
 
   /** What to store for bio or image: null for "" (cleared). */

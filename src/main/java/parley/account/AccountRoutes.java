@@ -140,10 +140,10 @@ public final class AccountRoutes {
   /** Changes one's own bio and image (and username or email); a password goes through PUT /api/me/password. */
   private void update(RoutingContext ctx) {
     Principal me = Principal.active(ctx);
-    Fields fields = Fields.of(ctx).only("username", "email", "bio", "image", "password");
+    Fields fields = Fields.of(ctx).only("username", "email", "bio", "image", "password", "currentPassword");
     if (fields.has("password")) fields.error("password", "change it with PUT /api/me/password");
     AccountChange change = AccountChange.from(fields);
-    accounts.update(me.id(), change)
+    accounts.update(me, change, ClientIp.of(ctx, trustedProxies))
         .onSuccess(session -> ctx.json(session.user().toJson()))
         .onFailure(ctx::fail);
   }

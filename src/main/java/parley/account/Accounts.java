@@ -250,22 +250,8 @@ public final class Accounts {
    * session is returned for this device. A wrong current password counts as a failed login.
    */
   public Future<Session> changePassword(Principal me, String current, String next, String ip) {
-    String account = LoginThrottle.account(me.id(), me.createdAt());
-    return logins.waitSeconds(account, ip)
-        .compose(wait -> {
-          if (wait > 0) throw RateLimiter.tooMany(wait);
-          return passwordHash(me.id());
-        })
-        .compose(hash -> {
-          String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
-          return passwords.verify(current, stored).compose(ok -> {
-            if (!ok) {
-              return logins.failed(account).transform(v -> Future.<String>failedFuture(
-                  Problem.invalid("currentPassword", "is not your current password")));
-            }
-            return passwords.hash(next);
-          }).compose(newHash -> changePassword(me.id(), stored, newHash));
-        })
+    return verifyCurrent(me, current, ip)
+        .compose(stored -> passwords.hash(next).compose(newHash -> changePassword(me.id(), stored, newHash)))
         .map(changed -> {
           User user = changed.orElseThrow(() -> Problem.conflict("The password was changed meanwhile; try again."));
           cache.changed(AccountChanged.of(me.id()));
@@ -339,11 +325,49 @@ public final class Accounts {
   }
 
   /**
-   * Changes the caller's own account: any of username, email, password, bio and image (see {@link AccountChange}).
-   * A new password ends every other token, as {@link #changePassword} does; the session returned carries a token
-   * that is valid afterwards either way.
+   * The caller's current password checked, as a sign-in checks it: throttled per account and address, a wrong one
+   * counted as a failed login (400 on {@code currentPassword}); its stored hash when right.
    */
-  public Future<Session> update(long userId, AccountChange change) {
+  private Future<String> verifyCurrent(Principal me, String current, String ip) {
+    String account = LoginThrottle.account(me.id(), me.createdAt());
+    return logins.waitSeconds(account, ip)
+        .compose(wait -> {
+          if (wait > 0) throw RateLimiter.tooMany(wait);
+          return passwordHash(me.id());
+        })
+        .compose(hash -> {
+          String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
+          return passwords.verify(current, stored).compose(ok -> ok ? Future.succeededFuture(stored)
+              : logins.failed(account).transform(v -> Future.<String>failedFuture(
+                  Problem.invalid("currentPassword", "is not your current password"))));
+        });
+  }
+
+  /**
+   * Changes the caller's own account: any of username, email, password, bio and image (see {@link AccountChange}).
+   * A change to what signs the account in (a new username or email, other than in letter case, or a new password)
+   * needs the current password too, checked as {@link #changePassword} checks it: a token alone, copied from a
+   * browser, must not be enough to take the account over for good (sign-in names changed, the owner locked out). A
+   * new password ends every other token, as {@link #changePassword} does; the session returned carries a token that
+   * is valid afterwards either way.
+   */
+  public Future<Session> update(Principal me, AccountChange change, String ip) {
+    if (change.username() == null && change.email() == null && change.password() == null) {
+      return apply(me.id(), change);
+    }
+    return me(me.id()).compose(user -> {
+      boolean signIn = change.password() != null
+          || (change.username() != null && !change.username().equalsIgnoreCase(user.username()))
+          || (change.email() != null && !change.email().equalsIgnoreCase(user.email()));
+      if (!signIn) return apply(me.id(), change);
+      if (change.currentPassword() == null) {
+        throw Problem.invalid("currentPassword", "is required to change your username, email or password");
+      }
+      return verifyCurrent(me, change.currentPassword(), ip).compose(stored -> apply(me.id(), change));
+    });
+  }
+
+  private Future<Session> apply(long userId, AccountChange change) {
     Future<String> hash = change.password() == null ? Future.succeededFuture(null) : passwords.hash(change.password());
     return hash.compose(newHash -> pool.preparedQuery(UPDATE_ACCOUNT).execute(Tuple.tuple().addLong(userId)
             .addString(change.username()).addString(change.email()).addString(newHash)

@@ -112,7 +112,8 @@ class AccountCacheClusterTest {
   @Test
   void aRenameAndAProfileChangeThroughNodeARetireTheAccountOnNodeB() throws Exception {
     carolKeptOnB();
-    throughAHeardOnB(() -> onA.patch("/api/me", carol, new JsonObject().put("username", "caroline")).status(), 200);
+    throughAHeardOnB(() -> onA.patch("/api/me", carol, new JsonObject().put("username", "caroline")
+        .put("currentPassword", "correct horse")).status(), 200);
     double misses = B.counted("parley_account_cache_requests", "result", "miss");
     assertEquals(200, onB.get("/api/me", carol).status());
     assertEquals(misses + 1, B.counted("parley_account_cache_requests", "result", "miss"));

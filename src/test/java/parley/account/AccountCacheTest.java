@@ -105,7 +105,8 @@ class AccountCacheTest {
   @Test
   void aRenameRetiresTheKeptAccount() {
     carolKept();
-    assertEquals(200, api.patch("/api/me", carol, new JsonObject().put("username", "caroline")).status());
+    assertEquals(200, api.patch("/api/me", carol, new JsonObject().put("username", "caroline")
+        .put("currentPassword", "correct horse")).status());
     double misses = counted("parley_account_cache_requests", "result", "miss");
     assertEquals(200, api.get("/api/me", carol).status());
     assertEquals(misses + 1, counted("parley_account_cache_requests", "result", "miss"), "read again after a rename");

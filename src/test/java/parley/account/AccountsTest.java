@@ -221,7 +221,8 @@ class AccountsTest {
     String adminToken = r.json().getString("token");
     // The admin renames: the name is free again, and whoever takes it is a member, not a second admin.
     assertEquals(200, api.raw("PATCH", "/api/me", "Bearer " + adminToken,
-        new JsonObject().put("username", "boss_admin").encode(), "application/json").status());
+        new JsonObject().put("username", "boss_admin").put("currentPassword", "correct horse").encode(),
+        "application/json").status());
     Response squatter = api.post("/api/auth/register", null, registration("ROOT_ADMIN", "squat@example.org",
         "correct horse"));
     assertEquals(201, squatter.status());

@@ -98,9 +98,9 @@ class PasswordResetTest {
     Response login = api.post("/api/auth/login", null, new JsonObject().put("login", "alice")
         .put("password", "taken back again"));
     Session again = new Session(login.json().getString("token"), alice.id(), "alice");
-    // (RealWorld's PUT /user sets a password without the current one.)
+    // (RealWorld's PUT /user sets a password too, given the current one.)
     assertEquals(200, api.put("/realworld/api/user", again, new JsonObject().put("user", new JsonObject()
-        .put("password", "and once more"))).status());
+        .put("password", "and once more").put("currentPassword", "taken back again"))).status());
     assertEquals(400, reset(third, "hijacked password").status());
     assertEquals(0, TestParley.count("SELECT count(*) FROM password_resets"));
     // A change that ends no session (a new bio) ends no link.

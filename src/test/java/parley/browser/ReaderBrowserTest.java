@@ -392,6 +392,8 @@ class ReaderBrowserTest {
     assertEquals(api.get("/api/me", alice).json().getString("email"), email.getDomProperty("value"));
     WebElement save = page.findElement(By.cssSelector("#profile-form button[type=submit]"));
 
+    WebElement current = page.findElement(By.id("profile-current-password"));
+    current.sendKeys("correct horse");
     username.clear();
     username.sendKeys("bob");
     save.click();
@@ -402,12 +404,21 @@ class ReaderBrowserTest {
     assertEquals("true", username.getDomAttribute("aria-invalid"));
     assertEquals("alice", api.get("/api/me", alice).json().getString("username"), "nothing changed");
 
+    // What signs the account in changes only with its password: without it, the form says so and nothing changes.
+    current.clear();
     username.clear();
     username.sendKeys("alice_rivers");
     email.clear();
     email.sendKeys("alice.rivers@example.org");
     save.click();
+    WebElement needed = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(
+        By.id("profile-current-password-error")));
+    assertEquals("The current password is required to change your username, email or password", needed.getText());
+    assertEquals("alice", api.get("/api/me", alice).json().getString("username"), "nothing changed");
+    current.sendKeys("correct horse");
+    save.click();
     waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("profile-done"), "Saved."));
+    assertEquals("", current.getDomProperty("value"), "the password is not kept in the form");
     JsonObject now = api.get("/api/me", alice).json();
     assertEquals("alice_rivers", now.getString("username"));
     assertEquals("alice.rivers@example.org", now.getString("email"));
@@ -416,6 +427,29 @@ class ReaderBrowserTest {
     page.navigate().refresh();
     waitFor(page, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("nav"),
         "Signed in as alice_rivers"));
+  }
+
+  /**
+   * A rename made elsewhere (another device, the API) reaches a browser signed in before it: its stored session named
+   * the old name, so its pages offered Block rather than Edit on the member's own post, and its header linked to a
+   * profile name anyone could take (a review).
+   */
+  @Test
+  void aRenameMadeElsewhereIsFollowedByAPageSignedInBeforeIt() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Mine, whatever my name");
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    assertEquals(200, api.patch("/api/me", alice, new JsonObject().put("username", "alice_elsewhere")
+        .put("currentPassword", "correct horse")).status());
+
+    openPost(page, base, postId);
+    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("nav"),
+        "Signed in as alice_elsewhere"));
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-post")));
+    assertTrue(page.findElements(By.cssSelector("#post-actions [data-block]")).isEmpty(), "no Block on one's own post");
+    assertEquals("alice_elsewhere", ((String) js(page,
+        "return JSON.parse(localStorage.getItem('parley.session')).user.username;")));
   }
 
   @Test

@@ -86,7 +86,7 @@ class UnknownFieldsTest {
     assertRefused(api.patch("/api/comments/" + comment, bob, new JsonObject().put("body", "edited")
         .put("parentId", 1)), "body", "parentId");
     assertRefused(api.patch("/api/me", alice, new JsonObject().put("bio", "hi").put("displayName", "A")),
-        "username, email, bio, image, password", "displayName");
+        "username, email, bio, image, password, currentPassword", "displayName");
     assertEquals(1, TestParley.count("SELECT count(*) FROM posts"));
     assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE body = 'First' AND edited_at IS NULL"));
     assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes"));

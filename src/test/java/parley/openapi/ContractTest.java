@@ -473,13 +473,21 @@ class ContractTest {
     expect(200, api.get("/api/users/fern"));
     Api.Response cleared = expect(200, api.patch("/api/me", fern, new JsonObject().put("bio", "").putNull("image")));
     assertTrue(cleared.json().containsKey("image") && cleared.json().getValue("image") == null, cleared.body());
-    expect(200, api.patch("/api/me", fern, new JsonObject().put("username", "Fern_2").put("email", "fern2@example.org")));
+    // A new username or email needs the current password; the ones it has already do not.
+    expect(400, api.patch("/api/me", fern, new JsonObject().put("username", "Fern_2")));
+    expect(400, api.patch("/api/me", fern, new JsonObject().put("email", "fern2@example.org")
+        .put("currentPassword", "not it")));
+    expect(200, api.patch("/api/me", fern, new JsonObject().put("username", "FERN")
+        .put("email", "Fern@Example.org")));
+    expect(200, api.patch("/api/me", fern, new JsonObject().put("username", "Fern_2").put("email", "fern2@example.org")
+        .put("currentPassword", "correct horse")));
     expect(200, api.patch("/api/me", fern, new JsonObject()));
     expect(400, api.patch("/api/me", fern, new JsonObject().put("image", "ftp://example.org/x").put("bio", "x".repeat(1001))));
     expect(400, api.patch("/api/me", fern, new JsonObject().put("username", "no spaces here")));
     expect(400, api.patch("/api/me", fern, new JsonObject().put("password", "a new password")));
-    expect(409, api.patch("/api/me", fern, new JsonObject().put("username", "gus")));
-    expect(409, api.patch("/api/me", fern, new JsonObject().put("email", "alice@example.org")));
+    expect(409, api.patch("/api/me", fern, new JsonObject().put("username", "gus").put("currentPassword", "correct horse")));
+    expect(409, api.patch("/api/me", fern, new JsonObject().put("email", "alice@example.org")
+        .put("currentPassword", "correct horse")));
     expect(401, api.patch("/api/me", null, new JsonObject().put("bio", "Anyone?")));
     expect(415, api.raw("PATCH", "/api/me", "Bearer " + fern.token(), "bio=x", "text/plain"));
     expect(400, api.raw("PATCH", "/api/me", "Bearer " + fern.token(), "[1]", "application/json"));
