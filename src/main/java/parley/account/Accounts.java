@@ -20,6 +20,7 @@ import parley.http.Problem;
 import parley.http.RateLimiter;
 
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The account feature's API for the rest of Parley: accounts in PostgreSQL (usernames and emails matched ignoring
@@ -349,25 +350,32 @@ public final class Accounts {
    * needs the current password too, checked as {@link #changePassword} checks it: a token alone, copied from a
    * browser, must not be enough to take the account over for good (sign-in names changed, the owner locked out). A
    * new password ends every other token, as {@link #changePassword} does; the session returned carries a token that
-   * is valid afterwards either way.
+   * is valid afterwards either way. {@code renaming} is asked, once the password is checked, before a new username
+   * is stored (the caller's rate limit: a rename retires every node's cached responses).
    */
-  public Future<Session> update(Principal me, AccountChange change, String ip) {
+  public Future<Session> update(Principal me, AccountChange change, String ip, Supplier<Future<Void>> renaming) {
     if (change.username() == null && change.email() == null && change.password() == null) {
-      return apply(me.id(), change);
+      return apply(me.id(), change, false);
     }
     return me(me.id()).compose(user -> {
+      // A rename (letter case included) shows on everything the member wrote; the name they have is no rename.
+      boolean renames = change.username() != null && !change.username().equals(user.username());
       boolean signIn = change.password() != null
-          || (change.username() != null && !change.username().equalsIgnoreCase(user.username()))
+          || (renames && !change.username().equalsIgnoreCase(user.username()))
           || (change.email() != null && !change.email().equalsIgnoreCase(user.email()));
-      if (!signIn) return apply(me.id(), change);
-      if (change.currentPassword() == null) {
-        throw Problem.invalid("currentPassword", "is required to change your username, email or password");
+      Future<Void> proven = Future.succeededFuture();
+      if (signIn) {
+        if (change.currentPassword() == null) {
+          throw Problem.invalid("currentPassword", "is required to change your username, email or password");
+        }
+        proven = verifyCurrent(me, change.currentPassword(), ip).mapEmpty();
       }
-      return verifyCurrent(me, change.currentPassword(), ip).compose(stored -> apply(me.id(), change));
+      return proven.compose(v -> renames ? renaming.get() : Future.<Void>succeededFuture())
+          .compose(v -> apply(me.id(), change, renames));
     });
   }
 
-  private Future<Session> apply(long userId, AccountChange change) {
+  private Future<Session> apply(long userId, AccountChange change, boolean renames) {
     Future<String> hash = change.password() == null ? Future.succeededFuture(null) : passwords.hash(change.password());
     return hash.compose(newHash -> pool.preparedQuery(UPDATE_ACCOUNT).execute(Tuple.tuple().addLong(userId)
             .addString(change.username()).addString(change.email()).addString(newHash)
@@ -379,9 +387,9 @@ public final class Accounts {
           User user = User.fromRow(rows.iterator().next());
           // Any change: a new password ends tokens, a new name is the principal's; the rest costs a query.
           cache.changed(AccountChanged.of(userId));
-          // A new name shows on every post and comment of theirs, in every thread and list: rare enough to retire
-          // every cached response for.
-          if (change.username() != null) readCache.invalidate(Invalidation.everythingChanged());
+          // A new name shows on every post and comment of theirs, in every thread and list: rare enough (a rate
+          // limit keeps it so) to retire every cached response for. The name they had already retires nothing.
+          if (renames) readCache.invalidate(Invalidation.everythingChanged());
           return session(user);
         }));
   }

@@ -191,7 +191,8 @@ public final class RealWorldRoutes {
   private void updateUser(RoutingContext ctx) {
     Principal me = Principal.active(ctx);
     AccountChange change = AccountChange.from(wrapped(ctx, "user"));
-    accounts.update(me, change, ClientIp.of(ctx, trustedProxies))
+    accounts.update(me, change, ClientIp.of(ctx, trustedProxies),
+            () -> limits.take(AppConfig.LIMIT_RENAMES, "user:" + me.id()))
         .onSuccess(session -> ctx.json(new JsonObject().put("user", user(session.user(), session.token()))))
         .onFailure(ctx::fail);
   }

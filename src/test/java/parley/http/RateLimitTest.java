@@ -260,6 +260,33 @@ class RateLimitTest {
     }
   }
 
+  /**
+   * Renames per account are limited (each retires every node's cached responses): the one past the limit is refused
+   * and changes nothing, on either API; the name one already has is no rename, and other changes go on.
+   */
+  @Test
+  void renamesPerAccountAreLimitedAndTheNameOneHasIsNoRename() throws Exception {
+    Api.Session ren = setup.register("ren");
+    Main.Running running = start(Map.of(AppConfig.LIMIT_RENAMES, "2/1d"));
+    try {
+      Api api = api(running);
+      assertEquals(200, api.patch("/api/me", ren, rename("ren_one")).status());
+      assertEquals(200, api.patch("/api/me", ren, rename("Ren_One")).status(), "letter case is a rename too");
+      assertEquals(200, api.patch("/api/me", ren, rename("Ren_One")).status(), "the name one has is none");
+      assertRateLimited(api.patch("/api/me", ren, rename("ren_three")));
+      Api.Response realWorld = api.put("/realworld/api/user", ren, new JsonObject().put("user", rename("ren_three")));
+      assertEquals(429, realWorld.status(), realWorld.toString());
+      assertEquals("Ren_One", setup.get("/api/me", ren).json().getString("username"));
+      assertEquals(200, api.patch("/api/me", ren, new JsonObject().put("bio", "still here")).status());
+    } finally {
+      running.stop();
+    }
+  }
+
+  private static JsonObject rename(String username) {
+    return new JsonObject().put("username", username).put("currentPassword", "correct horse");
+  }
+
   @Test
   void reportsPerAccountAreLimited() throws Exception {
     Api.Session author = setup.register("author");

@@ -252,7 +252,8 @@ class ReadCacheSafetyTest {
   @Test
   void aRenamedAuthorShowsTheirNewNameEverywhere() throws Exception {
     warm();
-    assertEquals(200, api.patch("/api/me", alice, new JsonObject().put("username", "alicia")).status());
+    assertEquals(200, api.patch("/api/me", alice, new JsonObject().put("username", "alicia")
+        .put("currentPassword", "correct horse")).status());
     assertFresh("author renamed");
     assertEquals("alicia", api.get("/api/posts/" + post).json().getJsonObject("author").getString("username"));
     assertFalse(commentsPage().contains("\"alice\""));

@@ -280,7 +280,8 @@ class SignedInSafetyTest {
 
   @Test
   void anAuthorRenamed() {
-    afterChange("author renamed", () -> ok(api.patch("/api/me", bob, new JsonObject().put("username", "robert"))));
+    afterChange("author renamed", () -> ok(api.patch("/api/me", bob, new JsonObject().put("username", "robert")
+        .put("currentPassword", "correct horse"))));
   }
 
   // ---- changes to a reader's own state ----
@@ -378,7 +379,8 @@ class SignedInSafetyTest {
   @Test
   void aReaderRenamesThemselves() {
     long carols = api.comment(plain, post, "carol's words", null);
-    afterChange("reader renamed", () -> ok(api.patch("/api/me", plain, new JsonObject().put("username", "caroline"))));
+    afterChange("reader renamed", () -> ok(api.patch("/api/me", plain, new JsonObject().put("username", "caroline")
+        .put("currentPassword", "correct horse"))));
     assertTrue(api.get("/api/posts/" + post + "/comments?limit=200", plain).item(carols).toString()
         .contains("caroline"));
   }
