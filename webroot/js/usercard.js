@@ -88,6 +88,9 @@ export function sentence(entry) {
     said = [actor, ' changed ', user(), `'s role from ${d.from} to ${d.to}`];
   } else if (entry.action === 'user.password_reset') {
     said = [actor, ' made a password reset link for ', user()];
+  } else if (entry.action === 'user.renamed') {
+    // The member's own doing, kept so a rename does not hide who someone was.
+    said = [actor, ` changed their username from ${d.from} to ${d.to}`];
   } else if (entry.action === 'user.noted') {
     said = [actor, ' added a note about ', user()];
   } else if (kind === 'filter') {

@@ -73,6 +73,15 @@ public final class Accounts {
       + "WHERE id = $1 RETURNING " + USER_COLUMNS;
 
   /**
+   * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
+   * ($9 the name before): who troll99 is now stays one click away on their record.
+   */
+  private static final String RENAME_ACCOUNT = "WITH u AS (" + UPDATE_ACCOUNT + "), "
+      + "l AS (INSERT INTO mod_log (actor_id, action, target_type, target_id, details) "
+      + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $9::text, 'to', username) FROM u) "
+      + "SELECT * FROM u";
+
+  /**
    * Uses a reset link ($1 its token's hash) for a new password ($2): the link is deleted and every token of the
    * account ends; no row when the link is not one to use now (mistyped, used, expired).
    */
@@ -355,7 +364,7 @@ public final class Accounts {
    */
   public Future<Session> update(Principal me, AccountChange change, String ip, Supplier<Future<Void>> renaming) {
     if (change.username() == null && change.email() == null && change.password() == null) {
-      return apply(me.id(), change, false);
+      return apply(me.id(), change, null);
     }
     return me(me.id()).compose(user -> {
       // A rename (letter case included) shows on everything the member wrote; the name they have is no rename.
@@ -371,17 +380,21 @@ public final class Accounts {
         proven = verifyCurrent(me, change.currentPassword(), ip).mapEmpty();
       }
       return proven.compose(v -> renames ? renaming.get() : Future.<Void>succeededFuture())
-          .compose(v -> apply(me.id(), change, renames));
+          .compose(v -> apply(me.id(), change, renames ? user.username() : null));
     });
   }
 
-  private Future<Session> apply(long userId, AccountChange change, boolean renames) {
+  /** Stores the change; {@code renamedFrom} the username before, when the change is a rename (else null). */
+  private Future<Session> apply(long userId, AccountChange change, String renamedFrom) {
     Future<String> hash = change.password() == null ? Future.succeededFuture(null) : passwords.hash(change.password());
-    return hash.compose(newHash -> pool.preparedQuery(UPDATE_ACCOUNT).execute(Tuple.tuple().addLong(userId)
-            .addString(change.username()).addString(change.email()).addString(newHash)
-            .addBoolean(change.bio() != null).addString(AccountChange.cleared(change.bio()))
-            .addBoolean(change.image() != null).addString(AccountChange.cleared(change.image())))
-        .recover(Accounts::explainDuplicate)
+    return hash.compose(newHash -> {
+      Tuple args = Tuple.tuple().addLong(userId)
+          .addString(change.username()).addString(change.email()).addString(newHash)
+          .addBoolean(change.bio() != null).addString(AccountChange.cleared(change.bio()))
+          .addBoolean(change.image() != null).addString(AccountChange.cleared(change.image()));
+      if (renamedFrom == null) return pool.preparedQuery(UPDATE_ACCOUNT).execute(args);
+      return pool.preparedQuery(RENAME_ACCOUNT).execute(args.addString(renamedFrom));
+    }).recover(Accounts::explainDuplicate)
         .map(rows -> {
           if (rows.size() == 0) throw Problem.unauthorized("The token's account no longer exists.");
           User user = User.fromRow(rows.iterator().next());
@@ -389,9 +402,9 @@ public final class Accounts {
           cache.changed(AccountChanged.of(userId));
           // A new name shows on every post and comment of theirs, in every thread and list: rare enough (a rate
           // limit keeps it so) to retire every cached response for. The name they had already retires nothing.
-          if (renames) readCache.invalidate(Invalidation.everythingChanged());
+          if (renamedFrom != null) readCache.invalidate(Invalidation.everythingChanged());
           return session(user);
-        }));
+        });
   }
 
   /** Bumps the user's token version; the user as they are afterwards, or empty if they are gone. */

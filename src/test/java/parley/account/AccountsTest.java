@@ -271,4 +271,31 @@ class AccountsTest {
   private static String b64(String s) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
+
+  /**
+   * A rename is in the moderators' audit log, in the statement that makes it, and so on the member's record: a new
+   * name must not hide who someone was. A change that renames nobody (the name they have) writes nothing there.
+   */
+  @Test
+  void aRenameIsOnTheMembersRecordForTheModerators() throws Exception {
+    Api.Session troll = api.register("troll99");
+    Api.Session mod = api.registerWithRole("rename_mod", "moderator");
+    assertEquals(200, api.patch("/api/me", troll, new JsonObject().put("username", "troll99")).status());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.renamed'"));
+    assertEquals(200, api.patch("/api/me", troll, new JsonObject().put("username", "nice_person")
+        .put("currentPassword", "correct horse")).status());
+
+    JsonObject card = api.get("/api/mod/users/nice_person", mod).json();
+    JsonObject entry = card.getJsonArray("history").getJsonObject(0);
+    assertEquals("user.renamed", entry.getString("action"));
+    assertEquals("nice_person", entry.getJsonObject("actor").getString("username"));
+    assertEquals("troll99", entry.getJsonObject("details").getString("from"));
+    assertEquals("nice_person", entry.getJsonObject("details").getString("to"));
+    assertEquals("user.renamed", api.get("/api/mod/log", mod).json().getJsonArray("items").getJsonObject(0)
+        .getString("action"));
+    // A refused rename (the name is taken) writes nothing.
+    assertEquals(409, api.patch("/api/me", troll, new JsonObject().put("username", "rename_mod")
+        .put("currentPassword", "correct horse")).status());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.renamed'"));
+  }
 }

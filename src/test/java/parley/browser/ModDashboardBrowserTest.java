@@ -571,9 +571,12 @@ class ModDashboardBrowserTest {
   @Test
   void theUserCardShowsCountsAndTakesANote() throws Exception {
     Session author = api.register("author");
-    Session troll = api.register("troll");
+    Session troll = api.register("troll_before");
     Session reader = api.register("reader");
     Session mod = api.registerWithRole("mod", "moderator");
+    // A rename does not hide who someone was: it is on their record.
+    assertEquals(200, api.patch("/api/me", troll, new JsonObject().put("username", "troll")
+        .put("currentPassword", "correct horse")).status());
     long postId = api.createPost(author, "Cards");
     api.createPost(troll, "Troll's own post");
     long commentId = api.comment(troll, postId, "One", null);
@@ -592,6 +595,8 @@ class ModDashboardBrowserTest {
     assertEquals(Map.of("Posts", "1", "Comments", "2", "Waiting for approval", "0", "Hidden", "0", "Reports against", "1",
         "Bans", "0"), counts);
     assertTrue(dialog.getText().contains("Not banned."), dialog.getText());
+    assertTrue(dialog.findElement(By.cssSelector(".history")).getText()
+        .contains("troll changed their username from troll_before to troll"), dialog.getText());
 
     WebElement body = dialog.findElement(By.cssSelector(".note-form textarea"));
     body.sendKeys("Warned by DM about tone.");
