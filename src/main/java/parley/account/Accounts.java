@@ -76,6 +76,13 @@ public final class Accounts {
    * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
    * ($9 the name before): who troll99 is now stays one click away on their record.
    */
+  /**
+   * Whether $1 is a name someone renamed away from in the last 30 days, someone other than $2 (0 for a new account):
+   * held for them, so links to /u/<name> and the mentions rendered with it do not lead to a newcomer (V27).
+   */
+  private static final String RESERVED = "SELECT EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.renamed' "
+      + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days' AND actor_id <> $2)";
+
   private static final String RENAME_ACCOUNT = "WITH u AS (" + UPDATE_ACCOUNT + "), "
       + "l AS (INSERT INTO mod_log (actor_id, action, target_type, target_id, details) "
       + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $9::text, 'to', username) FROM u) "
@@ -174,7 +181,8 @@ public final class Accounts {
    */
   public Future<Session> register(String username, String email, String password) {
     boolean configuredAdmin = admin.filter(username::equalsIgnoreCase).isPresent();
-    return passwords.hash(password)
+    return notReserved(username, 0)
+        .compose(v -> passwords.hash(password))
         .compose(hash -> configuredAdmin ? insertConfiguredAdmin(username, email, hash)
             : insert(username, email, hash, "user"))
         .map(this::session);
@@ -379,8 +387,18 @@ public final class Accounts {
         }
         proven = verifyCurrent(me, change.currentPassword(), ip).mapEmpty();
       }
-      return proven.compose(v -> renames ? renaming.get() : Future.<Void>succeededFuture())
+      Future<Void> free = renames && !change.username().equalsIgnoreCase(user.username())
+          ? proven.compose(v -> notReserved(change.username(), me.id())) : proven;
+      return free.compose(v -> renames ? renaming.get() : Future.<Void>succeededFuture())
           .compose(v -> apply(me.id(), change, renames ? user.username() : null));
+    });
+  }
+
+  /** Refuses, as a name in use is refused, a name held after someone else's rename ({@link #RESERVED}). */
+  private Future<Void> notReserved(String username, long by) {
+    return pool.preparedQuery(RESERVED).execute(Tuple.of(username, by)).map(rows -> {
+      if (rows.iterator().next().getBoolean(0)) throw Problem.conflict("username", "is already taken");
+      return null;
     });
   }
 
