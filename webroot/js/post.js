@@ -217,7 +217,9 @@ let flashTimer;
 function flash(text) {
   const line = $('post-notice');
   clearTimeout(flashTimer);
-  line.textContent = text;
+  // A button to put it away, for a touch screen, where no tooltip says that a tap on the line does.
+  // (Its × drawn by CSS, so the line's text stays the message alone.)
+  line.replaceChildren(text, h('button', { type: 'button', class: 'link dismiss', 'aria-label': 'Dismiss' }));
   line.classList.add('flash');
   line.title = 'Click to dismiss';
   flashTimer = setTimeout(unflash, 6000);

@@ -144,7 +144,7 @@ public final class AccountRoutes {
     if (fields.has("password")) fields.error("password", "change it with PUT /api/me/password");
     AccountChange change = AccountChange.from(fields);
     accounts.update(me, change, ClientIp.of(ctx, trustedProxies),
-            () -> limits.take(AppConfig.LIMIT_RENAMES, "user:" + me.id()))
+        Accounts.Allowance.of(limits, AppConfig.LIMIT_RENAMES, "user:" + me.id()))
         .onSuccess(session -> ctx.json(session.user().toJson()))
         .onFailure(ctx::fail);
   }

@@ -20,7 +20,6 @@ import parley.http.Problem;
 import parley.http.RateLimiter;
 
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * The account feature's API for the rest of Parley: accounts in PostgreSQL (usernames and emails matched ignoring
@@ -357,7 +356,7 @@ public final class Accounts {
           String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
           return passwords.verify(current, stored).compose(ok -> ok ? Future.succeededFuture(stored)
               : logins.failed(account).transform(v -> Future.<String>failedFuture(
-                  Problem.invalid("currentPassword", "is not your current password"))));
+                  Problem.invalid("currentPassword", "is not correct"))));
         });
   }
 
@@ -367,10 +366,10 @@ public final class Accounts {
    * needs the current password too, checked as {@link #changePassword} checks it: a token alone, copied from a
    * browser, must not be enough to take the account over for good (sign-in names changed, the owner locked out). A
    * new password ends every other token, as {@link #changePassword} does; the session returned carries a token that
-   * is valid afterwards either way. {@code renaming} is asked, once the password is checked, before a new username
-   * is stored (the caller's rate limit: a rename retires every node's cached responses).
+   * is valid afterwards either way. {@code renaming} is the caller's rate limit on renames (each retires every
+   * node's cached responses): asked once the password is checked, spent only by a rename that was made.
    */
-  public Future<Session> update(Principal me, AccountChange change, String ip, Supplier<Future<Void>> renaming) {
+  public Future<Session> update(Principal me, AccountChange change, String ip, Allowance renaming) {
     if (change.username() == null && change.email() == null && change.password() == null) {
       return apply(me.id(), change, null);
     }
@@ -378,20 +377,64 @@ public final class Accounts {
       // A rename (letter case included) shows on everything the member wrote; the name they have is no rename.
       boolean renames = change.username() != null && !change.username().equals(user.username());
       boolean signIn = change.password() != null
-          || (renames && !change.username().equalsIgnoreCase(user.username()))
-          || (change.email() != null && !change.email().equalsIgnoreCase(user.email()));
+          || (renames && !sameButAsciiCase(change.username(), user.username()))
+          || (change.email() != null && !sameButAsciiCase(change.email(), user.email()));
       Future<Void> proven = Future.succeededFuture();
       if (signIn) {
         if (change.currentPassword() == null) {
-          throw Problem.invalid("currentPassword", "is required to change your username, email or password");
+          throw Problem.invalid("currentPassword", change.password() != null
+              ? "is required to change your password" : "is required to change your username or email");
         }
         proven = verifyCurrent(me, change.currentPassword(), ip).mapEmpty();
       }
-      Future<Void> free = renames && !change.username().equalsIgnoreCase(user.username())
+      Future<Void> free = renames && !sameButAsciiCase(change.username(), user.username())
           ? proven.compose(v -> notReserved(change.username(), me.id())) : proven;
-      return free.compose(v -> renames ? renaming.get() : Future.<Void>succeededFuture())
-          .compose(v -> apply(me.id(), change, renames ? user.username() : null));
+      return free.compose(v -> renames ? renaming.check() : Future.<Void>succeededFuture())
+          .compose(v -> apply(me.id(), change, renames ? user.username() : null))
+          .onSuccess(session -> {
+            if (renames) renaming.spend();
+          });
     });
+  }
+
+  /** A rate limit asked before an action and spent only once it was done (a refused one costs nothing). */
+  public interface Allowance {
+    Future<Void> check();
+
+    void spend();
+
+    /** {@code limitKey}'s bucket for {@code subject}: checked first, taken from once the action was done. */
+    static Allowance of(RateLimiter limits, String limitKey, String subject) {
+      return new Allowance() {
+        @Override
+        public Future<Void> check() {
+          return limits.check(limitKey, subject);
+        }
+
+        @Override
+        public void spend() {
+          limits.record(limitKey, subject);
+        }
+      };
+    }
+  }
+
+  /**
+   * Whether two names or addresses differ at most in the case of ASCII letters: the only change to what signs an
+   * account in that needs no password. Not {@code equalsIgnoreCase}: it takes a dotless ı, a long ſ or a Kelvin
+   * sign for the ASCII letter, so "yara@gmaıl.com" would have passed for "yara@gmail.com" (a probe).
+   */
+  static boolean sameButAsciiCase(String a, String b) {
+    if (a == null || b == null || a.length() != b.length()) return false;
+    for (int i = 0; i < a.length(); i++) {
+      char x = a.charAt(i);
+      char y = b.charAt(i);
+      if (x == y) continue;
+      if (x >= 128 || y >= 128 || !Character.isLetter(x) || Character.toLowerCase(x) != Character.toLowerCase(y)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Refuses, as a name in use is refused, a name held after someone else's rename ({@link #RESERVED}). */

@@ -138,8 +138,18 @@ public final class RateLimiter {
 
   /** The 429 problem for a wait of so many seconds (Retry-After). */
   public static Problem tooMany(long waitSeconds) {
-    return ProblemType.RATE_LIMITED.problem("Slow down: try again in " + waitSeconds + " s.")
+    return ProblemType.RATE_LIMITED.problem("Slow down: try again in " + readable(waitSeconds) + ".")
         .with(new JsonObject().put("retryAfter", waitSeconds));
+  }
+
+  /** A wait as a person reads it: seconds under two minutes, then minutes, then hours and minutes. */
+  static String readable(long seconds) {
+    if (seconds < 120) return seconds + " s";
+    long minutes = (seconds + 59) / 60;
+    if (minutes < 120) return minutes + " min";
+    long hours = minutes / 60;
+    long rest = minutes % 60;
+    return rest == 0 ? hours + " h" : hours + " h " + rest + " min";
   }
 
   /** One bucket. Serializable, since in cluster mode it is stored in Hazelcast. */

@@ -192,7 +192,7 @@ public final class RealWorldRoutes {
     Principal me = Principal.active(ctx);
     AccountChange change = AccountChange.from(wrapped(ctx, "user"));
     accounts.update(me, change, ClientIp.of(ctx, trustedProxies),
-            () -> limits.take(AppConfig.LIMIT_RENAMES, "user:" + me.id()))
+        Accounts.Allowance.of(limits, AppConfig.LIMIT_RENAMES, "user:" + me.id()))
         .onSuccess(session -> ctx.json(new JsonObject().put("user", user(session.user(), session.token()))))
         .onFailure(ctx::fail);
   }

@@ -318,4 +318,26 @@ class AccountsTest {
     assertEquals(409, api.post("/api/auth/register", null, registration("nice_person", "np@example.org",
         "correct horse")).status(), "and the name they leave is held in turn");
   }
+
+  /**
+   * The one change to what signs an account in that needs no password is a change of ASCII letters' case: a dotless
+   * ı, a long ſ or a Kelvin sign is another address ("yara@gmaıl.com" passed for "yara@gmail.com", a probe).
+   */
+  @Test
+  void onlyAsciiLettersCaseIsTheSameNameOrAddress() {
+    assertTrue(Accounts.sameButAsciiCase("Yara@Gmail.com", "yara@gmail.com"));
+    assertTrue(Accounts.sameButAsciiCase("ALICE_99", "alice_99"));
+    assertFalse(Accounts.sameButAsciiCase("yara@gma\u0131l.com", "yara@gmail.com"), "dotless i");
+    assertFalse(Accounts.sameButAsciiCase("\u0130van@x.org", "ivan@x.org"), "dotted capital I");
+    assertFalse(Accounts.sameButAsciiCase("\u017fam@x.org", "sam@x.org"), "long s");
+    assertFalse(Accounts.sameButAsciiCase("\u212aen@x.org", "ken@x.org"), "Kelvin sign");
+    assertFalse(Accounts.sameButAsciiCase("alice1", "alice!"));
+    assertFalse(Accounts.sameButAsciiCase("alice", "alicia"));
+    Api.Session yara = api.register("yara");
+    Response unproven = api.patch("/api/me", yara, new JsonObject().put("email", "yara@ex\u0430mple.org"));
+    assertEquals(400, unproven.status(), unproven.toString());
+    assertEquals(List.of("currentPassword"), unproven.errorFields());
+    assertEquals(200, api.patch("/api/me", yara, new JsonObject().put("email", "YARA@Example.ORG")).status(),
+        "letter case alone needs no password");
+  }
 }

@@ -413,7 +413,7 @@ class ReaderBrowserTest {
     save.click();
     WebElement needed = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(
         By.id("profile-current-password-error")));
-    assertEquals("The current password is required to change your username, email or password", needed.getText());
+    assertEquals("Your password is required to change your username or email", needed.getText());
     assertEquals("alice", api.get("/api/me", alice).json().getString("username"), "nothing changed");
     current.sendKeys("correct horse");
     save.click();

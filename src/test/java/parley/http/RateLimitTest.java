@@ -267,15 +267,23 @@ class RateLimitTest {
   @Test
   void renamesPerAccountAreLimitedAndTheNameOneHasIsNoRename() throws Exception {
     Api.Session ren = setup.register("ren");
+    setup.register("taken_name");
     Main.Running running = start(Map.of(AppConfig.LIMIT_RENAMES, "2/1d"));
     try {
       Api api = api(running);
+      // Only a rename that was made counts: a name that is taken, or a wrong password, costs none (a probe).
+      for (int i = 0; i < 3; i++) assertEquals(409, api.patch("/api/me", ren, rename("taken_name")).status());
+      assertEquals(400, api.patch("/api/me", ren, new JsonObject().put("username", "ren_one")
+          .put("currentPassword", "not it")).status());
       assertEquals(200, api.patch("/api/me", ren, rename("ren_one")).status());
       assertEquals(200, api.patch("/api/me", ren, rename("Ren_One")).status(), "letter case is a rename too");
       assertEquals(200, api.patch("/api/me", ren, rename("Ren_One")).status(), "the name one has is none");
       assertRateLimited(api.patch("/api/me", ren, rename("ren_three")));
       Api.Response realWorld = api.put("/realworld/api/user", ren, new JsonObject().put("user", rename("ren_three")));
       assertEquals(429, realWorld.status(), realWorld.toString());
+      // The wait said as a person reads it, not as 28,800 seconds.
+      assertTrue(api.patch("/api/me", ren, rename("ren_three")).json().getString("detail")
+          .matches("Slow down: try again in \\d+ h( \\d+ min)?\\."), "hours and minutes");
       assertEquals("Ren_One", setup.get("/api/me", ren).json().getString("username"));
       assertEquals(200, api.patch("/api/me", ren, new JsonObject().put("bio", "still here")).status());
     } finally {
