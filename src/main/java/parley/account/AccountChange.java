@@ -37,6 +37,8 @@ public record AccountChange(String username, String email, String password, Stri
     if (email != null && !EMAIL.matcher(email).matches()) fields.error("email", "must be an email address");
     String password = fields.optionalText("password", 8, 128, false);
     String bio = fields.isNull("bio") ? "" : fields.optionalText("bio", 0, MAX_BIO, true);
+    // A bio that shows nothing (a lone direction override, zero-width joiners) is no bio: cleared, as "" is.
+    if (bio != null && !Fields.hasVisibleCharacter(bio)) bio = "";
     String image = fields.isNull("image") ? "" : fields.optionalText("image", 0, MAX_IMAGE, true);
     if (image != null && !image.isEmpty()) fields.webLink("image", image);
     // Asked for when the change is to what signs the account in (see Accounts.update); never stored.

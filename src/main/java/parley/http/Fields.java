@@ -214,7 +214,7 @@ public final class Fields {
    * invisible format character (zero-width joiners, direction overrides). A title of U+200D or U+202E alone was
    * stored as a post nobody could see the name of.
    */
-  static boolean hasVisibleCharacter(String s) {
+  public static boolean hasVisibleCharacter(String s) {
     return s.codePoints().anyMatch(Fields::visible);
   }
 

@@ -340,4 +340,13 @@ class AccountsTest {
     assertEquals(200, api.patch("/api/me", yara, new JsonObject().put("email", "YARA@Example.ORG")).status(),
         "letter case alone needs no password");
   }
+
+  /** A bio that shows nothing (a lone U+202E, a zero-width joiner) is stored as no bio, as "" is (a probe). */
+  @Test
+  void aBioThatShowsNothingIsNoBio() {
+    Api.Session zed = api.register("zed");
+    assertEquals(200, api.patch("/api/me", zed, new JsonObject().put("bio", "Hello")).status());
+    assertEquals(200, api.patch("/api/me", zed, new JsonObject().put("bio", "\u202e\u200d ")).status());
+    assertNull(api.get("/api/users/zed").json().getValue("bio"));
+  }
 }
