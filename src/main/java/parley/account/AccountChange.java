@@ -35,7 +35,8 @@ public record AccountChange(String username, String email, String password, Stri
     }
     String email = fields.optionalText("email", 3, 254, true);
     if (email != null && !EMAIL.matcher(email).matches()) fields.error("email", "must be an email address");
-    String password = fields.optionalText("password", 8, 128, false);
+    // Where a password is not taken (Parley's PATCH /api/me names the route that takes one), one error is enough.
+    String password = fields.hasError("password") ? null : fields.optionalText("password", 8, 128, false);
     String bio = fields.isNull("bio") ? "" : fields.optionalText("bio", 0, MAX_BIO, true);
     // A bio that shows nothing (a lone direction override, zero-width joiners) is no bio: cleared, as "" is.
     if (bio != null && !Fields.hasVisibleCharacter(bio)) bio = "";

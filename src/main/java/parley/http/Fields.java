@@ -327,6 +327,11 @@ public final class Fields {
     errors.add(new Problem.FieldError(field, message));
   }
 
+  /** Whether an error was recorded for {@code field} already. */
+  public boolean hasError(String field) {
+    return errors.stream().anyMatch(e -> e.field().equals(field));
+  }
+
   /** Throws the collected errors as one 400, if there are any. */
   public void check() {
     if (!errors.isEmpty()) throw Problem.invalid(errors);

@@ -349,4 +349,15 @@ class AccountsTest {
     assertEquals(200, api.patch("/api/me", zed, new JsonObject().put("bio", "\u202e\u200d ")).status());
     assertNull(api.get("/api/users/zed").json().getValue("bio"));
   }
+
+  /** A password sent to PATCH /api/me gets one error, the one that says where a password is changed (a probe: two). */
+  @Test
+  void aPasswordSentToTheProfileGetsOneErrorThatSaysWhereToGo() {
+    Api.Session pat = api.register("pat");
+    Response r = api.patch("/api/me", pat, new JsonObject().put("password", "x"));
+    assertEquals(400, r.status(), r.toString());
+    assertEquals(1, r.json().getJsonArray("errors").size(), r.toString());
+    assertEquals("change it with PUT /api/me/password",
+        r.json().getJsonArray("errors").getJsonObject(0).getString("message"));
+  }
 }
