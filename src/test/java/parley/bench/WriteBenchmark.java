@@ -79,6 +79,8 @@ public final class WriteBenchmark {
     int posts = Integer.parseInt(o.getOrDefault("posts", "100"));
     int accounts = Integer.parseInt(o.getOrDefault("accounts", "10"));
     int bodyLength = Integer.parseInt(o.getOrDefault("body", "160"));
+    // Every K-th comment opens with an @mention of a participant (0: none): a mention's lookup is a query of its own.
+    mentionEvery = Integer.parseInt(o.getOrDefault("mention-every", "0"));
     // Which rows to run (a subset is for diagnosis; the report's ratios need the ceiling first).
     java.util.Set<String> rows = java.util.Set.of(o.getOrDefault("rows", "ceiling,spread,nokey,hot,again").split(","));
     int catchUpWait = Integer.parseInt(o.getOrDefault("catch-up-wait", "120"));
@@ -102,13 +104,19 @@ public final class WriteBenchmark {
 
       System.out.println(Bench.machine());
       System.out.printf(Locale.ROOT, "durable writes: %d in flight, pool of %d (Parley's and the ceiling's), %d s "
-          + "measured after %d s warm-up, body %d characters; %,d more accounts and posts that take no part%n",
-          concurrency, poolSize, seconds, warmup, bodyLength, community);
+          + "measured after %d s warm-up, body %d characters%s; %,d more accounts and posts that take no part%n",
+          concurrency, poolSize, seconds, warmup, bodyLength,
+          mentionEvery > 0 ? ", every " + mentionEvery + (mentionEvery == 1 ? "" : "th") + " opening with an @mention" : "",
+          community);
 
       // Accounts and posts through Parley itself; each account then comments on every post.
       Bench.Rest rest = new Bench.Rest(base);
       List<String> tokens = new ArrayList<>();
-      for (int a = 0; a < accounts; a++) tokens.add(rest.register("writer" + a + "x" + System.currentTimeMillis() % 100000));
+      for (int a = 0; a < accounts; a++) {
+        String name = "writer" + a + "x" + System.currentTimeMillis() % 100000;
+        names.add(name);
+        tokens.add(rest.register(name));
+      }
       List<Long> postIds = new ArrayList<>();
       for (int p = 0; p < posts; p++) {
         Bench.Reply r = rest.callSync(HttpMethod.POST, "/api/posts", tokens.get(p % accounts),
@@ -233,10 +241,16 @@ public final class WriteBenchmark {
 
   private static Future<Integer> comment(ClosedLoop.Http http, long post, String token, long n, int length,
       boolean idempotent) {
-    Buffer body = new JsonObject().put("body", body(n, length)).toBuffer();
+    String text = mentionEvery > 0 && n % mentionEvery == 0
+        ? "@" + names.get((int) (n % names.size())) + " " + body(n, length) : body(n, length);
+    Buffer body = new JsonObject().put("body", text).toBuffer();
     return http.send(HttpMethod.POST, "/api/posts/" + post + "/comments", token, body,
         idempotent ? UUID.randomUUID().toString() : null);
   }
+
+  /** Every this many comments, one opens with a mention (0: none); the participants' names to mention. */
+  private static int mentionEvery;
+  private static final List<String> names = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** A body of exactly {@code length} characters, different each time, plain prose as most comments are. */
   static String body(long n, int length) {
