@@ -33,10 +33,11 @@ export const UNREACHABLE = "Can't reach Parley. Your text is kept; try again in 
  * @param {string} [options.idempotencyKey] makes a create safe to send again: the server does it once
  * @param {(attempt: number) => void} [options.onRetry] with a key, a request that could not reach the server is
  *   sent again every 2 s (up to 15 times), and this is called before each new attempt
+ * @param {boolean} [options.anonymous] sent without this browser's sign-in (a reset link speaks for its account)
  */
 export async function api(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
-  const token = session.token();
+  const token = options.anonymous ? null : session.token();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;

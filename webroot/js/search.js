@@ -4,7 +4,8 @@
  * here (GET /search?q=…).
  */
 import { get } from './api.js';
-import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce, plural } from './ui.js';
+import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce, plural, cleanSearch }
+  from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 /** The kinds the API searches, and what the page calls them. */
@@ -62,7 +63,7 @@ async function load() {
     page = await get(`/api/search?${search}`);
   } catch (error) {
     showProblem(form, error);
-    return null;
+    return false;
   }
   clearProblem(form);
   if (!cursor) scope(page);
@@ -107,6 +108,7 @@ async function start() {
   input.value = query;
   $('search-type').value = type;
   form.addEventListener('submit', (event) => {
+    cleanSearch(input);
     if (input.value.trim()) return; // the browser goes to /search?q=…&type=…
     event.preventDefault();
     showProblem(form, { fieldErrors: () => ({ q: 'is required' }) });
@@ -120,9 +122,10 @@ async function start() {
   $('search-empty-title').textContent = `No ${KINDS[type]} match “${query}”`;
   $('more').addEventListener('click', async () => {
     // Keyboard users land on what was just loaded.
-    (await load())?.querySelector('a')?.focus();
+    ((await load()) || null)?.querySelector('a')?.focus();
   });
-  await load();
+  // A refused query says why in the form (announced there), not also that nothing was found.
+  if (await load() === false) return;
   const shown = $('results').children.length;
   announce(shown ? `${plural(shown, 'result')}${cursor ? ', more available' : ''}` : `No ${KINDS[type]} found`);
 }

@@ -151,14 +151,14 @@ export function reasonGiven(form, told) {
  * Sends a form that signs in (sign-in, registration, a reset link) as `toBody(formData)` to `path`: on success keeps
  * the session and goes to `destination()`; otherwise shows the problem by its fields, then `onProblem(error)`.
  */
-export function submitsSignIn(form, path, toBody, destination, onProblem = () => {}) {
+export function submitsSignIn(form, path, toBody, destination, onProblem = () => {}, options = {}) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
     try {
-      const result = await post(path, toBody(new FormData(form)));
+      const result = await post(path, toBody(new FormData(form)), options);
       session.save({ token: result.token, user: result.user });
       location.assign(destination());
     } catch (error) {
@@ -302,10 +302,19 @@ document.addEventListener('visibilitychange', () => {
  */
 function searchBox(nav) {
   if (document.getElementById('site-search') || document.querySelector('main form[role="search"]')) return;
-  nav.before(h('form', { role: 'search', id: 'site-search', class: 'site-search', action: '/search', method: 'get' },
-    h('label', { for: 'site-search-q', class: 'visually-hidden' }, 'Search Parley'),
-    h('input', { type: 'search', id: 'site-search-q', name: 'q', placeholder: 'Search', maxlength: 200,
-      required: true, enterkeyhint: 'search', autocomplete: 'off' })));
+  const input = h('input', { type: 'search', id: 'site-search-q', name: 'q', placeholder: 'Search', maxlength: 200,
+    required: true, enterkeyhint: 'search', autocomplete: 'off', dir: 'auto' });
+  nav.before(h('form', { role: 'search', id: 'site-search', class: 'site-search', action: '/search', method: 'get',
+    onsubmit: () => cleanSearch(input) },
+  h('label', { for: 'site-search-q', class: 'visually-hidden' }, 'Search Parley'), input));
+}
+
+/**
+ * A query as the address can carry it: control characters pasted with it (a tab, a vertical tab) become spaces, since
+ * the server refuses them in an address and the browser would show its JSON refusal instead of a page (a review).
+ */
+export function cleanSearch(input) {
+  input.value = input.value.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }
 
 /** The unread count in the header and the tab's title, kept current from the reader's own live topic. */

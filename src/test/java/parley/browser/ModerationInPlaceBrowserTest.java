@@ -16,6 +16,7 @@ import parley.TestParley;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static parley.browser.BrowserSupport.js;
@@ -523,13 +524,16 @@ class ModerationInPlaceBrowserTest {
         .put("password", "remembered at last")).status());
     assertEquals(401, api.get("/api/me", troll).status(), "the old session ended");
 
-    // Used once: the same link again says so, and a link-less address says what to do.
+    // Used once: the same link again says so and takes its form away; opening it, and trying it, signed nobody out
+    // (opening any link used to, so anyone could sign a member out with a made-up one).
     userPage.get(link);
     WebElement again = waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-form")));
     again.findElement(By.id("reset-password")).sendKeys("one more password");
     again.findElement(By.cssSelector("button[type=submit]")).click();
-    waitFor(userPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#reset-form .form-error"),
+    waitFor(userPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("reset-dead"),
         "This link was mistyped, has been used or has expired"));
+    assertFalse(userPage.findElement(By.id("reset-form")).isDisplayed(), "no more tries of a dead link");
+    assertNotNull(userPage.findElement(By.cssSelector("#nav a[href='/u/forgetful']")), "still signed in");
     userPage.get(base + "/reset");
     waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-missing")));
     assertFalse(userPage.findElement(By.id("reset-form")).isDisplayed());

@@ -452,6 +452,30 @@ class ReaderBrowserTest {
         "return JSON.parse(localStorage.getItem('parley.session')).user.username;")));
   }
 
+  /**
+   * Text in a right-to-left script reads right to left: a Hebrew comment starts at the right edge, its question mark
+   * at its end (on the left), beside an English one that starts at the left (a review: all of it was laid out left to
+   * right).
+   */
+  @Test
+  void aHebrewCommentReadsRightToLeftBesideAnEnglishOne() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Languages");
+    long hebrew = api.comment(alice, postId, "שלום! מה דעתכם על הקומפוסט בחורף?", null);
+    long english = api.comment(alice, postId, "Hello! What do you think?", null);
+    WebDriver page = browsers.open("reader");
+    openPost(page, base, postId);
+    String edges = "const p = document.querySelector('#comment-' + arguments[0] + ' .body p');"
+        + "const r = document.createRange(); r.selectNodeContents(p); const t = r.getBoundingClientRect();"
+        + "const b = p.getBoundingClientRect(); return [t.left - b.left, b.right - t.right];";
+    @SuppressWarnings("unchecked")
+    List<Number> he = (List<Number>) js(page, edges, hebrew);
+    @SuppressWarnings("unchecked")
+    List<Number> en = (List<Number>) js(page, edges, english);
+    assertTrue(he.get(1).doubleValue() < 2 && he.get(0).doubleValue() > 50, "Hebrew starts at the right: " + he);
+    assertTrue(en.get(0).doubleValue() < 2 && en.get(1).doubleValue() > 50, "English starts at the left: " + en);
+  }
+
   @Test
   void anUnknownPageIsAnHtmlPageWhileTheApiKeepsItsProblems() {
     WebDriver page = browsers.open("reader");

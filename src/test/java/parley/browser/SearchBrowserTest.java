@@ -32,6 +32,31 @@ class SearchBrowserTest {
   private final Api api = Api.local();
   private final String base = TestParley.baseUrl();
 
+  /**
+   * A pasted control character becomes a space rather than the server's JSON refusal shown as a page; a refused
+   * query says why below the box and its button (it squeezed between them), and not also "No posts found".
+   */
+  @Test
+  void aPastedControlCharacterIsASpaceAndARefusedQuerySaysWhyBelowTheBox() {
+    ChromeDriver page = browsers.open("reader");
+    page.get(base + "/");
+    WebElement box = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("site-search-q")));
+    js(page, "arguments[0].value = 'harbour\u000bbridge';", box);
+    box.sendKeys(Keys.ENTER);
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("search-q")));
+    assertEquals("harbour bridge", page.findElement(By.id("search-q")).getDomProperty("value"));
+
+    page.get(base + "/search?q=" + "x".repeat(201));
+    WebElement error = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("search-q-error")));
+    assertEquals("Your search must be 1 to 200 characters", error.getText());
+    double errorTop = error.getRect().getY();
+    WebElement button = page.findElement(By.cssSelector("#search-form button[type=submit]"));
+    assertTrue(errorTop >= button.getRect().getY() + button.getRect().getHeight(), "below the box and its button");
+    assertFalse(page.findElement(By.id("search-empty")).isDisplayed(), "no 'nothing found' after a refusal");
+    assertFalse(String.valueOf(js(page, "return document.querySelector('[aria-live]')?.textContent ?? '';"))
+        .contains("found"), "nor announced");
+  }
+
   @Test
   void aSearchFromTheHeaderFindsACommentWhoseResultLeadsToIt() {
     Session alice = api.register("alice");
