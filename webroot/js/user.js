@@ -45,8 +45,14 @@ async function start() {
   let profile;
   try {
     profile = await get(`/api/users/${encodeURIComponent(username)}`);
-  } catch {
-    document.title = 'Profile not found · Parley';
+  } catch (error) {
+    // The address is echoed nowhere (ScriptInjectionTest): the heading says what happened, not whose page it was.
+    // Only a 404 means nobody has the name; anything else is a page that did not load, which says so.
+    const missing = error?.status === 404;
+    document.title = `${missing ? 'Profile not found' : 'Profile not loaded'} · Parley`;
+    $('profile-name').textContent = missing ? 'Profile not found' : 'Profile not loaded';
+    $('profile-missing').textContent = missing ? 'There is no such user.'
+      : "This profile could not be loaded. Check your connection and reload the page.";
     $('profile-missing').hidden = false;
     return;
   }

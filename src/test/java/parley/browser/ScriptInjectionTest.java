@@ -562,7 +562,7 @@ class ScriptInjectionTest {
     // A profile address is echoed nowhere: an unknown one says so.
     page.get(base + "/u/" + URLEncoder.encode(payload(3).text(), StandardCharsets.UTF_8).replace("+", "%20"));
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("profile-missing")));
-    expect(page, "an unknown profile", List.of(check("#profile-name", "is text", "")));
+    expect(page, "an unknown profile", List.of(check("#profile-name", "is text", "Profile not found")));
     assertNothingRan(page, "an unknown profile", Pattern.quote("Profile not found · Parley"));
   }
 
