@@ -113,6 +113,25 @@ async function load() {
   showEmpty(feed.children.length === 0);
 }
 
+/**
+ * A page that did not load: a refusal of the view (a tag that cannot be, 4xx) is its empty state, with its own
+ * words; anything else (no answer, the server busy) says so and offers to try again, rather than "No posts yet"
+ * (a page review: a lost connection read as an empty community).
+ */
+function notLoaded(error) {
+  const status = error?.status ?? 0;
+  if (status >= 400 && status < 500) {
+    showEmpty(true);
+    return;
+  }
+  const box = document.getElementById('empty');
+  const [title, text] = box.children;
+  title.textContent = 'The posts could not be loaded';
+  text.replaceChildren(`${error?.message || 'No answer from Parley.'} `, h('button', { type: 'button', id: 'feed-retry',
+    onclick: () => { box.hidden = true; load().catch(notLoaded); } }, 'Try again'));
+  box.hidden = false;
+}
+
 function showEmpty(empty) {
   const box = document.getElementById('empty');
   box.hidden = !empty;
@@ -271,7 +290,7 @@ function choose(sort, period, push = true) {
   feed.replaceChildren();
   more.hidden = true;
   announce(`Posts, ${orderWords()}`);
-  return load().catch(() => showEmpty(true));
+  return load().catch(notLoaded);
 }
 
 function sortControls() {
@@ -361,6 +380,6 @@ if (view.sort === 'following' && !session.current()) view.sort = 'new';
 sortControls();
 composer();
 refreshTimes();
-load().catch(() => showEmpty(true));
+load().catch(notLoaded);
 onStatus(liveStatus(document.getElementById('live-status')));
 connection().subscribe('parley.feed', { onEvent, onResync: () => resync().catch(() => {}) });

@@ -108,6 +108,21 @@ async function load(reset) {
   first?.focus();
 }
 
+/**
+ * The first page, or, when it does not come (no answer, the server busy), a line that says so with a way to try
+ * again: not a bare heading that reads as an empty inbox (a page review).
+ */
+async function firstLoad() {
+  try {
+    await load(true);
+    $('inbox-failed').hidden = true;
+  } catch (error) {
+    $('inbox-failed').replaceChildren(`Your notifications could not be loaded. ${error?.message ?? ''} `,
+      h('button', { type: 'button', id: 'inbox-retry', onclick: () => firstLoad() }, 'Try again'));
+    $('inbox-failed').hidden = false;
+  }
+}
+
 async function start() {
   renderHeader();
   refreshTimes();
@@ -119,13 +134,15 @@ async function start() {
     $('signed-out-link').href = signInHref();
     return;
   }
-  await load(true);
+  await firstLoad();
   $('more').addEventListener('click', () => load(false));
   $('mark-all').addEventListener('click', async () => {
     const newest = Math.max(...items.map((n) => n.id));
     await post('/api/me/notifications/read', { upTo: newest });
     await load(true);
     announce('All notifications are read.');
+    // The button is gone with nothing left unread: focus goes to the first entry, not to the top of the page.
+    $('inbox').querySelector('li a')?.focus();
   });
   // The header's badge listens to this reader's topic; the list follows what it hears.
   document.addEventListener('parley:notifications', (e) => {

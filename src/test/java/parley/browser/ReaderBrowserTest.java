@@ -7,6 +7,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.WindowType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -474,6 +475,42 @@ class ReaderBrowserTest {
     List<Number> en = (List<Number>) js(page, edges, english);
     assertTrue(he.get(1).doubleValue() < 2 && he.get(0).doubleValue() > 50, "Hebrew starts at the right: " + he);
     assertTrue(en.get(0).doubleValue() < 2 && en.get(1).doubleValue() > 50, "English starts at the left: " + en);
+  }
+
+  /**
+   * A page whose data does not come says so and offers to try again, rather than reading as an empty community or
+   * inbox (a page review, with the API's requests blocked in the browser); "Mark all as read", which goes away with
+   * nothing left unread, leaves the focus on the first notification, not on the page.
+   */
+  @Test
+  void aLostConnectionIsNotAnEmptyPageAndMarkAllReadKeepsTheFocus() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = api.createPost(alice, "Still here");
+    api.comment(bob, postId, "A reply for alice", null);
+    ChromeDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    page.executeCdpCommand("Network.enable", Map.of());
+    page.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of("*/api/posts?*", "*/api/feed*",
+        "*/api/me/notifications?order*")));
+    page.get(base + "/");
+    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#empty h2"),
+        "The posts could not be loaded"));
+    page.get(base + "/notifications");
+    WebElement failed = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("inbox-failed")));
+    assertTrue(failed.getText().startsWith("Your notifications could not be loaded."), failed.getText());
+    assertFalse(page.findElement(By.id("inbox-empty")).isDisplayed(), "not 'nothing yet'");
+
+    page.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of()));
+    page.findElement(By.id("inbox-retry")).click();
+    waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(By.id("inbox-failed")));
+    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.id("mark-all"))).click();
+    waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(By.id("mark-all")));
+    waitFor(page, 5).until(d -> "inbox-link".equals(d.switchTo().activeElement().getDomAttribute("class")));
+
+    page.get(base + "/");
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("post-" + postId)));
+    assertFalse(page.findElement(By.id("empty")).isDisplayed());
   }
 
   @Test
