@@ -5,6 +5,7 @@ import { h, time, renderHeader, setBodyHtml, refreshTimes, plural, ROLE_NAMES } 
 
 const username = decodeURIComponent(location.pathname.split('/')[2] || '');
 const $ = (id) => document.getElementById(id);
+const FOCUS_AFTER_RELOAD = 'parley.focusAfterReload';
 
 async function blockedByMe() {
   if (!session.current()) return false;
@@ -20,7 +21,8 @@ async function actions(profile) {
   const [blocked, follow] = await Promise.all([blockedByMe(),
     get(`/api/users/${encodeURIComponent(profile.username)}/follow`)]);
   // The label says what a press does; no aria-pressed beside it, or a screen reader hears "Unfollow, pressed".
-  box.append(h('button', { type: 'button', id: 'follow-toggle',
+  // Not offered beside a block: their posts are hidden from you, so following them would bring nothing (a review).
+  if (!blocked) box.append(h('button', { type: 'button', id: 'follow-toggle',
     onclick: async (event) => {
       const path = `/api/users/${encodeURIComponent(profile.username)}/follow`;
       const now = follow.following ? await del(path) : await put(path);
@@ -34,9 +36,15 @@ async function actions(profile) {
       if (!confirm(`Block ${profile.username}? You will no longer see their posts and comments.`)) return;
       await put(`/api/me/blocks/${encodeURIComponent(profile.username)}`);
     }
+    // The lists change with a block, so the page is read again; the focus comes back to this button, not the top.
+    sessionStorage.setItem(FOCUS_AFTER_RELOAD, 'block-toggle');
     location.reload();
   } }, blocked ? `Unblock ${profile.username}` : `Block ${profile.username}`));
   if (blocked) box.append(h('p', { class: 'muted' }, 'You blocked this user: their posts and comments are hidden from you.'));
+  if (sessionStorage.getItem(FOCUS_AFTER_RELOAD) === 'block-toggle') {
+    sessionStorage.removeItem(FOCUS_AFTER_RELOAD);
+    $('block-toggle').focus();
+  }
 }
 
 async function start() {

@@ -73,6 +73,17 @@ class FollowingBrowserTest {
     waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.id("feed")));
     waitFor(page, 10).until(ExpectedConditions.textToBe(By.cssSelector("#empty h2"), "No posts from people you follow"));
     assertEquals(List.of(), titles(page));
+
+    // Blocking her takes Follow away (her posts are hidden from bob) and leaves the focus on the button pressed,
+    // across the page's reload; unblocking brings Follow back.
+    page.get(base + "/u/alice");
+    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.id("block-toggle"))).click();
+    page.switchTo().alert().accept();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("block-toggle"), "Unblock alice"));
+    assertTrue(page.findElements(toggle).isEmpty(), "no Follow beside a block");
+    waitFor(page, 5).until(d -> "block-toggle".equals(d.switchTo().activeElement().getDomAttribute("id")));
+    page.findElement(By.id("block-toggle")).click();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Follow alice"));
   }
 
   @Test
