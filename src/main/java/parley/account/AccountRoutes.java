@@ -143,8 +143,7 @@ public final class AccountRoutes {
     Fields fields = Fields.of(ctx).only("username", "email", "bio", "image", "password", "currentPassword");
     if (fields.has("password")) fields.error("password", "change it with PUT /api/me/password");
     AccountChange change = AccountChange.from(fields);
-    accounts.update(me, change, ClientIp.of(ctx, trustedProxies),
-        Accounts.Allowance.of(limits, AppConfig.LIMIT_RENAMES, "user:" + me.id()))
+    accounts.update(me, change, ClientIp.of(ctx, trustedProxies), limits)
         .onSuccess(session -> ctx.json(session.user().toJson()))
         .onFailure(ctx::fail);
   }

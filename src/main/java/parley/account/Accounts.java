@@ -72,16 +72,16 @@ public final class Accounts {
       + "WHERE id = $1 RETURNING " + USER_COLUMNS;
 
   /**
-   * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
-   * ($9 the name before): who troll99 is now stays one click away on their record.
-   */
-  /**
    * Whether $1 is a name someone renamed away from in the last 30 days, someone other than $2 (0 for a new account):
    * held for them, so links to /u/<name> and the mentions rendered with it do not lead to a newcomer (V27).
    */
   private static final String RESERVED = "SELECT EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.renamed' "
       + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days' AND actor_id <> $2)";
 
+  /**
+   * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
+   * ($9 the name before): who troll99 is now stays one click away on their record.
+   */
   private static final String RENAME_ACCOUNT = "WITH u AS (" + UPDATE_ACCOUNT + "), "
       + "l AS (INSERT INTO mod_log (actor_id, action, target_type, target_id, details) "
       + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $9::text, 'to', username) FROM u) "
@@ -366,10 +366,10 @@ public final class Accounts {
    * needs the current password too, checked as {@link #changePassword} checks it: a token alone, copied from a
    * browser, must not be enough to take the account over for good (sign-in names changed, the owner locked out). A
    * new password ends every other token, as {@link #changePassword} does; the session returned carries a token that
-   * is valid afterwards either way. {@code renaming} is the caller's rate limit on renames (each retires every
-   * node's cached responses): asked once the password is checked, spent only by a rename that was made.
+   * is valid afterwards either way. Renames are limited by {@code PARLEY_LIMIT_RENAMES} in {@code limits} (each
+   * retires every node's cached responses): checked once the password is, spent only by a rename that was made.
    */
-  public Future<Session> update(Principal me, AccountChange change, String ip, Allowance renaming) {
+  public Future<Session> update(Principal me, AccountChange change, String ip, RateLimiter limits) {
     if (change.username() == null && change.email() == null && change.password() == null) {
       return apply(me.id(), change, null);
     }
@@ -389,34 +389,13 @@ public final class Accounts {
       }
       Future<Void> free = renames && !sameButAsciiCase(change.username(), user.username())
           ? proven.compose(v -> notReserved(change.username(), me.id())) : proven;
-      return free.compose(v -> renames ? renaming.check() : Future.<Void>succeededFuture())
+      String subject = "user:" + me.id();
+      return free.compose(v -> renames ? limits.check(AppConfig.LIMIT_RENAMES, subject) : Future.succeededFuture())
           .compose(v -> apply(me.id(), change, renames ? user.username() : null))
           .onSuccess(session -> {
-            if (renames) renaming.spend();
+            if (renames) limits.record(AppConfig.LIMIT_RENAMES, subject);
           });
     });
-  }
-
-  /** A rate limit asked before an action and spent only once it was done (a refused one costs nothing). */
-  public interface Allowance {
-    Future<Void> check();
-
-    void spend();
-
-    /** {@code limitKey}'s bucket for {@code subject}: checked first, taken from once the action was done. */
-    static Allowance of(RateLimiter limits, String limitKey, String subject) {
-      return new Allowance() {
-        @Override
-        public Future<Void> check() {
-          return limits.check(limitKey, subject);
-        }
-
-        @Override
-        public void spend() {
-          limits.record(limitKey, subject);
-        }
-      };
-    }
   }
 
   /**

@@ -209,9 +209,10 @@ public final class Comments {
    * <p><b>Group commit</b> ({@link CommentWriter}). The node writes at most one group of new comments at a time, on
    * one event loop (the writer's: a comment that arrives on another is handed to it, and answered back on its own). A
    * comment that arrives while none is in flight starts one at once, alone; comments that arrive while one is in
-   * flight wait for it and then go together, up to {@code maxGroup} of them, in one transaction whose statements each serve the whole group, so PostgreSQL pays for each statement, and the
-   * durable commit, once per group rather than once per comment. Each comment still gets its own answer: its own refusal, in the order a
-   * comment alone would get it, changes nothing of the others'; its answer is given once the group's transaction has
+   * flight wait for it and then go together, up to {@code maxGroup} of them, in one transaction whose statements
+   * each serve the whole group, so PostgreSQL pays for each statement, and the durable commit, once per group rather
+   * than once per comment. Each comment still gets its own answer: its own refusal, in the order a comment alone
+   * would get it, changes nothing of the others'; its answer is given once the group's transaction has
    * ended (committed, or rolled back when it wrote nothing). A group whose transaction fails as a whole (a deadlock
    * with another writer, say) is written again one comment at a time ({@link #insertAlone}), so no comment is refused
    * for another's fault. Two comments with one Idempotency-Key never share a group: the second waits for the next

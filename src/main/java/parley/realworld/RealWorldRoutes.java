@@ -191,8 +191,7 @@ public final class RealWorldRoutes {
   private void updateUser(RoutingContext ctx) {
     Principal me = Principal.active(ctx);
     AccountChange change = AccountChange.from(wrapped(ctx, "user"));
-    accounts.update(me, change, ClientIp.of(ctx, trustedProxies),
-        Accounts.Allowance.of(limits, AppConfig.LIMIT_RENAMES, "user:" + me.id()))
+    accounts.update(me, change, ClientIp.of(ctx, trustedProxies), limits)
         .onSuccess(session -> ctx.json(new JsonObject().put("user", user(session.user(), session.token()))))
         .onFailure(ctx::fail);
   }
