@@ -4,13 +4,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * Parley's embedded PostgreSQL on its own, durable and password-protected as always, for several Parley nodes on
  * one machine to share (docs/SCALING.md):
  *
- * <pre>java -cp target/parley.jar parley.db.DatabaseServer [data directory, default data-db] [port, default 5432]</pre>
+ * <pre>java -cp target/parley.jar parley.db.DatabaseServer [data directory, default data-db] [port, default 5432]
+ *     [setting=value ...]</pre>
+ *
+ * <p>Any further arguments are PostgreSQL settings given at each start, over Parley's own (for example
+ * {@code shared_buffers=2GB}, or {@code shared_preload_libraries=pg_stat_statements} to see where a benchmark's
+ * statement time goes). Durability and authentication are not settings here and cannot be turned off this way.
  *
  * It prints how to point the nodes at it ({@code DATABASE_URL}), reading the password from its file rather than
  * printing it, and runs until stopped (Ctrl-C or SIGTERM stop PostgreSQL cleanly).
@@ -19,13 +27,25 @@ public final class DatabaseServer {
 
   private static final Logger log = LoggerFactory.getLogger(DatabaseServer.class);
 
+  /** Settings this command refuses: what Parley acknowledged must survive a crash. */
+  private static final Set<String> DURABILITY = Set.of("fsync", "synchronous_commit", "full_page_writes");
+
   private DatabaseServer() {
   }
 
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args.length > 0 ? args[0] : "data-db").toAbsolutePath();
     int port = args.length > 1 ? Integer.parseInt(args[1]) : 5432;
-    EmbeddedDatabase db = EmbeddedDatabase.start(EmbeddedDatabase.Options.in(dir).withPort(port));
+    Map<String, String> settings = new LinkedHashMap<>();
+    for (int i = 2; i < args.length; i++) {
+      int eq = args[i].indexOf('=');
+      if (eq <= 0) throw new IllegalArgumentException("not a setting=value: " + args[i]);
+      if (DURABILITY.contains(args[i].substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT))) {
+        throw new IllegalArgumentException("durability is not a setting here: " + args[i]);
+      }
+      settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+    }
+    EmbeddedDatabase db = EmbeddedDatabase.start(EmbeddedDatabase.Options.in(dir).withPort(port).withSettings(settings));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       db.close();

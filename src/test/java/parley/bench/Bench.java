@@ -35,9 +35,16 @@ final class Bench {
   }
 
   static Database startDatabase(Path dir, String log) throws Exception {
+    return startDatabase(dir, log, List.of());
+  }
+
+  /** The same, with PostgreSQL settings ({@code name=value}) over Parley's own, given at the server's start. */
+  static Database startDatabase(Path dir, String log, List<String> settings) throws Exception {
     int port = freePort();
-    ProcessBuilder db = new ProcessBuilder("java", "-cp", "target/parley.jar", "parley.db.DatabaseServer",
-        dir.toString(), Integer.toString(port));
+    List<String> command = new java.util.ArrayList<>(List.of("java", "-cp", "target/parley.jar",
+        "parley.db.DatabaseServer", dir.toString(), Integer.toString(port)));
+    command.addAll(settings);
+    ProcessBuilder db = new ProcessBuilder(command);
     db.redirectErrorStream(true).redirectOutput(new File(log));
     Process process = db.start();
     Path password = dir.resolve("db-password");
@@ -65,7 +72,13 @@ final class Bench {
    * {@code env} adds to or overrides the node's settings.
    */
   static Node startNode(Path dataDir, String name, Map<String, String> env, List<Process> processes) throws Exception {
-    Database db = startDatabase(dataDir.resolve("db"), "target/bench-" + name + "-db.log");
+    return startNode(dataDir, name, env, List.of(), processes);
+  }
+
+  /** The same, with PostgreSQL settings for {@link #startDatabase(Path, String, List)}. */
+  static Node startNode(Path dataDir, String name, Map<String, String> env, List<String> dbSettings,
+      List<Process> processes) throws Exception {
+    Database db = startDatabase(dataDir.resolve("db"), "target/bench-" + name + "-db.log", dbSettings);
     processes.add(db.process());
     int port = freePort();
     Map<String, String> settings = new HashMap<>(Map.of("DATABASE_URL", db.url(),

@@ -89,13 +89,16 @@ public final class WriteBenchmark {
     // Bystanders: accounts and posts that exist but take no part, so the database has a community's size (the
     // planner chooses its plans by the tables' sizes; with 10 accounts and 100 posts it scans those tables whole).
     int community = Integer.parseInt(o.getOrDefault("community", "10000"));
+    // The N statements that took PostgreSQL the most time in each row (0: not looked at). PostgreSQL then starts with
+    // pg_stat_statements loaded, so Parley's own connections are seen from their first statement.
+    int topStatements = Integer.parseInt(o.getOrDefault("statements", "0"));
 
     Path dataDir = Files.createTempDirectory("parley-bench-write");
     List<Process> processes = new ArrayList<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try {
       Bench.Node node = Bench.startNode(dataDir, "write", Map.of("PARLEY_DB_POOL_SIZE", Integer.toString(poolSize)),
-          processes);
+          topStatements > 0 ? StatementStats.SETTINGS : List.of(), processes);
       Bench.Database db = node.db();
       Process server = node.server();
       URI base = URI.create(node.base());
@@ -146,8 +149,10 @@ public final class WriteBenchmark {
         await(pool.query(statement).execute());
       }
       ClosedLoop.Http http = new ClosedLoop.Http(vertx, base, concurrency, null);
-
       AtomicLong counter = new AtomicLong();
+      StatementStats statements = new StatementStats(pool, topStatements, counter);
+      List<String> statementsByRow = new ArrayList<>();
+
       List<ClosedLoop.Result> results = new ArrayList<>();
       WaitSampler waits = new WaitSampler(vertx, PgBuilder.pool().with(new PoolOptions().setMaxSize(1))
           .connectingTo(PgConnectOptions.fromUri(db.url())).using(vertx).build());
@@ -155,6 +160,7 @@ public final class WriteBenchmark {
       NotifierLag lag = new NotifierLag(pool, catchUpWait);
       List<String> lagByRow = new ArrayList<>();
       if (rows.contains("ceiling")) {
+        statements.start();
         waits.start();
         results.add(ClosedLoop.run(vertx, "ceiling: INSERT, autocommit, Vert.x PG pool", concurrency, warmup, seconds,
             201, parties, () -> pool.preparedQuery(INSERT)
@@ -162,6 +168,7 @@ public final class WriteBenchmark {
                     body(counter.incrementAndGet(), bodyLength)))
                 .map(inserted -> 201)));
         waitsByRow.add(waits.stop());
+        statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
       }
       // The warm-up's notifications are made before the first row, as each row's are before the next: a row measures
       // its own comments with the notifier starting level, not the warm-up's backlog.
@@ -176,6 +183,7 @@ public final class WriteBenchmark {
       analyze(pool);
       if (rows.contains("spread")) {
         analyze(pool);
+        statements.start();
         waits.start();
         lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, Idempotency-Key",
@@ -183,9 +191,11 @@ public final class WriteBenchmark {
             () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, true)));
         waitsByRow.add(waits.stop());
         lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
+        statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
       }
       if (rows.contains("nokey")) {
         analyze(pool);
+        statements.start();
         waits.start();
         lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, no key",
@@ -193,10 +203,12 @@ public final class WriteBenchmark {
             () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, false)));
         waitsByRow.add(waits.stop());
         lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
+        statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
       }
       long hot = postIds.get(0);
       if (rows.contains("hot")) {
         analyze(pool);
+        statements.start();
         waits.start();
         lag.start();
         results.add(ClosedLoop.run(vertx, "Parley, one hot thread, " + accounts + " accounts, Idempotency-Key",
@@ -204,6 +216,7 @@ public final class WriteBenchmark {
             () -> comment(http, hot, pick(tokens), counter.incrementAndGet(), bodyLength, true)));
         waitsByRow.add(waits.stop());
         lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
+        statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
       }
       if (rows.contains("again")) {
         waits.start();
@@ -223,6 +236,7 @@ public final class WriteBenchmark {
       System.out.println("The notifier: comments of the row (warm-up included) without their notifications when the load "
           + "stopped, and when the last of them had them:");
       lagByRow.forEach(line -> System.out.println("- " + line));
+      statementsByRow.forEach(System.out::println);
       // Whether an UPDATE was HOT (no new index entries) is what decides its cost here; see P5-round-trips.md.
       System.out.println("Row writes by table over the whole run (pg_stat_user_tables; a backend reports within 1 s):");
       // Rows read by sequential scans show a statement planned without its index (a plan made on an empty table).
@@ -307,6 +321,67 @@ public final class WriteBenchmark {
    * {@code parley.post.<id>}) has no {@code notification_sources} row yet, the notifier's mark that it made that
    * write's notifications (in the same transaction as them).
    */
+  /**
+   * Where PostgreSQL's time went in one row: its statements by total execution time (pg_stat_statements, nested
+   * statements such as triggers' included) and the WAL it wrote (pg_stat_wal), each divided by the row's requests,
+   * warm-up included. Reset at each row's start and read once the row's notifications are made, so the notifier's
+   * share is in it. Off (empty) unless PostgreSQL was started with {@link #SETTINGS}.
+   */
+  private static final class StatementStats {
+    static final List<String> SETTINGS = List.of("shared_preload_libraries=pg_stat_statements",
+        "pg_stat_statements.track=all", "pg_stat_statements.max=1000");
+    private static final String TOP = """
+        SELECT calls, total_exec_time, rows, shared_blks_hit + shared_blks_read AS blocks, shared_blks_dirtied,
+               wal_bytes, 100 * total_exec_time / sum(total_exec_time) OVER () AS share, toplevel,
+               regexp_replace(query, '\\s+', ' ', 'g') AS query
+          FROM pg_stat_statements
+         ORDER BY total_exec_time DESC LIMIT $1""";
+    private static final String TOTALS = """
+        SELECT (SELECT sum(total_exec_time) FROM pg_stat_statements WHERE toplevel) AS exec_ms,
+               (SELECT sum(calls) FROM pg_stat_statements WHERE toplevel) AS calls,
+               wal_records, wal_fpi, wal_bytes, wal_sync, wal_write FROM pg_stat_wal""";
+    private final Pool pool;
+    private final int top;
+    private final AtomicLong requests;
+    private long requestsAtStart;
+
+    StatementStats(Pool pool, int top, AtomicLong requests) throws Exception {
+      this.pool = pool;
+      this.top = top;
+      this.requests = requests;
+      if (top > 0) await(pool.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").execute());
+    }
+
+    void start() throws Exception {
+      if (top == 0) return;
+      await(pool.query("SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')").execute());
+      requestsAtStart = requests.get();
+    }
+
+    String stop() throws Exception {
+      if (top == 0) return "";
+      double n = Math.max(1, requests.get() - requestsAtStart);
+      io.vertx.sqlclient.Row t = await(pool.query(TOTALS).execute()).iterator().next();
+      StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%n%nPostgreSQL's statements, per request "
+          + "(%,.0f requests, warm-up included): %.3f ms executing, %.1f statements; WAL %.1f records, %.2f full-page "
+          + "images, %,.0f bytes, %.2f syncs, %.2f writes%n%n| share | calls/request | ms/call | rows/call | blocks/call "
+          + "| dirtied/call | WAL bytes/call | top level | statement |%n|---|---|---|---|---|---|---|---|---|%n",
+          n, t.getDouble("exec_ms") / n, t.getNumeric("calls").doubleValue() / n, t.getLong("wal_records") / n,
+          t.getLong("wal_fpi") / n, t.getNumeric("wal_bytes").doubleValue() / n, t.getLong("wal_sync") / n,
+          t.getLong("wal_write") / n));
+      await(pool.preparedQuery(TOP).execute(Tuple.of(top))).forEach(row -> {
+        double calls = Math.max(1, row.getLong("calls"));
+        String query = row.getString("query");
+        s.append(String.format(Locale.ROOT, "| %.1f %% | %.2f | %.3f | %.1f | %.1f | %.2f | %,.0f | %s | %s |%n",
+            row.getDouble("share"), calls / n, row.getDouble("total_exec_time") / calls, row.getLong("rows") / calls,
+            row.getLong("blocks") / calls, row.getLong("shared_blks_dirtied") / calls,
+            row.getNumeric("wal_bytes").doubleValue() / calls, row.getBoolean("toplevel") ? "yes" : "no",
+            (query.length() > 140 ? query.substring(0, 140) + "…" : query).replace("|", "\\|")));
+      });
+      return s.toString();
+    }
+  }
+
   private static final class NotifierLag {
     private static final String BEHIND = """
         SELECT count(*) AS behind,
