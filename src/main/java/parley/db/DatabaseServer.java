@@ -36,16 +36,8 @@ public final class DatabaseServer {
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args.length > 0 ? args[0] : "data-db").toAbsolutePath();
     int port = args.length > 1 ? Integer.parseInt(args[1]) : 5432;
-    Map<String, String> settings = new LinkedHashMap<>();
-    for (int i = 2; i < args.length; i++) {
-      int eq = args[i].indexOf('=');
-      if (eq <= 0) throw new IllegalArgumentException("not a setting=value: " + args[i]);
-      if (DURABILITY.contains(args[i].substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT))) {
-        throw new IllegalArgumentException("durability is not a setting here: " + args[i]);
-      }
-      settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
-    }
-    EmbeddedDatabase db = EmbeddedDatabase.start(EmbeddedDatabase.Options.in(dir).withPort(port).withSettings(settings));
+    EmbeddedDatabase db = EmbeddedDatabase.start(
+        EmbeddedDatabase.Options.in(dir).withPort(port).withSettings(settings(args)));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       db.close();
@@ -55,5 +47,19 @@ public final class DatabaseServer {
     log.info("  export DATABASE_URL=\"postgresql://{}:$(cat {})@{}:{}/{}\"", EmbeddedDatabase.SUPERUSER,
         dir.resolve("db-password"), db.host(), db.port(), EmbeddedDatabase.DATABASE);
     stopped.await();
+  }
+
+  /** The PostgreSQL settings among the arguments (from the third on), in order; the durability ones are refused. */
+  static Map<String, String> settings(String[] args) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    for (int i = 2; i < args.length; i++) {
+      int eq = args[i].indexOf('=');
+      if (eq <= 0) throw new IllegalArgumentException("not a setting=value: " + args[i]);
+      if (DURABILITY.contains(args[i].substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT))) {
+        throw new IllegalArgumentException("durability is not a setting here: " + args[i]);
+      }
+      settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+    }
+    return settings;
   }
 }
