@@ -117,7 +117,7 @@ public final class AccountRoutes {
     String current = fields.text("currentPassword", 1, 1024, false);
     String next = fields.text("newPassword", 8, 128, false);
     fields.check();
-    accounts.changePassword(me, current, next, ClientIp.of(ctx, trustedProxies))
+    accounts.changePassword(me, current, next, ClientIp.of(ctx, trustedProxies), limits)
         .onSuccess(session -> ctx.json(session.toJson()))
         .onFailure(ctx::fail);
   }

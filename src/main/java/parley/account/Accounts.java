@@ -264,10 +264,11 @@ public final class Accounts {
 
   /**
    * Changes the password, given the current one; every other token ends, as after a sign-out everywhere, and a new
-   * session is returned for this device. A wrong current password counts as a failed login.
+   * session is returned for this device. A wrong current password counts as a failed login, for the account and for
+   * the address ({@code PARLEY_LIMIT_FAILED_LOGINS_IP} in {@code limits}).
    */
-  public Future<Session> changePassword(Principal me, String current, String next, String ip) {
-    return verifyCurrent(me, current, ip)
+  public Future<Session> changePassword(Principal me, String current, String next, String ip, RateLimiter limits) {
+    return verifyCurrent(me, current, ip, limits)
         .compose(stored -> passwords.hash(next).compose(newHash -> changePassword(me.id(), stored, newHash)))
         .map(changed -> {
           User user = changed.orElseThrow(() -> Problem.conflict("The password was changed meanwhile; try again."));
@@ -343,20 +344,25 @@ public final class Accounts {
 
   /**
    * The caller's current password checked, as a sign-in checks it: throttled per account and address, a wrong one
-   * counted as a failed login (400 on {@code currentPassword}); its stored hash when right.
+   * counted as a failed login of the account and of the address (400 on {@code currentPassword}), so a token alone
+   * (or many tokens) cannot be used to guess passwords faster than signing in could; its stored hash when right.
    */
-  private Future<String> verifyCurrent(Principal me, String current, String ip) {
+  private Future<String> verifyCurrent(Principal me, String current, String ip, RateLimiter limits) {
     String account = LoginThrottle.account(me.id(), me.createdAt());
-    return logins.waitSeconds(account, ip)
+    return limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
+        .compose(v -> logins.waitSeconds(account, ip))
         .compose(wait -> {
           if (wait > 0) throw RateLimiter.tooMany(wait);
           return passwordHash(me.id());
         })
         .compose(hash -> {
           String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
-          return passwords.verify(current, stored).compose(ok -> ok ? Future.succeededFuture(stored)
-              : logins.failed(account).transform(v -> Future.<String>failedFuture(
-                  Problem.invalid("currentPassword", "is not correct"))));
+          return passwords.verify(current, stored).compose(ok -> {
+            if (ok) return Future.succeededFuture(stored);
+            limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
+            return logins.failed(account).transform(v -> Future.<String>failedFuture(
+                Problem.invalid("currentPassword", "is not correct")));
+          });
         });
   }
 
@@ -385,7 +391,7 @@ public final class Accounts {
           throw Problem.invalid("currentPassword", change.password() != null
               ? "is required to change your password" : "is required to change your username or email");
         }
-        proven = verifyCurrent(me, change.currentPassword(), ip).mapEmpty();
+        proven = verifyCurrent(me, change.currentPassword(), ip, limits).mapEmpty();
       }
       Future<Void> free = renames && !sameButAsciiCase(change.username(), user.username())
           ? proven.compose(v -> notReserved(change.username(), me.id())) : proven;

@@ -233,6 +233,50 @@ class RateLimitTest {
     }
   }
 
+  /**
+   * A token in hand (or many, of different accounts) is no faster way to guess passwords than signing in: a wrong
+   * current password on any route that asks for one spends the address's failed-login budget, and once it is spent
+   * the address is refused there and at sign-in, even with the right password, and nothing changes.
+   */
+  @Test
+  void wrongCurrentPasswordsSpendTheAddresssFailedLoginBudgetOnEveryRoute() throws Exception {
+    Api.Session one = setup.register("guessed_one");
+    Api.Session two = setup.register("guessed_two");
+    Api.Session three = setup.register("guessed_three");
+    Main.Running running = start(Map.of(AppConfig.LIMIT_FAILED_LOGINS_IP, "3/15m"));
+    try {
+      Api api = api(running);
+      // A right current password costs nothing.
+      assertEquals(200, api.patch("/api/me", one, new JsonObject().put("email", "one@example.org")
+          .put("currentPassword", "correct horse")).status());
+      Api.Response wrong = api.put("/api/me/password", one, new JsonObject().put("currentPassword", "guess 1")
+          .put("newPassword", "a new password"));
+      assertEquals(400, wrong.status(), wrong.toString());
+      wrong = api.patch("/api/me", two, new JsonObject().put("username", "taken_over")
+          .put("currentPassword", "guess 2"));
+      assertEquals(400, wrong.status(), wrong.toString());
+      wrong = api.put("/realworld/api/user", three, new JsonObject().put("user", new JsonObject()
+          .put("email", "taken@example.org").put("currentPassword", "guess 3")));
+      assertEquals(422, wrong.status(), wrong.toString());
+
+      assertRateLimited(api.patch("/api/me", three, new JsonObject().put("username", "renamed_three")
+          .put("currentPassword", "correct horse")));
+      assertRateLimited(api.put("/api/me/password", two, new JsonObject().put("currentPassword", "correct horse")
+          .put("newPassword", "a new password")));
+      assertEquals(429, api.put("/realworld/api/user", one, new JsonObject().put("user", new JsonObject()
+          .put("email", "new@example.org").put("currentPassword", "correct horse"))).status());
+      assertRateLimited(login(api, "guessed_one", "correct horse"));
+      assertEquals(java.util.List.of("guessed_three", "guessed_two", "one@example.org"), java.util.List.of(
+          setup.get("/api/me", three).json().getString("username"),
+          setup.get("/api/me", two).json().getString("username"),
+          setup.get("/api/me", one).json().getString("email")), "nothing changed past the limit");
+      // Changes that ask for no password go on.
+      assertEquals(200, api.patch("/api/me", one, new JsonObject().put("bio", "still here")).status());
+    } finally {
+      running.stop();
+    }
+  }
+
   @Test
   void editsPerAccountAreLimitedAcrossPostsAndCommentsAndKeepNothingPastIt() throws Exception {
     Api.Session author = setup.register("author");
