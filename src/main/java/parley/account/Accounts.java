@@ -72,11 +72,13 @@ public final class Accounts {
       + "WHERE id = $1 RETURNING " + USER_COLUMNS;
 
   /**
-   * Whether $1 is a name someone renamed away from in the last 30 days, someone other than $2 (0 for a new account):
-   * held for them, so links to /u/<name> and the mentions rendered with it do not lead to a newcomer (V27).
+   * Whether $1 is a name someone other than $2 (0 for a new account) has, or renamed away from in the last 30 days:
+   * held for them, so links to /u/<name> and the mentions rendered with it do not lead to a newcomer (V27). Asked
+   * before a rename takes from its limit, so that a name found taken costs none; the unique index still decides.
    */
   private static final String RESERVED = "SELECT EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.renamed' "
-      + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days' AND actor_id <> $2)";
+      + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days' AND actor_id <> $2) "
+      + "OR EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1) AND id <> $2)";
 
   /**
    * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
@@ -373,7 +375,9 @@ public final class Accounts {
    * browser, must not be enough to take the account over for good (sign-in names changed, the owner locked out). A
    * new password ends every other token, as {@link #changePassword} does; the session returned carries a token that
    * is valid afterwards either way. Renames are limited by {@code PARLEY_LIMIT_RENAMES} in {@code limits} (each
-   * retires every node's cached responses): checked once the password is, spent only by a rename that was made.
+   * retires every node's cached responses), taken at once (so renames sent together cannot pass the limit all at
+   * once) but only after the password and the name were found good: a refused rename costs none, unless something
+   * else took the name or address in the moment between.
    */
   public Future<Session> update(Principal me, AccountChange change, String ip, RateLimiter limits) {
     if (change.username() == null && change.email() == null && change.password() == null) {
@@ -396,11 +400,8 @@ public final class Accounts {
       Future<Void> free = renames && !sameButAsciiCase(change.username(), user.username())
           ? proven.compose(v -> notReserved(change.username(), me.id())) : proven;
       String subject = "user:" + me.id();
-      return free.compose(v -> renames ? limits.check(AppConfig.LIMIT_RENAMES, subject) : Future.succeededFuture())
-          .compose(v -> apply(me.id(), change, renames ? user.username() : null))
-          .onSuccess(session -> {
-            if (renames) limits.record(AppConfig.LIMIT_RENAMES, subject);
-          });
+      return free.compose(v -> renames ? limits.take(AppConfig.LIMIT_RENAMES, subject) : Future.succeededFuture())
+          .compose(v -> apply(me.id(), change, renames ? user.username() : null));
     });
   }
 

@@ -14,10 +14,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -266,7 +270,7 @@ class RateLimitTest {
       assertEquals(429, api.put("/realworld/api/user", one, new JsonObject().put("user", new JsonObject()
           .put("email", "new@example.org").put("currentPassword", "correct horse"))).status());
       assertRateLimited(login(api, "guessed_one", "correct horse"));
-      assertEquals(java.util.List.of("guessed_three", "guessed_two", "one@example.org"), java.util.List.of(
+      assertEquals(List.of("guessed_three", "guessed_two", "one@example.org"), List.of(
           setup.get("/api/me", three).json().getString("username"),
           setup.get("/api/me", two).json().getString("username"),
           setup.get("/api/me", one).json().getString("email")), "nothing changed past the limit");
@@ -331,6 +335,35 @@ class RateLimitTest {
       assertEquals("Ren_One", setup.get("/api/me", ren).json().getString("username"));
       assertEquals(200, api.patch("/api/me", ren, new JsonObject().put("bio", "still here")).status());
     } finally {
+      running.stop();
+    }
+  }
+
+  /**
+   * Renames sent all at once cannot pass the limit together: each takes from it as it is made, after its password
+   * and name were checked, so exactly the limit's number are made and the others are refused with nothing changed.
+   */
+  @Test
+  void renamesSentTogetherMakeNoMoreThanTheLimit() throws Exception {
+    Api.Session ren = setup.register("burst");
+    Main.Running running = start(Map.of(AppConfig.LIMIT_RENAMES, "2/1d"));
+    java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      Api api = api(running);
+      List<java.util.concurrent.Future<Api.Response>> sent = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String name = "burst_" + i;
+        sent.add(senders.submit(() -> api.patch("/api/me", ren, rename(name))));
+      }
+      Map<Integer, Integer> statuses = new TreeMap<>();
+      for (java.util.concurrent.Future<Api.Response> answer : sent) {
+        statuses.merge(answer.get(60, TimeUnit.SECONDS).status(), 1, Integer::sum);
+      }
+      assertEquals(Map.of(200, 2, 429, 6), statuses);
+      assertEquals(2, count("SELECT count(*) FROM mod_log WHERE action = 'user.renamed' AND target_id = " + ren.id()),
+          "two renames made, each in the audit log");
+    } finally {
+      senders.shutdownNow();
       running.stop();
     }
   }
