@@ -89,7 +89,14 @@ function reconcile(list, items, keyOf, build, update) {
     const key = keyOf(item);
     let el = existing.get(key);
     if (el) {
-      update?.(el, item);
+      // An update may build the element anew (what it would keep no longer holds): the new one takes its place.
+      const fresh = update?.(el, item);
+      if (fresh) {
+        fresh.dataset.key = key;
+        if (cursor === el) cursor = fresh;
+        el.replaceWith(fresh);
+        el = fresh;
+      }
     } else {
       el = build(item);
       el.dataset.key = key;
@@ -320,15 +327,17 @@ function settledLine(item) {
 
 function reportSignature(item) {
   const c = item.content ?? {};
-  return JSON.stringify([item.reports?.map((r) => r.id), c.hidden, c.locked, c.deleted, c.pending, c.body,
-    c.postTitle, item.asFirstReported, item.authorBanned]);
+  // The names too: a member who renames shows under the new name at once (user.renamed).
+  return JSON.stringify([item.reports?.map((r) => [r.id, r.reporter?.username]), c.hidden, c.locked, c.deleted,
+    c.pending, c.body, c.postTitle, item.asFirstReported, item.authorBanned, item.author?.username]);
 }
 
 function reportCard(item, status) {
   // Someone banned already is not offered again (the card says "author banned").
   const ban = item.author?.username && !item.authorBanned ? banControls(item.author.username) : null;
   return h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
-    'data-report': item.firstReportId, 'data-signature': reportSignature(item) },
+    'data-report': item.firstReportId, 'data-signature': reportSignature(item),
+    'data-author': item.author?.username ?? '' },
   reportMain(item),
   h('p', { class: 'card-error form-error', role: 'alert' }),
   reportActions(item, status, ban?.toggle),
@@ -364,6 +373,8 @@ function reportActions(item, status, banToggle) {
 function updateReportCard(li, item) {
   const signature = reportSignature(item);
   if (li.dataset.signature === signature) return;
+  // The author renamed: the ban form names them and sends their name, so the card is built anew.
+  if ((li.dataset.author ?? '') !== (item.author?.username ?? '')) return reportCard(item, $('view-status').value);
   li.dataset.signature = signature;
   const main = li.querySelector('.card-main');
   if (main) main.replaceWith(reportMain(item));
@@ -447,7 +458,7 @@ function handledElsewhere(d) {
 // ---------- pending ----------
 
 function pendingSignature(item) {
-  return JSON.stringify([item.body, item.editedAt, item.postTitle]);
+  return JSON.stringify([item.body, item.editedAt, item.postTitle, item.author?.username]);
 }
 
 function pendingMeta(item) {
@@ -755,6 +766,12 @@ function onEvent(e) {
       // A ban or its lifting changes every card of that author (whether to offer Ban).
       if (kind === 'post' || kind === 'comment' || kind === 'report' || verb === 'banned' || verb === 'unbanned') {
         refreshQueue();
+      }
+      // A member's new name: every list that names them (cards, held content, the recent stream) shows it.
+      if (verb === 'renamed') {
+        refreshQueue();
+        refreshPending();
+        loadStream().catch(loadFailed);
       }
     }
   }

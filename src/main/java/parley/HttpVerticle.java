@@ -99,8 +99,8 @@ public final class HttpVerticle extends VerticleBase {
     Tokens tokens = new Tokens(vertx, jwtSecret, config.tokenTtl());
     RateLimiter limits = node.limits();
     EventLog events = new EventLog(vertx, database.pool(), node.commits());
-    Accounts accountsApi = new Accounts(vertx, database.pool(), tokens, node.logins(), config.admin(), node.readCache(),
-        node.accounts(), node.hashing());
+    Accounts accountsApi = new Accounts(vertx, database.pool(), events, tokens, node.logins(), config.admin(),
+        node.readCache(), node.accounts(), node.hashing());
     Screening screening = new Screening(config.holds());
     Posts postsApi = new Posts(database.pool(), events, screening);
     commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(),
@@ -128,8 +128,8 @@ public final class HttpVerticle extends VerticleBase {
     EventLog liveEvents = new EventLog(vertx, database.livePool());
     InFlight inFlight = new InFlight();
     live = new Live(vertx, database.livePool(), liveEvents,
-        new Accounts(vertx, database.livePool(), tokens, node.logins(), config.admin(), node.readCache(),
-            node.accounts(), node.hashing()),
+        new Accounts(vertx, database.livePool(), liveEvents, tokens, node.logins(), config.admin(),
+            node.readCache(), node.accounts(), node.hashing()),
         new Posts(database.livePool(), liveEvents, screening), node.relay(), filter, node.liveMeters(),
         // A write waits for this loop: one of its own requests, or the node's group of new comments, which this loop
         // writes if it is the node's comment writer (comments from the other loops included).

@@ -13,6 +13,10 @@ import parley.access.Principal;
 import parley.access.Visibility;
 import parley.config.AppConfig;
 import parley.events.AccountChanged;
+import parley.events.EventLog;
+import parley.events.EventType;
+import parley.events.Publication;
+import parley.moderation.AuditLog;
 import parley.readcache.Invalidation;
 import parley.readcache.ReadCache;
 import parley.http.Iso;
@@ -86,8 +90,9 @@ public final class Accounts {
    */
   private static final String RENAME_ACCOUNT = "WITH u AS (" + UPDATE_ACCOUNT + "), "
       + "l AS (INSERT INTO mod_log (actor_id, action, target_type, target_id, details) "
-      + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $9::text, 'to', username) FROM u) "
-      + "SELECT * FROM u";
+      + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $9::text, 'to', username) FROM u "
+      + "RETURNING id, created_at) "
+      + "SELECT u.*, l.id AS log_id, l.created_at AS log_at FROM u CROSS JOIN l";
 
   /**
    * Uses a reset link ($1 its token's hash) for a new password ($2): the link is deleted and every token of the
@@ -128,6 +133,8 @@ public final class Accounts {
 
   private final Vertx vertx;
   private final Pool pool;
+  /** Where a rename is announced to the moderators, in its own transaction. */
+  private final EventLog events;
   private final Tokens tokens;
   private final Passwords passwords;
   private final LoginThrottle logins;
@@ -142,10 +149,11 @@ public final class Accounts {
    * @param cache     the node's accounts as the authenticator last read them
    * @param hashing   the node's password hashing (its own threads, its cost)
    */
-  public Accounts(Vertx vertx, Pool pool, Tokens tokens, LoginThrottle logins, Optional<String> admin,
-      ReadCache readCache, AccountCache cache, PasswordHashing hashing) {
+  public Accounts(Vertx vertx, Pool pool, EventLog events, Tokens tokens, LoginThrottle logins,
+      Optional<String> admin, ReadCache readCache, AccountCache cache, PasswordHashing hashing) {
     this.vertx = vertx;
     this.pool = pool;
+    this.events = events;
     this.tokens = tokens;
     this.passwords = new Passwords(hashing);
     this.logins = logins;
@@ -440,7 +448,10 @@ public final class Accounts {
           .addBoolean(change.bio() != null).addString(AccountChange.cleared(change.bio()))
           .addBoolean(change.image() != null).addString(AccountChange.cleared(change.image()));
       if (renamedFrom == null) return pool.preparedQuery(UPDATE_ACCOUNT).execute(args);
-      return pool.preparedQuery(RENAME_ACCOUNT).execute(args.addString(renamedFrom));
+      return events.transaction(box -> box.connection().preparedQuery(RENAME_ACCOUNT)
+          .execute(args.addString(renamedFrom))
+          .compose(rows -> rows.size() == 0 ? Future.succeededFuture(rows)
+              : box.publish(renamed(rows.iterator().next(), renamedFrom)).map(rows)));
     }).recover(Accounts::explainDuplicate)
         .map(rows -> {
           if (rows.size() == 0) throw Problem.unauthorized("The token's account no longer exists.");
@@ -452,6 +463,16 @@ public final class Accounts {
           if (renamedFrom != null) readCache.invalidate(Invalidation.everythingChanged());
           return session(user);
         });
+  }
+
+  /** A rename's announcement to the moderators: its audit entry, as the log lists it (the member is its actor). */
+  private static Publication renamed(Row row, String from) {
+    String to = row.getString("username");
+    AuditLog.Entry entry = new AuditLog.Entry(row.getLong("log_id"), to, EventType.USER_RENAMED.wireName(), "user",
+        row.getLong("id"), null, new JsonObject().put("from", from).put("to", to),
+        Iso.format(row.getOffsetDateTime("log_at")), new JsonObject().put("username", to).putNull("postId")
+            .putNull("postTitle"));
+    return Publication.of(EventType.USER_RENAMED, null, entry.toJson());
   }
 
   /** Bumps the user's token version; the user as they are afterwards, or empty if they are gone. */

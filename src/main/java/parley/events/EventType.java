@@ -62,6 +62,8 @@ public enum EventType {
   USER_NOTED("user.noted", Content.NONE, Audience.MOD),
   /** An admin issued a password reset link for a user (the audit entry; never the link). */
   USER_PASSWORD_RESET("user.password_reset", Content.NONE, Audience.MOD),
+  /** A member changed their own username: the audit entry (details: from, to), so moderators' pages name them anew. */
+  USER_RENAMED("user.renamed", Content.NONE, Audience.MOD),
   FILTER_ADDED("filter.added", Content.NONE, Audience.MOD),
   FILTER_REMOVED("filter.removed", Content.NONE, Audience.MOD),
   /** Not stored or published: tells one client its resume point is gone and it must refetch over REST. */

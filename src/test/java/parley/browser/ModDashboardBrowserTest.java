@@ -114,6 +114,27 @@ class ModDashboardBrowserTest {
     assertEquals("(1) Parley moderation", page.getTitle());
   }
 
+  /** A reported member's rename shows at once on the open dashboard: on their card, and as a sentence in the log. */
+  @Test
+  void aRenameShowsLiveOnTheCardsAndInTheLog() throws Exception {
+    Session author = api.register("maria_k");
+    Session troll = api.register("grumpy_gus");
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(author, "Harbour footbridge");
+    long commentId = api.comment(troll, postId, "Nobody asked for a bridge.", null);
+    report(alice, "comment", commentId, "harassment", "Second time this week.");
+
+    ChromeDriver page = dashboard(mod);
+    assertTrue(card(page, commentId).getText().contains("grumpy_gus"));
+    assertEquals(200, api.patch("/api/me", troll, new JsonObject().put("username", "gentle_gus")
+        .put("currentPassword", "correct horse")).status());
+    waitFor(page, 5).until(d -> d.findElement(By.cssSelector("#log > li")).getText()
+        .startsWith("gentle_gus changed their username from grumpy_gus to gentle_gus"));
+    waitFor(page, 5).until(d -> card(d, commentId).getText().contains("gentle_gus"));
+    assertFalse(card(page, commentId).getText().contains("grumpy_gus"), card(page, commentId).getText());
+  }
+
   /** Parley's own report (an edit brought in a held word) arrives live, from Parley, saying what matched. */
   @Test
   void anEditThatBringsInAHeldWordArrivesLiveAsParleysReport() throws Exception {

@@ -40,6 +40,35 @@ class LiveModerationTest {
     return event.getJsonObject("data").getLong("id");
   }
 
+  /**
+   * A member's rename reaches the moderators at once, as the audit entry their log lists (its actor the member, now
+   * under the new name); a rename refused (a name that is taken) announces nothing.
+   */
+  @Test
+  void aRenameIsAnnouncedToModeratorsAsItsAuditEntry() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session troll = api.register("troll99");
+    api.register("taken_name");
+    try (LiveClient socket = LiveClient.connect()) {
+      socket.register("parley.mod", mod.token(), 0L);
+      assertEquals("resync", socket.nextEvent("parley.mod").getString("type"), "the mod topic is live");
+      assertEquals(409, api.patch("/api/me", troll, new JsonObject().put("username", "taken_name")
+          .put("currentPassword", "correct horse")).status());
+      assertEquals(200, api.patch("/api/me", troll, new JsonObject().put("username", "gentle_gus")
+          .put("currentPassword", "correct horse")).status());
+
+      JsonObject event = socket.nextEvent("parley.mod");
+      assertEquals("user.renamed", event.getString("type"), "the refused rename announced nothing: " + event);
+      JsonObject entry = event.getJsonObject("data");
+      assertEquals(new JsonObject().put("from", "troll99").put("to", "gentle_gus"), entry.getJsonObject("details"));
+      assertEquals("gentle_gus", entry.getJsonObject("actor").getString("username"));
+      assertEquals("gentle_gus", entry.getJsonObject("target").getString("username"));
+      assertEquals(troll.id(), entry.getLong("targetId"));
+      JsonObject logged = api.get("/api/mod/log?limit=1", mod).json().getJsonArray("items").getJsonObject(0);
+      assertEquals(logged, entry, "the same entry as the log lists");
+    }
+  }
+
   /** The next frame that is not a delivery of an event type we are not waiting for on this topic. */
   private static JsonObject nextOfType(LiveClient client, String topic, String type) throws InterruptedException {
     while (true) {
