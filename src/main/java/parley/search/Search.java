@@ -76,7 +76,7 @@ public final class Search {
    */
   public static final String POSTS = """
       SELECT p.id, p.title, u.username, p.created_at, pa.comment_count, p.score, h.rank,
-             ts_headline('english', %s, %s, %s) AS snippet
+             %s
         FROM (
           SELECT p.id, ts_rank_cd(p.search, %s) AS rank
             FROM posts p
@@ -85,7 +85,7 @@ public final class Search {
            ORDER BY rank DESC, p.id DESC
            LIMIT $5) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body_html"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY), QUERY, QUERY,
       Visibility.listed("p"), Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
   /**
@@ -95,7 +95,7 @@ public final class Search {
    */
   public static final String COMMENTS = """
       SELECT c.id, c.post_id, p.title AS post_title, u.username, c.created_at, h.rank,
-             ts_headline('english', %s, %s, %s) AS snippet
+             %s
         FROM (
           SELECT c.id, ts_rank_cd(c.search, %s) AS rank
             FROM comments c
@@ -105,7 +105,7 @@ public final class Search {
            ORDER BY rank DESC, c.id DESC
            LIMIT $5) h
         JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("c.body_html"), QUERY, Snippet.OPTIONS, QUERY, QUERY,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY), QUERY, QUERY,
       Visibility.listed("c"), Visibility.notBlockedAmong("$2", "c.author_id"), Visibility.listed("p"),
       Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
@@ -152,19 +152,19 @@ public final class Search {
   /** {@link #POSTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
   public static final String POSTS_NEWEST = """
       SELECT p.id, p.title, u.username, p.created_at, pa.comment_count, p.score, h.rank, h.low, h.high,
-             ts_headline('english', %s, %s, %s) AS snippet
+             %s
         FROM (%s) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("p.body_html"), QUERY, Snippet.OPTIONS,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY),
       newest("posts", "p", Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")));
 
   /** {@link #COMMENTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
   public static final String COMMENTS_NEWEST = """
       SELECT c.id, c.post_id, p.title AS post_title, u.username, c.created_at, h.rank, h.low, h.high,
-             ts_headline('english', %s, %s, %s) AS snippet
+             %s
         FROM (%s) h
         JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.unmarked("c.body_html"), QUERY, Snippet.OPTIONS,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY),
       newest("comments", "c", Visibility.listed("c") + " AND " + Visibility.notBlockedAmong("$2", "c.author_id")
           + " AND (SELECT " + Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")
           + " FROM posts p WHERE p.id = c.post_id)"));
@@ -307,7 +307,7 @@ public final class Search {
     return bounded(conn -> ranked(conn, POSTS, POSTS_NEWEST, POSTS_PROBE, query, page, readerId, cursor,
         (row, key) -> new PostHit(row.getLong("id"), row.getString("title"), row.getString("username"),
             row.getOffsetDateTime("created_at"), row.getInteger("comment_count"), row.getInteger("score"),
-            row.getFloat("rank"), Snippet.html(row.getString("snippet")), key)));
+            row.getFloat("rank"), Snippet.html(row.getString("snippet"), row.getString("head"), row.getString("tail")), key)));
   }
 
   /** A page of comments matching the query, best first. */
@@ -316,7 +316,7 @@ public final class Search {
     return bounded(conn -> ranked(conn, COMMENTS, COMMENTS_NEWEST, COMMENTS_PROBE, query, page, readerId, cursor,
         (row, key) -> new CommentHit(row.getLong("id"), row.getLong("post_id"), row.getString("post_title"),
             row.getString("username"), row.getOffsetDateTime("created_at"), row.getFloat("rank"),
-            Snippet.html(row.getString("snippet")), key)));
+            Snippet.html(row.getString("snippet"), row.getString("head"), row.getString("tail")), key)));
   }
 
   /** A page of people whose username starts with the query. */

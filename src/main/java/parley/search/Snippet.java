@@ -1,17 +1,32 @@
 package parley.search;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 /**
  * A search result's snippet as HTML that is safe to insert: PostgreSQL's ts_headline marks the matched words with
  * two control characters that never occur in stored text (they are taken out of the text before it is marked); the
  * whole snippet is HTML-escaped and only those marks become {@code <mark>} and {@code </mark>}. The text marked is
- * the body as rendered (its HTML, whose tags ts_headline's parser leaves out), so a snippet reads as the post does,
- * not as its Markdown ("**finally**", "- 3.5 m"); the entities the renderer wrote are read back before escaping.
+ * the body as rendered (its HTML), so a snippet reads as the post does, not as its Markdown ("**finally**",
+ * "- 3.5 m"): inline tags are taken out as if they were not there (so "@bob," keeps its comma against the name),
+ * block tags become a boundary that reads as a pause ("one · two" for two list items, a paragraph after a sentence
+ * just a space), and the entities the renderer wrote are read back before escaping. A snippet that starts after the
+ * body's start, or stops before its end, says so with an ellipsis, as the cut between two fragments does.
  */
 final class Snippet {
 
   /** Where ts_headline starts and stops a match. */
   static final char START = '\u0002';
   static final char STOP = '\u0003';
+  /** Where a block of the body (paragraph, list item, heading, line break) ended. */
+  static final char BLOCK = '\u0004';
+
+  /** Inline elements: the words inside them run on with the words around them. */
+  private static final String INLINE = "a|strong|em|b|i|s|del|code|span|sup|sub|mark|abbr|kbd|small|u";
+  /** Block elements and line breaks: where one ends and the next begins. */
+  private static final String BLOCKS = "p|li|ul|ol|h[1-6]|blockquote|pre|br|hr|tr|td|th|table|div|details|summary";
 
   /**
    * ts_headline's options: the marks, and up to two fragments of at most 30 words around matches (so a match deep in
@@ -22,18 +37,49 @@ final class Snippet {
   static final String OPTIONS = "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || "
       + "', MaxWords=30, MinWords=12, ShortWord=0, MaxFragments=2, FragmentDelimiter=\" … \"'";
 
+  /** How much of the body's start and end comes back, to tell whether the snippet reaches them. */
+  private static final int EDGE = 600;
+  /** Words compared at each end. */
+  private static final int EDGE_WORDS = 3;
+  private static final Pattern INLINE_TAG = Pattern.compile("</?(" + INLINE + ")(\\s[^>]*)?>",
+      Pattern.CASE_INSENSITIVE);
+  private static final Pattern TAG = Pattern.compile("<[^>]*>");
+  private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}]+");
+
   private Snippet() {
   }
 
-  /** SQL for the text of {@code column} without the marks, ready to be marked. */
-  static String unmarked(String column) {
-    return "translate(" + column + ", chr(2) || chr(3), '')";
+  /**
+   * The snippet's columns for a body's HTML {@code column} and a tsquery: {@code snippet} (marked by ts_headline),
+   * {@code head} and {@code tail} (the body's first and last characters, for {@link #html}).
+   */
+  static String columns(String column, String query) {
+    return "ts_headline('english', " + text(column) + ", " + query + ", " + OPTIONS + ") AS snippet, left(" + column
+        + ", " + EDGE + ") AS head, right(" + column + ", " + EDGE + ") AS tail";
+  }
+
+  /** SQL for the text of {@code column} to be marked: without the marks, inline tags gone, block tags a boundary. */
+  static String text(String column) {
+    return "regexp_replace(regexp_replace(translate(" + column + ", chr(2) || chr(3) || chr(4), ''), "
+        + "'</?(" + INLINE + ")(\\s[^>]*)?>', '', 'gi'), '</?(" + BLOCKS + ")(\\s[^>]*)?/?>', chr(4), 'gi')";
   }
 
   /**
-   * The marked text (rendered HTML without its tags) as HTML: its entities read back, then everything escaped, runs
-   * of white space as one space, the marks as mark elements.
+   * The marked text as HTML: its entities read back, then everything escaped, runs of white space as one space,
+   * block boundaries as a pause, the marks as mark elements, and an ellipsis at an end that is not the body's
+   * ({@code head} and {@code tail} the body's first and last characters; null: not known, no ellipsis).
    */
+  static String html(String marked, String head, String tail) {
+    if (marked == null) return "";
+    String body = html(marked);
+    if (body.isEmpty()) return body;
+    List<String> words = words(marked);
+    boolean cutBefore = head != null && !startsWith(words(head), words);
+    boolean cutAfter = tail != null && !endsWith(words(tail), words);
+    return (cutBefore ? "… " : "") + body + (cutAfter ? " …" : "");
+  }
+
+  /** {@link #html(String, String, String)} without the ellipses. */
   static String html(String marked) {
     if (marked == null) return "";
     marked = marked.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
@@ -41,14 +87,23 @@ final class Snippet {
     StringBuilder out = new StringBuilder(marked.length() + 32);
     boolean open = false;
     boolean space = false;
+    boolean block = false;
     for (int i = 0; i < marked.length(); i++) {
       char c = marked.charAt(i);
+      if (c == BLOCK) {
+        block = true;
+        continue;
+      }
       if (Character.isWhitespace(c)) {
         space = true;
         continue;
       }
-      if (space && out.length() > 0) out.append(' ');
+      if (out.length() > 0 && (block || space)) {
+        // A block that ended in a sentence's end needs no more than a space; one that did not gets a pause.
+        out.append(block && !endsSentence(out) ? " · " : " ");
+      }
       space = false;
+      block = false;
       switch (c) {
         case START -> {
           if (!open) out.append("<mark>");
@@ -68,5 +123,33 @@ final class Snippet {
     }
     if (open) out.append("</mark>");
     return out.toString();
+  }
+
+  /** Whether the text so far ends a sentence or a clause (a mark's closing tag looked through). */
+  private static boolean endsSentence(StringBuilder out) {
+    int end = out.length();
+    if (end >= 7 && out.substring(end - 7).equals("</mark>")) end -= 7;
+    if (end == 0) return true;
+    char last = out.charAt(end - 1);
+    return ".!?:;…".indexOf(last) >= 0;
+  }
+
+  /** The words of some HTML, its tags and marks left out as {@link #text} leaves them: what the ends are compared by. */
+  private static List<String> words(String html) {
+    List<String> out = new ArrayList<>();
+    Matcher m = WORD.matcher(TAG.matcher(INLINE_TAG.matcher(html).replaceAll("")).replaceAll(" "));
+    while (m.find()) out.add(m.group());
+    return out;
+  }
+
+  private static boolean startsWith(List<String> body, List<String> snippet) {
+    int n = Math.min(EDGE_WORDS, snippet.size());
+    return body.size() >= n && body.subList(0, n).equals(snippet.subList(0, n));
+  }
+
+  private static boolean endsWith(List<String> body, List<String> snippet) {
+    int n = Math.min(EDGE_WORDS, snippet.size());
+    return body.size() >= n && body.subList(body.size() - n, body.size())
+        .equals(snippet.subList(snippet.size() - n, snippet.size()));
   }
 }

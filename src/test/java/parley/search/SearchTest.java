@@ -367,7 +367,7 @@ class SearchTest {
     long id = post(alice, "Footbridge", "The bridge is **finally** open.\n\n- 3.5 m wide\n- *timber* needle deck\n\n"
         + "> quoted `code` and [a link](https://example.org) & more");
     String snippet = search("needle", "").item(id).getString("snippet");
-    assertTrue(snippet.contains("The bridge is finally open. 3.5 m wide timber <mark>needle</mark> deck"), snippet);
+    assertTrue(snippet.contains("The bridge is finally open. 3.5 m wide · timber <mark>needle</mark> deck"), snippet);
     assertTrue(snippet.contains("quoted code and a link &amp; more"), snippet);
     assertFalse(snippet.contains("**") || snippet.contains("- 3.5") || snippet.contains("](") || snippet.contains("`"),
         snippet);
@@ -380,6 +380,43 @@ class SearchTest {
     TestParley.sql("UPDATE posts SET body = 'a ' || chr(2) || 'sneaky' || chr(3) || ' needle', body_html = '<p>a ' "
         + "|| chr(2) || 'sneaky' || chr(3) || ' needle</p>' WHERE id = " + id);
     assertEquals("a sneaky <mark>needle</mark>", search("needle", "").item(id).getString("snippet"));
+  }
+
+  /**
+   * A mention keeps its punctuation, blocks read as pauses, and a snippet says where it was cut (a page review: "@bob
+   * ," and paragraphs run together, fragments that started mid-sentence without a sign).
+   */
+  @Test
+  void aSnippetKeepsPunctuationAgainstAMentionPausesBetweenBlocksAndSaysWhereItWasCut() {
+    Session alice = api.register("alice");
+    api.register("bob");
+    long whole = post(alice, "Pauses", "Thanks @bob, the **needle** works.\n\n## Parts\n\n- one\n- two");
+    assertEquals("Thanks @bob, the <mark>needle</mark> works. Parts · one · two",
+        search("needle", "").item(whole).getString("snippet"), "all of a short body, and no ellipsis");
+
+    String before = java.util.stream.IntStream.range(0, 60).mapToObj(i -> "early" + i)
+        .collect(java.util.stream.Collectors.joining(" "));
+    String after = java.util.stream.IntStream.range(0, 60).mapToObj(i -> "late" + i)
+        .collect(java.util.stream.Collectors.joining(" "));
+    long cut = post(alice, "Long", before + " haystack " + after);
+    String snippet = search("haystack", "").item(cut).getString("snippet");
+    assertTrue(snippet.startsWith("… early") && snippet.endsWith(" …") && snippet.contains("<mark>haystack</mark>"),
+        snippet);
+    long start = post(alice, "Starts", "haystack " + after);
+    snippet = search("haystack", "").item(start).getString("snippet");
+    assertTrue(snippet.startsWith("<mark>haystack</mark> late0") && snippet.endsWith(" …"), snippet);
+    long end = post(alice, "Ends", before + " haystack");
+    snippet = search("haystack", "").item(end).getString("snippet");
+    assertTrue(snippet.startsWith("… early") && snippet.endsWith("<mark>haystack</mark>"), snippet);
+  }
+
+  @Test
+  void blockBoundariesReadAsPausesUnlessASentenceEnded() {
+    assertEquals("one · two", Snippet.html("one\u0004two"));
+    assertEquals("great. Next", Snippet.html("great.\u0004\n\u0004 Next"));
+    assertEquals("<mark>one</mark> · two", Snippet.html("\u0002one\u0003\u0004two"));
+    assertEquals("<mark>done.</mark> Next", Snippet.html("\u0002done.\u0003\u0004Next"));
+    assertEquals("lead", Snippet.html("\u0004lead\u0004"), "nothing before the first block or after the last");
   }
 
   @Test
