@@ -13,11 +13,12 @@ async function blockedByMe() {
   return page.items.some((b) => b.username.toLowerCase() === username.toLowerCase());
 }
 
+/** The follow and block buttons for a signed-in reader on someone else's profile; whether the reader blocked them. */
 async function actions(profile) {
   const box = $('profile-actions');
   box.replaceChildren();
   const me = session.current()?.user;
-  if (!me || me.username.toLowerCase() === profile.username.toLowerCase()) return;
+  if (!me || me.username.toLowerCase() === profile.username.toLowerCase()) return false;
   const [blocked, follow] = await Promise.all([blockedByMe(),
     get(`/api/users/${encodeURIComponent(profile.username)}/follow`)]);
   // The label says what a press does; no aria-pressed beside it, or a screen reader hears "Unfollow, pressed".
@@ -45,6 +46,15 @@ async function actions(profile) {
     sessionStorage.removeItem(FOCUS_AFTER_RELOAD);
     $('block-toggle').focus();
   }
+  return blocked;
+}
+
+/**
+ * What an empty list says: "No posts." when there are none, but for someone the reader blocked, whose counts above
+ * still say what they wrote, that it is hidden (a review: "1 post · 7 comments" over "No posts.").
+ */
+function emptyLine(what, count, blocked) {
+  return blocked && count > 0 ? `Their ${what} are hidden from you because you blocked them.` : `No ${what}.`;
 }
 
 async function start() {
@@ -72,19 +82,21 @@ async function start() {
     time(profile.createdAt),
     ` · ${plural(profile.postCount, 'post')} · ${plural(profile.commentCount, 'comment')}`);
   if (profile.bio) $('profile-meta').after(h('p', { class: 'bio' }, profile.bio));
-  await actions(profile);
+  const blocked = await actions(profile);
   $('profile-lists').hidden = false;
   await Promise.all([
-    paged('posts', $('profile-posts'), $('more-posts'), 'No posts.', (p) => h('li', { class: 'card' },
-      h('a', { href: `/posts/${p.id}` }, p.title), h('p', { class: 'meta' }, time(p.createdAt),
-        ` · ${plural(p.commentCount, 'comment')}`, ...ownState(p)))),
-    paged('comments', $('profile-comments'), $('more-comments'), 'No comments.', (c) => {
-      const body = h('div', { class: 'body' });
-      setBodyHtml(body, c.bodyHtml);
-      return h('li', { class: 'card' }, h('p', { class: 'meta' }, 'on ',
-        h('a', { href: `/posts/${c.postId}#comment-${c.id}` }, c.postTitle ?? 'a post'), ' · ', time(c.createdAt),
-        ...ownState(c)), body);
-    }),
+    paged('posts', $('profile-posts'), $('more-posts'), emptyLine('posts', profile.postCount, blocked),
+      (p) => h('li', { class: 'card' },
+        h('a', { href: `/posts/${p.id}` }, p.title), h('p', { class: 'meta' }, time(p.createdAt),
+          ` · ${plural(p.commentCount, 'comment')}`, ...ownState(p)))),
+    paged('comments', $('profile-comments'), $('more-comments'), emptyLine('comments', profile.commentCount, blocked),
+      (c) => {
+        const body = h('div', { class: 'body' });
+        setBodyHtml(body, c.bodyHtml);
+        return h('li', { class: 'card' }, h('p', { class: 'meta' }, 'on ',
+          h('a', { href: `/posts/${c.postId}#comment-${c.id}` }, c.postTitle ?? 'a post'), ' · ', time(c.createdAt),
+          ...ownState(c)), body);
+      }),
   ]);
 }
 

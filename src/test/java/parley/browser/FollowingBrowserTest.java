@@ -82,6 +82,13 @@ class FollowingBrowserTest {
     waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("block-toggle"), "Unblock alice"));
     assertTrue(page.findElements(toggle).isEmpty(), "no Follow beside a block");
     waitFor(page, 5).until(d -> "block-toggle".equals(d.switchTo().activeElement().getDomAttribute("id")));
+    // Her counts still say what she wrote; the lists say why they show none of it.
+    assertTrue(page.findElement(By.id("profile-meta")).getText().contains("1 post"),
+        page.findElement(By.id("profile-meta")).getText());
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.cssSelector("#profile-posts li"),
+        "Their posts are hidden from you because you blocked them."));
+    assertEquals("No comments.", page.findElement(By.cssSelector("#profile-comments li")).getText(),
+        "she wrote none: nothing to hide");
     page.findElement(By.id("block-toggle")).click();
     waitFor(page, 10).until(ExpectedConditions.textToBe(toggle, "Follow alice"));
   }
