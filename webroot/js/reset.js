@@ -3,7 +3,7 @@
  * Referer). Using it signs this browser in as the account, in place of the session it had; only opening it changes
  * nothing (it signed the browser out before, so anyone could sign a member out with a made-up link).
  */
-import * as session from './session.js';
+import { post } from './api.js';
 import { renderHeader, submitsSignIn } from './ui.js';
 
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
@@ -17,14 +17,34 @@ if (!token) {
   // The link speaks for its account: no other sign-in goes with the request (sent anonymously), and the session
   // this browser had is replaced only once the new password is set.
   submitsSignIn(form, '/api/auth/reset', (data) => ({ token, newPassword: data.get('newPassword') }), () => '/',
-    (error) => {
-      const fields = error.fieldErrors ? error.fieldErrors() : {};
-      if (!fields.token) return;
-      // A dead link stays dead: say so, and take the form away rather than invite more tries.
-      document.getElementById('reset-dead').textContent = `This link ${fields.token}. Ask an admin for a new one.`;
-      document.getElementById('reset-dead').hidden = false;
-      form.hidden = true;
-    }, { anonymous: true });
+    deadLink, { anonymous: true, onSignedIn: done });
+  // Whose password this sets, said before it is set (and given to a password manager with the new one); a link
+  // that is already dead says so at once. Anything else (no connection, too many tries) leaves the form to say it.
+  post('/api/auth/reset/account', { token }, { anonymous: true })
+    .then(({ username }) => {
+      document.getElementById('reset-account').value = username;
+      document.getElementById('reset-account-field').hidden = false;
+    })
+    .catch(deadLink);
+}
+
+/** A dead link stays dead: say so, and take the form away rather than invite more tries. */
+function deadLink(error) {
+  const fields = error?.fieldErrors ? error.fieldErrors() : {};
+  if (!fields.token) return;
+  document.getElementById('reset-dead').textContent = `This link ${fields.token}.`;
+  document.getElementById('reset-dead').hidden = false;
+  form.hidden = true;
+}
+
+/** The password is set and this browser signed in as the account: say so here, with the way on. */
+function done(result) {
+  form.hidden = true;
+  document.getElementById('reset-done-text').textContent =
+    `Your new password is set, and you are signed in as ${result.user.username}.`;
+  document.getElementById('reset-done').hidden = false;
+  renderHeader();
+  document.getElementById('reset-done-link').focus();
 }
 // A link pasted into the address bar of this page changes only what follows '#': read it as a new visit.
 window.addEventListener('hashchange', () => location.reload());

@@ -160,7 +160,9 @@ export function submitsSignIn(form, path, toBody, destination, onProblem = () =>
     try {
       const result = await post(path, toBody(new FormData(form)), options);
       session.save({ token: result.token, user: result.user });
-      location.assign(destination());
+      // A page that says what happened itself (options.onSignedIn) stays; the others go on to where they lead.
+      if (options.onSignedIn) options.onSignedIn(result);
+      else location.assign(destination());
     } catch (error) {
       showProblem(form, error);
       onProblem(error);

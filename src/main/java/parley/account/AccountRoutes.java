@@ -1,6 +1,7 @@
 package parley.account;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -37,6 +38,7 @@ public final class AccountRoutes {
     router.post("/api/auth/login").handler(this::login);
     router.post("/api/auth/logout-all").handler(this::logoutAll);
     router.post("/api/auth/reset").handler(this::resetPassword);
+    router.post("/api/auth/reset/account").handler(this::resetAccount);
     router.get("/api/me").handler(this::me);
     router.patch("/api/me").handler(this::update);
     router.put("/api/me/password").handler(this::changePassword);
@@ -92,9 +94,15 @@ public final class AccountRoutes {
    */
   private void signInLimited(RoutingContext ctx, String ip, int failedStatus,
       Supplier<Future<Accounts.Session>> attempt) {
+    failedLoginsLimited(ctx, ip, failedStatus, () -> attempt.get().map(Accounts.Session::toJson));
+  }
+
+  /** As {@link #signInLimited}, for any answer: a refusal with {@code failedStatus} counts as a failed login. */
+  private void failedLoginsLimited(RoutingContext ctx, String ip, int failedStatus,
+      Supplier<Future<JsonObject>> attempt) {
     limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
         .compose(v -> attempt.get())
-        .onSuccess(session -> ctx.json(session.toJson()))
+        .onSuccess(ctx::json)
         .onFailure(e -> {
           if (e instanceof Problem p && p.status() == failedStatus) {
             limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
@@ -129,6 +137,18 @@ public final class AccountRoutes {
     String next = fields.text("newPassword", 8, 128, false);
     fields.check();
     signInLimited(ctx, ClientIp.of(ctx, trustedProxies), 400, () -> accounts.resetPassword(token, next));
+  }
+
+  /**
+   * Whose password a reset link sets, asked when its page opens; limited as failed logins are, per address (a wrong
+   * link counts), so asking is no cheaper a way to guess links than using them.
+   */
+  private void resetAccount(RoutingContext ctx) {
+    Fields fields = Fields.of(ctx).only("token");
+    String token = fields.text("token", 1, 200, true);
+    fields.check();
+    failedLoginsLimited(ctx, ClientIp.of(ctx, trustedProxies), 400,
+        () -> accounts.resetAccount(token).map(username -> new JsonObject().put("username", username)));
   }
 
   private void me(RoutingContext ctx) {

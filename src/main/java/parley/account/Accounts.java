@@ -308,6 +308,18 @@ public final class Accounts {
         });
   }
 
+  /**
+   * The username of the account a reset link is for, so the page that uses it can say whose password it sets (and a
+   * password manager store it under that name); a link that is not one to use is a 400 on {@code token}, as when it
+   * is used. Nothing changes.
+   */
+  public Future<String> resetAccount(String token) {
+    return pool.preparedQuery(PasswordResets.ACCOUNT).execute(Tuple.of(PasswordResets.hash(token))).map(rows -> {
+      if (rows.size() == 0) throw Problem.invalid("token", BAD_RESET);
+      return rows.iterator().next().getString("username");
+    });
+  }
+
   private Session session(User user) {
     return new Session(tokens.issue(user.id(), user.tokenVersion()), user);
   }

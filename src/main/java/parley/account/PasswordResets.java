@@ -35,6 +35,10 @@ public final class PasswordResets {
   /** Whether a token is one to use now ($1 its hash): checked before the new password is hashed. */
   static final String VALID = "SELECT 1 FROM password_resets WHERE token_hash = $1 AND expires_at > now()";
 
+  /** The account a link is for, while it is one to use ($1 its token's hash). */
+  static final String ACCOUNT = "SELECT u.username FROM password_resets r JOIN users u ON u.id = r.user_id "
+      + "WHERE r.token_hash = $1 AND r.expires_at > now()";
+
   private PasswordResets() {
   }
 

@@ -48,6 +48,36 @@ class PasswordResetTest {
         .status();
   }
 
+  /**
+   * The reset page asks whose password its link sets before it is used: the username, while the link is good;
+   * the same 400 on token as using it gives, once it is used, mistyped or expired; nothing changes either way.
+   */
+  @Test
+  void aLinkSaysWhoseItIsUntilItIsUsed() throws Exception {
+    String token = issue("alice").getString("token");
+    for (int i = 0; i < 2; i++) {
+      Response whose = api.post("/api/auth/reset/account", null, new JsonObject().put("token", token));
+      assertEquals(200, whose.status(), whose.toString());
+      assertEquals(new JsonObject().put("username", "alice"), whose.json(), "asking twice uses nothing up");
+    }
+    assertEquals(200, signIn("correct horse"), "asking changes nothing");
+    assertEquals(200, reset(token, "a brand new password").status());
+    for (String dead : List.of(token, "mistyped", "A".repeat(43))) {
+      Response refused = api.post("/api/auth/reset/account", null, new JsonObject().put("token", dead));
+      assertEquals(400, refused.status(), refused.toString());
+      assertEquals(List.of("token"), refused.errorFields());
+    }
+    TestParley.sql("UPDATE password_resets SET expires_at = now() - interval '1 minute'");
+    String expired = issue("alice").getString("token");
+    TestParley.sql("UPDATE password_resets SET expires_at = now() - interval '1 minute'");
+    assertEquals(400, api.post("/api/auth/reset/account", null, new JsonObject().put("token", expired)).status(),
+        "an expired link names no one");
+    for (JsonObject bad : List.of(new JsonObject(), new JsonObject().put("token", 7),
+        new JsonObject().put("token", "t".repeat(201)), new JsonObject().put("token", expired).put("extra", 1))) {
+      assertEquals(400, api.post("/api/auth/reset/account", null, bad).status(), bad.encode());
+    }
+  }
+
   @Test
   void anAdminsLinkSetsANewPasswordOnceAndEndsEverySession() throws Exception {
     JsonObject link = issue("ALICE");

@@ -507,31 +507,35 @@ class ModerationInPlaceBrowserTest {
     waitFor(adminPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#user-card #reset-link-make")));
     adminPage.navigate().back();
 
-    // The user opens it, is told what it does, sets a password and is signed in; the link is gone from the address.
+    // The user opens it, is told what it does and for which account, sets a password and is signed in, and told so;
+    // the link is gone from the address.
     WebDriver userPage = browsers.open("forgetful");
     userPage.get(link);
     WebElement form = waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-form")));
     waitFor(userPage, 5).until(d -> d.getCurrentUrl().equals(base + "/reset"));
+    WebElement account = waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-account")));
+    assertEquals("forgetful", account.getDomProperty("value"));
+    assertEquals("username", account.getDomAttribute("autocomplete"), "a password manager files the new one under it");
     form.findElement(By.id("reset-password")).sendKeys("short");
     form.findElement(By.cssSelector("button[type=submit]")).click();
     waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-password-error")));
     form.findElement(By.id("reset-password")).clear();
     form.findElement(By.id("reset-password")).sendKeys("remembered at last");
     form.findElement(By.cssSelector("button[type=submit]")).click();
-    waitFor(userPage, 10).until(ExpectedConditions.urlToBe(base + "/"));
+    waitFor(userPage, 10).until(ExpectedConditions.textToBe(By.id("reset-done-text"),
+        "Your new password is set, and you are signed in as forgetful."));
+    assertFalse(form.isDisplayed(), "the form has done its work");
+    waitFor(userPage, 5).until(d -> "reset-done-link".equals(d.switchTo().activeElement().getDomAttribute("id")));
     waitFor(userPage, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#nav a[href='/u/forgetful']")));
     assertEquals(200, api.post("/api/auth/login", null, new JsonObject().put("login", "forgetful")
         .put("password", "remembered at last")).status());
     assertEquals(401, api.get("/api/me", troll).status(), "the old session ended");
 
-    // Used once: the same link again says so and takes its form away; opening it, and trying it, signed nobody out
+    // Used once: the same link again says so as it opens and takes its form away; opening it signed nobody out
     // (opening any link used to, so anyone could sign a member out with a made-up one).
     userPage.get(link);
-    WebElement again = waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-form")));
-    again.findElement(By.id("reset-password")).sendKeys("one more password");
-    again.findElement(By.cssSelector("button[type=submit]")).click();
-    waitFor(userPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("reset-dead"),
-        "This link was mistyped, has been used or has expired"));
+    waitFor(userPage, 5).until(ExpectedConditions.textToBe(By.id("reset-dead"),
+        "This link was mistyped, has been used or has expired: ask an admin for a new one."));
     assertFalse(userPage.findElement(By.id("reset-form")).isDisplayed(), "no more tries of a dead link");
     assertNotNull(userPage.findElement(By.cssSelector("#nav a[href='/u/forgetful']")), "still signed in");
     userPage.get(base + "/reset");

@@ -45,7 +45,7 @@ final class FuzzRequests {
   }
 
   /** The shape of body a route reads. */
-  enum Body { NONE, REGISTER, LOGIN, PASSWORD, RESET, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
+  enum Body { NONE, REGISTER, LOGIN, PASSWORD, RESET, RESET_ACCOUNT, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
     REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY }
 
   /** A route as mounted: the method, the path with {post}, {comment}, {report} or {user} parameters, its body. */
@@ -67,6 +67,7 @@ final class FuzzRequests {
       new Route("GET", "/api/me", Body.NONE),
       new Route("PUT", "/api/me/password", Body.PASSWORD),
       new Route("POST", "/api/auth/reset", Body.RESET),
+      new Route("POST", "/api/auth/reset/account", Body.RESET_ACCOUNT),
       new Route("GET", "/api/users/{user}", Body.NONE),
       new Route("GET", "/api/users/{user}/posts", Body.NONE),
       new Route("GET", "/api/users/{user}/comments", Body.NONE),
@@ -446,6 +447,7 @@ final class FuzzRequests {
         f.put("token", str(pick(r, "x", "A".repeat(43), "", "t".repeat(201))));
         f.put("newPassword", str(pick(r, "battery staple 9", "short")));
       }
+      case RESET_ACCOUNT -> f.put("token", str(pick(r, "x", "A".repeat(43), "", "t".repeat(201))));
       case PREVIEW, COMMENT_EDIT -> f.put("body", str(markdown(r)));
       case POST -> {
         f.put("title", str(pick(r, "A title", "  Trimmed  ", "T\u00eftle \u2713", "x".repeat(200))));

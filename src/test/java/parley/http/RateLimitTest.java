@@ -223,14 +223,16 @@ class RateLimitTest {
     Main.Running running = start(Map.of(AppConfig.LIMIT_FAILED_LOGINS_IP, "2/15m"));
     try {
       Api api = api(running);
-      for (int i = 0; i < 2; i++) {
-        Api.Response wrong = api.post("/api/auth/reset", null, new JsonObject().put("token", "guess-" + i)
-            .put("newPassword", "long enough"));
-        assertEquals(400, wrong.status(), wrong.toString());
-      }
-      // Guessing links costs what guessing passwords does: the address is refused both now.
+      Api.Response wrong = api.post("/api/auth/reset", null, new JsonObject().put("token", "guess-0")
+          .put("newPassword", "long enough"));
+      assertEquals(400, wrong.status(), wrong.toString());
+      wrong = api.post("/api/auth/reset/account", null, new JsonObject().put("token", "guess-1"));
+      assertEquals(400, wrong.status(), wrong.toString());
+      // Guessing links costs what guessing passwords does: the address is refused both now, and asking whose a
+      // link is, too.
       assertRateLimited(api.post("/api/auth/reset", null, new JsonObject().put("token", "guess-3")
           .put("newPassword", "long enough")));
+      assertRateLimited(api.post("/api/auth/reset/account", null, new JsonObject().put("token", "guess-4")));
       assertRateLimited(login(api, "alice", "correct horse"));
     } finally {
       running.stop();

@@ -376,8 +376,11 @@ class ContractTest {
     api.post("/api/admin/users/dora/password-reset", sam, null);
     api.post("/api/admin/users/mia/password-reset", mia, null);
     api.post("/api/admin/users/nobody/password-reset", mia, null);
+    api.post("/api/auth/reset/account", null, new JsonObject().put("token", resetToken));
     api.post("/api/auth/reset", null, new JsonObject().put("token", resetToken).put("newPassword", "correct horse"));
     api.post("/api/auth/reset", null, new JsonObject().put("token", resetToken).put("newPassword", "correct horse"));
+    api.post("/api/auth/reset/account", null, new JsonObject().put("token", resetToken));
+    api.post("/api/auth/reset/account", null, new JsonObject().put("token", "t".repeat(201)));
     api.post("/api/auth/reset", null, new JsonObject().put("token", "x").put("newPassword", "short"));
 
     // webhooks (admins). The shared server sends nothing and refuses non-public addresses (documentation ranges
