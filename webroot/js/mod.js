@@ -14,7 +14,7 @@ import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, l
   plural } from './ui.js';
 import { REASONS, reasonLabel } from './modtools.js';
 import { uniqueId, titles, permalink, titleLink, knownTitle, person, whose, sentence, banControls, resetForm,
-  setUpUserCard } from './usercard.js';
+  renamePeople, setUpUserCard } from './usercard.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -89,14 +89,7 @@ function reconcile(list, items, keyOf, build, update) {
     const key = keyOf(item);
     let el = existing.get(key);
     if (el) {
-      // An update may build the element anew (what it would keep no longer holds): the new one takes its place.
-      const fresh = update?.(el, item);
-      if (fresh) {
-        fresh.dataset.key = key;
-        if (cursor === el) cursor = fresh;
-        el.replaceWith(fresh);
-        el = fresh;
-      }
+      update?.(el, item);
     } else {
       el = build(item);
       el.dataset.key = key;
@@ -335,13 +328,15 @@ function reportSignature(item) {
 function reportCard(item, status) {
   // Someone banned already is not offered again (the card says "author banned").
   const ban = item.author?.username && !item.authorBanned ? banControls(item.author.username) : null;
-  return h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
+  const li = h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
     'data-report': item.firstReportId, 'data-signature': reportSignature(item),
     'data-author': item.author?.username ?? '' },
   reportMain(item),
   h('p', { class: 'card-error form-error', role: 'alert' }),
   reportActions(item, status, ban?.toggle),
   ban?.form);
+  li.banControls = ban;
+  return li;
 }
 
 /** The card's buttons for the content's state; the ban toggle is passed in so that its open form survives. */
@@ -373,8 +368,11 @@ function reportActions(item, status, banToggle) {
 function updateReportCard(li, item) {
   const signature = reportSignature(item);
   if (li.dataset.signature === signature) return;
-  // The author renamed: the ban form names them and sends their name, so the card is built anew.
-  if ((li.dataset.author ?? '') !== (item.author?.username ?? '')) return reportCard(item, $('view-status').value);
+  // The author renamed: the ban form, open or not, keeps what the moderator typed and bans the new name.
+  if ((li.dataset.author ?? '') !== (item.author?.username ?? '')) {
+    li.dataset.author = item.author?.username ?? '';
+    if (item.author?.username) li.banControls?.rename(item.author.username);
+  }
   li.dataset.signature = signature;
   const main = li.querySelector('.card-main');
   if (main) main.replaceWith(reportMain(item));
@@ -767,11 +765,12 @@ function onEvent(e) {
       if (kind === 'post' || kind === 'comment' || kind === 'report' || verb === 'banned' || verb === 'unbanned') {
         refreshQueue();
       }
-      // A member's new name: every list that names them (cards, held content, the recent stream) shows it.
+      // A member's new name: everyone named on the page (stream, log, cards) is renamed where they stand, and the
+      // cards read again for what names them otherwise (the ban form's labels).
       if (verb === 'renamed') {
+        renamePeople(d.details?.from, d.details?.to);
         refreshQueue();
         refreshPending();
-        loadStream().catch(loadFailed);
       }
     }
   }

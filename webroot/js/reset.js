@@ -16,16 +16,20 @@ if (!token) {
   history.replaceState(null, '', location.pathname);
   // The link speaks for its account: no other sign-in goes with the request (sent anonymously), and the session
   // this browser had is replaced only once the new password is set.
+  // Once the form is sent its answer says what happened: a late answer to the question below must not (a review).
+  let sent = false;
+  form.addEventListener('submit', () => { sent = true; });
   submitsSignIn(form, '/api/auth/reset', (data) => ({ token, newPassword: data.get('newPassword') }), () => '/',
     deadLink, { anonymous: true, onSignedIn: done });
   // Whose password this sets, said before it is set (and given to a password manager with the new one); a link
   // that is already dead says so at once. Anything else (no connection, too many tries) leaves the form to say it.
   post('/api/auth/reset/account', { token }, { anonymous: true })
     .then(({ username }) => {
+      if (sent) return;
       document.getElementById('reset-account').value = username;
       document.getElementById('reset-account-field').hidden = false;
     })
-    .catch(deadLink);
+    .catch((error) => { if (!sent) deadLink(error); });
 }
 
 /** A dead link stays dead: say so, and take the form away rather than invite more tries. */
@@ -44,7 +48,8 @@ function done(result) {
     `Your new password is set, and you are signed in as ${result.user.username}.`;
   document.getElementById('reset-done').hidden = false;
   renderHeader();
-  document.getElementById('reset-done-link').focus();
+  // Focused, so that it is read out; the way on is the next stop.
+  document.getElementById('reset-done-text').focus();
 }
 // A link pasted into the address bar of this page changes only what follows '#': read it as a new visit.
 window.addEventListener('hashchange', () => location.reload());

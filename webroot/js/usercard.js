@@ -47,8 +47,18 @@ export async function knownTitle(postId) {
 /** A name that opens the user's card (their record and the moderators' notes). */
 export function person(username) {
   if (!username) return h('span', {}, 'someone');
-  return h('button', { type: 'button', class: 'link person', 'aria-haspopup': 'dialog',
-    onclick: (event) => openUserCard(username, event.currentTarget) }, username);
+  return h('button', { type: 'button', class: 'link person', 'aria-haspopup': 'dialog', 'data-username': username,
+    onclick: (event) => openUserCard(event.currentTarget.dataset.username, event.currentTarget) }, username);
+}
+
+/** Every person on the page named {@code from} is named {@code to} now: a member's rename, told live. */
+export function renamePeople(from, to) {
+  if (!from || !to) return;
+  for (const el of document.querySelectorAll('button.person')) {
+    if (el.dataset.username !== from) continue;
+    el.dataset.username = to;
+    el.textContent = to;
+  }
 }
 
 /** "grumpy_gus's comment on "Harbour footbridge"", each part a link. */
@@ -105,7 +115,12 @@ export function sentence(entry) {
 
 // ---------- the ban form: opened on request, confirmed before it is sent ----------
 
-export function banControls(username, onBanned) {
+/**
+ * The ban toggle and its form for a member; {@code rename} gives them the member's new name (a rename while the
+ * form is open keeps what the moderator typed, and the ban goes to the name the member has now).
+ */
+export function banControls(name, onBanned) {
+  let username = name;
   const formId = uniqueId('ban-form');
   const reasonId = uniqueId('ban-reason');
   const durationId = uniqueId('ban-duration');
@@ -148,13 +163,23 @@ export function banControls(username, onBanned) {
     if (!form.hidden) reason.focus();
   };
   toggle.addEventListener('click', () => (form.hidden ? open() : close()));
+  const asking = () => {
+    const days = duration.value;
+    return `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'for good'}? `
+      + 'They will not be able to post, comment or report.';
+  };
+  const rename = (next) => {
+    username = next;
+    toggle.textContent = `Ban ${username}…`;
+    confirm.textContent = `Yes, ban ${username}`;
+    form.setAttribute('aria-label', `Ban ${username}`);
+    if (!secondStep.hidden) question.textContent = asking();
+  };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     clearProblem(form);
     if (!reasonGiven(form, 'the person')) return;
-    const days = duration.value;
-    question.textContent = `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'for good'}? `
-      + 'They will not be able to post, comment or report.';
+    question.textContent = asking();
     reason.disabled = true;
     duration.disabled = true;
     firstStep.hidden = true;
@@ -180,7 +205,7 @@ export function banControls(username, onBanned) {
       confirm.disabled = false;
     }
   });
-  return { toggle, form };
+  return { toggle, form, rename };
 }
 
 export function resetForm(form) {

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.core.Vertx;
 import parley.access.Principal;
@@ -88,6 +89,13 @@ public final class Accounts {
    * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
    * ($9 the name before): who troll99 is now stays one click away on their record.
    */
+  /** The account's name as it is, its row locked until the rename that reads it commits. */
+  private static final String NAME_NOW = "SELECT username FROM users WHERE id = $1 FOR UPDATE";
+
+  /** Whether $1 is an address another account than $2 has (the unique index still decides). */
+  private static final String EMAIL_TAKEN =
+      "SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2)";
+
   private static final String RENAME_ACCOUNT = "WITH u AS (" + UPDATE_ACCOUNT + "), "
       + "l AS (INSERT INTO mod_log (actor_id, action, target_type, target_id, details) "
       + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $9::text, 'to', username) FROM u "
@@ -401,27 +409,32 @@ public final class Accounts {
    */
   public Future<Session> update(Principal me, AccountChange change, String ip, RateLimiter limits) {
     if (change.username() == null && change.email() == null && change.password() == null) {
-      return apply(me.id(), change, null);
+      return apply(me.id(), change, null, false);
     }
     return me(me.id()).compose(user -> {
       // A rename (letter case included) shows on everything the member wrote; the name they have is no rename.
       boolean renames = change.username() != null && !change.username().equals(user.username());
-      boolean signIn = change.password() != null
-          || (renames && !sameButAsciiCase(change.username(), user.username()))
-          || (change.email() != null && !sameButAsciiCase(change.email(), user.email()));
+      boolean newName = renames && !sameButAsciiCase(change.username(), user.username());
+      boolean newEmail = change.email() != null && !sameButAsciiCase(change.email(), user.email());
       Future<Void> proven = Future.succeededFuture();
-      if (signIn) {
+      if (change.password() != null || newName || newEmail) {
         if (change.currentPassword() == null) {
           throw Problem.invalid("currentPassword", change.password() != null
               ? "is required to change your password" : "is required to change your username or email");
         }
         proven = verifyCurrent(me, change.currentPassword(), ip, limits).mapEmpty();
       }
-      Future<Void> free = renames && !sameButAsciiCase(change.username(), user.username())
-          ? proven.compose(v -> notReserved(change.username(), me.id())) : proven;
+      // Whatever could still refuse the change is asked before a rename takes from its limit: the name and the
+      // address free, the new password hashed (a 503 when the hashers are busy).
+      Future<Void> free = proven;
+      if (newName) free = free.compose(v -> notReserved(change.username(), me.id()));
+      if (newEmail) free = free.compose(v -> emailFree(change.email(), me.id()));
       String subject = "user:" + me.id();
-      return free.compose(v -> renames ? limits.take(AppConfig.LIMIT_RENAMES, subject) : Future.succeededFuture())
-          .compose(v -> apply(me.id(), change, renames ? user.username() : null));
+      return free.compose(v -> change.password() == null ? Future.<String>succeededFuture(null)
+              : passwords.hash(change.password()))
+          .compose(hash -> (renames ? limits.take(AppConfig.LIMIT_RENAMES, subject) : Future.<Void>succeededFuture())
+              .map(hash))
+          .compose(hash -> apply(me.id(), change, hash, renames));
     });
   }
 
@@ -451,28 +464,51 @@ public final class Accounts {
     });
   }
 
-  /** Stores the change; {@code renamedFrom} the username before, when the change is a rename (else null). */
-  private Future<Session> apply(long userId, AccountChange change, String renamedFrom) {
-    Future<String> hash = change.password() == null ? Future.succeededFuture(null) : passwords.hash(change.password());
-    return hash.compose(newHash -> {
-      Tuple args = Tuple.tuple().addLong(userId)
-          .addString(change.username()).addString(change.email()).addString(newHash)
-          .addBoolean(change.bio() != null).addString(AccountChange.cleared(change.bio()))
-          .addBoolean(change.image() != null).addString(AccountChange.cleared(change.image()));
-      if (renamedFrom == null) return pool.preparedQuery(UPDATE_ACCOUNT).execute(args);
-      return events.transaction(box -> box.connection().preparedQuery(RENAME_ACCOUNT)
-          .execute(args.addString(renamedFrom))
-          .compose(rows -> rows.size() == 0 ? Future.succeededFuture(rows)
-              : box.publish(renamed(rows.iterator().next(), renamedFrom)).map(rows)));
-    }).recover(Accounts::explainDuplicate)
-        .map(rows -> {
+  /** Refuses an address another account signs in with, before anything is spent on the change. */
+  private Future<Void> emailFree(String email, long by) {
+    return pool.preparedQuery(EMAIL_TAKEN).execute(Tuple.of(email, by)).map(rows -> {
+      if (rows.iterator().next().getBoolean(0)) throw Problem.conflict("email", "is already registered");
+      return null;
+    });
+  }
+
+  /** What a change did: the account as it is now (no row: gone), and whether it was renamed. */
+  private record Applied(RowSet<Row> rows, boolean renamed) {
+  }
+
+  /**
+   * Stores the change ({@code newHash} the new password's, or null). A rename reads the name it replaces with the
+   * account's row locked, in its own transaction, so renames sent together each log the name the one before gave
+   * (and hold that name for its owner); one that finds the account already has the name is none.
+   */
+  private Future<Session> apply(long userId, AccountChange change, String newHash, boolean renames) {
+    Tuple args = Tuple.tuple().addLong(userId)
+        .addString(change.username()).addString(change.email()).addString(newHash)
+        .addBoolean(change.bio() != null).addString(AccountChange.cleared(change.bio()))
+        .addBoolean(change.image() != null).addString(AccountChange.cleared(change.image()));
+    Future<Applied> done = !renames
+        ? pool.preparedQuery(UPDATE_ACCOUNT).execute(args).map(rows -> new Applied(rows, false))
+        : events.transaction(box -> box.connection().preparedQuery(NAME_NOW).execute(Tuple.of(userId))
+            .compose(now -> {
+              String before = now.size() == 0 ? null : now.iterator().next().getString("username");
+              if (before == null || before.equals(change.username())) {
+                return box.connection().preparedQuery(UPDATE_ACCOUNT).execute(args)
+                    .map(rows -> new Applied(rows, false));
+              }
+              return box.connection().preparedQuery(RENAME_ACCOUNT).execute(args.addString(before))
+                  .compose(rows -> box.publish(renamed(rows.iterator().next(), before))
+                      .map(v -> new Applied(rows, true)));
+            }));
+    return done.recover(Accounts::explainDuplicate)
+        .map(applied -> {
+          RowSet<Row> rows = applied.rows();
           if (rows.size() == 0) throw Problem.unauthorized("The token's account no longer exists.");
           User user = User.fromRow(rows.iterator().next());
           // Any change: a new password ends tokens, a new name is the principal's; the rest costs a query.
           cache.changed(AccountChanged.of(userId));
           // A new name shows on every post and comment of theirs, in every thread and list: rare enough (a rate
           // limit keeps it so) to retire every cached response for. The name they had already retires nothing.
-          if (renamedFrom != null) readCache.invalidate(Invalidation.everythingChanged());
+          if (applied.renamed()) readCache.invalidate(Invalidation.everythingChanged());
           return session(user);
         });
   }

@@ -18,7 +18,8 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>Any further arguments are PostgreSQL settings given at each start, over Parley's own (for example
  * {@code shared_buffers=2GB}, or {@code shared_preload_libraries=pg_stat_statements} to see where a benchmark's
- * statement time goes). Durability and authentication are not settings here and cannot be turned off this way.
+ * statement time goes). What makes it durable and private (fsync, synchronous commit, full-page writes, the loopback
+ * address, the port, password authentication, its files) is refused.
  *
  * It prints how to point the nodes at it ({@code DATABASE_URL}), reading the password from its file rather than
  * printing it, and runs until stopped (Ctrl-C or SIGTERM stop PostgreSQL cleanly).
@@ -27,8 +28,14 @@ public final class DatabaseServer {
 
   private static final Logger log = LoggerFactory.getLogger(DatabaseServer.class);
 
-  /** Settings this command refuses: what Parley acknowledged must survive a crash. */
-  private static final Set<String> DURABILITY = Set.of("fsync", "synchronous_commit", "full_page_writes");
+  /**
+   * Settings this command refuses: durability (what Parley acknowledged must survive a crash), and what makes the
+   * server Parley's (where it listens, how it is reached and who may connect, where its files are), which a setting
+   * here would otherwise override.
+   */
+  private static final Set<String> REFUSED = Set.of("fsync", "synchronous_commit", "full_page_writes",
+      "listen_addresses", "port", "unix_socket_directories", "unix_socket_permissions", "unix_socket_group",
+      "password_encryption", "hba_file", "ident_file", "config_file", "data_directory", "external_pid_file");
 
   private DatabaseServer() {
   }
@@ -49,16 +56,22 @@ public final class DatabaseServer {
     stopped.await();
   }
 
-  /** The PostgreSQL settings among the arguments (from the third on), in order; the durability ones are refused. */
+  /**
+   * The PostgreSQL settings among the arguments (from the third on), in order, each name as PostgreSQL reads it
+   * (lower case, '-' as '_'); those in {@link #REFUSED} are refused.
+   */
   static Map<String, String> settings(String[] args) {
     Map<String, String> settings = new LinkedHashMap<>();
     for (int i = 2; i < args.length; i++) {
       int eq = args[i].indexOf('=');
-      if (eq <= 0) throw new IllegalArgumentException("not a setting=value: " + args[i]);
-      if (DURABILITY.contains(args[i].substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT))) {
-        throw new IllegalArgumentException("durability is not a setting here: " + args[i]);
+      String name = eq <= 0 ? ""
+          : args[i].substring(0, eq).strip().toLowerCase(java.util.Locale.ROOT).replace('-', '_');
+      if (name.isEmpty()) throw new IllegalArgumentException("not a setting=value: " + args[i]);
+      if (REFUSED.contains(name)) {
+        throw new IllegalArgumentException("Parley sets " + name + " itself (durable, password-protected, on the "
+            + "loopback address): " + args[i]);
       }
-      settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+      settings.put(name, args[i].substring(eq + 1));
     }
     return settings;
   }

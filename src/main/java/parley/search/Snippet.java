@@ -54,8 +54,14 @@ final class Snippet {
    * {@code head} and {@code tail} (the body's first and last characters, for {@link #html}).
    */
   static String columns(String column, String query) {
-    return "ts_headline('english', " + text(column) + ", " + query + ", " + OPTIONS + ") AS snippet, left(" + column
-        + ", " + EDGE + ") AS head, right(" + column + ", " + EDGE + ") AS tail";
+    return "ts_headline('english', " + text(column) + ", " + query + ", " + OPTIONS + ") AS snippet, left("
+        + plain(column) + ", " + EDGE + ") AS head, right(" + plain(column) + ", " + EDGE + ") AS tail";
+  }
+
+  /** SQL for the text of {@code column} without any tag (an inline one leaves nothing, any other a space). */
+  private static String plain(String column) {
+    return "regexp_replace(regexp_replace(" + column + ", '</?(" + INLINE + ")(\\s[^>]*)?>', '', 'gi'), '<[^>]*>', "
+        + "' ', 'g')";
   }
 
   /** SQL for the text of {@code column} to be marked: without the marks, inline tags gone, block tags a boundary. */
@@ -88,6 +94,8 @@ final class Snippet {
     boolean open = false;
     boolean space = false;
     boolean block = false;
+    // The last character of the text written (not of its escaped form, nor a mark): whether a block ended a sentence.
+    char last = '.';
     for (int i = 0; i < marked.length(); i++) {
       char c = marked.charAt(i);
       if (c == BLOCK) {
@@ -100,7 +108,7 @@ final class Snippet {
       }
       if (out.length() > 0 && (block || space)) {
         // A block that ended in a sentence's end needs no more than a space; one that did not gets a pause.
-        out.append(block && !endsSentence(out) ? " · " : " ");
+        out.append(block && ".!?:;…".indexOf(last) < 0 ? " · " : " ");
       }
       space = false;
       block = false;
@@ -120,18 +128,10 @@ final class Snippet {
         case '\'' -> out.append("&#39;");
         default -> out.append(c);
       }
+      if (c != START && c != STOP) last = c;
     }
     if (open) out.append("</mark>");
     return out.toString();
-  }
-
-  /** Whether the text so far ends a sentence or a clause (a mark's closing tag looked through). */
-  private static boolean endsSentence(StringBuilder out) {
-    int end = out.length();
-    if (end >= 7 && out.substring(end - 7).equals("</mark>")) end -= 7;
-    if (end == 0) return true;
-    char last = out.charAt(end - 1);
-    return ".!?:;…".indexOf(last) >= 0;
   }
 
   /** The words of some HTML, its tags and marks left out as {@link #text} leaves them: what the ends are compared by. */

@@ -317,11 +317,6 @@ public final class WriteBenchmark {
   }
 
   /**
-   * How far the notifier is behind the comments of a row: those whose thread event ({@code comment.created} on
-   * {@code parley.post.<id>}) has no {@code notification_sources} row yet, the notifier's mark that it made that
-   * write's notifications (in the same transaction as them).
-   */
-  /**
    * Where PostgreSQL's time went in one row: its statements by total execution time (pg_stat_statements, nested
    * statements such as triggers' included) and the WAL it wrote (pg_stat_wal), each divided by the row's requests,
    * warm-up included. Reset at each row's start and read once the row's notifications are made, so the notifier's
@@ -332,7 +327,8 @@ public final class WriteBenchmark {
         "pg_stat_statements.track=all", "pg_stat_statements.max=1000");
     private static final String TOP = """
         SELECT calls, total_exec_time, rows, shared_blks_hit + shared_blks_read AS blocks, shared_blks_dirtied,
-               wal_bytes, 100 * total_exec_time / sum(total_exec_time) OVER () AS share, toplevel,
+               wal_bytes,
+               100 * total_exec_time / sum(total_exec_time) FILTER (WHERE toplevel) OVER () AS share, toplevel,
                regexp_replace(query, '\\s+', ' ', 'g') AS query
           FROM pg_stat_statements
          ORDER BY total_exec_time DESC LIMIT $1""";
@@ -382,6 +378,11 @@ public final class WriteBenchmark {
     }
   }
 
+  /**
+   * How far the notifier is behind the comments of a row: those whose thread event ({@code comment.created} on
+   * {@code parley.post.<id>}) has no {@code notification_sources} row yet, the notifier's mark that it made that
+   * write's notifications (in the same transaction as them).
+   */
   private static final class NotifierLag {
     private static final String BEHIND = """
         SELECT count(*) AS behind,

@@ -127,12 +127,22 @@ class ModDashboardBrowserTest {
 
     ChromeDriver page = dashboard(mod);
     assertTrue(card(page, commentId).getText().contains("grumpy_gus"));
+    // The moderator is half-way through a ban when the member renames: what they typed stays, and so does the focus.
+    card(page, commentId).findElement(By.cssSelector(".ban-toggle")).click();
+    WebElement reason = card(page, commentId).findElement(By.cssSelector(".ban-form input[name=reason]"));
+    reason.sendKeys("Trolling");
     assertEquals(200, api.patch("/api/me", troll, new JsonObject().put("username", "gentle_gus")
         .put("currentPassword", "correct horse")).status());
     waitFor(page, 5).until(d -> d.findElement(By.cssSelector("#log > li")).getText()
         .startsWith("gentle_gus changed their username from grumpy_gus to gentle_gus"));
-    waitFor(page, 5).until(d -> card(d, commentId).getText().contains("gentle_gus"));
+    waitFor(page, 5).until(d -> card(d, commentId).getText().contains("Ban gentle_gus"));
     assertFalse(card(page, commentId).getText().contains("grumpy_gus"), card(page, commentId).getText());
+    assertEquals("Trolling", reason.getDomProperty("value"), "the half-typed reason is kept");
+    assertEquals(reason, page.switchTo().activeElement(), "and the focus");
+    assertEquals(List.of(), js(page, "return [...document.querySelectorAll('button.person')]"
+        + ".map(b => b.textContent).filter(t => t === 'grumpy_gus')"), "nobody on the page has the old name");
+    assertEquals(Boolean.TRUE, js(page, "return [...document.querySelectorAll('#stream button.person')]"
+        + ".some(b => b.textContent === 'gentle_gus')"), "the stream names the member anew");
   }
 
   /** Parley's own report (an edit brought in a held word) arrives live, from Parley, saying what matched. */

@@ -525,7 +525,7 @@ class ModerationInPlaceBrowserTest {
     waitFor(userPage, 10).until(ExpectedConditions.textToBe(By.id("reset-done-text"),
         "Your new password is set, and you are signed in as forgetful."));
     assertFalse(form.isDisplayed(), "the form has done its work");
-    waitFor(userPage, 5).until(d -> "reset-done-link".equals(d.switchTo().activeElement().getDomAttribute("id")));
+    waitFor(userPage, 5).until(d -> "reset-done-text".equals(d.switchTo().activeElement().getDomAttribute("id")));
     waitFor(userPage, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#nav a[href='/u/forgetful']")));
     assertEquals(200, api.post("/api/auth/login", null, new JsonObject().put("login", "forgetful")
         .put("password", "remembered at last")).status());

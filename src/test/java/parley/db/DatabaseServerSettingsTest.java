@@ -27,12 +27,19 @@ class DatabaseServerSettingsTest {
   }
 
   @Test
-  void durabilityCannotBeTurnedOffHere() {
-    for (String refused : List.of("fsync=off", "FSYNC=off", " synchronous_commit=off", "full_page_writes=off")) {
+  void durabilityAndPrivacyCannotBeTurnedOffHereUnderAnySpelling() {
+    for (String refused : List.of("fsync=off", "FSYNC=off", " synchronous_commit=off", "synchronous-commit=off",
+        "full-page-writes=off", "full_page_writes=off", "listen_addresses=*", "hba_file=/tmp/trust.conf",
+        "port=5433", "Unix-Socket-Directories=/tmp", "data_directory=/tmp/x", "config_file=/tmp/p.conf")) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> DatabaseServer.settings(new String[] {"dir", "5432", refused}), refused);
-      assertTrue(e.getMessage().contains("durability"), e.getMessage());
+      assertTrue(e.getMessage().contains("Parley sets"), e.getMessage());
     }
+  }
+
+  @Test
+  void namesAreKeptAsPostgreSqlReadsThem() {
+    assertEquals(Map.of("work_mem", "8MB"), DatabaseServer.settings(new String[] {"dir", "5432", " Work-Mem=8MB"}));
   }
 
   @Test

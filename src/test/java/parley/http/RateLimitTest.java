@@ -323,6 +323,10 @@ class RateLimitTest {
       Api api = api(running);
       // Only a rename that was made counts: a name that is taken, or a wrong password, costs none (a probe).
       for (int i = 0; i < 3; i++) assertEquals(409, api.patch("/api/me", ren, rename("taken_name")).status());
+      for (int i = 0; i < 3; i++) {
+        assertEquals(409, api.patch("/api/me", ren, rename("ren_free").put("email", "taken_name@example.org"))
+            .status(), "a free name with a taken address costs none either");
+      }
       assertEquals(400, api.patch("/api/me", ren, new JsonObject().put("username", "ren_one")
           .put("currentPassword", "not it")).status());
       assertEquals(200, api.patch("/api/me", ren, rename("ren_one")).status());
@@ -364,6 +368,10 @@ class RateLimitTest {
       assertEquals(Map.of(200, 2, 429, 6), statuses);
       assertEquals(2, count("SELECT count(*) FROM mod_log WHERE action = 'user.renamed' AND target_id = " + ren.id()),
           "two renames made, each in the audit log");
+      // Each logs the name the one before gave, so the chain is whole (and each old name held for its owner).
+      assertEquals(1, count("SELECT count(*) FROM mod_log a JOIN mod_log b ON b.details->>'from' = a.details->>'to' "
+          + "WHERE a.action = 'user.renamed' AND b.action = 'user.renamed' AND a.target_id = " + ren.id()
+          + " AND b.target_id = " + ren.id() + " AND a.details->>'from' = 'burst'"), "burst → first → second");
     } finally {
       senders.shutdownNow();
       running.stop();

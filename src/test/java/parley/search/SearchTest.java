@@ -408,6 +408,9 @@ class SearchTest {
     long end = post(alice, "Ends", before + " haystack");
     snippet = search("haystack", "").item(end).getString("snippet");
     assertTrue(snippet.startsWith("… early") && snippet.endsWith("<mark>haystack</mark>"), snippet);
+    // A long link's address is no text: the body is all in the snippet, without an ellipsis (a review).
+    long link = post(alice, "Link", "Read the haystack [here](https://example.org/" + "a".repeat(700) + ")");
+    assertEquals("Read the <mark>haystack</mark> here", search("haystack", "").item(link).getString("snippet"));
   }
 
   @Test
@@ -417,6 +420,8 @@ class SearchTest {
     assertEquals("<mark>one</mark> · two", Snippet.html("\u0002one\u0003\u0004two"));
     assertEquals("<mark>done.</mark> Next", Snippet.html("\u0002done.\u0003\u0004Next"));
     assertEquals("lead", Snippet.html("\u0004lead\u0004"), "nothing before the first block or after the last");
+    assertEquals("Why &quot;Parley&quot; · Because", Snippet.html("Why \"Parley\"\u0004Because"),
+        "a heading that ends in a quote ended no sentence (its escaped form ends in ';')");
   }
 
   @Test
