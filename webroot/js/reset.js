@@ -8,7 +8,18 @@ import { renderHeader, submitsSignIn } from './ui.js';
 
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
 const form = document.getElementById('reset-form');
-if (!token) {
+/** Whose password was just set, kept across the page's reload that follows it (a review: see done). */
+const DONE = 'parley.resetDone';
+const justSet = sessionStorage.getItem(DONE);
+sessionStorage.removeItem(DONE);
+if (justSet && !token) {
+  form.hidden = true;
+  document.getElementById('reset-done-text').textContent =
+    `Your new password is set, and you are signed in as ${justSet}.`;
+  document.getElementById('reset-done').hidden = false;
+  // Focused, so that it is read out; the way on is the next stop.
+  document.getElementById('reset-done-text').focus();
+} else if (!token) {
   form.hidden = true;
   document.getElementById('reset-missing').hidden = false;
 } else {
@@ -41,15 +52,15 @@ function deadLink(error) {
   form.hidden = true;
 }
 
-/** The password is set and this browser signed in as the account: say so here, with the way on. */
+/**
+ * The password is set and this browser signed in as the account: the page is loaded again, so that everything on
+ * it (the header, its unread count, its live connection) belongs to that account from the start, and says so.
+ * Redrawing the header in place left the account the browser had before with a live badge of its own, and the two
+ * rewrote the title in turn without end (a review: the tab froze).
+ */
 function done(result) {
-  form.hidden = true;
-  document.getElementById('reset-done-text').textContent =
-    `Your new password is set, and you are signed in as ${result.user.username}.`;
-  document.getElementById('reset-done').hidden = false;
-  renderHeader();
-  // Focused, so that it is read out; the way on is the next stop.
-  document.getElementById('reset-done-text').focus();
+  sessionStorage.setItem(DONE, result.user.username);
+  location.replace(location.pathname);
 }
 // A link pasted into the address bar of this page changes only what follows '#': read it as a new visit.
 window.addEventListener('hashchange', () => location.reload());

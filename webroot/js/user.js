@@ -54,7 +54,8 @@ async function actions(profile) {
  * still say what they wrote, that it is hidden (a review: "1 post · 7 comments" over "No posts.").
  */
 function emptyLine(what, count, blocked) {
-  return blocked && count > 0 ? `Their ${what} are hidden from you because you blocked them.` : `No ${what}.`;
+  // The line under the block button says why; each list only says that it is hidden (a review: three times why).
+  return blocked && count > 0 ? 'Hidden from you.' : `No ${what}.`;
 }
 
 async function start() {

@@ -51,7 +51,10 @@ export function person(username) {
     onclick: (event) => openUserCard(event.currentTarget.dataset.username, event.currentTarget) }, username);
 }
 
-/** Every person on the page named {@code from} is named {@code to} now: a member's rename, told live. */
+/**
+ * Every person on the page named {@code from} is named {@code to} now: a member's rename, told live. Their name
+ * buttons and links say the new name and lead to it, and their card, if it is open, is read again under it.
+ */
 export function renamePeople(from, to) {
   if (!from || !to) return;
   for (const el of document.querySelectorAll('button.person')) {
@@ -59,6 +62,13 @@ export function renamePeople(from, to) {
     el.dataset.username = to;
     el.textContent = to;
   }
+  const oldHref = `/u/${encodeURIComponent(from)}`;
+  for (const el of document.querySelectorAll('a[href]')) {
+    if (el.getAttribute('href') !== oldHref) continue;
+    el.setAttribute('href', `/u/${encodeURIComponent(to)}`);
+    if (el.textContent === from) el.textContent = to;
+  }
+  if ($('user-card')?.open && $('user-card-title').textContent === from) openUserCard(to, cardOpener);
 }
 
 /** "grumpy_gus's comment on "Harbour footbridge"", each part a link. */

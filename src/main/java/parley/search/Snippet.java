@@ -82,7 +82,27 @@ final class Snippet {
     List<String> words = words(marked);
     boolean cutBefore = head != null && !startsWith(words(head), words);
     boolean cutAfter = tail != null && !endsWith(words(tail), words);
+    // ts_headline starts and stops its passages at words: a body's own first and last marks ("@alice, …", "… it?")
+    // are put back where the snippet reaches them.
+    String lead = cutBefore || head == null ? "" : edge(head, true);
+    String end = cutAfter || tail == null ? "" : edge(tail, false);
+    if (!lead.isEmpty() && !body.startsWith(lead) && !body.startsWith("<mark>" + lead)) body = lead + body;
+    if (!end.isEmpty() && !body.endsWith(end) && !body.endsWith(end + "</mark>")) body = body + end;
     return (cutBefore ? "… " : "") + body + (cutAfter ? " …" : "");
+  }
+
+  /** What comes before the first word (or after the last) of some plain text, escaped; nothing past a few marks. */
+  private static String edge(String text, boolean first) {
+    String plain = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+        .replace("&amp;", "&");
+    Matcher m = WORD.matcher(plain);
+    if (!m.find()) return "";
+    int start = m.start();
+    int stop = m.end();
+    while (m.find()) stop = m.end();
+    String marks = (first ? plain.substring(0, start) : plain.substring(stop)).strip();
+    if (marks.isEmpty() || marks.length() > 4 || marks.chars().anyMatch(Character::isWhitespace)) return "";
+    return html(marks);
   }
 
   /** {@link #html(String, String, String)} without the ellipses. */

@@ -141,6 +141,8 @@ class ModDashboardBrowserTest {
     assertEquals(reason, page.switchTo().activeElement(), "and the focus");
     assertEquals(List.of(), js(page, "return [...document.querySelectorAll('button.person')]"
         + ".map(b => b.textContent).filter(t => t === 'grumpy_gus')"), "nobody on the page has the old name");
+    assertEquals(0L, js(page, "return document.querySelectorAll('a[href=\"/u/grumpy_gus\"]').length"),
+        "no link leads to the old name");
     assertEquals(Boolean.TRUE, js(page, "return [...document.querySelectorAll('#stream button.person')]"
         + ".some(b => b.textContent === 'gentle_gus')"), "the stream names the member anew");
   }

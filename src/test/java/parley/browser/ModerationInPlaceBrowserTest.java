@@ -509,7 +509,10 @@ class ModerationInPlaceBrowserTest {
 
     // The user opens it, is told what it does and for which account, sets a password and is signed in, and told so;
     // the link is gone from the address.
+    // The browser it is opened in is signed in as someone else (a shared computer): it ends up as the account the
+    // link is for, with one header (two, each with its live count, once froze the tab).
     WebDriver userPage = browsers.open("forgetful");
+    signIn(userPage, base, alice);
     userPage.get(link);
     WebElement form = waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-form")));
     waitFor(userPage, 5).until(d -> d.getCurrentUrl().equals(base + "/reset"));
@@ -524,7 +527,9 @@ class ModerationInPlaceBrowserTest {
     form.findElement(By.cssSelector("button[type=submit]")).click();
     waitFor(userPage, 10).until(ExpectedConditions.textToBe(By.id("reset-done-text"),
         "Your new password is set, and you are signed in as forgetful."));
-    assertFalse(form.isDisplayed(), "the form has done its work");
+    assertFalse(userPage.findElement(By.id("reset-form")).isDisplayed(), "the form has done its work");
+    assertEquals(1, userPage.findElements(By.id("inbox-link")).size(), "one header");
+    assertTrue(userPage.findElements(By.cssSelector("#nav a[href='/u/alice']")).isEmpty(), "alice is signed out");
     waitFor(userPage, 5).until(d -> "reset-done-text".equals(d.switchTo().activeElement().getDomAttribute("id")));
     waitFor(userPage, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#nav a[href='/u/forgetful']")));
     assertEquals(200, api.post("/api/auth/login", null, new JsonObject().put("login", "forgetful")

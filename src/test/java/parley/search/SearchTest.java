@@ -408,6 +408,9 @@ class SearchTest {
     long end = post(alice, "Ends", before + " haystack");
     snippet = search("haystack", "").item(end).getString("snippet");
     assertTrue(snippet.startsWith("… early") && snippet.endsWith("<mark>haystack</mark>"), snippet);
+    // A body's own first and last marks are kept where the snippet reaches them (ts_headline starts at a word).
+    long edges = post(alice, "Edges", "@bob, is the haystack in?");
+    assertEquals("@bob, is the <mark>haystack</mark> in?", search("haystack", "").item(edges).getString("snippet"));
     // A long link's address is no text: the body is all in the snippet, without an ellipsis (a review).
     long link = post(alice, "Link", "Read the haystack [here](https://example.org/" + "a".repeat(700) + ")");
     assertEquals("Read the <mark>haystack</mark> here", search("haystack", "").item(link).getString("snippet"));
