@@ -100,15 +100,10 @@ public final class AccountRoutes {
   /** As {@link #signInLimited}, for any answer: a refusal with {@code failedStatus} counts as a failed login. */
   private void failedLoginsLimited(RoutingContext ctx, String ip, int failedStatus,
       Supplier<Future<JsonObject>> attempt) {
-    limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
-        .compose(v -> attempt.get())
+    limits.countingFailures(AppConfig.LIMIT_FAILED_LOGINS_IP, ip,
+            e -> e instanceof Problem p && p.status() == failedStatus, attempt)
         .onSuccess(ctx::json)
-        .onFailure(e -> {
-          if (e instanceof Problem p && p.status() == failedStatus) {
-            limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
-          }
-          ctx.fail(e);
-        });
+        .onFailure(ctx::fail);
   }
 
   private void logoutAll(RoutingContext ctx) {

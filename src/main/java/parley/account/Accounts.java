@@ -379,21 +379,23 @@ public final class Accounts {
    */
   private Future<String> verifyCurrent(Principal me, String current, String ip, RateLimiter limits) {
     String account = LoginThrottle.account(me.id(), me.createdAt());
-    return limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
-        .compose(v -> logins.waitSeconds(account, ip))
-        .compose(wait -> {
-          if (wait > 0) throw RateLimiter.tooMany(wait);
-          return passwordHash(me.id());
-        })
-        .compose(hash -> {
-          String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
-          return passwords.verify(current, stored).compose(ok -> {
-            if (ok) return Future.succeededFuture(stored);
-            limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
-            return logins.failed(account).transform(v -> Future.<String>failedFuture(
-                Problem.invalid("currentPassword", "is not correct")));
-          });
-        });
+    // Only a wrong password keeps the address's action: a throttled account or a busy hasher gives it back.
+    boolean[] wrong = {false};
+    return limits.countingFailures(AppConfig.LIMIT_FAILED_LOGINS_IP, ip, e -> wrong[0],
+        () -> logins.waitSeconds(account, ip)
+            .compose(wait -> {
+              if (wait > 0) throw RateLimiter.tooMany(wait);
+              return passwordHash(me.id());
+            })
+            .compose(hash -> {
+              String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
+              return passwords.verify(current, stored).compose(ok -> {
+                if (ok) return Future.succeededFuture(stored);
+                wrong[0] = true;
+                return logins.failed(account).transform(v -> Future.<String>failedFuture(
+                    Problem.invalid("currentPassword", "is not correct")));
+              });
+            }));
   }
 
   /**

@@ -62,17 +62,34 @@ public final class RateLimiter {
     });
   }
 
-  /** Fails with a 429 problem if the subject has no action left, without taking one (to count failures only). */
-  public Future<Void> check(String limitKey, String subject) {
-    return wait(limitKey, subject, false).map(wait -> {
-      if (wait > 0) throw refused(limitKey, wait);
-      return null;
-    });
+  /**
+   * Runs an attempt that counts against the subject's limit only when it fails in a way {@code counts} says (a wrong
+   * password, a wrong link): one action is taken before it runs, so attempts in flight together cannot pass the limit
+   * all at once, and given back when it succeeds or fails otherwise. Refused with a 429 when none is left.
+   */
+  public <T> Future<T> countingFailures(String limitKey, String subject, java.util.function.Predicate<Throwable> counts,
+      java.util.function.Supplier<Future<T>> attempt) {
+    return take(limitKey, subject).compose(v -> attempt.get().andThen(done -> {
+      if (done.succeeded() || !counts.test(done.cause())) giveBack(limitKey, subject);
+    }));
   }
 
-  /** Takes one action if there is one; never fails (the failure it counts is already being answered). */
-  public void record(String limitKey, String subject) {
-    wait(limitKey, subject, true);
+  /**
+   * Gives back one action taken with {@link #take} (up to the limit's count): for an attempt that is counted only when
+   * it fails, taken before it runs so that attempts in flight together cannot pass the limit all at once.
+   */
+  public void giveBack(String limitKey, String subject) {
+    Limit limit = config.limit(limitKey);
+    if (shared == null) {
+      localBucket(limitKey, subject).give(limit, System.nanoTime());
+      return;
+    }
+    shared.submitToKey(limitKey + "|" + subject, new Give(limitKey, limit.count(), limit.window().toNanos()))
+        .exceptionally(e -> {
+          log.warn("Shared rate limit {} unavailable, giving back on this node's: {}", limitKey, e.toString());
+          localBucket(limitKey, subject).give(limit, System.nanoTime());
+          return null;
+        });
   }
 
   /**
@@ -186,6 +203,16 @@ public final class RateLimiter {
       return Math.max(1, (long) Math.ceil((1 - tokens) / perSecond));
     }
 
+    /** One action back, never past the limit's count. */
+    synchronized void give(Limit limit, long now) {
+      give(limit.count(), limit.window().toNanos(), now);
+    }
+
+    synchronized void give(int count, long windowNanos, long now) {
+      refill(count, windowNanos, now);
+      tokens = Math.min(count, tokens + 1);
+    }
+
     synchronized boolean isFull(Limit limit, long now) {
       refill(limit.count(), limit.window().toNanos(), now);
       return tokens >= limit.count();
@@ -222,6 +249,21 @@ public final class RateLimiter {
         ((ExtendedMapEntry<String, Bucket>) entry).setValue(bucket, ttlSeconds, TimeUnit.SECONDS);
       }
       return wait;
+    }
+  }
+
+  /** Gives one action back to a bucket where it is stored (see {@link Take}); a bucket gone is full already. */
+  record Give(String limitKey, int count, long windowNanos) implements EntryProcessor<String, Bucket, Void> {
+
+    @Override
+    public Void process(Map.Entry<String, Bucket> entry) {
+      Bucket bucket = entry.getValue();
+      if (bucket == null) return null;
+      long now = TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis());
+      bucket.give(count, windowNanos, now);
+      long ttlSeconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(bucket.untilFull(count, windowNanos)) + 1);
+      ((ExtendedMapEntry<String, Bucket>) entry).setValue(bucket, ttlSeconds, TimeUnit.SECONDS);
+      return null;
     }
   }
 }

@@ -171,13 +171,10 @@ public final class RealWorldRoutes {
     String password = fields.text("password", 1, 1024, false);
     fields.check();
     String ip = ClientIp.of(ctx, trustedProxies);
-    limits.check(AppConfig.LIMIT_FAILED_LOGINS_IP, ip)
-        .compose(v -> accounts.login(email, password, ip))
+    limits.countingFailures(AppConfig.LIMIT_FAILED_LOGINS_IP, ip, e -> e instanceof Problem p && p.status() == 401,
+            () -> accounts.login(email, password, ip))
         .onSuccess(session -> ctx.json(new JsonObject().put("user", user(session.user(), session.token()))))
-        .onFailure(e -> {
-          if (e instanceof Problem p && p.status() == 401) limits.record(AppConfig.LIMIT_FAILED_LOGINS_IP, ip);
-          ctx.fail(e);
-        });
+        .onFailure(ctx::fail);
   }
 
   private void currentUser(RoutingContext ctx) {

@@ -217,6 +217,35 @@ class RateLimitTest {
     }
   }
 
+  /**
+   * Guesses sent together from one address cannot pass its failed-login limit together: each takes from it before
+   * its password is checked (which takes a while), and only a right one gives it back.
+   */
+  @Test
+  void failedLoginsSentTogetherFromOneAddressMakeNoMoreThanTheLimit() throws Exception {
+    for (int i = 0; i < 8; i++) setup.register("guessed" + i);
+    Main.Running running = start(Map.of(AppConfig.LIMIT_FAILED_LOGINS_IP, "3/15m"));
+    java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      Api api = api(running);
+      assertEquals(200, login(api, "guessed0", "correct horse").status(), "a right one costs nothing");
+      List<java.util.concurrent.Future<Api.Response>> sent = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String account = "guessed" + i;
+        sent.add(senders.submit(() -> login(api, account, "a wrong guess")));
+      }
+      Map<Integer, Integer> statuses = new TreeMap<>();
+      for (java.util.concurrent.Future<Api.Response> answer : sent) {
+        statuses.merge(answer.get(60, TimeUnit.SECONDS).status(), 1, Integer::sum);
+      }
+      assertEquals(Map.of(401, 3, 429, 5), statuses, "three guesses checked, the rest refused before their check");
+      assertRateLimited(login(api, "guessed0", "correct horse"));
+    } finally {
+      senders.shutdownNow();
+      running.stop();
+    }
+  }
+
   @Test
   void wrongResetLinksSpendTheFailedLoginBudgetAndAreRefusedOnceItIsSpent() throws Exception {
     setup.register("alice");
