@@ -45,6 +45,14 @@ class SearchBrowserTest {
     box.sendKeys(Keys.ENTER);
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("search-q")));
     assertEquals("harbour bridge", page.findElement(By.id("search-q")).getDomProperty("value"));
+    // The box and its button share a row (the stylesheet's input width once pushed the button below, a review).
+    WebElement field = page.findElement(By.id("search-q"));
+    WebElement submit = page.findElement(By.cssSelector("#search-form button[type=submit]"));
+    assertTrue(Math.abs(field.getRect().getY() - submit.getRect().getY()) < 8
+        && submit.getRect().getX() > field.getRect().getX() + field.getRect().getWidth() - 2,
+        "the button beside the box: " + field.getRect().getX() + "," + field.getRect().getY() + " "
+            + field.getRect().getWidth() + " wide; the button at " + submit.getRect().getX() + ","
+            + submit.getRect().getY());
 
     page.get(base + "/search?q=" + "x".repeat(201));
     WebElement error = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("search-q-error")));
