@@ -85,19 +85,13 @@ public final class AccountRoutes {
     String password = fields.text("password", 1, 1024, false);
     fields.check();
     String ip = ClientIp.of(ctx, trustedProxies);
-    signInLimited(ctx, ip, 401, () -> accounts.login(login, password, ip));
+    failedLoginsLimited(ctx, ip, 401, () -> accounts.login(login, password, ip).map(Accounts.Session::toJson));
   }
 
   /**
-   * Runs a sign-in attempt under the address's limit of failed logins ({@code PARLEY_LIMIT_FAILED_LOGINS_IP}): a
-   * refusal with {@code failedStatus} counts against it; the session it gives is the answer.
+   * Runs an attempt under the address's limit of failed logins ({@code PARLEY_LIMIT_FAILED_LOGINS_IP}): a refusal
+   * with {@code failedStatus} counts against it; what it gives is the answer.
    */
-  private void signInLimited(RoutingContext ctx, String ip, int failedStatus,
-      Supplier<Future<Accounts.Session>> attempt) {
-    failedLoginsLimited(ctx, ip, failedStatus, () -> attempt.get().map(Accounts.Session::toJson));
-  }
-
-  /** As {@link #signInLimited}, for any answer: a refusal with {@code failedStatus} counts as a failed login. */
   private void failedLoginsLimited(RoutingContext ctx, String ip, int failedStatus,
       Supplier<Future<JsonObject>> attempt) {
     limits.countingFailures(AppConfig.LIMIT_FAILED_LOGINS_IP, ip,
@@ -131,7 +125,8 @@ public final class AccountRoutes {
     String token = fields.text("token", 1, 200, true);
     String next = fields.text("newPassword", 8, 128, false);
     fields.check();
-    signInLimited(ctx, ClientIp.of(ctx, trustedProxies), 400, () -> accounts.resetPassword(token, next));
+    failedLoginsLimited(ctx, ClientIp.of(ctx, trustedProxies), 400,
+        () -> accounts.resetPassword(token, next).map(Accounts.Session::toJson));
   }
 
   /**

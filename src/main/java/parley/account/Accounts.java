@@ -85,10 +85,6 @@ public final class Accounts {
       + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days' AND actor_id <> $2) "
       + "OR EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1) AND id <> $2)";
 
-  /**
-   * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
-   * ($9 the name before): who troll99 is now stays one click away on their record.
-   */
   /** The account's name as it is, its row locked until the rename that reads it commits. */
   private static final String NAME_NOW = "SELECT username FROM users WHERE id = $1 FOR UPDATE";
 
@@ -96,6 +92,11 @@ public final class Accounts {
   private static final String EMAIL_TAKEN =
       "SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2)";
 
+  /**
+   * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
+   * ($9 the name before): who troll99 is now stays one click away on their record. The account's row comes back
+   * with the log entry's id and time ({@code log_id}, {@code log_at}), to announce it.
+   */
   private static final String RENAME_ACCOUNT = "WITH u AS (" + UPDATE_ACCOUNT + "), "
       + "l AS (INSERT INTO mod_log (actor_id, action, target_type, target_id, details) "
       + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $9::text, 'to', username) FROM u "

@@ -18,6 +18,8 @@ import java.io.Serializable;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Token buckets per limit and subject (an account id or a client IP). A bucket holds up to {@code count} actions
@@ -56,7 +58,7 @@ public final class RateLimiter {
 
   /** Takes one action for the subject, or fails with a 429 problem saying when to retry. */
   public Future<Void> take(String limitKey, String subject) {
-    return wait(limitKey, subject, true).map(wait -> {
+    return wait(limitKey, subject).map(wait -> {
       if (wait > 0) throw refused(limitKey, wait);
       return null;
     });
@@ -67,8 +69,8 @@ public final class RateLimiter {
    * password, a wrong link): one action is taken before it runs, so attempts in flight together cannot pass the limit
    * all at once, and given back when it succeeds or fails otherwise. Refused with a 429 when none is left.
    */
-  public <T> Future<T> countingFailures(String limitKey, String subject, java.util.function.Predicate<Throwable> counts,
-      java.util.function.Supplier<Future<T>> attempt) {
+  public <T> Future<T> countingFailures(String limitKey, String subject, Predicate<Throwable> counts,
+      Supplier<Future<T>> attempt) {
     return take(limitKey, subject).compose(v -> attempt.get().andThen(done -> {
       if (done.succeeded() || !counts.test(done.cause())) giveBack(limitKey, subject);
     }));
@@ -114,23 +116,18 @@ public final class RateLimiter {
     local.entrySet().removeIf(e -> e.getValue().isFull(config.limit(e.getValue().limitKey), now));
   }
 
-  /** Seconds to wait (0: allowed, and taken when {@code consume}). */
-  private Future<Long> wait(String limitKey, String subject, boolean consume) {
+  /** Seconds to wait (0: allowed, and one action taken). */
+  private Future<Long> wait(String limitKey, String subject) {
     Limit limit = config.limit(limitKey);
-    if (shared == null) {
-      Bucket bucket = localBucket(limitKey, subject);
-      long now = System.nanoTime();
-      return Future.succeededFuture(consume ? bucket.take(limit, now) : bucket.peek(limit, now));
-    }
-    Take take = new Take(limitKey, limit.count(), limit.window().toNanos(), consume);
+    if (shared == null) return Future.succeededFuture(localBucket(limitKey, subject).take(limit, System.nanoTime()));
+    // Take keeps its consume flag: it is what nodes send one another, and a node of an earlier version may peek.
+    Take take = new Take(limitKey, limit.count(), limit.window().toNanos(), true);
     return Future.fromCompletionStage(shared.submitToKey(limitKey + "|" + subject, take), vertx.getOrCreateContext())
         .recover(e -> {
           // The cluster's map is unreachable (a partition migrating, a member leaving): this node's own bucket
           // still limits the client, as in single-node mode, rather than letting everything through or nothing.
           log.warn("Shared rate limit {} unavailable, using this node's: {}", limitKey, e.toString());
-          Bucket bucket = localBucket(limitKey, subject);
-          long now = System.nanoTime();
-          return Future.succeededFuture(consume ? bucket.take(limit, now) : bucket.peek(limit, now));
+          return Future.succeededFuture(localBucket(limitKey, subject).take(limit, System.nanoTime()));
         });
   }
 
@@ -187,10 +184,6 @@ public final class RateLimiter {
     /** Seconds to wait before an action is allowed; 0 means one was taken. */
     synchronized long take(Limit limit, long now) {
       return take(limit.count(), limit.window().toNanos(), now, true);
-    }
-
-    synchronized long peek(Limit limit, long now) {
-      return take(limit.count(), limit.window().toNanos(), now, false);
     }
 
     synchronized long take(int count, long windowNanos, long now, boolean consume) {

@@ -93,8 +93,7 @@ final class Snippet {
 
   /** What comes before the first word (or after the last) of some plain text, escaped; nothing past a few marks. */
   private static String edge(String text, boolean first) {
-    String plain = text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
-        .replace("&amp;", "&");
+    String plain = unescaped(text);
     Matcher m = WORD.matcher(plain);
     if (!m.find()) return "";
     int start = m.start();
@@ -108,8 +107,7 @@ final class Snippet {
   /** {@link #html(String, String, String)} without the ellipses. */
   static String html(String marked) {
     if (marked == null) return "";
-    marked = marked.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
-        .replace("&amp;", "&");
+    marked = unescaped(marked);
     StringBuilder out = new StringBuilder(marked.length() + 32);
     boolean open = false;
     boolean space = false;
@@ -152,6 +150,12 @@ final class Snippet {
     }
     if (open) out.append("</mark>");
     return out.toString();
+  }
+
+  /** The entities the Markdown renderer writes, read back (everything is escaped again on the way out). */
+  private static String unescaped(String html) {
+    return html.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+        .replace("&amp;", "&");
   }
 
   /** The words of some HTML, its tags and marks left out as {@link #text} leaves them: what the ends are compared by. */
