@@ -1,9 +1,11 @@
 package parley.http;
 
+import io.netty.channel.Channel;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.RoutingContext;
 
 import java.time.Duration;
@@ -49,7 +51,7 @@ public final class ConnectionGuard {
   /** The state of the connections one event loop owns. */
   public final class Local {
     private final Vertx vertx;
-    private final Map<HttpConnection, State> states = new HashMap<>();
+    private final Map<Object, State> states = new HashMap<>();
 
     private Local(Vertx vertx) {
       this.vertx = vertx;
@@ -64,20 +66,25 @@ public final class ConnectionGuard {
         connection.close();
         return;
       }
-      State state = new State(connection);
-      states.put(connection, state);
+      // Kept by the connection's channel where it can be reached, not by the HTTP connection: a connection upgraded
+      // to a WebSocket gives its channel to the WebSocket's, and keeping the HTTP connection for the channel's life
+      // kept its request and its 4 KiB write queue for every live socket (docs/BENCHMARKS.md, P1).
+      Channel channel = connection instanceof ConnectionBase base ? base.channel() : null;
+      Object key = channel != null ? channel : connection;
+      State state = new State(key, channel != null ? channel::close : connection::close);
+      states.put(key, state);
       state.awaitHead();
       Runnable closed = () -> {
-        states.remove(connection);
+        states.remove(key);
         vertx.cancelTimer(state.timer);
         if (counted) release(ip);
       };
       // The channel's own close, not the HTTP connection's close handler: a connection upgraded to a WebSocket
       // hands its channel to the WebSocket, and its close handler never runs. Counted on that, every live socket
       // an address ever opened stayed counted (locking it out at the cap) and the node kept them all in memory.
-      if (connection instanceof io.vertx.core.net.impl.ConnectionBase base) {
-        UnreadableBody.install(base.channel());
-        base.channel().closeFuture().addListener(f -> closed.run());
+      if (channel != null) {
+        UnreadableBody.install(channel);
+        channel.closeFuture().addListener(f -> closed.run());
       } else {
         connection.closeHandler(v -> closed.run());
       }
@@ -90,10 +97,15 @@ public final class ConnectionGuard {
      */
     public Handler<RoutingContext> requests() {
       return ctx -> {
-        State state = states.get(ctx.request().connection());
+        HttpConnection connection = ctx.request().connection();
+        State state = states.get(connection instanceof ConnectionBase base ? base.channel() : connection);
         if (state != null) {
           vertx.cancelTimer(state.timer);
-          long bodyTimer = ctx.request().isEnded() ? -1 : vertx.setTimer(headerTimeoutMs, id -> {
+          // A WebSocket upgrade (a GET) has no body to wait for, and its response never ends: a body timer would
+          // keep the request's RoutingContext, and the connection it upgraded, for a whole timeout after the socket
+          // opened.
+          boolean noBody = ctx.request().isEnded() || ctx.request().canUpgradeToWebSocket();
+          long bodyTimer = noBody ? -1 : vertx.setTimer(headerTimeoutMs, id -> {
             if (!ctx.request().isEnded() && !ctx.response().headWritten()) {
               ctx.response().setStatusCode(408).putHeader(HttpHeaders.CONNECTION, "close")
                   .putHeader(HttpHeaders.CONTENT_TYPE, ProblemHandler.CONTENT_TYPE)
@@ -102,7 +114,7 @@ public final class ConnectionGuard {
           });
           ctx.addEndHandler(v -> {
             if (bodyTimer >= 0) vertx.cancelTimer(bodyTimer);
-            if (states.get(state.connection) == state) state.awaitHead();
+            if (states.get(state.key) == state) state.awaitHead();
           });
         }
         ctx.next();
@@ -110,16 +122,19 @@ public final class ConnectionGuard {
     }
 
     private final class State {
-      final HttpConnection connection;
+      /** The connection's channel, or the connection where its channel cannot be reached. */
+      final Object key;
+      final Runnable close;
       long timer = -1;
 
-      State(HttpConnection connection) {
-        this.connection = connection;
+      State(Object key, Runnable close) {
+        this.key = key;
+        this.close = close;
       }
 
       void awaitHead() {
         vertx.cancelTimer(timer);
-        timer = vertx.setTimer(headerTimeoutMs, id -> connection.close());
+        timer = vertx.setTimer(headerTimeoutMs, id -> close.run());
       }
     }
   }

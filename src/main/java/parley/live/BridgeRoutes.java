@@ -1,5 +1,6 @@
 package parley.live;
 
+import io.netty.channel.Channel;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -8,6 +9,7 @@ import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.ProtocolUpgradeHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
@@ -87,14 +89,26 @@ public final class BridgeRoutes {
     // SockJS itself matches) refuse a request that is no WebSocket upgrade in plain text or with an empty body:
     // Parley's refusals are problems.
     router.route("/eventbus/websocket").handler(BridgeRoutes::onlyWebSocketUpgrades);
+    // The raw WebSocket is upgraded here rather than by vertx-web's raw transport, whose socket would keep the
+    // request's RoutingContext (and through it the HTTP connection) for the socket's life (BridgeWebSocket).
+    router.route("/eventbus/websocket").handler((ProtocolUpgradeHandler) ctx -> {
+      Channel channel = GuardedSocket.channelOf(ctx.request().connection());
+      ctx.request().toWebSocket()
+          .onFailure(ctx::fail)
+          .onSuccess(ws -> eventBusBridge.handle(guarded(new BridgeWebSocket(vertx, ws, channel), perSocket)));
+    });
     router.routeWithRegex("^/eventbus/[^/.]+/[^/.]+/websocket$").handler(BridgeRoutes::onlyWebSocketUpgrades);
     // SockJS's iframe page (for its iframe transports, all disabled here) loads its client from a CDN, which the
     // site's Content-Security-Policy refuses, and asks to be framed, which X-Frame-Options refuses: a page that
     // could never work, cached for a year. Not served.
     router.routeWithRegex("^/eventbus/iframe[^/]*\\.html$").handler(ctx -> ctx.fail(404));
     router.route("/eventbus/*").subRouter(SockJSHandler.create(vertx, sockJs).socketHandler(socket ->
-        eventBusBridge.handle(new GuardedSocket(vertx, socket, perSocket,
-            ip -> limits.tryTakeHere(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip), live.meters(), config.httpIdleTimeout()))));
+        eventBusBridge.handle(guarded(socket, perSocket))));
+  }
+
+  private GuardedSocket guarded(SockJSSocket socket, Limit perSocket) {
+    return new GuardedSocket(vertx, socket, perSocket,
+        ip -> limits.tryTakeHere(AppConfig.LIMIT_LIVE_FRAMES_IP, "live:" + ip), live.meters(), config.httpIdleTimeout());
   }
 
   /** Passes on a well-formed WebSocket upgrade (RFC 6455 version 13); refuses anything else as a problem. */

@@ -111,14 +111,19 @@ final class GuardedSocket extends SockJSSocketBase {
     this.flushHold = channel == null ? null : FlushHold.install(channel, meters.socketFlushes());
     if (channel != null) idleOnReadsOnly(channel, idleTimeout);
     if (channel != null) PingGuard.install(channel, this);
-    this.countsUnsent = !inner.getClass().getName().contains("RawWebSocketTransport");
+    this.countsUnsent = !(inner instanceof BridgeWebSocket);
     // A SockJS session frames its messages itself (a["..."]): only a raw WebSocket is written to directly.
     this.writer = channel == null || countsUnsent ? null : FrameWriter.install(channel);
   }
 
   /** The socket's network channel; null where it cannot be reached (nothing is then held or tuned). */
   static Channel channelOf(SockJSSocket socket) {
-    HttpConnection connection = socket.routingContext() == null ? null : socket.routingContext().request().connection();
+    if (socket instanceof BridgeWebSocket raw) return raw.channel();
+    return socket.routingContext() == null ? null : channelOf(socket.routingContext().request().connection());
+  }
+
+  /** A request's network channel; null where it cannot be reached. */
+  static Channel channelOf(HttpConnection connection) {
     // An upgraded request's connection hands its channel to the WebSocket: the channel is the socket's.
     return connection instanceof ConnectionBase base ? base.channel() : null;
   }
@@ -394,6 +399,17 @@ final class GuardedSocket extends SockJSSocketBase {
   @Override
   public String uri() {
     return inner.uri();
+  }
+
+  /** The inner socket's: none on a raw WebSocket, which holds no RoutingContext ({@link BridgeWebSocket}). */
+  @Override
+  public io.vertx.ext.web.Session webSession() {
+    return inner.webSession();
+  }
+
+  @Override
+  public io.vertx.ext.auth.User webUser() {
+    return inner.webUser();
   }
 
   /**

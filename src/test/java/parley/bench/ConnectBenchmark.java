@@ -83,6 +83,7 @@ public final class ConnectBenchmark {
   private final int idleSeconds;
   private final int catchUps;
   private final int perAddress;
+  private final Path oldObjects;
   /** Held in a field: a WebSocketClient that is garbage-collected closes its connections. */
   private final List<WebSocketClient> clients = new ArrayList<>();
   private final List<Subscriber> all = new ArrayList<>();
@@ -108,6 +109,7 @@ public final class ConnectBenchmark {
     this.idleSeconds = intOption(o, "idle-seconds", 60);
     this.catchUps = intOption(o, "catch-ups", 50);
     this.perAddress = intOption(o, "per-address", 1000);
+    this.oldObjects = o.containsKey("old-objects") ? Path.of(o.get("old-objects")) : null;
   }
 
   private void run() throws Exception {
@@ -199,6 +201,12 @@ public final class ConnectBenchmark {
     if (nmt.contains("Total:")) {
       nmt.lines().filter(l -> l.startsWith("Total") || l.matches("^-\\s+\\S.*\\(reserved=.*"))
           .forEach(System.out::println);
+    }
+
+    // --old-objects FILE, with --server-jvm "-XX:StartFlightRecording": JFR's sample of the live objects, each with
+    // its path to a GC root (jfr print --events OldObjectSample FILE), to say what keeps a subscriber's memory.
+    if (oldObjects != null) {
+      System.out.println(jcmd(pid, "JFR.dump path-to-gc-roots=true filename=" + oldObjects.toAbsolutePath()).strip());
     }
 
     // Idle CPU: nothing but pings for a minute.
