@@ -47,8 +47,14 @@ if (justSet && !token) {
 function deadLink(error) {
   const fields = error?.fieldErrors ? error.fieldErrors() : {};
   if (!fields.token) return;
-  document.getElementById('reset-dead').textContent = `This link ${fields.token}.`;
-  document.getElementById('reset-dead').hidden = false;
+  const dead = document.getElementById('reset-dead');
+  // The way on, as the page without a link gives it: the field says to ask an admin for a new one; the other way is
+  // the password the member still has.
+  const signIn = document.createElement('a');
+  signIn.href = '/login';
+  signIn.textContent = 'sign in';
+  dead.replaceChildren(`This link ${fields.token}, or `, signIn, '.');
+  dead.hidden = false;
   form.hidden = true;
 }
 

@@ -68,6 +68,13 @@ export function renamePeople(from, to) {
     el.setAttribute('href', `/u/${encodeURIComponent(to)}`);
     if (el.textContent === from) el.textContent = to;
   }
+  // Labels that name them ("Reject bob's comment", a pending card's form), as a word of their own.
+  const named = new RegExp(`(^|\\s)${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'s `, 'g');
+  for (const el of document.querySelectorAll('[aria-label]')) {
+    const label = el.getAttribute('aria-label');
+    const renamed = label.replace(named, (match, before) => `${before}${to}'s `);
+    if (renamed !== label) el.setAttribute('aria-label', renamed);
+  }
   if ($('user-card')?.open && $('user-card-title').textContent === from) openUserCard(to, cardOpener);
 }
 

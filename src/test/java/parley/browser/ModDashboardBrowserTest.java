@@ -124,9 +124,16 @@ class ModDashboardBrowserTest {
     long postId = api.createPost(author, "Harbour footbridge");
     long commentId = api.comment(troll, postId, "Nobody asked for a bridge.", null);
     report(alice, "comment", commentId, "harassment", "Second time this week.");
+    // And a comment of theirs held for review, whose card's reject form is labelled with their name.
+    holdHeldword(mod);
+    long heldId = api.comment(troll, postId, "Buy heldword now", null);
 
     ChromeDriver page = dashboard(mod);
     assertTrue(card(page, commentId).getText().contains("grumpy_gus"));
+    String labelsWithOldName = "return [...document.querySelectorAll('[aria-label]')]"
+        + ".map(e => e.getAttribute('aria-label')).filter(l => l.includes('grumpy_gus'))";
+    waitFor(page, 5).until(ExpectedConditions.presenceOfElementLocated(By.id("pending-comment-" + heldId)));
+    assertTrue(((List<?>) js(page, labelsWithOldName)).contains("Reject grumpy_gus's comment"));
     // The moderator is half-way through a ban when the member renames: what they typed stays, and so does the focus.
     card(page, commentId).findElement(By.cssSelector(".ban-toggle")).click();
     WebElement reason = card(page, commentId).findElement(By.cssSelector(".ban-form input[name=reason]"));
@@ -143,6 +150,9 @@ class ModDashboardBrowserTest {
         + ".map(b => b.textContent).filter(t => t === 'grumpy_gus')"), "nobody on the page has the old name");
     assertEquals(0L, js(page, "return document.querySelectorAll('a[href=\"/u/grumpy_gus\"]').length"),
         "no link leads to the old name");
+    assertEquals(List.of(), js(page, labelsWithOldName), "no label names the old name");
+    assertEquals("Reject gentle_gus's comment", page.findElement(By.cssSelector("#pending-comment-" + heldId
+        + " .reject-form")).getDomAttribute("aria-label"));
     assertEquals(Boolean.TRUE, js(page, "return [...document.querySelectorAll('#stream button.person')]"
         + ".some(b => b.textContent === 'gentle_gus')"), "the stream names the member anew");
   }

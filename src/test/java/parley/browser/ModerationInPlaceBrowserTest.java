@@ -540,7 +540,8 @@ class ModerationInPlaceBrowserTest {
     // (opening any link used to, so anyone could sign a member out with a made-up one).
     userPage.get(link);
     waitFor(userPage, 5).until(ExpectedConditions.textToBe(By.id("reset-dead"),
-        "This link was mistyped, has been used or has expired: ask an admin for a new one."));
+        "This link was mistyped, has been used or has expired: ask an admin for a new one, or sign in."));
+    assertEquals("/login", userPage.findElement(By.cssSelector("#reset-dead a")).getDomAttribute("href"));
     assertFalse(userPage.findElement(By.id("reset-form")).isDisplayed(), "no more tries of a dead link");
     assertNotNull(userPage.findElement(By.cssSelector("#nav a[href='/u/forgetful']")), "still signed in");
     userPage.get(base + "/reset");
