@@ -68,9 +68,10 @@ export function renamePeople(from, to) {
     el.setAttribute('href', `/u/${encodeURIComponent(to)}`);
     if (el.textContent === from) el.textContent = to;
   }
-  // Labels that name them ("Reject bob's comment", a pending card's form), as a word of their own.
+  // The forms labelled with whose content they act on ("Reject bob's comment": a pending card's), as a word of its
+  // own; not every label, since a filter's may hold any words.
   const named = new RegExp(`(^|\\s)${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'s `, 'g');
-  for (const el of document.querySelectorAll('[aria-label]')) {
+  for (const el of document.querySelectorAll('form[aria-label]')) {
     const label = el.getAttribute('aria-label');
     const renamed = label.replace(named, (match, before) => `${before}${to}'s `);
     if (renamed !== label) el.setAttribute('aria-label', renamed);

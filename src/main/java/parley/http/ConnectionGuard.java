@@ -70,7 +70,7 @@ public final class ConnectionGuard {
       // to a WebSocket gives its channel to the WebSocket's, and keeping the HTTP connection for the channel's life
       // kept its request and its 4 KiB write queue for every live socket (docs/BENCHMARKS.md, P1).
       Channel channel = connection instanceof ConnectionBase base ? base.channel() : null;
-      Object key = channel != null ? channel : connection;
+      Object key = keyOf(connection);
       State state = new State(key, channel != null ? channel::close : connection::close);
       states.put(key, state);
       state.awaitHead();
@@ -97,14 +97,16 @@ public final class ConnectionGuard {
      */
     public Handler<RoutingContext> requests() {
       return ctx -> {
-        HttpConnection connection = ctx.request().connection();
-        State state = states.get(connection instanceof ConnectionBase base ? base.channel() : connection);
+        State state = states.get(keyOf(ctx.request().connection()));
         if (state != null) {
           vertx.cancelTimer(state.timer);
-          // A WebSocket upgrade (a GET) has no body to wait for, and its response never ends: a body timer would
-          // keep the request's RoutingContext, and the connection it upgraded, for a whole timeout after the socket
-          // opened.
-          boolean noBody = ctx.request().isEnded() || ctx.request().canUpgradeToWebSocket();
+          // A WebSocket upgrade (a GET that announces no body) has none to wait for, and its response never ends: a
+          // body timer would keep the request's RoutingContext, and the connection it upgraded, for a whole timeout
+          // after the socket opened. One that announces a body keeps its timer (Vert.x reads the body before it
+          // upgrades, with no timer of its own), whatever later handlers make of it.
+          boolean noBody = ctx.request().isEnded() || ctx.request().canUpgradeToWebSocket()
+              && !ctx.request().headers().contains(HttpHeaders.CONTENT_LENGTH)
+              && !ctx.request().headers().contains(HttpHeaders.TRANSFER_ENCODING);
           long bodyTimer = noBody ? -1 : vertx.setTimer(headerTimeoutMs, id -> {
             if (!ctx.request().isEnded() && !ctx.response().headWritten()) {
               ctx.response().setStatusCode(408).putHeader(HttpHeaders.CONNECTION, "close")
@@ -119,6 +121,11 @@ public final class ConnectionGuard {
         }
         ctx.next();
       };
+    }
+
+    /** The connection's channel, or the connection where its channel cannot be reached. */
+    private static Object keyOf(HttpConnection connection) {
+      return connection instanceof ConnectionBase base ? base.channel() : connection;
     }
 
     private final class State {
