@@ -1,6 +1,7 @@
 package parley.search;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -22,6 +23,8 @@ final class Snippet {
   static final char STOP = '\u0003';
   /** Where a block of the body (paragraph, list item, heading, line break) ended. */
   static final char BLOCK = '\u0004';
+  /** Where ts_headline joined two fragments. */
+  static final char JOIN = '\u0005';
 
   /** Inline elements: the words inside them run on with the words around them. */
   private static final String INLINE = "a|strong|em|b|i|s|del|code|span|sup|sub|mark|abbr|kbd|small|u";
@@ -30,12 +33,13 @@ final class Snippet {
 
   /**
    * ts_headline's options: the marks, and up to two fragments of at most 30 words around matches (so a match deep in
-   * a long body shows with its context), joined by an ellipsis; short words are kept at a fragment's ends. Written
-   * as SQL (the marks are control characters, built with chr()). ts_headline also leaves out what its parser takes
-   * for HTML tags and entities; whatever else the text holds is escaped by {@link #html}.
+   * a long body shows with its context), joined by a mark of their own ({@link #JOIN}: {@link #html} makes it an
+   * ellipsis, or a space where the two sit side by side); short words are kept at a fragment's ends. Written as SQL
+   * (the marks are control characters, built with chr()). ts_headline also leaves out what its parser takes for HTML
+   * tags and entities; whatever else the text holds is escaped by {@link #html}.
    */
   static final String OPTIONS = "'StartSel=' || chr(2) || ', StopSel=' || chr(3) || "
-      + "', MaxWords=30, MinWords=12, ShortWord=0, MaxFragments=2, FragmentDelimiter=\" … \"'";
+      + "', MaxWords=30, MinWords=12, ShortWord=0, MaxFragments=2, FragmentDelimiter=' || chr(5)";
 
   /** How much of the body's start and end comes back, to tell whether the snippet reaches them. */
   private static final int EDGE = 600;
@@ -45,6 +49,7 @@ final class Snippet {
       Pattern.CASE_INSENSITIVE);
   private static final Pattern TAG = Pattern.compile("<[^>]*>");
   private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}]+");
+  private static final Pattern ENTITY = Pattern.compile("&#?[A-Za-z0-9]+;");
 
   private Snippet() {
   }
@@ -66,7 +71,7 @@ final class Snippet {
 
   /** SQL for the text of {@code column} to be marked: without the marks, inline tags gone, block tags a boundary. */
   static String text(String column) {
-    return "regexp_replace(regexp_replace(translate(" + column + ", chr(2) || chr(3) || chr(4), ''), "
+    return "regexp_replace(regexp_replace(translate(" + column + ", chr(2) || chr(3) || chr(4) || chr(5), ''), "
         + "'</?(" + INLINE + ")(\\s[^>]*)?>', '', 'gi'), '</?(" + BLOCKS + ")(\\s[^>]*)?/?>', chr(4), 'gi')";
   }
 
@@ -77,6 +82,7 @@ final class Snippet {
    */
   static String html(String marked, String head, String tail) {
     if (marked == null) return "";
+    marked = joined(marked, head, tail);
     String body = html(marked);
     if (body.isEmpty()) return body;
     List<String> words = words(marked);
@@ -89,6 +95,40 @@ final class Snippet {
     if (!lead.isEmpty() && !body.startsWith(lead) && !body.startsWith("<mark>" + lead)) body = lead + body;
     if (!end.isEmpty() && !body.endsWith(end) && !body.endsWith(end + "</mark>")) body = body + end;
     return (cutBefore ? "… " : "") + body + (cutAfter ? " …" : "");
+  }
+
+  /**
+   * The fragments joined: by a space where the body has them side by side (ts_headline joins two fragments it chose
+   * apart even where nothing lies between them: a page review saw "was … enough" in "was enough"), by an ellipsis
+   * otherwise. Side by side means the words around the seam, {@link #EDGE_WORDS} each side and four at least, come one
+   * after the other in the body's start or end as {@code head} and {@code tail} give them (all of a short body);
+   * where that cannot be told, the ellipsis stays.
+   */
+  private static String joined(String marked, String head, String tail) {
+    if (marked.indexOf(JOIN) < 0) return marked;
+    String[] fragments = marked.split(String.valueOf(JOIN), -1);
+    StringBuilder out = new StringBuilder(fragments[0]);
+    for (int i = 1; i < fragments.length; i++) {
+      out.append(sideBySide(fragments[i - 1], fragments[i], head, tail) ? " " : " … ").append(fragments[i]);
+    }
+    return out.toString();
+  }
+
+  private static boolean sideBySide(String before, String after, String head, String tail) {
+    List<String> left = words(before);
+    List<String> right = words(after);
+    int n = Math.min(EDGE_WORDS, left.size());
+    int m = Math.min(EDGE_WORDS, right.size());
+    if (n + m < 4) return false;
+    List<String> seam = new ArrayList<>(left.subList(left.size() - n, left.size()));
+    seam.addAll(right.subList(0, m));
+    // ts_headline leaves entities out ("don&#39;t" reads "dont"): so are they here.
+    return head != null && Collections.indexOfSubList(words(withoutEntities(head)), seam) >= 0
+        || tail != null && Collections.indexOfSubList(words(withoutEntities(tail)), seam) >= 0;
+  }
+
+  private static String withoutEntities(String html) {
+    return ENTITY.matcher(html).replaceAll("");
   }
 
   /** What comes before the first word (or after the last) of some plain text, escaped; nothing past a few marks. */

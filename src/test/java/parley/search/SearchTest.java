@@ -416,6 +416,28 @@ class SearchTest {
     assertEquals("Read the <mark>haystack</mark> here", search("haystack", "").item(link).getString("snippet"));
   }
 
+  /**
+   * Two passages that sit side by side in the body are joined as the body has them, not by an ellipsis that says
+   * something was left out between them (a page review: "was … enough" for "was enough"); two far apart keep it.
+   */
+  @Test
+  void passagesSideBySideAreJoinedWithoutAnEllipsis() {
+    Session alice = api.register("alice");
+    long near = post(alice, "Balcony", "I tried the kohlrabi approach last spring and it worked surprisingly well "
+        + "for a tiny space.\n\nYou mentioned watering twice a day; I don't: once in the morning was enough with "
+        + "mulch.\n\nThird paragraph: the trick with kohlrabi is to harvest before it gets woody, roughly tennis-ball "
+        + "size.");
+    String snippet = search("kohlrabi", "").item(near).getString("snippet");
+    assertFalse(snippet.contains("…"), snippet);
+    assertTrue(snippet.contains("I don&#39;t: once in the morning was enough with mulch."), snippet);
+
+    String filler = java.util.stream.IntStream.range(0, 80).mapToObj(i -> "filler" + i)
+        .collect(java.util.stream.Collectors.joining(" "));
+    long far = post(alice, "Far", "kohlrabi first " + filler + " kohlrabi again");
+    snippet = search("kohlrabi", "").item(far).getString("snippet");
+    assertTrue(snippet.matches(".*<mark>kohlrabi</mark>.* … .*<mark>kohlrabi</mark>.*"), snippet);
+  }
+
   @Test
   void blockBoundariesReadAsPausesUnlessASentenceEnded() {
     assertEquals("one · two", Snippet.html("one\u0004two"));
