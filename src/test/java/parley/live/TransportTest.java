@@ -99,6 +99,13 @@ class TransportTest {
       assertEquals("application/problem+json", oldDraft.header("content-type"), oldDraft.toString());
       assertEquals("13", oldDraft.header("sec-websocket-version"), oldDraft.toString());
       assertTrue(oldDraft.body().contains("\"status\":426") && oldDraft.body().contains("version 13"), oldDraft.body());
+      // An upgrade that announces a body and sends none of it is refused at once and closed, not held open for a
+      // body that never comes (the read below ends only when the server closes; held open, it would time out).
+      try (RawSocket withBody = new RawSocket(RawSocket.port(), address, 0, "Content-Length: 5")) {
+        assertEquals(400, withBody.status(), withBody.handshake);
+        assertTrue(new String(withBody.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+            .contains("GET takes no request body."));
+      }
     }
     // SockJS's iframe page, for transports that are off, and one that could not run here (CSP, X-Frame-Options).
     for (String page : List.of("/eventbus/iframe.html", "/eventbus/iframe-0.4.0.html")) {
