@@ -3,6 +3,7 @@ package parley.comment;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -127,6 +128,7 @@ public final class CommentWriter {
   private final Alone alone;
   private final Counter handedOver;
   private final DistributionSummary groupSizes;
+  private final Timer groupTimes;
   private final Counter oneByOne;
 
   /** Made on its HTTP verticle's context (a writer must be made on an event loop: its context runs its groups). */
@@ -146,6 +148,10 @@ public final class CommentWriter {
         .register(meters);
     this.groupSizes = DistributionSummary.builder("parley_comment_group_size")
         .description("New comments per group transaction").register(meters);
+    this.groupTimes = Timer.builder("parley_comment_group")
+        .description("Group transactions of new comments, from the group's start to its comments' answers: their sum "
+            + "over a while is how busy the node's one writer was")
+        .register(meters);
     this.oneByOne = Counter.builder("parley_comment_group_fallbacks")
         .description("Groups whose transaction failed as a whole, their comments then written one by one")
         .register(meters);
@@ -333,7 +339,9 @@ public final class CommentWriter {
   /** Writes a group, then the comments that arrived meanwhile, until none wait. */
   private void run(List<Member> group) {
     groupSizes.record(group.size());
+    long started = System.nanoTime();
     writeGroup(group).onComplete(ignored -> {
+      groupTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       onOwnLoop();
       List<Member> next = nextGroup();
       if (next.isEmpty()) {

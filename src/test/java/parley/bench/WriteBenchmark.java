@@ -159,6 +159,8 @@ public final class WriteBenchmark {
       List<String> waitsByRow = new ArrayList<>();
       NotifierLag lag = new NotifierLag(pool, catchUpWait);
       List<String> lagByRow = new ArrayList<>();
+      WriterBusy writer = new WriterBusy(rest);
+      List<String> writerByRow = new ArrayList<>();
       if (rows.contains("ceiling")) {
         statements.start();
         waits.start();
@@ -186,9 +188,11 @@ public final class WriteBenchmark {
         statements.start();
         waits.start();
         lag.start();
+        writer.start();
         results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, Idempotency-Key",
             concurrency, warmup, seconds, 201, parties,
             () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, true)));
+        writerByRow.add(results.get(results.size() - 1).name() + ": " + writer.stop());
         waitsByRow.add(waits.stop());
         lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
         statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
@@ -198,9 +202,11 @@ public final class WriteBenchmark {
         statements.start();
         waits.start();
         lag.start();
+        writer.start();
         results.add(ClosedLoop.run(vertx, "Parley, " + posts + " threads, " + accounts + " accounts, no key",
             concurrency, warmup, seconds, 201, parties,
             () -> comment(http, pick(postIds), pick(tokens), counter.incrementAndGet(), bodyLength, false)));
+        writerByRow.add(results.get(results.size() - 1).name() + ": " + writer.stop());
         waitsByRow.add(waits.stop());
         lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
         statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
@@ -211,9 +217,11 @@ public final class WriteBenchmark {
         statements.start();
         waits.start();
         lag.start();
+        writer.start();
         results.add(ClosedLoop.run(vertx, "Parley, one hot thread, " + accounts + " accounts, Idempotency-Key",
             concurrency, warmup, seconds, 201, parties,
             () -> comment(http, hot, pick(tokens), counter.incrementAndGet(), bodyLength, true)));
+        writerByRow.add(results.get(results.size() - 1).name() + ": " + writer.stop());
         waitsByRow.add(waits.stop());
         lagByRow.add(results.get(results.size() - 1).name() + ": " + lag.stop());
         statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
@@ -236,6 +244,10 @@ public final class WriteBenchmark {
       System.out.println("The notifier: comments of the row (warm-up included) without their notifications when the load "
           + "stopped, and when the last of them had them:");
       lagByRow.forEach(line -> System.out.println("- " + line));
+      System.out.println();
+      System.out.println("The node's comment writer (its groups commit one after another) over each row, warm-up "
+          + "included (parley_comment_group on /metrics):");
+      writerByRow.forEach(line -> System.out.println("- " + line));
       statementsByRow.forEach(System.out::println);
       // Whether an UPDATE was HOT (no new index entries) is what decides its cost here; see P5-round-trips.md.
       System.out.println("Row writes by table over the whole run (pg_stat_user_tables; a backend reports within 1 s):");
@@ -273,6 +285,57 @@ public final class WriteBenchmark {
     while (s.length() < length) s.append(filler);
     s.setLength(length - 1);
     return s.append('.').toString();
+  }
+
+  /**
+   * How busy the node's one comment writer was over a row: its groups' count, mean size and mean time, and their summed
+   * time over the row's (a writer busy nearly all the row is what limits the rate). Read from the server's /metrics,
+   * which answers loopback.
+   */
+  private static final class WriterBusy {
+    private final Bench.Rest rest;
+    private Map<String, Double> before = Map.of();
+    private long startedNanos;
+
+    WriterBusy(Bench.Rest rest) {
+      this.rest = rest;
+    }
+
+    void start() throws Exception {
+      before = read();
+      startedNanos = System.nanoTime();
+    }
+
+    String stop() throws Exception {
+      double wall = (System.nanoTime() - startedNanos) / 1e9;
+      Map<String, Double> after = read();
+      java.util.function.ToDoubleFunction<String> grew = name ->
+          after.getOrDefault(name, 0.0) - before.getOrDefault(name, 0.0);
+      double groups = grew.applyAsDouble("parley_comment_group_seconds_count");
+      double busy = grew.applyAsDouble("parley_comment_group_seconds_sum");
+      if (groups == 0) return "no group (is /metrics served to loopback?)";
+      return String.format(Locale.ROOT, "%.0f groups, %.1f comments each, %.2f ms each; busy %.0f %% of the row's "
+              + "%.1f s", groups, grew.applyAsDouble("parley_comment_group_size_sum") / groups, 1000 * busy / groups,
+          100 * busy / wall, wall);
+    }
+
+    /** The metrics' samples by name (labels dropped, their values summed). */
+    private Map<String, Double> read() throws Exception {
+      Bench.Reply reply = rest.callSync(HttpMethod.GET, "/metrics", null, null);
+      Map<String, Double> samples = new java.util.HashMap<>();
+      for (String line : reply.body().toString().split("\n")) {
+        if (line.isEmpty() || line.startsWith("#")) continue;
+        int space = line.lastIndexOf(' ');
+        int brace = line.indexOf('{');
+        String name = line.substring(0, brace >= 0 && brace < space ? brace : space);
+        try {
+          samples.merge(name, Double.parseDouble(line.substring(space + 1)), Double::sum);
+        } catch (NumberFormatException notANumber) {
+          // NaN and the like: not a sample this reads
+        }
+      }
+      return samples;
+    }
   }
 
   /**
