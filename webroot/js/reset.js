@@ -4,6 +4,7 @@
  * nothing (it signed the browser out before, so anyone could sign a member out with a made-up link).
  */
 import { post } from './api.js';
+import { current } from './session.js';
 import { renderHeader, submitsSignIn } from './ui.js';
 
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
@@ -21,7 +22,17 @@ if (justSet && !token) {
   document.getElementById('reset-done-text').focus();
 } else if (!token) {
   form.hidden = true;
-  document.getElementById('reset-missing').hidden = false;
+  const missing = document.getElementById('reset-missing');
+  // Signed in (this page reloaded after a reset, or opened from a bookmark): the way on is the settings' own form.
+  const signedIn = current()?.user?.username;
+  if (signedIn) {
+    const settings = document.createElement('a');
+    settings.href = '/settings#password-title';
+    settings.textContent = 'your settings';
+    missing.replaceChildren(`This address has no reset link in it. You are signed in as ${signedIn}: change your `
+      + 'password in ', settings, '.');
+  }
+  missing.hidden = false;
 } else {
   // Out of the address bar and the history, so the link is not left behind on this browser.
   history.replaceState(null, '', location.pathname);
