@@ -50,6 +50,14 @@ if (justSet && !token) {
       if (sent) return;
       document.getElementById('reset-account').value = username;
       document.getElementById('reset-account-field').hidden = false;
+      // A shared computer: whoever is signed in here is signed out by it, and should know before (a page review).
+      const here = current()?.user?.username;
+      if (here && here !== username) {
+        const other = document.getElementById('reset-switch');
+        other.textContent = `This browser is signed in as ${here}: setting the password signs it in as ${username} `
+          + 'instead.';
+        other.hidden = false;
+      }
     })
     .catch((error) => { if (!sent) deadLink(error); });
 }

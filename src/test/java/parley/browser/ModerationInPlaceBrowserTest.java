@@ -522,6 +522,8 @@ class ModerationInPlaceBrowserTest {
     WebElement account = waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-account")));
     assertEquals("forgetful", account.getDomProperty("value"));
     assertEquals("username", account.getDomAttribute("autocomplete"), "a password manager files the new one under it");
+    assertEquals("This browser is signed in as alice: setting the password signs it in as forgetful instead.",
+        userPage.findElement(By.id("reset-switch")).getText(), "told before, not only after");
     form.findElement(By.id("reset-password")).sendKeys("short");
     form.findElement(By.cssSelector("button[type=submit]")).click();
     waitFor(userPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reset-password-error")));
