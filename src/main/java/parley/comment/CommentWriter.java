@@ -129,6 +129,8 @@ public final class CommentWriter {
   private final Counter handedOver;
   private final DistributionSummary groupSizes;
   private final Timer groupTimes;
+  /** A written group's time by phase: see {@link Group#phases}. */
+  private final Map<String, Timer> phaseTimes = new HashMap<>();
   private final Counter oneByOne;
 
   /** Made on its HTTP verticle's context (a writer must be made on an event loop: its context runs its groups). */
@@ -152,6 +154,12 @@ public final class CommentWriter {
         .description("Group transactions of new comments, from the group's start to its comments' answers: their sum "
             + "over a while is how busy the node's one writer was")
         .register(meters);
+    for (String phase : Group.PHASES) {
+      phaseTimes.put(phase, Timer.builder("parley_comment_group_phase")
+          .description("A written group's time by phase: waiting for a connection, its reads (BEGIN, the keys' claims, "
+              + "the screening), its insert, and its events, answers and COMMIT")
+          .tag("phase", phase).register(meters));
+    }
     this.oneByOne = Counter.builder("parley_comment_group_fallbacks")
         .description("Groups whose transaction failed as a whole, their comments then written one by one")
         .register(meters);
@@ -380,6 +388,7 @@ public final class CommentWriter {
    */
   private Future<Void> writeGroup(List<Member> members) {
     Group group = new Group(members);
+    long started = System.nanoTime();
     // The request deadline counts from when the group's oldest comment arrived, not from when the group began: a
     // comment that waited behind a stuck group must not then get a whole deadline of its own (it was answered up to
     // PARLEY_DB_TIMEOUT past PARLEY_DB_DEADLINE in a frozen database; a probe, 2026-12-03).
@@ -387,6 +396,10 @@ public final class CommentWriter {
     return events.transaction(group, group::write, oldest)
         .transform(ar -> {
           if (ar.succeeded()) {
+            long[] phases = group.phases(started, System.nanoTime());
+            for (int i = 0; i < phases.length; i++) {
+              phaseTimes.get(Group.PHASES.get(i)).record(phases[i], TimeUnit.NANOSECONDS);
+            }
             ar.result().settle();
             return Future.<Void>succeededFuture();
           }
@@ -465,8 +478,14 @@ public final class CommentWriter {
    * keys are claimed first and their answers stored last.
    */
   private final class Group implements Idempotency.Claim<Outcome> {
+    /** What a group's time is spent on, in order (see {@link #phases}). */
+    static final List<String> PHASES = List.of("connection", "reads", "insert", "commit");
     private final List<Member> members;
     private Future<Set<Idempotency.Key>> claimed = Future.succeededFuture(Set.of());
+    /** When the group had its connection, its reads' answers and its insert's (System.nanoTime). */
+    private long connected;
+    private long read;
+    private long inserted;
 
     Group(List<Member> members) {
       this.members = members;
@@ -501,8 +520,18 @@ public final class CommentWriter {
       return Idempotency.storeAll(conn, answered, replies, released);
     }
 
+    /**
+     * The nanoseconds of a written group from {@code started} to {@code ended}, by {@link #PHASES}: the wait for a
+     * connection; BEGIN, the claims and the screening's reads (the first round trip); the insert (the second); the
+     * events, the answers and COMMIT (the third).
+     */
+    long[] phases(long started, long ended) {
+      return new long[] {connected - started, read - connected, inserted - read, ended - inserted};
+    }
+
     /** The group's reads, then its comments and their events; fails with {@link NothingWritten} if all are refused. */
     Future<Outcome> write(EventLog.Outbox box) {
+      connected = System.nanoTime();
       SqlConnection conn = box.connection();
       Outcome outcome = new Outcome(members);
       boolean anyScreened = members.stream().anyMatch(member -> !member.author.isModerator());
@@ -514,6 +543,7 @@ public final class CommentWriter {
       }
       return claimed.compose(keys -> Future.join(verdicts).otherwiseEmpty()
           .compose(v -> {
+            read = System.nanoTime();
             List<Integer> candidates = new ArrayList<>();
             for (int i = 0; i < members.size(); i++) {
               Member member = members.get(i);
@@ -559,6 +589,7 @@ public final class CommentWriter {
       }
       Tuple args = Tuple.of(posts, parents, authors, bodies, htmls, held).addValue(deltas);
       return box.connection().preparedQuery(ADD_MANY).execute(args).compose(rows -> {
+        inserted = System.nanoTime();
         List<Row> inOrder = new ArrayList<>(size);
         rows.forEach(inOrder::add);
         // Each thread's count after each of its comments: its count after the group, less its later comments.

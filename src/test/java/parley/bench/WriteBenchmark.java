@@ -293,6 +293,7 @@ public final class WriteBenchmark {
    * which answers loopback.
    */
   private static final class WriterBusy {
+    private static final java.util.regex.Pattern PHASE = java.util.regex.Pattern.compile("phase=\"(\\w+)\"");
     private final Bench.Rest rest;
     private Map<String, Double> before = Map.of();
     private long startedNanos;
@@ -314,9 +315,15 @@ public final class WriteBenchmark {
       double groups = grew.applyAsDouble("parley_comment_group_seconds_count");
       double busy = grew.applyAsDouble("parley_comment_group_seconds_sum");
       if (groups == 0) return "no group (is /metrics served to loopback?)";
-      return String.format(Locale.ROOT, "%.0f groups, %.1f comments each, %.2f ms each; busy %.0f %% of the row's "
-              + "%.1f s", groups, grew.applyAsDouble("parley_comment_group_size_sum") / groups, 1000 * busy / groups,
-          100 * busy / wall, wall);
+      StringBuilder phases = new StringBuilder();
+      double written = grew.applyAsDouble("parley_comment_group_phase_seconds_count:commit");
+      for (String phase : List.of("connection", "reads", "insert", "commit")) {
+        phases.append(phases.length() == 0 ? "" : ", ").append(phase).append(String.format(Locale.ROOT, " %.2f",
+            1000 * grew.applyAsDouble("parley_comment_group_phase_seconds_sum:" + phase) / Math.max(1, written)));
+      }
+      return String.format(Locale.ROOT, "%.0f groups, %.1f comments each, %.2f ms each (%s ms); busy %.0f %% of the "
+              + "row's %.1f s", groups, grew.applyAsDouble("parley_comment_group_size_sum") / groups,
+          1000 * busy / groups, phases, 100 * busy / wall, wall);
     }
 
     /** The metrics' samples by name (labels dropped, their values summed). */
@@ -328,6 +335,8 @@ public final class WriteBenchmark {
         int space = line.lastIndexOf(' ');
         int brace = line.indexOf('{');
         String name = line.substring(0, brace >= 0 && brace < space ? brace : space);
+        java.util.regex.Matcher phase = PHASE.matcher(line);
+        if (phase.find()) name += ":" + phase.group(1);
         try {
           samples.merge(name, Double.parseDouble(line.substring(space + 1)), Double::sum);
         } catch (NumberFormatException notANumber) {

@@ -157,6 +157,17 @@ class MetricsTest {
     assertTrue(value(m, "vertx_pool_usage_seconds_count{pool_name=\"parley-rest\",pool_type=\"sql\"}") >= 1);
     assertTrue(value(m, "vertx_pool_queue_time_seconds_count{pool_name=\"parley-live\",pool_type=\"sql\"}") >= 1);
 
+    // The node's one comment writer: the two comments, each its own group at this pace, timed whole and by phase.
+    assertEquals(2, value(m, "parley_comment_group_seconds_count"));
+    assertEquals(2, value(m, "parley_comment_group_size_sum"));
+    double group = value(m, "parley_comment_group_seconds_sum");
+    double phases = 0;
+    for (String phase : List.of("connection", "reads", "insert", "commit")) {
+      assertEquals(2, value(m, "parley_comment_group_phase_seconds_count{phase=\"" + phase + "\"}"), phase);
+      phases += value(m, "parley_comment_group_phase_seconds_sum{phase=\"" + phase + "\"}");
+    }
+    assertTrue(phases > 0 && phases <= group, "the phases (" + phases + " s) lie within the groups (" + group + " s)");
+
     assertEquals(1, value(m, "parley_rate_limit_refusals_total{limit=\"PARLEY_LIMIT_REPORTS\"}"));
     assertEquals(0, value(m, "parley_rate_limit_refusals_total{limit=\"PARLEY_LIMIT_COMMENTS\"}"));
     assertEquals(1, value(m, "parley_cluster_members"));
