@@ -5,7 +5,7 @@
  */
 import { post } from './api.js';
 import { current } from './session.js';
-import { renderHeader, submitsSignIn } from './ui.js';
+import { h, renderHeader, submitsSignIn } from './ui.js';
 
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
 const form = document.getElementById('reset-form');
@@ -26,11 +26,8 @@ if (justSet && !token) {
   // Signed in (this page reloaded after a reset, or opened from a bookmark): the way on is the settings' own form.
   const signedIn = current()?.user?.username;
   if (signedIn) {
-    const settings = document.createElement('a');
-    settings.href = '/settings#password-title';
-    settings.textContent = 'your settings';
     missing.replaceChildren(`This address has no reset link in it. You are signed in as ${signedIn}: change your `
-      + 'password in ', settings, '.');
+      + 'password in ', h('a', { href: '/settings#password-title' }, 'your settings'), '.');
   }
   missing.hidden = false;
 } else {
@@ -69,10 +66,7 @@ function deadLink(error) {
   const dead = document.getElementById('reset-dead');
   // The way on, as the page without a link gives it: the field says to ask an admin for a new one; the other way is
   // the password the member still has.
-  const signIn = document.createElement('a');
-  signIn.href = '/login';
-  signIn.textContent = 'sign in';
-  dead.replaceChildren(`This link ${fields.token}, or `, signIn, '.');
+  dead.replaceChildren(`This link ${fields.token}, or `, h('a', { href: '/login' }, 'sign in'), '.');
   dead.hidden = false;
   form.hidden = true;
 }

@@ -348,7 +348,7 @@ public final class CommentWriter {
   private void run(List<Member> group) {
     groupSizes.record(group.size());
     long started = System.nanoTime();
-    writeGroup(group).onComplete(ignored -> {
+    writeGroup(group, started).onComplete(ignored -> {
       groupTimes.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
       onOwnLoop();
       List<Member> next = nextGroup();
@@ -384,11 +384,10 @@ public final class CommentWriter {
    * One group's transaction ({@link Group}), then each comment's answer; if the transaction failed as a whole with an
    * error from PostgreSQL (which rolled it back), each comment again in its own transaction, one after the other.
    * Any other failure (the connection lost, so whether it committed is unknown) is every comment's answer, as it
-   * would be a lone comment's.
+   * would be a lone comment's. {@code started} ({@link System#nanoTime}) is when the group began, for its phases.
    */
-  private Future<Void> writeGroup(List<Member> members) {
+  private Future<Void> writeGroup(List<Member> members, long started) {
     Group group = new Group(members);
-    long started = System.nanoTime();
     // The request deadline counts from when the group's oldest comment arrived, not from when the group began: a
     // comment that waited behind a stuck group must not then get a whole deadline of its own (it was answered up to
     // PARLEY_DB_TIMEOUT past PARLEY_DB_DEADLINE in a frozen database; a probe, 2026-12-03).

@@ -69,8 +69,8 @@ public final class ConnectionGuard {
       // Kept by the connection's channel where it can be reached, not by the HTTP connection: a connection upgraded
       // to a WebSocket gives its channel to the WebSocket's, and keeping the HTTP connection for the channel's life
       // kept its request and its 4 KiB write queue for every live socket (docs/BENCHMARKS.md, P1).
-      Channel channel = connection instanceof ConnectionBase base ? base.channel() : null;
       Object key = keyOf(connection);
+      Channel channel = key instanceof Channel c ? c : null;
       State state = new State(key, channel != null ? channel::close : connection::close);
       states.put(key, state);
       state.awaitHead();

@@ -24,6 +24,8 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.impl.ConnectionBase;
+import io.vertx.ext.auth.User;
+import io.vertx.ext.web.Session;
 import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import io.vertx.ext.web.handler.sockjs.impl.SockJSSocketBase;
@@ -403,12 +405,12 @@ final class GuardedSocket extends SockJSSocketBase {
 
   /** The inner socket's: none on a raw WebSocket, which holds no RoutingContext ({@link BridgeWebSocket}). */
   @Override
-  public io.vertx.ext.web.Session webSession() {
+  public Session webSession() {
     return inner.webSession();
   }
 
   @Override
-  public io.vertx.ext.auth.User webUser() {
+  public User webUser() {
     return inner.webUser();
   }
 
