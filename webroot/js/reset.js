@@ -28,6 +28,9 @@ if (justSet && !token) {
   if (signedIn) {
     missing.replaceChildren(`This address has no reset link in it. You are signed in as ${signedIn}: change your `
       + 'password in ', h('a', { href: '/settings#password-title' }, 'your settings'), '.');
+    // Directions, not an error (a page review).
+    missing.classList.remove('form-error');
+    missing.removeAttribute('role');
   }
   missing.hidden = false;
 } else {

@@ -136,6 +136,9 @@ async function start() {
   $('settings').hidden = false;
   if (user) profileForm(user);
   passwordForm();
+  // An address naming a part of the page (/settings#password-title, from the reset page) lands on it: the browser
+  // looked for it while the page was still hidden, and found nothing to scroll to.
+  if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();
   await Promise.all([preferences(), blocks(), reports()]);
 }
 

@@ -558,5 +558,10 @@ class ModerationInPlaceBrowserTest {
         + "settings.", userPage.findElement(By.id("reset-missing")).getText());
     assertEquals("/settings#password-title",
         userPage.findElement(By.cssSelector("#reset-missing a")).getDomAttribute("href"));
+    // The link lands on the settings' password form, which the page shows only once it has read the account.
+    userPage.findElement(By.cssSelector("#reset-missing a")).click();
+    waitFor(userPage, 5).until(d -> ((Number) ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
+        "const r = document.getElementById('password-title').getBoundingClientRect();"
+            + "return r.top > -2 && r.bottom <= innerHeight && scrollY > 0 ? 1 : 0")).intValue() == 1);
   }
 }
