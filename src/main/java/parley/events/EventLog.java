@@ -59,11 +59,14 @@ public final class EventLog {
    * locks nothing), and its events take the numbers in between in the order given ($7); the shared topics' events
    * take the shared sequence's next numbers, also in the order given. One statement costs PostgreSQL one executor
    * start-up, one set of relation locks and one socket read and write, where one statement per event cost that many.
+   * An event not kept ($8 false: only ever on a shared topic) takes its number and the transaction's time like the
+   * others, and is not stored.
    */
   private static final String APPEND_MANY = """
       WITH a AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::int[])
-          AS a(topic, type, data, author_id, subject, lock_order, n)),
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::int[],
+                             $8::bool[])
+          AS a(topic, type, data, author_id, subject, lock_order, n, kept)),
       k AS (
         SELECT topic, min(lock_order) AS lock_order, count(*) AS k FROM a WHERE lock_order IS NOT NULL
          GROUP BY topic),
@@ -77,12 +80,17 @@ public final class EventLog {
           FROM (SELECT n FROM a WHERE lock_order IS NULL ORDER BY n) shared),
       numbered AS (
         SELECT a.n, s.seq - k.k + row_number() OVER (PARTITION BY a.topic ORDER BY a.n) AS seq
-          FROM a JOIN k USING (topic) JOIN s USING (topic))
-      INSERT INTO events (topic, seq, type, data, author_id, subject)
-      SELECT a.topic, COALESCE(numbered.seq, g.seq), a.type, a.data::json, a.author_id, a.subject
-        FROM a LEFT JOIN numbered USING (n) LEFT JOIN g USING (n)
-       ORDER BY a.n
-      RETURNING topic, seq, at""";
+          FROM a JOIN k USING (topic) JOIN s USING (topic)),
+      written AS (
+        INSERT INTO events (topic, seq, type, data, author_id, subject)
+        SELECT a.topic, COALESCE(numbered.seq, g.seq), a.type, a.data::json, a.author_id, a.subject
+          FROM a LEFT JOIN numbered USING (n) LEFT JOIN g USING (n)
+         WHERE a.kept
+         ORDER BY a.n
+        RETURNING topic, seq, at)
+      SELECT topic, seq, at FROM written
+      UNION ALL
+      SELECT a.topic, g.seq, now() FROM a JOIN g USING (n) WHERE NOT a.kept""";
 
   private static final String APPEND_SHARED = "INSERT INTO events (topic, seq, type, data, author_id, subject) "
       + "VALUES ($1, nextval('events_global_seq'), $2, $3::text::json, $4, $5) RETURNING seq, at";
@@ -233,7 +241,8 @@ public final class EventLog {
       appended += appends.size();
       Future<Void> these = switch (appends.size()) {
         case 0 -> Future.succeededFuture();
-        case 1 -> append(appends.get(0));
+        // One event not kept goes as the many do: only that statement knows not to store it.
+        case 1 -> appends.get(0).kept() ? append(appends.get(0)) : appendAll(appends);
         default -> appendAll(appends);
       };
       sent = sent.compose(v -> these);
@@ -255,6 +264,7 @@ public final class EventLog {
       String[] subjects = new String[size];
       Integer[] orders = new Integer[size];
       Integer[] positions = new Integer[size];
+      Boolean[] kept = new Boolean[size];
       for (int i = 0; i < size; i++) {
         Publication.Append a = appends.get(i);
         topics[i] = a.topic();
@@ -264,9 +274,10 @@ public final class EventLog {
         subjects[i] = a.subject();
         orders[i] = lockOrder.get(a.topic());
         positions[i] = i;
+        kept[i] = a.kept();
       }
       return conn.preparedQuery(APPEND_MANY)
-          .execute(Tuple.of(topics, types, data, authors, subjects, orders).addValue(positions))
+          .execute(Tuple.of(topics, types, data, authors, subjects, orders).addValue(positions).addValue(kept))
           .map(rows -> {
             // A topic's numbers rise in the order its events were given, shared topics' too (taken in that order).
             Map<String, ArrayDeque<Long>> seqs = new HashMap<>();

@@ -112,6 +112,17 @@ public enum EventType {
     return BY_NAME.get(wireName);
   }
 
+  /**
+   * Whether the moderators' copy of this event is kept in the log, or only published live. {@code parley.mod} is never
+   * replayed (a resume there answers with a resync, and the dashboard reads its lists again over REST), webhooks
+   * never read it, and the notifier's catch-up reads new comments from their threads' copies: nothing reads back the
+   * moderators' copy of a new comment, the one copy every comment would otherwise write. The other copies there
+   * stay kept: the catch-up reads some (a new post's mentions, a resolved report, a hide), and they are few.
+   */
+  public boolean keepsModeratorsCopy() {
+    return this != COMMENT_CREATED;
+  }
+
   /** Whether events of this wire name carry someone's words (withheld from readers who blocked them). */
   public static boolean carriesContent(String wireName) {
     EventType type = named(wireName);

@@ -17,8 +17,11 @@ import java.util.TreeSet;
  */
 public final class Publication {
 
-  /** One copy of an event for one topic, as it is appended to the log. */
-  record Append(String topic, EventType type, JsonObject data, Long authorId, String subject) {
+  /**
+   * One copy of an event for one topic, as it is appended to the log; one not {@code kept} is numbered and published
+   * as the others are but not stored (only ever on a topic that is not replayed: {@link EventType#keepsModeratorsCopy}).
+   */
+  record Append(String topic, EventType type, JsonObject data, Long authorId, String subject, boolean kept) {
   }
 
   private record Copy(JsonObject data, boolean carriesContent) {
@@ -91,7 +94,7 @@ public final class Publication {
           out.add(append(Topics.post(postId), copy));
         }
         case FEED -> out.add(append(Topics.FEED, copy));
-        case MOD -> out.add(append(Topics.MOD, copy));
+        case MOD -> out.add(append(Topics.MOD, copy, type.keepsModeratorsCopy()));
         case AUTHOR -> {
           if (authorId == null) throw new IllegalStateException(type + " needs its author");
           out.add(append(Topics.user(authorId), copy));
@@ -103,7 +106,11 @@ public final class Publication {
   }
 
   private Append append(String topic, Copy copy) {
-    return new Append(topic, type, copy.data(), authorId, copy.carriesContent() ? subject(copy.data()) : null);
+    return append(topic, copy, true);
+  }
+
+  private Append append(String topic, Copy copy, boolean kept) {
+    return new Append(topic, type, copy.data(), authorId, copy.carriesContent() ? subject(copy.data()) : null, kept);
   }
 
   /** What a content copy is about ("comment:12", "post:3"), so deleting or hiding it can erase the copy. */

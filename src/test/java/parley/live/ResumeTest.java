@@ -216,16 +216,20 @@ class ResumeTest {
     Session mod = api.registerWithRole("mod", "moderator");
     long post = api.createPost(alice, "Thread");
     long deleted = api.comment(alice, post, "words I took back", null);
-    long hidden = api.comment(alice, post, "words a moderator removed", null);
+    long hidden = api.comment(alice, post, "words first written", null);
+    // Edited: the moderators' copy of the edit (their copy of a new comment is published, never stored) is kept.
+    assertEquals(200, api.patch("/api/comments/" + hidden, alice,
+        new JsonObject().put("body", "words a moderator removed")).status());
     api.delete("/api/comments/" + deleted, alice);
     assertEquals(204, api.post("/api/mod/comments/" + hidden + "/hide", mod, new JsonObject().put("reason", "rude")).status());
     String topic = "parley.post." + post;
     try (LiveClient late = LiveClient.connect()) {
       late.register(topic, null, 0L);
-      List<JsonObject> replay = late.nextEvents(topic, 4);
+      List<JsonObject> replay = late.nextEvents(topic, 5);
       String all = replay.toString();
-      assertTrue(!all.contains("words I took back") && !all.contains("words a moderator removed"), all);
-      assertEquals(List.of("comment.created", "comment.created", "comment.deleted", "comment.hidden"),
+      assertTrue(!all.contains("words I took back") && !all.contains("words a moderator removed")
+          && !all.contains("words first written"), all);
+      assertEquals(List.of("comment.created", "comment.created", "comment.edited", "comment.deleted", "comment.hidden"),
           replay.stream().map(e -> e.getString("type")).toList(), "every event keeps its place and seq");
       assertEquals(Boolean.TRUE, replay.get(0).getJsonObject("data").getBoolean("removed"));
     }
@@ -235,6 +239,8 @@ class ResumeTest {
         "a deleted comment is erased from the moderators' copies too");
     assertEquals(1, TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.mod' "
         + "AND data::text LIKE '%moderator removed%'"), "moderators keep seeing what they hid");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM events WHERE type = 'comment.created' "
+        + "AND topic = 'parley.mod'"), "the moderators' copy of a new comment is never stored");
   }
 
   @Test
