@@ -265,11 +265,13 @@ public final class EventLog {
       Integer[] orders = new Integer[size];
       Integer[] positions = new Integer[size];
       Boolean[] kept = new Boolean[size];
+      // A new comment's copies (its thread's, the moderators', its authors') are one object: encoded once.
+      Map<JsonObject, String> encoded = new java.util.IdentityHashMap<>();
       for (int i = 0; i < size; i++) {
         Publication.Append a = appends.get(i);
         topics[i] = a.topic();
         types[i] = a.type().wireName();
-        data[i] = a.data().encode();
+        data[i] = encoded.computeIfAbsent(a.data(), JsonObject::encode);
         authors[i] = a.authorId();
         subjects[i] = a.subject();
         orders[i] = lockOrder.get(a.topic());
