@@ -27,8 +27,9 @@ import java.util.function.Function;
 /**
  * Writes events in the same transaction as the change they describe, publishes them on the event bus only after
  * that transaction commits, and reads them back for replay. Nothing is published for a write that rolled back,
- * and everything published can be replayed from the log (within retention), so a reader that resumes from its
- * last seq misses nothing.
+ * and everything published on a topic that replays (threads, users) can be replayed from the log (within retention),
+ * so a reader that resumes from its last seq misses nothing. (The moderators' copy of a new comment is numbered and
+ * published but not stored: see {@link EventType#keepsModeratorsCopy}.)
  *
  * <p><b>Round trips.</b> A transaction's statements are sent on its connection without waiting for each other's
  * answers wherever one does not need the other's: the PG client pipelines them, PostgreSQL runs them one after the
