@@ -163,6 +163,11 @@ class FollowingBrowserTest {
     page.get(base + "/u/a_rather_long_username_x");
     waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("follow-toggle"), "Unfollow a_rather_long_username_x"));
     assertFitsTheScreen(page, "#follow-toggle, header.site, main h1");
+    // The header's words that act are all underlined alike, "Sign out" (a button) as the links beside it.
+    assertEquals(List.of(), js(page, "return [...document.querySelectorAll('header.site nav a:not(.button), "
+        + "header.site nav button.link')].filter(e => e.offsetParent !== null "
+        + "&& !getComputedStyle(e).textDecorationLine.includes('underline')).map(e => e.textContent.trim());"),
+        "not underlined in the phone's header");
     // An empty list says so, and only that (it once read "null" above "No comments.").
     waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("profile-comments"), "No comments."));
 
