@@ -20,6 +20,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -267,7 +268,7 @@ public final class EventLog {
       Integer[] positions = new Integer[size];
       Boolean[] kept = new Boolean[size];
       // A new comment's copies (its thread's, the moderators', its authors') are one object: encoded once.
-      Map<JsonObject, String> encoded = new java.util.IdentityHashMap<>();
+      Map<JsonObject, String> encoded = new IdentityHashMap<>();
       for (int i = 0; i < size; i++) {
         Publication.Append a = appends.get(i);
         topics[i] = a.topic();
