@@ -101,11 +101,11 @@ class ModerationInPlaceBrowserTest {
     dialog.findElement(By.id("mod-confirm")).click();
 
     By readerTombstone = By.cssSelector("#comment-" + rude + " > .content .tombstone");
-    waitFor(readerPage, 2).withMessage("the reader's open page shows the comment removed, without a reload")
+    waitFor(readerPage, 5).withMessage("the reader's open page shows the comment removed, without a reload")
         .until(ExpectedConditions.textToBe(readerTombstone, "[removed by a moderator]"));
     assertFalse(readerPage.getPageSource().contains("Something rude"));
     // The moderator still sees it, marked, and can restore it from the same menu.
-    waitFor(modPage, 2).until(ExpectedConditions.textToBePresentInElementLocated(
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(
         By.cssSelector("#comment-" + rude + " .meta"), "removed by a moderator"));
     assertTrue(modPage.findElement(By.id("comment-" + rude)).getText().contains("Something rude"));
     assertEquals(0L, replyButtonsOf(modPage, rude), "nobody replies to a hidden comment (the server would refuse it)");
@@ -117,9 +117,9 @@ class ModerationInPlaceBrowserTest {
     assertEquals("Insults", api.get("/api/mod/log", mod).items().getJsonObject(0).getString("reason"));
 
     moderate(modPage, "#comment-" + rude, "Restore");
-    waitFor(readerPage, 2).withMessage("restored live")
+    waitFor(readerPage, 5).withMessage("restored live")
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comment-" + rude), "Something rude"));
-    waitFor(modPage, 2).withMessage("and open to replies again").until(d -> replyButtonsOf(d, rude) == 1);
+    waitFor(modPage, 5).withMessage("and open to replies again").until(d -> replyButtonsOf(d, rude) == 1);
     assertEquals("Comments (1)", modPage.findElement(By.id("comments-title")).getText());
   }
 
@@ -212,16 +212,16 @@ class ModerationInPlaceBrowserTest {
     openPost(modPage, base, postId);
 
     moderate(modPage, "#post-actions", "Lock thread");
-    waitFor(readerPage, 2).withMessage("Reply buttons go at once").until(d -> replyButtons(d) == 0);
+    waitFor(readerPage, 5).withMessage("Reply buttons go at once").until(d -> replyButtons(d) == 0);
     assertFalse(readerPage.findElement(By.id("comment-form")).isDisplayed());
     assertTrue(readerPage.findElement(By.id("locked-note")).isDisplayed());
 
-    waitFor(modPage, 2).until(d -> d.findElement(By.cssSelector("#post-meta")).getText().contains("locked"));
+    waitFor(modPage, 5).until(d -> d.findElement(By.cssSelector("#post-meta")).getText().contains("locked"));
     // The moderators' line comes a moment later and moves the menu down: wait for it before the next click.
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-mod-facts"),
         "Locked by sam_mod"));
     moderate(modPage, "#post-actions", "Unlock thread");
-    waitFor(readerPage, 2).withMessage("and come back at once").until(d -> replyButtons(d) == 2);
+    waitFor(readerPage, 5).withMessage("and come back at once").until(d -> replyButtons(d) == 2);
     assertTrue(readerPage.findElement(By.id("comment-form")).isDisplayed());
   }
 
@@ -247,7 +247,7 @@ class ModerationInPlaceBrowserTest {
 
     moderate(modPage, "#post-actions", "Hide…");
     confirmWithReason(modPage, "Off topic");
-    waitFor(authorPage, 2).withMessage("the author's page marks the post hidden at once")
+    waitFor(authorPage, 5).withMessage("the author's page marks the post hidden at once")
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-meta"), "hidden by a moderator"));
     assertFalse(authorPage.findElement(By.id("comment-form")).isDisplayed());
     assertEquals(0, replyButtons(authorPage));
@@ -262,9 +262,15 @@ class ModerationInPlaceBrowserTest {
     assertFalse(modPage.findElements(By.cssSelector("#post-actions [data-block='alice']")).isEmpty());
     // Its author still chooses whether its comments notify them once it is back.
     assertFalse(authorPage.findElements(By.id("follow-thread")).isEmpty());
+    // The moderators' line comes a moment after the reload and moves the menu down: wait for it before the next click
+    // (CI once saw a Restore click land beside the button while the line arrived).
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-mod-facts"),
+        "Hidden by sam_mod"));
 
     moderate(modPage, "#post-actions", "Restore");
-    waitFor(authorPage, 2).withMessage("and come back when it is restored")
+    waitFor(modPage, 5).withMessage("the moderator's page shows the post restored")
+        .until(d -> !d.findElement(By.id("post-meta")).getText().contains("hidden by a moderator"));
+    waitFor(authorPage, 5).withMessage("and come back when it is restored")
         .until(d -> d.findElement(By.id("comment-form")).isDisplayed());
     assertEquals(1, replyButtons(authorPage));
     assertFalse(authorPage.findElement(By.id("locked-note")).isDisplayed());
@@ -417,9 +423,9 @@ class ModerationInPlaceBrowserTest {
     assertEquals(0, readerPage.findElements(By.id("comment-" + held)).size(), "the reader never saw it");
     moderate(modPage, "#comment-" + held, "Approve");
 
-    waitFor(readerPage, 2).withMessage("approved: it arrives on the reader's open page")
+    waitFor(readerPage, 5).withMessage("approved: it arrives on the reader's open page")
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "My heldword comment"));
-    waitFor(author, 2).withMessage("and the author's badge goes")
+    waitFor(author, 5).withMessage("and the author's badge goes")
         .until(d -> !d.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
     // The author's inbox says what happened in words, not "changed".
     author.get(base + "/notifications");

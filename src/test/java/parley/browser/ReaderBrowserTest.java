@@ -93,9 +93,9 @@ class ReaderBrowserTest {
     assertEquals(Boolean.TRUE, js(a, "const r = document.querySelector('.comment.target').getBoundingClientRect();"
         + "return r.top >= 0 && r.top < innerHeight;"), "scrolled into view");
     assertTrue(a.getCurrentUrl().matches(".*/posts/" + postId + "#comment-\\d+"), a.getCurrentUrl());
-    waitFor(a, 2).until(d -> badge(d).equals("0"));
+    waitFor(a, 5).until(d -> badge(d).equals("0"));
     a.switchTo().window(secondTab);
-    waitFor(a, 2).withMessage("the other tab hears it was read").until(d -> badge(d).equals("0"));
+    waitFor(a, 5).withMessage("the other tab hears it was read").until(d -> badge(d).equals("0"));
   }
 
   /**
@@ -715,7 +715,7 @@ class ReaderBrowserTest {
     page.findElement(By.cssSelector("#comment-" + parent + " .reply-form button[type=submit]")).sendKeys(Keys.ENTER);
     waitFor(page, 5).until(d -> ((Number) js(d, "return document.querySelectorAll('#comments .comment').length;"))
         .intValue() == 2);
-    waitFor(page, 2).withMessage("focus on the new reply, not the top of the page").until(d -> Boolean.TRUE.equals(
+    waitFor(page, 5).withMessage("focus on the new reply, not the top of the page").until(d -> Boolean.TRUE.equals(
         js(d, "const f = document.activeElement; return f.classList.contains('comment') && f.textContent.includes('From the keyboard');")));
     assertTrue(page.findElement(By.id("comments-title")).getText().equals("Comments (2)"));
 
@@ -723,16 +723,16 @@ class ReaderBrowserTest {
     WebElement more = page.findElement(By.cssSelector("#comment-" + parent + " details.menu > summary"));
     more.sendKeys(Keys.ENTER);
     By open = By.cssSelector("#comment-" + parent + " details.menu[open]");
-    waitFor(page, 2).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#comment-" + parent
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#comment-" + parent
         + " details.menu[open] .menu-items button")));
     page.switchTo().activeElement().sendKeys(Keys.ESCAPE);
-    waitFor(page, 2).withMessage("Escape closes the menu").until(d -> d.findElements(open).isEmpty());
+    waitFor(page, 5).withMessage("Escape closes the menu").until(d -> d.findElements(open).isEmpty());
     assertEquals(more, page.switchTo().activeElement());
     // And a click anywhere else closes it too.
     more.click();
-    waitFor(page, 2).until(d -> !d.findElements(open).isEmpty());
+    waitFor(page, 5).until(d -> !d.findElements(open).isEmpty());
     page.findElement(By.id("comments-title")).click();
-    waitFor(page, 2).withMessage("a click outside closes the menu").until(d -> d.findElements(open).isEmpty());
+    waitFor(page, 5).withMessage("a click outside closes the menu").until(d -> d.findElements(open).isEmpty());
 
     // A top-level comment from the keyboard: an empty one is refused in words about it, a written one takes focus.
     WebElement topLevel = page.findElement(By.id("comment-body"));
