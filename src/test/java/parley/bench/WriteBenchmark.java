@@ -32,6 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ol>
  *   <li>the ceiling: single-row INSERTs of a comment-like row, each its own autocommit transaction, into a scratch
  *   table, through a Vert.x PG pool with as many connections as Parley's ({@code --pool});</li>
+ *   <li>with {@code --rows} naming {@code ceiling1}, the same through one connection, the number the node's comment
+ *   writer writes its groups on;</li>
  *   <li>{@code POST /api/posts/{id}/comments} spread over many posts and accounts, with an {@code Idempotency-Key}
  *   as the web app sends one, and again without;</li>
  *   <li>the same on one hot thread, where every comment queues on that post's row and counter until commit;</li>
@@ -82,6 +84,7 @@ public final class WriteBenchmark {
     // Every K-th comment opens with an @mention of a participant (0: none): a mention's lookup is a query of its own.
     mentionEvery = Integer.parseInt(o.getOrDefault("mention-every", "0"));
     // Which rows to run (a subset is for diagnosis; the report's ratios need the ceiling first).
+    // ceiling1 (not by default): the ceiling's INSERTs through one connection, as the writer's groups go.
     java.util.Set<String> rows = java.util.Set.of(o.getOrDefault("rows", "ceiling,spread,nokey,hot,again").split(","));
     int catchUpWait = Integer.parseInt(o.getOrDefault("catch-up-wait", "120"));
     // Statements (separated by ';') run on the database once the posts exist, for what-if experiments on the schema.
@@ -171,6 +174,22 @@ public final class WriteBenchmark {
                 .map(inserted -> 201)));
         waitsByRow.add(waits.stop());
         statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
+      }
+      if (rows.contains("ceiling1")) {
+        // The same INSERTs through one connection, as the node's comment writer writes (one group at a time on one
+        // connection): what a durable commit per row gives on it, against a commit per group.
+        Pool one = PgBuilder.pool().with(new PoolOptions().setMaxSize(1).setMaxWaitQueueSize(-1))
+            .connectingTo(PgConnectOptions.fromUri(db.url()).setCachePreparedStatements(true)).using(vertx).build();
+        statements.start();
+        waits.start();
+        results.add(ClosedLoop.run(vertx, "ceiling on one connection: INSERT, autocommit", concurrency, warmup,
+            seconds, 201, parties, () -> one.preparedQuery(INSERT)
+                .execute(Tuple.of(pick(postIds), ThreadLocalRandom.current().nextLong(1, accounts + 1),
+                    body(counter.incrementAndGet(), bodyLength)))
+                .map(inserted -> 201)));
+        waitsByRow.add(waits.stop());
+        statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
+        await(one.close());
       }
       // The warm-up's notifications are made before the first row, as each row's are before the next: a row measures
       // its own comments with the notifier starting level, not the warm-up's backlog.
