@@ -76,7 +76,8 @@ public final class WriteBenchmark {
     int warmup = Integer.parseInt(o.getOrDefault("warmup", "10"));
     // Unmeasured comment posts before the first Parley row: a fresh server's JIT competes for the same two cores.
     int serverWarmup = Integer.parseInt(o.getOrDefault("server-warmup", "30"));
-    int concurrency = Integer.parseInt(o.getOrDefault("concurrency", "32"));
+    // 48 in flight: the highest rate at P5's p99 (<= 50 ms) in the sweep of 2026-12-04 (P5-round-trips.md); 32 before.
+    int concurrency = Integer.parseInt(o.getOrDefault("concurrency", "48"));
     int poolSize = Integer.parseInt(o.getOrDefault("pool", "8"));
     int posts = Integer.parseInt(o.getOrDefault("posts", "100"));
     int accounts = Integer.parseInt(o.getOrDefault("accounts", "10"));
@@ -202,6 +203,8 @@ public final class WriteBenchmark {
       // the pool's connections prepared on the empty tables keep their plans for an empty table (sequential scans of
       // idempotency_keys and comments, measured: 25 and 32 million rows read in one keyed row) until it does.
       analyze(pool);
+      // Sequential scans from here on are the measured rows' (the warm-up's, on tables still small, are not).
+      Map<String, long[]> scansBefore = seqScans(pool);
       if (rows.contains("spread")) {
         analyze(pool);
         statements.start();
@@ -271,11 +274,16 @@ public final class WriteBenchmark {
       // Whether an UPDATE was HOT (no new index entries) is what decides its cost here; see P5-round-trips.md.
       System.out.println("Row writes by table over the whole run (pg_stat_user_tables; a backend reports within 1 s):");
       // Rows read by sequential scans show a statement planned without its index (a plan made on an empty table).
-      System.out.println("| table | inserts | updates | of them HOT | deletes | live | dead | seq scans | rows they read |");
-      System.out.println("|---|---|---|---|---|---|---|---|---|");
-      await(pool.query(TABLE_STATS).execute()).forEach(row -> System.out.printf(Locale.ROOT,
-          "| %s | %d | %d | %d | %d | %d | %d | %d | %d |%n", row.getString(0), row.getLong(1), row.getLong(2),
-          row.getLong(3), row.getLong(4), row.getLong(5), row.getLong(6), row.getLong(7), row.getLong(8)));
+      // The last two columns: the same after the server's warm-up, over the measured Parley rows only.
+      System.out.println("| table | inserts | updates | of them HOT | deletes | live | dead | seq scans | rows they read "
+          + "| seq scans, measured rows | rows they read |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+      await(pool.query(TABLE_STATS).execute()).forEach(row -> {
+        long[] before = scansBefore.getOrDefault(row.getString(0), new long[2]);
+        System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |%n", row.getString(0),
+            row.getLong(1), row.getLong(2), row.getLong(3), row.getLong(4), row.getLong(5), row.getLong(6),
+            row.getLong(7), row.getLong(8), row.getLong(7) - before[0], row.getLong(8) - before[1]);
+      });
       await(http.close());
       await(pool.close());
     } finally {
@@ -516,6 +524,14 @@ public final class WriteBenchmark {
   }
 
   /** Fresh planner statistics for every table (ANALYZE also makes cached plans be planned again). */
+  /** Each table's sequential scans and the rows they read so far. */
+  private static Map<String, long[]> seqScans(Pool pool) throws Exception {
+    Map<String, long[]> scans = new java.util.HashMap<>();
+    await(pool.query(TABLE_STATS).execute())
+        .forEach(row -> scans.put(row.getString(0), new long[] {row.getLong(7), row.getLong(8)}));
+    return scans;
+  }
+
   private static void analyze(Pool pool) throws Exception {
     await(pool.query("ANALYZE").execute());
   }
