@@ -101,8 +101,13 @@ public final class WriteBenchmark {
     List<Process> processes = new ArrayList<>();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
     try {
+      List<String> pgSettings = new ArrayList<>(topStatements > 0 ? StatementStats.SETTINGS : List.of());
+      // PostgreSQL settings over Parley's own, comma-separated (name=value), for what-ifs on the database's settings.
+      for (String setting : o.getOrDefault("pg", "").split(",")) {
+        if (!setting.isBlank()) pgSettings.add(setting.strip());
+      }
       Bench.Node node = Bench.startNode(dataDir, "write", Map.of("PARLEY_DB_POOL_SIZE", Integer.toString(poolSize)),
-          topStatements > 0 ? StatementStats.SETTINGS : List.of(), processes);
+          pgSettings, processes);
       Bench.Database db = node.db();
       Process server = node.server();
       URI base = URI.create(node.base());
@@ -284,6 +289,10 @@ public final class WriteBenchmark {
             row.getLong(1), row.getLong(2), row.getLong(3), row.getLong(4), row.getLong(5), row.getLong(6),
             row.getLong(7), row.getLong(8), row.getLong(7) - before[0], row.getLong(8) - before[1]);
       });
+      // Full-page images: the first change to a page after a checkpoint writes the whole page to the WAL.
+      await(pool.query("SELECT wal_records, wal_fpi, wal_bytes FROM pg_stat_wal").execute()).forEach(row ->
+          System.out.printf(Locale.ROOT, "WAL over the whole run (pg_stat_wal): %,d records, %,d full-page images, "
+              + "%,d MiB%n", row.getLong(0), row.getLong(1), row.getLong(2) / (1024 * 1024)));
       await(http.close());
       await(pool.close());
     } finally {
