@@ -471,7 +471,7 @@ class ModerationInPlaceBrowserTest {
       assertEquals(0, readerPage.findElements(By.id("comment-" + held)).size(), "readers do not see it yet");
       card.findElement(By.xpath(".//button[normalize-space()='Approve']")).click();
 
-      waitFor(readerPage, 3).withMessage("approved: it arrives on the reader's open thread")
+      waitFor(readerPage, 5).withMessage("approved: it arrives on the reader's open thread")
           .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "Hello from a brand-new account"));
       assertFalse(readerPage.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
     } finally {

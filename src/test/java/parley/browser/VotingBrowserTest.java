@@ -109,7 +109,7 @@ class VotingBrowserTest {
     assertEquals("Upvote, 1 point", voteOn(voter, comment).getAttribute("aria-label"));
     assertEquals(voter.switchTo().activeElement(), voteOn(voter, comment), "focus stays on the control");
 
-    waitFor(reader, 3).withMessage("the score reaches the other reader live").until(d -> points(d, comment).equals("1"));
+    waitFor(reader, 5).withMessage("the score reaches the other reader live").until(d -> points(d, comment).equals("1"));
     assertEquals("false", voteOn(reader, comment).getAttribute("aria-pressed"), "a vote is its voter's own");
     assertEquals(draft, reader.findElement(By.id("reply-" + comment)).getAttribute("value"), "the draft is untouched");
     assertEquals(reader.findElement(By.id("reply-" + comment)), reader.switchTo().activeElement());
@@ -123,7 +123,7 @@ class VotingBrowserTest {
     voteOn(voter, comment).click();
     waitFor(voter, 5).until(d -> "false".equals(voteOn(d, comment).getAttribute("aria-pressed")));
     assertEquals("0", points(voter, comment));
-    waitFor(reader, 3).until(d -> points(d, comment).equals("0"));
+    waitFor(reader, 5).until(d -> points(d, comment).equals("0"));
     JsonObject stored = api.get("/api/posts/" + postId + "/comments", carol).item(comment);
     assertEquals(0, stored.getInteger("score"));
     assertEquals(null, stored.getValue("myVote"));
@@ -153,7 +153,7 @@ class VotingBrowserTest {
     assertTrue(link.getAttribute("href").contains("/login?next="), link.getAttribute("href"));
     // The post's score updates live for everyone.
     upvote(api.register("carol"), "post", postId);
-    waitFor(stranger, 3).until(d -> d.findElement(By.cssSelector("#post-vote .points")).getText().equals("2"));
+    waitFor(stranger, 5).until(d -> d.findElement(By.cssSelector("#post-vote .points")).getText().equals("2"));
   }
 
   @Test
@@ -167,7 +167,7 @@ class VotingBrowserTest {
     waitUntilLive(page);
     assertEquals("0 points", page.findElement(By.cssSelector("#post-" + postId + " .score")).getText());
     upvote(bob, "post", postId);
-    waitFor(page, 3).until(ExpectedConditions.textToBe(By.cssSelector("#post-" + postId + " .score"), "1 point"));
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.cssSelector("#post-" + postId + " .score"), "1 point"));
   }
 
   // ---------- orders ----------
@@ -269,8 +269,8 @@ class VotingBrowserTest {
     assertEquals(List.of(c3, c2, c1), ids(page, top));
     assertEquals("true", page.findElement(By.cssSelector("#thread-sort button[data-sort=new]")).getAttribute("aria-pressed"));
     long r4 = api.comment(alice, postId, "r4, just now", c1);
-    waitFor(page, 3).until(ExpectedConditions.elementToBeClickable(By.id("new-comments"))).click();
-    waitFor(page, 3).until(d -> ids(d, replies).equals(List.of(r4, r3, r2, r1)));
+    waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.id("new-comments"))).click();
+    waitFor(page, 5).until(d -> ids(d, replies).equals(List.of(r4, r3, r2, r1)));
   }
 
   // ---------- tags ----------
