@@ -98,7 +98,9 @@ public final class Review {
    * A thread as its moderators need it on the page ($1 the post): the post, then each of its comments that is hidden,
    * held for review or has open reports, oldest first; for each, who hid it, when and why, who locked the thread and
    * when (the latest such entry of the audit log: the one in force while the content is hidden or locked), why it was
-   * held, and its open reports by reason. No row: no such post. Public for the plan tests.
+   * held, its open reports by reason, and the words of the newest three open reports that give any (the reporter's
+   * own details, with who and when): what a moderator reads before acting on the thread itself. No row: no such post.
+   * Public for the plan tests.
    */
   public static final String THREAD = """
       WITH p AS (
@@ -127,7 +129,13 @@ public final class Review {
                WHERE l.target_type = 'post' AND l.target_id = i.id AND l.action = 'post.locked'
                ORDER BY l.id DESC LIMIT 1) END AS locked_by,
              (SELECT jsonb_object_agg(r.reason, r.n) FROM (SELECT reason, count(*) AS n FROM reports
-               WHERE status = 'open' AND target_type = i.target_type AND target_id = i.id GROUP BY reason) r) AS reports
+               WHERE status = 'open' AND target_type = i.target_type AND target_id = i.id GROUP BY reason) r) AS reports,
+             (SELECT jsonb_agg(jsonb_build_object('reason', r.reason, 'details', r.details, 'by', u.username,
+                       'at', r.created_at) ORDER BY r.id DESC)
+                FROM (SELECT id, reason, details, reporter_id, created_at FROM reports
+                       WHERE status = 'open' AND target_type = i.target_type AND target_id = i.id AND details IS NOT NULL
+                       ORDER BY id DESC LIMIT 3) r
+                LEFT JOIN users u ON u.id = r.reporter_id) AS report_notes
         FROM items i
        ORDER BY i.target_type = 'comment', i.id""";
 
@@ -248,7 +256,8 @@ public final class Review {
                 .put("reason", row.getString("hidden_reason")))
             .put("pending", row.getOffsetDateTime("pending_at") == null ? null : new JsonObject()
                 .put("at", Iso.format(row.getOffsetDateTime("pending_at"))).put("reason", row.getString("pending_reason")))
-            .put("reports", reports == null ? new JsonObject() : reports);
+            .put("reports", reports == null ? new JsonObject() : reports)
+            .put("reportNotes", reportNotes(row.getJsonArray("report_notes")));
         if ("post".equals(row.getString("target_type"))) {
           thread.put("post", item.put("locked", row.getOffsetDateTime("locked_at") == null ? null : new JsonObject()
               .put("by", by(row.getString("locked_by"))).put("at", Iso.format(row.getOffsetDateTime("locked_at")))));
@@ -258,6 +267,19 @@ public final class Review {
       }
       return thread.put("comments", comments);
     });
+  }
+
+  /** The reports' own words as the API gives them: {reason, details, by: {username}, at}, newest first. */
+  private static JsonArray reportNotes(JsonArray rows) {
+    JsonArray notes = new JsonArray();
+    if (rows == null) return notes;
+    for (int i = 0; i < rows.size(); i++) {
+      JsonObject r = rows.getJsonObject(i);
+      notes.add(new JsonObject().put("reason", r.getString("reason")).put("details", r.getString("details"))
+          .put("by", by(r.getString("by")))
+          .put("at", Iso.format(OffsetDateTime.parse(r.getString("at")))));
+    }
+    return notes;
   }
 
   private static JsonObject by(String username) {

@@ -165,10 +165,17 @@ class ModerationInPlaceBrowserTest {
     waitFor(modPage, 5).withMessage("approved: nothing left to say").until(d -> d.findElements(heldLine).isEmpty());
 
     // What others do arrives without a reload: a report, a lock, a dismissal.
+    String words = "Names <b>me</b> again";
     assertEquals(201, api.post("/api/reports", carol, new JsonObject().put("targetType", "comment").put("targetId", spammy)
-        .put("reason", "harassment")).status());
+        .put("reason", "harassment").put("details", words)).status());
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "2 open reports: "));
     assertTrue(modPage.findElement(spamLine).getText().contains("Harassment"), modPage.findElement(spamLine).getText());
+    // The reporter's own words are on the thread too, as text, with who wrote them.
+    WebElement note = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#comment-" + spammy + " .mod-facts q.report-note")));
+    assertEquals(words, note.getText());
+    assertTrue(modPage.findElement(spamLine).getText().contains(" (carol)"), modPage.findElement(spamLine).getText());
+    assertTrue(modPage.findElement(spamLine).findElements(By.tagName("b")).isEmpty(), "never markup");
     assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", kim, null).status());
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-mod-facts"), "Locked by kim_mod"));
     long report = api.get("/api/mod/queue", kim).items().getJsonObject(0).getJsonArray("reports").getJsonObject(0).getLong("id");

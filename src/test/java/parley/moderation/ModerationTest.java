@@ -631,7 +631,8 @@ class ModerationTest extends ModerationCast {
     long elsewhere = api.comment(bob, api.createPost(alice, "Another thread"), "reported elsewhere", null);
     JsonObject clean = api.get("/api/mod/posts/" + post + "/moderation", mod).json();
     assertEquals(new JsonObject().put("post", new JsonObject().put("id", post).putNull("hidden").putNull("pending")
-        .put("reports", new JsonObject()).putNull("locked")).put("comments", new JsonArray()), clean, "nothing yet");
+        .put("reports", new JsonObject()).put("reportNotes", new JsonArray()).putNull("locked"))
+        .put("comments", new JsonArray()), clean, "nothing yet");
 
     ok(api.post("/api/mod/comments/" + rude + "/hide", mod, reason("Rude to alice")), "hide");
     long held = pendingComment(bob, post);
@@ -685,6 +686,54 @@ class ModerationTest extends ModerationCast {
     assertEquals("boss", hiddenPost.getJsonObject("by").getString("username"), "hidden through a report: by its resolver");
     assertEquals("Spam thread", hiddenPost.getString("reason"));
     assertEquals(new JsonObject(), thread.getJsonObject("post").getJsonObject("reports"), "every open report settled");
+  }
+
+  /**
+   * On the thread itself a moderator reads what the reporters wrote, not only their reasons: the newest three open
+   * reports that give details, with who and when; a report without details, or no longer open, is not among them.
+   */
+  @Test
+  void aThreadsModerationGivesTheReportersOwnWordsNewestFirst() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "a claim", null);
+    Session carol = api.register("carol");
+    Session dave = api.register("dave");
+    Session erin = api.register("erin");
+    // Dismissing settles every open report of the comment: this one is done before the rest are made.
+    long settled = api.post("/api/reports", erin, report("comment", comment, "spam").put("details", "Link farm"))
+        .json().getLong("id");
+    ok(api.post("/api/mod/reports/" + settled + "/resolve", mod, new JsonObject().put("action", "dismiss")), "dismiss");
+    reportId(bob, "comment", comment, "spam");
+    assertEquals(201, api.post("/api/reports", carol, report("comment", comment, "misinformation")
+        .put("details", "The study it cites says the opposite.")).status());
+    assertEquals(201, api.post("/api/reports", dave, report("comment", comment, "other")
+        .put("details", "Second account of a banned user")).status());
+    assertEquals(201, api.post("/api/reports", boss, report("comment", comment, "harassment")
+        .put("details", "<b>Names</b> a member's employer")).status());
+
+    JsonObject item = api.get("/api/mod/posts/" + post + "/moderation", mod).json().getJsonArray("comments")
+        .getJsonObject(0);
+    assertEquals(comment, item.getLong("id"));
+    JsonArray notes = item.getJsonArray("reportNotes");
+    assertEquals(List.of("boss", "dave", "carol"),
+        notes.stream().map(n -> ((JsonObject) n).getJsonObject("by").getString("username")).toList(),
+        "the open reports with details, newest first: not bob's (no details), not erin's (dismissed): " + notes);
+    JsonObject newest = notes.getJsonObject(0);
+    assertEquals("harassment", newest.getString("reason"));
+    assertEquals("<b>Names</b> a member's employer", newest.getString("details"), "as written: the page escapes it");
+    assertTrue(newest.getString("at").endsWith("Z"), newest.encode());
+    assertEquals(new JsonObject().put("spam", 1).put("misinformation", 1).put("other", 1).put("harassment", 1),
+        item.getJsonObject("reports"), "the counts still count every open report");
+
+    // Three at most: a fourth with details pushes the oldest out.
+    assertEquals(201, api.post("/api/reports", erin, report("comment", comment, "other").put("details", "Again"))
+        .status());
+    JsonArray latest = api.get("/api/mod/posts/" + post + "/moderation", mod).json().getJsonArray("comments")
+        .getJsonObject(0).getJsonArray("reportNotes");
+    assertEquals(List.of("erin", "boss", "dave"),
+        latest.stream().map(n -> ((JsonObject) n).getJsonObject("by").getString("username")).toList());
+    // Members who are not moderators get nothing of it.
+    assertEquals(403, api.get("/api/mod/posts/" + post + "/moderation", carol).status());
   }
 
   @Test
