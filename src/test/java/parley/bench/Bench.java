@@ -46,7 +46,7 @@ final class Bench {
     command.addAll(settings);
     ProcessBuilder db = new ProcessBuilder(command);
     db.redirectErrorStream(true).redirectOutput(new File(log));
-    Process process = db.start();
+    Process process = ownedHere(db.start());
     Path password = dir.resolve("db-password");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
     while (!Files.exists(password) || !Files.readString(Path.of(log)).contains("PostgreSQL is running")) {
@@ -123,7 +123,19 @@ final class Bench {
     });
     e.putAll(env);
     pb.redirectErrorStream(true).redirectOutput(new File(log));
-    return pb.start();
+    return ownedHere(pb.start());
+  }
+
+  /**
+   * A process this benchmark started, stopped with it however it ends: a benchmark killed mid-run (SIGTERM to the
+   * Maven JVM, which skips its finally blocks) once left its Parley node running beside the next benchmark's, which
+   * measured the two together. Its shutdown hook stops the process if it is still running.
+   */
+  private static Process ownedHere(Process process) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (process.isAlive()) process.destroy();
+    }, "bench-child-" + process.pid()));
+    return process;
   }
 
   static void awaitHealth(String base, String log) throws Exception {
