@@ -174,10 +174,7 @@ public final class WriteBenchmark {
         statements.start();
         waits.start();
         results.add(ClosedLoop.run(vertx, "ceiling: INSERT, autocommit, Vert.x PG pool", concurrency, warmup, seconds,
-            201, parties, () -> pool.preparedQuery(INSERT)
-                .execute(Tuple.of(pick(postIds), ThreadLocalRandom.current().nextLong(1, accounts + 1),
-                    body(counter.incrementAndGet(), bodyLength)))
-                .map(inserted -> 201)));
+            201, parties, () -> insert(pool, postIds, accounts, counter, bodyLength)));
         waitsByRow.add(waits.stop());
         statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
       }
@@ -189,10 +186,7 @@ public final class WriteBenchmark {
         statements.start();
         waits.start();
         results.add(ClosedLoop.run(vertx, "ceiling on one connection: INSERT, autocommit", concurrency, warmup,
-            seconds, 201, parties, () -> one.preparedQuery(INSERT)
-                .execute(Tuple.of(pick(postIds), ThreadLocalRandom.current().nextLong(1, accounts + 1),
-                    body(counter.incrementAndGet(), bodyLength)))
-                .map(inserted -> 201)));
+            seconds, 201, parties, () -> insert(one, postIds, accounts, counter, bodyLength)));
         waitsByRow.add(waits.stop());
         statementsByRow.add(results.get(results.size() - 1).name() + statements.stop());
         await(one.close());
@@ -256,10 +250,7 @@ public final class WriteBenchmark {
       if (rows.contains("again")) {
         waits.start();
         results.add(ClosedLoop.run(vertx, "ceiling again, after the Parley rows", concurrency, warmup, seconds, 201,
-            parties, () -> pool.preparedQuery(INSERT)
-                .execute(Tuple.of(pick(postIds), ThreadLocalRandom.current().nextLong(1, accounts + 1),
-                    body(counter.incrementAndGet(), bodyLength)))
-                .map(inserted -> 201)));
+            parties, () -> insert(pool, postIds, accounts, counter, bodyLength)));
         waitsByRow.add(waits.stop());
       }
 
@@ -299,6 +290,15 @@ public final class WriteBenchmark {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       Bench.stop(processes, dataDir);
     }
+  }
+
+  /** One of the ceiling's rows: a comment-like INSERT, its own autocommit transaction (201 as a comment's is). */
+  private static Future<Integer> insert(Pool pool, List<Long> postIds, int accounts, AtomicLong counter,
+      int bodyLength) {
+    return pool.preparedQuery(INSERT)
+        .execute(Tuple.of(pick(postIds), ThreadLocalRandom.current().nextLong(1, accounts + 1),
+            body(counter.incrementAndGet(), bodyLength)))
+        .map(inserted -> 201);
   }
 
   private static Future<Integer> comment(ClosedLoop.Http http, long post, String token, long n, int length,
@@ -532,7 +532,6 @@ public final class WriteBenchmark {
     }
   }
 
-  /** Fresh planner statistics for every table (ANALYZE also makes cached plans be planned again). */
   /** Each table's sequential scans and the rows they read so far. */
   private static Map<String, long[]> seqScans(Pool pool) throws Exception {
     Map<String, long[]> scans = new java.util.HashMap<>();
@@ -541,6 +540,7 @@ public final class WriteBenchmark {
     return scans;
   }
 
+  /** Fresh planner statistics for every table (ANALYZE also makes cached plans be planned again). */
   private static void analyze(Pool pool) throws Exception {
     await(pool.query("ANALYZE").execute());
   }
