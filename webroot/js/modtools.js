@@ -5,7 +5,7 @@
  * thread's own live events then bring every open page, this one included, up to date.
  */
 import { get, post, del, banText } from './api.js';
-import { h, time, showProblem, clearProblem, announce, plural } from './ui.js';
+import { h, time, showProblem, clearProblem, announce, plural, shortened } from './ui.js';
 import { openUserCard } from './usercard.js';
 
 const DAY = 86400000;
@@ -35,7 +35,7 @@ export function moderationLine(item, type) {
     const total = reasons.reduce((n, [, k]) => n + k, 0);
     // What the reporters wrote (the newest three that wrote anything), so the thread itself says why.
     const notes = (item.reportNotes ?? []).flatMap((n) => [' · ',
-      h('q', { class: 'report-note', title: n.details }, shortened(n.details)), ` (${n.by?.username ?? 'someone'})`]);
+      h('q', { class: 'report-note', title: n.details }, shortened(n.details, 140)), ` (${n.by?.username ?? 'someone'})`]);
     parts.push([h('strong', {}, plural(total, 'open report')), ': ',
       reasons.map(([r, k]) => (k > 1 ? `${reasonLabel(r)} ×${k}` : reasonLabel(r))).join(', '), ...notes, ' · ',
       h('a', { href: `/mod#target-${type}-${item.id}` }, 'review in the queue')]);
@@ -43,13 +43,6 @@ export function moderationLine(item, type) {
   if (!parts.length) return null;
   return h('p', { class: 'mod-facts' }, h('span', { class: 'visually-hidden' }, 'For moderators: '),
     ...parts.flatMap((part, i) => (i ? [' · ', ...part] : part)));
-}
-
-/** A report's words cut to about a line, at a word, for the moderators' line (the whole text is its title). */
-function shortened(text, max = 140) {
-  if (text.length <= max) return text;
-  const cut = text.lastIndexOf(' ', max);
-  return `${text.slice(0, cut > max / 2 ? cut : max).trimEnd()}…`;
 }
 
 /**

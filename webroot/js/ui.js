@@ -64,6 +64,16 @@ export function plural(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/**
+ * Text cut to about {@code max} characters at a word, with an ellipsis; the text itself when it fits. A text with no
+ * space in its second half is cut at max.
+ */
+export function shortened(text, max) {
+  if (text.length <= max) return text;
+  const cut = text.lastIndexOf(' ', max);
+  return `${text.slice(0, cut > max / 2 ? cut : max).trimEnd()}…`;
+}
+
 export function userLink(username) {
   return username ? h('a', { href: `/u/${encodeURIComponent(username)}` }, username) : h('span', {}, 'someone');
 }

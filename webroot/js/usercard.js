@@ -9,7 +9,7 @@
  */
 import { get, post, del } from './api.js';
 import * as session from './session.js';
-import { h, time, userLink, announce, showProblem, clearProblem, plural, reasonGiven } from './ui.js';
+import { h, time, userLink, announce, showProblem, clearProblem, plural, reasonGiven, shortened } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 export const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -27,13 +27,26 @@ export function permalink(targetType, id, postId) {
   return targetType === 'comment' ? `/posts/${postId}#comment-${id}` : `/posts/${postId ?? id}`;
 }
 
+/** How much of a quoted title shows: about what fits the stylesheet's 22em before it would cut the title itself. */
+const QUOTED_TITLE_CHARS = 40;
+
 /**
- * A post's title quoted in a sentence, as a link. A long one is cut short by the stylesheet (with an ellipsis), so
- * the page holds the whole title and screen readers read it.
+ * A post's title quoted in a sentence, as a link. A long one is cut at a word (the stylesheet's own ellipsis, at the
+ * box's edge, left a gap before the closing quote); its whole title is the link's tooltip and what screen readers
+ * read. On a narrow screen the stylesheet may still cut it shorter.
  */
 export function titleLink(postId, title) {
-  const link = h('a', { href: `/posts/${postId}`, class: 'post-title' }, title ?? 'a post');
-  if (!title && postId) knownTitle(postId).then((t) => { if (t) link.textContent = t; });
+  const link = h('a', { href: `/posts/${postId}`, class: 'post-title' });
+  const show = (whole) => {
+    const cut = shortened(whole, QUOTED_TITLE_CHARS);
+    link.textContent = cut;
+    if (cut !== whole) {
+      link.title = whole;
+      link.setAttribute('aria-label', whole);
+    }
+  };
+  show(title ?? 'a post');
+  if (!title && postId) knownTitle(postId).then((t) => { if (t) show(t); });
   return h('span', { class: 'quoted-title' }, '"', link, '"');
 }
 

@@ -707,5 +707,16 @@ class ModDashboardBrowserTest {
     assertEquals(0L, js(page, "return [...document.querySelectorAll('button.person')].filter(b => b.getClientRects()"
         + ".length > 1 || b.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(b).lineHeight)).length;"),
         "every name on one line");
+    // A long title quoted in a sentence ("on "…"") is cut at a word by the script, so the stylesheet's own ellipsis
+    // (which left a gap before the closing quote) has nothing left to cut; the whole title is its tooltip and what a
+    // screen reader reads.
+    String quotedTitle = "A post with a long title that has to wrap somewhere on a phone screen";
+    WebElement quoted = card(page, commentId).findElement(By.cssSelector(".quoted-title a"));
+    assertEquals("A post with a long title that has to…", quoted.getText());
+    assertEquals(quotedTitle, quoted.getDomAttribute("title"));
+    assertEquals(quotedTitle, quoted.getDomAttribute("aria-label"));
+    assertTrue((Boolean) js(page, "return arguments[0].scrollWidth <= arguments[0].clientWidth;", quoted),
+        "the cut title fits its box: " + js(page, "return arguments[0].scrollWidth + ' > ' + arguments[0].clientWidth;",
+        quoted));
   }
 }
