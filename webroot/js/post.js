@@ -899,6 +899,16 @@ function report(targetType, targetId, author) {
   form.reset();
   $('report-title').textContent = targetType === 'post' ? `Report the post “${current?.title ?? ''}”`
     : `Report ${author ? `${author}’s` : 'this'} comment`;
+  // A dialog closed by Escape may keep its last returnValue (the older standard; Chromium clears it): the last
+  // report's "send" must not send this one.
+  dialog.returnValue = '';
+  // No reason is chosen for the reporter: "Send report" pressed at once used to report spam.
+  form.onsubmit = (event) => {
+    if (event.submitter?.value !== 'send' || form.elements.reason.value) return;
+    event.preventDefault();
+    showProblem(form, { fieldErrors: () => ({ reason: 'is required: choose the one that fits best.' }) });
+    form.elements.reason.focus();
+  };
   dialog.onclose = async () => {
     if (dialog.returnValue !== 'send') return;
     try {

@@ -226,6 +226,62 @@ class BrowserTest {
   }
 
   @Test
+  void aReportNeedsAReasonChosenAndOneCancelledWithEscapeSendsNothing() throws Exception {
+    Session author = api.register("author");
+    Session reader = api.register("reader");
+    long postId = createPost(author, "Reasons", "Why report?");
+    long first = api.comment(author, postId, "First comment", null);
+    long second = api.comment(author, postId, "Second comment", null);
+    long third = api.comment(author, postId, "Third comment", null);
+
+    WebDriver page = browsers.open("reader");
+    signIn(page, base, reader);
+    openPost(page, base, postId);
+    waitForComment(page, "Third comment", 5);
+    openReport(page, first);
+    // No reason is chosen for the reporter: "Send report" at once is refused by the field, and nothing is sent.
+    assertEquals("Choose a reason", new Select(page.findElement(By.id("report-reason")))
+        .getFirstSelectedOption().getText());
+    page.findElement(By.id("report-send")).click();
+    WebElement error = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("report-reason-error")));
+    assertEquals("Reason is required: choose the one that fits best.", error.getText());
+    assertTrue(page.findElement(By.id("report-dialog")).isDisplayed());
+    assertEquals(page.findElement(By.id("report-reason")), page.switchTo().activeElement());
+    assertEquals(0, api.get("/api/me/reports", reader).items().size());
+
+    new Select(page.findElement(By.id("report-reason"))).selectByValue("off_topic");
+    page.findElement(By.id("report-send")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("post-notice"),
+        "Thank you: the moderators have your report."));
+    assertEquals(1, api.get("/api/me/reports", reader).items().size());
+
+    // A report cancelled with Escape, after one was sent from the same dialog, sends nothing.
+    openReport(page, second);
+    new Select(page.findElement(By.id("report-reason"))).selectByValue("spam");
+    page.findElement(By.id("report-details")).sendKeys(org.openqa.selenium.Keys.ESCAPE);
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("report-dialog")));
+    // A report goes, if it does, when the dialog closes: one sent after it, and answered, shows that nothing went.
+    js(page, "document.getElementById('post-notice').textContent = '';");
+    openReport(page, third);
+    new Select(page.findElement(By.id("report-reason"))).selectByValue("other");
+    page.findElement(By.id("report-send")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("post-notice"),
+        "Thank you: the moderators have your report."));
+    JsonArray mine = api.get("/api/me/reports", reader).items();
+    assertEquals(2, mine.size(), mine.encodePrettily());
+    assertTrue(mine.stream().map(JsonObject.class::cast).noneMatch(r -> "spam".equals(r.getString("reason"))),
+        mine.encodePrettily());
+  }
+
+  /** Opens the report dialog of a comment from its "⋯" menu. */
+  private static void openReport(WebDriver page, long commentId) {
+    page.findElement(By.cssSelector("#comment-" + commentId + " .actions .menu > summary")).click();
+    page.findElement(By.cssSelector("#comment-" + commentId + " .actions"))
+        .findElement(By.xpath(".//button[normalize-space()='Report']")).click();
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("report-dialog")));
+  }
+
+  @Test
   void aBlockedUsersCommentsVanishForTheBlocker() {
     Session author = api.register("author");
     Session troll = api.register("troll");
