@@ -1069,16 +1069,26 @@ async function loadComments() {
   return seq;
 }
 
+/**
+ * A post by someone the reader blocked: none of its words, not even in the tab's title (the server's page carries the
+ * title for link previews), and the way to undo the block.
+ */
+function showBlocked() {
+  document.title = 'A post by someone you blocked · Parley';
+  $('post').hidden = true;
+  $('comment-form').hidden = true;
+  $('not-found').hidden = false;
+  $('not-found').replaceChildren('This post is by someone you blocked. ',
+    h('a', { href: '/settings#blocks-title' }, 'Unblock people in Settings'), '.');
+}
+
 /** After a resync or a block: fetch everything again and bring the page up to date in place. */
 async function reload() {
   try {
     const p = await get(`/api/posts/${postId}`);
     remember('post', p);
     if (p.blocked) {
-      $('post').hidden = true;
-      $('not-found').hidden = false;
-      $('not-found').textContent = 'This post is by someone you blocked.';
-      $('comment-form').hidden = true;
+      showBlocked();
     } else {
       renderPost(p);
     }
@@ -1103,8 +1113,9 @@ async function start() {
     return;
   }
   if (p.blocked) {
-    $('not-found').hidden = false;
-    $('not-found').textContent = 'This post is by someone you blocked.';
+    showBlocked();
+    // Nothing of the thread is shown, so nothing is followed live: no "Connecting…" that never connects.
+    $('live-status').hidden = true;
     $('comments-section').hidden = true;
     return;
   }

@@ -316,6 +316,27 @@ class BrowserTest {
   }
 
   @Test
+  void aPostBySomeoneYouBlockedShowsNoneOfItsWordsNotEvenInTheTabTitle() {
+    Session author = api.register("author");
+    Session blocker = api.register("blocker");
+    long postId = createPost(author, "Words you chose not to see", "Their body.");
+    assertEquals(204, api.put("/api/me/blocks/author", blocker, new JsonObject()).status());
+
+    WebDriver page = browsers.open("blocker");
+    signIn(page, base, blocker);
+    page.get(base + "/posts/" + postId);
+    WebElement notice = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("not-found")));
+    assertEquals("This post is by someone you blocked. Unblock people in Settings.", notice.getText());
+    assertTrue(notice.findElement(By.tagName("a")).getDomAttribute("href").startsWith("/settings"));
+    // The server's page carries the title for link previews; the script takes it out of the tab.
+    waitFor(page, 5).until(ExpectedConditions.titleContains("someone you blocked"));
+    assertFalse(page.getTitle().contains("Words you chose"), page.getTitle());
+    assertFalse(page.findElement(By.tagName("body")).getText().contains("Words you chose"));
+    // Nothing is followed live on this page, so no status says it is connecting.
+    assertFalse(page.findElement(By.id("live-status")).isDisplayed());
+  }
+
+  @Test
   void scriptPayloadsShowAsTextAndNeverRun() {
     Session author = api.register("x_script");
     String title = "<img src=x onerror=\"window.__pwned=1\">";
