@@ -34,14 +34,28 @@ public final class AccessLog {
   /** An id a proxy may pass on: short, and nothing a log reader could mistake for something else. */
   private static final Pattern PASSABLE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final int MAX_LOGGED_PATH = 512;
+  /** A made-up method can be thousands of characters long; HTTP's own are at most seven. */
+  private static final int MAX_LOGGED_METHOD = 24;
 
   private AccessLog() {
   }
 
   public static Handler<RoutingContext> handler(List<String> trustedProxies) {
     return ctx -> {
+      String rerouted = ctx.get(REQUEST_ID);
+      if (rerouted != null) {
+        // A reroute (HEAD answered as GET, a page's address by its file) runs the router's handlers again and clears
+        // the response's headers: the request keeps its id, and its one line (a probe saw each HEAD logged twice,
+        // the second time as GET, under an id of its own).
+        ctx.response().putHeader(HEADER, rerouted);
+        ctx.next();
+        return;
+      }
       HttpServerRequest request = ctx.request();
       long started = System.nanoTime();
+      // As the client sent them: a reroute changes the request's method and path.
+      String method = printable(request.method().name(), MAX_LOGGED_METHOD);
+      String path = printable(request.path(), MAX_LOGGED_PATH);
       String id = requestId(request, trustedProxies);
       ctx.put(REQUEST_ID, id);
       ctx.response().putHeader(HEADER, id);
@@ -49,12 +63,11 @@ public final class AccessLog {
         if (!access.isInfoEnabled()) return;
         int status = ctx.response().getStatusCode();
         long millis = (System.nanoTime() - started) / 1_000_000;
-        String path = printable(request.path());
         String client = ClientIp.of(ctx, trustedProxies);
         Long user = Principal.current(ctx).map(Principal::id).orElse(null);
         var line = access.atInfo()
             .addKeyValue("requestId", id)
-            .addKeyValue("method", request.method().name())
+            .addKeyValue("method", method)
             .addKeyValue("path", path)
             .addKeyValue("status", status)
             .addKeyValue("bytes", ctx.response().bytesWritten())
@@ -62,7 +75,7 @@ public final class AccessLog {
             .addKeyValue("client", client)
             .addKeyValue("completed", ar.succeeded());
         if (user != null) line = line.addKeyValue("user", user);
-        line.log("{} {} {} {}B {}ms client={} user={} id={}{}", request.method().name(), path, status,
+        line.log("{} {} {} {}B {}ms client={} user={} id={}{}", method, path, status,
                 ctx.response().bytesWritten(), millis, client, user == null ? "-" : user, id,
                 ar.succeeded() ? "" : " cut-off");
       });
@@ -89,9 +102,14 @@ public final class AccessLog {
 
   /** The path as it may appear in a log line: printable ASCII, the rest escaped, cut to a sane length. */
   public static String printable(String path) {
+    return printable(path, MAX_LOGGED_PATH);
+  }
+
+  /** Some text from the request line as it may appear in a log line: as {@link #printable(String)}, cut at max. */
+  private static String printable(String path, int max) {
     if (path == null) return "-";
-    StringBuilder out = new StringBuilder(Math.min(path.length(), MAX_LOGGED_PATH) + 8);
-    for (int i = 0; i < path.length() && out.length() < MAX_LOGGED_PATH; i++) {
+    StringBuilder out = new StringBuilder(Math.min(path.length(), max) + 8);
+    for (int i = 0; i < path.length() && out.length() < max; i++) {
       char c = path.charAt(i);
       if (c > 0x20 && c < 0x7f && c != '\\') {
         out.append(c);
@@ -99,7 +117,7 @@ public final class AccessLog {
         out.append(String.format("\\x%02x", (int) c & 0xffff));
       }
     }
-    if (out.length() >= MAX_LOGGED_PATH) out.append("...");
+    if (out.length() >= max) out.append("...");
     return out.toString();
   }
 }

@@ -116,6 +116,40 @@ class AccessLogTest {
   }
 
   @Test
+  void aRequestAnsweredThroughARerouteIsLoggedOnceAsTheClientSentIt() throws Exception {
+    // HEAD is answered as GET, and a page's address by its file, through a reroute that runs the router's handlers
+    // again: each such request was logged twice, the second time as GET or the file, under an id of its own.
+    HttpResponse<String> head = send(api.baseUrl(), "HEAD", "/api/posts", Map.of(), null);
+    assertEquals(200, head.statusCode());
+    HttpResponse<String> page = send(api.baseUrl(), "GET", "/login", Map.of(), null);
+    assertEquals(200, page.statusCode());
+    assertEquals(1, head.headers().allValues("Vary").stream().filter(v -> v.contains("Accept-Encoding")).count(),
+        head.headers().map() + " / " + page.headers().map());
+    HttpResponse<String> made = send(api.baseUrl(), "M" + "X".repeat(3000), "/api/posts", Map.of(), null);
+    assertEquals(405, made.statusCode());
+    // A sentinel on the same client: every line before its own has been written when it is.
+    String sentinel = send(api.baseUrl(), "GET", "/health/live", Map.of(), null).headers()
+        .firstValue(AccessLog.HEADER).orElseThrow();
+    java.util.List<String> seen = new java.util.ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (seen.stream().noneMatch(l -> l.contains("id=" + sentinel)) && System.nanoTime() < deadline) {
+      ILoggingEvent event = lines.poll(100, TimeUnit.MILLISECONDS);
+      if (event != null) seen.add(event.getFormattedMessage());
+    }
+    String headId = head.headers().firstValue(AccessLog.HEADER).orElseThrow();
+    String pageId = page.headers().firstValue(AccessLog.HEADER).orElseThrow();
+    assertEquals(java.util.List.of("HEAD /api/posts 200"), seen.stream().filter(l -> l.contains("/api/posts 200"))
+        .map(l -> l.substring(0, l.indexOf(" 200") + 4)).toList(), seen.toString());
+    assertTrue(seen.stream().anyMatch(l -> l.startsWith("HEAD /api/posts 200 ") && l.contains("id=" + headId)));
+    assertEquals(1, seen.stream().filter(l -> l.contains("/login")).count(), seen.toString());
+    assertTrue(seen.stream().anyMatch(l -> l.startsWith("GET /login 200 ") && l.contains("id=" + pageId)));
+    // A made-up method is cut in the line, as a long path is.
+    String madeLine = seen.stream().filter(l -> l.startsWith("MXX")).findFirst().orElseThrow(() ->
+        new AssertionError(seen.toString()));
+    assertTrue(madeLine.startsWith("M" + "X".repeat(23) + "... /api/posts 405 "), madeLine);
+  }
+
+  @Test
   void noPasswordBodyTokenOrQueryStringEverReachesTheLog() throws Exception {
     api.register("bob");
     String password = "correct horse";
