@@ -1,6 +1,7 @@
 package parley.live;
 
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -25,6 +26,7 @@ import parley.http.Problem;
 import parley.http.ProblemHandler;
 import parley.http.ProblemType;
 import parley.http.RateLimiter;
+import parley.http.RequestGuards;
 
 import java.net.URI;
 import java.util.HashMap;
@@ -94,7 +96,9 @@ public final class BridgeRoutes {
     router.route("/eventbus/websocket").handler((ProtocolUpgradeHandler) ctx -> {
       Channel channel = GuardedSocket.channelOf(ctx.request().connection());
       ctx.request().toWebSocket()
-          .onFailure(ctx::fail)
+          // A handshake the checks above let through and Netty refuses is still the client's fault, not the server's.
+          .onFailure(e -> ctx.fail(e instanceof WebSocketHandshakeException
+              ? Problem.badRequest("This WebSocket upgrade could not be accepted: " + e.getMessage()) : e))
           .onSuccess(ws -> eventBusBridge.handle(guarded(new BridgeWebSocket(vertx, ws, channel), perSocket)));
     });
     router.routeWithRegex("^/eventbus/[^/.]+/[^/.]+/websocket$").handler(BridgeRoutes::onlyWebSocketUpgrades);
@@ -113,7 +117,8 @@ public final class BridgeRoutes {
 
   /** Passes on a well-formed WebSocket upgrade (RFC 6455 version 13); refuses anything else as a problem. */
   private static void onlyWebSocketUpgrades(RoutingContext ctx) {
-    if (ctx.request().method() != HttpMethod.GET) {
+    // A HEAD is rerouted as a GET, but HTTP cannot upgrade it: it failed in the handshake, logged at ERROR.
+    if (ctx.request().method() != HttpMethod.GET || Boolean.TRUE.equals(ctx.get(RequestGuards.HEAD))) {
       ctx.response().putHeader("Allow", "GET");
       ctx.fail(ProblemType.METHOD_NOT_ALLOWED.problem("This address takes WebSocket upgrades (GET) only."));
     } else if (!ctx.request().canUpgradeToWebSocket()) {

@@ -84,6 +84,16 @@ class TransportTest {
       }
       String upgrade = "GET " + address + " HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\n"
           + "Upgrade: websocket\r\n";
+      // HEAD is answered as GET elsewhere, but HTTP cannot upgrade it: a probe's reached the handshake, which
+      // failed and logged an ERROR with its stack trace, one per request.
+      try (parley.CapturedLog problems = new parley.CapturedLog(parley.http.ProblemHandler.class)) {
+        parley.RawHttp.Reply head = parley.RawHttp.send(RawSocket.port(), upgrade.replaceFirst("GET", "HEAD")
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(new byte[16])
+            + "\r\nConnection: close\r\n\r\n");
+        assertEquals(405, head.status(), head.toString());
+        assertEquals("GET", head.header("allow"), head.toString());
+        assertEquals(List.of(), problems.messages(), "nothing logged for a client's HEAD");
+      }
       parley.RawHttp.Reply noKey = parley.RawHttp.send(RawSocket.port(),
           upgrade + "Sec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
       assertEquals(400, noKey.status(), noKey.toString());
