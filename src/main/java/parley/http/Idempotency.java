@@ -97,6 +97,33 @@ public final class Idempotency {
         return Optional.of(new Reply(row.getInteger("status"), row.getString("location"), row.getString("body")));
       });
     }
+
+    /**
+     * As {@link #stored}, for a request a rate limit refused: with no answer stored yet, the same request may be in
+     * flight (sent twice at once, the first one admitted), and its twin must get its answer, never a 429. Claiming
+     * the key in a transaction that is then rolled back waits for that request's transaction, as a second claim
+     * does, and a unique violation then means its answer is stored. A key nobody holds is claimed and let go at
+     * once, and the refusal stands.
+     */
+    Future<Optional<Reply>> storedOrAwaited(Pool pool) {
+      return stored(pool).compose(found -> found.isPresent() ? Future.succeededFuture(found)
+          : pool.withTransaction(conn -> conn.preparedQuery(CLAIM).execute(Tuple.of(userId, key, requestHash))
+                  .compose(claimed -> Future.<Void>failedFuture(new Unclaimed())))
+              .<Optional<Reply>>map(v -> Optional.empty())
+              .recover(e -> e instanceof Unclaimed ? Future.succeededFuture(Optional.empty())
+                  : isUniqueViolation(e) ? stored(pool) : Future.failedFuture(e)));
+    }
+  }
+
+  private static boolean isUniqueViolation(Throwable e) {
+    return e instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState());
+  }
+
+  /** Rolls back a claim made only to wait for the key's holder ({@link Key#storedOrAwaited}): nobody held it. */
+  private static final class Unclaimed extends RuntimeException {
+    Unclaimed() {
+      super("idempotency key not held", null, false, false);
+    }
   }
 
   /**
@@ -215,7 +242,7 @@ public final class Idempotency {
    * {@code write} with a claim that stores {@code reply} of its result in its transaction, and the reply is sent.
    * The stored answer is looked up only when it may exist: when the claim finds the key taken (a retry, or the same
    * key sent twice at once: the second waits for the first), and when a keyed request is refused by a rate limit (a
-   * retry whose answer is stored gets it, not a 429). A first request, by far the most common, makes no extra trip
+   * retry whose answer is stored, or whose first request is still being written, gets that answer, not a 429). A first request, by far the most common, makes no extra trip
    * for it.
    */
   public static <T> void create(RoutingContext ctx, Pool pool, Key key, Supplier<Future<Void>> admit,
@@ -228,7 +255,7 @@ public final class Idempotency {
                     ? key.stored(pool).map(again -> new Sent(again.orElseThrow(conflict()), true))
                     : Future.failedFuture(e)),
             refused -> key != null && refused instanceof Problem p && p.status() == 429
-                ? key.stored(pool).compose(found -> found.isPresent()
+                ? key.storedOrAwaited(pool).compose(found -> found.isPresent()
                     ? Future.succeededFuture(new Sent(found.get(), true))
                     : Future.<Sent>failedFuture(refused))
                 : Future.failedFuture(refused))
@@ -246,8 +273,7 @@ public final class Idempotency {
       public Future<Void> take(SqlConnection conn) {
         return conn.preparedQuery(CLAIM).execute(Tuple.of(key.userId(), key.key(), key.requestHash()))
             .<Void>mapEmpty()
-            .recover(e -> Future.failedFuture(e instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState())
-                ? new AlreadyClaimed() : e));
+            .recover(e -> Future.failedFuture(isUniqueViolation(e) ? new AlreadyClaimed() : e));
       }
 
       @Override

@@ -94,6 +94,75 @@ class IdempotencyTest {
   }
 
   @Test
+  void twinsOfARequestStillBeingWrittenGetItsAnswerEvenPastTheRateLimit() throws Exception {
+    // A client that sends one request several times at once, with one key, past its rate limit: the twins the limit
+    // refused used to look the answer up before the first had committed, and got 429 (a probe: 9 of 12).
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    parley.Main.Running tight = TestParley.startServer(java.util.Map.of(parley.config.AppConfig.HTTP_INSTANCES, "1",
+        parley.config.AppConfig.LIMIT_COMMENTS_NEW, "2/1m", parley.config.AppConfig.LIMIT_COMMENTS, "2/1m"));
+    int twins = 5;
+    ExecutorService pool = Executors.newFixedThreadPool(twins + 1);
+    try (java.sql.Connection c = TestParley.db().getConnection(); java.sql.Statement s = c.createStatement()) {
+      String base = "http://localhost:" + tight.port();
+      String path = "/api/posts/" + post + "/comments";
+      JsonObject body = new JsonObject().put("body", "sent six times at once");
+      // The first request is held in its transaction (its key claimed, its thread's row awaited) by the test's lock.
+      c.setAutoCommit(false);
+      s.execute("SELECT id FROM posts WHERE id = " + post + " FOR NO KEY UPDATE");
+      int waitingBefore = lockWaits();
+      List<CompletableFuture<Response>> sent = new ArrayList<>();
+      sent.add(CompletableFuture.supplyAsync(() -> sendUnchecked(base, path, alice, body), pool));
+      awaitUntil(() -> lockWaits() > waitingBefore, "the first request waits for its thread's row");
+      for (int i = 0; i < twins; i++) {
+        sent.add(CompletableFuture.supplyAsync(() -> sendUnchecked(base, path, alice, body), pool));
+      }
+      // One twin is admitted (the limit's second comment) and waits for the writer; the others, refused by the
+      // limit, wait for the first request's key, or (as before) come back at once with a 429.
+      awaitUntil(() -> lockWaits() >= waitingBefore + twins - 1 || sent.stream().anyMatch(CompletableFuture::isDone),
+          "the refused twins wait for the first's key, or are answered");
+      c.commit();
+      JsonObject answer = null;
+      for (CompletableFuture<Response> f : sent) {
+        Response r = f.get(30, TimeUnit.SECONDS);
+        assertEquals(201, r.status(), r.toString());
+        if (answer == null) answer = r.json();
+        assertEquals(answer, r.json(), "every twin gets the first's comment");
+      }
+      assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
+    } finally {
+      pool.shutdownNow();
+      tight.stop();
+    }
+  }
+
+  private static Response sendUnchecked(String base, String path, Session as, JsonObject body) {
+    try {
+      return send(base, path, as, body, "twins");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Sessions of the database waiting for a lock (a row's, or another transaction's key). */
+  private static int lockWaits() throws Exception {
+    return (int) TestParley.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+  }
+
+  private interface Check {
+    boolean holds() throws Exception;
+  }
+
+  /** Polls a condition the server gives no event for (PostgreSQL's view of its sessions). */
+  private static void awaitUntil(Check check, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!check.holds()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("timed out: " + what);
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
   void theSameKeySentConcurrentlyCreatesOneComment() throws Exception {
     Session alice = api.register("alice");
     long post = api.createPost(alice, "Thread");
