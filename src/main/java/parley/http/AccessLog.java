@@ -61,7 +61,9 @@ public final class AccessLog {
       ctx.response().putHeader(HEADER, id);
       ctx.addEndHandler(ar -> {
         if (!access.isInfoEnabled()) return;
-        int status = ctx.response().getStatusCode();
+        // A connection closed before the response began (a body HTTP cannot read, answered by UnreadableBody below
+        // Vert.x; a client gone) has no status of this response's: "-", not the 200 it was set to.
+        Object status = ctx.response().headWritten() ? ctx.response().getStatusCode() : "-";
         long millis = (System.nanoTime() - started) / 1_000_000;
         String client = ClientIp.of(ctx, trustedProxies);
         Long user = Principal.current(ctx).map(Principal::id).orElse(null);

@@ -168,6 +168,7 @@ final class UnreadableBody extends ChannelDuplexHandler {
         .set(HttpHeaderNames.CONTENT_TYPE, ProblemHandler.CONTENT_TYPE)
         .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
         .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
+        .set("X-Content-Type-Options", "nosniff")
         .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     return response;
   }

@@ -150,6 +150,28 @@ class AccessLogTest {
   }
 
   @Test
+  void aRequestWhoseBodyHttpCannotReadIsLoggedWithoutAStatusItNeverHad() throws Exception {
+    // The 400 is written below Vert.x (UnreadableBody), which sees its connection closed with the response's status
+    // still at 200: the line said "200 0B" for a request answered 400.
+    int port = URI.create(api.baseUrl()).getPort();
+    parley.RawHttp.Reply reply = parley.RawHttp.send(port, "POST /api/markdown/preview HTTP/1.1\r\nHost: localhost\r\n"
+        + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\ne\r\n{\"body\":\"hi\"}\r\n0\r\n\r\n");
+    assertEquals(400, reply.status(), reply.toString());
+    assertEquals("nosniff", reply.header("x-content-type-options"), reply.toString());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    String line = null;
+    while (line == null && System.nanoTime() < deadline) {
+      ILoggingEvent event = lines.poll(100, TimeUnit.MILLISECONDS);
+      if (event != null && event.getFormattedMessage().startsWith("POST /api/markdown/preview ")) {
+        line = event.getFormattedMessage();
+      }
+    }
+    assertNotNull(line, "an access line for the request");
+    assertTrue(line.startsWith("POST /api/markdown/preview - 0B "), line);
+    assertTrue(line.endsWith(" cut-off"), line);
+  }
+
+  @Test
   void noPasswordBodyTokenOrQueryStringEverReachesTheLog() throws Exception {
     api.register("bob");
     String password = "correct horse";
