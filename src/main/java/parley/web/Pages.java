@@ -189,8 +189,9 @@ public final class Pages {
     });
   }
 
+  /** The 404 page to a client that asks for HTML, the problem+json 404 to any other (as {@link #page} does). */
   private void notFound(RoutingContext ctx) {
-    ctx.response().setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8").end(notFoundPage);
+    page(ctx, 404, notFoundPage);
   }
 
   static String escape(String s) {

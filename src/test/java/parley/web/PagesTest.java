@@ -70,6 +70,19 @@ class PagesTest {
     }
   }
 
+  /** A short comment link to nothing is the 404 page to a browser, and problem+json to any other client. */
+  @Test
+  void aCommentLinkToNothingIs404AsEveryOtherPathIs() {
+    for (String path : new String[] {"/c/0", "/c/abc", "/c/99999999"}) {
+      Api.Response json = api.raw("GET", path, null, null, null);
+      assertEquals(404, json.status(), path);
+      assertTrue(json.contentType().startsWith("application/problem+json"), path + " " + json.contentType());
+      Api.Response page = api.page("GET", path);
+      assertEquals(404, page.status(), path);
+      assertTrue(page.contentType().startsWith("text/html"), path + " " + page.contentType());
+    }
+  }
+
   /** Every page with the site's header styles it the same way: the header's search box looked foreign on the 404. */
   @Test
   void everyPageWithTheSiteHeaderHasItsStyles() {
