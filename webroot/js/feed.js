@@ -149,8 +149,10 @@ function showEmpty(empty) {
     text.replaceChildren('Open someone\'s name on a post or comment and choose Follow: their posts will show here. ',
       h('a', { href: href({ ...view, sort: 'new' }) }, 'See all posts'), '.');
   } else if (view.sort === 'top' && view.period !== 'all') {
+    // The period may be one remembered from an earlier visit: the way out is one click, not a hunt for the menu.
     title.textContent = `No posts ${PERIOD_WORDS[view.period]}`;
-    text.replaceChildren('Choose a longer period to see more.');
+    text.replaceChildren('Choose a longer period to see more, or ',
+      h('a', { href: href({ ...view, period: 'all' }) }, 'see the top posts of all time'), '.');
   } else if (session.current()) {
     title.textContent = 'No posts yet';
     text.replaceChildren('Start the conversation: write the first post above.');

@@ -38,10 +38,18 @@ export function time(iso) {
 }
 
 const EXACT = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/** This year's dates without the year: "(Dec 4, 10:59 AM)" keeps a comment's header to one line on more phones. */
+const EXACT_THIS_YEAR = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric',
+  minute: '2-digit' });
 
-/** The exact date and time, visible (a hover title is out of reach on a phone). */
+/**
+ * The exact date and time, visible (a hover title is out of reach on a phone); the year only when it is not this
+ * one. The stylesheet never breaks it across lines.
+ */
 export function exact(iso) {
-  return h('span', { class: 'exact' }, `(${EXACT.format(new Date(iso))})`);
+  const date = new Date(iso);
+  const format = date.getFullYear() === new Date().getFullYear() ? EXACT_THIS_YEAR : EXACT;
+  return h('span', { class: 'exact', title: EXACT.format(date) }, `(${format.format(date)})`);
 }
 
 export function ago(iso) {
@@ -119,7 +127,7 @@ export function showProblem(form, error) {
   form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
   const general = form.querySelector('.form-error');
   const fields = error.fieldErrors ? error.fieldErrors() : {};
-  let placed = false;
+  let first = null;
   for (const [field, message] of Object.entries(fields)) {
     const input = form.querySelector(`[name="${CSS.escape(field.replace(/\[\d+\]$/, ''))}"]`);
     if (!input) continue;
@@ -127,9 +135,13 @@ export function showProblem(form, error) {
     input.setAttribute('aria-invalid', 'true');
     input.setAttribute('aria-describedby', id);
     input.after(h('p', { class: 'field-error', id, role: 'alert' }, `${labelOf(input)} ${message}`));
-    placed = true;
+    first ??= input;
   }
-  if (general) general.textContent = placed ? '' : (error.message || 'Something went wrong.');
+  if (general) general.textContent = first ? '' : (error.message || 'Something went wrong.');
+  // The reader who just sent the form (focus on its button, or lost when the button was disabled while it went)
+  // goes on at the field to correct, as a browser's own validation would take them; focus elsewhere stays.
+  const active = document.activeElement;
+  if (first && (!active || active === document.body || form.contains(active))) first.focus();
 }
 
 /** What a field's error calls it: its label, or the label's data-label where the label is a sentence or has a hint. */

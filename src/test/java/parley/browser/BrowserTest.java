@@ -273,6 +273,24 @@ class BrowserTest {
         mine.encodePrettily());
   }
 
+  @Test
+  void aCommentTheServerRefusesPutsTheFocusOnItsField() {
+    Session author = api.register("author");
+    Session reader = api.register("reader");
+    long postId = createPost(author, "Empty words", "Say something.");
+    WebDriver page = browsers.open("reader");
+    signIn(page, base, reader);
+    openPost(page, base, postId);
+    WebElement form = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("comment-form")));
+    WebElement send = form.findElement(By.cssSelector("button[type=submit]"));
+    send.click();
+    WebElement error = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#comment-form .field-error")));
+    assertTrue(error.getText().contains("empty"), error.getText());
+    // A keyboard or screen-reader user goes on where the correction is, not on the button they pressed.
+    assertEquals(page.findElement(By.id("comment-body")), page.switchTo().activeElement());
+  }
+
   /** Opens the report dialog of a comment from its "⋯" menu. */
   private static void openReport(WebDriver page, long commentId) {
     page.findElement(By.cssSelector("#comment-" + commentId + " .actions .menu > summary")).click();

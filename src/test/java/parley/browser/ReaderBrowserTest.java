@@ -558,6 +558,26 @@ class ReaderBrowserTest {
         + "return r.top >= 0 && r.bottom <= innerHeight;"), "the register form is on the screen, whole");
   }
 
+  /**
+   * On a phone a comment's exact date is never broken inside ("(Dec / 4, 2026", a page review) and leaves out this
+   * year, so the header fits one line more often; the full date is its tooltip.
+   */
+  @Test
+  void onAPhoneACommentsExactDateIsWholeAndThisYearsLeavesOutTheYear() {
+    Session alice = api.register("a_long_enough_name");
+    long post = api.createPost(alice, "Dates on a phone");
+    api.comment(alice, post, "When was this?", null);
+    WebDriver page = browsers.open("phone");
+    page.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+    openPost(page, base, post);
+    WebElement date = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#comments .exact")));
+    String year = String.valueOf(java.time.Year.now().getValue());
+    assertFalse(date.getText().contains(year), date.getText());
+    assertTrue(date.getDomAttribute("title").contains(year), date.getDomAttribute("title"));
+    assertEquals(1L, js(page, "return arguments[0].getClientRects().length;", date), "the date on one line");
+  }
+
   /** On a wide screen the two forms stand side by side as equals (a page review: 2:1 squeezed Register). */
   @Test
   void onAWideScreenSignInAndRegisterAreSideBySideAndAsWide() {

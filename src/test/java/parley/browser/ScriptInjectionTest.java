@@ -140,6 +140,13 @@ class ScriptInjectionTest {
         title: document.title };
       """;
 
+  /** A title as a sentence quotes it ("on "…""): cut at a word after about 40 characters, as usercard.js cuts it. */
+  private static String quoted(String title) {
+    if (title.length() <= 40) return title;
+    int cut = title.lastIndexOf(' ', 40);
+    return title.substring(0, cut > 20 ? cut : 40).stripTrailing() + "…";
+  }
+
   /**
    * Checks [selector, mode, expected] triples against the page and returns what does not hold. Modes: "is how"
    * (the first match equals expected), "has how" (contains it), "all how" (the matches, in any order, are exactly
@@ -423,6 +430,8 @@ class ScriptInjectionTest {
       expect(dashboard, "the stream with the comments of group " + g, List.of(
           check("#stream > li:nth-child(-n+20) > .post-line", "count", 0),
           check("#stream > li:nth-child(-n+20) .meta .post-title", "all text",
+              group.stream().map(p -> quoted(mainTitle.plain())).toList()),
+          check("#stream > li:nth-child(-n+20) .meta .post-title", "all attr:aria-label",
               group.stream().map(p -> mainTitle.plain()).toList()),
           check("#stream > li:nth-child(-n+20) > .excerpt", "all text", bodies)));
       assertNothingRan(dashboard, "the stream with the comments of group " + g, title.pattern());
@@ -441,7 +450,8 @@ class ScriptInjectionTest {
         check("#target-post-" + main + " .details > p:first-child", "is text", Payloads.packed(1000))));
     for (Payload p : Payloads.ALL) queue.add(check("#target-post-" + main + " .card-main > .body", "has seen", p.markdown()));
     comments.forEach((id, p) -> {
-      queue.add(check("#target-comment-" + id + " .meta .post-title", "is text", mainTitle.plain()));
+      queue.add(check("#target-comment-" + id + " .meta .post-title", "is text", quoted(mainTitle.plain())));
+      queue.add(check("#target-comment-" + id + " .meta .post-title", "is attr:title", mainTitle.plain()));
       queue.add(check("#target-comment-" + id + " .card-main > .body", "is seen", p.markdown()));
       queue.add(check("#target-comment-" + id + " .details > p:first-child", "is text", p.plain()));
     });

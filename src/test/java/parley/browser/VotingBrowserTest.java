@@ -173,6 +173,21 @@ class VotingBrowserTest {
   // ---------- orders ----------
 
   @Test
+  void anEmptyPeriodOffersTheTopOfAllTimeInOneClick() throws Exception {
+    Session alice = api.register("alice");
+    long old = api.createPost(alice, "From last week");
+    TestParley.sql("UPDATE posts SET created_at = now() - interval '3 days' WHERE id = " + old);
+    WebDriver page = browsers.open("reader");
+    // A period remembered from an earlier visit, on a community with nothing in it.
+    page.get(base + "/?sort=top&period=day");
+    WebElement empty = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("empty")));
+    assertTrue(empty.getText().startsWith("No posts today"), empty.getText());
+    empty.findElement(By.linkText("see the top posts of all time")).click();
+    waitFor(page, 10).until(d -> feed(d).equals(List.of(old)));
+    assertTrue(page.getCurrentUrl().endsWith("/?sort=top&period=all"), page.getCurrentUrl());
+  }
+
+  @Test
   void theFeedSortReordersTheFeedAndIsRememberedAfterAReload() {
     Session alice = api.register("alice");
     List<Session> voters = List.of(api.register("bob"), api.register("carol"), api.register("dave"));
