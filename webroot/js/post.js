@@ -57,6 +57,7 @@ function renderPost(p) {
   document.title = `${p.title} · Parley`;
   $('post').hidden = false;
   $('post-title').textContent = p.title;
+  $('post-title').classList.remove('tombstone');
   $('post-meta').replaceChildren('by ', userLink(p.author?.username), ...authorBadges(p.author), ' · ', time(p.createdAt), ' ', exact(p.createdAt),
     ...editedMark('post', p), p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
     p.pending ? ' · ' : '', p.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : '',
@@ -397,10 +398,21 @@ function setLocked(locked) {
   $('signed-out-comment').hidden = !!me || !!current?.locked || !!current?.hidden || !!current?.pending;
 }
 
-function postGone(text) {
+/**
+ * A post deleted by its author, or removed by a moderator, while the page is open: its words leave the page too (they
+ * stayed on screen under a small line, a page review), in the tombstone's words a reload would not even show; the
+ * thread's comments stay, as a deleted comment's replies do, and the line says what happened.
+ */
+function postGone(text, tombstone) {
+  document.title = `${tombstone} · Parley`;
+  $('post-title').textContent = tombstone;
+  $('post-title').classList.add('tombstone');
+  for (const id of ['post-meta', 'post-tags', 'post-body', 'post-sources', 'post-vote', 'post-actions']) {
+    $(id).replaceChildren();
+  }
+  $('post-sources-line').hidden = true;
   notice(text);
   $('comment-form').hidden = true;
-  $('post-actions').replaceChildren();
 }
 
 // ---------- comments ----------
@@ -1027,7 +1039,7 @@ function onEvent(e) {
       comments.forEach(({ data }) => update(data));
       break;
     case 'post.deleted':
-      postGone('This post was deleted.');
+      postGone('This post was deleted.', '[deleted]');
       break;
     case 'post.hidden':
       if (isMod || me?.username === current?.author?.username) {
@@ -1035,7 +1047,7 @@ function onEvent(e) {
         // Every comment's Reply goes with the post, as with a lock.
         comments.forEach(({ data }) => update(data));
       } else {
-        postGone('A moderator removed this post.');
+        postGone('A moderator removed this post.', '[removed by a moderator]');
       }
       break;
     case 'post.restored':
@@ -1093,7 +1105,7 @@ async function reload() {
       renderPost(p);
     }
   } catch {
-    postGone('This post is no longer available.');
+    postGone('This post is no longer available.', '[no longer available]');
   }
   await loadComments();
   await loadModeration();

@@ -559,6 +559,41 @@ class ReaderBrowserTest {
   }
 
   /**
+   * A post deleted, or removed by a moderator, while a reader has it open takes its words off the page (they stayed
+   * under a small line, a page review) and keeps its thread.
+   */
+  @Test
+  void aPostDeletedOrRemovedWhileOpenLeavesOnlyItsTombstoneAndItsThread() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long deleted = api.createPost(alice, "Words to take back");
+    api.comment(bob, deleted, "A reply that stays", null);
+    long removed = api.createPost(alice, "Words a moderator removes");
+
+    WebDriver page = browsers.open("reader");
+    signIn(page, base, bob);
+    openPost(page, base, deleted);
+    waitUntilLive(page);
+    assertEquals(204, api.delete("/api/posts/" + deleted, alice).status());
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("post-title"), "[deleted]"));
+    assertEquals("This post was deleted.", page.findElement(By.id("post-notice")).getText());
+    assertEquals("", page.findElement(By.id("post-body")).getText());
+    assertFalse(page.findElement(By.tagName("main")).getText().contains("Words to take back"));
+    assertFalse(page.getTitle().contains("Words to take back"), page.getTitle());
+    assertTrue(page.findElement(By.id("comments")).getText().contains("A reply that stays"));
+
+    openPost(page, base, removed);
+    waitUntilLive(page);
+    assertEquals(204, api.post("/api/mod/posts/" + removed + "/hide", mod, new JsonObject().put("reason", "Spam"))
+        .status());
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("post-title"), "[removed by a moderator]"));
+    assertEquals("A moderator removed this post.", page.findElement(By.id("post-notice")).getText());
+    assertFalse(page.findElement(By.tagName("main")).getText().contains("Words a moderator removes"));
+    assertFalse(page.getTitle().contains("Words a moderator removes"), page.getTitle());
+  }
+
+  /**
    * On a phone a comment's exact date is never broken inside ("(Dec / 4, 2026", a page review) and leaves out this
    * year, so the header fits one line more often; the full date is its tooltip.
    */
