@@ -282,6 +282,9 @@ class BrowserTest {
     signIn(page, base, reader);
     openPost(page, base, postId);
     WebElement form = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("comment-form")));
+    // Its empty alert line takes no room (it opened the form with a blank line above its label).
+    assertEquals("0px 0px", js(page, "const e = arguments[0].querySelector('.form-error'); const s = getComputedStyle(e);"
+        + " return e.getBoundingClientRect().height + 'px ' + s.marginTop;", form));
     WebElement send = form.findElement(By.cssSelector("button[type=submit]"));
     send.click();
     WebElement error = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(
