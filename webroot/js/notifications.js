@@ -5,7 +5,7 @@
  */
 import { get, post } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, refreshTimes, announce, signInHref, me } from './ui.js';
+import { h, time, renderHeader, refreshTimes, announce, signInHref, me, shortened } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 let items = [];
@@ -20,6 +20,9 @@ const WHAT = {
   report: (n) => [`Your report was ${n.detail?.outcome === 'hidden' ? 'upheld: the content was removed' : 'reviewed: no action was needed'}`],
 };
 
+/** How much of a post's title an entry shows before it is cut at a word. */
+const TITLE_CHARS = 70;
+
 const GROUPED = { reply: 'new replies', comment: 'new comments', followed: 'new comments', mention: 'new mentions' };
 
 function actor(n) {
@@ -31,7 +34,7 @@ function moderation(detail) {
   const what = action.startsWith('post.') ? 'your post' : 'your comment';
   const why = detail?.reason ? ` (${detail.reason})` : '';
   switch (action.split('.')[1]) {
-    case 'approved': return `A moderator approved ${what}: it is published`;
+    case 'approved': return `A moderator published ${what}`;
     case 'rejected': return `A moderator declined to publish ${what}${why}`;
     case 'hidden': return `A moderator removed ${what}${why}`;
     case 'restored': return `A moderator restored ${what}${why}`;
@@ -74,7 +77,10 @@ function entry(g) {
   const many = g.group.length > 1;
   const text = many ? [`${g.group.length} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
   // "commented on your post Title", not "on your post on Title".
-  const where = g.post?.title ? [!many && g.kind === 'comment' ? ' ' : ' on ', h('em', {}, g.post.title)] : [];
+  // A long title is cut at a word, the whole of it the tooltip: on a phone each entry took four or five lines of it.
+  const title = g.post?.title;
+  const where = title ? [!many && g.kind === 'comment' ? ' ' : ' on ',
+    h('em', { title: title.length > TITLE_CHARS ? title : null }, shortened(title, TITLE_CHARS))] : [];
   const link = h('a', { href: g.url ?? '#', class: 'inbox-link', onclick: (event) => open(event, g) }, ...text, ...where);
   const excerpt = !many && g.comment?.excerpt ? h('p', { class: 'excerpt' }, g.comment.excerpt) : null;
   return h('li', { class: `card inbox-item${g.read ? '' : ' unread'}`, 'data-id': g.id },

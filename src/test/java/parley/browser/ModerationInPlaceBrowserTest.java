@@ -437,7 +437,7 @@ class ModerationInPlaceBrowserTest {
     // The author's inbox says what happened in words, not "changed".
     author.get(base + "/notifications");
     waitFor(author, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("inbox"),
-        "A moderator approved your comment: it is published"));
+        "A moderator published your comment on"));
   }
 
   /**

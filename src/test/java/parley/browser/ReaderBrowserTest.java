@@ -154,6 +154,23 @@ class ReaderBrowserTest {
     });
   }
 
+  /** A long title is cut at a word in the inbox, the whole of it the tooltip: on a phone it took four or five lines. */
+  @Test
+  void theInboxCutsALongTitleAtAWord() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    String title = "A title long enough to take several lines of every notification entry on a phone screen";
+    long postId = api.createPost(alice, title);
+    api.comment(bob, postId, "An answer", null);
+    WebDriver a = browsers.open("alice");
+    signIn(a, base, alice);
+    a.get(base + "/notifications");
+    WebElement em = waitFor(a, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector(".inbox-item a em")));
+    assertEquals("A title long enough to take several lines of every notification entry…", em.getText());
+    assertEquals(title, em.getDomAttribute("title"));
+  }
+
   @Test
   void loadingTheInboxsLastPageLeavesFocusOnTheFirstNewEntry() throws Exception {
     Session alice = api.register("alice");
