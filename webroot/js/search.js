@@ -4,8 +4,8 @@
  * here (GET /search?q=…).
  */
 import { get } from './api.js';
-import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce, plural, cleanSearch }
-  from './ui.js';
+import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce, plural, cleanSearch,
+  shortened } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 /** The kinds the API searches, and what the page calls them. */
@@ -37,15 +37,21 @@ function snippet(html) {
 }
 
 
+/** How much of a comment's thread title its result shows before it is cut at a word. */
+const THREAD_TITLE_CHARS = 60;
+
 const RESULT = {
   posts: (p) => h('li', { class: 'card result', id: `result-post-${p.id}` },
     h('h2', {}, h('a', { href: `/posts/${p.id}` }, p.title)),
     h('p', { class: 'meta' }, 'by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' · ',
       plural(p.commentCount, 'comment'), ' · ', plural(p.score, 'point')),
     snippet(p.snippet)),
-  comments: (c) => h('li', { class: 'card result', id: `result-comment-${c.id}` },
-    h('h2', {}, h('a', { href: `/posts/${c.postId}#comment-${c.id}`, class: 'permalink' },
-      'Comment on ', h('span', { class: 'post-title' }, c.postTitle))),
+  // The comment's passage is what was found: its thread's title is a smaller heading, cut at a word (a page review:
+  // on a phone each result began with five bold lines of the same title).
+  comments: (c) => h('li', { class: 'card result comment-result', id: `result-comment-${c.id}` },
+    h('h2', {}, h('a', { href: `/posts/${c.postId}#comment-${c.id}`, class: 'permalink',
+      title: (c.postTitle ?? '').length > THREAD_TITLE_CHARS ? `Comment on ${c.postTitle}` : null },
+    'Comment on ', h('span', { class: 'post-title' }, shortened(c.postTitle ?? '', THREAD_TITLE_CHARS)))),
     h('p', { class: 'meta' }, 'by ', userLink(c.author?.username), ' · ', time(c.createdAt)),
     snippet(c.snippet)),
   users: (u) => h('li', { class: 'card result', id: `result-user-${u.username}` },

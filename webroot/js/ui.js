@@ -79,7 +79,8 @@ export function plural(n, one, many = `${one}s`) {
 export function shortened(text, max) {
   if (text.length <= max) return text;
   const cut = text.lastIndexOf(' ', max);
-  return `${text.slice(0, cut > max / 2 ? cut : max).trimEnd()}…`;
+  // "repairs…", not "repairs,…": a mark the cut left at the end goes with it.
+  return `${text.slice(0, cut > max / 2 ? cut : max).trimEnd().replace(/[,;:\-–—]+$/, '')}…`;
 }
 
 export function userLink(username) {

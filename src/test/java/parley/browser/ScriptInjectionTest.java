@@ -144,7 +144,7 @@ class ScriptInjectionTest {
   private static String quoted(String title) {
     if (title.length() <= 40) return title;
     int cut = title.lastIndexOf(' ', 40);
-    return title.substring(0, cut > 20 ? cut : 40).stripTrailing() + "…";
+    return title.substring(0, cut > 20 ? cut : 40).stripTrailing().replaceAll("[,;:\\-–—]+$", "") + "…";
   }
 
   /**

@@ -88,6 +88,12 @@ class SearchBrowserTest {
         .getAttribute("aria-current"));
     assertEquals("marigold", page.findElement(By.id("search-q")).getAttribute("value"));
     assertTrue(result.getText().contains("What to plant first"), result.getText());
+    // The passage is what was found: the thread's title heads it smaller than a post result's title.
+    double heading = ((Number) js(page, "return parseFloat(getComputedStyle(arguments[0]).fontSize);",
+        result.findElement(By.tagName("h2")))).doubleValue();
+    double passage = ((Number) js(page, "return parseFloat(getComputedStyle(arguments[0]).fontSize);",
+        result.findElement(By.cssSelector(".snippet")))).doubleValue();
+    assertTrue(heading <= passage, "heading " + heading + " px, passage " + passage + " px");
     assertEquals("Marigolds", result.findElement(By.cssSelector(".snippet mark")).getText());
 
     result.findElement(By.cssSelector("a.permalink")).click();
