@@ -244,9 +244,9 @@ document.addEventListener('keydown', (e) => {
 function editPost(p) {
   const form = h('form', { class: 'card', id: 'edit-post-form', novalidate: true },
     h('p', { class: 'form-error', role: 'alert' }),
-    h('label', { for: 'edit-title' }, 'Title'), h('input', { id: 'edit-title', name: 'title', value: p.title }),
-    h('label', { for: 'edit-body' }, 'Body (Markdown)'), h('textarea', { id: 'edit-body', name: 'body', rows: 8 }),
-    h('label', { for: 'edit-sources' }, 'Sources (one link per line)'),
+    h('label', { for: 'edit-title', 'data-label': 'The title' }, 'Title'), h('input', { id: 'edit-title', name: 'title', value: p.title }),
+    h('label', { for: 'edit-body', 'data-label': 'The body' }, 'Body (Markdown)'), h('textarea', { id: 'edit-body', name: 'body', rows: 8 }),
+    h('label', { for: 'edit-sources', 'data-label': 'Sources' }, 'Sources (one link per line)'),
     h('textarea', { id: 'edit-sources', name: 'sources', rows: 3 }),
     h('label', { for: 'edit-tags' }, 'Tags'),
     h('p', { class: 'hint', id: 'edit-tags-hint' }, 'Up to 5, separated by commas or spaces: letters, digits and hyphens.'),

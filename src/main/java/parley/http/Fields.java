@@ -241,7 +241,8 @@ public final class Fields {
       // JSON can escape half of a UTF-16 pair (backslash, "ud800"); it has no UTF-8 form: it would be stored as "?".
       error(name, "must be valid Unicode (half of a surrogate pair is not a character)");
     } else if (length < min || (min > 0 && !hasVisibleCharacter(s))) {
-      error(name, min <= 1 ? "must not be empty"
+      // Nothing at all is "empty" whatever the minimum: an empty email was told "must be at least 3 characters".
+      error(name, min <= 1 || length == 0 ? "must not be empty"
           : length < min ? "must be at least " + min + " characters" : "must not be only spaces");
     } else if (length > max) {
       error(name, "must be at most " + max + " characters");

@@ -74,6 +74,10 @@ class BrowserTest {
     WebDriver browser = browsers.open("author");
     browser.get(base + "/login");
     browser.findElement(By.id("register-username")).sendKeys("ui_author");
+    // An empty field is "empty", in a sentence: it was "Email must be at least 3 characters".
+    browser.findElement(By.cssSelector("#register-form button[type=submit]")).click();
+    assertEquals("The email must not be empty", waitFor(browser, 10).until(
+        ExpectedConditions.visibilityOfElementLocated(By.id("register-email-error"))).getText());
     browser.findElement(By.id("register-email")).sendKeys("ui_author@example.org");
     // Too short first: the error names the field briefly ("Password (8 characters or more) must be at least 8
     // characters" once), and nothing is registered.
@@ -92,6 +96,12 @@ class BrowserTest {
 
     browser.findElement(By.cssSelector("details#new-post summary")).click();
     waitFor(browser, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("post-title")));
+    // Nothing written: each field says so in a sentence ("Body (Markdown) must not be empty" before).
+    browser.findElement(By.cssSelector("#post-form button[type=submit]")).click();
+    assertEquals("The title must not be empty", waitFor(browser, 10).until(
+        ExpectedConditions.visibilityOfElementLocated(By.id("post-title-error"))).getText());
+    assertEquals("The body must not be empty", browser.findElement(By.id("post-body-error")).getText());
+    assertEquals(browser.findElement(By.id("post-title")), browser.switchTo().activeElement(), "focus on the first");
     browser.findElement(By.id("post-title")).sendKeys("Rivers of the north");
     browser.findElement(By.id("post-body")).sendKeys("Which rivers freeze **first**?");
     // A bad source is named in the error, not just its field (a page review: it did not say which line).

@@ -552,7 +552,7 @@ class ScriptInjectionTest {
     page.findElement(By.id("login-password")).sendKeys(payload(1).text());
     page.findElement(By.cssSelector("#login-form button[type=submit]")).click();
     expect(page, "the sign-in page", List.of(
-        check("#register-username-error", "is text", "Username must be 3 to 30 letters, digits, '_' or '-'"),
+        check("#register-username-error", "is text", "The username must be 3 to 30 letters, digits, '_' or '-'"),
         check("#register-username", "is value", payload(4).text()),
         check("#login-form .form-error", "is text", "The login or password is wrong."),
         check("#login-login", "is value", payload(11).text())));
