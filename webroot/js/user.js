@@ -79,9 +79,12 @@ async function start() {
   $('profile-name').textContent = profile.username;
   // A member is a member (no word for it); moderators and admins are badged.
   const role = ROLE_NAMES[profile.role];
+  // The counts are what everyone sees: on your own profile, whose lists also hold what waits for review, they say
+  // so ("0 comments published" above two waiting read as a contradiction, a page review).
+  const own = session.current()?.user?.username?.toLowerCase() === profile.username.toLowerCase();
   $('profile-meta').replaceChildren(...(role ? [h('span', { class: 'badge' }, role), ' · '] : []), 'Joined ',
     time(profile.createdAt),
-    ` · ${plural(profile.postCount, 'post')} · ${plural(profile.commentCount, 'comment')}`);
+    ` · ${plural(profile.postCount, 'post')} · ${plural(profile.commentCount, 'comment')}${own ? ' published' : ''}`);
   if (profile.bio) $('profile-meta').after(h('p', { class: 'bio' }, profile.bio));
   const blocked = await actions(profile);
   $('profile-lists').hidden = false;

@@ -681,6 +681,11 @@ class ReaderBrowserTest {
         .getDomAttribute("href"));
     String meta = page.findElement(By.id("profile-meta")).getText();
     assertTrue(meta.startsWith("Joined ") && meta.endsWith("· 23 posts · 1 comment"), "a member's role is not shown: " + meta);
+    // On her own profile, whose lists also hold what waits for review, the counts say they are what is published.
+    signIn(page, base, alice);
+    page.get(base + "/u/alice");
+    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("profile-meta"),
+        "· 23 posts · 1 comment published"));
   }
 
   @Test
