@@ -135,6 +135,14 @@ public final class RequestGuards {
           ctx.fail(ProblemHandler.unsupportedMediaType());
           return;
         }
+        // The server does not decode request bodies: a compressed one was read as its raw bytes and refused as
+        // "not valid UTF-8", which sent its client looking in the wrong place (RFC 9110, 8.4: 415).
+        String coding = ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING);
+        if (coding != null && !coding.isBlank() && !coding.strip().equalsIgnoreCase("identity")) {
+          ctx.response().putHeader("Accept-Encoding", "identity");
+          ctx.fail(ProblemType.UNSUPPORTED_MEDIA_TYPE.problem("Send the body uncompressed: no Content-Encoding."));
+          return;
+        }
       }
       ctx.next();
     };

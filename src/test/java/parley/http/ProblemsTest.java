@@ -108,6 +108,29 @@ class ProblemsTest {
   }
 
   @Test
+  void aCompressedBodyIs415AndSaysSo() throws Exception {
+    // The server does not decode request bodies: a gzipped one was read as its bytes and refused as "not valid
+    // UTF-8", which sent its client looking in the wrong place.
+    Api.Session alice = api.register("alice");
+    java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+    try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+      gzip.write(new JsonObject().put("title", "t").put("body", "b").encode()
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+        .newBuilder(java.net.URI.create(TestParley.baseUrl() + "/api/posts"))
+        .header("Authorization", "Bearer " + alice.token()).header("Content-Type", "application/json")
+        .header("Content-Encoding", "gzip")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(zipped.toByteArray())).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(415, r.statusCode(), r.body());
+    assertEquals("application/problem+json", r.headers().firstValue("content-type").orElse(""));
+    assertTrue(r.body().contains("uncompressed"), r.body());
+    assertEquals("identity", r.headers().firstValue("accept-encoding").orElse(""), "RFC 9110, 12.5.3");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM posts"));
+  }
+
+  @Test
   void jsonWithACharsetIsAccepted() {
     Api.Session alice = api.register("alice");
     Response r = api.raw("POST", "/api/posts", "Bearer " + alice.token(),
