@@ -43,6 +43,11 @@ public final class NotificationRoutes {
     if (!order.equals("newest") && !order.equals("unread")) throw Problem.invalid("order", "must be newest or unread");
     Page page = Page.of(ctx, 20, 100);
     boolean unreadFirst = order.equals("unread");
+    // The unread-first order's cursors carry whether the page ended among the unread: one of the newest-first order
+    // (an id alone) would be read as "among the unread" and give a page of the other list.
+    if (unreadFirst && page.after() != null && !"0".equals(page.afterKey()) && !"1".equals(page.afterKey())) {
+      throw Problem.invalid("cursor", "is not a cursor of this order");
+    }
     notifications.list(me.id(), page, unreadFirst)
         .compose(items -> notifications.unread(me.id()).map(unread -> {
           JsonObject json = unreadFirst

@@ -320,6 +320,11 @@ class NotificationsTest {
     assertNotNull(cursor);
     Response page2 = api.get("/api/me/notifications?order=unread&limit=1&cursor=" + cursor, alice);
     assertEquals(first, page2.json().getJsonArray("items").getJsonObject(0).getLong("id"));
+    // The newest-first order's cursor (an id alone) is not one of this order's: refused, not read as another list.
+    String newestCursor = api.get("/api/me/notifications?limit=1", alice).json().getString("nextCursor");
+    Response mixed = api.get("/api/me/notifications?order=unread&limit=1&cursor=" + newestCursor, alice);
+    assertEquals(400, mixed.status(), mixed.toString());
+    assertTrue(mixed.body().contains("is not a cursor of this order"), mixed.toString());
 
     // Alice names bob's notification too: it stays unread; hers are read.
     Response read = api.post("/api/me/notifications/read", alice, new JsonObject().put("ids", new JsonArray()
