@@ -155,7 +155,9 @@ public final class Pages {
     String page = postPage;
     if (post != null) {
       String title = escape(post.title());
-      String description = escape(post.excerpt());
+      // The author's own summary where they wrote one (what the feed shows), else the body's first words.
+      String description = escape(post.description() == null || post.description().isBlank() ? post.excerpt()
+          : post.description());
       page = page.replace(DEFAULT_TITLE, "<title>" + title + " · Parley</title>").replace(META_MARKER,
           "<meta name=\"description\" content=\"" + description + "\">\n"
               + "  <meta property=\"og:type\" content=\"article\">\n"

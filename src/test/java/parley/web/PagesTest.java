@@ -32,6 +32,12 @@ class PagesTest {
     assertTrue(html.contains("<meta name=\"description\" content=\"A short body with tags.\">"), html);
     assertFalse(html.contains("<script>"), "no markup from the post in the head");
     assertTrue(html.contains("/js/post.js"), "the page itself is the post page");
+    // A post with its author's summary is previewed by it, as the feed shows it, not by its body's first words.
+    long summarized = api.post("/api/posts", alice, new JsonObject().put("title", "Summed up")
+        .put("description", "The gist, <in> a line").put("body", "The body's own first words.")).json().getLong("id");
+    String withSummary = api.raw("GET", "/posts/" + summarized, null, null, null).body();
+    assertTrue(withSummary.contains("<meta property=\"og:description\" content=\"The gist, &lt;in&gt; a line\">"),
+        withSummary);
   }
 
   /** A hidden, missing or malformed post is a 404 (a soft 200 said to crawlers that it was there; a probe). */
