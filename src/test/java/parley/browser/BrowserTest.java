@@ -249,6 +249,9 @@ class BrowserTest {
     openPost(page, base, postId);
     waitForComment(page, "Third comment", 5);
     openReport(page, first);
+    // A modal dialog dims the page behind it.
+    assertEquals("rgba(0, 0, 0, 0.35)", js(page,
+        "return getComputedStyle(document.getElementById('report-dialog'), '::backdrop').backgroundColor;"));
     // No reason is chosen for the reporter: "Send report" at once is refused by the field, and nothing is sent.
     assertEquals("Choose a reason", new Select(page.findElement(By.id("report-reason")))
         .getFirstSelectedOption().getText());
