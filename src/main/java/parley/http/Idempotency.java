@@ -35,6 +35,15 @@ public final class Idempotency {
 
   public static final String HEADER = "Idempotency-Key";
 
+  /**
+   * Keyed writes in flight on this node, by {@link Key#id}, each until its answer is known. A twin of one (the same
+   * request sent twice at once) that a rate limit refused waits for it here and then gets its stored answer, never a
+   * 429 (a probe: 9 of 12 twins got one); it waits here rather than in the database, so that a refusal stays one
+   * lookup. A twin sent to another node is refused as before, unless the first has committed by then.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<String, Future<?>> WRITING =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   private static final String FIND = "SELECT request_hash, status, location, body FROM idempotency_keys "
       + "WHERE user_id = $1 AND key = $2";
   /**
@@ -98,32 +107,14 @@ public final class Idempotency {
       });
     }
 
-    /**
-     * As {@link #stored}, for a request a rate limit refused: with no answer stored yet, the same request may be in
-     * flight (sent twice at once, the first one admitted), and its twin must get its answer, never a 429. Claiming
-     * the key in a transaction that is then rolled back waits for that request's transaction, as a second claim
-     * does, and a unique violation then means its answer is stored. A key nobody holds is claimed and let go at
-     * once, and the refusal stands.
-     */
-    Future<Optional<Reply>> storedOrAwaited(Pool pool) {
-      return stored(pool).compose(found -> found.isPresent() ? Future.succeededFuture(found)
-          : pool.withTransaction(conn -> conn.preparedQuery(CLAIM).execute(Tuple.of(userId, key, requestHash))
-                  .compose(claimed -> Future.<Void>failedFuture(new Unclaimed())))
-              .<Optional<Reply>>map(v -> Optional.empty())
-              .recover(e -> e instanceof Unclaimed ? Future.succeededFuture(Optional.empty())
-                  : isUniqueViolation(e) ? stored(pool) : Future.failedFuture(e)));
+    /** Which key of which account: a keyed write's name among those in flight ({@link #WRITING}). */
+    String id() {
+      return userId + " " + key;
     }
   }
 
   private static boolean isUniqueViolation(Throwable e) {
     return e instanceof PgException pg && UNIQUE_VIOLATION.equals(pg.getSqlState());
-  }
-
-  /** Rolls back a claim made only to wait for the key's holder ({@link Key#storedOrAwaited}): nobody held it. */
-  private static final class Unclaimed extends RuntimeException {
-    Unclaimed() {
-      super("idempotency key not held", null, false, false);
-    }
   }
 
   /**
@@ -242,7 +233,8 @@ public final class Idempotency {
    * {@code write} with a claim that stores {@code reply} of its result in its transaction, and the reply is sent.
    * The stored answer is looked up only when it may exist: when the claim finds the key taken (a retry, or the same
    * key sent twice at once: the second waits for the first), and when a keyed request is refused by a rate limit (a
-   * retry whose answer is stored, or whose first request is still being written, gets that answer, not a 429). A first request, by far the most common, makes no extra trip
+   * retry whose answer is stored, or whose first request is still being written on this node, gets that answer,
+   * not a 429). A first request, by far the most common, makes no extra trip
    * for it.
    */
   public static <T> void create(RoutingContext ctx, Pool pool, Key key, Supplier<Future<Void>> admit,
@@ -250,17 +242,35 @@ public final class Idempotency {
     Claim<T> claim = key == null ? Claim.none() : claim(key, reply);
     admit.get()
         .compose(
-            v -> write.apply(claim).map(result -> new Sent(reply.apply(result), false))
+            v -> writing(key, write.apply(claim)).map(result -> new Sent(reply.apply(result), false))
                 .recover(e -> e instanceof AlreadyClaimed
                     ? key.stored(pool).map(again -> new Sent(again.orElseThrow(conflict()), true))
                     : Future.failedFuture(e)),
             refused -> key != null && refused instanceof Problem p && p.status() == 429
-                ? key.storedOrAwaited(pool).compose(found -> found.isPresent()
+                ? twinWritten(key).compose(v -> key.stored(pool)).compose(found -> found.isPresent()
                     ? Future.succeededFuture(new Sent(found.get(), true))
                     : Future.<Sent>failedFuture(refused))
                 : Future.failedFuture(refused))
         .onSuccess(sent -> send(ctx, sent))
         .onFailure(ctx::fail);
+  }
+
+  /** Keeps a keyed write among those in flight on this node until it has its answer. */
+  private static <T> Future<T> writing(Key key, Future<T> written) {
+    if (key == null) return written;
+    String id = key.id();
+    WRITING.put(id, written);
+    written.onComplete(ar -> WRITING.remove(id, written));
+    return written;
+  }
+
+  /**
+   * Completes when no write with this key is in flight on this node any more: a request that a rate limit refused
+   * then finds its twin's answer, if it has one, as a retry would. Immediately when there is none (most refusals).
+   */
+  private static Future<Void> twinWritten(Key key) {
+    Future<?> twin = WRITING.get(key.id());
+    return twin == null ? Future.succeededFuture() : twin.transform(ar -> Future.succeededFuture());
   }
 
   private static Supplier<Problem> conflict() {
