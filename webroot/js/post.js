@@ -1090,7 +1090,8 @@ function showBlocked() {
   $('post').hidden = true;
   $('comment-form').hidden = true;
   $('not-found').hidden = false;
-  $('not-found').replaceChildren('This post is by someone you blocked. ',
+  $('not-found-title').textContent = 'A post by someone you blocked';
+  $('not-found-text').replaceChildren('This post is by someone you blocked. ',
     h('a', { href: '/settings#blocks-title' }, 'Unblock people in Settings'), '.');
 }
 
@@ -1117,8 +1118,15 @@ async function start() {
   let p;
   try {
     p = await get(`/api/posts/${postId}`);
-  } catch {
-    document.title = 'Post not found · Parley';
+  } catch (error) {
+    // Headed as the other missing pages are ("This page is not here", "Profile not found"); only a 404 means there
+    // is no such post: anything else is a page that did not load, which says so.
+    const missing = error?.status === 404;
+    document.title = `${missing ? 'Post not found' : 'Post not loaded'} · Parley`;
+    if (!missing) {
+      $('not-found-title').textContent = 'Post not loaded';
+      $('not-found-text').textContent = 'This post could not be loaded. Check your connection and reload the page.';
+    }
     $('not-found').hidden = false;
     $('live-status').hidden = true;
     $('comments-section').hidden = true;

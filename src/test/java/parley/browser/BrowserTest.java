@@ -359,7 +359,9 @@ class BrowserTest {
     WebDriver page = browsers.open("blocker");
     signIn(page, base, blocker);
     page.get(base + "/posts/" + postId);
-    WebElement notice = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("not-found")));
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("not-found")));
+    assertEquals("A post by someone you blocked", page.findElement(By.id("not-found-title")).getText());
+    WebElement notice = page.findElement(By.id("not-found-text"));
     assertEquals("This post is by someone you blocked. Unblock people in Settings.", notice.getText());
     assertTrue(notice.findElement(By.tagName("a")).getDomAttribute("href").startsWith("/settings"));
     // The server's page carries the title for link previews; the script takes it out of the tab.

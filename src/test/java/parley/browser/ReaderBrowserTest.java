@@ -560,6 +560,8 @@ class ReaderBrowserTest {
     page.get(base + "/posts/999999999");
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("not-found")));
     assertEquals("Post not found · Parley", page.getTitle(), "the tab says so too");
+    assertEquals("Post not found", page.findElement(By.cssSelector("#not-found h1")).getText(),
+        "headed as the other missing pages are");
     assertFalse(page.findElement(By.id("comments-section")).isDisplayed(), "no comments section for a missing post");
   }
 
