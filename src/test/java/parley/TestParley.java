@@ -121,6 +121,20 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     server().running().notifier().idle().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
+  /** Something a test polls for: the server gives no event to await (PostgreSQL's view of its sessions, a counter). */
+  public interface Condition {
+    boolean holds() throws Exception;
+  }
+
+  /** Polls {@code condition} until it holds, for up to 20 s; fails naming {@code what} otherwise. */
+  public static void awaitUntil(Condition condition, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!condition.holds()) {
+      if (System.nanoTime() > deadline) throw new AssertionError("timed out: " + what);
+      Thread.sleep(10);
+    }
+  }
+
   public static long count(String query) throws Exception {
     try (Connection c = db().getConnection(); Statement s = c.createStatement(); var rs = s.executeQuery(query)) {
       rs.next();

@@ -116,13 +116,13 @@ class CommentGroupsTest {
       double before = arrived().count();
       List<CompletableFuture<Response>> sent = new ArrayList<>();
       sent.add(CompletableFuture.supplyAsync(() -> send(first), pool));
-      awaitUntil(() -> waitingForARowLock() > 0, "the first comment waits for its thread's post row");
+      TestParley.awaitUntil(() -> waitingForARowLock() > 0, "the first comment waits for its thread's post row");
       for (Send each : together) {
         HttpClient client = ownConnections
             ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build() : CLIENT;
         sent.add(CompletableFuture.supplyAsync(() -> send(each, client), pool));
       }
-      awaitUntil(() -> arrived().count() - before == together.size() + 1,
+      TestParley.awaitUntil(() -> arrived().count() - before == together.size() + 1,
           "every comment reached the group commit");
       c.commit();
       List<Response> answers = new ArrayList<>();
@@ -130,18 +130,6 @@ class CommentGroupsTest {
       return answers;
     } finally {
       pool.shutdownNow();
-    }
-  }
-
-  private interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void awaitUntil(Check check, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!check.holds()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out: " + what);
-      Thread.onSpinWait();
     }
   }
 
@@ -284,7 +272,8 @@ class CommentGroupsTest {
       s.execute("SELECT id FROM posts WHERE id = " + post + " FOR NO KEY UPDATE");
       CompletableFuture<Response> stuck = CompletableFuture.supplyAsync(
           () -> send(Send.of(alice, post, "handed over, then stuck"), handedOver), pool);
-      awaitUntil(() -> waitingForARowLock() > 0, "the handed-over comment's group waits for the thread's row");
+      TestParley.awaitUntil(() -> waitingForARowLock() > 0,
+          "the handed-over comment's group waits for the thread's row");
       CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
         try {
           stopping.stop();
@@ -293,7 +282,7 @@ class CommentGroupsTest {
         }
       }, pool);
       // The node is stopping before the comment's deadline has passed: what follows is the stop's doing.
-      awaitUntil(() -> stopping.draining().get(), "the node began to stop");
+      TestParley.awaitUntil(() -> stopping.draining().get(), "the node began to stop");
       assertTrue(!stuck.isDone(), "still waiting when the node began to stop");
       // Answered at its 5 s deadline while the row is still held, and long before the 60 s grace.
       Response answer = stuck.get(30, TimeUnit.SECONDS);

@@ -113,13 +113,13 @@ class IdempotencyTest {
       int waitingBefore = lockWaits();
       List<CompletableFuture<Response>> sent = new ArrayList<>();
       sent.add(CompletableFuture.supplyAsync(() -> sendUnchecked(base, path, alice, body), pool));
-      awaitUntil(() -> lockWaits() > waitingBefore, "the first request waits for its thread's row");
+      TestParley.awaitUntil(() -> lockWaits() > waitingBefore, "the first request waits for its thread's row");
       for (int i = 0; i < twins; i++) {
         sent.add(CompletableFuture.supplyAsync(() -> sendUnchecked(base, path, alice, body), pool));
       }
       // One twin is admitted (the limit's second comment) and waits for the writer; the others are refused by the
       // limit, and then wait for the first request (or, as before, came back at once with a 429).
-      awaitUntil(() -> refusals(tight) >= twins - 1, "the limit refused the twins past it");
+      TestParley.awaitUntil(() -> refusals(tight) >= twins - 1, "the limit refused the twins past it");
       c.commit();
       JsonObject answer = null;
       for (CompletableFuture<Response> f : sent) {
@@ -154,18 +154,7 @@ class IdempotencyTest {
     return (int) TestParley.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
   }
 
-  private interface Check {
-    boolean holds() throws Exception;
-  }
 
-  /** Polls a condition the server gives no event for (PostgreSQL's view of its sessions). */
-  private static void awaitUntil(Check check, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!check.holds()) {
-      if (System.nanoTime() > deadline) throw new AssertionError("timed out: " + what);
-      Thread.sleep(20);
-    }
-  }
 
   @Test
   void theSameKeySentConcurrentlyCreatesOneComment() throws Exception {
