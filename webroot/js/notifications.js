@@ -5,7 +5,7 @@
  */
 import { get, post } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, refreshTimes, announce, signInHref, me, shortened } from './ui.js';
+import { h, time, renderHeader, refreshTimes, announce, signInHref, me, cutText } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 let items = [];
@@ -78,9 +78,8 @@ function entry(g) {
   const text = many ? [`${g.group.length} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
   // "commented on your post Title", not "on your post on Title".
   // A long title is cut at a word, the whole of it the tooltip: on a phone each entry took four or five lines of it.
-  const title = g.post?.title;
-  const where = title ? [!many && g.kind === 'comment' ? ' ' : ' on ',
-    h('em', { title: title.length > TITLE_CHARS ? title : null }, shortened(title, TITLE_CHARS))] : [];
+  const where = g.post?.title ? [!many && g.kind === 'comment' ? ' ' : ' on ',
+    cutText('em', {}, g.post.title, TITLE_CHARS)] : [];
   const link = h('a', { href: g.url ?? '#', class: 'inbox-link', onclick: (event) => open(event, g) }, ...text, ...where);
   const excerpt = !many && g.comment?.excerpt ? h('p', { class: 'excerpt' }, g.comment.excerpt) : null;
   return h('li', { class: `card inbox-item${g.read ? '' : ' unread'}`, 'data-id': g.id },

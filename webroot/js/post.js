@@ -918,8 +918,8 @@ function report(targetType, targetId, author) {
   form.onsubmit = (event) => {
     if (event.submitter?.value !== 'send' || form.elements.reason.value) return;
     event.preventDefault();
+    // showProblem puts the focus on the field, from the button pressed.
     showProblem(form, { fieldErrors: () => ({ reason: 'is required: choose the one that fits best.' }) });
-    form.elements.reason.focus();
   };
   dialog.onclose = async () => {
     if (dialog.returnValue !== 'send') return;

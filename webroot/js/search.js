@@ -5,7 +5,7 @@
  */
 import { get } from './api.js';
 import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce, plural, cleanSearch,
-  shortened } from './ui.js';
+  cutText } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 /** The kinds the API searches, and what the page calls them. */
@@ -49,9 +49,8 @@ const RESULT = {
   // The comment's passage is what was found: its thread's title is a smaller heading, cut at a word (a page review:
   // on a phone each result began with five bold lines of the same title).
   comments: (c) => h('li', { class: 'card result comment-result', id: `result-comment-${c.id}` },
-    h('h2', {}, h('a', { href: `/posts/${c.postId}#comment-${c.id}`, class: 'permalink',
-      title: (c.postTitle ?? '').length > THREAD_TITLE_CHARS ? `Comment on ${c.postTitle}` : null },
-    'Comment on ', h('span', { class: 'post-title' }, shortened(c.postTitle ?? '', THREAD_TITLE_CHARS)))),
+    h('h2', {}, h('a', { href: `/posts/${c.postId}#comment-${c.id}`, class: 'permalink' },
+      'Comment on ', cutText('span', { class: 'post-title' }, c.postTitle ?? '', THREAD_TITLE_CHARS))),
     h('p', { class: 'meta' }, 'by ', userLink(c.author?.username), ' · ', time(c.createdAt)),
     snippet(c.snippet)),
   users: (u) => h('li', { class: 'card result', id: `result-user-${u.username}` },

@@ -83,6 +83,12 @@ export function shortened(text, max) {
   return `${text.slice(0, cut > max / 2 ? cut : max).trimEnd().replace(/[,;:\-–—]+$/, '')}…`;
 }
 
+/** A {@code tag} element of {@code text} cut at a word after about {@code max} characters; cut, its tooltip is the whole. */
+export function cutText(tag, attrs, text, max) {
+  const cut = shortened(text, max);
+  return h(tag, { ...attrs, title: cut === text ? null : text }, cut);
+}
+
 export function userLink(username) {
   return username ? h('a', { href: `/u/${encodeURIComponent(username)}` }, username) : h('span', {}, 'someone');
 }

@@ -108,11 +108,11 @@ public final class AccessLog {
   }
 
   /** Some text from the request line as it may appear in a log line: as {@link #printable(String)}, cut at max. */
-  private static String printable(String path, int max) {
-    if (path == null) return "-";
-    StringBuilder out = new StringBuilder(Math.min(path.length(), max) + 8);
-    for (int i = 0; i < path.length() && out.length() < max; i++) {
-      char c = path.charAt(i);
+  private static String printable(String text, int max) {
+    if (text == null) return "-";
+    StringBuilder out = new StringBuilder(Math.min(text.length(), max) + 8);
+    for (int i = 0; i < text.length() && out.length() < max; i++) {
+      char c = text.charAt(i);
       if (c > 0x20 && c < 0x7f && c != '\\') {
         out.append(c);
       } else {
