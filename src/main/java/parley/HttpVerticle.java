@@ -208,7 +208,7 @@ public final class HttpVerticle extends VerticleBase {
     // post page with its link-preview tags, comment permalinks.
     Pages pages = new Pages(node.pages(), database.pool(), postsApi);
     pages.mount(router);
-    new AtomRoutes(postsApi).mount(router);
+    new AtomRoutes(postsApi, config.publicUrl()).mount(router);
     // Static files for every path outside the API and the live endpoint, so an unknown API path is a 404.
     router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*")
         .handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));

@@ -8,6 +8,7 @@ import parley.post.Posts;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.Optional;
 
 /**
  * Atom feeds for feed readers: {@code /feed.atom}, the newest listed posts, and {@code /tags/{tag}/feed.atom}, the
@@ -19,9 +20,12 @@ public final class AtomRoutes {
   static final int ENTRIES = 20;
 
   private final Posts posts;
+  private final Optional<String> publicUrl;
 
-  public AtomRoutes(Posts posts) {
+  /** Feeds whose absolute URLs start with {@code publicUrl} when it is set, else with the request's own origin. */
+  public AtomRoutes(Posts posts, Optional<String> publicUrl) {
     this.posts = posts;
+    this.publicUrl = publicUrl;
   }
 
   public void mount(Router router) {
@@ -35,8 +39,8 @@ public final class AtomRoutes {
 
   private void feed(RoutingContext ctx, String tag) {
     AtomFeed feed = tag == null
-        ? new AtomFeed(origin(ctx), "/feed.atom", "/", "Parley")
-        : new AtomFeed(origin(ctx), "/tags/" + tag + "/feed.atom", "/?tag=" + tag, "Parley: #" + tag);
+        ? new AtomFeed(base(ctx), "/feed.atom", "/", "Parley")
+        : new AtomFeed(base(ctx), "/tags/" + tag + "/feed.atom", "/?tag=" + tag, "Parley: #" + tag);
     posts.newest(ENTRIES, tag)
         .onSuccess(list -> ctx.response()
             .putHeader(HttpHeaders.CONTENT_TYPE, AtomFeed.CONTENT_TYPE)
@@ -46,9 +50,14 @@ public final class AtomRoutes {
         .onFailure(ctx::fail);
   }
 
+  /** The configured public URL, else the request's origin: absolute URLs, as Atom ids must be. */
+  private String base(RoutingContext ctx) {
+    return publicUrl.orElseGet(() -> origin(ctx));
+  }
+
   /**
-   * Scheme, host and port of the request (AppConfig has no public base URL): absolute URLs, as Atom ids must be.
-   * Behind a proxy that terminates TLS this says http.
+   * Scheme, host and port of the request, for a server with no {@code PARLEY_PUBLIC_URL}. Behind a proxy that
+   * terminates TLS this says http; a client may name any host, so the feed it gets names it too.
    */
   static String origin(RoutingContext ctx) {
     try {

@@ -3,12 +3,15 @@ package parley.config;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -20,6 +23,7 @@ import java.util.Optional;
 public record AppConfig(
     String host,
     int port,
+    Optional<String> publicUrl,
     Path dataDir,
     Optional<String> databaseUrl,
     int databasePoolSize,
@@ -67,6 +71,11 @@ public record AppConfig(
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
   public static final String PORT = "PARLEY_PORT";
+  /**
+   * The origin readers reach Parley at ({@code https://forum.example.org}): the Atom feeds' absolute URLs and ids are
+   * built on it, whatever {@code Host} a request carries, and its pages may open live sockets.
+   */
+  public static final String PUBLIC_URL = "PARLEY_PUBLIC_URL";
   public static final String DATA_DIR = "PARLEY_DATA_DIR";
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String DATABASE_POOL_SIZE = "PARLEY_DB_POOL_SIZE";
@@ -212,9 +221,35 @@ public record AppConfig(
     if (sseHeartbeat.isNegative() || sseHeartbeat.isZero()) {
       throw new IllegalArgumentException(SSE_HEARTBEAT + " must be positive");
     }
+    publicUrl = publicUrl.map(AppConfig::origin);
     allowedOrigins = List.copyOf(allowedOrigins);
     trustedProxies = List.copyOf(trustedProxies);
     limits = Map.copyOf(limits);
+  }
+
+  /**
+   * A public URL checked and reduced to its origin, {@code scheme://host[:port]} in lower case: http or https, a host,
+   * no user info, query or fragment, and no path but "/" (Parley serves from its root; a path would be ignored by
+   * every link it makes, so it is refused rather than half-honoured).
+   */
+  static String origin(String raw) {
+    URI uri;
+    try {
+      uri = new URI(raw.strip());
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(PUBLIC_URL + " must be a URL such as https://forum.example.org, got '" + raw + "'");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null || uri.getHost().isEmpty()
+        || uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null
+        || !(uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))) {
+      throw new IllegalArgumentException(PUBLIC_URL + " must be http(s)://host[:port] with no path, query or user,"
+          + " such as https://forum.example.org, got '" + raw + "'");
+    }
+    // A browser's Origin leaves the scheme's default port out; so does this, so the two compare equal.
+    int port = uri.getPort();
+    boolean usual = port == -1 || port == 80 && scheme.equals("http") || port == 443 && scheme.equals("https");
+    return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (usual ? "" : ":" + port);
   }
 
   private static void positive(String key, Duration value) {
@@ -240,6 +275,7 @@ public record AppConfig(
     return new AppConfig(
         values.getOrDefault(HOST, "0.0.0.0"),
         intValue(values, PORT, 8080),
+        Optional.ofNullable(values.get(PUBLIC_URL)),
         Path.of(values.getOrDefault(DATA_DIR, "data")).toAbsolutePath(),
         Optional.ofNullable(values.get(DATABASE_URL)),
         intValue(values, DATABASE_POOL_SIZE, 8),
@@ -311,7 +347,7 @@ public record AppConfig(
 
   /** The same settings on another port (port 0 is resolved to a free port before anything listens). */
   public AppConfig withPort(int newPort) {
-    return new AppConfig(host, newPort, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
+    return new AppConfig(host, newPort, publicUrl, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
         databaseDeadline, databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,

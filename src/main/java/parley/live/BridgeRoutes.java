@@ -149,7 +149,8 @@ public final class BridgeRoutes {
    */
   private void checkOrigin(RoutingContext ctx) {
     String origin = ctx.request().getHeader("Origin");
-    if (origin == null || config.allowedOrigins().contains(origin) || sameOrigin(origin, ctx.request().getHeader("Host"))) {
+    if (origin == null || config.allowedOrigins().contains(origin) || config.publicUrl().filter(origin::equals).isPresent()
+        || sameOrigin(origin, ctx.request().getHeader("Host"))) {
       ctx.next();
     } else {
       ctx.fail(Problem.forbidden("Origin " + origin + " may not open live connections here."));
