@@ -86,6 +86,18 @@ function tagList(tags) {
     ...tags.map((t) => h('li', {}, h('a', { class: 'tag', href: `/?tag=${encodeURIComponent(t)}` }, t))));
 }
 
+/** The "locked" marker after a post's comment count, shown while a moderator keeps its thread locked. */
+const lockedMark = () => h('span', { class: 'locked-mark' }, ' · ',
+  h('span', { class: 'badge', title: 'A moderator locked this thread: it takes no new comments.' }, 'locked'));
+
+/** Shows or removes a listed post's locked marker. */
+function showLocked(li, locked) {
+  const mark = li?.querySelector('.locked-mark');
+  if (!li || !!mark === !!locked) return;
+  if (mark) mark.remove();
+  else li.querySelector('.comment-count').after(lockedMark());
+}
+
 function item(p, arrived = false) {
   const sources = (p.sources || []).map(domain);
   return h('li', { class: 'card', id: `post-${p.id}`, 'data-id': p.id },
@@ -93,6 +105,7 @@ function item(p, arrived = false) {
     h('p', { class: 'meta' }, h('span', { class: 'score' }, pointsText(p.score ?? 0)), ' · by ',
       userLink(p.author?.username), ' · ', time(p.createdAt), ' · ',
       h('span', { class: 'comment-count' }, countText(p.commentCount)),
+      p.locked ? lockedMark() : null,
       sources.length ? ` · ${[...new Set(sources)].join(', ')}` : '',
       // Outside the newest-first order an arrival is put on top, out of rank: say why it is there.
       arrived ? ' · ' : '', arrived ? h('span', { class: 'badge' }, 'new') : ''),
@@ -225,6 +238,13 @@ function onEvent(e) {
       }
       break;
     }
+    case 'post.locked':
+    case 'post.unlocked': {
+      const locked = e.type === 'post.locked';
+      showLocked(el(e.data.id), locked);
+      waiting.forEach((p) => { if (p.id === e.data.id) p.locked = locked; });
+      break;
+    }
     case 'post.deleted':
     case 'post.hidden': {
       el(e.data.id)?.remove();
@@ -251,6 +271,7 @@ async function resync() {
       shown.querySelector('.comment-count').textContent = countText(p.commentCount);
       shown.querySelector('.score').textContent = pointsText(p.score ?? 0);
       shown.querySelector('.post-link').textContent = p.title;
+      showLocked(shown, p.locked);
     } else if (p.id > newestShown && !waiting.some((w) => w.id === p.id)) {
       waiting.push(p);
     }

@@ -31,8 +31,9 @@ public enum EventType {
   POST_STATS("post.stats", Content.NONE, Audience.FEED),
   POST_HIDDEN("post.hidden", Content.NONE, Audience.THREAD, Audience.FEED, Audience.MOD, Audience.AUTHOR),
   POST_RESTORED("post.restored", Content.POST, Audience.THREAD, Audience.FEED, Audience.MOD, Audience.AUTHOR),
-  POST_LOCKED("post.locked", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
-  POST_UNLOCKED("post.unlocked", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
+  /** A moderator locked a thread: it takes no new comments. On the feed too, whose items say which are locked. */
+  POST_LOCKED("post.locked", Content.NONE, Audience.THREAD, Audience.FEED, Audience.MOD, Audience.AUTHOR),
+  POST_UNLOCKED("post.unlocked", Content.NONE, Audience.THREAD, Audience.FEED, Audience.MOD, Audience.AUTHOR),
   COMMENT_CREATED("comment.created", Content.COMMENT, Audience.THREAD, Audience.MOD),
   /** A new comment held for review: to the moderators (with why) and its author. */
   COMMENT_PENDING("comment.pending", Content.COMMENT, Audience.MOD, Audience.AUTHOR),

@@ -82,6 +82,7 @@ public record Post(long id, long authorId, String title, String description, Str
         .put("createdAt", Iso.format(createdAt))
         .put("editedAt", Iso.format(editedAt))
         .put("commentCount", commentCount)
+        .put("locked", locked)
         .put("sources", new JsonArray(sources))
         .put("excerpt", excerpt)
         .put("lastActivityAt", Iso.format(lastActivityAt));

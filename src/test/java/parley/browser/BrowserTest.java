@@ -372,6 +372,31 @@ class BrowserTest {
     assertFalse(page.findElement(By.id("live-status")).isDisplayed());
   }
 
+  /** A thread a moderator locks is marked on the feed at once, and the mark goes when it is unlocked (a page review). */
+  @Test
+  void theFeedMarksALockedThreadLive() throws Exception {
+    Session author = api.register("lock_author");
+    Session mod = api.registerWithRole("lock_mod", "moderator");
+    long locked = createPost(author, "Locked before the page opened", "Old news.");
+    long open = createPost(author, "Open thread", "Say something.");
+    assertEquals(204, api.post("/api/mod/posts/" + locked + "/lock", mod, null).status());
+
+    WebDriver browser = browsers.open("reader");
+    browser.get(base + "/");
+    waitFor(browser, 10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#post-" + open + " .post-link")));
+    waitUntilLive(browser);
+    assertEquals("locked", browser.findElement(By.cssSelector("#post-" + locked + " .locked-mark .badge")).getText());
+    assertTrue(browser.findElements(By.cssSelector("#post-" + open + " .locked-mark")).isEmpty());
+
+    assertEquals(204, api.post("/api/mod/posts/" + open + "/lock", mod, null).status());
+    waitFor(browser, 5).withMessage("the lock marked live").until(ExpectedConditions.presenceOfElementLocated(
+        By.cssSelector("#post-" + open + " .locked-mark")));
+    assertEquals(204, api.post("/api/mod/posts/" + locked + "/unlock", mod, null).status());
+    waitFor(browser, 5).withMessage("the unlock unmarked live").until(ExpectedConditions.numberOfElementsToBe(
+        By.cssSelector("#post-" + locked + " .locked-mark"), 0));
+    assertEquals(1, browser.findElements(By.cssSelector("#post-" + open + " .locked-mark")).size(), "marked once");
+  }
+
   @Test
   void scriptPayloadsShowAsTextAndNeverRun() {
     Session author = api.register("x_script");

@@ -206,6 +206,11 @@ class ReadCacheSafetyTest {
     assertEquals(204, api.post("/api/mod/posts/" + post + "/lock", mod, new JsonObject()).status());
     assertFresh("post locked");
     assertTrue(api.get("/api/posts/" + post).json().getBoolean("locked"));
+    assertTrue(api.get("/api/posts?limit=20").item(post).getBoolean("locked"), "the feed's item says so too");
+    warm();
+    assertEquals(204, api.post("/api/mod/posts/" + post + "/unlock", mod, new JsonObject()).status());
+    assertFresh("post unlocked");
+    assertFalse(api.get("/api/posts?limit=20").item(post).getBoolean("locked"));
   }
 
   @Test
