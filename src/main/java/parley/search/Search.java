@@ -56,14 +56,19 @@ public final class Search {
   private static final String NEWEST = "newest:";
 
   /**
-   * The reader's query $1 as a tsquery (websearch syntax: "phrases", -exclusions, or), or NULL when it can match
-   * nothing useful: no words but stop words and punctuation (checked with to_tsvector first, because building an
-   * empty tsquery makes PostgreSQL send a notice the client would log), or only exclusions (which would match almost
-   * everything and rank it all). A sub-select, so it is computed once per execution (an InitPlan) even in a generic
-   * plan, not once per row in the rank, the recheck and the snippet.
+   * The reader's query $1 ({@link SearchQuery#tsText}) as a tsquery (websearch syntax: "phrases", -exclusions, or),
+   * or NULL when it can match nothing useful: no words but stop words and punctuation (checked with to_tsvector
+   * first, because building an empty tsquery makes PostgreSQL send a notice the client would log), or only
+   * exclusions (which would match almost everything and rank it all). When $1 ends in "*" its last word also matches
+   * the words it begins ("sourd" finds sourdough): the tsquery's last lexeme, which is that word's, becomes a prefix
+   * (SearchQuery adds the "*" only after a plain word; a stop word, which websearch drops, is checked here). A
+   * sub-select, so it is computed once per execution (an InitPlan) even in a generic plan, not once per row in the
+   * rank, the recheck and the snippet.
    */
   static final String QUERY = "(SELECT CASE WHEN to_tsvector('english', $1) = ''::tsvector THEN NULL"
       + " WHEN querytree(websearch_to_tsquery('english', $1)) = 'T' THEN NULL"
+      + " WHEN right($1, 1) = '*' AND to_tsvector('english', substring($1 from '(\\S+)\\*$')) <> ''::tsvector"
+      + " THEN regexp_replace(websearch_to_tsquery('english', $1)::text, '''$', ''':*')::tsquery"
       + " ELSE websearch_to_tsquery('english', $1) END)";
 
   /**
@@ -343,12 +348,12 @@ public final class Search {
     return newestOnly.compose(onlyNewest -> {
       if (!onlyNewest) {
         return conn.preparedQuery(all)
-            .execute(Tuple.of(query.text(), readerId, cursor.rank(), cursor.id(), page.fetchSize()))
+            .execute(Tuple.of(query.tsText(), readerId, cursor.rank(), cursor.id(), page.fetchSize()))
             .map(rows -> new Ranked<>(list(rows, row -> fromRow.apply(row, Float.toString(row.getFloat("rank")))),
                 false, rankLimit));
       }
       Window window = cursor.first() ? Window.ANY : cursor.window();
-      Tuple args = Tuple.tuple().addValue(query.text()).addValue(readerId).addValue(cursor.rank())
+      Tuple args = Tuple.tuple().addValue(query.tsText()).addValue(readerId).addValue(cursor.rank())
           .addValue(cursor.id()).addValue(page.fetchSize()).addValue(window.low()).addValue(window.high())
           .addValue((long) rankLimit * SCAN_FACTOR).addValue((long) rankLimit);
       return conn.preparedQuery(newest).execute(args).map(rows -> new Ranked<>(list(rows, row -> {
@@ -361,7 +366,7 @@ public final class Search {
 
   /** Whether the query is estimated to match more than rankLimit rows of the probed table. */
   private Future<Boolean> common(SqlConnection conn, String probe, SearchQuery query) {
-    return conn.preparedQuery(probe).execute(Tuple.of(query.text())).map(rows -> {
+    return conn.preparedQuery(probe).execute(Tuple.of(query.tsText())).map(rows -> {
       Row row = rows.iterator().next();
       Long span = row.getLong("span");
       return common(row.getLong("examined"), row.getLong("matched"), span == null ? 0 : span, rankLimit);

@@ -63,6 +63,27 @@ record SearchQuery(String text, Type type) {
     }
   }
 
+  /** The fewest letters or digits a last word needs to match the words it begins: "so" would match thousands. */
+  static final int MIN_PREFIX = 3;
+
+  /**
+   * The text as the post and comment searches take it ({@link Search#QUERY}): ending in "*" when its last word is
+   * also to match the words it begins, that is when that word is plain (only letters and digits, at least
+   * {@link #MIN_PREFIX}; a reader's own "*" after it is the same), not in a phrase (quotes before it are paired) and
+   * not an exclusion. Any other "*" at the end is left out, so the statement never takes it for that mark.
+   */
+  String tsText() {
+    String bare = text.replaceAll("\\*+$", "").stripTrailing();
+    if (bare.isEmpty()) return text.replace("*", "");
+    int start = bare.lastIndexOf(' ') + 1;
+    String last = bare.substring(start);
+    boolean plain = last.codePointCount(0, last.length()) >= MIN_PREFIX && last.codePoints().allMatch(Character::isLetterOrDigit);
+    boolean quotesPaired = bare.chars().filter(c -> c == '"').count() % 2 == 0;
+    // websearch reads "- word" as an exclusion too.
+    boolean excluded = bare.substring(0, start).stripTrailing().endsWith("-");
+    return plain && quotesPaired && !excluded ? bare + "*" : bare;
+  }
+
   /** The text as a LIKE prefix that matches itself literally: {@code %}, {@code _} and the escape are escaped. */
   String likePrefix() {
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_");

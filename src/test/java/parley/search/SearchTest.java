@@ -126,6 +126,29 @@ class SearchTest {
     assertEquals(List.of(phrase), search("\"quick fox\"", "").ids());
   }
 
+  /** A page review: "sourd" found nothing. The last word, typed in part, finds the words it begins. */
+  @Test
+  void theLastWordAlsoFindsTheWordsItBegins() {
+    Session alice = api.register("alice");
+    long sourdough = post(alice, "Sourdough starter", "Feed it daily, keep it warm.");
+    long bridges = post(alice, "Old bridges", "Stone arches over the river.");
+    long emoji = api.comment(alice, bridges, "Émoji on every arch 🌱", null);
+    assertEquals(List.of(sourdough), search("sourd", "").ids());
+    String snippet = search("daily war", "").item(sourdough).getString("snippet");
+    assertTrue(snippet.contains("<mark>warm</mark>"), "the snippet marks the word it began: " + snippet);
+    assertEquals(List.of(sourdough), search("sourd*", "").ids(), "a reader's own star is the same");
+    assertEquals(List.of(bridges), search("river bri", "").ids());
+    assertEquals(List.of(emoji), search("émo", "&type=comments").ids(), "letters beyond ASCII");
+    // What stays whole: every word but the last, a word of two letters, a phrase, an exclusion.
+    assertEquals(List.of(), search("riv bridges", "").ids(), "an earlier word is whole");
+    assertEquals(List.of(), search("sourdo the", "").ids(), "a stop word last leaves the word before it whole");
+    assertEquals(List.of(), search("so", "").ids(), "two letters are too few");
+    assertEquals(List.of(), search("\"sourdough sta\"", "").ids(), "a phrase is as typed");
+    assertEquals(List.of(sourdough), search("feed -sourd", "").ids(), "an exclusion leaves out the word alone");
+    assertEquals(List.of(sourdough), search("feed - sourd", "").ids(), "a minus apart is an exclusion too");
+    assertEquals(List.of(), search("feed -sourdough", "").ids());
+  }
+
   @Test
   void aMinusLeavesOutWhatContainsTheWord() {
     Session alice = api.register("alice");
