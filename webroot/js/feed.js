@@ -7,7 +7,7 @@ import { get, post } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus } from './ui.js';
+import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, parseTags, listProblems } from './ui.js';
 
 const feed = document.getElementById('feed');
 const more = document.getElementById('more');
@@ -340,28 +340,6 @@ function sortControls() {
 
 // ---------- writing a post ----------
 
-/** "rust, show-hn #go" -> ["rust", "show-hn", "go"]: commas or spaces between, a leading # dropped, no repeats. */
-function parseTags(text) {
-  return [...new Set(text.split(/[\s,]+/).map((t) => t.replace(/^#/, '').toLowerCase()).filter(Boolean))];
-}
-
-/**
- * The server names a bad tag or source by its place (tags[2], sources[1]); the reader sees one message next to the
- * field that quotes it (Tags "c++" must be …; Sources "ftp://x" must be …), not one per item with the same id.
- */
-function listProblems(error, field, values) {
-  const errors = error?.problem?.errors;
-  if (!Array.isArray(errors)) return error;
-  const about = errors.filter((e) => new RegExp(`^${field}(\\[\\d+\\])?$`).test(e.field));
-  if (!about.length) return error;
-  const messages = about.map((e) => {
-    const i = /\[(\d+)\]/.exec(e.field);
-    return i && values[Number(i[1])] !== undefined ? `"${values[Number(i[1])]}" ${e.message}` : e.message;
-  });
-  error.problem.errors = [...errors.filter((e) => !about.includes(e)), { field, message: [...new Set(messages)].join('; ') }];
-  return error;
-}
-
 function composer() {
   const signedIn = !!session.current();
   document.getElementById('composer').hidden = !signedIn;
@@ -391,7 +369,7 @@ function composer() {
         description: form.elements.description.value, body: form.elements.body.value, sources, tags });
       location.assign(`/posts/${created.id}`);
     } catch (error) {
-      showProblem(form, listProblems(listProblems(error, 'tags', tags), 'sources', sources));
+      showProblem(form, listProblems(error, ['tags', tags], ['sources', sources]));
     }
   });
 }

@@ -8,7 +8,7 @@ import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl } from './ui.js';
+import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems } from './ui.js';
 import { moderateMenu, moderationLine } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
@@ -160,14 +160,19 @@ function renderPostActions(p) {
         await del(`/api/posts/${postId}`);
         location.assign('/');
       } }, 'Delete post'));
-  } else if (p.hidden || p.pending) {
-    // Only its author and the moderators see a held post: nothing to report to them, and no comments to follow.
-    actions.append(...[blockButton(p.author?.username)].filter(Boolean));
-  } else {
-    actions.append(h('button', { type: 'button', id: 'report-post', onclick: () => report('post', p.id) }, 'Report post'),
-      ...[blockButton(p.author?.username)].filter(Boolean));
   }
   if (me.username === p.author?.username || !(p.hidden || p.pending)) actions.append(followThreadButton(p));
+  if (me.username !== p.author?.username) {
+    // Report and block in "⋯", as on every comment: there when needed, not as loud as the post (a page review).
+    // Only its author and the moderators see a held post: nothing to report to them, and no comments to follow.
+    const reportPost = p.hidden || p.pending ? null : h('button', { type: 'button', id: 'report-post', class: 'link report',
+      onclick: (event) => fromMenu(event, () => report('post', p.id)) }, 'Report post');
+    const items = [reportPost, blockButton(p.author?.username, 'link')].filter(Boolean);
+    if (items.length) {
+      actions.append(h('details', { class: 'menu', id: 'post-menu' },
+        h('summary', { 'aria-label': 'More actions for this post' }, '⋯'), h('div', { class: 'menu-items' }, ...items)));
+    }
+  }
   if (isMod) {
     actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, hidden: p.hidden, pending: p.pending,
       locked: p.locked }, { notice: flash, after: () => reload() }));
@@ -262,13 +267,13 @@ function editPost(p) {
     event.preventDefault();
     clearProblem(form);
     const tags = parseTags(form.elements.tags.value);
+    const sources = form.elements.sources.value.split('\n').map((s) => s.trim()).filter(Boolean);
     try {
-      const sources = form.elements.sources.value.split('\n').map((s) => s.trim()).filter(Boolean);
       renderPost({ ...(await patch(`/api/posts/${postId}`, {
         title: form.elements.title.value, body: form.elements.body.value, sources, tags })) });
       form.remove();
     } catch (error) {
-      showProblem(form, tagProblems(error, tags));
+      showProblem(form, listProblems(error, ['tags', tags], ['sources', sources]));
     }
   });
   $('post-footer').after(form);
@@ -282,25 +287,6 @@ function tagList(tags) {
   if (!tags?.length) return null;
   return h('ul', { class: 'tags', 'aria-label': 'Tags' },
     ...tags.map((t) => h('li', {}, h('a', { class: 'tag', href: `/?tag=${encodeURIComponent(t)}` }, t))));
-}
-
-/** "rust, show-hn #go" -> ["rust", "show-hn", "go"]: commas or spaces between, a leading # dropped, no repeats. */
-function parseTags(text) {
-  return [...new Set(text.split(/[\s,]+/).map((t) => t.replace(/^#/, '').toLowerCase()).filter(Boolean))];
-}
-
-/** One message next to the tags field that quotes the bad tag, where the server names it by place (tags[2]). */
-function tagProblems(error, tags) {
-  const errors = error?.problem?.errors;
-  if (!Array.isArray(errors)) return error;
-  const about = errors.filter((e) => /^tags(\[\d+\])?$/.test(e.field));
-  if (!about.length) return error;
-  const messages = about.map((e) => {
-    const i = /\[(\d+)\]/.exec(e.field);
-    return i && tags[Number(i[1])] !== undefined ? `"${tags[Number(i[1])]}" ${e.message}` : e.message;
-  });
-  error.problem.errors = [...errors.filter((e) => !about.includes(e)), { field: 'tags', message: [...new Set(messages)].join('; ') }];
-  return error;
 }
 
 // ---------- votes ----------

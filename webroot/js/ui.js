@@ -158,6 +158,32 @@ function labelOf(input) {
   return label ? label.textContent.replace(/[:*]/g, '').trim() : input.name;
 }
 
+/** "rust, show-hn #go" -> ["rust", "show-hn", "go"]: commas or spaces between, a leading # dropped, no repeats. */
+export function parseTags(text) {
+  return [...new Set(text.split(/[\s,]+/).map((t) => t.replace(/^#/, '').toLowerCase()).filter(Boolean))];
+}
+
+/**
+ * The server names a bad tag or source by its place (tags[2], sources[1]); the reader sees one message next to the
+ * field that quotes it (Tags "c++" must be …; Sources "ftp://x" must be …), not one per item with the same id.
+ * Each list is [field, the values sent].
+ */
+export function listProblems(error, ...lists) {
+  const errors = error?.problem?.errors;
+  if (!Array.isArray(errors)) return error;
+  for (const [field, values] of lists) {
+    const about = error.problem.errors.filter((e) => new RegExp(`^${field}(\\[\\d+\\])?$`).test(e.field));
+    if (!about.length) continue;
+    const messages = about.map((e) => {
+      const i = /\[(\d+)\]/.exec(e.field);
+      return i && values[Number(i[1])] !== undefined ? `"${values[Number(i[1])]}" ${e.message}` : e.message;
+    });
+    error.problem.errors = [...error.problem.errors.filter((e) => !about.includes(e)),
+      { field, message: [...new Set(messages)].join('; ') }];
+  }
+  return error;
+}
+
 export function clearProblem(form) {
   form.querySelectorAll('.field-error').forEach((e) => e.remove());
   const general = form.querySelector('.form-error');

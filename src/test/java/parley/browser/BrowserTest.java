@@ -235,6 +235,40 @@ class BrowserTest {
     assertEquals(0, countComments(page, "Something rude"));
   }
 
+  /** The post's report and block sit in its own "⋯", as each comment's do; its author's page has none. */
+  @Test
+  void aPostIsReportedFromItsMenu() throws Exception {
+    Session author = api.register("menu_author");
+    Session reader = api.register("menu_reader");
+    long postId = createPost(author, "Reported post", "Buy cheap watches.");
+
+    WebDriver page = browsers.open("reader");
+    signIn(page, base, reader);
+    openPost(page, base, postId);
+    WebElement report = waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.id("report-post")));
+    assertFalse(report.isDisplayed(), "inside the closed menu");
+    page.findElement(By.cssSelector("#post-menu > summary")).click();
+    assertTrue(page.findElement(By.cssSelector("#post-menu [data-block='menu_author']")).isDisplayed());
+    report.click();
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("report-dialog")));
+    assertEquals("Report the post “Reported post”", page.findElement(By.id("report-title")).getText());
+    new Select(page.findElement(By.id("report-reason"))).selectByValue("spam");
+    page.findElement(By.id("report-send")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("post-notice"),
+        "Thank you: the moderators have your report."));
+    assertTrue(page.findElements(By.cssSelector("#post-menu[open]")).isEmpty(), "the menu closed");
+    assertEquals(page.findElement(By.cssSelector("#post-menu > summary")), page.switchTo().activeElement());
+    JsonArray mine = api.get("/api/me/reports", reader).items();
+    assertEquals(1, mine.size(), mine.encodePrettily());
+    assertEquals("post", mine.getJsonObject(0).getString("targetType"), mine.encodePrettily());
+
+    WebDriver own = browsers.open("author");
+    signIn(own, base, author);
+    openPost(own, base, postId);
+    waitFor(own, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-post")));
+    assertTrue(own.findElements(By.id("post-menu")).isEmpty(), "nothing to report or block on one's own post");
+  }
+
   @Test
   void aReportNeedsAReasonChosenAndOneCancelledWithEscapeSendsNothing() throws Exception {
     Session author = api.register("author");

@@ -332,7 +332,10 @@ class ModerationInPlaceBrowserTest {
     assertTrue(said.startsWith("You are banned until ") && said.contains(": Spamming. Until then you can read"), said);
     assertFalse(said.matches(".*\\d{4}-\\d{2}-\\d{2}T.*"), "no ISO time: " + said);
     waitFor(banned, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("comment-form")));
-    assertFalse(banned.findElement(By.id("report-post")).isDisplayed(), "no Report post");
+    banned.findElement(By.cssSelector("#post-menu > summary")).click();
+    assertFalse(banned.findElement(By.id("report-post")).isDisplayed(), "no Report post, even in its open menu");
+    assertTrue(banned.findElement(By.cssSelector("#post-menu [data-block]")).isDisplayed(), "blocking is still theirs");
+    banned.findElement(By.cssSelector("#post-menu > summary")).click();
     for (String offered : new String[] {"button.reply", "button.quote", "button.report"}) {
       assertTrue(banned.findElements(By.cssSelector(offered)).stream().noneMatch(WebElement::isDisplayed), offered);
     }

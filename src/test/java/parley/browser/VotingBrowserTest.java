@@ -343,6 +343,13 @@ class VotingBrowserTest {
 
     // The author changes them in the edit form.
     page.findElement(By.id("edit-post")).click();
+    // A bad source in the edit form is quoted beside its field, as in the composer (it said only "Sources must be…").
+    WebElement sources = page.findElement(By.id("edit-sources"));
+    sources.sendKeys("https://example.org/fine\nftp://files.example/bad");
+    page.findElement(By.cssSelector("#edit-post-form button[type=submit]")).click();
+    assertEquals("Sources \"ftp://files.example/bad\" must be an http or https URL", waitFor(page, 5)
+        .until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-sources-error"))).getText());
+    sources.clear();
     WebElement tags = page.findElement(By.id("edit-tags"));
     assertEquals("rust, show-hn", tags.getAttribute("value"));
     tags.clear();
