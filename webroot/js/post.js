@@ -380,9 +380,23 @@ function setLocked(locked) {
     : 'This post is hidden: it takes no new comments.';
   note.hidden = !locked && !current?.hidden;
   $('comment-form').hidden = !takesComments();
+  showJump();
   // "Sign in to comment" only where signing in would let one comment.
   $('signed-out-comment').hidden = !!me || !!current?.locked || !!current?.hidden || !!current?.pending;
 }
+
+/**
+ * "Add a comment" beside the heading, while the form is offered below comments to go past: a keyboard passes several
+ * stops per comment (a page review), and a long thread is a long scroll.
+ */
+function showJump() {
+  $('jump-to-form').hidden = $('comment-form').hidden || comments.size === 0;
+}
+
+$('jump-to-form').addEventListener('click', (event) => {
+  event.preventDefault();
+  $('comment-body').focus(); // which scrolls the form into view
+});
 
 /**
  * A post deleted by its author, or removed by a moderator, while the page is open: its words leave the page too (they
@@ -399,6 +413,7 @@ function postGone(text, tombstone) {
   $('post-sources-line').hidden = true;
   notice(text);
   $('comment-form').hidden = true;
+  showJump();
 }
 
 // ---------- comments ----------
@@ -671,6 +686,7 @@ function place(c) {
   insertInOrder(holder, li, c);
   showFoldsAbove(c.id);
   $('no-comments').hidden = true;
+  showJump();
   countComments();
   return li;
 }
@@ -1061,6 +1077,7 @@ async function loadComments() {
   all.forEach((c) => remember('comment', c));
   all.forEach(place);
   $('no-comments').hidden = comments.size > 0;
+  showJump();
   countComments();
   const newest = all.reduce((max, c) => Math.max(max, c.id), 0);
   if (newest > lastSeen) localStorage.setItem(SEEN_KEY, String(newest));
@@ -1075,6 +1092,7 @@ function showBlocked() {
   document.title = 'A post by someone you blocked · Parley';
   $('post').hidden = true;
   $('comment-form').hidden = true;
+  showJump();
   $('not-found').hidden = false;
   $('not-found-title').textContent = 'A post by someone you blocked';
   $('not-found-text').replaceChildren('This post is by someone you blocked. ',

@@ -235,6 +235,32 @@ class BrowserTest {
     assertEquals(0, countComments(page, "Something rude"));
   }
 
+  /** Past a thread's comments in one step: "Add a comment" by the heading, there while the form is offered. */
+  @Test
+  void addACommentJumpsPastTheThreadToTheForm() throws Exception {
+    Session author = api.register("jump_author");
+    Session reader = api.register("jump_reader");
+    Session mod = api.registerWithRole("jump_mod", "moderator");
+    long postId = createPost(author, "A long thread", "Many comments.");
+    for (int i = 0; i < 3; i++) api.comment(author, postId, "Comment " + i, null);
+    long empty = createPost(author, "Nothing yet", "No comments.");
+
+    WebDriver page = browsers.open("reader");
+    signIn(page, base, reader);
+    openPost(page, base, postId);
+    waitForComment(page, "Comment 2", 5);
+    WebElement jump = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("jump-to-form")));
+    jump.click();
+    assertEquals(page.findElement(By.id("comment-body")), page.switchTo().activeElement());
+    // A lock takes the form away, and the way to it.
+    assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", mod, null).status());
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("jump-to-form")));
+
+    openPost(page, base, empty);
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("comment-form")));
+    assertFalse(page.findElement(By.id("jump-to-form")).isDisplayed(), "no comments to go past");
+  }
+
   /** The post's report and block sit in its own "⋯", as each comment's do; its author's page has none. */
   @Test
   void aPostIsReportedFromItsMenu() throws Exception {
