@@ -52,6 +52,9 @@ let threadSort = THREAD_SORTS.includes(localStorage.getItem(THREAD_SORT_KEY)) ? 
 
 // ---------- the post ----------
 
+/** " · " and a badge, which a narrow line moves to the next line together (a "·" ended the line, its badge alone below). */
+const badgeMark = (text, cls = '') => h('span', { class: 'nowrap' }, ' · ', h('span', { class: `badge ${cls}`.trim() }, text));
+
 function renderPost(p) {
   current = p;
   document.title = `${p.title} · Parley`;
@@ -59,9 +62,8 @@ function renderPost(p) {
   $('post-title').textContent = p.title;
   $('post-title').classList.remove('tombstone');
   $('post-meta').replaceChildren('by ', userLink(p.author?.username), ...authorBadges(p.author), ' · ', time(p.createdAt), ' ', exact(p.createdAt),
-    ...editedMark('post', p), p.hidden ? ' · ' : '', p.hidden ? h('span', { class: 'badge' }, 'hidden by a moderator') : '',
-    p.pending ? ' · ' : '', p.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : '',
-    p.locked ? ' · ' : '', p.locked ? h('span', { class: 'badge' }, 'locked') : '');
+    ...editedMark('post', p), p.hidden ? badgeMark('hidden by a moderator') : '',
+    p.pending ? badgeMark('waiting for review', 'pending') : '', p.locked ? badgeMark('locked') : '');
   renderPostFacts();
   const chips = tagList(p.tags);
   $('post-tags').replaceChildren(...(chips ? [chips] : []));
@@ -488,8 +490,8 @@ function content(c) {
     ? [h('span', { class: 'answers' }, ' ↳ replying to ', parent.data.author?.username ?? 'a comment')] : [];
   box.append(h('p', { class: 'meta' }, foldButton(c), userLink(c.author?.username),
     ...authorBadges(c.author, current?.author?.username), ...answers, ' · ', time(c.createdAt), ' ', exact(c.createdAt),
-    ...editedMark('comment', c), c.hidden ? ' · ' : '', c.hidden ? h('span', { class: 'badge' }, 'removed by a moderator') : '',
-    c.pending ? ' · ' : '', c.pending ? h('span', { class: 'badge pending' }, 'waiting for review') : ''));
+    ...editedMark('comment', c), c.hidden ? badgeMark('removed by a moderator') : '',
+    c.pending ? badgeMark('waiting for review', 'pending') : ''));
   // Its author is the one other than the moderators who sees it: said on the comment, not only when it was sent.
   if (c.pending && !isMod) {
     box.append(h('p', { class: 'pending-note' }, 'A moderator will review it; only you can see it until then.'));

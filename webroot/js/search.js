@@ -44,7 +44,8 @@ const RESULT = {
   posts: (p) => h('li', { class: 'card result', id: `result-post-${p.id}` },
     h('h2', {}, h('a', { href: `/posts/${p.id}` }, p.title)),
     h('p', { class: 'meta' }, 'by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' · ',
-      plural(p.commentCount, 'comment'), ' · ', plural(p.score, 'point')),
+      h('span', { class: 'nowrap' }, plural(p.commentCount, 'comment')), ' · ',
+      h('span', { class: 'nowrap' }, plural(p.score, 'point'))),
     snippet(p.snippet)),
   // The comment's passage is what was found: its thread's title is a smaller heading, cut at a word (a page review:
   // on a phone each result began with five bold lines of the same title).

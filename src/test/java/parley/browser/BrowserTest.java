@@ -447,6 +447,9 @@ class BrowserTest {
     waitUntilLive(browser);
     assertEquals("locked", browser.findElement(By.cssSelector("#post-" + locked + " .locked-mark .badge")).getText());
     assertTrue(browser.findElements(By.cssSelector("#post-" + open + " .locked-mark")).isEmpty());
+    // Its " · " goes to the next line with it, never left to end a line on a phone.
+    assertEquals("nowrap", js(browser, "return getComputedStyle(document.querySelector('#post-" + locked
+        + " .locked-mark')).whiteSpace;"));
 
     assertEquals(204, api.post("/api/mod/posts/" + open + "/lock", mod, null).status());
     waitFor(browser, 5).withMessage("the lock marked live").until(ExpectedConditions.presenceOfElementLocated(
