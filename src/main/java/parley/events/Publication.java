@@ -33,6 +33,7 @@ public final class Publication {
   private final Map<EventType.Audience, Copy> copies = new EnumMap<>(EventType.Audience.class);
   private final TreeSet<Long> users = new TreeSet<>();
   private Long postId;
+  private boolean offFeed;
 
   private Publication(EventType type, Long authorId, JsonObject data) {
     if (type.audiences().isEmpty()) throw new IllegalArgumentException(type + " is never published");
@@ -58,6 +59,16 @@ public final class Publication {
   /** What the feed gets instead of the data: a post's list item, for example. */
   public Publication forFeed(JsonObject listItem) {
     return copy(EventType.Audience.FEED, new Copy(listItem, true));
+  }
+
+  /**
+   * Leaves the feed out of a type that reaches it, for a post its readers may not see (hidden or waiting for review):
+   * the feed never names one. Only the feed may be left out.
+   */
+  public Publication notOnFeed() {
+    if (!type.audiences().contains(EventType.Audience.FEED)) throw new IllegalStateException(type + " does not reach FEED");
+    offFeed = true;
+    return this;
   }
 
   /** What the moderators get instead of the data: the audit-log entry of their action. */
@@ -93,7 +104,9 @@ public final class Publication {
           if (postId == null) throw new IllegalStateException(type + " needs its thread");
           out.add(append(Topics.post(postId), copy));
         }
-        case FEED -> out.add(append(Topics.FEED, copy));
+        case FEED -> {
+          if (!offFeed) out.add(append(Topics.FEED, copy));
+        }
         case MOD -> out.add(append(Topics.MOD, copy, type.keepsModeratorsCopy()));
         case AUTHOR -> {
           if (authorId == null) throw new IllegalStateException(type + " needs its author");

@@ -38,6 +38,9 @@ import java.util.Optional;
  */
 public final class Moderation {
 
+  /** Whether a post is left out of every list (hidden or waiting for review), as a column of an action's UPDATE. */
+  private static final String UNLISTED = "hidden_at IS NOT NULL OR pending_at IS NOT NULL AS unlisted";
+
   /** What a moderator can do to content, and what each does. */
   public enum Action {
     HIDE_POST(Target.POST, EventType.POST_HIDDEN, true, true, 0,
@@ -47,12 +50,13 @@ public final class Moderation {
     RESTORE_POST(Target.POST, EventType.POST_RESTORED, false, false, 0, "The post is not hidden.",
         "UPDATE posts SET hidden_at = NULL, hidden_reason = NULL WHERE id = $1 AND hidden_at IS NOT NULL "
             + "AND deleted_at IS NULL RETURNING id AS post_id, author_id, false AS deleted"),
+    /** Said on the feed too, unless the post is not listed (hidden or waiting for review): see {@link Moderation#UNLISTED}. */
     LOCK_POST(Target.POST, EventType.POST_LOCKED, false, false, 0, "The post is already locked.",
         "UPDATE posts SET locked_at = now() WHERE id = $1 AND locked_at IS NULL AND deleted_at IS NULL "
-            + "RETURNING id AS post_id, author_id, false AS deleted"),
+            + "RETURNING id AS post_id, author_id, false AS deleted, " + UNLISTED),
     UNLOCK_POST(Target.POST, EventType.POST_UNLOCKED, false, false, 0, "The post is not locked.",
         "UPDATE posts SET locked_at = NULL WHERE id = $1 AND locked_at IS NOT NULL AND deleted_at IS NULL "
-            + "RETURNING id AS post_id, author_id, false AS deleted"),
+            + "RETURNING id AS post_id, author_id, false AS deleted, " + UNLISTED),
     /** Publishes a pending post as if it had just been written: to the feed, and its mentions are notified. */
     APPROVE_POST(Target.POST, EventType.POST_APPROVED, false, false, 0, "The post is not waiting for review.",
         "UPDATE posts SET pending_at = NULL WHERE id = $1 AND pending_at IS NOT NULL AND deleted_at IS NULL "
@@ -225,8 +229,11 @@ public final class Moderation {
                 reason, changed.auditDetails(reportIds))
             .compose(entry -> threadCopy(conn, changed).compose(data -> arrival(conn, changed).compose(arrived -> {
               List<Publication> out = new ArrayList<>();
-              out.add(Publication.of(action.event, changed.authorId, data).onThread(changed.postId)
-                  .forModerators(entry.toJson()).forAuthor(changed.noteForAuthor()));
+              Publication event = Publication.of(action.event, changed.authorId, data).onThread(changed.postId)
+                  .forModerators(entry.toJson()).forAuthor(changed.noteForAuthor());
+              // The feed never names a post its readers may not see.
+              if (row.getColumnIndex("unlisted") >= 0 && row.getBoolean("unlisted")) event.notOnFeed();
+              out.add(event);
               out.addAll(arrived);
               count.ifPresent(out::add);
               return box.publish(out.toArray(Publication[]::new));

@@ -324,6 +324,24 @@ class ModerationTest extends ModerationCast {
 
   // ==== 3. hiding and restoring ====
 
+  /** A lock is said on the feed (whose items show it), except for a post the feed may not name: hidden or pending. */
+  @Test
+  void aLockIsSaidOnTheFeedOnlyForAPostTheFeedShows() throws Exception {
+    long listed = api.createPost(alice, "Listed");
+    long hidden = api.createPost(alice, "Hidden");
+    ok(api.post("/api/mod/posts/" + hidden + "/hide", mod, reason("spam")), "hide");
+    for (long post : new long[] {listed, hidden}) {
+      ok(api.post("/api/mod/posts/" + post + "/lock", mod, null), "lock");
+      ok(api.post("/api/mod/posts/" + post + "/unlock", mod, null), "unlock");
+    }
+    String onFeed = "SELECT string_agg(type, ',' ORDER BY seq) FROM events WHERE topic = 'parley.feed'"
+        + " AND type IN ('post.locked', 'post.unlocked') AND (data->>'id')::bigint = ";
+    assertEquals("post.locked,post.unlocked", text(onFeed + listed));
+    assertNull(text(onFeed + hidden), "the feed never names a hidden post");
+    assertEquals(2, TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.post." + hidden
+        + "' AND type IN ('post.locked', 'post.unlocked')"), "its thread's readers (author, moderators) are told");
+  }
+
   @Test
   void hiddenPostIs404ForReadersButVisibleToItsAuthorAndModeratorsAndLeavesTheFeed() throws Exception {
     long post = api.createPost(alice, "Hide me");
