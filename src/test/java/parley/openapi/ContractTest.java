@@ -357,7 +357,7 @@ class ContractTest {
     api.post("/api/mod/users/sam/ban", sam, new JsonObject().put("reason", "Me"));
     api.post("/api/posts", bob, new JsonObject().put("title", "Still here").put("body", "Am I?"));
     JsonObject bobsBan = api.get("/api/me", bob).json().getJsonObject("ban");
-    assertEquals(new JsonObject().put("until", "2999-12-31T00:00:00Z").put("reason", "Spam"), bobsBan, "told of the ban");
+    assertEquals(new JsonObject().put("until", "2999-12-31T00:00:00.000Z").put("reason", "Spam"), bobsBan, "told of the ban");
     api.get("/api/mod/users/bob", sam);
     api.get("/api/mod/users/nobody", sam);
     api.delete("/api/mod/users/bob/ban", sam);
