@@ -192,7 +192,10 @@ function followThreadButton(p) {
   const box = h('span', { class: 'follow-thread', hidden: true }, button, ' ', state);
   const show = (following) => {
     button.textContent = following ? 'Mute thread' : 'Follow thread';
-    state.textContent = following ? 'You are notified of new comments here.' : 'New comments here do not notify you.';
+    // A locked thread takes no comments for now: "you are notified of new comments" read as a promise (a page review).
+    state.textContent = p.locked
+      ? (following ? 'It is locked: you are notified of new comments if it reopens.' : 'It is locked: no new comments for now.')
+      : (following ? 'You are notified of new comments here.' : 'New comments here do not notify you.');
     box.hidden = false;
   };
   let following = false;

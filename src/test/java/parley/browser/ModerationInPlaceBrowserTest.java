@@ -222,6 +222,9 @@ class ModerationInPlaceBrowserTest {
     waitFor(readerPage, 5).withMessage("Reply buttons go at once").until(d -> replyButtons(d) == 0);
     assertFalse(readerPage.findElement(By.id("comment-form")).isDisplayed());
     assertTrue(readerPage.findElement(By.id("locked-note")).isDisplayed());
+    // Following a locked thread promises nothing it cannot keep.
+    waitFor(readerPage, 5).until(ExpectedConditions.textToBe(By.id("follow-thread-state"),
+        "It is locked: no new comments for now."));
 
     waitFor(modPage, 5).until(d -> d.findElement(By.cssSelector("#post-meta")).getText().contains("locked"));
     // The moderators' line comes a moment later and moves the menu down: wait for it before the next click.
@@ -230,6 +233,8 @@ class ModerationInPlaceBrowserTest {
     moderate(modPage, "#post-actions", "Unlock thread");
     waitFor(readerPage, 5).withMessage("and come back at once").until(d -> replyButtons(d) == 2);
     assertTrue(readerPage.findElement(By.id("comment-form")).isDisplayed());
+    waitFor(readerPage, 5).until(ExpectedConditions.textToBe(By.id("follow-thread-state"),
+        "New comments here do not notify you."));
   }
 
   /**
