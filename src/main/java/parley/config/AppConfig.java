@@ -1,17 +1,15 @@
 package parley.config;
 
 import io.vertx.core.json.JsonObject;
+import parley.http.Origins;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -221,35 +219,12 @@ public record AppConfig(
     if (sseHeartbeat.isNegative() || sseHeartbeat.isZero()) {
       throw new IllegalArgumentException(SSE_HEARTBEAT + " must be positive");
     }
-    publicUrl = publicUrl.map(AppConfig::origin);
+    // An origin written by hand: a trailing "/" or a default port is tidied away, a path refused (Parley serves from
+    // its root, so a path would be ignored by every link it makes).
+    publicUrl = publicUrl.map(url -> Origins.canonical(PUBLIC_URL, url, true));
     allowedOrigins = List.copyOf(allowedOrigins);
     trustedProxies = List.copyOf(trustedProxies);
     limits = Map.copyOf(limits);
-  }
-
-  /**
-   * A public URL checked and reduced to its origin, {@code scheme://host[:port]} in lower case: http or https, a host,
-   * no user info, query or fragment, and no path but "/" (Parley serves from its root; a path would be ignored by
-   * every link it makes, so it is refused rather than half-honoured).
-   */
-  static String origin(String raw) {
-    URI uri;
-    try {
-      uri = new URI(raw.strip());
-    } catch (URISyntaxException e) {
-      throw new IllegalArgumentException(PUBLIC_URL + " must be a URL such as https://forum.example.org, got '" + raw + "'");
-    }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null || uri.getHost().isEmpty()
-        || uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null
-        || !(uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/"))) {
-      throw new IllegalArgumentException(PUBLIC_URL + " must be http(s)://host[:port] with no path, query or user,"
-          + " such as https://forum.example.org, got '" + raw + "'");
-    }
-    // A browser's Origin leaves the scheme's default port out; so does this, so the two compare equal.
-    int port = uri.getPort();
-    boolean usual = port == -1 || port == 80 && scheme.equals("http") || port == 443 && scheme.equals("https");
-    return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (usual ? "" : ":" + port);
   }
 
   private static void positive(String key, Duration value) {

@@ -6,8 +6,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -52,7 +50,7 @@ public final class Cors implements Handler<RoutingContext> {
    */
   public Cors(List<String> origins) {
     Set<String> exact = new LinkedHashSet<>();
-    for (String origin : origins) exact.add(checked(origin));
+    for (String origin : origins) exact.add(Origins.canonical("PARLEY_ALLOWED_ORIGINS", origin, false));
     this.origins = Set.copyOf(exact);
     this.listed = CorsHandler.create()
         .addOrigins(List.copyOf(exact))
@@ -88,34 +86,5 @@ public final class Cors implements Handler<RoutingContext> {
   private static boolean isPreflight(RoutingContext ctx) {
     return ctx.request().method() == HttpMethod.OPTIONS
         && ctx.request().headers().contains(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD);
-  }
-
-  /**
-   * An origin as a browser serializes it, lower-cased. "null" (sent by sandboxed frames and local files, so any
-   * page can claim it) and "*" are refused, and so is anything with a path or a default port, which a browser
-   * never sends and so would never match.
-   */
-  static String checked(String origin) {
-    String problem = null;
-    try {
-      URI uri = new URI(origin);
-      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      if (!scheme.equals("http") && !scheme.equals("https")) {
-        problem = "must start with http:// or https://";
-      } else if (uri.getHost() == null || uri.getRawUserInfo() != null) {
-        problem = "must name a host";
-      } else if (!uri.getRawPath().isEmpty() || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-        problem = "must have no path, not even a trailing /";
-      } else if (uri.getPort() == (scheme.equals("http") ? 80 : 443)) {
-        problem = "must leave out the default port";
-      }
-    } catch (URISyntaxException e) {
-      problem = "is not a URL";
-    }
-    if (problem != null) {
-      throw new IllegalArgumentException("PARLEY_ALLOWED_ORIGINS: '" + origin + "' " + problem
-          + " (an origin is scheme://host or scheme://host:port)");
-    }
-    return origin.toLowerCase(Locale.ROOT);
   }
 }
