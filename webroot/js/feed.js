@@ -7,7 +7,7 @@ import { get, post } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, parseTags, listProblems } from './ui.js';
+import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, parseTags, listProblems, badgeMark } from './ui.js';
 
 const feed = document.getElementById('feed');
 const more = document.getElementById('more');
@@ -87,8 +87,8 @@ function tagList(tags) {
 }
 
 /** The "locked" marker after a post's comment count, shown while a moderator keeps its thread locked. */
-const lockedMark = () => h('span', { class: 'locked-mark' }, ' · ',
-  h('span', { class: 'badge', title: 'A moderator locked this thread: it takes no new comments.' }, 'locked'));
+const lockedMark = () => badgeMark('locked', { mark: 'locked-mark',
+  title: 'A moderator locked this thread: it takes no new comments.' });
 
 /** Shows or removes a listed post's locked marker. */
 function showLocked(li, locked) {

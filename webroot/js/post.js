@@ -8,7 +8,7 @@ import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems } from './ui.js';
+import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark } from './ui.js';
 import { moderateMenu, moderationLine } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
@@ -52,9 +52,6 @@ let threadSort = THREAD_SORTS.includes(localStorage.getItem(THREAD_SORT_KEY)) ? 
 
 // ---------- the post ----------
 
-/** " · " and a badge, which a narrow line moves to the next line together (a "·" ended the line, its badge alone below). */
-const badgeMark = (text, cls = '') => h('span', { class: 'nowrap' }, ' · ', h('span', { class: `badge ${cls}`.trim() }, text));
-
 function renderPost(p) {
   current = p;
   document.title = `${p.title} · Parley`;
@@ -63,7 +60,7 @@ function renderPost(p) {
   $('post-title').classList.remove('tombstone');
   $('post-meta').replaceChildren('by ', userLink(p.author?.username), ...authorBadges(p.author), ' · ', time(p.createdAt), ' ', exact(p.createdAt),
     ...editedMark('post', p), p.hidden ? badgeMark('hidden by a moderator') : '',
-    p.pending ? badgeMark('waiting for review', 'pending') : '', p.locked ? badgeMark('locked') : '');
+    p.pending ? badgeMark('waiting for review', { cls: 'pending' }) : '', p.locked ? badgeMark('locked') : '');
   renderPostFacts();
   const chips = tagList(p.tags);
   $('post-tags').replaceChildren(...(chips ? [chips] : []));
@@ -494,7 +491,7 @@ function content(c) {
   box.append(h('p', { class: 'meta' }, foldButton(c), userLink(c.author?.username),
     ...authorBadges(c.author, current?.author?.username), ...answers, ' · ', time(c.createdAt), ' ', exact(c.createdAt),
     ...editedMark('comment', c), c.hidden ? badgeMark('removed by a moderator') : '',
-    c.pending ? badgeMark('waiting for review', 'pending') : ''));
+    c.pending ? badgeMark('waiting for review', { cls: 'pending' }) : ''));
   // Its author is the one other than the moderators who sees it: said on the comment, not only when it was sent.
   if (c.pending && !isMod) {
     box.append(h('p', { class: 'pending-note' }, 'A moderator will review it; only you can see it until then.'));

@@ -158,6 +158,14 @@ function labelOf(input) {
   return label ? label.textContent.replace(/[:*]/g, '').trim() : input.name;
 }
 
+/**
+ * " · " and a badge, which a narrow line moves to the next line together (a "·" ended a line, its badge alone
+ * below); {@code cls} styles the badge, {@code mark} names the whole for a script to find it.
+ */
+export function badgeMark(text, { cls = '', mark = '', title } = {}) {
+  return h('span', { class: `nowrap ${mark}`.trim() }, ' · ', h('span', { class: `badge ${cls}`.trim(), title }, text));
+}
+
 /** "rust, show-hn #go" -> ["rust", "show-hn", "go"]: commas or spaces between, a leading # dropped, no repeats. */
 export function parseTags(text) {
   return [...new Set(text.split(/[\s,]+/).map((t) => t.replace(/^#/, '').toLowerCase()).filter(Boolean))];
