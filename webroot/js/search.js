@@ -19,22 +19,24 @@ let cursor = null;
 const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
 
 /**
- * A snippet as nodes. The server sends escaped text whose only markup is <mark>; it is taken apart here rather than
- * parsed as HTML, so nothing in it could ever become anything but text and marks.
+ * Marked text as nodes: a snippet or a post's titleHtml. The server sends escaped text whose only markup is <mark>;
+ * it is taken apart here rather than parsed as HTML, so nothing in it could ever become anything but text and marks.
  */
-function snippet(html) {
-  const p = h('p', { class: 'snippet' });
-  let marked = false;
+function marked(html) {
+  const nodes = [];
+  let open = false;
   for (const part of String(html ?? '').split(/(<mark>|<\/mark>)/)) {
-    if (part === '<mark>') marked = true;
-    else if (part === '</mark>') marked = false;
+    if (part === '<mark>') open = true;
+    else if (part === '</mark>') open = false;
     else if (part) {
       const text = part.replace(/&(?:amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]);
-      p.append(marked ? h('mark', {}, text) : text);
+      nodes.push(open ? h('mark', {}, text) : text);
     }
   }
-  return p;
+  return nodes;
 }
+
+const snippet = (html) => h('p', { class: 'snippet' }, marked(html));
 
 
 /** How much of a comment's thread title its result shows before it is cut at a word. */
@@ -42,7 +44,8 @@ const THREAD_TITLE_CHARS = 60;
 
 const RESULT = {
   posts: (p) => h('li', { class: 'card result', id: `result-post-${p.id}` },
-    h('h2', {}, h('a', { href: `/posts/${p.id}` }, p.title)),
+    // The title with the words found in it marked: a post found by its title alone shows why.
+    h('h2', {}, h('a', { href: `/posts/${p.id}` }, p.titleHtml ? marked(p.titleHtml) : p.title)),
     h('p', { class: 'meta' }, 'by ', userLink(p.author?.username), ' · ', time(p.createdAt), ' · ',
       h('span', { class: 'nowrap' }, plural(p.commentCount, 'comment')), ' · ',
       h('span', { class: 'nowrap' }, plural(p.score, 'point'))),

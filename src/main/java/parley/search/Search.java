@@ -81,7 +81,7 @@ public final class Search {
    */
   public static final String POSTS = """
       SELECT p.id, p.title, u.username, p.created_at, pa.comment_count, p.score, h.rank,
-             %s
+             %s, %s
         FROM (
           SELECT p.id, ts_rank_cd(p.search, %s) AS rank
             FROM posts p
@@ -90,8 +90,9 @@ public final class Search {
            ORDER BY rank DESC, p.id DESC
            LIMIT $5) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY), QUERY, QUERY,
-      Visibility.listed("p"), Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY),
+      Snippet.titleColumn("p.title", QUERY), QUERY, QUERY, Visibility.listed("p"),
+      Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
   /**
    * Comments, with the same parameters and the same narrow ranking as {@link #POSTS}, through comments_search. The
@@ -157,11 +158,11 @@ public final class Search {
   /** {@link #POSTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
   public static final String POSTS_NEWEST = """
       SELECT p.id, p.title, u.username, p.created_at, pa.comment_count, p.score, h.rank, h.low, h.high,
-             %s
+             %s, %s
         FROM (%s) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
        ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY),
-      newest("posts", "p", Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")));
+      Snippet.titleColumn("p.title", QUERY), newest("posts", "p", Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")));
 
   /** {@link #COMMENTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
   public static final String COMMENTS_NEWEST = """
@@ -195,14 +196,17 @@ public final class Search {
   /** A username cursor's key: a username, lowercased (usernames are unique ignoring case). */
   private static final Pattern USERNAME_KEY = Pattern.compile("[a-z0-9_-]{1,30}");
 
-  /** A post found: the list item without the body, with its snippet, and its cursor key. */
-  record PostHit(long id, String title, String author, OffsetDateTime createdAt, int commentCount, int score,
-      float rank, String snippet, String key) {
+  /**
+   * A post found: the list item without the body, with its snippet, its title with the words found in it marked
+   * (escaped HTML, as the snippet), and its cursor key.
+   */
+  record PostHit(long id, String title, String titleHtml, String author, OffsetDateTime createdAt, int commentCount,
+      int score, float rank, String snippet, String key) {
 
     JsonObject toJson() {
-      return new JsonObject().put("id", id).put("title", title).put("author", new JsonObject().put("username", author))
-          .put("createdAt", Iso.format(createdAt)).put("commentCount", commentCount).put("score", score)
-          .put("snippet", snippet);
+      return new JsonObject().put("id", id).put("title", title).put("titleHtml", titleHtml)
+          .put("author", new JsonObject().put("username", author)).put("createdAt", Iso.format(createdAt))
+          .put("commentCount", commentCount).put("score", score).put("snippet", snippet);
     }
   }
 
@@ -310,7 +314,8 @@ public final class Search {
   Future<Ranked<PostHit>> posts(SearchQuery query, Page page, long readerId) {
     RankedCursor cursor = RankedCursor.of(page);
     return bounded(conn -> ranked(conn, POSTS, POSTS_NEWEST, POSTS_PROBE, query, page, readerId, cursor,
-        (row, key) -> new PostHit(row.getLong("id"), row.getString("title"), row.getString("username"),
+        (row, key) -> new PostHit(row.getLong("id"), row.getString("title"),
+            Snippet.title(row.getString("title_marked"), row.getString("title")), row.getString("username"),
             row.getOffsetDateTime("created_at"), row.getInteger("comment_count"), row.getInteger("score"),
             row.getFloat("rank"), Snippet.html(row.getString("snippet"), row.getString("head"), row.getString("tail")), key)));
   }

@@ -63,6 +63,30 @@ final class Snippet {
         + plain(column) + ", " + EDGE + ") AS head, right(" + plain(column) + ", " + EDGE + ") AS tail";
   }
 
+  /**
+   * The column {@code title_marked}: a post's title (plain text, not HTML) with every word the tsquery matched
+   * marked, all of it kept (ts_headline's HighlightAll gives back the text as it was, marks added); for {@link #title}.
+   */
+  static String titleColumn(String column, String query) {
+    return "ts_headline('english', translate(" + column + ", chr(2) || chr(3), ''), " + query
+        + ", 'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', HighlightAll=true') AS title_marked";
+  }
+
+  /**
+   * A title marked by {@link #titleColumn} as HTML: every character escaped (a title is plain text: "&amp;" in it is
+   * those five characters), the marks as mark elements; {@code title} itself, escaped, where nothing was marked.
+   */
+  static String title(String marked, String title) {
+    String text = marked == null ? title.replace(String.valueOf(START), "").replace(String.valueOf(STOP), "") : marked;
+    StringBuilder out = new StringBuilder(text.length() + 32);
+    boolean open = false;
+    for (int i = 0; i < text.length(); i++) {
+      open = put(out, text.charAt(i), open);
+    }
+    if (open) out.append("</mark>");
+    return out.toString();
+  }
+
   /** SQL for the text of {@code column} without any tag (an inline one leaves nothing, any other a space). */
   private static String plain(String column) {
     return "regexp_replace(regexp_replace(" + column + ", '</?(" + INLINE + ")(\\s[^>]*)?>', '', 'gi'), '<[^>]*>', "
@@ -170,26 +194,35 @@ final class Snippet {
       }
       space = false;
       block = false;
-      switch (c) {
-        case START -> {
-          if (!open) out.append("<mark>");
-          open = true;
-        }
-        case STOP -> {
-          if (open) out.append("</mark>");
-          open = false;
-        }
-        case '&' -> out.append("&amp;");
-        case '<' -> out.append("&lt;");
-        case '>' -> out.append("&gt;");
-        case '"' -> out.append("&quot;");
-        case '\'' -> out.append("&#39;");
-        default -> out.append(c);
-      }
+      open = put(out, c, open);
       if (c != START && c != STOP) last = c;
     }
     if (open) out.append("</mark>");
     return out.toString();
+  }
+
+  /**
+   * {@code c} appended to {@code out}: a mark as a mark element's tag (never one inside another), any other character
+   * escaped; whether a mark is open after it.
+   */
+  private static boolean put(StringBuilder out, char c, boolean open) {
+    switch (c) {
+      case START -> {
+        if (!open) out.append("<mark>");
+        return true;
+      }
+      case STOP -> {
+        if (open) out.append("</mark>");
+        return false;
+      }
+      case '&' -> out.append("&amp;");
+      case '<' -> out.append("&lt;");
+      case '>' -> out.append("&gt;");
+      case '"' -> out.append("&quot;");
+      case '\'' -> out.append("&#39;");
+      default -> out.append(c);
+    }
+    return open;
   }
 
   /** The entities the Markdown renderer writes, read back (everything is escaped again on the way out). */

@@ -13,6 +13,7 @@ import parley.Api;
 import parley.Api.Session;
 import parley.TestParley;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -120,6 +121,21 @@ class SearchBrowserTest {
     assertTrue(snippet.getText().endsWith("then the needle"), snippet.getText());
     assertTrue(snippet.getText().contains("& 'quotes'"), snippet.getText());
     assertTrue(page.getTitle().startsWith("needle · Search"), "nothing ran: " + page.getTitle());
+  }
+
+  /** A page review: a post found by its title alone showed no mark. Its title's words found are marked, as text. */
+  @Test
+  void aPostFoundByItsTitleShowsTheWordsFoundInItMarked() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Which <b>stone</b> bridges survived?");
+    ChromeDriver page = browsers.open("reader");
+    page.get(base + "/search?q=stone+bri");
+    WebElement title = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#result-post-" + postId + " h2 a")));
+    assertEquals("Which <b>stone</b> bridges survived?", title.getText(), "markup in a title is text");
+    assertEquals(List.of("stone", "bridges"), title.findElements(By.tagName("mark")).stream()
+        .map(WebElement::getText).toList());
+    assertEquals(2L, js(page, "return arguments[0].querySelectorAll('*').length;", title), "only the marks");
   }
 
   @Test

@@ -148,7 +148,7 @@ class SearchNewestTest {
     Map<Long, Integer> gardens = new LinkedHashMap<>();
     for (int i = 0; i < 9; i++) {
       int n = 1 + (i * 5) % 4;
-      Response r = api.post("/api/posts", alice, new JsonObject().put("title", "Post " + i)
+      Response r = api.post("/api/posts", alice, new JsonObject().put("title", "Post " + i + " of the garden")
           .put("body", ("garden ").repeat(n) + "and more"));
       assertEquals(201, r.status(), r.toString());
       gardens.put(r.json().getLong("id"), n);
@@ -156,6 +156,11 @@ class SearchNewestTest {
     Response posts = search("garden", "&limit=50", null);
     assertEquals(newest(gardens, RANK_LIMIT), posts.ids());
     assertRankedAmongNewest(posts);
+    for (Object item : posts.items()) {
+      JsonObject post = (JsonObject) item;
+      assertEquals(post.getString("title").replace("garden", "<mark>garden</mark>"), post.getString("titleHtml"),
+          "the newest matches' titles are marked as every result's are");
+    }
     assertTrue(rankedNewestOnly(search("garden", "&limit=1", null)));
   }
 

@@ -117,6 +117,35 @@ class SearchTest {
     assertFalse(item.containsKey("body"), "a list item, not the whole post");
   }
 
+  /**
+   * A page review: a post found by its title alone showed no mark, so nothing said why it was found. The title comes
+   * marked too, whole and escaped: the words found (a prefix's whole word, a phrase's every word), markup as text.
+   */
+  @Test
+  void aPostsTitleComesWithTheWordsFoundInItMarked() throws Exception {
+    Session alice = api.register("alice");
+    long stone = post(alice, "Which stone bridges survived the 1850 flood?", "Looking for records of arches.");
+    JsonObject item = search("bridge", "").item(stone);
+    assertEquals("Which stone <mark>bridges</mark> survived the 1850 flood?", item.getString("titleHtml"));
+    assertFalse(item.getString("snippet").contains("<mark>"), "the body holds no such word: " + item.encode());
+    assertEquals("Which <mark>stone</mark> <mark>bridges</mark> survived the 1850 flood?",
+        search("\"stone bridge\"", "").item(stone).getString("titleHtml"));
+    assertEquals("Which stone bridges <mark>survived</mark> the 1850 flood?",
+        search("records surv", "").item(stone).getString("titleHtml"), "the last word as a prefix");
+    assertEquals("Which stone bridges survived the 1850 flood?", search("arches", "").item(stone).getString("titleHtml"),
+        "nothing found in the title: the title, unmarked");
+
+    String markup = "<b>Needle</b> & \"the\" <img src=x onerror=alert(1)> isn't &amp; <mark>x</mark>";
+    long tags = post(alice, markup, "Body.");
+    String html = search("needle", "").item(tags).getString("titleHtml");
+    assertEquals("&lt;b&gt;<mark>Needle</mark>&lt;/b&gt; &amp; &quot;the&quot; &lt;img src=x onerror=alert(1)&gt; "
+        + "isn&#39;t &amp;amp; &lt;mark&gt;x&lt;/mark&gt;", html, "all of the title, escaped, only the match marked");
+
+    TestParley.sql("UPDATE posts SET title = 'a ' || chr(2) || 'sneaky' || chr(3) || ' needle' WHERE id = " + tags);
+    assertEquals("a sneaky <mark>needle</mark>", search("needle", "").item(tags).getString("titleHtml"),
+        "mark characters stored in a title never become markup");
+  }
+
   @Test
   void aQuotedPhraseMatchesTheWordsInThatOrderOnly() {
     Session alice = api.register("alice");
