@@ -70,10 +70,12 @@ record SearchQuery(String text, Type type) {
    * The text as the post and comment searches take it ({@link Search#QUERY}): ending in "*" when its last word is
    * also to match the words it begins, that is when that word is plain (only letters and digits, at least
    * {@link #MIN_PREFIX}; a reader's own "*" after it is the same), not in a phrase (quotes before it are paired) and
-   * not an exclusion. Any other "*" at the end is left out, so the statement never takes it for that mark.
+   * not an exclusion. Any other "*" at the end is left out, so the statement never takes it for that mark: every
+   * "*" and space the text ends with, not only the last run of stars ("so* *", "-sourd* *" and a phrase's closing
+   * quote with "* *" after it were prefixes, a probe found).
    */
   String tsText() {
-    String bare = text.replaceAll("\\*+$", "").stripTrailing();
+    String bare = text.replaceAll("[\\s*]+$", "");
     if (bare.isEmpty()) return text.replace("*", "");
     int start = bare.lastIndexOf(' ') + 1;
     String last = bare.substring(start);

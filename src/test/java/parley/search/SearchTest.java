@@ -176,6 +176,11 @@ class SearchTest {
     assertEquals(List.of(sourdough), search("feed -sourd", "").ids(), "an exclusion leaves out the word alone");
     assertEquals(List.of(sourdough), search("feed - sourd", "").ids(), "a minus apart is an exclusion too");
     assertEquals(List.of(), search("feed -sourdough", "").ids());
+    // Stars and spaces after them are all left out before the last word is judged (a probe: "so* *" was a prefix).
+    assertEquals(List.of(), search("so* *", "").ids(), "two letters, however many stars");
+    assertEquals(List.of(sourdough), search("feed -sourd* *", "").ids(), "an exclusion, however many stars");
+    assertEquals(List.of(), search("\"sourdough sta\"* *", "").ids(), "a phrase, however many stars");
+    assertEquals(List.of(sourdough), search("sourd * **", "").ids(), "a plain word is still a prefix");
   }
 
   @Test
