@@ -2,7 +2,6 @@ package parley.account;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
@@ -14,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.config.AppConfig;
 import parley.db.EmbeddedDatabase;
+import parley.http.Fields;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -76,6 +76,8 @@ public final class Tokens {
   static Claims checkShape(String token, long now) {
     String[] parts = token.split("\\.", -1);
     if (parts.length != 3) throw new IllegalArgumentException("not three parts");
+    // Base64url without padding, as JWS writes it (RFC 7515, 2): a padded part is another string for the same token.
+    if (token.indexOf('=') >= 0) throw new IllegalArgumentException("padded");
     JsonObject header = decode(parts[0]);
     JsonObject claims = decode(parts[1]);
     if (!ALGORITHM.equals(header.getValue("alg"))) throw new IllegalArgumentException("alg");
@@ -99,8 +101,12 @@ public final class Tokens {
     return new Claims(Long.parseLong(sub), exp, (int) version);
   }
 
+  /**
+   * A part as a JSON object, read as strictly as a request body ({@link Fields#strict}): a name given twice (two
+   * "sub", two "alg") is refused, as RFC 7515 (4) asks, not read as whichever came last.
+   */
   private static JsonObject decode(String part) {
-    Object value = Json.decodeValue(new String(B64URL.decode(part), StandardCharsets.UTF_8));
+    Object value = Fields.strict(new String(B64URL.decode(part), StandardCharsets.UTF_8));
     if (!(value instanceof JsonObject object)) throw new IllegalArgumentException("not a JSON object");
     return object;
   }

@@ -70,14 +70,27 @@ public final class Fields {
     if (text.startsWith("\uFEFF")) text = text.substring(1);
     Object value;
     try {
-      value = JacksonCodec.fromParser(STRICT.createParser(text), Object.class);
-    } catch (DecodeException | java.io.IOException e) {
+      value = strict(text);
+    } catch (DecodeException e) {
       java.util.regex.Matcher twice = DUPLICATE.matcher(String.valueOf(e.getMessage()));
       if (twice.find()) throw Problem.badRequest("The request body names a field twice: " + shown(twice.group(1)) + ".");
       throw Problem.badRequest("The request body is not valid JSON.");
     }
     if (!(value instanceof JsonObject object)) throw Problem.badRequest("The request body must be a JSON object.");
     return object;
+  }
+
+  /**
+   * {@code text} read as RFC 8259 JSON and nothing looser, as a request body is (no name given twice in an object, no
+   * comments): a JSON object is a JsonObject, an array a JsonArray. Anything else throws DecodeException, whose message
+   * says "Duplicate field 'name'" for a name given twice.
+   */
+  public static Object strict(String text) {
+    try {
+      return JacksonCodec.fromParser(STRICT.createParser(text), Object.class);
+    } catch (java.io.IOException e) {
+      throw new DecodeException(String.valueOf(e.getMessage()), e);
+    }
   }
 
   /**

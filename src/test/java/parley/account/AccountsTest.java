@@ -198,6 +198,28 @@ class AccountsTest {
     assertEquals(401, api.raw("GET", "/api/me", "Bearer " + header + "." + claims + ".", null, null).status());
   }
 
+  /**
+   * A token's header and claims are read as strictly as a request body: a name given twice is refused (a probe: two
+   * "sub" were read as the last), and so is a padded part, another string for the same token.
+   */
+  @Test
+  void aTokenNamingAClaimTwiceOrPaddedIsRefused() {
+    Api.Session alice = api.register("alice");
+    Api.Session bob = api.register("bob");
+    String claims = TestTokens.claims(bob.id()).encode();
+    String twoSubs = "{\"sub\":\"" + alice.id() + "\"," + claims.substring(1);
+    assertEquals(401, api.raw("GET", "/api/me", "Bearer " + TestTokens.hs256(twoSubs), null, null).status(),
+        "two sub claims, the signature right");
+    String twoAlgs = TestTokens.sign("{\"alg\":\"none\",\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims,
+        TestParley.JWT_SECRET);
+    assertEquals(401, api.raw("GET", "/api/me", "Bearer " + twoAlgs, null, null).status(), "two alg");
+    String good = TestTokens.hs256(claims);
+    assertEquals(200, api.raw("GET", "/api/me", "Bearer " + good, null, null).status(), "control: the same, once");
+    // An HMAC-SHA256 is 32 bytes, 43 characters of base64url: one "=" pads it.
+    assertEquals(43, good.length() - good.lastIndexOf('.') - 1);
+    assertEquals(401, api.raw("GET", "/api/me", "Bearer " + good + "=", null, null).status(), "a padded signature");
+  }
+
   @Test
   void anExpiredTokenIsRefused() throws Exception {
     Api.Session alice = api.register("alice");
