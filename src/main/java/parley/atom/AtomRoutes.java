@@ -56,20 +56,32 @@ public final class AtomRoutes {
   }
 
   /**
-   * Scheme, host and port of the request, for a server with no {@code PARLEY_PUBLIC_URL}. Behind a proxy that
-   * terminates TLS this says http; a client may name any host, so the feed it gets names it too.
+   * Scheme, host and port of the request, for a server with no {@code PARLEY_PUBLIC_URL}: its scheme and its Host.
+   * Behind a proxy that terminates TLS this says http; a client may name any host, so the feed it gets names it too.
+   * Not Vert.x's absoluteURI, which for a target in absolute form ("GET http://a.example/feed.atom") gave
+   * "http://other.examplehttp/feed.atom" (a probe): such a target must name Host's own host and port, or it is a 400.
    */
   static String origin(RoutingContext ctx) {
+    String host = ctx.request().getHeader(HttpHeaders.HOST);
+    String target = ctx.request().uri();
     try {
-      URI uri = new URI(ctx.request().absoluteURI());
-      String scheme = uri.getScheme();
-      String host = uri.getHost();
-      if (("http".equals(scheme) || "https".equals(scheme)) && host != null && !host.isEmpty()) {
-        return scheme + "://" + host + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
+      if (host != null && !target.startsWith("/")) {
+        String named = new URI(target).getRawAuthority();
+        if (named == null || !named.equalsIgnoreCase(host)) host = null;
+      }
+      if (host != null) {
+        String scheme = ctx.request().scheme();
+        URI uri = new URI(scheme + "://" + host);
+        boolean bare = uri.getHost() != null && !uri.getHost().isEmpty() && uri.getRawUserInfo() == null
+            && uri.getRawPath().isEmpty() && uri.getRawQuery() == null && uri.getRawFragment() == null;
+        if (("http".equals(scheme) || "https".equals(scheme)) && bare) {
+          // An empty port ("Host: forum.example:") is the scheme's own (RFC 3986, 3.2.3).
+          return scheme + "://" + uri.getHost() + (uri.getPort() <= 0 ? "" : ":" + uri.getPort());
+        }
       }
     } catch (URISyntaxException | RuntimeException e) {
-      // no usable Host: the 400 below
+      // no usable host: the 400 below
     }
-    throw Problem.badRequest("The Host header does not name a host.");
+    throw Problem.badRequest("The request names no host, or its Host header and its target name different ones.");
   }
 }

@@ -22,13 +22,13 @@ import org.slf4j.LoggerFactory;
 import parley.config.AppConfig;
 import parley.config.Limit;
 import parley.events.Topics;
+import parley.http.Origins;
 import parley.http.Problem;
 import parley.http.ProblemHandler;
 import parley.http.ProblemType;
 import parley.http.RateLimiter;
 import parley.http.RequestGuards;
 
-import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -157,16 +157,21 @@ public final class BridgeRoutes {
     }
   }
 
+  /**
+   * Whether {@code origin}, exactly as a browser writes one (http or https, lower case, no user, path or default
+   * port), names the host and port of {@code host}. Anything else is no browser's, and not taken for Parley's own: a
+   * probe found a user ("http://user@localhost:8080"), a trailing "/", a port with a leading zero and another scheme
+   * were.
+   */
   static boolean sameOrigin(String origin, String host) {
     if (host == null) return false;
+    String canonical;
     try {
-      URI uri = new URI(origin);
-      if (uri.getHost() == null) return false;
-      String authority = uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
-      return authority.equalsIgnoreCase(host);
-    } catch (Exception e) {
+      canonical = Origins.canonical("Origin", origin, false);
+    } catch (IllegalArgumentException e) {
       return false;
     }
+    return canonical.equals(origin) && canonical.substring(canonical.indexOf("://") + 3).equalsIgnoreCase(host);
   }
 
   private void onBridgeEvent(BridgeEvent event) {

@@ -47,7 +47,7 @@ public final class SseRoutes {
     try {
       since = Live.since(raw);
     } catch (IllegalArgumentException e) {
-      throw Problem.invalid(lastEventId != null ? "Last-Event-ID" : "since", "must be a whole number of at least 0");
+      throw Problem.invalid(lastEventId != null ? "Last-Event-ID" : "since", "must be a whole number from 0 to " + Long.MAX_VALUE);
     }
     // Opening a stream costs database reads, like a bridge registration, and counts against the same limit.
     limits.takeHere(AppConfig.LIMIT_LIVE_REGISTERS_IP, "live:" + ClientIp.of(ctx, config.trustedProxies()));

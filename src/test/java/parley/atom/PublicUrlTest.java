@@ -44,6 +44,21 @@ class PublicUrlTest {
         + "Connection: close\r\n\r\n");
     assertEquals(200, reply.status(), reply.body());
     assertTrue(reply.body().contains("<id>http://other.example:8443/feed.atom</id>"), reply.body());
+    // An empty port is the scheme's own (a probe: the feed named "http://other.example:0/feed.atom").
+    RawHttp.Reply emptyPort = RawHttp.send(TestParley.server().running().port(), "GET /feed.atom HTTP/1.1\r\n"
+        + "Host: other.example:\r\nConnection: close\r\n\r\n");
+    assertEquals(200, emptyPort.status(), emptyPort.body());
+    assertTrue(emptyPort.body().contains("<id>http://other.example/feed.atom</id>"), emptyPort.body());
+    // An absolute target naming another host than Host: neither is the feed's, and the refusal says both.
+    RawHttp.Reply twoHosts = RawHttp.send(TestParley.server().running().port(), "GET http://evil.example/feed.atom "
+        + "HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n");
+    assertEquals(400, twoHosts.status(), twoHosts.toString());
+    assertTrue(twoHosts.body().contains("its Host header and its target name different ones"), twoHosts.body());
+    // The same host in both: the feed is its (Vert.x's absoluteURI gave "http://other.examplehttp/feed.atom").
+    RawHttp.Reply absolute = RawHttp.send(TestParley.server().running().port(), "GET http://other.example:8443/feed.atom "
+        + "HTTP/1.1\r\nHost: other.example:8443\r\nConnection: close\r\n\r\n");
+    assertEquals(200, absolute.status(), absolute.toString());
+    assertTrue(absolute.body().contains("<id>http://other.example:8443/feed.atom</id>"), absolute.body());
   }
 
   @Test

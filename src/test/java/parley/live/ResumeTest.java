@@ -252,6 +252,11 @@ class ResumeTest {
     for (String lenient : List.of("%2B1", "%201", "%D9%A1", "%EF%BC%90", "1.0", "99999999999999999999")) {
       assertEquals(400, api.get("/api/posts/" + post + "/events?since=" + lenient).status(), lenient);
     }
+    // A number too large is told so, not that it is no whole number (a probe found the old wording).
+    Api.Response huge = api.get("/api/posts/" + post + "/events?since=9223372036854775808");
+    assertEquals(400, huge.status());
+    assertEquals("must be a whole number from 0 to 9223372036854775807",
+        huge.json().getJsonArray("errors").getJsonObject(0).getString("message"), huge.toString());
     assertEquals(200, api.raw("HEAD", "/api/posts/" + post + "/events?since=0", null, null, null).status());
     assertEquals(404, api.get("/api/posts/999999/events").status());
     assertEquals("application/problem+json", api.get("/api/posts/999999/events").contentType());

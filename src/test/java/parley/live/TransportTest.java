@@ -60,6 +60,14 @@ class TransportTest {
     try (RawSocket listed = new RawSocket("Origin: http://allowed.example")) {
       assertEquals(101, listed.status(), "PARLEY_ALLOWED_ORIGINS is honoured");
     }
+    // Parley's own origin only as a browser writes it (a probe: these were taken for it); no browser sends them.
+    int port = RawSocket.port();
+    for (String loose : List.of("http://user@localhost:" + port, "http://localhost:" + port + "/",
+        "http://localhost:0" + port, "ftp://localhost:" + port, "http://localhost:" + port + "/x?y")) {
+      try (RawSocket odd = new RawSocket("Origin: " + loose)) {
+        assertEquals(403, odd.status(), loose);
+      }
+    }
     try (RawSocket noBrowser = new RawSocket()) {
       assertEquals(101, noBrowser.status(), "clients that are not browsers send no Origin");
     }
