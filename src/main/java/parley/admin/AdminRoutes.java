@@ -60,7 +60,7 @@ public final class AdminRoutes {
     fields.check();
     OffsetDateTime end = until;
     respond(ctx, admin.user(ctx.pathParam("username")).compose(target -> {
-      checkMayBan(actor, target);
+      Admin.checkMayBan(actor, target.id(), target.role());
       return admin.ban(target, actor, reason, end);
     }));
   }
@@ -68,7 +68,7 @@ public final class AdminRoutes {
   private void unban(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
     respond(ctx, admin.user(ctx.pathParam("username")).compose(target -> {
-      checkMayBan(actor, target);
+      Admin.checkMayBan(actor, target.id(), target.role());
       return admin.unban(target, actor, null);
     }));
   }
@@ -100,15 +100,6 @@ public final class AdminRoutes {
       return admin.issuePasswordReset(target, actor);
     }).onSuccess(link -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
         .end(link.encode())).onFailure(ctx::fail);
-  }
-
-  /** Moderators act on users; only admins act on moderators; nobody bans an admin or themselves. */
-  private static void checkMayBan(Principal actor, Admin.Target target) {
-    if (target.id() == actor.id()) throw Problem.badRequest("You cannot do that to yourself.");
-    if ("admin".equals(target.role())) throw Problem.forbidden("Admins cannot be banned.");
-    if ("moderator".equals(target.role()) && !actor.isAdmin()) {
-      throw Problem.forbidden("Only admins may ban moderators.");
-    }
   }
 
   private static void respond(RoutingContext ctx, Future<?> done) {

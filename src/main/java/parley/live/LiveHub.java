@@ -244,13 +244,34 @@ final class LiveHub {
     accountChanged(userId, current, blocks, blocksReadAt, Long.MAX_VALUE);
   }
 
-  /** As above, for a read of the account that started at {@code readAt} (see {@link #readStarted}). */
+  /**
+   * As above, for a read of the account that started at {@code readAt} (see {@link #readStarted}). A moderator who is
+   * one no more was admitted to threads as a moderator, hidden and pending ones included, which the hub cannot tell
+   * apart from the others: their sockets following a thread with their token are closed (4001), so each thread is
+   * admitted afresh as their readers' are, from where they were; nothing after the change reaches them unchecked. (A
+   * probe: a demoted moderator kept getting a hidden thread's restored comments, words and all, over a socket and
+   * over SSE.)
+   */
   void accountChanged(long userId, Principal current, Set<Long> blocks, long blocksReadAt, long readAt) {
-    for (Subscription sub : byUser.getOrDefault(userId, Set.of())) sub.reader.refresh(current);
+    List<Subscription> demoted = new ArrayList<>();
+    for (Subscription sub : byUser.getOrDefault(userId, Set.of())) {
+      Principal before = sub.reader.principal();
+      boolean stillModerator = current != null && current.isModerator();
+      if (before != null && before.isModerator() && !stillModerator && Topics.postOf(sub.feed.topic) != null) {
+        demoted.add(sub);
+      }
+      sub.reader.refresh(current);
+    }
     blocksChanged(userId, blocks, blocksReadAt);
     long now = System.currentTimeMillis() / 1000;
     for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
       if (!sub.reader.mayFollow(sub.feed.topic, now)) sub.revoke(now);
+    }
+    for (Subscription sub : demoted) {
+      if (sub.state == State.CLOSED) continue;
+      // Out of the hub first, so nothing held for the account's read is delivered to it on the way out.
+      unsubscribe(sub);
+      sub.sink.overflow();
     }
     if (releases(userId, readAt)) {
       for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) sub.release();

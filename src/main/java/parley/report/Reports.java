@@ -53,12 +53,20 @@ public final class Reports {
   }
 
   /** The target's author, if the reporter can see it (not deleted; hidden only to its author and moderators). */
+  /**
+   * The reported post, read FOR SHARE: a hide of it waits for the report (and then closes it with the others), or the
+   * report waits for the hide and sees it. Unlocked, a report read the post as its snapshot had it while a hide
+   * committed, and stayed open on hidden content (a probe, 2026-12-04: 5 of 8 comments hidden while reported).
+   */
   private static final String POST_TARGET = "SELECT author_id, " + Visibility.restricted("", "hidden")
-      + " FROM posts WHERE id = $1 AND " + Visibility.exists("");
+      + " FROM posts WHERE id = $1 AND " + Visibility.exists("") + " FOR SHARE";
 
-  private static final String COMMENT_TARGET = "SELECT c.author_id, NOT (" + Visibility.open("c") + " AND "
-      + Visibility.open("p") + ") AS hidden FROM comments c JOIN posts p ON p.id = c.post_id "
-      + "WHERE c.id = $1 AND " + Visibility.exists("c") + " AND " + Visibility.exists("p");
+  /** The reported comment: its post row first, then the comment, as every write to a thread takes them. */
+  private static final String COMMENT_TARGET = "WITH p AS MATERIALIZED (SELECT p.* FROM posts p "
+      + "WHERE p.id = (SELECT post_id FROM comments WHERE id = $1) FOR SHARE) "
+      + "SELECT c.author_id, NOT (" + Visibility.open("c") + " AND " + Visibility.open("p") + ") AS hidden "
+      + "FROM comments c JOIN p ON p.id = c.post_id WHERE c.id = $1 AND " + Visibility.exists("c") + " AND "
+      + Visibility.exists("p") + " FOR SHARE OF c";
 
   private static final String INSERT = "INSERT INTO reports (reporter_id, target_type, target_id, reason, details) "
       + "VALUES ($1, $2, $3, $4, $5) RETURNING id, status, created_at";

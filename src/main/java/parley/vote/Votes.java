@@ -42,13 +42,22 @@ public final class Votes {
       this.word = word;
     }
 
-    /** Locks the item and reads who wrote it, its thread, and whether it may take votes. */
+    /**
+     * Locks the item and reads who wrote it, its thread, and whether it may take votes. A comment's post row is
+     * locked first (FOR SHARE: votes on one thread's comments do not wait for each other), as every write to a
+     * thread takes it first ({@link parley.post.Threads}): a hide, restore or delete of the post then waits for the
+     * batch, and this statement and the votes' own see the same post. Unlocked, the post was read as this
+     * statement's snapshot had it and the votes' statements read it later: a hide committed between them made an
+     * allowed vote change nothing (a 500), and a restore made a refused one count (a probe, 2026-12-04).
+     */
     String lock() {
       return this == POST
           ? "SELECT p.author_id, p.id AS post_id, NOT (" + Visibility.open("p") + ") AS restricted FROM posts p "
               + "WHERE p.id = $1 AND " + Visibility.exists("p") + " FOR NO KEY UPDATE"
-          : "SELECT c.author_id, c.post_id, NOT (" + Visibility.open("c") + " AND " + Visibility.open("p")
-              + ") AS restricted FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = $1 AND "
+          : "WITH p AS MATERIALIZED (SELECT p.* FROM posts p WHERE p.id = (SELECT post_id FROM comments WHERE id = $1) "
+              + "FOR SHARE) "
+              + "SELECT c.author_id, c.post_id, NOT (" + Visibility.open("c") + " AND " + Visibility.open("p")
+              + ") AS restricted FROM comments c JOIN p ON p.id = c.post_id WHERE c.id = $1 AND "
               + Visibility.exists("c") + " AND " + Visibility.exists("p") + " FOR NO KEY UPDATE OF c";
     }
 

@@ -196,4 +196,60 @@ class AdminTest extends ModerationCast {
     ok(api.delete("/api/mod/users/alice/ban", mod), "unban");
     ok(api.put("/api/admin/users/alice/role", boss, new JsonObject().put("role", "admin")), "then promoted");
   }
+
+  // ==== 3. at once ====
+
+  /**
+   * A probe: two admins giving one account the same role at once both logged "from user to moderator", and a
+   * moderator's ban landed on a user promoted to moderator meanwhile; each had decided on a role read before its
+   * transaction. Made certain here by holding the account's row while the requests arrive and wait for it.
+   */
+  @Test
+  void changesToOneAccountAtOnceDecideOnItsStateWhenTheirTurnComes() throws Exception {
+    Session boss2 = api.registerWithRole("boss2", "admin");
+    List<Response> twice = whileTheRowIsHeld(alice.id(), null,
+        () -> api.put("/api/admin/users/alice/role", boss, new JsonObject().put("role", "moderator")),
+        () -> api.put("/api/admin/users/alice/role", boss2, new JsonObject().put("role", "moderator")));
+    twice.forEach(r -> ok(r, "the same role, twice at once"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.role_changed' AND target_id = "
+        + alice.id()), "one change, one entry");
+
+    // The ban was asked of a user; by its turn the account is a moderator, whom only admins ban.
+    List<Response> ban = whileTheRowIsHeld(bob.id(), "UPDATE users SET role = 'moderator' WHERE id = " + bob.id(),
+        () -> api.post("/api/mod/users/bob/ban", mod, reason("spam")));
+    assertProblem(ban.get(0), 403, "a moderator's ban of one made a moderator meanwhile");
+    assertEquals("Only admins may ban moderators.", ban.get(0).json().getString("detail"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM users WHERE banned_until IS NOT NULL AND id = " + bob.id()));
+  }
+
+  /**
+   * The requests, sent one after another while a transaction holds the account's row (each waiting for it before
+   * the next is sent), which then runs {@code change} (if any) and lets the row go. Their answers, in order.
+   */
+  @SafeVarargs
+  private List<Response> whileTheRowIsHeld(long userId, String change,
+      java.util.function.Supplier<Response>... requests) throws Exception {
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(requests.length);
+    try (java.sql.Connection c = TestParley.db().getConnection(); java.sql.Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("SELECT id FROM users WHERE id = " + userId + " FOR NO KEY UPDATE");
+      List<java.util.concurrent.Future<Response>> sent = new java.util.ArrayList<>();
+      for (int i = 0; i < requests.length; i++) {
+        sent.add(threads.submit(requests[i]::get));
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (TestParley.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            + "AND query LIKE '%users%'") < i + 1) {
+          if (System.nanoTime() > deadline) throw new AssertionError("request " + i + " never waited for the row");
+          Thread.onSpinWait();
+        }
+      }
+      if (change != null) s.execute(change);
+      c.commit();
+      List<Response> answers = new java.util.ArrayList<>();
+      for (java.util.concurrent.Future<Response> r : sent) answers.add(r.get(30, java.util.concurrent.TimeUnit.SECONDS));
+      return answers;
+    } finally {
+      threads.shutdownNow();
+    }
+  }
 }

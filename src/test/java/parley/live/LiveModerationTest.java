@@ -274,6 +274,45 @@ class LiveModerationTest {
     }
   }
 
+  /**
+   * A moderator follows a hidden thread as a moderator; demoted, they may not (a probe: a demoted moderator kept
+   * getting a hidden thread's restored comment, words and all, over a socket and over SSE). Their socket and stream
+   * on it are closed, and the thread does not admit them again while it is hidden.
+   */
+  @Test
+  void aDemotedModeratorFollowsAHiddenThreadNoMore() throws Exception {
+    Session admin = api.registerWithRole("boss", "admin");
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session other = api.registerWithRole("other", "moderator");
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "SECRET-TEXT", null);
+    assertEquals(204, api.post("/api/mod/comments/" + comment + "/hide", other, new JsonObject().put("reason", "rude"))
+        .status());
+    String thread = "parley.post." + post;
+    String sseUrl = api.baseUrl() + "/api/posts/" + post + "/events?since=" + seqOf(post);
+
+    try (LiveClient socket = follow(post, mod); SseClient sse = SseClient.open(sseUrl, "Bearer " + mod.token())) {
+      assertEquals(204, api.post("/api/mod/posts/" + post + "/hide", other, new JsonObject().put("reason", "off topic"))
+          .status());
+      assertEquals("post.hidden", socket.nextEvent(thread).getString("type"), "a moderator follows it hidden");
+      assertEquals("post.hidden", sse.next().getString("type"));
+
+      Response demote = api.put("/api/admin/users/mod/role", admin, new JsonObject().put("role", "user"));
+      assertEquals(204, demote.status(), demote.toString());
+      assertEquals(4001, socket.awaitClose(), "closed, to be admitted afresh");
+      sse.awaitEnd();
+      assertEquals(204, api.post("/api/mod/comments/" + comment + "/restore", other,
+          new JsonObject().put("reason", "fine after all")).status());
+
+      try (LiveClient again = LiveClient.connect()) {
+        again.register(thread, mod.token(), 0L);
+        assertEquals("err", again.next().getString("type"), "not admitted to the hidden thread again");
+      }
+      assertEquals(404, SseClient.status(api.baseUrl() + "/api/posts/" + post + "/events", "Bearer " + mod.token()));
+    }
+  }
+
   // ---- 5. reports reach every moderator ----
 
   @Test

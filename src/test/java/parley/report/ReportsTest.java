@@ -83,6 +83,39 @@ class ReportsTest extends ModerationCast {
         + comment));
   }
 
+  /**
+   * A report and a hide of its comment at once (a probe: reports filed while a moderator hid the comment stayed open
+   * on hidden content, though a hide closes its reports). Made certain here: the hide is made as Moderation makes it
+   * (the post row locked, the comment hidden, its open reports closed) and held uncommitted while the report
+   * arrives. The report waits for it, and then finds nothing its reporter may see.
+   */
+  @Test
+  void aReportThatWaitedForAHideOfItsCommentIs404AndLeavesNothingOpen() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "rude words", null);
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try (java.sql.Connection c = TestParley.db().getConnection(); java.sql.Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("SELECT id FROM posts WHERE id = " + post + " FOR NO KEY UPDATE");
+      s.execute("UPDATE comments SET hidden_at = now(), hidden_reason = 'rude' WHERE id = " + comment);
+      s.execute("UPDATE reports SET status = 'actioned', resolved_at = now() WHERE target_type = 'comment' "
+          + "AND target_id = " + comment + " AND status = 'open'");
+      java.util.concurrent.Future<Response> report = threads.submit(() -> api.post("/api/reports", bob,
+          report("comment", comment, "harassment")));
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      while (!report.isDone() && TestParley.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+          + "'Lock' AND query LIKE '%FROM comments c JOIN p %'") == 0) {
+        if (System.nanoTime() > deadline) throw new AssertionError("the report neither ended nor waited");
+        Thread.onSpinWait();
+      }
+      c.commit();
+      assertProblem(report.get(30, java.util.concurrent.TimeUnit.SECONDS), 404, "a report on a comment hidden first");
+    } finally {
+      threads.shutdownNow();
+    }
+    assertEquals(0, TestParley.count("SELECT count(*) FROM reports WHERE status = 'open' AND target_id = " + comment));
+  }
+
   @Test
   void reportingAnonymouslyIs401() throws Exception {
     long post = api.createPost(alice, "Topic");
