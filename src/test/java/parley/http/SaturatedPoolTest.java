@@ -62,6 +62,10 @@ class SaturatedPoolTest {
       assertEquals(503, busy.statusCode(), busy.body());
       assertEquals("application/problem+json", busy.headers().firstValue("Content-Type").orElse(""));
       assertNotNull(busy.headers().firstValue("Retry-After").orElse(null));
+      // Busy is not away: the node stays ready for its load balancer (the live pool answers its check).
+      HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, ready.statusCode(), "a node whose REST pool is saturated is still ready: " + ready.body());
       c.commit();
       HttpResponse<String> done = comment.get(30, TimeUnit.SECONDS);
       assertEquals(201, done.statusCode(), done.body());
