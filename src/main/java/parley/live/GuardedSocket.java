@@ -77,6 +77,14 @@ final class GuardedSocket extends SockJSSocketBase {
   private final FlushHold flushHold;
   /** Writes Parley's frames to a raw WebSocket's channel (null on other transports, or if it cannot be reached). */
   private final FrameWriter writer;
+  /**
+   * The socket's own network channel when it is a WebSocket's (the connection carries nothing else), for the hard
+   * close after {@link #CLOSE_GRACE}; null on SockJS's HTTP transports, whose connection may carry other requests.
+   */
+  private final Channel webSocketChannel;
+  /** The close handler as given to the transport, called at most once ({@link #closeSeen}), whoever calls it. */
+  private Handler<Void> onClose;
+  private boolean closeSeen;
   private boolean closed;
   /**
    * Whether this socket counts its own unsent characters. A SockJS session over its WebSocket transport (the
@@ -116,6 +124,42 @@ final class GuardedSocket extends SockJSSocketBase {
     this.countsUnsent = !(inner instanceof BridgeWebSocket);
     // A SockJS session frames its messages itself (a["..."]): only a raw WebSocket is written to directly.
     this.writer = channel == null || countsUnsent ? null : FrameWriter.install(channel);
+    this.webSocketChannel = channel != null && channel.pipeline().context(WebSocketFrameDecoder.class) != null
+        ? channel : null;
+  }
+
+  /**
+   * How long a WebSocket closed by the server has to finish its close handshake before its connection is cut. A
+   * reader closed as a slow consumer has a full queue, so the close frame waits behind it and the client never
+   * answers it; Vert.x's own close timeout then failed ("promise already done", a stack trace at WARN per socket) and
+   * left the connection open for as long as the client kept pinging, its subscriptions still in the hub (a probe,
+   * 2026-12-04: 200 readers closed with 4001 still held 200 connections 100 s later).
+   */
+  static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+
+  /**
+   * Cuts the WebSocket's connection if its close handshake has not ended it within {@link #CLOSE_GRACE}, and then
+   * tells the bridge it closed if Vert.x has not: a WebSocket whose close was under way when its connection went is
+   * never reported closed by Vert.x 5.0.7, so its subscriptions would stay in the hub.
+   */
+  private void cutAfterGrace() {
+    Channel channel = webSocketChannel;
+    if (channel == null) return;
+    channel.eventLoop().schedule(() -> {
+      if (channel.isActive()) {
+        // From the pipeline's head, past Vert.x's handler, which would wait for the full queue to drain first.
+        io.netty.channel.ChannelHandlerContext first = channel.pipeline().firstContext();
+        (first == null ? channel.close() : first.close()).addListener(done -> closedForGood());
+      } else {
+        closedForGood();
+      }
+    }, CLOSE_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** The close handler, once, if Vert.x has not called it. */
+  private void closedForGood() {
+    Handler<Void> handler = onClose;
+    if (handler != null) handler.handle(null);
   }
 
   /** The socket's network channel; null where it cannot be reached (nothing is then held or tuned). */
@@ -311,10 +355,14 @@ final class GuardedSocket extends SockJSSocketBase {
 
   @Override
   public SockJSSocket closeHandler(Handler<Void> closeHandler) {
-    inner.closeHandler(v -> {
+    Handler<Void> once = v -> {
+      if (closeSeen) return;
+      closeSeen = true;
       closed = true;
       if (closeHandler != null) closeHandler.handle(v);
-    });
+    };
+    onClose = once;
+    inner.closeHandler(once);
     return this;
   }
 
@@ -365,6 +413,7 @@ final class GuardedSocket extends SockJSSocketBase {
     closed = true;
     stopFrames();
     inner.close(statusCode, reason);
+    cutAfterGrace();
   }
 
   @Override

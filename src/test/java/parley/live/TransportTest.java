@@ -172,6 +172,51 @@ class TransportTest {
     }
   }
 
+  /**
+   * A reader that stops reading but goes on pinging, as a stuck tab's client does: closed as a slow consumer, its
+   * close frame waits behind the full queue and is never answered. Its connection is cut after the close grace (a
+   * probe, 2026-12-04: 200 such readers still held their connections and subscriptions 100 s later, Vert.x's own close
+   * timeout failing with a stack trace at WARN for each).
+   */
+  @Test
+  void aSlowConsumerThatKeepsPingingIsCutAfterTheCloseGrace() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Big thread, a reader that pings and never reads");
+    String topic = "parley.post." + post;
+    long seq = api.get("/api/posts/" + post).json().getLong("seq");
+    String big = "y".repeat(9_000);
+    double before = liveSockets();
+    try (RawSocket slow = new RawSocket(4096)) {
+      slow.sendText(new JsonObject().put("type", "register").put("address", topic)
+          .put("headers", new JsonObject().put("since", seq)).encode());
+      for (int i = 0; i < 400; i++) api.comment(alice, post, big, null);
+      // Never reading, pinging every 2 s (well within the frame limit), until the server holds no socket for it.
+      long deadline = System.nanoTime() + GuardedSocket.CLOSE_GRACE.plusSeconds(20).toNanos();
+      long nextPing = 0;
+      while (liveSockets() > before) {
+        long now = System.nanoTime();
+        if (now > deadline) {
+          throw new AssertionError("the slow consumer's connection is still open: sockets " + liveSockets()
+              + " against " + before);
+        }
+        if (now >= nextPing) {
+          try {
+            slow.sendText(new JsonObject().put("type", "ping").encode());
+          } catch (java.io.IOException cut) {
+            // the server has cut the connection: what is awaited
+          }
+          nextPing = now + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+        }
+        Thread.onSpinWait();
+      }
+    }
+  }
+
+  private static double liveSockets() throws Exception {
+    return TestParley.server().running().meters().find("parley_live_sockets").gauges().stream()
+        .mapToDouble(g -> g.value()).sum();
+  }
+
   @Test
   void aReaderOnTheOfficialClientsSockJsTransportThatStopsReadingIsClosedToo() throws Exception {
     Session alice = api.register("alice");
