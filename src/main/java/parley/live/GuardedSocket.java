@@ -85,6 +85,8 @@ final class GuardedSocket extends SockJSSocketBase {
   /** The close handler as given to the transport, called at most once ({@link #closeSeen}), whoever calls it. */
   private Handler<Void> onClose;
   private boolean closeSeen;
+  /** The cut waiting for {@link #CLOSE_GRACE}, cancelled once the socket has closed (it holds the socket till then). */
+  private io.netty.util.concurrent.ScheduledFuture<?> cut;
   private boolean closed;
   /**
    * Whether this socket counts its own unsent characters. A SockJS session over its WebSocket transport (the
@@ -145,7 +147,7 @@ final class GuardedSocket extends SockJSSocketBase {
   private void cutAfterGrace() {
     Channel channel = webSocketChannel;
     if (channel == null) return;
-    channel.eventLoop().schedule(() -> {
+    cut = channel.eventLoop().schedule(() -> {
       if (channel.isActive()) {
         // From the pipeline's head, past Vert.x's handler, which would wait for the full queue to drain first.
         io.netty.channel.ChannelHandlerContext first = channel.pipeline().firstContext();
@@ -359,6 +361,7 @@ final class GuardedSocket extends SockJSSocketBase {
       if (closeSeen) return;
       closeSeen = true;
       closed = true;
+      if (cut != null) cut.cancel(false);
       if (closeHandler != null) closeHandler.handle(v);
     };
     onClose = once;
