@@ -87,6 +87,8 @@ final class GuardedSocket extends SockJSSocketBase {
   private boolean closeSeen;
   /** The cut waiting for {@link #CLOSE_GRACE}, cancelled once the socket has closed (it holds the socket till then). */
   private io.netty.util.concurrent.ScheduledFuture<?> cut;
+  /** The context the socket was opened on, where its close handler runs (the cut's task runs outside any context). */
+  private final io.vertx.core.Context context;
   private boolean closed;
   /**
    * Whether this socket counts its own unsent characters. A SockJS session over its WebSocket transport (the
@@ -128,6 +130,7 @@ final class GuardedSocket extends SockJSSocketBase {
     this.writer = channel == null || countsUnsent ? null : FrameWriter.install(channel);
     this.webSocketChannel = channel != null && channel.pipeline().context(WebSocketFrameDecoder.class) != null
         ? channel : null;
+    this.context = vertx.getOrCreateContext();
   }
 
   /**
@@ -151,9 +154,10 @@ final class GuardedSocket extends SockJSSocketBase {
       if (channel.isActive()) {
         // From the pipeline's head, past Vert.x's handler, which would wait for the full queue to drain first.
         io.netty.channel.ChannelHandlerContext first = channel.pipeline().firstContext();
-        (first == null ? channel.close() : first.close()).addListener(done -> closedForGood());
+        (first == null ? channel.close() : first.close())
+            .addListener(done -> context.runOnContext(v -> closedForGood()));
       } else {
-        closedForGood();
+        context.runOnContext(v -> closedForGood());
       }
     }, CLOSE_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
   }
