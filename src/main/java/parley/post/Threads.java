@@ -51,6 +51,18 @@ public final class Threads {
   }
 
   /**
+   * For a statement that reads a comment and must see its thread as it stands (a vote, a report): a CTE {@code p}
+   * holding the post row of comment {@code commentParam}, locked FOR SHARE. Taken first, as every write to a thread
+   * takes the post row first: a hide, restore or delete of the post waits for the statement, or the statement waits
+   * for it and reads what it committed. Shared, so such statements on one thread's comments do not wait for each
+   * other. Follow it with the statement that joins {@code p} and locks the comment.
+   */
+  public static String sharedPostOfComment(String commentParam) {
+    return "WITH p AS MATERIALIZED (SELECT p.* FROM posts p WHERE p.id = (SELECT post_id FROM comments WHERE id = "
+        + commentParam + ") FOR SHARE) ";
+  }
+
+  /**
    * For the same statement: counts the comment in ({@code deltaParam}: 1 for a published comment, 0 for a pending
    * one) once {@code accepted} (a CTE) has a row, which it may have only after the post row was locked. The UPDATE
    * finds the latest count, as any UPDATE that finds its row changed. Returns comment_count.

@@ -18,6 +18,7 @@ import parley.http.Idempotency;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Problem;
+import parley.post.Threads;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,18 +53,17 @@ public final class Reports {
     }
   }
 
-  /** The target's author, if the reporter can see it (not deleted; hidden only to its author and moderators). */
   /**
-   * The reported post, read FOR SHARE: a hide of it waits for the report (and then closes it with the others), or the
+   * The target's author, if the reporter can see it (not deleted; hidden only to its author and moderators). The
+   * reported post is read FOR SHARE: a hide of it waits for the report (and then closes it with the others), or the
    * report waits for the hide and sees it. Unlocked, a report read the post as its snapshot had it while a hide
    * committed, and stayed open on hidden content (a probe, 2026-12-04: 5 of 8 comments hidden while reported).
    */
   private static final String POST_TARGET = "SELECT author_id, " + Visibility.restricted("", "hidden")
       + " FROM posts WHERE id = $1 AND " + Visibility.exists("") + " FOR SHARE";
 
-  /** The reported comment: its post row first, then the comment, as every write to a thread takes them. */
-  private static final String COMMENT_TARGET = "WITH p AS MATERIALIZED (SELECT p.* FROM posts p "
-      + "WHERE p.id = (SELECT post_id FROM comments WHERE id = $1) FOR SHARE) "
+  /** The reported comment: its post row first ({@link Threads#sharedPostOfComment}), then the comment. */
+  private static final String COMMENT_TARGET = Threads.sharedPostOfComment("$1")
       + "SELECT c.author_id, NOT (" + Visibility.open("c") + " AND " + Visibility.open("p") + ") AS hidden "
       + "FROM comments c JOIN p ON p.id = c.post_id WHERE c.id = $1 AND " + Visibility.exists("c") + " AND "
       + Visibility.exists("p") + " FOR SHARE OF c";

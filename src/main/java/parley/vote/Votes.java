@@ -11,6 +11,7 @@ import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
 import parley.access.Visibility;
 import parley.http.Problem;
+import parley.post.Threads;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -54,8 +55,7 @@ public final class Votes {
       return this == POST
           ? "SELECT p.author_id, p.id AS post_id, NOT (" + Visibility.open("p") + ") AS restricted FROM posts p "
               + "WHERE p.id = $1 AND " + Visibility.exists("p") + " FOR NO KEY UPDATE"
-          : "WITH p AS MATERIALIZED (SELECT p.* FROM posts p WHERE p.id = (SELECT post_id FROM comments WHERE id = $1) "
-              + "FOR SHARE) "
+          : Threads.sharedPostOfComment("$1")
               + "SELECT c.author_id, c.post_id, NOT (" + Visibility.open("c") + " AND " + Visibility.open("p")
               + ") AS restricted FROM comments c JOIN p ON p.id = c.post_id WHERE c.id = $1 AND "
               + Visibility.exists("c") + " AND " + Visibility.exists("p") + " FOR NO KEY UPDATE OF c";
