@@ -303,7 +303,7 @@ public final class BridgeRoutes {
           .onFailure(e -> {
             // The topic could not be followed (event bus or database trouble): close, so the client resumes.
             log.warn("Could not follow {}: {}", topic, e.toString());
-            sink.overflow();
+            sink.reconnect("could not follow");
           });
     });
   }

@@ -17,7 +17,10 @@ import java.util.Map;
  */
 final class BridgeSink implements Sink {
 
-  /** Close code for a reader that stopped reading: its client should reconnect and resume with since. */
+  /**
+   * Close code for a reader that stopped reading, or one that must be admitted afresh ({@link #reconnect}): its
+   * client should reconnect and resume with since.
+   */
   static final int SLOW_CONSUMER = 4001;
   /** Close code for a registration the server could not check just now: reconnect after a pause and resume. */
   static final int BUSY = 4003;
@@ -141,9 +144,14 @@ final class BridgeSink implements Sink {
 
   @Override
   public void overflow() {
+    reconnect("slow consumer");
+  }
+
+  @Override
+  public void reconnect(String why) {
     if (closed) return;
     closed = true;
-    socket.close(SLOW_CONSUMER, "slow consumer: reconnect and resume with since");
+    socket.close(SLOW_CONSUMER, why + ": reconnect and resume with since");
   }
 
   /** WebSocket's "going away": the server is shutting down. */

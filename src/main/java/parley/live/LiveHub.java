@@ -271,7 +271,7 @@ final class LiveHub {
       if (sub.state == State.CLOSED) continue;
       // Out of the hub first, so nothing held for the account's read is delivered to it on the way out.
       unsubscribe(sub);
-      sub.sink.overflow();
+      sub.sink.reconnect("access changed");
     }
     if (releases(userId, readAt)) {
       for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) sub.release();
@@ -285,7 +285,7 @@ final class LiveHub {
   void accountUnreadable(long userId, long readAt) {
     if (!releases(userId, readAt)) return;
     for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
-      if (sub.state == State.HELD) sub.sink.overflow();
+      if (sub.state == State.HELD) sub.sink.reconnect("access could not be checked");
     }
   }
 
@@ -483,7 +483,7 @@ final class LiveHub {
         // One broken reader must never cost the others their event.
         log.warn("Dropping a reader of {} after a delivery failure: {}", feed.topic, e.toString());
         unsubscribe(sub);
-        sub.sink.overflow();
+        sub.sink.reconnect("delivery failed");
       }
       return next < readers.size();
     }
@@ -542,7 +542,7 @@ final class LiveHub {
       if (state == State.CLOSED) return;
       if (ar.failed()) {
         log.warn("Replay of {} failed; closing the reader so it resumes: {}", feed.topic, ar.cause().toString());
-        sink.overflow();
+        sink.reconnect("replay failed");
         return;
       }
       EventLog.Page page = ar.result().page();

@@ -42,6 +42,15 @@ interface Sink {
   void overflow();
 
   /**
+   * Close the connection so its client reconnects and resumes with {@code since}, for a reason other than a slow
+   * reader ({@code why}: a few words, the start of the close reason where the transport carries one). Resuming is
+   * the same whatever the reason, so by default, as {@link #overflow}.
+   */
+  default void reconnect(String why) {
+    overflow();
+  }
+
+  /**
    * The node is shutting down: the client should reconnect (to another node, or to this one when it is back) and
    * resume with {@code since}, at once rather than after the shutdown's grace. By default, as {@link #overflow}.
    */

@@ -32,6 +32,7 @@ public final class LiveClient implements AutoCloseable {
   private final BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
   private final long pinger;
   volatile Short closeCode;
+  volatile String closeReason;
 
   /** Whether notification events on user topics are kept (most tests are about other events and skip them). */
   private volatile boolean notifications;
@@ -40,7 +41,10 @@ public final class LiveClient implements AutoCloseable {
     this.ws = ws;
     ws.textMessageHandler(text -> arrived(new JsonObject(text)));
     ws.binaryMessageHandler(bytes -> arrived(new JsonObject(bytes.toString())));
-    ws.closeHandler(v -> closeCode = ws.closeStatusCode());
+    ws.closeHandler(v -> {
+      closeReason = ws.closeReason();
+      closeCode = ws.closeStatusCode();
+    });
     pinger = VERTX.setPeriodic(5000, id -> ws.writeTextMessage("{\"type\":\"ping\"}"));
   }
 
@@ -139,6 +143,11 @@ public final class LiveClient implements AutoCloseable {
     }
     assertNotNull(closeCode, "the server did not close the socket");
     return closeCode;
+  }
+
+  /** The reason the server gave with its close frame, once {@link #awaitClose} has returned. */
+  public String closeReason() {
+    return closeReason;
   }
 
   public int queued() {

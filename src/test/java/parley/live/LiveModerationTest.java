@@ -301,6 +301,7 @@ class LiveModerationTest {
       Response demote = api.put("/api/admin/users/mod/role", admin, new JsonObject().put("role", "user"));
       assertEquals(204, demote.status(), demote.toString());
       assertEquals(4001, socket.awaitClose(), "closed, to be admitted afresh");
+      assertEquals("access changed: reconnect and resume with since", socket.closeReason(), "and told why");
       sse.awaitEnd();
       assertEquals(204, api.post("/api/mod/comments/" + comment + "/restore", other,
           new JsonObject().put("reason", "fine after all")).status());
