@@ -38,6 +38,9 @@ public final class LiveMeters {
         .description("Open event-bus bridge sockets").register(registry);
     Gauge.builder("parley_live_sse_streams", streams, AtomicLong::get)
         .description("Open server-sent event streams").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("parley_live_close_timeout_races", CloseTimeoutRace.class,
+            c -> CloseTimeoutRace.seen())
+        .description("Vert.x's known harmless WebSocket close-timeout race, seen in this process").register(registry);
     for (String kind : Topics.KINDS) {
       AtomicLong subscriptions = new AtomicLong();
       Gauge.builder("parley_live_subscriptions", subscriptions, AtomicLong::get).tag("kind", kind)
