@@ -3,11 +3,11 @@
  * tag's; new ones waiting behind a button, comment counts and scores updating live. The order is in the address
  * (?sort=top&period=week, ?tag=rust) and remembered in this browser for the next visit.
  */
-import { get, post } from './api.js';
+import { get, post, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, parseTags, listProblems, badgeMark } from './ui.js';
+import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, parseTags, listProblems, badgeMark, retrying } from './ui.js';
 
 const feed = document.getElementById('feed');
 const more = document.getElementById('more');
@@ -364,11 +364,15 @@ function composer() {
     clearProblem(form);
     const sources = form.elements.sources.value.split('\n').map((s) => s.trim()).filter(Boolean);
     const tags = parseTags(form.elements.tags.value);
+    // One key per text being sent: a double click, or a retry after no answer, creates one post, not two.
+    const key = form.dataset.key || (form.dataset.key = newKey());
     try {
       const created = await post('/api/posts', { title: form.elements.title.value,
-        description: form.elements.description.value, body: form.elements.body.value, sources, tags });
+        description: form.elements.description.value, body: form.elements.body.value, sources, tags },
+        { idempotencyKey: key, onRetry: () => retrying(form) });
       location.assign(`/posts/${created.id}`);
     } catch (error) {
+      if (error.status !== 0) delete form.dataset.key; // a refused text may be changed and sent anew
       showProblem(form, listProblems(error, ['tags', tags], ['sources', sources]));
     }
   });

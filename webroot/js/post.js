@@ -8,7 +8,7 @@ import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark } from './ui.js';
+import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying } from './ui.js';
 import { moderateMenu, moderationLine } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
@@ -862,11 +862,6 @@ function quoteReply(c, selected) {
   box.value = box.value.trim() ? `${box.value.replace(/\s*$/, '')}\n\n${quoted}` : quoted;
   box.focus();
   box.setSelectionRange(box.value.length, box.value.length);
-}
-
-function retrying(form) {
-  const general = form.querySelector('.form-error');
-  if (general) general.textContent = "Can't reach Parley. Your text is kept; retrying…";
 }
 
 function editForm(c) {

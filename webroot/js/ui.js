@@ -432,6 +432,12 @@ export function announce(text) {
 
 const STATES = { open: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Offline' };
 
+/** While a keyed create is sent again after no answer: says so in the form, whose text stays. */
+export function retrying(form) {
+  const general = form.querySelector('.form-error');
+  if (general) general.textContent = "Can't reach Parley. Your text is kept; retrying…";
+}
+
 /** An onStatus handler for Live that shows the connection state in a status element. */
 export function liveStatus(el) {
   return (state) => {

@@ -137,6 +137,25 @@ class BrowserTest {
   }
 
   @Test
+  void aDoubleClickOnPostCreatesOnePost() {
+    Session writer = api.register("writer");
+    WebDriver browser = browsers.open("writer");
+    signIn(browser, base, writer);
+    browser.get(base + "/");
+    browser.findElement(By.cssSelector("details#new-post summary")).click();
+    waitFor(browser, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("post-title")));
+    browser.findElement(By.id("post-title")).sendKeys("Sent once, clicked twice");
+    browser.findElement(By.id("post-body")).sendKeys("A double click is one post.");
+    // Real mouse events: two submits before the first answer comes (a probe: two posts, before the form sent a key).
+    new org.openqa.selenium.interactions.Actions(browser)
+        .doubleClick(browser.findElement(By.cssSelector("#post-form button[type=submit]"))).perform();
+    waitFor(browser, 10).until(ExpectedConditions.urlMatches("/posts/\\d+$"));
+    waitFor(browser, 10).until(ExpectedConditions.textToBe(By.id("post-title"), "Sent once, clicked twice"));
+    JsonArray posts = api.get("/api/users/" + writer.username() + "/posts").json().getJsonArray("items");
+    assertEquals(1, posts.size(), "one post: " + posts.encode());
+  }
+
+  @Test
   void aCommentPostedInOneBrowserAppearsInAnotherWithinTwoSeconds() {
     Session alice = api.register("alice");
     Session bob = api.register("bob");
