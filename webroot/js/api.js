@@ -25,6 +25,9 @@ export class ApiError extends Error {
   }
 }
 
+/** What a reader sees when a write is refused because their session ended while the page was open. */
+export const SESSION_ENDED = 'Your session has ended: sign in again to send this. Your text is kept.';
+
 /** What a reader sees when the server cannot be reached at all. */
 export const UNREACHABLE = "Can't reach Parley. Your text is kept; try again in a moment.";
 
@@ -53,14 +56,21 @@ export async function api(method, path, body, options = {}) {
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }
   }
-  if (response.status === 401 && token) {
-    // The token was refused (revoked key, account gone): sign out locally, and read public data anonymously.
-    session.clear();
+  // A sign-in's own 401 (a wrong password) says nothing of the session the page has.
+  const signIn = path.startsWith('/api/auth/');
+  if (response.status === 401 && token && !signIn) {
+    // The token was refused (revoked key, account gone): the session is over; public data is read anonymously.
+    session.ended('refused');
     if (method === 'GET') return api(method, path, body);
   }
   if (!response.ok) {
     let problem = null;
     try { problem = await response.json(); } catch { /* not JSON */ }
+    if (response.status === 401 && method !== 'GET' && !signIn && (token || session.endedBecause())) {
+      // A write refused because the page's session ended (the page says so at its top, with a link): in words for
+      // the reader, not the API's own ("Sign in first: send Authorization: Bearer <token>.").
+      problem = { ...problem, detail: SESSION_ENDED };
+    }
     throw new ApiError(response.status, problem);
   }
   return response.status === 204 ? null : response.json();

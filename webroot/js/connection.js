@@ -16,6 +16,8 @@ export function connection() {
       minDelay: 250,
       maxDelay: 2000,
       onStatus: (status) => listeners.forEach((listener) => listener(status)),
+      // The server ended a topic for the token's sake (expired, revoked): the session is over, for the whole tab.
+      onTokenEnded: (why) => session.ended(why === 'token_expired' ? 'expired' : 'refused'),
     });
     addEventListener('online', () => live.reconnectNow());
     document.addEventListener('visibilitychange', () => {

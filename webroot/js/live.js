@@ -28,6 +28,8 @@ export const SLOW_CONSUMER = 4001;
 const ORDERED = /^parley\.(post|user)\.\d+$/;
 const RESTRICTED = /^parley\.(mod|user\.\d+)$/;
 const FATAL = new Set(['token_expired', 'token_revoked', 'access_revoked']);
+/** The token, not the reader, lost its rights: a public topic goes on without it. */
+const TOKEN_ENDED = new Set(['token_expired', 'token_revoked']);
 const noop = () => {};
 
 /**
@@ -45,6 +47,9 @@ export class Live {
    *   registration
    * @param {(status: Status) => void} [options.onStatus] connection state changes
    * @param {(frame: ErrorFrame) => void} [options.onError] every error frame, including ones no subscription owns
+   * @param {(why: string) => void} [options.onTokenEnded] the server ended a subscription because its token expired
+   *   or was revoked ('token_expired' | 'token_revoked'): the session is over. Public topics followed with it go on
+   *   without a token, from where they were; restricted ones stop (their onError)
    * @param {typeof WebSocket} [options.WebSocketImpl] WebSocket constructor (default globalThis.WebSocket)
    * @param {number} [options.pingInterval=10000] ms between pings (the server drops sockets silent for 30 s)
    * @param {number} [options.minDelay=500] first reconnect delay in ms, doubled per failed attempt
@@ -79,7 +84,8 @@ export class Live {
    *   without it the topic is followed from now, and until its first event a drop can lose events
    * @param {(e: Envelope) => void} [handlers.onEvent] each event, in order, once
    * @param {(e: Envelope) => void} [handlers.onResync] refetch over REST; the stream goes on after e.seq
-   * @param {(f: ErrorFrame) => void} [handlers.onError] the subscription was refused or cut and is stopped
+   * @param {(f: ErrorFrame & {last: (number|null)}) => void} [handlers.onError] the subscription was refused or
+   *   cut and is stopped; f.last is the last seq it delivered, to follow it again from there later
    * @returns {() => void} unsubscribe
    */
   subscribe(topic, { since, onEvent = noop, onResync = noop, onError = noop } = {}) {
@@ -179,7 +185,7 @@ export class Live {
   register(sub) {
     const headers = {};
     // Signed-in readers always identify themselves: the server filters what each reader may see (blocks) by it.
-    if (this.token) headers.token = this.token;
+    if (this.token && !sub.anonymous) headers.token = this.token;
     // Ordered topics resume after the last delivered seq; feed/mod send one only to get a resync after a gap.
     const since = sub.ordered ? sub.last : (sub.registered ? (sub.last ?? 0) : sub.since);
     if (since != null) headers.since = since;
@@ -219,10 +225,18 @@ export class Live {
       const now = Date.now();
       this.pending = this.pending.filter(([, at]) => now - at < this.opts.settleMs);
       const owner = sub ?? (frame.address == null ? this.unaddressed(frame.body) : null);
+      if (TOKEN_ENDED.has(frame.body)) this.opts.onTokenEnded?.(frame.body);
+      if (owner && TOKEN_ENDED.has(frame.body) && !owner.restricted && frame.address != null) {
+        // Anyone may follow it: again at once, without the token, from the last event delivered.
+        this.send({ type: 'unregister', address: owner.topic });
+        owner.anonymous = true;
+        this.register(owner);
+        return;
+      }
       if (owner && (FATAL.has(frame.body) || frame.address == null)) {
         this.forget(owner);
         if (frame.address != null) this.send({ type: 'unregister', address: owner.topic }); // frees the bridge slot
-        owner.onError(frame);
+        owner.onError({ ...frame, last: owner.last });
       }
       return;
     }

@@ -9,7 +9,7 @@
 import { get, post, del } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
-import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, showProblem, clearProblem,
+import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, notLive, liveAgain, showProblem, clearProblem,
   reasonGiven,
   plural } from './ui.js';
 import { REASONS, reasonLabel } from './modtools.js';
@@ -823,8 +823,23 @@ async function start() {
   $('filter-form').addEventListener('submit', addFilter);
   setUpUserCard();
   onStatus(liveStatus($('live-status')));
-  connection().subscribe('parley.mod', { since: 0, onEvent,
-    onResync: () => refreshAll().catch(loadFailed) });
+  followModeration(0);
+  // Signed in again (in another tab, from the line the ended session put at the top): live again, from a fresh read.
+  document.addEventListener('parley:session', (event) => {
+    if (event.detail === 'started' && session.isModerator() && $('live-status').dataset.stopped) followModeration(1);
+  });
+}
+
+/**
+ * Follows parley.mod. The server ends it when the moderator's session ends or their role goes (the header's line
+ * says which): the status then says so rather than "Live" over a dashboard that hears nothing. Given a since, the
+ * topic answers with a resync, which reads the dashboard afresh.
+ */
+function followModeration(since) {
+  connection().subscribe('parley.mod', { since, onEvent,
+    onResync: () => refreshAll().catch(loadFailed),
+    onError: () => notLive($('live-status')) });
+  liveAgain($('live-status'));
 }
 
 start();

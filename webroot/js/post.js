@@ -8,7 +8,7 @@ import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying } from './ui.js';
+import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying, notLive, liveAgain } from './ui.js';
 import { moderateMenu, moderationLine } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
@@ -371,7 +371,7 @@ async function vote(control, kind, id) {
 
 /** Whether the signed-in reader may comment here: a thread that is not locked, hidden or waiting for review. */
 function takesComments() {
-  return !!me && !!current && !current.locked && !current.hidden && !current.pending;
+  return !!me && !!current && !gone && !current.locked && !current.hidden && !current.pending;
 }
 
 function setLocked(locked) {
@@ -405,7 +405,11 @@ $('jump-to-form').addEventListener('click', (event) => {
  * stayed on screen under a small line, a page review), in the tombstone's words a reload would not even show; the
  * thread's comments stay, as a deleted comment's replies do, and the line says what happened.
  */
+/** Whether the post was taken from this page (deleted, hidden from this reader), until it is restored. */
+let gone = false;
+
 function postGone(text, tombstone) {
+  gone = true;
   document.title = `${tombstone} · Parley`;
   $('post-title').textContent = tombstone;
   $('post-title').classList.add('tombstone');
@@ -415,6 +419,9 @@ function postGone(text, tombstone) {
   $('post-sources-line').hidden = true;
   notice(text);
   $('comment-form').hidden = true;
+  // Every comment's Reply and Quote go with the post, and any reply being written is told why it cannot be sent.
+  comments.forEach(({ data }) => update(data));
+  document.querySelectorAll('#comments .reply-form .form-error').forEach((line) => { line.textContent = text; });
   showJump();
 }
 
@@ -1050,7 +1057,11 @@ function onEvent(e) {
       }
       break;
     case 'post.restored':
-      if (!d.removed) {
+      liveAgain($('live-status'));
+      if (gone) {
+        gone = false;
+        backFromGone();
+      } else if (!d.removed) {
         renderPost(d);
         comments.forEach(({ data }) => update(data));
       }
@@ -1097,6 +1108,32 @@ function showBlocked() {
 }
 
 /** After a resync or a block: fetch everything again and bring the page up to date in place. */
+let refollowDelay = 15000;
+/**
+ * Follows the thread live from {@code since}. The server stops a reader's topic when the thread is hidden from them
+ * (or the reader is banned): the status then says so, and the thread is asked for again now and then (15 s,
+ * doubling to 5 minutes), from the last event the page had, so a restore brings the page back, comments and all.
+ * Before, a hide undone a minute later left every reader's open page on "[removed by a moderator]", saying "Live"
+ * (a page probe).
+ */
+function followThread(since) {
+  connection().subscribe(`parley.post.${postId}`, { since, onEvent, onResync: () => reload(),
+    onError: (frame) => {
+      notLive($('live-status'));
+      setTimeout(() => followThread(frame.last ?? since), refollowDelay);
+      refollowDelay = Math.min(refollowDelay * 2, 300000);
+    } });
+}
+
+/** The post is readable again after it was gone from this page (restored): drawn afresh. */
+async function backFromGone() {
+  $('post-title').classList.remove('tombstone');
+  notice('');
+  refollowDelay = 15000;
+  await reload();
+  flash('A moderator restored this post.');
+}
+
 async function reload() {
   try {
     const p = await get(`/api/posts/${postId}`);
@@ -1177,7 +1214,7 @@ async function start() {
   targetFromHash();
   addEventListener('hashchange', targetFromHash);
   onStatus(liveStatus($('live-status')));
-  connection().subscribe(`parley.post.${postId}`, { since, onEvent, onResync: () => reload() });
+  followThread(since);
   // parley.mod answers any since with a resync: the moderation, just read, is read again only after a reconnect.
   let modResyncs = 0;
   if (isMod) {

@@ -28,19 +28,87 @@ export function clear() {
 export function token() {
   const t = current()?.token ?? null;
   if (t && expired(t)) {
-    clear();
+    ended('expired');
     return null;
   }
   return t;
 }
 
-function expired(jwt) {
-  try {
-    const claims = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-    return typeof claims.exp === 'number' && claims.exp * 1000 <= Date.now();
-  } catch {
-    return false;
+/**
+ * The session this page was opened with, until it ends. A page drawn for a signed-in member that went on looking
+ * signed in after its token expired or was revoked stopped its live updates silently and answered a comment with the
+ * API's "Sign in first: send Authorization…" (a page probe): so the end is noticed, and told, wherever it is met.
+ */
+let held = current()?.token ?? null;
+const endListeners = new Set();
+let expiryTimer;
+let endedWhy = null;
+
+/** Why the page's session ended ('expired', 'refused', 'signed-out', 'changed'), or null while it has not. */
+export function endedBecause() {
+  return held ? null : endedWhy;
+}
+
+/**
+ * Calls listener(why) once the page's session ends: 'expired' (its token's time ran out), 'refused' (the server
+ * refused the token: signed out everywhere, a password change, the account gone), 'signed-out' (in another tab), or
+ * 'changed' (another tab signed in as someone else); and listener('started') when another tab signs in after that.
+ */
+export function onEnded(listener) {
+  endListeners.add(listener);
+  watchExpiry();
+}
+
+/** The page's session is over (see onEnded): forgets it here and in every tab, and tells the page once. */
+export function ended(why) {
+  if (!held) return;
+  held = null;
+  endedWhy = why;
+  clearTimeout(expiryTimer);
+  if (current()) clear();
+  // After the caller is done: a listener redraws the page, which may ask for the token again.
+  queueMicrotask(() => endListeners.forEach((listener) => listener(why)));
+}
+
+/** Looks at the token again when it is due to expire, so a page left open says so then, not at the next click. */
+function watchExpiry() {
+  clearTimeout(expiryTimer);
+  const exp = held ? claims(held)?.exp : undefined;
+  if (typeof exp !== 'number') return;
+  // setTimeout takes at most about 24 days.
+  expiryTimer = setTimeout(() => token(), Math.min(Math.max(exp * 1000 - Date.now(), 0) + 500, 2 ** 31 - 1));
+}
+
+// Another tab signing out, or in (the session is shared through localStorage).
+addEventListener('storage', (event) => {
+  if (event.key !== KEY && event.key !== null) return;
+  const now = current()?.token ?? null;
+  if (now === held) return;
+  if (held) {
+    const why = now ? 'changed' : 'signed-out';
+    held = null;
+    endedWhy = why;
+    clearTimeout(expiryTimer);
+    endListeners.forEach((listener) => listener(why));
   }
+  if (now && !held) {
+    held = now;
+    watchExpiry();
+    endListeners.forEach((listener) => listener('started'));
+  }
+});
+
+function claims(jwt) {
+  try {
+    return JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+  } catch {
+    return null;
+  }
+}
+
+function expired(jwt) {
+  const exp = claims(jwt)?.exp;
+  return typeof exp === 'number' && exp * 1000 <= Date.now();
 }
 
 export function isModerator() {

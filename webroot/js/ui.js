@@ -247,6 +247,8 @@ export function renderHeader() {
   if (!nav) return;
   searchBox(nav);
   nav.replaceChildren();
+  watchSession();
+  stopBadge();
   const s = session.token() ? session.current() : null;
   if (s) {
     const count = h('span', { class: 'count', id: 'inbox-count', hidden: true });
@@ -268,6 +270,52 @@ export function renderHeader() {
     nav.append(h('a', { href: signInHref(), id: 'sign-in' }, 'Sign in'),
       h('a', { href: signInHref('register'), id: 'sign-up', class: 'button primary' }, 'Sign up'));
   }
+}
+
+const SESSION_ENDED = {
+  expired: 'Your session has expired.',
+  refused: 'Your session has ended (signed out everywhere, or the password was changed).',
+  'signed-out': 'You signed out in another tab.',
+  changed: 'Another tab signed in as someone else.',
+};
+
+let sessionWatched = false;
+/**
+ * A session that ends while the page is open (see session.onEnded) is said at the top of the page, with a way to
+ * sign in again that leaves this page, and anything being written on it, where it is: the sign-in opens in a new
+ * tab, and this page hears of it and says so. The header follows: signed out, then signed in again. Pages hear of it
+ * too ('parley:session', detail the reason or 'started').
+ */
+function watchSession() {
+  if (sessionWatched) return;
+  sessionWatched = true;
+  session.onEnded((why) => {
+    meAnswer = null;
+    renderHeader();
+    const shown = document.getElementById('session-notice');
+    let line;
+    if (why === 'started') {
+      if (!shown) return;
+      const name = session.current()?.user?.username;
+      line = h('p', { class: 'session-notice again', id: 'session-notice', role: 'status' },
+        name ? `You are signed in again as ${name}.` : 'You are signed in again.');
+    } else {
+      line = h('p', { class: 'session-notice', id: 'session-notice', role: 'status' }, SESSION_ENDED[why] ?? SESSION_ENDED.refused,
+        ' ', h('a', { href: signInHref(), target: '_blank', id: 'sign-in-again' }, 'Sign in again'),
+        ' (in a new tab: this page, and anything you are writing on it, stays).');
+    }
+    if (shown) shown.replaceWith(line);
+    else document.querySelector('main')?.prepend(line);
+    announce(line.textContent);
+    document.dispatchEvent(new CustomEvent('parley:session', { detail: why }));
+  });
+}
+
+/** The header's live topic (the unread count), while a member is signed in. */
+let badgeTopic = null;
+function stopBadge() {
+  badgeTopic?.();
+  badgeTopic = null;
 }
 
 let meAnswer = null;
@@ -401,7 +449,7 @@ function startBadge(s, count, unreadWord) {
   // Pages set their own title later: keep the count in front of it.
   new MutationObserver(() => show(unread)).observe(document.querySelector('title'), { childList: true });
   refetch();
-  connection().subscribe(`parley.user.${s.user.id}`, {
+  badgeTopic = connection().subscribe(`parley.user.${s.user.id}`, {
     onEvent: (e) => {
       if (e.type !== 'notification.created' && e.type !== 'notifications.read') return;
       show(e.data.unread);
@@ -414,7 +462,9 @@ function startBadge(s, count, unreadWord) {
   });
   // Anything announced while the connection was down is in the count the server gives now.
   let wasOpen = false;
+  const mine = badgeTopic;
   onStatus((status) => {
+    if (badgeTopic !== mine) return; // the header was drawn again since (a session ended or began)
     if (status === 'open' && wasOpen) refetch();
     if (status === 'open') wasOpen = true;
   });
@@ -441,7 +491,27 @@ export function retrying(form) {
 /** An onStatus handler for Live that shows the connection state in a status element. */
 export function liveStatus(el) {
   return (state) => {
+    if (el.dataset.stopped) return;
     el.dataset.state = state;
     el.textContent = STATES[state] ?? state;
   };
+}
+
+/**
+ * The page's own live topic was stopped by the server (its session ended, its thread hidden): the status element
+ * says so, whatever the connection does, until {@link liveAgain}. A page that said "Live" and heard nothing was
+ * the worst of it (a page probe).
+ */
+export function notLive(el, text = 'Not live') {
+  el.dataset.stopped = 'true';
+  el.dataset.state = 'stopped';
+  el.textContent = text;
+}
+
+/** The page's topic is followed again: the status element shows the connection's state once more. */
+export function liveAgain(el) {
+  delete el.dataset.stopped;
+  const status = connection().status;
+  el.dataset.state = status;
+  el.textContent = STATES[status] ?? status;
 }

@@ -286,6 +286,37 @@ test('live.js handles binary error frames and stops cut subscriptions', async ()
   }
 });
 
+test('live.js follows a public topic on without the token when the token ends, and stops restricted ones', async () => {
+  FakeSocket.all = [];
+  const ended = [];
+  const live = new Live({ url: 'ws://x/eventbus/websocket', WebSocketImpl: FakeSocket, token: () => 'tok', minDelay: 10,
+    onTokenEnded: why => ended.push(why) });
+  try {
+    const errors = [];
+    const seen = [];
+    live.subscribe('parley.post.9', { since: 4, onEvent: e => seen.push(e.seq), onError: f => errors.push(['post', f.body]) });
+    live.subscribe('parley.mod', { onError: f => errors.push(['mod', f.body, f.last]) });
+    await tick();
+    const s = FakeSocket.all[0];
+    s.text(rec('parley.post.9', 5));
+    s.text({ type: 'err', address: 'parley.post.9', body: 'token_revoked' });
+    // Unregistered, then registered again on the same socket, without the token, after the last event delivered.
+    assert.deepEqual(s.sent.slice(-2), [{ type: 'unregister', address: 'parley.post.9' },
+      { type: 'register', address: 'parley.post.9', headers: { since: 5 } }]);
+    s.text(rec('parley.post.9', 6));
+    assert.deepEqual(seen, [5, 6], 'the thread goes on');
+    s.text({ type: 'err', address: 'parley.mod', body: 'token_revoked' });
+    assert.deepEqual(errors, [['mod', 'token_revoked', null]], 'a restricted topic stops; the public one never did');
+    assert.deepEqual(ended, ['token_revoked', 'token_revoked']);
+    assert.deepEqual([...live.subs.keys()], ['parley.post.9']);
+    s.close(4001); // and after a reconnect it stays without the token
+    await tick(30);
+    assert.deepEqual(FakeSocket.all[1].registers(), [{ type: 'register', address: 'parley.post.9', headers: { since: 6 } }]);
+  } finally {
+    live.close();
+  }
+});
+
 test('live.js backs off exponentially with jitter and reports its status', async () => {
   const statuses = [];
   let attempts = 0;
