@@ -35,6 +35,18 @@ public final class RateLimiter {
 
   private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
 
+  /**
+   * How long a request waits for the cluster's bucket before it is counted on this node's instead. A member that
+   * owns the bucket but has stopped answering (a long GC pause, a frozen process, a silent network partition) is
+   * only dropped by Hazelcast after its heartbeat timeout (10 s): until then every write limited by a key it owns
+   * waited that long, on every node (a probe, 2026-12-04: comments on the healthy node took 9.6–10.6 s while the
+   * other was frozen). A take answers in about a millisecond when the owner is alive.
+   */
+  static final long SHARED_WAIT_MS = 500;
+
+  /** "Shared rate limit … unavailable": once per 10 s, not once per request, while the cluster's map is away. */
+  private final ThrottledWarning unavailable = new ThrottledWarning(log, java.time.Duration.ofSeconds(10));
+
   private final AppConfig config;
   private final Map<String, Bucket> local = new ConcurrentHashMap<>();
   private final IMap<String, Bucket> shared;
@@ -88,7 +100,7 @@ public final class RateLimiter {
     }
     shared.submitToKey(limitKey + "|" + subject, new Give(limitKey, limit.count(), limit.window().toNanos()))
         .exceptionally(e -> {
-          log.warn("Shared rate limit {} unavailable, giving back on this node's: {}", limitKey, e.toString());
+          unavailable.warn("Shared rate limit {} unavailable, giving back on this node's: {}", limitKey, e.toString());
           localBucket(limitKey, subject).give(limit, System.nanoTime());
           return null;
         });
@@ -123,10 +135,13 @@ public final class RateLimiter {
     // Take keeps its consume flag: it is what nodes send one another, and a node of an earlier version may peek.
     Take take = new Take(limitKey, limit.count(), limit.window().toNanos(), true);
     return Future.fromCompletionStage(shared.submitToKey(limitKey + "|" + subject, take), vertx.getOrCreateContext())
+        .timeout(SHARED_WAIT_MS, TimeUnit.MILLISECONDS)
         .recover(e -> {
-          // The cluster's map is unreachable (a partition migrating, a member leaving): this node's own bucket
-          // still limits the client, as in single-node mode, rather than letting everything through or nothing.
-          log.warn("Shared rate limit {} unavailable, using this node's: {}", limitKey, e.toString());
+          // The cluster's map is unreachable or too slow (a partition migrating, a member leaving or frozen): this
+          // node's own bucket still limits the client, as in single-node mode, rather than letting everything
+          // through, or nothing, or holding the write. (A take that lands later counts once more there: the limit
+          // errs on the strict side for that one action.)
+          unavailable.warn("Shared rate limit {} unavailable, using this node's: {}", limitKey, e.toString());
           return Future.succeededFuture(localBucket(limitKey, subject).take(limit, System.nanoTime()));
         });
   }

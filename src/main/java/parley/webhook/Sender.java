@@ -40,6 +40,9 @@ import java.util.concurrent.TimeUnit;
 public final class Sender {
 
   private static final Logger log = LoggerFactory.getLogger(Sender.class);
+  /** A round fails on every poll while the database is away: told once per 10 s, with a count (RELIABILITY.md). */
+  private final parley.http.ThrottledWarning roundFailed =
+      new parley.http.ThrottledWarning(log, java.time.Duration.ofSeconds(10));
   private static final int ENDPOINTS_PER_POLL = 16;
   /**
    * Host lookups run on threads of their own, one for each endpoint a round serves at once: {@link InetAddress} blocks
@@ -194,11 +197,12 @@ public final class Sender {
           rows.forEach(row -> turns.add(turn(Endpoint.fromRow(row), EVENTS_PER_TURN)));
           return Future.join(turns).<Void>mapEmpty();
         })
+        .onSuccess(v -> roundFailed.recovered())
         .onFailure(e -> {
           if (stopping.getAsBoolean()) {
             log.debug("Webhook round cut off by the shutdown: {}", e.toString());
           } else {
-            log.warn("Webhook round failed: {}", e.toString());
+            roundFailed.warn("Webhook round failed: {}", e.toString());
           }
         })
         .eventually(() -> {
