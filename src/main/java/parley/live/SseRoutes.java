@@ -152,11 +152,24 @@ public final class SseRoutes {
       return drain.await(ctx.response().writeQueueFull());
     }
 
+    /**
+     * Cut at once, below Vert.x: a connection closed through Vert.x waits for the response's queue to drain, which a
+     * reader that stopped reading never does, so the stream stayed open, its subscription in the hub, until the idle
+     * timeout (a probe, 2026-12-04: about 60 s, where a WebSocket is let go within 5). An event stream has no close
+     * handshake to wait for: what was queued is dropped, and the client resumes from its Last-Event-ID. (HTTP/1.1
+     * only: the server offers no HTTP/2, whose connection would carry other requests.)
+     */
     @Override
     public void overflow() {
       if (closed) return;
       closed = true;
-      ctx.request().connection().close();
+      io.netty.channel.Channel channel = GuardedSocket.channelOf(ctx.request().connection());
+      io.netty.channel.ChannelHandlerContext head = channel == null ? null : channel.pipeline().firstContext();
+      if (head != null) {
+        head.close();
+      } else {
+        ctx.request().connection().close();
+      }
     }
 
     @Override

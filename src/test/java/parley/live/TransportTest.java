@@ -220,6 +220,36 @@ class TransportTest {
     }
   }
 
+  @Test
+  void anEventStreamThatStopsReadingIsCutAtOnce() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Big thread, an event stream that never reads");
+    String big = "w".repeat(9_000);
+    double before = liveStreams();
+    try (java.net.Socket slow = new java.net.Socket()) {
+      slow.setReceiveBufferSize(4096);
+      slow.connect(new java.net.InetSocketAddress("localhost", java.net.URI.create(TestParley.baseUrl()).getPort()));
+      slow.getOutputStream().write(("GET /api/posts/" + post + "/events HTTP/1.1\r\nHost: localhost\r\n"
+          + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      long opened = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (liveStreams() == before && System.nanoTime() < opened) Thread.onSpinWait();
+      assertEquals(before + 1, liveStreams(), "the stream is open");
+      for (int i = 0; i < 400; i++) api.comment(alice, post, big, null);
+      // Never reading. Closed through Vert.x, the stream waited for its queue to drain, that is until the idle
+      // timeout (60 s); cut below it, it goes as soon as its queue is full.
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      while (liveStreams() > before) {
+        if (System.nanoTime() > deadline) throw new AssertionError("the slow stream is still open");
+        Thread.onSpinWait();
+      }
+    }
+  }
+
+  private static double liveStreams() throws Exception {
+    return TestParley.server().running().meters().find("parley_live_sse_streams").gauges().stream()
+        .mapToDouble(g -> g.value()).sum();
+  }
+
   private static double liveSockets() throws Exception {
     return TestParley.server().running().meters().find("parley_live_sockets").gauges().stream()
         .mapToDouble(g -> g.value()).sum();
