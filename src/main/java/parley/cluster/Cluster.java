@@ -152,7 +152,13 @@ public final class Cluster {
         // A node that stops answering (killed, cut off) is dropped after this long (default 60 s); until then
         // other nodes' publishes to it are lost, which costs nothing, since its clients reconnect elsewhere.
         "hazelcast.max.no.heartbeat.seconds", "10",
-        "hazelcast.heartbeat.interval.seconds", "1")
+        "hazelcast.heartbeat.interval.seconds", "1",
+        // Two sides of a split look for each other to merge after this long, then this often (defaults 300 s and
+        // 120 s): with the 10 s above, a node frozen for 20 s (a long GC pause, a stopped VM) was dropped and then
+        // kept apart for about 3 minutes, its feed and moderators' events reaching no one on the other side (a
+        // probe, 2026-12-04). A merge check is a connection attempt to the members listed.
+        "hazelcast.merge.first.run.delay.seconds", "10",
+        "hazelcast.merge.next.run.delay.seconds", "10")
         .forEach(hz::setProperty);
 
     NetworkConfig network = hz.getNetworkConfig();

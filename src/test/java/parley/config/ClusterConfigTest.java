@@ -54,6 +54,8 @@ class ClusterConfigTest {
     assertEquals("false", hz.getProperty("hazelcast.phone.home.enabled"), "no call home to hazelcast.com");
     assertEquals("false", hz.getProperty("hazelcast.socket.bind.any"), "binds the cluster address only");
     assertEquals("false", hz.getProperty("hazelcast.shutdownhook.enabled"), "Parley's shutdown leaves the cluster");
+    assertEquals("10", hz.getProperty("hazelcast.merge.first.run.delay.seconds"), "a split heals in about a minute, not three");
+    assertEquals("10", hz.getProperty("hazelcast.merge.next.run.delay.seconds"));
     assertEquals("parley", hz.getClusterName());
   }
 
