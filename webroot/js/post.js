@@ -138,9 +138,41 @@ function moderationChanged() {
   moderationTimer = setTimeout(loadModeration, 200);
 }
 
+/**
+ * A post waiting for review was published or declined elsewhere (another moderator, the dashboard): the page follows,
+ * for its author (their own topic) and the moderators (parley.mod). The thread's own topic says nothing of it. Before,
+ * both went on saying "waiting for review", and the author could not comment on their published post until a
+ * reload (a page probe).
+ */
+function reviewed(approved) {
+  if (!current?.pending) return;
+  if (!approved) {
+    postGone('A moderator declined to publish this post.', '[not published]');
+    return;
+  }
+  notice('');
+  reload().then(() => flash('A moderator published this post.')).catch(() => {});
+}
+
+document.addEventListener('parley:own', (event) => {
+  const e = event.detail;
+  if ((e.type === 'post.approved' || e.type === 'post.rejected') && e.data?.id === postId) {
+    reviewed(e.type === 'post.approved');
+  }
+});
+
 /** A report filed or settled anywhere: read the moderation again if it is about this thread. */
 function onModEvent(e) {
   const d = e.data ?? {};
+  if ((e.type === 'post.approved' || e.type === 'post.rejected') && d.targetType === 'post' && d.targetId === postId) {
+    reviewed(e.type === 'post.approved');
+    return;
+  }
+  // A comment held for review on this thread: shown to the moderators on it as it arrives, as it is on the dashboard.
+  if (e.type === 'comment.pending' && d.postId === postId && !comments.has(d.id)) {
+    arrived(d);
+    return;
+  }
   if (e.type !== 'report.created' && e.type !== 'report.resolved') return;
   if ((d.targetType === 'post' && d.targetId === postId) || (d.targetType === 'comment' && comments.has(d.targetId))) {
     moderationChanged();

@@ -451,6 +451,8 @@ function startBadge(s, count, unreadWord) {
   refetch();
   badgeTopic = connection().subscribe(`parley.user.${s.user.id}`, {
     onEvent: (e) => {
+      // Every event of the member's own topic, for a page that shows what it is about (their post approved).
+      document.dispatchEvent(new CustomEvent('parley:own', { detail: e }));
       if (e.type !== 'notification.created' && e.type !== 'notifications.read') return;
       show(e.data.unread);
       document.dispatchEvent(new CustomEvent('parley:notifications', { detail: e }));

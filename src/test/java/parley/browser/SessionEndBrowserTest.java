@@ -15,6 +15,7 @@ import parley.TestParley;
 import parley.TestTokens;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static parley.browser.BrowserSupport.js;
 import static parley.browser.BrowserSupport.openPost;
@@ -100,6 +101,37 @@ class SessionEndBrowserTest {
         "Your session has ended: sign in again to send this. Your text is kept."));
     assertEquals("A comment written before I knew",
         ((JavascriptExecutor) page).executeScript("return document.getElementById('comment-body').value;"));
+  }
+
+  @Test
+  void aPostApprovedElsewhereIsPublishedOnItsAuthorsAndAModeratorsOpenPages() throws Exception {
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    Session other = api.registerWithRole("kim_mod", "moderator");
+    Session author = api.register("writer");
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word','reviewme','hold', "
+        + mod.id() + ") ON CONFLICT DO NOTHING");
+    long post = api.createPost(author, "Please reviewme first");
+    assertTrue(api.get("/api/posts/" + post, author).json().getBoolean("pending"), "held for review");
+    WebDriver mine = browsers.open("author");
+    signIn(mine, base, author);
+    openPost(mine, base, post);
+    WebDriver modPage = browsers.open("moderator");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, post);
+    assertTrue(text(mine, "post-notice").startsWith("Your post is waiting for a moderator"), text(mine, "post-notice"));
+    assertFalse(mine.findElement(By.id("comment-form")).isDisplayed(), "a post waiting for review takes no comments");
+
+    // Another moderator approves it from the dashboard.
+    assertEquals(204, api.post("/api/mod/posts/" + post + "/approve", other, null).status());
+    waitFor(mine, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("comment-form")));
+    waitFor(mine, 10).until(d -> !text(d, "post-meta").contains("waiting for review"));
+    assertFalse(text(mine, "post-notice").contains("waiting"), text(mine, "post-notice"));
+    waitFor(modPage, 10).until(d -> !text(d, "post-meta").contains("waiting for review"));
+
+    // A comment held on the thread reaches the moderators on it as it arrives, marked, as it does the dashboard.
+    long held = api.comment(author, post, "A comment to reviewme as well", null);
+    waitFor(modPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("comment-" + held),
+        "waiting for review"));
   }
 
   @Test
