@@ -229,6 +229,14 @@ function onEvent(e) {
       const shown = el(e.data.id);
       const link = shown?.querySelector('.post-link');
       if (link && e.data.title) link.textContent = e.data.title;
+      if (shown && ('description' in e.data || 'excerpt' in e.data)) {
+        // The summary, or the body's start: an edited body showed its old words until a reload (a page probe).
+        const text = e.data.description || e.data.excerpt;
+        const old = shown.querySelector('.excerpt');
+        if (old && text) old.textContent = text;
+        else if (old) old.remove();
+        else if (text) shown.append(h('p', { class: 'excerpt' }, text));
+      }
       if (shown && Array.isArray(e.data.tags)) {
         const chips = tagList(e.data.tags);
         const old = shown.querySelector('.tags');

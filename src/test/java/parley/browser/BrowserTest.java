@@ -477,6 +477,12 @@ class BrowserTest {
     waitFor(browser, 5).withMessage("the unlock unmarked live").until(ExpectedConditions.numberOfElementsToBe(
         By.cssSelector("#post-" + locked + " .locked-mark"), 0));
     assertEquals(1, browser.findElements(By.cssSelector("#post-" + open + " .locked-mark")).size(), "marked once");
+
+    // An edited body shows its new start (the post has no summary of its own): it kept its old words (a page probe).
+    assertEquals(200, api.patch("/api/posts/" + open, author, new JsonObject().put("body", "Say something new."))
+        .status());
+    waitFor(browser, 5).withMessage("the excerpt edited live").until(ExpectedConditions.textToBe(
+        By.cssSelector("#post-" + open + " .excerpt"), "Say something new."));
   }
 
   @Test
