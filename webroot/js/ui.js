@@ -135,20 +135,35 @@ export function showProblem(form, error) {
   const general = form.querySelector('.form-error');
   const fields = error.fieldErrors ? error.fieldErrors() : {};
   let first = null;
+  const unplaced = [];
   for (const [field, message] of Object.entries(fields)) {
     const input = form.querySelector(`[name="${CSS.escape(field.replace(/\[\d+\]$/, ''))}"]`);
-    if (!input) continue;
+    if (!input) {
+      // Words that say what the field is ("is already taken") need its name; others say what they are about.
+      unplaced.push(/^(is|are|was|were|must|has|have|should|can|cannot|can't|does|do)\b/.test(message)
+        ? `${field} ${message}` : message);
+      continue;
+    }
     const id = `${input.id || input.name}-error`;
     input.setAttribute('aria-invalid', 'true');
     input.setAttribute('aria-describedby', id);
     input.after(h('p', { class: 'field-error', id, role: 'alert' }, `${labelOf(input)} ${message}`));
     first ??= input;
   }
-  if (general) general.textContent = first ? '' : (error.message || 'Something went wrong.');
+  // An error about something the form has no field for (a reply's parent, removed meanwhile) reads as a sentence,
+  // not as a field's words with no field before them ("the comment you are replying to was removed…").
+  const said = unplaced.length ? unplaced.map(asSentence).join(' ') : (error.message || 'Something went wrong.');
+  if (general) general.textContent = first ? '' : said;
   // The reader who just sent the form (focus on its button, or lost when the button was disabled while it went)
   // goes on at the field to correct, as a browser's own validation would take them; focus elsewhere stays.
   const active = document.activeElement;
   if (first && (!active || active === document.body || form.contains(active))) first.focus();
+}
+
+/** "was removed" -> "Was removed.": a capital first letter and a full stop. */
+function asSentence(text) {
+  const t = String(text).trim();
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
 }
 
 /** What a field's error calls it: its label, or the label's data-label where the label is a sentence or has a hint. */

@@ -366,6 +366,25 @@ class BrowserTest {
   }
 
   @Test
+  void aReplyToACommentRemovedMeanwhileSaysSoInASentenceAndKeepsItsText() {
+    Session author = api.register("author");
+    Session reader = api.register("reader");
+    long postId = createPost(author, "Second thoughts", "Say something.");
+    long comment = api.comment(author, postId, "A remark I will take back", null);
+    WebDriver page = browsers.open("reader");
+    signIn(page, base, reader);
+    openPost(page, base, postId);
+    page.findElement(By.cssSelector("#comment-" + comment + " .actions .reply")).click();
+    page.findElement(By.id("reply-" + comment)).sendKeys("A reply to nothing");
+    assertEquals(204, api.delete("/api/comments/" + comment, author).status());
+    page.findElement(By.cssSelector("#comment-" + comment + " .reply-form button[type=submit]")).click();
+    // Once the raw words of a field the form does not have ("the comment you are replying to was removed…").
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.cssSelector("#comment-" + comment + " .reply-form .form-error"),
+        "The comment you are replying to was removed or is not published."));
+    assertEquals("A reply to nothing", js(page, "return document.getElementById('reply-" + comment + "').value;"));
+  }
+
+  @Test
   void aCommentTheServerRefusesPutsTheFocusOnItsField() {
     Session author = api.register("author");
     Session reader = api.register("reader");
