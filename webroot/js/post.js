@@ -410,7 +410,7 @@ function setLocked(locked) {
   // A hidden post (seen only by its author and moderators) takes no comments, nor does a pending one until a
   // moderator publishes it (its notice says so); the server refuses them with 409.
   const note = $('locked-note');
-  note.textContent = locked ? 'This thread is locked: it takes no new comments.'
+  note.textContent = locked ? LOCKED
     : 'This post is hidden: it takes no new comments.';
   note.hidden = !locked && !current?.hidden;
   $('comment-form').hidden = !takesComments();
@@ -437,6 +437,8 @@ $('jump-to-form').addEventListener('click', (event) => {
  * stayed on screen under a small line, a page review), in the tombstone's words a reload would not even show; the
  * thread's comments stay, as a deleted comment's replies do, and the line says what happened.
  */
+const LOCKED = 'This thread is locked: it takes no new comments.';
+
 /** Whether the post was taken from this page (deleted, hidden from this reader), until it is restored. */
 let gone = false;
 
@@ -1073,8 +1075,12 @@ function onEvent(e) {
     case 'post.locked':
     case 'post.unlocked':
       renderPost({ ...current, locked: e.type === 'post.locked' });
-      // Every comment's Reply goes or comes back with the lock.
+      // Every comment's Reply goes or comes back with the lock; a reply being written is told, and keeps its text.
       comments.forEach(({ data }) => update(data));
+      document.querySelectorAll('#comments .reply-form .form-error').forEach((line) => {
+        if (e.type === 'post.locked') line.textContent = LOCKED;
+        else if (line.textContent === LOCKED) line.textContent = '';
+      });
       break;
     case 'post.deleted':
       postGone('This post was deleted.', '[deleted]');

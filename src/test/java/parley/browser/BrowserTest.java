@@ -366,8 +366,9 @@ class BrowserTest {
   }
 
   @Test
-  void aReplyToACommentRemovedMeanwhileSaysSoInASentenceAndKeepsItsText() {
+  void aReplyToACommentRemovedMeanwhileSaysSoInASentenceAndKeepsItsText() throws Exception {
     Session author = api.register("author");
+    Session mod = api.registerWithRole("lock_mod", "moderator");
     Session reader = api.register("reader");
     long postId = createPost(author, "Second thoughts", "Say something.");
     long comment = api.comment(author, postId, "A remark I will take back", null);
@@ -376,6 +377,12 @@ class BrowserTest {
     openPost(page, base, postId);
     page.findElement(By.cssSelector("#comment-" + comment + " .actions .reply")).click();
     page.findElement(By.id("reply-" + comment)).sendKeys("A reply to nothing");
+    // A lock while it is written says so in the form (which stays, with its text), and an unlock takes that back.
+    By formError = By.cssSelector("#comment-" + comment + " .reply-form .form-error");
+    assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", mod, null).status());
+    waitFor(page, 10).until(ExpectedConditions.textToBe(formError, "This thread is locked: it takes no new comments."));
+    assertEquals(204, api.post("/api/mod/posts/" + postId + "/unlock", mod, null).status());
+    waitFor(page, 10).until(ExpectedConditions.textToBe(formError, ""));
     assertEquals(204, api.delete("/api/comments/" + comment, author).status());
     page.findElement(By.cssSelector("#comment-" + comment + " .reply-form button[type=submit]")).click();
     // Once the raw words of a field the form does not have ("the comment you are replying to was removed…").
