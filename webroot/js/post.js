@@ -181,7 +181,12 @@ function onModEvent(e) {
 
 function renderPostActions(p) {
   const actions = $('post-actions');
+  // Drawn again when another moderator acts (a lock): a menu open under this one stays open, focus where it was.
+  const open = actions.querySelector('details.menu[open]');
+  const openClass = open ? (open.classList.contains('mod-menu') ? 'mod-menu' : 'menu') : null;
+  const focused = open?.contains(document.activeElement);
   actions.replaceChildren();
+  if (openClass) queueMicrotask(() => reopen(actions, openClass, focused));
   $('signed-out-manage').hidden = !!me;
   if (!me) return;
   if (me.username === p.author?.username) {
@@ -208,6 +213,13 @@ function renderPostActions(p) {
     actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, hidden: p.hidden, pending: p.pending,
       locked: p.locked }, { notice: flash, after: () => reload() }));
   }
+}
+
+function reopen(actions, cls, focused) {
+  const menu = actions.querySelector(`details.${cls}`);
+  if (!menu) return;
+  menu.setAttribute('open', '');
+  if (focused) menu.querySelector('summary')?.focus();
 }
 
 /**

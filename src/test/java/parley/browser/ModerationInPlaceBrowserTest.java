@@ -176,8 +176,14 @@ class ModerationInPlaceBrowserTest {
     assertEquals(words, note.getText());
     assertTrue(modPage.findElement(spamLine).getText().contains(" (carol)"), modPage.findElement(spamLine).getText());
     assertTrue(modPage.findElement(spamLine).findElements(By.tagName("b")).isEmpty(), "never markup");
+    // The post's Moderate menu, open here while another moderator locks the thread, stays open, now offering Unlock
+    // (it closed under the moderator when the actions were drawn again: a page probe).
+    modPage.findElement(By.cssSelector("#post-actions details.mod-menu summary")).click();
     assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", kim, null).status());
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-mod-facts"), "Locked by kim_mod"));
+    waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.xpath(
+        "//*[@id='post-actions']//details[contains(@class,'mod-menu')]//button[normalize-space()='Unlock thread']")));
+    modPage.findElement(By.cssSelector("#post-actions details.mod-menu summary")).click();
     long report = api.get("/api/mod/queue", kim).items().getJsonObject(0).getJsonArray("reports").getJsonObject(0).getLong("id");
     assertEquals(204, api.post("/api/mod/reports/" + report + "/resolve", kim, new JsonObject().put("action", "dismiss")).status());
     waitFor(modPage, 5).withMessage("settled reports leave the line").until(d -> d.findElements(spamLine).isEmpty());
