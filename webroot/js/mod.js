@@ -544,6 +544,30 @@ function pendingCard(item) {
   return li;
 }
 
+/**
+ * Another moderator decided an item waiting here: its card says who and what for a moment, then goes (as a report
+ * card does), rather than vanishing with whatever this moderator was typing into it (a page probe).
+ */
+function pendingHandledElsewhere(kind, d, verb) {
+  const by = d.actor?.username;
+  const card = $(`pending-${kind}-${d.targetId}`);
+  if (!card || (by && by === me()) || card.dataset.leaving) return;
+  const hadFocus = card.contains(document.activeElement);
+  const next = focusAfter(card, $('pending-title'));
+  card.dataset.leaving = 'true';
+  card.replaceChildren(h('p', { class: 'muted', tabindex: '-1' },
+    `Handled by ${by ?? 'another moderator'}: ${verb === 'approved' ? 'published' : 'rejected'}.`));
+  if (hadFocus) card.firstElementChild.focus();
+  pendingTotal = Math.max(0, pendingTotal - 1);
+  updatePendingCount();
+  setTimeout(() => {
+    const focusMoves = card.contains(document.activeElement);
+    card.remove();
+    if (focusMoves) next();
+    refreshPending();
+  }, 3000);
+}
+
 /** A pending card that was decided: it goes, focus moves on, and a toast says what was done. */
 function leave(card, text) {
   focusAfter(card, $('pending-title'))();
@@ -759,7 +783,13 @@ function onEvent(e) {
       if (d.action && d.actor) addLogEntry(d);
       const [kind, verb] = e.type.split('.');
       if (verb === 'hidden' || verb === 'restored') markStream(kind, d.targetId, 'hidden', verb === 'hidden');
-      if (verb === 'approved' || verb === 'rejected') refreshPending();
+      if (verb === 'approved' || verb === 'rejected') {
+        // Decided: no longer "pending" in the stream (a rejected item's stays rejected: marked so).
+        markStream(kind, d.targetId, 'pending', false);
+        if (verb === 'rejected') markStream(kind, d.targetId, 'rejected', true);
+        pendingHandledElsewhere(kind, d, verb);
+        refreshPending();
+      }
       if (kind === 'filter') refreshFilters();
       // A ban or its lifting changes every card of that author (whether to offer Ban).
       if (kind === 'post' || kind === 'comment' || kind === 'report' || verb === 'banned' || verb === 'unbanned') {

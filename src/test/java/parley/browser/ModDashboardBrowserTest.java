@@ -90,6 +90,27 @@ class ModDashboardBrowserTest {
   // ---------- tests ----------
 
   @Test
+  void aWaitingItemAnotherModeratorDecidesSaysWhoDidWhatBeforeItGoes() throws Exception {
+    Session author = api.register("maria_k");
+    Session newbie = api.register("newbie");
+    Session sam = api.registerWithRole("sam_mod", "moderator");
+    Session kim = api.registerWithRole("kim_mod", "moderator");
+    long postId = api.createPost(author, "Held back");
+    holdHeldword(sam);
+    long commentId = api.comment(newbie, postId, "A heldword to decide.", null);
+    ChromeDriver page = dashboard(sam);
+    By card = By.id("pending-comment-" + commentId);
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(card));
+
+    assertEquals(204, api.post("/api/mod/comments/" + commentId + "/approve", kim, null).status());
+    // It said nothing: the card, and anything typed into it, just went (a page probe).
+    waitFor(page, 10).until(ExpectedConditions.textToBe(card, "Handled by kim_mod: published."));
+    waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(card));
+    By streamed = By.cssSelector("#stream-comment-" + commentId + " .badge-pending");
+    assertTrue(page.findElements(streamed).isEmpty(), "no longer marked pending in the stream");
+  }
+
+  @Test
   void aReportCardShowsEachReportersReasonAndWordsGroupsThemAndLinksToTheComment() throws Exception {
     Session author = api.register("maria_k");
     Session troll = api.register("grumpy_gus");
