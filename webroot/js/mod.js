@@ -783,6 +783,7 @@ function onEvent(e) {
       if (d.action && d.actor) addLogEntry(d);
       const [kind, verb] = e.type.split('.');
       if (verb === 'hidden' || verb === 'restored') markStream(kind, d.targetId, 'hidden', verb === 'hidden');
+      if (verb === 'deleted') markStream(kind, d.id, 'deleted', true);
       if (verb === 'approved' || verb === 'rejected') {
         // Decided: no longer "pending" in the stream (a rejected item's stays rejected: marked so).
         markStream(kind, d.targetId, 'pending', false);

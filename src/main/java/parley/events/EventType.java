@@ -23,7 +23,8 @@ public enum EventType {
   POST_APPROVED("post.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_REJECTED("post.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_EDITED("post.edited", Content.POST, Audience.THREAD, Audience.FEED, Audience.MOD),
-  POST_DELETED("post.deleted", Content.NONE, Audience.THREAD, Audience.FEED),
+  /** Deleted by its author or a moderator; the moderators hear of it too, whose report cards of it then go. */
+  POST_DELETED("post.deleted", Content.NONE, Audience.THREAD, Audience.FEED, Audience.MOD),
   /** A post's votes, at most a few times a second however fast they come (coalesced by ScoreBoard). */
   POST_SCORE("post.score", Content.NONE, Audience.THREAD, Audience.FEED),
   COMMENT_SCORE("comment.score", Content.NONE, Audience.THREAD),
@@ -42,7 +43,11 @@ public enum EventType {
   COMMENT_APPROVED("comment.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_REJECTED("comment.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_EDITED("comment.edited", Content.COMMENT, Audience.THREAD, Audience.MOD),
-  COMMENT_DELETED("comment.deleted", Content.NONE, Audience.THREAD),
+  /**
+   * Deleted by its author or a moderator; to the moderators too: a report card kept a comment its author deleted,
+   * words and Hide button, until a reload (a page probe).
+   */
+  COMMENT_DELETED("comment.deleted", Content.NONE, Audience.THREAD, Audience.MOD),
   COMMENT_HIDDEN("comment.hidden", Content.NONE, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
   COMMENT_RESTORED("comment.restored", Content.COMMENT, Audience.THREAD, Audience.MOD, Audience.AUTHOR),
   /** Someone commented on your post or replied to your comment. */

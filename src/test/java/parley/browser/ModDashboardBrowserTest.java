@@ -90,6 +90,25 @@ class ModDashboardBrowserTest {
   // ---------- tests ----------
 
   @Test
+  void aReportedCommentItsAuthorDeletesIsMarkedDeletedOnItsCardLive() throws Exception {
+    Session author = api.register("grumpy_gus");
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(author, "A thread");
+    long commentId = api.comment(author, postId, "Something I will regret", null);
+    report(alice, "comment", commentId, "harassment", null);
+    ChromeDriver page = dashboard(mod);
+    By card = By.id("target-comment-" + commentId);
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(card));
+    assertTrue(page.findElements(By.cssSelector("#target-comment-" + commentId + " .badge-deleted")).isEmpty());
+
+    assertEquals(204, api.delete("/api/comments/" + commentId, author).status());
+    // The moderators heard nothing of a deletion: the card went on showing live content to hide (a page probe).
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(
+        By.cssSelector("#target-comment-" + commentId + " .badge-deleted")));
+  }
+
+  @Test
   void aWaitingItemAnotherModeratorDecidesSaysWhoDidWhatBeforeItGoes() throws Exception {
     Session author = api.register("maria_k");
     Session newbie = api.register("newbie");
