@@ -27,6 +27,8 @@ export class ApiError extends Error {
 
 /** What a reader sees when a write is refused because their session ended while the page was open. */
 export const SESSION_ENDED = 'Your session has ended: sign in again to send this. Your text is kept.';
+/** The same, for an action that sends no text (a delete). */
+export const SESSION_ENDED_ACTION = 'Your session has ended: sign in again to do that.';
 
 /** What a reader sees when the server cannot be reached at all. */
 export const UNREACHABLE = "Can't reach Parley. Your text is kept; try again in a moment.";
@@ -69,7 +71,7 @@ export async function api(method, path, body, options = {}) {
     if (response.status === 401 && method !== 'GET' && !signIn && (token || session.endedBecause())) {
       // A write refused because the page's session ended (the page says so at its top, with a link): in words for
       // the reader, not the API's own ("Sign in first: send Authorization: Bearer <token>.").
-      problem = { ...problem, detail: SESSION_ENDED };
+      problem = { ...problem, detail: body === undefined ? SESSION_ENDED_ACTION : SESSION_ENDED };
     }
     throw new ApiError(response.status, problem);
   }

@@ -193,8 +193,13 @@ function renderPostActions(p) {
     actions.append(h('button', { type: 'button', id: 'edit-post', onclick: () => editPost(p) }, 'Edit post'),
       h('button', { type: 'button', class: 'danger', id: 'delete-post', onclick: async () => {
         if (!confirm('Delete this post? Its comments go with it.')) return;
-        await del(`/api/posts/${postId}`);
-        location.assign('/');
+        try {
+          await del(`/api/posts/${postId}`);
+          location.assign('/');
+        } catch (error) {
+          // Refused (the session ended, the server away): said, where it used to do nothing at all.
+          flash(error.message);
+        }
       } }, 'Delete post'));
   }
   if (me.username === p.author?.username || !(p.hidden || p.pending)) actions.append(followThreadButton(p));
@@ -570,7 +575,12 @@ function content(c) {
   if (me && isMine(c)) {
     actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
       h('button', { type: 'button', class: 'link danger', onclick: async () => {
-        if (confirm('Delete your comment? Replies to it stay.')) await del(`/api/comments/${c.id}`);
+        if (!confirm('Delete your comment? Replies to it stay.')) return;
+        try {
+          await del(`/api/comments/${c.id}`);
+        } catch (error) {
+          flash(error.message);
+        }
       } }, 'Delete'));
   } else if (me) {
     // Report and block are there when needed, not as loud as the conversation.

@@ -82,6 +82,7 @@ class SessionEndBrowserTest {
     Session alice = api.register("alice");
     Session bob = api.register("bob");
     long post = api.createPost(bob, "Bob's thread");
+    long mine = api.comment(alice, post, "Alice said this before", null);
     WebDriver page = browsers.open("alice");
     signIn(page, base, alice);
     openPost(page, base, post);
@@ -101,6 +102,11 @@ class SessionEndBrowserTest {
         "Your session has ended: sign in again to send this. Your text is kept."));
     assertEquals("A comment written before I knew",
         ((JavascriptExecutor) page).executeScript("return document.getElementById('comment-body').value;"));
+    // A delete refused for the same reason says so (it did nothing at all, not even an error).
+    page.findElement(By.xpath("//li[@id='comment-" + mine + "']//button[normalize-space()='Delete']")).click();
+    page.switchTo().alert().accept();
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("post-notice"),
+        "Your session has ended: sign in again to do that."));
   }
 
   @Test
