@@ -273,6 +273,14 @@ public final class HttpVerticle extends VerticleBase {
     node.restrictedRoutes().record(prefix, guarded);
   }
 
+  /**
+   * How long readiness waits for the database's answer before it says 503. A database that stopped answering
+   * (frozen, cut off) was only given up on at PARLEY_DB_DEADLINE (10 s), so a load balancer whose check times out
+   * sooner saw a check that timed out, never the 503 that says why (a probe, 2026-12-04). A live node answers a
+   * SELECT 1 in milliseconds, even with its REST pool saturated ({@link parley.db.Database#ping}).
+   */
+  static final long READY_WAIT_MS = 2_000;
+
   /** Ready to serve: the database answers and the node is not shutting down (a load balancer's check). */
   private void ready(RoutingContext ctx) {
     if (node.draining().get()) {
@@ -280,7 +288,9 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     database.ping()
+        .timeout(READY_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
         .onSuccess(v -> ctx.json(new JsonObject().put("status", "ok")))
-        .onFailure(e -> ctx.fail(Problem.unavailable("The database is unavailable.", 2)));
+        .onFailure(e -> ctx.fail(Problem.unavailable(e instanceof java.util.concurrent.TimeoutException
+            ? "The database did not answer within " + READY_WAIT_MS / 1000 + " s." : "The database is unavailable.", 2)));
   }
 }
