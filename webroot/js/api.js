@@ -62,7 +62,7 @@ export async function api(method, path, body, options = {}) {
   const signIn = path.startsWith('/api/auth/');
   if (response.status === 401 && token && !signIn) {
     // The token was refused (revoked key, account gone): the session is over; public data is read anonymously.
-    session.ended('refused');
+    session.ended('refused', token);
     if (method === 'GET') return api(method, path, body);
   }
   if (!response.ok) {

@@ -17,7 +17,7 @@ export function connection() {
       maxDelay: 2000,
       onStatus: (status) => listeners.forEach((listener) => listener(status)),
       // The server ended a topic for the token's sake (expired, revoked): the session is over, for the whole tab.
-      onTokenEnded: (why) => session.ended(why === 'token_expired' ? 'expired' : 'refused'),
+      onTokenEnded: (why, token) => session.ended(why === 'token_expired' ? 'expired' : 'refused', token),
     });
     addEventListener('online', () => live.reconnectNow());
     document.addEventListener('visibilitychange', () => {

@@ -47,9 +47,10 @@ export class Live {
    *   registration
    * @param {(status: Status) => void} [options.onStatus] connection state changes
    * @param {(frame: ErrorFrame) => void} [options.onError] every error frame, including ones no subscription owns
-   * @param {(why: string) => void} [options.onTokenEnded] the server ended a subscription because its token expired
-   *   or was revoked ('token_expired' | 'token_revoked'): the session is over. Public topics followed with it go on
-   *   without a token, from where they were; restricted ones stop (their onError)
+   * @param {(why: string, token: string) => void} [options.onTokenEnded] the server ended a subscription because
+   *   its token expired or was revoked ('token_expired' | 'token_revoked') and the token getter has no newer one:
+   *   the session of that token is over. Public topics followed with it go on without a token, from where they
+   *   were; restricted ones stop (their onError)
    * @param {typeof WebSocket} [options.WebSocketImpl] WebSocket constructor (default globalThis.WebSocket)
    * @param {number} [options.pingInterval=10000] ms between pings (the server drops sockets silent for 30 s)
    * @param {number} [options.minDelay=500] first reconnect delay in ms, doubled per failed attempt
@@ -93,8 +94,8 @@ export class Live {
     const sub = { topic, ordered: ORDERED.test(topic), restricted: RESTRICTED.test(topic), last: since ?? null,
       since, onEvent, onResync, onError };
     this.subs.set(topic, sub);
-    if (this.ready && this.token) this.withToken(this.ws, () => this.subs.get(topic) === sub && this.register(sub));
-    else if (this.ready) this.register(sub);
+    // The token is read again for each: one may have been saved since the connection opened (a sign-in elsewhere).
+    if (this.ready) this.withToken(this.ws, () => this.subs.get(topic) === sub && this.register(sub));
     return () => {
       if (this.subs.get(topic) !== sub) return;
       this.forget(sub);
@@ -225,12 +226,8 @@ export class Live {
       const now = Date.now();
       this.pending = this.pending.filter(([, at]) => now - at < this.opts.settleMs);
       const owner = sub ?? (frame.address == null ? this.unaddressed(frame.body) : null);
-      if (TOKEN_ENDED.has(frame.body)) this.opts.onTokenEnded?.(frame.body);
-      if (owner && TOKEN_ENDED.has(frame.body) && !owner.restricted && frame.address != null) {
-        // Anyone may follow it: again at once, without the token, from the last event delivered.
-        this.send({ type: 'unregister', address: owner.topic });
-        owner.anonymous = true;
-        this.register(owner);
+      if (owner && TOKEN_ENDED.has(frame.body) && frame.address != null) {
+        this.tokenEnded(ws, owner, frame);
         return;
       }
       if (owner && (FATAL.has(frame.body) || frame.address == null)) {
@@ -252,6 +249,33 @@ export class Live {
       sub.last = e.seq;
     }
     sub.onEvent(e);
+  }
+
+  /**
+   * @private The server ended a subscription for its token's sake. The token is read again: a newer one (the page
+   * signed in anew, or changed the password, which ends the old token) carries the subscription on from where it
+   * was. Otherwise the session is over (onTokenEnded, with the token that ended): a public topic goes on without a
+   * token, from the last event delivered; a restricted one stops (its onError).
+   */
+  tokenEnded(ws, owner, frame) {
+    const used = this.token;
+    this.send({ type: 'unregister', address: owner.topic }); // frees the bridge slot
+    this.withToken(ws, () => {
+      if (this.subs.get(owner.topic) !== owner) return;
+      if (this.token && this.token !== used) {
+        owner.anonymous = false;
+        this.register(owner);
+        return;
+      }
+      this.opts.onTokenEnded?.(frame.body, used);
+      if (!owner.restricted) {
+        owner.anonymous = true;
+        this.register(owner);
+        return;
+      }
+      this.forget(owner);
+      owner.onError({ ...frame, last: owner.last });
+    });
   }
 
   /** @private Who an error without an address is about: a refused restricted registration, else the latest. */

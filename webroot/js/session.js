@@ -18,6 +18,9 @@ export function current() {
 
 export function save(session) {
   localStorage.setItem(KEY, JSON.stringify(session));
+  // This page's session from now on (a sign-in, a password change, which ends the token before it).
+  held = session.token;
+  watchExpiry();
 }
 
 export function clear() {
@@ -59,9 +62,13 @@ export function onEnded(listener) {
   watchExpiry();
 }
 
-/** The page's session is over (see onEnded): forgets it here and in every tab, and tells the page once. */
-export function ended(why) {
-  if (!held) return;
+/**
+ * The page's session is over (see onEnded): forgets it here and in every tab, and tells the page once. Given the
+ * token that ended, only if it is still the page's: an older one ending (the page changed its password, which ends
+ * the token before) says nothing of the session saved since.
+ */
+export function ended(why, token) {
+  if (!held || (token && token !== held)) return;
   held = null;
   endedWhy = why;
   clearTimeout(expiryTimer);

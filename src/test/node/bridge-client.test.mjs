@@ -277,6 +277,7 @@ test('live.js handles binary error frames and stops cut subscriptions', async ()
     s.binary({ type: 'err', body: 'rejected' });
     assert.deepEqual(errors, [['mod', 'rejected']]);
     s.text({ type: 'err', address: 'parley.user.1', body: 'token_expired' });
+    await tick(); // the token is read again first: no newer one
     assert.deepEqual(errors, [['mod', 'rejected'], ['user', 'token_expired']]);
     assert.deepEqual(s.sent.at(-1), { type: 'unregister', address: 'parley.user.1' });
     assert.deepEqual([...live.subs.keys()], ['parley.post.9']);
@@ -290,7 +291,7 @@ test('live.js follows a public topic on without the token when the token ends, a
   FakeSocket.all = [];
   const ended = [];
   const live = new Live({ url: 'ws://x/eventbus/websocket', WebSocketImpl: FakeSocket, token: () => 'tok', minDelay: 10,
-    onTokenEnded: why => ended.push(why) });
+    onTokenEnded: (why, token) => ended.push([why, token]) });
   try {
     const errors = [];
     const seen = [];
@@ -300,18 +301,42 @@ test('live.js follows a public topic on without the token when the token ends, a
     const s = FakeSocket.all[0];
     s.text(rec('parley.post.9', 5));
     s.text({ type: 'err', address: 'parley.post.9', body: 'token_revoked' });
+    await tick();
     // Unregistered, then registered again on the same socket, without the token, after the last event delivered.
     assert.deepEqual(s.sent.slice(-2), [{ type: 'unregister', address: 'parley.post.9' },
       { type: 'register', address: 'parley.post.9', headers: { since: 5 } }]);
     s.text(rec('parley.post.9', 6));
     assert.deepEqual(seen, [5, 6], 'the thread goes on');
     s.text({ type: 'err', address: 'parley.mod', body: 'token_revoked' });
+    await tick();
     assert.deepEqual(errors, [['mod', 'token_revoked', null]], 'a restricted topic stops; the public one never did');
-    assert.deepEqual(ended, ['token_revoked', 'token_revoked']);
+    assert.deepEqual(ended, [['token_revoked', 'tok'], ['token_revoked', 'tok']]);
     assert.deepEqual([...live.subs.keys()], ['parley.post.9']);
     s.close(4001); // and after a reconnect it stays without the token
     await tick(30);
     assert.deepEqual(FakeSocket.all[1].registers(), [{ type: 'register', address: 'parley.post.9', headers: { since: 6 } }]);
+  } finally {
+    live.close();
+  }
+});
+
+test('live.js carries a subscription on with a newer token when the one it was registered with ends', async () => {
+  FakeSocket.all = [];
+  let token = 'old';
+  const ended = [];
+  const live = new Live({ url: 'ws://x/eventbus/websocket', WebSocketImpl: FakeSocket, token: () => token,
+    onTokenEnded: why => ended.push(why) });
+  try {
+    const errors = [];
+    live.subscribe('parley.user.3', { since: 2, onError: f => errors.push(f.body) });
+    await tick();
+    const s = FakeSocket.all[0];
+    token = 'new'; // the page changed its password: the server ends the old token, the page holds a new one
+    s.text({ type: 'err', address: 'parley.user.3', body: 'token_revoked' });
+    await tick();
+    assert.deepEqual(s.registers().at(-1), { type: 'register', address: 'parley.user.3', headers: { token: 'new', since: 2 } });
+    assert.deepEqual(errors, [], 'not stopped');
+    assert.deepEqual(ended, [], 'no session ended');
   } finally {
     live.close();
   }
