@@ -17,16 +17,41 @@ public final class OwnServer implements BeforeAllCallback, AfterAllCallback {
   private Main.Running running;
 
   /**
-   * The settings of a node in a cluster of its own (a fresh name, so test classes never join each other's), on
-   * loopback at {@code port}, with {@code more} settings besides.
+   * The settings of a node in a two-node cluster of its own (a fresh name, so test classes never join each other's),
+   * on loopback, with {@code more} settings besides. The two nodes' ports are two adjacent ports found free now, and
+   * each node looks for the other on exactly those: the default (a member without a port, tried on ten ports from
+   * the node's own) once hung a node's join in {@code TcpIpJoiner.claimMastership} for minutes, most likely on a
+   * port in that range held by something that accepts connections without speaking Hazelcast (a chromedriver from a
+   * browser test picks its port at random).
    */
-  public static Map<String, String> clustered(int port, Map<String, String> more) {
+  public static Map<String, String> clustered(Map<String, String> more) {
+    int port = twoFreePorts();
     Map<String, String> settings = new java.util.HashMap<>(more);
     settings.put(parley.config.AppConfig.CLUSTER, "true");
     settings.put(parley.config.AppConfig.CLUSTER_NAME, "test-" + java.util.UUID.randomUUID().toString().substring(0, 8));
     settings.put(parley.config.AppConfig.CLUSTER_HOST, "127.0.0.1");
     settings.put(parley.config.AppConfig.CLUSTER_PORT, Integer.toString(port));
+    settings.put(parley.config.AppConfig.CLUSTER_MEMBERS, "127.0.0.1:" + port + ",127.0.0.1:" + (port + 1));
     return Map.copyOf(settings);
+  }
+
+  /** A port that is free on loopback now, and the one after it too: the first node takes it, the second the next. */
+  private static int twoFreePorts() {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      try (java.net.ServerSocket first = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        int port = first.getLocalPort();
+        if (port >= 65535) continue;
+        try (java.net.ServerSocket second =
+                 new java.net.ServerSocket(port + 1, 1, java.net.InetAddress.getLoopbackAddress())) {
+          return port;
+        } catch (java.io.IOException taken) {
+          // the next one is in use: try another pair
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    throw new IllegalStateException("no two adjacent free ports on loopback");
   }
 
   public OwnServer(Map<String, String> changes) {

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @ExtendWith(TestParley.class)
 class AccountCacheClusterTest {
 
-  private static final java.util.Map<String, String> CLUSTERED = OwnServer.clustered(5851, java.util.Map.of());
+  private static final java.util.Map<String, String> CLUSTERED = OwnServer.clustered(java.util.Map.of());
 
   @RegisterExtension
   static final OwnServer A = new OwnServer(CLUSTERED);

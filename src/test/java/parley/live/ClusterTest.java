@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(TestParley.class)
 class ClusterTest {
 
-  private static final Map<String, String> CLUSTERED = OwnServer.clustered(5811, Map.of(
+  private static final Map<String, String> CLUSTERED = OwnServer.clustered(Map.of(
       AppConfig.LIMIT_REPORTS, "2/1h",
       AppConfig.LOGIN_FREE_FAILURES, "2"));
 

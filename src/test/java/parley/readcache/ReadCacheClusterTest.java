@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(TestParley.class)
 class ReadCacheClusterTest {
 
-  private static final Map<String, String> CLUSTERED = OwnServer.clustered(5831, Map.of());
+  private static final Map<String, String> CLUSTERED = OwnServer.clustered(Map.of());
 
   @RegisterExtension
   static final OwnServer A = new OwnServer(CLUSTERED);
