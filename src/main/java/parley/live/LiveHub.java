@@ -289,14 +289,14 @@ final class LiveHub {
     }
   }
 
-  /**
-   * A page of a topic's log after a seq, read once for every reader replaying from that point at the same moment
-   * (readers reconnecting together resume from the same seq); nothing is kept once it is read.
-   */
   /** A page of the log and its events' frames, shared by every reader replaying from the same seq. */
   private record Replay(EventLog.Page page, List<Delivery> deliveries) {
   }
 
+  /**
+   * A page of a topic's log after a seq, read once for every reader replaying from that point at the same moment
+   * (readers reconnecting together resume from the same seq); nothing is kept once it is read.
+   */
   private Future<Replay> page(String topic, long after) {
     String key = topic + "@" + after;
     Future<Replay> page = replays.get(key);
@@ -561,7 +561,7 @@ final class LiveHub {
         }
       });
       if (state == State.CLOSED) return;
-      if (page.events().size() == REPLAY_PAGE) {
+      if (page.more()) {
         afterDrain(() -> replay(false));
       } else {
         afterDrain(this::catchUp);

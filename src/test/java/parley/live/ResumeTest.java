@@ -134,6 +134,44 @@ class ResumeTest {
     }
   }
 
+  /**
+   * A page of the log is bounded in bytes as well as in events, so a reader replaying a thread of long comments
+   * holds a page of about {@link EventLog#PAGE_BYTES}, not 500 long events; the replay still brings every event, in
+   * order, page after page, and then the live ones.
+   */
+  @Test
+  void aReplayOfLongCommentsComesInPagesBoundedInBytesAndLosesNothing() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Long comments");
+    String topic = "parley.post." + post;
+    String longBody = "\u0436".repeat(9_000);  // two bytes each in UTF-8, in the event's body and again in its HTML
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < 12; i++) ids.add(api.comment(alice, post, i + " " + longBody, null));
+
+    EventLog log = new EventLog(TestParley.server().running().vertx(), TestParley.server().running().database().pool());
+    EventLog.Page page = log.readAfter(topic, 0, 500).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int bytes = page.events().stream().mapToInt(e -> e.envelope().getBytes(StandardCharsets.UTF_8).length).sum();
+    int largest = page.events().stream().mapToInt(e -> e.envelope().getBytes(StandardCharsets.UTF_8).length).max()
+        .orElseThrow();
+    assertTrue(page.events().size() < 12, "a page of " + page.events().size() + " long events, " + bytes + " bytes");
+    assertTrue(bytes <= EventLog.PAGE_BYTES + 2 * largest, bytes + " bytes in one page");
+    assertTrue(page.more(), "a page cut by its size says the log may hold more");
+    EventLog.Page rest = log.readAfter(topic, 12, 500).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertFalse(rest.more(), "the end of the log is not cut");
+
+    try (LiveClient back = LiveClient.connect()) {
+      back.register(topic, null, 0L);
+      List<JsonObject> replay = back.nextEvents(topic, 12);
+      assertEquals(LongStream.rangeClosed(1, 12).boxed().toList(), replay.stream().map(e -> e.getLong("seq")).toList(),
+          "every event, in order, once, over several pages");
+      assertEquals(ids, replay.stream().map(e -> e.getJsonObject("data").getLong("id")).toList());
+      long live = api.comment(alice, post, "short and live", null);
+      JsonObject next = back.nextEvent(topic);
+      assertEquals(13, next.getLong("seq"), "live after the last page, with no duplicate before it");
+      assertEquals(live, next.getJsonObject("data").getLong("id"));
+    }
+  }
+
   @Test
   void resumingFromBeforeTheRetainedLogGetsAResyncThenTheNewEvents() throws Exception {
     Session alice = api.register("alice");
