@@ -162,6 +162,7 @@ public final class Main {
     Cluster cluster = Cluster.of(resolved);
     options.setEventBusOptions(Cluster.busOptions(resolved));
     return builder.with(options).withClusterManager(cluster.manager()).buildClustered()
+        .recover(e -> Future.failedFuture(Cluster.joinFailure(resolved, e)))
         .compose(vertx -> start(vertx, resolved, meters, cluster));
   }
 

@@ -132,6 +132,23 @@ public final class Cluster {
         .setClusterPublicHost(config.clusterHost());
   }
 
+  /**
+   * Why a clustered start failed, in the operator's terms: Hazelcast says only "Node failed to start!" when it could
+   * neither join a cluster nor form one of its own within {@code PARLEY_CLUSTER_JOIN_TIMEOUT}.
+   */
+  public static IllegalStateException joinFailure(AppConfig config, Throwable cause) {
+    String members = String.join(", ", config.clusterMembers());
+    IllegalStateException failure = new IllegalStateException("the clustered event bus did not start ("
+        + cause.getMessage() + "). A node that cannot join or form a cluster within " + AppConfig.CLUSTER_JOIN_TIMEOUT
+        + " (" + config.clusterJoinTimeout().toSeconds() + " s) gives up: check that "
+        + AppConfig.CLUSTER_MEMBERS + " (" + members + ") names the other nodes' " + AppConfig.CLUSTER_HOST
+        + " and Hazelcast port, that they use the same " + AppConfig.CLUSTER_NAME + ", and that nothing else listens"
+        + " on those ports (a member without a port is looked for on the ten ports from " + AppConfig.CLUSTER_PORT
+        + ", " + config.clusterPort() + ", up): docs/SCALING.md");
+    failure.initCause(cause);
+    return failure;
+  }
+
   /** Hazelcast's configuration for these settings (public for the configuration tests). */
   public static Config hazelcastConfig(AppConfig config) {
     // Vert.x's default-cluster.xml: the maps and multimap of its own registrations, with one backup each.
@@ -160,6 +177,11 @@ public final class Cluster {
         "hazelcast.merge.first.run.delay.seconds", "10",
         "hazelcast.merge.next.run.delay.seconds", "10")
         .forEach(hz::setProperty);
+    // A node that cannot join gives up after this long (default 300 s) and says why (see joinFailure). An address
+    // in the member list held by something that accepts connections but does not answer as Hazelcast does (another
+    // program on one of the ten ports a member without a port is tried on) is never ruled out, so until then the
+    // join waits on it, and Vert.x logs a blocked-thread trace every second after the first minute.
+    hz.setProperty("hazelcast.max.join.seconds", Long.toString(config.clusterJoinTimeout().toSeconds()));
 
     NetworkConfig network = hz.getNetworkConfig();
     network.setPort(config.clusterPort()).setPortAutoIncrement(true).setPortCount(100);

@@ -54,6 +54,7 @@ public record AppConfig(
     int clusterPort,
     int clusterBusPort,
     List<String> clusterMembers,
+    Duration clusterJoinTimeout,
     List<String> metricsAllow,
     Holds holds,
     boolean downvotes,
@@ -109,6 +110,8 @@ public record AppConfig(
   public static final String CLUSTER_PORT = "PARLEY_CLUSTER_PORT";
   public static final String CLUSTER_BUS_PORT = "PARLEY_CLUSTER_BUS_PORT";
   public static final String CLUSTER_MEMBERS = "PARLEY_CLUSTER_MEMBERS";
+  /** How long a node may take to join the cluster (or to find it has none to join and form one) before it gives up. */
+  public static final String CLUSTER_JOIN_TIMEOUT = "PARLEY_CLUSTER_JOIN_TIMEOUT";
   public static final String METRICS_ALLOW = "PARLEY_METRICS_ALLOW";
   /** Whether readers may vote down as well as up (off: votes are likes). */
   public static final String DOWNVOTES = "PARLEY_DOWNVOTES";
@@ -209,6 +212,9 @@ public record AppConfig(
           + ": the nodes of a cluster share one PostgreSQL (see docs/SCALING.md)");
     }
     clusterMembers = List.copyOf(clusterMembers);
+    if (clusterJoinTimeout.toSeconds() < 1) {
+      throw new IllegalArgumentException(CLUSTER_JOIN_TIMEOUT + " must be at least 1s");
+    }
     metricsAllow = List.copyOf(metricsAllow);
     if (httpInstances < 1) throw new IllegalArgumentException(HTTP_INSTANCES + " must be at least 1");
     if (tokenTtl.isNegative() || tokenTtl.isZero()) throw new IllegalArgumentException(TOKEN_TTL + " must be positive");
@@ -284,6 +290,7 @@ public record AppConfig(
         intValue(values, CLUSTER_BUS_PORT, 0),
         values.containsKey(CLUSTER_MEMBERS) ? list(values, CLUSTER_MEMBERS)
             : List.of(values.getOrDefault(CLUSTER_HOST, "127.0.0.1")),
+        duration(values, CLUSTER_JOIN_TIMEOUT, Duration.ofSeconds(40)),
         values.containsKey(METRICS_ALLOW) ? list(values, METRICS_ALLOW) : List.of("127.0.0.0/8", "::1/128"),
         Holds.from(values),
         bool(values, DOWNVOTES, false),
@@ -326,7 +333,7 @@ public record AppConfig(
         databaseDeadline, databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
-        clusterPort, clusterBusPort, clusterMembers, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
+        clusterPort, clusterBusPort, clusterMembers, clusterJoinTimeout, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
         searchRankLimit, commentGroupSize, limits, webhooks, readCache, passwordHashing);
   }
 

@@ -56,7 +56,22 @@ class ClusterConfigTest {
     assertEquals("false", hz.getProperty("hazelcast.shutdownhook.enabled"), "Parley's shutdown leaves the cluster");
     assertEquals("10", hz.getProperty("hazelcast.merge.first.run.delay.seconds"), "a split heals in about a minute, not three");
     assertEquals("10", hz.getProperty("hazelcast.merge.next.run.delay.seconds"));
+    assertEquals("40", hz.getProperty("hazelcast.max.join.seconds"),
+        "a node that cannot join gives up before Vert.x's blocked-thread traces begin, not after 5 minutes of them");
     assertEquals("parley", hz.getClusterName());
+  }
+
+  @Test
+  void theJoinTimeoutIsASettingOfAtLeastASecond() {
+    Map<String, String> env = new java.util.HashMap<>(SHARED_DATABASE);
+    env.put(AppConfig.CLUSTER, "true");
+    env.put(AppConfig.CLUSTER_JOIN_TIMEOUT, "2m");
+    assertEquals("120", Cluster.hazelcastConfig(AppConfig.from(env)).getProperty("hazelcast.max.join.seconds"));
+    for (String bad : List.of("0s", "500ms", "-5s", "soon")) {
+      env.put(AppConfig.CLUSTER_JOIN_TIMEOUT, bad);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AppConfig.from(env), bad);
+      assertTrue(e.getMessage().contains(AppConfig.CLUSTER_JOIN_TIMEOUT), e.getMessage());
+    }
   }
 
   @Test
