@@ -28,13 +28,20 @@ public final class Admin {
   private static final String USER = "SELECT id, username, role FROM users WHERE lower(username) = lower($1)";
 
   /**
-   * The account's role and whether it is banned now, its row locked for the transaction: every ban, unban and role
-   * change decides on what this reads, so two at once come one after the other and the second sees the first's
-   * result (a probe: two admins giving the same role at once both logged "from user to moderator", and a moderator's
-   * ban landed on a user promoted to moderator meanwhile, each having checked a role read before its transaction).
+   * The role and ban now of the account acted on and of the one acting, both rows locked for the transaction, in id
+   * order (so two admins acting on each other cannot deadlock): every ban, unban and role change decides on what this
+   * reads, so two at once come one after the other and the second sees the first's result. A probe found both halves:
+   * two admins giving the same role at once both logged "from user to moderator", and a moderator's ban landed on a
+   * user promoted meanwhile, each having checked a role read before its transaction; and two admins demoting each
+   * other at once both succeeded, leaving the community with no admin, while an admin demoted a moment before made
+   * another account admin, each acting on the role its request was signed in with.
    */
-  private static final String LOCK = "SELECT role, banned_until IS NOT NULL AND banned_until > now() AS banned "
-      + "FROM users WHERE id = $1 FOR NO KEY UPDATE";
+  private static final String LOCK = "SELECT id, role, banned_until IS NOT NULL AND banned_until > now() AS banned "
+      + "FROM users WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE";
+
+  /** The acting account's role and ban now, its row held against a change until the transaction ends. */
+  private static final String ACTING = "SELECT role, banned_until IS NOT NULL AND banned_until > now() AS banned "
+      + "FROM users WHERE id = $1 FOR SHARE";
 
   private static final String BAN = "UPDATE users SET banned_until = $2, ban_reason = $3 WHERE id = $1";
 
@@ -45,6 +52,14 @@ public final class Admin {
 
   /** An account's state as {@link #LOCK} read it. */
   private record Now(String role, boolean banned) {
+
+    private static Now of(Row row) {
+      return new Now(row.getString("role"), row.getBoolean("banned"));
+    }
+  }
+
+  /** The acting and the acted-on account as {@link #LOCK} read them. */
+  private record Parties(Now actor, Now target) {
   }
 
   /** A user an administrator acts on. */
@@ -70,13 +85,38 @@ public final class Admin {
     });
   }
 
-  /** The account's row locked, and its role and ban now; 404 if it is gone. */
-  private static Future<Now> lock(SqlConnection conn, Target target) {
-    return conn.preparedQuery(LOCK).execute(Tuple.of(target.id())).map(rows -> {
-      if (rows.size() == 0) throw Problem.notFound("No such user.");
-      Row row = rows.iterator().next();
-      return new Now(row.getString("role"), row.getBoolean("banned"));
+  /**
+   * Both accounts' rows locked, and their roles and bans now: 404 if the target is gone, 403 if the actor may no
+   * longer act as {@code needs} ("moderator" or "admin") since its request was signed in.
+   */
+  private static Future<Parties> lock(SqlConnection conn, Principal actor, Target target, String needs) {
+    return conn.preparedQuery(LOCK).execute(Tuple.of(actor.id(), target.id())).map(rows -> {
+      Now acting = null;
+      Now acted = null;
+      for (Row row : rows) {
+        if (row.getLong("id") == actor.id()) acting = Now.of(row);
+        if (row.getLong("id") == target.id()) acted = Now.of(row);
+      }
+      if (acted == null) throw Problem.notFound("No such user.");
+      checkStill(acting, needs);
+      return new Parties(acting, acted);
     });
+  }
+
+  /** 403 unless the acting account, as just read, still has the role needed and is not banned. */
+  private static void checkStill(Now acting, String needs) {
+    boolean may = acting != null && !acting.banned()
+        && ("admin".equals(needs) ? "admin".equals(acting.role()) : !"user".equals(acting.role()));
+    if (!may) throw Problem.forbidden("Your account may no longer do this: its role or standing changed.");
+  }
+
+  /** The acting account's row held and checked as {@link #checkStill} does. */
+  private static Future<Void> acting(SqlConnection conn, Principal actor, String needs) {
+    return conn.preparedQuery(ACTING).execute(Tuple.of(actor.id()))
+        .map(rows -> {
+          checkStill(rows.size() == 0 ? null : Now.of(rows.iterator().next()), needs);
+          return null;
+        });
   }
 
   /**
@@ -84,9 +124,13 @@ public final class Admin {
    * read before the transaction (to refuse early) and again on the locked row's ({@link #LOCK}).
    */
   static void checkMayBan(Principal actor, long targetId, String targetRole) {
-    if (targetId == actor.id()) throw Problem.badRequest("You cannot do that to yourself.");
+    checkMayBan(actor.id(), actor.isAdmin(), targetId, targetRole);
+  }
+
+  private static void checkMayBan(long actorId, boolean actorIsAdmin, long targetId, String targetRole) {
+    if (targetId == actorId) throw Problem.badRequest("You cannot do that to yourself.");
     if ("admin".equals(targetRole)) throw Problem.forbidden("Admins cannot be banned.");
-    if ("moderator".equals(targetRole) && !actor.isAdmin()) {
+    if ("moderator".equals(targetRole) && !actorIsAdmin) {
       throw Problem.forbidden("Only admins may ban moderators.");
     }
   }
@@ -94,9 +138,9 @@ public final class Admin {
   /** Bans a user until a time (null: permanently). */
   Future<Void> ban(Target target, Principal actor, String reason, OffsetDateTime until) {
     OffsetDateTime end = until == null ? OffsetDateTime.MAX : until;
-    return events.transaction(box -> lock(box.connection(), target)
+    return events.transaction(box -> lock(box.connection(), actor, target, "moderator")
         .compose(now -> {
-          checkMayBan(actor, target.id(), now.role());
+          checkMayBan(actor.id(), "admin".equals(now.actor().role()), target.id(), now.target().role());
           return box.connection().preparedQuery(BAN).execute(Tuple.of(target.id(), end, reason));
         })
         .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_BANNED.wireName(), "user", target.id(),
@@ -108,9 +152,9 @@ public final class Admin {
 
   /** Lifts a ban; nothing happens (and nothing is logged) if there is none. */
   Future<Void> unban(Target target, Principal actor, String reason) {
-    return events.transaction(box -> lock(box.connection(), target)
+    return events.transaction(box -> lock(box.connection(), actor, target, "moderator")
         .compose(now -> {
-          checkMayBan(actor, target.id(), now.role());
+          checkMayBan(actor.id(), "admin".equals(now.actor().role()), target.id(), now.target().role());
           return box.connection().preparedQuery(UNBAN).execute(Tuple.of(target.id()));
         })
         .compose(rows -> {
@@ -131,7 +175,8 @@ public final class Admin {
    * locked. Admins cannot be banned, so a banned account is not made an admin.
    */
   Future<Void> setRole(Target target, Principal actor, String role) {
-    return events.transaction(box -> lock(box.connection(), target).compose(now -> {
+    return events.transaction(box -> lock(box.connection(), actor, target, "admin").compose(parties -> {
+      Now now = parties.target();
       if (now.role().equals(role)) return Future.succeededFuture(false);
       if ("admin".equals(role) && now.banned()) {
         throw Problem.conflict(target.username() + " is banned, and admins cannot be: lift the ban first.");
@@ -154,9 +199,10 @@ public final class Admin {
    */
   Future<JsonObject> issuePasswordReset(Target target, Principal actor) {
     String token = PasswordResets.newToken();
-    return events.transaction(box -> box.connection().preparedQuery(PasswordResets.ISSUE)
-        .execute(Tuple.of(PasswordResets.hash(token), target.id(), actor.id(),
-            (double) PasswordResets.VALID_FOR.toSeconds()))
+    return events.transaction(box -> acting(box.connection(), actor, "admin")
+        .compose(v -> box.connection().preparedQuery(PasswordResets.ISSUE)
+            .execute(Tuple.of(PasswordResets.hash(token), target.id(), actor.id(),
+                (double) PasswordResets.VALID_FOR.toSeconds())))
         .compose(rows -> {
           if (rows.size() == 0) throw Problem.notFound("No such user.");
           String expiresAt = Iso.format(rows.iterator().next().getOffsetDateTime("expires_at"));

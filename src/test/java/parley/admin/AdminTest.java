@@ -223,6 +223,55 @@ class AdminTest extends ModerationCast {
   }
 
   /**
+   * A probe: two admins demoting each other at once both succeeded, leaving no admin, and an admin demoted a moment
+   * before made another account an admin; each acted on the role its request was signed in with. The acting
+   * account's row is now locked and read again in the change's transaction (in id order with the target's).
+   */
+  @Test
+  void anAccountDemotedWhileItsRequestWaitsMayNoLongerAct() throws Exception {
+    Session boss2 = api.registerWithRole("boss2", "admin");
+    String demoteBoss2 = "UPDATE users SET role = 'user' WHERE id = " + boss2.id();
+    List<Response> promote = whileTheRowIsHeld(boss2.id(), demoteBoss2,
+        () -> api.put("/api/admin/users/alice/role", boss2, new JsonObject().put("role", "admin")));
+    assertProblem(promote.get(0), 403, "a demoted admin's promotion");
+    assertEquals("Your account may no longer do this: its role or standing changed.",
+        promote.get(0).json().getString("detail"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM users WHERE role <> 'user' AND id = " + alice.id()));
+
+    update("UPDATE users SET role = 'admin' WHERE id = " + boss2.id());
+    List<Response> reset = whileTheRowIsHeld(boss2.id(), demoteBoss2,
+        () -> api.post("/api/admin/users/alice/password-reset", boss2, null));
+    assertProblem(reset.get(0), 403, "a demoted admin's password reset link");
+    assertEquals("Your account may no longer do this: its role or standing changed.",
+        reset.get(0).json().getString("detail"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM password_resets WHERE user_id = " + alice.id()));
+
+    List<Response> ban = whileTheRowIsHeld(mod.id(), "UPDATE users SET role = 'user' WHERE id = " + mod.id(),
+        () -> api.post("/api/mod/users/bob/ban", mod, reason("spam")));
+    assertProblem(ban.get(0), 403, "a demoted moderator's ban");
+    assertEquals("Your account may no longer do this: its role or standing changed.",
+        ban.get(0).json().getString("detail"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM users WHERE banned_until IS NOT NULL AND id = " + bob.id()));
+
+    // Two admins demoting each other at once: the second to get both rows finds itself demoted.
+    update("UPDATE users SET role = 'admin' WHERE id = " + boss2.id());
+    List<Response> mutual = whileTheRowIsHeld(Math.min(boss.id(), boss2.id()), null,
+        () -> api.put("/api/admin/users/boss2/role", boss, new JsonObject().put("role", "user")),
+        () -> api.put("/api/admin/users/boss/role", boss2, new JsonObject().put("role", "user")));
+    assertEquals(List.of(204, 403), mutual.stream().map(Response::status).toList(), "the first wins, the second may not");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users WHERE role = 'admin' AND id IN (" + boss.id() + ", "
+        + boss2.id() + ")"), "one admin is left");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.role_changed' AND target_id IN ("
+        + boss.id() + ", " + boss2.id() + ")"), "one change, one entry");
+  }
+
+  private static void update(String sql) throws Exception {
+    try (java.sql.Connection c = TestParley.db().getConnection(); java.sql.Statement s = c.createStatement()) {
+      s.executeUpdate(sql);
+    }
+  }
+
+  /**
    * The requests, sent one after another while a transaction holds the account's row (each waiting for it before
    * the next is sent), which then runs {@code change} (if any) and lets the row go. Their answers, in order.
    */
