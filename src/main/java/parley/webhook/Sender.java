@@ -149,7 +149,10 @@ public final class Sender {
   private final WorkerExecutor lookups;
   private final String node = UUID.randomUUID().toString();
   private long timer = -1;
+  /** A round is sealing or claiming. */
   private boolean busy;
+  /** Endpoints whose turn is running on this node (at most {@link #ENDPOINTS_PER_POLL}, one lookup thread each). */
+  private int turning;
 
   public Sender(Vertx vertx, Pool pool, WebhookSettings settings) {
     this(vertx, pool, settings, () -> false);
@@ -185,17 +188,26 @@ public final class Sender {
     if (timer >= 0) vertx.cancelTimer(timer);
   }
 
-  /** One round; rounds never overlap on a node. */
+  /**
+   * One round: seals what committed, then claims as many due endpoints as this node has room for and starts their
+   * turns. Rounds never overlap on a node, but turns are not part of them: each endpoint's turn runs at its own pace,
+   * and the next round claims for the room the finished ones left. (A round used to wait for all its turns, so an
+   * endpoint that took 5 s to answer each event held every other endpoint's events back for as long as its turn of
+   * up to 100 events lasted: 30 s and more in a probe, where the documented delay is one poll.)
+   */
   Future<Void> poll() {
     if (busy || stopping.getAsBoolean()) return Future.succeededFuture();
+    int room = ENDPOINTS_PER_POLL - turning;
+    if (room <= 0) return Future.succeededFuture();
     busy = true;
     return seal()
-        .compose(v -> pool.preparedQuery(CLAIM).execute(Tuple.of(node, seconds(settings.lease().toMillis()),
-            ENDPOINTS_PER_POLL)))
-        .compose(rows -> {
-          List<Future<Void>> turns = new java.util.ArrayList<>();
-          rows.forEach(row -> turns.add(turn(Endpoint.fromRow(row), EVENTS_PER_TURN)));
-          return Future.join(turns).<Void>mapEmpty();
+        .compose(v -> pool.preparedQuery(CLAIM).execute(Tuple.of(node, seconds(settings.lease().toMillis()), room)))
+        .<Void>map(rows -> {
+          rows.forEach(row -> {
+            turning++;
+            turn(Endpoint.fromRow(row), EVENTS_PER_TURN).onComplete(ar -> turning--);
+          });
+          return null;
         })
         .onSuccess(v -> roundFailed.recovered())
         .onFailure(e -> {
@@ -236,9 +248,25 @@ public final class Sender {
             return sendInOrder(endpoint, batch, 0, left);
           });
     }).recover(e -> {
-      log.warn("Webhook {} turn failed: {}", endpoint.id(), e.toString());
+      if (deleted(e)) {
+        log.debug("Webhook {} was deleted during its turn", endpoint.id());
+        return Future.succeededFuture();
+      }
+      if (stopping.getAsBoolean()) {
+        log.debug("Webhook {} turn cut off by the shutdown: {}", endpoint.id(), e.toString());
+      } else {
+        log.warn("Webhook {} turn failed: {}", endpoint.id(), e.toString());
+      }
       return release(endpoint);
     });
+  }
+
+  /**
+   * Whether a failure is an attempt's log row refused because its endpoint was deleted meanwhile (the deliveries'
+   * foreign key): the endpoint is gone, so there is nothing to warn about or retry.
+   */
+  private static boolean deleted(Throwable e) {
+    return e instanceof io.vertx.pgclient.PgException pg && "23503".equals(pg.getSqlState());
   }
 
   private Future<Void> sendInOrder(Endpoint endpoint, List<Message> batch, int index, int left) {
@@ -286,7 +314,8 @@ public final class Sender {
         return Future.failedFuture(parley.http.Problem.notFound("That event is no longer in the log."));
       }
       Message m = message(rows.iterator().next());
-      return attempt(endpoint, m).compose(outcome -> logAttempt(endpoint.id(), m, 1, outcome, true));
+      return attempt(endpoint, m).compose(outcome -> logAttempt(endpoint.id(), m, 1, outcome, true))
+          .recover(e -> Future.failedFuture(deleted(e) ? parley.http.Problem.notFound("No such webhook.") : e));
     });
   }
 

@@ -85,6 +85,11 @@ class WebhooksTest extends ModerationCast {
 
   /** A Parley that sends webhooks, may send them to 127.0.0.1, and retries fast. */
   private Main.Running sender() throws Exception {
+    return sender(Map.of());
+  }
+
+  /** The same with some settings changed. */
+  private Main.Running sender(Map<String, String> more) throws Exception {
     Map<String, String> env = new HashMap<>();
     env.put(WebhookSettings.DELIVER, "true");
     env.put(WebhookSettings.ALLOW_PRIVATE, "true");
@@ -92,6 +97,7 @@ class WebhooksTest extends ModerationCast {
     env.put(WebhookSettings.BACKOFF_BASE, "100ms");
     env.put(WebhookSettings.BACKOFF_MAX, "400ms");
     env.put(WebhookSettings.TIMEOUT, "2s");
+    env.putAll(more);
     Main.Running running = TestParley.startServer(env);
     senders.add(running);
     return running;
@@ -171,6 +177,80 @@ class WebhooksTest extends ModerationCast {
     assertEquals("post.created", envelope.getString("type"));
     assertEquals("parley.feed", envelope.getString("topic"));
     assertEquals(post, envelope.getJsonObject("data").getLong("id"));
+  }
+
+  /** A receiver that holds every request it gets until the test answers them. */
+  private record Holding(HttpServer server, List<io.vertx.core.http.HttpServerRequest> held,
+      CompletableFuture<Void> asked) {
+
+    String url() {
+      return "http://127.0.0.1:" + server.actualPort() + "/slow";
+    }
+
+    void answerAll(int status) {
+      held.stream().filter(req -> !req.response().headWritten())
+          .forEach(req -> req.response().setStatusCode(status).end());
+    }
+  }
+
+  private Holding holding() throws Exception {
+    List<io.vertx.core.http.HttpServerRequest> held = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> asked = new CompletableFuture<>();
+    HttpServer server = receiverVertx.createHttpServer().requestHandler(req -> {
+      held.add(req);
+      asked.complete(null);
+    }).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return new Holding(server, held, asked);
+  }
+
+  /**
+   * A probe: a receiver that took 5 s to answer each event held every other endpoint's events back until its turn
+   * of up to 100 events ended (30 s and more late), since a round waited for all its endpoints' turns. Here one
+   * receiver does not answer at all (within a 60 s timeout) while the other gets every event.
+   */
+  @Test
+  void aReceiverThatDoesNotAnswerHoldsBackNoOtherEndpoint() throws Exception {
+    Holding slow = holding();
+    Api on = apiOf(sender(Map.of(WebhookSettings.TIMEOUT, "60s")));
+    register(on, "comment.created");
+    assertEquals(201, on.post("/api/admin/webhooks", boss, new JsonObject().put("url", slow.url())
+        .put("events", List.of("comment.created"))).status());
+    long post = api.createPost(alice, "One slow receiver");
+    api.comment(alice, post, "first", null);
+    slow.asked().get(30, TimeUnit.SECONDS);
+    for (int i = 2; i <= 5; i++) api.comment(alice, post, "comment " + i, null);
+    await(r -> deliveredComments(r).size() == 5, "the other endpoint's five events while the slow one holds its first");
+    assertEquals(1, slow.held().size(), "the slow endpoint is still on its first event");
+    slow.answerAll(200);
+  }
+
+  /** A redelivery whose webhook is deleted while its receiver answers: 404, not a 500 from the log's foreign key. */
+  @Test
+  void aRedeliveryToAWebhookDeletedMeanwhileIsA404() throws Exception {
+    Holding slow = holding();
+    Api on = apiOf(sender(Map.of(WebhookSettings.TIMEOUT, "60s")));
+    long hook = on.post("/api/admin/webhooks", boss, new JsonObject().put("url", slow.url())
+        .put("events", List.of("comment.created"))).json().getLong("id");
+    long post = api.createPost(alice, "Deleted meanwhile");
+    api.comment(alice, post, "once", null);
+    slow.asked().get(30, TimeUnit.SECONDS);
+    slow.answerAll(200);
+    var log = deliveryLog(on, hook, 1);
+    assertEquals(1, log.size(), log.encode());
+    long deliveryId = log.getJsonObject(0).getLong("id");
+
+    CompletableFuture<Response> again = CompletableFuture.supplyAsync(() ->
+        on.post("/api/admin/webhooks/" + hook + "/deliveries/" + deliveryId + "/redeliver", boss, null));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (slow.held().size() < 2) {
+      if (System.nanoTime() > deadline) throw new AssertionError("the redelivery never reached the receiver");
+      Thread.onSpinWait();
+    }
+    assertEquals(204, on.delete("/api/admin/webhooks/" + hook, boss).status());
+    slow.answerAll(200);
+    Response r = again.get(30, TimeUnit.SECONDS);
+    assertProblem(r, 404, "a redelivery to a webhook deleted meanwhile");
+    assertEquals("No such webhook.", r.json().getString("detail"));
   }
 
   @Test
