@@ -7,8 +7,10 @@ import java.net.InetAddress;
 /**
  * Which addresses a webhook may be sent to: public unicast only, unless private ones are allowed. Refused: loopback,
  * unspecified, private (RFC 1918, unique local fc00::/7), link-local, carrier-grade NAT (100.64/10), multicast,
- * benchmarking (198.18/15), reserved (0/8, 240/4, 192.0.0/24), documentation ranges, and IPv6 forms that embed an
- * IPv4 address (IPv4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16), which are judged by that address.
+ * benchmarking (198.18/15), reserved (0/8, 240/4, 192.0.0/24), documentation ranges, discard-only 100::/64, and
+ * IPv6 forms that embed an IPv4 address (IPv4-compatible, IPv4-translated ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4
+ * 2002::/16), which are judged by that address, or whose embedded address cannot be read for certain (local-use
+ * NAT64 64:ff9b:1::/48, Teredo 2001::/32), which are refused.
  */
 final class Addresses {
 
@@ -28,15 +30,27 @@ final class Addresses {
       if (first == 0xfe && (b[1] & 0xc0) == 0xc0) return false;    // fec0::/10 old site-local
       if (first == 0x20 && b[1] == 0x01 && b[2] == 0x0d && (b[3] & 0xff) == 0xb8) return false; // 2001:db8::/32
       if (first == 0x20 && b[1] == 0x02) return isPublicV4(new byte[] {b[2], b[3], b[4], b[5]}); // 6to4
-      if (first == 0x00 && b[1] == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b) {   // 64:ff9b::/96
+      boolean nat64 = first == 0x00 && b[1] == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
+      if (nat64 && b[4] == 0 && b[5] == 0x01) return false;       // 64:ff9b:1::/48 local-use NAT64 (any layout)
+      if (nat64) {                                                  // 64:ff9b::/96
         return isPublicV4(new byte[] {b[12], b[13], b[14], b[15]});
       }
-      boolean zeroPrefix = true;
-      for (int i = 0; i < 12; i++) zeroPrefix &= b[i] == 0;
-      if (zeroPrefix) return false;                                // ::/96 (IPv4-compatible, ::1, ::)
+      if (first == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) return false;   // 2001::/32 Teredo
+      if (first == 0x01 && zeros(b, 1, 8)) return false;           // 100::/64 discard-only
+      if (zeros(b, 0, 8) && (b[8] & 0xff) == 0xff && (b[9] & 0xff) == 0xff && b[10] == 0 && b[11] == 0) {
+        return isPublicV4(new byte[] {b[12], b[13], b[14], b[15]});   // ::ffff:0:0/96 IPv4-translated
+      }
+      if (zeros(b, 0, 12)) return false;                            // ::/96 (IPv4-compatible, ::1, ::)
       return true;
     }
     return false;
+  }
+
+  private static boolean zeros(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != 0) return false;
+    }
+    return true;
   }
 
   private static boolean isPublicV4(byte[] b) {
