@@ -184,10 +184,17 @@ public final class RealWorldRoutes {
         .onFailure(ctx::fail);
   }
 
-  /** A new password ends the account's other tokens; the answer carries one that still works. */
+  /**
+   * A new password ends the account's other tokens; the answer carries one that still works. A banned member may
+   * change only the password here, as through PUT /api/me/password: a compromised account's owner must be able to
+   * take it back while banned (MODERATION.md).
+   */
   private void updateUser(RoutingContext ctx) {
-    Principal me = Principal.active(ctx);
+    Principal.required(ctx);
     AccountChange change = AccountChange.from(wrapped(ctx, "user"));
+    boolean passwordOnly = change.username() == null && change.email() == null && change.bio() == null
+        && change.image() == null;
+    Principal me = passwordOnly ? Principal.required(ctx) : Principal.active(ctx);
     accounts.update(me, change, ClientIp.of(ctx, trustedProxies), limits)
         .onSuccess(session -> ctx.json(new JsonObject().put("user", user(session.user(), session.token()))))
         .onFailure(ctx::fail);

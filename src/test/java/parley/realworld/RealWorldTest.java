@@ -133,6 +133,19 @@ class RealWorldTest extends ModerationCast {
     assertEquals(200, rw("POST", "/users/login", null, user(null, "a2@example.org", "another horse")).status());
   }
 
+  /** A probe: a banned member could change their password through PUT /api/me/password but not here (403). */
+  @Test
+  void aBannedMemberMayChangeThePasswordButNothingElse() {
+    ban(mod, "alice", new JsonObject().put("reason", "spam"));
+    Response bio = rw("PUT", "/user", alice, new JsonObject().put("user", new JsonObject().put("bio", "still here")));
+    assertEquals(403, bio.status(), "a banned member's profile change: " + bio);
+    Response password = rw("PUT", "/user", alice, new JsonObject().put("user", new JsonObject()
+        .put("password", "another horse").put("currentPassword", "correct horse")));
+    assertEquals(200, password.status(), password.toString());
+    assertEquals(200, rw("POST", "/users/login", null, user(null, "alice@example.org", "another horse")).status());
+    assertNull(api.get("/api/users/alice").json().getString("bio"), "the bio did not change");
+  }
+
   @Test
   void invalidUserFieldsAre422WithTheErrorsShape() {
     Response bad = rw("POST", "/users", null, user("x", "not-an-email", "short"));
