@@ -361,7 +361,9 @@ public final class RealWorldRoutes {
     Instant now = Instant.now();
     limits.take(author.isNew(now) ? AppConfig.LIMIT_COMMENTS_NEW : AppConfig.LIMIT_COMMENTS, "user:" + author.id())
         .compose(v -> limits.take(AppConfig.LIMIT_COMMENTS_IP, ClientIp.of(ctx, trustedProxies)))
-        .compose(v -> comments.insert(postId, author, input, Idempotency.Claim.none()))
+        // As for a favorite: only an article the author can read here (one by someone they blocked reads as a 404).
+        .compose(v -> articles.one(postId, author))
+        .compose(readable -> comments.insert(postId, author, input, Idempotency.Claim.none()))
         .compose(comment -> articles.profiles(author.id(), List.of(author.id()))
             .map(profiles -> comment(comment, profiles.get(author.id()))))
         .onSuccess(comment -> send(ctx, 200, new JsonObject().put("comment", comment)))

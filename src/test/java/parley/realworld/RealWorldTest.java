@@ -469,6 +469,11 @@ class RealWorldTest extends ModerationCast {
     assertEquals(0, rw("GET", "/articles/" + slug + "/comments", bob, null).json().getJsonArray("comments").size());
     assertEquals(404, rw("POST", "/articles/" + slug + "/favorite", bob, null).status());
     assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes"), "and takes no favorite from them");
+    long comments = TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + id);
+    assertEquals(404, rw("POST", "/articles/" + slug + "/comments", bob,
+        new JsonObject().put("comment", new JsonObject().put("body", "On what I cannot read"))).status(),
+        "nor a comment (a probe: 200)");
+    assertEquals(comments, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + id));
   }
 
   @Test
