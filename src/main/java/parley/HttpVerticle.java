@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -221,7 +222,17 @@ public final class HttpVerticle extends VerticleBase {
 
     router.route(RealWorldRoutes.PREFIX + "/*").failureHandler(realworld.failures());
     router.route().failureHandler(problems);
-    for (int status : new int[] {400, 404, 405, 413, 415}) router.errorHandler(status, problems);
+    // A request the router could not route (a path with a broken escape, %zz) is refused here: in RealWorld's shape
+    // under its prefix, as everything there is.
+    Handler<RoutingContext> realworldFailures = realworld.failures();
+    for (int status : new int[] {400, 404, 405, 413, 415}) {
+      router.errorHandler(status, ctx -> {
+        String raw = ctx.request().path();
+        boolean underRealWorld = raw != null
+            && (raw.equals(RealWorldRoutes.PREFIX) || raw.startsWith(RealWorldRoutes.PREFIX + "/"));
+        (underRealWorld ? realworldFailures : problems).handle(ctx);
+      });
+    }
 
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(config.host())

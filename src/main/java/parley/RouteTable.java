@@ -48,12 +48,16 @@ public final class RouteTable {
       int space = route.indexOf(' ');
       if (matches(route.substring(space + 1).split("/", -1), segments)) methods.add(route.substring(0, space));
     }
-    if (methods.isEmpty() && !trimmed.equals("/api") && !trimmed.startsWith("/api/")
-        && !trimmed.equals("/eventbus") && !trimmed.startsWith("/eventbus/")) {
+    if (methods.isEmpty() && !under(trimmed, "/api") && !under(trimmed, "/eventbus")
+        && !under(trimmed, parley.realworld.RealWorldRoutes.PREFIX)) {
       methods.add("GET");
     }
     if (methods.contains("GET")) methods.add("HEAD");
     return methods;
+  }
+
+  private static boolean under(String path, String prefix) {
+    return path.equals(prefix) || path.startsWith(prefix + "/");
   }
 
   private static boolean matches(String[] template, String[] segments) {

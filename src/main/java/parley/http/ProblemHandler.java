@@ -69,6 +69,11 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     write(ctx.request(), problem);
   }
 
+  /** The methods the routes take at a path (none where nothing is served). */
+  public Set<String> methodsAt(String path) {
+    return allowed.apply(path);
+  }
+
   /** A 405's Allow header: the methods the routes take at the request's path. */
   public void allow(RoutingContext ctx, Problem problem) {
     if (problem.status() != 405) return;

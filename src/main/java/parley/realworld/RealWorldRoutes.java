@@ -27,6 +27,7 @@ import parley.http.Idempotency;
 import parley.http.Page;
 import parley.http.Problem;
 import parley.http.ProblemHandler;
+import parley.http.ProblemType;
 import parley.http.RateLimiter;
 import parley.http.RequestGuards;
 import parley.post.PostInput;
@@ -117,8 +118,11 @@ public final class RealWorldRoutes {
     api.post("/articles/:slug/comments").handler(this::createComment);
     api.delete("/articles/:slug/comments/:id").handler(this::deleteComment);
     api.get("/tags").handler(this::tags);
-    // Anything else under the prefix is RealWorld's 404, not the web app's page.
-    api.route().handler(ctx -> ctx.fail(Problem.notFound("There is nothing here.")));
+    // Anything else under the prefix is RealWorld's 405 (a path it serves, with another method) or 404, not the web
+    // app's page.
+    api.route().handler(ctx -> ctx.fail(problems.methodsAt(ctx.normalizedPath()).isEmpty()
+        ? Problem.notFound("There is nothing here.")
+        : ProblemType.METHOD_NOT_ALLOWED.problem("This resource does not accept that method.")));
     api.route().failureHandler(this::fail);
 
     router.route(PREFIX + "/*").subRouter(api);
@@ -213,6 +217,7 @@ public final class RealWorldRoutes {
 
   private void follow(RoutingContext ctx, boolean follow) {
     Principal me = Principal.active(ctx);
+    noFields(ctx);
     String username = ctx.pathParam("username");
     follows.follow(me.id(), username, follow)
         .onSuccess(v -> respondProfile(ctx, username))
@@ -295,6 +300,7 @@ public final class RealWorldRoutes {
   /** A favorite is an up vote (its author may favorite their own article here; see Votes.favorite). */
   private void favorite(RoutingContext ctx, boolean favorite) {
     Principal caller = Principal.active(ctx);
+    noFields(ctx);
     long id = Articles.idOf(ctx.pathParam("slug"));
     // Only an article the caller can read here (not one by someone they blocked, which reads as a 404) takes it.
     limits.take(AppConfig.LIMIT_VOTES, "user:" + caller.id())
@@ -410,6 +416,16 @@ public final class RealWorldRoutes {
 
   private static Fields wrapped(RoutingContext ctx, String name) {
     return Fields.of(wrappedObject(ctx, name));
+  }
+
+  /**
+   * A request that takes no fields (a favorite, a follow): any body it has must still be a JSON object (a 422
+   * otherwise, as everywhere here), whose fields are ignored, as RealWorld's spec says nothing of them. A body of
+   * broken JSON or bytes that are not UTF-8 was taken and the request done (a probe).
+   */
+  private static void noFields(RoutingContext ctx) {
+    io.vertx.core.buffer.Buffer body = ctx.body().buffer();
+    if (body != null && body.length() > 0) Fields.body(ctx);
   }
 
   /** RealWorld wraps every body: {"user": {...}}, {"article": {...}}, {"comment": {...}}. */

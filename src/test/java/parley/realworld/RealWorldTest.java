@@ -476,6 +476,43 @@ class RealWorldTest extends ModerationCast {
     assertEquals(comments, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + id));
   }
 
+  /**
+   * A probe: a broken escape in the path was answered in Parley's problem shape, a path RealWorld serves asked with
+   * another method was a 404, and a favorite or a follow took any body (broken JSON, bytes that are not UTF-8).
+   */
+  @Test
+  void brokenTargetsWrongMethodsAndBrokenBodiesAreRefusedInRealWorldsShape() throws Exception {
+    String slug = create(alice, "Target").getString("slug");
+    int port = TestParley.server().running().port();
+    for (String path : List.of("/articles/%zz", "/articles/%", "/profiles/a%zzb/follow")) {
+      parley.RawHttp.Reply r = parley.RawHttp.send(port, "GET " + RW + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Connection: close\r\n\r\n");
+      assertEquals(422, r.status(), path + ": " + r);
+      assertEquals("application/json", r.header("content-type"), path);
+      assertTrue(new JsonObject(r.body()).getJsonObject("errors").containsKey("body"), path + ": " + r.body());
+    }
+
+    Response patch = rw("PATCH", "/articles/" + slug, alice, new JsonObject());
+    assertEquals(405, patch.status(), patch.toString());
+    assertEquals("DELETE, GET, HEAD, PUT", patch.header("allow"));
+    assertTrue(errors(patch).containsKey("body"), patch.toString());
+    assertEquals(405, rw("DELETE", "/user", alice, null).status());
+    assertEquals(404, rw("POST", "/nothing/here", alice, new JsonObject()).status(), "no such path: still a 404");
+
+    for (String body : List.of("{not json", "[1]", "\"x\"")) {
+      Response favorite = api.raw("POST", RW + "/articles/" + slug + "/favorite", "Token " + bob.token(), body,
+          "application/json");
+      assertEquals(422, favorite.status(), body + ": " + favorite);
+      Response follow = api.raw("POST", RW + "/profiles/alice/follow", "Token " + bob.token(), body,
+          "application/json");
+      assertEquals(422, follow.status(), body + ": " + follow);
+    }
+    assertEquals(0, TestParley.count("SELECT count(*) FROM post_votes"), "no favorite was taken");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM user_follows"), "nobody was followed");
+    assertEquals(200, api.raw("POST", RW + "/articles/" + slug + "/favorite", "Token " + bob.token(), "{}",
+        "application/json").status(), "an empty object is still fine");
+  }
+
   @Test
   void tagsAreTheTagsOfListedPosts() {
     create(alice, "Tagged", "dragons", "training");
