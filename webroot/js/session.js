@@ -69,11 +69,20 @@ export function onEnded(listener) {
  */
 export function ended(why, token) {
   if (!held || (token && token !== held)) return;
+  endHere(why);
+  if (current()) clear();
+}
+
+/** Forgets the page's session (not the saved one: see ended) and tells the listeners why. */
+function endHere(why) {
   held = null;
   endedWhy = why;
   clearTimeout(expiryTimer);
-  if (current()) clear();
-  // After the caller is done: a listener redraws the page, which may ask for the token again.
+  tell(why);
+}
+
+/** Tells the listeners, after the caller is done: a listener redraws the page, which may ask for the token again. */
+function tell(why) {
   queueMicrotask(() => endListeners.forEach((listener) => listener(why)));
 }
 
@@ -91,17 +100,11 @@ addEventListener('storage', (event) => {
   if (event.key !== KEY && event.key !== null) return;
   const now = current()?.token ?? null;
   if (now === held) return;
-  if (held) {
-    const why = now ? 'changed' : 'signed-out';
-    held = null;
-    endedWhy = why;
-    clearTimeout(expiryTimer);
-    endListeners.forEach((listener) => listener(why));
-  }
+  if (held) endHere(now ? 'changed' : 'signed-out');
   if (now && !held) {
     held = now;
     watchExpiry();
-    endListeners.forEach((listener) => listener('started'));
+    tell('started');
   }
 });
 

@@ -135,6 +135,11 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     }
   }
 
+  /** The shared server's gauge of that name, summed over its tags (its value now). */
+  public static double gauge(String name) throws Exception {
+    return server().running().meters().find(name).gauges().stream().mapToDouble(g -> g.value()).sum();
+  }
+
   public static long count(String query) throws Exception {
     try (Connection c = db().getConnection(); Statement s = c.createStatement(); var rs = s.executeQuery(query)) {
       rs.next();

@@ -152,10 +152,7 @@ final class GuardedSocket extends SockJSSocketBase {
     if (channel == null) return;
     cut = channel.eventLoop().schedule(() -> {
       if (channel.isActive()) {
-        // From the pipeline's head, past Vert.x's handler, which would wait for the full queue to drain first.
-        io.netty.channel.ChannelHandlerContext first = channel.pipeline().firstContext();
-        (first == null ? channel.close() : first.close())
-            .addListener(done -> context.runOnContext(v -> closedForGood()));
+        cut(channel).addListener(done -> context.runOnContext(v -> closedForGood()));
       } else {
         context.runOnContext(v -> closedForGood());
       }
@@ -166,6 +163,16 @@ final class GuardedSocket extends SockJSSocketBase {
   private void closedForGood() {
     Handler<Void> handler = onClose;
     if (handler != null) handler.handle(null);
+  }
+
+  /**
+   * Closes a connection at once, from its pipeline's head: past Vert.x's handler, whose close waits for the
+   * connection's full queue to drain first, which a reader who stopped reading never lets happen (it then stayed
+   * open until the idle timeout, or for as long as it pinged).
+   */
+  static io.netty.channel.ChannelFuture cut(Channel channel) {
+    io.netty.channel.ChannelHandlerContext head = channel.pipeline().firstContext();
+    return head == null ? channel.close() : head.close();
   }
 
   /** The socket's network channel; null where it cannot be reached (nothing is then held or tuned). */

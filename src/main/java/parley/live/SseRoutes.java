@@ -164,9 +164,8 @@ public final class SseRoutes {
       if (closed) return;
       closed = true;
       io.netty.channel.Channel channel = GuardedSocket.channelOf(ctx.request().connection());
-      io.netty.channel.ChannelHandlerContext head = channel == null ? null : channel.pipeline().firstContext();
-      if (head != null) {
-        head.close();
+      if (channel != null) {
+        GuardedSocket.cut(channel);
       } else {
         ctx.request().connection().close();
       }
