@@ -555,9 +555,13 @@ function pendingHandledElsewhere(kind, d, verb) {
   const hadFocus = card.contains(document.activeElement);
   const next = focusAfter(card, $('pending-title'));
   card.dataset.leaving = 'true';
-  card.replaceChildren(h('p', { class: 'muted', tabindex: '-1' },
-    `Handled by ${by ?? 'another moderator'}: ${verb === 'approved' ? 'published' : 'rejected'}.`));
-  if (hadFocus) card.firstElementChild.focus();
+  // What was handled stays named (who wrote it, and the post's title): "Handled by kim_mod" alone left the moderator
+  // to guess which card had gone (a page review).
+  const named = [...card.children].filter((el) => el.matches('.meta, .post-line'));
+  const line = h('p', { class: 'handled', tabindex: '-1' },
+    `Handled by ${by ?? 'another moderator'}: ${verb === 'approved' ? 'published' : 'rejected'}.`);
+  card.replaceChildren(...named, line);
+  if (hadFocus) line.focus();
   pendingTotal = Math.max(0, pendingTotal - 1);
   updatePendingCount();
   setTimeout(() => {

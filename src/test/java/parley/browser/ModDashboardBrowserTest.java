@@ -123,7 +123,13 @@ class ModDashboardBrowserTest {
 
     assertEquals(204, api.post("/api/mod/comments/" + commentId + "/approve", kim, null).status());
     // It said nothing: the card, and anything typed into it, just went (a page probe).
-    waitFor(page, 10).until(ExpectedConditions.textToBe(card, "Handled by kim_mod: published."));
+    By handled = By.cssSelector("#pending-comment-" + commentId + " .handled");
+    waitFor(page, 10).until(ExpectedConditions.textToBe(handled, "Handled by kim_mod: published."));
+    // What was handled stays named: "Handled by kim_mod" alone left the moderator to guess which card had gone.
+    String said = page.findElement(card).getText();
+    assertTrue(said.contains("Comment by newbie") && said.contains("Held back"), said);
+    assertTrue(page.findElements(By.cssSelector("#pending-comment-" + commentId + " .actions")).isEmpty(),
+        "no Approve or Reject left to press: " + said);
     waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(card));
     By streamed = By.cssSelector("#stream-comment-" + commentId + " .badge-pending");
     assertTrue(page.findElements(streamed).isEmpty(), "no longer marked pending in the stream");
