@@ -143,6 +143,15 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(AccessLog.handler(config.trustedProxies()));
     router.route().handler(guard.requests());
     router.route().handler(RequestGuards.securityHeaders());
+    // A node told to stop still serves for PARLEY_SHUTDOWN_DELAY (see Main.Running#stop), but asks every client to
+    // take its next request elsewhere: a keep-alive connection left idle would otherwise be cut when the node stops
+    // listening, and a request sent on it in that moment answered by nothing (a probe: proxies do not retry a POST).
+    router.route().handler(ctx -> {
+      if (node.draining().get() && ctx.request().getHeader(io.vertx.core.http.HttpHeaders.UPGRADE) == null) {
+        ctx.response().putHeader(io.vertx.core.http.HttpHeaders.CONNECTION, "close");
+      }
+      ctx.next();
+    });
     router.route().handler(RequestGuards.varyByEncoding());
     router.route().handler(RequestGuards.wellFormed());
     router.route().handler(RequestGuards.noBodyOnReads());

@@ -81,6 +81,14 @@ public final class Main {
      */
     public void stop() throws Exception {
       draining.set(true);
+      Duration delay = config.shutdownDelay();
+      if (!delay.isZero()) {
+        // Not ready (/health/ready says 503) but still serving, so a load balancer sees the 503 and takes the node
+        // out before it stops listening. Stopping at once left a 40 ms window: a balancer checking every few seconds
+        // saw refused connections instead, and requests on its pooled connections were cut unanswered (a probe).
+        log.info("Stopping: not ready, still serving for {} ms (PARLEY_SHUTDOWN_DELAY)", delay.toMillis());
+        Thread.sleep(delay.toMillis());
+      }
       try {
         // Long enough for the grace, then a clean stop of the embedded PostgreSQL (or its kill, when it does not
         // answer): the JVM must not exit before it, or the server is left running.

@@ -32,6 +32,8 @@ public final class OwnServer implements BeforeAllCallback, AfterAllCallback {
     settings.put(parley.config.AppConfig.CLUSTER_HOST, "127.0.0.1");
     settings.put(parley.config.AppConfig.CLUSTER_PORT, Integer.toString(port));
     settings.put(parley.config.AppConfig.CLUSTER_MEMBERS, "127.0.0.1:" + port + ",127.0.0.1:" + (port + 1));
+    // No load balancer to wait for.
+    settings.put(parley.config.AppConfig.SHUTDOWN_DELAY, "0s");
     return Map.copyOf(settings);
   }
 

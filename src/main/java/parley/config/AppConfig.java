@@ -34,6 +34,7 @@ public record AppConfig(
     Optional<String> admin,
     int httpInstances,
     Duration shutdownGrace,
+    Duration shutdownDelay,
     List<String> allowedOrigins,
     Duration eventRetention,
     long eventRetentionCount,
@@ -90,6 +91,11 @@ public record AppConfig(
   /** Argon2id at a test suite's cost instead of OWASP's minimum: for tests only, warned about at start. */
   public static final String WEAK_PASSWORD_HASHING = PasswordHashingSettings.WEAK;
   public static final String SHUTDOWN_GRACE = "PARLEY_SHUTDOWN_GRACE";
+  /**
+   * How long a node that was told to stop goes on serving, not ready, before it stops listening: a load balancer
+   * takes it out when its readiness check says 503, and sends nothing more once it has.
+   */
+  public static final String SHUTDOWN_DELAY = "PARLEY_SHUTDOWN_DELAY";
   public static final String ALLOWED_ORIGINS = "PARLEY_ALLOWED_ORIGINS";
   public static final String EVENT_RETENTION = "PARLEY_EVENT_RETENTION";
   public static final String EVENT_RETENTION_COUNT = "PARLEY_EVENT_RETENTION_COUNT";
@@ -219,6 +225,9 @@ public record AppConfig(
     if (httpInstances < 1) throw new IllegalArgumentException(HTTP_INSTANCES + " must be at least 1");
     if (tokenTtl.isNegative() || tokenTtl.isZero()) throw new IllegalArgumentException(TOKEN_TTL + " must be positive");
     if (shutdownGrace.isNegative()) throw new IllegalArgumentException(SHUTDOWN_GRACE + " must not be negative");
+    if (shutdownDelay.isNegative() || shutdownDelay.compareTo(Duration.ofMinutes(5)) > 0) {
+      throw new IllegalArgumentException(SHUTDOWN_DELAY + " must be from 0s to 5m");
+    }
     if (eventRetentionCount < 0) throw new IllegalArgumentException(EVENT_RETENTION_COUNT + " must not be negative");
     if (liveQueueBytes < 1024) throw new IllegalArgumentException(LIVE_QUEUE_BYTES + " must be at least 1024");
     if (liveMaxLag.toSeconds() < 1) throw new IllegalArgumentException(LIVE_MAX_LAG + " must be at least 1s");
@@ -269,6 +278,8 @@ public record AppConfig(
         Optional.ofNullable(values.get(ADMIN)),
         intValue(values, HTTP_INSTANCES, cores),
         duration(values, SHUTDOWN_GRACE, Duration.ofSeconds(10)),
+        // Only nodes behind a load balancer need it: by default the nodes of a cluster, not a single node.
+        duration(values, SHUTDOWN_DELAY, bool(values, CLUSTER, false) ? Duration.ofSeconds(5) : Duration.ZERO),
         list(values, ALLOWED_ORIGINS),
         duration(values, EVENT_RETENTION, Duration.ofDays(7)),
         intValue(values, EVENT_RETENTION_COUNT, 10_000),
@@ -330,7 +341,7 @@ public record AppConfig(
   /** The same settings on another port (port 0 is resolved to a free port before anything listens). */
   public AppConfig withPort(int newPort) {
     return new AppConfig(host, newPort, publicUrl, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
-        databaseDeadline, databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, allowedOrigins, eventRetention,
+        databaseDeadline, databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, shutdownDelay, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, clusterJoinTimeout, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
