@@ -194,7 +194,9 @@ public final class Main {
     vertx.executeBlocking(() -> {
           checkPortFree(config.host(), config.port());
           if (config.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(config.dataDir());
-          return Tokens.resolveSecret(config);
+          String secret = Tokens.resolveSecret(config);
+          if (cluster != null) cluster.checkSameSigningKey(secret);
+          return secret;
         })
         .compose(secret -> Database.open(vertx, config).compose(database ->
             deploy(vertx, config, database, secret, meters, cluster)

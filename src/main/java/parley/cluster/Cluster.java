@@ -38,6 +38,8 @@ public final class Cluster {
   public static final String RATE_LIMITS_MAP = "parley.rate-limits";
   /** The per-account login slow-down (see account.LoginThrottle); entries expire with their last known address. */
   public static final String LOGIN_THROTTLE_MAP = "parley.login-throttle";
+  /** Each member's fingerprint of its token signing key (see {@link #checkSameSigningKey}). */
+  static final String SIGNING_KEYS_MAP = "parley.signing-keys";
   private static final String HELLO = "parley.internal.hello";
   private static final long INTRODUCTION_TIMEOUT_MS = 5_000;
   private static final Logger log = LoggerFactory.getLogger(Cluster.class);
@@ -114,6 +116,44 @@ public final class Cluster {
 
   private List<String> others(String me) {
     return manager.getNodes().stream().filter(n -> !n.equals(me)).toList();
+  }
+
+  /**
+   * Refuses to start a node whose token signing key is not the other nodes': each node leaves a fingerprint of its
+   * key (an HMAC of a fixed text under it, which does not reveal it) in a cluster map under its member id, and a
+   * joining node compares its own with those of the members there now. A node started with another
+   * {@code PARLEY_JWT_SECRET} joined silently, and every member bounced between nodes got 401 "The token is invalid
+   * or has expired." on half their requests, with nothing in any log to say why (a probe). Blocking: call it on a
+   * worker. Two nodes started at the same moment with different keys can still miss each other.
+   */
+  public void checkSameSigningKey(String secret) {
+    HazelcastInstance hz = hazelcast();
+    String mine = fingerprint(secret);
+    java.util.UUID me = hz.getCluster().getLocalMember().getUuid();
+    Set<java.util.UUID> members = new java.util.HashSet<>();
+    hz.getCluster().getMembers().forEach(member -> members.add(member.getUuid()));
+    Map<java.util.UUID, String> seen = hz.getMap(SIGNING_KEYS_MAP);
+    for (Map.Entry<java.util.UUID, String> other : seen.entrySet()) {
+      if (!other.getKey().equals(me) && members.contains(other.getKey()) && !other.getValue().equals(mine)) {
+        throw new IllegalStateException(AppConfig.JWT_SECRET + " is not the one the other nodes of cluster '"
+            + hz.getConfig().getClusterName() + "' sign tokens with: every node must have the same, or members are "
+            + "signed out whenever their requests reach another node. To change it, stop every node first.");
+      }
+    }
+    seen.put(me, mine);
+  }
+
+  /** A fingerprint of a signing key: HMAC-SHA256 of a fixed text under the key, in hex. */
+  static String fingerprint(String secret) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          "HmacSHA256"));
+      return java.util.HexFormat.of().formatHex(
+          mac.doFinal("parley cluster signing key".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Nodes in the cluster now, as this node sees them. */

@@ -21,13 +21,41 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A node whose member list names a port where something else listens (a program that accepts connections and never
+ * Nodes a cluster cannot take. A node whose member list names a port where something else listens (a program that accepts connections and never
  * answers as Hazelcast does) cannot rule that member out, so it can neither join nor form a cluster: it gives up after
  * {@code PARLEY_CLUSTER_JOIN_TIMEOUT} and says what to check, where it waited Hazelcast's 5 minutes, logging a
  * blocked-thread trace every second after the first, and then said only "Node failed to start!".
  */
 @ExtendWith(TestParley.class)
 class ClusterJoinFailureTest {
+
+  /**
+   * A node started with another PARLEY_JWT_SECRET joined silently, and members bounced between the nodes were signed
+   * out on half their requests with nothing in any log (a probe): it is refused, saying why, and the cluster goes on.
+   */
+  @Test
+  void aNodeWithAnotherSigningKeyIsRefusedAndTheClusterGoesOn() throws Exception {
+    Map<String, String> settings = OwnServer.clustered(Map.of());
+    parley.Main.Running first = TestParley.startServer(settings);
+    try {
+      Map<String, String> other = new HashMap<>(settings);
+      other.put(AppConfig.JWT_SECRET, "another-secret-that-is-long-enough-for-hs256-9876543210");
+      ExecutionException failed = assertThrows(ExecutionException.class, () -> TestParley.startServer(other));
+      IllegalStateException why = assertInstanceOf(IllegalStateException.class, failed.getCause());
+      assertTrue(why.getMessage().startsWith(AppConfig.JWT_SECRET + " is not the one the other nodes of cluster"),
+          why.getMessage());
+      parley.Api api = new parley.Api("http://localhost:" + first.port());
+      org.junit.jupiter.api.Assertions.assertEquals(201, api.post("/api/auth/register", null,
+          new io.vertx.core.json.JsonObject().put("username", "still_here").put("email", "still@example.org")
+              .put("password", "correct horse")).status(), "the first node serves on");
+      // The same key is no refusal: a second node like the first joins.
+      parley.Main.Running second = TestParley.startServer(settings);
+      org.junit.jupiter.api.Assertions.assertEquals(2, second.cluster().members());
+      second.stop();
+    } finally {
+      first.stop();
+    }
+  }
 
   @Test
   void aNodeThatCannotJoinGivesUpInTimeAndSaysWhatToCheck() throws Exception {
