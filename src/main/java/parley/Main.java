@@ -63,6 +63,9 @@ public final class Main {
       "CONNECT", "OPTIONS", "TRACE", "PATCH");
   private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
 
+  /** How long a stopping node waits for the notifications of its last writes before it closes the database. */
+  static final Duration NOTIFIER_WAIT = Duration.ofSeconds(5);
+
   /** A started Parley: what tests and the shutdown hook need to reach. */
   public record Running(Vertx vertx, Database database, AppConfig config, String deploymentId,
       AtomicBoolean draining, RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay,
@@ -93,6 +96,9 @@ public final class Main {
         // Long enough for the grace, then a clean stop of the embedded PostgreSQL (or its kill, when it does not
         // answer): the JVM must not exit before it, or the server is left running.
         vertx.undeploy(deploymentId)
+            // The last writes' notifications, made after their commits, before their pool goes: closed under them
+            // they waited for the next node's catch-up, a minute and more (a probe saw 84 s).
+            .eventually(() -> notifier.idle().timeout(NOTIFIER_WAIT.toMillis(), TimeUnit.MILLISECONDS).otherwiseEmpty())
             .eventually(() -> database.close(vertx))
             .toCompletionStage().toCompletableFuture()
             .get(config.shutdownGrace().toSeconds() + 60, TimeUnit.SECONDS);
