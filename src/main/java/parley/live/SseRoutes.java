@@ -171,6 +171,23 @@ public final class SseRoutes {
       }
     }
 
+    /**
+     * The node is stopping: the stream ends as a stream, with its last chunk, so the client (curl, a proxy) sees a
+     * whole response rather than a cut one, and EventSource reconnects as it would anyway (all 730 streams a
+     * rolling-restart probe saw sent away ended cut). A reader whose queue is full is cut, as it would be anyway.
+     */
+    @Override
+    public void goingAway() {
+      if (closed) return;
+      if (ctx.response().writeQueueFull()) {
+        overflow();
+        return;
+      }
+      closed = true;
+      ctx.response().end();
+      onEnd.run();
+    }
+
     @Override
     public void revoke(String topic, String reason) {
       if (closed) return;

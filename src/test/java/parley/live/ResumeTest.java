@@ -362,12 +362,21 @@ class ResumeTest {
     Session alice = own.register("alice");
     long post = own.createPost(alice, "Going away");
     LiveClient reader = LiveClient.connect(port);
-    try {
+    try (java.net.Socket stream = new java.net.Socket("127.0.0.1", port)) {
+      stream.setSoTimeout(20_000);
+      stream.getOutputStream().write(("GET /api/posts/" + post + "/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      StringBuilder streamed = new StringBuilder();
+      readUntil(stream.getInputStream(), streamed, "retry: 2000");
       reader.register("parley.post." + post, null, own.get("/api/posts/" + post).json().getLong("seq"));
       own.comment(alice, post, "before the stop", null);
       assertEquals("comment.created", reader.nextEvent("parley.post." + post).getString("type"), "following");
+      readUntil(stream.getInputStream(), streamed, "comment.created");
       server.stop();
       assertEquals(1001, reader.awaitClose());
+      // The event stream ends as a whole response, with its last chunk: it was cut, which curl and proxies report as
+      // a truncated response (a rolling-restart probe).
+      readUntil(stream.getInputStream(), streamed, "\r\n0\r\n\r\n");
     } finally {
       reader.close();
     }
