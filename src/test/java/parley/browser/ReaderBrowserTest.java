@@ -255,6 +255,25 @@ class ReaderBrowserTest {
     assertEquals("badge staff:Moderator", js(page, badges.formatted(byMona)));
   }
 
+  /**
+   * A list in a comment reads as a list: the thread's rule for its reply lists (no bullets, a grey rule, an indent)
+   * hit every list inside the comments, so a bulleted summary looked like a chain of replies (a page review).
+   */
+  @Test
+  void aListInACommentHasItsBulletsAndNoThreadRule() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Lists");
+    long listed = api.comment(alice, postId, "Summary:\n\n- first point\n- second point\n  - a detail", null);
+    api.comment(alice, postId, "A reply", listed);
+    WebDriver page = browsers.open("reader");
+    openPost(page, base, postId);
+    String style = "const el = document.querySelector(arguments[0]); const s = getComputedStyle(el);"
+        + "return s.listStyleType + '|' + s.borderLeftStyle;";
+    assertEquals("disc|none", js(page, style, "#comment-" + listed + " .body > ul"));
+    assertEquals("circle|none", js(page, style, "#comment-" + listed + " .body ul ul"));
+    assertEquals("none|solid", js(page, style, "#comment-" + listed + " ul.replies"), "the replies keep the rule");
+  }
+
   @Test
   void foldingACommentHidesItsRepliesCountsArrivalsAndIsRememberedUntilALinkOpensIt() {
     Session alice = api.register("alice");
