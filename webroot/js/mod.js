@@ -100,12 +100,16 @@ function reconcile(list, items, keyOf, build, update) {
   }
 }
 
-/** Where focus goes when a card leaves: the next card's first button, the previous one's, else the heading. */
+/**
+ * Where focus goes when a card leaves: onto the next card itself (else the previous one, else the heading), where
+ * Tab reaches its controls. Not onto its first button: that is Hide or Approve, and a keyboard moderator who pressed
+ * Enter again acted on an item not yet read (a page review).
+ */
 function focusAfter(card, heading) {
   const sibling = card.nextElementSibling ?? card.previousElementSibling;
   return () => {
-    const target = sibling?.isConnected
-      ? sibling.querySelector('.actions button') ?? sibling.querySelector('button, a[href]') : null;
+    const target = sibling?.isConnected ? sibling : null;
+    if (target) target.tabIndex = -1;
     (target ?? heading).focus();
   };
 }
@@ -325,9 +329,18 @@ function reportSignature(item) {
     c.pending, c.body, c.postTitle, item.asFirstReported, item.authorBanned, item.author?.username]);
 }
 
+/**
+ * Whether this moderator may ban the author, as the server decides: never oneself or an admin, a moderator only as an
+ * admin. A card offered what the server then refused ("You cannot do that to yourself.", a page review).
+ */
+function mayBan(author) {
+  if (!author?.username || author.username === me() || author.role === 'admin') return false;
+  return author.role !== 'moderator' || session.current()?.user?.role === 'admin';
+}
+
 function reportCard(item, status) {
   // Someone banned already is not offered again (the card says "author banned").
-  const ban = item.author?.username && !item.authorBanned ? banControls(item.author.username) : null;
+  const ban = mayBan(item.author) && !item.authorBanned ? banControls(item.author.username) : null;
   const li = h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
     'data-report': item.firstReportId, 'data-signature': reportSignature(item),
     'data-author': item.author?.username ?? '' },

@@ -101,7 +101,7 @@ public final class Reports {
              COALESCE(p.deleted_at, c.deleted_at) IS NOT NULL AS deleted,
              COALESCE(p.locked_at, cp.locked_at) IS NOT NULL AS locked,
              COALESCE(p.created_at, c.created_at) AS content_created_at,
-             COALESCE(p.edited_at, c.edited_at) AS content_edited_at, u.username AS author,
+             COALESCE(p.edited_at, c.edited_at) AS content_edited_at, u.username AS author, u.role AS author_role,
              u.banned_until > now() AS author_banned,
              pr.title AS reported_title, COALESCE(pr.body, cr.body) AS reported_body
         FROM (
@@ -289,7 +289,8 @@ public final class Reports {
         .put("targetType", type)
         .put("targetId", row.getLong("target_id"))
         .put("firstReportId", row.getLong("first_id"))
-        .put("author", row.getString("author") == null ? null : new JsonObject().put("username", row.getString("author")))
+        .put("author", row.getString("author") == null ? null
+            : new JsonObject().put("username", row.getString("author")).put("role", row.getString("author_role")))
         // So that a card does not offer to ban someone already banned.
         .put("authorBanned", Boolean.TRUE.equals(row.getBoolean("author_banned")))
         .put("content", content)

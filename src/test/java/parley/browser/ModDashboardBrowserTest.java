@@ -89,6 +89,40 @@ class ModDashboardBrowserTest {
 
   // ---------- tests ----------
 
+  /**
+   * A card offers a ban only where the server takes it: not of oneself, nor of a moderator unless one is an admin (it
+   * offered both, and the server refused them); and when a decision's undo window ends with focus on Undo, focus goes
+   * to the next card itself, not its Hide button, which a keyboard moderator pressing Enter again pressed (a page
+   * review).
+   */
+  @Test
+  void banIsOfferedOnlyWhereTheServerTakesItAndFocusLandsOnTheNextCardNotItsHide() throws Exception {
+    Session reader = api.register("alice");
+    Session troll = api.register("troll");
+    Session sam = api.registerWithRole("sam_mod", "moderator");
+    Session kim = api.registerWithRole("kim_mod", "moderator");
+    Session boss = api.registerWithRole("the_boss", "admin");
+    long postId = api.createPost(reader, "Who may be banned");
+    long bySam = api.comment(sam, postId, "A moderator's reported comment", null);
+    long byKim = api.comment(kim, postId, "Another moderator's", null);
+    long byTroll = api.comment(troll, postId, "A member's", null);
+    for (long id : new long[] {bySam, byKim, byTroll}) report(reader, "comment", id, "spam", null);
+
+    ChromeDriver page = dashboard(sam);
+    assertTrue(card(page, bySam).findElements(By.cssSelector(".ban-toggle")).isEmpty(), "not oneself");
+    assertTrue(card(page, byKim).findElements(By.cssSelector(".ban-toggle")).isEmpty(), "not a moderator, as one");
+    assertFalse(card(page, byTroll).findElements(By.cssSelector(".ban-toggle")).isEmpty(), "a member, yes");
+    ChromeDriver admin = dashboard(boss);
+    assertFalse(card(admin, byKim).findElements(By.cssSelector(".ban-toggle")).isEmpty(), "a moderator, as an admin");
+
+    button(card(page, bySam), "Dismiss").click();
+    WebElement undo = waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.cssSelector("#toasts .undo")));
+    js(page, "arguments[0].focus();", undo);
+    waitFor(page, 15).until(ExpectedConditions.invisibilityOfElementLocated(By.cssSelector("#toasts .undo")));
+    assertEquals("target-comment-" + byKim, page.switchTo().activeElement().getDomAttribute("id"),
+        "the next card itself has the focus");
+  }
+
   @Test
   void aReportedCommentItsAuthorDeletesIsMarkedDeletedOnItsCardLive() throws Exception {
     Session author = api.register("grumpy_gus");
