@@ -256,6 +256,27 @@ export function signInHref(mode) {
   return `/login?next=${encodeURIComponent(here)}${mode === 'register' ? '&mode=register' : ''}`;
 }
 
+/**
+ * A menu that would open past the screen's edge opens the other way: aligned to its button's right edge, a comment's
+ * Moderate menu under deep replies ran off the left of a phone's screen, its first item cut (a page review).
+ */
+document.addEventListener('toggle', (event) => {
+  const menu = event.target;
+  if (!(menu instanceof HTMLDetailsElement) || !menu.open || !menu.classList.contains('menu')) return;
+  const items = menu.querySelector(':scope > .menu-items');
+  if (!items) return;
+  items.style.left = '';
+  items.style.right = '';
+  const box = items.getBoundingClientRect();
+  if (box.left < 0) {
+    items.style.left = '0';
+    items.style.right = 'auto';
+  } else if (box.right > document.documentElement.clientWidth) {
+    items.style.left = 'auto';
+    items.style.right = '0';
+  }
+}, true);
+
 /** The header every page shares: brand, the search box, the notifications badge, who is signed in, links. */
 export function renderHeader() {
   const nav = document.getElementById('nav');

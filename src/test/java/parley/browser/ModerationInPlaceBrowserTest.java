@@ -75,6 +75,41 @@ class ModerationInPlaceBrowserTest {
     return ((Number) js(page, "return document.querySelectorAll('#comments .actions .reply').length;")).longValue();
   }
 
+  /**
+   * On a phone, the Moderate menu of a comment deep in a thread opens on the screen: aligned to its button's right
+   * edge, it ran past the left edge and cut its first item, Hide (a page review).
+   */
+  @Test
+  void aDeepCommentsModerateMenuOpensOnAPhonesScreen() throws Exception {
+    Session alice = api.register("alice");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Deep thread");
+    long parent = 0;
+    Long at = null;
+    for (int depth = 0; depth < 7; depth++) {
+      parent = api.comment(alice, postId, "Level " + depth, at);
+      at = parent;
+    }
+    WebDriver page = browsers.open("phone");
+    page.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+    signIn(page, base, mod);
+    openPost(page, base, postId);
+    String deepest = "#comment-" + parent;
+    WebElement summary = waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(
+        By.cssSelector(deepest + " > .content .mod-menu > summary, " + deepest + " .mod-menu > summary")));
+    js(page, "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", summary);
+    String box = "const m = arguments[0].closest('details').querySelector('.menu-items').getBoundingClientRect();"
+        + "return m.left >= 0 && m.right <= document.documentElement.clientWidth;";
+    waitFor(page, 5).until(d -> Boolean.TRUE.equals(js(d, box, summary)));
+    // Where it wraps to the start of its line at the screen's edge (how deep that takes depends on the words
+    // around it), it opens rightwards.
+    WebElement atEdge = (WebElement) js(page, "const d = document.createElement('details'); d.className = 'menu';"
+        + "d.style.position = 'absolute'; d.style.left = '0'; d.style.top = '0';"
+        + "d.innerHTML = '<summary>Moderate</summary><div class=\"menu-items\"><button>Hide…</button></div>';"
+        + "document.body.append(d); d.open = true; return d.querySelector('summary');");
+    waitFor(page, 5).until(d -> Boolean.TRUE.equals(js(d, box, atEdge)));
+  }
+
   @Test
   void aModeratorHidesACommentFromTheThreadAndAReadersOpenPageDropsItLive() throws Exception {
     Session alice = api.register("alice");
