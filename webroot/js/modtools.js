@@ -29,7 +29,9 @@ export function moderationLine(item, type) {
     parts.push([`Hidden by ${who(item.hidden.by)} `, time(item.hidden.at), item.hidden.reason ? `: ${item.hidden.reason}` : '']);
   }
   if (item.pending) parts.push(['Held ', time(item.pending.at), item.pending.reason ? `: ${item.pending.reason}` : '']);
-  if (item.locked) parts.push([`Locked by ${who(item.locked.by)} `, time(item.locked.at)]);
+  if (item.locked) {
+    parts.push([`Locked by ${who(item.locked.by)} `, time(item.locked.at), item.locked.reason ? `: ${item.locked.reason}` : '']);
+  }
   const reasons = Object.entries(item.reports ?? {});
   if (reasons.length) {
     const total = reasons.reduce((n, [, k]) => n + k, 0);

@@ -128,6 +128,9 @@ public final class Review {
              CASE WHEN i.locked_at IS NOT NULL THEN (SELECT u.username FROM mod_log l JOIN users u ON u.id = l.actor_id
                WHERE l.target_type = 'post' AND l.target_id = i.id AND l.action = 'post.locked'
                ORDER BY l.id DESC LIMIT 1) END AS locked_by,
+             CASE WHEN i.locked_at IS NOT NULL THEN (SELECT l.reason FROM mod_log l
+               WHERE l.target_type = 'post' AND l.target_id = i.id AND l.action = 'post.locked'
+               ORDER BY l.id DESC LIMIT 1) END AS locked_reason,
              (SELECT jsonb_object_agg(r.reason, r.n) FROM (SELECT reason, count(*) AS n FROM reports
                WHERE status = 'open' AND target_type = i.target_type AND target_id = i.id GROUP BY reason) r) AS reports,
              (SELECT jsonb_agg(jsonb_build_object('reason', r.reason, 'details', r.details, 'by', u.username,
@@ -240,7 +243,8 @@ public final class Review {
    * What moderators see on a thread beyond what its readers see: {@code post} and {@code comments} (only those hidden,
    * held or reported), each with {@code hidden} ({by, at, reason}, or null), {@code pending} ({at, reason}: why it was
    * held, or null), {@code reports} (open reports by reason) and,
-   * for the post, {@code locked} ({by, at}, or null). {@code by} is null where the audit log names nobody (a change
+   * for the post, {@code locked} ({by, at, reason}, or null: the reason the thread's moderators are given, which was
+   * only in the audit log, a page review). {@code by} is null where the audit log names nobody (a change
    * made by hand in the database).
    */
   Future<JsonObject> thread(long postId) {
@@ -260,7 +264,8 @@ public final class Review {
             .put("reportNotes", reportNotes(row.getJsonArray("report_notes")));
         if ("post".equals(row.getString("target_type"))) {
           thread.put("post", item.put("locked", row.getOffsetDateTime("locked_at") == null ? null : new JsonObject()
-              .put("by", by(row.getString("locked_by"))).put("at", Iso.format(row.getOffsetDateTime("locked_at")))));
+              .put("by", by(row.getString("locked_by"))).put("at", Iso.format(row.getOffsetDateTime("locked_at")))
+              .put("reason", row.getString("locked_reason"))));
         } else {
           comments.add(item);
         }

@@ -214,8 +214,10 @@ class ModerationInPlaceBrowserTest {
     // The post's Moderate menu, open here while another moderator locks the thread, stays open, now offering Unlock
     // (it closed under the moderator when the actions were drawn again: a page probe).
     modPage.findElement(By.cssSelector("#post-actions details.mod-menu summary")).click();
-    assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", kim, null).status());
+    assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", kim,
+        new io.vertx.core.json.JsonObject().put("reason", "Cooling off")).status());
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-mod-facts"), "Locked by kim_mod"));
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-mod-facts"), ": Cooling off"));
     waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.xpath(
         "//*[@id='post-actions']//details[contains(@class,'mod-menu')]//button[normalize-space()='Unlock thread']")));
     modPage.findElement(By.cssSelector("#post-actions details.mod-menu summary")).click();

@@ -663,7 +663,7 @@ class ModerationTest extends ModerationCast {
     reportId(alice, "comment", gone, "spam");
     assertEquals(204, api.delete("/api/comments/" + gone, bob).status(), "its author deletes it");
     reportId(alice, "comment", elsewhere, "spam");
-    ok(api.post("/api/mod/posts/" + post + "/lock", boss, null), "lock");
+    ok(api.post("/api/mod/posts/" + post + "/lock", boss, reason("Turning into insults")), "lock");
 
     JsonObject thread = api.get("/api/mod/posts/" + post + "/moderation", mod).json();
     JsonObject p = thread.getJsonObject("post");
@@ -672,6 +672,8 @@ class ModerationTest extends ModerationCast {
     assertEquals(new JsonObject().put("other", 1), p.getJsonObject("reports"), "the open report only, not the dismissed");
     assertEquals("boss", p.getJsonObject("locked").getJsonObject("by").getString("username"), "who locked it");
     assertNotNull(p.getJsonObject("locked").getString("at"));
+    // Why, on the thread too: it was only in the audit log (a page review).
+    assertEquals("Turning into insults", p.getJsonObject("locked").getString("reason"));
     JsonArray comments = thread.getJsonArray("comments");
     assertEquals(List.of(rude, reported, held), comments.stream().map(c -> ((JsonObject) c).getLong("id")).toList(),
         "the hidden, the reported and the held, oldest first: not the quiet one (" + quiet + "), not the deleted one, "
