@@ -99,6 +99,47 @@ async function run(label, fn, notice) {
 }
 
 /**
+ * Where focus goes after an action: the content's own element, which stays while the action's event re-renders the
+ * content and its menu a moment later (focus left on the menu would fall to the top of the page).
+ */
+function holderOf(target) {
+  const el = document.getElementById(target.type === 'post' ? 'post' : `comment-${target.id}`);
+  if (el && !el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
+  return el;
+}
+
+/** Approving and rejecting content waiting for review; each resolves true once done, false when cancelled. */
+function reviewActions(target, { notice, after }) {
+  const base = `/api/mod/${target.type}s/${target.id}`;
+  const what = target.type === 'post' ? 'post' : 'comment';
+  return {
+    approve: () => run(`Approved the ${what}.`, () => post(`${base}/approve`, {}), notice)
+      .then(() => after?.('approved')).then(() => true),
+    reject: async () => {
+      const answer = await ask({ title: `Reject this ${what}`, action: `Reject ${what}`, reasonLabel: 'Reason the author is told' });
+      if (!answer) return false;
+      await run(`Rejected the ${what}.`, () => post(`${base}/reject`, { reason: answer.reason }), notice)
+        .then(() => after?.('rejected'));
+      return true;
+    },
+  };
+}
+
+/**
+ * Approve and Reject… as buttons of their own beside the Moderate menu, on content waiting for review: the page
+ * said "approve it to publish it" and the action was inside the menu (a page review).
+ */
+export function reviewButtons(target, { notice, after }) {
+  const review = reviewActions(target, { notice, after });
+  const button = (label, act, cls) => h('button', { type: 'button', class: cls, onclick: async (event) => {
+    const opener = event.currentTarget;
+    if (await act()) holderOf(target)?.focus();
+    else if (opener.isConnected) opener.focus();
+  } }, label);
+  return [button('Approve', review.approve, 'link approve'), button('Reject…', review.reject, 'link danger')];
+}
+
+/**
  * The moderator's menu for one piece of content: {type: 'post'|'comment', id, postId, author, hidden, pending,
  * locked}. {@code notice} shows a line of text on the page; {@code after} runs after approve or reject, which the
  * thread hears nothing of while the content is pending.
@@ -107,14 +148,7 @@ export function moderateMenu(target, { notice, after }) {
   const base = `/api/mod/${target.type}s/${target.id}`;
   const what = target.type === 'post' ? 'post' : 'comment';
   const author = target.author;
-  // Where focus goes after an action: the content's own element, which stays while the action's event re-renders
-  // the content and its menu a moment later (focus left on the menu would fall to the top of the page), or back to
-  // the menu when the moderator cancelled, or for what changes nothing on the page (a ban, the record's card).
-  const holder = () => {
-    const el = document.getElementById(target.type === 'post' ? 'post' : `comment-${target.id}`);
-    if (el && !el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
-    return el;
-  };
+  const holder = () => holderOf(target);
   const item = (label, onclick, cls = 'link', rerenders = true) => h('button', { type: 'button', class: cls,
     onclick: async (event) => {
       const menu = event.target.closest('details');
@@ -126,13 +160,8 @@ export function moderateMenu(target, { notice, after }) {
     } }, label);
   const items = [];
   if (target.pending) {
-    items.push(item('Approve', () => run(`Approved the ${what}.`, () => post(`${base}/approve`, {}), notice).then(() => after?.('approved')).then(() => true)),
-      item('Reject…', async () => {
-        const answer = await ask({ title: `Reject this ${what}`, action: `Reject ${what}`, reasonLabel: 'Reason the author is told' });
-        if (!answer) return false;
-        await run(`Rejected the ${what}.`, () => post(`${base}/reject`, { reason: answer.reason }), notice).then(() => after?.('rejected'));
-        return true;
-      }, 'link danger'));
+    const review = reviewActions(target, { notice, after });
+    items.push(item('Approve', review.approve), item('Reject…', review.reject, 'link danger'));
   } else if (target.hidden) {
     items.push(item('Restore', () => run(`Restored the ${what}.`, () => post(`${base}/restore`, {}), notice)));
   } else {

@@ -9,7 +9,7 @@ import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
 import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying, notLive, liveAgain } from './ui.js';
-import { moderateMenu, moderationLine } from './modtools.js';
+import { moderateMenu, moderationLine, reviewButtons } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
 const postId = Number(location.pathname.split('/')[2]);
@@ -215,6 +215,7 @@ function renderPostActions(p) {
     }
   }
   if (isMod) {
+    if (p.pending) actions.append(...reviewButtons({ type: 'post', id: p.id }, { notice: flash, after: () => reload() }));
     actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, hidden: p.hidden, pending: p.pending,
       locked: p.locked }, { notice: flash, after: () => reload() }));
   }
@@ -590,8 +591,10 @@ function content(c) {
         blockButton(c.author?.username, 'link'))));
   }
   if (isMod && !isMine(c)) {
+    const after = (outcome) => settled(c.id, outcome);
+    if (c.pending) actions.append(...reviewButtons({ type: 'comment', id: c.id }, { notice: flash, after }));
     actions.append(moderateMenu({ type: 'comment', id: c.id, postId, author: c.author?.username, hidden: c.hidden,
-      pending: c.pending }, { notice: flash, after: (outcome) => settled(c.id, outcome) }));
+      pending: c.pending }, { notice: flash, after }));
   }
   box.append(actions);
   return box;

@@ -479,7 +479,8 @@ class ModerationInPlaceBrowserTest {
     assertFalse(modPage.findElement(By.id("comment-" + held)).getText().contains("only you can see it"),
         "said to its author only");
     assertEquals(0, readerPage.findElements(By.id("comment-" + held)).size(), "the reader never saw it");
-    moderate(modPage, "#comment-" + held, "Approve");
+    // Approve in sight, beside the Moderate menu (it was only inside it: a page review).
+    modPage.findElement(By.cssSelector("#comment-" + held + " .actions > button.approve")).click();
 
     waitFor(readerPage, 5).withMessage("approved: it arrives on the reader's open page")
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "My heldword comment"));
