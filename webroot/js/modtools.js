@@ -21,7 +21,7 @@ export const reasonLabel = (reason) => REASONS[reason] ?? reason;
  * by reason), as one line for its moderators, whose reports link to their card on the dashboard; null when there is
  * nothing to say.
  */
-export function moderationLine(item, type) {
+export function moderationLine(item, type, { notice = () => {}, changed = () => {} } = {}) {
   if (!item) return null;
   const who = (by) => by?.username ?? 'a moderator';
   const parts = [];
@@ -40,7 +40,11 @@ export function moderationLine(item, type) {
       h('q', { class: 'report-note', title: n.details }, shortened(n.details, 140)), ` (${n.by?.username ?? 'someone'})`]);
     parts.push([h('strong', {}, plural(total, 'open report')), ': ',
       reasons.map(([r, k]) => (k > 1 ? `${reasonLabel(r)} ×${k}` : reasonLabel(r))).join(', '), ...notes, ' · ',
-      h('a', { href: `/mod#target-${type}-${item.id}` }, 'review in the queue')]);
+      h('a', { href: `/mod#target-${type}-${item.id}` }, 'review in the queue'),
+      // Settled where they are read: only the dashboard could dismiss them (a page review).
+      ...(item.openReport ? [' · ', h('button', { type: 'button', class: 'link dismiss-reports', onclick: () =>
+        run(`Dismissed the reports on this ${type}.`, () => post(`/api/mod/reports/${item.openReport}/resolve`,
+          { action: 'dismiss' }), notice).then(changed) }, 'Dismiss')] : [])]);
   }
   if (!parts.length) return null;
   return h('p', { class: 'mod-facts' }, h('span', { class: 'visually-hidden' }, 'For moderators: '),

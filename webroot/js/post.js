@@ -97,10 +97,13 @@ function replaceLine(meta, shown, line) {
 }
 
 function renderPostFacts() {
-  const line = isMod ? moderationLine(stillSo(modFacts.post, current), 'post') : null;
+  const line = isMod ? moderationLine(stillSo(modFacts.post, current), 'post', factsActions) : null;
   if (line) line.id = 'post-mod-facts';
   replaceLine($('post-meta'), $('post-mod-facts'), line);
 }
+
+/** What the moderators' lines do: say what was done, and read the thread's moderation again. */
+const factsActions = { notice: (text) => flash(text), changed: () => loadModeration() };
 
 /** Reads the thread's moderation again and shows it where it changed; the thread works without it. */
 let moderationReads = 0;
@@ -127,7 +130,7 @@ function showCommentFacts(id) {
   const meta = comments.get(id)?.el.querySelector(':scope > .content > .meta');
   if (!meta) return;
   replaceLine(meta, meta.parentElement.querySelector(':scope > .mod-facts'),
-    moderationLine(stillSo(modFacts.comments.get(id), comments.get(id).data), 'comment'));
+    moderationLine(stillSo(modFacts.comments.get(id), comments.get(id).data), 'comment', factsActions));
 }
 
 let moderationTimer;
@@ -555,7 +558,7 @@ function content(c) {
   if (c.pending && !isMod) {
     box.append(h('p', { class: 'pending-note' }, 'A moderator will review it; only you can see it until then.'));
   }
-  const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c), 'comment') : null;
+  const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c), 'comment', factsActions) : null;
   if (facts) box.append(facts);
   const body = h('div', { class: 'body' });
   setBodyHtml(body, c.bodyHtml);

@@ -131,6 +131,8 @@ public final class Review {
              CASE WHEN i.locked_at IS NOT NULL THEN (SELECT l.reason FROM mod_log l
                WHERE l.target_type = 'post' AND l.target_id = i.id AND l.action = 'post.locked'
                ORDER BY l.id DESC LIMIT 1) END AS locked_reason,
+             (SELECT min(r.id) FROM reports r
+               WHERE r.status = 'open' AND r.target_type = i.target_type AND r.target_id = i.id) AS open_report,
              (SELECT jsonb_object_agg(r.reason, r.n) FROM (SELECT reason, count(*) AS n FROM reports
                WHERE status = 'open' AND target_type = i.target_type AND target_id = i.id GROUP BY reason) r) AS reports,
              (SELECT jsonb_agg(jsonb_build_object('reason', r.reason, 'details', r.details, 'by', u.username,
@@ -261,6 +263,8 @@ public final class Review {
             .put("pending", row.getOffsetDateTime("pending_at") == null ? null : new JsonObject()
                 .put("at", Iso.format(row.getOffsetDateTime("pending_at"))).put("reason", row.getString("pending_reason")))
             .put("reports", reports == null ? new JsonObject() : reports)
+            // One of its open reports, to settle them all from the thread (resolving one settles its target's all).
+            .put("openReport", row.getLong("open_report"))
             .put("reportNotes", reportNotes(row.getJsonArray("report_notes")));
         if ("post".equals(row.getString("target_type"))) {
           thread.put("post", item.put("locked", row.getOffsetDateTime("locked_at") == null ? null : new JsonObject()

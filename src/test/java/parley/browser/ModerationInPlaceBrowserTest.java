@@ -225,6 +225,14 @@ class ModerationInPlaceBrowserTest {
     assertEquals(204, api.post("/api/mod/reports/" + report + "/resolve", kim, new JsonObject().put("action", "dismiss")).status());
     waitFor(modPage, 5).withMessage("settled reports leave the line").until(d -> d.findElements(spamLine).isEmpty());
 
+    // Dismissed where they are read: only the dashboard could (a page review).
+    assertEquals(201, api.post("/api/reports", api.register("dave"), new JsonObject().put("targetType", "comment")
+        .put("targetId", spammy).put("reason", "spam")).status());
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "1 open report: Spam"));
+    modPage.findElement(By.cssSelector("#comment-" + spammy + " .mod-facts button.dismiss-reports")).click();
+    waitFor(modPage, 5).withMessage("dismissed from the thread").until(d -> d.findElements(spamLine).isEmpty());
+    assertEquals(0, api.get("/api/mod/queue", kim).items().size(), "nothing left open");
+
     // A report's link lands on its card on the dashboard.
     assertEquals(201, api.post("/api/reports", bob, new JsonObject().put("targetType", "post").put("targetId", postId)
         .put("reason", "off_topic")).status());
