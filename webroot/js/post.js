@@ -546,6 +546,9 @@ function content(c) {
     box.append(tombstone(c, '[removed by a moderator]'));
     return box;
   }
+  // Words only its moderators and author still see are set apart, not read as part of the conversation (a page
+  // review: a hidden comment kept its full-strength text, marked only by a small badge).
+  if (c.hidden) box.classList.add('withheld');
   // In a flat run of replies each says whom it answers.
   const parent = c.parentId ? comments.get(c.parentId) : null;
   const answers = parent && parent.depth >= MAX_DEPTH

@@ -143,6 +143,9 @@ class ModerationInPlaceBrowserTest {
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(
         By.cssSelector("#comment-" + rude + " .meta"), "removed by a moderator"));
     assertTrue(modPage.findElement(By.id("comment-" + rude)).getText().contains("Something rude"));
+    // Set apart from the conversation, not read as part of it (a page review: it kept its full-strength text).
+    assertTrue(Double.parseDouble(String.valueOf(js(modPage, "return getComputedStyle(document.querySelector("
+        + "'#comment-" + rude + " > .content > .body')).opacity;"))) < 1, "the hidden words are dimmed");
     assertEquals(0L, replyButtonsOf(modPage, rude), "nobody replies to a hidden comment (the server would refuse it)");
     // Focus stays with the comment the moderator acted on, not thrown to the top of the page when it re-renders.
     assertEquals("comment-" + rude, js(modPage, "return document.activeElement.id;"));
