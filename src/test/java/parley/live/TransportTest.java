@@ -121,6 +121,7 @@ class TransportTest {
       // body that never comes (the read below ends only when the server closes; held open, it would time out).
       try (RawSocket withBody = new RawSocket(RawSocket.port(), address, 0, "Content-Length: 5")) {
         assertEquals(400, withBody.status(), withBody.handshake);
+        withBody.socket.setSoTimeout(5_000); // under the 10 s body timeout that once closed it
         assertTrue(new String(withBody.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
             .contains("GET takes no request body."));
       }
