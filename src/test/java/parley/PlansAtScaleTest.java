@@ -61,8 +61,9 @@ class PlansAtScaleTest {
         .migrate();
     try (Connection a = scratch(db); Statement s = a.createStatement(); Connection b = scratch(db);
         Statement t = b.createStatement()) {
-      s.execute("INSERT INTO users (username, email, password_hash, created_at) SELECT 'user' || g, 'user' || g "
-          + "|| '@example.org', 'x', now() - interval '2 years' FROM generate_series(1, 1000) g");
+      s.execute("INSERT INTO users (username, email, email_key, password_hash, created_at) SELECT 'user' || g, "
+          + "'user' || g || '@example.org', 'user' || g || '@example.org', 'x', now() - interval '2 years' "
+          + "FROM generate_series(1, 1000) g");
       inParallel(s, posts(1, POSTS / 2), t, posts(POSTS / 2 + 1, POSTS));
       // The comments are made without their foreign-key checks (two lookups and a row lock per row, a third of the
       // load's time, for ids valid by construction): in the replica role PostgreSQL skips those, and every trigger of

@@ -282,8 +282,9 @@ class QueriesTest {
 
   /** 100 more authors with 5 posts each and 3 comments on each post, and the tables analyzed. */
   private static void manyAuthors() throws Exception {
-    TestParley.sql("INSERT INTO users (username, email, password_hash) "
-        + "SELECT 'user' || g, 'user' || g || '@example.org', 'x' FROM generate_series(1, 100) g");
+    TestParley.sql("INSERT INTO users (username, email, email_key, password_hash) "
+        + "SELECT 'user' || g, 'user' || g || '@example.org', 'user' || g || '@example.org', 'x' "
+        + "FROM generate_series(1, 100) g");
     TestParley.sql("INSERT INTO posts (author_id, title, body, body_html, excerpt) "
         + "SELECT u.id, 't', 'b', '<p>b</p>', 'b' FROM users u, generate_series(1, 5)");
     TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) "

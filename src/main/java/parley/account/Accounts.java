@@ -27,8 +27,8 @@ import parley.http.RateLimiter;
 import java.util.Optional;
 
 /**
- * The account feature's API for the rest of Parley: accounts in PostgreSQL (usernames and emails matched ignoring
- * case, through the unique indexes), passwords (argon2id, off the event loop), tokens (issue, strict checks,
+ * The account feature's API for the rest of Parley: accounts in PostgreSQL (usernames matched ignoring ASCII case,
+ * emails by their {@link EmailKey}, through the unique indexes), passwords (argon2id, off the event loop), tokens (issue, strict checks,
  * revocation) and the login slow-down.
  */
 public final class Accounts {
@@ -38,11 +38,11 @@ public final class Accounts {
   private static final String USER_COLUMNS =
       "id, username, email, role, created_at, banned_until, ban_reason, token_version, bio, image";
 
-  private static final String INSERT = "INSERT INTO users (username, email, password_hash, role) "
-      + "VALUES ($1, $2, $3, $4) RETURNING " + USER_COLUMNS;
+  private static final String INSERT = "INSERT INTO users (username, email, password_hash, role, email_key) "
+      + "VALUES ($1, $2, $3, $4, $5) RETURNING " + USER_COLUMNS;
 
   private static final String FIND_FOR_LOGIN = "SELECT " + USER_COLUMNS + ", password_hash FROM users "
-      + "WHERE lower(username) = lower($1) OR lower(email) = lower($1) LIMIT 1";
+      + "WHERE lower(username) = lower($1) OR email_key = $2 LIMIT 1";
 
   private static final String FIND_BY_ID = "SELECT " + USER_COLUMNS + " FROM users WHERE id = $1";
 
@@ -67,11 +67,12 @@ public final class Accounts {
       + "WHERE id = $1 AND password_hash = $3 RETURNING " + USER_COLUMNS;
 
   /**
-   * Changes what was given ($2..$4 null: kept; $5/$7 true: bio/image set to $6/$8, null clears); a new password
-   * ($4) ends every token issued so far.
+   * Changes what was given ($2..$4 null: kept; $5/$7 true: bio/image set to $6/$8, null clears; $9 the new email's
+   * key); a new password ($4) ends every token issued so far.
    */
   private static final String UPDATE_ACCOUNT = "UPDATE users SET username = COALESCE($2, username), "
-      + "email = COALESCE($3, email), password_hash = COALESCE($4, password_hash), "
+      + "email = COALESCE($3, email), email_key = COALESCE($9, email_key), "
+      + "password_hash = COALESCE($4, password_hash), "
       + "token_version = token_version + CASE WHEN $4::text IS NULL THEN 0 ELSE 1 END, "
       + "bio = CASE WHEN $5 THEN $6 ELSE bio END, image = CASE WHEN $7 THEN $8 ELSE image END "
       + "WHERE id = $1 RETURNING " + USER_COLUMNS;
@@ -90,16 +91,16 @@ public final class Accounts {
 
   /** Whether $1 is an address another account than $2 has (the unique index still decides). */
   private static final String EMAIL_TAKEN =
-      "SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2)";
+      "SELECT EXISTS (SELECT 1 FROM users WHERE email_key = $1 AND id <> $2)";
 
   /**
    * {@link #UPDATE_ACCOUNT} with a new username, and the rename in the moderators' audit log in the same statement
-   * ($9 the name before): who troll99 is now stays one click away on their record. The account's row comes back
+   * ($10 the name before): who troll99 is now stays one click away on their record. The account's row comes back
    * with the log entry's id and time ({@code log_id}, {@code log_at}), to announce it.
    */
   private static final String RENAME_ACCOUNT = "WITH u AS (" + UPDATE_ACCOUNT + "), "
       + "l AS (INSERT INTO mod_log (actor_id, action, target_type, target_id, details) "
-      + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $9::text, 'to', username) FROM u "
+      + "SELECT id, 'user.renamed', 'user', id, jsonb_build_object('from', $10::text, 'to', username) FROM u "
       + "RETURNING id, created_at) "
       + "SELECT u.*, l.id AS log_id, l.created_at AS log_at FROM u CROSS JOIN l";
 
@@ -126,8 +127,9 @@ public final class Accounts {
       + "AND " + NO_ADMIN + " RETURNING id";
 
   /** A new account with the configured admin's name: the admin if there is none yet. */
-  private static final String INSERT_CONFIGURED_ADMIN = "INSERT INTO users (username, email, password_hash, role) "
-      + "VALUES ($1, $2, $3, CASE WHEN " + NO_ADMIN + " THEN 'admin' ELSE 'user' END) RETURNING " + USER_COLUMNS;
+  private static final String INSERT_CONFIGURED_ADMIN = "INSERT INTO users (username, email, password_hash, role, "
+      + "email_key) VALUES ($1, $2, $3, CASE WHEN " + NO_ADMIN + " THEN 'admin' ELSE 'user' END, $4) RETURNING "
+      + USER_COLUMNS;
 
   /** A user row with its password hash, for login only. */
   record Credentials(User user, String passwordHash) {
@@ -208,7 +210,7 @@ public final class Accounts {
 
   private Future<User> insertConfiguredAdmin(String username, String email, String passwordHash) {
     return pool.preparedQuery(INSERT_CONFIGURED_ADMIN)
-        .execute(Tuple.of(username, email, passwordHash))
+        .execute(Tuple.of(username, email, passwordHash, EmailKey.of(email)))
         .map(rows -> User.fromRow(rows.iterator().next()))
         .recover(Accounts::explainDuplicate);
   }
@@ -339,13 +341,13 @@ public final class Accounts {
 
   Future<User> insert(String username, String email, String passwordHash, String role) {
     return pool.preparedQuery(INSERT)
-        .execute(Tuple.of(username, email, passwordHash, role))
+        .execute(Tuple.of(username, email, passwordHash, role, EmailKey.of(email)))
         .map(rows -> User.fromRow(rows.iterator().next()))
         .recover(Accounts::explainDuplicate);
   }
 
   Future<Optional<Credentials>> findForLogin(String login) {
-    return pool.preparedQuery(FIND_FOR_LOGIN).execute(Tuple.of(login)).map(rows -> {
+    return pool.preparedQuery(FIND_FOR_LOGIN).execute(Tuple.of(login, EmailKey.of(login))).map(rows -> {
       if (rows.size() == 0) return Optional.empty();
       Row row = rows.iterator().next();
       return Optional.of(new Credentials(User.fromRow(row), row.getString("password_hash")));
@@ -469,7 +471,7 @@ public final class Accounts {
 
   /** Refuses an address another account signs in with, before anything is spent on the change. */
   private Future<Void> emailFree(String email, long by) {
-    return pool.preparedQuery(EMAIL_TAKEN).execute(Tuple.of(email, by)).map(rows -> {
+    return pool.preparedQuery(EMAIL_TAKEN).execute(Tuple.of(EmailKey.of(email), by)).map(rows -> {
       if (rows.iterator().next().getBoolean(0)) throw Problem.conflict("email", "is already registered");
       return null;
     });
@@ -488,7 +490,8 @@ public final class Accounts {
     Tuple args = Tuple.tuple().addLong(userId)
         .addString(change.username()).addString(change.email()).addString(newHash)
         .addBoolean(change.bio() != null).addString(AccountChange.cleared(change.bio()))
-        .addBoolean(change.image() != null).addString(AccountChange.cleared(change.image()));
+        .addBoolean(change.image() != null).addString(AccountChange.cleared(change.image()))
+        .addString(EmailKey.of(change.email()));
     Future<Applied> done = !renames
         ? pool.preparedQuery(UPDATE_ACCOUNT).execute(args).map(rows -> new Applied(rows, false))
         : events.transaction(box -> box.connection().preparedQuery(NAME_NOW).execute(Tuple.of(userId))

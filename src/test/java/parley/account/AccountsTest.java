@@ -128,6 +128,46 @@ class AccountsTest {
     assertEquals(1, TestParley.count("SELECT count(*) FROM users"));
   }
 
+  /**
+   * An address is one account's in every script's letter case and in any Unicode form of its letters: under the
+   * embedded database's C locale, {@code lower(email)} lowered ASCII only, so ÉMILE@ and émile@ were two accounts and
+   * signing in as one with the other's spelling failed (V28, {@link EmailKey}); under any locale, an é typed as e and
+   * a combining accent, or a fullwidth Ｍ, was another address.
+   */
+  @Test
+  void anAddressIsOneAccountsInAnyScriptsCaseAndForm() throws Exception {
+    assertEquals(201, api.post("/api/auth/register", null,
+        registration("emile", "\u00c9MILE@\u00c9cole.example", "correct horse")).status());
+    for (String same : List.of("\u00e9mile@\u00e9cole.example", "e\u0301mile@e\u0301cole.example",
+        "\u00c9\uff2d\uff29\uff2c\uff25@\u00c9cole.example")) {
+      Response taken = api.post("/api/auth/register", null, registration("other", same, "correct horse"));
+      assertEquals(409, taken.status(), same + " " + taken);
+      assertEquals(List.of("email"), taken.errorFields());
+      Response in = api.post("/api/auth/login", null, new JsonObject().put("login", same).put("password", "correct horse"));
+      assertEquals(200, in.status(), same + " " + in);
+      assertEquals("emile", in.json().getJsonObject("user").getString("username"));
+    }
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users"));
+    // Nor can another account change to it; their own address is theirs to recase (with their password: not ASCII).
+    Api.Session zoe = api.register("zoe");
+    Response taken = api.patch("/api/me", zoe, new JsonObject().put("email", "\u00e9mile@\u00e9cole.example")
+        .put("currentPassword", "correct horse"));
+    assertEquals(409, taken.status(), taken.toString());
+    assertEquals(List.of("email"), taken.errorFields());
+    JsonObject in = api.post("/api/auth/login", null,
+        new JsonObject().put("login", "emile").put("password", "correct horse")).json();
+    Api.Session emile = new Api.Session(in.getString("token"), in.getJsonObject("user").getLong("id"), "emile");
+    Response recased = api.patch("/api/me", emile, new JsonObject().put("email", "\u00e9mile@\u00e9cole.example")
+        .put("currentPassword", "correct horse"));
+    assertEquals(200, recased.status(), recased.toString());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users WHERE email = '\u00e9mile@\u00e9cole.example'"));
+    // A dotless ı is not an i: another address, another account (and no way into emile's).
+    assertEquals(201, api.post("/api/auth/register", null,
+        registration("yara", "yara@gma\u0131l.example", "correct horse")).status());
+    assertEquals(201, api.post("/api/auth/register", null,
+        registration("yarb", "yara@gmail.example", "correct horse")).status());
+  }
+
   @Test
   void loginWorksWithUsernameOrEmailInAnyCase() {
     api.register("alice");

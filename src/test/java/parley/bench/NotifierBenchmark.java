@@ -70,8 +70,9 @@ public final class NotifierBenchmark {
       SqlConnection c = await(PgConnection.connect(vertx, PgConnectOptions.fromUri(node.db().url())
           .setCachePreparedStatements(true)));
       await(c.query("BEGIN").execute());
-      await(c.query("INSERT INTO users (username, email, password_hash) SELECT 'reader' || g, 'reader' || g "
-          + "|| '@example.org', 'x' FROM generate_series(1, " + readers + ") g").execute());
+      await(c.query("INSERT INTO users (username, email, email_key, password_hash) SELECT 'reader' || g, "
+          + "'reader' || g || '@example.org', 'reader' || g || '@example.org', 'x' FROM generate_series(1, " + readers
+          + ") g").execute());
       await(c.query("CREATE TEMP TABLE bench_readers AS SELECT id FROM users WHERE username LIKE 'reader%'").execute());
       await(c.query("INSERT INTO posts (author_id, title, body, body_html, excerpt) SELECT (SELECT min(id) FROM "
           + "bench_readers) + g % " + readers + ", 'Thread ' || g, 'b', '<p>b</p>', 'b' FROM generate_series(1, "

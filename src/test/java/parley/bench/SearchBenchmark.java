@@ -96,8 +96,9 @@ public final class SearchBenchmark {
         // Building each GIN index once is much faster than growing it a row at a time; same definitions as V11.
         .compose(v -> run(c, "DROP INDEX posts_search"))
         .compose(v -> run(c, "DROP INDEX comments_search"))
-        .compose(v -> run(c, "INSERT INTO users (username, email, password_hash, created_at) SELECT 'user' || g, "
-            + "'user' || g || '@example.org', 'x', now() - interval '2 years' FROM generate_series(1, 1000) g"))
+        .compose(v -> run(c, "INSERT INTO users (username, email, email_key, password_hash, created_at) SELECT "
+            + "'user' || g, 'user' || g || '@example.org', 'user' || g || '@example.org', 'x', "
+            + "now() - interval '2 years' FROM generate_series(1, 1000) g"))
         .compose(v -> run(c, "INSERT INTO posts (author_id, title, body, body_html, excerpt, created_at, upvotes) "
             + "SELECT (SELECT min(id) FROM users) + (g % 1000), left(" + words("3 + g % 6") + ", 200), "
             + words("20 + g % 40") + ", '<p>b</p>', 'b', now() - (g || ' minutes')::interval, "

@@ -144,8 +144,9 @@ public final class WriteBenchmark {
           .build();
       await(pool.query(SCRATCH).execute());
       if (community > 0) {
-        await(pool.query("INSERT INTO users (username, email, password_hash, created_at) SELECT 'bystander' || g, "
-            + "'bystander' || g || '@example.org', 'x', now() - interval '1 year' FROM generate_series(1, " + community
+        await(pool.query("INSERT INTO users (username, email, email_key, password_hash, created_at) SELECT "
+            + "'bystander' || g, 'bystander' || g || '@example.org', 'bystander' || g || '@example.org', 'x', "
+            + "now() - interval '1 year' FROM generate_series(1, " + community
             + ") g").execute());
         await(pool.query("INSERT INTO posts (author_id, title, body, body_html, excerpt, created_at) SELECT "
             + "(SELECT min(id) FROM users WHERE username LIKE 'bystander%') + g % " + community + ", 'Older post ' || g, "

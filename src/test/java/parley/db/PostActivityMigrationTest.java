@@ -1,6 +1,5 @@
 package parley.db;
 
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import parley.TestParley;
@@ -22,10 +21,6 @@ class PostActivityMigrationTest {
 
   private static final String SCHEMA = "v15_migration_check";
 
-  private static Flyway flyway(String target) throws Exception {
-    var config = Flyway.configure().dataSource(TestParley.db()).schemas(SCHEMA).locations("classpath:db/migration");
-    return (target == null ? config : config.target(target)).load();
-  }
 
   private static String rows(Statement s, String query) throws Exception {
     StringBuilder out = new StringBuilder();
@@ -40,7 +35,7 @@ class PostActivityMigrationTest {
   void existingPostsKeepTheirCountAndActivityAndNewPostsGetTheirRow() throws Exception {
     try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
       try {
-        flyway("14").migrate();
+        MigrationSchema.flyway(SCHEMA, "14").migrate();
         s.execute("SET search_path TO " + SCHEMA);
         s.execute("SET TimeZone TO 'UTC'");
         s.execute("INSERT INTO users (username, email, password_hash) VALUES ('alice', 'alice@example.org', 'x')");
@@ -51,7 +46,7 @@ class PostActivityMigrationTest {
 
         String before = rows(s, "SELECT id, comment_count, last_activity_at FROM posts ORDER BY id");
 
-        flyway(null).migrate();
+        MigrationSchema.flyway(SCHEMA, null).migrate();
 
         assertEquals(before, rows(s, "SELECT post_id, comment_count, last_activity_at FROM post_activity ORDER BY post_id"));
         assertTrue(before.contains("7,2026-01-02 03:04:05+00"), before);

@@ -603,8 +603,9 @@ class SearchTest {
     Session alice = api.register("alice");
     long postId = post(alice, "Thread", "A thread.");
     // A community's shape and fresh statistics, so the plans do not depend on what earlier tests left behind.
-    TestParley.sql("INSERT INTO users (username, email, password_hash) "
-        + "SELECT 'user' || g, 'user' || g || '@example.org', 'x' FROM generate_series(1, 2000) g");
+    TestParley.sql("INSERT INTO users (username, email, email_key, password_hash) "
+        + "SELECT 'user' || g, 'user' || g || '@example.org', 'user' || g || '@example.org', 'x' "
+        + "FROM generate_series(1, 2000) g");
     TestParley.sql("INSERT INTO posts (author_id, title, body, body_html, excerpt) SELECT " + alice.id()
         + ", 'title ' || g, 'filler number ' || g, '', '' FROM generate_series(1, 2000) g");
     TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + postId + ", " + alice.id()
