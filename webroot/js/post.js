@@ -69,6 +69,10 @@ function renderPost(p) {
   $('post-sources-line').hidden = sources.length === 0;
   $('post-sources').replaceChildren(...sources.map((url) =>
     h('li', {}, h('a', { href: url, rel: 'nofollow ugc noopener', target: '_blank' }, asciiUrl(url)))));
+  // Its author reads on the post why a moderator hid it (they were sent it too); moderators read it on their line.
+  const hiddenNote = $('post-hidden-note');
+  hiddenNote.hidden = !p.hidden || isMod;
+  hiddenNote.replaceChildren(...(hiddenNote.hidden ? [] : hiddenWords('post', p.hiddenReason)));
   renderPostActions(p);
   // Hidden or pending content takes no votes (409): its score is nobody's business yet.
   $('post-vote').replaceChildren(...(p.hidden || p.pending ? [] : [voteControl('post', p)]));
@@ -260,6 +264,15 @@ function followThreadButton(p) {
     }
   });
   return box;
+}
+
+/**
+ * What the author of hidden content reads on it: that a moderator removed it, who still sees it, and the reason the
+ * moderator gave (a page review: the author had only a small badge, and the reason in a notification).
+ */
+function hiddenWords(what, reason) {
+  return [`A moderator removed this ${what}; only you and the moderators can see it.`,
+    ...(reason ? [` Reason: “${reason}”`] : [])];
 }
 
 /** A line about the post itself, under it (it is waiting for review, it is gone). */
@@ -472,6 +485,7 @@ function postGone(text, tombstone) {
     $(id).replaceChildren();
   }
   $('post-sources-line').hidden = true;
+  $('post-hidden-note').hidden = true;
   notice(text);
   $('comment-form').hidden = true;
   // Every comment's Reply and Quote go with the post, and any reply being written is told why it cannot be sent.
@@ -561,6 +575,7 @@ function content(c) {
   if (c.pending && !isMod) {
     box.append(h('p', { class: 'pending-note' }, 'A moderator will review it; only you can see it until then.'));
   }
+  if (c.hidden && !isMod) box.append(h('p', { class: 'hidden-note' }, ...hiddenWords('comment', c.hiddenReason)));
   const facts = isMod ? moderationLine(stillSo(modFacts.comments.get(c.id), c), 'comment', factsActions) : null;
   if (facts) box.append(facts);
   const body = h('div', { class: 'body' });
@@ -1089,6 +1104,10 @@ function onEvent(e) {
         const c = known.data;
         const sees = isMod || isMine(c);
         update({ ...c, hidden: true, body: sees ? c.body : null, bodyHtml: sees ? c.bodyHtml : null, author: sees ? c.author : null });
+        // Its author is told why on the comment: the event names no reason, the comment as they read it does.
+        if (sees && !isMod) {
+          get(`/api/comments/${d.id}`).then((fresh) => { if (comments.has(fresh.id)) update(fresh); }).catch(() => {});
+        }
       }
       if (!isMod) dropWaiting(d.id);
       break;
@@ -1119,6 +1138,8 @@ function onEvent(e) {
     case 'post.hidden':
       if (isMod || me?.username === current?.author?.username) {
         renderPost({ ...current, hidden: true });
+        // Its author is told why, as on a reload (the event names no reason).
+        if (!isMod) get(`/api/posts/${postId}`).then((fresh) => { if (!gone && fresh.hidden) renderPost(fresh); }).catch(() => {});
         // Every comment's Reply goes with the post, as with a lock.
         comments.forEach(({ data }) => update(data));
       } else {

@@ -15,23 +15,26 @@ import java.time.OffsetDateTime;
 public record Comment(long id, long postId, Long parentId, long authorId, String author, String authorRole,
     String body, String bodyHtml,
     OffsetDateTime createdAt, OffsetDateTime editedAt, boolean deleted, boolean hidden, boolean pending, int upvotes,
-    int downvotes, double best) {
+    int downvotes, double best, String hiddenReason) {
 
   /** The columns {@link #fromRow} reads; {@code c} is comments and {@code u} its author (their role as it is now). */
   static final String COLUMNS = "c.id, c.post_id, c.parent_id, c.author_id, u.username, u.role AS author_role, "
       + "c.body, c.body_html, "
       + "c.created_at, c.edited_at, c.deleted_at IS NOT NULL AS deleted, c.hidden_at IS NOT NULL AS hidden, "
-      + "c.pending_at IS NOT NULL AS pending, c.upvotes, c.downvotes, c.best";
+      + "c.pending_at IS NOT NULL AS pending, c.upvotes, c.downvotes, c.best, c.hidden_reason";
 
   static Comment fromRow(Row row) {
     return new Comment(row.getLong("id"), row.getLong("post_id"), row.getLong("parent_id"), row.getLong("author_id"),
         row.getString("username"), row.getString("author_role"), row.getString("body"), row.getString("body_html"),
         row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"), row.getBoolean("deleted"),
         row.getBoolean("hidden"), row.getBoolean("pending"), row.getInteger("upvotes"), row.getInteger("downvotes"),
-        row.getDouble("best"));
+        row.getDouble("best"), row.getString("hidden_reason"));
   }
 
-  /** The whole comment (its author and moderators see a hidden one like this, marked hidden). */
+  /**
+   * The whole comment (its author and moderators see a hidden one like this, marked hidden, with the reason the
+   * moderator gave, which its author is also sent).
+   */
   public JsonObject toJson() {
     return new JsonObject()
         .put("id", id)
@@ -44,6 +47,7 @@ public record Comment(long id, long postId, Long parentId, long authorId, String
         .put("editedAt", Iso.format(editedAt))
         .put("deleted", deleted)
         .put("hidden", hidden)
+        .put("hiddenReason", hidden && !deleted ? hiddenReason : null)
         .put("pending", pending)
         .put("score", upvotes - downvotes)
         .put("upvotes", upvotes)
@@ -63,6 +67,6 @@ public record Comment(long id, long postId, Long parentId, long authorId, String
   }
 
   private JsonObject withoutContent() {
-    return toJson().put("author", null).put("body", null).put("bodyHtml", null);
+    return toJson().put("author", null).put("body", null).put("bodyHtml", null).put("hiddenReason", null);
   }
 }

@@ -13,7 +13,7 @@ import java.util.List;
 public record Post(long id, long authorId, String title, String description, String body, String bodyHtml, String excerpt,
     List<String> sources, String author, String authorRole, OffsetDateTime createdAt, OffsetDateTime editedAt, int commentCount,
     boolean hidden, boolean locked, boolean pending, int upvotes, int downvotes, List<String> tags, double hot,
-    OffsetDateTime lastActivityAt) {
+    OffsetDateTime lastActivityAt, String hiddenReason) {
 
   /**
    * The columns {@link #fromRow} reads; {@code p} is posts, {@code u} its author (their role as it is now, a badge
@@ -22,7 +22,7 @@ public record Post(long id, long authorId, String title, String description, Str
   public static final String COLUMNS = "p.id, p.author_id, p.title, p.description, p.body, p.body_html, p.excerpt, p.sources, u.username, "
       + "u.role AS author_role, p.created_at, p.edited_at, pa.comment_count, p.hidden_at IS NOT NULL AS hidden, "
       + "p.locked_at IS NOT NULL AS locked, p.pending_at IS NOT NULL AS pending, p.upvotes, p.downvotes, p.tags, "
-      + "p.hot, pa.last_activity_at";
+      + "p.hot, pa.last_activity_at, p.hidden_reason";
 
   /** The join that gives {@link #COLUMNS} the post's comment count and latest activity (kept by {@link Threads}). */
   public static final String ACTIVITY = "JOIN post_activity pa ON pa.post_id = p.id";
@@ -34,7 +34,8 @@ public record Post(long id, long authorId, String title, String description, Str
         row.getString("username"), row.getString("author_role"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("edited_at"),
         row.getInteger("comment_count"), row.getBoolean("hidden"), row.getBoolean("locked"),
         row.getBoolean("pending"), row.getInteger("upvotes"), row.getInteger("downvotes"),
-        Arrays.asList(row.getArrayOfStrings("tags")), row.getDouble("hot"), row.getOffsetDateTime("last_activity_at"));
+        Arrays.asList(row.getArrayOfStrings("tags")), row.getDouble("hot"), row.getOffsetDateTime("last_activity_at"),
+        row.getString("hidden_reason"));
   }
 
   public int score() {
@@ -52,7 +53,10 @@ public record Post(long id, long authorId, String title, String description, Str
     return hidden || pending;
   }
 
-  /** GET /api/posts/{id}: the whole post. */
+  /**
+   * GET /api/posts/{id}: the whole post (a hidden one, which only its author and moderators read, with the reason the
+   * moderator gave, which its author is also sent).
+   */
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
         .put("id", id)
@@ -66,6 +70,7 @@ public record Post(long id, long authorId, String title, String description, Str
         .put("editedAt", Iso.format(editedAt))
         .put("commentCount", commentCount)
         .put("hidden", hidden)
+        .put("hiddenReason", hidden ? hiddenReason : null)
         .put("pending", pending)
         .put("locked", locked)
         .put("lastActivityAt", Iso.format(lastActivityAt));

@@ -122,6 +122,9 @@ class ModerationInPlaceBrowserTest {
     WebDriver readerPage = browsers.open("reader");
     signIn(readerPage, base, reader);
     openPost(readerPage, base, postId);
+    WebDriver authorPage = browsers.open("author");
+    signIn(authorPage, base, troll);
+    openPost(authorPage, base, postId);
     WebDriver modPage = browsers.open("mod");
     signIn(modPage, base, mod);
     openPost(modPage, base, postId);
@@ -153,12 +156,20 @@ class ModerationInPlaceBrowserTest {
     assertEquals("Comments · 1 hidden or waiting for review", modPage.findElement(By.id("comments-title")).getText());
     assertEquals("Comments", readerPage.findElement(By.id("comments-title")).getText());
     assertEquals("Insults", api.get("/api/mod/log", mod).items().getJsonObject(0).getString("reason"));
+    // Its author reads on it, live, that it was removed and why (they had a badge, and the reason in a notification);
+    // the moderators read it on their own line instead.
+    By authorsNote = By.cssSelector("#comment-" + rude + " > .content > .hidden-note");
+    waitFor(authorPage, 5).until(ExpectedConditions.textToBe(authorsNote,
+        "A moderator removed this comment; only you and the moderators can see it. Reason: \u201cInsults\u201d"));
+    assertTrue(modPage.findElements(authorsNote).isEmpty());
+    assertTrue(readerPage.findElements(authorsNote).isEmpty());
 
     moderate(modPage, "#comment-" + rude, "Restore");
     waitFor(readerPage, 5).withMessage("restored live")
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("comment-" + rude), "Something rude"));
     waitFor(modPage, 5).withMessage("and open to replies again").until(d -> replyButtonsOf(d, rude) == 1);
     assertEquals("Comments (1)", modPage.findElement(By.id("comments-title")).getText());
+    waitFor(authorPage, 5).until(ExpectedConditions.invisibilityOfElementLocated(authorsNote));
   }
 
   @Test
@@ -319,6 +330,9 @@ class ModerationInPlaceBrowserTest {
     assertEquals(0, replyButtons(authorPage));
     assertEquals("This post is hidden: it takes no new comments.",
         authorPage.findElement(By.id("locked-note")).getText());
+    // Its author is told why on the post, as in the notification, live (the event itself names no reason).
+    waitFor(authorPage, 5).until(ExpectedConditions.textToBe(By.id("post-hidden-note"),
+        "A moderator removed this post; only you and the moderators can see it. Reason: \u201cOff topic\u201d"));
     waitFor(modPage, 5).withMessage("the moderator's page reloads with the post hidden")
         .until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-meta"), "hidden by a moderator"));
     assertFalse(modPage.findElement(By.id("comment-form")).isDisplayed());
@@ -340,6 +354,10 @@ class ModerationInPlaceBrowserTest {
         .until(d -> d.findElement(By.id("comment-form")).isDisplayed());
     assertEquals(1, replyButtons(authorPage));
     assertFalse(authorPage.findElement(By.id("locked-note")).isDisplayed());
+    assertFalse(authorPage.findElement(By.id("post-hidden-note")).isDisplayed());
+    authorPage.navigate().refresh();
+    waitFor(authorPage, 5).until(d -> d.findElement(By.id("comment-form")).isDisplayed());
+    assertFalse(authorPage.findElement(By.id("post-hidden-note")).isDisplayed(), "nor after a reload");
     waitFor(modPage, 5).withMessage("the moderator's page offers Report and Follow again")
         .until(d -> !d.findElements(By.id("report-post")).isEmpty() && !d.findElements(By.id("follow-thread")).isEmpty());
   }

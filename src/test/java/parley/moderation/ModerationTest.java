@@ -350,8 +350,11 @@ class ModerationTest extends ModerationCast {
 
     assertProblem(api.get("/api/posts/" + post), 404, "anonymous");
     assertProblem(api.get("/api/posts/" + post, bob), 404, "other user");
-    assertEquals(true, api.get("/api/posts/" + post, alice).json().getBoolean("hidden"));
-    assertEquals(true, api.get("/api/posts/" + post, boss).json().getBoolean("hidden"));
+    for (Session sees : new Session[] {alice, boss}) {
+      JsonObject seen = api.get("/api/posts/" + post, sees).json();
+      assertEquals(true, seen.getBoolean("hidden"), sees.username());
+      assertEquals("off topic", seen.getString("hiddenReason"), sees.username() + ": its author reads why");
+    }
     assertEquals(List.of(other), api.get("/api/posts").ids());
     assertEquals("off topic", text("SELECT hidden_reason FROM posts WHERE id = " + post));
     // A hidden thread takes no comments: those who cannot see it are not told it exists; its author and moderators,
@@ -369,6 +372,8 @@ class ModerationTest extends ModerationCast {
     Response back = api.get("/api/posts/" + post);
     assertEquals(200, back.status(), back.toString());
     assertEquals(false, back.json().getBoolean("hidden"));
+    assertTrue(back.json().containsKey("hiddenReason") && back.json().getValue("hiddenReason") == null,
+        "the reason goes with the hiding: " + back.body());
     assertEquals(List.of(other, post), api.get("/api/posts").ids(), "back in the feed, newest first");
   }
 
@@ -423,10 +428,13 @@ class ModerationTest extends ModerationCast {
       assertTrue(seen.containsKey("body") && seen.getValue("body") == null, who + ": " + seen.encode());
       assertTrue(seen.containsKey("bodyHtml") && seen.getValue("bodyHtml") == null, who + ": " + seen.encode());
       assertTrue(seen.containsKey("author") && seen.getValue("author") == null, who + ": " + seen.encode());
+      assertTrue(seen.containsKey("hiddenReason") && seen.getValue("hiddenReason") == null,
+          who + " is not told why: " + seen.encode());
     }
     for (Session privileged : new Session[] {alice, mod, boss}) {
       JsonObject seen = commentAsSeenBy(privileged, post, comment);
       assertEquals(true, seen.getBoolean("hidden"), privileged.username());
+      assertEquals("shouting", seen.getString("hiddenReason"), privileged.username());
       assertEquals("**loud**", seen.getString("body"), privileged.username());
       assertNotNull(seen.getString("bodyHtml"), privileged.username());
       assertEquals("alice", seen.getJsonObject("author").getString("username"), privileged.username());
