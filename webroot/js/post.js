@@ -488,6 +488,9 @@ function postGone(text, tombstone) {
   $('post-hidden-note').hidden = true;
   notice(text);
   $('comment-form').hidden = true;
+  // Nor is a reader signed out asked to sign in to comment on it, or to manage it (a page review).
+  $('signed-out-comment').hidden = true;
+  $('signed-out-manage').hidden = true;
   // Every comment's Reply and Quote go with the post, and any reply being written is told why it cannot be sent.
   comments.forEach(({ data }) => update(data));
   document.querySelectorAll('#comments .reply-form .form-error').forEach((line) => { line.textContent = text; });

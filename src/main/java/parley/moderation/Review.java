@@ -14,6 +14,7 @@ import parley.events.EventType;
 import parley.events.Publication;
 import parley.http.Iso;
 import parley.http.Problem;
+import parley.markdown.Markdown;
 import parley.screening.Filter;
 import parley.screening.Screening;
 
@@ -48,14 +49,17 @@ public final class Review {
       SELECT (SELECT count(*) FROM posts WHERE pending_at IS NOT NULL AND deleted_at IS NULL)
            + (SELECT count(*) FROM comments WHERE pending_at IS NOT NULL AND deleted_at IS NULL) AS total""";
 
-  /** The newest posts and comments in every state, newest first ($1 limit): the new-content stream's history. */
+  /**
+   * The newest posts and comments in every state, newest first ($1 limit): the new-content stream's history. A post's
+   * excerpt is its stored one; a comment's is made of the start of its Markdown ({@link #COMMENT_EXCERPT}).
+   */
   private static final String RECENT = """
       SELECT * FROM (
         (SELECT 'post' AS target_type, p.id, p.id AS post_id, p.title AS post_title, p.excerpt, p.created_at,
                 p.edited_at, u.username, p.hidden_at IS NOT NULL AS hidden, p.pending_at IS NOT NULL AS pending
            FROM posts p JOIN users u ON u.id = p.author_id WHERE p.deleted_at IS NULL ORDER BY p.id DESC LIMIT $1)
         UNION ALL
-        (SELECT 'comment', c.id, c.post_id, cp.title, left(c.body, 280), c.created_at, c.edited_at, u.username,
+        (SELECT 'comment', c.id, c.post_id, cp.title, left(c.body, 4000), c.created_at, c.edited_at, u.username,
                 c.hidden_at IS NOT NULL, c.pending_at IS NOT NULL
            FROM comments c JOIN posts cp ON cp.id = c.post_id JOIN users u ON u.id = c.author_id
           WHERE c.deleted_at IS NULL ORDER BY c.id DESC LIMIT $1)) q
@@ -180,6 +184,12 @@ public final class Review {
     });
   }
 
+  /**
+   * The characters of a comment's prose the stream's history shows, as a post's excerpt: its words, not its Markdown
+   * (a page review: "**prams**"), the way the live stream shows an item's rendered text.
+   */
+  private static final int COMMENT_EXCERPT = 280;
+
   /** The newest content in every state, for the new-content stream. */
   Future<JsonObject> recent(int limit) {
     return pool.preparedQuery(RECENT).execute(Tuple.of(limit)).map(rows -> {
@@ -190,7 +200,8 @@ public final class Review {
             .put("id", row.getLong("id"))
             .put("postId", row.getLong("post_id"))
             .put("postTitle", row.getString("post_title"))
-            .put("excerpt", row.getString("excerpt"))
+            .put("excerpt", "comment".equals(row.getString("target_type"))
+                ? Markdown.excerptOf(row.getString("excerpt"), COMMENT_EXCERPT) : row.getString("excerpt"))
             .put("author", new JsonObject().put("username", row.getString("username")))
             .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
             .put("editedAt", Iso.format(row.getOffsetDateTime("edited_at")))

@@ -147,11 +147,15 @@ class SessionEndBrowserTest {
     long post = api.createPost(bob, "Hidden by mistake");
     WebDriver page = browsers.open("reader");
     openPost(page, base, post);
+    assertTrue(page.findElement(By.id("signed-out-comment")).isDisplayed(), "a reader signed out is asked to sign in");
 
     assertEquals(204, api.post("/api/mod/posts/" + post + "/hide", mod, new JsonObject().put("reason", "Spam"))
         .status());
     waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("post-title"), "[removed by a moderator]"));
     waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("live-status"), "Not live"));
+    // Not to comment on, or manage, a post that is gone.
+    assertFalse(page.findElement(By.id("signed-out-comment")).isDisplayed());
+    assertFalse(page.findElement(By.id("signed-out-manage")).isDisplayed());
 
     assertEquals(204, api.post("/api/mod/posts/" + post + "/restore", mod, null).status());
     api.comment(bob, post, "Said after the restore", null);
@@ -160,5 +164,6 @@ class SessionEndBrowserTest {
     waitUntilLive(page);
     waitFor(page, 10).until(d -> ((String) js(d, "return document.getElementById('comments').textContent;"))
         .contains("Said after the restore"));
+    assertTrue(page.findElement(By.id("signed-out-comment")).isDisplayed(), "asked again once it is back");
   }
 }

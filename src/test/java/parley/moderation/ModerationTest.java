@@ -377,6 +377,16 @@ class ModerationTest extends ModerationCast {
     assertEquals(List.of(other, post), api.get("/api/posts").ids(), "back in the feed, newest first");
   }
 
+  /** The stream's history shows a comment's words as the live stream does, not its Markdown (a page review). */
+  @Test
+  void theRecentContentShowsACommentsWordsNotItsMarkdown() throws Exception {
+    long post = api.createPost(alice, "Buggies");
+    api.comment(bob, post, "**Prams** and _buggies_: see [the list](https://example.org/list)\n\n- one\n- two", null);
+    JsonObject newest = api.get("/api/mod/recent", mod).json().getJsonArray("items").getJsonObject(0);
+    assertEquals("comment", newest.getString("targetType"));
+    assertEquals("Prams and buggies: see the list one · two", newest.getString("excerpt"));
+  }
+
   @Test
   void hidingAPostNeedsAReason() throws Exception {
     long post = api.createPost(alice, "Topic");
