@@ -704,19 +704,23 @@ async function copyLink(event, c) {
   }
 }
 
-/** Scrolls to a comment and marks it as the one the link is about. */
-function target(id) {
-  document.querySelectorAll('.comment.target').forEach((el) => el.classList.remove('target'));
-  const known = comments.get(id);
-  if (!known) return false;
-  // A comment past the depth limit is behind "Continue this thread", or in a folded comment's replies: open the way.
-  for (let el = known.el.parentElement; el; el = el.parentElement) {
+/** A comment past the depth limit is behind "Continue this thread", or in a folded comment's replies: opens the way. */
+function openTheWay(li) {
+  for (let el = li.parentElement; el; el = el.parentElement) {
     if (el.classList?.contains('replies') && el.hidden) {
       el.hidden = false;
       el.previousElementSibling?.remove();
     }
     if (el.classList?.contains('folded')) fold(Number(el.dataset.id), false);
   }
+}
+
+/** Scrolls to a comment and marks it as the one the link is about. */
+function target(id) {
+  document.querySelectorAll('.comment.target').forEach((el) => el.classList.remove('target'));
+  const known = comments.get(id);
+  if (!known) return false;
+  openTheWay(known.el);
   if (folded.has(id)) fold(id, false);
   known.el.classList.add('target');
   known.el.scrollIntoView({ block: 'center' });
@@ -777,10 +781,25 @@ function place(c) {
   }
   insertInOrder(holder, li, c);
   showFoldsAbove(c.id);
+  countContinued(li);
   $('no-comments').hidden = true;
   showJump();
   countComments();
   return li;
+}
+
+/**
+ * "Continue this thread (3 replies)": how much is behind the link, counted again as replies arrive there (a page
+ * review: it said nothing of whether one reply or fifty waited).
+ */
+function countContinued(li) {
+  for (let holder = li.parentElement?.closest('.replies[hidden]'); holder;
+    holder = holder.parentElement?.closest('.replies[hidden]')) {
+    const button = holder.previousElementSibling;
+    if (!button?.classList.contains('continue')) continue;
+    const n = holder.querySelectorAll('.comment').length;
+    button.textContent = `Continue this thread (${n === 1 ? '1 reply' : `${n} replies`})`;
+  }
 }
 
 // ---------- the thread's order ----------
@@ -1079,6 +1098,8 @@ $('new-comments').addEventListener('click', () => {
   showWaiting();
   const el = first ? comments.get(first.id)?.el : null;
   if (el) {
+    // Asked for, it is shown, even past the depth limit or in a folded subthread (it was placed out of sight there).
+    openTheWay(el);
     el.scrollIntoView({ block: 'center' });
     el.focus({ preventScroll: true });
   }

@@ -216,6 +216,23 @@ class ReaderBrowserTest {
     page.get(base + "/posts/" + postId);
     WebElement more = waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.cssSelector("button.continue")));
     assertEquals(Boolean.FALSE, js(page, "return document.getElementById('comment-" + deepest + "').checkVisibility();"));
+    // It says how much waits behind it (levels 6, 7 and 8), counting replies that arrive there live.
+    assertEquals("Continue this thread (3 replies)", more.getText());
+    waitUntilLive(page);
+    js(page, "window.scrollTo(0, document.documentElement.scrollHeight);"); // at the end: a reply goes in at once
+    long nine = api.comment(alice, postId, "level 9", deepest);
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.cssSelector("button.continue"),
+        "Continue this thread (4 replies)"));
+    // One that waits behind "1 new comment" (the reader is away from the end) is shown when asked for, the way to
+    // it opened.
+    js(page, "window.scrollTo(0, 0);");
+    long ten = api.comment(alice, postId, "level 10", nine);
+    waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.id("new-comments"))).click();
+    assertEquals(Boolean.TRUE, js(page, "return document.getElementById('comment-" + ten + "').checkVisibility();"));
+    assertTrue(page.findElements(By.cssSelector("button.continue")).isEmpty(), "the way open");
+    page.navigate().refresh();
+    more = waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.cssSelector("button.continue")));
+    assertEquals("Continue this thread (5 replies)", more.getText(), "counted on a fresh load too");
     more.click();
     assertEquals(Boolean.TRUE, js(page, "return document.getElementById('comment-" + deepest + "').checkVisibility();"));
     // Past the limit the chain keeps the column it reached, each reply saying whom it answers, so a long chain stays
