@@ -597,7 +597,9 @@ class ModerationInPlaceBrowserTest {
     // The dashboard's card has the same button for an admin (the name in the new-content stream opens it).
     adminPage.get(base + "/mod");
     // The stream's item may be drawn twice (the live event, then the history read on open): click the one there is.
-    waitFor(adminPage, 10).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(d -> {
+    // (Or not yet laid out when first found: a run saw "element not interactable" here once.)
+    waitFor(adminPage, 10).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+        .ignoring(org.openqa.selenium.ElementNotInteractableException.class).until(d -> {
       d.findElement(By.cssSelector("#stream-comment-" + comment + " .meta button.person")).click();
       return true;
     });
