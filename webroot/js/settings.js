@@ -112,9 +112,14 @@ async function blocks() {
 async function reports() {
   const page = await get('/api/me/reports?limit=50');
   $('reports-empty').hidden = page.items.length > 0;
-  // Which report is which: the post's title (while it may be read), and the reporter's own words.
-  const what = (r) => r.postTitle == null ? `A ${r.targetType}`
-    : r.targetType === 'comment' ? `A comment on “${r.postTitle}”` : `The post “${r.postTitle}”`;
+  // Which report is which: the post's title (while it may be read), a comment's author and first words (two on one
+  // post read alike, a page review), and the reporter's own words.
+  const what = (r) => {
+    if (r.postTitle == null) return `A ${r.targetType}`;
+    if (r.targetType !== 'comment') return `The post “${r.postTitle}”`;
+    return r.commentAuthor == null ? `A comment on “${r.postTitle}”`
+      : `${r.commentAuthor}’s comment “${r.commentExcerpt}” on “${r.postTitle}”`;
+  };
   $('reports').replaceChildren(...page.items.map((r) => h('li', {},
     h('a', { href: r.targetType === 'comment' ? `/c/${r.targetId}` : `/posts/${r.targetId}` }, what(r)),
     ` reported ${REASONS[r.reason] ?? `for ${r.reason}`} `, time(r.createdAt), ': ',

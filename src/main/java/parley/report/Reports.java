@@ -18,6 +18,7 @@ import parley.http.Idempotency;
 import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Problem;
+import parley.markdown.Markdown;
 import parley.post.Threads;
 
 import java.util.ArrayList;
@@ -79,18 +80,26 @@ public final class Reports {
 
   /**
    * A reporter's own reports, with the title of the post each is on (the post itself, or a comment's), only while the
-   * reporter may still read that post and has not blocked its author: which report is which, without showing what
-   * was hidden from them since.
+   * reporter may still read that post and has not blocked its author, and for a comment its author and the start of
+   * its Markdown, only while they may read it too: which report is which, without showing what was hidden from them
+   * since.
    */
   private static final String MINE = """
       SELECT r.id, r.target_type, r.target_id, r.reason, r.details, r.status, r.created_at, r.resolved_at,
-             CASE WHEN %s AND %s THEN p.title END AS post_title
+             CASE WHEN %1$s AND %2$s THEN p.title END AS post_title,
+             CASE WHEN %1$s AND %2$s AND %3$s AND %4$s THEN cu.username END AS comment_author,
+             CASE WHEN %1$s AND %2$s AND %3$s AND %4$s THEN left(c.body, 2000) END AS comment_body
         FROM reports r
         LEFT JOIN comments c ON r.target_type = 'comment' AND c.id = r.target_id
+        LEFT JOIN users cu ON cu.id = c.author_id
         LEFT JOIN posts p ON p.id = CASE WHEN r.target_type = 'post' THEN r.target_id ELSE c.post_id END
        WHERE r.reporter_id = $1 AND r.id < COALESCE($2, 9223372036854775807)
        ORDER BY r.id DESC LIMIT $3""".formatted(Visibility.readableBy("p", "$1", "false"),
-      Visibility.notBlocked("$1", "p.author_id"));
+      Visibility.notBlocked("$1", "p.author_id"), Visibility.readableBy("c", "$1", "false"),
+      Visibility.notBlocked("$1", "c.author_id"));
+
+  /** How much of a reported comment a reporter's own list shows: enough to tell two on one post apart. */
+  private static final int MINE_EXCERPT = 80;
 
   static final String QUEUE = """
       SELECT g.target_type, g.target_id, g.report_count, g.reasons, g.first_at, g.last_at, g.first_id,
@@ -225,7 +234,10 @@ public final class Reports {
           .put("status", row.getString("status"))
           .put("createdAt", Iso.format(row.getOffsetDateTime("created_at")))
           .put("resolvedAt", Iso.format(row.getOffsetDateTime("resolved_at")))
-          .put("postTitle", row.getString("post_title"))));
+          .put("postTitle", row.getString("post_title"))
+          .put("commentAuthor", row.getString("comment_author"))
+          .put("commentExcerpt", row.getString("comment_body") == null ? null
+              : Markdown.excerptOf(row.getString("comment_body"), MINE_EXCERPT))));
       return list;
     });
   }

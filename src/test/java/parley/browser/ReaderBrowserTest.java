@@ -391,7 +391,7 @@ class ReaderBrowserTest {
     waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#reports li")).size() == 2);
     // Newest first: each says which it is, with the reporter's own words; a blocked author's post has no title.
     String newest = page.findElements(By.cssSelector("#reports li")).get(0).getText();
-    assertTrue(newest.startsWith("A comment on “Harbour footbridge” reported for another reason")
+    assertTrue(newest.startsWith("carol’s comment “Copied words” on “Harbour footbridge” reported for another reason")
         && newest.endsWith("waiting for a moderator · you wrote: Copied from a newspaper"), newest);
     WebElement report = page.findElements(By.cssSelector("#reports li")).get(1);
     assertTrue(report.getText().contains("reported as spam"), report.getText());

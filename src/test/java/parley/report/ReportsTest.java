@@ -237,13 +237,32 @@ class ReportsTest extends ModerationCast {
     // The title only while bob may read the post: not once it is hidden, nor after he blocked its author.
     assertNull(after.item(r2).getValue("postTitle"), "hidden since: " + after.item(r2));
     assertEquals("Undecided", after.item(r3).getString("postTitle"));
-    long comment = api.comment(carol, openPost, "A comment to report", null);
+    long comment = api.comment(carol, openPost, "A **comment** to report", null);
     long r4 = reportId(bob, "comment", comment, "spam");
-    assertEquals("Undecided", api.get("/api/me/reports", bob).item(r4).getString("postTitle"), "a comment's post");
+    // Two comments on one post told apart: by their author and first words (as prose), while bob may read them.
+    long other = api.comment(alice, openPost, "Another one, " + "rather long ".repeat(10), null);
+    long r5 = reportId(bob, "comment", other, "harassment");
+    Response withComments = api.get("/api/me/reports", bob);
+    assertEquals("Undecided", withComments.item(r4).getString("postTitle"), "a comment's post");
+    assertEquals("carol", withComments.item(r4).getString("commentAuthor"));
+    assertEquals("A comment to report", withComments.item(r4).getString("commentExcerpt"));
+    assertEquals("alice", withComments.item(r5).getString("commentAuthor"));
+    assertTrue(withComments.item(r5).getString("commentExcerpt").endsWith("rather…"),
+        withComments.item(r5).getString("commentExcerpt"));
+    assertTrue(withComments.item(r3).containsKey("commentAuthor") && withComments.item(r3).getValue("commentAuthor") == null);
+    ok(api.post("/api/mod/comments/" + other + "/hide", mod, new JsonObject().put("reason", "rude")), "hide");
+    Response hidden = api.get("/api/me/reports", bob);
+    assertNull(hidden.item(r5).getValue("commentAuthor"), "hidden since: " + hidden.item(r5));
+    assertNull(hidden.item(r5).getValue("commentExcerpt"), "hidden since: " + hidden.item(r5));
+    assertEquals("carol", hidden.item(r4).getString("commentAuthor"));
+    assertEquals(204, api.put("/api/me/blocks/carol", bob, null).status());
+    assertNull(api.get("/api/me/reports", bob).item(r4).getValue("commentExcerpt"), "its author blocked");
+    assertEquals(204, api.delete("/api/me/blocks/carol", bob).status());
     assertEquals(204, api.put("/api/me/blocks/alice", bob, null).status());
     Response blocked = api.get("/api/me/reports", bob);
     assertNull(blocked.item(r3).getValue("postTitle"), "its author blocked: " + blocked.item(r3));
     assertNull(blocked.item(r4).getValue("postTitle"), "on a post by someone blocked");
+    assertNull(blocked.item(r4).getValue("commentExcerpt"), "on a post by someone blocked");
     assertEquals(401, api.get("/api/me/reports").status());
   }
 
