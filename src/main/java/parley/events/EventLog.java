@@ -101,6 +101,15 @@ public final class EventLog {
   private static final String SCRUB = "UPDATE events SET data = $2::text::json "
       + "WHERE subject = $1 AND ($3 OR topic <> '" + Topics.MOD + "')";
 
+  /**
+   * Erases the copies of a thread's ($1) comments on members' own topics (a reply to them, a comment on their post),
+   * as {@link #SCRUB} erases one comment's: {id, postId, removed}. Through events_subject, a lookup per comment.
+   */
+  private static final String SCRUB_THREAD = """
+      UPDATE events e SET data = json_build_object('id', c.id, 'postId', c.post_id, 'removed', true)
+        FROM comments c
+       WHERE c.post_id = $1 AND e.subject = 'comment:' || c.id AND e.topic LIKE '""" + Topics.USER_PREFIX + "%'";
+
   /** One snapshot: the topic's head, what was pruned, and a page of events after $2. */
   /**
    * Up to $3 events after $2, cut after the first whose data takes the page past $4 bytes ({@code n} is how many
@@ -352,6 +361,16 @@ public final class EventLog {
      */
     public Future<Void> scrub(String subject, JsonObject removed, boolean fromModerators) {
       return conn.preparedQuery(SCRUB).execute(Tuple.of(subject, removed.encode(), fromModerators)).mapEmpty();
+    }
+
+    /**
+     * Erases a thread's comments from the copies members were sent on their own topics, when the thread is hidden or
+     * deleted: those topics stay open to their members, and a replay from the start brought back a reply in a thread
+     * they may no longer read (a probe, 2026-12-05). Copies on the thread's own topic stay for those who may still
+     * read it (its author, the moderators), who alone may follow it then.
+     */
+    public Future<Void> scrubThread(long postId) {
+      return conn.preparedQuery(SCRUB_THREAD).execute(Tuple.of(postId)).mapEmpty();
     }
   }
 

@@ -16,7 +16,7 @@ public final class Topics {
   public static final String MOD = "parley.mod";
   /** Thread topics are this and the post id; SQL that joins a post to its thread's counter builds it the same way. */
   public static final String POST_PREFIX = "parley.post.";
-  private static final String USER_PREFIX = "parley.user.";
+  public static final String USER_PREFIX = "parley.user.";
 
   /** Anchored and escaped: the bridge permits outbound registrations for these addresses and no others. */
   public static final String PERMITTED_REGEX = "parley\\.(feed|mod|post\\.[1-9][0-9]{0,18}|user\\.[1-9][0-9]{0,18})";

@@ -268,6 +268,7 @@ public final class Moderation {
     Target target = changed.action.target;
     // Moderators keep their copies: they still see hidden content.
     return box.scrub(target.wireName() + ":" + changed.id, changed.ids().put("removed", true), false)
+        .compose(v -> target == Target.POST ? box.scrubThread(changed.id) : Future.<Void>succeededFuture())
         .compose(v -> Reports.close(box.connection(), target, changed.id, "actioned", actor, changed.reason));
   }
 

@@ -320,6 +320,7 @@ public final class Posts {
     return events.transaction(box -> lockForAuthor(box.connection(), id, caller, true)
         .compose(thread -> box.connection().preparedQuery(SOFT_DELETE).execute(Tuple.of(id))
             .compose(v -> box.scrub("post:" + id, removed.copy().put("removed", true), true))
+            .compose(v -> box.scrubThread(id))
             // A pending post was never published: it goes without a word on the feed or its thread, as a pending
             // comment does.
             .compose(v -> thread.pending() ? Future.succeededFuture()

@@ -33,6 +33,7 @@ import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Nothing is lost across a reconnect: replay from the log, resync past retention, SSE's Last-Event-ID. */
@@ -279,6 +280,53 @@ class ResumeTest {
         + "AND data::text LIKE '%moderator removed%'"), "moderators keep seeing what they hid");
     assertEquals(0, TestParley.count("SELECT count(*) FROM events WHERE type = 'comment.created' "
         + "AND topic = 'parley.mod'"), "the moderators' copy of a new comment is never stored");
+  }
+
+  /**
+   * A member's own topic stays open to them when a thread is hidden or deleted: the replies they were sent there from
+   * it are erased as the thread's own copies are (a probe, 2026-12-05: a replay from 0 brought back a reply in a
+   * thread that was a 404 to them over REST).
+   */
+  @Test
+  void aReplayOnAMembersOwnTopicNeverBringsBackRepliesFromAThreadHiddenOrDeleted() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long hiddenPost = api.createPost(carol, "Soon hidden");
+    long deletedPost = api.createPost(carol, "Soon deleted");
+    long keptPost = api.createPost(carol, "Kept");
+    for (long post : new long[] {hiddenPost, deletedPost, keptPost}) {
+      long mine = api.comment(alice, post, "alice's comment", null);
+      api.comment(bob, post, "SECRET reply on " + post, mine);
+    }
+    TestParley.notificationsMade();
+    assertEquals(204, api.post("/api/mod/posts/" + hiddenPost + "/hide", mod, new JsonObject().put("reason", "x"))
+        .status());
+    assertEquals(204, api.delete("/api/posts/" + deletedPost, carol).status());
+    String topic = "parley.user." + alice.id();
+    try (LiveClient late = LiveClient.connect()) {
+      late.register(topic, alice.token(), 0L);
+      // (Their notifications' events carry only ids, and those of a thread they may not read are not delivered.)
+      List<JsonObject> replay = new java.util.ArrayList<>();
+      while (replay.stream().filter(e -> "reply.created".equals(e.getString("type"))).count() < 3) {
+        replay.add(late.nextEvent(topic));
+      }
+      List<JsonObject> replies = replay.stream().filter(e -> "reply.created".equals(e.getString("type"))).toList();
+      assertEquals(3, replies.size(), replay.toString());
+      String all = replay.toString();
+      assertFalse(all.contains("SECRET reply on " + hiddenPost) || all.contains("SECRET reply on " + deletedPost), all);
+      assertTrue(all.contains("SECRET reply on " + keptPost), "a reply in a thread still there is kept: " + all);
+      for (int i = 0; i < 2; i++) {
+        JsonObject data = replies.get(i).getJsonObject("data");
+        assertEquals(Boolean.TRUE, data.getBoolean("removed"), data.encode());
+        assertNotNull(data.getLong("id"), "keeps its ids: " + data.encode());
+        assertNotNull(data.getLong("postId"), "keeps its ids: " + data.encode());
+      }
+    }
+    // Their author and the moderators may still read a hidden thread, on its own topic: those copies stay.
+    assertEquals(1, TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.post." + hiddenPost
+        + "' AND data::text LIKE '%SECRET reply%'"));
   }
 
   @Test
