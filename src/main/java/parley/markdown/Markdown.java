@@ -5,9 +5,13 @@ import org.commonmark.ext.autolink.AutolinkType;
 import org.commonmark.node.AbstractVisitor;
 import org.commonmark.node.Block;
 import org.commonmark.node.Code;
+import org.commonmark.node.FencedCodeBlock;
 import org.commonmark.node.HardLineBreak;
 import org.commonmark.node.Heading;
+import org.commonmark.node.HtmlBlock;
+import org.commonmark.node.HtmlInline;
 import org.commonmark.node.Image;
+import org.commonmark.node.IndentedCodeBlock;
 import org.commonmark.node.Link;
 import org.commonmark.node.ListItem;
 import org.commonmark.node.Node;
@@ -265,6 +269,28 @@ public final class Markdown {
       @Override
       public void visit(Code code) {
         sb.append(code.getLiteral());
+      }
+
+      // HTML is shown as written (the renderer escapes it), so it is part of what a reader sees: an excerpt left it
+      // out, and a post of "<div>Hello readers</div>" had an empty one (a probe). Code blocks show too.
+      @Override
+      public void visit(HtmlInline html) {
+        sb.append(html.getLiteral());
+      }
+
+      @Override
+      public void visit(HtmlBlock html) {
+        sb.append(html.getLiteral()).append(' ');
+      }
+
+      @Override
+      public void visit(FencedCodeBlock code) {
+        sb.append(code.getLiteral()).append(' ');
+      }
+
+      @Override
+      public void visit(IndentedCodeBlock code) {
+        sb.append(code.getLiteral()).append(' ');
       }
 
       @Override

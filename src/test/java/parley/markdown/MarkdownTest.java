@@ -174,6 +174,18 @@ class MarkdownTest {
         .excerpt());
   }
 
+  /** HTML is shown as written, so its text is part of the excerpt, as code is (a probe: "<div>Hi</div>" gave ""). */
+  @Test
+  void anExcerptKeepsTheHtmlAndCodeAReaderSees() {
+    assertEquals("<div>Hello readers, this is my whole post.</div>",
+        Markdown.render("<div>Hello readers, this is my whole post.</div>").excerpt());
+    assertEquals("I think a<b and c>d are true", Markdown.render("I think a<b and c>d are true").excerpt());
+    assertEquals("<!-- note --> Important text here", Markdown.render("<!-- note --> Important text here").excerpt());
+    assertEquals("Run this: make all then that.", Markdown.render("Run this:\n\n```\nmake all\n```\n\nthen that.")
+        .excerpt());
+    assertEquals("Hello <b>@dave</b>", Markdown.excerptOf("Hello <b>@dave</b>", 160), "the notifications' too");
+  }
+
   @Test
   void excerptIsPlainTextCutAtAWord() {
     Markdown.Rendered r = Markdown.render("# Title\n\nSome *emphasis* and a [link](https://example.org).\n\n"
