@@ -12,18 +12,38 @@ public record AccountChange(String username, String email, String password, Stri
     String currentPassword) {
 
   static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9_-]{3,30}");
-  /** A character of a local part: RFC 5322's atext, with the letters, digits and marks of every script (RFC 6531). */
-  private static final String LOCAL = "[\\p{L}\\p{N}\\p{M}!#$%&'*+/=?^_`{|}~-]";
+  /** Letters that draw nothing (the Hangul fillers): a look-alike of an address with them left out. */
+  private static final String FILLERS = "\\u115F\\u1160\\u3164\\uFFA0";
+  /**
+   * Marks that draw nothing (default-ignorable: the combining grapheme joiner, variation selectors, Mongolian free
+   * variation selectors, Khmer inherent vowels): "bob\u034F@x.org" read as bob@x.org and was another account.
+   */
+  private static final String IGNORABLE_MARKS =
+      "\\u034F\\u17B4\\u17B5\\u180B-\\u180F\\uFE00-\\uFE0F\\x{E0100}-\\x{E01EF}";
+  /** A letter or digit of any script (a decimal digit: not ², ½ or ⒈, which stand for other characters). */
+  private static final String BASE = "[\\p{L}&&[^" + FILLERS + "]]\\p{Nd}";
+  private static final String MARK = "[\\p{M}&&[^" + IGNORABLE_MARKS + "]]";
+  /**
+   * A local part's characters: RFC 5322's atext, with the letters, digits and marks of every script (RFC 6531); a
+   * mark only after another character, as it shows on one.
+   */
+  private static final String SPECIALS = "!#$%&'*+/=?^_`{|}~-";
+  private static final String ATOM = "[" + BASE + SPECIALS + "][" + BASE + MARK + SPECIALS + "]*";
   /** A domain label: letters, digits and marks of any script (an internationalised name as typed), inner hyphens. */
-  private static final String LABEL = "[\\p{L}\\p{N}](?:[\\p{L}\\p{N}\\p{M}-]{0,61}[\\p{L}\\p{N}\\p{M}])?";
+  private static final String LABEL = "[" + BASE + "](?:[" + BASE + MARK + "-]{0,61}[" + BASE + MARK + "])?";
   /**
    * An email address as mail providers hand them out: a local part of 1 to 64 characters, dots only between others
    * (RFC 5321's dot-atom), and a domain of two or more labels. Quoted local parts ({@code "a b"@x.org}) and address
    * literals ({@code a@[192.0.2.1]}) are refused: nobody is given one, and they let in the spaces, quotes and angle
-   * brackets a typing mistake or an injection attempt brings.
+   * brackets a typing mistake or an injection attempt brings. So are characters that draw nothing.
    */
   static final Pattern EMAIL = Pattern.compile(
-      "(?=[^@]{1,64}@)" + LOCAL + "+(?:\\." + LOCAL + "+)*@(?:" + LABEL + "\\.)+" + LABEL);
+      "(?=[^@]{1,64}@)" + ATOM + "(?:\\." + ATOM + ")*@(?:" + LABEL + "\\.)+" + LABEL);
+
+  /** Whether the text is an email address by {@link #EMAIL}, in the form it is typed and in its key's form. */
+  static boolean isEmail(String email) {
+    return EMAIL.matcher(email).matches() && EMAIL.matcher(EmailKey.of(email)).matches();
+  }
   public static final int MAX_BIO = 1_000;
   public static final int MAX_IMAGE = 2_000;
 
@@ -34,7 +54,7 @@ public record AccountChange(String username, String email, String password, Stri
       fields.error("username", "must be 3 to 30 letters, digits, '_' or '-'");
     }
     String email = fields.optionalText("email", 3, 254, true);
-    if (email != null && !EMAIL.matcher(email).matches()) fields.error("email", "must be an email address");
+    if (email != null && !isEmail(email)) fields.error("email", "must be an email address");
     // Where a password is not taken (Parley's PATCH /api/me names the route that takes one), one error is enough.
     String password = fields.hasError("password") ? null : fields.optionalText("password", 8, 128, false);
     String bio = fields.isNull("bio") ? "" : fields.optionalText("bio", 0, MAX_BIO, true);

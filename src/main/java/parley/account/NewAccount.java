@@ -11,7 +11,7 @@ public record NewAccount(String username, String email, String password) {
       fields.error("username", "must be 3 to 30 letters, digits, '_' or '-'");
     }
     String email = fields.text("email", 3, 254, true);
-    if (email != null && !AccountChange.EMAIL.matcher(email).matches()) {
+    if (email != null && !AccountChange.isEmail(email)) {
       fields.error("email", "must be an email address");
     }
     String password = fields.text("password", 8, 128, false);

@@ -161,11 +161,43 @@ class AccountsTest {
         .put("currentPassword", "correct horse"));
     assertEquals(200, recased.status(), recased.toString());
     assertEquals(1, TestParley.count("SELECT count(*) FROM users WHERE email = '\u00e9mile@\u00e9cole.example'"));
+    // Greek's final sigma is its sigma: ΛΟΓΟΣ@ (whose lower case ends in ς) is λογοσ@, and λογος@ too.
+    assertEquals(201, api.post("/api/auth/register", null,
+        registration("nikos", "\u03bb\u03bf\u03b3\u03bf\u03c3@x.example", "correct horse")).status());
+    assertEquals(409, api.post("/api/auth/register", null,
+        registration("nikos2", "\u03bb\u03bf\u03b3\u03bf\u03c2@x.example", "correct horse")).status());
+    Response greek = api.post("/api/auth/login", null,
+        new JsonObject().put("login", "\u039b\u039f\u0393\u039f\u03a3@x.example").put("password", "correct horse"));
+    assertEquals("nikos", greek.json().getJsonObject("user").getString("username"), greek.toString());
     // A dotless ı is not an i: another address, another account (and no way into emile's).
     assertEquals(201, api.post("/api/auth/register", null,
         registration("yara", "yara@gma\u0131l.example", "correct horse")).status());
     assertEquals(201, api.post("/api/auth/register", null,
         registration("yarb", "yara@gmail.example", "correct horse")).status());
+  }
+
+  /**
+   * An address with a character that draws nothing, or one that stands for others, is refused: each made a second
+   * account that read as bob@example.org (a probe: a variation selector, the Hangul filler, a combining grapheme
+   * joiner, a mark with nothing to sit on, ⒈ for "1.").
+   */
+  @Test
+  void anAddressWithCharactersThatDrawNothingIsRefused() throws Exception {
+    api.register("bob");
+    for (String lookalike : List.of("bob\ufe0f@example.org", "bob\u3164@example.org", "bob\u115f@example.org",
+        "bob\u034f@example.org", "bob\u180b@example.org", "bob\udb40\udd00@example.org", "\u0301bob@example.org",
+        "bob@exa\u034fmple.org", "bob@\u0301example.org", "bob\u2488@example.org", "bob\u00b2@example.org",
+        "a\u2488@example.org")) {
+      Response r = api.post("/api/auth/register", null, registration("lookalike", lookalike, "correct horse"));
+      assertEquals(400, r.status(), lookalike + " " + r);
+      assertEquals(List.of("email"), r.errorFields(), lookalike);
+    }
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users"));
+    // Marks that do show, on a letter, are letters of their script as typed.
+    for (String fine : List.of("jos\u00e9@example.org", "jose\u0301.b@example.org", "\u0905\u0928\u093f@example.in")) {
+      assertEquals(201, api.post("/api/auth/register", null,
+          registration("u" + Math.abs(fine.hashCode() % 100000), fine, "correct horse")).status(), fine);
+    }
   }
 
   @Test
