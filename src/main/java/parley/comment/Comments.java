@@ -419,6 +419,8 @@ public final class Comments {
           })
           .compose(why -> findAny(conn, id).compose(comment -> (why == null ? Future.<Void>succeededFuture()
               : Reports.fileForScreening(box, Reports.Target.COMMENT, id, why)).map(comment)))
+          // Earlier copies in the log (its arrival, a reply to someone, earlier edits) carry the new version.
+          .compose(comment -> box.renew("comment:" + id, comment.toJson(), null).map(comment))
           // A pending comment has no readers yet: its edit is news to the moderators who will review it, no one else.
           .compose(comment -> box.publish(comment.pending()
               ? Publication.of(EventType.COMMENT_PENDING_EDITED, comment.authorId(), comment.toJson())

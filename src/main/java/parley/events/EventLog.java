@@ -102,6 +102,13 @@ public final class EventLog {
       + "WHERE subject = $1 AND ($3 OR topic <> '" + Topics.MOD + "')";
 
   /**
+   * Replaces the stored copies of a piece of content ($1) with its latest version ($2), except the moderators' (who
+   * read every version) and copies already erased; on one topic only when $3 is given.
+   */
+  private static final String RENEW = "UPDATE events SET data = $2::text::json WHERE subject = $1 AND topic <> '"
+      + Topics.MOD + "' AND ($3::text IS NULL OR topic = $3) AND data ->> 'removed' IS NULL";
+
+  /**
    * Erases the copies of a thread's ($1) comments on members' own topics (a reply to them, a comment on their post),
    * as {@link #SCRUB} erases one comment's: {id, postId, removed}. Through events_subject, a lookup per comment.
    */
@@ -371,6 +378,16 @@ public final class EventLog {
      */
     public Future<Void> scrubThread(long postId) {
       return conn.preparedQuery(SCRUB_THREAD).execute(Tuple.of(postId)).mapEmpty();
+    }
+
+    /**
+     * After an edit, the log's earlier copies of the content carry its new version (on {@code topic} only, or on
+     * every topic but the moderators' when it is null): a replay from before the edit brought back the words its
+     * author took out, to anyone, where its earlier versions are shown only to its author and the moderators (a
+     * probe, 2026-12-05). Each copy keeps its place, seq and type.
+     */
+    public Future<Void> renew(String subject, JsonObject latest, String topic) {
+      return conn.preparedQuery(RENEW).execute(Tuple.of(subject, latest.encode(), topic)).mapEmpty();
     }
   }
 

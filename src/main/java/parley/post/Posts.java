@@ -283,6 +283,10 @@ public final class Posts {
           .compose(filters -> findIn(conn, id).compose(before -> write(conn, id, input)
               .compose(v -> findIn(conn, id))
               .compose(after -> reportIfHeld(box, caller, filters, before, after))))
+          // Earlier copies in the log (its arrival on the feed, earlier edits) carry the new version, in each
+          // topic's shape.
+          .compose(post -> box.renew("post:" + id, post.toJson(), Topics.post(id))
+              .compose(v -> box.renew("post:" + id, post.toListItemJson(), Topics.FEED)).map(post))
           // A pending post has no readers yet: its edit is news to the moderators who will review it, no one else.
           .compose(post -> box.publish(post.pending()
               ? Publication.of(EventType.POST_PENDING_EDITED, post.authorId(), post.toJson())

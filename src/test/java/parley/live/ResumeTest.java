@@ -329,6 +329,53 @@ class ResumeTest {
         + "' AND data::text LIKE '%SECRET reply%'"));
   }
 
+  /**
+   * Earlier versions of a post or comment are shown only to its author and the moderators; a replay from before an
+   * edit brought the words its author took out back to anyone (a probe, 2026-12-05). Each earlier copy now carries
+   * the latest version, in its place.
+   */
+  @Test
+  void aReplayFromBeforeAnEditBringsOnlyTheEditedWords() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Title with MY HOME ADDRESS");
+    long parent = api.comment(alice, post, "a comment to reply to", null);
+    long comment = api.comment(bob, post, "SECRET first version", parent);
+    assertEquals(200, api.patch("/api/comments/" + comment, bob, new JsonObject().put("body", "second version"))
+        .status());
+    assertEquals(200, api.patch("/api/comments/" + comment, bob, new JsonObject().put("body", "third version"))
+        .status());
+    assertEquals(200, api.patch("/api/posts/" + post, alice, new JsonObject().put("title", "A better title")
+        .put("body", "Body without it")).status());
+    TestParley.notificationsMade();
+    for (String topic : List.of("parley.post." + post, "parley.user." + alice.id())) {
+      try (LiveClient late = LiveClient.connect()) {
+        late.register(topic, topic.startsWith("parley.user.") ? alice.token() : null, 0L);
+        int stored = (int) TestParley.count("SELECT count(*) FROM events WHERE topic = '" + topic
+            + "' AND type NOT LIKE 'notification%'");
+        List<JsonObject> replay = new java.util.ArrayList<>();
+        while (replay.size() < stored) {
+          JsonObject event = late.nextEvent(topic);
+          if (!event.getString("type").startsWith("notification")) replay.add(event);
+        }
+        String all = replay.toString();
+        assertFalse(all.contains("SECRET first version") || all.contains("second version")
+            || all.contains("MY HOME ADDRESS"), topic + ": " + all);
+        assertTrue(all.contains("third version"), topic + ": " + all);
+        if (!topic.startsWith("parley.user.")) assertTrue(all.contains("A better title"), topic + ": " + all);
+      }
+    }
+    // The feed is not replayed (a resume there is a resync), but its stored copies feed the webhooks: renewed too, in
+    // the feed's shape (an excerpt, no body).
+    assertEquals(0, TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.feed' "
+        + "AND (data::text LIKE '%MY HOME ADDRESS%' OR data::text LIKE '%\"body\"%')"));
+    assertEquals(2, TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.feed' "
+        + "AND data::text LIKE '%A better title%'"), "post.created and post.edited");
+    // The moderators read every version, as they do over REST.
+    assertTrue(TestParley.count("SELECT count(*) FROM events WHERE topic = 'parley.mod' "
+        + "AND data::text LIKE '%second version%'") > 0);
+  }
+
   @Test
   void sseAcceptsSinceInTheQueryAndRefusesNonsense() throws Exception {
     Session alice = api.register("alice");
