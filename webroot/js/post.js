@@ -197,17 +197,18 @@ function renderPostActions(p) {
   $('signed-out-manage').hidden = !!me;
   if (!me) return;
   if (me.username === p.author?.username) {
-    actions.append(h('button', { type: 'button', id: 'edit-post', onclick: () => editPost(p) }, 'Edit post'),
-      h('button', { type: 'button', class: 'danger', id: 'delete-post', onclick: async () => {
-        if (!confirm('Delete this post? Its comments go with it.')) return;
-        try {
-          await del(`/api/posts/${postId}`);
-          location.assign('/');
-        } catch (error) {
-          // Refused (the session ended, the server away): said, where it used to do nothing at all.
-          flash(error.message);
-        }
-      } }, 'Delete post'));
+    // A post a moderator hid is its author's to delete, not to change (the server refuses the edit).
+    if (!p.hidden) actions.append(h('button', { type: 'button', id: 'edit-post', onclick: () => editPost(p) }, 'Edit post'));
+    actions.append(h('button', { type: 'button', class: 'danger', id: 'delete-post', onclick: async () => {
+      if (!confirm('Delete this post? Its comments go with it.')) return;
+      try {
+        await del(`/api/posts/${postId}`);
+        location.assign('/');
+      } catch (error) {
+        // Refused (the session ended, the server away): said, where it used to do nothing at all.
+        flash(error.message);
+      }
+    } }, 'Delete post'));
   }
   if (me.username === p.author?.username || !(p.hidden || p.pending)) actions.append(followThreadButton(p));
   if (me.username !== p.author?.username) {

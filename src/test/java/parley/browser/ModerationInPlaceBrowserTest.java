@@ -340,8 +340,10 @@ class ModerationInPlaceBrowserTest {
     assertTrue(modPage.findElements(By.id("report-post")).isEmpty(), "no Report on a hidden post");
     assertTrue(modPage.findElements(By.id("follow-thread")).isEmpty(), "no Follow on a hidden post");
     assertFalse(modPage.findElements(By.cssSelector("#post-actions [data-block='alice']")).isEmpty());
-    // Its author still chooses whether its comments notify them once it is back.
+    // Its author still chooses whether its comments notify them once it is back, and may delete it, not edit it.
     assertFalse(authorPage.findElements(By.id("follow-thread")).isEmpty());
+    assertTrue(authorPage.findElements(By.id("edit-post")).isEmpty(), "no Edit on a hidden post (the server refuses it)");
+    assertFalse(authorPage.findElements(By.id("delete-post")).isEmpty());
     // The moderators' line comes a moment after the reload and moves the menu down: wait for it before the next click
     // (CI once saw a Restore click land beside the button while the line arrived).
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-mod-facts"),
@@ -358,6 +360,7 @@ class ModerationInPlaceBrowserTest {
     authorPage.navigate().refresh();
     waitFor(authorPage, 5).until(d -> d.findElement(By.id("comment-form")).isDisplayed());
     assertFalse(authorPage.findElement(By.id("post-hidden-note")).isDisplayed(), "nor after a reload");
+    assertFalse(authorPage.findElements(By.id("edit-post")).isEmpty(), "Edit is back");
     waitFor(modPage, 5).withMessage("the moderator's page offers Report and Follow again")
         .until(d -> !d.findElements(By.id("report-post")).isEmpty() && !d.findElements(By.id("follow-thread")).isEmpty());
   }
