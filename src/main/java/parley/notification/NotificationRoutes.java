@@ -45,7 +45,9 @@ public final class NotificationRoutes {
     boolean unreadFirst = order.equals("unread");
     // The unread-first order's cursors carry whether the page ended among the unread: one of the newest-first order
     // (an id alone) would be read as "among the unread" and give a page of the other list.
-    if (unreadFirst && page.after() != null && !"0".equals(page.afterKey()) && !"1".equals(page.afterKey())) {
+    // And the other way round: the unread-first order's cursor was taken by the newest-first order, its key ignored.
+    if (unreadFirst ? page.after() != null && !"0".equals(page.afterKey()) && !"1".equals(page.afterKey())
+        : page.afterKey() != null) {
       throw Problem.invalid("cursor", "is not a cursor of this order");
     }
     notifications.list(me.id(), page, unreadFirst)

@@ -325,6 +325,10 @@ class NotificationsTest {
     Response mixed = api.get("/api/me/notifications?order=unread&limit=1&cursor=" + newestCursor, alice);
     assertEquals(400, mixed.status(), mixed.toString());
     assertTrue(mixed.body().contains("is not a cursor of this order"), mixed.toString());
+    // Nor the other way round (a probe: its key was ignored, and a page of the other list answered).
+    Response mixedBack = api.get("/api/me/notifications?limit=1&cursor=" + cursor, alice);
+    assertEquals(400, mixedBack.status(), mixedBack.toString());
+    assertTrue(mixedBack.body().contains("is not a cursor of this order"), mixedBack.toString());
 
     // Alice names bob's notification too: it stays unread; hers are read.
     Response read = api.post("/api/me/notifications/read", alice, new JsonObject().put("ids", new JsonArray()
