@@ -361,19 +361,27 @@ public final class Markdown {
   }
 
   /**
-   * The text with any half of a surrogate pair replaced by U+FFFD. Fields refuse one in what is sent, but a numeric
-   * character reference spells one ({@code &#xD800;}), which commonmark decodes as written: the preview answered
-   * JSON that is not Unicode, and a stored page showed "?".
+   * The text with any half of a surrogate pair, and any control character but tab and line breaks, replaced by
+   * U+FFFD. Fields refuse them in what is sent, but a numeric character reference spells one ({@code &#xD800;},
+   * {@code &#x1;}), which commonmark decodes as written: the preview answered JSON that is not Unicode, a stored page
+   * showed "?", and control characters reached pages, excerpts and search snippets (a probe).
    */
   static String wellFormed(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (Character.isSurrogate(c)) {
-        if (!pairedAt(s, i)) return replaceLoneSurrogates(s);
+        if (!pairedAt(s, i)) return replaceUnfit(s);
         i++;
+      } else if (refusedControl(c)) {
+        return replaceUnfit(s);
       }
     }
     return s;
+  }
+
+  /** A control character the fields refuse (C0 but tab, line feed and carriage return; DEL; C1). */
+  private static boolean refusedControl(char c) {
+    return Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r';
   }
 
   /** Whether a whole surrogate pair starts at {@code i}. */
@@ -381,14 +389,14 @@ public final class Markdown {
     return Character.isHighSurrogate(s.charAt(i)) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
   }
 
-  private static String replaceLoneSurrogates(String s) {
+  private static String replaceUnfit(String s) {
     StringBuilder sb = new StringBuilder(s.length());
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (pairedAt(s, i)) {
         sb.append(c).append(s.charAt(++i));
       } else {
-        sb.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+        sb.append(Character.isSurrogate(c) || refusedControl(c) ? '\uFFFD' : c);
       }
     }
     return sb.toString();

@@ -174,6 +174,16 @@ class MarkdownTest {
         .excerpt());
   }
 
+  /** A character reference cannot bring in the control characters the fields refuse (a probe: &#x1; reached pages). */
+  @Test
+  void characterReferencesToControlCharactersBecomeReplacementCharacters() {
+    Markdown.Rendered r = Markdown.render("a &#x1; b &#x7f; c &#x85; d &#11; e &#9; f");
+    for (String out : new String[] {r.html(), r.excerpt(), Markdown.excerptOf("a &#x1; b", 160)}) {
+      assertFalse(out.chars().anyMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r'), out);
+    }
+    assertTrue(r.html().contains("a \uFFFD b \uFFFD c \uFFFD d \uFFFD e \t f"), r.html());
+  }
+
   /** HTML is shown as written, so its text is part of the excerpt, as code is (a probe: "<div>Hi</div>" gave ""). */
   @Test
   void anExcerptKeepsTheHtmlAndCodeAReaderSees() {
