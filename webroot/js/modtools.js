@@ -153,6 +153,8 @@ export function moderateMenu(target, { notice, after }) {
   const what = target.type === 'post' ? 'post' : 'comment';
   const author = target.author;
   const holder = () => holderOf(target);
+  // After an action that re-renders the content, focus goes to the content itself; after a cancel, a ban (nothing
+  // re-renders) or an action that failed, back to the menu's summary; the record's card gives focus back itself.
   const item = (label, onclick, cls = 'link', rerenders = true) => h('button', { type: 'button', class: cls,
     onclick: async (event) => {
       const menu = event.target.closest('details');

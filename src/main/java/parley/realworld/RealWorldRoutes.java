@@ -194,11 +194,12 @@ public final class RealWorldRoutes {
    * take it back while banned (MODERATION.md).
    */
   private void updateUser(RoutingContext ctx) {
-    Principal.required(ctx);
+    // Signed in before the body is read (401 before 422); a banned member may still change only their password.
+    Principal signedIn = Principal.required(ctx);
     AccountChange change = AccountChange.from(wrapped(ctx, "user"));
     boolean passwordOnly = change.username() == null && change.email() == null && change.bio() == null
         && change.image() == null;
-    Principal me = passwordOnly ? Principal.required(ctx) : Principal.active(ctx);
+    Principal me = passwordOnly ? signedIn : Principal.active(ctx);
     accounts.update(me, change, ClientIp.of(ctx, trustedProxies), limits)
         .onSuccess(session -> ctx.json(new JsonObject().put("user", user(session.user(), session.token()))))
         .onFailure(ctx::fail);
