@@ -151,6 +151,35 @@ public final class Notifier {
       ON CONFLICT (user_id, source) DO NOTHING
       RETURNING id, user_id, kind, post_id, comment_id""";
 
+  /**
+   * The people an edit newly mentions ($1 post, $2 comment, $3 author, $4 mentioned, $5 source): those told of the
+   * comment in no way yet (a mention added by an edit, often a forgotten @, was never notified); a mention edited out
+   * and back is no news.
+   */
+  private static final String FROM_EDITED_COMMENT = """
+      WITH r AS (SELECT DISTINCT unnest($4::bigint[]) AS user_id, 'mention' AS kind)
+      INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id)
+      SELECT r.user_id, 'mention', $5, $1, $2, $3 FROM r
+       WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = $2 AND\s""" + Visibility.listed("c") + """
+      )
+         AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = r.user_id AND n.comment_id = $2)
+         AND\s""" + inThread("$1", "$3") + """
+
+      ON CONFLICT (user_id, source) DO NOTHING
+      RETURNING id, user_id, kind, post_id, comment_id""";
+
+  /** As {@link #FROM_EDITED_COMMENT}, for a post's edit ($1 post, $2 author, $3 mentioned, $4 source). */
+  private static final String FROM_EDITED_POST = """
+      WITH r AS (SELECT DISTINCT unnest($3::bigint[]) AS user_id, 'mention' AS kind)
+      INSERT INTO notifications (user_id, kind, source, post_id, actor_id)
+      SELECT r.user_id, 'mention', $4, $1, $2 FROM r
+       WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = r.user_id AND n.post_id = $1
+                           AND n.comment_id IS NULL AND n.kind = 'mention')
+         AND\s""" + inThread("$1", "$2") + """
+
+      ON CONFLICT (user_id, source) DO NOTHING
+      RETURNING id, user_id, kind, post_id, comment_id""";
+
   /** The reporters of settled reports; $1 report ids, $2 the moderator's name, $3 the outcome. */
   private static final String REPORTS = """
       WITH r AS (
@@ -180,7 +209,7 @@ public final class Notifier {
 
   /** The event types that may make notifications (the catch-up reads only these). */
   public static final List<String> TYPES = List.of(EventType.COMMENT_CREATED.wireName(),
-      EventType.POST_CREATED.wireName(), EventType.REPORT_RESOLVED.wireName(), EventType.COMMENT_HIDDEN.wireName(),
+      EventType.COMMENT_EDITED.wireName(), EventType.POST_EDITED.wireName(), EventType.POST_CREATED.wireName(), EventType.REPORT_RESOLVED.wireName(), EventType.COMMENT_HIDDEN.wireName(),
       EventType.COMMENT_RESTORED.wireName(), EventType.POST_HIDDEN.wireName(), EventType.POST_RESTORED.wireName(),
       EventType.POST_LOCKED.wireName(), EventType.POST_UNLOCKED.wireName(), EventType.POST_APPROVED.wireName(),
       EventType.POST_REJECTED.wireName(), EventType.COMMENT_APPROVED.wireName(),
@@ -208,7 +237,8 @@ public final class Notifier {
       SELECT topic, seq, type, at, data::text AS data, author_id FROM events e
        WHERE at > least(%s, now()) - make_interval(secs => $1) AND at < now() - make_interval(secs => $3)
          AND type = ANY($2)
-         AND (type <> 'comment.created' OR topic LIKE 'parley.post.%%')
+         AND (type NOT IN ('comment.created', 'comment.edited') OR topic LIKE 'parley.post.%%')
+         AND (type <> 'post.edited' OR topic = 'parley.mod')
          AND NOT EXISTS (SELECT 1 FROM notification_sources s WHERE s.source = e.topic || ':' || e.seq)
        ORDER BY at, topic, seq
        LIMIT $4""".formatted(MARK);
@@ -279,12 +309,17 @@ public final class Notifier {
   }
 
   /**
-   * The events this notifier claims: those of a type that may notify, but a new comment only on its thread's topic
-   * (its copy for the moderators notifies nobody). The catch-up ({@link #UNHANDLED}) looks for the same ones.
+   * The events this notifier claims: those of a type that may notify, but a new or edited comment only on its
+   * thread's topic (its copy for the moderators notifies nobody) and an edited post only on the moderators' (as a
+   * new post's mentions are read there: its one copy with the body). The catch-up ({@link #UNHANDLED}) looks for the
+   * same ones.
    */
   private static boolean claimable(LiveEvent event) {
     if (!TYPES.contains(event.type())) return false;
-    return !event.type().equals(EventType.COMMENT_CREATED.wireName()) || Topics.postOf(event.topic()) != null;
+    if (event.type().equals(EventType.POST_EDITED.wireName())) return Topics.MOD.equals(event.topic());
+    boolean comment = event.type().equals(EventType.COMMENT_CREATED.wireName())
+        || event.type().equals(EventType.COMMENT_EDITED.wireName());
+    return !comment || Topics.postOf(event.topic()) != null;
   }
 
   /** Handles the waiting writes, a batch at a time, until none wait. */
@@ -470,8 +505,10 @@ public final class Notifier {
 
   /** Whether the event's text may mention someone who is then notified (a new comment, a new post). */
   private static boolean mentions(LiveEvent event) {
-    return event.type().equals(EventType.COMMENT_CREATED.wireName()) && Topics.postOf(event.topic()) != null
-        || event.type().equals(EventType.POST_CREATED.wireName()) && Topics.MOD.equals(event.topic());
+    String type = event.type();
+    boolean comment = type.equals(EventType.COMMENT_CREATED.wireName()) || type.equals(EventType.COMMENT_EDITED.wireName());
+    boolean post = type.equals(EventType.POST_CREATED.wireName()) || type.equals(EventType.POST_EDITED.wireName());
+    return comment && Topics.postOf(event.topic()) != null || post && Topics.MOD.equals(event.topic());
   }
 
   /** The items claimed now, in their order; those handled before are left out. */
@@ -566,6 +603,16 @@ public final class Notifier {
       Long postId = data.getLong("id");
       if (data.getString("body") == null || postId == null || item.mentioned().length == 0) return null;
       return conn.preparedQuery(FROM_POST).execute(Tuple.of(postId, event.authorId(), item.mentioned(), source));
+    }
+    if (item.mentioned().length > 0 && event.authorId() != null && data.getLong("id") != null) {
+      if (type.equals(EventType.COMMENT_EDITED.wireName()) && Topics.postOf(topic) != null) {
+        return conn.preparedQuery(FROM_EDITED_COMMENT).execute(Tuple.of(Topics.postOf(topic), data.getLong("id"),
+            event.authorId(), item.mentioned(), source));
+      }
+      if (type.equals(EventType.POST_EDITED.wireName()) && Topics.MOD.equals(topic)) {
+        return conn.preparedQuery(FROM_EDITED_POST).execute(Tuple.of(data.getLong("id"), event.authorId(),
+            item.mentioned(), source));
+      }
     }
     if (MODERATION_TYPES.contains(type) && Topics.userOf(topic) != null) {
       boolean comment = type.startsWith("comment.");

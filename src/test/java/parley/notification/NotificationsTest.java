@@ -154,6 +154,46 @@ class NotificationsTest {
     assertEquals(1, items(dave).size(), "only the notification from before the mute");
   }
 
+  /**
+   * A mention an edit adds notifies, once: a forgotten @ put right was never heard of. Anyone already told of the
+   * comment (its parent's author, someone it mentioned) is not told again, nor is a mention edited out and back.
+   */
+  @Test
+  void aMentionAddedByAnEditNotifiesOnce() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long post = api.createPost(alice, "Edits");
+    long bobs = comment(bob, post, "a comment of bob's", null);
+    long reply = comment(alice, post, "I agree", bobs);
+    long other = comment(alice, post, "Thanks all", null);
+    TestParley.notificationsMade();
+    long bobBefore = items(bob).size();
+    assertEquals(0, items(carol).size());
+
+    assertEquals(200, api.patch("/api/comments/" + other, alice, new JsonObject().put("body", "Thanks @carol"))
+        .status());
+    assertEquals(200, api.patch("/api/comments/" + reply, alice, new JsonObject().put("body", "I agree, @bob"))
+        .status());
+    TestParley.notificationsMade();
+    JsonArray toCarol = items(carol);
+    assertEquals(1, toCarol.size(), toCarol.encode());
+    assertEquals("mention", toCarol.getJsonObject(0).getString("kind"));
+    assertEquals(other, toCarol.getJsonObject(0).getJsonObject("comment").getLong("id"));
+    assertEquals(bobBefore, items(bob).size(), "bob was told of the reply already");
+
+    assertEquals(200, api.patch("/api/comments/" + other, alice, new JsonObject().put("body", "Thanks")).status());
+    assertEquals(200, api.patch("/api/comments/" + other, alice, new JsonObject().put("body", "Thanks @carol!"))
+        .status());
+    assertEquals(200, api.patch("/api/posts/" + post, alice, new JsonObject().put("body", "cc @carol")).status());
+    assertEquals(200, api.patch("/api/posts/" + post, alice, new JsonObject().put("body", "cc @carol, again"))
+        .status());
+    TestParley.notificationsMade();
+    JsonArray after = items(carol);
+    assertEquals(2, after.size(), "the comment's mention once, the post's once: " + after.encode());
+    assertNull(after.getJsonObject(0).getValue("comment"), "the newest is the post's");
+  }
+
   @Test
   void mentionsLinkExistingUsersAndNotifyTheFirstTenOnly() throws Exception {
     Session alice = api.register("alice");
