@@ -73,7 +73,8 @@ public final class CommentWriter {
       p AS MATERIALIZED (%s),
       r AS MATERIALIZED (
         SELECT m.n, p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
-               pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked
+               pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked,
+               (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
           FROM m JOIN p ON p.id = m.post_id LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = m.parent_id AND post_id = p.id FOR SHARE) pc ON true),
       accepted AS MATERIALIZED (
@@ -90,7 +91,7 @@ public final class CommentWriter {
           FROM accepted ORDER BY n
         RETURNING *)
       SELECT m.n, r.n IS NOT NULL AS found, r.post_author, r.locked, r.restricted, r.parent_found, r.parent_author,
-             r.parent_deleted, r.parent_hidden, r.blocked, counted.comment_count, %s
+             r.parent_deleted, r.parent_hidden, r.parent_unpublished, r.blocked, counted.comment_count, %s
         FROM m LEFT JOIN r USING (n) LEFT JOIN counted ON counted.post_id = m.post_id
         LEFT JOIN accepted x ON x.n = m.n LEFT JOIN c ON c.id = x.id LEFT JOIN users u ON u.id = c.author_id
        ORDER BY m.n""".formatted(
@@ -625,7 +626,7 @@ public final class CommentWriter {
   private static Comment accepted(Row row, Principal author, Long parentId) {
     if (!row.getBoolean("found")) throw Problem.notFound("No such post.");
     Comments.takesComments(row, author);
-    Comments.parentAuthor(row, parentId);
+    Comments.parentAuthor(row, parentId, author);
     return Comment.fromRow(row);
   }
 
@@ -635,8 +636,9 @@ public final class CommentWriter {
       return List.of(Publication.of(EventType.COMMENT_PENDING, comment.authorId(), comment.toJson())
           .forModerators(comment.toJson().put("pendingReason", verdict.heldFor())));
     }
+    // (Only accepted comments get here: their parent, if any, is published.)
     List<Publication> out = Comments.created(comment, row.getLong("post_author"),
-        Comments.parentAuthor(row, comment.parentId()));
+        comment.parentId() == null ? null : row.getLong("parent_author"));
     out.add(Threads.stats(comment.postId(), count));
     return out;
   }

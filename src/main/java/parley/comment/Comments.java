@@ -63,7 +63,8 @@ public final class Comments {
       WITH p AS MATERIALIZED (%s),
       r AS MATERIALIZED (
         SELECT p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
-               pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked
+               pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked,
+               (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
           FROM p LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = $2::bigint AND post_id = p.id FOR SHARE) pc ON true),
       accepted AS (
@@ -281,7 +282,7 @@ public final class Comments {
       if (rows.size() == 0) throw Problem.notFound("No such post.");
       Row row = rows.iterator().next();
       takesComments(row, author);
-      Long parent = parentAuthor(row, input.parentId());
+      Long parent = parentAuthor(row, input.parentId(), author);
       Comment comment = Comment.fromRow(row);
       if (comment.pending()) {
         box.publish(Publication.of(EventType.COMMENT_PENDING, authorId, comment.toJson())
@@ -311,9 +312,15 @@ public final class Comments {
    * Checks the parent is a live comment on the same post and that neither it nor the post is by someone who blocked
    * the commenter; returns the parent's author (to notify), or null for a top-level comment.
    */
-  static Long parentAuthor(Row row, Long parentId) {
+  static Long parentAuthor(Row row, Long parentId, Principal commenter) {
+    // parent_unpublished: never published (waiting for review, or rejected), so it exists for its author and the
+    // moderators alone; to anyone else a reply to it is one to no comment at all.
     if (parentId != null) {
-      if (!row.getBoolean("parent_found")) throw Problem.invalid("parentId", "must be a comment on this post");
+      // A comment never published is no comment to whoever may not read it: a 409 told anyone trying ids that a
+      // held (or rejected) comment was there, and on which post (a probe).
+      boolean unseen = row.getBoolean("parent_found") && row.getBoolean("parent_unpublished")
+          && !Visibility.seesHidden(commenter, row.getLong("parent_author"));
+      if (!row.getBoolean("parent_found") || unseen) throw Problem.invalid("parentId", "must be a comment on this post");
       if (row.getBoolean("parent_deleted") || row.getBoolean("parent_hidden")) {
         // Removed, or still waiting for review (nobody else can see it to reply to).
         throw Problem.conflict("parentId", "the comment you are replying to was removed or is not published");

@@ -102,9 +102,20 @@ class PreModerationTest extends ModerationCast {
     assertTrue(queued.getString("pendingReason").contains(HELD_WORD), queued.encode());
     assertEquals(held, next(author, "parley.user." + alice.id(), "comment.pending").getLong("id"));
 
+    // To bob, who may not read it, a reply to it is one to no comment, as to an id that does not exist: a 409 told
+    // anyone trying ids that a held comment was there, and on which post (a probe). Its author and the moderators,
+    // who read it, are told why.
     Response reply = api.post("/api/posts/" + post + "/comments", bob,
         new JsonObject().put("body", "replying to what I cannot see").put("parentId", held));
-    assertProblem(reply, 409, "a reply to a pending comment");
+    Response nothing = api.post("/api/posts/" + post + "/comments", bob,
+        new JsonObject().put("body", "replying to nothing").put("parentId", 99_999_999L));
+    assertProblem(reply, 400, "a reply to a pending comment, by someone who may not read it");
+    assertEquals(nothing.json().getJsonArray("errors"), reply.json().getJsonArray("errors"), "the same answer");
+    assertEquals(nothing.json().getString("detail"), reply.json().getString("detail"));
+    for (Session sees : new Session[] {alice, mod}) {
+      assertProblem(api.post("/api/posts/" + post + "/comments", sees,
+          new JsonObject().put("body", "a reply").put("parentId", held)), 409, "a reply to it by " + sees.username());
+    }
 
     // The sentinel: a published comment is the next thing the reader hears, so the pending one never went out.
     long published = api.comment(carol, post, "carol's published comment", null);
