@@ -50,12 +50,17 @@ public final class Notifications {
         LEFT JOIN users a ON a.id = n.actor_id
       """;
 
+  /**
+   * A notification's post title only while its reader may read the post and has not blocked its author (as a
+   * profile's comment list and the reader's own reports give it): a mention in a comment on a blocked author's post
+   * named that post (a probe).
+   */
   private static final String COLUMNS = """
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
-             CASE WHEN %s THEN p.title END AS title,
+             CASE WHEN %s AND %s THEN p.title END AS title,
              CASE WHEN n.kind <> 'report' AND c.deleted_at IS NULL THEN left(c.body, 2000) END AS body,
              a.username AS actor
-      """.formatted(Visibility.readableBy("p", "n.user_id", "false"));
+      """.formatted(Visibility.readableBy("p", "n.user_id", "false"), Visibility.notBlocked("n.user_id", "p.author_id"));
 
   private static final String NEWEST = COLUMNS + FROM + " WHERE n.user_id = $1 AND " + VISIBLE
       + " AND ($2::bigint IS NULL OR n.id < $2) ORDER BY n.id DESC LIMIT $3";

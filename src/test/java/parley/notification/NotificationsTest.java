@@ -289,6 +289,29 @@ class NotificationsTest {
     assertEquals(0, items(alice).size());
   }
 
+  /**
+   * A notification about someone's comment on the post of an author the reader blocked keeps the comment, not the
+   * post's title (as a profile's comment list and the reader's own reports give it; a probe found the title there).
+   */
+  @Test
+  void aNotificationOnABlockedAuthorsPostDoesNotNameThePost() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long post = api.createPost(alice, "Alice's title");
+    assertEquals(204, api.put("/api/me/blocks/alice", carol, null).status());
+    LiveClient carolInbox = inbox(carol);
+    comment(bob, post, "what do you think, @carol?", null);
+    nextNotification(carolInbox, carol);
+    JsonObject mention = items(carol).getJsonObject(0);
+    assertEquals("mention", mention.getString("kind"));
+    assertEquals(post, mention.getJsonObject("post").getLong("id"));
+    assertNull(mention.getJsonObject("post").getValue("title"), mention.encode());
+    assertTrue(mention.getJsonObject("comment").getString("excerpt").startsWith("what do you think"));
+    assertEquals(204, api.delete("/api/me/blocks/alice", carol).status());
+    assertEquals("Alice's title", items(carol).getJsonObject(0).getJsonObject("post").getString("title"));
+  }
+
   @Test
   void moderationOfYourContentAndTheOutcomeOfYourReportsAreNotified() throws Exception {
     Session mod = api.registerWithRole("mod", "moderator");
