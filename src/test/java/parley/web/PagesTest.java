@@ -29,7 +29,9 @@ class PagesTest {
     String html = page.body();
     assertTrue(html.contains("<title>Tom &amp; &quot;Jerry&quot; &lt;script&gt; · Parley</title>"), html);
     assertTrue(html.contains("<meta property=\"og:title\" content=\"Tom &amp; &quot;Jerry&quot; &lt;script&gt;\">"), html);
-    assertTrue(html.contains("<meta name=\"description\" content=\"A short body with tags.\">"), html);
+    // The body shows HTML as written, so its description does too (escaped), as its excerpt does.
+    assertTrue(html.contains("<meta name=\"description\" content=\"A short body with &lt;b&gt;tags&lt;/b&gt;.\">"),
+        html);
     assertFalse(html.contains("<script>"), "no markup from the post in the head");
     assertTrue(html.contains("/js/post.js"), "the page itself is the post page");
     // A post with its author's summary is previewed by it, as the feed shows it, not by its body's first words.
