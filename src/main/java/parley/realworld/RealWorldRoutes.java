@@ -333,7 +333,9 @@ public final class RealWorldRoutes {
     Principal reader = Principal.current(ctx).orElse(null);
     long postId = Articles.idOf(ctx.pathParam("slug"));
     List<Comment> shown = new ArrayList<>();
-    readThread(postId, reader, null, shown)
+    // An article by someone the reader blocked is a 404 here as it is read alone (its comments were listed).
+    (reader == null ? Future.<Void>succeededFuture() : articles.one(postId, reader).<Void>mapEmpty())
+        .compose(v -> readThread(postId, reader, null, shown))
         .compose(v -> articles.profiles(readerId(ctx), shown.stream().map(Comment::authorId).distinct().toList()))
         .onSuccess(profiles -> {
           JsonArray out = new JsonArray();
