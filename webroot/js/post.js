@@ -599,15 +599,16 @@ function content(c) {
   }
   actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink', onclick: (event) => copyLink(event, c) }, 'Link'));
   if (me && isMine(c)) {
-    actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'),
-      h('button', { type: 'button', class: 'link danger', onclick: async () => {
-        if (!confirm('Delete your comment? Replies to it stay.')) return;
-        try {
-          await del(`/api/comments/${c.id}`);
-        } catch (error) {
-          flash(error.message);
-        }
-      } }, 'Delete'));
+    // A comment a moderator removed is its author's to delete, not to change (the server refuses the edit).
+    if (!c.hidden) actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'));
+    actions.append(h('button', { type: 'button', class: 'link danger', onclick: async () => {
+      if (!confirm('Delete your comment? Replies to it stay.')) return;
+      try {
+        await del(`/api/comments/${c.id}`);
+      } catch (error) {
+        flash(error.message);
+      }
+    } }, 'Delete'));
   } else if (me) {
     // Report and block are there when needed, not as loud as the conversation.
     actions.append(h('details', { class: 'menu' }, h('summary', { 'aria-label': c.author?.username ? `More actions for ${c.author.username}'s comment` : 'More actions for this comment' }, '⋯'),

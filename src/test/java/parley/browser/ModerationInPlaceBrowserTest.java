@@ -163,6 +163,9 @@ class ModerationInPlaceBrowserTest {
         "A moderator removed this comment; only you and the moderators can see it. Reason: \u201cInsults\u201d"));
     assertTrue(modPage.findElements(authorsNote).isEmpty());
     assertTrue(readerPage.findElements(authorsNote).isEmpty());
+    // They may delete it, not edit it (the server refuses the edit; Edit was offered, a page review).
+    By authorsButtons = By.cssSelector("#comment-" + rude + " > .content > .actions button");
+    assertEquals(java.util.List.of("Delete"), authorPage.findElements(authorsButtons).stream().map(WebElement::getText).toList());
 
     moderate(modPage, "#comment-" + rude, "Restore");
     waitFor(readerPage, 5).withMessage("restored live")
