@@ -250,6 +250,12 @@ class TransportTest {
     return TestParley.gauge("parley_live_sse_streams");
   }
 
+  /** Bridge sockets the server closed as slow consumers, so far. */
+  private static double slowSocketCloses() throws Exception {
+    return TestParley.server().running().meters().find("parley_live_slow_consumer_closes").tag("transport", "bridge")
+        .counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
   private static double liveSockets() throws Exception {
     return TestParley.gauge("parley_live_sockets");
   }
@@ -302,8 +308,16 @@ class TransportTest {
       assertEquals(LongStream.rangeClosed(1, 400).boxed().toList(),
           replay.stream().map(e -> e.getLong("seq")).toList(), "the whole page, in order, once");
       assertEquals(ids, replay.stream().map(e -> e.getJsonObject("data").getLong("id")).toList());
-      // The slow reader's queue is still full: its next frame closes it with the slow-consumer code.
+      // The slow reader's queue is still full: its next frame closes it with the slow-consumer code. Its reading
+      // waits until the server has read that frame: a reader that drained its queue first would no longer be slow
+      // (CI lost that race once, on a loaded machine, and waited for a close that was rightly never sent).
+      double closes = slowSocketCloses();
       slow.sendText("{\"type\":\"ping\"}");
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      while (slowSocketCloses() == closes) {
+        if (System.nanoTime() > deadline) throw new AssertionError("the slow reader was not closed");
+        Thread.onSpinWait();
+      }
       assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
       long after = api.comment(alice, post, "after the cut", null);
       assertEquals(after, healthy.nextEvent(topic).getJsonObject("data").getLong("id"));
