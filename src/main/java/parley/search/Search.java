@@ -72,6 +72,16 @@ public final class Search {
       + " ELSE websearch_to_tsquery('english', $1) END)";
 
   /**
+   * The words a long body's snippet is placed by ({@link Snippet#columns}): the tsquery's lexemes but those it
+   * excludes, and the words of $1 as typed (lower case, three letters or more, no stop words), for a stem that is not
+   * the start of its word ("cherri"). A sub-select, computed once per execution.
+   */
+  static final String WORDS = "(SELECT coalesce(array_agg(DISTINCT w.x), '{}') FROM ("
+      + "SELECT m[1] AS x FROM regexp_matches(coalesce(querytree(" + QUERY + ")::text, ''), '(?<!!)''([^'']+)''', 'g') m"
+      + " UNION ALL SELECT x FROM regexp_split_to_table(lower($1), '[^[:alnum:]]+') x"
+      + " WHERE length(x) >= 3 AND to_tsvector('english', x) <> ''::tsvector) w)";
+
+  /**
    * Posts: $1 the query, $2 the reader (or 0), $3 and $4 the cursor's rank and id (or nulls), $5 the fetch size.
    * Ranking is narrow: the inner query reads only posts (found through posts_search) and keeps only what ordering
    * needs (id, rank); every visibility rule is a filter on that scan (blocks compared with the reader's block list,
@@ -90,7 +100,7 @@ public final class Search {
            ORDER BY rank DESC, p.id DESC
            LIMIT $5) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY),
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY, WORDS),
       Snippet.titleColumn("p.title", QUERY), QUERY, QUERY, Visibility.listed("p"),
       Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
@@ -111,7 +121,7 @@ public final class Search {
            ORDER BY rank DESC, c.id DESC
            LIMIT $5) h
         JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY), QUERY, QUERY,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY, WORDS), QUERY, QUERY,
       Visibility.listed("c"), Visibility.notBlockedAmong("$2", "c.author_id"), Visibility.listed("p"),
       Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
 
@@ -161,7 +171,7 @@ public final class Search {
              %s, %s
         FROM (%s) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY),
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY, WORDS),
       Snippet.titleColumn("p.title", QUERY), newest("posts", "p", Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")));
 
   /** {@link #COMMENTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
@@ -170,7 +180,7 @@ public final class Search {
              %s
         FROM (%s) h
         JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY),
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY, WORDS),
       newest("comments", "c", Visibility.listed("c") + " AND " + Visibility.notBlockedAmong("$2", "c.author_id")
           + " AND (SELECT " + Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")
           + " FROM posts p WHERE p.id = c.post_id)"));

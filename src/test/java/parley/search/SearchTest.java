@@ -476,6 +476,85 @@ class SearchTest {
   }
 
   /**
+   * A long body's snippet is made from a window around its first match (a probe: ts_headline over 51 posts of 40,000
+   * characters took a second for a page of 20 and ran out of the search's time for a page of 50). The window finds a
+   * match deep in the body, by its stem or by the word as typed where the stem is not the word's start ("cherri"),
+   * and is never cut inside a tag, an entity or a word: the snippet holds nothing of a link's address or a half word.
+   */
+  @Test
+  void aLongBodysSnippetIsMadeAroundItsFirstMatchAndCutCleanly() {
+    Session alice = api.register("alice");
+    // Links with entities in their text, so that any cut of the window falls inside a tag, an entity or a word.
+    String filler = "See [fence & gate](https://example.org/fence?a=1&b=2) and **posts** wired. ";
+    String head = filler.repeat(400);
+    String tail = filler.repeat(100) + "That is all.";
+    long deep = post(alice, "Deep", head + "The gardens were flooded by the cherry orchard. " + tail);
+    for (String q : List.of("garden", "cherry", "flooded orchard")) {
+      String snippet = search(q, "").item(deep).getString("snippet");
+      assertTrue(snippet.startsWith("… ") && snippet.endsWith(" …"), q + ": cut at both ends: " + snippet);
+      assertTrue(snippet.contains("<mark>"), q + ": the match deep in the body is marked: " + snippet);
+      String text = snippet.replace("<mark>", "").replace("</mark>", "");
+      assertTrue(text.contains("flooded by the cherry orchard"), q + ": " + snippet);
+      assertFalse(text.matches("(?s).*[<>\"].*") || text.contains("example.org") || text.contains("href"),
+          q + ": nothing of a tag: " + snippet);
+      assertFalse(text.replaceAll("&(amp|lt|gt|quot|#39);", "").contains("&"), q + ": no entity cut: " + snippet);
+      for (String word : text.replaceAll("&(amp|lt|gt|quot|#39);", " ").split("[^\\p{L}]+")) {
+        assertTrue(word.isEmpty() || List.of("See", "fence", "gate", "and", "posts", "wired", "The", "gardens", "were",
+            "flooded", "by", "the", "cherry", "orchard", "That", "is", "all").contains(word), q + ": a word cut through, " + word + ": "
+            + snippet);
+      }
+    }
+    // A comment of the longest length allowed, the same way.
+    String body = "It begins. " + "word ".repeat(1_900) + "needle at the end";
+    long comment = api.comment(alice, deep, body, null);
+    String snippet = search("needle", "&type=comments").item(comment).getString("snippet");
+    assertTrue(snippet.startsWith("… word") && snippet.endsWith("<mark>needle</mark> at the end"), snippet);
+  }
+
+  /**
+   * snippet_window (V29) at every offset of a body's repeating HTML: whatever character its cut falls on, neither end
+   * is part of a tag, an entity or a word, and what is kept is a piece of the body around the match.
+   */
+  @Test
+  void theSnippetWindowIsCutBetweenWordsAndTagsWhereverItFalls() throws Exception {
+    String unit = "<p>See <a href=\"https://example.org/f?a=1&amp;b=2\">fence &amp; gate</a> and <strong>posts</strong>"
+        + " wired.</p>\n";
+    java.util.Set<String> words = java.util.Set.of("See", "fence", "&amp;", "gate", "and", "posts", "wired.", "needle");
+    try (var c = TestParley.db().getConnection();
+         var s = c.prepareStatement("SELECT snippet_window(?, ARRAY['needle'], 3000)")) {
+      for (int pad = 0; pad < unit.length(); pad++) {
+        // The window is placed by the match: what moves its two cuts over the tags and words around it is where the
+        // match sits between the units before and after it.
+        String html = unit.repeat(60) + "<p>" + "x".repeat(pad) + " needle " + "y".repeat(unit.length() - pad)
+            + "</p>\n" + unit.repeat(60);
+        s.setString(1, html);
+        String cut;
+        try (var rs = s.executeQuery()) {
+          rs.next();
+          cut = rs.getString(1);
+        }
+        assertTrue(cut.length() <= 3000 && html.contains(cut) && cut.contains("needle"), pad + ": " + cut);
+        for (String end : new String[] {cut.substring(0, cut.indexOf('<')), cut.substring(cut.lastIndexOf('>') + 1)}) {
+          String text = end.strip();
+          assertFalse(text.contains(">") || text.contains("&") && !text.matches(".*&amp;.*"), pad + ": <" + end + ">");
+          for (String word : text.split("\\s+")) {
+            assertTrue(word.isEmpty() || words.contains(word), pad + ": a word cut through: <" + word + "> in " + cut);
+          }
+        }
+      }
+    }
+    String shortBody = "<p>a short one, < 3000 characters &amp; cut nowhere</p>";
+    try (var c = TestParley.db().getConnection();
+         var s = c.prepareStatement("SELECT snippet_window(?, ARRAY['zzz'], 3000)")) {
+      s.setString(1, shortBody);
+      try (var rs = s.executeQuery()) {
+        rs.next();
+        assertEquals(shortBody, rs.getString(1), "a body up to the width is kept whole");
+      }
+    }
+  }
+
+  /**
    * Two passages that sit side by side in the body are joined as the body has them, not by an ellipsis that says
    * something was left out between them (a page review: "was … enough" for "was enough"); two far apart keep it.
    */
