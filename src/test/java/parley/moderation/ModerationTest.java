@@ -422,6 +422,12 @@ class ModerationTest extends ModerationCast {
     assertProblem(api.post("/api/mod/comments/424242/hide", mod, reason("a")), 404, "unknown comment");
     assertProblem(api.post("/api/mod/comments/424242/restore", mod, null), 404, "restore unknown comment");
     assertProblem(api.post("/api/mod/posts/424242/lock", mod, null), 404, "lock unknown post");
+    // A post its author deleted is gone for moderators too (its moderation view is a 404): every action on it is.
+    long gone = api.createPost(alice, "Deleted by its author");
+    assertEquals(204, api.delete("/api/posts/" + gone, alice).status());
+    for (String action : List.of("hide", "restore", "lock", "unlock")) {
+      assertProblem(api.post("/api/mod/posts/" + gone + "/" + action, mod, reason("late")), 404, action + " a deleted post");
+    }
     assertEquals(logged, logRows(), "refused actions write no audit rows");
   }
 
