@@ -37,26 +37,39 @@ record SearchQuery(String text, Type type) {
   }
 
   /**
-   * A cursor key of this search: the key, behind a digest of the type and the text, so the next page's request can
-   * tell a cursor of another search (another {@code q} or {@code type}), which it refuses, from one of its own.
+   * A cursor key of this search: the key, behind a digest of the type, the text and the key itself, so the next
+   * page's request can tell a cursor of another search (another {@code q} or {@code type}), and one cut short or
+   * altered on its way ("0.0607" read back as "0."), which it refuses, from one of its own. Not a secret: a reader may
+   * forge any key, and each is checked as a first page's would be; the digest only says the cursor is whole.
    */
   String bind(String key) {
-    return tag() + "~" + key;
+    return tag(key) + "." + key;
   }
 
   /** The page as asked, its cursor key read back without the digest; 400 for a cursor of another search. */
   parley.http.Page unbind(parley.http.Page page) {
     if (page.after() == null) return page;
-    String key = page.afterKey();
-    String prefix = tag() + "~";
-    if (key == null || !key.startsWith(prefix)) throw Problem.invalid("cursor", "is not a cursor of this search");
-    return new parley.http.Page(page.limit(), page.after(), key.substring(prefix.length()));
+    String bound = page.afterKey();
+    int dot = bound == null ? -1 : bound.indexOf('.');
+    int tilde = bound == null ? -1 : bound.indexOf('~');
+    String key;
+    if (dot > 0 && (tilde < 0 || dot < tilde) && bound.substring(0, dot).equals(tag(bound.substring(dot + 1)))) {
+      key = bound.substring(dot + 1);
+    } else if (tilde > 0 && bound.substring(0, tilde).equals(tag(null))) {
+      // Issued before the digest took in the key (2026-12-05): still this search's.
+      key = bound.substring(tilde + 1);
+    } else {
+      throw Problem.invalid("cursor", "is not a cursor of this search");
+    }
+    return new parley.http.Page(page.limit(), page.after(), key);
   }
 
-  private String tag() {
+  /** A digest of the type and the text, and of the key unless it is null (the form cursors had before the key). */
+  private String tag(String key) {
     try {
+      String bound = type + "\n" + text + (key == null ? "" : "\n" + key);
       byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest((type + "\n" + text).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          .digest(bound.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 9));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -66,7 +66,7 @@ class SearchNewestTest {
     String key = new String(Base64.getUrlDecoder().decode(raw.substring(raw.lastIndexOf(':') + 1)),
         StandardCharsets.UTF_8);
     // Behind the digest of its search (SearchQuery.bind).
-    return key.substring(key.indexOf('~') + 1).startsWith("newest:");
+    return key.substring(key.indexOf('.') + 1).startsWith("newest:");
   }
 
   /** The page says its hits are the best of the newest RANK_LIMIT matches, as the search page tells its reader. */

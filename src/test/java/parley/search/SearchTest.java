@@ -675,6 +675,49 @@ class SearchTest {
     }
   }
 
+  /**
+   * A cursor cut short or altered on its way is a 400, not a page from another place (a probe: one cut by three
+   * characters read its rank "0.0607…" as "0." and answered an empty last page); one issued before the cursor's
+   * digest took in its key still pages.
+   */
+  @Test
+  void aCursorCutShortOrAlteredIs400AndOneOfTheEarlierFormStillPages() {
+    Session alice = api.register("alice");
+    for (int i = 0; i < 4; i++) post(alice, "Thistle " + i, "thistle words " + "thistle ".repeat(i));
+    String cursor = search("thistle", "&limit=2").json().getString("nextCursor");
+    java.util.Base64.Decoder decoder = java.util.Base64.getUrlDecoder();
+    java.util.Base64.Encoder encoder = java.util.Base64.getUrlEncoder().withoutPadding();
+    String raw = new String(decoder.decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+    String bound = new String(decoder.decode(raw.substring(raw.lastIndexOf(':') + 1)),
+        java.nio.charset.StandardCharsets.UTF_8);
+    String key = bound.substring(bound.indexOf('.') + 1);
+    List<String> broken = new ArrayList<>();
+    for (int cut = 1; cut < key.length(); cut++) {
+      String shorter = bound.substring(0, bound.length() - cut);
+      broken.add(encoder.encodeToString((raw.substring(0, raw.lastIndexOf(':') + 1)
+          + encoder.encodeToString(shorter.getBytes(java.nio.charset.StandardCharsets.UTF_8))).getBytes(
+          java.nio.charset.StandardCharsets.UTF_8)));
+    }
+    for (int cut = 1; cut <= 4; cut++) broken.add(cursor.substring(0, cursor.length() - cut));
+    for (String b : broken) {
+      Response r = api.get("/api/search?q=thistle&limit=2&cursor=" + b);
+      assertEquals(400, r.status(), b + ": " + r);
+      assertEquals(List.of("cursor"), r.errorFields(), b);
+    }
+    // The earlier form: a digest of the type and the text only, then "~" and the key.
+    String oldTag;
+    try {
+      oldTag = encoder.encodeToString(java.util.Arrays.copyOf(java.security.MessageDigest.getInstance("SHA-256")
+          .digest("POSTS\nthistle".getBytes(java.nio.charset.StandardCharsets.UTF_8)), 9));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    String old = encoder.encodeToString((raw.substring(0, raw.lastIndexOf(':') + 1)
+        + encoder.encodeToString((oldTag + "~" + key).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals(search("thistle", "&limit=2&cursor=" + cursor).ids(), search("thistle", "&limit=2&cursor=" + old).ids());
+  }
+
   // ---- plans ----
 
   @Test
