@@ -42,7 +42,10 @@ public final class RequestGuards {
 
   /**
    * The request's path and query must be well formed (see {@link RequestTarget}), no query parameter may be given
-   * twice (which one counts differs between servers and proxies, as with a JSON field named twice), nor a header
+   * twice (which one counts differs between servers and proxies, as with a JSON field named twice), the query may
+   * hold no raw ';' (a separator to Vert.x, not to a browser or many proxies) and an API parameter's name no capital
+   * (Vert.x reads names regardless of case, so "?Q=" would be read as the "q" a filter in front did not see), nor a
+   * header
    * that names one thing ({@link #ONCE}), and a request with both Content-Length and Transfer-Encoding is refused
    * (and its connection closed): two framings of one body are how requests are smuggled past proxies.
    */
@@ -69,6 +72,18 @@ public final class RequestGuards {
       String queryProblem = RequestTarget.problemWith(request.query(), true);
       if (queryProblem != null) {
         ctx.fail(Problem.badRequest("The query string " + queryProblem + "."));
+        return;
+      }
+      if (request.query() != null && request.query().indexOf(';') >= 0) {
+        // Vert.x reads "q=a;type=users" as two parameters, a browser's URLSearchParams and many proxies as one.
+        ctx.fail(Problem.badRequest("The query string contains ';', which servers and proxies read differently: "
+            + "percent-encode it as %3B."));
+        return;
+      }
+      String capital = request.query() == null || !request.path().startsWith("/api/") ? null
+          : RequestTarget.capitalName(request.params());
+      if (capital != null) {
+        ctx.fail(Problem.badRequest("The query string names " + capital + ": the API's parameters are lower case."));
         return;
       }
       String twice = request.query() == null ? null : RequestTarget.repeatedParameter(request.params());

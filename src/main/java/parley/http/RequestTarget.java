@@ -65,6 +65,18 @@ public final class RequestTarget {
     return null;
   }
 
+  /**
+   * A parameter whose name has a capital letter, as a problem may name it, or null. Every API parameter is lower
+   * case, and Vert.x reads names regardless of case: "?Q=x" would count as "q" where a proxy or filter does not.
+   */
+  public static String capitalName(io.vertx.core.MultiMap params) {
+    for (java.util.Map.Entry<String, String> entry : params) {
+      String name = entry.getKey();
+      if (!name.equals(name.toLowerCase(java.util.Locale.ROOT))) return Fields.shown(name);
+    }
+    return null;
+  }
+
   private static int hex(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
