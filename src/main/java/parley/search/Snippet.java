@@ -71,7 +71,11 @@ final class Snippet {
    * length.
    */
   static String columns(String column, String query, String words) {
-    return "ts_headline('english', " + text("snippet_window(" + column + ", " + words + ", " + WINDOW + ")") + ", "
+    // A body whose bytes fit the window is all of it: most bodies, which then cost no function call (and the words
+    // are not computed for a page of them). octet_length is read from a stored value's header, not decompressed.
+    String window = "CASE WHEN octet_length(" + column + ") <= " + WINDOW + " THEN " + column + " ELSE snippet_window("
+        + column + ", " + words + ", " + WINDOW + ") END";
+    return "ts_headline('english', " + text(window) + ", "
         + query + ", " + OPTIONS + ") AS snippet, left(" + plain("left(" + column + ", " + EDGE_HTML + ")") + ", "
         + EDGE + ") AS head, right(" + plain("right(" + column + ", " + EDGE_HTML + ")") + ", " + EDGE + ") AS tail";
   }
