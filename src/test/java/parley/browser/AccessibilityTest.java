@@ -76,7 +76,9 @@ class AccessibilityTest {
         List.of(Map.of("name", "prefers-color-scheme", "value", scheme))));
   }
 
+  /** Every page twice, one after another: 43 s alone, 65 s beside the other test JVM (CONTRIBUTING.md). */
   @Test
+  @org.junit.jupiter.api.Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
   void everyPageInBothThemesHasNoViolations() {
     Session mod = registerWithRole("mod", "admin");
     Session alice = api.register("alice");
