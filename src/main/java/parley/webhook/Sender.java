@@ -330,6 +330,10 @@ public final class Sender {
    * The envelope of docs/LIVE.md. Content a signed-out reader may no longer read (hidden, pending, deleted, or in
    * such a thread) is replaced by its ids and {@code "removed": true}, as the log's own scrubbed copies are.
    */
+  /** Events that carry no words but a post's or comment's score or comment count. */
+  private static final java.util.Set<String> COUNTS = java.util.Set.of(EventType.POST_SCORE.wireName(),
+      EventType.POST_STATS.wireName(), EventType.COMMENT_SCORE.wireName());
+
   static Message message(Row row) {
     String topic = row.getString("topic");
     String type = row.getString("type");
@@ -339,6 +343,15 @@ public final class Sender {
       long id = Long.parseLong(subject.substring(subject.indexOf(':') + 1));
       JsonObject ids = new JsonObject().put("id", id);
       if (subject.startsWith("comment:") && Topics.postOf(topic) != null) ids.put("postId", Topics.postOf(topic));
+      data = ids.put("removed", true).encode();
+    } else if (COUNTS.contains(type) && !row.getBoolean("readable")) {
+      // A score or a count of a post or comment hidden, pending or deleted since: its ids only, as the feed never
+      // names a post its readers may not see, nor its count.
+      JsonObject counted = new JsonObject(data);
+      JsonObject ids = new JsonObject();
+      for (String key : List.of("id", "postId")) {
+        if (counted.containsKey(key)) ids.put(key, counted.getValue(key));
+      }
       data = ids.put("removed", true).encode();
     }
     String envelope = LiveEvent.of(topic, row.getLong("seq"), type, Iso.format(row.getOffsetDateTime("at")),

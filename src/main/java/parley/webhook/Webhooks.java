@@ -69,6 +69,10 @@ public final class Webhooks {
                   WHERE x.id = substr(e.subject, 6)::bigint AND %1$s)
            WHEN e.subject LIKE 'comment:%%' THEN EXISTS (SELECT 1 FROM comments c JOIN posts x ON x.id = c.post_id
                   WHERE c.id = substr(e.subject, 9)::bigint AND %2$s AND %1$s)
+           WHEN e.type IN ('post.score', 'post.stats') THEN EXISTS (SELECT 1 FROM posts x
+                  WHERE x.id = COALESCE(e.data->>'postId', e.data->>'id')::bigint AND %1$s)
+           WHEN e.type = 'comment.score' THEN EXISTS (SELECT 1 FROM comments c JOIN posts x ON x.id = c.post_id
+                  WHERE c.id = (e.data->>'id')::bigint AND %2$s AND %1$s)
            ELSE true END""".formatted(Visibility.listed("x"), Visibility.listed("c"));
 
   private final Pool pool;

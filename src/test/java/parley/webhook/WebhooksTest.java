@@ -364,6 +364,45 @@ class WebhooksTest extends ModerationCast {
     assertEquals(new JsonObject().put("id", secretComment).put("postId", post).put("removed", true), withheld);
   }
 
+  /**
+   * A score or a comment count of a post or comment hidden before its delivery goes with its ids only (a probe: a
+   * hidden post's post.stats, post.score and its comments' comment.score went out as they were written).
+   */
+  @Test
+  void scoresAndCountsOfHiddenContentAreSentAsIdsOnly() throws Exception {
+    Main.Running first = sender();
+    register(apiOf(first), "comment.created", "post.stats", "post.score", "comment.score");
+    stopSender(first);
+    long hidden = api.createPost(bob, "Soon hidden");
+    long comment = api.comment(bob, hidden, "a comment", null);
+    assertEquals(200, api.put("/api/posts/" + hidden + "/vote", alice, new JsonObject().put("value", 1)).status());
+    assertEquals(200, api.put("/api/comments/" + comment + "/vote", alice, new JsonObject().put("value", 1)).status());
+    // Scores are published when their 250 ms window closes: both are in the log before the hide.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (TestParley.count("SELECT count(*) FROM events WHERE type IN ('post.score', 'comment.score')") < 2) {
+      assertTrue(System.nanoTime() < deadline, "the scores were published");
+      Thread.onSpinWait();
+    }
+    assertEquals(204, api.post("/api/mod/posts/" + hidden + "/hide", mod, reason("spam")).status());
+    long open = api.createPost(alice, "Open thread");
+    long visible = api.comment(alice, open, "visible words", null);
+    sender();
+
+    await(r -> deliveredComments(r).contains(visible), "the visible comment");
+    Map<String, JsonObject> counts = new HashMap<>();
+    for (Received r : delivered(received)) {
+      JsonObject event = r.json();
+      JsonObject data = event.getJsonObject("data");
+      boolean ofHidden = Long.valueOf(hidden).equals(data.getLong("postId")) || Long.valueOf(hidden).equals(data.getLong("id"))
+          || Long.valueOf(comment).equals(data.getLong("id"));
+      if (!event.getString("type").equals("comment.created") && ofHidden) counts.put(event.getString("type"), data);
+    }
+    assertEquals(new JsonObject().put("postId", hidden).put("removed", true), counts.get("post.stats"), counts.toString());
+    assertEquals(new JsonObject().put("id", hidden).put("removed", true), counts.get("post.score"), counts.toString());
+    assertEquals(new JsonObject().put("id", comment).put("postId", hidden).put("removed", true),
+        counts.get("comment.score"), counts.toString());
+  }
+
   @Test
   void privateAddressesAreRefusedUnlessAllowed() throws Exception {
     for (String url : List.of(hookUrl(), "http://localhost:9/x", "http://10.1.2.3/x", "http://[::1]/x",
