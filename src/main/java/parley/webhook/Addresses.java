@@ -7,7 +7,9 @@ import java.net.InetAddress;
 /**
  * Which addresses a webhook may be sent to: public unicast only, unless private ones are allowed. Refused: loopback,
  * unspecified, private (RFC 1918, unique local fc00::/7), link-local, carrier-grade NAT (100.64/10), multicast,
- * benchmarking (198.18/15), reserved (0/8, 240/4, 192.0.0/24), documentation ranges, discard-only 100::/64, and
+ * benchmarking (198.18/15, 2001:2::/48), reserved (0/8, 240/4, 192.0.0/24), documentation ranges (2001:db8::/32 and
+ * 3fff::/20 among them), ORCHID (2001:10::/28, 2001:20::/28), SRv6 segment identifiers (5f00::/16), discard-only
+ * 100::/64, and
  * IPv6 forms that embed an IPv4 address (IPv4-compatible, IPv4-translated ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4
  * 2002::/16), which are judged by that address, or whose embedded address cannot be read for certain (local-use
  * NAT64 64:ff9b:1::/48, Teredo 2001::/32), which are refused.
@@ -29,6 +31,14 @@ final class Addresses {
       if ((first & 0xfe) == 0xfc) return false;                    // fc00::/7 unique local
       if (first == 0xfe && (b[1] & 0xc0) == 0xc0) return false;    // fec0::/10 old site-local
       if (first == 0x20 && b[1] == 0x01 && b[2] == 0x0d && (b[3] & 0xff) == 0xb8) return false; // 2001:db8::/32
+      if (first == 0x3f && (b[1] & 0xff) == 0xff && (b[2] & 0xf0) == 0) return false; // 3fff::/20 documentation
+      if (first == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0x02 && b[4] == 0 && b[5] == 0) {
+        return false;                                               // 2001:2::/48 benchmarking
+      }
+      if (first == 0x20 && b[1] == 0x01 && b[2] == 0 && ((b[3] & 0xf0) == 0x10 || (b[3] & 0xf0) == 0x20)) {
+        return false;                                               // 2001:10::/28, 2001:20::/28 ORCHID, ORCHIDv2
+      }
+      if (first == 0x5f && b[1] == 0x00) return false;             // 5f00::/16 SRv6 segment identifiers
       if (first == 0x20 && b[1] == 0x02) return isPublicV4(new byte[] {b[2], b[3], b[4], b[5]}); // 6to4
       boolean nat64 = first == 0x00 && b[1] == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
       if (nat64 && b[4] == 0 && b[5] == 0x01) return false;       // 64:ff9b:1::/48 local-use NAT64 (any layout)

@@ -409,14 +409,18 @@ class WebhooksTest extends ModerationCast {
         "http://169.254.169.254/latest", "http://192.168.0.1/", "http://[fd00::1]/", "http://100.64.0.1/",
         // IPv6 forms of 127.0.0.1 and 10.0.0.1 (IPv4-translated, NAT64, 6to4), a local-use NAT64 and a Teredo address
         "http://[::ffff:0:7f00:1]/", "http://[64:ff9b::a00:1]/", "http://[2002:7f00:1::]/", "http://[64:ff9b:1::1]/",
-        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/")) {
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+        // Benchmarking, documentation, ORCHID and SRv6 ranges (a probe found them taken)
+        "http://[2001:2::1]/", "http://[3fff::1]/", "http://[3fff:fff::1]/", "http://[2001:10::1]/",
+        "http://[2001:2f::1]/", "http://[5f00::1]/")) {
       Response r = api.post("/api/admin/webhooks", boss, new JsonObject().put("url", url)
           .put("events", List.of("post.created")));
       assertProblem(r, 400, url);
       assertEquals(List.of("url"), r.errorFields(), url);
     }
     assertEquals(0, TestParley.count("SELECT count(*) FROM webhooks"));
-    for (String open : List.of("1.1.1.1", "2606:4700::1111", "::ffff:0:101:101", "64:ff9b::101:101", "2002:101:101::")) {
+    for (String open : List.of("1.1.1.1", "2606:4700::1111", "::ffff:0:101:101", "64:ff9b::101:101", "2002:101:101::",
+        "3fff:1000::1", "2001:30::1", "2001:3::1")) {
       assertTrue(Addresses.isPublic(java.net.InetAddress.getByName(open)), open + " is public (or embeds 1.1.1.1)");
     }
     assertEquals(201, apiOf(sender()).post("/api/admin/webhooks", boss, new JsonObject().put("url", hookUrl())
