@@ -45,8 +45,7 @@ public final class RequestGuards {
    * twice (which one counts differs between servers and proxies, as with a JSON field named twice), the query may
    * hold no raw ';' (a separator to Vert.x, not to a browser or many proxies) and an API parameter's name no capital
    * (Vert.x reads names regardless of case, so "?Q=" would be read as the "q" a filter in front did not see), nor a
-   * header
-   * that names one thing ({@link #ONCE}), and a request with both Content-Length and Transfer-Encoding is refused
+   * header that names one thing ({@link #ONCE}), and a request with both Content-Length and Transfer-Encoding is refused
    * (and its connection closed): two framings of one body are how requests are smuggled past proxies.
    */
   public static Handler<RoutingContext> wellFormed() {
