@@ -21,6 +21,7 @@ import parley.events.EventType;
 import parley.events.Publication;
 import parley.http.Idempotency;
 import parley.http.Problem;
+import parley.http.ProblemHandler;
 import parley.markdown.Markdown;
 import parley.post.Threads;
 import parley.screening.Filter;
@@ -407,7 +408,10 @@ public final class CommentWriter {
             nothing.outcome.settle();
             return Future.<Void>succeededFuture();
           }
-          if (!(ar.cause() instanceof PgException) || members.size() == 1) {
+          // A database that refuses for its own state (read-only after a failover, short of disk, a timeout)
+          // would refuse each comment again: one transaction each would only add load and a warning per group.
+          if (!(ar.cause() instanceof PgException) || members.size() == 1
+              || ProblemHandler.databaseUnavailable(ar.cause())) {
             members.forEach(member -> member.done.tryFail(ar.cause()));
             return Future.<Void>succeededFuture();
           }

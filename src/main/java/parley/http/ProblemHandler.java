@@ -30,7 +30,8 @@ import java.util.function.Function;
 
 /**
  * The one place where failures become responses: a {@link Problem} keeps its status, PostgreSQL's unique
- * violation becomes 409, a database that cannot be reached (down, restarting, saturated) becomes 503 with
+ * violation becomes 409, a database that cannot be reached (down, restarting, saturated) or refuses for its own
+ * state (read-only, out of disk, an operator's timeout: {@link #transientState}) becomes 503 with
  * Retry-After, a status set by Vert.x (404, 405, 413...) gets its standard problem, and anything else is logged
  * and answered with a bare 500. No stack trace or SQL text ever reaches the client.
  */
@@ -144,6 +145,11 @@ public final class ProblemHandler implements Handler<RoutingContext> {
         return Problem.unavailable("The database did not confirm this write in time: it may have been saved. "
             + "A retry with the same Idempotency-Key is safe.", DATABASE_RETRY_AFTER);
       }
+      String state = sqlState(failure);
+      if (state != null) {
+        String why = transientState(state);
+        if (why != null) return Problem.unavailable(why + " Nothing was changed; try again shortly.", DATABASE_RETRY_AFTER);
+      }
       return Problem.unavailable("The database is unavailable; try again shortly.", DATABASE_RETRY_AFTER);
     }
     int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
@@ -159,8 +165,8 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   /**
    * Whether a failure means PostgreSQL could not be used just now, rather than that the request was wrong: no
    * connection (refused, closed, reset), the pool's bounded wait ran out or its queue is full, a statement went
-   * unanswered past the request deadline ({@link DatabaseDeadline}, a timeout), or the server said it is shutting
-   * down, starting, recovering or out of connections.
+   * unanswered past the request deadline ({@link DatabaseDeadline}, a timeout), the server said it is shutting
+   * down, starting or recovering, or it refused for its own state ({@link #transientState}).
    */
   public static boolean databaseUnavailable(Throwable failure) {
     for (Throwable t : causes(failure)) {
@@ -170,8 +176,8 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       }
       if (t instanceof PgException pg && pg.getSqlState() != null) {
         String state = pg.getSqlState();
-        // 08: connection exceptions; 57P0x: shutdown, crash, starting up; 53300: too many connections.
-        if (state.startsWith("08") || state.startsWith("57P") || state.equals("53300")) return true;
+        // 08: connection exceptions; 57P0x: shutdown, crash, starting up; the states of transientState.
+        if (state.startsWith("08") || state.startsWith("57P") || transientState(state) != null) return true;
       }
       if (t instanceof VertxException && String.valueOf(t.getMessage()).contains("onnection")) {
         return true;
@@ -183,6 +189,35 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       }
     }
     return false;
+  }
+
+  /**
+   * What a PostgreSQL error says of the database's state rather than of the request, for the client's answer (null
+   * when it is not one of those). Each rolled the statement's transaction back, so nothing of the write was kept:
+   * an operator's or a failover's doing (a server that accepts no writes: a standby, or one set read-only; a
+   * statement or lock timeout; a cancel; a password changed under the pool), a server short of disk, memory or
+   * connections, or two transactions that collided. Before, each was a 500 with a stack trace at ERROR per request
+   * (a read-only server after a failover made every write one).
+   */
+  static String transientState(String state) {
+    return switch (state) {
+      case "25006" -> "The database accepts no writes just now (a standby, or one being failed over).";
+      case "57014" -> "The database cancelled the request (a statement timeout, or an operator).";
+      case "55P03" -> "The database could not take a lock in time.";
+      case "40001", "40P01" -> "The request collided with another on the database.";
+      default -> state.startsWith("53") ? "The database is short of resources (disk, memory or connections)."
+          : state.startsWith("58") ? "The database could not read or write its files."
+          : state.startsWith("28") ? "The database refused Parley's credentials."
+          : null;
+    };
+  }
+
+  /** The SQLSTATE of the failure's first PostgreSQL error, outermost first (null if none). */
+  private static String sqlState(Throwable failure) {
+    for (Throwable t : causes(failure)) {
+      if (t instanceof PgException pg && pg.getSqlState() != null) return pg.getSqlState();
+    }
+    return null;
   }
 
   /**

@@ -40,4 +40,22 @@ class CauseChainTest {
     assertFalse(CompletableFuture.supplyAsync(() -> ProblemHandler.databaseUnavailable(outer))
         .get(10, TimeUnit.SECONDS), "neither is an outage");
   }
+
+  /**
+   * Which PostgreSQL errors are the database's state (503, try again) and which the request's or a bug's: each state
+   * named in {@link ProblemHandler#transientState}, read through a wrapper as a request's failure arrives.
+   */
+  @Test
+  void theDatabasesOwnStatesAreOutagesAndTheRequestsErrorsAreNot() {
+    for (String state : List.of("25006", "57014", "55P03", "40001", "40P01", "53100", "53200", "53300", "58030",
+        "28P01", "57P01", "08006")) {
+      RuntimeException failure = new RuntimeException("wrapped", new io.vertx.pgclient.PgException("m", "ERROR", state,
+          null));
+      assertTrue(ProblemHandler.databaseUnavailable(failure), state);
+    }
+    for (String state : List.of("23505", "23503", "42601", "42501", "22P02", "XX000", "XX001", "0A000")) {
+      assertFalse(ProblemHandler.databaseUnavailable(new io.vertx.pgclient.PgException("m", "ERROR", state, null)),
+          state);
+    }
+  }
 }
