@@ -762,8 +762,12 @@ function renderComment(c, depth) {
   return li;
 }
 
-/** Puts a comment in the tree under its parent (or at the end), without touching anything already there. */
-function place(c) {
+/**
+ * Puts a comment in the tree under its parent (or at the end), without touching anything already there. Placing many
+ * at once (`many`: the thread's load), the counts and labels that depend on all of them are left to the caller, once
+ * for the lot (placeAll): worked out per comment, a thread of 3,600 comments took 2.6–4.8 s to show.
+ */
+function place(c, many = false) {
   const known = comments.get(c.id);
   if (known) {
     update(c);
@@ -783,11 +787,24 @@ function place(c) {
   }
   insertInOrder(holder, li, c);
   showFoldsAbove(c.id);
+  if (many) return li;
   countContinued(li);
   $('no-comments').hidden = true;
   showJump();
   countComments();
   return li;
+}
+
+/**
+ * Places a thread's comments, each after its parent and after the siblings it follows in the reader's order (so each
+ * goes at the end of its list, with no search for its place), then counts what depends on all of them once.
+ */
+function placeAll(list) {
+  threadOrder(list).forEach((c) => place(c, true));
+  document.querySelectorAll('#comments button.continue').forEach((button) => labelContinue(button, button.nextElementSibling));
+  $('no-comments').hidden = comments.size > 0;
+  showJump();
+  countComments();
 }
 
 /**
@@ -798,10 +815,40 @@ function countContinued(li) {
   for (let holder = li.parentElement?.closest('.replies[hidden]'); holder;
     holder = holder.parentElement?.closest('.replies[hidden]')) {
     const button = holder.previousElementSibling;
-    if (!button?.classList.contains('continue')) continue;
-    const n = holder.querySelectorAll('.comment').length;
-    button.textContent = `Continue this thread (${n === 1 ? '1 reply' : `${n} replies`})`;
+    if (button?.classList.contains('continue')) labelContinue(button, holder);
   }
+}
+
+/**
+ * The comments in the order the thread shows them, depth first: each parent before its replies, siblings in the
+ * reader's order. A comment whose parent is not among them goes where place puts it, at the top level.
+ */
+function threadOrder(list) {
+  const compare = ORDERS[threadSort];
+  const ids = new Set(list.map((c) => c.id));
+  const children = new Map();
+  list.forEach((c) => {
+    const parent = c.parentId && ids.has(c.parentId) ? c.parentId : null;
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent).push(c);
+  });
+  children.forEach((siblings) => siblings.sort(compare));
+  const out = [];
+  // Iterative, not recursive: a chain of replies thousands deep must not overflow the stack.
+  const stack = [...(children.get(null) ?? [])].reverse();
+  while (stack.length) {
+    const c = stack.pop();
+    out.push(c);
+    const replies = children.get(c.id);
+    for (let i = (replies?.length ?? 0) - 1; i >= 0; i--) stack.push(replies[i]);
+  }
+  return out;
+}
+
+function labelContinue(button, holder) {
+  if (!holder) return;
+  const n = holder.querySelectorAll('.comment').length;
+  button.textContent = `Continue this thread (${n === 1 ? '1 reply' : `${n} replies`})`;
 }
 
 // ---------- the thread's order ----------
@@ -828,13 +875,14 @@ const commentsIn = (holder) => [...holder.children].filter((el) => el.classList.
 /** Puts a new comment among its siblings where the thread's order has it, moving none of them. */
 function insertInOrder(holder, li, c) {
   const compare = ORDERS[threadSort];
-  const siblings = commentsIn(holder);
-  const last = siblings.at(-1);
+  // The last comment first, without listing the others: a thread loads in its order, each comment after the last.
+  let last = holder.lastElementChild;
+  while (last && !last.classList.contains('comment')) last = last.previousElementSibling;
   if (!last || compare(c, dataOf(last)) >= 0) {
     holder.append(li);
     return;
   }
-  holder.insertBefore(li, siblings.find((el) => compare(c, dataOf(el)) < 0));
+  holder.insertBefore(li, commentsIn(holder).find((el) => compare(c, dataOf(el)) < 0));
 }
 
 /** Moves an element to the end of its list; moveBefore keeps focus and state where the browser has it. */
@@ -1199,10 +1247,7 @@ async function loadComments() {
     cursor = page.nextCursor;
   } while (cursor);
   all.forEach((c) => remember('comment', c));
-  all.forEach(place);
-  $('no-comments').hidden = comments.size > 0;
-  showJump();
-  countComments();
+  placeAll(all);
   const newest = all.reduce((max, c) => Math.max(max, c.id), 0);
   if (newest > lastSeen) localStorage.setItem(SEEN_KEY, String(newest));
   return seq;

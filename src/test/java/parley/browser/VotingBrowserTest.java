@@ -286,6 +286,12 @@ class VotingBrowserTest {
     long r4 = api.comment(alice, postId, "r4, just now", c1);
     waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.id("new-comments"))).click();
     waitFor(page, 5).until(d -> ids(d, replies).equals(List.of(r4, r3, r2, r1)));
+
+    // Loaded in the remembered "best" order (the thread is placed in that order at once, parents first).
+    page.findElement(By.cssSelector("#thread-sort button[data-sort=best]")).click();
+    openPost(page, base, postId);
+    assertEquals(List.of(c2, c3, c1), ids(page, top));
+    assertEquals(List.of(r2, r4, r3, r1), ids(page, replies), "ties (no votes) newest first");
   }
 
   // ---------- tags ----------
