@@ -119,6 +119,16 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("backup")) {
+      System.exit(backup(args));
+      return;
+    }
+    if (args.length > 0) {
+      System.err.println("Usage: java -jar parley.jar            (run Parley; settings from the environment)");
+      System.err.println("       java -jar parley.jar backup DIR (back PARLEY_DATA_DIR up into the new directory DIR)");
+      System.exit(2);
+      return;
+    }
     AppConfig config;
     try {
       config = AppConfig.fromEnvironment();
@@ -144,6 +154,41 @@ public final class Main {
           }
           System.exit(1);
         });
+  }
+
+  /**
+   * {@code backup DIR}: the embedded database and Parley's keys, copied into a new directory that Parley can start on
+   * ({@link parley.db.Backup}); while Parley runs or while it is stopped. Exit code 0 when done, 1 when it failed,
+   * 2 when it was asked wrongly.
+   */
+  static int backup(String[] args) {
+    if (args.length != 2) {
+      System.err.println("Usage: java -jar parley.jar backup DIR   (DIR: a new or empty directory)");
+      return 2;
+    }
+    if (System.getenv(AppConfig.DATABASE_URL) != null) {
+      System.err.println("DATABASE_URL is set: Parley's data is in your PostgreSQL; back it up with its own tools "
+          + "(pg_basebackup, pg_dump, your provider's snapshots).");
+      return 2;
+    }
+    java.nio.file.Path dataDir = java.nio.file.Path.of(System.getenv().getOrDefault(AppConfig.DATA_DIR, "data"));
+    long started = System.nanoTime();
+    try {
+      parley.db.Backup.Result done = parley.db.Backup.take(dataDir, java.nio.file.Path.of(args[1]));
+      System.out.printf("Backed up %s into %s: %d files, %.1f MiB, %s, in %.1f s.%n", dataDir.toAbsolutePath(),
+          done.target(), done.files(), done.bytes() / 1048576.0, done.online()
+              ? "while Parley ran (write-ahead log " + done.startWal() + " to " + done.endWal() + ")"
+              : "with Parley stopped", (System.nanoTime() - started) / 1e9);
+      System.out.println("To restore: stop Parley, then start it with PARLEY_DATA_DIR=" + done.target() + ".");
+      return 0;
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      System.err.println("No backup taken: " + e.getMessage());
+      return 1;
+    } catch (java.io.IOException | java.sql.SQLException e) {
+      System.err.println("The backup failed: " + e + " (nothing was moved to " + args[1] + "; delete the "
+          + "directory beside it whose name ends in .partial-" + ProcessHandle.current().pid() + ")");
+      return 1;
+    }
   }
 
   /**

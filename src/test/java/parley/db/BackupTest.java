@@ -1,0 +1,154 @@
+package parley.db;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code java -jar parley.jar backup DIR}: a copy of the embedded database that PostgreSQL starts on with everything
+ * committed before the backup began, taken while writes go on, or while Parley is stopped; and the refusals that
+ * keep it from copying the wrong thing or leaving half a backup where a whole one is expected.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class BackupTest {
+
+  private final List<EmbeddedDatabase> started = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() {
+    started.forEach(EmbeddedDatabase::close);
+  }
+
+  private static Path fresh(String what) throws Exception {
+    Path dir = Path.of("target", "backup-test", what + "-" + UUID.randomUUID().toString().substring(0, 8))
+        .toAbsolutePath();
+    Files.createDirectories(dir.getParent());
+    return dir;
+  }
+
+  private EmbeddedDatabase start(Path dataDir) throws Exception {
+    EmbeddedDatabase db = EmbeddedDatabase.start(EmbeddedDatabase.Options.in(dataDir)
+        .withBinaries(Path.of("target", "pg-bin").toAbsolutePath()));
+    started.add(db);
+    return db;
+  }
+
+  private static void sql(EmbeddedDatabase db, String statement) throws Exception {
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+      s.execute(statement);
+    }
+  }
+
+  private static List<Long> ids(EmbeddedDatabase db) throws Exception {
+    List<Long> ids = new ArrayList<>();
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT id FROM written ORDER BY id")) {
+      while (rs.next()) ids.add(rs.getLong(1));
+    }
+    return ids;
+  }
+
+  @Test
+  void aBackupTakenWhileWritesGoOnHasEveryCommitFromBeforeItAndStartsAsItsOwnDataDirectory() throws Exception {
+    Path dataDir = fresh("live");
+    EmbeddedDatabase db = start(dataDir);
+    sql(db, "CREATE TABLE written (id bigint PRIMARY KEY, body text NOT NULL)");
+    // One writer, one row per commit, numbered 1, 2, 3…: what a copy has of them must be 1..k, nothing missing.
+    List<Long> acknowledged = new CopyOnWriteArrayList<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+      try (Connection c = db.dataSource().getConnection();
+           PreparedStatement insert = c.prepareStatement("INSERT INTO written VALUES (?, repeat('x', 2000))")) {
+        for (long id = 1; !stop.get(); id++) {
+          insert.setLong(1, id);
+          insert.executeUpdate();
+          acknowledged.add(id);
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    while (acknowledged.size() < 300) Thread.onSpinWait();
+    int before = acknowledged.size();
+    Path target = fresh("copy");
+    Backup.Result result = Backup.take(dataDir, target);
+    int during = acknowledged.size();
+    stop.set(true);
+    writer.get(30, TimeUnit.SECONDS);
+    assertTrue(result.online(), "taken from the running server");
+    assertTrue(during > before, "the writer went on while the backup ran (" + before + ", " + during + ")");
+    db.close();
+
+    // The copy: its own secrets, private, and nothing of the running server's.
+    assertEquals(Files.readString(dataDir.resolve("db-password")), Files.readString(target.resolve("db-password")));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(target.resolve("db-password"))));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+    assertFalse(Files.exists(target.resolve("postgres/postmaster.pid")));
+    assertTrue(Files.exists(target.resolve("postgres/backup_label")));
+    try (var siblings = Files.list(target.getParent())) {
+      assertTrue(siblings.noneMatch(p -> p.getFileName().toString().contains(".partial-")), "no partial copy left");
+    }
+
+    EmbeddedDatabase restored = start(target);
+    List<Long> copied = ids(restored);
+    assertTrue(copied.size() >= before, copied.size() + " rows in the copy, " + before + " committed before it began");
+    for (int i = 0; i < copied.size(); i++) assertEquals(i + 1, copied.get(i), "the copy's rows are 1..k, no gap");
+    assertFalse(Files.exists(target.resolve("postgres/backup_label")), "PostgreSQL finished the backup's recovery");
+    // It is a server of its own: it takes writes.
+    sql(restored, "INSERT INTO written VALUES (1000000, 'after the restore')");
+    assertEquals(copied.size() + 1, ids(restored).size());
+  }
+
+  @Test
+  void aBackupTakenWhileParleyIsStoppedIsTheFilesAsTheyAre() throws Exception {
+    Path dataDir = fresh("stopped");
+    EmbeddedDatabase db = start(dataDir);
+    sql(db, "CREATE TABLE written (id bigint PRIMARY KEY, body text NOT NULL)");
+    sql(db, "INSERT INTO written SELECT g, 'row' FROM generate_series(1, 500) g");
+    db.close();
+    Path target = fresh("cold");
+    Backup.Result result = Backup.take(dataDir, target);
+    assertFalse(result.online());
+    assertEquals(500, ids(start(target)).size());
+    // The copy came from files at rest: the original starts as before.
+    assertEquals(500, ids(start(dataDir)).size());
+  }
+
+  @Test
+  void itRefusesATargetInUseOrInsideAndADirectoryWithoutAnEmbeddedDatabase() throws Exception {
+    Path dataDir = fresh("refusals");
+    EmbeddedDatabase db = start(dataDir);
+    Path used = fresh("used");
+    Files.createDirectories(used);
+    Files.writeString(used.resolve("something"), "kept");
+    IllegalArgumentException notEmpty = assertThrows(IllegalArgumentException.class, () -> Backup.take(dataDir, used));
+    assertTrue(notEmpty.getMessage().contains("new or empty"), notEmpty.getMessage());
+    assertEquals("kept", Files.readString(used.resolve("something")), "nothing written into it");
+    assertThrows(IllegalArgumentException.class, () -> Backup.take(dataDir, dataDir.resolve("backup")));
+    assertFalse(Files.exists(dataDir.resolve("backup")));
+    IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+        () -> Backup.take(used, fresh("nothing")));
+    assertTrue(none.getMessage().contains("No embedded PostgreSQL"), none.getMessage());
+    db.close();
+  }
+}
