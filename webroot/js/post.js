@@ -8,6 +8,7 @@ import { get, post, patch, put, del, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
+import { markdownBox } from './writing.js';
 import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying, notLive, liveAgain } from './ui.js';
 import { moderateMenu, moderationLine, reviewButtons } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
@@ -330,6 +331,7 @@ function editPost(p) {
       h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
   form.elements.body.value = p.body;
   suggestMentions(form.elements.body, threadPeople);
+  markdownBox(form);
   form.elements.sources.value = (p.sources || []).join('\n');
   form.elements.tags.value = (p.tags || []).join(', ');
   form.addEventListener('submit', async (event) => {
@@ -995,6 +997,7 @@ function replyForm(parent) {
   });
   holder.append(form);
   suggestMentions(form.elements.body, threadPeople);
+  markdownBox(form);
   form.elements.body.focus();
 }
 
@@ -1034,6 +1037,7 @@ function editForm(c) {
       h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
   form.elements.body.value = c.body;
   suggestMentions(form.elements.body, threadPeople);
+  markdownBox(form);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
@@ -1347,6 +1351,7 @@ async function start() {
   const since = Math.min(p.seq, commentsSeq);
   const form = $('comment-form');
   suggestMentions(form.elements.body, threadPeople);
+  markdownBox(form);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);

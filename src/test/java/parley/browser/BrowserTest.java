@@ -179,6 +179,48 @@ class BrowserTest {
   }
 
   @Test
+  void theCommentBoxSaysMarkdownWorksPreviewsItAndSendsOnCtrlEnter() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = createPost(alice, "Markdown in comments", "Write something.");
+    long first = api.comment(alice, postId, "Reply to me", null);
+
+    WebDriver page = browsers.open("bob");
+    signIn(page, base, bob);
+    openPost(page, base, postId);
+    WebElement box = page.findElement(By.id("comment-body"));
+    WebElement hint = page.findElement(By.cssSelector("#comment-form .markdown-hint"));
+    assertTrue(hint.getText().startsWith("Markdown works"), hint.getText());
+    assertTrue(box.getAttribute("aria-describedby").contains(hint.getAttribute("id")), "the hint is the box's description");
+
+    box.sendKeys("Rivers **freeze** from the _edges_");
+    page.findElement(By.cssSelector("#comment-form .preview-button")).click();
+    WebElement preview = page.findElement(By.cssSelector("#comment-form .preview"));
+    waitFor(page, 5).until(ExpectedConditions.visibilityOf(preview));
+    assertEquals("freeze", preview.findElement(By.tagName("strong")).getText(), "the server's rendering");
+    assertEquals("edges", preview.findElement(By.tagName("em")).getText());
+    // A preview of a text that changed since is not shown.
+    box.sendKeys(" inward.");
+    assertFalse(preview.isDisplayed(), "the preview goes when the text changes");
+
+    box.sendKeys(org.openqa.selenium.Keys.chord(org.openqa.selenium.Keys.CONTROL, org.openqa.selenium.Keys.ENTER));
+    waitForComment(page, "Rivers freeze from the edges inward.", 5);
+    assertEquals("", draft(page), "sent, and the box emptied");
+    assertEquals(1, countComments(page, "Rivers freeze from the edges inward."));
+
+    // A reply's box has the same, and a plain Enter is a new line, not a send.
+    page.findElement(By.cssSelector("#comment-" + first + " .actions .reply")).click();
+    WebElement reply = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + first)));
+    assertNotNull(page.findElement(By.cssSelector("#comment-" + first + " .forms .markdown-hint")));
+    reply.sendKeys("Two lines:" + org.openqa.selenium.Keys.ENTER + "the second");
+    assertTrue(reply.isDisplayed(), "Enter alone wrote a new line");
+    reply.sendKeys(org.openqa.selenium.Keys.chord(org.openqa.selenium.Keys.CONTROL, org.openqa.selenium.Keys.ENTER));
+    waitFor(page, 5).until(d -> api.get("/api/posts/" + postId + "/comments").items().stream()
+        .anyMatch(c -> "Two lines:\nthe second".equals(((JsonObject) c).getString("body"))));
+    assertEquals(3, api.get("/api/posts/" + postId + "/comments").items().size(), "each sent once");
+  }
+
+  @Test
   void aHalfWrittenDraftSurvivesIncomingComments() {
     Session alice = api.register("alice");
     Session bob = api.register("bob");
