@@ -74,6 +74,13 @@ public final class Backup {
       throw new IllegalArgumentException("No embedded PostgreSQL in " + dataDir + " (no postgres/PG_VERSION): is "
           + "PARLEY_DATA_DIR set as for Parley? With DATABASE_URL, back up with your PostgreSQL's own tools");
     }
+    Path spaces = pgData.resolve("pg_tblspc");
+    if (Files.isDirectory(spaces) && !isEmptyDirectory(spaces)) {
+      // Parley makes none; one an operator added lies outside the data directory, and a copy without it would look
+      // whole and be missing its tables.
+      throw new IllegalStateException("The database has tablespaces (" + spaces + " is not "
+          + "empty), which this backup does not copy: use PostgreSQL's pg_basebackup");
+    }
     if (target.startsWith(dataDir)) {
       throw new IllegalArgumentException("The backup cannot go inside the data directory it copies: " + target);
     }

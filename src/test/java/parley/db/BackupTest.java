@@ -149,6 +149,15 @@ class BackupTest {
     IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
         () -> Backup.take(used, fresh("nothing")));
     assertTrue(none.getMessage().contains("No embedded PostgreSQL"), none.getMessage());
+    // A tablespace lies outside the data directory: refused rather than a copy that looks whole without it.
+    Path elsewhere = fresh("tablespace");
+    Files.createDirectories(elsewhere);
+    Files.createSymbolicLink(dataDir.resolve("postgres/pg_tblspc/16999"), elsewhere);
+    Path target = fresh("without-tablespace");
+    IllegalStateException spaces = assertThrows(IllegalStateException.class, () -> Backup.take(dataDir, target));
+    assertTrue(spaces.getMessage().contains("tablespaces"), spaces.getMessage());
+    assertFalse(Files.exists(target));
+    Files.delete(dataDir.resolve("postgres/pg_tblspc/16999"));
     db.close();
   }
 }
