@@ -100,6 +100,26 @@ class StartupTest {
     }
   }
 
+  /**
+   * A database that takes the connection and never answers (frozen, or partitioned away after the handshake): the
+   * start fails within three times PARLEY_DB_TIMEOUT, saying which database and why, where it waited without end
+   * before any port listened (a probe, 2026-12-05).
+   */
+  @Test
+  void aDatabaseThatNeverAnswersFailsTheStartInTimeSayingSo() throws Exception {
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Map<String, String> env = TestParley.environment();
+      env.put(AppConfig.DATABASE_URL, "postgresql://parley:secret@127.0.0.1:" + silent.getLocalPort() + "/parley");
+      env.put(AppConfig.DATABASE_TIMEOUT, "1s");
+      ExecutionException e = assertThrows(ExecutionException.class, () -> Main.launch(AppConfig.from(env))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+      String message = e.getCause().getMessage();
+      assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+      assertTrue(message.contains("127.0.0.1:" + silent.getLocalPort() + "/parley could not be used"), message);
+      assertTrue(message.contains("timed out"), message);
+    }
+  }
+
   @Test
   void anExternalDatabaseWithoutASigningKeyRefusesToStart() throws Exception {
     Map<String, String> env = TestParley.environment();

@@ -14,6 +14,9 @@ import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.TransactionPropagation;
 import io.vertx.sqlclient.Tuple;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,6 +42,7 @@ import java.util.stream.Collector;
 public final class BoundedPool implements Pool {
 
   private final Vertx vertx;
+  private static final Logger log = LoggerFactory.getLogger(BoundedPool.class);
   private final Pool pool;
   private final Duration deadline;
 
@@ -164,7 +168,18 @@ public final class BoundedPool implements Pool {
 
   @Override
   public Future<SqlConnection> getConnection() {
-    return pool.getConnection();
+    return connection(pool);
+  }
+
+  /**
+   * A connection of {@code pool} that says what happens to it in the log: one held by its caller reports the
+   * connection's own failures (the server ending the session, a reset) to its exception handler, and the SQL client
+   * prints them to standard error with their stack traces when none is set (found by a probe: lines outside the log,
+   * with no time or level, that broke a JSON log's parsing). The statements in flight fail as well, and say it.
+   */
+  public static Future<SqlConnection> connection(Pool pool) {
+    return pool.getConnection().map(conn -> conn.exceptionHandler(e ->
+        log.debug("A connection to PostgreSQL failed: {}", e.toString())));
   }
 
   @Override
@@ -191,7 +206,7 @@ public final class BoundedPool implements Pool {
   @Override
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> function) {
     Watch<T> watch = watch(System.nanoTime());
-    return watch.answer(pool.getConnection().compose(conn -> {
+    return watch.answer(connection(pool).compose(conn -> {
       if (!watch.mayStart()) {
         conn.close();
         return Future.failedFuture(watch.expired());
@@ -200,7 +215,8 @@ public final class BoundedPool implements Pool {
           .compose(tx -> start(function, conn).transform(done -> {
             if (done.failed()) return tx.rollback().transform(v -> Future.<T>failedFuture(done.cause()));
             if (!watch.mayCommit()) return tx.rollback().transform(v -> Future.<T>failedFuture(watch.expired()));
-            return tx.commit().map(done.result());
+            return tx.commit().map(done.result())
+                .recover(failure -> Future.failedFuture(CommitUnconfirmed.afterCommitSent(failure)));
           }))
           .onComplete(ar -> conn.close());
     }));
@@ -218,7 +234,8 @@ public final class BoundedPool implements Pool {
    */
   @Override
   public <T> Future<T> withConnection(Function<SqlConnection, Future<T>> function) {
-    return bound(pool.withConnection(function), true);
+    // As Pool.withConnection, on a connection with its exception handler (see connection).
+    return bound(connection(pool).compose(conn -> start(function, conn).onComplete(done -> conn.close())), true);
   }
 
   private static <T> Future<T> start(Function<SqlConnection, Future<T>> function, SqlConnection conn) {

@@ -59,7 +59,7 @@ public final class Database {
                 .setDatabase(EmbeddedDatabase.DATABASE).setUser(EmbeddedDatabase.SUPERUSER)
                 .setPassword(embedded.password())
             : PgConnectOptions.fromUri(config.databaseUrl().orElseThrow());
-        migrate(connect);
+        migrate(connect, (int) Math.max(1, 3 * config.databaseTimeout().toSeconds()));
         // Every statement is prepared once per connection; the client's default skips statements over 2,048
         // characters, which the feed's and the thread's are.
         connect.setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384).setPipeliningLimit(256);
@@ -173,14 +173,37 @@ public final class Database {
         }));
   }
 
-  private static void migrate(PgConnectOptions connect) {
+  /**
+   * Migrates, on a connection that may take {@code connectSeconds} (three times PARLEY_DB_TIMEOUT, 15 s by default,
+   * room for a database still starting) to open and sign in before the start fails, saying so.
+   */
+  private static void migrate(PgConnectOptions connect, int connectSeconds) {
+    // A database that takes the connection and never answers (frozen, or partitioned away after the handshake) kept
+    // the start waiting without end, before any port listened (a probe). Connecting and signing in are bounded; a
+    // migration's own statements are not, since one may rightly run for minutes on a large table.
     String jdbcUrl = "jdbc:postgresql://" + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase()
-        + (connect.getSslMode() != null ? "?sslmode=" + connect.getSslMode().name().toLowerCase().replace('_', '-') : "");
-    var result = Flyway.configure()
-        .dataSource(jdbcUrl, connect.getUser(), connect.getPassword())
-        .locations("classpath:db/migration")
-        .load()
-        .migrate();
+        + "?connectTimeout=" + connectSeconds + "&loginTimeout=" + connectSeconds
+        + (connect.getSslMode() != null ? "&sslmode=" + connect.getSslMode().name().toLowerCase().replace('_', '-') : "");
+    org.flywaydb.core.api.output.MigrateResult result;
+    try {
+      result = Flyway.configure()
+          .dataSource(jdbcUrl, connect.getUser(), connect.getPassword())
+          .locations("classpath:db/migration")
+          .load()
+          .migrate();
+    } catch (org.flywaydb.core.api.FlywayException e) {
+      // The database could not be reached or signed in to: the operator's to fix, said in a line (Main logs an
+      // IllegalStateException's message without the stack trace, which says nothing more).
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+            && java.util.List.of("08", "28", "3D", "53", "57").contains(sql.getSQLState().substring(0, 2))) {
+          throw new IllegalStateException("The database at " + connect.getHost() + ":" + connect.getPort() + "/"
+              + connect.getDatabase() + " could not be used (" + sql.getMessage() + ", SQLSTATE "
+              + sql.getSQLState() + "); check DATABASE_URL and that PostgreSQL is up", e);
+        }
+      }
+      throw e;
+    }
     if (result.migrationsExecuted == 0) {
       log.info("Database schema is up to date");
     } else {

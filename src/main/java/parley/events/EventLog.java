@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.db.BoundedPool;
+import parley.db.CommitUnconfirmed;
 import parley.http.Idempotency;
 import parley.http.Iso;
 
@@ -428,7 +429,7 @@ public final class EventLog {
    */
   public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work, long startedNanos) {
     BoundedPool.Watch<T> watch = BoundedPool.watch(pool, startedNanos);
-    return watch.answer(pool.getConnection().compose(conn -> {
+    return watch.answer(BoundedPool.connection(pool).compose(conn -> {
       if (!watch.mayStart()) {
         conn.close();
         return Future.failedFuture(watch.expired());
@@ -444,7 +445,9 @@ public final class EventLog {
             if (!watch.mayCommit()) return Future.<T>failedFuture(watch.expired());
             Future<Void> stored = claim.store(conn, result);
             Future<?> committed = conn.query("COMMIT").execute();
-            return outbox.sent().compose(v -> stored).compose(v -> committed).map(result);
+            // Everything up to COMMIT is out: a connection lost now may have lost only the answer to a commit.
+            return outbox.sent().compose(v -> stored).compose(v -> committed).map(result)
+                .recover(failure -> Future.failedFuture(CommitUnconfirmed.afterCommitSent(failure)));
           })
           .recover(failure -> conn.query("ROLLBACK").execute().transform(v -> Future.<T>failedFuture(failure)))
           // The connection goes back first, so a listener's own transaction (the notifier's) can have it.

@@ -208,6 +208,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       default -> state.startsWith("53") ? "The database is short of resources (disk, memory or connections)."
           : state.startsWith("58") ? "The database could not read or write its files."
           : state.startsWith("28") ? "The database refused Parley's credentials."
+          : state.equals("3D000") ? "The database Parley is set to use does not exist."
           : null;
     };
   }
@@ -252,6 +253,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   private static boolean maybeSaved(Throwable failure) {
     for (Throwable t : causes(failure)) {
       if (t instanceof DatabaseDeadline deadline) return deadline.maybeSaved();
+      if (t instanceof parley.db.CommitUnconfirmed) return true;
     }
     return false;
   }

@@ -9,6 +9,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
+import parley.db.CommitUnconfirmed;
 import parley.access.Visibility;
 import parley.http.Problem;
 import parley.post.Threads;
@@ -241,10 +242,13 @@ public final class Votes {
       List<Future<?>> all = new ArrayList<>(List.of(begin, lock));
       all.addAll(changes);
       all.add(commit);
-      return Future.all(all).map(v -> {
-        for (int i = 0; i < batch.size(); i++) settle(kind, id, batch.get(i), lock.result(), changes.get(i).result());
-        return (Void) null;
-      });
+      // The whole batch went out at once, COMMIT included: a connection lost now may have lost only its answers.
+      return Future.all(all)
+          .recover(failure -> Future.failedFuture(CommitUnconfirmed.afterCommitSent(failure)))
+          .map(v -> {
+            for (int i = 0; i < batch.size(); i++) settle(kind, id, batch.get(i), lock.result(), changes.get(i).result());
+            return (Void) null;
+          });
     }).onFailure(e -> batch.forEach(vote -> vote.done.tryFail(e))).mapEmpty();
   }
 

@@ -121,6 +121,30 @@ class DatabaseDeadlineTest {
   }
 
   /**
+   * A write whose connection is lost after its COMMIT went out (a proxy or a failover cutting it) may have been
+   * saved, and is told so: it was answered "unavailable" before, and a client that resent it without a key (as
+   * API.md allows for a write that changed nothing) wrote it twice (a probe, 2026-12-05).
+   */
+  @Test
+  void aWriteWhoseConnectionIsLostAfterItsCommitWentOutIsToldItMayHaveBeenSaved() throws Exception {
+    Api.Session carol = api.register("deadline_carol");
+    long post = api.createPost(carol, "Committed, then cut");
+    String path = "/api/posts/" + post + "/comments";
+    String body = new JsonObject().put("body", "marker-9c1e: committed, then the connection went").encode();
+
+    proxy.cutAfter("marker-9c1e");
+    Api.Response write = thawedAfter(() -> api.rawWithKey(path, carol, body, "cut-1"));
+    assertEquals(503, write.status(), write.toString());
+    assertTrue(write.json().getString("detail").contains("may have been saved"), write.toString());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post), "it was saved");
+
+    Api.Response retry = api.rawWithKey(path, carol, body, "cut-1");
+    assertEquals(201, retry.status(), retry.toString());
+    assertEquals("true", retry.header("Idempotent-Replayed"), retry.toString());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE post_id = " + post));
+  }
+
+  /**
    * A write made through a transaction of the pool's own (a webhook's registration: an admin's, with no
    * Idempotency-Key) is rolled back, not committed, when its deadline passed first: bounded from outside, Vert.x's
    * transaction committed after the 503, and the admin's retry registered the endpoint twice (a reviewer, 2026-12-03).

@@ -123,6 +123,37 @@ class DatabaseStatesTest {
     assertEquals(201, comment("during", "held").status(), "the same request again, with its key");
   }
 
+  /**
+   * A session the server ends under a connection Parley holds (an administrator, a failover) is the request's 503
+   * and the log's business: the SQL client printed it to standard error, stack trace and all, outside the log, for
+   * every connection held (a probe: lines with no time or level that broke a JSON log).
+   */
+  @Test
+  void aSessionEndedUnderAHeldConnectionIsNotPrintedOutsideTheLog() throws Exception {
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    try (Connection c = TestParley.db().getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement lock = c.prepareStatement("SELECT id FROM posts WHERE id = ? FOR UPDATE")) {
+        lock.setLong(1, post);
+        lock.executeQuery().close();
+      }
+      // The comment's transaction holds its connection, waiting for the post's row.
+      CompletableFuture<Api.Response> held = CompletableFuture.supplyAsync(() -> comment("held", "ended"));
+      TestParley.awaitUntil(() -> TestParley.count("SELECT count(*) FROM pg_stat_activity WHERE usename = '" + ROLE
+          + "' AND wait_event_type = 'Lock'") == 1, "the comment waiting for the row");
+      System.setErr(new java.io.PrintStream(printed, true));
+      endSessions();
+      Api.Response answer = held.get(30, TimeUnit.SECONDS);
+      assertProblem503(answer);
+      c.rollback();
+    } finally {
+      System.setErr(err);
+    }
+    assertFalse(printed.toString().contains("PgException"), printed.toString());
+    assertEquals(201, comment("held", "ended").status(), "the same request again, with its key");
+  }
+
   private Api.Response comment(String body, String key) {
     return api.rawWithKey("/api/posts/" + post + "/comments", alice, new JsonObject().put("body", body).encode(), key);
   }

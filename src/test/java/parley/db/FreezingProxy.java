@@ -30,6 +30,7 @@ final class FreezingProxy implements AutoCloseable {
   private final NetServer server;
   private volatile boolean frozen;
   private volatile byte[] marker;
+  private volatile boolean cut;
 
   FreezingProxy(int upstreamPort) throws Exception {
     this.upstreamPort = upstreamPort;
@@ -52,9 +53,19 @@ final class FreezingProxy implements AutoCloseable {
     marker = text.getBytes(StandardCharsets.UTF_8);
   }
 
+  /**
+   * As {@link #freezeRepliesAfter}, then closes that connection's client side a moment later, its answers unsent:
+   * the commit happens and the client loses its connection instead of waiting (a proxy or a failover cutting it).
+   */
+  void cutAfter(String text) {
+    cut = true;
+    marker = text.getBytes(StandardCharsets.UTF_8);
+  }
+
   /** Forwards the answers again on every connection. */
   void thaw() {
     frozen = false;
+    cut = false;
     marker = null;
     for (Pair pair : pairs) pair.context.runOnContext(v -> pair.thaw());
   }
@@ -113,6 +124,8 @@ final class FreezingProxy implements AutoCloseable {
         if (contains(seen.getBytes(), COMMIT) && !repliesFrozen) {
           repliesFrozen = true;
           upstream.pause();
+          // Long enough for PostgreSQL to have the COMMIT; the client then sees its connection closed.
+          if (cut) vertx.setTimer(300, t -> client.close());
         }
       });
       upstream.handler(client::write);

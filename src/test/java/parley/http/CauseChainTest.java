@@ -48,7 +48,7 @@ class CauseChainTest {
   @Test
   void theDatabasesOwnStatesAreOutagesAndTheRequestsErrorsAreNot() {
     for (String state : List.of("25006", "57014", "55P03", "40001", "40P01", "53100", "53200", "53300", "58030",
-        "28P01", "57P01", "08006")) {
+        "28P01", "28000", "3D000", "57P01", "08006")) {
       RuntimeException failure = new RuntimeException("wrapped", new io.vertx.pgclient.PgException("m", "ERROR", state,
           null));
       assertTrue(ProblemHandler.databaseUnavailable(failure), state);
