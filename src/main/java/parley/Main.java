@@ -179,14 +179,14 @@ public final class Main {
           done.target(), done.files(), done.bytes() / 1048576.0, done.online()
               ? "while Parley ran (write-ahead log " + done.startWal() + " to " + done.endWal() + ")"
               : "with Parley stopped", (System.nanoTime() - started) / 1e9);
-      System.out.println("To restore: stop Parley, then start it with PARLEY_DATA_DIR=" + done.target() + ".");
+      System.out.println("To restore: stop Parley, then start it with PARLEY_DATA_DIR='" + done.target() + "' "
+          + "(as the user Parley runs as).");
       return 0;
     } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("No backup taken: " + e.getMessage());
       return 1;
     } catch (java.io.IOException | java.sql.SQLException e) {
-      System.err.println("The backup failed: " + e + " (nothing was moved to " + args[1] + "; delete the "
-          + "directory beside it whose name ends in .partial-" + ProcessHandle.current().pid() + ")");
+      System.err.println("The backup failed: " + e + " (nothing was kept: " + args[1] + " is as it was)");
       return 1;
     }
   }

@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -23,6 +24,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -51,10 +53,14 @@ public final class Backup {
   /**
    * In PostgreSQL's data directory, what a backup leaves out (as pg_basebackup does): the running server's own
    * files, the write-ahead log (copied apart, only the segments the backup needs), and directories whose content a
-   * start makes afresh. The server's log files are left out too.
+   * start makes afresh. The server's log files are left out too. A backup's own label and tablespace map are left
+   * out of an online copy only (it writes its own); a copy at rest keeps them (see {@link #offline}).
    */
-  private static final Set<String> SKIPPED_FILES = Set.of("postmaster.pid", "postmaster.opts", "backup_label",
-      "tablespace_map", "backup_label.old", "current_logfiles");
+  private static final Set<String> SKIPPED_FILES = Set.of("postmaster.pid", "postmaster.opts", "backup_label.old",
+      "current_logfiles");
+  private static final Set<String> SKIPPED_ONLINE = Set.of("backup_label", "tablespace_map");
+  /** The control file, copied last (as pg_basebackup does): the newest of the copy's view of the server. */
+  private static final String CONTROL = "global/pg_control";
   private static final Set<String> EMPTIED_DIRECTORIES = Set.of("pg_wal", "pg_replslot", "pg_dynshmem", "pg_notify",
       "pg_serial", "pg_snapshots", "pg_stat_tmp", "pg_subtrans", "log");
   /** A WAL segment's file name: timeline, then the segment number, each in hex. */
@@ -69,11 +75,16 @@ public final class Backup {
   public static Result take(Path dataDir, Path target) throws IOException, SQLException {
     dataDir = dataDir.toAbsolutePath().normalize();
     target = target.toAbsolutePath().normalize();
-    Path pgData = dataDir.resolve("postgres");
-    if (!Files.isRegularFile(pgData.resolve("PG_VERSION"))) {
+    if (Files.isDirectory(dataDir) && !Files.isReadable(dataDir)) {
+      throw new IllegalArgumentException("Cannot read " + dataDir + ": run the backup as the user Parley runs as");
+    }
+    if (!Files.isRegularFile(dataDir.resolve("postgres").resolve("PG_VERSION"))) {
       throw new IllegalArgumentException("No embedded PostgreSQL in " + dataDir + " (no postgres/PG_VERSION): is "
           + "PARLEY_DATA_DIR set as for Parley? With DATABASE_URL, back up with your PostgreSQL's own tools");
     }
+    // Its real place: a data directory, or its postgres/, may be a symbolic link to another disk.
+    dataDir = dataDir.toRealPath();
+    Path pgData = dataDir.resolve("postgres").toRealPath();
     Path spaces = pgData.resolve("pg_tblspc");
     if (Files.isDirectory(spaces) && !isEmptyDirectory(spaces)) {
       // Parley makes none; one an operator added lies outside the data directory, and a copy without it would look
@@ -81,19 +92,65 @@ public final class Backup {
       throw new IllegalStateException("The database has tablespaces (" + spaces + " is not "
           + "empty), which this backup does not copy: use PostgreSQL's pg_basebackup");
     }
-    if (target.startsWith(dataDir)) {
+    if (target.startsWith(dataDir) || target.startsWith(pgData)) {
       throw new IllegalArgumentException("The backup cannot go inside the data directory it copies: " + target);
     }
     if (Files.exists(target) && !isEmptyDirectory(target)) {
       throw new IllegalArgumentException("The backup's directory must be new or empty: " + target);
     }
+    Path parent = target.getParent();
+    if (parent == null) throw new IllegalArgumentException("The backup needs a directory of its own, not " + target);
+    Files.createDirectories(parent);
+    if (Files.exists(target) && !Files.getFileStore(target).equals(Files.getFileStore(parent))) {
+      // The copy is written beside its place and moved there: beside a mount point is another disk (the one the
+      // database may be on), and a mount point cannot be replaced.
+      throw new IllegalArgumentException(target + " is a mount point: give a new directory inside it, such as "
+          + target.resolve("parley-" + java.time.LocalDate.now()));
+    }
+    removeAbandoned(target);
     // Written beside its place and moved there whole: a backup cut short (a full disk, a kill) must never be taken
     // for one, since PostgreSQL would start on its half-copied files as on a crashed server's.
-    Path partial = target.resolveSibling(target.getFileName() + ".partial-" + ProcessHandle.current().pid());
-    Result result = into(dataDir, pgData, partial);
+    Path partial = target.resolveSibling(target.getFileName() + PARTIAL + ProcessHandle.current().pid());
+    Result result;
+    try {
+      result = into(dataDir, pgData, partial);
+      check(partial.resolve("postgres"), result.online());
+    } catch (IOException | SQLException | RuntimeException e) {
+      deleteTree(partial);
+      throw e;
+    }
     if (Files.exists(target)) Files.delete(target);
     Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    force(parent);
     return new Result(target, result.online(), result.files(), result.bytes(), result.startWal(), result.endWal());
+  }
+
+  /** What a partial copy's name ends in, before the process id of the backup writing it. */
+  private static final String PARTIAL = ".partial-";
+
+  /** Partial copies of {@code target} that a backup killed before its end left (its process is gone). */
+  private static void removeAbandoned(Path target) throws IOException {
+    String prefix = target.getFileName() + PARTIAL;
+    try (DirectoryStream<Path> siblings = Files.newDirectoryStream(target.getParent(), prefix + "*")) {
+      for (Path sibling : siblings) {
+        String pid = sibling.getFileName().toString().substring(prefix.length());
+        if (pid.chars().allMatch(Character::isDigit) && !pid.isEmpty()
+            && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+          deleteTree(sibling);
+        }
+      }
+    }
+  }
+
+  /** A copy that PostgreSQL can start on, or none at all: what every data directory has, and an online one's label. */
+  private static void check(Path copied, boolean online) throws IOException {
+    List<String> needed = new ArrayList<>(List.of("PG_VERSION", "global/pg_control", "pg_wal", "base"));
+    if (online) needed.add("backup_label");
+    for (String name : needed) {
+      if (!Files.exists(copied.resolve(name))) {
+        throw new IOException("The copy has no " + name + ": it would not start as its database; nothing was kept");
+      }
+    }
   }
 
   private static Result into(Path dataDir, Path pgData, Path target) throws IOException, SQLException {
@@ -128,6 +185,9 @@ public final class Backup {
           + "runs");
     }
     Copy copy = new Copy(target.resolve("postgres"));
+    // At rest the files are copied whole, a backup's own label and tablespace map included: a backup that was
+    // never started is at rest too, and without its label it would start from its last checkpoint rather than the
+    // backup's, skipping WAL its files need (a review found tables and indexes that disagreed).
     copy.tree(pgData, true);
     copySecrets(dataDir, target, copy);
     copy.syncAll();
@@ -149,9 +209,11 @@ public final class Backup {
     Copy copy = new Copy(target.resolve("postgres"));
     try (Connection c = source.getConnection(); Statement s = c.createStatement()) {
       String directory = value(s, "SHOW data_directory");
-      if (!Path.of(directory).toAbsolutePath().normalize().equals(pgData.toAbsolutePath().normalize())) {
+      if (!Files.isSameFile(Path.of(directory), pgData)) {
         throw new IllegalStateException("The PostgreSQL on port " + port + " serves " + directory + ", not " + pgData);
       }
+      long segmentBytes = Long.parseLong(value(s, "SELECT setting::bigint * CASE unit WHEN 'B' THEN 1 "
+          + "WHEN 'kB' THEN 1024 WHEN 'MB' THEN 1048576 ELSE 1 END FROM pg_settings WHERE name = 'wal_segment_size'"));
       // Held for this session only: the WAL from here on stays until the backup has copied it.
       s.execute("SELECT pg_create_physical_replication_slot('parley_backup_' || pg_backend_pid(), true, true)");
       String startWal;
@@ -177,7 +239,7 @@ public final class Backup {
       Path copied = target.resolve("postgres");
       copy.write(copied.resolve("backup_label"), label);
       if (spaces != null && !spaces.isEmpty()) copy.write(copied.resolve("tablespace_map"), spaces);
-      copy.wal(pgData.resolve("pg_wal"), copied.resolve("pg_wal"), startWal, endWal);
+      copy.wal(pgData.resolve("pg_wal"), copied.resolve("pg_wal"), startWal, endWal, segmentBytes);
       copySecrets(dataDir, target, copy);
       copy.syncAll();
       return new Result(target, true, copy.files, copy.bytes, startWal, endWal);
@@ -195,6 +257,25 @@ public final class Backup {
     try (ResultSet rs = s.executeQuery(query)) {
       rs.next();
       return rs.getString(1);
+    }
+  }
+
+  /** Deletes a partial copy this backup made (or one a killed backup left), best effort. */
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // Left for the next backup of the same name to remove (removeAbandoned).
+    }
+  }
+
+  /** Forces a directory's entries to disk (a rename into it, here). */
+  private static void force(Path dir) {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      // Some file systems cannot sync a directory.
     }
   }
 
@@ -217,17 +298,22 @@ public final class Backup {
       this.root = root;
     }
 
-    /** PostgreSQL's data directory, less what {@link #SKIPPED_FILES} and {@link #EMPTIED_DIRECTORIES} name. */
-    void tree(Path pgData, boolean withWal) throws IOException {
-      Files.walkFileTree(pgData, new SimpleFileVisitor<>() {
+    /**
+     * PostgreSQL's data directory, less what {@link #SKIPPED_FILES} and {@link #EMPTIED_DIRECTORIES} name (and, for
+     * an online copy, {@link #SKIPPED_ONLINE}), the control file last. Symbolic links are followed (a {@code pg_wal}
+     * on another disk is copied as a directory); the server's sockets are left; anything else that is not a file
+     * or a directory stops the backup rather than being left out unsaid.
+     */
+    void tree(Path pgData, boolean atRest) throws IOException {
+      Files.walkFileTree(pgData, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
         @Override
         public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
           Path to = root.resolve(pgData.relativize(dir).toString());
           directory(to);
           Path relative = pgData.relativize(dir);
           if (relative.getNameCount() == 1 && EMPTIED_DIRECTORIES.contains(relative.toString())) {
-            // Kept, empty, as PostgreSQL wants it; the cold copy keeps its WAL (the one it needs to start).
-            if (withWal && relative.toString().equals("pg_wal")) return FileVisitResult.CONTINUE;
+            // Kept, empty, as PostgreSQL wants it; the copy at rest keeps its WAL (the one it needs to start).
+            if (atRest && relative.toString().equals("pg_wal")) return FileVisitResult.CONTINUE;
             if (relative.toString().equals("pg_wal")) directory(to.resolve("archive_status"));
             return FileVisitResult.SKIP_SUBTREE;
           }
@@ -239,10 +325,13 @@ public final class Backup {
           Path relative = pgData.relativize(file);
           String name = file.getFileName().toString();
           boolean top = relative.getNameCount() == 1;
-          // Sockets and the like are the running server's; temporary files are a query's.
-          if (!attrs.isRegularFile() || (top && SKIPPED_FILES.contains(name)) || name.startsWith("pgsql_tmp")) {
+          // The server's sockets (and their lock files) are the running server's; temporary files are a query's.
+          if (name.startsWith(".s.PGSQL.") || name.startsWith("pgsql_tmp")
+              || (top && (SKIPPED_FILES.contains(name) || (!atRest && SKIPPED_ONLINE.contains(name))))
+              || relative.toString().equals(CONTROL)) {
             return FileVisitResult.CONTINUE;
           }
+          if (!attrs.isRegularFile()) throw new IOException("Not a file or a directory, so not copied: " + file);
           file(file, root.resolve(relative.toString()));
           return FileVisitResult.CONTINUE;
         }
@@ -254,10 +343,14 @@ public final class Backup {
           throw e;
         }
       });
+      file(pgData.resolve(CONTROL), root.resolve(CONTROL));
     }
 
-    /** The WAL segments from {@code first} to {@code last} (by name, on any timeline), and the timelines' history. */
-    void wal(Path from, Path to, String first, String last) throws IOException {
+    /**
+     * The WAL segments from {@code first} to {@code last} (by name, on any timeline), and the timelines' history;
+     * fails if any segment between them is missing ({@code segmentBytes}: the server's segment size).
+     */
+    void wal(Path from, Path to, String first, String last, long segmentBytes) throws IOException {
       directory(to);
       directory(to.resolve("archive_status"));
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(from)) {
@@ -269,9 +362,20 @@ public final class Backup {
           if (needed || name.endsWith(".history")) file(segment, to.resolve(name));
         }
       }
-      if (!Files.exists(to.resolve(last))) {
-        throw new IOException("The backup's last WAL segment " + last + " was not found in " + from);
+      // Each segment from the first to the last, on the backup's timeline: a gap would replay to a wrong state.
+      long perId = 0x1_0000_0000L / segmentBytes;
+      String timeline = last.substring(0, 8);
+      long n = number(first, perId);
+      for (long end = number(last, perId); n <= end; n++) {
+        String name = timeline + String.format("%08X%08X", n / perId, n % perId);
+        if (!Files.exists(to.resolve(name))) {
+          throw new IOException("The WAL segment " + name + " the backup needs was not found in " + from);
+        }
       }
+    }
+
+    private static long number(String segment, long perId) {
+      return Long.parseLong(segment.substring(8, 16), 16) * perId + Long.parseLong(segment.substring(16), 16);
     }
 
     void directory(Path dir) throws IOException {

@@ -109,6 +109,14 @@ class BackupTest {
       assertTrue(siblings.noneMatch(p -> p.getFileName().toString().contains(".partial-")), "no partial copy left");
     }
 
+    // Copied again before it was ever started (to another disk, say): at rest, so copied whole, its label too;
+    // without it PostgreSQL would start from the copy's last checkpoint and skip WAL its files need (a review).
+    Path again = fresh("copy-of-copy");
+    assertFalse(Backup.take(target, again).online());
+    assertTrue(Files.exists(again.resolve("postgres/backup_label")), "the label of a backup not yet started");
+    assertEquals(Files.readString(target.resolve("postgres/backup_label")),
+        Files.readString(again.resolve("postgres/backup_label")));
+
     EmbeddedDatabase restored = start(target);
     List<Long> copied = ids(restored);
     assertTrue(copied.size() >= before, copied.size() + " rows in the copy, " + before + " committed before it began");
@@ -117,6 +125,8 @@ class BackupTest {
     // It is a server of its own: it takes writes.
     sql(restored, "INSERT INTO written VALUES (1000000, 'after the restore')");
     assertEquals(copied.size() + 1, ids(restored).size());
+    // The copy of the copy starts as the copy did, its recovery from the same label.
+    assertEquals(copied, ids(start(again)));
   }
 
   @Test
@@ -132,6 +142,42 @@ class BackupTest {
     assertEquals(500, ids(start(target)).size());
     // The copy came from files at rest: the original starts as before.
     assertEquals(500, ids(start(dataDir)).size());
+  }
+
+  @Test
+  void aDatabaseOnAnotherDiskBehindASymbolicLinkIsCopiedNotLeftOut() throws Exception {
+    Path real = fresh("real-postgres");
+    Path dataDir = fresh("linked");
+    EmbeddedDatabase db = start(dataDir);
+    sql(db, "CREATE TABLE written (id bigint PRIMARY KEY, body text NOT NULL)");
+    sql(db, "INSERT INTO written SELECT g, 'row' FROM generate_series(1, 50) g");
+    db.close();
+    // postgres/ moved to "another disk", a link left in its place, as an operator would.
+    Files.move(dataDir.resolve("postgres"), real);
+    Files.createSymbolicLink(dataDir.resolve("postgres"), real);
+    Path target = fresh("from-link");
+    Backup.Result result = Backup.take(dataDir, target);
+    assertTrue(result.files() > 100, result.files() + " files copied");
+    assertFalse(Files.isSymbolicLink(target.resolve("postgres")), "copied, not linked");
+    assertEquals(50, ids(start(target)).size());
+  }
+
+  @Test
+  void aRefusedBackupLeavesNothingBehind() throws Exception {
+    Path dataDir = fresh("left-running");
+    EmbeddedDatabase db = start(dataDir);
+    db.close();
+    // As a PostgreSQL left running by a Parley killed with SIGKILL leaves it.
+    Files.writeString(dataDir.resolve("postgres/postmaster.pid"), "999999\n" + dataDir.resolve("postgres") + "\n");
+    Path target = fresh("refused");
+    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> Backup.take(dataDir, target));
+    assertTrue(refused.getMessage().contains("PostgreSQL may be"), refused.getMessage());
+    assertFalse(Files.exists(target));
+    try (var siblings = Files.list(target.getParent())) {
+      assertTrue(siblings.noneMatch(p -> p.getFileName().toString().startsWith(target.getFileName() + ".partial-")),
+          "no partial copy left");
+    }
+    Files.delete(dataDir.resolve("postgres/postmaster.pid"));
   }
 
   @Test
