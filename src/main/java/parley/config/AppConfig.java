@@ -28,6 +28,7 @@ public record AppConfig(
     int databasePoolQueue,
     Duration databaseTimeout,
     Duration databaseDeadline,
+    Duration databaseMaxLifetime,
     int databaseLivePoolSize,
     Optional<String> jwtSecret,
     Duration tokenTtl,
@@ -81,6 +82,7 @@ public record AppConfig(
   public static final String DATABASE_POOL_SIZE = "PARLEY_DB_POOL_SIZE";
   public static final String DATABASE_POOL_QUEUE = "PARLEY_DB_POOL_QUEUE";
   public static final String DATABASE_TIMEOUT = "PARLEY_DB_TIMEOUT";
+  public static final String DATABASE_MAX_LIFETIME = "PARLEY_DB_MAX_LIFETIME";
   /** How long a request's statements may go unanswered (the wait for a connection included) before a 503. */
   public static final String DATABASE_DEADLINE = "PARLEY_DB_DEADLINE";
   public static final String DATABASE_LIVE_POOL_SIZE = "PARLEY_DB_LIVE_POOL_SIZE";
@@ -189,6 +191,7 @@ public record AppConfig(
           + " (it includes the wait for a connection)");
     }
     if (databaseLivePoolSize < 1) throw new IllegalArgumentException(DATABASE_LIVE_POOL_SIZE + " must be at least 1");
+    positive(DATABASE_MAX_LIFETIME, databaseMaxLifetime);
     positive(HTTP_IDLE_TIMEOUT, httpIdleTimeout);
     positive(HTTP_HEADER_TIMEOUT, httpHeaderTimeout);
     if (maxConnectionsPerIp < 1) throw new IllegalArgumentException(MAX_CONNECTIONS_PER_IP + " must be at least 1");
@@ -272,6 +275,7 @@ public record AppConfig(
         intValue(values, DATABASE_POOL_QUEUE, 256),
         duration(values, DATABASE_TIMEOUT, Duration.ofSeconds(5)),
         duration(values, DATABASE_DEADLINE, defaultDeadline(values)),
+        duration(values, DATABASE_MAX_LIFETIME, Duration.ofMinutes(30)),
         intValue(values, DATABASE_LIVE_POOL_SIZE, 2),
         Optional.ofNullable(values.get(JWT_SECRET)),
         duration(values, TOKEN_TTL, Duration.ofHours(12)),
@@ -341,7 +345,7 @@ public record AppConfig(
   /** The same settings on another port (port 0 is resolved to a free port before anything listens). */
   public AppConfig withPort(int newPort) {
     return new AppConfig(host, newPort, publicUrl, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
-        databaseDeadline, databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, shutdownDelay, allowedOrigins, eventRetention,
+        databaseDeadline, databaseMaxLifetime, databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, shutdownDelay, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, clusterJoinTimeout, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,

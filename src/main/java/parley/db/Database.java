@@ -91,7 +91,12 @@ public final class Database {
             .setShared(false)
             .setMaxWaitQueueSize(queue)
             .setConnectionTimeout((int) config.databaseTimeout().toMillis())
-            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS))
+            .setConnectionTimeoutUnit(TimeUnit.MILLISECONDS)
+            // Each connection is replaced after PARLEY_DB_MAX_LIFETIME (once it is back in the pool): without it a
+            // connection lives as long as the node, on whatever server it first reached (a failover's old primary,
+            // now a standby that refuses every write, if its sessions were not ended), with a backend that only grows.
+            .setMaxLifetime((int) Math.min(Integer.MAX_VALUE, config.databaseMaxLifetime().toMillis()))
+            .setMaxLifetimeUnit(TimeUnit.MILLISECONDS))
         .with(new NetClientOptions().setConnectTimeout((int) config.databaseTimeout().toMillis()))
         .connectingTo(connect)
         // PostgreSQL's NOTICEs are not for Parley (nothing acts on them), and the client logs each at WARN: a member's
