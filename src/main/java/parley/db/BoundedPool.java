@@ -41,8 +41,8 @@ import java.util.stream.Collector;
  */
 public final class BoundedPool implements Pool {
 
-  private final Vertx vertx;
   private static final Logger log = LoggerFactory.getLogger(BoundedPool.class);
+  private final Vertx vertx;
   private final Pool pool;
   private final Duration deadline;
 
