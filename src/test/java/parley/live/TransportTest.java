@@ -155,6 +155,10 @@ class TransportTest {
     String topic = "parley.post." + post;
     long seq = api.get("/api/posts/" + post).json().getLong("seq");
     String big = "x".repeat(9_000);
+    // Counted from before the slow reader exists: on a loaded machine the healthy reader's replay below can take
+    // long enough for the slow one to be closed before its ping (a pong its client sends to the server's
+    // WebSocket ping is a frame too), and a count taken after that waited for a second close (CI, 2026-12-05).
+    double closes = slowSocketCloses();
     try (RawSocket slow = new RawSocket(4096); LiveClient healthy = LiveClient.connect()) {
       slow.sendText(new JsonObject().put("type", "register").put("address", topic)
           .put("headers", new JsonObject().put("since", seq)).encode());
@@ -296,6 +300,10 @@ class TransportTest {
     String big = "y".repeat(9_000);
     List<Long> ids = new ArrayList<>();
     for (int i = 0; i < 400; i++) ids.add(api.comment(alice, post, big, null));
+    // Counted from before the slow reader exists: on a loaded machine the healthy reader's replay below can take
+    // long enough for the slow one to be closed before its ping (a pong its client sends to the server's
+    // WebSocket ping is a frame too), and a count taken after that waited for a second close (CI, 2026-12-05).
+    double closes = slowSocketCloses();
     try (RawSocket slow = new RawSocket(4096); LiveClient healthy = LiveClient.connect()) {
       slow.sendText(new JsonObject().put("type", "register").put("address", topic)
           .put("headers", new JsonObject().put("since", 0)).encode());
@@ -311,11 +319,16 @@ class TransportTest {
       // The slow reader's queue is still full: its next frame closes it with the slow-consumer code. Its reading
       // waits until the server has read that frame: a reader that drained its queue first would no longer be slow
       // (CI lost that race once, on a loaded machine, and waited for a close that was rightly never sent).
-      double closes = slowSocketCloses();
-      slow.sendText("{\"type\":\"ping\"}");
+      // Pinged again every 2 s until it is closed: any frame read while its queue is full closes it, so a second
+      // one changes nothing the first did not, and a first the server read too early (or not yet) is not the last.
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      long nextPing = 0;
       while (slowSocketCloses() == closes) {
         if (System.nanoTime() > deadline) throw new AssertionError("the slow reader was not closed");
+        if (System.nanoTime() >= nextPing) {
+          slow.sendText("{\"type\":\"ping\"}");
+          nextPing = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
+        }
         Thread.onSpinWait();
       }
       assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
