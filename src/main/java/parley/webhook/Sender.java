@@ -326,14 +326,14 @@ public final class Sender {
         .map(rows -> Webhooks.deliveryJson(rows.iterator().next()));
   }
 
-  /**
-   * The envelope of docs/LIVE.md. Content a signed-out reader may no longer read (hidden, pending, deleted, or in
-   * such a thread) is replaced by its ids and {@code "removed": true}, as the log's own scrubbed copies are.
-   */
   /** Events that carry no words but a post's or comment's score or comment count. */
   private static final java.util.Set<String> COUNTS = java.util.Set.of(EventType.POST_SCORE.wireName(),
       EventType.POST_STATS.wireName(), EventType.COMMENT_SCORE.wireName());
 
+  /**
+   * The envelope of docs/LIVE.md. Content a signed-out reader may no longer read (hidden, pending, deleted, or in
+   * such a thread) is replaced by its ids and {@code "removed": true}, as the log's own scrubbed copies are.
+   */
   static Message message(Row row) {
     String topic = row.getString("topic");
     String type = row.getString("type");

@@ -69,11 +69,12 @@ public final class Webhooks {
                   WHERE x.id = substr(e.subject, 6)::bigint AND %1$s)
            WHEN e.subject LIKE 'comment:%%' THEN EXISTS (SELECT 1 FROM comments c JOIN posts x ON x.id = c.post_id
                   WHERE c.id = substr(e.subject, 9)::bigint AND %2$s AND %1$s)
-           WHEN e.type IN ('post.score', 'post.stats') THEN EXISTS (SELECT 1 FROM posts x
+           WHEN e.type IN ('%3$s', '%4$s') THEN EXISTS (SELECT 1 FROM posts x
                   WHERE x.id = COALESCE(e.data->>'postId', e.data->>'id')::bigint AND %1$s)
-           WHEN e.type = 'comment.score' THEN EXISTS (SELECT 1 FROM comments c JOIN posts x ON x.id = c.post_id
+           WHEN e.type = '%5$s' THEN EXISTS (SELECT 1 FROM comments c JOIN posts x ON x.id = c.post_id
                   WHERE c.id = (e.data->>'id')::bigint AND %2$s AND %1$s)
-           ELSE true END""".formatted(Visibility.listed("x"), Visibility.listed("c"));
+           ELSE true END""".formatted(Visibility.listed("x"), Visibility.listed("c"), EventType.POST_SCORE.wireName(),
+      EventType.POST_STATS.wireName(), EventType.COMMENT_SCORE.wireName());
 
   private final Pool pool;
 

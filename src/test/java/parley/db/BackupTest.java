@@ -1,7 +1,7 @@
 package parley.db;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
@@ -13,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -32,26 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class BackupTest {
 
-  private final List<EmbeddedDatabase> started = new ArrayList<>();
+  @RegisterExtension
+  final EmbeddedServers servers = new EmbeddedServers("backup-test");
 
-  @AfterEach
-  void stopAll() {
-    started.forEach(EmbeddedDatabase::close);
-  }
 
-  private static Path fresh(String what) throws Exception {
-    Path dir = Path.of("target", "backup-test", what + "-" + UUID.randomUUID().toString().substring(0, 8))
-        .toAbsolutePath();
-    Files.createDirectories(dir.getParent());
-    return dir;
-  }
-
-  private EmbeddedDatabase start(Path dataDir) throws Exception {
-    EmbeddedDatabase db = EmbeddedDatabase.start(EmbeddedDatabase.Options.in(dataDir)
-        .withBinaries(Path.of("target", "pg-bin").toAbsolutePath()));
-    started.add(db);
-    return db;
-  }
 
   private static void sql(EmbeddedDatabase db, String statement) throws Exception {
     try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
@@ -70,8 +53,8 @@ class BackupTest {
 
   @Test
   void aBackupTakenWhileWritesGoOnHasEveryCommitFromBeforeItAndStartsAsItsOwnDataDirectory() throws Exception {
-    Path dataDir = fresh("live");
-    EmbeddedDatabase db = start(dataDir);
+    Path dataDir = servers.fresh("live");
+    EmbeddedDatabase db = servers.start(dataDir);
     sql(db, "CREATE TABLE written (id bigint PRIMARY KEY, body text NOT NULL)");
     // One writer, one row per commit, numbered 1, 2, 3…: what a copy has of them must be 1..k, nothing missing.
     List<Long> acknowledged = new CopyOnWriteArrayList<>();
@@ -90,7 +73,7 @@ class BackupTest {
     });
     while (acknowledged.size() < 300) Thread.onSpinWait();
     int before = acknowledged.size();
-    Path target = fresh("copy");
+    Path target = servers.fresh("copy");
     Backup.Result result = Backup.take(dataDir, target);
     int during = acknowledged.size();
     stop.set(true);
@@ -111,13 +94,13 @@ class BackupTest {
 
     // Copied again before it was ever started (to another disk, say): at rest, so copied whole, its label too;
     // without it PostgreSQL would start from the copy's last checkpoint and skip WAL its files need (a review).
-    Path again = fresh("copy-of-copy");
+    Path again = servers.fresh("copy-of-copy");
     assertFalse(Backup.take(target, again).online());
     assertTrue(Files.exists(again.resolve("postgres/backup_label")), "the label of a backup not yet started");
     assertEquals(Files.readString(target.resolve("postgres/backup_label")),
         Files.readString(again.resolve("postgres/backup_label")));
 
-    EmbeddedDatabase restored = start(target);
+    EmbeddedDatabase restored = servers.start(target);
     List<Long> copied = ids(restored);
     assertTrue(copied.size() >= before, copied.size() + " rows in the copy, " + before + " committed before it began");
     for (int i = 0; i < copied.size(); i++) assertEquals(i + 1, copied.get(i), "the copy's rows are 1..k, no gap");
@@ -126,50 +109,50 @@ class BackupTest {
     sql(restored, "INSERT INTO written VALUES (1000000, 'after the restore')");
     assertEquals(copied.size() + 1, ids(restored).size());
     // The copy of the copy starts as the copy did, its recovery from the same label.
-    assertEquals(copied, ids(start(again)));
+    assertEquals(copied, ids(servers.start(again)));
   }
 
   @Test
   void aBackupTakenWhileParleyIsStoppedIsTheFilesAsTheyAre() throws Exception {
-    Path dataDir = fresh("stopped");
-    EmbeddedDatabase db = start(dataDir);
+    Path dataDir = servers.fresh("stopped");
+    EmbeddedDatabase db = servers.start(dataDir);
     sql(db, "CREATE TABLE written (id bigint PRIMARY KEY, body text NOT NULL)");
     sql(db, "INSERT INTO written SELECT g, 'row' FROM generate_series(1, 500) g");
     db.close();
-    Path target = fresh("cold");
+    Path target = servers.fresh("cold");
     Backup.Result result = Backup.take(dataDir, target);
     assertFalse(result.online());
-    assertEquals(500, ids(start(target)).size());
+    assertEquals(500, ids(servers.start(target)).size());
     // The copy came from files at rest: the original starts as before.
-    assertEquals(500, ids(start(dataDir)).size());
+    assertEquals(500, ids(servers.start(dataDir)).size());
   }
 
   @Test
   void aDatabaseOnAnotherDiskBehindASymbolicLinkIsCopiedNotLeftOut() throws Exception {
-    Path real = fresh("real-postgres");
-    Path dataDir = fresh("linked");
-    EmbeddedDatabase db = start(dataDir);
+    Path real = servers.fresh("real-postgres");
+    Path dataDir = servers.fresh("linked");
+    EmbeddedDatabase db = servers.start(dataDir);
     sql(db, "CREATE TABLE written (id bigint PRIMARY KEY, body text NOT NULL)");
     sql(db, "INSERT INTO written SELECT g, 'row' FROM generate_series(1, 50) g");
     db.close();
     // postgres/ moved to "another disk", a link left in its place, as an operator would.
     Files.move(dataDir.resolve("postgres"), real);
     Files.createSymbolicLink(dataDir.resolve("postgres"), real);
-    Path target = fresh("from-link");
+    Path target = servers.fresh("from-link");
     Backup.Result result = Backup.take(dataDir, target);
     assertTrue(result.files() > 100, result.files() + " files copied");
     assertFalse(Files.isSymbolicLink(target.resolve("postgres")), "copied, not linked");
-    assertEquals(50, ids(start(target)).size());
+    assertEquals(50, ids(servers.start(target)).size());
   }
 
   @Test
   void aRefusedBackupLeavesNothingBehind() throws Exception {
-    Path dataDir = fresh("left-running");
-    EmbeddedDatabase db = start(dataDir);
+    Path dataDir = servers.fresh("left-running");
+    EmbeddedDatabase db = servers.start(dataDir);
     db.close();
     // As a PostgreSQL left running by a Parley killed with SIGKILL leaves it.
     Files.writeString(dataDir.resolve("postgres/postmaster.pid"), "999999\n" + dataDir.resolve("postgres") + "\n");
-    Path target = fresh("refused");
+    Path target = servers.fresh("refused");
     IllegalStateException refused = assertThrows(IllegalStateException.class, () -> Backup.take(dataDir, target));
     assertTrue(refused.getMessage().contains("PostgreSQL may be"), refused.getMessage());
     assertFalse(Files.exists(target));
@@ -182,9 +165,9 @@ class BackupTest {
 
   @Test
   void itRefusesATargetInUseOrInsideAndADirectoryWithoutAnEmbeddedDatabase() throws Exception {
-    Path dataDir = fresh("refusals");
-    EmbeddedDatabase db = start(dataDir);
-    Path used = fresh("used");
+    Path dataDir = servers.fresh("refusals");
+    EmbeddedDatabase db = servers.start(dataDir);
+    Path used = servers.fresh("used");
     Files.createDirectories(used);
     Files.writeString(used.resolve("something"), "kept");
     IllegalArgumentException notEmpty = assertThrows(IllegalArgumentException.class, () -> Backup.take(dataDir, used));
@@ -193,13 +176,13 @@ class BackupTest {
     assertThrows(IllegalArgumentException.class, () -> Backup.take(dataDir, dataDir.resolve("backup")));
     assertFalse(Files.exists(dataDir.resolve("backup")));
     IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
-        () -> Backup.take(used, fresh("nothing")));
+        () -> Backup.take(used, servers.fresh("nothing")));
     assertTrue(none.getMessage().contains("No embedded PostgreSQL"), none.getMessage());
     // A tablespace lies outside the data directory: refused rather than a copy that looks whole without it.
-    Path elsewhere = fresh("tablespace");
+    Path elsewhere = servers.fresh("tablespace");
     Files.createDirectories(elsewhere);
     Files.createSymbolicLink(dataDir.resolve("postgres/pg_tblspc/16999"), elsewhere);
-    Path target = fresh("without-tablespace");
+    Path target = servers.fresh("without-tablespace");
     IllegalStateException spaces = assertThrows(IllegalStateException.class, () -> Backup.take(dataDir, target));
     assertTrue(spaces.getMessage().contains("tablespaces"), spaces.getMessage());
     assertFalse(Files.exists(target));

@@ -1,8 +1,8 @@
 package parley.db;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -15,7 +15,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,25 +30,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class EmbeddedDatabaseTest {
 
-  private final List<EmbeddedDatabase> started = new ArrayList<>();
+  @RegisterExtension
+  final EmbeddedServers servers = new EmbeddedServers("embedded-db-test");
 
-  @AfterEach
-  void stopAll() {
-    started.forEach(EmbeddedDatabase::close);
-  }
 
-  private static Path freshDataDir() throws Exception {
-    Path dir = Path.of("target", "embedded-db-test", UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
-    Files.createDirectories(dir.getParent());
-    return dir;
-  }
-
-  private EmbeddedDatabase start(Path dataDir) throws Exception {
-    EmbeddedDatabase db = EmbeddedDatabase.start(EmbeddedDatabase.Options.in(dataDir)
-        .withBinaries(Path.of("target", "pg-bin").toAbsolutePath()));
-    started.add(db);
-    return db;
-  }
 
   private static String show(EmbeddedDatabase db, String setting) throws SQLException {
     try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
@@ -61,7 +45,7 @@ class EmbeddedDatabaseTest {
 
   @Test
   void commitsAreDurableByDefault() throws Exception {
-    EmbeddedDatabase db = start(freshDataDir());
+    EmbeddedDatabase db = servers.start(servers.fresh(""));
     assertEquals("on", show(db, "fsync"));
     assertEquals("on", show(db, "synchronous_commit"));
     assertEquals("on", show(db, "full_page_writes"));
@@ -69,8 +53,8 @@ class EmbeddedDatabaseTest {
 
   @Test
   void onlyPasswordAuthenticationOnLoopbackIsAccepted() throws Exception {
-    Path dir = freshDataDir();
-    EmbeddedDatabase db = start(dir);
+    Path dir = servers.fresh("");
+    EmbeddedDatabase db = servers.start(dir);
     assertEquals("127.0.0.1", show(db, "listen_addresses"));
     assertEquals("scram-sha-256", show(db, "password_encryption"));
     assertEquals(dir.resolve("postgres").toString(), show(db, "unix_socket_directories"));
@@ -89,7 +73,7 @@ class EmbeddedDatabaseTest {
 
   @Test
   void aConnectionWithoutThePasswordOrWithAWrongOneIsRefused() throws Exception {
-    EmbeddedDatabase db = start(freshDataDir());
+    EmbeddedDatabase db = servers.start(servers.fresh(""));
     PGSimpleDataSource noPassword = db.dataSource();
     noPassword.setPassword(null);
     assertThrows(SQLException.class, () -> noPassword.getConnection().close());
@@ -104,8 +88,8 @@ class EmbeddedDatabaseTest {
 
   @Test
   void theSecretsAndTheDataAreReadableByThisUserOnly() throws Exception {
-    Path dir = freshDataDir();
-    start(dir);
+    Path dir = servers.fresh("");
+    servers.start(dir);
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("db-password"))));
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("postgres"))));
@@ -113,7 +97,7 @@ class EmbeddedDatabaseTest {
 
   @Test
   void aTrustModeDataDirectoryFromAnEarlierVersionGetsAPasswordBeforeItListens() throws Exception {
-    Path dir = freshDataDir();
+    Path dir = servers.fresh("");
     // What Parley's first versions made: the embedding library's defaults, trust authentication, no password.
     try (EmbeddedPostgres old = EmbeddedPostgres.builder().setDataDirectory(dir.resolve("postgres"))
         .setCleanDataDirectory(false).start()) {
@@ -122,7 +106,7 @@ class EmbeddedDatabaseTest {
         s.execute("INSERT INTO kept VALUES ('written before the upgrade')");
       }
     }
-    EmbeddedDatabase db = start(dir);
+    EmbeddedDatabase db = servers.start(dir);
     try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
          ResultSet rs = s.executeQuery("SELECT note FROM kept")) {
       rs.next();
@@ -141,8 +125,8 @@ class EmbeddedDatabaseTest {
    */
   @Test
   void aStalePidFileNamingSomeOtherProcessSignalsNothing() throws Exception {
-    Path dir = freshDataDir();
-    EmbeddedDatabase first = start(dir);
+    Path dir = servers.fresh("");
+    EmbeddedDatabase first = servers.start(dir);
     Path pidFile = dir.resolve("postgres/postmaster.pid");
     List<String> lines = Files.readAllLines(pidFile);
     first.close();
@@ -156,7 +140,7 @@ class EmbeddedDatabaseTest {
       Files.write(pidFile, lines);
       // Started before the file was written, as a reused PID would be: only its arguments tell it apart.
       assertFalse(EmbeddedDatabase.isOurPostmaster(other.toHandle(), dir.resolve("postgres"), pidFile));
-      EmbeddedDatabase second = start(dir);
+      EmbeddedDatabase second = servers.start(dir);
       assertTrue(other.isAlive(), "an unrelated process is left alone");
       assertEquals("on", show(second, "fsync"));
       second.close();
@@ -167,12 +151,12 @@ class EmbeddedDatabaseTest {
 
   @Test
   void aServerLeftBehindByAKilledParleyIsStoppedAndTheStartGoesOn() throws Exception {
-    Path dir = freshDataDir();
-    EmbeddedDatabase first = start(dir);
+    Path dir = servers.fresh("");
+    EmbeddedDatabase first = servers.start(dir);
     long orphan = first.pid();
     first.abandon();  // as if the JVM had been killed: the postmaster keeps running, the lock is gone
     assertTrue(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false));
-    EmbeddedDatabase second = start(dir);
+    EmbeddedDatabase second = servers.start(dir);
     assertFalse(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "the orphan was stopped");
     assertNotEquals(orphan, second.pid());
     assertEquals("on", show(second, "fsync"));
@@ -185,7 +169,7 @@ class EmbeddedDatabaseTest {
    */
   @Test
   void aFrozenServerIsKilledWithAllItsProcessesOnClose() throws Exception {
-    EmbeddedDatabase db = start(freshDataDir());
+    EmbeddedDatabase db = servers.start(servers.fresh(""));
     ProcessHandle postmaster = ProcessHandle.of(db.pid()).orElseThrow();
     List<ProcessHandle> all = new ArrayList<>(postmaster.descendants().toList());
     all.add(postmaster);
@@ -230,15 +214,15 @@ class EmbeddedDatabaseTest {
 
   @Test
   void aSecondParleyOnTheSameDataDirectoryIsRefused() throws Exception {
-    Path dir = freshDataDir();
-    start(dir);
-    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> start(dir));
+    Path dir = servers.fresh("");
+    servers.start(dir);
+    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> servers.start(dir));
     assertTrue(refused.getMessage().contains("Another Parley"), refused.getMessage());
   }
 
   @Test
   void aPostmasterThatDiesIsStartedAgainOnTheSamePort() throws Exception {
-    EmbeddedDatabase db = start(freshDataDir());
+    EmbeddedDatabase db = servers.start(servers.fresh(""));
     try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
       s.execute("CREATE TABLE survives (n int)");
       s.execute("INSERT INTO survives VALUES (42)");
