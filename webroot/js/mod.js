@@ -797,7 +797,8 @@ function onEvent(e) {
       break;
     default: {
       // Every other event on this topic is a moderator action, and its data is the audit entry.
-      if (d.action && d.actor) addLogEntry(d);
+      // A deleted account's entry has no actor (the account names no one now): its sentence names it by details.from.
+      if (d.action && (d.actor || e.type === 'user.deleted')) addLogEntry(d);
       const [kind, verb] = e.type.split('.');
       if (verb === 'hidden' || verb === 'restored') markStream(kind, d.targetId, 'hidden', verb === 'hidden');
       if (verb === 'deleted') markStream(kind, d.id, 'deleted', true);

@@ -132,6 +132,9 @@ export function sentence(entry) {
   } else if (entry.action === 'user.renamed') {
     // The member's own doing, kept so a rename does not hide who someone was.
     said = [actor, ` changed their username from ${d.from} to ${d.to}`];
+  } else if (entry.action === 'user.deleted') {
+    // The member's own doing, under the name the account had: it names no one now, so no card to open.
+    said = [d.from ?? 'Someone', ' deleted their account'];
   } else if (entry.action === 'user.noted') {
     said = [actor, ' added a note about ', user()];
   } else if (kind === 'filter') {

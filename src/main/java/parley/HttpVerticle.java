@@ -15,6 +15,8 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import parley.http.AccessLog;
 import parley.http.MetricsAccess;
 import parley.account.AccountRoutes;
+import parley.deletion.AccountDeletion;
+import parley.deletion.DeletionRoutes;
 import parley.account.Accounts;
 import parley.account.Tokens;
 import parley.comment.CommentRoutes;
@@ -107,6 +109,8 @@ public final class HttpVerticle extends VerticleBase {
     commentsApi = new Comments(database.pool(), events, screening, config.commentGroupSize(),
         config.databaseTimeout(), node.meters(), node.commentWriters());
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
+    DeletionRoutes deletion = new DeletionRoutes(accountsApi, new AccountDeletion(database.pool(), events, postsApi),
+        limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
     votes.whenCountedLate(node.scores()::changed);
     SignedInReads signedIn = new SignedInReads(database.pool(), node.readCache());
@@ -185,6 +189,7 @@ public final class HttpVerticle extends VerticleBase {
     // Routes by who may call them: anyone or signed in (each handler says which), then the moderators' and the
     // admins' routers, whose guards turn everyone else away before any of their handlers runs.
     accounts.mount(router);
+    deletion.mount(router);
     posts.mount(router);
     comments.mount(router);
     voting.mount(router);

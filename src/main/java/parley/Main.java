@@ -12,6 +12,9 @@ import parley.account.PasswordHashing;
 import parley.account.Tokens;
 import parley.config.AppConfig;
 import parley.db.Database;
+import parley.deletion.AccountDeletion;
+import parley.post.Posts;
+import parley.screening.Screening;
 import parley.db.EmbeddedDatabase;
 import parley.events.CommitListeners;
 import parley.events.EventLog;
@@ -316,6 +319,14 @@ public final class Main {
     commits.add(notifier::committed);
     jobs.schedule("notification-catch-up", Jobs.OFFER_EVERY, () -> notifier.catchUp(Duration.ofMinutes(10), Duration.ofSeconds(10)));
     jobs.schedule("prune-notification-sources", PRUNE_EVERY, () -> Notifier.prune(database.background(), Duration.ofDays(1)));
+    // A deleted account's erasure, finished by the cluster should its request have been cut off (and looked at again
+    // for a comment written just after it).
+    EventLog deletes = new EventLog(vertx, database.background(), commits);
+    AccountDeletion deletions = new AccountDeletion(database.background(), deletes,
+        new Posts(database.background(), deletes, new Screening(config.holds())));
+    jobs.schedule("finish-account-deletions", Jobs.OFFER_EVERY, () -> deletions.finishPending().onSuccess(n -> {
+      if (n > 0) log.debug("Looked again at {} deleted accounts' content", n);
+    }));
     // Webhooks: every node offers to send (one node per endpoint at a time); see docs/WEBHOOKS.md.
     new parley.webhook.Sender(vertx, database.background(), config.webhooks(), draining::get).start();
     jobs.schedule("prune-webhook-deliveries", PRUNE_EVERY,

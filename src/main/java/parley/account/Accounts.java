@@ -24,6 +24,8 @@ import parley.http.Iso;
 import parley.http.Problem;
 import parley.http.RateLimiter;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -44,7 +46,8 @@ public final class Accounts {
   private static final String FIND_FOR_LOGIN = "SELECT " + USER_COLUMNS + ", password_hash FROM users "
       + "WHERE lower(username) = lower($1) OR email_key = $2 LIMIT 1";
 
-  private static final String FIND_BY_ID = "SELECT " + USER_COLUMNS + " FROM users WHERE id = $1";
+  /** A deleted account is no one's: its tokens, its profile and every lookup by id find nothing. */
+  private static final String FIND_BY_ID = "SELECT " + USER_COLUMNS + " FROM users WHERE id = $1 AND deleted_at IS NULL";
 
   private static final String PROFILE = """
       SELECT u.id, u.username, u.role, u.created_at, u.bio, u.image,
@@ -78,12 +81,15 @@ public final class Accounts {
       + "WHERE id = $1 RETURNING " + USER_COLUMNS;
 
   /**
-   * Whether $1 is a name someone other than $2 (0 for a new account) has, or renamed away from in the last 30 days:
-   * held for them, so links to /u/<name> and the mentions rendered with it do not lead to a newcomer (V27). Asked
+   * Whether $1 is a name someone other than $2 (0 for a new account) has, or renamed away from, or had on an account
+   * deleted, in the last 30 days: held, so links to /u/<name> and the mentions rendered with it do not lead to a
+   * newcomer (V27, V30). Asked
    * before a rename takes from its limit, so that a name found taken costs none; the unique index still decides.
    */
   private static final String RESERVED = "SELECT EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.renamed' "
       + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days' AND actor_id <> $2) "
+      + "OR EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.deleted' "
+      + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days') "
       + "OR EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1) AND id <> $2)";
 
   /** The account's name as it is, its row locked until the rename that reads it commits. */
@@ -125,6 +131,49 @@ public final class Accounts {
 
   private static final String PROMOTE_TO_ADMIN = "UPDATE users SET role = 'admin' WHERE lower(username) = lower($1) "
       + "AND " + NO_ADMIN + " RETURNING id";
+
+  /**
+   * The account ($1) and every admin, locked in id order: of two admins deleting their accounts at once, the second
+   * finds the first gone and is the last admin.
+   */
+  private static final String LOCK_FOR_DELETION = "SELECT id, username, role FROM users "
+      + "WHERE (id = $1 OR role = 'admin') AND deleted_at IS NULL ORDER BY id FOR UPDATE";
+
+  /**
+   * The account deleted ($2 its name): the row stays, naming no one (V30); every token ends; the deletion goes into
+   * the moderators' audit log, which holds the name for 30 days ({@link #RESERVED}).
+   */
+  private static final String DELETE_ACCOUNT = """
+      WITH u AS (
+        UPDATE users SET deleted_at = now(), username = NULL, email = NULL, email_key = NULL, password_hash = '',
+                         bio = NULL, image = NULL, role = 'user', token_version = token_version + 1
+         WHERE id = $1 RETURNING id),
+      l AS (
+        INSERT INTO mod_log (actor_id, action, target_type, target_id, details)
+        SELECT id, 'user.deleted', 'user', id, jsonb_build_object('from', $2::text) FROM u
+        RETURNING id, created_at)
+      SELECT id AS log_id, created_at AS log_at FROM l""";
+
+  /** The account's blocks, either way; who blocked it comes back, whose cached account then changes. */
+  private static final String DROP_BLOCKS =
+      "DELETE FROM blocks WHERE blocker_id = $1 OR blocked_id = $1 RETURNING blocker_id";
+
+  /**
+   * What was the deleted account's own: follows either way, followed threads, settings, its inbox, its stored
+   * answers (which hold what it wrote), its thread memberships, a reset link, and the moderators' notes on it.
+   */
+  private static final String DROP_OWN = """
+      WITH f AS (DELETE FROM user_follows WHERE follower_id = $1 OR followee_id = $1),
+           t AS (DELETE FROM thread_follows WHERE user_id = $1),
+           s AS (DELETE FROM notification_settings WHERE user_id = $1),
+           n AS (DELETE FROM notifications WHERE user_id = $1),
+           k AS (DELETE FROM idempotency_keys WHERE user_id = $1),
+           c AS (DELETE FROM thread_commenters WHERE user_id = $1),
+           r AS (DELETE FROM password_resets WHERE user_id = $1)
+      DELETE FROM user_notes WHERE user_id = $1""";
+
+  /** After {@link #DROP_OWN}, whose inbox's triggers may have marked its unread count stale. */
+  private static final String DROP_UNREAD = "DELETE FROM unread_counts WHERE user_id = $1";
 
   /** A new account with the configured admin's name: the admin if there is none yet. */
   private static final String INSERT_CONFIGURED_ADMIN = "INSERT INTO users (username, email, password_hash, role, "
@@ -517,6 +566,64 @@ public final class Accounts {
           if (applied.renamed()) readCache.invalidate(Invalidation.everythingChanged());
           return session(user);
         });
+  }
+
+  /**
+   * The caller's current password checked before an act that cannot be undone (deleting the account), as a change of
+   * password checks it: throttled, and a wrong one counted as a failed login (400 on {@code currentPassword}).
+   */
+  public Future<Void> confirmPassword(Principal me, String current, String ip, RateLimiter limits) {
+    return verifyCurrent(me, current, ip, limits).mapEmpty();
+  }
+
+  /**
+   * Deletes the caller's account (what it wrote is {@code parley.deletion}'s to erase, afterwards): in one
+   * transaction its row stops naming anyone and signs no one in, every token ends, what was its own goes (see
+   * {@link #DROP_OWN}, {@link #DROP_BLOCKS}), and the moderators are told, with the name it had. The community's
+   * last admin is refused (409): nobody could name another one. Every node's cached copy of the account, and of the
+   * accounts that had blocked it, is retired before this completes.
+   */
+  public Future<Void> delete(Principal me) {
+    Future<List<Long>> done = events.transaction(box -> box.connection().preparedQuery(LOCK_FOR_DELETION)
+        .execute(Tuple.of(me.id()))
+        .compose(locked -> {
+          Row own = null;
+          int admins = 0;
+          for (Row row : locked) {
+            if (row.getLong("id") == me.id()) own = row;
+            if ("admin".equals(row.getString("role"))) admins++;
+          }
+          if (own == null) throw Problem.unauthorized("The token's account no longer exists.");
+          if ("admin".equals(own.getString("role")) && admins == 1) {
+            throw Problem.conflict("You are the community's only admin: make someone else an admin first.");
+          }
+          String name = own.getString("username");
+          return box.connection().preparedQuery(DELETE_ACCOUNT).execute(Tuple.of(me.id(), name))
+              .compose(rows -> box.publish(deleted(rows.iterator().next(), me.id(), name)))
+              .compose(v -> box.connection().preparedQuery(DROP_BLOCKS).execute(Tuple.of(me.id())))
+              .compose(blockers -> box.connection().preparedQuery(DROP_OWN).execute(Tuple.of(me.id()))
+                  .compose(v -> box.connection().preparedQuery(DROP_UNREAD).execute(Tuple.of(me.id())))
+                  .map(v -> {
+                    List<Long> changed = new ArrayList<>();
+                    changed.add(me.id());
+                    blockers.forEach(row -> changed.add(row.getLong("blocker_id")));
+                    return changed;
+                  }));
+        }));
+    return done.map(changed -> {
+      changed.forEach(id -> cache.changed(AccountChanged.of(id)));
+      // Its name showed on everything it wrote, in every thread and list, as after a rename.
+      readCache.invalidate(Invalidation.everythingChanged());
+      return null;
+    });
+  }
+
+  /** A deletion's announcement to the moderators: its audit entry, as the log lists it (its actor has no name now). */
+  private static Publication deleted(Row row, long userId, String from) {
+    AuditLog.Entry entry = new AuditLog.Entry(row.getLong("log_id"), null, EventType.USER_DELETED.wireName(), "user",
+        userId, null, new JsonObject().put("from", from), Iso.format(row.getOffsetDateTime("log_at")),
+        new JsonObject().putNull("username").putNull("postId").putNull("postTitle"));
+    return Publication.of(EventType.USER_DELETED, null, entry.toJson());
   }
 
   /** A rename's announcement to the moderators: its audit entry, as the log lists it (the member is its actor). */

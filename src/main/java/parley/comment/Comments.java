@@ -441,6 +441,11 @@ public final class Comments {
    * tombstone again changes nothing.
    */
   public Future<Void> delete(long id, Principal caller) {
+    return delete(events, id, caller);
+  }
+
+  /** As {@link #delete(long, Principal)}, through {@code events}' transactions: for work outside a verticle's routes. */
+  public static Future<Void> delete(EventLog events, long id, Principal caller) {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lock(conn, id).compose(target -> {

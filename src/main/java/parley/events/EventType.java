@@ -70,6 +70,11 @@ public enum EventType {
   USER_PASSWORD_RESET("user.password_reset", Content.NONE, Audience.MOD),
   /** A member changed their own username: the audit entry (details: from, to), so moderators' pages name them anew. */
   USER_RENAMED("user.renamed", Content.NONE, Audience.MOD),
+  /**
+   * A member deleted their account: the audit entry (details: from, the name it had), so moderators' pages know the
+   * name is no one's now.
+   */
+  USER_DELETED("user.deleted", Content.NONE, Audience.MOD),
   FILTER_ADDED("filter.added", Content.NONE, Audience.MOD),
   FILTER_REMOVED("filter.removed", Content.NONE, Audience.MOD),
   /** Not stored or published: tells one client its resume point is gone and it must refetch over REST. */

@@ -59,7 +59,8 @@ public final class AuditLog {
     public JsonObject toJson() {
       return new JsonObject()
           .put("id", id)
-          .put("actor", new JsonObject().put("username", actor))
+          // An account deleted since names no one: null, as a report's gone reporter is.
+          .put("actor", actor == null ? null : new JsonObject().put("username", actor))
           .put("action", action)
           .put("targetType", targetType)
           .put("targetId", targetId)

@@ -355,7 +355,9 @@ public final class Review {
   }
 
   private static JsonObject note(long id, String author, String body, java.time.OffsetDateTime at) {
-    return new JsonObject().put("id", id).put("author", new JsonObject().put("username", author)).put("body", body)
+    // A moderator who deleted their account names no one now.
+    return new JsonObject().put("id", id).put("author", author == null ? null : new JsonObject().put("username", author))
+        .put("body", body)
         .put("createdAt", Iso.format(at));
   }
 }

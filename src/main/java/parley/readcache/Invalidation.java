@@ -94,8 +94,8 @@ public record Invalidation(boolean everything, boolean feed, Set<Long> threads, 
         // that staying true.
         case POST_APPROVED, POST_REJECTED, COMMENT_APPROVED, COMMENT_REJECTED, REPORT_RESOLVED, USER_BANNED,
             USER_UNBANNED, USER_ROLE_CHANGED, FILTER_ADDED, FILTER_REMOVED -> everything = true;
-        // A new name shows on everything the member wrote, in every thread and list.
-        case USER_RENAMED -> everything = true;
+        // A new name shows on everything the member wrote, in every thread and list; so did a deleted account's.
+        case USER_RENAMED, USER_DELETED -> everything = true;
       }
     }
     return new Invalidation(everything, feed, threads, readers);

@@ -143,6 +143,12 @@ class ContractTest {
     leaving = new Session(changed.json().getString("token"), leaving.id(), leaving.username());
     api.post("/api/auth/logout-all", leaving, null);
     api.post("/api/auth/logout-all", null, null);
+    Session deleting = api.register("deleting");
+    api.post("/api/me/delete", deleting, new JsonObject().put("currentPassword", "wrong one"));
+    api.post("/api/me/delete", deleting, new JsonObject());
+    api.post("/api/me/delete", mia, new JsonObject().put("currentPassword", "correct horse"));
+    api.post("/api/me/delete", deleting, new JsonObject().put("currentPassword", "correct horse"));
+    api.post("/api/me/delete", deleting, new JsonObject().put("currentPassword", "correct horse"));
     api.get("/api/me", alice);
     api.get("/api/me");
     api.raw("GET", "/api/me", "Basic abc", null, null);

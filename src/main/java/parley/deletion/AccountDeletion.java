@@ -1,0 +1,159 @@
+package parley.deletion;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.access.Principal;
+import parley.comment.Comments;
+import parley.events.EventLog;
+import parley.http.Problem;
+import parley.post.Posts;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * A member deletes their account. First the account itself, in one transaction ({@code Accounts.delete}): it names
+ * no one and signs no one in from then on. Then what it wrote, each piece as its author's own delete would go (so
+ * every reader of a thread sees the comment become a tombstone live, counts stay exact, and the log's copies are
+ * erased): its comments, then its posts. Last, what no single delete reaches: the words kept in posts deleted
+ * before, a comment in a thread already gone, the earlier versions, and every stored copy in the event log, the
+ * moderators' included.
+ *
+ * <p>The account's {@code deleted_at} is written before any of it, so a request cut off midway (the node stopped,
+ * the database gone) is finished by {@link #finishPending}, a job of the cluster's, within a minute. The same job
+ * catches a comment the account sent just before it was deleted and that was written just after.
+ */
+public final class AccountDeletion {
+
+  private static final Logger log = LoggerFactory.getLogger(AccountDeletion.class);
+
+  /** What a deleted post's title becomes (a title may not be empty). */
+  static final String ERASED_TITLE = "[deleted]";
+
+  private static final String LIVE_COMMENTS =
+      "SELECT id FROM comments WHERE author_id = $1 AND deleted_at IS NULL ORDER BY id";
+
+  private static final String LIVE_POSTS = "SELECT id FROM posts WHERE author_id = $1 AND deleted_at IS NULL ORDER BY id";
+
+  /**
+   * Every stored copy of what the account wrote, on every topic (the moderators' too: there is no one left to
+   * moderate), replaced as a delete replaces one: {id, postId, removed} for a comment, {id, removed} for a post.
+   */
+  private static final String SCRUB_COMMENTS = """
+      UPDATE events e SET data = json_build_object('id', c.id, 'postId', c.post_id, 'removed', true)
+        FROM comments c
+       WHERE c.author_id = $1 AND e.subject = 'comment:' || c.id AND e.data ->> 'removed' IS NULL""";
+
+  private static final String SCRUB_POSTS = """
+      UPDATE events e SET data = json_build_object('id', p.id, 'removed', true)
+        FROM posts p
+       WHERE p.author_id = $1 AND e.subject = 'post:' || p.id AND e.data ->> 'removed' IS NULL""";
+
+  /**
+   * The words a delete leaves in the row: a deleted post keeps them (its author's and the moderators' record), and a
+   * comment in a thread deleted before it is no one's to delete one by one.
+   */
+  private static final String ERASE_LEFT = """
+      WITH p AS (
+        UPDATE posts SET title = '%1$s', body = '', body_html = '', excerpt = '', description = '', sources = '{}',
+                         tags = '{}'
+         WHERE author_id = $1 AND deleted_at IS NOT NULL
+           AND (title <> '%1$s' OR body <> '' OR body_html <> '' OR excerpt <> '' OR description <> ''
+                OR sources <> '{}' OR tags <> '{}')),
+      c AS (
+        UPDATE comments c SET body = '', body_html = '', deleted_at = COALESCE(c.deleted_at, now())
+         WHERE c.author_id = $1 AND (c.body <> '' OR c.body_html <> '' OR c.deleted_at IS NULL)
+           AND (c.deleted_at IS NOT NULL OR EXISTS (
+                 SELECT 1 FROM posts p WHERE p.id = c.post_id AND p.deleted_at IS NOT NULL)))
+      SELECT 1""".formatted(ERASED_TITLE);
+
+  /** Their earlier versions: after {@link #ERASE_LEFT}, whose change of a post's words is kept as a version (V20). */
+  private static final String DROP_VERSIONS = """
+      WITH p AS (DELETE FROM post_revisions WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1))
+      DELETE FROM comment_revisions WHERE comment_id IN (SELECT id FROM comments WHERE author_id = $1)""";
+
+  /** Its inbox again: the notifier may have made one for it after the account went. */
+  private static final String DROP_INBOX = "DELETE FROM notifications WHERE user_id = $1";
+
+  /** Marks the account's content erased (the job looks at it again for an hour, for a late comment). */
+  private static final String ERASED = "UPDATE users SET content_erased_at = now() WHERE id = $1";
+
+  /**
+   * Accounts whose erasure is unfinished (cut off), or deleted within the hour (a comment sent before the deletion
+   * may have been written after it).
+   */
+  private static final String PENDING = "SELECT id FROM users WHERE deleted_at IS NOT NULL "
+      + "AND (content_erased_at IS NULL OR deleted_at > now() - interval '1 hour') ORDER BY id";
+
+  private final Pool pool;
+  private final EventLog events;
+  private final Posts posts;
+
+  /** @param events where the deletes are written and published from (with the node's commit listeners) */
+  public AccountDeletion(Pool pool, EventLog events, Posts posts) {
+    this.pool = pool;
+    this.events = events;
+    this.posts = posts;
+  }
+
+  /**
+   * Erases what an account deleted a moment ago wrote. Completes once done; should the erasing fail it still
+   * completes (the account is deleted, and its member's answer must say so): {@link #finishPending} finishes it.
+   */
+  public Future<Void> afterDeletion(long userId) {
+    return erase(userId).recover(e -> {
+      log.warn("Account {} deleted; erasing what it wrote failed and is left to the next minute's job: {}", userId,
+          e.toString());
+      return Future.succeededFuture();
+    });
+  }
+
+  /** The cluster's job: finishes every deletion cut off, and looks again at the last hour's. */
+  public Future<Integer> finishPending() {
+    return pool.preparedQuery(PENDING).execute(Tuple.tuple()).compose(rows -> {
+      List<Long> ids = ids(rows, "id");
+      return sequentially(ids, this::erase).map(ids.size());
+    });
+  }
+
+  /** Erases what the deleted account {@code userId} wrote; running it again changes nothing. */
+  Future<Void> erase(long userId) {
+    // Acting as the author: each delete is the one its author could make.
+    Principal author = new Principal(userId, null, "user", null, null, null, 0);
+    return pool.preparedQuery(LIVE_COMMENTS).execute(Tuple.of(userId))
+        .compose(rows -> sequentially(ids(rows, "id"), id -> gone(Comments.delete(events, id, author))))
+        .compose(v -> pool.preparedQuery(LIVE_POSTS).execute(Tuple.of(userId)))
+        .compose(rows -> sequentially(ids(rows, "id"), id -> gone(posts.delete(id, author))))
+        .compose(v -> events.transaction(box -> box.connection().preparedQuery(ERASE_LEFT).execute(Tuple.of(userId))
+            .compose(r -> box.connection().preparedQuery(DROP_VERSIONS).execute(Tuple.of(userId)))
+            .compose(r -> box.connection().preparedQuery(SCRUB_COMMENTS).execute(Tuple.of(userId)))
+            .compose(r -> box.connection().preparedQuery(SCRUB_POSTS).execute(Tuple.of(userId)))
+            .compose(r -> box.connection().preparedQuery(DROP_INBOX).execute(Tuple.of(userId)))
+            .compose(r -> box.connection().preparedQuery(ERASED).execute(Tuple.of(userId)))))
+        .mapEmpty();
+  }
+
+  /** A piece already gone (its thread deleted meanwhile: 404) is no failure here; the last step erases its words. */
+  private static Future<Void> gone(Future<Void> delete) {
+    return delete.recover(e -> e instanceof Problem p && p.status() == 404 ? Future.succeededFuture()
+        : Future.failedFuture(e));
+  }
+
+  /** One after another: all of a member's deletes at once would take the pool's connections from everyone else. */
+  private static Future<Void> sequentially(List<Long> ids, Function<Long, Future<Void>> each) {
+    Future<Void> chain = Future.succeededFuture();
+    for (Long id : ids) chain = chain.compose(v -> each.apply(id));
+    return chain;
+  }
+
+  private static List<Long> ids(Iterable<Row> rows, String column) {
+    List<Long> ids = new ArrayList<>();
+    rows.forEach(row -> ids.add(row.getLong(column)));
+    return ids;
+  }
+}

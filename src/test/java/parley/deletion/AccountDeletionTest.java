@@ -1,0 +1,238 @@
+package parley.deletion;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.Main;
+import parley.TestParley;
+import parley.events.EventLog;
+import parley.live.LiveClient;
+import parley.post.Posts;
+import parley.screening.Screening;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A member deletes their account: from then on it signs no one in and names no one, what it wrote is gone from every
+ * place it was kept (rows, earlier versions, the event log's copies, stored answers, search), readers see it go
+ * live, and what belongs to others (their threads, the votes counted, the reports filed) stays. Every refusal
+ * changes nothing.
+ */
+@ExtendWith(TestParley.class)
+class AccountDeletionTest {
+
+  private static final String PASSWORD = "correct horse";
+  /** A word only the deleted member wrote, to look for everywhere afterwards. */
+  private static final String MARK = "zanzibarish";
+
+  private final Api api = Api.local();
+
+  private Response deleteAccount(Session as, String password) {
+    return api.post("/api/me/delete", as, password == null ? new JsonObject()
+        : new JsonObject().put("currentPassword", password));
+  }
+
+  private static long count(String query) throws Exception {
+    return TestParley.count(query);
+  }
+
+  @Test
+  void aDeletedAccountNamesNoOneAndWhatItWroteIsErasedEverywhere() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    // Alice's own thread, with bob's reply in it; a post she had deleted before; bob's thread, where she comments,
+    // replies to bob and edits her reply (an earlier version kept); her follows, blocks, vote, report and a stored
+    // answer (an Idempotency-Key).
+    long hers = api.createPost(alice, "Alice on " + MARK);
+    long bobsReplyToHer = api.comment(bob, hers, "bob answers alice", null);
+    long deletedBefore = api.createPost(alice, "An old " + MARK + " post");
+    assertEquals(204, api.delete("/api/posts/" + deletedBefore, alice).status());
+    long bobs = api.createPost(bob, "Bob's thread");
+    long bobsComment = api.comment(bob, bobs, "bob opens", null);
+    long herComment = api.comment(alice, bobs, "alice says " + MARK, null);
+    long herReply = api.comment(alice, bobs, "first draft " + MARK, bobsComment);
+    assertEquals(200, api.patch("/api/comments/" + herReply, alice,
+        new JsonObject().put("body", "second draft " + MARK)).status());
+    Response keyed = api.rawWithKey("/api/posts/" + bobs + "/comments", alice,
+        new JsonObject().put("body", "keyed " + MARK).encode(), "key-1");
+    assertEquals(201, keyed.status(), keyed.toString());
+    long herKeyed = keyed.json().getLong("id");
+    assertEquals(200, api.put("/api/users/bob/follow", alice, null).status());
+    assertEquals(200, api.put("/api/users/alice/follow", bob, null).status());
+    assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
+    assertEquals(204, api.put("/api/me/blocks/alice", carol, null).status());
+    assertEquals(200, api.put("/api/posts/" + bobs + "/vote", alice, new JsonObject().put("value", 1)).status());
+    assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
+        .put("targetId", bobsComment).put("reason", "spam")).status());
+    TestParley.notificationsMade();
+
+    long seq = api.get("/api/posts/" + bobs).json().getLong("seq");
+    try (LiveClient thread = LiveClient.connect(); LiveClient moderators = LiveClient.connect()) {
+      thread.register("parley.post." + bobs, null, seq);
+      moderators.register("parley.mod", mod.token(), 0L);
+      assertEquals("resync", moderators.nextEvent("parley.mod").getString("type"), "the mod topic is live");
+
+      Response deleted = deleteAccount(alice, PASSWORD);
+      assertEquals(204, deleted.status(), deleted.toString());
+
+      // Her comments in bob's thread become tombstones before every reader's eyes.
+      List<Long> gone = new java.util.ArrayList<>();
+      while (gone.size() < 3) {
+        JsonObject event = thread.nextEvent("parley.post." + bobs);
+        if ("comment.deleted".equals(event.getString("type"))) gone.add(event.getJsonObject("data").getLong("id"));
+      }
+      assertEquals(List.of(herComment, herReply, herKeyed), gone);
+      // The moderators hear of it: the audit entry, with the name it had, as their log lists it.
+      JsonObject entry = null;
+      while (entry == null) {
+        JsonObject event = moderators.nextEvent("parley.mod");
+        if ("user.deleted".equals(event.getString("type"))) entry = event.getJsonObject("data");
+      }
+      assertEquals(new JsonObject().put("from", "alice"), entry.getJsonObject("details"));
+      assertEquals(alice.id(), entry.getLong("targetId"));
+      JsonObject logged = api.get("/api/mod/log?limit=1", mod).json().getJsonArray("items").getJsonObject(0);
+      assertEquals(logged, entry, "the same entry as the log lists");
+    }
+
+    // No one signs in as her, by any token, name or address; her profile and her thread are gone.
+    assertEquals(401, api.get("/api/me", alice).status());
+    for (String login : List.of("alice", "alice@example.org")) {
+      assertEquals(401, api.post("/api/auth/login", null, new JsonObject().put("login", login)
+          .put("password", PASSWORD)).status(), login);
+    }
+    assertEquals(404, api.get("/api/users/alice").status());
+    assertEquals(404, api.get("/api/posts/" + hers).status());
+    assertEquals(404, api.page("GET", "/u/alice").status());
+    for (long id : List.of(herComment, herReply, herKeyed)) {
+      JsonObject tombstone = api.get("/api/comments/" + id).json();
+      assertEquals(true, tombstone.getBoolean("deleted"), tombstone.encode());
+      assertNull(tombstone.getValue("author"));
+      assertNull(tombstone.getValue("body"));
+    }
+    // What is others' stays: bob's thread and comment, the vote she cast (counted, under no name), her report.
+    assertEquals(1, api.get("/api/posts/" + bobs).json().getInteger("upvotes"));
+    assertEquals(200, api.get("/api/comments/" + bobsComment).status());
+    assertEquals(1, count("SELECT count(*) FROM reports WHERE target_id = " + bobsComment));
+    // Her name is held for 30 days, as a renamed one is; her address is free again.
+    Response again = api.post("/api/auth/register", null, new JsonObject().put("username", "Alice")
+        .put("email", "new@example.org").put("password", PASSWORD));
+    assertEquals(409, again.status(), again.toString());
+    assertEquals(List.of("username"), again.errorFields());
+    assertEquals(201, api.post("/api/auth/register", null, new JsonObject().put("username", "alice_again")
+        .put("email", "alice@example.org").put("password", PASSWORD)).status());
+    // Nobody's lists name her: bob's followers, carol's blocks, the user search.
+    assertEquals(0, api.get("/api/me/blocks", carol).json().getJsonArray("items").size());
+    JsonArray users = api.get("/api/search?type=users&q=ali").json().getJsonArray("items");
+    assertEquals(1, users.size(), users.encode());
+    assertEquals("alice_again", users.getJsonObject(0).getString("username"));
+    assertEquals(0, api.get("/api/search?type=comments&q=" + MARK).json().getJsonArray("items").size());
+    assertEquals(0, api.get("/api/search?type=posts&q=" + MARK).json().getJsonArray("items").size());
+
+    // And nothing of hers is left anywhere in the database: not a row, a version, a copy in the log, an answer.
+    assertEquals(1, count("SELECT count(*) FROM users WHERE id = " + alice.id() + " AND username IS NULL "
+        + "AND email IS NULL AND email_key IS NULL AND password_hash = '' AND bio IS NULL AND image IS NULL "
+        + "AND deleted_at IS NOT NULL AND content_erased_at IS NOT NULL"));
+    for (String table : List.of("posts", "comments", "post_revisions", "comment_revisions", "events",
+        "idempotency_keys", "notifications")) {
+      assertEquals(0, count("SELECT count(*) FROM " + table + " t WHERE t::text ILIKE '%" + MARK + "%'"), table);
+    }
+    for (String owned : List.of("user_follows WHERE follower_id = %1$d OR followee_id = %1$d",
+        "blocks WHERE blocker_id = %1$d OR blocked_id = %1$d", "thread_follows WHERE user_id = %1$d",
+        "notifications WHERE user_id = %1$d", "idempotency_keys WHERE user_id = %1$d",
+        "thread_commenters WHERE user_id = %1$d")) {
+      assertEquals(0, count("SELECT count(*) FROM " + owned.formatted(alice.id())), owned);
+    }
+    assertEquals(1, count("SELECT count(*) FROM mod_log WHERE action = 'user.deleted' AND actor_id = " + alice.id()
+        + " AND details ->> 'from' = 'alice'"));
+    assertEquals(1, count("SELECT count(*) FROM comments WHERE id = " + bobsReplyToHer + " AND author_id = " + bob.id()
+        + " AND body = 'bob answers alice' AND deleted_at IS NULL"), "bob's reply in her deleted thread is bob's");
+  }
+
+  /**
+   * Every refusal leaves the account as it was: no password, a wrong one, a field too many, no token, a banned
+   * member, the community's only admin.
+   */
+  @Test
+  void everyRefusalChangesNothing() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Still here");
+    for (JsonObject bad : List.of(new JsonObject(), new JsonObject().put("currentPassword", "wrong password"),
+        new JsonObject().put("currentPassword", PASSWORD).put("also", 1),
+        new JsonObject().put("currentPassword", 7))) {
+      Response refused = api.post("/api/me/delete", alice, bad);
+      assertEquals(400, refused.status(), bad.encode() + " " + refused);
+      assertTrue(refused.contentType().startsWith("application/problem+json"), refused.toString());
+    }
+    assertEquals(List.of("currentPassword"), deleteAccount(alice, "wrong again").errorFields());
+    assertEquals(401, deleteAccount(null, PASSWORD).status());
+    assertEquals(401, api.raw("POST", "/api/me/delete", "Bearer not-a-token",
+        new JsonObject().put("currentPassword", PASSWORD).encode(), "application/json").status());
+
+    TestParley.sql("UPDATE users SET banned_until = now() + interval '1 day' WHERE id = " + alice.id());
+    assertEquals(403, deleteAccount(alice, PASSWORD).status(), "a ban does not go with the account");
+    TestParley.sql("UPDATE users SET banned_until = NULL WHERE id = " + alice.id());
+
+    Session boss = api.registerWithRole("boss", "admin");
+    Response last = deleteAccount(boss, PASSWORD);
+    assertEquals(409, last.status(), last.toString());
+    assertTrue(last.json().getString("detail").contains("only admin"), last.toString());
+    assertEquals(200, api.get("/api/me", boss).status());
+
+    assertEquals(200, api.get("/api/me", alice).status(), "alice is still signed in");
+    assertEquals(200, api.get("/api/posts/" + post).status());
+    assertEquals(0, count("SELECT count(*) FROM users WHERE deleted_at IS NOT NULL"));
+    assertEquals(0, count("SELECT count(*) FROM mod_log WHERE action = 'user.deleted'"));
+
+    // With a second admin, the first may go; the second is then the last.
+    Session deputy = api.registerWithRole("deputy", "admin");
+    assertEquals(204, deleteAccount(boss, PASSWORD).status());
+    assertEquals(409, deleteAccount(deputy, PASSWORD).status());
+    // A deleted account's token deletes nothing again.
+    assertEquals(401, deleteAccount(boss, PASSWORD).status());
+  }
+
+  /**
+   * A deletion cut off after the account went (the node stopped before erasing what it wrote), or a comment the
+   * member sent just before it that was written just after: the cluster's job erases it, as the request would have.
+   */
+  @Test
+  void theJobFinishesAnErasureTheRequestDidNotReach() throws Exception {
+    Session dave = api.register("dave");
+    Session erin = api.register("erin");
+    long his = api.createPost(dave, "Dave's " + MARK);
+    long erins = api.createPost(erin, "Erin's thread");
+    long daves = api.comment(dave, erins, "dave on " + MARK, null);
+    // The account's own transaction only, as if the node had stopped right after it.
+    TestParley.sql("UPDATE users SET deleted_at = now(), username = NULL, email = NULL, email_key = NULL, "
+        + "password_hash = '', token_version = token_version + 1 WHERE id = " + dave.id());
+
+    Main.Running server = TestParley.server().running();
+    EventLog events = new EventLog(server.vertx(), server.database().background());
+    AccountDeletion job = new AccountDeletion(server.database().background(), events,
+        new Posts(server.database().background(), events, new Screening(server.config().holds())));
+    int looked = job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertEquals(1, looked);
+
+    assertEquals(404, api.get("/api/posts/" + his).status());
+    assertEquals(true, api.get("/api/comments/" + daves).json().getBoolean("deleted"));
+    assertEquals(0, api.get("/api/posts/" + erins).json().getInteger("commentCount"), "the count is kept exact");
+    for (String table : List.of("posts", "comments", "events")) {
+      assertEquals(0, count("SELECT count(*) FROM " + table + " t WHERE t::text ILIKE '%" + MARK + "%'"), table);
+    }
+    // Looked at again within the hour, an account with nothing left costs nothing and changes nothing.
+    assertEquals(1, job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+    TestParley.sql("UPDATE users SET deleted_at = now() - interval '2 hours' WHERE id = " + dave.id());
+    assertEquals(0, job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+  }
+}
