@@ -207,6 +207,7 @@ public final class HttpVerticle extends VerticleBase {
     admin.mountModerator(mod);
     Router admins = guarded(Principal::admin);
     admin.mountAdmin(admins);
+    deletion.mountAdmin(admins);
     new parley.webhook.WebhookRoutes(vertx, database.pool(), config.webhooks()).mountAdmin(admins);
     mountGuarded(router, "/api/mod", mod);
     mountGuarded(router, "/api/admin", admins);

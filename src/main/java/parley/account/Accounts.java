@@ -133,15 +133,16 @@ public final class Accounts {
       + "AND " + NO_ADMIN + " RETURNING id";
 
   /**
-   * The account ($1) and every admin, locked in id order: of two admins deleting their accounts at once, the second
-   * finds the first gone and is the last admin.
+   * The account (by id, $1, or by name, $2) and every admin, locked in id order: of two admins deleting their
+   * accounts at once, the second finds the first gone and is the last admin.
    */
   private static final String LOCK_FOR_DELETION = "SELECT id, username, role FROM users "
-      + "WHERE (id = $1 OR role = 'admin') AND deleted_at IS NULL ORDER BY id FOR UPDATE";
+      + "WHERE (id = $1 OR lower(username) = lower($2) OR role = 'admin') AND deleted_at IS NULL ORDER BY id FOR UPDATE";
 
   /**
-   * The account deleted ($2 its name): the row stays, naming no one (V30); every token ends; the deletion goes into
-   * the moderators' audit log, which holds the name for 30 days ({@link #RESERVED}).
+   * The account ($1) deleted by $3 (itself, or an admin, with a reason, $4): the row stays, naming no one (V30); every
+   * token ends; the deletion goes into the moderators' audit log with the name it had ($2), which it holds for 30
+   * days ({@link #RESERVED}).
    */
   private static final String DELETE_ACCOUNT = """
       WITH u AS (
@@ -149,8 +150,8 @@ public final class Accounts {
                          bio = NULL, image = NULL, role = 'user', token_version = token_version + 1
          WHERE id = $1 RETURNING id),
       l AS (
-        INSERT INTO mod_log (actor_id, action, target_type, target_id, details)
-        SELECT id, 'user.deleted', 'user', id, jsonb_build_object('from', $2::text) FROM u
+        INSERT INTO mod_log (actor_id, action, target_type, target_id, reason, details)
+        SELECT $3, 'user.deleted', 'user', id, $4, jsonb_build_object('from', $2::text, 'self', id = $3) FROM u
         RETURNING id, created_at)
       SELECT id AS log_id, created_at AS log_at FROM l""";
 
@@ -584,28 +585,48 @@ public final class Accounts {
    * accounts that had blocked it, is retired before this completes.
    */
   public Future<Void> delete(Principal me) {
+    return delete(me.id(), null, null, null).mapEmpty();
+  }
+
+  /**
+   * An admin deletes someone's account ({@code username}; 404 if there is none), as {@link #delete(Principal)}
+   * does, with a reason for the audit log (an erasure asked for by mail, a banned member's). Its id, for the erasure.
+   */
+  public Future<Long> deleteFor(String username, Principal admin, String reason) {
+    return delete(0, username, admin, reason);
+  }
+
+  /** The account with id {@code userId} or name {@code username}, by itself ({@code admin} null) or by an admin. */
+  private Future<Long> delete(long userId, String username, Principal admin, String reason) {
     Future<List<Long>> done = events.transaction(box -> box.connection().preparedQuery(LOCK_FOR_DELETION)
-        .execute(Tuple.of(me.id()))
+        .execute(Tuple.of(userId, username))
         .compose(locked -> {
-          Row own = null;
+          Row target = null;
           int admins = 0;
           for (Row row : locked) {
-            if (row.getLong("id") == me.id()) own = row;
+            if (row.getLong("id") == userId || username != null && sameButAsciiCase(username, row.getString("username"))) {
+              target = row;
+            }
             if ("admin".equals(row.getString("role"))) admins++;
           }
-          if (own == null) throw Problem.unauthorized("The token's account no longer exists.");
-          if ("admin".equals(own.getString("role")) && admins == 1) {
+          if (target == null) {
+            throw admin == null ? Problem.unauthorized("The token's account no longer exists.")
+                : Problem.notFound("No such user.");
+          }
+          if ("admin".equals(target.getString("role")) && admins == 1) {
             throw Problem.conflict("You are the community's only admin: make someone else an admin first.");
           }
-          String name = own.getString("username");
-          return box.connection().preparedQuery(DELETE_ACCOUNT).execute(Tuple.of(me.id(), name))
-              .compose(rows -> box.publish(deleted(rows.iterator().next(), me.id(), name)))
-              .compose(v -> box.connection().preparedQuery(DROP_BLOCKS).execute(Tuple.of(me.id())))
-              .compose(blockers -> box.connection().preparedQuery(DROP_OWN).execute(Tuple.of(me.id()))
-                  .compose(v -> box.connection().preparedQuery(DROP_UNREAD).execute(Tuple.of(me.id())))
+          long id = target.getLong("id");
+          String name = target.getString("username");
+          long actor = admin == null ? id : admin.id();
+          return box.connection().preparedQuery(DELETE_ACCOUNT).execute(Tuple.of(id, name, actor, reason))
+              .compose(rows -> box.publish(deleted(rows.iterator().next(), id, name, admin, reason)))
+              .compose(v -> box.connection().preparedQuery(DROP_BLOCKS).execute(Tuple.of(id)))
+              .compose(blockers -> box.connection().preparedQuery(DROP_OWN).execute(Tuple.of(id))
+                  .compose(v -> box.connection().preparedQuery(DROP_UNREAD).execute(Tuple.of(id)))
                   .map(v -> {
                     List<Long> changed = new ArrayList<>();
-                    changed.add(me.id());
+                    changed.add(id);
                     blockers.forEach(row -> changed.add(row.getLong("blocker_id")));
                     return changed;
                   }));
@@ -614,14 +635,18 @@ public final class Accounts {
       changed.forEach(id -> cache.changed(AccountChanged.of(id)));
       // Its name showed on everything it wrote, in every thread and list, as after a rename.
       readCache.invalidate(Invalidation.everythingChanged());
-      return null;
+      return changed.get(0);
     });
   }
 
-  /** A deletion's announcement to the moderators: its audit entry, as the log lists it (its actor has no name now). */
-  private static Publication deleted(Row row, long userId, String from) {
-    AuditLog.Entry entry = new AuditLog.Entry(row.getLong("log_id"), null, EventType.USER_DELETED.wireName(), "user",
-        userId, null, new JsonObject().put("from", from), Iso.format(row.getOffsetDateTime("log_at")),
+  /**
+   * A deletion's announcement to the moderators: its audit entry, as the log lists it (a member's own has no actor:
+   * the account names no one now).
+   */
+  private static Publication deleted(Row row, long userId, String from, Principal admin, String reason) {
+    AuditLog.Entry entry = new AuditLog.Entry(row.getLong("log_id"), admin == null ? null : admin.username(),
+        EventType.USER_DELETED.wireName(), "user", userId, reason,
+        new JsonObject().put("from", from).put("self", admin == null), Iso.format(row.getOffsetDateTime("log_at")),
         new JsonObject().putNull("username").putNull("postId").putNull("postTitle"));
     return Publication.of(EventType.USER_DELETED, null, entry.toJson());
   }

@@ -99,7 +99,8 @@ class AccountDeletionTest {
         JsonObject event = moderators.nextEvent("parley.mod");
         if ("user.deleted".equals(event.getString("type"))) entry = event.getJsonObject("data");
       }
-      assertEquals(new JsonObject().put("from", "alice"), entry.getJsonObject("details"));
+      assertEquals(new JsonObject().put("from", "alice").put("self", true), entry.getJsonObject("details"));
+      assertNull(entry.getValue("actor"), "her own: the account names no one now");
       assertEquals(alice.id(), entry.getLong("targetId"));
       JsonObject logged = api.get("/api/mod/log?limit=1", mod).json().getJsonArray("items").getJsonObject(0);
       assertEquals(logged, entry, "the same entry as the log lists");
@@ -200,6 +201,43 @@ class AccountDeletionTest {
     assertEquals(409, deleteAccount(deputy, PASSWORD).status());
     // A deleted account's token deletes nothing again.
     assertEquals(401, deleteAccount(boss, PASSWORD).status());
+  }
+
+  /**
+   * An admin deletes the account of a member who cannot (a banned one, here), with a reason the audit log keeps;
+   * everything else as the member's own deletion. Only admins, never their own account, never a name that is no one.
+   */
+  @Test
+  void anAdminDeletesAMembersAccountWithAReason() throws Exception {
+    Session boss = api.registerWithRole("boss", "admin");
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session troll = api.register("troll");
+    long post = api.createPost(troll, "Troll's " + MARK);
+    TestParley.sql("UPDATE users SET banned_until = now() + interval '1 day' WHERE id = " + troll.id());
+    JsonObject why = new JsonObject().put("reason", "asked by mail to be forgotten");
+
+    assertEquals(403, api.post("/api/admin/users/troll/delete", mod, why).status(), "moderators may not");
+    assertEquals(403, api.post("/api/admin/users/troll/delete", troll, why).status());
+    assertEquals(401, api.post("/api/admin/users/troll/delete", null, why).status());
+    for (JsonObject bad : List.of(new JsonObject(), new JsonObject().put("reason", ""),
+        new JsonObject().put("reason", "x".repeat(1001)), why.copy().put("also", 1))) {
+      assertEquals(400, api.post("/api/admin/users/troll/delete", boss, bad).status(), bad.encode());
+    }
+    assertEquals(400, api.post("/api/admin/users/BOSS/delete", boss, why).status(), "one's own takes a password");
+    assertEquals(404, api.post("/api/admin/users/nobody/delete", boss, why).status());
+    assertEquals(200, api.get("/api/posts/" + post).status(), "every refusal changed nothing");
+
+    assertEquals(204, api.post("/api/admin/users/TROLL/delete", boss, why).status());
+    assertEquals(401, api.get("/api/me", troll).status());
+    assertEquals(404, api.get("/api/users/troll").status());
+    assertEquals(404, api.get("/api/posts/" + post).status());
+    assertEquals(0, count("SELECT count(*) FROM posts t WHERE t::text ILIKE '%" + MARK + "%'"));
+    JsonObject entry = api.get("/api/mod/log?limit=1", mod).json().getJsonArray("items").getJsonObject(0);
+    assertEquals("user.deleted", entry.getString("action"));
+    assertEquals("boss", entry.getJsonObject("actor").getString("username"));
+    assertEquals("asked by mail to be forgotten", entry.getString("reason"));
+    assertEquals(new JsonObject().put("from", "troll").put("self", false), entry.getJsonObject("details"));
+    assertEquals(404, api.post("/api/admin/users/troll/delete", boss, why).status(), "the name is no one's now");
   }
 
   /**

@@ -149,6 +149,12 @@ class ContractTest {
     api.post("/api/me/delete", mia, new JsonObject().put("currentPassword", "correct horse"));
     api.post("/api/me/delete", deleting, new JsonObject().put("currentPassword", "correct horse"));
     api.post("/api/me/delete", deleting, new JsonObject().put("currentPassword", "correct horse"));
+    Session erased = api.register("erased");
+    api.post("/api/admin/users/erased/delete", mia, new JsonObject());
+    api.post("/api/admin/users/erased/delete", sam, new JsonObject().put("reason", "asked by mail"));
+    api.post("/api/admin/users/mia/delete", mia, new JsonObject().put("reason", "asked by mail"));
+    api.post("/api/admin/users/erased/delete", mia, new JsonObject().put("reason", "asked by mail"));
+    api.post("/api/admin/users/erased/delete", mia, new JsonObject().put("reason", "asked by mail"));
     api.get("/api/me", alice);
     api.get("/api/me");
     api.raw("GET", "/api/me", "Basic abc", null, null);
