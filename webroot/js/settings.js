@@ -1,7 +1,11 @@
-/** The account page: profile, password, sessions, notification preferences, the people you blocked, your reports. */
-import { get, post, put, patch, del } from './api.js';
+/**
+ * The account page: profile, password, sessions, notification preferences, the people you blocked, your reports, and
+ * deleting the account.
+ */
+import { get, post, put, patch, del, SESSION_ENDED_ACTION } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me } from './ui.js';
+import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me, noticeOnNextPage }
+  from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const REASONS = { spam: 'as spam', harassment: 'as harassment', hate: 'as hate', misinformation: 'as misinformation',
@@ -127,6 +131,80 @@ async function reports() {
     ...(r.details ? [' · you wrote: ', h('q', { class: 'report-words' }, r.details)] : []))));
 }
 
+/**
+ * Deleting the account (POST /api/me/delete with the password), asked twice on the page: "Delete my account", then
+ * "Yes, delete my account for good" or Cancel. The second step takes the focus on Cancel, not on Yes: an Enter pressed
+ * twice in the password field must not delete an account. Deleted, the page signs out as the header's "Sign out"
+ * does and goes to the front page, which says so once.
+ */
+function deleteForm() {
+  const form = $('delete-form');
+  const password = form.elements.currentPassword;
+  const ask = $('delete-ask');
+  const step = $('delete-confirm');
+  const yes = $('delete-yes');
+  const cancel = $('delete-cancel');
+  // Back to the first step; the password typed for the deletion is not kept.
+  const back = () => {
+    step.hidden = true;
+    ask.hidden = false;
+    password.disabled = false;
+    password.value = '';
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    if (!password.value) {
+      showProblem(form, { fieldErrors: () => ({ currentPassword: 'is required to delete your account' }) });
+      password.focus();
+      return;
+    }
+    form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+    password.setAttribute('aria-describedby', 'delete-password-hint');
+    const name = session.current()?.user?.username;
+    $('delete-question').textContent = `Delete ${name ? `the account ${name}` : 'your account'}, its posts and its `
+      + 'profile, for good? This cannot be undone.';
+    password.disabled = true;
+    ask.hidden = true;
+    step.hidden = false;
+    cancel.focus();
+  });
+  cancel.addEventListener('click', () => {
+    back();
+    $('delete-start').focus();
+  });
+  step.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || yes.disabled) return;
+    event.preventDefault();
+    cancel.click();
+  });
+  yes.addEventListener('click', async () => {
+    yes.disabled = true;
+    cancel.disabled = true;
+    try {
+      await post('/api/me/delete', { currentPassword: password.value });
+      session.clear();
+      noticeOnNextPage('Your account was deleted.');
+      // Not back to a page of an account that is gone.
+      location.replace('/');
+    } catch (error) {
+      back();
+      // A refusal of the token (signed out elsewhere, meanwhile) sent no text to keep.
+      if (error.status === 401) error.message = SESSION_ENDED_ACTION;
+      // The ban's own words say how long, not what it refuses here.
+      if (error.problem.type?.endsWith('/banned')) {
+        error.message += `${/[.!?]$/.test(error.message) ? ' ' : '. '}While you are banned you cannot delete your `
+          + 'account.';
+      }
+      showProblem(form, error);
+      password.focus();
+    } finally {
+      yes.disabled = false;
+      cancel.disabled = false;
+    }
+  });
+}
+
 async function start() {
   renderHeader();
   refreshTimes();
@@ -141,6 +219,7 @@ async function start() {
   $('settings').hidden = false;
   if (user) profileForm(user);
   passwordForm();
+  deleteForm();
   // An address naming a part of the page (/settings#password-title, from the reset page) lands on it: the browser
   // looked for it while the page was still hidden, and found nothing to scroll to.
   if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();

@@ -277,10 +277,39 @@ document.addEventListener('toggle', (event) => {
   }
 }, true);
 
+/** Where a line for the next page waits (see noticeOnNextPage). */
+const CARRIED = 'parley.notice';
+let carriedTaken = false;
+
+/**
+ * Says {@code text} at the top of the next page this tab loads, once: what happened on a page the reader is sent away
+ * from (their account deleted). Kept in this tab's sessionStorage, as the reset page keeps its news across its reload.
+ */
+export function noticeOnNextPage(text) {
+  try { sessionStorage.setItem(CARRIED, text); } catch { /* storage refused: the next page says nothing */ }
+}
+
+/** The line a page before left for this one (noticeOnNextPage), at the top, focused so that it is read out. */
+function showCarried() {
+  if (carriedTaken) return;
+  carriedTaken = true;
+  let text = null;
+  try {
+    text = sessionStorage.getItem(CARRIED);
+    sessionStorage.removeItem(CARRIED);
+  } catch { return; }
+  const main = document.querySelector('main');
+  if (!text || !main) return;
+  const line = h('p', { class: 'carried-notice', id: 'carried-notice', tabindex: '-1' }, text);
+  main.prepend(line);
+  line.focus();
+}
+
 /** The header every page shares: brand, the search box, the notifications badge, who is signed in, links. */
 export function renderHeader() {
   const nav = document.getElementById('nav');
   if (!nav) return;
+  showCarried();
   searchBox(nav);
   nav.replaceChildren();
   watchSession();

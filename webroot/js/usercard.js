@@ -133,8 +133,10 @@ export function sentence(entry) {
     // The member's own doing, kept so a rename does not hide who someone was.
     said = [actor, ` changed their username from ${d.from} to ${d.to}`];
   } else if (entry.action === 'user.deleted') {
-    // The member's own doing, under the name the account had: it names no one now, so no card to open.
-    said = [d.from ?? 'Someone', ' deleted their account'];
+    // Under the name the account had, as text: it names no one now, so there is no card to open. By the member
+    // themselves, or (details.self false) by an admin.
+    said = d.self === false ? [actor, ` deleted ${d.from ?? 'an account'}'s account`]
+      : [d.from ?? 'Someone', ' deleted their account'];
   } else if (entry.action === 'user.noted') {
     said = [actor, ' added a note about ', user()];
   } else if (kind === 'filter') {
