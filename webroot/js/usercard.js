@@ -244,6 +244,74 @@ export function banControls(name, onBanned) {
   return { toggle, form, rename };
 }
 
+// ---------- an admin deletes an account: a reason, then asked again ----------
+
+/**
+ * For admins: deletes the member's account and erases what they wrote (POST /api/admin/users/{name}/delete), for a
+ * member who asked to be forgotten and cannot do it themselves. A reason for the audit log, then a second step on
+ * the card whose focus is on Cancel, as the member's own deletion on the settings page is: nothing undoes it.
+ */
+export function deleteAccountTools(username, onDeleted) {
+  const reasonId = uniqueId('delete-reason');
+  const questionId = uniqueId('delete-question');
+  const reason = h('textarea', { id: reasonId, name: 'reason', maxlength: 1000, rows: 2, autocomplete: 'off' });
+  const question = h('p', { id: questionId, class: 'ban-question' },
+    `Delete ${username}'s account and erase everything they wrote, for good?`);
+  const confirm = h('button', { type: 'button', class: 'danger confirm-delete', 'aria-describedby': questionId },
+    `Yes, delete ${username}'s account`);
+  const cancel = h('button', { type: 'button' }, 'Cancel');
+  const firstStep = h('div', { class: 'row' }, h('button', { type: 'submit', class: 'danger' }, 'Delete the account…'));
+  const secondStep = h('div', { class: 'ban-confirm', hidden: true }, question, h('div', { class: 'row' }, confirm, cancel));
+  const form = h('form', { class: 'delete-account-form', novalidate: true, 'aria-labelledby': `${reasonId}-title` },
+    h('label', { for: reasonId }, 'Why (kept in the audit log)'), reason,
+    h('p', { class: 'form-error', role: 'alert' }), firstStep, secondStep);
+  const back = () => {
+    secondStep.hidden = true;
+    firstStep.hidden = false;
+    reason.disabled = false;
+    reason.focus();
+  };
+  cancel.addEventListener('click', back);
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !secondStep.hidden) {
+      event.preventDefault();
+      event.stopPropagation();
+      back();
+    }
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    if (!reason.value.trim()) {
+      showProblem(form, { fieldErrors: () => ({ reason: 'is required: the audit log keeps why.' }) });
+      reason.focus();
+      return;
+    }
+    reason.disabled = true;
+    firstStep.hidden = true;
+    secondStep.hidden = false;
+    cancel.focus();
+  });
+  confirm.addEventListener('click', async () => {
+    confirm.disabled = true;
+    try {
+      await post(`/api/admin/users/${encodeURIComponent(username)}/delete`, { reason: reason.value.trim() });
+      announce(`${username}'s account is deleted.`);
+      onDeleted?.();
+    } catch (error) {
+      back();
+      form.querySelector('.form-error').textContent = error.message;
+    } finally {
+      confirm.disabled = false;
+    }
+  });
+  return h('section', { 'aria-labelledby': `${reasonId}-title` },
+    h('h3', { id: `${reasonId}-title` }, 'Delete the account'),
+    h('p', { class: 'muted' }, `For a member who asked to be forgotten and cannot do it themselves: ${username}'s `
+      + 'posts go, their comments become tombstones, and the account names no one. It cannot be undone.'),
+    form);
+}
+
 export function resetForm(form) {
   clearProblem(form);
   form.querySelectorAll('[aria-invalid]').forEach((el) => {
@@ -331,7 +399,11 @@ function renderUserCard(card) {
     history.length ? h('ol', { class: 'history plain' }, history.map((e) => h('li', {}, ...sentence(e), ' · ',
       time(e.createdAt)))) : h('p', { class: 'muted' }, 'Nothing yet.'),
     mayReset ? resetLink(card.username) : null,
-    h('h3', {}, 'Notes from moderators'), notes, noNotes, noteForm].filter(Boolean));
+    h('h3', {}, 'Notes from moderators'), notes, noNotes, noteForm,
+    mayReset ? deleteAccountTools(card.username, () => {
+      // The card is of no one now: it closes, and focus goes back to what opened it (the page says the rest live).
+      $('user-card').close();
+    }) : null].filter(Boolean));
 }
 
 export function setUpUserCard() {

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static parley.browser.BrowserSupport.js;
 import static parley.browser.BrowserSupport.signIn;
 import static parley.browser.BrowserSupport.waitFor;
+import static parley.browser.BrowserSupport.waitUntilLive;
 
 /**
  * Deleting one's account from the settings page, in a real browser: the password is asked for, and the deletion is
@@ -157,5 +158,57 @@ class AccountDeletionBrowserTest {
     assertEquals(password, page.switchTo().activeElement());
     assertFalse(page.findElement(By.id("delete-confirm")).isDisplayed(), "nothing to confirm yet");
     assertEquals(200, api.get("/api/me", alice).status());
+  }
+
+  /**
+   * An admin deletes a member's account from the member's card on the dashboard: a reason first (refused without),
+   * then asked again with focus on Cancel; Yes deletes it, the card closes, and the audit log says who did it and why.
+   */
+  @Test
+  void anAdminDeletesAMembersAccountFromTheirCard() throws Exception {
+    Session boss = api.registerWithRole("boss", "admin");
+    Session troll = api.register("troll");
+    Session reader = api.register("reader");
+    long post = api.createPost(reader, "A thread");
+    long comment = api.comment(troll, post, "Trolling", null);
+    assertEquals(201, api.post("/api/reports", reader, new JsonObject().put("targetType", "comment")
+        .put("targetId", comment).put("reason", "spam")).status());
+    WebDriver page = browsers.open("admin");
+    signIn(page, base, boss);
+    page.get(base + "/mod");
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-panels")));
+    waitUntilLive(page);
+    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.xpath(
+        "//li[@id='target-comment-" + comment + "']//button[contains(@class,'person') and normalize-space()='troll']")))
+        .click();
+    WebElement dialog = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
+    WebElement start = waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.xpath(
+        "//dialog[@id='user-card']//button[normalize-space()='Delete the account…']")));
+
+    // No reason: said by the field, nothing asked, nothing deleted.
+    start.click();
+    WebElement reason = dialog.findElement(By.cssSelector(".delete-account-form textarea"));
+    waitFor(page, 5).until(d -> "true".equals(reason.getDomAttribute("aria-invalid")));
+    assertEquals(reason, page.switchTo().activeElement());
+    assertEquals(200, api.get("/api/me", troll).status());
+
+    // A reason, then Cancel: back to the first step, nothing deleted.
+    reason.sendKeys("Asked by mail to be forgotten");
+    start.click();
+    WebElement cancel = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.xpath(
+        "//form[contains(@class,'delete-account-form')]//button[normalize-space()='Cancel']")));
+    assertEquals(cancel, page.switchTo().activeElement(), "the second step waits on Cancel");
+    cancel.click();
+    assertEquals(reason, page.switchTo().activeElement());
+    assertEquals(200, api.get("/api/me", troll).status());
+
+    start.click();
+    waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.xpath(
+        "//dialog[@id='user-card']//button[normalize-space()=\"Yes, delete troll's account\"]"))).click();
+    waitFor(page, 10).until(ExpectedConditions.invisibilityOf(dialog));
+    assertEquals(401, api.get("/api/me", troll).status());
+    assertEquals(true, api.get("/api/comments/" + comment).json().getBoolean("deleted"));
+    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"),
+        "boss deleted troll's account: Asked by mail to be forgotten"));
   }
 }
