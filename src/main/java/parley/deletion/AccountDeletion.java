@@ -77,8 +77,15 @@ public final class AccountDeletion {
       WITH p AS (DELETE FROM post_revisions WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1))
       DELETE FROM comment_revisions WHERE comment_id IN (SELECT id FROM comments WHERE author_id = $1)""";
 
-  /** Its inbox again: the notifier may have made one for it after the account went. */
-  private static final String DROP_INBOX = "DELETE FROM notifications WHERE user_id = $1";
+  /**
+   * What a late write makes again for its author (a request that passed the door before the account went and wrote
+   * after): the thread followed and joined, the stored answer; and the inbox, which the notifier may fill meanwhile.
+   */
+  private static final String DROP_LATE = """
+      WITH n AS (DELETE FROM notifications WHERE user_id = $1),
+           k AS (DELETE FROM idempotency_keys WHERE user_id = $1),
+           t AS (DELETE FROM thread_follows WHERE user_id = $1)
+      DELETE FROM thread_commenters WHERE user_id = $1""";
 
   /** Marks the account's content erased (the job looks at it again for an hour, for a late comment). */
   private static final String ERASED = "UPDATE users SET content_erased_at = now() WHERE id = $1";
@@ -133,7 +140,7 @@ public final class AccountDeletion {
             .compose(r -> box.connection().preparedQuery(DROP_VERSIONS).execute(Tuple.of(userId)))
             .compose(r -> box.connection().preparedQuery(SCRUB_COMMENTS).execute(Tuple.of(userId)))
             .compose(r -> box.connection().preparedQuery(SCRUB_POSTS).execute(Tuple.of(userId)))
-            .compose(r -> box.connection().preparedQuery(DROP_INBOX).execute(Tuple.of(userId)))
+            .compose(r -> box.connection().preparedQuery(DROP_LATE).execute(Tuple.of(userId)))
             .compose(r -> box.connection().preparedQuery(ERASED).execute(Tuple.of(userId)))))
         .mapEmpty();
   }

@@ -251,6 +251,10 @@ class AccountDeletionTest {
     long his = api.createPost(dave, "Dave's " + MARK);
     long erins = api.createPost(erin, "Erin's thread");
     long daves = api.comment(dave, erins, "dave on " + MARK, null);
+    // A keyed comment, as a request that passed the door just before the deletion would have written it.
+    Response late = api.rawWithKey("/api/posts/" + erins + "/comments", dave,
+        new JsonObject().put("body", "late " + MARK).encode(), "late-key");
+    assertEquals(201, late.status(), late.toString());
     // The account's own transaction only, as if the node had stopped right after it.
     TestParley.sql("UPDATE users SET deleted_at = now(), username = NULL, email = NULL, email_key = NULL, "
         + "password_hash = '', token_version = token_version + 1 WHERE id = " + dave.id());
@@ -265,9 +269,10 @@ class AccountDeletionTest {
     assertEquals(404, api.get("/api/posts/" + his).status());
     assertEquals(true, api.get("/api/comments/" + daves).json().getBoolean("deleted"));
     assertEquals(0, api.get("/api/posts/" + erins).json().getInteger("commentCount"), "the count is kept exact");
-    for (String table : List.of("posts", "comments", "events")) {
+    for (String table : List.of("posts", "comments", "events", "idempotency_keys")) {
       assertEquals(0, count("SELECT count(*) FROM " + table + " t WHERE t::text ILIKE '%" + MARK + "%'"), table);
     }
+    assertEquals(0, count("SELECT count(*) FROM thread_commenters WHERE user_id = " + dave.id()));
     // Looked at again within the hour, an account with nothing left costs nothing and changes nothing.
     assertEquals(1, job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
     TestParley.sql("UPDATE users SET deleted_at = now() - interval '2 hours' WHERE id = " + dave.id());
