@@ -27,11 +27,19 @@ final class Jobs {
   private static final Logger log = LoggerFactory.getLogger(Jobs.class);
   static final Duration OFFER_EVERY = Duration.ofMinutes(1);
 
+  /**
+   * Claims this turn of job $1, due $2 seconds after its last run, less {@link #GRACE}: the offers come every minute
+   * by a timer, and the last run is stamped a few milliseconds after its offer fired, so a job due every minute found
+   * itself 59.99 seconds old at the next offer and ran every other minute (a probe of account deletion's job saw it).
+   */
   private static final String CLAIM = """
       INSERT INTO jobs AS j (name, last_run) VALUES ($1, now())
       ON CONFLICT (name) DO UPDATE SET last_run = now()
-       WHERE j.last_run <= now() - make_interval(secs => $2)
+       WHERE j.last_run <= now() - make_interval(secs => $2) + make_interval(secs => $3)
       RETURNING name""";
+
+  /** How much earlier than due an offer may claim a job: far less than a minute, far more than a timer's jitter. */
+  static final Duration GRACE = Duration.ofSeconds(5);
 
   private final Vertx vertx;
   private final Pool pool;
@@ -64,7 +72,7 @@ final class Jobs {
       offered.complete(false);
       return offered.future();
     }
-    pool.preparedQuery(CLAIM).execute(Tuple.of(name, (double) every.toSeconds()))
+    pool.preparedQuery(CLAIM).execute(Tuple.of(name, (double) every.toSeconds(), (double) GRACE.toSeconds()))
         .compose(rows -> rows.size() == 0 ? Future.succeededFuture(false) : job.get().map(true))
         .onFailure(e -> {
           if (stopping.getAsBoolean()) {

@@ -51,6 +51,27 @@ class JobsTest {
     assertEquals(2, runs.get());
   }
 
+  /**
+   * A job due every minute, offered by the minute's timer, runs every minute: the offer finds its last run a few
+   * milliseconds short of a minute old (stamped just after the offer before fired), and claims it anyway; a few
+   * seconds short is still too early.
+   */
+  @Test
+  void aJobDueEveryMinuteRunsAtEachMinutesOffer() throws Exception {
+    Main.Running server = TestParley.server().running();
+    Jobs node = new Jobs(server.vertx(), server.database().pool(), () -> false);
+    String job = "test-" + UUID.randomUUID();
+    AtomicInteger runs = new AtomicInteger();
+    assertEquals(true, await(node.offer(job, Jobs.OFFER_EVERY, () -> Future.succeededFuture(runs.incrementAndGet()))));
+    TestParley.sql("UPDATE jobs SET last_run = now() - interval '59.99 seconds' WHERE name = '" + job + "'");
+    assertEquals(true, await(node.offer(job, Jobs.OFFER_EVERY, () -> Future.succeededFuture(runs.incrementAndGet()))),
+        "a timer's jitter does not skip a turn");
+    TestParley.sql("UPDATE jobs SET last_run = now() - interval '50 seconds' WHERE name = '" + job + "'");
+    assertEquals(false, await(node.offer(job, Jobs.OFFER_EVERY, () -> Future.succeededFuture(runs.incrementAndGet()))),
+        "ten seconds early is early");
+    assertEquals(2, runs.get());
+  }
+
   @Test
   void aPauseWaitsForTheJobUnderWayAndStopsOffersUntilItEnds() throws Exception {
     Main.Running server = TestParley.server().running();

@@ -8,6 +8,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.core.Vertx;
 import parley.access.Principal;
@@ -78,7 +79,7 @@ public final class Accounts {
       + "password_hash = COALESCE($4, password_hash), "
       + "token_version = token_version + CASE WHEN $4::text IS NULL THEN 0 ELSE 1 END, "
       + "bio = CASE WHEN $5 THEN $6 ELSE bio END, image = CASE WHEN $7 THEN $8 ELSE image END "
-      + "WHERE id = $1 RETURNING " + USER_COLUMNS;
+      + "WHERE id = $1 AND deleted_at IS NULL RETURNING " + USER_COLUMNS;
 
   /**
    * Whether $1 is a name someone other than $2 (0 for a new account) has, or renamed away from, or had on an account
@@ -134,10 +135,12 @@ public final class Accounts {
 
   /**
    * The account (by id, $1, or by name, $2) and every admin, locked in id order: of two admins deleting their
-   * accounts at once, the second finds the first gone and is the last admin.
+   * accounts at once, the second finds the first gone and is the last admin; an admin deleting someone's is among
+   * them, or is no admin any more (demoted, or deleted by another admin a moment before).
    */
-  private static final String LOCK_FOR_DELETION = "SELECT id, username, role FROM users "
-      + "WHERE (id = $1 OR lower(username) = lower($2) OR role = 'admin') AND deleted_at IS NULL ORDER BY id FOR UPDATE";
+  private static final String LOCK_FOR_DELETION = "SELECT id, username, role, banned_until > now() AS banned "
+      + "FROM users WHERE (id = $1 OR lower(username) = lower($2) OR role = 'admin') AND deleted_at IS NULL "
+      + "ORDER BY id FOR UPDATE";
 
   /**
    * The account ($1) deleted by $3 (itself, or an admin, with a reason, $4): the row stays, naming no one (V30); every
@@ -147,7 +150,8 @@ public final class Accounts {
   private static final String DELETE_ACCOUNT = """
       WITH u AS (
         UPDATE users SET deleted_at = now(), username = NULL, email = NULL, email_key = NULL, password_hash = '',
-                         bio = NULL, image = NULL, role = 'user', token_version = token_version + 1
+                         bio = NULL, image = NULL, role = 'user', banned_until = NULL, ban_reason = NULL,
+                         token_version = token_version + 1
          WHERE id = $1 RETURNING id),
       l AS (
         INSERT INTO mod_log (actor_id, action, target_type, target_id, reason, details)
@@ -589,6 +593,24 @@ public final class Accounts {
   }
 
   /**
+   * Deletes what was a deleted account's own ({@link #DROP_BLOCKS}, {@link #DROP_OWN}): in its deletion, and again by
+   * the job that finishes it, for what a request already past the door wrote after it. Who had blocked it comes back
+   * (their cached accounts hold the block).
+   */
+  public static Future<List<Long>> dropOwn(SqlConnection conn, long userId) {
+    return conn.preparedQuery(DROP_BLOCKS).execute(Tuple.of(userId))
+        .compose(blockers -> conn.preparedQuery(DROP_OWN).execute(Tuple.of(userId))
+            .compose(v -> conn.preparedQuery(DROP_UNREAD).execute(Tuple.of(userId)))
+            .map(v -> {
+              List<Long> ids = new ArrayList<>();
+              blockers.forEach(row -> {
+                if (row.getLong("blocker_id") != userId) ids.add(row.getLong("blocker_id"));
+              });
+              return ids;
+            }));
+  }
+
+  /**
    * An admin deletes someone's account ({@code username}; 404 if there is none), as {@link #delete(Principal)}
    * does, with a reason for the audit log (an erasure asked for by mail, a banned member's). Its id, for the erasure.
    */
@@ -602,34 +624,45 @@ public final class Accounts {
         .execute(Tuple.of(userId, username))
         .compose(locked -> {
           Row target = null;
+          boolean stillAdmin = false;
           int admins = 0;
           for (Row row : locked) {
             if (row.getLong("id") == userId || username != null && sameButAsciiCase(username, row.getString("username"))) {
               target = row;
             }
             if ("admin".equals(row.getString("role"))) admins++;
+            if (admin != null && row.getLong("id") == admin.id() && "admin".equals(row.getString("role"))) {
+              stillAdmin = true;
+            }
+          }
+          // As every admin action does (Admin.checkStill): the role as it is now, not as the request found it.
+          if (admin != null && !stillAdmin) {
+            throw Problem.forbidden("Your account may no longer do this: its role or standing changed.");
           }
           if (target == null) {
             throw admin == null ? Problem.unauthorized("The token's account no longer exists.")
                 : Problem.notFound("No such user.");
           }
+          if (admin == null && Boolean.TRUE.equals(target.getBoolean("banned"))) {
+            throw Problem.forbidden("A banned account cannot be deleted by its member while the ban lasts.");
+          }
           if ("admin".equals(target.getString("role")) && admins == 1) {
-            throw Problem.conflict("You are the community's only admin: make someone else an admin first.");
+            throw Problem.conflict(admin == null
+                ? "You are the community's only admin: make someone else an admin first."
+                : target.getString("username") + " is the community's only admin.");
           }
           long id = target.getLong("id");
           String name = target.getString("username");
           long actor = admin == null ? id : admin.id();
           return box.connection().preparedQuery(DELETE_ACCOUNT).execute(Tuple.of(id, name, actor, reason))
               .compose(rows -> box.publish(deleted(rows.iterator().next(), id, name, admin, reason)))
-              .compose(v -> box.connection().preparedQuery(DROP_BLOCKS).execute(Tuple.of(id)))
-              .compose(blockers -> box.connection().preparedQuery(DROP_OWN).execute(Tuple.of(id))
-                  .compose(v -> box.connection().preparedQuery(DROP_UNREAD).execute(Tuple.of(id)))
-                  .map(v -> {
-                    List<Long> changed = new ArrayList<>();
-                    changed.add(id);
-                    blockers.forEach(row -> changed.add(row.getLong("blocker_id")));
-                    return changed;
-                  }));
+              .compose(v -> dropOwn(box.connection(), id))
+              .map(blockers -> {
+                List<Long> changed = new ArrayList<>();
+                changed.add(id);
+                changed.addAll(blockers);
+                return changed;
+              });
         }));
     return done.map(changed -> {
       changed.forEach(id -> cache.changed(AccountChanged.of(id)));

@@ -7,8 +7,10 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.access.Principal;
+import parley.account.Accounts;
 import parley.comment.Comments;
 import parley.events.EventLog;
+import parley.events.Topics;
 import parley.http.Problem;
 import parley.post.Posts;
 
@@ -21,12 +23,14 @@ import java.util.function.Function;
  * no one and signs no one in from then on. Then what it wrote, each piece as its author's own delete would go (so
  * every reader of a thread sees the comment become a tombstone live, counts stay exact, and the log's copies are
  * erased): its comments, then its posts. Last, what no single delete reaches: the words kept in posts deleted
- * before, a comment in a thread already gone, the earlier versions, and every stored copy in the event log, the
- * moderators' included.
+ * before, a comment in a thread already gone, the earlier versions, every stored copy in the event log (the
+ * moderators' included, which name it or carry its words without saying whose they are), and the words of the
+ * reports it filed.
  *
  * <p>The account's {@code deleted_at} is written before any of it, so a request cut off midway (the node stopped,
  * the database gone) is finished by {@link #finishPending}, a job of the cluster's, within a minute. The same job
- * catches a comment the account sent just before it was deleted and that was written just after.
+ * catches a comment the account sent just before it was deleted and that was written just after, and what such a
+ * request leaves (a follow, a stored answer).
  */
 public final class AccountDeletion {
 
@@ -78,14 +82,25 @@ public final class AccountDeletion {
       DELETE FROM comment_revisions WHERE comment_id IN (SELECT id FROM comments WHERE author_id = $1)""";
 
   /**
-   * What a late write makes again for its author (a request that passed the door before the account went and wrote
-   * after): the thread followed and joined, the stored answer; and the inbox, which the notifier may fill meanwhile.
+   * The moderators' own copies that name the account or carry its words without saying whose content they are (no
+   * subject): held content as it arrived (its author's), its reports as filed (the reporter's name and words), audit
+   * entries about it or by it (a name, a post's title). The moderators' topic is never replayed; this is for the
+   * database itself. The deletion's own entry stays: it names no one's words, only the name held.
    */
-  private static final String DROP_LATE = """
-      WITH n AS (DELETE FROM notifications WHERE user_id = $1),
-           k AS (DELETE FROM idempotency_keys WHERE user_id = $1),
-           t AS (DELETE FROM thread_follows WHERE user_id = $1)
-      DELETE FROM thread_commenters WHERE user_id = $1""";
+  private static final String SCRUB_MODERATORS = """
+      WITH who AS (
+        SELECT details ->> 'from' AS name FROM mod_log
+         WHERE action = 'user.deleted' AND target_type = 'user' AND target_id = $1 ORDER BY id DESC LIMIT 1)
+      UPDATE events e SET data = json_build_object('id', e.data -> 'id', 'removed', true)
+        FROM who
+       WHERE e.topic = '%s' AND e.data ->> 'removed' IS NULL
+         AND (e.author_id = $1 OR e.data -> 'reporter' ->> 'username' = who.name
+              OR e.data -> 'target' ->> 'username' = who.name OR e.data -> 'actor' ->> 'username' = who.name)"""
+      .formatted(Topics.MOD);
+
+  /** The words of the reports it filed: the reports stay with the moderators (their reason, their target). */
+  private static final String ERASE_REPORT_WORDS =
+      "UPDATE reports SET details = NULL WHERE reporter_id = $1 AND details IS NOT NULL";
 
   /** Marks the account's content erased (the job looks at it again for an hour, for a late comment). */
   private static final String ERASED = "UPDATE users SET content_erased_at = now() WHERE id = $1";
@@ -140,7 +155,11 @@ public final class AccountDeletion {
             .compose(r -> box.connection().preparedQuery(DROP_VERSIONS).execute(Tuple.of(userId)))
             .compose(r -> box.connection().preparedQuery(SCRUB_COMMENTS).execute(Tuple.of(userId)))
             .compose(r -> box.connection().preparedQuery(SCRUB_POSTS).execute(Tuple.of(userId)))
-            .compose(r -> box.connection().preparedQuery(DROP_LATE).execute(Tuple.of(userId)))
+            .compose(r -> box.connection().preparedQuery(SCRUB_MODERATORS).execute(Tuple.of(userId)))
+            .compose(r -> box.connection().preparedQuery(ERASE_REPORT_WORDS).execute(Tuple.of(userId)))
+            // Again, for what a request already past the door wrote after the account went: a follow, a block, a
+            // stored answer, the thread it joined; and the inbox, which the notifier may fill meanwhile.
+            .compose(r -> Accounts.dropOwn(box.connection(), userId))
             .compose(r -> box.connection().preparedQuery(ERASED).execute(Tuple.of(userId)))))
         .mapEmpty();
   }

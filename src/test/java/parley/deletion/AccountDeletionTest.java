@@ -74,7 +74,17 @@ class AccountDeletionTest {
     assertEquals(204, api.put("/api/me/blocks/alice", carol, null).status());
     assertEquals(200, api.put("/api/posts/" + bobs + "/vote", alice, new JsonObject().put("value", 1)).status());
     assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
-        .put("targetId", bobsComment).put("reason", "spam")).status());
+        .put("targetId", bobsComment).put("reason", "other").put("details", "alice thinks " + MARK)).status());
+    // What only the moderators' topic keeps, without saying whose words: held content as it arrived, her report as
+    // filed, the audit entry of her post hidden (its title).
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + mod.id() + ")");
+    Response held = api.post("/api/posts/" + bobs + "/comments", alice,
+        new JsonObject().put("body", "heldword " + MARK));
+    assertEquals(true, held.json().getBoolean("pending"), held.toString());
+    long hidden = api.createPost(alice, "Hidden " + MARK);
+    assertEquals(204, api.post("/api/mod/posts/" + hidden + "/hide", mod, new JsonObject().put("reason", "spam"))
+        .status());
     TestParley.notificationsMade();
 
     long seq = api.get("/api/posts/" + bobs).json().getLong("seq");
@@ -124,7 +134,8 @@ class AccountDeletionTest {
     // What is others' stays: bob's thread and comment, the vote she cast (counted, under no name), her report.
     assertEquals(1, api.get("/api/posts/" + bobs).json().getInteger("upvotes"));
     assertEquals(200, api.get("/api/comments/" + bobsComment).status());
-    assertEquals(1, count("SELECT count(*) FROM reports WHERE target_id = " + bobsComment));
+    assertEquals(1, count("SELECT count(*) FROM reports WHERE target_id = " + bobsComment + " AND reason = 'other' "
+        + "AND details IS NULL"), "her report stays, without her words");
     // Her name is held for 30 days, as a renamed one is; her address is free again.
     Response again = api.post("/api/auth/register", null, new JsonObject().put("username", "Alice")
         .put("email", "new@example.org").put("password", PASSWORD));
@@ -154,6 +165,8 @@ class AccountDeletionTest {
         "thread_commenters WHERE user_id = %1$d")) {
       assertEquals(0, count("SELECT count(*) FROM " + owned.formatted(alice.id())), owned);
     }
+    // Her name is in no copy of the log but the deletion's own entry (which holds it for 30 days).
+    assertEquals(0, count("SELECT count(*) FROM events WHERE data::text LIKE '%\"alice\"%' AND type <> 'user.deleted'"));
     assertEquals(1, count("SELECT count(*) FROM mod_log WHERE action = 'user.deleted' AND actor_id = " + alice.id()
         + " AND details ->> 'from' = 'alice'"));
     assertEquals(1, count("SELECT count(*) FROM comments WHERE id = " + bobsReplyToHer + " AND author_id = " + bob.id()
@@ -238,6 +251,67 @@ class AccountDeletionTest {
     assertEquals("asked by mail to be forgotten", entry.getString("reason"));
     assertEquals(new JsonObject().put("from", "troll").put("self", false), entry.getJsonObject("details"));
     assertEquals(404, api.post("/api/admin/users/troll/delete", boss, why).status(), "the name is no one's now");
+  }
+
+  /**
+   * An admin's deletion reads the admin's role again under its lock, as every admin action does: one demoted (or
+   * deleted by another admin) after the request passed the door deletes no one.
+   */
+  @Test
+  void anAdminNoLongerAnAdminDeletesNoOne() throws Exception {
+    api.registerWithRole("root", "admin");
+    Session deputy = api.registerWithRole("deputy", "admin");
+    api.register("member");
+    java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try (java.sql.Connection c = TestParley.db().getConnection(); java.sql.Statement s = c.createStatement()) {
+      // The deputy's row held, as a demotion in its transaction holds it; the deletion passes the door meanwhile
+      // (the deputy is an admin there) and waits for the row under its lock.
+      c.setAutoCommit(false);
+      s.execute("SELECT id FROM users WHERE id = " + deputy.id() + " FOR UPDATE");
+      java.util.concurrent.Future<Response> sent = thread.submit(() -> api.post("/api/admin/users/member/delete",
+          deputy, new JsonObject().put("reason", "race")));
+      TestParley.awaitUntil(() -> count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+          + "AND query LIKE '%FOR UPDATE%' AND query LIKE '%users%'") == 1, "the deletion waits for the row");
+      s.execute("UPDATE users SET role = 'user' WHERE id = " + deputy.id());
+      c.commit();
+      Response refused = sent.get(30, TimeUnit.SECONDS);
+      assertEquals(403, refused.status(), refused.toString());
+    } finally {
+      thread.shutdownNow();
+    }
+    assertEquals(0, count("SELECT count(*) FROM users WHERE deleted_at IS NOT NULL"));
+    assertEquals(200, api.get("/api/users/member").status());
+  }
+
+  /**
+   * A change to the account sent just before it was deleted, and written just after, changes nothing: no bio on a
+   * row that names no one, no 500 from an address the row may no longer have (a probe: 15 of 20 such races).
+   */
+  @Test
+  void aChangeThatLandsAfterTheDeletionChangesNothing() throws Exception {
+    Session alice = api.register("alice");
+    java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try (java.sql.Connection c = TestParley.db().getConnection(); java.sql.Statement s = c.createStatement()) {
+      c.setAutoCommit(false);
+      s.execute("SELECT id FROM users WHERE id = " + alice.id() + " FOR UPDATE");
+      java.util.concurrent.Future<Response> bio = threads.submit(() -> api.patch("/api/me", alice,
+          new JsonObject().put("bio", "late " + MARK)));
+      java.util.concurrent.Future<Response> email = threads.submit(() -> api.patch("/api/me", alice,
+          new JsonObject().put("email", "late@example.org").put("currentPassword", PASSWORD)));
+      TestParley.awaitUntil(() -> count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+          + "AND query LIKE '%UPDATE users%'") == 2, "both changes wait for the row");
+      // The deletion's own statement, committed first.
+      s.execute("UPDATE users SET deleted_at = now(), username = NULL, email = NULL, email_key = NULL, "
+          + "password_hash = '', token_version = token_version + 1 WHERE id = " + alice.id());
+      c.commit();
+      for (java.util.concurrent.Future<Response> change : List.of(bio, email)) {
+        Response answer = change.get(30, TimeUnit.SECONDS);
+        assertEquals(401, answer.status(), answer.toString());
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+    assertEquals(1, count("SELECT count(*) FROM users WHERE id = " + alice.id() + " AND bio IS NULL AND email IS NULL"));
   }
 
   /**
