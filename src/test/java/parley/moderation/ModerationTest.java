@@ -163,7 +163,10 @@ class ModerationTest extends ModerationCast {
           return new Call("PUT", "/api/admin/users/alice/role", new JsonObject().put("role", "moderator"));
         }),
         new Endpoint("issue a password reset link", 201, "user.password_reset", true,
-            () -> new Call("POST", "/api/admin/users/alice/password-reset", null)));
+            () -> new Call("POST", "/api/admin/users/alice/password-reset", null)),
+        // Last: the account it deletes is alice's, whom every endpoint above acts on.
+        new Endpoint("delete an account", 204, "user.deleted", true,
+            () -> new Call("POST", "/api/admin/users/alice/delete", new JsonObject().put("reason", "asked by mail"))));
   }
 
   /**
