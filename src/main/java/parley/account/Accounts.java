@@ -48,7 +48,8 @@ public final class Accounts {
       + "WHERE lower(username) = lower($1) OR email_key = $2 LIMIT 1";
 
   /** A deleted account is no one's: its tokens, its profile and every lookup by id find nothing. */
-  private static final String FIND_BY_ID = "SELECT " + USER_COLUMNS + " FROM users WHERE id = $1 AND deleted_at IS NULL";
+  private static final String FIND_BY_ID =
+      "SELECT " + USER_COLUMNS + " FROM users WHERE id = $1 AND deleted_at IS NULL";
 
   private static final String PROFILE = """
       SELECT u.id, u.username, u.role, u.created_at, u.bio, u.image,
@@ -627,7 +628,8 @@ public final class Accounts {
           boolean stillAdmin = false;
           int admins = 0;
           for (Row row : locked) {
-            if (row.getLong("id") == userId || username != null && sameButAsciiCase(username, row.getString("username"))) {
+            boolean named = username != null && sameButAsciiCase(username, row.getString("username"));
+            if (row.getLong("id") == userId || named) {
               target = row;
             }
             if ("admin".equals(row.getString("role"))) admins++;

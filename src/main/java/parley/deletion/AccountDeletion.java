@@ -42,7 +42,8 @@ public final class AccountDeletion {
   private static final String LIVE_COMMENTS =
       "SELECT id FROM comments WHERE author_id = $1 AND deleted_at IS NULL ORDER BY id";
 
-  private static final String LIVE_POSTS = "SELECT id FROM posts WHERE author_id = $1 AND deleted_at IS NULL ORDER BY id";
+  private static final String LIVE_POSTS =
+      "SELECT id FROM posts WHERE author_id = $1 AND deleted_at IS NULL ORDER BY id";
 
   /**
    * Every stored copy of what the account wrote, on every topic (the moderators' too: there is no one left to
