@@ -137,8 +137,15 @@ async function reports() {
  * twice in the password field must not delete an account. Deleted, the page signs out as the header's "Sign out"
  * does and goes to the front page, which says so once.
  */
-function deleteForm() {
+function deleteForm(user) {
   const form = $('delete-form');
+  // A banned member may not delete the account while the ban lasts (the server refuses it, 403): said before the
+  // password is typed, not after (a page review), with whom to ask instead.
+  if (user?.ban) {
+    form.replaceChildren(h('p', { class: 'ban-state banned', id: 'delete-banned' },
+      'While you are banned you cannot delete your account. An admin can delete it for you.'));
+    return;
+  }
   const password = form.elements.currentPassword;
   const ask = $('delete-ask');
   const step = $('delete-confirm');
@@ -219,7 +226,7 @@ async function start() {
   $('settings').hidden = false;
   if (user) profileForm(user);
   passwordForm();
-  deleteForm();
+  deleteForm(user);
   // An address naming a part of the page (/settings#password-title, from the reset page) lands on it: the browser
   // looked for it while the page was still hidden, and found nothing to scroll to.
   if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();

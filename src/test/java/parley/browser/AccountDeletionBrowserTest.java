@@ -145,6 +145,20 @@ class AccountDeletionBrowserTest {
     assertEquals(200, api.get("/api/me", admin).status(), "the account still works");
   }
 
+  /** A banned member is told before typing anything that the ban keeps the account, and who can delete it. */
+  @Test
+  void aBannedMemberIsToldAtOnceThatTheBanKeepsTheAccount() throws Exception {
+    Session alice = api.register("alice");
+    TestParley.sql("UPDATE users SET banned_until = now() + interval '1 day' WHERE id = " + alice.id());
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    page.get(base + "/settings");
+    WebElement said = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("delete-banned")));
+    assertEquals("While you are banned you cannot delete your account. An admin can delete it for you.",
+        said.getText());
+    assertTrue(page.findElements(By.id("delete-password")).isEmpty(), "no password to type for nothing");
+  }
+
   @Test
   void anEmptyPasswordIsAskedForBeforeAnyConfirmation() {
     Session alice = api.register("alice");
