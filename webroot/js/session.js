@@ -5,6 +5,8 @@
  * only the server's sanitised bodyHtml as HTML, everything else as text.
  */
 const KEY = 'parley.session';
+/** Why the last session ended when another tab should say more than a sign-out: 'deleted' (its account). */
+const ENDED = 'parley.session.ended';
 
 /** @returns {{token: string, user: {id: number, username: string, role: string}}|null} */
 export function current() {
@@ -17,13 +19,20 @@ export function current() {
 }
 
 export function save(session) {
+  localStorage.removeItem(ENDED);
   localStorage.setItem(KEY, JSON.stringify(session));
   // This page's session from now on (a sign-in, a password change, which ends the token before it).
   held = session.token;
   watchExpiry();
 }
 
-export function clear() {
+/**
+ * Ends the session in every tab; {@code why} 'deleted' when its account was deleted, which the other tabs then say
+ * instead of "You signed out in another tab" (written before the session goes, so they find it when they hear).
+ */
+export function clear(why) {
+  if (why) localStorage.setItem(ENDED, why);
+  else localStorage.removeItem(ENDED);
   localStorage.removeItem(KEY);
 }
 
@@ -47,14 +56,15 @@ const endListeners = new Set();
 let expiryTimer;
 let endedWhy = null;
 
-/** Why the page's session ended ('expired', 'refused', 'signed-out', 'changed'), or null while it has not. */
+/** Why the page's session ended ('expired', 'refused', 'signed-out', 'deleted', 'changed'), or null while not. */
 export function endedBecause() {
   return held ? null : endedWhy;
 }
 
 /**
  * Calls listener(why) once the page's session ends: 'expired' (its token's time ran out), 'refused' (the server
- * refused the token: signed out everywhere, a password change, the account gone), 'signed-out' (in another tab), or
+ * refused the token: signed out everywhere, a password change, the account gone), 'signed-out' (in another tab),
+ * 'deleted' (another tab deleted the account), or
  * 'changed' (another tab signed in as someone else); and listener('started') when another tab signs in after that.
  */
 export function onEnded(listener) {
@@ -97,10 +107,17 @@ function watchExpiry() {
 
 // Another tab signing out, or in (the session is shared through localStorage).
 addEventListener('storage', (event) => {
-  if (event.key !== KEY && event.key !== null) return;
+  if (event.key !== KEY && event.key !== ENDED && event.key !== null) return;
   const now = current()?.token ?? null;
+  const deleted = !now && localStorage.getItem(ENDED) === 'deleted';
+  if (!held && !now && deleted && endedWhy !== 'deleted') {
+    // The end was heard first from the server (its token refused, as the deletion ends every token): now why.
+    endedWhy = 'deleted';
+    tell('deleted');
+    return;
+  }
   if (now === held) return;
-  if (held) endHere(now ? 'changed' : 'signed-out');
+  if (held) endHere(now ? 'changed' : deleted ? 'deleted' : 'signed-out');
   if (now && !held) {
     held = now;
     watchExpiry();

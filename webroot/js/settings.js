@@ -190,7 +190,7 @@ function deleteForm(user) {
     cancel.disabled = true;
     try {
       await post('/api/me/delete', { currentPassword: password.value });
-      session.clear();
+      session.clear('deleted');
       noticeOnNextPage('Your account was deleted.');
       // Not back to a page of an account that is gone.
       location.replace('/');

@@ -341,6 +341,7 @@ const SESSION_ENDED = {
   expired: 'Your session has expired.',
   refused: 'Your session has ended (signed out everywhere, or the password was changed).',
   'signed-out': 'You signed out in another tab.',
+  deleted: 'Your account was deleted in another tab.',
   changed: 'Another tab signed in as someone else.',
 };
 
@@ -365,9 +366,13 @@ function watchSession() {
       line = h('p', { class: 'session-notice again', id: 'session-notice', role: 'status' },
         name ? `You are signed in again as ${name}.` : 'You are signed in again.');
     } else {
-      line = h('p', { class: 'session-notice', id: 'session-notice', role: 'status' }, SESSION_ENDED[why] ?? SESSION_ENDED.refused,
-        ' ', h('a', { href: signInHref(), target: '_blank', id: 'sign-in-again' }, 'Sign in again'),
-        ' (in a new tab: this page, and anything you are writing on it, stays).');
+      // A deleted account has nothing to sign in again to.
+      line = why === 'deleted'
+        ? h('p', { class: 'session-notice', id: 'session-notice', role: 'status' }, SESSION_ENDED.deleted)
+        : h('p', { class: 'session-notice', id: 'session-notice', role: 'status' },
+          SESSION_ENDED[why] ?? SESSION_ENDED.refused, ' ',
+          h('a', { href: signInHref(), target: '_blank', id: 'sign-in-again' }, 'Sign in again'),
+          ' (in a new tab: this page, and anything you are writing on it, stays).');
     }
     if (shown) shown.replaceWith(line);
     else document.querySelector('main')?.prepend(line);

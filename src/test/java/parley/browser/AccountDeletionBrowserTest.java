@@ -145,6 +145,26 @@ class AccountDeletionBrowserTest {
     assertEquals(200, api.get("/api/me", admin).status(), "the account still works");
   }
 
+  /** Another tab of the member's says the account was deleted, not that they signed out, and offers no sign-in to it. */
+  @Test
+  void anotherTabIsToldTheAccountWasDeleted() {
+    Session alice = api.register("alice");
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    page.get(base + "/");
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.linkText("Settings")));
+    String front = page.getWindowHandle();
+    page.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
+    openDeletion(page, alice);
+    askToDelete(page, "correct horse").click();
+    waitFor(page, 10).until(ExpectedConditions.urlToBe(base + "/"));
+    page.close();
+    page.switchTo().window(front);
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("session-notice"),
+        "Your account was deleted in another tab."));
+    assertTrue(page.findElements(By.id("sign-in-again")).isEmpty(), "nothing to sign in again to");
+  }
+
   /** A banned member is told before typing anything that the ban keeps the account, and who can delete it. */
   @Test
   void aBannedMemberIsToldAtOnceThatTheBanKeepsTheAccount() throws Exception {
