@@ -45,8 +45,8 @@ final class FuzzRequests {
   }
 
   /** The shape of body a route reads. */
-  enum Body { NONE, REGISTER, LOGIN, PASSWORD, RESET, RESET_ACCOUNT, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
-    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY }
+  enum Body { NONE, REGISTER, LOGIN, PASSWORD, CONFIRM, RESET, RESET_ACCOUNT, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
+    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY, SETTINGS, READ }
 
   /** A route as mounted: the method, the path with {post}, {comment}, {report} or {user} parameters, its body. */
   record Route(String method, String template, Body body) {
@@ -66,6 +66,7 @@ final class FuzzRequests {
       new Route("POST", "/api/auth/logout-all", Body.NONE),
       new Route("GET", "/api/me", Body.NONE),
       new Route("PUT", "/api/me/password", Body.PASSWORD),
+      new Route("POST", "/api/me/delete", Body.CONFIRM),
       new Route("POST", "/api/auth/reset", Body.RESET),
       new Route("POST", "/api/auth/reset/account", Body.RESET_ACCOUNT),
       new Route("GET", "/api/users/{user}", Body.NONE),
@@ -103,6 +104,7 @@ final class FuzzRequests {
       new Route("DELETE", "/api/mod/users/{user}/ban", Body.NONE),
       new Route("PUT", "/api/admin/users/{user}/role", Body.ROLE),
       new Route("POST", "/api/admin/users/{user}/password-reset", Body.NONE),
+      new Route("POST", "/api/admin/users/{user}/delete", Body.REASON),
       new Route("GET", "/api/mod/log", Body.NONE),
       new Route("POST", "/api/mod/posts/{post}/approve", Body.NONE),
       new Route("POST", "/api/mod/posts/{post}/reject", Body.REASON),
@@ -118,6 +120,11 @@ final class FuzzRequests {
       new Route("GET", "/api/me/notifications", Body.NONE),
       new Route("GET", "/api/me/notifications/unread", Body.NONE),
       new Route("GET", "/api/posts/{post}/follow", Body.NONE),
+      new Route("PUT", "/api/posts/{post}/follow", Body.NONE),
+      new Route("DELETE", "/api/posts/{post}/follow", Body.NONE),
+      new Route("GET", "/api/me/notification-settings", Body.NONE),
+      new Route("PUT", "/api/me/notification-settings", Body.SETTINGS),
+      new Route("POST", "/api/me/notifications/read", Body.READ),
       new Route("PUT", "/api/posts/{post}/vote", Body.VOTE),
       new Route("DELETE", "/api/posts/{post}/vote", Body.NONE),
       new Route("PUT", "/api/comments/{comment}/vote", Body.VOTE),
@@ -443,6 +450,7 @@ final class FuzzRequests {
         f.put("currentPassword", str(pick(r, world.password(), "wrong password")));
         f.put("newPassword", str(pick(r, "battery staple 9", "short")));
       }
+      case CONFIRM -> f.put("currentPassword", str(pick(r, world.password(), "wrong password", "")));
       case RESET -> {
         f.put("token", str(pick(r, "x", "A".repeat(43), "", "t".repeat(201))));
         f.put("newPassword", str(pick(r, "battery staple 9", "short")));
@@ -497,6 +505,15 @@ final class FuzzRequests {
         f.put("action", str(pick(r, "hold", "refuse", "delete")));
       }
       case NOTE -> f.put("body", str(pick(r, "Warned by DM.", "", "n".repeat(2_001))));
+      case SETTINGS -> {
+        for (String kind : List.of("replies", "comments", "mentions", "followed", "moderation", "reports")) {
+          if (r.nextInt(3) > 0) f.put(kind, pick(r, "true", "false", "\"true\"", "1", "null"));
+        }
+      }
+      case READ -> {
+        if (r.nextBoolean()) f.put("upTo", pick(r, "1", "99999999999999999999", "0", "-1", "1.5", "\"1\""));
+        else f.put("ids", pick(r, "[1]", "[]", "[0]", "[\"1\"]", "1", "[" + "1,".repeat(200) + "1]"));
+      }
       case VOTE -> f.put("value", pick(r, "1", "-1", "0", "2", "1.0", "\"1\"", "true", "null"));
       case TAGS -> f.put("tags", pick(r, "[\"rust\"]", "[]", "[\"Bad Tag\"]", "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]",
           "\"rust\"", "[7]"));
