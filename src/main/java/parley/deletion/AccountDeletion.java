@@ -90,8 +90,9 @@ public final class AccountDeletion {
    */
   private static final String SCRUB_MODERATORS = """
       WITH who AS (
-        SELECT details ->> 'from' AS name FROM mod_log
-         WHERE action = 'user.deleted' AND target_type = 'user' AND target_id = $1 ORDER BY id DESC LIMIT 1)
+        SELECT (SELECT details ->> 'from' FROM mod_log
+                 WHERE action = 'user.deleted' AND target_type = 'user' AND target_id = $1
+                 ORDER BY id DESC LIMIT 1) AS name)
       UPDATE events e SET data = json_build_object('id', e.data -> 'id', 'removed', true)
         FROM who
        WHERE e.topic = '%s' AND e.data ->> 'removed' IS NULL
