@@ -17,6 +17,8 @@ import parley.http.MetricsAccess;
 import parley.account.AccountRoutes;
 import parley.deletion.AccountDeletion;
 import parley.deletion.DeletionRoutes;
+import parley.export.AccountExport;
+import parley.export.ExportRoutes;
 import parley.account.Accounts;
 import parley.account.Tokens;
 import parley.comment.CommentRoutes;
@@ -123,7 +125,10 @@ public final class HttpVerticle extends VerticleBase {
     ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi),
         new Review(database.pool(), events, screening));
     AdminRoutes admin = new AdminRoutes(new Admin(database.pool(), events, node.accounts()));
-    NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
+    Notifications notifications = new Notifications(database.pool(), events);
+    NotificationRoutes inbox = new NotificationRoutes(notifications);
+    ExportRoutes export = new ExportRoutes(accountsApi, notifications, new AccountExport(vertx, database.pool()),
+        node.exports(), limits);
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed. A reader
     // who blocked nobody (every anonymous one) is answered without looking the event's type up: on a big thread
     // that lookup was a twentieth of each delivery.
@@ -196,6 +201,7 @@ public final class HttpVerticle extends VerticleBase {
     reports.mount(router);
     blocks.mount(router);
     inbox.mount(router);
+    export.mount(router);
     new RevisionRoutes(new Revisions(database.pool()), postsApi, commentsApi).mount(router);
     Follows follows = new Follows(database.pool());
     new FollowRoutes(follows, votes).mount(router);

@@ -26,7 +26,6 @@ import parley.live.LiveMeters;
 import parley.web.Pages;
 import parley.notification.Notifications;
 import parley.notification.Notifier;
-import parley.search.SearchSlots;
 import parley.vote.ScoreBoard;
 import parley.readcache.ReadCache;
 import parley.live.Relay;
@@ -336,9 +335,9 @@ public final class Main {
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         draining, new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
         new ScoreBoard(vertx, database.background(), new EventLog(vertx, database.background(), commits), readCache),
-        new SearchSlots(config.searchConcurrency()), readCache, accounts,
+        parley.search.Search.slots(config.searchConcurrency()), parley.export.AccountExport.slots(), readCache, accounts,
         new PasswordHashing(vertx, config.passwordHashing()), new parley.comment.CommentWriter.Writers());
-    Gauge.builder("parley_search_in_flight", node.searches(), SearchSlots::inFlight)
+    Gauge.builder("parley_search_in_flight", node.searches(), parley.http.Slots::inFlight)
         .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);
     Gauge.builder("parley_password_hashing_admitted", node.hashing(), PasswordHashing::admitted)
         .description("Password hashes and checks running or waiting on this node (at most "

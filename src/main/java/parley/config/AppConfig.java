@@ -156,6 +156,7 @@ public record AppConfig(
   public static final String LIMIT_VOTES = "PARLEY_LIMIT_VOTES";
   public static final String LIMIT_REGISTRATIONS_IP = "PARLEY_LIMIT_REGISTRATIONS_IP";
   public static final String LIMIT_FAILED_LOGINS_IP = "PARLEY_LIMIT_FAILED_LOGINS_IP";
+  public static final String LIMIT_EXPORTS = "PARLEY_LIMIT_EXPORTS";
   // Live sockets: frames a client sends and topics it registers, per socket and per client address.
   public static final String LIMIT_LIVE_FRAMES = "PARLEY_LIMIT_LIVE_FRAMES";
   public static final String LIMIT_LIVE_FRAMES_IP = "PARLEY_LIMIT_LIVE_FRAMES_IP";
@@ -176,6 +177,7 @@ public record AppConfig(
       Map.entry(LIMIT_VOTES, "120/1m"),
       Map.entry(LIMIT_REGISTRATIONS_IP, "5/1h"),
       Map.entry(LIMIT_FAILED_LOGINS_IP, "10/15m"),
+      Map.entry(LIMIT_EXPORTS, "5/1d"),
       Map.entry(LIMIT_LIVE_FRAMES, "120/1m"),
       Map.entry(LIMIT_LIVE_FRAMES_IP, "6000/1m"),
       Map.entry(LIMIT_LIVE_REGISTERS, "128/1m"),

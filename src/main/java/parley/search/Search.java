@@ -13,6 +13,7 @@ import parley.http.Iso;
 import parley.http.Page;
 import parley.http.Problem;
 import parley.http.ProblemType;
+import parley.http.Slots;
 
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -37,7 +38,7 @@ import java.util.regex.Pattern;
  * common word ends after a few thousand. The first page decides which, and its cursor carries the decision and the
  * window of ids it ranked, so later pages rank the same matches whatever was written since.
  *
- * <p>Each search is bounded: it runs in its own transaction with a statement_timeout, and {@link SearchSlots} caps
+ * <p>Each search is bounded: it runs in its own transaction with a statement_timeout, and {@link #slots} caps
  * how many run at once on a node.
  *
  * <p>Every query applies {@link Visibility}: nothing deleted, hidden or pending, no comment on a post that is not
@@ -291,6 +292,14 @@ public final class Search {
 
   /** PostgreSQL's SQLSTATE for a statement it cancelled, here because it ran past statement_timeout. */
   private static final String QUERY_CANCELED = "57014";
+
+  /**
+   * The node's search slots ({@code PARLEY_SEARCH_CONCURRENCY}); a refused search is asked to wait 2 s, about as long
+   * as PARLEY_SEARCH_TIMEOUT lets one run.
+   */
+  public static Slots slots(int capacity) {
+    return new Slots(capacity, "Too many searches are running on this server; try again shortly.", 2);
+  }
 
   private final Pool pool;
   private final long timeoutMillis;

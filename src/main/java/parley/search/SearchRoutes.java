@@ -4,6 +4,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import parley.access.Principal;
 import parley.http.Page;
+import parley.http.Slots;
 
 /** {@code GET /api/search}: posts, comments or people, for anyone, as the reader may see them in a list. */
 public final class SearchRoutes {
@@ -12,10 +13,10 @@ public final class SearchRoutes {
   private static final int MAX_PAGE = 50;
 
   private final Search search;
-  private final SearchSlots slots;
+  private final Slots slots;
 
   /** Searches through {@code search}, at most as many at once as {@code slots} (the node's) allows. */
-  public SearchRoutes(Search search, SearchSlots slots) {
+  public SearchRoutes(Search search, Slots slots) {
     this.search = search;
     this.slots = slots;
   }

@@ -102,6 +102,28 @@ class DatabaseDeadlineTest {
     assertEquals(200, api.get("/api/me/notifications", alice).status());
   }
 
+  /**
+   * A member's download asked for while the database is frozen is a 503 problem at the deadline, not a hang or a cut
+   * connection, and gives its slot back: once the database answers, more downloads than the node writes at once
+   * each get their whole file.
+   */
+  @Test
+  void anExportWhileTheDatabaseIsFrozenIs503AndGivesItsSlotBack() throws Exception {
+    Api.Session dana = api.register("deadline_dana");
+    api.createPost(dana, "Kept through a freeze");
+    for (int i = 0; i < 3; i++) {
+      Api.Response frozen = whileFrozen(() -> api.get("/api/me/export", dana));
+      assertEquals(503, frozen.status(), frozen.toString());
+      assertEquals("application/problem+json", frozen.contentType());
+    }
+    for (int i = 0; i < 3; i++) {
+      Api.Response after = api.get("/api/me/export", dana);
+      assertEquals(200, after.status(), after.toString());
+      assertEquals("Kept through a freeze", new JsonObject(after.body()).getJsonArray("posts").getJsonObject(0)
+          .getString("title"));
+    }
+  }
+
   @Test
   void aWriteWhoseCommitWentOutBeforeTheDeadlineIsToldItMayHaveBeenSavedAndItsRetrySaysItWas() throws Exception {
     Api.Session bob = api.register("deadline_bob");

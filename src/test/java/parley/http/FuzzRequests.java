@@ -67,6 +67,7 @@ final class FuzzRequests {
       new Route("GET", "/api/me", Body.NONE),
       new Route("PUT", "/api/me/password", Body.PASSWORD),
       new Route("POST", "/api/me/delete", Body.CONFIRM),
+      new Route("GET", "/api/me/export", Body.NONE),
       new Route("POST", "/api/auth/reset", Body.RESET),
       new Route("POST", "/api/auth/reset/account", Body.RESET_ACCOUNT),
       new Route("GET", "/api/users/{user}", Body.NONE),

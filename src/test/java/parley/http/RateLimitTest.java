@@ -375,6 +375,27 @@ class RateLimitTest {
   }
 
   /**
+   * Downloads of one's own data are limited per account (each reads everything the member ever wrote): past the limit
+   * the refusal is a problem, not a file; asking what a download would be (HEAD) costs none, and another member's
+   * downloads are their own.
+   */
+  @Test
+  void exportsPerAccountAreLimited() throws Exception {
+    Api.Session alice = setup.register("exporter");
+    Api.Session bob = setup.register("other_exporter");
+    Main.Running running = start(Map.of(AppConfig.LIMIT_EXPORTS, "2/1d"));
+    try {
+      Api api = api(running);
+      assertEquals(200, api.raw("HEAD", "/api/me/export", "Bearer " + alice.token(), null, null).status());
+      for (int i = 0; i < 2; i++) assertEquals(200, api.get("/api/me/export", alice).status());
+      assertRateLimited(api.get("/api/me/export", alice));
+      assertEquals(200, api.get("/api/me/export", bob).status());
+    } finally {
+      running.stop();
+    }
+  }
+
+  /**
    * Renames sent all at once cannot pass the limit together: each takes from it as it is made, after its password
    * and name were checked, so exactly the limit's number are made and the others are refused with nothing changed.
    */

@@ -467,6 +467,11 @@ class ContractTest {
     api.raw("GET", "/tags/gardening/feed.atom", null, null, null);
     api.raw("GET", "/tags/Not_A_Tag/feed.atom", null, null, null);
 
+    // one's own data, after all of the above (posts, comments, versions, votes, follows, blocks, reports)
+    api.get("/api/me/export", alice);
+    api.get("/api/me/export", bob);
+    api.get("/api/me/export");
+
     // no such route or method
     api.get("/api/nothing-here");
     api.put("/api/posts/" + post, alice, new JsonObject().put("title", "PUT is not PATCH"));

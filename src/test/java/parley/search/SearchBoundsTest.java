@@ -11,6 +11,7 @@ import parley.Main;
 import parley.TestParley;
 import parley.config.AppConfig;
 import parley.http.Problem;
+import parley.http.Slots;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -105,7 +106,7 @@ class SearchBoundsTest {
 
   @Test
   void aSlotIsGivenBackOnSuccessFailureAndASearchThatThrowsBeforeItStarts() {
-    SearchSlots slots = new SearchSlots(2);
+    Slots slots = Search.slots(2);
     Promise<String> first = Promise.promise();
     Promise<String> second = Promise.promise();
     Future<String> a = slots.run(first::future);

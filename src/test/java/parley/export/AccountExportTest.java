@@ -1,0 +1,221 @@
+package parley.export;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.Api;
+import parley.Api.Response;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * GET /api/me/export: a member downloads what they gave the site, all of it (what they deleted that the site still
+ * keeps, every earlier version, what moderators did to it that the member is told), and nothing that is anyone
+ * else's (others' words and addresses, the moderators' notes and the screening's reasons, the titles of threads the
+ * member may no longer read).
+ */
+@ExtendWith(TestParley.class)
+class AccountExportTest {
+
+  private final Api api = Api.local();
+
+  private static JsonObject export(Response response) {
+    assertEquals(200, response.status(), response.toString());
+    return new JsonObject(response.body());
+  }
+
+  private static JsonObject only(JsonObject file, String section) {
+    JsonArray items = file.getJsonArray(section);
+    assertEquals(1, items.size(), section + ": " + items);
+    return items.getJsonObject(0);
+  }
+
+  @Test
+  void theFileHoldsWhatTheMemberGaveAndNothingOfAnyoneElses() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    assertEquals(200, api.patch("/api/me", alice, new JsonObject().put("bio", "Bakes on Sundays")).status());
+    assertEquals(200, api.put("/api/me/notification-settings", alice, new JsonObject().put("mentions", false))
+        .status());
+
+    // Her post, edited once (its first version kept), and one she deleted (the site keeps its words: so does the file).
+    Response created = api.post("/api/posts", alice, new JsonObject().put("title", "Sourdough notes")
+        .put("body", "First *draft*").put("sources", new JsonArray().add("https://example.org/bread"))
+        .put("tags", new JsonArray().add("baking")));
+    assertEquals(201, created.status(), created.toString());
+    long hers = created.json().getLong("id");
+    assertEquals(200, api.patch("/api/posts/" + hers, alice, new JsonObject().put("body", "Second draft")).status());
+    long deletedPost = api.createPost(alice, "Deleted thoughts");
+    assertEquals(204, api.delete("/api/posts/" + deletedPost, alice).status());
+
+    // Her comments: one edited, one reply, one deleted, one hidden by a moderator (she is told why), one held by a
+    // word filter (the filter's reason is the moderators'), one in a thread hidden since, one in a thread of someone
+    // she has blocked since.
+    long bobs = api.createPost(bob, "Bob's thread");
+    long bobsComment = api.comment(bob, bobs, "bob's own words stay bob's", null);
+    long edited = api.comment(alice, bobs, "alice, first take", null);
+    assertEquals(200, api.patch("/api/comments/" + edited, alice, new JsonObject().put("body", "alice, second take"))
+        .status());
+    long reply = api.comment(alice, bobs, "alice replies", bobsComment);
+    long deleted = api.comment(alice, bobs, "alice regrets this", null);
+    assertEquals(204, api.delete("/api/comments/" + deleted, alice).status());
+    long hidden = api.comment(alice, bobs, "alice oversteps", null);
+    assertEquals(204, api.post("/api/mod/comments/" + hidden + "/hide", mod,
+        new JsonObject().put("reason", "Too heated")).status());
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + mod.id() + ")");
+    Response held = api.post("/api/posts/" + bobs + "/comments", alice, new JsonObject().put("body", "heldword here"));
+    assertEquals(true, held.json().getBoolean("pending"), held.toString());
+    long laterHidden = api.createPost(bob, "Hidden later");
+    long inHiddenThread = api.comment(alice, laterHidden, "alice in a thread hidden later", null);
+    assertEquals(204, api.post("/api/mod/posts/" + laterHidden + "/hide", mod,
+        new JsonObject().put("reason", "spam")).status());
+    long carols = api.createPost(carol, "Carol's secret title");
+    long inBlockedThread = api.comment(alice, carols, "alice at carol's", null);
+
+    // Votes, follows, a block, a report; and what others did about her, which is not hers.
+    assertEquals(200, api.put("/api/posts/" + bobs + "/vote", alice, new JsonObject().put("value", 1)).status());
+    assertEquals(200, api.put("/api/comments/" + bobsComment + "/vote", alice, new JsonObject().put("value", 1))
+        .status());
+    assertEquals(200, api.put("/api/comments/" + edited + "/vote", bob, new JsonObject().put("value", 1)).status());
+    assertEquals(200, api.put("/api/users/bob/follow", alice, null).status());
+    assertEquals(200, api.put("/api/users/alice/follow", carol, null).status());
+    assertEquals(200, api.put("/api/posts/" + bobs + "/follow", alice, null).status());
+    assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
+    assertEquals(204, api.put("/api/me/blocks/alice", bob, null).status());
+    assertEquals(201, api.post("/api/reports", alice, new JsonObject().put("targetType", "comment")
+        .put("targetId", bobsComment).put("reason", "other").put("details", "alice's report words")).status());
+    assertEquals(201, api.post("/api/mod/users/alice/notes", mod, new JsonObject().put("body", "a moderator's note"))
+        .status());
+
+    Response response = api.get("/api/me/export", alice);
+    JsonObject file = export(response);
+    assertTrue(response.contentType().startsWith("application/json"), response.contentType());
+    assertEquals("attachment; filename=\"parley-alice-" + LocalDate.now(ZoneOffset.UTC) + ".json\"",
+        response.header("Content-Disposition"));
+    assertEquals(List.of("format", "exportedAt", "account", "notificationSettings", "posts", "postVersions", "comments", "commentVersions",
+        "postVotes", "commentVotes", "following", "threads", "blocks", "reports"), new ArrayList<>(file.fieldNames()));
+    assertEquals(AccountExport.FORMAT, file.getInteger("format"));
+
+    JsonObject account = file.getJsonObject("account");
+    assertEquals("alice", account.getString("username"));
+    assertEquals(alice.id(), account.getLong("id"));
+    assertEquals("alice@example.org", account.getString("email"));
+    assertEquals("Bakes on Sundays", account.getString("bio"));
+    assertEquals(false, file.getJsonObject("notificationSettings").getBoolean("mentions"));
+    assertEquals(true, file.getJsonObject("notificationSettings").getBoolean("replies"));
+
+    JsonArray posts = file.getJsonArray("posts");
+    assertEquals(List.of(hers, deletedPost), ids(posts, "id"));
+    JsonObject post = posts.getJsonObject(0);
+    assertEquals("Second draft", post.getString("body"));
+    assertEquals(new JsonArray().add("https://example.org/bread"), post.getJsonArray("sources"));
+    assertEquals(new JsonArray().add("baking"), post.getJsonArray("tags"));
+    assertTrue(post.getString("editedAt") != null);
+    assertNull(post.getString("deletedAt"));
+    assertEquals("Deleted thoughts", posts.getJsonObject(1).getString("title"));
+    assertTrue(posts.getJsonObject(1).getString("deletedAt") != null);
+    JsonObject firstVersion = only(file, "postVersions");
+    assertEquals(hers, firstVersion.getLong("postId"));
+    assertEquals("First *draft*", firstVersion.getString("body"));
+
+    JsonArray comments = file.getJsonArray("comments");
+    assertEquals(List.of(edited, reply, deleted, hidden, held.json().getLong("id"), inHiddenThread, inBlockedThread),
+        ids(comments, "id"));
+    JsonObject first = comments.getJsonObject(0);
+    assertEquals("alice, second take", first.getString("body"));
+    assertEquals("Bob's thread", first.getString("postTitle"));
+    assertEquals(1, first.getInteger("upvotes"), "bob's vote on it: counted, not named");
+    assertEquals(bobsComment, comments.getJsonObject(1).getLong("parentId"));
+    assertNull(comments.getJsonObject(2).getString("body"), "a deleted comment's words are gone from the site");
+    assertTrue(comments.getJsonObject(2).getString("deletedAt") != null);
+    assertEquals("Too heated", comments.getJsonObject(3).getString("hiddenReason"), "the reason she is shown");
+    assertEquals(true, comments.getJsonObject(4).getBoolean("pending"));
+    assertNull(comments.getJsonObject(5).getString("postTitle"), "a thread hidden since is no longer hers to read");
+    assertNull(comments.getJsonObject(6).getString("postTitle"), "nor the title of a blocked member's thread");
+    JsonObject commentVersion = only(file, "commentVersions");
+    assertEquals(edited, commentVersion.getLong("commentId"));
+    assertEquals("alice, first take", commentVersion.getString("body"));
+
+    assertEquals(new JsonObject().put("postId", bobs).put("value", 1), without(only(file, "postVotes"), "createdAt"));
+    assertEquals(new JsonObject().put("commentId", bobsComment).put("postId", bobs).put("value", 1),
+        without(only(file, "commentVotes"), "createdAt"));
+    assertEquals("bob", only(file, "following").getString("username"), "whom she follows, not who follows her");
+    JsonObject thread = only(file, "threads");
+    assertEquals(bobs, thread.getLong("postId"));
+    assertEquals(true, thread.getBoolean("following"));
+    assertEquals("carol", only(file, "blocks").getString("username"), "whom she blocked, not who blocked her");
+    JsonObject report = only(file, "reports");
+    assertEquals("alice's report words", report.getString("details"));
+    assertEquals(bobsComment, report.getLong("targetId"));
+    assertEquals("open", report.getString("status"));
+
+    // Nothing of anyone else's, anywhere in it.
+    for (String theirs : List.of("bob's own words", "bob@example.org", "carol@example.org", "Carol's secret title",
+        "Hidden later", "a moderator's note", "heldword\"", "word filter")) {
+      assertFalse(response.body().contains(theirs), theirs + " is not alice's: " + response.body());
+    }
+  }
+
+  @Test
+  void aLongHistoryIsWrittenWholeInBatches() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Many comments");
+    int many = AccountExport.BATCH * 2 + 17;
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + post + ", " + alice.id()
+        + ", 'comment ' || n, '<p>comment ' || n || '</p>' FROM generate_series(1, " + many + ") n");
+    JsonArray comments = export(api.get("/api/me/export", alice)).getJsonArray("comments");
+    assertEquals(many, comments.size());
+    for (int i = 0; i < many; i++) assertEquals("comment " + (i + 1), comments.getJsonObject(i).getString("body"));
+  }
+
+  @Test
+  void onlyItsOwnMemberGetsAFileAndABanDoesNotStopThem() throws Exception {
+    Session alice = api.register("alice");
+    Response anonymous = api.get("/api/me/export");
+    assertEquals(401, anonymous.status(), anonymous.toString());
+    assertEquals("application/problem+json", anonymous.contentType());
+    assertEquals(401, api.raw("GET", "/api/me/export", "Bearer not-a-token", null, null).status());
+    Response head = api.raw("HEAD", "/api/me/export", "Bearer " + alice.token(), null, null);
+    assertEquals(200, head.status(), head.toString());
+    assertEquals("", head.body());
+
+    Session admin = api.registerWithRole("boss", "admin");
+    Response ban = api.post("/api/mod/users/alice/ban", admin, new JsonObject().put("reason", "spam"));
+    assertTrue(ban.status() / 100 == 2, ban.toString());
+    JsonObject banned = export(api.get("/api/me/export", alice)).getJsonObject("account");
+    assertEquals("spam", banned.getJsonObject("ban").getString("reason"), "she is told of her ban, as /api/me does");
+
+    // A deleted account's token has no file: nothing of it is left to give.
+    Session bob = api.register("bob");
+    assertEquals(204, api.post("/api/me/delete", bob, new JsonObject().put("currentPassword", "correct horse"))
+        .status());
+    assertEquals(401, api.get("/api/me/export", bob).status());
+  }
+
+  private static List<Long> ids(JsonArray items, String field) {
+    List<Long> ids = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) ids.add(items.getJsonObject(i).getLong(field));
+    return ids;
+  }
+
+  private static JsonObject without(JsonObject item, String field) {
+    JsonObject copy = item.copy();
+    assertTrue(copy.getString(field) != null, field + " is there");
+    copy.remove(field);
+    return copy;
+  }
+}
