@@ -39,6 +39,7 @@ export const UNREACHABLE = "Can't reach Parley. Your text is kept; try again in 
  * @param {(attempt: number) => void} [options.onRetry] with a key, a request that could not reach the server is
  *   sent again every 2 s (up to 15 times), and this is called before each new attempt
  * @param {boolean} [options.anonymous] sent without this browser's sign-in (a reset link speaks for its account)
+ * @param {boolean} [options.raw] a success's Response itself, its body unread (a file to save, not JSON to use)
  */
 export async function api(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
@@ -75,6 +76,7 @@ export async function api(method, path, body, options = {}) {
     }
     throw new ApiError(response.status, problem);
   }
+  if (options.raw) return response;
   return response.status === 204 ? null : response.json();
 }
 

@@ -1,8 +1,8 @@
 /**
- * The account page: profile, password, sessions, notification preferences, the people you blocked, your reports, and
- * deleting the account.
+ * The account page: profile, password, sessions, notification preferences, the people you blocked, your reports, a
+ * copy of your data, and deleting the account.
  */
-import { get, post, put, patch, del, SESSION_ENDED_ACTION } from './api.js';
+import { api, ApiError, get, post, put, patch, del, SESSION_ENDED_ACTION } from './api.js';
 import * as session from './session.js';
 import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me, noticeOnNextPage }
   from './ui.js';
@@ -212,6 +212,50 @@ function deleteForm(user) {
   });
 }
 
+/**
+ * A copy of the member's data (GET /api/me/export), saved as the file the server names. The request carries the
+ * session's token, so it is fetched here and handed to the browser to save, rather than followed as a link.
+ */
+function exportForm() {
+  const form = $('export-form');
+  const button = $('export-start');
+  const label = button.textContent;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    $('export-done').textContent = '';
+    button.disabled = true;
+    button.textContent = 'Preparing your file…';
+    try {
+      let file;
+      let name;
+      try {
+        const response = await api('GET', '/api/me/export', undefined, { raw: true });
+        name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1] ?? 'parley-data.json';
+        file = await response.blob();
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        // The server cuts a file it could not finish, so that half of one is never kept as the whole.
+        throw new ApiError(0, { detail: 'The download stopped before the end of your file. Try again.' });
+      }
+      const link = h('a', { href: URL.createObjectURL(file), download: name, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      $('export-done').textContent = `Your file ${name} is downloaded.`;
+    } catch (error) {
+      // The token ended meanwhile (signed out elsewhere): the API's words would be "Sign in first".
+      if (error.status === 401) error.message = SESSION_ENDED_ACTION;
+      showProblem(form, error);
+      button.focus();
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  });
+}
+
 async function start() {
   renderHeader();
   refreshTimes();
@@ -226,6 +270,7 @@ async function start() {
   $('settings').hidden = false;
   if (user) profileForm(user);
   passwordForm();
+  exportForm();
   deleteForm(user);
   // An address naming a part of the page (/settings#password-title, from the reset page) lands on it: the browser
   // looked for it while the page was still hidden, and found nothing to scroll to.
