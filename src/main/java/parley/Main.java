@@ -326,6 +326,10 @@ public final class Main {
     jobs.schedule("finish-account-deletions", Jobs.OFFER_EVERY, () -> deletions.finishPending().onSuccess(n -> {
       if (n > 0) log.debug("Looked again at {} deleted accounts' content", n);
     }));
+    // Backups of the embedded database, when asked for (PARLEY_BACKUP_DIR; AppConfig refuses it with DATABASE_URL).
+    if (config.backups().on()) {
+      new parley.db.BackupSchedule(vertx, config.dataDir(), config.backups(), meters, draining::get).start();
+    }
     // Webhooks: every node offers to send (one node per endpoint at a time); see docs/WEBHOOKS.md.
     new parley.webhook.Sender(vertx, database.background(), config.webhooks(), draining::get).start();
     jobs.schedule("prune-webhook-deliveries", PRUNE_EVERY,

@@ -67,7 +67,8 @@ public record AppConfig(
     Map<String, Limit> limits,
     WebhookSettings webhooks,
     ReadCacheSettings readCache,
-    PasswordHashingSettings passwordHashing) {
+    PasswordHashingSettings passwordHashing,
+    BackupSettings backups) {
 
   public static final String CONFIG_FILE = "PARLEY_CONFIG";
   public static final String HOST = "PARLEY_HOST";
@@ -222,6 +223,14 @@ public record AppConfig(
       throw new IllegalArgumentException(CLUSTER + "=true needs " + DATABASE_URL
           + ": the nodes of a cluster share one PostgreSQL (see docs/SCALING.md)");
     }
+    if (backups.on() && databaseUrl.isPresent()) {
+      throw new IllegalArgumentException(BackupSettings.DIR + " backs up the embedded database; with " + DATABASE_URL
+          + " back up with your PostgreSQL's own tools (pg_basebackup, pg_dump, your provider's snapshots)");
+    }
+    if (backups.on() && backups.dir().get().startsWith(dataDir.normalize())) {
+      throw new IllegalArgumentException(BackupSettings.DIR + " cannot be inside " + DATA_DIR + " (" + dataDir
+          + "): a backup on the disk it copies is lost with it, and would be copied into the next");
+    }
     clusterMembers = List.copyOf(clusterMembers);
     if (clusterJoinTimeout.toSeconds() < 1) {
       throw new IllegalArgumentException(CLUSTER_JOIN_TIMEOUT + " must be at least 1s");
@@ -318,7 +327,8 @@ public record AppConfig(
         limits(values),
         WebhookSettings.from(values),
         ReadCacheSettings.from(values),
-        PasswordHashingSettings.from(values));
+        PasswordHashingSettings.from(values),
+        BackupSettings.from(values));
   }
 
   /**
@@ -351,7 +361,7 @@ public record AppConfig(
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
         maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, clusterJoinTimeout, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
-        searchRankLimit, commentGroupSize, limits, webhooks, readCache, passwordHashing);
+        searchRankLimit, commentGroupSize, limits, webhooks, readCache, passwordHashing, backups);
   }
 
   /** Whether new passwords are hashed at the tests' cost ({@code PARLEY_WEAK_PASSWORD_HASHING}). */

@@ -260,8 +260,11 @@ public final class Backup {
     }
   }
 
-  /** Deletes a partial copy this backup made (or one a killed backup left), best effort. */
-  private static void deleteTree(Path dir) {
+  /**
+   * Deletes a partial copy this backup made (or one a killed backup left), or a scheduled backup past its schedule's
+   * count, best effort; symbolic links are deleted, never followed.
+   */
+  static void deleteTree(Path dir) {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
     try (var paths = Files.walk(dir)) {
       paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());

@@ -1,0 +1,39 @@
+package parley.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Backups the node takes of its embedded database on its own ({@code parley.db.BackupSchedule}): where they go (none
+ * when {@code dir} is empty, the default), how often, and how many are kept. Each is what
+ * {@code java -jar parley.jar backup DIR} takes, in a directory of its own named by its time.
+ *
+ * @param dir   the directory the backups go into ({@code PARLEY_BACKUP_DIR}): not inside the data directory
+ * @param every the time from one backup's start to the next ({@code PARLEY_BACKUP_EVERY}), at least a minute
+ * @param keep  how many of the newest are kept ({@code PARLEY_BACKUP_KEEP}); older ones are deleted once a newer one
+ *              is whole, so there are briefly {@code keep + 1}
+ */
+public record BackupSettings(Optional<Path> dir, Duration every, int keep) {
+
+  public static final String DIR = "PARLEY_BACKUP_DIR";
+  public static final String EVERY = "PARLEY_BACKUP_EVERY";
+  public static final String KEEP = "PARLEY_BACKUP_KEEP";
+
+  public BackupSettings {
+    if (every.compareTo(Duration.ofMinutes(1)) < 0) {
+      throw new IllegalArgumentException(EVERY + " must be at least 1m");
+    }
+    if (keep < 1) throw new IllegalArgumentException(KEEP + " must be at least 1");
+  }
+
+  public boolean on() {
+    return dir.isPresent();
+  }
+
+  static BackupSettings from(Map<String, String> values) {
+    return new BackupSettings(Optional.ofNullable(values.get(DIR)).map(d -> Path.of(d).toAbsolutePath().normalize()),
+        AppConfig.duration(values, EVERY, Duration.ofDays(1)), AppConfig.intValue(values, KEEP, 7));
+  }
+}

@@ -1,0 +1,185 @@
+package parley.db;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import parley.config.BackupSettings;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The backups a node takes of its embedded database on its own ({@code PARLEY_BACKUP_DIR}, {@code _EVERY},
+ * {@code _KEEP}): each is {@link Backup#take} into a new directory named by its start in UTC
+ * ({@code parley-20261205T031500Z}), on a worker thread of its own (a backup copies the whole database, minutes on a
+ * big one, and must not hold up the threads that hash passwords). Once one is whole, the oldest beyond the newest
+ * {@code keep} are deleted, so there is never a moment without the last good one; nothing else in the directory is
+ * touched. The next starts {@code every} after the last one started, counted from the newest in the directory, so a
+ * restart neither takes an extra one nor skips one; a failed one is logged at ERROR, counted, and tried again after
+ * {@link #RETRY} (or {@code every}, if sooner).
+ */
+public final class BackupSchedule {
+
+  private static final Logger log = LoggerFactory.getLogger(BackupSchedule.class);
+
+  /** A scheduled backup's directory: its start, to the second, in UTC. */
+  private static final DateTimeFormatter NAME =
+      DateTimeFormatter.ofPattern("'parley-'yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+  private static final Pattern NAMED = Pattern.compile("parley-\\d{8}T\\d{6}Z");
+  /** What a backup killed before its end leaves beside its place (see Backup#take), with its process's id. */
+  private static final Pattern ABANDONED = Pattern.compile("parley-\\d{8}T\\d{6}Z\\.partial-(\\d+)");
+
+  /** How soon a failed backup is tried again (or at its usual time, if sooner). */
+  static final Duration RETRY = Duration.ofMinutes(10);
+  /** How long after the node starts a backup that is due already is taken: past the start's own work. */
+  static final Duration FIRST = Duration.ofMinutes(1);
+
+  private final Vertx vertx;
+  private final Path dataDir;
+  private final Path dir;
+  private final Duration every;
+  private final int keep;
+  private final BooleanSupplier stopping;
+  private final WorkerExecutor worker;
+  /** The newest whole backup's start, in seconds since the epoch (0: none yet). */
+  private final AtomicLong lastTaken = new AtomicLong();
+  private final Counter failures;
+
+  public BackupSchedule(Vertx vertx, Path dataDir, BackupSettings settings, MeterRegistry meters,
+      BooleanSupplier stopping) {
+    this(vertx, dataDir, settings.dir().orElseThrow(), settings.every(), settings.keep(), meters, stopping);
+  }
+
+  /** Any interval, for the tests (settings refuse less than a minute). */
+  BackupSchedule(Vertx vertx, Path dataDir, Path dir, Duration every, int keep, MeterRegistry meters,
+      BooleanSupplier stopping) {
+    this.vertx = vertx;
+    this.dataDir = dataDir;
+    this.dir = dir;
+    this.every = every;
+    this.keep = keep;
+    this.stopping = stopping;
+    // One thread: backups never overlap. Its blocked-thread warning only after a long while: a backup is long work.
+    this.worker = vertx.createSharedWorkerExecutor("parley-backup", 1, 24, TimeUnit.HOURS);
+    this.failures = Counter.builder("parley_backup_failures").description("Scheduled backups that failed")
+        .register(meters);
+    Gauge.builder("parley_backup_last_success_seconds", lastTaken, AtomicLong::get)
+        .description("When the newest whole scheduled backup started, in seconds since the epoch (0: none yet)")
+        .register(meters);
+  }
+
+  /** Schedules the first backup: {@code every} after the newest in the directory, or soon if that has passed. */
+  public void start() {
+    newest().ifPresent(taken -> lastTaken.set(taken.getEpochSecond()));
+    schedule(firstDelay(Instant.now()));
+    log.info("Backing up the embedded database into {} every {}, keeping the newest {}", dir,
+        every.toString().substring(2).toLowerCase(), keep);
+  }
+
+  /** How long until the first backup, from {@code now}: at the newest's time plus {@code every}, not before {@link #FIRST}. */
+  Duration firstDelay(Instant now) {
+    Duration soonest = every.compareTo(FIRST) < 0 ? every : FIRST;
+    Duration due = newest().map(taken -> Duration.between(now, taken.plus(every))).orElse(Duration.ZERO);
+    return due.compareTo(soonest) > 0 ? due : soonest;
+  }
+
+  private void schedule(Duration delay) {
+    if (stopping.getAsBoolean()) return;
+    vertx.setTimer(Math.max(1, delay.toMillis()), t -> run());
+  }
+
+  private void run() {
+    Instant started = Instant.now();
+    Path target = dir.resolve(NAME.format(started));
+    take(target).onComplete(done -> {
+      Duration took = Duration.between(started, Instant.now());
+      if (done.succeeded()) {
+        lastTaken.set(started.getEpochSecond());
+        Backup.Result r = done.result();
+        log.info("Backup taken into {} in {} s: {} files, {} MiB ({}); keeping the newest {}", r.target(),
+            took.toSeconds(), r.files(), r.bytes() / (1024 * 1024), r.online() ? "online" : "while stopped", keep);
+        Duration left = every.minus(took);
+        schedule(left.isNegative() ? Duration.ZERO : left);
+      } else if (stopping.getAsBoolean()) {
+        log.info("The backup into {} stopped with the node: {}", target, done.cause().toString());
+      } else {
+        failures.increment();
+        Duration retry = every.compareTo(RETRY) < 0 ? every : RETRY;
+        log.error("The scheduled backup into {} failed after {} s: {} (nothing of it was kept; trying again in {})",
+            target, took.toSeconds(), done.cause().toString(), retry.toString().substring(2).toLowerCase());
+        schedule(retry);
+      }
+    });
+  }
+
+  /** The newest scheduled backup's start, from the names in the directory. */
+  Optional<Instant> newest() {
+    List<Path> backups = backups();
+    return backups.isEmpty() ? Optional.empty()
+        : Optional.of(Instant.from(NAME.parse(backups.get(0).getFileName().toString())));
+  }
+
+  /** The scheduled backups in the directory, newest first (what this schedule named; nothing else is one). */
+  private List<Path> backups() {
+    List<Path> found = new ArrayList<>();
+    if (!Files.isDirectory(dir)) return found;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path entry : entries) {
+        if (NAMED.matcher(entry.getFileName().toString()).matches() && Files.isDirectory(entry)) found.add(entry);
+      }
+    } catch (IOException e) {
+      log.warn("Cannot list the backups in {}: {}", dir, e.toString());
+    }
+    found.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
+    return found;
+  }
+
+  /** Deletes the backups beyond the newest {@code keep}, and what backups killed midway left. */
+  void prune() throws IOException {
+    List<Path> backups = backups();
+    for (Path old : backups.subList(Math.min(keep, backups.size()), backups.size())) {
+      Backup.deleteTree(old);
+      log.info("Deleted the backup {} (keeping the newest {})", old, keep);
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path entry : entries) {
+        Matcher m = ABANDONED.matcher(entry.getFileName().toString());
+        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) Backup.deleteTree(entry);
+      }
+    }
+  }
+
+  /** A backup into {@code target}, then the prune, on the schedule's own thread. */
+  private Future<Backup.Result> take(Path target) {
+    return worker.executeBlocking(() -> {
+      Backup.Result result = Backup.take(dataDir, target);
+      prune();
+      return result;
+    }, false);
+  }
+
+  /** Backs up now, outside the schedule: for the tests. */
+  Future<Backup.Result> takeNow() {
+    return take(dir.resolve(NAME.format(Instant.now())));
+  }
+}

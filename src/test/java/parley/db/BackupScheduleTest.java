@@ -1,0 +1,173 @@
+package parley.db;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import parley.CapturedLog;
+import parley.TestParley;
+import parley.config.AppConfig;
+import parley.config.BackupSettings;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The node's own backups ({@code PARLEY_BACKUP_DIR}): each a whole copy that starts as its own database, the newest
+ * {@code keep} kept and nothing else in the directory touched, the next due {@code every} after the newest (across a
+ * restart), a failure logged, counted and tried again; and the settings that would make them useless refused.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class BackupScheduleTest {
+
+  private static final DateTimeFormatter NAME =
+      DateTimeFormatter.ofPattern("'parley-'yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+  @RegisterExtension
+  final EmbeddedServers servers = new EmbeddedServers("backup-schedule-test");
+
+  private final Vertx vertx = Vertx.vertx();
+  private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+  @AfterEach
+  void close() {
+    vertx.close().await();
+  }
+
+  private static void sql(EmbeddedDatabase db, String statement) throws Exception {
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+      s.execute(statement);
+    }
+  }
+
+  private static List<String> names(Path dir) throws Exception {
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  /** A process id no process has now: what a backup killed midway left in its partial copy's name. */
+  private static long deadPid() {
+    for (long pid = 4_000_000; ; pid--) {
+      if (ProcessHandle.of(pid).isEmpty()) return pid;
+    }
+  }
+
+  @Test
+  void theNewestAreKeptWholeAndNothingElseInTheDirectoryIsTouched() throws Exception {
+    Path dataDir = servers.fresh("live");
+    EmbeddedDatabase db = servers.start(dataDir);
+    sql(db, "CREATE TABLE written (id bigint PRIMARY KEY)");
+    Path dir = servers.fresh("backups");
+    Files.createDirectories(dir.resolve("notes"));
+    Files.writeString(dir.resolve("README"), "the operator's own");
+    Files.createDirectories(dir.resolve("parley-by-hand"));
+    String abandoned = "parley-20200101T000000Z.partial-" + deadPid();
+    Files.createDirectories(dir.resolve(abandoned).resolve("postgres"));
+    BackupSchedule schedule = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 2, meters, () -> false);
+
+    for (int i = 1; i <= 3; i++) {
+      sql(db, "INSERT INTO written VALUES (" + i + ")");
+      Backup.Result taken = schedule.takeNow().await();
+      assertTrue(taken.online(), "taken from the running server");
+      // Each backup is named to the second; the next must not share its name.
+      while (NAME.format(Instant.now()).equals(taken.target().getFileName().toString())) Thread.onSpinWait();
+    }
+    List<String> left = names(dir);
+    List<String> backups = left.stream().filter(n -> n.matches("parley-\\d{8}T\\d{6}Z")).toList();
+    assertEquals(2, backups.size(), "the newest two are kept: " + left);
+    assertEquals(List.of("README", "notes", "parley-by-hand"),
+        left.stream().filter(n -> !backups.contains(n)).toList(), "the operator's own stay; the abandoned copy goes");
+    db.close();
+
+    // The newest starts as a database of its own, with everything written before it began.
+    EmbeddedDatabase restored = servers.start(dir.resolve(backups.get(1)));
+    try (Connection c = restored.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT count(*) FROM written")) {
+      rs.next();
+      assertEquals(3, rs.getLong(1));
+    }
+  }
+
+  @Test
+  void theNextIsDueEveryAfterTheNewestAcrossARestartAndAStartedScheduleTakesThem() throws Exception {
+    Path dataDir = servers.fresh("live");
+    servers.start(dataDir);
+    Path dir = servers.fresh("backups");
+    Instant now = Instant.now();
+    BackupSchedule daily = new BackupSchedule(vertx, dataDir, dir, Duration.ofDays(1), 7, meters, () -> false);
+    assertEquals(BackupSchedule.FIRST, daily.firstDelay(now), "none yet: soon after the start, not at it");
+
+    Files.createDirectories(dir.resolve(NAME.format(now.minus(Duration.ofHours(3)))));
+    assertEquals(Duration.ofHours(21).getSeconds(), daily.firstDelay(now).getSeconds(), 1,
+        "a restart three hours after the last one waits the day out");
+    Files.createDirectories(dir.resolve(NAME.format(now.minus(Duration.ofDays(3)))));
+    assertEquals(Duration.ofHours(21).getSeconds(), daily.firstDelay(now).getSeconds(), 1, "the newest counts");
+    BackupSchedule hourly = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 7, meters, () -> false);
+    assertEquals(BackupSchedule.FIRST, hourly.firstDelay(now), "overdue: soon after the start");
+
+    // Started with a short interval (settings refuse less than a minute; the schedule itself takes any).
+    Path quick = servers.fresh("quick");
+    SimpleMeterRegistry own = new SimpleMeterRegistry();
+    BackupSchedule schedule = new BackupSchedule(vertx, dataDir, quick, Duration.ofSeconds(1), 2, own, () -> false);
+    schedule.start();
+    TestParley.awaitUntil(() -> own.get("parley_backup_last_success_seconds").gauge().value() > 0,
+        "a scheduled backup is taken");
+    TestParley.awaitUntil(() -> Files.isDirectory(quick) && names(quick).size() == 2, "then a second, on schedule");
+  }
+
+  @Test
+  void aFailedBackupIsLoggedCountedAndTriedAgainLeavingNothing() throws Exception {
+    Path dataDir = servers.fresh("live");
+    servers.start(dataDir);
+    Path parent = servers.fresh("not-a-directory");
+    Files.createDirectories(parent);
+    Path dir = parent.resolve("file");
+    Files.writeString(dir, "a file where the backups would go");
+    try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
+      BackupSchedule schedule = new BackupSchedule(vertx, dataDir, dir, Duration.ofSeconds(1), 2, meters, () -> false);
+      schedule.start();
+      TestParley.awaitUntil(() -> meters.get("parley_backup_failures").counter().count() >= 2, "tried again");
+      assertTrue(log.levels().contains(ch.qos.logback.classic.Level.ERROR), log.messages()::toString);
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains("failed") && m.contains("trying again")),
+          log.messages()::toString);
+    }
+    assertEquals(List.of("file"), names(parent), "nothing left beside it");
+    assertEquals(0.0, meters.get("parley_backup_last_success_seconds").gauge().value());
+  }
+
+  @Test
+  void settingsThatWouldMakeBackupsUselessAreRefused() {
+    Path data = Path.of("/srv/parley-data");
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.DATA_DIR, data.toString(),
+        BackupSettings.DIR, "/backups", AppConfig.DATABASE_URL, "postgresql://db/parley")), "an external database");
+    IllegalArgumentException inside = assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(
+        AppConfig.DATA_DIR, data.toString(), BackupSettings.DIR, data.resolve("backups").toString())));
+    assertTrue(inside.getMessage().contains("cannot be inside"), inside.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(BackupSettings.DIR, "/backups",
+        BackupSettings.EVERY, "30s")));
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(BackupSettings.DIR, "/backups",
+        BackupSettings.KEEP, "0")));
+    AppConfig defaults = AppConfig.from(Map.of(BackupSettings.DIR, "/backups"));
+    assertEquals(Duration.ofDays(1), defaults.backups().every());
+    assertEquals(7, defaults.backups().keep());
+    assertTrue(!AppConfig.from(Map.of()).backups().on(), "off unless asked for");
+  }
+}
