@@ -187,11 +187,6 @@ public final class AccountExport {
     return new Slots(CONCURRENT, "Too many account exports are being written on this server; try again shortly.", 10);
   }
 
-  /** The names of the document's lists, in their order. */
-  public static List<String> sections() {
-    return SECTIONS.stream().map(Section::name).toList();
-  }
-
   /**
    * Writes the document to {@code response}, whose status and headers the caller has set: {@code head} (the account,
    * its settings) first, then each section. Completes when the document is whole; fails when the database or the
@@ -200,7 +195,8 @@ public final class AccountExport {
    */
   public Future<Void> write(long userId, JsonObject head, HttpServerResponse response) {
     long deadline = vertx.setTimer(LIMIT.toMillis(), t -> {
-      log.warn("An account export ran past {}; its connection is cut", LIMIT);
+      log.info("An account export ran past {} (its client reads too slowly, or stopped); its connection is cut",
+          LIMIT);
       response.reset();
     });
     return pool.getConnection()
@@ -241,7 +237,7 @@ public final class AccountExport {
     if (index == SECTIONS.size()) return Future.succeededFuture();
     Section section = SECTIONS.get(index);
     return response.write(",\n  \"" + section.name() + "\": [")
-        .compose(v -> conn.prepare(section.sql()))
+        .compose(v -> pool.bound(conn.prepare(section.sql())))
         .compose(statement -> {
           Cursor cursor = statement.cursor(Tuple.of(userId));
           return rows(cursor, section, response, true).eventually(statement::close);
