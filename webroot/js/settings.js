@@ -247,6 +247,11 @@ function exportForm() {
     } catch (error) {
       // The token ended meanwhile (signed out elsewhere): the API's words would be "Sign in first".
       if (error.status === 401) error.message = SESSION_ENDED_ACTION;
+      // Words for this form: there is no text here to keep, and the limit is a day's, not a burst's.
+      if (error.status === 0) error.message = "Can't reach Parley. Try again in a moment.";
+      if (error.status === 429) {
+        error.message = `Your data can be downloaded a few times a day. ${error.message.replace(/^Slow down: t/, 'T')}`;
+      }
       showProblem(form, error);
       button.focus();
     } finally {

@@ -125,10 +125,9 @@ public final class HttpVerticle extends VerticleBase {
     ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi),
         new Review(database.pool(), events, screening));
     AdminRoutes admin = new AdminRoutes(new Admin(database.pool(), events, node.accounts()));
-    Notifications notifications = new Notifications(database.pool(), events);
-    NotificationRoutes inbox = new NotificationRoutes(notifications);
-    ExportRoutes export = new ExportRoutes(accountsApi, notifications, new AccountExport(vertx, database.pool()),
-        node.exports(), limits);
+    NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
+    ExportRoutes export = new ExportRoutes(new AccountExport(vertx, database.pool(),
+        AccountExport.directory(config.dataDir())), node.exports(), limits);
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed. A reader
     // who blocked nobody (every anonymous one) is answered without looking the event's type up: on a big thread
     // that lookup was a twentieth of each delivery.

@@ -247,6 +247,7 @@ public final class Main {
     vertx.executeBlocking(() -> {
           checkPortFree(config.host(), config.port());
           if (config.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(config.dataDir());
+          parley.export.AccountExport.prepare(config.dataDir());
           String secret = Tokens.resolveSecret(config);
           if (cluster != null) cluster.checkSameSigningKey(secret);
           return secret;

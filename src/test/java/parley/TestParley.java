@@ -36,6 +36,8 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
   public static final String APP_NAME = "parley-test";
   private static final long PID = ProcessHandle.current().pid();
   /** Per test JVM, so two runs side by side never share a data directory. */
+  /** The servers' data directory (with DATABASE_URL set, only what they keep besides the database). */
+  public static final Path DATA_DIR = Path.of("target", "test-data-" + PID).toAbsolutePath();
   public static final Path PG_LOG = Path.of("target", "test-postgres-" + PID + ".log").toAbsolutePath();
 
   private static Server server;
@@ -234,6 +236,9 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     env.put(AppConfig.DATABASE_URL, "postgresql://postgres:postgres@localhost:" + postgresPort
         + "/postgres?application_name=" + APP_NAME);
     env.put(AppConfig.JWT_SECRET, JWT_SECRET);
+    // What a node keeps in its data directory besides the embedded database (data exports on their way out): under
+    // target/, not the working directory's ./data.
+    env.put(AppConfig.DATA_DIR, DATA_DIR.toString());
     env.put(AppConfig.HTTP_INSTANCES, "2");
     env.put(AppConfig.ADMIN, "root_admin");
     env.put(AppConfig.SSE_HEARTBEAT, "1s");

@@ -326,8 +326,15 @@ public final class Accounts {
 
   /** The account itself, as its owner sees it (401 if it is gone). */
   public Future<User> me(long userId) {
-    return findById(userId).map(user -> user.orElseThrow(() -> Problem.unauthorized(
-        "The token's account no longer exists.")));
+    return me(pool, userId);
+  }
+
+  /** As {@link #me(long)}, read through {@code client}: a transaction's connection, in its snapshot. */
+  public static Future<User> me(io.vertx.sqlclient.SqlClient client, long userId) {
+    return client.preparedQuery(FIND_BY_ID).execute(Tuple.of(userId)).map(rows -> {
+      if (rows.size() == 0) throw Problem.unauthorized("The token's account no longer exists.");
+      return User.fromRow(rows.iterator().next());
+    });
   }
 
   /** Ends every token of the account issued so far, on every device and live connection. */

@@ -3,7 +3,8 @@ package parley.export;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,23 +15,33 @@ import io.vertx.sqlclient.Tuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import parley.access.Visibility;
+import parley.account.Accounts;
 import parley.db.BoundedPool;
+import parley.db.EmbeddedDatabase;
 import parley.http.Iso;
 import parley.http.Slots;
+import parley.notification.Notifications;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * A member's own data as one JSON document, written to the response as it is read: the account, then everything it
- * wrote (posts, comments, and every earlier version of each), its votes, whom and which threads it follows, whom it
- * blocked, and the reports it filed. All of it is read in one snapshot (a REPEATABLE READ, READ ONLY transaction),
- * so the parts agree with one another; a section is read through a cursor a batch at a time and each batch is
- * written before the next is read, so a member with a hundred thousand comments costs the server one batch of
- * memory, and a client that reads slowly slows the reads down instead of piling them up.
+ * A member's own data as one JSON document: the account, then everything it wrote (posts, comments, and every earlier
+ * version of each), its votes, whom and which threads it follows, whom it blocked, the reports it filed and the
+ * names it had. All of it is read in one snapshot (a REPEATABLE READ, READ ONLY transaction), so the parts agree with
+ * one another. A section is read through a cursor a batch at a time into a private file, each batch written before
+ * the next is read, so a member with a hundred thousand comments costs the server one batch of memory; the file is
+ * sent once whole, so the database connection and the snapshot are let go in seconds whatever the client's speed,
+ * the answer has a Content-Length, and a failure is a problem answer, never half a file.
  *
  * <p>The rule for what is in it: what the member gave the site, and what the site already shows them about it (a
  * hide's reason, a rejection's, the votes their content got, their ban), as of now. Nothing of anyone else's: the
@@ -50,20 +61,43 @@ public final class AccountExport {
   /** Rows read and written at a time. */
   static final int BATCH = 200;
 
-  /** How many exports a node writes at once: each holds a pool connection for as long as its client reads. */
+  /**
+   * How many files a node writes at once: each holds a pool connection while it is read from the database (seconds,
+   * for a member of 100,000 comments); sending them takes none.
+   */
   static final int CONCURRENT = 2;
 
-  /**
-   * How long one export may take, its client's reading included: past it the connection is cut, and the pool's
-   * connection and the snapshot are let go (a client that stops reading would otherwise hold both for good).
-   */
-  static final Duration LIMIT = Duration.ofMinutes(5);
+  /** Seconds a member refused for want of a slot is asked to wait: about as long as one file takes to write. */
+  static final long RETRY_AFTER_SECONDS = 5;
 
-  private static final String SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+  /**
+   * One snapshot for the whole document. Sent as a statement of its own, not through the client's Transaction, so
+   * that its end (ROLLBACK) can be sent without waiting on a database that stopped answering (see {@link #write}).
+   * The planner is told every row of each cursor is read ({@code cursor_tuple_fraction}), so it picks the member's
+   * rows by their author's index and sorts them, rather than walking the whole table in order for a first row soon.
+   */
+  private static final String BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+      + "SET LOCAL cursor_tuple_fraction = 1";
 
   /** The title of a member's comment's thread while they may read it (as their report list names it). */
   private static final String THREAD_TITLE = "CASE WHEN %s AND %s THEN p.title END AS post_title"
       .formatted(Visibility.readableBy("p", "$1", "false"), Visibility.notBlocked("$1", "p.author_id"));
+
+  /**
+   * Every post of an author, in three parts, each the predicate of an index on its author: listed
+   * ({@code posts_by_author}), hidden ({@code posts_hidden_by_author}), deleted or pending and not hidden
+   * ({@code posts_unlisted_by_author}, V31). Always true; written so, PostgreSQL reads one member's posts through the
+   * three indexes (a BitmapOr) instead of the whole table.
+   */
+  private static final String EVERY_POST = "((p.deleted_at IS NULL AND p.hidden_at IS NULL AND p.pending_at IS NULL)"
+      + " OR p.hidden_at IS NOT NULL OR ((p.deleted_at IS NOT NULL OR p.pending_at IS NOT NULL) AND p.hidden_at IS NULL))";
+
+  /**
+   * Every comment of an author, likewise: listed ({@code comments_by_author}), hidden or pending
+   * ({@code comments_restricted_by_author}), deleted and not hidden ({@code comments_deleted_by_author}, V31).
+   */
+  private static final String EVERY_COMMENT = "((c.deleted_at IS NULL AND c.hidden_at IS NULL AND c.pending_at IS NULL)"
+      + " OR (c.hidden_at IS NOT NULL OR c.pending_at IS NOT NULL) OR (c.deleted_at IS NOT NULL AND c.hidden_at IS NULL))";
 
   /** One part of the document: its name, its statement ($1 the member's id), and a row as JSON. */
   private record Section(String name, String sql, Function<Row, JsonObject> json) {
@@ -73,7 +107,7 @@ public final class AccountExport {
       new Section("posts", """
           SELECT id, title, description, body, sources, tags, created_at, edited_at, deleted_at, hidden_at,
                  hidden_reason, pending_at IS NOT NULL AS pending, rejected_reason, locked_at, upvotes, downvotes
-            FROM posts WHERE author_id = $1 ORDER BY id""", row -> new JsonObject()
+            FROM posts p WHERE p.author_id = $1 AND %s ORDER BY id""".formatted(EVERY_POST), row -> new JsonObject()
           .put("id", row.getLong("id"))
           .put("title", row.getString("title"))
           .put("description", row.getString("description"))
@@ -93,7 +127,7 @@ public final class AccountExport {
       new Section("postVersions", """
           SELECT r.post_id, r.title, r.body, r.sources, r.written_at, r.replaced_at
             FROM post_revisions r JOIN posts p ON p.id = r.post_id
-           WHERE p.author_id = $1 ORDER BY r.post_id, r.id""", row -> new JsonObject()
+           WHERE p.author_id = $1 AND %s ORDER BY r.post_id, r.id""".formatted(EVERY_POST), row -> new JsonObject()
           .put("postId", row.getLong("post_id"))
           .put("title", row.getString("title"))
           .put("body", row.getString("body"))
@@ -105,15 +139,17 @@ public final class AccountExport {
                  c.hidden_reason, c.pending_at IS NOT NULL AS pending, c.rejected_reason, c.upvotes, c.downvotes,
                  %s
             FROM comments c JOIN posts p ON p.id = c.post_id
-           WHERE c.author_id = $1 ORDER BY c.id""".formatted(THREAD_TITLE), row -> {
-            boolean deleted = row.getOffsetDateTime("deleted_at") != null;
+           WHERE c.author_id = $1 AND %s ORDER BY c.id""".formatted(THREAD_TITLE, EVERY_COMMENT), row -> {
+            // A comment its author or a moderator deleted has its body erased (''); one a moderator declined keeps
+            // it (the moderators still read it), and so does the file.
+            String body = row.getString("body");
+            boolean erased = row.getOffsetDateTime("deleted_at") != null && body.isEmpty();
             return new JsonObject()
                 .put("id", row.getLong("id"))
                 .put("postId", row.getLong("post_id"))
                 .put("postTitle", row.getString("post_title"))
                 .put("parentId", row.getLong("parent_id"))
-                // A deleted comment's body is erased ('' in its row): the file says there is none.
-                .put("body", deleted ? null : row.getString("body"))
+                .put("body", erased ? null : body)
                 .put("createdAt", time(row, "created_at"))
                 .put("editedAt", time(row, "edited_at"))
                 .put("deletedAt", time(row, "deleted_at"))
@@ -127,7 +163,7 @@ public final class AccountExport {
       new Section("commentVersions", """
           SELECT r.comment_id, r.body, r.written_at, r.replaced_at
             FROM comment_revisions r JOIN comments c ON c.id = r.comment_id
-           WHERE c.author_id = $1 ORDER BY r.comment_id, r.id""", row -> new JsonObject()
+           WHERE c.author_id = $1 AND %s ORDER BY r.comment_id, r.id""".formatted(EVERY_COMMENT), row -> new JsonObject()
           .put("commentId", row.getLong("comment_id"))
           .put("body", row.getString("body"))
           .put("writtenAt", time(row, "written_at"))
@@ -172,47 +208,101 @@ public final class AccountExport {
           .put("details", row.getString("details"))
           .put("status", row.getString("status"))
           .put("createdAt", time(row, "created_at"))
-          .put("resolvedAt", time(row, "resolved_at"))));
+          .put("resolvedAt", time(row, "resolved_at"))),
+      // The names the member had: their own renames, as the moderators' log records them.
+      new Section("renames", """
+          SELECT details ->> 'from' AS old_name, details ->> 'to' AS new_name, created_at
+            FROM mod_log WHERE target_type = 'user' AND target_id = $1 AND action = 'user.renamed'
+           ORDER BY id""", row -> new JsonObject()
+          .put("from", row.getString("old_name"))
+          .put("to", row.getString("new_name"))
+          .put("at", time(row, "created_at"))));
 
   private final Vertx vertx;
   private final BoundedPool pool;
+  private final Path dir;
 
-  public AccountExport(Vertx vertx, BoundedPool pool) {
+  /** @param dir where files are written before they are sent ({@link #directory}, made by {@link #prepare}) */
+  public AccountExport(Vertx vertx, BoundedPool pool, Path dir) {
     this.vertx = vertx;
     this.pool = pool;
+    this.dir = dir;
   }
 
   /** The node's export slots, shared by its HTTP verticles. */
   public static Slots slots() {
-    return new Slots(CONCURRENT, "Too many account exports are being written on this server; try again shortly.", 10);
+    return new Slots(CONCURRENT, "Too many account exports are being prepared on this server; try again shortly.",
+        RETRY_AFTER_SECONDS);
+  }
+
+  /** Where files are written before they are sent, in the data directory (private, as the directory is). */
+  public static Path directory(Path dataDir) {
+    return dataDir.resolve("exports");
   }
 
   /**
-   * Writes the document to {@code response}, whose status and headers the caller has set: {@code head} (the account,
-   * its settings) first, then each section. Completes when the document is whole; fails when the database or the
-   * client failed on the way, or {@link #LIMIT} passed, and once the document has started the connection is then
-   * cut, so that a partial document is never taken for a whole one (before it, the caller answers the failure).
+   * Makes {@link #directory} if need be, and deletes a file an earlier run left there (a node stopped while one was
+   * sent) once it is an hour old. Blocking: at the start, off the event loop.
    */
-  public Future<Void> write(long userId, JsonObject head, HttpServerResponse response) {
-    long deadline = vertx.setTimer(LIMIT.toMillis(), t -> {
-      log.info("An account export ran past {} (its client reads too slowly, or stopped); its connection is cut",
-          LIMIT);
-      response.reset();
+  public static void prepare(Path dataDir) throws IOException {
+    Path dir = directory(dataDir);
+    EmbeddedDatabase.createPrivateDirectory(dir);
+    Instant old = Instant.now().minus(Duration.ofHours(1));
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "export-*.json")) {
+      for (Path file : files) {
+        if (Files.getLastModifiedTime(file).toInstant().isBefore(old)) Files.deleteIfExists(file);
+      }
+    }
+  }
+
+  /** Each section's statement ($1: the member's id), for the plan tests. */
+  public static List<String> statements() {
+    return SECTIONS.stream().map(Section::sql).toList();
+  }
+
+  /** A member's file, whole, and the name it is saved under. */
+  public record Export(Path file, String username) {
+  }
+
+  /**
+   * Writes the member's document, whole, to a new private file: the caller sends it, then {@link #discard}s it. All
+   * of it is read in one snapshot, the account first (401 if it is gone); each statement has the database deadline
+   * (503). The connection and its snapshot are let go as soon as the file is written, however slowly the client then
+   * reads it; and on any failure the file is deleted and the caller answers with a problem: a partial file is never
+   * sent.
+   */
+  public Future<Export> write(long userId) {
+    return pool.getConnection().compose(conn -> {
+      Future<Export> written = pool.bound(conn.query(BEGIN).execute())
+          .compose(v -> pool.bound(Accounts.me(conn, userId)))
+          .compose(user -> pool.bound(Notifications.settings(conn, userId)).compose(settings -> file(conn, userId,
+              new JsonObject().put("account", user.toJson()).put("notificationSettings", settings))
+              .map(file -> new Export(file, user.username()))));
+      // The snapshot ends and the connection goes back whenever PostgreSQL answers: one that stopped answering holds
+      // neither the member's answer (503 at the deadline) nor the slot.
+      written.onComplete(done -> conn.query("ROLLBACK").execute().onComplete(ended -> conn.close()));
+      return written;
     });
-    return pool.getConnection()
-        .compose(conn -> pool.bound(conn.begin()).compose(tx -> pool.bound(conn.query(SNAPSHOT).execute())
-                .compose(v -> response.write(opening(head)))
-                .compose(v -> sections(conn, userId, response, 0))
-                .compose(v -> response.end("\n}\n"))
-                .eventually(() -> tx.rollback().otherwiseEmpty()))
-            .eventually(conn::close))
-        .andThen(done -> vertx.cancelTimer(deadline))
-        .onFailure(e -> {
-          // Before the 200 started, the caller answers with a problem (a database past its deadline: 503).
-          if (!response.headWritten()) return;
-          log.info("An account export stopped before its end: {}", e.toString());
-          response.reset();
-        });
+  }
+
+  /** Deletes a file once sent (or not). */
+  public void discard(Export export) {
+    vertx.fileSystem().delete(export.file().toString()).onFailure(e ->
+        log.warn("Could not delete the sent export {}: {}", export.file(), e.toString()));
+  }
+
+  /** The document in a new file of its own, or no file at all. */
+  private Future<Path> file(SqlConnection conn, long userId, JsonObject head) {
+    Path file = dir.resolve("export-" + UUID.randomUUID() + ".json");
+    return vertx.fileSystem().open(file.toString(), new OpenOptions().setWrite(true).setCreateNew(true)
+            .setPerms("rw-------"))
+        .compose(out -> out.write(opening(head))
+            .compose(v -> sections(conn, userId, out, 0))
+            .compose(v -> out.write(Buffer.buffer("\n}\n")))
+            .compose(v -> out.close())
+            .recover(e -> out.close().transform(closed -> Future.<Void>failedFuture(e))))
+        .map(file)
+        .recover(e -> vertx.fileSystem().delete(file.toString()).transform(deleted -> Future.failedFuture(e)));
   }
 
   /**
@@ -233,20 +323,20 @@ public final class AccountExport {
     return text;
   }
 
-  private Future<Void> sections(SqlConnection conn, long userId, HttpServerResponse response, int index) {
+  private Future<Void> sections(SqlConnection conn, long userId, AsyncFile out, int index) {
     if (index == SECTIONS.size()) return Future.succeededFuture();
     Section section = SECTIONS.get(index);
-    return response.write(",\n  \"" + section.name() + "\": [")
+    return out.write(Buffer.buffer(",\n  \"" + section.name() + "\": ["))
         .compose(v -> pool.bound(conn.prepare(section.sql())))
         .compose(statement -> {
           Cursor cursor = statement.cursor(Tuple.of(userId));
-          return rows(cursor, section, response, true).eventually(statement::close);
+          return rows(cursor, section, out, true).eventually(statement::close);
         })
-        .compose(v -> sections(conn, userId, response, index + 1));
+        .compose(v -> sections(conn, userId, out, index + 1));
   }
 
-  /** A section's rows, a batch at a time: each batch is on the wire before the next is read. */
-  private Future<Void> rows(Cursor cursor, Section section, HttpServerResponse response, boolean first) {
+  /** A section's rows, a batch at a time: each batch is in the file before the next is read. */
+  private Future<Void> rows(Cursor cursor, Section section, AsyncFile out, boolean first) {
     return pool.bound(cursor.read(BATCH)).compose(rows -> {
       Buffer batch = Buffer.buffer();
       boolean start = first;
@@ -257,7 +347,7 @@ public final class AccountExport {
       boolean more = cursor.hasMore();
       if (!more) batch.appendString(start ? "]" : "\n  ]");
       boolean wrote = !start;
-      return response.write(batch).compose(v -> more ? rows(cursor, section, response, first && !wrote)
+      return out.write(batch).compose(v -> more ? rows(cursor, section, out, first && !wrote)
           : Future.succeededFuture());
     });
   }

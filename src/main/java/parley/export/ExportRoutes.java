@@ -2,16 +2,13 @@ package parley.export;
 
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import parley.access.Principal;
-import parley.account.Accounts;
 import parley.config.AppConfig;
 import parley.http.RateLimiter;
 import parley.http.RequestGuards;
 import parley.http.Slots;
-import parley.notification.Notifications;
 
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -22,16 +19,11 @@ import java.time.ZoneOffset;
  */
 public final class ExportRoutes {
 
-  private final Accounts accounts;
-  private final Notifications notifications;
   private final AccountExport export;
   private final Slots slots;
   private final RateLimiter limits;
 
-  public ExportRoutes(Accounts accounts, Notifications notifications, AccountExport export, Slots slots,
-      RateLimiter limits) {
-    this.accounts = accounts;
-    this.notifications = notifications;
+  public ExportRoutes(AccountExport export, Slots slots, RateLimiter limits) {
     this.export = export;
     this.slots = slots;
     this.limits = limits;
@@ -42,26 +34,25 @@ public final class ExportRoutes {
   }
 
   /**
-   * Taken in this order: a slot (503 when the node is writing as many as it may), then one of the account's exports
-   * (429), then the account and its settings (401 if it was deleted); only then does the 200 start. What fails after
-   * it cuts the connection ({@link AccountExport#write}): a refusal can no longer be a problem document.
+   * Taken in this order: a slot (503 when the node is writing as many files as it may), one of the account's exports
+   * (429), then the file is written whole (401 if the account is gone, 503 if the database is); only then does the
+   * 200 start, with the file's length, and the file is deleted once sent. A HEAD says what a GET would be answered,
+   * without writing the file or counting against the limit.
    */
   private void export(RoutingContext ctx) {
     Principal me = Principal.required(ctx);
+    String subject = "user:" + me.id();
     if (Boolean.TRUE.equals(ctx.get(RequestGuards.HEAD))) {
-      // What a download would be, without writing it (or counting it).
-      attachment(ctx.response(), me.username()).end();
+      slots.run(() -> limits.take(AppConfig.LIMIT_EXPORTS, subject)
+              .onSuccess(v -> limits.giveBack(AppConfig.LIMIT_EXPORTS, subject)))
+          .onSuccess(v -> attachment(ctx.response(), me.username()).end())
+          .onFailure(ctx::fail);
       return;
     }
-    slots.run(() -> limits.take(AppConfig.LIMIT_EXPORTS, "user:" + me.id())
-            .compose(v -> accounts.me(me.id()))
-            .compose(user -> notifications.settings(me.id()).compose(settings -> {
-              JsonObject head = new JsonObject().put("account", user.toJson()).put("notificationSettings", settings);
-              return export.write(me.id(), head, attachment(ctx.response(), user.username()).setChunked(true));
-            })))
-        .onFailure(e -> {
-          if (!ctx.response().headWritten()) ctx.fail(e);
-        });
+    slots.run(() -> limits.take(AppConfig.LIMIT_EXPORTS, subject).compose(v -> export.write(me.id())))
+        .onSuccess(file -> attachment(ctx.response(), file.username()).sendFile(file.file().toString())
+            .onComplete(sent -> export.discard(file)))
+        .onFailure(ctx::fail);
   }
 
   /** A 200 that browsers save as parley-NAME-DATE.json (a name is letters, digits, _ and -: nothing to escape). */

@@ -292,7 +292,12 @@ public final class Notifications {
 
   /** The reader's choices of kinds (all on until they change one). */
   public Future<JsonObject> settings(long userId) {
-    return pool.preparedQuery(SETTINGS).execute(Tuple.of(userId)).map(rows -> {
+    return settings(pool, userId);
+  }
+
+  /** As {@link #settings(long)}, read through {@code client}: a transaction's connection, in its snapshot. */
+  public static Future<JsonObject> settings(io.vertx.sqlclient.SqlClient client, long userId) {
+    return client.preparedQuery(SETTINGS).execute(Tuple.of(userId)).map(rows -> {
       JsonObject json = new JsonObject();
       Row row = rows.size() == 0 ? null : rows.iterator().next();
       for (String setting : settingNames()) json.put(setting, row == null || row.getBoolean(setting));

@@ -79,6 +79,12 @@ class AccountExportTest {
         + mod.id() + ")");
     Response held = api.post("/api/posts/" + bobs + "/comments", alice, new JsonObject().put("body", "heldword here"));
     assertEquals(true, held.json().getBoolean("pending"), held.toString());
+    Response declined = api.post("/api/posts/" + bobs + "/comments", alice,
+        new JsonObject().put("body", "heldword and declined"));
+    long rejected = declined.json().getLong("id");
+    Response rejection = api.post("/api/mod/comments/" + rejected + "/reject", mod,
+        new JsonObject().put("reason", "Off topic here"));
+    assertTrue(rejection.status() / 100 == 2, rejection.toString());
     long laterHidden = api.createPost(bob, "Hidden later");
     long inHiddenThread = api.comment(alice, laterHidden, "alice in a thread hidden later", null);
     assertEquals(204, api.post("/api/mod/posts/" + laterHidden + "/hide", mod,
@@ -107,7 +113,10 @@ class AccountExportTest {
     assertEquals("attachment; filename=\"parley-alice-" + LocalDate.now(ZoneOffset.UTC) + ".json\"",
         response.header("Content-Disposition"));
     assertEquals(List.of("format", "exportedAt", "account", "notificationSettings", "posts", "postVersions", "comments", "commentVersions",
-        "postVotes", "commentVotes", "following", "threads", "blocks", "reports"), new ArrayList<>(file.fieldNames()));
+        "postVotes", "commentVotes", "following", "threads", "blocks", "reports", "renames"),
+        new ArrayList<>(file.fieldNames()));
+    assertEquals(String.valueOf(response.body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length),
+        response.header("Content-Length"), "sent whole, with its length");
     assertEquals(AccountExport.FORMAT, file.getInteger("format"));
 
     JsonObject account = file.getJsonObject("account");
@@ -133,8 +142,8 @@ class AccountExportTest {
     assertEquals("First *draft*", firstVersion.getString("body"));
 
     JsonArray comments = file.getJsonArray("comments");
-    assertEquals(List.of(edited, reply, deleted, hidden, held.json().getLong("id"), inHiddenThread, inBlockedThread),
-        ids(comments, "id"));
+    assertEquals(List.of(edited, reply, deleted, hidden, held.json().getLong("id"), rejected, inHiddenThread,
+        inBlockedThread), ids(comments, "id"));
     JsonObject first = comments.getJsonObject(0);
     assertEquals("alice, second take", first.getString("body"));
     assertEquals("Bob's thread", first.getString("postTitle"));
@@ -144,8 +153,12 @@ class AccountExportTest {
     assertTrue(comments.getJsonObject(2).getString("deletedAt") != null);
     assertEquals("Too heated", comments.getJsonObject(3).getString("hiddenReason"), "the reason she is shown");
     assertEquals(true, comments.getJsonObject(4).getBoolean("pending"));
-    assertNull(comments.getJsonObject(5).getString("postTitle"), "a thread hidden since is no longer hers to read");
-    assertNull(comments.getJsonObject(6).getString("postTitle"), "nor the title of a blocked member's thread");
+    JsonObject declinedOne = comments.getJsonObject(5);
+    assertEquals("heldword and declined", declinedOne.getString("body"), "the site keeps a declined comment's words");
+    assertEquals("Off topic here", declinedOne.getString("rejectedReason"));
+    assertTrue(declinedOne.getString("deletedAt") != null);
+    assertNull(comments.getJsonObject(6).getString("postTitle"), "a thread hidden since is no longer hers to read");
+    assertNull(comments.getJsonObject(7).getString("postTitle"), "nor the title of a blocked member's thread");
     JsonObject commentVersion = only(file, "commentVersions");
     assertEquals(edited, commentVersion.getLong("commentId"));
     assertEquals("alice, first take", commentVersion.getString("body"));
@@ -182,6 +195,52 @@ class AccountExportTest {
     for (int i = 0; i < many; i++) assertEquals("comment " + (i + 1), comments.getJsonObject(i).getString("body"));
   }
 
+  /**
+   * A client that asks for a big file and stops reading holds neither a slot nor the database: the file is written
+   * whole before it is sent, so more members than the node writes at once get theirs meanwhile; and the file is
+   * deleted once its client has gone.
+   */
+  @Test
+  void aClientThatStopsReadingHoldsNoSlot() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Long history");
+    // About 30 MB: far more than the sockets' buffers hold, so the server's sending stalls on the silent client.
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + post + ", " + alice.id()
+        + ", repeat('x', 1000) || n, '<p>x</p>' FROM generate_series(1, 30000) n");
+    java.net.URI base = java.net.URI.create(TestParley.baseUrl());
+    List<java.net.Socket> silent = new ArrayList<>();
+    try {
+      // As many as the node writes at once, each of whose answers has started (its status line is there), and which
+      // read no more.
+      for (int i = 0; i < AccountExport.CONCURRENT; i++) {
+        java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort());
+        silent.add(socket);
+        socket.setReceiveBufferSize(4096);
+        socket.getOutputStream().write(("GET /api/me/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+            + alice.token() + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        byte[] status = socket.getInputStream().readNBytes(12);
+        assertEquals("HTTP/1.1 200", new String(status, java.nio.charset.StandardCharsets.US_ASCII));
+      }
+      for (int i = 0; i < 3; i++) {
+        Response meanwhile = api.get("/api/me/export", bob);
+        assertEquals(200, meanwhile.status(), "while alice's clients stall: " + meanwhile);
+      }
+      try (var files = java.nio.file.Files.list(AccountExport.directory(TestParley.DATA_DIR))) {
+        assertEquals(AccountExport.CONCURRENT, files.count(), "alice's files, on their way out");
+      }
+    } finally {
+      for (java.net.Socket socket : silent) socket.close();
+    }
+    java.nio.file.Path exports = AccountExport.directory(TestParley.DATA_DIR);
+    TestParley.awaitUntil(() -> {
+      try (var files = java.nio.file.Files.list(exports)) {
+        return files.findAny().isEmpty();
+      }
+    }, "the file deleted once its client is gone");
+  }
+
   @Test
   void onlyItsOwnMemberGetsAFileAndABanDoesNotStopThem() throws Exception {
     Session alice = api.register("alice");
@@ -193,10 +252,21 @@ class AccountExportTest {
     assertEquals(200, head.status(), head.toString());
     assertEquals("", head.body());
 
+    // A renamed member's file has the names they had, and is named by the name they have.
+    Response renamed = api.patch("/api/me", alice, new JsonObject().put("username", "alicia")
+        .put("currentPassword", "correct horse"));
+    assertEquals(200, renamed.status(), renamed.toString());
+    Session alicia = new Session(alice.token(), alice.id(), "alicia");
+    Response again = api.get("/api/me/export", alicia);
+    JsonObject rename = only(export(again), "renames");
+    assertEquals("alice", rename.getString("from"));
+    assertEquals("alicia", rename.getString("to"));
+    assertTrue(again.header("Content-Disposition").contains("parley-alicia-"), again.header("Content-Disposition"));
+
     Session admin = api.registerWithRole("boss", "admin");
-    Response ban = api.post("/api/mod/users/alice/ban", admin, new JsonObject().put("reason", "spam"));
+    Response ban = api.post("/api/mod/users/alicia/ban", admin, new JsonObject().put("reason", "spam"));
     assertTrue(ban.status() / 100 == 2, ban.toString());
-    JsonObject banned = export(api.get("/api/me/export", alice)).getJsonObject("account");
+    JsonObject banned = export(api.get("/api/me/export", alicia)).getJsonObject("account");
     assertEquals("spam", banned.getJsonObject("ban").getString("reason"), "she is told of her ban, as /api/me does");
 
     // A deleted account's token has no file: nothing of it is left to give.

@@ -389,6 +389,8 @@ class RateLimitTest {
       assertEquals(200, api.raw("HEAD", "/api/me/export", "Bearer " + alice.token(), null, null).status());
       for (int i = 0; i < 2; i++) assertEquals(200, api.get("/api/me/export", alice).status());
       assertRateLimited(api.get("/api/me/export", alice));
+      assertEquals(429, api.raw("HEAD", "/api/me/export", "Bearer " + alice.token(), null, null).status(),
+          "a HEAD says what a GET would get");
       assertEquals(200, api.get("/api/me/export", bob).status());
     } finally {
       running.stop();
