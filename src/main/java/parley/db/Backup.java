@@ -92,7 +92,9 @@ public final class Backup {
       throw new IllegalStateException("The database has tablespaces (" + spaces + " is not "
           + "empty), which this backup does not copy: use PostgreSQL's pg_basebackup");
     }
-    if (target.startsWith(dataDir) || target.startsWith(pgData)) {
+    // Where it really goes: a symbolic link on its way may lead into the data directory (a probe).
+    Path realTarget = real(target);
+    if (realTarget.startsWith(dataDir) || realTarget.startsWith(pgData)) {
       throw new IllegalArgumentException("The backup cannot go inside the data directory it copies: " + target);
     }
     if (Files.exists(target) && !isEmptyDirectory(target)) {
@@ -125,6 +127,23 @@ public final class Backup {
     return new Result(target, result.online(), result.files(), result.bytes(), result.startWal(), result.endWal());
   }
 
+  /**
+   * Whether a partial copy named by this process id was left by a backup that is no longer running: its process is
+   * gone, or it is this process's own id, which this process is not writing one under now (the caller runs one
+   * backup at a time). In a container Java is process 1 on every start, so a copy a killed backup left there is named
+   * by an id that is always alive (a probe): without the second rule it stayed for good.
+   */
+  static boolean abandoned(long pid) {
+    return pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).isEmpty();
+  }
+
+  /** {@code path} with every symbolic link of the part of it that exists followed. */
+  private static Path real(Path path) throws IOException {
+    Path existing = path;
+    while (existing != null && !Files.exists(existing)) existing = existing.getParent();
+    return existing == null ? path : existing.toRealPath().resolve(existing.relativize(path)).normalize();
+  }
+
   /** What a partial copy's name ends in, before the process id of the backup writing it. */
   private static final String PARTIAL = ".partial-";
 
@@ -134,8 +153,7 @@ public final class Backup {
     try (DirectoryStream<Path> siblings = Files.newDirectoryStream(target.getParent(), prefix + "*")) {
       for (Path sibling : siblings) {
         String pid = sibling.getFileName().toString().substring(prefix.length());
-        if (pid.chars().allMatch(Character::isDigit) && !pid.isEmpty()
-            && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+        if (pid.chars().allMatch(Character::isDigit) && !pid.isEmpty() && abandoned(Long.parseLong(pid))) {
           deleteTree(sibling);
         }
       }

@@ -91,6 +91,13 @@ public final class BackupSchedule {
   /** Schedules the first backup: {@code every} after the newest in the directory, or soon if that has passed. */
   public void start() {
     newest().ifPresent(taken -> lastTaken.set(taken.getEpochSecond()));
+    // What a backup cut off by the last stop left goes now, not only after the next backup (which may fail).
+    if (Files.isDirectory(dir)) {
+      worker.executeBlocking(() -> {
+        prune();
+        return null;
+      }, false).onFailure(e -> log.warn("Cannot tidy the backups in {}: {}", dir, e.toString()));
+    }
     schedule(firstDelay(Instant.now()));
     log.info("Backing up the embedded database into {} every {}, keeping the newest {}", dir,
         every.toString().substring(2).toLowerCase(), keep);
@@ -164,7 +171,7 @@ public final class BackupSchedule {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
         Matcher m = ABANDONED.matcher(entry.getFileName().toString());
-        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) Backup.deleteTree(entry);
+        if (m.matches() && Backup.abandoned(Long.parseLong(m.group(1)))) Backup.deleteTree(entry);
       }
     }
   }

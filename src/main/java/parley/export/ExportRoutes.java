@@ -1,5 +1,6 @@
 package parley.export;
 
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
@@ -50,9 +51,29 @@ public final class ExportRoutes {
       return;
     }
     slots.run(() -> limits.take(AppConfig.LIMIT_EXPORTS, subject).compose(v -> export.write(me.id())))
-        .onSuccess(file -> attachment(ctx.response(), file.username()).sendFile(file.file().toString())
-            .onComplete(sent -> export.discard(file)))
+        .onSuccess(file -> send(ctx, file))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * Sends the written file, then deletes it, whatever happens: its client may have gone while it was written (a
+   * probe: the file was left until a later start). Never compressed: the server would gzip the whole file on its
+   * event loop (seconds, for a big one; a probe) and send it without its length.
+   */
+  private void send(RoutingContext ctx, AccountExport.Export file) {
+    HttpServerResponse response = ctx.response();
+    if (response.closed()) {
+      export.discard(file);
+      return;
+    }
+    Future<Void> sent;
+    try {
+      sent = attachment(response, file.username()).putHeader(HttpHeaders.CONTENT_ENCODING, HttpHeaders.IDENTITY)
+          .sendFile(file.file().toString());
+    } catch (RuntimeException e) {
+      sent = Future.failedFuture(e);
+    }
+    sent.onComplete(done -> export.discard(file));
   }
 
   /** A 200 that browsers save as parley-NAME-DATE.json (a name is letters, digits, _ and -: nothing to escape). */

@@ -175,6 +175,13 @@ class BackupTest {
     assertEquals("kept", Files.readString(used.resolve("something")), "nothing written into it");
     assertThrows(IllegalArgumentException.class, () -> Backup.take(dataDir, dataDir.resolve("backup")));
     assertFalse(Files.exists(dataDir.resolve("backup")));
+    // Nor by a symbolic link that leads into it (a probe: the copy was written inside the directory it copies).
+    Path link = servers.fresh("link");
+    Files.createSymbolicLink(link, dataDir);
+    IllegalArgumentException inside = assertThrows(IllegalArgumentException.class,
+        () -> Backup.take(dataDir, link.resolve("backup")));
+    assertTrue(inside.getMessage().contains("inside the data directory"), inside.getMessage());
+    assertFalse(Files.exists(dataDir.resolve("backup")));
     IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
         () -> Backup.take(used, servers.fresh("nothing")));
     assertTrue(none.getMessage().contains("No embedded PostgreSQL"), none.getMessage());

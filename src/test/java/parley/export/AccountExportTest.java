@@ -227,18 +227,45 @@ class AccountExportTest {
         Response meanwhile = api.get("/api/me/export", bob);
         assertEquals(200, meanwhile.status(), "while alice's clients stall: " + meanwhile);
       }
-      try (var files = java.nio.file.Files.list(AccountExport.directory(TestParley.DATA_DIR))) {
-        assertEquals(AccountExport.CONCURRENT, files.count(), "alice's files, on their way out");
-      }
+      // Bob's are deleted once sent (just after his client has the last byte); alice's wait for her clients.
+      TestParley.awaitUntil(() -> {
+        try (var files = java.nio.file.Files.list(AccountExport.directory(TestParley.DATA_DIR))) {
+          return files.count() == AccountExport.CONCURRENT;
+        }
+      }, "alice's files, on their way out, and no other");
     } finally {
       for (java.net.Socket socket : silent) socket.close();
     }
+    awaitNoFiles("the files deleted once their clients are gone");
+
+    // A client gone while its file is written (a probe: the file stayed until a later start).
+    try (java.net.Socket gone = new java.net.Socket(base.getHost(), base.getPort())) {
+      gone.getOutputStream().write(("GET /api/me/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+          + alice.token() + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      gone.getOutputStream().flush();
+    }
+    awaitNoFiles("the file of a client gone before it was written deleted");
+
+    // Never compressed, though the client would take gzip: the server would gzip the whole file on its event loop,
+    // and send it without its length (a probe).
+    java.net.http.HttpResponse<byte[]> gzip = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(base.resolve("/api/me/export")).header("Accept-Encoding", "gzip")
+            .header("Authorization", "Bearer " + alice.token()).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, gzip.statusCode());
+    assertTrue(gzip.headers().firstValue("Content-Encoding").isEmpty(), gzip.headers().toString());
+    assertEquals(gzip.body().length, gzip.headers().firstValueAsLong("Content-Length").orElse(-1));
+    assertEquals(30_000, new JsonObject(new String(gzip.body(), java.nio.charset.StandardCharsets.UTF_8))
+        .getJsonArray("comments").size());
+  }
+
+  private static void awaitNoFiles(String what) throws Exception {
     java.nio.file.Path exports = AccountExport.directory(TestParley.DATA_DIR);
     TestParley.awaitUntil(() -> {
       try (var files = java.nio.file.Files.list(exports)) {
         return files.findAny().isEmpty();
       }
-    }, "the file deleted once its client is gone");
+    }, what);
   }
 
   @Test
