@@ -25,12 +25,13 @@ FROM eclipse-temurin:17-jre
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/*
-# PostgreSQL refuses to run as root, and Parley needs no privilege: a system user of its own owns /data.
+# PostgreSQL refuses to run as root, and Parley needs no privilege: a system user of its own owns /data, and
+# /backups, where a volume mounted for PARLEY_BACKUP_DIR=/backups takes that owner (a named volume copies it).
 RUN groupadd --system --gid 10001 parley \
     && useradd --system --uid 10001 --gid parley --home-dir /data --shell /usr/sbin/nologin parley \
-    && mkdir -p /data /app \
-    && chown parley:parley /data \
-    && chmod 700 /data
+    && mkdir -p /data /backups /app \
+    && chown parley:parley /data /backups \
+    && chmod 700 /data /backups
 COPY --from=build /src/target/parley.jar /app/parley.jar
 
 ENV PARLEY_DATA_DIR=/data \
