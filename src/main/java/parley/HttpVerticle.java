@@ -127,7 +127,7 @@ public final class HttpVerticle extends VerticleBase {
     AdminRoutes admin = new AdminRoutes(new Admin(database.pool(), events, node.accounts()));
     NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
     ExportRoutes export = new ExportRoutes(new AccountExport(vertx, database.pool(),
-        AccountExport.directory(config.dataDir())), node.exports(), limits);
+        AccountExport.directory(config.dataDir())), node.exports(), node.exportsOut(), limits);
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed. A reader
     // who blocked nobody (every anonymous one) is answered without looking the event's type up: on a big thread
     // that lookup was a twentieth of each delivery.

@@ -340,7 +340,8 @@ public final class Main {
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
         draining, new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
         new ScoreBoard(vertx, database.background(), new EventLog(vertx, database.background(), commits), readCache),
-        parley.search.Search.slots(config.searchConcurrency()), parley.export.AccountExport.slots(), readCache, accounts,
+        parley.search.Search.slots(config.searchConcurrency()), parley.export.AccountExport.slots(),
+        parley.export.AccountExport.outgoing(), readCache, accounts,
         new PasswordHashing(vertx, config.passwordHashing()), new parley.comment.CommentWriter.Writers());
     Gauge.builder("parley_search_in_flight", node.searches(), parley.http.Slots::inFlight)
         .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard connections, AtomicBoolean draining,
     RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay, LiveMeters liveMeters,
     PrometheusMeterRegistry meters, Pages.Templates pages, parley.vote.ScoreBoard scores,
-    parley.http.Slots searches, parley.http.Slots exports, parley.readcache.ReadCache readCache,
+    parley.http.Slots searches, parley.http.Slots exports, parley.http.Slots exportsOut, parley.readcache.ReadCache readCache,
     parley.account.AccountCache accounts, parley.account.PasswordHashing hashing,
     parley.comment.CommentWriter.Writers commentWriters) {
 

@@ -67,6 +67,13 @@ public final class AccountExport {
    */
   static final int CONCURRENT = 2;
 
+  /**
+   * How many files a node has on their way out at most, written or being written and not yet sent and deleted: each
+   * is on the data directory's disk (PostgreSQL's) for as long as its client takes, so a few members reading slowly
+   * must not fill it.
+   */
+  static final int OUTGOING = 8;
+
   /** Seconds a member refused for want of a slot is asked to wait: about as long as one file takes to write. */
   static final long RETRY_AFTER_SECONDS = 5;
 
@@ -233,6 +240,12 @@ public final class AccountExport {
   public static Slots slots() {
     return new Slots(CONCURRENT, "Too many account exports are being prepared on this server; try again shortly.",
         RETRY_AFTER_SECONDS);
+  }
+
+  /** The node's slots for files on their way out ({@link #OUTGOING}), shared by its HTTP verticles. */
+  public static Slots outgoing() {
+    return new Slots(OUTGOING, "Too many account exports are on their way out from this server; try again in a "
+        + "minute.", 60);
   }
 
   /** Where files are written before they are sent, in the data directory (private, as the directory is). */

@@ -22,11 +22,17 @@ public final class ExportRoutes {
 
   private final AccountExport export;
   private final Slots slots;
+  private final Slots outgoing;
   private final RateLimiter limits;
 
-  public ExportRoutes(AccountExport export, Slots slots, RateLimiter limits) {
+  /**
+   * @param slots    the node's slots for writing files ({@link AccountExport#slots})
+   * @param outgoing the node's slots for files written and not yet sent ({@link AccountExport#outgoing})
+   */
+  public ExportRoutes(AccountExport export, Slots slots, Slots outgoing, RateLimiter limits) {
     this.export = export;
     this.slots = slots;
+    this.outgoing = outgoing;
     this.limits = limits;
   }
 
@@ -44,14 +50,16 @@ public final class ExportRoutes {
     Principal me = Principal.required(ctx);
     String subject = "user:" + me.id();
     if (Boolean.TRUE.equals(ctx.get(RequestGuards.HEAD))) {
-      slots.run(() -> limits.take(AppConfig.LIMIT_EXPORTS, subject)
-              .onSuccess(v -> limits.giveBack(AppConfig.LIMIT_EXPORTS, subject)))
+      outgoing.run(() -> slots.run(() -> limits.take(AppConfig.LIMIT_EXPORTS, subject)
+              .onSuccess(v -> limits.giveBack(AppConfig.LIMIT_EXPORTS, subject))))
           .onSuccess(v -> attachment(ctx.response(), me.username()).end())
           .onFailure(ctx::fail);
       return;
     }
-    slots.run(() -> limits.take(AppConfig.LIMIT_EXPORTS, subject).compose(v -> export.write(me.id())))
-        .onSuccess(file -> send(ctx, file))
+    // The file's own slot is held until it is sent (or not) and deleted: files on their way out are on the data
+    // directory's disk, PostgreSQL's, for as long as their clients take, and there are at most so many.
+    outgoing.run(() -> slots.run(() -> limits.take(AppConfig.LIMIT_EXPORTS, subject).compose(v -> export.write(me.id())))
+            .compose(file -> send(ctx, file)))
         .onFailure(ctx::fail);
   }
 
@@ -60,11 +68,11 @@ public final class ExportRoutes {
    * probe: the file was left until a later start). Never compressed: the server would gzip the whole file on its
    * event loop (seconds, for a big one; a probe) and send it without its length.
    */
-  private void send(RoutingContext ctx, AccountExport.Export file) {
+  private Future<Void> send(RoutingContext ctx, AccountExport.Export file) {
     HttpServerResponse response = ctx.response();
     if (response.closed()) {
       export.discard(file);
-      return;
+      return Future.succeededFuture();
     }
     Future<Void> sent;
     try {
@@ -73,7 +81,10 @@ public final class ExportRoutes {
     } catch (RuntimeException e) {
       sent = Future.failedFuture(e);
     }
-    sent.onComplete(done -> export.discard(file));
+    return sent.transform(done -> {
+      export.discard(file);
+      return Future.succeededFuture();
+    });
   }
 
   /** A 200 that browsers save as parley-NAME-DATE.json (a name is letters, digits, _ and -: nothing to escape). */

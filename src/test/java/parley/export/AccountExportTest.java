@@ -213,16 +213,7 @@ class AccountExportTest {
     try {
       // As many as the node writes at once, each of whose answers has started (its status line is there), and which
       // read no more.
-      for (int i = 0; i < AccountExport.CONCURRENT; i++) {
-        java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort());
-        silent.add(socket);
-        socket.setReceiveBufferSize(4096);
-        socket.getOutputStream().write(("GET /api/me/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
-            + alice.token() + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        socket.getOutputStream().flush();
-        byte[] status = socket.getInputStream().readNBytes(12);
-        assertEquals("HTTP/1.1 200", new String(status, java.nio.charset.StandardCharsets.US_ASCII));
-      }
+      for (int i = 0; i < AccountExport.CONCURRENT; i++) silent.add(stalled(alice));
       for (int i = 0; i < 3; i++) {
         Response meanwhile = api.get("/api/me/export", bob);
         assertEquals(200, meanwhile.status(), "while alice's clients stall: " + meanwhile);
@@ -257,6 +248,48 @@ class AccountExportTest {
     assertEquals(gzip.body().length, gzip.headers().firstValueAsLong("Content-Length").orElse(-1));
     assertEquals(30_000, new JsonObject(new String(gzip.body(), java.nio.charset.StandardCharsets.UTF_8))
         .getJsonArray("comments").size());
+  }
+
+  /**
+   * Files on their way out are bounded per node: each is on the data directory's disk, PostgreSQL's, for as long as
+   * its client takes, so members who read slowly cannot fill it. Past the bound a download is refused (503) until one
+   * of them is done.
+   */
+  @Test
+  void filesOnTheirWayOutAreBounded() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(alice, "Long history");
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + post + ", " + alice.id()
+        + ", repeat('x', 1000) || n, '<p>x</p>' FROM generate_series(1, 30000) n");
+    List<java.net.Socket> silent = new ArrayList<>();
+    try {
+      for (int i = 0; i < AccountExport.OUTGOING; i++) silent.add(stalled(alice));
+      Response refused = api.get("/api/me/export", bob);
+      assertEquals(503, refused.status(), refused.toString());
+      assertEquals("application/problem+json", refused.contentType());
+      assertTrue(refused.json().getString("detail").contains("on their way out"), refused.toString());
+      assertEquals(503, api.raw("HEAD", "/api/me/export", "Bearer " + bob.token(), null, null).status(),
+          "a HEAD says so too");
+      silent.remove(0).close();
+      TestParley.awaitUntil(() -> api.get("/api/me/export", bob).status() == 200, "one slot back once a file is done");
+    } finally {
+      for (java.net.Socket socket : silent) socket.close();
+    }
+    awaitNoFiles("every file deleted once its client is gone");
+  }
+
+  /** A client that asked for the member's file, has the start of the answer, and reads no more. */
+  private static java.net.Socket stalled(Session as) throws Exception {
+    java.net.URI base = java.net.URI.create(TestParley.baseUrl());
+    java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort());
+    socket.setReceiveBufferSize(4096);
+    socket.getOutputStream().write(("GET /api/me/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+        + as.token() + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    byte[] status = socket.getInputStream().readNBytes(12);
+    assertEquals("HTTP/1.1 200", new String(status, java.nio.charset.StandardCharsets.US_ASCII));
+    return socket;
   }
 
   private static void awaitNoFiles(String what) throws Exception {
