@@ -202,12 +202,8 @@ class AccountExportTest {
    */
   @Test
   void aClientThatStopsReadingHoldsNoSlot() throws Exception {
-    Session alice = api.register("alice");
+    Session alice = withLongHistory(api.register("alice"));
     Session bob = api.register("bob");
-    long post = api.createPost(alice, "Long history");
-    // About 30 MB: far more than the sockets' buffers hold, so the server's sending stalls on the silent client.
-    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + post + ", " + alice.id()
-        + ", repeat('x', 1000) || n, '<p>x</p>' FROM generate_series(1, 30000) n");
     java.net.URI base = java.net.URI.create(TestParley.baseUrl());
     List<java.net.Socket> silent = new ArrayList<>();
     try {
@@ -257,11 +253,8 @@ class AccountExportTest {
    */
   @Test
   void filesOnTheirWayOutAreBounded() throws Exception {
-    Session alice = api.register("alice");
+    Session alice = withLongHistory(api.register("alice"));
     Session bob = api.register("bob");
-    long post = api.createPost(alice, "Long history");
-    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + post + ", " + alice.id()
-        + ", repeat('x', 1000) || n, '<p>x</p>' FROM generate_series(1, 30000) n");
     List<java.net.Socket> silent = new ArrayList<>();
     try {
       for (int i = 0; i < AccountExport.OUTGOING; i++) silent.add(stalled(alice));
@@ -277,6 +270,17 @@ class AccountExportTest {
       for (java.net.Socket socket : silent) socket.close();
     }
     awaitNoFiles("every file deleted once its client is gone");
+  }
+
+  /**
+   * {@code who}, with 30,000 comments of a kilobyte: a file of about 30 MB, far more than the sockets' buffers hold,
+   * so the server's sending stalls on a client that does not read.
+   */
+  private Session withLongHistory(Session who) throws Exception {
+    long post = api.createPost(who, "Long history");
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + post + ", " + who.id()
+        + ", repeat('x', 1000) || n, '<p>x</p>' FROM generate_series(1, 30000) n");
+    return who;
   }
 
   /** A client that asked for the member's file, has the start of the answer, and reads no more. */
