@@ -41,9 +41,10 @@ public final class ExportRoutes {
   }
 
   /**
-   * Taken in this order: a slot (503 when the node is writing as many files as it may), one of the account's exports
-   * (429), then the file is written whole (401 if the account is gone, 503 if the database is); only then does the
-   * 200 start, with the file's length, and the file is deleted once sent. A HEAD says what a GET would be answered,
+   * Taken in this order: a place among the files on their way out (503 when the node has as many as it may), a slot
+   * to write one (503 when the node is writing as many as it may), one of the account's exports (429); then the file
+   * is written whole (401 if the account is gone, 503 if the database is); only then does the 200 start, with the
+   * file's length, and the file is deleted once sent (or not), which gives its place back. A HEAD says what a GET would be answered,
    * without writing the file or counting against the limit.
    */
   private void export(RoutingContext ctx) {
