@@ -88,17 +88,24 @@ public final class BackupSchedule {
         .register(meters);
   }
 
-  /** Schedules the first backup: {@code every} after the newest in the directory, or soon if that has passed. */
+  /**
+   * Schedules the first backup: {@code every} after the newest in the directory, or soon if that has passed; first
+   * removes what a backup cut off by the last stop left.
+   */
   public void start() {
-    newest().ifPresent(taken -> lastTaken.set(taken.getEpochSecond()));
-    // What a backup cut off by the last stop left goes now, not only after the next backup (which may fail).
-    if (Files.isDirectory(dir)) {
-      worker.executeBlocking(() -> {
-        prune();
-        return null;
-      }, false).onFailure(e -> log.warn("Cannot tidy the backups in {}: {}", dir, e.toString()));
-    }
-    schedule(firstDelay(Instant.now()));
+    // Every look at the directory on the schedule's own thread, not the event loop that deploys the node.
+    worker.executeBlocking(() -> {
+      // What a backup cut off by the last stop left goes now, not only after the next backup (which may fail).
+      if (Files.isDirectory(dir)) {
+        try {
+          prune();
+        } catch (IOException e) {
+          log.warn("Cannot tidy the backups in {}: {}", dir, e.toString());
+        }
+      }
+      newest().ifPresent(taken -> lastTaken.set(taken.getEpochSecond()));
+      return firstDelay(Instant.now());
+    }, false).onSuccess(this::schedule);
     log.info("Backing up the embedded database into {} every {}, keeping the newest {}", dir,
         every.toString().substring(2).toLowerCase(), keep);
   }
