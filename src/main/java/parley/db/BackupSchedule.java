@@ -37,6 +37,11 @@ import java.util.regex.Pattern;
  * touched. The next starts {@code every} after the last one started, counted from the newest in the directory, so a
  * restart neither takes an extra one nor skips one; a failed one is logged at ERROR, counted, and tried again after
  * {@link #RETRY} (or {@code every}, if sooner).
+ *
+ * <p>With a copy command ({@code PARLEY_BACKUP_COPY}, {@link BackupCopy}), each whole backup is then copied off the
+ * machine on the same thread (so the next backup waits for a copy still running); a failed copy is logged at ERROR,
+ * counted, and tried again after {@link #RETRY} until it succeeds or a newer backup is taken, whose own copy
+ * supersedes it. The backup itself stays either way.
  */
 public final class BackupSchedule {
 
@@ -60,20 +65,36 @@ public final class BackupSchedule {
   private final Duration every;
   private final int keep;
   private final BooleanSupplier stopping;
+  private final Optional<String> copy;
+  private final Duration copyTimeout;
+  private final Duration copyRetry;
   private final WorkerExecutor worker;
   /** The newest whole backup's start, in seconds since the epoch (0: none yet). */
   private final AtomicLong lastTaken = new AtomicLong();
   private final Counter failures;
+  /** The newest backup copied off the machine's start, in seconds since the epoch (0: none yet). */
+  private final AtomicLong lastCopied = new AtomicLong();
+  private final Counter copyFailures;
 
   public BackupSchedule(Vertx vertx, Path dataDir, BackupSettings settings, MeterRegistry meters,
       BooleanSupplier stopping) {
-    this(vertx, dataDir, settings.dir().orElseThrow(), settings.every(), settings.keep(), meters, stopping);
+    this(vertx, dataDir, settings.dir().orElseThrow(), settings.every(), settings.keep(), settings.copy(),
+        settings.copyTimeout(), RETRY, meters, stopping);
   }
 
-  /** Any interval, for the tests (settings refuse less than a minute). */
+  /** Any interval, for the tests (settings refuse less than a minute); no copy. */
   BackupSchedule(Vertx vertx, Path dataDir, Path dir, Duration every, int keep, MeterRegistry meters,
       BooleanSupplier stopping) {
+    this(vertx, dataDir, dir, every, keep, Optional.empty(), Duration.ofHours(1), RETRY, meters, stopping);
+  }
+
+  /** Any interval and copy retry, for the tests. */
+  BackupSchedule(Vertx vertx, Path dataDir, Path dir, Duration every, int keep, Optional<String> copy,
+      Duration copyTimeout, Duration copyRetry, MeterRegistry meters, BooleanSupplier stopping) {
     this.vertx = vertx;
+    this.copy = copy;
+    this.copyTimeout = copyTimeout;
+    this.copyRetry = copyRetry;
     this.dataDir = dataDir;
     this.dir = dir;
     this.every = every;
@@ -85,6 +106,12 @@ public final class BackupSchedule {
         .register(meters);
     Gauge.builder("parley_backup_last_success_seconds", lastTaken, AtomicLong::get)
         .description("When the newest whole scheduled backup started, in seconds since the epoch (0: none yet)")
+        .register(meters);
+    this.copyFailures = Counter.builder("parley_backup_copy_failures")
+        .description("Copies of scheduled backups off the machine (PARLEY_BACKUP_COPY) that failed").register(meters);
+    Gauge.builder("parley_backup_last_copy_seconds", lastCopied, AtomicLong::get)
+        .description("When the newest scheduled backup copied off the machine started, in seconds since the epoch "
+            + "(0: none yet)")
         .register(meters);
   }
 
@@ -106,8 +133,8 @@ public final class BackupSchedule {
       newest().ifPresent(taken -> lastTaken.set(taken.getEpochSecond()));
       return firstDelay(Instant.now());
     }, false).onSuccess(this::schedule);
-    log.info("Backing up the embedded database into {} every {}, keeping the newest {}", dir,
-        every.toString().substring(2).toLowerCase(), keep);
+    log.info("Backing up the embedded database into {} every {}, keeping the newest {}{}", dir,
+        BackupCopy.words(every), keep, copy.isPresent() ? ", each copied off the machine by PARLEY_BACKUP_COPY" : "");
   }
 
   /** How long until the first backup, from {@code now}: at the newest's time plus {@code every}, not before {@link #FIRST}. */
@@ -125,7 +152,7 @@ public final class BackupSchedule {
   private void run() {
     Instant started = Instant.now();
     Path target = dir.resolve(NAME.format(started));
-    take(target).onComplete(done -> {
+    backUp(target, started).onComplete(done -> {
       Duration took = Duration.between(started, Instant.now());
       if (done.succeeded()) {
         lastTaken.set(started.getEpochSecond());
@@ -183,17 +210,53 @@ public final class BackupSchedule {
     }
   }
 
-  /** A backup into {@code target}, then the prune, on the schedule's own thread. */
-  private Future<Backup.Result> take(Path target) {
-    return worker.executeBlocking(() -> {
+  /**
+   * A backup into {@code target}, then the prune, on the schedule's own thread; then its copy off the machine, if one
+   * is set, whose failure is its own (the backup is whole and kept either way).
+   */
+  private Future<Backup.Result> backUp(Path target, Instant started) {
+    Future<Backup.Result> taken = worker.executeBlocking(() -> {
       Backup.Result result = Backup.take(dataDir, target);
       prune();
       return result;
     }, false);
+    if (copy.isEmpty()) return taken;
+    return taken.compose(result -> copy(result.target(), started).transform(copied -> Future.succeededFuture(result)));
   }
 
-  /** Backs up now, outside the schedule: for the tests. */
+  /** Copies a whole backup off the machine; a failure is logged, counted and tried again after {@code copyRetry}. */
+  private Future<Void> copy(Path backup, Instant started) {
+    Instant began = Instant.now();
+    return worker.<Boolean>executeBlocking(() -> {
+      if (!Files.isDirectory(backup)) return false;
+      BackupCopy.run(copy.orElseThrow(), backup, copyTimeout, stopping);
+      return true;
+    }, false).andThen(done -> {
+      long took = Duration.between(began, Instant.now()).toSeconds();
+      if (done.succeeded()) {
+        if (done.result()) {
+          lastCopied.accumulateAndGet(started.getEpochSecond(), Math::max);
+          log.info("Backup {} copied off the machine in {} s", backup, took);
+        }
+      } else if (done.cause() instanceof BackupCopy.Stopped || stopping.getAsBoolean()) {
+        log.info("The copy of the backup {} stopped with the node", backup);
+      } else {
+        copyFailures.increment();
+        log.error("Copying the backup {} off the machine failed after {} s: {} (the backup itself is whole and kept; "
+            + "trying again in {})", backup, took, done.cause().getMessage(), BackupCopy.words(copyRetry));
+        vertx.setTimer(Math.max(1, copyRetry.toMillis()), t -> {
+          // A newer backup has, or will have, a copy of its own; this one is then no longer the one that matters.
+          if (!stopping.getAsBoolean() && lastTaken.get() <= started.getEpochSecond()) copy(backup, started);
+        });
+      }
+    }).mapEmpty();
+  }
+
+  /** Backs up now, outside the schedule (and copies, when a copy is set): for the tests. */
   Future<Backup.Result> takeNow() {
-    return take(dir.resolve(NAME.format(Instant.now())));
+    Instant started = Instant.now();
+    return backUp(dir.resolve(NAME.format(started)), started).andThen(done -> {
+      if (done.succeeded()) lastTaken.set(started.getEpochSecond());
+    });
   }
 }

@@ -1,6 +1,7 @@
 package parley.db;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,9 +20,12 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -155,6 +159,114 @@ class BackupScheduleTest {
     assertEquals(0.0, meters.get("parley_backup_last_success_seconds").gauge().value());
   }
 
+  /** A path quoted for the shell: the tests' directories have no single quote in them. */
+  private static String q(Path p) {
+    return "'" + p + "'";
+  }
+
+  private static long files(Path dir) throws Exception {
+    try (Stream<Path> all = Files.walk(dir)) {
+      return all.filter(Files::isRegularFile).count();
+    }
+  }
+
+  @Test
+  void eachWholeBackupIsCopiedOffTheMachineByTheOperatorsCommand() throws Exception {
+    Path dataDir = servers.fresh("live");
+    servers.start(dataDir);
+    Path dir = servers.fresh("backups");
+    Path remote = servers.fresh("remote");
+    Files.createDirectories(remote);
+    // $1 and PARLEY_BACKUP_PATH name the backup; its standard input is empty (cat ends at once); the command's text
+    // (a credential, often) is never logged.
+    String command = "cp -R \"$1\" " + q(remote) + "/ && printf %s \"$PARLEY_BACKUP_PATH\" > " + q(remote.resolve("path"))
+        + " && cat > " + q(remote.resolve("stdin")) + " # token=very-secret-42";
+    try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
+      BackupSchedule schedule = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 2, Optional.of(command),
+          Duration.ofMinutes(5), Duration.ofHours(1), meters, () -> false);
+      Instant before = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      Backup.Result taken = schedule.takeNow().await();
+
+      Path copied = remote.resolve(taken.target().getFileName());
+      assertTrue(Files.isDirectory(copied), "copied: " + names(remote));
+      assertEquals(files(taken.target()), files(copied), "every file of it");
+      assertEquals(taken.target().toString(), Files.readString(remote.resolve("path")));
+      assertEquals("", Files.readString(remote.resolve("stdin")));
+      assertTrue(meters.get("parley_backup_last_copy_seconds").gauge().value() >= before.getEpochSecond());
+      assertEquals(0.0, meters.get("parley_backup_copy_failures").counter().count());
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains("copied off the machine")), log.messages()::toString);
+      assertTrue(log.messages().stream().noneMatch(m -> m.contains("very-secret")), log.messages()::toString);
+    }
+  }
+
+  @Test
+  void aFailedCopyIsLoggedCountedAndTriedAgainWhileTheBackupIsKept() throws Exception {
+    Path dataDir = servers.fresh("live");
+    servers.start(dataDir);
+    Path dir = servers.fresh("backups");
+    Path remote = servers.fresh("remote");
+    Files.createDirectories(remote);
+    Path refusedOnce = remote.resolve("refused-once");
+    // Refuses the first time (as a bucket out of reach would), copies the next.
+    String command = "if [ -e " + q(refusedOnce) + " ]; then cp -R \"$1\" " + q(remote) + "/; else touch "
+        + q(refusedOnce) + "; echo 'upload failed: 403 Forbidden' >&2; exit 7; fi";
+    try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
+      BackupSchedule schedule = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 2, Optional.of(command),
+          Duration.ofMinutes(5), Duration.ofMillis(300), meters, () -> false);
+      Backup.Result taken = schedule.takeNow().await();
+
+      assertTrue(Files.isDirectory(taken.target()), "the backup itself is kept");
+      assertEquals(1.0, meters.get("parley_backup_copy_failures").counter().count());
+      assertTrue(log.levels().contains(ch.qos.logback.classic.Level.ERROR), log.messages()::toString);
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains("status 7") && m.contains("403 Forbidden")
+          && m.contains("trying again")), log.messages()::toString);
+      TestParley.awaitUntil(() -> Files.isDirectory(remote.resolve(taken.target().getFileName())), "copied on retry");
+      TestParley.awaitUntil(() -> meters.get("parley_backup_last_copy_seconds").gauge().value() > 0, "and said so");
+      assertEquals(1.0, meters.get("parley_backup_copy_failures").counter().count());
+    }
+  }
+
+  @Test
+  void aCopyPastItsTimeoutOrStillRunningAtTheStopIsStoppedWithEverythingItStarted() throws Exception {
+    Path dataDir = servers.fresh("live");
+    servers.start(dataDir);
+    Path dir = servers.fresh("backups");
+    Path pids = servers.fresh("pids");
+    Files.createDirectories(pids);
+    // A command that hangs, and a process it started that would outlive it.
+    String hangs = "sleep 300 & echo $! > \"$PIDS/child\"; sleep 300";
+    BackupSchedule slow = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 2,
+        Optional.of(hangs.replace("$PIDS", pids.toString())), Duration.ofSeconds(1), Duration.ofHours(1), meters,
+        () -> false);
+    try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
+      Backup.Result taken = slow.takeNow().await();
+      assertTrue(Files.isDirectory(taken.target()));
+      assertEquals(1.0, meters.get("parley_backup_copy_failures").counter().count());
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains("did not end within 1s")), log.messages()::toString);
+    }
+    long child = Long.parseLong(Files.readString(pids.resolve("child")).strip());
+    TestParley.awaitUntil(() -> ProcessHandle.of(child).map(h -> !h.isAlive()).orElse(true),
+        "what the command started is stopped with it");
+
+    // The node stopping while a copy runs: the command is stopped, and that is no failure.
+    AtomicBoolean stopping = new AtomicBoolean();
+    SimpleMeterRegistry own = new SimpleMeterRegistry();
+    BackupSchedule stopped = new BackupSchedule(vertx, dataDir, servers.fresh("more"), Duration.ofHours(1), 2,
+        Optional.of("touch " + q(pids.resolve("started")) + "; " + hangs.replace("$PIDS", pids.toString())),
+        Duration.ofHours(1), Duration.ofHours(1), own, stopping::get);
+    try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
+      Future<Backup.Result> running = stopped.takeNow();
+      TestParley.awaitUntil(() -> Files.exists(pids.resolve("started")), "the copy runs");
+      stopping.set(true);
+      running.await();
+      assertEquals(0.0, own.get("parley_backup_copy_failures").counter().count());
+      assertTrue(!log.levels().contains(ch.qos.logback.classic.Level.ERROR), log.messages()::toString);
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains("stopped with the node")), log.messages()::toString);
+    }
+    long second = Long.parseLong(Files.readString(pids.resolve("child")).strip());
+    TestParley.awaitUntil(() -> ProcessHandle.of(second).map(h -> !h.isAlive()).orElse(true), "stopped too");
+  }
+
   @Test
   void settingsThatWouldMakeBackupsUselessAreRefused() {
     Path data = Path.of("/srv/parley-data");
@@ -171,5 +283,12 @@ class BackupScheduleTest {
     assertEquals(Duration.ofDays(1), defaults.backups().every());
     assertEquals(7, defaults.backups().keep());
     assertTrue(!AppConfig.from(Map.of()).backups().on(), "off unless asked for");
+    IllegalArgumentException copyAlone = assertThrows(IllegalArgumentException.class,
+        () -> AppConfig.from(Map.of(BackupSettings.COPY, "rclone copy \"$1\" remote:")));
+    assertTrue(copyAlone.getMessage().contains(BackupSettings.DIR), copyAlone.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(BackupSettings.DIR, "/backups",
+        BackupSettings.COPY, "true", BackupSettings.COPY_TIMEOUT, "0s")));
+    assertEquals(Duration.ofHours(1), defaults.backups().copyTimeout());
+    assertTrue(defaults.backups().copy().isEmpty(), "no copy unless asked for");
   }
 }
