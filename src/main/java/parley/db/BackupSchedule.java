@@ -155,10 +155,6 @@ public final class BackupSchedule {
     backUp(target, started).onComplete(done -> {
       Duration took = Duration.between(started, Instant.now());
       if (done.succeeded()) {
-        lastTaken.set(started.getEpochSecond());
-        Backup.Result r = done.result();
-        log.info("Backup taken into {} in {} s: {} files, {} MiB ({}); keeping the newest {}", r.target(),
-            took.toSeconds(), r.files(), r.bytes() / (1024 * 1024), r.online() ? "online" : "while stopped", keep);
         Duration left = every.minus(took);
         schedule(left.isNegative() ? Duration.ZERO : left);
       } else if (stopping.getAsBoolean()) {
@@ -219,7 +215,14 @@ public final class BackupSchedule {
       Backup.Result result = Backup.take(dataDir, target);
       prune();
       return result;
-    }, false);
+    }, false).andThen(done -> {
+      if (done.failed()) return;
+      lastTaken.set(started.getEpochSecond());
+      Backup.Result r = done.result();
+      log.info("Backup taken into {} in {} s: {} files, {} MiB ({}); keeping the newest {}", r.target(),
+          Duration.between(started, Instant.now()).toSeconds(), r.files(), r.bytes() / (1024 * 1024),
+          r.online() ? "online" : "while stopped", keep);
+    });
     if (copy.isEmpty()) return taken;
     return taken.compose(result -> copy(result.target(), started).transform(copied -> Future.succeededFuture(result)));
   }
@@ -255,8 +258,6 @@ public final class BackupSchedule {
   /** Backs up now, outside the schedule (and copies, when a copy is set): for the tests. */
   Future<Backup.Result> takeNow() {
     Instant started = Instant.now();
-    return backUp(dir.resolve(NAME.format(started)), started).andThen(done -> {
-      if (done.succeeded()) lastTaken.set(started.getEpochSecond());
-    });
+    return backUp(dir.resolve(NAME.format(started)), started);
   }
 }
