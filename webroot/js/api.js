@@ -80,6 +80,33 @@ export async function api(method, path, body, options = {}) {
   return response.status === 204 ? null : response.json();
 }
 
+/**
+ * Asks for a file (a data export) and saves it under the name the server gives it (Content-Disposition) through a
+ * link the browser downloads; resolves with that name. A body cut short is an ApiError (status 0) that says so: the
+ * server cuts a file it could not finish, and half a file is never kept as the whole.
+ */
+export async function download(method, path, body, fallbackName) {
+  let file;
+  let name;
+  try {
+    const response = await api(method, path, body, { raw: true });
+    name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1] ?? fallbackName;
+    file = await response.blob();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw new ApiError(0, { detail: 'The download stopped before the end of the file. Try again.' });
+  }
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(file);
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  return name;
+}
+
 export const get = (path) => api('GET', path);
 export const post = (path, body, options) => api('POST', path, body ?? {}, options);
 

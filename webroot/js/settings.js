@@ -2,7 +2,7 @@
  * The account page: profile, password, sessions, notification preferences, the people you blocked, your reports, a
  * copy of your data, and deleting the account.
  */
-import { api, ApiError, get, post, put, patch, del, SESSION_ENDED_ACTION } from './api.js';
+import { download, get, post, put, patch, del, SESSION_ENDED_ACTION, UNREACHABLE } from './api.js';
 import * as session from './session.js';
 import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me, noticeOnNextPage }
   from './ui.js';
@@ -227,28 +227,13 @@ function exportForm() {
     button.disabled = true;
     button.textContent = 'Preparing your file…';
     try {
-      let file;
-      let name;
-      try {
-        const response = await api('GET', '/api/me/export', undefined, { raw: true });
-        name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1] ?? 'parley-data.json';
-        file = await response.blob();
-      } catch (error) {
-        if (error instanceof ApiError) throw error;
-        // The server cuts a file it could not finish, so that half of one is never kept as the whole.
-        throw new ApiError(0, { detail: 'The download stopped before the end of your file. Try again.' });
-      }
-      const link = h('a', { href: URL.createObjectURL(file), download: name, hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      const name = await download('GET', '/api/me/export', undefined, 'parley-data.json');
       $('export-done').textContent = `Your file ${name} is downloaded.`;
     } catch (error) {
       // The token ended meanwhile (signed out elsewhere): the API's words would be "Sign in first".
       if (error.status === 401) error.message = SESSION_ENDED_ACTION;
       // Words for this form: there is no text here to keep, and the limit is a day's, not a burst's.
-      if (error.status === 0) error.message = "Can't reach Parley. Try again in a moment.";
+      if (error.message === UNREACHABLE) error.message = "Can't reach Parley. Try again in a moment.";
       if (error.status === 429) {
         error.message = `Your data can be downloaded a few times a day. ${error.message.replace(/^Slow down: t/, 'T')}`;
       }

@@ -7,7 +7,7 @@
  * Needs the page's <dialog id="user-card"> with #user-card-title, #user-card-close and #user-card-body, and
  * setUpUserCard() once.
  */
-import { get, post, del } from './api.js';
+import { get, post, del, download, UNREACHABLE } from './api.js';
 import * as session from './session.js';
 import { h, time, userLink, announce, showProblem, clearProblem, plural, reasonGiven, shortened } from './ui.js';
 
@@ -137,6 +137,8 @@ export function sentence(entry) {
     // themselves, or (details.self false) by an admin.
     said = d.self === false ? [actor, ` deleted ${d.from ?? 'an account'}'s account`]
       : [d.from ?? 'Someone', ' deleted their account'];
+  } else if (entry.action === 'user.exported') {
+    said = [actor, ' downloaded ', user(), "'s data for them"];
   } else if (entry.action === 'user.noted') {
     said = [actor, ' added a note about ', user()];
   } else if (kind === 'filter') {
@@ -312,6 +314,53 @@ export function deleteAccountTools(username, onDeleted) {
     form);
 }
 
+// ---------- an admin downloads a member's data for them ----------
+
+/**
+ * For admins: the file the member's own "Your data" gives (POST /api/admin/users/{name}/export), for a member who
+ * asked for a copy and cannot download it themselves. A reason for the audit log, which keeps that it was done.
+ */
+export function exportDataTools(username) {
+  const reasonId = uniqueId('export-reason');
+  const reason = h('textarea', { id: reasonId, name: 'reason', maxlength: 1000, rows: 2, autocomplete: 'off' });
+  const button = h('button', { type: 'submit', class: 'export-data' }, 'Download their data');
+  const label = button.textContent;
+  const done = h('p', { class: 'meta export-data-done', role: 'status' });
+  const form = h('form', { class: 'export-data-form', novalidate: true },
+    h('label', { for: reasonId }, 'Why (kept in the audit log)'), reason,
+    h('p', { class: 'form-error', role: 'alert' }), h('div', { class: 'row' }, button), done);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearProblem(form);
+    done.textContent = '';
+    if (!reason.value.trim()) {
+      showProblem(form, { fieldErrors: () => ({ reason: 'is required: the audit log keeps why.' }) });
+      reason.focus();
+      return;
+    }
+    button.disabled = true;
+    button.textContent = 'Preparing the file…';
+    try {
+      const name = await download('POST', `/api/admin/users/${encodeURIComponent(username)}/export`,
+        { reason: reason.value.trim() }, `parley-${username}.json`);
+      reason.value = '';
+      done.textContent = `${name} is downloaded: send it to ${username} yourself.`;
+    } catch (error) {
+      if (error.message === UNREACHABLE) error.message = "Can't reach Parley. Try again in a moment.";
+      showProblem(form, error);
+      button.focus();
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  });
+  return h('section', { 'aria-labelledby': `${reasonId}-title` },
+    h('h3', { id: `${reasonId}-title` }, 'Their data'),
+    h('p', { class: 'muted' }, `For a member who asked for a copy of their data and cannot download it themselves: `
+      + `the file ${username}'s own "Your data" gives, with everything they wrote and nothing of anyone else's.`),
+    form);
+}
+
 export function resetForm(form) {
   clearProblem(form);
   form.querySelectorAll('[aria-invalid]').forEach((el) => {
@@ -400,6 +449,7 @@ function renderUserCard(card) {
       time(e.createdAt)))) : h('p', { class: 'muted' }, 'Nothing yet.'),
     mayReset ? resetLink(card.username) : null,
     h('h3', {}, 'Notes from moderators'), notes, noNotes, noteForm,
+    mayReset ? exportDataTools(card.username) : null,
     mayReset ? deleteAccountTools(card.username, () => {
       // The card is of no one now: it closes, and focus goes back to what opened it (the page says the rest live).
       $('user-card').close();

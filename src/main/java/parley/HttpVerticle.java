@@ -124,10 +124,11 @@ public final class HttpVerticle extends VerticleBase {
     BlockRoutes blocks = new BlockRoutes(new Blocks(database.pool(), node.accounts(), node.readCache()));
     ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi),
         new Review(database.pool(), events, screening));
-    AdminRoutes admin = new AdminRoutes(new Admin(database.pool(), events, node.accounts()));
+    Admin adminActs = new Admin(database.pool(), events, node.accounts());
+    AdminRoutes admin = new AdminRoutes(adminActs);
     NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
     ExportRoutes export = new ExportRoutes(new AccountExport(vertx, database.pool(),
-        AccountExport.directory(config.dataDir())), node.exports(), node.exportsOut(), limits);
+        AccountExport.directory(config.dataDir())), node.exports(), node.exportsOut(), limits, adminActs);
     // The one delivery hook: a reader never gets the content of someone they blocked, live or replayed. A reader
     // who blocked nobody (every anonymous one) is answered without looking the event's type up: on a big thread
     // that lookup was a twentieth of each delivery.
@@ -213,6 +214,7 @@ public final class HttpVerticle extends VerticleBase {
     Router admins = guarded(Principal::admin);
     admin.mountAdmin(admins);
     deletion.mountAdmin(admins);
+    export.mountAdmin(admins);
     new parley.webhook.WebhookRoutes(vertx, database.pool(), config.webhooks()).mountAdmin(admins);
     mountGuarded(router, "/api/mod", mod);
     mountGuarded(router, "/api/admin", admins);

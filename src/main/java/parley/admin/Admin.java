@@ -63,7 +63,7 @@ public final class Admin {
   }
 
   /** A user an administrator acts on. */
-  record Target(long id, String username, String role) {
+  public record Target(long id, String username, String role) {
   }
 
   private final Pool pool;
@@ -77,7 +77,8 @@ public final class Admin {
     this.accounts = accounts;
   }
 
-  Future<Target> user(String username) {
+  /** The account of that name (404 if none, or deleted). */
+  public Future<Target> user(String username) {
     return pool.preparedQuery(USER).execute(Tuple.of(username)).map(rows -> {
       if (rows.size() == 0) throw Problem.notFound("No such user.");
       Row row = rows.iterator().next();
@@ -191,6 +192,17 @@ public final class Admin {
       if (changed) accounts.changed(AccountChanged.of(target.id()));
       return null;
     });
+  }
+
+  /**
+   * The audit entry of an admin's download of a member's data ({@code user.exported}, with the reason; details: the
+   * name), announced on the moderators' topic; 403 if the actor is no longer an admin.
+   */
+  public Future<Void> exported(Target target, Principal actor, String reason) {
+    return events.transaction(box -> acting(box.connection(), actor, "admin")
+        .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_EXPORTED.wireName(), "user",
+            target.id(), reason, new JsonObject().put("username", target.username())))
+        .compose(entry -> box.publish(Publication.of(EventType.USER_EXPORTED, target.id(), entry.toJson()))));
   }
 
   /**

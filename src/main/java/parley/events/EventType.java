@@ -75,6 +75,8 @@ public enum EventType {
    * name is no one's now.
    */
   USER_DELETED("user.deleted", Content.NONE, Audience.MOD),
+  /** An admin downloaded a member's data for them (the audit entry, with the reason; never the data). */
+  USER_EXPORTED("user.exported", Content.NONE, Audience.MOD),
   FILTER_ADDED("filter.added", Content.NONE, Audience.MOD),
   FILTER_REMOVED("filter.removed", Content.NONE, Audience.MOD),
   /** Not stored or published: tells one client its resume point is gone and it must refetch over REST. */

@@ -20,7 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static parley.browser.BrowserSupport.js;
 import static parley.browser.BrowserSupport.signIn;
 import static parley.browser.BrowserSupport.waitFor;
-import static parley.browser.BrowserSupport.waitUntilLive;
 
 /**
  * Deleting one's account from the settings page, in a real browser: the password is asked for, and the deletion is
@@ -208,14 +207,7 @@ class AccountDeletionBrowserTest {
     assertEquals(201, api.post("/api/reports", reader, new JsonObject().put("targetType", "comment")
         .put("targetId", comment).put("reason", "spam")).status());
     WebDriver page = browsers.open("admin");
-    signIn(page, base, boss);
-    page.get(base + "/mod");
-    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-panels")));
-    waitUntilLive(page);
-    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.xpath(
-        "//li[@id='target-comment-" + comment + "']//button[contains(@class,'person') and normalize-space()='troll']")))
-        .click();
-    WebElement dialog = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
+    WebElement dialog = BrowserSupport.openAuthorsCard(page, base, boss, comment, "troll");
     WebElement start = waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.xpath(
         "//dialog[@id='user-card']//button[normalize-space()='Delete the account…']")));
 

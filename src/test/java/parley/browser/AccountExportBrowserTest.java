@@ -26,7 +26,8 @@ import static parley.browser.BrowserSupport.waitFor;
 
 /**
  * Downloading one's data from the settings page, in a real browser: the button saves the file the server names,
- * whole, and a refusal is said on the page with no file saved.
+ * whole, and a refusal is said on the page with no file saved. And an admin downloading a member's data for them
+ * from the member's card.
  */
 @ExtendWith(TestParley.class)
 class AccountExportBrowserTest {
@@ -93,6 +94,55 @@ class AccountExportBrowserTest {
         assertEquals(0, saved.count(), "no file");
       }
       assertTrue(page.findElement(By.id("export-start")).isEnabled());
+    } finally {
+      allowNoDownloads(page);
+      BrowserSupport.deleteQuietly(downloads);
+    }
+  }
+
+  /**
+   * An admin downloads a member's data from the member's card on the dashboard: a reason first (refused without,
+   * nothing saved or logged), then the member's file is saved and the audit log says who did it and why, live.
+   */
+  @Test
+  void anAdminDownloadsAMembersDataFromTheirCard() throws Exception {
+    Session boss = api.registerWithRole("boss", "admin");
+    Session troll = api.register("troll");
+    Session reader = api.register("reader");
+    long post = api.createPost(reader, "A thread");
+    long comment = api.comment(troll, post, "Trolling", null);
+    assertEquals(201, api.post("/api/reports", reader, new JsonObject().put("targetType", "comment")
+        .put("targetId", comment).put("reason", "spam")).status());
+    Path downloads = Files.createTempDirectory("parley-downloads-");
+    ChromeDriver page = browsers.open("admin");
+    try {
+      page.executeCdpCommand("Browser.setDownloadBehavior",
+          Map.of("behavior", "allow", "downloadPath", downloads.toString()));
+      WebElement dialog = BrowserSupport.openAuthorsCard(page, base, boss, comment, "troll");
+      WebElement start = waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.xpath(
+          "//dialog[@id='user-card']//button[normalize-space()='Download their data']")));
+
+      // No reason: said by the field; no file, no entry.
+      start.click();
+      WebElement reason = dialog.findElement(By.cssSelector(".export-data-form textarea"));
+      waitFor(page, 5).until(d -> "true".equals(reason.getDomAttribute("aria-invalid")));
+      assertEquals(reason, page.switchTo().activeElement());
+      assertEquals(0, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.exported'"));
+
+      reason.sendKeys("Asked by mail for a copy");
+      start.click();
+      String name = "parley-troll-" + LocalDate.now(ZoneOffset.UTC) + ".json";
+      WebElement done = dialog.findElement(By.cssSelector(".export-data-done"));
+      waitFor(page, 10).until(ExpectedConditions.textToBePresentInElement(done, "downloaded"));
+      assertEquals(name + " is downloaded: send it to troll yourself.", done.getText());
+      assertEquals("", reason.getDomProperty("value"), "the reason is cleared for the next one");
+      Path file = downloads.resolve(name);
+      waitFor(page, 10).until(ignored -> Files.exists(file));
+      JsonObject saved = new JsonObject(Files.readString(file));
+      assertEquals("troll", saved.getJsonObject("account").getString("username"));
+      assertEquals("Trolling", saved.getJsonArray("comments").getJsonObject(0).getString("body"));
+      waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"),
+          "boss downloaded troll's data for them: Asked by mail for a copy"));
     } finally {
       allowNoDownloads(page);
       BrowserSupport.deleteQuietly(downloads);

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -294,6 +295,21 @@ public final class BrowserSupport implements AfterTestExecutionCallback, AfterEa
     driver.get(baseUrl + "/posts/" + postId);
     waitFor(driver, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("post-title")));
     waitUntilLive(driver);
+  }
+
+  /**
+   * The moderators' dashboard, signed in as {@code moderator} and live, with the card of {@code author} opened from
+   * the report card of their {@code comment}: the card's dialog.
+   */
+  public static WebElement openAuthorsCard(WebDriver driver, String baseUrl, Api.Session moderator, long comment,
+      String author) {
+    signIn(driver, baseUrl, moderator);
+    driver.get(baseUrl + "/mod");
+    waitFor(driver, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-panels")));
+    waitUntilLive(driver);
+    waitFor(driver, 10).until(ExpectedConditions.elementToBeClickable(By.xpath("//li[@id='target-comment-" + comment
+        + "']//button[contains(@class,'person') and normalize-space()='" + author + "']"))).click();
+    return waitFor(driver, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
   }
 
   public static void waitUntilLive(WebDriver driver) {

@@ -340,6 +340,59 @@ class AccountExportTest {
     assertEquals(401, api.get("/api/me/export", bob).status());
   }
 
+  @Test
+  void anAdminDownloadsAMembersDataForThemAndTheAuditLogKeepsWhyOnlyWhenItIsSent() throws Exception {
+    Session admin = api.registerWithRole("boss", "admin");
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "Alice's thread");
+    api.comment(alice, post, "alice's words", null);
+    // She is banned and cannot sign in to download her own: an admin does it for her.
+    assertTrue(api.post("/api/mod/users/alice/ban", mod, new JsonObject().put("reason", "spam")).status() / 100 == 2);
+
+    // Refusals, each writing nothing: no reason, too long a reason, another field, a moderator, no one, no such
+    // member, a deleted one.
+    String path = "/api/admin/users/alice/export";
+    JsonObject why = new JsonObject().put("reason", "She asked by mail (ticket 4411)");
+    assertEquals(400, api.post(path, admin, new JsonObject()).status());
+    assertEquals(400, api.post(path, admin, new JsonObject().put("reason", "   ")).status());
+    assertEquals(400, api.post(path, admin, new JsonObject().put("reason", "x".repeat(1_001))).status());
+    assertEquals(400, api.post(path, admin, why.copy().put("format", 2)).status());
+    Response byMod = api.post(path, mod, why);
+    assertEquals(403, byMod.status(), byMod.toString());
+    assertEquals("application/problem+json", byMod.contentType());
+    assertEquals(401, api.raw("POST", path, null, why.encode(), "application/json").status());
+    assertEquals(404, api.post("/api/admin/users/nobody/export", admin, why).status());
+    Session bob = api.register("bob");
+    assertEquals(204, api.post("/api/me/delete", bob, new JsonObject().put("currentPassword", "correct horse"))
+        .status());
+    assertEquals(404, api.post("/api/admin/users/bob/export", admin, why).status(), "a deleted account is no one's");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.exported'"));
+
+    Response response = api.post("/api/admin/users/ALICE/export", admin, why);
+    JsonObject file = export(response);
+    assertEquals("attachment; filename=\"parley-alice-" + LocalDate.now(ZoneOffset.UTC) + ".json\"",
+        response.header("Content-Disposition"));
+    assertEquals("alice", file.getJsonObject("account").getString("username"));
+    assertEquals("spam", file.getJsonObject("account").getJsonObject("ban").getString("reason"));
+    assertEquals("alice's words", only(file, "comments").getString("body"));
+    assertEquals(post, only(file, "posts").getLong("id"));
+    // The admin's file is the one she would get herself, but for its time.
+    Response hers = api.raw("GET", "/api/me/export", "Bearer " + alice.token(), null, null);
+    JsonObject own = export(hers);
+    own.remove("exportedAt");
+    JsonObject theirs = file.copy();
+    theirs.remove("exportedAt");
+    assertEquals(own, theirs);
+
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.exported' AND actor_id = "
+        + admin.id() + " AND target_type = 'user' AND target_id = " + alice.id()
+        + " AND reason = 'She asked by mail (ticket 4411)' AND details ->> 'username' = 'alice'"));
+    JsonObject entry = api.get("/api/mod/log", mod).json().getJsonArray("items").getJsonObject(0);
+    assertEquals("user.exported", entry.getString("action"), entry.encode());
+    assertEquals("boss", entry.getJsonObject("actor").getString("username"));
+  }
+
   private static List<Long> ids(JsonArray items, String field) {
     List<Long> ids = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) ids.add(items.getJsonObject(i).getLong(field));

@@ -106,6 +106,7 @@ final class FuzzRequests {
       new Route("PUT", "/api/admin/users/{user}/role", Body.ROLE),
       new Route("POST", "/api/admin/users/{user}/password-reset", Body.NONE),
       new Route("POST", "/api/admin/users/{user}/delete", Body.REASON),
+      new Route("POST", "/api/admin/users/{user}/export", Body.REASON),
       new Route("GET", "/api/mod/log", Body.NONE),
       new Route("POST", "/api/mod/posts/{post}/approve", Body.NONE),
       new Route("POST", "/api/mod/posts/{post}/reject", Body.REASON),

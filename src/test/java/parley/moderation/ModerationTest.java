@@ -164,6 +164,8 @@ class ModerationTest extends ModerationCast {
         }),
         new Endpoint("issue a password reset link", 201, "user.password_reset", true,
             () -> new Call("POST", "/api/admin/users/alice/password-reset", null)),
+        new Endpoint("download a member's data", 200, "user.exported", true, () -> new Call("POST",
+            "/api/admin/users/alice/export", new JsonObject().put("reason", "asked by mail"))),
         // Last: the account it deletes is alice's, whom every endpoint above acts on.
         new Endpoint("delete an account", 204, "user.deleted", true,
             () -> new Call("POST", "/api/admin/users/alice/delete", new JsonObject().put("reason", "asked by mail"))));

@@ -471,6 +471,11 @@ class ContractTest {
     api.get("/api/me/export", alice);
     api.get("/api/me/export", bob);
     api.get("/api/me/export");
+    api.post("/api/admin/users/alice/export", mia, new JsonObject().put("reason", "asked by mail"));
+    api.post("/api/admin/users/alice/export", mia, new JsonObject());
+    api.post("/api/admin/users/alice/export", sam, new JsonObject().put("reason", "asked by mail"));
+    api.post("/api/admin/users/alice/export", null, new JsonObject().put("reason", "asked by mail"));
+    api.post("/api/admin/users/nobody/export", mia, new JsonObject().put("reason", "asked by mail"));
 
     // no such route or method
     api.get("/api/nothing-here");
