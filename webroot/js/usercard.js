@@ -169,6 +169,8 @@ export function banControls(name, onBanned) {
   const duration = h('select', { id: durationId, name: 'duration' },
     h('option', { value: '1' }, '1 day'), h('option', { value: '7', selected: true }, '7 days'),
     h('option', { value: '30' }, '30 days'), h('option', { value: '' }, 'For good'));
+  // A spammer's wave: everything they have on the site goes with the ban, each piece hidden (or declined, if held).
+  const removeContent = h('input', { type: 'checkbox', name: 'removeContent', class: 'remove-content' });
   const question = h('p', { id: questionId, class: 'ban-question' });
   const confirm = h('button', { type: 'button', class: 'danger confirm-ban', 'aria-describedby': questionId },
     `Yes, ban ${username}`);
@@ -180,6 +182,7 @@ export function banControls(name, onBanned) {
     h('div', { class: 'fields' },
       h('div', {}, h('label', { for: reasonId }, 'Reason'), reason),
       h('div', {}, h('label', { for: durationId }, 'For'), duration)),
+    h('label', { class: 'check' }, removeContent, ' Also hide everything they posted, with this reason'),
     h('p', { class: 'form-error', role: 'alert' }), firstStep, secondStep);
 
   const open = () => {
@@ -198,12 +201,14 @@ export function banControls(name, onBanned) {
     firstStep.hidden = false;
     reason.disabled = false;
     duration.disabled = false;
+    removeContent.disabled = false;
     if (!form.hidden) reason.focus();
   };
   toggle.addEventListener('click', () => (form.hidden ? open() : close()));
   const asking = () => {
     const days = duration.value;
-    return `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'for good'}? `
+    return `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'for good'}`
+      + `${removeContent.checked ? ', and hide every post and comment of theirs' : ''}? `
       + 'They will not be able to post, comment or report.';
   };
   const rename = (next) => {
@@ -220,6 +225,7 @@ export function banControls(name, onBanned) {
     question.textContent = asking();
     reason.disabled = true;
     duration.disabled = true;
+    removeContent.disabled = true;
     firstStep.hidden = true;
     secondStep.hidden = false;
     confirm.focus();
@@ -229,12 +235,16 @@ export function banControls(name, onBanned) {
     const until = days ? new Date(Date.now() + Number(days) * 86400000).toISOString() : undefined;
     confirm.disabled = true;
     try {
-      await post(`/api/mod/users/${encodeURIComponent(username)}/ban`, { reason: reason.value.trim(), until });
+      const removed = await post(`/api/mod/users/${encodeURIComponent(username)}/ban`,
+        { reason: reason.value.trim(), until, ...(removeContent.checked ? { removeContent: true } : {}) });
       form.replaceChildren(h('p', { class: 'ok', tabindex: '-1' },
-        `${username} is banned ${until ? `until ${DATE.format(new Date(until))}` : 'for good'}.`));
+        `${username} is banned ${until ? `until ${DATE.format(new Date(until))}` : 'for good'}.`
+        + (removed ? ` ${takenDown(removed)}` : '')));
       form.firstElementChild.focus();
       toggle.hidden = true;
-      announce(`${username} is banned.`);
+      // With its content taken down, a report card the ban was made from goes (its reports are settled): the words
+      // are said aloud as well, and the audit log beside it lists each piece.
+      announce(`${username} is banned.${removed ? ` ${takenDown(removed)}` : ''}`);
       onBanned?.();
     } catch (error) {
       back();
@@ -244,6 +254,16 @@ export function banControls(name, onBanned) {
     }
   });
   return { toggle, form, rename };
+}
+
+/** What a ban that removed content took down, in words: "Hidden: 2 posts, 3 comments. Declined: 1 held comment." */
+function takenDown({ hidden, rejected }) {
+  const part = (n, what) => (n ? [plural(n, what)] : []);
+  const shown = [...part(hidden.posts, 'post'), ...part(hidden.comments, 'comment')];
+  const declined = [...part(rejected.posts, 'held post'), ...part(rejected.comments, 'held comment')];
+  if (!shown.length && !declined.length) return 'Nothing of theirs was up to hide.';
+  return [shown.length ? `Hidden: ${shown.join(', ')}.` : '', declined.length ? `Declined: ${declined.join(', ')}.` : '']
+    .filter(Boolean).join(' ');
 }
 
 // ---------- an admin deletes an account: a reason, then asked again ----------

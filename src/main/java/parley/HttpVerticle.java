@@ -122,10 +122,10 @@ public final class HttpVerticle extends VerticleBase {
     VoteRoutes voting = new VoteRoutes(votes, node.scores(), limits);
     ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
     BlockRoutes blocks = new BlockRoutes(new Blocks(database.pool(), node.accounts(), node.readCache()));
-    ModerationRoutes moderation = new ModerationRoutes(new Moderation(database.pool(), events, postsApi, commentsApi),
-        new Review(database.pool(), events, screening));
+    Moderation moderationActs = new Moderation(database.pool(), events, postsApi, commentsApi);
+    ModerationRoutes moderation = new ModerationRoutes(moderationActs, new Review(database.pool(), events, screening));
     Admin adminActs = new Admin(database.pool(), events, node.accounts());
-    AdminRoutes admin = new AdminRoutes(adminActs);
+    AdminRoutes admin = new AdminRoutes(adminActs, moderationActs);
     NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));
     ExportRoutes export = new ExportRoutes(new AccountExport(vertx, database.pool(),
         AccountExport.directory(config.dataDir())), node.exports(), node.exportsOut(), limits, adminActs);

@@ -136,8 +136,11 @@ public final class Admin {
     }
   }
 
-  /** Bans a user until a time (null: permanently). */
-  Future<Void> ban(Target target, Principal actor, String reason, OffsetDateTime until) {
+  /**
+   * Bans a user until a time (null: permanently); {@code removeContent} is recorded in the entry (the caller then
+   * takes their content down, each piece with its own entry).
+   */
+  Future<Void> ban(Target target, Principal actor, String reason, OffsetDateTime until, boolean removeContent) {
     OffsetDateTime end = until == null ? OffsetDateTime.MAX : until;
     return events.transaction(box -> lock(box.connection(), actor, target, "moderator")
         .compose(now -> {
@@ -145,10 +148,14 @@ public final class Admin {
           return box.connection().preparedQuery(BAN).execute(Tuple.of(target.id(), end, reason));
         })
         .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_BANNED.wireName(), "user", target.id(),
-            reason, new JsonObject().put("username", target.username())
-                .put("until", until == null ? null : Iso.format(until))))
+            reason, withRemoval(new JsonObject().put("username", target.username())
+                .put("until", until == null ? null : Iso.format(until)), removeContent)))
         .compose(entry -> box.publish(Publication.of(EventType.USER_BANNED, target.id(), entry.toJson()))))
         .onSuccess(v -> accounts.changed(AccountChanged.of(target.id())));
+  }
+
+  private static JsonObject withRemoval(JsonObject details, boolean removeContent) {
+    return removeContent ? details.put("removeContent", true) : details;
   }
 
   /** Lifts a ban; nothing happens (and nothing is logged) if there is none. */

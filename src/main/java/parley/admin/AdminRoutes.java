@@ -6,6 +6,7 @@ import io.vertx.ext.web.RoutingContext;
 import parley.access.Principal;
 import parley.http.Fields;
 import parley.http.Problem;
+import parley.moderation.Moderation;
 
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -21,9 +22,12 @@ public final class AdminRoutes {
   private static final int MAX_REASON = 1_000;
 
   private final Admin admin;
+  private final Moderation moderation;
 
-  public AdminRoutes(Admin admin) {
+  /** @param moderation what takes down a banned member's content, when the ban asks for it */
+  public AdminRoutes(Admin admin, Moderation moderation) {
     this.admin = admin;
+    this.moderation = moderation;
   }
 
   public void mountModerator(Router mod) {
@@ -41,8 +45,9 @@ public final class AdminRoutes {
 
   private void ban(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
-    Fields fields = Fields.of(ctx).only("reason", "until");
+    Fields fields = Fields.of(ctx).only("reason", "until", "removeContent");
     String reason = fields.text("reason", 1, MAX_REASON, true);
+    boolean removeContent = fields.optionalFlag("removeContent", false);
     String rawUntil = fields.optionalText("until", 1, 64, true);
     OffsetDateTime until = null;
     if (rawUntil != null) {
@@ -59,10 +64,18 @@ public final class AdminRoutes {
     }
     fields.check();
     OffsetDateTime end = until;
-    respond(ctx, admin.user(ctx.pathParam("username")).compose(target -> {
+    Future<Admin.Target> banned = admin.user(ctx.pathParam("username")).compose(target -> {
       Admin.checkMayBan(actor, target.id(), target.role());
-      return admin.ban(target, actor, reason, end);
-    }));
+      return admin.ban(target, actor, reason, end, removeContent).map(target);
+    });
+    if (!removeContent) {
+      respond(ctx, banned);
+      return;
+    }
+    // The ban first, so nothing new arrives while the rest is taken down; then each piece, as its own action.
+    banned.compose(target -> moderation.takeDown(target.id(), actor, reason))
+        .onSuccess(done -> ctx.json(done.toJson()))
+        .onFailure(ctx::fail);
   }
 
   private void unban(RoutingContext ctx) {

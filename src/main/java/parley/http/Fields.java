@@ -336,6 +336,15 @@ public final class Fields {
     return null;
   }
 
+  /** An optional JSON boolean (not "true" or 1); absent or null gives {@code fallback}. */
+  public boolean optionalFlag(String name, boolean fallback) {
+    Object value = json.getValue(name);
+    if (value == null) return fallback;
+    if (value instanceof Boolean b) return b;
+    error(name, "must be true or false");
+    return fallback;
+  }
+
   /** Records an error found by the caller's own rule. */
   public void error(String field, String message) {
     errors.add(new Problem.FieldError(field, message));

@@ -156,6 +156,60 @@ public final class Moderation {
   private static final String EDITED_POST = "SELECT edited_at FROM posts WHERE id = $1 FOR NO KEY UPDATE";
   private static final String EDITED_COMMENT = "SELECT edited_at FROM comments WHERE id = $1 FOR NO KEY UPDATE";
 
+  /** A member's published posts, or comments, oldest first (through the author indexes of live rows). */
+  private static final String PUBLISHED_POSTS = "SELECT id FROM posts WHERE author_id = $1 AND deleted_at IS NULL "
+      + "AND hidden_at IS NULL AND pending_at IS NULL ORDER BY id";
+  private static final String PUBLISHED_COMMENTS = "SELECT id FROM comments WHERE author_id = $1 "
+      + "AND deleted_at IS NULL AND hidden_at IS NULL AND pending_at IS NULL ORDER BY id";
+  /** What of theirs waits for review. */
+  private static final String PENDING_POSTS = "SELECT id FROM posts WHERE author_id = $1 AND deleted_at IS NULL "
+      + "AND pending_at IS NOT NULL ORDER BY id";
+  private static final String PENDING_COMMENTS = "SELECT id FROM comments WHERE author_id = $1 "
+      + "AND deleted_at IS NULL AND pending_at IS NOT NULL ORDER BY id";
+
+  /** What {@link #takeDown} did: posts and comments hidden, and held ones declined. */
+  public record TakenDown(int hiddenPosts, int hiddenComments, int rejectedPosts, int rejectedComments) {
+    public JsonObject toJson() {
+      return new JsonObject()
+          .put("hidden", new JsonObject().put("posts", hiddenPosts).put("comments", hiddenComments))
+          .put("rejected", new JsonObject().put("posts", rejectedPosts).put("comments", rejectedComments));
+    }
+  }
+
+  /**
+   * Takes down everything a member has on the site (a spammer's wave, with their ban): every published post and
+   * comment hidden, and everything waiting for review declined, each with {@code reason}, each as its own action
+   * would be (one transaction each, its audit entry, its live events, its reports settled, its author told), one
+   * after another so the pool stays free for everyone else. What another moderator or the author changed meanwhile
+   * (hidden, deleted, decided already: 404 or 409) is left as it is.
+   */
+  public Future<TakenDown> takeDown(long authorId, Principal actor, String reason) {
+    int[] done = new int[4];
+    return each(PUBLISHED_POSTS, authorId, id -> act(Action.HIDE_POST, id, actor, reason), done, 0)
+        .compose(v -> each(PUBLISHED_COMMENTS, authorId, id -> act(Action.HIDE_COMMENT, id, actor, reason), done, 1))
+        .compose(v -> each(PENDING_POSTS, authorId, id -> act(Action.REJECT_POST, id, actor, reason), done, 2))
+        .compose(v -> each(PENDING_COMMENTS, authorId, id -> act(Action.REJECT_COMMENT, id, actor, reason), done, 3))
+        .map(v -> new TakenDown(done[0], done[1], done[2], done[3]));
+  }
+
+  private Future<Void> each(String query, long authorId, java.util.function.LongFunction<Future<Void>> action,
+      int[] done, int slot) {
+    return pool.preparedQuery(query).execute(Tuple.of(authorId)).compose(rows -> {
+      Future<Void> chain = Future.succeededFuture();
+      for (Row row : rows) {
+        long id = row.getLong("id");
+        chain = chain.compose(v -> action.apply(id)
+            .map(x -> {
+              done[slot]++;
+              return (Void) null;
+            })
+            .recover(e -> e instanceof Problem p && (p.status() == 404 || p.status() == 409)
+                ? Future.succeededFuture() : Future.failedFuture(e)));
+      }
+      return chain;
+    });
+  }
+
   /** Carries out an action on a post or comment. */
   Future<Void> act(Action action, long id, Principal actor, String reason) {
     return events.transaction(box -> act(box, action, id, actor, reason, false, Seen.ANY).mapEmpty());

@@ -149,6 +149,75 @@ class AdminTest extends ModerationCast {
     assertEquals("9999-12-31T23:59:59.000Z", ban.getString("until"), ban.encode());
   }
 
+  /**
+   * A spammer's wave: banned with {@code removeContent}, everything they have on the site goes with the ban, each
+   * piece as its own hide or decline would (its reason, its audit entry, its reports settled, readers' counts), and
+   * nothing else: what they deleted, what another moderator hid, and others' words stay as they were.
+   */
+  @Test
+  void aBanThatRemovesContentTakesDownEverythingTheMemberHasAndNothingElse() throws Exception {
+    long spam1 = api.createPost(alice, "Cheap pills");
+    long spam2 = api.createPost(alice, "More cheap pills");
+    long bobs = api.createPost(bob, "Bob's thread");
+    long bobsComment = api.comment(bob, bobs, "bob's words stay", null);
+    long c1 = api.comment(alice, bobs, "buy pills", null);
+    long c2 = api.comment(alice, bobs, "buy more pills", bobsComment);
+    long c3 = api.comment(alice, spam1, "pills in my own thread", null);
+    long deleted = api.comment(alice, bobs, "deleted before", null);
+    ok(api.delete("/api/comments/" + deleted, alice), "her own delete");
+    long hiddenBefore = api.comment(alice, bobs, "hidden before", null);
+    ok(api.post("/api/mod/comments/" + hiddenBefore + "/hide", mod, reason("earlier")), "an earlier hide");
+    long held = pendingComment(alice, bobs);
+    long reported = reportId(bob, "comment", c1, "spam");
+    assertEquals(3, api.get("/api/posts/" + bobs).json().getInteger("commentCount"));
+
+    // Refusals change nothing: a flag that is not a boolean, a member a moderator may not ban.
+    api.registerWithRole("mod2", "moderator");
+    String before = snapshot();
+    Response notAFlag = api.post("/api/mod/users/alice/ban", mod, reason("spam").put("removeContent", "yes"));
+    assertProblem(notAFlag, 400, "removeContent must be a boolean");
+    assertEquals(List.of("removeContent"), notAFlag.errorFields());
+    assertProblem(api.post("/api/mod/users/mod2/ban", mod, reason("spam").put("removeContent", true)), 403,
+        "a moderator bans a moderator");
+    assertEquals(before, snapshot());
+
+    Response banned = api.post("/api/mod/users/alice/ban", mod, reason("Spam wave").put("removeContent", true));
+    assertEquals(200, banned.status(), banned.toString());
+    assertEquals(new JsonObject().put("hidden", new JsonObject().put("posts", 2).put("comments", 3))
+        .put("rejected", new JsonObject().put("posts", 0).put("comments", 1)), banned.json());
+
+    assertEquals("Spam wave", text("SELECT string_agg(DISTINCT hidden_reason, ',') FROM posts WHERE id IN ("
+        + spam1 + "," + spam2 + ")"));
+    assertEquals(3, TestParley.count("SELECT count(*) FROM comments WHERE hidden_reason = 'Spam wave' AND id IN ("
+        + c1 + "," + c2 + "," + c3 + ")"));
+    assertEquals("earlier", text("SELECT hidden_reason FROM comments WHERE id = " + hiddenBefore), "left as it was");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE id = " + deleted
+        + " AND deleted_at IS NOT NULL AND hidden_at IS NULL"), "her own delete stays hers");
+    assertEquals("Spam wave", text("SELECT rejected_reason FROM comments WHERE id = " + held));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM comments WHERE id = " + bobsComment
+        + " AND hidden_at IS NOT NULL"), "bob's words stay");
+    assertEquals(1, api.get("/api/posts/" + bobs).json().getInteger("commentCount"), "readers count only bob's");
+    assertProblem(api.get("/api/posts/" + spam1), 404, "her post is gone for readers");
+    assertEquals("actioned", text("SELECT status FROM reports WHERE id = " + reported), "the report is settled");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'user.banned' "
+        + "AND (details ->> 'removeContent')::boolean AND target_id = " + alice.id()));
+    assertEquals(2, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'post.hidden' AND reason = 'Spam wave'"));
+    assertEquals(3, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'comment.hidden' "
+        + "AND reason = 'Spam wave'"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'comment.rejected'"));
+    assertProblem(api.post("/api/posts/" + bobs + "/comments", alice, new JsonObject().put("body", "again")), 403,
+        "and she is banned");
+
+    // Again (a second wave after a restore, or a retry after a failure): only what is up now.
+    ok(api.post("/api/mod/comments/" + c1 + "/restore", mod, null), "restore one");
+    Response again = api.post("/api/mod/users/alice/ban", mod, reason("Spam wave").put("removeContent", true));
+    assertEquals(1, again.json().getJsonObject("hidden").getInteger("comments"), again.toString());
+    // Without the flag a ban takes nothing down, as before.
+    ok(api.post("/api/mod/comments/" + c1 + "/restore", mod, null), "restore it again");
+    ok(api.post("/api/mod/users/alice/ban", mod, reason("Spam wave").put("removeContent", false)), "a plain ban");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM comments WHERE id = " + c1 + " AND hidden_at IS NOT NULL"));
+  }
+
   // ==== 2. roles ====
 
   @Test

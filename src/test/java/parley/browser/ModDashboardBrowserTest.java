@@ -514,6 +514,51 @@ class ModDashboardBrowserTest {
     assertNotNull(ban.getString("until"));
   }
 
+  /** A spammer's wave: the ban's box takes down everything of theirs with it, and the form says how much. */
+  @Test
+  void aBanCanTakeDownEverythingTheMemberPostedAndSaysHowMuch() throws Exception {
+    Session author = api.register("author");
+    Session troll = api.register("troll");
+    Session reader = api.register("reader");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = api.createPost(author, "Ban me");
+    long reported = api.comment(troll, postId, "Buy pills", null);
+    long other = api.comment(troll, api.createPost(author, "Elsewhere"), "Buy more pills", null);
+    long own = api.createPost(troll, "Pills for sale");
+    report(reader, "comment", reported, "spam", null);
+
+    ChromeDriver page = dashboard(mod);
+    WebElement card = card(page, reported);
+    card.findElement(By.cssSelector(".ban-toggle")).click();
+    WebElement form = card.findElement(By.cssSelector(".ban-form"));
+    form.findElement(By.name("reason")).sendKeys("Spam wave");
+    new Select(form.findElement(By.name("duration"))).selectByVisibleText("For good");
+    WebElement box = form.findElement(By.name("removeContent"));
+    assertFalse(box.isSelected(), "off unless asked for");
+    // Its label is the box's own: a click on the words ticks it.
+    form.findElement(By.xpath(".//label[contains(., 'Also hide everything they posted')]")).click();
+    assertTrue(box.isSelected());
+    button(form, "Ban…").click();
+    WebElement confirm = waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(
+        card.findElement(By.cssSelector(".confirm-ban"))));
+    assertTrue(form.getText().contains("Ban troll for good, and hide every post and comment of theirs?"),
+        form.getText());
+    assertFalse(hidden(mod, other), "nothing taken down before confirming");
+
+    confirm.click();
+    // The card goes with its reports, settled by the hide; what was taken down is said aloud, and the audit log
+    // lists each piece.
+    waitFor(page, 10).until(d -> "troll is banned. Hidden: 1 post, 2 comments.".equals(
+        BrowserSupport.js(page, "return document.getElementById('announcer')?.textContent")));
+    waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(By.id("target-comment-" + reported)));
+    waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"),
+        "mod hid troll's comment on \"Elsewhere\": Spam wave"));
+    assertTrue(hidden(mod, reported));
+    assertTrue(hidden(mod, other));
+    assertEquals(404, api.get("/api/posts/" + own).status(), "their post is gone for readers");
+    assertEquals("Spam wave", api.get("/api/mod/users/troll", mod).json().getJsonObject("ban").getString("reason"));
+  }
+
   @Test
   void approvingAHeldCommentItsAuthorEditedSinceTheCardWasShownIsRefusedAndTheCardShowsTheNewText() throws Exception {
     Session author = api.register("author");

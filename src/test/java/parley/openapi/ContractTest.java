@@ -367,6 +367,10 @@ class ContractTest {
     api.post("/api/mod/users/bob/ban", sam, new JsonObject().put("reason", "Spam").put("until", "1999-12-31T00:00:00Z"));
     api.post("/api/mod/users/mia/ban", sam, new JsonObject().put("reason", "Coup"));
     api.post("/api/mod/users/sam/ban", sam, new JsonObject().put("reason", "Me"));
+    Session spammer = api.register("spammer");
+    api.comment(spammer, api.createPost(spammer, "Cheap pills"), "Buy now", null);
+    api.post("/api/mod/users/spammer/ban", sam, new JsonObject().put("reason", "Spam").put("removeContent", "yes"));
+    api.post("/api/mod/users/spammer/ban", sam, new JsonObject().put("reason", "Spam").put("removeContent", true));
     api.post("/api/posts", bob, new JsonObject().put("title", "Still here").put("body", "Am I?"));
     JsonObject bobsBan = api.get("/api/me", bob).json().getJsonObject("ban");
     assertEquals(new JsonObject().put("until", "2999-12-31T00:00:00.000Z").put("reason", "Spam"), bobsBan, "told of the ban");
