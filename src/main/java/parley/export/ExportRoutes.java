@@ -8,6 +8,7 @@ import io.vertx.ext.web.RoutingContext;
 import parley.access.Principal;
 import parley.admin.Admin;
 import parley.config.AppConfig;
+import parley.http.EndHandlers;
 import parley.http.Fields;
 import parley.http.Problem;
 import parley.http.RateLimiter;
@@ -122,6 +123,8 @@ public final class ExportRoutes {
     }
     return sent.transform(done -> {
       export.discard(file);
+      // Cut short (the client gone, the idle timeout, a stop): Vert.x runs no end handler for it.
+      if (done.failed()) EndHandlers.cut(ctx, done.cause());
       return Future.succeededFuture();
     });
   }

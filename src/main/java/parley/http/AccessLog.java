@@ -59,7 +59,7 @@ public final class AccessLog {
       String id = requestId(request, trustedProxies);
       ctx.put(REQUEST_ID, id);
       ctx.response().putHeader(HEADER, id);
-      ctx.addEndHandler(ar -> {
+      EndHandlers.add(ctx, ar -> {
         if (!access.isInfoEnabled()) return;
         // A connection closed before the response began (a body HTTP cannot read, answered by UnreadableBody below
         // Vert.x; a client gone) has no status of this response's: "-", not the 200 it was set to.

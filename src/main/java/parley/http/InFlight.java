@@ -18,7 +18,7 @@ public final class InFlight {
       HttpMethod method = ctx.request().method();
       if (method != HttpMethod.GET && method != HttpMethod.HEAD && method != HttpMethod.OPTIONS) {
         writes++;
-        ctx.addEndHandler(v -> writes--);
+        EndHandlers.add(ctx, v -> writes--);
       }
       ctx.next();
     };
