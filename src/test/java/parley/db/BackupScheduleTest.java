@@ -209,7 +209,7 @@ class BackupScheduleTest {
     Path refusedOnce = remote.resolve("refused-once");
     // Refuses the first time (as a bucket out of reach would), copies the next.
     String command = "if [ -e " + q(refusedOnce) + " ]; then cp -R \"$1\" " + q(remote) + "/; else touch "
-        + q(refusedOnce) + "; echo 'upload failed: 403 Forbidden' >&2; exit 7; fi";
+        + q(refusedOnce) + "; echo 'upload failed: 403 Forbidden' >&2; echo 'ERROR [main] forged' >&2; exit 7; fi";
     try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
       BackupSchedule schedule = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 2, Optional.of(command),
           Duration.ofMinutes(5), Duration.ofMillis(300), meters, () -> false);
@@ -220,6 +220,10 @@ class BackupScheduleTest {
       assertTrue(log.levels().contains(ch.qos.logback.classic.Level.ERROR), log.messages()::toString);
       assertTrue(log.messages().stream().anyMatch(m -> m.contains("status 7") && m.contains("403 Forbidden")
           && m.contains("trying again")), log.messages()::toString);
+      // The command's words stay on Parley's line: they cannot start one that looks like Parley's own.
+      assertTrue(log.messages().stream().noneMatch(m -> m.contains("\n")), log.messages()::toString);
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains("403 Forbidden | ERROR [main] forged")),
+          log.messages()::toString);
       TestParley.awaitUntil(() -> Files.isDirectory(remote.resolve(taken.target().getFileName())), "copied on retry");
       TestParley.awaitUntil(() -> meters.get("parley_backup_last_copy_seconds").gauge().value() > 0, "and said so");
       assertEquals(1.0, meters.get("parley_backup_copy_failures").counter().count());
@@ -233,8 +237,10 @@ class BackupScheduleTest {
     Path dir = servers.fresh("backups");
     Path pids = servers.fresh("pids");
     Files.createDirectories(pids);
-    // A command that hangs, and a process it started that would outlive it.
-    String hangs = "sleep 300 & echo $! > \"$PIDS/child\"; sleep 300";
+    // A command that hangs, and a process it started that would outlive it and does not stop at SIGTERM; it says
+    // five megabytes first (only the end is kept, in memory). The shell's pid, to read its command line.
+    String hangs = "(trap '' TERM; sleep 300) & echo $! > \"$PIDS/child\"; echo $$ > \"$PIDS/shell\"; "
+        + "head -c 5000000 /dev/zero | tr '\\0' a; sleep 300 # password=hunter2";
     BackupSchedule slow = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 2,
         Optional.of(hangs.replace("$PIDS", pids.toString())), Duration.ofSeconds(1), Duration.ofHours(1), meters,
         () -> false);
@@ -242,7 +248,8 @@ class BackupScheduleTest {
       Backup.Result taken = slow.takeNow().await();
       assertTrue(Files.isDirectory(taken.target()));
       assertEquals(1.0, meters.get("parley_backup_copy_failures").counter().count());
-      assertTrue(log.messages().stream().anyMatch(m -> m.contains("did not end within 1s")), log.messages()::toString);
+      assertTrue(log.messages().stream().anyMatch(m -> m.contains("did not end within 1s")
+          && m.contains("it printed (the end): aaaa") && m.length() < 3_000), log.messages()::toString);
     }
     long child = Long.parseLong(Files.readString(pids.resolve("child")).strip());
     TestParley.awaitUntil(() -> ProcessHandle.of(child).map(h -> !h.isAlive()).orElse(true),
@@ -255,8 +262,15 @@ class BackupScheduleTest {
         Optional.of("touch " + q(pids.resolve("started")) + "; " + hangs.replace("$PIDS", pids.toString())),
         Duration.ofHours(1), Duration.ofHours(1), own, stopping::get);
     try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
+      Files.deleteIfExists(pids.resolve("shell"));
       Future<Backup.Result> running = stopped.takeNow();
-      TestParley.awaitUntil(() -> Files.exists(pids.resolve("started")), "the copy runs");
+      TestParley.awaitUntil(() -> Files.exists(pids.resolve("started")) && Files.exists(pids.resolve("shell"))
+          && !Files.readString(pids.resolve("shell")).isBlank(), "the copy runs");
+      // Its text is in no command line another local user could read with ps (it may hold a credential).
+      String shell = Files.readString(pids.resolve("shell")).strip();
+      String commandLine = Files.readString(Path.of("/proc", shell, "cmdline")).replace('\0', ' ');
+      assertTrue(commandLine.startsWith("/bin/sh -c"), commandLine);
+      assertTrue(!commandLine.contains("hunter2"), commandLine);
       stopping.set(true);
       running.await();
       assertEquals(0.0, own.get("parley_backup_copy_failures").counter().count());
