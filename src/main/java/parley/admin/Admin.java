@@ -7,6 +7,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
+import parley.access.Standing;
 import parley.account.AccountCache;
 import parley.account.PasswordResets;
 import parley.events.AccountChanged;
@@ -40,9 +41,6 @@ public final class Admin {
       + "FROM users WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE";
 
   /** The acting account's role and ban now, its row held against a change until the transaction ends. */
-  private static final String ACTING = "SELECT role, banned_until IS NOT NULL AND banned_until > now() AS banned "
-      + "FROM users WHERE id = $1 FOR SHARE";
-
   private static final String BAN = "UPDATE users SET banned_until = $2, ban_reason = $3 WHERE id = $1";
 
   private static final String UNBAN = "UPDATE users SET banned_until = NULL, ban_reason = NULL "
@@ -106,19 +104,14 @@ public final class Admin {
 
   /** 403 unless the acting account, as just read, still has the role needed and is not banned. */
   private static void checkStill(Now acting, String needs) {
-    boolean may = acting != null && !acting.banned()
-        && ("admin".equals(needs) ? "admin".equals(acting.role()) : !"user".equals(acting.role()));
-    if (!may) throw Problem.forbidden("Your account may no longer do this: its role or standing changed.");
+    Standing.check(acting == null ? null : acting.role(), acting != null && acting.banned(), needs);
   }
 
-  /** The acting account's row held and checked as {@link #checkStill} does. */
+  /** The acting account's row held and checked as {@link Standing#still} does. */
   private static Future<Void> acting(SqlConnection conn, Principal actor, String needs) {
-    return conn.preparedQuery(ACTING).execute(Tuple.of(actor.id()))
-        .map(rows -> {
-          checkStill(rows.size() == 0 ? null : Now.of(rows.iterator().next()), needs);
-          return null;
-        });
+    return Standing.still(conn, actor, needs);
   }
+
 
   /**
    * Moderators act on users; only admins act on moderators; nobody bans an admin or themselves. Checked on the role

@@ -218,6 +218,37 @@ class AdminTest extends ModerationCast {
     assertEquals(0, TestParley.count("SELECT count(*) FROM comments WHERE id = " + c1 + " AND hidden_at IS NOT NULL"));
   }
 
+  /**
+   * A takedown lasts a while, and every piece of it is done in the moderator's name: one demoted meanwhile stops
+   * acting at the next piece (a probe saw 2,272 hides entered after the demotion), and the request says so.
+   */
+  @Test
+  void aTakedownStopsAtTheNextPieceOnceItsModeratorIsDemoted() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    int many = 400;
+    for (int i = 0; i < many; i++) api.comment(alice, post, "spam " + i, null);
+    @SuppressWarnings("unchecked")
+    java.net.http.HttpResponse<String>[] answer = new java.net.http.HttpResponse[1];
+    java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<String>> banning =
+        java.net.http.HttpClient.newHttpClient().sendAsync(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(TestParley.baseUrl() + "/api/mod/users/alice/ban"))
+            .header("Authorization", "Bearer " + mod.token()).header("Content-Type", "application/json")
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(reason("Spam").put("removeContent", true).encode()))
+            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    TestParley.awaitUntil(() -> banning.isDone()
+        || TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'comment.hidden'") > 0, "the takedown runs");
+    ok(api.put("/api/admin/users/mod/role", boss, new JsonObject().put("role", "user")), "demoted meanwhile");
+    long demoted = TestParley.count("SELECT max(id) FROM mod_log WHERE action = 'user.role_changed'");
+    answer[0] = banning.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    // 400 pieces take a second or more; the demotion, milliseconds.
+    assertEquals(403, answer[0].statusCode(), answer[0].body());
+    long hidden = TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'comment.hidden'");
+    assertTrue(hidden < many, "stopped short: " + hidden);
+    assertEquals(0, TestParley.count("SELECT count(*) FROM mod_log WHERE action = 'comment.hidden' AND id > "
+        + demoted), "nothing entered in the demoted moderator's name after the demotion");
+    assertTrue(answer[0].body().contains("no longer"), answer[0].body());
+  }
+
   // ==== 2. roles ====
 
   @Test
