@@ -54,6 +54,9 @@ public final class BackupSchedule {
   /** What a backup killed before its end leaves beside its place (see Backup#take), with its process's id. */
   private static final Pattern ABANDONED = Pattern.compile("parley-\\d{8}T\\d{6}Z\\.partial-(\\d+)");
 
+  /** The mark a backup gets in its directory once copied off the machine. */
+  static final String COPIED = "parley-copied";
+
   /** How soon a failed backup is tried again (or at its usual time, if sooner). */
   static final Duration RETRY = Duration.ofMinutes(10);
   /** How long after the node starts a backup that is due already is taken: past the start's own work. */
@@ -131,10 +134,37 @@ public final class BackupSchedule {
         }
       }
       newest().ifPresent(taken -> lastTaken.set(taken.getEpochSecond()));
+      if (copy.isPresent()) resumeCopies();
       return firstDelay(Instant.now());
     }, false).onSuccess(this::schedule);
     log.info("Backing up the embedded database into {} every {}, keeping the newest {}{}", dir,
         BackupCopy.words(every), keep, copy.isPresent() ? ", each copied off the machine by PARLEY_BACKUP_COPY" : "");
+  }
+
+  /**
+   * What the last run of the node knew of the copies, from their marks: when the newest copied backup started (the
+   * gauge), and whether the newest backup still wants its copy (one that failed, or that the stop cut), which is
+   * then tried a minute after the start, rather than only with the next backup, up to {@code every} later.
+   */
+  private void resumeCopies() {
+    List<Path> backups = backups();
+    for (Path backup : backups) {
+      if (Files.exists(backup.resolve(COPIED))) {
+        lastCopied.set(startOf(backup).getEpochSecond());
+        break;
+      }
+    }
+    if (backups.isEmpty() || Files.exists(backups.get(0).resolve(COPIED))) return;
+    Path newest = backups.get(0);
+    Instant started = startOf(newest);
+    Duration delay = copyRetry.compareTo(FIRST) < 0 ? copyRetry : FIRST;
+    vertx.setTimer(Math.max(1, delay.toMillis()), t -> {
+      if (!stopping.getAsBoolean() && lastTaken.get() <= started.getEpochSecond()) copy(newest, started);
+    });
+  }
+
+  private static Instant startOf(Path backup) {
+    return Instant.from(NAME.parse(backup.getFileName().toString()));
   }
 
   /** How long until the first backup, from {@code now}: at the newest's time plus {@code every}, not before {@link #FIRST}. */
@@ -233,6 +263,8 @@ public final class BackupSchedule {
     return worker.<Boolean>executeBlocking(() -> {
       if (!Files.isDirectory(backup)) return false;
       BackupCopy.run(copy.orElseThrow(), backup, copyTimeout, stopping);
+      // Its mark, for the next start (the gauge, and no second copy): written after the copy, so not in it.
+      Files.writeString(backup.resolve(COPIED), Instant.now() + "\n");
       return true;
     }, false).andThen(done -> {
       long took = Duration.between(began, Instant.now()).toSeconds();
