@@ -37,7 +37,7 @@ class UnknownFieldsTest {
     Api.Session mod = api.registerWithRole("mod", "moderator");
     api.register("bob");
     Response r = api.post("/api/mod/users/bob/ban", mod, new JsonObject().put("reason", "spam").put("days", 3));
-    assertRefused(r, "reason, until", "days");
+    assertRefused(r, "reason, until, removeContent", "days");
     assertEquals(0, TestParley.count("SELECT count(*) FROM users WHERE ban_reason IS NOT NULL"));
     // The same ban spelt right is taken.
     assertEquals(204, api.post("/api/mod/users/bob/ban", mod, new JsonObject().put("reason", "spam")

@@ -61,10 +61,16 @@ class SearchBoundsTest {
       assertEquals("application/problem+json", timedOut.contentType());
       assertEquals(Problem.TYPE_BASE + "search-too-broad", timedOut.json().getString("type"));
       assertTrue(timedOut.json().getString("detail").contains("Narrow it"), timedOut.toString());
-      // Its slot (the only one) came back, and the same search answers once nothing holds it up.
-      Response found = own.get("/api/search?type=comments&q=parsnips");
-      assertEquals(200, found.status(), found.toString());
-      assertEquals(List.of(comment), found.ids());
+      // Its slot (the only one) came back (a 503 otherwise), and the same search answers once nothing holds it up:
+      // the lock's release is no instant end to what waited on it, and on a loaded machine a search right after it
+      // can run past this node's 300 ms again (seen once in CI), so it is asked until it answers.
+      Response[] found = new Response[1];
+      TestParley.awaitUntil(() -> {
+        found[0] = own.get("/api/search?type=comments&q=parsnips");
+        assertTrue(found[0].status() == 200 || found[0].status() == 422, found[0].toString());
+        return found[0].status() == 200;
+      }, "the search answers once nothing holds it up");
+      assertEquals(List.of(comment), found[0].ids());
       assertEquals(1, TestParley.count("SELECT count(*) FROM comments"));
     } finally {
       server.stop();
