@@ -6,7 +6,7 @@
  * pattern filters, and a card per user with their record and the moderators' notes. Everything follows parley.mod
  * live; the tab title counts what waits for a decision (open report cards plus pending items).
  */
-import { get, post, del } from './api.js';
+import { get, post, put, del } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, notLive, liveAgain, showProblem, clearProblem,
@@ -249,6 +249,113 @@ addEventListener('pagehide', () => {
 });
 addEventListener('pageshow', (event) => { if (event.persisted && session.isModerator()) refreshAll().catch(loadFailed); });
 
+// ---------- claims: who is on what ----------
+
+/**
+ * Live claims by item ("comment-42"): who is on which card, read at the start and on a resync, then kept by
+ * claim.taken and claim.released. A claim is advisory: acting on an item another moderator holds takes a second press.
+ */
+const claims = new Map();
+const expiries = new Map();
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+
+/** The live claim on an item, or null (one past its until is over: no event says so). */
+function claimOf(key) {
+  const claim = claims.get(key);
+  if (claim && Date.parse(claim.until) <= Date.now()) {
+    claims.delete(key);
+    return null;
+  }
+  return claim ?? null;
+}
+
+/** Another moderator's live claim on an item, or null. */
+function heldByOther(key) {
+  const claim = claimOf(key);
+  return claim && claim.moderator?.username !== me() ? claim : null;
+}
+
+/**
+ * Someone else is on this item: the first press of an action says so in the card and asks for a second one (the
+ * claim refuses nothing on the server; this is the moderators' courtesy). Throws the card's message the first time.
+ */
+function askFirst(button, key) {
+  const other = heldByOther(key);
+  if (!other || button.dataset.confirmed === other.moderator.username) return;
+  button.dataset.confirmed = other.moderator.username;
+  throw new Error(`${other.moderator.username} is on this. Press ${button.textContent.replace(/…$/, '')} again to act anyway.`);
+}
+
+/** The line of a card that says who is on it, with what the moderator can do about it. */
+function claimLine(key) {
+  const [type, id] = key.split('-');
+  const path = `/api/mod/${type}s/${id}/claim`;
+  const claim = claimOf(key);
+  const take = (body) => async () => {
+    try {
+      setClaim(await put(path, body));
+    } catch (error) {
+      // Someone was quicker: the card shows who.
+      if (error.problem?.claim) setClaim(error.problem.claim);
+      throw error;
+    }
+  };
+  let line;
+  if (!claim) {
+    line = h('p', { class: 'claim-line' }, actionButton("I'm on it", take({}), 'claim', 'claim'),
+      h('span', { class: 'meta' }, 'Other moderators will see you are.'));
+  } else if (claim.moderator?.username === me()) {
+    line = h('p', { class: 'claim-line mine' },
+      h('span', {}, h('strong', {}, 'You are on this'), ` until ${CLOCK.format(new Date(claim.until))}`),
+      actionButton('Keep it', take({}), null, 'keep'),
+      actionButton('Let go', async () => {
+        await del(path);
+        dropClaim(key);
+      }, null, 'let-go'));
+  } else {
+    line = h('p', { class: 'claim-line theirs' },
+      h('span', {}, person(claim.moderator?.username), h('strong', {}, ' is on this'), ' since ', time(claim.since)),
+      actionButton('Take over', take({ takeOver: true }), null, 'take-over'));
+  }
+  line.dataset.claim = key;
+  return line;
+}
+
+/** Draws an item's claim line anew on each of its cards (the report card, the pending card), keeping focus. */
+function showClaim(key) {
+  for (const card of [$(`target-${key}`), $(`pending-${key}`)]) {
+    if (!card || card.dataset.leaving) continue;
+    const old = card.querySelector('.claim-line');
+    const fresh = claimLine(key);
+    const focused = old?.contains(document.activeElement) ? document.activeElement : null;
+    if (old) old.replaceWith(fresh);
+    else card.querySelector('.card-error')?.before(fresh);
+    if (focused) (fresh.querySelector(`[data-action="${focused.dataset.action}"]`) ?? fresh.querySelector('button'))?.focus();
+  }
+}
+
+function setClaim(claim) {
+  const key = `${claim.targetType}-${claim.targetId}`;
+  claims.set(key, claim);
+  clearTimeout(expiries.get(key));
+  // Over at its until without an event: the line goes back to "I'm on it" then.
+  expiries.set(key, setTimeout(() => showClaim(key), Math.max(0, Date.parse(claim.until) - Date.now()) + 500));
+  showClaim(key);
+}
+
+function dropClaim(key) {
+  claims.delete(key);
+  clearTimeout(expiries.get(key));
+  showClaim(key);
+}
+
+async function loadClaims() {
+  const page = await get('/api/mod/claims');
+  const keys = new Set(page.items.map((c) => `${c.targetType}-${c.targetId}`));
+  for (const key of [...claims.keys()]) if (!keys.has(key)) dropClaim(key);
+  for (const claim of page.items) setClaim(claim);
+}
+
 // ---------- reports ----------
 
 const targetKey = (item) => `${item.targetType}-${item.targetId}`;
@@ -345,6 +452,7 @@ function reportCard(item, status) {
     'data-report': item.firstReportId, 'data-signature': reportSignature(item),
     'data-author': item.author?.username ?? '' },
   reportMain(item),
+  status === 'open' ? claimLine(targetKey(item)) : null,
   h('p', { class: 'card-error form-error', role: 'alert' }),
   reportActions(item, status, ban?.toggle),
   ban?.form);
@@ -357,8 +465,8 @@ function reportActions(item, status, banToggle) {
   const c = item.content ?? {};
   const author = item.author?.username;
   const what = `${author ? `${author}'s` : 'the'} ${item.targetType}`;
-  const resolve = (action, label) => (button) => later({ key: targetKey(item), card: button.closest('.mod-card'),
-    path: `/api/mod/reports/${item.firstReportId}/resolve`, label,
+  const resolve = (action, label) => (button) => askFirst(button, targetKey(item)) ?? later({ key: targetKey(item),
+    card: button.closest('.mod-card'), path: `/api/mod/reports/${item.firstReportId}/resolve`, label,
     // The hide's reason is what the reporters said it was: the author is told it and the log shows it.
     body: action === 'hide'
       ? { action, note: [...new Set(item.reasons.map((r) => HIDE_NOTES[r] ?? r))].join(', ') } : { action } });
@@ -515,8 +623,10 @@ function pendingCard(item) {
     body,
     h('p', { class: 'permalink-line' }, h('a', { class: 'permalink', href: permalink(item.targetType, item.id, item.postId) },
       item.targetType === 'post' ? 'Open the post' : 'Open the comment in its thread')),
+    claimLine(`${item.targetType}-${item.id}`),
     h('p', { class: 'card-error form-error', role: 'alert' }),
     h('div', { class: 'row actions' }, actionButton('Approve', async (button) => {
+      askFirst(button, `${item.targetType}-${item.id}`);
       // What the moderator read: an edit made since refuses the approval (409) and the card shows the new text.
       const card = button.closest('.mod-card');
       try {
@@ -544,6 +654,12 @@ function pendingCard(item) {
     clearProblem(form);
     if (!reasonGiven(form, 'the author')) return;
     const submit = form.querySelector('button[type=submit]');
+    try {
+      askFirst(submit, `${item.targetType}-${item.id}`);
+    } catch (error) {
+      form.querySelector('.form-error').textContent = error.message;
+      return;
+    }
     submit.disabled = true;
     try {
       await post(`${path}/reject`, { reason: reason.value.trim() });
@@ -768,6 +884,20 @@ function onEvent(e) {
       announce(`New report: ${reasonLabel(d.reason)}.`);
       refreshQueue();
       break;
+    case 'claim.taken': {
+      const key = `${d.targetType}-${d.targetId}`;
+      if (d.from?.username === me() && d.moderator?.username !== me() && (claims.has(key))) {
+        announce(`${d.moderator?.username} took over an item you were on.`);
+      }
+      setClaim(d);
+      break;
+    }
+    case 'claim.released': {
+      const key = `${d.targetType}-${d.targetId}`;
+      // Only the claim that ended: a newer one (taken over meanwhile) stays.
+      if (claims.get(key)?.moderator?.username === d.moderator?.username) dropClaim(key);
+      break;
+    }
     case 'report.resolved':
       handledElsewhere(d);
       loadLog().catch(loadFailed);
@@ -826,7 +956,7 @@ function onEvent(e) {
 }
 
 function refreshAll() {
-  return Promise.all([refreshQueue(), refreshPending(), loadStream(), loadLog(), refreshFilters()]);
+  return Promise.all([refreshQueue(), refreshPending(), loadStream(), loadLog(), refreshFilters(), loadClaims()]);
 }
 
 /**
@@ -856,6 +986,7 @@ async function start() {
   }
   try {
     await Promise.all([loadQueue(), loadPending(), loadStream(), loadLog(), loadFilters()]);
+    await loadClaims();
   } catch {
     $('mod-denied').hidden = false;
     $('live-status').hidden = true;

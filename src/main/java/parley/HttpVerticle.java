@@ -123,7 +123,8 @@ public final class HttpVerticle extends VerticleBase {
     ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
     BlockRoutes blocks = new BlockRoutes(new Blocks(database.pool(), node.accounts(), node.readCache()));
     Moderation moderationActs = new Moderation(database.pool(), events, postsApi, commentsApi);
-    ModerationRoutes moderation = new ModerationRoutes(moderationActs, new Review(database.pool(), events, screening));
+    ModerationRoutes moderation = new ModerationRoutes(moderationActs, new Review(database.pool(), events, screening),
+        new parley.moderation.Claims(database.pool(), events));
     Admin adminActs = new Admin(database.pool(), events, node.accounts());
     AdminRoutes admin = new AdminRoutes(adminActs, moderationActs);
     NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));

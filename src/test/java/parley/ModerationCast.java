@@ -107,6 +107,8 @@ public abstract class ModerationCast {
         + "(SELECT string_agg(id::text || ':' || status, ';' ORDER BY id) FROM reports), "
         + "(SELECT string_agg(blocker_id::text || '>' || blocked_id::text, ';' ORDER BY blocker_id, blocked_id)"
         + " FROM blocks), "
+        + "(SELECT string_agg(target_type || target_id::text || ':' || moderator_id::text || ',' || expires_at::text, ';'"
+        + " ORDER BY target_type, target_id) FROM mod_claims), "
         + "'log=' || (SELECT count(*) FROM mod_log)::text)");
   }
 

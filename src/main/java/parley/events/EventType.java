@@ -77,6 +77,13 @@ public enum EventType {
   USER_DELETED("user.deleted", Content.NONE, Audience.MOD),
   /** An admin downloaded a member's data for them (the audit entry, with the reason; never the data). */
   USER_EXPORTED("user.exported", Content.NONE, Audience.MOD),
+  /**
+   * A moderator took a reported or held item to review it (Claims: who, since, until; {@code from} when taken over
+   * from another): no audit entry, nothing changes but the dashboards.
+   */
+  CLAIM_TAKEN("claim.taken", Content.NONE, Audience.MOD),
+  /** A claim ended before its time: let go ({@code ended: released}) or the item decided ({@code ended: decided}). */
+  CLAIM_RELEASED("claim.released", Content.NONE, Audience.MOD),
   FILTER_ADDED("filter.added", Content.NONE, Audience.MOD),
   FILTER_REMOVED("filter.removed", Content.NONE, Audience.MOD),
   /** Not stored or published: tells one client its resume point is gone and it must refetch over REST. */

@@ -118,6 +118,11 @@ public final class Moderation {
       return needsReason;
     }
 
+    /** Settles an item of a queue (reported content hidden, held content approved or declined): ends its claim. */
+    boolean decides() {
+      return hides || this == APPROVE_POST || this == APPROVE_COMMENT || this == REJECT_POST || this == REJECT_COMMENT;
+    }
+
     /** Publishes pending content. */
     boolean approves() {
       return this == APPROVE_POST || this == APPROVE_COMMENT;
@@ -280,7 +285,7 @@ public final class Moderation {
           if (thread.isEmpty()) {
             // A report's target is gone with its post (deleted): resolving the reports with a hide closes them, as
             // for a target already hidden, rather than leaving them open with a 404 that only dismiss gets past.
-            if (fromReport && action.hides) return alreadyHidden(conn, actor, action.target, id, reason);
+            if (fromReport && action.hides) return alreadyHidden(box, actor, action.target, id, reason);
             throw Problem.notFound(notFound);
           }
           return asSeen(conn, action, id, seen)
@@ -294,7 +299,7 @@ public final class Moderation {
       boolean fromReport, io.vertx.sqlclient.RowSet<Row> rows) {
     SqlConnection conn = box.connection();
     if (rows.size() == 0) {
-      if (fromReport && action.hides) return alreadyHidden(conn, actor, action.target, id, reason);
+      if (fromReport && action.hides) return alreadyHidden(box, actor, action.target, id, reason);
       throw Problem.conflict(action.conflict);
     }
     Row row = rows.iterator().next();
@@ -317,6 +322,7 @@ public final class Moderation {
               count.ifPresent(out::add);
               return box.publish(out.toArray(Publication[]::new));
             })))
+            .compose(v -> action.decides() ? endClaim(box, action.target, id, actor) : Future.<Void>succeededFuture())
             .map(reportIds)));
   }
 
@@ -367,12 +373,20 @@ public final class Moderation {
   }
 
   /** A report on content that is already hidden: close it as actioned, and say so in the audit log. */
-  private static Future<List<Long>> alreadyHidden(SqlConnection conn, Principal actor, Target target, long id,
+  private static Future<List<Long>> alreadyHidden(EventLog.Outbox box, Principal actor, Target target, long id,
       String reason) {
+    SqlConnection conn = box.connection();
     return Reports.close(conn, target, id, "actioned", actor, reason).compose(ids -> ids.isEmpty()
         ? Future.succeededFuture(ids)
         : AuditLog.append(conn, actor, AuditLog.REPORT_ACTIONED, target.wireName(), id, reason,
-            new JsonObject().put("reportIds", new JsonArray(ids))).map(ids));
+            new JsonObject().put("reportIds", new JsonArray(ids)))
+            .compose(entry -> endClaim(box, target, id, actor)).map(ids));
+  }
+
+  /** A decision on an item ends anyone's claim on it ({@link Claims}), announced with the decision. */
+  private static Future<Void> endClaim(EventLog.Outbox box, Target target, long id, Principal actor) {
+    return Claims.decided(box.connection(), target, id, actor)
+        .compose(ended -> ended.isPresent() ? box.publish(ended.get()) : Future.<Void>succeededFuture());
   }
 
   /** Resolves every open report on the target of report {@code reportId}: dismiss, or hide the target. */
@@ -384,7 +398,8 @@ public final class Moderation {
           : Reports.close(box.connection(), target.type(), target.id(), "dismissed", actor, note).compose(ids -> {
             if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
             return AuditLog.append(box.connection(), actor, AuditLog.REPORT_DISMISSED, target.type().wireName(), target.id(),
-                note, new JsonObject().put("reportIds", new JsonArray(ids))).map(ids);
+                note, new JsonObject().put("reportIds", new JsonArray(ids)))
+                .compose(entry -> endClaim(box, target.type(), target.id(), actor)).map(ids);
           });
       return settled.compose(ids -> {
         if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");

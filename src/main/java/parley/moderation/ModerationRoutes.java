@@ -30,10 +30,12 @@ public final class ModerationRoutes {
 
   private final Moderation moderation;
   private final Review review;
+  private final Claims claims;
 
-  public ModerationRoutes(Moderation moderation, Review review) {
+  public ModerationRoutes(Moderation moderation, Review review, Claims claims) {
     this.moderation = moderation;
     this.review = review;
+    this.claims = claims;
   }
 
   public void mount(Router mod) {
@@ -48,6 +50,14 @@ public final class ModerationRoutes {
     mod.post("/posts/:postId/reject").handler(ctx -> act(ctx, Moderation.Action.REJECT_POST));
     mod.post("/comments/:commentId/approve").handler(ctx -> act(ctx, Moderation.Action.APPROVE_COMMENT));
     mod.post("/comments/:commentId/reject").handler(ctx -> act(ctx, Moderation.Action.REJECT_COMMENT));
+    mod.get("/claims").handler(ctx -> {
+      Principal.moderator(ctx);
+      claims.list().onSuccess(ctx::json).onFailure(ctx::fail);
+    });
+    mod.put("/posts/:postId/claim").handler(ctx -> claim(ctx, Reports.Target.POST));
+    mod.put("/comments/:commentId/claim").handler(ctx -> claim(ctx, Reports.Target.COMMENT));
+    mod.delete("/posts/:postId/claim").handler(ctx -> letGo(ctx, Reports.Target.POST));
+    mod.delete("/comments/:commentId/claim").handler(ctx -> letGo(ctx, Reports.Target.COMMENT));
     mod.get("/posts/:postId/moderation").handler(ctx -> {
       Principal.moderator(ctx);
       review.thread(PathIds.parse(ctx.pathParam("postId"), "No such post.")).onSuccess(ctx::json)
@@ -74,6 +84,30 @@ public final class ModerationRoutes {
       review.card(ctx.pathParam("username")).onSuccess(ctx::json).onFailure(ctx::fail);
     });
     mod.post("/users/:username/notes").handler(this::addNote);
+  }
+
+  /** The post or comment of a claim route's path (404 for an id that cannot be one). */
+  private static long target(RoutingContext ctx, Reports.Target type) {
+    return type == Reports.Target.POST ? PathIds.parse(ctx.pathParam("postId"), "No such post.")
+        : PathIds.parse(ctx.pathParam("commentId"), "No such comment.");
+  }
+
+  /** Takes or renews a claim: {"takeOver": true} to take it from another moderator; the body may be absent. */
+  private void claim(RoutingContext ctx, Reports.Target type) {
+    Principal actor = Principal.moderator(ctx);
+    long id = target(ctx, type);
+    boolean takeOver = false;
+    if (Fields.sent(ctx)) {
+      Fields fields = Fields.of(ctx).only("takeOver");
+      takeOver = fields.optionalFlag("takeOver", false);
+      fields.check();
+    }
+    claims.take(actor, type, id, takeOver).onSuccess(ctx::json).onFailure(ctx::fail);
+  }
+
+  private void letGo(RoutingContext ctx, Reports.Target type) {
+    Principal actor = Principal.moderator(ctx);
+    respond(ctx, claims.release(actor, type, target(ctx, type)));
   }
 
   private void addFilter(RoutingContext ctx) {

@@ -123,6 +123,70 @@ class ModDashboardBrowserTest {
         "the next card itself has the focus");
   }
 
+  /**
+   * Two moderators on one queue: one says "I'm on it", the other's card says who, live, and their Hide asks for a
+   * second press instead of acting at once; taking it over tells the first; letting go frees it for both; and the
+   * held queue's cards carry the same line.
+   */
+  @Test
+  void aModeratorOnACardIsShownLiveToTheOtherWhoseHideThenAsksTwiceAndWhoCanTakeItOver() throws Exception {
+    Session reader = api.register("alice");
+    Session troll = api.register("troll");
+    Session newbie = api.register("newbie");
+    Session sam = api.registerWithRole("sam_mod", "moderator");
+    Session kim = api.registerWithRole("kim_mod", "moderator");
+    long postId = api.createPost(reader, "Shared queue");
+    long commentId = api.comment(troll, postId, "Something to review", null);
+    report(reader, "comment", commentId, "harassment", null);
+    holdHeldword(sam);
+    long heldId = api.comment(newbie, postId, "A heldword to decide.", null);
+
+    ChromeDriver samPage = dashboard(sam);
+    ChromeDriver kimPage = dashboard(kim);
+    By samsLine = By.cssSelector("#target-comment-" + commentId + " .claim-line");
+    button(card(samPage, commentId), "I'm on it").click();
+    waitFor(samPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(samsLine, "You are on this until"));
+    By kimsLine = By.cssSelector("#target-comment-" + commentId + " .claim-line");
+    waitFor(kimPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(kimsLine, "sam_mod is on this since"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_claims WHERE moderator_id = " + sam.id()));
+
+    // Kim's Hide: a word first, nothing sent, the card stays.
+    button(card(kimPage, commentId), "Hide").click();
+    By kimsError = By.cssSelector("#target-comment-" + commentId + " .card-error");
+    waitFor(kimPage, 5).until(ExpectedConditions.textToBe(kimsError,
+        "sam_mod is on this. Press Hide again to act anyway."));
+    assertTrue(kimPage.findElements(By.cssSelector("#toasts .undo")).isEmpty(), "no hide waiting to be sent");
+    assertTrue(card(kimPage, commentId).isDisplayed());
+
+    // Kim takes it over: Sam's card says so.
+    button(card(kimPage, commentId), "Take over").click();
+    waitFor(kimPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(kimsLine, "You are on this until"));
+    waitFor(samPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(samsLine, "kim_mod is on this since"));
+
+    // Kim lets it go: free on both.
+    button(card(kimPage, commentId), "Let go").click();
+    waitFor(kimPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(kimsLine, "I'm on it"));
+    waitFor(samPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(samsLine, "I'm on it"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM mod_claims"));
+
+    // The held queue: Sam takes the held comment, Kim's Approve asks first, then approves on the second press.
+    By samsHeld = By.id("pending-comment-" + heldId);
+    button(waitFor(samPage, 10).until(ExpectedConditions.visibilityOfElementLocated(samsHeld)), "I'm on it").click();
+    By kimsHeldLine = By.cssSelector("#pending-comment-" + heldId + " .claim-line");
+    waitFor(kimPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(kimsHeldLine,
+        "sam_mod is on this since"));
+    WebElement kimsHeld = kimPage.findElement(By.id("pending-comment-" + heldId));
+    button(kimsHeld, "Approve").click();
+    waitFor(kimPage, 5).until(ExpectedConditions.textToBe(By.cssSelector("#pending-comment-" + heldId + " .card-error"),
+        "sam_mod is on this. Press Approve again to act anyway."));
+    assertTrue(comment(kim, heldId).getBoolean("pending"), "not approved on the first press");
+    button(kimsHeld, "Approve").click();
+    waitFor(kimPage, 10).until(ExpectedConditions.invisibilityOfElementLocated(By.id("pending-comment-" + heldId)));
+    assertFalse(comment(kim, heldId).getBoolean("pending", false), "approved on the second");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM mod_claims"), "the decision ended Sam's claim");
+    waitFor(samPage, 10).until(ExpectedConditions.invisibilityOfElementLocated(samsHeld));
+  }
+
   @Test
   void aReportedCommentItsAuthorDeletesIsMarkedDeletedOnItsCardLive() throws Exception {
     Session author = api.register("grumpy_gus");

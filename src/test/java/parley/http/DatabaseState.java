@@ -73,6 +73,7 @@ final class DatabaseState implements AutoCloseable {
     tables.put("password_resets", "user_id");
     tables.put("mod_filters", "id");
     tables.put("user_notes", "id");
+    tables.put("mod_claims", "target_type, target_id");
     tables.put("post_votes", "post_id, user_id");
     tables.put("comment_votes", "comment_id, user_id");
     tables.put("webhooks", "id");

@@ -46,7 +46,7 @@ final class FuzzRequests {
 
   /** The shape of body a route reads. */
   enum Body { NONE, REGISTER, LOGIN, PASSWORD, CONFIRM, RESET, RESET_ACCOUNT, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
-    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY, SETTINGS, READ }
+    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY, SETTINGS, READ, CLAIM }
 
   /** A route as mounted: the method, the path with {post}, {comment}, {report} or {user} parameters, its body. */
   record Route(String method, String template, Body body) {
@@ -95,6 +95,11 @@ final class FuzzRequests {
       new Route("GET", "/api/mod/queue", Body.NONE),
       new Route("POST", "/api/mod/reports/{report}/resolve", Body.RESOLVE),
       new Route("GET", "/api/mod/posts/{post}/moderation", Body.NONE),
+      new Route("GET", "/api/mod/claims", Body.NONE),
+      new Route("PUT", "/api/mod/posts/{post}/claim", Body.CLAIM),
+      new Route("PUT", "/api/mod/comments/{comment}/claim", Body.CLAIM),
+      new Route("DELETE", "/api/mod/posts/{post}/claim", Body.NONE),
+      new Route("DELETE", "/api/mod/comments/{comment}/claim", Body.NONE),
       new Route("POST", "/api/mod/posts/{post}/hide", Body.REASON),
       new Route("POST", "/api/mod/posts/{post}/restore", Body.REASON),
       new Route("POST", "/api/mod/comments/{comment}/hide", Body.REASON),
@@ -529,6 +534,9 @@ final class FuzzRequests {
         int secret = r.nextInt(4);
         if (secret == 0) f.put("secret", str("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYqr"));
         if (secret == 1) f.put("secret", str(pick(r, "whsec_", "secret", "whsec_!!!!")));
+      }
+      case CLAIM -> {
+        if (r.nextInt(3) > 0) f.put("takeOver", pick(r, "true", "false", "\"true\"", "1", "null"));
       }
       case REPLAY -> f.put("from", pick(r, "1", "0", "-5", "\"1\"", "1.5", "99999999999999999999"));
       case NONE -> {

@@ -301,6 +301,20 @@ class ContractTest {
     api.post("/api/mod/reports/99999999/resolve", sam, new JsonObject().put("action", "hide"));
     api.get("/api/me/reports", carol);
 
+    // claims: who is on what
+    api.put("/api/mod/comments/" + first + "/claim", sam, null);
+    api.put("/api/mod/comments/" + first + "/claim", mia, new JsonObject());
+    api.delete("/api/mod/comments/" + first + "/claim", mia);
+    api.put("/api/mod/comments/" + first + "/claim", mia, new JsonObject().put("takeOver", "yes"));
+    api.put("/api/mod/comments/" + first + "/claim", mia, new JsonObject().put("takeOver", true));
+    api.get("/api/mod/claims", sam);
+    api.get("/api/mod/claims", bob);
+    api.put("/api/mod/posts/" + post + "/claim", sam, null);
+    api.put("/api/mod/posts/99999999/claim", sam, null);
+    api.delete("/api/mod/posts/" + post + "/claim", sam);
+    api.delete("/api/mod/posts/99999999/claim", sam);
+    api.delete("/api/mod/comments/" + first + "/claim", mia);
+
     // moderators' actions on content
     api.post("/api/mod/posts/" + post + "/hide", sam, new JsonObject().put("reason", "Off topic"));
     api.post("/api/mod/posts/" + post + "/hide", sam, new JsonObject().put("reason", "Again"));
