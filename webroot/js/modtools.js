@@ -7,6 +7,7 @@
 import { get, post, del, banText } from './api.js';
 import { h, time, showProblem, clearProblem, announce, plural, shortened } from './ui.js';
 import { openUserCard } from './usercard.js';
+import * as session from './session.js';
 
 const DAY = 86400000;
 
@@ -45,6 +46,13 @@ export function moderationLine(item, type, { notice = () => {}, changed = () => 
       ...(item.openReport ? [' · ', h('button', { type: 'button', class: 'link dismiss-reports', onclick: () =>
         run(`Dismissed the reports on this ${type}.`, () => post(`/api/mod/reports/${item.openReport}/resolve`,
           { action: 'dismiss' }), notice).then(changed) }, 'Dismiss')] : [])]);
+  }
+  // Who is on it from the queue (a claim), so a moderator on the thread does not review it twice.
+  const claim = item.claim && Date.parse(item.claim.until) > Date.now() ? item.claim : null;
+  if (claim && parts.length) {
+    const mine = claim.moderator?.username === session.current()?.user?.username;
+    parts.push([h('strong', { class: 'claimed' }, mine ? 'You are on this' : `${who(claim.moderator)} is on this`),
+      ' since ', time(claim.since)]);
   }
   if (!parts.length) return null;
   return h('p', { class: 'mod-facts' }, h('span', { class: 'visually-hidden' }, 'For moderators: '),

@@ -169,7 +169,7 @@ document.addEventListener('parley:own', (event) => {
   }
 });
 
-/** A report filed or settled anywhere: read the moderation again if it is about this thread. */
+/** A report filed or settled, or an item taken or let go, anywhere: read the moderation again if it is about this thread. */
 function onModEvent(e) {
   const d = e.data ?? {};
   if ((e.type === 'post.approved' || e.type === 'post.rejected') && d.targetType === 'post' && d.targetId === postId) {
@@ -181,7 +181,8 @@ function onModEvent(e) {
     arrived(d);
     return;
   }
-  if (e.type !== 'report.created' && e.type !== 'report.resolved') return;
+  if (e.type !== 'report.created' && e.type !== 'report.resolved' && e.type !== 'claim.taken'
+      && e.type !== 'claim.released') return;
   if ((d.targetType === 'post' && d.targetId === postId) || (d.targetType === 'comment' && comments.has(d.targetId))) {
     moderationChanged();
   }

@@ -12,6 +12,7 @@ import parley.access.Standing;
 import parley.events.EventLog;
 import parley.events.EventType;
 import parley.events.Publication;
+import parley.http.Iso;
 import parley.http.Problem;
 import parley.report.Reports.Target;
 
@@ -39,7 +40,7 @@ public final class Claims {
   public static final int MAX_HELD = 50;
 
   /** Whether the claim's moderator may still moderate (a demoted or banned one's claims are nobody's). */
-  private static final String ACTIVE = "u.role <> 'user' AND (u.banned_until IS NULL OR u.banned_until <= now())";
+  static final String ACTIVE = "u.role <> 'user' AND (u.banned_until IS NULL OR u.banned_until <= now())";
 
   private static final String LIVE_POST = "SELECT 1 FROM posts WHERE id = $1 AND deleted_at IS NULL";
   private static final String LIVE_COMMENT = "SELECT 1 FROM comments WHERE id = $1 AND deleted_at IS NULL";
@@ -90,8 +91,8 @@ public final class Claims {
       JsonArray items = new JsonArray();
       for (Row row : rows) {
         items.add(json(row.getString("target_type"), row.getLong("target_id"), row.getString("username"),
-            row.getOffsetDateTime("claimed_at").toInstant().toString(),
-            row.getOffsetDateTime("expires_at").toInstant().toString()));
+            Iso.format(row.getOffsetDateTime("claimed_at")),
+            Iso.format(row.getOffsetDateTime("expires_at"))));
       }
       return new JsonObject().put("items", items);
     });
@@ -135,8 +136,8 @@ public final class Claims {
                   }
                   Row row = rows.iterator().next();
                   JsonObject claim = json(type.wireName(), id, actor.username(),
-                      row.getOffsetDateTime("claimed_at").toInstant().toString(),
-                      row.getOffsetDateTime("expires_at").toInstant().toString());
+                      Iso.format(row.getOffsetDateTime("claimed_at")),
+                      Iso.format(row.getOffsetDateTime("expires_at")));
                   JsonObject data = claim.copy();
                   if (othersLive) data.put("from", new JsonObject().put("username", held.get().getString("username")));
                   return box.publish(Publication.of(EventType.CLAIM_TAKEN, null, data)).map(claim);
@@ -187,14 +188,14 @@ public final class Claims {
 
   private static Problem heldBy(Row held, Target type, long id) {
     String who = held.getString("username");
-    return Problem.conflict(who + " is on this (since " + held.getOffsetDateTime("claimed_at").toInstant()
+    return Problem.conflict(who + " is on this (since " + Iso.format(held.getOffsetDateTime("claimed_at"))
             + "): take it over to act as its reviewer.")
         .with(new JsonObject().put("claim", json(type.wireName(), id, who,
-            held.getOffsetDateTime("claimed_at").toInstant().toString(),
-            held.getOffsetDateTime("expires_at").toInstant().toString())));
+            Iso.format(held.getOffsetDateTime("claimed_at")),
+            Iso.format(held.getOffsetDateTime("expires_at")))));
   }
 
-  private static JsonObject json(String type, long id, String moderator, String since, String until) {
+  static JsonObject json(String type, long id, String moderator, String since, String until) {
     return new JsonObject().put("targetType", type).put("targetId", id)
         .put("moderator", new JsonObject().put("username", moderator)).put("since", since).put("until", until);
   }

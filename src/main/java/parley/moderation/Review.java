@@ -144,9 +144,13 @@ public final class Review {
                 FROM (SELECT id, reason, details, reporter_id, created_at FROM reports
                        WHERE status = 'open' AND target_type = i.target_type AND target_id = i.id AND details IS NOT NULL
                        ORDER BY id DESC LIMIT 3) r
-                LEFT JOIN users u ON u.id = r.reporter_id) AS report_notes
+                LEFT JOIN users u ON u.id = r.reporter_id) AS report_notes,
+             cu.username AS claimed_by, mc.claimed_at, mc.expires_at AS claimed_until
         FROM items i
-       ORDER BY i.target_type = 'comment', i.id""";
+        -- Who is on it (Claims): a live claim of someone who may still moderate.
+        LEFT JOIN (mod_claims mc JOIN users cu ON cu.id = mc.moderator_id AND %s)
+          ON mc.target_type = i.target_type AND mc.target_id = i.id AND mc.expires_at > now()
+       ORDER BY i.target_type = 'comment', i.id""".formatted(Claims.ACTIVE.replace("u.", "cu."));
 
   private static final int HISTORY = 20;
 
@@ -276,7 +280,10 @@ public final class Review {
             .put("reports", reports == null ? new JsonObject() : reports)
             // One of its open reports, to settle them all from the thread (resolving one settles its target's all).
             .put("openReport", row.getLong("open_report"))
-            .put("reportNotes", reportNotes(row.getJsonArray("report_notes")));
+            .put("reportNotes", reportNotes(row.getJsonArray("report_notes")))
+            .put("claim", row.getString("claimed_by") == null ? null : Claims.json(row.getString("target_type"),
+                row.getLong("id"), row.getString("claimed_by"), Iso.format(row.getOffsetDateTime("claimed_at")),
+                Iso.format(row.getOffsetDateTime("claimed_until"))));
         if ("post".equals(row.getString("target_type"))) {
           thread.put("post", item.put("locked", row.getOffsetDateTime("locked_at") == null ? null : new JsonObject()
               .put("by", by(row.getString("locked_by"))).put("at", Iso.format(row.getOffsetDateTime("locked_at")))

@@ -228,6 +228,11 @@ class ModerationInPlaceBrowserTest {
     assertEquals(words, note.getText());
     assertTrue(modPage.findElement(spamLine).getText().contains(" (carol)"), modPage.findElement(spamLine).getText());
     assertTrue(modPage.findElement(spamLine).findElements(By.tagName("b")).isEmpty(), "never markup");
+    // Another moderator takes it in the queue: the thread says who is on it, live, and no longer once let go.
+    assertEquals(200, api.put("/api/mod/comments/" + spammy + "/claim", kim, null).status());
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "kim_mod is on this since"));
+    assertEquals(204, api.delete("/api/mod/comments/" + spammy + "/claim", kim).status());
+    waitFor(modPage, 5).withMessage("let go").until(d -> !d.findElement(spamLine).getText().contains("is on this"));
     // The post's Moderate menu, open here while another moderator locks the thread, stays open, now offering Unlock
     // (it closed under the moderator when the actions were drawn again: a page probe).
     modPage.findElement(By.cssSelector("#post-actions details.mod-menu summary")).click();

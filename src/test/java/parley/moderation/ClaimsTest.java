@@ -178,6 +178,20 @@ class ClaimsTest extends ModerationCast {
   }
 
   @Test
+  void aThreadsModerationSaysWhoIsOnEachItemWhileTheirClaimLasts() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "reported", null);
+    reportId(bob, "comment", comment, "spam");
+    JsonObject claim = claim(mod, "comment", comment, null).json();
+    JsonObject thread = api.get("/api/mod/posts/" + post + "/moderation", boss).json();
+    assertEquals(claim, thread.getJsonArray("comments").getJsonObject(0).getJsonObject("claim"), thread.encode());
+    assertNull(thread.getJsonObject("post").getValue("claim"), "nobody is on the post");
+    TestParley.sql("UPDATE mod_claims SET expires_at = now() - interval '1 second'");
+    thread = api.get("/api/mod/posts/" + post + "/moderation", boss).json();
+    assertNull(thread.getJsonArray("comments").getJsonObject(0).getValue("claim"), "an expired claim is nobody's");
+  }
+
+  @Test
   void lockingAThreadIsNoDecisionOnItsReportsAndKeepsTheClaim() throws Exception {
     long post = api.createPost(alice, "Heated");
     reportId(bob, "post", post, "harassment");

@@ -707,7 +707,7 @@ class ModerationTest extends ModerationCast {
     long elsewhere = api.comment(bob, api.createPost(alice, "Another thread"), "reported elsewhere", null);
     JsonObject clean = api.get("/api/mod/posts/" + post + "/moderation", mod).json();
     assertEquals(new JsonObject().put("post", new JsonObject().put("id", post).putNull("hidden").putNull("pending")
-        .put("reports", new JsonObject()).putNull("openReport").put("reportNotes", new JsonArray()).putNull("locked"))
+        .put("reports", new JsonObject()).putNull("openReport").put("reportNotes", new JsonArray()).putNull("claim").putNull("locked"))
         .put("comments", new JsonArray()), clean, "nothing yet");
 
     ok(api.post("/api/mod/comments/" + rude + "/hide", mod, reason("Rude to alice")), "hide");
