@@ -32,8 +32,14 @@ const QUEUE_NAMES = { open: 'Open reports', dismissed: 'Dismissed reports', acti
 
 const me = () => session.current()?.user?.username;
 
-/** The open report cards (unfiltered, for the counts) and how many items wait for approval. */
+/**
+ * The open report cards (the first page, unfiltered) and how many targets the open queue holds in all, for the tab's
+ * count; what the shown queue holds in all and how many of its cards were read; how many items wait for approval.
+ */
 let openItems = [];
+let openTotal = 0;
+let shownTotal = 0;
+let shownRead = 0;
 let pendingTotal = 0;
 
 // ---------- words and links ----------
@@ -323,7 +329,9 @@ function claimLine(key) {
 
 /** Draws an item's claim line anew on each of its cards (the report card, the pending card), keeping focus. */
 function showClaim(key) {
-  for (const card of [$(`target-${key}`), $(`pending-${key}`)]) {
+  // A settled report card (the dismissed and acted-on views) has no claim line: nothing about it waits.
+  const report = $('view-status').value === 'open' ? $(`target-${key}`) : null;
+  for (const card of [report, $(`pending-${key}`)]) {
     if (!card || card.dataset.leaving) continue;
     const old = card.querySelector('.claim-line');
     const fresh = claimLine(key);
@@ -516,6 +524,9 @@ async function loadQueue() {
   const shown = await get(`/api/mod/queue?${query}`);
   const open = status === 'open' && !reason ? shown : await get('/api/mod/queue?status=open&limit=100');
   openItems = open.items;
+  openTotal = open.total ?? open.items.length;
+  shownTotal = shown.total ?? shown.items.length;
+  shownRead = shown.items.length;
   for (const { content } of shown.items) {
     if (content?.postTitle) titles.set(content.postId, Promise.resolve(content.postTitle));
   }
@@ -534,8 +545,13 @@ async function loadQueue() {
  */
 function showQueueSize() {
   const cards = [...$('queue').children].filter((el) => !el.dataset.leaving).length;
-  $('queue-count').textContent = String(cards);
-  $('queue-empty').hidden = cards > 0;
+  // The cards are the oldest 100: those behind them count too, and a line says they are there.
+  const behind = Math.max(0, shownTotal - shownRead);
+  $('queue-count').textContent = String(cards + behind);
+  $('queue-empty').hidden = cards + behind > 0;
+  $('queue-more').hidden = behind === 0;
+  $('queue-more').textContent = behind
+    ? `${behind} more behind these, oldest first: each one settled brings the next.` : '';
 }
 
 const refreshQueue = coalesced(loadQueue);
@@ -730,7 +746,7 @@ const refreshPending = coalesced(loadPending);
 // ---------- counts and the view ----------
 
 function updateCounts() {
-  const open = openItems.filter((item) => !waiting.has(targetKey(item))).length;
+  const open = Math.max(0, openTotal - openItems.filter((item) => waiting.has(targetKey(item))).length);
   const total = open + pendingTotal;
   const title = total ? `(${total}) Parley moderation` : 'Parley moderation';
   if (document.title !== title) document.title = title;
@@ -940,6 +956,8 @@ function onEvent(e) {
         refreshPending();
       }
       if (kind === 'filter') refreshFilters();
+      // Whose claims are whose: a ban or demotion ends a moderator's (said too, claim by claim), a rename renames them.
+      if (kind === 'user' && ['banned', 'role_changed', 'renamed', 'deleted'].includes(verb)) loadClaims().catch(loadFailed);
       // A ban or its lifting changes every card of that author (whether to offer Ban).
       if (kind === 'post' || kind === 'comment' || kind === 'report' || verb === 'banned' || verb === 'unbanned') {
         refreshQueue();

@@ -124,7 +124,7 @@ public final class HttpVerticle extends VerticleBase {
     BlockRoutes blocks = new BlockRoutes(new Blocks(database.pool(), node.accounts(), node.readCache()));
     Moderation moderationActs = new Moderation(database.pool(), events, postsApi, commentsApi);
     ModerationRoutes moderation = new ModerationRoutes(moderationActs, new Review(database.pool(), events, screening),
-        new parley.moderation.Claims(database.pool(), events));
+        new parley.report.Claims(database.pool(), events));
     Admin adminActs = new Admin(database.pool(), events, node.accounts());
     AdminRoutes admin = new AdminRoutes(adminActs, moderationActs);
     NotificationRoutes inbox = new NotificationRoutes(new Notifications(database.pool(), events));

@@ -17,6 +17,7 @@ import parley.events.Publication;
 import parley.http.Iso;
 import parley.http.Problem;
 import parley.moderation.AuditLog;
+import parley.report.Claims;
 
 import java.time.OffsetDateTime;
 
@@ -140,6 +141,8 @@ public final class Admin {
           checkMayBan(actor.id(), "admin".equals(now.actor().role()), target.id(), now.target().role());
           return box.connection().preparedQuery(BAN).execute(Tuple.of(target.id(), end, reason));
         })
+        // A banned moderator is on nothing now, and a lifted ban does not bring their claims back.
+        .compose(v -> Claims.revoke(box, target.id(), target.username(), actor))
         .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_BANNED.wireName(), "user", target.id(),
             reason, withRemoval(new JsonObject().put("username", target.username())
                 .put("until", until == null ? null : Iso.format(until)), removeContent)))
@@ -183,6 +186,8 @@ public final class Admin {
         throw Problem.conflict(target.username() + " is banned, and admins cannot be: lift the ban first.");
       }
       return box.connection().preparedQuery(SET_ROLE).execute(Tuple.of(target.id(), role))
+          .compose(v -> "user".equals(role) ? Claims.revoke(box, target.id(), target.username(), actor)
+              : Future.<Void>succeededFuture())
           .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_ROLE_CHANGED.wireName(), "user",
               target.id(), null,
               new JsonObject().put("username", target.username()).put("from", now.role()).put("to", role)))

@@ -19,6 +19,7 @@ import parley.access.Principal;
 import parley.http.Problem;
 import parley.post.Threads;
 import parley.access.Visibility;
+import parley.report.Claims;
 import parley.report.Reports;
 import parley.screening.Screening;
 
@@ -454,11 +455,15 @@ public final class Comments {
           throw Problem.forbidden("Only the comment's author or a moderator may delete it.");
         }
         if (target.deleted()) return Future.succeededFuture();
+        // Nobody is on what is gone: its claim ends with it (said to the moderators, whose card of it goes).
+        Future<Void> unclaimed = Claims.gone(box, Reports.Target.COMMENT, id, caller);
         // A pending comment was never published: it goes without a word to anyone.
-        if (target.pending()) return conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id)).mapEmpty();
+        if (target.pending()) {
+          return unclaimed.compose(v -> conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))).mapEmpty();
+        }
         JsonObject removed = new JsonObject().put("id", id).put("postId", target.postId());
         // The body is erased from the log's copies too, so no replay can bring it back.
-        Future<?> tombstone = conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
+        Future<?> tombstone = unclaimed.compose(v -> conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id)))
             .compose(v -> box.scrub("comment:" + id, removed.copy().put("removed", true), true))
             .compose(v -> box.publish(Publication.of(EventType.COMMENT_DELETED, target.authorId(), removed)
                 .onThread(target.postId())));

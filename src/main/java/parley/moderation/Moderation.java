@@ -17,6 +17,7 @@ import parley.http.Page;
 import parley.http.Problem;
 import parley.post.Posts;
 import parley.post.Threads;
+import parley.report.Claims;
 import parley.report.Reports;
 import parley.report.Reports.Target;
 

@@ -8,6 +8,7 @@ import parley.http.Fields;
 import parley.http.Page;
 import parley.http.PathIds;
 import parley.http.Problem;
+import parley.report.Claims;
 import parley.report.Reports;
 import parley.screening.Filter;
 

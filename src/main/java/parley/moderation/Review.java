@@ -15,6 +15,7 @@ import parley.events.Publication;
 import parley.http.Iso;
 import parley.http.Problem;
 import parley.markdown.Markdown;
+import parley.report.Claims;
 import parley.screening.Filter;
 import parley.screening.Screening;
 

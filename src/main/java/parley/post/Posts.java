@@ -19,6 +19,7 @@ import parley.http.Page;
 import parley.access.Principal;
 import parley.access.Visibility;
 import parley.http.Problem;
+import parley.report.Claims;
 import parley.report.Reports;
 import parley.screening.Filter;
 import parley.screening.Screening;
@@ -325,6 +326,8 @@ public final class Posts {
         .compose(thread -> box.connection().preparedQuery(SOFT_DELETE).execute(Tuple.of(id))
             .compose(v -> box.scrub("post:" + id, removed.copy().put("removed", true), true))
             .compose(v -> box.scrubThread(id))
+            // Nobody is on what is gone: its claim, and its comments', end with it.
+            .compose(v -> Claims.gone(box, Reports.Target.POST, id, caller))
             // A pending post was never published: it goes without a word on the feed or its thread, as a pending
             // comment does.
             .compose(v -> thread.pending() ? Future.succeededFuture()

@@ -81,7 +81,9 @@ public final class ReportRoutes {
     }
     Page page = Page.of(ctx, 20, 100);
     reports.queue(status, reason, page)
-        .onSuccess(items -> ctx.json(page.respond(items, item -> item.getLong("firstReportId"), item -> item)))
+        .compose(items -> reports.queueSize(status, reason)
+            .map(total -> page.respond(items, item -> item.getLong("firstReportId"), item -> item).put("total", total)))
+        .onSuccess(ctx::json)
         .onFailure(ctx::fail);
   }
 }

@@ -143,6 +143,13 @@ public final class Reports {
       + "WHERE r.status = $1 AND (r.target_type, r.target_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[])) "
       + "ORDER BY r.id";
 
+  /**
+   * How many targets the queue holds in that status (and with that reason), all pages together: the dashboard shows
+   * 100 cards, and a count of the cards alone said 100 when 2,000 waited behind them.
+   */
+  private static final String QUEUE_SIZE = "SELECT count(*) AS total FROM (SELECT 1 FROM reports WHERE status = $1 "
+      + "GROUP BY target_type, target_id HAVING $2::text IS NULL OR bool_or(reason = $2)) g";
+
   private static final String TARGET_OF = "SELECT target_type, target_id FROM reports WHERE id = $1";
 
   private static final String CLOSE = "UPDATE reports SET status = $3, resolved_at = now(), resolved_by = $4, "
@@ -246,6 +253,12 @@ public final class Reports {
    * The moderators' queue: one item per reported target with a report in this status (and, when given, one with
    * this reason), oldest first, each with its reports: who, why, and the reporter's own words.
    */
+  /** The number of targets in the queue of that status (and reason, if given). */
+  Future<Long> queueSize(String status, String reason) {
+    return pool().preparedQuery(QUEUE_SIZE).execute(Tuple.of(status, reason))
+        .map(rows -> rows.iterator().next().getLong("total"));
+  }
+
   Future<List<JsonObject>> queue(String status, String reason, Page page) {
     return pool().preparedQuery(QUEUE).execute(Tuple.of(status, page.after(), page.fetchSize(), reason))
         .compose(rows -> {

@@ -187,6 +187,34 @@ class ModDashboardBrowserTest {
     waitFor(samPage, 10).until(ExpectedConditions.invisibilityOfElementLocated(samsHeld));
   }
 
+  /**
+   * More open reports than the dashboard shows (its 100 oldest cards): the count and the tab title are of all of
+   * them, and a line under the cards says how many wait behind (it said 100 when 102 waited).
+   */
+  @Test
+  void aQueueLongerThanItsCardsCountsThemAllAndSaysHowManyWaitBehind() throws Exception {
+    Session author = api.register("spammer");
+    Session reader = api.register("alice");
+    Session sam = api.registerWithRole("sam_mod", "moderator");
+    for (int i = 0; i < 102; i++) api.createPost(author, "Wave " + i);
+    TestParley.sql("INSERT INTO reports (reporter_id, target_type, target_id, reason) SELECT " + reader.id()
+        + ", 'post', id, 'spam' FROM posts ORDER BY id");
+    ChromeDriver page = dashboard(sam);
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("queue-count"), "102"));
+    assertEquals(100, page.findElements(By.cssSelector("#queue > li")).size());
+    assertEquals("2 more behind these, oldest first: each one settled brings the next.",
+        page.findElement(By.id("queue-more")).getText());
+    waitFor(page, 10).until(ExpectedConditions.titleIs("(102) Parley moderation"));
+
+    long oldest = api.get("/api/mod/queue?limit=1", sam).items().getJsonObject(0).getLong("firstReportId");
+    assertEquals(204, api.post("/api/mod/reports/" + oldest + "/resolve", sam,
+        new JsonObject().put("action", "dismiss")).status());
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("queue-count"), "101"));
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("queue-more"),
+        "1 more behind these, oldest first: each one settled brings the next."));
+    assertEquals(100, page.findElements(By.cssSelector("#queue > li")).size(), "the next one came up");
+  }
+
   @Test
   void aReportedCommentItsAuthorDeletesIsMarkedDeletedOnItsCardLive() throws Exception {
     Session author = api.register("grumpy_gus");

@@ -138,10 +138,13 @@ class ModerationTest extends ModerationCast {
           return new Call("DELETE", "/api/mod/filters/" + TestParley.count("SELECT max(id) FROM mod_filters"), null);
         }),
         new Endpoint("claims", 200, null, false, () -> new Call("GET", "/api/mod/claims", null)),
-        new Endpoint("claim a post", 200, NO_AUDIT, false, () ->
-            new Call("PUT", "/api/mod/posts/" + api.createPost(alice, "To review") + "/claim", null)),
-        new Endpoint("claim a comment", 200, NO_AUDIT, false, () -> new Call("PUT",
-            "/api/mod/comments/" + api.comment(alice, api.createPost(bob, "Thread"), "to review", null) + "/claim",
+        new Endpoint("claim a post", 200, NO_AUDIT, false, () -> {
+          long post = api.createPost(alice, "To review");
+          reportId(bob, "post", post, "spam");
+          return new Call("PUT", "/api/mod/posts/" + post + "/claim", null);
+        }),
+        new Endpoint("claim a comment", 200, NO_AUDIT, false, () -> new Call("PUT", "/api/mod/comments/"
+            + pendingComment(unbanned(alice), api.createPost(bob, "Thread")) + "/claim",
             new JsonObject().put("takeOver", true))),
         new Endpoint("let a post go", 204, NO_AUDIT, false, () ->
             new Call("DELETE", "/api/mod/posts/" + expiredClaim("post", api.createPost(alice, "Claimed")) + "/claim",

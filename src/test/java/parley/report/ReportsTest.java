@@ -348,6 +348,11 @@ class ReportsTest extends ModerationCast {
     assertEquals(200, page2.status(), page2.toString());
     assertEquals(List.of("post:" + p1), targets(page2.items()));
     assertNull(page2.json().getValue("nextCursor"));
+    // Every page says how many targets the queue holds in all (not reports: p2 has two), and so does a reason's.
+    assertEquals(4, page1.json().getLong("total"), page1.toString());
+    assertEquals(4, page2.json().getLong("total"), page2.toString());
+    assertEquals(1, api.get("/api/mod/queue?reason=hate&limit=1", mod).json().getLong("total"));
+    assertEquals(0, api.get("/api/mod/queue?status=dismissed", mod).json().getLong("total"));
   }
 
   @Test
