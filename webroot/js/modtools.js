@@ -4,7 +4,7 @@
  * and the author's record (the dashboard's card, usercard.js). Every action goes to the server at once; the
  * thread's own live events then bring every open page, this one included, up to date.
  */
-import { get, post, del, banText } from './api.js';
+import { get, post, put, del, banText } from './api.js';
 import { h, time, showProblem, clearProblem, announce, plural, shortened } from './ui.js';
 import { openUserCard } from './usercard.js';
 import * as session from './session.js';
@@ -47,12 +47,19 @@ export function moderationLine(item, type, { notice = () => {}, changed = () => 
         run(`Dismissed the reports on this ${type}.`, () => post(`/api/mod/reports/${item.openReport}/resolve`,
           { action: 'dismiss' }), notice).then(changed) }, 'Dismiss')] : [])]);
   }
-  // Who is on it from the queue (a claim), so a moderator on the thread does not review it twice.
+  // Who is on it (a claim), so a moderator on the thread does not review it twice; taken and let go here too.
   const claim = item.claim && Date.parse(item.claim.until) > Date.now() ? item.claim : null;
+  const waits = reasons.length > 0 || !!item.pending;
+  const path = `/api/mod/${type}s/${item.id}/claim`;
+  const claimButton = (label, verb, fn) => h('button', { type: 'button', class: 'link claim', 'data-action': verb,
+    onclick: () => run(label, fn, notice).then(changed) }, verb === 'claim' ? "I'm on it" : 'Let go');
   if (claim && parts.length) {
     const mine = claim.moderator?.username === session.current()?.user?.username;
     parts.push([h('strong', { class: 'claimed' }, mine ? 'You are on this' : `${who(claim.moderator)} is on this`),
-      ' since ', time(claim.since)]);
+      ' since ', time(claim.since),
+      ...(mine ? [' · ', claimButton(`You let this ${type} go.`, 'let-go', () => del(path))] : [])]);
+  } else if (waits) {
+    parts.push([claimButton(`You are on this ${type}: other moderators see it.`, 'claim', () => put(path, {}))]);
   }
   if (!parts.length) return null;
   return h('p', { class: 'mod-facts' }, h('span', { class: 'visually-hidden' }, 'For moderators: '),

@@ -107,6 +107,10 @@ class DocScreenshots {
     api.post("/api/mod/filters", mod, new JsonObject().put("kind", "word").put("pattern", "crypto").put("action", "hold"));
     api.comment(spammer, thread, "Earn crypto while you sleep, DM me", null);
 
+    // Another moderator is on the reported comment (a claim): the card and the thread say so.
+    Session hedy = api.registerWithRole("hedy", "moderator");
+    api.put("/api/mod/comments/" + spam + "/claim", hedy, null);
+
     WebDriver dashboard = browsers.open("moderator");
     signIn(dashboard, base, mod);
     dashboard.get(base + "/mod");

@@ -233,6 +233,16 @@ class ModerationInPlaceBrowserTest {
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "kim_mod is on this since"));
     assertEquals(204, api.delete("/api/mod/comments/" + spammy + "/claim", kim).status());
     waitFor(modPage, 5).withMessage("let go").until(d -> !d.findElement(spamLine).getText().contains("is on this"));
+    // And taken, and let go, from the thread itself.
+    waitFor(modPage, 5).until(ExpectedConditions.elementToBeClickable(
+        By.cssSelector("#comment-" + spammy + " .mod-facts button[data-action='claim']"))).click();
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "You are on this since"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM mod_claims WHERE moderator_id = " + mod.id()));
+    waitFor(modPage, 5).until(ExpectedConditions.elementToBeClickable(
+        By.cssSelector("#comment-" + spammy + " .mod-facts button[data-action='let-go']"))).click();
+    waitFor(modPage, 5).withMessage("let go from the thread").until(d -> d.findElements(
+        By.cssSelector("#comment-" + spammy + " .mod-facts button[data-action='claim']")).size() == 1);
+    assertEquals(0, TestParley.count("SELECT count(*) FROM mod_claims"));
     // The post's Moderate menu, open here while another moderator locks the thread, stays open, now offering Unlock
     // (it closed under the moderator when the actions were drawn again: a page probe).
     modPage.findElement(By.cssSelector("#post-actions details.mod-menu summary")).click();
