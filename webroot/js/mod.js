@@ -738,6 +738,11 @@ async function loadPending() {
 function updatePendingCount() {
   $('pending-count').textContent = String(pendingTotal);
   $('pending-empty').hidden = $('pending').children.length > 0;
+  // The oldest 100 are shown, as in the report queue: those behind them are said to be there.
+  const behind = Math.max(0, pendingTotal - [...$('pending').children].filter((el) => !el.dataset.leaving).length);
+  $('pending-more').hidden = behind === 0;
+  $('pending-more').textContent = behind
+    ? `${behind} more behind these, oldest first: each one decided brings the next.` : '';
   updateCounts();
 }
 

@@ -213,6 +213,24 @@ class ModDashboardBrowserTest {
     waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("queue-more"),
         "1 more behind these, oldest first: each one settled brings the next."));
     assertEquals(100, page.findElements(By.cssSelector("#queue > li")).size(), "the next one came up");
+    assertTrue(page.findElement(By.id("pending-more")).getText().isEmpty(), "nothing held");
+  }
+
+  /** The held queue likewise: 100 cards, the count of all, and a line for those behind them. */
+  @Test
+  void aHeldQueueLongerThanItsCardsSaysHowManyWaitBehind() throws Exception {
+    Session newbie = api.register("newbie");
+    Session sam = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(sam, "Held back");
+    holdHeldword(sam);
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html, pending_at, pending_reason) SELECT "
+        + postId + ", " + newbie.id() + ", 'a heldword ' || i, '<p>a heldword ' || i || '</p>', now(), 'held' "
+        + "FROM generate_series(1, 101) i");
+    ChromeDriver page = dashboard(sam);
+    waitFor(page, 10).until(ExpectedConditions.textToBe(By.id("pending-count"), "101"));
+    assertEquals(100, page.findElements(By.cssSelector("#pending > li")).size());
+    assertEquals("1 more behind these, oldest first: each one decided brings the next.",
+        page.findElement(By.id("pending-more")).getText());
   }
 
   @Test
