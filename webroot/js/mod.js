@@ -160,8 +160,13 @@ function actionButton(label, run, cls, action) {
     try {
       await run(button);
     } catch (error) {
-      if (out) out.textContent = error.message;
-      else toast(error.message);
+      if (out) {
+        out.textContent = error.message;
+        if (error.ask) out.dataset.ask = 'true';
+        else delete out.dataset.ask;
+      } else {
+        toast(error.message);
+      }
     } finally {
       button.removeAttribute('aria-disabled');
     }
@@ -285,11 +290,24 @@ function heldByOther(key) {
  * Someone else is on this item: the first press of an action says so in the card and asks for a second one (the
  * claim refuses nothing on the server; this is the moderators' courtesy). Throws the card's message the first time.
  */
-function askFirst(button, key) {
+function askFirst(button, key, verb = button.textContent.replace(/…$/, '')) {
   const other = heldByOther(key);
-  if (!other || button.dataset.confirmed === other.moderator.username) return;
-  button.dataset.confirmed = other.moderator.username;
-  throw new Error(`${other.moderator.username} is on this. Press ${button.textContent.replace(/…$/, '')} again to act anyway.`);
+  // Confirmed for this claim only: a new claim (another holder, or the same one taking it again) asks again.
+  const claimId = other ? `${other.moderator.username} ${other.since}` : null;
+  if (!other || button.dataset.confirmed === claimId) return;
+  button.dataset.confirmed = claimId;
+  const error = new Error(`${other.moderator.username} is on this. Press ${verb} again to act anyway.`);
+  error.ask = true;
+  throw error;
+}
+
+/** The card's words for a claim that has changed since: an ask about it is out of date, and so is its confirmation. */
+function forgetAsks(card) {
+  for (const out of card.querySelectorAll('.card-error[data-ask], .form-error[data-ask]')) {
+    out.textContent = '';
+    delete out.dataset.ask;
+  }
+  for (const button of card.querySelectorAll('[data-confirmed]')) delete button.dataset.confirmed;
 }
 
 /** The line of a card that says who is on it, with what the moderator can do about it. */
@@ -298,8 +316,11 @@ function claimLine(key) {
   const path = `/api/mod/${type}s/${id}/claim`;
   const claim = claimOf(key);
   const take = (body) => async () => {
+    const kept = claimOf(key)?.moderator?.username === me();
     try {
-      setClaim(await put(path, body));
+      const claim = await put(path, body);
+      setClaim(claim);
+      announce(`${kept ? 'Kept' : 'You are on this'} until ${CLOCK.format(new Date(claim.until))}.`);
     } catch (error) {
       // Someone was quicker: the card shows who.
       if (error.problem?.claim) setClaim(error.problem.claim);
@@ -317,6 +338,7 @@ function claimLine(key) {
       actionButton('Let go', async () => {
         await del(path);
         dropClaim(key);
+        announce('Let go: other moderators see it is free.');
       }, null, 'let-go'));
   } else {
     line = h('p', { class: 'claim-line theirs' },
@@ -324,6 +346,7 @@ function claimLine(key) {
       actionButton('Take over', take({ takeOver: true }), null, 'take-over'));
   }
   line.dataset.claim = key;
+  line.dataset.holder = claim ? `${claim.moderator?.username} ${claim.since}` : '';
   return line;
 }
 
@@ -336,10 +359,29 @@ function showClaim(key) {
     const old = card.querySelector('.claim-line');
     const fresh = claimLine(key);
     const focused = old?.contains(document.activeElement) ? document.activeElement : null;
+    if (old && old.dataset.holder !== fresh.dataset.holder) forgetAsks(card);
     if (old) old.replaceWith(fresh);
     else card.querySelector('.card-error')?.before(fresh);
-    if (focused) (fresh.querySelector(`[data-action="${focused.dataset.action}"]`) ?? fresh.querySelector('button'))?.focus();
+    if (!focused) continue;
+    // The same button if the new line has it ("Keep it" after "Keep it"); else the line itself, never the holder's
+    // name or Take over, where an Enter meant for "I'm on it" would open a card or take the item (a page probe).
+    const same = fresh.querySelector(`[data-action="${focused.dataset.action}"]`);
+    if (same) {
+      same.focus();
+    } else {
+      fresh.tabIndex = -1;
+      fresh.focus();
+    }
   }
+}
+
+/** What a card is about, for what is announced of it: "troll's comment on "Harbour footbridge"". */
+function itemWords(key) {
+  const card = $(`target-${key}`) ?? $(`pending-${key}`);
+  const [type] = key.split('-');
+  const author = card?.dataset.author || card?.querySelector('.meta .person')?.textContent;
+  const title = card?.querySelector('.meta a[href^="/posts/"], .post-line a')?.textContent;
+  return `${author ? `${author}'s` : 'a'} ${type}${title ? ` on "${title}"` : ''}`;
 }
 
 function setClaim(claim) {
@@ -357,11 +399,24 @@ function dropClaim(key) {
   showClaim(key);
 }
 
+/** Claim events heard, counted, and the count at each item's last: a read begun before an event does not undo it. */
+let claimEvents = 0;
+const touched = new Map();
+
 async function loadClaims() {
-  const page = await get('/api/mod/claims');
+  const begun = claimEvents;
+  let page;
+  try {
+    page = await get('/api/mod/claims');
+  } catch (error) {
+    // No longer a moderator (a demotion heard on this page): the dashboard says so itself.
+    if (error.status === 403 || error.status === 401) return;
+    throw error;
+  }
+  const fresh = (key) => !(touched.get(key) > begun);
   const keys = new Set(page.items.map((c) => `${c.targetType}-${c.targetId}`));
-  for (const key of [...claims.keys()]) if (!keys.has(key)) dropClaim(key);
-  for (const claim of page.items) setClaim(claim);
+  for (const key of [...claims.keys()]) if (!keys.has(key) && fresh(key)) dropClaim(key);
+  for (const claim of page.items) if (fresh(`${claim.targetType}-${claim.targetId}`)) setClaim(claim);
 }
 
 // ---------- reports ----------
@@ -576,6 +631,9 @@ function handledElsewhere(d) {
     const next = focusAfter(card, $('queue-title'));
     card.dataset.leaving = 'true';
     showQueueSize();
+    // The tab's count too, at once rather than after the card has gone (a page probe: 3 s behind).
+    openTotal = Math.max(0, openTotal - 1);
+    updateCounts();
     card.replaceChildren(h('p', { class: 'muted', tabindex: '-1' },
       `Handled by ${by ?? 'another moderator'}: ${d.action === 'hide' ? 'hidden' : 'dismissed'}.`));
     if (hadFocus) card.firstElementChild.focus();
@@ -671,9 +729,10 @@ function pendingCard(item) {
     if (!reasonGiven(form, 'the author')) return;
     const submit = form.querySelector('button[type=submit]');
     try {
-      askFirst(submit, `${item.targetType}-${item.id}`);
+      askFirst(submit, `${item.targetType}-${item.id}`, 'Reject');
     } catch (error) {
       form.querySelector('.form-error').textContent = error.message;
+      form.querySelector('.form-error').dataset.ask = 'true';
       return;
     }
     submit.disabled = true;
@@ -907,15 +966,17 @@ function onEvent(e) {
       break;
     case 'claim.taken': {
       const key = `${d.targetType}-${d.targetId}`;
-      if (d.from?.username === me() && d.moderator?.username !== me() && (claims.has(key))) {
-        announce(`${d.moderator?.username} took over an item you were on.`);
+      if (d.from?.username === me() && d.moderator?.username !== me()) {
+        announce(`${d.moderator?.username} took over ${itemWords(key)}, which you were on.`);
       }
+      touched.set(key, ++claimEvents);
       setClaim(d);
       break;
     }
     case 'claim.released': {
       const key = `${d.targetType}-${d.targetId}`;
       // Only the claim that ended: a newer one (taken over meanwhile) stays.
+      touched.set(key, ++claimEvents);
       if (claims.get(key)?.moderator?.username === d.moderator?.username) dropClaim(key);
       break;
     }
@@ -969,6 +1030,11 @@ function onEvent(e) {
       }
       // A member's new name: everyone named on the page (stream, log, cards) is renamed where they stand, and the
       // cards read again for what names them otherwise (the ban form's labels).
+      // This moderator renamed elsewhere: the page's session says the new name, so their own claims stay theirs.
+      if (verb === 'renamed' && d.details?.from && d.details.from === me()) {
+        const now = session.current();
+        if (now?.user) session.save({ ...now, user: { ...now.user, username: d.details.to } });
+      }
       if (verb === 'renamed') {
         renamePeople(d.details?.from, d.details?.to);
         refreshQueue();

@@ -52,12 +52,23 @@ export function moderationLine(item, type, { notice = () => {}, changed = () => 
   const waits = reasons.length > 0 || !!item.pending;
   const path = `/api/mod/${type}s/${item.id}/claim`;
   const claimButton = (label, verb, fn) => h('button', { type: 'button', class: 'link claim', 'data-action': verb,
-    onclick: () => run(label, fn, notice).then(changed) }, verb === 'claim' ? "I'm on it" : 'Let go');
+    onclick: async () => {
+      await run(label, fn, notice);
+      await changed();
+      // The line was drawn anew: focus on its claim button again (Let go after I'm on it), else on the content.
+      const holder = holderOf({ type, id: item.id });
+      const line = type === 'post' ? document.getElementById('post-mod-facts')
+        : holder?.querySelector(':scope > .content > .mod-facts');
+      (line?.querySelector(`button[data-action="${verb}"]`) ?? line?.querySelector('button.claim') ?? holder)?.focus();
+    } }, { claim: "I'm on it", keep: 'Keep it', 'let-go': 'Let go' }[verb]);
   if (claim && parts.length) {
     const mine = claim.moderator?.username === session.current()?.user?.username;
-    parts.push([h('strong', { class: 'claimed' }, mine ? 'You are on this' : `${who(claim.moderator)} is on this`),
-      ' since ', time(claim.since),
-      ...(mine ? [' · ', claimButton(`You let this ${type} go.`, 'let-go', () => del(path))] : [])]);
+    const until = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(new Date(claim.until));
+    parts.push(mine
+      ? [h('strong', { class: 'claimed' }, 'You are on this'), ` until ${until} · `,
+        claimButton(`Kept until later.`, 'keep', () => put(path, {})), ' · ',
+        claimButton(`You let this ${type} go.`, 'let-go', () => del(path))]
+      : [h('strong', { class: 'claimed' }, `${who(claim.moderator)} is on this`), ' since ', time(claim.since)]);
   } else if (waits) {
     parts.push([claimButton(`You are on this ${type}: other moderators see it.`, 'claim', () => put(path, {}))]);
   }

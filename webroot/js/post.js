@@ -128,6 +128,24 @@ async function loadModeration() {
   modFacts.comments = new Map(answer.comments.map((c) => [c.id, c]));
   renderPostFacts();
   new Set([...before, ...modFacts.comments.keys()]).forEach(showCommentFacts);
+  claimsRunOut();
+}
+
+let claimTimer;
+/**
+ * A claim ends at its until without an event: the lines are drawn again then (moderationLine leaves out a claim
+ * past its until), so the thread stops saying someone is on an item nobody is on (a page probe).
+ */
+function claimsRunOut() {
+  clearTimeout(claimTimer);
+  const ends = [modFacts.post, ...modFacts.comments.values()].map((f) => Date.parse(f?.claim?.until ?? ''))
+    .filter((t) => t > Date.now());
+  if (!ends.length) return;
+  claimTimer = setTimeout(() => {
+    renderPostFacts();
+    modFacts.comments.forEach((_, id) => showCommentFacts(id));
+    claimsRunOut();
+  }, Math.min(...ends) - Date.now() + 500);
 }
 
 /** Only the line changes: a moderator's open menu or a half-written reply under the comment stays as it is. */

@@ -158,6 +158,18 @@ class ModDashboardBrowserTest {
     assertTrue(kimPage.findElements(By.cssSelector("#toasts .undo")).isEmpty(), "no hide waiting to be sent");
     assertTrue(card(kimPage, commentId).isDisplayed());
 
+    // Sam lets go: Kim's question about Sam's claim goes with it (it stayed, a page probe); Sam takes it again, and
+    // Kim's Hide asks again, for the new claim, rather than acting on the confirmation of the old one.
+    button(card(samPage, commentId), "Let go").click();
+    waitFor(kimPage, 10).until(ExpectedConditions.textToBe(kimsError, ""));
+    waitFor(samPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(samsLine, "I'm on it"));
+    button(card(samPage, commentId), "I'm on it").click();
+    waitFor(kimPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(kimsLine, "sam_mod is on this since"));
+    button(card(kimPage, commentId), "Hide").click();
+    waitFor(kimPage, 5).until(ExpectedConditions.textToBe(kimsError,
+        "sam_mod is on this. Press Hide again to act anyway."));
+    assertTrue(kimPage.findElements(By.cssSelector("#toasts .undo")).isEmpty(), "asked again, nothing sent");
+
     // Kim takes it over: Sam's card says so.
     button(card(kimPage, commentId), "Take over").click();
     waitFor(kimPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(kimsLine, "You are on this until"));
@@ -169,9 +181,14 @@ class ModDashboardBrowserTest {
     waitFor(samPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(samsLine, "I'm on it"));
     assertEquals(0, TestParley.count("SELECT count(*) FROM mod_claims"));
 
-    // The held queue: Sam takes the held comment, Kim's Approve asks first, then approves on the second press.
+    // The held queue: Kim is about to press "I'm on it" when Sam takes it; Kim's focus stays on the line, not on
+    // Sam's name or Take over, where Enter would have opened a card or taken it (a page probe).
     By samsHeld = By.id("pending-comment-" + heldId);
+    By kimsClaim = By.cssSelector("#pending-comment-" + heldId + " .claim-line button[data-action='claim']");
+    js(kimPage, "arguments[0].focus();", waitFor(kimPage, 10).until(ExpectedConditions.elementToBeClickable(kimsClaim)));
     button(waitFor(samPage, 10).until(ExpectedConditions.visibilityOfElementLocated(samsHeld)), "I'm on it").click();
+    waitFor(kimPage, 10).until(d -> Boolean.TRUE.equals(js(d, "const a = document.activeElement;"
+        + " return !!a && a.classList.contains('claim-line') && a.textContent.includes('sam_mod is on this');")));
     By kimsHeldLine = By.cssSelector("#pending-comment-" + heldId + " .claim-line");
     waitFor(kimPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(kimsHeldLine,
         "sam_mod is on this since"));

@@ -236,12 +236,17 @@ class ModerationInPlaceBrowserTest {
     // And taken, and let go, from the thread itself.
     waitFor(modPage, 5).until(ExpectedConditions.elementToBeClickable(
         By.cssSelector("#comment-" + spammy + " .mod-facts button[data-action='claim']"))).click();
-    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "You are on this since"));
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "You are on this until"));
     assertEquals(1, TestParley.count("SELECT count(*) FROM mod_claims WHERE moderator_id = " + mod.id()));
+    // The line was drawn anew and focus is on it still, not lost to the page (a page probe).
+    waitFor(modPage, 5).until(d -> "keep".equals(js(d,
+        "return document.activeElement && document.activeElement.dataset.action;")));
     waitFor(modPage, 5).until(ExpectedConditions.elementToBeClickable(
         By.cssSelector("#comment-" + spammy + " .mod-facts button[data-action='let-go']"))).click();
     waitFor(modPage, 5).withMessage("let go from the thread").until(d -> d.findElements(
         By.cssSelector("#comment-" + spammy + " .mod-facts button[data-action='claim']")).size() == 1);
+    waitFor(modPage, 5).until(d -> "claim".equals(js(d,
+        "return document.activeElement && document.activeElement.dataset.action;")));
     assertEquals(0, TestParley.count("SELECT count(*) FROM mod_claims"));
     // The post's Moderate menu, open here while another moderator locks the thread, stays open, now offering Unlock
     // (it closed under the moderator when the actions were drawn again: a page probe).
