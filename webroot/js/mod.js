@@ -487,6 +487,11 @@ function settledLine(item) {
   const settled = (item.reports ?? []).map((r) => r.resolution).filter(Boolean)
     .reduce((newest, r) => (!newest || r.at > newest.at ? r : newest), null);
   if (!settled) return null;
+  // Closed by Parley when its author deleted their account: no one to name, the note says why.
+  if (settled.automatic) {
+    return h('p', { class: 'settled' }, h('strong', {}, 'Closed'), ' · ', time(settled.at),
+      settled.note ? `: ${settled.note}` : '');
+  }
   return h('p', { class: 'settled' }, h('strong', {}, $('view-status').value === 'dismissed' ? 'Dismissed' : 'Acted on'),
     ' by ', settled.by ? person(settled.by.username) : 'a moderator whose account is gone', ' · ', time(settled.at),
     settled.note ? `: ${settled.note}` : '');
@@ -623,7 +628,7 @@ function handledElsewhere(d) {
   if (entry && !entry.sent) {
     closeWindow(entry);
     waiting.delete(key);
-    toast(`${by ?? 'Another moderator'} had already handled that.`);
+    toast(by || !d.note ? `${by ?? 'Another moderator'} had already handled that.` : `Closed: ${d.note}`);
   }
   const card = $(`target-${key}`);
   if (card && $('view-status').value === 'open') {
@@ -634,8 +639,9 @@ function handledElsewhere(d) {
     // The tab's count too, at once rather than after the card has gone (a page probe: 3 s behind).
     openTotal = Math.max(0, openTotal - 1);
     updateCounts();
-    card.replaceChildren(h('p', { class: 'muted', tabindex: '-1' },
-      `Handled by ${by ?? 'another moderator'}: ${d.action === 'hide' ? 'hidden' : 'dismissed'}.`));
+    card.replaceChildren(h('p', { class: 'muted', tabindex: '-1' }, by || !d.note
+      ? `Handled by ${by ?? 'another moderator'}: ${d.action === 'hide' ? 'hidden' : 'dismissed'}.`
+      : `Closed: ${d.note}`));
     if (hadFocus) card.firstElementChild.focus();
     setTimeout(() => {
       const focusMoves = card.contains(document.activeElement);

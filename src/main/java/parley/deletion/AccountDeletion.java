@@ -13,6 +13,7 @@ import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Problem;
 import parley.post.Posts;
+import parley.report.Reports;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -159,6 +160,8 @@ public final class AccountDeletion {
             .compose(r -> box.connection().preparedQuery(SCRUB_POSTS).execute(Tuple.of(userId)))
             .compose(r -> box.connection().preparedQuery(SCRUB_MODERATORS).execute(Tuple.of(userId)))
             .compose(r -> box.connection().preparedQuery(ERASE_REPORT_WORDS).execute(Tuple.of(userId)))
+            // Reports on what they wrote: nothing left to decide (their cards stayed in the queue, empty).
+            .compose(r -> Reports.closeForErased(box, userId))
             // Again, for what a request already past the door wrote after the account went: a follow, a block, a
             // stored answer, the thread it joined; and the inbox, which the notifier may fill meanwhile.
             .compose(r -> Accounts.dropOwn(box.connection(), userId))

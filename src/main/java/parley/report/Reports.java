@@ -138,7 +138,8 @@ public final class Reports {
 
   /** The reports themselves of the queue items on one page ($2 types, $3 ids), oldest first. */
   private static final String QUEUE_REPORTS = "SELECT r.id, r.target_type, r.target_id, r.reason, r.details, "
-      + "r.created_at, u.username, r.resolved_at, m.username AS resolved_by, r.resolution_note "
+      + "r.created_at, u.username, r.resolved_at, m.username AS resolved_by, r.resolution_note, "
+      + "r.resolved_at IS NOT NULL AND r.resolved_by IS NULL AS automatic "
       + "FROM reports r LEFT JOIN users u ON u.id = r.reporter_id LEFT JOIN users m ON m.id = r.resolved_by "
       + "WHERE r.status = $1 AND (r.target_type, r.target_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[])) "
       + "ORDER BY r.id";
@@ -149,6 +150,17 @@ public final class Reports {
    */
   private static final String QUEUE_SIZE = "SELECT count(*) AS total FROM (SELECT 1 FROM reports WHERE status = $1 "
       + "GROUP BY target_type, target_id HAVING $2::text IS NULL OR bool_or(reason = $2)) g";
+
+  /** The note of reports closed because their content's author deleted their account (see {@link #closeForErased}). */
+  public static final String AUTHOR_GONE = "Its author deleted their account.";
+
+  /** The open reports on everything an account wrote, closed by nobody (resolved_by NULL: Parley). */
+  private static final String CLOSE_ERASED = """
+      UPDATE reports r SET status = 'dismissed', resolved_at = now(), resolved_by = NULL, resolution_note = $2
+       WHERE r.status = 'open' AND (
+             (r.target_type = 'post' AND r.target_id IN (SELECT id FROM posts WHERE author_id = $1))
+          OR (r.target_type = 'comment' AND r.target_id IN (SELECT id FROM comments WHERE author_id = $1)))
+      RETURNING r.id, r.target_type, r.target_id""";
 
   private static final String TARGET_OF = "SELECT target_type, target_id FROM reports WHERE id = $1";
 
@@ -253,6 +265,29 @@ public final class Reports {
    * The moderators' queue: one item per reported target with a report in this status (and, when given, one with
    * this reason), oldest first, each with its reports: who, why, and the reporter's own words.
    */
+  /**
+   * Closes the open reports on what a deleted account wrote, in its erasure's transaction: its words are erased and
+   * no ban reaches a deleted account, so nothing is left for a moderator to decide, and the cards went on waiting in
+   * the queue with nothing on them. Dismissed by nobody ({@code resolved_by} NULL: the queue's resolution says
+   * {@code automatic}), noted {@link #AUTHOR_GONE}, each target's {@code report.resolved} sent as a moderator's is.
+   */
+  public static Future<Void> closeForErased(EventLog.Outbox box, long authorId) {
+    return box.connection().preparedQuery(CLOSE_ERASED).execute(Tuple.of(authorId, AUTHOR_GONE)).compose(rows -> {
+      Map<String, JsonObject> byTarget = new LinkedHashMap<>();
+      for (Row row : rows) {
+        String type = row.getString("target_type");
+        long id = row.getLong("target_id");
+        byTarget.computeIfAbsent(type + ":" + id, k -> new JsonObject().put("targetType", type).put("targetId", id)
+                .put("action", "dismiss").put("note", AUTHOR_GONE).put("reportIds", new JsonArray())
+                .putNull("resolvedBy"))
+            .getJsonArray("reportIds").add(row.getLong("id"));
+      }
+      if (byTarget.isEmpty()) return Future.<Void>succeededFuture();
+      return box.publishMany(byTarget.values().stream()
+          .map(data -> Publication.of(EventType.REPORT_RESOLVED, null, data)).toList());
+    });
+  }
+
   /** The number of targets in the queue of that status (and reason, if given). */
   Future<Long> queueSize(String status, String reason) {
     return pool().preparedQuery(QUEUE_SIZE).execute(Tuple.of(status, reason))
@@ -291,8 +326,10 @@ public final class Reports {
   private static JsonObject resolution(Row r) {
     if (r.getOffsetDateTime("resolved_at") == null) return null;
     String by = r.getString("resolved_by");
-    return new JsonObject().put("by", by == null ? null : new JsonObject().put("username", by))
+    JsonObject resolution = new JsonObject().put("by", by == null ? null : new JsonObject().put("username", by))
         .put("at", Iso.format(r.getOffsetDateTime("resolved_at"))).put("note", r.getString("resolution_note"));
+    // Closed by Parley itself (its content's author deleted their account), not by a moderator since gone.
+    return r.getBoolean("automatic") ? resolution.put("automatic", true) : resolution;
   }
 
   private static JsonObject queueItem(Row row) {

@@ -217,6 +217,41 @@ class AccountDeletionTest {
   }
 
   /**
+   * The open reports on what a deleted account wrote are closed with it: its words are erased and no ban reaches it,
+   * so their cards waited in the queue with nothing on them. Closed by Parley (no moderator), with why, told live as
+   * a moderator's dismissal is; reports on anyone else's content stay open.
+   */
+  @Test
+  void theOpenReportsOnWhatADeletedAccountWroteAreClosedWithWhy() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session troll = api.register("troll");
+    Session bob = api.register("bob");
+    long post = api.createPost(troll, "Troll's " + MARK);
+    long comment = api.comment(troll, api.createPost(bob, "Bob's thread"), "rude", null);
+    long bobs = api.comment(bob, post, "bob's reply", null);
+    Session carol = api.register("carol");
+    for (Object[] target : new Object[][] {{"post", post}, {"comment", comment}, {"comment", bobs}}) {
+      assertEquals(201, api.post("/api/reports", carol, new JsonObject().put("targetType", target[0])
+          .put("targetId", target[1]).put("reason", "spam")).status(), "report " + target[0] + " " + target[1]);
+    }
+    assertEquals(3, api.get("/api/mod/queue", mod).json().getLong("total"));
+
+    assertEquals(204, deleteAccount(troll, PASSWORD).status());
+    JsonObject open = api.get("/api/mod/queue", mod).json();
+    assertEquals(1, open.getLong("total"), open.encode());
+    assertEquals(bobs, open.getJsonArray("items").getJsonObject(0).getLong("targetId"), "bob's reply stays open");
+    JsonObject closed = api.get("/api/mod/queue?status=dismissed", mod).json();
+    assertEquals(2, closed.getLong("total"), closed.encode());
+    JsonObject resolution = closed.getJsonArray("items").getJsonObject(0).getJsonArray("reports").getJsonObject(0)
+        .getJsonObject("resolution");
+    assertNull(resolution.getValue("by"), resolution.encode());
+    assertEquals(true, resolution.getBoolean("automatic"), resolution.encode());
+    assertEquals("Its author deleted their account.", resolution.getString("note"));
+    assertEquals(2, count("SELECT count(*) FROM events WHERE topic = 'parley.mod' AND type = 'report.resolved' "
+        + "AND data::text LIKE '%Its author deleted their account.%'"), "each target's dismissal told live");
+  }
+
+  /**
    * An admin deletes the account of a member who cannot (a banned one, here), with a reason the audit log keeps;
    * everything else as the member's own deletion. Only admins, never their own account, never a name that is no one.
    */
