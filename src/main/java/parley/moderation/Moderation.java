@@ -323,7 +323,7 @@ public final class Moderation {
               count.ifPresent(out::add);
               return box.publish(out.toArray(Publication[]::new));
             })))
-            .compose(v -> action.decides() ? endClaim(box, action.target, id, actor) : Future.<Void>succeededFuture())
+            .compose(v -> action.decides() ? Claims.decided(box, action.target, id, actor) : Future.<Void>succeededFuture())
             .map(reportIds)));
   }
 
@@ -381,13 +381,7 @@ public final class Moderation {
         ? Future.succeededFuture(ids)
         : AuditLog.append(conn, actor, AuditLog.REPORT_ACTIONED, target.wireName(), id, reason,
             new JsonObject().put("reportIds", new JsonArray(ids)))
-            .compose(entry -> endClaim(box, target, id, actor)).map(ids));
-  }
-
-  /** A decision on an item ends anyone's claim on it ({@link Claims}), announced with the decision. */
-  private static Future<Void> endClaim(EventLog.Outbox box, Target target, long id, Principal actor) {
-    return Claims.decided(box.connection(), target, id, actor)
-        .compose(ended -> ended.isPresent() ? box.publish(ended.get()) : Future.<Void>succeededFuture());
+            .compose(entry -> Claims.decided(box, target, id, actor)).map(ids));
   }
 
   /** Resolves every open report on the target of report {@code reportId}: dismiss, or hide the target. */
@@ -400,7 +394,7 @@ public final class Moderation {
             if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
             return AuditLog.append(box.connection(), actor, AuditLog.REPORT_DISMISSED, target.type().wireName(), target.id(),
                 note, new JsonObject().put("reportIds", new JsonArray(ids)))
-                .compose(entry -> endClaim(box, target.type(), target.id(), actor)).map(ids);
+                .compose(entry -> Claims.decided(box, target.type(), target.id(), actor)).map(ids);
           });
       return settled.compose(ids -> {
         if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");

@@ -151,7 +151,7 @@ public final class Review {
         -- Who is on it (Claims): a live claim of someone who may still moderate.
         LEFT JOIN (mod_claims mc JOIN users cu ON cu.id = mc.moderator_id AND %s)
           ON mc.target_type = i.target_type AND mc.target_id = i.id AND mc.expires_at > now()
-       ORDER BY i.target_type = 'comment', i.id""".formatted(Claims.ACTIVE.replace("u.", "cu."));
+       ORDER BY i.target_type = 'comment', i.id""".formatted(Claims.active("cu"));
 
   private static final int HISTORY = 20;
 

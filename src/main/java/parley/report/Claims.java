@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
@@ -19,7 +20,6 @@ import parley.report.Reports.Target;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Who is on what in the moderators' queues, so that moderators who share them do not review the same item at once
@@ -42,7 +42,12 @@ public final class Claims {
   public static final int MAX_HELD = 50;
 
   /** Whether the claim's moderator may still moderate (a demoted or banned one's claims are nobody's). */
-  public static final String ACTIVE = "u.role <> 'user' AND (u.banned_until IS NULL OR u.banned_until <= now())";
+  private static final String ACTIVE = active("u");
+
+  /** {@link #ACTIVE} of the users row named {@code users} in a query. */
+  public static String active(String users) {
+    return "%1$s.role <> 'user' AND (%1$s.banned_until IS NULL OR %1$s.banned_until <= now())".formatted(users);
+  }
 
   /**
    * The acting moderator's row, held against their other takes until this one commits: one moderator's takes run one
@@ -99,11 +104,14 @@ public final class Claims {
   private static final String DROP = "DELETE FROM mod_claims WHERE target_type = $1 AND target_id = $2";
   /** A decision's end of the claim on its item: who held it, if anyone still did. */
   private static final String DECIDED = "DELETE FROM mod_claims c USING users u WHERE c.target_type = $1 "
-      + "AND c.target_id = $2 AND u.id = c.moderator_id RETURNING u.username, c.expires_at > now() AND " + ACTIVE
-      + " AS live";
-  /** A ban's or demotion's end of every claim of the moderator: the ones that were live. */
+      + "AND c.target_id = $2 AND u.id = c.moderator_id RETURNING c.target_type, c.target_id, u.username, "
+      + "c.expires_at > now() AND " + ACTIVE + " AS live";
+  /**
+   * A ban's or demotion's end of every claim of the moderator: the ones that were live (not by {@link #ACTIVE}, which
+   * the ban or demotion just made false).
+   */
   private static final String REVOKED = "DELETE FROM mod_claims WHERE moderator_id = $1 "
-      + "RETURNING target_type, target_id, expires_at > now() AS live";
+      + "RETURNING target_type, target_id, $2::text AS username, expires_at > now() AS live";
   /** An author's deletion of their post or comment ends the claim on it (and a post's, on its comments). */
   private static final String GONE = "DELETE FROM mod_claims c USING users u WHERE u.id = c.moderator_id AND ("
       + "(c.target_type = $1 AND c.target_id = $2) OR ($1 = 'post' AND c.target_type = 'comment' "
@@ -191,7 +199,7 @@ public final class Claims {
   }
 
   /** The claim a take wrote ({@code from}: whose it was, for the event, when taken over). */
-  private static JsonObject claimed(io.vertx.sqlclient.RowSet<Row> rows, Target type, long id, Principal actor,
+  private static JsonObject claimed(RowSet<Row> rows, Target type, long id, Principal actor,
       String from) {
     Row row = rows.iterator().next();
     JsonObject claim = json(type.wireName(), id, actor.username(), Iso.format(row.getOffsetDateTime("claimed_at")),
@@ -226,17 +234,12 @@ public final class Claims {
   }
 
   /**
-   * Ends the claim on an item that a moderator's decision has just settled, inside the decision's transaction: the
-   * event to publish with it when someone still held it.
+   * Ends the claim on an item that a moderator's decision has just settled, inside the decision's transaction, and
+   * announces it with the decision when someone still held it.
    */
-  public static Future<Optional<Publication>> decided(SqlConnection conn, Target type, long id, Principal actor) {
-    return conn.preparedQuery(DECIDED).execute(Tuple.of(type.wireName(), id)).map(rows -> {
-      if (rows.size() == 0) return Optional.empty();
-      Row row = rows.iterator().next();
-      if (!row.getBoolean("live")) return Optional.empty();
-      return Optional.of(Publication.of(EventType.CLAIM_RELEASED, null,
-          ended(type, id, row.getString("username"), "decided", actor)));
-    });
+  public static Future<Void> decided(EventLog.Outbox box, Target type, long id, Principal actor) {
+    return box.connection().preparedQuery(DECIDED).execute(Tuple.of(type.wireName(), id))
+        .compose(rows -> announceEnded(box, rows, "decided", actor));
   }
 
   /**
@@ -244,28 +247,25 @@ public final class Claims {
    * transaction: the other dashboards hear each one end, and a lifted ban does not bring them back.
    */
   public static Future<Void> revoke(EventLog.Outbox box, long moderatorId, String moderator, Principal by) {
-    return box.connection().preparedQuery(REVOKED).execute(Tuple.of(moderatorId)).compose(rows -> {
-      List<Publication> out = new ArrayList<>();
-      for (Row row : rows) {
-        if (!row.getBoolean("live")) continue;
-        out.add(Publication.of(EventType.CLAIM_RELEASED, null, ended(Target.named(row.getString("target_type")),
-            row.getLong("target_id"), moderator, "revoked", by)));
-      }
-      return out.isEmpty() ? Future.<Void>succeededFuture() : box.publishMany(out);
-    });
+    return box.connection().preparedQuery(REVOKED).execute(Tuple.of(moderatorId, moderator))
+        .compose(rows -> announceEnded(box, rows, "revoked", by));
   }
 
   /** Ends the claims on content its author deleted (a post's take its comments' with them), in the deletion's transaction. */
   public static Future<Void> gone(EventLog.Outbox box, Target type, long id, Principal by) {
-    return box.connection().preparedQuery(GONE).execute(Tuple.of(type.wireName(), id)).compose(rows -> {
-      List<Publication> out = new ArrayList<>();
-      for (Row row : rows) {
-        if (!row.getBoolean("live")) continue;
-        out.add(Publication.of(EventType.CLAIM_RELEASED, null, ended(Target.named(row.getString("target_type")),
-            row.getLong("target_id"), row.getString("username"), "deleted", by)));
-      }
-      return out.isEmpty() ? Future.<Void>succeededFuture() : box.publishMany(out);
-    });
+    return box.connection().preparedQuery(GONE).execute(Tuple.of(type.wireName(), id))
+        .compose(rows -> announceEnded(box, rows, "deleted", by));
+  }
+
+  /** {@code claim.released} for each claim a statement ended (target_type, target_id, username, live) that was live. */
+  private static Future<Void> announceEnded(EventLog.Outbox box, RowSet<Row> rows, String why, Principal by) {
+    List<Publication> out = new ArrayList<>();
+    for (Row row : rows) {
+      if (!row.getBoolean("live")) continue;
+      out.add(Publication.of(EventType.CLAIM_RELEASED, null, ended(Target.named(row.getString("target_type")),
+          row.getLong("target_id"), row.getString("username"), why, by)));
+    }
+    return out.isEmpty() ? Future.succeededFuture() : box.publishMany(out);
   }
 
   private static Problem heldBy(Row held, Target type, long id) {
