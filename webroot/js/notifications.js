@@ -17,7 +17,7 @@ const WHAT = {
   mention: (n) => [actor(n), ' mentioned you'],
   followed: (n) => [actor(n), ' commented in a thread you follow'],
   moderation: (n) => [moderation(n.detail)],
-  report: (n) => [`Your report was ${n.detail?.outcome === 'hidden' ? 'upheld: the content was removed' : 'reviewed: no action was needed'}`],
+  report: (n) => [report(n.detail)],
 };
 
 /** How much of a post's title an entry shows before it is cut at a word. */
@@ -27,6 +27,15 @@ const GROUPED = { reply: 'new replies', comment: 'new comments', followed: 'new 
 
 function actor(n) {
   return h('strong', {}, n.actor?.username ?? 'Someone');
+}
+
+function report(detail) {
+  switch (detail?.outcome) {
+    case 'hidden': return 'Your report was upheld: the content was removed';
+    // Closed by Parley, not reviewed: saying "no action was needed" of a troll's erased words was untrue.
+    case 'closed': return `Your report was closed. ${detail.why ?? ''}`.trim();
+    default: return 'Your report was reviewed: no action was needed';
+  }
 }
 
 function moderation(detail) {

@@ -191,7 +191,7 @@ public final class Notifier {
       actor AS (SELECT id FROM users WHERE username = $2)
       INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id, data)
       SELECT r.user_id, r.kind, 'report:' || r.report_id, r.post_id, r.comment_id, (SELECT id FROM actor),
-             jsonb_build_object('outcome', $3::text, 'targetType', r.target_type)
+             jsonb_strip_nulls(jsonb_build_object('outcome', $3::text, 'targetType', r.target_type, 'why', $4::text))
         FROM r
        WHERE r.user_id IS DISTINCT FROM (SELECT id FROM actor)
          AND\s""" + WANTS + """
@@ -626,23 +626,28 @@ public final class Notifier {
     }
     if (Topics.MOD.equals(topic) && type.equals(EventType.REPORT_RESOLVED.wireName())) {
       JsonObject by = data.getJsonObject("resolvedBy");
+      // Closed by Parley itself (an erased author's content): the reporter is told why, in Parley's own words; a
+      // moderator's dismissal stays "dismissed", its note being for moderators.
+      boolean automatic = data.getBoolean("automatic", false);
       return reports(conn, data.getJsonArray("reportIds"), by == null ? null : by.getString("username"),
-          "hide".equals(data.getString("action")) ? "hidden" : "dismissed");
+          automatic ? "closed" : "hide".equals(data.getString("action")) ? "hidden" : "dismissed",
+          automatic ? data.getString("note") : null);
     }
     if (Topics.MOD.equals(topic) && MODERATION_TYPES.contains(type) && type.endsWith(".hidden")) {
       // A moderator hid reported content from the thread: the reports on it were settled by that.
       JsonObject details = data.getJsonObject("details");
       JsonObject actor = data.getJsonObject("actor");
       return reports(conn, details == null ? null : details.getJsonArray("reportIds"),
-          actor == null ? null : actor.getString("username"), "hidden");
+          actor == null ? null : actor.getString("username"), "hidden", null);
     }
     return null;
   }
 
-  private static Future<RowSet<Row>> reports(SqlConnection conn, JsonArray ids, String moderator, String outcome) {
+  private static Future<RowSet<Row>> reports(SqlConnection conn, JsonArray ids, String moderator, String outcome,
+      String why) {
     if (ids == null || ids.isEmpty()) return null;
     Long[] reportIds = ids.stream().map(id -> ((Number) id).longValue()).toArray(Long[]::new);
-    return conn.preparedQuery(REPORTS).execute(Tuple.of(reportIds, moderator, outcome));
+    return conn.preparedQuery(REPORTS).execute(Tuple.of(reportIds, moderator, outcome, why));
   }
 
   /**

@@ -279,7 +279,7 @@ public final class Reports {
         long id = row.getLong("target_id");
         byTarget.computeIfAbsent(type + ":" + id, k -> new JsonObject().put("targetType", type).put("targetId", id)
                 .put("action", "dismiss").put("note", AUTHOR_GONE).put("reportIds", new JsonArray())
-                .putNull("resolvedBy"))
+                .putNull("resolvedBy").put("automatic", true))
             .getJsonArray("reportIds").add(row.getLong("id"));
       }
       if (byTarget.isEmpty()) return Future.<Void>succeededFuture();

@@ -249,6 +249,15 @@ class AccountDeletionTest {
     assertEquals("Its author deleted their account.", resolution.getString("note"));
     assertEquals(2, count("SELECT count(*) FROM events WHERE topic = 'parley.mod' AND type = 'report.resolved' "
         + "AND data::text LIKE '%Its author deleted their account.%'"), "each target's dismissal told live");
+    // The reporter is told it was closed and why, not that it was reviewed and nothing was needed.
+    TestParley.notificationsMade();
+    JsonArray inbox = api.get("/api/me/notifications", carol).json().getJsonArray("items");
+    assertEquals(2, inbox.size(), inbox.encode());
+    for (Object n : inbox) {
+      JsonObject detail = ((JsonObject) n).getJsonObject("detail");
+      assertEquals("closed", detail.getString("outcome"), detail.encode());
+      assertEquals("Its author deleted their account.", detail.getString("why"), detail.encode());
+    }
   }
 
   /**
