@@ -113,8 +113,9 @@ final class ParleyProcess implements AutoCloseable {
       archiveWriterChosen = true;
     }
     Files.createDirectories(archive.getParent());
-    // Written under another name and moved once complete: a start must never map half an archive.
-    writingArchive = archive.resolveSibling(archive.getFileName() + ".part");
+    // Written under another name and moved once complete: a start must never map half an archive. The name is this
+    // test JVM's own: the ITs run in two JVMs at once, and each JVM's first start writes one (the later move wins).
+    writingArchive = archive.resolveSibling(archive.getFileName() + "." + ProcessHandle.current().pid() + ".part");
     Files.deleteIfExists(writingArchive);
     return List.of("-Xlog:cds*=off", "-XX:ArchiveClassesAtExit=" + writingArchive);
   }
