@@ -282,10 +282,13 @@ public final class Claims {
         .put("moderator", new JsonObject().put("username", moderator)).put("since", since).put("until", until);
   }
 
-  /** A claim's end: whose it was, why it ended ("released" or "decided"), and who ended it. */
+  /**
+   * A claim's end: whose it was, why it ended, and who ended it (null for an account's erasure, which names no one:
+   * the deleted account has no name left).
+   */
   private static JsonObject ended(Target type, long id, String moderator, String why, Principal by) {
     return new JsonObject().put("targetType", type.wireName()).put("targetId", id)
         .put("moderator", new JsonObject().put("username", moderator)).put("ended", why)
-        .put("by", new JsonObject().put("username", by.username()));
+        .put("by", by.username() == null ? null : new JsonObject().put("username", by.username()));
   }
 }

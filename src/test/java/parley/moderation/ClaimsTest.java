@@ -301,6 +301,26 @@ class ClaimsTest extends ModerationCast {
         && e.getJsonObject("by").getString("username").equals("alice")), ended.toString());
   }
 
+  /** An account's erasure deletes what it wrote as its author would, naming no one: the deleted account has no name. */
+  @Test
+  void aDeletedAccountsErasureEndsTheClaimsOnWhatItWroteNamingNoOne() throws Exception {
+    Session troll = api.register("troll");
+    long post = reported("post", api.createPost(troll, "Troll's thread"));
+    long comment = reported("comment", api.comment(troll, api.createPost(alice, "Alice's"), "rude", null));
+    assertEquals(200, claim(mod, "post", post, null).status());
+    assertEquals(200, claim(boss, "comment", comment, null).status());
+    assertEquals(204, api.post("/api/me/delete", troll, new JsonObject().put("currentPassword", "correct horse"))
+        .status());
+    assertEquals(0, claimRows());
+    List<JsonObject> ended = claimEvents().stream().filter(e -> e.getString("@type").equals("claim.released")).toList();
+    assertEquals(2, ended.size(), ended.toString());
+    for (JsonObject e : ended) {
+      assertEquals("deleted", e.getString("ended"), e.encode());
+      assertTrue(e.containsKey("by") && e.getValue("by") == null, e.encode());
+    }
+    assertEquals(List.of(), claims(mod).getList(), "nothing left to be on");
+  }
+
   @Test
   void aBanOrADemotionEndsEveryClaimOfTheModeratorForGood() throws Exception {
     Session kim = api.registerWithRole("kim", "moderator");
