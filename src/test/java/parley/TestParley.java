@@ -80,7 +80,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
 
   /** A JDBC view of the test database, for assertions on what the server stored. */
   public static DataSource db() throws Exception {
-    return server().postgres.getPostgresDatabase();
+    return server().db;
   }
 
   /** Runs a statement behind the servers' backs; their read caches forget everything, as no write told them. */
@@ -265,6 +265,8 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
   public static final class Server {
     final EmbeddedPostgres postgres;
     final Main.Running running;
+    /** The tests' own connections to it, kept between uses ({@link KeptConnections}). */
+    final DataSource db;
 
     Server() throws Exception {
       Path dir = Path.of("target", "test-postgres-" + PID).toAbsolutePath();
@@ -282,6 +284,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
           .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log))
           .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log))
           .start();
+      db = new KeptConnections(postgres.getPostgresDatabase());
       running = watched(Main.launch(AppConfig.from(environment(postgres.getPort())))
           .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
     }
