@@ -192,7 +192,14 @@ newPosts.addEventListener('click', () => {
   feed.firstElementChild?.querySelector('a')?.focus();
 });
 
-more.addEventListener('click', () => load());
+more.addEventListener('click', async () => {
+  const before = feed.children.length;
+  await load();
+  // Keyboard users go on from what was just loaded: the button they pressed may have gone with the last page.
+  const first = feed.children[before];
+  first?.querySelector('a.post-link')?.focus();
+  announce(first ? `${feed.children.length - before} more posts.` : 'No more posts.');
+});
 
 /** Whether a post belongs in this view (the tag view shows only its tag's posts). */
 const belongs = (p) => view.sort !== 'following' && (!view.tag || (p.tags || []).includes(view.tag));

@@ -9,7 +9,7 @@ import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
 import { markdownBox } from './writing.js';
-import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying, notLive, liveAgain } from './ui.js';
+import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying, notLive, liveAgain, noticeOnNextPage } from './ui.js';
 import { moderateMenu, moderationLine, reviewButtons } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
@@ -223,6 +223,8 @@ function renderPostActions(p) {
       if (!confirm('Delete this post? Its comments go with it.')) return;
       try {
         await del(`/api/posts/${postId}`);
+        // The feed says what happened, focused, where it used to open as if nothing had.
+        noticeOnNextPage('Your post was deleted.');
         location.assign('/');
       } catch (error) {
         // Refused (the session ended, the server away): said, where it used to do nothing at all.
@@ -347,12 +349,13 @@ function editPost(p) {
     h('input', { id: 'edit-tags', name: 'tags', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false',
       'aria-describedby': 'edit-tags-hint' }),
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'),
-      h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
+      h('button', { type: 'button', onclick: () => closeForm(form, () => $('edit-post')) }, 'Cancel')));
   form.elements.body.value = p.body;
   suggestMentions(form.elements.body, threadPeople);
   markdownBox(form);
   form.elements.sources.value = (p.sources || []).join('\n');
   form.elements.tags.value = (p.tags || []).join(', ');
+  keepDraft(form, () => $('edit-post'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
@@ -362,6 +365,9 @@ function editPost(p) {
       renderPost({ ...(await patch(`/api/posts/${postId}`, {
         title: form.elements.title.value, body: form.elements.body.value, sources, tags })) });
       form.remove();
+      // Back at the post, which says it is saved: focus had fallen to the page's top with the form.
+      $('post-title').focus();
+      announce('Your post is saved.');
     } catch (error) {
       showProblem(form, listProblems(error, ['tags', tags], ['sources', sources]));
     }
@@ -611,24 +617,34 @@ function content(c) {
   // Nobody else can see a pending comment yet, so nobody replies to it.
   // Nor to a hidden one (the server refuses it): a moderator still sees its words, nobody else does.
   if (takesComments() && !c.pending && !c.hidden) {
-    actions.append(h('button', { type: 'button', class: 'link reply', onclick: () => replyForm(c) }, 'Reply'));
+    actions.append(h('button', { type: 'button', class: 'link reply', 'aria-label': `Reply to ${c.author?.username ?? 'this comment'}`,
+      onclick: () => replyForm(c) }, 'Reply'));
     // The part of the comment the reader selected, read before the press can move the selection.
     let selected = null;
     actions.append(h('button', { type: 'button', class: 'link quote', 'aria-label': `Quote ${c.author?.username ?? 'this comment'} in a reply`,
       onpointerdown: () => { selected = selectionIn(body); },
       onclick: () => { quoteReply(c, selected ?? selectionIn(body)); selected = null; } }, 'Quote'));
   }
-  actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink', onclick: (event) => copyLink(event, c) }, 'Link'));
+  actions.append(h('a', { href: `/posts/${postId}#comment-${c.id}`, class: 'permalink',
+    'aria-label': c.author?.username ? `Link to ${c.author.username}'s comment` : 'Link to this comment',
+    onclick: (event) => copyLink(event, c) }, 'Link'));
   if (me && isMine(c)) {
     // A comment a moderator removed is its author's to delete, not to change (the server refuses the edit).
-    if (!c.hidden) actions.append(h('button', { type: 'button', class: 'link', onclick: () => editForm(c) }, 'Edit'));
+    if (!c.hidden) actions.append(h('button', { type: 'button', class: 'link edit', onclick: () => editForm(c) }, 'Edit'));
     actions.append(h('button', { type: 'button', class: 'link danger', onclick: async () => {
       if (!confirm('Delete your comment? Replies to it stay.')) return;
       try {
         await del(`/api/comments/${c.id}`);
       } catch (error) {
         flash(error.message);
+        return;
       }
+      // Its tombstone now (the live event may come later), and focus on it rather than on the page's top.
+      const known = comments.get(c.id);
+      if (!known) return;
+      if (!known.data.deleted) update({ ...known.data, deleted: true, body: null, bodyHtml: null, author: null });
+      known.el.focus();
+      announce('Your comment is deleted. Replies to it stay.');
     } }, 'Delete'));
   } else if (me) {
     // Report and block are there when needed, not as loud as the conversation.
@@ -979,8 +995,28 @@ function update(c) {
   if (!known) return;
   known.data = c;
   known.el.querySelector(':scope > .content').replaceWith(content(c));
+  if (c.deleted || (c.hidden && c.body == null)) orphanReply(c.id);
   showFold(c.id);
   countComments();
+}
+
+/**
+ * A reply being written to a comment that was deleted or removed meanwhile: its form says so at once (it said
+ * nothing until the server refused the reply), and offers to take the words to the thread's own comment box.
+ */
+function orphanReply(id) {
+  const form = comments.get(id)?.el.querySelector(':scope > .forms .reply-form');
+  if (!form || form.querySelector('.orphan-note')) return;
+  const move = takesComments() ? h('button', { type: 'button', class: 'link', onclick: () => {
+    const box = $('comment-body');
+    const text = form.elements.body.value.trim();
+    box.value = box.value.trim() && text ? `${box.value.replace(/\s*$/, '')}\n\n${text}` : box.value.trim() ? box.value : text;
+    form.remove();
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  } }, 'Post it as a comment on the thread instead') : null;
+  form.prepend(h('p', { class: 'orphan-note', role: 'status' },
+    'The comment you are replying to was removed, so your reply cannot be posted under it.', move ? ' ' : '', move ?? ''));
 }
 
 function replyForm(parent) {
@@ -995,7 +1031,7 @@ function replyForm(parent) {
     h('label', { for: id, 'data-label': 'Your reply' }, `Reply to ${parent.author?.username ?? 'comment'}`),
     h('textarea', { id, name: 'body', rows: 3 }),
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Reply'),
-      h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
+      h('button', { type: 'button', onclick: () => closeForm(form, () => actionOf(parent.id, '.reply')) }, 'Cancel')));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
@@ -1012,12 +1048,47 @@ function replyForm(parent) {
     } catch (error) {
       if (error.status !== 0) delete form.dataset.key; // a refused text may be changed and sent anew
       showProblem(form, error);
+      // Removed before its event reached this page: the same offer as when the event comes first.
+      if (error.status === 409 && error.fieldErrors?.().parentId) orphanReply(parent.id);
     }
   });
   holder.append(form);
   suggestMentions(form.elements.body, threadPeople);
   markdownBox(form);
+  keepDraft(form, () => actionOf(parent.id, '.reply'));
   form.elements.body.focus();
+}
+
+/** A button of a comment's actions (its Reply or Edit), or the comment itself when it has none now. */
+function actionOf(id, selector) {
+  const el = comments.get(id)?.el;
+  return el?.querySelector(`:scope > .content .actions ${selector}`) ?? el;
+}
+
+/**
+ * What a reply or edit form's Cancel and Escape do: close it, asking first when it holds words not sent (a slip of
+ * the key used to throw them away without a word), and give focus back to what opened it.
+ */
+function closeForm(form, opener) {
+  if (changed(form) && !confirm(form.classList.contains('reply-form') ? 'Discard your reply?' : 'Discard your changes?')) {
+    return;
+  }
+  form.remove();
+  opener()?.focus();
+}
+
+/** Notes the form's text as it opened, and lets Escape close it (an Escape the mention list took stays there). */
+function keepDraft(form, opener) {
+  form._opened = new Map([...form.querySelectorAll('textarea, input')].map((el) => [el, el.value]));
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || event.defaultPrevented || event.isComposing) return;
+    event.preventDefault();
+    closeForm(form, opener);
+  });
+}
+
+function changed(form) {
+  return [...(form._opened ?? [])].some(([el, value]) => el.value !== value);
 }
 
 /** The text selected inside {@code el}, or null when nothing there is selected. */
@@ -1053,16 +1124,20 @@ function editForm(c) {
     h('p', { class: 'form-error', role: 'alert' }), h('label', { for: id, 'data-label': 'Your comment' }, 'Edit your comment'),
     h('textarea', { id, name: 'body', rows: 3 }),
     h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, 'Save'),
-      h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel')));
+      h('button', { type: 'button', onclick: () => closeForm(form, () => actionOf(c.id, '.edit')) }, 'Cancel')));
   form.elements.body.value = c.body;
   suggestMentions(form.elements.body, threadPeople);
   markdownBox(form);
+  keepDraft(form, () => actionOf(c.id, '.edit'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);
     try {
       update(await patch(`/api/comments/${c.id}`, { body: form.elements.body.value }));
       form.remove();
+      // On the comment as saved, not the page's top.
+      comments.get(c.id)?.el.focus();
+      announce('Your comment is saved.');
     } catch (error) {
       showProblem(form, error);
     }
@@ -1107,7 +1182,6 @@ function report(targetType, targetId, author) {
     try {
       await post('/api/reports', { targetType, targetId, reason: form.elements.reason.value,
         details: form.elements.details.value.trim() || undefined });
-      announce('Thank you: the moderators have your report.');
       flash('Thank you: the moderators have your report.');
     } catch (error) {
       flash(error.message);
@@ -1118,10 +1192,22 @@ function report(targetType, targetId, author) {
 
 function blockButton(username, cls) {
   if (!username) return null;
-  return h('button', { type: 'button', class: cls, 'data-block': username, onclick: async () => {
+  return h('button', { type: 'button', class: cls, 'data-block': username, onclick: async (event) => {
     if (!confirm(`Block ${username}? You will no longer see their posts and comments.`)) return;
-    await put(`/api/me/blocks/${encodeURIComponent(username)}`);
+    // Where the reader was: the comment the block was asked from, drawn again as a placeholder by the reload.
+    const from = event.target.closest('li.comment')?.id;
+    try {
+      await put(`/api/me/blocks/${encodeURIComponent(username)}`);
+    } catch (error) {
+      flash(error.message);
+      return;
+    }
     await reload();
+    // The thread was drawn anew: focus had fallen to the page's top, and nothing said the block was made.
+    const place = !$('not-found').hidden ? $('not-found-title') : (from && document.getElementById(from)) || $('post-title');
+    place?.focus();
+    if ($('not-found').hidden) flash(`You blocked ${username}. Unblock people in Settings.`);
+    else announce(`You blocked ${username}.`);
   } }, `Block ${username}`);
 }
 

@@ -4,6 +4,7 @@
  * here (GET /search?q=…).
  */
 import { get } from './api.js';
+import * as session from './session.js';
 import { h, time, userLink, renderHeader, refreshTimes, showProblem, clearProblem, announce, plural, cleanSearch,
   cutText } from './ui.js';
 
@@ -129,6 +130,11 @@ async function start() {
   }
   document.title = `${query} · Search · Parley`;
   $('search-empty-title').textContent = `No ${KINDS[type]} match “${query}”`;
+  // A signed-in reader's search leaves out the people they blocked and what those wrote: "no match" alone was untrue.
+  if (session.current()) {
+    $('search-empty-hint').textContent = 'Try fewer or other words, or look in the other tabs. People you blocked, '
+      + 'and what they wrote, are not shown.';
+  }
   $('more').addEventListener('click', async () => {
     // Keyboard users land on what was just loaded.
     ((await load()) || null)?.querySelector('a')?.focus();

@@ -229,6 +229,8 @@ function exportForm() {
     try {
       const name = await download('GET', '/api/me/export', undefined, 'parley-data.json');
       $('export-done').textContent = `Your file ${name} is downloaded.`;
+      // Focus left the button as it was disabled: back on it once it is pressable again (below).
+      queueMicrotask(() => button.focus());
     } catch (error) {
       // The token ended meanwhile (signed out elsewhere): the API's words would be "Sign in first".
       if (error.status === 401) error.message = SESSION_ENDED_ACTION;

@@ -816,6 +816,125 @@ class ReaderBrowserTest {
     assertEquals("> The first point.\n>\n> The second point, which matters.\n\n", again.getDomProperty("value"));
   }
 
+  /** What the page's focus is on: the element's id, or its aria-label, or its tag. */
+  private static String focused(WebDriver page) {
+    return (String) js(page, "const f = document.activeElement; return f.id || f.getAttribute('aria-label') || f.tagName;");
+  }
+
+  /**
+   * Editing, deleting, cancelling and blocking leave focus where the reader was (a page probe: each dropped it to the
+   * top of the page), and a reply or edit with words in it is not thrown away by a slip of Cancel or Escape.
+   */
+  @Test
+  void editingDeletingCancellingAndBlockingKeepTheReadersPlaceAndAskBeforeDroppingWords() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = api.createPost(api.register("carol"), "Keeping my place");
+    long hers = api.comment(alice, postId, "Alice's point", null);
+    long his = api.comment(bob, postId, "Bob's first words", null);
+    WebDriver page = browsers.open("bob");
+    signIn(page, base, bob);
+    openPost(page, base, postId);
+
+    // An edit saved: focus on the comment as saved.
+    page.findElement(By.cssSelector("#comment-" + his + " .actions .edit")).click();
+    WebElement edit = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-" + his)));
+    edit.sendKeys(", and more");
+    page.findElement(By.cssSelector("#comment-" + his + " .edit-form button[type=submit]")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBePresentInElementLocated(
+        By.cssSelector("#comment-" + his + " > .content .body"), "and more"));
+    waitFor(page, 5).withMessage("focus on the saved comment").until(d -> ("comment-" + his).equals(focused(d)));
+
+    // A reply with words in it: Escape asks first, and a no keeps them; Cancel asks too, and a yes lets them go,
+    // focus back on the Reply that opened it.
+    page.findElement(By.cssSelector("#comment-" + hers + " .actions .reply")).click();
+    WebElement reply = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + hers)));
+    reply.sendKeys("Half a thought");
+    reply.sendKeys(Keys.ESCAPE);
+    assertEquals("Discard your reply?", waitFor(page, 5).until(ExpectedConditions.alertIsPresent()).getText());
+    page.switchTo().alert().dismiss();
+    assertEquals("Half a thought", page.findElement(By.id("reply-" + hers)).getDomProperty("value"));
+    page.findElement(By.xpath("//li[@id='comment-" + hers + "']//form[contains(@class,'reply-form')]"
+        + "//button[normalize-space()='Cancel']")).click();
+    waitFor(page, 5).until(ExpectedConditions.alertIsPresent()).accept();
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("reply-" + hers)));
+    assertEquals("Reply to alice", focused(page));
+    // An empty one closes on Escape without a question.
+    page.findElement(By.cssSelector("#comment-" + hers + " .actions .reply")).click();
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + hers))).sendKeys(Keys.ESCAPE);
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("reply-" + hers)));
+    assertEquals("Reply to alice", focused(page));
+    assertEquals("Link to alice's comment", page.findElement(By.cssSelector("#comment-" + hers + " .permalink"))
+        .getDomAttribute("aria-label"), "each Link says whose");
+
+    // A deletion: the tombstone at once, focused.
+    page.findElement(By.cssSelector("#comment-" + his + " .actions .danger")).click();
+    waitFor(page, 5).until(ExpectedConditions.alertIsPresent()).accept();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.cssSelector("#comment-" + his + " .tombstone"), "[deleted]"));
+    waitFor(page, 5).withMessage("focus on the tombstone").until(d -> ("comment-" + his).equals(focused(d)));
+
+    // A block from a comment's menu: the thread drawn anew, focus on that comment's placeholder, and said.
+    page.findElement(By.cssSelector("#comment-" + hers + " details.menu > summary")).click();
+    page.findElement(By.cssSelector("#comment-" + hers + " [data-block=alice]")).click();
+    waitFor(page, 5).until(ExpectedConditions.alertIsPresent()).accept();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.cssSelector("#comment-" + hers + " .tombstone"),
+        "Comment from someone you blocked."));
+    waitFor(page, 5).withMessage("focus on the comment the block was asked from").until(d -> ("comment-" + hers)
+        .equals(focused(d)));
+    assertTrue(page.findElement(By.id("post-notice")).getText().startsWith("You blocked alice."));
+  }
+
+  /**
+   * A reply being written to a comment its author deletes meanwhile: the form says so when the deletion arrives (it
+   * said nothing until the reply was refused), and the words can go to the thread's own comment box.
+   */
+  @Test
+  void aReplyToACommentDeletedMeanwhileSaysSoAndItsWordsCanGoToTheThread() {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long postId = api.createPost(alice, "Moving words");
+    long hers = api.comment(alice, postId, "Soon gone", null);
+    WebDriver page = browsers.open("bob");
+    signIn(page, base, bob);
+    openPost(page, base, postId);
+    page.findElement(By.cssSelector("#comment-" + hers + " .actions .reply")).click();
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + hers)))
+        .sendKeys("Words worth keeping");
+    assertEquals(204, api.delete("/api/comments/" + hers, alice).status());
+    WebElement note = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#comment-" + hers + " .orphan-note")));
+    assertTrue(note.getText().startsWith("The comment you are replying to was removed"), note.getText());
+    note.findElement(By.tagName("button")).click();
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("reply-" + hers)));
+    assertEquals("Words worth keeping", page.findElement(By.id("comment-body")).getDomProperty("value"));
+    assertEquals("comment-body", focused(page));
+  }
+
+  /** The author's own post: saved, focus on its title; deleted, the feed says so. */
+  @Test
+  void anAuthorsSavedPostKeepsFocusAndADeletedOneIsSaidOnTheFeed() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "My own");
+    WebDriver page = browsers.open("alice");
+    signIn(page, base, alice);
+    openPost(page, base, postId);
+    page.findElement(By.id("edit-post")).click();
+    WebElement title = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("edit-title")));
+    title.sendKeys(Keys.END, ", edited");
+    title.sendKeys(Keys.ESCAPE);
+    waitFor(page, 5).until(ExpectedConditions.alertIsPresent()).dismiss();
+    page.findElement(By.cssSelector("#edit-post-form button[type=submit]")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("post-title"), "My own, edited"));
+    waitFor(page, 5).withMessage("focus on the saved post's title").until(d -> "post-title".equals(focused(d)));
+
+    page.findElement(By.id("delete-post")).click();
+    waitFor(page, 5).until(ExpectedConditions.alertIsPresent()).accept();
+    waitFor(page, 10).until(ExpectedConditions.urlToBe(base + "/"));
+    WebElement said = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("carried-notice")));
+    assertEquals("Your post was deleted.", said.getText());
+    assertEquals("carried-notice", focused(page));
+  }
+
   @Test
   void afterAReplyFromTheKeyboardFocusIsOnTheNewReply() {
     Session alice = api.register("alice");
