@@ -177,6 +177,13 @@ public final class Live {
     long value;
     if (raw instanceof Number n && (n instanceof Integer || n instanceof Long)) {
       value = n.longValue();
+    } else if (raw instanceof Double || raw instanceof Float || raw instanceof java.math.BigDecimal) {
+      // 1.0 is a whole number too: a client that keeps seq as a float sends it so (Python's json, for one).
+      try {
+        value = new java.math.BigDecimal(raw.toString()).longValueExact();
+      } catch (ArithmeticException | NumberFormatException notWhole) {
+        throw new IllegalArgumentException("since");
+      }
     } else if (raw instanceof String s) {
       Long digits = parley.http.Numbers.parse(s);
       if (digits == null) throw new IllegalArgumentException("since");

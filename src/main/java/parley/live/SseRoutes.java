@@ -188,6 +188,16 @@ public final class SseRoutes {
       onEnd.run();
     }
 
+    /**
+     * The reader must be admitted afresh (its access changed, a replay could not be read): the stream ends as a
+     * stream, as when the node stops, and EventSource reconnects with its Last-Event-ID; it was cut at the TCP level,
+     * which a client cannot tell from a network fault (an integrator's probe, 2026-12-05).
+     */
+    @Override
+    public void reconnect(String why) {
+      goingAway();
+    }
+
     @Override
     public void revoke(String topic, String reason) {
       if (closed) return;

@@ -325,12 +325,15 @@ class LiveTest {
     try (LiveClient socket = LiveClient.connect()) {
       for (Object headers : List.of("since=0", new io.vertx.core.json.JsonArray().add(0),
           new JsonObject().put("token", 123), new JsonObject().put("token", new JsonObject()),
-          new JsonObject().put("since", "+1"), new JsonObject().put("since", " 1"), new JsonObject().put("since", "١"))) {
+          new JsonObject().put("since", "+1"), new JsonObject().put("since", " 1"), new JsonObject().put("since", "١"),
+          new JsonObject().put("since", 1.5), new JsonObject().put("since", -1.0), new JsonObject().put("since", 1e30))) {
         socket.send(new JsonObject().put("type", "register").put("address", topic).put("headers", headers));
         assertRefused(socket.next());
       }
-      // The socket registers the same topic well afterwards: none of those held it.
-      socket.register(topic, null, 0L);
+      // The socket registers the same topic well afterwards: none of those held it. A whole number written as a
+      // float (0.0, as Python's json writes a float seq) is a whole number.
+      socket.send(new JsonObject().put("type", "register").put("address", topic)
+          .put("headers", new JsonObject().put("since", 0.0)));
       long comment = api.comment(alice, post, "heard", null);
       assertEquals(comment, socket.nextEvent(topic).getJsonObject("data").getLong("id"));
     }

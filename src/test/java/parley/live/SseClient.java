@@ -83,9 +83,19 @@ public final class SseClient implements AutoCloseable {
         }
       }
     } catch (IOException | RuntimeException e) {
-      // closed by the test or the server
+      // closed by the test, or cut by the server (not ended as a response)
+      cut = true;
     }
     records.add(END);
+  }
+
+  /** Whether the stream was cut rather than ended as a whole response (its last chunk). */
+  private volatile boolean cut;
+
+  /** As {@link #awaitEnd}, and the server ended it as a whole response rather than cutting the connection. */
+  public void awaitCleanEnd() throws InterruptedException {
+    awaitEnd();
+    assertTrue(!cut, "the stream was cut, not ended");
   }
 
   /** The next record, whatever it is; fails if the stream ended. */
