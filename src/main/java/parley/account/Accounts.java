@@ -88,7 +88,10 @@ public final class Accounts {
    * newcomer (V27, V30). Asked
    * before a rename takes from its limit, so that a name found taken costs none; the unique index still decides.
    */
-  private static final String RESERVED = "SELECT EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.renamed' "
+  private static final String RESERVED = "SELECT " + Accounts.HELD;
+
+  /** Whether name $1 is held from account $2 (in use by another, or left by a rename or deletion within 30 days). */
+  private static final String HELD = "EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.renamed' "
       + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days' AND actor_id <> $2) "
       + "OR EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.deleted' "
       + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days') "
@@ -98,6 +101,10 @@ public final class Accounts {
   private static final String NAME_NOW = "SELECT username FROM users WHERE id = $1 FOR UPDATE";
 
   /** Whether $1 is an address another account than $2 has (the unique index still decides). */
+  /** For a registration: whether the name ($1, held from account $2: none) and the address ($3, its key) are taken. */
+  private static final String TAKEN = "SELECT (" + HELD + ") AS name_taken, "
+      + "EXISTS (SELECT 1 FROM users WHERE email_key = $3) AS email_taken";
+
   private static final String EMAIL_TAKEN =
       "SELECT EXISTS (SELECT 1 FROM users WHERE email_key = $1 AND id <> $2)";
 
@@ -256,7 +263,7 @@ public final class Accounts {
    */
   public Future<Session> register(String username, String email, String password) {
     boolean configuredAdmin = admin.filter(username::equalsIgnoreCase).isPresent();
-    return notReserved(username, 0)
+    return bothFree(username, email)
         .compose(v -> passwords.hash(password))
         .compose(hash -> configuredAdmin ? insertConfiguredAdmin(username, email, hash)
             : insert(username, email, hash, "user"))
@@ -527,6 +534,22 @@ public final class Accounts {
   private Future<Void> notReserved(String username, long by) {
     return pool.preparedQuery(RESERVED).execute(Tuple.of(username, by)).map(rows -> {
       if (rows.iterator().next().getBoolean(0)) throw Problem.conflict("username", "is already taken");
+      return null;
+    });
+  }
+
+  /**
+   * Refuses a registration whose name or address is taken, both at once when both are: a form that said only the name
+   * was taken, then the address once the name was changed, made a newcomer send it three times (a page probe). A
+   * registration at the same moment as another is still refused by the tables' unique keys.
+   */
+  private Future<Void> bothFree(String username, String email) {
+    return pool.preparedQuery(TAKEN).execute(Tuple.of(username, 0L, EmailKey.of(email))).map(rows -> {
+      Row row = rows.iterator().next();
+      List<Problem.FieldError> taken = new ArrayList<>();
+      if (row.getBoolean("name_taken")) taken.add(new Problem.FieldError("username", "is already taken"));
+      if (row.getBoolean("email_taken")) taken.add(new Problem.FieldError("email", "is already registered"));
+      if (!taken.isEmpty()) throw Problem.conflict(taken);
       return null;
     });
   }

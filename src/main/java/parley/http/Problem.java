@@ -81,6 +81,13 @@ public final class Problem extends RuntimeException {
     return new Problem(kind.status(), kind.code(), kind.title(), message, List.of(new FieldError(field, message)), null);
   }
 
+  /** A conflict on several fields at once (each with its message), so that a form says all of them together. */
+  public static Problem conflict(List<FieldError> fields) {
+    if (fields.size() == 1) return conflict(fields.get(0).field(), fields.get(0).message());
+    ProblemType kind = ProblemType.CONFLICT;
+    return new Problem(kind.status(), kind.code(), kind.title(), fields.size() + " fields are taken.", fields, null);
+  }
+
   /** The service cannot answer now (the database is unreachable or saturated); retry after the given seconds. */
   public static Problem unavailable(String detail, long retryAfterSeconds) {
     return ProblemType.UNAVAILABLE.problem(detail)

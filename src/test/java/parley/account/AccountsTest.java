@@ -128,6 +128,18 @@ class AccountsTest {
     assertEquals(1, TestParley.count("SELECT count(*) FROM users"));
   }
 
+  /** A name and an address both taken are refused together, so a form says both at once. */
+  @Test
+  void aTakenNameAndATakenAddressAreRefusedTogether() throws Exception {
+    api.register("alice");
+    Response r = api.post("/api/auth/register", null, registration("Alice", "ALICE@example.org", "correct horse"));
+    assertEquals(409, r.status(), r.toString());
+    assertEquals("application/problem+json", r.contentType());
+    assertEquals(java.util.List.of("username", "email"), r.errorFields());
+    assertEquals("2 fields are taken.", r.json().getString("detail"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM users"));
+  }
+
   /**
    * An address is one account's in every script's letter case and in any Unicode form of its letters: under the
    * embedded database's C locale, {@code lower(email)} lowered ASCII only, so ÉMILE@ and émile@ were two accounts and
