@@ -566,6 +566,9 @@ export function liveStatus(el) {
     if (el.dataset.stopped) return;
     el.dataset.state = state;
     el.textContent = STATES[state] ?? state;
+    // A page's first connection is no news ("Live" was read out on every page load, a probe found); from its first
+    // settled state on, what changes (reconnecting, offline, live again) is spoken.
+    if (state !== 'connecting' && !el.hasAttribute('role')) queueMicrotask(() => el.setAttribute('role', 'status'));
   };
 }
 
@@ -578,6 +581,11 @@ export function notLive(el, text = 'Not live') {
   el.dataset.stopped = 'true';
   el.dataset.state = 'stopped';
   el.textContent = text;
+  // Not yet a live region (the page never settled): said through the announcer instead.
+  if (!el.hasAttribute('role')) {
+    el.setAttribute('role', 'status');
+    announce(text);
+  }
 }
 
 /** The page's topic is followed again: the status element shows the connection's state once more. */

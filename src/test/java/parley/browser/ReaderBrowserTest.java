@@ -837,6 +837,9 @@ class ReaderBrowserTest {
     WebDriver page = browsers.open("bob");
     signIn(page, base, bob);
     openPost(page, base, postId);
+    // The connection's state is a live region once the page settled: its first "Live" is no news to read out, what
+    // follows it is.
+    waitFor(page, 5).until(d -> "status".equals(d.findElement(By.id("live-status")).getDomAttribute("role")));
 
     // An edit saved: focus on the comment as saved.
     page.findElement(By.cssSelector("#comment-" + his + " .actions .edit")).click();
