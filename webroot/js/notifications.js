@@ -115,11 +115,20 @@ async function load(reset) {
   render();
   // "Load more" may go away with the last page: focus moves to the first of the new ones (as search's does), not to
   // the top of the page.
-  if (reset || !page.items[0]) return;
+  if (reset) return;
+  if (!page.items[0]) {
+    announce('No more notifications.');
+    return;
+  }
   // (A new one grouped into an entry above has no entry of its own: then the last entry.)
-  const first = $('inbox').querySelector(`li[data-id="${page.items[0].id}"] a`)
+  const own = page.items.filter((n) => $('inbox').querySelector(`li[data-id="${n.id}"]`));
+  const first = (own[0] && $('inbox').querySelector(`li[data-id="${own[0].id}"] a`))
     ?? [...$('inbox').querySelectorAll('li a')].at(-1);
   first?.focus();
+  // Said, since an older one that joins a group above changes that entry's count and nothing else shows it.
+  const joined = page.items.length - own.length;
+  announce(`${page.items.length} more notification${page.items.length === 1 ? '' : 's'}`
+    + (joined ? `, ${joined} of them counted in the groups above.` : '.'));
 }
 
 /**

@@ -189,6 +189,8 @@ class ReaderBrowserTest {
     assertFalse(page.findElement(By.id("more")).isDisplayed(), "no more pages");
     assertEquals(page.findElement(By.cssSelector("#inbox > li:last-child a")), page.switchTo().activeElement(),
         "focus on the entry that came, not the top of the page");
+    waitFor(page, 5).until(d -> "1 more notification.".equals(
+        js(d, "return document.getElementById('announcer')?.textContent;")));
   }
 
   @Test
