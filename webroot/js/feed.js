@@ -193,12 +193,14 @@ newPosts.addEventListener('click', () => {
 });
 
 more.addEventListener('click', async () => {
-  const before = feed.children.length;
+  const last = feed.lastElementChild;
+  const before = new Set([...feed.children]);
   await load();
   // Keyboard users go on from what was just loaded: the button they pressed may have gone with the last page.
-  const first = feed.children[before];
-  first?.querySelector('a.post-link')?.focus();
-  announce(first ? `${feed.children.length - before} more posts.` : 'No more posts.');
+  const brought = [...feed.children].filter((li) => !before.has(li));
+  const first = (last?.isConnected ? last.nextElementSibling : null) ?? brought[0];
+  (first ?? feed.lastElementChild)?.querySelector('a.post-link')?.focus();
+  announce(brought.length ? `${brought.length} more post${brought.length === 1 ? '' : 's'}.` : 'No more posts.');
 });
 
 /** Whether a post belongs in this view (the tag view shows only its tag's posts). */

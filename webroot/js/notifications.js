@@ -17,7 +17,7 @@ const WHAT = {
   mention: (n) => [actor(n), ' mentioned you'],
   followed: (n) => [actor(n), ' commented in a thread you follow'],
   moderation: (n) => [moderation(n.detail)],
-  report: (n) => [report(n.detail)],
+  report: (n) => report(n),
 };
 
 /** How much of a post's title an entry shows before it is cut at a word. */
@@ -29,13 +29,19 @@ function actor(n) {
   return h('strong', {}, n.actor?.username ?? 'Someone');
 }
 
-function report(detail) {
-  switch (detail?.outcome) {
-    case 'hidden': return 'Your report was upheld: the content was removed';
+/** A report's outcome as one sentence, its thread's title inside it ("Your report on “…” was upheld: …"). */
+function report(n) {
+  const on = n.post?.title ? [' on ', cutText('em', {}, n.post.title, TITLE_CHARS)] : [];
+  switch (n.detail?.outcome) {
+    case 'hidden': return ['Your report', ...on, ' was upheld: the content was removed'];
     // Closed by Parley, not reviewed: saying "no action was needed" of a troll's erased words was untrue.
-    case 'closed': return `Your report was closed. ${detail.why ?? ''}`.trim();
-    default: return 'Your report was reviewed: no action was needed';
+    case 'closed': return ['Your report', ...on, ' was closed', n.detail.why ? `: ${lowerFirst(n.detail.why)}` : '.'];
+    default: return ['Your report', ...on, ' was reviewed: no action was needed'];
   }
+}
+
+function lowerFirst(text) {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function moderation(detail) {
@@ -87,7 +93,8 @@ function entry(g) {
   const text = many ? [`${g.group.length} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
   // "commented on your post Title", not "on your post on Title".
   // A long title is cut at a word, the whole of it the tooltip: on a phone each entry took four or five lines of it.
-  const where = g.post?.title ? [!many && g.kind === 'comment' ? ' ' : ' on ',
+  // (A report's sentence has its title inside it.)
+  const where = g.post?.title && (many || g.kind !== 'report') ? [!many && g.kind === 'comment' ? ' ' : ' on ',
     cutText('em', {}, g.post.title, TITLE_CHARS)] : [];
   const link = h('a', { href: g.url ?? '#', class: 'inbox-link', onclick: (event) => open(event, g) }, ...text, ...where);
   const excerpt = !many && g.comment?.excerpt ? h('p', { class: 'excerpt' }, g.comment.excerpt) : null;

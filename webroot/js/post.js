@@ -995,7 +995,12 @@ function update(c) {
   if (!known) return;
   known.data = c;
   known.el.querySelector(':scope > .content').replaceWith(content(c));
-  if (c.deleted || (c.hidden && c.body == null)) orphanReply(c.id);
+  if (c.deleted || (c.hidden && c.body == null)) {
+    orphanReply(c.id);
+  } else {
+    // Restored meanwhile: the reply may go after all.
+    known.el.querySelector(':scope > .forms .reply-form .orphan-note')?.remove();
+  }
   showFold(c.id);
   countComments();
 }
@@ -1008,6 +1013,11 @@ function orphanReply(id) {
   const form = comments.get(id)?.el.querySelector(':scope > .forms .reply-form');
   if (!form || form.querySelector('.orphan-note')) return;
   const move = takesComments() ? h('button', { type: 'button', class: 'link', onclick: () => {
+    // The thread may have been locked since the offer was made.
+    if (!takesComments()) {
+      flash('This thread takes no new comments now.');
+      return;
+    }
     const box = $('comment-body');
     const text = form.elements.body.value.trim();
     box.value = box.value.trim() && text ? `${box.value.replace(/\s*$/, '')}\n\n${text}` : box.value.trim() ? box.value : text;

@@ -240,7 +240,8 @@ function exportForm() {
         error.message = `Your data can be downloaded a few times a day. ${error.message.replace(/^Slow down: t/, 'T')}`;
       }
       showProblem(form, error);
-      button.focus();
+      // (Still disabled here: focused once the finally below has enabled it.)
+      queueMicrotask(() => button.focus());
     } finally {
       button.disabled = false;
       button.textContent = label;

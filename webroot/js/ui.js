@@ -567,8 +567,12 @@ export function liveStatus(el) {
     el.dataset.state = state;
     el.textContent = STATES[state] ?? state;
     // A page's first connection is no news ("Live" was read out on every page load, a probe found); from its first
-    // settled state on, what changes (reconnecting, offline, live again) is spoken.
-    if (state !== 'connecting' && !el.hasAttribute('role')) queueMicrotask(() => el.setAttribute('role', 'status'));
+    // settled state on, what changes (reconnecting, offline, live again) is spoken. A page whose first connection
+    // fails says so at once.
+    if (state !== 'connecting' && !el.hasAttribute('role')) {
+      if (state !== 'open') announce(el.textContent);
+      queueMicrotask(() => el.setAttribute('role', 'status'));
+    }
   };
 }
 

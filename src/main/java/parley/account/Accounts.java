@@ -82,14 +82,6 @@ public final class Accounts {
       + "bio = CASE WHEN $5 THEN $6 ELSE bio END, image = CASE WHEN $7 THEN $8 ELSE image END "
       + "WHERE id = $1 AND deleted_at IS NULL RETURNING " + USER_COLUMNS;
 
-  /**
-   * Whether $1 is a name someone other than $2 (0 for a new account) has, or renamed away from, or had on an account
-   * deleted, in the last 30 days: held, so links to /u/<name> and the mentions rendered with it do not lead to a
-   * newcomer (V27, V30). Asked
-   * before a rename takes from its limit, so that a name found taken costs none; the unique index still decides.
-   */
-  private static final String RESERVED = "SELECT " + Accounts.HELD;
-
   /** Whether name $1 is held from account $2 (in use by another, or left by a rename or deletion within 30 days). */
   private static final String HELD = "EXISTS (SELECT 1 FROM mod_log WHERE action = 'user.renamed' "
       + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days' AND actor_id <> $2) "
@@ -97,14 +89,22 @@ public final class Accounts {
       + "AND lower(details ->> 'from') = lower($1) AND created_at > now() - interval '30 days') "
       + "OR EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($1) AND id <> $2)";
 
+  /**
+   * Whether $1 is a name someone other than $2 (0 for a new account) has, or renamed away from, or had on an account
+   * deleted, in the last 30 days: held, so links to /u/<name> and the mentions rendered with it do not lead to a
+   * newcomer (V27, V30). Asked
+   * before a rename takes from its limit, so that a name found taken costs none; the unique index still decides.
+   */
+  private static final String RESERVED = "SELECT " + HELD;
+
   /** The account's name as it is, its row locked until the rename that reads it commits. */
   private static final String NAME_NOW = "SELECT username FROM users WHERE id = $1 FOR UPDATE";
 
-  /** Whether $1 is an address another account than $2 has (the unique index still decides). */
   /** For a registration: whether the name ($1, held from account $2: none) and the address ($3, its key) are taken. */
   private static final String TAKEN = "SELECT (" + HELD + ") AS name_taken, "
       + "EXISTS (SELECT 1 FROM users WHERE email_key = $3) AS email_taken";
 
+  /** Whether $1 is an address another account than $2 has (the unique index still decides). */
   private static final String EMAIL_TAKEN =
       "SELECT EXISTS (SELECT 1 FROM users WHERE email_key = $1 AND id <> $2)";
 

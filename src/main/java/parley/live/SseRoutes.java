@@ -195,7 +195,17 @@ public final class SseRoutes {
      */
     @Override
     public void reconnect(String why) {
-      goingAway();
+      // A delivery that failed may have left the response broken: cut, as before.
+      if (why.startsWith("delivery failed")) {
+        overflow();
+        return;
+      }
+      try {
+        goingAway();
+      } catch (RuntimeException broken) {
+        closed = false;
+        overflow();
+      }
     }
 
     @Override

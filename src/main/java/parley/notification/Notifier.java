@@ -180,7 +180,10 @@ public final class Notifier {
       ON CONFLICT (user_id, source) DO NOTHING
       RETURNING id, user_id, kind, post_id, comment_id""";
 
-  /** The reporters of settled reports; $1 report ids, $2 the moderator's name, $3 the outcome. */
+  /**
+   * The reporters of settled reports; $1 report ids, $2 the moderator's name, $3 the outcome, $4 why (Parley's own
+   * closes only).
+   */
   private static final String REPORTS = """
       WITH r AS (
         SELECT rp.id AS report_id, rp.reporter_id AS user_id, 'report' AS kind, rp.target_type, rp.target_id,

@@ -173,6 +173,26 @@ class ReaderBrowserTest {
     assertEquals(title, em.getDomAttribute("title"));
   }
 
+  /** A report's outcome is one sentence with its thread inside it; one Parley closed says why, not "reviewed". */
+  @Test
+  void aReportParleyClosedSaysWhyInOneSentence() throws Exception {
+    Session alice = api.register("alice");
+    Session troll = api.register("troll");
+    Session carol = api.register("carol");
+    long rude = api.comment(troll, api.createPost(alice, "Alice's thread"), "rude", null);
+    assertEquals(201, api.post("/api/reports", carol, new JsonObject().put("targetType", "comment")
+        .put("targetId", rude).put("reason", "spam")).status());
+    assertEquals(204, api.post("/api/me/delete", troll, new JsonObject().put("currentPassword", "correct horse"))
+        .status());
+    TestParley.notificationsMade();
+    WebDriver page = browsers.open("carol");
+    signIn(page, base, carol);
+    page.get(base + "/notifications");
+    WebElement entry = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector(".inbox-item a")));
+    assertEquals("Your report on Alice's thread was closed: its author deleted their account.", entry.getText());
+  }
+
   @Test
   void loadingTheInboxsLastPageLeavesFocusOnTheFirstNewEntry() throws Exception {
     Session alice = api.register("alice");
