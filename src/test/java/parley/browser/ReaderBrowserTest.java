@@ -853,9 +853,11 @@ class ReaderBrowserTest {
   void editingDeletingCancellingAndBlockingKeepTheReadersPlaceAndAskBeforeDroppingWords() {
     Session alice = api.register("alice");
     Session bob = api.register("bob");
-    long postId = api.createPost(api.register("carol"), "Keeping my place");
+    Session carol = api.register("carol");
+    long postId = api.createPost(carol, "Keeping my place");
     long hers = api.comment(alice, postId, "Alice's point", null);
     long his = api.comment(bob, postId, "Bob's first words", null);
+    long carols = api.comment(carol, postId, "Carol's aside", null);
     WebDriver page = browsers.open("bob");
     signIn(page, base, bob);
     openPost(page, base, postId);
@@ -900,7 +902,11 @@ class ReaderBrowserTest {
     waitFor(page, 5).until(ExpectedConditions.textToBe(By.cssSelector("#comment-" + his + " .tombstone"), "[deleted]"));
     waitFor(page, 5).withMessage("focus on the tombstone").until(d -> ("comment-" + his).equals(focused(d)));
 
-    // A block from a comment's menu: the thread drawn anew, focus on that comment's placeholder, and said.
+    // A block from a comment's menu: the thread read anew, focus on that comment's placeholder, and said; a reply
+    // being written elsewhere in the thread stays as it was, words and all (comments known are updated in place).
+    page.findElement(By.cssSelector("#comment-" + carols + " .actions .reply")).click();
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("reply-" + carols)))
+        .sendKeys("Words kept through a redraw");
     page.findElement(By.cssSelector("#comment-" + hers + " details.menu > summary")).click();
     page.findElement(By.cssSelector("#comment-" + hers + " [data-block=alice]")).click();
     waitFor(page, 5).until(ExpectedConditions.alertIsPresent()).accept();
@@ -909,6 +915,7 @@ class ReaderBrowserTest {
     waitFor(page, 5).withMessage("focus on the comment the block was asked from").until(d -> ("comment-" + hers)
         .equals(focused(d)));
     assertTrue(page.findElement(By.id("post-notice")).getText().startsWith("You blocked alice."));
+    assertEquals("Words kept through a redraw", page.findElement(By.id("reply-" + carols)).getDomProperty("value"));
   }
 
   /**
