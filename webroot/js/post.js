@@ -1046,9 +1046,10 @@ function replyForm(parent) {
     event.preventDefault();
     clearProblem(form);
     const key = form.dataset.key || (form.dataset.key = newKey());
+    form.dataset.sending = 'true';
     try {
       const created = await post(`/api/posts/${postId}/comments`, { body: form.elements.body.value, parentId: parent.id },
-        { idempotencyKey: key, onRetry: () => retrying(form) });
+        { idempotencyKey: key, onRetry: () => retrying(form) }).finally(() => delete form.dataset.sending);
       const li = place(created);
       form.remove();
       // Keyboard and screen-reader users continue from their reply, not from the top of the page.
@@ -1080,6 +1081,11 @@ function actionOf(id, selector) {
  * the key used to throw them away without a word), and give focus back to what opened it.
  */
 function closeForm(form, opener) {
+  // Being sent (or retried until the server answers): closing it would not stop it, and would lose its answer.
+  if (form.dataset.sending) {
+    flash('Your reply is being sent.');
+    return;
+  }
   if (changed(form) && !confirm(form.classList.contains('reply-form') ? 'Discard your reply?' : 'Discard your changes?')) {
     return;
   }
