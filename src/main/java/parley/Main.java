@@ -120,7 +120,39 @@ public final class Main {
   private Main() {
   }
 
+  private static final java.util.Set<String> LOG_FORMATS = java.util.Set.of("text", "json");
+  private static final java.util.Set<String> LOG_LEVELS =
+      java.util.Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF", "ALL");
+
+  /**
+   * What is wrong with the logging settings logback reads itself ({@code PARLEY_LOG_FORMAT}, {@code PARLEY_LOG_LEVEL},
+   * {@code PARLEY_ACCESS_LOG}), or null. Exact values: logback takes a level in any letter case, but no spaces, and
+   * an appender's name only as written.
+   */
+  public static String logSettingsProblem(Map<String, String> env) {
+    String format = env.get("PARLEY_LOG_FORMAT");
+    if (format != null && !LOG_FORMATS.contains(format)) {
+      return "PARLEY_LOG_FORMAT must be text or json, not '" + format + "'";
+    }
+    for (String name : List.of("PARLEY_LOG_LEVEL", "PARLEY_ACCESS_LOG")) {
+      String level = env.get(name);
+      if (level != null && !LOG_LEVELS.contains(level.toUpperCase(java.util.Locale.ROOT))) {
+        return name + " must be one of TRACE, DEBUG, INFO, WARN, ERROR or OFF, not '" + level + "'";
+      }
+    }
+    return null;
+  }
+
   public static void main(String[] args) {
+    // Read by logback from the environment, before Parley's own settings: a value logback does not know silenced
+    // every line (a format) or meant DEBUG (a level), errors included (an operator's probe). Said on stderr, which
+    // needs no logger.
+    String logSettings = logSettingsProblem(System.getenv());
+    if (logSettings != null) {
+      System.err.println("Configuration error: " + logSettings);
+      System.exit(2);
+      return;
+    }
     if (args.length > 0 && args[0].equals("backup")) {
       System.exit(backup(args));
       return;

@@ -275,6 +275,10 @@ public record AppConfig(
     env.forEach((k, v) -> {
       if (v != null && !v.isBlank()) values.put(k, v);
     });
+    // Spaces around a value are an env file's slip, never meant: "/srv/parley " started a new, empty community in a
+    // new directory, and a DATABASE_URL with a trailing space was refused (an operator's probe). Numbers were
+    // already read trimmed; now every value is.
+    values.replaceAll((k, v) -> v.strip());
     int cores = Runtime.getRuntime().availableProcessors();
     return new AppConfig(
         values.getOrDefault(HOST, "0.0.0.0"),

@@ -58,7 +58,7 @@ public final class Database {
             ? new PgConnectOptions().setHost(embedded.host()).setPort(embedded.port())
                 .setDatabase(EmbeddedDatabase.DATABASE).setUser(EmbeddedDatabase.SUPERUSER)
                 .setPassword(embedded.password())
-            : PgConnectOptions.fromUri(config.databaseUrl().orElseThrow());
+            : external(config.databaseUrl().orElseThrow());
         migrate(connect, (int) Math.max(1, 3 * config.databaseTimeout().toSeconds()));
         // Every statement is prepared once per connection; the client's default skips statements over 2,048
         // characters, which the feed's and the thread's are.
@@ -179,6 +179,35 @@ public final class Database {
   }
 
   /**
+   * The options of {@code DATABASE_URL}. A URL that cannot be read is refused without being repeated: its message
+   * carried the password (an operator's probe: an unencoded {@code @} in it, or a trailing space, put it in the log).
+   * TLS as libpq's {@code sslmode} means it: {@code require} (and {@code prefer}, {@code allow}) encrypts without
+   * checking the server's certificate; the client was left without TLS options for them, so the start went on and
+   * every request then failed (a NullPointerException per query). {@code verify-ca} and {@code verify-full}, which
+   * need a trust store, are refused at the start rather than half-applied.
+   */
+  static PgConnectOptions external(String url) {
+    PgConnectOptions connect;
+    try {
+      connect = PgConnectOptions.fromUri(url);
+    } catch (RuntimeException unreadable) {
+      throw new IllegalArgumentException("DATABASE_URL is not a PostgreSQL connection URI that can be read "
+          + "(postgresql://user:password@host:port/database): look for spaces, and percent-encode @, /, : and % in "
+          + "the user and password (it is not repeated here: it holds the password)");
+    }
+    io.vertx.pgclient.SslMode mode = connect.getSslMode();
+    if (mode == io.vertx.pgclient.SslMode.VERIFY_CA || mode == io.vertx.pgclient.SslMode.VERIFY_FULL) {
+      throw new IllegalArgumentException("DATABASE_URL's sslmode=" + mode.value + " is not supported: use "
+          + "sslmode=require (encrypted, the certificate not checked), or a tunnel that checks it");
+    }
+    if (mode != null && mode != io.vertx.pgclient.SslMode.DISABLE && connect.getSslOptions() == null) {
+      connect.setSslOptions(new io.vertx.core.net.ClientSSLOptions().setTrustAll(true)
+          .setHostnameVerificationAlgorithm(""));
+    }
+    return connect;
+  }
+
+  /**
    * Migrates, on a connection that may take {@code connectSeconds} (three times PARLEY_DB_TIMEOUT, 15 s by default,
    * room for a database still starting) to open and sign in before the start fails, saying so.
    */
@@ -188,7 +217,11 @@ public final class Database {
     // migration's own statements are not, since one may rightly run for minutes on a large table.
     String jdbcUrl = "jdbc:postgresql://" + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase()
         + "?connectTimeout=" + connectSeconds + "&loginTimeout=" + connectSeconds
-        + (connect.getSslMode() != null ? "&sslmode=" + connect.getSslMode().name().toLowerCase().replace('_', '-') : "");
+        + (connect.getSslMode() != null ? "&sslmode=" + connect.getSslMode().name().toLowerCase().replace('_', '-') : "")
+        // The schema the pools' connections use (DATABASE_URL's search_path): the migrations went to public while the
+        // pools looked in that schema, and every request failed (an operator's probe).
+        + (connect.getProperties().get("search_path") != null ? "&currentSchema="
+            + java.net.URLEncoder.encode(connect.getProperties().get("search_path"), java.nio.charset.StandardCharsets.UTF_8) : "");
     org.flywaydb.core.api.output.MigrateResult result;
     try {
       result = Flyway.configure()

@@ -1,0 +1,41 @@
+package parley.config;
+
+import org.junit.jupiter.api.Test;
+import parley.Main;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An operator's slips in the environment (a probe): spaces around a value are not part of it, and a logging setting
+ * logback would not understand is refused rather than silencing the log or meaning DEBUG.
+ */
+class OperatorSlipsTest {
+
+  @Test
+  void spacesAroundAValueAreNotPartOfIt() {
+    AppConfig config = AppConfig.from(Map.of(AppConfig.DATA_DIR, "/srv/parley ", AppConfig.PORT, " 8081 ",
+        AppConfig.ADMIN, " boss"));
+    assertEquals(Path.of("/srv/parley"), config.dataDir());
+    assertEquals(8081, config.port());
+    assertEquals("boss", config.admin().orElseThrow());
+  }
+
+  @Test
+  void loggingSettingsLogbackWouldNotUnderstandAreRefused() {
+    assertNull(Main.logSettingsProblem(Map.of()));
+    assertNull(Main.logSettingsProblem(Map.of("PARLEY_LOG_FORMAT", "json", "PARLEY_LOG_LEVEL", "warn",
+        "PARLEY_ACCESS_LOG", "OFF")));
+    for (Map<String, String> env : java.util.List.of(Map.of("PARLEY_LOG_FORMAT", "JSON"),
+        Map.of("PARLEY_LOG_FORMAT", "json "), Map.of("PARLEY_LOG_FORMAT", "xml"),
+        Map.of("PARLEY_LOG_LEVEL", "warning"), Map.of("PARLEY_ACCESS_LOG", "none"))) {
+      String problem = Main.logSettingsProblem(env);
+      String name = env.keySet().iterator().next();
+      assertTrue(problem != null && problem.startsWith(name), env + ": " + problem);
+    }
+  }
+}
