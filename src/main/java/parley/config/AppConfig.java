@@ -266,6 +266,24 @@ public record AppConfig(
   }
 
   /** Builds the configuration from the given variables; a JSON file named by {@code PARLEY_CONFIG} fills gaps. */
+  /**
+   * A trusted proxy's address as the server sees a peer's (Java's form: {@code ::1} is {@code 0:0:0:0:0:0:0:1}):
+   * compared as written, an IPv6 proxy never matched, and a name or a range was taken and never matched either (an
+   * operator's probe). Only literal addresses: a name would need a lookup, and a range is not what the list means.
+   */
+  static String proxyAddress(String given) {
+    byte[] bytes = io.netty.util.NetUtil.createByteArrayFromIpAddressString(given);
+    if (bytes == null) {
+      throw new IllegalArgumentException(TRUSTED_PROXIES + " must list IP addresses (no names or ranges), not '"
+          + given + "'");
+    }
+    try {
+      return java.net.InetAddress.getByAddress(bytes).getHostAddress();
+    } catch (java.net.UnknownHostException impossible) {
+      throw new IllegalArgumentException(TRUSTED_PROXIES + ": '" + given + "' is not an address");
+    }
+  }
+
   public static AppConfig from(Map<String, String> env) {
     Map<String, String> values = new HashMap<>();
     String file = env.get(CONFIG_FILE);
@@ -305,7 +323,7 @@ public record AppConfig(
         intValue(values, LIVE_QUEUE_BYTES, 1024 * 1024),
         duration(values, LIVE_MAX_LAG, Duration.ofMinutes(2)),
         duration(values, SSE_HEARTBEAT, Duration.ofSeconds(15)),
-        list(values, TRUSTED_PROXIES),
+        list(values, TRUSTED_PROXIES).stream().map(AppConfig::proxyAddress).toList(),
         duration(values, HTTP_IDLE_TIMEOUT, Duration.ofSeconds(60)),
         duration(values, HTTP_HEADER_TIMEOUT, Duration.ofSeconds(10)),
         intValue(values, MAX_CONNECTIONS_PER_IP, 256),

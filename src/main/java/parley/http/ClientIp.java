@@ -21,9 +21,20 @@ public final class ClientIp {
     if (forwarded == null) return peer;
     String[] hops = forwarded.split(",");
     for (int i = hops.length - 1; i >= 0; i--) {
-      String hop = hops[i].strip();
+      String hop = canonical(hops[i].strip());
       if (!hop.isEmpty() && !trustedProxies.contains(hop)) return hop;
     }
     return peer;
+  }
+
+  /** An address as Java writes it (as the peer's is, and the trusted proxies are), or the text as it is. */
+  static String canonical(String hop) {
+    byte[] bytes = io.netty.util.NetUtil.createByteArrayFromIpAddressString(hop);
+    if (bytes == null) return hop;
+    try {
+      return java.net.InetAddress.getByAddress(bytes).getHostAddress();
+    } catch (java.net.UnknownHostException impossible) {
+      return hop;
+    }
   }
 }

@@ -26,6 +26,17 @@ class OperatorSlipsTest {
   }
 
   @Test
+  void trustedProxiesAreAddressesInTheFormAPeerHas() {
+    assertEquals(java.util.List.of("0:0:0:0:0:0:0:1", "10.0.0.1"),
+        AppConfig.from(Map.of(AppConfig.TRUSTED_PROXIES, "::1, 10.0.0.1")).trustedProxies());
+    for (String bad : new String[] {"proxy.internal", "10.0.0.0/8", "localhost"}) {
+      IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> AppConfig.from(Map.of(AppConfig.TRUSTED_PROXIES, bad)), bad);
+      assertTrue(e.getMessage().startsWith(AppConfig.TRUSTED_PROXIES), e.getMessage());
+    }
+  }
+
+  @Test
   void loggingSettingsLogbackWouldNotUnderstandAreRefused() {
     assertNull(Main.logSettingsProblem(Map.of()));
     assertNull(Main.logSettingsProblem(Map.of("PARLEY_LOG_FORMAT", "json", "PARLEY_LOG_LEVEL", "warn",
