@@ -196,16 +196,32 @@ public final class Main {
    * 2 when it was asked wrongly.
    */
   static int backup(String[] args) {
+    return backup(args, System.getenv());
+  }
+
+  /**
+   * The backup command, with the server's own settings ({@code env}, and the {@code PARLEY_CONFIG} file it names):
+   * it read {@code PARLEY_DATA_DIR} from the environment alone, so with the data directory set in the file it looked
+   * in ./data, and backed up an old database there if there was one (an operator's probe).
+   */
+  public static int backup(String[] args, Map<String, String> env) {
     if (args.length != 2) {
       System.err.println("Usage: java -jar parley.jar backup DIR   (DIR: a new or empty directory)");
       return 2;
     }
-    if (System.getenv(AppConfig.DATABASE_URL) != null) {
+    AppConfig config;
+    try {
+      config = AppConfig.from(env);
+    } catch (IllegalArgumentException e) {
+      System.err.println("Configuration error: " + e.getMessage());
+      return 2;
+    }
+    if (config.databaseUrl().isPresent()) {
       System.err.println("DATABASE_URL is set: Parley's data is in your PostgreSQL; back it up with its own tools "
           + "(pg_basebackup, pg_dump, your provider's snapshots).");
       return 2;
     }
-    java.nio.file.Path dataDir = java.nio.file.Path.of(System.getenv().getOrDefault(AppConfig.DATA_DIR, "data"));
+    java.nio.file.Path dataDir = config.dataDir();
     long started = System.nanoTime();
     try {
       parley.db.Backup.Result done = parley.db.Backup.take(dataDir, java.nio.file.Path.of(args[1]));

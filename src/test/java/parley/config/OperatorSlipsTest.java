@@ -36,6 +36,30 @@ class OperatorSlipsTest {
     }
   }
 
+  /** The backup command reads the server's settings, the PARLEY_CONFIG file's too (it looked in ./data instead). */
+  @Test
+  void theBackupCommandFindsTheDataDirectoryTheConfigFileNames() throws Exception {
+    Path dir = java.nio.file.Files.createTempDirectory("parley-slips");
+    Path file = dir.resolve("parley.json");
+    Path dataDir = dir.resolve("elsewhere");
+    java.nio.file.Files.writeString(file, new io.vertx.core.json.JsonObject().put(AppConfig.DATA_DIR, dataDir.toString())
+        .encode());
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream said = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(said, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertEquals(1, Main.backup(new String[] {"backup", dir.resolve("copy").toString()},
+          Map.of(AppConfig.CONFIG_FILE, file.toString())));
+      assertEquals(2, Main.backup(new String[] {"backup", dir.resolve("copy").toString()},
+          Map.of(AppConfig.CONFIG_FILE, file.toString(), AppConfig.DATABASE_URL, "postgresql://u:p@db:5432/parley")));
+    } finally {
+      System.setErr(err);
+    }
+    String text = said.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(text.contains("No embedded PostgreSQL in " + dataDir), text);
+    assertTrue(text.contains("DATABASE_URL is set"), text);
+  }
+
   @Test
   void loggingSettingsLogbackWouldNotUnderstandAreRefused() {
     assertNull(Main.logSettingsProblem(Map.of()));
