@@ -272,16 +272,12 @@ public record AppConfig(
    * operator's probe). Only literal addresses: a name would need a lookup, and a range is not what the list means.
    */
   static String proxyAddress(String given) {
-    byte[] bytes = io.netty.util.NetUtil.createByteArrayFromIpAddressString(given);
-    if (bytes == null) {
+    String address = parley.http.ClientIp.literal(given);
+    if (address == null) {
       throw new IllegalArgumentException(TRUSTED_PROXIES + " must list IP addresses (no names or ranges), not '"
           + given + "'");
     }
-    try {
-      return java.net.InetAddress.getByAddress(bytes).getHostAddress();
-    } catch (java.net.UnknownHostException impossible) {
-      throw new IllegalArgumentException(TRUSTED_PROXIES + ": '" + given + "' is not an address");
-    }
+    return address;
   }
 
   public static AppConfig from(Map<String, String> env) {

@@ -29,12 +29,18 @@ public final class ClientIp {
 
   /** An address as Java writes it (as the peer's is, and the trusted proxies are), or the text as it is. */
   static String canonical(String hop) {
-    byte[] bytes = io.netty.util.NetUtil.createByteArrayFromIpAddressString(hop);
-    if (bytes == null) return hop;
+    String address = literal(hop);
+    return address == null ? hop : address;
+  }
+
+  /** An IP address literal as Java writes it ({@code ::1} is {@code 0:0:0:0:0:0:0:1}), or null for anything else. */
+  public static String literal(String text) {
+    byte[] bytes = io.netty.util.NetUtil.createByteArrayFromIpAddressString(text);
+    if (bytes == null) return null;
     try {
       return java.net.InetAddress.getByAddress(bytes).getHostAddress();
     } catch (java.net.UnknownHostException impossible) {
-      return hop;
+      return null;
     }
   }
 }
