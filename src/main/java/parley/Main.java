@@ -49,6 +49,7 @@ import java.util.Map;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -172,12 +173,24 @@ public final class Main {
       System.exit(2);
       return;
     }
+    // The hook is there before the start: one added after it left a SIGTERM during the start (systemd giving up on a
+    // slow start, a deploy changing its mind) to exit at once, with the embedded PostgreSQL left running (an
+    // operator's probe, 2026-12-05).
+    CompletableFuture<Running> launched = new CompletableFuture<>();
+    AtomicBoolean stopping = new AtomicBoolean();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(launched, stopping), "parley-shutdown"));
     launch(config)
         .onSuccess(running -> {
-          Runtime.getRuntime().addShutdownHook(new Thread(() -> stopQuietly(running), "parley-shutdown"));
-          log.info("Parley is listening on http://localhost:{}", running.port());
+          launched.complete(running);
+          if (!stopping.get()) log.info("Parley is listening on http://localhost:{}", running.port());
         })
         .onFailure(e -> {
+          // Completed first: System.exit runs the hook, which waits for it.
+          launched.completeExceptionally(e);
+          if (stopping.get()) {
+            log.info("The start was abandoned: Parley was asked to stop during it ({})", e.getMessage());
+            return;
+          }
           if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
             // Parley's own words for what the operator must change (a port, a key, a setting): the trace only at
             // debug level.
@@ -420,6 +433,37 @@ public final class Main {
           .description("Events this node's writes committed and published").register(meters));
     }
     commits.add(committed -> committed.forEach(e -> published.get(Topics.kind(e.topic())).increment()));
+  }
+
+  /** How long a stop asked for during the start waits for the start to give up, or to end, before the JVM exits. */
+  private static final Duration ABANDON_WAIT = Duration.ofSeconds(60);
+
+  /**
+   * The JVM's shutdown (SIGTERM, Ctrl-C): a started Parley stops as {@link Running#stop} says; one still starting
+   * has its embedded PostgreSQL stopped at once (or as soon as it is up), which makes the start fail, and a start
+   * that ends anyway (an external database, nothing of its own left to stop) is stopped when it does.
+   */
+  private static void stop(CompletableFuture<Running> launched, AtomicBoolean stopping) {
+    stopping.set(true);
+    if (!launched.isDone()) {
+      log.info("Stopping during the start: its database is stopped, and the start abandoned");
+      EmbeddedDatabase.stopForShutdown();
+    }
+    Running running;
+    try {
+      running = launched.get(ABANDON_WAIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException failed) {
+      // A failed start closed what it had opened on its way out.
+      return;
+    } catch (java.util.concurrent.TimeoutException e) {
+      log.warn("The start did not end within {} s of the stop; exiting without it", ABANDON_WAIT.toSeconds());
+      EmbeddedDatabase.stopForShutdown();
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    stopQuietly(running);
   }
 
   private static void stopQuietly(Running running) {

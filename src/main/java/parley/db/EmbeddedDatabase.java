@@ -44,7 +44,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -130,6 +132,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private volatile CompletableFuture<Void> nextRestart = new CompletableFuture<>();
   private volatile Process postmaster;
   private volatile boolean closing;
+  private final AtomicBoolean closed = new AtomicBoolean();
   private Thread supervisor;
 
   private EmbeddedDatabase(Options options, Path bin, String password, int port, FileChannel lockChannel,
@@ -160,21 +163,44 @@ public final class EmbeddedDatabase implements AutoCloseable {
       throw new IllegalStateException("Another Parley is using the data directory " + dataDir
           + "; stop it first, or set PARLEY_DATA_DIR to another directory");
     }
+    EmbeddedDatabase db;
     try {
       Path bin = unpackBinaries(options.binariesDir());
       String password = secret(dataDir.resolve("db-password"));
       int port = options.port() != 0 ? options.port() : freeLoopbackPort();
-      EmbeddedDatabase db = new EmbeddedDatabase(options, bin, password, port, lockChannel, lock);
+      db = new EmbeddedDatabase(options, bin, password, port, lockChannel, lock);
       db.stopOrphan();
       db.prepareDataDirectory();
       db.launch();
       db.supervise();
-      return db;
     } catch (IOException | RuntimeException e) {
       lock.release();
       lockChannel.close();
       throw e;
     }
+    // Seen by stopForShutdown, or it was called before this line: either way a server started during the JVM's
+    // shutdown does not outlive it.
+    STARTED.add(db);
+    if (shuttingDown) {
+      db.close();
+      throw new IllegalStateException("Parley is stopping: PostgreSQL was stopped as soon as it had started");
+    }
+    return db;
+  }
+
+  /** The servers this JVM started and has not closed, for {@link #stopForShutdown}. */
+  private static final Set<EmbeddedDatabase> STARTED = ConcurrentHashMap.newKeySet();
+  private static volatile boolean shuttingDown;
+
+  /**
+   * Stops every server this JVM started and has not closed, and makes any start still under way stop its server as
+   * soon as it is up: for a JVM asked to stop (SIGTERM) during its start, before there is a started Parley to stop.
+   * That left the postmaster running after the JVM had gone (an operator's probe, 2026-12-05). The start then fails
+   * on its lost connections, which its caller is expecting.
+   */
+  public static void stopForShutdown() {
+    shuttingDown = true;
+    for (EmbeddedDatabase db : STARTED) db.close();
   }
 
   public int port() {
@@ -228,7 +254,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   public void close() {
     // A server that does not answer within seconds will not shut down cleanly either: it is given a moment, then
     // killed, rather than the whole wait (which outlasted the node's own shutdown, leaving it running).
-    close(answers(UNRESPONSIVE_WAIT) ? STOP_WAIT : UNRESPONSIVE_WAIT);
+    if (once()) stop(answers(UNRESPONSIVE_WAIT) ? STOP_WAIT : UNRESPONSIVE_WAIT);
   }
 
   /** How long a server that does not answer is given to stop before it is killed. */
@@ -261,6 +287,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * committed is lost by it: commits are durable in the write-ahead log, which the next start replays.
    */
   public void close(Duration wait) {
+    if (once()) stop(wait);
+  }
+
+  /** Whether this is the first close: the JVM's shutdown and a failing start may both close it. */
+  private boolean once() {
+    if (!closed.compareAndSet(false, true)) return false;
+    STARTED.remove(this);
+    return true;
+  }
+
+  private void stop(Duration wait) {
     closing = true;
     if (supervisor != null) supervisor.interrupt();
     try {
@@ -301,6 +338,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * that proves the next start stops such an orphan.
    */
   void abandon() throws IOException {
+    closed.set(true);
+    STARTED.remove(this);
     closing = true;
     if (supervisor != null) supervisor.interrupt();
     lock.release();

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Timeout;
 import parley.Api;
 import parley.config.AppConfig;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -29,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -106,6 +109,33 @@ class CrashIT {
       System.out.printf("RELIABILITY kill -9 Parley mid-burst: tried %d, acknowledged %d, found %d%n",
           tried.get(), acknowledged.size(), found);
       assertEquals(acknowledged.size(), found, "every acknowledged post survived");
+    }
+  }
+
+  @Test
+  void aStopDuringTheStartStopsItsPostgresqlAndTheNextStartFindsNothingLeftBehind() throws Exception {
+    try (ParleyProcess parley = ParleyProcess.create("stop-during-start", Map.of())) {
+      Path log = parley.spawn();
+      // The moment PostgreSQL is up, with Parley's migrations and verticles still to come: the hook added after the
+      // start was not there yet, and the JVM exited leaving the postmaster running.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (!(Files.exists(log) && Files.readString(log).contains("PostgreSQL is running"))) {
+        assertTrue(System.nanoTime() < deadline, "PostgreSQL started");
+        // A separate process's log has no completion to await.
+        Thread.sleep(2);
+      }
+      long postmaster = parley.postmasterPid();
+      assertTrue(parley.terminate(java.time.Duration.ofSeconds(60)), "the JVM exited on SIGTERM");
+      String said = parley.log();
+      assertTrue(said.contains("Stopping during the start") && said.contains("The start was abandoned"), said);
+      assertFalse(said.contains("Parley could not start"), said);
+      assertFalse(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false),
+          "the postmaster stopped with the JVM");
+      assertFalse(Files.exists(parley.dataDir.resolve("postgres").resolve("postmaster.pid")), "stopped cleanly");
+
+      parley.start();
+      assertFalse(parley.log().contains("still running"), "no orphan to stop");
+      assertEquals(200, parley.status("/api/posts"));
     }
   }
 

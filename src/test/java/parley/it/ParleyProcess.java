@@ -79,6 +79,12 @@ final class ParleyProcess implements AutoCloseable {
   }
 
   private ParleyProcess startOnce() throws Exception {
+    awaitReady(Duration.ofSeconds(90), spawn());
+    return this;
+  }
+
+  /** Starts the jar on a free port without waiting for anything; returns its log's path. */
+  Path spawn() throws IOException {
     port = freePort();
     starts++;
     Path log = Path.of("target", "it-logs", name + "-" + starts + ".log").toAbsolutePath();
@@ -92,8 +98,13 @@ final class ParleyProcess implements AutoCloseable {
     pb.environment().put(AppConfig.DATA_DIR, dataDir.toString());
     pb.redirectErrorStream(true).redirectOutput(log.toFile());
     process = pb.start();
-    awaitReady(Duration.ofSeconds(90), log);
-    return this;
+    return log;
+  }
+
+  /** SIGTERM, as systemd or a terminal sends it; true if the JVM exited within {@code timeout}. */
+  boolean terminate(Duration timeout) throws InterruptedException {
+    process.destroy();
+    return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
