@@ -168,6 +168,7 @@ public final class Main {
     try {
       config = AppConfig.fromEnvironment();
       MetricsAccess.ranges(config.metricsAllow());
+      AppConfig.unknownSettings(System.getenv()).forEach(log::warn);
     } catch (IllegalArgumentException e) {
       log.error("Configuration error: {}", e.getMessage());
       System.exit(2);

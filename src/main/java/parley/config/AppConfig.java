@@ -265,7 +265,6 @@ public record AppConfig(
     return from(System.getenv());
   }
 
-  /** Builds the configuration from the given variables; a JSON file named by {@code PARLEY_CONFIG} fills gaps. */
   /**
    * A trusted proxy's address as the server sees a peer's (Java's form: {@code ::1} is {@code 0:0:0:0:0:0:0:1}):
    * compared as written, an IPv6 proxy never matched, and a name or a range was taken and never matched either (an
@@ -280,12 +279,9 @@ public record AppConfig(
     return address;
   }
 
+  /** Builds the configuration from the given variables; a JSON file named by {@code PARLEY_CONFIG} fills gaps. */
   public static AppConfig from(Map<String, String> env) {
-    Map<String, String> values = new HashMap<>();
-    String file = env.get(CONFIG_FILE);
-    if (file != null && !file.isBlank()) {
-      values.putAll(readFile(Path.of(file)));
-    }
+    Map<String, String> values = new HashMap<>(file(env));
     env.forEach((k, v) -> {
       if (v != null && !v.isBlank()) values.put(k, v);
     });
@@ -293,6 +289,9 @@ public record AppConfig(
     // new directory, and a DATABASE_URL with a trailing space was refused (an operator's probe). Numbers were
     // already read trimmed; now every value is.
     values.replaceAll((k, v) -> v.strip());
+    // Blank is unset, in the file as in the environment (the file's "PARLEY_PORT": "" was refused, the
+    // environment's meant 8080: an operator's probe).
+    values.values().removeIf(String::isEmpty);
     int cores = Runtime.getRuntime().availableProcessors();
     return new AppConfig(
         values.getOrDefault(HOST, "0.0.0.0"),
@@ -390,6 +389,79 @@ public record AppConfig(
   /** True when Parley runs its own PostgreSQL under the data directory. */
   public boolean embeddedDatabase() {
     return databaseUrl.isEmpty();
+  }
+
+  /** The {@code PARLEY_CONFIG} file's values, or none when it names no file. */
+  private static Map<String, String> file(Map<String, String> env) {
+    String file = env.get(CONFIG_FILE);
+    return file == null || file.isBlank() ? Map.of() : readFile(Path.of(file.strip()));
+  }
+
+  /** Every setting Parley reads, by name: the constants of its settings' classes, and logback's three. */
+  public static final java.util.SortedSet<String> NAMES = names();
+
+  private static java.util.SortedSet<String> names() {
+    java.util.SortedSet<String> names = new java.util.TreeSet<>(
+        List.of(DATABASE_URL, "PARLEY_LOG_FORMAT", "PARLEY_LOG_LEVEL", "PARLEY_ACCESS_LOG"));
+    for (Class<?> type : List.of(AppConfig.class, Holds.class, WebhookSettings.class, ReadCacheSettings.class,
+        PasswordHashingSettings.class, BackupSettings.class)) {
+      for (java.lang.reflect.Field field : type.getFields()) {
+        if (!java.lang.reflect.Modifier.isStatic(field.getModifiers()) || field.getType() != String.class) continue;
+        try {
+          if (field.get(null) instanceof String name && name.startsWith("PARLEY_")) names.add(name);
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    return java.util.Collections.unmodifiableSortedSet(names);
+  }
+
+  /**
+   * A sentence for each name that looks like a setting and is none (a {@code PARLEY_} variable, any key of the
+   * {@code PARLEY_CONFIG} file), with the setting it was likely meant to be: a typo was ignored without a word, and
+   * the default used in its place (an operator's probe). Said, not refused: one settings file may serve an older
+   * Parley and a newer one.
+   */
+  public static List<String> unknownSettings(Map<String, String> env) {
+    List<String> said = new java.util.ArrayList<>();
+    new java.util.TreeSet<>(env.keySet()).forEach(name -> {
+      if (name.startsWith("PARLEY_") && !NAMES.contains(name)) said.add(unknown(name, "in the environment"));
+    });
+    new java.util.TreeSet<>(file(env).keySet()).forEach(name -> {
+      if (!NAMES.contains(name)) said.add(unknown(name, "in the " + CONFIG_FILE + " file"));
+    });
+    return said;
+  }
+
+  private static String unknown(String name, String where) {
+    String closest = null;
+    int best = Integer.MAX_VALUE;
+    for (String known : NAMES) {
+      int d = distance(name.toUpperCase(java.util.Locale.ROOT), known);
+      if (d < best) {
+        best = d;
+        closest = known;
+      }
+    }
+    return name + " " + where + " is not a Parley setting and is ignored"
+        + (best <= 3 ? "; did you mean " + closest + "?" : " (the settings are listed in the README)");
+  }
+
+  /** Levenshtein's edit distance. */
+  private static int distance(String a, String b) {
+    int[] row = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) row[j] = j;
+    for (int i = 1; i <= a.length(); i++) {
+      int diagonal = row[0];
+      row[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int above = row[j];
+        row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+        diagonal = above;
+      }
+    }
+    return row[b.length()];
   }
 
   private static Map<String, String> readFile(Path path) {

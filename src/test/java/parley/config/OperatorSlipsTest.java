@@ -17,6 +17,46 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class OperatorSlipsTest {
 
   @Test
+  void aNameThatIsNoSettingIsSaidWithTheSettingItWasLikelyMeantToBe(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("parley.json");
+    java.nio.file.Files.writeString(file, "{\"PARLEY_DATADIR\": \"/srv/parley\", \"DATABASE_URL\": \"postgres://h/db\"}");
+    Map<String, String> env = Map.of("PARLEY_DB_TIMOUT", "5s", "PARLEY_PORT", "8081", "HOME", "/root",
+        "PARLEY_NOTHING_LIKE_ANY_OF_THEM", "1", AppConfig.CONFIG_FILE, file.toString());
+    assertEquals(java.util.List.of(
+        "PARLEY_DB_TIMOUT in the environment is not a Parley setting and is ignored; did you mean PARLEY_DB_TIMEOUT?",
+        "PARLEY_NOTHING_LIKE_ANY_OF_THEM in the environment is not a Parley setting and is ignored (the settings are "
+            + "listed in the README)",
+        "PARLEY_DATADIR in the PARLEY_CONFIG file is not a Parley setting and is ignored; did you mean "
+            + "PARLEY_DATA_DIR?"), AppConfig.unknownSettings(env));
+    assertEquals(java.util.List.of(), AppConfig.unknownSettings(Map.of("PARLEY_PORT", "8081", "PATH", "/bin")));
+  }
+
+  /** A blank value is unset in the file as in the environment (the file's was refused). */
+  @Test
+  void aBlankValueInTheFileIsUnsetAsInTheEnvironment(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path file = dir.resolve("parley.json");
+    java.nio.file.Files.writeString(file, "{\"PARLEY_PORT\": \" \", \"PARLEY_DB_TIMEOUT\": \"\"}");
+    AppConfig config = AppConfig.from(Map.of(AppConfig.CONFIG_FILE, file.toString()));
+    assertEquals(8080, config.port());
+    assertEquals(java.time.Duration.ofSeconds(5), config.databaseTimeout());
+    assertEquals(8080, AppConfig.from(Map.of(AppConfig.PORT, "")).port());
+  }
+
+  /** The names Parley knows are the ones the README's table lists, no more and no fewer. */
+  @Test
+  void theSettingsParleyKnowsAreTheOnesTheReadmeLists() throws Exception {
+    java.util.SortedSet<String> listed = new java.util.TreeSet<>();
+    java.util.regex.Matcher row = java.util.regex.Pattern.compile("(?m)^\\| `((?:PARLEY_[A-Z0-9_]+)|DATABASE_URL)`")
+        .matcher(java.nio.file.Files.readString(Path.of("README.md")));
+    while (row.find()) listed.add(row.group(1));
+    java.util.SortedSet<String> limits = new java.util.TreeSet<>(AppConfig.DEFAULT_LIMITS.keySet());
+    java.util.SortedSet<String> known = new java.util.TreeSet<>(AppConfig.NAMES);
+    assertTrue(known.containsAll(limits), "every rate limit is known");
+    assertEquals(known, listed);
+  }
+
+  @Test
   void spacesAroundAValueAreNotPartOfIt() {
     AppConfig config = AppConfig.from(Map.of(AppConfig.DATA_DIR, "/srv/parley ", AppConfig.PORT, " 8081 ",
         AppConfig.ADMIN, " boss"));

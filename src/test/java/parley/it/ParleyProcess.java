@@ -93,6 +93,8 @@ final class ParleyProcess implements AutoCloseable {
     command.addAll(classDataSharing());
     command.addAll(List.of("-jar", JAR.toString()));
     ProcessBuilder pb = new ProcessBuilder(command);
+    // The test run's own PARLEY_ variables (PARLEY_REQUIRE_BROWSER) are no settings: the jar would say so.
+    pb.environment().keySet().removeIf(name -> name.startsWith("PARLEY_"));
     pb.environment().putAll(env);
     pb.environment().put(AppConfig.PORT, Integer.toString(port));
     pb.environment().put(AppConfig.DATA_DIR, dataDir.toString());
