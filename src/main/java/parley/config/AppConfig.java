@@ -189,6 +189,12 @@ public record AppConfig(
     if (databasePoolSize < 1) throw new IllegalArgumentException(DATABASE_POOL_SIZE + " must be at least 1");
     if (databasePoolQueue < 1) throw new IllegalArgumentException(DATABASE_POOL_QUEUE + " must be at least 1");
     positive(DATABASE_TIMEOUT, databaseTimeout);
+    atMost(DATABASE_TIMEOUT, databaseTimeout, Duration.ofMinutes(10), "10m");
+    atMost(DATABASE_DEADLINE, databaseDeadline, Duration.ofMinutes(30), "30m");
+    atMost(SEARCH_TIMEOUT, searchTimeout, Duration.ofMinutes(5), "5m");
+    atMost(HTTP_HEADER_TIMEOUT, httpHeaderTimeout, Duration.ofMinutes(10), "10m");
+    atMost(SHUTDOWN_GRACE, shutdownGrace, Duration.ofMinutes(10), "10m");
+    atMost(CLUSTER_JOIN_TIMEOUT, clusterJoinTimeout, Duration.ofMinutes(10), "10m");
     if (databaseDeadline.compareTo(databaseTimeout) <= 0) {
       throw new IllegalArgumentException(DATABASE_DEADLINE + " must be longer than " + DATABASE_TIMEOUT
           + " (it includes the wait for a connection)");
@@ -209,6 +215,11 @@ public record AppConfig(
       throw new IllegalArgumentException(SEARCH_TIMEOUT + " must be shorter than " + DATABASE_DEADLINE);
     }
     if (searchConcurrency < 1) throw new IllegalArgumentException(SEARCH_CONCURRENCY + " must be at least 1");
+    if (searchConcurrency >= databasePoolSize && databasePoolSize > 1) {
+      // Searches holding every connection left none for writes and pages, each waiting up to a search's timeout.
+      throw new IllegalArgumentException(SEARCH_CONCURRENCY + " (" + searchConcurrency + ") must be below "
+          + DATABASE_POOL_SIZE + " (" + databasePoolSize + "): searches would hold every connection");
+    }
     if (searchRankLimit < 1 || searchRankLimit > MAX_SEARCH_RANK_LIMIT) {
       throw new IllegalArgumentException(SEARCH_RANK_LIMIT + " must be from 1 to " + MAX_SEARCH_RANK_LIMIT);
     }
@@ -242,6 +253,7 @@ public record AppConfig(
     if (shutdownDelay.isNegative() || shutdownDelay.compareTo(Duration.ofMinutes(5)) > 0) {
       throw new IllegalArgumentException(SHUTDOWN_DELAY + " must be from 0s to 5m");
     }
+    if (eventRetention.isNegative()) throw new IllegalArgumentException(EVENT_RETENTION + " must not be negative");
     if (eventRetentionCount < 0) throw new IllegalArgumentException(EVENT_RETENTION_COUNT + " must not be negative");
     if (liveQueueBytes < 1024) throw new IllegalArgumentException(LIVE_QUEUE_BYTES + " must be at least 1024");
     if (liveMaxLag.toSeconds() < 1) throw new IllegalArgumentException(LIVE_MAX_LAG + " must be at least 1s");
@@ -338,7 +350,8 @@ public record AppConfig(
         Holds.from(values),
         bool(values, DOWNVOTES, false),
         duration(values, SEARCH_TIMEOUT, Duration.ofSeconds(2)),
-        intValue(values, SEARCH_CONCURRENCY, 4),
+        // Four, or fewer on a smaller pool: below its size, so searches never hold every connection.
+        intValue(values, SEARCH_CONCURRENCY, Math.max(1, Math.min(4, intValue(values, DATABASE_POOL_SIZE, 8) - 1))),
         intValue(values, SEARCH_RANK_LIMIT, 1_000),
         intValue(values, COMMENT_GROUP_SIZE, 64),
         limits(values),
@@ -501,25 +514,46 @@ public record AppConfig(
     }
   }
 
-  /** Accepts a number of seconds or a number with a unit: 250ms, 90s, 30m, 12h, 7d. */
+  /** The longest duration any setting takes: longer ones overflowed where they were used ("long overflow"). */
+  static final Duration LONGEST = Duration.ofDays(3650);
+
+  /** Accepts a number of seconds or a number with a unit: 250ms, 90s, 30m, 12h, 7d; at most {@link #LONGEST}. */
   static Duration duration(Map<String, String> values, String key, Duration fallback) {
     String raw = values.get(key);
     if (raw == null) return fallback;
     String s = raw.trim().toLowerCase();
+    Duration value;
     try {
       char unit = s.charAt(s.length() - 1);
-      if (Character.isDigit(unit)) return Duration.ofSeconds(Long.parseLong(s));
-      if (s.endsWith("ms")) return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
-      long n = Long.parseLong(s.substring(0, s.length() - 1));
-      return switch (unit) {
-        case 's' -> Duration.ofSeconds(n);
-        case 'm' -> Duration.ofMinutes(n);
-        case 'h' -> Duration.ofHours(n);
-        case 'd' -> Duration.ofDays(n);
-        default -> throw new NumberFormatException();
-      };
+      if (Character.isDigit(unit)) {
+        value = Duration.ofSeconds(Long.parseLong(s));
+      } else if (s.endsWith("ms")) {
+        value = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+      } else {
+        long n = Long.parseLong(s.substring(0, s.length() - 1));
+        value = switch (unit) {
+          case 's' -> Duration.ofSeconds(n);
+          case 'm' -> Duration.ofMinutes(n);
+          case 'h' -> Duration.ofHours(n);
+          case 'd' -> Duration.ofDays(n);
+          default -> throw new NumberFormatException();
+        };
+      }
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(key + " must be seconds or a number with ms, s, m, h or d, got '" + raw + "'");
+    }
+    if (value.compareTo(LONGEST) > 0) throw new IllegalArgumentException(key + " must be at most 3650d, got '" + raw + "'");
+    return value;
+  }
+
+  /**
+   * Refuses a wait longer than any a node should make: a number without a unit is seconds, so a value meant in
+   * milliseconds ({@code PARLEY_DB_TIMEOUT=5000}) was 83 minutes, taken without a word (an operator's probe).
+   */
+  private static void atMost(String key, Duration value, Duration max, String maxText) {
+    if (value.compareTo(max) > 0) {
+      throw new IllegalArgumentException(key + " must be at most " + maxText + ", got " + value.toSeconds()
+          + " s (a number without a unit is seconds; 5000ms is five seconds)");
     }
   }
 }

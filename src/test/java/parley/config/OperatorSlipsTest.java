@@ -56,6 +56,30 @@ class OperatorSlipsTest {
     assertEquals(known, listed);
   }
 
+  /** Values no node should run with were taken: a wait meant in milliseconds, one past what a long can hold. */
+  @Test
+  void valuesPastWhatANodeShouldRunWithAreRefusedSayingWhy() {
+    Map<Map<String, String>, String> refused = Map.of(
+        Map.of(AppConfig.DATABASE_TIMEOUT, "5000"),
+        "PARLEY_DB_TIMEOUT must be at most 10m, got 5000 s (a number without a unit is seconds; 5000ms is five seconds)",
+        Map.of(AppConfig.TOKEN_TTL, "99999999999999d"), "PARLEY_TOKEN_TTL must be at most 3650d, got '99999999999999d'",
+        Map.of(AppConfig.EVENT_RETENTION, "-1s"), "PARLEY_EVENT_RETENTION must not be negative",
+        Map.of(AppConfig.SEARCH_CONCURRENCY, "8"),
+        "PARLEY_SEARCH_CONCURRENCY (8) must be below PARLEY_DB_POOL_SIZE (8): searches would hold every connection",
+        Map.of(AppConfig.SHUTDOWN_GRACE, "3600"), "PARLEY_SHUTDOWN_GRACE must be at most 10m, got 3600 s (a number "
+            + "without a unit is seconds; 5000ms is five seconds)");
+    refused.forEach((env, why) -> assertEquals(why, org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> AppConfig.from(env)).getMessage()));
+    assertEquals(java.time.Duration.ofSeconds(5), AppConfig.from(Map.of(AppConfig.DATABASE_TIMEOUT, "5000ms"))
+        .databaseTimeout());
+    assertEquals(java.time.Duration.ofDays(3650), AppConfig.from(Map.of(AppConfig.EVENT_RETENTION, "3650d"))
+        .eventRetention());
+    // A smaller pool gets fewer searches at once by default, never the whole pool.
+    assertEquals(4, AppConfig.from(Map.of()).searchConcurrency());
+    assertEquals(2, AppConfig.from(Map.of(AppConfig.DATABASE_POOL_SIZE, "3")).searchConcurrency());
+    assertEquals(1, AppConfig.from(Map.of(AppConfig.DATABASE_POOL_SIZE, "1")).searchConcurrency());
+  }
+
   @Test
   void spacesAroundAValueAreNotPartOfIt() {
     AppConfig config = AppConfig.from(Map.of(AppConfig.DATA_DIR, "/srv/parley ", AppConfig.PORT, " 8081 ",
