@@ -282,6 +282,15 @@ public final class Main {
     if (!resolved.cluster()) {
       return start(builder.with(options).build(), resolved, meters, null);
     }
+    if (resolved.clusterBusPort() != 0) {
+      // Before Hazelcast joins: a taken bus port failed the start afterwards, with Netty's trace (a probe).
+      try {
+        checkPortFree(resolved.clusterHost(), AppConfig.CLUSTER_HOST, resolved.clusterBusPort(),
+            AppConfig.CLUSTER_BUS_PORT);
+      } catch (IllegalStateException taken) {
+        return Future.failedFuture(taken);
+      }
+    }
     Cluster cluster = Cluster.of(resolved);
     options.setEventBusOptions(Cluster.busOptions(resolved));
     return builder.with(options).withClusterManager(cluster.manager()).buildClustered()
@@ -307,8 +316,12 @@ public final class Main {
           + "guess than OWASP's minimum. Never set it where real people have accounts.", AppConfig.WEAK_PASSWORD_HASHING);
     }
     vertx.executeBlocking(() -> {
-          checkPortFree(config.host(), config.port());
-          if (config.embeddedDatabase()) EmbeddedDatabase.createPrivateDirectory(config.dataDir());
+          checkPortFree(config.host(), AppConfig.HOST, config.port(), AppConfig.PORT);
+          if (config.embeddedDatabase()) {
+            EmbeddedDatabase.createPrivateDirectory(config.dataDir());
+            // Before anything is written there (the signing key, the exports' folder).
+            EmbeddedDatabase.checkOwner(config.dataDir());
+          }
           parley.export.AccountExport.prepare(config.dataDir());
           String secret = Tokens.resolveSecret(config);
           if (cluster != null) cluster.checkSameSigningKey(secret);
@@ -326,16 +339,29 @@ public final class Main {
   }
 
   /**
-   * Fails at once, saying why, when the HTTP port cannot be had (another Parley or another program listens there):
-   * otherwise that shows only when the server binds, after the database has started and migrated, seconds later.
+   * Fails at once, saying why, when the HTTP port (or the cluster's bus port) cannot be had (another Parley or another
+   * program listens there, or the host is none of this machine's): otherwise that shows only when the server binds,
+   * after the database has started and migrated, seconds later (the bus port's, with a trace).
    */
-  private static void checkPortFree(String host, int port) {
+  private static void checkPortFree(String host, String hostSetting, int port, String portSetting) {
+    java.net.InetSocketAddress address = new java.net.InetSocketAddress(host, port);
+    // Said for what it is: an address this machine does not have was blamed on another Parley listening (a probe).
+    if (address.isUnresolved()) {
+      throw new IllegalStateException("cannot listen on " + host + ":" + port + ": " + hostSetting + " '" + host
+          + "' is not a name this machine can resolve; it must be one of this machine's addresses (0.0.0.0 for all)");
+    }
     try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
       socket.setReuseAddress(true);
-      socket.bind(new java.net.InetSocketAddress(host, port));
+      socket.bind(address);
+    } catch (java.net.BindException e) {
+      if (e.getMessage() != null && e.getMessage().contains("in use")) {
+        throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): another "
+            + "Parley or another program may be listening there; " + portSetting + " sets the port");
+      }
+      throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): "
+          + hostSetting + " must be one of this machine's addresses (0.0.0.0 for all)");
     } catch (java.io.IOException e) {
-      throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + "): another "
-          + "Parley or another program may be listening there; " + AppConfig.PORT + " sets the port");
+      throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
     }
   }
 

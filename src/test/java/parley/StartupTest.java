@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,6 +95,21 @@ class StartupTest {
     }
   }
 
+  /** A host this machine does not have was blamed on another Parley listening there (an operator's probe). */
+  @Test
+  void aHostThisMachineDoesNotHaveIsSaidForWhatItIs(@TempDir Path dataDir) throws Exception {
+    Map<String, String> env = embedded(dataDir);
+    env.put(AppConfig.HOST, "no-such-host.invalid");
+    String message = assertThrows(ExecutionException.class, () -> start(env)).getCause().getMessage();
+    assertTrue(message.contains("PARLEY_HOST 'no-such-host.invalid' is not a name this machine can resolve"), message);
+    // TEST-NET-1 (RFC 5737): an address no machine here has.
+    env.put(AppConfig.HOST, "192.0.2.1");
+    message = assertThrows(ExecutionException.class, () -> start(env)).getCause().getMessage();
+    assertTrue(message.contains("PARLEY_HOST must be one of this machine's addresses"), message);
+    assertFalse(message.contains("another Parley"), message);
+    assertEquals(List.of(), listing(dataDir), "refused before the data directory was touched");
+  }
+
   private static List<String> listing(Path dir) throws Exception {
     try (var files = Files.list(dir)) {
       return files.map(f -> f.getFileName().toString()).toList();
@@ -117,6 +133,47 @@ class StartupTest {
       assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
       assertTrue(message.contains("127.0.0.1:" + silent.getLocalPort() + "/parley could not be used"), message);
       assertTrue(message.contains("timed out"), message);
+    }
+  }
+
+  /** A role that may sign in but not create tables: Flyway's trace, 60 lines, where one says what to grant. */
+  @Test
+  void aRoleThatMayNotCreateTablesIsSaidInALine() throws Exception {
+    Map<String, String> env = TestParley.environment();
+    TestParley.sql("DROP DATABASE IF EXISTS no_create_probe");
+    TestParley.sql("DROP ROLE IF EXISTS no_create_probe");
+    TestParley.sql("CREATE ROLE no_create_probe LOGIN PASSWORD 'probe'");
+    // A new database's schema public is its owner's (PostgreSQL 15 and later): the role may connect, not create.
+    TestParley.sql("CREATE DATABASE no_create_probe");
+    try {
+      env.put(AppConfig.DATABASE_URL, env.get(AppConfig.DATABASE_URL)
+          .replaceAll("postgres:postgres@(localhost:\\d+)/postgres", "no_create_probe:probe@$1/no_create_probe"));
+      ExecutionException e = assertThrows(ExecutionException.class, () -> Main.launch(AppConfig.from(env))
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
+      assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+      String message = e.getCause().getMessage();
+      assertTrue(message.startsWith("The migrations could not change the database at localhost:"), message);
+      assertTrue(message.contains("/no_create_probe as no_create_probe (") && message.contains("SQLSTATE 42501"),
+          message);
+      assertTrue(message.endsWith("must own the database, or be granted CREATE on its schema"), message);
+    } finally {
+      TestParley.sql("DROP DATABASE IF EXISTS no_create_probe");
+      TestParley.sql("DROP ROLE IF EXISTS no_create_probe");
+    }
+  }
+
+  /** A taken bus port failed the start after Hazelcast's, with Netty's trace (an operator's probe). */
+  @Test
+  void aTakenClusterBusPortIsRefusedBeforeTheClusterIsJoined() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Map<String, String> env = TestParley.environment();
+      env.put(AppConfig.CLUSTER, "true");
+      env.put(AppConfig.CLUSTER_BUS_PORT, Integer.toString(taken.getLocalPort()));
+      ExecutionException e = assertThrows(ExecutionException.class, () -> Main.launch(AppConfig.from(env))
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+      String message = e.getCause().getMessage();
+      assertTrue(message.startsWith("cannot listen on 127.0.0.1:" + taken.getLocalPort()), message);
+      assertTrue(message.endsWith(AppConfig.CLUSTER_BUS_PORT + " sets the port"), message);
     }
   }
 

@@ -239,6 +239,12 @@ public final class Database {
               + connect.getDatabase() + " could not be used (" + sql.getMessage() + ", SQLSTATE "
               + sql.getSQLState() + "); check DATABASE_URL and that PostgreSQL is up", e);
         }
+        if (t instanceof java.sql.SQLException sql && "42501".equals(sql.getSQLState())) {
+          // A role that may sign in but not create tables: Flyway's 60 lines of trace said it less plainly (a probe).
+          throw new IllegalStateException("The migrations could not change the database at " + connect.getHost() + ":"
+              + connect.getPort() + "/" + connect.getDatabase() + " as " + connect.getUser() + " (" + sql.getMessage()
+              + ", SQLSTATE 42501): Parley's role must own the database, or be granted CREATE on its schema", e);
+        }
       }
       throw e;
     }

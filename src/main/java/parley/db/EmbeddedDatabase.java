@@ -150,6 +150,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   public static EmbeddedDatabase start(Options options) throws IOException {
     Path dataDir = options.dataDir();
     createPrivateDirectory(dataDir);
+    checkOwner(dataDir);
     FileChannel lockChannel = FileChannel.open(dataDir.resolve("parley.lock"),
         StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
@@ -584,15 +585,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return wrapped;
   }
 
-  private static final boolean RUN_UNSHARED = isRoot();
-
-  private static boolean isRoot() {
-    try {
-      return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
-    } catch (RuntimeException | LinkageError e) {
-      return false;
-    }
-  }
+  /** This process's user id, or -1 where it cannot be known (not a Unix system). */
+  private static final long UID = uid();
+  private static final boolean RUN_UNSHARED = UID == 0;
 
   private void pgCtl(String... args) {
     List<String> command = new ArrayList<>();
@@ -654,6 +649,37 @@ public final class EmbeddedDatabase implements AutoCloseable {
       Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIR));
     } catch (FileAlreadyExistsException e) {
       // made meanwhile
+    }
+  }
+
+  /**
+   * Refuses a data directory (or its PostgreSQL directory) that another user owns: PostgreSQL runs only on data its
+   * own user owns, and as root (a user namespace, see {@link #asUnprivileged}) it could not even reach its programs
+   * there: the start failed with "initdb failed with exit code 126" (an operator's probe).
+   */
+  public static void checkOwner(Path dataDir) throws IOException {
+    if (UID < 0) return;
+    for (Path dir : List.of(dataDir, dataDir.resolve("postgres"))) {
+      String problem = ownerProblem(dir, UID);
+      if (problem != null) throw new IllegalStateException(problem);
+    }
+  }
+
+  /** Why {@code dir} cannot be the embedded database's for the user {@code uid}, or null if it can (or is absent). */
+  static String ownerProblem(Path dir, long uid) throws IOException {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return null;
+    long owner = ((Number) Files.getAttribute(dir, "unix:uid")).longValue();
+    if (owner == uid) return null;
+    return dir + " belongs to the user " + owner + " (" + Files.getOwner(dir).getName() + "), not to the one Parley runs "
+        + "as (" + uid + "): the embedded PostgreSQL runs only on data its own user owns. Run Parley as that user, or "
+        + "give it the directory (chown -R), or set PARLEY_DATA_DIR to another one";
+  }
+
+  private static long uid() {
+    try {
+      return new com.sun.security.auth.module.UnixSystem().getUid();
+    } catch (RuntimeException | LinkageError e) {
+      return -1;
     }
   }
 

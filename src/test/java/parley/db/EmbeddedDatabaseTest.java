@@ -43,6 +43,17 @@ class EmbeddedDatabaseTest {
     }
   }
 
+  /** A data directory another user owns failed the start with "initdb failed with exit code 126" (a probe). */
+  @Test
+  void aDataDirectoryAnotherUserOwnsIsRefusedSayingWhose(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    long mine = ((Number) Files.getAttribute(dir, "unix:uid")).longValue();
+    org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.ownerProblem(dir, mine));
+    org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.ownerProblem(dir.resolve("absent"), mine + 1));
+    String problem = EmbeddedDatabase.ownerProblem(dir, mine + 1);
+    assertTrue(problem.startsWith(dir + " belongs to the user " + mine + " ("), problem);
+    assertTrue(problem.contains("not to the one Parley runs as (" + (mine + 1) + ")"), problem);
+  }
+
   @Test
   void commitsAreDurableByDefault() throws Exception {
     EmbeddedDatabase db = servers.start(servers.fresh(""));
