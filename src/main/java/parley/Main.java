@@ -74,7 +74,7 @@ public final class Main {
       AtomicBoolean draining, RouteTable restrictedRoutes, RouteTable routes, CommitListeners commits, Relay relay,
       PrometheusMeterRegistry meters, Cluster cluster, Notifier notifier, ScoreBoard scores,
       ConnectionGuard connectionGuard, ReadCache readCache, AccountCache accounts, Jobs jobs,
-      PasswordHashing hashing) {
+      PasswordHashing hashing, parley.cluster.NodeRoster roster) {
 
     public int port() {
       return config.port();
@@ -102,6 +102,8 @@ public final class Main {
             // The last writes' notifications, made after their commits, before their pool goes: closed under them
             // they waited for the next node's catch-up, a minute and more (a probe saw 84 s).
             .eventually(() -> notifier.idle().timeout(NOTIFIER_WAIT.toMillis(), TimeUnit.MILLISECONDS).otherwiseEmpty())
+            // The other nodes count this one as stopped at once (a row left behind is read as stopped anyway).
+            .eventually(() -> roster.leave().timeout(NOTIFIER_WAIT.toMillis(), TimeUnit.MILLISECONDS).otherwiseEmpty())
             .eventually(() -> database.close(vertx))
             .toCompletionStage().toCompletableFuture()
             .get(config.shutdownGrace().toSeconds() + 60, TimeUnit.SECONDS);
@@ -442,13 +444,31 @@ public final class Main {
             + "queue place was taken").register(meters);
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
+    // Which nodes serve from this database, to say so when one does outside this node's cluster.
+    parley.cluster.NodeRoster roster = new parley.cluster.NodeRoster(database.background(),
+        cluster == null ? java.util.UUID.randomUUID().toString() : cluster.manager().getNodeId(),
+        config.cluster() ? config.clusterName() : null,
+        (config.cluster() ? config.clusterHost() : HOST_NAME) + ":" + config.port() + " (pid "
+            + ProcessHandle.current().pid() + ")",
+        () -> cluster == null ? List.of() : cluster.manager().getNodes());
+    Gauge.builder("parley_nodes_outside_cluster", roster, parley.cluster.NodeRoster::outside)
+        .description("Nodes serving from this node's database outside its cluster, as its last look found them "
+            + "(every 10 s): their writes reach this node's live readers only when they reconnect").register(meters);
     return Future.all(node.relay().pin(Topics.FEED), node.relay().pin(Topics.MOD), introduced)
+        .compose(v -> roster.join())
+        .onSuccess(v -> vertx.setPeriodic(parley.cluster.NodeRoster.BEAT.toMillis(), id -> {
+          if (draining.get()) {
+            vertx.cancelTimer(id);
+          } else {
+            roster.beat().onFailure(e -> log.debug("The node roster could not be read: {}", e.toString()));
+          }
+        }))
         .compose(v -> Accounts.promoteConfiguredAdmin(database.background(), config.admin(), accounts))
         .compose(v -> vertx.deployVerticle(() -> new HttpVerticle(config, database, secret, node),
             new DeploymentOptions().setInstances(config.httpInstances())))
         .map(id -> new Running(vertx, database, config, id, node.draining(), node.restrictedRoutes(), node.routes(),
             node.commits(), node.relay(), meters, cluster, notifier, node.scores(), node.connections(),
-            readCache, accounts, jobs, node.hashing()))
+            readCache, accounts, jobs, node.hashing(), roster))
         .onFailure(e -> draining.set(true));
   }
 
@@ -460,6 +480,20 @@ public final class Main {
           .description("Events this node's writes committed and published").register(meters));
     }
     commits.add(committed -> committed.forEach(e -> published.get(Topics.kind(e.topic())).increment()));
+  }
+
+  /** This machine's name, for the other nodes' warnings; read once, when Main is first used (never on a loop). */
+  private static final String HOST_NAME = hostName();
+
+  private static String hostName() {
+    try {
+      String name = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname")).strip();
+      if (!name.isEmpty()) return name;
+    } catch (IOException | RuntimeException e) {
+      // not Linux: the name below
+    }
+    String env = System.getenv("HOSTNAME");
+    return env == null || env.isBlank() ? "an unnamed host" : env.strip();
   }
 
   /** How long a stop asked for during the start waits for the start to give up, or to end, before the JVM exits. */

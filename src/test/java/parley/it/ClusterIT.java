@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -133,6 +134,17 @@ class ClusterIT {
       awaitMembers(nodes);
       everyEventReachesEverySubscriberOnEveryNodeOnceAndInOrderAsNodesJoin(cluster, nodes);
       aNodeKilledMidStreamCostsItsReadersNothingAndALateNodeServesTheWholeHistory(cluster, nodes);
+      // All of them share one cluster, for a minute and more of beats: none says another serves from the database
+      // outside it (the roster's ids are the cluster's own), nor counts the killed node's row, which stopped moving.
+      for (ParleyProcess node : nodes) {
+        assertFalse(node.log().contains("outside this node's cluster"), node.log());
+      }
+      try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
+           ResultSet rows = s.executeQuery("SELECT count(*) FROM node_roster WHERE cluster = '" + cluster
+               + "' AND seen_at > started_at")) {
+        rows.next();
+        assertTrue(rows.getLong(1) >= 2, "the nodes beat, and looked: " + rows.getLong(1));
+      }
     } finally {
       for (ParleyProcess node : nodes) node.close();
     }

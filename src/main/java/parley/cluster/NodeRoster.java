@@ -1,0 +1,146 @@
+package parley.cluster;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+/**
+ * The nodes serving from this database ({@code node_roster}), so that a node learns of one that writes to the same
+ * database outside its cluster: started without {@code PARLEY_CLUSTER}, or with another
+ * {@code PARLEY_CLUSTER_NAME}, or cut off from the others. Such a node's writes never reach this node's live readers
+ * (they get them only when they reconnect and replay) nor its read cache (which serves the old page for up to a
+ * minute), and it started without a word (an operator's probe). Each node freshens its row every {@link #BEAT}; a
+ * node is counted only once its row has been seen to move at two looks in a row, so the row of one that was killed
+ * (never deleted, and freshened at most once after a look) is not mistaken for a running node. One is outside this node's cluster when this node is not clustered,
+ * or when it is not among the cluster's members. Said at WARN (again every ten minutes while it lasts) and counted
+ * ({@code parley_nodes_outside_cluster}); nothing is refused: the operator's fix is the configuration.
+ */
+public final class NodeRoster {
+
+  private static final Logger log = LoggerFactory.getLogger(NodeRoster.class);
+  public static final Duration BEAT = Duration.ofSeconds(10);
+  private static final long REPEAT_NANOS = Duration.ofMinutes(10).toNanos();
+
+  private static final String FRESHEN = "INSERT INTO node_roster (id, cluster, address) VALUES ($1, $2, $3) "
+      + "ON CONFLICT (id) DO UPDATE SET seen_at = now()";
+  private static final String OTHERS = "SELECT id, cluster, address, started_at, seen_at FROM node_roster "
+      + "WHERE id <> $1 AND seen_at > now() - interval '10 minutes'";
+
+  /** A node seen running on this database outside this node's cluster. */
+  public record Outsider(String id, String cluster, String address, OffsetDateTime startedAt) {
+    String describe() {
+      return address + " (" + (cluster == null ? "not clustered" : "cluster '" + cluster + "'") + ", started "
+          + startedAt + ")";
+    }
+  }
+
+  private final Pool pool;
+  private final String id;
+  private final String cluster;
+  private final String address;
+  private final Supplier<Collection<String>> members;
+  /** Each other row's seen_at at the last beat (beats run one after another). */
+  private Map<String, OffsetDateTime> seenBefore = Map.of();
+  /** For each row that moved at the last beat and was outside the cluster: at how many beats in a row it was. */
+  private Map<String, Integer> streaks = Map.of();
+  private volatile List<Outsider> outsiders = List.of();
+  private Set<String> warnedAbout = Set.of();
+  private long warnedAt;
+
+  /**
+   * @param id this node's id: its cluster node id when clustered, else any id of its own
+   * @param cluster its cluster's name, or null when it is not clustered
+   * @param address where it serves, for the other nodes' warnings
+   * @param members the cluster's node ids as this node sees them (ignored when not clustered)
+   */
+  public NodeRoster(Pool pool, String id, String cluster, String address, Supplier<Collection<String>> members) {
+    this.pool = pool;
+    this.id = id;
+    this.cluster = cluster;
+    this.address = address;
+    this.members = members;
+  }
+
+  /** This node's row, and the rows of nodes gone for a day deleted. */
+  public Future<Void> join() {
+    return pool.preparedQuery(FRESHEN).execute(Tuple.of(id, cluster, address))
+        .compose(r -> pool.query("DELETE FROM node_roster WHERE seen_at < now() - interval '1 day'").execute())
+        .mapEmpty();
+  }
+
+  /** This node's row freshened, the others read: the nodes outside its cluster, said when they change. */
+  public Future<List<Outsider>> beat() {
+    return pool.preparedQuery(FRESHEN).execute(Tuple.of(id, cluster, address))
+        .compose(r -> pool.preparedQuery(OTHERS).execute(Tuple.of(id)))
+        .map(rows -> {
+          Collection<String> mine = cluster == null ? List.of() : members.get();
+          Map<String, OffsetDateTime> seen = new HashMap<>();
+          Map<String, Integer> streak = new HashMap<>();
+          List<Outsider> found = new ArrayList<>();
+          for (Row row : rows) {
+            String other = row.getString("id");
+            OffsetDateTime at = row.getOffsetDateTime("seen_at");
+            seen.put(other, at);
+            OffsetDateTime before = seenBefore.get(other);
+            boolean moved = before != null && at.isAfter(before);
+            if (!moved || mine.contains(other)) continue;
+            int times = streaks.getOrDefault(other, 0) + 1;
+            streak.put(other, times);
+            // Twice in a row: a node killed just after a beat moves once more, and may have left the cluster's
+            // members by the next look (a cluster's killed node was counted so, once).
+            if (times >= 2) {
+              found.add(new Outsider(other, row.getString("cluster"), row.getString("address"),
+                  row.getOffsetDateTime("started_at")));
+            }
+          }
+          seenBefore = seen;
+          streaks = streak;
+          outsiders = List.copyOf(found);
+          say(found);
+          return outsiders;
+        });
+  }
+
+  /** This node's row deleted, as it stops. */
+  public Future<Void> leave() {
+    return pool.preparedQuery("DELETE FROM node_roster WHERE id = $1").execute(Tuple.of(id)).mapEmpty();
+  }
+
+  /** How many nodes the last beat found outside this node's cluster. */
+  public int outside() {
+    return outsiders.size();
+  }
+
+  private void say(List<Outsider> found) {
+    Set<String> ids = found.stream().map(Outsider::id).collect(Collectors.toSet());
+    if (ids.isEmpty()) {
+      if (!warnedAbout.isEmpty()) log.info("No node outside this one's cluster serves from its database any more");
+      warnedAbout = Set.of();
+      return;
+    }
+    long now = System.nanoTime();
+    if (warnedAbout.containsAll(ids) && now - warnedAt < REPEAT_NANOS) return;
+    warnedAbout = ids;
+    warnedAt = now;
+    log.warn("{} serving from this database outside this node's cluster ({}): {}. Its writes reach this node's live "
+            + "readers only when they reconnect, and its read cache up to a minute late. Nodes on one database must "
+            + "share a cluster: PARLEY_CLUSTER=true and one PARLEY_CLUSTER_NAME on each (docs/SCALING.md)",
+        found.size() == 1 ? "A node is" : found.size() + " nodes are",
+        cluster == null ? "this node is not clustered" : "'" + cluster + "'",
+        found.stream().map(Outsider::describe).collect(Collectors.joining("; ")));
+  }
+}

@@ -1,0 +1,111 @@
+package parley.cluster;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import parley.CapturedLog;
+import parley.TestParley;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A node learns of another serving from its database outside its cluster, and says so (a node started without
+ * PARLEY_CLUSTER started without a word, its readers never hearing the others' writes: an operator's probe). Each
+ * "node" here is a roster on the test database, beaten by hand; the test server's own row, and those of other tests'
+ * servers, are left out of what is asserted.
+ */
+@ExtendWith(TestParley.class)
+class NodeRosterTest {
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  private static Pool pool() throws Exception {
+    return TestParley.server().running().database().background();
+  }
+
+  private static NodeRoster node(String id, String cluster, Collection<String> members) throws Exception {
+    return new NodeRoster(pool(), id, cluster, id + ":8080 (pid 1)", () -> members);
+  }
+
+  /** The outsiders one beat of {@code roster} finds among {@code ids}. */
+  private static Set<String> outsiders(NodeRoster roster, Set<String> ids) throws Exception {
+    return await(roster.beat()).stream().map(NodeRoster.Outsider::id).filter(ids::contains)
+        .collect(java.util.stream.Collectors.toSet());
+  }
+
+  @Test
+  void twoNodesOnOneDatabaseNeitherClusteredEachSayTheOtherIsOutsideAndStopSayingItWhenItLeaves() throws Exception {
+    String a = "alone-a-" + UUID.randomUUID();
+    String b = "alone-b-" + UUID.randomUUID();
+    String killed = "killed-" + UUID.randomUUID();
+    Set<String> ids = Set.of(a, b, killed);
+    NodeRoster first = node(a, null, List.of());
+    NodeRoster second = node(b, null, List.of());
+    NodeRoster dead = node(killed, null, List.of());
+    await(first.join());
+    await(second.join());
+    await(dead.join());
+    try (CapturedLog log = new CapturedLog(NodeRoster.class)) {
+      // A row is counted once it has been seen to move at two looks in a row: the first look cannot tell a running
+      // node from a dead one, and a node killed just after a beat moves once more.
+      assertEquals(Set.of(), outsiders(first, ids));
+      assertEquals(Set.of(), outsiders(second, ids));
+      await(dead.beat());
+      assertEquals(Set.of(), outsiders(first, ids), "moved once: b, and the node about to be killed");
+      assertEquals(Set.of(), outsiders(second, ids));
+      assertEquals(Set.of(b), outsiders(first, ids), "b's row moved again since a's last look; the killed node's not");
+      assertEquals(Set.of(a), outsiders(second, ids));
+      assertEquals(Set.of(b), outsiders(first, ids));
+      assertTrue(String.join("\n", log.messages()).contains("A node is serving from this database outside this node's cluster (this node "
+          + "is not clustered): " + b + ":8080 (pid 1) (not clustered, started "), String.join("\n", log.messages()));
+      assertTrue(String.join("\n", log.messages()).contains("PARLEY_CLUSTER=true and one PARLEY_CLUSTER_NAME on each"), String.join("\n", log.messages()));
+      assertEquals(1, log.messages().stream().filter(m -> m.contains(b + ":8080")).count(),
+          "said once, not at every beat");
+
+      await(second.leave());
+      assertEquals(Set.of(), outsiders(first, ids));
+      assertTrue(String.join("\n", log.messages()).contains("No node outside this one's cluster serves from its database any more"),
+          String.join("\n", log.messages()));
+    } finally {
+      await(first.leave());
+      await(dead.leave());
+    }
+  }
+
+  @Test
+  void theClustersOwnMembersAreNotOutsidersANodeNotAmongThemIs() throws Exception {
+    String x = "member-x-" + UUID.randomUUID();
+    String y = "member-y-" + UUID.randomUUID();
+    String stray = "stray-" + UUID.randomUUID();
+    String other = "other-cluster-" + UUID.randomUUID();
+    Set<String> ids = Set.of(x, y, stray, other);
+    List<String> members = List.of(x, y);
+    List<NodeRoster> nodes = List.of(node(x, "parley", members), node(y, "parley", members),
+        node(stray, "parley", List.of(stray)), node(other, "elsewhere", List.of(other)));
+    for (NodeRoster node : nodes) await(node.join());
+    try {
+      for (int look = 0; look < 3; look++) {
+        for (NodeRoster node : nodes) await(node.beat());
+      }
+      List<Set<String>> found = new java.util.ArrayList<>();
+      for (NodeRoster node : nodes) found.add(outsiders(node, ids));
+      // Same name, not a member (cut off from the others), and another cluster's name: both outside x's cluster.
+      assertEquals(Set.of(stray, other), found.get(0));
+      assertEquals(Set.of(stray, other), found.get(1));
+      assertEquals(Set.of(x, y, other), found.get(2));
+      assertEquals(Set.of(x, y, stray), found.get(3));
+    } finally {
+      for (NodeRoster node : nodes) await(node.leave());
+    }
+  }
+}
