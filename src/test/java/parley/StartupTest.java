@@ -162,6 +162,34 @@ class StartupTest {
     }
   }
 
+  /** An older Parley started on a schema a newer one migrated: it serves, and says what that means. */
+  @Test
+  void anOlderParleyOnANewerSchemaSaysSo() throws Exception {
+    Map<String, String> env = TestParley.environment();
+    TestParley.sql("DROP DATABASE IF EXISTS newer_schema_probe");
+    TestParley.sql("CREATE DATABASE newer_schema_probe");
+    String url = env.get(AppConfig.DATABASE_URL).replace("/postgres?", "/newer_schema_probe?");
+    env.put(AppConfig.DATABASE_URL, url);
+    try {
+      stop(start(env));
+      String port = url.replaceAll(".*@localhost:(\\d+)/.*", "$1");
+      try (java.sql.Connection c = java.sql.DriverManager.getConnection(
+          "jdbc:postgresql://localhost:" + port + "/newer_schema_probe", "postgres", "postgres");
+           java.sql.Statement st = c.createStatement()) {
+        st.execute("INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, checksum, "
+            + "installed_by, execution_time, success) SELECT max(installed_rank) + 1, '999', 'from a newer parley', "
+            + "'SQL', 'V999__from_a_newer_parley.sql', 0, 'postgres', 1, true FROM flyway_schema_history");
+      }
+      try (parley.CapturedLog log = new parley.CapturedLog(parley.db.Database.class)) {
+        stop(start(env));
+        assertTrue(log.messages().stream().anyMatch(m -> m.startsWith("The database's schema is at version 999, "
+            + "newer than this Parley's migrations reach (")), String.join("\n", log.messages()));
+      }
+    } finally {
+      TestParley.sql("DROP DATABASE IF EXISTS newer_schema_probe WITH (FORCE)");
+    }
+  }
+
   /** A taken bus port failed the start after Hazelcast's, with Netty's trace (an operator's probe). */
   @Test
   void aTakenClusterBusPortIsRefusedBeforeTheClusterIsJoined() throws Exception {

@@ -211,6 +211,29 @@ public final class Database {
    * Migrates, on a connection that may take {@code connectSeconds} (three times PARLEY_DB_TIMEOUT, 15 s by default,
    * room for a database still starting) to open and sign in before the start fails, saying so.
    */
+  /**
+   * Says it when a newer Parley has migrated the schema past what this one knows (an older jar started after an
+   * upgrade, to go back): this one serves on it, as Flyway lets it, but nothing has checked that it can (Flyway's own
+   * WARN did not say what to do; an operator's probe).
+   */
+  private static void newer(Flyway flyway) {
+    String newest = null;
+    String known = null;
+    for (org.flywaydb.core.api.MigrationInfo migration : flyway.info().all()) {
+      if (migration.getVersion() == null) continue;
+      if (migration.getState() == org.flywaydb.core.api.MigrationState.FUTURE_SUCCESS) {
+        newest = migration.getVersion().getVersion();
+      } else if (migration.getState().isApplied()) {
+        known = migration.getVersion().getVersion();
+      }
+    }
+    if (newest != null) {
+      log.warn("The database's schema is at version {}, newer than this Parley's migrations reach ({}): a newer Parley "
+          + "migrated it. This one serves on it unchecked; to go back a version, restore the backup taken before the "
+          + "upgrade (README, \"Upgrading\")", newest, known);
+    }
+  }
+
   private static void migrate(PgConnectOptions connect, int connectSeconds) {
     // A database that takes the connection and never answers (frozen, or partitioned away after the handshake) kept
     // the start waiting without end, before any port listened (a probe). Connecting and signing in are bounded; a
@@ -223,12 +246,13 @@ public final class Database {
         + (connect.getProperties().get("search_path") != null ? "&currentSchema="
             + java.net.URLEncoder.encode(connect.getProperties().get("search_path"), java.nio.charset.StandardCharsets.UTF_8) : "");
     org.flywaydb.core.api.output.MigrateResult result;
+    Flyway flyway = Flyway.configure()
+        .dataSource(jdbcUrl, connect.getUser(), connect.getPassword())
+        .locations("classpath:db/migration")
+        .load();
     try {
-      result = Flyway.configure()
-          .dataSource(jdbcUrl, connect.getUser(), connect.getPassword())
-          .locations("classpath:db/migration")
-          .load()
-          .migrate();
+      result = flyway.migrate();
+      newer(flyway);
     } catch (org.flywaydb.core.api.FlywayException e) {
       // The database could not be reached or signed in to: the operator's to fix, said in a line (Main logs an
       // IllegalStateException's message without the stack trace, which says nothing more).
@@ -249,7 +273,7 @@ public final class Database {
       throw e;
     }
     if (result.migrationsExecuted == 0) {
-      log.info("Database schema is up to date");
+      log.info("Database schema is up to date with this Parley's migrations");
     } else {
       log.info("Database schema at version {} ({} migrations applied now)",
           result.targetSchemaVersion, result.migrationsExecuted);
