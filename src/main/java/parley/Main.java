@@ -188,12 +188,14 @@ public final class Main {
           if (!stopping.get()) log.info("Parley is listening on http://localhost:{}", running.port());
         })
         .onFailure(e -> {
-          // Completed first: System.exit runs the hook, which waits for it.
-          launched.completeExceptionally(e);
           if (stopping.get()) {
+            // Said before the hook, waiting for this, lets the JVM exit.
             log.info("The start was abandoned: Parley was asked to stop during it ({})", e.getMessage());
+            launched.completeExceptionally(e);
             return;
           }
+          // Completed first: System.exit runs the hook, which waits for it.
+          launched.completeExceptionally(e);
           if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
             // Parley's own words for what the operator must change (a port, a key, a setting): the trace only at
             // debug level.

@@ -208,10 +208,6 @@ public final class Database {
   }
 
   /**
-   * Migrates, on a connection that may take {@code connectSeconds} (three times PARLEY_DB_TIMEOUT, 15 s by default,
-   * room for a database still starting) to open and sign in before the start fails, saying so.
-   */
-  /**
    * Says it when a newer Parley has migrated the schema past what this one knows (an older jar started after an
    * upgrade, to go back): this one serves on it, as Flyway lets it, but nothing has checked that it can (Flyway's own
    * WARN did not say what to do; an operator's probe).
@@ -234,6 +230,10 @@ public final class Database {
     }
   }
 
+  /**
+   * Migrates, on a connection that may take {@code connectSeconds} (three times PARLEY_DB_TIMEOUT, 15 s by default,
+   * room for a database still starting) to open and sign in before the start fails, saying so.
+   */
   private static void migrate(PgConnectOptions connect, int connectSeconds) {
     // A database that takes the connection and never answers (frozen, or partitioned away after the handshake) kept
     // the start waiting without end, before any port listened (a probe). Connecting and signing in are bounded; a

@@ -164,26 +164,27 @@ public final class EmbeddedDatabase implements AutoCloseable {
       throw new IllegalStateException("Another Parley is using the data directory " + dataDir
           + "; stop it first, or set PARLEY_DATA_DIR to another directory");
     }
-    EmbeddedDatabase db;
+    EmbeddedDatabase db = null;
     try {
       Path bin = unpackBinaries(options.binariesDir());
       String password = secret(dataDir.resolve("db-password"));
       int port = options.port() != 0 ? options.port() : freeLoopbackPort();
       db = new EmbeddedDatabase(options, bin, password, port, lockChannel, lock);
+      // Seen by stopForShutdown from here on, or it was called before this line: either way a server started during
+      // the JVM's shutdown does not outlive it (launch stops one spawned after the close).
+      STARTED.add(db);
+      if (shuttingDown) throw new IllegalStateException("Parley is stopping: PostgreSQL was not started");
       db.stopOrphan();
       db.prepareDataDirectory();
       db.launch();
       db.supervise();
     } catch (IOException | RuntimeException e) {
-      lock.release();
-      lockChannel.close();
+      // Stopped if it got as far as running (its lock released with it); a close already under way does it.
+      if (db != null && db.once()) db.stopNow(Duration.ofSeconds(5));
+      releaseQuietly(lock, lockChannel);
       throw e;
     }
-    // Seen by stopForShutdown, or it was called before this line: either way a server started during the JVM's
-    // shutdown does not outlive it.
-    STARTED.add(db);
-    if (shuttingDown) {
-      db.close();
+    if (db.closing) {
       throw new IllegalStateException("Parley is stopping: PostgreSQL was stopped as soon as it had started");
     }
     return db;
@@ -255,7 +256,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
   public void close() {
     // A server that does not answer within seconds will not shut down cleanly either: it is given a moment, then
     // killed, rather than the whole wait (which outlasted the node's own shutdown, leaving it running).
-    if (once()) stop(answers(UNRESPONSIVE_WAIT) ? STOP_WAIT : UNRESPONSIVE_WAIT);
+    if (once()) {
+      stopNow(answers(UNRESPONSIVE_WAIT) ? STOP_WAIT : UNRESPONSIVE_WAIT);
+    } else {
+      awaitStopped();
+    }
   }
 
   /** How long a server that does not answer is given to stop before it is killed. */
@@ -288,7 +293,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * committed is lost by it: commits are durable in the write-ahead log, which the next start replays.
    */
   public void close(Duration wait) {
-    if (once()) stop(wait);
+    if (once()) {
+      stopNow(wait);
+    } else {
+      awaitStopped();
+    }
   }
 
   /** Whether this is the first close: the JVM's shutdown and a failing start may both close it. */
@@ -296,6 +305,34 @@ public final class EmbeddedDatabase implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) return false;
     STARTED.remove(this);
     return true;
+  }
+
+  /** Counted down once the first close is through: a second one waits for it, bounded. */
+  private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+
+  private void stopNow(Duration wait) {
+    try {
+      stop(wait);
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  private void awaitStopped() {
+    try {
+      if (!stopped.await(STOP_WAIT.toSeconds() + 15, TimeUnit.SECONDS)) log.warn("PostgreSQL is still stopping");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void releaseQuietly(FileLock lock, FileChannel channel) {
+    try {
+      if (lock.isValid()) lock.release();
+      channel.close();
+    } catch (IOException e) {
+      log.debug("Releasing the data directory lock failed: {}", e.toString());
+    }
   }
 
   private void stop(Duration wait) {
@@ -325,12 +362,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("Stopping PostgreSQL failed: {}", e.toString());
     } finally {
-      try {
-        lock.release();
-        lockChannel.close();
-      } catch (IOException e) {
-        log.debug("Releasing the data directory lock failed: {}", e.toString());
-      }
+      releaseQuietly(lock, lockChannel);
     }
   }
 
@@ -341,6 +373,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   void abandon() throws IOException {
     closed.set(true);
     STARTED.remove(this);
+    stopped.countDown();
     closing = true;
     if (supervisor != null) supervisor.interrupt();
     lock.release();
@@ -509,14 +542,39 @@ public final class EmbeddedDatabase implements AutoCloseable {
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .start();
     postmaster = p;
+    if (closing) {
+      // Closed while it was being spawned (the JVM's shutdown): the close did not see it, so it is stopped here.
+      stopStarting(p);
+      throw new IllegalStateException("Parley is stopping: PostgreSQL was stopped as it started");
+    }
     awaitReady(p);
     log.info("PostgreSQL is running on {}:{} (pid {}, data in {})", host(), port, p.pid(), pgData);
+  }
+
+  /** A postmaster still starting, stopped: SIGINT is its fast shutdown; killed with its children if it lingers. */
+  private static void stopStarting(Process p) {
+    try {
+      new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+      }
+    } catch (IOException e) {
+      p.destroyForcibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.destroyForcibly();
+    }
   }
 
   private void awaitReady(Process p) throws IOException {
     long deadline = System.nanoTime() + START_WAIT.toNanos();
     SQLException last = null;
     while (System.nanoTime() < deadline) {
+      if (closing) {
+        // Closed while it starts (the JVM's shutdown); the close stopped it, or stops it.
+        throw new IllegalStateException("Parley is stopping: PostgreSQL was stopped as it started");
+      }
       if (!p.isAlive()) {
         throw new IOException("PostgreSQL exited with code " + p.exitValue() + " while starting; see "
             + options.serverLog() + " and " + pgData.resolve("log"));
@@ -659,9 +717,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
    */
   public static void checkOwner(Path dataDir) throws IOException {
     if (UID < 0) return;
-    for (Path dir : List.of(dataDir, dataDir.resolve("postgres"))) {
+    // PostgreSQL's own directory must be its user's. The data directory itself need only be writable (a volume
+    // mounted with a group, say), except as root, where PostgreSQL runs in a user namespace that reaches only what
+    // root owns.
+    List<Path> owned = RUN_UNSHARED ? List.of(dataDir, dataDir.resolve("postgres")) : List.of(dataDir.resolve("postgres"));
+    for (Path dir : owned) {
       String problem = ownerProblem(dir, UID);
       if (problem != null) throw new IllegalStateException(problem);
+    }
+    if (!Files.isWritable(dataDir)) {
+      throw new IllegalStateException(dataDir + " cannot be written by the user Parley runs as (" + UID + "): give it "
+          + "the directory, or set PARLEY_DATA_DIR to another one");
     }
   }
 

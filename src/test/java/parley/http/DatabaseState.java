@@ -27,7 +27,9 @@ final class DatabaseState implements AutoCloseable {
       // numbered by the webhook sender in the background (never on the fuzz test's server, which sends none)
       "webhook_positions", "webhook_sealer",
       // the notifications' catch-up mark, moved by its job (V25)
-      "notification_catch_up");
+      "notification_catch_up",
+      // each node's row, freshened every 10 s (V33)
+      "node_roster");
 
   private final Connection connection;
   private final PreparedStatement fingerprint;
