@@ -23,11 +23,23 @@ const UNDO_MS = 5000;
 const LOG_SIZE = 30;
 /** The stream keeps the newest few: it sits above the audit log and the filters. */
 const STREAM_SIZE = 20;
+const AGAINST_RULES = "Against this site's rules";
 /**
  * What a hide tells the author it was for: the reporters' reasons, except that Parley's own report does not say
  * which of the holds an edit matched (that would tell a spammer what to edit around).
  */
-const HIDE_NOTES = { ...REASONS, screening: "Against this site's rules" };
+const HIDE_NOTES = { ...REASONS, screening: AGAINST_RULES };
+
+/**
+ * What the author of content hidden from its report card is told: the reporters' reasons, without "Other", which told
+ * them nothing ("A moderator removed your comment (Harassment, Other)", a moderator's probe); the site's rules when
+ * nothing else is left.
+ */
+function hideNote(reasons) {
+  const said = [...new Set(reasons.filter((r) => r !== 'other').map((r) => HIDE_NOTES[r] ?? r))];
+  return said.length ? said.join(', ') : AGAINST_RULES;
+}
+
 const QUEUE_NAMES = { open: 'Open reports', dismissed: 'Dismissed reports', actioned: 'Reports acted on' };
 
 const me = () => session.current()?.user?.username;
@@ -86,7 +98,15 @@ function addLogEntry(entry) {
 function reconcile(list, items, keyOf, build, update) {
   const keys = new Set(items.map(keyOf));
   for (const el of [...list.children]) {
-    if (!keys.has(el.dataset.key) && !el.dataset.leaving) el.remove();
+    if (!keys.has(el.dataset.key) && !el.dataset.leaving) {
+      // Focus in a card that goes moves on with it, to the next card or the list's heading, not to the page (a ban
+      // from a card that took the author's content down settled its reports, and the refresh took the card away
+      // with focus: a moderator's probe).
+      const moveOn = el.contains(document.activeElement)
+        ? focusAfter(el, list.closest('section')?.querySelector('h2') ?? document.body) : null;
+      el.remove();
+      moveOn?.();
+    }
   }
   const existing = new Map([...list.children].map((el) => [el.dataset.key, el]));
   let cursor = list.firstElementChild;
@@ -175,13 +195,14 @@ function actionButton(label, run, cls, action) {
 
 // ---------- toasts and undo ----------
 
-function toast(text, undo) {
+/** A toast; {@code quiet} when its words were already said aloud. */
+function toast(text, undo, { quiet = false } = {}) {
   const textId = uniqueId('toast');
   const el = h('div', { class: 'toast' }, h('span', { id: textId }, text),
     undo ? h('button', { type: 'button', class: 'undo', 'aria-describedby': textId, onclick: undo }, 'Undo') : null);
   $('toasts').append(el);
-  announce(undo ? `${text} Undo is possible for ${UNDO_MS / 1000} seconds.` : text);
-  if (!undo) setTimeout(() => el.remove(), 4000);
+  if (!quiet) announce(undo ? `${text} Undo is possible for ${UNDO_MS / 1000} seconds.` : text);
+  if (!undo) setTimeout(() => el.remove(), quiet ? 8000 : 4000);
   return el;
 }
 
@@ -515,7 +536,8 @@ function mayBan(author) {
 
 function reportCard(item, status) {
   // Someone banned already is not offered again (the card says "author banned").
-  const ban = mayBan(item.author) && !item.authorBanned ? banControls(item.author.username) : null;
+  const ban = mayBan(item.author) && !item.authorBanned
+    ? banControls(item.author.username, (said, removed) => { if (removed) bannedFromCard(li, said); }) : null;
   const li = h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
     'data-report': item.firstReportId, 'data-signature': reportSignature(item),
     'data-author': item.author?.username ?? '' },
@@ -528,6 +550,26 @@ function reportCard(item, status) {
   return li;
 }
 
+/**
+ * A ban from a report card that also took the author's content down has settled the card's reports: the card goes
+ * at once, a toast says what was done (it was said inside the card, which the queue's refresh then took away with
+ * focus, a moderator's probe), and focus moves to the next card.
+ */
+function bannedFromCard(card, said) {
+  if (card.isConnected) {
+    const next = focusAfter(card, $('queue-title'));
+    card.remove();
+    next();
+    showQueueSize();
+    refreshQueue();
+  } else if (!document.activeElement || document.activeElement === document.body) {
+    // The takedown's events came first and a refresh took the card; focus had gone to the page as the confirm
+    // button was disabled for the request.
+    $('queue-title').focus();
+  }
+  toast(said, null, { quiet: true });
+}
+
 /** The card's buttons for the content's state; the ban toggle is passed in so that its open form survives. */
 function reportActions(item, status, banToggle) {
   const c = item.content ?? {};
@@ -536,8 +578,7 @@ function reportActions(item, status, banToggle) {
   const resolve = (action, label) => (button) => askFirst(button, targetKey(item)) ?? later({ key: targetKey(item),
     card: button.closest('.mod-card'), path: `/api/mod/reports/${item.firstReportId}/resolve`, label,
     // The hide's reason is what the reporters said it was: the author is told it and the log shows it.
-    body: action === 'hide'
-      ? { action, note: [...new Set(item.reasons.map((r) => HIDE_NOTES[r] ?? r))].join(', ') } : { action } });
+    body: action === 'hide' ? { action, note: hideNote(item.reasons) } : { action } });
   return h('div', { class: 'row actions' },
     status === 'open' && !c.hidden ? actionButton('Hide', resolve('hide', `Hiding ${what}.`), 'danger', 'hide') : null,
     status === 'open'

@@ -43,9 +43,14 @@ export function moderationLine(item, type, { notice = () => {}, changed = () => 
       reasons.map(([r, k]) => (k > 1 ? `${reasonLabel(r)} ×${k}` : reasonLabel(r))).join(', '), ...notes, ' · ',
       h('a', { href: `/mod#target-${type}-${item.id}` }, 'review in the queue'),
       // Settled where they are read: only the dashboard could dismiss them (a page review).
-      ...(item.openReport ? [' · ', h('button', { type: 'button', class: 'link dismiss-reports', onclick: () =>
-        run(`Dismissed the reports on this ${type}.`, () => post(`/api/mod/reports/${item.openReport}/resolve`,
-          { action: 'dismiss' }), notice).then(changed) }, 'Dismiss')] : [])]);
+      ...(item.openReport ? [' · ', h('button', { type: 'button', class: 'link dismiss-reports', onclick: async () => {
+        await run(`Dismissed the reports on this ${type}.`, () => post(`/api/mod/reports/${item.openReport}/resolve`,
+          { action: 'dismiss' }), notice);
+        await changed();
+        // The line was drawn anew without the button: focus on the content it was about, as Hide and Restore leave
+        // it (it fell to the page, a moderator's probe).
+        holderOf({ type, id: item.id })?.focus();
+      } }, 'Dismiss')] : [])]);
   }
   // Who is on it (a claim), so a moderator on the thread does not review it twice; taken and let go here too.
   const claim = item.claim && Date.parse(item.claim.until) > Date.now() ? item.claim : null;
@@ -95,6 +100,10 @@ function ask({ title, action, reasonLabel = 'Reason', reasonRequired = true, dur
   const confirm = dialog.querySelector('#mod-confirm');
   confirm.textContent = action;
   confirm.className = danger ? 'danger' : 'primary';
+  // A ban that takes everything down says so on the button that confirms it.
+  form.elements.removeContent.onchange = (event) => {
+    confirm.textContent = event.target.checked ? `${action} and hide everything` : action;
+  };
   return new Promise((resolve) => {
     form.onsubmit = (event) => {
       if (event.submitter?.value !== 'confirm') return; // Cancel closes the dialog
@@ -104,7 +113,8 @@ function ask({ title, action, reasonLabel = 'Reason', reasonRequired = true, dur
         showProblem(form, { message: 'Give a reason: the author is told it.', fieldErrors: () => ({ reason: 'is required' }) });
         return;
       }
-      form.dataset.answer = JSON.stringify({ reason, days: form.elements.duration.value });
+      form.dataset.answer = JSON.stringify({ reason, days: form.elements.duration.value,
+        removeContent: duration && form.elements.removeContent.checked });
     };
     dialog.onclose = () => {
       const answer = dialog.returnValue === 'confirm' && form.dataset.answer ? JSON.parse(form.dataset.answer) : null;
@@ -221,7 +231,11 @@ export function moderateMenu(target, { notice, after }) {
       const answer = await ask({ title: `Ban ${author}`, action: `Ban ${author}`, duration: true, reasonLabel: 'Reason they are told' });
       if (!answer) return false;
       const until = answer.days ? new Date(Date.now() + Number(answer.days) * DAY).toISOString() : undefined;
-      return run(`Banned ${author}.`, () => post(`/api/mod/users/${encodeURIComponent(author)}/ban`, { reason: answer.reason, until }), notice);
+      // A spammer's wave taken down from the thread too, as from their record (only the record offered it: a
+      // moderator's probe).
+      return run(answer.removeContent ? `Banned ${author}, and hid everything they posted.` : `Banned ${author}.`,
+        () => post(`/api/mod/users/${encodeURIComponent(author)}/ban`,
+          { reason: answer.reason, until, ...(answer.removeContent ? { removeContent: true } : {}) }), notice);
     }, 'link danger', false),
     // The record's card gives focus back to the menu itself when it closes.
     item(`${author}'s record`, (opener) => { openUserCard(author, opener); return 'handled'; }, 'link', false));

@@ -16,7 +16,7 @@ const WHAT = {
   comment: (n) => [actor(n), ' commented on your post'],
   mention: (n) => [actor(n), ' mentioned you'],
   followed: (n) => [actor(n), ' commented in a thread you follow'],
-  moderation: (n) => [moderation(n.detail)],
+  moderation: (n) => moderation(n),
   report: (n) => report(n),
 };
 
@@ -44,18 +44,26 @@ function lowerFirst(text) {
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
-function moderation(detail) {
+/**
+ * What a moderator did to the reader's post or comment, as one sentence with the thread's title inside it: "A
+ * moderator published your post “…”", "removed your comment on “…” (reason)". The title used to follow the
+ * sentence, reason and all, which read as another thread ("published your post on Hello…", a moderator's probe).
+ */
+function moderation(n) {
+  const detail = n.detail;
   const action = detail?.action ?? '';
-  const what = action.startsWith('post.') ? 'your post' : 'your comment';
+  const post = action.startsWith('post.');
+  const title = n.post?.title ? cutText('em', {}, n.post.title, TITLE_CHARS) : null;
+  const what = post ? ['your post', ...(title ? [' ', title] : [])] : ['your comment', ...(title ? [' on ', title] : [])];
   const why = detail?.reason ? ` (${detail.reason})` : '';
   switch (action.split('.')[1]) {
-    case 'approved': return `A moderator published ${what}`;
-    case 'rejected': return `A moderator declined to publish ${what}${why}`;
-    case 'hidden': return `A moderator removed ${what}${why}`;
-    case 'restored': return `A moderator restored ${what}${why}`;
-    case 'locked': return `A moderator locked ${what} to new comments${why}`;
-    case 'unlocked': return `A moderator reopened ${what} to comments${why}`;
-    default: return `A moderator changed ${what}${why}`;
+    case 'approved': return ['A moderator published ', ...what];
+    case 'rejected': return ['A moderator declined to publish ', ...what, why];
+    case 'hidden': return ['A moderator removed ', ...what, why];
+    case 'restored': return ['A moderator restored ', ...what, why];
+    case 'locked': return ['A moderator locked ', ...what, ' to new comments', why];
+    case 'unlocked': return ['A moderator reopened ', ...what, ' to comments', why];
+    default: return ['A moderator changed ', ...what, why];
   }
 }
 
@@ -93,8 +101,8 @@ function entry(g) {
   const text = many ? [`${g.group.length} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
   // "commented on your post Title", not "on your post on Title".
   // A long title is cut at a word, the whole of it the tooltip: on a phone each entry took four or five lines of it.
-  // (A report's sentence has its title inside it.)
-  const where = g.post?.title && (many || g.kind !== 'report') ? [!many && g.kind === 'comment' ? ' ' : ' on ',
+  // (A report's and a moderator's sentences have the title inside them.)
+  const where = g.post?.title && (many || (g.kind !== 'report' && g.kind !== 'moderation')) ? [!many && g.kind === 'comment' ? ' ' : ' on ',
     cutText('em', {}, g.post.title, TITLE_CHARS)] : [];
   const link = h('a', { href: g.url ?? '#', class: 'inbox-link', onclick: (event) => open(event, g) }, ...text, ...where);
   const excerpt = !many && g.comment?.excerpt ? h('p', { class: 'excerpt' }, g.comment.excerpt) : null;

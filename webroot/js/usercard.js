@@ -242,10 +242,11 @@ export function banControls(name, onBanned) {
         + (removed ? ` ${takenDown(removed)}` : '')));
       form.firstElementChild.focus();
       toggle.hidden = true;
-      // With its content taken down, a report card the ban was made from goes (its reports are settled): the words
-      // are said aloud as well, and the audit log beside it lists each piece.
-      announce(`${username} is banned.${removed ? ` ${takenDown(removed)}` : ''}`);
-      onBanned?.();
+      // With its content taken down, a report card the ban was made from goes (its reports are settled): its page
+      // says so where it stays in sight (onBanned), and the words are said aloud.
+      const said = `${username} is banned.${removed ? ` ${takenDown(removed)}` : ''}`;
+      announce(said);
+      onBanned?.(said, removed);
     } catch (error) {
       back();
       form.querySelector('.form-error').textContent = error.message;

@@ -583,6 +583,7 @@ class ModDashboardBrowserTest {
     long postId = api.createPost(author, "Leaving early");
     long commentId = api.comment(troll, postId, "Rude", null);
     report(reader, "comment", commentId, "harassment", null);
+    report(author, "comment", commentId, "other", null);
 
     ChromeDriver page = dashboard(mod);
     button(card(page, commentId), "Hide").click();
@@ -590,6 +591,9 @@ class ModDashboardBrowserTest {
     page.get(base + "/");
     // The page's timers are gone with it: only the keepalive request sent on pagehide can have done this.
     waitFor(page, 10).withMessage("the waiting hide is sent as the page goes").until(d -> hidden(mod, commentId));
+    // The author is told the reporters' reasons, "Other" left out: it told them nothing (a moderator's probe).
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE id = " + commentId
+        + " AND hidden_reason = 'Harassment'"));
   }
 
   @Test
@@ -671,6 +675,11 @@ class ModDashboardBrowserTest {
     waitFor(page, 10).until(d -> "troll is banned. Hidden: 1 post, 2 comments.".equals(
         BrowserSupport.js(page, "return document.getElementById('announcer')?.textContent")));
     waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(By.id("target-comment-" + reported)));
+    // Said where it stays in sight, the card having gone (the words were inside it), and focus moved on from it
+    // (it fell to the page: a moderator's probe).
+    assertTrue(page.findElement(By.id("toasts")).getText().contains("troll is banned. Hidden: 1 post, 2 comments."),
+        page.findElement(By.id("toasts")).getText());
+    assertFalse("BODY".equals(BrowserSupport.js(page, "return document.activeElement.tagName")), "focus kept");
     waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("log"),
         "mod hid troll's comment on \"Elsewhere\": Spam wave"));
     assertTrue(hidden(mod, reported));

@@ -272,6 +272,9 @@ class ModerationInPlaceBrowserTest {
     modPage.findElement(By.cssSelector("#comment-" + spammy + " .mod-facts button.dismiss-reports")).click();
     waitFor(modPage, 5).withMessage("dismissed from the thread").until(d -> d.findElements(spamLine).isEmpty());
     assertEquals(0, api.get("/api/mod/queue", kim).items().size(), "nothing left open");
+    // Focus on the comment the line was about, not fallen to the page with the button (a moderator's probe).
+    waitFor(modPage, 5).until(d -> ("comment-" + spammy).equals(
+        js(d, "return document.activeElement && document.activeElement.id;")));
 
     // A report's link lands on its card on the dashboard.
     assertEquals(201, api.post("/api/reports", bob, new JsonObject().put("targetType", "post").put("targetId", postId)
@@ -389,6 +392,42 @@ class ModerationInPlaceBrowserTest {
     assertFalse(authorPage.findElements(By.id("edit-post")).isEmpty(), "Edit is back");
     waitFor(modPage, 5).withMessage("the moderator's page offers Report and Follow again")
         .until(d -> !d.findElements(By.id("report-post")).isEmpty() && !d.findElements(By.id("follow-thread")).isEmpty());
+
+    // The inbox says it in one sentence, the title inside it ("removed your post on Borderline post (Off topic)" read
+    // as another thread: a moderator's probe).
+    authorPage.get(base + "/notifications");
+    waitFor(authorPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("inbox"),
+        "A moderator removed your post Borderline post (Off topic)"));
+    assertTrue(authorPage.findElement(By.id("inbox")).getText().contains("A moderator restored your post Borderline post"),
+        authorPage.findElement(By.id("inbox")).getText());
+  }
+
+  /** From the thread too, a ban can take a spammer's wave down with it (only their record offered it: a probe). */
+  @Test
+  void aBanFromTheThreadCanHideEverythingTheyPosted() throws Exception {
+    Session alice = api.register("alice");
+    Session spammer = api.register("spammer");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Thread");
+    long first = api.comment(spammer, postId, "Buy now", null);
+    api.comment(spammer, api.createPost(alice, "Elsewhere"), "Buy here too", null);
+
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+    moderate(modPage, "#comment-" + first, "Ban spammer…");
+    WebElement dialog = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-dialog")));
+    dialog.findElement(By.id("mod-reason")).sendKeys("Spam wave");
+    WebElement everything = dialog.findElement(By.id("mod-remove-content"));
+    assertFalse(everything.isSelected(), "not unless asked");
+    everything.click();
+    assertEquals("Ban spammer and hide everything", dialog.findElement(By.id("mod-confirm")).getText());
+    dialog.findElement(By.id("mod-confirm")).click();
+    waitFor(modPage, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-notice"),
+        "Banned spammer, and hid everything they posted."));
+    assertEquals(2, TestParley.count("SELECT count(*) FROM comments WHERE author_id = " + spammer.id()
+        + " AND hidden_at IS NOT NULL"), "both comments, this thread's and the other's");
+    assertEquals("Spam wave", api.get("/api/mod/users/spammer", mod).json().getJsonObject("ban").getString("reason"));
   }
 
   @Test
