@@ -75,17 +75,50 @@ function logItem(entry) {
     h('p', {}, ...sentence(entry), h('span', { class: 'meta' }, ' · ', time(entry.createdAt))));
 }
 
+/** Where the audit log's next older page starts (the API's cursor), or null when the oldest entry is shown. */
+let logCursor = null;
+/** The most entries the log keeps as new ones arrive live before it starts again from the newest. */
+const LOG_KEPT = 500;
+
 async function loadLog() {
   const page = await get(`/api/mod/log?limit=${LOG_SIZE}`);
   $('log').replaceChildren(...page.items.map(logItem));
   $('log-empty').hidden = page.items.length > 0;
+  logCursor = page.nextCursor;
+  $('log-more').hidden = !logCursor;
 }
+
+/**
+ * The audit log's older entries, a page at a time: the dashboard showed the newest 30 and nothing before them, and a
+ * takedown writes an entry per piece, so the ban itself was soon out of reach (a moderator's probe). Focus goes to
+ * the first entry it brought.
+ */
+$('log-more').addEventListener('click', async () => {
+  try {
+    const page = await get(`/api/mod/log?limit=${LOG_SIZE}&cursor=${encodeURIComponent(logCursor)}`);
+    const added = page.items.filter((entry) => !$(`log-${entry.id}`)).map(logItem);
+    $('log').append(...added);
+    logCursor = page.nextCursor;
+    $('log-more').hidden = !logCursor;
+    if (added.length) {
+      added[0].tabIndex = -1;
+      added[0].focus();
+    } else {
+      $('log-title').focus();
+    }
+    announce(`${added.length} older ${added.length === 1 ? 'entry' : 'entries'}${logCursor ? '' : ', the oldest'}.`);
+  } catch (error) {
+    toast(error.message);
+  }
+});
 
 function addLogEntry(entry) {
   if ($(`log-${entry.id}`)) return;
   $('log').prepend(logItem(entry));
-  while ($('log').children.length > LOG_SIZE) $('log').lastElementChild.remove();
   $('log-empty').hidden = true;
+  // New entries are added, none taken from the end (the older pages would then skip them); a log grown that long
+  // starts again from the newest, unless the moderator is reading in it.
+  if ($('log').children.length > LOG_KEPT && !$('log').contains(document.activeElement)) loadLog().catch(loadFailed);
 }
 
 // ---------- lists that keep what the moderator is doing ----------
@@ -732,7 +765,7 @@ function pendingCard(item) {
     'Reject…');
   const reason = h('input', { id: reasonId, name: 'reason', maxlength: 1000, autocomplete: 'off' });
   const form = h('form', { id: formId, class: 'reject-form', hidden: true, novalidate: true, 'aria-label': `Reject ${what}` },
-    h('label', { for: reasonId }, 'Reason'), reason,
+    h('label', { for: reasonId, 'data-label': 'Reason' }, 'Reason the author is told'), reason,
     h('p', { class: 'form-error', role: 'alert' }),
     h('div', { class: 'row' }, h('button', { type: 'submit', class: 'danger' }, `Reject ${item.targetType} for good`),
       h('button', { type: 'button', onclick: () => closeReject() }, 'Cancel')));

@@ -180,7 +180,7 @@ export function banControls(name, onBanned) {
     h('div', { class: 'row' }, confirm, h('button', { type: 'button', onclick: () => back() }, 'Go back')));
   const form = h('form', { id: formId, class: 'ban-form', hidden: true, novalidate: true, 'aria-label': `Ban ${username}` },
     h('div', { class: 'fields' },
-      h('div', {}, h('label', { for: reasonId }, 'Reason'), reason),
+      h('div', {}, h('label', { for: reasonId, 'data-label': 'Reason' }, 'Reason they are told'), reason),
       h('div', {}, h('label', { for: durationId }, 'For'), duration)),
     h('label', { class: 'check' }, removeContent, ' Also hide everything they posted, with this reason'),
     h('p', { class: 'form-error', role: 'alert' }), firstStep, secondStep);

@@ -596,6 +596,31 @@ class ModDashboardBrowserTest {
         + " AND hidden_reason = 'Harassment'"));
   }
 
+  /** The audit log reaches its older entries (it showed the newest 30 and nothing before them: a probe). */
+  @Test
+  void theAuditLogLoadsItsOlderEntriesAPageAtATime() throws Exception {
+    api.register("alice");
+    Session mod = api.registerWithRole("mod", "moderator");
+    for (int i = 1; i <= 33; i++) {
+      assertEquals(201, api.post("/api/mod/users/alice/notes", mod, new JsonObject().put("body", "Note " + i)).status());
+    }
+    ChromeDriver page = dashboard(mod);
+    By entries = By.cssSelector("#log > li");
+    waitFor(page, 10).until(d -> d.findElements(entries).size() == 30);
+    WebElement more = page.findElement(By.id("log-more"));
+    assertTrue(more.isDisplayed(), "there is more");
+    // One arriving live meanwhile goes on top; none is taken from the end, so the older page skips nothing.
+    assertEquals(201, api.post("/api/mod/users/alice/notes", mod, new JsonObject().put("body", "Note 34")).status());
+    waitFor(page, 10).until(d -> d.findElements(entries).size() == 31);
+    more.click();
+    waitFor(page, 10).until(d -> d.findElements(entries).size() == 34);
+    assertFalse(page.findElement(By.id("log-more")).isDisplayed(), "the oldest is shown");
+    java.util.List<String> ids = page.findElements(entries).stream().map(e -> e.getAttribute("id")).toList();
+    assertEquals(34, new java.util.HashSet<>(ids).size(), "each entry once: " + ids);
+    assertEquals(ids.get(31), BrowserSupport.js(page, "return document.activeElement.id"),
+        "focus on the first entry it brought");
+  }
+
   @Test
   void theBanFormOpensOnlyOnRequestAndBansOnlyAfterConfirming() throws Exception {
     Session author = api.register("author");
