@@ -620,7 +620,12 @@ function reportActions(item, status, banToggle) {
       ? actionButton('Restore', () => post(`/api/mod/${item.targetType}s/${c.id}/restore`, {}), null, 'restore') : null,
     c.deleted ? null : c.locked
       ? actionButton('Unlock thread', () => post(`/api/mod/posts/${c.postId}/unlock`, {}), null, 'lock')
-      : actionButton('Lock thread', () => post(`/api/mod/posts/${c.postId}/lock`, {}), null, 'lock'),
+      // The whole thread, beside Dismiss, in one click and with its author told: asked first (a moderator's probe).
+      : actionButton('Lock thread…', async () => {
+        if (!window.confirm(`Lock the whole thread${c.postTitle ? ` \u201c${c.postTitle}\u201d` : ''} to new comments? `
+          + 'Its author is told.')) return;
+        await post(`/api/mod/posts/${c.postId}/lock`, {});
+      }, null, 'lock'),
     banToggle);
 }
 

@@ -514,14 +514,21 @@ class ModDashboardBrowserTest {
     report(reader, "comment", commentId, "harassment", null);
 
     ChromeDriver page = dashboard(mod);
-    button(card(page, commentId), "Lock thread").click();
+    // The whole thread, its author told: asked first; declined, nothing is locked.
+    button(card(page, commentId), "Lock thread…").click();
+    org.openqa.selenium.Alert asked = waitFor(page, 5).until(ExpectedConditions.alertIsPresent());
+    assertEquals("Lock the whole thread \u201cHeated\u201d to new comments? Its author is told.", asked.getText());
+    asked.dismiss();
+    assertFalse(api.get("/api/posts/" + postId).json().getBoolean("locked"), "declined: not locked");
+    button(card(page, commentId), "Lock thread…").click();
+    waitFor(page, 5).until(ExpectedConditions.alertIsPresent()).accept();
     waitFor(page, 5).withMessage("the card shows the thread is locked")
         .until(d -> !d.findElements(By.cssSelector("#target-comment-" + commentId + " .badge-locked")).isEmpty());
     assertTrue(api.get("/api/posts/" + postId).json().getBoolean("locked"));
     WebElement unlock = button(card(page, commentId), "Unlock thread");
     assertEquals(unlock, page.switchTo().activeElement(), "focus stays on the button, now Unlock");
     unlock.click();
-    waitFor(page, 5).until(d -> !button(card(d, commentId), "Lock thread").getText().isEmpty());
+    waitFor(page, 5).until(d -> !button(card(d, commentId), "Lock thread…").getText().isEmpty());
     assertFalse(api.get("/api/posts/" + postId).json().getBoolean("locked"));
   }
 
