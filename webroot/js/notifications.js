@@ -68,14 +68,36 @@ function moderation(n) {
 }
 
 /**
- * A thread's unread notifications of one kind become one entry, where the newest of them is, however many other
+ * What an unread notification is grouped by, or null: a thread's of one kind; and a moderator's removals (or
+ * declines) with one reason, whatever the thread: a ban's takedown told the member of each piece, one line each (a
+ * moderator's probe: 25 lines).
+ */
+function groupKey(n) {
+  if (n.read) return null;
+  if (n.kind === 'moderation') {
+    const action = n.detail?.action ?? '';
+    return /\.(hidden|rejected)$/.test(action) ? `moderation:${action}:${n.detail?.reason ?? ''}` : null;
+  }
+  return GROUPED[n.kind] && n.post?.id ? `${n.kind}:${n.post.id}` : null;
+}
+
+/** A group of removals or declines with one reason: "A moderator removed 25 of your comments (Spam)". */
+function moderationMany(g) {
+  const action = g.detail?.action ?? '';
+  const what = `${g.group.length} of your ${action.startsWith('post.') ? 'posts' : 'comments'}`;
+  const why = g.detail?.reason ? ` (${g.detail.reason})` : '';
+  return [action.endsWith('.rejected') ? `A moderator declined to publish ${what}${why}` : `A moderator removed ${what}${why}`];
+}
+
+/**
+ * Unread notifications of one group (groupKey) become one entry, where the newest of them is, however many other
  * notifications came in between.
  */
 function grouped(list) {
   const out = [];
   const groups = new Map();
   for (const n of list) {
-    const key = !n.read && GROUPED[n.kind] && n.post?.id ? `${n.kind}:${n.post.id}` : null;
+    const key = groupKey(n);
     const group = key && groups.get(key);
     if (group) {
       group.group.push(n);
@@ -98,11 +120,12 @@ function render() {
 
 function entry(g) {
   const many = g.group.length > 1;
-  const text = many ? [`${g.group.length} ${GROUPED[g.kind]}`] : WHAT[g.kind]?.(g) ?? [g.kind];
+  const text = many ? (g.kind === 'moderation' ? moderationMany(g) : [`${g.group.length} ${GROUPED[g.kind]}`])
+    : WHAT[g.kind]?.(g) ?? [g.kind];
   // "commented on your post Title", not "on your post on Title".
   // A long title is cut at a word, the whole of it the tooltip: on a phone each entry took four or five lines of it.
   // (A report's and a moderator's sentences have the title inside them.)
-  const where = g.post?.title && (many || (g.kind !== 'report' && g.kind !== 'moderation')) ? [!many && g.kind === 'comment' ? ' ' : ' on ',
+  const where = g.post?.title && g.kind !== 'report' && g.kind !== 'moderation' ? [!many && g.kind === 'comment' ? ' ' : ' on ',
     cutText('em', {}, g.post.title, TITLE_CHARS)] : [];
   const link = h('a', { href: g.url ?? '#', class: 'inbox-link', onclick: (event) => open(event, g) }, ...text, ...where);
   const excerpt = !many && g.comment?.excerpt ? h('p', { class: 'excerpt' }, g.comment.excerpt) : null;

@@ -402,6 +402,30 @@ class ModerationInPlaceBrowserTest {
         authorPage.findElement(By.id("inbox")).getText());
   }
 
+  /** A takedown's pieces are one entry in the member's inbox, not one line each (a moderator's probe: 25 lines). */
+  @Test
+  void aTakedownsPiecesAreOneEntryInTheMembersInbox() throws Exception {
+    Session alice = api.register("alice");
+    Session spammer = api.register("spammer");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "Thread");
+    for (int i = 0; i < 3; i++) api.comment(spammer, postId, "Buy " + i, null);
+    api.createPost(spammer, "Pills for sale");
+    assertEquals(200, api.post("/api/mod/users/spammer/ban", mod, new JsonObject().put("reason", "Spam wave")
+        .put("removeContent", true)).status());
+    TestParley.notificationsMade();
+    assertEquals(4, api.get("/api/me/notifications", spammer).items().size(), "one notification a piece, as before");
+
+    WebDriver page = browsers.open("spammer");
+    signIn(page, base, spammer);
+    page.get(base + "/notifications");
+    waitFor(page, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("inbox"),
+        "A moderator removed 3 of your comments (Spam wave)"));
+    assertTrue(page.findElement(By.id("inbox")).getText().contains("A moderator removed your post Pills for sale (Spam wave)"),
+        page.findElement(By.id("inbox")).getText());
+    assertEquals(2, page.findElements(By.cssSelector("#inbox > li")).size(), "the comments in one entry, the post its own");
+  }
+
   /** From the thread too, a ban can take a spammer's wave down with it (only their record offered it: a probe). */
   @Test
   void aBanFromTheThreadCanHideEverythingTheyPosted() throws Exception {
