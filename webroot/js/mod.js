@@ -204,7 +204,8 @@ function loadFailed(error) {
  * aria-disabled rather than disabled: a disabled button loses focus, and the keyboard user with it.
  */
 function actionButton(label, run, cls, action) {
-  return h('button', { type: 'button', class: cls, 'data-action': action, onclick: async (event) => {
+  return h('button', { type: 'button', class: cls, 'data-action': action, 'aria-keyshortcuts': keyFor(action),
+    onclick: async (event) => {
     const button = event.currentTarget;
     if (button.getAttribute('aria-disabled') === 'true') return;
     const out = button.closest('.mod-card')?.querySelector('.card-error');
@@ -224,6 +225,113 @@ function actionButton(label, run, cls, action) {
       button.removeAttribute('aria-disabled');
     }
   } }, label);
+}
+
+// ---------- keys on a card ----------
+
+/**
+ * One key per decision on the card that has focus, so a keyboard moderator works the queue without tabbing through
+ * each card's links to its buttons (five Tabs to Approve, a moderator's probe). Active only while focus is on a card
+ * or one of its buttons and links, never in a field or a form, and never with Ctrl, Alt or Meta; the line above the
+ * lists names them and turns them off (kept in this browser). A decision made with a key is the click on the card's
+ * own button, asked and undone as one made with the mouse; focus then goes to the next card itself, to be read
+ * before the next key.
+ */
+const CARD_KEYS = { a: 'approve', r: 'reject', h: 'hide', d: 'dismiss', b: 'ban' };
+const KEYS_OFF = 'parley.mod.keys';
+let keysOn = localStorage.getItem(KEYS_OFF) !== 'off';
+/** Set while a key's click runs: {@link later} then moves focus on at once instead of onto Undo. */
+let byKey = false;
+
+function keyFor(action) {
+  if (!keysOn) return null;
+  const key = Object.keys(CARD_KEYS).find((k) => CARD_KEYS[k] === action);
+  return key ? key.toUpperCase() : null;
+}
+
+/** The cards j and k move between: the shown ones of both queues, in page order, none on its way out. */
+function shownCards() {
+  return [...document.querySelectorAll('#pending > .mod-card, #queue > .mod-card')]
+    .filter((card) => !card.dataset.leaving && !card.closest('[hidden]'));
+}
+
+function focusCard(card) {
+  card.tabIndex = -1;
+  card.focus();
+}
+
+/** The newest decision still in its undo window, if any. */
+function lastWaiting() {
+  return [...waiting.entries()].filter(([, entry]) => !entry.sent).pop()?.[0];
+}
+
+function onKey(event) {
+  if (!keysOn || event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
+  const key = event.key;
+  if (key.length !== 1) return;
+  const at = event.target instanceof Element ? event.target : document.body;
+  if (at.closest('input, textarea, select, [contenteditable], form, dialog')) return;
+  const card = at.closest('.mod-card');
+  const onPage = at === document.body || at.matches('h2') || at.closest('#toasts');
+  if (!card && !onPage) return;
+  if (key === 'j' || key === 'k') {
+    const cards = shownCards();
+    if (!cards.length) return;
+    event.preventDefault();
+    const here = card ? cards.indexOf(card) : -1;
+    const next = here < 0 ? cards[0] : cards[Math.max(0, Math.min(cards.length - 1, here + (key === 'j' ? 1 : -1)))];
+    if (next === card) announce(key === 'j' ? 'That is the last card.' : 'That is the first card.');
+    else focusCard(next);
+    return;
+  }
+  if (key === 'u') {
+    const last = lastWaiting();
+    if (!last) return;
+    event.preventDefault();
+    undo(last);
+    return;
+  }
+  const action = CARD_KEYS[key];
+  if (!action || !card) return;
+  event.preventDefault();
+  const button = action === 'ban' ? card.querySelector('.ban-toggle') : card.querySelector(`[data-action="${action}"]`);
+  if (!button || button.closest('[hidden]')) {
+    announce(`This card has no ${action === 'hide' ? 'Hide' : action === 'ban' ? 'Ban' : action} button.`);
+    return;
+  }
+  byKey = true;
+  try {
+    button.click();
+  } finally {
+    byKey = false;
+  }
+}
+
+/** The line that names the keys, and turns them off or on again. */
+function showKeys() {
+  $('mod-keys-list').hidden = !keysOn;
+  $('mod-keys-off').hidden = keysOn;
+  $('mod-keys-toggle').textContent = keysOn ? 'Turn these keys off' : 'Turn card keys on';
+  document.querySelectorAll('.mod-card [data-action], .mod-card .ban-toggle').forEach(markKey);
+}
+
+/** A card's button says its key to assistive technology (aria-keyshortcuts), while the keys are on. */
+function markKey(button) {
+  const k = keyFor(button.dataset.action ?? 'ban');
+  if (k) button.setAttribute('aria-keyshortcuts', k);
+  else button.removeAttribute('aria-keyshortcuts');
+}
+
+function setUpKeys() {
+  document.addEventListener('keydown', onKey);
+  $('mod-keys-toggle').addEventListener('click', () => {
+    keysOn = !keysOn;
+    if (keysOn) localStorage.removeItem(KEYS_OFF);
+    else localStorage.setItem(KEYS_OFF, 'off');
+    showKeys();
+    announce(keysOn ? 'Card keys are on.' : 'Card keys are off.');
+  });
+  showKeys();
 }
 
 // ---------- toasts and undo ----------
@@ -253,7 +361,9 @@ function later({ key, path, body, label, card }) {
     place: { list: card.parentElement, next: card.nextElementSibling }, focusNext: focusAfter(card, $('queue-title')) };
   card.remove();
   entry.toast = toast(label, () => undo(key));
-  entry.toast.querySelector('button').focus();
+  // Made with a key: focus goes on to the next card at once (u undoes); made with a click or Enter: onto Undo.
+  if (byKey) entry.focusNext();
+  else entry.toast.querySelector('button').focus();
   entry.timer = setTimeout(() => send(key), UNDO_MS);
   waiting.set(key, entry);
   showQueueSize();
@@ -580,6 +690,7 @@ function reportCard(item, status) {
   reportActions(item, status, ban?.toggle),
   ban?.form);
   li.banControls = ban;
+  if (ban) markKey(ban.toggle);
   return li;
 }
 
@@ -766,8 +877,8 @@ function pendingCard(item) {
   const path = `/api/mod/${item.targetType}s/${item.id}`;
   const reasonId = uniqueId('reject-reason');
   const formId = uniqueId('reject-form');
-  const rejectToggle = h('button', { type: 'button', class: 'danger', 'aria-expanded': 'false', 'aria-controls': formId },
-    'Reject…');
+  const rejectToggle = h('button', { type: 'button', class: 'danger', 'data-action': 'reject',
+    'aria-keyshortcuts': keyFor('reject'), 'aria-expanded': 'false', 'aria-controls': formId }, 'Reject…');
   const reason = h('input', { id: reasonId, name: 'reason', maxlength: 1000, autocomplete: 'off' });
   const form = h('form', { id: formId, class: 'reject-form', hidden: true, novalidate: true, 'aria-label': `Reject ${what}` },
     h('label', { for: reasonId, 'data-label': 'Reason' }, 'Reason the author is told'), reason,
@@ -795,7 +906,7 @@ function pendingCard(item) {
         throw error;
       }
       leave(card, `Approved ${what}.`);
-    }, 'primary'), rejectToggle),
+    }, 'primary', 'approve'), rejectToggle),
     form);
   const closeReject = () => {
     form.hidden = true;
@@ -1175,6 +1286,7 @@ async function start() {
   applyView();
   revealTarget();
   $('filter-form').addEventListener('submit', addFilter);
+  setUpKeys();
   setUpUserCard();
   onStatus(liveStatus($('live-status')));
   followModeration(0);

@@ -124,6 +124,104 @@ class ModDashboardBrowserTest {
   }
 
   /**
+   * A keyboard moderator works the queue with one key per decision on the card that has focus (it took five Tabs to
+   * reach Approve, a moderator's probe): j and k move between the cards, a approves, r opens the reject form, h hides
+   * and moves on to the next card at once (u undoes it), d dismisses; letters typed in a form are words, not
+   * decisions; and the keys can be turned off, which this browser remembers.
+   */
+  @Test
+  void cardKeysDecideTheFocusedCardAndNothingElse() throws Exception {
+    Session author = api.register("author");
+    Session newbie = api.register("newbie");
+    Session troll = api.register("troll");
+    Session reader = api.register("reader");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = api.createPost(author, "Keys");
+    holdHeldword(mod);
+    long heldOne = api.comment(newbie, postId, "heldword one", null);
+    long heldTwo = api.comment(newbie, postId, "heldword two", null);
+    long rude = api.comment(troll, postId, "Rude", null);
+    long ruder = api.comment(troll, postId, "Ruder", null);
+    report(reader, "comment", rude, "spam", null);
+    report(reader, "comment", ruder, "spam", null);
+
+    ChromeDriver page = dashboard(mod);
+    card(page, rude);
+    card(page, ruder);
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("pending-comment-" + heldTwo)));
+    List<String> order = page.findElements(By.cssSelector("#pending > .mod-card, #queue > .mod-card")).stream()
+        .map(el -> el.getDomAttribute("id")).toList();
+    assertEquals(4, order.size(), order::toString);
+    assertTrue(order.get(0).startsWith("pending-") && order.get(1).startsWith("pending-"), order::toString);
+    assertEquals("B", button(card(page, rude), "Ban troll…").getDomAttribute("aria-keyshortcuts"));
+
+    press(page, "j");
+    assertEquals(order.get(0), active(page), "j from the page: the first card");
+    long first = Long.parseLong(order.get(0).replace("pending-comment-", ""));
+    long second = first == heldOne ? heldTwo : heldOne;
+    press(page, "a");
+    waitFor(page, 5).withMessage("a approves the focused card").until(d -> !comment(mod, first).getBoolean("pending"));
+    waitFor(page, 5).until(d -> order.get(1).equals(active(page)));
+    assertTrue(comment(mod, second).getBoolean("pending"), "only the focused card");
+
+    press(page, "r");
+    WebElement reason = page.findElement(By.cssSelector("#" + order.get(1) + " .reject-form [name=reason]"));
+    assertTrue(reason.isDisplayed());
+    assertEquals(reason, page.switchTo().activeElement(), "r opens the reject form, at its reason");
+    reason.sendKeys("a dud");
+    assertEquals("a dud", reason.getDomProperty("value"), "letters in a field are words");
+    assertTrue(comment(mod, second).getBoolean("pending"), "and decide nothing");
+    button(page.findElement(By.id(order.get(1))), "Cancel").click();
+
+    press(page, "j");
+    assertEquals(order.get(2), active(page));
+    long hid = Long.parseLong(order.get(2).replace("target-comment-", ""));
+    long other = hid == rude ? ruder : rude;
+    press(page, "h");
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id(order.get(2))));
+    assertTrue(page.findElement(By.id("toasts")).getText().contains("Hiding troll's comment."));
+    assertEquals(order.get(3), active(page), "a hide made with a key moves on to the next card, not onto Undo");
+    press(page, "u");
+    waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id(order.get(2))));
+    assertTrue(page.findElements(By.cssSelector("#toasts .undo")).isEmpty(), "undone");
+
+    assertEquals("Hide", page.switchTo().activeElement().getText(), "back on its card");
+    press(page, "j");
+    assertEquals("target-comment-" + other, active(page), "j from a card's button: the next card");
+    press(page, "d");
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("target-comment-" + other)));
+    waitFor(page, AFTER_UNDO_WINDOW).withMessage("d dismisses once its undo window is over")
+        .until(d -> api.get("/api/mod/queue?status=dismissed", mod).json().getJsonArray("items").size() == 1);
+    assertFalse(hidden(mod, other), "dismissed, not hidden");
+    assertFalse(hidden(mod, hid), "the undone hide was never sent");
+
+    page.findElement(By.id("mod-keys-toggle")).click();
+    assertEquals("Turn card keys on", page.findElement(By.id("mod-keys-toggle")).getText());
+    assertTrue(page.findElement(By.id("mod-keys-off")).isDisplayed());
+    focus(page, hid);
+    press(page, "h");
+    assertTrue(page.findElements(By.cssSelector("#toasts .undo")).isEmpty(), "keys off: h does nothing");
+    assertTrue(card(page, hid).isDisplayed());
+    assertNull(button(card(page, hid), "Hide").getDomAttribute("aria-keyshortcuts"));
+    page.navigate().refresh();
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-panels")));
+    assertEquals("Turn card keys on", page.findElement(By.id("mod-keys-toggle")).getText(), "remembered");
+    assertFalse(hidden(mod, hid));
+  }
+
+  private static void press(WebDriver page, String key) {
+    page.switchTo().activeElement().sendKeys(key);
+  }
+
+  private static String active(WebDriver page) {
+    return page.switchTo().activeElement().getDomAttribute("id");
+  }
+
+  private static void focus(WebDriver page, long commentId) {
+    js(page, "const c = arguments[0]; c.tabIndex = -1; c.focus();", card(page, commentId));
+  }
+
+  /**
    * Two moderators on one queue: one says "I'm on it", the other's card says who, live, and their Hide asks for a
    * second press instead of acting at once; taking it over tells the first; letting go frees it for both; and the
    * held queue's cards carry the same line.
