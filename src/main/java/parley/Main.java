@@ -452,7 +452,7 @@ public final class Main {
         config.cluster() ? config.clusterName() : null,
         (config.cluster() ? config.clusterHost() : HOST_NAME) + ":" + config.port() + " (pid "
             + ProcessHandle.current().pid() + ")",
-        () -> cluster == null ? List.of() : cluster.manager().getNodes());
+        () -> cluster == null ? List.of() : cluster.manager().getNodes(), parley.cluster.NodeRoster.OF_THIS_PROCESS);
     Gauge.builder("parley_nodes_outside_cluster", roster, parley.cluster.NodeRoster::outside)
         .description("Nodes serving from this node's database outside its cluster, as its last look found them "
             + "(every 10 s): their writes reach this node's live readers only when they reconnect").register(meters);
@@ -462,7 +462,11 @@ public final class Main {
           if (draining.get()) {
             vertx.cancelTimer(id);
           } else {
-            roster.beat().onFailure(e -> log.debug("The node roster could not be read: {}", e.toString()));
+            // While one serves, its writes never reach this node's invalidations: this node's caches stand aside.
+            roster.beat().onSuccess(outsiders -> {
+              readCache.bypass(!outsiders.isEmpty());
+              accounts.bypass(!outsiders.isEmpty());
+            }).onFailure(e -> log.debug("The node roster could not be read: {}", e.toString()));
           }
         }))
         .compose(v -> Accounts.promoteConfiguredAdmin(database.background(), config.admin(), accounts))

@@ -55,6 +55,8 @@ public final class AccountCache {
   private final Counter localChanges;
   private final Counter remoteChanges;
   private volatile Vertx vertx;
+  /** Set while a node outside this one's cluster serves from its database ({@link #bypass}). */
+  private volatile boolean bypassed;
 
   public AccountCache(ReadCacheSettings settings, MeterRegistry meters) {
     this.on = settings.accountsOn();
@@ -81,7 +83,7 @@ public final class AccountCache {
 
   /** The account as kept, or as {@code load} reads it now (kept unless it changed meanwhile). */
   Future<Optional<User>> find(long userId, Supplier<Future<Optional<User>>> load) {
-    if (!on) return load.get();
+    if (!on || bypassed) return load.get();
     long version = version(userId);
     Entry kept = entries.get(userId);
     if (kept != null) {
@@ -120,6 +122,17 @@ public final class AccountCache {
     forget(change.userId());
     localChanges.increment();
     if (vertx != null) change.publish(vertx, node);
+  }
+
+  /**
+   * Every account is read from the database while {@code bypass} holds: a node outside this one's cluster serves from
+   * its database, and a ban or sign-out everywhere made there never reaches this node's invalidations (it would be
+   * honoured here up to {@link #MAX_AGE_MS} late). What was kept is dropped when it starts and when it ends.
+   */
+  public void bypass(boolean bypass) {
+    if (bypass == bypassed) return;
+    bypassed = bypass;
+    clear();
   }
 
   /** Forgets every account (for a database changed behind the server's back, as tests do). */

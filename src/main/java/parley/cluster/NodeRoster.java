@@ -27,12 +27,18 @@ import java.util.stream.Collectors;
  * node is counted only once its row has been seen to move at two looks in a row, so the row of one that was killed
  * (never deleted, and freshened at most once after a look) is not mistaken for a running node. One is outside this node's cluster when this node is not clustered,
  * or when it is not among the cluster's members. Said at WARN (again every ten minutes while it lasts) and counted
- * ({@code parley_nodes_outside_cluster}); nothing is refused: the operator's fix is the configuration.
+ * ({@code parley_nodes_outside_cluster}); while one serves, this node's read and account caches stand aside (every read
+ * goes to the database: slower, never stale); nothing is refused: the operator's fix is the configuration.
+ *
+ * <p>Nodes this process runs itself are not counted: there is more than one only where Parley is embedded, as its
+ * test suite does (servers beside the shared one, each for one test), by someone who knows they share no bus.
  */
 public final class NodeRoster {
 
   private static final Logger log = LoggerFactory.getLogger(NodeRoster.class);
   public static final Duration BEAT = Duration.ofSeconds(10);
+  /** The ids of the nodes this process runs (see the class comment): Main's rosters share it. */
+  public static final Set<String> OF_THIS_PROCESS = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private static final long REPEAT_NANOS = Duration.ofMinutes(10).toNanos();
 
   private static final String FRESHEN = "INSERT INTO node_roster (id, cluster, address) VALUES ($1, $2, $3) "
@@ -53,6 +59,8 @@ public final class NodeRoster {
   private final String cluster;
   private final String address;
   private final Supplier<Collection<String>> members;
+  /** The ids of the nodes this process runs, this one's included once it has joined. */
+  private final Set<String> siblings;
   /** Each other row's seen_at at the last beat (beats run one after another). */
   private Map<String, OffsetDateTime> seenBefore = Map.of();
   /** For each row that moved at the last beat and was outside the cluster: at how many beats in a row it was. */
@@ -68,15 +76,23 @@ public final class NodeRoster {
    * @param members the cluster's node ids as this node sees them (ignored when not clustered)
    */
   public NodeRoster(Pool pool, String id, String cluster, String address, Supplier<Collection<String>> members) {
+    this(pool, id, cluster, address, members, java.util.concurrent.ConcurrentHashMap.newKeySet());
+  }
+
+  /** As above, with the ids of the other nodes this process runs ({@link #OF_THIS_PROCESS} for Main's). */
+  public NodeRoster(Pool pool, String id, String cluster, String address, Supplier<Collection<String>> members,
+      Set<String> siblings) {
     this.pool = pool;
     this.id = id;
     this.cluster = cluster;
     this.address = address;
     this.members = members;
+    this.siblings = siblings;
   }
 
   /** This node's row, and the rows of nodes gone for a day deleted. */
   public Future<Void> join() {
+    siblings.add(id);
     return pool.preparedQuery(FRESHEN).execute(Tuple.of(id, cluster, address))
         .compose(r -> pool.query("DELETE FROM node_roster WHERE seen_at < now() - interval '1 day'").execute())
         .mapEmpty();
@@ -97,7 +113,7 @@ public final class NodeRoster {
             seen.put(other, at);
             OffsetDateTime before = seenBefore.get(other);
             boolean moved = before != null && at.isAfter(before);
-            if (!moved || mine.contains(other)) continue;
+            if (!moved || mine.contains(other) || siblings.contains(other)) continue;
             int times = streaks.getOrDefault(other, 0) + 1;
             streak.put(other, times);
             // Twice in a row: a node killed just after a beat moves once more, and may have left the cluster's
@@ -117,6 +133,7 @@ public final class NodeRoster {
 
   /** This node's row deleted, as it stops. */
   public Future<Void> leave() {
+    siblings.remove(id);
     return pool.preparedQuery("DELETE FROM node_roster WHERE id = $1").execute(Tuple.of(id)).mapEmpty();
   }
 
@@ -137,7 +154,7 @@ public final class NodeRoster {
     warnedAbout = ids;
     warnedAt = now;
     log.warn("{} serving from this database outside this node's cluster ({}): {}. Its writes reach this node's live "
-            + "readers only when they reconnect, and its read cache up to a minute late. Nodes on one database must "
+            + "readers only when they reconnect, and this node's read and account caches are off while it serves. Nodes on one database must "
             + "share a cluster: PARLEY_CLUSTER=true and one PARLEY_CLUSTER_NAME on each (docs/SCALING.md)",
         found.size() == 1 ? "A node is" : found.size() + " nodes are",
         cluster == null ? "this node is not clustered" : "'" + cluster + "'",

@@ -102,6 +102,8 @@ public final class ReadCache {
   private final Counter remoteInvalidations;
   private final MeterRegistry meters;
   private volatile Vertx vertx;
+  /** Set while a node outside this one's cluster serves from its database ({@link #bypass}). */
+  private volatile boolean bypassed;
 
   public ReadCache(ReadCacheSettings settings, MeterRegistry meters) {
     this.on = settings.on();
@@ -166,12 +168,23 @@ public final class ReadCache {
   }
 
   public boolean on() {
-    return on;
+    return on && !bypassed;
   }
 
   /** Whether readers' overlays are kept (with the anonymous cache, and room for them). */
   boolean personalOn() {
-    return personalOn;
+    return personalOn && !bypassed;
+  }
+
+  /**
+   * Reads go to the database, none kept, while {@code bypass} holds: a node outside this one's cluster serves from
+   * its database ({@link parley.cluster.NodeRoster}), and its writes never reach this node's invalidations, so a page
+   * kept here could show what it hid for up to a minute. Whatever was kept is dropped when it starts and when it ends.
+   */
+  public void bypass(boolean bypass) {
+    if (bypass == bypassed) return;
+    bypassed = bypass;
+    clear();
   }
 
   /** The version of a thread's responses (its post and comment pages). */
@@ -207,7 +220,7 @@ public final class ReadCache {
    * and stores nothing.
    */
   public void respond(RoutingContext ctx, Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
-    boolean gzip = on && acceptsGzip(ctx.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
+    boolean gzip = on() && acceptsGzip(ctx.request().getHeader(HttpHeaders.ACCEPT_ENCODING));
     lookup(kind, scope, key, load).onSuccess(entry -> send(ctx, gzip, entry.body, entry.gzipped))
         .onFailure(ctx::fail);
   }
@@ -236,7 +249,7 @@ public final class ReadCache {
 
   /** The cached response of an anonymous read, or the one {@code load} reads, by the rule in the class comment. */
   Future<Entry> lookup(Kind kind, LongSupplier scope, String key, Supplier<Future<Buffer>> load) {
-    if (!on) return load.get().map(body -> new Entry(body, null, 0, 0));
+    if (!on()) return load.get().map(body -> new Entry(body, null, 0, 0));
     long version = scope.getAsLong();
     Entry cached = store.get(key);
     if (cached != null) {

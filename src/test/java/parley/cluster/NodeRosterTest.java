@@ -108,4 +108,33 @@ class NodeRosterTest {
       for (NodeRoster node : nodes) await(node.leave());
     }
   }
+
+  /**
+   * The nodes one process runs (more than one only where Parley is embedded, as the test suite's side servers are)
+   * are not outsiders to each other; a node of another process still sees them.
+   */
+  @Test
+  void nodesOfOneProcessAreNotOutsidersToEachOther() throws Exception {
+    String p = "process-p-" + UUID.randomUUID();
+    String q = "process-q-" + UUID.randomUUID();
+    String elsewhere = "elsewhere-" + UUID.randomUUID();
+    Set<String> ids = Set.of(p, q, elsewhere);
+    Set<String> oneProcess = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    NodeRoster first = new NodeRoster(pool(), p, null, p + ":8080 (pid 2)", List::of, oneProcess);
+    NodeRoster second = new NodeRoster(pool(), q, null, q + ":8081 (pid 2)", List::of, oneProcess);
+    NodeRoster third = node(elsewhere, null, List.of());
+    List<NodeRoster> nodes = List.of(first, second, third);
+    for (NodeRoster node : nodes) await(node.join());
+    try {
+      for (int look = 0; look < 3; look++) {
+        for (NodeRoster node : nodes) await(node.beat());
+      }
+      assertEquals(Set.of(elsewhere), outsiders(first, ids));
+      assertEquals(Set.of(elsewhere), outsiders(second, ids));
+      assertEquals(Set.of(p, q), outsiders(third, ids));
+    } finally {
+      for (NodeRoster node : nodes) await(node.leave());
+    }
+    assertEquals(Set.of(), oneProcess, "a node that leaves is no longer one of the process's");
+  }
 }

@@ -121,6 +121,66 @@ class ClusterIT {
   }
 
   /**
+   * A node serving from the cluster's database outside the cluster (started without PARLEY_CLUSTER) never reaches the
+   * cluster's invalidations: once a node sees it, its read and account caches stand aside, so a comment hidden and a
+   * member banned there are honoured here at once, not up to a minute (30 s for the ban) late; when it stops, the
+   * caches come back by themselves.
+   */
+  @Test
+  void whileANodeOutsideTheClusterServesItsWritesAreNeverServedStaleFromTheCaches() throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put(AppConfig.DATABASE_URL, "postgresql://" + EmbeddedDatabase.SUPERUSER + ":" + database.password() + "@"
+        + database.host() + ":" + database.port() + "/" + EmbeddedDatabase.DATABASE);
+    env.put(AppConfig.JWT_SECRET, SECRET);
+    ParleyProcess inside = node("roster-inside", "it-" + UUID.randomUUID().toString().substring(0, 8), 5931);
+    ParleyProcess outside = ParleyProcess.create("roster-outside", env).start();
+    try {
+      Api here = new Api(inside.baseUrl());
+      Api there = new Api(outside.baseUrl());
+      Api.Session author = here.register("roster_author");
+      Api.Session member = here.register("roster_member");
+      Api.Session mod = here.register("roster_mod");
+      sql("UPDATE users SET role = 'moderator' WHERE id = " + mod.id());
+      long postId = here.createPost(author, "Two nodes, one database");
+      long commentId = here.comment(member, postId, "Soon hidden elsewhere", null);
+      awaitMetric(inside, "parley_nodes_outside_cluster 1.0");
+      assertTrue(inside.log().contains("this node's read and account caches are off while it serves"), inside.log());
+
+      String page = "/api/posts/" + postId + "/comments";
+      assertEquals(200, here.get("/api/me/notifications", member).status(), "signed in here: the account read");
+      assertTrue(here.get(page).body().contains("Soon hidden elsewhere"));
+      assertTrue(here.get(page).body().contains("Soon hidden elsewhere"), "read twice: kept, were the cache on");
+      assertEquals(204, there.post("/api/mod/comments/" + commentId + "/hide", mod,
+          new JsonObject().put("reason", "spam")).status());
+      assertEquals(204, there.post("/api/mod/users/roster_member/ban", mod,
+          new JsonObject().put("reason", "spam")).status());
+      assertFalse(here.get(page).body().contains("Soon hidden elsewhere"), "hidden there: gone here at once");
+      assertEquals(403, here.post("/api/posts/" + postId + "/comments", member,
+          new JsonObject().put("body", "Banned there")).status(), "banned there: refused here at once");
+      assertTrue(here.get("/metrics").body().contains("parley_read_cache_entries 0.0"), "nothing kept meanwhile");
+
+      assertTrue(outside.terminate(java.time.Duration.ofSeconds(30)));
+      awaitMetric(inside, "parley_nodes_outside_cluster 0.0");
+      here.get(page);
+      here.get(page);
+      assertFalse(here.get("/metrics").body().contains("parley_read_cache_entries 0.0"), "the cache keeps pages again");
+    } finally {
+      outside.close();
+      inside.close();
+    }
+  }
+
+  /** Waits (polling: another process has no completion to await) until a node's metrics have this line. */
+  private static void awaitMetric(ParleyProcess node, String line) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    Api api = new Api(node.baseUrl());
+    while (!api.get("/metrics").body().contains(line)) {
+      if (System.nanoTime() > deadline) throw new AssertionError(node.baseUrl() + " never had " + line);
+      Thread.sleep(200);
+    }
+  }
+
+  /**
    * One cluster's life, so that its nodes start once (a node's start, Hazelcast's join included, is 8-9 s of the
    * CI machine's two cores): two nodes, a third joining, one of them killed, a late one joining.
    */
