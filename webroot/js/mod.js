@@ -249,10 +249,31 @@ function keyFor(action) {
   return key ? key.toUpperCase() : null;
 }
 
-/** The cards j and k move between: the shown ones of both queues, in page order, none on its way out. */
-function shownCards() {
-  return [...document.querySelectorAll('#pending > .mod-card, #queue > .mod-card')]
-    .filter((card) => !card.dataset.leaving && !card.closest('[hidden]'));
+/** Every card of both queues in page order, those on their way out included. */
+function allCards() {
+  return [...document.querySelectorAll('#pending > .mod-card, #queue > .mod-card')];
+}
+
+/** A card j and k may land on: shown, and not on its way out. */
+const landable = (card) => !card.dataset.leaving && !card.closest('[hidden]');
+
+/**
+ * The card j ({@code step} 1) or k (-1) goes to from {@code from}: the next shown one after it in page order (from a
+ * card on its way out, "Handled by …", too: it went to the first card of the page); from a queue's heading, that
+ * queue's first; from anywhere else, the page's first.
+ */
+function cardFrom(from, step) {
+  const cards = allCards();
+  const here = from?.classList.contains('mod-card') ? cards.indexOf(from) : -1;
+  if (here < 0) {
+    const list = from?.matches?.('h2') ? from.closest('section')?.querySelector('ol') : null;
+    return cards.find((card) => landable(card) && (!list || card.parentElement === list))
+      ?? cards.find(landable) ?? null;
+  }
+  for (let i = here + step; i >= 0 && i < cards.length; i += step) {
+    if (landable(cards[i])) return cards[i];
+  }
+  return null;
 }
 
 function focusCard(card) {
@@ -265,38 +286,72 @@ function lastWaiting() {
   return [...waiting.entries()].filter(([, entry]) => !entry.sent).pop()?.[0];
 }
 
+/** The buttons' own words, for "this card has no … button". */
+const BUTTON_NAMES = { approve: 'Approve', reject: 'Reject', hide: 'Hide', dismiss: 'Dismiss', ban: 'Ban' };
+/**
+ * How long a card must have had focus before a key decides it: after a decision focus moves on to a card not yet
+ * read, and a key held down (its repeats) or pressed twice decided the cards after it, one each (a keyboard probe:
+ * holding a approved the whole held queue). Repeats are never taken.
+ */
+const READ_FIRST_MS = 600;
+/** The card focus is in, and when focus came to it (moving between its own buttons does not count). */
+let focusedCard = null;
+let cameAt = -Infinity;
+
+function cameTo(event) {
+  const card = event.target instanceof Element ? event.target.closest('.mod-card') : null;
+  if (card === focusedCard) return;
+  focusedCard = card;
+  cameAt = performance.now();
+}
+
 function onKey(event) {
   if (!keysOn || event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
-  const key = event.key;
-  if (key.length !== 1) return;
+  if (event.key.length !== 1) return;
+  // Caps Lock's capitals are its letters; Shift's are not keys of these.
+  const key = event.getModifierState?.('CapsLock') && !event.shiftKey ? event.key.toLowerCase() : event.key;
   const at = event.target instanceof Element ? event.target : document.body;
   if (at.closest('input, textarea, select, [contenteditable], form, dialog')) return;
   const card = at.closest('.mod-card');
-  const onPage = at === document.body || at.matches('h2') || at.closest('#toasts');
-  if (!card && !onPage) return;
+  const inToast = at.closest('#toasts');
+  if (!card && !inToast && at !== document.body && !at.matches('h2')) return;
   if (key === 'j' || key === 'k') {
-    const cards = shownCards();
-    if (!cards.length) return;
     event.preventDefault();
-    const here = card ? cards.indexOf(card) : -1;
-    const next = here < 0 ? cards[0] : cards[Math.max(0, Math.min(cards.length - 1, here + (key === 'j' ? 1 : -1)))];
-    if (next === card) announce(key === 'j' ? 'That is the last card.' : 'That is the first card.');
-    else focusCard(next);
+    // From a toast's Undo (a decision made with a click): on to the card after the one decided.
+    const toastEntry = inToast ? [...waiting.values()].find((entry) => entry.toast.contains(at)) : null;
+    if (toastEntry && key === 'j') {
+      toastEntry.focusNext();
+      return;
+    }
+    const next = cardFrom(card ?? at, key === 'j' ? 1 : -1);
+    if (next) focusCard(next);
+    else announce(!allCards().some(landable) ? 'No cards are shown.'
+      : key === 'j' ? 'That is the last card.' : 'That is the first card.');
     return;
   }
   if (key === 'u') {
-    const last = lastWaiting();
-    if (!last) return;
     event.preventDefault();
-    undo(last);
+    const last = lastWaiting();
+    if (last) undo(last);
+    else announce('Nothing to undo.');
     return;
   }
   const action = CARD_KEYS[key];
   if (!action || !card) return;
   event.preventDefault();
+  if (event.repeat) return;
   const button = action === 'ban' ? card.querySelector('.ban-toggle') : card.querySelector(`[data-action="${action}"]`);
   if (!button || button.closest('[hidden]')) {
-    announce(`This card has no ${action === 'hide' ? 'Hide' : action === 'ban' ? 'Ban' : action} button.`);
+    announce(`This card has no ${BUTTON_NAMES[action]} button.`);
+    return;
+  }
+  if (card !== focusedCard) {
+    // Focus came to it before this page listened (the queue's link to its card): it has been read.
+    focusedCard = card;
+    cameAt = -Infinity;
+  }
+  if (performance.now() - cameAt < READ_FIRST_MS) {
+    announce(`${BUTTON_NAMES[action]} not pressed: this card has only just been reached.`);
     return;
   }
   byKey = true;
@@ -324,6 +379,7 @@ function markKey(button) {
 
 function setUpKeys() {
   document.addEventListener('keydown', onKey);
+  document.addEventListener('focusin', cameTo);
   $('mod-keys-toggle').addEventListener('click', () => {
     keysOn = !keysOn;
     if (keysOn) localStorage.removeItem(KEYS_OFF);
@@ -378,8 +434,9 @@ function undo(key) {
   entry.toast.remove();
   const { list, next } = entry.place;
   list.insertBefore(entry.card, next?.parentElement === list ? next : null);
-  entry.card.querySelector('.actions button')?.focus();
-  announce('Undone.');
+  // The card itself, not its first button: that is Hide again, one Enter away (a keyboard probe).
+  focusCard(entry.card);
+  announce(`Undone: ${entry.label.replace(/\.$/, '')}, cancelled.`);
   showQueueSize();
   updateCounts();
   refreshQueue();
@@ -679,8 +736,13 @@ function mayBan(author) {
 
 function reportCard(item, status) {
   // Someone banned already is not offered again (the card says "author banned").
+  // A ban that took the content down settles the card (it goes); a plain ban leaves it, and focus goes back to the
+  // card itself, where the keys work (it stayed on the form's result line, where they do not: a keyboard probe).
   const ban = mayBan(item.author) && !item.authorBanned
-    ? banControls(item.author.username, (said, removed) => { if (removed) bannedFromCard(li, said); }) : null;
+    ? banControls(item.author.username, (said, removed) => {
+      if (removed) bannedFromCard(li, said);
+      else if (li.isConnected) focusCard(li);
+    }) : null;
   const li = h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
     'data-report': item.firstReportId, 'data-signature': reportSignature(item),
     'data-author': item.author?.username ?? '' },
@@ -690,7 +752,10 @@ function reportCard(item, status) {
   reportActions(item, status, ban?.toggle),
   ban?.form);
   li.banControls = ban;
-  if (ban) markKey(ban.toggle);
+  if (ban) {
+    markKey(ban.toggle);
+    ban.toggle.addEventListener('click', () => { li.moveOn = focusAfter(li, $('queue-title')); });
+  }
   return li;
 }
 
@@ -700,16 +765,17 @@ function reportCard(item, status) {
  * focus, a moderator's probe), and focus moves to the next card.
  */
 function bannedFromCard(card, said) {
+  const focusLost = !document.activeElement || document.activeElement === document.body;
   if (card.isConnected) {
-    const next = focusAfter(card, $('queue-title'));
+    const next = card.contains(document.activeElement) || focusLost ? focusAfter(card, $('queue-title')) : null;
     card.remove();
-    next();
+    next?.();
     showQueueSize();
     refreshQueue();
-  } else if (!document.activeElement || document.activeElement === document.body) {
+  } else if (focusLost) {
     // The takedown's events came first and a refresh took the card; focus had gone to the page as the confirm
-    // button was disabled for the request.
-    $('queue-title').focus();
+    // button was disabled for the request: on to the card that followed it when the ban form was opened.
+    (card.moveOn ?? (() => $('queue-title').focus()))();
   }
   toast(said, null, { quiet: true });
 }
@@ -913,6 +979,11 @@ function pendingCard(item) {
     rejectToggle.setAttribute('aria-expanded', 'false');
     rejectToggle.focus();
   };
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    closeReject();
+  });
   rejectToggle.addEventListener('click', () => {
     if (!form.hidden) return closeReject();
     form.hidden = false;
@@ -974,8 +1045,12 @@ function pendingHandledElsewhere(kind, d, verb) {
 
 /** A pending card that was decided: it goes, focus moves on, and a toast says what was done. */
 function leave(card, text) {
-  focusAfter(card, $('pending-title'))();
+  // Only if focus was on it: a moderator already in another card's reject form kept typing into the card focus was
+  // pulled to, and a letter of the reason decided it (a keyboard probe).
+  const moveOn = card.contains(document.activeElement) || document.activeElement === document.body
+    ? focusAfter(card, $('pending-title')) : null;
   card.remove();
+  moveOn?.();
   pendingTotal = Math.max(0, pendingTotal - 1);
   updatePendingCount();
   toast(text);
@@ -1284,9 +1359,9 @@ async function start() {
   });
   $('view').addEventListener('submit', (event) => event.preventDefault());
   applyView();
+  setUpKeys();
   revealTarget();
   $('filter-form').addEventListener('submit', addFilter);
-  setUpKeys();
   setUpUserCard();
   onStatus(liveStatus($('live-status')));
   followModeration(0);

@@ -205,6 +205,12 @@ export function banControls(name, onBanned) {
     if (!form.hidden) reason.focus();
   };
   toggle.addEventListener('click', () => (form.hidden ? open() : close()));
+  // Escape closes the form, as Escape closes the thread's dialogs (and, in the user card, not the card itself).
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || !form.contains(reason)) return;
+    event.preventDefault();
+    close();
+  });
   const asking = () => {
     const days = duration.value;
     return `Ban ${username} ${days ? `for ${plural(Number(days), 'day')}` : 'for good'}`

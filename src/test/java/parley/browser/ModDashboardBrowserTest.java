@@ -125,9 +125,11 @@ class ModDashboardBrowserTest {
 
   /**
    * A keyboard moderator works the queue with one key per decision on the card that has focus (it took five Tabs to
-   * reach Approve, a moderator's probe): j and k move between the cards, a approves, r opens the reject form, h hides
-   * and moves on to the next card at once (u undoes it), d dismisses; letters typed in a form are words, not
-   * decisions; and the keys can be turned off, which this browser remembers.
+   * reach Approve, a moderator's probe): j and k move between the cards, a approves, r opens the reject form (Escape
+   * closes it), h hides and moves on to the next card at once (u undoes it, back on the card itself), d dismisses;
+   * a card just reached, and a key's repeats, decide nothing (holding a approved the whole held queue: a keyboard
+   * probe); letters typed in a form are words, not decisions; and the keys can be turned off, which this browser
+   * remembers.
    */
   @Test
   void cardKeysDecideTheFocusedCardAndNothingElse() throws Exception {
@@ -159,11 +161,23 @@ class ModDashboardBrowserTest {
     assertEquals(order.get(0), active(page), "j from the page: the first card");
     long first = Long.parseLong(order.get(0).replace("pending-comment-", ""));
     long second = first == heldOne ? heldTwo : heldOne;
+    // Focus to the next card and back, and a at once, in one script: the page's own speed, not the test's.
+    assertEquals("true", js(page, "const card = document.activeElement, next = document.getElementById(arguments[0]);"
+        + " next.tabIndex = -1; next.focus(); card.focus();"
+        + " card.dispatchEvent(new KeyboardEvent('keydown', {key: 'a', bubbles: true}));"
+        + " return String(card.querySelector('[data-action=approve]').getAttribute('aria-disabled') === null);",
+        order.get(1)), "a card only just reached is not decided (a key held down decided a card after each decision)");
+    readTheCard();
+    assertEquals("true", js(page, "const card = document.activeElement;"
+        + " card.dispatchEvent(new KeyboardEvent('keydown', {key: 'a', repeat: true, bubbles: true}));"
+        + " return String(card.querySelector('[data-action=approve]').getAttribute('aria-disabled') === null);"),
+        "a key's repeats decide nothing");
     press(page, "a");
     waitFor(page, 5).withMessage("a approves the focused card").until(d -> !comment(mod, first).getBoolean("pending"));
     waitFor(page, 5).until(d -> order.get(1).equals(active(page)));
     assertTrue(comment(mod, second).getBoolean("pending"), "only the focused card");
 
+    readTheCard();
     press(page, "r");
     WebElement reason = page.findElement(By.cssSelector("#" + order.get(1) + " .reject-form [name=reason]"));
     assertTrue(reason.isDisplayed());
@@ -171,12 +185,15 @@ class ModDashboardBrowserTest {
     reason.sendKeys("a dud");
     assertEquals("a dud", reason.getDomProperty("value"), "letters in a field are words");
     assertTrue(comment(mod, second).getBoolean("pending"), "and decide nothing");
-    button(page.findElement(By.id(order.get(1))), "Cancel").click();
+    reason.sendKeys(org.openqa.selenium.Keys.ESCAPE);
+    assertFalse(reason.isDisplayed(), "Escape closes the form");
+    assertEquals("Reject…", page.switchTo().activeElement().getText(), "back on its Reject button");
 
     press(page, "j");
     assertEquals(order.get(2), active(page));
     long hid = Long.parseLong(order.get(2).replace("target-comment-", ""));
     long other = hid == rude ? ruder : rude;
+    readTheCard();
     press(page, "h");
     waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id(order.get(2))));
     assertTrue(page.findElement(By.id("toasts")).getText().contains("Hiding troll's comment."));
@@ -184,10 +201,12 @@ class ModDashboardBrowserTest {
     press(page, "u");
     waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id(order.get(2))));
     assertTrue(page.findElements(By.cssSelector("#toasts .undo")).isEmpty(), "undone");
-
-    assertEquals("Hide", page.switchTo().activeElement().getText(), "back on its card");
+    assertEquals(order.get(2), active(page), "back on the card itself, not on its Hide");
+    press(page, "u");
+    assertEquals("Nothing to undo.", js(page, "return document.getElementById('announcer').textContent;"));
     press(page, "j");
-    assertEquals("target-comment-" + other, active(page), "j from a card's button: the next card");
+    assertEquals("target-comment-" + other, active(page), "j: the next card");
+    readTheCard();
     press(page, "d");
     waitFor(page, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("target-comment-" + other)));
     waitFor(page, AFTER_UNDO_WINDOW).withMessage("d dismisses once its undo window is over")
@@ -199,6 +218,7 @@ class ModDashboardBrowserTest {
     assertEquals("Turn card keys on", page.findElement(By.id("mod-keys-toggle")).getText());
     assertTrue(page.findElement(By.id("mod-keys-off")).isDisplayed());
     focus(page, hid);
+    readTheCard();
     press(page, "h");
     assertTrue(page.findElements(By.cssSelector("#toasts .undo")).isEmpty(), "keys off: h does nothing");
     assertTrue(card(page, hid).isDisplayed());
@@ -207,6 +227,14 @@ class ModDashboardBrowserTest {
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-panels")));
     assertEquals("Turn card keys on", page.findElement(By.id("mod-keys-toggle")).getText(), "remembered");
     assertFalse(hidden(mod, hid));
+  }
+
+  /**
+   * A card must have had focus a moment (mod.js's READ_FIRST_MS, 600 ms) before a key decides it: not async work to
+   * await, a pause the page asks of a reader on purpose.
+   */
+  private static void readTheCard() throws InterruptedException {
+    Thread.sleep(700);
   }
 
   private static void press(WebDriver page, String key) {
@@ -653,7 +681,8 @@ class ModDashboardBrowserTest {
     undo.click();
     assertEquals("2", page.findElement(By.id("queue-count")).getText());
     WebElement back = card(page, undone);
-    assertEquals("Hide", page.switchTo().activeElement().getText(), "focus returns to the card");
+    assertEquals("target-comment-" + undone, page.switchTo().activeElement().getDomAttribute("id"),
+        "focus returns to the card itself, not to its Hide, one Enter from hiding it again");
     assertTrue(back.getText().contains("Rude one"));
     assertFalse(hidden(mod, undone));
 
