@@ -1260,13 +1260,22 @@ function dropWaiting(id) {
   }
 }
 
+/**
+ * The waiting comments' button at the top of the thread, and its twin at the end, just above the comment form: a
+ * keyboard reader typing there (the usual reason comments wait) reached the top one only by going back through the
+ * whole thread.
+ */
 function showWaiting() {
   const button = $('new-comments');
   button.hidden = waiting.length === 0;
   button.textContent = `${waiting.length} new comment${waiting.length === 1 ? '' : 's'}`;
+  const end = $('new-comments-end');
+  end.hidden = waiting.length === 0 || $('comment-form').hidden;
+  end.firstElementChild.textContent = `Show ${waiting.length} new comment${waiting.length === 1 ? '' : 's'}`;
   if (waiting.length) announce(button.textContent);
 }
 
+$('new-comments-end').firstElementChild.addEventListener('click', () => $('new-comments').click());
 $('new-comments').addEventListener('click', () => {
   const first = waiting[0];
   while (waiting.length) place(waiting.shift());

@@ -241,9 +241,17 @@ class BrowserTest {
     assertEquals(draft, draft(b), "the draft is untouched while comments wait");
     assertEquals(List.of(), commentTexts(b), "waiting comments are not inserted under a typing reader");
 
-    button.click();
+    // The typing reader's way to them is just above the form, not back through the whole thread to the top.
+    WebElement end = b.findElement(By.cssSelector("#new-comments-end button"));
+    assertEquals("Show 2 new comments", end.getText());
+    b.findElement(By.id("comment-body")).sendKeys(org.openqa.selenium.Keys.chord(org.openqa.selenium.Keys.SHIFT,
+        org.openqa.selenium.Keys.TAB));
+    assertEquals(end, b.switchTo().activeElement(), "one Shift+Tab from the form");
+    end.sendKeys(org.openqa.selenium.Keys.ENTER);
     waitFor(b, 5).until(d -> commentTexts(d).equals(List.of("First arrival", "Second arrival")));
-    assertFalse(b.findElement(By.id("new-comments")).isDisplayed());
+    assertFalse(button.isDisplayed());
+    assertFalse(b.findElement(By.id("new-comments-end")).isDisplayed());
+    assertTrue(b.switchTo().activeElement().getText().contains("First arrival"), "focus on the first of them");
     assertEquals(draft, draft(b), "the draft survives inserting the comments");
   }
 
