@@ -239,7 +239,13 @@ function actionButton(label, run, cls, action) {
  */
 const CARD_KEYS = { a: 'approve', r: 'reject', h: 'hide', d: 'dismiss', b: 'ban' };
 const KEYS_OFF = 'parley.mod.keys';
-let keysOn = localStorage.getItem(KEYS_OFF) !== 'off';
+let keysOn = (() => {
+  try {
+    return localStorage.getItem(KEYS_OFF) !== 'off';
+  } catch {
+    return true;
+  }
+})();
 /** Set while a key's click runs: {@link later} then moves focus on at once instead of onto Undo. */
 let byKey = false;
 
@@ -307,9 +313,9 @@ function cameTo(event) {
 
 function onKey(event) {
   if (!keysOn || event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey || event.isComposing) return;
-  if (event.key.length !== 1) return;
-  // Caps Lock's capitals are its letters; Shift's are not keys of these.
-  const key = event.getModifierState?.('CapsLock') && !event.shiftKey ? event.key.toLowerCase() : event.key;
+  if (event.key.length !== 1 || event.shiftKey) return;
+  // Caps Lock's capitals are its letters; Shift's are not keys of these (Shift with Caps Lock gives small ones).
+  const key = event.getModifierState?.('CapsLock') ? event.key.toLowerCase() : event.key;
   const at = event.target instanceof Element ? event.target : document.body;
   if (at.closest('input, textarea, select, [contenteditable], form, dialog')) return;
   const card = at.closest('.mod-card');
@@ -382,8 +388,10 @@ function setUpKeys() {
   document.addEventListener('focusin', cameTo);
   $('mod-keys-toggle').addEventListener('click', () => {
     keysOn = !keysOn;
-    if (keysOn) localStorage.removeItem(KEYS_OFF);
-    else localStorage.setItem(KEYS_OFF, 'off');
+    try {
+      if (keysOn) localStorage.removeItem(KEYS_OFF);
+      else localStorage.setItem(KEYS_OFF, 'off');
+    } catch { /* storage full or off: the choice lasts as long as the page */ }
     showKeys();
     announce(keysOn ? 'Card keys are on.' : 'Card keys are off.');
   });
@@ -396,7 +404,8 @@ function setUpKeys() {
 function toast(text, undo, { quiet = false } = {}) {
   const textId = uniqueId('toast');
   const el = h('div', { class: 'toast' }, h('span', { id: textId }, text),
-    undo ? h('button', { type: 'button', class: 'undo', 'aria-describedby': textId, onclick: undo }, 'Undo') : null);
+    undo ? h('button', { type: 'button', class: 'undo', 'aria-describedby': textId, 'aria-keyshortcuts': keysOn ? 'U' : null,
+      onclick: undo }, 'Undo') : null);
   $('toasts').append(el);
   if (!quiet) announce(undo ? `${text} Undo is possible for ${UNDO_MS / 1000} seconds.` : text);
   if (!undo) setTimeout(() => el.remove(), quiet ? 8000 : 4000);
@@ -741,7 +750,9 @@ function reportCard(item, status) {
   const ban = mayBan(item.author) && !item.authorBanned
     ? banControls(item.author.username, (said, removed) => {
       if (removed) bannedFromCard(li, said);
-      else if (li.isConnected) focusCard(li);
+      else if (li.isConnected && (li.contains(document.activeElement) || document.activeElement === document.body)) {
+        focusCard(li);
+      }
     }) : null;
   const li = h('li', { class: 'card mod-card report-card', id: `target-${item.targetType}-${item.targetId}`,
     'data-report': item.firstReportId, 'data-signature': reportSignature(item),

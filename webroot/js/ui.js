@@ -549,7 +549,8 @@ export function announce(text) {
     region = h('div', { id: 'announcer', class: 'visually-hidden', 'aria-live': 'polite' });
     document.body.append(region);
   }
-  region.textContent = text;
+  // The same words again are a change too (a no-break space more or less), or a screen reader would not say them again.
+  region.textContent = region.textContent === text ? `${text}\u00a0` : text;
 }
 
 const STATES = { open: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…', closed: 'Offline' };

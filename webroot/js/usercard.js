@@ -243,10 +243,14 @@ export function banControls(name, onBanned) {
     try {
       const removed = await post(`/api/mod/users/${encodeURIComponent(username)}/ban`,
         { reason: reason.value.trim(), until, ...(removeContent.checked ? { removeContent: true } : {}) });
+      // Focus to the result only if it was still here (or lost with the disabled button): a moderator who moved on
+      // while the ban was on its way keeps their place (a review).
+      const stayed = form.contains(document.activeElement) || !document.activeElement
+        || document.activeElement === document.body;
       form.replaceChildren(h('p', { class: 'ok', tabindex: '-1' },
         `${username} is banned ${until ? `until ${DATE.format(new Date(until))}` : 'for good'}.`
         + (removed ? ` ${takenDown(removed)}` : '')));
-      form.firstElementChild.focus();
+      if (stayed) form.firstElementChild.focus();
       toggle.hidden = true;
       // With its content taken down, a report card the ban was made from goes (its reports are settled): its page
       // says so where it stays in sight (onBanned), and the words are said aloud.

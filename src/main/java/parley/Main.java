@@ -447,12 +447,16 @@ public final class Main {
     vertx.setPeriodic(60_000, id -> node.sweep());
     Future<Void> introduced = cluster == null ? Future.succeededFuture() : cluster.introduce(vertx);
     // Which nodes serve from this database, to say so when one does outside this node's cluster.
+    parley.http.ThrottledWarning rosterUnread = new parley.http.ThrottledWarning(log, java.time.Duration.ofMinutes(10));
     parley.cluster.NodeRoster roster = new parley.cluster.NodeRoster(database.background(),
         cluster == null ? java.util.UUID.randomUUID().toString() : cluster.manager().getNodeId(),
         config.cluster() ? config.clusterName() : null,
         (config.cluster() ? config.clusterHost() : HOST_NAME) + ":" + config.port() + " (pid "
             + ProcessHandle.current().pid() + ")",
         () -> cluster == null ? List.of() : cluster.manager().getNodes(), parley.cluster.NodeRoster.OF_THIS_PROCESS);
+    Gauge.builder("parley_caches_bypassed", readCache, cache -> cache.bypassed() ? 1 : 0)
+        .description("1 while this node's read and account caches stand aside for a node writing to its database "
+            + "outside its cluster (every read then goes to the database)").register(meters);
     Gauge.builder("parley_nodes_outside_cluster", roster, parley.cluster.NodeRoster::outside)
         .description("Nodes serving from this node's database outside its cluster, as its last look found them "
             + "(every 10 s): their writes reach this node's live readers only when they reconnect").register(meters);
@@ -462,11 +466,13 @@ public final class Main {
           if (draining.get()) {
             vertx.cancelTimer(id);
           } else {
-            // While one serves, its writes never reach this node's invalidations: this node's caches stand aside.
+            // While one may be writing, its writes never reach this node's invalidations: the caches stand aside.
             roster.beat().onSuccess(outsiders -> {
-              readCache.bypass(!outsiders.isEmpty());
-              accounts.bypass(!outsiders.isEmpty());
-            }).onFailure(e -> log.debug("The node roster could not be read: {}", e.toString()));
+              rosterUnread.recovered();
+              readCache.bypass(!roster.freshOutside().isEmpty());
+              accounts.bypass(!roster.freshOutside().isEmpty());
+            }).onFailure(e -> rosterUnread.warn("The node roster could not be read (the caches stay as they are: {}): "
+                + "{}", readCache.bypassed() ? "bypassed" : "on", e.toString()));
           }
         }))
         .compose(v -> Accounts.promoteConfiguredAdmin(database.background(), config.admin(), accounts))

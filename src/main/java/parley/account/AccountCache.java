@@ -131,8 +131,13 @@ public final class AccountCache {
    */
   public void bypass(boolean bypass) {
     if (bypass == bypassed) return;
-    bypassed = bypass;
-    clear();
+    if (bypass) {
+      bypassed = true;
+      clear();
+    } else {
+      clear();
+      bypassed = false;
+    }
   }
 
   /** Forgets every account (for a database changed behind the server's back, as tests do). */

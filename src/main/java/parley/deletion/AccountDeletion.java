@@ -106,7 +106,8 @@ public final class AccountDeletion {
       "UPDATE reports SET details = NULL WHERE reporter_id = $1 AND details IS NOT NULL";
 
   /** Marks the account's content erased (the job looks at it again for an hour, for a late comment). */
-  private static final String ERASED = "UPDATE users SET content_erased_at = now() WHERE id = $1";
+  private static final String ERASED = "UPDATE users SET content_erased_at = now() WHERE id = $1 "
+      + "AND deleted_at IS NOT NULL";
 
   /**
    * Accounts whose erasure is unfinished (cut off), or deleted within the hour (a comment sent before the deletion

@@ -183,8 +183,19 @@ public final class ReadCache {
    */
   public void bypass(boolean bypass) {
     if (bypass == bypassed) return;
-    bypassed = bypass;
-    clear();
+    if (bypass) {
+      bypassed = true;
+      clear();
+    } else {
+      // Cleared first: a read between the two would otherwise find what was kept as the bypass began.
+      clear();
+      bypassed = false;
+    }
+  }
+
+  /** Whether reads go around the cache for now ({@link #bypass}). */
+  public boolean bypassed() {
+    return bypassed;
   }
 
   /** The version of a thread's responses (its post and comment pages). */

@@ -230,6 +230,47 @@ class ModDashboardBrowserTest {
   }
 
   /**
+   * An approval that answers after the moderator has moved on leaves focus where they now are: it pulled focus out
+   * of the next card's reject reason being typed, onto that card, and the next letter typed ("a" of "account")
+   * approved it (a keyboard probe, on a slow network).
+   */
+  @Test
+  void anApprovalAnsweringLateLeavesTheModeratorsTypingAlone() throws Exception {
+    Session author = api.register("author");
+    Session newbie = api.register("newbie");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = api.createPost(author, "Slow network");
+    holdHeldword(mod);
+    long one = api.comment(newbie, postId, "heldword one", null);
+    long two = api.comment(newbie, postId, "heldword two", null);
+
+    ChromeDriver page = dashboard(mod);
+    WebElement first = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#pending > .mod-card")));
+    long firstId = Long.parseLong(first.getDomAttribute("id").replace("pending-comment-", ""));
+    long secondId = firstId == one ? two : one;
+    page.executeCdpCommand("Network.enable", Map.of());
+    page.executeCdpCommand("Network.emulateNetworkConditions", Map.of("offline", false, "latency", 1500,
+        "downloadThroughput", -1, "uploadThroughput", -1));
+    press(page, "j");
+    readTheCard();
+    press(page, "a");
+    press(page, "j");
+    readTheCard();
+    press(page, "r");
+    WebElement reason = page.findElement(By.cssSelector("#pending-comment-" + secondId + " [name=reason]"));
+    assertEquals(reason, page.switchTo().activeElement());
+    waitFor(page, 10).withMessage("the first approval answers").until(d -> !comment(mod, firstId).getBoolean("pending"));
+    waitFor(page, 10).until(ExpectedConditions.invisibilityOfElementLocated(By.id("pending-comment-" + firstId)));
+    assertEquals(reason, page.switchTo().activeElement(), "focus stays in the reason being typed");
+    page.switchTo().activeElement().sendKeys("spam bot account");
+    assertEquals("spam bot account", reason.getDomProperty("value"));
+    page.executeCdpCommand("Network.emulateNetworkConditions", Map.of("offline", false, "latency", 0,
+        "downloadThroughput", -1, "uploadThroughput", -1));
+    assertTrue(comment(mod, secondId).getBoolean("pending"), "the letters typed decided nothing");
+  }
+
+  /**
    * A card must have had focus a moment (mod.js's READ_FIRST_MS, 600 ms) before a key decides it: not async work to
    * await, a pause the page asks of a reader on purpose.
    */

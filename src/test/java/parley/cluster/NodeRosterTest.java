@@ -14,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -33,8 +34,23 @@ class NodeRosterTest {
     return TestParley.server().running().database().background();
   }
 
-  private static NodeRoster node(String id, String cluster, Collection<String> members) throws Exception {
+  /** The ids this test's rosters took, made the test server's siblings while it runs (see {@link #node}). */
+  private final List<String> taken = new java.util.ArrayList<>();
+
+  /**
+   * A roster of its own, counting every other row; its id is one of this process's for the test server's roster, so
+   * that a beat of the server's during the test does not take it for a node writing outside its cluster (it would
+   * turn the server's caches off under the next tests).
+   */
+  private NodeRoster node(String id, String cluster, Collection<String> members) throws Exception {
+    NodeRoster.OF_THIS_PROCESS.add(id);
+    taken.add(id);
     return new NodeRoster(pool(), id, cluster, id + ":8080 (pid 1)", () -> members);
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void giveBack() {
+    taken.forEach(NodeRoster.OF_THIS_PROCESS::remove);
   }
 
   /** The outsiders one beat of {@code roster} finds among {@code ids}. */
@@ -120,6 +136,8 @@ class NodeRosterTest {
     String elsewhere = "elsewhere-" + UUID.randomUUID();
     Set<String> ids = Set.of(p, q, elsewhere);
     Set<String> oneProcess = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    NodeRoster.OF_THIS_PROCESS.addAll(List.of(p, q));
+    taken.addAll(List.of(p, q));
     NodeRoster first = new NodeRoster(pool(), p, null, p + ":8080 (pid 2)", List::of, oneProcess);
     NodeRoster second = new NodeRoster(pool(), q, null, q + ":8081 (pid 2)", List::of, oneProcess);
     NodeRoster third = node(elsewhere, null, List.of());
@@ -136,5 +154,35 @@ class NodeRosterTest {
       for (NodeRoster node : nodes) await(node.leave());
     }
     assertEquals(Set.of(), oneProcess, "a node that leaves is no longer one of the process's");
+  }
+
+  /**
+   * The caches stand aside from the first look that sees a fresh row outside the cluster, not the third (the warning's
+   * two moves), and come back once it is gone; a member's fresh row never counts.
+   */
+  @Test
+  void aFreshRowOutsideTheClusterCountsFromTheFirstLookAndAMembersNever() throws Exception {
+    String x = "fresh-x-" + UUID.randomUUID();
+    String y = "fresh-y-" + UUID.randomUUID();
+    String stray = "fresh-stray-" + UUID.randomUUID();
+    NodeRoster first = node(x, "parley", List.of(x, y));
+    NodeRoster member = node(y, "parley", List.of(x, y));
+    NodeRoster outsider = node(stray, null, List.of());
+    await(first.join());
+    await(member.join());
+    try {
+      await(first.beat());
+      assertFalse(first.freshOutside().contains(y), "a member's fresh row");
+      await(outsider.join());
+      assertTrue(await(first.beat()).stream().noneMatch(o -> o.id().equals(stray)), "not yet counted as an outsider");
+      assertTrue(first.freshOutside().contains(stray), "but its fresh row is seen at once");
+      await(outsider.leave());
+      await(first.beat());
+      assertFalse(first.freshOutside().contains(stray), "gone");
+    } finally {
+      await(first.leave());
+      await(member.leave());
+      await(outsider.leave());
+    }
   }
 }
