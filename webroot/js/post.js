@@ -487,6 +487,8 @@ function setLocked(locked) {
  */
 function showJump() {
   $('jump-to-form').hidden = $('comment-form').hidden || comments.size === 0;
+  // The waiting comments' twin sits above the form: it goes with it (a lock arriving live; a review).
+  $('new-comments-end').hidden = waiting.length === 0 || $('comment-form').hidden;
 }
 
 $('jump-to-form').addEventListener('click', (event) => {
@@ -516,6 +518,7 @@ function postGone(text, tombstone) {
   $('post-hidden-note').hidden = true;
   notice(text);
   $('comment-form').hidden = true;
+  showJump();
   // Nor is a reader signed out asked to sign in to comment on it, or to manage it (a page review).
   $('signed-out-comment').hidden = true;
   $('signed-out-manage').hidden = true;

@@ -220,6 +220,25 @@ class BrowserTest {
     assertEquals(3, api.get("/api/posts/" + postId + "/comments").items().size(), "each sent once");
   }
 
+  /** The waiting comments' twin above the form goes with the form when a lock arrives live (a review). */
+  @Test
+  void theWaitingCommentsTwinGoesWithTheFormWhenTheThreadIsLocked() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = createPost(alice, "Locked while typing", "Type slowly.");
+    WebDriver b = browsers.open("bob");
+    signIn(b, base, bob);
+    openPost(b, base, postId);
+    b.findElement(By.id("comment-body")).sendKeys("Half a thought");
+    api.comment(alice, postId, "An arrival", null);
+    waitFor(b, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("new-comments-end")));
+    assertEquals(204, api.post("/api/mod/posts/" + postId + "/lock", mod, new JsonObject()).status());
+    waitFor(b, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("comment-form")));
+    assertFalse(b.findElement(By.id("new-comments-end")).isDisplayed(), "no form, no twin above it");
+    assertTrue(b.findElement(By.id("new-comments")).isDisplayed(), "the top one still shows them");
+  }
+
   @Test
   void aHalfWrittenDraftSurvivesIncomingComments() {
     Session alice = api.register("alice");
