@@ -114,29 +114,43 @@ class CrashIT {
 
   @Test
   void aStopDuringTheStartStopsItsPostgresqlAndTheNextStartFindsNothingLeftBehind() throws Exception {
-    try (ParleyProcess parley = ParleyProcess.create("stop-during-start", Map.of())) {
-      Path log = parley.spawn();
-      // The moment PostgreSQL is up, with Parley's migrations and verticles still to come: the hook added after the
-      // start was not there yet, and the JVM exited leaving the postmaster running.
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-      while (!(Files.exists(log) && Files.readString(log).contains("PostgreSQL is running"))) {
-        assertTrue(System.nanoTime() < deadline, "PostgreSQL started");
-        // A separate process's log has no completion to await.
-        Thread.sleep(2);
+    for (int attempt = 1; ; attempt++) {
+      try (ParleyProcess parley = ParleyProcess.create("stop-during-start", Map.of())) {
+        Path log = parley.spawn();
+        // The moment PostgreSQL is up, with Parley's migrations and verticles still to come: the hook added after the
+        // start was not there yet, and the JVM exited leaving the postmaster running.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        boolean failed = false;
+        while (!(Files.exists(log) && Files.readString(log).contains("PostgreSQL is running"))) {
+          failed = Files.exists(log) && Files.readString(log).contains("Parley could not start");
+          if (failed) break;
+          assertTrue(System.nanoTime() < deadline, "PostgreSQL started");
+          // A separate process's log has no completion to await.
+          Thread.sleep(2);
+        }
+        // The embedded server's port, found free, taken by another process before PostgreSQL bound it (the other
+        // IT fork's connections; a CI run, 2026-12-06): the start fails whole, and this test is tried again.
+        if (failed && attempt < 3 && parley.postgresPortTaken()) continue;
+        assertFalse(failed, parley.log());
+        stopDuringTheStart(parley);
+        return;
       }
-      long postmaster = parley.postmasterPid();
-      assertTrue(parley.terminate(java.time.Duration.ofSeconds(60)), "the JVM exited on SIGTERM");
-      String said = parley.log();
-      assertTrue(said.contains("Stopping during the start") && said.contains("The start was abandoned"), said);
-      assertFalse(said.contains("Parley could not start"), said);
-      assertFalse(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false),
-          "the postmaster stopped with the JVM");
-      assertFalse(Files.exists(parley.dataDir.resolve("postgres").resolve("postmaster.pid")), "stopped cleanly");
-
-      parley.start();
-      assertFalse(parley.log().contains("still running"), "no orphan to stop");
-      assertEquals(200, parley.status("/api/posts"));
     }
+  }
+
+  private static void stopDuringTheStart(ParleyProcess parley) throws Exception {
+    long postmaster = parley.postmasterPid();
+    assertTrue(parley.terminate(java.time.Duration.ofSeconds(60)), "the JVM exited on SIGTERM");
+    String said = parley.log();
+    assertTrue(said.contains("Stopping during the start") && said.contains("The start was abandoned"), said);
+    assertFalse(said.contains("Parley could not start"), said);
+    assertFalse(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false),
+        "the postmaster stopped with the JVM");
+    assertFalse(Files.exists(parley.dataDir.resolve("postgres").resolve("postmaster.pid")), "stopped cleanly");
+
+    parley.start();
+    assertFalse(parley.log().contains("still running"), "no orphan to stop");
+    assertEquals(200, parley.status("/api/posts"));
   }
 
   @Test

@@ -72,7 +72,8 @@ final class ParleyProcess implements AutoCloseable {
         return startOnce();
       } catch (IllegalStateException e) {
         Path log = Path.of("target", "it-logs", name + "-" + starts + ".log").toAbsolutePath();
-        boolean portTaken = Files.exists(log) && Files.readString(log).contains("Address already in use");
+        boolean portTaken = Files.exists(log) && Files.readString(log).contains("Address already in use")
+            || postgresPortTaken();
         if (!portTaken || attempt == 3) throw e;
       }
     }
@@ -81,6 +82,21 @@ final class ParleyProcess implements AutoCloseable {
   private ParleyProcess startOnce() throws Exception {
     awaitReady(Duration.ofSeconds(90), spawn());
     return this;
+  }
+
+  /**
+   * Whether this start's embedded PostgreSQL could not bind its port (its own log says so): a port found free, taken
+   * by another process before the server bound it (the other IT fork's connections; a CI run, 2026-12-06).
+   */
+  boolean postgresPortTaken() throws IOException {
+    Path logs = dataDir.resolve("postgres").resolve("log");
+    if (!Files.isDirectory(logs)) return false;
+    try (var files = Files.list(logs)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (Files.readString(file).contains("Address already in use")) return true;
+      }
+    }
+    return false;
   }
 
   /** Starts the jar on a free port without waiting for anything; returns its log's path. */
