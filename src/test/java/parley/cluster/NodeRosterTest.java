@@ -14,7 +14,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -154,35 +153,5 @@ class NodeRosterTest {
       for (NodeRoster node : nodes) await(node.leave());
     }
     assertEquals(Set.of(), oneProcess, "a node that leaves is no longer one of the process's");
-  }
-
-  /**
-   * The caches stand aside from the first look that sees a fresh row outside the cluster, not the third (the warning's
-   * two moves), and come back once it is gone; a member's fresh row never counts.
-   */
-  @Test
-  void aFreshRowOutsideTheClusterCountsFromTheFirstLookAndAMembersNever() throws Exception {
-    String x = "fresh-x-" + UUID.randomUUID();
-    String y = "fresh-y-" + UUID.randomUUID();
-    String stray = "fresh-stray-" + UUID.randomUUID();
-    NodeRoster first = node(x, "parley", List.of(x, y));
-    NodeRoster member = node(y, "parley", List.of(x, y));
-    NodeRoster outsider = node(stray, null, List.of());
-    await(first.join());
-    await(member.join());
-    try {
-      await(first.beat());
-      assertFalse(first.freshOutside().contains(y), "a member's fresh row");
-      await(outsider.join());
-      assertTrue(await(first.beat()).stream().noneMatch(o -> o.id().equals(stray)), "not yet counted as an outsider");
-      assertTrue(first.freshOutside().contains(stray), "but its fresh row is seen at once");
-      await(outsider.leave());
-      await(first.beat());
-      assertFalse(first.freshOutside().contains(stray), "gone");
-    } finally {
-      await(first.leave());
-      await(member.leave());
-      await(outsider.leave());
-    }
   }
 }
