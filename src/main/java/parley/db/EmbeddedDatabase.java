@@ -125,7 +125,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private final Path pgData;
   private final Path bin;
   private final String password;
-  private final int port;
+  private volatile int port;
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final AtomicLong restarts = new AtomicLong();
@@ -148,6 +148,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** Unpacks the binaries if needed, prepares the data directory, starts the server and begins supervising it. */
   public static EmbeddedDatabase start(Options options) throws IOException {
+    return start(options, EmbeddedDatabase::freeLoopbackPort);
+  }
+
+  /** How many ports a start tries when the one it found free was taken before PostgreSQL bound it. */
+  static final int PORT_TRIES = 3;
+
+  /** A source of loopback ports found free (a test gives one it holds, to take the port as another process would). */
+  interface FreePorts {
+    int next() throws IOException;
+  }
+
+  static EmbeddedDatabase start(Options options, FreePorts freePorts) throws IOException {
     Path dataDir = options.dataDir();
     createPrivateDirectory(dataDir);
     checkOwner(dataDir);
@@ -168,7 +180,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
     try {
       Path bin = unpackBinaries(options.binariesDir());
       String password = secret(dataDir.resolve("db-password"));
-      int port = options.port() != 0 ? options.port() : freeLoopbackPort();
+      boolean chosen = options.port() == 0;
+      int port = chosen ? freePorts.next() : options.port();
       db = new EmbeddedDatabase(options, bin, password, port, lockChannel, lock);
       // Seen by stopForShutdown from here on, or it was called before this line: either way a server started during
       // the JVM's shutdown does not outlive it (launch stops one spawned after the close).
@@ -176,7 +189,21 @@ public final class EmbeddedDatabase implements AutoCloseable {
       if (shuttingDown) throw new IllegalStateException("Parley is stopping: PostgreSQL was not started");
       db.stopOrphan();
       db.prepareDataDirectory();
-      db.launch();
+      for (int attempt = 1; ; attempt++) {
+        try {
+          db.launch();
+          break;
+        } catch (IOException e) {
+          // A port found free can be taken by another process before the postmaster binds it (it then exits with
+          // "Address already in use"): a start on a port Parley chose tries another. A configured port is the
+          // operator's, and a port still free now was not the reason.
+          if (!chosen || attempt == PORT_TRIES || db.closing || isFree(db.port)) throw e;
+          int next = freePorts.next();
+          log.warn("PostgreSQL could not listen on port {}, taken meanwhile by another process; trying port {}",
+              db.port, next);
+          db.port = next;
+        }
+      }
       db.supervise();
     } catch (IOException | RuntimeException e) {
       // Stopped if it got as far as running (its lock released with it); a close already under way does it.
@@ -248,6 +275,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
     ds.setUser(SUPERUSER);
     ds.setPassword(password);
     ds.setConnectTimeout(5);
+    return ds;
+  }
+
+  /**
+   * The data source a start polls: a port taken by another process may accept the connection and never answer (the
+   * start then waited for ever), so each try gives up after a second or two, the postmaster's death checked between.
+   */
+  private PGSimpleDataSource readiness() {
+    PGSimpleDataSource ds = dataSource();
+    ds.setLoginTimeout(1);
+    ds.setSocketTimeout(2);
     return ds;
   }
 
@@ -579,7 +617,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         throw new IOException("PostgreSQL exited with code " + p.exitValue() + " while starting; see "
             + options.serverLog() + " and " + pgData.resolve("log"));
       }
-      try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+      try (Connection c = readiness().getConnection(); Statement s = c.createStatement()) {
         s.execute("SELECT 1");
         return;
       } catch (SQLException e) {
@@ -689,6 +727,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Whether a loopback port can be bound now. */
+  static boolean isFree(int port) {
+    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+      return true;
+    } catch (IOException e) {
       return false;
     }
   }

@@ -54,6 +54,47 @@ class EmbeddedDatabaseTest {
     assertTrue(problem.contains("not to the one Parley runs as (" + (mine + 1) + ")"), problem);
   }
 
+  /**
+   * A port found free and taken by another process before the postmaster bound it failed the whole start ("Address
+   * already in use" in PostgreSQL's log; a CI run's IT, 2026-12-06). The start now tries another port.
+   */
+  @Test
+  void aPortTakenBetweenFindingItFreeAndBindingItIsReplacedByAnother() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"));
+         java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      int freePort = free.getLocalPort();
+      List<Integer> given = new ArrayList<>();
+      EmbeddedDatabase.FreePorts ports = () -> {
+        int port = given.isEmpty() ? taken.getLocalPort() : freePort;
+        if (port == freePort) free.close();
+        given.add(port);
+        return port;
+      };
+      EmbeddedDatabase db = servers.start(servers.fresh("port-taken"), ports);
+      assertEquals(List.of(taken.getLocalPort(), freePort), given);
+      assertEquals(freePort, db.port());
+      assertEquals(Integer.toString(freePort), show(db, "port"));
+    }
+  }
+
+  /** The same race on every port tried: the start fails, saying why, and leaves nothing running. */
+  @Test
+  void aStartWhosePortsAreAllTakenFailsAfterItsTries() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      List<Integer> given = new ArrayList<>();
+      Path dir = servers.fresh("ports-taken");
+      java.io.IOException e = assertThrows(java.io.IOException.class, () -> servers.start(dir, () -> {
+        given.add(taken.getLocalPort());
+        return taken.getLocalPort();
+      }));
+      assertTrue(e.getMessage().startsWith("PostgreSQL exited with code"), e.getMessage());
+      assertEquals(EmbeddedDatabase.PORT_TRIES, given.size());
+      // Its lock was released: a start on free ports goes on from the same data directory.
+      EmbeddedDatabase db = servers.start(dir);
+      assertEquals("on", show(db, "fsync"));
+    }
+  }
+
   @Test
   void commitsAreDurableByDefault() throws Exception {
     EmbeddedDatabase db = servers.start(servers.fresh(""));

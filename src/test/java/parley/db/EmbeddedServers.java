@@ -31,8 +31,14 @@ final class EmbeddedServers implements AfterEachCallback {
   }
 
   EmbeddedDatabase start(Path dataDir) throws Exception {
-    EmbeddedDatabase db = EmbeddedDatabase.start(EmbeddedDatabase.Options.in(dataDir)
-        .withBinaries(Path.of("target", "pg-bin").toAbsolutePath()));
+    return start(dataDir, null);
+  }
+
+  /** The same, on the ports {@code ports} gives ({@code null}: ports found free, as Parley finds them). */
+  EmbeddedDatabase start(Path dataDir, EmbeddedDatabase.FreePorts ports) throws Exception {
+    EmbeddedDatabase.Options options = EmbeddedDatabase.Options.in(dataDir)
+        .withBinaries(Path.of("target", "pg-bin").toAbsolutePath());
+    EmbeddedDatabase db = ports == null ? EmbeddedDatabase.start(options) : EmbeddedDatabase.start(options, ports);
     started.add(db);
     return db;
   }
