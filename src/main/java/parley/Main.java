@@ -469,8 +469,8 @@ public final class Main {
             // While one may be writing, its writes never reach this node's invalidations: the caches stand aside.
             roster.beat().onSuccess(outsiders -> {
               rosterUnread.recovered();
-              readCache.bypass(!outsiders.isEmpty());
-              accounts.bypass(!outsiders.isEmpty());
+              readCache.bypass(!roster.freshOutside().isEmpty());
+              accounts.bypass(!roster.freshOutside().isEmpty());
             }).onFailure(e -> rosterUnread.warn("The node roster could not be read (the caches stay as they are: {}): "
                 + "{}", readCache.bypassed() ? "bypassed" : "on", e.toString()));
           }
