@@ -165,11 +165,14 @@ class TransportTest {
       healthy.register(topic, null, seq);
       // Each event carries the body twice (Markdown and HTML): about 18 KB. The slow socket never reads, so once
       // the kernel's buffers are full its bounded queue (64 KiB in the test server) overflows.
-      // 400 events are about 7 MB, more than the kernel buffers between the two ends can hold.
-      for (int i = 0; i < 400; i++) {
+      // 400 events are about 7 MB, more than the kernel buffers between the two ends can hold. Posting stops once
+      // the server has closed it: its close frame waits behind the full buffers for the close grace (5 s), and
+      // posting on for seconds past that on a loaded machine let the cut come first (3 forks, 2026-12-06).
+      for (int i = 0; i < 400 && slowSocketCloses() == closes; i++) {
         long id = api.comment(alice, post, big, null);
         assertEquals(id, healthy.nextEvent(topic).getJsonObject("data").getLong("id"), "the healthy reader keeps up");
       }
+      assertEquals(closes + 1, slowSocketCloses(), "the reader that stopped reading was closed");
       // Reading now finds what the buffers held, then the server's close frame (a socket still open would time out).
       assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
       long after = api.comment(alice, post, "after the cut", null);
