@@ -467,10 +467,20 @@ public final class Main {
             vertx.cancelTimer(id);
           } else {
             // While one may be writing, its writes never reach this node's invalidations: the caches stand aside.
-            roster.beat().onSuccess(outsiders -> {
+            roster.beat().onSuccess(counted -> {
               rosterUnread.recovered();
-              readCache.bypass(!roster.freshOutside().isEmpty());
-              accounts.bypass(!roster.freshOutside().isEmpty());
+              boolean aside = !roster.freshOutside().isEmpty();
+              if (aside != readCache.bypassed()) {
+                if (aside) {
+                  log.info("The read and account caches stand aside: a node outside this one's cluster may be "
+                      + "writing to its database ({})", String.join(", ", roster.freshOutside()));
+                } else {
+                  log.info("The read and account caches are back: no node outside this one's cluster writes to its "
+                      + "database");
+                }
+              }
+              readCache.bypass(aside);
+              accounts.bypass(aside);
             }).onFailure(e -> rosterUnread.warn("The node roster could not be read (the caches stay as they are: {}): "
                 + "{}", readCache.bypassed() ? "bypassed" : "on", e.toString()));
           }

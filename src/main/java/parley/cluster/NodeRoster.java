@@ -131,7 +131,12 @@ public final class NodeRoster {
             OffsetDateTime at = row.getOffsetDateTime("seen_at");
             seen.put(other, at);
             if (mine.contains(other) || siblings.contains(other)) continue;
-            if (row.getBoolean("fresh")) fresh.add(other);
+            // A stranger's fresh row counts at once. One that names this node's cluster does not: a member killed (or
+            // stopped without its delete) leaves a row fresh for 25 s after the cluster dropped it, and the survivors'
+            // caches would stand aside just as they take its load (a node that joined after the kill never saw it as
+            // a member: ClusterIT). It counts, as for the warning, once seen to move twice (cut off, and serving).
+            boolean ofThisCluster = cluster != null && cluster.equals(row.getString("cluster"));
+            if (row.getBoolean("fresh") && !ofThisCluster) fresh.add(other);
             OffsetDateTime before = seenBefore.get(other);
             boolean moved = before != null && at.isAfter(before);
             if (!moved) continue;
@@ -142,6 +147,7 @@ public final class NodeRoster {
             if (times >= 2) {
               found.add(new Outsider(other, row.getString("cluster"), row.getString("address"),
                   row.getOffsetDateTime("started_at")));
+              fresh.add(other);
             }
           }
           seenBefore = seen;
@@ -162,11 +168,12 @@ public final class NodeRoster {
   }
 
   /**
-   * The nodes whose rows the last beat found outside this node's cluster and freshened in the last 25 s: nodes that may be
-   * writing to the database without a word to this one's caches. Lenient where {@link #outside} is strict: from the
-   * first look that sees such a row (not the third), and through a late freshen or two, so the caches that stand
-   * aside for it do not come back while it writes; a killed node's row keeps it so for 25 s more, which costs only
-   * reads.
+   * The nodes whose rows the last beat found outside this node's cluster and freshened in the last 25 s (never one
+   * whose row names this node's cluster: that one only once {@link #outside} counts it), and those it counts: nodes that may
+   * be writing to the database without a word to this one's caches. Lenient where {@link #outside} is strict: from
+   * the first look that sees such a row (not the third), and through a late freshen or two, so the caches that stand
+   * aside for it do not come back while it writes; a killed outsider's row keeps it so for up to 35 s more (25 s, and
+   * the look's 10), which costs only reads.
    */
   public Set<String> freshOutside() {
     return freshOutside;

@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,6 +49,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 /**
  * The PostgreSQL that Parley runs for itself when no {@code DATABASE_URL} is given, made to be run for real:
@@ -126,6 +128,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private final Path bin;
   private final String password;
   private volatile int port;
+  /** Each log file's length as the last launch began ({@link #logsSince}). */
+  private Map<Path, Long> logMarks = Map.of();
   private final FileChannel lockChannel;
   private final FileLock lock;
   private final AtomicLong restarts = new AtomicLong();
@@ -189,15 +193,20 @@ public final class EmbeddedDatabase implements AutoCloseable {
       if (shuttingDown) throw new IllegalStateException("Parley is stopping: PostgreSQL was not started");
       db.stopOrphan();
       db.prepareDataDirectory();
+      List<PortTaken> taken = new ArrayList<>();
       for (int attempt = 1; ; attempt++) {
         try {
           db.launch();
           break;
-        } catch (IOException e) {
-          // A port found free can be taken by another process before the postmaster binds it (it then exits with
-          // "Address already in use"): a start on a port Parley chose tries another. A configured port is the
-          // operator's, and a port still free now was not the reason.
-          if (!chosen || attempt == PORT_TRIES || db.closing || isFree(db.port)) throw e;
+        } catch (PortTaken e) {
+          // A port found free can be taken by another process before the postmaster binds it (it then logs "Address
+          // already in use" and exits): a start on a port Parley chose tries another. A configured port is the
+          // operator's; any other failure (a start too slow, a bad setting) is not retried.
+          if (!chosen || attempt == PORT_TRIES || db.closing) {
+            taken.forEach(e::addSuppressed);
+            throw e;
+          }
+          taken.add(e);
           int next = freePorts.next();
           log.warn("PostgreSQL could not listen on port {}, taken meanwhile by another process; trying port {}",
               db.port, next);
@@ -564,6 +573,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** Starts the postmaster as Parley's child, in its own session (so Ctrl-C reaches Parley, which stops it). */
   private void launch() throws IOException {
+    logMarks = logSizes();
     List<String> command = new ArrayList<>();
     Path setsid = Path.of("/usr/bin/setsid");
     if (Files.isExecutable(setsid)) command.add(setsid.toString());
@@ -605,6 +615,47 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
   }
 
+  /** What the postmaster logs, and then exits, when it could not listen on its port. */
+  private static final String NO_SOCKETS = "could not create any TCP/IP sockets";
+
+  /** The postmaster exited at its start because its port was taken ({@link #NO_SOCKETS} in its log). */
+  static final class PortTaken extends IOException {
+    PortTaken(int port, String message) {
+      super(message + " (port " + port + " was taken: " + NO_SOCKETS + ")");
+    }
+  }
+
+  /** The length of each of the server's log files now, to read only what a start adds to them. */
+  private Map<Path, Long> logSizes() throws IOException {
+    Map<Path, Long> sizes = new HashMap<>();
+    sizes.put(options.serverLog(), Files.exists(options.serverLog()) ? Files.size(options.serverLog()) : 0L);
+    Path logs = pgData.resolve("log");
+    if (Files.isDirectory(logs)) {
+      try (Stream<Path> files = Files.list(logs)) {
+        for (Path file : (Iterable<Path>) files::iterator) sizes.put(file, Files.size(file));
+      }
+    }
+    return sizes;
+  }
+
+  /** What the server's log files gained since {@code marks} (a file not in them, whole). */
+  private String logsSince(Map<Path, Long> marks) throws IOException {
+    StringBuilder added = new StringBuilder();
+    for (Path file : logSizes().keySet()) {
+      long from = marks.getOrDefault(file, 0L);
+      try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "r")) {
+        if (f.length() <= from) continue;
+        byte[] bytes = new byte[(int) Math.min(f.length() - from, 1 << 20)];
+        f.seek(from);
+        f.readFully(bytes);
+        added.append(new String(bytes, StandardCharsets.UTF_8));
+      } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException gone) {
+        // rotated away meanwhile
+      }
+    }
+    return added.toString();
+  }
+
   private void awaitReady(Process p) throws IOException {
     long deadline = System.nanoTime() + START_WAIT.toNanos();
     SQLException last = null;
@@ -614,8 +665,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
         throw new IllegalStateException("Parley is stopping: PostgreSQL was stopped as it started");
       }
       if (!p.isAlive()) {
-        throw new IOException("PostgreSQL exited with code " + p.exitValue() + " while starting; see "
-            + options.serverLog() + " and " + pgData.resolve("log"));
+        String exited = "PostgreSQL exited with code " + p.exitValue() + " while starting; see " + options.serverLog()
+            + " and " + pgData.resolve("log");
+        if (logsSince(logMarks).contains(NO_SOCKETS)) throw new PortTaken(port, exited);
+        throw new IOException(exited);
       }
       try (Connection c = readiness().getConnection(); Statement s = c.createStatement()) {
         s.execute("SELECT 1");
@@ -727,15 +780,6 @@ public final class EmbeddedDatabase implements AutoCloseable {
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
-  /** Whether a loopback port can be bound now. */
-  static boolean isFree(int port) {
-    try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
-      return true;
-    } catch (IOException e) {
       return false;
     }
   }

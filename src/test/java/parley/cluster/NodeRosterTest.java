@@ -190,4 +190,40 @@ class NodeRosterTest {
       await(outsider.leave());
     }
   }
+  /**
+   * A member killed leaves its row fresh after the cluster has dropped it: the survivors' caches must not stand aside
+   * for it just as they take its load (a review). Seen moving twice more, outside the cluster, it counts.
+   */
+  @Test
+  void aKilledMembersFreshRowTurnsNoCachesOffUnlessItMovesOn() throws Exception {
+    String x = "killed-x-" + UUID.randomUUID();
+    String y = "killed-y-" + UUID.randomUUID();
+    List<String> members = new java.util.concurrent.CopyOnWriteArrayList<>(List.of(x, y));
+    NodeRoster survivor = node(x, "parley", members);
+    NodeRoster killed = node(y, "parley", List.of(x, y));
+    await(survivor.join());
+    await(killed.join());
+    String z = "killed-late-" + UUID.randomUUID();
+    NodeRoster late = node(z, "parley", List.of(x, z));
+    try {
+      await(survivor.beat());
+      members.remove(y); // the cluster drops it; its row, freshened just now, is left behind
+      await(survivor.beat());
+      assertFalse(survivor.freshOutside().contains(y), "a former member's fresh row");
+      // A node that joins after the kill never saw it as a member: its row names the cluster all the same.
+      await(late.join());
+      await(late.beat());
+      assertFalse(late.freshOutside().contains(y), "a row of this cluster's, to a node that joined after the kill");
+      // It was not dead after all: cut off, it goes on writing outside the cluster.
+      for (int look = 0; look < 2; look++) {
+        await(killed.beat());
+        await(survivor.beat());
+      }
+      assertTrue(survivor.freshOutside().contains(y), "a former member seen moving twice, outside the cluster");
+    } finally {
+      await(survivor.leave());
+      await(killed.leave());
+      await(late.leave());
+    }
+  }
 }

@@ -88,7 +88,17 @@ class EmbeddedDatabaseTest {
         return taken.getLocalPort();
       }));
       assertTrue(e.getMessage().startsWith("PostgreSQL exited with code"), e.getMessage());
+      assertTrue(e.getMessage().contains("port " + taken.getLocalPort() + " was taken"), e.getMessage());
       assertEquals(EmbeddedDatabase.PORT_TRIES, given.size());
+      assertEquals(EmbeddedDatabase.PORT_TRIES - 1, e.getSuppressed().length, "the earlier tries, attached");
+      assertFalse(Files.exists(dir.resolve("postgres").resolve("postmaster.pid")), "nothing left running");
+      // A port the operator configured is theirs: taken, the start fails at once, trying no other.
+      java.io.IOException configured = assertThrows(java.io.IOException.class, () -> EmbeddedDatabase.start(
+          EmbeddedDatabase.Options.in(dir).withBinaries(Path.of("target", "pg-bin").toAbsolutePath())
+              .withPort(taken.getLocalPort()), () -> {
+            throw new AssertionError("no other port is tried");
+          }));
+      assertTrue(configured.getMessage().contains("was taken"), configured.getMessage());
       // Its lock was released: a start on free ports goes on from the same data directory.
       EmbeddedDatabase db = servers.start(dir);
       assertEquals("on", show(db, "fsync"));

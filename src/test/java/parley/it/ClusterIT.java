@@ -146,6 +146,8 @@ class ClusterIT {
       long postId = here.createPost(author, "Two nodes, one database");
       long commentId = here.comment(member, postId, "Soon hidden elsewhere", null);
       awaitMetric(inside, "parley_caches_bypassed 1.0");
+      assertTrue(inside.log().contains("The read and account caches stand aside: a node outside this one's cluster"),
+          inside.log());
 
       String page = "/api/posts/" + postId + "/comments";
       assertEquals(200, here.get("/api/me/notifications", member).status(), "signed in here: the account read");
@@ -162,6 +164,7 @@ class ClusterIT {
 
       assertTrue(outside.terminate(java.time.Duration.ofSeconds(30)));
       awaitMetric(inside, "parley_caches_bypassed 0.0");
+      assertTrue(inside.log().contains("The read and account caches are back"), inside.log());
       here.get(page);
       here.get(page);
       assertFalse(here.get("/metrics").body().contains("parley_read_cache_entries 0.0"), "the cache keeps pages again");
@@ -199,6 +202,8 @@ class ClusterIT {
       // outside it (the roster's ids are the cluster's own), nor counts the killed node's row, which stopped moving.
       for (ParleyProcess node : nodes) {
         assertFalse(node.log().contains("outside this node's cluster"), node.log());
+        // Nor did a survivor's caches stand aside for the killed node's row, fresh after the cluster dropped it.
+        assertFalse(node.log().contains("caches stand aside"), node.log());
       }
       try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
            ResultSet rows = s.executeQuery("SELECT count(*) FROM node_roster WHERE cluster = '" + cluster
