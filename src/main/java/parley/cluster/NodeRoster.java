@@ -25,14 +25,15 @@ import java.util.stream.Collectors;
  * (they get them only when they reconnect and replay) nor its read cache (which serves the old page for up to a
  * minute), and it started without a word (an operator's probe). Each node freshens its row every {@link #BEAT}; a
  * node is counted only once its row has been seen to move at two looks in a row, so the row of one that was killed
- * (never deleted, and freshened at most once after a look) is not mistaken for a running node. One is outside this node's cluster when this node is not clustered,
- * or when it is not among the cluster's members. Said at WARN (again every ten minutes while it lasts) and counted
- * ({@code parley_nodes_outside_cluster}); while a row outside the cluster is fresh ({@link #freshOutside}: from the
- * first look, so within a beat of the outsider's first), this node's read and account caches stand aside (every read
- * goes to the database); nothing is refused: the operator's fix is the configuration.
+ * (never deleted, and freshened at most once after a look) is not mistaken for a running node. One is outside this
+ * node's cluster when this node is not clustered, or when it is not among the cluster's members. Said at WARN (again
+ * every ten minutes while it lasts) and counted ({@code parley_nodes_outside_cluster}); while a stranger's row is
+ * fresh ({@link #freshOutside}: from the first look, so within a beat of the outsider's first; a row naming this
+ * node's own cluster only once counted), this node's read and account caches stand aside (every read goes to the
+ * database); nothing is refused: the operator's fix is the configuration.
  *
- * <p>Nodes this process runs itself are not counted: there is more than one only where Parley is embedded, as its
- * test suite does (servers beside the shared one, each for one test), by someone who knows they share no bus.
+ * <p>Nodes this process runs, or has run, are not counted: there is more than one only where Parley is embedded, as
+ * its test suite does (servers beside the shared one, each for one test), by someone who knows they share no bus.
  */
 public final class NodeRoster {
 
