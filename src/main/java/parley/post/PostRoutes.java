@@ -102,7 +102,8 @@ public final class PostRoutes {
 
   private void tags(RoutingContext ctx) {
     Page page = Page.of(ctx, 50, 200);
-    posts.tags(page.limit())
+    Principal reader = Principal.current(ctx).orElse(null);
+    posts.tags(page.limit(), reader == null ? 0 : reader.id())
         .onSuccess(tags -> ctx.json(new JsonObject().put("items", new io.vertx.core.json.JsonArray(tags))))
         .onFailure(ctx::fail);
   }

@@ -77,8 +77,10 @@ public final class Posts {
   }
 
   /** The most used tags on listed posts, with how many posts carry each. */
+  /** $2: the reader (0 signed out), whose blocked authors' posts are not counted (a count would show them). */
   private static final String TAGS = "SELECT t.tag, count(*) AS posts FROM posts p, unnest(p.tags) AS t(tag) WHERE "
-      + Visibility.listed("p") + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag LIMIT $1";
+      + Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")
+      + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag LIMIT $1";
 
   private static final String SET_TAGS = "UPDATE posts SET tags = $2 WHERE id = $1";
 
@@ -251,9 +253,9 @@ public final class Posts {
     return tag != null && PostInput.TAG.matcher(tag).matches();
   }
 
-  /** The most used tags and their post counts. */
-  public Future<List<io.vertx.core.json.JsonObject>> tags(int limit) {
-    return pool.preparedQuery(TAGS).execute(Tuple.of(limit)).map(rows -> {
+  /** The most used tags and their post counts, as {@code readerId} (0: signed out) sees the posts. */
+  public Future<List<io.vertx.core.json.JsonObject>> tags(int limit, long readerId) {
+    return pool.preparedQuery(TAGS).execute(Tuple.of(limit, readerId)).map(rows -> {
       List<io.vertx.core.json.JsonObject> tags = new ArrayList<>();
       rows.forEach(row -> tags.add(new io.vertx.core.json.JsonObject().put("tag", row.getString("tag"))
           .put("posts", row.getLong("posts"))));

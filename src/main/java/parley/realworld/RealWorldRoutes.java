@@ -405,7 +405,7 @@ public final class RealWorldRoutes {
   // ---- tags ----
 
   private void tags(RoutingContext ctx) {
-    posts.tags(100)
+    posts.tags(100, readerId(ctx))
         .onSuccess(tags -> ctx.json(new JsonObject().put("tags",
             new JsonArray(tags.stream().map(tag -> tag.getString("tag")).toList()))))
         .onFailure(ctx::fail);

@@ -207,6 +207,12 @@ class RankingTest {
     assertEquals(List.of(), api.get("/api/posts?tag=go").ids());
     assertEquals(new JsonArray().add(new JsonObject().put("tag", "rust").put("posts", 1))
         .add(new JsonObject().put("tag", "show-hn").put("posts", 1)), api.get("/api/tags").json().getJsonArray("items"));
+    // Blocking hides a person everywhere, counts too: bob, who blocked alice, is not told she tags her posts so.
+    assertEquals(204, api.put("/api/me/blocks/alice", bob, null).status());
+    assertEquals(new JsonArray(), api.get("/api/tags", bob).json().getJsonArray("items"), "alice's tags, to bob");
+    assertEquals(2, api.get("/api/tags", mod).json().getJsonArray("items").size(), "counted for everyone else");
+    assertEquals(204, api.delete("/api/me/blocks/alice", bob).status());
+    assertEquals(2, api.get("/api/tags", bob).json().getJsonArray("items").size(), "unblocked: counted again");
 
     assertEquals(403, api.put("/api/posts/" + tagged + "/tags", bob, new JsonObject().put("tags", new JsonArray()))
         .status(), "not bob's");
