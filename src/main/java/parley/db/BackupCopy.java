@@ -17,9 +17,11 @@ import java.util.function.BooleanSupplier;
  * {@code aws s3 cp --recursive}, {@code rsync}, {@code restic}), as PostgreSQL's {@code archive_command} leaves the
  * archiving to one. Exit status 0 is a copy; anything else, or no end within the timeout, is a failure that says
  * why with the end of what the command printed. A command still running at its timeout, or when the node stops, is
- * stopped with every process it started that is still its descendant: {@code SIGTERM}, and {@code SIGKILL} five
- * seconds later (half a second, when the node stops). A process that left its tree ({@code setsid}, a double fork)
- * is beyond reach, as it is for any supervisor without cgroups.
+ * stopped with every process it started: it runs in a process group of its own ({@code setsid}), and the group and
+ * every descendant get {@code SIGTERM}, and {@code SIGKILL} five seconds later (half a second, when the node stops).
+ * A double fork's orphan, no longer a descendant, is still in the group and stopped with it (it survived the node's
+ * stop before). A process that made a session of its own ({@code setsid} in the command) is beyond reach, as it is
+ * for any supervisor without cgroups.
  *
  * <p>The command itself is never logged: it may carry a credential.
  */
@@ -55,8 +57,12 @@ final class BackupCopy {
       throws IOException, InterruptedException {
     // The command in the environment, run by eval: as an argument of sh it would be on its command line, which
     // `ps` shows every local user (it may hold a credential); $1 is the backup's directory for it either way.
-    ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", "eval \"$" + COMMAND_VARIABLE + "\"",
-        "parley-backup-copy", backup.toString())
+    List<String> line = new java.util.ArrayList<>();
+    // A session, so a process group, of its own: setsid execs the shell in place (its pid is the group's id).
+    boolean ownGroup = java.nio.file.Files.isExecutable(SETSID);
+    if (ownGroup) line.add(SETSID.toString());
+    line.addAll(List.of("/bin/sh", "-c", "eval \"$" + COMMAND_VARIABLE + "\"", "parley-backup-copy", backup.toString()));
+    ProcessBuilder builder = new ProcessBuilder(line)
         .directory(backup.getParent().toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .redirectErrorStream(true);
@@ -72,11 +78,11 @@ final class BackupCopy {
         if (!process.isAlive()) break;
         if (stopping.getAsBoolean()) {
           // The node is on its way out and will not wait long: a short grace, then the kill.
-          stop(process, STOPPING_GRACE);
+          stop(process, ownGroup, STOPPING_GRACE);
           throw new Stopped();
         }
         if (System.nanoTime() - deadline > 0) {
-          stop(process, GRACE);
+          stop(process, ownGroup, GRACE);
           throw new IOException("the copy command did not end within " + words(timeout)
               + " (PARLEY_BACKUP_COPY_TIMEOUT) and was stopped" + tail.said());
         }
@@ -84,7 +90,7 @@ final class BackupCopy {
       }
       tail.drain(output);
     } catch (InterruptedException e) {
-      stop(process, STOPPING_GRACE);
+      stop(process, ownGroup, STOPPING_GRACE);
       throw e;
     }
     int status = process.exitValue();
@@ -135,14 +141,16 @@ final class BackupCopy {
    * Stops the command and every process it started that is still its descendant, gently first; the node's stop
    * (an interrupt) cuts the grace short but not the kill.
    */
-  private static void stop(Process process, Duration grace) {
+  private static void stop(Process process, boolean ownGroup, Duration grace) {
     // Its descendants before it: once it is gone they are no longer its.
     List<ProcessHandle> tree = process.descendants().toList();
+    if (ownGroup) signalGroup(process.pid(), "TERM");
     tree.forEach(ProcessHandle::destroy);
     process.destroy();
     long deadline = System.nanoTime() + grace.toNanos();
     boolean interrupted = false;
-    while (System.nanoTime() - deadline < 0 && (process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive))) {
+    while (System.nanoTime() - deadline < 0 && (process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive)
+        || ownGroup && signalGroup(process.pid(), "0"))) {
       try {
         Thread.sleep(50);
       } catch (InterruptedException e) {
@@ -150,9 +158,29 @@ final class BackupCopy {
         break;
       }
     }
+    if (ownGroup) signalGroup(process.pid(), "KILL");
     tree.forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  private static final Path SETSID = Path.of("/usr/bin/setsid");
+
+  /**
+   * Sends {@code signal} (a name, or "0" to ask whether any is left) to every process of the group {@code group};
+   * whether one was there to receive it.
+   */
+  private static boolean signalGroup(long group, String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", "-s", signal.equals("0") ? "0" : signal, "--", "-" + group)
+          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   static String words(Duration d) {

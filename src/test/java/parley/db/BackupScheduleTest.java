@@ -280,7 +280,10 @@ class BackupScheduleTest {
     Files.createDirectories(pids);
     // A command that hangs, and a process it started that would outlive it and does not stop at SIGTERM; it says
     // five megabytes first (only the end is kept, in memory). The shell's pid, to read its command line.
+    // A double fork's orphan too, no longer the command's descendant once its parent is gone (it outlived the
+    // node's stop before the command had a process group of its own).
     String hangs = "(trap '' TERM; sleep 300) & echo $! > \"$PIDS/child\"; echo $$ > \"$PIDS/shell\"; "
+        + "( (trap '' TERM; sleep 300) & echo $! > \"$PIDS/orphan\" ); "
         + "head -c 5000000 /dev/zero | tr '\\0' a; sleep 300 # password=hunter2";
     BackupSchedule slow = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 2,
         Optional.of(hangs.replace("$PIDS", pids.toString())), Duration.ofSeconds(1), Duration.ofHours(1), meters,
@@ -295,6 +298,8 @@ class BackupScheduleTest {
     long child = Long.parseLong(Files.readString(pids.resolve("child")).strip());
     TestParley.awaitUntil(() -> ProcessHandle.of(child).map(h -> !h.isAlive()).orElse(true),
         "what the command started is stopped with it");
+    long orphan = Long.parseLong(Files.readString(pids.resolve("orphan")).strip());
+    TestParley.awaitUntil(() -> gone(orphan), "a double fork's orphan too");
 
     // The node stopping while a copy runs: the command is stopped, and that is no failure.
     AtomicBoolean stopping = new AtomicBoolean();
@@ -304,9 +309,11 @@ class BackupScheduleTest {
         Duration.ofHours(1), Duration.ofHours(1), own, stopping::get);
     try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
       Files.deleteIfExists(pids.resolve("shell"));
+      Files.deleteIfExists(pids.resolve("orphan"));
       Future<Backup.Result> running = stopped.takeNow();
       TestParley.awaitUntil(() -> Files.exists(pids.resolve("started")) && Files.exists(pids.resolve("shell"))
-          && !Files.readString(pids.resolve("shell")).isBlank(), "the copy runs");
+          && !Files.readString(pids.resolve("shell")).isBlank() && Files.exists(pids.resolve("orphan"))
+          && !Files.readString(pids.resolve("orphan")).isBlank(), "the copy runs");
       // Its text is in no command line another local user could read with ps (it may hold a credential).
       String shell = Files.readString(pids.resolve("shell")).strip();
       String commandLine = Files.readString(Path.of("/proc", shell, "cmdline")).replace('\0', ' ');
@@ -320,6 +327,20 @@ class BackupScheduleTest {
     }
     long second = Long.parseLong(Files.readString(pids.resolve("child")).strip());
     TestParley.awaitUntil(() -> ProcessHandle.of(second).map(h -> !h.isAlive()).orElse(true), "stopped too");
+    long secondOrphan = Long.parseLong(Files.readString(pids.resolve("orphan")).strip());
+    TestParley.awaitUntil(() -> gone(secondOrphan), "its orphan too");
+  }
+
+  /** Whether a process has ended (a zombie its new parent has not reaped yet counts as ended). */
+  private static boolean gone(long pid) throws java.io.IOException {
+    Path stat = Path.of("/proc", Long.toString(pid), "stat");
+    if (!Files.exists(stat)) return true;
+    try {
+      String line = Files.readString(stat);
+      return line.substring(line.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (java.nio.file.NoSuchFileException e) {
+      return true;
+    }
   }
 
   @Test
