@@ -48,6 +48,7 @@ HEALTHCHECK --start-period=60s --interval=30s --timeout=5s --retries=3 \
     CMD curl -fsS -o /dev/null "http://127.0.0.1:${PARLEY_PORT}/health" || exit 1
 
 # Exec form: java is PID 1 and gets the SIGTERM of `docker stop` itself, so requests drain
-# (PARLEY_SHUTDOWN_GRACE) and the embedded PostgreSQL stops cleanly. Half the container's memory goes to the
+# (PARLEY_SHUTDOWN_GRACE) and the embedded PostgreSQL stops cleanly. Run it with `docker run --init` (the README):
+# an init in front passes the signal on and reaps orphans (a stopped backup copy command's), which java does not. Half the container's memory goes to the
 # heap; the other half is left to PostgreSQL, which runs in the same container.
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-jar", "/app/parley.jar"]
