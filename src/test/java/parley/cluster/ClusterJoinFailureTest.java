@@ -48,7 +48,10 @@ class ClusterJoinFailureTest {
       org.junit.jupiter.api.Assertions.assertEquals(201, api.post("/api/auth/register", null,
           new io.vertx.core.json.JsonObject().put("username", "still_here").put("email", "still@example.org")
               .put("password", "correct horse")).status(), "the first node serves on");
-      // The same key is no refusal: a second node like the first joins.
+      // The same key is no refusal: a second node like the first joins. Once the first has seen the refused one
+      // go: a node joining while Hazelcast still ended that member's membership, in this one JVM, was taken by the
+      // first for itself ("Connecting to self!", a heartbeat loop), and the stop then hung (a CI run, 2026-12-06).
+      TestParley.awaitUntil(() -> first.cluster().members() == 1, "the refused node has left the cluster");
       parley.Main.Running second = TestParley.startServer(settings);
       org.junit.jupiter.api.Assertions.assertEquals(2, second.cluster().members());
       second.stop();
