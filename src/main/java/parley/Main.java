@@ -469,11 +469,12 @@ public final class Main {
             // While one may be writing, its writes never reach this node's invalidations: the caches stand aside.
             roster.beat().onSuccess(counted -> {
               rosterUnread.recovered();
-              boolean aside = !roster.freshOutside().isEmpty();
+              java.util.Set<String> writing = roster.freshOutside();
+              boolean aside = !writing.isEmpty();
               if (aside != readCache.bypassed()) {
                 if (aside) {
                   log.info("The read and account caches stand aside: a node outside this one's cluster may be "
-                      + "writing to its database ({})", String.join(", ", roster.freshOutside()));
+                      + "writing to its database ({})", String.join(", ", writing));
                 } else {
                   log.info("The read and account caches are back: no node outside this one's cluster writes to its "
                       + "database");

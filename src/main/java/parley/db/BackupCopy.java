@@ -172,7 +172,7 @@ final class BackupCopy {
    */
   private static boolean signalGroup(long group, String signal) {
     try {
-      Process kill = new ProcessBuilder("kill", "-s", signal.equals("0") ? "0" : signal, "--", "-" + group)
+      Process kill = new ProcessBuilder("kill", "-s", signal, "--", "-" + group)
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
       return kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0;
     } catch (IOException e) {

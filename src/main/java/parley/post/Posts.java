@@ -76,8 +76,10 @@ public final class Posts {
     for (FeedSort sort : FeedSort.values()) LISTS.put(sort, list(sort));
   }
 
-  /** The most used tags on listed posts, with how many posts carry each. */
-  /** $2: the reader (0 signed out), whose blocked authors' posts are not counted (a count would show them). */
+  /**
+   * The most used tags on listed posts, with how many posts carry each; $2 is the reader (0 signed out), whose
+   * blocked authors' posts are not counted (a count would show them).
+   */
   private static final String TAGS = "SELECT t.tag, count(*) AS posts FROM posts p, unnest(p.tags) AS t(tag) WHERE "
       + Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")
       + " GROUP BY t.tag ORDER BY count(*) DESC, t.tag LIMIT $1";

@@ -183,14 +183,10 @@ public final class ReadCache {
    */
   public void bypass(boolean bypass) {
     if (bypass == bypassed) return;
-    if (bypass) {
-      bypassed = true;
-      clear();
-    } else {
-      // Cleared first: a read between the two would otherwise find what was kept as the bypass began.
-      clear();
-      bypassed = false;
-    }
+    // Set before the clear when it starts, cleared before it ends: a read between the two finds nothing kept.
+    if (bypass) bypassed = true;
+    clear();
+    bypassed = bypass;
   }
 
   /** Whether reads go around the cache for now ({@link #bypass}). */
