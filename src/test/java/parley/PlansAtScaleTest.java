@@ -271,6 +271,9 @@ class PlansAtScaleTest {
         checkProbe(failures, s, Search.POSTS_PROBE, "posts", "'topic 42'", false);
         checkNewest(failures, s, Search.COMMENTS_NEWEST, "comments", COMMON_WORD);
         checkNewest(failures, s, Search.POSTS_NEWEST, "posts", "'topic'");
+        // A single word in a few percent: its newest matches through the GIN index and the primary key at once.
+        checkNewestIndexed(failures, s, Search.COMMENTS_NEWEST_INDEXED, "comments", "'roses'", true);
+        checkNewestIndexed(failures, s, Search.POSTS_NEWEST_INDEXED, "posts", "'42'", false);
         // The notifier's statement for a batch of new comments: the threads' earlier commenters are a probe per thread
         // (thread_commenters), not a read of every comment of each thread (the busy one has 20,000).
         String notified = plan(s, parley.notification.Notifier.FROM_COMMENTS, "'{" + busy + "," + post + "}'",
@@ -394,11 +397,7 @@ class PlansAtScaleTest {
   private static void checkNewest(List<String> failures, Statement s, String sql, String table, String word)
       throws Exception {
     for (String mode : List.of("force_generic_plan", "force_custom_plan")) {
-      s.execute("SET plan_cache_mode = " + mode);
-      s.execute("PREPARE q AS " + sql);
-      String plan = explainAnalyze(s, "EXECUTE q(" + word + ", 0, NULL, NULL, 21, 0, " + Long.MAX_VALUE + ", "
-          + SCAN_LIMIT + ", " + RANK_LIMIT + ")");
-      s.execute("DEALLOCATE q");
+      String plan = newestPlan(s, sql, mode, word);
       String what = "newest matches in " + table + " for " + word + " (" + mode + ")";
       System.out.println(what + ":\n" + plan);
       long read = actualRows(plan, "Index Scan Backward using " + table + "_pkey");
@@ -410,6 +409,59 @@ class PlansAtScaleTest {
             + read + ") and ranks at most " + RANK_LIMIT + " (ranked " + ranked + ") in memory\n" + plan);
       }
     }
+  }
+
+  /**
+   * The newest matches of a single word found through the index, generic and custom plans: the GIN index and the
+   * primary key's range of the newest SCAN_LIMIT ids at once (a BitmapAnd), so that only the window's matches are
+   * read; at most RANK_LIMIT ranked, the page in a top-N heapsort in memory. Where the planner judges the range small
+   * (posts here: 100,000 rows) it may read the range newest first instead, which costs what the other way does
+   * ({@code bitmapAnd} false allows that); never a bitmap of every match read whole (a word in many rows would read
+   * them all), never a sequential scan.
+   */
+  private static void checkNewestIndexed(List<String> failures, Statement s, String sql, String table, String word,
+      boolean bitmapAnd) throws Exception {
+    for (String mode : List.of("force_generic_plan", "force_custom_plan")) {
+      String plan = newestPlan(s, sql, mode, word);
+      String what = "newest matches in " + table + " for " + word + " through the index (" + mode + ")";
+      System.out.println(what + ":\n" + plan);
+      long window = plan.contains("BitmapAnd") ? actualRows(plan, "Bitmap Index Scan on " + table + "_pkey")
+          : readBackwards(plan, table);
+      long ranked = actualRows(plan, "WindowAgg");
+      boolean indexed = plan.contains("BitmapAnd") && plan.contains("Bitmap Index Scan on " + table + "_search");
+      boolean readInstead = !bitmapAnd && !plan.contains(table + "_search");
+      if (!(indexed || readInstead) || window < 0 || window > SCAN_LIMIT || ranked < 1 || ranked > RANK_LIMIT
+          || plan.contains("Seq Scan on " + table) || plan.contains("Disk:") || plan.contains("temp written")) {
+        failures.add(what + " reads the matches among the newest " + SCAN_LIMIT + " ids (read " + window + ")"
+            + (bitmapAnd ? " through a BitmapAnd" : "") + " and ranks at most " + RANK_LIMIT + " (ranked " + ranked
+            + ") in memory\n" + plan);
+      }
+    }
+  }
+
+  /** The plan of a newest-matches statement run for {@code word}'s first page with the default limits, in a mode. */
+  private static String newestPlan(Statement s, String sql, String mode, String word) throws Exception {
+    s.execute("SET plan_cache_mode = " + mode);
+    s.execute("PREPARE q AS " + sql);
+    String plan = explainAnalyze(s, "EXECUTE q(" + word + ", 0, NULL, NULL, 21, 0, " + Long.MAX_VALUE + ", "
+        + SCAN_LIMIT + ", " + RANK_LIMIT + ")");
+    s.execute("DEALLOCATE q");
+    return plan;
+  }
+
+  /** The rows a backward scan of the table's primary key read: those it kept and those its filter removed, or -1. */
+  private static long readBackwards(String plan, String table) {
+    String[] lines = plan.split("\n");
+    for (int i = 0; i < lines.length; i++) {
+      if (!lines[i].contains("Index Scan Backward using " + table + "_pkey on " + table + " ")) continue;
+      long kept = actualRows(lines[i], "Index Scan Backward");
+      for (int j = i + 1; j < lines.length && j < i + 5; j++) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Rows Removed by Filter: (\\d+)").matcher(lines[j]);
+        if (m.find()) return kept + Long.parseLong(m.group(1));
+      }
+      return kept;
+    }
+    return -1;
   }
 
   /**

@@ -33,10 +33,13 @@ import java.util.regex.Pattern;
  * <p>How many matches are ranked is bounded too. A query is first probed on the newest {@link #PROBE_ROWS} rows of
  * its table, a fixed cost whatever the word, and the matches in the whole table estimated from that. When there are
  * about {@code rankLimit} or fewer, every match is found through the GIN index and ranked (the best of all). When
- * there are more (a common word), only the newest {@code rankLimit} matches are ranked: the table is read newest
- * first on its primary key, testing each row, at most {@link #SCAN_FACTOR} times {@code rankLimit} rows, which for a
- * common word ends after a few thousand. The first page decides which, and its cursor carries the decision and the
- * window of ids it ranked, so later pages rank the same matches whatever was written since.
+ * there are more, only the newest {@code rankLimit} matches among the newest {@link #SCAN_FACTOR} times
+ * {@code rankLimit} rows are ranked, found one of two ways ({@link #way}): for a word in most rows, by reading the
+ * table newest first on its primary key and testing each row (done after a few thousand); for a single word in a
+ * few percent, whose newest matches are spread over all of those rows, through the GIN index and the primary key's
+ * range at once (a BitmapAnd), so that only the window's matches are read. The first page decides, and its cursor
+ * carries the decision and the window of ids it ranked, so later pages rank the same matches whatever was written
+ * since.
  *
  * <p>Each search is bounded: it runs in its own transaction with a statement_timeout, and {@link #slots} caps
  * how many run at once on a node.
@@ -53,8 +56,19 @@ public final class Search {
   /** A search of the newest matches reads at most this many rows per match it may rank. Public for the plan tests. */
   public static final int SCAN_FACTOR = 10;
 
-  /** The cursor key's prefix when a search ranks the newest matches only: newest:low:high:rank. */
+  /**
+   * The cursor key's prefix when a search ranks the newest matches only, read newest first: newest:low:high:rank;
+   * found through the index ({@link Way#NEWEST_INDEXED}): indexed:low:high:rank.
+   */
   private static final String NEWEST = "newest:";
+  private static final String INDEXED = "indexed:";
+
+  /**
+   * How many matches of a word found through the GIN index cost as much as one row read and tested newest first: the
+   * word's bitmap holds every match it has in the table. Measured with pgbench at 1,000,000 comments: the two ways
+   * cost the same for a word of about 14,000 matches against 10,000 rows read (docs/benchmarks/P10.md).
+   */
+  static final double INDEX_MATCHES_PER_ROW = 1.5;
 
   /**
    * The reader's query $1 ({@link SearchQuery#tsText}) as a tsquery (websearch syntax: "phrases", -exclusions, or),
@@ -129,7 +143,8 @@ public final class Search {
   /**
    * How common $1 is in a table: of its newest {@link #PROBE_ROWS} rows (read backwards on the primary key: a fixed
    * cost whatever the query), how many match, and the span of its ids (two probes of the primary key), from which
-   * the matches in the whole table are estimated. Not through the GIN index: GIN only makes bitmaps, and the bitmap
+   * the matches in the whole table are estimated; and the query's nodes (1: a single word, or a prefix), for
+   * {@link #way}. Not through the GIN index: GIN only makes bitmaps, and the bitmap
    * of a word in most rows is built whole before any LIMIT can stop the scan. The query's own density is measured,
    * so phrases, exclusions and "or" are judged as they will run. The query stays a sub-select, computed once: as a
    * FROM item it would be inlined, and the tsquery built again for every row.
@@ -137,8 +152,9 @@ public final class Search {
   static String probe(String table) {
     return """
         SELECT count(*) AS examined, count(*) FILTER (WHERE w.search @@ %s) AS matched,
-               (SELECT max(id) - min(id) + 1 FROM %s) AS span
-          FROM (SELECT search FROM %s ORDER BY id DESC LIMIT %d) w""".formatted(QUERY, table, table, PROBE_ROWS);
+               (SELECT max(id) - min(id) + 1 FROM %s) AS span, (SELECT numnode(%s)) AS nodes
+          FROM (SELECT search FROM %s ORDER BY id DESC LIMIT %d) w""".formatted(QUERY, table, QUERY, table,
+        PROBE_ROWS);
   }
 
   /**
@@ -150,41 +166,79 @@ public final class Search {
    * table, {@code t} its alias, {@code visible} every visibility rule on a row of it.
    */
   private static String newest(String table, String t, String visible) {
+    return newestOf("""
+        FROM (SELECT * FROM %1$s %2$s WHERE %2$s.id BETWEEN $6::bigint AND $7::bigint
+               ORDER BY %2$s.id DESC LIMIT $8) %2$s
+       WHERE %2$s.search @@ %4$s AND %3$s""".formatted(table, t, visible, QUERY), t);
+  }
+
+  /**
+   * {@link #newest} for a single word in a few percent of the rows ({@link Way#NEWEST_INDEXED}): the same parameters
+   * and the same matches, among the newest $8 ids rather than rows (ids come from a sequence: nearly dense), but
+   * found through the GIN index and the primary key's range at once (a BitmapAnd), so that only the window's matches
+   * are read and tested, not every row around them. The bitmap holds every match the word has in the table, which
+   * for a word in most rows costs more than reading the rows: {@link #way} decides.
+   */
+  private static String newestIndexed(String table, String t, String visible) {
+    return newestOf("""
+        FROM %1$s %2$s
+       WHERE %2$s.id BETWEEN greatest($6::bigint, (SELECT max(x.id) FROM %1$s x WHERE x.id <= $7::bigint) - $8 + 1)
+                         AND $7::bigint
+         AND %2$s.search @@ %4$s AND %3$s""".formatted(table, t, visible, QUERY), t);
+  }
+
+  /** The newest $9 rows that {@code matches} (a FROM and a WHERE over alias {@code t}) finds, ranked, cut to a page. */
+  private static String newestOf(String matches, String t) {
     return """
         SELECT n.id, n.rank, n.low, n.high
           FROM (
             SELECT m.id, m.rank, min(m.id) OVER () AS low, max(m.id) OVER () AS high
               FROM (
-                SELECT %2$s.id, ts_rank_cd(%2$s.search, %4$s) AS rank
-                  FROM (SELECT * FROM %1$s %2$s WHERE %2$s.id BETWEEN $6::bigint AND $7::bigint
-                         ORDER BY %2$s.id DESC LIMIT $8) %2$s
-                 WHERE %2$s.search @@ %4$s AND %3$s
-                 ORDER BY %2$s.id DESC
+                SELECT %1$s.id, ts_rank_cd(%1$s.search, %2$s) AS rank
+                %3$s
+                 ORDER BY %1$s.id DESC
                  LIMIT $9) m) n
          WHERE $3::real IS NULL OR (n.rank, n.id) < ($3::real, $4::bigint)
          ORDER BY n.rank DESC, n.id DESC
-         LIMIT $5""".formatted(table, t, visible, QUERY);
+         LIMIT $5""".formatted(t, QUERY, matches);
   }
 
-  /** {@link #POSTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
-  public static final String POSTS_NEWEST = """
-      SELECT p.id, p.title, u.username, p.created_at, pa.comment_count, p.score, h.rank, h.low, h.high,
-             %s, %s
-        FROM (%s) h
-        JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY, WORDS),
-      Snippet.titleColumn("p.title", QUERY), newest("posts", "p", Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")));
+  /** Every visibility rule on a post found, and on a comment found (its post's state a sub-select: see COMMENTS). */
+  private static final String VISIBLE_POST = Visibility.listed("p") + " AND "
+      + Visibility.notBlockedAmong("$2", "p.author_id");
+  private static final String VISIBLE_COMMENT = Visibility.listed("c") + " AND "
+      + Visibility.notBlockedAmong("$2", "c.author_id") + " AND (SELECT " + VISIBLE_POST
+      + " FROM posts p WHERE p.id = c.post_id)";
 
-  /** {@link #COMMENTS} for a common query: the newest matches only (see {@link #newest}). Public for the plan tests. */
-  public static final String COMMENTS_NEWEST = """
-      SELECT c.id, c.post_id, p.title AS post_title, u.username, c.created_at, h.rank, h.low, h.high,
-             %s
-        FROM (%s) h
-        JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY, WORDS),
-      newest("comments", "c", Visibility.listed("c") + " AND " + Visibility.notBlockedAmong("$2", "c.author_id")
-          + " AND (SELECT " + Visibility.listed("p") + " AND " + Visibility.notBlockedAmong("$2", "p.author_id")
-          + " FROM posts p WHERE p.id = c.post_id)"));
+  /** {@link #POSTS} for the newest matches ranked by {@code newest} ({@link #newest} or {@link #newestIndexed}). */
+  private static String postsAmong(String newest) {
+    return """
+        SELECT p.id, p.title, u.username, p.created_at, pa.comment_count, p.score, h.rank, h.low, h.high,
+               %s, %s
+          FROM (%s) h
+          JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
+         ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY, WORDS),
+        Snippet.titleColumn("p.title", QUERY), newest);
+  }
+
+  /** {@link #COMMENTS} for the newest matches ranked by {@code newest}. */
+  private static String commentsAmong(String newest) {
+    return """
+        SELECT c.id, c.post_id, p.title AS post_title, u.username, c.created_at, h.rank, h.low, h.high,
+               %s
+          FROM (%s) h
+          JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
+         ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY, WORDS), newest);
+  }
+
+  /**
+   * {@link #POSTS} and {@link #COMMENTS} for a query that matches many: the newest matches only, read newest first
+   * ({@link #newest}) or found through the index ({@link #newestIndexed}). Public for the plan tests.
+   */
+  public static final String POSTS_NEWEST = postsAmong(newest("posts", "p", VISIBLE_POST));
+  public static final String POSTS_NEWEST_INDEXED = postsAmong(newestIndexed("posts", "p", VISIBLE_POST));
+  public static final String COMMENTS_NEWEST = commentsAmong(newest("comments", "c", VISIBLE_COMMENT));
+  public static final String COMMENTS_NEWEST_INDEXED = commentsAmong(newestIndexed("comments", "c", VISIBLE_COMMENT));
 
   /** The probe of posts and of comments (see {@link #probe}). Public for the plan tests. */
   public static final String POSTS_PROBE = probe("posts");
@@ -249,23 +303,25 @@ public final class Search {
 
   /**
    * Where a ranked page resumes: after (rank, id), among every match ({@code window} null) or among the newest
-   * matches in {@code window}. Nothing (all null) on a first page.
+   * matches in {@code window}, found the way the first page found them ({@code indexed}). Nothing (all null) on a
+   * first page.
    */
-  record RankedCursor(Float rank, Long id, Window window) {
+  record RankedCursor(Float rank, Long id, Window window, boolean indexed) {
 
-    static final RankedCursor FIRST = new RankedCursor(null, null, null);
+    static final RankedCursor FIRST = new RankedCursor(null, null, null, false);
 
     /**
-     * The cursor's key read back: "rank" (every match ranked) or "newest:low:high:rank", each part checked to be
-     * one this server could have issued.
+     * The cursor's key read back: "rank" (every match ranked), "newest:low:high:rank" or "indexed:low:high:rank",
+     * each part checked to be one this server could have issued.
      */
     static RankedCursor of(Page page) {
       if (page.after() == null) return FIRST;
       String key = page.afterKey();
       if (key == null) throw badCursor();
       Window window = null;
-      if (key.startsWith(NEWEST)) {
-        String[] parts = key.substring(NEWEST.length()).split(":", -1);
+      boolean indexed = key.startsWith(INDEXED);
+      if (indexed || key.startsWith(NEWEST)) {
+        String[] parts = key.substring(indexed ? INDEXED.length() : NEWEST.length()).split(":", -1);
         if (parts.length != 3) throw badCursor();
         try {
           window = new Window(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
@@ -282,7 +338,7 @@ public final class Search {
         throw badCursor();
       }
       if (rank.isNaN() || rank.isInfinite() || rank < 0) throw badCursor();
-      return new RankedCursor(rank, page.after(), window);
+      return new RankedCursor(rank, page.after(), window, indexed);
     }
 
     boolean first() {
@@ -332,7 +388,7 @@ public final class Search {
   /** A page of posts matching the query, best first. */
   Future<Ranked<PostHit>> posts(SearchQuery query, Page page, long readerId) {
     RankedCursor cursor = RankedCursor.of(page);
-    return bounded(conn -> ranked(conn, POSTS, POSTS_NEWEST, POSTS_PROBE, query, page, readerId, cursor,
+    return bounded(conn -> ranked(conn, POST_STATEMENTS, query, page, readerId, cursor,
         (row, key) -> new PostHit(row.getLong("id"), row.getString("title"),
             Snippet.title(row.getString("title_marked"), row.getString("title")), row.getString("username"),
             row.getOffsetDateTime("created_at"), row.getInteger("comment_count"), row.getInteger("score"),
@@ -342,7 +398,7 @@ public final class Search {
   /** A page of comments matching the query, best first. */
   Future<Ranked<CommentHit>> comments(SearchQuery query, Page page, long readerId) {
     RankedCursor cursor = RankedCursor.of(page);
-    return bounded(conn -> ranked(conn, COMMENTS, COMMENTS_NEWEST, COMMENTS_PROBE, query, page, readerId, cursor,
+    return bounded(conn -> ranked(conn, COMMENT_STATEMENTS, query, page, readerId, cursor,
         (row, key) -> new CommentHit(row.getLong("id"), row.getLong("post_id"), row.getString("post_title"),
             row.getString("username"), row.getOffsetDateTime("created_at"), row.getFloat("rank"),
             Snippet.html(row.getString("snippet"), row.getString("head"), row.getString("tail")), key)));
@@ -362,16 +418,41 @@ public final class Search {
   }
 
   /**
-   * One ranked page: among every match ({@code all}, $1 to $5) or among the newest ({@code newest}, $1 to $9).
-   * A later page goes the way its cursor says; a first page asks {@code probe} how common the query is.
+   * How a first page's matches are found and ranked, from its probe ({@link #way}): every match, through the GIN
+   * index; or the newest only, read newest first on the primary key, or found through the GIN index and the primary
+   * key's range at once.
    */
-  private <T> Future<Ranked<T>> ranked(SqlConnection conn, String all, String newest, String probe,
-      SearchQuery query, Page page, long readerId, RankedCursor cursor, BiFunction<Row, String, T> fromRow) {
-    Future<Boolean> newestOnly = cursor.first() ? common(conn, probe, query)
-        : Future.succeededFuture(cursor.window() != null);
-    return newestOnly.compose(onlyNewest -> {
-      if (!onlyNewest) {
-        return conn.preparedQuery(all)
+  public enum Way { EVERY, NEWEST_READ, NEWEST_INDEXED }
+
+  /** A table's search statements: every match, the newest read, the newest indexed, and the probe. */
+  private record Statements(String every, String newestRead, String newestIndexed, String probe) {
+
+    String of(Way way) {
+      return switch (way) {
+        case EVERY -> every;
+        case NEWEST_READ -> newestRead;
+        case NEWEST_INDEXED -> newestIndexed;
+      };
+    }
+  }
+
+  private static final Statements POST_STATEMENTS = new Statements(POSTS, POSTS_NEWEST, POSTS_NEWEST_INDEXED,
+      POSTS_PROBE);
+  private static final Statements COMMENT_STATEMENTS = new Statements(COMMENTS, COMMENTS_NEWEST,
+      COMMENTS_NEWEST_INDEXED, COMMENTS_PROBE);
+
+  /**
+   * One ranked page: among every match ($1 to $5) or among the newest ($1 to $9). A later page goes the way its
+   * cursor says; a first page asks the probe how common the query is.
+   */
+  private <T> Future<Ranked<T>> ranked(SqlConnection conn, Statements statements, SearchQuery query, Page page,
+      long readerId, RankedCursor cursor, BiFunction<Row, String, T> fromRow) {
+    Future<Way> chosen = cursor.first() ? way(conn, statements.probe(), query)
+        : Future.succeededFuture(cursor.window() == null ? Way.EVERY
+            : cursor.indexed() ? Way.NEWEST_INDEXED : Way.NEWEST_READ);
+    return chosen.compose(way -> {
+      if (way == Way.EVERY) {
+        return conn.preparedQuery(statements.every())
             .execute(Tuple.of(query.tsText(), readerId, cursor.rank(), cursor.id(), page.fetchSize()))
             .map(rows -> new Ranked<>(list(rows, row -> fromRow.apply(row, Float.toString(row.getFloat("rank")))),
                 false, rankLimit));
@@ -380,29 +461,47 @@ public final class Search {
       Tuple args = Tuple.tuple().addValue(query.tsText()).addValue(readerId).addValue(cursor.rank())
           .addValue(cursor.id()).addValue(page.fetchSize()).addValue(window.low()).addValue(window.high())
           .addValue((long) rankLimit * SCAN_FACTOR).addValue((long) rankLimit);
-      return conn.preparedQuery(newest).execute(args).map(rows -> new Ranked<>(list(rows, row -> {
+      String prefix = way == Way.NEWEST_INDEXED ? INDEXED : NEWEST;
+      return conn.preparedQuery(statements.of(way)).execute(args).map(rows -> new Ranked<>(list(rows, row -> {
         // The first page's window is what it ranked; later pages keep it, so they rank the same matches.
         Window ranked = cursor.first() ? new Window(row.getLong("low"), row.getLong("high")) : window;
-        return fromRow.apply(row, NEWEST + ranked.low() + ":" + ranked.high() + ":" + row.getFloat("rank"));
+        return fromRow.apply(row, prefix + ranked.low() + ":" + ranked.high() + ":" + row.getFloat("rank"));
       }), true, rankLimit));
     });
   }
 
-  /** Whether the query is estimated to match more than rankLimit rows of the probed table. */
-  private Future<Boolean> common(SqlConnection conn, String probe, SearchQuery query) {
+  /** The way the probe's figures choose for the query. */
+  private Future<Way> way(SqlConnection conn, String probe, SearchQuery query) {
     return conn.preparedQuery(probe).execute(Tuple.of(query.tsText())).map(rows -> {
       Row row = rows.iterator().next();
       Long span = row.getLong("span");
-      return common(row.getLong("examined"), row.getLong("matched"), span == null ? 0 : span, rankLimit);
+      Integer nodes = row.getInteger("nodes");
+      return way(row.getLong("examined"), row.getLong("matched"), span == null ? 0 : span,
+          nodes == null ? 0 : nodes, rankLimit);
     });
   }
 
   /**
-   * The decision on a probe's figures: the share of the newest rows that match, times the span of the table's ids,
-   * is more than {@code rankLimit}. Public for the plan tests.
+   * Whether the query is estimated to match more than {@code rankLimit} rows, from a probe's figures: the share of
+   * the newest rows that match, times the span of the table's ids. Public for the plan tests.
    */
   public static boolean common(long examined, long matched, long span, int rankLimit) {
     return matched > 0 && (double) matched / examined * span > rankLimit;
+  }
+
+  /**
+   * The way a probe's figures choose. A query that is not {@link #common} has every match ranked. Otherwise its newest
+   * matches are, read newest first (about {@code rankLimit} rows over the share that match, at most
+   * {@link #SCAN_FACTOR} times {@code rankLimit}) unless it is a single word (one node) whose estimated matches in
+   * the whole table cost less through the index ({@link #INDEX_MATCHES_PER_ROW} of them to a row read): a word in a
+   * few percent. A query of several words is always read: the index's cost is its words' matches, which the probe
+   * does not see (two common words can make a rare pair). Public for the plan tests.
+   */
+  public static Way way(long examined, long matched, long span, int nodes, int rankLimit) {
+    if (!common(examined, matched, span, rankLimit)) return Way.EVERY;
+    double estimated = (double) matched / examined * span;
+    double read = Math.min((double) rankLimit * SCAN_FACTOR, (double) rankLimit * examined / matched);
+    return nodes == 1 && estimated < INDEX_MATCHES_PER_ROW * read ? Way.NEWEST_INDEXED : Way.NEWEST_READ;
   }
 
   /**

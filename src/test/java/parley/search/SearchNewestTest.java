@@ -32,6 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * HTTP on a server whose limit is 4 (so a handful of rows make a word common): which matches are ranked and in what
  * order, that a rare word is still ranked among all its matches, that pages keep the first page's window while new
  * matches arrive, that nothing the reader may not see is ever found that way, and that a forged cursor is a 400.
+ * The newest matches are found two ways (Search.Way): a single word of these few rows through the index, the same
+ * word with an exclusion that excludes nothing (several nodes) by reading the rows; each case is asked both ways and
+ * must answer the same.
  */
 @ExtendWith(TestParley.class)
 class SearchNewestTest {
@@ -58,15 +61,48 @@ class SearchNewestTest {
     return r;
   }
 
-  /** The cursor's key says which way the page was made: "newest:low:high:rank", or the rank alone. */
-  private static boolean rankedNewestOnly(Response page) {
+  /** A query of the same matches as a single word {@code word}, of several nodes: an exclusion of nothing. */
+  private static String readWay(String word) {
+    return word + " -xyzzy";
+  }
+
+  /**
+   * Which way the page was made, as its cursor's key says: "indexed" (indexed:low:high:rank), "newest"
+   * (newest:low:high:rank), or "all" (the rank alone).
+   */
+  private static String way(Response page) {
     String cursor = page.json().getString("nextCursor");
     assertTrue(cursor != null, "a cursor to read: " + page);
     String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
     String key = new String(Base64.getUrlDecoder().decode(raw.substring(raw.lastIndexOf(':') + 1)),
         StandardCharsets.UTF_8);
     // Behind the digest of its search (SearchQuery.bind).
-    return key.substring(key.indexOf('.') + 1).startsWith("newest:");
+    String ranked = key.substring(key.indexOf('.') + 1);
+    return ranked.startsWith("indexed:") ? "indexed" : ranked.startsWith("newest:") ? "newest" : "all";
+  }
+
+  /**
+   * 100 comments without the searched words, written before a case's own, so that its word is in a few of the rows
+   * (as a word the index serves is: Search.way), not in every one. Through SQL: only their number and place matter.
+   */
+  private static void fillerComments(Session author) throws Exception {
+    long postId = api.createPost(author, "Filler");
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + postId + ", " + author.id()
+        + ", 'filler ' || g, '' FROM generate_series(1, 100) g");
+  }
+
+  /** The same for posts. */
+  private static void fillerPosts(Session author) throws Exception {
+    TestParley.sql("INSERT INTO posts (author_id, title, body, body_html, excerpt) SELECT " + author.id()
+        + ", 'Filler ' || g, 'filler', '', 'filler' FROM generate_series(1, 100) g");
+  }
+
+  /** The word's two queries, each with the way it must take: the word itself through the index, the other read. */
+  private static Map<String, String> bothWays(String word) {
+    Map<String, String> ways = new LinkedHashMap<>();
+    ways.put(word, "indexed");
+    ways.put(readWay(word), "newest");
+    return ways;
   }
 
   /** The page says its hits are the best of the newest RANK_LIMIT matches, as the search page tells its reader. */
@@ -98,8 +134,9 @@ class SearchNewestTest {
   }
 
   @Test
-  void aCommonWordRanksOnlyItsNewestMatchesBestFirstAndARareWordAllOfItsMatches() {
+  void aCommonWordRanksOnlyItsNewestMatchesBestFirstAndARareWordAllOfItsMatches() throws Exception {
     Session alice = api.register("alice");
+    fillerComments(alice);
     long postId = api.createPost(alice, "Thread");
     Map<Long, Integer> thimbles = new LinkedHashMap<>();
     Map<Long, Integer> needles = new LinkedHashMap<>();
@@ -112,15 +149,19 @@ class SearchNewestTest {
     }
     // "thimble" is in all 12 comments: more than 4, so the 4 newest are ranked. The oldest ones, with more
     // occurrences than some of the newest, are not found at all.
-    Response common = search("thimble", "&type=comments&limit=50", null);
-    assertEquals(newest(thimbles, RANK_LIMIT), common.ids());
-    assertRankedAmongNewest(common);
-    assertTrue(rankedNewestOnly(search("thimble", "&type=comments&limit=1", null)));
+    for (var q : bothWays("thimble").entrySet()) {
+      Response common = search(q.getKey(), "&type=comments&limit=50", null);
+      assertEquals(newest(thimbles, RANK_LIMIT), common.ids(), q.getKey());
+      assertRankedAmongNewest(common);
+      assertEquals(q.getValue(), way(search(q.getKey(), "&type=comments&limit=1", null)), q.getKey());
+    }
     // "needle" is in 2 of them, the two oldest: ranked among all its matches, as on any server.
-    Response rare = search("needle", "&type=comments&limit=50", null);
-    assertEquals(bestFirst(needles), rare.ids());
-    assertRankedAmongAll(rare);
-    assertFalse(rankedNewestOnly(search("needle", "&type=comments&limit=1", null)));
+    for (String q : List.of("needle", readWay("needle"))) {
+      Response rare = search(q, "&type=comments&limit=50", null);
+      assertEquals(bestFirst(needles), rare.ids(), q);
+      assertRankedAmongAll(rare);
+      assertEquals("all", way(search(q, "&type=comments&limit=1", null)), q);
+    }
   }
 
   @Test
@@ -139,12 +180,13 @@ class SearchNewestTest {
     Response r = search("thimble", "&type=comments&limit=50", null);
     assertEquals(bestFirst(thimbles), r.ids());
     assertRankedAmongAll(r);
-    assertFalse(rankedNewestOnly(search("thimble", "&type=comments&limit=1", null)));
+    assertEquals("all", way(search("thimble", "&type=comments&limit=1", null)));
   }
 
   @Test
-  void postsOfACommonWordAreRankedTheSameWay() {
+  void postsOfACommonWordAreRankedTheSameWay() throws Exception {
     Session alice = api.register("alice");
+    fillerPosts(alice);
     Map<Long, Integer> gardens = new LinkedHashMap<>();
     for (int i = 0; i < 9; i++) {
       int n = 1 + (i * 5) % 4;
@@ -153,45 +195,52 @@ class SearchNewestTest {
       assertEquals(201, r.status(), r.toString());
       gardens.put(r.json().getLong("id"), n);
     }
-    Response posts = search("garden", "&limit=50", null);
-    assertEquals(newest(gardens, RANK_LIMIT), posts.ids());
-    assertRankedAmongNewest(posts);
-    for (Object item : posts.items()) {
-      JsonObject post = (JsonObject) item;
-      assertEquals(post.getString("title").replace("garden", "<mark>garden</mark>"), post.getString("titleHtml"),
-          "the newest matches' titles are marked as every result's are");
+    for (var q : bothWays("garden").entrySet()) {
+      Response posts = search(q.getKey(), "&limit=50", null);
+      assertEquals(newest(gardens, RANK_LIMIT), posts.ids(), q.getKey());
+      assertRankedAmongNewest(posts);
+      for (Object item : posts.items()) {
+        JsonObject post = (JsonObject) item;
+        assertEquals(post.getString("title").replace("garden", "<mark>garden</mark>"), post.getString("titleHtml"),
+            "the newest matches' titles are marked as every result's are");
+      }
+      assertEquals(q.getValue(), way(search(q.getKey(), "&limit=1", null)), q.getKey());
     }
-    assertTrue(rankedNewestOnly(search("garden", "&limit=1", null)));
   }
 
   @Test
-  void pagesOfACommonWordKeepTheFirstPagesWindowWithoutRepeatsOrGapsWhileNewMatchesArrive() {
+  void pagesOfACommonWordKeepTheFirstPagesWindowWithoutRepeatsOrGapsWhileNewMatchesArrive() throws Exception {
     Session alice = api.register("alice");
+    fillerComments(alice);
     long postId = api.createPost(alice, "Thread");
     Map<Long, Integer> thimbles = new LinkedHashMap<>();
     for (int i = 0; i < 10; i++) {
       int n = 1 + i % 2;
       thimbles.put(api.comment(alice, postId, ("thimble ").repeat(n) + "number " + i, null), n);
     }
-    List<Long> expected = newest(thimbles, RANK_LIMIT);
-    List<Long> paged = new ArrayList<>();
-    String cursor = null;
-    int pages = 0;
-    do {
-      Response page = search("thimble", "&type=comments&limit=1" + (cursor == null ? "" : "&cursor=" + cursor), null);
-      paged.addAll(page.ids());
-      assertRankedAmongNewest(page);
-      cursor = page.json().getString("nextCursor");
-      pages++;
-      // Newer and better matches arrive between pages: they belong to a new search, not to this one's pages.
-      api.comment(alice, postId, "thimble thimble thimble thimble, page " + pages, null);
-    } while (cursor != null);
-    assertEquals(expected, paged);
-    assertEquals(RANK_LIMIT, pages);
-    assertEquals(paged.size(), new HashSet<>(paged).size());
-    // A new first page ranks the newest matches as they are now: the ones that arrived.
-    List<Long> now = search("thimble", "&type=comments&limit=50", null).ids();
-    assertTrue(now.stream().noneMatch(expected::contains), now + " against " + expected);
+    for (var q : bothWays("thimble").entrySet()) {
+      List<Long> expected = newest(thimbles, RANK_LIMIT);
+      List<Long> paged = new ArrayList<>();
+      String cursor = null;
+      int pages = 0;
+      do {
+        Response page = search(q.getKey(), "&type=comments&limit=1" + (cursor == null ? "" : "&cursor=" + cursor),
+            null);
+        paged.addAll(page.ids());
+        assertRankedAmongNewest(page);
+        if (cursor == null) assertEquals(q.getValue(), way(page), q.getKey());
+        cursor = page.json().getString("nextCursor");
+        pages++;
+        // Newer and better matches arrive between pages: they belong to a new search, not to this one's pages.
+        thimbles.put(api.comment(alice, postId, "thimble thimble thimble thimble, page " + pages, null), 4);
+      } while (cursor != null);
+      assertEquals(expected, paged, q.getKey());
+      assertEquals(RANK_LIMIT, pages, q.getKey());
+      assertEquals(paged.size(), new HashSet<>(paged).size(), q.getKey());
+      // A new first page ranks the newest matches as they are now: the ones that arrived.
+      List<Long> now = search(q.getKey(), "&type=comments&limit=50", null).ids();
+      assertTrue(now.stream().noneMatch(expected::contains), now + " against " + expected);
+    }
   }
 
   @Test
@@ -200,6 +249,7 @@ class SearchNewestTest {
     Session bob = api.register("bob");
     Session carol = api.register("carol");
     Session mod = api.registerWithRole("mod", "moderator");
+    fillerComments(alice);
     long open = api.createPost(alice, "Open");
     long older = api.comment(bob, open, "kohlrabi older", null);
     long newer = api.comment(bob, open, "kohlrabi newer", null);
@@ -230,15 +280,20 @@ class SearchNewestTest {
     long byCarol = api.comment(carol, open, best + " by carol", null);
 
     // Not for anyone, the authors and a moderator included: search is a list, and lists show what is listed.
-    for (Session reader : new Session[] {null, bob, mod}) {
-      Response r = search("kohlrabi", "&type=comments&limit=50", reader);
-      assertEquals(List.of(byCarol, onCarols, newer, older), r.ids(), "reader " + reader);
+    Map<String, String> ways = bothWays("kohlrabi");
+    for (String q : ways.keySet()) {
+      for (Session reader : new Session[] {null, bob, mod}) {
+        Response r = search(q, "&type=comments&limit=50", reader);
+        assertEquals(List.of(byCarol, onCarols, newer, older), r.ids(), q + ", reader " + reader);
+      }
     }
     // Someone who blocked carol finds neither her comment nor one on her post; the walk goes on to older matches.
     assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
-    Response r = search("kohlrabi", "&type=comments&limit=50", alice);
-    assertEquals(List.of(newer, older), r.ids());
-    assertTrue(rankedNewestOnly(search("kohlrabi", "&type=comments&limit=1", alice)));
+    for (var q : ways.entrySet()) {
+      Response r = search(q.getKey(), "&type=comments&limit=50", alice);
+      assertEquals(List.of(newer, older), r.ids(), q.getKey());
+      assertEquals(q.getValue(), way(search(q.getKey(), "&type=comments&limit=1", alice)), q.getKey());
+    }
   }
 
   @Test
@@ -246,6 +301,7 @@ class SearchNewestTest {
     Session alice = api.register("alice");
     Session carol = api.register("carol");
     Session mod = api.registerWithRole("mod", "moderator");
+    fillerPosts(alice);
     long older = postSaying(alice, "zucchini older");
     long newer = postSaying(alice, "zucchini newer");
     String best = "zucchini zucchini zucchini zucchini";
@@ -259,12 +315,17 @@ class SearchNewestTest {
     postSaying(alice, best + " heldword");
     assertEquals(1, TestParley.count("SELECT count(*) FROM posts WHERE pending_at IS NOT NULL"));
     long carols = postSaying(carol, best);
-    for (Session reader : new Session[] {null, alice, mod}) {
-      assertEquals(List.of(carols, newer, older), search("zucchini", "&limit=50", reader).ids(), "reader " + reader);
+    Map<String, String> ways = bothWays("zucchini");
+    for (String q : ways.keySet()) {
+      for (Session reader : new Session[] {null, alice, mod}) {
+        assertEquals(List.of(carols, newer, older), search(q, "&limit=50", reader).ids(), q + ", reader " + reader);
+      }
     }
     assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
-    assertEquals(List.of(newer, older), search("zucchini", "&limit=50", alice).ids());
-    assertTrue(rankedNewestOnly(search("zucchini", "&limit=1", alice)));
+    for (var q : ways.entrySet()) {
+      assertEquals(List.of(newer, older), search(q.getKey(), "&limit=50", alice).ids(), q.getKey());
+      assertEquals(q.getValue(), way(search(q.getKey(), "&limit=1", alice)), q.getKey());
+    }
   }
 
   private long postSaying(Session as, String body) {
@@ -274,12 +335,19 @@ class SearchNewestTest {
   }
 
   @Test
-  void aCursorWhoseWindowOrRankIsNotOneThisServerIssuesIs400() {
+  void aCursorWhoseWindowOrRankIsNotOneThisServerIssuesIs400() throws Exception {
     Session alice = api.register("alice");
+    fillerComments(alice);
     long postId = api.createPost(alice, "Thread");
     for (int i = 0; i < 6; i++) api.comment(alice, postId, "thimble " + i, null);
-    for (String key : List.of("newest:1:2", "newest:5:2:0.1", "newest:0:2:0.1", "newest:a:b:0.1",
-        "newest:1:2:NaN", "newest:1:2:-1", "newest:1:2:0.1:9", "newest:", "newest:1:9223372036854775808:0.1")) {
+    List<String> forged = new ArrayList<>();
+    for (String way : List.of("newest:", "indexed:")) {
+      for (String rest : List.of("1:2", "5:2:0.1", "0:2:0.1", "a:b:0.1", "1:2:NaN", "1:2:-1", "1:2:0.1:9", "",
+          "1:9223372036854775808:0.1")) {
+        forged.add(way + rest);
+      }
+    }
+    for (String key : forged) {
       for (String type : List.of("posts", "comments")) {
         // Forged as this very search's cursor would be, digest and all: only the key is wrong.
         SearchQuery.Type searched = SearchQuery.Type.valueOf(type.toUpperCase(java.util.Locale.ROOT));
@@ -291,10 +359,31 @@ class SearchNewestTest {
       }
     }
     // The pages of a common word end with the matches its window ranked: 4 of the 6.
-    Response page = search("thimble", "&type=comments&limit=2", null);
-    Response next = search("thimble", "&type=comments&limit=2&cursor=" + page.json().getString("nextCursor"), null);
-    assertEquals(2, next.ids().size());
-    assertNull(next.json().getValue("nextCursor"));
+    for (String q : bothWays("thimble").keySet()) {
+      Response page = search(q, "&type=comments&limit=2", null);
+      Response next = search(q, "&type=comments&limit=2&cursor=" + page.json().getString("nextCursor"), null);
+      assertEquals(2, next.ids().size(), q);
+      assertNull(next.json().getValue("nextCursor"), q);
+    }
+  }
+
+  @Test
+  void theProbesFiguresChooseTheWayThatReadsLess() {
+    // A word in 10 of the newest 1,000 of 1,000,000 comments (as SearchBenchmark's medium words): about 10,000
+    // matches, whose newest 1,000 are spread over 100,000 rows, more than the 10,000 read at most: through the index.
+    assertEquals(Search.Way.NEWEST_INDEXED, Search.way(1_000, 10, 1_000_000, 1, 1_000));
+    // The same share with a second word (or a phrase, an exclusion, "or"): read, whatever the share.
+    assertEquals(Search.Way.NEWEST_READ, Search.way(1_000, 10, 1_000_000, 3, 1_000));
+    // In 4 % (40,000 matches, a bitmap dearer than 10,000 rows), or in most rows (1,000 matches in 1,333 rows): read.
+    assertEquals(Search.Way.NEWEST_READ, Search.way(1_000, 40, 1_000_000, 1, 1_000));
+    assertEquals(Search.Way.NEWEST_READ, Search.way(1_000, 750, 1_000_000, 1, 1_000));
+    // Up to about the limit's matches, every one is ranked; none in the newest rows says nothing of the rest.
+    assertEquals(Search.Way.EVERY, Search.way(1_000, 1, 1_000_000, 1, 1_000));
+    assertEquals(Search.Way.EVERY, Search.way(1_000, 0, 1_000_000, 1, 1_000));
+    // This class's limit of 4: a word in 12 rows after 100 others through the index (the cases above); in each of
+    // 12 rows read (its 4 newest matches are the 4 newest rows).
+    assertEquals(Search.Way.NEWEST_INDEXED, Search.way(112, 12, 112, 1, RANK_LIMIT));
+    assertEquals(Search.Way.NEWEST_READ, Search.way(12, 12, 12, 1, RANK_LIMIT));
   }
 
   private static String b64(String s) {
