@@ -65,8 +65,9 @@ public final class Search {
 
   /**
    * How many matches of a word found through the GIN index cost as much as one row read and tested newest first: the
-   * word's bitmap holds every match it has in the table. Measured with pgbench at 1,000,000 comments: the two ways
-   * cost the same for a word of about 14,000 matches against 10,000 rows read (docs/benchmarks/P10.md).
+   * word's bitmap holds every match it has in the table. Measured with pgbench at 1,000,000 comments, against 10,000
+   * rows read: the index was cheaper for words the probe put at 7,000 and 13,000 matches, dearer at 17,000 and 40,000
+   * (docs/benchmarks/P10.md).
    */
   static final double INDEX_MATCHES_PER_ROW = 1.5;
 
@@ -158,33 +159,46 @@ public final class Search {
   }
 
   /**
+   * The lowest id of the window a search of the newest matches ranks in: the newest $8 ids up to $7 (up to the
+   * table's newest), and not below $6. Ids, not rows: a window counted in rows needs the $8th newest row's id,
+   * read off the primary key, and for rows not yet vacuumed that read visits each row (as dear as reading them).
+   * Ids come from a sequence, so the two differ only by the gaps a rolled-back insert leaves. {@code table} is the
+   * table.
+   */
+  private static String windowLow(String table) {
+    return "greatest($6::bigint, (SELECT max(x.id) FROM %s x WHERE x.id <= $7::bigint) - $8 + 1)".formatted(table);
+  }
+
+  /**
    * The newest matches only, ranked: $1 to $5 as in {@link #POSTS}; $6 and $7 the window of ids (the whole range on
-   * a first page, the first page's window after it); $8 the most rows read, $9 the most matches ranked. The innermost
-   * query, with its own LIMIT, reads the table newest first on its primary key whatever the planner estimates for
-   * the word (a LIMIT keeps the filters out of it); each row is tested and the visible matches, newest first, ranked
-   * until $9 are found. The window's ids (low, high) come with each row for the next cursor. {@code table} is the
-   * table, {@code t} its alias, {@code visible} every visibility rule on a row of it.
+   * a first page, the first page's window after it), of which the newest $8 ids ({@link #windowLow}); $9 the most
+   * matches ranked. The innermost query, with its own LIMIT, reads the window newest first on the table's primary
+   * key whatever the planner estimates for the word (a LIMIT keeps the filters out of it); each row is tested and the
+   * visible matches, newest first, ranked until $9 are found. The window's ids (low, high) come with each row for the
+   * next cursor. {@code table} is the table, {@code t} its alias, {@code visible} every visibility rule on a row of it.
    */
   private static String newest(String table, String t, String visible) {
+    // The inner scan's bounds stay $6 and $7 (its LIMIT stops it at $8 rows, which span at least the window's $8
+    // ids): bounded by an expression, PostgreSQL's custom plans estimated its rows and read the whole range.
     return newestOf("""
         FROM (SELECT * FROM %1$s %2$s WHERE %2$s.id BETWEEN $6::bigint AND $7::bigint
                ORDER BY %2$s.id DESC LIMIT $8) %2$s
-       WHERE %2$s.search @@ %4$s AND %3$s""".formatted(table, t, visible, QUERY), t);
+       WHERE %2$s.id >= %5$s AND %2$s.search @@ %4$s AND %3$s""".formatted(table, t, visible, QUERY,
+        windowLow(table)), t);
   }
 
   /**
    * {@link #newest} for a single word in a few percent of the rows ({@link Way#NEWEST_INDEXED}): the same parameters
-   * and the same matches, among the newest $8 ids rather than rows (ids come from a sequence: nearly dense), but
-   * found through the GIN index and the primary key's range at once (a BitmapAnd), so that only the window's matches
-   * are read and tested, not every row around them. The bitmap holds every match the word has in the table, which
-   * for a word in most rows costs more than reading the rows: {@link #way} decides.
+   * and the same matches in the same window, but found through the GIN index and the primary key's range at once (a
+   * BitmapAnd), so that only the window's matches are read and tested, not every row around them. The bitmap holds
+   * every match the word has in the table, which for a word in most rows costs more than reading the rows:
+   * {@link #way} decides.
    */
   private static String newestIndexed(String table, String t, String visible) {
     return newestOf("""
         FROM %1$s %2$s
-       WHERE %2$s.id BETWEEN greatest($6::bigint, (SELECT max(x.id) FROM %1$s x WHERE x.id <= $7::bigint) - $8 + 1)
-                         AND $7::bigint
-         AND %2$s.search @@ %4$s AND %3$s""".formatted(table, t, visible, QUERY), t);
+       WHERE %2$s.id BETWEEN %5$s AND $7::bigint
+         AND %2$s.search @@ %4$s AND %3$s""".formatted(table, t, visible, QUERY, windowLow(table)), t);
   }
 
   /** The newest $9 rows that {@code matches} (a FROM and a WHERE over alias {@code t}) finds, ranked, cut to a page. */

@@ -368,6 +368,31 @@ class SearchNewestTest {
   }
 
   @Test
+  void bothWaysRankTheMatchesOfTheSameNewestIdsWhenTheIdsHaveAGap() throws Exception {
+    Session alice = api.register("alice");
+    fillerComments(alice);
+    long postId = api.createPost(alice, "Thread");
+    for (int i = 0; i < 3; i++) api.comment(alice, postId, "thimble of old " + i, null);
+    // The oldest of the newest 40 rows (this class's limit of 4: a window of 40 ids), then 20 ids a rolled-back
+    // group would have taken, then the rest of those rows: two more matches and filler. The window counts ids, so
+    // this match is out of it, read either way (a window of rows read the one way and of ids the other once lost
+    // it from one of them only).
+    long atTheEdge = api.comment(alice, postId, "thimble thimble thimble at the window's edge", null);
+    TestParley.sql("SELECT setval('comments_id_seq', (SELECT max(id) FROM comments) + 20)");
+    Map<Long, Integer> inWindow = new LinkedHashMap<>();
+    inWindow.put(api.comment(alice, postId, "thimble in the window", null), 1);
+    inWindow.put(api.comment(alice, postId, "thimble thimble in the window", null), 2);
+    TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html) SELECT " + postId + ", " + alice.id()
+        + ", 'filler ' || g, '' FROM generate_series(1, 37) g");
+    for (var q : bothWays("thimble").entrySet()) {
+      Response r = search(q.getKey(), "&type=comments&limit=50", null);
+      assertEquals(bestFirst(inWindow), r.ids(), q.getKey());
+      assertFalse(r.ids().contains(atTheEdge), q.getKey());
+      assertEquals(q.getValue(), way(search(q.getKey(), "&type=comments&limit=1", null)), q.getKey());
+    }
+  }
+
+  @Test
   void theProbesFiguresChooseTheWayThatReadsLess() {
     // A word in 10 of the newest 1,000 of 1,000,000 comments (as SearchBenchmark's medium words): about 10,000
     // matches, whose newest 1,000 are spread over 100,000 rows, more than the 10,000 read at most: through the index.
