@@ -87,7 +87,7 @@ public final class SearchBenchmark {
         Bench.awaitHealth("http://localhost:" + port, log);
       }
       Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(2))
-          .connectingTo(PgConnectOptions.fromUri(url)).using(vertx).build();
+          .connectingTo(parley.db.Database.sessionSettings(PgConnectOptions.fromUri(url))).using(vertx).build();
       System.out.printf(Locale.ROOT, "Parley search benchmark: %,d comments on %,d posts, %d clients closed-loop "
           + "for %d s, PARLEY_SEARCH_RANK_LIMIT %,d%n%s%n", comments, posts, concurrency, seconds, rankLimit,
           Bench.machine());
