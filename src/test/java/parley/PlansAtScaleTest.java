@@ -255,6 +255,11 @@ class PlansAtScaleTest {
             plan(s, Comments.list(CommentSort.BEST), post, "NULL", "51", "0", "false", "NULL"), "comments_best");
         check(failures, "busy thread best, page 2", plan(s, Comments.list(CommentSort.BEST),
             busy, "5000", "51", "0", "false", "0.5"), "comments_best");
+        // RealWorld's list of articles: the newest read backwards on the primary key and stopped after the page (its
+        // generic plan once began at the authors and sorted every post), for a reader and signed out.
+        var articles = parley.realworld.Articles.Filtered.of(null, null, null, false, 0, 20, 0);
+        check(failures, "RealWorld's articles", plan(s, articles.page(), "0", "20", "0"), "posts_pkey");
+        check(failures, "RealWorld's articles, page 3", plan(s, articles.page(), "5", "20", "40"), "posts_pkey");
         // Search finds its matches through the GIN index and ranks only those (a rank is not an index order).
         checkSearch(failures, "search posts",
             plan(s, parley.search.Search.POSTS, "'topic 42'", "0", "NULL", "NULL", "21"), "posts_search");

@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import parley.access.Principal;
 import parley.access.Visibility;
@@ -30,7 +31,7 @@ import java.util.regex.Pattern;
  * from {@link Visibility}'s fragments, so it shows exactly what Parley's own reads show. Writes never happen here:
  * they go through Posts, Comments, Votes, Follows and Accounts.
  */
-final class Articles {
+public final class Articles {
 
   /** $1 is the reader (0 when signed out). */
   private static final String SELECT = "SELECT " + Post.COLUMNS + ", u.bio AS author_bio, u.image AS author_image, "
@@ -40,20 +41,48 @@ final class Articles {
   /** Posts and their authors (a page adds {@link Post#ACTIVITY}; the total needs no activity). */
   private static final String FROM = " FROM posts p JOIN users u ON u.id = p.author_id";
 
-  /** The filters of GET /articles and /articles/feed: $2 tag, $3 author, $4 favorited by, $5 only followed authors. */
-  private static final String FILTERS = " WHERE " + Visibility.listed("p") + " AND " + Visibility.notBlocked("$1", "p.author_id")
-      + " AND ($2::text IS NULL OR p.tags @> ARRAY[$2::text])"
-      + " AND ($3::text IS NULL OR lower(u.username) = lower($3))"
-      + " AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM post_votes v JOIN users fu ON fu.id = v.user_id"
-      + " WHERE v.post_id = p.id AND v.value = 1 AND lower(fu.username) = lower($4)))"
-      + " AND (NOT $5 OR EXISTS (SELECT 1 FROM user_follows f WHERE f.follower_id = $1 AND f.followee_id = p.author_id))";
+  /**
+   * One page of GET /articles or /articles/feed, newest first, and the total of all its pages: the visibility rules
+   * for reader $1, then only the filters asked for, each with the next parameter ($2, $3, …), then the page's LIMIT
+   * and OFFSET. Only those asked for: written as "$2 IS NULL OR …" for every filter, one statement's generic plan
+   * (the one PostgreSQL settles on for a cached statement) had to serve an author's list too, and began at the
+   * authors, joining every post and sorting them all for a page of the newest: 372 ms at 100,000 posts, against
+   * 0.15 for a plan that reads posts_pkey backwards and stops after the page. The total once came with the page, as
+   * count(*) OVER (), which also evaluated every listed post before the page; it is now its own statement, sent with
+   * the page. At most sixteen statements, each prepared once per connection. Public for the plan tests.
+   */
+  public record Filtered(String page, String count, Tuple pageArgs, Tuple countArgs) {
 
-  /** One page, newest first, with the total of all pages in the same query. */
-  static final String LIST = SELECT + ", count(*) OVER () AS total" + FROM + " " + Post.ACTIVITY + FILTERS
-      + " ORDER BY p.id DESC LIMIT $6 OFFSET $7";
-
-  /** The total alone, for an offset past the last article (a page with no rows carries no total). */
-  private static final String COUNT = "SELECT count(*) AS total" + FROM + FILTERS;
+    public static Filtered of(String tag, String author, String favoritedBy, boolean feed, long readerId, int limit,
+        int offset) {
+      StringBuilder where = new StringBuilder(" WHERE ").append(Visibility.listed("p")).append(" AND ")
+          .append(Visibility.notBlocked("$1", "p.author_id"));
+      Tuple args = Tuple.tuple().addLong(readerId);
+      if (tag != null) {
+        args.addString(tag);
+        where.append(" AND p.tags @> ARRAY[$").append(args.size()).append("::text]");
+      }
+      if (author != null) {
+        args.addString(author);
+        where.append(" AND lower(u.username) = lower($").append(args.size()).append("::text)");
+      }
+      if (favoritedBy != null) {
+        args.addString(favoritedBy);
+        where.append(" AND EXISTS (SELECT 1 FROM post_votes v JOIN users fu ON fu.id = v.user_id WHERE v.post_id = "
+            + "p.id AND v.value = 1 AND lower(fu.username) = lower($").append(args.size()).append("::text))");
+      }
+      if (feed) {
+        where.append(" AND EXISTS (SELECT 1 FROM user_follows f WHERE f.follower_id = $1 AND f.followee_id = "
+            + "p.author_id)");
+      }
+      Tuple countArgs = Tuple.tuple();
+      for (int i = 0; i < args.size(); i++) countArgs.addValue(args.getValue(i));
+      int n = args.size();
+      args.addInteger(limit).addInteger(offset);
+      return new Filtered(SELECT + FROM + " " + Post.ACTIVITY + where + " ORDER BY p.id DESC LIMIT $" + (n + 1)
+          + " OFFSET $" + (n + 2), "SELECT count(*) AS total" + FROM + where, args, countArgs);
+    }
+  }
 
   /** One article as the reader $1 (a moderator if $3) may read it, and whether they blocked its author. */
   private static final String ONE = SELECT + ", b.blocker_id IS NOT NULL AS author_blocked"
@@ -86,24 +115,19 @@ final class Articles {
     this.pool = pool;
   }
 
+  /** A page and the total ({@link Filtered}), both sent at once on one connection (pipelined: one wait, not two). */
   Future<Slice> list(Query query, long readerId) {
-    Tuple page = filters(query, readerId).addInteger(query.limit()).addInteger(query.offset());
-    return pool.preparedQuery(LIST).execute(page).compose(rows -> {
-      List<JsonObject> articles = new ArrayList<>(rows.size());
-      long total = 0;
-      for (Row row : rows) {
-        total = row.getLong("total");
-        articles.add(article(row, false));
-      }
-      if (!articles.isEmpty() || query.offset() == 0) return Future.succeededFuture(new Slice(articles, total));
-      return pool.preparedQuery(COUNT).execute(filters(query, readerId))
-          .map(count -> new Slice(articles, count.iterator().next().getLong("total")));
+    Filtered filtered = Filtered.of(query.tag(), query.author(), query.favoritedBy(), query.feed(), readerId,
+        query.limit(), query.offset());
+    return pool.withConnection(conn -> {
+      Future<RowSet<Row>> rows = conn.preparedQuery(filtered.page()).execute(filtered.pageArgs());
+      Future<RowSet<Row>> count = conn.preparedQuery(filtered.count()).execute(filtered.countArgs());
+      return Future.all(rows, count).map(both -> {
+        List<JsonObject> articles = new ArrayList<>(rows.result().size());
+        for (Row row : rows.result()) articles.add(article(row, false));
+        return new Slice(articles, count.result().iterator().next().getLong("total"));
+      });
     });
-  }
-
-  private static Tuple filters(Query query, long readerId) {
-    return Tuple.tuple().addLong(readerId).addString(query.tag()).addString(query.author())
-        .addString(query.favoritedBy()).addBoolean(query.feed());
   }
 
   /** The article as this reader may read it; 404 when it does not exist for them or they blocked its author. */
