@@ -258,8 +258,11 @@ class PlansAtScaleTest {
         // RealWorld's list of articles: the newest read backwards on the primary key and stopped after the page (its
         // generic plan once began at the authors and sorted every post), for a reader and signed out.
         var articles = parley.realworld.Articles.Filtered.of(null, null, null, false, 0, 20, 0);
-        check(failures, "RealWorld's articles", plan(s, articles.page(), "0", "20", "0"), "posts_pkey");
-        check(failures, "RealWorld's articles, page 3", plan(s, articles.page(), "5", "20", "40"), "posts_pkey");
+        for (String[] args : List.of(new String[] {"0", "20", "0"}, new String[] {"5", "20", "40"})) {
+          String plan = plan(s, articles.page(), args);
+          check(failures, "RealWorld's articles, offset " + args[2], plan, "posts_pkey");
+          if (plan.contains("WindowAgg")) failures.add("RealWorld's articles count apart from the page\n" + plan);
+        }
         // Search finds its matches through the GIN index and ranks only those (a rank is not an index order).
         checkSearch(failures, "search posts",
             plan(s, parley.search.Search.POSTS, "'topic 42'", "0", "NULL", "NULL", "21"), "posts_search");

@@ -63,7 +63,6 @@ public final class Database {
         // Every statement is prepared once per connection; the client's default skips statements over 2,048
         // characters, which the feed's and the thread's are.
         connect.setCachePreparedStatements(true).setPreparedStatementCacheSqlLimit(16_384).setPipeliningLimit(256);
-        sessionSettings(connect);
         Duration deadline = config.databaseDeadline();
         BoundedPool pool = new BoundedPool(vertx,
             pool(vertx, connect, config, config.databasePoolSize(), config.databasePoolQueue(), "parley-rest"), deadline);
@@ -81,16 +80,14 @@ public final class Database {
   }
 
   /**
-   * Settings of every session of Parley's pools, sent when each connects. {@code jit=off}: PostgreSQL's JIT compiles
-   * a statement whose estimated cost passes jit_above_cost (100,000), on every execution, and a search's estimate
-   * passes it at a million comments while its work is a few milliseconds. On a PostgreSQL built with LLVM (Debian's,
-   * the official container image's) that made a rare word's search 28.4 ms instead of 2.5, a common word's 27.3
-   * instead of 5.8 (docs/benchmarks/P10.md). The embedded server has no JIT; the setting changes nothing there.
+   * What each new connection of Parley's pools sets first (see {@link #pool}). {@code jit = off}: PostgreSQL's JIT
+   * compiles a statement whose estimated cost passes jit_above_cost (100,000), on every execution, and a search's
+   * estimate passes it at a million comments while its work is a few milliseconds. On a PostgreSQL built with LLVM
+   * (Debian's, the official container image's) that made a rare word's search 28.4 ms instead of 2.5, a common
+   * word's 27.3 instead of 5.8 (docs/benchmarks/P10.md). The embedded server has no JIT; it changes nothing there.
    * Public for the benchmarks, whose own connections explain what the server runs.
    */
-  public static PgConnectOptions sessionSettings(PgConnectOptions connect) {
-    return connect.addProperty("jit", "off");
-  }
+  public static final String SESSION_SETTINGS = "SET client_min_messages = warning; SET jit = off";
 
   /** Requests that may wait for the live pool, at least. */
   static final int LIVE_QUEUE = 20_000;
@@ -118,10 +115,11 @@ public final class Database {
         // parameter would be refused by PgBouncer; a notice handler set here is not kept by the pool. Behind
         // PgBouncer's transaction pooling the setting may not follow a statement to its server connection: notices
         // then come back as WARN lines, nothing else changes.)
-        .withConnectHandler(connection -> connection.query("SET client_min_messages = warning").execute()
+        .withConnectHandler(connection -> connection.query(SESSION_SETTINGS).execute()
             .onComplete(done -> {
               if (done.failed()) {
-                log.warn("Could not turn PostgreSQL's notices off on a new connection: {}", done.cause().toString());
+                log.warn("Could not set a new connection's session ({}): {}", SESSION_SETTINGS,
+                    done.cause().toString());
               }
               connection.close();
             }))

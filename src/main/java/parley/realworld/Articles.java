@@ -46,10 +46,11 @@ public final class Articles {
    * for reader $1, then only the filters asked for, each with the next parameter ($2, $3, …), then the page's LIMIT
    * and OFFSET. Only those asked for: written as "$2 IS NULL OR …" for every filter, one statement's generic plan
    * (the one PostgreSQL settles on for a cached statement) had to serve an author's list too, and began at the
-   * authors, joining every post and sorting them all for a page of the newest: 372 ms at 100,000 posts, against
-   * 0.15 for a plan that reads posts_pkey backwards and stops after the page. The total once came with the page, as
+   * authors, joining every post and sorting them all for a page of the newest: 330-380 ms at 100,000 posts, against
+   * 0.2-0.4 for a plan that reads posts_pkey backwards and stops after the page (docs/REALWORLD.md). The total once came with the page, as
    * count(*) OVER (), which also evaluated every listed post before the page; it is now its own statement, sent with
-   * the page. At most sixteen statements, each prepared once per connection. Public for the plan tests.
+   * the page. Two statements for each combination of filters the routes ask for, each prepared once per connection.
+   * Public for the plan tests.
    */
   public record Filtered(String page, String count, Tuple pageArgs, Tuple countArgs) {
 
@@ -115,18 +116,19 @@ public final class Articles {
     this.pool = pool;
   }
 
-  /** A page and the total ({@link Filtered}), both sent at once on one connection (pipelined: one wait, not two). */
+  /**
+   * A page and the total ({@link Filtered}), both asked at once, each a read of the pool's (bounded by the request
+   * deadline as reads are); answered once both have answered.
+   */
   Future<Slice> list(Query query, long readerId) {
     Filtered filtered = Filtered.of(query.tag(), query.author(), query.favoritedBy(), query.feed(), readerId,
         query.limit(), query.offset());
-    return pool.withConnection(conn -> {
-      Future<RowSet<Row>> rows = conn.preparedQuery(filtered.page()).execute(filtered.pageArgs());
-      Future<RowSet<Row>> count = conn.preparedQuery(filtered.count()).execute(filtered.countArgs());
-      return Future.all(rows, count).map(both -> {
-        List<JsonObject> articles = new ArrayList<>(rows.result().size());
-        for (Row row : rows.result()) articles.add(article(row, false));
-        return new Slice(articles, count.result().iterator().next().getLong("total"));
-      });
+    Future<RowSet<Row>> rows = pool.preparedQuery(filtered.page()).execute(filtered.pageArgs());
+    Future<RowSet<Row>> count = pool.preparedQuery(filtered.count()).execute(filtered.countArgs());
+    return Future.join(rows, count).map(both -> {
+      List<JsonObject> articles = new ArrayList<>(rows.result().size());
+      for (Row row : rows.result()) articles.add(article(row, false));
+      return new Slice(articles, count.result().iterator().next().getLong("total"));
     });
   }
 

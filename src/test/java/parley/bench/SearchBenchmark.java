@@ -87,7 +87,7 @@ public final class SearchBenchmark {
         Bench.awaitHealth("http://localhost:" + port, log);
       }
       Pool pool = PgBuilder.pool().with(new io.vertx.sqlclient.PoolOptions().setMaxSize(2))
-          .connectingTo(parley.db.Database.sessionSettings(PgConnectOptions.fromUri(url))).using(vertx).build();
+          .connectingTo(PgConnectOptions.fromUri(url)).using(vertx).build();
       System.out.printf(Locale.ROOT, "Parley search benchmark: %,d comments on %,d posts, %d clients closed-loop "
           + "for %d s, PARLEY_SEARCH_RANK_LIMIT %,d%n%s%n", comments, posts, concurrency, seconds, rankLimit,
           Bench.machine());
@@ -254,7 +254,9 @@ public final class SearchBenchmark {
    */
   static void explain(Pool pool, String term, int rankLimit) throws Exception {
     StringBuilder plan = new StringBuilder();
-    await(pool.withConnection(c -> run(c, "PREPARE p AS " + parley.search.Search.COMMENTS_PROBE)
+    // The session as the server's connections set theirs (without JIT), so the plans are the ones it runs.
+    await(pool.withConnection(c -> run(c, parley.db.Database.SESSION_SETTINGS)
+        .compose(v -> run(c, "PREPARE p AS " + parley.search.Search.COMMENTS_PROBE))
         .compose(v -> c.query("EXPLAIN (ANALYZE, BUFFERS) EXECUTE p('" + term + "')").execute())
         .onSuccess(rows -> rows.forEach(r -> plan.append(r.getString(0)).append('\n')))
         .compose(v -> c.query("EXECUTE p('" + term + "')").execute())

@@ -11,26 +11,28 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Every session of the server's pools runs with the settings Parley sends when it connects: without PostgreSQL's
- * JIT, which is on by default (the embedded server says "on" too, though it has no JIT to use), and which compiled
- * every search at a million comments on a PostgreSQL built with it.
+ * Every session of the server's pools runs with the settings each new connection sets first
+ * (Database.SESSION_SETTINGS): without PostgreSQL's JIT, which is on by default (the embedded server says "on" too,
+ * though it has no JIT to use) and compiled most searches at a million comments on a PostgreSQL built with it; and
+ * with warnings and errors only sent back (its notices were logged at WARN, one per over-long word).
  */
 @ExtendWith(TestParley.class)
 class SessionSettingsTest {
 
   @Test
-  void everyPoolsSessionsRunWithoutJit() throws Exception {
+  void everyPoolsSessionsRunWithoutJitAndWithoutNotices() throws Exception {
     Database db = TestParley.server().running().database();
     for (Pool pool : List.of(db.pool().unbounded(), db.background(), db.livePool().unbounded())) {
-      // As many at once as the pool holds, so that every one of its connections is asked, not the first one again.
+      // Four at once, each holding its connection a moment, so that several connections are asked, not one again.
       List<String> answers = new java.util.ArrayList<>();
       List<io.vertx.core.Future<String>> all = new java.util.ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        all.add(pool.withConnection(c -> c.query("SELECT current_setting('jit'), pg_sleep(0.05)").execute())
+        all.add(pool.withConnection(c -> c.query("SELECT current_setting('jit') || ' ' || "
+                + "current_setting('client_min_messages'), pg_sleep(0.05)").execute())
             .map(rows -> rows.iterator().next().getString(0)));
       }
       for (var answer : all) answers.add(answer.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
-      assertEquals(List.of("off", "off", "off", "off"), answers);
+      assertEquals(java.util.Collections.nCopies(4, "off warning"), answers);
     }
     try (var c = TestParley.db().getConnection(); var s = c.createStatement();
         var rs = s.executeQuery("SHOW jit")) {

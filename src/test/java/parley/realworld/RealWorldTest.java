@@ -344,6 +344,18 @@ class RealWorldTest extends ModerationCast {
     assertTrue(rw("GET", "/articles?favorited=bob", bob, null).json().getJsonArray("articles").getJsonObject(0)
         .getBoolean("favorited"));
     assertEquals(List.of(), titles(rw("GET", "/articles?tag=nothing", null, null)));
+    // Each filter, and two together, counts what it lists (its own statement, built from the filters asked for),
+    // past the last page too.
+    for (String[] asked : new String[][] {{"tag=dragons", "2"}, {"author=alice", "2"}, {"favorited=bob", "1"},
+        {"tag=dragons&author=bob", "1"}, {"tag=dragons&favorited=bob", "1"}, {"author=bob&favorited=bob", "0"},
+        {"tag=nothing", "0"}}) {
+      Response r = rw("GET", "/articles?" + asked[0], null, null);
+      assertEquals(Integer.parseInt(asked[1]), titles(r).size(), asked[0]);
+      assertEquals(Integer.parseInt(asked[1]), r.json().getInteger("articlesCount"), asked[0]);
+      assertEquals(Integer.parseInt(asked[1]), rw("GET", "/articles?" + asked[0] + "&offset=10", null, null).json()
+          .getInteger("articlesCount"), asked[0] + " past its last page");
+    }
+    assertEquals(List.of("Three"), titles(rw("GET", "/articles?tag=dragons&author=bob", null, null)));
 
     Response page = rw("GET", "/articles?limit=1&offset=1", null, null);
     assertEquals(List.of("Two"), titles(page));
@@ -465,7 +477,10 @@ class RealWorldTest extends ModerationCast {
 
     api.put("/api/me/blocks/alice", bob, null);
     assertEquals(404, rw("GET", "/articles/" + slug, bob, null).status(), "the blocked author's article");
-    assertEquals(List.of(), titles(rw("GET", "/articles", bob, null)));
+    Response blocked = rw("GET", "/articles", bob, null);
+    assertEquals(List.of(), titles(blocked));
+    assertEquals(0, blocked.json().getInteger("articlesCount"), "nor counted");
+    assertEquals(1, rw("GET", "/articles", null, null).json().getInteger("articlesCount"), "counted for others");
     // Its comments too, as the article: they were listed (others' among them) under an article that was a 404.
     assertEquals(404, rw("GET", "/articles/" + slug + "/comments", bob, null).status(), "its comments (a probe: 200)");
     assertEquals(404, rw("POST", "/articles/" + slug + "/favorite", bob, null).status());
