@@ -47,10 +47,10 @@ public final class Articles {
    * and OFFSET. Only those asked for: written as "$2 IS NULL OR …" for every filter, one statement's generic plan
    * (the one PostgreSQL settles on for a cached statement) had to serve an author's list too, and began at the
    * authors, joining every post and sorting them all for a page of the newest: 330-380 ms at 100,000 posts, against
-   * 0.2-0.4 for a plan that reads posts_pkey backwards and stops after the page (docs/REALWORLD.md). The total once came with the page, as
-   * count(*) OVER (), which also evaluated every listed post before the page; it is now its own statement, sent with
-   * the page. Two statements for each combination of filters the routes ask for, each prepared once per connection.
-   * Public for the plan tests.
+   * 0.2-0.4 for a plan that reads posts_pkey backwards and stops after the page (docs/REALWORLD.md). The total once
+   * came with the page, as count(*) OVER (), which also evaluated every listed post before the page; it is now its
+   * own statement, asked with the page. Two statements for each combination of filters the routes ask for, each
+   * prepared once per connection. Public for the plan tests.
    */
   public record Filtered(String page, String count, Tuple pageArgs, Tuple countArgs) {
 
@@ -58,17 +58,17 @@ public final class Articles {
         int offset) {
       StringBuilder where = new StringBuilder(" WHERE ").append(Visibility.listed("p")).append(" AND ")
           .append(Visibility.notBlocked("$1", "p.author_id"));
-      Tuple args = Tuple.tuple().addLong(readerId);
+      List<Object> args = new ArrayList<>(List.of(readerId));
       if (tag != null) {
-        args.addString(tag);
+        args.add(tag);
         where.append(" AND p.tags @> ARRAY[$").append(args.size()).append("::text]");
       }
       if (author != null) {
-        args.addString(author);
+        args.add(author);
         where.append(" AND lower(u.username) = lower($").append(args.size()).append("::text)");
       }
       if (favoritedBy != null) {
-        args.addString(favoritedBy);
+        args.add(favoritedBy);
         where.append(" AND EXISTS (SELECT 1 FROM post_votes v JOIN users fu ON fu.id = v.user_id WHERE v.post_id = "
             + "p.id AND v.value = 1 AND lower(fu.username) = lower($").append(args.size()).append("::text))");
       }
@@ -76,12 +76,11 @@ public final class Articles {
         where.append(" AND EXISTS (SELECT 1 FROM user_follows f WHERE f.follower_id = $1 AND f.followee_id = "
             + "p.author_id)");
       }
-      Tuple countArgs = Tuple.tuple();
-      for (int i = 0; i < args.size(); i++) countArgs.addValue(args.getValue(i));
+      Tuple countArgs = Tuple.from(args);
       int n = args.size();
-      args.addInteger(limit).addInteger(offset);
+      args.addAll(List.of(limit, offset));
       return new Filtered(SELECT + FROM + " " + Post.ACTIVITY + where + " ORDER BY p.id DESC LIMIT $" + (n + 1)
-          + " OFFSET $" + (n + 2), "SELECT count(*) AS total" + FROM + where, args, countArgs);
+          + " OFFSET $" + (n + 2), "SELECT count(*) AS total" + FROM + where, Tuple.from(args), countArgs);
     }
   }
 

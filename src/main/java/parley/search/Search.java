@@ -57,13 +57,6 @@ public final class Search {
   public static final int SCAN_FACTOR = 10;
 
   /**
-   * The cursor key's prefix when a search ranks the newest matches only, read newest first: newest:low:high:rank;
-   * found through the index ({@link Way#NEWEST_INDEXED}): indexed:low:high:rank.
-   */
-  private static final String NEWEST = "newest:";
-  private static final String INDEXED = "indexed:";
-
-  /**
    * How many matches of a word found through the GIN index cost as much as one row read and tested newest first: the
    * word's bitmap holds every match it has in the table. Measured with pgbench at 1,000,000 comments, against 10,000
    * rows read: the index was cheaper for words the probe put at 7,000 and 13,000 matches, dearer at 17,000 and 40,000
@@ -97,6 +90,13 @@ public final class Search {
       + " UNION ALL SELECT x FROM regexp_split_to_table(lower($1), '[^[:alnum:]]+') x"
       + " WHERE length(x) >= 3 AND to_tsvector('english', x) <> ''::tsvector) w)";
 
+  /** Every visibility rule on a post found, and on a comment found (its post's state a sub-select: see COMMENTS). */
+  private static final String VISIBLE_POST = Visibility.listed("p") + " AND "
+      + Visibility.notBlockedAmong("$2", "p.author_id");
+  private static final String VISIBLE_COMMENT = Visibility.listed("c") + " AND "
+      + Visibility.notBlockedAmong("$2", "c.author_id") + " AND (SELECT " + VISIBLE_POST
+      + " FROM posts p WHERE p.id = c.post_id)";
+
   /**
    * Posts: $1 the query, $2 the reader (or 0), $3 and $4 the cursor's rank and id (or nulls), $5 the fetch size.
    * Ranking is narrow: the inner query reads only posts (found through posts_search) and keeps only what ordering
@@ -111,14 +111,13 @@ public final class Search {
         FROM (
           SELECT p.id, ts_rank_cd(p.search, %s) AS rank
             FROM posts p
-           WHERE p.search @@ %s AND %s AND %s
+           WHERE p.search @@ %s AND %s
              AND ($3::real IS NULL OR (ts_rank_cd(p.search, %s), p.id) < ($3::real, $4::bigint))
            ORDER BY rank DESC, p.id DESC
            LIMIT $5) h
         JOIN posts p ON p.id = h.id JOIN users u ON u.id = p.author_id JOIN post_activity pa ON pa.post_id = p.id
        ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("p.body_html", QUERY, WORDS),
-      Snippet.titleColumn("p.title", QUERY), QUERY, QUERY, Visibility.listed("p"),
-      Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
+      Snippet.titleColumn("p.title", QUERY), QUERY, QUERY, VISIBLE_POST, QUERY);
 
   /**
    * Comments, with the same parameters and the same narrow ranking as {@link #POSTS}, through comments_search. The
@@ -131,15 +130,13 @@ public final class Search {
         FROM (
           SELECT c.id, ts_rank_cd(c.search, %s) AS rank
             FROM comments c
-           WHERE c.search @@ %s AND %s AND %s
-             AND (SELECT %s AND %s FROM posts p WHERE p.id = c.post_id)
+           WHERE c.search @@ %s AND %s
              AND ($3::real IS NULL OR (ts_rank_cd(c.search, %s), c.id) < ($3::real, $4::bigint))
            ORDER BY rank DESC, c.id DESC
            LIMIT $5) h
         JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
        ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY, WORDS), QUERY, QUERY,
-      Visibility.listed("c"), Visibility.notBlockedAmong("$2", "c.author_id"), Visibility.listed("p"),
-      Visibility.notBlockedAmong("$2", "p.author_id"), QUERY);
+      VISIBLE_COMMENT, QUERY);
 
   /**
    * How common $1 is in a table: of its newest {@link #PROBE_ROWS} rows (read backwards on the primary key: a fixed
@@ -216,13 +213,6 @@ public final class Search {
          ORDER BY n.rank DESC, n.id DESC
          LIMIT $5""".formatted(t, QUERY, matches);
   }
-
-  /** Every visibility rule on a post found, and on a comment found (its post's state a sub-select: see COMMENTS). */
-  private static final String VISIBLE_POST = Visibility.listed("p") + " AND "
-      + Visibility.notBlockedAmong("$2", "p.author_id");
-  private static final String VISIBLE_COMMENT = Visibility.listed("c") + " AND "
-      + Visibility.notBlockedAmong("$2", "c.author_id") + " AND (SELECT " + VISIBLE_POST
-      + " FROM posts p WHERE p.id = c.post_id)";
 
   /** {@link #POSTS} for the newest matches ranked by {@code newest} ({@link #newest} or {@link #newestIndexed}). */
   private static String postsAmong(String newest) {
@@ -316,13 +306,12 @@ public final class Search {
   }
 
   /**
-   * Where a ranked page resumes: after (rank, id), among every match ({@code window} null) or among the newest
-   * matches in {@code window}, found the way the first page found them ({@code indexed}). Nothing (all null) on a
-   * first page.
+   * Where a ranked page resumes: after (rank, id), found the {@code way} the first page's were, among the newest
+   * matches in {@code window} (null for every match). Nothing (all null) on a first page.
    */
-  record RankedCursor(Float rank, Long id, Window window, boolean indexed) {
+  record RankedCursor(Float rank, Long id, Window window, Way way) {
 
-    static final RankedCursor FIRST = new RankedCursor(null, null, null, false);
+    static final RankedCursor FIRST = new RankedCursor(null, null, null, null);
 
     /**
      * The cursor's key read back: "rank" (every match ranked), "newest:low:high:rank" or "indexed:low:high:rank",
@@ -333,9 +322,12 @@ public final class Search {
       String key = page.afterKey();
       if (key == null) throw badCursor();
       Window window = null;
-      boolean indexed = key.startsWith(INDEXED);
-      if (indexed || key.startsWith(NEWEST)) {
-        String[] parts = key.substring(indexed ? INDEXED.length() : NEWEST.length()).split(":", -1);
+      Way way = Way.EVERY;
+      for (Way newest : List.of(Way.NEWEST_READ, Way.NEWEST_INDEXED)) {
+        if (key.startsWith(newest.prefix)) way = newest;
+      }
+      if (way != Way.EVERY) {
+        String[] parts = key.substring(way.prefix.length()).split(":", -1);
         if (parts.length != 3) throw badCursor();
         try {
           window = new Window(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
@@ -352,7 +344,7 @@ public final class Search {
         throw badCursor();
       }
       if (rank.isNaN() || rank.isInfinite() || rank < 0) throw badCursor();
-      return new RankedCursor(rank, page.after(), window, indexed);
+      return new RankedCursor(rank, page.after(), window, way);
     }
 
     boolean first() {
@@ -436,7 +428,16 @@ public final class Search {
    * index; or the newest only, read newest first on the primary key, or found through the GIN index and the primary
    * key's range at once.
    */
-  public enum Way { EVERY, NEWEST_READ, NEWEST_INDEXED }
+  public enum Way {
+    EVERY(null), NEWEST_READ("newest:"), NEWEST_INDEXED("indexed:");
+
+    /** Its cursor keys' prefix (low:high:rank follow), or null: an every-match cursor's key is its rank alone. */
+    final String prefix;
+
+    Way(String prefix) {
+      this.prefix = prefix;
+    }
+  }
 
   /** A table's search statements: every match, the newest read, the newest indexed, and the probe. */
   private record Statements(String every, String newestRead, String newestIndexed, String probe) {
@@ -461,9 +462,7 @@ public final class Search {
    */
   private <T> Future<Ranked<T>> ranked(SqlConnection conn, Statements statements, SearchQuery query, Page page,
       long readerId, RankedCursor cursor, BiFunction<Row, String, T> fromRow) {
-    Future<Way> chosen = cursor.first() ? way(conn, statements.probe(), query)
-        : Future.succeededFuture(cursor.window() == null ? Way.EVERY
-            : cursor.indexed() ? Way.NEWEST_INDEXED : Way.NEWEST_READ);
+    Future<Way> chosen = cursor.first() ? way(conn, statements.probe(), query) : Future.succeededFuture(cursor.way());
     return chosen.compose(way -> {
       if (way == Way.EVERY) {
         return conn.preparedQuery(statements.every())
@@ -475,11 +474,10 @@ public final class Search {
       Tuple args = Tuple.tuple().addValue(query.tsText()).addValue(readerId).addValue(cursor.rank())
           .addValue(cursor.id()).addValue(page.fetchSize()).addValue(window.low()).addValue(window.high())
           .addValue((long) rankLimit * SCAN_FACTOR).addValue((long) rankLimit);
-      String prefix = way == Way.NEWEST_INDEXED ? INDEXED : NEWEST;
       return conn.preparedQuery(statements.of(way)).execute(args).map(rows -> new Ranked<>(list(rows, row -> {
         // The first page's window is what it ranked; later pages keep it, so they rank the same matches.
         Window ranked = cursor.first() ? new Window(row.getLong("low"), row.getLong("high")) : window;
-        return fromRow.apply(row, prefix + ranked.low() + ":" + ranked.high() + ":" + row.getFloat("rank"));
+        return fromRow.apply(row, way.prefix + ranked.low() + ":" + ranked.high() + ":" + row.getFloat("rank"));
       }), true, rankLimit));
     });
   }
