@@ -241,6 +241,42 @@ class RealWorldTest extends ModerationCast {
     assertEquals(List.of(), api.get("/api/feed/following", alice).ids());
   }
 
+  /**
+   * The following feed merges its authors' posts newest first, and its pages meet without a gap or a repeat: each
+   * followed author's posts are read apart (a page of each), so a page boundary falls inside one author's run and
+   * between authors alike. Posts hidden, deleted or by someone not followed are in no page.
+   */
+  @Test
+  void theFollowingFeedPagesThroughItsAuthorsPostsNewestFirst() {
+    List<Long> expected = new ArrayList<>();
+    Session[] order = {bob, mod, bob, bob, boss, mod, bob, mod};
+    for (int i = 0; i < order.length; i++) {
+      long id = api.createPost(order[i], "Followed " + i);
+      if (order[i] != boss) expected.add(0, id);
+    }
+    long hidden = api.createPost(bob, "Hidden");
+    assertEquals(204, api.post("/api/mod/posts/" + hidden + "/hide", mod, reason("spam")).status());
+    long deleted = api.createPost(mod, "Deleted");
+    assertEquals(204, api.delete("/api/posts/" + deleted, mod).status());
+    api.createPost(boss, "Not followed");
+    assertEquals(200, api.put("/api/users/bob/follow", alice, null).status());
+    assertEquals(200, api.put("/api/users/mod/follow", alice, null).status());
+
+    for (int limit : new int[] {1, 2, 3, 100}) {
+      List<Long> seen = new ArrayList<>();
+      String cursor = null;
+      for (int pages = 0; pages <= expected.size(); pages++) {
+        Response page = api.get("/api/feed/following?limit=" + limit + (cursor == null ? "" : "&cursor=" + cursor),
+            alice);
+        assertEquals(200, page.status(), page.toString());
+        seen.addAll(page.ids());
+        cursor = page.json().getString("nextCursor");
+        if (cursor == null) break;
+      }
+      assertEquals(expected, seen, "pages of " + limit);
+    }
+  }
+
   @Test
   void parleysOwnApiHasTheDescriptionBioAndImageToo() {
     Response created = api.post("/api/posts", alice, new JsonObject().put("title", "T").put("body", "B")
