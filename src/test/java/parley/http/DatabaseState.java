@@ -81,6 +81,7 @@ final class DatabaseState implements AutoCloseable {
     tables.put("webhooks", "id");
     tables.put("webhook_deliveries", "id");
     tables.put("user_follows", "follower_id, followee_id");
+    tables.put("tag_counts", "tag");
     return tables;
   }
 
