@@ -17,8 +17,9 @@ import java.util.Set;
  * </ul>
  *
  * Hidden (a moderator took it down) and pending (held for review) are the two restricted states. A new content state
- * changes these fragments, the Java check beside them and the partial indexes whose predicates repeat {@link #listed}
- * (migrations V3, V5 and V10); QueriesTest proves the plans still use them.
+ * changes these fragments, the Java check beside them, the partial indexes whose predicates repeat {@link #listed}
+ * (migrations V3, V5 and V10; QueriesTest proves the plans still use them) and the posts' tag counts' trigger, which
+ * repeats it too (V35).
  */
 public final class Visibility {
 
