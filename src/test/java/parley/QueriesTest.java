@@ -74,6 +74,9 @@ class QueriesTest {
       }
     }
     if (current != null) statements.add(current.toString());
+    // The node's roster heartbeat (every 10 s, on its own timer, not a job) is no request's: one fell inside a
+    // request's window in a full run (2026-12-06).
+    statements.removeIf(sql -> sql.contains("node_roster"));
     return statements;
   }
 
