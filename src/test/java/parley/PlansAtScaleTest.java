@@ -357,6 +357,14 @@ class PlansAtScaleTest {
             || !moderation.contains("reports_open_in_thread")) {
           failures.add("a thread's moderation reads more than its hidden, held and reported comments\n" + moderation);
         }
+        // A moderator's card of a member: the reports on their content counted from that content (their author
+        // indexes; their reports through reports_by_target, or, at this database's 50,000 reports, a hash of the
+        // reports), not from every report joined to every post (a scan of the posts, in parallel).
+        String card = plan(s, parley.moderation.Review.USER, "'user6'");
+        if (card.contains("Seq Scan on posts") || card.contains("Seq Scan on comments") || card.contains("Parallel")
+            || !card.contains("comments_deleted_by_author")) {
+          failures.add("a member's card reads every report\n" + card);
+        }
         // A member's data export: every section reads that member's rows through an index on their author (V31 made
         // the last ones), never a whole table in order, whatever the size of the site.
         for (String statement : parley.export.AccountExport.statements()) {

@@ -33,6 +33,26 @@ public final class Visibility {
     return col(t, "deleted_at") + " IS NULL AND " + open(t);
   }
 
+  /**
+   * Every post, in whatever state, written so that each of its three branches is the predicate of one of the
+   * author's partial indexes: listed ({@code posts_by_author}), hidden ({@code posts_hidden_by_author}), deleted or
+   * pending and not hidden ({@code posts_unlisted_by_author}). With the author's id, PostgreSQL reads all of an
+   * author's posts through those three (a BitmapOr) instead of the whole table.
+   */
+  public static String everyPost(String t) {
+    return "((" + listed(t) + ") OR " + col(t, "hidden_at") + " IS NOT NULL OR ((" + col(t, "deleted_at")
+        + " IS NOT NULL OR " + col(t, "pending_at") + " IS NOT NULL) AND " + col(t, "hidden_at") + " IS NULL))";
+  }
+
+  /**
+   * Every comment, likewise: listed ({@code comments_by_author}), hidden or pending
+   * ({@code comments_restricted_by_author}), deleted and not hidden ({@code comments_deleted_by_author}, V31).
+   */
+  public static String everyComment(String t) {
+    return "((" + listed(t) + ") OR (" + col(t, "hidden_at") + " IS NOT NULL OR " + col(t, "pending_at")
+        + " IS NOT NULL) OR (" + col(t, "deleted_at") + " IS NOT NULL AND " + col(t, "hidden_at") + " IS NULL))";
+  }
+
   /** Neither hidden nor pending: what everyone may read. */
   public static String open(String t) {
     return col(t, "hidden_at") + " IS NULL AND " + col(t, "pending_at") + " IS NULL";

@@ -90,21 +90,11 @@ public final class AccountExport {
   private static final String THREAD_TITLE = "CASE WHEN %s AND %s THEN p.title END AS post_title"
       .formatted(Visibility.readableBy("p", "$1", "false"), Visibility.notBlocked("$1", "p.author_id"));
 
-  /**
-   * Every post of an author, in three parts, each the predicate of an index on its author: listed
-   * ({@code posts_by_author}), hidden ({@code posts_hidden_by_author}), deleted or pending and not hidden
-   * ({@code posts_unlisted_by_author}, V31). Always true; written so, PostgreSQL reads one member's posts through the
-   * three indexes (a BitmapOr) instead of the whole table.
-   */
-  private static final String EVERY_POST = "((p.deleted_at IS NULL AND p.hidden_at IS NULL AND p.pending_at IS NULL)"
-      + " OR p.hidden_at IS NOT NULL OR ((p.deleted_at IS NOT NULL OR p.pending_at IS NOT NULL) AND p.hidden_at IS NULL))";
+  /** Every post of an author, through the three indexes on its author ({@link Visibility#everyPost}). */
+  private static final String EVERY_POST = Visibility.everyPost("p");
 
-  /**
-   * Every comment of an author, likewise: listed ({@code comments_by_author}), hidden or pending
-   * ({@code comments_restricted_by_author}), deleted and not hidden ({@code comments_deleted_by_author}, V31).
-   */
-  private static final String EVERY_COMMENT = "((c.deleted_at IS NULL AND c.hidden_at IS NULL AND c.pending_at IS NULL)"
-      + " OR (c.hidden_at IS NOT NULL OR c.pending_at IS NOT NULL) OR (c.deleted_at IS NOT NULL AND c.hidden_at IS NULL))";
+  /** Every comment of an author, likewise ({@link Visibility#everyComment}). */
+  private static final String EVERY_COMMENT = Visibility.everyComment("c");
 
   /** One part of the document: its name, its statement ($1 the member's id), and a row as JSON. */
   private record Section(String name, String sql, Function<Row, JsonObject> json) {

@@ -518,4 +518,40 @@ class PreModerationTest extends ModerationCast {
     assertEquals(before, snapshot());
     assertFalse(api.get("/api/users/alice").body().contains("Warned"), "notes never reach the public profile");
   }
+
+  /**
+   * The card's report count takes in every report on the member's posts and comments, open or resolved, whatever
+   * state the content is in now (it is read from the member's own content, through their author indexes), and no
+   * report on anyone else's.
+   */
+  @Test
+  void theCardCountsEveryReportOnTheMembersContentInEveryState() throws Exception {
+    long listedPost = api.createPost(alice, "Listed");
+    long deletedPost = api.createPost(alice, "Deleted later");
+    long hiddenComment = api.comment(alice, listedPost, "to be hidden", null);
+    long deletedComment = api.comment(alice, listedPost, "to be deleted", null);
+    long hiddenPost = api.createPost(alice, "Hidden later");
+    long bobs = api.createPost(bob, "Bob's");
+    reportId(bob, "post", listedPost, "spam");
+    reportId(mod, "post", listedPost, "other");
+    reportId(bob, "post", deletedPost, "spam");
+    reportId(bob, "post", hiddenPost, "spam");
+    long dismissed = reportId(bob, "comment", hiddenComment, "harassment");
+    ok(api.post("/api/mod/reports/" + dismissed + "/resolve", mod, new JsonObject().put("action", "dismiss")),
+        "dismiss");
+    reportId(mod, "comment", hiddenComment, "harassment");
+    reportId(bob, "comment", deletedComment, "spam");
+    reportId(alice, "post", bobs, "spam");
+    assertEquals(204, api.delete("/api/posts/" + deletedPost, alice).status());
+    assertEquals(204, api.delete("/api/comments/" + deletedComment, alice).status());
+    ok(api.post("/api/mod/comments/" + hiddenComment + "/hide", mod, reason("Rude")), "hide");
+    ok(api.post("/api/mod/posts/" + hiddenPost + "/hide", mod, reason("Spam")), "hide");
+    assertEquals(7, TestParley.count("SELECT count(*) FROM reports r LEFT JOIN posts p ON r.target_type = 'post' "
+        + "AND p.id = r.target_id LEFT JOIN comments c ON r.target_type = 'comment' AND c.id = r.target_id "
+        + "WHERE COALESCE(p.author_id, c.author_id) = " + alice.id()), "the reports on alice's content");
+
+    assertEquals(7, api.get("/api/mod/users/alice", mod).json().getJsonObject("counts").getLong("reports"));
+    assertEquals(1, api.get("/api/mod/users/bob", mod).json().getJsonObject("counts").getLong("reports"));
+    assertEquals(0, api.get("/api/mod/users/mod", mod).json().getJsonObject("counts").getLong("reports"));
+  }
 }
