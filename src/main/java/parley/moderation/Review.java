@@ -75,7 +75,7 @@ public final class Review {
   /**
    * A member as moderators see them, with their counts. The reports on their content are counted from their own posts
    * and comments (each through its author's indexes, then reports_by_target, V36): counted from the reports, this
-   * read every report and every post, 0.5-1.3 s at 50,000 reports (docs/benchmarks/reads-at-scale.md). Public for
+   * read every report and every post, 0.4-1.3 s at 50,000 reports (docs/benchmarks/reads-at-scale.md). Public for
    * the plan tests.
    */
   public static final String USER = """

@@ -520,7 +520,7 @@ class PreModerationTest extends ModerationCast {
   }
 
   /**
-   * The card's report count takes in every report on the member's posts and comments, open or resolved, whatever
+   * The card's report count takes in every report on the member's posts and comments, open or closed, whatever
    * state the content is in now (it is read from the member's own content, through their author indexes), and no
    * report on anyone else's.
    */
@@ -531,11 +531,18 @@ class PreModerationTest extends ModerationCast {
     long hiddenComment = api.comment(alice, listedPost, "to be hidden", null);
     long deletedComment = api.comment(alice, listedPost, "to be deleted", null);
     long hiddenPost = api.createPost(alice, "Hidden later");
+    long heldPost = pendingPost(alice, "Held");
+    long declinedPost = pendingPost(alice, "Declined later");
+    long heldComment = pendingComment(alice, listedPost);
     long bobs = api.createPost(bob, "Bob's");
     reportId(bob, "post", listedPost, "spam");
     reportId(mod, "post", listedPost, "other");
     reportId(bob, "post", deletedPost, "spam");
     reportId(bob, "post", hiddenPost, "spam");
+    // Held content is readable by moderators, who may report it.
+    reportId(mod, "post", heldPost, "spam");
+    reportId(mod, "post", declinedPost, "spam");
+    reportId(mod, "comment", heldComment, "spam");
     long dismissed = reportId(bob, "comment", hiddenComment, "harassment");
     ok(api.post("/api/mod/reports/" + dismissed + "/resolve", mod, new JsonObject().put("action", "dismiss")),
         "dismiss");
@@ -546,11 +553,12 @@ class PreModerationTest extends ModerationCast {
     assertEquals(204, api.delete("/api/comments/" + deletedComment, alice).status());
     ok(api.post("/api/mod/comments/" + hiddenComment + "/hide", mod, reason("Rude")), "hide");
     ok(api.post("/api/mod/posts/" + hiddenPost + "/hide", mod, reason("Spam")), "hide");
-    assertEquals(7, TestParley.count("SELECT count(*) FROM reports r LEFT JOIN posts p ON r.target_type = 'post' "
+    ok(api.post("/api/mod/posts/" + declinedPost + "/reject", mod, reason("Spam")), "decline");
+    assertEquals(10, TestParley.count("SELECT count(*) FROM reports r LEFT JOIN posts p ON r.target_type = 'post' "
         + "AND p.id = r.target_id LEFT JOIN comments c ON r.target_type = 'comment' AND c.id = r.target_id "
         + "WHERE COALESCE(p.author_id, c.author_id) = " + alice.id()), "the reports on alice's content");
 
-    assertEquals(7, api.get("/api/mod/users/alice", mod).json().getJsonObject("counts").getLong("reports"));
+    assertEquals(10, api.get("/api/mod/users/alice", mod).json().getJsonObject("counts").getLong("reports"));
     assertEquals(1, api.get("/api/mod/users/bob", mod).json().getJsonObject("counts").getLong("reports"));
     assertEquals(0, api.get("/api/mod/users/mod", mod).json().getJsonObject("counts").getLong("reports"));
   }

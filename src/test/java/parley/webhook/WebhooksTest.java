@@ -377,12 +377,11 @@ class WebhooksTest extends ModerationCast {
     long comment = api.comment(bob, hidden, "a comment", null);
     assertEquals(200, api.put("/api/posts/" + hidden + "/vote", alice, new JsonObject().put("value", 1)).status());
     assertEquals(200, api.put("/api/comments/" + comment + "/vote", alice, new JsonObject().put("value", 1)).status());
-    // Scores are published when their 250 ms window closes: both are in the log before the hide. These two, not any
-    // two: another test's score events in the shared log let the hide come first, and the comment's score was never
-    // published (a CI run, 2026-12-06).
+    // Scores are published when their 250 ms window closes: both are in the log before the hide. These two, each
+    // counted apart: another test's score events in the shared log once let the hide come first (a CI run), and so did
+    // the post's own score, which goes to more than one topic, passing for both (a full run, both 2026-12-06); the
+    // comment's score was then published after the hide and never sent.
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    // Each counted apart: a post's score goes to more than one topic, so two rows of it alone once passed for both
-    // (a full run, 2026-12-06, where the comment's score then came after the hide and was never sent).
     while (TestParley.count("SELECT least((SELECT count(*) FROM events WHERE type = 'post.score' AND data ->> 'id' = '"
         + hidden + "'), (SELECT count(*) FROM events WHERE type = 'comment.score' AND data ->> 'id' = '" + comment
         + "'))") < 1) {
