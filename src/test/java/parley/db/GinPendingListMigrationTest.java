@@ -57,46 +57,39 @@ class GinPendingListMigrationTest {
 
   @Test
   void whatTheListsHeldIsMovedIntoTheIndexesAndStillFound() throws Exception {
-    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
-      try {
-        MigrationSchema.flyway(SCHEMA, "33").migrate();
-        s.execute("CREATE EXTENSION pgstattuple SCHEMA " + SCHEMA);
-        s.execute("SET search_path TO " + SCHEMA);
-        // An automatic ANALYZE (after 50 new rows) would empty the lists before the migration gets to them.
-        s.execute("ALTER TABLE comments SET (autovacuum_enabled = off)");
-        s.execute("ALTER TABLE posts SET (autovacuum_enabled = off)");
-        s.execute("INSERT INTO users (username, email, email_key, password_hash) VALUES ('alice', 'alice@example.org', "
-            + "'alice@example.org', 'x')");
-        s.execute("INSERT INTO posts (author_id, title, body, body_html, excerpt, tags) SELECT id, 'kohlrabi ' || g, "
-            + "'b', '<p>b</p>', 'b', ARRAY['veg'] FROM users, generate_series(1, 5) g");
-        s.execute("INSERT INTO comments (post_id, author_id, body, body_html) SELECT p.id, p.author_id, "
-            + "'kohlrabi soup ' || g, '<p>k</p>' FROM posts p, generate_series(1, 20) g");
-        assertEquals(List.of("comments_search", "posts_search", "posts_tags"), withPendingList(s, SCHEMA));
-        assertTrue(pendingTuples(s, "comments_search") > 0, "the new comments' entries wait in the list at V33");
+    MigrationSchema.check(SCHEMA, "33", s -> {
+      s.execute("CREATE EXTENSION pgstattuple SCHEMA " + SCHEMA);
+      // An automatic ANALYZE (after 50 new rows) would empty the lists before the migration gets to them.
+      s.execute("ALTER TABLE comments SET (autovacuum_enabled = off)");
+      s.execute("ALTER TABLE posts SET (autovacuum_enabled = off)");
+      s.execute("INSERT INTO users (username, email, email_key, password_hash) VALUES ('alice', 'alice@example.org', "
+          + "'alice@example.org', 'x')");
+      s.execute("INSERT INTO posts (author_id, title, body, body_html, excerpt, tags) SELECT id, 'kohlrabi ' || g, "
+          + "'b', '<p>b</p>', 'b', ARRAY['veg'] FROM users, generate_series(1, 5) g");
+      s.execute("INSERT INTO comments (post_id, author_id, body, body_html) SELECT p.id, p.author_id, "
+          + "'kohlrabi soup ' || g, '<p>k</p>' FROM posts p, generate_series(1, 20) g");
+      assertEquals(List.of("comments_search", "posts_search", "posts_tags"), withPendingList(s, SCHEMA));
+      assertTrue(pendingTuples(s, "comments_search") > 0, "the new comments' entries wait in the list at V33");
 
-        MigrationSchema.flyway(SCHEMA, null).migrate();
+      MigrationSchema.flyway(SCHEMA, null).migrate();
 
-        assertEquals(List.of(), withPendingList(s, SCHEMA));
-        for (String index : List.of("comments_search", "posts_search", "posts_tags")) {
-          assertEquals(0, pendingTuples(s, index), index + "'s list is moved into it");
-        }
-        s.execute("SET enable_seqscan = off");
-        try (ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM comments WHERE search @@ "
-            + "to_tsquery('english', 'kohlrabi')), (SELECT count(*) FROM posts WHERE search @@ "
-            + "to_tsquery('english', 'kohlrabi')), (SELECT count(*) FROM posts WHERE tags @> ARRAY['veg'] "
-            + "AND deleted_at IS NULL AND hidden_at IS NULL AND pending_at IS NULL)")) {
-          rs.next();
-          assertEquals(100, rs.getLong(1));
-          assertEquals(5, rs.getLong(2));
-          assertEquals(5, rs.getLong(3));
-        }
-        s.execute("INSERT INTO comments (post_id, author_id, body, body_html) SELECT id, author_id, 'kohlrabi "
-            + "again', '<p>k</p>' FROM posts");
-        assertEquals(0, pendingTuples(s, "comments_search"), "a new comment's entries go into the index at once");
-      } finally {
-        s.execute("RESET search_path");
-        s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
+      assertEquals(List.of(), withPendingList(s, SCHEMA));
+      for (String index : List.of("comments_search", "posts_search", "posts_tags")) {
+        assertEquals(0, pendingTuples(s, index), index + "'s list is moved into it");
       }
-    }
+      s.execute("SET enable_seqscan = off");
+      try (ResultSet rs = s.executeQuery("SELECT (SELECT count(*) FROM comments WHERE search @@ "
+          + "to_tsquery('english', 'kohlrabi')), (SELECT count(*) FROM posts WHERE search @@ "
+          + "to_tsquery('english', 'kohlrabi')), (SELECT count(*) FROM posts WHERE tags @> ARRAY['veg'] "
+          + "AND deleted_at IS NULL AND hidden_at IS NULL AND pending_at IS NULL)")) {
+        rs.next();
+        assertEquals(100, rs.getLong(1));
+        assertEquals(5, rs.getLong(2));
+        assertEquals(5, rs.getLong(3));
+      }
+      s.execute("INSERT INTO comments (post_id, author_id, body, body_html) SELECT id, author_id, 'kohlrabi "
+          + "again', '<p>k</p>' FROM posts");
+      assertEquals(0, pendingTuples(s, "comments_search"), "a new comment's entries go into the index at once");
+    });
   }
 }

@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import parley.TestParley;
 
-import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
@@ -31,32 +30,25 @@ class TagCountsMigrationTest {
 
   @Test
   void theExistingPostsTagsAreCountedAndKeptCounted() throws Exception {
-    try (Connection c = TestParley.db().getConnection(); Statement s = c.createStatement()) {
-      try {
-        MigrationSchema.flyway(SCHEMA, "34").migrate();
-        s.execute("SET search_path TO " + SCHEMA);
-        s.execute("INSERT INTO users (username, email, email_key, password_hash) VALUES ('alice', 'alice@example.org', "
-            + "'alice@example.org', 'x')");
-        // Listed: three tagged rust, two go, one untagged; then one each hidden, pending and deleted, all tagged zig.
-        s.execute("INSERT INTO posts (author_id, title, body, body_html, excerpt, tags, hidden_at, pending_at, "
-            + "deleted_at) SELECT u.id, 'p', 'b', '<p>b</p>', 'b', v.tags, v.hidden, v.pending, v.deleted "
-            + "FROM users u, (VALUES (ARRAY['rust','go'], NULL::timestamptz, NULL::timestamptz, NULL::timestamptz), "
-            + "(ARRAY['rust'], NULL, NULL, NULL), (ARRAY['rust','go'], NULL, NULL, NULL), ('{}', NULL, NULL, NULL), "
-            + "(ARRAY['zig'], now(), NULL, NULL), (ARRAY['zig'], NULL, now(), NULL), (ARRAY['zig'], NULL, NULL, now())"
-            + ") v (tags, hidden, pending, deleted)");
+    MigrationSchema.check(SCHEMA, "34", s -> {
+      s.execute("INSERT INTO users (username, email, email_key, password_hash) VALUES ('alice', 'alice@example.org', "
+          + "'alice@example.org', 'x')");
+      // Listed: three tagged rust, two go, one untagged; then one each hidden, pending and deleted, all tagged zig.
+      s.execute("INSERT INTO posts (author_id, title, body, body_html, excerpt, tags, hidden_at, pending_at, "
+          + "deleted_at) SELECT u.id, 'p', 'b', '<p>b</p>', 'b', v.tags, v.hidden, v.pending, v.deleted "
+          + "FROM users u, (VALUES (ARRAY['rust','go'], NULL::timestamptz, NULL::timestamptz, NULL::timestamptz), "
+          + "(ARRAY['rust'], NULL, NULL, NULL), (ARRAY['rust','go'], NULL, NULL, NULL), ('{}', NULL, NULL, NULL), "
+          + "(ARRAY['zig'], now(), NULL, NULL), (ARRAY['zig'], NULL, now(), NULL), (ARRAY['zig'], NULL, NULL, now())"
+          + ") v (tags, hidden, pending, deleted)");
 
-        MigrationSchema.flyway(SCHEMA, null).migrate();
+      MigrationSchema.flyway(SCHEMA, null).migrate();
 
-        assertEquals(Map.of("go", 2L, "rust", 3L), kept(s), "the listed posts' tags, counted");
-        s.execute("UPDATE posts SET pending_at = NULL WHERE pending_at IS NOT NULL");
-        s.execute("UPDATE posts SET tags = ARRAY['go'] WHERE tags = ARRAY['rust']");
-        assertEquals(Map.of("go", 3L, "rust", 2L, "zig", 1L), kept(s), "and counted as they change");
-        s.execute("UPDATE posts SET hidden_at = now() WHERE tags = ARRAY['zig']");
-        assertEquals(Map.of("go", 3L, "rust", 2L), kept(s), "a tag no listed post carries has no row");
-      } finally {
-        s.execute("RESET search_path");
-        s.execute("DROP SCHEMA IF EXISTS " + SCHEMA + " CASCADE");
-      }
-    }
+      assertEquals(Map.of("go", 2L, "rust", 3L), kept(s), "the listed posts' tags, counted");
+      s.execute("UPDATE posts SET pending_at = NULL WHERE pending_at IS NOT NULL");
+      s.execute("UPDATE posts SET tags = ARRAY['go'] WHERE tags = ARRAY['rust']");
+      assertEquals(Map.of("go", 3L, "rust", 2L, "zig", 1L), kept(s), "and counted as they change");
+      s.execute("UPDATE posts SET hidden_at = now() WHERE tags = ARRAY['zig']");
+      assertEquals(Map.of("go", 3L, "rust", 2L), kept(s), "a tag no listed post carries has no row");
+    });
   }
 }
