@@ -355,6 +355,68 @@ class ReportsTest extends ModerationCast {
     assertEquals(0, api.get("/api/mod/queue?status=dismissed", mod).json().getLong("total"));
   }
 
+  /**
+   * Each status's item is placed by the target's earliest report in that status, whatever the reason filter keeps,
+   * and counts only that status's reports: the page walks the status's reports oldest first and keeps each target's
+   * first (Reports.QUEUE), so a later report, a report for another reason or one in another status must neither add
+   * an item nor move one.
+   */
+  @Test
+  void queueItemsStartAtTheTargetsEarliestReportInThatStatusWhateverTheReason() throws Exception {
+    Session carol = api.register("carol");
+    Session dave = api.register("dave");
+    long again = api.createPost(alice, "Reported again");
+    long p1 = api.createPost(alice, "Spam then hate");
+    long p2 = api.createPost(alice, "Hate");
+    long p3 = api.createPost(alice, "Spam");
+    long dismissed = reportId(bob, "post", again, "spam");
+    ok(api.post("/api/mod/reports/" + dismissed + "/resolve", mod, new JsonObject().put("action", "dismiss")),
+        "dismiss");
+    long p1First = reportId(bob, "post", p1, "spam");
+    long p2First = reportId(bob, "post", p2, "hate");
+    long againOpen = reportId(carol, "post", again, "spam");
+    reportId(carol, "post", p1, "hate");
+    reportId(bob, "post", p3, "spam");
+    reportId(dave, "post", p1, "spam");
+
+    JsonArray open = queue("");
+    assertEquals(List.of("post:" + p1, "post:" + p2, "post:" + again, "post:" + p3), targets(open));
+    assertEquals(p1First, open.getJsonObject(0).getLong("firstReportId"));
+    assertEquals(3, open.getJsonObject(0).getLong("reportCount"));
+    assertEquals(List.of("hate", "spam"), open.getJsonObject(0).getJsonArray("reasons").getList());
+    assertEquals(againOpen, open.getJsonObject(2).getLong("firstReportId"), "its dismissed report is not this tab's");
+    assertEquals(1, open.getJsonObject(2).getLong("reportCount"));
+
+    // For hate: p1 (its first report, a spam one, still places it and all three are listed) and p2.
+    Response hate = api.get("/api/mod/queue?reason=hate&limit=1", mod);
+    assertEquals(List.of("post:" + p1), targets(hate.items()));
+    assertEquals(p1First, hate.items().getJsonObject(0).getLong("firstReportId"));
+    assertEquals(3, hate.items().getJsonObject(0).getJsonArray("reports").size());
+    assertEquals(2, hate.json().getLong("total"));
+    Response hate2 = api.get("/api/mod/queue?reason=hate&limit=1&cursor=" + hate.json().getString("nextCursor"), mod);
+    assertEquals(List.of("post:" + p2), targets(hate2.items()));
+    assertEquals(p2First, hate2.items().getJsonObject(0).getLong("firstReportId"));
+    assertNull(hate2.json().getValue("nextCursor"));
+
+    // Pages of one: a target reported again after the cursor passed it is not listed a second time.
+    List<String> paged = new ArrayList<>();
+    String cursor = null;
+    do {
+      Response page = api.get("/api/mod/queue?limit=1" + (cursor == null ? "" : "&cursor=" + cursor), mod);
+      assertEquals(200, page.status(), page.toString());
+      paged.addAll(targets(page.items()));
+      assertEquals(4, page.json().getLong("total"));
+      cursor = page.json().getString("nextCursor");
+    } while (cursor != null);
+    assertEquals(targets(open), paged);
+
+    JsonArray closed = queue("?status=dismissed");
+    assertEquals(List.of("post:" + again), targets(closed));
+    assertEquals(dismissed, closed.getJsonObject(0).getLong("firstReportId"));
+    assertEquals(1, closed.getJsonObject(0).getLong("reportCount"));
+    assertEquals(0, api.get("/api/mod/queue?status=dismissed&reason=hate", mod).json().getLong("total"));
+  }
+
   @Test
   void queueWithAnInvalidStatusIs400() throws Exception {
     assertProblem(api.get("/api/mod/queue?status=closed", mod), 400, "bad status");
