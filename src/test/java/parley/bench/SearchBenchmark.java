@@ -121,10 +121,16 @@ public final class SearchBenchmark {
         .compose(v -> run(c, "INSERT INTO users (username, email, email_key, password_hash, created_at) SELECT "
             + "'user' || g, 'user' || g || '@example.org', 'user' || g || '@example.org', 'x', "
             + "now() - interval '2 years' FROM generate_series(1, 1000) g"))
+        // The listed posts counted once they are in: V38's trigger would update each of its rows once per post.
+        .compose(v -> run(c, "ALTER TABLE posts DISABLE TRIGGER listed_posts"))
         .compose(v -> run(c, "INSERT INTO posts (author_id, title, body, body_html, excerpt, created_at, upvotes) "
             + "SELECT (SELECT min(id) FROM users) + (g % 1000), left(" + words("3 + g % 6") + ", 200), "
             + words("20 + g % 40") + ", '<p>b</p>', 'b', now() - (g || ' minutes')::interval, "
             + "(power(random(), 6) * 2000)::int FROM generate_series(1, " + posts + ") g"))
+        .compose(v -> run(c, "ALTER TABLE posts ENABLE TRIGGER listed_posts"))
+        .compose(v -> run(c, "INSERT INTO listed_posts AS l (shard, posts) SELECT id % 64, count(*) FROM posts "
+            + "WHERE deleted_at IS NULL AND hidden_at IS NULL AND pending_at IS NULL GROUP BY id % 64 "
+            + "ON CONFLICT (shard) DO UPDATE SET posts = EXCLUDED.posts"))
         .compose(v -> run(c, "INSERT INTO comments (post_id, author_id, body, body_html, created_at, upvotes) "
             + "SELECT (SELECT min(id) FROM posts) + (g % " + posts + "), (SELECT min(id) FROM users) + (g % 997), "
             + words("8 + g % 33") + ", '<p>c</p>', now() - ((g / 10) || ' seconds')::interval, "

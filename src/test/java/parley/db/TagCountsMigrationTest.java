@@ -12,8 +12,8 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * V35 counts the tags of a database's existing posts (listed ones only) and keeps counting from then on (checked in a
- * schema of its own at V34, dropped afterwards).
+ * V35 counts the tags of a database's existing posts (listed ones only) and V38 the listed posts themselves, and both
+ * keep counting from then on (checked in a schema of its own at V34, dropped afterwards).
  */
 @ExtendWith(TestParley.class)
 class TagCountsMigrationTest {
@@ -26,6 +26,13 @@ class TagCountsMigrationTest {
       while (rs.next()) counts.put(rs.getString(1), rs.getLong(2));
     }
     return counts;
+  }
+
+  private static long listed(Statement s) throws Exception {
+    try (ResultSet rs = s.executeQuery("SELECT COALESCE(sum(posts), 0) FROM listed_posts")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   @Test
@@ -44,11 +51,16 @@ class TagCountsMigrationTest {
       MigrationSchema.flyway(SCHEMA, null).migrate();
 
       assertEquals(Map.of("go", 2L, "rust", 3L), kept(s), "the listed posts' tags, counted");
+      assertEquals(4, listed(s), "the listed posts, counted");
       s.execute("UPDATE posts SET pending_at = NULL WHERE pending_at IS NOT NULL");
       s.execute("UPDATE posts SET tags = ARRAY['go'] WHERE tags = ARRAY['rust']");
       assertEquals(Map.of("go", 3L, "rust", 2L, "zig", 1L), kept(s), "and counted as they change");
+      assertEquals(5, listed(s), "the pending post, approved");
       s.execute("UPDATE posts SET hidden_at = now() WHERE tags = ARRAY['zig']");
       assertEquals(Map.of("go", 3L, "rust", 2L), kept(s), "a tag no listed post carries has no row");
+      assertEquals(4, listed(s), "hidden again");
+      s.execute("DELETE FROM posts WHERE tags = '{}' OR hidden_at IS NOT NULL");
+      assertEquals(3, listed(s), "a listed post removed, and two that were not");
     });
   }
 }

@@ -82,6 +82,7 @@ final class DatabaseState implements AutoCloseable {
     tables.put("webhook_deliveries", "id");
     tables.put("user_follows", "follower_id, followee_id");
     tables.put("tag_counts", "tag");
+    tables.put("listed_posts", "shard");
     return tables;
   }
 

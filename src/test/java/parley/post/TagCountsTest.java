@@ -55,9 +55,19 @@ class TagCountsTest extends ModerationCast {
     return counts;
   }
 
+  /** The listed posts, counted from the posts and as kept (V38's listed_posts, one row per 64th of the ids). */
+  private static Map<String, Long> listed() throws Exception {
+    Map<String, Long> both = counts("SELECT 'counted', count(*) FROM posts WHERE deleted_at IS NULL "
+        + "AND hidden_at IS NULL AND pending_at IS NULL");
+    both.putAll(counts("SELECT 'kept', COALESCE(sum(posts), 0) FROM listed_posts"));
+    return both;
+  }
+
   private static void assertKept(String after, Map<String, Long> expected) throws Exception {
     assertEquals(expected, counted(), "the posts, after " + after);
     assertEquals(expected, kept(), "the kept counts, after " + after);
+    Map<String, Long> listed = listed();
+    assertEquals(listed.get("counted"), listed.get("kept"), "the listed posts kept, after " + after);
   }
 
   private long post(Session as, String title, String... tags) {
@@ -73,6 +83,7 @@ class TagCountsTest extends ModerationCast {
     long second = post(bob, "Second", "rust");
     api.createPost(bob, "Untagged");
     assertKept("posts made", Map.of("go", 1L, "rust", 2L));
+    assertEquals(3, listed().get("kept"), "three listed posts, one untagged");
 
     holdWord();
     long held = post(alice, "Held " + HELD_WORD, "rust", "zig");
@@ -110,6 +121,7 @@ class TagCountsTest extends ModerationCast {
     assertEquals(204, api.post("/api/me/delete", carol, new JsonObject().put("currentPassword", "correct horse"))
         .status());
     assertKept("an account's deletion", Map.of("go", 1L, "meta", 1L, "rust", 1L, "zig", 1L));
+    assertEquals(3, listed().get("kept"), "second, the untagged one and the approved one");
   }
 
   @Test
@@ -134,12 +146,34 @@ class TagCountsTest extends ModerationCast {
     assertEquals(sorted(everyone), api.get("/api/tags").json().getJsonArray("items"), "the others' counts unchanged");
     Response realWorld = api.raw("GET", "/realworld/api/tags", "Token " + carol.token(), null, null);
     assertEquals(new JsonArray().add("go").add("zig"), realWorld.json().getJsonArray("tags"), "RealWorld's, the same");
+    // RealWorld's totals read the same kept counts (the whole list's from V38's), less what the reader blocked.
+    assertEquals(6, articlesCount("", null), "every post, signed out");
+    assertEquals(3, articlesCount("&tag=rust", null));
+    assertEquals(0, articlesCount("&tag=nothing", null));
+    assertEquals(3, articlesCount("", carol), "alice's three left out");
+    assertEquals(0, articlesCount("&tag=rust", carol));
+    assertEquals(2, articlesCount("&tag=go", carol));
+    assertEquals(6, articlesCount("", bob), "bob blocked no one");
 
     // A blocked author's hidden post was not counted to begin with: nothing is taken off for it.
     long hidden = post(alice, "Hidden", "go");
     assertEquals(204, api.post("/api/mod/posts/" + hidden + "/hide", mod, reason("spam")).status());
     assertEquals(new JsonArray().add(tag("go", 2)).add(tag("zig", 2)),
         api.get("/api/tags", carol).json().getJsonArray("items"));
+    assertEquals(6, articlesCount("", null));
+    assertEquals(3, articlesCount("&tag=go", null));
+    assertEquals(3, articlesCount("", carol));
+    assertEquals(2, articlesCount("&tag=go", carol));
+  }
+
+  /** RealWorld's articlesCount for that filter and reader, checked against the articles it pages through. */
+  private long articlesCount(String filter, Session reader) {
+    Response r = api.raw("GET", "/realworld/api/articles?limit=100" + filter,
+        reader == null ? null : "Token " + reader.token(), null, null);
+    assertEquals(200, r.status(), r.toString());
+    long count = r.json().getLong("articlesCount");
+    assertEquals(r.json().getJsonArray("articles").size(), count, "the total is the articles listed: " + r);
+    return count;
   }
 
   private static JsonObject tag(String tag, long posts) {
