@@ -96,7 +96,8 @@ PUBLIC=(/api/posts "/api/posts?sort=hot" "/api/posts?sort=top" "/api/posts?sort=
   "/realworld/api/articles?tag=tag1" /realworld/api/tags)
 SIGNED_IN=(/api/me /api/me/notifications /api/me/notifications/unread /api/feed/following
   /realworld/api/articles/feed /realworld/api/user)
-MODERATOR=(/api/mod/queue "/api/mod/queue?status=dismissed" /api/mod/pending "/api/mod/recent?limit=50" /api/mod/log
+MODERATOR=(/api/mod/queue "/api/mod/queue?status=dismissed" "/api/mod/queue?reason=spam"
+  "/api/mod/queue?status=dismissed&reason=hate" /api/mod/pending "/api/mod/recent?limit=50" /api/mod/log
   /api/mod/claims /api/mod/filters /api/mod/users/user17 "/api/mod/posts/$POST/moderation" "/api/posts/$POST/revisions")
 
 offset="$(stat -c %s "$pglog")"

@@ -296,10 +296,11 @@ class PlansAtScaleTest {
         }
         // Its totals, for the whole list and for a tag: the kept counts (V38, V35), less the blocked authors' posts
         // through posts_by_author; never a count of the posts.
-        for (var filtered : List.of(articles, parley.realworld.Articles.Filtered.of("tag3", null, null, false, 0, 20, 0))) {
+        var tagged = parley.realworld.Articles.Filtered.of("tag10", null, null, false, 0, 20, 0);
+        for (var filtered : List.of(articles, tagged)) {
           String total = plan(s, filtered.count(), filtered.countArgs().size() == 1 ? new String[] {author}
-              : new String[] {author, "'tag3'"});
-          if (total.contains("Seq Scan on posts") || total.contains("posts_feed") || total.contains("posts_pkey")
+              : new String[] {author, "'tag10'"});
+          if (total.contains("Seq Scan on posts") || total.contains("posts_feed") || total.contains("using posts_pkey")
               || total.contains("posts_tags") || !total.contains("posts_by_author")
               || !total.contains(filtered == articles ? "listed_posts" : "tag_counts_pkey")) {
             failures.add("RealWorld's total counts the posts\n" + total);
@@ -388,6 +389,14 @@ class PlansAtScaleTest {
           if (queue.contains("Seq Scan on reports") || queue.contains("HashAggregate")
               || queue.contains("GroupAggregate") || !queue.contains("Index Scan using reports_" + status + "_by_id")) {
             failures.add("the report queue's page reads every report of its status\n" + queue);
+          }
+          // For one reason: that reason's reports (none here are for hate), each target placed by a probe; for the
+          // open tab (5,000 here, the few not yet settled on a real site) PostgreSQL may read its index instead.
+          String forReason = plan(s, parley.report.Reports.queue(status, true), "NULL", "21", "'hate'");
+          if (forReason.contains("Seq Scan on reports")
+              || !forReason.contains(status.equals("open") ? "reports_open_by_id" : "reports_by_reason")
+              && !forReason.contains("reports_by_reason")) {
+            failures.add("the report queue's page for a reason reads every report of its status\n" + forReason);
           }
         }
         // A member's data export: every section reads that member's rows through an index on their author (V31 made

@@ -102,23 +102,48 @@ public final class Reports {
   private static final int MINE_EXCERPT = 80;
 
   /**
-   * One page of the queue of one status ($1 the cursor, $2 the page size; with a reason, $3): the targets whose
-   * earliest report in that status comes after the cursor, oldest first. It walks that status's reports in id order
-   * (its own index, V37) and keeps each target's first (no earlier report of it in that status: one index probe), so
-   * a page reads about a page of reports, however many the status holds. Grouping them all first took 54-71 ms for
-   * the dismissed tab at 45,000 reports, growing with every report ever closed (docs/benchmarks/reads-at-scale.md).
-   * Then each target's reports in that status are counted, one probe each. The status is written into the statement
-   * (one of the three, never a request's words), since only then may PostgreSQL use that status's index.
+   * A page of one status's queue ($1 the cursor, $2 the page size): the targets whose earliest report in that status
+   * comes after the cursor, oldest first, as (target_type, target_id, first_id). It walks that status's reports in id
+   * order (its own index, V37) and keeps each target's first (no earlier report of it in that status: one index
+   * probe), so a page reads about a page of reports, however many the status holds. Grouping them all first took
+   * 53-65 ms for the dismissed tab at 45,000 reports, growing with every report ever closed
+   * (docs/benchmarks/reads-at-scale.md).
    */
-  /** In a page of the queue ({@link #QUEUES}), keeps the targets with at least one report for the reason $3 in that status. */
-  private static final String FOR_REASON = """
-      AND EXISTS (SELECT 1 FROM reports x WHERE x.status = '%1$s' AND x.target_type = r.target_type
-                                AND x.target_id = r.target_id AND x.reason = $3)""";
+  private static final String PAGE_OF_TARGETS = """
+          SELECT r.target_type, r.target_id, r.id AS first_id
+            FROM reports r
+           WHERE r.status = '%1$s' AND r.id > COALESCE($1, 0)
+             AND NOT EXISTS (SELECT 1 FROM reports e WHERE e.status = '%1$s' AND e.target_type = r.target_type
+                                AND e.target_id = r.target_id AND e.id < r.id)
+           ORDER BY r.id
+           LIMIT $2""";
 
+  /**
+   * The same for the targets with at least one report for the reason $3 in that status: those targets, found through
+   * that reason's reports (reports_by_reason, V37), each placed by its earliest report in the status (of any reason:
+   * one probe of reports_queue). It reads every report of that reason in the status, since a target's place comes
+   * before its report for the reason and the walk above, for a rare reason, would read the whole status.
+   */
+  private static final String PAGE_OF_TARGETS_FOR_REASON = """
+          SELECT t.target_type, t.target_id, f.first_id
+            FROM (SELECT DISTINCT x.target_type, x.target_id FROM reports x
+                   WHERE x.status = '%1$s' AND x.reason = $3) t
+           CROSS JOIN LATERAL (SELECT min(e.id) AS first_id FROM reports e WHERE e.status = '%1$s'
+                                  AND e.target_type = t.target_type AND e.target_id = t.target_id) f
+           WHERE f.first_id > COALESCE($1, 0)
+           ORDER BY f.first_id
+           LIMIT $2""";
+
+  /**
+   * The statements of a page of the queue, for each status and with or without a reason ({@link #queue(String,
+   * String)}). The status is written into the statement (one of the three, never a request's words), since only then
+   * may PostgreSQL use that status's index.
+   */
   private static final Map<String, String> QUEUES = Map.of(
-      "open", queue("open", ""), "dismissed", queue("dismissed", ""), "actioned", queue("actioned", ""),
-      "open:reason", queue("open", FOR_REASON), "dismissed:reason", queue("dismissed", FOR_REASON),
-      "actioned:reason", queue("actioned", FOR_REASON));
+      "open", queue("open", PAGE_OF_TARGETS), "dismissed", queue("dismissed", PAGE_OF_TARGETS),
+      "actioned", queue("actioned", PAGE_OF_TARGETS), "open:reason", queue("open", PAGE_OF_TARGETS_FOR_REASON),
+      "dismissed:reason", queue("dismissed", PAGE_OF_TARGETS_FOR_REASON),
+      "actioned:reason", queue("actioned", PAGE_OF_TARGETS_FOR_REASON));
 
   /** The statement of a page of that status's queue, for one reason ($3) or all. Public for the plan tests. */
   public static String queue(String status, boolean forReason) {
@@ -127,7 +152,11 @@ public final class Reports {
     return sql;
   }
 
-  private static String queue(String status, String reasonFilter) {
+  /**
+   * A page of the queue: the page's targets ({@code pageOfTargets}), each target's reports in that status counted
+   * (one probe each), its content, its author and the version the first report was about.
+   */
+  private static String queue(String status, String pageOfTargets) {
     return """
       SELECT g.target_type, g.target_id, a.report_count, a.reasons, a.first_at, a.last_at, g.first_id,
              COALESCE(p.title, cp.title) AS post_title, c.post_id, c.parent_id,
@@ -141,14 +170,7 @@ public final class Reports {
              u.banned_until > now() AS author_banned,
              pr.title AS reported_title, COALESCE(pr.body, cr.body) AS reported_body
         FROM (
-          SELECT r.target_type, r.target_id, r.id AS first_id
-            FROM reports r
-           WHERE r.status = '%1$s' AND r.id > COALESCE($1, 0)
-             AND NOT EXISTS (SELECT 1 FROM reports e WHERE e.status = '%1$s' AND e.target_type = r.target_type
-                                AND e.target_id = r.target_id AND e.id < r.id)
-             %2$s
-           ORDER BY r.id
-           LIMIT $2) g
+%2$s          ) g
         CROSS JOIN LATERAL (
           SELECT count(*) AS report_count, array_agg(DISTINCT reason ORDER BY reason) AS reasons,
                  min(created_at) AS first_at, max(created_at) AS last_at
@@ -165,7 +187,7 @@ public final class Reports {
         LEFT JOIN LATERAL (SELECT body FROM comment_revisions
                             WHERE g.target_type = 'comment' AND comment_id = g.target_id AND replaced_at > a.first_at
                             ORDER BY id LIMIT 1) cr ON true
-       ORDER BY g.first_id""".formatted(status, reasonFilter.formatted(status));
+       ORDER BY g.first_id""".formatted(status, pageOfTargets.formatted(status).indent(10)).stripIndent();
   }
 
   /** The reports themselves of the queue items on one page ($2 types, $3 ids), oldest first. */

@@ -358,8 +358,8 @@ class ReportsTest extends ModerationCast {
   /**
    * Each status's item is placed by the target's earliest report in that status, whatever the reason filter keeps,
    * and counts only that status's reports: the page walks the status's reports oldest first and keeps each target's
-   * first (Reports.QUEUE), so a later report, a report for another reason or one in another status must neither add
-   * an item nor move one.
+   * first, or for a reason starts from that reason's reports and places each target by its first (Reports.queue), so
+   * a later report, a report for another reason or one in another status must neither add an item nor move one.
    */
   @Test
   void queueItemsStartAtTheTargetsEarliestReportInThatStatusWhateverTheReason() throws Exception {
