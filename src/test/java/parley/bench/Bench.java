@@ -75,11 +75,25 @@ final class Bench {
     return startNode(dataDir, name, env, List.of(), processes);
   }
 
+  /**
+   * One node on a PostgreSQL of one's own ({@code databaseUrl}, not started or stopped here: the node's {@link Database}
+   * has no process).
+   */
+  static Node startNode(Path dataDir, String name, Map<String, String> env, String databaseUrl,
+      List<Process> processes) throws Exception {
+    return serve(dataDir, name, env, new Database(null, databaseUrl, -1, null), processes);
+  }
+
   /** The same, with PostgreSQL settings for {@link #startDatabase(Path, String, List)}. */
   static Node startNode(Path dataDir, String name, Map<String, String> env, List<String> dbSettings,
       List<Process> processes) throws Exception {
     Database db = startDatabase(dataDir.resolve("db"), "target/bench-" + name + "-db.log", dbSettings);
     processes.add(db.process());
+    return serve(dataDir, name, env, db, processes);
+  }
+
+  private static Node serve(Path dataDir, String name, Map<String, String> env, Database db, List<Process> processes)
+      throws Exception {
     int port = freePort();
     Map<String, String> settings = new HashMap<>(Map.of("DATABASE_URL", db.url(),
         "PARLEY_JWT_SECRET", "benchmark-signing-key-" + java.util.UUID.randomUUID()));
@@ -225,6 +239,24 @@ final class Bench {
       long pid = todo.pop();
       total += own.getOrDefault(pid, 0L);
       todo.addAll(children.getOrDefault(pid, List.of()));
+    }
+    return total;
+  }
+
+  /** CPU time (user + system, ms) used so far by every process with that name (a PostgreSQL not started here). */
+  static long namedCpuMillis(String name) {
+    File[] entries = new File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
+    if (entries == null) return -1;
+    long total = 0;
+    for (File entry : entries) {
+      try {
+        String stat = Files.readString(entry.toPath().resolve("stat"));
+        if (!stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).equals(name)) continue;
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;  // USER_HZ is 100 on Linux
+      } catch (IOException | RuntimeException e) {
+        // exited while we looked
+      }
     }
     return total;
   }

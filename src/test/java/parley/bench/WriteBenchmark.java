@@ -48,6 +48,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * after the server's warm-up and before each Parley row, as a running server's autovacuum keeps it: on tables grown
  * from nothing in seconds, or of 10 accounts and 100 posts, the planner's choices are not a community's.
  *
+ * With {@code --database-url}, the node runs on an empty database of one's own instead (a stock PostgreSQL, say),
+ * which it migrates; PostgreSQL's CPU is then that of every process named postgres.
+ *
  * Bodies have the same length everywhere. Server, PostgreSQL and this generator share the machine. See
  * docs/benchmarks/P5-P6.md for the commands and figures.
  */
@@ -93,6 +96,10 @@ public final class WriteBenchmark {
     // Bystanders: accounts and posts that exist but take no part, so the database has a community's size (the
     // planner chooses its plans by the tables' sizes; with 10 accounts and 100 posts it scans those tables whole).
     int community = Integer.parseInt(o.getOrDefault("community", "10000"));
+    // --database-url: an empty database of one's own on another PostgreSQL (Debian's, say), which Parley migrates; the
+    // run leaves its rows there, so give each run a new database. PostgreSQL's CPU is then every process named
+    // postgres on this machine.
+    String databaseUrl = o.get("database-url");
     // The N statements that took PostgreSQL the most time in each row (0: not looked at). PostgreSQL then starts with
     // pg_stat_statements loaded, so Parley's own connections are seen from their first statement.
     int topStatements = Integer.parseInt(o.getOrDefault("statements", "0"));
@@ -106,13 +113,18 @@ public final class WriteBenchmark {
       for (String setting : o.getOrDefault("pg", "").split(",")) {
         if (!setting.isBlank()) pgSettings.add(setting.strip());
       }
-      Bench.Node node = Bench.startNode(dataDir, "write", Map.of("PARLEY_DB_POOL_SIZE", Integer.toString(poolSize)),
-          pgSettings, processes);
+      Map<String, String> env = Map.of("PARLEY_DB_POOL_SIZE", Integer.toString(poolSize));
+      Bench.Node node = databaseUrl == null ? Bench.startNode(dataDir, "write", env, pgSettings, processes)
+          : Bench.startNode(dataDir, "write", env, databaseUrl, processes);
+      if (databaseUrl != null && !pgSettings.isEmpty()) {
+        throw new IllegalArgumentException("--pg and --statements set the embedded PostgreSQL's settings");
+      }
       Bench.Database db = node.db();
       Process server = node.server();
       URI base = URI.create(node.base());
 
       Map<String, java.util.function.LongSupplier> parties = Bench.parties(server, db.process());
+      if (databaseUrl != null) parties.put("postgres", () -> Bench.namedCpuMillis("postgres"));
 
       System.out.println(Bench.machine());
       System.out.printf(Locale.ROOT, "durable writes: %d in flight, pool of %d (Parley's and the ceiling's), %d s "
