@@ -387,13 +387,15 @@ class PlansAtScaleTest {
         for (String status : List.of("open", "dismissed")) {
           String queue = plan(s, parley.report.Reports.queue(status, false), "NULL", "21");
           if (queue.contains("Seq Scan on reports") || queue.contains("HashAggregate")
-              || queue.contains("GroupAggregate") || !queue.contains("Index Scan using reports_" + status + "_by_id")) {
+              || queue.contains("GroupAggregate") || queue.contains("Hash Anti Join")
+              || queue.contains("Merge Anti Join") || !queue.contains("Index Scan using reports_" + status + "_by_id")) {
             failures.add("the report queue's page reads every report of its status\n" + queue);
           }
-          // For one reason: that reason's reports (none here are for hate), each target placed by a probe; for the
-          // open tab (5,000 here, the few not yet settled on a real site) PostgreSQL may read its index instead.
+          // For one reason: that reason's reports, each target placed by a probe (no hash of the status's reports);
+          // for the open tab (5,000 here, the few not yet settled on a real site) PostgreSQL may read its index
+          // instead. The plan is the generic one, for any reason.
           String forReason = plan(s, parley.report.Reports.queue(status, true), "NULL", "21", "'hate'");
-          if (forReason.contains("Seq Scan on reports")
+          if (forReason.contains("Seq Scan on reports") || forReason.contains("Hash Join")
               || !forReason.contains(status.equals("open") ? "reports_open_by_id" : "reports_by_reason")
               && !forReason.contains("reports_by_reason")) {
             failures.add("the report queue's page for a reason reads every report of its status\n" + forReason);

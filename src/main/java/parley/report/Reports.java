@@ -106,13 +106,13 @@ public final class Reports {
    * comes after the cursor, oldest first, as (target_type, target_id, first_id). It walks that status's reports in id
    * order (its own index, V37) and keeps each target's first (no earlier report of it in that status: one index
    * probe), so a page reads about a page of reports, however many the status holds. Grouping them all first took
-   * 53-65 ms for the dismissed tab at 45,000 reports, growing with every report ever closed
+   * 53-71 ms for the dismissed tab at 45,000 reports, growing with every report ever closed
    * (docs/benchmarks/reads-at-scale.md).
    */
   private static final String PAGE_OF_TARGETS = """
           SELECT r.target_type, r.target_id, r.id AS first_id
             FROM reports r
-           WHERE r.status = '%1$s' AND r.id > COALESCE($1, 0)
+           WHERE r.status = '%1$s' AND r.id > COALESCE($1::bigint, 0)
              AND NOT EXISTS (SELECT 1 FROM reports e WHERE e.status = '%1$s' AND e.target_type = r.target_type
                                 AND e.target_id = r.target_id AND e.id < r.id)
            ORDER BY r.id
@@ -130,7 +130,7 @@ public final class Reports {
                    WHERE x.status = '%1$s' AND x.reason = $3) t
            CROSS JOIN LATERAL (SELECT min(e.id) AS first_id FROM reports e WHERE e.status = '%1$s'
                                   AND e.target_type = t.target_type AND e.target_id = t.target_id) f
-           WHERE f.first_id > COALESCE($1, 0)
+           WHERE f.first_id > COALESCE($1::bigint, 0)
            ORDER BY f.first_id
            LIMIT $2""";
 
@@ -201,7 +201,7 @@ public final class Reports {
   /**
    * How many targets the queue holds in that status (and with that reason), all pages together: the dashboard shows
    * 100 cards, and a count of the cards alone said 100 when 2,000 waited behind them. It reads every report of the
-   * status (reports_queue, in target order, from the index alone once vacuumed): 20-28 ms for 45,000 dismissed
+   * status (reports_queue, in target order, from the index alone once vacuumed): 19-39 ms for 45,000 dismissed
    * reports on PostgreSQL 15, where the open tab, the one moderators work, holds the few not yet settled.
    */
   private static final String QUEUE_SIZE = "SELECT count(*) AS total FROM (SELECT DISTINCT target_type, target_id "

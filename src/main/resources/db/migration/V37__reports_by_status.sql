@@ -1,6 +1,6 @@
 -- The report queue's pages (Reports.queue): the reports of one status oldest first, from which a page keeps each
 -- target's earliest. The only index that began with the status (reports_queue) orders them by target, so a page of
--- the queue grouped every report the status held and sorted the groups: 53-65 ms for the dismissed tab at 45,000
+-- the queue grouped every report the status held and sorted the groups: 53-71 ms for the dismissed tab at 45,000
 -- reports on PostgreSQL 15, growing with every report ever closed (docs/benchmarks/reads-at-scale.md). With these a
 -- page reads about a page of reports.
 --

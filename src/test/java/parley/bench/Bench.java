@@ -243,7 +243,11 @@ final class Bench {
     return total;
   }
 
-  /** CPU time (user + system, ms) used so far by every process with that name (a PostgreSQL not started here). */
+  /**
+   * CPU time (user + system, ms) used so far by every process with that name (a PostgreSQL not started here), with the
+   * time of their children that exited and were waited for (a backend or an autovacuum worker that ended during a
+   * row is in its postmaster's), so that the sum only grows.
+   */
   static long namedCpuMillis(String name) {
     File[] entries = new File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
     if (entries == null) return -1;
@@ -253,7 +257,8 @@ final class Bench {
         String stat = Files.readString(entry.toPath().resolve("stat"));
         if (!stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).equals(name)) continue;
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;  // USER_HZ is 100 on Linux
+        // utime, stime, cutime, cstime; USER_HZ is 100 on Linux
+        total += (Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10;
       } catch (IOException | RuntimeException e) {
         // exited while we looked
       }
@@ -266,9 +271,15 @@ final class Bench {
    * this load generator's own process (not its children, which are the other two).
    */
   static Map<String, java.util.function.LongSupplier> parties(Process server, Process database) {
+    return parties(server, database == null ? null : () -> treeCpuMillis(database.pid()));
+  }
+
+  /** The same, with PostgreSQL's CPU time read by {@code database} (null: not counted). */
+  static Map<String, java.util.function.LongSupplier> parties(Process server,
+      java.util.function.LongSupplier database) {
     Map<String, java.util.function.LongSupplier> parties = new java.util.LinkedHashMap<>();
     parties.put("server", () -> treeCpuMillis(server.pid()));
-    if (database != null) parties.put("postgres", () -> treeCpuMillis(database.pid()));
+    if (database != null) parties.put("postgres", database);
     parties.put("generator", () -> cpuMillis(ProcessHandle.current().pid()));
     return parties;
   }

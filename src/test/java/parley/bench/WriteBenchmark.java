@@ -113,18 +113,19 @@ public final class WriteBenchmark {
       for (String setting : o.getOrDefault("pg", "").split(",")) {
         if (!setting.isBlank()) pgSettings.add(setting.strip());
       }
-      Map<String, String> env = Map.of("PARLEY_DB_POOL_SIZE", Integer.toString(poolSize));
-      Bench.Node node = databaseUrl == null ? Bench.startNode(dataDir, "write", env, pgSettings, processes)
-          : Bench.startNode(dataDir, "write", env, databaseUrl, processes);
+      // Before the node migrates the database: refused, it would be left used for nothing.
       if (databaseUrl != null && !pgSettings.isEmpty()) {
         throw new IllegalArgumentException("--pg and --statements set the embedded PostgreSQL's settings");
       }
+      Map<String, String> env = Map.of("PARLEY_DB_POOL_SIZE", Integer.toString(poolSize));
+      Bench.Node node = databaseUrl == null ? Bench.startNode(dataDir, "write", env, pgSettings, processes)
+          : Bench.startNode(dataDir, "write", env, databaseUrl, processes);
       Bench.Database db = node.db();
       Process server = node.server();
       URI base = URI.create(node.base());
 
-      Map<String, java.util.function.LongSupplier> parties = Bench.parties(server, db.process());
-      if (databaseUrl != null) parties.put("postgres", () -> Bench.namedCpuMillis("postgres"));
+      Map<String, java.util.function.LongSupplier> parties = databaseUrl == null ? Bench.parties(server, db.process())
+          : Bench.parties(server, () -> Bench.namedCpuMillis("postgres"));
 
       System.out.println(Bench.machine());
       System.out.printf(Locale.ROOT, "durable writes: %d in flight, pool of %d (Parley's and the ceiling's), %d s "
