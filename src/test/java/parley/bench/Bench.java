@@ -218,20 +218,13 @@ final class Bench {
    * PostgreSQL's backends are children of its postmaster, itself a child of the Java process that started it.
    */
   static long treeCpuMillis(long root) {
+    List<ProcStat> all = processes();
+    if (all == null) return -1;
     Map<Long, List<Long>> children = new HashMap<>();
     Map<Long, Long> own = new HashMap<>();
-    File[] entries = new File("/proc").listFiles((d, name) -> name.chars().allMatch(Character::isDigit));
-    if (entries == null) return -1;
-    for (File entry : entries) {
-      try {
-        String stat = Files.readString(entry.toPath().resolve("stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        long pid = Long.parseLong(entry.getName());
-        children.computeIfAbsent(Long.parseLong(f[1]), k -> new java.util.ArrayList<>()).add(pid);
-        own.put(pid, (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10);  // USER_HZ is 100 on Linux
-      } catch (IOException | RuntimeException e) {
-        // exited while we looked
-      }
+    for (ProcStat p : all) {
+      children.computeIfAbsent(p.ppid(), k -> new java.util.ArrayList<>()).add(p.pid());
+      own.put(p.pid(), p.user() + p.system());
     }
     long total = 0;
     java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>(List.of(root));
@@ -249,21 +242,40 @@ final class Bench {
    * row is in its postmaster's), so that the sum only grows.
    */
   static long namedCpuMillis(String name) {
-    File[] entries = new File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
-    if (entries == null) return -1;
+    List<ProcStat> all = processes();
+    if (all == null) return -1;
     long total = 0;
+    for (ProcStat p : all) {
+      if (p.name().equals(name)) total += p.user() + p.system() + p.children();
+    }
+    return total;
+  }
+
+  /**
+   * One process's /proc/PID/stat: its parent, its name, and its CPU time in ms (user, system, and its waited-for
+   * children's user and system).
+   */
+  private record ProcStat(long pid, long ppid, String name, long user, long system, long children) {
+  }
+
+  /** Every process's stat now (those that exit while read are left out), or null without /proc. */
+  private static List<ProcStat> processes() {
+    File[] entries = new File("/proc").listFiles((d, n) -> n.chars().allMatch(Character::isDigit));
+    if (entries == null) return null;
+    List<ProcStat> all = new java.util.ArrayList<>();
     for (File entry : entries) {
       try {
         String stat = Files.readString(entry.toPath().resolve("stat"));
-        if (!stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).equals(name)) continue;
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        // utime, stime, cutime, cstime; USER_HZ is 100 on Linux
-        total += (Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10;
+        // USER_HZ is 100 on Linux: a tick is 10 ms
+        all.add(new ProcStat(Long.parseLong(entry.getName()), Long.parseLong(f[1]),
+            stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')), Long.parseLong(f[11]) * 10,
+            Long.parseLong(f[12]) * 10, (Long.parseLong(f[13]) + Long.parseLong(f[14])) * 10));
       } catch (IOException | RuntimeException e) {
         // exited while we looked
       }
     }
-    return total;
+    return all;
   }
 
   /**
