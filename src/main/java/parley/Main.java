@@ -390,6 +390,9 @@ public final class Main {
     jobs.schedule("prune-idempotency-keys", PRUNE_EVERY, () -> Idempotency.prune(database.background(), config.idempotencyTtl()));
     jobs.schedule("prune-notifications", PRUNE_EVERY,
         () -> Notifications.prune(database.background(), config.notificationRetention()));
+    // New comments counted into their authors' kept counts, a minute or so after they commit (MemberCounts).
+    jobs.schedule("fold-member-counts", Jobs.OFFER_EVERY,
+        () -> parley.account.MemberCounts.fold(database.background()));
     // One limiter for the whole node, shared by every HTTP verticle; in cluster mode its REST buckets are the
     // cluster's.
     RateLimiter limits = cluster == null

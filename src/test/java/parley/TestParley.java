@@ -197,6 +197,8 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
         + String.join(",", tables) + "', ',')) ORDER BY 1")) {
       while (rs.next()) statements.add("ALTER SEQUENCE " + rs.getString(1) + " RESTART");
     }
+    // The members' counts cover no comment (V39): the ids start again from 1.
+    statements.add("UPDATE member_counts_mark SET upto = 0, next_upto = NULL, next_xmax = NULL");
     return statements;
   }
 
@@ -213,6 +215,14 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
         throw e;
       }
     }
+  }
+
+  /**
+   * Pauses the shared server's periodic jobs, once those under way have finished ({@link Jobs#pause}); the result ends
+   * the pause. For a test that reads every change the database sees.
+   */
+  public static Runnable pauseJobs() throws Exception {
+    return server().running().jobs().pause().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   /** Settings for a server on the shared test database; tests may start more with their own changes. */

@@ -19,8 +19,8 @@ import java.util.Set;
  * Hidden (a moderator took it down) and pending (held for review) are the two restricted states. A new content state
  * changes these fragments, the Java check beside them, the partial indexes whose predicates repeat {@link #listed} or
  * the other states ({@link #everyPost} and {@link #everyComment} name them: migrations V3, V5, V10, V16 and V31;
- * QueriesTest and PlansAtScaleTest prove the plans still use them) and the triggers that keep the posts' tag counts
- * and the listed posts' count, which repeat it too (V35, V38).
+ * QueriesTest and PlansAtScaleTest prove the plans still use them) and the triggers that keep the posts' tag counts,
+ * the listed posts' count and each member's counts, which repeat it too (V35, V38, V39).
  */
 public final class Visibility {
 

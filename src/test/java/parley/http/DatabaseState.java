@@ -83,6 +83,8 @@ final class DatabaseState implements AutoCloseable {
     tables.put("user_follows", "follower_id, followee_id");
     tables.put("tag_counts", "tag");
     tables.put("listed_posts", "shard");
+    tables.put("member_counts", "user_id");
+    tables.put("member_counts_mark", "only_row");
     return tables;
   }
 
