@@ -28,7 +28,12 @@
 --   out, then takes a transaction id of its own; a later fold counts up to the noted id once every transaction with
 --   a smaller transaction id than that has ended. A transaction draws a comment's id only after it has its own
 --   transaction id: Parley's writes lock the thread's post row first, and a statement trigger gives any other INSERT
---   one. (pg_snapshot_xmax would not do: transactions above it may be running.)
+--   one. (pg_snapshot_xmax would not do: transactions above it may be running.) An INSERT by hand with ids of its
+--   own (OVERRIDING SYSTEM VALUE, or drawn in an earlier statement) is not covered: call member_counts_recount() after.
+-- Every lock this migration takes waits at most 10 s for a transaction that holds it (the node's start then fails,
+-- saying so, rather than queueing every write behind the wait): the first is users' (the reference below).
+SET LOCAL lock_timeout = '10s';
+
 CREATE TABLE member_counts (
   user_id  bigint PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
   posts    bigint NOT NULL DEFAULT 0,
@@ -203,13 +208,15 @@ BEGIN
 END $$;
 
 -- Every member's counts from their content: the first count below, and after a bulk change made with the triggers
--- disabled. Stops every write to comments while it counts, so every comment up to the new mark has committed.
+-- disabled. Stops every write to posts, comments and reports while it counts, so every comment up to the new mark
+-- has committed.
 CREATE FUNCTION member_counts_recount() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   new_upto bigint;
 BEGIN
+  -- The tables first: a change of listing holds one of them before it takes the advisory lock shared.
+  LOCK TABLE posts, comments, reports IN SHARE ROW EXCLUSIVE MODE;
   PERFORM pg_advisory_xact_lock(123563833845113);
-  LOCK TABLE comments IN SHARE MODE;
   LOCK TABLE member_counts, member_counts_mark IN EXCLUSIVE MODE;
   new_upto := (SELECT COALESCE(max(id), 0) FROM comments);
   DELETE FROM member_counts;
@@ -240,10 +247,8 @@ BEGIN
 END $$;
 
 -- The tables' locks first (in the order Parley's writes take them), then the triggers: this locks out every write to
--- posts, comments and reports until this migration commits, so the count below sees every row and misses none written meanwhile. It waits at most 10 s for a
--- transaction that holds one of the tables (the node's start then fails, saying so, rather than queueing every write
--- behind the wait).
-SET LOCAL lock_timeout = '10s';
+-- posts, comments and reports until this migration commits, so the count below sees every row and misses none
+-- written meanwhile.
 LOCK TABLE posts, comments, reports IN SHARE ROW EXCLUSIVE MODE;
 CREATE TRIGGER member_counts_comment_ids BEFORE INSERT ON comments
   FOR EACH STATEMENT WHEN (pg_current_xact_id_if_assigned() IS NULL) EXECUTE FUNCTION member_counts_comment_ids();
