@@ -41,10 +41,8 @@ class QueriesTest {
     // that set the test up, made just after them, finished: neither runs during the request.
     Runnable endPause;
     try {
-      Main.Running server = TestParley.server().running();
-      endPause = server.jobs().pause().toCompletionStage().toCompletableFuture()
-          .get(30, java.util.concurrent.TimeUnit.SECONDS);
-      server.notifier().idle().toCompletionStage().toCompletableFuture()
+      endPause = TestParley.pauseJobs();
+      TestParley.server().running().notifier().idle().toCompletionStage().toCompletableFuture()
           .get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException(e);

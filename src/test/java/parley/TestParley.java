@@ -191,7 +191,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
     // notification) finishes before the rows are read, and none starts until they are gone.
     statements.add("LOCK TABLE " + String.join(", ", tables) + " IN ACCESS EXCLUSIVE MODE");
     // The members' counts' fold waits (V39): it must not note an id of the rows about to go.
-    statements.add("SELECT pg_advisory_xact_lock(123563833845113)");
+    statements.add("SELECT pg_advisory_xact_lock(" + parley.account.MemberCounts.FOLD_LOCK + ")");
     for (String table : tables) statements.add("DELETE FROM " + table);
     try (var rs = s.executeQuery("SELECT d.objid::regclass::text FROM pg_depend d JOIN pg_class q ON q.oid = d.objid "
         + "WHERE q.relkind = 'S' AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "

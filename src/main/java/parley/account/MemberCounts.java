@@ -28,6 +28,9 @@ public final class MemberCounts {
 
   private static final String FOLD = "SELECT member_counts_fold($1) AS covered";
 
+  /** The advisory lock a change of listing holds shared and the fold alone (V39 writes it out where it takes it). */
+  public static final long FOLD_LOCK = 123563833845113L;
+
   /**
    * A member's listed comments in listed threads, for a query joining their {@code member_counts} row as {@code m}
    * (null: none kept yet) and with their id in {@code userColumn}: the kept count and those above the mark.
