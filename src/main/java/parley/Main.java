@@ -390,9 +390,18 @@ public final class Main {
     jobs.schedule("prune-idempotency-keys", PRUNE_EVERY, () -> Idempotency.prune(database.background(), config.idempotencyTtl()));
     jobs.schedule("prune-notifications", PRUNE_EVERY,
         () -> Notifications.prune(database.background(), config.notificationRetention()));
-    // New comments counted into their authors' kept counts, a minute or so after they commit (MemberCounts).
+    // New comments counted into their authors' kept counts, a minute or so after they commit (MemberCounts); the
+    // job's node warns when a transaction left open holds the fold back, and every node shows how far behind it is.
+    parley.account.MemberCounts.Lag countsLag = new parley.account.MemberCounts.Lag(database.background(), meters);
     jobs.schedule("fold-member-counts", Jobs.OFFER_EVERY,
-        () -> parley.account.MemberCounts.fold(database.background()));
+        () -> parley.account.MemberCounts.fold(database.background()).compose(n -> countsLag.warnIfStalled()));
+    vertx.setPeriodic(Jobs.OFFER_EVERY.toMillis(), id -> {
+      if (draining.get()) {
+        vertx.cancelTimer(id);
+      } else {
+        countsLag.look().onFailure(e -> log.debug("Could not read how far the members' counts are behind: {}", e.toString()));
+      }
+    });
     // One limiter for the whole node, shared by every HTTP verticle; in cluster mode its REST buckets are the
     // cluster's.
     RateLimiter limits = cluster == null

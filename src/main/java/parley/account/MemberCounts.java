@@ -1,9 +1,17 @@
 package parley.account;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import parley.access.Visibility;
+import parley.http.ThrottledWarning;
+
+import java.time.Duration;
 
 /**
  * What a member has on show, as their profile and a moderator's card of them count it: read off the counts kept as
@@ -61,5 +69,95 @@ public final class MemberCounts {
         })
         .compose(covered -> covered < FOLD_MOST ? Future.succeededFuture(sofar + covered)
             : fold(pool, sofar + covered));
+  }
+
+  /**
+   * How far the kept comment counts are behind: how long the oldest comment above the fold's mark has waited (0 when
+   * none has), as this node last looked. Normally a minute or two; it grows only while a transaction older than the
+   * fold's last note stays open (a session idle in a transaction, a forgotten prepared transaction), which holds the
+   * mark where it is: the counts stay exact, but readers count every comment above the mark themselves, and a busy
+   * member's profile slows back toward what it cost before V39. {@link #warnIfStalled} names that transaction.
+   */
+  public static final class Lag {
+
+    private static final Logger log = LoggerFactory.getLogger(MemberCounts.class);
+
+    /** Past this, the fold is held, not merely between its turns (a comment is folded two turns after it commits). */
+    public static final Duration WARN_AFTER = Duration.ofMinutes(10);
+
+    /** The mark's lag, read off the database's clock: every node reads the same, whatever its own clock says. */
+    private static final String LOOK = """
+        SELECT COALESCE(extract(epoch FROM now() - (SELECT c.created_at FROM comments c WHERE c.id > m.upto
+                                                     ORDER BY c.id LIMIT 1)), 0)::float8 AS behind
+          FROM member_counts_mark m WHERE m.only_row""";
+
+    /**
+     * The oldest transaction that holds a transaction id, which the fold waits for (a guess when several are old,
+     * and the right one in the case that lasts: one left open). Sessions of other roles show no transaction id to
+     * Parley's role unless it may read all statistics ({@code pg_read_all_stats}).
+     */
+    private static final String OLDEST = """
+        SELECT who, state, extract(epoch FROM now() - since)::float8 AS open_for FROM (
+          SELECT 'pid ' || pid AS who, COALESCE(state, '?') AS state, xact_start AS since
+            FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+          UNION ALL
+          SELECT 'prepared transaction ' || quote_literal(gid), 'prepared', prepared FROM pg_prepared_xacts) t
+         ORDER BY since NULLS LAST LIMIT 1""";
+
+    private final Pool pool;
+    private final ThrottledWarning held = new ThrottledWarning(log, Duration.ofMinutes(10));
+    private volatile double behind;
+    /** Whether the last look for the job found the fold held (and warned): the next one that does not says so. */
+    private volatile boolean stalled;
+
+    public Lag(Pool pool, MeterRegistry meters) {
+      this.pool = pool;
+      Gauge.builder("parley_member_counts_behind_seconds", this, lag -> lag.behind)
+          .description("How long the oldest comment not yet counted into its author's kept counts has waited, as this "
+              + "node last looked (once a minute): a minute or two at most, unless a transaction left open holds the "
+              + "fold back")
+          .register(meters);
+    }
+
+    /** Looks again; completes with the seconds the oldest comment above the mark has waited. */
+    public Future<Double> look() {
+      return pool.query(LOOK).execute().map(rows -> {
+        behind = rows.size() == 0 ? 0 : rows.iterator().next().getDouble("behind");
+        return behind;
+      });
+    }
+
+    /**
+     * Looks again and, when the oldest comment above the mark has waited longer than {@link #WARN_AFTER}, warns
+     * (at most every 10 minutes) naming the oldest open transaction. For the fold's job, after each fold.
+     */
+    public Future<Void> warnIfStalled() {
+      return look().compose(seconds -> {
+        if (seconds <= WARN_AFTER.toSeconds()) {
+          if (stalled) {
+            stalled = false;
+            log.info("Members' comment counts are no longer held back ({} s behind)", Math.round(seconds));
+          }
+          return Future.succeededFuture();
+        }
+        stalled = true;
+        return pool.query(OLDEST).execute().map(rows -> {
+          Row oldest = rows.size() == 0 ? null : rows.iterator().next();
+          String holder = oldest == null
+              ? "none Parley's database role can see (it sees other roles' sessions with pg_read_all_stats)"
+              : oldest.getString("who") + ", " + oldest.getString("state")
+                  + (oldest.getDouble("open_for") == null ? "" : ", open " + minutes(oldest.getDouble("open_for")));
+          held.warn("Members' comment counts are {} behind: the fold takes comments in only once every transaction "
+                  + "older than its last note has ended. The oldest open transaction: {}. Until it ends, readers "
+                  + "count the comments above the mark themselves (exact, but a busy member's profile slows)",
+              minutes(seconds), holder);
+          return null;
+        });
+      });
+    }
+
+    private static String minutes(double seconds) {
+      return Math.round(seconds / 60) + " min";
+    }
   }
 }

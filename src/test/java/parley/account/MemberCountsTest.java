@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import parley.Api.Response;
 import parley.Api.Session;
+import parley.CapturedLog;
 import parley.ModerationCast;
 import parley.TestParley;
 
@@ -19,8 +20,10 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -258,5 +261,61 @@ public class MemberCountsTest extends ModerationCast {
     assertKept("96 comments at once", Map.of("alice", "1/32/0", "bob", "1/32/0", "carol", "0/32/0"));
     foldAll();
     assertEquals(counts(COUNTED), counts(FOLDED), "folded in");
+  }
+
+  /**
+   * A transaction left open holds the fold back: the lag grows with the oldest comment above the mark, and past
+   * {@link MemberCounts.Lag#WARN_AFTER} the fold's job warns, naming that transaction; once it ends and the fold
+   * catches up, the lag is 0 again and a line says so.
+   */
+  @Test
+  void aTransactionLeftOpenThatHoldsTheFoldBackIsNamed() throws Exception {
+    long post = api.createPost(alice, "Held");
+    foldAll();
+    var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    MemberCounts.Lag lag = new MemberCounts.Lag(TestParley.server().running().database().background(), meters);
+    assertEquals(0.0, await(lag.look()), "nothing above the mark");
+    assertNotNull(TestParley.server().running().meters().find("parley_member_counts_behind_seconds").gauge(),
+        "the node shows the lag");
+    try (Connection open = TestParley.db().getConnection(); Statement s = open.createStatement();
+         CapturedLog logged = new CapturedLog(MemberCounts.class)) {
+      open.setAutoCommit(false);
+      long pid;
+      try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid(), pg_current_xact_id()")) {
+        rs.next();
+        pid = rs.getLong(1);
+      }
+      // A comment that has waited 20 minutes, as one would behind a transaction left open that long.
+      TestParley.sql("INSERT INTO comments (post_id, author_id, body, body_html, created_at) VALUES (" + post + ", "
+          + carol.id() + ", 'old', '<p>old</p>', now() - interval '20 minutes')");
+      for (int i = 0; i < 3; i++) TestParley.count("SELECT member_counts_fold(100000)");
+      await(lag.warnIfStalled());
+      double behind = meters.find("parley_member_counts_behind_seconds").gauge().value();
+      assertTrue(behind >= 20 * 60 && behind < 21 * 60, "the oldest comment above the mark waited " + behind + " s");
+      assertEquals(List.of(ch.qos.logback.classic.Level.WARN), logged.levels(), String.join("\n", logged.messages()));
+      String warning = logged.messages().get(0);
+      assertTrue(warning.contains("20 min behind") && warning.contains("pid " + pid + ", idle in transaction"),
+          warning);
+      // Under the threshold, a line saying so; over it again within 10 minutes, the warning held (not repeated).
+      TestParley.sql("UPDATE comments SET created_at = now() - interval '9 minutes' WHERE body = 'old'");
+      await(lag.warnIfStalled());
+      TestParley.sql("UPDATE comments SET created_at = now() - interval '20 minutes' WHERE body = 'old'");
+      await(lag.warnIfStalled());
+      open.commit();
+      foldAll();
+      await(lag.warnIfStalled());
+      assertEquals(0.0, meters.find("parley_member_counts_behind_seconds").gauge().value(), "caught up");
+      List<String> messages = logged.messages();
+      assertEquals(List.of(ch.qos.logback.classic.Level.WARN, ch.qos.logback.classic.Level.INFO,
+          ch.qos.logback.classic.Level.INFO), logged.levels(), String.join("\n", messages));
+      assertTrue(messages.get(1).matches("Members' comment counts are no longer held back \\(54\\d s behind\\)"),
+          messages.get(1));
+      assertEquals("Members' comment counts are no longer held back (0 s behind)", messages.get(2));
+    }
+    assertKept("the held comment folded in", Map.of("alice", "1/0/0", "carol", "0/1/0"));
+  }
+
+  private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 }
