@@ -395,6 +395,9 @@ public final class Main {
     parley.account.MemberCounts.Lag countsLag = new parley.account.MemberCounts.Lag(database.background(), meters);
     jobs.schedule("fold-member-counts", Jobs.OFFER_EVERY,
         () -> parley.account.MemberCounts.fold(database.background()).compose(n -> countsLag.warnIfStalled()));
+    // The report queue's kept totals (V40): their changes summed into one row a status.
+    jobs.schedule("compact-report-queue-counts", Jobs.OFFER_EVERY,
+        () -> parley.report.Reports.compactQueueCounts(database.background()));
     vertx.setPeriodic(Jobs.OFFER_EVERY.toMillis(), id -> {
       if (draining.get()) {
         vertx.cancelTimer(id);

@@ -166,7 +166,7 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
   /** The tables emptied before each test; every table that refers to one of them is emptied too. */
   private static final String EMPTIED = "users, posts, comments, events, topic_seqs, reports, blocks, mod_log, "
       + "notification_sources, mod_filters, user_notes, webhooks, webhook_deliveries, webhook_positions, tag_counts, "
-      + "listed_posts";
+      + "listed_posts, report_targets, report_queue_counts";
   /** What emptying runs: found once, from the catalog (see {@link #emptying}). */
   private static List<String> emptying;
 

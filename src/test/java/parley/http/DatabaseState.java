@@ -85,6 +85,8 @@ final class DatabaseState implements AutoCloseable {
     tables.put("listed_posts", "shard");
     tables.put("member_counts", "user_id");
     tables.put("member_counts_mark", "only_row");
+    tables.put("report_targets", "status, target_type, target_id");
+    tables.put("report_queue_counts", "id");
     return tables;
   }
 
