@@ -398,7 +398,7 @@ public final class Main {
     // The report queue's kept totals (V40): their changes summed into one row a status.
     jobs.schedule("compact-report-queue-counts", Jobs.OFFER_EVERY,
         () -> parley.report.Reports.compactQueueCounts(database.background()));
-    vertx.setPeriodic(Jobs.OFFER_EVERY.toMillis(), id -> {
+    vertx.setPeriodic(1, Jobs.OFFER_EVERY.toMillis(), id -> {
       if (draining.get()) {
         vertx.cancelTimer(id);
       } else {

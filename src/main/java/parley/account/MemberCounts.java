@@ -92,17 +92,19 @@ public final class MemberCounts {
           FROM member_counts_mark m WHERE m.only_row""";
 
     /**
-     * The oldest transaction that holds a transaction id, which the fold waits for (a guess when several are old,
-     * and the right one in the case that lasts: one left open). Sessions of other roles show no transaction id to
-     * Parley's role unless it may read all statistics ({@code pg_read_all_stats}).
+     * The oldest transaction the fold waits for: of those with a transaction id older than its note's
+     * ({@code next_xmax}), the one with the oldest. Sessions of other roles show no transaction id to Parley's role
+     * unless it may read all statistics ({@code pg_read_all_stats}); prepared transactions show theirs.
      */
     private static final String OLDEST = """
         SELECT who, state, extract(epoch FROM now() - since)::float8 AS open_for FROM (
-          SELECT 'pid ' || pid AS who, COALESCE(state, '?') AS state, xact_start AS since
+          SELECT 'pid ' || pid AS who, COALESCE(state, '?') AS state, xact_start AS since, age(backend_xid) AS age
             FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
           UNION ALL
-          SELECT 'prepared transaction ' || quote_literal(gid), 'prepared', prepared FROM pg_prepared_xacts) t
-         ORDER BY since NULLS LAST LIMIT 1""";
+          SELECT 'prepared transaction ' || quote_literal(gid), 'prepared', prepared, age(transaction)
+            FROM pg_prepared_xacts) t
+         WHERE t.age > (SELECT age(xid(m.next_xmax)) FROM member_counts_mark m WHERE m.only_row)
+         ORDER BY t.age DESC LIMIT 1""";
 
     private final Pool pool;
     private final ThrottledWarning held = new ThrottledWarning(log, Duration.ofMinutes(10));
@@ -119,7 +121,8 @@ public final class MemberCounts {
           .register(meters);
     }
 
-    /** Looks again; completes with the seconds the oldest comment above the mark has waited. */
+    /** Looks again (at a node's start, then once a minute); completes with the seconds the oldest comment above the
+     * mark has waited. */
     public Future<Double> look() {
       return pool.query(LOOK).execute().map(rows -> {
         behind = rows.size() == 0 ? 0 : rows.iterator().next().getDouble("behind");
@@ -134,7 +137,8 @@ public final class MemberCounts {
     public Future<Void> warnIfStalled() {
       return look().compose(seconds -> {
         if (seconds <= WARN_AFTER.toSeconds()) {
-          if (stalled) {
+          // Said once it is well under the threshold, not each time a lag near it dips below.
+          if (stalled && seconds <= WARN_AFTER.toSeconds() / 2) {
             stalled = false;
             log.info("Members' comment counts are no longer held back ({} s behind)", Math.round(seconds));
           }
@@ -144,7 +148,8 @@ public final class MemberCounts {
         return pool.query(OLDEST).execute().map(rows -> {
           Row oldest = rows.size() == 0 ? null : rows.iterator().next();
           String holder = oldest == null
-              ? "none Parley's database role can see (it sees other roles' sessions with pg_read_all_stats)"
+              ? "none Parley's database role can see (it sees other roles' sessions with pg_read_all_stats; or the "
+                  + "fold is held by something else: its advisory lock, " + FOLD_LOCK + ")"
               : oldest.getString("who") + ", " + oldest.getString("state")
                   + (oldest.getDouble("open_for") == null ? "" : ", open " + minutes(oldest.getDouble("open_for")));
           held.warn("Members' comment counts are {} behind: the fold takes comments in only once every transaction "

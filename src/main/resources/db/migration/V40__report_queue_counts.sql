@@ -11,14 +11,16 @@
 --
 -- Why appended, not one row a status updated in place: that row would be held by every transaction that files or
 -- closes a report until it commits, so a moderator's hide (which takes its thread's and its readers' rows first) and
--- a comment writer's group holding a screening report (which takes them after) could each wait for the other.
+-- an edit filing Parley's screening report (which takes them after) could each wait for the other.
 -- Appending takes no lock. The target's row is the only one a change waits for, and only a change of the same
--- target's reports waits for it; every Parley write that does so holds the target's post (or comment) row first.
+-- target's reports waits for it, holding the reports rows its own statement changed (which such a change would wait
+-- for anyway). Keys are taken in order, so two statements changing several targets cannot wait for each other.
 --
--- Why exact: a target's row is updated by INSERT ... ON CONFLICT DO UPDATE, which, whatever the snapshot, adds to the
--- row as the last transaction to change it committed it (and waits for one still running), so the count it returns
--- is the target's reports in that status with this statement's change, and the count less the change is what it
--- had before. Rows are changed in key order, so two statements changing several targets cannot wait for each other.
+-- Why exact: a target's row is updated by INSERT ... ON CONFLICT DO UPDATE, which in READ COMMITTED (as Parley
+-- writes) adds to the row as the last transaction to change it committed it, waiting for one still running; so the
+-- count it returns is the target's reports in that status with this statement's change, and the count less the
+-- change is what it had before. (A REPEATABLE READ transaction whose snapshot misses that last change is refused
+-- with a serialization failure, not miscounted.)
 --
 -- It waits at most 10 s for a transaction that holds the reports (the node's start then fails, saying so, rather
 -- than queueing every report behind the wait); while it counts, no report is filed or closed.
@@ -89,8 +91,11 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- The totals' table locked before it is emptied, as the recount does below: a compaction committing meanwhile would
+-- otherwise leave its sum, which the DELETE's snapshot cannot see.
 CREATE FUNCTION report_queue_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  LOCK TABLE report_queue_counts IN EXCLUSIVE MODE;
   DELETE FROM report_targets;
   DELETE FROM report_queue_counts;
   RETURN NULL;
@@ -105,10 +110,12 @@ CREATE TRIGGER report_queue_updated AFTER UPDATE ON reports REFERENCING OLD TABL
 CREATE TRIGGER report_queue_truncated AFTER TRUNCATE ON reports
   FOR EACH STATEMENT EXECUTE FUNCTION report_queue_truncated();
 
--- The totals' changes summed into one row a status: the job's work, once a minute. Changes appended meanwhile by
--- transactions still running are not this statement's to delete, and are summed next time.
+-- The totals' changes summed into one row a status (those with more than one): the job's work, once a minute. Changes
+-- appended meanwhile by transactions still running are not this statement's to delete, and are summed next time.
 CREATE FUNCTION report_queue_compact() RETURNS bigint LANGUAGE sql AS $$
-  WITH gone AS (DELETE FROM report_queue_counts RETURNING status, targets),
+  WITH gone AS (DELETE FROM report_queue_counts
+                 WHERE status IN (SELECT status FROM report_queue_counts GROUP BY status HAVING count(*) > 1)
+                RETURNING status, targets),
        kept AS (INSERT INTO report_queue_counts (status, targets)
                 SELECT status, sum(targets) FROM gone GROUP BY status HAVING sum(targets) <> 0 RETURNING 1)
   SELECT (SELECT count(*) FROM gone) - (SELECT count(*) FROM kept)
@@ -119,6 +126,7 @@ $$;
 CREATE FUNCTION report_queue_recount() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   LOCK TABLE reports IN SHARE ROW EXCLUSIVE MODE;
+  LOCK TABLE report_queue_counts IN EXCLUSIVE MODE;
   DELETE FROM report_targets;
   DELETE FROM report_queue_counts;
   INSERT INTO report_targets (status, target_type, target_id, reports)
