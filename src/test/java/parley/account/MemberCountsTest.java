@@ -323,6 +323,27 @@ public class MemberCountsTest extends ModerationCast {
     assertKept("the held comment folded in", Map.of("alice", "1/0/0", "carol", "0/1/0"));
   }
 
+  /**
+   * A fold's note from another cluster's transaction ids (a logical dump restored into a new cluster, whose ids start
+   * low) is dropped and noted anew (V41), not waited on until this cluster's ids pass it.
+   */
+  @Test
+  void aNoteFromAnotherClustersTransactionIdsIsDroppedNotWaitedOn() throws Exception {
+    long post = api.createPost(alice, "Restored");
+    comment(bob, post);
+    Runnable resume = TestParley.pauseJobs();
+    try {
+      TestParley.sql("UPDATE member_counts_mark SET next_upto = (SELECT max(id) FROM comments), "
+          + "next_xmax = (pg_current_xact_id()::text::bigint + 1000000000)::text::xid8");
+      comment(bob, post);
+      foldAll();
+    } finally {
+      resume.run();
+    }
+    assertEquals(counts(COUNTED), counts(FOLDED), "folded in");
+    assertKept("the restored note dropped", Map.of("alice", "1/0/0", "bob", "0/2/0"));
+  }
+
   private static <T> T await(io.vertx.core.Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
