@@ -73,7 +73,7 @@ public class MemberCountsTest extends ModerationCast {
    * Folds until the kept counts cover every comment: the first fold notes the newest id, a later one counts up to it
    * once every transaction that was running then has ended (the server's own, a notifier batch, end within moments).
    */
-  static void foldAll() throws Exception {
+  public static void foldAll() throws Exception {
     for (int attempt = 0; attempt < 200; attempt++) {
       TestParley.count("SELECT member_counts_fold(100000)");
       if (mark() >= TestParley.count("SELECT COALESCE(max(id), 0) FROM comments")) return;

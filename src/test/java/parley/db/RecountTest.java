@@ -95,11 +95,11 @@ class RecountTest extends ModerationCast {
     long hiddenComment = api.comment(alice, go, "To be hidden", null);
     Runnable resume = TestParley.pauseJobs();
     try {
-      // Folded part-way: the comments so far under the mark, those below above it.
-      TestParley.count("SELECT member_counts_fold(100000)");
-      TestParley.count("SELECT member_counts_fold(100000)");
+      // Folded part-way: the comments so far under the mark, those below above it (the fold counts them in once the
+      // server's own transactions of that moment have ended).
+      parley.account.MemberCountsTest.foldAll();
       long mark = TestParley.count("SELECT upto FROM member_counts_mark");
-      assertEquals(TestParley.count("SELECT max(id) FROM comments"), mark, "the comments so far folded in");
+      assertTrue(mark >= TestParley.count("SELECT max(id) FROM comments"), "the comments so far folded in");
       long reported = api.comment(alice, rust, "A reported comment", null);
       api.comment(mod, rust, "A member with comments only", null);
       pendingPost(bob, "Held");
