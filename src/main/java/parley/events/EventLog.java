@@ -428,8 +428,19 @@ public final class EventLog {
    * transaction begins.
    */
   public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work, long startedNanos) {
+    return transaction(claim, work, startedNanos, null, null);
+  }
+
+  /**
+   * As {@link #transaction(Idempotency.Claim, Function, long)}, on {@code given} (a connection its caller kept from
+   * its last transaction) if not null, or one of the pool's; {@code keep} is asked, once the transaction has ended,
+   * whether its caller keeps the connection for its next one (then it is not closed here).
+   */
+  public <T> Future<T> transaction(Idempotency.Claim<T> claim, Function<Outbox, Future<T>> work, long startedNanos,
+      SqlConnection given, java.util.function.BiPredicate<SqlConnection, Boolean> keep) {
     BoundedPool.Watch<T> watch = BoundedPool.watch(pool, startedNanos);
-    return watch.answer(BoundedPool.connection(pool).compose(conn -> {
+    Future<SqlConnection> connection = given != null ? Future.succeededFuture(given) : BoundedPool.connection(pool);
+    return watch.answer(connection.compose(conn -> {
       if (!watch.mayStart()) {
         conn.close();
         return Future.failedFuture(watch.expired());
@@ -451,7 +462,9 @@ public final class EventLog {
           })
           .recover(failure -> conn.query("ROLLBACK").execute().transform(v -> Future.<T>failedFuture(failure)))
           // The connection goes back first, so a listener's own transaction (the notifier's) can have it.
-          .onComplete(ar -> conn.close())
+          .onComplete(ar -> {
+            if (keep == null || !keep.test(conn, ar.succeeded())) conn.close();
+          })
           .onSuccess(result -> {
             publish(List.copyOf(outbox.events));
             for (List<LiveEvent> write : outbox.committedWrites()) listeners.committed(write);

@@ -154,6 +154,7 @@ class CommentGroupsTest {
     for (int i = 0; i < 12; i++) together.add(Send.of(api.register("writer" + i), post, "comment " + i));
     long groupsBefore = groups().count();
     double membersBefore = groups().totalAmount();
+    double keptBefore = keptConnections();
 
     List<Response> answers = heldThenTogether(Send.of(alice, post, "first"), together);
 
@@ -174,6 +175,14 @@ class CommentGroupsTest {
     }
     assertEquals(13, count("SELECT count(*) FROM thread_commenters WHERE post_id = " + post));
     assertCommentersAsWritten();
+    // The twelve were waiting when the first committed: written on its connection, which then went back to the pool.
+    assertEquals(1.0, keptConnections() - keptBefore, "the second group on the first's connection");
+    TestParley.awaitUntil(() -> server.meters().find("vertx.pool.in.use").tag("pool_name", "parley-rest").gauge()
+        .value() == 0, "the writer's connection back in the pool once no comment waits");
+  }
+
+  private static double keptConnections() {
+    return server.meters().find("parley_comment_group_connections_kept").counter().count();
   }
 
   /**
