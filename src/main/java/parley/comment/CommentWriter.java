@@ -360,7 +360,8 @@ public final class CommentWriter {
       onOwnLoop();
       List<Member> next = nextGroup();
       if (next.isEmpty()) {
-        // The comments it was kept for went (their wait ran out): the connection goes back.
+        // Kept for comments that were waiting and are gone: the connection goes back (a safety net; keep() checks
+        // that comments wait, and nothing on this loop runs between it and here).
         if (kept != null) {
           kept.close();
           kept = null;
@@ -407,7 +408,8 @@ public final class CommentWriter {
     SqlConnection given = kept;
     kept = null;
     if (given != null) keptConnections.increment();
-    return events.transaction(group, group::write, oldest, given, this::keep)
+    long mine = ++groupsStarted;
+    return events.transaction(group, group::write, oldest, given, (conn, committed) -> keep(conn, committed, mine))
         .transform(ar -> {
           if (ar.succeeded()) {
             long[] phases = group.phases(started, System.nanoTime());
@@ -445,19 +447,30 @@ public final class CommentWriter {
    * The connection of the group that just committed, kept for the next group when comments are already waiting for
    * it, instead of given back to the pool and asked for again: the ask waited behind the group's own last work on the
    * writer's loop (1.0-1.6 ms of a 13-22 ms group in P5's community row; with the connection kept, 0.2-0.3 ms, and
-   * the groups 5-7 % shorter: docs/benchmarks/P5-round-trips.md). At most {@link #KEEP_MOST} groups in a row, so that
-   * the pool's lifetime limit (PARLEY_DB_MAX_LIFETIME) still replaces it; given back when no group follows, when its
-   * group did not commit, and when the writer stops. Touched only on the writer's loop.
+   * the groups 5-7 % shorter: docs/benchmarks/P5-round-trips.md). Given back after {@link #KEEP_MOST} groups in a
+   * row (the pool's lifetime limit, PARLEY_DB_MAX_LIFETIME, replaces a connection when it finds it idle, as before),
+   * when no group follows, when its group did not commit or a later group started first, and when the writer stops.
+   * Touched only on the writer's loop.
    */
   private SqlConnection kept;
   private int keptGroups;
   static final int KEEP_MOST = 256;
 
-  private boolean keep(SqlConnection conn, boolean committed) {
-    if (!committed || stopped || waitingNow == 0 || ++keptGroups > KEEP_MOST) {
+  /** Groups started so far: a group's connection is kept only if no group started after it. */
+  private long groupsStarted;
+
+  /**
+   * Whether the connection of group number {@code group}, whose transaction has just ended, is kept for the next.
+   * Not when a later group has started meanwhile: a group answered at its deadline while its COMMIT was still on its
+   * way lets the next group start on another connection, and its own would otherwise be kept late, then dropped
+   * unclosed when that group's was kept over it (a review found the leak).
+   */
+  private boolean keep(SqlConnection conn, boolean committed, long group) {
+    if (!committed || stopped || group != groupsStarted || waitingNow == 0 || ++keptGroups >= KEEP_MOST) {
       keptGroups = 0;
       return false;
     }
+    if (kept != null && kept != conn) kept.close();
     kept = conn;
     return true;
   }
