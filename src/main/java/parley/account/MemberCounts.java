@@ -132,7 +132,8 @@ public final class MemberCounts {
 
     /**
      * Looks again and, when the oldest comment above the mark has waited longer than {@link #WARN_AFTER}, warns
-     * (at most every 10 minutes) naming the oldest open transaction. For the fold's job, after each fold.
+     * (at most every 10 minutes) naming the oldest transaction the fold waits for. For the fold's job, after each
+     * fold.
      */
     public Future<Void> warnIfStalled() {
       return look().compose(seconds -> {
@@ -153,7 +154,7 @@ public final class MemberCounts {
               : oldest.getString("who") + ", " + oldest.getString("state")
                   + (oldest.getDouble("open_for") == null ? "" : ", open " + minutes(oldest.getDouble("open_for")));
           held.warn("Members' comment counts are {} behind: the fold takes comments in only once every transaction "
-                  + "older than its last note has ended. The oldest open transaction: {}. Until it ends, readers "
+                  + "older than its last note has ended. The oldest it waits for: {}. Until that ends, readers "
                   + "count the comments above the mark themselves (exact, but a busy member's profile slows)",
               minutes(seconds), holder);
           return null;
