@@ -289,6 +289,11 @@ public final class Moderation {
             if (fromReport && action.hides) return alreadyHidden(box, actor, action.target, id, reason);
             throw Problem.notFound(notFound);
           }
+          if (action == Action.APPROVE_COMMENT && thread.get().hidden()) {
+            // Its arrival would go to the parent comment's author on their own topic, which stays open to them while
+            // the thread does not (a review: a reply approved into a hidden post reached them, text and all).
+            throw Problem.conflict("The post is hidden: restore it before you approve its comments.");
+          }
           return asSeen(conn, action, id, seen)
               .compose(v -> conn.preparedQuery(action.sql).execute(args))
               .compose(rows -> changed(box, action, id, actor, reason, fromReport, rows));

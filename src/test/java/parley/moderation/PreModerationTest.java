@@ -243,6 +243,38 @@ class PreModerationTest extends ModerationCast {
     ok(api.post("/api/mod/comments/" + another + "/approve", mod, null), "approve without a body");
   }
 
+  /**
+   * A reply held for review in a post a moderator then hid: approving it would send its arrival, text and all, to the
+   * parent comment's author on their own topic, who may no longer read the thread (a review found it). Refused until
+   * the post is restored; then approved as usual.
+   */
+  @Test
+  void approvingAReplyInAHiddenPostIsRefusedUntilThePostIsRestored() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    long parent = api.comment(carol, post, "Carol's comment", null);
+    holdWord();
+    Response held = api.post("/api/posts/" + post + "/comments", alice,
+        new JsonObject().put("body", "a " + HELD_WORD).put("parentId", parent));
+    assertEquals(201, held.status(), held.toString());
+    assertTrue(held.json().getBoolean("pending"), "held: " + held);
+    long reply = held.json().getLong("id");
+    ok(api.post("/api/mod/posts/" + post + "/hide", mod, reason("Off topic")), "hide the post");
+    String replies = "SELECT count(*) FROM events WHERE type = 'reply.created' AND (data->>'id')::bigint = " + reply;
+
+    String before = snapshot();
+    Response refused = api.post("/api/mod/comments/" + reply + "/approve", mod, null);
+    assertProblem(refused, 409, "approve into a hidden post");
+    assertTrue(refused.json().getString("detail").contains("restore it"), refused.toString());
+    assertEquals(before, snapshot(), "the refusal changes nothing");
+    assertEquals("0", text(replies), "no arrival written for anyone");
+
+    ok(api.post("/api/mod/posts/" + post + "/restore", mod, null), "restore the post");
+    LiveClient parentAuthor = socket("parley.user." + carol.id(), carol, 0);
+    ok(api.post("/api/mod/comments/" + reply + "/approve", mod, null), "approve once restored");
+    assertEquals(reply, next(parentAuthor, "parley.user." + carol.id(), "reply.created").getLong("id"));
+    assertEquals("2", text(replies), "one on the post's author's topic, one on the parent's author's");
+  }
+
   @Test
   void moderatorsHidingOrRestoringPendingContentIsAConflict() throws Exception {
     long post = api.createPost(bob, "Bob's thread");
