@@ -12,7 +12,7 @@ import { connection, onStatus } from './connection.js';
 import { h, time, userLink, setBodyHtml, renderHeader, refreshTimes, announce, liveStatus, notLive, liveAgain, showProblem, clearProblem,
   reasonGiven,
   plural } from './ui.js';
-import { REASONS, reasonLabel } from './modtools.js';
+import { REASONS, reasonLabel, mayBan } from './modtools.js';
 import { uniqueId, titles, permalink, titleLink, knownTitle, person, whose, sentence, banControls, resetForm,
   renamePeople, setUpUserCard } from './usercard.js';
 
@@ -732,15 +732,6 @@ function reportSignature(item) {
   // The names too: a member who renames shows under the new name at once (user.renamed).
   return JSON.stringify([item.reports?.map((r) => [r.id, r.reporter?.username]), c.hidden, c.locked, c.deleted,
     c.pending, c.body, c.postTitle, item.asFirstReported, item.authorBanned, item.author?.username]);
-}
-
-/**
- * Whether this moderator may ban the author, as the server decides: never oneself or an admin, a moderator only as an
- * admin. A card offered what the server then refused ("You cannot do that to yourself.", a page review).
- */
-function mayBan(author) {
-  if (!author?.username || author.username === me() || author.role === 'admin') return false;
-  return author.role !== 'moderator' || session.current()?.user?.role === 'admin';
 }
 
 function reportCard(item, status) {

@@ -180,8 +180,19 @@ export function reviewButtons(target, { notice, after }) {
 }
 
 /**
- * The moderator's menu for one piece of content: {type: 'post'|'comment', id, postId, author, hidden, pending,
- * locked}. {@code notice} shows a line of text on the page; {@code after} runs after approve or reject, which the
+ * Whether this moderator may ban the author ({username, role}), as the server decides: never oneself or an admin, a
+ * moderator only as an admin. A card, and the thread's Moderate menu, offered what the server then refused ("Admins
+ * cannot be banned.", page reviews).
+ */
+export function mayBan(author) {
+  const self = session.current()?.user;
+  if (!author?.username || author.username === self?.username || author.role === 'admin') return false;
+  return author.role !== 'moderator' || self?.role === 'admin';
+}
+
+/**
+ * The moderator's menu for one piece of content: {type: 'post'|'comment', id, postId, author, authorRole, hidden,
+ * pending, locked}. {@code notice} shows a line of text on the page; {@code after} runs after approve or reject, which the
  * thread hears nothing of while the content is pending.
  */
 export function moderateMenu(target, { notice, after }) {
@@ -222,7 +233,7 @@ export function moderateMenu(target, { notice, after }) {
     return run(`Deleted the ${what}.`, () => del(`/api/${target.type}s/${target.id}`), notice);
   }, 'link danger'));
   if (author) {
-    items.push(item(`Ban ${author}…`, async () => {
+    if (mayBan({ username: author, role: target.authorRole })) items.push(item(`Ban ${author}…`, async () => {
       // A ban made again replaces the one in force: say so first, rather than replace it unseen.
       const current = (await get(`/api/mod/users/${encodeURIComponent(author)}`).catch(() => null))?.ban;
       if (current && !window.confirm(`${banText(current).replace(/^You are/, `${author} is already`)}. Replace that ban?`)) {
@@ -236,9 +247,9 @@ export function moderateMenu(target, { notice, after }) {
       return run(answer.removeContent ? `Banned ${author}, and hid everything they posted.` : `Banned ${author}.`,
         () => post(`/api/mod/users/${encodeURIComponent(author)}/ban`,
           { reason: answer.reason, until, ...(answer.removeContent ? { removeContent: true } : {}) }), notice);
-    }, 'link danger', false),
+    }, 'link danger', false));
     // The record's card gives focus back to the menu itself when it closes.
-    item(`${author}'s record`, (opener) => { openUserCard(author, opener); return 'handled'; }, 'link', false));
+    items.push(item(`${author}'s record`, (opener) => { openUserCard(author, opener); return 'handled'; }, 'link', false));
   }
   return h('details', { class: 'menu mod-menu' },
     h('summary', { 'aria-label': `Moderate ${author ? `${author}'s ` : 'this '}${what}` }, 'Moderate'),

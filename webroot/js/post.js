@@ -232,7 +232,8 @@ function renderPostActions(p) {
       }
     } }, 'Delete post'));
   }
-  if (me.username === p.author?.username || !(p.hidden || p.pending)) actions.append(followThreadButton(p));
+  // Not on a post waiting for review: nobody can comment on it yet (its author was offered "Mute thread" there).
+  if (!p.pending && (me.username === p.author?.username || !p.hidden)) actions.append(followThreadButton(p));
   if (me.username !== p.author?.username) {
     // Report and block in "⋯", as on every comment: there when needed, not as loud as the post (a page review).
     // Only its author and the moderators see a held post: nothing to report to them, and no comments to follow.
@@ -246,8 +247,8 @@ function renderPostActions(p) {
   }
   if (isMod) {
     if (p.pending) actions.append(...reviewButtons({ type: 'post', id: p.id }, { notice: flash, after: () => reload() }));
-    actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, hidden: p.hidden, pending: p.pending,
-      locked: p.locked }, { notice: flash, after: () => reload() }));
+    actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, authorRole: p.author?.role,
+      hidden: p.hidden, pending: p.pending, locked: p.locked }, { notice: flash, after: () => reload() }));
   }
 }
 
@@ -473,8 +474,9 @@ function setLocked(locked) {
   // moderator publishes it (its notice says so); the server refuses them with 409.
   const note = $('locked-note');
   note.textContent = locked ? LOCKED
-    : 'This post is hidden: it takes no new comments.';
-  note.hidden = !locked && !current?.hidden;
+    : current?.hidden ? 'This post is hidden: it takes no new comments.'
+      : 'Comments open once a moderator approves this post.';
+  note.hidden = !locked && !current?.hidden && !current?.pending;
   $('comment-form').hidden = !takesComments();
   showJump();
   // "Sign in to comment" only where signing in would let one comment.
@@ -659,8 +661,8 @@ function content(c) {
   if (isMod && !isMine(c)) {
     const after = (outcome) => settled(c.id, outcome);
     if (c.pending) actions.append(...reviewButtons({ type: 'comment', id: c.id }, { notice: flash, after }));
-    actions.append(moderateMenu({ type: 'comment', id: c.id, postId, author: c.author?.username, hidden: c.hidden,
-      pending: c.pending }, { notice: flash, after }));
+    actions.append(moderateMenu({ type: 'comment', id: c.id, postId, author: c.author?.username,
+      authorRole: c.author?.role, hidden: c.hidden, pending: c.pending }, { notice: flash, after }));
   }
   box.append(actions);
   return box;

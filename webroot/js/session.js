@@ -79,8 +79,45 @@ export function onEnded(listener) {
  */
 export function ended(why, token) {
   if (!held || (token && token !== held)) return;
+  if (replacing && held === replacing) {
+    // Its end is the replacement's doing (a password change ends the token before it): heard from the server before
+    // the answer with the new session, it is not the page's session ending (a page review: "Your session has
+    // ended" under "Password changed"). Told after all if the replacement fails.
+    endedMeanwhile = why;
+    return;
+  }
+  const gone = held;
   endHere(why);
-  if (current()) clear();
+  // Only the session that ended: another tab may have saved a newer one a moment ago (its password change).
+  if (current()?.token === gone) clear();
+}
+
+/** The token a request of this page is replacing with a new session, and the end heard for it meanwhile. */
+let replacing = null;
+let endedMeanwhile = null;
+
+/**
+ * Runs {@code request}, which ends the page's token and answers {token, user} (a password change), and saves the
+ * session it answers: the old token's end, heard meanwhile, is not told. Resolves with the answer.
+ */
+export async function replaceWith(request) {
+  replacing = held;
+  endedMeanwhile = null;
+  try {
+    const fresh = await request();
+    replacing = null;
+    save({ token: fresh.token, user: fresh.user });
+    return fresh;
+  } catch (error) {
+    const why = endedMeanwhile;
+    const old = replacing;
+    replacing = null;
+    if (why) ended(why, old);
+    throw error;
+  } finally {
+    replacing = null;
+    endedMeanwhile = null;
+  }
 }
 
 /** Forgets the page's session (not the saved one: see ended) and tells the listeners why. */

@@ -63,10 +63,9 @@ function passwordForm() {
     clearProblem(form);
     $('password-done').textContent = '';
     try {
-      const fresh = await put('/api/me/password', {
-        currentPassword: form.elements.currentPassword.value, newPassword: form.elements.newPassword.value });
       // This device stays signed in with the new session; every other one was signed out.
-      session.save({ token: fresh.token, user: fresh.user });
+      await session.replaceWith(() => put('/api/me/password', {
+        currentPassword: form.elements.currentPassword.value, newPassword: form.elements.newPassword.value }));
       form.reset();
       $('password-done').textContent = 'Password changed. Other devices and browsers were signed out.';
     } catch (error) {

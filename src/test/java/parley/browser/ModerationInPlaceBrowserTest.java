@@ -558,6 +558,81 @@ class ModerationInPlaceBrowserTest {
     waitFor(banned, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("inbox-link"), "1"));
   }
 
+  /** The ban and record items of one Moderate menu, in order. */
+  private static java.util.List<String> banItems(WebDriver page, String menu) {
+    WebElement details = waitFor(page, 5).until(d -> d.findElement(By.cssSelector(menu + " details.mod-menu")));
+    details.findElement(By.tagName("summary")).click();
+    java.util.List<String> items = details.findElements(By.cssSelector(".menu-items button")).stream()
+        .map(WebElement::getText).filter(t -> t.startsWith("Ban ") || t.endsWith("'s record")).toList();
+    details.findElement(By.tagName("summary")).click();
+    return items;
+  }
+
+  /**
+   * The thread's Moderate menu offers a ban only where the server would take it, as the dashboard's cards do: not on
+   * an admin's content, not on the moderator's own, not on another moderator's unless an admin (it offered "Ban
+   * the_admin…", whose whole form then ended in "Admins cannot be banned.": a page review).
+   */
+  @Test
+  void theModerateMenuOffersABanOnlyWhereTheServerWouldTakeIt() throws Exception {
+    Session admin = api.registerWithRole("the_admin", "admin");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    Session other = api.registerWithRole("other_mod", "moderator");
+    Session alice = api.register("alice");
+    long adminPost = api.createPost(admin, "Announcements");
+    long aliceComment = api.comment(alice, adminPost, "Thanks", null);
+    long modComment = api.comment(other, adminPost, "Noted", null);
+    long ownPost = api.createPost(mod, "House rules");
+
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, adminPost);
+    assertEquals(java.util.List.of("the_admin's record"), banItems(modPage, "#post-actions"), "not an admin");
+    assertEquals(java.util.List.of("Ban alice…", "alice's record"), banItems(modPage, "#comment-" + aliceComment));
+    assertEquals(java.util.List.of("other_mod's record"), banItems(modPage, "#comment-" + modComment),
+        "another moderator only by an admin");
+    openPost(modPage, base, ownPost);
+    assertEquals(java.util.List.of("sam_mod's record"), banItems(modPage, "#post-actions"), "not oneself");
+
+    WebDriver adminPage = browsers.open("admin");
+    signIn(adminPage, base, admin);
+    openPost(adminPage, base, adminPost);
+    assertEquals(java.util.List.of("Ban other_mod…", "other_mod's record"), banItems(adminPage, "#comment-" + modComment),
+        "an admin may ban a moderator");
+  }
+
+  /**
+   * A post waiting for review says why it has no comment box, and offers its author no "Mute thread" for a discussion
+   * that cannot start yet (both were on the page: a page review).
+   */
+  @Test
+  void aPostWaitingForReviewSaysWhenItTakesCommentsAndOffersNoFollow() throws Exception {
+    Session alice = api.register("alice");
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + alice.id() + ")");
+    Session newbie = api.register("newbie");
+    Api.Response held = api.post("/api/posts", newbie, new JsonObject().put("title", "My first post")
+        .put("body", "A heldword post"));
+    assertEquals(201, held.status(), held.toString());
+    assertTrue(held.json().getBoolean("pending"), held.toString());
+    long postId = held.json().getLong("id");
+    long published = api.createPost(newbie, "Another post");
+    TestParley.sql("UPDATE posts SET pending_at = NULL, pending_reason = NULL WHERE id = " + published);
+
+    WebDriver page = browsers.open("newbie");
+    signIn(page, base, newbie);
+    openPost(page, base, postId);
+    WebElement note = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("locked-note")));
+    assertEquals("Comments open once a moderator approves this post.", note.getText());
+    assertTrue(page.findElement(By.id("comment-form")).getAttribute("hidden") != null, "no comment box");
+    assertTrue(page.findElements(By.id("follow-thread")).isEmpty(), "nothing to follow or mute yet");
+
+    // A published post of theirs has both, as before.
+    openPost(page, base, published);
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("follow-thread")));
+    assertFalse(page.findElement(By.id("locked-note")).isDisplayed());
+  }
+
   @Test
   void pendingContentIsMarkedForItsAuthorAndApprovedFromTheThreadByAModerator() throws Exception {
     Session alice = api.register("alice");

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static parley.browser.BrowserSupport.js;
 import static parley.browser.BrowserSupport.openPost;
@@ -379,10 +380,21 @@ class ReaderBrowserTest {
 
     laptop.get(base + "/settings");
     waitFor(laptop, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("password-form")));
+    // The change's answer held back 1.5 s, so the old token's end reaches the laptop's live socket first: that end
+    // is the change's own doing, and the page stays signed in (it said "Your session has ended" under "Password
+    // changed" and signed itself out, a page review).
+    js(laptop, "const fetched = window.fetch; window.fetch = async (...args) => { const answer = await fetched(...args);"
+        + " if (String(args[0]).includes('/api/me/password')) await new Promise((r) => setTimeout(r, 1500));"
+        + " return answer; };");
     laptop.findElement(By.id("current-password")).sendKeys("correct horse");
     laptop.findElement(By.id("new-password")).sendKeys("a much better password");
     laptop.findElement(By.cssSelector("#password-form button[type=submit]")).click();
+    waitFor(phone, 10).withMessage("the phone hears its session end, live")
+        .until(ExpectedConditions.visibilityOfElementLocated(By.id("session-notice")));
     waitFor(laptop, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("password-done"), "Password changed"));
+    assertTrue(laptop.findElements(By.id("session-notice")).isEmpty(), "the laptop was not told its session ended");
+    assertTrue(laptop.findElements(By.id("sign-in")).isEmpty(), "the laptop's header is still signed in");
+    assertNotNull(js(laptop, "return localStorage.getItem('parley.session');"), "the new session is kept");
 
     assertEquals(401, api.get("/api/me", alice).status(), "the old token is dead");
     phone.navigate().refresh();
