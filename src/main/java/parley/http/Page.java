@@ -39,6 +39,20 @@ public record Page(int limit, Long after, String afterKey) {
     return cursor == null || cursor.isEmpty() ? new Page(limit, null, null) : decode(limit, cursor);
   }
 
+  /**
+   * As {@link #of}, for a list ordered by id alone: a cursor with a sort key (another list's, or another sort's)
+   * is refused rather than read as its id, which gave a wrong page with a 200 (a review).
+   */
+  public static Page byId(RoutingContext ctx, int defaultLimit, int maxLimit) {
+    return of(ctx, defaultLimit, maxLimit).withoutKey("is not a cursor of this list");
+  }
+
+  /** This page, refused with {@code why} if its cursor carries a sort key. */
+  public Page withoutKey(String why) {
+    if (afterKey != null) throw Problem.invalid("cursor", why);
+    return this;
+  }
+
   /** The query asks for one row more than the page holds, to learn whether there is a next page. */
   public int fetchSize() {
     return limit + 1;
