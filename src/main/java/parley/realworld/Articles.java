@@ -70,8 +70,11 @@ public final class Articles {
       }
       if (favoritedBy != null) {
         args.add(favoritedBy);
+        // Only the reader's own: a favorite is an up vote, and who voted is nobody else's business (any caller, signed
+        // out too, could list any member's up votes by name: a review). Another's name finds nothing.
         where.append(" AND EXISTS (SELECT 1 FROM post_votes v JOIN users fu ON fu.id = v.user_id WHERE v.post_id = "
-            + "p.id AND v.value = 1 AND lower(fu.username) = lower($").append(args.size()).append("::text))");
+            + "p.id AND v.value = 1 AND v.user_id = $1 AND lower(fu.username) = lower($").append(args.size())
+            .append("::text))");
       }
       if (feed) {
         where.append(" AND EXISTS (SELECT 1 FROM user_follows f WHERE f.follower_id = $1 AND f.followee_id = "

@@ -376,7 +376,12 @@ class RealWorldTest extends ModerationCast {
 
     assertEquals(List.of("Three", "One"), titles(rw("GET", "/articles?tag=dragons", null, null)));
     assertEquals(List.of("Two", "One"), titles(rw("GET", "/articles?author=alice", null, null)));
-    assertEquals(List.of("One"), titles(rw("GET", "/articles?favorited=bob", null, null)));
+    // A favorite is an up vote, which is its voter's own: listed by name to that member only.
+    assertEquals(List.of("One"), titles(rw("GET", "/articles?favorited=bob", bob, null)));
+    assertEquals(List.of("One"), titles(rw("GET", "/articles?favorited=BOB", bob, null)));
+    assertEquals(List.of(), titles(rw("GET", "/articles?favorited=bob", null, null)), "not signed out");
+    assertEquals(List.of(), titles(rw("GET", "/articles?favorited=bob", alice, null)), "not to another member");
+    assertEquals(0, rw("GET", "/articles?favorited=bob", alice, null).json().getInteger("articlesCount"));
     assertTrue(rw("GET", "/articles?favorited=bob", bob, null).json().getJsonArray("articles").getJsonObject(0)
         .getBoolean("favorited"));
     assertEquals(List.of(), titles(rw("GET", "/articles?tag=nothing", null, null)));
@@ -385,10 +390,10 @@ class RealWorldTest extends ModerationCast {
     for (String[] asked : new String[][] {{"tag=dragons", "2"}, {"author=alice", "2"}, {"favorited=bob", "1"},
         {"tag=dragons&author=bob", "1"}, {"tag=dragons&favorited=bob", "1"}, {"author=bob&favorited=bob", "0"},
         {"tag=nothing", "0"}}) {
-      Response r = rw("GET", "/articles?" + asked[0], null, null);
+      Response r = rw("GET", "/articles?" + asked[0], bob, null);
       assertEquals(Integer.parseInt(asked[1]), titles(r).size(), asked[0]);
       assertEquals(Integer.parseInt(asked[1]), r.json().getInteger("articlesCount"), asked[0]);
-      assertEquals(Integer.parseInt(asked[1]), rw("GET", "/articles?" + asked[0] + "&offset=10", null, null).json()
+      assertEquals(Integer.parseInt(asked[1]), rw("GET", "/articles?" + asked[0] + "&offset=10", bob, null).json()
           .getInteger("articlesCount"), asked[0] + " past its last page");
     }
     assertEquals(List.of("Three"), titles(rw("GET", "/articles?tag=dragons&author=bob", null, null)));
