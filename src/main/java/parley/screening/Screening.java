@@ -186,7 +186,7 @@ public final class Screening {
           long published = kind == Kind.POST ? row.getLong("posts") : row.getLong("comments");
           if (published >= allowance) return Verdict.PUBLISH;
           return new Verdict("new account: its first " + (kind == Kind.POST ? "posts" : "comments")
-              + " are reviewed (" + published + " of " + allowance + " published)");
+              + " are reviewed (" + published + " of " + allowance + " published when it was held)");
         });
   }
 }

@@ -79,6 +79,10 @@ class HoldRulesTest {
     assertEquals(5, queue.getLong("total"));
     assertTrue(queue.getJsonArray("items").getJsonObject(0).getString("reason").startsWith("new account"),
         queue.encode());
+    // The count is the one at the hold, and says so: a card read after an approval showed "0 of 2 published" beside
+    // the published one (a page review).
+    assertTrue(queue.getJsonArray("items").getJsonObject(0).getString("reason").endsWith("published when it was held)"),
+        queue.encode());
 
     assertEquals(204, api.post("/api/mod/posts/" + firstId + "/approve", mod, null).status());
     assertFalse(pending(post(newbie, "Third", "One post published: the allowance is used up")));
