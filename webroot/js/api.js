@@ -64,7 +64,9 @@ export async function api(method, path, body, options = {}) {
   if (response.status === 401 && token && !signIn) {
     // The token was refused (revoked key, account gone): the session is over; public data is read anonymously.
     session.ended('refused', token);
-    if (method === 'GET') return api(method, path, body);
+    // Read again without it, or with a newer one: never with the same one (while a password change replaces it, its
+    // end is not the page's, and the same token again was a loop of refusals).
+    if (method === 'GET' && session.token() !== token) return api(method, path, body);
   }
   if (!response.ok) {
     let problem = null;

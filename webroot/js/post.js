@@ -318,16 +318,37 @@ function flash(text) {
   // A button to put it away, for a touch screen, where no tooltip says that a tap on the line does.
   // (Its × drawn by CSS, so the line's text stays the message alone.)
   line.replaceChildren(text, h('button', { type: 'button', class: 'link dismiss', 'aria-label': 'Dismiss' }));
+  line.classList.remove('flash-top');
   line.classList.add('flash');
   line.title = 'Click to dismiss';
+  placeFlash();
   flashTimer = setTimeout(unflash, 6000);
 }
+
+/**
+ * The notice goes to the top of the window while the form the reader is in (focus in it) would be under it at the
+ * foot: there it covered the comment box's Comment and Preview, and the first click on them only put it away (a page
+ * review). Looked at again as focus moves and the page scrolls, while it shows.
+ */
+function placeFlash() {
+  const line = $('post-notice');
+  if (!line.classList.contains('flash')) return;
+  const form = document.activeElement?.closest?.('form');
+  line.classList.remove('flash-top');
+  if (!form) return;
+  const toast = line.getBoundingClientRect();
+  const area = form.getBoundingClientRect();
+  if (area.bottom > toast.top && area.top < toast.bottom) line.classList.add('flash-top');
+}
+
+document.addEventListener('focusin', placeFlash);
+addEventListener('scroll', placeFlash, { passive: true });
 
 function unflash() {
   const line = $('post-notice');
   if (!line.classList.contains('flash')) return;
   clearTimeout(flashTimer);
-  line.classList.remove('flash');
+  line.classList.remove('flash', 'flash-top');
   line.removeAttribute('title');
   line.textContent = '';
 }

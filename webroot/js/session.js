@@ -79,7 +79,7 @@ export function onEnded(listener) {
  */
 export function ended(why, token) {
   if (!held || (token && token !== held)) return;
-  if (replacing && held === replacing) {
+  if (token && token === replacing) {
     // Its end is the replacement's doing (a password change ends the token before it): heard from the server before
     // the answer with the new session, it is not the page's session ending (a page review: "Your session has
     // ended" under "Password changed"). Told after all if the replacement fails.
@@ -105,8 +105,12 @@ export async function replaceWith(request) {
   endedMeanwhile = null;
   try {
     const fresh = await request();
+    const heard = endedMeanwhile;
     replacing = null;
     save({ token: fresh.token, user: fresh.user });
+    // The live topics the old token's end closed (the header's own) are opened again with the new one: the header is
+    // drawn anew, as when another tab signs in.
+    if (heard) tell('started');
     return fresh;
   } catch (error) {
     const why = endedMeanwhile;
@@ -154,6 +158,12 @@ addEventListener('storage', (event) => {
     return;
   }
   if (now === held) return;
+  if (replacing && held === replacing) {
+    // Another tab heard the old token's end first and signed the browser out: this tab's replacement saves the new
+    // session in a moment, which the other tabs then take up (a review: this tab said "You signed out in another tab").
+    endedMeanwhile = now ? 'changed' : deleted ? 'deleted' : 'signed-out';
+    return;
+  }
   if (held) endHere(now ? 'changed' : deleted ? 'deleted' : 'signed-out');
   if (now && !held) {
     held = now;

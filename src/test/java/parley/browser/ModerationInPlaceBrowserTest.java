@@ -602,6 +602,35 @@ class ModerationInPlaceBrowserTest {
   }
 
   /**
+   * What just happened is said at the foot of the window, except over the form the reader is in: there it covered
+   * the comment box's Comment and Preview, and the first click on them only put it away (a page review).
+   */
+  @Test
+  void theNoticeOfAHeldCommentDoesNotCoverTheCommentBox() throws Exception {
+    Session alice = api.register("alice");
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + alice.id() + ")");
+    Session newbie = api.register("newbie");
+    long postId = api.createPost(alice, "Thread");
+    WebDriver page = browsers.open("newbie");
+    signIn(page, base, newbie);
+    openPost(page, base, postId);
+    page.findElement(By.id("comment-body")).sendKeys("My heldword comment");
+    page.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
+    waitFor(page, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-notice"),
+        "waiting for a moderator"));
+    // While it shows, the reader goes on to write another: the box's buttons at the foot of the window, where the
+    // notice is, and focus in the box.
+    js(page, "document.querySelector('#comment-form button[type=submit]').scrollIntoView({block: 'end'});");
+    page.findElement(By.id("comment-body")).click();
+    Object overlap = js(page, "const a = document.getElementById('post-notice').getBoundingClientRect();"
+        + " const b = document.querySelector('#comment-form button[type=submit]').getBoundingClientRect();"
+        + " return a.bottom > b.top && a.top < b.bottom && a.right > b.left && a.left < b.right;");
+    assertEquals(Boolean.FALSE, overlap, "the notice is clear of the Comment button");
+    assertTrue(page.findElement(By.id("post-notice")).isDisplayed());
+  }
+
+  /**
    * A post waiting for review says why it has no comment box, and offers its author no "Mute thread" for a discussion
    * that cannot start yet (both were on the page: a page review).
    */

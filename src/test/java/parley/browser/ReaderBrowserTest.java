@@ -378,6 +378,14 @@ class ReaderBrowserTest {
     phone.get(base + "/settings");
     waitFor(phone, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("password-form")));
 
+    // A second tab of the same browser, on the feed: it shares the sign-in, hears the old token's end too, and signs
+    // the browser out before the change's answer comes; the change's tab is not signed out by it, and both end
+    // signed in with the new session (the change's tab said "You signed out in another tab": a review).
+    laptop.get(base + "/");
+    waitFor(laptop, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#nav .who a"), "alice"));
+    String feedTab = laptop.getWindowHandle();
+    laptop.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
+    String settingsTab = laptop.getWindowHandle();
     laptop.get(base + "/settings");
     waitFor(laptop, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("password-form")));
     // The change's answer held back 1.5 s, so the old token's end reaches the laptop's live socket first: that end
@@ -395,6 +403,15 @@ class ReaderBrowserTest {
     assertTrue(laptop.findElements(By.id("session-notice")).isEmpty(), "the laptop was not told its session ended");
     assertTrue(laptop.findElements(By.id("sign-in")).isEmpty(), "the laptop's header is still signed in");
     assertNotNull(js(laptop, "return localStorage.getItem('parley.session');"), "the new session is kept");
+    waitFor(laptop, 10).withMessage("the header drawn again with the new session")
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#nav .who a"), "alice"));
+    laptop.switchTo().window(feedTab);
+    waitFor(laptop, 10).withMessage("the feed's tab takes up the new session")
+        .until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#nav .who a"), "alice"));
+    assertEquals(200, ((Number) js(laptop, "return fetch('/api/me', {headers: {Authorization: 'Bearer ' "
+        + "+ JSON.parse(localStorage.getItem('parley.session')).token}}).then((r) => r.status);")).intValue(),
+        "the browser's saved session is the new one");
+    laptop.switchTo().window(settingsTab);
 
     assertEquals(401, api.get("/api/me", alice).status(), "the old token is dead");
     phone.navigate().refresh();
