@@ -260,6 +260,13 @@ async function start() {
     return;
   }
   $('settings').hidden = false;
+  // One outcome on the page at a time: "Saved." under the profile stayed while the password form below said it was
+  // refused, which read as if that had been saved (a page review).
+  $('settings').addEventListener('submit', (event) => {
+    for (const done of $('settings').querySelectorAll('[id$="-done"]')) {
+      if (!event.target.contains(done)) done.textContent = '';
+    }
+  }, true);
   if (user) profileForm(user);
   passwordForm();
   exportForm();

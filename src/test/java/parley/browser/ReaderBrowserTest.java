@@ -477,6 +477,14 @@ class ReaderBrowserTest {
     page.findElement(By.cssSelector("#profile-form button[type=submit]")).click();
     waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("profile-done"), "Saved."));
     assertEquals("Bridges, rivers and the odd ferry.", api.get("/api/users/alice").json().getString("bio"));
+    // A refusal in another form below: the profile's "Saved." goes, so it does not read as that being saved.
+    page.findElement(By.id("current-password")).sendKeys("not my password");
+    page.findElement(By.id("new-password")).sendKeys("a much better password");
+    page.findElement(By.cssSelector("#password-form button[type=submit]")).click();
+    waitFor(page, 5).withMessage("the password form says it was refused").until(d -> !d.findElements(
+        By.cssSelector("#password-form .field-error")).isEmpty()
+        || !d.findElement(By.cssSelector("#password-form .form-error")).getText().isEmpty());
+    assertEquals("", page.findElement(By.id("profile-done")).getText());
     page.get(base + "/u/alice");
     waitFor(page, 10).until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("p.bio"),
         "Bridges, rivers and the odd ferry."));
