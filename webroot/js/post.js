@@ -804,14 +804,19 @@ function targetFromHash() {
  */
 function countComments() {
   let n = 0;
-  let apart = 0;
+  let hidden = 0;
+  let pending = 0;
   comments.forEach(({ data }) => {
     if (data.deleted || data.blocked || (data.hidden && data.body == null)) return;
-    if (data.hidden || data.pending) apart++;
+    if (data.hidden) hidden++;
+    else if (data.pending) pending++;
     else n++;
   });
-  $('comments-title').textContent = (n === 0 ? 'Comments' : `Comments (${n})`)
-    + (apart ? ` · ${apart} hidden or waiting for review` : '');
+  // Each said for what it is; a member who is not a moderator sees only their own (it read as someone else's).
+  const whose = isMod ? '' : ' of yours';
+  const apart = [pending ? `${pending}${whose} waiting for review` : '', hidden ? `${hidden}${whose} hidden` : '']
+    .filter(Boolean);
+  $('comments-title').textContent = (n === 0 ? 'Comments' : `Comments (${n})`) + apart.map((part) => ` · ${part}`).join('');
   $('thread-sort').hidden = comments.size < 2;
 }
 

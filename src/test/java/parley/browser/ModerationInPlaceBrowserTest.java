@@ -153,7 +153,7 @@ class ModerationInPlaceBrowserTest {
     // Focus stays with the comment the moderator acted on, not thrown to the top of the page when it re-renders.
     assertEquals("comment-" + rude, js(modPage, "return document.activeElement.id;"));
     // The heading counts what readers count (the feed's number), the hidden one apart.
-    assertEquals("Comments · 1 hidden or waiting for review", modPage.findElement(By.id("comments-title")).getText());
+    assertEquals("Comments · 1 hidden", modPage.findElement(By.id("comments-title")).getText());
     assertEquals("Comments", readerPage.findElement(By.id("comments-title")).getText());
     assertEquals("Insults", api.get("/api/mod/log", mod).items().getJsonObject(0).getString("reason"));
     // Its author reads on it, live, that it was removed and why (they had a badge, and the reason in a notification);
@@ -682,6 +682,8 @@ class ModerationInPlaceBrowserTest {
     author.findElement(By.cssSelector("#comment-form button[type=submit]")).click();
     waitFor(author, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("comments"), "waiting for review"));
     assertTrue(author.findElement(By.id("post-notice")).getText().contains("waiting for a moderator"));
+    // The heading says whose the held one is (it read as someone else's: a page review).
+    assertEquals("Comments · 1 of yours waiting for review", author.findElement(By.id("comments-title")).getText());
     long held = api.get("/api/posts/" + postId + "/comments", newbie).ids().get(0);
     assertEquals(0, replyButtonsOf(author, held), "nobody replies to a pending comment");
     // Once the notice has gone (a reload), the comment itself still says who sees it.
@@ -701,6 +703,7 @@ class ModerationInPlaceBrowserTest {
     signIn(modPage, base, mod);
     openPost(modPage, base, postId);
     assertTrue(modPage.findElement(By.id("comment-" + held)).getText().contains("waiting for review"));
+    assertEquals("Comments · 1 waiting for review", modPage.findElement(By.id("comments-title")).getText());
     assertFalse(modPage.findElement(By.id("comment-" + held)).getText().contains("only you can see it"),
         "said to its author only");
     assertEquals(0, readerPage.findElements(By.id("comment-" + held)).size(), "the reader never saw it");
