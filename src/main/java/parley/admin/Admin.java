@@ -146,8 +146,10 @@ public final class Admin {
         .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_BANNED.wireName(), "user", target.id(),
             reason, withRemoval(new JsonObject().put("username", target.username())
                 .put("until", until == null ? null : Iso.format(until)), removeContent)))
-        .compose(entry -> box.publish(Publication.of(EventType.USER_BANNED, target.id(), entry.toJson()))))
-        .onSuccess(v -> accounts.changed(AccountChanged.of(target.id())));
+        .compose(entry -> {
+          box.onCommitFirst(() -> accounts.changed(AccountChanged.of(target.id())));
+          return box.publish(Publication.of(EventType.USER_BANNED, target.id(), entry.toJson()));
+        }));
   }
 
   private static JsonObject withRemoval(JsonObject details, boolean removeContent) {
@@ -165,13 +167,13 @@ public final class Admin {
           if (rows.size() == 0) return Future.succeededFuture(false);
           return AuditLog.append(box.connection(), actor, EventType.USER_UNBANNED.wireName(), "user", target.id(),
                   reason, new JsonObject().put("username", target.username()))
-              .compose(entry -> box.publish(Publication.of(EventType.USER_UNBANNED, target.id(), entry.toJson())))
+              .compose(entry -> {
+                box.onCommitFirst(() -> accounts.changed(AccountChanged.of(target.id())));
+                return box.publish(Publication.of(EventType.USER_UNBANNED, target.id(), entry.toJson()));
+              })
               .map(true);
         }))
-        .map(changed -> {
-          if (changed) accounts.changed(AccountChanged.of(target.id()));
-          return null;
-        });
+        .mapEmpty();
   }
 
   /**
@@ -191,12 +193,12 @@ public final class Admin {
           .compose(v -> AuditLog.append(box.connection(), actor, EventType.USER_ROLE_CHANGED.wireName(), "user",
               target.id(), null,
               new JsonObject().put("username", target.username()).put("from", now.role()).put("to", role)))
-          .compose(entry -> box.publish(Publication.of(EventType.USER_ROLE_CHANGED, target.id(), entry.toJson())))
+          .compose(entry -> {
+            box.onCommitFirst(() -> accounts.changed(AccountChanged.of(target.id())));
+            return box.publish(Publication.of(EventType.USER_ROLE_CHANGED, target.id(), entry.toJson()));
+          })
           .map(true);
-    })).map(changed -> {
-      if (changed) accounts.changed(AccountChanged.of(target.id()));
-      return null;
-    });
+    })).mapEmpty();
   }
 
   /**
