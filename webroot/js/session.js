@@ -101,27 +101,28 @@ let endedMeanwhile = null;
  * session it answers: the old token's end, heard meanwhile, is not told. Resolves with the answer.
  */
 export async function replaceWith(request) {
-  replacing = held;
+  const old = held;
+  replacing = old;
   endedMeanwhile = null;
+  let fresh;
   try {
-    const fresh = await request();
-    const heard = endedMeanwhile;
-    replacing = null;
-    save({ token: fresh.token, user: fresh.user });
-    // The live topics the old token's end closed (the header's own) are opened again with the new one: the header is
-    // drawn anew, as when another tab signs in.
-    if (heard) tell('started');
-    return fresh;
+    fresh = await request();
   } catch (error) {
+    // Not replaced after all: an end heard meanwhile is the session's, and told now.
     const why = endedMeanwhile;
-    const old = replacing;
-    replacing = null;
-    if (why) ended(why, old);
-    throw error;
-  } finally {
     replacing = null;
     endedMeanwhile = null;
+    if (why) ended(why, old);
+    throw error;
   }
+  const heard = endedMeanwhile;
+  replacing = null;
+  endedMeanwhile = null;
+  save({ token: fresh.token, user: fresh.user });
+  // The live topics the old token's end closed (the header's own) are opened again with the new one: the header is
+  // drawn anew, as when another tab signs in.
+  if (heard) tell('started');
+  return fresh;
 }
 
 /** Forgets the page's session (not the saved one: see ended) and tells the listeners why. */

@@ -64,6 +64,12 @@ class ModerationInPlaceBrowserTest {
     return card;
   }
 
+  /** A filter entry, made by {@code by} straight in the database, that holds content with "heldword" for review. */
+  private static void holdWord(Session by) throws Exception {
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + by.id() + ")");
+  }
+
   /** Answers the reason dialog and confirms. */
   private static void confirmWithReason(WebDriver page, String reason) {
     WebElement dialog = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-dialog")));
@@ -608,8 +614,7 @@ class ModerationInPlaceBrowserTest {
   @Test
   void theNoticeOfAHeldCommentDoesNotCoverTheCommentBox() throws Exception {
     Session alice = api.register("alice");
-    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
-        + alice.id() + ")");
+    holdWord(alice);
     Session newbie = api.register("newbie");
     long postId = api.createPost(alice, "Thread");
     WebDriver page = browsers.open("newbie");
@@ -637,8 +642,7 @@ class ModerationInPlaceBrowserTest {
   @Test
   void aPostWaitingForReviewSaysWhenItTakesCommentsAndOffersNoFollow() throws Exception {
     Session alice = api.register("alice");
-    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
-        + alice.id() + ")");
+    holdWord(alice);
     Session newbie = api.register("newbie");
     Api.Response held = api.post("/api/posts", newbie, new JsonObject().put("title", "My first post")
         .put("body", "A heldword post"));
@@ -665,8 +669,7 @@ class ModerationInPlaceBrowserTest {
   @Test
   void pendingContentIsMarkedForItsAuthorAndApprovedFromTheThreadByAModerator() throws Exception {
     Session alice = api.register("alice");
-    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
-        + alice.id() + ")");
+    holdWord(alice);
     Session newbie = api.register("newbie");
     Session reader = api.register("reader");
     Session mod = api.registerWithRole("sam_mod", "moderator");
