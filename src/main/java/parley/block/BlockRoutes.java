@@ -35,7 +35,7 @@ public final class BlockRoutes {
 
   private void list(RoutingContext ctx) {
     Principal me = Principal.required(ctx);
-    Page page = Page.byId(ctx, 50, 200);
+    Page page = Page.of(ctx, 50, 200);
     blocks.list(me.id(), page)
         .onSuccess(list -> ctx.json(page.respond(list, Blocks.Blocked::id, Blocks.Blocked::toJson)))
         .onFailure(ctx::fail);

@@ -62,7 +62,7 @@ public final class CommentRoutes {
 
   private void list(RoutingContext ctx) {
     long postId = PathIds.parse(ctx.pathParam("postId"), "No such post.");
-    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
+    Page page = Page.sorted(ctx, DEFAULT_PAGE, MAX_PAGE);
     Principal reader = Principal.current(ctx).orElse(null);
     CommentSort sort = CommentSort.parse(ctx.request().getParam("sort"));
     // Best's cursors carry its key; New's and Old's do not: one sort's cursor is refused by another (it was read as
@@ -90,7 +90,7 @@ public final class CommentRoutes {
   }
 
   private void byAuthor(RoutingContext ctx) {
-    Page page = Page.byId(ctx, DEFAULT_PAGE, MAX_PAGE);
+    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     comments.byAuthor(ctx.pathParam("username"), page, Principal.current(ctx).map(Principal::id).orElse(0L))
         .map(found -> found.orElseThrow(() -> Problem.notFound("No such user.")))
         .onSuccess(rows -> ctx.json(page.respond(rows, json -> json.getLong("id"), json -> json)))

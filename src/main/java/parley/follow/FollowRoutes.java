@@ -52,7 +52,7 @@ public final class FollowRoutes {
   /** The posts of the people the caller follows, newest first, as list items (with the caller's votes). */
   private void feed(RoutingContext ctx) {
     Principal me = Principal.required(ctx);
-    Page page = Page.byId(ctx, DEFAULT_PAGE, MAX_PAGE);
+    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     follows.feed(me.id(), page)
         .map(rows -> page.respond(rows, Post::id, Post::toListItemJson))
         .compose(list -> votes.withMine(Votes.Kind.POST, me,

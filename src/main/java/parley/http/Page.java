@@ -24,8 +24,17 @@ public record Page(int limit, Long after, String afterKey) {
 
   private static final String PREFIX = "after:";
 
-  /** Reads {@code limit} and {@code cursor} from the query string. */
+  /**
+   * Reads {@code limit} and {@code cursor} from the query string, for a list ordered by id alone: a cursor with a
+   * sort key (another list's, or another sort's) is refused rather than read as its id, which gave a wrong page with
+   * a 200 (a review). Lists ordered by a sort key read theirs with {@link #sorted}.
+   */
   public static Page of(RoutingContext ctx, int defaultLimit, int maxLimit) {
+    return sorted(ctx, defaultLimit, maxLimit).withoutKey("is not a cursor of this list");
+  }
+
+  /** As {@link #of}, for a list ordered by a sort key and then id: its cursor's key is the list's to check. */
+  public static Page sorted(RoutingContext ctx, int defaultLimit, int maxLimit) {
     String rawLimit = ctx.request().getParam("limit");
     int limit = defaultLimit;
     if (rawLimit != null) {
@@ -37,14 +46,6 @@ public record Page(int limit, Long after, String afterKey) {
     }
     String cursor = ctx.request().getParam("cursor");
     return cursor == null || cursor.isEmpty() ? new Page(limit, null, null) : decode(limit, cursor);
-  }
-
-  /**
-   * As {@link #of}, for a list ordered by id alone: a cursor with a sort key (another list's, or another sort's)
-   * is refused rather than read as its id, which gave a wrong page with a 200 (a review).
-   */
-  public static Page byId(RoutingContext ctx, int defaultLimit, int maxLimit) {
-    return of(ctx, defaultLimit, maxLimit).withoutKey("is not a cursor of this list");
   }
 
   /** This page, refused with {@code why} if its cursor carries a sort key. */

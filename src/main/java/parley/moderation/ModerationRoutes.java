@@ -66,11 +66,11 @@ public final class ModerationRoutes {
     });
     mod.get("/log").handler(this::log);
     mod.get("/pending").handler(ctx -> {
-      Page page = Page.byId(ctx, 50, 200);
+      Page page = Page.of(ctx, 50, 200);
       review.pending(page.limit()).onSuccess(ctx::json).onFailure(ctx::fail);
     });
     mod.get("/recent").handler(ctx -> {
-      Page page = Page.byId(ctx, 30, 100);
+      Page page = Page.of(ctx, 30, 100);
       review.recent(page.limit()).onSuccess(ctx::json).onFailure(ctx::fail);
     });
     mod.get("/filters").handler(ctx -> review.filters()
@@ -215,7 +215,7 @@ public final class ModerationRoutes {
   }
 
   private void log(RoutingContext ctx) {
-    Page page = Page.byId(ctx, 50, 200);
+    Page page = Page.of(ctx, 50, 200);
     moderation.log(page)
         .onSuccess(entries -> ctx.json(page.respond(entries, AuditLog.Entry::id, AuditLog.Entry::toJson)))
         .onFailure(ctx::fail);

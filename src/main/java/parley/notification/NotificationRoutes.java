@@ -41,7 +41,7 @@ public final class NotificationRoutes {
     Principal me = Principal.required(ctx);
     String order = ctx.request().getParam("order", "newest");
     if (!order.equals("newest") && !order.equals("unread")) throw Problem.invalid("order", "must be newest or unread");
-    Page page = Page.of(ctx, 20, 100);
+    Page page = Page.sorted(ctx, 20, 100);
     boolean unreadFirst = order.equals("unread");
     // The unread-first order's cursors carry whether the page ended among the unread: one of the newest-first order
     // (an id alone) would be read as "among the unread" and give a page of the other list.

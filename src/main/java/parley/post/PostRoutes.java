@@ -74,7 +74,7 @@ public final class PostRoutes {
     if (tag != null && !PostInput.TAG.matcher(tag).matches()) {
       throw Problem.invalid("tag", "must be 1 to 30 letters a-z, digits or inner hyphens");
     }
-    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
+    Page page = Page.sorted(ctx, DEFAULT_PAGE, MAX_PAGE);
     Principal reader = Principal.current(ctx).orElse(null);
     // A top list of a period moves as time passes, with no write to say so: never cached.
     if (sort == FeedSort.TOP && period != FeedSort.Period.ALL) {
@@ -101,7 +101,7 @@ public final class PostRoutes {
   }
 
   private void tags(RoutingContext ctx) {
-    Page page = Page.byId(ctx, 50, 200);
+    Page page = Page.of(ctx, 50, 200);
     posts.tags(page.limit(), Principal.current(ctx).map(Principal::id).orElse(0L))
         .onSuccess(tags -> ctx.json(new JsonObject().put("items", new io.vertx.core.json.JsonArray(tags))))
         .onFailure(ctx::fail);
@@ -120,7 +120,7 @@ public final class PostRoutes {
   }
 
   private void byAuthor(RoutingContext ctx) {
-    Page page = Page.byId(ctx, DEFAULT_PAGE, MAX_PAGE);
+    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     Principal reader = Principal.current(ctx).orElse(null);
     posts.byAuthor(ctx.pathParam("username"), page, reader == null ? 0 : reader.id())
         .map(found -> found.orElseThrow(() -> Problem.notFound("No such user.")))

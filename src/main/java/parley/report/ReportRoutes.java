@@ -65,7 +65,7 @@ public final class ReportRoutes {
 
   private void mine(RoutingContext ctx) {
     Principal reporter = Principal.required(ctx);
-    Page page = Page.byId(ctx, 20, 100);
+    Page page = Page.of(ctx, 20, 100);
     reports.mine(reporter.id(), page)
         .onSuccess(list -> ctx.json(page.respond(list, json -> json.getLong("id"), json -> json)))
         .onFailure(ctx::fail);
@@ -79,7 +79,7 @@ public final class ReportRoutes {
       throw Problem.invalid("reason",
           "must be one of spam, harassment, hate, misinformation, off_topic, other, screening");
     }
-    Page page = Page.byId(ctx, 20, 100);
+    Page page = Page.of(ctx, 20, 100);
     reports.queue(status, reason, page)
         .compose(items -> reports.queueSize(status, reason)
             .map(total -> page.respond(items, item -> item.getLong("firstReportId"), item -> item).put("total", total)))

@@ -43,7 +43,7 @@ public final class RevisionRoutes {
   private void ofPost(RoutingContext ctx) {
     Principal reader = Principal.required(ctx);
     long id = PathIds.parse(ctx.pathParam("postId"), "No such post.");
-    Page page = Page.byId(ctx, DEFAULT_PAGE, MAX_PAGE);
+    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     respond(ctx, reader, "post", posts.find(id, reader.id())
         .map(found -> found.map(Posts.Read::post).map(p -> new Item(p.authorId(), p.restricted()))),
         () -> revisions.ofPost(id, page));
@@ -52,7 +52,7 @@ public final class RevisionRoutes {
   private void ofComment(RoutingContext ctx) {
     Principal reader = Principal.required(ctx);
     long id = PathIds.parse(ctx.pathParam("commentId"), "No such comment.");
-    Page page = Page.byId(ctx, DEFAULT_PAGE, MAX_PAGE);
+    Page page = Page.of(ctx, DEFAULT_PAGE, MAX_PAGE);
     respond(ctx, reader, "comment", comments.find(id, reader)
         .map(found -> found.map(Comments.Seen::comment).map(c -> new Item(c.authorId(), c.hidden() || c.pending()))),
         () -> revisions.ofComment(id, page));

@@ -28,7 +28,7 @@ public final class SearchRoutes {
   private void search(RoutingContext ctx) {
     SearchQuery query = SearchQuery.from(ctx);
     // A cursor carries a digest of its search: one from another q or type is refused, not read as this one's.
-    Page page = query.unbind(Page.of(ctx, DEFAULT_PAGE, MAX_PAGE));
+    Page page = query.unbind(Page.sorted(ctx, DEFAULT_PAGE, MAX_PAGE));
     long reader = Principal.current(ctx).map(Principal::id).orElse(0L);
     slots.run(() -> switch (query.type()) {
       case POSTS -> search.posts(query, page, reader)

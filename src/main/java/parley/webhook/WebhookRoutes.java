@@ -150,7 +150,7 @@ public final class WebhookRoutes {
   private void deliveries(RoutingContext ctx) {
     Principal.admin(ctx);
     long id = id(ctx);
-    Page page = Page.byId(ctx, 50, 200);
+    Page page = Page.of(ctx, 50, 200);
     String rawBefore = ctx.request().getParam("before");
     Long before = null;
     if (rawBefore != null) {
