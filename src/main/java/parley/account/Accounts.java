@@ -280,23 +280,27 @@ public final class Accounts {
   /**
    * Signs in with a username or email and a password, from an address. An account being guessed makes its next
    * attempt wait (429) unless the address signed in to it before; a wrong password or unknown login is a 401 that
-   * costs the same time either way.
+   * costs the same time either way. An attempt from an address the account does not know counts as a failure before
+   * its password is checked (see {@link LoginThrottle}).
    */
   public Future<Session> login(String login, String password, String ip) {
     return findForLogin(login).compose(found -> {
-      Future<Long> wait = found.isEmpty() ? Future.succeededFuture(0L)
-          : logins.waitSeconds(throttleKey(found.get().user()), ip);
-      return wait.compose(seconds -> {
-        if (seconds > 0) throw RateLimiter.tooMany(seconds);
-        return passwords.verify(password, found.map(Credentials::passwordHash).orElse(null));
-      }).compose(ok -> {
-        if (!ok) {
-          Future<Void> counted = found.isEmpty() ? Future.succeededFuture()
-              : logins.failed(throttleKey(found.get().user()));
-          return counted.transform(v -> Future.failedFuture(Problem.unauthorized(BAD_LOGIN)));
-        }
-        return logins.succeeded(throttleKey(found.get().user()), ip).transform(v -> Future.succeededFuture(
-            session(found.get().user())));
+      String key = found.map(credentials -> throttleKey(credentials.user())).orElse(null);
+      Future<LoginThrottle.Attempt> attempt = key == null ? Future.succeededFuture(LoginThrottle.Attempt.FREE)
+          : logins.attempt(key, ip);
+      return attempt.compose(tried -> {
+        if (tried.waitSeconds() > 0) throw RateLimiter.tooMany(tried.waitSeconds());
+        return passwords.verify(password, found.map(Credentials::passwordHash).orElse(null))
+            .recover(unchecked -> tried.counted()
+                ? logins.released(key).transform(v -> Future.failedFuture(unchecked))
+                : Future.failedFuture(unchecked))
+            .compose(ok -> {
+              if (!ok) {
+                Future<Void> counted = key == null || tried.counted() ? Future.succeededFuture() : logins.failed(key);
+                return counted.transform(v -> Future.failedFuture(Problem.unauthorized(BAD_LOGIN)));
+              }
+              return logins.succeeded(key, ip).transform(v -> Future.succeededFuture(session(found.get().user())));
+            });
       });
     });
   }
@@ -454,20 +458,25 @@ public final class Accounts {
     // Only a wrong password keeps the address's action: a throttled account or a busy hasher gives it back.
     boolean[] wrong = {false};
     return limits.countingFailures(AppConfig.LIMIT_FAILED_LOGINS_IP, ip, e -> wrong[0],
-        () -> logins.waitSeconds(account, ip)
-            .compose(wait -> {
-              if (wait > 0) throw RateLimiter.tooMany(wait);
-              return passwordHash(me.id());
-            })
-            .compose(hash -> {
-              String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
-              return passwords.verify(current, stored).compose(ok -> {
-                if (ok) return Future.succeededFuture(stored);
-                wrong[0] = true;
-                return logins.failed(account).transform(v -> Future.<String>failedFuture(
-                    Problem.invalid("currentPassword", "is not correct")));
-              });
-            }));
+        () -> logins.attempt(account, ip).compose(tried -> {
+          if (tried.waitSeconds() > 0) throw RateLimiter.tooMany(tried.waitSeconds());
+          // Counted as a failure in advance (as a sign-in's attempt is): given back unless the password was wrong.
+          Future<String> checked = passwordHash(me.id()).compose(hash -> {
+            String stored = hash.orElseThrow(() -> Problem.unauthorized("The token's account no longer exists."));
+            return passwords.verify(current, stored).compose(ok -> {
+              if (ok) return Future.succeededFuture(stored);
+              wrong[0] = true;
+              Future<Void> counted = tried.counted() ? Future.succeededFuture() : logins.failed(account);
+              return counted.transform(v -> Future.<String>failedFuture(
+                  Problem.invalid("currentPassword", "is not correct")));
+            });
+          });
+          return checked.transform(done -> {
+            Future<Void> givenBack = tried.counted() && !wrong[0] ? logins.released(account) : Future.succeededFuture();
+            return givenBack.transform(v -> done.succeeded() ? Future.succeededFuture(done.result())
+                : Future.<String>failedFuture(done.cause()));
+          });
+        }));
   }
 
   /**

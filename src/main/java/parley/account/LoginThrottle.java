@@ -24,6 +24,10 @@ import java.util.concurrent.TimeUnit;
  * the account successfully before are not held back, so its owner's usual devices keep working during an attack;
  * a new address waits at most {@code maxDelay}. Addresses are limited separately (PARLEY_LIMIT_FAILED_LOGINS_IP).
  *
+ * <p>An attempt from an address the account does not know counts as a failure before its password is checked
+ * ({@link #attempt}), and a success then clears it: guesses sent all at once would otherwise all pass the check
+ * before any of them had failed (a review had 15 wrong guesses and the right one checked within a second).
+ *
  * <p>Kept in this node's memory, or, in cluster mode, in a Hazelcast map where each step runs atomically on the
  * member that holds the account's entry, so guesses spread over several nodes count as one series.
  */
@@ -57,14 +61,22 @@ public final class LoginThrottle {
     this.shared = shared;
   }
 
-  /** Seconds this address must wait before trying this account again; 0 means it may try now. */
-  Future<Long> waitSeconds(String account, String ip) {
-    return apply(account, new Check(ip));
+  /**
+   * Whether this address may try this account's password now, or must wait; when it may and the account does not
+   * know it, the attempt has already counted as a failure ({@link Attempt#counted}), which its success clears.
+   */
+  Future<Attempt> attempt(String account, String ip) {
+    return apply(account, new Try(ip, free, maxDelayMs)).map(Attempt::of);
   }
 
-  /** Counts a failure; completes once it counts, so the next attempt sees it. */
+  /** Counts a failure of an attempt that did not count in advance; completes once it counts. */
   Future<Void> failed(String account) {
     return apply(account, new Fail(free, maxDelayMs)).mapEmpty();
+  }
+
+  /** Gives back an attempt's advance failure when its password could not be checked at all (the hashing was busy). */
+  Future<Void> released(String account) {
+    return apply(account, new Release(free)).mapEmpty();
   }
 
   Future<Void> succeeded(String account, String ip) {
@@ -108,6 +120,16 @@ public final class LoginThrottle {
     });
   }
 
+  /** What an attempt may do: wait this many seconds (0: try now), and whether it has already counted as a failure. */
+  record Attempt(long waitSeconds, boolean counted) {
+    /** An attempt at no account (an unknown login): nothing to wait for, nothing counted. */
+    static final Attempt FREE = new Attempt(0, false);
+
+    private static Attempt of(long stepped) {
+      return stepped == Try.COUNTED ? new Attempt(0, true) : new Attempt(stepped, false);
+    }
+  }
+
   /** One account's record. Serializable, since in cluster mode it is stored in Hazelcast. */
   static final class State implements Serializable {
     @Serial
@@ -133,7 +155,7 @@ public final class LoginThrottle {
   }
 
   /** One step on an account's record, the same wherever the record is kept. */
-  private sealed interface Step extends Serializable permits Check, Fail, Succeed {
+  private sealed interface Step extends Serializable permits Try, Fail, Release, Succeed {
     /** Applies the step at {@code now} (epoch ms); returns seconds to wait, 0 when there is nothing to wait for. */
     long apply(State state, long now);
 
@@ -141,35 +163,62 @@ public final class LoginThrottle {
     boolean changes();
   }
 
-  private record Check(String ip) implements Step {
+  /**
+   * An attempt: from a known address, 0 (try, nothing counted); while the account waits, the seconds left; else
+   * {@link #COUNTED}: try, and the attempt has counted as a failure already.
+   */
+  private record Try(String ip, int free, long maxDelayMs) implements Step {
+    static final long COUNTED = -1;
+
     @Override
     public long apply(State state, long now) {
       if (state.knows(ip, now)) return 0;
       long wait = state.blockedUntil - now;
-      return wait <= 0 ? 0 : (wait + 999) / 1000;
+      if (wait > 0) return (wait + 999) / 1000;
+      Fail.count(state, now, free, maxDelayMs);
+      return COUNTED;
     }
 
     @Override
     public boolean changes() {
-      return false;
+      return true;
     }
   }
 
   private record Fail(int free, long maxDelayMs) implements Step {
     @Override
     public long apply(State state, long now) {
+      count(state, now, free, maxDelayMs);
+      return 0;
+    }
+
+    static void count(State state, long now, int free, long maxDelayMs) {
       state.failures++;
       state.lastFailure = now;
       if (state.failures >= free) {
         int doublings = Math.min(state.failures - free, 30);
         state.blockedUntil = now + Math.min(1000L << doublings, maxDelayMs);
       }
-      return 0;
     }
 
     @Override
     public boolean changes() {
       return true;
+    }
+  }
+
+  /** An advance failure given back: one failure fewer, and no wait while they are fewer than the free ones. */
+  private record Release(int free) implements Step {
+    @Override
+    public long apply(State state, long now) {
+      if (state.failures > 0) state.failures--;
+      if (state.failures < free) state.blockedUntil = 0;
+      return 0;
+    }
+
+    @Override
+    public boolean changes() {
+      return false;
     }
   }
 

@@ -498,6 +498,11 @@ class RateLimitTest {
       assertRateLimited(register(api, "client_c1", "10.9.8.7, 203.0.113.7"));
       // Trusted proxies in the chain are skipped.
       assertRateLimited(register(api, "client_c2", "203.0.113.7, 127.0.0.1"));
+      // Several lines are one list: a proxy that adds its own line below the client's (HAProxy's way) gives the
+      // client's real address last, and the client's own line above it is not believed either.
+      assertRateLimited(send(api, "/api/auth/register", new JsonObject().put("username", "client_c3")
+          .put("email", "client_c3@example.org").put("password", "correct horse"), "10.9.8.6", "203.0.113.7"));
+      assertEquals(0, count("SELECT count(*) FROM users WHERE username LIKE 'client_c%'"));
 
       // Without the header, the proxy itself is the client and has its own, unspent budget.
       assertEquals(201, register(api, "direct", null).status());
@@ -531,12 +536,17 @@ class RateLimitTest {
         + (r.nextBoolean() ? "" : ", " + UUID.randomUUID().toString().substring(0, 8));
   }
 
-  private static Api.Response send(Api api, String path, JsonObject body, String forwardedFor) {
+  /** A POST with one X-Forwarded-For line per value (none for a null). */
+  private static Api.Response send(Api api, String path, JsonObject body, String... forwardedFor) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api.baseUrl() + path))
         .timeout(Duration.ofSeconds(20))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body.encode()));
-    if (forwardedFor != null) request.header("X-Forwarded-For", forwardedFor);
+    if (forwardedFor != null) {
+      for (String line : forwardedFor) {
+        if (line != null) request.header("X-Forwarded-For", line);
+      }
+    }
     try {
       HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
       return new Api.Response(response.statusCode(), response.body(), response.headers());

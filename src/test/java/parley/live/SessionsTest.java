@@ -8,7 +8,16 @@ import parley.Api.Response;
 import parley.Api.Session;
 import parley.TestParley;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -167,6 +176,60 @@ class SessionsTest {
     assertEquals("application/problem+json", held.contentType());
     assertTrue(Long.parseLong(held.header("Retry-After")) >= 1);
     assertEquals(200, tryLogin("carol", "correct horse").status(), "another account from the same address is not held");
+  }
+
+  @Test
+  void guessesSentAllAtOnceCountBeforeTheirPasswordsAreChecked() throws Exception {
+    api.register("alice");
+    Map<Integer, Integer> statuses = allAtOnce(12, i -> tryLogin("alice", "guess " + i));
+    // A review had 15 wrong guesses and the right one all checked within a second, each past the check before any
+    // had failed.
+    assertEquals(Map.of(401, 5, 429, 7), statuses, "five checked, the rest held before their check");
+    assertEquals(429, tryLogin("alice", "correct horse").status());
+  }
+
+  @Test
+  void wrongCurrentPasswordsSentAllAtOnceCountTheSameWay() throws Exception {
+    Session alice = api.register("alice");
+    String hashBefore = hash(alice.id());
+    Map<Integer, Integer> statuses = allAtOnce(12, i -> api.put("/api/me/password", alice,
+        new JsonObject().put("currentPassword", "guess " + i).put("newPassword", "battery staple " + i)));
+    assertEquals(Map.of(400, 5, 429, 7), statuses, "five checked, the rest held before their check");
+    assertEquals(hashBefore, hash(alice.id()));
+  }
+
+  @Test
+  void aRightCurrentPasswordCostsTheAccountNoFailure() {
+    Session alice = api.register("alice");
+    for (int i = 0; i < 4; i++) assertEquals(401, tryLogin("alice", "guess " + i).status());
+    Response changed = api.put("/api/me/password", alice,
+        new JsonObject().put("currentPassword", "correct horse").put("newPassword", "battery staple"));
+    assertEquals(200, changed.status(), changed.toString());
+    // Its attempt counted as a failure in advance and was given back: this is the fifth failure, not the sixth.
+    assertEquals(401, tryLogin("alice", "guess 4").status());
+    assertEquals(429, tryLogin("alice", "battery staple").status(), "and after the fifth the account waits");
+  }
+
+  /** {@code count} requests sent together from as many threads, by status. */
+  private static Map<Integer, Integer> allAtOnce(int count, IntFunction<Response> request) throws Exception {
+    ExecutorService senders = Executors.newFixedThreadPool(count);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Response>> sent = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        int n = i;
+        sent.add(senders.submit(() -> {
+          go.await();
+          return request.apply(n);
+        }));
+      }
+      go.countDown();
+      Map<Integer, Integer> statuses = new TreeMap<>();
+      for (Future<Response> answer : sent) statuses.merge(answer.get(60, TimeUnit.SECONDS).status(), 1, Integer::sum);
+      return statuses;
+    } finally {
+      senders.shutdownNow();
+    }
   }
 
   @Test
