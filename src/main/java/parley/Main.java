@@ -213,6 +213,11 @@ public final class Main {
    * ({@link parley.db.Backup}); while Parley runs or while it is stopped. Exit code 0 when done, 1 when it failed,
    * 2 when it was asked wrongly.
    */
+  /** {@code text} as one word for a POSIX shell: in single quotes, each of its own written {@code '\''}. */
+  public static String shellQuoted(String text) {
+    return "'" + text.replace("'", "'\\''") + "'";
+  }
+
   static int backup(String[] args) {
     return backup(args, System.getenv());
   }
@@ -247,8 +252,8 @@ public final class Main {
           done.target(), done.files(), done.bytes() / 1048576.0, done.online()
               ? "while Parley ran (write-ahead log " + done.startWal() + " to " + done.endWal() + ")"
               : "with Parley stopped", (System.nanoTime() - started) / 1e9);
-      System.out.println("To restore: stop Parley, then start it with PARLEY_DATA_DIR='" + done.target() + "' "
-          + "(as the user Parley runs as).");
+      System.out.println("To restore: stop Parley, then start it with PARLEY_DATA_DIR="
+          + shellQuoted(done.target().toString()) + " (as the user Parley runs as).");
       return 0;
     } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("No backup taken: " + e.getMessage());

@@ -242,6 +242,13 @@ public record AppConfig(
       throw new IllegalArgumentException(BackupSettings.DIR + " cannot be inside " + DATA_DIR + " (" + dataDir
           + "): a backup on the disk it copies is lost with it, and would be copied into the next");
     }
+    if (backups.on() && dataDir.normalize().startsWith(backups.dir().get())) {
+      // A backup started as it lies, where the schedule keeps its own: once it is the oldest, the schedule deletes
+      // it as such, the running database with it (a review).
+      throw new IllegalArgumentException(DATA_DIR + " (" + dataDir + ") cannot be inside " + BackupSettings.DIR
+          + " (" + backups.dir().get() + "), where the schedule deletes the oldest backups: to restore a backup, "
+          + "copy it out first (cp -a) and start on the copy");
+    }
     clusterMembers = List.copyOf(clusterMembers);
     if (clusterJoinTimeout.toSeconds() < 1) {
       throw new IllegalArgumentException(CLUSTER_JOIN_TIMEOUT + " must be at least 1s");

@@ -6,9 +6,11 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -121,8 +123,18 @@ public final class Backup {
       deleteTree(partial);
       throw e;
     }
-    if (Files.exists(target)) Files.delete(target);
-    Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    try {
+      if (Files.exists(target)) Files.delete(target);
+      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+    } catch (DirectoryNotEmptyException | FileAlreadyExistsException filled) {
+      // Another backup into the same place finished first (a review left a whole partial copy behind here).
+      deleteTree(partial);
+      throw new IllegalStateException(target + " was filled while this backup ran (another backup into it?); "
+          + "nothing of this one was kept");
+    } catch (IOException | RuntimeException e) {
+      deleteTree(partial);
+      throw e;
+    }
     force(parent);
     return new Result(target, result.online(), result.files(), result.bytes(), result.startWal(), result.endWal());
   }
@@ -214,6 +226,11 @@ public final class Backup {
 
   /** Parley is running: PostgreSQL's online backup, through its own connection, with the WAL it needs. */
   private static Result online(Path dataDir, Path pgData, Path target) throws IOException, SQLException {
+    if (!Files.exists(pgData.resolve("postmaster.pid"))) {
+      // The lock is held, yet no PostgreSQL runs: another backup of the stopped server, or Parley starting.
+      throw new IllegalStateException("Another process holds " + dataDir.resolve("parley.lock") + " (another backup "
+          + "while Parley is stopped, or Parley starting) and PostgreSQL is not running: try again once it is done");
+    }
     List<String> pid = Files.readAllLines(pgData.resolve("postmaster.pid"));
     if (pid.size() < 4) throw new IllegalStateException("PostgreSQL's postmaster.pid in " + pgData + " is incomplete");
     int port = Integer.parseInt(pid.get(3).strip());

@@ -16,12 +16,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.DateTimeException;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -136,7 +140,17 @@ public final class BackupSchedule {
       newest().ifPresent(taken -> lastTaken.set(taken.getEpochSecond()));
       if (copy.isPresent()) resumeCopies();
       return firstDelay(Instant.now());
-    }, false).onSuccess(this::schedule);
+    }, false).onComplete(first -> {
+      if (first.succeeded()) {
+        schedule(first.result());
+      } else {
+        // Not a schedule that ends without a word: its first backup as if the directory held none.
+        failures.increment();
+        log.error("Cannot read the backups in {} ({}); taking the first in {}", dir, first.cause().toString(),
+            BackupCopy.words(FIRST));
+        schedule(FIRST);
+      }
+    });
     log.info("Backing up the embedded database into {} every {}, keeping the newest {}{}", dir,
         BackupCopy.words(every), keep, copy.isPresent() ? ", each copied off the machine by PARLEY_BACKUP_COPY" : "");
   }
@@ -202,23 +216,66 @@ public final class BackupSchedule {
   /** The newest scheduled backup's start, from the names in the directory. */
   Optional<Instant> newest() {
     List<Path> backups = backups();
-    return backups.isEmpty() ? Optional.empty()
-        : Optional.of(Instant.from(NAME.parse(backups.get(0).getFileName().toString())));
+    return backups.isEmpty() ? Optional.empty() : Optional.of(startOf(backups.get(0)));
   }
 
-  /** The scheduled backups in the directory, newest first (what this schedule named; nothing else is one). */
+  /**
+   * The scheduled backups in the directory, newest first (what this schedule named; nothing else is one). Left out,
+   * and so never counted, pruned or taken for the newest, with a warning once each: a name of the shape whose date
+   * is no date ({@code parley-20261399T999999Z}: it stopped the schedule) or is later than now (taken while the
+   * clock ran ahead, or copied in: it pruned the real ones, held the next backup off until its date and put that
+   * date in the gauge), and the data directory itself, or one it lies in (a review started a backup where it lay:
+   * the schedule deleted the running database as the oldest).
+   */
   private List<Path> backups() {
     List<Path> found = new ArrayList<>();
     if (!Files.isDirectory(dir)) return found;
+    Instant now = Instant.now();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
-        if (NAMED.matcher(entry.getFileName().toString()).matches() && Files.isDirectory(entry)) found.add(entry);
+        String name = entry.getFileName().toString();
+        if (!NAMED.matcher(name).matches() || !Files.isDirectory(entry)) continue;
+        Instant started;
+        try {
+          started = startOf(entry);
+        } catch (DateTimeException e) {
+          leftAlone(entry, "its name is of a backup's shape but no date");
+          continue;
+        }
+        if (started.isAfter(now.plus(AHEAD))) {
+          leftAlone(entry, "its name is later than now (" + now.truncatedTo(ChronoUnit.SECONDS) + ")");
+        } else if (holds(entry, dataDir)) {
+          leftAlone(entry, "the running database's data directory is in it");
+        } else {
+          found.add(entry);
+        }
       }
     } catch (IOException e) {
       log.warn("Cannot list the backups in {}: {}", dir, e.toString());
     }
     found.sort(Comparator.comparing((Path p) -> p.getFileName().toString()).reversed());
     return found;
+  }
+
+  /** How far ahead of the clock a backup's name may be and still count (another node's clock, a step back). */
+  static final Duration AHEAD = Duration.ofMinutes(5);
+
+  /** The directories already warned of, so that each is told once, not at every look. */
+  private final Set<Path> warned = ConcurrentHashMap.newKeySet();
+
+  private void leftAlone(Path entry, String why) {
+    if (warned.add(entry)) {
+      log.warn("{} is not counted as a scheduled backup, neither kept nor deleted: {}", entry, why);
+    }
+  }
+
+  /** Whether {@code inner} is {@code outer} or lies in it, as the file system resolves them (links followed). */
+  private static boolean holds(Path outer, Path inner) {
+    try {
+      return inner.toRealPath().startsWith(outer.toRealPath());
+    } catch (IOException e) {
+      return inner.toAbsolutePath().normalize().startsWith(outer.toAbsolutePath().normalize());
+    }
   }
 
   /** Deletes the backups beyond the newest {@code keep}, and what backups killed midway left. */

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import parley.Main;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -122,6 +123,17 @@ class OperatorSlipsTest {
     String text = said.toString(java.nio.charset.StandardCharsets.UTF_8);
     assertTrue(text.contains("No embedded PostgreSQL in " + dataDir), text);
     assertTrue(text.contains("DATABASE_URL is set"), text);
+  }
+
+  @Test
+  void theBackupsRestoreHintIsOneShellWordWhateverThePath() throws Exception {
+    // A review's backup into "t/o'brien $HOME" was told PARLEY_DATA_DIR='…/o'brien $HOME', which no shell reads so.
+    for (String path : List.of("/backups/o'brien $HOME", "/b/'", "/b/''x\\y\"z`w`", "/plain")) {
+      Process sh = new ProcessBuilder("sh", "-c", "printf %s " + Main.shellQuoted(path)).start();
+      String said = new String(sh.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals(0, sh.waitFor());
+      assertEquals(path, said);
+    }
   }
 
   @Test

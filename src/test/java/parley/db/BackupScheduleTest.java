@@ -159,6 +159,42 @@ class BackupScheduleTest {
     assertEquals(0.0, meters.get("parley_backup_last_success_seconds").gauge().value());
   }
 
+  @Test
+  void namesThatAreNoBackupsDateAndTheRunningDatabaseAreNeitherCountedNorDeleted() throws Exception {
+    Path dir = servers.fresh("backups");
+    Instant now = Instant.now();
+    // A backup started where it lay, inside the schedule's directory, and older than any other there (a review had
+    // the schedule delete it, the running database with it, two backups later).
+    Path dataDir = dir.resolve(NAME.format(now.minus(Duration.ofHours(3))));
+    servers.start(dataDir);
+    String future = NAME.format(now.plus(Duration.ofDays(365)));
+    String noDate = "parley-20261399T999999Z";
+    Files.createDirectories(dir.resolve(future));
+    Files.createDirectories(dir.resolve(noDate));
+    try (CapturedLog log = new CapturedLog(BackupSchedule.class)) {
+      BackupSchedule schedule = new BackupSchedule(vertx, dataDir, dir, Duration.ofHours(1), 1, meters, () -> false);
+      assertEquals(BackupSchedule.FIRST, schedule.firstDelay(now), "none of them is the newest backup");
+      Backup.Result first = schedule.takeNow().await();
+      while (NAME.format(Instant.now()).equals(first.target().getFileName().toString())) Thread.onSpinWait();
+      Backup.Result second = schedule.takeNow().await();
+
+      assertEquals(List.of(dataDir.getFileName().toString(), second.target().getFileName().toString(), noDate, future)
+          .stream().sorted().toList(), names(dir), "the newest one kept; the three left alone");
+      assertEquals(Instant.from(NAME.parse(second.target().getFileName().toString())).getEpochSecond(),
+          meters.get("parley_backup_last_success_seconds").gauge().value(), "the gauge says the real newest");
+      assertEquals(Duration.ofHours(1).getSeconds(), schedule.firstDelay(Instant.now()).getSeconds(), 2,
+          "the next due an hour after the real newest, not a year on");
+      List<String> warnings = log.messages().stream().filter(m -> m.contains("not counted as a scheduled backup"))
+          .toList();
+      assertEquals(3, warnings.size(), "each told once: " + warnings);
+      assertTrue(warnings.stream().anyMatch(m -> m.contains(noDate) && m.contains("no date")), warnings::toString);
+      assertTrue(warnings.stream().anyMatch(m -> m.contains(future) && m.contains("later than now")),
+          warnings::toString);
+      assertTrue(warnings.stream().anyMatch(m -> m.contains(dataDir.toString()) && m.contains("running database")),
+          warnings::toString);
+    }
+  }
+
   /** A path quoted for the shell: the tests' directories have no single quote in them. */
   private static String q(Path p) {
     return "'" + p + "'";
@@ -351,6 +387,11 @@ class BackupScheduleTest {
     IllegalArgumentException inside = assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(
         AppConfig.DATA_DIR, data.toString(), BackupSettings.DIR, data.resolve("backups").toString())));
     assertTrue(inside.getMessage().contains("cannot be inside"), inside.getMessage());
+    IllegalArgumentException restoredInPlace = assertThrows(IllegalArgumentException.class, () -> AppConfig.from(
+        Map.of(AppConfig.DATA_DIR, "/backups/parley-20261205T031500Z", BackupSettings.DIR, "/backups")));
+    assertTrue(restoredInPlace.getMessage().contains("copy it out first"), restoredInPlace.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(
+        Map.of(AppConfig.DATA_DIR, "/backups", BackupSettings.DIR, "/backups")), "the same directory");
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(BackupSettings.DIR, "/backups",
         BackupSettings.EVERY, "30s")));
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(BackupSettings.DIR, "/backups",

@@ -1,11 +1,14 @@
 package parley.db;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -161,6 +164,20 @@ class BackupTest {
           "no partial copy left");
     }
     Files.delete(dataDir.resolve("postgres/postmaster.pid"));
+  }
+
+  @Test
+  void aBackupOfAStoppedDatabaseWhileAnotherHoldsItIsRefusedInWords() throws Exception {
+    Path dataDir = servers.fresh("held");
+    servers.start(dataDir).close();
+    Path target = servers.fresh("held-copy");
+    try (FileChannel channel = FileChannel.open(dataDir.resolve("parley.lock"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE); FileLock held = channel.lock()) {
+      IllegalStateException refused = assertThrows(IllegalStateException.class, () -> Backup.take(dataDir, target));
+      // It was a bare NoSuchFileException for postmaster.pid (a review).
+      assertTrue(refused.getMessage().contains("Another process holds"), refused.getMessage());
+    }
+    assertFalse(Files.exists(target));
   }
 
   @Test
