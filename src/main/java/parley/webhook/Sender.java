@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Sends webhooks from this node. Every poll it (1) numbers newly committed public events in commit order, if no
@@ -275,7 +276,20 @@ public final class Sender {
       if (left <= 0) return release(endpoint);
       return turn(withCursor(endpoint, last), left);
     }
-    Message m = batch.get(index);
+    // The batch's first event was read just now; each later one is read again before it is sent, so that what was
+    // hidden, deleted or edited while the ones before it were sent goes as it is now (a review had a hidden comment's
+    // text delivered 12 s after the hide, from the batch's copy).
+    Future<Message> now = index == 0 ? Future.succeededFuture(batch.get(0))
+        : pool.preparedQuery(AT).execute(Tuple.of(batch.get(index).position()))
+            .map(rows -> rows.size() == 0 ? null : message(rows.iterator().next()));
+    return now.compose(m -> {
+      // Gone from the log since (its retention): passed over, as the next read would have.
+      if (m == null) return sendInOrder(endpoint, batch, index + 1, left);
+      return send(endpoint, batch, index, left, m);
+    });
+  }
+
+  private Future<Void> send(Endpoint endpoint, List<Message> batch, int index, int left, Message m) {
     int attempt = endpoint.attempts() + 1;
     return attempt(endpoint, m).compose(outcome -> {
       if (outcome.ok()) {
@@ -385,13 +399,24 @@ public final class Sender {
           .putHeader("webhook-id", m.id())
           .putHeader("webhook-timestamp", Long.toString(timestamp))
           .putHeader("webhook-signature", Signature.sign(endpoint.secret(), m.id(), timestamp, m.body()));
+      long timeout = settings.timeout().toMillis();
       return client.request(options)
-          .compose(request -> request.send(Buffer.buffer(m.body())))
-          .compose(response -> {
-            response.handler(ignored -> { });
-            return response.end().map(v -> response.statusCode());
+          .compose(request -> {
+            // At the attempt's deadline the request is reset, which closes its connection: a receiver that answers
+            // a byte at a time is never idle, and its connection, left reading after the attempt gave up, held one
+            // of the client's few per address until the receiver closed it; with them all held, every endpoint on
+            // that address failed (a review).
+            long left = Math.max(1, timeout - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+            long deadline = vertx.setTimer(left, t -> request.reset(0, new TimeoutException(
+                "No whole answer within " + timeout + " ms")));
+            return request.send(Buffer.buffer(m.body()))
+                .compose(response -> {
+                  response.handler(ignored -> { });
+                  return response.end().map(v -> response.statusCode());
+                })
+                .andThen(done -> vertx.cancelTimer(deadline));
           })
-          .timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+          .timeout(timeout, TimeUnit.MILLISECONDS);
     }).map(status -> new Outcome(status >= 200 && status < 300, status, elapsed(started),
             status >= 200 && status < 300 ? null : "HTTP " + status))
         .recover(e -> Future.succeededFuture(new Outcome(false, null, elapsed(started),

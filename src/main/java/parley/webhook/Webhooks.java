@@ -44,8 +44,14 @@ public final class Webhooks {
       + "next_attempt_at = now() WHERE id = $1 RETURNING " + Endpoint.COLUMNS;
 
   /** Delivers again from a position: the cursor goes back (or forward, up to the head) and any retry wait ends. */
-  private static final String REPLAY = "UPDATE webhooks SET cursor = LEAST($2, (" + HEAD + ")), status = 'active', "
-      + "attempts = 0, failing_since = NULL, next_attempt_at = now() WHERE id = $1 RETURNING " + Endpoint.COLUMNS;
+  /**
+   * A replay moves the cursor back, never forward: one past it passed over the events still waiting between (a
+   * review lost two that way, with a 200).
+   */
+  private static final String REPLAY = "UPDATE webhooks SET cursor = $2, status = 'active', attempts = 0, "
+      + "failing_since = NULL, next_attempt_at = now() WHERE id = $1 AND $2 <= cursor RETURNING " + Endpoint.COLUMNS;
+
+  private static final String CURSOR = "SELECT cursor FROM webhooks WHERE id = $1";
 
   private static final String DELIVERIES = "SELECT * FROM webhook_deliveries WHERE webhook_id = $1 "
       + "AND id < COALESCE($2, 9223372036854775807) ORDER BY id DESC LIMIT $3";
@@ -139,8 +145,14 @@ public final class Webhooks {
   }
 
   Future<Endpoint> replay(Principal actor, long id, long from) {
-    return changed(actor, id, "webhook.replayed", REPLAY, Tuple.of(id, from - 1),
-        new JsonObject().put("from", from));
+    return changed(actor, id, "webhook.replayed", REPLAY, Tuple.of(id, from - 1), new JsonObject().put("from", from))
+        .recover(e -> {
+          if (!(e instanceof Problem p) || p.status() != 404) return Future.failedFuture(e);
+          // No row changed: no such webhook, or one whose cursor is before the position.
+          return pool.preparedQuery(CURSOR).execute(Tuple.of(id)).compose(rows -> Future.failedFuture(
+              rows.size() == 0 ? e : Problem.invalid("from", "is past the webhook's cursor ("
+                  + rows.iterator().next().getLong("cursor") + "): a replay sends events again and passes over none")));
+        });
   }
 
   private Future<Endpoint> changed(Principal actor, long id, String action, String sql, Tuple args,
