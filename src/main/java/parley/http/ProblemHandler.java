@@ -154,7 +154,8 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     }
     int status = failure instanceof HttpException http ? http.getStatusCode() : ctx.statusCode();
     // Outside the API every path is served by the static files for GET; another method there names nothing.
-    if (status == 405 && !ctx.request().path().startsWith("/api/")) status = 404;
+    // Read as routed (normalized): PUT //api/me was a 404, where GET //api/me is served (a review).
+    if (status == 405 && !ctx.normalizedPath().startsWith("/api/")) status = 404;
     if (status >= 400 && status < 500) return forStatus(status);
     if (status == 503) return Problem.unavailable("Try again shortly.", DATABASE_RETRY_AFTER);
     log.error("Unhandled failure on {} {} (request {})", ctx.request().method(),

@@ -35,7 +35,10 @@ public record Filter(long id, String kind, String pattern, String action, String
     try {
       return Pattern.compile(pattern, flags);
     } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException(e.getDescription().toLowerCase(Locale.ROOT));
+      // Java's words for a pattern that ends in a lone backslash ("a\\", "(?x)\\ ") read as a server fault.
+      String why = e.getDescription().toLowerCase(Locale.ROOT);
+      if (why.contains("internal error")) why = "a backslash at its end escapes nothing (write \\\\ for a backslash)";
+      throw new IllegalArgumentException(why);
     }
   }
 

@@ -194,6 +194,10 @@ class ProblemsTest {
     Response r = api.raw("PUT", "/api/posts", null, null, null);
     assertProblem(r, 405);
     assertEquals("GET, HEAD, POST", r.header("Allow"), r.toString());
+    // The path as routed: a doubled slash is served for GET, so it is a 405 for PUT, not a 404 (a review).
+    Response doubled = api.raw("PUT", "//api/posts", null, null, null);
+    assertProblem(doubled, 405);
+    assertEquals("GET, HEAD, POST", doubled.header("Allow"), doubled.toString());
   }
 
   /**
