@@ -96,13 +96,21 @@ public final class WebhookRoutes {
         .onFailure(ctx::fail);
   }
 
-  /** http or https, a host, no user info or fragment. */
+  /**
+   * http or https, a host, no user info or fragment. An internationalized host ({@code bücher.example}, which
+   * java.net.URI takes for no host) is kept in its ASCII form ({@code xn--bcher-kva.example}), as links are.
+   */
   private static URI checkUrl(Fields fields, String url) {
     try {
-      URI uri = new URI(url);
+      URI uri = ascii(new URI(url));
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
+      String authority = uri.getRawAuthority();
       if (!scheme.equals("http") && !scheme.equals("https")) {
         fields.error("url", "must be an http or https URL");
+      } else if ((uri.getHost() == null || uri.getHost().isEmpty()) && authority != null && !authority.contains("@")
+          && authority.matches(".*[^\\]]:[0-9]{6,}")) {
+        // A port of six digits or more: java.net.URI then reads no host at all.
+        fields.error("url", "must have a valid port");
       } else if (uri.getHost() == null || uri.getHost().isEmpty()) {
         fields.error("url", "must name a host");
       } else if (uri.getRawUserInfo() != null) {
@@ -118,6 +126,25 @@ public final class WebhookRoutes {
       fields.error("url", "must be a valid URL");
     }
     return null;
+  }
+
+  /** The URL with an internationalized host in its ASCII form; as it was when its host is ASCII or it has none. */
+  private static URI ascii(URI uri) throws URISyntaxException {
+    String authority = uri.getRawAuthority();
+    if (uri.getHost() != null || authority == null || authority.contains("@") || authority.chars().allMatch(c -> c < 128)) {
+      return uri;
+    }
+    int colon = authority.lastIndexOf(':');
+    boolean ported = colon >= 0 && authority.substring(colon + 1).matches("[0-9]{1,5}");
+    String name = ported ? authority.substring(0, colon) : authority;
+    String host;
+    try {
+      host = java.net.IDN.toASCII(name, java.net.IDN.USE_STD3_ASCII_RULES);
+    } catch (IllegalArgumentException e) {
+      return uri;
+    }
+    return new URI(uri.getScheme(), null, host, ported ? Integer.parseInt(authority.substring(colon + 1)) : -1,
+        uri.getPath(), uri.getQuery(), uri.getFragment());
   }
 
   private void show(RoutingContext ctx) {

@@ -615,6 +615,14 @@ class WebhooksTest extends ModerationCast {
       assertProblem(r, 400, field);
       assertEquals(List.of(field), r.errorFields(), r.toString());
     });
+    // The words say what is wrong (a review had both called "must name a host").
+    Map<String, String> said = Map.of("https://93.184.216.34:99999999999/hook", "must have a valid port",
+        "https://bücher.invalid/hook", "its host cannot be resolved");
+    said.forEach((url, words) -> {
+      Response r = api.post("/api/admin/webhooks", boss, good.copy().put("url", url));
+      assertProblem(r, 400, url);
+      assertEquals(words, r.json().getJsonArray("errors").getJsonObject(0).getString("message"), r.toString());
+    });
     Response refused = api.post("/api/admin/webhooks", mod, good);
     assertProblem(refused, 403, "a moderator");
     assertEquals("Only admins may do that.", refused.json().getString("detail"), "not a word about roles");
