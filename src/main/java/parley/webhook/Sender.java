@@ -380,7 +380,9 @@ public final class Sender {
     boolean https = "https".equalsIgnoreCase(uri.getScheme());
     int port = uri.getPort() == -1 ? (https ? 443 : 80) : uri.getPort();
     String host = uri.getHost();
-    return resolve(host).compose(address -> {
+    // The lookup within the attempt's time too: a resolver slower than the lease (the timeout and 5 s) let the
+    // endpoint be claimed again while this turn still waited, and the two turns sent out of order.
+    return resolve(host).timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS).compose(address -> {
       long timestamp = System.currentTimeMillis() / 1000;
       String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
       if (uri.getRawQuery() != null) path += "?" + uri.getRawQuery();

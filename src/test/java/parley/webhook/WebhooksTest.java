@@ -561,6 +561,41 @@ class WebhooksTest extends ModerationCast {
   }
 
   /**
+   * A lookup counts in its attempt's time: one slower than the lease let the endpoint be claimed again while its
+   * turn still waited (a review). Here every lookup thread is held, as a resolver that never answers would hold them,
+   * and the attempt fails at its timeout, logged, instead of waiting for as long as the lookup does.
+   */
+  @Test
+  void aLookupThatDoesNotAnswerFailsItsAttemptAtTheTimeout() throws Exception {
+    Main.Running node = sender(Map.of(WebhookSettings.TIMEOUT, "1s"));
+    Api on = apiOf(node);
+    long hook = register(on, "post.created").getLong("id");
+    WorkerExecutor lookups = node.vertx().createSharedWorkerExecutor(Sender.LOOKUP_POOL, Sender.LOOKUP_THREADS);
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      List<CompletableFuture<Void>> taken = new ArrayList<>();
+      for (int i = 0; i < Sender.LOOKUP_THREADS; i++) {
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        taken.add(mine);
+        lookups.executeBlocking(() -> {
+          mine.complete(null);
+          return release.await(60, TimeUnit.SECONDS);
+        }, false);
+      }
+      CompletableFuture.allOf(taken.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      on.createPost(alice, "Sent while no lookup answers");
+      var log = deliveryLog(on, hook, 1);
+      assertEquals(1, log.size(), "an attempt logged while the lookups still hang: " + log.encode());
+      assertEquals("failed", log.getJsonObject(0).getString("outcome"), log.encode());
+      assertTrue(received.isEmpty(), received::toString);
+    } finally {
+      release.countDown();
+      lookups.close();
+    }
+    await(r -> !delivered(r).isEmpty(), "the event, once lookups answer again");
+  }
+
+  /**
    * A resolver that never answers holds only the lookup threads: the test takes all of them (as such lookups would),
    * and a long comment, parsed on Vert.x's shared workers, still goes through while a registration waits for its
    * lookup, and gets it once a thread is free.
