@@ -560,6 +560,31 @@ class WebhooksTest extends ModerationCast {
         .put("events", List.of("post.created"))).status());
   }
 
+  /** Every lookup thread of a node, held (as a resolver that never answers would hold them) until closed. */
+  private record HeldLookups(WorkerExecutor lookups, CountDownLatch release) implements AutoCloseable {
+    @Override
+    public void close() {
+      release.countDown();
+      lookups.close();
+    }
+  }
+
+  private static HeldLookups holdLookups(Main.Running node) throws Exception {
+    WorkerExecutor lookups = node.vertx().createSharedWorkerExecutor(Sender.LOOKUP_POOL, Sender.LOOKUP_THREADS);
+    CountDownLatch release = new CountDownLatch(1);
+    List<CompletableFuture<Void>> taken = new ArrayList<>();
+    for (int i = 0; i < Sender.LOOKUP_THREADS; i++) {
+      CompletableFuture<Void> mine = new CompletableFuture<>();
+      taken.add(mine);
+      lookups.executeBlocking(() -> {
+        mine.complete(null);
+        return release.await(60, TimeUnit.SECONDS);
+      }, false);
+    }
+    CompletableFuture.allOf(taken.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    return new HeldLookups(lookups, release);
+  }
+
   /**
    * A lookup counts in its attempt's time: one slower than the lease let the endpoint be claimed again while its
    * turn still waited (a review). Here every lookup thread is held, as a resolver that never answers would hold them,
@@ -570,27 +595,12 @@ class WebhooksTest extends ModerationCast {
     Main.Running node = sender(Map.of(WebhookSettings.TIMEOUT, "1s"));
     Api on = apiOf(node);
     long hook = register(on, "post.created").getLong("id");
-    WorkerExecutor lookups = node.vertx().createSharedWorkerExecutor(Sender.LOOKUP_POOL, Sender.LOOKUP_THREADS);
-    CountDownLatch release = new CountDownLatch(1);
-    try {
-      List<CompletableFuture<Void>> taken = new ArrayList<>();
-      for (int i = 0; i < Sender.LOOKUP_THREADS; i++) {
-        CompletableFuture<Void> mine = new CompletableFuture<>();
-        taken.add(mine);
-        lookups.executeBlocking(() -> {
-          mine.complete(null);
-          return release.await(60, TimeUnit.SECONDS);
-        }, false);
-      }
-      CompletableFuture.allOf(taken.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    try (HeldLookups held = holdLookups(node)) {
       on.createPost(alice, "Sent while no lookup answers");
       var log = deliveryLog(on, hook, 1);
       assertEquals(1, log.size(), "an attempt logged while the lookups still hang: " + log.encode());
       assertEquals("failed", log.getJsonObject(0).getString("outcome"), log.encode());
       assertTrue(received.isEmpty(), received::toString);
-    } finally {
-      release.countDown();
-      lookups.close();
     }
     await(r -> !delivered(r).isEmpty(), "the event, once lookups answer again");
   }
@@ -604,19 +614,7 @@ class WebhooksTest extends ModerationCast {
   void hostLookupsHaveThreadsOfTheirOwnSoAHungResolverHoldsUpNothingElse() throws Exception {
     Main.Running node = sender();
     Api on = apiOf(node);
-    WorkerExecutor lookups = node.vertx().createSharedWorkerExecutor(Sender.LOOKUP_POOL, Sender.LOOKUP_THREADS);
-    CountDownLatch release = new CountDownLatch(1);
-    try {
-      List<CompletableFuture<Void>> taken = new ArrayList<>();
-      for (int i = 0; i < Sender.LOOKUP_THREADS; i++) {
-        CompletableFuture<Void> mine = new CompletableFuture<>();
-        taken.add(mine);
-        lookups.executeBlocking(() -> {
-          mine.complete(null);
-          return release.await(60, TimeUnit.SECONDS);
-        }, false);
-      }
-      CompletableFuture.allOf(taken.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    try (HeldLookups held = holdLookups(node)) {
 
       CompletableFuture<Response> registering = CompletableFuture.supplyAsync(() -> on.post("/api/admin/webhooks",
           boss, new JsonObject().put("url", hookUrl()).put("events", List.of("post.created"))));
@@ -628,12 +626,9 @@ class WebhooksTest extends ModerationCast {
       assertFalse(registering.isDone(), "the registration waits for a lookup thread: " + registering);
       assertEquals(0, TestParley.count("SELECT count(*) FROM webhooks"));
 
-      release.countDown();
+      held.close();
       Response registered = registering.get(30, TimeUnit.SECONDS);
       assertEquals(201, registered.status(), registered.toString());
-    } finally {
-      release.countDown();
-      lookups.close();
     }
   }
 
