@@ -292,7 +292,7 @@ public final class Accounts {
         if (tried.waitSeconds() > 0) throw RateLimiter.tooMany(tried.waitSeconds());
         return passwords.verify(password, found.map(Credentials::passwordHash).orElse(null))
             .recover(unchecked -> tried.counted()
-                ? logins.released(key).transform(v -> Future.failedFuture(unchecked))
+                ? logins.released(key, tried).transform(v -> Future.failedFuture(unchecked))
                 : Future.failedFuture(unchecked))
             .compose(ok -> {
               if (!ok) {
@@ -472,7 +472,7 @@ public final class Accounts {
             });
           });
           return checked.transform(done -> {
-            Future<Void> givenBack = tried.counted() && !wrong[0] ? logins.released(account) : Future.succeededFuture();
+            Future<Void> givenBack = tried.counted() && !wrong[0] ? logins.released(account, tried) : Future.succeededFuture();
             return givenBack.transform(v -> done.succeeded() ? Future.succeededFuture(done.result())
                 : Future.<String>failedFuture(done.cause()));
           });

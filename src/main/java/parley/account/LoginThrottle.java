@@ -16,6 +16,7 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Slows down guessing one account's password from any number of addresses, without letting an attacker lock its
@@ -42,6 +43,7 @@ public final class LoginThrottle {
   private final Map<String, State> states = new ConcurrentHashMap<>();
   private final Vertx vertx;
   private final IMap<String, State> shared;
+  private final LongSupplier clock;
 
   /** The throttle's name for an account: its id and creation time, which no other account ever shares. */
   static String account(long id, OffsetDateTime createdAt) {
@@ -53,12 +55,22 @@ public final class LoginThrottle {
     this(free, maxDelay, null, null);
   }
 
-  /** Kept in the cluster's map. */
+  /** Kept on this node, on the given clock (epoch ms): for the tests. */
+  LoginThrottle(int free, Duration maxDelay, LongSupplier clock) {
+    this(free, maxDelay, null, null, clock);
+  }
+
+  /** Kept in the cluster's map (whose members' clocks are the time there). */
   LoginThrottle(int free, Duration maxDelay, Vertx vertx, IMap<String, State> shared) {
+    this(free, maxDelay, vertx, shared, System::currentTimeMillis);
+  }
+
+  private LoginThrottle(int free, Duration maxDelay, Vertx vertx, IMap<String, State> shared, LongSupplier clock) {
     this.free = free;
     this.maxDelayMs = maxDelay.toMillis();
     this.vertx = vertx;
     this.shared = shared;
+    this.clock = clock;
   }
 
   /**
@@ -66,7 +78,7 @@ public final class LoginThrottle {
    * know it, the attempt has already counted as a failure ({@link Attempt#counted}), which its success clears.
    */
   Future<Attempt> attempt(String account, String ip) {
-    return apply(account, new Try(ip, free, maxDelayMs)).map(Attempt::of);
+    return apply(account, new Try(ip, free, maxDelayMs));
   }
 
   /** Counts a failure of an attempt that did not count in advance; completes once it counts. */
@@ -74,16 +86,19 @@ public final class LoginThrottle {
     return apply(account, new Fail(free, maxDelayMs)).mapEmpty();
   }
 
-  /** Gives back an attempt's advance failure when its password could not be checked at all (the hashing was busy). */
-  Future<Void> released(String account) {
-    return apply(account, new Release(free)).mapEmpty();
+  /**
+   * Gives back the failure {@code tried} counted in advance, and the wait it set, if no later step has set another:
+   * its password was right (a {@code currentPassword}), or could not be checked at all (the hashing was busy).
+   */
+  Future<Void> released(String account, Attempt tried) {
+    return apply(account, new Release(tried.waitSet(), tried.waitBefore())).mapEmpty();
   }
 
   Future<Void> succeeded(String account, String ip) {
     return apply(account, new Succeed(ip)).mapEmpty();
   }
 
-  private Future<Long> apply(String account, Step step) {
+  private Future<Attempt> apply(String account, Step step) {
     if (shared != null) {
       return Future.fromCompletionStage(shared.submitToKey(account, new Apply(step)), vertx.getOrCreateContext())
           .recover(e -> {
@@ -95,17 +110,17 @@ public final class LoginThrottle {
     return Future.succeededFuture(applyHere(account, step));
   }
 
-  private long applyHere(String account, Step step) {
-    State state = step.changes() ? states.computeIfAbsent(account, id -> new State()) : states.get(account);
-    if (state == null) return 0;
+  private Attempt applyHere(String account, Step step) {
+    State state = step.creates() ? states.computeIfAbsent(account, id -> new State()) : states.get(account);
+    if (state == null) return Attempt.FREE;
     synchronized (state) {
-      return step.apply(state, System.currentTimeMillis());
+      return step.apply(state, clock.getAsLong());
     }
   }
 
   /** Forgets accounts with no recent failures and no address worth remembering (this node's store only). */
   public void sweep() {
-    long now = System.currentTimeMillis();
+    long now = clock.getAsLong();
     states.entrySet().removeIf(e -> {
       State s = e.getValue();
       synchronized (s) {
@@ -120,13 +135,18 @@ public final class LoginThrottle {
     });
   }
 
-  /** What an attempt may do: wait this many seconds (0: try now), and whether it has already counted as a failure. */
-  record Attempt(long waitSeconds, boolean counted) {
-    /** An attempt at no account (an unknown login): nothing to wait for, nothing counted. */
-    static final Attempt FREE = new Attempt(0, false);
+  /**
+   * What a step found, for an attempt: wait this many seconds (0: try now), or try, already counted as a failure
+   * ({@code counted}), with the account's wait as that count set it ({@code waitSet}, epoch ms) and as it was before
+   * ({@code waitBefore}), for a {@link #released} to put back. Serializable: in cluster mode it is the entry
+   * processor's answer.
+   */
+  record Attempt(long waitSeconds, boolean counted, long waitSet, long waitBefore) implements Serializable {
+    /** Nothing to wait for, nothing counted: an unknown login, a known address, and every other step's answer. */
+    static final Attempt FREE = new Attempt(0, false, 0, 0);
 
-    private static Attempt of(long stepped) {
-      return stepped == Try.COUNTED ? new Attempt(0, true) : new Attempt(stepped, false);
+    static Attempt waits(long seconds) {
+      return new Attempt(seconds, false, 0, 0);
     }
   }
 
@@ -156,27 +176,42 @@ public final class LoginThrottle {
 
   /** One step on an account's record, the same wherever the record is kept. */
   private sealed interface Step extends Serializable permits Try, Fail, Release, Succeed {
-    /** Applies the step at {@code now} (epoch ms); returns seconds to wait, 0 when there is nothing to wait for. */
-    long apply(State state, long now);
+    /** Applies the step at {@code now} (epoch ms). */
+    Attempt apply(State state, long now);
 
-    /** Whether it changes the record (a check of an account with no record creates none). */
+    /** Whether it changes the record, which in cluster mode must then be written back (the processor has a copy). */
     boolean changes();
+
+    /** Whether it makes a record for an account that has none. */
+    default boolean creates() {
+      return changes();
+    }
+
+    /** Whether this application of it changed the record (in cluster mode, whether it is written back). */
+    default boolean changed(Attempt result) {
+      return changes();
+    }
   }
 
   /**
-   * An attempt: from a known address, 0 (try, nothing counted); while the account waits, the seconds left; else
-   * {@link #COUNTED}: try, and the attempt has counted as a failure already.
+   * An attempt: from a known address, try (nothing counted); while the account waits, the seconds left; else try,
+   * counted as a failure already.
    */
   private record Try(String ip, int free, long maxDelayMs) implements Step {
-    static final long COUNTED = -1;
-
     @Override
-    public long apply(State state, long now) {
-      if (state.knows(ip, now)) return 0;
+    public Attempt apply(State state, long now) {
+      if (state.knows(ip, now)) return Attempt.FREE;
       long wait = state.blockedUntil - now;
-      if (wait > 0) return (wait + 999) / 1000;
+      if (wait > 0) return Attempt.waits((wait + 999) / 1000);
+      long before = state.blockedUntil;
       Fail.count(state, now, free, maxDelayMs);
-      return COUNTED;
+      return new Attempt(0, true, state.blockedUntil, before);
+    }
+
+    /** Only a counted attempt is written back: one held (429) or from a known address reads the record alone. */
+    @Override
+    public boolean changed(Attempt result) {
+      return result.counted();
     }
 
     @Override
@@ -187,9 +222,9 @@ public final class LoginThrottle {
 
   private record Fail(int free, long maxDelayMs) implements Step {
     @Override
-    public long apply(State state, long now) {
+    public Attempt apply(State state, long now) {
       count(state, now, free, maxDelayMs);
-      return 0;
+      return Attempt.FREE;
     }
 
     static void count(State state, long now, int free, long maxDelayMs) {
@@ -207,28 +242,38 @@ public final class LoginThrottle {
     }
   }
 
-  /** An advance failure given back: one failure fewer, and no wait while they are fewer than the free ones. */
-  private record Release(int free) implements Step {
+  /**
+   * An advance failure given back: one failure fewer, and the wait as it was before it, unless a later step set
+   * another (a review found a right {@code currentPassword} re-arming a 15-minute wait).
+   */
+  private record Release(long waitSet, long waitBefore) implements Step {
     @Override
-    public long apply(State state, long now) {
+    public Attempt apply(State state, long now) {
       if (state.failures > 0) state.failures--;
-      if (state.failures < free) state.blockedUntil = 0;
-      return 0;
+      if (state.blockedUntil == waitSet) state.blockedUntil = waitBefore;
+      return Attempt.FREE;
     }
 
+    /** Written back in cluster mode (a review found it lost there: a right password counted as a failure for good). */
     @Override
     public boolean changes() {
+      return true;
+    }
+
+    /** But never a record made for it: there is nothing to give back to (a sweep forgot it, or the map lost it). */
+    @Override
+    public boolean creates() {
       return false;
     }
   }
 
   private record Succeed(String ip) implements Step {
     @Override
-    public long apply(State state, long now) {
+    public Attempt apply(State state, long now) {
       state.failures = 0;
       state.blockedUntil = 0;
       state.remember(ip, now);
-      return 0;
+      return Attempt.FREE;
     }
 
     @Override
@@ -241,14 +286,14 @@ public final class LoginThrottle {
    * A step run where the account's record is stored, atomically, by the member that owns it (its clock is the
    * time). A record lives for as long as a known address is remembered, then expires.
    */
-  private record Apply(Step step) implements EntryProcessor<String, State, Long> {
+  private record Apply(Step step) implements EntryProcessor<String, State, Attempt> {
     @Override
-    public Long process(Map.Entry<String, State> entry) {
+    public Attempt process(Map.Entry<String, State> entry) {
       State state = entry.getValue();
-      if (state == null && !step.changes()) return 0L;
+      if (state == null && !step.creates()) return Attempt.FREE;
       if (state == null) state = new State();
-      long result = step.apply(state, System.currentTimeMillis());
-      if (step.changes()) {
+      Attempt result = step.apply(state, System.currentTimeMillis());
+      if (step.changed(result)) {
         ((ExtendedMapEntry<String, State>) entry).setValue(state, KNOWN_FOR_MS, TimeUnit.MILLISECONDS);
       }
       return result;
