@@ -242,12 +242,12 @@ public record AppConfig(
       throw new IllegalArgumentException(BackupSettings.DIR + " cannot be inside " + DATA_DIR + " (" + dataDir
           + "): a backup on the disk it copies is lost with it, and would be copied into the next");
     }
-    if (backups.on() && dataDir.normalize().startsWith(backups.dir().get())) {
+    if (backups.on() && BackupSettings.inABackup(backups.dir().get(), dataDir)) {
       // A backup started as it lies, where the schedule keeps its own: once it is the oldest, the schedule deletes
-      // it as such, the running database with it (a review).
-      throw new IllegalArgumentException(DATA_DIR + " (" + dataDir + ") cannot be inside " + BackupSettings.DIR
-          + " (" + backups.dir().get() + "), where the schedule deletes the oldest backups: to restore a backup, "
-          + "copy it out first (cp -a) and start on the copy");
+      // it as such, the running database with it (a review). Elsewhere in the directory it is not the schedule's.
+      throw new IllegalArgumentException(DATA_DIR + " (" + dataDir + ") cannot be one of the backups in "
+          + BackupSettings.DIR + " (" + backups.dir().get() + "), which the schedule deletes once they are old: to "
+          + "restore a backup, copy it out first (cp -a) and start on the copy");
     }
     clusterMembers = List.copyOf(clusterMembers);
     if (clusterJoinTimeout.toSeconds() < 1) {

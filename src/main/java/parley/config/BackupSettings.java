@@ -45,6 +45,39 @@ public record BackupSettings(Optional<Path> dir, Duration every, int keep, Optio
     return dir.isPresent();
   }
 
+  /** A scheduled backup's directory name: its start, to the second, in UTC ({@code parley-20261205T031500Z}). */
+  public static final java.util.regex.Pattern NAMED = java.util.regex.Pattern.compile("parley-\\d{8}T\\d{6}Z");
+
+  /**
+   * Whether {@code dataDir}, or its {@code postgres/} (which may be a link to another disk), is or lies in a
+   * scheduled backup's directory in {@code dir}, links followed as far as the paths exist: where the schedule would
+   * delete it as an old backup. Other places in {@code dir} are not the schedule's to touch.
+   */
+  public static boolean inABackup(Path dir, Path dataDir) {
+    Path backups = realPath(dir);
+    for (Path place : java.util.List.of(dataDir, dataDir.resolve("postgres"))) {
+      Path real = realPath(place);
+      if (real.startsWith(backups) && real.getNameCount() > backups.getNameCount()
+          && NAMED.matcher(backups.relativize(real).getName(0).toString()).matches()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code path}, absolute, with every symbolic link of the part of it that exists followed. */
+  public static Path realPath(Path path) {
+    Path absolute = path.toAbsolutePath().normalize();
+    Path existing = absolute;
+    while (existing != null && !java.nio.file.Files.exists(existing)) existing = existing.getParent();
+    if (existing == null) return absolute;
+    try {
+      return existing.toRealPath().resolve(existing.relativize(absolute)).normalize();
+    } catch (java.io.IOException e) {
+      return absolute;
+    }
+  }
+
   static BackupSettings from(Map<String, String> values) {
     return new BackupSettings(Optional.ofNullable(values.get(DIR)).map(d -> Path.of(d).toAbsolutePath().normalize()),
         AppConfig.duration(values, EVERY, Duration.ofDays(1)), AppConfig.intValue(values, KEEP, 7),

@@ -54,7 +54,7 @@ public final class BackupSchedule {
   /** A scheduled backup's directory: its start, to the second, in UTC. */
   private static final DateTimeFormatter NAME =
       DateTimeFormatter.ofPattern("'parley-'yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
-  private static final Pattern NAMED = Pattern.compile("parley-\\d{8}T\\d{6}Z");
+  private static final Pattern NAMED = BackupSettings.NAMED;
   /** What a backup killed before its end leaves beside its place (see Backup#take), with its process's id. */
   private static final Pattern ABANDONED = Pattern.compile("parley-\\d{8}T\\d{6}Z\\.partial-(\\d+)");
 
@@ -244,7 +244,7 @@ public final class BackupSchedule {
         }
         if (started.isAfter(now.plus(AHEAD))) {
           leftAlone(entry, "its name is later than now (" + now.truncatedTo(ChronoUnit.SECONDS) + ")");
-        } else if (holds(entry, dataDir)) {
+        } else if (holds(entry, dataDir) || holds(entry, dataDir.resolve("postgres"))) {
           leftAlone(entry, "the running database's data directory is in it");
         } else {
           found.add(entry);

@@ -380,6 +380,22 @@ class BackupScheduleTest {
   }
 
   @Test
+  void aDataDirectoryReachingIntoABackupByALinkIsRefused() throws Exception {
+    Path dir = servers.fresh("linked-backups");
+    Path backup = dir.resolve("parley-20261205T031500Z");
+    Files.createDirectories(backup.resolve("postgres"));
+    Path link = servers.fresh("restored-by-link");
+    Files.createSymbolicLink(link, backup);
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.DATA_DIR, link.toString(),
+        BackupSettings.DIR, dir.toString())), "the data directory a link to a backup");
+    Path data = servers.fresh("postgres-linked");
+    Files.createDirectories(data);
+    Files.createSymbolicLink(data.resolve("postgres"), backup.resolve("postgres"));
+    assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.DATA_DIR, data.toString(),
+        BackupSettings.DIR, dir.toString())), "its postgres/ a link into a backup");
+  }
+
+  @Test
   void settingsThatWouldMakeBackupsUselessAreRefused() {
     Path data = Path.of("/srv/parley-data");
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.DATA_DIR, data.toString(),
@@ -392,6 +408,9 @@ class BackupScheduleTest {
     assertTrue(restoredInPlace.getMessage().contains("copy it out first"), restoredInPlace.getMessage());
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(
         Map.of(AppConfig.DATA_DIR, "/backups", BackupSettings.DIR, "/backups")), "the same directory");
+    // Elsewhere in the directory is not the schedule's: a layout with data/ beside the backups still starts.
+    AppConfig beside = AppConfig.from(Map.of(AppConfig.DATA_DIR, "/srv/parley/data", BackupSettings.DIR, "/srv/parley"));
+    assertEquals(Path.of("/srv/parley/data"), beside.dataDir());
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(BackupSettings.DIR, "/backups",
         BackupSettings.EVERY, "30s")));
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(Map.of(BackupSettings.DIR, "/backups",

@@ -489,7 +489,8 @@ class WebhooksTest extends ModerationCast {
       }
       Thread.sleep(20);
     }
-    assertTrue(mostOpen.get() <= 3, mostOpen.get() + " connections open at once: each attempt's should close");
+    // Before, the five the client keeps to one address were all held open by the dripping receiver.
+    assertTrue(mostOpen.get() < 5, mostOpen.get() + " connections open at once: each attempt's should close");
   }
 
   /**
