@@ -208,16 +208,16 @@ public final class Main {
         });
   }
 
-  /**
-   * {@code backup DIR}: the embedded database and Parley's keys, copied into a new directory that Parley can start on
-   * ({@link parley.db.Backup}); while Parley runs or while it is stopped. Exit code 0 when done, 1 when it failed,
-   * 2 when it was asked wrongly.
-   */
   /** {@code text} as one word for a POSIX shell: in single quotes, each of its own written {@code '\''}. */
   public static String shellQuoted(String text) {
     return "'" + text.replace("'", "'\\''") + "'";
   }
 
+  /**
+   * {@code backup DIR}: the embedded database and Parley's keys, copied into a new directory that Parley can start on
+   * ({@link parley.db.Backup}); while Parley runs or while it is stopped. Exit code 0 when done, 1 when it failed,
+   * 2 when it was asked wrongly.
+   */
   static int backup(String[] args) {
     return backup(args, System.getenv());
   }

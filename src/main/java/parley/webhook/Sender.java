@@ -295,8 +295,12 @@ public final class Sender {
       if (outcome.ok()) {
         return pool.preparedQuery(DELIVERED).execute(Tuple.of(endpoint.id(), m.position(),
                 seconds(settings.lease().toMillis()), node))
-            .compose(v -> logAttempt(endpoint.id(), m, attempt, outcome, false))
-            .compose(v -> sendInOrder(withCursor(endpoint, m.position()), batch, index + 1, left - 1));
+            .compose(moved -> logAttempt(endpoint.id(), m, attempt, outcome, false).compose(v -> {
+              // The lease is no longer this turn's: a replay or a skip took it (and set the cursor), or it ran out
+              // and another turn has the endpoint. Going on would send beside that turn, out of order.
+              if (moved.rowCount() == 0) return Future.<Void>succeededFuture();
+              return sendInOrder(withCursor(endpoint, m.position()), batch, index + 1, left - 1);
+            }));
       }
       long delay = backoff(attempt);
       return pool.preparedQuery(FAILED).execute(Tuple.of(endpoint.id(), node, truncate(outcome.error()),
@@ -380,9 +384,10 @@ public final class Sender {
     boolean https = "https".equalsIgnoreCase(uri.getScheme());
     int port = uri.getPort() == -1 ? (https ? 443 : 80) : uri.getPort();
     String host = uri.getHost();
-    // The lookup within the attempt's time too: a resolver slower than the lease (the timeout and 5 s) let the
-    // endpoint be claimed again while this turn still waited, and the two turns sent out of order.
-    return resolve(host).timeout(settings.timeout().toMillis(), TimeUnit.MILLISECONDS).compose(address -> {
+    // One deadline for the whole attempt, the lookup included: a resolver slower than the lease (the timeout and
+    // 5 s) let the endpoint be claimed again while this turn still waited, and the two turns sent out of order.
+    long timeout = settings.timeout().toMillis();
+    return resolve(host).timeout(timeout, TimeUnit.MILLISECONDS).compose(address -> {
       long timestamp = System.currentTimeMillis() / 1000;
       String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
       if (uri.getRawQuery() != null) path += "?" + uri.getRawQuery();
@@ -401,14 +406,20 @@ public final class Sender {
           .putHeader("webhook-id", m.id())
           .putHeader("webhook-timestamp", Long.toString(timestamp))
           .putHeader("webhook-signature", Signature.sign(endpoint.secret(), m.id(), timestamp, m.body()));
-      long timeout = settings.timeout().toMillis();
+      long leftForAll = timeout - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+      if (leftForAll <= 0) return Future.<Integer>failedFuture(new TimeoutException("No answer within " + timeout + " ms"));
       return client.request(options)
           .compose(request -> {
+            long left = timeout - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            if (left <= 0) {
+              // A connection that came after the attempt gave up: nothing is sent on it.
+              request.reset();
+              return Future.<Integer>failedFuture(new TimeoutException("No connection within " + timeout + " ms"));
+            }
             // At the attempt's deadline the request is reset, which closes its connection: a receiver that answers
             // a byte at a time is never idle, and its connection, left reading after the attempt gave up, held one
             // of the client's few per address until the receiver closed it; with them all held, every endpoint on
             // that address failed (a review).
-            long left = Math.max(1, timeout - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
             long deadline = vertx.setTimer(left, t -> request.reset(0, new TimeoutException(
                 "No whole answer within " + timeout + " ms")));
             return request.send(Buffer.buffer(m.body()))
@@ -418,7 +429,7 @@ public final class Sender {
                 })
                 .andThen(done -> vertx.cancelTimer(deadline));
           })
-          .timeout(timeout, TimeUnit.MILLISECONDS);
+          .timeout(leftForAll, TimeUnit.MILLISECONDS);
     }).map(status -> new Outcome(status >= 200 && status < 300, status, elapsed(started),
             status >= 200 && status < 300 ? null : "HTTP " + status))
         .recover(e -> Future.succeededFuture(new Outcome(false, null, elapsed(started),

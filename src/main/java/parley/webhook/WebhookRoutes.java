@@ -47,6 +47,7 @@ public final class WebhookRoutes {
     admins.delete("/webhooks/:webhookId").handler(this::delete);
     admins.post("/webhooks/:webhookId/resume").handler(this::resume);
     admins.post("/webhooks/:webhookId/replay").handler(this::replay);
+    admins.post("/webhooks/:webhookId/skip").handler(this::skip);
     admins.get("/webhooks/:webhookId/deliveries").handler(this::deliveries);
     admins.post("/webhooks/:webhookId/deliveries/:deliveryId/redeliver").handler(this::redeliver);
   }
@@ -172,6 +173,17 @@ public final class WebhookRoutes {
     if (from == null && (!fields.has("from") || fields.isNull("from"))) fields.error("from", "is required");
     fields.check();
     webhooks.replay(actor, id, from).onSuccess(e -> ctx.json(e.toJson())).onFailure(ctx::fail);
+  }
+
+  /** Body {"to": position}: every event before that position is passed over; the next sent is the first from it. */
+  private void skip(RoutingContext ctx) {
+    Principal actor = Principal.admin(ctx);
+    long id = id(ctx);
+    Fields fields = Fields.of(ctx).only("to");
+    Long to = fields.optionalId("to");
+    if (to == null && (!fields.has("to") || fields.isNull("to"))) fields.error("to", "is required");
+    fields.check();
+    webhooks.skip(actor, id, to).onSuccess(e -> ctx.json(e.toJson())).onFailure(ctx::fail);
   }
 
   private void deliveries(RoutingContext ctx) {

@@ -43,15 +43,25 @@ public final class Webhooks {
   private static final String RESUME = "UPDATE webhooks SET status = 'active', attempts = 0, failing_since = NULL, "
       + "next_attempt_at = now() WHERE id = $1 RETURNING " + Endpoint.COLUMNS;
 
-  /** Delivers again from a position: the cursor goes back (or forward, up to the head) and any retry wait ends. */
   /**
-   * A replay moves the cursor back, never forward: one past it passed over the events still waiting between (a
-   * review lost two that way, with a 200).
+   * Delivers again from a position: the cursor goes back, never forward (one past it passed over the events still
+   * waiting between: a review lost two that way, with a 200), and any retry wait ends. Its lease is taken from a turn
+   * that may be running, which then stops at its next event (it would have moved the cursor on again).
    */
   private static final String REPLAY = "UPDATE webhooks SET cursor = $2, status = 'active', attempts = 0, "
-      + "failing_since = NULL, next_attempt_at = now() WHERE id = $1 AND $2 <= cursor RETURNING " + Endpoint.COLUMNS;
+      + "failing_since = NULL, next_attempt_at = now(), lease_owner = NULL, lease_until = NULL "
+      + "WHERE id = $1 AND $2 <= cursor RETURNING " + Endpoint.COLUMNS;
 
-  private static final String CURSOR = "SELECT cursor FROM webhooks WHERE id = $1";
+  /**
+   * Passes over the events before a position, which no receiver will take (one it answers 400 for ever, say): the
+   * cursor goes forward to just before it, never past the newest event, and any retry wait ends; the lease as for
+   * {@link #REPLAY}.
+   */
+  private static final String SKIP = "UPDATE webhooks SET cursor = $2, status = 'active', attempts = 0, "
+      + "failing_since = NULL, next_attempt_at = now(), lease_owner = NULL, lease_until = NULL "
+      + "WHERE id = $1 AND $2 > cursor AND $2 <= (" + HEAD + ") RETURNING " + Endpoint.COLUMNS;
+
+  private static final String CURSOR = "SELECT cursor, (" + HEAD + ") AS head FROM webhooks WHERE id = $1";
 
   private static final String DELIVERIES = "SELECT * FROM webhook_deliveries WHERE webhook_id = $1 "
       + "AND id < COALESCE($2, 9223372036854775807) ORDER BY id DESC LIMIT $3";
@@ -146,13 +156,28 @@ public final class Webhooks {
 
   Future<Endpoint> replay(Principal actor, long id, long from) {
     return changed(actor, id, "webhook.replayed", REPLAY, Tuple.of(id, from - 1), new JsonObject().put("from", from))
-        .recover(e -> {
-          if (!(e instanceof Problem p) || p.status() != 404) return Future.failedFuture(e);
-          // No row changed: no such webhook, or one whose cursor is before the position.
-          return pool.preparedQuery(CURSOR).execute(Tuple.of(id)).compose(rows -> Future.failedFuture(
-              rows.size() == 0 ? e : Problem.invalid("from", "is past the webhook's cursor ("
-                  + rows.iterator().next().getLong("cursor") + "): a replay sends events again and passes over none")));
-        });
+        .recover(e -> refusedAt(id, e, (cursor, head) -> Problem.invalid("from", "is past the next event the webhook "
+            + "sends (" + (cursor + 1) + "): a replay sends events again and passes over none (see skip)")));
+  }
+
+  Future<Endpoint> skip(Principal actor, long id, long to) {
+    return changed(actor, id, "webhook.skipped", SKIP, Tuple.of(id, to - 1), new JsonObject().put("to", to))
+        .recover(e -> refusedAt(id, e, (cursor, head) -> Problem.invalid("to", to - 1 <= cursor
+            ? "is not past the next event the webhook sends (" + (cursor + 1) + "): there is nothing to pass over"
+            : "is past the newest event (" + head + ") and the one after it")));
+  }
+
+  /**
+   * Why a replay or skip changed no row: no such webhook ({@code e}, the 404), or the position, explained by
+   * {@code why} from the webhook's cursor and the log's newest position.
+   */
+  private Future<Endpoint> refusedAt(long id, Throwable e, java.util.function.BiFunction<Long, Long, Problem> why) {
+    if (!(e instanceof Problem p) || p.status() != 404) return Future.failedFuture(e);
+    return pool.preparedQuery(CURSOR).execute(Tuple.of(id)).compose(rows -> {
+      if (rows.size() == 0) return Future.failedFuture(e);
+      Row row = rows.iterator().next();
+      return Future.failedFuture(why.apply(row.getLong("cursor"), row.getLong("head")));
+    });
   }
 
   private Future<Endpoint> changed(Principal actor, long id, String action, String sql, Tuple args,

@@ -168,6 +168,9 @@ class ModerationTest extends ModerationCast {
             new Call("POST", "/api/admin/webhooks/" + hookWithDelivery()[0] + "/resume", null)),
         new Endpoint("replay a webhook", 200, "webhook.replayed", true, () -> new Call("POST",
             "/api/admin/webhooks/" + hookWithDelivery()[0] + "/replay", new JsonObject().put("from", 1))),
+        // Its cursor at 0, and at least its one delivered position in the log: the first passed over.
+        new Endpoint("skip a webhook's events", 200, "webhook.skipped", true, () -> new Call("POST",
+            "/api/admin/webhooks/" + hookWithDelivery()[0] + "/skip", new JsonObject().put("to", 2))),
         new Endpoint("webhook deliveries", 200, null, true, () ->
             new Call("GET", "/api/admin/webhooks/" + hookWithDelivery()[0] + "/deliveries", null)),
         new Endpoint("redeliver", 201, "webhook.redelivered", true, () -> {

@@ -445,6 +445,11 @@ class ContractTest {
     api.post(hookPath + "/replay", mia, new JsonObject());
     api.post(webhooks + "/99999999/replay", mia, new JsonObject().put("from", 1));
     api.post(hookPath + "/replay", sam, new JsonObject().put("from", 1));
+    api.post(hookPath + "/skip", mia, new JsonObject().put("to", Long.MAX_VALUE));
+    api.post(hookPath + "/skip", mia, new JsonObject().put("to", 1));
+    api.post(hookPath + "/skip", mia, new JsonObject());
+    api.post(webhooks + "/99999999/skip", mia, new JsonObject().put("to", 2));
+    api.post(hookPath + "/skip", sam, new JsonObject().put("to", 2));
     api.post(hookPath + "/resume", mia, null);
     api.post(webhooks + "/99999999/resume", mia, null);
     api.post(hookPath + "/resume", null, null);

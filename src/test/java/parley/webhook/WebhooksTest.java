@@ -397,6 +397,34 @@ class WebhooksTest extends ModerationCast {
   }
 
   /**
+   * An event the receiver never takes (a 400 for ever) holds its endpoint back for good: a skip passes over it, and
+   * only it; the next event is sent. A skip that would pass over nothing, or past the newest event, is refused.
+   */
+  @Test
+  void aSkipPassesOverTheEventsTheReceiverNeverTakesAndNoOthers() throws Exception {
+    Api on = apiOf(sender());
+    long hook = register(on, "comment.created").getLong("id");
+    long post = api.createPost(alice, "A poison event");
+    answer = n -> 400;
+    long poison = api.comment(alice, post, "the receiver refuses this one", null);
+    var log = deliveryLog(on, hook, 1);
+    long position = log.getJsonObject(0).getLong("position");
+    long cursor = on.get("/api/admin/webhooks/" + hook, boss).json().getLong("cursor");
+    assertTrue(cursor < position, "held before the poison event: " + cursor);
+    assertProblem(on.post("/api/admin/webhooks/" + hook + "/skip", boss, new JsonObject().put("to", cursor + 1)),
+        400, "nothing to pass over");
+    assertProblem(on.post("/api/admin/webhooks/" + hook + "/skip", boss, new JsonObject().put("to", Long.MAX_VALUE)),
+        400, "past the newest event");
+    long later = api.comment(alice, post, "and this one it takes", null);
+    answer = n -> 200;
+    Response skipped = on.post("/api/admin/webhooks/" + hook + "/skip", boss, new JsonObject().put("to", position + 1));
+    assertEquals(200, skipped.status(), skipped.toString());
+    assertEquals(position, skipped.json().getLong("cursor"));
+    await(r -> deliveredComments(r).contains(later), "the event after the skipped one");
+    assertFalse(deliveredComments(received).contains(poison), "the skipped event is not sent");
+  }
+
+  /**
    * A review: a batch's events were read together and sent one after the other, so a comment hidden (or edited, or
    * deleted) while the ones before it were being sent still went with its words, 12 s after the hide. Here the
    * receiver holds the batch's first event while the second's comment is hidden.
