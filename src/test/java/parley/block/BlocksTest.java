@@ -201,6 +201,16 @@ class BlocksTest {
       assertFull(seen.item(bobReply), bobReply, "bob", "bob says more");
       assertFull(api.get("/api/comments/" + bobComment, reader).json(), bobComment, "bob", "bob says hi");
     }
+
+    // The profile counts what its lists show the reader: nothing, to the blocker (a review found the counts shown).
+    JsonObject toAlice = api.get("/api/users/bob", alice).json();
+    assertEquals(0L, toAlice.getLong("postCount"), toAlice.encode());
+    assertEquals(0L, toAlice.getLong("commentCount"), toAlice.encode());
+    for (Session reader : new Session[] {carol, bob, null}) {
+      JsonObject seen = api.get("/api/users/bob", reader).json();
+      assertEquals(1L, seen.getLong("postCount"), seen.encode());
+      assertEquals(3L, seen.getLong("commentCount"), seen.encode());
+    }
   }
 
   @Test
