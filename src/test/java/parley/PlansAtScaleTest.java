@@ -389,9 +389,9 @@ class PlansAtScaleTest {
         // their content read off their kept counts (V39), not counted from their content (which grew with what they
         // wrote) or from every report; only the comments above the fold's mark are counted, from the mark on through
         // comments_by_author; what was hidden or held is counted through the author's partial indexes.
-        for (String[] query : List.of(new String[] {"card", parley.moderation.Review.USER, "'user6'"},
-            new String[] {"profile", parley.account.Accounts.PROFILE, "'user6'", "7"})) {
-          String counts = plan(s, query[1], java.util.Arrays.copyOfRange(query, 2, query.length));
+        for (String[] query : List.of(new String[] {"card", parley.moderation.Review.USER},
+            new String[] {"profile", parley.account.Accounts.PROFILE})) {
+          String counts = plan(s, query[1], "'user6'");
           if (counts.contains("Seq Scan on comments") || counts.contains("Seq Scan on posts")
               || counts.contains("Parallel") || counts.contains("reports")
               || !counts.contains("member_counts_pkey") || !counts.contains("Index Cond: ((author_id = u.id) AND (id >")) {

@@ -159,7 +159,7 @@ public final class AccountRoutes {
   }
 
   private void profile(RoutingContext ctx) {
-    accounts.profile(ctx.pathParam("username"), Principal.current(ctx).map(Principal::id).orElse(0L))
+    accounts.profile(ctx.pathParam("username"))
         .map(profile -> profile.orElseThrow(() -> Problem.notFound("No such user.")))
         .onSuccess(ctx::json)
         .onFailure(ctx::fail);
