@@ -100,7 +100,16 @@ public final class LoginThrottle {
 
   private Future<Attempt> apply(String account, Step step) {
     if (shared != null) {
-      return Future.fromCompletionStage(shared.submitToKey(account, new Apply(step)), vertx.getOrCreateContext())
+      @SuppressWarnings("unchecked")
+      java.util.concurrent.CompletionStage<Object> answered =
+          (java.util.concurrent.CompletionStage<Object>) (java.util.concurrent.CompletionStage<?>)
+              shared.submitToKey(account, new Apply(step));
+      return Future.fromCompletionStage(answered, vertx.getOrCreateContext())
+          // A member of an earlier version answers with what its own steps returned (a number): counted here, as
+          // when the map is unreachable, rather than a sign-in failed on a wrong type (a review).
+          .compose(answer -> answer instanceof Attempt attempt ? Future.succeededFuture(attempt)
+              : Future.<Attempt>failedFuture(new IllegalStateException("a member of another version answered "
+                  + answer)))
           .recover(e -> {
             // The cluster's map is unreachable for now: this node's own count still slows the guesser down.
             log.warn("Shared login throttle unavailable, using this node's: {}", e.toString());
@@ -286,7 +295,18 @@ public final class LoginThrottle {
    * A step run where the account's record is stored, atomically, by the member that owns it (its clock is the
    * time). A record lives for as long as a known address is remembered, then expires.
    */
-  private record Apply(Step step) implements EntryProcessor<String, State, Attempt> {
+  private static final class Apply implements EntryProcessor<String, State, Attempt> {
+    @Serial
+    private static final long serialVersionUID = 1L;
+
+    private final Step step;
+    /** The record as the step left it on the member that owns it, for its backup; null when it did not change. */
+    private transient State after;
+
+    Apply(Step step) {
+      this.step = step;
+    }
+
     @Override
     public Attempt process(Map.Entry<String, State> entry) {
       State state = entry.getValue();
@@ -295,8 +315,33 @@ public final class LoginThrottle {
       Attempt result = step.apply(state, System.currentTimeMillis());
       if (step.changed(result)) {
         ((ExtendedMapEntry<String, State>) entry).setValue(state, KNOWN_FOR_MS, TimeUnit.MILLISECONDS);
+        after = state;
       }
       return result;
+    }
+
+    /**
+     * The backup is the owner's record as it is after the step, not the step run again on the backup's clock: a
+     * wait computed there differed from the owner's, so a give-back, which restores only the wait its attempt set,
+     * left the backup's, and a member's departure promoted it (a review).
+     */
+    @Override
+    public EntryProcessor<String, State, Attempt> getBackupProcessor() {
+      return after == null ? null : new Store(after);
+    }
+  }
+
+  /** A record written as it is, on a backup. */
+  private record Store(State state) implements EntryProcessor<String, State, Attempt> {
+    @Override
+    public Attempt process(Map.Entry<String, State> entry) {
+      ((ExtendedMapEntry<String, State>) entry).setValue(state, KNOWN_FOR_MS, TimeUnit.MILLISECONDS);
+      return Attempt.FREE;
+    }
+
+    @Override
+    public EntryProcessor<String, State, Attempt> getBackupProcessor() {
+      return null;
     }
   }
 }

@@ -81,14 +81,21 @@ public final class Sender {
       UPDATE webhook_sealer SET horizon = GREATEST(horizon, (SELECT x FROM h)) WHERE id = 1
       RETURNING (SELECT count(*) FROM ins) AS sealed""";
 
+  /**
+   * Leases the due endpoints, each under a name of its own claim (the node's, and a random part): a turn's updates
+   * hold only while the lease is still that claim's. With the node's name alone, a replay or skip that took the lease
+   * from a turn let the same node's next claim give it back to that turn too, which went on sending beside the new
+   * one and moved the cursor past the replay (a review).
+   */
   private static final String CLAIM = """
-      UPDATE webhooks w SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)
+      UPDATE webhooks w SET lease_owner = $1 || '/' || gen_random_uuid(),
+             lease_until = now() + make_interval(secs => $2)
        WHERE w.id IN (SELECT id FROM webhooks
                        WHERE status = 'active' AND next_attempt_at <= now()
                          AND (lease_until IS NULL OR lease_until < now())
                          AND cursor < (SELECT COALESCE(max(position), 0) FROM webhook_positions)
                        ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-      RETURNING\s""" + Endpoint.COLUMNS;
+      RETURNING lease_owner AS lease,\s""" + Endpoint.COLUMNS;
 
   private static final String HEAD = "SELECT COALESCE(max(position), 0) AS head FROM webhook_positions";
 
@@ -206,7 +213,7 @@ public final class Sender {
         .<Void>map(rows -> {
           rows.forEach(row -> {
             turning++;
-            turn(Endpoint.fromRow(row), EVENTS_PER_TURN).onComplete(ar -> turning--);
+            turn(Endpoint.fromRow(row), row.getString("lease"), EVENTS_PER_TURN).onComplete(ar -> turning--);
           });
           return null;
         })
@@ -232,7 +239,7 @@ public final class Sender {
   }
 
   /** Sends an endpoint's next events in order until it is caught up, an attempt fails, or its turn is used up. */
-  private Future<Void> turn(Endpoint endpoint, int left) {
+  private Future<Void> turn(Endpoint endpoint, String lease, int left) {
     List<String> feed = Webhooks.fromFeed(endpoint.eventTypes());
     List<String> threads = Webhooks.fromThreads(endpoint.eventTypes());
     return pool.preparedQuery(HEAD).execute().compose(h -> {
@@ -241,12 +248,12 @@ public final class Sender {
           threads.toArray(String[]::new), Math.min(left, 20))).compose(rows -> {
             if (rows.size() == 0) {
               // Nothing of its types up to the head: pass over what is there.
-              return pool.preparedQuery(PASSED).execute(Tuple.of(endpoint.id(), head, node))
-                  .compose(v -> release(endpoint));
+              return pool.preparedQuery(PASSED).execute(Tuple.of(endpoint.id(), head, lease))
+                  .compose(v -> release(endpoint, lease));
             }
             List<Message> batch = new java.util.ArrayList<>();
             rows.forEach(row -> batch.add(message(row)));
-            return sendInOrder(endpoint, batch, 0, left);
+            return sendInOrder(endpoint, lease, batch, 0, left);
           });
     }).recover(e -> {
       if (deleted(e)) {
@@ -258,7 +265,7 @@ public final class Sender {
       } else {
         log.warn("Webhook {} turn failed: {}", endpoint.id(), e.toString());
       }
-      return release(endpoint);
+      return release(endpoint, lease);
     });
   }
 
@@ -270,11 +277,11 @@ public final class Sender {
     return e instanceof io.vertx.pgclient.PgException pg && "23503".equals(pg.getSqlState());
   }
 
-  private Future<Void> sendInOrder(Endpoint endpoint, List<Message> batch, int index, int left) {
+  private Future<Void> sendInOrder(Endpoint endpoint, String lease, List<Message> batch, int index, int left) {
     if (index == batch.size()) {
       long last = batch.get(batch.size() - 1).position();
-      if (left <= 0) return release(endpoint);
-      return turn(withCursor(endpoint, last), left);
+      if (left <= 0) return release(endpoint, lease);
+      return turn(withCursor(endpoint, last), lease, left);
     }
     // The batch's first event was read just now; each later one is read again before it is sent, so that what was
     // hidden, deleted or edited while the ones before it were sent goes as it is now (a review had a hidden comment's
@@ -284,26 +291,26 @@ public final class Sender {
             .map(rows -> rows.size() == 0 ? null : message(rows.iterator().next()));
     return now.compose(m -> {
       // Gone from the log since (its retention): passed over, as the next read would have.
-      if (m == null) return sendInOrder(endpoint, batch, index + 1, left);
-      return send(endpoint, batch, index, left, m);
+      if (m == null) return sendInOrder(endpoint, lease, batch, index + 1, left);
+      return send(endpoint, lease, batch, index, left, m);
     });
   }
 
-  private Future<Void> send(Endpoint endpoint, List<Message> batch, int index, int left, Message m) {
+  private Future<Void> send(Endpoint endpoint, String lease, List<Message> batch, int index, int left, Message m) {
     int attempt = endpoint.attempts() + 1;
     return attempt(endpoint, m).compose(outcome -> {
       if (outcome.ok()) {
         return pool.preparedQuery(DELIVERED).execute(Tuple.of(endpoint.id(), m.position(),
-                seconds(settings.lease().toMillis()), node))
+                seconds(settings.lease().toMillis()), lease))
             .compose(moved -> logAttempt(endpoint.id(), m, attempt, outcome, false).compose(v -> {
               // The lease is no longer this turn's: a replay or a skip took it (and set the cursor), or it ran out
               // and another turn has the endpoint. Going on would send beside that turn, out of order.
               if (moved.rowCount() == 0) return Future.<Void>succeededFuture();
-              return sendInOrder(withCursor(endpoint, m.position()), batch, index + 1, left - 1);
+              return sendInOrder(withCursor(endpoint, m.position()), lease, batch, index + 1, left - 1);
             }));
       }
       long delay = backoff(attempt);
-      return pool.preparedQuery(FAILED).execute(Tuple.of(endpoint.id(), node, truncate(outcome.error()),
+      return pool.preparedQuery(FAILED).execute(Tuple.of(endpoint.id(), lease, truncate(outcome.error()),
               seconds(delay), (double) settings.retryFor().toSeconds()))
           .compose(v -> logAttempt(endpoint.id(), m, attempt, outcome, false)).mapEmpty();
     });
@@ -314,8 +321,8 @@ public final class Sender {
         null, e.nextAttemptAt(), null, e.createdAt());
   }
 
-  private Future<Void> release(Endpoint endpoint) {
-    return pool.preparedQuery(RELEASE).execute(Tuple.of(endpoint.id(), node)).mapEmpty();
+  private Future<Void> release(Endpoint endpoint, String lease) {
+    return pool.preparedQuery(RELEASE).execute(Tuple.of(endpoint.id(), lease)).mapEmpty();
   }
 
   /** Base, doubled per attempt, capped, then jittered to between half and all of it (milliseconds). */
@@ -407,7 +414,10 @@ public final class Sender {
           .putHeader("webhook-timestamp", Long.toString(timestamp))
           .putHeader("webhook-signature", Signature.sign(endpoint.secret(), m.id(), timestamp, m.body()));
       long leftForAll = timeout - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-      if (leftForAll <= 0) return Future.<Integer>failedFuture(new TimeoutException("No answer within " + timeout + " ms"));
+      if (leftForAll <= 0) {
+        return Future.<Integer>failedFuture(new TimeoutException("No answer within " + timeout + " ms"));
+      }
+      options.setConnectTimeout(leftForAll);
       return client.request(options)
           .compose(request -> {
             long left = timeout - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);

@@ -49,7 +49,7 @@ public final class Webhooks {
    * that may be running, which then stops at its next event (it would have moved the cursor on again).
    */
   private static final String REPLAY = "UPDATE webhooks SET cursor = $2, status = 'active', attempts = 0, "
-      + "failing_since = NULL, next_attempt_at = now(), lease_owner = NULL, lease_until = NULL "
+      + "failing_since = NULL, last_error = NULL, next_attempt_at = now(), lease_owner = NULL, lease_until = NULL "
       + "WHERE id = $1 AND $2 <= cursor RETURNING " + Endpoint.COLUMNS;
 
   /**
@@ -58,7 +58,7 @@ public final class Webhooks {
    * {@link #REPLAY}.
    */
   private static final String SKIP = "UPDATE webhooks SET cursor = $2, status = 'active', attempts = 0, "
-      + "failing_since = NULL, next_attempt_at = now(), lease_owner = NULL, lease_until = NULL "
+      + "failing_since = NULL, last_error = NULL, next_attempt_at = now(), lease_owner = NULL, lease_until = NULL "
       + "WHERE id = $1 AND $2 > cursor AND $2 <= (" + HEAD + ") RETURNING " + Endpoint.COLUMNS;
 
   private static final String CURSOR = "SELECT cursor, (" + HEAD + ") AS head FROM webhooks WHERE id = $1";
