@@ -243,9 +243,47 @@ public final class ReadCache {
     }
     if (gzip && gzipped != null) {
       // The server's compressor leaves a response that already has a Content-Encoding alone.
-      response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip").end(gzipped);
+      endInSlices(response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip"), ctx.request().method(), gzipped);
     } else {
+      endInSlices(response, ctx.request().method(), body);
+    }
+  }
+
+  /** The most of a body handed to the connection at once (see {@link #endInSlices}). */
+  static final int SLICE = 64 * 1024;
+
+  /**
+   * Ends a response with {@code body}, handed to the connection a slice at a time, each once the one before has
+   * gone out. A body handed over whole is copied whole into direct memory for the socket and held there until the
+   * client has read it: a review's 250 connections that asked for a 3.6 MB page and never read it held the node's
+   * whole direct memory (768 MB), and the next responses, another client's among them, failed with
+   * OutOfMemoryError while every request stalled for seconds. A slice at a time, a client that does not read holds
+   * what its connection's write queue holds, some 100 KiB, until its idle timeout closes it.
+   */
+  static void endInSlices(HttpServerResponse response, io.vertx.core.http.HttpMethod method, Buffer body) {
+    if (body.length() <= SLICE || method == io.vertx.core.http.HttpMethod.HEAD) {
       response.end(body);
+      return;
+    }
+    response.putHeader(HttpHeaders.CONTENT_LENGTH, Integer.toString(body.length()));
+    writeFrom(response, body, 0);
+  }
+
+  private static void writeFrom(HttpServerResponse response, Buffer body, int from) {
+    int at = from;
+    while (!response.closed()) {
+      int end = Math.min(at + SLICE, body.length());
+      if (end == body.length()) {
+        response.end(body.slice(at, end));
+        return;
+      }
+      response.write(body.slice(at, end));
+      at = end;
+      if (response.writeQueueFull()) {
+        int next = at;
+        response.drainHandler(v -> writeFrom(response, body, next));
+        return;
+      }
     }
   }
 
