@@ -56,6 +56,9 @@ final class UnreadableBody extends ChannelDuplexHandler {
       + "Transfer-Encoding, chunked must be its last coding, in HTTP/1.1.").toJson().encode()
       .getBytes(StandardCharsets.UTF_8);
 
+  /** Requests owed an answer on one connection (pipelined) beyond which it is closed: Vert.x's own limit is 128. */
+  static final int MAX_PIPELINED = 100;
+
   /** Request heads read, and final responses (not 1xx) begun, on this connection: equal when none is owed. */
   private long requests;
   private long responses;
@@ -78,6 +81,17 @@ final class UnreadableBody extends ChannelDuplexHandler {
     if (msg instanceof HttpRequest request) {
       // A new request's head (or one that could not be read, which Vert.x answers itself).
       requests++;
+      if (requests - responses > MAX_PIPELINED) {
+        // Vert.x refuses the 129th request owed an answer with an exception, and then logs a stack trace at WARN for
+        // each one after it: a review's one connection sending a thousand requests without reading the answers
+        // wrote 871 of them (27,000 lines). No client waits on a hundred answers at once: the connection is closed.
+        log.debug("more than {} requests owed an answer on one connection from {}: closed", MAX_PIPELINED,
+            ctx.channel().remoteAddress());
+        failed = true;
+        ReferenceCountUtil.release(msg);
+        ctx.close();
+        return;
+      }
       HttpVersion version = request.protocolVersion();
       if (request.decoderResult().isSuccess() && version != HttpVersion.HTTP_1_0 && version != HttpVersion.HTTP_1_1) {
         // Another version (HTTP/1.2, FOO/1.1, a lower-case http/1.1, HTTP/2.0 spoken as text): Vert.x answers it
