@@ -56,7 +56,7 @@ final class UnreadableBody extends ChannelDuplexHandler {
       + "Transfer-Encoding, chunked must be its last coding, in HTTP/1.1.").toJson().encode()
       .getBytes(StandardCharsets.UTF_8);
 
-  /** Requests owed an answer on one connection (pipelined) beyond which it is closed: Vert.x's own limit is 128. */
+  /** Requests owed an answer on one connection (pipelined) beyond which it is closed: the compressor's limit is 128. */
   static final int MAX_PIPELINED = 100;
 
   /** Request heads read, and final responses (not 1xx) begun, on this connection: equal when none is owed. */
@@ -82,13 +82,16 @@ final class UnreadableBody extends ChannelDuplexHandler {
       // A new request's head (or one that could not be read, which Vert.x answers itself).
       requests++;
       if (requests - responses > MAX_PIPELINED) {
-        // Vert.x refuses the 129th request owed an answer with an exception, and then logs a stack trace at WARN for
-        // each one after it: a review's one connection sending a thousand requests without reading the answers
-        // wrote 871 of them (27,000 lines). No client waits on a hundred answers at once: the connection is closed.
+        // The server's compressor (Netty's HttpContentEncoder, before this handler) refuses the 129th request owed
+        // an answer with an exception, and then each one after it, each logged with its stack trace: a review's one
+        // connection sending a thousand requests without reading the answers wrote 871 of them (27,000 lines). No
+        // client waits on a hundred answers at once: the connection is closed, and its decoder taken out first, so
+        // that the requests already read behind this one are not decoded and refused one by one (a second review).
         log.debug("more than {} requests owed an answer on one connection from {}: closed", MAX_PIPELINED,
             ctx.channel().remoteAddress());
         failed = true;
         ReferenceCountUtil.release(msg);
+        if (ctx.pipeline().get(VERTX_DECODER) != null) ctx.pipeline().remove(VERTX_DECODER);
         ctx.close();
         return;
       }

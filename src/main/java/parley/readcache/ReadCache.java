@@ -243,9 +243,9 @@ public final class ReadCache {
     }
     if (gzip && gzipped != null) {
       // The server's compressor leaves a response that already has a Content-Encoding alone.
-      endInSlices(response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip"), ctx.request().method(), gzipped);
+      endInSlices(response.putHeader(HttpHeaders.CONTENT_ENCODING, "gzip"), ctx.request().version(), gzipped);
     } else {
-      endInSlices(response, ctx.request().method(), body);
+      endInSlices(response, ctx.request().version(), body);
     }
   }
 
@@ -260,8 +260,10 @@ public final class ReadCache {
    * OutOfMemoryError while every request stalled for seconds. A slice at a time, a client that does not read holds
    * what its connection's write queue holds, some 100 KiB, until its idle timeout closes it.
    */
-  static void endInSlices(HttpServerResponse response, io.vertx.core.http.HttpMethod method, Buffer body) {
-    if (body.length() <= SLICE || method == io.vertx.core.http.HttpMethod.HEAD) {
+  static void endInSlices(HttpServerResponse response, io.vertx.core.http.HttpVersion version, Buffer body) {
+    // HTTP/1.0 has no chunks, which the server's compressor would turn a response of several writes into: whole.
+    // (A HEAD, rerouted as a GET, is sliced too: Netty drops its body's bytes, and its Content-Length is the GET's.)
+    if (body.length() <= SLICE || version == io.vertx.core.http.HttpVersion.HTTP_1_0) {
       response.end(body);
       return;
     }

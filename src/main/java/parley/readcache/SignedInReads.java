@@ -174,7 +174,9 @@ public final class SignedInReads {
 
   private void ownRead(RoutingContext ctx, Supplier<Future<JsonObject>> uncached) {
     own.increment();
-    uncached.get().onSuccess(ctx::json).onFailure(ctx::fail);
+    // Sent as the shared pages are, a slice at a time (ReadCache.endInSlices): a reader of their own page (a
+    // moderator's, one that blocks someone on it) could otherwise pin a big page per connection that reads nothing.
+    uncached.get().onSuccess(json -> ReadCache.send(ctx, false, json.toBuffer(), null)).onFailure(ctx::fail);
   }
 
   /** The reader's overlay on an anonymous response, from their query now. */

@@ -46,7 +46,7 @@ final class FuzzRequests {
 
   /** The shape of body a route reads. */
   enum Body { NONE, REGISTER, LOGIN, PASSWORD, CONFIRM, RESET, RESET_ACCOUNT, PREVIEW, POST, POST_EDIT, COMMENT, COMMENT_EDIT, REPORT, RESOLVE,
-    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY, SETTINGS, READ, CLAIM }
+    REASON, BAN, ROLE, FILTER, NOTE, VOTE, TAGS, WEBHOOK, REPLAY, SKIP, SETTINGS, READ, CLAIM }
 
   /** A route as mounted: the method, the path with {post}, {comment}, {report} or {user} parameters, its body. */
   record Route(String method, String template, Body body) {
@@ -145,6 +145,7 @@ final class FuzzRequests {
       new Route("DELETE", "/api/admin/webhooks/{webhook}", Body.NONE),
       new Route("POST", "/api/admin/webhooks/{webhook}/resume", Body.NONE),
       new Route("POST", "/api/admin/webhooks/{webhook}/replay", Body.REPLAY),
+      new Route("POST", "/api/admin/webhooks/{webhook}/skip", Body.SKIP),
       new Route("GET", "/api/admin/webhooks/{webhook}/deliveries", Body.NONE),
       new Route("POST", "/api/admin/webhooks/{webhook}/deliveries/{delivery}/redeliver", Body.NONE),
       new Route("GET", "/api/users/{user}/follow", Body.NONE),
@@ -539,6 +540,7 @@ final class FuzzRequests {
         if (r.nextInt(3) > 0) f.put("takeOver", pick(r, "true", "false", "\"true\"", "1", "null"));
       }
       case REPLAY -> f.put("from", pick(r, "1", "0", "-5", "\"1\"", "1.5", "99999999999999999999"));
+      case SKIP -> f.put("to", pick(r, "2", "0", "-5", "\"2\"", "2.5", "99999999999999999999"));
       case NONE -> {
       }
     }
