@@ -259,14 +259,38 @@ public final class ProblemHandler implements Handler<RoutingContext> {
     return false;
   }
 
-  private static void logOutage(Throwable failure) {
+  static void logOutage(Throwable failure) {
     outageFailures.incrementAndGet();
     long now = System.currentTimeMillis();
     long last = lastOutageLog.get();
     if (now - last >= 1_000 && lastOutageLog.compareAndSet(last, now)) {
-      log.warn("Database unavailable ({} requests answered 503 since the last report): {}",
-          outageFailures.getAndSet(0), failure.toString());
+      if (poolSaturated(failure)) {
+        // Not the database's state: a healthy PostgreSQL, its pool's connections all busy (an overload review read
+        // "Database unavailable" while one client's reads held every connection).
+        log.warn("Database pool saturated ({} requests answered 503 since the last report; each waited "
+            + "PARLEY_DB_TIMEOUT for a connection, or found the pool's queue full): {}",
+            outageFailures.getAndSet(0), failure.toString());
+      } else {
+        log.warn("Database unavailable ({} requests answered 503 since the last report): {}",
+            outageFailures.getAndSet(0), failure.toString());
+      }
     }
+  }
+
+  /** Lets the next outage be reported at once, not within a second of the last (for the tests, which share it). */
+  static void forgetLastOutageReport() {
+    lastOutageLog.set(0);
+  }
+
+  /** Whether a failure is a wait for one of the pool's connections that ran out, or found the queue full. */
+  private static boolean poolSaturated(Throwable failure) {
+    for (Throwable t : causes(failure)) {
+      if (t instanceof ConnectionPoolTooBusyException) return true;
+      if (t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The standard problem for a status Vert.x set on its own. */

@@ -90,6 +90,13 @@ class SaturatedPoolTest {
           .await(10, TimeUnit.SECONDS);
       assertNotNull(timeout, "the pool's only connection is held");
       assertTrue(ProblemHandler.databaseUnavailable(timeout), timeout.getClass() + ": " + timeout.getMessage());
+      // Reported as the pool's saturation, not as the database unavailable (an overload review was misled by that).
+      try (parley.CapturedLog said = new parley.CapturedLog(ProblemHandler.class)) {
+        ProblemHandler.forgetLastOutageReport();
+        ProblemHandler.logOutage(timeout);
+        assertTrue(said.messages().stream().anyMatch(m -> m.startsWith("Database pool saturated")),
+            said.messages()::toString);
+      }
       held.close().await(10, TimeUnit.SECONDS);
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
