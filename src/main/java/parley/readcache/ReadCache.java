@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -135,8 +136,12 @@ public final class ReadCache {
   public final class Kind {
     private final Counter hits;
     private final Counter misses;
+    private final Counter joined;
 
     private Kind(String name) {
+      joined = Counter.builder("parley_read_cache_requests").tag("kind", name).tag("result", "joined")
+          .description("Anonymous reads answered from the read cache (hit) or from the database (miss)")
+          .register(meters);
       hits = Counter.builder("parley_read_cache_requests").tag("kind", name).tag("result", "hit")
           .description("Anonymous reads answered from the read cache (hit) or from the database (miss)")
           .register(meters);
@@ -306,14 +311,38 @@ public final class ReadCache {
       }
       store.remove(key, cached);
     }
+    // A miss for a key whose load is already under way on this thread, from the same version (no write told of
+    // since it began), is answered by that load: a cold page asked for by many at once is one query and one
+    // encoding, not one each (an overload review: 250 at once held the pool for seconds). Only on the same thread,
+    // so that every response is written from its own connection's event loop.
+    Loading under = loading.get(key);
+    if (under != null && under.version == version && under.thread == Thread.currentThread()) {
+      kind.joined.increment();
+      return under.entry;
+    }
     kind.misses.increment();
-    return load.get().map(body -> {
+    Promise<Entry> done = Promise.promise();
+    Loading mine = new Loading(version, Thread.currentThread(), done.future());
+    loading.put(key, mine);
+    load.get().map(body -> {
       Entry read = new Entry(body, gzip(body), version, System.currentTimeMillis());
       // The version was noted before the query: if a write was told of since, this body may predate it.
       if (scope.getAsLong() == version) store.put(key, read);
       return read;
+    }).onComplete(read -> {
+      loading.remove(key, mine);
+      done.handle(read);
     });
+    return done.future();
   }
+
+  /** A load under way: the version it began at, the thread it answers on, and its entry to be. */
+  private record Loading(long version, Thread thread, Future<Entry> entry) {
+  }
+
+  /** The loads under way, by key (at most one per key: a later one, of another version or thread, replaces it). */
+  private final java.util.concurrent.ConcurrentHashMap<String, Loading> loading =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   SignedInReads.Overlay overlay(String key) {
     return overlays.get(key);
