@@ -140,13 +140,16 @@ public final class ReadCache {
 
     private Kind(String name) {
       joined = Counter.builder("parley_read_cache_requests").tag("kind", name).tag("result", "joined")
-          .description("Anonymous reads answered from the read cache (hit) or from the database (miss)")
+          .description("Anonymous reads answered from the read cache (hit), from the database (miss), or by a "
+              + "miss of the same page under way (joined)")
           .register(meters);
       hits = Counter.builder("parley_read_cache_requests").tag("kind", name).tag("result", "hit")
-          .description("Anonymous reads answered from the read cache (hit) or from the database (miss)")
+          .description("Anonymous reads answered from the read cache (hit), from the database (miss), or by a "
+              + "miss of the same page under way (joined)")
           .register(meters);
       misses = Counter.builder("parley_read_cache_requests").tag("kind", name).tag("result", "miss")
-          .description("Anonymous reads answered from the read cache (hit) or from the database (miss)")
+          .description("Anonymous reads answered from the read cache (hit), from the database (miss), or by a "
+              + "miss of the same page under way (joined)")
           .register(meters);
     }
   }
@@ -315,32 +318,45 @@ public final class ReadCache {
     // since it began), is answered by that load: a cold page asked for by many at once is one query and one
     // encoding, not one each (an overload review: 250 at once held the pool for seconds). Only on the same thread,
     // so that every response is written from its own connection's event loop.
-    Loading under = loading.get(key);
-    if (under != null && under.version == version && under.thread == Thread.currentThread()) {
+    String here = Thread.currentThread().getId() + ":" + key;
+    Loading under = loading.get(here);
+    if (under != null && under.version == version) {
       kind.joined.increment();
       return under.entry;
     }
     kind.misses.increment();
     Promise<Entry> done = Promise.promise();
-    Loading mine = new Loading(version, Thread.currentThread(), done.future());
-    loading.put(key, mine);
-    load.get().map(body -> {
+    Loading mine = new Loading(version, done.future());
+    loading.put(here, mine);
+    Future<Buffer> loaded;
+    try {
+      loaded = load.get();
+    } catch (RuntimeException refused) {
+      // A load that throws (a cursor its query refuses) is not under way: the next miss must not wait on it for ever
+      // (a review found such an entry left for good, every later request for the page unanswered).
+      loading.remove(here, mine);
+      throw refused;
+    }
+    loaded.map(body -> {
       Entry read = new Entry(body, gzip(body), version, System.currentTimeMillis());
       // The version was noted before the query: if a write was told of since, this body may predate it.
       if (scope.getAsLong() == version) store.put(key, read);
       return read;
     }).onComplete(read -> {
-      loading.remove(key, mine);
+      loading.remove(here, mine);
       done.handle(read);
     });
     return done.future();
   }
 
-  /** A load under way: the version it began at, the thread it answers on, and its entry to be. */
-  private record Loading(long version, Thread thread, Future<Entry> entry) {
+  /** A load under way: the version it began at, and its entry to be. */
+  private record Loading(long version, Future<Entry> entry) {
   }
 
-  /** The loads under way, by key (at most one per key: a later one, of another version or thread, replaces it). */
+  /**
+   * The loads under way, by the thread (event loop) that began each and its key, "thread:key": one per key and loop,
+   * a later one of another version replacing it.
+   */
   private final java.util.concurrent.ConcurrentHashMap<String, Loading> loading =
       new java.util.concurrent.ConcurrentHashMap<>();
 

@@ -10,6 +10,7 @@ import parley.config.ReadCacheSettings;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The cache's rule on its own, with reads whose completion the test controls: a read that races a write's
@@ -75,6 +76,22 @@ class ReadCacheRulesTest {
     after.complete(Buffer.buffer("new"));
     assertEquals("new", text(third));
     assertEquals("new", readThread(1, "unused"), "what the later load read is kept");
+  }
+
+  /** A load that throws (a cursor its query refuses) leaves nothing to join: the next read runs its own. */
+  @Test
+  void aLoadThatThrowsLeavesNothingForTheNextReadToWaitOn() {
+    IllegalArgumentException refused = new IllegalArgumentException("not a cursor of this list");
+    try {
+      cache.read(kind, cache.thread(1), "k1", () -> {
+        throw refused;
+      });
+    } catch (IllegalArgumentException e) {
+      assertEquals(refused, e, "thrown to its own caller, as before");
+    }
+    Future<Buffer> next = cache.read(kind, cache.thread(1), "k1", () -> Future.succeededFuture(Buffer.buffer("its own")));
+    assertTrue(next.isComplete(), "answered, not waiting on the load that threw");
+    assertEquals("its own", text(next));
   }
 
   @Test
