@@ -271,11 +271,7 @@ public final class BackupSchedule {
 
   /** Whether {@code inner} is {@code outer} or lies in it, as the file system resolves them (links followed). */
   private static boolean holds(Path outer, Path inner) {
-    try {
-      return inner.toRealPath().startsWith(outer.toRealPath());
-    } catch (IOException e) {
-      return inner.toAbsolutePath().normalize().startsWith(outer.toAbsolutePath().normalize());
-    }
+    return BackupSettings.realPath(inner).startsWith(BackupSettings.realPath(outer));
   }
 
   /** Deletes the backups beyond the newest {@code keep}, and what backups killed midway left. */

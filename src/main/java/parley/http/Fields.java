@@ -124,18 +124,27 @@ public final class Fields {
    * checked in its ASCII form. Null when there is none.
    */
   private static String host(URI uri) {
-    if (uri.getHost() != null && !uri.getHost().isEmpty()) return uri.getHost();
+    String host = withAsciiHost(uri).getHost();
+    return host == null || host.isEmpty() ? null : host;
+  }
+
+  /**
+   * The URI with an internationalized host ("bücher.example", for which java.net.URI reads no host) written in its
+   * ASCII form ("xn--bcher-kva.example"); as it is when it has a host already, user info, a port that is no port,
+   * or a name that has no ASCII form.
+   */
+  public static URI withAsciiHost(URI uri) {
     String authority = uri.getAuthority();
-    if (authority == null || authority.contains("@")) return null;
+    if (uri.getHost() != null || authority == null || authority.contains("@")) return uri;
     int colon = authority.lastIndexOf(':');
-    if (colon >= 0 && !authority.substring(colon + 1).matches("[0-9]{1,5}")) return null;
+    if (colon >= 0 && !authority.substring(colon + 1).matches("[0-9]{1,5}")) return uri;
     String name = colon >= 0 ? authority.substring(0, colon) : authority;
     try {
-      String ascii = java.net.IDN.toASCII(name, java.net.IDN.USE_STD3_ASCII_RULES);
-      URI checked = new URI(uri.getScheme(), null, ascii, 80, "/", null, null);
-      return checked.getHost();
+      return new URI(uri.getScheme(), null, java.net.IDN.toASCII(name, java.net.IDN.USE_STD3_ASCII_RULES),
+          colon >= 0 ? Integer.parseInt(authority.substring(colon + 1)) : -1, uri.getPath(), uri.getQuery(),
+          uri.getFragment());
     } catch (IllegalArgumentException | URISyntaxException e) {
-      return null;
+      return uri;
     }
   }
 

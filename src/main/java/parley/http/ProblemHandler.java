@@ -183,13 +183,17 @@ public final class ProblemHandler implements Handler<RoutingContext> {
       if (t instanceof VertxException && String.valueOf(t.getMessage()).contains("onnection")) {
         return true;
       }
-      // The SQL client's pool fails a wait for a connection that outlived PARLEY_DB_TIMEOUT with a bare
-      // NoStackTraceThrowable("Timeout"): saturated, not broken.
-      if (t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
-        return true;
-      }
+      if (poolWaitRanOut(t)) return true;
     }
     return false;
+  }
+
+  /**
+   * The SQL client's pool fails a wait for a connection that outlived PARLEY_DB_TIMEOUT with a bare
+   * NoStackTraceThrowable("Timeout"): saturated, not broken.
+   */
+  private static boolean poolWaitRanOut(Throwable t) {
+    return t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage());
   }
 
   /**
@@ -285,10 +289,7 @@ public final class ProblemHandler implements Handler<RoutingContext> {
   /** Whether a failure is a wait for one of the pool's connections that ran out, or found the queue full. */
   private static boolean poolSaturated(Throwable failure) {
     for (Throwable t : causes(failure)) {
-      if (t instanceof ConnectionPoolTooBusyException) return true;
-      if (t.getClass().getName().equals("io.vertx.core.impl.NoStackTraceThrowable") && "Timeout".equals(t.getMessage())) {
-        return true;
-      }
+      if (t instanceof ConnectionPoolTooBusyException || poolWaitRanOut(t)) return true;
     }
     return false;
   }

@@ -103,7 +103,7 @@ public final class WebhookRoutes {
    */
   private static URI checkUrl(Fields fields, String url) {
     try {
-      URI uri = ascii(new URI(url));
+      URI uri = Fields.withAsciiHost(new URI(url));
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase();
       String authority = uri.getRawAuthority();
       if (!scheme.equals("http") && !scheme.equals("https")) {
@@ -129,25 +129,6 @@ public final class WebhookRoutes {
     return null;
   }
 
-  /** The URL with an internationalized host in its ASCII form; as it was when its host is ASCII or it has none. */
-  private static URI ascii(URI uri) throws URISyntaxException {
-    String authority = uri.getRawAuthority();
-    if (uri.getHost() != null || authority == null || authority.contains("@") || authority.chars().allMatch(c -> c < 128)) {
-      return uri;
-    }
-    int colon = authority.lastIndexOf(':');
-    boolean ported = colon >= 0 && authority.substring(colon + 1).matches("[0-9]{1,5}");
-    String name = ported ? authority.substring(0, colon) : authority;
-    String host;
-    try {
-      host = java.net.IDN.toASCII(name, java.net.IDN.USE_STD3_ASCII_RULES);
-    } catch (IllegalArgumentException e) {
-      return uri;
-    }
-    return new URI(uri.getScheme(), null, host, ported ? Integer.parseInt(authority.substring(colon + 1)) : -1,
-        uri.getPath(), uri.getQuery(), uri.getFragment());
-  }
-
   private void show(RoutingContext ctx) {
     Principal.admin(ctx);
     webhooks.get(id(ctx)).onSuccess(e -> ctx.json(e.toJson())).onFailure(ctx::fail);
@@ -168,10 +149,7 @@ public final class WebhookRoutes {
   private void replay(RoutingContext ctx) {
     Principal actor = Principal.admin(ctx);
     long id = id(ctx);
-    Fields fields = Fields.of(ctx).only("from");
-    Long from = fields.optionalId("from");
-    if (from == null && (!fields.has("from") || fields.isNull("from"))) fields.error("from", "is required");
-    fields.check();
+    long from = position(ctx, "from");
     webhooks.replay(actor, id, from).onSuccess(e -> ctx.json(e.toJson())).onFailure(ctx::fail);
   }
 
@@ -179,11 +157,17 @@ public final class WebhookRoutes {
   private void skip(RoutingContext ctx) {
     Principal actor = Principal.admin(ctx);
     long id = id(ctx);
-    Fields fields = Fields.of(ctx).only("to");
-    Long to = fields.optionalId("to");
-    if (to == null && (!fields.has("to") || fields.isNull("to"))) fields.error("to", "is required");
-    fields.check();
+    long to = position(ctx, "to");
     webhooks.skip(actor, id, to).onSuccess(e -> ctx.json(e.toJson())).onFailure(ctx::fail);
+  }
+
+  /** A body of one field, a position (an id): 400 when it is missing, null, not an id, or beside another field. */
+  private static long position(RoutingContext ctx, String name) {
+    Fields fields = Fields.of(ctx).only(name);
+    Long position = fields.optionalId(name);
+    if (position == null && (!fields.has(name) || fields.isNull(name))) fields.error(name, "is required");
+    fields.check();
+    return position;
   }
 
   private void deliveries(RoutingContext ctx) {
