@@ -184,6 +184,18 @@ public final class HttpVerticle extends VerticleBase {
     Cors cors = new Cors(config.allowedOrigins());
     router.route().handler(RequestGuards.underApi(inFlight.handler()));
     router.route().handler(RequestGuards.underApi(cors));
+    // After CORS, so a read turned away at its turn's wait still reaches a listed origin's page; before the
+    // authenticator, whose account lookup may be a query too. The RealWorld API's reads share the same turns.
+    Handler<RoutingContext> turns = node.reads().handler();
+    router.route().handler(ctx -> {
+      String path = ctx.normalizedPath();
+      boolean api = path.equals("/api") || path.startsWith("/api/") || path.startsWith(RealWorldRoutes.PREFIX + "/");
+      if (api) {
+        turns.handle(ctx);
+      } else {
+        ctx.next();
+      }
+    });
     router.route().handler(RequestGuards.underApi(RequestGuards.noStore()));
     router.route().handler(RequestGuards.underApi(RequestGuards.jsonBodies()));
     // Only writes have a body to read (RequestGuards.noBodyOnReads refuses one on any other method). The body

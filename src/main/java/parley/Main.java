@@ -450,6 +450,7 @@ public final class Main {
     NodeState node = new NodeState(limits, cluster == null ? Accounts.loginThrottle(config)
             : Accounts.loginThrottle(config, vertx, cluster.hazelcast()),
         new ConnectionGuard(config.maxConnectionsPerIp(), config.httpHeaderTimeout(), config.trustedProxies()),
+        new parley.http.ReadTurns(config.maxReadsPerIp(), config.databaseTimeout(), config.trustedProxies()),
         draining, new RouteTable(), new RouteTable(), commits, new Relay(vertx), new LiveMeters(meters), meters, pages,
         new ScoreBoard(vertx, database.background(), new EventLog(vertx, database.background(), commits), readCache),
         parley.search.Search.slots(config.searchConcurrency()), parley.export.AccountExport.slots(),
@@ -457,6 +458,13 @@ public final class Main {
         new PasswordHashing(vertx, config.passwordHashing()), new parley.comment.CommentWriter.Writers());
     Gauge.builder("parley_search_in_flight", node.searches(), parley.http.Slots::inFlight)
         .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);
+    Gauge.builder("parley_reads_waiting", node.reads(), parley.http.ReadTurns::waiting)
+        .description("API reads waiting for their client address's turn on this node (PARLEY_MAX_READS_PER_IP)")
+        .register(meters);
+    io.micrometer.core.instrument.FunctionCounter.builder("parley_reads_turned_away", node.reads(),
+            parley.http.ReadTurns::turnedAway)
+        .description("API reads answered 503 after waiting PARLEY_DB_TIMEOUT for their client address's turn")
+        .register(meters);
     Gauge.builder("parley_password_hashing_admitted", node.hashing(), PasswordHashing::admitted)
         .description("Password hashes and checks running or waiting on this node (at most "
             + "PARLEY_PASSWORD_HASHING_THREADS + PARLEY_PASSWORD_HASHING_QUEUE)").register(meters);

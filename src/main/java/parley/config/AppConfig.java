@@ -46,6 +46,7 @@ public record AppConfig(
     Duration httpIdleTimeout,
     Duration httpHeaderTimeout,
     int maxConnectionsPerIp,
+    int maxReadsPerIp,
     Duration idempotencyTtl,
     int loginFreeFailures,
     Duration loginMaxDelay,
@@ -109,6 +110,7 @@ public record AppConfig(
   public static final String HTTP_IDLE_TIMEOUT = "PARLEY_HTTP_IDLE_TIMEOUT";
   public static final String HTTP_HEADER_TIMEOUT = "PARLEY_HTTP_HEADER_TIMEOUT";
   public static final String MAX_CONNECTIONS_PER_IP = "PARLEY_MAX_CONNECTIONS_PER_IP";
+  public static final String MAX_READS_PER_IP = "PARLEY_MAX_READS_PER_IP";
   public static final String IDEMPOTENCY_TTL = "PARLEY_IDEMPOTENCY_TTL";
   public static final String LOGIN_FREE_FAILURES = "PARLEY_LOGIN_FREE_FAILURES";
   public static final String LOGIN_MAX_DELAY = "PARLEY_LOGIN_MAX_DELAY";
@@ -204,6 +206,7 @@ public record AppConfig(
     positive(HTTP_IDLE_TIMEOUT, httpIdleTimeout);
     positive(HTTP_HEADER_TIMEOUT, httpHeaderTimeout);
     if (maxConnectionsPerIp < 1) throw new IllegalArgumentException(MAX_CONNECTIONS_PER_IP + " must be at least 1");
+    if (maxReadsPerIp < 1) throw new IllegalArgumentException(MAX_READS_PER_IP + " must be at least 1");
     positive(IDEMPOTENCY_TTL, idempotencyTtl);
     if (loginFreeFailures < 1) throw new IllegalArgumentException(LOGIN_FREE_FAILURES + " must be at least 1");
     positive(LOGIN_MAX_DELAY, loginMaxDelay);
@@ -341,6 +344,7 @@ public record AppConfig(
         duration(values, HTTP_IDLE_TIMEOUT, Duration.ofSeconds(60)),
         duration(values, HTTP_HEADER_TIMEOUT, Duration.ofSeconds(10)),
         intValue(values, MAX_CONNECTIONS_PER_IP, 256),
+        intValue(values, MAX_READS_PER_IP, 4),
         duration(values, IDEMPOTENCY_TTL, Duration.ofHours(24)),
         intValue(values, LOGIN_FREE_FAILURES, 5),
         duration(values, LOGIN_MAX_DELAY, Duration.ofMinutes(15)),
@@ -396,7 +400,7 @@ public record AppConfig(
     return new AppConfig(host, newPort, publicUrl, dataDir, databaseUrl, databasePoolSize, databasePoolQueue, databaseTimeout,
         databaseDeadline, databaseMaxLifetime, databaseLivePoolSize, jwtSecret, tokenTtl, admin, httpInstances, shutdownGrace, shutdownDelay, allowedOrigins, eventRetention,
         eventRetentionCount, liveQueueBytes, liveMaxLag, sseHeartbeat, trustedProxies, httpIdleTimeout, httpHeaderTimeout,
-        maxConnectionsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
+        maxConnectionsPerIp, maxReadsPerIp, idempotencyTtl, loginFreeFailures, loginMaxDelay, notificationRetention, cluster, clusterName, clusterHost,
         clusterPort, clusterBusPort, clusterMembers, clusterJoinTimeout, metricsAllow, holds, downvotes, searchTimeout, searchConcurrency,
         searchRankLimit, commentGroupSize, limits, webhooks, readCache, passwordHashing, backups);
   }

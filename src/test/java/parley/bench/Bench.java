@@ -131,6 +131,8 @@ final class Bench {
     e.put(parley.config.Holds.NEW_POSTS, "0");
     e.put(parley.config.Holds.NEW_COMMENTS, "0");
     e.put(parley.config.AppConfig.MAX_CONNECTIONS_PER_IP, "100000");
+    // The load generator is one address standing for many clients: it is not to be given one client's turns.
+    e.put(parley.config.AppConfig.MAX_READS_PER_IP, "100000");
     // PARLEY_* settings in the benchmark's own environment reach the server (e.g. PARLEY_LIVE_MAX_LAG=60s).
     System.getenv().forEach((key, value) -> {
       if (key.startsWith("PARLEY_")) e.put(key, value);
