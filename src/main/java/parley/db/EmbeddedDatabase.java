@@ -820,6 +820,48 @@ public final class EmbeddedDatabase implements AutoCloseable {
       throw new IllegalStateException(dataDir + " cannot be written by the user Parley runs as (" + UID + "): give it "
           + "the directory, or set PARLEY_DATA_DIR to another one");
     }
+    String open = openToOthers(dataDir, UID);
+    if (open != null) throw new IllegalStateException(open);
+  }
+
+  /** The files in a data directory that hold its keys. */
+  static final List<String> SECRET_FILES = List.of("jwt-secret", "db-password");
+
+  /**
+   * Why the data directory or its keys are open to other users of the machine, or null. A directory anyone may write
+   * to lets anyone replace its token signing key (and sign tokens as any member) or the database's programs unpacked
+   * there (and run code as Parley): a review did both, on a directory made with mode 777, which Parley took as it was.
+   * A key another user owns, or one others may read or write, is refused for the same reason. A group's write is
+   * left alone: a volume mounted for a group (Kubernetes' fsGroup) gives its group write, and its members are the
+   * operator's own.
+   */
+  static String openToOthers(Path dataDir, long uid) throws IOException {
+    if (!Files.exists(dataDir) || !dataDir.getFileSystem().supportedFileAttributeViews().contains("posix")) return null;
+    if (Files.getPosixFilePermissions(dataDir).contains(PosixFilePermission.OTHERS_WRITE)) {
+      return dataDir + " may be written by every user of the machine (mode " + mode(dataDir) + "): anyone could replace "
+          + "its token signing key or its database's programs. Make it Parley's alone (chmod 700 " + dataDir + ")";
+    }
+    for (String name : SECRET_FILES) {
+      Path file = dataDir.resolve(name);
+      if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue;
+      long owner = ((Number) Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)).longValue();
+      if (owner != uid || Files.isSymbolicLink(file)) {
+        return file + " is not a file of the user Parley runs as (" + uid + "): someone else may have put it there. "
+            + "Remove it if you did not (a new key is made; members sign in again), or give it to that user";
+      }
+      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
+      if (permissions.contains(PosixFilePermission.OTHERS_READ) || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+        return file + " may be read or written by every user of the machine (mode " + mode(file) + "): it is a key. "
+            + "Make it Parley's alone (chmod 600 " + file + "), and replace it if others may have read it";
+      }
+    }
+    return null;
+  }
+
+  private static String mode(Path path) throws IOException {
+    int bits = 0;
+    for (PosixFilePermission p : Files.getPosixFilePermissions(path)) bits |= 1 << (8 - p.ordinal());
+    return String.format("%03o", bits);
   }
 
   /** Why {@code dir} cannot be the embedded database's for the user {@code uid}, or null if it can (or is absent). */

@@ -55,6 +55,42 @@ class EmbeddedDatabaseTest {
   }
 
   /**
+   * A data directory every user may write was taken as it was: a review replaced its token key (and signed tokens as
+   * any member) and planted a postgres program there, which Parley ran. Such a directory, and a key another user owns
+   * or may read, are refused; a group's write is not (a volume mounted for a group).
+   */
+  @Test
+  void aDataDirectoryOrAKeyOpenToOtherUsersIsRefused(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    long mine = ((Number) Files.getAttribute(dir, "unix:uid")).longValue();
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwx---"));
+    org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine), "a group's write is left");
+    EmbeddedDatabase.checkOwner(dir);
+
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> EmbeddedDatabase.checkOwner(dir));
+    assertTrue(refused.getMessage().startsWith(dir + " may be written by every user of the machine (mode 777)"),
+        refused.getMessage());
+    assertTrue(refused.getMessage().contains("chmod 700 " + dir), refused.getMessage());
+
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Path key = dir.resolve("jwt-secret");
+    EmbeddedDatabase.secret(key);
+    org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine), "a key made by Parley");
+    Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    String readable = EmbeddedDatabase.openToOthers(dir, mine);
+    assertTrue(readable != null && readable.startsWith(key + " may be read or written by every user of the machine "
+        + "(mode 644)"), readable);
+    Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    String foreign = EmbeddedDatabase.openToOthers(dir, mine + 1);
+    assertTrue(foreign != null && foreign.startsWith(key + " is not a file of the user Parley runs as"), foreign);
+    Files.delete(key);
+    Files.createSymbolicLink(key, dir.resolve("elsewhere"));
+    String linked = EmbeddedDatabase.openToOthers(dir, mine);
+    assertTrue(linked != null && linked.startsWith(key + " is not a file of the user Parley runs as"), linked);
+  }
+
+  /**
    * A port found free and taken by another process before the postmaster bound it failed the whole start ("Address
    * already in use" in PostgreSQL's log; a CI run's IT, 2026-12-06). The start now tries another port.
    */
