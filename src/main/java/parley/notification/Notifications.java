@@ -51,7 +51,11 @@ public final class Notifications {
       """;
 
   /**
-   * A notification's post title only while its reader may read the post and has not blocked its author (as a
+   * A notification's actor is who did it, except for what moderators did (a hide, a report settled): "a moderator",
+   * never which one, as everywhere else a member looks (a review found the name, which a member who disagrees could
+   * take up with that moderator).
+   *
+   * <p>A notification's post title only while its reader may read the post and has not blocked its author (as a
    * profile's comment list and the reader's own reports give it): a mention in a comment on a blocked author's post
    * named that post (a probe).
    */
@@ -59,7 +63,7 @@ public final class Notifications {
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
              CASE WHEN %s AND %s THEN p.title END AS title,
              CASE WHEN n.kind <> 'report' AND c.deleted_at IS NULL THEN left(c.body, 2000) END AS body,
-             a.username AS actor
+             CASE WHEN n.kind NOT IN ('moderation', 'report') THEN a.username END AS actor
       """.formatted(Visibility.readableBy("p", "n.user_id", "false"), Visibility.notBlocked("n.user_id", "p.author_id"));
 
   private static final String NEWEST = COLUMNS + FROM + " WHERE n.user_id = $1 AND " + VISIBLE
