@@ -162,9 +162,12 @@ class StartupTest {
     }
   }
 
-  /** An older Parley started on a schema a newer one migrated: it serves, and says what that means. */
+  /**
+   * An older Parley started on a schema a newer one migrated is refused, saying what to do: it used to serve there
+   * with a WARN, and an upgrade review found its writes breaking what the newer one keeps.
+   */
   @Test
-  void anOlderParleyOnANewerSchemaSaysSo() throws Exception {
+  void anOlderParleyOnANewerSchemaIsRefused() throws Exception {
     Map<String, String> env = TestParley.environment();
     TestParley.sql("DROP DATABASE IF EXISTS newer_schema_probe");
     TestParley.sql("CREATE DATABASE newer_schema_probe");
@@ -180,11 +183,12 @@ class StartupTest {
             + "installed_by, execution_time, success) SELECT max(installed_rank) + 1, '999', 'from a newer parley', "
             + "'SQL', 'V999__from_a_newer_parley.sql', 0, 'postgres', 1, true FROM flyway_schema_history");
       }
-      try (parley.CapturedLog log = new parley.CapturedLog(parley.db.Database.class)) {
-        stop(start(env));
-        assertTrue(log.messages().stream().anyMatch(m -> m.startsWith("The database's schema is at version 999, "
-            + "newer than this Parley's migrations reach (")), String.join("\n", log.messages()));
-      }
+      ExecutionException e = assertThrows(ExecutionException.class, () -> start(env));
+      assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+      String message = e.getCause().getMessage();
+      assertTrue(message.startsWith("The database's schema is at version 999, newer than this Parley's migrations "
+          + "reach ("), message);
+      assertTrue(message.endsWith("restore the backup taken before the upgrade (README, \"Upgrading\")"), message);
     } finally {
       TestParley.sql("DROP DATABASE IF EXISTS newer_schema_probe WITH (FORCE)");
     }
