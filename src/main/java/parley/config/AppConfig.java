@@ -92,6 +92,7 @@ public record AppConfig(
   public static final String TOKEN_TTL = "PARLEY_TOKEN_TTL";
   public static final String ADMIN = "PARLEY_ADMIN";
   public static final String HTTP_INSTANCES = "PARLEY_HTTP_INSTANCES";
+  static final int MAX_HTTP_INSTANCES = 256;
   /** Argon2id at a test suite's cost instead of OWASP's minimum: for tests only, warned about at start. */
   public static final String WEAK_PASSWORD_HASHING = PasswordHashingSettings.WEAK;
   public static final String SHUTDOWN_GRACE = "PARLEY_SHUTDOWN_GRACE";
@@ -258,6 +259,11 @@ public record AppConfig(
     }
     metricsAllow = List.copyOf(metricsAllow);
     if (httpInstances < 1) throw new IllegalArgumentException(HTTP_INSTANCES + " must be at least 1");
+    // Each is an event loop and a verticle with its caches: 10,000 exhausted the heap before the port was opened, and
+    // the node then ignored SIGTERM (a review). More than a few per core gains nothing.
+    if (httpInstances > MAX_HTTP_INSTANCES) {
+      throw new IllegalArgumentException(HTTP_INSTANCES + " must be at most " + MAX_HTTP_INSTANCES);
+    }
     if (tokenTtl.isNegative() || tokenTtl.isZero()) throw new IllegalArgumentException(TOKEN_TTL + " must be positive");
     if (shutdownGrace.isNegative()) throw new IllegalArgumentException(SHUTDOWN_GRACE + " must not be negative");
     if (shutdownDelay.isNegative() || shutdownDelay.compareTo(Duration.ofMinutes(5)) > 0) {
@@ -421,12 +427,16 @@ public record AppConfig(
     return file == null || file.isBlank() ? Map.of() : readFile(Path.of(file.strip()));
   }
 
+  /** The settings logback reads itself, from the environment only. */
+  static final List<String> LOG_SETTINGS = List.of("PARLEY_LOG_FORMAT", "PARLEY_LOG_LEVEL", "PARLEY_ACCESS_LOG");
+
   /** Every setting Parley reads, by name: the constants of its settings' classes, and logback's three. */
   public static final java.util.SortedSet<String> NAMES = names();
 
   private static java.util.SortedSet<String> names() {
     java.util.SortedSet<String> names = new java.util.TreeSet<>(
-        List.of(DATABASE_URL, "PARLEY_LOG_FORMAT", "PARLEY_LOG_LEVEL", "PARLEY_ACCESS_LOG"));
+        List.of(DATABASE_URL));
+    names.addAll(LOG_SETTINGS);
     for (Class<?> type : List.of(AppConfig.class, Holds.class, WebhookSettings.class, ReadCacheSettings.class,
         PasswordHashingSettings.class, BackupSettings.class)) {
       for (java.lang.reflect.Field field : type.getFields()) {
@@ -453,7 +463,12 @@ public record AppConfig(
       if (name.startsWith("PARLEY_") && !NAMES.contains(name)) said.add(unknown(name, "in the environment"));
     });
     new java.util.TreeSet<>(file(env).keySet()).forEach(name -> {
-      if (!NAMES.contains(name)) said.add(unknown(name, "in the " + CONFIG_FILE + " file"));
+      if (!NAMES.contains(name)) {
+        said.add(unknown(name, "in the " + CONFIG_FILE + " file"));
+      } else if (LOG_SETTINGS.contains(name)) {
+        said.add(name + " in the " + CONFIG_FILE + " file is ignored: logback reads the log's settings from the "
+            + "environment only, before this file is read; set it there");
+      }
     });
     return said;
   }
@@ -488,15 +503,42 @@ public record AppConfig(
     return row[b.length()];
   }
 
+  /**
+   * The file's settings; a setting given as {@code null} is not set (it was read as the text "null": a review's
+   * {@code "PARLEY_ADMIN": null} made the member who registered as "null" the admin). Why a file cannot be read is
+   * said without its contents: the JSON parser's message quotes the text it stopped at, which in a file of
+   * settings can be a secret (or the whole key, given a key's file by mistake).
+   */
   private static Map<String, String> readFile(Path path) {
+    String text;
     try {
-      JsonObject json = new JsonObject(Files.readString(path));
-      Map<String, String> values = new HashMap<>();
-      json.forEach(e -> values.put(e.getKey(), String.valueOf(e.getValue())));
-      return values;
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException("cannot read " + CONFIG_FILE + " file " + path + ": " + e.getMessage(), e);
+      text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(path))).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException("cannot read " + CONFIG_FILE + " file " + path + ": it is not UTF-8 text", e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read " + CONFIG_FILE + " file " + path + " ("
+          + e.getClass().getSimpleName() + ")", e);
     }
+    JsonObject json;
+    try {
+      json = new JsonObject(text);
+    } catch (RuntimeException e) {
+      String where = "";
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof com.fasterxml.jackson.core.JsonProcessingException parse && parse.getLocation() != null) {
+          where = " (line " + parse.getLocation().getLineNr() + ", column " + parse.getLocation().getColumnNr() + ")";
+          break;
+        }
+      }
+      throw new IllegalArgumentException("cannot read " + CONFIG_FILE + " file " + path + ": it is not a JSON object "
+          + "of settings" + where + "; values are not repeated here, since they may be secrets");
+    }
+    Map<String, String> values = new HashMap<>();
+    json.forEach(e -> {
+      if (e.getValue() != null) values.put(e.getKey(), String.valueOf(e.getValue()));
+    });
+    return values;
   }
 
   private static List<String> list(Map<String, String> values, String key) {
@@ -519,6 +561,8 @@ public record AppConfig(
     String raw = values.get(key);
     if (raw == null) return fallback;
     try {
+      // Digits of ASCII only: Java reads other scripts' digits too (١٨٣٠٢ was port 18302), which nothing else does.
+      if (!raw.trim().matches("-?[0-9]+")) throw new NumberFormatException();
       return Integer.parseInt(raw.trim());
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + " must be a whole number, got '" + raw + "'");
@@ -535,6 +579,8 @@ public record AppConfig(
     String s = raw.trim().toLowerCase();
     Duration value;
     try {
+      // Digits of ASCII only, as intValue reads them.
+      if (!s.matches("-?[0-9]+(ms|s|m|h|d)?")) throw new NumberFormatException();
       char unit = s.charAt(s.length() - 1);
       if (Character.isDigit(unit)) {
         value = Duration.ofSeconds(Long.parseLong(s));

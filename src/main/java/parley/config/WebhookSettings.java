@@ -41,11 +41,11 @@ public record WebhookSettings(boolean deliver, boolean allowPrivate, Duration ti
     return new WebhookSettings(
         flag(values, DELIVER, true),
         flag(values, ALLOW_PRIVATE, false),
-        millis(values, TIMEOUT, Duration.ofSeconds(10)),
-        millis(values, BACKOFF_BASE, Duration.ofSeconds(5)),
-        millis(values, BACKOFF_MAX, Duration.ofHours(1)),
-        millis(values, RETRY_FOR, Duration.ofDays(1)),
-        millis(values, POLL, Duration.ofSeconds(1)),
+        AppConfig.duration(values, TIMEOUT, Duration.ofSeconds(10)),
+        AppConfig.duration(values, BACKOFF_BASE, Duration.ofSeconds(5)),
+        AppConfig.duration(values, BACKOFF_MAX, Duration.ofHours(1)),
+        AppConfig.duration(values, RETRY_FOR, Duration.ofDays(1)),
+        AppConfig.duration(values, POLL, Duration.ofSeconds(1)),
         AppConfig.duration(values, LOG_RETENTION, Duration.ofDays(7)));
   }
 
@@ -57,18 +57,5 @@ public record WebhookSettings(boolean deliver, boolean allowPrivate, Duration ti
       case "false", "no", "0", "off" -> false;
       default -> throw new IllegalArgumentException(key + " must be true or false, got '" + raw + "'");
     };
-  }
-
-  /** As {@link AppConfig#duration}, and also milliseconds ("250ms"), which the tests' fast retries need. */
-  private static Duration millis(Map<String, String> values, String key, Duration fallback) {
-    String raw = values.get(key);
-    if (raw != null && raw.strip().toLowerCase().endsWith("ms")) {
-      try {
-        return Duration.ofMillis(Long.parseLong(raw.strip().substring(0, raw.strip().length() - 2)));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(key + " must be a duration such as 250ms, 5s or 1h, got '" + raw + "'");
-      }
-    }
-    return AppConfig.duration(values, key, fallback);
   }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,6 +43,55 @@ class OperatorSlipsTest {
     assertEquals(8080, config.port());
     assertEquals(java.time.Duration.ofSeconds(5), config.databaseTimeout());
     assertEquals(8080, AppConfig.from(Map.of(AppConfig.PORT, "")).port());
+  }
+
+  /**
+   * A file's {@code null} is unset (it was the text "null": the member who registered as "null" became the admin),
+   * and a file that cannot be read is refused without its text, which may be a secret (a review).
+   */
+  @Test
+  void aNullInTheFileIsUnsetAndAnUnreadableFileIsRefusedWithoutItsText(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("parley.json");
+    java.nio.file.Files.writeString(file, "{\"PARLEY_ADMIN\": null, \"PARLEY_PORT\": null}");
+    AppConfig config = AppConfig.from(Map.of(AppConfig.CONFIG_FILE, file.toString()));
+    assertTrue(config.admin().isEmpty(), String.valueOf(config.admin()));
+    assertEquals(8080, config.port());
+
+    java.nio.file.Files.writeString(file, "{\"PARLEY_PORT\": 9000,\n \"PARLEY_JWT_SECRET\": SuperSecretKeyText}");
+    String unquoted = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> AppConfig.from(Map.of(AppConfig.CONFIG_FILE, file.toString()))).getMessage();
+    assertFalse(unquoted.contains("SuperSecret"), unquoted);
+    assertTrue(unquoted.contains("it is not a JSON object of settings (line 2, column"), unquoted);
+
+    java.nio.file.Files.write(file, new byte[] {'{', '"', 'P', '"', ':', '"', (byte) 0xC3, '"', '}'});
+    String latin = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> AppConfig.from(Map.of(AppConfig.CONFIG_FILE, file.toString()))).getMessage();
+    assertTrue(latin.endsWith("it is not UTF-8 text"), latin);
+
+    String absent = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> AppConfig.from(Map.of(AppConfig.CONFIG_FILE, dir.resolve("absent.json").toString()))).getMessage();
+    assertTrue(absent.endsWith("(NoSuchFileException)"), absent);
+
+    java.nio.file.Files.writeString(file, "{\"PARLEY_LOG_LEVEL\": \"WARN\"}");
+    assertEquals(java.util.List.of("PARLEY_LOG_LEVEL in the PARLEY_CONFIG file is ignored: logback reads the log's "
+        + "settings from the environment only, before this file is read; set it there"),
+        AppConfig.unknownSettings(Map.of(AppConfig.CONFIG_FILE, file.toString())));
+  }
+
+  /** Digits of other scripts were read as numbers (a port of ١٨٣٠٢), and 10,000 HTTP instances exhausted the heap. */
+  @Test
+  void numbersAreAsciiDigitsAndHttpInstancesAreBounded() {
+    for (Map<String, String> env : java.util.List.of(Map.of(AppConfig.PORT, "\u0661\u0668\u0663\u0660\u0662"),
+        Map.of(AppConfig.DATABASE_TIMEOUT, "\u0661\u0660s"), Map.of(AppConfig.HTTP_INSTANCES, "10000"),
+        Map.of(WebhookSettings.POLL, "9999999999999ms"), Map.of(WebhookSettings.BACKOFF_MAX, "9223372036854775807ms"))) {
+      String refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> AppConfig.from(env)).getMessage();
+      assertTrue(refused.startsWith(env.keySet().iterator().next()), env + ": " + refused);
+    }
+    assertEquals(256, AppConfig.from(Map.of(AppConfig.HTTP_INSTANCES, "256")).httpInstances());
+    assertEquals(java.time.Duration.ofMillis(250),
+        AppConfig.from(Map.of(WebhookSettings.POLL, "250ms")).webhooks().poll());
   }
 
   /** The names Parley knows are the ones the README's table lists, no more and no fewer. */
