@@ -226,4 +226,14 @@ class MarkdownTest {
     assertTrue(rendered.html().contains("<a href=\"/u/Alice\" class=\"mention\">@Alice</a>"), rendered.html());
     assertTrue(rendered.html().contains("<code>@code</code>"), rendered.html());
   }
+
+  /** {@code @bob@carol.org} is another site's bob, not this one's (a review found it linked and notified). */
+  @Test
+  void aHandleOnAnotherSiteIsNoMention() {
+    assertEquals(java.util.List.of(), Markdown.mentions("Ask @bob@carol.org or mail bob@carol.org"));
+    assertEquals(java.util.List.of("bob", "carol"), Markdown.mentions("Thanks @bob. And @carol, @ alone, @bob@"));
+    java.util.Map<String, String> users = java.util.Map.of("bob", "bob");
+    String html = Markdown.render("Ask @bob@carol.org", users).html();
+    assertTrue(!html.contains("/u/bob"), html);
+  }
 }
