@@ -196,7 +196,11 @@ public final class Main {
           }
           // Completed first: System.exit runs the hook, which waits for it.
           launched.completeExceptionally(e);
-          if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
+          String file = fileProblem(e);
+          if (file != null) {
+            log.error("Parley could not start: {}", file);
+            log.debug("Where the start failed", e);
+          } else if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) {
             // Parley's own words for what the operator must change (a port, a key, a setting): the trace only at
             // debug level.
             log.error("Parley could not start: {}", e.getMessage());
@@ -206,6 +210,32 @@ public final class Main {
           }
           System.exit(1);
         });
+  }
+
+  /**
+   * A file the start could not use, in a line that says which and why, or null: a data directory that is a file, lies
+   * under one, loops through links or cannot be written gave "Parley could not start: /path" and 15 lines of trace,
+   * and a name the system's locale cannot write (LANG unset, as under systemd) "Malformed input …" (a review).
+   */
+  public static String fileProblem(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.nio.file.InvalidPathException invalid) {
+        return "the path " + invalid.getInput() + " cannot be written in this system's locale (" + invalid.getReason()
+            + "): set LANG=C.UTF-8, or use a path of ASCII letters (" + AppConfig.DATA_DIR + ", "
+            + parley.config.BackupSettings.DIR + ")";
+      }
+      if (t instanceof java.nio.file.FileSystemException fs) {
+        String why = fs instanceof java.nio.file.AccessDeniedException ? "permission denied"
+            : fs instanceof java.nio.file.NotDirectoryException ? "a part of it is not a directory"
+            : fs instanceof java.nio.file.FileAlreadyExistsException ? "it exists, and is not a directory"
+            : fs instanceof java.nio.file.FileSystemLoopException ? "its links loop"
+            : fs instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+            : fs.getReason() != null ? fs.getReason() : fs.getClass().getSimpleName();
+        return fs.getFile() + " cannot be used (" + why + "): check " + AppConfig.DATA_DIR + " and the other paths "
+            + "in the settings";
+      }
+    }
+    return null;
   }
 
   /** {@code text} as one word for a POSIX shell: in single quotes, each of its own written {@code '\''}. */

@@ -244,9 +244,23 @@ public record AppConfig(
       throw new IllegalArgumentException(BackupSettings.DIR + " backs up the embedded database; with " + DATABASE_URL
           + " back up with your PostgreSQL's own tools (pg_basebackup, pg_dump, your provider's snapshots)");
     }
-    if (backups.on() && backups.dir().get().startsWith(dataDir.normalize())) {
+    // Links followed: a backup directory reached through a link into the data directory passed the check as text and
+    // failed a minute later, every ten minutes, while /health said ok (a review).
+    if (backups.on() && (backups.dir().get().startsWith(dataDir.normalize())
+        || BackupSettings.realPath(backups.dir().get()).startsWith(BackupSettings.realPath(dataDir)))) {
       throw new IllegalArgumentException(BackupSettings.DIR + " cannot be inside " + DATA_DIR + " (" + dataDir
           + "): a backup on the disk it copies is lost with it, and would be copied into the next");
+    }
+    if (backups.on() && java.nio.file.Files.exists(backups.dir().get())
+        && !java.nio.file.Files.isDirectory(backups.dir().get())) {
+      throw new IllegalArgumentException(BackupSettings.DIR + " (" + backups.dir().get() + ") is a file, not a "
+          + "directory: name a directory (it is made if it does not exist)");
+    }
+    // initdb writes the data directory's path into PostgreSQL's own files, where a quote or a line break breaks them
+    // (a review: the start failed inside initdb, with a trace, after the keys were written).
+    if (dataDir.toString().chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '"')) {
+      throw new IllegalArgumentException(DATA_DIR + " must not hold a double quote or a control character (a line "
+          + "break, a tab)");
     }
     if (backups.on() && BackupSettings.inABackup(backups.dir().get(), dataDir)) {
       // A backup started as it lies, where the schedule keeps its own: once it is the oldest, the schedule deletes

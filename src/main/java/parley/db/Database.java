@@ -208,8 +208,9 @@ public final class Database {
       connect = PgConnectOptions.fromUri(url);
     } catch (RuntimeException unreadable) {
       throw new IllegalArgumentException("DATABASE_URL is not a PostgreSQL connection URI that can be read "
-          + "(postgresql://user:password@host:port/database): look for spaces, and percent-encode @, /, : and % in "
-          + "the user and password (it is not repeated here: it holds the password)");
+          + "(postgresql://user:password@host:port/database, one host): look for spaces, percent-encode every "
+          + "character of the user and password but letters, digits and - . _ ~ ($ as %24, @ as %40, ' as %27), and "
+          + "give sslmode one of disable, allow, prefer or require (it is not repeated here: it holds the password)");
     }
     io.vertx.pgclient.SslMode mode = connect.getSslMode();
     if (mode == io.vertx.pgclient.SslMode.VERIFY_CA || mode == io.vertx.pgclient.SslMode.VERIFY_FULL) {

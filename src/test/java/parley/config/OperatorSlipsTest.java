@@ -94,6 +94,41 @@ class OperatorSlipsTest {
         AppConfig.from(Map.of(WebhookSettings.POLL, "250ms")).webhooks().poll());
   }
 
+  /**
+   * Paths a review found taken at the start and failing later: a backup directory reached through a link into the
+   * data directory, or that is a file; a data directory with a quote or a line break (initdb failed after the keys
+   * were written). And a data directory that cannot be made is said in a line, not 15 of trace.
+   */
+  @Test
+  void pathsThatCannotWorkAreRefusedAtTheStartInALine(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path data = dir.resolve("data");
+    java.nio.file.Files.createDirectories(data);
+    Path link = dir.resolve("link");
+    java.nio.file.Files.createSymbolicLink(link, data);
+    Path file = dir.resolve("a-file");
+    java.nio.file.Files.writeString(file, "x");
+    Map<Map<String, String>, String> refused = Map.of(
+        Map.of(AppConfig.DATA_DIR, data.toString(), BackupSettings.DIR, link.resolve("backups").toString()),
+        BackupSettings.DIR + " cannot be inside " + AppConfig.DATA_DIR,
+        Map.of(AppConfig.DATA_DIR, data.toString(), BackupSettings.DIR, file.toString()),
+        BackupSettings.DIR + " (" + file + ") is a file, not a directory",
+        Map.of(AppConfig.DATA_DIR, dir.resolve("say \"hi\"").toString()),
+        AppConfig.DATA_DIR + " must not hold a double quote or a control character",
+        Map.of(AppConfig.DATA_DIR, dir.resolve("two\nlines").toString()),
+        AppConfig.DATA_DIR + " must not hold a double quote or a control character");
+    refused.forEach((env, why) -> {
+      String message = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> AppConfig.from(env)).getMessage();
+      assertTrue(message.startsWith(why), env + ": " + message);
+    });
+    java.io.IOException under = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> java.nio.file.Files.createDirectories(file.resolve("data")));
+    String line = Main.fileProblem(new java.io.UncheckedIOException((java.io.IOException) under));
+    assertTrue(line.startsWith(file.resolve("data") + " cannot be used (") && line.endsWith("): check PARLEY_DATA_DIR "
+        + "and the other paths in the settings"), line);
+    assertNull(Main.fileProblem(new IllegalStateException("no file in it")));
+  }
+
   /** The names Parley knows are the ones the README's table lists, no more and no fewer. */
   @Test
   void theSettingsParleyKnowsAreTheOnesTheReadmeLists() throws Exception {
