@@ -82,6 +82,8 @@ public record AppConfig(
   public static final String DATA_DIR = "PARLEY_DATA_DIR";
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String DATABASE_POOL_SIZE = "PARLEY_DB_POOL_SIZE";
+  /** The connections both pools may hold together on the embedded database (which takes 100 in all). */
+  static final int EMBEDDED_POOLS_MAX = 90;
   public static final String DATABASE_POOL_QUEUE = "PARLEY_DB_POOL_QUEUE";
   public static final String DATABASE_TIMEOUT = "PARLEY_DB_TIMEOUT";
   public static final String DATABASE_MAX_LIFETIME = "PARLEY_DB_MAX_LIFETIME";
@@ -239,6 +241,13 @@ public record AppConfig(
     if (cluster && databaseUrl.isEmpty()) {
       throw new IllegalArgumentException(CLUSTER + "=true needs " + DATABASE_URL
           + ": the nodes of a cluster share one PostgreSQL (see docs/SCALING.md)");
+    }
+    // The embedded PostgreSQL takes 100 connections (EmbeddedDatabase), some of them for its own work, a backup's and
+    // the migrations': pools past it failed requests with "too many clients already" under load (a review).
+    if (databaseUrl.isEmpty() && databasePoolSize + databaseLivePoolSize > EMBEDDED_POOLS_MAX) {
+      throw new IllegalArgumentException(DATABASE_POOL_SIZE + " + " + DATABASE_LIVE_POOL_SIZE + " (" + databasePoolSize
+          + " + " + databaseLivePoolSize + ") must be at most " + EMBEDDED_POOLS_MAX + " with the embedded database, "
+          + "which takes 100 connections in all");
     }
     if (backups.on() && databaseUrl.isPresent()) {
       throw new IllegalArgumentException(BackupSettings.DIR + " backs up the embedded database; with " + DATABASE_URL

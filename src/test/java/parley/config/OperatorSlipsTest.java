@@ -156,6 +156,12 @@ class OperatorSlipsTest {
             + "without a unit is seconds; 5000ms is five seconds)");
     refused.forEach((env, why) -> assertEquals(why, org.junit.jupiter.api.Assertions.assertThrows(
         IllegalArgumentException.class, () -> AppConfig.from(env)).getMessage()));
+    // The embedded database takes 100 connections: pools past it failed requests under load (a review).
+    assertEquals("PARLEY_DB_POOL_SIZE + PARLEY_DB_LIVE_POOL_SIZE (500 + 2) must be at most 90 with the embedded "
+        + "database, which takes 100 connections in all", org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> AppConfig.from(Map.of(AppConfig.DATABASE_POOL_SIZE, "500"))).getMessage());
+    assertEquals(500, AppConfig.from(Map.of(AppConfig.DATABASE_POOL_SIZE, "500", AppConfig.DATABASE_URL,
+        "postgresql://u:p@db:5432/parley", AppConfig.JWT_SECRET, "x".repeat(40))).databasePoolSize());
     assertEquals(java.time.Duration.ofSeconds(5), AppConfig.from(Map.of(AppConfig.DATABASE_TIMEOUT, "5000ms"))
         .databaseTimeout());
     assertEquals(java.time.Duration.ofDays(3650), AppConfig.from(Map.of(AppConfig.EVENT_RETENTION, "3650d"))
