@@ -249,6 +249,11 @@ public record AppConfig(
           + " + " + databaseLivePoolSize + ") must be at most " + EMBEDDED_POOLS_MAX + " with the embedded database, "
           + "which takes 100 connections in all");
     }
+    // A name no account can have made nobody the admin, without a word (a review: boss@example.org, José).
+    if (admin.isPresent() && !admin.get().matches("[A-Za-z0-9_-]{3,30}")) {
+      throw new IllegalArgumentException(ADMIN + " must be a username (3 to 30 of A-Z a-z 0-9 _ -), as members "
+          + "register with; got '" + admin.get() + "'");
+    }
     if (backups.on() && databaseUrl.isPresent()) {
       throw new IllegalArgumentException(BackupSettings.DIR + " backs up the embedded database; with " + DATABASE_URL
           + " back up with your PostgreSQL's own tools (pg_basebackup, pg_dump, your provider's snapshots)");
@@ -484,8 +489,14 @@ public record AppConfig(
    */
   public static List<String> unknownSettings(Map<String, String> env) {
     List<String> said = new java.util.ArrayList<>();
+    // Also a name a letter or two from a setting's, or one in lower case: DATABSE_URL ran on the embedded database
+    // and PARLY_PORT on 8080, without a word (a review).
     new java.util.TreeSet<>(env.keySet()).forEach(name -> {
-      if (name.startsWith("PARLEY_") && !NAMES.contains(name)) said.add(unknown(name, "in the environment"));
+      if (NAMES.contains(name)) return;
+      String upper = name.toUpperCase(java.util.Locale.ROOT);
+      if (upper.startsWith("PARLEY_") || NAMES.stream().anyMatch(known -> distance(upper, known) <= 2)) {
+        said.add(unknown(name, "in the environment"));
+      }
     });
     new java.util.TreeSet<>(file(env).keySet()).forEach(name -> {
       if (!NAMES.contains(name)) {

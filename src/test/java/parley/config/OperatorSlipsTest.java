@@ -32,6 +32,13 @@ class OperatorSlipsTest {
         "PARLEY_DATADIR in the PARLEY_CONFIG file is not a Parley setting and is ignored; did you mean "
             + "PARLEY_DATA_DIR?"), AppConfig.unknownSettings(env));
     assertEquals(java.util.List.of(), AppConfig.unknownSettings(Map.of("PARLEY_PORT", "8081", "PATH", "/bin")));
+    // Names a letter or two from a setting's, and settings in lower case, are said too.
+    assertEquals(java.util.List.of(
+        "DATABSE_URL in the environment is not a Parley setting and is ignored; did you mean DATABASE_URL?",
+        "PARLY_PORT in the environment is not a Parley setting and is ignored; did you mean PARLEY_PORT?",
+        "parley_port in the environment is not a Parley setting and is ignored; did you mean PARLEY_PORT?"),
+        AppConfig.unknownSettings(Map.of("DATABSE_URL", "x", "PARLY_PORT", "1", "parley_port", "2", "HOME", "/root",
+            "LANG", "C", "JAVA_HOME", "/usr/lib/jvm", "SHELL", "/bin/sh", "TERM", "xterm")));
   }
 
   /** A blank value is unset in the file as in the environment (the file's was refused). */
@@ -156,6 +163,11 @@ class OperatorSlipsTest {
             + "without a unit is seconds; 5000ms is five seconds)");
     refused.forEach((env, why) -> assertEquals(why, org.junit.jupiter.api.Assertions.assertThrows(
         IllegalArgumentException.class, () -> AppConfig.from(env)).getMessage()));
+    for (String name : List.of("boss@example.org", "Jos\u00e9", "ab")) {
+      String why = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> AppConfig.from(Map.of(AppConfig.ADMIN, name))).getMessage();
+      assertTrue(why.startsWith("PARLEY_ADMIN must be a username"), why);
+    }
     // The embedded database takes 100 connections: pools past it failed requests under load (a review).
     assertEquals("PARLEY_DB_POOL_SIZE + PARLEY_DB_LIVE_POOL_SIZE (500 + 2) must be at most 90 with the embedded "
         + "database, which takes 100 connections in all", org.junit.jupiter.api.Assertions.assertThrows(
