@@ -224,7 +224,12 @@ public final class TestParley implements BeforeAllCallback, BeforeEachCallback, 
    * the pause. For a test that reads every change the database sees.
    */
   public static Runnable pauseJobs() throws Exception {
-    return server().running().jobs().pause().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    return pauseJobs(server().running());
+  }
+
+  /** As {@link #pauseJobs()}, on a server of a test's own. */
+  public static Runnable pauseJobs(Main.Running running) throws Exception {
+    return running.jobs().pause().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   /** Settings for a server on the shared test database; tests may start more with their own changes. */
