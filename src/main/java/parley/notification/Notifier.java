@@ -154,10 +154,13 @@ public final class Notifier {
   /**
    * The people an edit newly mentions ($1 post, $2 comment, $3 author, $4 mentioned, $5 source): those told of the
    * comment in no way yet (a mention added by an edit, often a forgotten @, was never notified); a mention edited out
-   * and back is no news.
+   * and back is no news. At most {@link #MAX_MENTIONS_NOTIFIED} for the comment in all, its first text's included, in
+   * the text's order: the cap was each text's, so every edit could tell ten more people (a review told twenty with
+   * one comment and three edits).
    */
   private static final String FROM_EDITED_COMMENT = """
-      WITH r AS (SELECT DISTINCT unnest($4::bigint[]) AS user_id, 'mention' AS kind)
+      WITH r AS (SELECT m.user_id, 'mention' AS kind, min(m.at) AS at
+                   FROM unnest($4::bigint[]) WITH ORDINALITY AS m(user_id, at) GROUP BY m.user_id)
       INSERT INTO notifications (user_id, kind, source, post_id, comment_id, actor_id)
       SELECT r.user_id, 'mention', $5, $1, $2, $3 FROM r
        WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = $2 AND\s""" + Visibility.listed("c") + """
@@ -165,20 +168,26 @@ public final class Notifier {
          AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = r.user_id AND n.comment_id = $2)
          AND\s""" + inThread("$1", "$3") + """
 
+       ORDER BY r.at
+       LIMIT GREATEST(0, %d - (SELECT count(*) FROM notifications n WHERE n.comment_id = $2 AND n.kind = 'mention'))
       ON CONFLICT (user_id, source) DO NOTHING
-      RETURNING id, user_id, kind, post_id, comment_id""";
+      RETURNING id, user_id, kind, post_id, comment_id""".formatted(MAX_MENTIONS_NOTIFIED);
 
   /** As {@link #FROM_EDITED_COMMENT}, for a post's edit ($1 post, $2 author, $3 mentioned, $4 source). */
   private static final String FROM_EDITED_POST = """
-      WITH r AS (SELECT DISTINCT unnest($3::bigint[]) AS user_id, 'mention' AS kind)
+      WITH r AS (SELECT m.user_id, 'mention' AS kind, min(m.at) AS at
+                   FROM unnest($3::bigint[]) WITH ORDINALITY AS m(user_id, at) GROUP BY m.user_id)
       INSERT INTO notifications (user_id, kind, source, post_id, actor_id)
       SELECT r.user_id, 'mention', $4, $1, $2 FROM r
        WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = r.user_id AND n.post_id = $1
                            AND n.comment_id IS NULL AND n.kind = 'mention')
          AND\s""" + inThread("$1", "$2") + """
 
+       ORDER BY r.at
+       LIMIT GREATEST(0, %d - (SELECT count(*) FROM notifications n WHERE n.post_id = $1 AND n.comment_id IS NULL
+                                  AND n.kind = 'mention'))
       ON CONFLICT (user_id, source) DO NOTHING
-      RETURNING id, user_id, kind, post_id, comment_id""";
+      RETURNING id, user_id, kind, post_id, comment_id""".formatted(MAX_MENTIONS_NOTIFIED);
 
   /**
    * The reporters of settled reports; $1 report ids, $2 the moderator's name, $3 the outcome, $4 why (Parley's own

@@ -194,6 +194,31 @@ class NotificationsTest {
     assertNull(after.getJsonObject(0).getValue("comment"), "the newest is the post's");
   }
 
+  /**
+   * Ten people at most hear of one comment's mentions, however often it is edited: the cap was each text's, so each
+   * edit told ten more (a review: twenty people from one comment and three edits). Within the cap, in the text's order.
+   */
+  @Test
+  void editsMentionNoMoreThanTenPeopleForOneCommentInAll() throws Exception {
+    Session alice = api.register("alice");
+    List<Session> crowd = new ArrayList<>();
+    for (int i = 0; i < 20; i++) crowd.add(api.register("crowd" + i));
+    long post = api.createPost(alice, "Mentions, edited");
+    StringBuilder first = new StringBuilder("Hello");
+    for (int i = 0; i < 8; i++) first.append(" @").append(crowd.get(i).username());
+    long c = comment(alice, post, first.toString(), null);
+    StringBuilder edited = new StringBuilder("Hello");
+    for (int i = 19; i >= 8; i--) edited.append(" @").append(crowd.get(i).username());
+    assertEquals(200, api.patch("/api/comments/" + c, alice, new JsonObject().put("body", edited.toString())).status());
+    assertEquals(200, api.patch("/api/comments/" + c, alice, new JsonObject().put("body", "Hello @crowd8 @crowd9"))
+        .status());
+    TestParley.notificationsMade();
+    java.util.Set<String> told = new java.util.TreeSet<>();
+    for (Session s : crowd) if (!items(s).isEmpty()) told.add(s.username());
+    assertEquals(new java.util.TreeSet<>(List.of("crowd0", "crowd1", "crowd2", "crowd3", "crowd4", "crowd5", "crowd6",
+        "crowd7", "crowd19", "crowd18")), told, "the first eight, then the edit's first two");
+  }
+
   @Test
   void mentionsLinkExistingUsersAndNotifyTheFirstTenOnly() throws Exception {
     Session alice = api.register("alice");
