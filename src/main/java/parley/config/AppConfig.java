@@ -310,6 +310,9 @@ public record AppConfig(
     // its root, so a path would be ignored by every link it makes).
     publicUrl = publicUrl.map(url -> Origins.canonical(PUBLIC_URL, url, true));
     allowedOrigins = List.copyOf(allowedOrigins);
+    // Read here, before the database starts and migrates: a "*" was refused only once the HTTP verticles deployed
+    // (a review).
+    allowedOrigins.forEach(origin -> parley.http.Origins.canonical(ALLOWED_ORIGINS, origin, false));
     trustedProxies = List.copyOf(trustedProxies);
     limits = Map.copyOf(limits);
   }

@@ -167,8 +167,18 @@ public final class EmbeddedDatabase implements AutoCloseable {
     Path dataDir = options.dataDir();
     createPrivateDirectory(dataDir);
     checkOwner(dataDir);
+    // Parley's alone, as the keys are, where the data directory itself is open to others (made before, 755): the
+    // server's log can quote a statement's values (a review found it and the lock at 644, or 666 under umask 0).
     FileChannel lockChannel = FileChannel.open(dataDir.resolve("parley.lock"),
-        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+    Path logDir = options.serverLog().toAbsolutePath().getParent();
+    if (!Files.exists(options.serverLog()) && logDir != null && Files.isDirectory(logDir)) {
+      try {
+        Files.createFile(options.serverLog(), PosixFilePermissions.asFileAttribute(OWNER_ONLY_FILE));
+      } catch (FileAlreadyExistsException madeMeanwhile) {
+        // another start's
+      }
+    }
     FileLock lock;
     try {
       lock = lockChannel.tryLock();
@@ -845,7 +855,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
       Path file = dataDir.resolve(name);
       if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue;
       long owner = ((Number) Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)).longValue();
-      if (owner != uid || Files.isSymbolicLink(file)) {
+      if (Files.isSymbolicLink(file)) {
+        return file + " is a link: a key is a file of its own there, which no one else can point elsewhere. Put the "
+            + "key itself in its place (cp --remove-destination \"$(readlink -f " + file + ")\" " + file + ")";
+      }
+      if (owner != uid) {
         return file + " is not a file of the user Parley runs as (" + uid + "): someone else may have put it there. "
             + "Remove it if you did not (a new key is made; members sign in again), or give it to that user";
       }

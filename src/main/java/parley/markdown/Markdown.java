@@ -173,11 +173,12 @@ public final class Markdown {
   /** {@code @name}: not inside a word or an address (a@b.org), and ends where a username must. */
   /**
    * A name after an {@code @} that no name, address or path runs into, and that is not itself an address's user part:
-   * {@code @bob@carol.org} is carol.org's bob (a fediverse handle, or an address written after an @), not this
-   * site's (a review found it linked and notified); {@code @bob.} and {@code @bob,} are this site's.
+   * {@code @bob@carol.org} (or {@code @bob@über.de}, {@code @bob@[10.0.0.1]}) is another site's bob (a fediverse
+   * handle, or an address written after an @), not this site's (a review found it linked and notified);
+   * {@code @bob.}, {@code @bob,} and {@code @bob@} at the end of a sentence are this site's.
    */
   private static final Pattern MENTION =
-      Pattern.compile("(?<![A-Za-z0-9_.@/-])@([A-Za-z0-9_-]{3,30})(?![A-Za-z0-9_-])(?!@[A-Za-z0-9])");
+      Pattern.compile("(?<![A-Za-z0-9_.@/-])@([A-Za-z0-9_-]{3,30})(?![A-Za-z0-9_-])(?!@\\S)");
 
   private static void forEachMention(Node document, java.util.function.BiConsumer<Text, Matcher> action) {
     List<Text> texts = new ArrayList<>();

@@ -142,6 +142,10 @@ class CorsTest {
         "https://allowed.example:443", "ftp://allowed.example", "https://allowed.example/path")) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Cors(List.of(origin)), origin);
       assertTrue(e.getMessage().contains("PARLEY_ALLOWED_ORIGINS"), e.getMessage());
+      // With the settings, before the database starts (it was refused only once the HTTP verticles deployed).
+      IllegalArgumentException early = assertThrows(IllegalArgumentException.class, () -> parley.config.AppConfig.from(
+          Map.of(parley.config.AppConfig.ALLOWED_ORIGINS, origin)), origin);
+      assertTrue(early.getMessage().contains("PARLEY_ALLOWED_ORIGINS"), early.getMessage());
     }
     new Cors(List.of("https://app.example.org", "http://localhost:5173", "http://[::1]:3000"));
   }

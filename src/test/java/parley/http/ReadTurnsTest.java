@@ -53,6 +53,7 @@ class ReadTurnsTest {
     Api api = new Api("http://localhost:" + server.port());
     Session mallory = api.register("mallory");
     Session victor = api.register("victor");
+    long thread = api.createPost(victor, "A thread");
     Vertx vertx = Vertx.vertx();
     try (Connection lock = TestParley.db().getConnection()) {
       long holder = holdBlocks(lock);
@@ -66,6 +67,21 @@ class ReadTurnsTest {
       Future<Integer> victors = get(client(vertx, "127.0.0.1"), server.port(), "/api/me/blocks", victor);
       await(() -> blockedBy(holder) == 3, "victor's read at the database");
       assertEquals(4, metric(api, WAITING), "mallory's four still wait their turn");
+      // Pages, feeds and checks outside the API that read the database take turns too (a review filled the pool
+      // through them).
+      for (String path : List.of("/u/mallory", "/posts/" + thread, "/feed.atom", "/health")) {
+        reads.add(get(attacker, server.port(), path, null));
+      }
+      await(() -> metric(api, WAITING) == 8, "mallory's page, feed and check reads wait their turn");
+      // A read whose client goes away while it waits leaves the queue at once, not when its wait runs out.
+      try (Socket gone = new Socket()) {
+        gone.bind(new InetSocketAddress(ATTACKER, 0));
+        gone.connect(new InetSocketAddress("127.0.0.1", server.port()));
+        gone.getOutputStream().write(("GET /api/posts HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        await(() -> metric(api, WAITING) == 9, "the read that will leave waits");
+      }
+      await(() -> metric(api, WAITING) == 8, "the read that left is forgotten");
       lock.commit();
       assertEquals(200, victors.await(30, TimeUnit.SECONDS));
       for (Future<Integer> read : reads) assertEquals(200, read.await(30, TimeUnit.SECONDS));

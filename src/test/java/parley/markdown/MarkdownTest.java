@@ -231,6 +231,8 @@ class MarkdownTest {
   @Test
   void aHandleOnAnotherSiteIsNoMention() {
     assertEquals(java.util.List.of(), Markdown.mentions("Ask @bob@carol.org or mail bob@carol.org"));
+    assertEquals(java.util.List.of(), Markdown.mentions("@bob@\u00fcber.de @bob@_x.org @bob@-x.org @bob@[10.0.0.1] "
+        + "@bob@@carol.org"));
     assertEquals(java.util.List.of("bob", "carol"), Markdown.mentions("Thanks @bob. And @carol, @ alone, @bob@"));
     java.util.Map<String, String> users = java.util.Map.of("bob", "bob");
     String html = Markdown.render("Ask @bob@carol.org", users).html();
