@@ -171,7 +171,9 @@ public final class HttpVerticle extends VerticleBase {
     Handler<RoutingContext> turns = node.reads().handler();
     router.route().handler(ctx -> {
       String path = ctx.normalizedPath();
-      boolean reads = path.startsWith("/health") || path.startsWith("/posts/") || path.startsWith("/c/")
+      // Not /health/live, which reads nothing and must answer however busy the node is.
+      boolean reads = path.equals("/health") || path.equals("/health/ready") || path.startsWith("/posts/")
+          || path.startsWith("/c/")
           || path.startsWith("/u/") || path.endsWith("/feed.atom");
       if (reads) {
         turns.handle(ctx);
