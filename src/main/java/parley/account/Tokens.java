@@ -132,6 +132,12 @@ public final class Tokens {
       if (secret.length() < MIN_SECRET_LENGTH) {
         throw new IllegalStateException(AppConfig.JWT_SECRET + " must be at least " + MIN_SECRET_LENGTH + " characters");
       }
+      // Said, since it signs everyone out: the data directory's own key was replaced without a word (a review).
+      Path kept = config.dataDir().resolve("jwt-secret");
+      if (config.embeddedDatabase() && Files.isRegularFile(kept) && !Files.readString(kept).strip().equals(secret)) {
+        log.warn("{} replaces the token key in {}: tokens signed with that key are refused (their members sign in "
+            + "again)", AppConfig.JWT_SECRET, kept);
+      }
       return secret;
     }
     if (!config.embeddedDatabase()) {

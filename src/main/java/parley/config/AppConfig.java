@@ -238,6 +238,11 @@ public record AppConfig(
     if (clusterBusPort < 0 || clusterBusPort > 65535) {
       throw new IllegalArgumentException(CLUSTER_BUS_PORT + " must be a port, or 0 for any free one");
     }
+    // The same port for the cluster and for HTTP failed after the cluster was joined, blaming PARLEY_PORT (a review).
+    if (cluster && port != 0 && (clusterPort == port || clusterBusPort == port)) {
+      throw new IllegalArgumentException((clusterPort == port ? CLUSTER_PORT : CLUSTER_BUS_PORT) + " must differ from "
+          + PORT + " (" + port + "), which HTTP listens on");
+    }
     if (cluster && databaseUrl.isEmpty()) {
       throw new IllegalArgumentException(CLUSTER + "=true needs " + DATABASE_URL
           + ": the nodes of a cluster share one PostgreSQL (see docs/SCALING.md)");
@@ -501,6 +506,23 @@ public record AppConfig(
         said.add(unknown(name, "in the environment"));
       }
     });
+    // Cluster settings on a node that is not clustered are not used (a review set them and expected a cluster).
+    Map<String, String> merged = new HashMap<>(file(env));
+    merged.putAll(env);
+    boolean clustered;
+    try {
+      clustered = bool(merged, CLUSTER, false);
+    } catch (IllegalArgumentException refusedAtTheStart) {
+      clustered = true;
+    }
+    if (!clustered) {
+      for (String name : List.of(CLUSTER_NAME, CLUSTER_HOST, CLUSTER_PORT, CLUSTER_BUS_PORT, CLUSTER_MEMBERS,
+          CLUSTER_JOIN_TIMEOUT)) {
+        if (merged.containsKey(name)) {
+          said.add(name + " is set but " + CLUSTER + " is not true: this node runs alone, and ignores it");
+        }
+      }
+    }
     new java.util.TreeSet<>(file(env).keySet()).forEach(name -> {
       if (!NAMES.contains(name)) {
         said.add(unknown(name, "in the " + CONFIG_FILE + " file"));

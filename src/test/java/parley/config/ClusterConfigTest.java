@@ -37,6 +37,11 @@ class ClusterConfigTest {
     env.put(AppConfig.CLUSTER, "true");
     env.put(AppConfig.CLUSTER_PORT, "70000");
     assertThrows(IllegalArgumentException.class, () -> AppConfig.from(env));
+    // HTTP's port for the cluster's failed after the cluster was joined, blaming PARLEY_PORT (a review).
+    env.put(AppConfig.CLUSTER_PORT, "5701");
+    env.put(AppConfig.CLUSTER_BUS_PORT, "8080");
+    assertEquals("PARLEY_CLUSTER_BUS_PORT must differ from PARLEY_PORT (8080), which HTTP listens on",
+        assertThrows(IllegalArgumentException.class, () -> AppConfig.from(env)).getMessage());
   }
 
   @Test

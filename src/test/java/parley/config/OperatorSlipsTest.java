@@ -32,6 +32,11 @@ class OperatorSlipsTest {
         "PARLEY_DATADIR in the PARLEY_CONFIG file is not a Parley setting and is ignored; did you mean "
             + "PARLEY_DATA_DIR?"), AppConfig.unknownSettings(env));
     assertEquals(java.util.List.of(), AppConfig.unknownSettings(Map.of("PARLEY_PORT", "8081", "PATH", "/bin")));
+    // Cluster settings on a node that is not clustered are said, as ignored.
+    assertEquals(java.util.List.of("PARLEY_CLUSTER_MEMBERS is set but PARLEY_CLUSTER is not true: this node runs "
+        + "alone, and ignores it"), AppConfig.unknownSettings(Map.of("PARLEY_CLUSTER_MEMBERS", "10.0.0.2:5701")));
+    assertEquals(java.util.List.of(), AppConfig.unknownSettings(Map.of("PARLEY_CLUSTER_MEMBERS", "10.0.0.2:5701",
+        "PARLEY_CLUSTER", "yes")));
     // Names a letter or two from a setting's, and settings in lower case, are said too.
     assertEquals(java.util.List.of(
         "DATABSE_URL in the environment is not a Parley setting and is ignored; did you mean DATABASE_URL?",
@@ -134,6 +139,24 @@ class OperatorSlipsTest {
     assertTrue(line.startsWith(file.resolve("data") + " cannot be used (") && line.endsWith("): check PARLEY_DATA_DIR "
         + "and the other paths in the settings"), line);
     assertNull(Main.fileProblem(new IllegalStateException("no file in it")));
+  }
+
+  /** PARLEY_JWT_SECRET replaced the data directory's own key without a word, signing everyone out (a review). */
+  @Test
+  void aTokenKeyThatReplacesTheDataDirectorysIsSaid(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    java.nio.file.Files.writeString(dir.resolve("jwt-secret"), "the-key-the-directory-had-from-its-first-start");
+    String other = "another-key-given-in-the-environment-0123456789";
+    try (parley.CapturedLog log = new parley.CapturedLog(parley.account.Tokens.class)) {
+      assertEquals(other, parley.account.Tokens.resolveSecret(AppConfig.from(Map.of(AppConfig.DATA_DIR,
+          dir.toString(), AppConfig.JWT_SECRET, other))));
+      assertEquals(List.of("PARLEY_JWT_SECRET replaces the token key in " + dir.resolve("jwt-secret") + ": tokens "
+          + "signed with that key are refused (their members sign in again)"), log.messages());
+    }
+    try (parley.CapturedLog log = new parley.CapturedLog(parley.account.Tokens.class)) {
+      parley.account.Tokens.resolveSecret(AppConfig.from(Map.of(AppConfig.DATA_DIR, dir.toString(),
+          AppConfig.JWT_SECRET, "the-key-the-directory-had-from-its-first-start")));
+      assertEquals(List.of(), log.messages(), "the same key is no news");
+    }
   }
 
   /** The names Parley knows are the ones the README's table lists, no more and no fewer. */
