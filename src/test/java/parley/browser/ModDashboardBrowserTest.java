@@ -1020,7 +1020,10 @@ class ModDashboardBrowserTest {
     for (int i = 0; i < 25; i++) api.comment(author, other, "Filler " + i + "\n\nwith a second paragraph", null);
     page.navigate().refresh();
     waitFor(page, 10).until(d -> d.findElements(By.cssSelector("#stream > li")).size() == 20);
-    page.findElement(By.cssSelector(".mod-jump a[href='#log-title']")).click();
+    // The panels show once every section has loaded (five reads at once, one more than an address's read turns), which
+    // may come after the stream's items are in.
+    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.cssSelector(".mod-jump a[href='#log-title']")))
+        .click();
     waitFor(page, 5).until(d -> (Boolean) js(d, "const r = document.getElementById('log-title').getBoundingClientRect();"
         + "return r.top >= 0 && r.top < innerHeight;"));
   }
