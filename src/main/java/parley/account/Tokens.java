@@ -126,6 +126,23 @@ public final class Tokens {
    * The signing key: {@code PARLEY_JWT_SECRET}, or in embedded mode one generated once and kept in the data
    * directory (mode 600). Blocking (file I/O): call it from a worker.
    */
+  /**
+   * Says when the key given replaces the data directory's own, which signs everyone out: it was replaced without a
+   * word (a review). Only said: a key file that cannot be read as text here never stops the start, since it is not
+   * used.
+   */
+  private static void replacesKept(Path kept, String secret) {
+    try {
+      if (Files.isRegularFile(kept) && !new String(Files.readAllBytes(kept), StandardCharsets.UTF_8).strip()
+          .equals(secret)) {
+        log.warn("{} is used instead of the token key in {}: tokens signed with that key are refused", AppConfig.JWT_SECRET,
+            kept);
+      }
+    } catch (IOException | RuntimeException unreadable) {
+      log.debug("Could not compare {} with {}: {}", kept, AppConfig.JWT_SECRET, unreadable.toString());
+    }
+  }
+
   public static String resolveSecret(AppConfig config) throws IOException {
     if (config.jwtSecret().isPresent()) {
       String secret = config.jwtSecret().get();
@@ -133,11 +150,7 @@ public final class Tokens {
         throw new IllegalStateException(AppConfig.JWT_SECRET + " must be at least " + MIN_SECRET_LENGTH + " characters");
       }
       // Said, since it signs everyone out: the data directory's own key was replaced without a word (a review).
-      Path kept = config.dataDir().resolve("jwt-secret");
-      if (config.embeddedDatabase() && Files.isRegularFile(kept) && !Files.readString(kept).strip().equals(secret)) {
-        log.warn("{} replaces the token key in {}: tokens signed with that key are refused (their members sign in "
-            + "again)", AppConfig.JWT_SECRET, kept);
-      }
+      if (config.embeddedDatabase()) replacesKept(config.dataDir().resolve("jwt-secret"), secret);
       return secret;
     }
     if (!config.embeddedDatabase()) {

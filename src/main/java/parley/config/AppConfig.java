@@ -277,7 +277,7 @@ public record AppConfig(
     }
     // initdb writes the data directory's path into PostgreSQL's own files, where a quote or a line break breaks them
     // (a review: the start failed inside initdb, with a trace, after the keys were written).
-    if (dataDir.toString().chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '"')) {
+    if (databaseUrl.isEmpty() && dataDir.toString().chars().anyMatch(c -> c < 0x20 || c == 0x7f || c == '"')) {
       throw new IllegalArgumentException(DATA_DIR + " must not hold a double quote or a control character (a line "
           + "break, a tab)");
     }
@@ -374,7 +374,7 @@ public record AppConfig(
         Optional.ofNullable(values.get(JWT_SECRET)),
         duration(values, TOKEN_TTL, Duration.ofHours(12)),
         Optional.ofNullable(values.get(ADMIN)),
-        intValue(values, HTTP_INSTANCES, cores),
+        intValue(values, HTTP_INSTANCES, Math.min(cores, MAX_HTTP_INSTANCES)),
         duration(values, SHUTDOWN_GRACE, Duration.ofSeconds(10)),
         // Only nodes behind a load balancer need it: by default the nodes of a cluster, not a single node.
         duration(values, SHUTDOWN_DELAY, bool(values, CLUSTER, false) ? Duration.ofSeconds(5) : Duration.ZERO),
@@ -502,7 +502,9 @@ public record AppConfig(
     new java.util.TreeSet<>(env.keySet()).forEach(name -> {
       if (NAMES.contains(name)) return;
       String upper = name.toUpperCase(java.util.Locale.ROOT);
-      if (upper.startsWith("PARLEY_") || NAMES.stream().anyMatch(known -> distance(upper, known) <= 2)) {
+      // A letter or two for a PARLEY_ name; one for any other, where two took DATABASE_SSL, a Node setting, for
+      // DATABASE_URL (a review).
+      if (upper.startsWith("PARLEY_") || NAMES.stream().anyMatch(known -> distance(upper, known) <= 1)) {
         said.add(unknown(name, "in the environment"));
       }
     });
@@ -518,7 +520,7 @@ public record AppConfig(
     if (!clustered) {
       for (String name : List.of(CLUSTER_NAME, CLUSTER_HOST, CLUSTER_PORT, CLUSTER_BUS_PORT, CLUSTER_MEMBERS,
           CLUSTER_JOIN_TIMEOUT)) {
-        if (merged.containsKey(name)) {
+        if (merged.containsKey(name) && !merged.get(name).isBlank()) {
           said.add(name + " is set but " + CLUSTER + " is not true: this node runs alone, and ignores it");
         }
       }
@@ -623,7 +625,7 @@ public record AppConfig(
     if (raw == null) return fallback;
     try {
       // Digits of ASCII only: Java reads other scripts' digits too (١٨٣٠٢ was port 18302), which nothing else does.
-      if (!raw.trim().matches("-?[0-9]+")) throw new NumberFormatException();
+      if (!raw.trim().matches("[-+]?[0-9]+")) throw new NumberFormatException();
       return Integer.parseInt(raw.trim());
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(key + " must be a whole number, got '" + raw + "'");
@@ -641,7 +643,7 @@ public record AppConfig(
     Duration value;
     try {
       // Digits of ASCII only, as intValue reads them.
-      if (!s.matches("-?[0-9]+(ms|s|m|h|d)?")) throw new NumberFormatException();
+      if (!s.matches("[-+]?[0-9]+(ms|s|m|h|d)?")) throw new NumberFormatException();
       char unit = s.charAt(s.length() - 1);
       if (Character.isDigit(unit)) {
         value = Duration.ofSeconds(Long.parseLong(s));

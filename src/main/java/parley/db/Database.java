@@ -236,7 +236,9 @@ public final class Database {
     String known = null;
     for (org.flywaydb.core.api.MigrationInfo migration : flyway.info().all()) {
       if (migration.getVersion() == null) continue;
-      if (migration.getState() == org.flywaydb.core.api.MigrationState.FUTURE_SUCCESS) {
+      // A newer migration that failed half-way (one outside a transaction) is newer all the same (a review).
+      if (migration.getState() == org.flywaydb.core.api.MigrationState.FUTURE_SUCCESS
+          || migration.getState() == org.flywaydb.core.api.MigrationState.FUTURE_FAILED) {
         newest = migration.getVersion().getVersion();
       } else if (migration.getState().isApplied()) {
         known = migration.getVersion().getVersion();

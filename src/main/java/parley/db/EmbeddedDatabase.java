@@ -179,6 +179,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
         // another start's
       }
     }
+    // Those an earlier release made (644) too.
+    for (Path own : List.of(dataDir.resolve("parley.lock"), options.serverLog())) {
+      try {
+        if (Files.exists(own, java.nio.file.LinkOption.NOFOLLOW_LINKS) && ownerOf(own) == UID) {
+          Files.setPosixFilePermissions(own, OWNER_ONLY_FILE);
+        }
+      } catch (IOException | UnsupportedOperationException e) {
+        log.debug("Could not make {} 600: {}", own, e.toString());
+      }
+    }
     FileLock lock;
     try {
       lock = lockChannel.tryLock();
@@ -838,38 +848,64 @@ public final class EmbeddedDatabase implements AutoCloseable {
   static final List<String> SECRET_FILES = List.of("jwt-secret", "db-password");
 
   /**
-   * Why the data directory or its keys are open to other users of the machine, or null. A directory anyone may write
-   * to lets anyone replace its token signing key (and sign tokens as any member) or the database's programs unpacked
-   * there (and run code as Parley): a review did both, on a directory made with mode 777, which Parley took as it was.
-   * A key another user owns, or one others may read or write, is refused for the same reason. A group's write is
-   * left alone: a volume mounted for a group (Kubernetes' fsGroup) gives its group write, and its members are the
-   * operator's own.
+   * Closes the data directory and its keys to other users of the machine where Parley may, says where it may not,
+   * and returns why the start must stop, or null. A directory anyone may write to lets anyone replace its token
+   * signing key (and sign tokens as any member) or the database's programs unpacked there (and run code as Parley): a
+   * review did both, on a directory made with mode 777, which Parley took as it was. So:
+   * <ul>
+   *   <li>a data directory every user may write loses that write when it is Parley's user's (said at WARN), and is
+   *   said at WARN when it is not (a Kubernetes emptyDir is 777 and root's: its "other users" are the pod's);</li>
+   *   <li>a key (followed through a link: a secrets mount's) that another user than Parley's or root owns, or that
+   *   others may write, stops the start: someone else may have put it there;</li>
+   *   <li>a key others may read is made 600 when it is Parley's own file, and said at WARN otherwise (a secrets mount,
+   *   read-only).</li>
+   * </ul>
+   * A group's write is left alone: a volume mounted for a group (fsGroup) gives its group write.
    */
   static String openToOthers(Path dataDir, long uid) throws IOException {
     if (!Files.exists(dataDir) || !dataDir.getFileSystem().supportedFileAttributeViews().contains("posix")) return null;
-    if (Files.getPosixFilePermissions(dataDir).contains(PosixFilePermission.OTHERS_WRITE)) {
-      return dataDir + " may be written by every user of the machine (mode " + mode(dataDir) + "): anyone could replace "
-          + "its token signing key or its database's programs. Make it Parley's alone (chmod 700 " + dataDir + ")";
+    Set<PosixFilePermission> dir = Files.getPosixFilePermissions(dataDir);
+    if (dir.contains(PosixFilePermission.OTHERS_WRITE)) {
+      String was = mode(dataDir);
+      if (ownerOf(dataDir) == uid) {
+        Set<PosixFilePermission> closed = java.util.EnumSet.copyOf(dir);
+        closed.remove(PosixFilePermission.OTHERS_WRITE);
+        Files.setPosixFilePermissions(dataDir, closed);
+        log.warn("{} could be written by every user of the machine (mode {}), so anyone could have replaced its token "
+            + "signing key or its database's programs: it is now {}", dataDir, was, mode(dataDir));
+      } else {
+        log.warn("{} may be written by every user of the machine (mode {}) and is not Parley's user's to change: "
+            + "anyone there could replace its token signing key or its database's programs. Give Parley a directory "
+            + "of its own (a new subdirectory of it: Parley makes that one 700)", dataDir, was);
+      }
     }
     for (String name : SECRET_FILES) {
       Path file = dataDir.resolve(name);
-      if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) continue;
-      long owner = ((Number) Files.getAttribute(file, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS)).longValue();
-      if (Files.isSymbolicLink(file)) {
-        return file + " is a link: a key is a file of its own there, which no one else can point elsewhere. Put the "
-            + "key itself in its place (cp --remove-destination \"$(readlink -f " + file + ")\" " + file + ")";
+      if (!Files.exists(file)) continue;
+      Path real = file.toRealPath();
+      long owner = ownerOf(real);
+      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(real);
+      if (owner != uid && owner != 0 || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+        return file + (real.equals(file) ? "" : " (" + real + ")") + " may be changed by a user other than Parley's ("
+            + uid + "; owner " + owner + ", mode " + mode(real) + "): someone else may have put it there. Remove it if "
+            + "you did not (a new key is made; members sign in again), or make it Parley's user's, mode 600";
       }
-      if (owner != uid) {
-        return file + " is not a file of the user Parley runs as (" + uid + "): someone else may have put it there. "
-            + "Remove it if you did not (a new key is made; members sign in again), or give it to that user";
-      }
-      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
-      if (permissions.contains(PosixFilePermission.OTHERS_READ) || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
-        return file + " may be read or written by every user of the machine (mode " + mode(file) + "): it is a key. "
-            + "Make it Parley's alone (chmod 600 " + file + "), and replace it if others may have read it";
+      if (permissions.contains(PosixFilePermission.OTHERS_READ)) {
+        if (owner == uid && !Files.isSymbolicLink(file)) {
+          Files.setPosixFilePermissions(file, OWNER_ONLY_FILE);
+          log.warn("{} could be read by every user of the machine: it is now 600. It is a key: replace it if others "
+              + "may have read it", file);
+        } else {
+          log.warn("{} ({}) may be read by every user of the machine (mode {}): it is a key, which they could use",
+              file, real, mode(real));
+        }
       }
     }
     return null;
+  }
+
+  private static long ownerOf(Path path) throws IOException {
+    return ((Number) Files.getAttribute(path, "unix:uid")).longValue();
   }
 
   private static String mode(Path path) throws IOException {

@@ -37,6 +37,9 @@ class OperatorSlipsTest {
         + "alone, and ignores it"), AppConfig.unknownSettings(Map.of("PARLEY_CLUSTER_MEMBERS", "10.0.0.2:5701")));
     assertEquals(java.util.List.of(), AppConfig.unknownSettings(Map.of("PARLEY_CLUSTER_MEMBERS", "10.0.0.2:5701",
         "PARLEY_CLUSTER", "yes")));
+    assertEquals(java.util.List.of(), AppConfig.unknownSettings(Map.of("PARLEY_CLUSTER_MEMBERS", " ")), "blank is unset");
+    // Another program's setting two letters from DATABASE_URL is none of Parley's business.
+    assertEquals(java.util.List.of(), AppConfig.unknownSettings(Map.of("DATABASE_SSL", "true", "DATABASE_TTL", "5")));
     // Names a letter or two from a setting's, and settings in lower case, are said too.
     assertEquals(java.util.List.of(
         "DATABSE_URL in the environment is not a Parley setting and is ignored; did you mean DATABASE_URL?",
@@ -149,8 +152,8 @@ class OperatorSlipsTest {
     try (parley.CapturedLog log = new parley.CapturedLog(parley.account.Tokens.class)) {
       assertEquals(other, parley.account.Tokens.resolveSecret(AppConfig.from(Map.of(AppConfig.DATA_DIR,
           dir.toString(), AppConfig.JWT_SECRET, other))));
-      assertEquals(List.of("PARLEY_JWT_SECRET replaces the token key in " + dir.resolve("jwt-secret") + ": tokens "
-          + "signed with that key are refused (their members sign in again)"), log.messages());
+      assertEquals(List.of("PARLEY_JWT_SECRET is used instead of the token key in " + dir.resolve("jwt-secret")
+          + ": tokens signed with that key are refused"), log.messages());
     }
     try (parley.CapturedLog log = new parley.CapturedLog(parley.account.Tokens.class)) {
       parley.account.Tokens.resolveSecret(AppConfig.from(Map.of(AppConfig.DATA_DIR, dir.toString(),

@@ -56,38 +56,72 @@ class EmbeddedDatabaseTest {
 
   /**
    * A data directory every user may write was taken as it was: a review replaced its token key (and signed tokens as
-   * any member) and planted a postgres program there, which Parley ran. Such a directory, and a key another user owns
-   * or may read, are refused; a group's write is not (a volume mounted for a group).
+   * any member) and planted a postgres program there, which Parley ran. Such a directory loses others' write when it
+   * is Parley's user's (said), and is said when it is not (a Kubernetes emptyDir is 777 and root's); a key another
+   * user put there, or others may change, is refused; one others may read is made 600, or said when it is a secrets
+   * mount's (followed through its link). A group's write is left alone (a volume mounted for a group).
    */
   @Test
-  void aDataDirectoryOrAKeyOpenToOtherUsersIsRefused(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+  void aDataDirectoryOrAKeyOpenToOtherUsersIsClosedOrRefused(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
     long mine = ((Number) Files.getAttribute(dir, "unix:uid")).longValue();
-    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwx---"));
-    org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine), "a group's write is left");
-    EmbeddedDatabase.checkOwner(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwx---"));
+    try (parley.CapturedLog log = new parley.CapturedLog(EmbeddedDatabase.class)) {
+      org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine), "a group's write is left");
+      assertEquals(List.of(), log.messages());
+    }
 
-    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
-    IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-        () -> EmbeddedDatabase.checkOwner(dir));
-    assertTrue(refused.getMessage().startsWith(dir + " may be written by every user of the machine (mode 777)"),
-        refused.getMessage());
-    assertTrue(refused.getMessage().contains("chmod 700 " + dir), refused.getMessage());
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    try (parley.CapturedLog log = new parley.CapturedLog(EmbeddedDatabase.class)) {
+      EmbeddedDatabase.checkOwner(dir);
+      assertEquals("rwxrwxr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)),
+          "others may no longer write");
+      assertEquals(1, log.messages().size(), log.messages().toString());
+      assertTrue(log.messages().get(0).startsWith(dir + " could be written by every user of the machine (mode 777)"),
+          log.messages().get(0));
+    }
+    // Not Parley's user's: said, and left as it is.
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+    try (parley.CapturedLog log = new parley.CapturedLog(EmbeddedDatabase.class)) {
+      org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine + 1));
+      assertEquals("rwxrwxrwx", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+      assertTrue(log.messages().get(0).contains("is not Parley's user's to change"), log.messages().toString());
+    }
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
 
-    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     Path key = dir.resolve("jwt-secret");
     EmbeddedDatabase.secret(key);
     org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine), "a key made by Parley");
-    Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-    String readable = EmbeddedDatabase.openToOthers(dir, mine);
-    assertTrue(readable != null && readable.startsWith(key + " may be read or written by every user of the machine "
-        + "(mode 644)"), readable);
-    Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-    String foreign = EmbeddedDatabase.openToOthers(dir, mine + 1);
-    assertTrue(foreign != null && foreign.startsWith(key + " is not a file of the user Parley runs as"), foreign);
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+    try (parley.CapturedLog log = new parley.CapturedLog(EmbeddedDatabase.class)) {
+      org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine));
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)), "made 600");
+      assertTrue(log.messages().get(0).startsWith(key + " could be read by every user"), log.messages().toString());
+    }
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-rw-rw-"));
+    String writable = EmbeddedDatabase.openToOthers(dir, mine);
+    assertTrue(writable != null && writable.startsWith(key + " may be changed by a user other than Parley's"), writable);
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    // Another user's (root's is allowed: a secrets mount's): as root, the key is given to nobody; otherwise Parley is
+    // taken to run as another user than the key's.
+    if (mine == 0) Files.setAttribute(key, "unix:uid", 65534);
+    String foreign = EmbeddedDatabase.openToOthers(dir, mine == 0 ? 0 : mine + 1);
+    assertTrue(foreign != null && foreign.startsWith(key + " may be changed by a user other than Parley's"), foreign);
+    if (mine == 0) Files.setAttribute(key, "unix:uid", 0);
+
+    // A key in a secrets mount, through a link: read-only, readable by others there, Parley's user's (or root's).
+    Path mount = Files.createDirectories(dir.resolve("secrets"));
+    Path secret = mount.resolve("jwt");
+    Files.writeString(secret, "a-key-from-a-secrets-mount-0123456789abcdef");
+    Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("r--r--r--"));
     Files.delete(key);
-    Files.createSymbolicLink(key, dir.resolve("elsewhere"));
-    String linked = EmbeddedDatabase.openToOthers(dir, mine);
-    assertTrue(linked != null && linked.startsWith(key + " is a link"), linked);
+    Files.createSymbolicLink(key, secret);
+    try (parley.CapturedLog log = new parley.CapturedLog(EmbeddedDatabase.class)) {
+      org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine), "a secrets mount's key");
+      assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)), "left as it is");
+      assertTrue(log.messages().get(0).contains("may be read by every user of the machine (mode 444)"),
+          log.messages().toString());
+    }
   }
 
   /**
