@@ -121,7 +121,7 @@ public final class HttpVerticle extends VerticleBase {
         node.readCache(), signedIn);
     VoteRoutes voting = new VoteRoutes(votes, node.scores(), limits);
     ReportRoutes reports = new ReportRoutes(new Reports(database.pool(), events), limits);
-    BlockRoutes blocks = new BlockRoutes(new Blocks(database.pool(), node.accounts(), node.readCache()));
+    BlockRoutes blocks = new BlockRoutes(new Blocks(database.pool(), node.accounts(), node.readCache()), limits);
     Moderation moderationActs = new Moderation(database.pool(), events, postsApi, commentsApi);
     ModerationRoutes moderation = new ModerationRoutes(moderationActs, new Review(database.pool(), events, screening),
         new parley.report.Claims(database.pool(), events));

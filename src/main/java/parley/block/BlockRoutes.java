@@ -14,9 +14,11 @@ import parley.http.Page;
 public final class BlockRoutes {
 
   private final Blocks blocks;
+  private final parley.http.RateLimiter limits;
 
-  public BlockRoutes(Blocks blocks) {
+  public BlockRoutes(Blocks blocks, parley.http.RateLimiter limits) {
     this.blocks = blocks;
+    this.limits = limits;
   }
 
   public void mount(Router router) {
@@ -25,10 +27,16 @@ public final class BlockRoutes {
     router.get("/api/me/blocks").handler(this::list);
   }
 
+  /**
+   * Blocks and unblocks are limited per account ({@code PARLEY_LIMIT_BLOCKS}): each tells every node the account
+   * changed, and each node reads its sockets' topics again, so a member toggling one as fast as they could (a review:
+   * 400 in 5 s) made every node work for them.
+   */
   private void change(RoutingContext ctx, boolean block) {
     Principal me = Principal.active(ctx);
     Fields.none(ctx);
-    blocks.change(me.id(), ctx.pathParam("username"), block)
+    limits.take(parley.config.AppConfig.LIMIT_BLOCKS, "user:" + me.id())
+        .compose(v -> blocks.change(me.id(), ctx.pathParam("username"), block))
         .onSuccess(v -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }

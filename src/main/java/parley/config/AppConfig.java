@@ -161,6 +161,7 @@ public record AppConfig(
   public static final String LIMIT_RENAMES = "PARLEY_LIMIT_RENAMES";
   public static final String LIMIT_EMAIL_CHANGES = "PARLEY_LIMIT_EMAIL_CHANGES";
   public static final String LIMIT_VOTES = "PARLEY_LIMIT_VOTES";
+  public static final String LIMIT_BLOCKS = "PARLEY_LIMIT_BLOCKS";
   public static final String LIMIT_REGISTRATIONS_IP = "PARLEY_LIMIT_REGISTRATIONS_IP";
   public static final String LIMIT_FAILED_LOGINS_IP = "PARLEY_LIMIT_FAILED_LOGINS_IP";
   public static final String LIMIT_EXPORTS = "PARLEY_LIMIT_EXPORTS";
@@ -183,6 +184,7 @@ public record AppConfig(
       Map.entry(LIMIT_RENAMES, "3/1d"),
       Map.entry(LIMIT_EMAIL_CHANGES, "5/1d"),
       Map.entry(LIMIT_VOTES, "120/1m"),
+      Map.entry(LIMIT_BLOCKS, "60/10m"),
       Map.entry(LIMIT_REGISTRATIONS_IP, "5/1h"),
       Map.entry(LIMIT_FAILED_LOGINS_IP, "10/15m"),
       Map.entry(LIMIT_EXPORTS, "5/1d"),

@@ -458,6 +458,24 @@ class RateLimitTest {
     }
   }
 
+  /** Blocks and unblocks are limited per account: each tells every node (a review toggled one 400 times in 5 s). */
+  @Test
+  void blocksAndUnblocksPerAccountAreLimited() throws Exception {
+    Api.Session toggler = setup.register("toggler");
+    setup.register("toggled");
+    Main.Running running = start(Map.of(AppConfig.LIMIT_BLOCKS, "3/1d"));
+    try {
+      Api api = api(running);
+      assertEquals(204, api.put("/api/me/blocks/toggled", toggler, null).status());
+      assertEquals(204, api.delete("/api/me/blocks/toggled", toggler).status());
+      assertEquals(204, api.put("/api/me/blocks/toggled", toggler, null).status());
+      assertRateLimited(api.delete("/api/me/blocks/toggled", toggler));
+      assertEquals(1, api.get("/api/me/blocks", toggler).json().getJsonArray("items").size(), "the block stands");
+    } finally {
+      running.stop();
+    }
+  }
+
   private static JsonObject rename(String username) {
     return new JsonObject().put("username", username).put("currentPassword", "correct horse");
   }
