@@ -61,6 +61,7 @@ public final class Live {
     this.meters = meters;
     this.hub = new LiveHub(vertx, events, relay, filter, meters, MAX_BUFFERED, maxLag, writing);
     this.threads = new ThreadChecks(posts);
+    hub.reloadsWith(this::reload);
     this.accountChanges = AccountChanged.listen(vertx, change -> {
       hub.accountChangeSeen(this::reload);
       if (!hub.hasReader(change.userId())) return;
