@@ -169,18 +169,10 @@ public final class HttpVerticle extends VerticleBase {
     // carry a post's or a member's preview tags, the Atom feeds, the health checks. A review filled the REST pool
     // through each of them from one address once the API's reads took turns.
     Handler<RoutingContext> turns = node.reads().handler();
-    router.route().handler(ctx -> {
-      String path = ctx.normalizedPath();
-      // Not /health/live, which reads nothing and must answer however busy the node is.
-      boolean reads = path.equals("/health") || path.equals("/health/ready") || path.startsWith("/posts/")
-          || path.startsWith("/c/")
-          || path.startsWith("/u/") || path.endsWith("/feed.atom");
-      if (reads) {
-        turns.handle(ctx);
-      } else {
-        ctx.next();
-      }
-    });
+    // Not /health/live, which reads nothing and must answer however busy the node is.
+    router.route().handler(RequestGuards.onPaths(path -> path.equals("/health") || path.equals("/health/ready")
+        || path.startsWith("/posts/") || path.startsWith("/c/") || path.startsWith("/u/")
+        || path.endsWith("/feed.atom"), turns));
     // HEAD is GET without the body (the server leaves the body out for HEAD requests).
     router.route().method(HttpMethod.HEAD).handler(ctx -> {
       ctx.put(RequestGuards.HEAD, true);
@@ -202,15 +194,8 @@ public final class HttpVerticle extends VerticleBase {
     router.route().handler(RequestGuards.underApi(cors));
     // After CORS, so a read turned away at its turn's wait still reaches a listed origin's page; before the
     // authenticator, whose account lookup may be a query too. The RealWorld API's reads share the same turns.
-    router.route().handler(ctx -> {
-      String path = ctx.normalizedPath();
-      boolean api = path.equals("/api") || path.startsWith("/api/") || path.startsWith(RealWorldRoutes.PREFIX + "/");
-      if (api) {
-        turns.handle(ctx);
-      } else {
-        ctx.next();
-      }
-    });
+    router.route().handler(RequestGuards.onPaths(
+        path -> RequestGuards.isApi(path) || path.startsWith(RealWorldRoutes.PREFIX + "/"), turns));
     router.route().handler(RequestGuards.underApi(RequestGuards.noStore()));
     router.route().handler(RequestGuards.underApi(RequestGuards.jsonBodies()));
     // Only writes have a body to read (RequestGuards.noBodyOnReads refuses one on any other method). The body

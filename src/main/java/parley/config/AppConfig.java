@@ -511,7 +511,8 @@ public record AppConfig(
       }
     });
     // Cluster settings on a node that is not clustered are not used (a review set them and expected a cluster).
-    Map<String, String> merged = new HashMap<>(file(env));
+    Map<String, String> fromFile = file(env);
+    Map<String, String> merged = new HashMap<>(fromFile);
     merged.putAll(env);
     boolean clustered;
     try {
@@ -527,7 +528,7 @@ public record AppConfig(
         }
       }
     }
-    new java.util.TreeSet<>(file(env).keySet()).forEach(name -> {
+    new java.util.TreeSet<>(fromFile.keySet()).forEach(name -> {
       if (!NAMES.contains(name)) {
         said.add(unknown(name, "in the " + CONFIG_FILE + " file"));
       } else if (LOG_SETTINGS.contains(name)) {

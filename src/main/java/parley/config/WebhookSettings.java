@@ -39,23 +39,13 @@ public record WebhookSettings(boolean deliver, boolean allowPrivate, Duration ti
 
   static WebhookSettings from(Map<String, String> values) {
     return new WebhookSettings(
-        flag(values, DELIVER, true),
-        flag(values, ALLOW_PRIVATE, false),
+        AppConfig.bool(values, DELIVER, true),
+        AppConfig.bool(values, ALLOW_PRIVATE, false),
         AppConfig.duration(values, TIMEOUT, Duration.ofSeconds(10)),
         AppConfig.duration(values, BACKOFF_BASE, Duration.ofSeconds(5)),
         AppConfig.duration(values, BACKOFF_MAX, Duration.ofHours(1)),
         AppConfig.duration(values, RETRY_FOR, Duration.ofDays(1)),
         AppConfig.duration(values, POLL, Duration.ofSeconds(1)),
         AppConfig.duration(values, LOG_RETENTION, Duration.ofDays(7)));
-  }
-
-  private static boolean flag(Map<String, String> values, String key, boolean fallback) {
-    String raw = values.get(key);
-    if (raw == null) return fallback;
-    return switch (raw.strip().toLowerCase()) {
-      case "true", "yes", "1", "on" -> true;
-      case "false", "no", "0", "off" -> false;
-      default -> throw new IllegalArgumentException(key + " must be true or false, got '" + raw + "'");
-    };
   }
 }

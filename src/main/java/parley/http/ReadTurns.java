@@ -28,11 +28,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * and everybody else's reads go straight to a connection.
  *
  * <p>A turn ends when its answer's head is written (a big page then goes out a slice at a time, to a slow reader for
- * as long as it takes, without holding a turn), or when its connection closes. A read whose client went away while
- * it waited is passed over. How many wait is bounded by the connections an address may hold
- * ({@code PARLEY_MAX_CONNECTIONS_PER_IP}: a connection has one request at a time). Writes take no turn: they have their own limits per account and address, and come first.
- * Addresses are the ones the rate limits use ({@link ClientIp}): behind a reverse proxy that is not in
- * {@code PARLEY_TRUSTED_PROXIES}, every reader shares the proxy's turns.
+ * as long as it takes, without holding a turn), or when its connection closes. A read whose client goes away while
+ * it waits leaves the line at once, so how many wait is bounded by the connections an address may hold
+ * ({@code PARLEY_MAX_CONNECTIONS_PER_IP}: a connection has one request at a time). Writes take no turn: they have
+ * their own limits per account and address, and come first. Addresses are the ones the rate limits use
+ * ({@link ClientIp}): behind a reverse proxy that is not in {@code PARLEY_TRUSTED_PROXIES}, every reader shares the
+ * proxy's turns.
  */
 public final class ReadTurns {
 

@@ -22,9 +22,19 @@ public final class RequestGuards {
 
   /** Runs the handler for requests to the API ({@code /api} and below) and passes every other request on. */
   public static Handler<RoutingContext> underApi(Handler<RoutingContext> handler) {
+    return onPaths(RequestGuards::isApi, handler);
+  }
+
+  /** Whether a normalized path is the API's ({@code /api} and below). */
+  public static boolean isApi(String path) {
+    return path.equals("/api") || path.startsWith("/api/");
+  }
+
+  /** Runs the handler for requests whose normalized path {@code paths} takes, and passes every other request on. */
+  public static Handler<RoutingContext> onPaths(java.util.function.Predicate<String> paths,
+      Handler<RoutingContext> handler) {
     return ctx -> {
-      String path = ctx.normalizedPath();
-      if (path.equals("/api") || path.startsWith("/api/")) {
+      if (paths.test(ctx.normalizedPath())) {
         handler.handle(ctx);
       } else {
         ctx.next();
