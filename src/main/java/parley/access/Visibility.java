@@ -149,4 +149,14 @@ public final class Visibility {
     return "EXISTS (SELECT 1 FROM blocks WHERE blocked_id = " + commenterParam + " AND blocker_id IN ("
         + postAuthorColumn + ", " + parentAuthorColumn + "))";
   }
+
+  /**
+   * Whether a commenter has blocked the post's author or the author of the comment being replied to, as a boolean
+   * expression: a block closes replies both ways, so nobody answers someone who can no longer answer back (and whose
+   * words the blocker no longer sees). Read in the same statement as {@link #commenterBlocked}.
+   */
+  public static String commenterBlocking(String commenterParam, String postAuthorColumn, String parentAuthorColumn) {
+    return "EXISTS (SELECT 1 FROM blocks WHERE blocker_id = " + commenterParam + " AND blocked_id IN ("
+        + postAuthorColumn + ", " + parentAuthorColumn + "))";
+  }
 }

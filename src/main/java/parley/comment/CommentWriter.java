@@ -75,12 +75,13 @@ public final class CommentWriter {
       r AS MATERIALIZED (
         SELECT m.n, p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
                pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked,
-               (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
+               %s AS blocking, (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
           FROM m JOIN p ON p.id = m.post_id LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = m.parent_id AND post_id = p.id FOR SHARE) pc ON true),
       accepted AS MATERIALIZED (
         SELECT ok.*, nextval('comments_id_seq') AS id FROM (
-          SELECT m.* FROM m JOIN r USING (n) WHERE NOT r.restricted AND NOT r.locked AND NOT r.blocked
+          SELECT m.* FROM m JOIN r USING (n)
+           WHERE NOT r.restricted AND NOT r.locked AND NOT r.blocked AND NOT r.blocking
              AND (m.parent_id IS NULL OR (r.parent_found AND NOT r.parent_deleted AND NOT r.parent_hidden))
            ORDER BY m.n) ok),
       counted AS (%s),
@@ -92,12 +93,13 @@ public final class CommentWriter {
           FROM accepted ORDER BY n
         RETURNING *)
       SELECT m.n, r.n IS NOT NULL AS found, r.post_author, r.locked, r.restricted, r.parent_found, r.parent_author,
-             r.parent_deleted, r.parent_hidden, r.parent_unpublished, r.blocked, counted.comment_count, %s
+             r.parent_deleted, r.parent_hidden, r.parent_unpublished, r.blocked, r.blocking, counted.comment_count, %s
         FROM m LEFT JOIN r USING (n) LEFT JOIN counted ON counted.post_id = m.post_id
         LEFT JOIN accepted x ON x.n = m.n LEFT JOIN c ON c.id = x.id LEFT JOIN users u ON u.id = c.author_id
        ORDER BY m.n""".formatted(
       Threads.lockForComments("$1::bigint[]"), Visibility.restricted("pc", "parent_hidden"),
-      Visibility.commenterBlocked("m.author_id", "p.author_id", "pc.author_id"), Threads.countComments("accepted"),
+      Visibility.commenterBlocked("m.author_id", "p.author_id", "pc.author_id"),
+      Visibility.commenterBlocking("m.author_id", "p.author_id", "pc.author_id"), Threads.countComments("accepted"),
       Comment.COLUMNS);
 
   /** New comments waiting for the node's group in flight, beyond which more are refused with a 503. */

@@ -47,10 +47,10 @@ public final class Comments {
    * A new comment, in one statement: the thread's post row locked ($1, see {@link Threads#lockForComment}); then
    * what decides whether it may be written, read once that lock is held: whether the post is hidden or pending,
    * whether the thread is locked, the parent ($2, or null) if it is a comment on this post, with its author and
-   * state, and whether the post's author or the parent's has blocked the commenter ($3); then, only if nothing
-   * refuses it, the thread's count moved ($7: 1, or 0 for a pending comment) and the comment inserted ($4 body, $5
-   * its HTML, $6 why it is held, or null). No row when the post does not exist or was deleted; otherwise one, whose
-   * comment columns are null when it was refused.
+   * state, and whether the post's author or the parent's has blocked the commenter ($3), or been blocked by them (a
+   * block closes replies both ways); then, only if nothing refuses it, the thread's count moved ($7: 1, or 0 for a
+   * pending comment) and the comment inserted ($4 body, $5 its HTML, $6 why it is held, or null). No row when the
+   * post does not exist or was deleted; otherwise one, whose comment columns are null when it was refused.
    *
    * <p>The statement's snapshot is taken before it waits for the post row, so what a write holding that row changed
    * is seen only through row locks, which find the latest version: the post's own (FOR NO KEY UPDATE), and the
@@ -65,11 +65,11 @@ public final class Comments {
       r AS MATERIALIZED (
         SELECT p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
                pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked,
-               (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
+               %s AS blocking, (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
           FROM p LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = $2::bigint AND post_id = p.id FOR SHARE) pc ON true),
       accepted AS (
-        SELECT 1 FROM r WHERE NOT r.restricted AND NOT r.locked AND NOT r.blocked
+        SELECT 1 FROM r WHERE NOT r.restricted AND NOT r.locked AND NOT r.blocked AND NOT r.blocking
            AND ($2::bigint IS NULL OR (r.parent_found AND NOT r.parent_deleted AND NOT r.parent_hidden))),
       counted AS (%s),
       c AS (
@@ -79,7 +79,8 @@ public final class Comments {
       SELECT r.*, counted.comment_count, %s
         FROM r LEFT JOIN counted ON true LEFT JOIN c ON true LEFT JOIN users u ON u.id = c.author_id""".formatted(
       Threads.lockForComment("$1"), Visibility.restricted("pc", "parent_hidden"),
-      Visibility.commenterBlocked("$3", "p.author_id", "pc.author_id"), Threads.countComment("$1", "$7", "accepted"),
+      Visibility.commenterBlocked("$3", "p.author_id", "pc.author_id"),
+      Visibility.commenterBlocking("$3", "p.author_id", "pc.author_id"), Threads.countComment("$1", "$7", "accepted"),
       Comment.COLUMNS);
 
   /** Who a comment's arrival concerns besides its thread: the post's author and the parent comment's. */
@@ -311,7 +312,8 @@ public final class Comments {
 
   /**
    * Checks the parent is a live comment on the same post and that neither it nor the post is by someone who blocked
-   * the commenter; returns the parent's author (to notify), or null for a top-level comment.
+   * the commenter, or whom the commenter blocked; returns the parent's author (to notify), or null for a top-level
+   * comment.
    */
   static Long parentAuthor(Row row, Long parentId, Principal commenter) {
     // parent_unpublished: never published (waiting for review, or rejected), so it exists for its author and the
@@ -328,6 +330,10 @@ public final class Comments {
       }
     }
     if (row.getBoolean("blocked")) throw Problem.forbidden("You can't comment here.");
+    if (row.getBoolean("blocking")) {
+      throw Problem.forbidden(parentId == null ? "You blocked the author of this post: unblock them to comment here."
+          : "You blocked the author of this post or of the comment you are replying to: unblock them to reply.");
+    }
     return parentId == null ? null : row.getLong("parent_author");
   }
 

@@ -17,7 +17,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Blocking someone: the API, what the blocker stops seeing over REST, and where the blocked person can't comment. */
+/**
+ * Blocking someone: the API, what the blocker stops seeing over REST, and where neither may comment (a block closes
+ * replies both ways).
+ */
 @ExtendWith(TestParley.class)
 class BlocksTest {
 
@@ -244,9 +247,60 @@ class BlocksTest {
     assertEquals(201, api.post("/api/posts/" + carolsPost + "/comments", bob,
         new JsonObject().put("body", "reply to carol").put("parentId", carolComment)).status());
 
-    // The blocker can still comment on her own post and reply to bob's comment elsewhere.
+    // The blocker still comments on her own post and on others' threads bob is in.
+    assertEquals(201, api.post("/api/posts/" + alicesPost + "/comments", alice, new JsonObject().put("body", "mine"))
+        .status());
+    assertEquals(201, api.post("/api/posts/" + carolsPost + "/comments", alice, new JsonObject().put("body", "here"))
+        .status());
+  }
+
+  /**
+   * A block closes replies both ways: the blocker may not answer the person she blocked, who can no longer answer
+   * back (and whose words she no longer sees: the web app shows her a placeholder with no reply, and RealWorld's
+   * article of theirs is a 404 to her). She is told why, her own block being no secret to her.
+   */
+  @Test
+  void theBlockerCannotCommentOnTheBlockedPersonsPostsOrReplyToTheirComments() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long bobsPost = api.createPost(bob, "Bob's post");
+    long carolsPost = api.createPost(carol, "Carol's post");
+    long bobsComment = api.comment(bob, carolsPost, "bob on carol's post", null);
+    long carolsComment = api.comment(carol, bobsPost, "carol on bob's post", null);
+    assertEquals(204, block(alice, "bob").status());
+    long before = TestParley.count("SELECT count(*) FROM comments");
+
+    Response onPost = api.post("/api/posts/" + bobsPost + "/comments", alice, new JsonObject().put("body", "last word"));
+    assertEquals(403, onPost.status(), onPost.toString());
+    assertEquals("application/problem+json", onPost.contentType());
+    assertEquals("You blocked the author of this post: unblock them to comment here.",
+        onPost.json().getString("detail"), onPost.toString());
+    Response reply = api.post("/api/posts/" + carolsPost + "/comments", alice,
+        new JsonObject().put("body", "last word").put("parentId", bobsComment));
+    assertEquals(403, reply.status(), reply.toString());
+    assertTrue(reply.json().getString("detail").startsWith("You blocked the author"), reply.toString());
+    // A reply to carol on bob's thread is still on bob's thread.
+    Response inBobsThread = api.post("/api/posts/" + bobsPost + "/comments", alice,
+        new JsonObject().put("body", "to carol").put("parentId", carolsComment));
+    assertEquals(403, inBobsThread.status(), inBobsThread.toString());
+    // With an Idempotency-Key, as the web app sends: the refusal keeps no key either.
+    Response keyed = api.rawWithKey("/api/posts/" + bobsPost + "/comments", alice, "{\"body\":\"keyed\"}",
+        "blocker-1");
+    assertEquals(403, keyed.status(), keyed.toString());
+    assertEquals(0, TestParley.count("SELECT count(*) FROM idempotency_keys WHERE key = 'blocker-1'"));
+
+    assertEquals(before, TestParley.count("SELECT count(*) FROM comments"), "nothing stored");
+    assertEquals(1, api.get("/api/posts/" + bobsPost).json().getInteger("commentCount"), "commentCount unchanged");
+
+    // Elsewhere on carol's thread alice comments and replies to carol as usual; unblocked, she answers bob again.
     assertEquals(201, api.post("/api/posts/" + carolsPost + "/comments", alice,
-        new JsonObject().put("body", "alice replies").put("parentId", elsewhere.json().getLong("id"))).status());
+        new JsonObject().put("body", "fine")).status());
+    assertEquals(204, unblock(alice, "bob").status());
+    assertEquals(201, api.post("/api/posts/" + carolsPost + "/comments", alice,
+        new JsonObject().put("body", "hello bob").put("parentId", bobsComment)).status());
+    assertEquals(201, api.post("/api/posts/" + bobsPost + "/comments", alice,
+        new JsonObject().put("body", "hello")).status());
   }
 
   private static void assertNeutral(Response r) {

@@ -48,6 +48,15 @@ class CommentAloneTest {
       assertProblem(comment(post, mod, null), 409, refusal);
       TestParley.sql("UPDATE posts SET " + state + " = NULL WHERE id = " + post);
     }
+    // Blocks, both ways: alice blocked bob, so neither comments on the other's post nor replies to the other.
+    long bobsPost = api.createPost(bob, "Bob's");
+    assertEquals(204, api.put("/api/me/blocks/bob", alice, null).status());
+    assertProblem(comment(post, bob, null), 403, "You can't comment here.");
+    assertProblem(comment(bobsPost, alice, null), 403,
+        "You blocked the author of this post: unblock them to comment here.");
+    assertProblem(comment(post, alice, first.json().getLong("id")), 403,
+        "You blocked the author of this post or of the comment you are replying to: unblock them to reply.");
+    assertEquals(204, api.delete("/api/me/blocks/bob", alice).status());
     TestParley.sql("UPDATE posts SET locked_at = now() WHERE id = " + post);
     assertProblem(comment(post, bob, null), 409, "This thread is locked: it takes no new comments.");
     assertProblem(comment(post + 1000, bob, null), 404, "No such post.");
