@@ -27,8 +27,18 @@ public record WebhookSettings(boolean deliver, boolean allowPrivate, Duration ti
         throw new IllegalArgumentException(e.getKey() + " must be positive");
       }
     }
+    // Floors against load, not taste: every poll is a query on every node (a review's 1ms poll made 1,000 a second
+    // each), and every retry a request to someone's endpoint.
+    atLeast(POLL, poll, Duration.ofMillis(50));
+    atLeast(BACKOFF_BASE, backoffBase, Duration.ofMillis(100));
     if (backoffMax.compareTo(backoffBase) < 0) {
       throw new IllegalArgumentException(BACKOFF_MAX + " must be at least " + BACKOFF_BASE);
+    }
+  }
+
+  private static void atLeast(String name, Duration value, Duration floor) {
+    if (value.compareTo(floor) < 0) {
+      throw new IllegalArgumentException(name + " must be at least " + floor.toMillis() + "ms");
     }
   }
 

@@ -170,7 +170,6 @@ public final class Markdown {
     return parse(markdown).mentions();
   }
 
-  /** {@code @name}: not inside a word or an address (a@b.org), and ends where a username must. */
   /**
    * A name after an {@code @} that no name, address or path runs into, and that is not itself an address's user part:
    * {@code @bob@carol.org} (or {@code @bob@über.de}, {@code @bob@[10.0.0.1]}) is another site's bob (a fediverse

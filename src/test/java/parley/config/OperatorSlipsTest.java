@@ -109,6 +109,20 @@ class OperatorSlipsTest {
         AppConfig.from(Map.of(WebhookSettings.POLL, "250ms")).webhooks().poll());
   }
 
+  /** A 1ms webhook poll was taken: a query a millisecond on every node. Retries, likewise, have a floor. */
+  @Test
+  void webhookPollsAndRetriesHaveAFloor() {
+    for (String[] slip : new String[][] {{WebhookSettings.POLL, "1ms"}, {WebhookSettings.POLL, "49ms"},
+        {WebhookSettings.BACKOFF_BASE, "1ms"}, {WebhookSettings.BACKOFF_BASE, "99ms"}}) {
+      String refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+          () -> AppConfig.from(Map.of(slip[0], slip[1]))).getMessage();
+      assertEquals(slip[0] + " must be at least " + (slip[0].equals(WebhookSettings.POLL) ? "50ms" : "100ms"), refused);
+    }
+    assertEquals(java.time.Duration.ofMillis(50), AppConfig.from(Map.of(WebhookSettings.POLL, "50ms")).webhooks().poll());
+    assertEquals(java.time.Duration.ofMillis(100),
+        AppConfig.from(Map.of(WebhookSettings.BACKOFF_BASE, "100ms")).webhooks().backoffBase());
+  }
+
   /**
    * Paths a review found taken at the start and failing later: a backup directory reached through a link into the
    * data directory, or that is a file; a data directory with a quote or a line break (initdb failed after the keys
