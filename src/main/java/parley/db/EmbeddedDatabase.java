@@ -873,7 +873,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
         Files.setPosixFilePermissions(dataDir, closed);
         log.warn("{} could be written by every user of the machine (mode {}), so anyone could have replaced its token "
             + "signing key or its database's programs: it is now {}", dataDir, was, mode(dataDir));
-      } else {
+      } else if (SAID_OPEN.add(dataDir.toAbsolutePath().normalize())) {
+        // Said once: a start checks before writing anything there and again as the database starts.
         log.warn("{} may be written by every user of the machine (mode {}) and is not Parley's user's to change: "
             + "anyone there could replace its token signing key or its database's programs. Give Parley a directory "
             + "of its own (a new subdirectory of it: Parley makes that one 700)", dataDir, was);
@@ -908,10 +909,19 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return ((Number) Files.getAttribute(path, "unix:uid")).longValue();
   }
 
+  /** Data directories already said to be open to every user, and not Parley's to close. */
+  private static final Set<Path> SAID_OPEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** A path's mode in octal as {@code ls} and {@code chmod} have it: 1777 for a sticky directory anyone may write. */
   private static String mode(Path path) throws IOException {
-    int bits = 0;
-    for (PosixFilePermission p : Files.getPosixFilePermissions(path)) bits |= 1 << (8 - p.ordinal());
-    return String.format("%03o", bits);
+    try {
+      int mode = ((Number) Files.getAttribute(path, "unix:mode")).intValue() & 07777;
+      return String.format(mode > 0777 ? "%04o" : "%03o", mode);
+    } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+      int bits = 0;
+      for (PosixFilePermission p : Files.getPosixFilePermissions(path)) bits |= 1 << (8 - p.ordinal());
+      return String.format("%03o", bits);
+    }
   }
 
   /** Why {@code dir} cannot be the embedded database's for the user {@code uid}, or null if it can (or is absent). */
