@@ -371,7 +371,7 @@ function composer() {
     try {
       const { bodyHtml } = await post('/api/markdown/preview', { body });
       preview.hidden = false;
-      preview.innerHTML = bodyHtml; // the server's sanitised rendering
+      setBodyHtml(preview, bodyHtml); // the server's sanitised rendering
     } catch (error) {
       showProblem(form, error);
     }

@@ -4,8 +4,8 @@
  */
 import { download, get, post, put, patch, del, SESSION_ENDED_ACTION, UNREACHABLE } from './api.js';
 import * as session from './session.js';
-import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me, noticeOnNextPage }
-  from './ui.js';
+import { h, time, renderHeader, refreshTimes, showProblem, clearProblem, userLink, signInHref, me, noticeOnNextPage,
+  remoteImagesShown, showRemoteImages } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
 const REASONS = { spam: 'as spam', harassment: 'as harassment', hate: 'as hate', misinformation: 'as misinformation',
@@ -78,6 +78,13 @@ function passwordForm() {
     session.clear();
     location.assign('/');
   });
+}
+
+/** This browser's choice about images from other sites (kept in the browser, not the account: see ui.js). */
+function imagesChoice() {
+  const box = $('remote-images');
+  box.checked = remoteImagesShown();
+  box.addEventListener('change', () => showRemoteImages(box.checked));
 }
 
 async function preferences() {
@@ -271,6 +278,7 @@ async function start() {
   passwordForm();
   exportForm();
   deleteForm(user);
+  imagesChoice();
   // An address naming a part of the page (/settings#password-title, from the reset page) lands on it: the browser
   // looked for it while the page was still hidden, and found nothing to scroll to.
   if (location.hash) document.getElementById(decodeURIComponent(location.hash.slice(1)))?.scrollIntoView();

@@ -23,9 +23,57 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** The one place HTML from the network is inserted: the server renders Markdown to safe HTML (bodyHtml). */
+const REMOTE_IMAGES = 'parley.remoteImages';
+
+/** Whether this browser shows images from other sites in posts and comments without asking (Settings). */
+export function remoteImagesShown() {
+  try {
+    return localStorage.getItem(REMOTE_IMAGES) === 'show';
+  } catch {
+    return false;
+  }
+}
+
+export function showRemoteImages(show) {
+  try {
+    if (show) localStorage.setItem(REMOTE_IMAGES, 'show');
+    else localStorage.removeItem(REMOTE_IMAGES);
+  } catch {
+    // storage refused (a private window's quota): the choice lasts this page only
+  }
+}
+
+/**
+ * The one place HTML from the network is inserted: the server renders Markdown to safe HTML (bodyHtml).
+ *
+ * An image from another site waits for a click, unless the reader chose in Settings to show them: loading it tells
+ * that site who reads the page and when (a one-pixel image in a comment logs every reader's address, moderators
+ * reviewing a report included). The HTML is parsed in a template, whose content loads nothing, and each such image
+ * is swapped for a button naming its site; the click puts the image back.
+ */
 export function setBodyHtml(el, bodyHtml) {
-  el.innerHTML = bodyHtml;
+  const parsed = document.createElement('template');
+  parsed.innerHTML = bodyHtml;
+  if (!remoteImagesShown()) {
+    for (const img of parsed.content.querySelectorAll('img')) {
+      let url;
+      try {
+        url = new URL(img.getAttribute('src') ?? '', location.href);
+      } catch {
+        continue;
+      }
+      if (url.origin === location.origin) continue;
+      const alt = img.getAttribute('alt')?.trim();
+      const button = h('button', { type: 'button', class: 'link remote-image', title: url.href },
+        alt ? `Show image “${alt}” from ${url.host}` : `Show image from ${url.host}`);
+      button.addEventListener('click', (event) => {
+        event.preventDefault(); // inside a link, the click shows the image and goes nowhere
+        button.replaceWith(img);
+      });
+      img.replaceWith(button);
+    }
+  }
+  el.replaceChildren(parsed.content);
 }
 
 const UNITS = [['year', 31536000], ['month', 2592000], ['day', 86400], ['hour', 3600], ['minute', 60]];

@@ -1,0 +1,94 @@
+package parley.browser;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import parley.Api;
+import parley.Api.Session;
+import parley.TestParley;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static parley.browser.BrowserSupport.js;
+import static parley.browser.BrowserSupport.openPost;
+import static parley.browser.BrowserSupport.signIn;
+import static parley.browser.BrowserSupport.waitFor;
+
+/**
+ * Images from other sites in posts and comments wait for a click: loading one tells its site who reads the page and
+ * when (a one-pixel image in a comment would log every reader, moderators included). The site's own images load; a
+ * reader may choose, in Settings, to show the others without asking, on that browser.
+ */
+@ExtendWith(TestParley.class)
+class RemoteImagesBrowserTest {
+
+  @RegisterExtension
+  final BrowserSupport browsers = new BrowserSupport();
+
+  private final Api api = Api.local();
+  private final String base = TestParley.baseUrl();
+
+  /** The src of every img element in {@code where}, as the page has them. */
+  private static List<?> images(WebDriver page, String where) {
+    return (List<?>) js(page, "return [...document.querySelectorAll(arguments[0] + ' img')]"
+        + ".map(i => i.getAttribute('src'));", where);
+  }
+
+  @Test
+  void imagesFromOtherSitesWaitForAClickOrTheReadersChoice() {
+    Session bob = api.register("bob");
+    Session alice = api.register("alice");
+    String own = base + "/favicon.svg";
+    String chart = "https://images.example.invalid/chart.png";
+    String pixel = "https://tracker.example.invalid/p.gif";
+    Api.Response created = api.post("/api/posts", bob, new JsonObject().put("title", "Charts")
+        .put("body", "See ![the chart](" + chart + ") and ![our icon](" + own + ")."));
+    assertEquals(201, created.status(), created.toString());
+    long post = created.json().getLong("id");
+    long comment = api.comment(bob, post, "Nice [![](" + pixel + ")](https://example.org/)", null);
+
+    WebDriver page = browsers.open("reader");
+    openPost(page, base, post);
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
+    assertEquals(List.of(own), images(page, "#post-body"), "the site's own image loads; the other waits");
+    assertEquals(List.of(), images(page, "#comment-" + comment));
+    WebElement show = page.findElement(By.cssSelector("#post-body button.remote-image"));
+    assertEquals("Show image “the chart” from images.example.invalid", show.getText());
+    WebElement showPixel = page.findElement(By.cssSelector("#comment-" + comment + " button.remote-image"));
+    assertEquals("Show image from tracker.example.invalid", showPixel.getText(), "an image without words says so");
+
+    show.click();
+    assertEquals(List.of(chart, own), images(page, "#post-body"), "the click puts the image back, in its place");
+    // Inside a link, the click shows the image and goes nowhere.
+    showPixel.click();
+    assertEquals(base + "/posts/" + post, page.getCurrentUrl().replaceAll("#.*$", ""));
+    assertEquals(List.of(pixel), images(page, "#comment-" + comment));
+
+    // A reader's choice, on this browser: shown without asking, until it is taken back.
+    signIn(page, base, alice);
+    page.get(base + "/settings");
+    WebElement choice = waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.id("remote-images")));
+    assertTrue(!choice.isSelected(), "off by default");
+    choice.click();
+    openPost(page, base, post);
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
+    assertEquals(List.of(chart, own), images(page, "#post-body"));
+    assertEquals(List.of(pixel), images(page, "#comment-" + comment));
+    assertEquals(0L, js(page, "return document.querySelectorAll('button.remote-image').length;"));
+
+    page.get(base + "/settings");
+    choice = waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.id("remote-images")));
+    assertTrue(choice.isSelected(), "the choice is kept");
+    choice.click();
+    openPost(page, base, post);
+    waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
+    assertEquals(List.of(own), images(page, "#post-body"));
+  }
+}
