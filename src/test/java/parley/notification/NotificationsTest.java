@@ -291,6 +291,43 @@ class NotificationsTest {
     assertEquals("mention", next.getString("kind"));
   }
 
+  /**
+   * A block closes replies both ways, and a mention is one addressed by name: the blocker's mentions of the person
+   * she blocked, in a comment, a post or an edit, tell them nothing (a review: the blocker's "@bobby" notified bobby,
+   * whose reply was then refused). What is not addressed to them still comes: a comment in a thread they follow.
+   */
+  @Test
+  void theBlockersMentionsDoNotReachThePersonSheBlocked() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session carol = api.register("carol");
+    long post = api.createPost(carol, "Thread");
+    comment(bob, post, "bob follows this thread by commenting", null);
+    LiveClient bobInbox = inbox(bob);
+    assertEquals(204, api.put("/api/me/blocks/bob", alice, null).status());
+
+    long mentioning = comment(alice, post, "hey @bob look", null);
+    Response mentioningPost = api.post("/api/posts", alice, new JsonObject().put("title", "About @bob")
+        .put("body", "hello @bob"));
+    assertEquals(201, mentioningPost.status(), mentioningPost.toString());
+    // An edit adding the name, in a thread bob does not follow (where he would be told of nothing else).
+    long elsewhere = api.createPost(carol, "Elsewhere");
+    long plain = comment(alice, elsewhere, "no names here", null);
+    assertEquals(200, api.patch("/api/comments/" + plain, alice, new JsonObject().put("body", "now @bob")).status());
+    assertEquals(200, api.patch("/api/posts/" + mentioningPost.json().getLong("id"), alice,
+        new JsonObject().put("body", "hello again @bob")).status());
+    // Sentinel: carol mentions bob, and that is the next he hears after the follows of alice's comments.
+    long carols = comment(carol, post, "and @bob, from carol", null);
+    JsonObject first = nextNotification(bobInbox, bob);
+    assertEquals(mentioning, first.getLong("commentId"), first.encode());
+    assertEquals("followed", first.getString("kind"), "alice's comment in a thread he follows, not her mention");
+    JsonObject second = nextNotification(bobInbox, bob);
+    assertEquals(carols, second.getLong("commentId"), "nothing from alice's post or edits: " + second);
+    assertEquals("mention", second.getString("kind"));
+    assertEquals(0, TestParley.count("SELECT count(*) FROM notifications WHERE user_id = " + bob.id()
+        + " AND kind = 'mention' AND actor_id = " + alice.id()));
+  }
+
   @Test
   void aNotificationAboutContentSinceHiddenOrFromSomeoneSinceBlockedLeavesTheListAndTheCount() throws Exception {
     Session mod = api.registerWithRole("mod", "moderator");
