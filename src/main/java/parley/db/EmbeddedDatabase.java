@@ -868,9 +868,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     if (dir.contains(PosixFilePermission.OTHERS_WRITE)) {
       String was = mode(dataDir);
       if (ownerOf(dataDir) == uid) {
-        Set<PosixFilePermission> closed = java.util.EnumSet.copyOf(dir);
-        closed.remove(PosixFilePermission.OTHERS_WRITE);
-        Files.setPosixFilePermissions(dataDir, closed);
+        closeToOthers(dataDir, dir);
         log.warn("{} could be written by every user of the machine (mode {}), so anyone could have replaced its token "
             + "signing key or its database's programs: it is now {}", dataDir, was, mode(dataDir));
       } else if (SAID_OPEN.add(dataDir.toAbsolutePath().normalize())) {
@@ -907,6 +905,21 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   private static long ownerOf(Path path) throws IOException {
     return ((Number) Files.getAttribute(path, "unix:uid")).longValue();
+  }
+
+  /**
+   * Takes others' write off a directory and nothing else: its sticky or set-group-ID bit stays (a group's volume keeps
+   * new files in its group; setting the permissions alone cleared both, a review saw 1777 become 775).
+   */
+  private static void closeToOthers(Path dir, Set<PosixFilePermission> permissions) throws IOException {
+    try {
+      int mode = ((Number) Files.getAttribute(dir, "unix:mode")).intValue() & 07777;
+      Files.setAttribute(dir, "unix:mode", mode & ~0002);
+    } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+      Set<PosixFilePermission> closed = java.util.EnumSet.copyOf(permissions);
+      closed.remove(PosixFilePermission.OTHERS_WRITE);
+      Files.setPosixFilePermissions(dir, closed);
+    }
   }
 
   /** Data directories already said to be open to every user, and not Parley's to close. */

@@ -80,6 +80,14 @@ class EmbeddedDatabaseTest {
       assertTrue(log.messages().get(0).startsWith(dir + " could be written by every user of the machine (mode 777)"),
           log.messages().get(0));
     }
+    // Only others' write goes: a sticky or set-group-ID bit stays (both went with the permissions set whole).
+    Files.setAttribute(dir, "unix:mode", 03777);
+    try (parley.CapturedLog log = new parley.CapturedLog(EmbeddedDatabase.class)) {
+      org.junit.jupiter.api.Assertions.assertNull(EmbeddedDatabase.openToOthers(dir, mine));
+      assertEquals(03775, ((Number) Files.getAttribute(dir, "unix:mode")).intValue() & 07777);
+      assertTrue(log.messages().get(0).contains("(mode 3777)") && log.messages().get(0).endsWith("it is now 3775"),
+          log.messages().toString());
+    }
     // Not Parley's user's: said once (a start checks twice: before writing there, and as the database starts), with
     // its mode as chmod has it (a sticky directory's was printed 777), and left as it is.
     Files.setAttribute(dir, "unix:mode", 01777);
