@@ -43,32 +43,52 @@ export function showRemoteImages(show) {
   }
 }
 
+/** Characters that reorder or break the text around them: an image's words must not turn its site's name around. */
+const REORDERING = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]/g;
+const IMAGE_WORDS = 80;
+
+/** An image's words (its alt text) as a button may quote them: one line, in their own direction, at most 80 long. */
+function imageWords(alt) {
+  const words = Array.from((alt ?? '').replace(REORDERING, ' ').replace(/\s+/g, ' ').trim());
+  return words.length > IMAGE_WORDS ? words.slice(0, IMAGE_WORDS - 1).join('') + '…' : words.join('');
+}
+
 /**
  * The one place HTML from the network is inserted: the server renders Markdown to safe HTML (bodyHtml).
  *
  * An image from another site waits for a click, unless the reader chose in Settings to show them: loading it tells
  * that site who reads the page and when (a one-pixel image in a comment logs every reader's address, moderators
  * reviewing a report included). The HTML is parsed in a template, whose content loads nothing, and each such image
- * is swapped for a button naming its site; the click puts the image back.
+ * is swapped for a button naming its site first, then its words, isolated so that they cannot reorder the name
+ * (a review turned it around with a right-to-left override); the click puts the image back and focus on it. An
+ * image from another site over plain http is never shown (the Content-Security-Policy refuses it): it is said so,
+ * instead of a button for a broken image.
  */
 export function setBodyHtml(el, bodyHtml) {
   const parsed = document.createElement('template');
   parsed.innerHTML = bodyHtml;
-  if (!remoteImagesShown()) {
-    for (const img of parsed.content.querySelectorAll('img')) {
-      let url;
-      try {
-        url = new URL(img.getAttribute('src') ?? '', location.href);
-      } catch {
-        continue;
-      }
-      if (url.origin === location.origin) continue;
-      const alt = img.getAttribute('alt')?.trim();
+  const ask = !remoteImagesShown();
+  for (const img of parsed.content.querySelectorAll('img')) {
+    let url;
+    try {
+      url = new URL(img.getAttribute('src') ?? '', location.href);
+    } catch {
+      continue;
+    }
+    if (url.origin === location.origin) continue;
+    const words = imageWords(img.getAttribute('alt'));
+    const quoted = words ? [': ', h('bdi', {}, `“${words}”`)] : [];
+    if (url.protocol !== 'https:') {
+      img.replaceWith(h('span', { class: 'remote-image refused', title: url.href },
+        `Image from ${url.host} not shown (not sent securely)`, quoted));
+    } else if (ask) {
       const button = h('button', { type: 'button', class: 'link remote-image', title: url.href },
-        alt ? `Show image “${alt}” from ${url.host}` : `Show image from ${url.host}`);
+        `Show image from ${url.host}`, quoted);
       button.addEventListener('click', (event) => {
         event.preventDefault(); // inside a link, the click shows the image and goes nowhere
+        img.tabIndex = -1; // where focus goes from the button it replaces
         button.replaceWith(img);
+        img.focus({ preventScroll: true });
       });
       img.replaceWith(button);
     }

@@ -49,7 +49,10 @@ class RemoteImagesBrowserTest {
     String chart = "https://images.example.invalid/chart.png";
     String pixel = "https://tracker.example.invalid/p.gif";
     Api.Response created = api.post("/api/posts", bob, new JsonObject().put("title", "Charts")
-        .put("body", "See ![the chart](" + chart + ") and ![our icon](" + own + ")."));
+        .put("body", "See ![the chart](" + chart + ") and ![our icon](" + own + ").\n\n"
+            // Words that would turn the site's name around (a right-to-left override), and an image over plain http,
+            // which the Content-Security-Policy never lets load.
+            + "![safe\u202Egnp.golb](https://spoof.example.invalid/a.png) ![old](http://plain.example.invalid/o.png)"));
     assertEquals(201, created.status(), created.toString());
     long post = created.json().getLong("id");
     long comment = api.comment(bob, post, "Nice [![](" + pixel + ")](https://example.org/)", null);
@@ -57,15 +60,21 @@ class RemoteImagesBrowserTest {
     WebDriver page = browsers.open("reader");
     openPost(page, base, post);
     waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
-    assertEquals(List.of(own), images(page, "#post-body"), "the site's own image loads; the other waits");
+    assertEquals(List.of(own), images(page, "#post-body"), "the site's own image loads; the others wait");
     assertEquals(List.of(), images(page, "#comment-" + comment));
-    WebElement show = page.findElement(By.cssSelector("#post-body button.remote-image"));
-    assertEquals("Show image “the chart” from images.example.invalid", show.getText());
+    List<WebElement> buttons = page.findElements(By.cssSelector("#post-body button.remote-image"));
+    assertEquals(List.of("Show image from images.example.invalid: “the chart”",
+        "Show image from spoof.example.invalid: “safe gnp.golb”"), buttons.stream().map(WebElement::getText).toList(),
+        "the site first; the words after it, without what would reorder them");
+    assertEquals("Image from plain.example.invalid not shown (not sent securely): “old”",
+        page.findElement(By.cssSelector("#post-body span.remote-image")).getText());
     WebElement showPixel = page.findElement(By.cssSelector("#comment-" + comment + " button.remote-image"));
     assertEquals("Show image from tracker.example.invalid", showPixel.getText(), "an image without words says so");
 
-    show.click();
+    // From the keyboard: the image takes the button's place and its focus.
+    buttons.get(0).sendKeys(org.openqa.selenium.Keys.ENTER);
     assertEquals(List.of(chart, own), images(page, "#post-body"), "the click puts the image back, in its place");
+    assertEquals(chart, js(page, "return document.activeElement.getAttribute('src');"), "focus stays where it was");
     // Inside a link, the click shows the image and goes nowhere.
     showPixel.click();
     assertEquals(base + "/posts/" + post, page.getCurrentUrl().replaceAll("#.*$", ""));
@@ -79,9 +88,10 @@ class RemoteImagesBrowserTest {
     choice.click();
     openPost(page, base, post);
     waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
-    assertEquals(List.of(chart, own), images(page, "#post-body"));
+    assertEquals(List.of(chart, own, "https://spoof.example.invalid/a.png"), images(page, "#post-body"));
     assertEquals(List.of(pixel), images(page, "#comment-" + comment));
     assertEquals(0L, js(page, "return document.querySelectorAll('button.remote-image').length;"));
+    assertEquals(1L, js(page, "return document.querySelectorAll('span.remote-image').length;"), "http still refused");
 
     page.get(base + "/settings");
     choice = waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.id("remote-images")));
