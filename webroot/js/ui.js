@@ -43,13 +43,21 @@ export function showRemoteImages(show) {
   }
 }
 
-/** Characters that reorder or break the text around them: an image's words must not turn its site's name around. */
+/**
+ * What an image's words may not bring into a button naming its site: characters that reorder the text around them
+ * (a review turned the site's name around with U+202E), characters that draw nothing or look blank (forty braille
+ * blanks pushed a fake "Show image from parley.example" onto the button's second line), and quotation marks (a fake
+ * closing quote).
+ */
 const REORDERING = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]/g;
+const BLANK = /[\p{Default_Ignorable_Code_Point}\u2800]/gu;
+const QUOTES = /["“”„‟«»‹›〝〞＂]/g;
 const IMAGE_WORDS = 80;
 
 /** An image's words (its alt text) as a button may quote them: one line, in their own direction, at most 80 long. */
 function imageWords(alt) {
-  const words = Array.from((alt ?? '').replace(REORDERING, ' ').replace(/\s+/g, ' ').trim());
+  const words = Array.from((alt ?? '').replace(REORDERING, ' ').replace(BLANK, '').replace(QUOTES, '')
+    .replace(/\s+/g, ' ').trim());
   return words.length > IMAGE_WORDS ? words.slice(0, IMAGE_WORDS - 1).join('') + '…' : words.join('');
 }
 
@@ -60,9 +68,8 @@ function imageWords(alt) {
  * that site who reads the page and when (a one-pixel image in a comment logs every reader's address, moderators
  * reviewing a report included). The HTML is parsed in a template, whose content loads nothing, and each such image
  * is swapped for a button naming its site first, then its words, isolated so that they cannot reorder the name
- * (a review turned it around with a right-to-left override); the click puts the image back and focus on it. An
- * image from another site over plain http is never shown (the Content-Security-Policy refuses it): it is said so,
- * instead of a button for a broken image.
+ * (see above); the click puts the image back and focus on it. An image from another site over plain http is asked
+ * for over https, as a browser does on an https page anyway: the Content-Security-Policy refuses plain http.
  */
 export function setBodyHtml(el, bodyHtml) {
   const parsed = document.createElement('template');
@@ -76,14 +83,14 @@ export function setBodyHtml(el, bodyHtml) {
       continue;
     }
     if (url.origin === location.origin) continue;
-    const words = imageWords(img.getAttribute('alt'));
-    const quoted = words ? [': ', h('bdi', {}, `“${words}”`)] : [];
-    if (url.protocol !== 'https:') {
-      img.replaceWith(h('span', { class: 'remote-image refused', title: url.href },
-        `Image from ${url.host} not shown (not sent securely)`, quoted));
-    } else if (ask) {
+    if (url.protocol === 'http:') {
+      url.protocol = 'https:';
+      img.setAttribute('src', url.href);
+    }
+    if (ask) {
+      const words = imageWords(img.getAttribute('alt'));
       const button = h('button', { type: 'button', class: 'link remote-image', title: url.href },
-        `Show image from ${url.host}`, quoted);
+        `Show image from ${url.host}`, words ? [': ', h('bdi', {}, `“${words}”`)] : []);
       button.addEventListener('click', (event) => {
         event.preventDefault(); // inside a link, the click shows the image and goes nowhere
         img.tabIndex = -1; // where focus goes from the button it replaces
