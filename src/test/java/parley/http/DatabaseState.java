@@ -182,6 +182,20 @@ final class DatabaseState implements AutoCloseable {
    * off for this transaction only, as for a replica; identity sequences keep counting, so ids are never reused.
    */
   void restore() throws SQLException {
+    // The server's own work may still run when the fuzz restores (a deletion's look for late writes, a job), and a
+    // transaction of it can lock rows in the other order: PostgreSQL then ends one of the two (a CI run's restore,
+    // 2026-12-07). The restore is one transaction, so it is simply tried again.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        restoreOnce();
+        return;
+      } catch (SQLException e) {
+        if (!"40P01".equals(e.getSQLState()) || attempt == 5) throw e;
+      }
+    }
+  }
+
+  private void restoreOnce() throws SQLException {
     // Only the tables whose content differs from the saved copy's (by their fingerprints): a few of them since the
     // last restore, as a rule.
     Map<String, String> now = fingerprint();
