@@ -7,7 +7,8 @@ import { get, post, newKey } from './api.js';
 import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
-import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, parseTags, listProblems, badgeMark, retrying } from './ui.js';
+import { h, time, userLink, domain, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, parseTags, listProblems, badgeMark, retrying,
+  setBodyHtml } from './ui.js';
 
 const feed = document.getElementById('feed');
 const more = document.getElementById('more');

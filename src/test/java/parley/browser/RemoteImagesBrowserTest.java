@@ -101,5 +101,16 @@ class RemoteImagesBrowserTest {
     openPost(page, base, post);
     waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
     assertEquals(List.of(own), images(page, "#post-body"));
+
+    // A new post's preview, on the front page, goes through the same door (its first version forgot the import, and
+    // the preview said "setBodyHtml is not defined").
+    page.get(base + "/");
+    waitFor(page, 10).until(ExpectedConditions.elementToBeClickable(By.id("composer-title"))).click();
+    page.findElement(By.cssSelector("#post-form [name=body]")).sendKeys("**Bold** and ![the chart](" + chart + ")");
+    page.findElement(By.id("preview-button")).click();
+    WebElement preview = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("preview")));
+    assertEquals("Bold", preview.findElement(By.tagName("strong")).getText(), "the server's rendering");
+    assertEquals("Show image from images.example.invalid: “the chart”",
+        preview.findElement(By.cssSelector("button.remote-image")).getText());
   }
 }
