@@ -123,10 +123,6 @@ public final class Tokens {
   }
 
   /**
-   * The signing key: {@code PARLEY_JWT_SECRET}, or in embedded mode one generated once and kept in the data
-   * directory (mode 600). Blocking (file I/O): call it from a worker.
-   */
-  /**
    * Says when the key given replaces the data directory's own, which signs everyone out: it was replaced without a
    * word (a review). Only said: a key file that cannot be read as text here never stops the start, since it is not
    * used.
@@ -143,13 +139,16 @@ public final class Tokens {
     }
   }
 
+  /**
+   * The signing key: {@code PARLEY_JWT_SECRET}, or in embedded mode one generated once and kept in the data
+   * directory (mode 600). Blocking (file I/O): call it from a worker.
+   */
   public static String resolveSecret(AppConfig config) throws IOException {
     if (config.jwtSecret().isPresent()) {
       String secret = config.jwtSecret().get();
       if (secret.length() < MIN_SECRET_LENGTH) {
         throw new IllegalStateException(AppConfig.JWT_SECRET + " must be at least " + MIN_SECRET_LENGTH + " characters");
       }
-      // Said, since it signs everyone out: the data directory's own key was replaced without a word (a review).
       if (config.embeddedDatabase()) replacesKept(config.dataDir().resolve("jwt-secret"), secret);
       return secret;
     }

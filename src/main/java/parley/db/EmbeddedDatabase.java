@@ -912,13 +912,22 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * new files in its group; setting the permissions alone cleared both, a review saw 1777 become 775).
    */
   private static void closeToOthers(Path dir, Set<PosixFilePermission> permissions) throws IOException {
-    try {
-      int mode = ((Number) Files.getAttribute(dir, "unix:mode")).intValue() & 07777;
+    int mode = unixMode(dir);
+    if (mode >= 0) {
       Files.setAttribute(dir, "unix:mode", mode & ~0002);
-    } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+    } else {
       Set<PosixFilePermission> closed = java.util.EnumSet.copyOf(permissions);
       closed.remove(PosixFilePermission.OTHERS_WRITE);
       Files.setPosixFilePermissions(dir, closed);
+    }
+  }
+
+  /** A path's permission bits with the sticky, set-user-ID and set-group-ID bits, or -1 where there is no unix view. */
+  private static int unixMode(Path path) throws IOException {
+    try {
+      return ((Number) Files.getAttribute(path, "unix:mode")).intValue() & 07777;
+    } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+      return -1;
     }
   }
 
@@ -927,14 +936,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** A path's mode in octal as {@code ls} and {@code chmod} have it: 1777 for a sticky directory anyone may write. */
   private static String mode(Path path) throws IOException {
-    try {
-      int mode = ((Number) Files.getAttribute(path, "unix:mode")).intValue() & 07777;
-      return String.format(mode > 0777 ? "%04o" : "%03o", mode);
-    } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
-      int bits = 0;
-      for (PosixFilePermission p : Files.getPosixFilePermissions(path)) bits |= 1 << (8 - p.ordinal());
-      return String.format("%03o", bits);
+    int mode = unixMode(path);
+    if (mode < 0) {
+      mode = 0;
+      for (PosixFilePermission p : Files.getPosixFilePermissions(path)) mode |= 1 << (8 - p.ordinal());
     }
+    return String.format(mode > 0777 ? "%04o" : "%03o", mode);
   }
 
   /** Why {@code dir} cannot be the embedded database's for the user {@code uid}, or null if it can (or is absent). */

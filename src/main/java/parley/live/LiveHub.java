@@ -160,7 +160,6 @@ final class LiveHub {
     return accountChanges;
   }
 
-  /** Counts an account change and says how to read an account again (set once by the bridge). */
   /** How an account is read again here (set by {@link Live}, before any event arrives). */
   void reloadsWith(LongFunction<Future<Void>> reload) {
     reloadAccount = reload;
@@ -188,6 +187,7 @@ final class LiveHub {
     reloadAccount.apply(target);
   }
 
+  /** Counts an account change and says how to read an account again (set once by the bridge). */
   void accountChangeSeen(LongFunction<Future<Void>> reload) {
     accountChanges++;
     reloadAccount = reload;

@@ -39,8 +39,8 @@ import java.util.Set;
  * </ul>
  *
  * Never the reader's own action, never someone they blocked, no mention by someone who blocked them, nothing from a
- * muted thread, no kind they turned off, nothing in a thread hidden from them. The cause of each notification is its {@code source} (the event, or the
- * report), unique per reader: processing an event twice makes nothing twice, so {@link #catchUp} may go over events
+ * muted thread, no kind they turned off, nothing in a thread hidden from them. The cause of each notification is its
+ * {@code source} (the event, or the report), unique per reader: processing an event twice makes nothing twice, so {@link #catchUp} may go over events
  * the listener already handled, to make those a crash interrupted between a commit and its notifications.
  */
 public final class Notifier {
@@ -75,12 +75,12 @@ public final class Notifier {
   }
 
   /**
-   * Whether a mention by {@code actor} may reach reader r: not when the actor blocked r. A block closes replies both
+   * Whether a mention by {@code actor} may reach {@code reader}: not when the actor blocked r. A block closes replies both
    * ways, and a mention is one addressed by name; the mentioned could not answer it (a review: the blocker's
    * "@bobby" notified bobby, whose reply was then refused).
    */
-  private static String mentionFrom(String actor) {
-    return "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = " + actor + " AND b.blocked_id = r.user_id)";
+  private static String mentionFrom(String actor, String reader) {
+    return "NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = " + actor + " AND b.blocked_id = " + reader + ")";
   }
 
   /** {@link #forReader}, in a thread everyone may see. */
@@ -116,7 +116,7 @@ public final class Notifier {
         SELECT w.n, pc.author_id AS user_id, 'reply' AS kind, 1 AS rank
           FROM w JOIN comments pc ON pc.id = w.parent_id
         UNION ALL SELECT m.n, m.user_id, 'mention', 2 FROM m JOIN w USING (n)
-         WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = w.actor_id AND b.blocked_id = m.user_id)
+         WHERE\s""" + mentionFrom("w.actor_id", "m.user_id") + """
         UNION ALL SELECT w.n, p.author_id, 'comment', 3 FROM w JOIN posts p ON p.id = w.post_id
         -- A follow counts from when it was made, however late the notifier reaches the comment.
         UNION ALL SELECT w.n, f.user_id, 'followed', 4
@@ -140,7 +140,7 @@ public final class Notifier {
       WITH r AS (SELECT DISTINCT unnest($3::bigint[]) AS user_id, 'mention' AS kind)
       INSERT INTO notifications (user_id, kind, source, post_id, actor_id)
       SELECT r.user_id, r.kind, $4, $1, $2 FROM r
-       WHERE\s""" + mentionFrom("$2") + " AND " + inThread("$1", "$2") + """
+       WHERE\s""" + mentionFrom("$2", "r.user_id") + " AND " + inThread("$1", "$2") + """
 
       ON CONFLICT (user_id, source) DO NOTHING
       RETURNING id, user_id, kind, post_id, comment_id""";
@@ -176,7 +176,7 @@ public final class Notifier {
        WHERE EXISTS (SELECT 1 FROM comments c WHERE c.id = $2 AND\s""" + Visibility.listed("c") + """
       )
          AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = r.user_id AND n.comment_id = $2)
-         AND\s""" + mentionFrom("$3") + " AND " + inThread("$1", "$3") + """
+         AND\s""" + mentionFrom("$3", "r.user_id") + " AND " + inThread("$1", "$3") + """
 
        ORDER BY r.at
        LIMIT GREATEST(0, %d - (SELECT count(*) FROM notifications n WHERE n.comment_id = $2 AND n.kind = 'mention'))
@@ -191,7 +191,7 @@ public final class Notifier {
       SELECT r.user_id, 'mention', $4, $1, $2 FROM r
        WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = r.user_id AND n.post_id = $1
                            AND n.comment_id IS NULL AND n.kind = 'mention')
-         AND\s""" + mentionFrom("$2") + " AND " + inThread("$1", "$2") + """
+         AND\s""" + mentionFrom("$2", "r.user_id") + " AND " + inThread("$1", "$2") + """
 
        ORDER BY r.at
        LIMIT GREATEST(0, %d - (SELECT count(*) FROM notifications n WHERE n.post_id = $1 AND n.comment_id IS NULL
