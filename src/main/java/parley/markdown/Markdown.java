@@ -89,10 +89,18 @@ public final class Markdown {
       .urlSanitizer(new SchemeAllowList())
       .percentEncodeUrls(true)
       .attributeProviderFactory(context -> (node, tag, attributes) -> {
-        if (node instanceof Link link && MENTION_LINK.matcher(link.getDestination()).matches()) {
+        if (node instanceof Link && "".equals(attributes.get("href"))) {
+          // A refused target leaves no href (an empty one is a link to the page itself, which a click reloads) and
+          // no rel (commonmark's sanitiser puts one on every link): it is the link's words and leads nowhere.
+          attributes.remove("href");
+          attributes.remove("rel");
+        } else if (node instanceof Link link && MENTION_LINK.matcher(link.getDestination()).matches()) {
           // A link to a profile here, not to somewhere a spammer wants ranked.
           attributes.remove("rel");
           attributes.put("class", "mention");
+        } else if (node instanceof Link link && onThisSite(link.getDestination())) {
+          // A page of this site ("/posts/42"): not a link out, so neither ranked-away nor counted for the holds.
+          attributes.remove("rel");
         } else if (node instanceof Link) {
           attributes.put("rel", LINK_REL);
         }
@@ -413,25 +421,40 @@ public final class Markdown {
         .replace("\"", "&quot;").replace("'", "&#39;");
   }
 
-  /** Keeps a URL only when its scheme is on the list; browsers ignore control characters, so we do too. */
+  /**
+   * Whether a URL is a path on this site ({@code /posts/42}, {@code /favicon.svg}): one slash, then not a second
+   * slash or a backslash, which browsers read as the start of another host ({@code //evil.example},
+   * {@code /\evil.example}), the characters browsers skip inside a URL (tabs, line breaks) skipped here too.
+   */
+  static boolean onThisSite(String url) {
+    String s = normalise(url);
+    return s.length() > 1 && s.charAt(0) == '/' && s.charAt(1) != '/' && s.charAt(1) != '\\'
+        || s.equals("/");
+  }
+
+  private static String normalise(String url) {
+    StringBuilder sb = new StringBuilder(url.length());
+    url.codePoints().filter(c -> c > 0x20 && c != 0x7f).forEach(sb::appendCodePoint);
+    return sb.toString().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * Keeps a URL only when its scheme is on the list or it is a path on this site; browsers ignore control
+   * characters, so we do too.
+   */
   private static final class SchemeAllowList implements UrlSanitizer {
     @Override
     public String sanitizeLinkUrl(String url) {
-      if (MENTION_LINK.matcher(url).matches()) return url;
+      if (MENTION_LINK.matcher(url).matches() || onThisSite(url)) return url;
       String s = normalise(url);
       return s.startsWith("https://") || s.startsWith("http://") || s.startsWith("mailto:") ? url : "";
     }
 
     @Override
     public String sanitizeImageUrl(String url) {
+      if (onThisSite(url)) return url;
       String s = normalise(url);
       return s.startsWith("https://") || s.startsWith("http://") ? url : "";
-    }
-
-    private static String normalise(String url) {
-      StringBuilder sb = new StringBuilder(url.length());
-      url.codePoints().filter(c -> c > 0x20 && c != 0x7f).forEach(sb::appendCodePoint);
-      return sb.toString().toLowerCase(Locale.ROOT);
     }
   }
 }

@@ -49,7 +49,7 @@ class RemoteImagesBrowserTest {
     String chart = "https://images.example.invalid/chart.png";
     String pixel = "https://tracker.example.invalid/p.gif";
     Api.Response created = api.post("/api/posts", bob, new JsonObject().put("title", "Charts")
-        .put("body", "See ![the chart](" + chart + ") and ![our icon](" + own + ").\n\n"
+        .put("body", "See ![the chart](" + chart + ") and ![our icon](" + own + ") ![written as a path](/favicon.svg).\n\n"
             // Words that would turn the site's name around (a right-to-left override), draw nothing (a braille
             // blank, a zero-width space) or close the quote early; and an image over plain http, which the
             // Content-Security-Policy refuses: it is asked for over https, as a browser on an https page does.
@@ -62,7 +62,10 @@ class RemoteImagesBrowserTest {
     WebDriver page = browsers.open("reader");
     openPost(page, base, post);
     waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
-    assertEquals(List.of(own), images(page, "#post-body"), "the site's own image loads; the others wait");
+    assertEquals(List.of(own, "/favicon.svg"), images(page, "#post-body"),
+        "the site's own image loads, its address whole or a path; the others wait");
+    waitFor(page, 10).until(p -> (Boolean) js(p, "return [...document.querySelectorAll('#post-body img')]"
+        + ".every(i => i.complete && i.naturalWidth > 0);"));
     assertEquals(List.of(), images(page, "#comment-" + comment));
     List<WebElement> buttons = page.findElements(By.cssSelector("#post-body button.remote-image"));
     assertEquals(List.of("Show image from images.example.invalid: “the chart”",
@@ -74,7 +77,8 @@ class RemoteImagesBrowserTest {
 
     // From the keyboard: the image takes the button's place and its focus.
     buttons.get(0).sendKeys(org.openqa.selenium.Keys.ENTER);
-    assertEquals(List.of(chart, own), images(page, "#post-body"), "the click puts the image back, in its place");
+    assertEquals(List.of(chart, own, "/favicon.svg"), images(page, "#post-body"),
+        "the click puts the image back, in its place");
     assertEquals(chart, js(page, "return document.activeElement.getAttribute('src');"), "focus stays where it was");
     // Inside a link, the click shows the image and goes nowhere.
     showPixel.click();
@@ -89,7 +93,8 @@ class RemoteImagesBrowserTest {
     choice.click();
     openPost(page, base, post);
     waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
-    assertEquals(List.of(chart, own, "https://spoof.example.invalid/a.png", "https://plain.example.invalid/o.png"),
+    assertEquals(List.of(chart, own, "/favicon.svg", "https://spoof.example.invalid/a.png",
+        "https://plain.example.invalid/o.png"),
         images(page, "#post-body"), "an http image asked for over https");
     assertEquals(List.of(pixel), images(page, "#comment-" + comment));
     assertEquals(0L, js(page, "return document.querySelectorAll('button.remote-image').length;"));
@@ -100,7 +105,7 @@ class RemoteImagesBrowserTest {
     choice.click();
     openPost(page, base, post);
     waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#comment-" + comment)));
-    assertEquals(List.of(own), images(page, "#post-body"));
+    assertEquals(List.of(own, "/favicon.svg"), images(page, "#post-body"));
 
     // A new post's preview, on the front page, goes through the same door (its first version forgot the import, and
     // the preview said "setBodyHtml is not defined").

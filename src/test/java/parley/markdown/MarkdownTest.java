@@ -48,11 +48,30 @@ class MarkdownTest {
     assertTrue(html("[a](http://example.org)").contains("href=\"http://example.org\""));
     assertTrue(html("[a](mailto:me@example.org)").contains("href=\"mailto:me@example.org\""));
     for (String evil : new String[] {"javascript:alert(1)", "JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
-        "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox", "/relative", "//evil.example"}) {
+        "data:text/html;base64,PHNjcmlwdD4=", "vbscript:msgbox", "relative", "//evil.example",
+        "/\\evil.example", "/&#9;/evil.example", " //evil.example", "\\\\evil.example", "HTTPS:/evil.example/x"}) {
       String out = html("[click](" + evil.replace("\t", "&#9;") + ")");
-      assertTrue(out.contains("href=\"\""), evil + " -> " + out);
+      // No href at all: an empty one would be a link to the page itself.
+      assertEquals("<p><a>click</a></p>\n", out, evil);
     }
-    assertTrue(html("<javascript:alert(1)>").contains("href=\"\"") || !html("<javascript:alert(1)>").contains("href"));
+    assertFalse(html("<javascript:alert(1)>").contains("href"));
+  }
+
+  /**
+   * A path on this site ("/posts/42") is kept, as every forum keeps links between its own threads; it is not a link
+   * out (no rel, not counted for the holds), and nothing a browser reads as another host passes for one.
+   */
+  @Test
+  void aPathOnThisSiteIsKeptAndIsNotALinkOut() {
+    String out = html("[the other thread](/posts/42#c-7) and [home](/)");
+    assertEquals("<p><a href=\"/posts/42#c-7\">the other thread</a> and <a href=\"/\">home</a></p>\n", out);
+    assertEquals(0, Markdown.links(out));
+    assertEquals(java.util.List.of(), Markdown.linkTargets(out));
+    assertTrue(Markdown.onThisSite("/posts/1"));
+    for (String elsewhere : new String[] {"//evil.example", "/\\evil.example", "/\t/evil.example", "/\n/evil.example",
+        " //evil.example", "\t//evil.example", "posts/1", "", "https://example.org/"}) {
+      assertFalse(Markdown.onThisSite(elsewhere), elsewhere);
+    }
   }
 
   /** An emptied href is not enough: the scheme must not survive anywhere in the HTML, and the reader keeps the text. */
@@ -140,6 +159,14 @@ class MarkdownTest {
     assertTrue(html("![x](https://example.org/i.png)").contains("src=\"https://example.org/i.png\""));
     assertTrue(html("![x](javascript:alert(1))").contains("src=\"\""));
     assertTrue(html("![x](data:image/svg+xml;base64,AAAA)").contains("src=\"\""));
+    assertTrue(html("![x](//evil.example/i.png)").contains("src=\"\""));
+    assertTrue(html("![x](/\\evil.example/i.png)").contains("src=\"\""));
+  }
+
+  /** An image of this site's own ("/favicon.svg") shows: it was kept with an empty address and showed broken. */
+  @Test
+  void anImageOfThisSitesOwnIsKept() {
+    assertEquals("<p><img src=\"/favicon.svg\" alt=\"logo\" loading=\"lazy\" /></p>\n", html("![logo](/favicon.svg)"));
   }
 
   @Test
