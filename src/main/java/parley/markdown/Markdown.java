@@ -5,6 +5,7 @@ import org.commonmark.ext.autolink.AutolinkType;
 import org.commonmark.node.AbstractVisitor;
 import org.commonmark.node.Block;
 import org.commonmark.node.Code;
+import org.commonmark.node.Emphasis;
 import org.commonmark.node.FencedCodeBlock;
 import org.commonmark.node.HardLineBreak;
 import org.commonmark.node.Heading;
@@ -16,6 +17,7 @@ import org.commonmark.node.Link;
 import org.commonmark.node.ListItem;
 import org.commonmark.node.Node;
 import org.commonmark.node.SoftLineBreak;
+import org.commonmark.node.StrongEmphasis;
 import org.commonmark.node.Text;
 import org.commonmark.parser.Parser;
 import org.commonmark.renderer.html.HtmlRenderer;
@@ -151,7 +153,7 @@ public final class Markdown {
     try {
       Node document = PARSER.parse(markdown);
       LinkedHashSet<String> names = new LinkedHashSet<>();
-      forEachMention(document, (text, m) -> names.add(m.group(1).toLowerCase(Locale.ROOT)));
+      for (Mention m : mentionsIn(document)) names.add(m.name().toLowerCase(Locale.ROOT));
       return new Parsed(markdown, document, List.copyOf(names));
     } catch (StackOverflowError e) {
       return new Parsed(markdown, null, List.of());
@@ -187,7 +189,16 @@ public final class Markdown {
   private static final Pattern MENTION =
       Pattern.compile("(?<![A-Za-z0-9_.@/-])@([A-Za-z0-9_-]{3,30})(?![A-Za-z0-9_-])(?!@\\S)");
 
-  private static void forEachMention(Node document, java.util.function.BiConsumer<Text, Matcher> action) {
+  /** A mention found in a text node: where in its literal, and the name. */
+  private record Mention(Text text, int start, int end, String name) {
+  }
+
+  /**
+   * The mentions in prose (not in code, links or images), in order, all found before anything is changed. A text
+   * node's neighbours across emphasis count for what runs into a name: {@code **@bob**@carol.org} reads as
+   * {@code @bob@carol.org}, another site's bob, though "@bob" is a node of its own (a review found it linked).
+   */
+  private static List<Mention> mentionsIn(Node document) {
     List<Text> texts = new ArrayList<>();
     document.accept(new AbstractVisitor() {
       @Override
@@ -204,30 +215,58 @@ public final class Markdown {
       public void visit(Image image) {
       }
     });
+    List<Mention> found = new ArrayList<>();
     for (Text text : texts) {
-      Matcher m = MENTION.matcher(text.getLiteral());
-      while (m.find()) action.accept(text, m);
+      String literal = text.getLiteral();
+      String before = neighbour(text, false);
+      String after = neighbour(text, true);
+      String prefix = before.isEmpty() ? "" : before.substring(before.length() - 1);
+      String suffix = after.substring(0, Math.min(2, after.length()));
+      Matcher m = MENTION.matcher(prefix + literal + suffix);
+      m.useTransparentBounds(true).useAnchoringBounds(false)
+          .region(prefix.length(), prefix.length() + literal.length());
+      while (m.find()) {
+        found.add(new Mention(text, m.start() - prefix.length(), m.end() - prefix.length(), m.group(1)));
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The words a reader sees right before (or after) a text node when only emphasis lies between them, or "" at the
+   * edge of a block, a line break, code or a link.
+   */
+  private static String neighbour(Text text, boolean after) {
+    Node node = text;
+    while (true) {
+      Node sibling = after ? node.getNext() : node.getPrevious();
+      if (sibling != null) {
+        while (sibling instanceof Emphasis || sibling instanceof StrongEmphasis) {
+          sibling = after ? sibling.getFirstChild() : sibling.getLastChild();
+        }
+        return sibling instanceof Text t ? t.getLiteral() : "";
+      }
+      node = node.getParent();
+      if (!(node instanceof Emphasis || node instanceof StrongEmphasis)) return "";
     }
   }
 
   private static void linkMentions(Node document, Map<String, String> users) {
-    List<Text> texts = new ArrayList<>();
-    forEachMention(document, (text, m) -> {
-      if (texts.isEmpty() || texts.get(texts.size() - 1) != text) texts.add(text);
-    });
-    for (Text text : texts) {
+    List<Mention> mentions = mentionsIn(document);
+    for (int i = 0; i < mentions.size(); ) {
+      Text text = mentions.get(i).text();
       String literal = text.getLiteral();
-      Matcher m = MENTION.matcher(literal);
       int at = 0;
       boolean changed = false;
       Node before = text;
-      while (m.find()) {
-        String user = users.get(m.group(1).toLowerCase(Locale.ROOT));
+      for (; i < mentions.size() && mentions.get(i).text() == text; i++) {
+        Mention m = mentions.get(i);
+        String user = users.get(m.name().toLowerCase(Locale.ROOT));
         if (user == null) continue;
         changed = true;
         if (m.start() > at) before = insertAfter(before, new Text(literal.substring(at, m.start())));
         Link link = new Link(MENTION_PREFIX + user, null);
-        link.appendChild(new Text(m.group()));
+        link.appendChild(new Text(literal.substring(m.start(), m.end())));
         before = insertAfter(before, link);
         at = m.end();
       }

@@ -265,4 +265,25 @@ class MarkdownTest {
     String html = Markdown.render("Ask @bob@carol.org", users).html();
     assertTrue(!html.contains("/u/bob"), html);
   }
+
+  /**
+   * Emphasis splits the text into nodes, but not what a reader reads: {@code **@bob**@carol.org} is still another
+   * site's bob; an emphasised name on its own is a mention (the first was linked and notified: the check looked at
+   * each node alone).
+   */
+  @Test
+  void whatRunsIntoANameCountsAcrossEmphasis() {
+    for (String text : new String[] {"**@bob**@carol.org", "*@bob*@carol.org", "**@bob**_@carol.org_",
+        "***@bob***@carol.org", "**@bo**b", "a/**@bob**"}) {
+      assertEquals(java.util.List.of(), Markdown.mentions(text), text);
+      String html = Markdown.render(text, java.util.Map.of("bob", "bob", "bo", "bo")).html();
+      assertFalse(html.contains("/u/"), text + " -> " + html);
+    }
+    assertEquals(java.util.List.of("bob", "carol"), Markdown.mentions("**@bob** and *@carol*, **@bob**. `@code`"));
+    String html = Markdown.render("**@bob**, thanks", java.util.Map.of("bob", "Bob")).html();
+    assertEquals("<p><strong><a href=\"/u/Bob\" class=\"mention\">@bob</a></strong>, thanks</p>\n", html);
+    html = Markdown.render("@bob and @carol and @bob", java.util.Map.of("bob", "bob", "carol", "Carol")).html();
+    assertEquals("<p><a href=\"/u/bob\" class=\"mention\">@bob</a> and <a href=\"/u/Carol\" class=\"mention\">"
+        + "@carol</a> and <a href=\"/u/bob\" class=\"mention\">@bob</a></p>\n", html);
+  }
 }
