@@ -40,7 +40,9 @@ import java.util.regex.Pattern;
  * <p>While Parley runs, it is PostgreSQL's own online backup (what {@code pg_basebackup} does, which the bundled
  * binaries lack): {@code pg_backup_start}, a copy of the data files as they change, {@code pg_backup_stop}, its
  * {@code backup_label}, and the write-ahead log from the backup's start to its end, kept from recycling meanwhile
- * by a temporary replication slot (gone with the session, so a backup that dies leaves nothing holding WAL). The
+ * by a temporary replication slot (gone with the session, so a backup that dies leaves nothing holding WAL; and
+ * given up by the server, ending the backup, past {@code max_slot_wal_keep_size}, so a stalled one cannot fill the
+ * server's disk). The
  * copy's first start replays that log to the backup's end. While Parley is stopped, the files are copied as they
  * are, under Parley's own lock, so that no Parley starts on them meanwhile.
  *
@@ -242,6 +244,7 @@ public final class Backup {
     source.setPassword(Files.readString(dataDir.resolve("db-password")).strip());
     source.setApplicationName("parley-backup");
     Copy copy = new Copy(target.resolve("postgres"));
+    String walKept = null;
     try (Connection c = source.getConnection(); Statement s = c.createStatement()) {
       String directory = value(s, "SHOW data_directory");
       if (!Files.isSameFile(Path.of(directory), pgData)) {
@@ -249,7 +252,9 @@ public final class Backup {
       }
       long segmentBytes = Long.parseLong(value(s, "SELECT setting::bigint * CASE unit WHEN 'B' THEN 1 "
           + "WHEN 'kB' THEN 1024 WHEN 'MB' THEN 1048576 ELSE 1 END FROM pg_settings WHERE name = 'wal_segment_size'"));
-      // Held for this session only: the WAL from here on stays until the backup has copied it.
+      walKept = value(s, "SHOW max_slot_wal_keep_size");
+      // Held for this session only: the WAL from here on stays until the backup has copied it, or until more than
+      // max_slot_wal_keep_size is written meanwhile, when PostgreSQL gives the slot up and ends this session.
       s.execute("SELECT pg_create_physical_replication_slot('parley_backup_' || pg_backend_pid(), true, true)");
       String startWal;
       try (PreparedStatement start = c.prepareStatement(
@@ -278,7 +283,19 @@ public final class Backup {
       copySecrets(dataDir, target, copy);
       copy.syncAll();
       return new Result(target, true, copy.files, copy.bytes, startWal, endWal);
+    } catch (SQLException e) {
+      if (walKept == null || !ended(e)) throw e;
+      throw new IOException("PostgreSQL ended the backup's session (" + e.getMessage() + "): it is stopping, or more "
+          + "WAL than its max_slot_wal_keep_size (" + walKept + ") was written while the backup ran (a target disk "
+          + "that froze or is far too slow), and it recycled WAL the copy needs rather than fill its own disk, which "
+          + "would stop every write. Take the backup again once the server runs, to a quicker disk", e);
     }
+  }
+
+  /** Whether a failure is the end of the session: terminated by the server (57P01) or its connection gone (08). */
+  private static boolean ended(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && (state.equals("57P01") || state.startsWith("08"));
   }
 
   private static void copySecrets(Path dataDir, Path target, Copy copy) throws IOException {

@@ -78,6 +78,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
   public static final String SUPERUSER = "postgres";
+  /** The most WAL a backup's replication slot may keep (PostgreSQL's {@code max_slot_wal_keep_size}). */
+  static final String MAX_SLOT_WAL = "4GB";
   public static final String DATABASE = "postgres";
   private static final String HBA_MARKER = "# Managed by Parley";
   private static final Duration START_WAIT = Duration.ofSeconds(60);
@@ -578,6 +580,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
     s.put("fsync", "on");
     s.put("synchronous_commit", "on");
     s.put("full_page_writes", "on");
+    // A backup's slot keeps WAL until the backup has copied it; one whose target disk froze kept it without end,
+    // until the data directory's disk was full and PostgreSQL stopped. Past this much, the slot is given up and the
+    // backup fails instead (Backup.slotKept).
+    s.put("max_slot_wal_keep_size", MAX_SLOT_WAL);
     s.put("timezone", "UTC");
     s.put("max_connections", "100");
     // The server's log: inside its data directory, one file per weekday, each overwritten a week later.

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -113,6 +115,70 @@ class BackupTest {
     assertEquals(copied.size() + 1, ids(restored).size());
     // The copy of the copy starts as the copy did, its recovery from the same label.
     assertEquals(copied, ids(servers.start(again)));
+  }
+
+  /**
+   * A backup whose copy takes so long that more WAL than the slot may keep is written meanwhile (a frozen target disk,
+   * in production) fails, saying why, and leaves nothing behind; the server recycled the WAL rather than keep it
+   * until its own disk was full. Here the limit is 0 and the copy is slowed by a big file, so two switched segments
+   * and a checkpoint are enough.
+   */
+  @Test
+  void aBackupThatOutlastsTheWalItMayHoldFailsSayingWhyAndTheServerKeepsNoMore() throws Exception {
+    Path dataDir = servers.fresh("slow");
+    EmbeddedDatabase db = servers.start(dataDir, null, java.util.Map.of("max_slot_wal_keep_size", "0"));
+    try (FileChannel big = FileChannel.open(dataDir.resolve("postgres/big-file"), StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      big.write(ByteBuffer.allocate(1), 768L << 20); // sparse to write, 768 MiB to copy
+    }
+    sql(db, "CREATE TABLE written (id bigint PRIMARY KEY, body text NOT NULL)");
+    CompletableFuture<String> lost = CompletableFuture.supplyAsync(() -> {
+      try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+        String slot = null;
+        while (slot == null) {
+          try (ResultSet rs = s.executeQuery("SELECT slot_name FROM pg_replication_slots")) {
+            if (rs.next()) slot = rs.getString(1);
+          }
+        }
+        for (int i = 0; i < 3; i++) {
+          s.execute("INSERT INTO written VALUES (" + i + ", repeat('x', 1000))");
+          s.execute("SELECT pg_switch_wal()");
+        }
+        s.execute("CHECKPOINT");
+        try (ResultSet rs = s.executeQuery("SELECT wal_status FROM pg_replication_slots")) {
+          return rs.next() ? rs.getString(1) : "gone";
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    Path target = servers.fresh("copy");
+    IOException failed = assertThrows(IOException.class, () -> Backup.take(dataDir, target));
+    // Given up: lost, or already dropped with the session the server ended.
+    assertTrue(java.util.Set.of("lost", "gone").contains(lost.get(30, TimeUnit.SECONDS)), "the slot was given up");
+    assertTrue(failed.getMessage().startsWith("PostgreSQL ended the backup's session ("), failed.getMessage());
+    assertTrue(failed.getMessage().contains("or more WAL than its max_slot_wal_keep_size (0) was written while the "
+        + "backup ran"), failed.getMessage());
+    assertFalse(Files.exists(target), "nothing that looks like a backup");
+    try (var siblings = Files.list(target.getParent())) {
+      assertTrue(siblings.noneMatch(p -> p.getFileName().toString().contains(".partial-")), "no partial copy left");
+    }
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_replication_slots")) {
+      rs.next();
+      assertEquals(0, rs.getInt(1), "nothing holds WAL now, and the server goes on");
+    }
+  }
+
+  /** Parley's own PostgreSQL keeps at most 4 GB of WAL for a backup (PostgreSQL's default keeps it without end). */
+  @Test
+  void theEmbeddedDatabaseBoundsTheWalABackupMayHold() throws Exception {
+    EmbeddedDatabase db = servers.start(servers.fresh("bound"));
+    try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement();
+         ResultSet rs = s.executeQuery("SHOW max_slot_wal_keep_size")) {
+      rs.next();
+      assertEquals("4GB", rs.getString(1));
+    }
   }
 
   @Test

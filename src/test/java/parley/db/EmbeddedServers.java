@@ -36,8 +36,14 @@ final class EmbeddedServers implements AfterEachCallback {
 
   /** The same, on the ports {@code ports} gives ({@code null}: ports found free, as Parley finds them). */
   EmbeddedDatabase start(Path dataDir, EmbeddedDatabase.FreePorts ports) throws Exception {
+    return start(dataDir, ports, java.util.Map.of());
+  }
+
+  /** The same, with PostgreSQL settings over Parley's. */
+  EmbeddedDatabase start(Path dataDir, EmbeddedDatabase.FreePorts ports, java.util.Map<String, String> settings)
+      throws Exception {
     EmbeddedDatabase.Options options = EmbeddedDatabase.Options.in(dataDir)
-        .withBinaries(Path.of("target", "pg-bin").toAbsolutePath());
+        .withBinaries(Path.of("target", "pg-bin").toAbsolutePath()).withSettings(settings);
     EmbeddedDatabase db = ports == null ? EmbeddedDatabase.start(options) : EmbeddedDatabase.start(options, ports);
     started.add(db);
     return db;
