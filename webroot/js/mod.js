@@ -1274,6 +1274,15 @@ function onEvent(e) {
       if ($(`target-${e.type.split('.')[0]}-${d.id}`)) refreshQueue();
       renewInStream(e.type.split('.')[0], d);
       break;
+    case 'post.pending_deleted':
+    case 'comment.pending_deleted': {
+      // Its author (or a moderator) deleted it while it waited: its card goes, where it stayed until a reload.
+      const kind = e.type.split('.')[0];
+      if (d.entry) addLogEntry(d.entry);
+      markStream(kind, d.id, 'deleted', true);
+      refreshPending();
+      break;
+    }
     case 'post.pending_edited':
     case 'comment.pending_edited':
       // A held item edited while its card is open: the card shows what approving would now publish.
@@ -1287,6 +1296,8 @@ function onEvent(e) {
       const [kind, verb] = e.type.split('.');
       if (verb === 'hidden' || verb === 'restored') markStream(kind, d.targetId, 'hidden', verb === 'hidden');
       if (verb === 'deleted') markStream(kind, d.id, 'deleted', true);
+      // A moderator's deletion of someone else's content carries its audit entry.
+      if (verb === 'deleted' && d.entry) addLogEntry(d.entry);
       if (verb === 'approved' || verb === 'rejected') {
         // Decided: no longer "pending" in the stream (a rejected item's stays rejected: marked so).
         markStream(kind, d.targetId, 'pending', false);

@@ -16,6 +16,11 @@ export const REASONS = { spam: 'Spam', harassment: 'Harassment', hate: 'Hate', m
   off_topic: 'Off topic', other: 'Other', screening: 'Held words or links, edited in' };
 export const reasonLabel = (reason) => REASONS[reason] ?? reason;
 
+/** The claim on an item, while it lasts (a client drops one at its {@code until}). */
+function liveClaim(item) {
+  return item.claim && Date.parse(item.claim.until) > Date.now() ? item.claim : null;
+}
+
 /**
  * What the moderators' record says of a post or comment on its thread (an item of GET
  * /api/mod/posts/{id}/moderation: who hid it, when and why; why it was held; who locked the thread; its open reports
@@ -44,6 +49,12 @@ export function moderationLine(item, type, { notice = () => {}, changed = () => 
       h('a', { href: `/mod#target-${type}-${item.id}` }, 'review in the queue'),
       // Settled where they are read: only the dashboard could dismiss them (a page review).
       ...(item.openReport ? [' · ', h('button', { type: 'button', class: 'link dismiss-reports', onclick: async () => {
+        // Settled for good, by one small link: asked first, naming whoever else is on it (a page review: it
+        // dismissed another moderator's claimed reports in one press, where the dashboard asks twice and offers Undo).
+        const other = liveClaim(item)?.moderator?.username;
+        const mine = session.current()?.user?.username;
+        if (!window.confirm(`${other && other !== mine ? `${other} is on this. ` : ''}Dismiss ${plural(total,
+          'open report')} on this ${type}? They are settled for good and the ${type} stays up.`)) return;
         await run(`Dismissed the reports on this ${type}.`, () => post(`/api/mod/reports/${item.openReport}/resolve`,
           { action: 'dismiss' }), notice);
         await changed();
@@ -53,7 +64,7 @@ export function moderationLine(item, type, { notice = () => {}, changed = () => 
       } }, 'Dismiss')] : [])]);
   }
   // Who is on it (a claim), so a moderator on the thread does not review it twice; taken and let go here too.
-  const claim = item.claim && Date.parse(item.claim.until) > Date.now() ? item.claim : null;
+  const claim = liveClaim(item);
   const waits = reasons.length > 0 || !!item.pending;
   const path = `/api/mod/${type}s/${item.id}/claim`;
   const claimButton = (label, verb, fn) => h('button', { type: 'button', class: 'link claim', 'data-action': verb,
@@ -126,16 +137,23 @@ function ask({ title, action, reasonLabel = 'Reason', reasonRequired = true, dur
   });
 }
 
-/** Runs an action and says how it went; a refusal (it was already done by someone else, say) is shown, not thrown. */
-async function run(label, fn, notice) {
+/**
+ * Runs an action and says how it went; a refusal (it was already done by someone else, say) is shown, not thrown.
+ * Resolves true when it was done, false when it was refused or failed (with the error to {@code refused}): what
+ * follows a success (the comment drawn as published, or taken away) must not follow a refusal (a page review: a
+ * refused Approve drew the comment as published, a refused Reject took it off the page).
+ */
+async function run(label, fn, notice, refused) {
   try {
     await fn();
     announce(label);
     notice(label);
+    return true;
   } catch (error) {
     notice(`${error.message}`);
+    refused?.(error);
+    return false;
   }
-  return true;
 }
 
 /**
@@ -148,19 +166,35 @@ function holderOf(target) {
   return el;
 }
 
-/** Approving and rejecting content waiting for review; each resolves true once done, false when cancelled. */
+/**
+ * Approving and rejecting content waiting for review; each resolves true once done, false when cancelled or refused.
+ * An approval names the text the moderator read ({@code target.editedAt}, null when never edited): one edited since
+ * is refused (409 on editedAt) rather than published unread, and {@code after('stale')} reads it again (a page
+ * review: the thread's Approve published spam its author had put in place of the words the moderator approved).
+ * Any other refusal is {@code after('refused')}: the content is no longer waiting (another moderator decided, its
+ * author deleted it), so the page reads it again rather than guess.
+ */
 function reviewActions(target, { notice, after }) {
   const base = `/api/mod/${target.type}s/${target.id}`;
   const what = target.type === 'post' ? 'post' : 'comment';
+  const refused = (error) => {
+    if (error.status === 0) return; // not answered: nothing is known to have changed
+    after?.(error.fieldErrors?.().editedAt ? 'stale' : 'refused');
+  };
   return {
-    approve: () => run(`Approved the ${what}.`, () => post(`${base}/approve`, {}), notice)
-      .then(() => after?.('approved')).then(() => true),
+    approve: async () => {
+      const done = await run(`Approved the ${what}.`,
+        () => post(`${base}/approve`, { editedAt: target.editedAt ?? null }), notice, refused);
+      if (done) after?.('approved');
+      return done;
+    },
     reject: async () => {
       const answer = await ask({ title: `Reject this ${what}`, action: `Reject ${what}`, reasonLabel: 'Reason the author is told' });
       if (!answer) return false;
-      await run(`Rejected the ${what}.`, () => post(`${base}/reject`, { reason: answer.reason }), notice)
-        .then(() => after?.('rejected'));
-      return true;
+      const done = await run(`Rejected the ${what}.`, () => post(`${base}/reject`, { reason: answer.reason }), notice,
+        refused);
+      if (done) after?.('rejected');
+      return done;
     },
   };
 }
@@ -209,7 +243,8 @@ export function moderateMenu(target, { notice, after }) {
       menu?.removeAttribute('open');
       const acted = await onclick(summary);
       if (acted && rerenders) holder()?.focus();
-      else if (acted !== 'handled' && summary?.isConnected) summary.focus();
+      // A ban that took everything down re-rendered the content meanwhile: its new menu's place is the content.
+      else if (acted !== 'handled') (summary?.isConnected ? summary : holder())?.focus();
     } }, label);
   const items = [];
   if (target.pending) {
@@ -226,7 +261,9 @@ export function moderateMenu(target, { notice, after }) {
   if (target.type === 'post' && !target.pending) {
     items.push(target.locked
       ? item('Unlock thread', () => run('Unlocked the thread.', () => post(`/api/mod/posts/${target.id}/unlock`, {}), notice))
-      : item('Lock thread', () => run('Locked the thread.', () => post(`/api/mod/posts/${target.id}/lock`, {}), notice)));
+      // The whole thread, with its author told: asked first, as the dashboard asks (a page review).
+      : item('Lock thread…', () => window.confirm('Lock this whole thread to new comments? Its author is told.')
+        && run('Locked the thread.', () => post(`/api/mod/posts/${target.id}/lock`, {}), notice)));
   }
   items.push(item(`Delete ${what}…`, async () => {
     if (!window.confirm(`Delete this ${what} for good?${target.type === 'post' ? ' Its comments go with it.' : ''}`)) return false;

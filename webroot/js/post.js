@@ -185,6 +185,15 @@ document.addEventListener('parley:own', (event) => {
   if ((e.type === 'post.approved' || e.type === 'post.rejected') && e.data?.id === postId) {
     reviewed(e.type === 'post.approved');
   }
+  // Their own held comment declined (with why) or deleted in another tab: it leaves this page too, where it went on
+  // saying "waiting for review" with Edit and Delete (a page review).
+  if (e.type === 'comment.rejected' && e.data?.postId === postId && comments.get(e.data.id)?.data.pending) {
+    unpublished(e.data.id);
+    flash(`A moderator declined to publish your comment${e.data.reason ? `: ${e.data.reason}` : '.'}`);
+  }
+  if (e.type === 'comment.pending_deleted' && e.data?.postId === postId) unpublished(e.data.id);
+  // Their own comment held for review, written in another tab: here too, as their published ones are.
+  if (e.type === 'comment.pending' && e.data?.postId === postId && !comments.has(e.data.id)) arrived(e.data);
 });
 
 /** A report filed or settled, or an item taken or let go, anywhere: read the moderation again if it is about this thread. */
@@ -194,9 +203,30 @@ function onModEvent(e) {
     reviewed(e.type === 'post.approved');
     return;
   }
-  // A comment held for review on this thread: shown to the moderators on it as it arrives, as it is on the dashboard.
+  // A comment held for review on this thread: shown to the moderators on it as it arrives, as it is on the dashboard,
+  // with its moderators' line (why it was held, I'm on it), which it lacked until a reload.
   if (e.type === 'comment.pending' && d.postId === postId && !comments.has(d.id)) {
     arrived(d);
+    moderationChanged();
+    return;
+  }
+  // Its author edited it: the words a moderator approves are the words on the page (a page review: the page kept the
+  // old text, and its Approve published the new one unread; the approval now names the text read, too).
+  if (e.type === 'comment.pending_edited' && comments.get(d.id)?.data.pending) {
+    update(d);
+    return;
+  }
+  if (e.type === 'post.pending_edited' && d.id === postId && current?.pending) {
+    reload().catch(() => {});
+    return;
+  }
+  // Declined by another moderator, or deleted by its author: gone from the thread for moderators too.
+  if (e.type === 'comment.rejected' && d.targetType === 'comment' && comments.has(d.targetId)) {
+    unpublished(d.targetId);
+    return;
+  }
+  if (e.type === 'comment.pending_deleted' && d.postId === postId) {
+    unpublished(d.id);
     return;
   }
   if (e.type !== 'report.created' && e.type !== 'report.resolved' && e.type !== 'claim.taken'
@@ -246,9 +276,13 @@ function renderPostActions(p) {
     }
   }
   if (isMod) {
-    if (p.pending) actions.append(...reviewButtons({ type: 'post', id: p.id }, { notice: flash, after: () => reload() }));
+    if (p.pending) {
+      actions.append(...reviewButtons({ type: 'post', id: p.id, editedAt: p.editedAt ?? null },
+        { notice: flash, after: () => reload() }));
+    }
     actions.append(moderateMenu({ type: 'post', id: p.id, author: p.author?.username, authorRole: p.author?.role,
-      hidden: p.hidden, pending: p.pending, locked: p.locked }, { notice: flash, after: () => reload() }));
+      hidden: p.hidden, pending: p.pending, locked: p.locked, editedAt: p.editedAt ?? null },
+      { notice: flash, after: () => reload() }));
   }
 }
 
@@ -657,7 +691,7 @@ function content(c) {
   if (me && isMine(c)) {
     // A comment a moderator removed is its author's to delete, not to change (the server refuses the edit).
     if (!c.hidden) actions.append(h('button', { type: 'button', class: 'link edit', onclick: () => editForm(c) }, 'Edit'));
-    actions.append(h('button', { type: 'button', class: 'link danger', onclick: async () => {
+    actions.append(h('button', { type: 'button', class: 'link danger delete-own', onclick: async () => {
       if (!confirm('Delete your comment? Replies to it stay.')) return;
       try {
         await del(`/api/comments/${c.id}`);
@@ -681,9 +715,11 @@ function content(c) {
   }
   if (isMod && !isMine(c)) {
     const after = (outcome) => settled(c.id, outcome);
-    if (c.pending) actions.append(...reviewButtons({ type: 'comment', id: c.id }, { notice: flash, after }));
+    // What the moderator read: an approval of a text edited since is refused, not published unread.
+    const editedAt = c.editedAt ?? null;
+    if (c.pending) actions.append(...reviewButtons({ type: 'comment', id: c.id, editedAt }, { notice: flash, after }));
     actions.append(moderateMenu({ type: 'comment', id: c.id, postId, author: c.author?.username,
-      authorRole: c.author?.role, hidden: c.hidden, pending: c.pending }, { notice: flash, after }));
+      authorRole: c.author?.role, hidden: c.hidden, pending: c.pending, editedAt }, { notice: flash, after }));
   }
   box.append(actions);
   return box;
@@ -1007,17 +1043,41 @@ function threadSortControls() {
   }));
 }
 
-/** A pending comment this moderator approved (its comment.created follows) or rejected (gone from the page). */
+/**
+ * A pending comment this moderator approved (its comment.created follows) or rejected (gone from the page); or one
+ * whose approval or rejection was refused ({@code 'stale'}: edited since it was read; {@code 'refused'}: decided
+ * elsewhere, or deleted), which is read again and shown as it now is.
+ */
 function settled(id, outcome) {
   moderationChanged();
   const known = comments.get(id);
   if (!known) return;
   if (outcome === 'approved') {
     update({ ...known.data, pending: false });
+  } else if (outcome === 'rejected') {
+    unpublished(id);
   } else {
-    known.el.remove();
-    comments.delete(id);
-    countComments();
+    get(`/api/comments/${id}`).then((c) => (c.deleted ? unpublished(id) : update(c)), (error) => {
+      if (error.status === 404) unpublished(id);
+    });
+  }
+}
+
+/** A comment that was held and will never be published (rejected, or deleted by its author): off the page. */
+function unpublished(id) {
+  const known = comments.get(id);
+  if (!known || !known.data.pending) return;
+  const hadFocus = known.el.contains(document.activeElement);
+  const next = known.el.nextElementSibling ?? known.el.previousElementSibling ?? known.el.parentElement?.closest('li');
+  known.el.remove();
+  comments.delete(id);
+  countComments();
+  moderationChanged();
+  // Focus stays in the thread, on its neighbour, not fallen to the top of the page (a page review).
+  if (hadFocus || document.activeElement === document.body) {
+    const to = next?.isConnected ? next : $('comments');
+    if (to && !to.hasAttribute('tabindex')) to.setAttribute('tabindex', '-1');
+    to?.focus();
   }
 }
 

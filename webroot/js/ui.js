@@ -100,6 +100,9 @@ export function setBodyHtml(el, bodyHtml) {
       img.replaceWith(button);
     }
   }
+  // A long line of code scrolls sideways inside its block: the block takes focus, so a keyboard can scroll it too
+  // (axe's scrollable-region-focusable, found by a page review).
+  for (const pre of parsed.content.querySelectorAll('pre')) pre.tabIndex = 0;
   el.replaceChildren(parsed.content);
 }
 

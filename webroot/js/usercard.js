@@ -104,7 +104,8 @@ export function whose(targetType, id, target = {}) {
 
 // ---------- the audit log, as sentences ----------
 
-const CONTENT_VERBS = { hidden: 'hid', restored: 'restored', approved: 'approved', rejected: 'rejected' };
+const CONTENT_VERBS = { hidden: 'hid', restored: 'restored', approved: 'approved', rejected: 'rejected',
+  deleted: 'deleted' };
 
 /** One audit entry as a sentence: "sam_mod hid grumpy_gus's comment on "Harbour footbridge": Spam". */
 export function sentence(entry) {

@@ -2,6 +2,7 @@ package parley.comment;
 
 import parley.account.Mentions;
 import parley.markdown.Markdown;
+import parley.moderation.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -461,18 +462,26 @@ public final class Comments {
           throw Problem.forbidden("Only the comment's author or a moderator may delete it.");
         }
         if (target.deleted()) return Future.succeededFuture();
-        // Nobody is on what is gone: its claim ends with it (said to the moderators, whose card of it goes).
-        Future<Void> unclaimed = Claims.gone(box, Reports.Target.COMMENT, id, caller);
-        // A pending comment was never published: it goes without a word to anyone.
-        if (target.pending()) {
-          return unclaimed.compose(v -> conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))).mapEmpty();
-        }
         JsonObject removed = new JsonObject().put("id", id).put("postId", target.postId());
+        // Nobody is on what is gone: its claim ends with it (said to the moderators, whose card of it goes). A
+        // moderator's deletion of someone else's comment is theirs to answer for: in the audit log, as a hide is
+        // (it was in none: a page review).
+        Future<JsonObject> forModerators = Claims.gone(box, Reports.Target.COMMENT, id, caller)
+            .compose(v -> AuditLog.deletion(conn, caller, target.authorId(), "comment", id,
+                new JsonObject().put("postId", target.postId())))
+            .map(entry -> entry.map(e -> removed.copy().put("entry", e.toJson())).orElse(removed));
+        // A pending comment was never published: only the moderators (whose card of it goes) and its author's
+        // other tabs hear of it (open pages kept it, "waiting for review", until a reload: a page review).
+        if (target.pending()) {
+          return forModerators.compose(mods -> conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
+              .compose(v -> box.publish(Publication.of(EventType.COMMENT_PENDING_DELETED, target.authorId(), removed)
+                  .forModerators(mods)))).mapEmpty();
+        }
         // The body is erased from the log's copies too, so no replay can bring it back.
-        Future<?> tombstone = unclaimed.compose(v -> conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id)))
+        Future<?> tombstone = forModerators.compose(mods -> conn.preparedQuery(TOMBSTONE).execute(Tuple.of(id))
             .compose(v -> box.scrub("comment:" + id, removed.copy().put("removed", true), true))
             .compose(v -> box.publish(Publication.of(EventType.COMMENT_DELETED, target.authorId(), removed)
-                .onThread(target.postId())));
+                .onThread(target.postId()).forModerators(mods))));
         // A hidden comment was taken out of the count when it was hidden; a pending one was never in it.
         if (target.hidden() || target.pending()) return tombstone.mapEmpty();
         return tombstone

@@ -20,6 +20,8 @@ public enum EventType {
   POST_PENDING("post.pending", Content.POST, Audience.MOD, Audience.AUTHOR),
   /** Its author edited a post still waiting for review: only moderators hear of it (nobody else can read it). */
   POST_PENDING_EDITED("post.pending_edited", Content.POST, Audience.MOD),
+  /** A post still waiting for review was deleted, by its author or a moderator: as a pending comment's. */
+  POST_PENDING_DELETED("post.pending_deleted", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_APPROVED("post.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_REJECTED("post.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   POST_EDITED("post.edited", Content.POST, Audience.THREAD, Audience.FEED, Audience.MOD),
@@ -40,6 +42,11 @@ public enum EventType {
   COMMENT_PENDING("comment.pending", Content.COMMENT, Audience.MOD, Audience.AUTHOR),
   /** Its author edited a comment still waiting for review: only moderators hear of it. */
   COMMENT_PENDING_EDITED("comment.pending_edited", Content.COMMENT, Audience.MOD),
+  /**
+   * A comment still waiting for review was deleted, by its author or a moderator: the moderators' card of it and its
+   * place on an open thread go, and so do its author's other tabs' copies. Nobody else ever saw it.
+   */
+  COMMENT_PENDING_DELETED("comment.pending_deleted", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_APPROVED("comment.approved", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_REJECTED("comment.rejected", Content.NONE, Audience.MOD, Audience.AUTHOR),
   COMMENT_EDITED("comment.edited", Content.COMMENT, Audience.THREAD, Audience.MOD),

@@ -85,6 +85,17 @@ public final class AuditLog {
         });
   }
 
+  /**
+   * A moderator's deletion of someone else's post or comment ({@code post.deleted}, {@code comment.deleted}), or
+   * nothing when its author deleted it: their own doing, in no moderator's log.
+   */
+  public static Future<java.util.Optional<Entry>> deletion(SqlClient client, Principal actor, long authorId,
+      String targetType, long targetId, JsonObject details) {
+    if (actor.id() == authorId) return Future.succeededFuture(java.util.Optional.empty());
+    return append(client, actor, targetType + ".deleted", targetType, targetId, null, details)
+        .map(java.util.Optional::of);
+  }
+
   /** What the entry is about, for a sentence: whose it is ({@code username}), and its thread's id and title. */
   private static JsonObject target(Row row) {
     String user = row.getString("target_user");

@@ -19,6 +19,7 @@ import parley.http.Page;
 import parley.access.Principal;
 import parley.access.Visibility;
 import parley.http.Problem;
+import parley.moderation.AuditLog;
 import parley.report.Claims;
 import parley.report.Reports;
 import parley.screening.Filter;
@@ -345,10 +346,15 @@ public final class Posts {
             .compose(v -> box.scrubThread(id))
             // Nobody is on what is gone: its claim, and its comments', end with it.
             .compose(v -> Claims.gone(box, Reports.Target.POST, id, caller))
+            // A moderator's deletion of someone else's post is in the audit log, as a hide is.
+            .compose(v -> AuditLog.deletion(box.connection(), caller, thread.authorId(), "post", id, new JsonObject()))
+            .map(entry -> entry.map(e -> removed.copy().put("entry", e.toJson())).orElse(removed))
             // A pending post was never published: it goes without a word on the feed or its thread, as a pending
-            // comment does.
-            .compose(v -> thread.pending() ? Future.succeededFuture()
-                : box.publish(Publication.of(EventType.POST_DELETED, thread.authorId(), removed).onThread(id))))
+            // comment does; the moderators' card of it and its author's other tabs are told.
+            .compose(mods -> box.publish(thread.pending()
+                ? Publication.of(EventType.POST_PENDING_DELETED, thread.authorId(), removed).forModerators(mods)
+                : Publication.of(EventType.POST_DELETED, thread.authorId(), removed).onThread(id)
+                    .forModerators(mods))))
         .mapEmpty());
   }
 

@@ -81,7 +81,8 @@ public record Invalidation(boolean everything, boolean feed, Set<Long> threads, 
             COMMENT_SCORE -> { }
         // Nothing anonymous readers see: held content, someone's inbox, reports filed, private notes, audit entries
         // that change no content.
-        case POST_PENDING, COMMENT_PENDING, POST_PENDING_EDITED, COMMENT_PENDING_EDITED, REPLY_CREATED, NOTIFICATION_CREATED, NOTIFICATIONS_READ,
+        case POST_PENDING, COMMENT_PENDING, POST_PENDING_EDITED, COMMENT_PENDING_EDITED, POST_PENDING_DELETED,
+            COMMENT_PENDING_DELETED, REPLY_CREATED, NOTIFICATION_CREATED, NOTIFICATIONS_READ,
             REPORT_CREATED, USER_NOTED, USER_PASSWORD_RESET, USER_EXPORTED, CLAIM_TAKEN, CLAIM_RELEASED, RESYNC -> { }
         // A post's comment count travels on the feed only, but the post's own JSON shows it too.
         case POST_STATS -> {

@@ -275,7 +275,15 @@ class ModerationInPlaceBrowserTest {
     assertEquals(201, api.post("/api/reports", api.register("dave"), new JsonObject().put("targetType", "comment")
         .put("targetId", spammy).put("reason", "spam")).status());
     waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(spamLine, "1 open report: Spam"));
+    // Settled for good by one small link: asked first (a page review); declined, nothing changes.
     modPage.findElement(By.cssSelector("#comment-" + spammy + " .mod-facts button.dismiss-reports")).click();
+    org.openqa.selenium.Alert asked = waitFor(modPage, 5).until(ExpectedConditions.alertIsPresent());
+    assertEquals("Dismiss 1 open report on this comment? They are settled for good and the comment stays up.",
+        asked.getText());
+    asked.dismiss();
+    assertEquals(1, api.get("/api/mod/queue", kim).items().size(), "declined: still open");
+    modPage.findElement(By.cssSelector("#comment-" + spammy + " .mod-facts button.dismiss-reports")).click();
+    waitFor(modPage, 5).until(ExpectedConditions.alertIsPresent()).accept();
     waitFor(modPage, 5).withMessage("dismissed from the thread").until(d -> d.findElements(spamLine).isEmpty());
     assertEquals(0, api.get("/api/mod/queue", kim).items().size(), "nothing left open");
     // Focus on the comment the line was about, not fallen to the page with the button (a moderator's probe).
@@ -318,7 +326,11 @@ class ModerationInPlaceBrowserTest {
     signIn(modPage, base, mod);
     openPost(modPage, base, postId);
 
-    moderate(modPage, "#post-actions", "Lock thread");
+    // The whole thread, its author told: asked first, as on the dashboard.
+    moderate(modPage, "#post-actions", "Lock thread…");
+    org.openqa.selenium.Alert asked = waitFor(modPage, 5).until(ExpectedConditions.alertIsPresent());
+    assertEquals("Lock this whole thread to new comments? Its author is told.", asked.getText());
+    asked.accept();
     waitFor(readerPage, 5).withMessage("Reply buttons go at once").until(d -> replyButtons(d) == 0);
     assertFalse(readerPage.findElement(By.id("comment-form")).isDisplayed());
     assertTrue(readerPage.findElement(By.id("locked-note")).isDisplayed());
@@ -486,6 +498,8 @@ class ModerationInPlaceBrowserTest {
     openPost(banned, base, postId);
     waitUntilLive(banned);
     assertTrue(banned.findElements(By.id("ban-notice")).isEmpty());
+    assertTrue(banned.findElement(By.cssSelector("#comment-" + rude + " button.edit")).isDisplayed());
+    assertTrue(banned.findElement(By.id("post-menu")).isDisplayed());
 
     moderate(modPage, "#comment-" + rude, "Ban troll…");
     confirmWithReason(modPage, "Spamming");
@@ -507,11 +521,11 @@ class ModerationInPlaceBrowserTest {
     assertTrue(said.startsWith("You are banned until ") && said.contains(": Spamming. Until then you can read"), said);
     assertFalse(said.matches(".*\\d{4}-\\d{2}-\\d{2}T.*"), "no ISO time: " + said);
     waitFor(banned, 5).until(ExpectedConditions.invisibilityOfElementLocated(By.id("comment-form")));
-    banned.findElement(By.cssSelector("#post-menu > summary")).click();
-    assertFalse(banned.findElement(By.id("report-post")).isDisplayed(), "no Report post, even in its open menu");
-    assertTrue(banned.findElement(By.cssSelector("#post-menu [data-block]")).isDisplayed(), "blocking is still theirs");
-    banned.findElement(By.cssSelector("#post-menu > summary")).click();
-    for (String offered : new String[] {"button.reply", "button.quote", "button.report"}) {
+    // Reporting and blocking are writes the ban refuses: the post's "⋯" (which holds only those) goes; so do Edit and
+    // Delete on their own comment (a page review: every save was refused).
+    assertFalse(banned.findElement(By.id("post-menu")).isDisplayed(), "no Report post or Block");
+    for (String offered : new String[] {"button.reply", "button.quote", "button.report", "button.edit",
+        "button.delete-own", "[data-block]"}) {
       assertTrue(banned.findElements(By.cssSelector(offered)).stream().noneMatch(WebElement::isDisplayed), offered);
     }
     WebElement score = banned.findElement(By.cssSelector("#comments button.vote, #post-vote button.vote"));
@@ -664,6 +678,86 @@ class ModerationInPlaceBrowserTest {
     openPost(page, base, published);
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("follow-thread")));
     assertFalse(page.findElement(By.id("locked-note")).isDisplayed());
+  }
+
+  /**
+   * A page review's faults on the thread: Approve published a text its author had changed since the moderator read
+   * it (the page kept the old words); a refused Approve drew the comment as published and a refused Reject took it
+   * away; a rejection or the author's deletion made elsewhere never reached open pages; a held comment arriving live
+   * lacked its moderators' line.
+   */
+  @Test
+  void heldCommentsOnTheThreadFollowEditsDecisionsAndDeletionsMadeElsewhere() throws Exception {
+    Session alice = api.register("alice");
+    holdWord(alice);
+    Session gina = api.register("gina");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    Session kim = api.registerWithRole("kim_mod", "moderator");
+    long postId = api.createPost(alice, "Thread");
+
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+    waitUntilLive(modPage);
+    WebDriver author = browsers.open("gina");
+    signIn(author, base, gina);
+    openPost(author, base, postId);
+    waitUntilLive(author);
+
+    // Held as it arrives, with why, on the moderator's open page.
+    long first = api.comment(gina, postId, "See you on the bridge, heldword", null);
+    By firstFacts = By.cssSelector("#comment-" + first + " .mod-facts");
+    waitFor(modPage, 5).withMessage("its moderators' line, live").until(ExpectedConditions.textToBePresentInElementLocated(
+        firstFacts, "Held"));
+    waitFor(author, 5).withMessage("on its author's other tab too").until(ExpectedConditions.textToBePresentInElementLocated(
+        By.id("comment-" + first), "waiting for review"));
+
+    // Edited while the moderator looks: the page shows the new words, and an Approve of the old ones is refused.
+    assertEquals(200, api.patch("/api/comments/" + first, gina, new JsonObject().put("body", "BUY PILLS heldword"))
+        .status());
+    waitFor(modPage, 5).withMessage("the edit reaches the page").until(ExpectedConditions.textToBePresentInElementLocated(
+        By.id("comment-" + first), "BUY PILLS"));
+    // The edit's event is on its way to a page that has not drawn it yet: held back here by editing in the database,
+    // as the API's edit would be seen a moment later.
+    TestParley.sql("UPDATE comments SET body = 'WORSE heldword', body_html = '<p>WORSE heldword</p>', "
+        + "edited_at = now() WHERE id = " + first);
+    modPage.findElement(By.cssSelector("#comment-" + first + " .actions > button.approve")).click();
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-notice"),
+        "It was edited after you read it"));
+    assertTrue(api.get("/api/comments/" + first, mod).json().getBoolean("pending"), "nothing was published");
+    waitFor(modPage, 5).withMessage("read again: the words an approval would publish").until(
+        ExpectedConditions.textToBePresentInElementLocated(By.id("comment-" + first), "WORSE"));
+    assertTrue(modPage.findElement(By.id("comment-" + first)).getText().contains("waiting for review"));
+
+    // Declined by another moderator: gone from both open pages, the author told why.
+    assertEquals(204, api.post("/api/mod/comments/" + first + "/reject", kim, new JsonObject().put("reason", "Spam"))
+        .status());
+    waitFor(modPage, 5).withMessage("rejected elsewhere: off the moderator's page").until(
+        ExpectedConditions.numberOfElementsToBe(By.id("comment-" + first), 0));
+    waitFor(author, 5).withMessage("and off its author's").until(
+        ExpectedConditions.numberOfElementsToBe(By.id("comment-" + first), 0));
+    waitFor(author, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-notice"),
+        "A moderator declined to publish your comment: Spam"));
+
+    // Decided elsewhere before this moderator's press: the refusal is said and the comment is shown as it is.
+    long second = api.comment(gina, postId, "Second heldword", null);
+    waitFor(modPage, 5).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(
+        "#comment-" + second + " .actions > button.approve")));
+    TestParley.sql("UPDATE comments SET pending_at = NULL WHERE id = " + second);
+    modPage.findElement(By.cssSelector("#comment-" + second + " .actions > button.approve")).click();
+    waitFor(modPage, 5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("post-notice"),
+        "not waiting for review"));
+
+    // Deleted by its author: gone from the moderator's page, as a rejection is.
+    long third = api.comment(gina, postId, "Third heldword", null);
+    waitFor(modPage, 5).until(ExpectedConditions.presenceOfElementLocated(By.id("comment-" + third)));
+    waitFor(author, 5).until(ExpectedConditions.presenceOfElementLocated(By.id("comment-" + third)));
+    assertEquals(204, api.delete("/api/comments/" + third, gina).status());
+    waitFor(modPage, 5).withMessage("withdrawn: off the moderator's page").until(
+        ExpectedConditions.numberOfElementsToBe(By.id("comment-" + third), 0));
+    waitFor(author, 5).withMessage("and off the author's other tab").until(
+        ExpectedConditions.numberOfElementsToBe(By.id("comment-" + third), 0));
+    waitFor(modPage, 5).until(ExpectedConditions.textToBe(By.id("comments-title"), "Comments (1)"));
   }
 
   @Test

@@ -54,7 +54,7 @@ class RemoteImagesBrowserTest {
             // blank, a zero-width space) or close the quote early; and an image over plain http, which the
             // Content-Security-Policy refuses: it is asked for over https, as a browser on an https page does.
             + "![safe\u202Egnp.golb\u2800\u200B\u201Dx](https://spoof.example.invalid/a.png) "
-            + "![old](http://plain.example.invalid/o.png)"));
+            + "![old](http://plain.example.invalid/o.png)\n\n```\n" + "wide_code_line(); ".repeat(40) + "\n```"));
     assertEquals(201, created.status(), created.toString());
     long post = created.json().getLong("id");
     long comment = api.comment(bob, post, "Nice [![](" + pixel + ")](https://example.org/)", null);
@@ -67,6 +67,9 @@ class RemoteImagesBrowserTest {
     waitFor(page, 10).until(p -> (Boolean) js(p, "return [...document.querySelectorAll('#post-body img')]"
         + ".every(i => i.complete && i.naturalWidth > 0);"));
     assertEquals(List.of(), images(page, "#comment-" + comment));
+    // A long line of code scrolls inside its block, which takes focus so a keyboard can scroll it (axe's
+    // scrollable-region-focusable, a page review).
+    assertEquals(0L, js(page, "return document.querySelector('#post-body pre').tabIndex;"));
     List<WebElement> buttons = page.findElements(By.cssSelector("#post-body button.remote-image"));
     assertEquals(List.of("Show image from images.example.invalid: “the chart”",
         "Show image from spoof.example.invalid: “safe gnp.golbx”", "Show image from plain.example.invalid: “old”"),

@@ -199,11 +199,56 @@ class PreModerationTest extends ModerationCast {
     JsonObject heard = next(moderators, "parley.mod", "comment.pending_edited");
     assertEquals(held, heard.getLong("id"));
     assertEquals("a " + HELD_WORD + "!", heard.getString("body"));
+    LiveClient own = socket("parley.user." + alice.id(), alice, 0);
     assertEquals(204, api.delete("/api/comments/" + held, alice).status());
     assertEquals(0, api.get("/api/posts/" + post).json().getInteger("commentCount"), "the count never moved");
+    // The moderators' card of it goes, and so does its place on its author's other tabs (open pages kept it,
+    // "waiting for review", until a reload: a page review). Their own deletion is in no moderator's log.
+    assertEquals(new JsonObject().put("id", held).put("postId", post),
+        next(moderators, "parley.mod", "comment.pending_deleted"));
+    assertEquals(new JsonObject().put("id", held).put("postId", post),
+        next(own, "parley.user." + alice.id(), "comment.pending_deleted"));
     long published = api.comment(carol, post, "sentinel", null);
     assertEquals(published, reader.nextEvent("parley.post." + post).getJsonObject("data").getLong("id"),
         "the thread heard nothing of the edit or the delete");
+    assertTrue(api.get("/api/mod/log", mod).items().stream()
+        .noneMatch(e -> ((JsonObject) e).getString("action").endsWith(".deleted")));
+  }
+
+  /**
+   * A moderator's deletion of someone else's content, published or held, is theirs to answer for: in the audit log,
+   * and its entry on the moderators' topic with the event (it was in no log: a page review).
+   */
+  @Test
+  void aModeratorsDeletionOfSomeoneElsesContentIsInTheAuditLog() throws Exception {
+    long post = api.createPost(bob, "Bob's thread");
+    long published = api.comment(carol, post, "fine words", null);
+    long held = pendingComment(alice, post);
+    long heldPost = pendingPost(alice, "Held post");
+    LiveClient moderators = socket("parley.mod", mod, 0);
+    assertEquals(204, api.delete("/api/comments/" + published, mod).status());
+    JsonObject deleted = next(moderators, "parley.mod", "comment.deleted");
+    assertEquals(published, deleted.getLong("id"));
+    JsonObject entry = deleted.getJsonObject("entry");
+    assertEquals("comment.deleted", entry.getString("action"));
+    assertEquals("mod", entry.getJsonObject("actor").getString("username"));
+    assertEquals("carol", entry.getJsonObject("target").getString("username"));
+    assertEquals(post, entry.getJsonObject("details").getLong("postId"));
+    assertEquals(204, api.delete("/api/comments/" + held, mod).status());
+    assertEquals("comment.deleted",
+        next(moderators, "parley.mod", "comment.pending_deleted").getJsonObject("entry").getString("action"));
+    assertEquals(204, api.delete("/api/posts/" + heldPost, mod).status());
+    assertEquals("post.deleted",
+        next(moderators, "parley.mod", "post.pending_deleted").getJsonObject("entry").getString("action"));
+    // Deleting a tombstone again writes nothing, in the log either.
+    assertEquals(204, api.delete("/api/comments/" + published, mod).status());
+    assertEquals(204, api.delete("/api/posts/" + post, mod).status());
+    assertEquals("post.deleted", next(moderators, "parley.mod", "post.deleted").getJsonObject("entry")
+        .getString("action"));
+    List<JsonObject> log = api.get("/api/mod/log", mod).items().stream().map(e -> (JsonObject) e)
+        .filter(e -> e.getString("action").endsWith(".deleted")).toList();
+    assertEquals(List.of("post:" + post, "post:" + heldPost, "comment:" + held, "comment:" + published),
+        log.stream().map(e -> e.getString("targetType") + ":" + e.getLong("targetId")).toList(), log.toString());
   }
 
   @Test
@@ -338,8 +383,11 @@ class PreModerationTest extends ModerationCast {
   void aPendingPostItsAuthorDeletesGoesWithoutAWordOnTheFeed() throws Exception {
     LiveClient feed = socket("parley.feed", null, 0);
     long held = pendingPost(alice, "Held and then withdrawn");
+    LiveClient moderators = socket("parley.mod", mod, 0);
     assertEquals(204, api.delete("/api/posts/" + held, alice).status());
     assertEquals(404, api.get("/api/posts/" + held, alice).status());
+    assertEquals(new JsonObject().put("id", held), next(moderators, "parley.mod", "post.pending_deleted"),
+        "its card goes");
     // The sentinel: a published post is the next thing the feed hears, so nothing of the withdrawn one went out.
     long visible = api.createPost(bob, "Published");
     JsonObject first = feed.nextEvent("parley.feed");
