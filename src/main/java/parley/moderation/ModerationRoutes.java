@@ -124,10 +124,15 @@ public final class ModerationRoutes {
       fields.error("action", "must be hold or refuse");
     }
     if (pattern != null && (Filter.WORD.equals(kind) || Filter.PATTERN.equals(kind))) {
-      try {
-        Filter.compile(kind, pattern);
-      } catch (IllegalArgumentException e) {
-        fields.error("pattern", "is not a valid regular expression: " + e.getMessage());
+      String costly = Filter.PATTERN.equals(kind) ? Filter.tooCostly(pattern) : null;
+      if (costly != null) {
+        fields.error("pattern", "would cost too much to check on every post and comment: it has " + costly);
+      } else {
+        try {
+          Filter.compile(kind, pattern);
+        } catch (IllegalArgumentException e) {
+          fields.error("pattern", "is not a valid regular expression: " + e.getMessage());
+        }
       }
     }
     fields.check();

@@ -52,6 +52,9 @@ public final class Screening {
   /** Compiled entries by id and text, so each is compiled once per node. */
   private final Map<String, java.util.regex.Pattern> compiled = new ConcurrentHashMap<>();
 
+  /** Stands, in {@link #compiled}, for an entry that is never run (a map holds no null). */
+  private static final java.util.regex.Pattern NEVER_RUN = java.util.regex.Pattern.compile("(?!)");
+
   public Screening(Holds holds) {
     this.holds = holds;
   }
@@ -63,8 +66,15 @@ public final class Screening {
       for (Row row : rows) {
         String kind = row.getString("kind");
         String pattern = row.getString("pattern");
-        java.util.regex.Pattern matcher = compiled.computeIfAbsent(kind + ":" + pattern,
-            key -> Filter.compile(kind, pattern));
+        // An entry listed before a rule refused its kind of pattern is kept and never run (null: UNSURE, held).
+        java.util.regex.Pattern matcher = compiled.computeIfAbsent(kind + ":" + pattern, key -> {
+          try {
+            return Filter.compile(kind, pattern);
+          } catch (IllegalArgumentException refused) {
+            return NEVER_RUN;
+          }
+        });
+        if (matcher == NEVER_RUN) matcher = null;
         filters.add(new Filter(row.getLong("id"), kind, pattern, row.getString("action"), row.getString("username"),
             row.getOffsetDateTime("created_at"), matcher));
       }
@@ -96,13 +106,14 @@ public final class Screening {
     if (author.isModerator()) return Future.succeededFuture(Verdict.PUBLISH);
     Future<Verdict> newAccount = newAccount(client, author, kind);
     return listed.compose(filters -> links.compose(count -> {
-      Filter unsure = refuseIfListed(filters, text);
+      long[] steps = {Filter.STEPS_PER_MATCH};
+      Filter unsure = refuseIfListed(filters, text, steps);
       if (unsure != null) {
         return Future.succeededFuture(new Verdict("could not be checked against " + unsure.describe()
             + " in time (filter " + unsure.id() + ")"));
       }
       for (Filter filter : filters) {
-        if (Filter.HOLD.equals(filter.action()) && filter.test(text) != Filter.Outcome.NO_MATCH) {
+        if (Filter.HOLD.equals(filter.action()) && filter.test(text, steps) != Filter.Outcome.NO_MATCH) {
           return Future.succeededFuture(new Verdict("matches " + filter.describe() + " (filter " + filter.id() + ")"));
         }
       }
@@ -120,7 +131,7 @@ public final class Screening {
   public Future<List<Filter>> screenEdit(SqlClient client, Principal author, String text) {
     if (author.isModerator()) return Future.succeededFuture(List.of());
     return filters(client).map(filters -> {
-      refuseIfListed(filters, text);
+      refuseIfListed(filters, text, new long[] {Filter.STEPS_PER_MATCH});
       return filters;
     });
   }
@@ -137,11 +148,13 @@ public final class Screening {
   public String reviewEdit(Principal author, List<Filter> filters, String before, List<String> linksBefore,
       String after, List<String> linksAfter) {
     if (author.isModerator()) return null;
+    long[] stepsAfter = {Filter.STEPS_PER_MATCH};
+    long[] stepsBefore = {Filter.STEPS_PER_MATCH};
     for (Filter filter : filters) {
-      Filter.Outcome now = filter.test(after);
+      Filter.Outcome now = filter.test(after, stepsAfter);
       boolean holds = Filter.HOLD.equals(filter.action()) ? now != Filter.Outcome.NO_MATCH
           : now == Filter.Outcome.UNSURE;
-      if (holds && filter.test(before) == Filter.Outcome.NO_MATCH) {
+      if (holds && filter.test(before, stepsBefore) == Filter.Outcome.NO_MATCH) {
         String which = " (filter " + filter.id() + ")";
         return now == Filter.Outcome.UNSURE
             ? "Edited into what could not be checked against " + filter.describe() + " in time" + which
@@ -158,11 +171,11 @@ public final class Screening {
    * Refuses a text a refusing entry matches; returns the first refusing entry that could not tell in time (the text
    * is then held rather than refused), or null.
    */
-  private static Filter refuseIfListed(List<Filter> filters, String text) {
+  private static Filter refuseIfListed(List<Filter> filters, String text, long[] steps) {
     Filter unsure = null;
     for (Filter filter : filters) {
       if (!Filter.REFUSE.equals(filter.action())) continue;
-      Filter.Outcome outcome = filter.test(text);
+      Filter.Outcome outcome = filter.test(text, steps);
       if (outcome == Filter.Outcome.UNSURE && unsure == null) unsure = filter;
       if (outcome == Filter.Outcome.MATCH) {
         throw new Problem(ProblemType.REFUSED, "This community does not accept posts or comments containing "
