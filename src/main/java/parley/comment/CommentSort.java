@@ -46,15 +46,21 @@ public enum CommentSort {
     return this == BEST ? Double.toString(comment.best()) : null;
   }
 
+  /**
+   * A best key as {@link #keyOf} writes it: Double.toString's form ("0.2065", "1.0E-5"), a Wilson bound from 0 to 1.
+   * Double.parseDouble alone took "NaN", "Infinity", "1e309" and "0x1p3" (a hostile review), none of them issued.
+   */
+  private static final java.util.regex.Pattern BEST_KEY =
+      java.util.regex.Pattern.compile("[0-9]{1,20}\\.[0-9]{1,20}(E-?[0-9]{1,3})?");
+
   Tuple cursor(Tuple args, Page page) {
     if (this != BEST) return args;
     Double key = null;
     if (page.after() != null) {
-      try {
-        key = Double.parseDouble(page.afterKey());
-      } catch (RuntimeException e) {
-        throw Problem.invalid("cursor", "is not a cursor of this sort");
-      }
+      String given = page.afterKey();
+      double parsed = given != null && BEST_KEY.matcher(given).matches() ? Double.parseDouble(given) : Double.NaN;
+      if (!(parsed >= 0 && parsed <= 1)) throw Problem.invalid("cursor", "is not a cursor of this sort");
+      key = parsed;
     }
     return args.addDouble(key);
   }

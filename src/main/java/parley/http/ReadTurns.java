@@ -28,7 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * and everybody else's reads go straight to a connection.
  *
  * <p>A turn ends when its answer's head is written (a big page then goes out a slice at a time, to a slow reader for
- * as long as it takes, without holding a turn), or when its connection closes. A read whose client goes away while
+ * as long as it takes, without holding a turn: the cached pages' bytes are shared), or, for an answer made for its
+ * request alone that asked for it ({@link #untilSent}), when the answer is sent whole; or when its connection
+ * closes. A read whose client goes away while
  * it waits leaves the line at once, so how many wait is bounded by the connections an address may hold
  * ({@code PARLEY_MAX_CONNECTIONS_PER_IP}: a connection has one request at a time). Writes take no turn: they have
  * their own limits per account and address, and come first. Addresses are the ones the rate limits use
@@ -38,6 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ReadTurns {
 
   private static final String TURN = "parley.readTurn";
+  /** Set on a read whose turn lasts until its answer is sent whole (see {@link #untilSent}). */
+  private static final String UNTIL_SENT = "parley.readTurn.untilSent";
 
   private final int perAddress;
   private final long waitMs;
@@ -51,6 +55,16 @@ public final class ReadTurns {
     this.perAddress = perAddress;
     this.waitMs = Math.max(1, wait.toMillis());
     this.trustedProxies = List.copyOf(trustedProxies);
+  }
+
+  /**
+   * Keeps this read's turn until its answer is sent whole, not only its head: for an answer made for this request
+   * alone and big (the RealWorld API's whole comment list, up to a megabyte), which a client that reads nothing
+   * would otherwise keep in memory with as many requests as it has connections (a hostile review ran a node out of
+   * heap with 24 such connections). Call it before anything of the answer is written.
+   */
+  public static void untilSent(RoutingContext ctx) {
+    ctx.put(UNTIL_SENT, Boolean.TRUE);
   }
 
   /** Reads waiting for their address's turn now, on this node. */
@@ -180,7 +194,9 @@ public final class ReadTurns {
         release(address);
       };
       ctx.put(TURN, Boolean.TRUE);
-      ctx.addHeadersEndHandler(end);
+      ctx.addHeadersEndHandler(v -> {
+        if (!Boolean.TRUE.equals(ctx.get(UNTIL_SENT))) end.handle(null);
+      });
       EndHandlers.add(ctx, done -> end.handle(null));
       ctx.next();
     }

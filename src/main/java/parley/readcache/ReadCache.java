@@ -268,7 +268,7 @@ public final class ReadCache {
    * OutOfMemoryError while every request stalled for seconds. A slice at a time, a client that does not read holds
    * what its connection's write queue holds, some 100 KiB, until its idle timeout closes it.
    */
-  static void endInSlices(HttpServerResponse response, io.vertx.core.http.HttpVersion version, Buffer body) {
+  public static void endInSlices(HttpServerResponse response, io.vertx.core.http.HttpVersion version, Buffer body) {
     // HTTP/1.0 has no chunks, which the server's compressor would turn a response of several writes into: whole.
     // (A HEAD, rerouted as a GET, is sliced too: Netty drops its body's bytes, and its Content-Length is the GET's.)
     if (body.length() <= SLICE || version == io.vertx.core.http.HttpVersion.HTTP_1_0) {

@@ -31,6 +31,7 @@ import parley.http.ProblemType;
 import parley.http.RateLimiter;
 import parley.http.RequestGuards;
 import parley.post.PostInput;
+import parley.readcache.ReadCache;
 import parley.post.Posts;
 import parley.vote.ScoreBoard;
 import parley.vote.Votes;
@@ -55,6 +56,11 @@ public final class RealWorldRoutes {
   /** A RealWorld thread is one list: read in pages of this size, up to this many comments. */
   private static final int COMMENT_PAGE = 200;
   private static final int MAX_COMMENTS = 2_000;
+  /**
+   * ...and up to this many characters of their bodies: 2,000 comments of 10,000 characters made a 20 MB answer, built
+   * whole for each request, and 24 connections that never read theirs ran a node out of heap (a hostile review).
+   */
+  private static final long MAX_COMMENT_CHARS = 1 << 20;
 
   private final Vertx vertx;
   private final Accounts accounts;
@@ -333,6 +339,8 @@ public final class RealWorldRoutes {
     Principal reader = Principal.current(ctx).orElse(null);
     long postId = Articles.idOf(ctx.pathParam("slug"));
     List<Comment> shown = new ArrayList<>();
+    // Made for this request alone: its read turn lasts until it is sent, so one address keeps at most its turns' worth.
+    parley.http.ReadTurns.untilSent(ctx);
     // An article by someone the reader blocked is a 404 here as it is read alone (its comments were listed).
     (reader == null ? Future.<Void>succeededFuture() : articles.one(postId, reader).<Void>mapEmpty())
         .compose(v -> readThread(postId, reader, null, shown))
@@ -340,7 +348,10 @@ public final class RealWorldRoutes {
         .onSuccess(profiles -> {
           JsonArray out = new JsonArray();
           shown.forEach(c -> out.add(comment(c, profiles.get(c.authorId()))));
-          ctx.json(new JsonObject().put("comments", out));
+          // A slice at a time, each once the one before has gone: a client that reads nothing holds its connection's
+          // write queue of it, not the whole answer in direct memory.
+          ReadCache.endInSlices(ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json"),
+              ctx.request().version(), new JsonObject().put("comments", out).toBuffer());
         })
         .onFailure(ctx::fail);
   }
@@ -351,15 +362,25 @@ public final class RealWorldRoutes {
       List<Comments.Seen> rows = page.comments();
       boolean more = rows.size() > COMMENT_PAGE;
       List<Comments.Seen> items = more ? rows.subList(0, COMMENT_PAGE) : rows;
+      long used = chars(shown);
       for (Comments.Seen seen : items) {
         Comment c = seen.comment();
         boolean readable = !c.deleted() && !seen.authorBlocked()
             && parley.access.Visibility.readable(reader, c.authorId(), c.hidden() || c.pending());
-        if (readable) shown.add(c);
+        if (!readable) continue;
+        used += c.body().length();
+        if (used > MAX_COMMENT_CHARS) return Future.succeededFuture();
+        shown.add(c);
       }
       if (!more || shown.size() >= MAX_COMMENTS) return Future.succeededFuture();
       return readThread(postId, reader, items.get(items.size() - 1).comment().id(), shown);
     });
+  }
+
+  private static long chars(List<Comment> comments) {
+    long n = 0;
+    for (Comment c : comments) n += c.body().length();
+    return n;
   }
 
   /** Through Parley's own comment path: events, notifications, screening and holds as for any comment. */

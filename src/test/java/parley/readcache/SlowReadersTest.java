@@ -78,6 +78,53 @@ class SlowReadersTest {
   }
 
   /**
+   * The RealWorld API's comment list is the whole thread, built for each request: at most about a million characters
+   * of bodies, sent a slice at a time, and its read turn kept until it is sent (so clients that never read theirs hold
+   * at most their address's turns of it, once their kernel buffers are full: not shown here, loopback's take a
+   * megabyte), where a hostile review ran a node out of heap with 24 connections asking for a 20 MB list.
+   */
+  @Test
+  void theRealWorldCommentListIsBoundedAndHoldsItsTurnUntilSent() throws Exception {
+    Session alice = api.register("rw_alice");
+    long post = api.createPost(alice, "A thread of long comments");
+    String words = "Long words for a long list, read by RealWorld. ".repeat(210);
+    for (int i = 0; i < 120; i++) api.comment(alice, post, i + " " + words, null);
+    String path = "/realworld/api/articles/x-" + post + "/comments";
+    Api.Response whole = api.get(path);
+    assertEquals(200, whole.status());
+    io.vertx.core.json.JsonArray listed = new JsonObject(whole.body()).getJsonArray("comments");
+    long chars = listed.stream().mapToLong(c -> ((JsonObject) c).getString("body").length()).sum();
+    assertTrue(listed.size() > 90 && listed.size() < 120, listed.size() + " of 120, oldest first");
+    assertTrue(chars <= 1 << 20, chars + " characters");
+    assertTrue(((JsonObject) listed.getValue(0)).getString("body").startsWith("0 "), "oldest first");
+
+    double before = directBytes();
+    List<Socket> stalled = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        Socket s = new Socket();
+        s.setReceiveBufferSize(4096);
+        s.connect(new InetSocketAddress("127.0.0.1", java.net.URI.create(TestParley.baseUrl()).getPort()));
+        s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        stalled.add(s);
+      }
+      // Each answer, a megabyte, goes a slice at a time: what the kernel's buffers do not take waits in the heap,
+      // one list per read turn of the address (here loopback's buffers take it whole), never in direct memory.
+      double held = directBytes() - before;
+      assertTrue(held < 8e6, "8 connections that read nothing hold " + (long) held + " bytes of direct memory");
+    } finally {
+      for (Socket s : stalled) s.close();
+    }
+    // Closed, they give their turns back.
+    Api.Response again = null;
+    for (int i = 0; i < 50 && (again == null || again.status() != 200); i++) {
+      again = api.get(path);
+    }
+    assertTrue(whole.body().equals(again.body()), "the same list, whole");
+  }
+
+  /**
    * A client that reads a big page slowly, for longer than the header timeout, gets all of it: the slices that wait
    * for the connection to drain go on as it does (a review feared the wait for the next request's head, which
    * closes the connection, would cut the page's tail once its last slice was handed over).
