@@ -73,12 +73,14 @@ public final class Visibility {
   }
 
   /**
-   * In a thread for the reader {@code readerParam}: a pending comment only for its author and moderators (a hidden
-   * one stays, as a tombstone, so its replies keep their place).
+   * In a thread for the reader {@code readerParam}: a pending comment only for its author and moderators, and only
+   * while it waits (a hidden one stays, as a tombstone, so its replies keep their place). A held comment that was
+   * rejected or deleted is in no one's thread: nobody could reply to it, so no tombstone keeps a place, and its
+   * author read "[deleted]" after a reload where the live page had taken it away (a page review).
    */
   public static String inThreadFor(String t, String readerParam, String moderatorParam) {
-    return "(" + col(t, "pending_at") + " IS NULL OR " + col(t, "author_id") + " = " + readerParam + " OR "
-        + moderatorParam + ")";
+    return "(" + col(t, "pending_at") + " IS NULL OR " + col(t, "deleted_at") + " IS NULL AND ("
+        + col(t, "author_id") + " = " + readerParam + " OR " + moderatorParam + "))";
   }
 
   /** Exists for single reads: not deleted (whether it is hidden is the reader's question, see readableBy). */

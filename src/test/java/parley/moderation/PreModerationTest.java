@@ -180,6 +180,11 @@ class PreModerationTest extends ModerationCast {
     assertEquals("Advertising", inbox.getJsonObject("detail").getString("reason"));
 
     assertEquals(404, api.get("/api/comments/" + held, carol).status());
+    // In no one's thread now: a "[deleted]" tombstone read to its author as if they had deleted it (a page review).
+    assertEquals(404, api.get("/api/comments/" + held, alice).status());
+    assertEquals(404, api.get("/api/comments/" + held, mod).status());
+    assertFalse(threadIds(post, alice).contains(held));
+    assertFalse(threadIds(post, mod).contains(held));
     assertEquals(0, api.get("/api/mod/pending", mod).json().getLong("total"));
     assertEquals("mod comment.rejected comment " + held, newestLog());
     assertEquals("Advertising", text("SELECT rejected_reason FROM comments WHERE id = " + held));
@@ -202,6 +207,8 @@ class PreModerationTest extends ModerationCast {
     LiveClient own = socket("parley.user." + alice.id(), alice, 0);
     assertEquals(204, api.delete("/api/comments/" + held, alice).status());
     assertEquals(0, api.get("/api/posts/" + post).json().getInteger("commentCount"), "the count never moved");
+    assertFalse(threadIds(post, alice).contains(held), "withdrawn: in no one's thread, its author's included");
+    assertFalse(threadIds(post, mod).contains(held));
     // The moderators' card of it goes, and so does its place on its author's other tabs (open pages kept it,
     // "waiting for review", until a reload: a page review). Their own deletion is in no moderator's log.
     assertEquals(new JsonObject().put("id", held).put("postId", post),
