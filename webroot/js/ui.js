@@ -551,6 +551,12 @@ document.addEventListener('click', (event) => {
     if (!menu.contains(event.target)) menu.removeAttribute('open');
   });
 });
+// And when Tab takes focus out of it: it stayed open, laid over the next comment (a page review). Not when the
+// window itself loses focus (no element gains it).
+document.addEventListener('focusout', (event) => {
+  const menu = event.target.closest?.('details.menu[open]');
+  if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) menu.removeAttribute('open');
+});
 
 // A lifted ban shows when the reader comes back to the tab (nothing live tells a banned reader).
 document.addEventListener('visibilitychange', () => {

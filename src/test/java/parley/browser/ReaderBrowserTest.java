@@ -1039,6 +1039,15 @@ class ReaderBrowserTest {
     waitFor(page, 5).until(d -> !d.findElements(open).isEmpty());
     page.findElement(By.id("comments-title")).click();
     waitFor(page, 5).withMessage("a click outside closes the menu").until(d -> d.findElements(open).isEmpty());
+    // So does Tab, past its last item: it stayed open over the next comment (a page review).
+    more.sendKeys(Keys.ENTER);
+    waitFor(page, 5).until(d -> !d.findElements(open).isEmpty());
+    for (int i = 0; i < 6 && !page.findElements(open).isEmpty(); i++) {
+      page.switchTo().activeElement().sendKeys(Keys.TAB);
+    }
+    waitFor(page, 5).withMessage("Tab out of the menu closes it").until(d -> d.findElements(open).isEmpty());
+    assertFalse(page.findElement(By.cssSelector("#comment-" + parent + " details.menu"))
+        .equals(page.switchTo().activeElement()), "focus went on");
 
     // A top-level comment from the keyboard: an empty one is refused in words about it, a written one takes focus.
     WebElement topLevel = page.findElement(By.id("comment-body"));
