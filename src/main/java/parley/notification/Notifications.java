@@ -62,7 +62,8 @@ public final class Notifications {
   private static final String COLUMNS = """
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
              CASE WHEN %s AND %s THEN p.title END AS title,
-             CASE WHEN n.kind <> 'report' AND c.deleted_at IS NULL THEN left(c.body, 2000) END AS body,
+             CASE WHEN n.kind <> 'report' AND (c.deleted_at IS NULL OR n.kind = 'moderation'
+                       AND c.rejected_reason IS NOT NULL AND c.author_id = n.user_id) THEN left(c.body, 2000) END AS body,
              CASE WHEN n.kind NOT IN ('moderation', 'report') THEN a.username END AS actor
       """.formatted(Visibility.readableBy("p", "n.user_id", "false"), Visibility.notBlocked("n.user_id", "p.author_id"));
 

@@ -178,6 +178,8 @@ class PreModerationTest extends ModerationCast {
     JsonObject inbox = api.get("/api/me/notifications", alice).items().getJsonObject(0);
     assertEquals("comment.rejected", inbox.getJsonObject("detail").getString("action"), inbox.encode());
     assertEquals("Advertising", inbox.getJsonObject("detail").getString("reason"));
+    // Which comment: its words, to its author (it is in no thread now; a page review found the line said nothing of it).
+    assertEquals("a " + HELD_WORD, inbox.getJsonObject("comment").getString("excerpt"), inbox.encode());
 
     assertEquals(404, api.get("/api/comments/" + held, carol).status());
     // In no one's thread now: a "[deleted]" tombstone read to its author as if they had deleted it (a page review).
