@@ -49,91 +49,104 @@ public record Filter(long id, String kind, String pattern, String action, String
     }
   }
 
-  /** The highest count a pattern's repetition may name ({@code a{1000}}). */
-  static final int MAX_COUNT = 1_000;
+  /** The most a pattern's counted repetitions may multiply to, along any nesting of them ({@code (a{10}){100}}). */
+  static final long MAX_COUNT = 1_000;
 
   /**
    * Why a pattern would cost too much to run on every new post and comment, or null. The step budget counts the
-   * engine's reads of the text, and a repetition of a group that can match nothing reads none: nested repetitions
+   * engine's reads of the text, and a counted repetition of a group that can match nothing reads none: nested counts
    * ({@code ((((){100}){100}){100}){3}}, 31 characters) took a review's server 8.9 s on one comment of 1,000
-   * characters, every step of it on an event loop, unnoticed by the budget. So a repeated group may not have a
-   * repetition inside it ({@code (a+)+}, {@code (.*a){20}}; {@code ?} counts as none), and no count may pass
-   * {@value #MAX_COUNT}: what the engine does between two reads is then bounded by the pattern's own size.
+   * characters, every step of it on an event loop, unseen by the budget. So the counts of a pattern's repetitions
+   * ({@code {n}}, {@code {n,m}}, {@code {n,}}), multiplied along each nesting, may not pass {@value #MAX_COUNT}; an
+   * open repetition ({@code *}, {@code +}) stops at an empty match and counts as one. The pattern is read as Java
+   * reads it: {@code \Q…\E} is literal text (an empty one joined a group to its count, past a first version of this
+   * check), an escape takes braces only where Java's does ({@code \p{L}}, {@code \x{263A}}, {@code \N{…}},
+   * {@code \k<name>}), and comments mode ({@code (?x)}, where a space may stand between a group and its count) is
+   * refused.
    */
   public static String tooCostly(String pattern) {
-    java.util.ArrayDeque<boolean[]> groups = new java.util.ArrayDeque<>();
-    groups.push(new boolean[1]); // [0]: a repetition somewhere inside
+    if (java.util.regex.Pattern.compile("\\(\\?[a-zA-Z-]*x").matcher(stripQuoted(pattern)).find()) {
+      return "comments mode, (?x), which Parley does not take";
+    }
+    String p = stripQuoted(pattern);
+    java.util.ArrayDeque<long[]> groups = new java.util.ArrayDeque<>();
+    groups.push(new long[] {1}); // [0]: the most the group's contents multiply to
     int i = 0;
-    int n = pattern.length();
+    int n = p.length();
     while (i < n) {
-      char c = pattern.charAt(i);
-      boolean repeatedGroup = false;
-      boolean groupRepeats = false;
+      char c = p.charAt(i);
+      long atom = 1; // what the thing just read multiplies to (a group: its contents)
       if (c == '\\') {
-        if (i + 1 < n && pattern.charAt(i + 1) == 'Q') {
-          int end = pattern.indexOf("\\E", i + 2);
-          i = end < 0 ? n : end + 2;
-          continue;
-        }
+        char e = i + 1 < n ? p.charAt(i + 1) : ' ';
         i += 2;
-        // \p{L}, \x{263A}, \k<name>, \N{…}: the braces are the escape's, not a count.
-        if (i < n && (pattern.charAt(i) == '{' || pattern.charAt(i) == '<')) {
-          int end = pattern.indexOf(pattern.charAt(i) == '{' ? '}' : '>', i);
-          i = end < 0 ? n : end + 1;
+        boolean braces = "pPxNb".indexOf(e) >= 0 && i < n && p.charAt(i) == '{';
+        boolean angles = e == 'k' && i < n && p.charAt(i) == '<';
+        if (braces || angles) {
+          int close = p.indexOf(braces ? '}' : '>', i);
+          i = close < 0 ? n : close + 1;
         }
       } else if (c == '[') {
-        i = afterClass(pattern, i);
+        i = afterClass(p, i);
       } else if (c == '(') {
-        groups.push(new boolean[1]);
+        groups.push(new long[] {1});
         i++;
         continue;
       } else if (c == ')') {
-        boolean[] inner = groups.size() > 1 ? groups.pop() : new boolean[1];
-        repeatedGroup = true;
-        groupRepeats = inner[0];
-        if (groupRepeats) groups.peek()[0] = true;
+        atom = groups.size() > 1 ? groups.pop()[0] : 1;
         i++;
       } else {
         i++;
       }
-      // A repetition of what came just before (an atom or a group)?
-      if (i >= n) break;
-      char q = pattern.charAt(i);
-      int max;
-      if (q == '*' || q == '+') {
-        max = Integer.MAX_VALUE;
-        i++;
-      } else if (q == '?') {
-        max = 1;
-        i++;
-      } else if (q == '{' && pattern.indexOf('}', i) > i) {
-        int end = pattern.indexOf('}', i);
-        String[] bounds = pattern.substring(i + 1, end).split(",", -1);
-        try {
-          int low = Integer.parseInt(bounds[0].strip());
-          int high = bounds.length == 1 ? low : bounds[1].isBlank() ? Integer.MAX_VALUE
-              : Integer.parseInt(bounds[1].strip());
-          if (low > MAX_COUNT || high != Integer.MAX_VALUE && high > MAX_COUNT) {
-            return "a count above " + MAX_COUNT + " ({" + pattern.substring(i + 1, end) + "})";
-          }
-          max = high;
-        } catch (NumberFormatException notACount) {
-          continue; // a literal brace
+      long count = 1;
+      if (i < n && p.charAt(i) == '{') {
+        int close = p.indexOf('}', i);
+        java.util.regex.Matcher m = close < 0 ? null
+            : COUNT.matcher(p.substring(i + 1, close));
+        if (m != null && m.matches()) {
+          count = m.group(2) == null || m.group(2).isEmpty() ? bounded(m.group(1)) : bounded(m.group(2));
+          i = close + 1;
         }
-        i = end + 1;
-      } else {
-        continue;
+      } else if (i < n && (p.charAt(i) == '*' || p.charAt(i) == '+' || p.charAt(i) == '?')) {
+        i++;
       }
       // Lazy and possessive forms are the same repetition.
-      if (i < n && (pattern.charAt(i) == '?' || pattern.charAt(i) == '+')) i++;
-      if (max <= 1) continue;
-      if (repeatedGroup && groupRepeats) {
-        return "a repeated group with a repetition inside it (like (a+)+ or (.*a){20}), which can keep the server "
-            + "busy for minutes on one text: repeat a character class instead ([\\s\\S]*, [a-z]+)";
+      if (i < n && (p.charAt(i) == '?' || p.charAt(i) == '+') && i > 0 && "*+?}".indexOf(p.charAt(i - 1)) >= 0) i++;
+      long[] in = groups.peek();
+      in[0] = Math.max(in[0], Math.min(atom * count, Long.MAX_VALUE / 4));
+      if (in[0] > MAX_COUNT) {
+        return "repetitions whose counts multiply past " + MAX_COUNT + " (like ((a){100}){100}), which can keep the "
+            + "server busy for minutes on one text";
       }
-      groups.peek()[0] = true;
     }
     return null;
+  }
+
+  /** A count's digits: {n}, {n,} or {n,m}. */
+  private static final java.util.regex.Pattern COUNT = java.util.regex.Pattern.compile("\\s*(\\d+)\\s*(?:,\\s*(\\d*)\\s*)?");
+
+  private static long bounded(String digits) {
+    return digits.length() > 9 ? Long.MAX_VALUE / 4 : Long.parseLong(digits);
+  }
+
+  /** The pattern with each {@code \Q…\E} (or a {@code \Q} to its end) made one plain letter, as Java reads it. */
+  private static String stripQuoted(String pattern) {
+    StringBuilder out = new StringBuilder(pattern.length());
+    int i = 0;
+    while (i < pattern.length()) {
+      char c = pattern.charAt(i);
+      if (c == '\\' && i + 1 < pattern.length() && pattern.charAt(i + 1) == 'Q') {
+        int end = pattern.indexOf("\\E", i + 2);
+        if (end != i + 2) out.append('q'); // an empty \Q\E is nothing at all
+        i = end < 0 ? pattern.length() : end + 2;
+      } else if (c == '\\' && i + 1 < pattern.length()) {
+        out.append(c).append(pattern.charAt(i + 1));
+        i += 2;
+      } else {
+        out.append(c);
+        i++;
+      }
+    }
+    return out.toString();
   }
 
   /** Where a character class that opens at {@code at} ends (after its {@code ]}), nested classes included. */
@@ -177,12 +190,22 @@ public record Filter(long id, String kind, String pattern, String action, String
    * such patterns) is UNSURE too, never run.
    */
   Outcome test(String text, long[] left) {
-    if (compiled == null || left[0] <= 0) return Outcome.UNSURE;
+    // A word is Parley's own pattern, one pass over the text: it has a budget of its own, so a list of words does
+    // not leave a long post's last ones unchecked (a review: 25 word entries held every post of 40,000 characters).
+    long[] steps = WORD.equals(kind) ? new long[] {STEPS_PER_MATCH} : left;
+    if (compiled == null || steps[0] <= 0) return Outcome.UNSURE;
     try {
-      return compiled.matcher(new Bounded(text, left)).find() ? Outcome.MATCH : Outcome.NO_MATCH;
+      return compiled.matcher(new Bounded(text, steps)).find() ? Outcome.MATCH : Outcome.NO_MATCH;
     } catch (Bounded.OutOfSteps | StackOverflowError e) {
       return Outcome.UNSURE;
     }
+  }
+
+  /** Why a text this entry could not check is held: said truly, so moderators know which entry to mend. */
+  String unsure() {
+    return compiled == null
+        ? describe() + " (filter " + id + ") costs too much to run, and is not run: remove it"
+        : "could not be checked against " + describe() + " in time (filter " + id + ")";
   }
 
   /** How the rule reads to the person it refuses, and to moderators. */

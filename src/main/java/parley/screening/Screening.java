@@ -52,6 +52,10 @@ public final class Screening {
   /** Compiled entries by id and text, so each is compiled once per node. */
   private final Map<String, java.util.regex.Pattern> compiled = new ConcurrentHashMap<>();
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Screening.class);
+  /** The entries never run that were named at WARN, once each per node. */
+  private final java.util.Set<String> warned = ConcurrentHashMap.newKeySet();
+
   /** Stands, in {@link #compiled}, for an entry that is never run (a map holds no null). */
   private static final java.util.regex.Pattern NEVER_RUN = java.util.regex.Pattern.compile("(?!)");
 
@@ -74,7 +78,14 @@ public final class Screening {
             return NEVER_RUN;
           }
         });
-        if (matcher == NEVER_RUN) matcher = null;
+        if (matcher == NEVER_RUN) {
+          matcher = null;
+          if (warned.add(kind + ":" + pattern)) {
+            log.warn("Filter {} ({}) costs too much to run, so it is not run and every text it would check is held "
+                + "for review: remove it (DELETE /api/mod/filters/{}) and add a cheaper one", row.getLong("id"),
+                pattern, row.getLong("id"));
+          }
+        }
         filters.add(new Filter(row.getLong("id"), kind, pattern, row.getString("action"), row.getString("username"),
             row.getOffsetDateTime("created_at"), matcher));
       }
@@ -108,14 +119,15 @@ public final class Screening {
     return listed.compose(filters -> links.compose(count -> {
       long[] steps = {Filter.STEPS_PER_MATCH};
       Filter unsure = refuseIfListed(filters, text, steps);
-      if (unsure != null) {
-        return Future.succeededFuture(new Verdict("could not be checked against " + unsure.describe()
-            + " in time (filter " + unsure.id() + ")"));
-      }
+      if (unsure != null) return Future.succeededFuture(new Verdict(unsure.unsure()));
       for (Filter filter : filters) {
-        if (Filter.HOLD.equals(filter.action()) && filter.test(text, steps) != Filter.Outcome.NO_MATCH) {
+        if (!Filter.HOLD.equals(filter.action())) continue;
+        Filter.Outcome outcome = filter.test(text, steps);
+        if (outcome == Filter.Outcome.MATCH) {
           return Future.succeededFuture(new Verdict("matches " + filter.describe() + " (filter " + filter.id() + ")"));
         }
+        // Not "matches": it did not (a review found long posts held as matching a word they did not contain).
+        if (outcome == Filter.Outcome.UNSURE) return Future.succeededFuture(new Verdict(unsure(filter)));
       }
       if (count > holds.maxLinks()) {
         return Future.succeededFuture(new Verdict(count + " links (more than " + holds.maxLinks() + ")"));
@@ -156,9 +168,8 @@ public final class Screening {
           : now == Filter.Outcome.UNSURE;
       if (holds && filter.test(before, stepsBefore) == Filter.Outcome.NO_MATCH) {
         String which = " (filter " + filter.id() + ")";
-        return now == Filter.Outcome.UNSURE
-            ? "Edited into what could not be checked against " + filter.describe() + " in time" + which
-            : "Edited to match " + filter.describe() + which;
+        if (now != Filter.Outcome.UNSURE) return "Edited to match " + filter.describe() + which;
+        return filter.compiled() == null ? "Edited: " + unsure(filter) : "Edited into what " + unsure(filter);
       }
     }
     if (linksAfter.size() > holds.maxLinks() && !new HashSet<>(linksBefore).containsAll(linksAfter)) {
@@ -185,6 +196,10 @@ public final class Screening {
       }
     }
     return unsure;
+  }
+
+  private static String unsure(Filter filter) {
+    return filter.unsure();
   }
 
   /** Whether a new account's allowance holds this one; reads (and so sends) its count only for a young account. */
