@@ -192,6 +192,9 @@ document.addEventListener('parley:own', (event) => {
     flash(`A moderator declined to publish your comment${e.data.reason ? `: ${e.data.reason}` : '.'}`);
   }
   if (e.type === 'comment.pending_deleted' && e.data?.postId === postId) unpublished(e.data.id);
+  if (e.type === 'post.pending_deleted' && e.data?.id === postId && current?.pending) {
+    postGone('This post was deleted while it waited for review.', '[deleted]');
+  }
   // Their own comment held for review, written in another tab: here too, as their published ones are.
   if (e.type === 'comment.pending' && e.data?.postId === postId && !comments.has(e.data.id)) arrived(e.data);
 });
@@ -216,8 +219,16 @@ function onModEvent(e) {
     update(d);
     return;
   }
+  if (e.type === 'comment.pending_edited') {
+    waiting.forEach((w, i) => { if (w.id === d.id) waiting[i] = d; });
+    return;
+  }
   if (e.type === 'post.pending_edited' && d.id === postId && current?.pending) {
     reload().catch(() => {});
+    return;
+  }
+  if (e.type === 'post.pending_deleted' && d.id === postId && current?.pending) {
+    postGone('This post was deleted while it waited for review.', '[deleted]');
     return;
   }
   // Declined by another moderator, or deleted by its author: gone from the thread for moderators too.
@@ -1065,6 +1076,12 @@ function settled(id, outcome) {
 
 /** A comment that was held and will never be published (rejected, or deleted by its author): off the page. */
 function unpublished(id) {
+  // Waiting to be shown behind "N new comments" (a reader typing): it never appears (a review found it did).
+  const i = waiting.findIndex((w) => w.id === id);
+  if (i >= 0) {
+    waiting.splice(i, 1);
+    showWaiting();
+  }
   const known = comments.get(id);
   if (!known || !known.data.pending) return;
   const hadFocus = known.el.contains(document.activeElement);

@@ -61,6 +61,9 @@ function imageWords(alt) {
   return words.length > IMAGE_WORDS ? words.slice(0, IMAGE_WORDS - 1).join('') + '…' : words.join('');
 }
 
+/** This site's own image files (not an API path, no query), which load with the page. */
+const OWN_IMAGE = /^\/(?!api\/|realworld\/)[^?#]*\.(png|jpe?g|gif|svg|webp|avif|ico)$/i;
+
 /**
  * The one place HTML from the network is inserted: the server renders Markdown to safe HTML (bodyHtml).
  *
@@ -82,12 +85,16 @@ export function setBodyHtml(el, bodyHtml) {
     } catch {
       continue;
     }
-    if (url.origin === location.origin) continue;
-    if (url.protocol === 'http:') {
+    if (!img.getAttribute('src')) continue; // an address the server refused: nothing to load
+    // This site's own image files load; any other address here (an API path: a live stream's held a reader's every
+    // connection, a review) always waits for a click, whatever the reader chose for other sites' images.
+    const own = url.origin === location.origin;
+    if (own && OWN_IMAGE.test(url.pathname) && !url.search) continue;
+    if (!own && url.protocol === 'http:') {
       url.protocol = 'https:';
       img.setAttribute('src', url.href);
     }
-    if (ask) {
+    if (ask || own) {
       const words = imageWords(img.getAttribute('alt'));
       const button = h('button', { type: 'button', class: 'link remote-image', title: url.href },
         `Show image from ${url.host}`, words ? [': ', h('bdi', {}, `“${words}”`)] : []);

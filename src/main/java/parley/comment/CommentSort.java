@@ -47,11 +47,12 @@ public enum CommentSort {
   }
 
   /**
-   * A best key as {@link #keyOf} writes it: Double.toString's form ("0.2065", "1.0E-5"), a Wilson bound from 0 to 1.
-   * Double.parseDouble alone took "NaN", "Infinity", "1e309" and "0x1p3" (a hostile review), none of them issued.
+   * A best key as {@link #keyOf} writes it: Double.toString's form ("0.2065", "1.0E-5"), a Wilson bound from 0 to 1,
+   * or a hair below 0 (PostgreSQL's arithmetic gives -2.2E-17 for no up votes of 15: a review found that cursor
+   * refused). Double.parseDouble alone took "NaN", "Infinity", "1e309" and "0x1p3" (a hostile review), none issued.
    */
   private static final java.util.regex.Pattern BEST_KEY =
-      java.util.regex.Pattern.compile("[0-9]{1,20}\\.[0-9]{1,20}(E-?[0-9]{1,3})?");
+      java.util.regex.Pattern.compile("-?[0-9]{1,20}\\.[0-9]{1,20}(E-?[0-9]{1,3})?");
 
   Tuple cursor(Tuple args, Page page) {
     if (this != BEST) return args;
@@ -59,7 +60,7 @@ public enum CommentSort {
     if (page.after() != null) {
       String given = page.afterKey();
       double parsed = given != null && BEST_KEY.matcher(given).matches() ? Double.parseDouble(given) : Double.NaN;
-      if (!(parsed >= 0 && parsed <= 1)) throw Problem.invalid("cursor", "is not a cursor of this sort");
+      if (!(parsed >= -1e-9 && parsed <= 1)) throw Problem.invalid("cursor", "is not a cursor of this sort");
       key = parsed;
     }
     return args.addDouble(key);

@@ -33,8 +33,9 @@ import java.util.regex.Pattern;
 
 /**
  * Turns user Markdown into HTML that is safe to insert into a page: raw HTML is escaped, only http, https and
- * mailto links survive (images: http and https), bare web addresses are linked, and every link carries
- * rel="nofollow ugc noopener". Rendering
+ * mailto links and paths on this site survive (images: http, https and this site's image files), bare web addresses
+ * are linked, and every link out carries rel="nofollow ugc noopener" (a path on this site, or a mention, none).
+ * Rendering
  * happens once, when content is written; readers get the stored result.
  */
 public final class Markdown {
@@ -471,6 +472,10 @@ public final class Markdown {
         || s.equals("/");
   }
 
+  /** A path on this site to a static image file (not under /api or /realworld), with no query. */
+  private static final Pattern IMAGE_FILE =
+      Pattern.compile("/(?!api/|realworld/)[^?#]*\\.(png|jpe?g|gif|svg|webp|avif|ico)(#.*)?");
+
   private static String normalise(String url) {
     StringBuilder sb = new StringBuilder(url.length());
     url.codePoints().filter(c -> c > 0x20 && c != 0x7f).forEach(sb::appendCodePoint);
@@ -491,7 +496,10 @@ public final class Markdown {
 
     @Override
     public String sanitizeImageUrl(String url) {
-      if (onThisSite(url)) return url;
+      // A path on this site only to an image file: every reader's browser asks for it with the page, and an image
+      // of an API path held live streams open (six of /api/posts/1/events held a reader's every connection for 15 s:
+      // a review).
+      if (onThisSite(url)) return IMAGE_FILE.matcher(normalise(url)).matches() ? url : "";
       String s = normalise(url);
       return s.startsWith("https://") || s.startsWith("http://") ? url : "";
     }

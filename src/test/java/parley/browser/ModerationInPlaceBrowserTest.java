@@ -758,6 +758,23 @@ class ModerationInPlaceBrowserTest {
     waitFor(author, 5).withMessage("and off the author's other tab").until(
         ExpectedConditions.numberOfElementsToBe(By.id("comment-" + third), 0));
     waitFor(modPage, 5).until(ExpectedConditions.textToBe(By.id("comments-title"), "Comments (1)"));
+
+    // One that arrives while the moderator writes waits behind "1 new comment"; withdrawn, it never appears there.
+    modPage.findElement(By.id("comment-body")).sendKeys("A draft of mine");
+    long fourth = api.comment(gina, postId, "Fourth heldword", null);
+    waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("new-comments")));
+    assertEquals(204, api.delete("/api/comments/" + fourth, gina).status());
+    waitFor(modPage, 5).withMessage("withdrawn while waiting to be shown").until(
+        ExpectedConditions.invisibilityOfElementLocated(By.id("new-comments")));
+
+    // A held post deleted while a moderator has it open: the page says so, its Approve gone.
+    long heldPost = api.createPost(gina, "A heldword post");
+    openPost(modPage, base, heldPost);
+    waitFor(modPage, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#post-actions button.approve")));
+    waitUntilLive(modPage);
+    assertEquals(204, api.delete("/api/posts/" + heldPost, gina).status());
+    waitFor(modPage, 5).until(ExpectedConditions.textToBe(By.id("post-title"), "[deleted]"));
+    assertTrue(modPage.findElements(By.cssSelector("#post-actions button.approve")).isEmpty());
   }
 
   @Test

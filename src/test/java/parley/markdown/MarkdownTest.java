@@ -167,6 +167,13 @@ class MarkdownTest {
   @Test
   void anImageOfThisSitesOwnIsKept() {
     assertEquals("<p><img src=\"/favicon.svg\" alt=\"logo\" loading=\"lazy\" /></p>\n", html("![logo](/favicon.svg)"));
+    assertTrue(html("![a](/img/Photo.JPEG)").contains("src=\"/img/Photo.JPEG\""));
+    // Only image files: every reader's browser asks for an image with the page, and six of a live stream's path held
+    // a reader's every connection (a review).
+    for (String notAnImage : new String[] {"/api/posts/1/events?i=0", "/api/posts/1/events?i=0.png", "/api/x.png",
+        "/realworld/api/x.png", "/posts/1", "/metrics", "/favicon.svg?x=1"}) {
+      assertTrue(html("![x](" + notAnImage + ")").contains("src=\"\""), notAnImage);
+    }
   }
 
   @Test
