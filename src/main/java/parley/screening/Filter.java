@@ -49,8 +49,12 @@ public record Filter(long id, String kind, String pattern, String action, String
     }
   }
 
-  /** The most a pattern's counted repetitions may multiply to, along any nesting of them ({@code (a{10}){100}}). */
-  static final long MAX_COUNT = 1_000;
+  /**
+   * The most a pattern's counted repetitions may multiply to, along any nesting of them ({@code (a{5}){20}}): each
+   * start position may cost that many turns of a loop that reads nothing, and a post has 40,000 ({@code (){1000}x}
+   * took 107 ms on one, {@code ((){10}){100}x} 334 ms; at 100, about a tenth).
+   */
+  static final long MAX_COUNT = 100;
 
   /**
    * Why a pattern would cost too much to run on every new post and comment, or null. The step budget counts the

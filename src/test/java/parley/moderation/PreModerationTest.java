@@ -524,7 +524,7 @@ class PreModerationTest extends ModerationCast {
         .put("pattern", "((((){100}){100}){100}){3}\\z\\A").put("action", "refuse"));
     assertEquals(400, refused.status(), refused.toString());
     assertTrue(refused.json().getJsonArray("errors").getJsonObject(0).getString("message").startsWith(
-        "would cost too much to check on every post and comment: it has repetitions whose counts multiply past 1000"),
+        "would cost too much to check on every post and comment: it has repetitions whose counts multiply past 100"),
         refused.toString());
     long post = api.createPost(bob, "Bob's thread");
     TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('pattern', "
