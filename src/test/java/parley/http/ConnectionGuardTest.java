@@ -170,6 +170,24 @@ class ConnectionGuardTest {
       RawHttp.Reply reply = RawHttp.read(slow.getInputStream());
       assertEquals(408, reply.status(), reply.toString());
       assertEquals("application/problem+json", reply.header("content-type"));
+      // And closed then, not a header timeout later while the body goes on trickling in (a review: cut at 20.5 s
+      // with a 10 s timeout).
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      Thread trickle = new Thread(() -> {
+        try {
+          while (!stop.get()) {
+            slow.getOutputStream().write('x');
+            Thread.sleep(100);
+          }
+        } catch (Exception closed) {
+          // the server closed it
+        }
+      });
+      trickle.start();
+      long took = millisUntilClosed(slow);
+      stop.set(true);
+      trickle.join(5_000);
+      assertTrue(took < 700, "closed after the 408, took " + took + " ms (the header timeout is 1 s)");
     }
   }
 }
