@@ -70,10 +70,8 @@ public record Filter(long id, String kind, String pattern, String action, String
    * refused.
    */
   public static String tooCostly(String pattern) {
-    if (java.util.regex.Pattern.compile("\\(\\?[a-zA-Z-]*x").matcher(stripQuoted(pattern)).find()) {
-      return "comments mode, (?x), which Parley does not take";
-    }
     String p = stripQuoted(pattern);
+    if (COMMENTS_MODE.matcher(p).find()) return "comments mode, (?x), which Parley does not take";
     java.util.ArrayDeque<long[]> groups = new java.util.ArrayDeque<>();
     groups.push(new long[] {1}); // [0]: the most the group's contents multiply to
     int i = 0;
@@ -125,6 +123,9 @@ public record Filter(long id, String kind, String pattern, String action, String
     }
     return null;
   }
+
+  /** An inline flag group that turns comments mode on (or off: refused alike). */
+  private static final java.util.regex.Pattern COMMENTS_MODE = java.util.regex.Pattern.compile("\\(\\?[a-zA-Z-]*x");
 
   /** A count's digits: {n}, {n,} or {n,m}. */
   private static final java.util.regex.Pattern COUNT = java.util.regex.Pattern.compile("\\s*(\\d+)\\s*(?:,\\s*(\\d*)\\s*)?");

@@ -127,7 +127,7 @@ public final class Screening {
           return Future.succeededFuture(new Verdict("matches " + filter.describe() + " (filter " + filter.id() + ")"));
         }
         // Not "matches": it did not (a review found long posts held as matching a word they did not contain).
-        if (outcome == Filter.Outcome.UNSURE) return Future.succeededFuture(new Verdict(unsure(filter)));
+        if (outcome == Filter.Outcome.UNSURE) return Future.succeededFuture(new Verdict(filter.unsure()));
       }
       if (count > holds.maxLinks()) {
         return Future.succeededFuture(new Verdict(count + " links (more than " + holds.maxLinks() + ")"));
@@ -169,7 +169,7 @@ public final class Screening {
       if (holds && filter.test(before, stepsBefore) == Filter.Outcome.NO_MATCH) {
         String which = " (filter " + filter.id() + ")";
         if (now != Filter.Outcome.UNSURE) return "Edited to match " + filter.describe() + which;
-        return filter.compiled() == null ? "Edited: " + unsure(filter) : "Edited into what " + unsure(filter);
+        return filter.compiled() == null ? "Edited: " + filter.unsure() : "Edited into what " + filter.unsure();
       }
     }
     if (linksAfter.size() > holds.maxLinks() && !new HashSet<>(linksBefore).containsAll(linksAfter)) {
@@ -196,10 +196,6 @@ public final class Screening {
       }
     }
     return unsure;
-  }
-
-  private static String unsure(Filter filter) {
-    return filter.unsure();
   }
 
   /** Whether a new account's allowance holds this one; reads (and so sends) its count only for a young account. */
