@@ -60,7 +60,7 @@ final class BridgeSink implements Sink {
     this.frames = frames;
     this.checkEvery = Math.max(1, maxQueueBytes / QUEUE_CHECKS);
     socket.setWriteQueueMaxSize(maxQueueBytes);
-    this.drain = new Drain(socket);
+    this.drain = new Drain(socket, this::writeQueueFull);
     this.registrations = new GuardedSocket.TokenBucket(registrationLimit);
   }
 
@@ -134,7 +134,17 @@ final class BridgeSink implements Sink {
 
   @Override
   public Future<Void> drained() {
-    return drain.await(writeQueueFull());
+    return drain.await();
+  }
+
+  @Override
+  public Future<Void> replayTurn() {
+    return drain.turn();
+  }
+
+  @Override
+  public void endReplayTurn() {
+    drain.endTurn();
   }
 
   @Override

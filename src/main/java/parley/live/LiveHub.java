@@ -557,13 +557,26 @@ final class LiveHub {
       replay(true);
     }
 
-    /** Reads the log after {@code last} page by page, waiting for the sink to drain between pages. */
+    /**
+     * Reads the log after {@code last} page by page, each page in its connection's replay turn: once the connection
+     * has room, and once the page another of its topics was given has been written.
+     */
     private void replay(boolean first) {
-      // Through the pump: thousands of readers resuming from one shared page are written to a slice at a time.
-      page(feed.topic, last).onComplete(ar -> pump.add(() -> {
-        replayed(ar, first);
-        return false;
-      }));
+      sink.replayTurn().onComplete(turn -> {
+        if (state == State.CLOSED) {
+          sink.endReplayTurn();
+          return;
+        }
+        // Through the pump: thousands of readers resuming from one shared page are written to a slice at a time.
+        page(feed.topic, last).onComplete(ar -> pump.add(() -> {
+          try {
+            replayed(ar, first);
+          } finally {
+            sink.endReplayTurn();
+          }
+          return false;
+        }));
+      });
     }
 
     private void replayed(io.vertx.core.AsyncResult<Replay> ar, boolean first) {
@@ -590,7 +603,7 @@ final class LiveHub {
       });
       if (state == State.CLOSED) return;
       if (page.more()) {
-        afterDrain(() -> replay(false));
+        replay(false);
       } else {
         afterDrain(this::catchUp);
       }

@@ -38,6 +38,17 @@ interface Sink {
   /** Completes when the transport can take more (used while replaying, which waits instead of dropping). */
   Future<Void> drained();
 
+  /**
+   * Completes when this connection may be given a page of replay: once the page any other of its subscriptions was
+   * given has been written ({@link #endReplayTurn}) and the transport has room. A reader that stops reading then
+   * holds at most one page past its bound, however many topics it follows; each taking its own page at once, a
+   * socket that read nothing held a page for each of its 64 topics (a review's suspicion, 2026-12-07).
+   */
+  Future<Void> replayTurn();
+
+  /** The page given at {@link #replayTurn} was written, or will not be: the next subscription may have its turn. */
+  void endReplayTurn();
+
   /** The reader stopped reading: close the connection so its client reconnects and resumes. */
   void overflow();
 

@@ -118,7 +118,7 @@ public final class SseRoutes {
 
     SseSink(RoutingContext ctx) {
       this.ctx = ctx;
-      this.drain = new Drain(ctx.response());
+      this.drain = new Drain(ctx.response(), ctx.response()::writeQueueFull);
     }
 
     void heartbeat() {
@@ -149,7 +149,17 @@ public final class SseRoutes {
 
     @Override
     public Future<Void> drained() {
-      return drain.await(ctx.response().writeQueueFull());
+      return drain.await();
+    }
+
+    @Override
+    public Future<Void> replayTurn() {
+      return drain.turn();
+    }
+
+    @Override
+    public void endReplayTurn() {
+      drain.endTurn();
     }
 
     /**

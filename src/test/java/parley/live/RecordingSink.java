@@ -57,6 +57,15 @@ abstract class RecordingSink implements Sink {
   }
 
   @Override
+  public Future<Void> replayTurn() {
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public void endReplayTurn() {
+  }
+
+  @Override
   public void goingAway() {
     // The hub closing at the end of the test sends every reader away: not a slow consumer.
   }

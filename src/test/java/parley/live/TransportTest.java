@@ -341,6 +341,62 @@ class TransportTest {
   }
 
   /**
+   * A socket that stops reading is given one page of replay at a time, whatever number of topics it follows: each
+   * topic took its page at once, so a socket following 64 threads and reading nothing held 64 pages (16 MiB) where
+   * its bound is 64 KiB here (a review's suspicion). Once it reads again, every topic's history comes whole, in order.
+   */
+  @Test
+  void aSocketThatStopsReadingIsGivenOneReplayPageAtATimeAndEveryTopicOnceItReads() throws Exception {
+    Session alice = api.register("alice");
+    // Sixteen threads of 30 comments of 9,000 characters, about 4 MB of replay in all: the kernel's buffers on
+    // loopback take some 700 KB of it from a socket whose client reads nothing, whatever the server does.
+    String big = "r".repeat(9_000);
+    java.util.Map<String, List<Long>> threads = new java.util.LinkedHashMap<>();
+    for (int t = 0; t < 16; t++) {
+      threads.put("parley.post." + api.createPost(alice, "Thread " + t + " to replay"), new ArrayList<>());
+    }
+    // Each thread's comments one after another, the threads side by side (grouped into fewer commits).
+    threads.entrySet().parallelStream().forEach(thread -> {
+      long post = Long.parseLong(thread.getKey().substring("parley.post.".length()));
+      for (int i = 0; i < 30; i++) thread.getValue().add(api.comment(alice, post, i + " " + big, null));
+    });
+    int total = threads.values().stream().mapToInt(List::size).sum();
+    long watched = api.createPost(alice, "A thread a healthy reader replays");
+    for (int i = 0; i < 5; i++) api.comment(alice, watched, "short " + i, null);
+    double before = replayedPostEvents();
+    try (RawSocket slow = new RawSocket(4096); LiveClient healthy = LiveClient.connect()) {
+      for (String topic : threads.keySet()) {
+        slow.sendText(new JsonObject().put("type", "register").put("address", topic)
+            .put("headers", new JsonObject().put("since", 0)).encode());
+      }
+      // Once its first frame is here, the slow socket's first page has been written whole (in one turn of its loop).
+      JsonObject first = new JsonObject(slow.readText());
+      assertEquals(1, first.getJsonObject("body").getLong("seq"));
+      // The healthy reader registers after the slow socket's sixteen (whose pages, unturned, were all read first).
+      healthy.register("parley.post." + watched, null, 0L);
+      assertEquals(5, healthy.nextEvents("parley.post." + watched, 5).size());
+      double slowGiven = replayedPostEvents() - before - 5;
+      // Given what the kernel took and a page more, not every page of every thread (all 480 events, before).
+      assertTrue(slowGiven < total / 2, "a socket that reads nothing was given " + slowGiven + " events of replay");
+
+      // It reads again: every thread's history, whole and in order, each once.
+      java.util.Map<String, List<Long>> got = new java.util.HashMap<>();
+      for (int n = 0; n < total; n++) {
+        JsonObject frame = n == 0 ? first : new JsonObject(slow.readText());
+        List<Long> ids = got.computeIfAbsent(frame.getString("address"), k -> new ArrayList<>());
+        assertEquals(ids.size() + 1, frame.getJsonObject("body").getLong("seq"), "in order: " + frame.getString("address"));
+        ids.add(frame.getJsonObject("body").getJsonObject("data").getLong("id"));
+      }
+      assertEquals(threads, got);
+    }
+  }
+
+  private static double replayedPostEvents() throws Exception {
+    return TestParley.server().running().meters().find("parley_live_events_replayed").tag("kind", "post")
+        .counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
+  /**
    * Frames the bridge refuses are answered with its error frames, and nothing a client sends is written to the log
    * at ERROR: the bridge logged every unknown type, the client's own words, a line break included, and every frame
    * too large for the WebSocket.
