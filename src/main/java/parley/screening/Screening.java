@@ -13,6 +13,7 @@ import parley.http.ProblemType;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,8 @@ public final class Screening {
   private final Holds holds;
   /** Compiled entries by id and text, so each is compiled once per node. */
   private final Map<String, java.util.regex.Pattern> compiled = new ConcurrentHashMap<>();
+  /** The word index of the list last read (see {@link #words}); read and replaced by any event loop. */
+  private volatile Words lastWords;
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Screening.class);
   /** The entries never run that were named at WARN, once each per node. */
@@ -118,11 +121,13 @@ public final class Screening {
     Future<Verdict> newAccount = newAccount(client, author, kind);
     return listed.compose(filters -> links.compose(count -> {
       long[] steps = {Filter.STEPS_PER_MATCH};
-      Filter unsure = refuseIfListed(filters, text, steps);
+      BitSet words = words(filters).mayMatch(text);
+      Filter unsure = refuseIfListed(filters, words, text, steps);
       if (unsure != null) return Future.succeededFuture(new Verdict(unsure.unsure()));
-      for (Filter filter : filters) {
+      for (int i = 0; i < filters.size(); i++) {
+        Filter filter = filters.get(i);
         if (!Filter.HOLD.equals(filter.action())) continue;
-        Filter.Outcome outcome = filter.test(text, steps);
+        Filter.Outcome outcome = test(filter, i, words, text, steps);
         if (outcome == Filter.Outcome.MATCH) {
           return Future.succeededFuture(new Verdict("matches " + filter.describe() + " (filter " + filter.id() + ")"));
         }
@@ -143,7 +148,7 @@ public final class Screening {
   public Future<List<Filter>> screenEdit(SqlClient client, Principal author, String text) {
     if (author.isModerator()) return Future.succeededFuture(List.of());
     return filters(client).map(filters -> {
-      refuseIfListed(filters, text, new long[] {Filter.STEPS_PER_MATCH});
+      refuseIfListed(filters, words(filters).mayMatch(text), text, new long[] {Filter.STEPS_PER_MATCH});
       return filters;
     });
   }
@@ -162,11 +167,16 @@ public final class Screening {
     if (author.isModerator()) return null;
     long[] stepsAfter = {Filter.STEPS_PER_MATCH};
     long[] stepsBefore = {Filter.STEPS_PER_MATCH};
-    for (Filter filter : filters) {
-      Filter.Outcome now = filter.test(after, stepsAfter);
+    Words words = words(filters);
+    BitSet wordsAfter = words.mayMatch(after);
+    BitSet wordsBefore = null;
+    for (int i = 0; i < filters.size(); i++) {
+      Filter filter = filters.get(i);
+      Filter.Outcome now = test(filter, i, wordsAfter, after, stepsAfter);
       boolean holds = Filter.HOLD.equals(filter.action()) ? now != Filter.Outcome.NO_MATCH
           : now == Filter.Outcome.UNSURE;
-      if (holds && filter.test(before, stepsBefore) == Filter.Outcome.NO_MATCH) {
+      if (holds && wordsBefore == null) wordsBefore = words.mayMatch(before);
+      if (holds && test(filter, i, wordsBefore, before, stepsBefore) == Filter.Outcome.NO_MATCH) {
         String which = " (filter " + filter.id() + ")";
         if (now != Filter.Outcome.UNSURE) return "Edited to match " + filter.describe() + which;
         return filter.compiled() == null ? "Edited: " + filter.unsure() : "Edited into what " + filter.unsure();
@@ -179,14 +189,33 @@ public final class Screening {
   }
 
   /**
+   * The list's entry at {@code i} checked against {@code text}: a word entry {@code words} (its {@link Words#mayMatch})
+   * leaves out does not match, and is not run.
+   */
+  private static Filter.Outcome test(Filter filter, int i, BitSet words, String text, long[] steps) {
+    if (Filter.WORD.equals(filter.kind()) && !words.get(i)) return Filter.Outcome.NO_MATCH;
+    return filter.test(text, steps);
+  }
+
+  /** The word index of a list: the last one made, while the list read is the same (the list changes rarely). */
+  private Words words(List<Filter> filters) {
+    Words last = lastWords;
+    if (last != null && (last.filters() == filters || last.filters().equals(filters))) return last;
+    Words made = new Words(filters);
+    lastWords = made;
+    return made;
+  }
+
+  /**
    * Refuses a text a refusing entry matches; returns the first refusing entry that could not tell in time (the text
    * is then held rather than refused), or null.
    */
-  private static Filter refuseIfListed(List<Filter> filters, String text, long[] steps) {
+  private static Filter refuseIfListed(List<Filter> filters, BitSet words, String text, long[] steps) {
     Filter unsure = null;
-    for (Filter filter : filters) {
+    for (int i = 0; i < filters.size(); i++) {
+      Filter filter = filters.get(i);
       if (!Filter.REFUSE.equals(filter.action())) continue;
-      Filter.Outcome outcome = filter.test(text, steps);
+      Filter.Outcome outcome = test(filter, i, words, text, steps);
       if (outcome == Filter.Outcome.UNSURE && unsure == null) unsure = filter;
       if (outcome == Filter.Outcome.MATCH) {
         throw new Problem(ProblemType.REFUSED, "This community does not accept posts or comments containing "

@@ -62,4 +62,67 @@ class FilterCostTest {
         neverRun.unsure());
     assertEquals("could not be checked against the pattern /.*a.*a.*a.*b/ in time (filter 1)", slow.unsure());
   }
+
+  /**
+   * The word entries are looked for in one pass ({@link Words}): an entry it leaves out never matches, so no entry's
+   * outcome changes. Checked against every entry's own pattern on random words and texts made of the characters that
+   * fold in odd ways (dotless and dotted i, the long s, sharp s, final sigma, the Kelvin sign, title-case letters,
+   * a ligature, letters outside the Basic Multilingual Plane with a case, an emoji, digits of other scripts).
+   */
+  @Test
+  void wordsLookedForInOnePassAreThoseThatMayMatchAndNoOther() {
+    String[] alphabet = {"a", "A", "b", "s", "S", "\u017f", "\u00df", "k", "K", "\u212a", "i", "I", "\u0131",
+        "\u0130", "\u03a3", "\u03c3", "\u03c2", "\u01c4", "\u01c5", "\u01c6", "\ufb00", "f", "\ud801\udc00",
+        "\ud801\udc28", "\ud83d\ude00", "\u00e9", "\u00c9", "e\u0301", "\u216b", "\u217b", "\u24d0", "\u24b6",
+        "_", "-", " ", ".", "1", "\u0663", "\u4e2d"};
+    java.util.Random random = new java.util.Random(20261207);
+    int left = 0;
+    for (int round = 0; round < 400; round++) {
+      List<Filter> filters = new java.util.ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        String word = pick(alphabet, random, 1 + random.nextInt(4));
+        String kind = i % 4 == 3 ? Filter.PATTERN : Filter.WORD;
+        String pattern = kind.equals(Filter.WORD) ? word : java.util.regex.Pattern.quote(word);
+        filters.add(new Filter(i, kind, pattern, Filter.HOLD, null, null, Filter.compile(kind, pattern)));
+      }
+      Words words = new Words(filters);
+      for (int t = 0; t < 50; t++) {
+        String text = pick(alphabet, random, random.nextInt(30));
+        java.util.BitSet may = words.mayMatch(text);
+        for (int i = 0; i < filters.size(); i++) {
+          Filter filter = filters.get(i);
+          if (!filter.kind().equals(Filter.WORD)) {
+            assertTrue(!may.get(i), "only words are looked for");
+            continue;
+          }
+          boolean matches = filter.test(text) == Filter.Outcome.MATCH;
+          if (matches) assertTrue(may.get(i), filter.describe() + " matches \"" + text + "\" but was left out");
+          if (!may.get(i)) left++;
+        }
+      }
+    }
+    assertTrue(left > 50_000, "most words are left out of most texts: " + left);
+  }
+
+  /** A long list of words on a long text: only the words whose letters are in it are run. */
+  @Test
+  void aLongListOfWordsRunsOnlyTheWordsInTheText() {
+    List<Filter> filters = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      String word = "spamword" + i;
+      filters.add(new Filter(i, Filter.WORD, word, Filter.HOLD, null, null, Filter.compile(Filter.WORD, word)));
+    }
+    String text = "Ordinary prose about gardens, the weather, and spamword7 once. ".repeat(600);
+    java.util.BitSet may = new Words(filters).mayMatch(text);
+    // spamword7, and the words it begins (spamword70 and the like) are not in it: the rest of the text is checked
+    // by spamword7's own pattern, whose boundaries leave out what runs on.
+    assertEquals(java.util.BitSet.valueOf(new long[] {1L << 7}), may);
+    assertEquals(Filter.Outcome.MATCH, filters.get(7).test(text));
+  }
+
+  private static String pick(String[] alphabet, java.util.Random random, int n) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < n; i++) s.append(alphabet[random.nextInt(alphabet.length)]);
+    return s.toString();
+  }
 }
