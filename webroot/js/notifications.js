@@ -60,6 +60,7 @@ function moderation(n) {
     case 'approved': return ['A moderator published ', ...what];
     case 'rejected': return ['A moderator declined to publish ', ...what, why];
     case 'hidden': return ['A moderator removed ', ...what, why];
+    case 'deleted': return ['A moderator deleted ', ...what];
     case 'restored': return ['A moderator restored ', ...what, why];
     case 'locked': return ['A moderator locked ', ...what, ' to new comments', why];
     case 'unlocked': return ['A moderator reopened ', ...what, ' to comments', why];
@@ -69,24 +70,25 @@ function moderation(n) {
 
 /**
  * What an unread notification is grouped by, or null: a thread's of one kind; and a moderator's removals (or
- * declines) with one reason, whatever the thread: a ban's takedown told the member of each piece, one line each (a
+ * deletions, or declines) with one reason, whatever the thread: a ban's takedown told the member of each piece, one line each (a
  * moderator's probe: 25 lines).
  */
 function groupKey(n) {
   if (n.read) return null;
   if (n.kind === 'moderation') {
     const action = n.detail?.action ?? '';
-    return /\.(hidden|rejected)$/.test(action) ? `moderation:${action}:${n.detail?.reason ?? ''}` : null;
+    return /\.(hidden|rejected|deleted)$/.test(action) ? `moderation:${action}:${n.detail?.reason ?? ''}` : null;
   }
   return GROUPED[n.kind] && n.post?.id ? `${n.kind}:${n.post.id}` : null;
 }
 
-/** A group of removals or declines with one reason: "A moderator removed 25 of your comments (Spam)". */
+/** A group of removals, deletions or declines with one reason: "A moderator removed 25 of your comments (Spam)". */
 function moderationMany(g) {
   const action = g.detail?.action ?? '';
   const what = `${g.group.length} of your ${action.startsWith('post.') ? 'posts' : 'comments'}`;
   const why = g.detail?.reason ? ` (${g.detail.reason})` : '';
-  return [action.endsWith('.rejected') ? `A moderator declined to publish ${what}${why}` : `A moderator removed ${what}${why}`];
+  const verb = action.endsWith('.rejected') ? 'declined to publish' : action.endsWith('.deleted') ? 'deleted' : 'removed';
+  return [`A moderator ${verb} ${what}${why}`];
 }
 
 /**

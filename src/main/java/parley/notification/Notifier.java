@@ -229,8 +229,18 @@ public final class Notifier {
       EventType.POST_APPROVED.wireName(), EventType.POST_REJECTED.wireName(),
       EventType.COMMENT_APPROVED.wireName(), EventType.COMMENT_REJECTED.wireName());
 
+  /**
+   * Deletions, told to the author when a moderator made them: read on the moderators' topic, whose copy carries the
+   * audit log's entry of a moderator's deletion of someone else's content (an author's own has none).
+   */
+  private static final Set<String> DELETIONS = Set.of(EventType.COMMENT_DELETED.wireName(),
+      EventType.POST_DELETED.wireName(), EventType.COMMENT_PENDING_DELETED.wireName(),
+      EventType.POST_PENDING_DELETED.wireName());
+
   /** The event types that may make notifications (the catch-up reads only these). */
   public static final List<String> TYPES = List.of(EventType.COMMENT_CREATED.wireName(),
+      EventType.COMMENT_DELETED.wireName(), EventType.POST_DELETED.wireName(),
+      EventType.COMMENT_PENDING_DELETED.wireName(), EventType.POST_PENDING_DELETED.wireName(),
       EventType.COMMENT_EDITED.wireName(), EventType.POST_EDITED.wireName(), EventType.POST_CREATED.wireName(), EventType.REPORT_RESOLVED.wireName(), EventType.COMMENT_HIDDEN.wireName(),
       EventType.COMMENT_RESTORED.wireName(), EventType.POST_HIDDEN.wireName(), EventType.POST_RESTORED.wireName(),
       EventType.POST_LOCKED.wireName(), EventType.POST_UNLOCKED.wireName(), EventType.POST_APPROVED.wireName(),
@@ -261,6 +271,8 @@ public final class Notifier {
          AND type = ANY($2)
          AND (type NOT IN ('comment.created', 'comment.edited') OR topic LIKE 'parley.post.%%')
          AND (type <> 'post.edited' OR topic = 'parley.mod')
+         AND (type NOT IN ('comment.deleted', 'post.deleted', 'comment.pending_deleted', 'post.pending_deleted')
+              OR topic = 'parley.mod' AND data -> 'entry' IS NOT NULL)
          AND NOT EXISTS (SELECT 1 FROM notification_sources s WHERE s.source = e.topic || ':' || e.seq)
        ORDER BY at, topic, seq
        LIMIT $4""".formatted(MARK);
@@ -339,9 +351,16 @@ public final class Notifier {
   private static boolean claimable(LiveEvent event) {
     if (!TYPES.contains(event.type())) return false;
     if (event.type().equals(EventType.POST_EDITED.wireName())) return Topics.MOD.equals(event.topic());
+    if (DELETIONS.contains(event.type())) return Topics.MOD.equals(event.topic()) && byModerator(event);
     boolean comment = event.type().equals(EventType.COMMENT_CREATED.wireName())
         || event.type().equals(EventType.COMMENT_EDITED.wireName());
     return !comment || Topics.postOf(event.topic()) != null;
+  }
+
+  /** Whether a deletion's copy for the moderators carries the audit log's entry: a moderator's deletion. */
+  private static boolean byModerator(LiveEvent event) {
+    JsonObject data = new JsonObject(event.envelope()).getJsonObject("data");
+    return data != null && data.getJsonObject("entry") != null;
   }
 
   /** Handles the waiting writes, a batch at a time, until none wait. */
@@ -645,6 +664,17 @@ public final class Notifier {
       if (data.getString("reason") != null) detail.put("reason", data.getString("reason"));
       return conn.preparedQuery(MODERATION).execute(Tuple.of(Topics.userOf(topic), postId, comment ? id : null, type,
           comment ? "comment" : "post", id, detail.encode(), source));
+    }
+    if (Topics.MOD.equals(topic) && DELETIONS.contains(type)) {
+      // A moderator deleted someone else's content: its author is told, as of a hide (they were told nothing, and
+      // found it gone).
+      Long id = data.getLong("id");
+      if (id == null || event.authorId() == null || data.getJsonObject("entry") == null) return null;
+      boolean comment = type.startsWith("comment.");
+      String action = comment ? "comment.deleted" : "post.deleted";
+      return conn.preparedQuery(MODERATION).execute(Tuple.of(event.authorId(), comment ? data.getLong("postId") : id,
+          comment ? id : null, action, comment ? "comment" : "post", id,
+          new JsonObject().put("action", action).encode(), source));
     }
     if (Topics.MOD.equals(topic) && type.equals(EventType.REPORT_RESOLVED.wireName())) {
       JsonObject by = data.getJsonObject("resolvedBy");

@@ -422,6 +422,55 @@ class NotificationsTest {
     assertNotNull(again.json().getLong("id"));
   }
 
+  /**
+   * A moderator's deletion of someone's post or comment tells its author, as a hide does (they were told nothing,
+   * and found it gone); an author's own deletion, or a moderator's of their own, tells nobody.
+   */
+  @Test
+  void aModeratorsDeletionIsToldToTheAuthorAndOnesOwnIsNot() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    long post = api.createPost(bob, "Bob's thread");
+    long bobsOther = api.createPost(bob, "Bob's other thread");
+    long aliceComment = comment(alice, post, "something regrettable", null);
+    long aliceOwn = comment(alice, post, "something she takes back", null);
+    long modComment = comment(mod, post, "a moderator's own words", null);
+    TestParley.notificationsMade();
+    LiveClient aliceInbox = inbox(alice);
+    LiveClient bobInbox = inbox(bob);
+    // What the comments made (bob's post; alice follows the thread she commented in), replayed to each inbox.
+    int aliceBefore = items(alice).size();
+    for (int i = 0; i < aliceBefore; i++) nextNotification(aliceInbox, alice);
+    for (int i = items(bob).size(); i > 0; i--) nextNotification(bobInbox, bob);
+
+    assertEquals(204, api.delete("/api/comments/" + aliceOwn, alice).status());
+    assertEquals(204, api.delete("/api/comments/" + modComment, mod).status());
+    assertEquals(204, api.delete("/api/comments/" + aliceComment, mod).status());
+    assertEquals("moderation", nextNotification(aliceInbox, alice).getString("kind"));
+    JsonArray list = items(alice);
+    List<Object> told = list.stream().filter(n -> "moderation".equals(((JsonObject) n).getString("kind"))).toList();
+    assertEquals(1, told.size(), "one, for the moderator's deletion: " + list.encodePrettily());
+    JsonObject item = list.getJsonObject(0);
+    assertEquals(new JsonObject().put("action", "comment.deleted"), item.getJsonObject("detail"));
+    assertEquals("Bob's thread", item.getJsonObject("post").getString("title"));
+    assertEquals(aliceComment, item.getJsonObject("comment").getLong("id"));
+    assertNull(item.getJsonObject("comment").getString("excerpt"), "the deleted words are gone");
+    assertNull(item.getValue("actor"), "which moderator is the moderators' to know: " + item.encode());
+
+    assertEquals(204, api.delete("/api/posts/" + bobsOther, mod).status());
+    JsonObject postTold = nextNotification(bobInbox, bob);
+    assertEquals("moderation", postTold.getString("kind"));
+    JsonObject bobs = items(bob).getJsonObject(0);
+    assertEquals(new JsonObject().put("action", "post.deleted"), bobs.getJsonObject("detail"));
+    assertEquals(bobsOther, bobs.getJsonObject("post").getLong("id"));
+    // Bob deletes his own thread: nothing more.
+    assertEquals(204, api.delete("/api/posts/" + post, bob).status());
+    TestParley.notificationsMade();
+    assertEquals(1, items(bob).stream().filter(n -> "moderation".equals(((JsonObject) n).getString("kind"))).count(),
+        items(bob).encodePrettily());
+  }
+
   @Test
   void readingMarksOnlyYourOwnAndEveryTabHearsIt() throws Exception {
     Session alice = api.register("alice");
