@@ -133,11 +133,6 @@ final class BridgeSink implements Sink {
   }
 
   @Override
-  public Future<Void> drained() {
-    return drain.await();
-  }
-
-  @Override
   public Future<Void> replayTurn() {
     return drain.turn();
   }

@@ -60,6 +60,11 @@ final class LiveHub {
   private final DeliveryFilter filter;
   private final LiveMeters meters;
   private final int maxBuffered;
+  /**
+   * The most characters of live events a subscription keeps while it replays the log or is held (besides
+   * {@code maxBuffered} events): past it, a thread's or member's events are let go and read from the log again.
+   */
+  static final long MAX_WAITING_CHARS = 1 << 20;
   /** Live delivery later than this (from the event's arrival here) closes the reader instead: it resumes. */
   private final long maxLagNanos;
   private final Pump pump;
@@ -522,7 +527,12 @@ final class LiveHub {
     final TopicFeed feed;
     final Sink sink;
     final Reader reader;
+    /** Live events that arrived while the subscription replays the log or is held, in order. */
     final ArrayDeque<Delivery> waiting = new ArrayDeque<>();
+    /** The characters of the events in {@link #waiting}. */
+    long waitingChars;
+    /** Events were let go from {@link #waiting} (past its bound): the log is read again before going live. */
+    boolean reread;
     /** Orders subscriptions with the same expiry in the sweep's set. */
     final long serial = ++serials;
     State state = State.LIVE;
@@ -605,21 +615,41 @@ final class LiveHub {
       if (page.more()) {
         replay(false);
       } else {
-        afterDrain(this::catchUp);
+        catchUp();
       }
     }
 
-    /** Joins the replayed history to the live events that waited meanwhile, as one burst. */
+    /**
+     * Joins the replayed history to the live events that waited meanwhile, in the connection's replay turns: as much
+     * as it has room for in each (all of them at once was a review's 160 MB in one socket's queue of 1 MiB, 2,000
+     * events that arrived while its reader stalled on the last page).
+     */
     private void catchUp() {
-      sink.burst(this::joinWaiting);
+      sink.replayTurn().onComplete(turn -> {
+        try {
+          if (state != State.CLOSED) sink.burst(this::joinWaiting);
+        } finally {
+          sink.endReplayTurn();
+        }
+      });
     }
 
     private void joinWaiting() {
+      if (reread) {
+        // Events that waited were let go (see offer): the log has them.
+        reread = false;
+        replay(false);
+        return;
+      }
       while (!waiting.isEmpty()) {
-        Delivery d = waiting.pollFirst();
+        if (sink.writeQueueFull()) {
+          catchUp();
+          return;
+        }
+        Delivery d = takeWaiting();
         if (d.event.seq() <= last) continue;
         if (d.event.seq() != last + 1) {
-          waiting.addFirst(d);
+          putBack(d);
           replay(false);
           return;
         }
@@ -629,14 +659,20 @@ final class LiveHub {
       state = State.LIVE;
     }
 
-    private void afterDrain(Runnable next) {
-      if (!sink.writeQueueFull()) {
-        next.run();
-      } else {
-        sink.drained().onComplete(v -> {
-          if (state != State.CLOSED) next.run();
-        });
-      }
+    private void await(Delivery delivery) {
+      waiting.addLast(delivery);
+      waitingChars += delivery.event.envelope().length();
+    }
+
+    private Delivery takeWaiting() {
+      Delivery delivery = waiting.pollFirst();
+      waitingChars -= delivery.event.envelope().length();
+      return delivery;
+    }
+
+    private void putBack(Delivery delivery) {
+      waiting.addFirst(delivery);
+      waitingChars += delivery.event.envelope().length();
     }
 
     /** Keeps what arrives until {@link #release}: the reader's rights are being read again (see LiveHub#hold). */
@@ -647,13 +683,21 @@ final class LiveHub {
     /** Delivers what waited while held, in order, and goes on live. */
     void release() {
       if (state != State.HELD) return;
+      if (reread) {
+        // What arrived meanwhile was let go (see offer): read from the log, then live.
+        reread = false;
+        state = State.REPLAYING;
+        replay(false);
+        return;
+      }
       state = State.LIVE;
       List<Delivery> held = List.copyOf(waiting);
       waiting.clear();
+      waitingChars = 0;
       for (Delivery delivery : held) {
         // Past a gap the subscription reads the log again, and what is left here waits behind that replay.
         if (state != State.LIVE) {
-          waiting.addLast(delivery);
+          await(delivery);
         } else {
           offer(delivery);
         }
@@ -666,14 +710,25 @@ final class LiveHub {
         case CLOSED -> {
         }
         case REPLAYING, HELD -> {
-          waiting.addLast(delivery);
-          if (waiting.size() > maxBuffered) slow();
+          await(delivery);
+          if (waiting.size() > maxBuffered || waitingChars > MAX_WAITING_CHARS) {
+            if (feed.ordered) {
+              // Every one of them is in the log: let them go and read them there, at the reader's pace, rather than
+              // hold them (a review's stalled reader held 244 MB of them, a thread's 2,000 long comments).
+              feed.kind.letGo().increment(waiting.size());
+              waiting.clear();
+              waitingChars = 0;
+              reread = true;
+            } else {
+              slow();
+            }
+          }
         }
         case LIVE -> {
           if (feed.ordered && seq <= last) return;
           if (feed.ordered && seq != last + 1) {
             // Cannot happen while the hub passes events on in order; recover from the log rather than skip.
-            waiting.addLast(delivery);
+            await(delivery);
             state = State.REPLAYING;
             replay(false);
             return;
@@ -689,8 +744,9 @@ final class LiveHub {
 
     private void deliver(Delivery delivery) {
       // A replay page or the waiting events are delivered in a loop; once an event ends this subscription (a hide,
-      // an expired token), nothing after it goes out.
-      if (state == State.CLOSED) return;
+      // an expired token), nothing after it goes out; nor to a connection closed under it (counted as delivered, a
+      // closed socket's events ran on until it was gone: a review).
+      if (state == State.CLOSED || sink.isClosed()) return;
       LiveEvent event = delivery.event;
       last = event.seq();
       long now = System.currentTimeMillis() / 1000;

@@ -30,7 +30,7 @@ public final class LiveMeters {
   private final Counter socketFlushes;
 
   /** The meters of one kind of topic. */
-  record Kind(AtomicLong subscriptions, Counter received, Counter delivered, Counter replayed) {
+  record Kind(AtomicLong subscriptions, Counter received, Counter delivered, Counter replayed, Counter letGo) {
   }
 
   public LiveMeters(MeterRegistry registry) {
@@ -52,7 +52,10 @@ public final class LiveMeters {
           Counter.builder("parley_live_events_delivered").tag("kind", kind)
               .description("Events written to readers live, once per reader").register(registry),
           Counter.builder("parley_live_events_replayed").tag("kind", kind)
-              .description("Events written to readers from the log on resume, once per reader").register(registry)));
+              .description("Events written to readers from the log on resume, once per reader").register(registry),
+          Counter.builder("parley_live_events_let_go").tag("kind", kind)
+              .description("Live events let go by a reader replaying the log (more waited than it keeps), to be read "
+                  + "from the log again, once per reader").register(registry)));
     }
     lag = Timer.builder("parley_live_delivery_lag")
         .description("From an event's publication (after its commit, on any node) to its hand-off to this node's readers")

@@ -35,9 +35,6 @@ interface Sink {
     return writeQueueFull();
   }
 
-  /** Completes when the transport can take more (used while replaying, which waits instead of dropping). */
-  Future<Void> drained();
-
   /**
    * Completes when this connection may be given a page of replay: once the page any other of its subscriptions was
    * given has been written ({@link #endReplayTurn}) and the transport has room. A reader that stops reading then

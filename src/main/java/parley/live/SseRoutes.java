@@ -148,11 +148,6 @@ public final class SseRoutes {
     }
 
     @Override
-    public Future<Void> drained() {
-      return drain.await();
-    }
-
-    @Override
     public Future<Void> replayTurn() {
       return drain.turn();
     }

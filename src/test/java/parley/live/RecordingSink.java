@@ -52,11 +52,6 @@ abstract class RecordingSink implements Sink {
   }
 
   @Override
-  public Future<Void> drained() {
-    return Future.succeededFuture();
-  }
-
-  @Override
   public Future<Void> replayTurn() {
     return Future.succeededFuture();
   }

@@ -391,6 +391,48 @@ class TransportTest {
     }
   }
 
+  /**
+   * Live events that arrive while a reader replays are kept only up to a bound, then let go and read from the log
+   * again: a review's reader, stalled on its replay's last page while 2,000 long comments arrived, held 244 MB of them,
+   * and was then given them all in one write, 160 MB into a socket whose bound is 1 MiB. Once it reads, every event
+   * arrives, the history's and the live ones, in order, once.
+   */
+  @Test
+  void liveEventsThatArriveWhileAReaderStallsInItsReplayAreLetGoAndReadFromTheLogThen() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "A long history, and more while it is read");
+    String topic = "parley.post." + post;
+    String big = "h".repeat(9_000);
+    // About 5 MB of history: more than the kernel's buffers and the socket's queue take, so the replay is still
+    // under way, waiting for room, when the live events come.
+    java.util.stream.IntStream.range(0, 3).parallel().forEach(t -> {
+      for (int i = 0; i < 100; i++) api.comment(alice, post, "history " + t + "." + i + " " + big, null);
+    });
+    double letGo = counter("parley_live_events_let_go");
+    try (RawSocket slow = new RawSocket(4096); LiveClient healthy = LiveClient.connect()) {
+      slow.sendText(new JsonObject().put("type", "register").put("address", topic)
+          .put("headers", new JsonObject().put("since", 0)).encode());
+      JsonObject first = new JsonObject(slow.readText());
+      healthy.register(topic, null, (long) 300);
+      // 150 more, about 2.7 million characters of events, while the slow reader's replay waits for room: more than
+      // a subscription keeps (a million).
+      java.util.stream.IntStream.range(0, 3).parallel().forEach(t -> {
+        for (int i = 0; i < 50; i++) api.comment(alice, post, "live " + t + "." + i + " " + big, null);
+      });
+      // Once the healthy reader has all of them, each was offered to the slow reader too (the same pass).
+      assertEquals(150, healthy.nextEvents(topic, 150).size());
+      assertTrue(counter("parley_live_events_let_go") > letGo, "past its bound, what waited was let go");
+
+      List<Long> seqs = new ArrayList<>(List.of(first.getJsonObject("body").getLong("seq")));
+      while (seqs.size() < 450) seqs.add(new JsonObject(slow.readText()).getJsonObject("body").getLong("seq"));
+      assertEquals(LongStream.rangeClosed(1, 450).boxed().toList(), seqs, "every event, in order, once");
+    }
+  }
+
+  private static double counter(String name) throws Exception {
+    return TestParley.server().running().meters().find(name).counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
   private static double replayedPostEvents() throws Exception {
     return TestParley.server().running().meters().find("parley_live_events_replayed").tag("kind", "post")
         .counters().stream().mapToDouble(c -> c.count()).sum();
