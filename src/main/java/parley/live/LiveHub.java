@@ -573,8 +573,9 @@ final class LiveHub {
      */
     private void replay(boolean first) {
       sink.replayTurn().onComplete(turn -> {
-        if (state == State.CLOSED) {
+        if (state == State.CLOSED || sink.isClosed()) {
           sink.endReplayTurn();
+          if (state != State.CLOSED) unsubscribe(this);
           return;
         }
         // Through the pump: thousands of readers resuming from one shared page are written to a slice at a time.
@@ -744,9 +745,15 @@ final class LiveHub {
 
     private void deliver(Delivery delivery) {
       // A replay page or the waiting events are delivered in a loop; once an event ends this subscription (a hide,
-      // an expired token), nothing after it goes out; nor to a connection closed under it (counted as delivered, a
-      // closed socket's events ran on until it was gone: a review).
-      if (state == State.CLOSED || sink.isClosed()) return;
+      // an expired token), nothing after it goes out.
+      if (state == State.CLOSED) return;
+      if (sink.isClosed()) {
+        // The connection was closed under it (a slow consumer, a reconnect asked for): it follows nothing more, rather
+        // than count deliveries to it until the socket is gone (a review), or replay pages that deliver nothing again
+        // and again (a review of that change: hundreds of log reads a second).
+        unsubscribe(this);
+        return;
+      }
       LiveEvent event = delivery.event;
       last = event.seq();
       long now = System.currentTimeMillis() / 1000;
