@@ -407,10 +407,31 @@ function toast(text, undo, { quiet = false } = {}) {
     undo ? h('button', { type: 'button', class: 'undo', 'aria-describedby': textId, 'aria-keyshortcuts': keysOn ? 'U' : null,
       onclick: undo }, 'Undo') : null);
   $('toasts').append(el);
+  clearOfToasts();
   if (!quiet) announce(undo ? `${text} Undo is possible for ${UNDO_MS / 1000} seconds.` : text);
   if (!undo) setTimeout(() => el.remove(), quiet ? 8000 : 4000);
   return el;
 }
+
+/**
+ * Keeps the card (or whatever has focus) clear of the toasts at the foot of the window: on a phone they span its
+ * width, and covered the next card's Approve and Reject just after a decision moved focus onto it there, for the
+ * whole undo window (a page review, 320 px wide). The page scrolls it up above them; main's padding at the foot
+ * (mod.css) leaves room to, even for the last card.
+ */
+function clearOfToasts() {
+  const stack = $('toasts');
+  const focused = document.activeElement;
+  if (!stack.childElementCount || !focused || focused === document.body || stack.contains(focused)) return;
+  const target = focused.closest('li') ?? focused;
+  const box = stack.getBoundingClientRect();
+  const r = target.getBoundingClientRect();
+  if (r.bottom > box.top && r.top < box.bottom && r.right > box.left && r.left < box.right) {
+    window.scrollBy({ top: r.bottom - box.top + 8, behavior: 'instant' });
+  }
+}
+
+document.addEventListener('focusin', clearOfToasts);
 
 /*
  * Undo, by waiting: a hide or dismiss takes the card away at once, but the request is only sent when the undo

@@ -9,7 +9,7 @@ import * as session from './session.js';
 import { connection, onStatus } from './connection.js';
 import { suggestMentions } from './mentions.js';
 import { markdownBox } from './writing.js';
-import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying, notLive, liveAgain, noticeOnNextPage } from './ui.js';
+import { h, time, exact, userLink, authorBadges, setBodyHtml, renderHeader, showProblem, clearProblem, refreshTimes, announce, liveStatus, signInHref, asciiUrl, parseTags, listProblems, badgeMark, retrying, notLive, liveAgain, noticeOnNextPage, shortened } from './ui.js';
 import { moderateMenu, moderationLine, reviewButtons } from './modtools.js';
 import { setUpUserCard } from './usercard.js';
 
@@ -371,14 +371,17 @@ function flash(text) {
 }
 
 /**
- * The notice goes to the top of the window while the form the reader is in (focus in it) would be under it at the
- * foot: there it covered the comment box's Comment and Preview, and the first click on them only put it away (a page
- * review). Looked at again as focus moves and the page scrolls, while it shows.
+ * The notice goes to the top of the window while the form the reader is in (focus in it), or the comment focus is
+ * on, would be under it at the foot: there it covered the comment box's Comment and Preview, and the first click on
+ * them only put it away (a page review), and the "⋯" of the comment focus moved to after a moderator's decision (a
+ * later one). Looked at again as focus moves and the page scrolls, while it shows.
  */
 function placeFlash() {
   const line = $('post-notice');
   if (!line.classList.contains('flash')) return;
-  const form = document.activeElement?.closest?.('form');
+  const focused = document.activeElement;
+  // A comment's own words and buttons, not the replies inside its li.
+  const form = focused?.closest?.('form') ?? focused?.closest?.('li.comment')?.firstElementChild;
   line.classList.remove('flash-top');
   if (!form) return;
   const toast = line.getBoundingClientRect();
@@ -1289,8 +1292,13 @@ function report(targetType, targetId, author) {
   const form = $('report-form');
   clearProblem(form);
   form.reset();
-  $('report-title').textContent = targetType === 'post' ? `Report the post “${current?.title ?? ''}”`
+  // A long title is cut at a word, whole in its tooltip: quoted whole, 150 characters in heading type took most of a
+  // small phone's dialog and pushed "Send report" out of view (a page review, 320 × 640).
+  const title = current?.title ?? '';
+  const cut = shortened(title, 60);
+  $('report-title').textContent = targetType === 'post' ? `Report the post “${cut}”`
     : `Report ${author ? `${author}’s` : 'this'} comment`;
+  $('report-title').title = targetType === 'post' && cut !== title ? title : '';
   // A dialog closed by Escape may keep its last returnValue (the older standard; Chromium clears it): the last
   // report's "send" must not send this one.
   dialog.returnValue = '';

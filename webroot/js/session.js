@@ -87,9 +87,14 @@ export function ended(why, token) {
     return;
   }
   const gone = held;
-  endHere(why);
+  // Refused because another tab deleted the account, which it wrote down just before: said so, and the word kept
+  // for the other tabs (this tab's clear() erased it when the refusal came between the other tab's two writes, and
+  // the other tabs then said "Your session has ended": seen once in a full run under load). Any sign-in since the
+  // deletion would have erased it (save).
+  const deleted = why === 'refused' && localStorage.getItem(ENDED) === 'deleted';
+  endHere(deleted ? 'deleted' : why);
   // Only the session that ended: another tab may have saved a newer one a moment ago (its password change).
-  if (current()?.token === gone) clear();
+  if (current()?.token === gone) clear(deleted ? 'deleted' : undefined);
 }
 
 /** The token a request of this page is replacing with a new session, and the end heard for it meanwhile. */

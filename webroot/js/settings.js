@@ -26,6 +26,14 @@ function profileForm(user) {
     $('profile-link').href = `/u/${encodeURIComponent(saved.username)}`;
   };
   show();
+  // A ban stops profile changes (the server refuses them, 403): said before anything is typed, the form kept to read,
+  // not offered to fill in and refused at Save (a page review).
+  if (user.ban) {
+    form.prepend(h('p', { class: 'ban-state banned', id: 'profile-banned' },
+      'While you are banned you cannot change your username, email or bio.'));
+    form.querySelectorAll('input, textarea, button').forEach((field) => { field.disabled = true; });
+    return;
+  }
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearProblem(form);

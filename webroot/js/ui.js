@@ -520,8 +520,8 @@ function showBan(live = false) {
     }
     const said = banText(user.ban);
     const line = h('p', { class: 'ban-notice', id: 'ban-notice' }, said, /[.!?]$/.test(said) ? ' ' : '. ',
-      user.ban.until ? 'Until then you can read, but not post, comment, vote or report.'
-        : 'You can read, but not post, comment, vote or report.');
+      user.ban.until ? 'Until then you can read, but not post, comment, vote, report or change your profile.'
+        : 'You can read, but not post, comment, vote, report or change your profile.');
     if (shown) shown.replaceWith(line);
     else document.querySelector('main')?.prepend(line);
     // News only when it changed while the page was open (a new ban, or one made again after it was over).

@@ -13,6 +13,8 @@ import parley.Api;
 import parley.Api.Session;
 import parley.TestParley;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -176,6 +178,19 @@ class AccountDeletionBrowserTest {
     assertEquals("While you are banned you cannot delete your account. An admin can delete it for you.",
         said.getText());
     assertTrue(page.findElements(By.id("delete-password")).isEmpty(), "no password to type for nothing");
+    // Nor is the profile offered to fill in and refused at Save (the server refuses a banned member's changes): it is
+    // there to read, and says why (a page review).
+    assertEquals("While you are banned you cannot change your username, email or bio.",
+        page.findElement(By.id("profile-banned")).getText());
+    for (String field : List.of("profile-username", "profile-email", "profile-bio", "profile-current-password")) {
+      assertFalse(page.findElement(By.id(field)).isEnabled(), field);
+    }
+    assertEquals("alice", page.findElement(By.id("profile-username")).getDomProperty("value"));
+    assertFalse(page.findElement(By.cssSelector("#profile-form button[type=submit]")).isEnabled(), "no Save");
+    String notice = page.findElement(By.id("ban-notice")).getText();
+    assertTrue(notice.endsWith("but not post, comment, vote, report or change your profile."), notice);
+    assertEquals(403, api.patch("/api/me", alice, new JsonObject().put("bio", "x")).status(),
+        "what the page says: the server refuses it");
   }
 
   @Test

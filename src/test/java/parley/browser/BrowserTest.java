@@ -482,6 +482,37 @@ class BrowserTest {
   }
 
   /** Opens the report dialog of a comment from its "⋯" menu. */
+  /**
+   * On a small phone the report dialog's buttons are in view without scrolling inside it: the heading quoted a long
+   * post title whole, in heading type, and pushed "Send report" past the dialog's foot (a page review, 320 x 640). The
+   * title is cut at a word, whole in its tooltip.
+   */
+  @Test
+  void onASmallPhoneTheReportDialogOfALongTitledPostShowsItsButtons() {
+    Session author = api.register("author");
+    Session reader = api.register("reader");
+    String title = "A title of a hundred and fifty characters, which people do write when they have a lot to say "
+        + "about a thing and want it all in the title itself, yes";
+    long postId = api.createPost(author, title);
+    org.openqa.selenium.chrome.ChromeDriver page = (org.openqa.selenium.chrome.ChromeDriver) browsers.open("reader");
+    page.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+        java.util.Map.of("width", 320, "height", 640, "deviceScaleFactor", 2, "mobile", true));
+    signIn(page, base, reader);
+    openPost(page, base, postId);
+    page.findElement(By.cssSelector("#post-menu > summary")).click();
+    page.findElement(By.xpath("//details[@id='post-menu']//button[normalize-space()='Report post']")).click();
+    WebElement dialog = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("report-dialog")));
+    WebElement heading = page.findElement(By.id("report-title"));
+    assertEquals("Report the post \u201cA title of a hundred and fifty characters, which people do\u2026\u201d",
+        heading.getText());
+    assertEquals(title, heading.getDomAttribute("title"));
+    assertEquals(Boolean.TRUE, js(page, "const d = arguments[0].getBoundingClientRect();"
+        + " const b = document.getElementById('report-send').getBoundingClientRect();"
+        + " return b.bottom <= Math.min(d.bottom, innerHeight) && b.top >= d.top;", dialog),
+        "Send report is in view: " + js(page, "return JSON.stringify([arguments[0].getBoundingClientRect(),"
+            + " document.getElementById('report-send').getBoundingClientRect(), innerHeight]);", dialog));
+  }
+
   private static void openReport(WebDriver page, long commentId) {
     page.findElement(By.cssSelector("#comment-" + commentId + " .actions .menu > summary")).click();
     page.findElement(By.cssSelector("#comment-" + commentId + " .actions"))

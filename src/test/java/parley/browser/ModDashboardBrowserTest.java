@@ -1109,6 +1109,50 @@ class ModDashboardBrowserTest {
     assertEquals("troll", page.switchTo().activeElement().getText(), "focus goes back to the name");
   }
 
+  /**
+   * On a phone the toasts span the window's width at its foot: after a decision, the card focus moves to is scrolled
+   * clear of them (a page review, 320 px wide: the next card's Approve and Reject sat under the toast).
+   */
+  @Test
+  void onAPhoneTheCardFocusMovesToAfterADecisionIsClearOfTheToast() throws Exception {
+    Session author = api.register("author");
+    Session newbie = api.register("newbie");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = api.createPost(author, "Held back");
+    holdHeldword(mod);
+    List<Long> held = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      held.add(api.comment(newbie, postId, "Comment " + i + " says heldword. " + "A few words to give it height. ".repeat(6),
+          null));
+    }
+    ChromeDriver page = browsers.open("phone");
+    page.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+        Map.of("width", 320, "height", 640, "deviceScaleFactor", 2, "mobile", true));
+    signIn(page, base, mod);
+    page.get(base + "/mod");
+    waitUntilLive(page);
+    for (int round = 0; round < 2; round++) {
+      WebElement first = waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(
+          By.cssSelector("#pending > li:first-child")));
+      WebElement next = page.findElement(By.cssSelector("#pending > li:nth-child(2)"));
+      // The next card begins just above the window's foot, where the toast will be.
+      js(page, "window.scrollBy({top: arguments[0].getBoundingClientRect().top - (innerHeight - 70), behavior: 'instant'});",
+          next);
+      button(first, "Approve").click();
+      waitFor(page, 5).until(ExpectedConditions.stalenessOf(first));
+      waitFor(page, 5).until(d -> next.equals(d.switchTo().activeElement()));
+      // Each decision's toast stays 4 s: the second round's is stacked on the first's.
+      int toasts = round + 1;
+      waitFor(page, 5).until(d -> d.findElements(By.cssSelector("#toasts .toast")).size() == toasts);
+      WebElement toast = page.findElement(By.id("toasts"));
+      String overlap = (String) js(page, "const a = arguments[0].getBoundingClientRect();"
+          + " const b = arguments[1].getBoundingClientRect();"
+          + " return a.bottom > b.top && a.top < b.bottom ? `card ${a.top}-${a.bottom}, toast ${b.top}-${b.bottom}` : '';",
+          next, toast);
+      assertEquals("", overlap, "the focused card is clear of the toasts");
+    }
+  }
+
   @Test
   void atPhoneWidthNothingScrollsSideways() throws Exception {
     Session author = api.register("author");
@@ -1135,6 +1179,16 @@ class ModDashboardBrowserTest {
     page.get(base + "/mod");
     waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("pending-comment-" + held)));
     WebElement card = card(page, commentId);
+    // The member's record: Close keeps its word whole beside a long name (it read "Cl/os/e": a page review).
+    card.findElement(By.cssSelector("button.person")).click();
+    WebElement record = waitFor(page, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("user-card")));
+    waitFor(page, 5).until(ExpectedConditions.textToBe(By.id("user-card-title"), "a_rather_long_username_x"));
+    assertEquals(Boolean.TRUE, js(page, "const b = document.getElementById('user-card-close');"
+        + " return b.getClientRects().length === 1 && b.scrollWidth <= b.clientWidth"
+        + " && b.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(b).lineHeight);"),
+        "Close on one line: " + js(page, "return document.getElementById('user-card-close').getBoundingClientRect().height;"));
+    record.findElement(By.id("user-card-close")).click();
+    waitFor(page, 5).until(ExpectedConditions.invisibilityOf(record));
     card.findElement(By.cssSelector(".ban-toggle")).click();
     waitUntilLive(page);
 
