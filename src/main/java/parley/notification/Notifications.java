@@ -57,11 +57,12 @@ public final class Notifications {
    *
    * <p>A notification's post title only while its reader may read the post and has not blocked its author (as a
    * profile's comment list and the reader's own reports give it): a mention in a comment on a blocked author's post
-   * named that post (a probe).
+   * named that post (a probe). What a moderator did to the reader's own post names it always, hidden or deleted (a
+   * deletion's notification said "your post" with no way to tell which: a review).
    */
   private static final String COLUMNS = """
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
-             CASE WHEN %s AND %s THEN p.title END AS title,
+             CASE WHEN %s AND %s OR n.kind = 'moderation' AND p.author_id = n.user_id THEN p.title END AS title,
              CASE WHEN n.kind <> 'report' AND (c.deleted_at IS NULL OR n.kind = 'moderation'
                        AND c.rejected_reason IS NOT NULL AND c.author_id = n.user_id) THEN left(c.body, 2000) END AS body,
              CASE WHEN n.kind NOT IN ('moderation', 'report') THEN a.username END AS actor

@@ -464,6 +464,7 @@ class NotificationsTest {
     JsonObject bobs = items(bob).getJsonObject(0);
     assertEquals(new JsonObject().put("action", "post.deleted"), bobs.getJsonObject("detail"));
     assertEquals(bobsOther, bobs.getJsonObject("post").getLong("id"));
+    assertEquals("Bob's other thread", bobs.getJsonObject("post").getString("title"), "his own post, named though gone");
     // Bob deletes his own thread: nothing more.
     assertEquals(204, api.delete("/api/posts/" + post, bob).status());
     TestParley.notificationsMade();
