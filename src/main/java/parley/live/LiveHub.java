@@ -582,12 +582,23 @@ final class LiveHub {
         page(feed.topic, last).onComplete(ar -> pump.add(() -> {
           try {
             replayed(ar, first);
+          } catch (RuntimeException e) {
+            broken(e);
           } finally {
             sink.endReplayTurn();
           }
           return false;
         }));
       });
+    }
+
+    /**
+     * A replay or catch-up that threw cannot go on (nothing would move the subscription on from REPLAYING): its
+     * reader is closed to resume, as when a page cannot be read.
+     */
+    private void broken(RuntimeException e) {
+      log.warn("Replay of {} failed; closing the reader so it resumes", feed.topic, e);
+      sink.reconnect("replay failed");
     }
 
     private void replayed(io.vertx.core.AsyncResult<Replay> ar, boolean first) {
@@ -629,6 +640,8 @@ final class LiveHub {
       sink.replayTurn().onComplete(turn -> {
         try {
           if (state != State.CLOSED) sink.burst(this::joinWaiting);
+        } catch (RuntimeException e) {
+          broken(e);
         } finally {
           sink.endReplayTurn();
         }

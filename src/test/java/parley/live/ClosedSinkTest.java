@@ -29,7 +29,7 @@ class ClosedSinkTest {
   private final Api api = Api.local();
 
   /** A socket that is closed, or closes at its first replay turn; counts the turns it is asked for. */
-  static final class ClosingSink extends RecordingSink {
+  static class ClosingSink extends RecordingSink {
     final AtomicInteger turns = new AtomicInteger();
     volatile boolean closed;
     boolean closeAtFirstTurn = true;
@@ -122,5 +122,36 @@ class ClosedSinkTest {
     TestParley.awaitUntil(() -> hub.subscriptions() == 0, "the subscription of a closed socket ends");
     assertTrue(sink.turns.get() == 0, "the log was read " + sink.turns.get() + " times for a closed socket");
     assertTrue(sink.seqs.isEmpty(), "nothing written to a closed socket: " + sink.seqs);
+  }
+
+  /**
+   * A replay that throws (here, the transport's write) closes its reader to resume, as a page that cannot be read
+   * does: nothing else would move the subscription on, and it stayed replaying, silent, until the socket closed.
+   */
+  @Test
+  void aReplayThatThrowsClosesItsReaderSoItResumes() throws Exception {
+    Session alice = api.register("alice");
+    long post = api.createPost(alice, "A thread whose replay breaks");
+    for (int i = 0; i < 3; i++) api.comment(alice, post, "comment " + i, null);
+    Vertx vertx = TestParley.server().running().vertx();
+    ClosingSink sink = new ClosingSink() {
+      @Override
+      public void send(String topic, Delivery delivery) {
+        throw new IllegalStateException("a transport that breaks");
+      }
+    };
+    sink.closeAtFirstTurn = false;
+    try (parley.CapturedLog logged = new parley.CapturedLog("parley.live.LiveHub")) {
+      vertx.getOrCreateContext().runOnContext(v -> {
+        try {
+          hub(vertx).hub().subscribe(sink, Reader.anonymous(), "parley.post." + post, 0L);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      TestParley.awaitUntil(() -> sink.closed, "the reader is closed to resume");
+      assertTrue(logged.messages().stream().anyMatch(m -> m.startsWith("Replay of parley.post." + post + " failed")),
+          logged.messages().toString());
+    }
   }
 }
