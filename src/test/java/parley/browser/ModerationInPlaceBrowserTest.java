@@ -116,6 +116,42 @@ class ModerationInPlaceBrowserTest {
     waitFor(page, 5).until(d -> Boolean.TRUE.equals(js(d, box, atEdge)));
   }
 
+  /**
+   * The notice an action leaves at the window's foot moves to the top when it would cover the comment focus is on (a
+   * page review: the thread's notice covered the next comment's "⋯" after a decision).
+   */
+  @Test
+  void theNoticeAfterAnActionDoesNotCoverTheCommentFocusIsOn() throws Exception {
+    Session alice = api.register("alice");
+    Session troll = api.register("troll");
+    Session mod = api.registerWithRole("sam_mod", "moderator");
+    long postId = api.createPost(alice, "A thread with a long opening");
+    assertEquals(200, api.patch("/api/posts/" + postId, alice, new io.vertx.core.json.JsonObject()
+        .put("body", "A long opening paragraph. ".repeat(120))).status());
+    long rude = api.comment(troll, postId, "Something rude", null);
+    api.comment(alice, postId, "A reply below it. ".repeat(40), null);
+    WebDriver modPage = browsers.open("mod");
+    signIn(modPage, base, mod);
+    openPost(modPage, base, postId);
+    WebElement content = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#comment-" + rude + " > .content")));
+    // The comment sits at the window's foot, where the notice shows.
+    js(modPage, "window.scrollBy({top: arguments[0].getBoundingClientRect().bottom - innerHeight + 8, behavior: 'instant'});",
+        content);
+    moderate(modPage, "#comment-" + rude, "Hide…");
+    WebElement dialog = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(By.id("mod-dialog")));
+    dialog.findElement(By.id("mod-reason")).sendKeys("Insults");
+    dialog.findElement(By.id("mod-confirm")).click();
+    waitFor(modPage, 5).until(d -> ("comment-" + rude).equals(js(d, "return document.activeElement.id;")));
+    WebElement notice = waitFor(modPage, 5).until(ExpectedConditions.visibilityOfElementLocated(
+        By.cssSelector("#post-notice.flash")));
+    String overlap = (String) js(modPage, "const a = document.querySelector('#comment-" + rude + " > .content')"
+        + ".getBoundingClientRect(); const b = arguments[0].getBoundingClientRect();"
+        + " return a.bottom > b.top && a.top < b.bottom ? `comment ${a.top}-${a.bottom}, notice ${b.top}-${b.bottom}` : '';",
+        notice);
+    assertEquals("", overlap, "the notice is clear of the comment focus is on");
+  }
+
   @Test
   void aModeratorHidesACommentFromTheThreadAndAReadersOpenPageDropsItLive() throws Exception {
     Session alice = api.register("alice");
