@@ -689,6 +689,11 @@ final class LiveHub {
       waitingChars += delivery.event.envelope().length();
     }
 
+    private void clearWaiting() {
+      waiting.clear();
+      waitingChars = 0;
+    }
+
     /** Keeps what arrives until {@link #release}: the reader's rights are being read again (see LiveHub#hold). */
     void hold() {
       if (state == State.LIVE) state = State.HELD;
@@ -706,8 +711,7 @@ final class LiveHub {
       }
       state = State.LIVE;
       List<Delivery> held = List.copyOf(waiting);
-      waiting.clear();
-      waitingChars = 0;
+      clearWaiting();
       for (Delivery delivery : held) {
         // Past a gap the subscription reads the log again, and what is left here waits behind that replay.
         if (state != State.LIVE) {
@@ -730,8 +734,7 @@ final class LiveHub {
               // Every one of them is in the log: let them go and read them there, at the reader's pace, rather than
               // hold them (a review's stalled reader held 244 MB of them, a thread's 2,000 long comments).
               feed.kind.letGo().increment(waiting.size());
-              waiting.clear();
-              waitingChars = 0;
+              clearWaiting();
               reread = true;
             } else {
               slow();
