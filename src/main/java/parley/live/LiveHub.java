@@ -154,9 +154,13 @@ final class LiveHub {
       if (Reader.isRestricted(topic)) restricted.add(sub);
       if (reader.principal() != null) {
         byUser.computeIfAbsent(reader.principal().id(), k -> new LinkedHashSet<>()).add(sub);
-        if (accountChanges != changesWhenRead) reloadAccount.apply(reader.principal().id());
       }
       sub.start(since);
+      if (reader.principal() != null && accountChanges != changesWhenRead) {
+        // An account changed since this reader's was read (perhaps theirs): nothing goes to them until it is read again.
+        hold(reader.principal().id());
+        reloadAccount.apply(reader.principal().id());
+      }
       return sub;
     });
   }
@@ -317,7 +321,7 @@ final class LiveHub {
   void accountUnreadable(long userId, long readAt) {
     if (!releases(userId, readAt)) return;
     for (Subscription sub : List.copyOf(byUser.getOrDefault(userId, Set.of()))) {
-      if (sub.state == State.HELD) sub.sink.reconnect("access could not be checked");
+      if (sub.held()) sub.sink.reconnect("access could not be checked");
     }
   }
 
@@ -539,6 +543,15 @@ final class LiveHub {
     long last;
     /** The thread's seq when the reader was admitted to it (readable then); 0 when not known. */
     final long readableThrough;
+    /**
+     * Events through this seq are checked (a hide ends the subscription) but not sent: the reader resumed from past
+     * the seq it was admitted at (see {@link #start}).
+     */
+    long quietThrough;
+    /** The reader's rights are being read again while this replays (see LiveHub#hold): its next page waits. */
+    boolean replayHeld;
+    /** What a held replay does once its reader's rights are read (see {@link #release}). */
+    Runnable parked;
 
     Subscription(TopicFeed feed, Sink sink, Reader reader, long readableThrough) {
       this.feed = feed;
@@ -557,7 +570,16 @@ final class LiveHub {
         if (since != null) sink.resync(feed.topic, null);
         return;
       }
-      if (since == null || (since == feed.last && !feed.filling && feed.early.isEmpty())) {
+      if (since != null && readableThrough > 0 && since > readableThrough && !atHead(readableThrough)) {
+        // The reader was admitted to the thread as it stood at readableThrough and claims to have seen past it: a hide
+        // in between (a moderator's, landing while the registration was checked) would be skipped by that resume
+        // point, and the thread go on to a reader it is hidden from. So the log is read from the admission on, each
+        // event checked, and only those after the resume point sent. (Nothing between the admission and the head
+        // here: whatever comes next arrives live, and is checked there.)
+        quietThrough = since;
+        since = readableThrough;
+      }
+      if (since == null || atHead(since)) {
         // From now (or from exactly where the feed is, which is the same): nothing to replay.
         last = feed.last;
         return;
@@ -565,6 +587,11 @@ final class LiveHub {
       last = since;
       state = State.REPLAYING;
       replay(true);
+    }
+
+    /** Whether {@code seq} is where this node's feed of the topic stands, with nothing on its way to it. */
+    private boolean atHead(long seq) {
+      return seq == feed.last && !feed.filling && feed.early.isEmpty();
     }
 
     /**
@@ -603,13 +630,23 @@ final class LiveHub {
 
     private void replayed(io.vertx.core.AsyncResult<Replay> ar, boolean first) {
       if (state == State.CLOSED) return;
+      if (replayHeld) {
+        // Nothing goes out under rights that are being read again: the page is read afresh once they are.
+        parked = () -> replay(first);
+        return;
+      }
       if (ar.failed()) {
         log.warn("Replay of {} failed; closing the reader so it resumes: {}", feed.topic, ar.cause().toString());
         sink.reconnect("replay failed");
         return;
       }
       EventLog.Page page = ar.result().page();
-      if (first && (last < page.prunedThrough() || last > page.head())) {
+      if (first && quietThrough > page.head() && last >= page.prunedThrough()) {
+        // A resume point from another database: the reader refetches, and the events since its admission are still
+        // checked on the way to the head.
+        sink.resync(feed.topic, page.head());
+        quietThrough = page.head();
+      } else if (first && (last < page.prunedThrough() || last > page.head())) {
         // The reader's resume point was pruned (or is from another database): it refetches, then we go on
         // from the head so that nothing after it is lost either.
         sink.resync(feed.topic, page.head());
@@ -639,7 +676,12 @@ final class LiveHub {
     private void catchUp() {
       sink.replayTurn().onComplete(turn -> {
         try {
-          if (state != State.CLOSED) sink.burst(this::joinWaiting);
+          if (state == State.CLOSED) return;
+          if (replayHeld) {
+            parked = this::catchUp;
+          } else {
+            sink.burst(this::joinWaiting);
+          }
         } catch (RuntimeException e) {
           broken(e);
         } finally {
@@ -694,13 +736,32 @@ final class LiveHub {
       waitingChars = 0;
     }
 
-    /** Keeps what arrives until {@link #release}: the reader's rights are being read again (see LiveHub#hold). */
+    /**
+     * Keeps what arrives until {@link #release}: the reader's rights are being read again (see LiveHub#hold). A replay
+     * stops at its next page, which waits for the same read.
+     */
     void hold() {
-      if (state == State.LIVE) state = State.HELD;
+      if (state == State.LIVE) {
+        state = State.HELD;
+      } else if (state == State.REPLAYING) {
+        replayHeld = true;
+      }
     }
 
-    /** Delivers what waited while held, in order, and goes on live. */
+    /** Whether this subscription waits for its reader's rights to be read again. */
+    boolean held() {
+      return state == State.HELD || state == State.REPLAYING && replayHeld;
+    }
+
+    /** Delivers what waited while held, in order, and goes on live (or goes on replaying). */
     void release() {
+      if (state == State.REPLAYING) {
+        replayHeld = false;
+        Runnable resume = parked;
+        parked = null;
+        if (resume != null) resume.run();
+        return;
+      }
       if (state != State.HELD) return;
       if (reread) {
         // What arrived meanwhile was let go (see offer): read from the log, then live.
@@ -777,7 +838,7 @@ final class LiveHub {
         revoke(now);
         return;
       }
-      if (filter.allows(reader, event)) {
+      if (event.seq() > quietThrough && filter.allows(reader, event)) {
         sink.send(feed.topic, delivery);
         (state == State.LIVE ? feed.kind.delivered() : feed.kind.replayed()).increment();
       }
