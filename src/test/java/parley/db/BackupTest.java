@@ -76,7 +76,7 @@ class BackupTest {
         throw new IllegalStateException(e);
       }
     });
-    while (acknowledged.size() < 300) Thread.onSpinWait();
+    while (acknowledged.size() < 300) Thread.sleep(5);
     int before = acknowledged.size();
     Path target = servers.fresh("copy");
     Backup.Result result = Backup.take(dataDir, target);

@@ -187,11 +187,11 @@ class ReadTurnsTest {
     return Double.parseDouble(m.group(1));
   }
 
-  private static void await(BooleanSupplier condition, String what) {
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (!condition.getAsBoolean()) {
       assertTrue(System.nanoTime() < deadline, "never: " + what);
-      Thread.onSpinWait();
+      Thread.sleep(5);
     }
   }
 

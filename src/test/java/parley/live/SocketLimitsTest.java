@@ -110,7 +110,7 @@ class SocketLimitsTest {
       if (metrics.contains("\nparley_live_sockets 0.0") && metrics.contains("parley_live_subscriptions{kind=\"post\"} 0.0")) {
         return;
       }
-      Thread.onSpinWait();
+      Thread.sleep(5);
     }
     throw new AssertionError("closed sockets are still counted as open:\n" + metrics.lines()
         .filter(l -> l.startsWith("parley_live_s")).collect(java.util.stream.Collectors.joining("\n")));

@@ -217,12 +217,12 @@ class TransportTest {
           }
           nextPing = now + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
         }
-        Thread.onSpinWait();
+        Thread.sleep(5);
       }
       // The close frame was still in Vert.x's queue when the connection went: Vert.x's closing timeout (10 s) then
       // closes it again and Netty would warn with a stack trace (docs/upstream): counted and kept out of the log.
       long raceDeadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
-      while (CloseTimeoutRace.seen() == racesBefore && System.nanoTime() < raceDeadline) Thread.onSpinWait();
+      while (CloseTimeoutRace.seen() == racesBefore && System.nanoTime() < raceDeadline) Thread.sleep(5);
       assertTrue(CloseTimeoutRace.seen() > racesBefore, "Vert.x's second close was met and counted");
       assertEquals(List.of(), netty.messages(), "and Netty logged nothing of it");
     }
@@ -240,7 +240,7 @@ class TransportTest {
       slow.getOutputStream().write(("GET /api/posts/" + post + "/events HTTP/1.1\r\nHost: localhost\r\n"
           + "Accept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       long opened = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-      while (liveStreams() == before && System.nanoTime() < opened) Thread.onSpinWait();
+      while (liveStreams() == before && System.nanoTime() < opened) Thread.sleep(5);
       assertEquals(before + 1, liveStreams(), "the stream is open");
       for (int i = 0; i < 400; i++) api.comment(alice, post, big, null);
       // Never reading. Closed through Vert.x, the stream waited for its queue to drain, that is until the idle
@@ -248,7 +248,7 @@ class TransportTest {
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
       while (liveStreams() > before) {
         if (System.nanoTime() > deadline) throw new AssertionError("the slow stream is still open");
-        Thread.onSpinWait();
+        Thread.sleep(5);
       }
     }
   }
@@ -332,7 +332,7 @@ class TransportTest {
           slow.sendText("{\"type\":\"ping\"}");
           nextPing = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2);
         }
-        Thread.onSpinWait();
+        Thread.sleep(5);
       }
       assertEquals(4001, slow.drainUntilClose(), "closed with the slow-consumer code");
       long after = api.comment(alice, post, "after the cut", null);

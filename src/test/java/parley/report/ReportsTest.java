@@ -106,7 +106,7 @@ class ReportsTest extends ModerationCast {
       while (!report.isDone() && TestParley.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
           + "'Lock' AND query LIKE '%FROM comments c JOIN p %'") == 0) {
         if (System.nanoTime() > deadline) throw new AssertionError("the report neither ended nor waited");
-        Thread.onSpinWait();
+        Thread.sleep(5);
       }
       c.commit();
       assertProblem(report.get(30, java.util.concurrent.TimeUnit.SECONDS), 404, "a report on a comment hidden first");

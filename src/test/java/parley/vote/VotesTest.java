@@ -176,7 +176,7 @@ class VotesTest extends ModerationCast {
       long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
       while (!changed.isDone() && waiting("FROM posts WHERE id = $1") == 0) {
         if (System.nanoTime() > deadline) throw new AssertionError("the post's change neither ended nor waited");
-        Thread.onSpinWait();
+        Thread.sleep(5);
       }
       c.commit();
       Response answer = vote.get(30, java.util.concurrent.TimeUnit.SECONDS);
@@ -192,7 +192,7 @@ class VotesTest extends ModerationCast {
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
     while (waiting(text) == 0) {
       if (System.nanoTime() > deadline) throw new AssertionError("no session waited in " + text);
-      Thread.onSpinWait();
+      Thread.sleep(5);
     }
   }
 
