@@ -110,6 +110,12 @@ export function setBodyHtml(el, bodyHtml) {
   // A long line of code scrolls sideways inside its block: the block takes focus, so a keyboard can scroll it too
   // (axe's scrollable-region-focusable, found by a page review).
   for (const pre of parsed.content.querySelectorAll('pre')) pre.tabIndex = 0;
+  // A table wider than the column scrolls sideways inside a box of its own, which takes focus for the same reason.
+  for (const table of parsed.content.querySelectorAll('table')) {
+    const box = h('div', { class: 'table-scroll', tabindex: '0' });
+    table.replaceWith(box);
+    box.append(table);
+  }
   el.replaceChildren(parsed.content);
 }
 

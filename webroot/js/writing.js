@@ -14,7 +14,7 @@ const MAC = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
 export function markdownBox(form, field = form.elements.body) {
   const n = ++boxes;
   const hint = h('p', { class: 'hint markdown-hint', id: `markdown-hint-${n}` },
-    'Markdown works: **bold**, _italic_, [a link](https://…), > a quote. ',
+    'Markdown works: **bold**, _italic_, ~~struck~~, [a link](https://…), > a quote, `code`, | tables |. ',
     h('span', { class: 'keys' }, `${MAC ? '⌘' : 'Ctrl'}+Enter sends.`));
   field.setAttribute('aria-describedby',
     [field.getAttribute('aria-describedby'), hint.id].filter(Boolean).join(' '));

@@ -2,6 +2,11 @@ package parley.markdown;
 
 import org.commonmark.ext.autolink.AutolinkExtension;
 import org.commonmark.ext.autolink.AutolinkType;
+import org.commonmark.ext.gfm.strikethrough.Strikethrough;
+import org.commonmark.ext.gfm.strikethrough.StrikethroughExtension;
+import org.commonmark.ext.gfm.tables.TableCell;
+import org.commonmark.ext.gfm.tables.TablesExtension;
+import org.commonmark.Extension;
 import org.commonmark.node.AbstractVisitor;
 import org.commonmark.node.Block;
 import org.commonmark.node.Code;
@@ -77,9 +82,11 @@ public final class Markdown {
    * text (a mailto link only helps whoever harvests them). Autolinks go through the same scheme allow list, rel and
    * link count as written links.
    */
-  private static final Parser PARSER = Parser.builder()
-      .extensions(List.of(AutolinkExtension.builder().linkTypes(AutolinkType.URL, AutolinkType.WWW).build()))
-      .build();
+  private static final List<Extension> EXTENSIONS = List.of(
+      AutolinkExtension.builder().linkTypes(AutolinkType.URL, AutolinkType.WWW).build(),
+      // GitHub's tables and ~~strikethrough~~ (two tildes only: one is too often a "roughly").
+      TablesExtension.create(), StrikethroughExtension.builder().requireTwoTildes(true).build());
+  private static final Parser PARSER = Parser.builder().extensions(EXTENSIONS).build();
   /** What every rendered link out of Parley carries. */
   private static final String LINK_REL = "nofollow ugc noopener";
   private static final String LINK_OUT = "rel=\"" + LINK_REL + "\"";
@@ -87,6 +94,7 @@ public final class Markdown {
   private static final Pattern HREF = Pattern.compile("\\shref=\"([^\"]*)\"");
 
   private static final HtmlRenderer HTML = HtmlRenderer.builder()
+      .extensions(EXTENSIONS)
       .escapeHtml(true)
       .sanitizeUrls(true)
       .urlSanitizer(new SchemeAllowList())
@@ -242,14 +250,19 @@ public final class Markdown {
     while (true) {
       Node sibling = after ? node.getNext() : node.getPrevious();
       if (sibling != null) {
-        while (sibling instanceof Emphasis || sibling instanceof StrongEmphasis) {
+        while (emphasis(sibling)) {
           sibling = after ? sibling.getFirstChild() : sibling.getLastChild();
         }
         return sibling instanceof Text t ? t.getLiteral() : "";
       }
       node = node.getParent();
-      if (!(node instanceof Emphasis || node instanceof StrongEmphasis)) return "";
+      if (!emphasis(node)) return "";
     }
+  }
+
+  /** Markup that only changes how words look: what runs into a name across it still runs into it. */
+  private static boolean emphasis(Node node) {
+    return node instanceof Emphasis || node instanceof StrongEmphasis || node instanceof Strikethrough;
   }
 
   private static void linkMentions(Node document, Map<String, String> users) {
@@ -365,6 +378,8 @@ public final class Markdown {
           sb.append(':');
         }
         if (parent instanceof Block) sb.append(' ');
+        // A table's cells read apart: "Bikes 620 Peak 18:00", not "Bikes620Peak18:00".
+        if (parent instanceof TableCell) sb.append(' ');
       }
 
       @Override

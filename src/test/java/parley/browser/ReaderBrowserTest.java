@@ -275,6 +275,37 @@ class ReaderBrowserTest {
         .formatted(deepest))).doubleValue() > 250, "a readable column on a phone");
   }
 
+  /**
+   * A table pasted into a comment (GitHub's Markdown) shows as one, on a phone too: wider than the column, it scrolls
+   * sideways inside a box of its own, which takes focus so a keyboard can scroll it, and the page does not scroll.
+   */
+  @Test
+  void aWideTableInACommentScrollsInItsOwnBoxOnAPhone() {
+    Session alice = api.register("alice");
+    long postId = api.createPost(alice, "Timetables");
+    StringBuilder table = new StringBuilder("| Station | Monday | Tuesday | Wednesday | Thursday | Friday | Sunday |\n");
+    table.append("|---|--:|--:|--:|--:|--:|--:|\n");
+    for (String station : List.of("Northgate interchange", "Southbank riverside")) {
+      table.append("| ").append(station).append(" | 06:15 | 06:45 | 07:15 | 07:45 | 08:15 | 09:15 |\n");
+    }
+    long comment = api.comment(alice, postId, "The times:\n\n" + table + "\n~~Saturday~~ has none.", null);
+
+    WebDriver page = browsers.open("reader");
+    page.manage().window().setSize(new org.openqa.selenium.Dimension(390, 844));
+    openPost(page, base, postId);
+    String box = "#comment-" + comment + " .body .table-scroll";
+    WebElement scroller = waitFor(page, 10).until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(box)));
+    assertEquals(3L, js(page, "return document.querySelectorAll(arguments[0] + ' > table tr').length;", box));
+    assertEquals("right", js(page, "return getComputedStyle(document.querySelector(arguments[0] + ' td:nth-child(2)'))"
+        + ".textAlign;", box), "the delimiter row's colon aligns the column");
+    assertEquals("Saturday", page.findElement(By.cssSelector("#comment-" + comment + " .body del")).getText());
+    assertTrue(((Number) js(page, "const b = document.querySelector(arguments[0]); return b.scrollWidth - b.clientWidth;",
+        box)).doubleValue() > 50, "the table is wider than its box, which scrolls");
+    assertEquals(0L, ((Number) js(page, "return document.documentElement.scrollWidth - "
+        + "document.documentElement.clientWidth;")).longValue(), "the page does not scroll sideways");
+    assertEquals("0", scroller.getDomAttribute("tabindex"), "the box takes focus");
+  }
+
   @Test
   void badgesSayWhoWroteThePostAndWhoIsStaffEvenOnCommentsThatArriveLive() throws Exception {
     Session alice = api.register("alice");

@@ -293,4 +293,31 @@ class MarkdownTest {
     assertEquals("<p><a href=\"/u/bob\" class=\"mention\">@bob</a> and <a href=\"/u/Carol\" class=\"mention\">"
         + "@carol</a> and <a href=\"/u/bob\" class=\"mention\">@bob</a></p>\n", html);
   }
+
+  /** GitHub's tables: what people paste from elsewhere. Their cells are Markdown like the rest, escaped the same. */
+  @Test
+  void tablesRenderAsTablesWithTheirCellsEscapedAndLinkedLikeProse() {
+    String out = html("| Station | Bikes |\n|:--|--:|\n| <b>North</b> | [620](https://example.org/n) |\n"
+        + "| `South` | <script>x</script> |");
+    assertTrue(out.startsWith("<table>\n<thead>\n<tr>\n<th align=\"left\">Station</th>"), out);
+    assertTrue(out.contains("<td align=\"left\">&lt;b&gt;North&lt;/b&gt;</td>"), out);
+    assertTrue(out.contains("<a rel=\"nofollow ugc noopener\" href=\"https://example.org/n\">620</a>"), out);
+    assertTrue(out.contains("<td align=\"left\"><code>South</code></td>"), out);
+    assertTrue(out.contains("&lt;script&gt;x&lt;/script&gt;"), out);
+    assertFalse(out.contains("<script") || out.contains("<b>"), out);
+    assertEquals(1, Markdown.render("| a | b |\n|---|---|\n| [x](https://example.org) | y |").links());
+    // The excerpt reads the cells apart, a row after the other.
+    assertEquals("Station Bikes North 620", Markdown.render("| Station | Bikes |\n|---|---|\n| North | 620 |").excerpt());
+    // Without its delimiter row, lines with bars are prose.
+    assertEquals("<p>a | b\nc | d</p>\n", html("a | b\nc | d"));
+  }
+
+  @Test
+  void twoTildesStrikeThroughAndOneIsJustATilde() {
+    assertEquals("<p><del>gone</del> and ~42 left</p>\n", html("~~gone~~ and ~42 left"));
+    assertEquals("<p>~about~ right</p>\n", html("~about~ right"));
+    // A mention struck through is still a mention of whoever the name runs into: another site's bob here.
+    assertEquals(java.util.List.of(), Markdown.mentions("~~@bob~~@carol.org"));
+    assertEquals(java.util.List.of("bob"), Markdown.mentions("~~@bob~~ left"));
+  }
 }
