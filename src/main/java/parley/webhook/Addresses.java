@@ -10,7 +10,8 @@ import java.net.InetAddress;
  * benchmarking (198.18/15, 2001:2::/48), reserved (0/8, 240/4, 192.0.0/24), documentation ranges (2001:db8::/32 and
  * 3fff::/20 among them), ORCHID (2001:10::/28, 2001:20::/28), SRv6 segment identifiers (5f00::/16), discard-only
  * 100::/64, and
- * IPv6 forms that embed an IPv4 address (IPv4-compatible, IPv4-translated ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4
+ * IPv6 forms that embed an IPv4 address (IPv4-compatible, IPv4-mapped ::ffff:0:0/96, IPv4-translated ::ffff:0:0:0/96,
+ * NAT64 64:ff9b::/96, 6to4
  * 2002::/16), which are judged by that address, or whose embedded address cannot be read for certain (local-use
  * NAT64 64:ff9b:1::/48, Teredo 2001::/32), which are refused.
  */
@@ -48,7 +49,12 @@ final class Addresses {
       if (first == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) return false;   // 2001::/32 Teredo
       if (first == 0x01 && zeros(b, 1, 8)) return false;           // 100::/64 discard-only
       if (zeros(b, 0, 8) && (b[8] & 0xff) == 0xff && (b[9] & 0xff) == 0xff && b[10] == 0 && b[11] == 0) {
-        return isPublicV4(new byte[] {b[12], b[13], b[14], b[15]});   // ::ffff:0:0/96 IPv4-translated
+        return isPublicV4(new byte[] {b[12], b[13], b[14], b[15]});   // ::ffff:0:0:0/96 IPv4-translated
+      }
+      if (zeros(b, 0, 10) && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff) {
+        // ::ffff:0:0/96 IPv4-mapped. A literal is read as the IPv4 address already, but a name's AAAA record is not:
+        // a review's name for ::ffff:127.0.0.1 was taken as public and its hook sent to loopback.
+        return isPublicV4(new byte[] {b[12], b[13], b[14], b[15]});
       }
       if (zeros(b, 0, 12)) return false;                            // ::/96 (IPv4-compatible, ::1, ::)
       return true;
