@@ -394,6 +394,8 @@ public final class Sender {
     // One deadline for the whole attempt, the lookup included: a resolver slower than the lease (the timeout and
     // 5 s) let the endpoint be claimed again while this turn still waited, and the two turns sent out of order.
     long timeout = settings.timeout().toMillis();
+    // Why the attempt's own deadline cut it, if it did: the reset's failure says only "Stream reset: 0".
+    java.util.concurrent.atomic.AtomicReference<String> cutOff = new java.util.concurrent.atomic.AtomicReference<>();
     return resolve(host).timeout(timeout, TimeUnit.MILLISECONDS).compose(address -> {
       long timestamp = System.currentTimeMillis() / 1000;
       String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
@@ -430,8 +432,10 @@ public final class Sender {
             // a byte at a time is never idle, and its connection, left reading after the attempt gave up, held one
             // of the client's few per address until the receiver closed it; with them all held, every endpoint on
             // that address failed (a review).
-            long deadline = vertx.setTimer(left, t -> request.reset(0, new TimeoutException(
-                "No whole answer within " + timeout + " ms")));
+            long deadline = vertx.setTimer(left, t -> {
+              cutOff.set("No whole answer within " + timeout + " ms");
+              request.reset(0, new TimeoutException(cutOff.get()));
+            });
             return request.send(Buffer.buffer(m.body()))
                 .compose(response -> {
                   response.handler(ignored -> { });
@@ -442,8 +446,8 @@ public final class Sender {
           .timeout(leftForAll, TimeUnit.MILLISECONDS);
     }).map(status -> new Outcome(status >= 200 && status < 300, status, elapsed(started),
             status >= 200 && status < 300 ? null : "HTTP " + status))
-        .recover(e -> Future.succeededFuture(new Outcome(false, null, elapsed(started),
-            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
+        .recover(e -> Future.succeededFuture(new Outcome(false, null, elapsed(started), cutOff.get() != null
+            ? cutOff.get() : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
   }
 
   /**
@@ -480,7 +484,18 @@ public final class Sender {
     return millis / 1000.0;
   }
 
-  private static String truncate(String s) {
-    return s == null || s.length() <= MAX_ERROR ? s : s.substring(0, MAX_ERROR);
+  /**
+   * An attempt's error as it is stored: the client's message can carry the receiver's own bytes ("invalid version
+   * format: HT\0TP/1.1"), and PostgreSQL refuses a NUL. The attempt's failure was then never recorded, so a review's
+   * receiver answering with one was tried again at every poll, without backoff, log or "failing". Control characters
+   * and unpaired surrogates become U+FFFD; at most {@link #MAX_ERROR} characters, never half a pair.
+   */
+  static String truncate(String s) {
+    if (s == null) return null;
+    String clean = UNSTORABLE.matcher(s).replaceAll("\uFFFD");
+    return clean.codePointCount(0, clean.length()) <= MAX_ERROR ? clean
+        : clean.substring(0, clean.offsetByCodePoints(0, MAX_ERROR));
   }
+
+  private static final java.util.regex.Pattern UNSTORABLE = java.util.regex.Pattern.compile("[\\p{Cc}\\p{Cs}]");
 }

@@ -571,6 +571,8 @@ class WebhooksTest extends ModerationCast {
     // More failed attempts than the client keeps connections to one address (5).
     var log = deliveryLog(on, drip, 7);
     assertTrue(log.size() >= 7, log.encode());
+    // Each says its own deadline cut it (it said "Stream reset: 0", as a receiver's reset would).
+    assertEquals("No whole answer within 1000 ms", log.getJsonObject(0).getString("error"), log.encode());
     assertEquals(201, on.post("/api/admin/webhooks", boss, new JsonObject().put("url", base + "/other")
         .put("events", List.of("comment.created"))).status());
     long later = api.comment(alice, post, "for the other", null);
@@ -583,6 +585,48 @@ class WebhooksTest extends ModerationCast {
     }
     // Before, the five the client keeps to one address were all held open by the dripping receiver.
     assertTrue(mostOpen.get() < 5, mostOpen.get() + " connections open at once: each attempt's should close");
+  }
+
+  /**
+   * A receiver whose answer carries a NUL ("HT\0TP/1.1 200 OK") fails its attempt like any broken answer: recorded,
+   * backed off, "failing" in time. The client's error message quoted the NUL, PostgreSQL refused to store it, and a
+   * review's receiver was tried again at every poll with nothing recorded (61 connections in 6 s, no log, "active").
+   */
+  @Test
+  void aReceiverWhoseAnswerCarriesANulIsRecordedAsFailingAndBackedOff() throws Exception {
+    java.net.ServerSocket raw = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"));
+    AtomicInteger connections = new AtomicInteger();
+    Thread answering = new Thread(() -> {
+      while (!raw.isClosed()) {
+        try (java.net.Socket s = raw.accept()) {
+          connections.incrementAndGet();
+          s.getOutputStream().write("HT\0TP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+          s.getOutputStream().flush();
+        } catch (java.io.IOException closed) {
+          // the test is over
+        }
+      }
+    }, "nul-receiver");
+    answering.setDaemon(true);
+    answering.start();
+    try (raw) {
+      Api on = apiOf(sender(Map.of(WebhookSettings.BACKOFF_BASE, "2s", WebhookSettings.BACKOFF_MAX, "2s")));
+      long hook = on.post("/api/admin/webhooks", boss, new JsonObject()
+          .put("url", "http://127.0.0.1:" + raw.getLocalPort() + "/hook")
+          .put("events", List.of("comment.created"))).json().getLong("id");
+      api.comment(alice, api.createPost(alice, "A receiver that answers a NUL"), "for it", null);
+      var log = deliveryLog(on, hook, 1);
+      assertEquals(1, log.size(), "the failed attempt is in the log");
+      JsonObject attempt = log.getJsonObject(0);
+      assertEquals("failed", attempt.getString("outcome"));
+      assertTrue(attempt.getString("error").contains("\uFFFD") && !attempt.getString("error").contains("\0"),
+          attempt.encode());
+      JsonObject endpoint = on.get("/api/admin/webhooks/" + hook, boss).json();
+      assertEquals(1, endpoint.getInteger("attempts"), endpoint.encode());
+      assertEquals(attempt.getString("error"), endpoint.getString("lastError"));
+      // Backed off: the next attempt waits its 1-2 s, where every 50 ms poll tried again.
+      assertTrue(connections.get() <= 2, connections.get() + " connections before the backoff's end");
+    }
   }
 
   /**
