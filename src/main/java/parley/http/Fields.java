@@ -140,9 +140,13 @@ public final class Fields {
     if (colon >= 0 && !authority.substring(colon + 1).matches("[0-9]{1,5}")) return uri;
     String name = colon >= 0 ? authority.substring(0, colon) : authority;
     try {
-      return new URI(uri.getScheme(), null, java.net.IDN.toASCII(name, java.net.IDN.USE_STD3_ASCII_RULES),
-          colon >= 0 ? Integer.parseInt(authority.substring(colon + 1)) : -1, uri.getPath(), uri.getQuery(),
-          uri.getFragment());
+      // Only the host changes: the path, query and fragment stay as written, escapes and all (rebuilt from their
+      // decoded forms, a webhook's "?token=a%26b" became "?token=a&b", and "/a%2Fb" "/a/b": a review).
+      String ascii = java.net.IDN.toASCII(name, java.net.IDN.USE_STD3_ASCII_RULES);
+      return new URI(uri.getScheme() + "://" + ascii + (colon >= 0 ? authority.substring(colon) : "")
+          + (uri.getRawPath() == null ? "" : uri.getRawPath())
+          + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())
+          + (uri.getRawFragment() == null ? "" : "#" + uri.getRawFragment()));
     } catch (IllegalArgumentException | URISyntaxException e) {
       return uri;
     }

@@ -120,6 +120,9 @@ public final class WebhookRoutes {
         fields.error("url", "must not have a fragment");
       } else if (uri.getPort() == 0 || uri.getPort() > 65535) {
         fields.error("url", "must have a valid port");
+      } else if (uri.toString().length() > MAX_URL) {
+        // A host in another script is stored in its ASCII form, which is longer (a review's 500 from the table's check).
+        fields.error("url", "must be at most " + MAX_URL + " characters with its host in ASCII form");
       } else {
         return uri;
       }
