@@ -138,6 +138,13 @@ public final class Sender {
   private static final String RELEASE = "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL "
       + "WHERE id = $1 AND lease_owner = $2";
 
+  /**
+   * A turn used up while the endpoint is still behind: its lease goes, and it is due again behind every endpoint that
+   * was due before now (claims take the longest due first), so it does not take the room straight back.
+   */
+  private static final String YIELD = "UPDATE webhooks SET lease_owner = NULL, lease_until = NULL, "
+      + "next_attempt_at = GREATEST(next_attempt_at, now()) WHERE id = $1 AND lease_owner = $2";
+
   /** An event ready to send: its position, the envelope, and what identifies it. */
   record Message(long position, String topic, long seq, String type, String body) {
     String id() {
@@ -213,7 +220,8 @@ public final class Sender {
         .<Void>map(rows -> {
           rows.forEach(row -> {
             turning++;
-            turn(Endpoint.fromRow(row), row.getString("lease"), EVENTS_PER_TURN).onComplete(ar -> turning--);
+            turn(Endpoint.fromRow(row), row.getString("lease"), EVENTS_PER_TURN,
+                System.nanoTime() + settings.timeout().toNanos()).onComplete(ar -> turning--);
           });
           return null;
         })
@@ -238,8 +246,14 @@ public final class Sender {
     }));
   }
 
-  /** Sends an endpoint's next events in order until it is caught up, an attempt fails, or its turn is used up. */
-  private Future<Void> turn(Endpoint endpoint, String lease, int left) {
+  /**
+   * Sends an endpoint's next events in order until it is caught up, an attempt fails, or its turn is used up: 100
+   * events, or the time of one request ({@code until}, after which no further event is started). A node serves 16
+   * endpoints at once; a turn bounded by count only let 16 receivers that answer slowly but in time (each event just
+   * under the timeout) hold every room for 100 events each, and no other endpoint was sent anything meanwhile (a
+   * review: 16 minutes at the defaults).
+   */
+  private Future<Void> turn(Endpoint endpoint, String lease, int left, long until) {
     List<String> feed = Webhooks.fromFeed(endpoint.eventTypes());
     List<String> threads = Webhooks.fromThreads(endpoint.eventTypes());
     return pool.preparedQuery(HEAD).execute().compose(h -> {
@@ -253,7 +267,7 @@ public final class Sender {
             }
             List<Message> batch = new java.util.ArrayList<>();
             rows.forEach(row -> batch.add(message(row)));
-            return sendInOrder(endpoint, lease, batch, 0, left);
+            return sendInOrder(endpoint, lease, batch, 0, left, until);
           });
     }).recover(e -> {
       if (deleted(e)) {
@@ -277,11 +291,13 @@ public final class Sender {
     return e instanceof io.vertx.pgclient.PgException pg && "23503".equals(pg.getSqlState());
   }
 
-  private Future<Void> sendInOrder(Endpoint endpoint, String lease, List<Message> batch, int index, int left) {
+  private Future<Void> sendInOrder(Endpoint endpoint, String lease, List<Message> batch, int index, int left,
+      long until) {
+    // At least one event a turn; the cursor has moved past every one delivered, so the next turn goes on from there.
+    if (index > 0 && (left <= 0 || System.nanoTime() > until)) return yieldTurn(endpoint, lease);
     if (index == batch.size()) {
       long last = batch.get(batch.size() - 1).position();
-      if (left <= 0) return release(endpoint, lease);
-      return turn(withCursor(endpoint, last), lease, left);
+      return turn(withCursor(endpoint, last), lease, left, until);
     }
     // The batch's first event was read just now; each later one is read again before it is sent, so that what was
     // hidden, deleted or edited while the ones before it were sent goes as it is now (a review had a hidden comment's
@@ -291,12 +307,13 @@ public final class Sender {
             .map(rows -> rows.size() == 0 ? null : message(rows.iterator().next()));
     return now.compose(m -> {
       // Gone from the log since (its retention): passed over, as the next read would have.
-      if (m == null) return sendInOrder(endpoint, lease, batch, index + 1, left);
-      return send(endpoint, lease, batch, index, left, m);
+      if (m == null) return sendInOrder(endpoint, lease, batch, index + 1, left, until);
+      return send(endpoint, lease, batch, index, left, until, m);
     });
   }
 
-  private Future<Void> send(Endpoint endpoint, String lease, List<Message> batch, int index, int left, Message m) {
+  private Future<Void> send(Endpoint endpoint, String lease, List<Message> batch, int index, int left, long until,
+      Message m) {
     int attempt = endpoint.attempts() + 1;
     return attempt(endpoint, m).compose(outcome -> {
       if (outcome.ok()) {
@@ -306,7 +323,7 @@ public final class Sender {
               // The lease is no longer this turn's: a replay or a skip took it (and set the cursor), or it ran out
               // and another turn has the endpoint. Going on would send beside that turn, out of order.
               if (moved.rowCount() == 0) return Future.<Void>succeededFuture();
-              return sendInOrder(withCursor(endpoint, m.position()), lease, batch, index + 1, left - 1);
+              return sendInOrder(withCursor(endpoint, m.position()), lease, batch, index + 1, left - 1, until);
             }));
       }
       long delay = backoff(attempt);
@@ -323,6 +340,10 @@ public final class Sender {
 
   private Future<Void> release(Endpoint endpoint, String lease) {
     return pool.preparedQuery(RELEASE).execute(Tuple.of(endpoint.id(), lease)).mapEmpty();
+  }
+
+  private Future<Void> yieldTurn(Endpoint endpoint, String lease) {
+    return pool.preparedQuery(YIELD).execute(Tuple.of(endpoint.id(), lease)).mapEmpty();
   }
 
   /** Base, doubled per attempt, capped, then jittered to between half and all of it (milliseconds). */

@@ -228,6 +228,41 @@ class WebhooksTest extends ModerationCast {
     slow.answerAll(200);
   }
 
+  /**
+   * Sixteen receivers that answer slowly but in time (as many as a node serves at once) do not keep another endpoint
+   * waiting for their backlogs: a turn ends after the time of one request and the endpoint goes behind the others
+   * due. A review: a turn bounded by 100 events only held every room for 16 minutes at the defaults.
+   */
+  @Test
+  void sixteenSlowReceiversLeaveRoomForAnotherEndpoint() throws Exception {
+    List<AtomicInteger> asked = new ArrayList<>();
+    List<HttpServer> slow = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      AtomicInteger count = new AtomicInteger();
+      asked.add(count);
+      slow.add(receiverVertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {
+        count.incrementAndGet();
+        receiverVertx.setTimer(600, t -> req.response().setStatusCode(200).end());
+      })).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+    }
+    Api on = apiOf(sender(Map.of(WebhookSettings.TIMEOUT, "1s")));
+    for (HttpServer server : slow) {
+      assertEquals(201, on.post("/api/admin/webhooks", boss, new JsonObject()
+          .put("url", "http://127.0.0.1:" + server.actualPort() + "/slow")
+          .put("events", List.of("comment.created"))).status());
+    }
+    long post = api.createPost(alice, "Sixteen slow receivers");
+    for (int i = 1; i <= 5; i++) api.comment(alice, post, "comment " + i, null);
+    TestParley.awaitUntil(() -> asked.stream().allMatch(c -> c.get() > 0), "every slow receiver is on its backlog");
+    register(on, "post.created");
+    long other = api.createPost(bob, "For the other endpoint");
+    await(r -> delivered(r).stream().anyMatch(d -> d.json().getJsonObject("data").getLong("id") == other),
+        "the other endpoint's event");
+    List<Integer> counts = asked.stream().map(AtomicInteger::get).toList();
+    assertTrue(counts.stream().allMatch(c -> c < 5), "sent before any slow receiver had its whole backlog: " + counts);
+    for (HttpServer server : slow) server.close();
+  }
+
   /** A redelivery whose webhook is deleted while its receiver answers: 404, not a 500 from the log's foreign key. */
   @Test
   void aRedeliveryToAWebhookDeletedMeanwhileIsA404() throws Exception {
