@@ -75,9 +75,16 @@ public final class Webhooks {
           OR d.id < (SELECT min(id) FROM (SELECT id FROM webhook_deliveries k WHERE k.webhook_id = d.webhook_id
                                            ORDER BY id DESC LIMIT 1000) newest)""";
 
-  /** Positions of events that are gone from the log (pruned) and of delivered ones older than the log keeps. */
-  private static final String PRUNE_POSITIONS = "DELETE FROM webhook_positions WHERE sealed_at < now() - "
-      + "make_interval(secs => $1) AND position <= (SELECT COALESCE(min(cursor), 9223372036854775807) FROM webhooks)";
+  /**
+   * Positions older than the log keeps of events every endpoint has passed, or that are gone from the event log
+   * (pruned): those join nothing, and an endpoint left failing (its cursor the lowest for good) kept every position
+   * after it, one row per public event for as long as it stayed (a review read the comment above, which said so,
+   * against the statement, which did not).
+   */
+  private static final String PRUNE_POSITIONS = """
+      DELETE FROM webhook_positions p WHERE p.sealed_at < now() - make_interval(secs => $1)
+         AND (p.position <= (SELECT COALESCE(min(cursor), 9223372036854775807) FROM webhooks)
+              OR NOT EXISTS (SELECT 1 FROM events e WHERE e.topic = p.topic AND e.seq = p.seq))""";
 
   /** Whether a signed-out reader may read the content an event {@code e} carries, as it stands now. */
   static final String READABLE_NOW = """

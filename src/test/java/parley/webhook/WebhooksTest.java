@@ -263,6 +263,32 @@ class WebhooksTest extends ModerationCast {
     for (HttpServer server : slow) server.close();
   }
 
+  /**
+   * An endpoint left failing keeps the lowest cursor for good: the positions after it stay while their events are in
+   * the log, and go once the log has pruned them (they join nothing). Before, every position after that cursor stayed
+   * forever, one row per public event.
+   */
+  @Test
+  void positionsOfEventsTheLogPrunedGoEvenBehindAStuckEndpoint() throws Exception {
+    long post = api.createPost(alice, "An event still in the log");
+    String topic = "parley.post." + post;
+    TestParley.sql("INSERT INTO webhooks (url, event_types, secret, cursor, status) VALUES "
+        + "('https://stuck.example/hook', ARRAY['comment.created'], 'whsec_x', 0, 'failing')");
+    long kept = api.comment(alice, post, "kept", null);
+    TestParley.sql("INSERT INTO webhook_positions (position, topic, seq, sealed_at) VALUES "
+        + "(1000001, '" + topic + "', (SELECT max(seq) FROM events WHERE topic = '" + topic + "'), now() - interval '30 days'), "
+        + "(1000002, 'parley.post.999999', 1, now() - interval '30 days'), "
+        + "(1000003, 'parley.post.999999', 2, now())");
+    Webhooks.prune(TestParley.server().running().database().pool(), java.time.Duration.ofDays(7))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertEquals(1, TestParley.count("SELECT count(*) FROM webhook_positions WHERE position = 1000001"),
+        "an old position whose event the log still has stays behind the stuck endpoint (comment " + kept + ")");
+    assertEquals(0, TestParley.count("SELECT count(*) FROM webhook_positions WHERE position = 1000002"),
+        "an old position whose event the log pruned goes");
+    assertEquals(1, TestParley.count("SELECT count(*) FROM webhook_positions WHERE position = 1000003"),
+        "a recent one stays");
+  }
+
   /** A redelivery whose webhook is deleted while its receiver answers: 404, not a 500 from the log's foreign key. */
   @Test
   void aRedeliveryToAWebhookDeletedMeanwhileIsA404() throws Exception {
