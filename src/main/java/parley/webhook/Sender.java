@@ -220,8 +220,16 @@ public final class Sender {
         .<Void>map(rows -> {
           rows.forEach(row -> {
             turning++;
-            turn(Endpoint.fromRow(row), row.getString("lease"), EVENTS_PER_TURN,
-                System.nanoTime() + settings.timeout().toNanos()).onComplete(ar -> turning--);
+            Future<Void> turn;
+            try {
+              turn = turn(Endpoint.fromRow(row), row.getString("lease"), EVENTS_PER_TURN,
+                  System.nanoTime() + settings.timeout().toNanos());
+            } catch (RuntimeException e) {
+              // Counted, and its room given back: the lease runs out and the endpoint is claimed again.
+              log.warn("Webhook turn could not start: {}", e.toString());
+              turn = Future.failedFuture(e);
+            }
+            turn.onComplete(ar -> turning--);
           });
           return null;
         })
