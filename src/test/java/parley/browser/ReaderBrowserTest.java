@@ -359,6 +359,9 @@ class ReaderBrowserTest {
     openPost(page, base, postId);
     By topFold = By.cssSelector("#comment-" + top + " > .content .fold");
     assertEquals("true", page.findElement(topFold).getAttribute("aria-expanded"));
+    // Big enough to tap: at least 24 × 24 px (WCAG 2.5.8; "[−]" was 30 × 21).
+    assertEquals(Boolean.TRUE, js(page, "const r = arguments[0].getBoundingClientRect(); return r.width >= 24 "
+        + "&& r.height >= 24;", page.findElement(topFold)));
 
     // From the keyboard: the control is the first stop of the comment's line.
     page.findElement(topFold).sendKeys(Keys.ENTER);
