@@ -33,6 +33,18 @@ public record Page(int limit, Long after, String afterKey) {
     return sorted(ctx, defaultLimit, maxLimit).withoutKey("is not a cursor of this list");
   }
 
+  /**
+   * Reads {@code limit} alone, for a list with no further pages (the front of a queue, the newest items): a
+   * {@code cursor} is refused, where it was read and then ignored, and a client paging through got the first page
+   * again and again.
+   */
+  public static int limitOnly(RoutingContext ctx, int defaultLimit, int maxLimit) {
+    if (ctx.request().getParam("cursor") != null) {
+      throw Problem.invalid("cursor", "is not taken here: this list has one page, of at most " + maxLimit + " (limit)");
+    }
+    return sorted(ctx, defaultLimit, maxLimit).limit();
+  }
+
   /** As {@link #of}, for a list ordered by a sort key and then id: its cursor's key is the list's to check. */
   public static Page sorted(RoutingContext ctx, int defaultLimit, int maxLimit) {
     String rawLimit = ctx.request().getParam("limit");

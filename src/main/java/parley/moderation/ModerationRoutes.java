@@ -66,12 +66,10 @@ public final class ModerationRoutes {
     });
     mod.get("/log").handler(this::log);
     mod.get("/pending").handler(ctx -> {
-      Page page = Page.of(ctx, 50, 200);
-      review.pending(page.limit()).onSuccess(ctx::json).onFailure(ctx::fail);
+      review.pending(Page.limitOnly(ctx, 50, 200)).onSuccess(ctx::json).onFailure(ctx::fail);
     });
     mod.get("/recent").handler(ctx -> {
-      Page page = Page.of(ctx, 30, 100);
-      review.recent(page.limit()).onSuccess(ctx::json).onFailure(ctx::fail);
+      review.recent(Page.limitOnly(ctx, 30, 100)).onSuccess(ctx::json).onFailure(ctx::fail);
     });
     mod.get("/filters").handler(ctx -> review.filters()
         .onSuccess(list -> ctx.json(new JsonObject().put("items", new JsonArray(list.stream().map(Filter::toJson)

@@ -101,8 +101,7 @@ public final class PostRoutes {
   }
 
   private void tags(RoutingContext ctx) {
-    Page page = Page.of(ctx, 50, 200);
-    posts.tags(page.limit(), Principal.current(ctx).map(Principal::id).orElse(0L))
+    posts.tags(Page.limitOnly(ctx, 50, 200), Principal.current(ctx).map(Principal::id).orElse(0L))
         .onSuccess(tags -> ctx.json(new JsonObject().put("items", new io.vertx.core.json.JsonArray(tags))))
         .onFailure(ctx::fail);
   }

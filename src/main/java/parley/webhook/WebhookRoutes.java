@@ -176,14 +176,14 @@ public final class WebhookRoutes {
   private void deliveries(RoutingContext ctx) {
     Principal.admin(ctx);
     long id = id(ctx);
-    Page page = Page.of(ctx, 50, 200);
+    int limit = Page.limitOnly(ctx, 50, 200);
     String rawBefore = ctx.request().getParam("before");
     Long before = null;
     if (rawBefore != null) {
       before = parley.http.Numbers.parse(rawBefore);
       if (before == null) throw Problem.invalid("before", "must be a delivery id");
     }
-    webhooks.deliveries(id, before, page.limit())
+    webhooks.deliveries(id, before, limit)
         .onSuccess(items -> ctx.json(new JsonObject().put("items", new JsonArray(items))))
         .onFailure(ctx::fail);
   }

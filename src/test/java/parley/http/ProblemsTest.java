@@ -38,6 +38,27 @@ class ProblemsTest {
     assertFalse(r.body().toLowerCase().contains("select "), "no SQL: " + r.body());
   }
 
+  /**
+   * Lists of one page (the front of the pending queue, the newest content, the tags, a webhook's deliveries, which
+   * page by {@code before}) refuse a cursor: they read it and ignored it, and a client paging through got the first
+   * page again and again.
+   */
+  @Test
+  void aCursorOnAListOfOnePageIsRefused() throws Exception {
+    Api.Session mod = api.registerWithRole("mod", "moderator");
+    Api.Session boss = api.registerWithRole("boss", "admin");
+    String cursor = "?cursor=YWZ0ZXI6MTA";
+    for (var asked : java.util.List.of(java.util.Map.entry("/api/mod/pending", mod), java.util.Map.entry("/api/mod/recent", mod),
+        java.util.Map.entry("/api/tags", mod), java.util.Map.entry("/api/admin/webhooks/1/deliveries", boss))) {
+      Response r = api.get(asked.getKey() + cursor, asked.getValue());
+      assertProblem(r, 400);
+      assertEquals(java.util.List.of("cursor"), r.errorFields(), r.toString());
+      // (Webhook 1 does not exist: without the cursor, its deliveries are a 404.)
+      assertEquals(asked.getKey().contains("webhooks") ? 404 : 200, api.get(asked.getKey(), asked.getValue()).status(),
+          asked.getKey() + " without a cursor");
+    }
+  }
+
   @Test
   void malformedJsonIs400() throws Exception {
     Api.Session alice = api.register("alice");
