@@ -523,6 +523,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private void prepareDataDirectory() throws IOException {
     if (!Files.exists(pgData.resolve("PG_VERSION"))) {
       initdb();
+    } else if (!Files.exists(pgData.resolve("global").resolve("pg_control"))) {
+      // initdb writes PG_VERSION first and pg_control later: a first start of an earlier version cut off in between
+      // (a container's kill, a power cut) left this, which PostgreSQL cannot start, and which was then taken for an
+      // older database to convert (a review). Since then the directory appears whole or not at all (see initdb).
+      throw new IllegalStateException(pgData + " was left by a first start cut off while the database was being made "
+          + "(it has no global/pg_control, so it holds no data): delete it and start again");
     } else if (!isManaged()) {
       log.info("Converting {} to password authentication (set once, before the server accepts connections)", pgData);
       setPasswordOffline();
@@ -541,18 +547,36 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return Files.exists(hba) && Files.readString(hba).startsWith(HBA_MARKER);
   }
 
+  /**
+   * Makes the database in a directory of its own and renames it into place once initdb has finished (and synced it):
+   * the data directory is whole or absent, never half made. A start cut off meanwhile leaves only that directory,
+   * which the next start deletes (it never holds data).
+   */
   private void initdb() throws IOException {
-    Files.createDirectories(pgData);
-    Files.setPosixFilePermissions(pgData, OWNER_ONLY_DIR);
+    Path making = options.dataDir().resolve("postgres.initdb");
+    deleteTree(making);
+    if (Files.exists(pgData)) {
+      try (java.util.stream.Stream<Path> entries = Files.list(pgData)) {
+        if (entries.findAny().isPresent()) {
+          throw new IllegalStateException(pgData + " holds files but no database (no PG_VERSION): move them away, or "
+              + "set PARLEY_DATA_DIR to another directory");
+        }
+      }
+      Files.delete(pgData);
+    }
+    Files.createDirectories(making);
+    Files.setPosixFilePermissions(making, OWNER_ONLY_DIR);
     Path pwFile = options.dataDir().resolve("db-password.initdb");
     writePrivate(pwFile, password);
     try {
       log.info("Creating the PostgreSQL data directory {}", pgData);
-      run(List.of(bin.resolve("initdb").toString(), "-D", pgData.toString(), "-U", SUPERUSER, "-E", "UTF8",
+      run(List.of(bin.resolve("initdb").toString(), "-D", making.toString(), "-U", SUPERUSER, "-E", "UTF8",
           "--locale=C", "--auth=scram-sha-256", "--pwfile=" + pwFile, "--data-checksums"), Duration.ofMinutes(2));
     } finally {
       Files.deleteIfExists(pwFile);
     }
+    Files.move(making, pgData, StandardCopyOption.ATOMIC_MOVE);
+    forceDirectory(options.dataDir());
   }
 
   /** Sets the superuser's password in single-user mode: no socket is open while the old trust rules still apply. */
@@ -700,6 +724,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
         s.execute("SELECT 1");
         return;
       } catch (SQLException e) {
+        if ("28P01".equals(e.getSQLState())) {
+          // Not "not ready yet": it will never take this password (a review waited the whole minute for that line).
+          p.destroyForcibly();
+          throw new IOException("PostgreSQL refused the password in " + options.dataDir().resolve("db-password")
+              + ": it is not the one " + pgData + " was made with; restore that file from a backup of the data "
+              + "directory", e);
+        }
         last = e;
       }
       sleep(100);
@@ -968,14 +999,51 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
   }
 
-  /** A random secret kept in a file only this user can read; made on first use. */
+  /** The shortest secret a kept file may hold: Parley makes them of 43 characters (32 random bytes). */
+  static final int MIN_SECRET_LENGTH = 32;
+
+  /**
+   * A random secret kept in a file only this user can read; made on first use, whole or not at all: written to a file
+   * of its own, forced to disk, then linked into place (only if no other start made it first) and the directory
+   * forced. It was created, then written, never forced: a machine's crash soon after a first start could leave an empty
+   * db-password beside the database made with its password, and a start that waited 60 s to say nothing useful (a
+   * review). A kept file that is empty or too short is refused in one line naming it.
+   */
   public static String secret(Path file) throws IOException {
-    if (Files.exists(file)) return Files.readString(file).strip();
-    byte[] bytes = new byte[32];
-    new SecureRandom().nextBytes(bytes);
-    String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    writePrivate(file, secret);
-    return secret;
+    if (!Files.exists(file)) {
+      byte[] bytes = new byte[32];
+      new SecureRandom().nextBytes(bytes);
+      String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+      Path made = file.resolveSibling(file.getFileName() + ".new-" + ProcessHandle.current().pid());
+      writePrivate(made, secret);
+      try (FileChannel channel = FileChannel.open(made, StandardOpenOption.WRITE)) {
+        channel.force(true);
+      }
+      try {
+        Files.createLink(file, made);
+      } catch (FileAlreadyExistsException madeFirst) {
+        // Another start made it a moment before: its secret is the one.
+      } catch (UnsupportedOperationException | java.nio.file.FileSystemException noLinks) {
+        if (!Files.exists(file)) Files.move(made, file, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(made);
+      }
+      forceDirectory(file.toAbsolutePath().getParent());
+    }
+    String kept = Files.readString(file).strip();
+    if (kept.length() < MIN_SECRET_LENGTH) {
+      throw new IllegalStateException(file + " holds " + (kept.isEmpty() ? "nothing" : kept.length() + " characters")
+          + " where Parley keeps a secret of " + MIN_SECRET_LENGTH + " or more (a crash while it was first written?): "
+          + "restore it from a backup of the data directory");
+    }
+    return kept;
+  }
+
+  /** Forces a directory's entries (a file just linked or renamed into it) to disk. */
+  private static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
   }
 
   private static void writePrivate(Path file, String content) throws IOException {

@@ -267,6 +267,76 @@ class EmbeddedDatabaseTest {
   }
 
   /**
+   * What a first start cut off leaves (a container's kill, a power cut): a database being made is made in a directory
+   * of its own and renamed into place whole, so what is left of it is deleted by the next start, which goes on; one
+   * an earlier version left half made in place (PG_VERSION, no pg_control) is refused in one line saying what to do,
+   * where PostgreSQL panicked after a misleading "Converting … to password authentication" (a review).
+   */
+  @Test
+  void aFirstStartCutOffLeavesNothingThatStopsTheNext() throws Exception {
+    Path dir = servers.fresh("cut-off");
+    Files.createDirectories(dir.resolve("postgres.initdb/global"));
+    Files.writeString(dir.resolve("postgres.initdb/PG_VERSION"), "17\n");
+    EmbeddedDatabase db = servers.start(dir);
+    assertEquals("on", show(db, "fsync"));
+    assertFalse(Files.exists(dir.resolve("postgres.initdb")), "the half-made directory is gone");
+    assertTrue(Files.exists(dir.resolve("postgres/global/pg_control")));
+
+    Path earlier = servers.fresh("cut-off-earlier");
+    Files.createDirectories(earlier.resolve("postgres/global"));
+    Files.writeString(earlier.resolve("postgres/PG_VERSION"), "17\n");
+    IllegalStateException refused = assertThrows(IllegalStateException.class, () -> servers.start(earlier));
+    assertEquals(earlier.resolve("postgres") + " was left by a first start cut off while the database was being made "
+        + "(it has no global/pg_control, so it holds no data): delete it and start again", refused.getMessage());
+  }
+
+  /**
+   * The password and key files: an empty or truncated one (a machine's crash soon after the first start, before they
+   * were forced to disk) is refused at once, naming it; a password the database was not made with is refused at
+   * once too, naming the file, where the start waited its whole minute to say "did not accept connections".
+   */
+  @Test
+  void aKeptSecretThatIsEmptyOrNotTheDatabasesIsRefusedAtOnceNamingItsFile() throws Exception {
+    Path dir = servers.fresh("secrets");
+    EmbeddedDatabase db = servers.start(dir);
+    db.close();
+    Path password = dir.resolve("db-password");
+    String kept = Files.readString(password);
+    Files.writeString(password, "");
+    IllegalStateException empty = assertThrows(IllegalStateException.class, () -> servers.start(dir));
+    assertEquals(password + " holds nothing where Parley keeps a secret of 32 or more (a crash while it was first "
+        + "written?): restore it from a backup of the data directory", empty.getMessage());
+
+    Files.writeString(password, "x".repeat(43));
+    long started = System.nanoTime();
+    java.io.IOException wrong = assertThrows(java.io.IOException.class, () -> servers.start(dir));
+    assertTrue(wrong.getMessage().startsWith("PostgreSQL refused the password in " + password + ": it is not the one "),
+        wrong.getMessage());
+    assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(50), "refused at once, not after the minute");
+
+    Files.writeString(password, kept);
+    servers.start(dir).close();
+    Files.writeString(dir.resolve("jwt-secret"), "short");
+    IllegalStateException key = assertThrows(IllegalStateException.class,
+        () -> EmbeddedDatabase.secret(dir.resolve("jwt-secret")));
+    assertTrue(key.getMessage().startsWith(dir.resolve("jwt-secret") + " holds 5 characters where"), key.getMessage());
+  }
+
+  /** A secret made on first use is whole, private, and the one every later read gives, with no file left beside it. */
+  @Test
+  void aSecretIsMadeOnceWholeAndPrivate() throws Exception {
+    Path dir = servers.fresh("secret-made");
+    Files.createDirectories(dir);
+    String made = EmbeddedDatabase.secret(dir.resolve("jwt-secret"));
+    assertEquals(43, made.length());
+    assertEquals(made, EmbeddedDatabase.secret(dir.resolve("jwt-secret")));
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("jwt-secret"))));
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      assertEquals(List.of(dir.resolve("jwt-secret")), files.toList());
+    }
+  }
+
+  /**
    * After a machine crash postmaster.pid survives and its PID may belong to anything since: a process that is not the
    * postmaster of this data directory (here a program named postgres, started after the file was written, with no
    * -D) is never signalled, and the start goes on.
