@@ -706,6 +706,19 @@ public final class EmbeddedDatabase implements AutoCloseable {
     return added.toString();
   }
 
+  /**
+   * The last FATAL or PANIC line of what PostgreSQL logged, as ": …", or "": the cause (a full disk's "No space left on
+   * device") was only in its own log, and Parley's said "exited with code 1" every 2 s (a review).
+   */
+  static String lastFatal(String logs) {
+    String found = null;
+    for (String line : logs.split("\n")) {
+      if (line.contains("FATAL:") || line.contains("PANIC:")) found = line.strip();
+    }
+    if (found == null) return "";
+    return ": " + (found.length() > 300 ? found.substring(0, 300) + "…" : found);
+  }
+
   private void awaitReady(Process p) throws IOException {
     long deadline = System.nanoTime() + START_WAIT.toNanos();
     SQLException last = null;
@@ -715,9 +728,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
         throw new IllegalStateException("Parley is stopping: PostgreSQL was stopped as it started");
       }
       if (!p.isAlive()) {
-        String exited = "PostgreSQL exited with code " + p.exitValue() + " while starting; see " + options.serverLog()
-            + " and " + pgData.resolve("log");
-        if (logsSince(logMarks).contains(NO_SOCKETS)) throw new PortTaken(port, exited);
+        String logs = logsSince(logMarks);
+        String exited = "PostgreSQL exited with code " + p.exitValue() + " while starting" + lastFatal(logs) + "; see "
+            + options.serverLog() + " and " + pgData.resolve("log");
+        if (logs.contains(NO_SOCKETS)) throw new PortTaken(port, exited);
         throw new IOException(exited);
       }
       try (Connection c = readiness().getConnection(); Statement s = c.createStatement()) {

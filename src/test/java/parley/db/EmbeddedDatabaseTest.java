@@ -170,6 +170,9 @@ class EmbeddedDatabaseTest {
         return taken.getLocalPort();
       }));
       assertTrue(e.getMessage().startsWith("PostgreSQL exited with code"), e.getMessage());
+      // The cause, from PostgreSQL's own log (a full disk's was only there, a review).
+      assertTrue(e.getMessage().matches("(?s)PostgreSQL exited with code \\d+ while starting: .*FATAL: +could not "
+          + "create any TCP/IP sockets; see .*"), e.getMessage());
       assertTrue(e.getMessage().contains("port " + taken.getLocalPort() + " was taken"), e.getMessage());
       assertEquals(EmbeddedDatabase.PORT_TRIES, given.size());
       assertEquals(EmbeddedDatabase.PORT_TRIES - 1, e.getSuppressed().length, "the earlier tries, attached");
