@@ -335,7 +335,7 @@ public final class Sender {
             }));
       }
       long delay = backoff(attempt);
-      return pool.preparedQuery(FAILED).execute(Tuple.of(endpoint.id(), lease, truncate(outcome.error()),
+      return pool.preparedQuery(FAILED).execute(Tuple.of(endpoint.id(), lease, stored(outcome.error()),
               seconds(delay), (double) settings.retryFor().toSeconds()))
           .compose(v -> logAttempt(endpoint.id(), m, attempt, outcome, false)).mapEmpty();
     });
@@ -376,7 +376,7 @@ public final class Sender {
   private Future<JsonObject> logAttempt(long webhookId, Message m, int attempt, Outcome o, boolean redelivery) {
     return pool.preparedQuery(LOG).execute(Tuple.from(Arrays.asList(webhookId, m.position(), m.id(), m.type(),
             m.topic(), m.seq(), attempt, o.ok() ? "delivered" : "failed", o.status(), o.latencyMs(),
-            truncate(o.error()), redelivery)))
+            stored(o.error()), redelivery)))
         .map(rows -> Webhooks.deliveryJson(rows.iterator().next()));
   }
 
@@ -519,7 +519,7 @@ public final class Sender {
    * receiver answering with one was tried again at every poll, without backoff, log or "failing". Control characters
    * and unpaired surrogates become U+FFFD; at most {@link #MAX_ERROR} characters, never half a pair.
    */
-  static String truncate(String s) {
+  static String stored(String s) {
     if (s == null) return null;
     String clean = UNSTORABLE.matcher(s).replaceAll("\uFFFD");
     return clean.codePointCount(0, clean.length()) <= MAX_ERROR ? clean

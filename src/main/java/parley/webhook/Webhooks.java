@@ -118,18 +118,24 @@ public final class Webhooks {
 
   /** Of these types, the ones taken from the feed: those that do not also go to the thread (sent from there). */
   static List<String> fromFeed(List<String> types) {
-    return types.stream().filter(t -> EventType.named(t) != null
-        && !EventType.named(t).audiences().contains(EventType.Audience.THREAD)).toList();
+    return known(types, false);
+  }
+
+  /** Of these types, the ones taken from threads. */
+  static List<String> fromThreads(List<String> types) {
+    return known(types, true);
   }
 
   /**
-   * Of these types, the ones taken from threads. A stored type the catalogue no longer has (a version that renamed
-   * it) is in neither: nothing of it is sent. It threw, in the middle of a round's claims, and left the node counting
-   * a turn that never ran (a review's suspicion).
+   * The types the catalogue knows that are (or are not) taken from threads. A stored type the catalogue no longer has
+   * (a version that renamed it) is in neither list: nothing of it is sent. It threw, in the middle of a round's claims,
+   * and left the node counting a turn that never ran (a review's suspicion).
    */
-  static List<String> fromThreads(List<String> types) {
-    return types.stream().filter(t -> EventType.named(t) != null
-        && EventType.named(t).audiences().contains(EventType.Audience.THREAD)).toList();
+  private static List<String> known(List<String> types, boolean fromThreads) {
+    return types.stream().filter(t -> {
+      EventType type = EventType.named(t);
+      return type != null && type.audiences().contains(EventType.Audience.THREAD) == fromThreads;
+    }).toList();
   }
 
   Future<Endpoint> create(Principal actor, String url, List<String> types, String secret, String description) {
