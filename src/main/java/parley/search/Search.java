@@ -146,13 +146,19 @@ public final class Search {
    * of a word in most rows is built whole before any LIMIT can stop the scan. The query's own density is measured,
    * so phrases, exclusions and "or" are judged as they will run. The query stays a sub-select, computed once: as a
    * FROM item it would be inlined, and the tsquery built again for every row.
+   *
+   * <p>Only listed matches count ({@code listed}: every visibility rule that is the same for every reader, on a row
+   * {@code w}), because the way chosen shows in the answer ({@code rankedAmong}, the cursor, the time taken): counted
+   * among every row, a hidden or held row's words tipped a query made to sit at the threshold from "all" to "newest",
+   * and a prefix search spelled them out a few letters at a time (a review, 2026-12-07). What a reader's blocks leave
+   * out is public to everyone else, so it is counted.
    */
-  static String probe(String table) {
+  static String probe(String table, String columns, String listed) {
     return """
-        SELECT count(*) AS examined, count(*) FILTER (WHERE w.search @@ %s) AS matched,
+        SELECT count(*) AS examined, count(*) FILTER (WHERE w.search @@ %s AND %s) AS matched,
                (SELECT max(id) - min(id) + 1 FROM %s) AS span, (SELECT numnode(%s)) AS nodes
-          FROM (SELECT search FROM %s ORDER BY id DESC LIMIT %d) w""".formatted(QUERY, table, QUERY, table,
-        PROBE_ROWS);
+          FROM (SELECT search, deleted_at, hidden_at, pending_at%s FROM %s ORDER BY id DESC LIMIT %d) w""".formatted(
+        QUERY, listed, table, QUERY, columns, table, PROBE_ROWS);
   }
 
   /**
@@ -245,8 +251,9 @@ public final class Search {
   public static final String COMMENTS_NEWEST_INDEXED = commentsAmong(newestIndexed("comments", "c", VISIBLE_COMMENT));
 
   /** The probe of posts and of comments (see {@link #probe}). Public for the plan tests. */
-  public static final String POSTS_PROBE = probe("posts");
-  public static final String COMMENTS_PROBE = probe("comments");
+  public static final String POSTS_PROBE = probe("posts", "", Visibility.listed("w"));
+  public static final String COMMENTS_PROBE = probe("comments", ", post_id", Visibility.listed("w")
+      + " AND (SELECT " + Visibility.listed("p") + " FROM posts p WHERE p.id = w.post_id)");
 
   /**
    * People whose username starts with $1 (a LIKE prefix, escaped), ignoring case, in username order after the
@@ -457,12 +464,18 @@ public final class Search {
       COMMENTS_NEWEST_INDEXED, COMMENTS_PROBE);
 
   /**
-   * One ranked page: among every match ($1 to $5) or among the newest ($1 to $9). A later page goes the way its
-   * cursor says; a first page asks the probe how common the query is.
+   * One ranked page: among every match ($1 to $5) or among the newest ($1 to $9). A first page asks the probe how
+   * common the query is. A later page of the newest goes the way and keeps the window its cursor says: whatever a
+   * reader writes there, the statement reads at most {@code rankLimit} times {@link #SCAN_FACTOR} rows. A later page
+   * of every match is judged again, because a cursor is not a secret (anyone can write one that says "every match"
+   * for a word in most rows, the whole-table ranking the probe exists to refuse, a review found): still rare, it goes
+   * on among every match; common now (forged, or matches written since the page before), it goes on from its rank
+   * and id among the newest, in a window taken as a first page's would be.
    */
   private <T> Future<Ranked<T>> ranked(SqlConnection conn, Statements statements, SearchQuery query, Page page,
       long readerId, RankedCursor cursor, BiFunction<Row, String, T> fromRow) {
-    Future<Way> chosen = cursor.first() ? way(conn, statements.probe(), query) : Future.succeededFuture(cursor.way());
+    boolean judged = cursor.first() || cursor.way() == Way.EVERY;
+    Future<Way> chosen = judged ? way(conn, statements.probe(), query) : Future.succeededFuture(cursor.way());
     return chosen.compose(way -> {
       if (way == Way.EVERY) {
         return conn.preparedQuery(statements.every())
@@ -470,13 +483,13 @@ public final class Search {
             .map(rows -> new Ranked<>(list(rows, row -> fromRow.apply(row, Float.toString(row.getFloat("rank")))),
                 false, rankLimit));
       }
-      Window window = cursor.first() ? Window.ANY : cursor.window();
+      Window window = judged ? Window.ANY : cursor.window();
       Tuple args = Tuple.tuple().addValue(query.tsText()).addValue(readerId).addValue(cursor.rank())
           .addValue(cursor.id()).addValue(page.fetchSize()).addValue(window.low()).addValue(window.high())
           .addValue((long) rankLimit * SCAN_FACTOR).addValue((long) rankLimit);
       return conn.preparedQuery(statements.of(way)).execute(args).map(rows -> new Ranked<>(list(rows, row -> {
         // The first page's window is what it ranked; later pages keep it, so they rank the same matches.
-        Window ranked = cursor.first() ? new Window(row.getLong("low"), row.getLong("high")) : window;
+        Window ranked = judged ? new Window(row.getLong("low"), row.getLong("high")) : window;
         return fromRow.apply(row, way.prefix + ranked.low() + ":" + ranked.high() + ":" + row.getFloat("rank"));
       }), true, rankLimit));
     });

@@ -40,7 +40,8 @@ record SearchQuery(String text, Type type) {
    * A cursor key of this search: the key, behind a digest of the type, the text and the key itself, so the next
    * page's request can tell a cursor of another search (another {@code q} or {@code type}), and one cut short or
    * altered on its way ("0.0607" read back as "0."), which it refuses, from one of its own. Not a secret: a reader may
-   * forge any key, and each is checked as a first page's would be; the digest only says the cursor is whole.
+   * forge any key, and each bounds its own cost (a cursor of every match is judged again as a first page is: see
+   * Search's ranked); the digest only says the cursor is whole.
    */
   String bind(String key) {
     return tag(key) + "." + key;

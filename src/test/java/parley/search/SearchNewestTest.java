@@ -251,6 +251,8 @@ class SearchNewestTest {
     Session mod = api.registerWithRole("mod", "moderator");
     fillerComments(alice);
     long open = api.createPost(alice, "Open");
+    // Five listed matches in all, more than this class's limit: the word is common (only listed rows count).
+    long oldest = api.comment(bob, open, "kohlrabi oldest", null);
     long older = api.comment(bob, open, "kohlrabi older", null);
     long newer = api.comment(bob, open, "kohlrabi newer", null);
     // Everything after them matches better and is newer, and no reader may find it in a list.
@@ -291,7 +293,7 @@ class SearchNewestTest {
     assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
     for (var q : ways.entrySet()) {
       Response r = search(q.getKey(), "&type=comments&limit=50", alice);
-      assertEquals(List.of(newer, older), r.ids(), q.getKey());
+      assertEquals(List.of(newer, older, oldest), r.ids(), q.getKey());
       assertEquals(q.getValue(), way(search(q.getKey(), "&type=comments&limit=1", alice)), q.getKey());
     }
   }
@@ -302,6 +304,9 @@ class SearchNewestTest {
     Session carol = api.register("carol");
     Session mod = api.registerWithRole("mod", "moderator");
     fillerPosts(alice);
+    // Five listed matches in all, more than this class's limit: the word is common (only listed rows count).
+    long oldestOne = postSaying(alice, "zucchini oldest one");
+    long oldestTwo = postSaying(alice, "zucchini oldest two");
     long older = postSaying(alice, "zucchini older");
     long newer = postSaying(alice, "zucchini newer");
     String best = "zucchini zucchini zucchini zucchini";
@@ -318,12 +323,14 @@ class SearchNewestTest {
     Map<String, String> ways = bothWays("zucchini");
     for (String q : ways.keySet()) {
       for (Session reader : new Session[] {null, alice, mod}) {
-        assertEquals(List.of(carols, newer, older), search(q, "&limit=50", reader).ids(), q + ", reader " + reader);
+        assertEquals(List.of(carols, newer, older, oldestTwo), search(q, "&limit=50", reader).ids(),
+            q + ", reader " + reader);
       }
     }
     assertEquals(204, api.put("/api/me/blocks/carol", alice, null).status());
     for (var q : ways.entrySet()) {
-      assertEquals(List.of(newer, older), search(q.getKey(), "&limit=50", alice).ids(), q.getKey());
+      assertEquals(List.of(newer, older, oldestTwo, oldestOne), search(q.getKey(), "&limit=50", alice).ids(),
+          q.getKey());
       assertEquals(q.getValue(), way(search(q.getKey(), "&limit=1", alice)), q.getKey());
     }
   }
@@ -365,6 +372,97 @@ class SearchNewestTest {
       assertEquals(2, next.ids().size(), q);
       assertNull(next.json().getValue("nextCursor"), q);
     }
+  }
+
+  /**
+   * Whether a query is common shows in every answer (rankedAmong, the cursor), so only what anyone may list is
+   * counted: a review made a query sit at the threshold with matches of its own and spelled a hidden comment's words
+   * out by prefixes, as each tipped the answer from "all" to "newest".
+   */
+  @Test
+  void onlyListedMatchesDecideWhetherAQueryIsCommon() throws Exception {
+    Session alice = api.register("alice");
+    Session bob = api.register("bob");
+    Session mod = api.registerWithRole("mod", "moderator");
+    fillerComments(alice);
+    fillerPosts(alice);
+    JsonObject why = new JsonObject().put("reason", "x");
+    long open = api.createPost(alice, "Open");
+    // Four listed matches of each (this class's limit: not more than it, so all are ranked) ...
+    for (int i = 0; i < RANK_LIMIT; i++) {
+      api.comment(bob, open, "quokka " + i, null);
+      postSaying(alice, "wombat " + i);
+    }
+    // ... and more that no list shows: hidden, held, in a hidden thread, deleted.
+    assertEquals(204, api.post("/api/mod/comments/" + api.comment(bob, open, "quokka hidden", null) + "/hide", mod, why)
+        .status());
+    assertEquals(204, api.post("/api/mod/posts/" + postSaying(alice, "wombat hidden") + "/hide", mod, why).status());
+    long hiddenThread = api.createPost(alice, "Hidden thread");
+    api.comment(bob, hiddenThread, "quokka in a hidden thread", null);
+    assertEquals(204, api.post("/api/mod/posts/" + hiddenThread + "/hide", mod, why).status());
+    TestParley.sql("INSERT INTO mod_filters (kind, pattern, action, created_by) VALUES ('word', 'heldword', 'hold', "
+        + mod.id() + ")");
+    api.comment(bob, open, "quokka heldword", null);
+    postSaying(alice, "wombat heldword");
+    assertEquals(204, api.delete("/api/comments/" + api.comment(bob, open, "quokka deleted", null), bob).status());
+    assertEquals(2, TestParley.count("SELECT count(*) FROM comments WHERE search @@ to_tsquery('english', 'quokka')"
+        + " AND (hidden_at IS NOT NULL OR pending_at IS NOT NULL)"), "the hidden and held rows keep their words");
+
+    for (Session reader : new Session[] {null, bob, mod}) {
+      for (String q : List.of("quokka", "quok", readWay("quokka"))) {
+        Response r = search(q, "&type=comments&limit=50", reader);
+        assertEquals(RANK_LIMIT, r.ids().size(), q);
+        assertRankedAmongAll(r);
+      }
+      for (String q : List.of("wombat", "womb", readWay("wombat"))) {
+        Response r = search(q, "&limit=50", reader);
+        assertEquals(RANK_LIMIT, r.ids().size(), q);
+        assertRankedAmongAll(r);
+      }
+    }
+    // One more listed match of each, and both are common.
+    api.comment(bob, open, "quokka listed", null);
+    postSaying(alice, "wombat listed");
+    assertRankedAmongNewest(search("quokka", "&type=comments&limit=50", null));
+    assertRankedAmongNewest(search("wombat", "&limit=50", null));
+  }
+
+  /**
+   * A cursor is not a secret: one written to say "every match" for a common word would rank the whole table, the cost
+   * the probe exists to refuse. A later page of every match is judged again and goes on among the newest.
+   */
+  @Test
+  void aForgedCursorOfEveryMatchForACommonWordRanksOnlyTheNewest() throws Exception {
+    Session alice = api.register("alice");
+    fillerComments(alice);
+    fillerPosts(alice);
+    long postId = api.createPost(alice, "Thread");
+    Map<Long, Integer> thimbles = new LinkedHashMap<>();
+    Map<Long, Integer> gardens = new LinkedHashMap<>();
+    for (int i = 0; i < 8; i++) {
+      thimbles.put(api.comment(alice, postId, "thimble " + i, null), 1);
+      gardens.put(postSaying(alice, "garden " + i), 1);
+    }
+    for (String type : List.of("posts", "comments")) {
+      Map<Long, Integer> matches = type.equals("posts") ? gardens : thimbles;
+      String word = type.equals("posts") ? "garden" : "thimble";
+      SearchQuery.Type searched = SearchQuery.Type.valueOf(type.toUpperCase(java.util.Locale.ROOT));
+      for (String q : List.of(word, readWay(word))) {
+        // Before the best of every match (the highest rank a float holds, the highest id), bound to this search.
+        String cursor = b64("after:" + Long.MAX_VALUE + ":" + b64(new SearchQuery(q, searched).bind("3.0E38")));
+        Response r = search(q, "&type=" + type + "&limit=50&cursor=" + cursor, null);
+        assertEquals(newest(matches, RANK_LIMIT), r.ids(), type + " " + q);
+        assertRankedAmongNewest(r);
+      }
+    }
+    // A rare word's later pages still go on among all its matches.
+    long first = api.comment(alice, postId, "needle one", null);
+    long second = api.comment(alice, postId, "needle two", null);
+    Response page = search("needle", "&type=comments&limit=1", null);
+    assertEquals(List.of(second), page.ids());
+    Response next = search("needle", "&type=comments&limit=1&cursor=" + page.json().getString("nextCursor"), null);
+    assertEquals(List.of(first), next.ids());
+    assertRankedAmongAll(next);
   }
 
   @Test
