@@ -404,12 +404,7 @@ public final class RealWorldRoutes {
     Principal caller = Principal.active(ctx);
     long postId = Articles.idOf(ctx.pathParam("slug"));
     long id = parley.http.PathIds.parse(ctx.pathParam("id"), "No such comment.");
-    comments.find(id, caller)
-        .compose(found -> {
-          Comments.Seen seen = found.filter(s -> s.comment().postId() == postId && !s.comment().deleted())
-              .orElseThrow(() -> Problem.notFound("No such comment."));
-          return comments.delete(seen.comment().id(), caller);
-        })
+    comments.deleteOn(postId, id, caller)
         .onSuccess(v -> ctx.response().setStatusCode(200).end())
         .onFailure(ctx::fail);
   }

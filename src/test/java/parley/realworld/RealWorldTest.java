@@ -499,6 +499,31 @@ class RealWorldTest extends ModerationCast {
     assertEquals(404, rw("GET", "/articles/gone-999/comments", null, null).status());
   }
 
+  /**
+   * A comment's author deletes it here wherever it is, as on Parley's own route: in a thread hidden since, which the
+   * author can no longer read (a review found a 404 here where /api/comments answered 204). Nobody else finds it.
+   */
+  @Test
+  void anAuthorDeletesTheirCommentInAThreadHiddenSinceAsOnParleysOwnRoute() throws Exception {
+    String slug = create(alice, "Soon hidden").getString("slug");
+    long postId = Articles.idOf(slug);
+    Response created = rw("POST", "/articles/" + slug + "/comments", bob,
+        new JsonObject().put("comment", new JsonObject().put("body", "Regretted")));
+    assertEquals(200, created.status(), created.toString());
+    long commentId = created.json().getJsonObject("comment").getLong("id");
+    assertEquals(204, api.post("/api/mod/posts/" + postId + "/hide", mod, reason("spam")).status());
+
+    assertEquals(404, rw("DELETE", "/articles/" + slug + "/comments/" + commentId, api.register("carol"), null).status(),
+        "someone else finds nothing in a thread they may not read");
+    String other = create(alice, "Elsewhere").getString("slug");
+    assertEquals(404, rw("DELETE", "/articles/" + other + "/comments/" + commentId, bob, null).status(),
+        "the address names another article");
+    assertEquals(200, rw("DELETE", "/articles/" + slug + "/comments/" + commentId, bob, null).status());
+    assertEquals(1, TestParley.count("SELECT count(*) FROM comments WHERE id = " + commentId
+        + " AND deleted_at IS NOT NULL"));
+    assertEquals(404, rw("DELETE", "/articles/" + slug + "/comments/" + commentId, bob, null).status(), "gone");
+  }
+
   // ---- visibility ----
 
   @Test
