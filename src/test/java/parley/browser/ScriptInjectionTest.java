@@ -458,47 +458,50 @@ class ScriptInjectionTest {
     expect(dashboard, "the queue", queue);
     assertNothingRan(dashboard, "the queue", Pattern.quote("(61) Parley moderation"));
 
-    // Every moderator reason, once per payload, in the audit log. The log shows the latest 30 entries, so the
-    // payloads go three at a time (eight entries each) and the dashboard is reloaded to read each batch.
-    for (List<Payload> batch : Payloads.groups(3)) {
-      List<String[]> entries = new ArrayList<>();
-      for (Payload p : batch) {
-        JsonObject why = new JsonObject().put("reason", p.text());
-        long report = created(api.post("/api/reports", reporter, report("post", acted, p.text()))).getLong("id");
-        done(api.post("/api/mod/reports/" + report + "/resolve", mod,
-            new JsonObject().put("action", "dismiss").put("note", p.text())));
-        entries.add(new String[] {"mod dismissed the reports on writer's post \"Moderated thread\"", p.plain()});
-        done(api.post("/api/mod/posts/" + acted + "/hide", mod, why));
-        entries.add(new String[] {"mod hid writer's post \"Moderated thread\"", p.plain()});
-        done(api.post("/api/mod/posts/" + acted + "/restore", mod, why));
-        entries.add(new String[] {"mod restored writer's post \"Moderated thread\"", p.plain()});
-        done(api.post("/api/mod/comments/" + actedComment + "/hide", mod, why));
-        entries.add(new String[] {"mod hid writer's comment on \"Moderated thread\"", p.plain()});
-        done(api.post("/api/mod/comments/" + actedComment + "/restore", mod, why));
-        entries.add(new String[] {"mod restored writer's comment on \"Moderated thread\"", p.plain()});
-        done(api.post("/api/mod/posts/" + acted + "/lock", mod, why));
-        entries.add(new String[] {"mod locked the thread \"Moderated thread\"", p.plain()});
-        done(api.post("/api/mod/posts/" + acted + "/unlock", mod, why));
-        entries.add(new String[] {"mod unlocked the thread \"Moderated thread\"", p.plain()});
-        done(api.post("/api/mod/users/banned_user/ban", mod, why));
-        entries.add(new String[] {"mod banned banned_user for good", p.plain()});
-      }
-      String where = "the audit log with the reasons of payloads " + batch.get(0).n() + " to " + batch.get(batch.size() - 1).n();
-      // The open dashboard got every event of the batch live; then a reload reads the log afresh (a burst of
-      // events sends a burst of log requests whose answers may arrive out of order).
-      assertNothingRan(dashboard, where + ", live", title.pattern());
-      dashboard.navigate().refresh();
-      List<Check> log = new ArrayList<>();
-      for (int i = 0; i < entries.size(); i++) {
-        String[] entry = entries.get(entries.size() - 1 - i); // newest first
-        String item = "#log > li:nth-child(" + (i + 1) + ")";
-        // Each entry is a sentence (who did what to whose content, where) followed by the reason.
-        log.add(check(item + " > p", "has text", entry[0] + ": " + entry[1] + " · "));
-      }
-      log.add(check("#queue > li", "count", 61));
-      expect(dashboard, where, log);
-      assertNothingRan(dashboard, where, Pattern.quote("(61) Parley moderation"));
+    // Every moderator reason, once per payload, in the audit log: eight entries a payload, arriving live on the open
+    // dashboard; then a reload reads the log afresh (a burst of events sends a burst of log requests whose answers
+    // may arrive out of order), and its "Older entries" button pages back to the first of them.
+    List<String[]> entries = new ArrayList<>();
+    for (Payload p : Payloads.ALL) {
+      JsonObject why = new JsonObject().put("reason", p.text());
+      long report = created(api.post("/api/reports", reporter, report("post", acted, p.text()))).getLong("id");
+      done(api.post("/api/mod/reports/" + report + "/resolve", mod,
+          new JsonObject().put("action", "dismiss").put("note", p.text())));
+      entries.add(new String[] {"mod dismissed the reports on writer's post \"Moderated thread\"", p.plain()});
+      done(api.post("/api/mod/posts/" + acted + "/hide", mod, why));
+      entries.add(new String[] {"mod hid writer's post \"Moderated thread\"", p.plain()});
+      done(api.post("/api/mod/posts/" + acted + "/restore", mod, why));
+      entries.add(new String[] {"mod restored writer's post \"Moderated thread\"", p.plain()});
+      done(api.post("/api/mod/comments/" + actedComment + "/hide", mod, why));
+      entries.add(new String[] {"mod hid writer's comment on \"Moderated thread\"", p.plain()});
+      done(api.post("/api/mod/comments/" + actedComment + "/restore", mod, why));
+      entries.add(new String[] {"mod restored writer's comment on \"Moderated thread\"", p.plain()});
+      done(api.post("/api/mod/posts/" + acted + "/lock", mod, why));
+      entries.add(new String[] {"mod locked the thread \"Moderated thread\"", p.plain()});
+      done(api.post("/api/mod/posts/" + acted + "/unlock", mod, why));
+      entries.add(new String[] {"mod unlocked the thread \"Moderated thread\"", p.plain()});
+      done(api.post("/api/mod/users/banned_user/ban", mod, why));
+      entries.add(new String[] {"mod banned banned_user for good", p.plain()});
     }
+    assertNothingRan(dashboard, "the audit log, live", title.pattern());
+    dashboard.navigate().refresh();
+    waitFor(dashboard, 10).until(d -> d.findElements(By.cssSelector("#log > li")).size() == 30);
+    for (int shown = 30; shown < entries.size(); shown += 30) {
+      int before = shown;
+      dashboard.findElement(By.id("log-more")).click();
+      waitFor(dashboard, 10).until(d -> d.findElements(By.cssSelector("#log > li")).size() > before);
+    }
+    List<Check> log = new ArrayList<>();
+    for (int i = 0; i < entries.size(); i++) {
+      String[] entry = entries.get(entries.size() - 1 - i); // newest first
+      String item = "#log > li:nth-child(" + (i + 1) + ")";
+      // Each entry is a sentence (who did what to whose content, where) followed by the reason.
+      log.add(check(item + " > p", "has text", entry[0] + ": " + entry[1] + " · "));
+    }
+    log.add(check("#log > li", "count", entries.size()));
+    log.add(check("#queue > li", "count", 61));
+    expect(dashboard, "the audit log with every payload's reasons", log);
+    assertNothingRan(dashboard, "the audit log", Pattern.quote("(61) Parley moderation"));
 
     // The filter list: every payload short enough to be a word filter, listed as text.
     List<Payload> words = Payloads.ALL.stream().filter(p -> p.plain().length() <= 200).toList();
