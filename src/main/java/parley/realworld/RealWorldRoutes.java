@@ -481,7 +481,9 @@ public final class RealWorldRoutes {
       }
     } else {
       if (status == 400) status = 422;
-      errors.put("body", new JsonArray().add(problem.getMessage()));
+      // A RealWorld client sends Token, as this surface's 401 header says (Bearer is taken here too).
+      String message = problem.getMessage().replace("Authorization: Bearer <token>", "Authorization: Token <token>");
+      errors.put("body", new JsonArray().add(message));
     }
     var response = ctx.response();
     problems.allow(ctx, problem);
