@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  * few percent, whose newest matches are spread over all of those rows, through the GIN index and the primary key's
  * range at once (a BitmapAnd), so that only the window's matches are read. The first page decides, and its cursor
  * carries the decision and the window of ids it ranked, so later pages rank the same matches whatever was written
- * since.
+ * since; a later page of every match is judged again ({@link #ranked}), since anyone can write a cursor that says so.
  *
  * <p>Each search is bounded: it runs in its own transaction with a statement_timeout, and {@link #slots} caps
  * how many run at once on a node.
