@@ -452,6 +452,9 @@ public final class Comments {
     return delete(events, id, caller);
   }
 
+  /** No post named: the comment's id alone addresses it. */
+  private static final long ANY_POST = -1;
+
   /**
    * As {@link #delete(long, Principal)}, for an address that names the comment's post too (RealWorld's
    * {@code /articles/:slug/comments/:id}): a comment on another post, or one deleted already, is not there (404). Its
@@ -467,15 +470,14 @@ public final class Comments {
     return delete(events, id, caller, ANY_POST);
   }
 
-  /** No post named: the comment's id alone addresses it. */
-  private static final long ANY_POST = -1;
-
   /** The deletion; {@code onPost} the post the address names, or {@link #ANY_POST}. */
   private static Future<Void> delete(EventLog events, long id, Principal caller, long onPost) {
     return events.transaction(box -> {
       SqlConnection conn = box.connection();
       return lock(conn, id).compose(target -> {
-        if (onPost != ANY_POST && (target.postId() != onPost || target.deleted())) throw Problem.notFound("No such comment.");
+        if (onPost != ANY_POST && (target.postId() != onPost || target.deleted())) {
+          throw Problem.notFound("No such comment.");
+        }
         if (target.authorId() != caller.id() && !caller.isModerator()) {
           if (unseen(target, caller)) throw Problem.notFound("No such comment.");
           throw Problem.forbidden("Only the comment's author or a moderator may delete it.");

@@ -515,7 +515,8 @@ class RealWorldTest extends ModerationCast {
     long commentId = created.json().getJsonObject("comment").getLong("id");
     assertEquals(204, api.post("/api/mod/posts/" + postId + "/hide", mod, reason("spam")).status());
 
-    assertEquals(404, rw("DELETE", "/articles/" + slug + "/comments/" + commentId, api.register("carol"), null).status(),
+    Session carol = api.register("carol");
+    assertEquals(404, rw("DELETE", "/articles/" + slug + "/comments/" + commentId, carol, null).status(),
         "someone else finds nothing in a thread they may not read");
     String other = create(alice, "Elsewhere").getString("slug");
     assertEquals(404, rw("DELETE", "/articles/" + other + "/comments/" + commentId, bob, null).status(),
