@@ -410,6 +410,14 @@ class RealWorldTest extends ModerationCast {
     assertEquals(422, badLimit.status());
     assertTrue(errors(badLimit).containsKey("limit"));
     assertEquals(422, rw("GET", "/articles?offset=-1", null, null).status());
+    // An offset is read past post by post: the deepest is bounded, on the feed too.
+    assertEquals(List.of(), titles(rw("GET", "/articles?offset=10000", null, null)));
+    for (String deep : List.of("/articles?offset=10001", "/articles?offset=2147483647", "/articles/feed?offset=10001")) {
+      Response tooDeep = rw("GET", deep, bob, null);
+      assertEquals(422, tooDeep.status(), deep);
+      assertEquals(List.of("must be a whole number from 0 to 10000"), errors(tooDeep).getJsonArray("offset").getList(),
+          deep);
+    }
     assertEquals(b1, rw("GET", "/articles?limit=1", null, null).json().getJsonArray("articles").getJsonObject(0)
         .getString("slug"));
   }
