@@ -277,7 +277,8 @@ class ReaderBrowserTest {
 
   /**
    * A table pasted into a comment (GitHub's Markdown) shows as one, on a phone too: wider than the column, it scrolls
-   * sideways inside a box of its own, which takes focus so a keyboard can scroll it, and the page does not scroll.
+   * sideways inside a box of its own, which takes focus so a keyboard can scroll it, shows a shadow at an edge with
+   * more beyond it, and the page does not scroll.
    */
   @Test
   void aWideTableInACommentScrollsInItsOwnBoxOnAPhone() {
@@ -304,6 +305,10 @@ class ReaderBrowserTest {
     assertEquals(0L, ((Number) js(page, "return document.documentElement.scrollWidth - "
         + "document.documentElement.clientWidth;")).longValue(), "the page does not scroll sideways");
     assertEquals("0", scroller.getDomAttribute("tabindex"), "the box takes focus");
+    // A phone shows no scroll bar until the box is touched: more beyond an edge shows as a shadow there (shadows
+    // fixed to the box, each edge's cover moving with the table).
+    assertEquals("local, local, scroll, scroll, scroll", js(page,
+        "return getComputedStyle(document.querySelector(arguments[0])).backgroundAttachment;", box));
   }
 
   @Test
