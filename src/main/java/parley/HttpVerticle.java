@@ -10,6 +10,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import parley.http.AccessLog;
@@ -245,9 +246,20 @@ public final class HttpVerticle extends VerticleBase {
     Pages pages = new Pages(node.pages(), database.pool(), postsApi);
     pages.mount(router);
     new AtomRoutes(postsApi, config.publicUrl()).mount(router);
-    // Static files for every path outside the API and the live endpoint, so an unknown API path is a 404.
+    // Static files for every path outside the API and the live endpoint, so an unknown API path is a 404. Each
+    // answer says when its file last changed and that a browser must ask again before using its copy (no-cache,
+    // set first: the handler's own would say "public, immutable"): a copy still current is a 304 without a body,
+    // where every page once fetched (and the server gzipped) all of its scripts and stylesheets again. Never an age
+    // to keep a copy unasked: a page's modules import each other by plain names, and one kept past an upgrade
+    // would run beside the others' new code. A file's date is read again at most once a second (one edited under
+    // a running server is served anew).
     router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*")
-        .handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(false));
+        .handler(ctx -> {
+          ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+          ctx.next();
+        })
+        .handler(StaticHandler.create("webroot").setIndexPage("index.html").setCachingEnabled(true)
+            .setFilesReadOnly(false).setCacheEntryTimeout(1_000));
     pages.mountNotFound(router);
 
     node.routes().record("", router);

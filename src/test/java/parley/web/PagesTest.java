@@ -92,6 +92,39 @@ class PagesTest {
   }
 
   /** Every page with the site's header styles it the same way: the header's search box looked foreign on the 404. */
+  /**
+   * The static files (scripts, stylesheets, plain pages) are asked again before each use, and a copy still current
+   * costs a 304 without a body: every page once fetched all of them whole. Never kept unasked: after an upgrade a
+   * page's modules must not run beside an older copy of one of them.
+   */
+  @Test
+  void staticFilesAreAskedAgainAndACurrentCopyIsA304WithoutABody() throws Exception {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    for (String path : new String[] {"/js/ui.js", "/css/parley.css", "/", "/login", "/favicon.svg"}) {
+      java.net.http.HttpResponse<String> first = client.send(request(path, null), ofString());
+      assertEquals(200, first.statusCode(), path);
+      assertEquals("no-cache", first.headers().firstValue("cache-control").orElse(null), path);
+      String modified = first.headers().firstValue("last-modified").orElseThrow();
+      java.net.http.HttpResponse<String> current = client.send(request(path, modified), ofString());
+      assertEquals(304, current.statusCode(), path);
+      assertEquals("", current.body(), path);
+      java.net.http.HttpResponse<String> stale = client.send(request(path, "Mon, 01 Jan 2001 00:00:00 GMT"), ofString());
+      assertEquals(200, stale.statusCode(), path);
+      assertEquals(first.body(), stale.body(), path);
+      assertEquals(200, client.send(request(path, "not a date"), ofString()).statusCode(), path);
+    }
+  }
+
+  private java.net.http.HttpRequest request(String path, String ifModifiedSince) {
+    var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(api.baseUrl() + path));
+    if (ifModifiedSince != null) request.header("If-Modified-Since", ifModifiedSince);
+    return request.build();
+  }
+
+  private static java.net.http.HttpResponse.BodyHandler<String> ofString() {
+    return java.net.http.HttpResponse.BodyHandlers.ofString();
+  }
+
   @Test
   void everyPageWithTheSiteHeaderHasItsStyles() {
     for (String path : new String[] {"/", "/posts/1", "/login", "/mod", "/notifications", "/settings", "/search",
