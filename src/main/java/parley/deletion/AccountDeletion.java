@@ -15,6 +15,7 @@ import parley.http.Problem;
 import parley.post.Posts;
 import parley.report.Reports;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -128,17 +129,43 @@ public final class AccountDeletion {
   }
 
   /**
-   * Erases what an account deleted a moment ago wrote. Completes once done; should the erasing fail it still
-   * completes (the account is deleted, and its member's answer must say so): {@link #finishPending} finishes it.
+   * How long a deletion's answer waits for the erasing. Each piece goes as its own delete would (4-10 ms here), so
+   * an account with 20,000 comments took minutes, and its request, answered only then, was cut off by the server's
+   * idle timeout (60 s) with no answer at all: the member was told the deletion had failed when it had not (a
+   * review). Past this the answer goes, and the erasing goes on.
+   */
+  public static final Duration ANSWER_WITHIN = Duration.ofSeconds(10);
+
+  /**
+   * Erases what an account deleted a moment ago wrote. Completes once done, or after {@link #ANSWER_WITHIN} with the
+   * erasing going on; should the erasing fail it still completes (the account is deleted, and its member's answer
+   * must say so): {@link #finishPending} finishes it.
    */
   public Future<Void> afterDeletion(long userId) {
+    return afterDeletion(userId, ANSWER_WITHIN);
+  }
+
+  /** As {@link #afterDeletion(long)}, completing after {@code answerWithin} at the latest. */
+  Future<Void> afterDeletion(long userId, Duration answerWithin) {
     Future<Void> erased = erase(userId).recover(e -> {
       log.warn("Account {} deleted; erasing what it wrote failed and is left to the next minute's job: {}", userId,
           e.toString());
       return Future.succeededFuture();
     });
-    lookAgainAfterLateWrites(userId);
-    return erased;
+    lookAgainAfterLateWrites(userId, erased);
+    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    if (context == null) return erased;
+    io.vertx.core.Promise<Void> answer = io.vertx.core.Promise.promise();
+    long timer = context.owner().setTimer(Math.max(1, answerWithin.toMillis()), id -> {
+      if (answer.tryComplete()) {
+        log.info("Account {} deleted; erasing what it wrote goes on after the answer", userId);
+      }
+    });
+    erased.onComplete(done -> {
+      context.owner().cancelTimer(timer);
+      answer.tryComplete();
+    });
+    return answer.future();
   }
 
   /**
@@ -146,12 +173,16 @@ public final class AccountDeletion {
    * before it may be written just after its erasure, and stayed in its thread, without its author's name, until the
    * job's next look (a members' review: 54 to 118 s). A request's statements end within the pool's deadline
    * ({@link parley.db.BoundedPool}), so a look a second past it finds them; the job's looks through the hour remain
-   * for a node that stops meanwhile, or a commit the database took longer than that to answer.
+   * for a node that stops meanwhile, or a commit the database took longer than that to answer. Not before the first
+   * erasing has ended, either: a big account's took minutes, and a second walk through its pieces beside it doubled
+   * the work (a review).
    */
-  private void lookAgainAfterLateWrites(long userId) {
+  private void lookAgainAfterLateWrites(long userId, Future<Void> erased) {
     io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
     if (context == null || !(pool instanceof parley.db.BoundedPool bounded)) return;
-    context.owner().setTimer(bounded.deadline().toMillis() + 1_000, id -> erase(userId).onFailure(e ->
+    io.vertx.core.Promise<Void> waited = io.vertx.core.Promise.promise();
+    context.owner().setTimer(bounded.deadline().toMillis() + 1_000, id -> waited.complete());
+    Future.join(waited.future(), erased).onComplete(both -> erase(userId).onFailure(e ->
         log.debug("Looking again at deleted account {}'s content failed (the job looks again): {}", userId,
             e.toString())));
   }

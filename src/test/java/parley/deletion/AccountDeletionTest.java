@@ -14,6 +14,7 @@ import parley.live.LiveClient;
 import parley.post.Posts;
 import parley.screening.Screening;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -395,6 +396,40 @@ class AccountDeletionTest {
     assertEquals(1, job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
     TestParley.sql("UPDATE users SET deleted_at = now() - interval '2 hours' WHERE id = " + dave.id());
     assertEquals(0, job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+  }
+
+  /**
+   * An account with many comments: its deletion is answered once the erasing has taken {@link
+   * AccountDeletion#ANSWER_WITHIN}, and the erasing goes on. Each piece goes as its own delete would, so 20,000
+   * comments took minutes, and the request, answered only then, was cut off by the server's idle timeout with no
+   * answer: the member was told the deletion had failed (a review). Here with 200 ms and 500 comments.
+   */
+  @Test
+  void aBigAccountsDeletionIsAnsweredWhileItsErasingGoesOn() throws Exception {
+    Session dave = api.register("dave");
+    Session erin = api.register("erin");
+    long thread = api.createPost(erin, "Erin's thread");
+    for (int i = 0; i < 500; i++) api.comment(dave, thread, "comment " + i + " " + MARK, null);
+    // The account's own transaction, as the route makes it before it erases.
+    TestParley.sql("UPDATE users SET deleted_at = now(), username = NULL, email = NULL, email_key = NULL, "
+        + "password_hash = '', token_version = token_version + 1 WHERE id = " + dave.id());
+
+    Main.Running server = TestParley.server().running();
+    EventLog events = new EventLog(server.vertx(), server.database().pool());
+    AccountDeletion deletion = new AccountDeletion(server.database().pool(), events,
+        new Posts(server.database().pool(), events, new Screening(server.config().holds())));
+    String live = "SELECT count(*) AS n FROM comments WHERE author_id = " + dave.id() + " AND deleted_at IS NULL";
+    java.util.concurrent.CompletableFuture<Long> liveAtAnswer = new java.util.concurrent.CompletableFuture<>();
+    server.vertx().getOrCreateContext().runOnContext(v -> deletion.afterDeletion(dave.id(), Duration.ofMillis(200))
+        .compose(done -> server.database().pool().query(live).execute())
+        .onSuccess(rows -> liveAtAnswer.complete(rows.iterator().next().getLong("n")))
+        .onFailure(liveAtAnswer::completeExceptionally));
+    long left = liveAtAnswer.get(30, TimeUnit.SECONDS);
+    assertTrue(left > 0, "answered before the erasing ended");
+    // Nothing more is asked of it: the erasing goes on by itself.
+    TestParley.awaitUntil(() -> count(live) == 0, "every comment erased after the answer");
+    assertEquals(0, count("SELECT count(*) FROM comments WHERE body ILIKE '%" + MARK + "%'"));
+    assertEquals(0, api.get("/api/posts/" + thread).json().getInteger("commentCount"), "the count is kept exact");
   }
 
   /**
