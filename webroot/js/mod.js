@@ -808,10 +808,13 @@ function reportActions(item, status, banToggle) {
   const c = item.content ?? {};
   const author = item.author?.username;
   const what = `${author ? `${author}'s` : 'the'} ${item.targetType}`;
+  // The newest report the card shows: a dismissal sent when its undo window ends closes none filed meanwhile (its
+  // card is out of every refresh while it waits, so such a report was dismissed unread: a review).
+  const upTo = Math.max(item.firstReportId, ...(item.reports ?? []).map((r) => r.id));
   const resolve = (action, label) => (button) => askFirst(button, targetKey(item)) ?? later({ key: targetKey(item),
     card: button.closest('.mod-card'), path: `/api/mod/reports/${item.firstReportId}/resolve`, label,
     // The hide's reason is what the reporters said it was: the author is told it and the log shows it.
-    body: action === 'hide' ? { action, note: hideNote(item.reasons) } : { action } });
+    body: action === 'hide' ? { action, note: hideNote(item.reasons), upTo } : { action, upTo } });
   return h('div', { class: 'row actions' },
     status === 'open' && !c.hidden ? actionButton('Hide', resolve('hide', `Hiding ${what}.`), 'danger', 'hide') : null,
     status === 'open'

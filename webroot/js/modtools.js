@@ -55,8 +55,9 @@ export function moderationLine(item, type, { notice = () => {}, changed = () => 
         const mine = session.current()?.user?.username;
         if (!window.confirm(`${other && other !== mine ? `${other} is on this. ` : ''}Dismiss ${plural(total,
           'open report')} on this ${type}? They are settled for good and the ${type} stays up.`)) return;
+        // Only the reports the line counted: one filed since stays open, and the line says so once drawn anew.
         await run(`Dismissed the reports on this ${type}.`, () => post(`/api/mod/reports/${item.openReport}/resolve`,
-          { action: 'dismiss' }), notice);
+          { action: 'dismiss', upTo: item.newestReport ?? null }), notice);
         await changed();
         // The line was drawn anew without the button: focus on the content it was about, as Hide and Restore leave
         // it (it fell to the page, a moderator's probe).

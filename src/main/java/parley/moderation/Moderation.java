@@ -390,12 +390,12 @@ public final class Moderation {
   }
 
   /** Resolves every open report on the target of report {@code reportId}: dismiss, or hide the target. */
-  Future<Void> resolve(long reportId, Principal actor, boolean hide, String note) {
+  Future<Void> resolve(long reportId, Principal actor, boolean hide, String note, Long upTo) {
     return events.transaction(box -> Reports.targetOf(box.connection(), reportId).compose(target -> {
       Future<List<Long>> settled = hide
           ? act(box, Action.hide(target.type()), target.id(), actor, note == null ? "Reported content" : note, true,
               Seen.ANY)
-          : Reports.close(box.connection(), target.type(), target.id(), "dismissed", actor, note).compose(ids -> {
+          : Reports.close(box.connection(), target.type(), target.id(), "dismissed", actor, note, upTo).compose(ids -> {
             if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
             return AuditLog.append(box.connection(), actor, AuditLog.REPORT_DISMISSED, target.type().wireName(), target.id(),
                 note, new JsonObject().put("reportIds", new JsonArray(ids)))

@@ -154,14 +154,17 @@ public final class ModerationRoutes {
   private void resolve(RoutingContext ctx) {
     Principal actor = Principal.moderator(ctx);
     long reportId = PathIds.parse(ctx.pathParam("reportId"), "No such report.");
-    Fields fields = Fields.of(ctx).only("action", "note");
+    Fields fields = Fields.of(ctx).only("action", "note", "upTo");
     String action = fields.text("action", 1, 20, true);
     if (action != null && !action.equals("dismiss") && !action.equals("hide")) {
       fields.error("action", "must be dismiss or hide");
     }
     String note = fields.optionalText("note", 1, MAX_REASON, true);
+    // The newest report the moderator was shown: a dismissal closes none filed since (the dashboard sends it five
+    // seconds after the click, its undo window, and a report filed then was dismissed unread: a review).
+    Long upTo = fields.optionalId("upTo");
     fields.check();
-    respond(ctx, moderation.resolve(reportId, actor, "hide".equals(action), note));
+    respond(ctx, moderation.resolve(reportId, actor, "hide".equals(action), note, upTo));
   }
 
   private void act(RoutingContext ctx, Moderation.Action action) {

@@ -142,6 +142,8 @@ public final class Review {
                ORDER BY l.id DESC LIMIT 1) END AS locked_reason,
              (SELECT min(r.id) FROM reports r
                WHERE r.status = 'open' AND r.target_type = i.target_type AND r.target_id = i.id) AS open_report,
+             (SELECT max(r.id) FROM reports r
+               WHERE r.status = 'open' AND r.target_type = i.target_type AND r.target_id = i.id) AS newest_report,
              (SELECT jsonb_object_agg(r.reason, r.n) FROM (SELECT reason, count(*) AS n FROM reports
                WHERE status = 'open' AND target_type = i.target_type AND target_id = i.id GROUP BY reason) r) AS reports,
              (SELECT jsonb_agg(jsonb_build_object('reason', r.reason, 'details', r.details, 'by', u.username,
@@ -285,6 +287,8 @@ public final class Review {
             .put("reports", reports == null ? new JsonObject() : reports)
             // One of its open reports, to settle them all from the thread (resolving one settles its target's all).
             .put("openReport", row.getLong("open_report"))
+            // The newest of them: a dismissal from here closes none filed after the line was read.
+            .put("newestReport", row.getLong("newest_report"))
             .put("reportNotes", reportNotes(row.getJsonArray("report_notes")))
             .put("claim", row.getString("claimed_by") == null ? null : Claims.json(row.getString("target_type"),
                 row.getLong("id"), row.getString("claimed_by"), Iso.format(row.getOffsetDateTime("claimed_at")),

@@ -230,6 +230,10 @@ public final class Reports {
   private static final String CLOSE = "UPDATE reports SET status = $3, resolved_at = now(), resolved_by = $4, "
       + "resolution_note = $5 WHERE target_type = $1 AND target_id = $2 AND status = 'open' RETURNING id";
 
+  /** {@link #CLOSE} for the reports up to one ($6): those filed since are not what the moderator decided on. */
+  private static final String CLOSE_UP_TO = "UPDATE reports SET status = $3, resolved_at = now(), resolved_by = $4, "
+      + "resolution_note = $5 WHERE target_type = $1 AND target_id = $2 AND status = 'open' AND id <= $6 RETURNING id";
+
   /** A report's target: what kind of thing, and which. */
   public record Reported(Target type, long id) {
   }
@@ -459,6 +463,14 @@ public final class Reports {
       Principal actor, String note) {
     return conn.preparedQuery(CLOSE).execute(Tuple.of(type.wireName(), targetId, status, actor.id(), note))
         .map(Reports::ids);
+  }
+
+  /** As {@link #close}, the open reports up to {@code upTo} only (all of them when null). */
+  public static Future<List<Long>> close(SqlConnection conn, Target type, long targetId, String status,
+      Principal actor, String note, Long upTo) {
+    if (upTo == null) return close(conn, type, targetId, status, actor, note);
+    return conn.preparedQuery(CLOSE_UP_TO)
+        .execute(Tuple.of(type.wireName(), targetId, status, actor.id(), note, upTo)).map(Reports::ids);
   }
 
   private static List<Long> ids(RowSet<Row> rows) {

@@ -699,6 +699,44 @@ class ModDashboardBrowserTest {
     assertFalse(api.get("/api/posts/" + postId).json().getBoolean("locked"));
   }
 
+  /**
+   * A report filed while a dismissal waits out its undo window is not dismissed with it: the card is out of every
+   * refresh meanwhile, so that report was dismissed unread, its reporter told so (a review). The dismissal closes
+   * the reports its card showed, and the card comes back with the new one.
+   */
+  @Test
+  void aReportFiledWhileADismissalWaitsForUndoStaysOpenAndItsCardComesBack() throws Exception {
+    Session author = api.register("author");
+    Session reader = api.register("reader");
+    Session other = api.register("other");
+    Session mod = api.registerWithRole("mod", "moderator");
+    long postId = api.createPost(author, "A thread");
+    long comment = api.comment(author, postId, "Borderline", null);
+    report(reader, "comment", comment, "off_topic", null);
+
+    ChromeDriver page = dashboard(mod);
+    button(card(page, comment), "Dismiss").click();
+    waitFor(page, 5).until(ExpectedConditions.elementToBeClickable(By.cssSelector("#toasts .undo")));
+    report(other, "comment", comment, "harassment", "he threatened me in messages too");
+    assertTrue(page.findElements(By.id("target-comment-" + comment)).isEmpty(), "still waiting out its window");
+
+    waitFor(page, AFTER_UNDO_WINDOW).withMessage("the dismissal is sent after the undo window").until(d -> {
+      try {
+        return TestParley.count("SELECT count(*) FROM reports WHERE status = 'dismissed'") == 1;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertEquals(1, TestParley.count("SELECT count(*) FROM reports WHERE status = 'open' AND details IS NOT NULL"),
+        "the report filed in the window is open");
+    WebElement back = waitFor(page, 10).until(d -> {
+      java.util.List<WebElement> cards = d.findElements(By.id("target-comment-" + comment));
+      return cards.isEmpty() || !cards.get(0).getText().contains("threatened me") ? null : cards.get(0);
+    });
+    assertFalse(back.getText().contains("Off topic"), "the dismissed report is off the card: " + back.getText());
+    assertEquals("1", page.findElement(By.id("queue-count")).getText());
+  }
+
   @Test
   void hideWaitsForUndoAndOnlyAHideLetGoReachesTheServer() throws Exception {
     Session author = api.register("author");

@@ -713,14 +713,15 @@ class ModerationTest extends ModerationCast {
     long elsewhere = api.comment(bob, api.createPost(alice, "Another thread"), "reported elsewhere", null);
     JsonObject clean = api.get("/api/mod/posts/" + post + "/moderation", mod).json();
     assertEquals(new JsonObject().put("post", new JsonObject().put("id", post).putNull("hidden").putNull("pending")
-        .put("reports", new JsonObject()).putNull("openReport").put("reportNotes", new JsonArray()).putNull("claim").putNull("locked"))
+        .put("reports", new JsonObject()).putNull("openReport").putNull("newestReport")
+        .put("reportNotes", new JsonArray()).putNull("claim").putNull("locked"))
         .put("comments", new JsonArray()), clean, "nothing yet");
 
     ok(api.post("/api/mod/comments/" + rude + "/hide", mod, reason("Rude to alice")), "hide");
     long held = pendingComment(bob, post);
-    reportId(alice, "comment", reported, "spam");
+    long oldest = reportId(alice, "comment", reported, "spam");
     reportId(boss, "comment", reported, "spam");
-    reportId(mod, "comment", reported, "harassment");
+    long newest = reportId(mod, "comment", reported, "harassment");
     long dismissed = reportId(bob, "post", post, "off_topic");
     ok(api.post("/api/mod/reports/" + dismissed + "/resolve", mod, new JsonObject().put("action", "dismiss")), "dismiss");
     reportId(bob, "post", post, "other");
@@ -751,6 +752,9 @@ class ModerationTest extends ModerationCast {
     assertEquals("Rude to alice", hidden.getString("reason"));
     assertNotNull(hidden.getString("at"));
     assertEquals(new JsonObject().put("spam", 2).put("harassment", 1), comments.getJsonObject(1).getJsonObject("reports"));
+    // The oldest, to resolve them by; the newest, so that a dismissal from the thread closes none filed since.
+    assertEquals(oldest, comments.getJsonObject(1).getLong("openReport"));
+    assertEquals(newest, comments.getJsonObject(1).getLong("newestReport"));
     assertNull(comments.getJsonObject(1).getValue("hidden"));
 
     // Restored and hidden again by someone else: the hide in force is named, not the first.

@@ -510,6 +510,53 @@ class ReportsTest extends ModerationCast {
         409, "resolving again");
   }
 
+  /**
+   * A dismissal closes the reports the moderator was shown (up to {@code upTo}), not one filed since: the dashboard
+   * sends it when its five-second undo window ends, the card out of every refresh meanwhile, and a report filed in
+   * that window was dismissed unread, its reporter told so (a review). A hide, which takes the content down, settles
+   * every open report on it.
+   */
+  @Test
+  void aDismissalClosesTheReportsUpToTheNewestTheModeratorWasShown() throws Exception {
+    Session carol = api.register("carol");
+    Session dave = api.register("dave");
+    long post = api.createPost(alice, "Fine");
+    long seen = reportId(bob, "post", post, "spam");
+    long queued = api.get("/api/mod/queue", mod).json().getJsonArray("items").getJsonObject(0)
+        .getJsonArray("reports").getJsonObject(0).getLong("id");
+    assertEquals(seen, queued, "the queue shows the report");
+    long since = reportId(carol, "post", post, "harassment");
+
+    ok(api.post("/api/mod/reports/" + seen + "/resolve", mod,
+        new JsonObject().put("action", "dismiss").put("upTo", seen)), "dismiss what was shown");
+    assertEquals("dismissed", text("SELECT status FROM reports WHERE id = " + seen));
+    assertEquals("open", text("SELECT status FROM reports WHERE id = " + since), "filed after what was shown");
+    assertEquals("[" + seen + "]",
+        text("SELECT details -> 'reportIds' FROM mod_log WHERE action = 'report.dismissed'"));
+    JsonObject item = api.get("/api/mod/queue", mod).json().getJsonArray("items").getJsonObject(0);
+    assertEquals(1, item.getLong("reportCount"), "its card is back with the one report");
+    assertEquals(since, item.getJsonArray("reports").getJsonObject(0).getLong("id"));
+    // Nothing up to it is open any more: another moderator's dismissal of the same card is refused.
+    assertProblem(api.post("/api/mod/reports/" + seen + "/resolve", mod,
+        new JsonObject().put("action", "dismiss").put("upTo", seen)), 409, "nothing shown is open");
+
+    // Refused bounds change nothing.
+    for (Object bad : new Object[] {0, -1, 1.5, "7", true}) {
+      Response refused = api.post("/api/mod/reports/" + since + "/resolve", mod,
+          new JsonObject().put("action", "dismiss").put("upTo", bad));
+      assertProblem(refused, 400, "upTo " + bad);
+      assertEquals(List.of("upTo"), refused.errorFields());
+    }
+    assertEquals("open", text("SELECT status FROM reports WHERE id = " + since));
+
+    // A hide settles them all, the one filed after the newest shown too: the content is down.
+    long another = reportId(dave, "post", post, "spam");
+    ok(api.post("/api/mod/reports/" + since + "/resolve", mod,
+        new JsonObject().put("action", "hide").put("upTo", since)), "hide");
+    assertEquals(2, TestParley.count("SELECT count(*) FROM reports WHERE status = 'actioned' AND id IN ("
+        + since + "," + another + ")"));
+  }
+
   @Test
   void resolvingAnUnknownReportIs404AndAnInvalidActionIs400() throws Exception {
     long post = api.createPost(alice, "Topic");
