@@ -237,35 +237,9 @@ public final class AccountDeletion {
         : Future.failedFuture(e));
   }
 
-  /**
-   * One after another: all of a member's deletes at once would take the pool's connections from everyone else. Each
-   * is started when the one before has ended, and the first failure ends the walk: a chain of composed futures built
-   * up front for thousands of pieces ran down all of them at once on a failure, overflowed the stack and never
-   * completed, so neither the warning, the look again nor (until the job) the rest of the erasing came (a review).
-   */
-  static Future<Void> sequentially(List<Long> ids, Function<Long, Future<Void>> each) {
-    io.vertx.core.Promise<Void> walked = io.vertx.core.Promise.promise();
-    next(ids.iterator(), each, walked);
-    return walked.future();
-  }
-
-  private static void next(java.util.Iterator<Long> ids, Function<Long, Future<Void>> each,
-      io.vertx.core.Promise<Void> walked) {
-    if (!ids.hasNext()) {
-      walked.complete();
-      return;
-    }
-    Future<Void> one;
-    try {
-      one = each.apply(ids.next());
-    } catch (RuntimeException e) {
-      walked.fail(e);
-      return;
-    }
-    one.onComplete(done -> {
-      if (done.failed()) walked.fail(done.cause());
-      else next(ids, each, walked);
-    });
+  /** One after another ({@link parley.db.Sequential}): all at once would take the pool's connections from everyone. */
+  private static Future<Void> sequentially(List<Long> ids, Function<Long, Future<Void>> each) {
+    return parley.db.Sequential.each(ids, each);
   }
 
   private static List<Long> ids(Iterable<Row> rows, String column) {
