@@ -394,7 +394,11 @@ public final class Moderation {
             if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
             return AuditLog.append(box.connection(), actor, AuditLog.REPORT_DISMISSED, target.type().wireName(), target.id(),
                 note, new JsonObject().put("reportIds", new JsonArray(ids)))
-                .compose(entry -> Claims.decided(box, target.type(), target.id(), actor)).map(ids);
+                // A report filed after upTo is still open: the item is not decided, and whoever is on it stays.
+                .compose(entry -> Reports.anyOpen(box.connection(), target.type(), target.id()))
+                .compose(open -> open ? Future.<Void>succeededFuture()
+                    : Claims.decided(box, target.type(), target.id(), actor))
+                .map(ids);
           });
       return settled.compose(ids -> {
         if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");

@@ -465,6 +465,14 @@ public final class Reports {
         .map(Reports::ids);
   }
 
+  private static final String ANY_OPEN = "SELECT 1 FROM reports WHERE target_type = $1 AND target_id = $2 "
+      + "AND status = 'open' LIMIT 1";
+
+  /** Whether a target still has an open report, read in the caller's transaction. */
+  public static Future<Boolean> anyOpen(SqlConnection conn, Target type, long targetId) {
+    return conn.preparedQuery(ANY_OPEN).execute(Tuple.of(type.wireName(), targetId)).map(rows -> rows.size() > 0);
+  }
+
   /** As {@link #close}, the open reports up to {@code upTo} only (all of them when null). */
   public static Future<List<Long>> close(SqlConnection conn, Target type, long targetId, String status,
       Principal actor, String note, Long upTo) {

@@ -526,9 +526,12 @@ class ReportsTest extends ModerationCast {
         .getJsonArray("reports").getJsonObject(0).getLong("id");
     assertEquals(seen, queued, "the queue shows the report");
     long since = reportId(carol, "post", post, "harassment");
+    assertEquals(200, api.put("/api/mod/posts/" + post + "/claim", mod, new JsonObject()).status(), "on it");
 
     ok(api.post("/api/mod/reports/" + seen + "/resolve", mod,
         new JsonObject().put("action", "dismiss").put("upTo", seen)), "dismiss what was shown");
+    assertEquals(1, api.get("/api/mod/claims", mod).json().getJsonArray("items").size(),
+        "a report is still open: the item is not decided, and its claim stays");
     assertEquals("dismissed", text("SELECT status FROM reports WHERE id = " + seen));
     assertEquals("open", text("SELECT status FROM reports WHERE id = " + since), "filed after what was shown");
     assertEquals("[" + seen + "]",
