@@ -115,8 +115,26 @@ export function setBodyHtml(el, bodyHtml) {
     const box = h('div', { class: 'table-scroll', tabindex: '0' });
     table.replaceWith(box);
     box.append(table);
+    markEdges(box);
   }
   el.replaceChildren(parsed.content);
+}
+
+/**
+ * Marks a box that scrolls sideways with the edges that have more beyond them (data-more="start end"), for the
+ * stylesheet to fade the table out there: a phone shows no scroll bar until the box is touched, and a cut-off column
+ * read as the whole table. A fade, not a painted shadow: the box sits on whatever is behind it (the thread, a card,
+ * a linked comment's tint), which a painted cover would have to match (a review found a white block on the tint).
+ */
+function markEdges(box) {
+  const mark = () => {
+    const more = [];
+    if (box.scrollLeft > 1) more.push('start');
+    if (box.scrollLeft + box.clientWidth < box.scrollWidth - 1) more.push('end');
+    box.dataset.more = more.join(' ');
+  };
+  box.addEventListener('scroll', mark, { passive: true });
+  new ResizeObserver(mark).observe(box);
 }
 
 const UNITS = [['year', 31536000], ['month', 2592000], ['day', 86400], ['hour', 3600], ['minute', 60]];

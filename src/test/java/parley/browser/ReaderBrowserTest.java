@@ -277,8 +277,8 @@ class ReaderBrowserTest {
 
   /**
    * A table pasted into a comment (GitHub's Markdown) shows as one, on a phone too: wider than the column, it scrolls
-   * sideways inside a box of its own, which takes focus so a keyboard can scroll it, shows a shadow at an edge with
-   * more beyond it, and the page does not scroll.
+   * sideways inside a box of its own, which takes focus so a keyboard can scroll it, fades out at an edge with more
+   * beyond it, and the page does not scroll.
    */
   @Test
   void aWideTableInACommentScrollsInItsOwnBoxOnAPhone() {
@@ -305,10 +305,17 @@ class ReaderBrowserTest {
     assertEquals(0L, ((Number) js(page, "return document.documentElement.scrollWidth - "
         + "document.documentElement.clientWidth;")).longValue(), "the page does not scroll sideways");
     assertEquals("0", scroller.getDomAttribute("tabindex"), "the box takes focus");
-    // A phone shows no scroll bar until the box is touched: more beyond an edge shows as a shadow there (shadows
-    // fixed to the box, each edge's cover moving with the table).
-    assertEquals("local, local, scroll, scroll, scroll", js(page,
-        "return getComputedStyle(document.querySelector(arguments[0])).backgroundAttachment;", box));
+    // A phone shows no scroll bar until the box is touched: the table fades out at an edge with more beyond it.
+    String more = "const b = document.querySelector(arguments[0]); return [b.dataset.more, "
+        + "getComputedStyle(b).maskImage !== 'none'].join(' ');";
+    assertEquals("end true", js(page, more, box), "more to the right at first");
+    js(page, "document.querySelector(arguments[0]).scrollLeft = 40;", box);
+    waitFor(page, 5).until(d -> "start end true".equals(js(page, more, box)));
+    js(page, "document.querySelector(arguments[0]).scrollLeft = 100000;", box);
+    waitFor(page, 5).until(d -> "start true".equals(js(page, more, box)));
+    page.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 900));
+    waitFor(page, 5).withMessage("wide enough, nothing beyond either edge, no fade")
+        .until(d -> " false".equals(js(page, more, box)));
   }
 
   @Test
