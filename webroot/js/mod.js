@@ -902,7 +902,9 @@ const refreshQueue = coalesced(loadQueue);
 function handledElsewhere(d) {
   const key = `${d.targetType}-${d.targetId}`;
   const by = d.resolvedBy?.username;
-  if (by && by === me()) {
+  // A dismissal of the reports its moderator was shown, with one filed since still open: the card stays in the
+  // queue, read again (with what is still open), and a decision of ours waiting on it goes on.
+  if ((by && by === me()) || d.stillOpen) {
     refreshQueue();
     return;
   }

@@ -387,6 +387,7 @@ public final class Moderation {
   /** Resolves every open report on the target of report {@code reportId}: dismiss, or hide the target. */
   Future<Void> resolve(long reportId, Principal actor, boolean hide, String note, Long upTo) {
     return events.transaction(box -> Reports.targetOf(box.connection(), reportId).compose(target -> {
+      boolean[] stillOpen = {false};
       Future<List<Long>> settled = hide
           ? act(box, Action.hide(target.type()), target.id(), actor, note == null ? "Reported content" : note, true,
               Seen.ANY)
@@ -396,15 +397,19 @@ public final class Moderation {
                 note, new JsonObject().put("reportIds", new JsonArray(ids)))
                 // A report filed after upTo is still open: the item is not decided, and whoever is on it stays.
                 .compose(entry -> Reports.anyOpen(box.connection(), target.type(), target.id()))
-                .compose(open -> open ? Future.<Void>succeededFuture()
-                    : Claims.decided(box, target.type(), target.id(), actor))
+                .compose(open -> {
+                  stillOpen[0] = open;
+                  return open ? Future.<Void>succeededFuture() : Claims.decided(box, target.type(), target.id(), actor);
+                })
                 .map(ids);
           });
       return settled.compose(ids -> {
         if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
+        // stillOpen: a report filed after upTo stays open, so the item stays in the queue; the dashboards read it
+        // again rather than saying it was handled.
         JsonObject data = new JsonObject().put("targetType", target.type().wireName()).put("targetId", target.id())
             .put("action", hide ? "hide" : "dismiss").put("note", note).put("reportIds", new JsonArray(ids))
-            .put("resolvedBy", new JsonObject().put("username", actor.username()));
+            .put("resolvedBy", new JsonObject().put("username", actor.username())).put("stillOpen", stillOpen[0]);
         return box.publish(Publication.of(EventType.REPORT_RESOLVED, null, data));
       });
     }));

@@ -360,8 +360,28 @@ class LiveModerationTest {
         assertEquals(new JsonObject().put("username", "mod1"), data.getJsonObject("resolvedBy"));
         assertEquals(java.util.List.of(reportId), data.getJsonArray("reportIds").stream()
             .map(n -> ((Number) n).longValue()).toList(), data.encode());
+        assertEquals(false, data.getBoolean("stillOpen"), data.encode());
+      }
+
+      // Dismissed up to the report shown, with one filed since: the event says a report is still open, so the
+      // dashboards read the item again rather than saying it was handled.
+      long shown = api.post("/api/reports", carol(), new JsonObject().put("targetType", "comment")
+          .put("targetId", comment).put("reason", "spam")).json().getLong("id");
+      long since = api.post("/api/reports", bob, new JsonObject().put("targetType", "comment")
+          .put("targetId", comment).put("reason", "harassment")).json().getLong("id");
+      assertEquals(204, api.post("/api/mod/reports/" + shown + "/resolve", mod1,
+          new JsonObject().put("action", "dismiss").put("upTo", shown)).status());
+      for (LiveClient s : new LiveClient[] {s1, s2}) {
+        JsonObject data = nextOfType(s, "parley.mod", "report.resolved").getJsonObject("data");
+        assertEquals(java.util.List.of(shown), data.getJsonArray("reportIds").stream()
+            .map(n -> ((Number) n).longValue()).toList(), data.encode());
+        assertEquals(true, data.getBoolean("stillOpen"), data.encode() + " (report " + since + " is open)");
       }
     }
+  }
+
+  private Session carol() {
+    return api.register("carol");
   }
 
   // ---- 6. hides, restores and locks ----
