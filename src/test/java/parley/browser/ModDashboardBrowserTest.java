@@ -737,6 +737,38 @@ class ModDashboardBrowserTest {
     assertEquals("1", page.findElement(By.id("queue-count")).getText());
   }
 
+  /**
+   * Another moderator dismissed the reports they were shown while a newer one is open: this dashboard's card is read
+   * again with the open one, not "Handled by" and taken away (the event says a report is still open).
+   */
+  @Test
+  void aCardAnotherModeratorDismissedInPartStaysWithTheReportStillOpen() throws Exception {
+    Session author = api.register("author");
+    Session reader = api.register("reader");
+    Session other = api.register("other");
+    Session sam = api.registerWithRole("sam_mod", "moderator");
+    Session kim = api.registerWithRole("kim_mod", "moderator");
+    long postId = api.createPost(author, "A thread");
+    long comment = api.comment(author, postId, "Borderline", null);
+    report(reader, "comment", comment, "off_topic", null);
+    long shown = TestParley.count("SELECT max(id) FROM reports");
+    report(other, "comment", comment, "harassment", "he threatened me in messages too");
+
+    ChromeDriver page = dashboard(sam);
+    waitFor(page, 10).until(d -> card(d, comment).getText().contains("threatened me"));
+    assertEquals(204, api.post("/api/mod/reports/" + shown + "/resolve", kim,
+        new JsonObject().put("action", "dismiss").put("upTo", shown)).status());
+    WebElement still = waitFor(page, 10).withMessage("read again with the open report only").until(d -> {
+      WebElement c = card(d, comment);
+      return c.getText().contains("Off topic") ? null : c;
+    });
+    assertTrue(still.getText().contains("threatened me"), still.getText());
+    assertTrue(page.findElements(By.cssSelector("#target-comment-" + comment + " .actions")).size() == 1,
+        "its Hide and Dismiss are still there: " + still.getText());
+    assertFalse(still.getText().contains("Handled by"), still.getText());
+    assertEquals("1", page.findElement(By.id("queue-count")).getText());
+  }
+
   @Test
   void hideWaitsForUndoAndOnlyAHideLetGoReachesTheServer() throws Exception {
     Session author = api.register("author");
