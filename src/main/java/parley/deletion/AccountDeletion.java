@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import parley.access.Principal;
 import parley.account.Accounts;
 import parley.comment.Comments;
+import parley.db.Sequential;
 import parley.events.EventLog;
 import parley.events.Topics;
 import parley.http.Problem;
@@ -18,7 +19,7 @@ import parley.report.Reports;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A member deletes their account. First the account itself, in one transaction ({@code Accounts.delete}): it names
@@ -153,19 +154,11 @@ public final class AccountDeletion {
       return Future.succeededFuture();
     });
     lookAgainAfterLateWrites(userId, erased);
-    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
-    if (context == null) return erased;
-    io.vertx.core.Promise<Void> answer = io.vertx.core.Promise.promise();
-    long timer = context.owner().setTimer(Math.max(1, answerWithin.toMillis()), id -> {
-      if (answer.tryComplete()) {
-        log.info("Account {} deleted; erasing what it wrote goes on after the answer", userId);
-      }
+    // erased never fails (recovered above): a failure here is the bound passing.
+    return erased.timeout(Math.max(1, answerWithin.toMillis()), TimeUnit.MILLISECONDS).recover(timedOut -> {
+      log.info("Account {} deleted; erasing what it wrote goes on after the answer", userId);
+      return Future.succeededFuture();
     });
-    erased.onComplete(done -> {
-      context.owner().cancelTimer(timer);
-      answer.tryComplete();
-    });
-    return answer.future();
   }
 
   /**
@@ -180,18 +173,17 @@ public final class AccountDeletion {
   private void lookAgainAfterLateWrites(long userId, Future<Void> erased) {
     io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
     if (context == null || !(pool instanceof parley.db.BoundedPool bounded)) return;
-    io.vertx.core.Promise<Void> waited = io.vertx.core.Promise.promise();
-    context.owner().setTimer(bounded.deadline().toMillis() + 1_000, id -> waited.complete());
-    Future.join(waited.future(), erased).onComplete(both -> erase(userId).onFailure(e ->
-        log.debug("Looking again at deleted account {}'s content failed (the job looks again): {}", userId,
-            e.toString())));
+    Future.join(context.owner().timer(bounded.deadline().toMillis() + 1_000), erased).onComplete(both ->
+        erase(userId).onFailure(e ->
+            log.debug("Looking again at deleted account {}'s content failed (the job looks again): {}", userId,
+                e.toString())));
   }
 
   /** The cluster's job: finishes every deletion cut off, and looks again at the last hour's. */
   public Future<Integer> finishPending() {
     return pool.preparedQuery(PENDING).execute(Tuple.tuple()).compose(rows -> {
       List<Long> ids = ids(rows, "id");
-      return sequentially(ids, this::erase).map(ids.size());
+      return Sequential.each(ids, this::erase).map(ids.size());
     });
   }
 
@@ -213,9 +205,9 @@ public final class AccountDeletion {
     // Acting as the author: each delete is the one its author could make.
     Principal author = new Principal(userId, null, "user", null, null, null, 0);
     return pool.preparedQuery(LIVE_COMMENTS).execute(Tuple.of(userId))
-        .compose(rows -> sequentially(ids(rows, "id"), id -> gone(Comments.delete(events, id, author))))
+        .compose(rows -> Sequential.each(ids(rows, "id"), id -> gone(Comments.delete(events, id, author))))
         .compose(v -> pool.preparedQuery(LIVE_POSTS).execute(Tuple.of(userId)))
-        .compose(rows -> sequentially(ids(rows, "id"), id -> gone(posts.delete(id, author))))
+        .compose(rows -> Sequential.each(ids(rows, "id"), id -> gone(posts.delete(id, author))))
         .compose(v -> events.transaction(box -> box.connection().preparedQuery(ERASE_LEFT).execute(Tuple.of(userId))
             .compose(r -> box.connection().preparedQuery(DROP_VERSIONS).execute(Tuple.of(userId)))
             .compose(r -> box.connection().preparedQuery(SCRUB_COMMENTS).execute(Tuple.of(userId)))
@@ -235,11 +227,6 @@ public final class AccountDeletion {
   private static Future<Void> gone(Future<Void> delete) {
     return delete.recover(e -> e instanceof Problem p && p.status() == 404 ? Future.succeededFuture()
         : Future.failedFuture(e));
-  }
-
-  /** One after another ({@link parley.db.Sequential}): all at once would take the pool's connections from everyone. */
-  private static Future<Void> sequentially(List<Long> ids, Function<Long, Future<Void>> each) {
-    return parley.db.Sequential.each(ids, each);
   }
 
   private static List<Long> ids(Iterable<Row> rows, String column) {

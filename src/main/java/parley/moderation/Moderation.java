@@ -387,30 +387,27 @@ public final class Moderation {
   /** Resolves every open report on the target of report {@code reportId}: dismiss, or hide the target. */
   Future<Void> resolve(long reportId, Principal actor, boolean hide, String note, Long upTo) {
     return events.transaction(box -> Reports.targetOf(box.connection(), reportId).compose(target -> {
-      boolean[] stillOpen = {false};
       Future<List<Long>> settled = hide
           ? act(box, Action.hide(target.type()), target.id(), actor, note == null ? "Reported content" : note, true,
               Seen.ANY)
           : Reports.close(box.connection(), target.type(), target.id(), "dismissed", actor, note, upTo).compose(ids -> {
             if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
             return AuditLog.append(box.connection(), actor, AuditLog.REPORT_DISMISSED, target.type().wireName(), target.id(),
-                note, new JsonObject().put("reportIds", new JsonArray(ids)))
-                // A report filed after upTo is still open: the item is not decided, and whoever is on it stays.
-                .compose(entry -> Reports.anyOpen(box.connection(), target.type(), target.id()))
-                .compose(open -> {
-                  stillOpen[0] = open;
-                  return open ? Future.<Void>succeededFuture() : Claims.decided(box, target.type(), target.id(), actor);
-                })
-                .map(ids);
+                note, new JsonObject().put("reportIds", new JsonArray(ids))).map(ids);
           });
       return settled.compose(ids -> {
         if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
-        // stillOpen: a report filed after upTo stays open, so the item stays in the queue; the dashboards read it
-        // again rather than saying it was handled.
-        JsonObject data = new JsonObject().put("targetType", target.type().wireName()).put("targetId", target.id())
+        // A hide settles every report (and its claim, in act). A dismissal up to upTo may leave one filed since open:
+        // then the item is not decided, whoever is on it stays, and the dashboards read it again rather than saying
+        // it was handled (stillOpen).
+        Future<Boolean> stillOpen = hide ? Future.succeededFuture(false)
+            : Reports.anyOpen(box.connection(), target.type(), target.id()).compose(open -> open
+                ? Future.succeededFuture(true)
+                : Claims.decided(box, target.type(), target.id(), actor).map(false));
+        return stillOpen.compose(open -> box.publish(Publication.of(EventType.REPORT_RESOLVED, null, new JsonObject()
+            .put("targetType", target.type().wireName()).put("targetId", target.id())
             .put("action", hide ? "hide" : "dismiss").put("note", note).put("reportIds", new JsonArray(ids))
-            .put("resolvedBy", new JsonObject().put("username", actor.username())).put("stillOpen", stillOpen[0]);
-        return box.publish(Publication.of(EventType.REPORT_RESOLVED, null, data));
+            .put("resolvedBy", new JsonObject().put("username", actor.username())).put("stillOpen", open))));
       });
     }));
   }

@@ -46,6 +46,12 @@ class AccountDeletionTest {
     return TestParley.count(query);
   }
 
+  /** The deletion's own code on the shared server's node, as its routes and its job make it, on {@code pool}. */
+  private static AccountDeletion deletionOn(Main.Running server, io.vertx.sqlclient.Pool pool) {
+    EventLog events = new EventLog(server.vertx(), pool);
+    return new AccountDeletion(pool, events, new Posts(pool, events, new Screening(server.config().holds())));
+  }
+
   @Test
   void aDeletedAccountNamesNoOneAndWhatItWroteIsErasedEverywhere() throws Exception {
     Session mod = api.registerWithRole("mod", "moderator");
@@ -379,9 +385,7 @@ class AccountDeletionTest {
         + "password_hash = '', token_version = token_version + 1 WHERE id = " + dave.id());
 
     Main.Running server = TestParley.server().running();
-    EventLog events = new EventLog(server.vertx(), server.database().background());
-    AccountDeletion job = new AccountDeletion(server.database().background(), events,
-        new Posts(server.database().background(), events, new Screening(server.config().holds())));
+    AccountDeletion job = deletionOn(server, server.database().background());
     int looked = job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     assertEquals(1, looked);
 
@@ -415,9 +419,7 @@ class AccountDeletionTest {
         + "password_hash = '', token_version = token_version + 1 WHERE id = " + dave.id());
 
     Main.Running server = TestParley.server().running();
-    EventLog events = new EventLog(server.vertx(), server.database().pool());
-    AccountDeletion deletion = new AccountDeletion(server.database().pool(), events,
-        new Posts(server.database().pool(), events, new Screening(server.config().holds())));
+    AccountDeletion deletion = deletionOn(server, server.database().pool());
     String live = "SELECT count(*) AS n FROM comments WHERE author_id = " + dave.id() + " AND deleted_at IS NULL";
     java.util.concurrent.CompletableFuture<Long> liveAtAnswer = new java.util.concurrent.CompletableFuture<>();
     server.vertx().getOrCreateContext().runOnContext(v -> deletion.afterDeletion(dave.id(), Duration.ofMillis(200))
@@ -449,9 +451,7 @@ class AccountDeletionTest {
         + "password_hash = '', token_version = token_version + 1 WHERE id = " + dave.id());
 
     Main.Running server = TestParley.server().running();
-    EventLog events = new EventLog(server.vertx(), server.database().pool());
-    AccountDeletion deletion = new AccountDeletion(server.database().pool(), events,
-        new Posts(server.database().pool(), events, new Screening(server.config().holds())));
+    AccountDeletion deletion = deletionOn(server, server.database().pool());
     java.util.concurrent.CompletableFuture<Void> answered = new java.util.concurrent.CompletableFuture<>();
     server.vertx().getOrCreateContext().runOnContext(v -> deletion.afterDeletion(dave.id(), Duration.ofSeconds(60))
         .onComplete(done -> answered.complete(null)));
