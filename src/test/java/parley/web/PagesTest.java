@@ -82,12 +82,7 @@ class PagesTest {
   @Test
   void aCommentLinkToNothingIs404AsEveryOtherPathIs() {
     for (String path : new String[] {"/c/0", "/c/abc", "/c/99999999"}) {
-      Api.Response json = api.raw("GET", path, null, null, null);
-      assertEquals(404, json.status(), path);
-      assertTrue(json.contentType().startsWith("application/problem+json"), path + " " + json.contentType());
-      Api.Response page = api.page("GET", path);
-      assertEquals(404, page.status(), path);
-      assertTrue(page.contentType().startsWith("text/html"), path + " " + page.contentType());
+      assertNotFoundEitherWay(path);
     }
   }
 
@@ -113,6 +108,26 @@ class PagesTest {
       assertEquals(first.body(), stale.body(), path);
       assertEquals(200, client.send(request(path, "not a date"), ofString()).statusCode(), path);
     }
+  }
+
+  /** The 404 page to a browser, and problem+json to any other client. */
+  private void assertNotFoundEitherWay(String path) {
+    Api.Response json = api.raw("GET", path, null, null, null);
+    assertEquals(404, json.status(), path);
+    assertTrue(json.contentType().startsWith("application/problem+json"), path + " " + json.contentType());
+    Api.Response page = api.page("GET", path);
+    assertEquals(404, page.status(), path);
+    assertTrue(page.contentType().startsWith("text/html"), path + " " + page.contentType());
+  }
+
+  /** A file's name with a slash after it is no file: it was the file again, typed application/octet-stream. */
+  @Test
+  void aFilesNameWithASlashAfterItIs404() {
+    for (String path : new String[] {"/js/mod.js/", "/css/parley.css/", "/favicon.svg/", "/login.html/", "/js/",
+        "/js/mod.js//"}) {
+      assertNotFoundEitherWay(path);
+    }
+    assertEquals(200, api.page("GET", "/").status(), "the root is still the front page");
   }
 
   private java.net.http.HttpRequest request(String path, String ifModifiedSince) {
