@@ -1256,11 +1256,34 @@ async function addFilter(event) {
 
 // ---------- live ----------
 
+/**
+ * What arrives live is said once a second at most: each report and each held post or comment was announced as it
+ * came, so a burst of 600 reports was 600 polite announcements, read out one after another (a review). One alone is
+ * named, as before ("New report: Spam."); more are counted ("12 new reports."). Nothing is dropped from the count.
+ */
+const ARRIVALS_MS = 1000;
+const arrivals = { reports: [], pending: [], timer: null };
+
+function arrived(kind, words) {
+  arrivals[kind].push(words);
+  arrivals.timer ??= setTimeout(() => {
+    const { reports, pending } = arrivals;
+    arrivals.reports = [];
+    arrivals.pending = [];
+    arrivals.timer = null;
+    const said = [];
+    if (reports.length) said.push(reports.length === 1 ? reports[0] : `${reports.length} new reports.`);
+    if (pending.length === 1) said.push(pending[0]);
+    else if (pending.length) said.push(`${pending.length} new posts or comments are waiting for approval.`);
+    announce(said.join(' '));
+  }, ARRIVALS_MS);
+}
+
 function onEvent(e) {
   const d = e.data ?? {};
   switch (e.type) {
     case 'report.created':
-      announce(`New report: ${reasonLabel(d.reason)}.`);
+      arrived('reports', `New report: ${reasonLabel(d.reason)}.`);
       refreshQueue();
       break;
     case 'claim.taken': {
@@ -1285,7 +1308,7 @@ function onEvent(e) {
       break;
     case 'post.pending':
     case 'comment.pending':
-      announce(`A new ${e.type === 'post.pending' ? 'post' : 'comment'} by ${d.author?.username ?? 'someone'} `
+      arrived('pending', `A new ${e.type === 'post.pending' ? 'post' : 'comment'} by ${d.author?.username ?? 'someone'} `
         + 'is waiting for approval.');
       refreshPending();
       addToStream(e);

@@ -90,6 +90,52 @@ class ModDashboardBrowserTest {
   // ---------- tests ----------
 
   /**
+   * A burst is said in a few counted announcements, not one each: every report and every held comment was announced
+   * as it came, so a wave of 600 reports was 600 polite announcements, read out one after another (a review). The
+   * counts add up to everything that came.
+   */
+  @Test
+  void aBurstOfReportsAndHeldCommentsIsAnnouncedCountedNotOneByOne() throws Exception {
+    Session mod = api.registerWithRole("mod", "moderator");
+    Session author = api.register("author");
+    Session reader = api.register("reader");
+    holdHeldword(mod);
+    long post = api.createPost(author, "A busy thread");
+    List<Long> comments = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) comments.add(api.comment(author, post, "Comment number " + i, null));
+    ChromeDriver page = dashboard(mod);
+    // Every change of the announcer's words, as a screen reader would hear them.
+    js(page, "window.said = []; let last = null; new MutationObserver(() => {"
+        + " const t = document.getElementById('announcer')?.textContent;"
+        + " if (t && t !== last) window.said.push(last = t); })"
+        + ".observe(document.body, { subtree: true, childList: true, characterData: true });");
+
+    for (long comment : comments) report(reader, "comment", comment, "spam", null);
+    for (int i = 0; i < 3; i++) api.comment(reader, post, "Some heldword " + i, null);
+
+    java.util.regex.Pattern reports = java.util.regex.Pattern.compile("(\\d+) new reports\\.|New report: ");
+    java.util.regex.Pattern held = java.util.regex.Pattern.compile(
+        "(\\d+) new posts or comments are waiting for approval\\.|A new comment by reader is waiting for approval\\.");
+    java.util.function.BiFunction<List<String>, java.util.regex.Pattern, Integer> count = (said, pattern) -> {
+      int n = 0;
+      for (String words : said) {
+        java.util.regex.Matcher m = pattern.matcher(words);
+        while (m.find()) n += m.group(1) == null ? 1 : Integer.parseInt(m.group(1));
+      }
+      return n;
+    };
+    @SuppressWarnings("unchecked")
+    List<String> said = waitFor(page, 20).until(d -> {
+      List<String> now = (List<String>) js(d, "return window.said;");
+      return count.apply(now, reports) >= 30 && count.apply(now, held) >= 3 ? now : null;
+    });
+    assertEquals(30, count.apply(said, reports), said::toString);
+    assertEquals(3, count.apply(said, held), said::toString);
+    assertTrue(said.size() < 10, "announced " + said.size() + " times: " + said);
+    waitFor(page, 10).until(ExpectedConditions.visibilityOfElementLocated(By.id("target-comment-" + comments.get(29))));
+  }
+
+  /**
    * A card offers a ban only where the server takes it: not of oneself, nor of a moderator unless one is an admin (it
    * offered both, and the server refused them); and when a decision's undo window ends with focus on Undo, focus goes
    * to the next card itself, not its Hide button, which a keyboard moderator pressing Enter again pressed (a page
