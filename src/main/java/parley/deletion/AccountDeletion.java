@@ -19,6 +19,8 @@ import parley.report.Reports;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -118,15 +120,34 @@ public final class AccountDeletion {
   private static final String PENDING = "SELECT id FROM users WHERE deleted_at IS NOT NULL "
       + "AND (content_erased_at IS NULL OR deleted_at > now() - interval '1 hour') ORDER BY id";
 
+  /**
+   * The accounts whose deletion's erasing runs on this node now, shared by the node's {@code AccountDeletion}s (each
+   * verticle's and the job's). The job passes over them: a big account's erasing goes on for minutes after its
+   * answer, and the job walked the same pieces beside it each minute, doubling the work (a review). A node that stops
+   * meanwhile leaves it to the job of another, or of its next start.
+   */
+  public static final class Running {
+    private final Set<Long> accounts = ConcurrentHashMap.newKeySet();
+
+    boolean has(long userId) {
+      return accounts.contains(userId);
+    }
+  }
+
   private final Pool pool;
   private final EventLog events;
   private final Posts posts;
+  private final Running running;
 
-  /** @param events where the deletes are written and published from (with the node's commit listeners) */
-  public AccountDeletion(Pool pool, EventLog events, Posts posts) {
+  /**
+   * @param events where the deletes are written and published from (with the node's commit listeners)
+   * @param running the node's erasings under way, one for all of its instances
+   */
+  public AccountDeletion(Pool pool, EventLog events, Posts posts, Running running) {
     this.pool = pool;
     this.events = events;
     this.posts = posts;
+    this.running = running;
   }
 
   /**
@@ -148,7 +169,11 @@ public final class AccountDeletion {
 
   /** As {@link #afterDeletion(long)}, completing after {@code answerWithin} at the latest. */
   Future<Void> afterDeletion(long userId, Duration answerWithin) {
-    Future<Void> erased = erase(userId).recover(e -> {
+    running.accounts.add(userId);
+    Future<Void> erased = erase(userId).eventually(() -> {
+      running.accounts.remove(userId);
+      return Future.succeededFuture();
+    }).recover(e -> {
       log.warn("Account {} deleted; erasing what it wrote failed and is left to the next minute's job: {}", userId,
           e.toString());
       return Future.succeededFuture();
@@ -179,10 +204,14 @@ public final class AccountDeletion {
                 e.toString())));
   }
 
-  /** The cluster's job: finishes every deletion cut off, and looks again at the last hour's. */
+  /**
+   * The cluster's job: finishes every deletion cut off, and looks again at the last hour's, but those whose erasing
+   * runs on this node now. Completes with how many it looked at.
+   */
   public Future<Integer> finishPending() {
     return pool.preparedQuery(PENDING).execute(Tuple.tuple()).compose(rows -> {
       List<Long> ids = ids(rows, "id");
+      ids.removeIf(running::has);
       return Sequential.each(ids, this::erase).map(ids.size());
     });
   }

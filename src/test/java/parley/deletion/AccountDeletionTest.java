@@ -47,9 +47,12 @@ class AccountDeletionTest {
   }
 
   /** The deletion's own code on the shared server's node, as its routes and its job make it, on {@code pool}. */
-  private static AccountDeletion deletionOn(Main.Running server, io.vertx.sqlclient.Pool pool) {
+  /** The erasings under way, one for the test's deletions as one is for a node's. */
+  private final AccountDeletion.Running erasing = new AccountDeletion.Running();
+
+  private AccountDeletion deletionOn(Main.Running server, io.vertx.sqlclient.Pool pool) {
     EventLog events = new EventLog(server.vertx(), pool);
-    return new AccountDeletion(pool, events, new Posts(pool, events, new Screening(server.config().holds())));
+    return new AccountDeletion(pool, events, new Posts(pool, events, new Screening(server.config().holds())), erasing);
   }
 
   @Test
@@ -406,7 +409,8 @@ class AccountDeletionTest {
    * An account with many comments: its deletion is answered once the erasing has taken {@link
    * AccountDeletion#ANSWER_WITHIN}, and the erasing goes on. Each piece goes as its own delete would, so 20,000
    * comments took minutes, and the request, answered only then, was cut off by the server's idle timeout with no
-   * answer: the member was told the deletion had failed (a review). Here with 200 ms and 500 comments.
+   * answer: the member was told the deletion had failed (a review). Here with 200 ms and 500 comments. The node's
+   * job passes over it meanwhile, where it walked the same pieces beside it each minute (a review).
    */
   @Test
   void aBigAccountsDeletionIsAnsweredWhileItsErasingGoesOn() throws Exception {
@@ -421,15 +425,20 @@ class AccountDeletionTest {
     Main.Running server = TestParley.server().running();
     AccountDeletion deletion = deletionOn(server, server.database().pool());
     String live = "SELECT count(*) AS n FROM comments WHERE author_id = " + dave.id() + " AND deleted_at IS NULL";
-    java.util.concurrent.CompletableFuture<Long> liveAtAnswer = new java.util.concurrent.CompletableFuture<>();
+    AccountDeletion job = deletionOn(server, server.database().background());
+    java.util.concurrent.CompletableFuture<long[]> atAnswer = new java.util.concurrent.CompletableFuture<>();
     server.vertx().getOrCreateContext().runOnContext(v -> deletion.afterDeletion(dave.id(), Duration.ofMillis(200))
         .compose(done -> server.database().pool().query(live).execute())
-        .onSuccess(rows -> liveAtAnswer.complete(rows.iterator().next().getLong("n")))
-        .onFailure(liveAtAnswer::completeExceptionally));
-    long left = liveAtAnswer.get(30, TimeUnit.SECONDS);
-    assertTrue(left > 0, "answered before the erasing ended");
+        .compose(rows -> job.finishPending().map(looked -> new long[] {rows.iterator().next().getLong("n"), looked}))
+        .onSuccess(atAnswer::complete)
+        .onFailure(atAnswer::completeExceptionally));
+    long[] answered = atAnswer.get(60, TimeUnit.SECONDS);
+    assertTrue(answered[0] > 0, "answered before the erasing ended");
+    assertEquals(0, answered[1], "the job passed over the account whose erasing was under way");
     // Nothing more is asked of it: the erasing goes on by itself.
     TestParley.awaitUntil(() -> count(live) == 0, "every comment erased after the answer");
+    TestParley.awaitUntil(() -> job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
+        == 1, "once its erasing has ended, the job looks at it again within the hour");
     assertEquals(0, count("SELECT count(*) FROM comments WHERE body ILIKE '%" + MARK + "%'"));
     assertEquals(0, api.get("/api/posts/" + thread).json().getInteger("commentCount"), "the count is kept exact");
   }
