@@ -430,7 +430,10 @@ export function renderHeader() {
     const inbox = h('a', { href: '/notifications', id: 'inbox-link' }, 'Notifications', count, unreadWord);
     nav.append(inbox, h('a', { href: '/settings', id: 'settings-link' }, 'Settings'));
     if (session.isModerator()) nav.append(h('a', { href: '/mod' }, 'Moderation'));
-    nav.append(h('span', { class: 'muted who' }, h('span', { class: 'who-label' }, 'Signed in as '), userLink(s.user.username)));
+    // The name's whole self as its tooltip: a phone cuts a long one.
+    const name = userLink(s.user.username);
+    name.title = s.user.username;
+    nav.append(h('span', { class: 'muted who' }, h('span', { class: 'who-label' }, 'Signed in as '), name));
     nav.append(h('button', { class: 'link', type: 'button', id: 'sign-out', onclick: () => {
       session.clear();
       location.reload();

@@ -205,6 +205,16 @@ class SearchBrowserTest {
     for (String path : new String[] {"/", "/posts/" + post, "/notifications", "/settings"}) {
       assertHeaderFits(page, path);
     }
+    // A member with the longest name there may be (30 characters): it took a third row on a phone (a web review),
+    // and is cut now, its whole self still the link's words and its tooltip.
+    Session longName = api.register("a_member_with_a_very_long_name");
+    signIn(page, base, longName);
+    for (String path : new String[] {"/", "/posts/" + post, "/notifications", "/settings", "/search?q=anything"}) {
+      assertHeaderFits(page, path);
+      WebElement name = page.findElement(By.cssSelector("header.site .who a"));
+      assertEquals("a_member_with_a_very_long_name", js(page, "return arguments[0].textContent;", name), path);
+      assertEquals("a_member_with_a_very_long_name", name.getAttribute("title"), path);
+    }
   }
 
   private static void assertHeaderFits(ChromeDriver page, String path) {
