@@ -252,9 +252,9 @@ public final class HttpVerticle extends VerticleBase {
     // where every page once fetched (and the server gzipped) all of its scripts and stylesheets again. Never an age
     // to keep a copy unasked: a page's modules import each other by plain names, and one kept past an upgrade
     // would run beside the others' new code. A file's date is read again at most once a second (one edited under
-    // a running server is served anew). Not a path that ends in a slash, but the root: a file's name with one
-    // (/js/mod.js/) was the file again, as application/octet-stream; now it is the 404 every other missing path is.
-    router.getWithRegex("^/(?!api(/|$)|eventbus(/|$))(.*[^/])?$")
+    // a running server is served anew). A file's name with a slash after it is no file (Pages).
+    pages.mountNoFileBehindASlash(router);
+    router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*")
         .handler(ctx -> {
           ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
           ctx.next();

@@ -124,7 +124,9 @@ public final class AccountDeletion {
    * The accounts whose deletion's erasing runs on this node now, shared by the node's {@code AccountDeletion}s (each
    * verticle's and the job's). The job passes over them: a big account's erasing goes on for minutes after its
    * answer, and the job walked the same pieces beside it each minute, doubling the work (a review). A node that stops
-   * meanwhile leaves it to the job of another, or of its next start.
+   * meanwhile leaves it to the job of another, or of its next start. It is the node's own: in a cluster the minute's
+   * run may fall to another node, which does not know of it and walks the pieces beside it as before (nothing is
+   * deleted twice; a lease in the database would cover that case).
    */
   public static final class Running {
     private final Set<Long> accounts = ConcurrentHashMap.newKeySet();
@@ -170,7 +172,8 @@ public final class AccountDeletion {
   /** As {@link #afterDeletion(long)}, completing after {@code answerWithin} at the latest. */
   Future<Void> afterDeletion(long userId, Duration answerWithin) {
     running.accounts.add(userId);
-    Future<Void> erased = erase(userId).eventually(() -> {
+    // Through compose, so that even an exception thrown at once takes the account out of the set again.
+    Future<Void> erased = Future.succeededFuture().compose(v -> erase(userId)).eventually(() -> {
       running.accounts.remove(userId);
       return Future.succeededFuture();
     }).recover(e -> {
@@ -211,8 +214,13 @@ public final class AccountDeletion {
   public Future<Integer> finishPending() {
     return pool.preparedQuery(PENDING).execute(Tuple.tuple()).compose(rows -> {
       List<Long> ids = ids(rows, "id");
-      ids.removeIf(running::has);
-      return Sequential.each(ids, this::erase).map(ids.size());
+      // Asked as each comes: an erasing may start while the job walks the others.
+      java.util.concurrent.atomic.AtomicInteger looked = new java.util.concurrent.atomic.AtomicInteger();
+      return Sequential.each(ids, id -> {
+        if (running.has(id)) return Future.<Void>succeededFuture();
+        looked.incrementAndGet();
+        return erase(id);
+      }).map(v -> looked.get());
     });
   }
 

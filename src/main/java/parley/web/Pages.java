@@ -94,15 +94,43 @@ public final class Pages {
 
   /** After the static files: a browser asking for a page that is not there gets a page that says so. */
   public void mountNotFound(Router router) {
-    router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*").handler(ctx -> {
-      String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
-      if (accept == null || !accept.contains("text/html")) {
-        ctx.next();
-        return;
-      }
-      ctx.response().setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
-          .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(notFoundPage);
+    router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).*").handler(ctx -> notFound(ctx, ctx::next));
+  }
+
+  /**
+   * Just before the static files: a file's name with a slash after it, however written ({@code /js/mod.js/}, the
+   * slash as {@code %2F} or {@code %5C}, a dot segment after it), is no file. The static handler decodes the path
+   * before it looks, and served the file again, typed application/octet-stream (a review found the encoded forms past
+   * a first check of the path as sent).
+   */
+  public void mountNoFileBehindASlash(Router router) {
+    router.getWithRegex("^/(?!api(/|$)|eventbus(/|$)).+").handler(ctx -> {
+      if (endsAsADirectory(ctx.normalizedPath())) notFound(ctx, () -> ctx.fail(404));
+      else ctx.next();
     });
+  }
+
+  /** Whether a path, decoded as the static handler decodes it, names a directory: it ends in a slash or a dot. */
+  static boolean endsAsADirectory(String path) {
+    String decoded;
+    try {
+      decoded = java.net.URLDecoder.decode(path.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return false;  // a broken escape, refused further on as on every path
+    }
+    decoded = decoded.replace('\\', '/');
+    return decoded.length() > 1 && (decoded.endsWith("/") || decoded.endsWith("/.") || decoded.endsWith("/.."));
+  }
+
+  /** The 404 page to a browser; {@code otherwise} for any other client (the problem+json 404 of every path). */
+  private void notFound(RoutingContext ctx, Runnable otherwise) {
+    String accept = ctx.request().getHeader(HttpHeaders.ACCEPT);
+    if (accept == null || !accept.contains("text/html")) {
+      otherwise.run();
+      return;
+    }
+    ctx.response().setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache").end(notFoundPage);
   }
 
   /**

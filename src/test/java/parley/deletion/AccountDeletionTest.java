@@ -46,10 +46,10 @@ class AccountDeletionTest {
     return TestParley.count(query);
   }
 
-  /** The deletion's own code on the shared server's node, as its routes and its job make it, on {@code pool}. */
   /** The erasings under way, one for the test's deletions as one is for a node's. */
   private final AccountDeletion.Running erasing = new AccountDeletion.Running();
 
+  /** The deletion's own code on the shared server's node, as its routes and its job make it, on {@code pool}. */
   private AccountDeletion deletionOn(Main.Running server, io.vertx.sqlclient.Pool pool) {
     EventLog events = new EventLog(server.vertx(), pool);
     return new AccountDeletion(pool, events, new Posts(pool, events, new Screening(server.config().holds())), erasing);
