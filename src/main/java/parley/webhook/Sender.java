@@ -54,6 +54,8 @@ public final class Sender {
   public static final int LOOKUP_THREADS = ENDPOINTS_PER_POLL;
   private static final int EVENTS_PER_TURN = 100;
   private static final int MAX_ERROR = 500;
+  /** How long after an attempt's deadline its backstop fires (the lease is the timeout and 5 s). */
+  private static final long BACKSTOP_MS = 100;
 
   private static final String SEAL_LOCK = "SELECT horizon::text AS horizon FROM webhook_sealer WHERE id = 1 "
       + "FOR UPDATE SKIP LOCKED";
@@ -472,7 +474,10 @@ public final class Sender {
                 })
                 .andThen(done -> vertx.cancelTimer(deadline));
           })
-          .timeout(leftForAll, TimeUnit.MILLISECONDS);
+          // A backstop a little after the attempt's own deadline above, which resets the request and says why: at
+          // the same instant, the two timers of one event loop raced, and this one's bare "Timeout 999 (ms) fired"
+          // was logged for the attempt, its request left to the idle timeout (a CI run, 2026-12-07).
+          .timeout(leftForAll + BACKSTOP_MS, TimeUnit.MILLISECONDS);
     }).map(status -> new Outcome(status >= 200 && status < 300, status, elapsed(started),
             status >= 200 && status < 300 ? null : "HTTP " + status))
         .recover(e -> Future.succeededFuture(new Outcome(false, null, elapsed(started), cutOff.get() != null
