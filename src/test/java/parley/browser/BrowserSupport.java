@@ -49,7 +49,14 @@ import java.util.stream.Stream;
  */
 public final class BrowserSupport implements AfterTestExecutionCallback, AfterEachCallback {
 
-  public static final Path CHROMIUM = Path.of(System.getProperty("parley.chromium", "/usr/bin/chromium"));
+  /**
+   * The browser: Debian's {@code chromium-headless-shell} where it is installed, else its {@code chromium};
+   * {@code -Dparley.chromium} names another. The shell is Chromium's own headless build, the same Blink and V8 as
+   * the desktop browser's headless mode without the desktop browser around them; every browser test passes in both,
+   * and in the shell they took a third less CPU (585 s against 883 s for the browser classes, 2026-12-08).
+   */
+  public static final Path CHROMIUM = Path.of(System.getProperty("parley.chromium", defaultChromium()));
+  private static final boolean SHELL = CHROMIUM.getFileName().toString().contains("headless-shell");
   public static final Path CHROMEDRIVER = Path.of(System.getProperty("parley.chromedriver", "/usr/bin/chromedriver"));
   public static final Path FAILURES = Path.of("target", "browser-failures");
   public static final String REQUIRE = "PARLEY_REQUIRE_BROWSER";
@@ -76,7 +83,10 @@ public final class BrowserSupport implements AfterTestExecutionCallback, AfterEa
     }, "quit-idle-browsers"));
   }
 
-  /** One browser: its driver, the profile directory to delete afterwards and a name for failure reports. */
+  /**
+   * One browser: its driver, the profile directory to delete afterwards (null when ChromeDriver made it) and a name
+   * for failure reports.
+   */
   public record Browser(String name, ChromeDriver driver, Path profile) {
   }
 
@@ -86,12 +96,17 @@ public final class BrowserSupport implements AfterTestExecutionCallback, AfterEa
   public static void requireBrowser() {
     String missing = missing();
     if (missing == null) return;
-    String message = "Browser tests need " + missing + " (Debian packages chromium and chromium-driver: "
-        + "apt-get install chromium chromium-driver)";
+    String message = "Browser tests need " + missing + " (Debian packages chromium-headless-shell or chromium, and "
+        + "chromium-driver: apt-get install chromium-headless-shell chromium-driver)";
     if (System.getenv(REQUIRE) != null && !System.getenv(REQUIRE).isBlank()) {
       Assertions.fail(message + "; " + REQUIRE + " is set, so this is a failure, not a skip");
     }
     Assumptions.abort(message + "; skipped (set " + REQUIRE + "=1 to make this a failure)");
+  }
+
+  private static String defaultChromium() {
+    Path shell = Path.of("/usr/bin/chromium-headless-shell");
+    return Files.isExecutable(shell) ? shell.toString() : "/usr/bin/chromium";
   }
 
   private static String missing() {
@@ -227,15 +242,18 @@ public final class BrowserSupport implements AfterTestExecutionCallback, AfterEa
   public static Browser start(String name) {
     Path profile;
     try {
-      profile = Files.createTempDirectory("parley-chromium-");
+      profile = SHELL ? null : Files.createTempDirectory("parley-chromium-");
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    // The shell is headless without asking, and ChromeDriver never hears from it given a profile of its own
+    // (--user-data-dir: the session hangs), so it gets the temporary one ChromeDriver makes and deletes on quit.
+    if (!SHELL) options.addArguments("--headless=new", "--user-data-dir=" + profile);
+    options.addArguments("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--window-size=1280,900", "--user-data-dir=" + profile);
+        "--disable-sync", "--window-size=1280,900");
     options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
     // What a kept browser would remember of earlier tests' forms (autocomplete entries, saved passwords) and offer
     // in pop-ups over the page: off, as in a fresh profile.
