@@ -113,7 +113,7 @@ public final class HttpVerticle extends VerticleBase {
         config.databaseTimeout(), node.meters(), node.commentWriters());
     AccountRoutes accounts = new AccountRoutes(accountsApi, limits, config.trustedProxies());
     DeletionRoutes deletion = new DeletionRoutes(accountsApi,
-        new AccountDeletion(database.pool(), events, postsApi, node.erasing()), limits, config.trustedProxies());
+        new AccountDeletion(vertx, database.pool(), events, postsApi), limits, config.trustedProxies());
     Votes votes = new Votes(database.pool(), config.downvotes());
     votes.whenCountedLate(node.scores()::changed);
     SignedInReads signedIn = new SignedInReads(database.pool(), node.readCache());

@@ -464,9 +464,8 @@ public final class Main {
     // A deleted account's erasure, finished by the cluster should its request have been cut off (and looked at again
     // for a comment written just after it).
     EventLog deletes = new EventLog(vertx, database.background(), commits);
-    AccountDeletion.Running erasing = new AccountDeletion.Running();
-    AccountDeletion deletions = new AccountDeletion(database.background(), deletes,
-        new Posts(database.background(), deletes, new Screening(config.holds())), erasing);
+    AccountDeletion deletions = new AccountDeletion(vertx, database.background(), deletes,
+        new Posts(database.background(), deletes, new Screening(config.holds())));
     jobs.schedule("finish-account-deletions", Jobs.OFFER_EVERY, () -> deletions.finishPending().onSuccess(n -> {
       if (n > 0) log.debug("Looked again at {} deleted accounts' content", n);
     }));
@@ -486,8 +485,7 @@ public final class Main {
         new ScoreBoard(vertx, database.background(), new EventLog(vertx, database.background(), commits), readCache),
         parley.search.Search.slots(config.searchConcurrency()), parley.export.AccountExport.slots(),
         parley.export.AccountExport.outgoing(), readCache, accounts,
-        new PasswordHashing(vertx, config.passwordHashing()), new parley.comment.CommentWriter.Writers(),
-        erasing);
+        new PasswordHashing(vertx, config.passwordHashing()), new parley.comment.CommentWriter.Writers());
     Gauge.builder("parley_search_in_flight", node.searches(), parley.http.Slots::inFlight)
         .description("Searches running on this node (at most PARLEY_SEARCH_CONCURRENCY)").register(meters);
     Gauge.builder("parley_reads_waiting", node.reads(), parley.http.ReadTurns::waiting)

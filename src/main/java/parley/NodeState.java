@@ -26,7 +26,7 @@ record NodeState(RateLimiter limits, LoginThrottle logins, ConnectionGuard conne
     PrometheusMeterRegistry meters, Pages.Templates pages, parley.vote.ScoreBoard scores,
     parley.http.Slots searches, parley.http.Slots exports, parley.http.Slots exportsOut, parley.readcache.ReadCache readCache,
     parley.account.AccountCache accounts, parley.account.PasswordHashing hashing,
-    parley.comment.CommentWriter.Writers commentWriters, parley.deletion.AccountDeletion.Running erasing) {
+    parley.comment.CommentWriter.Writers commentWriters) {
 
   /** Forgets buckets and throttles that have recovered: called once a minute. */
   void sweep() {

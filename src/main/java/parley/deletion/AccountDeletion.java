@@ -1,6 +1,7 @@
 package parley.deletion;
 
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -17,11 +18,11 @@ import parley.post.Posts;
 import parley.report.Reports;
 
 import java.time.Duration;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A member deletes their account. First the account itself, in one transaction ({@code Accounts.delete}): it names
@@ -115,41 +116,54 @@ public final class AccountDeletion {
 
   /**
    * Accounts whose erasure is unfinished (cut off), or deleted within the hour (a comment sent before the deletion
-   * may have been written after it).
+   * may have been written after it), and that no one is erasing now.
    */
   private static final String PENDING = "SELECT id FROM users WHERE deleted_at IS NOT NULL "
-      + "AND (content_erased_at IS NULL OR deleted_at > now() - interval '1 hour') ORDER BY id";
+      + "AND (content_erased_at IS NULL OR deleted_at > now() - interval '1 hour') "
+      + "AND (erasing_until IS NULL OR erasing_until <= now()) ORDER BY id";
 
   /**
-   * The accounts whose deletion's erasing runs on this node now, shared by the node's {@code AccountDeletion}s (each
-   * verticle's and the job's). The job passes over them: a big account's erasing goes on for minutes after its
-   * answer, and the job walked the same pieces beside it each minute, doubling the work (a review). A node that stops
-   * meanwhile leaves it to the job of another, or of its next start. It is the node's own: in a cluster the minute's
-   * run may fall to another node, which does not know of it and walks the pieces beside it as before (nothing is
-   * deleted twice; a lease in the database would cover that case).
+   * How long a claim on an account's erasing holds without being moved on. The holder moves it on every third of
+   * this while it works, so a holder that stops (its node gone) keeps the job off the account for at most this long.
+   * Without a claim in the database, a node's job walked the pieces of a big account another node was erasing (or an
+   * earlier run of the job, past its minute), beside it, doubling the work (a review).
    */
-  public static final class Running {
-    private final Set<Long> accounts = ConcurrentHashMap.newKeySet();
+  static final Duration LEASE = Duration.ofSeconds(30);
 
-    boolean has(long userId) {
-      return accounts.contains(userId);
-    }
-  }
+  /**
+   * Claims the erasing of deleted account $1 for $2 seconds: only a deleted account (nothing of an account that is
+   * not is ever erased: the tests, which empty the database between them and give its ids out again, found a late
+   * look erasing the next test's member), and only when no one holds it. The time it returns is the claim's token.
+   */
+  private static final String CLAIM = "UPDATE users SET erasing_until = now() + make_interval(secs => $2) "
+      + "WHERE id = $1 AND deleted_at IS NOT NULL AND (erasing_until IS NULL OR erasing_until <= now()) "
+      + "RETURNING erasing_until";
 
+  /** Moves a claim on, if it is still the holder's ($3: its token); returns the new token. */
+  private static final String RENEW = "UPDATE users SET erasing_until = now() + make_interval(secs => $2) "
+      + "WHERE id = $1 AND erasing_until = $3 RETURNING erasing_until";
+
+  /** Ends a claim, if it is still the holder's ($2: its token). */
+  private static final String RELEASE = "UPDATE users SET erasing_until = NULL WHERE id = $1 AND erasing_until = $2";
+
+  private final Vertx vertx;
   private final Pool pool;
   private final EventLog events;
   private final Posts posts;
-  private final Running running;
+  private final Duration lease;
 
-  /**
-   * @param events where the deletes are written and published from (with the node's commit listeners)
-   * @param running the node's erasings under way, one for all of its instances
-   */
-  public AccountDeletion(Pool pool, EventLog events, Posts posts, Running running) {
+  /** @param events where the deletes are written and published from (with the node's commit listeners) */
+  public AccountDeletion(Vertx vertx, Pool pool, EventLog events, Posts posts) {
+    this(vertx, pool, events, posts, LEASE);
+  }
+
+  /** As the public constructor, with claims of {@code lease} instead of {@link #LEASE} (for a test). */
+  AccountDeletion(Vertx vertx, Pool pool, EventLog events, Posts posts, Duration lease) {
+    this.vertx = vertx;
     this.pool = pool;
     this.events = events;
     this.posts = posts;
-    this.running = running;
+    this.lease = lease;
   }
 
   /**
@@ -171,12 +185,8 @@ public final class AccountDeletion {
 
   /** As {@link #afterDeletion(long)}, completing after {@code answerWithin} at the latest. */
   Future<Void> afterDeletion(long userId, Duration answerWithin) {
-    running.accounts.add(userId);
-    // Through compose, so that even an exception thrown at once takes the account out of the set again.
-    Future<Void> erased = Future.succeededFuture().compose(v -> erase(userId)).eventually(() -> {
-      running.accounts.remove(userId);
-      return Future.succeededFuture();
-    }).recover(e -> {
+    // Should the job hold the account (it found it between the deletion's commit and this claim), it erases it.
+    Future<Void> erased = erase(userId).<Void>mapEmpty().recover(e -> {
       log.warn("Account {} deleted; erasing what it wrote failed and is left to the next minute's job: {}", userId,
           e.toString());
       return Future.succeededFuture();
@@ -199,43 +209,80 @@ public final class AccountDeletion {
    * the work (a review).
    */
   private void lookAgainAfterLateWrites(long userId, Future<Void> erased) {
-    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
-    if (context == null || !(pool instanceof parley.db.BoundedPool bounded)) return;
-    Future.join(context.owner().timer(bounded.deadline().toMillis() + 1_000), erased).onComplete(both ->
+    if (!(pool instanceof parley.db.BoundedPool bounded)) return;
+    Future.join(vertx.timer(bounded.deadline().toMillis() + 1_000), erased).onComplete(both ->
         erase(userId).onFailure(e ->
             log.debug("Looking again at deleted account {}'s content failed (the job looks again): {}", userId,
                 e.toString())));
   }
 
   /**
-   * The cluster's job: finishes every deletion cut off, and looks again at the last hour's, but those whose erasing
-   * runs on this node now. Completes with how many it looked at.
+   * The cluster's job: finishes every deletion cut off, and looks again at the last hour's, but those someone is
+   * erasing now (a deletion's request on any node, or a run of this job that took over a minute). Completes with how
+   * many it looked at.
    */
   public Future<Integer> finishPending() {
     return pool.preparedQuery(PENDING).execute(Tuple.tuple()).compose(rows -> {
-      List<Long> ids = ids(rows, "id");
-      // Asked as each comes: an erasing may start while the job walks the others.
-      java.util.concurrent.atomic.AtomicInteger looked = new java.util.concurrent.atomic.AtomicInteger();
-      return Sequential.each(ids, id -> {
-        if (running.has(id)) return Future.<Void>succeededFuture();
-        looked.incrementAndGet();
-        return erase(id);
-      }).map(v -> looked.get());
+      AtomicInteger looked = new AtomicInteger();
+      // Claimed as each comes: an erasing may start while the job walks the others.
+      return Sequential.each(ids(rows, "id"), id -> erase(id).map(ran -> {
+        if (ran) looked.incrementAndGet();
+        return (Void) null;
+      })).map(v -> looked.get());
     });
   }
 
-  /** Whether the account is deleted: nothing of an account that is not is ever erased. */
-  private static final String DELETED = "SELECT 1 FROM users WHERE id = $1 AND deleted_at IS NOT NULL";
+  /**
+   * Erases what the deleted account {@code userId} wrote, under a claim in the database ({@link #LEASE}): completes
+   * with false, doing nothing, when the account is not deleted or someone else is erasing it. Running it again
+   * changes nothing.
+   */
+  Future<Boolean> erase(long userId) {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(userId, lease.toMillis() / 1000.0)).compose(rows -> {
+      if (rows.size() == 0) return Future.succeededFuture(false);
+      Claim claim = new Claim(userId, rows.iterator().next().getOffsetDateTime("erasing_until"));
+      // Through compose, so that even an exception thrown at once ends the claim.
+      return Future.succeededFuture().compose(v -> eraseDeleted(userId)).eventually(claim::end).map(true);
+    });
+  }
 
   /**
-   * Erases what the deleted account {@code userId} wrote; running it again changes nothing, and it does nothing to an
-   * account that is not deleted (a look that comes late must never reach a member's content: the tests, which empty
-   * the database between them and give its ids out again, found the first version of the look again erasing the
-   * next test's member).
+   * A claim on an account's erasing, moved on every third of its lease while it works and ended after it. Its
+   * moves and its end go one after the other, so an end never comes before a move still on its way (which would
+   * leave the account claimed, and the job off it, for a lease).
    */
-  Future<Void> erase(long userId) {
-    return pool.preparedQuery(DELETED).execute(Tuple.of(userId))
-        .compose(rows -> rows.size() == 0 ? Future.<Void>succeededFuture() : eraseDeleted(userId));
+  private final class Claim {
+    private final long userId;
+    private final long timer;
+    private OffsetDateTime token;
+    private Future<?> last = Future.succeededFuture();
+
+    Claim(long userId, OffsetDateTime token) {
+      this.userId = userId;
+      this.token = token;
+      this.timer = vertx.setPeriodic(Math.max(1, lease.toMillis() / 3), id -> renew());
+    }
+
+    private void renew() {
+      last = last.transform(v -> pool.preparedQuery(RENEW)
+          .execute(Tuple.of(userId, lease.toMillis() / 1000.0, token)).andThen(moved -> {
+            if (moved.succeeded() && moved.result().size() == 1) {
+              token = moved.result().iterator().next().getOffsetDateTime("erasing_until");
+            } else {
+              // Its time passed and another took it up, or the database did not answer: the next move tries again
+              // with the token it has. Should another hold it, nothing is erased twice (each piece is gone).
+              log.debug("Moving on the claim on account {}'s erasing failed: {}", userId,
+                  moved.failed() ? moved.cause().toString() : "no longer held");
+            }
+          }));
+    }
+
+    /** Ends the claim; never fails (the claim's time passes by itself). */
+    Future<Void> end() {
+      vertx.cancelTimer(timer);
+      last = last.transform(v -> pool.preparedQuery(RELEASE).execute(Tuple.of(userId, token)));
+      return last.transform(v -> Future.succeededFuture());
+    }
   }
 
   private Future<Void> eraseDeleted(long userId) {

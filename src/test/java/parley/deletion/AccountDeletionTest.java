@@ -46,13 +46,18 @@ class AccountDeletionTest {
     return TestParley.count(query);
   }
 
-  /** The erasings under way, one for the test's deletions as one is for a node's. */
-  private final AccountDeletion.Running erasing = new AccountDeletion.Running();
-
-  /** The deletion's own code on the shared server's node, as its routes and its job make it, on {@code pool}. */
+  /**
+   * The deletion's own code on the shared server's node, as its routes and its job make it, on {@code pool}. Two of
+   * them share nothing but the database, as two nodes' would.
+   */
   private AccountDeletion deletionOn(Main.Running server, io.vertx.sqlclient.Pool pool) {
+    return deletionOn(server, pool, AccountDeletion.LEASE);
+  }
+
+  private AccountDeletion deletionOn(Main.Running server, io.vertx.sqlclient.Pool pool, Duration lease) {
     EventLog events = new EventLog(server.vertx(), pool);
-    return new AccountDeletion(pool, events, new Posts(pool, events, new Screening(server.config().holds())), erasing);
+    return new AccountDeletion(server.vertx(), pool, events, new Posts(pool, events,
+        new Screening(server.config().holds())), lease);
   }
 
   @Test
@@ -406,6 +411,16 @@ class AccountDeletionTest {
   }
 
   /**
+   * {@code count} comments by {@code author} in {@code thread}, then the author's account deleted by its own
+   * transaction only, as the route makes it before it erases (or as a node that stopped right after it leaves it).
+   */
+  private void deletedAfterComments(Session author, long thread, int count) throws Exception {
+    for (int i = 0; i < count; i++) api.comment(author, thread, "comment " + i + " " + MARK, null);
+    TestParley.sql("UPDATE users SET deleted_at = now(), username = NULL, email = NULL, email_key = NULL, "
+        + "password_hash = '', token_version = token_version + 1 WHERE id = " + author.id());
+  }
+
+  /**
    * An account with many comments: its deletion is answered once the erasing has taken {@link
    * AccountDeletion#ANSWER_WITHIN}, and the erasing goes on. Each piece goes as its own delete would, so 20,000
    * comments took minutes, and the request, answered only then, was cut off by the server's idle timeout with no
@@ -415,12 +430,8 @@ class AccountDeletionTest {
   @Test
   void aBigAccountsDeletionIsAnsweredWhileItsErasingGoesOn() throws Exception {
     Session dave = api.register("dave");
-    Session erin = api.register("erin");
-    long thread = api.createPost(erin, "Erin's thread");
-    for (int i = 0; i < 500; i++) api.comment(dave, thread, "comment " + i + " " + MARK, null);
-    // The account's own transaction, as the route makes it before it erases.
-    TestParley.sql("UPDATE users SET deleted_at = now(), username = NULL, email = NULL, email_key = NULL, "
-        + "password_hash = '', token_version = token_version + 1 WHERE id = " + dave.id());
+    long thread = api.createPost(api.register("erin"), "Erin's thread");
+    deletedAfterComments(dave, thread, 500);
 
     Main.Running server = TestParley.server().running();
     AccountDeletion deletion = deletionOn(server, server.database().pool());
@@ -439,6 +450,63 @@ class AccountDeletionTest {
     TestParley.awaitUntil(() -> count(live) == 0, "every comment erased after the answer");
     TestParley.awaitUntil(() -> job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
         == 1, "once its erasing has ended, the job looks at it again within the hour");
+    assertEquals(0, count("SELECT count(*) FROM comments WHERE body ILIKE '%" + MARK + "%'"));
+    assertEquals(0, api.get("/api/posts/" + thread).json().getInteger("commentCount"), "the count is kept exact");
+  }
+
+  /**
+   * Whoever erases a deleted account claims it in the database and moves the claim on while it works, so the job
+   * passes over it on any node: a node's own set of its erasings left another node's job walking the same pieces
+   * beside it, each minute (a review). A holder that stops lets its claim run out, and the job takes the account up
+   * then. Here with claims of 600 ms, moved on every 200 ms, against an erasing of 500 comments (seconds).
+   */
+  @Test
+  void anErasingIsClaimedForTheClusterMovedOnWhileItWorksAndTakenUpOnceAStoppedHoldersClaimRunsOut()
+      throws Exception {
+    Session dave = api.register("dave");
+    long thread = api.createPost(api.register("erin"), "Erin's thread");
+    deletedAfterComments(dave, thread, 500);
+
+    Main.Running server = TestParley.server().running();
+    Duration lease = Duration.ofMillis(600);
+    AccountDeletion here = deletionOn(server, server.database().pool(), lease);
+    AccountDeletion elsewhere = deletionOn(server, server.database().background(), lease);
+    String live = "SELECT count(*) FROM comments WHERE author_id = " + dave.id() + " AND deleted_at IS NULL";
+    java.util.concurrent.CompletableFuture<Boolean> erased = new java.util.concurrent.CompletableFuture<>();
+    server.vertx().getOrCreateContext().runOnContext(v -> here.erase(dave.id())
+        .onSuccess(erased::complete).onFailure(erased::completeExceptionally));
+    TestParley.awaitUntil(() -> count("SELECT count(*) FROM users WHERE id = " + dave.id()
+        + " AND erasing_until IS NOT NULL") == 1 || erased.isDone(), "claimed");
+    // The first claim's time, in microseconds.
+    long first = count("SELECT COALESCE((extract(epoch FROM erasing_until) * 1000000)::bigint, 0) FROM users "
+        + "WHERE id = " + dave.id());
+    assertTrue(first > 0 && count(live) > 0, "claimed, and working");
+    // While it works: the other node's job passes over it every time, and the claim outlives its first lease.
+    boolean outlived = false;
+    int runs = 0;
+    while (!erased.isDone()) {
+      int looked = elsewhere.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      if (!erased.isDone()) {
+        assertEquals(0, looked, "the job passed over an account being erased, " + count(live) + " comments left");
+      }
+      runs++;
+      outlived |= count("SELECT count(*) FROM users WHERE id = " + dave.id() + " AND now() > to_timestamp(" + first
+          + " / 1000000.0) AND erasing_until > now()") == 1;
+    }
+    assertTrue(erased.get(), "the erasing ran under its claim");
+    assertTrue(outlived, "the claim was moved on past its first lease (" + runs + " runs of the job meanwhile)");
+    assertEquals(0, count(live));
+    assertEquals(1, count("SELECT count(*) FROM users WHERE id = " + dave.id() + " AND erasing_until IS NULL"),
+        "the claim ended with the erasing");
+    assertEquals(1, elsewhere.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS),
+        "once the erasing has ended, the job looks at it again within the hour");
+
+    // A holder that stopped (its node gone) with its claim still running: passed over until the claim runs out.
+    TestParley.sql("UPDATE users SET erasing_until = now() + interval '1 hour' WHERE id = " + dave.id());
+    assertEquals(0, elsewhere.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+    TestParley.sql("UPDATE users SET erasing_until = now() - interval '1 second' WHERE id = " + dave.id());
+    assertEquals(1, elsewhere.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+    assertEquals(1, count("SELECT count(*) FROM users WHERE id = " + dave.id() + " AND erasing_until IS NULL"));
     assertEquals(0, count("SELECT count(*) FROM comments WHERE body ILIKE '%" + MARK + "%'"));
     assertEquals(0, api.get("/api/posts/" + thread).json().getInteger("commentCount"), "the count is kept exact");
   }
