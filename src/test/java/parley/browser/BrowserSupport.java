@@ -105,7 +105,9 @@ public final class BrowserSupport implements AfterTestExecutionCallback, AfterEa
   }
 
   private static String defaultChromium() {
-    Path shell = Path.of("/usr/bin/chromium-headless-shell");
+    // The binary, not /usr/bin's wrapper: the wrapper runs it as a child, and ChromeDriver, quitting, ended the
+    // wrapper alone, leaving every shell the suite started running (BrowserSupportTest).
+    Path shell = Path.of("/usr/lib/chromium/chromium-headless-shell");
     return Files.isExecutable(shell) ? shell.toString() : "/usr/bin/chromium";
   }
 
