@@ -18,9 +18,9 @@ import parley.post.Posts;
 import parley.report.Reports;
 
 import java.time.Duration;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -116,10 +116,13 @@ public final class AccountDeletion {
 
   /**
    * Accounts whose erasure is unfinished (cut off), or deleted within the hour (a comment sent before the deletion
-   * may have been written after it), and that no one is erasing now.
+   * may have been written after it), and that no one is erasing now. Not one deleted in the last 5 seconds and not yet
+   * erased: its request claims it a moment after the deletion's commit, and a job that claimed it first would leave
+   * the member's answer to come before anything was erased (a review).
    */
   private static final String PENDING = "SELECT id FROM users WHERE deleted_at IS NOT NULL "
       + "AND (content_erased_at IS NULL OR deleted_at > now() - interval '1 hour') "
+      + "AND (content_erased_at IS NOT NULL OR deleted_at <= now() - interval '5 seconds') "
       + "AND (erasing_until IS NULL OR erasing_until <= now()) ORDER BY id";
 
   /**
@@ -131,20 +134,25 @@ public final class AccountDeletion {
   static final Duration LEASE = Duration.ofSeconds(30);
 
   /**
-   * Claims the erasing of deleted account $1 for $2 seconds: only a deleted account (nothing of an account that is
-   * not is ever erased: the tests, which empty the database between them and give its ids out again, found a late
-   * look erasing the next test's member), and only when no one holds it. The time it returns is the claim's token.
+   * Claims the erasing of deleted account $1 for $2 seconds under the holder's id $3: only a deleted account
+   * (nothing of an account that is not is ever erased: the tests, which empty the database between them and give its
+   * ids out again, found a late look erasing the next test's member), and only when no one holds it.
    */
-  private static final String CLAIM = "UPDATE users SET erasing_until = now() + make_interval(secs => $2) "
-      + "WHERE id = $1 AND deleted_at IS NOT NULL AND (erasing_until IS NULL OR erasing_until <= now()) "
-      + "RETURNING erasing_until";
+  private static final String CLAIM = "UPDATE users SET erasing_by = $3, "
+      + "erasing_until = now() + make_interval(secs => $2) "
+      + "WHERE id = $1 AND deleted_at IS NOT NULL AND (erasing_until IS NULL OR erasing_until <= now()) RETURNING id";
 
-  /** Moves a claim on, if it is still the holder's ($3: its token); returns the new token. */
+  /**
+   * Moves a claim on, if it is still holder $3's. By the holder's id, not the time it last set: a move the pool gave
+   * up on (its deadline) but the database carried out moved the time all the same, and every move and the end after
+   * it matched nothing, so the claim ran out mid-erasing and outlived it (a review).
+   */
   private static final String RENEW = "UPDATE users SET erasing_until = now() + make_interval(secs => $2) "
-      + "WHERE id = $1 AND erasing_until = $3 RETURNING erasing_until";
+      + "WHERE id = $1 AND erasing_by = $3 RETURNING id";
 
-  /** Ends a claim, if it is still the holder's ($2: its token). */
-  private static final String RELEASE = "UPDATE users SET erasing_until = NULL WHERE id = $1 AND erasing_until = $2";
+  /** Ends a claim, if it is still holder $2's. */
+  private static final String RELEASE = "UPDATE users SET erasing_by = NULL, erasing_until = NULL "
+      + "WHERE id = $1 AND erasing_by = $2";
 
   private final Vertx vertx;
   private final Pool pool;
@@ -238,9 +246,10 @@ public final class AccountDeletion {
    * changes nothing.
    */
   Future<Boolean> erase(long userId) {
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(userId, lease.toMillis() / 1000.0)).compose(rows -> {
+    UUID holder = UUID.randomUUID();
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(userId, lease.toMillis() / 1000.0, holder)).compose(rows -> {
       if (rows.size() == 0) return Future.succeededFuture(false);
-      Claim claim = new Claim(userId, rows.iterator().next().getOffsetDateTime("erasing_until"));
+      Claim claim = new Claim(userId, holder);
       // Through compose, so that even an exception thrown at once ends the claim.
       return Future.succeededFuture().compose(v -> eraseDeleted(userId)).eventually(claim::end).map(true);
     });
@@ -253,24 +262,22 @@ public final class AccountDeletion {
    */
   private final class Claim {
     private final long userId;
+    private final UUID holder;
     private final long timer;
-    private OffsetDateTime token;
     private Future<?> last = Future.succeededFuture();
 
-    Claim(long userId, OffsetDateTime token) {
+    Claim(long userId, UUID holder) {
       this.userId = userId;
-      this.token = token;
+      this.holder = holder;
       this.timer = vertx.setPeriodic(Math.max(1, lease.toMillis() / 3), id -> renew());
     }
 
     private void renew() {
       last = last.transform(v -> pool.preparedQuery(RENEW)
-          .execute(Tuple.of(userId, lease.toMillis() / 1000.0, token)).andThen(moved -> {
-            if (moved.succeeded() && moved.result().size() == 1) {
-              token = moved.result().iterator().next().getOffsetDateTime("erasing_until");
-            } else {
-              // Its time passed and another took it up, or the database did not answer: the next move tries again
-              // with the token it has. Should another hold it, nothing is erased twice (each piece is gone).
+          .execute(Tuple.of(userId, lease.toMillis() / 1000.0, holder)).andThen(moved -> {
+            if (moved.failed() || moved.result().size() == 0) {
+              // The database did not answer (the next move tries again), or the claim's time passed and another
+              // took it up: should another hold it, nothing is erased twice (each piece is gone).
               log.debug("Moving on the claim on account {}'s erasing failed: {}", userId,
                   moved.failed() ? moved.cause().toString() : "no longer held");
             }
@@ -280,7 +287,7 @@ public final class AccountDeletion {
     /** Ends the claim; never fails (the claim's time passes by itself). */
     Future<Void> end() {
       vertx.cancelTimer(timer);
-      last = last.transform(v -> pool.preparedQuery(RELEASE).execute(Tuple.of(userId, token)));
+      last = last.transform(v -> pool.preparedQuery(RELEASE).execute(Tuple.of(userId, holder)));
       return last.transform(v -> Future.succeededFuture());
     }
   }
