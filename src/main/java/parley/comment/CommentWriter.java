@@ -58,31 +58,51 @@ public final class CommentWriter {
   }
 
   /**
-   * A group of new comments, in one statement: {@code Comments.ADD} for many comments at once, each comment one element of
-   * the arrays $1..$7 (post, parent or null, author, body, HTML, why it is held or null, count delta), in the
-   * group's order. The threads' post rows are locked first, in ascending id order ({@link Threads#lockForComments});
-   * then each comment is checked as ADD checks it (its parent read FOR SHARE, for the same reason); the accepted
-   * ones take their ids in the group's order (so a thread's comments are numbered in the order their events are),
-   * each thread's count moves once by its accepted comments, and they are inserted. One row per comment, in the
-   * group's order: {@code found} false when its post does not exist or was deleted, the comment columns null when
-   * it was refused, and {@code comment_count} the thread's count after the whole group.
+   * A group of new comments, in one statement, sent behind BEGIN without waiting for it: {@code Comments.ADD} for many
+   * comments at once, each comment one element of the arrays $1..$11 (post, parent or null, author, body, HTML, why
+   * it is held or null, count delta; its Idempotency-Key's user, name and request hash, or nulls; whether it is a
+   * candidate, false for one the screening refused), in the group's order.
+   *
+   * <p>First, if $12 is not null, the moderators' list is checked against the digest ($12) of the one the group was
+   * screened by (the node's last read): if they differ ({@code filters_current} false), nothing is claimed, locked
+   * or written, and the group is screened and sent again with the list read afresh. Then the keys are claimed (as
+   * a lone comment's claim does, except that a taken one is left out, {@code key_claimed} false, rather than failing
+   * the statement and with it the group; a key another transaction is claiming waits for it; in one order, user then
+   * key, so two groups claiming the same keys cannot wait for each other in a circle), before any thread is locked,
+   * as a lone comment's claim comes first. Then the candidates' threads' post rows are locked, in ascending
+   * id order ({@link Threads#lockForComments}); each candidate is checked as ADD checks it (its parent read FOR
+   * SHARE, for the same reason); the accepted (a candidate whose key, if any, was claimed here) take their ids in
+   * the group's order (so a thread's comments are numbered in the order their events are), each thread's count
+   * moves once by its accepted comments, and they are inserted. One row per comment, in the group's order:
+   * {@code found} false when its post does not exist or was deleted, the comment columns null when it was refused,
+   * and {@code comment_count} the thread's count after the whole group.
    */
   private static final String ADD_MANY = """
       WITH m AS (
-        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[])
-          WITH ORDINALITY AS m(post_id, parent_id, author_id, body, body_html, held_for, delta, n)),
+        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[],
+                             $8::bigint[], $9::text[], $10::text[], $11::boolean[])
+          WITH ORDINALITY AS m(post_id, parent_id, author_id, body, body_html, held_for, delta, key_user, key,
+                               request_hash, candidate, n)),
+      fresh AS MATERIALIZED (SELECT $12::text IS NULL OR (%s) = $12::text AS ok),
+      claimed AS (
+        INSERT INTO idempotency_keys (user_id, key, request_hash, status, body)
+        SELECT m.key_user, m.key, m.request_hash, 0, '' FROM m
+         WHERE m.key IS NOT NULL AND (SELECT ok FROM fresh) ORDER BY m.key_user, m.key
+        ON CONFLICT (user_id, key) DO NOTHING
+        RETURNING user_id, key),
       p AS MATERIALIZED (%s),
       r AS MATERIALIZED (
         SELECT m.n, p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
                pc.author_id AS parent_author, pc.deleted_at IS NOT NULL AS parent_deleted, %s, %s AS blocked,
                %s AS blocking, (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
-          FROM m JOIN p ON p.id = m.post_id LEFT JOIN LATERAL (
+          FROM m JOIN p ON p.id = m.post_id AND m.candidate LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = m.parent_id AND post_id = p.id FOR SHARE) pc ON true),
       accepted AS MATERIALIZED (
         SELECT ok.*, nextval('comments_id_seq') AS id FROM (
           SELECT m.* FROM m JOIN r USING (n)
            WHERE NOT r.restricted AND NOT r.locked AND NOT r.blocked AND NOT r.blocking
              AND (m.parent_id IS NULL OR (r.parent_found AND NOT r.parent_deleted AND NOT r.parent_hidden))
+             AND (m.key IS NULL OR EXISTS (SELECT 1 FROM claimed k WHERE k.user_id = m.key_user AND k.key = m.key))
            ORDER BY m.n) ok),
       counted AS (%s),
       c AS (
@@ -93,11 +113,16 @@ public final class CommentWriter {
           FROM accepted ORDER BY n
         RETURNING *)
       SELECT m.n, r.n IS NOT NULL AS found, r.post_author, r.locked, r.restricted, r.parent_found, r.parent_author,
-             r.parent_deleted, r.parent_hidden, r.parent_unpublished, r.blocked, r.blocking, counted.comment_count, %s
+             r.parent_deleted, r.parent_hidden, r.parent_unpublished, r.blocked, r.blocking, counted.comment_count,
+             (SELECT ok FROM fresh) AS filters_current,
+             EXISTS (SELECT 1 FROM claimed k WHERE k.user_id = m.key_user AND k.key = m.key) AS key_claimed, %s
         FROM m LEFT JOIN r USING (n) LEFT JOIN counted ON counted.post_id = m.post_id
         LEFT JOIN accepted x ON x.n = m.n LEFT JOIN c ON c.id = x.id LEFT JOIN users u ON u.id = c.author_id
-       ORDER BY m.n""".formatted(
-      Threads.lockForComments("$1::bigint[]"), Visibility.restricted("pc", "parent_hidden"),
+       ORDER BY m.n""".formatted(Screening.DIGEST,
+      // The claims are read (run) before a row is locked; none, and no lock, if the list was not the same.
+      Threads.lockForComments("(SELECT CASE WHEN f.ok AND (SELECT count(*) FROM claimed) >= 0 "
+          + "THEN ARRAY(SELECT m.post_id FROM m WHERE m.candidate) ELSE '{}' END FROM fresh f)::bigint[]"),
+      Visibility.restricted("pc", "parent_hidden"),
       Visibility.commenterBlocked("m.author_id", "p.author_id", "pc.author_id"),
       Visibility.commenterBlocking("m.author_id", "p.author_id", "pc.author_id"), Threads.countComments("accepted"),
       Comment.COLUMNS);
@@ -161,8 +186,9 @@ public final class CommentWriter {
         .register(meters);
     for (String phase : Group.PHASES) {
       phaseTimes.put(phase, Timer.builder("parley_comment_group_phase")
-          .description("A written group's time by phase: waiting for a connection, its reads (BEGIN, the keys' claims, "
-              + "the screening), its insert, and its events, answers and COMMIT")
+          .description("A written group's time by phase: waiting for a connection, its screening (a read only for "
+              + "a node's first group, a young author's count or a list changed since), its insert (BEGIN and the "
+              + "keys' claims with it), and its events, answers and COMMIT")
           .tag("phase", phase).register(meters));
     }
     this.keptConnections = Counter.builder("parley_comment_group_connections_kept")
@@ -523,19 +549,22 @@ public final class CommentWriter {
   }
 
   /**
-   * One group's transaction, in three round trips as a lone comment's (see {@link Comments#insertAlone}), each statement for
-   * the whole group: BEGIN, the keys' claim ({@link Idempotency#claimAll}), the moderators' filters (one read), and
-   * a new account's count per young author; then the comments ({@link #ADD_MANY});
-   * then every comment's events (one statement, {@link EventLog.Outbox#publishWrites}), the answers stored and the
-   * refused comments' keys given back (one statement), and COMMIT. It is the group's {@link Idempotency.Claim}: its
-   * keys are claimed first and their answers stored last.
+   * One group's transaction, in two round trips, each statement for the whole group: BEGIN and the comments
+   * ({@link #ADD_MANY}: the keys' claim, the check of the moderators' list the group was screened by, the insert) go
+   * out together; then every comment's events (one statement, {@link EventLog.Outbox#publishWrites}), the answers
+   * stored and the refused comments' keys given back (one statement), and COMMIT. A group is screened by the list
+   * the node read last ({@link Screening#lastListed}), so nothing is read before its insert; only the first group,
+   * a group the list changed under, and a young author's count ({@link Screening}) read first. It is the group's
+   * {@link Idempotency.Claim}: its keys are claimed in its insert and their answers stored last.
    */
   private final class Group implements Idempotency.Claim<Outcome> {
     /** What a group's time is spent on, in order (see {@link #phases}). */
     static final List<String> PHASES = List.of("connection", "reads", "insert", "commit");
+    /** Times a group is screened and sent again when the list changed under it, before it gives up (503). */
+    static final int MOST_SCREENINGS = 3;
     private final List<Member> members;
-    private Future<Set<Idempotency.Key>> claimed = Future.succeededFuture(Set.of());
-    /** When the group had its connection, its reads' answers and its insert's (System.nanoTime). */
+    private Set<Idempotency.Key> claimed = Set.of();
+    /** When the group had its connection, its verdicts and its insert's answer (System.nanoTime). */
     private long connected;
     private long read;
     private long inserted;
@@ -544,25 +573,20 @@ public final class CommentWriter {
       this.members = members;
     }
 
+    /** Nothing before the insert: its statement claims the keys (see {@link #ADD_MANY}). */
     @Override
     public Future<Void> take(SqlConnection conn) {
-      List<Idempotency.Key> keys = new ArrayList<>();
-      for (Member member : members) {
-        if (member.claim.key() != null) keys.add(member.claim.key());
-      }
-      claimed = Idempotency.claimAll(conn, keys);
-      return claimed.mapEmpty();
+      return Future.succeededFuture();
     }
 
     @Override
     public Future<Void> store(SqlConnection conn, Outcome outcome) {
-      Set<Idempotency.Key> keys = claimed.result();
       List<Idempotency.Key> answered = new ArrayList<>();
       List<Idempotency.Reply> replies = new ArrayList<>();
       List<Idempotency.Key> released = new ArrayList<>();
       for (int i = 0; i < members.size(); i++) {
         Idempotency.Claim<Comment> claim = members.get(i).claim;
-        if (claim.key() == null || !keys.contains(claim.key())) continue;
+        if (claim.key() == null || !claimed.contains(claim.key())) continue;
         if (outcome.written[i] != null) {
           answered.add(claim.key());
           replies.add(claim.reply(outcome.written[i]));
@@ -575,52 +599,53 @@ public final class CommentWriter {
 
     /**
      * The nanoseconds of a written group from {@code started} to {@code ended}, by {@link #PHASES}: the wait for a
-     * connection; BEGIN, the claims and the screening's reads (the first round trip); the insert (the second); the
-     * events, the answers and COMMIT (the third).
+     * connection; the screening (nothing to wait for but a list or a count to read); the insert, BEGIN and the keys'
+     * claim with it; the events, the answers and COMMIT.
      */
     long[] phases(long started, long ended) {
       return new long[] {connected - started, read - connected, inserted - read, ended - inserted};
     }
 
-    /** The group's reads, then its comments and their events; fails with {@link NothingWritten} if all are refused. */
+    /** The group screened, then its comments and their events; fails with {@link NothingWritten} if all are refused. */
     Future<Outcome> write(EventLog.Outbox box) {
       connected = System.nanoTime();
+      boolean anyScreened = members.stream().anyMatch(member -> !member.author.isModerator());
+      Screening.Listed known = anyScreened ? screening.lastListed() : Screening.Listed.NONE;
+      return screened(box, known != null ? Future.succeededFuture(known) : screening.listed(box.connection()), 1);
+    }
+
+    /** The group screened by {@code listing}, then sent ({@link #add}); this is its {@code tries}th screening. */
+    private Future<Outcome> screened(EventLog.Outbox box, Future<Screening.Listed> listing, int tries) {
       SqlConnection conn = box.connection();
       Outcome outcome = new Outcome(members);
-      boolean anyScreened = members.stream().anyMatch(member -> !member.author.isModerator());
-      Future<List<Filter>> filters = anyScreened ? screening.filters(conn) : Future.succeededFuture(List.of());
+      Future<List<Filter>> filters = listing.map(Screening.Listed::filters);
       List<Future<Screening.Verdict>> verdicts = new ArrayList<>(members.size());
       for (Member member : members) {
         verdicts.add(screening.screen(conn, member.author, Screening.Kind.COMMENT, member.input.body(), filters,
             Future.succeededFuture(member.rendered.links())));
       }
-      return claimed.compose(keys -> Future.join(verdicts).otherwiseEmpty()
-          .compose(v -> {
-            read = System.nanoTime();
-            List<Integer> candidates = new ArrayList<>();
-            for (int i = 0; i < members.size(); i++) {
-              Member member = members.get(i);
-              Future<Screening.Verdict> verdict = verdicts.get(i);
-              if (member.claim.key() != null && !keys.contains(member.claim.key())) {
-                outcome.refused[i] = Idempotency.alreadyClaimed();
-              } else if (verdict.failed() && verdict.cause() instanceof Problem refusal) {
-                outcome.refused[i] = refusal;
-              } else if (verdict.failed()) {
-                // Not a refusal: a statement failed, and the transaction with it.
-                return Future.<Outcome>failedFuture(verdict.cause());
-              } else {
-                candidates.add(i);
-              }
-            }
-            if (candidates.isEmpty()) return Future.<Outcome>failedFuture(new NothingWritten(outcome));
-            return add(box, outcome, candidates, verdicts);
-          }));
+      return Future.join(verdicts).otherwiseEmpty().compose(v -> {
+        read = System.nanoTime();
+        // The refused are sent too, not as candidates: a refusal stands only if the list it came from is still
+        // the list (the digest's check), and a refused comment's key, if it has one, tells a retry (its first
+        // answer again) from a refusal (given back).
+        for (int i = 0; i < members.size(); i++) {
+          Future<Screening.Verdict> verdict = verdicts.get(i);
+          if (verdict.failed() && verdict.cause() instanceof Problem refusal) {
+            outcome.refused[i] = refusal;
+          } else if (verdict.failed()) {
+            // Not a refusal: a statement failed, and the transaction with it.
+            return Future.<Outcome>failedFuture(verdict.cause());
+          }
+        }
+        return add(box, outcome, verdicts, listing.result().digest(), tries);
+      });
     }
 
-    /** The candidates' one statement, then each one's refusal or events. */
-    private Future<Outcome> add(EventLog.Outbox box, Outcome outcome, List<Integer> candidates,
-        List<Future<Screening.Verdict>> verdicts) {
-      int size = candidates.size();
+    /** The group's one statement, then each comment's refusal or events. */
+    private Future<Outcome> add(EventLog.Outbox box, Outcome outcome, List<Future<Screening.Verdict>> verdicts,
+        String digest, int tries) {
+      int size = members.size();
       Long[] posts = new Long[size];
       Long[] parents = new Long[size];
       Long[] authors = new Long[size];
@@ -628,23 +653,44 @@ public final class CommentWriter {
       String[] htmls = new String[size];
       String[] held = new String[size];
       Integer[] deltas = new Integer[size];
-      for (int k = 0; k < size; k++) {
-        int i = candidates.get(k);
+      Long[] keyUsers = new Long[size];
+      String[] keys = new String[size];
+      String[] hashes = new String[size];
+      Boolean[] candidates = new Boolean[size];
+      for (int i = 0; i < size; i++) {
         Member member = members.get(i);
-        Screening.Verdict verdict = verdicts.get(i).result();
-        posts[k] = member.postId;
-        parents[k] = member.input.parentId();
-        authors[k] = member.author.id();
-        bodies[k] = member.input.body();
-        htmls[k] = member.rendered.html();
-        held[k] = verdict.heldFor();
-        deltas[k] = verdict.held() ? 0 : 1;
+        Screening.Verdict verdict = verdicts.get(i).failed() ? Screening.Verdict.PUBLISH : verdicts.get(i).result();
+        posts[i] = member.postId;
+        parents[i] = member.input.parentId();
+        authors[i] = member.author.id();
+        bodies[i] = member.input.body();
+        htmls[i] = member.rendered.html();
+        held[i] = verdict.heldFor();
+        deltas[i] = verdict.held() ? 0 : 1;
+        Idempotency.Key key = member.claim.key();
+        keyUsers[i] = key == null ? null : key.userId();
+        keys[i] = key == null ? null : key.key();
+        hashes[i] = key == null ? null : key.requestHash();
+        candidates[i] = outcome.refused[i] == null;
       }
-      Tuple args = Tuple.of(posts, parents, authors, bodies, htmls, held).addValue(deltas);
-      return box.connection().preparedQuery(ADD_MANY).execute(args).compose(rows -> {
+      Tuple args = Tuple.of(posts, parents, authors, bodies, htmls, held).addValue(deltas).addValue(keyUsers)
+          .addValue(keys).addValue(hashes).addValue(candidates).addValue(digest);
+      SqlConnection conn = box.connection();
+      return conn.preparedQuery(ADD_MANY).execute(args).compose(rows -> {
         inserted = System.nanoTime();
         List<Row> inOrder = new ArrayList<>(size);
         rows.forEach(inOrder::add);
+        if (!inOrder.get(0).getBoolean("filters_current")) {
+          // The list changed since the node read it: nothing was claimed or written; screened again, read afresh.
+          if (tries >= MOST_SCREENINGS) return Future.<Outcome>failedFuture(busy());
+          return screened(box, screening.listed(conn), tries + 1);
+        }
+        Set<Idempotency.Key> taken = new HashSet<>();
+        for (int i = 0; i < size; i++) {
+          Idempotency.Key key = members.get(i).claim.key();
+          if (key != null && inOrder.get(i).getBoolean("key_claimed")) taken.add(key);
+        }
+        claimed = taken;
         // Each thread's count after each of its comments: its count after the group, less its later comments.
         Map<Long, Integer> later = new HashMap<>();
         int[] counts = new int[size];
@@ -656,12 +702,17 @@ public final class CommentWriter {
           later.put(posts[k], after + 1);
         }
         List<List<Publication>> writes = new ArrayList<>();
-        for (int k = 0; k < size; k++) {
-          int i = candidates.get(k);
+        for (int i = 0; i < size; i++) {
           Member member = members.get(i);
+          if (member.claim.key() != null && !taken.contains(member.claim.key())) {
+            // A retry (or a twin) of a request another transaction wrote: its answer, not this one's verdict.
+            outcome.refused[i] = Idempotency.alreadyClaimed();
+            continue;
+          }
+          if (outcome.refused[i] != null) continue;
           try {
-            Comment comment = accepted(inOrder.get(k), member.author, member.input.parentId());
-            writes.add(publications(comment, inOrder.get(k), verdicts.get(i).result(), counts[k]));
+            Comment comment = accepted(inOrder.get(i), member.author, member.input.parentId());
+            writes.add(publications(comment, inOrder.get(i), verdicts.get(i).result(), counts[i]));
             outcome.written[i] = comment;
           } catch (Problem refusal) {
             outcome.refused[i] = refusal;

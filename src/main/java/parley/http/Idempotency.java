@@ -13,11 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -55,18 +53,6 @@ public final class Idempotency {
   private static final String UNIQUE_VIOLATION = "23505";
   private static final String STORE = "UPDATE idempotency_keys SET status = $3, location = $4, body = $5 "
       + "WHERE user_id = $1 AND key = $2";
-  /**
-   * Several requests' keys at once (a group of comments, see parley.comment.Comments): each key is claimed unless it
-   * is taken, in one order (user, then key) so two groups claiming the same keys cannot wait for each other in a
-   * circle. A taken key is left out of the answer rather than failing the statement, which would fail the whole
-   * group; a key another transaction is claiming waits for it, as a single claim does.
-   */
-  private static final String CLAIM_MANY = """
-      INSERT INTO idempotency_keys (user_id, key, request_hash, status, body)
-      SELECT k.user_id, k.key, k.request_hash, 0, '' FROM unnest($1::bigint[], $2::text[], $3::text[])
-        AS k(user_id, key, request_hash) ORDER BY k.user_id, k.key
-      ON CONFLICT (user_id, key) DO NOTHING
-      RETURNING user_id, key""";
   /**
    * Several answers stored ($1..$5: user, key, status, location, body) and the claims of requests that were refused
    * given back ($6, $7), so a retry of those runs again, as it would after its own transaction rolled back.
@@ -303,32 +289,6 @@ public final class Idempotency {
         return reply.apply(result);
       }
     };
-  }
-
-  /**
-   * Claims several keys in one statement (in the caller's transaction, which must not hold two keys of one user with
-   * one name); completes with those it claimed. The rest were taken: their requests are retries, or their twins.
-   */
-  public static Future<Set<Key>> claimAll(SqlConnection conn, List<Key> keys) {
-    if (keys.isEmpty()) return Future.succeededFuture(Set.of());
-    int size = keys.size();
-    Long[] users = new Long[size];
-    String[] names = new String[size];
-    String[] hashes = new String[size];
-    for (int i = 0; i < size; i++) {
-      users[i] = keys.get(i).userId();
-      names[i] = keys.get(i).key();
-      hashes[i] = keys.get(i).requestHash();
-    }
-    return conn.preparedQuery(CLAIM_MANY).execute(Tuple.of(users, names, hashes)).map(rows -> {
-      Set<String> claimed = new HashSet<>();
-      rows.forEach(row -> claimed.add(row.getLong("user_id") + " " + row.getString("key")));
-      Set<Key> out = new HashSet<>();
-      for (Key k : keys) {
-        if (claimed.contains(k.userId() + " " + k.key())) out.add(k);
-      }
-      return out;
-    });
   }
 
   /**

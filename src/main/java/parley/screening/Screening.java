@@ -40,8 +40,21 @@ public final class Screening {
   /** Which kind of content is screened (a new account's allowance differs). */
   public enum Kind { POST, COMMENT }
 
-  private static final String FILTERS = "SELECT f.id, f.kind, f.pattern, f.action, f.created_at, u.username "
-      + "FROM mod_filters f LEFT JOIN users u ON u.id = f.created_by ORDER BY f.id";
+  /**
+   * A digest of the moderators' list as texts are screened by it: each entry's id, kind, action and pattern (its
+   * length first, so no two lists read alike), in id order. A group of new comments screened by the list the node
+   * read last compares that list's digest with this in its own insert (parley.comment.CommentWriter), and writes
+   * nothing if they differ.
+   */
+  public static final String DIGEST = "SELECT md5(coalesce(string_agg(d.id || ' ' || d.kind || ' ' || d.action "
+      + "|| ' ' || length(d.pattern) || ' ' || d.pattern, ' ' ORDER BY d.id), '')) FROM mod_filters d";
+
+  /** The list, oldest first, with its {@link #DIGEST} on every row (one row of nulls but the digest if empty). */
+  private static final String FILTERS = """
+      WITH f AS (
+        SELECT f.id, f.kind, f.pattern, f.action, f.created_at, u.username
+          FROM mod_filters f LEFT JOIN users u ON u.id = f.created_by)
+      SELECT (%s) AS digest, f.* FROM (VALUES (1)) one LEFT JOIN f ON true ORDER BY f.id""".formatted(DIGEST);
 
   /** How many of the author's posts ($2) and comments ($3) are published, counting up to what the rule needs. */
   private static final String PUBLISHED = """
@@ -54,6 +67,8 @@ public final class Screening {
   private final Map<String, java.util.regex.Pattern> compiled = new ConcurrentHashMap<>();
   /** The word index of the list last read (see {@link #words}); read and replaced by any event loop. */
   private volatile Words lastWords;
+  /** The list last read, with its digest (see {@link #lastListed}); read and replaced by any event loop. */
+  private volatile Listed lastListed;
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Screening.class);
   /** The entries never run that were named at WARN, once each per node. */
@@ -66,11 +81,34 @@ public final class Screening {
     this.holds = holds;
   }
 
+  /** The moderators' list as read at one moment, oldest first, and its {@link #DIGEST} (null: not checked). */
+  public record Listed(List<Filter> filters, String digest) {
+    /** For writes no one screened is in: nothing to screen by, nothing to check. */
+    public static final Listed NONE = new Listed(List.of(), null);
+  }
+
   /** The moderators' list, oldest first. */
   public Future<List<Filter>> filters(SqlClient client) {
+    return listed(client).map(Listed::filters);
+  }
+
+  /**
+   * The list this node read last, or null before its first read: screening by it saves a read, but only a write that
+   * checks its digest in the same statement as its insert may (as CommentWriter's groups do), since another node or
+   * a moderator's request may have changed the list since.
+   */
+  public Listed lastListed() {
+    return lastListed;
+  }
+
+  /** The moderators' list and its digest, read in one statement (and kept as {@link #lastListed}). */
+  public Future<Listed> listed(SqlClient client) {
     return client.preparedQuery(FILTERS).execute().map(rows -> {
       List<Filter> filters = new ArrayList<>(rows.size());
+      String digest = null;
       for (Row row : rows) {
+        digest = row.getString("digest");
+        if (row.getLong("id") == null) continue;
         String kind = row.getString("kind");
         String pattern = row.getString("pattern");
         // An entry listed before a rule refused its kind of pattern is kept and never run (null: UNSURE, held).
@@ -92,7 +130,9 @@ public final class Screening {
         filters.add(new Filter(row.getLong("id"), kind, pattern, row.getString("action"), row.getString("username"),
             row.getOffsetDateTime("created_at"), matcher));
       }
-      return filters;
+      Listed listed = new Listed(List.copyOf(filters), digest);
+      lastListed = listed;
+      return listed;
     });
   }
 

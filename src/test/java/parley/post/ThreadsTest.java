@@ -54,7 +54,7 @@ class ThreadsTest {
     while (System.nanoTime() < deadline) {
       try (Connection c = TestParley.db().getConnection(); ResultSet rs = c.createStatement().executeQuery(
           "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND (query LIKE '%post_activity%'"
-              + " OR query LIKE '%FROM posts WHERE id = ANY(%')")) {
+              + " OR query LIKE '%FROM posts WHERE id = ANY(%' OR query LIKE 'WITH m AS (%')")) {
         rs.next();
         if (rs.getLong(1) > 0) return;
       }
