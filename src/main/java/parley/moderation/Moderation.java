@@ -384,6 +384,20 @@ public final class Moderation {
             .compose(entry -> Claims.decided(box, target, id, actor)).map(ids));
   }
 
+  /**
+   * The 409 for a dismissal that settled nothing: the reports it was for were resolved meanwhile. When it was for
+   * the reports a moderator saw ({@code upTo}) and one filed since is open, it says so: that one was never shown to
+   * them, and the thread's line, drawn again, shows it now.
+   */
+  private static Future<List<Long>> alreadyResolved(SqlConnection conn, Reports.Reported target, Long upTo) {
+    Future<Boolean> newer = upTo == null ? Future.succeededFuture(false)
+        : Reports.anyOpen(conn, target.type(), target.id());
+    return newer.compose(open -> Future.failedFuture(Problem.conflict(open
+        ? "The reports you saw were already resolved by another moderator. A report filed since is still open: "
+            + "read it before you settle it."
+        : "The reports on this content are already resolved.")));
+  }
+
   /** Resolves every open report on the target of report {@code reportId}: dismiss, or hide the target. */
   Future<Void> resolve(long reportId, Principal actor, boolean hide, String note, Long upTo) {
     return events.transaction(box -> Reports.targetOf(box.connection(), reportId).compose(target -> {
@@ -391,7 +405,7 @@ public final class Moderation {
           ? act(box, Action.hide(target.type()), target.id(), actor, note == null ? "Reported content" : note, true,
               Seen.ANY)
           : Reports.close(box.connection(), target.type(), target.id(), "dismissed", actor, note, upTo).compose(ids -> {
-            if (ids.isEmpty()) throw Problem.conflict("The reports on this content are already resolved.");
+            if (ids.isEmpty()) return alreadyResolved(box.connection(), target, upTo);
             return AuditLog.append(box.connection(), actor, AuditLog.REPORT_DISMISSED, target.type().wireName(), target.id(),
                 note, new JsonObject().put("reportIds", new JsonArray(ids))).map(ids);
           });

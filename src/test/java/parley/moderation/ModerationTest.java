@@ -777,6 +777,34 @@ class ModerationTest extends ModerationCast {
   }
 
   /**
+   * A dismissal from the thread is for the reports its line showed ({@code upTo}): if another moderator settled them
+   * meanwhile it is refused (409) and changes nothing, and the refusal says whether a report filed since is open,
+   * one this moderator has not read (it said "already resolved" either way, while the line drew a new report).
+   */
+  @Test
+  void aDismissalOfReportsSettledMeanwhileSaysWhetherOneFiledSinceIsOpen() throws Exception {
+    long post = api.createPost(alice, "Thread");
+    long comment = api.comment(alice, post, "a claim", null);
+    long shown = reportId(bob, "comment", comment, "spam");
+    JsonObject dismissShown = new JsonObject().put("action", "dismiss").put("upTo", shown);
+    ok(api.post("/api/mod/reports/" + shown + "/resolve", boss, dismissShown), "another moderator's dismissal");
+    long since = reportId(api.register("carol"), "comment", comment, "harassment");
+
+    Response late = api.post("/api/mod/reports/" + shown + "/resolve", mod, dismissShown);
+    assertEquals(409, late.status(), late.toString());
+    assertEquals("The reports you saw were already resolved by another moderator. A report filed since is still "
+        + "open: read it before you settle it.", late.json().getString("detail"));
+    assertEquals(1, TestParley.count("SELECT count(*) FROM reports WHERE status = 'open' AND id = " + since),
+        "the report filed since stays open");
+
+    ok(api.post("/api/mod/reports/" + since + "/resolve", boss, new JsonObject().put("action", "dismiss")),
+        "that one settled too");
+    Response again = api.post("/api/mod/reports/" + shown + "/resolve", mod, dismissShown);
+    assertEquals(409, again.status(), again.toString());
+    assertEquals("The reports on this content are already resolved.", again.json().getString("detail"));
+  }
+
+  /**
    * On the thread itself a moderator reads what the reporters wrote, not only their reasons: the newest three open
    * reports that give details, with who and when; a report without details, or no longer open, is not among them.
    */
