@@ -17,10 +17,14 @@ public record Comment(long id, long postId, Long parentId, long authorId, String
     OffsetDateTime createdAt, OffsetDateTime editedAt, boolean deleted, boolean hidden, boolean pending, int upvotes,
     int downvotes, double best, String hiddenReason) {
 
-  /** The columns {@link #fromRow} reads; {@code c} is comments and {@code u} its author (their role as it is now). */
+  /**
+   * The columns {@link #fromRow} reads; {@code c} is comments and {@code u} its author (their role as it is now). A
+   * comment whose author deleted their account is a tombstone from that moment, as the erasing that deletes it
+   * (AccountDeletion, minutes for a big account) will make it: its words are not shown meanwhile under no name.
+   */
   static final String COLUMNS = "c.id, c.post_id, c.parent_id, c.author_id, u.username, u.role AS author_role, "
-      + "c.body, c.body_html, "
-      + "c.created_at, c.edited_at, c.deleted_at IS NOT NULL AS deleted, c.hidden_at IS NOT NULL AS hidden, "
+      + "c.body, c.body_html, c.created_at, c.edited_at, "
+      + "(c.deleted_at IS NOT NULL OR u.deleted_at IS NOT NULL) AS deleted, c.hidden_at IS NOT NULL AS hidden, "
       + "c.pending_at IS NOT NULL AS pending, c.upvotes, c.downvotes, c.best, c.hidden_reason";
 
   static Comment fromRow(Row row) {

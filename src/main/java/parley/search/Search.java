@@ -124,6 +124,12 @@ public final class Search {
    * post's visibility is a sub-select per match on posts_pkey, not a join: a join the planner could place above the
    * sort (it cannot know how many rows match a word) would unbound the sort, or hash every post for a rare word.
    */
+  /**
+   * A found comment's words, none when its author deleted their account: the erasing that empties it takes minutes
+   * for a big account, and its words are not shown meanwhile under no name (as a thread shows it: a tombstone).
+   */
+  private static final String COMMENT_WORDS = "CASE WHEN u.deleted_at IS NULL THEN c.body_html ELSE '' END";
+
   public static final String COMMENTS = """
       SELECT c.id, c.post_id, p.title AS post_title, u.username, c.created_at, h.rank,
              %s
@@ -135,7 +141,7 @@ public final class Search {
            ORDER BY rank DESC, c.id DESC
            LIMIT $5) h
         JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY, WORDS), QUERY, QUERY,
+       ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns(COMMENT_WORDS, QUERY, WORDS), QUERY, QUERY,
       VISIBLE_COMMENT, QUERY);
 
   /**
@@ -238,7 +244,7 @@ public final class Search {
                %s
           FROM (%s) h
           JOIN comments c ON c.id = h.id JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = c.author_id
-         ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns("c.body_html", QUERY, WORDS), newest);
+         ORDER BY h.rank DESC, h.id DESC""".formatted(Snippet.columns(COMMENT_WORDS, QUERY, WORDS), newest);
   }
 
   /**

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -450,6 +451,21 @@ class AccountDeletionTest {
     long[] answered = atAnswer.get(60, TimeUnit.SECONDS);
     assertTrue(answered[0] > 0, "answered before the erasing ended");
     assertEquals(0, answered[1], "the job passed over the account whose erasing was under way");
+    // Meanwhile its words are shown nowhere, not under no name until they are erased: its comments are tombstones
+    // in the thread, and search finds no word of them.
+    // Newest first: the erasing goes oldest first, so these are the ones it has not reached yet.
+    Response page = api.get("/api/posts/" + thread + "/comments?sort=new");
+    assertEquals(200, page.status(), page.toString());
+    JsonArray shown = page.items();
+    assertFalse(shown.isEmpty(), page.toString());
+    for (Object each : shown) {
+      JsonObject comment = (JsonObject) each;
+      assertTrue(comment.getBoolean("deleted") && comment.getValue("body") == null
+          && comment.getValue("bodyHtml") == null && comment.getValue("author") == null, comment.encode());
+    }
+    Response found = api.get("/api/search?type=comments&q=" + MARK);
+    assertEquals(200, found.status(), found.toString());
+    assertFalse(found.body().toLowerCase(java.util.Locale.ROOT).contains(MARK), found.toString());
     // Nothing more is asked of it: the erasing goes on by itself.
     TestParley.awaitUntil(() -> count(live) == 0, "every comment erased after the answer");
     TestParley.awaitUntil(() -> job.finishPending().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
