@@ -453,8 +453,10 @@ public final class CommentWriter {
           }
           // A database that refuses for its own state (read-only after a failover, short of disk, a timeout)
           // would refuse each comment again: one transaction each would only add load and a warning per group.
-          if (!(ar.cause() instanceof PgException) || members.size() == 1
-              || ProblemHandler.databaseUnavailable(ar.cause())) {
+          boolean eachAlone = ar.cause() instanceof ListKeptChanging
+              || ar.cause() instanceof PgException && members.size() > 1
+              && !ProblemHandler.databaseUnavailable(ar.cause());
+          if (!eachAlone) {
             members.forEach(member -> member.done.tryFail(ar.cause()));
             return Future.<Void>succeededFuture();
           }
@@ -535,6 +537,17 @@ public final class CommentWriter {
           members.get(i).done.tryFail(refused[i]);
         }
       }
+    }
+  }
+
+  /**
+   * A group whose moderators' list changed under it {@link Group#MOST_SCREENINGS} times in a row (a script adding
+   * entries, say): its transaction rolls back, and its comments are written one by one, each reading the list in its
+   * own transaction, rather than refused (a review).
+   */
+  private static final class ListKeptChanging extends RuntimeException {
+    ListKeptChanging() {
+      super("the moderators' list changed under the group at each of its screenings", null, false, false);
     }
   }
 
@@ -625,7 +638,8 @@ public final class CommentWriter {
             Future.succeededFuture(member.rendered.links())));
       }
       return Future.join(verdicts).otherwiseEmpty().compose(v -> {
-        read = System.nanoTime();
+        // The first screening's end: after a list changed under the group, its insert phase counts what followed.
+        if (tries == 1) read = System.nanoTime();
         // The refused are sent too, not as candidates: a refusal stands only if the list it came from is still
         // the list (the digest's check), and a refused comment's key, if it has one, tells a retry (its first
         // answer again) from a refusal (given back).
@@ -663,8 +677,9 @@ public final class CommentWriter {
         posts[i] = member.postId;
         parents[i] = member.input.parentId();
         authors[i] = member.author.id();
-        bodies[i] = member.input.body();
-        htmls[i] = member.rendered.html();
+        // A refused comment is sent for its key and the list's check only: not its words.
+        bodies[i] = outcome.refused[i] == null ? member.input.body() : null;
+        htmls[i] = outcome.refused[i] == null ? member.rendered.html() : null;
         held[i] = verdict.heldFor();
         deltas[i] = verdict.held() ? 0 : 1;
         Idempotency.Key key = member.claim.key();
@@ -682,7 +697,7 @@ public final class CommentWriter {
         rows.forEach(inOrder::add);
         if (!inOrder.get(0).getBoolean("filters_current")) {
           // The list changed since the node read it: nothing was claimed or written; screened again, read afresh.
-          if (tries >= MOST_SCREENINGS) return Future.<Outcome>failedFuture(busy());
+          if (tries >= MOST_SCREENINGS) return Future.<Outcome>failedFuture(new ListKeptChanging());
           return screened(box, screening.listed(conn), tries + 1);
         }
         Set<Idempotency.Key> taken = new HashSet<>();

@@ -44,10 +44,11 @@ public final class Screening {
    * A digest of the moderators' list as texts are screened by it: each entry's id, kind, action and pattern (its
    * length first, so no two lists read alike), in id order. A group of new comments screened by the list the node
    * read last compares that list's digest with this in its own insert (parley.comment.CommentWriter), and writes
-   * nothing if they differ.
+   * nothing if they differ. SHA-256, not md5: a PostgreSQL in FIPS mode refuses md5() (a review).
    */
-  public static final String DIGEST = "SELECT md5(coalesce(string_agg(d.id || ' ' || d.kind || ' ' || d.action "
-      + "|| ' ' || length(d.pattern) || ' ' || d.pattern, ' ' ORDER BY d.id), '')) FROM mod_filters d";
+  public static final String DIGEST = "SELECT encode(sha256(convert_to(coalesce(string_agg(d.id || ' ' || d.kind "
+      + "|| ' ' || d.action || ' ' || length(d.pattern) || ' ' || d.pattern, ' ' ORDER BY d.id), ''), 'UTF8')), "
+      + "'hex') FROM mod_filters d";
 
   /** The list, oldest first, with its {@link #DIGEST} on every row (one row of nulls but the digest if empty). */
   private static final String FILTERS = """
