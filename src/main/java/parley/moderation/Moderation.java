@@ -393,8 +393,8 @@ public final class Moderation {
     Future<Boolean> newer = upTo == null ? Future.succeededFuture(false)
         : Reports.anyOpen(conn, target.type(), target.id());
     return newer.compose(open -> Future.failedFuture(Problem.conflict(open
-        ? "The reports you saw were already resolved by another moderator. A report filed since is still open: "
-            + "read it before you settle it."
+        ? "The reports you saw are no longer open (another moderator settled them). A report filed since is still "
+            + "open: read it before you settle it."
         : "The reports on this content are already resolved.")));
   }
 

@@ -58,13 +58,17 @@ public final class Notifications {
    * <p>A notification's post title only while its reader may read the post and has not blocked its author (as a
    * profile's comment list and the reader's own reports give it): a mention in a comment on a blocked author's post
    * named that post (a probe). What a moderator did to the reader's own post names it always, hidden or deleted (a
-   * deletion's notification said "your post" with no way to tell which: a review).
+   * deletion's notification said "your post" with no way to tell which: a review). A comment's words are not shown
+   * once its author has deleted their account, as the thread already shows it (a tombstone) before the erasing
+   * reaches it (a review).
    */
   private static final String COLUMNS = """
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
              CASE WHEN %s AND %s OR n.kind = 'moderation' AND p.author_id = n.user_id THEN p.title END AS title,
-             CASE WHEN n.kind <> 'report' AND (c.deleted_at IS NULL OR n.kind = 'moderation'
-                       AND c.rejected_reason IS NOT NULL AND c.author_id = n.user_id) THEN left(c.body, 2000) END AS body,
+             CASE WHEN n.kind <> 'report' AND (c.deleted_at IS NULL
+                         AND (SELECT w.deleted_at FROM users w WHERE w.id = c.author_id) IS NULL
+                       OR n.kind = 'moderation' AND c.rejected_reason IS NOT NULL AND c.author_id = n.user_id)
+                  THEN left(c.body, 2000) END AS body,
              CASE WHEN n.kind NOT IN ('moderation', 'report') THEN a.username END AS actor
       """.formatted(Visibility.readableBy("p", "n.user_id", "false"), Visibility.notBlocked("n.user_id", "p.author_id"));
 

@@ -416,6 +416,28 @@ class AccountDeletionTest {
   }
 
   /**
+   * A reply's notification shows no word of it once its author has deleted their account, as the thread shows the
+   * reply (a tombstone) before the erasing reaches it (a review found its excerpt in the inbox).
+   */
+  @Test
+  void aDeletedAccountsReplyIsToldWithoutItsWords() throws Exception {
+    Session bob = api.register("bob");
+    Session dave = api.register("dave");
+    long thread = api.createPost(bob, "Bob's thread");
+    long bobs = api.comment(bob, thread, "bob opens", null);
+    api.comment(dave, thread, "dave replies " + MARK, bobs);
+    TestParley.notificationsMade();
+    Response before = api.get("/api/me/notifications", bob);
+    assertTrue(before.body().contains(MARK), "told with its words while its author is a member: " + before.body());
+
+    deletedAfterComments(dave, thread, 0);
+    Response after = api.get("/api/me/notifications", bob);
+    assertEquals(200, after.status(), after.toString());
+    assertFalse(after.body().contains(MARK), after.body());
+    assertEquals(before.items().size(), after.items().size(), "still told, without the words: " + after.body());
+  }
+
+  /**
    * {@code count} comments by {@code author} in {@code thread}, then the author's account deleted by its own
    * transaction only, as the route makes it before it erases (or as a node that stopped right after it leaves it).
    */

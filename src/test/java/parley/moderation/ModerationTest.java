@@ -792,8 +792,8 @@ class ModerationTest extends ModerationCast {
 
     Response late = api.post("/api/mod/reports/" + shown + "/resolve", mod, dismissShown);
     assertEquals(409, late.status(), late.toString());
-    assertEquals("The reports you saw were already resolved by another moderator. A report filed since is still "
-        + "open: read it before you settle it.", late.json().getString("detail"));
+    assertEquals("The reports you saw are no longer open (another moderator settled them). A report filed since "
+        + "is still open: read it before you settle it.", late.json().getString("detail"));
     assertEquals(1, TestParley.count("SELECT count(*) FROM reports WHERE status = 'open' AND id = " + since),
         "the report filed since stays open");
 
