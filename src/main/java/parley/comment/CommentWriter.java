@@ -573,7 +573,7 @@ public final class CommentWriter {
   private final class Group implements Idempotency.Claim<Outcome> {
     /** What a group's time is spent on, in order (see {@link #phases}). */
     static final List<String> PHASES = List.of("connection", "reads", "insert", "commit");
-    /** Times a group is screened and sent again when the list changed under it, before it gives up (503). */
+    /** Times a group is screened and sent when the list keeps changing under it, before its comments go one by one. */
     static final int MOST_SCREENINGS = 3;
     private final List<Member> members;
     private Set<Idempotency.Key> claimed = Set.of();
