@@ -59,7 +59,8 @@ public final class Votes {
           : Threads.sharedPostOfComment("$1")
               + "SELECT c.author_id, c.post_id, NOT (" + Visibility.open("c") + " AND " + Visibility.open("p")
               + ") AS restricted FROM comments c JOIN p ON p.id = c.post_id WHERE c.id = $1 AND "
-              + Visibility.exists("c") + " AND " + Visibility.exists("p") + " FOR NO KEY UPDATE OF c";
+              + Visibility.exists("c") + " AND " + Visibility.exists("p") + " AND " + AUTHOR_HERE
+              + " FOR NO KEY UPDATE OF c";
     }
 
     /**
@@ -71,9 +72,16 @@ public final class Votes {
           ? "SELECT 1 FROM posts p WHERE p.id = $1 AND " + Visibility.exists("p") + " AND " + Visibility.open("p")
               + " AND (p.author_id <> $2 OR " + own + ")"
           : "SELECT 1 FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = $1 AND " + Visibility.exists("c")
-              + " AND " + Visibility.exists("p") + " AND " + Visibility.open("c") + " AND " + Visibility.open("p")
-              + " AND (c.author_id <> $2 OR " + own + ")";
+              + " AND " + Visibility.exists("p") + " AND " + AUTHOR_HERE + " AND " + Visibility.open("c") + " AND "
+              + Visibility.open("p") + " AND (c.author_id <> $2 OR " + own + ")";
     }
+
+    /**
+     * A comment's author has not deleted their account: from the deletion on the comment reads as the tombstone the
+     * erasing will make it (Comment.COLUMNS), and takes no vote, as a tombstone takes none.
+     */
+    private static final String AUTHOR_HERE =
+        "(SELECT w.deleted_at FROM users w WHERE w.id = c.author_id) IS NULL";
 
     /**
      * Puts the voter's vote ($3) in place of any earlier one and moves the counts by the difference, if the voter

@@ -416,16 +416,17 @@ class AccountDeletionTest {
   }
 
   /**
-   * A reply's notification shows no word of it once its author has deleted their account, as the thread shows the
-   * reply (a tombstone) before the erasing reaches it (a review found its excerpt in the inbox).
+   * From its author's deletion on, before the erasing reaches it, a comment is what the thread shows (a tombstone)
+   * everywhere: its reply's notification shows no word of it (a review found the excerpt in the inbox), and it takes
+   * no reply and no vote, as a tombstone takes none (a review found both taken).
    */
   @Test
-  void aDeletedAccountsReplyIsToldWithoutItsWords() throws Exception {
+  void aDeletedAccountsReplyIsToldWithoutItsWordsAndTakesNoReplyOrVote() throws Exception {
     Session bob = api.register("bob");
     Session dave = api.register("dave");
     long thread = api.createPost(bob, "Bob's thread");
     long bobs = api.comment(bob, thread, "bob opens", null);
-    api.comment(dave, thread, "dave replies " + MARK, bobs);
+    long daves = api.comment(dave, thread, "dave replies " + MARK, bobs);
     TestParley.notificationsMade();
     Response before = api.get("/api/me/notifications", bob);
     assertTrue(before.body().contains(MARK), "told with its words while its author is a member: " + before.body());
@@ -435,6 +436,14 @@ class AccountDeletionTest {
     assertEquals(200, after.status(), after.toString());
     assertFalse(after.body().contains(MARK), after.body());
     assertEquals(before.items().size(), after.items().size(), "still told, without the words: " + after.body());
+
+    Response reply = api.post("/api/posts/" + thread + "/comments", bob,
+        new JsonObject().put("body", "too late").put("parentId", daves));
+    assertEquals(409, reply.status(), reply.toString());
+    Response vote = api.put("/api/comments/" + daves + "/vote", bob, new JsonObject().put("value", 1));
+    assertEquals(404, vote.status(), vote.toString());
+    assertEquals(0, count("SELECT count(*) FROM comments WHERE body = 'too late'"));
+    assertEquals(0, count("SELECT count(*) FROM comment_votes WHERE comment_id = " + daves));
   }
 
   /**
