@@ -88,6 +88,15 @@ public final class Visibility {
     return col(t, "deleted_at") + " IS NULL";
   }
 
+  /**
+   * The account {@code userColumn} (a user id column) is deleted: from then on what it wrote reads as the tombstone
+   * its erasing will make of it (AccountDeletion takes minutes for a big account). A probe of users' primary key, for
+   * statements that do not join the author.
+   */
+  public static String authorDeleted(String userColumn) {
+    return "(SELECT w.deleted_at FROM users w WHERE w.id = " + userColumn + ") IS NOT NULL";
+  }
+
   /** Readable by the reader {@code readerParam} (a user id, or 0), who is a moderator if {@code moderatorParam}. */
   public static String readableBy(String t, String readerParam, String moderatorParam) {
     return exists(t) + " AND ((" + open(t) + ") OR " + col(t, "author_id") + " = " + readerParam

@@ -93,9 +93,7 @@ public final class CommentWriter {
       p AS MATERIALIZED (%s),
       r AS MATERIALIZED (
         SELECT m.n, p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
-               pc.author_id AS parent_author,
-               (pc.deleted_at IS NOT NULL OR (SELECT w.deleted_at FROM users w WHERE w.id = pc.author_id) IS NOT NULL)
-                 AS parent_deleted, %s, %s AS blocked,
+               pc.author_id AS parent_author, (pc.deleted_at IS NOT NULL OR %s) AS parent_deleted, %s, %s AS blocked,
                %s AS blocking, (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
           FROM m JOIN p ON p.id = m.post_id AND m.candidate LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = m.parent_id AND post_id = p.id FOR SHARE) pc ON true),
@@ -124,7 +122,7 @@ public final class CommentWriter {
       // The claims are read (run) before a row is locked; none, and no lock, if the list was not the same.
       Threads.lockForComments("(SELECT CASE WHEN f.ok AND (SELECT count(*) FROM claimed) >= 0 "
           + "THEN ARRAY(SELECT m.post_id FROM m WHERE m.candidate) ELSE '{}' END FROM fresh f)::bigint[]"),
-      Visibility.restricted("pc", "parent_hidden"),
+      Visibility.authorDeleted("pc.author_id"), Visibility.restricted("pc", "parent_hidden"),
       Visibility.commenterBlocked("m.author_id", "p.author_id", "pc.author_id"),
       Visibility.commenterBlocking("m.author_id", "p.author_id", "pc.author_id"), Threads.countComments("accepted"),
       Comment.COLUMNS);

@@ -65,9 +65,7 @@ public final class Comments {
       WITH p AS MATERIALIZED (%s),
       r AS MATERIALIZED (
         SELECT p.author_id AS post_author, p.locked, p.restricted, pc.id IS NOT NULL AS parent_found,
-               pc.author_id AS parent_author,
-               (pc.deleted_at IS NOT NULL OR (SELECT w.deleted_at FROM users w WHERE w.id = pc.author_id) IS NOT NULL)
-                 AS parent_deleted, %s, %s AS blocked,
+               pc.author_id AS parent_author, (pc.deleted_at IS NOT NULL OR %s) AS parent_deleted, %s, %s AS blocked,
                %s AS blocking, (pc.pending_at IS NOT NULL OR pc.rejected_reason IS NOT NULL) AS parent_unpublished
           FROM p LEFT JOIN LATERAL (
             SELECT * FROM comments WHERE id = $2::bigint AND post_id = p.id FOR SHARE) pc ON true),
@@ -81,8 +79,8 @@ public final class Comments {
         RETURNING *)
       SELECT r.*, counted.comment_count, %s
         FROM r LEFT JOIN counted ON true LEFT JOIN c ON true LEFT JOIN users u ON u.id = c.author_id""".formatted(
-      Threads.lockForComment("$1"), Visibility.restricted("pc", "parent_hidden"),
-      Visibility.commenterBlocked("$3", "p.author_id", "pc.author_id"),
+      Threads.lockForComment("$1"), Visibility.authorDeleted("pc.author_id"),
+      Visibility.restricted("pc", "parent_hidden"), Visibility.commenterBlocked("$3", "p.author_id", "pc.author_id"),
       Visibility.commenterBlocking("$3", "p.author_id", "pc.author_id"), Threads.countComment("$1", "$7", "accepted"),
       Comment.COLUMNS);
 

@@ -159,6 +159,8 @@ public final class AccountDeletion {
   private final EventLog events;
   private final Posts posts;
   private final Duration lease;
+  /** The lease in seconds, as the claim's statements take it. */
+  private final double leaseSeconds;
 
   /** @param events where the deletes are written and published from (with the node's commit listeners) */
   public AccountDeletion(Vertx vertx, Pool pool, EventLog events, Posts posts) {
@@ -172,6 +174,7 @@ public final class AccountDeletion {
     this.events = events;
     this.posts = posts;
     this.lease = lease;
+    this.leaseSeconds = lease.toMillis() / 1000.0;
   }
 
   /**
@@ -247,7 +250,7 @@ public final class AccountDeletion {
    */
   Future<Boolean> erase(long userId) {
     UUID holder = UUID.randomUUID();
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(userId, lease.toMillis() / 1000.0, holder)).compose(rows -> {
+    return pool.preparedQuery(CLAIM).execute(Tuple.of(userId, leaseSeconds, holder)).compose(rows -> {
       if (rows.size() == 0) return Future.succeededFuture(false);
       Claim claim = new Claim(userId, holder);
       // Through compose, so that even an exception thrown at once ends the claim.
@@ -274,7 +277,7 @@ public final class AccountDeletion {
 
     private void renew() {
       last = last.transform(v -> pool.preparedQuery(RENEW)
-          .execute(Tuple.of(userId, lease.toMillis() / 1000.0, holder)).andThen(moved -> {
+          .execute(Tuple.of(userId, leaseSeconds, holder)).andThen(moved -> {
             if (moved.failed() || moved.result().size() == 0) {
               // The database did not answer (the next move tries again), or the claim's time passed and another
               // took it up: should another hold it, nothing is erased twice (each piece is gone).

@@ -65,12 +65,12 @@ public final class Notifications {
   private static final String COLUMNS = """
       SELECT n.id, n.kind, n.created_at, n.read_at, n.data::text AS data, n.post_id, n.comment_id,
              CASE WHEN %s AND %s OR n.kind = 'moderation' AND p.author_id = n.user_id THEN p.title END AS title,
-             CASE WHEN n.kind <> 'report' AND (c.deleted_at IS NULL
-                         AND (SELECT w.deleted_at FROM users w WHERE w.id = c.author_id) IS NULL
+             CASE WHEN n.kind <> 'report' AND (c.deleted_at IS NULL AND NOT %s
                        OR n.kind = 'moderation' AND c.rejected_reason IS NOT NULL AND c.author_id = n.user_id)
                   THEN left(c.body, 2000) END AS body,
              CASE WHEN n.kind NOT IN ('moderation', 'report') THEN a.username END AS actor
-      """.formatted(Visibility.readableBy("p", "n.user_id", "false"), Visibility.notBlocked("n.user_id", "p.author_id"));
+      """.formatted(Visibility.readableBy("p", "n.user_id", "false"), Visibility.notBlocked("n.user_id", "p.author_id"),
+      Visibility.authorDeleted("c.author_id"));
 
   private static final String NEWEST = COLUMNS + FROM + " WHERE n.user_id = $1 AND " + VISIBLE
       + " AND ($2::bigint IS NULL OR n.id < $2) ORDER BY n.id DESC LIMIT $3";

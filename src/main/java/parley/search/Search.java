@@ -120,16 +120,16 @@ public final class Search {
       Snippet.titleColumn("p.title", QUERY), QUERY, QUERY, VISIBLE_POST, QUERY);
 
   /**
-   * Comments, with the same parameters and the same narrow ranking as {@link #POSTS}, through comments_search. The
-   * post's visibility is a sub-select per match on posts_pkey, not a join: a join the planner could place above the
-   * sort (it cannot know how many rows match a word) would unbound the sort, or hash every post for a rare word.
-   */
-  /**
    * A found comment's words, none when its author deleted their account: the erasing that empties it takes minutes
    * for a big account, and its words are not shown meanwhile under no name (as a thread shows it: a tombstone).
    */
   private static final String COMMENT_WORDS = "CASE WHEN u.deleted_at IS NULL THEN c.body_html ELSE '' END";
 
+  /**
+   * Comments, with the same parameters and the same narrow ranking as {@link #POSTS}, through comments_search. The
+   * post's visibility is a sub-select per match on posts_pkey, not a join: a join the planner could place above the
+   * sort (it cannot know how many rows match a word) would unbound the sort, or hash every post for a rare word.
+   */
   public static final String COMMENTS = """
       SELECT c.id, c.post_id, p.title AS post_title, u.username, c.created_at, h.rank,
              %s

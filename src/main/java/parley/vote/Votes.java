@@ -76,12 +76,8 @@ public final class Votes {
               + Visibility.open("p") + " AND (c.author_id <> $2 OR " + own + ")";
     }
 
-    /**
-     * A comment's author has not deleted their account: from the deletion on the comment reads as the tombstone the
-     * erasing will make it (Comment.COLUMNS), and takes no vote, as a tombstone takes none.
-     */
-    private static final String AUTHOR_HERE =
-        "(SELECT w.deleted_at FROM users w WHERE w.id = c.author_id) IS NULL";
+    /** A comment whose author deleted their account reads as a tombstone (Comment.COLUMNS), and takes no vote. */
+    private static final String AUTHOR_HERE = "NOT " + Visibility.authorDeleted("c.author_id");
 
     /**
      * Puts the voter's vote ($3) in place of any earlier one and moves the counts by the difference, if the voter
